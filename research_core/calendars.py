@@ -1,0 +1,98 @@
+"""Business-day calendars (B3/ANBIMA, NYSE) and the release-time rules of the catalog.
+
+A release rule says when a value for a period became public. Rules are plain dicts kept in
+``catalog/series.yaml``::
+
+    {rule: close, time: "17:30", tz: America/Sao_Paulo, calendar: B3}
+        market data: public at the close of its own session (next session if obs_date is
+        not one).
+    {rule: after_period, lag_days: 0, lag_bdays: 8, time: "09:00", tz: ..., calendar: B3}
+        macro data: ``lag_days`` calendar days then ``lag_bdays`` business days after the
+        end of the period that ``obs_date`` starts (month end for monthly series, quarter
+        end for quarterly, the date itself for daily/weekly), at ``time`` local time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Literal
+
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+
+CalendarName = Literal["B3", "NYSE", "WEEKDAYS"]
+_EXCHANGE_CODES: dict[str, str] = {"B3": "BVMF", "NYSE": "XNYS"}
+_CAL_START, _CAL_END = "1999-01-04", "2031-12-31"
+COUNTRY_TZ: dict[str, str] = {
+    "BR": "America/Sao_Paulo",
+    "US": "America/New_York",
+    "GLOBAL": "America/New_York",
+}
+COUNTRY_CALENDAR: dict[str, CalendarName] = {"BR": "B3", "US": "NYSE", "GLOBAL": "NYSE"}
+
+
+@lru_cache(maxsize=8)
+def business_days(calendar: str = "B3") -> pd.DatetimeIndex:
+    """All sessions of ``calendar`` ("B3", "NYSE" or "WEEKDAYS") from 1999 to 2031, naive dates."""
+    if calendar == "WEEKDAYS":
+        return pd.bdate_range(_CAL_START, _CAL_END)
+    if calendar not in _EXCHANGE_CODES:
+        raise ValueError(f"unknown calendar {calendar!r}; valid: B3, NYSE, WEEKDAYS")
+    cal = xcals.get_calendar(_EXCHANGE_CODES[calendar], start=_CAL_START, end=_CAL_END)
+    return pd.DatetimeIndex(cal.sessions.tz_localize(None), name="date")
+
+
+def business_day_range(start: object, end: object, calendar: str = "B3") -> pd.DatetimeIndex:
+    """Sessions of ``calendar`` between ``start`` and ``end`` inclusive."""
+    days = business_days(calendar)
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)  # type: ignore[arg-type]
+    return days[(days >= lo) & (days <= hi)]
+
+
+def roll_forward(dates: pd.DatetimeIndex, calendar: str, bdays: int = 0) -> pd.DatetimeIndex:
+    """The first session on or after each date, then ``bdays`` sessions further."""
+    days = business_days(calendar)
+    idx = np.searchsorted(days.values, dates.normalize().values, side="left") + bdays
+    if (idx >= len(days)).any():
+        raise ValueError(f"dates beyond the {calendar} calendar's end ({_CAL_END})")
+    return pd.DatetimeIndex(days.values[idx])
+
+
+def period_end(obs_dates: pd.DatetimeIndex, frequency: str) -> pd.DatetimeIndex:
+    """Last day of the period that each ``obs_date`` (period start) describes."""
+    if frequency in ("D", "W"):
+        return obs_dates
+    periods = {"M": "M", "Q": "Q", "A": "Y"}
+    if frequency not in periods:
+        raise ValueError(f"unknown frequency {frequency!r}; valid: D, W, M, Q, A")
+    return obs_dates.to_period(periods[frequency]).to_timestamp(how="end").normalize()
+
+
+def release_times(obs_dates: Any, frequency: str, rule: dict[str, Any]) -> pd.DatetimeIndex:
+    """UTC release times of ``obs_dates`` under a catalog release ``rule``."""
+    dates = pd.DatetimeIndex(pd.to_datetime(obs_dates)).normalize()
+    kind = rule.get("rule")
+    calendar = rule.get("calendar", "WEEKDAYS")
+    hh, mm = (int(x) for x in str(rule.get("time", "18:00")).split(":"))
+    if kind == "close":
+        day = roll_forward(dates, calendar)
+    elif kind == "after_period":
+        end = period_end(dates, frequency) + pd.Timedelta(days=int(rule.get("lag_days", 0)))
+        bdays = int(rule.get("lag_bdays", 0))
+        # lag_bdays=N: the N-th session strictly after the (lagged) period end;
+        # lag_bdays=0: that day itself, or the next session when it is not one.
+        if bdays:
+            day = roll_forward(end + pd.Timedelta(days=1), calendar, bdays - 1)
+        else:
+            day = roll_forward(end, calendar)
+    else:
+        raise ValueError(f"unknown release rule {kind!r}; valid: close, after_period")
+    local = day + pd.Timedelta(hours=hh, minutes=mm)
+    return local.tz_localize(rule.get("tz", "UTC"), nonexistent="shift_forward").tz_convert("UTC")
+
+
+def period_start_utc(obs_dates: Any, tz: str) -> pd.DatetimeIndex:
+    """Start of each period (midnight of ``obs_date`` in ``tz``) as UTC."""
+    dates = pd.DatetimeIndex(pd.to_datetime(obs_dates)).normalize()
+    return dates.tz_localize(tz, nonexistent="shift_forward", ambiguous=False).tz_convert("UTC")

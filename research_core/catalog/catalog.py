@@ -1,0 +1,147 @@
+"""Load and validate ``series.yaml`` and ``instruments.yaml`` into frozen specs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+
+from research_core.calendars import COUNTRY_TZ, release_times
+from research_core.errors import CatalogError
+
+FREQUENCIES = ("D", "W", "M", "Q", "A")
+COUNTRIES = ("BR", "US", "GLOBAL")
+_SERIES_FIELDS = ("id", "name", "source", "code", "frequency", "units", "country", "category")
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """One catalog series: where it comes from and when its values become public."""
+
+    id: str
+    name: str
+    source: str
+    code: str
+    frequency: str
+    units: str
+    country: str
+    category: str
+    release: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    revisable: bool = False
+    kind: Literal["observation", "expectation"] = "observation"
+
+    @property
+    def tz(self) -> str:
+        """Local time zone of the series' country (where its periods start)."""
+        return COUNTRY_TZ[self.country]
+
+    def release_times(self, obs_dates: Any) -> pd.DatetimeIndex:
+        """UTC release times of ``obs_dates`` under this series' release rule."""
+        if not self.release:
+            raise CatalogError(f"series {self.id!r} has no release rule")
+        return release_times(obs_dates, self.frequency, self.release)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], *, where: str = "catalog") -> SeriesSpec:
+        """Validate one raw entry; errors name the entry and the field."""
+        sid = raw.get("id", "<missing id>")
+        missing = [f for f in _SERIES_FIELDS if not raw.get(f)]
+        if missing:
+            raise CatalogError(f"{where}: series {sid!r} lacks {', '.join(missing)}")
+        if raw["frequency"] not in FREQUENCIES:
+            raise CatalogError(
+                f"{where}: series {sid!r} frequency {raw['frequency']!r} not in {FREQUENCIES}"
+            )
+        if raw["country"] not in COUNTRIES:
+            raise CatalogError(
+                f"{where}: series {sid!r} country {raw['country']!r} not in {COUNTRIES}"
+            )
+        known = {f.name for f in cls.__dataclass_fields__.values()}
+        unknown = set(raw) - known
+        if unknown:
+            raise CatalogError(f"{where}: series {sid!r} has unknown fields {sorted(unknown)}")
+        return cls(**{k: (str(v) if k == "code" else v) for k, v in raw.items()})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (for the lake's registry of researcher series)."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A tradable instrument and the specs P&L needs."""
+
+    id: str
+    name: str
+    asset_class: str
+    currency: str
+    price_series: str
+    quote: str
+    multiplier: float
+    tenor_years: float
+    dv01_convention: str
+    tick: float
+    cost_bps: float
+    adv_contracts: float
+    calendar: str
+
+
+def _load_yaml(name: str) -> dict[str, Any]:
+    text = resources.files("research_core.catalog").joinpath(name).read_text("utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise CatalogError(f"{name} must be a mapping")
+    return data
+
+
+@lru_cache(maxsize=1)
+def series_catalog() -> dict[str, SeriesSpec]:
+    """The shipped series catalog, keyed by id (read once)."""
+    out: dict[str, SeriesSpec] = {}
+    for raw in _load_yaml("series.yaml")["series"]:
+        spec = SeriesSpec.from_dict(raw, where="series.yaml")
+        if spec.id in out:
+            raise CatalogError(f"series.yaml: duplicate series id {spec.id!r}")
+        out[spec.id] = spec
+    return out
+
+
+def series(series_id: str) -> SeriesSpec:
+    """One shipped series spec; an unknown id lists close matches."""
+    cat = series_catalog()
+    try:
+        return cat[series_id]
+    except KeyError:
+        prefix = series_id.split(".")[0]
+        near = [s for s in cat if s.startswith(prefix)][:8]
+        raise CatalogError(f"unknown series {series_id!r}; similar ids: {near}") from None
+
+
+@lru_cache(maxsize=1)
+def instruments() -> dict[str, Instrument]:
+    """The shipped instruments, keyed by id; each ``price_series`` must be in the catalog."""
+    cat = series_catalog()
+    out: dict[str, Instrument] = {}
+    for raw in _load_yaml("instruments.yaml")["instruments"]:
+        try:
+            inst = Instrument(**raw)
+        except TypeError as err:
+            raise CatalogError(f"instruments.yaml: bad entry {raw.get('id')!r}: {err}") from err
+        if inst.price_series not in cat:
+            raise CatalogError(
+                f"instruments.yaml: {inst.id!r} price_series {inst.price_series!r} not in catalog"
+            )
+        out[inst.id] = inst
+    return out
+
+
+def instrument(instrument_id: str) -> Instrument:
+    """One instrument; an unknown id lists the valid ones."""
+    inst = instruments()
+    if instrument_id not in inst:
+        raise CatalogError(f"unknown instrument {instrument_id!r}; valid: {sorted(inst)}")
+    return inst[instrument_id]

@@ -1,0 +1,37 @@
+"""Settings read from the environment (prefix ``WORKBENCH_``) with repository-relative defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Paths, database URLs, time zone and API keys.
+
+    Every field can be set as ``WORKBENCH_<FIELD>`` (e.g. ``WORKBENCH_LAKE_PATH``).
+    Relative paths resolve against the current working directory (the repository root
+    when you follow the README).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="WORKBENCH_", extra="ignore")
+
+    lake_path: Path = Path("parquet_lake")
+    runs_path: Path = Path("runs")
+    timezone: str = "America/Sao_Paulo"
+    db_url: str = "sqlite:///workbench.db"
+    timescale_url: SecretStr | None = None
+    sample_start: str = "2005-01-01"
+    sample_end: str = "2026-10-30"
+    sample_seed: int = 20050101
+    fred_api_key: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()

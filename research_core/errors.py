@@ -1,0 +1,41 @@
+"""One error root and one warning root; subclasses say what went wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """Root of every error raised by research_core."""
+
+
+class WorkbenchWarning(UserWarning):
+    """Root of every warning issued by research_core."""
+
+
+class CatalogError(WorkbenchError, KeyError):
+    """A series or instrument id is unknown, or a catalog entry is malformed."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class LakeError(WorkbenchError):
+    """The lake cannot be opened or is inconsistent (run ``workbench lake check``)."""
+
+
+class LakeWriteError(LakeError, ValueError):
+    """Rows were rejected by validation; nothing was written.
+
+    ``rows`` holds the offending rows with a ``reason`` column.
+    """
+
+    def __init__(self, message: str, rows: object = None) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+class AsOfError(WorkbenchError, ValueError):
+    """An as-of moment could not be understood."""
+
+
+class ImportMappingError(WorkbenchError, ValueError):
+    """A TimescaleDB/COPY-export mapping does not match the source table."""

@@ -1,0 +1,158 @@
+"""The observation schema and write-time validation (one error naming every bad row)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from research_core.calendars import period_start_utc
+from research_core.catalog import SeriesSpec
+from research_core.errors import LakeWriteError
+
+KEY = ["series_id", "obs_date", "release_time"]
+REQUIRED = ["series_id", "obs_date", "value", "release_time", "source"]
+ARROW_SCHEMA = pa.schema(
+    [
+        ("series_id", pa.string()),
+        ("obs_date", pa.date32()),
+        ("value", pa.float64()),
+        ("release_time", pa.timestamp("ns", tz="UTC")),
+        ("source", pa.string()),
+        ("ingested_at", pa.timestamp("ns", tz="UTC")),
+    ]
+)
+_SHOWN = 12
+
+
+def _nonempty_str(col: pd.Series) -> np.ndarray:
+    """Mask of values that are non-empty strings (vectorized for string dtypes)."""
+    if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
+        return (col.notna() & (col.str.len() > 0)).to_numpy(dtype=bool)
+    return np.fromiter((isinstance(v, str) and bool(v) for v in col), bool, len(col))
+
+
+def _release_utc(col: pd.Series, bad: dict[int, list[str]]) -> pd.Series:
+    """Release times as UTC; naive or unparseable values are flagged, never assumed UTC."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        return col.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    if pd.api.types.is_datetime64_dtype(col.dtype):
+        for i in range(len(col)):
+            bad.setdefault(i, []).append("release_time is naive: give a tz-aware time (UTC)")
+        return pd.Series(pd.NaT, index=col.index, dtype="datetime64[ns, UTC]")
+    out = []
+    for i, v in enumerate(col.to_numpy(dtype=object)):
+        try:
+            ts = pd.Timestamp(v)
+        except (TypeError, ValueError):
+            ts = pd.NaT
+        if ts is pd.NaT or pd.isna(ts):
+            bad.setdefault(i, []).append(f"release_time {v!r} is not a timestamp")
+            out.append(pd.NaT)
+        elif ts.tzinfo is None:
+            bad.setdefault(i, []).append(f"release_time {v!r} is naive: give a tz-aware time")
+            out.append(pd.NaT)
+        else:
+            out.append(ts.tz_convert("UTC"))
+    return pd.Series(pd.DatetimeIndex(out, tz="UTC"), index=col.index).astype(
+        "datetime64[ns, UTC]"
+    )
+
+
+def validate_observations(frame: object, known: Mapping[str, SeriesSpec]) -> pd.DataFrame:
+    """Check and normalize observation rows before a write.
+
+    Returns the rows with canonical dtypes, exact duplicates collapsed. Raises one
+    :class:`LakeWriteError` naming every offending row (with ``.rows`` holding them and a
+    ``reason`` column) when any row is bad; the caller then writes nothing.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise LakeWriteError(f"expected a pandas DataFrame of observations, got {type(frame)}")
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise LakeWriteError(f"observation frame lacks columns {missing}; required: {REQUIRED}")
+    df = frame[REQUIRED].reset_index(drop=True)
+    bad: dict[int, list[str]] = {}
+    n = len(df)
+
+    for col in ("series_id", "source"):
+        for i in np.flatnonzero(~_nonempty_str(df[col])):
+            bad.setdefault(int(i), []).append(
+                f"{col} {df[col].iloc[i]!r} is not a non-empty string"
+            )
+    sid = df["series_id"]
+    unknown = ~sid.isin(list(known)).to_numpy() & _nonempty_str(sid)
+    for i in np.flatnonzero(unknown):
+        bad.setdefault(int(i), []).append(
+            f"unknown series {sid.iloc[i]!r} (not in the catalog; lake.register() it first)"
+        )
+
+    raw_dates = df["obs_date"]
+    if isinstance(raw_dates.dtype, pd.DatetimeTZDtype):
+        raw_dates = raw_dates.dt.tz_localize(None)
+        for i in range(n):
+            bad.setdefault(i, []).append("obs_date must be a calendar date, not a tz-aware time")
+    obs = pd.to_datetime(raw_dates, errors="coerce")
+    for i in np.flatnonzero(obs.isna().to_numpy()):
+        bad.setdefault(int(i), []).append(f"obs_date {raw_dates.iloc[i]!r} is not a date")
+    has_time = (obs.notna() & (obs != obs.dt.normalize())).to_numpy()
+    for i in np.flatnonzero(has_time):
+        bad.setdefault(int(i), []).append(f"obs_date {obs.iloc[i]} has a time of day")
+
+    values = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    for i in np.flatnonzero(~np.isfinite(values.to_numpy())):
+        bad.setdefault(int(i), []).append(f"value {df['value'].iloc[i]!r} is not a finite number")
+
+    release = _release_utc(df["release_time"], bad)
+
+    # A realized value cannot be public before the period it describes has started.
+    for s, idx in pd.Series(range(n)).groupby(df["series_id"].astype(str)).groups.items():
+        spec = known.get(str(s))
+        if spec is None or spec.kind == "expectation":
+            continue
+        rows = np.asarray(idx)
+        ok = obs.iloc[rows].notna().to_numpy() & release.iloc[rows].notna().to_numpy()
+        rows = rows[ok]
+        if not len(rows):
+            continue
+        start = period_start_utc(obs.iloc[rows], spec.tz)
+        early = release.iloc[rows].to_numpy() < start.to_numpy()
+        for i in rows[early]:
+            bad.setdefault(int(i), []).append(
+                f"released {release.iloc[i]} before its period {obs.iloc[i].date()} started"
+            )
+
+    out = pd.DataFrame(
+        {
+            "series_id": df["series_id"].astype(str),
+            "obs_date": obs.astype("datetime64[ns]"),
+            "value": values,
+            "release_time": release,
+            "source": df["source"].astype(str),
+        }
+    )
+    # Same key twice in one write: identical rows collapse, conflicting values are errors.
+    clean = out.drop(index=list(bad))
+    dup = clean.duplicated(KEY, keep=False)
+    if dup.any():
+        conflicts = clean[dup].groupby(KEY)["value"].transform("nunique") > 1
+        for i in conflicts[conflicts].index:
+            bad.setdefault(int(i), []).append(
+                "same (series_id, obs_date, release_time) appears with different values"
+            )
+    if bad:
+        rows_df = frame.reset_index(drop=True).iloc[sorted(bad)].copy()
+        rows_df["reason"] = ["; ".join(bad[i]) for i in sorted(bad)]
+        shown = "\n".join(
+            f"  row {i}: {rows_df.at[i, 'series_id']!r} {rows_df.at[i, 'obs_date']!s}: "
+            f"{rows_df.at[i, 'reason']}"
+            for i in list(rows_df.index)[:_SHOWN]
+        )
+        more = f"\n  ... and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
+        raise LakeWriteError(
+            f"{len(bad)} of {n} observation rows rejected; nothing was written:\n{shown}{more}",
+            rows=rows_df,
+        )
+    return out.drop_duplicates(KEY).reset_index(drop=True)
