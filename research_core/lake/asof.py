@@ -41,7 +41,9 @@ def as_of_index(values: AsOf | Iterable[AsOf], tz: str) -> pd.DatetimeIndex:
         if ts.tzinfo is not None:
             out[i] = ts.tz_convert("UTC").tz_localize(None).to_datetime64()
             continue
-        is_date = (isinstance(v, dt.date) and not isinstance(v, dt.datetime)) or ts == ts.normalize()
+        is_date = (
+            isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+        ) or ts == ts.normalize()
         if is_date:
             ts = ts.normalize() + pd.Timedelta(days=1)
         naive_pos.append(i)

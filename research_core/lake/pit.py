@@ -10,6 +10,7 @@ as-of dates at once, without a per-date loop.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -50,7 +51,7 @@ class SeriesArrays:
         bounds = np.searchsorted(codes, np.arange(len(names) + 1))
         out = {
             str(names[c]): cls(rel[lo:hi], obs[lo:hi], val[lo:hi])
-            for c, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
+            for c, (lo, hi) in enumerate(itertools.pairwise(bounds))
         }
         empty = cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
         return {s: out.get(s, empty) for s in series_ids}
@@ -112,9 +113,7 @@ def panel_frame(
             "series_id": np.tile(np.asarray(series_ids, dtype=object), m),
             "obs_date": obs.ravel().view("datetime64[ns]"),
             "value": val.ravel(),
-            "release_time": pd.DatetimeIndex(rel.ravel().view("datetime64[ns]")).tz_localize(
-                "UTC"
-            ),
+            "release_time": pd.DatetimeIndex(rel.ravel().view("datetime64[ns]")).tz_localize("UTC"),
         }
     )
 

@@ -56,9 +56,7 @@ def _release_utc(col: pd.Series, bad: dict[int, list[str]]) -> pd.Series:
             out.append(pd.NaT)
         else:
             out.append(ts.tz_convert("UTC"))
-    return pd.Series(pd.DatetimeIndex(out, tz="UTC"), index=col.index).astype(
-        "datetime64[ns, UTC]"
-    )
+    return pd.Series(pd.DatetimeIndex(out, tz="UTC"), index=col.index).astype("datetime64[ns, UTC]")
 
 
 def validate_observations(frame: object, known: Mapping[str, SeriesSpec]) -> pd.DataFrame:

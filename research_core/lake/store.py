@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -358,12 +357,9 @@ class Lake:
         table = self._read([series_id], ARROW_SCHEMA.names)
         frame = table.to_pandas(date_as_object=False)
         frame["obs_date"] = frame["obs_date"].astype("datetime64[ns]")
-        return frame.sort_values(["obs_date", "release_time"], kind="stable").reset_index(
-            drop=True
-        )
+        return frame.sort_values(["obs_date", "release_time"], kind="stable").reset_index(drop=True)
 
     def __repr__(self) -> str:
         m = self._manifest()
         rows = sum(f["rows"] for f in m["files"])
         return f"Lake({str(self.root)!r}, files={len(m['files'])}, rows={rows}, v{m['version']})"
-
