@@ -199,3 +199,35 @@ def compact_lake(lake: Lake) -> CompactResult:
         for path in [*old, *stray]:
             path.unlink(missing_ok=True)
     return CompactResult(len(before), len(after), len(stray))
+
+
+HEADLINE = (
+    "BR.SELIC.TARGET",
+    "BR.IPCA.YOY",
+    "BR.GDP.QOQ",
+    "BRL.USD.PTAX",
+    "BR.DI.2Y",
+    "BR.CDS.5Y",
+    "US.FEDFUNDS.TARGET",
+    "US.CPI.YOY",
+    "US.GDP.QOQ",
+    "US.UST.10Y",
+)
+
+
+def pit_snapshot(
+    lake: Lake, as_of: str | pd.Timestamp, series_ids: tuple[str, ...] = HEADLINE
+) -> pd.DataFrame:
+    """What the lake knew at ``as_of`` versus what it knows now, for a few series.
+
+    Columns: obs_date, value and release_time as known then; value_now (the newest vintage
+    of that same period today) and vintages (how many releases that period has now).
+    """
+    then = lake.at(as_of).latest(list(series_ids))
+    now_values, counts = [], []
+    for sid, row in then.iterrows():
+        vint = lake.vintages(str(sid))
+        same = vint[vint["obs_date"] == row["obs_date"]]
+        now_values.append(same["value"].iloc[-1] if len(same) else float("nan"))
+        counts.append(len(same))
+    return then.assign(value_now=now_values, vintages=counts)

@@ -472,7 +472,7 @@ def _rows(
     if spec.revisable:
         # First print noisy, second less so, third final; vintage k is published together
         # with period t+k's first release.
-        scale = float(np.std(np.diff(true))) if len(true) > 2 else 0.0
+        scale = 0.5 * 1.4826 * float(np.median(np.abs(np.diff(true)))) if len(true) > 2 else 0.0
         frames = []
         for k, size in enumerate((1.0, 0.5, 0.0)):
             release = pd.DatetimeIndex(

@@ -1,0 +1,121 @@
+"""The ``workbench`` command: build the sample lake, inspect and maintain the lake."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+
+from research_core.config import get_settings
+from research_core.errors import WorkbenchError
+from research_core.lake import Lake
+from research_core.lake.maintenance import check_lake, compact_lake, lake_info, pit_snapshot
+
+
+def _print_pit_summary(lake: Lake, as_of: str | None) -> None:
+    info = lake_info(lake)
+    print(info.summary())
+    if info.table.empty:
+        return
+    moment = as_of or str(info.table["last_obs"].max().date())
+    year_ago = str((pd.Timestamp(moment) - pd.DateOffset(years=1)).date())
+    for when in (moment, year_ago):
+        snap = pit_snapshot(lake, when)
+        print(f"\nAs known at end of {when} ({lake.tz}); value_now = that period's newest vintage:")
+        print(snap.to_string(float_format=lambda v: f"{v:,.2f}"))
+    if (info.table["source"] == "sample").any():
+        print("\nNOTE: source=sample rows are generated sample data, not real history.")
+
+
+def _cmd_sample_lake(args: argparse.Namespace) -> int:
+    from research_core.lake.sample import build_sample_lake
+
+    s = get_settings()
+    path = args.path or s.lake_path
+    result = build_sample_lake(
+        str(path),
+        start=args.start or s.sample_start,
+        end=args.end or s.sample_end,
+        seed=s.sample_seed if args.seed is None else args.seed,
+        progress=print,
+    )
+    print(f"sample lake at {path}: {result.summary()}")
+    _print_pit_summary(Lake.open(path), None)
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    _print_pit_summary(Lake.open(args.path), args.as_of)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    report = check_lake(Lake.open(args.path))
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _cmd_compact(args: argparse.Namespace) -> int:
+    print(compact_lake(Lake.open(args.path)).summary())
+    return 0
+
+
+def _cmd_import_timescale(args: argparse.Namespace) -> int:
+    from research_core.lake.timescale import ImportMapping, import_timescale
+
+    secret = get_settings().timescale_url
+    url = args.url or (secret.get_secret_value() if secret and not args.export else None)
+    mapping = ImportMapping.from_yaml(args.mapping) if args.mapping else None
+    lake = Lake.open(args.path, create=True)
+    result = import_timescale(lake, url=url, export=args.export, mapping=mapping)
+    print(f"import-timescale: {result.summary()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to document the CLI)."""
+    parser = argparse.ArgumentParser(prog="workbench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample-lake", help="build the deterministic sample lake")
+    p.add_argument("--path", help="lake directory (default: WORKBENCH_LAKE_PATH)")
+    p.add_argument("--start", help="first period (default 2005-01-01)")
+    p.add_argument("--end", help="last period (default: config sample_end)")
+    p.add_argument("--seed", type=int, help="generator seed")
+    p.set_defaults(func=_cmd_sample_lake)
+
+    lake = sub.add_parser("lake", help="inspect and maintain the lake").add_subparsers(
+        dest="lake_command", required=True
+    )
+    for name, func, text in (
+        ("info", _cmd_info, "storage summary and a point-in-time snapshot"),
+        ("check", _cmd_check, "integrity check (exit 1 on problems)"),
+        ("compact", _cmd_compact, "merge small files; answers do not change"),
+        ("import-timescale", _cmd_import_timescale, "import from TimescaleDB or COPY exports"),
+    ):
+        q = lake.add_parser(name, help=text)
+        q.add_argument("--path", help="lake directory (default: WORKBENCH_LAKE_PATH)")
+        q.set_defaults(func=func)
+        if name == "info":
+            q.add_argument("--as-of", help="snapshot moment (default: last period stored)")
+        if name == "import-timescale":
+            q.add_argument("--url", help="SQLAlchemy URL (default: WORKBENCH_TIMESCALE_URL)")
+            q.add_argument("--export", help="a COPY export file (.csv or .parquet)")
+            q.add_argument("--mapping", help="YAML mapping for other table layouts")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; workbench errors print one clear line and exit 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except WorkbenchError as err:
+        print(f"workbench: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
