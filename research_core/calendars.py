@@ -14,6 +14,7 @@ A release rule says when a value for a period became public. Rules are plain dic
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -39,7 +40,9 @@ def business_days(calendar: str = "B3") -> pd.DatetimeIndex:
         return pd.bdate_range(_CAL_START, _CAL_END)
     if calendar not in _EXCHANGE_CODES:
         raise ValueError(f"unknown calendar {calendar!r}; valid: B3, NYSE, WEEKDAYS")
-    cal = xcals.get_calendar(_EXCHANGE_CODES[calendar], start=_CAL_START, end=_CAL_END)
+    with warnings.catch_warnings():  # exchange_calendars uses an API pandas 3.1 deprecates
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        cal = xcals.get_calendar(_EXCHANGE_CODES[calendar], start=_CAL_START, end=_CAL_END)
     return pd.DatetimeIndex(cal.sessions.tz_localize(None), name="date")
 
 

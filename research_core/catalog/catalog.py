@@ -64,7 +64,8 @@ class SeriesSpec:
         unknown = set(raw) - known
         if unknown:
             raise CatalogError(f"{where}: series {sid!r} has unknown fields {sorted(unknown)}")
-        return cls(**{k: (str(v) if k == "code" else v) for k, v in raw.items()})
+        fields: dict[str, Any] = {k: (str(v) if k == "code" else v) for k, v in raw.items()}
+        return cls(**fields)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (for the lake's registry of researcher series)."""

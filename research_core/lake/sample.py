@@ -95,7 +95,7 @@ class _Generator:
             state[t] = u[t] < (0.985 if state[t - 1] else 0.003)
         glob, br = state.copy(), state.copy()
         for start, end, scope in STRESS_EPISODES:
-            mask = (self.days >= start) & (self.days <= end)
+            mask = (self.days >= pd.Timestamp(start)) & (self.days <= pd.Timestamp(end))
             br |= mask
             if scope == "G":
                 glob |= mask
@@ -114,7 +114,11 @@ class _Generator:
         spx_ret = np.where(np.isnan(spx_ret), sim, spx_ret)
         spx_ret[0] = 0.0
         last_real = real_spx.last_valid_index()
-        spx = float(real_spx.dropna().iloc[0]) * np.exp(np.cumsum(spx_ret))
+        spx = np.exp(np.cumsum(spx_ret))
+        real_known = real_spx.notna().to_numpy()
+        # Scale so the path equals the real closes where they exist (else a 2005-like level).
+        anchor = int(np.argmax(real_known)) if real_known.any() else 0
+        spx *= (float(real_spx.iloc[anchor]) if real_known.any() else 1200.0) / spx[anchor]
         z_g = (spx_ret - spx_ret.mean()) / spx_ret.std()  # the global risk factor
         z_b = _t_shocks(rng, n) * vol_b
         self.z_g, self.z_b = z_g, z_b
@@ -133,8 +137,11 @@ class _Generator:
         oil = wti.load()["DCOILWTICO"].reindex(days).ffill()
         log_oil = np.log(oil.clip(lower=5.0)).to_numpy().copy()
         sim_oil = _ou(rng, n, np.log(70.0), 0.002, 0.02, 0.0, shocks=0.006 * z_g)
-        cut = int(np.searchsorted(days, oil.last_valid_index(), side="right"))
-        log_oil[cut:] = log_oil[cut - 1] + sim_oil[cut:] - sim_oil[cut - 1]
+        cut = int(oil.notna().to_numpy().nonzero()[0].max(initial=-1)) + 1  # after real data
+        if cut == 0:
+            log_oil = np.log(60.0) + sim_oil
+        else:
+            log_oil[cut:] = log_oil[cut - 1] + sim_oil[cut:] - sim_oil[cut - 1]
         self.d.update(
             spx=pd.Series(spx, days),
             vix=pd.Series(vix, days),
@@ -164,7 +171,9 @@ class _Generator:
         stress_b = pd.Series(self.stress_b, self.days).resample("MS").mean().reindex(months)
         stress_g = pd.Series(self.stress_g, self.days).resample("MS").mean().reindex(months)
         covid = np.where(
-            (months >= "2020-03-01") & (months <= "2020-06-01"), [-1.0, -6.0, -3.0, -1.0][0], 0.0
+            (months >= pd.Timestamp("2020-03-01")) & (months <= pd.Timestamp("2020-06-01")),
+            [-1.0, -6.0, -3.0, -1.0][0],
+            0.0,
         )
         covid[(months == "2020-04-01")] = -7.0
         covid[(months == "2020-05-01")] = 3.5
@@ -205,8 +214,9 @@ class _Generator:
         )
         # United States: real GDP to 2009Q3, core CPI to 2018, then generated.
         md = sm.datasets.macrodata.load_pandas().data
-        qidx = pd.PeriodIndex.from_fields(
-            year=md["year"].astype(int), quarter=md["quarter"].astype(int), freq="Q"
+        qidx = pd.PeriodIndex(
+            [f"{int(y)}Q{int(q)}" for y, q in zip(md["year"], md["quarter"], strict=True)],
+            freq="Q",
         )
         real_gdp = pd.Series(md["realgdp"].to_numpy(), qidx.to_timestamp())
         gdp_saar = ((real_gdp / real_gdp.shift(1)) ** 4 - 1) * 100
@@ -215,7 +225,11 @@ class _Generator:
         )
         core = core_cpi.load()["CPILFESL"]
         core_mom = (core.pct_change() * 100).reindex(months)
-        surge = np.where((months >= "2021-04-01") & (months <= "2022-12-01"), 0.25, 0.0)
+        surge = np.where(
+            (months >= pd.Timestamp("2021-04-01")) & (months <= pd.Timestamp("2022-12-01")),
+            0.25,
+            0.0,
+        )
         sim_core = 0.17 + 0.02 * gap_us + surge + rng.normal(0, 0.08, n)
         core_mom = core_mom.fillna(pd.Series(sim_core, months))
         oil_m = self.d["wti"].resample("MS").mean().reindex(months).ffill()
@@ -277,8 +291,8 @@ class _Generator:
         out: dict[str, pd.Series] = {}
         for name, tau in tenors.items():
             shape = 1 - np.exp(-tau / 2.5)
-            noise = _ou(rng, nd, 0.0, 0.05, 0.02, 0.0)
-            out[f"BR.DI.{name}"] = selic_d + slope * shape + noise
+            wiggle = _ou(rng, nd, 0.0, 0.05, 0.02, 0.0)
+            out[f"BR.DI.{name}"] = selic_d + slope * shape + wiggle
         for name, tau in {"2Y": 2, "5Y": 5, "10Y": 10, "30Y": 30}.items():
             di = out.get(f"BR.DI.{name}", out["BR.DI.10Y"] + 0.3)
             bei = (bei_br + 0.04 * tau + _ou(rng, nd, 0.0, 0.05, 0.02, 0.0)).clip(lower=2.0)
@@ -354,10 +368,13 @@ class _Generator:
         out["BR.IPCA15.MOM"] = 0.5 * (ipca + ipca.shift(1).bfill()) + noise(0.05)
         fx_m = d["fx"].resample("MS").mean().reindex(months).ffill()
         out["BR.IGPM.MOM"] = 0.35 + 0.25 * np.log(fx_m).diff().fillna(0) * 100 + noise(0.45)
-        ibc = 100 * np.exp(np.cumsum(np.full(nm, 0.0017)) + gap_br / 100)
+        ibc = pd.Series(
+            100 * np.exp(np.cumsum(np.full(nm, 0.0017)) + gap_br.to_numpy() / 100), months
+        )
         out["BR.IBCBR.SA"] = ibc
-        out["BR.IP.MOM"] = np.log(ibc).diff().fillna(0) * 100 * 1.4 + noise(0.9)
-        out["BR.RETAIL.MOM"] = np.log(ibc).diff().fillna(0) * 100 + noise(0.8)
+        ibc_growth = ibc.pct_change().fillna(0) * 100
+        out["BR.IP.MOM"] = ibc_growth * 100 * 1.4 + noise(0.9)
+        out["BR.RETAIL.MOM"] = ibc_growth * 100 + noise(0.8)
         out["BR.UNEMPLOYMENT"] = pd.Series(
             _ou(rng, nm, 9.5 - 1.1 * gap_br.to_numpy(), 0.1, 0.1, 10.0), months
         )
@@ -395,7 +412,9 @@ class _Generator:
         out["US.RETAIL.MOM"] = 0.35 + 1.0 * gap_us.diff().fillna(0) + noise(0.6)
         # Quarterly.
         out["US.GDP.QOQ"] = self.q_gdp_us
-        gdp_br = (np.log(pd.Series(ibc, months)).resample("QS").mean().diff() * 100).bfill()
+        gdp_br = (
+            pd.Series(np.log(ibc.to_numpy()), months).resample("QS").mean().diff() * 100
+        ).bfill()
         out["BR.GDP.QOQ"] = gdp_br + rng.normal(0, 0.2, len(gdp_br))
         q = pd.date_range(months[0], months[-1], freq="QS")
         out["US.DEBT.GDP"] = (
@@ -432,7 +451,7 @@ class _Generator:
         )
         out["BR.FOCUS.GDP.CY"] = pd.Series(2.0 + 0.5 * gap + _ou(rng, nf, 0, 0.1, 0.04, 0), fri)
         out["BR.FOCUS.FX.CY"] = pd.Series(on(d["fx"], fri) * 1.01 + rng.normal(0, 0.02, nf), fri)
-        fx_ret = np.log(pd.Series(on(d["fx"], fri))).diff().fillna(0).to_numpy()
+        fx_ret = pd.Series(np.log(on(d["fx"], fri))).diff().fillna(0).to_numpy()
         out["BR.FXFLOW.COMMERCIAL"] = pd.Series(300 + rng.normal(0, 900, nf), fri)
         out["BR.FXFLOW.FINANCIAL"] = pd.Series(-40_000 * fx_ret + rng.normal(0, 1_500, nf), fri)
         carry = on(m["selic"], tue) - on(m["ff"], tue)
@@ -441,7 +460,7 @@ class _Generator:
             _ou(rng, nt, 2_500 * (carry - 6) - 25_000 * stress, 0.15, 3_000, 0.0), tue
         )
         out["CFTC.UST10Y.NET.NONCOMM"] = pd.Series(_ou(rng, nt, -50_000, 0.05, 25_000, 0), tue)
-        spx_mom = np.log(pd.Series(on(d["spx"], tue))).diff(12).fillna(0).to_numpy()
+        spx_mom = pd.Series(np.log(on(d["spx"], tue))).diff(12).fillna(0).to_numpy()
         out["CFTC.SPX.NET.NONCOMM"] = pd.Series(
             _ou(rng, nt, 400_000 * spx_mom, 0.1, 15_000, 0), tue
         )
@@ -475,14 +494,15 @@ def _rows(
         scale = 0.5 * 1.4826 * float(np.median(np.abs(np.diff(true)))) if len(true) > 2 else 0.0
         frames = []
         for k, size in enumerate((1.0, 0.5, 0.0)):
-            release = pd.DatetimeIndex(
-                np.r_[first[k:].tz_localize(None).to_numpy(), np.full(k, np.datetime64("NaT"))]
-            ).tz_localize("UTC")
+            release = pd.Series(first).shift(-k)
             values = true + rng.normal(0, size * scale, len(true))
             frames.append(
-                pd.DataFrame({"obs_date": path.index, "value": values, "release_time": release})
+                pd.DataFrame(
+                    {"obs_date": path.index, "value": values, "release_time": release.to_numpy()}
+                )
             )
     rows = pd.concat(frames, ignore_index=True).dropna(subset=["release_time"])
+    rows["release_time"] = pd.to_datetime(rows["release_time"], utc=True)
     rows = rows[rows["release_time"] <= end_utc]
     rows.insert(0, "series_id", spec.id)
     rows["source"] = SOURCE
@@ -502,7 +522,9 @@ def sample_observations(spec: SampleSpec) -> pd.DataFrame:
     end_utc = (spec.end + pd.Timedelta(days=1)).tz_localize("America/Sao_Paulo").tz_convert("UTC")
     rng = np.random.default_rng(spec.seed + 1)
     frames = [_rows(catalog[sid], paths[sid], spec.start, end_utc, rng) for sid in catalog]
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    out["release_time"] = pd.to_datetime(out["release_time"], utc=True)
+    return out
 
 
 def build_sample_lake(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,8 +43,9 @@ def _release_utc(col: pd.Series, bad: dict[int, list[str]]) -> pd.Series:
         for i in range(len(col)):
             bad.setdefault(i, []).append("release_time is naive: give a tz-aware time (UTC)")
         return pd.Series(pd.NaT, index=col.index, dtype="datetime64[ns, UTC]")
-    out = []
+    out: list[object] = []
     for i, v in enumerate(col.to_numpy(dtype=object)):
+        ts: Any
         try:
             ts = pd.Timestamp(v)
         except (TypeError, ValueError):
@@ -90,8 +92,8 @@ def validate_observations(frame: object, known: Mapping[str, SeriesSpec]) -> pd.
     raw_dates = df["obs_date"]
     if isinstance(raw_dates.dtype, pd.DatetimeTZDtype):
         raw_dates = raw_dates.dt.tz_localize(None)
-        for i in range(n):
-            bad.setdefault(i, []).append("obs_date must be a calendar date, not a tz-aware time")
+        for row in range(n):
+            bad.setdefault(row, []).append("obs_date must be a calendar date, not a tz-aware time")
     obs = pd.to_datetime(raw_dates, errors="coerce")
     for i in np.flatnonzero(obs.isna().to_numpy()):
         bad.setdefault(int(i), []).append(f"obs_date {raw_dates.iloc[i]!r} is not a date")
@@ -145,7 +147,7 @@ def validate_observations(frame: object, known: Mapping[str, SeriesSpec]) -> pd.
         rows_df["reason"] = ["; ".join(bad[i]) for i in sorted(bad)]
         shown = "\n".join(
             f"  row {i}: {rows_df.at[i, 'series_id']!r} {rows_df.at[i, 'obs_date']!s}: "
-            f"{rows_df.at[i, 'reason']}"
+            f"{rows_df.at[i, 'reason']!s}"
             for i in list(rows_df.index)[:_SHOWN]
         )
         more = f"\n  ... and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""

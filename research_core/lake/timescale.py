@@ -138,9 +138,11 @@ def to_observations(
         if pd.api.types.is_object_dtype(release) or pd.api.types.is_string_dtype(release):
             release = pd.to_datetime(release, format="mixed")
     else:
-        release = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-        for sid, idx in series_id.groupby(series_id).groups.items():
-            release.loc[idx] = known[str(sid)].release_times(obs_date.loc[idx]).to_numpy()
+        parts = [
+            pd.Series(known[str(sid)].release_times(obs_date.loc[idx]), index=idx)
+            for sid, idx in series_id.groupby(series_id).groups.items()
+        ]
+        release = pd.concat(parts).reindex(raw.index)
     return pd.DataFrame(
         {
             "series_id": series_id,

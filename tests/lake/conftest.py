@@ -20,8 +20,9 @@ def lake(tmp_path: Path) -> Lake:
     return lake
 
 
-def rows(series_id: str, obs: list[str], values: list[float], released: list[str],
-         source: str = "test") -> pd.DataFrame:
+def rows(
+    series_id: str, obs: list[str], values: list[float], released: list[str], source: str = "test"
+) -> pd.DataFrame:
     """Observation rows; release times are UTC strings."""
     return pd.DataFrame(
         {

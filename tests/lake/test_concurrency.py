@@ -68,9 +68,20 @@ WRITER = textwrap.dedent(
 
 def _spawn(path: Path, first: int, last: int, tag: str, crash: str = "") -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path), str(first), str(last), tag,
-         str(ROWS_PER_SOURCE), crash],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONHASHSEED": "0"},
+        [
+            sys.executable,
+            "-c",
+            WRITER,
+            str(path),
+            str(first),
+            str(last),
+            tag,
+            str(ROWS_PER_SOURCE),
+            crash,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
     )
 
 

@@ -28,17 +28,26 @@ row_strategy = st.tuples(
     st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
 )
 histories = st.lists(row_strategy, min_size=0, max_size=40, unique_by=lambda r: r[:4])
-as_ofs = st.lists(st.tuples(st.integers(0, 45), st.sampled_from([0, 6, 12, 23])), min_size=1,
-                  max_size=6)
+as_ofs = st.lists(
+    st.tuples(st.integers(0, 45), st.sampled_from([0, 6, 12, 23])), min_size=1, max_size=6
+)
 
 
 def _frame(history: list[tuple[str, int, int, int, float]]) -> pd.DataFrame:
     sid, obs, rel, hour, val = zip(*history, strict=True) if history else ([], [], [], [], [])
     obs_date = BASE + pd.to_timedelta(list(obs), unit="D")
-    release = (obs_date + pd.to_timedelta(list(rel), unit="D")
-               + pd.to_timedelta(list(hour), unit="h")).tz_localize("UTC")
-    return pd.DataFrame({"series_id": list(sid), "obs_date": obs_date, "value": list(val),
-                         "release_time": release, "source": "test"})
+    release = (
+        obs_date + pd.to_timedelta(list(rel), unit="D") + pd.to_timedelta(list(hour), unit="h")
+    ).tz_localize("UTC")
+    return pd.DataFrame(
+        {
+            "series_id": list(sid),
+            "obs_date": obs_date,
+            "value": list(val),
+            "release_time": release,
+            "source": "test",
+        }
+    )
 
 
 def _brute_history(frame: pd.DataFrame, sid: str, as_of: pd.Timestamp) -> pd.Series:
@@ -93,8 +102,10 @@ def _check(lake: Lake, frame: pd.DataFrame, stamps: list[pd.Timestamp]) -> None:
             obs, val = _brute_latest(frame, sid, as_of)
             row = panel.iloc[i * len(SERIES) + j]
             assert row.series_id == sid and row.as_of == as_of
-            for got_obs, got_val in ((row.obs_date, row.value),
-                                     (latest.loc[sid, "obs_date"], latest.loc[sid, "value"])):
+            for got_obs, got_val in (
+                (row.obs_date, row.value),
+                (latest.loc[sid, "obs_date"], latest.loc[sid, "value"]),
+            ):
                 if pd.isna(obs):
                     assert pd.isna(got_obs) and np.isnan(got_val)
                 else:
@@ -106,15 +117,19 @@ def _check(lake: Lake, frame: pd.DataFrame, stamps: list[pd.Timestamp]) -> None:
 def test_panel_handles_ties_and_late_revisions(lake):
     # Period 2 is first released together with a revision of period 1 (same instant);
     # afterwards only period 1 is revised again: the latest period stays period 2.
-    t1, t2, t3 = (pd.Timestamp(x, tz="UTC") for x in
-                  ("2024-01-03 12:00", "2024-01-04 12:00", "2024-01-20 12:00"))
-    frame = pd.DataFrame({
-        "series_id": "TEST.A",
-        "obs_date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-01"]),
-        "value": [1.0, 1.1, 2.0, 1.2],
-        "release_time": [t1, t2, t2, t3],
-        "source": "test",
-    })
+    t1, t2, t3 = (
+        pd.Timestamp(x, tz="UTC")
+        for x in ("2024-01-03 12:00", "2024-01-04 12:00", "2024-01-20 12:00")
+    )
+    frame = pd.DataFrame(
+        {
+            "series_id": "TEST.A",
+            "obs_date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-01"]),
+            "value": [1.0, 1.1, 2.0, 1.2],
+            "release_time": [t1, t2, t2, t3],
+            "source": "test",
+        }
+    )
     lake.write(frame)
     panel = lake.panel(["TEST.A"], [t1, t2, t3, t1 - pd.Timedelta(1, "s")])
     assert panel["value"].tolist()[:3] == [1.0, 2.0, 2.0]

@@ -18,8 +18,9 @@ def test_open_missing_lake_says_how_to_build_one(tmp_path):
 
 
 def test_write_is_idempotent(lake):
-    frame = rows("TEST.A", ["2024-01-02", "2024-01-03"], [1.0, 2.0],
-                 ["2024-01-02 21:00", "2024-01-03 21:00"])
+    frame = rows(
+        "TEST.A", ["2024-01-02", "2024-01-03"], [1.0, 2.0], ["2024-01-02 21:00", "2024-01-03 21:00"]
+    )
     first = lake.write(frame)
     again = lake.write(frame)
     assert (first.written, first.unchanged) == (2, 0)
@@ -40,8 +41,14 @@ def test_revision_is_a_new_vintage_not_an_overwrite(lake):
 def test_changing_a_stored_value_under_the_same_key_is_rejected(lake):
     lake.write(rows("TEST.A", ["2024-01-02"], [1.0], ["2024-01-03 12:00"]))
     with pytest.raises(LakeWriteError, match="new release_time") as err:
-        lake.write(rows("TEST.A", ["2024-01-02", "2024-01-03"], [9.0, 2.0],
-                        ["2024-01-03 12:00", "2024-01-04 12:00"]))
+        lake.write(
+            rows(
+                "TEST.A",
+                ["2024-01-02", "2024-01-03"],
+                [9.0, 2.0],
+                ["2024-01-03 12:00", "2024-01-04 12:00"],
+            )
+        )
     assert len(err.value.rows) == 1
     assert lake.vintages("TEST.A")["value"].tolist() == [1.0]  # the good row was not written
 
@@ -114,10 +121,14 @@ def test_register_guards_ids(lake):
 
 def test_expectation_series_may_be_dated_by_survey(tmp_path):
     lake = Lake.open(tmp_path / "l", create=True)
-    frame = pd.DataFrame({
-        "series_id": ["BR.FOCUS.IPCA.CY"], "obs_date": [pd.Timestamp("2024-03-08")],
-        "value": [3.8], "release_time": [pd.Timestamp("2024-03-11 11:25", tz="UTC")],
-        "source": ["bcb_focus"],
-    })
+    frame = pd.DataFrame(
+        {
+            "series_id": ["BR.FOCUS.IPCA.CY"],
+            "obs_date": [pd.Timestamp("2024-03-08")],
+            "value": [3.8],
+            "release_time": [pd.Timestamp("2024-03-11 11:25", tz="UTC")],
+            "source": ["bcb_focus"],
+        }
+    )
     assert lake.write(frame).written == 1
     assert check_lake(lake).ok

@@ -1,0 +1,33 @@
+# Two commands matter (see README): `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## Build the sample lake (parquet_lake/) and print a point-in-time summary of it.
+run: $(STAMP)
+	$(BIN)/workbench sample-lake
+	@echo "Done. The lake is in $${WORKBENCH_LAKE_PATH:-parquet_lake}/ ; inspect it with: $(BIN)/workbench lake info"
+
+## Lint, format check, type check, then every test (notebooks included).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+## Benchmarks (peers from the [bench] extra); results are printed, not asserted.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python benchmarks/pit_asof.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
