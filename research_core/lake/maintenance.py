@@ -63,7 +63,7 @@ def lake_info(lake: Lake) -> LakeInfo:
     """
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        table = con.execute(query, {"files": files}).df()
+        table = con.sql(query, params={"files": files}).to_arrow_table().to_pandas()
     table["first_obs"] = pd.to_datetime(table["first_obs"])
     table["last_obs"] = pd.to_datetime(table["last_obs"])
     return LakeInfo(lake.root, lake.version, len(files), table[cols])
@@ -125,16 +125,24 @@ def check_lake(lake: Lake) -> CheckReport:
     ]
     files = [str(p) for p in lake.files()]
     with duckdb.connect() as con:
-        dups = con.execute(
-            "SELECT series_id, obs_date, release_time, count(*) AS n FROM read_parquet($f) "
-            "GROUP BY ALL HAVING count(*) > 1 LIMIT 20",
-            {"f": files},
-        ).df()
-        firsts = con.execute(
-            "SELECT series_id, obs_date, min(release_time) AS first_release "
-            "FROM read_parquet($f) GROUP BY ALL",
-            {"f": files},
-        ).df()
+        dups = (
+            con.sql(
+                "SELECT series_id, obs_date, release_time, count(*) AS n FROM read_parquet($f) "
+                "GROUP BY ALL HAVING count(*) > 1 LIMIT 20",
+                params={"f": files},
+            )
+            .to_arrow_table()
+            .to_pandas()
+        )
+        firsts = (
+            con.sql(
+                "SELECT series_id, obs_date, min(release_time) AS first_release "
+                "FROM read_parquet($f) GROUP BY ALL",
+                params={"f": files},
+            )
+            .to_arrow_table()
+            .to_pandas()
+        )
     for r in dups.itertuples():
         problems.append(("duplicate", f"{r.series_id} {r.obs_date} {r.release_time}: {r.n} rows"))
     known = lake.known_series()

@@ -1,0 +1,29 @@
+"""Benchmarks keep running and their methods keep agreeing (tiny sizes; no timing asserts)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pit_asof_methods_agree_on_a_small_case():
+    # main() asserts every peer's answer equals lake.panel's before it reports times.
+    seconds = _load("pit_asof").main(
+        ["--series", "6", "--start", "2019-01-02", "--dates", "30", "--repeat", "1"]
+    )
+    assert set(seconds) == {
+        "lake.panel",
+        "pandas merge_asof",
+        "duckdb ASOF JOIN",
+        "naive pandas loop",
+    }
