@@ -9,6 +9,7 @@ Compared on the same Parquet file, Parquet read included in every timing:
 * ``lake.panel``            research_core (sorted arrays, running max + searchsorted)
 * ``pandas merge_asof``     running best per series, then ``merge_asof`` by series
 * ``duckdb ASOF JOIN``      window functions for the running best, then ASOF JOIN
+* ``polars join_asof``      the same running best in polars (when the [bench] extra is in)
 * ``naive pandas loop``     filter / sort / take-last per as-of date
 
 Every method's answer is checked identical to ``lake.panel``'s. Run ``python
@@ -18,9 +19,11 @@ benchmarks/pit_asof.py`` (full size: 250 series, 2000-2026, 320 dates).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -157,6 +160,39 @@ def by_duckdb(files: list[str], ids: list[str], stamps: pd.DatetimeIndex) -> pd.
         return con.sql(DUCKDB_SQL, params={"files": files}).to_arrow_table().to_pandas()
 
 
+def by_polars(files: list[str], ids: list[str], stamps: pd.DatetimeIndex) -> pd.DataFrame:
+    import polars as pl
+
+    warnings.filterwarnings("ignore", message="Sortedness of columns")  # sorted above
+    cols = ["series_id", "obs_date", "value", "release_time"]
+    df = pl.read_parquet(files, columns=cols, hive_partitioning=False)
+    hit = pl.col("obs_date") == pl.col("best_obs")
+    best = (
+        df.sort(["series_id", "release_time", "obs_date"])
+        .with_columns(best_obs=pl.col("obs_date").cum_max().over("series_id"))
+        .with_columns(
+            best_value=pl.when(hit).then(pl.col("value")).forward_fill().over("series_id"),
+            best_release=pl.when(hit).then(pl.col("release_time")).forward_fill().over("series_id"),
+        )
+        .sort("release_time")
+    )
+    grid = pl.DataFrame(
+        {"as_of": np.repeat(stamps, len(ids)), "series_id": np.tile(ids, len(stamps))}
+    ).sort("as_of")
+    out = grid.join_asof(
+        best.select("release_time", "series_id", "best_obs", "best_value", "best_release"),
+        left_on="as_of",
+        right_on="release_time",
+        by="series_id",
+        strategy="backward",
+    )
+    return (
+        out.drop("release_time")
+        .rename({"best_obs": "obs_date", "best_value": "value", "best_release": "release_time"})
+        .to_pandas()
+    )
+
+
 def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[["as_of", "series_id", "obs_date", "value", "release_time"]].copy()
     out["as_of"] = (
@@ -207,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
             "pandas merge_asof": lambda: by_merge_asof(files, ids, stamps),
             "duckdb ASOF JOIN": lambda: by_duckdb(files, ids, stamps),
         }
+        if importlib.util.find_spec("polars") is not None:  # the [bench] extra
+            methods["polars join_asof"] = lambda: by_polars(files, ids, stamps)
         if not args.skip_naive:
             methods["naive pandas loop"] = lambda: by_naive_loop(files, ids, stamps)
         seconds: dict[str, float] = {}
