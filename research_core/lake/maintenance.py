@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -99,6 +101,13 @@ def _stray_files(lake: Lake, manifest: dict[str, Any]) -> list[Path]:
     return stray
 
 
+def _is_sorted_file(path: Path) -> bool:
+    keys = ["series_id", "release_time", "obs_date"]
+    table = pq.read_table(path, columns=keys)
+    order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys]).to_numpy()
+    return bool(np.array_equal(order, np.arange(len(order))))
+
+
 def check_lake(lake: Lake) -> CheckReport:
     """Storage integrity: files readable with the right schema and row counts, keys unique,
     series known, no value released before its period, no stray files."""
@@ -117,6 +126,14 @@ def check_lake(lake: Lake) -> CheckReport:
             )
         if not meta.schema.to_arrow_schema().equals(ARROW_SCHEMA):
             problems.append(("file", f"{entry['path']}: schema differs from the lake schema"))
+        elif not _is_sorted_file(path):
+            problems.append(
+                (
+                    "file",
+                    f"{entry['path']}: rows not sorted by series_id, "
+                    "release_time, obs_date (reads assume they are)",
+                )
+            )
     if problems or not manifest["files"]:
         return CheckReport(lake.root, tuple(problems))
     problems += [

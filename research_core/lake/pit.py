@@ -37,18 +37,23 @@ class SeriesArrays:
     value: np.ndarray
 
     @classmethod
-    def split(cls, table: pa.Table, series_ids: Sequence[str]) -> dict[str, SeriesArrays]:
-        """Split an Arrow table of several series into sorted per-series arrays."""
-        enc = pc.dictionary_encode(table.column("series_id")).combine_chunks()
-        names = np.asarray(enc.dictionary.to_pylist(), dtype=object)
-        codes = enc.indices.to_numpy(zero_copy_only=False)
+    def split(
+        cls, table: pa.Table, series_ids: Sequence[str], *, presorted: bool = False
+    ) -> dict[str, SeriesArrays]:
+        """Split an Arrow table of several series into sorted per-series arrays.
+
+        ``presorted`` says the rows already come sorted by (series_id, release_time,
+        obs_date), as every lake file is written; otherwise they are sorted here.
+        """
+        names, codes = _series_codes(table)
         rel = table.column("release_time").cast(pa.int64()).to_numpy()
         obs = table.column("obs_date").cast(pa.int32()).to_numpy().astype(np.int64)
         val = table.column("value").to_numpy()
-        if not _is_sorted(codes, rel, obs):
+        grouped = len(codes) < 2 or bool(np.all(codes[1:] >= codes[:-1]))
+        if not (presorted and grouped):
             order = np.lexsort((obs, rel, codes))
             codes, rel, obs, val = codes[order], rel[order], obs[order], val[order]
-        bounds = np.searchsorted(codes, np.arange(len(names) + 1))
+        bounds = np.searchsorted(codes, np.arange(len(names) + 1, dtype=codes.dtype))
         out = {
             str(names[c]): cls(rel[lo:hi], obs[lo:hi], val[lo:hi])
             for c, (lo, hi) in enumerate(itertools.pairwise(bounds))
@@ -80,11 +85,18 @@ class SeriesArrays:
         return order[last]
 
 
-def _is_sorted(codes: np.ndarray, rel: np.ndarray, obs: np.ndarray) -> bool:
-    if len(codes) < 2:
-        return True
-    dc, dr, do = np.diff(codes), np.diff(rel), np.diff(obs)
-    return bool(np.all((dc > 0) | ((dc == 0) & ((dr > 0) | ((dr == 0) & (do >= 0))))))
+def _series_codes(table: pa.Table) -> tuple[list[str], np.ndarray]:
+    """Series names and per-row integer codes (for a sorted file: in row order)."""
+    column = table.column("series_id")
+    if pa.types.is_dictionary(column.type):
+        column = table.unify_dictionaries().column("series_id")
+        if column.num_chunks == 0:
+            return [], np.empty(0, dtype=np.int32)
+        names = column.chunk(0).dictionary.to_pylist()
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in column.chunks])
+        return names, codes
+    enc = pc.dictionary_encode(column).combine_chunks()
+    return enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False)
 
 
 def _dates(days: np.ndarray) -> np.ndarray:

@@ -70,6 +70,23 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+_DICT_SCHEMA = ARROW_SCHEMA.set(0, pa.field("series_id", pa.dictionary(pa.int32(), pa.string())))
+_DICT_FORMAT = ds.ParquetFileFormat(
+    read_options=ds.ParquetReadOptions(dictionary_columns={"series_id"})
+)
+
+
+def _scan(
+    files: list[str], columns: list[str], filt: ds.Expression | None, dictionary: bool
+) -> pa.Table:
+    """Read columns of some files; ``dictionary`` keeps series_id dictionary-encoded."""
+    if dictionary:
+        dataset = ds.dataset(files, format=_DICT_FORMAT, schema=_DICT_SCHEMA)
+    else:
+        dataset = ds.dataset(files, format="parquet", schema=ARROW_SCHEMA)
+    return dataset.to_table(columns=columns, filter=filt)
+
+
 def _sorted_table(frame: pd.DataFrame) -> pa.Table:
     frame = frame.sort_values(["series_id", "release_time", "obs_date"], kind="stable")
     return pa.Table.from_pandas(frame, schema=ARROW_SCHEMA, preserve_index=False)
@@ -294,24 +311,47 @@ class Lake:
         _fsync_path(tmp)
         os.rename(tmp, folder / name)
         _fsync_path(folder)
-        return {"path": f"source={source}/{name}", "source": str(source), "rows": len(part)}
+        return {
+            "path": f"source={source}/{name}",
+            "source": str(source),
+            "rows": len(part),
+            "series": sorted(set(part["series_id"].astype(str))),
+        }
 
     # ---- reading ----------------------------------------------------------------------
-    def _read(self, series_ids: Sequence[str] | None, columns: list[str]) -> pa.Table:
-        """Rows of the visible files (optionally only some series); retries once if a
-        concurrent compaction removed a file between reading the manifest and the data."""
+    def _read(
+        self, series_ids: Sequence[str] | None, columns: list[str], *, dictionary: bool = False
+    ) -> tuple[pa.Table, int]:
+        """Rows of the visible files (optionally only some series) and how many files fed them.
+
+        Files whose manifest entry shows none of the series are skipped, and files holding
+        only requested series are read without a row filter. Retries once if a concurrent
+        compaction removed a file between reading the manifest and the data.
+        """
+        wanted = None if series_ids is None else set(series_ids)
         for attempt in (0, 1):
-            files = [str(p) for p in self.files()]
-            if not files:
-                return ARROW_SCHEMA.empty_table().select(columns)
-            filt = None if series_ids is None else ds.field("series_id").isin(list(series_ids))
+            whole, filtered = [], []
+            for entry in self._manifest()["files"]:
+                held = set(entry.get("series", ()))
+                path = str(self.root / entry["path"])
+                if wanted is None or (held and held <= wanted):
+                    whole.append(path)
+                elif not held or held & wanted:
+                    filtered.append(path)
             try:
-                dataset = ds.dataset(files, format="parquet", schema=ARROW_SCHEMA)
-                return dataset.to_table(columns=columns, filter=filt)
+                parts = [_scan(whole, columns, None, dictionary)] if whole else []
+                if filtered:
+                    filt = ds.field("series_id").isin(sorted(wanted or ()))
+                    parts.append(_scan(filtered, columns, filt, dictionary))
             except FileNotFoundError:
                 if attempt:
                     raise
                 self._manifest_key = None
+                continue
+            n_files = len(whole) + len(filtered)
+            if not parts:
+                return ARROW_SCHEMA.empty_table().select(columns), 0
+            return (parts[0] if len(parts) == 1 else pa.concat_tables(parts)), n_files
         raise AssertionError("unreachable")
 
     def _arrays(self, series_ids: Sequence[str]) -> list[SeriesArrays]:
@@ -322,8 +362,10 @@ class Lake:
         cache = self._cache.arrays
         missing = [s for s in dict.fromkeys(series_ids) if s not in cache]
         if missing:
-            table = self._read(missing, ["series_id", "release_time", "obs_date", "value"])
-            cache.update(SeriesArrays.split(table, missing))
+            cols = ["series_id", "release_time", "obs_date", "value"]
+            table, n_files = self._read(missing, cols, dictionary=True)
+            # Every file is written sorted; rows from several files need a merge sort.
+            cache.update(SeriesArrays.split(table, missing, presorted=n_files <= 1))
         return [cache[s] for s in series_ids]
 
     def _check_known(self, series_ids: Iterable[str]) -> list[str]:
@@ -354,7 +396,7 @@ class Lake:
     def vintages(self, series_id: str) -> pd.DataFrame:
         """Every stored release of every period of one series, sorted by period then release."""
         self._check_known([series_id])
-        table = self._read([series_id], ARROW_SCHEMA.names)
+        table, _ = self._read([series_id], ARROW_SCHEMA.names)
         frame = table.to_pandas(date_as_object=False)
         frame["obs_date"] = frame["obs_date"].astype("datetime64[ns]")
         return frame.sort_values(["obs_date", "release_time"], kind="stable").reset_index(drop=True)

@@ -132,3 +132,21 @@ def test_expectation_series_may_be_dated_by_survey(tmp_path):
     )
     assert lake.write(frame).written == 1
     assert check_lake(lake).ok
+
+
+def test_check_flags_an_unsorted_file(lake):
+    import pyarrow.parquet as pq
+
+    lake.write(
+        rows(
+            "TEST.A",
+            ["2024-01-02", "2024-01-03"],
+            [1.0, 2.0],
+            ["2024-01-02 21:00", "2024-01-03 21:00"],
+        )
+    )
+    (path,) = lake.files()
+    table = pq.read_table(path)
+    pq.write_table(table.take([1, 0]), path)  # same rows, wrong order
+    report = check_lake(lake)
+    assert not report.ok and "not sorted" in report.summary()
