@@ -21,9 +21,5 @@ def test_pit_asof_methods_agree_on_a_small_case():
     seconds = _load("pit_asof").main(
         ["--series", "6", "--start", "2019-01-02", "--dates", "30", "--repeat", "1"]
     )
-    assert set(seconds) == {
-        "lake.panel",
-        "pandas merge_asof",
-        "duckdb ASOF JOIN",
-        "naive pandas loop",
-    }
+    expected = {"lake.panel", "pandas merge_asof", "duckdb ASOF JOIN", "naive pandas loop"}
+    assert expected <= set(seconds)
