@@ -113,7 +113,6 @@ class _Generator:
         sim = 0.0002 + 0.009 * vol_g * _t_shocks(rng, n)
         spx_ret = np.where(np.isnan(spx_ret), sim, spx_ret)
         spx_ret[0] = 0.0
-        last_real = real_spx.last_valid_index()
         spx = np.exp(np.cumsum(spx_ret))
         real_known = real_spx.notna().to_numpy()
         # Scale so the path equals the real closes where they exist (else a 2005-like level).
@@ -161,7 +160,6 @@ class _Generator:
         }.items():
             r = drift + vol * (beta * z_g + np.sqrt(1 - beta**2) * rng.standard_normal(n))
             self.d[key] = pd.Series(level * np.exp(np.cumsum(r)), days)
-        self.last_real_spx = last_real
 
     # ---- monthly macro block ----------------------------------------------------------
     def macro(self) -> None:
@@ -248,9 +246,8 @@ class _Generator:
                     step = min(step, -0.5)
                 level = float(np.clip(level + step, 0.25, 6.5))
             ff[t] = level
-        gdp_q = gap_us.reshape(-1)  # monthly proxy, aggregated below
         sim_gdp = (
-            pd.Series(2.2 + 3.0 * np.r_[0, np.diff(gdp_q)] * 4 + rng.normal(0, 0.8, n), months)
+            pd.Series(2.2 + 3.0 * np.r_[0, np.diff(gap_us)] * 4 + rng.normal(0, 0.8, n), months)
             .resample("QS")
             .mean()
         )

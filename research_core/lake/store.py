@@ -260,7 +260,7 @@ class Lake:
             unknown = sorted(set(rows["series_id"]) - set(known))
             if unknown:
                 raise LakeWriteError(f"unknown series {unknown}; nothing was written")
-            new, unchanged = self._drop_stored(rows, manifest)
+            new, unchanged = self._drop_stored(rows)
             if new.empty:
                 return WriteResult(0, unchanged, (), int(manifest["version"]))
             new["ingested_at"] = pd.Timestamp.now(tz="UTC")
@@ -271,19 +271,10 @@ class Lake:
             self._commit(manifest)
         return WriteResult(len(new), unchanged, tuple(f["path"] for f in added), version)
 
-    def _drop_stored(
-        self, rows: pd.DataFrame, manifest: dict[str, Any]
-    ) -> tuple[pd.DataFrame, int]:
+    def _drop_stored(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         """Rows not stored yet; a stored key with another value is a conflict."""
-        files = [str(self.root / f["path"]) for f in manifest["files"]]
-        if not files:
-            return rows, 0
-        ids = sorted(set(rows["series_id"]))
-        stored = (
-            ds.dataset(files, format="parquet", schema=ARROW_SCHEMA)
-            .to_table(columns=[*KEY, "value"], filter=ds.field("series_id").isin(ids))
-            .to_pandas(date_as_object=False)
-        )
+        table, _ = self._read(sorted(set(rows["series_id"])), [*KEY, "value"])
+        stored = table.to_pandas(date_as_object=False)
         if stored.empty:
             return rows, 0
         stored["obs_date"] = stored["obs_date"].astype("datetime64[ns]")
