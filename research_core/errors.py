@@ -39,3 +39,20 @@ class AsOfError(WorkbenchError, ValueError):
 
 class ImportMappingError(WorkbenchError, ValueError):
     """A TimescaleDB/COPY-export mapping does not match the source table."""
+
+
+class ConnectorError(WorkbenchError):
+    """A public source could not be fetched or its answer could not be parsed.
+
+    The message names the source, the series (when known) and what was wrong; it never
+    contains an API key. ``status`` is the HTTP status when there was one.
+    """
+
+    def __init__(
+        self, source: str, message: str, *, series: str | None = None, status: int | None = None
+    ) -> None:
+        where = f"{source} [{series}]" if series else source
+        super().__init__(f"{where}: {message}")
+        self.source = source
+        self.series = series
+        self.status = status
