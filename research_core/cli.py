@@ -52,7 +52,32 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    report = check_lake(Lake.open(args.path))
+    from research_core.lake.quality import quality_report
+
+    lake = Lake.open(args.path)
+    report = check_lake(lake)
+    print(report.summary())
+    quality = quality_report(lake, as_of=args.as_of, jump_sigmas=args.jump_sigmas)
+    print(quality.summary())
+    if args.report:
+        quality.to_frame().to_csv(args.report, index=False)
+        print(f"quality findings written to {args.report}")
+    return 0 if report.ok and (quality.ok or not args.strict) else 1
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from research_core.lake.ingest import ingest
+
+    lake = Lake.open(args.path, create=True)
+    report = ingest(
+        lake,
+        sources=args.source,
+        series=args.series,
+        since=args.since,
+        dry_run=args.dry_run,
+        catch_up=args.catch_up,
+        progress=not args.quiet,
+    )
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -91,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, func, text in (
         ("info", _cmd_info, "storage summary and a point-in-time snapshot"),
-        ("check", _cmd_check, "integrity check (exit 1 on problems)"),
+        ("check", _cmd_check, "integrity and data-quality check (exit 1 on integrity problems)"),
         ("compact", _cmd_compact, "merge small files; answers do not change"),
         ("import-timescale", _cmd_import_timescale, "import from TimescaleDB or COPY exports"),
     ):
@@ -100,10 +125,25 @@ def build_parser() -> argparse.ArgumentParser:
         q.set_defaults(func=func)
         if name == "info":
             q.add_argument("--as-of", help="snapshot moment (default: last period stored)")
+        if name == "check":
+            q.add_argument("--as-of", help="judge freshness at this moment (default: now)")
+            q.add_argument("--jump-sigmas", type=float, default=10.0, help="jump threshold")
+            q.add_argument("--report", help="write the quality findings to this CSV")
+            q.add_argument("--strict", action="store_true", help="exit 1 on quality findings too")
         if name == "import-timescale":
             q.add_argument("--url", help="SQLAlchemy URL (default: WORKBENCH_TIMESCALE_URL)")
             q.add_argument("--export", help="a COPY export file (.csv or .parquet)")
             q.add_argument("--mapping", help="YAML mapping for other table layouts")
+
+    p = sub.add_parser("ingest", help="fetch what is new from the public sources")
+    p.add_argument("--path", help="lake directory (default: WORKBENCH_LAKE_PATH)")
+    p.add_argument("--source", nargs="+", help="only these sources (e.g. bcb_sgs fred)")
+    p.add_argument("--series", nargs="+", help="only these series ids")
+    p.add_argument("--since", help="re-fetch periods from this date (default: incremental)")
+    p.add_argument("--dry-run", action="store_true", help="fetch and report; write nothing")
+    p.add_argument("--catch-up", action="store_true", help="also re-fetch detected gaps")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_ingest)
     return parser
 
 

@@ -1,12 +1,23 @@
 """The shipped catalog: series (what the lake stores) and instruments (what the fund trades)."""
 
 from research_core.catalog.catalog import (
+    CrossCheck,
     Instrument,
     SeriesSpec,
+    crosschecks,
     instrument,
     instruments,
     series,
     series_catalog,
 )
 
-__all__ = ["Instrument", "SeriesSpec", "instrument", "instruments", "series", "series_catalog"]
+__all__ = [
+    "CrossCheck",
+    "Instrument",
+    "SeriesSpec",
+    "crosschecks",
+    "instrument",
+    "instruments",
+    "series",
+    "series_catalog",
+]

@@ -33,6 +33,7 @@ class SeriesSpec:
     release: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     revisable: bool = False
     kind: Literal["observation", "expectation"] = "observation"
+    fallback: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def tz(self) -> str:
@@ -64,7 +65,13 @@ class SeriesSpec:
         unknown = set(raw) - known
         if unknown:
             raise CatalogError(f"{where}: series {sid!r} has unknown fields {sorted(unknown)}")
+        fallback = raw.get("fallback") or {}
+        if fallback and (set(fallback) != {"source", "code"} or not all(fallback.values())):
+            raise CatalogError(
+                f"{where}: series {sid!r} fallback must be {{source, code}}, got {fallback}"
+            )
         fields: dict[str, Any] = {k: (str(v) if k == "code" else v) for k, v in raw.items()}
+        fields["fallback"] = {k: str(v) for k, v in fallback.items()}
         return cls(**fields)
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,6 +116,37 @@ def series_catalog() -> dict[str, SeriesSpec]:
             raise CatalogError(f"series.yaml: duplicate series id {spec.id!r}")
         out[spec.id] = spec
     return out
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """Two series that carry the same thing; deviations beyond ``tolerance`` are reported.
+
+    Both are compared on common periods of ``frequency`` (period means), in ``units``.
+    """
+
+    a: str
+    b: str
+    tolerance: float
+    frequency: str = "D"
+    units: str = ""
+
+
+@lru_cache(maxsize=1)
+def crosschecks() -> tuple[CrossCheck, ...]:
+    """The shipped cross-source checks; both sides must be catalog series."""
+    cat = series_catalog()
+    out = []
+    for raw in _load_yaml("series.yaml").get("crosschecks", []):
+        try:
+            check = CrossCheck(**raw)
+        except TypeError as err:
+            raise CatalogError(f"series.yaml: bad crosscheck {raw}: {err}") from err
+        missing = [s for s in (check.a, check.b) if s not in cat]
+        if missing or check.frequency not in FREQUENCIES:
+            raise CatalogError(f"series.yaml: crosscheck {raw} names unknown series {missing}")
+        out.append(check)
+    return tuple(out)
 
 
 def series(series_id: str) -> SeriesSpec:

@@ -421,7 +421,23 @@ class _Generator:
             + rng.normal(0, 0.4, len(q)).cumsum() * 0.3
         )
         self._weekly(out)
+        self._second_sources(out)
         return out
+
+    @staticmethod
+    def _second_sources(out: dict[str, pd.Series]) -> None:
+        """Cross-check twins and fixed-reference series, derived without new random draws."""
+        out["BRL.USD.PTAX.SGS"] = out["BRL.USD.PTAX"].round(4)
+        out["US.UST.2Y.FRED"] = out["US.UST.2Y"].round(2)
+        out["US.UST.10Y.FRED"] = out["US.UST.10Y"].round(2)
+        out["BR.SELIC.FRED"] = out["BR.SELIC.EFFECTIVE"].resample("MS").mean().round(2)
+        growth = (out["US.GDP.QOQ"] + out["US.CPI.YOY"].resample("QS").mean()) / 400
+        out["US.GDP.NOMINAL"] = 12_500 * np.exp(growth.cumsum())
+        cy, ny = out["BR.FOCUS.IPCA.CY"], out["BR.FOCUS.IPCA.NY"]
+        for year in (2026, 2027):
+            years = pd.DatetimeIndex(cy.index).year
+            path = cy.where(years == year, ny.where(years == year - 1, 0.5 * ny + 1.75))
+            out[f"BR.FOCUS.IPCA.{year}"] = path[(years >= year - 4) & (years <= year)]
 
     def _weekly(self, out: dict[str, pd.Series]) -> None:
         """Focus survey (Fridays), FX flow (Fridays) and CFTC positions (Tuesdays)."""

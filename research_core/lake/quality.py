@@ -1,0 +1,236 @@
+"""Data quality of the lake's contents: staleness, gaps, jumps, duplicates, cross-source checks.
+
+Integrity of the storage itself is :func:`research_core.lake.maintenance.check_lake`; this
+module judges the data as known at ``as_of`` and returns findings the Morning Pack can show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research_core.calendars import business_days
+from research_core.catalog import CrossCheck, SeriesSpec, crosschecks
+from research_core.lake.asof import as_of_instant
+from research_core.lake.store import Lake
+
+GRACE = {
+    "D": pd.Timedelta(days=3),
+    "W": pd.Timedelta(days=7),
+    "M": pd.Timedelta(days=10),
+    "Q": pd.Timedelta(days=20),
+    "A": pd.Timedelta(days=60),
+}
+STEP = {
+    "D": pd.DateOffset(days=1),
+    "W": pd.DateOffset(weeks=1),
+    "M": pd.DateOffset(months=1),
+    "Q": pd.DateOffset(months=3),
+    "A": pd.DateOffset(years=1),
+}
+FINDING_COLUMNS = ["series_id", "check", "obs_date", "detail"]
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Findings at one instant, one row each (stale, gap, jump, duplicate, crosscheck)."""
+
+    as_of: pd.Timestamp
+    findings: pd.DataFrame
+    series_checked: int
+
+    @property
+    def ok(self) -> bool:
+        return self.findings.empty
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.findings.copy()
+
+    def summary(self) -> str:
+        head = f"data quality as of {self.as_of:%Y-%m-%d %H:%M} UTC: {self.series_checked} series"
+        if self.findings.empty:
+            return f"{head}, no findings"
+        counts = self.findings["check"].value_counts().to_dict()
+        text = ", ".join(f"{n} {k}" for k, n in counts.items())
+        return f"{head}; {text}\n{self.findings.to_string(index=False, max_rows=60)}"
+
+
+def staleness(spec: SeriesSpec, history: pd.DataFrame, as_of: pd.Timestamp) -> list[dict[str, Any]]:
+    """Stale when the period after the last one known should have been released (plus grace)."""
+    if history.empty:
+        return [_finding(spec.id, "stale", None, "no data known")]
+    last = pd.Timestamp(history.index.max())
+    nxt = last + STEP[spec.frequency]
+    due = spec.release_times([nxt])[0] + GRACE[spec.frequency]
+    if as_of <= due:
+        return []
+    late = (as_of - due).days
+    return [
+        _finding(
+            spec.id,
+            "stale",
+            last,
+            f"next period {nxt.date()} due by {due:%Y-%m-%d %H:%M} UTC (+grace); {late} days late",
+        )
+    ]
+
+
+def gaps(spec: SeriesSpec, history: pd.DataFrame) -> list[dict[str, Any]]:
+    """Missing periods between the first and last known (daily: the release calendar's days)."""
+    if len(history) < 2:
+        return []
+    have = pd.DatetimeIndex(history.index).normalize()
+    if spec.frequency == "D":
+        calendar = spec.release.get("calendar", "WEEKDAYS")
+        expected = business_days(calendar)
+        expected = expected[(expected >= have[0]) & (expected <= have[-1])]
+    elif spec.frequency == "W":
+        step = np.diff(have.to_numpy()).astype("timedelta64[D]").astype(int)
+        holes = np.flatnonzero(step > 10)
+        return [
+            _finding(spec.id, "gap", have[int(i)], f"{step[i]} days until the next survey/report")
+            for i in holes
+        ]
+    else:
+        expected = pd.date_range(
+            have[0], have[-1], freq={"M": "MS", "Q": "QS", "A": "YS"}[spec.frequency]
+        )
+    missing = expected.difference(have)
+    if missing.empty:
+        return []
+    # Report contiguous runs, not every day.
+    pos = expected.get_indexer(missing)
+    starts = np.r_[0, np.flatnonzero(np.diff(pos) > 1) + 1]
+    ends = np.r_[starts[1:] - 1, len(pos) - 1]
+    return [
+        _finding(
+            spec.id,
+            "gap",
+            missing[a],
+            f"{b - a + 1} missing periods {missing[a].date()}..{missing[b].date()}",
+        )
+        for a, b in zip(starts, ends, strict=True)
+    ]
+
+
+def jumps(
+    spec: SeriesSpec,
+    history: pd.DataFrame,
+    sigmas: float,
+    as_of: pd.Timestamp,
+    recent_days: int = 30,
+) -> list[dict[str, Any]]:
+    """Recent changes beyond ``sigmas`` robust standard deviations of the prior three years.
+
+    Only periods released in the last ``recent_days`` are judged (what a daily check needs);
+    the scale is 1.4826 x MAD of the changes before them. Policy rates move in decided
+    steps and are not judged.
+    """
+    if spec.category == "policy_rate" or len(history) < 30:
+        return []
+    change = history["value"].diff()
+    released = pd.DatetimeIndex(history["release_time"])
+    recent = np.asarray(released > as_of - pd.Timedelta(days=recent_days))
+    if not recent.any():
+        return []
+    first = pd.Timestamp(history.index[int(np.argmax(recent))])
+    past = change[
+        (change.index < first) & (change.index >= first - pd.DateOffset(years=3))
+    ].dropna()
+    if len(past) < 20:
+        return []
+    centre = float(past.median())
+    scale = 1.4826 * float((past - centre).abs().median())
+    if scale == 0.0:
+        return []
+    z = (change[recent] - centre) / scale
+    big = z[z.abs() > sigmas]
+    return [
+        _finding(
+            spec.id, "jump", when, f"change {change[when]:+.4g} = {z[when]:+.1f} robust sigmas"
+        )
+        for when in big.index
+    ]
+
+
+def duplicates(spec: SeriesSpec, vintages: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows stored twice under one key (the lake's writer prevents these; a copy may not)."""
+    counts = vintages.groupby(["obs_date", "release_time"]).size().rename("n").reset_index()
+    return [
+        _finding(spec.id, "duplicate", r.obs_date, f"key ({r.obs_date}, {r.release_time}) x{r.n}")
+        for r in counts.loc[counts["n"] > 1].itertuples()
+    ]
+
+
+def cross_check(lake: Lake, check: CrossCheck, as_of: pd.Timestamp) -> list[dict[str, Any]]:
+    """Deviations beyond the tolerance between two sources of the same thing."""
+    view = lake.at(as_of)
+    a, b = view.series(check.a), view.series(check.b)
+    if check.frequency != "D":
+        rule = {"W": "W-FRI", "M": "MS", "Q": "QS", "A": "YS"}[check.frequency]
+        a, b = a.resample(rule).mean(), b.resample(rule).mean()
+    both = pd.concat([a, b], axis=1, join="inner").dropna()
+    if both.empty:
+        return []
+    dev = (both.iloc[:, 0] - both.iloc[:, 1]).abs()
+    bad = dev[dev > check.tolerance]
+    if bad.empty:
+        return []
+    worst = pd.DatetimeIndex(bad.index)[int(np.argmax(bad.to_numpy()))]
+    return [
+        _finding(
+            check.a,
+            "crosscheck",
+            bad.index[-1],
+            f"{len(bad)} of {len(dev)} common periods differ from {check.b} by more than "
+            f"{check.tolerance} {check.units}; largest {bad.max():.4g} on {worst.date()}",
+        )
+    ]
+
+
+def quality_report(
+    lake: Lake,
+    *,
+    as_of: Any = None,
+    series: Iterable[str] | None = None,
+    jump_sigmas: float = 10.0,
+) -> QualityReport:
+    """Staleness, gaps, jumps and duplicates per series plus the catalog's cross-checks."""
+    moment = as_of_instant(as_of if as_of is not None else pd.Timestamp.now(tz="UTC"), lake.tz)
+    known = lake.known_series()
+    stored = {sid for f in lake._manifest()["files"] for sid in f.get("series", [])}
+    ids = sorted(series) if series is not None else sorted(stored & set(known))
+    view = lake.at(moment)
+    rows: list[dict[str, Any]] = []
+    for sid in ids:
+        spec = known[sid]
+        history = view.history(sid)
+        rows += staleness(spec, history, moment)
+        rows += gaps(spec, history)
+        rows += jumps(spec, history, jump_sigmas, moment)
+        rows += duplicates(spec, lake.vintages(sid))
+    for check in crosschecks():
+        if check.a in ids and check.b in ids:
+            rows += cross_check(lake, check, moment)
+    findings = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    return QualityReport(moment, findings, len(ids))
+
+
+def gap_starts(lake: Lake, series: Iterable[str]) -> dict[str, pd.Timestamp]:
+    """First missing period per series with gaps (what ``ingest --catch-up`` re-fetches)."""
+    known = lake.known_series()
+    view = lake.at(pd.Timestamp.now(tz="UTC"))
+    out = {}
+    for sid in series:
+        found = gaps(known[sid], view.history(sid))
+        if found:
+            out[sid] = min(pd.Timestamp(f["obs_date"]) for f in found)
+    return out
+
+
+def _finding(series_id: str, check: str, obs_date: Any, detail: str) -> dict[str, Any]:
+    return {"series_id": series_id, "check": check, "obs_date": obs_date, "detail": detail}
