@@ -25,6 +25,7 @@ import pandas as pd
 CalendarName = Literal["B3", "NYSE", "WEEKDAYS"]
 _EXCHANGE_CODES: dict[str, str] = {"B3": "BVMF", "NYSE": "XNYS"}
 _CAL_START, _CAL_END = "1999-01-04", "2031-12-31"
+_HISTORY_START = "1900-01-01"
 COUNTRY_TZ: dict[str, str] = {
     "BR": "America/Sao_Paulo",
     "US": "America/New_York",
@@ -35,15 +36,20 @@ COUNTRY_CALENDAR: dict[str, CalendarName] = {"BR": "B3", "US": "NYSE", "GLOBAL":
 
 @lru_cache(maxsize=8)
 def business_days(calendar: str = "B3") -> pd.DatetimeIndex:
-    """All sessions of ``calendar`` ("B3", "NYSE" or "WEEKDAYS") from 1999 to 2031, naive dates."""
+    """All sessions of ``calendar`` ("B3", "NYSE" or "WEEKDAYS") to 2031, naive dates.
+
+    Exchange holidays are known from 1999; earlier dates (old macro history such as FRED's
+    1947 GDP) use plain weekdays, so release times before 1999 may be off by a holiday.
+    """
+    early = pd.bdate_range(_HISTORY_START, pd.Timestamp(_CAL_START) - pd.Timedelta(days=1))
     if calendar == "WEEKDAYS":
-        return pd.bdate_range(_CAL_START, _CAL_END)
+        return early.append(pd.bdate_range(_CAL_START, _CAL_END))
     if calendar not in _EXCHANGE_CODES:
         raise ValueError(f"unknown calendar {calendar!r}; valid: B3, NYSE, WEEKDAYS")
     with warnings.catch_warnings():  # exchange_calendars uses an API pandas 3.1 deprecates
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
         cal = xcals.get_calendar(_EXCHANGE_CODES[calendar], start=_CAL_START, end=_CAL_END)
-    return pd.DatetimeIndex(cal.sessions.tz_localize(None), name="date")
+    return early.append(pd.DatetimeIndex(cal.sessions.tz_localize(None))).rename("date")
 
 
 def business_day_range(start: object, end: object, calendar: str = "B3") -> pd.DatetimeIndex:

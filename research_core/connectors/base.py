@@ -71,7 +71,7 @@ def public_url(url: httpx.URL | str) -> str:
     """The URL with secret query parameters masked, safe to show and log."""
     u = httpx.URL(str(url))
     params = [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in u.params.multi_items()]
-    return str(u.copy_with(params=params)) if params else str(u)
+    return str(u.copy_with(params=params)).replace("%2A%2A%2A", "***") if params else str(u)
 
 
 def redact(text: str, secrets: list[str]) -> str:
