@@ -385,7 +385,7 @@ def _first_line(text: str, width: int = 160) -> str:
 def _first_message(body: Any) -> str | None:
     """The first human message in a JSON error body, however the source nests it."""
     if isinstance(body, dict):
-        for key in ("error_message", "message", "detail", "description", "error"):
+        for key in ("error_message", "error", "message", "detail", "description"):
             value = body.get(key)
             if isinstance(value, str) and value:
                 return value
