@@ -43,13 +43,14 @@ def business_days(calendar: str = "B3") -> pd.DatetimeIndex:
     """
     early = pd.bdate_range(_HISTORY_START, pd.Timestamp(_CAL_START) - pd.Timedelta(days=1))
     if calendar == "WEEKDAYS":
-        return early.append(pd.bdate_range(_CAL_START, _CAL_END))
+        return pd.DatetimeIndex(early.append(pd.bdate_range(_CAL_START, _CAL_END)))
     if calendar not in _EXCHANGE_CODES:
         raise ValueError(f"unknown calendar {calendar!r}; valid: B3, NYSE, WEEKDAYS")
     with warnings.catch_warnings():  # exchange_calendars uses an API pandas 3.1 deprecates
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
         cal = xcals.get_calendar(_EXCHANGE_CODES[calendar], start=_CAL_START, end=_CAL_END)
-    return early.append(pd.DatetimeIndex(cal.sessions.tz_localize(None))).rename("date")
+    sessions = pd.DatetimeIndex(cal.sessions.tz_localize(None))
+    return pd.DatetimeIndex(early.append(sessions), name="date")
 
 
 def business_day_range(start: object, end: object, calendar: str = "B3") -> pd.DatetimeIndex:

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from research_core.catalog import SeriesSpec
 from research_core.connectors import CONNECTORS, Connector, connector

@@ -316,7 +316,10 @@ def ckan_envelope(url: str) -> dict:
 
 def test_stn_package_show_then_csv(server, make):
     url = "https://www.tesourotransparente.gov.br/ckan/dataset/rtn/resource/a2/download/rtn.csv"
-    csv = "Mês;Receita Total;Resultado Primário Governo Central\n08/2026;210.345,12;-12.345,67\n09/2026;198.000,00;1.234,50\n"
+    csv = (
+        "Mês;Receita Total;Resultado Primário Governo Central\n"
+        "08/2026;210.345,12;-12.345,67\n09/2026;198.000,00;1.234,50\n"
+    )
     server.route("package_show", json_reply(ckan_envelope(url))).route(
         "download/rtn.csv", httpx.Response(200, text=csv)
     )
@@ -383,7 +386,8 @@ def ust_entry(day: str, **tenors: str) -> str:
 
 def ust_feed(*entries: str) -> str:
     return (
-        '<?xml version="1.0" encoding="utf-8" standalone="yes"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        '<?xml version="1.0" encoding="utf-8" standalone="yes"?>'
+        '<feed xmlns="http://www.w3.org/2005/Atom" '
         'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '
         'xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices">'
         + "".join(entries)

@@ -116,7 +116,8 @@ def test_alfred_chunks_more_than_2000_vintages(server, make):
             return json_reply(
                 {
                     "error_code": 400,
-                    "error_message": "Bad Request.  This exceeds the maximum number of vintage dates allowed (2000).",
+                    "error_message": "Bad Request.  This exceeds the maximum number of "
+                    "vintage dates allowed (2000).",
                 },
                 400,
             )
