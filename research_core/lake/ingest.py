@@ -11,6 +11,11 @@ already knows, and write. Stamping follows the point-in-time rules:
 * a changed value for a period already stored becomes a new vintage released at the
   moment it was observed, so the lake builds the revision history the source does not keep.
 
+Caveat for backfills: a source without vintages only tells today's value, so the first
+ingest of a revisable series (IBC-Br, SIDRA GDP/IP/retail) stamps revised values at their
+first-release times. That history is "latest data"; real-time vintages start with the first
+ingest. Only ALFRED's history is real-time from the start.
+
 Every series is written on its own: one that fails (after its fallback source, if the
 catalog names one) leaves its lake data exactly as it was and the others go on.
 """
