@@ -414,3 +414,18 @@ def test_treasury_malformed_xml(server, make):
     server.route("/pages/xml", httpx.Response(200, text="<feed><entry>"))
     with pytest.raises(ConnectorError, match="malformed XML"):
         make("ust_treasury").fetch(spec("US.UST.10Y"), "2005-03-01", "2005-03-02")
+
+
+def test_treasury_csv_form(server, make):
+    csv = (
+        'Date,"1 Mo","2 Mo","3 Mo","6 Mo","1 Yr","2 Yr","3 Yr","5 Yr",'
+        '"7 Yr","10 Yr","20 Yr","30 Yr"\n'
+        "11/20/2026,4.01,4.02,4.03,3.98,3.90,3.70,3.65,3.72,3.85,4.12,4.55,4.60\n"
+        "11/19/2026,4.00,4.02,4.02,3.97,3.91,3.68,3.64,3.70,3.84,4.10,,4.58\n"
+    )
+    server.route("/pages/xml", httpx.Response(200, text=csv, headers={"content-type": "text/csv"}))
+    conn = make("ust_treasury")
+    ten = conn.fetch(spec("US.UST.10Y"), "2026-11-19", "2026-11-20")
+    assert ten["obs_date"].dt.day.tolist() == [19, 20] and ten["value"].tolist() == [4.10, 4.12]
+    twenty = conn.parse_csv(spec("US.UST.10Y", code="BC_20YEAR"), csv)
+    assert twenty["value"].tolist() == [4.55]  # the empty cell is missing, not zero
