@@ -57,7 +57,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     lake = Lake.open(args.path)
     report = check_lake(lake)
     print(report.summary())
-    quality = quality_report(lake, as_of=args.as_of, jump_sigmas=args.jump_sigmas)
+    quality = quality_report(lake, as_of=args.as_of, jump_sigmas=args.jump_sigmas, integrity=report)
     print(quality.summary())
     if args.report:
         quality.to_frame().to_csv(args.report, index=False)

@@ -268,8 +268,18 @@ class Connector:
         *,
         released_since: Any = None,
     ) -> pd.DataFrame:
-        """Observation rows of ``spec`` with obs_date in [start, end] (None: all history)."""
-        raise NotImplementedError(f"{type(self).__name__}.fetch")
+        """Observation rows of ``spec`` with obs_date in [start, end].
+
+        ``start`` defaults to the source's ``default_start`` and ``end`` to today;
+        ``released_since`` lets sources with vintages skip releases already stored.
+        """
+        lo, hi = bounds(start, end, self.default_start)
+        return self._fetch(spec, lo, hi, released_since)
+
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
+    ) -> pd.DataFrame:
+        raise NotImplementedError(f"{type(self).__name__}._fetch")
 
     def rows(
         self,

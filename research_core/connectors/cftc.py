@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from research_core.catalog import SeriesSpec
-from research_core.connectors.base import Connector, bounds
+from research_core.connectors.base import Connector
 
 DATE = "report_date_as_yyyy_mm_dd"
 LONG, SHORT = "noncomm_positions_long_all", "noncomm_positions_short_all"
@@ -28,20 +28,14 @@ class CFTC(Connector):
     page_size: ClassVar[int] = 5_000
     default_start: ClassVar[str] = "1993-01-01"
 
-    def fetch(
-        self,
-        spec: SeriesSpec,
-        start: Any = None,
-        end: Any = None,
-        *,
-        released_since: Any = None,
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
         dataset, _, market = spec.code.partition("|")
         if not dataset or not market.isalnum():
             raise self.error(
                 f"CFTC code must be 'dataset|market_code', got {spec.code!r}", series=spec.id
             )
-        lo, hi = bounds(start, end, self.default_start)
         where = (
             f"cftc_contract_market_code='{market}' AND {DATE} >= '{lo:%Y-%m-%d}T00:00:00' "
             f"AND {DATE} <= '{hi:%Y-%m-%d}T23:59:59'"

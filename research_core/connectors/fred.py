@@ -17,7 +17,7 @@ import pandas as pd
 
 from research_core.catalog import SeriesSpec
 from research_core.config import get_settings
-from research_core.connectors.base import Connector, bounds
+from research_core.connectors.base import Connector
 
 MAX_VINTAGES = 2_000
 _FAR_FUTURE = "9999-12-31"
@@ -38,13 +38,18 @@ class FRED(Connector):
             kwargs["api_key"] = key.get_secret_value() if key else None
         super().__init__(**kwargs)
 
-    def _series_params(self, spec: SeriesSpec) -> dict[str, str]:
+    def _series_params(
+        self, spec: SeriesSpec, lo: pd.Timestamp | None = None, hi: pd.Timestamp | None = None
+    ) -> dict[str, str]:
+        """Query parameters for ``spec`` (FRED id, units transform, observation window)."""
         if not self._api_key:
             raise self.error("no API key: set WORKBENCH_FRED_API_KEY", series=spec.id)
         fred_id, _, units = spec.code.partition("|")
         params = {"series_id": fred_id, "file_type": "json"}
         if units:
             params["units"] = units
+        if lo is not None and hi is not None:
+            params.update(observation_start=f"{lo:%Y-%m-%d}", observation_end=f"{hi:%Y-%m-%d}")
         return params
 
     def observations(self, spec: SeriesSpec, params: dict[str, str]) -> list[dict[str, Any]]:
@@ -63,17 +68,10 @@ class FRED(Connector):
 
         return list(self.paginate(page, self.page_size))
 
-    def fetch(
-        self,
-        spec: SeriesSpec,
-        start: Any = None,
-        end: Any = None,
-        *,
-        released_since: Any = None,
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
-        params = self._series_params(spec)
-        lo, hi = bounds(start, end, self.default_start)
-        params.update(observation_start=f"{lo:%Y-%m-%d}", observation_end=f"{hi:%Y-%m-%d}")
+        params = self._series_params(spec, lo, hi)
         frame = pd.DataFrame.from_records(self.observations(spec, params))
         if frame.empty:
             return self.rows(spec, [], [])
@@ -104,17 +102,10 @@ class ALFRED(FRED):
 
         return sorted(set(self.paginate(page, 10_000)))
 
-    def fetch(
-        self,
-        spec: SeriesSpec,
-        start: Any = None,
-        end: Any = None,
-        *,
-        released_since: Any = None,
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
-        params = self._series_params(spec)
-        lo, hi = bounds(start, end, self.default_start)
-        params.update(observation_start=f"{lo:%Y-%m-%d}", observation_end=f"{hi:%Y-%m-%d}")
+        params = self._series_params(spec, lo, hi)
         vintages = self.vintage_dates(spec)
         if released_since is not None:
             since = f"{pd.Timestamp(released_since):%Y-%m-%d}"

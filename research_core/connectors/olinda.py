@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from research_core.catalog import SeriesSpec
-from research_core.connectors.base import Connector, bounds, date_windows
+from research_core.connectors.base import Connector, date_windows
 
 _ODATA = "https://olinda.bcb.gov.br/olinda/servico/"
 _PTAX = "PTAX/versao/v1/odata/"
@@ -59,13 +59,8 @@ class PTAX(_OData):
     name: ClassVar[str] = "bcb_ptax"
     default_start: ClassVar[str] = "1999-01-01"
 
-    def fetch(
-        self,
-        spec: SeriesSpec,
-        start: Any = None,
-        end: Any = None,
-        *,
-        released_since: Any = None,
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
         parts = spec.code.split("|")
         if len(parts) != 3:
@@ -73,7 +68,6 @@ class PTAX(_OData):
                 f"PTAX code must be 'Entity|field|bulletin', got {spec.code!r}", series=spec.id
             )
         entity, field, bulletin = parts
-        lo, hi = bounds(start, end, self.default_start)
         records: list[dict[str, Any]] = []
         for a, b in date_windows(lo, hi, 5):
             dates = {"@dataInicial": f"'{a:%m-%d-%Y}'", "@dataFinalCotacao": f"'{b:%m-%d-%Y}'"}
@@ -118,16 +112,10 @@ class Focus(_OData):
     name: ClassVar[str] = "bcb_focus"
     default_start: ClassVar[str] = "2001-11-01"
 
-    def fetch(
-        self,
-        spec: SeriesSpec,
-        start: Any = None,
-        end: Any = None,
-        *,
-        released_since: Any = None,
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
         entity, indicator, _, _ = self.parse_code(spec)
-        lo, hi = bounds(start, end, self.default_start)
         flt = f"Indicador eq '{indicator}' and Data ge '{lo:%Y-%m-%d}' and Data le '{hi:%Y-%m-%d}'"
         records = self.values(
             f"Expectativas/versao/v1/odata/{entity}",

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from research_core.catalog import SeriesSpec
-from research_core.connectors.base import Connector, bounds, date_windows
+from research_core.connectors.base import Connector, date_windows
 
 MAX_YEARS = 10
 
@@ -33,16 +33,10 @@ class SGS(Connector):
             raise self.error(f"SGS code must be a number, got {spec.code!r}", series=spec.id)
         return spec.code
 
-    def fetch(
-        self,
-        spec: SeriesSpec,
-        start: Any = None,
-        end: Any = None,
-        *,
-        released_since: Any = None,
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
         code = self.sgs_code(spec)
-        lo, hi = bounds(start, end, self.default_start)
         records: list[dict[str, Any]] = []
         refused = 0
         windows = date_windows(lo, hi, MAX_YEARS)

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from research_core.catalog import SeriesSpec
-from research_core.connectors.base import Connector, bounds
+from research_core.connectors.base import Connector
 
 MISSING = ("...", "..", "-", "X", "x")
 _PERIOD_LABELS = ("Mês", "Trimestre", "Ano", "Month", "Quarter", "Year")
@@ -27,20 +27,14 @@ class SIDRA(Connector):
     min_interval: ClassVar[float] = 0.25
     default_start: ClassVar[str] = "1995-01-01"
 
-    def fetch(
-        self,
-        spec: SeriesSpec,
-        start: Any = None,
-        end: Any = None,
-        *,
-        released_since: Any = None,
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
         table, _, rest = spec.code.partition("/v/")
         if not table.isdigit() or not rest:
             raise self.error(
                 f"SIDRA code must be 'table/v/variable[...]', got {spec.code!r}", series=spec.id
             )
-        lo, hi = bounds(start, end, self.default_start)
         periods = f"{period_code(lo, spec.frequency)}-{period_code(hi, spec.frequency)}"
         body = self.get_json(f"t/{table}/n1/all/v/{rest}/p/{periods}", series=spec.id)
         return self.parse(spec, body)

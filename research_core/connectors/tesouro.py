@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.catalog import SeriesSpec
-from research_core.connectors.base import Connector, bounds
+from research_core.connectors.base import Connector
 
 CKAN = "https://www.tesourotransparente.gov.br/ckan/"
 TD_CSV = (
@@ -59,15 +59,9 @@ class TesouroDireto(_CKAN):
     name: ClassVar[str] = "tesouro_direto"
     default_start: ClassVar[str] = "2002-01-01"
 
-    def fetch(
-        self,
-        spec: SeriesSpec,
-        start: Any = None,
-        end: Any = None,
-        *,
-        released_since: Any = None,
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
-        lo, hi = bounds(start, end, self.default_start)
         raw = self.csv(TD_CSV, series=spec.id)
         return self.parse(spec, raw, lo, hi)
 
@@ -111,6 +105,7 @@ class STN(_CKAN):
     """A column of an STN dataset's CSV resource (found with CKAN ``package_show``)."""
 
     name: ClassVar[str] = "stn"
+    default_start: ClassVar[str] = "1997-01-01"
     DATASETS: ClassVar[dict[str, str]] = {"RTN": "resultado-do-tesouro-nacional"}
 
     def resource_url(self, dataset: str, *, series: str) -> str:
@@ -132,13 +127,8 @@ class STN(_CKAN):
         self.require(newest, ("url",), series=series)
         return str(newest["url"])
 
-    def fetch(
-        self,
-        spec: SeriesSpec,
-        start: Any = None,
-        end: Any = None,
-        *,
-        released_since: Any = None,
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
         dataset, _, column = spec.code.partition("|")
         if not column:
@@ -146,7 +136,6 @@ class STN(_CKAN):
                 f"STN code must be 'dataset|column', got {spec.code!r}", series=spec.id
             )
         url = self.resource_url(self.DATASETS.get(dataset, dataset), series=spec.id)
-        lo, hi = bounds(start, end, "1997-01-01")
         return self.parse(spec, self.csv(url, series=spec.id), lo, hi)
 
     def parse(

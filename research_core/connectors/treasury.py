@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 import pandas as pd
 
 from research_core.catalog import SeriesSpec
-from research_core.connectors.base import Connector, bounds
+from research_core.connectors.base import Connector
 
 _M = "{http://schemas.microsoft.com/ado/2007/08/dataservices/metadata}"
 _D = "{http://schemas.microsoft.com/ado/2007/08/dataservices}"
@@ -38,15 +38,9 @@ class Treasury(Connector):
     min_interval: ClassVar[float] = 0.5
     default_start: ClassVar[str] = "1990-01-01"
 
-    def fetch(
-        self,
-        spec: SeriesSpec,
-        start: Any = None,
-        end: Any = None,
-        *,
-        released_since: Any = None,
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
-        lo, hi = bounds(start, end, self.default_start)
         frames = []
         for year in range(lo.year, hi.year + 1):
             params = {"data": "daily_treasury_yield_curve", "field_tdr_date_value": year}

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.catalog import SeriesSpec
-from research_core.connectors.base import Connector, bounds
+from research_core.connectors.base import Connector
 
 FIELDS = ("open", "high", "low", "close", "volume", "adjclose")
 
@@ -104,19 +104,13 @@ class Yahoo(Connector):
             out[kind] = frame.drop(columns="date").sort_index()
         return out
 
-    def fetch(
-        self,
-        spec: SeriesSpec,
-        start: Any = None,
-        end: Any = None,
-        *,
-        released_since: Any = None,
+    def _fetch(
+        self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
         symbol, _, field = spec.code.partition("|")
         field = field or "close"
         if field not in FIELDS:
             raise self.error(f"unknown Yahoo field {field!r}; valid: {FIELDS}", series=spec.id)
-        lo, hi = bounds(start, end, self.default_start)
         bars = self.bars(self.chart(symbol, lo, hi, series=spec.id), series=spec.id)
         bars = bars.loc[(bars.index >= lo) & (bars.index <= hi)]
         return self.rows(spec, bars.index, bars[field].to_numpy())

@@ -16,6 +16,7 @@ import pandas as pd
 from research_core.calendars import business_days
 from research_core.catalog import CrossCheck, SeriesSpec, crosschecks
 from research_core.lake.asof import as_of_instant
+from research_core.lake.maintenance import CheckReport, check_lake
 from research_core.lake.store import Lake
 
 GRACE = {
@@ -157,15 +158,6 @@ def jumps(
     ]
 
 
-def duplicates(spec: SeriesSpec, vintages: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows stored twice under one key (the lake's writer prevents these; a copy may not)."""
-    counts = vintages.groupby(["obs_date", "release_time"]).size().rename("n").reset_index()
-    return [
-        _finding(spec.id, "duplicate", r.obs_date, f"key ({r.obs_date}, {r.release_time}) x{r.n}")
-        for r in counts.loc[counts["n"] > 1].itertuples()
-    ]
-
-
 def cross_check(lake: Lake, check: CrossCheck, as_of: pd.Timestamp) -> list[dict[str, Any]]:
     """Deviations beyond the tolerance between two sources of the same thing."""
     view = lake.at(as_of)
@@ -198,8 +190,12 @@ def quality_report(
     as_of: Any = None,
     series: Iterable[str] | None = None,
     jump_sigmas: float = 10.0,
+    integrity: CheckReport | None = None,
 ) -> QualityReport:
-    """Staleness, gaps, jumps and duplicates per series plus the catalog's cross-checks."""
+    """Staleness, gaps and jumps per series, duplicate keys and the catalog's cross-checks.
+
+    Duplicate keys come from the storage check (``integrity``, run here when not given).
+    """
     moment = as_of_instant(as_of if as_of is not None else pd.Timestamp.now(tz="UTC"), lake.tz)
     known = lake.known_series()
     stored = {sid for f in lake._manifest()["files"] for sid in f.get("series", [])}
@@ -212,7 +208,10 @@ def quality_report(
         rows += staleness(spec, history, moment)
         rows += gaps(spec, history)
         rows += jumps(spec, history, jump_sigmas, moment)
-        rows += duplicates(spec, lake.vintages(sid))
+    integrity = integrity if integrity is not None else check_lake(lake)
+    for kind, detail in integrity.problems:
+        if kind == "duplicate" and detail.split()[0] in ids:
+            rows.append(_finding(detail.split()[0], "duplicate", None, detail))
     for check in crosschecks():
         if check.a in ids and check.b in ids:
             rows += cross_check(lake, check, moment)

@@ -107,3 +107,25 @@ def test_cli_check_and_ingest_errors(sample_lake_path, capsys, tmp_path):
         main(["ingest", "--path", str(tmp_path / "new"), "--source", "bloomberg", "--quiet"]) == 2
     )
     assert "unknown source" in capsys.readouterr().err
+
+
+def test_duplicate_keys_reach_the_quality_report(lake, tmp_path):
+    """A file copied into the lake by hand duplicates keys; both reports name them."""
+    import json
+    import shutil
+
+    from research_core.lake.maintenance import check_lake
+
+    days = pd.bdate_range("2026-11-02", "2026-11-19")
+    write(lake, "US.SPX", days, np.linspace(5000, 5100, len(days)))
+    manifest_path = lake.root / "_lake.json"
+    manifest = json.loads(manifest_path.read_text())
+    entry = dict(manifest["files"][0])
+    copy = entry["path"].replace("part-", "part-copy-")
+    shutil.copy(lake.root / entry["path"], lake.root / copy)
+    manifest["files"].append({**entry, "path": copy})
+    manifest_path.write_text(json.dumps(manifest))
+    integrity = check_lake(lake)
+    assert not integrity.ok
+    dup = findings(lake, "duplicate", integrity=integrity)
+    assert len(dup) >= 1 and set(dup["series_id"]) == {"US.SPX"}
