@@ -56,3 +56,15 @@ class ConnectorError(WorkbenchError):
         self.source = source
         self.series = series
         self.status = status
+
+
+class ModelError(WorkbenchError, ValueError):
+    """A model cannot be fit on its input (NaN/inf, constant regressor, wrong shape)."""
+
+
+class InsufficientDataError(ModelError):
+    """Too few observations for the model; the message says how many it has and needs."""
+
+
+class AgentDataError(WorkbenchError):
+    """An agent's required series has no data known at the as-of date (names the series)."""

@@ -1,0 +1,61 @@
+"""The five analytical agents and the runner that calls them in dependency order.
+
+``run_agents(view)`` runs every agent (or the named ones plus what they depend on) on one
+point-in-time view and returns their reports by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from graphlib import TopologicalSorter
+from types import MappingProxyType
+
+from research_core.agents.base import Agent, AgentReport
+from research_core.agents.cross_asset import CrossAssetAgent
+from research_core.agents.fiscal import FiscalAgent
+from research_core.agents.fx import FxEquilibriumAgent
+from research_core.agents.inflation import InflationAgent
+from research_core.agents.monetary import MonetaryPolicyAgent
+from research_core.errors import CatalogError
+from research_core.lake.pit import PITView
+
+AGENTS: Mapping[str, type[Agent]] = MappingProxyType(
+    {
+        cls.name: cls
+        for cls in (
+            InflationAgent,
+            MonetaryPolicyAgent,
+            FiscalAgent,
+            FxEquilibriumAgent,
+            CrossAssetAgent,
+        )
+    }
+)
+
+
+def agent_order(names: Iterable[str] | None = None) -> list[str]:
+    """The named agents plus their dependencies, dependencies first."""
+    wanted = list(AGENTS) if names is None else list(names)
+    unknown = [n for n in wanted if n not in AGENTS]
+    if unknown:
+        raise CatalogError(f"unknown agent(s) {unknown}; valid: {sorted(AGENTS)}")
+    graph: dict[str, tuple[str, ...]] = {}
+    todo = list(wanted)
+    while todo:
+        name = todo.pop()
+        if name not in graph:
+            graph[name] = AGENTS[name].depends_on
+            todo.extend(graph[name])
+    return list(TopologicalSorter(graph).static_order())
+
+
+def run_agents(view: PITView, names: Iterable[str] | None = None) -> dict[str, AgentReport]:
+    """Run agents on one view in dependency order; each sees its dependencies' reports."""
+    reports: dict[str, AgentReport] = {}
+    for name in agent_order(names):
+        agent = AGENTS[name]()
+        reports[name] = agent.run(view, {d: reports[d] for d in agent.depends_on})
+    return reports
+
+
+__all__ = ["AGENTS", "Agent", "AgentReport", "agent_order", "run_agents"]

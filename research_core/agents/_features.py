@@ -1,0 +1,47 @@
+"""Small transformations agents share: monthly sampling, compounding, weekly returns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
+    """Month-start indexed monthly mean (or last) of a daily/weekly series."""
+    grouped = series.resample("MS")
+    out = grouped.mean() if how == "mean" else grouped.last()
+    return out.dropna()
+
+
+def to_monthly_rate(annual_pct: pd.Series) -> pd.Series:
+    """% p.a. to the equivalent compounded % per month."""
+    return ((1 + annual_pct / 100) ** (1 / 12) - 1) * 100
+
+
+def compound(changes_pct: pd.Series, periods: int) -> pd.Series:
+    """Compounded change over ``periods`` (e.g. 12 monthly % changes into a 12-month %)."""
+    logs = np.log1p(changes_pct / 100)
+    return (np.expm1(logs.rolling(periods).sum()) * 100).dropna()
+
+
+def level_from_changes(changes_pct: pd.Series, start: float = 100.0) -> pd.Series:
+    """An index level from period % changes."""
+    return start * np.exp(np.log1p(changes_pct / 100).cumsum())
+
+
+def yoy(level: pd.Series, periods: int = 12) -> pd.Series:
+    """Year-on-year % change of a level series."""
+    return (100 * (level / level.shift(periods) - 1)).dropna()
+
+
+def weekly_returns(prices: dict[str, pd.Series], *, log: bool = True) -> pd.DataFrame:
+    """Friday-to-Friday returns of several price series (complete weeks only)."""
+    frame = pd.concat(prices, axis=1).resample("W-FRI").last()
+    out = frame.apply(np.log).diff() if log else frame.diff()
+    return out.dropna()
+
+
+def zscore_last(series: pd.Series) -> float:
+    """The last value's z-score against the series' own history."""
+    sd = float(series.std())
+    return float((series.iloc[-1] - series.mean()) / sd) if sd > 0 else 0.0

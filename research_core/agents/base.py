@@ -1,0 +1,244 @@
+"""The agent template and its report.
+
+An agent is one economist: ``run(view, upstream)`` reads a :class:`PITView` (and the reports
+of the agents it depends on), and goes load → features → models → signals → narrative.
+Everything it knows comes through the view, so a run at a past date is what the agent
+would have said then; the report lists every series it read with the period and release
+it saw and whether that series was stale at the as-of date.
+
+Signal direction convention: +1 profits when the instrument's quote (instruments.yaml
+``quote``: yield, price, fx or spread) rises — paying DI, short a Treasury future, long
+USD/BRL, buying CDS protection; themes ("BR.INFLATION") are +1 for "higher than priced".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from io import StringIO
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from research_core.errors import AgentDataError
+from research_core.lake.pit import PITView
+from research_core.lake.quality import staleness
+from research_core.models import Regression
+from research_core.records import Signal
+
+Features = dict[str, Any]
+Fitted = dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class AgentReport:
+    """What an agent said at one as-of date, with the evidence behind it."""
+
+    agent: str
+    as_of: pd.Timestamp
+    signals: tuple[Signal, ...]
+    diagnostics: Mapping[str, pd.DataFrame] = field(repr=False)
+    inputs: pd.DataFrame = field(repr=False)  # series_id, obs_date, release_time, age_days, stale
+    charts: Mapping[str, pd.DataFrame] = field(repr=False)
+    narrative: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # fallbacks taken and data problems, in plain words
+
+    def to_frame(self) -> pd.DataFrame:
+        """The signals, one row each."""
+        cols = ["as_of", "source", "instrument", "direction", "strength", "confidence"]
+        cols += ["horizon_days", "rationale"]
+        rows = [{c: getattr(s, c) for c in cols} for s in self.signals]
+        return pd.DataFrame(rows, columns=cols)
+
+    def summary(self) -> str:
+        lines = [f"{self.agent} agent as of {self.as_of:%Y-%m-%d %H:%M} UTC"]
+        lines += [f"  - {b}" for b in self.narrative]
+        for s in self.signals:
+            arrow = {1: "▲", -1: "▼", 0: "■"}[s.direction]
+            lines.append(
+                f"  {arrow} {s.instrument}: z={s.strength:+.2f}, conf={s.confidence:.2f}, "
+                f"{s.horizon_days}d — {s.rationale}"
+            )
+        stale = self.inputs.loc[self.inputs["stale"], "series_id"].tolist()
+        if stale:
+            lines.append(f"  stale inputs: {', '.join(stale)}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (frames as pandas 'split' JSON); ``from_dict`` inverts it."""
+        return {
+            "agent": self.agent,
+            "as_of": self.as_of.isoformat(),
+            "signals": [{**s.__dict__, "as_of": s.as_of.isoformat()} for s in self.signals],
+            "diagnostics": {k: _frame_json(v) for k, v in self.diagnostics.items()},
+            "inputs": _frame_json(self.inputs),
+            "charts": {k: _frame_json(v) for k, v in self.charts.items()},
+            "narrative": list(self.narrative),
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AgentReport:
+        signals = tuple(Signal(**{**s, "as_of": pd.Timestamp(s["as_of"])}) for s in data["signals"])
+        return cls(
+            agent=data["agent"],
+            as_of=pd.Timestamp(data["as_of"]),
+            signals=signals,
+            diagnostics={k: _frame_from_json(v) for k, v in data["diagnostics"].items()},
+            inputs=_frame_from_json(data["inputs"]),
+            charts={k: _frame_from_json(v) for k, v in data["charts"].items()},
+            narrative=tuple(data["narrative"]),
+            notes=tuple(data["notes"]),
+        )
+
+
+def _frame_json(frame: pd.DataFrame) -> Any:
+    return json.loads(frame.to_json(orient="split", date_format="iso", double_precision=15))
+
+
+def _frame_from_json(data: Any) -> pd.DataFrame:
+    return pd.read_json(StringIO(json.dumps(data)), orient="split")
+
+
+def confidence_from_z(z: float, *, quality: float = 1.0) -> float:
+    """Confidence in [0, 1]: two-sided significance of ``z`` scaled by a quality factor."""
+    if not math.isfinite(z):
+        return 0.0
+    return float(np.clip((2 * norm.cdf(abs(z)) - 1) * quality, 0.0, 1.0))
+
+
+def direction_of(z: float, *, threshold: float = 0.5) -> int:
+    """+1/-1 when |z| clears the threshold, else 0 (no view)."""
+    return 0 if not math.isfinite(z) or abs(z) < threshold else int(np.sign(z))
+
+
+class Agent(ABC):
+    """Template: subclasses declare their series and implement the five steps."""
+
+    name: ClassVar[str]
+    depends_on: ClassVar[tuple[str, ...]] = ()
+    required: ClassVar[tuple[str, ...]] = ()
+    optional: ClassVar[tuple[str, ...]] = ()
+
+    def run(self, view: PITView, upstream: Mapping[str, AgentReport] | None = None) -> AgentReport:
+        """One full pass at ``view.as_of``; upstream holds the reports this agent depends on."""
+        upstream = dict(upstream or {})
+        missing = [d for d in self.depends_on if d not in upstream]
+        if missing:
+            raise AgentDataError(f"{self.name} agent needs the reports of {missing} first")
+        notes: list[str] = []
+        data, inputs = self.load(view, notes)
+        features = self.features(data, notes)
+        fitted = self.models(features, notes)
+        signals = self.signals(view.as_of, features, fitted, upstream)
+        return AgentReport(
+            agent=self.name,
+            as_of=view.as_of,
+            signals=tuple(signals),
+            diagnostics=self.diagnostics(fitted),
+            inputs=inputs,
+            charts=self.charts(features, fitted),
+            narrative=tuple(self.narrative(features, fitted, signals)),
+            notes=tuple(notes),
+        )
+
+    @property
+    def source(self) -> str:
+        return f"agent:{self.name}"
+
+    def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:
+        """Every declared series as known at the as-of date, and what was read (freshness)."""
+        lake = view._lake
+        data: dict[str, pd.Series] = {}
+        rows = []
+        for sid in (*self.required, *self.optional):
+            hist = view.history(sid)
+            if hist.empty:
+                if sid in self.required:
+                    raise AgentDataError(
+                        f"{self.name} agent: required series {sid} has no data released by "
+                        f"{view.as_of:%Y-%m-%d %H:%M} UTC"
+                    )
+                notes.append(f"{sid} had no data yet; the parts that use it were skipped")
+                continue
+            data[sid] = hist["value"].rename(sid)
+            last = hist.iloc[-1]
+            stale = bool(staleness(lake.spec(sid), hist, view.as_of))
+            rows.append(
+                {
+                    "series_id": sid,
+                    "obs_date": hist.index[-1],
+                    "release_time": last["release_time"],
+                    "value": float(last["value"]),
+                    "age_days": int((view.as_of - last["release_time"]).days),
+                    "stale": stale,
+                }
+            )
+        inputs = pd.DataFrame(
+            rows, columns=["series_id", "obs_date", "release_time", "value", "age_days", "stale"]
+        )
+        stale = inputs.loc[inputs["stale"], "series_id"].tolist()
+        if stale:
+            notes.append(f"stale inputs (next release overdue): {', '.join(stale)}")
+        return data, inputs
+
+    def freshness(self, inputs_used: list[str], data: Mapping[str, pd.Series]) -> float:
+        """Quality factor in (0, 1]: 1 when every input is present, less per missing one."""
+        have = sum(1 for s in inputs_used if s in data)
+        return have / len(inputs_used) if inputs_used else 1.0
+
+    @abstractmethod
+    def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
+        """Transform raw series into model inputs (monthly, in the models' units)."""
+
+    @abstractmethod
+    def models(self, features: Features, notes: list[str]) -> Fitted:
+        """Fit the models; a model that cannot be fit adds a note instead of a result."""
+
+    @abstractmethod
+    def signals(
+        self,
+        as_of: pd.Timestamp,
+        features: Features,
+        fitted: Fitted,
+        upstream: Mapping[str, AgentReport],
+    ) -> list[Signal]:
+        """Signals from the fitted models (and upstream reports)."""
+
+    @abstractmethod
+    def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
+        """A few bullets a PM reads first."""
+
+    def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
+        """Data for the agent's charts (override to add more)."""
+        return {}
+
+    def diagnostics(self, fitted: Fitted) -> dict[str, pd.DataFrame]:
+        """Coefficient tables, fit statistics and parameters of every fitted model."""
+        out: dict[str, pd.DataFrame] = {}
+        for name, result in fitted.items():
+            reg = result if isinstance(result, Regression) else getattr(result, "regression", None)
+            if reg is not None:
+                out[name] = reg.to_frame()
+                stats = {"nobs": reg.nobs, "r2": reg.rsquared, "r2_adj": reg.rsquared_adj}
+                stats |= {"sigma": reg.sigma}
+                stats |= {str(k): float(v) for k, v in reg.diagnostics.items()}
+                out[f"{name}.fit"] = pd.Series(stats, dtype=float).to_frame("value")
+            if hasattr(result, "transmat"):
+                out[f"{name}.means"] = result.means
+                out[f"{name}.transmat"] = result.transmat
+            elif hasattr(result, "bse") and reg is None:
+                out[name] = pd.DataFrame({"coef": result.params, "std_err": result.bse})
+            frame = result.to_frame()
+            if len(frame) <= 60 and not (reg is not None and frame.equals(reg.to_frame())):
+                out[name if name not in out else f"{name}.model"] = frame
+        return out

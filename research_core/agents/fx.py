@@ -1,0 +1,129 @@
+"""FX equilibrium agent: USD/BRL against a BEER fair value, with carry.
+
+Fundamentals (monthly averages): a commodity terms-of-trade proxy (geometric mean of iron
+ore, soybean, Brent and copper in USD, the bulk of Brazil's exports), the ex-ante real rate
+differential (Selic minus Focus 12m expectations, less fed funds minus US CPI inflation)
+and the sovereign risk premium (log 5y CDS). :func:`beer` fits the long run by DOLS and
+tests cointegration; misalignment outside its band, scaled by its volatility, is the
+signal, with a horizon from its half-life. Without evidence of cointegration (p > 0.10)
+confidence is cut to a third.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from research_core.agents._features import monthly
+from research_core.agents.base import (
+    Agent,
+    AgentReport,
+    Features,
+    Fitted,
+    confidence_from_z,
+    direction_of,
+)
+from research_core.errors import ModelError
+from research_core.models import beer
+from research_core.records import Signal
+
+COMMODITIES = ("CMD.IRON.ORE", "CMD.SOYBEAN", "CMD.BRENT", "CMD.COPPER")
+
+
+class FxEquilibriumAgent(Agent):
+    name = "fx_equilibrium"
+    required = (
+        "BRL.USD.PTAX",
+        *COMMODITIES,
+        "BR.SELIC.TARGET",
+        "BR.FOCUS.IPCA.12M",
+        "US.FEDFUNDS.TARGET",
+        "US.CPI.YOY",
+        "BR.CDS.5Y",
+    )
+
+    def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
+        logs = pd.concat({c: np.log(monthly(data[c])) for c in COMMODITIES}, axis=1)
+        tot = logs.mean(axis=1, skipna=False).dropna()
+        br_real = monthly(data["BR.SELIC.TARGET"]) - monthly(data["BR.FOCUS.IPCA.12M"])
+        us_real = monthly(data["US.FEDFUNDS.TARGET"]) - data["US.CPI.YOY"]
+        fundamentals = pd.DataFrame(
+            {
+                "terms_of_trade": tot,
+                "real_rate_diff": br_real - us_real,
+                "log_cds": np.log(monthly(data["BR.CDS.5Y"])),
+            }
+        )
+        return {
+            "fx": monthly(data["BRL.USD.PTAX"]),
+            "fx_now": float(data["BRL.USD.PTAX"].iloc[-1]),
+            "fundamentals": fundamentals,
+            "carry": float(data["BR.SELIC.TARGET"].iloc[-1] - data["US.FEDFUNDS.TARGET"].iloc[-1]),
+        }
+
+    def models(self, features: Features, notes: list[str]) -> Fitted:
+        try:
+            return {"beer": beer(features["fx"], features["fundamentals"])}
+        except ModelError as err:
+            notes.append(f"BEER not estimated: {err}")
+            return {}
+
+    def signals(
+        self,
+        as_of: pd.Timestamp,
+        features: Features,
+        fitted: Fitted,
+        upstream: Mapping[str, AgentReport],
+    ) -> list[Signal]:
+        model = fitted.get("beer")
+        if model is None:
+            return []
+        z = -model.z  # USD/BRL above fair value (BRL cheap): expect it to fall
+        quality = 1.0 if model.coint_pvalue <= 0.10 else 1 / 3
+        days = 21 * model.half_life if np.isfinite(model.half_life) else 252
+        return [
+            Signal(
+                as_of=as_of,
+                source=self.source,
+                instrument="USDBRL.FUT",
+                direction=direction_of(z),
+                strength=z,
+                confidence=confidence_from_z(z, quality=quality),
+                horizon_days=int(np.clip(days, 21, 252)),
+                rationale=(
+                    f"USD/BRL {features['fx_now']:.3f} vs BEER fair "
+                    f"{model.fair_value.iloc[-1]:.3f} ({model.current:+.1f}%, band "
+                    f"±{model.band:.1f}%); cointegration p={model.coint_pvalue:.2f}; "
+                    f"carry {features['carry']:+.2f}pp"
+                ),
+            )
+        ]
+
+    def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
+        lines = [
+            f"USD/BRL {features['fx_now']:.3f}; Selic–fed funds carry {features['carry']:+.2f}pp"
+        ]
+        model = fitted.get("beer")
+        if model is not None:
+            lr = model.long_run["coef"]
+            lines.append(
+                f"BEER: misalignment {model.current:+.1f}% (band ±{model.band:.1f}%), half-life "
+                f"{model.half_life:.1f} months; elasticities ToT {lr['terms_of_trade']:.2f}, "
+                f"real-rate diff {lr['real_rate_diff']:.3f}, CDS {lr['log_cds']:.2f}"
+            )
+        return lines
+
+    def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
+        model = fitted.get("beer")
+        if model is None:
+            return {}
+        frame = pd.DataFrame(
+            {
+                "fx": features["fx"],
+                "fair_value": model.fair_value,
+                "misalignment": model.misalignment,
+            }
+        ).dropna()
+        return {"beer": frame.assign(band=model.band)}

@@ -1,0 +1,146 @@
+"""Inflation agent: a Brazilian Phillips curve against Focus, and US core momentum.
+
+Brazil: monthly IPCA on its lag, Focus 12-month expectations, the IBC-Br output gap and
+USD/BRL pass-through (:func:`phillips_curve`); the 12-month forecast is compared with the
+Focus median — the market's priced path — in units of the forecast's standard error.
+US: core CPI three-month annualized against its 12-month rate, scaled by the history of
+that difference (momentum in underlying inflation the Fed reacts to).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from research_core.agents._features import compound, monthly, to_monthly_rate, zscore_last
+from research_core.agents.base import (
+    Agent,
+    AgentReport,
+    Features,
+    Fitted,
+    confidence_from_z,
+    direction_of,
+)
+from research_core.errors import ModelError
+from research_core.models import output_gap, phillips_curve
+from research_core.records import Signal
+
+
+class InflationAgent(Agent):
+    name = "inflation"
+    required = ("BR.IPCA.MOM", "BR.FOCUS.IPCA.12M", "BR.IBCBR.SA", "BRL.USD.PTAX")
+    optional = ("US.CORE.CPI.MOM",)
+
+    def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
+        focus = monthly(data["BR.FOCUS.IPCA.12M"])
+        gap, method = output_gap(data["BR.IBCBR.SA"])
+        if not method.startswith("hamilton"):
+            notes.append(f"Brazil output gap: {method}")
+        fx = monthly(data["BRL.USD.PTAX"])
+        out: Features = {
+            "ipca": data["BR.IPCA.MOM"],
+            "ipca_12m": compound(data["BR.IPCA.MOM"], 12),
+            "focus_12m": focus,
+            "expectations": to_monthly_rate(focus),
+            "gap": gap,
+            "fx_change": 100 * np.log(fx).diff().dropna(),
+        }
+        core = data.get("US.CORE.CPI.MOM")
+        if core is not None and len(core) >= 36:
+            ann3 = compound(core, 3).pipe(lambda s: ((1 + s / 100) ** 4 - 1) * 100)
+            ann12 = compound(core, 12)
+            out["us_core_3m"] = ann3
+            out["us_core_12m"] = ann12
+            out["us_core_gap"] = (ann3 - ann12).dropna()
+        return out
+
+    def models(self, features: Features, notes: list[str]) -> Fitted:
+        seasonal = len(features["ipca"]) >= 96  # 11 dummies need about eight years
+        if not seasonal:
+            notes.append("Phillips curve without month dummies (under 96 months of IPCA)")
+        try:
+            curve = phillips_curve(
+                features["ipca"],
+                features["expectations"],
+                features["gap"],
+                features["fx_change"],
+                seasonal=seasonal,
+            )
+        except ModelError as err:
+            notes.append(f"Phillips curve not estimated: {err}")
+            return {}
+        return {"phillips_curve": curve}
+
+    def signals(
+        self,
+        as_of: pd.Timestamp,
+        features: Features,
+        fitted: Fitted,
+        upstream: Mapping[str, AgentReport],
+    ) -> list[Signal]:
+        out = []
+        curve = fitted.get("phillips_curve")
+        if curve is not None:
+            focus = float(features["focus_12m"].iloc[-1])
+            z = (curve.forecast_12m - focus) / curve.forecast_12m_se
+            quality = float(np.clip(0.5 + curve.regression.rsquared_adj / 2, 0.0, 1.0))
+            out.append(
+                Signal(
+                    as_of=as_of,
+                    source=self.source,
+                    instrument="BR.INFLATION",
+                    direction=direction_of(z),
+                    strength=float(z),
+                    confidence=confidence_from_z(z, quality=quality),
+                    horizon_days=252,
+                    rationale=(
+                        f"Phillips curve sees IPCA {curve.forecast_12m:.2f}% over 12m vs "
+                        f"Focus {focus:.2f}% (se {curve.forecast_12m_se:.2f})"
+                    ),
+                )
+            )
+        if "us_core_gap" in features:
+            z = zscore_last(features["us_core_gap"])
+            ann3, ann12 = features["us_core_3m"].iloc[-1], features["us_core_12m"].iloc[-1]
+            out.append(
+                Signal(
+                    as_of=as_of,
+                    source=self.source,
+                    instrument="US.INFLATION",
+                    direction=direction_of(z),
+                    strength=z,
+                    confidence=confidence_from_z(z, quality=0.7),
+                    horizon_days=126,
+                    rationale=f"US core CPI {ann3:.2f}% 3m annualized vs {ann12:.2f}% over 12m",
+                )
+            )
+        return out
+
+    def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
+        ipca12 = features["ipca_12m"]
+        lines = [
+            f"IPCA {ipca12.iloc[-1]:.2f}% over 12m to {ipca12.index[-1]:%b %Y}; Focus 12m ahead "
+            f"{features['focus_12m'].iloc[-1]:.2f}%; output gap {features['gap'].iloc[-1]:+.2f}%"
+        ]
+        curve = fitted.get("phillips_curve")
+        if curve is not None:
+            lines.append(
+                f"Phillips curve: persistence {curve.persistence:.2f}, long-run FX pass-through "
+                f"{curve.pass_through:.2f}, R² {curve.regression.rsquared:.2f}; "
+                f"12m forecast {curve.forecast_12m:.2f}%"
+            )
+        return lines
+
+    def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
+        out = {
+            "ipca_12m": pd.DataFrame(
+                {"ipca_12m": features["ipca_12m"], "focus_12m": features["focus_12m"]}
+            ).dropna(how="all")
+        }
+        curve = fitted.get("phillips_curve")
+        if curve is not None:
+            out["forecast"] = curve.forecast_path.to_frame()
+            out["rolling_coefficients"] = curve.rolling
+        return out

@@ -1,0 +1,207 @@
+"""Monetary policy agent: Taylor rules and r* for Brazil and the US, against market paths.
+
+For each country a smoothed Taylor rule (:func:`taylor_rule`) on expected or core inflation
+and an output gap gives the policy path the rule prescribes; its average over the market
+tenor minus the market rate (DI 1y; Treasury 2y) is the mispricing, scored against its own
+history (which absorbs the term premium). A local-level state-space model
+(:func:`natural_rate`) gives the real-time neutral rate; the real policy rate minus r*,
+in standard errors of r*, is the stance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from research_core.agents._features import level_from_changes, monthly
+from research_core.agents.base import (
+    Agent,
+    AgentReport,
+    Features,
+    Fitted,
+    confidence_from_z,
+    direction_of,
+)
+from research_core.errors import ModelError
+from research_core.models import TaylorRuleResult, natural_rate, output_gap, taylor_rule
+from research_core.records import Signal
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    rate: str  # policy rate series
+    inflation: str  # inflation measure the rule responds to (% p.a.)
+    activity: str  # activity level (or monthly % changes when activity_is_change)
+    market: str  # market rate for the path comparison
+    instrument: str  # instrument that trades it
+    years: float  # market tenor in years
+    activity_is_change: bool = False
+    lower_bound: float | None = None  # effective lower bound the rule is censored at
+
+
+COUNTRIES = (
+    Country("BR", "BR.SELIC.TARGET", "BR.FOCUS.IPCA.12M", "BR.IBCBR.SA", "BR.DI.1Y", "DI1.1Y", 1.0),
+    Country(
+        "US",
+        "US.FEDFUNDS.TARGET",
+        "US.PCE.CORE.YOY",
+        "US.IP.MOM",
+        "US.UST.2Y",
+        "UST.2Y.FUT",
+        2.0,
+        activity_is_change=True,
+        lower_bound=0.25,
+    ),
+)
+
+
+class MonetaryPolicyAgent(Agent):
+    name = "monetary_policy"
+    required = tuple(sid for c in COUNTRIES for sid in (c.rate, c.inflation, c.activity, c.market))
+
+    def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
+        out: Features = {}
+        for c in COUNTRIES:
+            activity = data[c.activity]
+            if c.activity_is_change:
+                activity = level_from_changes(activity)
+            gap, method = output_gap(activity)
+            if not method.startswith("hamilton"):
+                notes.append(f"{c.code} output gap: {method}")
+            rate = monthly(data[c.rate])
+            inflation = monthly(data[c.inflation])
+            out[c.code] = {
+                "rate": rate,
+                "inflation": inflation,
+                "gap": gap,
+                "real_rate": (rate - inflation).dropna(),
+                "market": monthly(data[c.market]),
+                "market_now": float(data[c.market].iloc[-1]),
+                "rate_now": float(data[c.rate].iloc[-1]),
+            }
+        return out
+
+    def models(self, features: Features, notes: list[str]) -> Fitted:
+        fitted: Fitted = {}
+        for c in COUNTRIES:
+            f = features[c.code]
+            try:
+                fitted[f"taylor_{c.code}"] = taylor_rule(
+                    f["rate"], f["inflation"], f["gap"], lower_bound=c.lower_bound
+                )
+            except ModelError as err:
+                notes.append(f"{c.code} Taylor rule not estimated: {err}")
+            try:
+                fitted[f"rstar_{c.code}"] = natural_rate(f["real_rate"], f["gap"])
+            except ModelError as err:
+                notes.append(f"{c.code} r* not estimated: {err}")
+        return fitted
+
+    def signals(
+        self,
+        as_of: pd.Timestamp,
+        features: Features,
+        fitted: Fitted,
+        upstream: Mapping[str, AgentReport],
+    ) -> list[Signal]:
+        out = []
+        for c in COUNTRIES:
+            f = features[c.code]
+            rule = fitted.get(f"taylor_{c.code}")
+            if rule is not None:
+                history = _path_gap_history(rule, f, c.years)
+                gap_now = rule.market_gap(f["market_now"], c.years)
+                z = float((gap_now - history.mean()) / history.std()) if len(history) > 12 else 0.0
+                quality = float(np.clip(rule.regression.rsquared, 0.0, 1.0))
+                out.append(
+                    Signal(
+                        as_of=as_of,
+                        source=self.source,
+                        instrument=c.instrument,
+                        direction=direction_of(z),
+                        strength=z,
+                        confidence=confidence_from_z(z, quality=quality),
+                        horizon_days=int(252 * c.years),
+                        rationale=(
+                            f"{c.code} Taylor-rule path averages "
+                            f"{rule.path(c.years).mean():.2f}% over {c.years:g}y vs market "
+                            f"{f['market_now']:.2f}% (gap {gap_now:+.2f}pp, usual "
+                            f"{history.mean():+.2f}pp)"
+                        ),
+                    )
+                )
+            rstar = fitted.get(f"rstar_{c.code}")
+            if rstar is not None:
+                real_now = float(f["real_rate"].iloc[-1])
+                z = (real_now - rstar.current) / rstar.current_se
+                out.append(
+                    Signal(
+                        as_of=as_of,
+                        source=self.source,
+                        instrument=f"{c.code}.POLICY_STANCE",
+                        direction=direction_of(z),
+                        strength=float(z),
+                        confidence=confidence_from_z(z, quality=0.8),
+                        horizon_days=252,
+                        rationale=(
+                            f"{c.code} real policy rate {real_now:.2f}% vs r* "
+                            f"{rstar.current:.2f}% ± {rstar.current_se:.2f} "
+                            f"({'restrictive' if z > 0 else 'accommodative'})"
+                        ),
+                    )
+                )
+        return out
+
+    def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
+        lines = []
+        for c in COUNTRIES:
+            f = features[c.code]
+            text = f"{c.code}: policy rate {f['rate_now']:.2f}%"
+            rule = fitted.get(f"taylor_{c.code}")
+            if rule is not None:
+                lr = rule.long_run["coef"]
+                text += (
+                    f"; rule prescribes {rule.rule_rate:.2f}% (inflation response "
+                    f"{lr['inflation']:.2f}, gap {lr['gap']:.2f}, smoothing {rule.rho:.2f})"
+                )
+            rstar = fitted.get(f"rstar_{c.code}")
+            if rstar is not None:
+                text += f"; r* {rstar.current:.2f}% ± {rstar.current_se:.2f}"
+            lines.append(text)
+        return lines
+
+    def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
+        out = {}
+        for c in COUNTRIES:
+            f = features[c.code]
+            rule = fitted.get(f"taylor_{c.code}")
+            if rule is not None:
+                out[f"taylor_{c.code}"] = pd.DataFrame(
+                    {
+                        "rate": f["rate"],
+                        "rule": _prescriptions(rule, f),
+                        "market": f["market"],
+                    }
+                ).dropna(subset=["rule"])
+            rstar = fitted.get(f"rstar_{c.code}")
+            if rstar is not None:
+                out[f"rstar_{c.code}"] = rstar.estimates.assign(real_rate=f["real_rate"])
+        return out
+
+
+def _prescriptions(rule: TaylorRuleResult, f: Features) -> pd.Series:
+    """The rule's long-run prescription at every month of the sample."""
+    lr = rule.long_run["coef"]
+    return (lr["intercept"] + lr["inflation"] * f["inflation"] + lr["gap"] * f["gap"]).dropna()
+
+
+def _path_gap_history(rule: TaylorRuleResult, f: Features, years: float) -> pd.Series:
+    """Rule path average minus the market rate at every past month (in-sample)."""
+    horizon = rule.path(years).index.to_numpy()
+    weight = float(np.mean(rule.rho**horizon))
+    avg = weight * f["rate"] + (1 - weight) * _prescriptions(rule, f)
+    return (avg - f["market"]).dropna()

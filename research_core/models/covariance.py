@@ -1,0 +1,52 @@
+"""Covariance for the risk engine: Ledoit–Wolf shrinkage (scikit-learn).
+
+The sample covariance of many assets over few days is noisy and often near-singular;
+shrinking toward a scaled identity with the Ledoit–Wolf (2004) optimal intensity gives a
+well-conditioned estimate. Reference: Ledoit and Wolf (2004), J. Multivariate Anal. 88(2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.covariance import LedoitWolf
+
+from research_core.models._base import clean_frame
+
+
+@dataclass(frozen=True, eq=False)
+class ShrunkCovariance:
+    """Shrunk covariance, the shrinkage intensity and the sample it came from."""
+
+    covariance: pd.DataFrame
+    shrinkage: float
+    nobs: int
+
+    @property
+    def correlation(self) -> pd.DataFrame:
+        sd = np.sqrt(np.diag(self.covariance.to_numpy()))
+        return self.covariance.div(np.outer(sd, sd))
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.covariance
+
+    def summary(self) -> str:
+        n = self.covariance.shape[0]
+        cond = float(np.linalg.cond(self.covariance.to_numpy()))
+        return (
+            f"Ledoit–Wolf covariance of {n} assets from {self.nobs} observations: "
+            f"shrinkage {self.shrinkage:.3f}, condition number {cond:.3g}"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>"
+
+
+def ledoit_wolf(returns: pd.DataFrame, *, min_obs: int = 20) -> ShrunkCovariance:
+    """Ledoit–Wolf covariance of complete rows of ``returns`` (columns = assets)."""
+    data = clean_frame(returns, model="ledoit_wolf", min_obs=min_obs)
+    fit = LedoitWolf().fit(data.to_numpy())
+    cov = pd.DataFrame(fit.covariance_, index=data.columns, columns=data.columns)
+    return ShrunkCovariance(cov, float(fit.shrinkage_), len(data))

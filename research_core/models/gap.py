@@ -1,0 +1,53 @@
+"""Output gap from an activity index: Hamilton's (2018) regression filter.
+
+One-sided by construction (the gap at t uses data up to t only), so it has no HP-filter
+end-point problem and each as-of date's estimate is what could be computed then.
+Reference: J. D. Hamilton, "Why You Should Never Use the Hodrick-Prescott Filter",
+Review of Economics and Statistics 100(5), 2018.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+
+from research_core.models._base import clean_frame
+
+
+def hamilton_gap(level: pd.Series, *, h: int = 24, p: int = 12, log: bool = True) -> pd.Series:
+    """Gap in % (100·log deviation if ``log``): residual of y[t] on y[t-h], ..., y[t-h-p+1].
+
+    Monthly defaults (two years ahead, one year of lags); Hamilton's quarterly choice is
+    ``h=8, p=4``.
+    """
+    data = clean_frame(level.to_frame("level"), model="hamilton_gap", min_obs=h + p + 24)
+    y = data["level"]
+    if log:
+        if (y <= 0).any():
+            raise ValueError("hamilton_gap: log=True needs a positive level series")
+        y = 100 * np.log(y)
+    lags = pd.concat({f"lag{h + j}": y.shift(h + j) for j in range(p)}, axis=1)
+    frame = pd.concat([y.rename("y"), lags], axis=1).dropna()
+    res = sm.OLS(frame["y"], sm.add_constant(frame.drop(columns="y"))).fit()
+    return res.resid.rename(f"{level.name or 'level'}_gap")
+
+
+def trend_gap(level: pd.Series, *, log: bool = True, min_obs: int = 24) -> pd.Series:
+    """Gap in % as the deviation from a linear (log-)trend fit on the same sample.
+
+    The fallback when the history is too short for :func:`hamilton_gap`; it uses only the
+    data it is given, so it stays point-in-time, but revises more as data arrive.
+    """
+    data = clean_frame(level.to_frame("level"), model="trend_gap", min_obs=min_obs)
+    y = 100 * np.log(data["level"]) if log else data["level"]
+    t = np.arange(len(y), dtype=float)
+    res = sm.OLS(y.to_numpy(), sm.add_constant(t)).fit()
+    return pd.Series(res.resid, index=y.index, name=f"{level.name or 'level'}_gap")
+
+
+def output_gap(level: pd.Series, *, h: int = 24, p: int = 12) -> tuple[pd.Series, str]:
+    """Hamilton gap when it leaves four years of estimates, else the linear-trend fallback."""
+    if level.notna().sum() >= h + p + 48:
+        return hamilton_gap(level, h=h, p=p), f"hamilton(h={h}, p={p})"
+    return trend_gap(level), "linear trend (history too short for the Hamilton filter)"

@@ -1,0 +1,171 @@
+"""Regimes: a 4-state macro HMM (growth × inflation) and a 2-state risk-on/off HMM.
+
+Both are Gaussian HMMs (hmmlearn, full covariance, fixed seed so a refit on the same data
+gives the same answer). Macro states are labelled from their fitted means by matching them
+one-to-one to the quadrants (growth up/down × inflation up/down) — Goldilocks, Reflation,
+Stagflation, Deflation; risk states by their volatility (risk-off is the more volatile).
+When the history is shorter than ``min_obs`` the HMM is not identified; the documented
+fallback classifies each period by rule (the signs of the z-scores; risk-off when trailing
+volatility is above its median) and says so in ``method``.
+Reference: Hamilton (1989), Econometrica 57(2); Ang and Bekaert (2002), RFS 15(4).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from hmmlearn.hmm import GaussianHMM
+from scipy.optimize import linear_sum_assignment
+
+from research_core.models._base import clean_frame
+
+MACRO_STATES = ("Goldilocks", "Reflation", "Stagflation", "Deflation")
+RISK_STATES = ("risk_on", "risk_off")
+_QUADRANT_SIGNS = np.array([[1, -1], [1, 1], [-1, 1], [-1, -1]])  # (growth, inflation)
+
+
+@dataclass(frozen=True, eq=False)
+class RegimeResult:
+    """State probabilities over time, labelled means, transition matrix and the method."""
+
+    method: str  # "hmm" or "rule"
+    probabilities: pd.DataFrame = field(repr=False)  # index dates, columns labels
+    means: pd.DataFrame  # labels x features (z-score or return units)
+    transmat: pd.DataFrame  # from (rows) -> to (columns)
+    loglik: float
+    converged: bool
+
+    @property
+    def current(self) -> str:
+        return str(self.probabilities.iloc[-1].idxmax())
+
+    @property
+    def current_probability(self) -> float:
+        return float(self.probabilities.iloc[-1].max())
+
+    @property
+    def expected_duration(self) -> pd.Series:
+        """Expected periods in each state: 1 / (1 - p_ii)."""
+        stay = pd.Series(np.diag(self.transmat.to_numpy()), index=self.transmat.index)
+        return 1 / (1 - stay.clip(upper=1 - 1e-9))
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.probabilities
+
+    def summary(self) -> str:
+        return (
+            f"regime ({self.method}): {self.current} with p={self.current_probability:.2f}\n"
+            f"means:\n{self.means.round(2).to_string()}\n"
+            f"transition matrix:\n{self.transmat.round(3).to_string()}"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>"
+
+
+def _zscore(frame: pd.DataFrame) -> pd.DataFrame:
+    return (frame - frame.mean()) / frame.std()
+
+
+def _fit_hmm(x: np.ndarray, n_states: int, seed: int, n_iter: int) -> GaussianHMM:
+    hmm = GaussianHMM(
+        n_components=n_states, covariance_type="full", n_iter=n_iter, random_state=seed, tol=1e-4
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # hmmlearn's own convergence chatter; we report it
+        hmm.fit(x)
+    return hmm
+
+
+def _empirical_transmat(states: np.ndarray, n: int) -> np.ndarray:
+    counts = np.ones((n, n))  # Laplace smoothing: a state never left still has a row
+    np.add.at(counts, (states[:-1], states[1:]), 1)
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def macro_regimes(
+    growth: pd.Series,
+    inflation: pd.Series,
+    *,
+    min_obs: int = 60,
+    n_iter: int = 200,
+    seed: int = 0,
+) -> RegimeResult:
+    """Four growth/inflation regimes from two series (any units; they are z-scored)."""
+    data = clean_frame(
+        pd.DataFrame({"growth": growth, "inflation": inflation}), model="macro_regimes", min_obs=12
+    )
+    z = _zscore(data)
+    x = z.to_numpy()
+    labels = list(MACRO_STATES)
+    if len(z) < min_obs:
+        quadrant = {(1, -1): 0, (1, 1): 1, (-1, 1): 2, (-1, -1): 3}
+        signs = np.where(x >= 0, 1, -1)
+        states = np.array([quadrant[(int(g), int(p))] for g, p in signs])
+        probs = np.eye(4)[states]
+        means = pd.DataFrame(_QUADRANT_SIGNS.astype(float), index=labels, columns=z.columns)
+        return RegimeResult(
+            "rule",
+            pd.DataFrame(probs, index=z.index, columns=labels),
+            means,
+            pd.DataFrame(_empirical_transmat(states, 4), index=labels, columns=labels),
+            float("nan"),
+            True,
+        )
+    hmm = _fit_hmm(x, 4, seed, n_iter)
+    score = hmm.means_ @ _QUADRANT_SIGNS.T  # state i x quadrant q
+    rows, cols = linear_sum_assignment(-score)
+    order = rows[np.argsort(cols)]  # order[q] = the state labelled as quadrant q
+    probs = hmm.predict_proba(x)[:, order]
+    return RegimeResult(
+        "hmm",
+        pd.DataFrame(probs, index=z.index, columns=labels),
+        pd.DataFrame(hmm.means_[order], index=labels, columns=z.columns),
+        pd.DataFrame(hmm.transmat_[np.ix_(order, order)], index=labels, columns=labels),
+        float(hmm.score(x)),
+        bool(hmm.monitor_.converged),
+    )
+
+
+def risk_regimes(
+    returns: pd.DataFrame,
+    *,
+    min_obs: int = 104,
+    vol_window: int = 13,
+    n_iter: int = 200,
+    seed: int = 0,
+) -> RegimeResult:
+    """Risk-on/off from market returns (e.g. weekly): risk-off is the volatile state."""
+    data = clean_frame(returns, model="risk_regimes", min_obs=vol_window + 2)
+    labels = list(RISK_STATES)
+    if len(data) < min_obs:
+        vol = data.iloc[:, 0].rolling(vol_window, min_periods=2).std().bfill()
+        states = (vol > vol.median()).astype(int).to_numpy()
+        means = pd.DataFrame(
+            [data[states == s].mean() if (states == s).any() else data.mean() for s in (0, 1)],
+            index=labels,
+        )
+        return RegimeResult(
+            "rule",
+            pd.DataFrame(np.eye(2)[states], index=data.index, columns=labels),
+            means,
+            pd.DataFrame(_empirical_transmat(states, 2), index=labels, columns=labels),
+            float("nan"),
+            True,
+        )
+    scale = data.std()
+    x = (data / scale).to_numpy()
+    hmm = _fit_hmm(x, 2, seed, n_iter)
+    calm = int(np.argmin([np.trace(c) for c in hmm.covars_]))
+    order = np.array([calm, 1 - calm])
+    return RegimeResult(
+        "hmm",
+        pd.DataFrame(hmm.predict_proba(x)[:, order], index=data.index, columns=labels),
+        pd.DataFrame(hmm.means_[order] * scale.to_numpy(), index=labels, columns=data.columns),
+        pd.DataFrame(hmm.transmat_[np.ix_(order, order)], index=labels, columns=labels),
+        float(hmm.score(x)),
+        bool(hmm.monitor_.converged),
+    )

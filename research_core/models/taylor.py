@@ -1,0 +1,117 @@
+"""Taylor rule with interest-rate smoothing, and its gap to the market-implied path.
+
+    i[t] = rho·i[t-1] + (1 - rho)·(c* + alpha·pi[t] + beta·gap[t]) + u[t]
+
+estimated in its linear form ``i[t] = c + rho·i[t-1] + a·pi[t] + b·gap[t]`` by OLS with
+Newey–West errors; the long-run responses ``alpha = a / (1 - rho)`` and ``beta = b / (1 - rho)``
+get delta-method standard errors. The rule's path partially adjusts from today's rate to
+the long-run prescription at speed ``rho``; its average over the horizon is what the market
+path (a DI or Treasury yield of that tenor) is compared with.
+References: J. B. Taylor (1993), Carnegie-Rochester 39; Clarida, Galí and Gertler (2000),
+QJE 115(1), who report alpha below 1 before Volcker and above 1 after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from research_core.errors import ModelError
+from research_core.models._base import Regression, clean_frame, ols
+
+
+@dataclass(frozen=True, eq=False)
+class TaylorRuleResult:
+    """Fitted rule, long-run coefficients and the prescription at the last observation."""
+
+    regression: Regression
+    long_run: pd.DataFrame  # index intercept/inflation/gap; columns coef, std_err
+    rho: float
+    rule_rate: float  # long-run prescription at the last inflation and gap
+    last_rate: float
+    periods_per_year: int
+
+    def path(self, years: float = 1.0) -> pd.Series:
+        """The rule's rate 1..h periods ahead: partial adjustment toward ``rule_rate``."""
+        h = np.arange(1, round(years * self.periods_per_year) + 1)
+        decay = self.rho**h
+        return pd.Series(decay * self.last_rate + (1 - decay) * self.rule_rate, index=h)
+
+    def market_gap(self, market_rate: float, years: float = 1.0) -> float:
+        """Rule path average minus the market's rate for the same horizon (pp)."""
+        return float(self.path(years).mean() - market_rate)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.long_run
+
+    def summary(self) -> str:
+        return (
+            f"{self.regression.summary()}\nsmoothing rho={self.rho:.3f}; long run:\n"
+            f"{self.long_run.round(3).to_string()}\nrule rate {self.rule_rate:.2f} "
+            f"vs current {self.last_rate:.2f}"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>"
+
+
+def taylor_rule(
+    rate: pd.Series,
+    inflation: pd.Series,
+    gap: pd.Series,
+    *,
+    smoothing: bool = True,
+    lower_bound: float | None = None,
+    periods_per_year: int = 12,
+    hac_lags: int = 6,
+    min_obs: int = 36,
+) -> TaylorRuleResult:
+    """Fit the rule on aligned series (rate and inflation in % p.a., gap in %).
+
+    With ``lower_bound`` (e.g. the US 0-0.25% floor) periods where the rate sits at or
+    below it are left out: the rule is censored there and would read as ``rho = 1``.
+    """
+    cols = {"rate": rate, "inflation": inflation, "gap": gap}
+    if smoothing:
+        cols["rate_lag"] = rate.shift(1)
+    frame = pd.DataFrame(cols)
+    if lower_bound is not None:
+        frame = frame[~(frame["rate"] <= lower_bound)]
+    data = clean_frame(frame, model="taylor_rule", min_obs=min_obs)
+    x = data[["rate_lag", "inflation", "gap"] if smoothing else ["inflation", "gap"]]
+    reg = ols("Taylor rule", data["rate"], x, hac_lags=hac_lags)
+    rho = float(reg.params["rate_lag"]) if smoothing else 0.0
+    long_run = _long_run(reg, rho, smoothing=smoothing)
+    if rho >= 0.98:
+        raise ModelError(
+            f"taylor_rule: smoothing rho={rho:.3f} is at the unit root; the long-run "
+            "responses are not identified (is the rate stuck at a bound?)"
+        )
+    last = data.iloc[-1]
+    lr = long_run["coef"]
+    prescription = float(
+        lr["intercept"] + lr["inflation"] * last["inflation"] + lr["gap"] * last["gap"]
+    )
+    return TaylorRuleResult(reg, long_run, rho, prescription, float(last["rate"]), periods_per_year)
+
+
+def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
+    """Long-run coefficients ``k / (1 - rho)`` with delta-method standard errors."""
+    names = {"intercept": "const", "inflation": "inflation", "gap": "gap"}
+    p, cov = reg.params, reg.cov_params
+    rows = {}
+    for label, name in names.items():
+        coef = float(p[name]) / (1 - rho)
+        if smoothing:
+            # d/dk = 1/(1-rho), d/drho = k/(1-rho)^2
+            grad = pd.Series(0.0, index=p.index)
+            grad[name] = 1 / (1 - rho)
+            grad["rate_lag"] = float(p[name]) / (1 - rho) ** 2
+            g = grad.to_numpy()
+            var = float(g @ cov.to_numpy() @ g)
+        else:
+            var = float(np.diag(cov.to_numpy())[list(p.index).index(name)])
+        rows[label] = {"coef": coef, "std_err": float(np.sqrt(max(var, 0.0)))}
+    return pd.DataFrame(rows).T
