@@ -99,6 +99,35 @@ def _cmd_import_timescale(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_agents_run(args: argparse.Namespace) -> int:
+    from research_core.agents import run_agents
+    from research_core.agents.history import (
+        artifacts_dir,
+        as_of_dates,
+        run_history,
+        write_reports,
+    )
+
+    lake = Lake.open(args.path)
+    if args.as_of and (args.start or args.end):
+        raise WorkbenchError("give either --as-of or --start/--end, not both")
+    if args.as_of:
+        reports = list(run_agents(lake.at(args.as_of), args.agent).values())
+        for r in reports:
+            print(r.summary(), end="\n\n")
+    elif args.start:
+        end = args.end or str(pd.Timestamp.now(lake.tz).date())
+        dates = as_of_dates(args.start, end, args.freq)
+        reports = run_history(lake, dates, args.agent, progress=not args.quiet)
+        span = f"{dates[0].date()} to {dates[-1].date()}"
+        print(f"{len(reports)} reports for {len(dates)} dates ({span})")
+    else:
+        raise WorkbenchError("give --as-of DATE, or --start DATE [--end DATE] [--freq M|W|Q]")
+    if not args.no_write:
+        print(f"written to {write_reports(reports, artifacts_dir(lake))}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the CLI)."""
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__)
@@ -144,6 +173,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--catch-up", action="store_true", help="also re-fetch detected gaps")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_ingest)
+
+    agents = sub.add_parser("agents", help="the analytical agents").add_subparsers(
+        dest="agents_command", required=True
+    )
+    p = agents.add_parser("run", help="run agents at one date or over a range; store reports")
+    p.add_argument("--path", help="lake directory (default: WORKBENCH_LAKE_PATH)")
+    p.add_argument("--as-of", help="one as-of date (prints the reports)")
+    p.add_argument("--start", help="first date of a history run")
+    p.add_argument("--end", help="last date of a history run (default: today)")
+    p.add_argument("--freq", default="M", choices=["M", "W", "Q"], help="history step")
+    p.add_argument("--agent", nargs="+", help="only these agents (and what they depend on)")
+    p.add_argument("--no-write", action="store_true", help="do not store the reports")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_agents_run)
     return parser
 
 

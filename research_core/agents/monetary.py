@@ -96,7 +96,10 @@ class MonetaryPolicyAgent(Agent):
             except ModelError as err:
                 notes.append(f"{c.code} Taylor rule not estimated: {err}")
             try:
-                fitted[f"rstar_{c.code}"] = natural_rate(f["real_rate"], f["gap"])
+                rstar = natural_rate(f["real_rate"], f["gap"])
+                fitted[f"rstar_{c.code}"] = rstar
+                if not rstar.converged:
+                    notes.append(f"{c.code} r*: likelihood optimizer did not converge")
             except ModelError as err:
                 notes.append(f"{c.code} r* not estimated: {err}")
         return fitted

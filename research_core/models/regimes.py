@@ -12,6 +12,7 @@ Reference: Hamilton (1989), Econometrica 57(2); Ang and Bekaert (2002), RFS 15(4
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass, field
 
@@ -74,9 +75,15 @@ def _fit_hmm(x: np.ndarray, n_states: int, seed: int, n_iter: int) -> GaussianHM
     hmm = GaussianHMM(
         n_components=n_states, covariance_type="full", n_iter=n_iter, random_state=seed, tol=1e-4
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # hmmlearn's own convergence chatter; we report it
-        hmm.fit(x)
+    log = logging.getLogger("hmmlearn")
+    level = log.level
+    log.setLevel(logging.ERROR)  # hmmlearn's own convergence chatter; results report it
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hmm.fit(x)
+    finally:
+        log.setLevel(level)
     return hmm
 
 

@@ -28,7 +28,6 @@ from scipy.optimize import minimize
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
-from research_core.errors import WorkbenchWarning
 from research_core.models._base import clean_frame
 
 
@@ -86,12 +85,6 @@ def natural_rate(
         else:
             res, converged = _fit_fixed_ratio(model, signal_to_noise)
     converged = converged and not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    if not converged:
-        warnings.warn(
-            "natural_rate: maximum likelihood did not converge; estimates are the last iterate",
-            WorkbenchWarning,
-            stacklevel=2,
-        )
     estimates = pd.DataFrame(
         {
             "filtered": res.filtered_state[0],
@@ -120,6 +113,6 @@ def _fit_fixed_ratio(model: UnobservedComponents, q: float) -> tuple[Any, bool]:
         return -float(model.loglike(full(theta)))
 
     theta0 = np.r_[np.log(max(start[0], 1e-4)), start[2:]]
-    opt = minimize(objective, theta0, method="BFGS")
+    opt = minimize(objective, theta0, method="L-BFGS-B")
     res = model.smooth(full(opt.x))
     return res, bool(opt.success)
