@@ -124,7 +124,7 @@ def _cmd_agents_run(args: argparse.Namespace) -> int:
     else:
         raise WorkbenchError("give --as-of DATE, or --start DATE [--end DATE] [--freq M|W|Q]")
     if not args.no_write:
-        print(f"written to {write_reports(reports, artifacts_dir(lake))}")
+        print(f"written to {write_reports(reports, artifacts_dir(lake), tz=lake.tz)}")
     return 0
 
 

@@ -36,7 +36,7 @@ def yoy(level: pd.Series, periods: int = 12) -> pd.Series:
 
 def weekly_returns(prices: dict[str, pd.Series], *, log: bool = True) -> pd.DataFrame:
     """Friday-to-Friday returns of several price series (complete weeks only)."""
-    frame = pd.concat(prices, axis=1).resample("W-FRI").last()
+    frame = pd.concat(prices, axis=1, sort=True).resample("W-FRI").last()
     out = frame.apply(np.log).diff() if log else frame.diff()
     return out.dropna()
 

@@ -13,18 +13,17 @@ USD/BRL, buying CDS protection; themes ("BR.INFLATION") are +1 for "higher than 
 
 from __future__ import annotations
 
-import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from io import StringIO
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from research_core.config import get_settings
 from research_core.errors import AgentDataError
 from research_core.lake.pit import PITView
 from research_core.lake.quality import staleness
@@ -56,7 +55,8 @@ class AgentReport:
         return pd.DataFrame(rows, columns=cols)
 
     def summary(self) -> str:
-        lines = [f"{self.agent} agent as of {self.as_of:%Y-%m-%d %H:%M} UTC"]
+        tz = get_settings().timezone
+        lines = [f"{self.agent} agent as of {self.as_of.tz_convert(tz):%Y-%m-%d %H:%M} ({tz})"]
         lines += [f"  - {b}" for b in self.narrative]
         for s in self.signals:
             arrow = {1: "▲", -1: "▼", 0: "■"}[s.direction]
@@ -101,12 +101,34 @@ class AgentReport:
         )
 
 
-def _frame_json(frame: pd.DataFrame) -> Any:
-    return json.loads(frame.to_json(orient="split", date_format="iso", double_precision=15))
+def _frame_json(frame: pd.DataFrame) -> dict[str, Any]:
+    """A frame as JSON-safe lists; floats keep every bit (Python's shortest repr)."""
+    times = [str(c) for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    data = frame.copy()
+    for c in times:
+        data[c] = data[c].map(lambda t: None if pd.isna(t) else t.isoformat())
+    dated = isinstance(frame.index, pd.DatetimeIndex)
+    index = [t.isoformat() for t in frame.index] if dated else frame.index.tolist()
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "index": index,
+        "dated_index": dated,
+        "datetime_columns": times,
+        "data": data.astype(object).where(data.notna(), None).to_numpy().tolist(),
+    }
 
 
-def _frame_from_json(data: Any) -> pd.DataFrame:
-    return pd.read_json(StringIO(json.dumps(data)), orient="split")
+def _frame_from_json(data: Mapping[str, Any]) -> pd.DataFrame:
+    index = pd.DatetimeIndex(data["index"]) if data["dated_index"] else pd.Index(data["index"])
+    frame = pd.DataFrame(data["data"], index=index, columns=data["columns"])
+    for c in data["datetime_columns"]:
+        frame[c] = pd.to_datetime(frame[c], format="ISO8601")
+    for c in frame.columns:
+        if c not in data["datetime_columns"] and frame[c].dtype == object:
+            converted = pd.to_numeric(frame[c], errors="coerce")
+            if converted.notna().sum() == frame[c].notna().sum():
+                frame[c] = converted.astype(float)
+    return frame
 
 
 def confidence_from_z(z: float, *, quality: float = 1.0) -> float:

@@ -45,7 +45,7 @@ class FxEquilibriumAgent(Agent):
     )
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
-        logs = pd.concat({c: np.log(monthly(data[c])) for c in COMMODITIES}, axis=1)
+        logs = pd.concat({c: np.log(monthly(data[c])) for c in COMMODITIES}, axis=1, sort=True)
         tot = logs.mean(axis=1, skipna=False).dropna()
         br_real = monthly(data["BR.SELIC.TARGET"]) - monthly(data["BR.FOCUS.IPCA.12M"])
         us_real = monthly(data["US.FEDFUNDS.TARGET"]) - data["US.CPI.YOY"]

@@ -74,10 +74,13 @@ def _merge_parquet(path: Path, new: pd.DataFrame, keys: list[str]) -> None:
     _atomic_write(path, lambda tmp: new.to_parquet(tmp, index=False))
 
 
-def write_reports(reports: Sequence[AgentReport], folder: Path) -> Path:
-    """Write JSON per report and update the signal and real-time tables; returns folder."""
+def write_reports(reports: Sequence[AgentReport], folder: Path, *, tz: str) -> Path:
+    """Write JSON per report and update the signal and real-time tables; returns folder.
+
+    Files are named by the as-of date in the lake's time zone ``tz``.
+    """
     for r in reports:
-        path = folder / r.agent / f"{r.as_of.tz_convert(None).date()}.json"
+        path = folder / r.agent / f"{r.as_of.tz_convert(tz).date()}.json"
         text = json.dumps(r.to_dict(), indent=1)
         _atomic_write(path, lambda tmp, text=text: Path(tmp).write_text(text))
     frames = [r.to_frame().assign(agent=r.agent) for r in reports if r.signals]

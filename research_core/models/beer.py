@@ -69,14 +69,14 @@ def beer(
 ) -> BeerResult:
     """Fit BEER on an exchange rate (level, home currency per USD) and its fundamentals."""
     names = [str(c) for c in fundamentals.columns]
-    data = pd.concat([np.log(fx.rename("log_fx")), fundamentals], axis=1)
+    data = pd.concat([np.log(fx.rename("log_fx")), fundamentals], axis=1, sort=True)
     data = clean_frame(data, model="beer", min_obs=min_obs)
     x = data[names]
     dx = x.diff()
     terms = {
         f"d_{n}({j:+d})": dx[n].shift(-j) for n in names for j in range(-leads_lags, leads_lags + 1)
     }
-    design = pd.concat([x, pd.DataFrame(terms)], axis=1).dropna()
+    design = pd.concat([x, pd.DataFrame(terms)], axis=1, sort=True).dropna()
     y = data["log_fx"].loc[design.index]
     reg = ols("BEER (DOLS)", y, design, hac_lags=hac_lags)
     long_run = reg.to_frame().loc[["const", *names]]

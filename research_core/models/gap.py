@@ -27,8 +27,8 @@ def hamilton_gap(level: pd.Series, *, h: int = 24, p: int = 12, log: bool = True
         if (y <= 0).any():
             raise ValueError("hamilton_gap: log=True needs a positive level series")
         y = 100 * np.log(y)
-    lags = pd.concat({f"lag{h + j}": y.shift(h + j) for j in range(p)}, axis=1)
-    frame = pd.concat([y.rename("y"), lags], axis=1).dropna()
+    lags = pd.concat({f"lag{h + j}": y.shift(h + j) for j in range(p)}, axis=1, sort=True)
+    frame = pd.concat([y.rename("y"), lags], axis=1, sort=True).dropna()
     res = sm.OLS(frame["y"], sm.add_constant(frame.drop(columns="y"))).fit()
     return res.resid.rename(f"{level.name or 'level'}_gap")
 

@@ -82,7 +82,7 @@ def test_phillips_curve_recovers_simulated_coefficients_and_matches_statsmodels(
     assert res.pass_through == pytest.approx(
         direct.params["fx_lag"] / (1 - direct.params["inflation_lag"])
     )
-    assert not res.rolling.empty and list(res.rolling.columns)[0] == "inflation_lag"
+    assert not res.rolling.empty and res.rolling.columns[0] == "inflation_lag"
     # 12m forecast: compounding the monthly path.
     expected = (np.prod(1 + res.forecast_path / 100) - 1) * 100
     assert res.forecast_12m == pytest.approx(expected)
