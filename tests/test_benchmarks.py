@@ -23,3 +23,10 @@ def test_pit_asof_methods_agree_on_a_small_case():
     )
     expected = {"lake.panel", "pandas merge_asof", "duckdb ASOF JOIN", "naive pandas loop"}
     assert expected <= set(seconds)
+
+
+def test_agents_benchmark_runs_and_its_peer_agrees(sample_lake_path):
+    # main() asserts the truncated-copy reports equal the PITView reports.
+    args = ["--lake", str(sample_lake_path), "--start", "2019-01-01", "--end", "2019-03-31"]
+    seconds = _load("agents").main([*args, "--date", "2019-03-29", "--repeat", "1"])
+    assert {"one date (PITView)", "one date (truncated copy)", "monthly history"} == set(seconds)

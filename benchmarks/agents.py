@@ -1,0 +1,91 @@
+"""Benchmark: the five agents on the sample lake (issue #4, item 6).
+
+Targets: all five agents for one date in under 10 s; a monthly history from 2010 to the
+lake's end in under 2 minutes. Measured here, in one run:
+
+* ``one date (PITView)``         ``run_agents(lake.at(D))`` on the full lake, best of ``--repeat``
+* ``one date (truncated copy)``  the naive point-in-time way: copy the rows released by D
+                                 into a new lake, then run — the peer the view replaces;
+                                 its reports are checked identical to the view's
+* ``monthly history``            ``run_history`` over month-ends ``--start`` to ``--end``
+
+Run ``python benchmarks/agents.py`` (uses WORKBENCH_LAKE_PATH, building the sample lake if
+it is missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from research_core.agents import run_agents
+from research_core.agents.history import as_of_dates, run_history
+from research_core.config import get_settings
+from research_core.lake import Lake
+from research_core.lake.maintenance import export_as_of
+from research_core.lake.sample import build_sample_lake
+
+TARGETS = {"one date (PITView)": 10.0, "monthly history": 120.0}
+
+
+def open_lake(path: str | None) -> Lake:
+    s = get_settings()
+    root = Path(path or s.lake_path)
+    if not (root / "_lake.json").exists():
+        build_sample_lake(str(root), start=s.sample_start, end=s.sample_end, seed=s.sample_seed)
+    return Lake.open(root)
+
+
+def best_of(repeat: int, func: object) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        func()  # type: ignore[operator]
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, float]:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--lake", help="lake directory (default: WORKBENCH_LAKE_PATH)")
+    p.add_argument("--date", default="2026-10-30", help="the one-date run's as-of")
+    p.add_argument("--start", default="2010-01-01")
+    p.add_argument("--end", default="2026-10-30")
+    p.add_argument("--repeat", type=int, default=3)
+    args = p.parse_args(argv)
+    lake = open_lake(args.lake)
+    run_agents(lake.at(args.date))  # warm: imports, lake arrays cached
+    seconds = {"one date (PITView)": best_of(args.repeat, lambda: run_agents(lake.at(args.date)))}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        counter = iter(range(10**6))
+
+        def truncated() -> None:
+            copy = export_as_of(lake, args.date, Path(tmp) / f"lake{next(counter)}")
+            reports = run_agents(copy.at(args.date))
+            view = run_agents(lake.at(args.date))
+            assert all(reports[k].to_dict() == view[k].to_dict() for k in view), "PIT mismatch"
+
+        t_check = best_of(1, truncated)
+        t_view = seconds["one date (PITView)"]
+        seconds["one date (truncated copy)"] = t_check - t_view  # the view's run is subtracted
+
+    dates = as_of_dates(args.start, args.end, "M")
+    seconds["monthly history"] = best_of(1, lambda: run_history(lake, dates, progress=False))
+
+    print(f"agents on {lake.root}: one date {args.date}; history {len(dates)} month-ends")
+    print(f"{'measure':<28}{'seconds':>10}{'target':>10}{'x target':>10}")
+    for name, sec in seconds.items():
+        target = TARGETS.get(name)
+        ratio = f"{sec / target:.3f}" if target else "-"
+        print(f"{name:<28}{sec:>10.3f}{target or float('nan'):>10.1f}{ratio:>10}")
+    ratio = seconds["one date (truncated copy)"] / seconds["one date (PITView)"]
+    print(f"truncated copy / PITView: {ratio:.2f}x (reports identical)")
+    return seconds
+
+
+if __name__ == "__main__":
+    main()
