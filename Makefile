@@ -12,10 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-## Build the sample lake (parquet_lake/) and print a point-in-time summary of it.
+## Build the sample lake (parquet_lake/), print a point-in-time summary, run the five agents.
 run: $(STAMP)
 	$(BIN)/workbench sample-lake
-	@echo "Done. The lake is in $${WORKBENCH_LAKE_PATH:-parquet_lake}/ ; inspect it with: $(BIN)/workbench lake info"
+	$(BIN)/workbench agents run --as-of $${WORKBENCH_SAMPLE_END:-2026-10-30}
+	@echo "Done. The lake is in $${WORKBENCH_LAKE_PATH:-parquet_lake}/ (inspect: $(BIN)/workbench lake info); agent reports in $${WORKBENCH_LAKE_PATH:-parquet_lake}/artifacts/agents/"
 
 ## Lint, format check, type check, then every test (notebooks included).
 test: $(STAMP)
