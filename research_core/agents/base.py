@@ -177,6 +177,29 @@ class Agent(ABC):
     def source(self) -> str:
         return f"agent:{self.name}"
 
+    def signal(
+        self,
+        as_of: pd.Timestamp,
+        instrument: str,
+        z: float,
+        *,
+        quality: float,
+        horizon_days: int,
+        rationale: str,
+    ) -> Signal:
+        """A signal whose direction and confidence follow from its z-score, the same way for
+        every agent: no view under |z| < 0.5, confidence = significance x model quality."""
+        return Signal(
+            as_of=as_of,
+            source=self.source,
+            instrument=instrument,
+            direction=direction_of(z),
+            strength=float(z),
+            confidence=confidence_from_z(z, quality=quality),
+            horizon_days=horizon_days,
+            rationale=rationale,
+        )
+
     def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:
         """Every declared series as known at the as-of date, and what was read (freshness)."""
         lake = view._lake

@@ -23,8 +23,6 @@ from research_core.agents.base import (
     AgentReport,
     Features,
     Fitted,
-    confidence_from_z,
-    direction_of,
 )
 from research_core.errors import ModelError
 from research_core.models import ledoit_wolf, macro_regimes, risk_regimes
@@ -96,13 +94,11 @@ class CrossAssetAgent(Agent):
         context = f"{'risk-on' if p_on >= 0.5 else 'risk-off'} p={p_on:.2f}, regime {regime}"
 
         def make(instrument: str, z: float, why: str, horizon: int = 63) -> Signal:
-            return Signal(
-                as_of=as_of,
-                source=self.source,
-                instrument=instrument,
-                direction=direction_of(z),
-                strength=float(z),
-                confidence=confidence_from_z(z, quality=0.7),
+            return self.signal(
+                as_of,
+                instrument,
+                z,
+                quality=0.7,
                 horizon_days=horizon,
                 rationale=f"{why} ({context})",
             )

@@ -21,8 +21,6 @@ from research_core.agents.base import (
     AgentReport,
     Features,
     Fitted,
-    confidence_from_z,
-    direction_of,
 )
 from research_core.errors import ModelError
 from research_core.models import clean_frame, debt_dynamics, ols
@@ -113,13 +111,11 @@ class FiscalAgent(Agent):
             pb_vol = float(features["primary"].diff(12).std())
             z = dyn.primary_gap / max(pb_vol, 0.25)
             out.append(
-                Signal(
-                    as_of=as_of,
-                    source=self.source,
-                    instrument="BR.FISCAL",
-                    direction=direction_of(z),
-                    strength=float(z),
-                    confidence=confidence_from_z(z, quality=0.8),
+                self.signal(
+                    as_of,
+                    "BR.FISCAL",
+                    z,
+                    quality=0.8,
                     horizon_days=504,
                     rationale=(
                         f"primary {dyn.primary_balance:+.2f}% of GDP vs "
@@ -135,13 +131,11 @@ class FiscalAgent(Agent):
             z = -float(resid.iloc[-1] / resid.std())  # cheap spread: expect it to rise
             fair = float(np.exp(model.fitted.iloc[-1]))
             out.append(
-                Signal(
-                    as_of=as_of,
-                    source=self.source,
-                    instrument="BR.CDS.5Y",
-                    direction=direction_of(z),
-                    strength=z,
-                    confidence=confidence_from_z(z, quality=float(np.clip(model.rsquared, 0, 1))),
+                self.signal(
+                    as_of,
+                    "BR.CDS.5Y",
+                    z,
+                    quality=float(np.clip(model.rsquared, 0, 1)),
                     horizon_days=126,
                     rationale=(
                         f"CDS {features['cds_now']:.0f}bp vs fiscal fair value {fair:.0f}bp "

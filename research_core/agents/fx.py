@@ -22,8 +22,6 @@ from research_core.agents.base import (
     AgentReport,
     Features,
     Fitted,
-    confidence_from_z,
-    direction_of,
 )
 from research_core.errors import ModelError
 from research_core.models import beer
@@ -84,13 +82,11 @@ class FxEquilibriumAgent(Agent):
         quality = 1.0 if model.coint_pvalue <= 0.10 else 1 / 3
         days = 21 * model.half_life if np.isfinite(model.half_life) else 252
         return [
-            Signal(
-                as_of=as_of,
-                source=self.source,
-                instrument="USDBRL.FUT",
-                direction=direction_of(z),
-                strength=z,
-                confidence=confidence_from_z(z, quality=quality),
+            self.signal(
+                as_of,
+                "USDBRL.FUT",
+                z,
+                quality=quality,
                 horizon_days=int(np.clip(days, 21, 252)),
                 rationale=(
                     f"USD/BRL {features['fx_now']:.3f} vs BEER fair "

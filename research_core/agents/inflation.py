@@ -20,8 +20,6 @@ from research_core.agents.base import (
     AgentReport,
     Features,
     Fitted,
-    confidence_from_z,
-    direction_of,
 )
 from research_core.errors import ModelError
 from research_core.models import output_gap, phillips_curve
@@ -87,13 +85,11 @@ class InflationAgent(Agent):
             z = (curve.forecast_12m - focus) / curve.forecast_12m_se
             quality = float(np.clip(0.5 + curve.regression.rsquared_adj / 2, 0.0, 1.0))
             out.append(
-                Signal(
-                    as_of=as_of,
-                    source=self.source,
-                    instrument="BR.INFLATION",
-                    direction=direction_of(z),
-                    strength=float(z),
-                    confidence=confidence_from_z(z, quality=quality),
+                self.signal(
+                    as_of,
+                    "BR.INFLATION",
+                    z,
+                    quality=quality,
                     horizon_days=252,
                     rationale=(
                         f"Phillips curve sees IPCA {curve.forecast_12m:.2f}% over 12m vs "
@@ -105,13 +101,11 @@ class InflationAgent(Agent):
             z = zscore_last(features["us_core_gap"])
             ann3, ann12 = features["us_core_3m"].iloc[-1], features["us_core_12m"].iloc[-1]
             out.append(
-                Signal(
-                    as_of=as_of,
-                    source=self.source,
-                    instrument="US.INFLATION",
-                    direction=direction_of(z),
-                    strength=z,
-                    confidence=confidence_from_z(z, quality=0.7),
+                self.signal(
+                    as_of,
+                    "US.INFLATION",
+                    z,
+                    quality=0.7,
                     horizon_days=126,
                     rationale=f"US core CPI {ann3:.2f}% 3m annualized vs {ann12:.2f}% over 12m",
                 )

@@ -22,8 +22,6 @@ from research_core.agents.base import (
     AgentReport,
     Features,
     Fitted,
-    confidence_from_z,
-    direction_of,
 )
 from research_core.errors import ModelError
 from research_core.models import TaylorRuleResult, natural_rate, output_gap, taylor_rule
@@ -121,13 +119,11 @@ class MonetaryPolicyAgent(Agent):
                 z = float((gap_now - history.mean()) / history.std()) if len(history) > 12 else 0.0
                 quality = float(np.clip(rule.regression.rsquared, 0.0, 1.0))
                 out.append(
-                    Signal(
-                        as_of=as_of,
-                        source=self.source,
-                        instrument=c.instrument,
-                        direction=direction_of(z),
-                        strength=z,
-                        confidence=confidence_from_z(z, quality=quality),
+                    self.signal(
+                        as_of,
+                        c.instrument,
+                        z,
+                        quality=quality,
                         horizon_days=int(252 * c.years),
                         rationale=(
                             f"{c.code} Taylor-rule path averages "
@@ -142,13 +138,11 @@ class MonetaryPolicyAgent(Agent):
                 real_now = float(f["real_rate"].iloc[-1])
                 z = (real_now - rstar.current) / rstar.current_se
                 out.append(
-                    Signal(
-                        as_of=as_of,
-                        source=self.source,
-                        instrument=f"{c.code}.POLICY_STANCE",
-                        direction=direction_of(z),
-                        strength=float(z),
-                        confidence=confidence_from_z(z, quality=0.8),
+                    self.signal(
+                        as_of,
+                        f"{c.code}.POLICY_STANCE",
+                        z,
+                        quality=0.8,
                         horizon_days=252,
                         rationale=(
                             f"{c.code} real policy rate {real_now:.2f}% vs r* "
