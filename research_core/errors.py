@@ -68,3 +68,15 @@ class InsufficientDataError(ModelError):
 
 class AgentDataError(WorkbenchError):
     """An agent's required series has no data known at the as-of date (names the series)."""
+
+
+class BacktestError(WorkbenchError, ValueError):
+    """A backtest cannot run as asked (bad weights, shapes, dates or instruments)."""
+
+
+class LookAheadError(BacktestError):
+    """Code asked a point-in-time view for data after its as-of instant."""
+
+
+class StrategyConfigError(WorkbenchError, ValueError):
+    """A strategy name or parameter in a configuration is unknown or invalid."""

@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from research_core._typing import SeriesIds
+from research_core.errors import LookAheadError
+from research_core.lake.asof import as_of_instant
 
 if TYPE_CHECKING:
     from research_core.lake.store import Lake
@@ -141,6 +143,21 @@ class PITView:
     def as_of(self) -> pd.Timestamp:
         """The instant (UTC) this view sees up to, inclusive."""
         return self._as_of
+
+    @property
+    def cache_key(self) -> tuple[object, ...]:
+        """Identifies what this view can see: lake, lake version, as-of, vintage."""
+        return (str(self._lake.root), self._lake.version, self._as_of.value, "as_of")
+
+    def at(self, as_of: object) -> PITView:
+        """An earlier (or the same) view; asking for a later instant is look-ahead."""
+        stamp = as_of_instant(as_of, self._lake.tz)  # type: ignore[arg-type]
+        if stamp > self._as_of:
+            raise LookAheadError(
+                f"view as of {self._as_of.isoformat()} asked for {stamp.isoformat()}: "
+                "data after the as-of instant are not visible"
+            )
+        return type(self)(self._lake, stamp)
 
     def history(self, series_id: str) -> pd.DataFrame:
         """Periods known then, newest vintage each: obs_date index, value, release_time."""

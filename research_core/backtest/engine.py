@@ -1,0 +1,253 @@
+"""The point-in-time backtester: strategy → risk units → weights → positions → P&L.
+
+At each rebalance date (the last session of each day/week/month of a business-day
+calendar) the strategy gets a :class:`PITView` as of that day's end and nothing else. Its
+risk units become notional weights with each instrument's volatility over the trailing
+``vol_lookback`` sessions (computed from rows up to the signal date only); the trades go
+through at the close ``execution_lag`` sessions later. Between rebalances the book is
+marked daily with instrument-aware unit returns (:mod:`.pnl`); costs are the instrument's
+one-way cost plus square-root market impact against its average daily volume
+(:class:`CostModel`). The cash collateral earns the CDI, so ``returns`` are total returns
+and Sharpe is measured over the CDI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research_core.backtest import metrics as perf
+from research_core.backtest.core import simulate
+from research_core.backtest.pnl import FUNDING, USDBRL, contract_notional, unit_index
+from research_core.backtest.vintage import Vintage, view_at
+from research_core.calendars import business_day_range
+from research_core.catalog import instrument
+from research_core.errors import BacktestError
+from research_core.lake.store import Lake
+from research_core.strategies.base import BaseStrategy
+
+WARMUP_DAYS = 1100  # calendar days of marks before ``start`` for the first volatilities
+VOL_FLOOR = 0.5  # sizing never uses less than this share of the long-run volatility
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Per-instrument one-way cost plus square-root impact (Almgren et al. 2005).
+
+    cost of trading value ``q`` (base currency) = ``q * (c + impact * sigma * sqrt(q / ADV))``
+    with ``c`` half the instrument's round-trip ``cost_bps`` (times ``scale``) or
+    ``fee_bps`` for all, ``sigma`` the daily volatility and ``ADV`` the average daily volume
+    in base currency. A thin market (low ADV) makes a large order cost much more.
+    """
+
+    scale: float = 1.0
+    fee_bps: float | None = None
+    impact: float = 1.0
+    nav: float = 1e9  # book size in BRL, to compare orders with volume
+
+    def fees(self, instrument_ids: list[str]) -> np.ndarray:
+        """One-way proportional cost per instrument (fraction of value traded)."""
+        if self.fee_bps is not None:
+            return np.full(len(instrument_ids), self.fee_bps / 1e4)
+        return np.array([instrument(i).cost_bps / 2 * self.scale / 1e4 for i in instrument_ids])
+
+    def impact_coefficients(
+        self, instrument_ids: list[str], daily_vol: np.ndarray, quotes: np.ndarray, fx: float
+    ) -> np.ndarray:
+        """Per-instrument coefficient of ``traded ** 1.5`` (traded in book units)."""
+        if self.impact == 0:
+            return np.zeros(len(instrument_ids))
+        adv = np.array(
+            [
+                instrument(i).adv_contracts * contract_notional(instrument(i), q, fx)
+                for i, q in zip(instrument_ids, quotes, strict=True)
+            ]
+        )
+        return self.impact * np.nan_to_num(daily_vol) * np.sqrt(self.nav / adv)
+
+
+@dataclass(frozen=True, eq=False)
+class BacktestResult:
+    """Everything a backtest produced; ``metrics`` is the headline table."""
+
+    strategy: str
+    params: dict[str, Any]
+    vintage: str
+    equity: pd.Series  # total-return book value, 1.0 at start
+    returns: pd.Series  # daily total returns (excess + CDI on the collateral)
+    risk_free: pd.Series  # daily CDI accrual
+    signals: pd.DataFrame  # risk units at each signal date
+    weights: pd.DataFrame  # target weights at each execution date
+    positions: pd.DataFrame  # daily drifted weights
+    trades: pd.DataFrame  # one row per instrument traded
+    turnover: pd.Series  # one-way value traded over book value, per execution date
+    exposures: pd.DataFrame  # daily gross and net by asset class
+    metrics: pd.Series = field(repr=False)
+
+    def summary(self) -> str:
+        m = self.metrics
+        return (
+            f"{self.strategy} [{self.vintage}] {self.equity.index[0].date()} → "
+            f"{self.equity.index[-1].date()}: return {m['annual_return']:+.2%}/y, "
+            f"vol {m['annual_volatility']:.2%}, Sharpe {m['sharpe']:.2f}, "
+            f"max DD {m['max_drawdown']:.2%}, turnover {m['turnover']:.1f}x/y, "
+            f"{len(self.trades)} trades"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>" + self.metrics.to_frame().to_html()
+
+
+def rebalance_dates(
+    start: object, end: object, freq: str, calendar: str = "B3"
+) -> pd.DatetimeIndex:
+    """Last session of each day ("D"), week ("W") or month ("M") between start and end."""
+    days = business_day_range(start, end, calendar)
+    if len(days) == 0:
+        raise BacktestError(f"no {calendar} sessions between {start} and {end}")
+    if freq == "D":
+        return days
+    if freq not in ("W", "M"):
+        raise BacktestError(f"unknown rebalance frequency {freq!r}; valid: D, W, M")
+    key = days.to_period("W-FRI" if freq == "W" else "M")
+    last = ~pd.Index(key).duplicated(keep="last")
+    return days[last]
+
+
+def _volatility(rets: np.ndarray, lookback: int) -> np.ndarray:
+    """Daily vol per instrument: the trailing ``lookback`` rows, floored at ``VOL_FLOOR`` of
+    the vol over all rows (so a quote stuck at a floor or a quiet spell cannot make a
+    position explode)."""
+    recent = np.nanstd(rets[-lookback:], axis=0, ddof=1)
+    longrun = np.nanstd(rets, axis=0, ddof=1)
+    return np.fmax(recent, VOL_FLOOR * longrun)
+
+
+def _sizes(signals: np.ndarray, vol: np.ndarray, target: float, max_gross: float) -> np.ndarray:
+    """Risk units → notional weights: equal risk budget per instrument, gross capped."""
+    n = max(int(np.count_nonzero(np.any(signals != 0, axis=0))), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(vol > 0, signals * target / (vol * np.sqrt(n)), 0.0)
+    gross = np.abs(w).sum(axis=1, keepdims=True)
+    return np.where(gross > max_gross, w * max_gross / np.maximum(gross, 1e-300), w)
+
+
+def run_backtest(
+    strategy: BaseStrategy,
+    lake: Lake,
+    start: object,
+    end: object,
+    *,
+    costs: CostModel | None = None,
+    calendar: str = "B3",
+    execution_lag: int = 1,
+    vol_lookback: int = 63,
+    vintage: Vintage = "as_of",
+) -> BacktestResult:
+    """Backtest ``strategy`` on ``lake`` over [start, end] (see the module docstring)."""
+    costs = costs or CostModel()
+    start, end = pd.Timestamp(start), pd.Timestamp(end)  # type: ignore[arg-type]
+    if end <= start:
+        raise BacktestError(f"end {end.date()} must be after start {start.date()}")
+    ids = list(strategy.instruments)
+    market = lake.at(end)
+    marks = unit_index(
+        market, ids, start - pd.Timedelta(days=WARMUP_DAYS), end, calendar, trim=True
+    )
+    days = marks.index[marks.index >= start]
+    if len(days) < 2:
+        raise BacktestError(f"fewer than two {calendar} sessions in {start.date()}..{end.date()}")
+    rets = marks.pct_change().to_numpy()
+    signal_dates = rebalance_dates(days[0], days[-1], strategy.params.rebalance, calendar)
+    exec_rows = days.get_indexer(signal_dates) + execution_lag
+    keep = exec_rows < len(days)
+    signal_dates, exec_rows = signal_dates[keep], exec_rows[keep]
+    if len(exec_rows) == 0:
+        raise BacktestError("no rebalance falls inside the backtest window")
+
+    signals = np.vstack(
+        [strategy.generate_signals(view_at(lake, d, vintage)).to_numpy() for d in signal_dates]
+    )
+    mark_rows = marks.index.get_indexer(signal_dates)
+    vol = np.vstack([_volatility(rets[1 : r + 1], vol_lookback) for r in mark_rows])
+    weights = _sizes(
+        signals, vol * np.sqrt(252), strategy.params.vol_target, strategy.params.max_gross
+    )
+
+    quotes = _known_on(market.frame([instrument(i).price_series for i in ids]), signal_dates)
+    fx = _known_on(market.series(USDBRL).to_frame(), signal_dates)[:, 0]
+    impact = np.vstack(
+        [costs.impact_coefficients(ids, vol[k], quotes[k], fx[k]) for k in range(len(exec_rows))]
+    )
+    prices = marks.loc[days].to_numpy()
+    sim = simulate(prices, weights, exec_rows, fee=costs.fees(ids), impact=impact)
+    exec_days = days[exec_rows]
+    positions = pd.DataFrame(sim.weights(prices, exec_rows)[:, 0, :], index=days, columns=ids)
+    excess = pd.Series(sim.equity[:, 0], index=days).pct_change().fillna(0.0)
+    cdi = _known_on(market.series(FUNDING["BRL"]).to_frame(), days)[:, 0]
+    rf = pd.Series((1 + np.nan_to_num(np.r_[0.0, cdi[:-1]]) / 100) ** (1 / 252) - 1, index=days)
+    returns = (excess + rf).rename("return")
+    turnover = pd.Series(
+        np.abs(sim.traded[:, 0, :]).sum(axis=1) / sim.value_before[:, 0], index=exec_days
+    )
+    years = max(len(days) / 252, 1 / 252)
+    trades = _trade_log(exec_days, ids, weights, sim.traded[:, 0, :], sim.costs[:, 0, :])
+    return BacktestResult(
+        strategy=strategy.name,
+        params=strategy.params.model_dump(),
+        vintage=vintage,
+        equity=(1 + returns).cumprod().rename("equity"),
+        returns=returns,
+        risk_free=rf.rename("risk_free"),
+        signals=pd.DataFrame(signals, index=signal_dates, columns=ids),
+        weights=pd.DataFrame(weights, index=exec_days, columns=ids),
+        positions=positions,
+        trades=trades,
+        turnover=turnover.rename("turnover"),
+        exposures=_exposures(positions),
+        metrics=perf.performance(
+            returns.iloc[1:],
+            risk_free=rf.iloc[1:],
+            turnover=float(turnover.sum() / years),
+            rebalances=exec_days,
+        ),
+    )
+
+
+def _known_on(frame: pd.DataFrame, dates: pd.Index) -> np.ndarray:
+    """Rows of ``frame`` as known on each date (last row at or before it)."""
+    pos = np.searchsorted(frame.index.values, dates.values, side="right") - 1
+    values = frame.ffill().to_numpy(dtype=float)
+    return np.where(pos[:, None] >= 0, values[np.maximum(pos, 0)], np.nan)
+
+
+def _trade_log(
+    dates: pd.Index,
+    ids: list[str],
+    weights: np.ndarray,
+    traded: np.ndarray,
+    costs: np.ndarray,
+) -> pd.DataFrame:
+    """One row per (execution date, instrument) with a non-zero trade."""
+    k, j = np.nonzero(np.abs(traded) > 1e-12)
+    return pd.DataFrame(
+        {
+            "date": dates[k],
+            "instrument": np.asarray(ids, dtype=object)[j],
+            "target_weight": weights[k, j],
+            "traded": traded[k, j],
+            "cost": costs[k, j],
+            "cost_bps": costs[k, j] / np.abs(traded[k, j]) * 1e4,
+        }
+    )
+
+
+def _exposures(positions: pd.DataFrame) -> pd.DataFrame:
+    """Daily gross and net weight per asset class."""
+    classes = pd.Index([instrument(i).asset_class for i in positions.columns])
+    gross = positions.abs().T.groupby(classes).sum().T.add_suffix(".gross")
+    net = positions.T.groupby(classes).sum().T.add_suffix(".net")
+    return pd.concat([gross, net], axis=1).sort_index(axis=1)

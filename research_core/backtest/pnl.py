@@ -1,0 +1,188 @@
+"""Instrument-aware P&L: market data → the daily return of one unit of exposure.
+
+A "unit" is a position of notional equal to the book's value, long the instrument's quote
+(the house convention: +1 profits when the yield, price, FX rate or spread rises). Its daily
+return, in the base currency (BRL), is
+
+* rates (DI1, NTN-B, Treasury futures): ``D * dy - (y - f + D * slope) * dt`` — duration
+  (DV01 per unit notional) times the yield change, less the carry and roll-down a payer
+  gives up: the yield over the funding rate ``f`` and the roll down the curve (slope per
+  year of tenor to the next shorter point). NTN-B carry adds the expected IPCA (Focus 12m).
+* credit (CDS, protection buyer): ``RPV01 * ds - s * dt`` (spread in bp).
+* FX (USD/BRL, long USD): the spot return less the BRL-USD rate differential (forward
+  points).
+* equity and commodity futures: the price return (futures are excess returns).
+
+P&L of instruments quoted in USD is translated to BRL at each day's USD/BRL close. Returns
+are built on each instrument's own trading days and compounded onto the requested calendar
+as an index, so a holiday on one exchange carries the P&L to the next session.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from research_core.calendars import business_day_range
+from research_core.catalog import Instrument, instrument, series_catalog
+from research_core.errors import BacktestError
+from research_core.lake.pit import PITView
+
+BASE_CURRENCY = "BRL"
+FUNDING = {"BRL": "BR.CDI", "USD": "US.UST.3M"}
+USDBRL = "BRL.USD.SPOT"
+IPCA_EXPECTED = "BR.FOCUS.IPCA.12M"
+CDS_RECOVERY = 0.4
+DT = 1.0 / 252.0
+_TENOR = re.compile(r"^(.*)\.(\d+)([MY])$")
+
+
+def tenor_years(series_id: str) -> float | None:
+    """Tenor in years from a curve series id ("BR.DI.2Y" → 2.0, "US.UST.3M" → 0.25)."""
+    m = _TENOR.match(series_id)
+    if not m:
+        return None
+    n = float(m.group(2))
+    return n / 12.0 if m.group(3) == "M" else n
+
+
+def shorter_tenor(series_id: str) -> str | None:
+    """The next shorter point on the same curve in the catalog (None at the short end)."""
+    m = _TENOR.match(series_id)
+    if not m:
+        return None
+    own = tenor_years(series_id) or 0.0
+    siblings = [
+        (t, s)
+        for s in series_catalog()
+        if s.startswith(m.group(1) + ".") and (t := tenor_years(s)) is not None and t < own
+    ]
+    return max(siblings)[1] if siblings else None
+
+
+def duration(inst: Instrument, y: np.ndarray) -> np.ndarray:
+    """Modified duration (DV01 per unit notional per 1.00 of yield) at yields ``y`` (%)."""
+    t = inst.tenor_years
+    r = np.asarray(y, dtype=float) / 100.0
+    if inst.dv01_convention == "di1_pu":  # zero coupon, exponential 252 compounding
+        return t / (1.0 + r)
+    if inst.dv01_convention in ("ust_future", "real_yield"):
+        c = 2.0 if inst.dv01_convention == "ust_future" else 1.0  # semiannual vs annual
+        safe = np.where(np.abs(r) < 1e-9, 1e-9, r)
+        return (1.0 - (1.0 + safe / c) ** (-c * t)) / safe
+    if inst.dv01_convention == "cds_rpv01":
+        hazard = r / (1.0 - CDS_RECOVERY)  # r here is the spread as a fraction (bp / 100)
+        return (1.0 - np.exp(-hazard * t)) / np.maximum(hazard, 1e-9)
+    raise BacktestError(f"{inst.id}: no duration for dv01_convention {inst.dv01_convention!r}")
+
+
+def _on(frame: pd.Series, index: pd.Index) -> np.ndarray:
+    """Values known on each date of ``index`` (last observation at or before it; NaN before)."""
+    pos = np.searchsorted(frame.index.values, index.values, side="right") - 1
+    values = frame.to_numpy(dtype=float)
+    return np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan) if len(values) else pos * np.nan
+
+
+def _carry(view: PITView, inst: Instrument, q: np.ndarray, idx: pd.Index) -> np.ndarray:
+    """Annual carry (and roll) of a long-quote unit, as a fraction, on the quote's dates."""
+    if inst.quote == "price":
+        return np.zeros(len(q))
+    if inst.quote == "fx":
+        diff = _on(view.series(FUNDING["BRL"]), idx) - _on(view.series(FUNDING["USD"]), idx)
+        return -np.nan_to_num(diff) / 100.0
+    if inst.quote == "spread":
+        return -q / 1e4
+    if inst.quote != "yield":
+        raise BacktestError(f"{inst.id}: unknown quote {inst.quote!r}")
+    carry = q - np.nan_to_num(_on(view.series(FUNDING[inst.currency]), idx))
+    if inst.dv01_convention == "real_yield":
+        carry = carry + np.nan_to_num(_on(view.series(IPCA_EXPECTED), idx))
+    short = shorter_tenor(inst.price_series)
+    if short is not None:
+        gap = inst.tenor_years - (tenor_years(short) or 0.0)
+        carry = carry + duration(inst, q) * np.nan_to_num((q - _on(view.series(short), idx)) / gap)
+    return -carry / 100.0
+
+
+def _quotes(view: PITView, inst: Instrument) -> pd.Series:
+    px = view.series(inst.price_series).dropna()
+    if len(px) < 2:
+        raise BacktestError(f"{inst.id}: {inst.price_series} has no history at {view.as_of}")
+    return px
+
+
+def carry(view: PITView, instrument_id: str) -> float:
+    """Latest annual carry and roll of a long-quote unit (fraction; receivers earn minus)."""
+    inst = instrument(instrument_id)
+    px = _quotes(view, inst)
+    return float(_carry(view, inst, px.to_numpy()[-1:], px.index[-1:])[0])
+
+
+def _local_returns(view: PITView, inst: Instrument) -> pd.Series:
+    """Daily unit return in the instrument's currency, on its own observation dates."""
+    px = _quotes(view, inst)
+    q = px.to_numpy()
+    if inst.quote in ("price", "fx"):
+        move = np.diff(q) / q[:-1]
+    elif inst.quote == "spread":
+        move = duration(inst, q / 100.0)[:-1] * np.diff(q) / 1e4
+    else:
+        move = duration(inst, q)[:-1] * np.diff(q) / 100.0
+    ret = move + _carry(view, inst, q, px.index)[:-1] * DT
+    return pd.Series(ret, index=px.index[1:])
+
+
+def unit_index(
+    view: PITView,
+    instrument_ids: Sequence[str],
+    start: object,
+    end: object | None = None,
+    calendar: str = "B3",
+    *,
+    trim: bool = False,
+) -> pd.DataFrame:
+    """Compounded unit-return index (1.0 on its first row), base currency, on ``calendar`` days.
+
+    Everything is read through ``view``, so a row for day t uses only what was public by
+    the view's as-of instant; days after it are not in the frame. If an instrument has no
+    price at ``start`` this raises, or with ``trim`` the frame starts where all have one.
+    """
+    last = view.as_of.tz_convert(None).normalize() if end is None else pd.Timestamp(end)  # type: ignore[arg-type]
+    days = business_day_range(start, last, calendar)
+    days = days[days <= view.as_of.tz_convert(None)]
+    if len(days) == 0:
+        raise BacktestError(f"no {calendar} sessions between {start} and {last}")
+    fx = view.series(USDBRL).dropna()
+    cols = {}
+    for iid in instrument_ids:
+        inst = instrument(iid)
+        ret = _local_returns(view, inst)
+        if inst.currency != BASE_CURRENCY:
+            ret = ret * (_on(fx, ret.index) / np.r_[np.nan, _on(fx, ret.index)[:-1]])
+            ret = ret.fillna(0.0)
+        level = (1.0 + ret.clip(lower=-0.99)).cumprod()
+        cols[iid] = _on(level, days)
+    frame = pd.DataFrame(cols, index=days)
+    first = frame.iloc[0]
+    if first.isna().any() and trim:
+        frame = frame.dropna()
+        if frame.empty:
+            raise BacktestError(f"{list(instrument_ids)} have no common prices by {last.date()}")
+        first = frame.iloc[0]
+    if first.isna().any():
+        missing = first.index[first.isna()].tolist()
+        raise BacktestError(f"no prices before {days[0].date()} for {missing}")
+    return frame / first
+
+
+def contract_notional(inst: Instrument, quote: float, usdbrl: float) -> float:
+    """Base-currency notional of one contract at this quote (for the liquidity model)."""
+    fx = usdbrl if inst.currency == "USD" else 1.0
+    if inst.dv01_convention == "di1_pu":
+        return inst.multiplier / (1.0 + quote / 100.0) ** inst.tenor_years
+    if inst.quote in ("yield", "spread"):
+        return inst.multiplier * fx
+    return inst.multiplier * quote * fx

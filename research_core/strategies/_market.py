@@ -1,0 +1,45 @@
+"""Market helpers strategies share: returns and carry per unit risk, cross-sectional ranks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from research_core.backtest.pnl import carry, unit_index
+from research_core.lake.pit import PITView
+
+
+def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFrame:
+    """Daily unit returns (house sign, base currency) over the last ``sessions`` sessions."""
+    start = view.as_of.tz_convert(None).normalize() - pd.Timedelta(days=int(sessions * 1.5) + 10)
+    index = unit_index(view, list(ids), start, trim=True)
+    return index.pct_change().iloc[1:].iloc[-sessions:]
+
+
+def momentum(view: PITView, ids: Sequence[str], sessions: int, skip: int = 0) -> pd.Series:
+    """Compounded unit return over ``sessions`` sessions ending ``skip`` sessions ago,
+    divided by its volatility over the window (a t-stat-like score)."""
+    r = unit_returns(view, ids, sessions + skip)
+    window = r.iloc[: len(r) - skip] if skip else r
+    total = np.log1p(window).sum()
+    vol = window.std() * np.sqrt(len(window))
+    return (total / vol.replace(0.0, np.nan)).fillna(0.0)
+
+
+def carry_to_vol(view: PITView, ids: Sequence[str], sessions: int = 252) -> pd.Series:
+    """Annual carry of a long-quote unit over its annualized volatility."""
+    vol = unit_returns(view, ids, sessions).std() * np.sqrt(252)
+    c = pd.Series({i: carry(view, i) for i in ids})
+    return (c / vol.replace(0.0, np.nan)).fillna(0.0)
+
+
+def rank_positions(score: pd.Series) -> dict[str, float]:
+    """Cross-sectional ranks scaled to [-1, 1] (best +1, worst -1; ties share a rank)."""
+    s = score.dropna()
+    if len(s) < 2:
+        return {}
+    r = s.rank(method="average")
+    scaled = (r - r.mean()) / (r.max() - r.mean())
+    return {str(k): float(v) for k, v in scaled.items()}

@@ -1,0 +1,168 @@
+"""The strategy template, its parameters and the registry.
+
+A strategy reads one :class:`PITView` and returns target positions in *risk units* per
+instrument: +1 is one full unit of risk long the instrument's quote (the house sign: +1
+profits when the yield, price, FX rate or spread rises), -1 a full unit short, 0 flat. The
+backtester (and the live book) turn risk units into notional weights with each instrument's
+point-in-time volatility and the strategy's ``vol_target``; strategies never size in
+currency and never see anything but the view.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from research_core.agents import AgentReport, run_agents
+from research_core.errors import (
+    AgentDataError,
+    BacktestError,
+    InsufficientDataError,
+    StrategyConfigError,
+)
+from research_core.lake.pit import PITView
+
+
+class StrategyParams(BaseModel):
+    """Parameters every strategy has; subclasses add their own (unknown keys are errors)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rebalance: Literal["D", "W", "M"] = Field("W", description="signal frequency")
+    vol_target: float = Field(0.10, gt=0, le=1.0, description="annual vol of the book")
+    max_gross: float = Field(25.0, gt=0, description="cap on gross notional / book value")
+
+
+class BaseStrategy(ABC):
+    """Subclasses set ``name``, ``family``, ``instruments`` and ``Params``; implement
+    :meth:`positions`."""
+
+    name: ClassVar[str]
+    family: ClassVar[str]  # rates, fx, inflation, credit, cross_asset
+    instruments: ClassVar[tuple[str, ...]]
+    Params: ClassVar[type[StrategyParams]] = StrategyParams
+
+    def __init__(self, **params: Any) -> None:
+        try:
+            self.params = self.Params(**params)
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+            )
+            valid = sorted(self.Params.model_fields)
+            raise StrategyConfigError(
+                f"{self.name}: bad parameters ({problems}); valid parameters: {valid}"
+            ) from None
+
+    @abstractmethod
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        """Target risk units per instrument from what ``view`` knows (missing = flat)."""
+
+    def generate_signals(self, view: PITView) -> pd.Series:
+        """Target positions in risk units, one per declared instrument, clipped to [-1, 1]."""
+        raw = dict(self.positions(view))
+        unknown = sorted(set(raw) - set(self.instruments))
+        if unknown:
+            raise BacktestError(f"{self.name} returned undeclared instruments {unknown}")
+        out = pd.Series(raw, index=list(self.instruments), dtype=float).fillna(0.0)
+        if not np.isfinite(out.to_numpy()).all():
+            raise BacktestError(f"{self.name} returned a non-finite position at {view.as_of}")
+        return out.clip(-1.0, 1.0).rename(self.name)
+
+    def describe(self) -> str:
+        """First paragraph of the docstring: the economic rationale."""
+        return (self.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.params.model_dump()})"
+
+
+STRATEGIES: dict[str, type[BaseStrategy]] = {}
+
+
+def register(cls: type[BaseStrategy]) -> type[BaseStrategy]:
+    """Class decorator: make a strategy available by its ``name``."""
+    if cls.name in STRATEGIES:
+        raise StrategyConfigError(f"strategy name {cls.name!r} registered twice")
+    if not (cls.__doc__ or "").strip() or "Reference" not in (cls.__doc__ or ""):
+        raise StrategyConfigError(f"{cls.name}: docstring needs a rationale and a Reference")
+    STRATEGIES[cls.name] = cls
+    return cls
+
+
+def get_strategy(name: str, **params: Any) -> BaseStrategy:
+    """A configured strategy by name; an unknown name lists the valid ones."""
+    if name not in STRATEGIES:
+        raise StrategyConfigError(f"unknown strategy {name!r}; valid: {sorted(STRATEGIES)}")
+    return STRATEGIES[name](**params)
+
+
+# --- helpers the strategies share -------------------------------------------------------
+
+
+def squash(z: float, scale: float = 1.0) -> float:
+    """A z-score to a position in (-1, 1): tanh(z / scale); NaN is flat."""
+    return 0.0 if not math.isfinite(z) else float(np.tanh(z / scale))
+
+
+def zscore(series: pd.Series, window: int) -> float:
+    """Last value's z-score against the trailing ``window`` observations (NaN if too few)."""
+    tail = series.dropna().iloc[-window:]
+    if len(tail) < max(20, window // 4):
+        return float("nan")
+    sd = float(tail.std())
+    return float((tail.iloc[-1] - tail.mean()) / sd) if sd > 0 else 0.0
+
+
+def change(series: pd.Series, days: int) -> float:
+    """Change of the last value over the last ``days`` calendar days (NaN if no history)."""
+    s = series.dropna()
+    if s.empty:
+        return float("nan")
+    past = s.loc[: s.index[-1] - pd.Timedelta(days=days)]
+    return float(s.iloc[-1] - past.iloc[-1]) if len(past) else float("nan")
+
+
+def last(view: PITView, series_id: str) -> float:
+    """Last known value of a series (NaN if nothing known yet)."""
+    s = view.series(series_id).dropna()
+    return float(s.iloc[-1]) if len(s) else float("nan")
+
+
+_AGENT_CACHE: dict[tuple[object, ...], AgentReport | None] = {}
+_AGENT_CACHE_SIZE = 4096
+
+
+def _report(view: PITView, agent: str) -> AgentReport | None:
+    """One agent's report on ``view`` (None while history is too short for the agent)."""
+    key = (*view.cache_key, agent)
+    if key not in _AGENT_CACHE:
+        if len(_AGENT_CACHE) >= _AGENT_CACHE_SIZE:
+            _AGENT_CACHE.pop(next(iter(_AGENT_CACHE)))
+        try:
+            _AGENT_CACHE[key] = run_agents(view, [agent])[agent]
+        except (AgentDataError, InsufficientDataError):
+            _AGENT_CACHE[key] = None
+    return _AGENT_CACHE[key]
+
+
+def agent_position(view: PITView, agent: str, instrument: str) -> float:
+    """An agent's view on ``instrument`` at the view's as-of: direction x confidence.
+
+    Agent runs are memoized per view (lake, lake version, as-of, vintage), so strategies that
+    share an agent in one backtest do not re-run it; a lake write gives a fresh run. Before
+    the agent has enough history (``InsufficientDataError``/``AgentDataError``) it is flat.
+    """
+    report = _report(view, agent)
+    if report is None:
+        return 0.0
+    for s in report.signals:
+        if s.instrument == instrument:
+            return float(s.direction * s.confidence)
+    return 0.0

@@ -1,0 +1,135 @@
+"""Sovereign credit strategies on Brazil 5y CDS (house sign: +1 buys protection, profiting
+when the spread widens)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from research_core.lake.pit import PITView
+from research_core.strategies.base import (
+    BaseStrategy,
+    StrategyParams,
+    agent_position,
+    change,
+    register,
+    squash,
+    zscore,
+)
+
+
+class FiscalParams(StrategyParams):
+    rebalance: Literal["D", "W", "M"] = "M"
+    window: int = Field(252, ge=60)
+    value_weight: float = Field(0.5, ge=0, le=1)
+
+
+@register
+class CdsVsFiscal(BaseStrategy):
+    """SOV_BR_01 — CDS versus fiscal fundamentals: buy protection when the fiscal agent
+    sees debt dynamics deteriorating (r–g against the primary balance) and the spread has
+    not yet widened against its year; sell protection when fundamentals improve and the
+    spread is wide.
+
+    Reference: Longstaff, Pan, Pedersen & Singleton (2011), "How sovereign is sovereign
+    credit risk?", AEJ:Macro 3(2); Aizenman, Hutchison & Jinjarak (2013), JIMF 34.
+    """
+
+    name = "SOV_BR_01"
+    family = "credit"
+    instruments = ("BR.CDS.5Y",)
+    Params = FiscalParams
+    params: FiscalParams
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        p = self.params
+        fundamentals = agent_position(view, "fiscal", "BR.CDS.5Y")
+        value = -squash(zscore(view.series("BR.CDS.5Y"), p.window), 1.5)
+        return {"BR.CDS.5Y": (1 - p.value_weight) * fundamentals + p.value_weight * value}
+
+
+class CdsTrendParams(StrategyParams):
+    days: int = Field(30, ge=5, description="calendar days of the spread change")
+
+
+@register
+class CdsTrend(BaseStrategy):
+    """SOV_BR_02 — trend in sovereign spreads: widening begets widening as real-money
+    investors de-risk slowly; buy protection after a large one-month widening (against
+    the spread's daily volatility), sell after a tightening.
+
+    Reference: Moskowitz, Ooi & Pedersen (2012), "Time series momentum", JFE 104(2).
+    """
+
+    name = "SOV_BR_02"
+    family = "credit"
+    instruments = ("BR.CDS.5Y",)
+    Params = CdsTrendParams
+    params: CdsTrendParams
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        cds = view.series("BR.CDS.5Y").dropna()
+        d = self.params.days
+        z = change(cds, d) / (cds.diff().iloc[-252:].std() * np.sqrt(d * 5 / 7))
+        return {"BR.CDS.5Y": squash(z, 1.0)}
+
+
+class ResidualParams(StrategyParams):
+    window: int = Field(252, ge=60, description="sessions in the regression")
+
+
+@register
+class CdsGlobalResidual(BaseStrategy):
+    """SOV_BR_03 — Brazil CDS against global risk: regress the spread on the VIX and the
+    US Baa spread over the last year; a large positive residual means Brazil trades wide
+    for idiosyncratic reasons that tend to revert, so sell protection (buy when tight).
+
+    Reference: Longstaff et al. (2011), AEJ:Macro 3(2) — most sovereign CDS variation is
+    global; Pan & Singleton (2008), "Default and recovery implicit in the term structure of
+    sovereign CDS spreads", JF 63(5).
+    """
+
+    name = "SOV_BR_03"
+    family = "credit"
+    instruments = ("BR.CDS.5Y",)
+    Params = ResidualParams
+    params: ResidualParams
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        frame = view.frame(["BR.CDS.5Y", "US.VIX", "US.BAA.SPREAD"]).ffill().dropna()
+        frame = frame.iloc[-self.params.window :]
+        if len(frame) < 60:
+            return {}
+        x = np.column_stack([np.ones(len(frame)), frame[["US.VIX", "US.BAA.SPREAD"]]])
+        y = frame["BR.CDS.5Y"].to_numpy()
+        beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+        resid = y - x @ beta
+        sd = float(resid.std())
+        return {"BR.CDS.5Y": -squash(resid[-1] / sd if sd > 0 else 0.0, 1.5)}
+
+
+@register
+class CdsBaaLead(BaseStrategy):
+    """SOV_BR_04 — US credit leads EM sovereign credit: a widening of the Baa–Treasury
+    spread over the last month signals tighter global funding; buy Brazil protection
+    then, sell it when US credit rallies.
+
+    Reference: Gilchrist & Zakrajšek (2012), "Credit spreads and business cycle
+    fluctuations", AER 102(4); González-Rozada & Levy Yeyati (2008), "Global factors and
+    emerging market spreads", EJ 118.
+    """
+
+    name = "SOV_BR_04"
+    family = "credit"
+    instruments = ("BR.CDS.5Y",)
+    Params = CdsTrendParams
+    params: CdsTrendParams
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        baa = view.series("US.BAA.SPREAD").dropna()
+        d = self.params.days
+        z = change(baa, d) / (baa.diff().iloc[-252:].std() * np.sqrt(d * 5 / 7))
+        return {"BR.CDS.5Y": squash(z, 1.0)}

@@ -1,0 +1,117 @@
+"""Inflation strategies: breakevens, inflation surprises (house sign: +1 profits when the
+yield rises)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from research_core.lake.pit import PITView
+from research_core.strategies.base import (
+    BaseStrategy,
+    StrategyParams,
+    agent_position,
+    change,
+    register,
+    squash,
+    zscore,
+)
+
+
+class BreakevenParams(StrategyParams):
+    rebalance: Literal["D", "W", "M"] = "M"
+    window: int = Field(156, ge=26, description="weeks in the gap's z-score")
+    agent_weight: float = Field(0.5, ge=0, le=1)
+
+
+@register
+class BreakevenVsFocus(BaseStrategy):
+    """INF_BR_01 — 2y breakeven inflation versus Focus expectations and the inflation
+    agent: when breakevens price more inflation than surveys expect (against the gap's
+    own history) and the agent does not call inflation higher than priced, sell breakevens
+    (receive DI, pay NTN-B real yields); buy them in the opposite case. The gap is an
+    inflation risk premium that mean-reverts.
+
+    Reference: Ang, Bekaert & Wei (2007), "Do macro variables, asset markets, or surveys
+    forecast inflation better?", JME 54(4); Vicente & Guillen (2013), "Do inflation-linked
+    bonds contain information about future inflation?", Revista Brasileira de Economia.
+    """
+
+    name = "INF_BR_01"
+    family = "inflation"
+    instruments = ("DI1.2Y", "NTNB.5Y")
+    Params = BreakevenParams
+    params: BreakevenParams
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        p = self.params
+        be = view.series("BR.BREAKEVEN.2Y").resample("W-FRI").last()
+        focus = view.series("BR.FOCUS.IPCA.12M").resample("W-FRI").last()
+        gap = (be - focus.reindex(be.index).ffill()).dropna()
+        value = -squash(zscore(gap, p.window), 1.5)
+        agent = agent_position(view, "inflation", "BR.INFLATION")
+        x = (1 - p.agent_weight) * value + p.agent_weight * agent  # + = long breakeven
+        return {"DI1.2Y": x, "NTNB.5Y": -x}
+
+
+class SurpriseParams(StrategyParams):
+    rebalance: Literal["D", "W", "M"] = "M"
+    months: int = Field(3, ge=1)
+
+
+@register
+class IpcaMomentum(BaseStrategy):
+    """INF_BR_02 — inflation momentum: when the latest IPCA-15 runs above the last few
+    months of IPCA, the Copom is more likely to tighten than the 1y DI prices; pay the 1y
+    (and receive when inflation decelerates).
+
+    Reference: Stock & Watson (2007), "Why has U.S. inflation become harder to forecast?",
+    JMCB 39(s1); Barbosa, Bessada & Hirata (2018), BCB WP on Brazilian inflation surprises.
+    """
+
+    name = "INF_BR_02"
+    family = "inflation"
+    instruments = ("DI1.1Y",)
+    Params = SurpriseParams
+    params: SurpriseParams
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        ipca = view.series("BR.IPCA.MOM").dropna()
+        ipca15 = view.series("BR.IPCA15.MOM").dropna()
+        if len(ipca) < 36 or ipca15.empty:
+            return {}
+        surprise = ipca15.iloc[-1] - ipca.iloc[-self.params.months :].mean()
+        sd = float(ipca.diff().iloc[-36:].std())
+        return {"DI1.1Y": squash(surprise / sd if sd > 0 else 0.0, 1.0)}
+
+
+class OilParams(StrategyParams):
+    days: int = Field(91, ge=7, description="calendar days of the oil and breakeven move")
+
+
+@register
+class UsOilBreakeven(BaseStrategy):
+    """INF_US_01 — oil and breakevens lead US yields: a joint rise in Brent and the 5y
+    breakeven over the last quarter raises expected inflation and the term premium; short
+    the 5y Treasury future (pay) then, buy it when both fall.
+
+    Reference: Kilian (2009), "Not all oil price shocks are alike", AER 99(3); Gürkaynak,
+    Sack & Wright (2010), "The TIPS yield curve and inflation compensation", AEJ:Macro.
+    """
+
+    name = "INF_US_01"
+    family = "inflation"
+    instruments = ("UST.5Y.FUT",)
+    Params = OilParams
+    params: OilParams
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        d = self.params.days
+        oil = np.log(view.series("CMD.BRENT").dropna())
+        be = view.series("US.BREAKEVEN.5Y").dropna()
+        oil_z = change(oil, d) / (oil.diff().iloc[-252:].std() * np.sqrt(d * 5 / 7))
+        be_z = change(be, d) / (be.diff().iloc[-252:].std() * np.sqrt(d * 5 / 7))
+        return {"UST.5Y.FUT": squash(0.5 * (oil_z + be_z), 1.0)}
