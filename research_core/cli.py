@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -128,6 +129,61 @@ def _cmd_agents_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_value(text: str) -> object:
+    """A CLI parameter value: YAML scalar rules (3 → int, 0.5 → float, W → str)."""
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from research_core.backtest.executor import Executor
+    from research_core.backtest.ledger import TrialLedger
+    from research_core.backtest.report import metrics_table, write_report
+    from research_core.backtest.sweep import Task, run_many, sweep
+    from research_core.backtest.vintage import VINTAGES
+    from research_core.strategies import describe, load_config
+
+    if args.list:
+        for row in describe():
+            print(f"{row['name']:<13} {row['family']:<12} {row['rationale'][:80]}")
+        return 0
+    if not args.name or not args.start:
+        raise WorkbenchError("give a strategy NAME and --start (or --list)")
+    lake = Lake.open(args.path)
+    end = args.end or str(pd.Timestamp.now(lake.tz).date())
+    configured = load_config(args.config)
+    params = dict(configured[args.name].params.model_dump()) if args.name in configured else {}
+    for item in args.set or []:
+        key, _, value = item.partition("=")
+        params[key] = _parse_value(value)
+    executor = Executor(cluster=args.cluster)
+    ledger = TrialLedger.for_lake(lake)
+    if args.sweep:
+        key, _, values = args.sweep.partition("=")
+        grid = {key: [_parse_value(v) for v in values.split(",")]}
+        fixed = {k: v for k, v in params.items() if k != key}
+        grid.update({k: [v] for k, v in fixed.items()})
+        _, results = sweep(lake, args.name, grid, args.start, end, executor=executor)
+    else:
+        vintages = args.grid.split(",") if args.grid else ["as_of"]
+        bad = [v for v in vintages if v not in VINTAGES]
+        if bad:
+            raise WorkbenchError(f"unknown vintage(s) {bad}; valid: {list(VINTAGES)}")
+        p = tuple(sorted(params.items()))
+        tasks = [Task(str(lake.root), args.name, p, args.start, end, v) for v in vintages]  # type: ignore[arg-type]
+        results = run_many(tasks, executor, ledger)
+    for r in results:
+        print(r.summary())
+    dsr = ledger.deflated_sharpe(results[0], args.name)
+    n = len(ledger.trials(args.name))
+    print(f"deflated Sharpe (P[skill] over {n} recorded trials of {args.name}): {dsr:.2f}")
+    out = Path(args.out) if args.out else lake.root / "artifacts" / "backtests" / args.name
+    print(metrics_table(results).round(4).to_string())
+    print(f"report written to {write_report(results, out)}/ (open figures/equity.html)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the CLI)."""
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__)
@@ -187,6 +243,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-write", action="store_true", help="do not store the reports")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_agents_run)
+    p = sub.add_parser("backtest", help="backtest a strategy; write a report folder")
+    p.add_argument("name", nargs="?", help="strategy name (see --list)")
+    p.add_argument("--list", action="store_true", help="list the registered strategies")
+    p.add_argument("--start", help="first day (YYYY-MM-DD)")
+    p.add_argument("--end", help="last day (default: today)")
+    p.add_argument("--grid", help="vintages, comma-separated: first_release,as_of,latest")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter")
+    p.add_argument("--sweep", metavar="KEY=V1,V2,...", help="backtest each value of a parameter")
+    p.add_argument("--config", help="strategies YAML (default: the shipped strategies.yaml)")
+    p.add_argument("--cluster", help="Dask scheduler address, or 'local' for a LocalCluster")
+    p.add_argument("--out", help="report folder (default: <lake>/artifacts/backtests/NAME)")
+    p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
+    p.set_defaults(func=_cmd_backtest)
+
     return parser
 
 

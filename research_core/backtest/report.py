@@ -1,0 +1,162 @@
+"""Backtest reports: plotly figures and a folder with metrics, trades and the equity curve."""
+
+from __future__ import annotations
+
+import calendar
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from research_core.backtest import metrics as perf
+from research_core.backtest.engine import BacktestResult
+from research_core.viz import COLORS, figure
+
+
+def equity_figure(results: Sequence[BacktestResult]) -> go.Figure:
+    fig = figure("Equity (total return, 1.0 at start)", yaxis="book value")
+    for k, r in enumerate(results):
+        fig.add_trace(
+            go.Scatter(
+                x=r.equity.index,
+                y=r.equity,
+                name=_label(r, results),
+                line={"color": COLORS[k % len(COLORS)]},
+            )
+        )
+    return fig
+
+
+def drawdown_figure(results: Sequence[BacktestResult]) -> go.Figure:
+    fig = figure("Drawdown from the running peak", yaxis="drawdown")
+    for k, r in enumerate(results):
+        dd = perf.drawdown(r.returns.iloc[1:])
+        fig.add_trace(
+            go.Scatter(
+                x=dd.index,
+                y=dd,
+                name=_label(r, results),
+                fill="tozeroy",
+                line={"color": COLORS[k % len(COLORS)]},
+            )
+        )
+    fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+def rolling_sharpe_figure(results: Sequence[BacktestResult], window: int = 252) -> go.Figure:
+    fig = figure(f"Rolling {window}-session Sharpe over the CDI", yaxis="Sharpe")
+    for k, r in enumerate(results):
+        ex = r.returns - r.risk_free
+        roll = ex.rolling(window).mean() / ex.rolling(window).std() * np.sqrt(252)
+        fig.add_trace(
+            go.Scatter(
+                x=roll.index,
+                y=roll,
+                name=_label(r, results),
+                line={"color": COLORS[k % len(COLORS)]},
+            )
+        )
+    return fig
+
+
+def monthly_heatmap(result: BacktestResult) -> go.Figure:
+    monthly = (1 + result.returns).resample("ME").prod() - 1
+    when = pd.DatetimeIndex(monthly.index)
+    table = pd.DataFrame({"year": when.year, "month": when.month, "r": monthly.to_numpy()})
+    grid = table.pivot(index="year", columns="month", values="r")
+    fig = figure("Monthly returns")
+    fig.add_trace(
+        go.Heatmap(
+            z=grid.to_numpy() * 100,
+            x=[calendar.month_abbr[int(m)] for m in grid.columns],
+            y=grid.index.astype(str),
+            colorscale="RdBu",
+            zmid=0,
+            colorbar={"title": "%"},
+            texttemplate="%{z:.1f}",
+        )
+    )
+    return fig
+
+
+def exposures_figure(result: BacktestResult) -> go.Figure:
+    fig = figure("Gross and net exposure by asset class (notional / book)", yaxis="x book")
+    for k, col in enumerate(result.exposures.columns):
+        dash = "dot" if col.endswith(".net") else None
+        fig.add_trace(
+            go.Scatter(
+                x=result.exposures.index,
+                y=result.exposures[col],
+                name=col,
+                line={"color": COLORS[k // 2 % len(COLORS)], "dash": dash},
+            )
+        )
+    return fig
+
+
+def figures(results: Sequence[BacktestResult]) -> dict[str, go.Figure]:
+    """Every report figure (the first result is the headline one)."""
+    main = results[0]
+    return {
+        "equity": equity_figure(results),
+        "drawdown": drawdown_figure(results),
+        "rolling_sharpe": rolling_sharpe_figure(results),
+        "monthly_returns": monthly_heatmap(main),
+        "exposures": exposures_figure(main),
+    }
+
+
+def metrics_table(results: Sequence[BacktestResult]) -> pd.DataFrame:
+    """Metrics side by side (one column per result); with as_of present, the moves too."""
+    table = pd.concat({_label(r, results): r.metrics for r in results}, axis=1)
+    if len(results) > 1 and "as_of" in table:
+        for col in table.columns.drop("as_of"):
+            table[f"{col} - as_of"] = table[col] - table["as_of"]
+    return table
+
+
+def write_report(results: Sequence[BacktestResult], folder: str | Path) -> Path:
+    """Write metrics.csv, trades.csv, returns.parquet and figures/*.html into ``folder``.
+
+    The folder is built beside the target and renamed into place, so a failed run never
+    leaves a half-written report where a good one was.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    metrics_table(results).to_csv(tmp / "metrics.csv")
+    main = results[0]
+    main.trades.to_csv(tmp / "trades.csv", index=False)
+    pd.concat({_label(r, results): r.returns for r in results}, axis=1).to_parquet(
+        tmp / "returns.parquet"
+    )
+    main.weights.to_csv(tmp / "weights.csv")
+    (tmp / "figures").mkdir()
+    for name, fig in figures(results).items():
+        fig.write_html(tmp / "figures" / f"{name}.html", include_plotlyjs="directory")
+    (tmp / "summary.txt").write_text("\n".join(r.summary() for r in results) + "\n")
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.old")
+        os.replace(folder, old)
+        os.replace(tmp, folder)
+        _remove_tree(old)
+    else:
+        os.replace(tmp, folder)
+    return folder
+
+
+def _remove_tree(path: Path) -> None:
+    for p in sorted(path.rglob("*"), reverse=True):
+        p.rmdir() if p.is_dir() else p.unlink()
+    path.rmdir()
+
+
+def _label(result: BacktestResult, results: Sequence[BacktestResult]) -> str:
+    if len({r.vintage for r in results}) == len(results):
+        return result.vintage
+    return f"{result.strategy} [{result.vintage}]"
