@@ -91,9 +91,12 @@ def simulate(
             value,
             cash,
         )
-    seg = np.searchsorted(rows, np.arange(len(prices)), side="right")  # 0: before any
-    held_by_seg = np.concatenate([np.zeros((1, s, n)), units])
-    equity = cash_after[seg] + np.einsum("tn,tsn->ts", prices, held_by_seg[seg])
+    equity = np.empty((len(prices), s))
+    equity[: rows[0] if k else len(prices)] = initial
+    bounds = np.append(rows, len(prices))
+    for j in range(k):  # mark each holding period: (rows x instruments) @ (instruments x books)
+        lo, hi = bounds[j], bounds[j + 1]
+        equity[lo:hi] = cash_after[j + 1] + prices[lo:hi] @ units[j].T
     return Simulation(equity, units, traded, costs, value_before)
 
 

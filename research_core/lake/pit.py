@@ -181,7 +181,7 @@ class PITView:
 
     def frame(self, series_ids: Iterable[str]) -> pd.DataFrame:
         """Several series as known then, side by side (columns = series, index = obs_date)."""
-        return pd.concat([self.series(s) for s in series_ids], axis=1).sort_index()
+        return pd.concat([self.series(s) for s in series_ids], axis=1, sort=True)
 
     def __repr__(self) -> str:
         return f"PITView(as_of={self._as_of.isoformat()}, lake={self._lake.root})"

@@ -70,9 +70,12 @@ class BaseStrategy(ABC):
         unknown = sorted(set(raw) - set(self.instruments))
         if unknown:
             raise BacktestError(f"{self.name} returned undeclared instruments {unknown}")
+        bad = sorted(k for k, v in raw.items() if not math.isfinite(v))
+        if bad:
+            raise BacktestError(
+                f"{self.name} returned a non-finite position for {bad} at {view.as_of}"
+            )
         out = pd.Series(raw, index=list(self.instruments), dtype=float).fillna(0.0)
-        if not np.isfinite(out.to_numpy()).all():
-            raise BacktestError(f"{self.name} returned a non-finite position at {view.as_of}")
         return out.clip(-1.0, 1.0).rename(self.name)
 
     def describe(self) -> str:
