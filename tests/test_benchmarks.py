@@ -30,3 +30,11 @@ def test_agents_benchmark_runs_and_its_peer_agrees(sample_lake_path):
     args = ["--lake", str(sample_lake_path), "--start", "2019-01-01", "--end", "2019-03-31"]
     seconds = _load("agents").main([*args, "--date", "2019-03-29", "--repeat", "1"])
     assert {"one date (PITView)", "one date (truncated copy)", "monthly history"} == set(seconds)
+
+
+def test_backtest_benchmark_methods_agree(capsys):
+    # main() asserts vectorbt's and the pandas loop's equity equal the engine core's to 1e-6.
+    args = ["--instruments", "6", "--years", "2", "--strategies", "3", "--repeat", "1"]
+    seconds = _load("backtest").main(args)
+    assert set(seconds) == {"engine core", "vectorbt", "pandas loop"}
+    assert "equity curves agree to 1e-6" in capsys.readouterr().out
