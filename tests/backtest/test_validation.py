@@ -176,7 +176,7 @@ def test_ledger_counts_distinct_trials_and_deflates(sample_lake_path: Path, tmp_
     alone.record(results[1], lake)
     assert ledger.deflated_sharpe(results[1]) < alone.deflated_sharpe(results[1])
     (tmp_path / "bad.jsonl").write_text('{"trial_id": "x"}\nnot json\n')
-    with pytest.raises(BacktestError, match="bad.jsonl:2: unreadable ledger line"):
+    with pytest.raises(BacktestError, match=r"bad\.jsonl:2: unreadable ledger line"):
         TrialLedger(tmp_path / "bad.jsonl").trials()
 
 
