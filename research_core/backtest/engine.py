@@ -127,8 +127,9 @@ def _volatility(rets: np.ndarray, lookback: int) -> np.ndarray:
 
 
 def _sizes(signals: np.ndarray, vol: np.ndarray, target: float, max_gross: float) -> np.ndarray:
-    """Risk units → notional weights: equal risk budget per instrument, gross capped."""
-    n = max(int(np.count_nonzero(np.any(signals != 0, axis=0))), 1)
+    """Risk units → notional weights: equal risk budget per declared instrument (each row
+    uses only its own signals and volatilities), gross capped."""
+    n = signals.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.where(vol > 0, signals * target / (vol * np.sqrt(n)), 0.0)
     gross = np.abs(w).sum(axis=1, keepdims=True)

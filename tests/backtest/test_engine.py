@@ -143,6 +143,9 @@ def test_causality_fuzz(lake, tmp_path_factory, days, pick):
     pd.testing.assert_series_equal(full.equity, cut.equity)
     pd.testing.assert_frame_equal(full.trades, cut.trades)
     pd.testing.assert_frame_equal(full.signals, cut.signals)
+    # and a longer backtest from the same start agrees on every day up to D
+    longer = run_backtest(strategy, lake, start, end + pd.Timedelta(days=120))
+    pd.testing.assert_series_equal(full.equity, longer.equity.loc[: full.equity.index[-1]])
 
 
 def test_vintage_grid_moves_only_with_revisions(lake):
