@@ -21,7 +21,13 @@ import pandas as pd
 
 from research_core.backtest import metrics as perf
 from research_core.backtest.core import simulate
-from research_core.backtest.pnl import FUNDING, USDBRL, contract_notional, unit_index
+from research_core.backtest.pnl import (
+    FUNDING,
+    USDBRL,
+    contract_notional,
+    known_on,
+    unit_index,
+)
 from research_core.backtest.vintage import Vintage, view_at
 from research_core.calendars import business_day_range
 from research_core.catalog import instrument
@@ -178,8 +184,8 @@ def run_backtest(
         signals, vol * np.sqrt(252), strategy.params.vol_target, strategy.params.max_gross
     )
 
-    quotes = _known_on(market.frame([instrument(i).price_series for i in ids]), signal_dates)
-    fx = _known_on(market.series(USDBRL).to_frame(), signal_dates)[:, 0]
+    quotes = known_on(market.frame([instrument(i).price_series for i in ids]), signal_dates)
+    fx = known_on(market.series(USDBRL), signal_dates)
     impact = np.vstack(
         [costs.impact_coefficients(ids, vol[k], quotes[k], fx[k]) for k in range(len(exec_rows))]
     )
@@ -188,7 +194,7 @@ def run_backtest(
     exec_days = days[exec_rows]
     positions = pd.DataFrame(sim.weights(prices, exec_rows)[:, 0, :], index=days, columns=ids)
     excess = pd.Series(sim.equity[:, 0], index=days).pct_change().fillna(0.0)
-    cdi = _known_on(market.series(FUNDING["BRL"]).to_frame(), days)[:, 0]
+    cdi = known_on(market.series(FUNDING["BRL"]), days)
     rf = pd.Series((1 + np.nan_to_num(np.r_[0.0, cdi[:-1]]) / 100) ** (1 / 252) - 1, index=days)
     returns = (excess + rf).rename("return")
     turnover = pd.Series(
@@ -216,13 +222,6 @@ def run_backtest(
             rebalances=exec_days,
         ),
     )
-
-
-def _known_on(frame: pd.DataFrame, dates: pd.Index) -> np.ndarray:
-    """Rows of ``frame`` as known on each date (last row at or before it)."""
-    pos = np.searchsorted(frame.index.values, dates.values, side="right") - 1
-    values = frame.ffill().to_numpy(dtype=float)
-    return np.where(pos[:, None] >= 0, values[np.maximum(pos, 0)], np.nan)
 
 
 def _trade_log(

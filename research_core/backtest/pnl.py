@@ -79,11 +79,16 @@ def duration(inst: Instrument, y: np.ndarray) -> np.ndarray:
     raise BacktestError(f"{inst.id}: no duration for dv01_convention {inst.dv01_convention!r}")
 
 
-def _on(frame: pd.Series, index: pd.Index) -> np.ndarray:
-    """Values known on each date of ``index`` (last observation at or before it; NaN before)."""
-    pos = np.searchsorted(frame.index.values, index.values, side="right") - 1
-    values = frame.to_numpy(dtype=float)
-    return np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan) if len(values) else pos * np.nan
+def known_on(data: pd.Series | pd.DataFrame, dates: pd.Index) -> np.ndarray:
+    """Values known on each date: the last (forward-filled) row at or before it, NaN before
+    the first. A Series gives a 1-d array, a frame a (dates x columns) array."""
+    pos = np.searchsorted(data.index.values, dates.values, side="right") - 1
+    values = data.ffill().to_numpy(dtype=float)
+    if len(values) == 0:
+        return np.full((len(dates), *values.shape[1:]), np.nan)
+    picked = values[np.maximum(pos, 0)]
+    mask = pos >= 0 if picked.ndim == 1 else (pos >= 0)[:, None]
+    return np.where(mask, picked, np.nan)
 
 
 def _carry(view: PITView, inst: Instrument, q: np.ndarray, idx: pd.Index) -> np.ndarray:
@@ -91,19 +96,23 @@ def _carry(view: PITView, inst: Instrument, q: np.ndarray, idx: pd.Index) -> np.
     if inst.quote == "price":
         return np.zeros(len(q))
     if inst.quote == "fx":
-        diff = _on(view.series(FUNDING["BRL"]), idx) - _on(view.series(FUNDING["USD"]), idx)
+        diff = known_on(view.series(FUNDING["BRL"]), idx) - known_on(
+            view.series(FUNDING["USD"]), idx
+        )
         return -np.nan_to_num(diff) / 100.0
     if inst.quote == "spread":
         return -q / 1e4
     if inst.quote != "yield":
         raise BacktestError(f"{inst.id}: unknown quote {inst.quote!r}")
-    carry = q - np.nan_to_num(_on(view.series(FUNDING[inst.currency]), idx))
+    carry = q - np.nan_to_num(known_on(view.series(FUNDING[inst.currency]), idx))
     if inst.dv01_convention == "real_yield":
-        carry = carry + np.nan_to_num(_on(view.series(IPCA_EXPECTED), idx))
+        carry = carry + np.nan_to_num(known_on(view.series(IPCA_EXPECTED), idx))
     short = shorter_tenor(inst.price_series)
     if short is not None:
         gap = inst.tenor_years - (tenor_years(short) or 0.0)
-        carry = carry + duration(inst, q) * np.nan_to_num((q - _on(view.series(short), idx)) / gap)
+        carry = carry + duration(inst, q) * np.nan_to_num(
+            (q - known_on(view.series(short), idx)) / gap
+        )
     return -carry / 100.0
 
 
@@ -161,10 +170,10 @@ def unit_index(
         inst = instrument(iid)
         ret = _local_returns(view, inst)
         if inst.currency != BASE_CURRENCY:
-            ret = ret * (_on(fx, ret.index) / np.r_[np.nan, _on(fx, ret.index)[:-1]])
+            ret = ret * (known_on(fx, ret.index) / np.r_[np.nan, known_on(fx, ret.index)[:-1]])
             ret = ret.fillna(0.0)
         level = (1.0 + ret.clip(lower=-0.99)).cumprod()
-        cols[iid] = _on(level, days)
+        cols[iid] = known_on(level, days)
     frame = pd.DataFrame(cols, index=days)
     first = frame.iloc[0]
     if first.isna().any() and trim:

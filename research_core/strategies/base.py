@@ -123,13 +123,14 @@ def zscore(series: pd.Series, window: int) -> float:
     return float((tail.iloc[-1] - tail.mean()) / sd) if sd > 0 else 0.0
 
 
-def change(series: pd.Series, days: int) -> float:
-    """Change of the last value over the last ``days`` calendar days (NaN if no history)."""
+def trend_z(series: pd.Series, sessions: int, vol_window: int = 252) -> float:
+    """Change over the last ``sessions`` observations in units of its typical size: the
+    standard deviation of one-step changes (last ``vol_window``) times sqrt(sessions)."""
     s = series.dropna()
-    if s.empty:
+    if len(s) <= max(2 * sessions, 20):
         return float("nan")
-    past = s.loc[: s.index[-1] - pd.Timedelta(days=days)]
-    return float(s.iloc[-1] - past.iloc[-1]) if len(past) else float("nan")
+    sd = float(s.diff().iloc[-vol_window:].std())
+    return float((s.iloc[-1] - s.iloc[-1 - sessions]) / (sd * np.sqrt(sessions))) if sd > 0 else 0.0
 
 
 def last(view: PITView, series_id: str) -> float:

@@ -14,9 +14,9 @@ from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
     agent_position,
-    change,
     register,
     squash,
+    trend_z,
     zscore,
 )
 
@@ -52,7 +52,7 @@ class CdsVsFiscal(BaseStrategy):
 
 
 class CdsTrendParams(StrategyParams):
-    days: int = Field(30, ge=5, description="calendar days of the spread change")
+    sessions: int = Field(21, ge=5, description="sessions of the spread change")
 
 
 @register
@@ -71,9 +71,7 @@ class CdsTrend(BaseStrategy):
     params: CdsTrendParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        cds = view.series("BR.CDS.5Y").dropna()
-        d = self.params.days
-        z = change(cds, d) / (cds.diff().iloc[-252:].std() * np.sqrt(d * 5 / 7))
+        z = trend_z(view.series("BR.CDS.5Y"), self.params.sessions)
         return {"BR.CDS.5Y": squash(z, 1.0)}
 
 
@@ -129,7 +127,5 @@ class CdsBaaLead(BaseStrategy):
     params: CdsTrendParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        baa = view.series("US.BAA.SPREAD").dropna()
-        d = self.params.days
-        z = change(baa, d) / (baa.diff().iloc[-252:].std() * np.sqrt(d * 5 / 7))
+        z = trend_z(view.series("US.BAA.SPREAD"), self.params.sessions)
         return {"BR.CDS.5Y": squash(z, 1.0)}

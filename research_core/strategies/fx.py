@@ -16,6 +16,7 @@ from research_core.strategies.base import (
     agent_position,
     register,
     squash,
+    trend_z,
     zscore,
 )
 
@@ -150,13 +151,10 @@ class BrlTermsOfTrade(BaseStrategy):
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         n = self.params.sessions
-        moves = []
-        for sid in ("CMD.IRON.ORE", "CMD.SOYBEAN", "CMD.BRENT"):
-            px = np.log(view.series(sid).dropna())
-            if len(px) > 2 * n:
-                r = px.diff().iloc[-252:]
-                moves.append((px.iloc[-1] - px.iloc[-1 - n]) / (r.std() * np.sqrt(n)))
-        score = float(np.mean(moves)) if moves else 0.0
+        moves = [
+            trend_z(np.log(view.series(s)), n) for s in ("CMD.IRON.ORE", "CMD.SOYBEAN", "CMD.BRENT")
+        ]
+        score = float(np.nanmean(moves)) if np.isfinite(moves).any() else 0.0
         return {"USDBRL.FUT": -squash(score, self.params.scale)}
 
 
@@ -176,10 +174,5 @@ class GlobalDollar(BaseStrategy):
     params: TrendParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        n = self.params.sessions
-        px = np.log(view.series("US.DXY").dropna())
-        if len(px) <= 2 * n:
-            return {}
-        r = px.diff().iloc[-252:]
-        score = float((px.iloc[-1] - px.iloc[-1 - n]) / (r.std() * np.sqrt(n)))
+        score = trend_z(np.log(view.series("US.DXY")), self.params.sessions)
         return {"USDBRL.FUT": squash(score, self.params.scale)}

@@ -14,9 +14,9 @@ from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
     agent_position,
-    change,
     register,
     squash,
+    trend_z,
     zscore,
 )
 
@@ -89,7 +89,7 @@ class IpcaMomentum(BaseStrategy):
 
 
 class OilParams(StrategyParams):
-    days: int = Field(91, ge=7, description="calendar days of the oil and breakeven move")
+    sessions: int = Field(63, ge=5, description="sessions of the oil and breakeven move")
 
 
 @register
@@ -109,9 +109,7 @@ class UsOilBreakeven(BaseStrategy):
     params: OilParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        d = self.params.days
-        oil = np.log(view.series("CMD.BRENT").dropna())
-        be = view.series("US.BREAKEVEN.5Y").dropna()
-        oil_z = change(oil, d) / (oil.diff().iloc[-252:].std() * np.sqrt(d * 5 / 7))
-        be_z = change(be, d) / (be.diff().iloc[-252:].std() * np.sqrt(d * 5 / 7))
+        n = self.params.sessions
+        oil_z = trend_z(np.log(view.series("CMD.BRENT")), n)
+        be_z = trend_z(view.series("US.BREAKEVEN.5Y"), n)
         return {"UST.5Y.FUT": squash(0.5 * (oil_z + be_z), 1.0)}
