@@ -80,3 +80,12 @@ class LookAheadError(BacktestError):
 
 class StrategyConfigError(WorkbenchError, ValueError):
     """A strategy name or parameter in a configuration is unknown or invalid."""
+
+
+class RiskError(WorkbenchError, ValueError):
+    """Risk cannot be measured on this input (empty book, unknown instrument, NaN returns,
+    a covariance that is not positive semi-definite); the message names what was wrong."""
+
+
+class PortfolioError(WorkbenchError, ValueError):
+    """A portfolio cannot be built as asked (no signals, infeasible constraints, bad method)."""

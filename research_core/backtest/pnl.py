@@ -130,16 +130,22 @@ def carry(view: PITView, instrument_id: str) -> float:
     return float(_carry(view, inst, px.to_numpy()[-1:], px.index[-1:])[0])
 
 
+def quote_move(inst: Instrument, q0: np.ndarray, q1: np.ndarray) -> np.ndarray:
+    """Return of a long-quote unit (local currency, no carry) when the quote goes q0 → q1:
+    relative for prices and FX, duration × change for yields (%) and spreads (bp)."""
+    q0, q1 = np.asarray(q0, dtype=float), np.asarray(q1, dtype=float)
+    if inst.quote in ("price", "fx"):
+        return (q1 - q0) / q0
+    if inst.quote == "spread":
+        return duration(inst, q0 / 100.0) * (q1 - q0) / 1e4
+    return duration(inst, q0) * (q1 - q0) / 100.0
+
+
 def _local_returns(view: PITView, inst: Instrument) -> pd.Series:
     """Daily unit return in the instrument's currency, on its own observation dates."""
     px = _quotes(view, inst)
     q = px.to_numpy()
-    if inst.quote in ("price", "fx"):
-        move = np.diff(q) / q[:-1]
-    elif inst.quote == "spread":
-        move = duration(inst, q / 100.0)[:-1] * np.diff(q) / 1e4
-    else:
-        move = duration(inst, q)[:-1] * np.diff(q) / 100.0
+    move = quote_move(inst, q[:-1], q[1:])
     ret = move + _carry(view, inst, q, px.index)[:-1] * DT
     return pd.Series(ret, index=px.index[1:])
 

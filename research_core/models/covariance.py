@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.covariance import LedoitWolf
 
 from research_core.models._base import clean_frame
+from research_core.models.regimes import risk_regimes
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,3 +51,26 @@ def ledoit_wolf(returns: pd.DataFrame, *, min_obs: int = 20) -> ShrunkCovariance
     fit = LedoitWolf().fit(data.to_numpy())
     cov = pd.DataFrame(fit.covariance_, index=data.columns, columns=data.columns)
     return ShrunkCovariance(cov, float(fit.shrinkage_), len(data))
+
+
+def regime_covariance(
+    returns: pd.DataFrame, weights: pd.Series | None = None, *, seed: int = 0
+) -> tuple[ShrunkCovariance, str]:
+    """Ledoit–Wolf covariance of the days in today's risk regime, and that regime's label.
+
+    The regime is the 2-state HMM of ``models.regimes.risk_regimes`` fitted on weekly
+    returns of the book (``returns @ weights``) or of every column; each day takes the
+    most likely state of its week. In a risk-off regime this gives the stressed
+    covariance a calm-period average would understate.
+    """
+    daily = (
+        returns
+        if weights is None
+        else (returns @ weights.reindex(returns.columns).fillna(0.0)).to_frame("book")
+    )
+    weekly = daily.resample("W-FRI").sum()
+    fit = risk_regimes(weekly, seed=seed)
+    state = fit.probabilities.idxmax(axis=1)
+    current = str(state.iloc[-1])
+    per_day = state.reindex(returns.index, method="bfill").fillna(current)
+    return ledoit_wolf(returns[per_day.to_numpy() == current]), current

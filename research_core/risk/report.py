@@ -1,0 +1,164 @@
+"""The book's risk at one as-of date: VaR/ES by method with components, stresses, limits,
+the drawdown ladder and the correlation monitor — all from one point-in-time view."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from research_core.backtest.pnl import unit_index
+from research_core.config import get_settings
+from research_core.errors import BacktestError, RiskError
+from research_core.lake.pit import PITView
+from research_core.models.covariance import ShrunkCovariance, ledoit_wolf, regime_covariance
+from research_core.risk import measures
+from research_core.risk.breakers import DrawdownLadder
+from research_core.risk.correlation import CorrelationMonitor, correlation_monitor
+from research_core.risk.limits import RiskLimits, limit_table
+from research_core.risk.measures import VaRResult
+from research_core.risk.stress import StressResult, stress_test
+
+
+def book_returns(view: PITView, instrument_ids: Sequence[str], lookback: int = 750) -> pd.DataFrame:
+    """Daily unit returns (BRL) of the instruments over the last ``lookback`` B3 sessions
+    known at the view, starting where all have prices."""
+    if not instrument_ids:
+        raise RiskError("empty book: no instruments")
+    start = view.as_of.tz_convert(None).normalize() - pd.Timedelta(days=int(lookback * 1.5) + 30)
+    try:
+        level = unit_index(view, list(instrument_ids), start, trim=True)
+    except BacktestError as err:
+        raise RiskError(f"no return history at {view.as_of}: {err}") from err
+    rets = level.pct_change().iloc[1:].iloc[-lookback:]
+    if len(rets) < 60:
+        raise RiskError(f"only {len(rets)} days of common returns for {list(instrument_ids)}")
+    return rets
+
+
+@dataclass(frozen=True, eq=False)
+class RiskReport:
+    """Everything the risk page shows for one book at one date."""
+
+    as_of: pd.Timestamp
+    nav: float
+    weights: pd.Series
+    results: tuple[VaRResult, ...]
+    covariance: ShrunkCovariance
+    covariance_regime: str | None
+    stress: StressResult
+    limits: pd.DataFrame
+    drawdown: pd.Series | None  # drawdown, level, state (None without P&L history)
+    correlation: CorrelationMonitor | None
+
+    def to_frame(self) -> pd.DataFrame:
+        """VaR and ES by method and confidence (fraction of NAV and BRL)."""
+        rows = [(r.method, r.alpha, r.var, r.es) for r in self.results]
+        out = pd.DataFrame(rows, columns=["method", "alpha", "var", "es"])
+        out["var_brl"], out["es_brl"] = out["var"] * self.nav, out["es"] * self.nav
+        return out.set_index(["method", "alpha"])
+
+    def components(self, method: str = "historical", alpha: float = 0.99) -> pd.DataFrame:
+        """Per-position weight, marginal and component VaR/ES for one method and level."""
+        for r in self.results:
+            if r.method == method and abs(r.alpha - alpha) < 1e-12:
+                return r.to_frame().loc[self.weights.index]
+        have = sorted({(r.method, r.alpha) for r in self.results})
+        raise RiskError(f"no {method} result at {alpha}; have {have}")
+
+    def summary(self) -> str:
+        hist = self.components("historical", 0.99)
+        var = hist["component_var"].sum()
+        breaches = self.limits.index[self.limits["status"] == "breach"].tolist()
+        warns = self.limits.index[self.limits["status"] == "warn"].tolist()
+        lines = [
+            f"risk as of {self.as_of.tz_convert(get_settings().timezone):%Y-%m-%d}: "
+            f"{len(self.weights)} positions, NAV {self.nav:,.0f}",
+            f"  99% 1-day historical VaR {var:.2%} of NAV ({var * self.nav:,.0f})",
+            f"  {self.stress.summary()}",
+            f"  limits: {len(breaches)} breached {breaches}, {len(warns)} near {warns}",
+        ]
+        if self.correlation is not None:
+            lines.append(f"  {self.correlation.summary()}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>"
+
+
+def risk_report(
+    weights: pd.Series,
+    view: PITView,
+    *,
+    nav: float = 1e9,
+    alphas: Sequence[float] = (0.95, 0.99),
+    lookback: int = 750,
+    n_sims: int = 100_000,
+    copula: str = "normal",
+    covariance: str = "ledoit_wolf",
+    equity: pd.Series | None = None,
+    limits: RiskLimits | None = None,
+    ladder: DrawdownLadder | None = None,
+    seed: int = 0,
+) -> RiskReport:
+    """VaR/ES (historical, normal, Student-t, Cornish–Fisher, Monte Carlo) with components,
+    stresses, limit utilization, drawdown level and correlation regime of ``weights``.
+
+    ``covariance`` is "ledoit_wolf" (all ``lookback`` days) or "regime" (days in today's
+    risk regime, ``models.covariance.regime_covariance``). ``equity`` is the book's NAV
+    history, for the drawdown limit and ladder.
+    """
+    if nav <= 0 or not np.isfinite(nav):
+        raise RiskError(f"nav must be positive, got {nav!r}")
+    w = pd.Series(weights, dtype="float64")
+    w = w[w != 0.0]
+    if w.empty:
+        raise RiskError("empty book: no non-zero weights to measure")
+    measures.check_book(w, list(w.index))
+    rets = book_returns(view, list(w.index), lookback)
+    regime = None
+    if covariance == "ledoit_wolf":
+        cov = ledoit_wolf(rets)
+    elif covariance == "regime":
+        cov, regime = regime_covariance(rets, w)
+    else:
+        raise RiskError(f"unknown covariance {covariance!r}; use 'ledoit_wolf' or 'regime'")
+    df = measures.fit_student_df(w, rets)
+    results = [
+        *measures.historical(w, rets, alphas),
+        *measures.parametric(w, cov.covariance, alphas),
+        *measures.parametric(w, cov.covariance, alphas, dist="student_t", df=df),
+        *measures.cornish_fisher(w, rets, alphas),
+        *measures.monte_carlo(w, cov.covariance, alphas, n=n_sims, seed=seed, copula=copula),
+    ]
+    hist99 = measures.historical(w, rets, (0.99,))[0]
+    limits = limits or RiskLimits()
+    ladder = ladder or DrawdownLadder(flatten=limits.drawdown)
+    dd_row = None
+    if equity is not None:
+        dd, level, state = ladder.status(equity)
+        dd_row = pd.Series({"drawdown": dd, "level": level, "state": state})
+    table = limit_table(
+        view,
+        w,
+        var_99=hist99.var,
+        es_99=hist99.es,
+        drawdown=None if dd_row is None else float(dd_row["drawdown"]),
+        nav=nav,
+        limits=limits,
+    )
+    monitor = correlation_monitor(rets) if rets.shape[1] >= 2 else None
+    return RiskReport(
+        view.as_of,
+        nav,
+        w,
+        tuple(results),
+        cov,
+        regime,
+        stress_test(view, w, nav=nav),
+        table,
+        dd_row,
+        monitor,
+    )
