@@ -1,0 +1,216 @@
+"""Aggregate agent and strategy signals into one view per instrument, with provenance.
+
+For each instrument the score is the weighted mean of the contributors' signed strengths
+(``direction × min(|strength|, cap)``), where a contributor's weight is
+
+    confidence × freshness × source weight
+
+``freshness`` in (0, 1] discounts signals built on old data (``freshness_from_report``).
+The *consensus* is the weight share on the side of the score; contributors with material
+weight on both sides make the instrument a *conflict*, listed with who is on each side.
+When more than ``crowding`` of contributors (by weight, at least three) agree, the score
+is cut by up to ``crowding_penalty`` — a unanimous trade is the one everybody already has.
+The *regime overlay* scales down signals that add risk against the cross-asset agent's
+risk regime (GLOBAL.RISK): long equities, short USD/BRL or selling CDS protection in a
+risk-off regime, and the reverse hedges in a risk-on regime are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from research_core.catalog import instruments
+from research_core.config import get_settings
+from research_core.errors import PortfolioError
+from research_core.records import Signal
+
+REGIME_INSTRUMENT = "GLOBAL.RISK"
+# Sign of a +1 (long-quote) position in risk appetite: long equities and commodities add
+# risk; long USD/BRL (short BRL) and bought CDS protection reduce it; rates are neutral.
+RISK_ON_SIGN = {"equity": 1, "commodity": 1, "fx": -1, "credit": -1}
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An instrument whose contributors disagree materially."""
+
+    instrument: str
+    long: tuple[str, ...]
+    short: tuple[str, ...]
+    long_weight: float
+    short_weight: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.instrument}: long {', '.join(self.long)} ({self.long_weight:.0%}) vs "
+            f"short {', '.join(self.short)} ({self.short_weight:.0%})"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class AggregatedSignals:
+    """One row per instrument, the contributions behind each, conflicts and the regime."""
+
+    as_of: pd.Timestamp
+    table: pd.DataFrame  # instrument -> score, direction, confidence, consensus, n, multipliers
+    provenance: pd.DataFrame  # one row per (instrument, source): inputs, weight, contribution
+    conflicts: tuple[Conflict, ...]
+    regime: float  # GLOBAL.RISK strength (+ risk-on), 0 when absent
+    params: Mapping[str, float] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def attribution(self, instrument: str) -> pd.DataFrame:
+        """Which sources made the instrument's score, and how much each contributed."""
+        rows = self.provenance[self.provenance["instrument"] == instrument]
+        if rows.empty:
+            raise PortfolioError(f"no aggregated signal for {instrument!r}")
+        return rows.set_index("source")[
+            ["direction", "strength", "confidence", "freshness", "weight", "contribution"]
+        ]
+
+    def summary(self) -> str:
+        tz = get_settings().timezone
+        regime = "risk-on" if self.regime > 0 else "risk-off" if self.regime < 0 else "no regime"
+        lines = [
+            f"aggregated signals as of {self.as_of.tz_convert(tz):%Y-%m-%d}: "
+            f"{len(self.table)} instruments, {len(self.provenance)} contributions, {regime} "
+            f"({self.regime:+.2f})"
+        ]
+        for iid, r in self.table.sort_values("score", key=np.abs, ascending=False).iterrows():
+            lines.append(
+                f"  {iid}: score {r.score:+.2f}, conf {r.confidence:.2f}, consensus "
+                f"{r.consensus:.0%} of {int(r.n)}"
+                + (" [crowded]" if r.crowding < 1 else "")
+                + (" [regime cut]" if r.regime_multiplier < 1 else "")
+            )
+        lines += [f"  conflict: {c}" for c in self.conflicts]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>"
+
+
+def aggregate(
+    signals: Iterable[Signal],
+    *,
+    freshness: Mapping[str, float] | None = None,
+    source_weights: Mapping[str, float] | None = None,
+    strength_cap: float = 3.0,
+    crowding: float = 0.8,
+    crowding_penalty: float = 0.25,
+    conflict_share: float = 0.25,
+    regime_cut: float = 0.5,
+) -> AggregatedSignals:
+    """Combine signals per tradable instrument (themes such as BR.INFLATION are skipped,
+    GLOBAL.RISK sets the regime). ``freshness`` maps a source to its discount, and
+    ``source_weights`` maps "agent" / "strategy" or a full source name to a weight."""
+    sigs = list(signals)
+    if not sigs:
+        raise PortfolioError("no signals to aggregate")
+    as_of = max(s.as_of for s in sigs)
+    freshness = freshness or {}
+    source_weights = source_weights or {}
+    tradable = instruments()
+    regime = float(
+        np.mean([s.direction * abs(s.strength) for s in sigs if s.instrument == REGIME_INSTRUMENT])
+        if any(s.instrument == REGIME_INSTRUMENT for s in sigs)
+        else 0.0
+    )
+    rows = []
+    for s in sigs:
+        if s.instrument not in tradable:
+            continue
+        fresh = float(freshness.get(s.source, 1.0))
+        if not 0.0 < fresh <= 1.0:
+            raise PortfolioError(f"freshness of {s.source} must be in (0, 1], got {fresh}")
+        kind = s.source.split(":", 1)[0]
+        src_w = float(source_weights.get(s.source, source_weights.get(kind, 1.0)))
+        rows.append(
+            {
+                "instrument": s.instrument,
+                "source": s.source,
+                "direction": s.direction,
+                "strength": float(np.clip(abs(s.strength), 0.0, strength_cap)),
+                "confidence": s.confidence,
+                "freshness": fresh,
+                "weight": s.confidence * fresh * src_w,
+            }
+        )
+    if not rows:
+        raise PortfolioError("none of the signals is on a tradable instrument")
+    prov = pd.DataFrame(rows)
+    if not np.isfinite(prov[["strength", "weight"]].to_numpy()).all():
+        bad = prov.loc[~np.isfinite(prov["strength"]), "source"].tolist()
+        raise PortfolioError(f"non-finite signal strength from {bad}")
+    prov["signed"] = prov["direction"] * prov["strength"]
+    table, conflicts = [], []
+    for iid, grp in prov.groupby("instrument", sort=True):
+        total = grp["weight"].sum()
+        active = grp[grp["direction"] != 0]
+        if total <= 0 or active.empty:
+            continue
+        score = float((grp["weight"] * grp["signed"]).sum() / total)
+        side = int(np.sign(score))
+        w_long = float(active.loc[active["direction"] > 0, "weight"].sum())
+        w_short = float(active.loc[active["direction"] < 0, "weight"].sum())
+        w_active = w_long + w_short
+        consensus = (w_long if side > 0 else w_short) / w_active if side else 0.0
+        if min(w_long, w_short) / w_active >= conflict_share:
+            conflicts.append(
+                Conflict(
+                    str(iid),
+                    tuple(active.loc[active["direction"] > 0, "source"]),
+                    tuple(active.loc[active["direction"] < 0, "source"]),
+                    w_long / w_active,
+                    w_short / w_active,
+                )
+            )
+        crowd = 1.0
+        if consensus > crowding and len(active) >= 3:
+            crowd = 1.0 - crowding_penalty * (consensus - crowding) / (1.0 - crowding)
+        risk_sign = RISK_ON_SIGN.get(tradable[str(iid)].asset_class, 0)
+        against = regime != 0 and side * risk_sign * np.sign(regime) < 0
+        reg = 1.0 - regime_cut * min(abs(regime) / 2.0, 1.0) if against else 1.0
+        conf = (
+            float((grp["weight"] * grp["confidence"]).sum() / total)
+            * abs(w_long - w_short)
+            / w_active
+        )
+        table.append(
+            {
+                "instrument": iid,
+                "score": score * crowd * reg,
+                "raw_score": score,
+                "direction": side,
+                "confidence": conf,
+                "consensus": consensus,
+                "n": len(grp),
+                "crowding": crowd,
+                "regime_multiplier": reg,
+                "freshness": float((grp["weight"] * grp["freshness"]).sum() / total),
+            }
+        )
+        prov.loc[grp.index, "contribution"] = grp["weight"] * grp["signed"] / total * crowd * reg
+    if not table:
+        raise PortfolioError("every signal is flat (direction 0) or has zero weight")
+    params = {
+        "strength_cap": strength_cap,
+        "crowding": crowding,
+        "crowding_penalty": crowding_penalty,
+        "conflict_share": conflict_share,
+        "regime_cut": regime_cut,
+    }
+    return AggregatedSignals(
+        as_of,
+        pd.DataFrame(table).set_index("instrument"),
+        prov.drop(columns="signed").fillna({"contribution": 0.0}).reset_index(drop=True),
+        tuple(conflicts),
+        regime,
+        params,
+    )

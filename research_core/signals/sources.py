@@ -1,0 +1,118 @@
+"""Collect what agents and strategies say at one as-of date, and how fresh their data is.
+
+Strategy positions (risk units in [-1, 1]) become :class:`Signal`s with strength
+``2 × |units|`` (a full risk unit counts as a 2σ view, the scale of a strong agent signal)
+and a prior confidence ``STRATEGY_CONFIDENCE``. Freshness:
+
+* an agent's signals: the mean over the series it read of 1 when the series is current and
+  ``0.5 ** (age_days / period_days)`` when it is stale (its next release is overdue), so a
+  monthly series a quarter late counts about an eighth;
+* a strategy's signals: ``0.5 ** (days beyond 4 since its instruments' last quote / 5)``;
+  a long weekend is normal, a week-old price is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from research_core.agents import AgentReport, run_agents
+from research_core.catalog import instrument, series_catalog
+from research_core.errors import AgentDataError, BacktestError, InsufficientDataError, ModelError
+from research_core.lake.pit import PITView
+from research_core.records import Signal
+from research_core.strategies import load_config
+from research_core.strategies.base import BaseStrategy
+
+STRATEGY_CONFIDENCE = 0.5
+PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.0, "Q": 91.0, "A": 365.0}
+HORIZON_DAYS = {"D": 1, "W": 5, "M": 21}
+
+
+@dataclass(frozen=True, eq=False)
+class CollectedSignals:
+    """Signals from every source, each source's freshness, and what could not run."""
+
+    signals: tuple[Signal, ...]
+    freshness: Mapping[str, float]
+    skipped: Mapping[str, str]  # source -> why it said nothing
+
+
+def freshness_from_report(report: AgentReport) -> float:
+    """Freshness of an agent's signals from the age of the series it read."""
+    inputs = report.inputs
+    if inputs.empty:
+        return 1.0
+    cat = series_catalog()
+    period = np.array([PERIOD_DAYS.get(cat[s].frequency, 30.0) for s in inputs["series_id"]])
+    age = inputs["age_days"].to_numpy(dtype=float)
+    fresh = np.where(inputs["stale"].to_numpy(dtype=bool), 0.5 ** (age / period), 1.0)
+    return float(np.clip(fresh.mean(), 1e-3, 1.0))
+
+
+def strategy_freshness(view: PITView, strategy: BaseStrategy) -> float:
+    """Freshness of a strategy's signals from the age of its instruments' last quotes."""
+    now = view.as_of.tz_convert(None)
+    ages = []
+    for iid in strategy.instruments:
+        px = view.series(instrument(iid).price_series).dropna()
+        if len(px):
+            ages.append((now - pd.Timestamp(px.index[-1])).days)
+    if not ages:
+        return 1e-3
+    return float(np.clip(0.5 ** (max(0.0, max(ages) - 4.0) / 5.0), 1e-3, 1.0))
+
+
+def strategy_signals(view: PITView, strategy: BaseStrategy) -> list[Signal]:
+    """A strategy's target risk units as signals (flat instruments are left out)."""
+    units = strategy.generate_signals(view)
+    why = strategy.describe()[:200]
+    horizon = HORIZON_DAYS.get(strategy.params.rebalance, 5)
+    return [
+        Signal(
+            view.as_of,
+            f"strategy:{strategy.name}",
+            str(iid),
+            int(np.sign(u)),
+            2.0 * abs(float(u)),
+            STRATEGY_CONFIDENCE,
+            horizon,
+            why,
+            weight=float(u),
+        )
+        for iid, u in units.items()
+        if u != 0.0
+    ]
+
+
+def collect_signals(
+    view: PITView,
+    *,
+    strategies: Mapping[str, BaseStrategy] | None = None,
+    agents: Iterable[str] | None = None,
+) -> CollectedSignals:
+    """Run the agents and strategies (default: all agents, the shipped ``strategies.yaml``)
+    on ``view``. A source without enough history is skipped, with the reason."""
+    signals: list[Signal] = []
+    freshness: dict[str, float] = {}
+    skipped: dict[str, str] = {}
+    try:
+        reports = run_agents(view, agents)
+    except (AgentDataError, InsufficientDataError, ModelError) as err:
+        reports, skipped["agents"] = {}, str(err)
+    for name, report in reports.items():
+        signals.extend(report.signals)
+        freshness[f"agent:{name}"] = freshness_from_report(report)
+    for name, strat in (load_config() if strategies is None else strategies).items():
+        source = f"strategy:{name}"
+        try:
+            got = strategy_signals(view, strat)
+        except (AgentDataError, InsufficientDataError, ModelError, BacktestError) as err:
+            skipped[source] = str(err)
+            continue
+        signals.extend(got)
+        freshness[source] = strategy_freshness(view, strat)
+    return CollectedSignals(tuple(signals), freshness, skipped)
