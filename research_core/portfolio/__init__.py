@@ -1,0 +1,30 @@
+"""Portfolio construction: risk parity, HRP, Black–Litterman, Kelly, mean-variance, constraints."""
+
+from research_core.portfolio.book import Book, build_book
+from research_core.portfolio.constraints import Binding, Constraints, apply_constraints
+from research_core.portfolio.construct import METHODS, PortfolioResult, construct
+from research_core.portfolio.optimizers import (
+    BlackLitterman,
+    black_litterman,
+    erc,
+    hrp,
+    kelly,
+    mean_variance,
+)
+
+__all__ = [
+    "METHODS",
+    "Binding",
+    "BlackLitterman",
+    "Book",
+    "Constraints",
+    "PortfolioResult",
+    "apply_constraints",
+    "black_litterman",
+    "build_book",
+    "construct",
+    "erc",
+    "hrp",
+    "kelly",
+    "mean_variance",
+]

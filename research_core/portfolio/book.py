@@ -1,0 +1,62 @@
+"""The book at one as-of date: signals → aggregation → construction → risk, one view."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from research_core.config import get_settings
+from research_core.lake.pit import PITView
+from research_core.models.covariance import ledoit_wolf
+from research_core.portfolio.constraints import Constraints
+from research_core.portfolio.construct import PortfolioResult, construct
+from research_core.risk.report import RiskReport, book_returns, risk_report
+from research_core.signals.aggregate import AggregatedSignals, aggregate
+from research_core.signals.sources import CollectedSignals, collect_signals
+from research_core.strategies.base import BaseStrategy
+
+
+@dataclass(frozen=True, eq=False)
+class Book:
+    """Everything the PM sees about the proposed book at one date."""
+
+    signals: CollectedSignals
+    aggregated: AggregatedSignals
+    portfolio: PortfolioResult
+    risk: RiskReport
+
+    def summary(self) -> str:
+        tz = get_settings().timezone
+        head = f"book as of {self.portfolio.as_of.tz_convert(tz):%Y-%m-%d}"
+        return "\n".join(
+            [head, self.aggregated.summary(), self.portfolio.summary(), self.risk.summary()]
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>"
+
+
+def build_book(
+    view: PITView,
+    *,
+    method: str = "erc",
+    nav: float = 1e9,
+    current: pd.Series | None = None,
+    constraints: Constraints | None = None,
+    strategies: Mapping[str, BaseStrategy] | None = None,
+    lookback: int = 750,
+    n_sims: int = 100_000,
+) -> Book:
+    """Run agents and strategies on ``view``, aggregate, construct with ``method`` on a
+    Ledoit–Wolf covariance of the last ``lookback`` sessions, and measure the risk."""
+    collected = collect_signals(view, strategies=strategies)
+    agg = aggregate(collected.signals, freshness=collected.freshness)
+    ids = [i for i in agg.table.index if agg.table.at[i, "direction"] != 0]
+    if current is not None:
+        ids += [str(i) for i in current.index if i not in ids]
+    cov = ledoit_wolf(book_returns(view, ids, lookback)).covariance
+    port = construct(agg, cov, method, current=current, constraints=constraints)
+    risk = risk_report(port.weights, view, nav=nav, lookback=lookback, n_sims=n_sims)
+    return Book(collected, agg, port, risk)

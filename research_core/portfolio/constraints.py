@@ -1,0 +1,133 @@
+"""Portfolio constraints, applied in a fixed order, each saying when and why it binds.
+
+Order: risk budget (VaR cap from the risk engine), per-instrument concentration, per
+asset-class concentration, gross leverage, net leverage, then turnover and drift bands
+against the current book. Limits outrank turnover: if trading less would leave the book
+over a limit, the limits are applied again and that is recorded too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from research_core.catalog import instrument
+from research_core.risk.measures import parametric
+
+
+class Constraints(BaseModel):
+    """Book limits in NAV units (notional / NAV) unless named otherwise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target_vol: float = Field(default=0.10, gt=0, description="annual vol the book is sized to")
+    max_var_99: float = Field(default=0.015, gt=0, description="1-day 99% normal VaR cap")
+    max_gross: float = Field(default=8.0, gt=0, description="Σ|w|")
+    max_net: float = Field(default=4.0, ge=0, description="|Σw|")
+    max_position: float = Field(default=2.0, gt=0, description="|w_i|")
+    max_asset_class: float = Field(default=4.0, gt=0, description="Σ|w| within a class")
+    max_turnover: float | None = Field(default=None, gt=0, description="Σ|w − current|")
+    drift_band: float = Field(default=0.0, ge=0, description="no trade when |w − current| ≤ band")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A constraint that changed the book: which, why, and how much."""
+
+    constraint: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.constraint}: {self.reason}"
+
+
+def _limits(w: pd.Series, cov: pd.DataFrame, cons: Constraints, out: list[Binding]) -> pd.Series:
+    w = w.copy()
+    if (w != 0).any():
+        var = parametric(w, cov, (0.99,))[0].var
+        if var > cons.max_var_99:
+            w *= cons.max_var_99 / var
+            out.append(
+                Binding(
+                    "risk budget",
+                    f"99% VaR {var:.2%} > {cons.max_var_99:.2%}; scaled ×{cons.max_var_99 / var:.2f}",
+                )
+            )
+    over = w.abs() > cons.max_position + 1e-12
+    if over.any():
+        names = ", ".join(f"{i} {w[i]:+.2f}" for i in w.index[over])
+        w = w.clip(-cons.max_position, cons.max_position)
+        out.append(Binding("concentration", f"{names} clipped to ±{cons.max_position:g}"))
+    classes = pd.Series({i: instrument(str(i)).asset_class for i in w.index})
+    for cls, gross in w.abs().groupby(classes).sum().items():
+        if gross > cons.max_asset_class + 1e-12:
+            members = classes.index[classes == cls]
+            w[members] *= cons.max_asset_class / gross
+            out.append(
+                Binding(
+                    "asset class", f"{cls} gross {gross:.2f} > {cons.max_asset_class:g}; scaled"
+                )
+            )
+    gross = float(w.abs().sum())
+    if gross > cons.max_gross + 1e-12:
+        w *= cons.max_gross / gross
+        out.append(
+            Binding(
+                "gross leverage",
+                f"{gross:.2f} > {cons.max_gross:g}; scaled ×{cons.max_gross / gross:.2f}",
+            )
+        )
+    net = float(w.sum())
+    if abs(net) > cons.max_net + 1e-12:
+        side = w[np.sign(w) == np.sign(net)]
+        excess = abs(net) - cons.max_net
+        w[side.index] *= 1.0 - excess / side.abs().sum()
+        out.append(
+            Binding(
+                "net leverage",
+                f"{net:+.2f} beyond ±{cons.max_net:g}; {'longs' if net > 0 else 'shorts'} cut",
+            )
+        )
+    return w
+
+
+def _trading(w: pd.Series, current: pd.Series, cons: Constraints, out: list[Binding]) -> pd.Series:
+    trade = w - current
+    if cons.drift_band > 0:
+        hold = (trade.abs() <= cons.drift_band) & (trade != 0)
+        if hold.any():
+            w = w.where(~hold, current)
+            out.append(
+                Binding(
+                    "drift band", f"no trade in {list(w.index[hold])} (|Δw| ≤ {cons.drift_band:g})"
+                )
+            )
+            trade = w - current
+    turnover = float(trade.abs().sum())
+    if cons.max_turnover is not None and turnover > cons.max_turnover + 1e-12:
+        w = current + trade * (cons.max_turnover / turnover)
+        out.append(
+            Binding(
+                "turnover",
+                f"{turnover:.2f} > {cons.max_turnover:g}; trades scaled ×{cons.max_turnover / turnover:.2f}",
+            )
+        )
+    return w
+
+
+def apply_constraints(
+    target: pd.Series, cov: pd.DataFrame, cons: Constraints, current: pd.Series | None = None
+) -> tuple[pd.Series, tuple[Binding, ...]]:
+    """The constrained book and every constraint that bound, in the order applied."""
+    out: list[Binding] = []
+    w = _limits(target.astype("float64"), cov, cons, out)
+    if current is not None:
+        cur = current.reindex(w.index.union(current.index), fill_value=0.0).astype("float64")
+        w = _trading(w.reindex(cur.index, fill_value=0.0), cur, cons, out)
+        again: list[Binding] = []
+        w = _limits(w, cov.reindex(index=w.index, columns=w.index, fill_value=0.0), cons, again)
+        out += [Binding(b.constraint, f"{b.reason} (limits outrank turnover)") for b in again]
+    return w, tuple(out)
