@@ -1,0 +1,208 @@
+"""Stresses, limits, breakers and the correlation monitor, on the sample lake and by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research_core.backtest.pnl import duration
+from research_core.catalog import instrument
+from research_core.errors import CatalogError, RiskError
+from research_core.lake.store import Lake
+from research_core.risk import (
+    DrawdownLadder,
+    Shock,
+    backtest_var,
+    book_returns,
+    correlation_monitor,
+    historical,
+    risk_report,
+    stress_test,
+)
+from research_core.risk.backtesting import rolling_var
+from research_core.risk.stress import EPISODES
+
+AS_OF = pd.Timestamp("2026-10-30 23:00", tz="America/Sao_Paulo")
+BOOK = pd.Series(
+    {"DI1.2Y": 0.8, "DI1.5Y": -0.3, "USDBRL.FUT": 0.4, "UST.10Y.FUT": -0.5, "IBOV.FUT": 0.3}
+)
+
+
+@pytest.fixture(scope="module")
+def view(sample_lake_path: Path):
+    return Lake.open(sample_lake_path).at(AS_OF)
+
+
+def _last(view, iid: str) -> float:
+    return float(view.series(instrument(iid).price_series).dropna().iloc[-1])
+
+
+def test_hypothetical_stress_pnl_by_hand(view):
+    nav = 1e8
+    w = pd.Series({"DI1.2Y": 0.5, "USDBRL.FUT": 1.0, "UST.10Y.FUT": -2.0, "BR.CDS.5Y": 0.3})
+    res = stress_test(view, w, nav=nav, episodes=())
+    y = _last(view, "DI1.2Y")
+    assert res.pnl.at["DI +100 bp parallel", "DI1.2Y"] == pytest.approx(
+        0.5 * nav * 2 / (1 + y / 100) * 0.01
+    )
+    assert res.pnl.at["DI +100 bp parallel", "total"] == pytest.approx(
+        0.5 * nav * 2 / (1 + y / 100) * 0.01
+    )
+    assert res.pnl.at["BRL −20 %", "USDBRL.FUT"] == pytest.approx(0.25 * nav)
+    ust = instrument("UST.10Y.FUT")
+    d = float(duration(ust, np.array(_last(view, "UST.10Y.FUT"))))
+    assert res.pnl.at["UST +50 bp parallel", "UST.10Y.FUT"] == pytest.approx(-2.0 * nav * d * 0.005)
+    s = _last(view, "BR.CDS.5Y")
+    rpv01 = float(duration(instrument("BR.CDS.5Y"), np.array(s / 100)))
+    assert res.pnl.at["Brazil CDS +150 bp", "BR.CDS.5Y"] == pytest.approx(0.3 * nav * rpv01 * 0.015)
+    assert set(res.kind) == {"hypothetical"}
+    with pytest.raises(RiskError, match="match no instrument"):
+        stress_test(view, w, shocks=[Shock("bad", {"XYZ": 1.0}, "")], episodes=())
+
+
+def test_historical_episodes_replay_the_lake_and_fall_back_before_it(view):
+    res = stress_test(view, pd.Series({"IBOV.FUT": 1.0, "DI1.1Y": 0.5}), nav=1.0, shocks=())
+    ibov = view.series("BR.IBOV").dropna()
+    gfc = next(e for e in EPISODES if e.name == "2008 GFC")
+    start = ibov[ibov.index <= gfc.start].iloc[-1]
+    end = ibov[ibov.index <= gfc.end].iloc[-1]
+    assert res.pnl.at["2008 GFC", "IBOV.FUT"] == pytest.approx(end / start - 1, rel=1e-9)
+    assert res.source.at["2008 GFC", "IBOV.FUT"] == "lake"
+    # 2002 predates the sample lake: calibrated moves, flagged as such
+    assert res.source.at["2002 Brazil election", "IBOV.FUT"] == "calibrated"
+    assert res.pnl.at["2002 Brazil election", "IBOV.FUT"] == pytest.approx(-0.35)
+    assert len(res.pnl) == 7
+    with pytest.raises(CatalogError, match="unknown instrument"):
+        stress_test(view, pd.Series({"NOPE": 1.0}))
+    with pytest.raises(RiskError, match="empty book"):
+        stress_test(view, pd.Series({"IBOV.FUT": 0.0}))
+
+
+def test_risk_report_has_every_part_and_nine_limits(view):
+    rep = risk_report(BOOK, view, nav=1e9, n_sims=20_000)
+    frame = rep.to_frame()
+    methods = {"historical", "normal", "student_t", "cornish_fisher", "monte_carlo_normal"}
+    assert set(frame.index.get_level_values("method")) == methods
+    for res in rep.results:
+        assert res.component_var.sum() == pytest.approx(res.var, rel=1e-9)
+    comp = rep.components("historical", 0.99)
+    assert list(comp.index) == list(BOOK.index)
+    kinds = {
+        "VaR",
+        "ES",
+        "gross",
+        "net",
+        "concentration",
+        "asset class",
+        "DV01",
+        "FX delta",
+        "drawdown",
+        "liquidity",
+    }
+    assert all(any(k in name for name in rep.limits.index) for k in kinds)
+    assert len(rep.limits) >= 9
+    assert set(rep.limits["status"]) <= {"ok", "warn", "breach", "n/a"}
+    # DV01 by hand: DI1.2Y and DI1.5Y fall in different buckets
+    y = _last(view, "DI1.2Y")
+    assert rep.limits.at["DV01 BRL nominal (DI1) ≤2y", "value"] == pytest.approx(
+        0.8 * 2 / (1 + y / 100)
+    )
+    assert rep.limits.at["FX delta USD/BRL", "value"] == pytest.approx(0.4)
+    assert rep.limits.at["gross leverage", "value"] == pytest.approx(2.3)
+    assert rep.stress.pnl.shape[0] >= 12
+    assert rep.correlation is not None and 0 <= rep.correlation.p_value <= 1
+    assert "VaR" in rep.summary()
+    tight = risk_report(BOOK, view, n_sims=5_000, limits=rep_limits(gross=1.0), equity=_equity())
+    assert tight.limits.at["gross leverage", "status"] == "breach"
+    assert tight.limits.at["drawdown", "value"] == pytest.approx(0.1)
+
+
+def rep_limits(gross: float):
+    from research_core.risk import RiskLimits
+
+    return RiskLimits(gross_leverage=gross)
+
+
+def _equity() -> pd.Series:
+    return pd.Series([1.0, 1.2, 1.08], index=pd.bdate_range("2026-10-28", periods=3))
+
+
+def test_risk_report_bad_input(view):
+    with pytest.raises(RiskError, match="empty book"):
+        risk_report(pd.Series(dtype=float), view)
+    with pytest.raises(CatalogError, match="unknown instrument"):
+        risk_report(pd.Series({"NOPE.FUT": 1.0}), view)
+    with pytest.raises(RiskError, match="NaN"):
+        risk_report(pd.Series({"IBOV.FUT": np.nan}), view)
+    with pytest.raises(RiskError, match="covariance"):
+        risk_report(BOOK, view, covariance="sample")
+
+
+def test_regime_conditional_covariance_option(view):
+    rep = risk_report(BOOK, view, n_sims=5_000, covariance="regime", copula="t")
+    assert rep.covariance_regime in {"risk_on", "risk_off"}
+    assert {r.method for r in rep.results} >= {"monte_carlo_t"}
+
+
+def test_var_backtest_on_the_sample_lake(view):
+    """Rolling 500-day historical VaR of a fixed book, 2 years out of sample."""
+    rets = book_returns(view, list(BOOK.index), lookback=1000)
+    path = rolling_var(BOOK, rets, 0.99, lambda w, r, a: historical(w, r, (a,))[0].var, step=5)
+    bt = backtest_var(path["pnl"], path["var"], 0.99)
+    assert bt.n == 500
+    assert 0 < bt.exceedances < 25  # 5 expected; the model is not wildly off
+    assert 0 <= bt.p_pof <= 1 and 0 <= bt.p_ind <= 1
+
+
+def test_drawdown_ladder_cuts_flattens_and_ramps_back():
+    ladder = DrawdownLadder(alert=0.05, cut_25=0.08, cut_50=0.12, flatten=0.15, ramp_days=4)
+    idx = pd.bdate_range("2024-01-01", periods=40)
+    r = pd.Series(0.0, index=idx)
+    r.iloc[1:15] = -0.02  # steady losses
+    out = ladder.run(r, reviews=[idx[25]])
+    levels = out["level"].to_numpy()
+    assert list(dict.fromkeys(levels[:16])) == [0, 1, 2, 3, 4]
+    # each cap applies from the next day
+    first_cut = int(np.argmax(levels == 2))
+    assert out["cap_applied"].iloc[first_cut] == 1.0
+    assert out["cap_applied"].iloc[first_cut + 1] == 0.75
+    flat = int(np.argmax(levels == 4))
+    assert (out["cap_applied"].iloc[flat + 1 : 26] == 0.0).all()  # flat until the review
+    assert "awaiting manual review" in out["event"].iloc[flat + 2]
+    after = out["cap_applied"].iloc[26:31].to_numpy()
+    np.testing.assert_allclose(after, [0.25, 0.5, 0.75, 1.0, 1.0])
+    assert out["level"].iloc[-1] == 0
+
+
+def test_drawdown_ladder_recovers_from_a_cut_with_a_ramp():
+    ladder = DrawdownLadder(ramp_days=2)
+    r = pd.Series(
+        [-0.09, 0.0, 0.05, 0.05, 0.0, 0.0, 0.0], index=pd.bdate_range("2024-01-01", periods=7)
+    )
+    out = ladder.run(r)
+    assert out["level"].iloc[0] == 2 and out["next_cap"].iloc[0] == 0.75
+    assert "re-entry" in " ".join(out["event"])
+    assert out["next_cap"].iloc[-1] == 1.0
+    with pytest.raises(RiskError, match="increasing"):
+        DrawdownLadder(alert=0.1, cut_25=0.05)
+
+
+def test_correlation_monitor_flags_a_break_and_not_noise():
+    rng = np.random.default_rng(11)
+    calm = rng.multivariate_normal(np.zeros(3), [[1, 0.6, 0.0], [0.6, 1, 0.0], [0, 0, 1]], 504)
+    broke = rng.multivariate_normal(np.zeros(3), [[1, -0.4, 0.7], [-0.4, 1, 0.0], [0.7, 0, 1]], 63)
+    idx = pd.bdate_range("2020-01-01", periods=567)
+    flagged = correlation_monitor(
+        pd.DataFrame(np.vstack([calm, broke]), index=idx, columns=list("XYZ"))
+    )
+    assert flagged.flagged and flagged.p_value < 1e-6
+    assert flagged.pairs.index[0] in {"X/Y", "X/Z"}
+    same = rng.multivariate_normal(np.zeros(3), [[1, 0.6, 0.0], [0.6, 1, 0.0], [0, 0, 1]], 63)
+    quiet = correlation_monitor(
+        pd.DataFrame(np.vstack([calm, same]), index=idx, columns=list("XYZ"))
+    )
+    assert not quiet.flagged
+    assert quiet.df == 3
