@@ -53,7 +53,8 @@ def _limits(w: pd.Series, cov: pd.DataFrame, cons: Constraints, out: list[Bindin
             out.append(
                 Binding(
                     "risk budget",
-                    f"99% VaR {var:.2%} > {cons.max_var_99:.2%}; scaled ×{cons.max_var_99 / var:.2f}",
+                    f"99% VaR {var:.2%} > {cons.max_var_99:.2%}; "
+                    f"scaled ×{cons.max_var_99 / var:.2f}",
                 )
             )
     over = w.abs() > cons.max_position + 1e-12
@@ -112,7 +113,8 @@ def _trading(w: pd.Series, current: pd.Series, cons: Constraints, out: list[Bind
         out.append(
             Binding(
                 "turnover",
-                f"{turnover:.2f} > {cons.max_turnover:g}; trades scaled ×{cons.max_turnover / turnover:.2f}",
+                f"{turnover:.2f} > {cons.max_turnover:g}; "
+                f"trades scaled ×{cons.max_turnover / turnover:.2f}",
             )
         )
     return w

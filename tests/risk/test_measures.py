@@ -30,10 +30,7 @@ W = pd.Series({"A": 0.5, "B": -1.0, "C": 2.0})
 
 def _returns(n: int = 4000, seed: int = 1, fat: bool = False) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    if fat:
-        z = rng.standard_t(4, size=(n, 3)) / np.sqrt(2.0)
-    else:
-        z = rng.standard_normal((n, 3))
+    z = rng.standard_t(4, size=(n, 3)) / np.sqrt(2.0) if fat else rng.standard_normal((n, 3))
     x = z @ np.linalg.cholesky(COV.to_numpy()).T
     return pd.DataFrame(x, columns=IDS, index=pd.bdate_range("2010-01-01", periods=n))
 

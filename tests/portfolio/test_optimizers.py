@@ -1,0 +1,144 @@
+"""Optimizers against PyPortfolioOpt and skfolio on the same inputs; constraints' reasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pypfopt import BlackLittermanModel, EfficientFrontier, HRPOpt
+from skfolio.optimization import RiskBudgeting
+from skfolio.prior import EmpiricalPrior
+
+from research_core.errors import PortfolioError
+from research_core.portfolio import (
+    Constraints,
+    apply_constraints,
+    black_litterman,
+    erc,
+    hrp,
+    kelly,
+    mean_variance,
+)
+
+
+def _returns(n_assets: int = 12, n_days: int = 750, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    factors = rng.standard_normal((n_days, 3))
+    load = rng.normal(0, 1, (3, n_assets))
+    x = (factors @ load + rng.standard_normal((n_days, n_assets)) * 2) * 0.004
+    x *= rng.uniform(0.5, 2.0, n_assets)
+    return pd.DataFrame(x, columns=[f"A{i:02d}" for i in range(n_assets)])
+
+
+@pytest.mark.parametrize("linkage", ["single", "ward", "average"])
+def test_hrp_equals_pyportfolioopt(linkage):
+    r = _returns(20, seed=3)
+    ours = hrp(r.cov(), r.corr(), linkage=linkage)
+    theirs = pd.Series(HRPOpt(returns=r).optimize(linkage))
+    np.testing.assert_allclose(ours[theirs.index], theirs, atol=1e-10, rtol=0)
+    assert ours.sum() == pytest.approx(1.0)
+
+
+def test_erc_equals_skfolio_risk_budgeting_and_equalizes_risk():
+    r = _returns(10, seed=5)
+    model = RiskBudgeting(prior_estimator=EmpiricalPrior()).fit(r.to_numpy())
+    cov = pd.DataFrame(np.cov(r.to_numpy(), rowvar=False), index=r.columns, columns=r.columns)
+    ours = erc(cov)
+    # skfolio solves a conic program (Clarabel) to ~1e-6; ours is a Newton solve
+    np.testing.assert_allclose(ours.to_numpy(), model.weights_, atol=1e-5)
+    rc = ours * (cov @ ours)
+    np.testing.assert_allclose(rc / rc.sum(), np.full(10, 0.1), atol=1e-10)
+    budgets = pd.Series(np.arange(1, 11, dtype=float), index=r.columns)
+    skewed = erc(cov, budgets)
+    rc = skewed * (cov @ skewed)
+    np.testing.assert_allclose(rc / rc.sum(), budgets / budgets.sum(), atol=1e-10)
+
+
+def test_black_litterman_equals_pyportfolioopt_with_idzorek_confidences():
+    r = _returns(8, seed=7)
+    cov = r.cov() * 252
+    views = pd.Series({"A01": 0.05, "A04": -0.03, "A06": 0.02})
+    conf = pd.Series({"A01": 0.6, "A04": 0.3, "A06": 0.9})
+    prior = pd.Series(np.linspace(0.0, 0.02, 8), index=cov.index)
+    ours = black_litterman(cov, views, conf, prior=prior, tau=0.05, risk_aversion=3.0)
+    bl = BlackLittermanModel(
+        cov, pi=prior, absolute_views=views.to_dict(), omega="idzorek",
+        view_confidences=conf.to_numpy(), tau=0.05, risk_aversion=3.0,
+    )  # fmt: skip
+    np.testing.assert_allclose(ours.posterior, bl.bl_returns(), atol=1e-12)
+    np.testing.assert_allclose(ours.omega, bl.omega, atol=1e-14)
+    theirs = pd.Series(bl.bl_weights(3.0))  # PyPortfolioOpt normalizes to sum 1
+    np.testing.assert_allclose(ours.weights / ours.weights.sum(), theirs[cov.index], atol=1e-10)
+    # full confidence pins the posterior to the view
+    sure = black_litterman(cov, views, conf * 0 + 1.0, tau=0.05)
+    np.testing.assert_allclose(sure.posterior[views.index], views, atol=1e-10)
+
+
+def test_mean_variance_equals_pyportfolioopt_quadratic_utility():
+    r = _returns(8, seed=9)
+    cov = r.cov() * 252
+    mu = pd.Series(np.linspace(-0.02, 0.08, 8), index=cov.index)
+    ours = mean_variance(mu, cov, risk_aversion=4.0, bounds=(0.0, 1.0), budget=1.0)
+    ef = EfficientFrontier(mu, cov, weight_bounds=(0, 1))
+    theirs = pd.Series(ef.max_quadratic_utility(risk_aversion=4.0))
+    np.testing.assert_allclose(ours, theirs[cov.index], atol=1e-5)
+    # unconstrained: the closed form (δΣ)⁻¹μ
+    free = mean_variance(mu, cov, risk_aversion=4.0, bounds=(-100.0, 100.0))
+    np.testing.assert_allclose(free, np.linalg.solve(4.0 * cov, mu), rtol=1e-6, atol=1e-8)
+
+
+def test_kelly_is_the_growth_optimal_fraction():
+    cov = pd.DataFrame([[0.04]], index=["X"], columns=["X"])
+    assert kelly(pd.Series({"X": 0.06}), cov, fraction=1.0)["X"] == pytest.approx(1.5)
+    assert kelly(pd.Series({"X": 0.06}), cov)["X"] == pytest.approx(0.75)
+    with pytest.raises(PortfolioError, match="fraction"):
+        kelly(pd.Series({"X": 0.06}), cov, fraction=2.0)
+
+
+def test_optimizers_refuse_bad_covariance():
+    bad = pd.DataFrame([[1.0, 2.0], [2.0, 1.0]], index=["X", "Y"], columns=["X", "Y"])
+    for fn in (erc, hrp):
+        with pytest.raises(PortfolioError, match="positive semi-definite"):
+            fn(bad)
+    nan = bad.copy()
+    nan.iloc[0, 0] = np.nan
+    with pytest.raises(PortfolioError, match="NaN"):
+        erc(nan)
+    with pytest.raises(PortfolioError, match="not in the covariance"):
+        black_litterman(bad * 0 + np.eye(2), pd.Series({"Z": 0.1}), pd.Series({"Z": 0.5}))
+
+
+COV = pd.DataFrame(np.diag([1e-4, 1e-4, 4e-4, 1e-4]), index=["DI1.2Y", "DI1.5Y", "IBOV.FUT", "ES.FUT"], columns=["DI1.2Y", "DI1.5Y", "IBOV.FUT", "ES.FUT"])  # fmt: skip
+
+
+def test_every_binding_constraint_says_why():
+    target = pd.Series({"DI1.2Y": 3.0, "DI1.5Y": 2.5, "IBOV.FUT": 0.5, "ES.FUT": 1.0})
+    cons = Constraints(
+        max_position=2.0, max_asset_class=3.0, max_gross=4.0, max_net=3.0, max_var_99=1.0
+    )
+    w, binding = apply_constraints(target, COV, cons)
+    names = [b.constraint for b in binding]
+    assert names == ["concentration", "asset class", "gross leverage", "net leverage"]
+    assert "DI1.2Y +3.00" in binding[0].reason
+    assert w.abs().max() <= 2.0 + 1e-12
+    assert w[["DI1.2Y", "DI1.5Y"]].abs().sum() <= 3.0 + 1e-12
+    assert w.abs().sum() <= 4.0 + 1e-12 and abs(w.sum()) <= 3.0 + 1e-12
+    _, risky = apply_constraints(target, COV * 100, Constraints(max_var_99=0.02))
+    assert risky[0].constraint == "risk budget" and "VaR" in risky[0].reason
+
+
+def test_turnover_and_drift_bands_against_the_current_book():
+    current = pd.Series({"DI1.2Y": 1.0, "DI1.5Y": 0.5, "IBOV.FUT": 0.0, "ES.FUT": 0.2})
+    target = pd.Series({"DI1.2Y": 1.01, "DI1.5Y": -0.5, "IBOV.FUT": 0.4, "ES.FUT": 0.2})
+    cons = Constraints(max_turnover=0.7, drift_band=0.02, max_var_99=1.0)
+    w, binding = apply_constraints(target, COV, cons, current)
+    assert w["DI1.2Y"] == 1.0  # inside the drift band: no trade
+    assert (w - current).abs().sum() == pytest.approx(0.7)
+    assert [b.constraint for b in binding] == ["drift band", "turnover"]
+    # limits outrank turnover: a current book over the gross cap must still be cut
+    over = pd.Series({"DI1.2Y": 2.0, "DI1.5Y": 2.0, "IBOV.FUT": 0.0, "ES.FUT": 0.0})
+    w, binding = apply_constraints(
+        over, COV, Constraints(max_gross=2.0, max_turnover=0.1, max_var_99=1.0), over
+    )
+    assert w.abs().sum() <= 2.0 + 1e-12
+    assert any("limits outrank turnover" in b.reason for b in binding)
