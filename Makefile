@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pit_asof.py
 	$(BIN)/python benchmarks/agents.py
 	$(BIN)/python benchmarks/backtest.py
+	$(BIN)/python benchmarks/risk.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

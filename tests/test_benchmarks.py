@@ -38,3 +38,12 @@ def test_backtest_benchmark_methods_agree(capsys):
     seconds = _load("backtest").main(args)
     assert set(seconds) == {"engine core", "vectorbt", "pandas loop"}
     assert "equity curves agree to 1e-6" in capsys.readouterr().out
+
+
+def test_risk_benchmark_methods_agree(capsys):
+    # main() asserts HRP weights equal PyPortfolioOpt's to 1e-10 and Monte Carlo VaR/ES
+    # equal the naive full-matrix peer's on the same draws.
+    args = ["--assets", "8", "--days", "200", "--instruments", "6", "--scenarios", "5000"]
+    seconds = _load("risk").main([*args, "--repeat", "1"])
+    assert {"hrp: research_core", "hrp: PyPortfolioOpt", "mc: research_core"} <= set(seconds)
+    assert "weights equal PyPortfolioOpt's to 1e-10" in capsys.readouterr().out

@@ -16,7 +16,7 @@ add up to VaR (Epperlein and Smillie (2006) kernel estimate).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,26 +133,29 @@ def _result(
 
 
 def tail_components(
-    pnl: np.ndarray, positions: object, alphas: Sequence[float], *, window: float = 0.0025
+    pnl: np.ndarray,
+    mean_positions: Callable[[np.ndarray], np.ndarray],
+    alphas: Sequence[float],
+    *,
+    window: float = 0.0025,
 ) -> list[tuple[float, float, float, np.ndarray, np.ndarray]]:
     """VaR, ES and their components from simulated book P&L.
 
-    ``pnl`` is the book's P&L per scenario; ``positions(rows)`` returns the per-position P&L
-    of those scenarios (rows x N), so a Monte Carlo caller only builds the tail rows.
-    Returns (alpha, var, es, component_var, component_es) per alpha.
+    ``pnl`` is the book's P&L per scenario; ``mean_positions(rows)`` returns the mean
+    per-position P&L over those scenarios, so a Monte Carlo caller never builds the
+    per-position matrix. Returns (alpha, var, es, component_var, component_es) per alpha.
     """
     s = len(pnl)
+    m = max(round(window * s), 2)
+    ks = [max(int(np.ceil(s * (1.0 - _alpha(a)))) - 1, 0) for a in alphas]
+    kth = sorted({j for k in ks for j in (max(k - m, 0), k, min(k + m, s - 1))})
+    order = np.argpartition(pnl, kth)  # one partition serves every level
     out = []
-    for alpha in alphas:
-        k = max(int(np.ceil(s * (1.0 - _alpha(alpha)))) - 1, 0)
-        m = max(round(window * s), 2)
+    for alpha, k in zip(alphas, ks, strict=True):
         lo, hi = max(k - m, 0), min(k + m, s - 1)
-        order = np.argpartition(pnl, sorted({lo, k, hi}))
         var = -float(pnl[order[k]])
-        tail, near = order[: k + 1], order[lo : hi + 1]
-        pos = positions(np.concatenate([tail, near]))  # type: ignore[operator]
-        ces = -pos[: k + 1].mean(axis=0)
-        near_loss = -pos[k + 1 :].mean(axis=0)
+        ces = -mean_positions(order[: k + 1])
+        near_loss = -mean_positions(order[lo : hi + 1])
         total = near_loss.sum()
         cvar = near_loss * (var / total) if total != 0 else np.full(len(near_loss), np.nan)
         out.append((float(alpha), var, float(ces.sum()), cvar, ces))
@@ -167,7 +170,7 @@ def historical(
     w = check_book(weights, list(returns.columns))
     x = w.to_numpy()
     pnl = r @ x
-    rows = tail_components(pnl, lambda i: r[i] * x, alphas)
+    rows = tail_components(pnl, lambda i: r[i].mean(axis=0) * x, alphas)
     return [_result("historical", a, v, e, cv, ce, w) for a, v, e, cv, ce in rows]
 
 
@@ -300,7 +303,7 @@ def monte_carlo(
     z = rng.standard_normal((n, len(x)))
     if copula == "normal":
         pnl = z @ (chol.T @ x) + mu @ x
-        rows = tail_components(pnl, lambda i: (z[i] @ chol.T + mu) * x, alphas)
+        rows = tail_components(pnl, lambda i: (z[i].mean(axis=0) @ chol.T + mu) * x, alphas)
     elif copula == "t":
         if df <= 2:
             raise RiskError(f"t copula needs df > 2, got {df!r}")
@@ -309,7 +312,7 @@ def monte_carlo(
         u = special.stdtr(df, y / np.where(sd > 0, sd, 1.0))
         sims = special.ndtri(np.clip(u, 1e-16, 1 - 1e-16)) * sd + mu
         pnl = sims @ x
-        rows = tail_components(pnl, lambda i: sims[i] * x, alphas)
+        rows = tail_components(pnl, lambda i: sims[i].mean(axis=0) * x, alphas)
     else:
         raise RiskError(f"unknown copula {copula!r}; use 'normal' or 't'")
     return [_result(f"monte_carlo_{copula}", a, v, e, cv, ce, w) for a, v, e, cv, ce in rows]

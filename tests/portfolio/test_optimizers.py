@@ -108,7 +108,8 @@ def test_optimizers_refuse_bad_covariance():
         black_litterman(bad * 0 + np.eye(2), pd.Series({"Z": 0.1}), pd.Series({"Z": 0.5}))
 
 
-COV = pd.DataFrame(np.diag([1e-4, 1e-4, 4e-4, 1e-4]), index=["DI1.2Y", "DI1.5Y", "IBOV.FUT", "ES.FUT"], columns=["DI1.2Y", "DI1.5Y", "IBOV.FUT", "ES.FUT"])  # fmt: skip
+IDS = ["DI1.2Y", "DI1.5Y", "IBOV.FUT", "ES.FUT"]
+COV = pd.DataFrame(np.diag([1e-4, 1e-4, 4e-4, 1e-4]), index=IDS, columns=IDS)
 
 
 def test_every_binding_constraint_says_why():
