@@ -12,11 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-## Build the sample lake (parquet_lake/), print a point-in-time summary, run the five agents.
+## Build the sample lake (parquet_lake/), print a point-in-time summary, run the five agents,
+## build the book with its risk.
 run: $(STAMP)
 	$(BIN)/workbench sample-lake
 	$(BIN)/workbench agents run --as-of $${WORKBENCH_SAMPLE_END:-2026-10-30}
-	@echo "Done. The lake is in $${WORKBENCH_LAKE_PATH:-parquet_lake}/ (inspect: $(BIN)/workbench lake info); agent reports in $${WORKBENCH_LAKE_PATH:-parquet_lake}/artifacts/agents/"
+	$(BIN)/workbench book --as-of $${WORKBENCH_SAMPLE_END:-2026-10-30}
+	@echo "Done. The lake is in $${WORKBENCH_LAKE_PATH:-parquet_lake}/ (inspect: $(BIN)/workbench lake info); agent reports in $${WORKBENCH_LAKE_PATH:-parquet_lake}/artifacts/agents/; the book and its risk in $${WORKBENCH_LAKE_PATH:-parquet_lake}/artifacts/book/$${WORKBENCH_SAMPLE_END:-2026-10-30}/"
 
 ## Lint, format check, type check, then every test (notebooks included).
 test: $(STAMP)

@@ -184,6 +184,18 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_book(args: argparse.Namespace) -> int:
+    from research_core.portfolio import build_book
+
+    lake = Lake.open(args.path)
+    view = lake.at(pd.Timestamp(f"{args.as_of} 23:59", tz=lake.tz))
+    book = build_book(view, method=args.method, nav=args.nav)
+    print(book.summary())
+    out = Path(args.out) if args.out else lake.root / "artifacts" / "book" / args.as_of
+    print(f"book written to {book.write(out)}/ (weights.csv, var.csv, stress.csv, limits.csv)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to document the CLI)."""
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__)
@@ -256,6 +268,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="report folder (default: <lake>/artifacts/backtests/NAME)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.set_defaults(func=_cmd_backtest)
+    p = sub.add_parser("book", help="the proposed book at one date: weights, VaR/ES, stresses")
+    p.add_argument(
+        "--as-of", required=True, help="date (YYYY-MM-DD), end of day in the lake's zone"
+    )
+    p.add_argument("--method", default="erc", choices=["erc", "hrp", "bl", "kelly", "mv"])
+    p.add_argument("--nav", type=float, default=1e9, help="book NAV in BRL (default 1e9)")
+    p.add_argument("--out", help="folder (default: <lake>/artifacts/book/<as-of>)")
+    p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
+    p.set_defaults(func=_cmd_book)
 
     return parser
 

@@ -21,18 +21,18 @@ import pandas as pd
 
 from research_core.backtest import metrics as perf
 from research_core.backtest.core import simulate
-from research_core.backtest.pnl import (
+from research_core.backtest.vintage import Vintage, view_at
+from research_core.calendars import business_day_range
+from research_core.catalog import instrument
+from research_core.errors import BacktestError
+from research_core.lake.store import Lake
+from research_core.pnl import (
     FUNDING,
     USDBRL,
     contract_notional,
     known_on,
     unit_index,
 )
-from research_core.backtest.vintage import Vintage, view_at
-from research_core.calendars import business_day_range
-from research_core.catalog import instrument
-from research_core.errors import BacktestError
-from research_core.lake.store import Lake
 from research_core.strategies.base import BaseStrategy
 
 WARMUP_DAYS = 1100  # calendar days of marks before ``start`` for the first volatilities

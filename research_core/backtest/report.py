@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from research_core._files import atomic_folder
 from research_core.backtest import metrics as perf
 from research_core.backtest.engine import BacktestResult
 from research_core.viz import COLORS, figure
@@ -126,34 +125,19 @@ def write_report(results: Sequence[BacktestResult], folder: str | Path) -> Path:
     The folder is built beside the target and renamed into place, so a failed run never
     leaves a half-written report where a good one was.
     """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    metrics_table(results).to_csv(tmp / "metrics.csv")
-    main = results[0]
-    main.trades.to_csv(tmp / "trades.csv", index=False)
-    pd.concat({_label(r, results): r.returns for r in results}, axis=1).to_parquet(
-        tmp / "returns.parquet"
-    )
-    main.weights.to_csv(tmp / "weights.csv")
-    (tmp / "figures").mkdir()
-    for name, fig in figures(results).items():
-        fig.write_html(tmp / "figures" / f"{name}.html", include_plotlyjs="directory")
-    (tmp / "summary.txt").write_text("\n".join(r.summary() for r in results) + "\n")
-    if folder.exists():
-        old = folder.with_name(f".{folder.name}.old")
-        os.replace(folder, old)
-        os.replace(tmp, folder)
-        _remove_tree(old)
-    else:
-        os.replace(tmp, folder)
-    return folder
-
-
-def _remove_tree(path: Path) -> None:
-    for p in sorted(path.rglob("*"), reverse=True):
-        p.rmdir() if p.is_dir() else p.unlink()
-    path.rmdir()
+    with atomic_folder(folder) as tmp:
+        metrics_table(results).to_csv(tmp / "metrics.csv")
+        main = results[0]
+        main.trades.to_csv(tmp / "trades.csv", index=False)
+        pd.concat({_label(r, results): r.returns for r in results}, axis=1).to_parquet(
+            tmp / "returns.parquet"
+        )
+        main.weights.to_csv(tmp / "weights.csv")
+        (tmp / "figures").mkdir()
+        for name, fig in figures(results).items():
+            fig.write_html(tmp / "figures" / f"{name}.html", include_plotlyjs="directory")
+        (tmp / "summary.txt").write_text("\n".join(r.summary() for r in results) + "\n")
+    return Path(folder)
 
 
 def _label(result: BacktestResult, results: Sequence[BacktestResult]) -> str:

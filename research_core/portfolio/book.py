@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
+from research_core._files import atomic_folder
 from research_core.config import get_settings
 from research_core.lake.pit import PITView
 from research_core.models.covariance import ledoit_wolf
@@ -36,6 +38,22 @@ class Book:
 
     def _repr_html_(self) -> str:
         return f"<pre>{self.summary()}</pre>"
+
+    def write(self, folder: str | Path) -> Path:
+        """CSV tables (weights, signals, provenance, VaR, components, stresses, limits) and
+        summary.txt, written all at once."""
+        risk = self.risk
+        with atomic_folder(folder) as tmp:
+            self.portfolio.to_frame().to_csv(tmp / "weights.csv")
+            self.aggregated.to_frame().to_csv(tmp / "signals.csv")
+            self.aggregated.provenance.to_csv(tmp / "provenance.csv", index=False)
+            risk.to_frame().to_csv(tmp / "var.csv")
+            parts = {(r.method, r.alpha): r.to_frame() for r in risk.results}
+            pd.concat(parts, names=["method", "alpha", "instrument"]).to_csv(tmp / "components.csv")
+            risk.stress.to_frame().to_csv(tmp / "stress.csv")
+            risk.limits.to_csv(tmp / "limits.csv")
+            (tmp / "summary.txt").write_text(self.summary() + "\n", encoding="utf-8")
+        return Path(folder)
 
 
 def build_book(

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from research_core.backtest.pnl import USDBRL, contract_notional, duration
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
+from research_core.pnl import USDBRL, contract_notional, duration
 
 CURVES = {"DI1": "BRL nominal (DI1)", "NTNB": "BRL real (NTN-B)", "UST": "USD (UST)"}
 BUCKETS = ((2.0, "≤2y"), (5.0, "2–5y"), (np.inf, ">5y"))

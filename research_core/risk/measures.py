@@ -2,7 +2,7 @@
 
 A book is a Series of weights: signed notional per unit of NAV, per instrument, in the
 house sign (+ profits when the quote rises). Returns are daily unit returns in BRL
-(``backtest.pnl.unit_index``), so ``returns @ weights`` is the book's daily return and
+(``pnl.unit_index``), so ``returns @ weights`` is the book's daily return and
 every number here is a 1-day loss as a fraction of NAV (positive = loss).
 
 Methods: historical simulation; parametric normal and Student-t (elliptical, exact Euler

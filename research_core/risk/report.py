@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from research_core.backtest.pnl import unit_index
 from research_core.config import get_settings
 from research_core.errors import BacktestError, RiskError
 from research_core.lake.pit import PITView
 from research_core.models.covariance import ShrunkCovariance, ledoit_wolf, regime_covariance
+from research_core.pnl import unit_index
 from research_core.risk import measures
 from research_core.risk.breakers import DrawdownLadder
 from research_core.risk.correlation import CorrelationMonitor, correlation_monitor

@@ -1,7 +1,7 @@
 """Stress tests: historical episodes replayed from the lake and hypothetical quote shocks.
 
 A historical episode applies each instrument's unit return over the episode window, read
-from the lake (carry, roll and USD translation included, ``backtest.pnl.unit_index``), to
+from the lake (carry, roll and USD translation included, ``pnl.unit_index``), to
 today's weights. Where the lake holds no prices for an instrument over the window (the
 2002 election predates the sample lake), the episode's *calibrated* quote move is used
 instead — rounded moves from the public record — and the row says so.
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from research_core.backtest.pnl import quote_move, unit_index
 from research_core.catalog import instrument, instruments
 from research_core.errors import BacktestError, RiskError
 from research_core.lake.pit import PITView
+from research_core.pnl import quote_move, unit_index
 
 
 @dataclass(frozen=True)

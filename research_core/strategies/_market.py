@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from research_core.backtest.pnl import carry, unit_index
 from research_core.lake.pit import PITView
+from research_core.pnl import carry, unit_index
 
 
 def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFrame:

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from research_core.backtest.pnl import carry
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
+from research_core.pnl import carry
 from research_core.strategies._market import unit_returns
 from research_core.strategies.base import (
     BaseStrategy,

@@ -96,3 +96,18 @@ def test_the_book_is_point_in_time(lake, tmp_path):
     past = build_book(_view(cut, day), n_sims=5_000)
     pd.testing.assert_series_equal(full.portfolio.weights, past.portfolio.weights)
     pd.testing.assert_frame_equal(full.risk.to_frame(), past.risk.to_frame())
+
+
+def test_cli_writes_the_book(sample_lake_path, tmp_path, capsys):
+    from research_core.cli import main
+
+    out = tmp_path / "book"
+    args = ["book", "--as-of", "2019-08-30", "--method", "hrp", "--out", str(out)]
+    assert main([*args, "--path", str(sample_lake_path)]) == 0
+    names = {"weights.csv", "signals.csv", "provenance.csv", "var.csv", "components.csv"}
+    assert names | {"stress.csv", "limits.csv", "summary.txt"} == {p.name for p in out.iterdir()}
+    weights = pd.read_csv(out / "weights.csv", index_col=0)
+    assert weights["weight"].abs().sum() > 0
+    assert "book written to" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # argparse refuses an unknown method, naming the choices
+        main(["book", "--as-of", "2019-08-30", "--method", "magic"])

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research_core.backtest.pnl import duration
 from research_core.catalog import instrument
 from research_core.errors import CatalogError, RiskError
 from research_core.lake.store import Lake
+from research_core.pnl import duration
 from research_core.risk import (
     DrawdownLadder,
     Shock,
