@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from _timing import best_of  # benchmarks/ is on sys.path when run as a script
 
 from research_core.agents import run_agents
 from research_core.agents.history import as_of_dates, run_history
@@ -39,15 +40,6 @@ def open_lake(path: str | None) -> Lake:
     return Lake.open(root)
 
 
-def best_of(repeat: int, func: object) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        func()  # type: ignore[operator]
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--lake", help="lake directory (default: WORKBENCH_LAKE_PATH)")
@@ -58,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     args = p.parse_args(argv)
     lake = open_lake(args.lake)
     run_agents(lake.at(args.date))  # warm: imports, lake arrays cached
-    seconds = {"one date (PITView)": best_of(args.repeat, lambda: run_agents(lake.at(args.date)))}
+    seconds = {
+        "one date (PITView)": best_of(args.repeat, lambda: run_agents(lake.at(args.date)))[0]
+    }
 
     with tempfile.TemporaryDirectory() as tmp:
         counter = iter(range(10**6))
@@ -69,12 +63,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
             view = run_agents(lake.at(args.date))
             assert all(reports[k].to_dict() == view[k].to_dict() for k in view), "PIT mismatch"
 
-        t_check = best_of(1, truncated)
+        t_check, _ = best_of(1, truncated)
         t_view = seconds["one date (PITView)"]
         seconds["one date (truncated copy)"] = t_check - t_view  # the view's run is subtracted
 
     dates = as_of_dates(args.start, args.end, "M")
-    seconds["monthly history"] = best_of(1, lambda: run_history(lake, dates, progress=False))
+    seconds["monthly history"], _ = best_of(1, lambda: run_history(lake, dates, progress=False))
 
     print(f"agents on {lake.root}: one date {args.date}; history {len(dates)} month-ends")
     print(f"{'measure':<28}{'seconds':>10}{'target':>10}{'x target':>10}")

@@ -16,11 +16,11 @@ Target: the engine core at least 25x faster than vectorbt. Run
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from _timing import best_of  # benchmarks/ is on sys.path when run as a script
 
 from research_core.backtest import simulate
 
@@ -89,15 +89,6 @@ def run_pandas_loop(
             units = target.div(px, axis=1)
         out.append(cash + units.mul(px, axis=1).sum(axis=1))
     return pd.concat(out, axis=1).T.to_numpy()
-
-
-def best_of(repeat: int, func: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
-    times, result = [], np.empty(0)
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, float]:

@@ -16,12 +16,12 @@ Run ``python benchmarks/risk.py``.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _timing import best_of  # benchmarks/ is on sys.path when run as a script
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
@@ -90,15 +90,6 @@ def naive_mc(w: pd.Series, cov: pd.DataFrame, n: int, seed: int) -> list[tuple[f
         _ = -pos[tail].mean(axis=0)
         out.append((float(var), float(-pnl[tail].mean())))
     return out
-
-
-def best_of(repeat: int, func: Callable[[], Any]) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, float]:

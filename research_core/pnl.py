@@ -123,6 +123,12 @@ def _quotes(view: PITView, inst: Instrument) -> pd.Series:
     return px
 
 
+def last_quote(view: PITView, series_id: str) -> float:
+    """The latest value of a quote series known at the view (NaN when there is none)."""
+    px = view.series(series_id).dropna()
+    return float(px.iloc[-1]) if len(px) else float("nan")
+
+
 def carry(view: PITView, instrument_id: str) -> float:
     """Latest annual carry and roll of a long-quote unit (fraction; receivers earn minus)."""
     inst = instrument(instrument_id)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
-from research_core.pnl import USDBRL, contract_notional, duration
+from research_core.pnl import USDBRL, contract_notional, duration, last_quote
 
 CURVES = {"DI1": "BRL nominal (DI1)", "NTNB": "BRL real (NTN-B)", "UST": "USD (UST)"}
 BUCKETS = ((2.0, "≤2y"), (5.0, "2–5y"), (np.inf, ">5y"))
@@ -44,11 +44,6 @@ class RiskLimits(BaseModel):
     warn_at: float = Field(default=0.8, gt=0, lt=1)
 
 
-def _quote(view: PITView, series_id: str) -> float:
-    px = view.series(series_id).dropna()
-    return float(px.iloc[-1]) if len(px) else float("nan")
-
-
 def dv01_buckets(view: PITView, weights: pd.Series) -> pd.Series:
     """DV01 (bp of NAV per bp of yield) per curve and tenor bucket, all buckets shown."""
     out = {f"{name} {b}": 0.0 for name in CURVES.values() for _, b in BUCKETS}
@@ -57,7 +52,7 @@ def dv01_buckets(view: PITView, weights: pd.Series) -> pd.Series:
         if curve is None or w == 0:
             continue
         inst = instrument(str(iid))
-        d = float(duration(inst, np.array(_quote(view, inst.price_series))))
+        d = float(duration(inst, np.array(last_quote(view, inst.price_series))))
         bucket = next(b for cap, b in BUCKETS if inst.tenor_years <= cap)
         out[f"{CURVES[curve]} {bucket}"] += w * d  # 1e-4 NAV per bp × 1e4 bp per unit
     return pd.Series(out)
@@ -65,11 +60,11 @@ def dv01_buckets(view: PITView, weights: pd.Series) -> pd.Series:
 
 def days_to_exit(view: PITView, weights: pd.Series, nav: float, participation: float) -> pd.Series:
     """Days to trade each position out at ``participation`` × ADV."""
-    fx = _quote(view, USDBRL)
+    fx = last_quote(view, USDBRL)
     out = {}
     for iid, w in weights.items():
         inst = instrument(str(iid))
-        per_contract = contract_notional(inst, _quote(view, inst.price_series), fx)
+        per_contract = contract_notional(inst, last_quote(view, inst.price_series), fx)
         out[iid] = abs(w) * nav / per_contract / (participation * inst.adv_contracts)
     return pd.Series(out, dtype="float64")
 

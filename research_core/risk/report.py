@@ -126,14 +126,15 @@ def risk_report(
     else:
         raise RiskError(f"unknown covariance {covariance!r}; use 'ledoit_wolf' or 'regime'")
     df = measures.fit_student_df(w, rets)
+    hist = measures.historical(w, rets, sorted({*alphas, 0.99}))  # 99% feeds the limits
+    hist99 = next(r for r in hist if r.alpha == 0.99)
     results = [
-        *measures.historical(w, rets, alphas),
+        *(r for r in hist if r.alpha in alphas),
         *measures.parametric(w, cov.covariance, alphas),
         *measures.parametric(w, cov.covariance, alphas, dist="student_t", df=df),
         *measures.cornish_fisher(w, rets, alphas),
         *measures.monte_carlo(w, cov.covariance, alphas, n=n_sims, seed=seed, copula=copula),
     ]
-    hist99 = measures.historical(w, rets, (0.99,))[0]
     limits = limits or RiskLimits()
     ladder = ladder or DrawdownLadder(flatten=limits.drawdown)
     dd_row = None

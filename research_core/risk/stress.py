@@ -22,7 +22,7 @@ import pandas as pd
 from research_core.catalog import instrument, instruments
 from research_core.errors import BacktestError, RiskError
 from research_core.lake.pit import PITView
-from research_core.pnl import quote_move, unit_index
+from research_core.pnl import last_quote, quote_move, unit_index
 
 
 @dataclass(frozen=True)
@@ -155,10 +155,9 @@ def shock_returns(view: PITView, ids: Iterable[str], moves: Mapping[str, float])
         if move is None:
             out[iid] = 0.0
             continue
-        px = view.series(inst.price_series).dropna()
-        if px.empty:
+        q0 = last_quote(view, inst.price_series)
+        if not np.isfinite(q0):
             raise RiskError(f"{iid}: no quote for {inst.price_series} at {view.as_of}")
-        q0 = float(px.iloc[-1])
         if inst.quote in ("price", "fx"):
             q1 = q0 * (1.0 + move)
         else:
