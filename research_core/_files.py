@@ -1,36 +1,253 @@
-"""Write a folder of results all at once: built aside, renamed into place."""
+"""Artifact writes: atomic, serialized between processes, and never over what is not ours.
+
+Every file or folder of results the package writes (agent history, backtest reports and
+trial ledger, the book, quality CSVs, pipeline and PMS artifacts) goes through here:
+
+* :func:`write_atomic` — one file, written under a unique temporary name beside it,
+  fsynced and renamed over the old one: a reader sees the old file or the new, never half.
+* :func:`append_atomic` — append-only logs (JSON lines): one locked, fsynced append; a
+  tail torn by a crash is dropped before the next append.
+* :func:`atomic_folder` — a folder of results, built aside and renamed into place. Only a
+  folder this module created (it holds :data:`MARKER`, listing the files written) or an
+  empty one is ever replaced; anything else is refused with an :class:`ArtifactError`.
+* :func:`artifact_lock` — the inter-process lock (``flock`` of ``.NAME.lock`` beside the
+  target) the three above hold. Hold it yourself around a read-modify-write; it is
+  re-entrant within a thread, so the writes inside may take it again.
+
+Leftovers of a killed writer (``.NAME.PID.*.tmp`` / ``.old``) never block a later write;
+the next writer of the same target removes those whose process is gone.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import functools
+import glob
+import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+import threading
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from research_core.errors import ArtifactError
+
+MARKER = ".workbench-output.json"
+"""Written inside every folder :func:`atomic_folder` creates: who wrote it and which files."""
+
+_held = threading.local()
+
+
+@contextmanager
+def artifact_lock(target: str | Path) -> Iterator[None]:
+    """Hold the exclusive inter-process lock of ``target`` (a file or folder path).
+
+    Blocks until no other process or thread holds it. Re-entrant within one thread.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = target.parent / f".{target.name}.lock"
+    key = str(lock.resolve())
+    counts: dict[str, int] = _held.__dict__.setdefault("counts", {})
+    if counts.get(key):
+        counts[key] += 1
+        try:
+            yield
+        finally:
+            counts[key] -= 1
+        return
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        counts[key] = 1
+        try:
+            yield
+        finally:
+            del counts[key]
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Write the file ``path`` all at once: ``write(tmp)`` fills a temporary file beside
+    it, which is fsynced and renamed over ``path`` under :func:`artifact_lock`.
+
+    Example: ``write_atomic(p, lambda tmp: frame.to_parquet(tmp))``. On any error the
+    temporary file is removed and ``path`` is unchanged. Returns ``path``.
+    """
+    path = Path(path)
+    with artifact_lock(path):
+        if path.is_dir() and not path.is_symlink():
+            raise ArtifactError(f"{path} is a folder; refusing to replace it with a file")
+        _remove_leftovers(path)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+        )
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            write(tmp)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide it from dashboards
+            _fsync(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync(path.parent)
+    return path
+
+
+def append_atomic(path: str | Path, data: bytes) -> Path:
+    """Append ``data`` (whole lines ending in ``\\n``) to ``path`` under its lock, fsynced.
+
+    A last line without its newline can only be a write cut short by a crash; it is cut
+    off before appending, so the log always ends in whole lines.
+    """
+    if not data.endswith(b"\n"):
+        raise ValueError("append_atomic takes whole lines ending in a newline")
+    path = Path(path)
+    with artifact_lock(path):
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                tail = min(size, 1 << 20)
+                last = os.pread(fd, tail, size - tail).rfind(b"\n")
+                os.ftruncate(fd, size - tail + last + 1 if last >= 0 else 0)
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return path
+
+
+def check_output_folder(folder: str | Path) -> None:
+    """Raise :class:`ArtifactError` unless :func:`atomic_folder` may write ``folder``:
+    it does not exist, is empty, or is a folder it wrote holding only what it wrote.
+
+    Call it before long work so a bad target fails fast; the write checks again.
+    """
+    folder = Path(folder)
+    if not os.path.lexists(folder):
+        return
+    if folder.is_symlink():
+        raise ArtifactError(f"{folder} is a symbolic link; refusing to replace it")
+    if not folder.is_dir():
+        raise ArtifactError(f"{folder} is a file, not a results folder; refusing to replace it")
+    if not any(folder.iterdir()):
+        return
+    written = _written_files(folder)
+    if written is None:
+        raise ArtifactError(
+            f"{folder} exists and was not written by workbench (no {MARKER}); "
+            "refusing to replace it: choose another folder or remove it yourself"
+        )
+    for root, dirs, files in os.walk(folder):  # does not follow links to folders
+        for name in sorted(files + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
+            rel = Path(root, name).relative_to(folder).as_posix()
+            if rel != MARKER and rel not in written:
+                raise ArtifactError(
+                    f"{folder} holds {rel}, which workbench did not write; "
+                    "refusing to replace the folder: move that file or choose another folder"
+                )
 
 
 @contextmanager
 def atomic_folder(folder: str | Path) -> Iterator[Path]:
     """Yield a scratch folder beside ``folder``; on success it replaces ``folder``, on
-    error it is removed, so a failed run never leaves half a report where a good one was."""
+    error it is removed, so a failed run never leaves half a report where a good one was.
+
+    ``folder`` must pass :func:`check_output_folder` (else :class:`ArtifactError` and
+    nothing is touched). The new folder gets :data:`MARKER` listing its files.
+    """
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    with artifact_lock(folder):
+        check_output_folder(folder)
+        _remove_leftovers(folder)
+        prefix = f".{folder.name}.{os.getpid()}."
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=folder.parent))
+        try:
+            yield tmp
+            _seal(tmp)
+            check_output_folder(folder)  # in case someone put files there meanwhile
+            if os.path.lexists(folder):
+                old = folder.parent / f".{folder.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.old"
+                os.replace(folder, old)
+                os.replace(tmp, folder)
+                shutil.rmtree(old)
+            else:
+                os.replace(tmp, folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _fsync(folder.parent)
+
+
+def _seal(tmp: Path) -> None:
+    """Write the marker listing every file in ``tmp``; fsync them all."""
+    files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if not p.is_dir())
+    mode = 0o777 & ~_umask()
+    os.chmod(tmp, mode)  # mkdtemp's 0700 would hide the folder from dashboards
+    (tmp / MARKER).write_text(json.dumps({"written_by": "research_core", "files": files}))
+    for rel in [*files, MARKER]:
+        _fsync(tmp / rel)
+
+
+def _written_files(folder: Path) -> set[str] | None:
+    """The files ``folder``'s marker lists, or None when it has no readable marker."""
     try:
-        yield tmp
-    except BaseException:
-        _remove_tree(tmp)
-        raise
-    if folder.exists():
-        old = folder.with_name(f".{folder.name}.old")
-        os.replace(folder, old)
-        os.replace(tmp, folder)
-        _remove_tree(old)
-    else:
-        os.replace(tmp, folder)
+        data = json.loads((folder / MARKER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("written_by") != "research_core":
+        return None
+    return {str(f) for f in data.get("files", [])}
 
 
-def _remove_tree(path: Path) -> None:
-    for p in sorted(path.rglob("*"), reverse=True):
-        p.rmdir() if p.is_dir() else p.unlink()
-    path.rmdir()
+def _remove_leftovers(target: Path) -> None:
+    """Remove temp files/folders and ``.old`` folders of ``target`` left by dead writers.
+
+    Called under the target's lock: a writer makes and removes them inside that lock, so
+    any found now were left by a writer that died.
+    """
+    for p in target.parent.glob(f".{glob.escape(target.name)}.*"):
+        parts = p.name[len(target.name) + 2 :].split(".")
+        if len(parts) != 3 or parts[2] not in ("tmp", "old") or not parts[0].isdigit():
+            continue
+        pid = int(parts[0])
+        if parts[2] == "tmp" and pid != os.getpid() and _alive(pid):
+            continue  # belt and braces: a live writer elsewhere (a lock the filesystem ignored)
+        if p.is_dir() and not p.is_symlink():
+            if any(p.iterdir()) and _written_files(p) is None and parts[2] == "old":
+                continue  # never delete a folder that is not ours
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@functools.cache
+def _umask() -> int:
+    mask = os.umask(0o022)  # read once: os.umask can only be read by setting it
+    os.umask(mask)
+    return mask
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

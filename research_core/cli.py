@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from research_core._files import check_output_folder
 from research_core.config import get_settings
 from research_core.errors import WorkbenchError
 from research_core.lake import Lake
@@ -137,20 +138,25 @@ def _parse_value(text: str) -> object:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from research_core.backtest.executor import Executor
-    from research_core.backtest.ledger import TrialLedger
-    from research_core.backtest.report import metrics_table, write_report
-    from research_core.backtest.sweep import Task, run_many, sweep
-    from research_core.backtest.vintage import VINTAGES
-    from research_core.strategies import describe, load_config
-
     if args.list:
+        from research_core.strategies import describe
+
         for row in describe():
             print(f"{row['name']:<13} {row['family']:<12} {row['rationale'][:80]}")
         return 0
     if not args.name or not args.start:
         raise WorkbenchError("give a strategy NAME and --start (or --list)")
     lake = Lake.open(args.path)
+    out = Path(args.out) if args.out else lake.root / "artifacts" / "backtests" / args.name
+    check_output_folder(out)  # fail before the work (and the slow imports), not after
+
+    from research_core.backtest.executor import Executor
+    from research_core.backtest.ledger import TrialLedger
+    from research_core.backtest.report import metrics_table, write_report
+    from research_core.backtest.sweep import Task, run_many, sweep
+    from research_core.backtest.vintage import VINTAGES
+    from research_core.strategies import load_config
+
     end = args.end or str(pd.Timestamp.now(lake.tz).date())
     configured = load_config(args.config)
     params = dict(configured[args.name].params.model_dump()) if args.name in configured else {}
@@ -178,20 +184,21 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     dsr = ledger.deflated_sharpe(results[0], args.name)
     n = len(ledger.trials(args.name))
     print(f"deflated Sharpe (P[skill] over {n} recorded trials of {args.name}): {dsr:.2f}")
-    out = Path(args.out) if args.out else lake.root / "artifacts" / "backtests" / args.name
     print(metrics_table(results).round(4).to_string())
     print(f"report written to {write_report(results, out)}/ (open figures/equity.html)")
     return 0
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
+    lake = Lake.open(args.path)
+    out = Path(args.out) if args.out else lake.root / "artifacts" / "book" / args.as_of
+    check_output_folder(out)  # fail before the work (and the slow imports), not after
+
     from research_core.portfolio import build_book
 
-    lake = Lake.open(args.path)
     view = lake.at(pd.Timestamp(f"{args.as_of} 23:59", tz=lake.tz))
     book = build_book(view, method=args.method, nav=args.nav)
     print(book.summary())
-    out = Path(args.out) if args.out else lake.root / "artifacts" / "book" / args.as_of
     print(f"book written to {book.write(out)}/ (weights.csv, var.csv, stress.csv, limits.csv)")
     return 0
 

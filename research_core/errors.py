@@ -89,3 +89,8 @@ class RiskError(WorkbenchError, ValueError):
 
 class PortfolioError(WorkbenchError, ValueError):
     """A portfolio cannot be built as asked (no signals, infeasible constraints, bad method)."""
+
+
+class ArtifactError(WorkbenchError):
+    """An output file or folder cannot be written where asked (it is not one the program
+    wrote, or it is a link or a folder); nothing was changed — choose another path."""

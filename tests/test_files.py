@@ -1,0 +1,181 @@
+"""Output folders and artifact files (research_core/_files.py): only our own folders are
+replaced, crash leftovers never block, concurrent writers never corrupt a file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from research_core._files import MARKER, atomic_folder, check_output_folder, write_atomic
+from research_core.errors import ArtifactError
+from research_core.lake import Lake
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (relative path) with the sha256 of its bytes."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def small_lake(path: Path) -> Lake:
+    """A real lake with one researcher series and three rows (fast to build)."""
+    lake = Lake.open(path, create=True)
+    lake.register("TEST.A", frequency="D", units="bp")
+    lake.write(
+        pd.DataFrame(
+            {
+                "series_id": "TEST.A",
+                "obs_date": pd.to_datetime(["2024-06-26", "2024-06-27", "2024-06-28"]),
+                "value": [1.0, 2.0, 3.0],
+                "release_time": pd.to_datetime(
+                    ["2024-06-27", "2024-06-28", "2024-06-29"]
+                ).tz_localize("UTC"),
+                "source": "test",
+            }
+        )
+    )
+    return lake
+
+
+def wb(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "research_core.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["book", "--as-of", "2024-06-28", "--out", "{lake}"],
+        ["backtest", "RATES_US_05", "--start", "2024-01-02", "--out", "{lake}"],
+        ["book", "--as-of", "2024-06-28", "--out", "{lake}/source=test"],
+    ],
+    ids=["book-out-lake", "backtest-out-lake", "book-out-lake-part"],
+)
+def test_out_never_replaces_the_lake(tmp_path: Path, argv: list[str]):
+    """Issue 14 item 1: `book --out L` used to exit 0 with the lake gone."""
+    lake = small_lake(tmp_path / "lake")
+    before = tree_digest(lake.root)
+    args = [a.replace("{lake}", str(lake.root)) for a in argv]
+    result = wb(*args, "--path", str(lake.root))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("workbench: error: ")
+    assert "was not written by workbench" in lines[0] and str(lake.root) in lines[0]
+    assert tree_digest(lake.root) == before
+
+
+def test_an_unrelated_folder_keeps_its_contents(tmp_path: Path):
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "thesis.md").write_text("do not lose me")
+    with pytest.raises(ArtifactError, match="not written by workbench"), atomic_folder(mine) as t:
+        (t / "weights.csv").write_text("a,b\n")
+    assert [p.name for p in mine.iterdir()] == ["thesis.md"]
+    assert (mine / "thesis.md").read_text() == "do not lose me"
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == ["notes"]
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    with pytest.raises(ArtifactError, match="is a file"):
+        check_output_folder(a_file)
+    link = tmp_path / "link"
+    link.symlink_to(mine)
+    with pytest.raises(ArtifactError, match="symbolic link"):
+        check_output_folder(link)
+
+
+def test_own_folder_is_replaced_and_a_foreign_file_in_it_blocks(tmp_path: Path):
+    out = tmp_path / "book"
+    with atomic_folder(out) as tmp:
+        (tmp / "a.csv").write_text("1")
+        (tmp / "figures").mkdir()
+        (tmp / "figures" / "eq.html").write_text("<p>")
+    assert json.loads((out / MARKER).read_text())["files"] == ["a.csv", "figures/eq.html"]
+    with atomic_folder(out) as tmp:
+        (tmp / "b.csv").write_text("2")
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "b.csv"])
+    (out / "my-notes.txt").write_text("mine")
+    with pytest.raises(ArtifactError, match=r"holds my-notes\.txt"), atomic_folder(out) as tmp:
+        (tmp / "c.csv").write_text("3")
+    assert (out / "b.csv").read_text() == "2" and (out / "my-notes.txt").read_text() == "mine"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with atomic_folder(empty) as tmp:  # an empty folder has nothing to lose
+        (tmp / "x.csv").write_text("x")
+    assert (empty / "x.csv").read_text() == "x"
+
+
+def test_a_failed_write_leaves_the_old_folder(tmp_path: Path):
+    out = tmp_path / "report"
+    with atomic_folder(out) as tmp:
+        (tmp / "good.csv").write_text("good")
+    with pytest.raises(RuntimeError), atomic_folder(out) as tmp:
+        (tmp / "half.csv").write_text("half")
+        raise RuntimeError("boom")
+    assert (out / "good.csv").read_text() == "good" and not (out / "half.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".report.lock", "report"]
+
+
+_CRASH = """
+import os, signal, sys
+from pathlib import Path
+from research_core._files import atomic_folder
+with atomic_folder(sys.argv[1]) as tmp:
+    (Path(tmp) / "half.csv").write_text("half")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_leftovers_of_a_killed_writer_do_not_block(tmp_path: Path):
+    """A writer killed mid-write (kill -9, a real process) leaves its temp folder; one killed
+    between the two renames leaves ``.X.PID.*.old`` and no folder. Neither blocks."""
+    out = tmp_path / "report"
+    with atomic_folder(out) as tmp:
+        (tmp / "v1.csv").write_text("1")
+    killed = subprocess.run([sys.executable, "-c", _CRASH, str(out)], timeout=120)
+    assert killed.returncode == -signal.SIGKILL
+    assert len(list(tmp_path.glob(".report.*.tmp"))) == 1  # the killed writer's temp folder
+    assert (out / "v1.csv").read_text() == "1"
+    # what a kill between "folder -> .old" and "tmp -> folder" leaves behind
+    os.replace(out, tmp_path / f".report.{_dead_pid()}.0badc0de.old")
+    with atomic_folder(out) as tmp:
+        (tmp / "v2.csv").write_text("2")
+    assert (out / "v2.csv").read_text() == "2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".report.lock", "report"]
+
+
+def _dead_pid() -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return int(done.stdout)
+
+
+def test_write_atomic_replaces_a_file_and_refuses_a_folder(tmp_path: Path):
+    path = tmp_path / "t.csv"
+    write_atomic(path, lambda tmp: tmp.write_text("one"))
+    write_atomic(path, lambda tmp: tmp.write_text("two"))
+    assert path.read_text() == "two" and oct(path.stat().st_mode & 0o777) != "0o600"
+    with pytest.raises(OSError):
+        write_atomic(path, lambda tmp: (_ for _ in ()).throw(OSError("disk full")))
+    assert path.read_text() == "two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".t.csv.lock", "t.csv"]
+    with pytest.raises(ArtifactError, match="is a folder"):
+        write_atomic(tmp_path, lambda tmp: tmp.write_text("x"))
