@@ -13,7 +13,11 @@ return, in the base currency (BRL), is
   points).
 * equity and commodity futures: the price return (futures are excess returns).
 
-P&L of instruments quoted in USD is translated to BRL at each day's USD/BRL close. Returns
+P&L is earned in the instrument's P&L currency (``pnl_currency``): the quote's currency.
+An FX quote is BRL per USD, so a long-USD unit earns its move in BRL whatever currency it
+is booked in (an offshore NDF settles ``(S1 − S0) / S1`` USD per USD, which is ``S1 − S0``
+BRL); every other instrument earns in its own currency. P&L earned in USD is translated to
+BRL at each day's USD/BRL close. Returns
 are built on each instrument's own trading days and compounded onto the requested calendar
 as an index, so a holiday on one exchange carries the P&L to the next session.
 """
@@ -123,6 +127,12 @@ def _quotes(view: PITView, inst: Instrument) -> pd.Series:
     return px
 
 
+def pnl_currency(inst: Instrument) -> str:
+    """Currency a unit's P&L is earned in: BRL for a USD/BRL quote (its move is BRL per
+    USD, so translating it again would count the FX move twice), else the booking currency."""
+    return BASE_CURRENCY if inst.quote == "fx" else inst.currency
+
+
 def last_quote(view: PITView, series_id: str) -> float:
     """The latest value of a quote series known at the view (NaN when there is none)."""
     px = view.series(series_id).dropna()
@@ -181,7 +191,7 @@ def unit_index(
     for iid in instrument_ids:
         inst = instrument(iid)
         ret = _local_returns(view, inst)
-        if inst.currency != BASE_CURRENCY:
+        if pnl_currency(inst) != BASE_CURRENCY:
             ret = ret * (known_on(fx, ret.index) / np.r_[np.nan, known_on(fx, ret.index)[:-1]])
             ret = ret.fillna(0.0)
         level = (1.0 + ret.clip(lower=-0.99)).cumprod()
@@ -202,6 +212,8 @@ def unit_index(
 def contract_notional(inst: Instrument, quote: float, usdbrl: float) -> float:
     """Base-currency notional of one contract at this quote (for the liquidity model)."""
     fx = usdbrl if inst.currency == "USD" else 1.0
+    if inst.quote == "fx":  # multiplier USD × quote BRL per USD = BRL notional
+        return inst.multiplier * quote
     if inst.dv01_convention == "di1_pu":
         return inst.multiplier / (1.0 + quote / 100.0) ** inst.tenor_years
     if inst.quote in ("yield", "spread"):

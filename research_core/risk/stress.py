@@ -8,7 +8,7 @@ instead — rounded moves from the public record — and the row says so.
 
 A hypothetical shock moves quotes: yields and spreads in basis points, FX and prices as a
 fraction (USD/BRL +0.25 is BRL −20 %). The P&L of a unit is ``pnl.quote_move`` at today's
-quote; USD instruments are translated at the shocked USD/BRL.
+quote; P&L earned in USD (``pnl.pnl_currency``) is translated at the shocked USD/BRL.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pandas as pd
 from research_core.catalog import instrument, instruments
 from research_core.errors import BacktestError, RiskError
 from research_core.lake.pit import PITView
-from research_core.pnl import last_quote, quote_move, unit_index
+from research_core.pnl import BASE_CURRENCY, last_quote, pnl_currency, quote_move, unit_index
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def shock_returns(view: PITView, ids: Iterable[str], moves: Mapping[str, float])
         else:
             q1 = q0 + move / (100.0 if inst.quote == "yield" else 1.0)
         r = float(quote_move(inst, np.array(q0), np.array(q1)))
-        out[iid] = r * (1.0 + fx_move) if inst.currency == "USD" else r
+        out[iid] = r * (1.0 + fx_move) if pnl_currency(inst) != BASE_CURRENCY else r
     return pd.Series(out, dtype="float64")
 
 
