@@ -206,3 +206,18 @@ def test_correlation_monitor_flags_a_break_and_not_noise():
     )
     assert not quiet.flagged
     assert quiet.df == 3
+
+
+def test_calibrated_2002_episode_translates_usd_positions_at_its_own_fx_move(view):
+    """2002 (before the lake): USD/BRL 2.36 → 3.93 (+66 %, calibrated). A USD-booked
+    future's BRL P&L is its USD return × 1.66; BRL and USD/BRL positions are not
+    translated. By hand: ES −25 % → −0.415, gold +5 % → +0.083, Ibovespa −0.35,
+    NDF +0.66. (The USD legs were left untranslated: −0.25 and +0.05.)"""
+    book = pd.Series({"ES.FUT": 1.0, "GOLD.FUT": 1.0, "IBOV.FUT": 1.0, "USDBRL.NDF": 1.0})
+    res = stress_test(view, book, nav=1.0, shocks=())
+    row = res.pnl.loc["2002 Brazil election"]
+    assert (res.source.loc["2002 Brazil election"] == "calibrated").all()
+    assert row["ES.FUT"] == pytest.approx(-0.25 * 1.66)
+    assert row["GOLD.FUT"] == pytest.approx(0.05 * 1.66)
+    assert row["IBOV.FUT"] == pytest.approx(-0.35)
+    assert row["USDBRL.NDF"] == pytest.approx(0.66)
