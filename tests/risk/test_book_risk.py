@@ -11,7 +11,6 @@ import pytest
 from research_core.catalog import instrument
 from research_core.errors import CatalogError, RiskError
 from research_core.lake.store import Lake
-from research_core.pnl import duration
 from research_core.risk import (
     DrawdownLadder,
     Shock,
@@ -44,19 +43,20 @@ def test_hypothetical_stress_pnl_by_hand(view):
     nav = 1e8
     w = pd.Series({"DI1.2Y": 0.5, "USDBRL.FUT": 1.0, "UST.10Y.FUT": -2.0, "BR.CDS.5Y": 0.3})
     res = stress_test(view, w, nav=nav, episodes=())
-    y = _last(view, "DI1.2Y")
-    assert res.pnl.at["DI +100 bp parallel", "DI1.2Y"] == pytest.approx(
-        0.5 * nav * 2 / (1 + y / 100) * 0.01
-    )
-    assert res.pnl.at["DI +100 bp parallel", "total"] == pytest.approx(
-        0.5 * nav * 2 / (1 + y / 100) * 0.01
-    )
+    # exact repricing by hand: DI1 zero (1 + y)^-2; UST par bond at y0, semiannual 10y;
+    # CDS buyer (s1 − s0) × RPV01(s1), flat hazard s1 / (1 − 0.4), zero rates
+    y = _last(view, "DI1.2Y") / 100
+    di = 0.5 * nav * (1 - ((1 + y) / (1 + y + 0.01)) ** 2)
+    assert res.pnl.at["DI +100 bp parallel", "DI1.2Y"] == pytest.approx(di, rel=1e-9)
+    assert res.pnl.at["DI +100 bp parallel", "total"] == pytest.approx(di, rel=1e-9)
     assert res.pnl.at["BRL −20 %", "USDBRL.FUT"] == pytest.approx(0.25 * nav)
-    ust = instrument("UST.10Y.FUT")
-    d = float(duration(ust, np.array(_last(view, "UST.10Y.FUT"))))
-    assert res.pnl.at["UST +50 bp parallel", "UST.10Y.FUT"] == pytest.approx(-2.0 * nav * d * 0.005)
-    s = _last(view, "BR.CDS.5Y")
-    rpv01 = float(duration(instrument("BR.CDS.5Y"), np.array(s / 100)))
+    y0 = _last(view, "UST.10Y.FUT") / 100
+    y1 = y0 + 0.005
+    v = (1 + y1 / 2) ** -20
+    ust = 1 - (y0 / y1 * (1 - v) + v)
+    assert res.pnl.at["UST +50 bp parallel", "UST.10Y.FUT"] == pytest.approx(-2.0 * nav * ust)
+    h = (_last(view, "BR.CDS.5Y") + 150) / 1e4 / 0.6
+    rpv01 = (1 - np.exp(-5 * h)) / h
     assert res.pnl.at["Brazil CDS +150 bp", "BR.CDS.5Y"] == pytest.approx(0.3 * nav * rpv01 * 0.015)
     assert set(res.kind) == {"hypothetical"}
     with pytest.raises(RiskError, match="match no instrument"):

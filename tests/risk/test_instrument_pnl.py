@@ -26,7 +26,7 @@ from research_core.risk.stress import shock_returns
 AS_OF = pd.Timestamp("2026-10-30 23:00", tz="America/Sao_Paulo")
 FX_MOVE = 0.10  # USD/BRL +10 % in every row, so USD translation is always exercised
 # the move applied to each instrument: bp for yields and spreads, a fraction for fx/prices
-MOVES = {"yield": 1.0, "spread": 1.0, "price": -0.20}
+MOVES = {"yield": 300.0, "spread": 400.0, "price": -0.20}
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_every_instrument_pnl_for_a_known_move_by_hand(view):
         rows.append((iid, got[iid], _by_hand(iid, q0)))
     table = pd.DataFrame(rows, columns=["id", "got", "hand"]).set_index("id")
     assert len(table) == len(ids) >= 19
-    np.testing.assert_allclose(table["got"], table["hand"], rtol=2e-3, err_msg=str(table))
+    np.testing.assert_allclose(table["got"], table["hand"], rtol=1e-9, err_msg=str(table))
 
 
 def test_ndf_and_dol_future_earn_the_usdbrl_move_once(view):
@@ -118,3 +118,19 @@ def test_ndf_unit_index_matches_ptax_less_forward_points_by_hand(view):
     at = [hand_s[:d].iloc[-1] for d in got.index]
     hand_idx = pd.Series(at, index=got.index) / at[0]
     np.testing.assert_allclose(got.to_numpy(), hand_idx.to_numpy(), rtol=1e-10)
+
+
+def test_large_rate_shocks_reprice_exactly():
+    """DI1 10y at 12.87 % +1,000 bp: 1 − (1.1287/1.2287)^10 = 0.57210 by hand (duration
+    alone gave 10/1.1287 × 0.10 = 0.886). UST 10y par bond at 4 % +300 bp, semiannual:
+    1 − P = 1 − [0.02/0.035·(1 − 1.035^-20) + 1.035^-20] = 0.21318 (hand, annuity formula).
+    CDS 5y 200 → 600 bp: 0.04 × RPV01 at 6 % (hazard 0.1) = 0.04 × (1 − e^-0.5)/0.1."""
+    from research_core.pnl import quote_move
+
+    di = quote_move(instrument("DI1.10Y"), np.array(12.87), np.array(22.87))
+    assert float(di) == pytest.approx(1 - (1.1287 / 1.2287) ** 10, rel=1e-12)
+    assert float(di) == pytest.approx(0.57210, abs=5e-5)
+    ust = quote_move(instrument("UST.10Y.FUT"), np.array(4.0), np.array(7.0))
+    assert float(ust) == pytest.approx(0.21318, abs=5e-5)
+    cds = quote_move(instrument("BR.CDS.5Y"), np.array(200.0), np.array(600.0))
+    assert float(cds) == pytest.approx(0.04 * (1 - np.exp(-0.5)) / 0.1, rel=1e-12)
