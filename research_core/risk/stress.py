@@ -2,7 +2,8 @@
 
 A historical episode applies each instrument's unit return over the episode window, read
 from the lake (carry, roll and USD translation included, ``pnl.unit_index``), to
-today's weights. Where the lake holds no prices for an instrument over the window (the
+today's weights, each instrument on its own exchange's sessions (a B3 holiday is still a
+NYSE session for ES.FUT). Where the lake holds no prices for an instrument over the window (the
 2002 election predates the sample lake), the episode's *calibrated* quote move is used
 instead — rounded moves from the public record — and the row says so. Calibrated P&L
 earned in USD is translated at the episode's own USD/BRL move, like a hypothetical shock.
@@ -197,7 +198,8 @@ def episode_returns(view: PITView, ids: Iterable[str], episode: Episode) -> pd.D
     rows = {}
     for iid in ids:
         try:
-            level = unit_index(view, [iid], start - pd.Timedelta(days=7), end)[iid]
+            cal = instrument(iid).calendar  # each instrument on its own exchange's sessions
+            level = unit_index(view, [iid], start - pd.Timedelta(days=7), end, cal)[iid]
             known = level[level.index <= start]
             if known.empty:
                 raise BacktestError(f"{iid}: no prices at {start.date()}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -221,3 +222,21 @@ def test_calibrated_2002_episode_translates_usd_positions_at_its_own_fx_move(vie
     assert row["GOLD.FUT"] == pytest.approx(0.05 * 1.66)
     assert row["IBOV.FUT"] == pytest.approx(-0.35)
     assert row["USDBRL.NDF"] == pytest.approx(0.66)
+
+
+def test_episodes_move_each_instrument_on_its_own_exchange_sessions(view):
+    """2008-11-20 is a B3 holiday (Consciência Negra, São Paulo) but a NYSE session: the
+    GFC window must end on it for ES.FUT. By hand: S&P 500 returns on NYSE sessions from
+    2008-09-12 to 2008-11-20, each × the day's USD/BRL ratio (last spot known), compounded."""
+    from research_core.calendars import business_days
+
+    assert pd.Timestamp("2008-11-20") not in business_days("B3")
+    assert pd.Timestamp("2008-11-20") in business_days("NYSE")
+    res = stress_test(view, pd.Series({"ES.FUT": 1.0}), nav=1.0, shocks=())
+    spx, fx = view.series("US.SPX").dropna(), view.series("BRL.USD.SPOT").dropna()
+    days = spx.index[(spx.index >= "2008-09-12") & (spx.index <= "2008-11-20")]
+    assert days[-1] == pd.Timestamp("2008-11-20")
+    level = 1.0
+    for prev, day in itertools.pairwise(days):
+        level *= 1 + (spx[day] / spx[prev] - 1) * fx[:day].iloc[-1] / fx[:prev].iloc[-1]
+    assert res.pnl.at["2008 GFC", "ES.FUT"] == pytest.approx(level - 1, rel=1e-9)
