@@ -228,6 +228,16 @@ def unit_index(
     return frame / first
 
 
+def unit_volatility(returns: np.ndarray, lookback: int, floor: float = 0.0) -> np.ndarray:
+    """Daily volatility of each column of unit returns (rows = days): the sample sd (ddof 1,
+    NaN skipped) of the last ``lookback`` rows, floored at ``floor`` × the sd over all
+    rows, so a quote stuck at a floor or a quiet spell cannot make a risk-scaled position
+    explode. The one definition of instrument volatility (backtest sizing, strategies)."""
+    r = np.asarray(returns, dtype=float)
+    recent = np.nanstd(r[-lookback:], axis=0, ddof=1)
+    return np.fmax(recent, floor * np.nanstd(r, axis=0, ddof=1)) if floor > 0 else recent
+
+
 def contract_notional(inst: Instrument, quote: float, usdbrl: float) -> float:
     """Base-currency notional of one contract at this quote (for the liquidity model)."""
     fx = usdbrl if inst.currency == "USD" else 1.0
