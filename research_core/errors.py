@@ -94,6 +94,8 @@ class PortfolioError(WorkbenchError, ValueError):
 class ArtifactError(WorkbenchError):
     """An output file or folder cannot be written where asked (it is not one the program
     wrote, or it is a link or a folder); nothing was changed — choose another path."""
+
+
 class SignalError(WorkbenchError, ValueError):
     """A signal is malformed (direction, confidence, horizon) or a set of signals cannot be
     aggregated (none tradable, non-finite strength, bad freshness); the message says which."""
