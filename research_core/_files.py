@@ -14,6 +14,9 @@ trial ledger, the book, quality CSVs, pipeline and PMS artifacts) goes through h
   target) the three above hold. Hold it yourself around a read-modify-write; it is
   re-entrant within a thread, so the writes inside may take it again.
 
+Readers of a file that may be replaced at any moment open it once (:func:`read_parquet`):
+pyarrow given a path may open it twice and mix the old file's footer with the new one's pages.
+
 Leftovers of a killed writer (``.NAME.PID.*.tmp`` / ``.old``) never block a later write;
 the next writer of the same target removes those whose process is gone.
 """
@@ -32,6 +35,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pandas as pd
 
 from research_core.errors import ArtifactError
 
@@ -98,6 +103,13 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
             raise
         _fsync(path.parent)
     return path
+
+
+def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read one whole version of a Parquet file that :func:`write_atomic` may replace
+    while we read (the file is opened once; the rename cannot change what we see)."""
+    with open(path, "rb") as handle:
+        return pd.read_parquet(handle, columns=columns)
 
 
 def append_atomic(path: str | Path, data: bytes) -> Path:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from research_core._files import check_output_folder
+from research_core._files import check_output_folder, write_atomic
 from research_core.config import get_settings
-from research_core.errors import WorkbenchError
+from research_core.errors import ArtifactError, WorkbenchError
 from research_core.lake import Lake
 from research_core.lake.maintenance import check_lake, compact_lake, lake_info, pit_snapshot
 
@@ -62,9 +63,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
     quality = quality_report(lake, as_of=args.as_of, jump_sigmas=args.jump_sigmas, integrity=report)
     print(quality.summary())
     if args.report:
-        quality.to_frame().to_csv(args.report, index=False)
+        frame = quality.to_frame()
+        write_atomic(_csv_target(args.report), lambda tmp: frame.to_csv(tmp, index=False))
         print(f"quality findings written to {args.report}")
     return 0 if report.ok and (quality.ok or not args.strict) else 1
+
+
+def _csv_target(path: str) -> Path:
+    """A file path the CLI may write a CSV to: new, or an existing ``.csv`` file."""
+    target = Path(path)
+    if target.suffix.lower() != ".csv" and os.path.lexists(target):
+        raise ArtifactError(f"{target} exists and is not a .csv file; refusing to replace it")
+    return target
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:

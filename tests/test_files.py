@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -179,3 +180,69 @@ def test_write_atomic_replaces_a_file_and_refuses_a_folder(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".t.csv.lock", "t.csv"]
     with pytest.raises(ArtifactError, match="is a folder"):
         write_atomic(tmp_path, lambda tmp: tmp.write_text("x"))
+
+
+_WRITER = """
+import json, sys
+from pathlib import Path
+import pandas as pd
+from research_core._files import append_atomic
+from research_core.agents.base import AgentReport
+from research_core.agents.history import write_reports
+from research_core.records import Signal
+
+folder, writer, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+for i in range(n):
+    as_of = pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(days=100 * writer + i)
+    signal = Signal(as_of=as_of, source=f"agent:w{writer}", instrument=f"I{writer}",
+                    direction=1, strength=float(i), confidence=0.5, horizon_days=21,
+                    rationale="concurrency test")
+    report = AgentReport(agent=f"w{writer}", as_of=as_of, signals=(signal,), diagnostics={},
+                         inputs=pd.DataFrame(), charts={})
+    write_reports([report], folder, tz="UTC")
+    append_atomic(folder / "log.jsonl", (json.dumps({"w": writer, "i": i}) + "\\n").encode())
+"""
+
+
+def test_four_processes_write_the_agent_history_at_once(tmp_path: Path):
+    """Issue 14 item 5: concurrent ``write_reports`` left an unreadable signals.parquet (2 of
+    3 four-process runs) and lost rows. Four real processes each merge N dates while this
+    process keeps reading: every read succeeds and the end holds all 4 x N rows."""
+    from research_core.agents.history import read_signals
+
+    n = 12
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), str(w), str(n)])
+        for w in range(4)
+    ]
+    reads = 0
+    while any(p.poll() is None for p in procs):
+        if (tmp_path / "signals.parquet").exists():
+            read_signals(tmp_path)  # raises if a reader ever saw a half-written file
+            reads += 1
+        time.sleep(0.01)
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    signals = read_signals(tmp_path)
+    assert len(signals) == 4 * n
+    assert signals.groupby("agent")["strength"].apply(sorted).to_dict() == {
+        f"w{w}": [float(i) for i in range(n)] for w in range(4)
+    }
+    lines = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert sorted((x["w"], x["i"]) for x in lines) == [(w, i) for w in range(4) for i in range(n)]
+    assert reads > 0
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_append_drops_a_tail_torn_by_a_crash(tmp_path: Path):
+    from research_core._files import append_atomic
+    from research_core.backtest.ledger import TrialLedger
+
+    path = tmp_path / "trials.jsonl"
+    append_atomic(path, b'{"trial_id": "a", "strategy": "S", "sharpe_period": 0.1}\n')
+    with path.open("ab") as f:  # what a writer killed mid-line leaves
+        f.write(b'{"trial_id": "b", "strat')
+    assert list(TrialLedger(path).trials()["trial_id"]) == ["a"]
+    append_atomic(path, b'{"trial_id": "c", "strategy": "S", "sharpe_period": 0.2}\n')
+    assert list(TrialLedger(path).trials()["trial_id"]) == ["a", "c"]
+    with pytest.raises(ValueError, match="whole lines"):
+        append_atomic(path, b"no newline")
