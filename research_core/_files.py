@@ -176,6 +176,7 @@ def atomic_folder(folder: str | Path) -> Iterator[Path]:
     nothing is touched). The new folder gets :data:`MARKER` listing its files.
     """
     folder = Path(folder)
+    check_output_folder(folder)  # refuse before leaving even a lock file beside it
     with artifact_lock(folder):
         check_output_folder(folder)
         _remove_leftovers(folder)
