@@ -336,13 +336,16 @@ def check_dates(args: argparse.Namespace) -> None:
 
 
 def one_line(err: BaseException) -> str:
-    """``err`` as one line: an OSError names its path; newlines become '; '."""
+    """``err`` as one line without secrets: an OSError names its path; newlines become '; '."""
+    from research_core.connectors.base import redact, register_settings_secrets
+
     if isinstance(err, OSError) and err.filename is not None:
         where = f"{err.filename} -> {err.filename2}" if err.filename2 else str(err.filename)
         text = f"{err.strerror or type(err).__name__}: {where}"
     else:
         text = str(err) or type(err).__name__
-    return "; ".join(part.strip() for part in text.splitlines() if part.strip())
+    register_settings_secrets(get_settings())
+    return redact("; ".join(part.strip() for part in text.splitlines() if part.strip()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
