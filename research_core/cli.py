@@ -58,6 +58,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from research_core.lake.quality import quality_report
 
+    if not 0 < args.jump_sigmas < float("inf"):  # also refuses nan
+        raise WorkbenchError(f"--jump-sigmas must be a positive number, got {args.jump_sigmas}")
     target = _csv_target(args.report) if args.report else None  # refuse before the work
     lake = Lake.open(args.path)
     report = check_lake(lake)

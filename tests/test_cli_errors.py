@@ -22,6 +22,11 @@ CASES = {  # id: (argv with {lake} and {tmp}, text the one line must contain)
         ["agents", "run", "--start", "2024-06-01", "--end", "2024-01-01"],
         "--start 2024-06-01 is after --end 2024-01-01",
     ),
+    "start-after-today": (
+        ["agents", "run", "--start", "2100-01-01"],
+        "no B3 business days from 2100-01-01 to",
+    ),
+    "jump-sigmas-nan": (["lake", "check", "--jump-sigmas", "nan"], "--jump-sigmas must be"),
     "book-as-of-not-a-date": (["book", "--as-of", "2024-6-28"], "give a date as YYYY-MM-DD"),
     "mapping-bad-yaml": (
         ["lake", "import-timescale", "--export", "{tmp}/x.csv", "--mapping", "{tmp}/syntax.yaml"],

@@ -24,6 +24,7 @@ from research_core.agents import run_agents
 from research_core.agents.base import AgentReport
 from research_core.agents.monetary import COUNTRIES
 from research_core.calendars import business_day_range
+from research_core.errors import AsOfError
 from research_core.lake.store import Lake
 
 FREQS = ("M", "W", "Q")
@@ -32,10 +33,10 @@ FREQS = ("M", "W", "Q")
 def as_of_dates(start: str, end: str, freq: str = "M", calendar: str = "B3") -> list[pd.Timestamp]:
     """The last business day of each period (M, W or Q) between start and end."""
     if freq not in FREQS:
-        raise ValueError(f"freq must be one of {FREQS}, got {freq!r}")
+        raise AsOfError(f"freq must be one of {FREQS}, got {freq!r}")
     days = business_day_range(start, end, calendar)
     if days.empty:
-        raise ValueError(f"no {calendar} business days between {start} and {end}")
+        raise AsOfError(f"no {calendar} business days from {start} to {end}")
     last = pd.Series(days, index=days).groupby(days.to_period(freq)).max()
     return [pd.Timestamp(d) for d in last]
 
