@@ -189,8 +189,12 @@ def atomic_folder(folder: str | Path) -> Iterator[Path]:
             if os.path.lexists(folder):
                 old = folder.parent / f".{folder.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.old"
                 os.replace(folder, old)
-                os.replace(tmp, folder)
-                shutil.rmtree(old)
+                try:
+                    os.replace(tmp, folder)
+                except BaseException:
+                    os.replace(old, folder)  # put the previous results back
+                    raise
+                shutil.rmtree(old, ignore_errors=True)  # a leftover is removed next time
             else:
                 os.replace(tmp, folder)
         except BaseException:
