@@ -339,7 +339,7 @@ def check_dates(args: argparse.Namespace) -> None:
 
 def one_line(err: BaseException) -> str:
     """``err`` as one line without secrets: an OSError names its path; newlines become '; '."""
-    from research_core.connectors.base import redact, register_settings_secrets
+    from research_core._secrets import redact, register_settings_secrets
 
     if isinstance(err, OSError) and err.filename is not None:
         where = f"{err.filename} -> {err.filename2}" if err.filename2 else str(err.filename)

@@ -5,30 +5,28 @@ A connector fetches one catalog series from its public source and returns observ
 HTTP layer retries timeouts, 429 and 5xx answers with exponential backoff and jitter
 (honouring ``Retry-After``), spaces requests per source, and turns every other failure into
 one :class:`ConnectorError` naming the source, the series and what was wrong. API keys are
-sent as query parameters but never appear in logs (a log-record factory masks them at any
-level, from any logger, raw or URL-encoded), errors or shown URLs.
+sent as query parameters but never appear in logs (``research_core._secrets`` masks them at
+any level, from any logger, raw or URL-encoded), errors or shown URLs.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
-from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 import numpy as np
 import pandas as pd
-from pydantic import SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from research_core._secrets import redact, register_secret
 from research_core.catalog import SeriesSpec
 from research_core.errors import ConnectorError
 
@@ -76,92 +74,6 @@ def public_url(url: httpx.URL | str) -> str:
     u = httpx.URL(str(url))
     params = [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in u.params.multi_items()]
     return str(u.copy_with(params=params)).replace("%2A%2A%2A", "***") if params else str(u)
-
-
-# ---- secrets never reach logs or errors ------------------------------------------------
-# A query parameter named like a secret, in any text (``api_key=...`` up to the next & or
-# space or quote), and every registered secret value in each spelling a URL or a log may
-# give it: raw, percent-encoded (either hex case), form-encoded (+ for space), twice encoded.
-_SECRET_QUERY = re.compile(
-    r"(?i)(?<![\w.-])((?:api_?key|apikey|token|key|access_token|registrationkey)=)"
-    r"(?!\*\*\*)[^&\s\"'<>]+"
-)
-_secrets: dict[str, re.Pattern[str]] = {}
-_secrets_lock = threading.Lock()
-
-
-def register_secret(value: str | None) -> None:
-    """Mask ``value`` (raw or URL-encoded) in every later log record and error message.
-
-    Connectors register their API keys; :func:`register_settings_secrets` the config's.
-    Values shorter than 4 characters are ignored (masking them would garble text).
-    """
-    if not value or len(value) < 4 or value in _secrets:
-        return
-    forms = {
-        value,
-        quote(value, safe=""),
-        quote(value),
-        quote_plus(value),
-        quote(quote(value, safe=""), safe=""),
-        httpx.URL("http://h/", params={"k": value}).query.decode("ascii")[2:],
-    }
-    alternatives = sorted(forms, key=len, reverse=True)
-    body = "|".join(re.sub(r"%[0-9A-Fa-f]{2}", _any_case, re.escape(f)) for f in alternatives)
-    with _secrets_lock:
-        _secrets[value] = re.compile(body)
-
-
-def register_settings_secrets(settings: Any) -> None:
-    """Register every ``SecretStr`` field of ``settings`` (and a URL's password alone)."""
-    for _, field in settings:
-        if isinstance(field, SecretStr):
-            secret = field.get_secret_value()
-            register_secret(secret)
-            register_secret(urlsplit(secret).password if "://" in secret else None)
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with every secret (registered, or given) and every secret-named query
-    parameter replaced by ``***``, whatever its URL encoding."""
-    for secret in secrets:
-        register_secret(secret)
-    for pattern in list(_secrets.values()):
-        text = pattern.sub("***", text)
-    return _SECRET_QUERY.sub(r"\1***", text)
-
-
-def _any_case(match: re.Match[str]) -> str:
-    return "(?i:" + match.group(0) + ")"
-
-
-def _redacting_factory(base: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
-    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = base(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError, KeyError):  # malformed: logging reports it as usual
-            return record
-        clean = redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        if record.exc_info and record.exc_info[0] is not None:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-        return record
-
-    make.redacts = True  # type: ignore[attr-defined]
-    return make
-
-
-def install_log_redaction() -> None:
-    """Mask secrets in every log record this process creates, at any level and from any
-    logger (httpx logs request URLs at INFO, httpcore headers at DEBUG). Idempotent."""
-    base = logging.getLogRecordFactory()
-    if not getattr(base, "redacts", False):
-        logging.setLogRecordFactory(_redacting_factory(base))
-
-
-install_log_redaction()
 
 
 class _RateLimiter:

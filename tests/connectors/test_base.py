@@ -12,13 +12,12 @@ from urllib.parse import parse_qs, quote, quote_plus
 import httpx
 import pytest
 
+from research_core._secrets import redact, register_secret
 from research_core.connectors.base import (
     Connector,
     RetryPolicy,
     date_windows,
     public_url,
-    redact,
-    register_secret,
     retry_after_seconds,
     to_float,
 )
