@@ -10,9 +10,10 @@ trial ledger, the book, quality CSVs, pipeline and PMS artifacts) goes through h
 * :func:`atomic_folder` — a folder of results, built aside and renamed into place. Only a
   folder this module created (it holds :data:`MARKER`, listing the files written) or an
   empty one is ever replaced; anything else is refused with an :class:`ArtifactError`.
-* :func:`artifact_lock` — the inter-process lock (``flock`` of ``.NAME.lock`` beside the
-  target) the three above hold. Hold it yourself around a read-modify-write; it is
-  re-entrant within a thread, so the writes inside may take it again.
+* :func:`artifact_lock` — the inter-process lock the three above hold: an ``flock`` of
+  :data:`LOCK_FILE` in the target's folder, so one lock file per folder, not per artifact
+  (writes in one folder are brief and take turns). Hold it yourself around a
+  read-modify-write; it is re-entrant within a thread, so the writes inside may take it.
 
 Readers of a file that may be replaced at any moment open it once (:func:`read_parquet`):
 pyarrow given a path may open it twice and mix the old file's footer with the new one's pages.
@@ -42,19 +43,21 @@ from research_core.errors import ArtifactError
 
 MARKER = ".workbench-output.json"
 """Written inside every folder :func:`atomic_folder` creates: who wrote it and which files."""
+LOCK_FILE = ".workbench.lock"
+"""The lock file :func:`artifact_lock` creates in the folder of the artifacts it guards."""
 
 _held = threading.local()
 
 
 @contextmanager
 def artifact_lock(target: str | Path) -> Iterator[None]:
-    """Hold the exclusive inter-process lock of ``target`` (a file or folder path).
-
-    Blocks until no other process or thread holds it. Re-entrant within one thread.
+    """Hold the exclusive inter-process lock guarding ``target`` (a file or folder path):
+    the lock of its parent folder. Blocks until no other process or thread holds it;
+    re-entrant within one thread.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    lock = target.parent / f".{target.name}.lock"
+    lock = target.parent / LOCK_FILE
     key = str(lock.resolve())
     counts: dict[str, int] = _held.__dict__.setdefault("counts", {})
     if counts.get(key):

@@ -128,7 +128,7 @@ def test_a_failed_write_leaves_the_old_folder(tmp_path: Path):
         (tmp / "half.csv").write_text("half")
         raise RuntimeError("boom")
     assert (out / "good.csv").read_text() == "good" and not (out / "half.csv").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".report.lock", "report"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".workbench.lock", "report"]
 
 
 _CRASH = """
@@ -156,7 +156,7 @@ def test_leftovers_of_a_killed_writer_do_not_block(tmp_path: Path):
     with atomic_folder(out) as tmp:
         (tmp / "v2.csv").write_text("2")
     assert (out / "v2.csv").read_text() == "2"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".report.lock", "report"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".workbench.lock", "report"]
 
 
 def _dead_pid() -> int:
@@ -177,7 +177,7 @@ def test_write_atomic_replaces_a_file_and_refuses_a_folder(tmp_path: Path):
     with pytest.raises(OSError):
         write_atomic(path, lambda tmp: (_ for _ in ()).throw(OSError("disk full")))
     assert path.read_text() == "two"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".t.csv.lock", "t.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".workbench.lock", "t.csv"]
     with pytest.raises(ArtifactError, match="is a folder"):
         write_atomic(tmp_path, lambda tmp: tmp.write_text("x"))
 
