@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+import pydantic
 
 from research_core._files import check_output_folder, write_atomic
 from research_core.config import get_settings
@@ -344,6 +345,11 @@ def one_line(err: BaseException) -> str:
     if isinstance(err, OSError) and err.filename is not None:
         where = f"{err.filename} -> {err.filename2}" if err.filename2 else str(err.filename)
         text = f"{err.strerror or type(err).__name__}: {where}"
+    elif isinstance(err, pydantic.ValidationError):  # a bad WORKBENCH_* variable
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        text = f"{err.title} {where}: {first['msg']} (got {first['input']!r})"
+        return redact(text)
     else:
         text = str(err) or type(err).__name__
     register_settings_secrets(get_settings())
@@ -351,15 +357,16 @@ def one_line(err: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point. A WorkbenchError, or an OSError such as permission denied or a full
-    disk, prints ONE line ``workbench: error: ...`` on stderr and exits 2 (set
-    ``WORKBENCH_DEBUG=1`` for the traceback); anything else is a bug and shows its traceback.
+    """Entry point. A WorkbenchError, an OSError such as permission denied or a full disk,
+    or a bad ``WORKBENCH_*`` setting prints ONE line ``workbench: error: ...`` on stderr
+    and exits 2 (``WORKBENCH_DEBUG=1`` shows the traceback); anything else is a bug and
+    shows its traceback.
     """
     args = build_parser().parse_args(argv)
     try:
         check_dates(args)
         return int(args.func(args))
-    except (WorkbenchError, OSError) as err:
+    except (WorkbenchError, OSError, pydantic.ValidationError) as err:
         if os.environ.get("WORKBENCH_DEBUG"):
             raise
         print(f"workbench: error: {one_line(err)}", file=sys.stderr)

@@ -6,6 +6,7 @@ a wrong type, a silent exit 0). Real subprocesses, as a user runs the command.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +84,28 @@ def _fill(text: str, fill: dict[str, str]) -> str:
     for key, value in fill.items():
         text = text.replace(key, value)
     return text
+
+
+def test_a_bad_setting_is_one_line(tmp_path):
+    """A WORKBENCH_* variable of the wrong type used to end in pydantic's traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "research_core.cli", "lake", "info", "--path", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "WORKBENCH_SAMPLE_SEED": "abc"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "workbench: error: Settings sample_seed: Input should be a valid integer, "
+        "unable to parse string as an integer (got 'abc')"
+    ]
+
+
+def test_workbench_debug_shows_the_traceback(tmp_path, monkeypatch):
+    from research_core.cli import main
+    from research_core.errors import LakeError
+
+    monkeypatch.setenv("WORKBENCH_DEBUG", "1")
+    with pytest.raises(LakeError, match="no lake at"):
+        main(["lake", "info", "--path", str(tmp_path / "none")])
