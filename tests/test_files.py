@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from research_core._files import MARKER, atomic_folder, check_output_folder, write_atomic
+from research_core._files import (
+    MARKER,
+    append_atomic,
+    atomic_folder,
+    check_output_folder,
+    write_atomic,
+)
 from research_core.errors import ArtifactError
 from research_core.lake import Lake
 
@@ -182,46 +190,61 @@ def test_write_atomic_replaces_a_file_and_refuses_a_folder(tmp_path: Path):
         write_atomic(tmp_path, lambda tmp: tmp.write_text("x"))
 
 
-_WRITER = """
-import json, sys
-from pathlib import Path
-import pandas as pd
-from research_core._files import append_atomic
-from research_core.agents.base import AgentReport
-from research_core.agents.history import write_reports
-from research_core.records import Signal
+def _write_history(folder: Path, writer: int, n: int, start: Any) -> None:
+    """One writer process: N agent reports merged into the history, N lines appended."""
+    from research_core.agents.base import AgentReport
+    from research_core.agents.history import write_reports
+    from research_core.records import Signal
 
-folder, writer, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-for i in range(n):
-    as_of = pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(days=100 * writer + i)
-    signal = Signal(as_of=as_of, source=f"agent:w{writer}", instrument=f"I{writer}",
-                    direction=1, strength=float(i), confidence=0.5, horizon_days=21,
-                    rationale="concurrency test")
-    report = AgentReport(agent=f"w{writer}", as_of=as_of, signals=(signal,), diagnostics={},
-                         inputs=pd.DataFrame(), charts={})
-    write_reports([report], folder, tz="UTC")
-    append_atomic(folder / "log.jsonl", (json.dumps({"w": writer, "i": i}) + "\\n").encode())
-"""
+    start.wait()  # all four begin together
+    for i in range(n):
+        as_of = pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(days=100 * writer + i)
+        signal = Signal(
+            as_of=as_of,
+            source=f"agent:w{writer}",
+            instrument=f"I{writer}",
+            direction=1,
+            strength=float(i),
+            confidence=0.5,
+            horizon_days=21,
+            rationale="concurrency test",
+        )
+        report = AgentReport(
+            agent=f"w{writer}",
+            as_of=as_of,
+            signals=(signal,),
+            diagnostics={},
+            inputs=pd.DataFrame(),
+            charts={},
+        )
+        write_reports([report], folder, tz="UTC")
+        append_atomic(folder / "log.jsonl", (json.dumps({"w": writer, "i": i}) + "\n").encode())
 
 
-def test_four_processes_write_the_agent_history_at_once(tmp_path: Path):
+@pytest.mark.parametrize("run", range(2))
+def test_four_processes_write_the_agent_history_at_once(tmp_path: Path, run: int):
     """Issue 14 item 5: concurrent ``write_reports`` left an unreadable signals.parquet (2 of
-    3 four-process runs) and lost rows. Four real processes each merge N dates while this
-    process keeps reading: every read succeeds and the end holds all 4 x N rows."""
-    from research_core.agents.history import read_signals
+    3 four-process runs) and lost rows. Four real processes (forked, so they skip the
+    import) each merge N dates while this process keeps reading: every read succeeds and
+    the end holds all 4 x N rows and 4 x N log lines. Two runs."""
+    from research_core.agents.history import read_signals, write_reports
 
+    assert write_reports  # imported here, before the fork, so the children start at once
     n = 12
-    procs = [
-        subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), str(w), str(n)])
-        for w in range(4)
-    ]
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Barrier(4)
+    procs = [ctx.Process(target=_write_history, args=(tmp_path, w, n, start)) for w in range(4)]
+    for p in procs:
+        p.start()
     reads = 0
-    while any(p.poll() is None for p in procs):
+    while any(p.is_alive() for p in procs):
         if (tmp_path / "signals.parquet").exists():
             read_signals(tmp_path)  # raises if a reader ever saw a half-written file
             reads += 1
-        time.sleep(0.01)
-    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+        time.sleep(0.02)
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     signals = read_signals(tmp_path)
     assert len(signals) == 4 * n
     assert signals.groupby("agent")["strength"].apply(sorted).to_dict() == {
@@ -234,7 +257,6 @@ def test_four_processes_write_the_agent_history_at_once(tmp_path: Path):
 
 
 def test_append_drops_a_tail_torn_by_a_crash(tmp_path: Path):
-    from research_core._files import append_atomic
     from research_core.backtest.ledger import TrialLedger
 
     path = tmp_path / "trials.jsonl"
