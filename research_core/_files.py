@@ -10,9 +10,13 @@ trial ledger, the book, quality CSVs, pipeline and PMS artifacts) goes through h
 * :func:`atomic_folder` — a folder of results, built aside and renamed into place. Only a
   folder this module created (it holds :data:`MARKER`, listing the files written) or an
   empty one is ever replaced; anything else is refused with an :class:`ArtifactError`.
-* :func:`artifact_lock` — the inter-process lock (``flock`` of ``.NAME.lock`` beside the
-  target) the three above hold. Hold it yourself around a read-modify-write; it is
-  re-entrant within a thread, so the writes inside may take it again.
+* :func:`artifact_lock` — the inter-process lock the three above hold: an ``flock`` of
+  :data:`LOCK_FILE` in the target's folder, so one lock file per folder, not per artifact
+  (writes in one folder are brief and take turns). Hold it yourself around a
+  read-modify-write; it is re-entrant within a thread, so the writes inside may take it.
+
+Readers of a file that may be replaced at any moment open it once (:func:`read_parquet`):
+pyarrow given a path may open it twice and mix the old file's footer with the new one's pages.
 
 Leftovers of a killed writer (``.NAME.PID.*.tmp`` / ``.old``) never block a later write;
 the next writer of the same target removes those whose process is gone.
@@ -33,23 +37,27 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
+
 from research_core.errors import ArtifactError
 
 MARKER = ".workbench-output.json"
 """Written inside every folder :func:`atomic_folder` creates: who wrote it and which files."""
+LOCK_FILE = ".workbench.lock"
+"""The lock file :func:`artifact_lock` creates in the folder of the artifacts it guards."""
 
 _held = threading.local()
 
 
 @contextmanager
 def artifact_lock(target: str | Path) -> Iterator[None]:
-    """Hold the exclusive inter-process lock of ``target`` (a file or folder path).
-
-    Blocks until no other process or thread holds it. Re-entrant within one thread.
+    """Hold the exclusive inter-process lock guarding ``target`` (a file or folder path):
+    the lock of its parent folder. Blocks until no other process or thread holds it;
+    re-entrant within one thread.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    lock = target.parent / f".{target.name}.lock"
+    lock = target.parent / LOCK_FILE
     key = str(lock.resolve())
     counts: dict[str, int] = _held.__dict__.setdefault("counts", {})
     if counts.get(key):
@@ -98,6 +106,13 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
             raise
         _fsync(path.parent)
     return path
+
+
+def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read one whole version of a Parquet file that :func:`write_atomic` may replace
+    while we read (the file is opened once; the rename cannot change what we see)."""
+    with open(path, "rb") as handle:
+        return pd.read_parquet(handle, columns=columns)
 
 
 def append_atomic(path: str | Path, data: bytes) -> Path:
@@ -164,6 +179,7 @@ def atomic_folder(folder: str | Path) -> Iterator[Path]:
     nothing is touched). The new folder gets :data:`MARKER` listing its files.
     """
     folder = Path(folder)
+    check_output_folder(folder)  # refuse before leaving even a lock file beside it
     with artifact_lock(folder):
         check_output_folder(folder)
         _remove_leftovers(folder)
@@ -176,8 +192,12 @@ def atomic_folder(folder: str | Path) -> Iterator[Path]:
             if os.path.lexists(folder):
                 old = folder.parent / f".{folder.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.old"
                 os.replace(folder, old)
-                os.replace(tmp, folder)
-                shutil.rmtree(old)
+                try:
+                    os.replace(tmp, folder)
+                except BaseException:
+                    os.replace(old, folder)  # put the previous results back
+                    raise
+                shutil.rmtree(old, ignore_errors=True)  # a leftover is removed next time
             else:
                 os.replace(tmp, folder)
         except BaseException:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+import pydantic
 
-from research_core._files import check_output_folder
+from research_core._files import check_output_folder, write_atomic
 from research_core.config import get_settings
-from research_core.errors import WorkbenchError
+from research_core.errors import ArtifactError, AsOfError, WorkbenchError
 from research_core.lake import Lake
 from research_core.lake.maintenance import check_lake, compact_lake, lake_info, pit_snapshot
 
@@ -56,15 +59,30 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from research_core.lake.quality import quality_report
 
+    if not 0 < args.jump_sigmas < float("inf"):  # also refuses nan
+        raise WorkbenchError(f"--jump-sigmas must be a positive number, got {args.jump_sigmas}")
+    target = _csv_target(args.report) if args.report else None  # refuse before the work
     lake = Lake.open(args.path)
     report = check_lake(lake)
     print(report.summary())
     quality = quality_report(lake, as_of=args.as_of, jump_sigmas=args.jump_sigmas, integrity=report)
     print(quality.summary())
-    if args.report:
-        quality.to_frame().to_csv(args.report, index=False)
+    if target:
+        frame = quality.to_frame()
+        write_atomic(target, lambda tmp: frame.to_csv(tmp, index=False))
         print(f"quality findings written to {args.report}")
     return 0 if report.ok and (quality.ok or not args.strict) else 1
+
+
+def _csv_target(path: str) -> Path:
+    """A file path the CLI may write a CSV to: new, or an existing ``.csv`` file."""
+    target = Path(path)
+    if target.suffix.lower() != ".csv" and os.path.lexists(target):
+        raise ArtifactError(f"{target} exists and is not a .csv file; refusing to replace it")
+    for parent in target.parents:
+        if os.path.lexists(parent) and not parent.is_dir():
+            raise ArtifactError(f"{parent} is a file, so {target} cannot be written")
+    return target
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -190,6 +208,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def _cmd_book(args: argparse.Namespace) -> int:
+    if not _is_plain_date(args.as_of):
+        raise AsOfError(f"--as-of {args.as_of!r}: give a date as YYYY-MM-DD")
     lake = Lake.open(args.path)
     out = Path(args.out) if args.out else lake.root / "artifacts" / "book" / args.as_of
     check_output_folder(out)  # fail before the work (and the slow imports), not after
@@ -201,6 +221,13 @@ def _cmd_book(args: argparse.Namespace) -> int:
     print(book.summary())
     print(f"book written to {book.write(out)}/ (weights.csv, var.csv, stress.csv, limits.csv)")
     return 0
+
+
+def _is_plain_date(text: str) -> bool:
+    try:
+        return dt.date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -288,14 +315,65 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# ---- the edge: dates checked before any work, every expected failure as one line --------
+DATE_FLAGS = ("as_of", "start", "end", "since")
+
+
+def check_dates(args: argparse.Namespace) -> None:
+    """Parse every date flag given (``--as-of/--start/--end/--since``) with the lake's rules;
+    a bad one, or ``--start`` after ``--end``, is a one-line error naming the flag."""
+    from research_core.lake.asof import as_of_instant
+
+    tz = get_settings().timezone
+    seen: dict[str, pd.Timestamp] = {}
+    for name in DATE_FLAGS:
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        try:
+            seen[name] = as_of_instant(value, tz)
+        except AsOfError as err:
+            raise AsOfError(f"--{name.replace('_', '-')}: {err}") from err
+    if "start" in seen and "end" in seen and seen["start"] > seen["end"]:
+        raise AsOfError(f"--start {args.start} is after --end {args.end}")
+
+
+def one_line(err: BaseException) -> str:
+    """``err`` as one line without secrets: an OSError names its path; newlines become '; '."""
+    from research_core._secrets import redact, register_settings_secrets
+
+    if isinstance(err, OSError) and err.filename is not None:
+        where = f"{err.filename} -> {err.filename2}" if err.filename2 else str(err.filename)
+        text = f"{err.strerror or type(err).__name__}: {where}"
+    elif isinstance(err, pydantic.ValidationError):  # a bad WORKBENCH_* variable
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        text = f"{err.title} {where}: {first['msg']} (got {first['input']!r})"
+        return redact(text)
+    else:
+        text = str(err) or type(err).__name__
+    register_settings_secrets(get_settings())
+    return redact("; ".join(part.strip() for part in text.splitlines() if part.strip()))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; workbench errors print one clear line and exit 2."""
+    """Entry point. A WorkbenchError, an OSError such as permission denied or a full disk,
+    or a bad ``WORKBENCH_*`` setting prints ONE line ``workbench: error: ...`` on stderr
+    and exits 2 (``WORKBENCH_DEBUG=1`` shows the traceback); anything else is a bug and
+    shows its traceback.
+    """
     args = build_parser().parse_args(argv)
     try:
+        check_dates(args)
         return int(args.func(args))
-    except WorkbenchError as err:
-        print(f"workbench: error: {err}", file=sys.stderr)
+    except (WorkbenchError, OSError, pydantic.ValidationError) as err:
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"workbench: error: {one_line(err)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

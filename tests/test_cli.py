@@ -41,7 +41,7 @@ def test_errors_are_one_clear_line(tmp_path: Path):
     bad = _wb(
         "sample-lake", "--path", str(tmp_path / "x"), "--start", "2024-01-01", "--end", "2023-01-01"
     )
-    assert bad.returncode == 2 and "must be after start" in bad.stderr
+    assert bad.returncode == 2 and "--start 2024-01-01 is after --end 2023-01-01" in bad.stderr
 
 
 def test_check_fails_on_a_damaged_lake(tmp_path: Path):

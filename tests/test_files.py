@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from research_core._files import MARKER, atomic_folder, check_output_folder, write_atomic
+from research_core._files import (
+    MARKER,
+    append_atomic,
+    atomic_folder,
+    check_output_folder,
+    write_atomic,
+)
 from research_core.errors import ArtifactError
 from research_core.lake import Lake
 
@@ -87,7 +96,7 @@ def test_an_unrelated_folder_keeps_its_contents(tmp_path: Path):
         (t / "weights.csv").write_text("a,b\n")
     assert [p.name for p in mine.iterdir()] == ["thesis.md"]
     assert (mine / "thesis.md").read_text() == "do not lose me"
-    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == ["notes"]
+    assert [p.name for p in tmp_path.iterdir()] == ["notes"]
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
     with pytest.raises(ArtifactError, match="is a file"):
@@ -127,7 +136,7 @@ def test_a_failed_write_leaves_the_old_folder(tmp_path: Path):
         (tmp / "half.csv").write_text("half")
         raise RuntimeError("boom")
     assert (out / "good.csv").read_text() == "good" and not (out / "half.csv").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".report.lock", "report"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".workbench.lock", "report"]
 
 
 _CRASH = """
@@ -155,7 +164,7 @@ def test_leftovers_of_a_killed_writer_do_not_block(tmp_path: Path):
     with atomic_folder(out) as tmp:
         (tmp / "v2.csv").write_text("2")
     assert (out / "v2.csv").read_text() == "2"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".report.lock", "report"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".workbench.lock", "report"]
 
 
 def _dead_pid() -> int:
@@ -176,6 +185,86 @@ def test_write_atomic_replaces_a_file_and_refuses_a_folder(tmp_path: Path):
     with pytest.raises(OSError):
         write_atomic(path, lambda tmp: (_ for _ in ()).throw(OSError("disk full")))
     assert path.read_text() == "two"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".t.csv.lock", "t.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".workbench.lock", "t.csv"]
     with pytest.raises(ArtifactError, match="is a folder"):
         write_atomic(tmp_path, lambda tmp: tmp.write_text("x"))
+
+
+def _write_history(folder: Path, writer: int, n: int, start: Any) -> None:
+    """One writer process: N agent reports merged into the history, N lines appended."""
+    from research_core.agents.base import AgentReport
+    from research_core.agents.history import write_reports
+    from research_core.records import Signal
+
+    start.wait()  # all four begin together
+    for i in range(n):
+        as_of = pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(days=100 * writer + i)
+        signal = Signal(
+            as_of=as_of,
+            source=f"agent:w{writer}",
+            instrument=f"I{writer}",
+            direction=1,
+            strength=float(i),
+            confidence=0.5,
+            horizon_days=21,
+            rationale="concurrency test",
+        )
+        report = AgentReport(
+            agent=f"w{writer}",
+            as_of=as_of,
+            signals=(signal,),
+            diagnostics={},
+            inputs=pd.DataFrame(),
+            charts={},
+        )
+        write_reports([report], folder, tz="UTC")
+        append_atomic(folder / "log.jsonl", (json.dumps({"w": writer, "i": i}) + "\n").encode())
+
+
+@pytest.mark.parametrize("run", range(2))
+def test_four_processes_write_the_agent_history_at_once(tmp_path: Path, run: int):
+    """Issue 14 item 5: concurrent ``write_reports`` left an unreadable signals.parquet (2 of
+    3 four-process runs) and lost rows. Four real processes (forked, so they skip the
+    import) each merge N dates while this process keeps reading: every read succeeds and
+    the end holds all 4 x N rows and 4 x N log lines. Two runs."""
+    from research_core.agents.history import read_signals, write_reports
+
+    assert write_reports  # imported here, before the fork, so the children start at once
+    n = 12
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Barrier(4)
+    procs = [ctx.Process(target=_write_history, args=(tmp_path, w, n, start)) for w in range(4)]
+    for p in procs:
+        p.start()
+    reads = 0
+    while any(p.is_alive() for p in procs):
+        if (tmp_path / "signals.parquet").exists():
+            read_signals(tmp_path)  # raises if a reader ever saw a half-written file
+            reads += 1
+        time.sleep(0.02)
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    signals = read_signals(tmp_path)
+    assert len(signals) == 4 * n
+    assert signals.groupby("agent")["strength"].apply(sorted).to_dict() == {
+        f"w{w}": [float(i) for i in range(n)] for w in range(4)
+    }
+    lines = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert sorted((x["w"], x["i"]) for x in lines) == [(w, i) for w in range(4) for i in range(n)]
+    assert reads > 0
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_append_drops_a_tail_torn_by_a_crash(tmp_path: Path):
+    from research_core.backtest.ledger import TrialLedger
+
+    path = tmp_path / "trials.jsonl"
+    append_atomic(path, b'{"trial_id": "a", "strategy": "S", "sharpe_period": 0.1}\n')
+    with path.open("ab") as f:  # what a writer killed mid-line leaves
+        f.write(b'{"trial_id": "b", "strat')
+    assert list(TrialLedger(path).trials()["trial_id"]) == ["a"]
+    append_atomic(path, b'{"trial_id": "c", "strategy": "S", "sharpe_period": 0.2}\n')
+    assert list(TrialLedger(path).trials()["trial_id"]) == ["a", "c"]
+    with pytest.raises(ValueError, match="whole lines"):
+        append_atomic(path, b"no newline")

@@ -5,23 +5,26 @@ next), so the stored history is each agent's real-time record. Reports go under 
 lake's ``artifacts/agents/`` folder: one JSON per agent and date, plus two Parquet tables
 dashboards and backtests read — ``signals.parquet`` (every signal) and
 ``realtime.parquet`` (r* and the Taylor-rule prescription as estimated at each date).
-Writes are atomic (temporary file, then rename); re-running a date replaces its rows.
+Writes are atomic and serialized between processes (``research_core._files``); re-running
+a date replaces its rows, and concurrent runs over different dates keep all of them.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
+from research_core._files import artifact_lock, read_parquet, write_atomic
 from research_core.agents import run_agents
 from research_core.agents.base import AgentReport
 from research_core.agents.monetary import COUNTRIES
 from research_core.calendars import business_day_range
+from research_core.errors import AsOfError
 from research_core.lake.store import Lake
 
 FREQS = ("M", "W", "Q")
@@ -30,10 +33,10 @@ FREQS = ("M", "W", "Q")
 def as_of_dates(start: str, end: str, freq: str = "M", calendar: str = "B3") -> list[pd.Timestamp]:
     """The last business day of each period (M, W or Q) between start and end."""
     if freq not in FREQS:
-        raise ValueError(f"freq must be one of {FREQS}, got {freq!r}")
+        raise AsOfError(f"freq must be one of {FREQS}, got {freq!r}")
     days = business_day_range(start, end, calendar)
     if days.empty:
-        raise ValueError(f"no {calendar} business days between {start} and {end}")
+        raise AsOfError(f"no {calendar} business days from {start} to {end}")
     last = pd.Series(days, index=days).groupby(days.to_period(freq)).max()
     return [pd.Timestamp(d) for d in last]
 
@@ -57,21 +60,23 @@ def artifacts_dir(lake: Lake) -> Path:
     return lake.root / "artifacts" / "agents"
 
 
-def _atomic_write(path: Path, write: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)  # type: ignore[operator]
-    os.replace(tmp, path)
-
-
 def _merge_parquet(path: Path, new: pd.DataFrame, keys: list[str]) -> None:
-    """Replace the rows of ``new``'s keys in the table at ``path`` (created if absent)."""
-    if path.exists():
-        old = pd.read_parquet(path)
-        stale = old.set_index(keys).index.isin(new.set_index(keys).index)
-        new = pd.concat([old[~stale], new], ignore_index=True)
-    new = new.sort_values(keys, kind="stable").reset_index(drop=True)
-    _atomic_write(path, lambda tmp: new.to_parquet(tmp, index=False))
+    """Replace the rows of ``new``'s keys in the table at ``path`` (created if absent).
+
+    Read, merge and write happen under the file's lock, so concurrent writers never lose
+    each other's rows.
+    """
+    with artifact_lock(path):
+        if path.exists():
+            old = read_parquet(path)
+            stale = old.set_index(keys).index.isin(new.set_index(keys).index)
+            new = pd.concat([old[~stale], new], ignore_index=True)
+        new = new.sort_values(keys, kind="stable").reset_index(drop=True)
+        write_atomic(path, lambda tmp: new.to_parquet(tmp, index=False))
+
+
+def _write_text(text: str, path: Path) -> None:
+    path.write_text(text, encoding="utf-8")
 
 
 def write_reports(reports: Sequence[AgentReport], folder: Path, *, tz: str) -> Path:
@@ -81,8 +86,7 @@ def write_reports(reports: Sequence[AgentReport], folder: Path, *, tz: str) -> P
     """
     for r in reports:
         path = folder / r.agent / f"{r.as_of.tz_convert(tz).date()}.json"
-        text = json.dumps(r.to_dict(), indent=1)
-        _atomic_write(path, lambda tmp, text=text: Path(tmp).write_text(text))
+        write_atomic(path, functools.partial(_write_text, json.dumps(r.to_dict(), indent=1)))
     frames = [r.to_frame().assign(agent=r.agent) for r in reports if r.signals]
     if frames:
         signals = pd.concat(frames, ignore_index=True)
@@ -97,7 +101,7 @@ def write_reports(reports: Sequence[AgentReport], folder: Path, *, tz: str) -> P
 def read_signals(folder: Path) -> pd.DataFrame:
     """Every stored signal (empty frame if none were written yet)."""
     path = folder / "signals.parquet"
-    return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+    return read_parquet(path) if path.exists() else pd.DataFrame()
 
 
 def read_report(folder: Path, agent: str, date: str) -> AgentReport:

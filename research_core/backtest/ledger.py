@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from research_core._files import append_atomic
 from research_core.backtest.engine import BacktestResult
 from research_core.backtest.validation import deflated_sharpe
 from research_core.errors import BacktestError
@@ -62,21 +62,18 @@ class TrialLedger:
             "skew": float(stats.skew(r)),
             "kurtosis": float(stats.kurtosis(r, fisher=False)),
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(entry, sort_keys=True) + "\n").encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line)  # one write with O_APPEND: lines never interleave
-        finally:
-            os.close(fd)
+        append_atomic(self.path, (json.dumps(entry, sort_keys=True) + "\n").encode())
         return entry
 
     def trials(self, strategy: str | None = None) -> pd.DataFrame:
         """Distinct trials (latest record of each id), optionally for one strategy."""
         if not self.path.exists():
             return pd.DataFrame(columns=["trial_id", "strategy", "sharpe_period"])
+        text = self.path.read_text("utf-8")
+        if not text.endswith("\n"):  # a last line cut short by a crash (append_atomic)
+            text = text[: text.rfind("\n") + 1]
         rows = []
-        for n, line in enumerate(self.path.read_text("utf-8").splitlines(), start=1):
+        for n, line in enumerate(text.splitlines(), start=1):
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as err:

@@ -5,7 +5,8 @@ A connector fetches one catalog series from its public source and returns observ
 HTTP layer retries timeouts, 429 and 5xx answers with exponential backoff and jitter
 (honouring ``Retry-After``), spaces requests per source, and turns every other failure into
 one :class:`ConnectorError` naming the source, the series and what was wrong. API keys are
-sent as query parameters but never appear in logs, errors or shown URLs.
+sent as query parameters but never appear in logs (``research_core._secrets`` masks them at
+any level, from any logger, raw or URL-encoded), errors or shown URLs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from research_core._secrets import redact, register_secret
 from research_core.catalog import SeriesSpec
 from research_core.errors import ConnectorError
 
@@ -74,14 +76,6 @@ def public_url(url: httpx.URL | str) -> str:
     return str(u.copy_with(params=params)).replace("%2A%2A%2A", "***") if params else str(u)
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret value replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
 class _RateLimiter:
     """At least ``interval`` seconds between the starts of two requests (thread-safe)."""
 
@@ -127,6 +121,7 @@ class Connector:
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self._api_key = api_key
+        register_secret(api_key)
         self.client = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),

@@ -30,16 +30,18 @@ idempotent (the lake drops rows it already holds) and all-or-nothing (one lake w
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pydantic
 import sqlalchemy as sa
 import yaml
 
 from research_core.catalog import SeriesSpec
-from research_core.errors import ImportMappingError
+from research_core.errors import ConnectorError, ImportMappingError
 from research_core.lake.store import Lake, WriteResult
 
 SOURCE = "timescale"
@@ -56,18 +58,48 @@ class ImportMapping:
     release_column: str | None = "release_time"
     date_tz: str | None = None
     series_map: dict[str, str] = field(default_factory=dict)
+    # YAML reads ``series_map: {433: BR.IPCA.MOM}`` with an int key; source codes are text
+    __pydantic_config__ = pydantic.ConfigDict(coerce_numbers_to_str=True)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> ImportMapping:
-        """Read a mapping file; unknown keys are errors (typos must not pass silently)."""
-        raw = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+        """Read a mapping file; unknown keys, wrong types, bad YAML and unknown time zones
+        are one-line :class:`ImportMappingError` naming the file and the key."""
+        try:
+            raw = yaml.safe_load(Path(path).read_text("utf-8"))
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+            problem = getattr(err, "problem", None) or type(err).__name__
+            raise ImportMappingError(f"{path}: not valid YAML{where}: {problem}") from None
+        raw = {} if raw is None else raw
+        if not isinstance(raw, dict):
+            raise ImportMappingError(
+                f"{path}: expected a mapping of keys to values, got a {type(raw).__name__}"
+            )
         unknown = set(raw) - set(cls.__dataclass_fields__)
         if unknown:
             raise ImportMappingError(
-                f"{path}: unknown mapping keys {sorted(unknown)}; "
+                f"{path}: unknown mapping keys {sorted(unknown, key=str)}; "
                 f"valid: {sorted(cls.__dataclass_fields__)}"
             )
-        return cls(**raw)
+        try:
+            mapping = _ADAPTER.validate_python(raw)
+        except pydantic.ValidationError as err:
+            first = err.errors()[0]
+            key = ".".join(str(p) for p in first["loc"])
+            raise ImportMappingError(
+                f"{path}: {key}: {first['msg']} (got {first['input']!r})"
+            ) from None
+        if mapping.date_tz is not None:
+            try:
+                zoneinfo.ZoneInfo(mapping.date_tz)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ImportMappingError(
+                    f"{path}: date_tz: unknown time zone {mapping.date_tz!r} "
+                    "(an IANA name such as America/Sao_Paulo)"
+                ) from None
+        return mapping
 
     @property
     def columns(self) -> list[str]:
@@ -77,11 +109,14 @@ class ImportMapping:
         return cols
 
 
+_ADAPTER = pydantic.TypeAdapter(ImportMapping)
+
+
 def read_database(url: str, mapping: ImportMapping) -> pd.DataFrame:
     """Select the mapped columns from the source table (identifiers quoted by SQLAlchemy)."""
     schema, _, name = mapping.table.rpartition(".")
     table = sa.table(name, *(sa.column(c) for c in mapping.columns), schema=schema or None)
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(database_url(url))
     try:
         with engine.connect() as conn:
             inspector = sa.inspect(conn)
@@ -94,8 +129,26 @@ def read_database(url: str, mapping: ImportMapping) -> pd.DataFrame:
                     f"table {mapping.table!r} lacks columns {missing}; it has {sorted(present)}"
                 )
             return pd.read_sql(sa.select(table), conn)
+    except sa.exc.DBAPIError as err:  # cannot connect, no permission, ...: one clear line
+        shown = engine.url.render_as_string(hide_password=True)
+        detail = str(err.orig).strip().splitlines()[0] if err.orig else type(err).__name__
+        raise ConnectorError(SOURCE, f"{shown}: {detail}") from None
     finally:
         engine.dispose()
+
+
+def database_url(url: str) -> sa.URL:
+    """``url`` as a SQLAlchemy URL; ``postgresql://`` and ``postgres://`` get the psycopg2
+    driver the package ships (SQLAlchemy 2.1 would otherwise look for psycopg 3)."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise ImportMappingError(
+            "the database url is not a SQLAlchemy URL (e.g. postgresql://user@host:5432/db)"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed
 
 
 def read_export(path: str | Path, mapping: ImportMapping) -> pd.DataFrame:

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+from urllib.parse import parse_qs, quote, quote_plus
+
 import httpx
 import pytest
 
-from research_core.connectors.base import date_windows, public_url, retry_after_seconds, to_float
+from research_core._secrets import redact, register_secret
+from research_core.connectors.base import (
+    Connector,
+    RetryPolicy,
+    date_windows,
+    public_url,
+    retry_after_seconds,
+    to_float,
+)
 from research_core.errors import ConnectorError, WorkbenchError
 
 from .conftest import json_reply, spec
@@ -124,3 +139,93 @@ def test_helpers():
     )
     with pytest.raises(ValueError, match="not numbers"):
         to_float(__import__("pandas").Series(["1.0", "abc"]))
+
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    """A real local HTTP server: /flaky fails once, /moved redirects keeping the query (so
+    the key is in a Location header), /bad echoes the key in its error body, /ok is JSON."""
+
+    calls: ClassVar[dict[str, int]] = {}
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        self.seen.append(self.path)
+        n = self.calls[path] = self.calls.get(path, 0) + 1
+        if path == "/flaky" and n == 1:
+            self._reply(500, {"error": "try again"})
+        elif path == "/moved":
+            self.send_response(302)
+            self.send_header("Location", f"/ok?{query}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == "/bad":
+            key = parse_qs(query)["api_key"][0]
+            self._reply(400, {"error_message": f"key {key} ({quote(key)}) is not registered"})
+        else:
+            self._reply(200, {"ok": True})
+
+    def _reply(self, status: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:  # keep the server quiet
+        return
+
+
+def test_api_key_never_reaches_logs_or_errors_at_debug(caplog):
+    """Issue 14 item 9: httpx logged every request URL with api_key=... at INFO, and
+    redaction missed URL-encoded keys. Real httpx requests to a local server, every logger
+    at DEBUG, a key whose characters get percent-encoded (+ / = space & % é)."""
+    key = "Ab+c/d=e f&g%h~é9"
+    encoded = {quote(key, safe=""), quote_plus(key), quote(key), quote(key, safe="").lower()}
+    assert all(form != key for form in encoded)
+    _EchoHandler.seen.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    local = type(
+        "LocalSource",
+        (Connector,),
+        {"name": "local_test", "base_url": f"http://127.0.0.1:{server.server_port}"},
+    )
+    conn = local(api_key=key, retry=RetryPolicy(attempts=3, base=0.001, cap=0.01))
+    caplog.set_level(logging.DEBUG)
+    try:
+        assert conn.get_json("/ok", {"q": 1}) == {"ok": True}
+        assert conn.get_json("/flaky") == {"ok": True}  # logs a retry warning
+        assert conn.get_json("/moved") == {"ok": True}  # Location header holds the key
+        with pytest.raises(ConnectorError) as bad:
+            conn.get_json("/bad")
+        try:
+            httpx.get(f"{conn.base_url}/ok?api_key={quote(key, safe='')}").raise_for_status()
+            raise RuntimeError(f"failed on {conn.base_url}/x?api_key={quote_plus(key)}")
+        except RuntimeError:
+            logging.getLogger("research_core.test").exception("while fetching %s", key)
+    finally:
+        server.shutdown()
+        conn.close()
+    sent = [parse_qs(path.partition("?")[2])["api_key"] for path in _EchoHandler.seen]
+    assert sent == [[key]] * 7  # the key was really sent, decoded intact, every time
+    text = caplog.text + str(bad.value)
+    assert "HTTP Request: GET" in caplog.text and "receive_response_headers" in caplog.text
+    assert "Location" in caplog.text and "retry 1" in caplog.text and "Traceback" in caplog.text
+    for form in [key, *encoded]:
+        assert form not in text, form
+    assert "api_key=***" in caplog.text and "is not registered" in str(bad.value)
+
+
+def test_redact_masks_every_spelling_of_a_secret():
+    key = "s3cr3t/with+plus and space"
+    register_secret(key)
+    for form in [key, quote(key, safe=""), quote_plus(key), quote(quote(key, safe=""), safe="")]:
+        assert redact(f"before {form} after") == "before *** after"
+    assert (
+        redact("GET /x?series_key=5&token=abc&apikey=zz")
+        == "GET /x?series_key=5&token=***&apikey=***"
+    )
+    register_secret("ab")  # too short to mask without garbling text
+    assert redact("tab") == "tab"

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from research_core.errors import ImportMappingError, LakeWriteError
+from research_core.errors import ConnectorError, ImportMappingError, LakeWriteError
 from research_core.lake import Lake
-from research_core.lake.timescale import ImportMapping, import_timescale
+from research_core.lake.timescale import ImportMapping, database_url, import_timescale
 
 pytestmark = pytest.mark.postgres
 
@@ -147,3 +147,50 @@ def test_bad_sources_raise_clear_errors_and_write_nothing(database, tmp_path):
     bad_mapping.write_text("tabel: observations\n")
     with pytest.raises(ImportMappingError, match="unknown mapping keys"):
         ImportMapping.from_yaml(bad_mapping)
+
+
+def test_plain_postgresql_url_works(database, tmp_path):
+    """`--url postgresql://...` (no driver) used to fail: SQLAlchemy 2.1 looks for psycopg 3
+    there; the package ships psycopg2, so the URL is normalized to it."""
+    plain = database.replace("postgresql+psycopg2://", "postgresql://")
+    assert plain.startswith("postgresql://")
+    lake = Lake.open(tmp_path / "lake", create=True)
+    assert import_timescale(lake, url=plain).written == 5
+    assert database_url("postgres://u@h/db").drivername == "postgresql+psycopg2"
+
+
+def test_unreachable_database_is_one_line_without_the_password(tmp_path):
+    lake = Lake.open(tmp_path / "lake", create=True)
+    with pytest.raises(ConnectorError) as caught:  # port 1: nothing listens there
+        import_timescale(lake, url="postgresql://fund:s3cret-pw@127.0.0.1:1/prices")
+    text = str(caught.value)
+    assert "127.0.0.1" in text and "s3cret-pw" not in text and "\n" not in text
+    with pytest.raises(ImportMappingError, match="not a SQLAlchemy URL"):
+        import_timescale(lake, url="not a url")
+    assert lake.files() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("table: x\n  bad: : :\n", r"not valid YAML \(line 2, column 6\)"),
+        ("- observations\n", "expected a mapping of keys to values, got a list"),
+        ("table: [1, 2]\n", "table: Input should be a valid string"),
+        ("series_map: [a]\n", "series_map: Input should be a valid dictionary"),
+        ("date_tz: Mars/Olympus\n", "date_tz: unknown time zone 'Mars/Olympus'"),
+        ("tabel: observations\n", "unknown mapping keys"),
+    ],
+)
+def test_bad_mapping_files_name_the_problem(tmp_path, text, message):
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    with pytest.raises(ImportMappingError, match=message) as caught:
+        ImportMapping.from_yaml(path)
+    assert str(caught.value).startswith(str(path)) and "\n" not in str(caught.value)
+
+
+def test_mapping_file_accepts_numeric_source_codes(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("table: ipca\nrelease_column: null\nseries_map: {433: BR.IPCA.MOM}\n")
+    mapping = ImportMapping.from_yaml(path)
+    assert mapping.series_map == {"433": "BR.IPCA.MOM"} and mapping.release_column is None
