@@ -11,7 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -85,6 +95,7 @@ class Proposal(Base):
     """A trade the system proposes (or a PM enters) and its workflow state."""
 
     __tablename__ = "trade_proposals"
+    __table_args__ = (Index("ux_trade_proposals_pending", "pending_key", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     as_of: Mapped[dt.date] = mapped_column(Date)
     instrument_id: Mapped[str] = mapped_column(ForeignKey("instruments.id"))
@@ -92,6 +103,7 @@ class Proposal(Base):
     quantity: Mapped[float] = mapped_column(Float)  # absolute local notional proposed
     approved_quantity: Mapped[float | None] = mapped_column(Float)
     state: Mapped[str] = mapped_column(String(16), index=True)
+    pending_key: Mapped[str | None] = mapped_column(String(48))  # unique while pending (0002)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
