@@ -882,22 +882,20 @@ class PMS:
             stmt = stmt.where(Decision.action == action)
         with db.read_session(self.engine) as s:
             rows = s.scalars(stmt).all()
-            trade_of = dict(
-                s.execute(
+            trade_of = {
+                pid: tid
+                for pid, tid in s.execute(
                     select(Proposal.id, Proposal.trade_id).where(Proposal.trade_id.is_not(None))
                 )
-                .tuples()
-                .all()
-            )
-            pnl = dict(
-                s.execute(
+            }
+            pnl = {
+                tid: total
+                for tid, total in s.execute(
                     select(Lot.trade_id, func.sum(PnLRow.pnl_brl))
                     .join(PnLRow, PnLRow.lot_id == Lot.id)
                     .group_by(Lot.trade_id)
                 )
-                .tuples()
-                .all()
-            )
+            }
         records = []
         for r in rows:
             trade = r.trade_id or trade_of.get(r.proposal_id or -1)
