@@ -84,6 +84,7 @@ class Lot(Base):
     last_quote: Mapped[float] = mapped_column(Float)
     last_fx: Mapped[float] = mapped_column(Float)  # USD/BRL at the last mark (or open)
     last_carry: Mapped[float] = mapped_column(Float)  # annual carry rate at the last mark
+    last_roll: Mapped[float] = mapped_column(Float, default=0.0)  # its roll-down part (0003)
     last_mark_date: Mapped[dt.date] = mapped_column(Date)
     unrealized_local: Mapped[float] = mapped_column(Float, default=0.0)
     carry_local: Mapped[float] = mapped_column(Float, default=0.0)
@@ -177,6 +178,7 @@ class PnLRow(Base):
     fx: Mapped[float] = mapped_column(Float)
     price_local: Mapped[float] = mapped_column(Float)
     carry_local: Mapped[float] = mapped_column(Float)
+    roll_local: Mapped[float] = mapped_column(Float, default=0.0)  # part of carry (0003)
     realized_local: Mapped[float] = mapped_column(Float)
     translation_brl: Mapped[float] = mapped_column(Float)
     pnl_brl: Mapped[float] = mapped_column(Float)

@@ -2,14 +2,17 @@
 
 Quantities are signed notionals in the instrument's currency, long the quote (the house
 convention of ``research_core.pnl``); prices are quotes (yield %, price, FX rate, spread bp).
-Lots are marked to market daily like futures:
+P&L is earned in ``pnl.pnl_currency`` (an FX quote earns BRL: a USD-booked NDF lot earns
+quantity × quote BRL per unit return). Lots are marked to market daily like futures:
 
-* price P&L  = quantity × ``pnl.quote_move(q_prev, q)`` on the quantity held at the close;
-* carry      = quantity × annual carry (``pnl.carry`` at the previous mark) × sessions / 252;
+* price P&L  = quantity × ``pnl.quote_move(q_prev, q)`` (exact repricing) on the quantity
+  held at the close;
+* carry      = quantity × annual carry (``pnl.carry`` at the previous mark) × sessions / 252,
+  of which ``roll_local`` is the roll-down part (duration × slope to the shorter point);
 * realized   = for a reduction, the closed quantity × ``quote_move(q_prev, trade price)``
   (reported at the next mark), and the closed share of the lot's accumulated P&L moves
   from unrealized to realized;
-* translation (USD lots) = the lot's accumulated USD P&L × the day's change of USD/BRL.
+* translation (P&L earned in USD) = the lot's accumulated USD P&L × the day's change of USD/BRL.
 
 BRL P&L is the local P&L × USD/BRL (for USD lots) plus translation; the USD book is the BRL
 book at the day's USD/BRL. NAV = capital + the sum of BRL P&L.
@@ -33,7 +36,17 @@ from research_core.catalog import Instrument, instrument
 from research_core.errors import CatalogError, TradeInputError
 from research_core.lake.pit import PITView
 from research_core.pms.models import InstrumentRow, Lot, NavRow, PnLRow, Trade
-from research_core.pnl import DT, USDBRL, carry, last_quote, quote_move
+from research_core.pnl import (
+    DT,
+    USDBRL,
+    carry,
+    duration,
+    last_quote,
+    pnl_currency,
+    quote_move,
+    shorter_tenor,
+    tenor_years,
+)
 
 # How far a trade price may be from the day's market quote: relative for prices and FX,
 # absolute in quote units for yields (1.00 = 100 bp) and spreads (bp).
@@ -105,6 +118,25 @@ def check_price(inst: Instrument, price: float, market: float) -> float:
             f"({kind} distance {off:.4g} > {band})"
         )
     return price
+
+
+def earn_scale(inst: Instrument, quote: float) -> float:
+    """Local notional → P&L-currency notional: an FX quote earns in BRL (``pnl_currency``),
+    so a USD-booked FX lot (the NDF) earns quantity × quote BRL per unit return."""
+    return quote if pnl_currency(inst) != inst.currency else 1.0
+
+
+def roll_rate(view: PITView, inst: Instrument, quote: float) -> float:
+    """The roll-down part of ``pnl.carry`` (annual, long-quote unit): duration × the slope
+    to the next shorter point of the curve, per year of tenor (0 without one)."""
+    short = shorter_tenor(inst.price_series) if inst.quote == "yield" else None
+    if short is None:
+        return 0.0
+    q_short = last_quote(view, short)
+    if not math.isfinite(q_short):
+        return 0.0
+    gap = inst.tenor_years - (tenor_years(short) or 0.0)
+    return -float(duration(inst, np.array(quote))) * (quote - q_short) / gap / 100.0
 
 
 def ensure_instrument(session: Session, inst: Instrument) -> None:
@@ -205,6 +237,7 @@ def book_trade(
             last_quote=price,
             last_fx=fx,
             last_carry=carry(view, inst.id),
+            last_roll=roll_rate(view, inst, price),
             last_mark_date=trade_date,
             unrealized_local=0.0,
             carry_local=0.0,
@@ -220,7 +253,8 @@ def book_trade(
 def _reduce(lot: Lot, inst: Instrument, closed: float, price: float, day: dt.date) -> None:
     """Close ``closed`` (same sign as the lot) at ``price``: realize its share."""
     share = closed / lot.quantity
-    move = closed * float(quote_move(inst, np.array(lot.last_quote), np.array(price)))
+    move = closed * earn_scale(inst, lot.last_quote)
+    move *= float(quote_move(inst, np.array(lot.last_quote), np.array(price)))
     realized = share * (lot.unrealized_local + lot.carry_local) + move
     lot.unrealized_local -= share * lot.unrealized_local
     lot.carry_local -= share * lot.carry_local
@@ -269,12 +303,14 @@ def mark_lots(session: Session, view: PITView, day: dt.date, capital: float) -> 
         inst = instrument(lot.instrument_id)
         q = market_quote(view, inst)
         sessions = len(business_day_range(lot.last_mark_date + dt.timedelta(days=1), day, "B3"))
-        price_local = lot.quantity * float(quote_move(inst, np.array(lot.last_quote), np.array(q)))
-        carry_local = lot.quantity * lot.last_carry * DT * sessions
+        notional = lot.quantity * earn_scale(inst, lot.last_quote)
+        price_local = notional * float(quote_move(inst, np.array(lot.last_quote), np.array(q)))
+        carry_local = notional * lot.last_carry * DT * sessions
+        roll_local = notional * lot.last_roll * DT * sessions
         realized = lot.pending_realized_local
         local = price_local + carry_local + realized
         translation = 0.0
-        if inst.currency == "USD":
+        if pnl_currency(inst) == "USD":
             balance = lot.unrealized_local + lot.carry_local + lot.realized_local - realized
             translation = balance * (fx - lot.last_fx)
             pnl_brl = local * fx + translation
@@ -293,6 +329,7 @@ def mark_lots(session: Session, view: PITView, day: dt.date, capital: float) -> 
                 fx=fx,
                 price_local=price_local,
                 carry_local=carry_local,
+                roll_local=roll_local,
                 realized_local=realized,
                 translation_brl=translation,
                 pnl_brl=pnl_brl,
@@ -305,6 +342,7 @@ def mark_lots(session: Session, view: PITView, day: dt.date, capital: float) -> 
         lot.last_quote, lot.last_fx, lot.last_mark_date = q, fx, day
         if lot.closed_date is None:
             lot.last_carry = carry(view, inst.id)
+            lot.last_roll = roll_rate(view, inst, q)
         total_brl += pnl_brl
     prev = session.scalars(select(NavRow).order_by(NavRow.as_of.desc()).limit(1)).first()
     nav = (capital if prev is None else prev.nav_brl) + total_brl

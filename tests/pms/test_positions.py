@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select, text
 
-from research_core.calendars import business_day_range
 from research_core.errors import (
     DatabaseURLError,
     DuplicateSubmissionError,
@@ -40,15 +39,16 @@ def test_init_creates_the_schema_and_is_idempotent(pms: PMS):
 
 
 def test_a_di1_lot_is_marked_by_hand(pms: PMS, lake):
-    """DI1 P&L of a long-quote unit: notional × t/(1+y) × Δy/100 (B3 DI1 PU duration,
-    exponential 252 compounding), plus carry × sessions/252."""
+    """DI1 is a zero: PU = 100,000 / (1 + y)^t (B3 contract spec), so a long-quote unit
+    earns 1 - PU(y1)/PU(y0) = 1 - ((1 + y0)/(1 + y1))^t, plus carry × sessions/252."""
     pms.enter_trade("DI1.2Y", "buy", 5e7, trade_date=D0, idempotency_key="k1")
     q0, q1 = _quote(lake, "BR.DI.2Y", D0), _quote(lake, "BR.DI.2Y", D1)
     r0 = pms.mark(D0)
     assert r0.pnl_brl == pytest.approx(0.0, abs=1e-6)  # traded at the day's quote
     r1 = pms.mark(D1)
     c = carry(lake.at(D0), "DI1.2Y")
-    expected = 5e7 * 2.0 / (1 + q0 / 100) * (q1 - q0) / 100 + 5e7 * c * DT * 1
+    move = 1 - ((1 + q0 / 100) / (1 + q1 / 100)) ** 2.0
+    expected = 5e7 * move + 5e7 * c * DT * 1
     assert r1.pnl_brl == pytest.approx(expected, rel=1e-10)
     assert r1.nav_brl == pytest.approx(1e9 + expected, rel=1e-12)
     again = pms.mark(D1)
@@ -58,22 +58,28 @@ def test_a_di1_lot_is_marked_by_hand(pms: PMS, lake):
         pms.mark(D0)
 
 
-def test_usd_lot_pnl_is_translated_into_brl(pms: PMS, lake):
-    """NDF sold 1m USD: local P&L = -1e6 × (S1/S0 - 1) + carry; BRL = local × USD/BRL +
-    accumulated USD P&L × ΔUSD/BRL (zero on the first day)."""
+def test_usd_pnl_is_translated_into_brl_and_ndf_earns_brl(pms: PMS, lake):
+    """ES future (USD): local = 2e6 × (p1/p0 - 1); BRL = local × USD/BRL + accumulated USD
+    P&L × ΔUSD/BRL. NDF sold 1m USD earns -1e6 × (S1 - S0) BRL (its quote is BRL per USD)."""
+    pms.enter_trade("ES.FUT", "buy", 2e6, trade_date=D0, idempotency_key="e1")
     pms.enter_trade("USDBRL.NDF", "sell", 1e6, trade_date=D0, idempotency_key="n1")
     pms.mark(D0)
-    p0, p1, p2 = (_quote(lake, "BRL.USD.PTAX", d) for d in (D0, D1, D2))
+    e0, e1, e2 = (_quote(lake, "US.SPX", d) for d in (D0, D1, D2))
+    s0, s1 = (_quote(lake, "BRL.USD.PTAX", d) for d in (D0, D1))
     f1, f2 = (_quote(lake, "BRL.USD.SPOT", d) for d in (D1, D2))
+    c0 = carry(lake.at(D0), "USDBRL.NDF")
     r1 = pms.mark(D1)
-    c0, c1 = carry(lake.at(D0), "USDBRL.NDF"), carry(lake.at(D1), "USDBRL.NDF")
-    local1 = -1e6 * (p1 / p0 - 1) - 1e6 * c0 * DT
-    assert r1.pnl_brl == pytest.approx(local1 * f1, rel=1e-10)
-    r2 = pms.mark(D2)
-    sessions = len(business_day_range("2026-10-03", D2, "B3"))
-    local2 = -1e6 * (p2 / p1 - 1) - 1e6 * c1 * DT * sessions
-    assert r2.pnl_brl == pytest.approx(local2 * f2 + local1 * (f2 - f1), rel=1e-10)
-    assert r2.pnl_usd == pytest.approx(r2.pnl_brl / f2, rel=1e-12)
+    local1 = 2e6 * (e1 / e0 - 1)
+    ndf1 = -1e6 * (s1 - s0) - 1e6 * s0 * c0 * DT
+    assert r1.pnl_brl == pytest.approx(local1 * f1 + ndf1, rel=1e-10)
+    rows = pms.pnl_history().set_index(["as_of", "instrument_id"])
+    assert rows.loc[(dt.date(2026, 10, 2), "USDBRL.NDF"), "pnl_brl"] == pytest.approx(ndf1)
+    pms.mark(D2)
+    rows = pms.pnl_history().set_index(["as_of", "instrument_id"])
+    es2 = rows.loc[(dt.date(2026, 10, 5), "ES.FUT")]
+    local2 = 2e6 * (e2 / e1 - 1)
+    assert es2["pnl_brl"] == pytest.approx(local2 * f2 + local1 * (f2 - f1), rel=1e-10)
+    assert es2["pnl_usd"] == pytest.approx(es2["pnl_brl"] / f2, rel=1e-12)
 
 
 def test_fifo_reduction_realizes_and_closes(pms: PMS, lake):
@@ -141,13 +147,54 @@ def test_malformed_database_urls_are_refused(url: str):
         PMS.open(url)
 
 
+def test_models_and_migrations_agree(db_url: str):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from research_core.pms.models import Base
+
+    engine = db.make_engine(db_url)
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    engine.dispose()
+
+
 def test_an_older_schema_is_upgraded_without_losing_rows(db_url: str, lake):
+    """A book written at revision 0001 (before roll-down had a column) keeps every row."""
     engine = db.make_engine(db_url)
     db.upgrade(engine, "0001")
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO settings (key, value) VALUES ('capital', '5e8')"))
+        conn.execute(
+            text(
+                "INSERT INTO instruments VALUES ('DI1.1Y', 'DI1', 'rates', 'BRL', 'BR.DI.1Y', "
+                "'yield')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO trades (id, instrument_id, quantity, price, trade_date, "
+                "executed_at, actor, idempotency_key, strategy, agents, reason) VALUES "
+                "(1, 'DI1.1Y', 1e7, 12.5, '2026-09-30', '2026-09-30 20:00:00', 'old', 'k0', "
+                "'s', '[]', '')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO positions (id, instrument_id, trade_id, strategy, agents, "
+                "open_date, open_quantity, open_price, quantity, last_quote, last_fx, "
+                "last_carry, last_mark_date, unrealized_local, carry_local, realized_local, "
+                "pending_realized_local) VALUES (1, 'DI1.1Y', 1, 's', '[]', '2026-09-30', "
+                "1e7, 12.5, 1e7, 12.5, 5.7, 0.0, '2026-09-30', 0, 0, 0, 0)"
+            )
+        )
     pms = PMS.open(db_url, lake=lake)
     assert db.current_revision(pms.engine) == db.head_revision()
     assert pms.settings()["capital"] == 5e8
+    lots = pms.positions()
+    assert lots.loc[1, "quantity"] == 1e7 and lots.loc[1, "open_price"] == 12.5
+    assert pms.mark(D0).lots == 1  # the migrated lot marks (roll-down 0 until re-marked)
+    assert pms.audit_verify().ok
     engine.dispose()
     pms.engine.dispose()
