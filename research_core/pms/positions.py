@@ -299,9 +299,13 @@ def mark_lots(session: Session, view: PITView, day: dt.date, capital: float) -> 
         .order_by(Lot.id)
     ).all()
     total_brl = 0.0
+    quotes: dict[str, float] = {}
+    rates: dict[str, tuple[float, float]] = {}  # next-day carry and roll, per instrument
     for lot in lots:
         inst = instrument(lot.instrument_id)
-        q = market_quote(view, inst)
+        if inst.id not in quotes:
+            quotes[inst.id] = market_quote(view, inst)
+        q = quotes[inst.id]
         sessions = len(business_day_range(lot.last_mark_date + dt.timedelta(days=1), day, "B3"))
         notional = lot.quantity * earn_scale(inst, lot.last_quote)
         price_local = notional * float(quote_move(inst, np.array(lot.last_quote), np.array(q)))
@@ -341,8 +345,9 @@ def mark_lots(session: Session, view: PITView, day: dt.date, capital: float) -> 
         lot.pending_realized_local = 0.0
         lot.last_quote, lot.last_fx, lot.last_mark_date = q, fx, day
         if lot.closed_date is None:
-            lot.last_carry = carry(view, inst.id)
-            lot.last_roll = roll_rate(view, inst, q)
+            if inst.id not in rates:
+                rates[inst.id] = (carry(view, inst.id), roll_rate(view, inst, q))
+            lot.last_carry, lot.last_roll = rates[inst.id]
         total_brl += pnl_brl
     prev = session.scalars(select(NavRow).order_by(NavRow.as_of.desc()).limit(1)).first()
     nav = (capital if prev is None else prev.nav_brl) + total_brl

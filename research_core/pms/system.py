@@ -32,6 +32,14 @@ from research_core.errors import (
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pms import audit, db
+from research_core.pms.attribution import (
+    PLATest,
+    attribute,
+    carino,
+    factor_pnl,
+    pla_test,
+    risk_theoretical,
+)
 from research_core.pms.impact import book_risk, trade_impact
 from research_core.pms.models import (
     AuditRow,
@@ -854,6 +862,51 @@ class PMS:
                     for e in events
                 ],
             }
+
+    # ---- attribution ---------------------------------------------------------------------
+    def _pnl_rows(self, start: object | None, end: object | None) -> pd.DataFrame:
+        stmt = select(PnLRow.__table__, Lot.agents).join(Lot, Lot.id == PnLRow.lot_id)
+        if start is not None:
+            stmt = stmt.where(PnLRow.as_of >= to_date(start, "start"))
+        if end is not None:
+            stmt = stmt.where(PnLRow.as_of <= to_date(end, "end"))
+        with self.engine.connect() as conn:
+            return pd.read_sql(stmt.order_by(PnLRow.as_of, PnLRow.lot_id), conn)
+
+    def attribution(
+        self, by: str = "factor", *, start: object | None = None, end: object | None = None
+    ) -> pd.DataFrame:
+        """BRL P&L per mark date (rows) and group (columns) by strategy, agent,
+        asset_class, instrument or risk factor; each row sums to the day's P&L."""
+        long = attribute(self._pnl_rows(start, end), by)
+        if long.empty:
+            return pd.DataFrame()
+        wide = long.pivot_table(index="as_of", columns=by, values="pnl_brl", aggfunc="sum")
+        return wide.fillna(0.0)
+
+    def linked_attribution(
+        self, by: str = "factor", *, start: object | None = None, end: object | None = None
+    ) -> pd.Series:
+        """Period (e.g. MTD, YTD) contributions to the compounded return, Carino-linked
+        from daily contributions (P&L over the previous NAV)."""
+        daily = self.attribution(by, start=start, end=end)
+        if daily.empty:
+            return pd.Series(dtype="float64")
+        nav = self.nav_history()["nav_brl"]
+        capital = float(self.settings()["capital"])
+        prev = nav.shift(1).fillna(capital)
+        prev.index = [d.date() for d in prev.index]
+        return carino(daily.div(prev.reindex(daily.index).to_numpy(), axis=0))
+
+    def pla(self, *, start: object | None = None, end: object | None = None) -> PLATest:
+        """FRTB P&L attribution test of the book's marked history (HPL = booked P&L,
+        RTPL = risk-factor P&L) over the dates in range."""
+        rows = self._pnl_rows(start, end)
+        factors = factor_pnl(rows)
+        hpl = rows.groupby("as_of")["pnl_brl"].sum()
+        rtpl = risk_theoretical(rows, factors).groupby(rows["as_of"]).sum()
+        keep = hpl.index[1:] if len(hpl) > 1 else hpl.index  # the first mark only fills
+        return pla_test(hpl.loc[keep], rtpl.loc[keep])
 
     # ---- journal and replay --------------------------------------------------------------
     def journal(
