@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from research_core.errors import TradeInputError
+from research_core.pms.attribution import BY
 from research_core.pms.system import PMS
 
 
@@ -133,6 +134,23 @@ def _journal(args: argparse.Namespace) -> int:
     return 0
 
 
+def _attribution(args: argparse.Namespace) -> int:
+    pms = _open(args)
+    table = pms.attribution(args.by, start=args.start, end=args.end)
+    if table.empty:
+        print("(no marked P&L in range)")
+        return 0
+    total = table.sum()
+    _print(table.round(0))
+    print(f"\ntotal by {args.by} (BRL):")
+    print(total.round(0).to_string())
+    print("\nlinked (Carino) contribution to the period return:")
+    print(pms.linked_attribution(args.by, start=args.start, end=args.end).to_string())
+    if args.by == "factor" and len(table) > 2:
+        print("\n" + pms.pla(start=args.start, end=args.end).summary())
+    return 0
+
+
 def _replay(args: argparse.Namespace) -> int:
     result = _open(args).replay(args.decision)
     print(result.summary())
@@ -218,6 +236,12 @@ def register(sub: Any) -> None:
     p.add_argument("--action", help="propose, approve, reject, modify, execute, trade")
     p.add_argument("--outcome", choices=["gain", "loss", "flat", "open", "none"])
     p.set_defaults(func=_journal)
+
+    p = cmds.add_parser("attribution", help="P&L by strategy, agent, asset class, factor")
+    p.add_argument("--by", default="factor", choices=list(BY))
+    p.add_argument("--start", help="first mark date")
+    p.add_argument("--end", help="last mark date")
+    p.set_defaults(func=_attribution)
 
     p = cmds.add_parser("replay", help="rebuild a decision from its lake snapshot; compare")
     p.add_argument("decision", type=int)
