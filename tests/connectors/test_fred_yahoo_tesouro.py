@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 
 import httpx
 import numpy as np
@@ -212,9 +213,7 @@ def _td_rows(day: str) -> list[dict[str, str]]:
     reader = csv.DictReader(
         io.StringIO(fixture_text("tesouro_direto/PrecoTaxaTesouroDireto_head.csv")), delimiter=";"
     )
-    return [
-        r for r in reader if r["Data Base"] == day and r["Tipo Titulo"].startswith("Tesouro IPCA+")
-    ]
+    return [r for r in reader if r["Data Base"] == day and r["Tipo Titulo"] == "Tesouro IPCA+"]
 
 
 def test_tesouro_direto_real_csv(server, make):
@@ -249,6 +248,25 @@ def test_tesouro_direto_real_csv(server, make):
     w = (10 - below[0]) / (above[0] - below[0])
     assert day.iloc[0] == pytest.approx(below[1] + w * (above[1] - below[1]), abs=1e-9)
     assert rows["value"].between(4, 8).all()
+
+
+def test_tesouro_ipca_curve_uses_zero_coupon_bonds_only(server, make):
+    """5y NTN-B Principal on 2022-07-27, by hand from the two zero-coupon bonds in the
+    official CSV: 15/08/2024 at 7,20 and 15/05/2045 at 6,29 (Taxa Compra Manha);
+    years = days / 365.25. 7.07; matching "Tesouro IPCA+" as a prefix blended in the
+    coupon bonds ("... com Juros Semestrais") and gave 6.33."""
+    server.route(
+        "PrecoTaxaTesouroDireto.csv",
+        httpx.Response(200, text=fixture_text("tesouro_direto/PrecoTaxaTesouroDireto_head.csv")),
+    )
+    rows = make("tesouro_direto").fetch(spec("BR.NTNB.5Y"), "2022-07-27", "2022-07-27")
+    base = date(2022, 7, 27)
+    t1, t2 = (date(2024, 8, 15) - base).days / 365.25, (date(2045, 5, 15) - base).days / 365.25
+    hand = 7.20 + (5 - t1) / (t2 - t1) * (6.29 - 7.20)
+    assert hand == pytest.approx(7.07, abs=0.005)
+    assert rows["value"].iloc[0] == pytest.approx(hand, abs=1e-9)
+    with pytest.raises(ConnectorError, match="no bonds of type 'Tesouro IPCA'"):
+        make("tesouro_direto").fetch(spec("BR.NTNB.5Y", code="Tesouro IPCA|5Y|Taxa Compra Manha"))
 
 
 def test_tesouro_direto_renamed_column(server, make):
