@@ -188,7 +188,7 @@ def _cmd_book(args: argparse.Namespace) -> int:
     from research_core.portfolio import build_book
 
     lake = Lake.open(args.path)
-    view = lake.at(pd.Timestamp(f"{args.as_of} 23:59", tz=lake.tz))
+    view = lake.at(args.as_of)
     book = build_book(view, method=args.method, nav=args.nav)
     print(book.summary())
     out = Path(args.out) if args.out else lake.root / "artifacts" / "book" / args.as_of
