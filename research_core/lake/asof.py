@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,11 +86,11 @@ def as_of_index(values: AsOf | Iterable[AsOf], tz: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex([as_of_instant(v, tz) for v in items]).as_unit("ns")
 
 
-def _naive_index(items: list[object], tz: str) -> pd.DatetimeIndex | None:
+def _naive_index(items: list[Any], tz: str) -> pd.DatetimeIndex | None:
     """The same rules, vectorized, for the common case of many naive dates/times; None
     when anything needs the one-by-one path (which also words the errors)."""
     try:
-        idx = pd.DatetimeIndex(items)  # type: ignore[arg-type]
+        idx = pd.DatetimeIndex(items)
         if idx.tz is not None or idx.hasnans:
             return None
         idx = idx.as_unit("ns")

@@ -77,9 +77,9 @@ def _release_utc(col: pd.Series, bad: dict[int, list[str]]) -> pd.Series:
     """Release times as UTC; naive or unparseable values are flagged, never assumed UTC."""
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         ok = _in_range(col)
-        for i in np.flatnonzero(~ok):
-            bad.setdefault(int(i), []).append(
-                f"release_time {col.iloc[i]} is outside the supported range {_RANGE}"
+        for j in np.flatnonzero(~ok):
+            bad.setdefault(int(j), []).append(
+                f"release_time {col.iloc[j]} is outside the supported range {_RANGE}"
             )
         return col.where(ok).dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     if pd.api.types.is_datetime64_dtype(col.dtype):
