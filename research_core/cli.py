@@ -88,6 +88,12 @@ def _cmd_compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_unregister(args: argparse.Namespace) -> int:
+    Lake.open(args.path).unregister(args.series_id)
+    print(f"unregistered {args.series_id}")
+    return 0
+
+
 def _cmd_import_timescale(args: argparse.Namespace) -> int:
     from research_core.lake.timescale import ImportMapping, import_timescale
 
@@ -215,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("info", _cmd_info, "storage summary and a point-in-time snapshot"),
         ("check", _cmd_check, "integrity and data-quality check (exit 1 on integrity problems)"),
         ("compact", _cmd_compact, "merge small files; answers do not change"),
+        ("unregister", _cmd_unregister, "remove a registered series that has no rows"),
         ("import-timescale", _cmd_import_timescale, "import from TimescaleDB or COPY exports"),
     ):
         q = lake.add_parser(name, help=text)
@@ -227,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
             q.add_argument("--jump-sigmas", type=float, default=10.0, help="jump threshold")
             q.add_argument("--report", help="write the quality findings to this CSV")
             q.add_argument("--strict", action="store_true", help="exit 1 on quality findings too")
+        if name == "unregister":
+            q.add_argument("series_id", help="the id given to lake.register")
         if name == "import-timescale":
             q.add_argument("--url", help="SQLAlchemy URL (default: WORKBENCH_TIMESCALE_URL)")
             q.add_argument("--export", help="a COPY export file (.csv or .parquet)")
