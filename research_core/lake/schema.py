@@ -195,7 +195,7 @@ def validate_observations(frame: object, known: Mapping[str, SeriesSpec]) -> pd.
         if not len(rows):
             continue
         start = period_start_utc(obs.iloc[rows], spec.tz)
-        early = release.iloc[rows].to_numpy() < start.to_numpy()
+        early = np.asarray(pd.DatetimeIndex(release.iloc[rows]) < start)
         for i in rows[early]:
             bad.setdefault(int(i), []).append(
                 f"released {release.iloc[i]} before its period {obs.iloc[i].date()} started"

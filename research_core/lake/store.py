@@ -349,7 +349,7 @@ class Lake:
             return WriteResult(0, 0, (), self.version)
         with self.locked() as manifest:
             known = {**series_catalog(), **manifest["series"]}
-            unknown = sorted(set(rows["series_id"]) - set(known))
+            unknown = sorted(set(rows["series_id"].unique()) - set(known))
             if unknown:
                 raise LakeWriteError(f"unknown series {unknown}; nothing was written")
             files = LakeFiles.from_manifest(self.root, manifest)
@@ -362,7 +362,7 @@ class Lake:
             new["ingested_at"] = stamp
             version = int(manifest["version"]) + 1
             added: list[dict[str, Any]] = []
-            sources = sorted(set(new["source"]))
+            sources = sorted(new["source"].unique())
             fresh = [self.root / f"source={s}" for s in sources]
             fresh = [d for d in fresh if not d.exists()]
             try:
@@ -395,7 +395,7 @@ class Lake:
     def _drop_stored(self, files: LakeFiles, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         """Rows not stored yet; a stored key with another value is a conflict."""
         table, _ = read_rows(
-            files, sorted(set(rows["series_id"])), [*KEY, "value"], dictionary=False
+            files, sorted(rows["series_id"].unique()), [*KEY, "value"], dictionary=False
         )
         stored = table.to_pandas(date_as_object=False)
         if stored.empty:
@@ -441,7 +441,7 @@ class Lake:
             "path": f"source={source}/{name}",
             "source": str(source),
             "rows": len(part),
-            "series": sorted(set(part["series_id"].astype(str))),
+            "series": sorted(str(s) for s in part["series_id"].unique()),
             "sha256": file_digest(folder / name),
         }
 
