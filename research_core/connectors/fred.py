@@ -151,19 +151,19 @@ class ALFRED(FRED):
         nothing_yet = gone & ~(same_obs & prev.notna()) & ~repeat
         frame = frame.loc[~(repeat | nothing_yet).to_numpy()]
         released = vintage_release_times(spec, pd.DatetimeIndex(frame["vintage"]))
-        gone = frame["value"].isna().to_numpy()
+        missing = frame["value"].isna().to_numpy()
         kept = self.rows(
             spec,
-            frame["obs"][~gone],
-            frame["value"].to_numpy(np.float64)[~gone],
-            release_time=released[~gone],
+            frame["obs"][~missing],
+            frame["value"].to_numpy(np.float64)[~missing],
+            release_time=released[~missing],
         )
         withdrawn = pd.DataFrame(
             {
                 "series_id": spec.id,
-                "obs_date": pd.DatetimeIndex(frame["obs"][gone]).to_numpy(),
+                "obs_date": pd.DatetimeIndex(frame["obs"][missing]).to_numpy(),
                 "value": np.nan,
-                "release_time": released[gone],
+                "release_time": released[missing],
                 "source": self.name,
             }
         )
