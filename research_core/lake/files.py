@@ -194,6 +194,15 @@ _CACHE: OrderedDict[tuple[str, tuple[str, ...]], dict[str, SeriesArrays]] = Orde
 _CACHE_SNAPSHOTS = 4
 
 
+def missing_file_error(files: LakeFiles) -> LakeError:
+    """The error for a data file the manifest lists but the disk lacks."""
+    gone = [p for p in files.paths if not Path(p).exists()]
+    name = gone[0] if gone else "a data file"
+    return LakeError(
+        f"lake file {name} is missing (listed in the manifest; run `workbench lake check`)"
+    )
+
+
 def clear_cache() -> None:
     """Forget every cached array (benchmarks time cold reads; files never change in place)."""
     _CACHE.clear()
@@ -222,9 +231,9 @@ def load_arrays(
         cols = ["series_id", "release_time", "obs_date", "value", "ingested_at"]
         try:
             table, n_files = read_rows(files, missing, cols, dictionary=True)
-        except FileNotFoundError:
+        except FileNotFoundError as err:
             if attempt:
-                raise
+                raise missing_file_error(files) from err
             files = LakeFiles.load(files.root)
             continue
         # Every file is written sorted; rows from several files need a merge sort.

@@ -45,6 +45,7 @@ from research_core.lake.files import (
     data_path,
     file_digest,
     load_arrays,
+    missing_file_error,
     read_manifest,
     read_rows,
     scan,
@@ -394,9 +395,11 @@ class Lake:
 
     def _drop_stored(self, files: LakeFiles, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         """Rows not stored yet; a stored key with another value is a conflict."""
-        table, _ = read_rows(
-            files, sorted(rows["series_id"].unique()), [*KEY, "value"], dictionary=False
-        )
+        ids = sorted(rows["series_id"].unique())
+        try:
+            table, _ = read_rows(files, ids, [*KEY, "value"], dictionary=False)
+        except FileNotFoundError as err:
+            raise missing_file_error(files) from err
         stored = table.to_pandas(date_as_object=False)
         if stored.empty:
             return rows, 0
@@ -452,9 +455,9 @@ class Lake:
         for attempt in (0, 1):
             try:
                 return read_rows(files, series_ids, ARROW_SCHEMA.names, dictionary=False)[0]
-            except FileNotFoundError:
+            except FileNotFoundError as err:
                 if attempt:
-                    raise
+                    raise missing_file_error(files) from err
                 files = LakeFiles.load(self.root)
         raise AssertionError("unreachable")
 
