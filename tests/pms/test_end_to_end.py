@@ -59,7 +59,7 @@ def test_propose_approve_execute_mark_journal_and_replay_after_a_revision(
             "series_id": [series],
             "obs_date": [pd.Timestamp(D)],
             "value": [before * 1.05],
-            "release_time": [pd.Timestamp(f"{D} 22:00", tz="UTC")],
+            "release_time": [pd.Timestamp(f"{D} 23:47", tz="UTC")],  # a new vintage
             "source": ["sample"],
         }
     )
