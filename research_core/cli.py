@@ -17,6 +17,7 @@ from research_core.config import get_settings
 from research_core.errors import ArtifactError, AsOfError, WorkbenchError
 from research_core.lake import Lake
 from research_core.lake.maintenance import check_lake, compact_lake, lake_info, pit_snapshot
+from research_core.pms import cli as pms_cli
 
 
 def _print_pit_summary(lake: Lake, as_of: str | None) -> None:
@@ -104,6 +105,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 def _cmd_compact(args: argparse.Namespace) -> int:
     print(compact_lake(Lake.open(args.path)).summary())
+    return 0
+
+
+def _cmd_unregister(args: argparse.Namespace) -> int:
+    Lake.open(args.path).unregister(args.series_id)
+    print(f"unregistered {args.series_id}")
     return 0
 
 
@@ -216,7 +223,7 @@ def _cmd_book(args: argparse.Namespace) -> int:
 
     from research_core.portfolio import build_book
 
-    view = lake.at(pd.Timestamp(f"{args.as_of} 23:59", tz=lake.tz))
+    view = lake.at(args.as_of)
     book = build_book(view, method=args.method, nav=args.nav)
     print(book.summary())
     print(f"book written to {book.write(out)}/ (weights.csv, var.csv, stress.csv, limits.csv)")
@@ -249,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("info", _cmd_info, "storage summary and a point-in-time snapshot"),
         ("check", _cmd_check, "integrity and data-quality check (exit 1 on integrity problems)"),
         ("compact", _cmd_compact, "merge small files; answers do not change"),
+        ("unregister", _cmd_unregister, "remove a registered series that has no rows"),
         ("import-timescale", _cmd_import_timescale, "import from TimescaleDB or COPY exports"),
     ):
         q = lake.add_parser(name, help=text)
@@ -261,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
             q.add_argument("--jump-sigmas", type=float, default=10.0, help="jump threshold")
             q.add_argument("--report", help="write the quality findings to this CSV")
             q.add_argument("--strict", action="store_true", help="exit 1 on quality findings too")
+        if name == "unregister":
+            q.add_argument("series_id", help="the id given to lake.register")
         if name == "import-timescale":
             q.add_argument("--url", help="SQLAlchemy URL (default: WORKBENCH_TIMESCALE_URL)")
             q.add_argument("--export", help="a COPY export file (.csv or .parquet)")
@@ -311,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder (default: <lake>/artifacts/book/<as-of>)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.set_defaults(func=_cmd_book)
+    pms_cli.register(sub)
 
     return parser
 

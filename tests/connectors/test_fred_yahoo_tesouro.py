@@ -55,18 +55,46 @@ def test_alfred_every_vintage_real_recording(server, make):
         "observations"
     ]
     q1946 = rows.loc[rows["obs_date"] == "1946-01-01"]
-    # 199.7 (1992-12-22), "." (1996: withdrawn), 210.4 (1997-05-07), "." again.
-    assert q1946["value"].tolist() == [199.7, 210.4]
+    # 199.7 (1992-12-22), "." (1996-01-19: withdrawn), 210.4 (1997-05-07), "." (1999-10-28).
+    assert q1946["value"].tolist()[::2] == [199.7, 210.4]
+    assert q1946["value"].isna().tolist() == [False, True, False, True]
+    assert q1946["withdrawn"].tolist() == [False, True, False, True]
     expected = vintage_release_times(
-        spec("US.GDP.NOMINAL"), pd.DatetimeIndex(["1992-12-22", "1997-05-07"])
+        spec("US.GDP.NOMINAL"),
+        pd.DatetimeIndex(["1992-12-22", "1996-01-19", "1997-05-07", "1999-10-28"]),
     )
     assert list(q1946["release_time"]) == list(expected)
     assert q1946["release_time"].iloc[0].tz_convert("America/New_York").hour == 8
-    assert len(rows) <= len([o for o in body if o["value"] != "."])
+    assert len(rows) <= len(body)
     assert rows.groupby("obs_date")["release_time"].is_monotonic_increasing.all()
     # realtime_start/realtime_end went out as one window from the first vintage date.
     assert server.params()["realtime_start"] == "1991-12-04"
     assert server.params()["realtime_end"] == "9999-12-31"
+
+
+def test_withdrawn_alfred_values_stay_withdrawn_in_the_lake(server, make, tmp_path):
+    """Issue 13.7: GDP 1946Q1 as of 2005 showed 210.4; ALFRED has had no value since
+    1999-10-28 (the recording: 199.7 from 1992-12-22, "." from 1996-01-19, 210.4 from
+    1997-05-07, "." from 1999-10-28)."""
+    from research_core.lake import Lake
+
+    server.route(
+        "series/vintagedates", json_reply(fixture_text("fred/series_vintagedates_GDP.json"))
+    )
+    server.route(
+        "series/observations",
+        json_reply(fixture_text("fred/alfred_observations_GDP_all_vintages.json")),
+    )
+    rows = make("alfred", **KEY).fetch(spec("US.GDP.NOMINAL"))
+    lake = Lake.open(tmp_path / "lake", create=True)
+    lake.write(rows)
+    assert lake.write(rows).written == 0  # withdrawals are idempotent too
+    q1 = pd.Timestamp("1946-01-01")
+    for day, value in [("1994-01-01", 199.7), ("1996-06-01", None), ("1998-01-01", 210.4)]:
+        known = lake.at(day).series("US.GDP.NOMINAL")
+        assert (known.get(q1) if q1 in known.index else None) == value, day
+    assert q1 not in lake.at("2005-01-01").series("US.GDP.NOMINAL").index
+    assert lake.vintages("US.GDP.NOMINAL").query("obs_date == @q1")["value"].isna().sum() == 2
 
 
 def test_alfred_as_of_matches_fred_as_of_query(server, make, tmp_path):
