@@ -278,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.set_defaults(func=_cmd_book)
 
+    from research_core.pipeline.cli import register as register_pipeline
+
+    register_pipeline(sub)
     return parser
 
 
