@@ -52,11 +52,10 @@ def backfill(
     """Run ``pipeline`` for every business day in [start, end]; results in date order."""
     load_pipeline(pipeline)  # refuse a bad definition before sending anything out
     dates = backfill_dates(start, end)
-    tasks: list[_Task] = [
-        (d, str(Path(pipeline).resolve()), None if runs_path is None else str(Path(runs_path).resolve()),
-         None if lake_path is None else str(Path(lake_path).resolve()), force)
-        for d in dates
-    ]  # fmt: skip
+    runs = None if runs_path is None else str(Path(runs_path).resolve())
+    lake = None if lake_path is None else str(Path(lake_path).resolve())
+    spec = str(Path(pipeline).resolve())
+    tasks: list[_Task] = [(d, spec, runs, lake, force) for d in dates]
     results: list[RunResult] = []
     with Executor(cluster=cluster, workers=workers) as ex:
         bar = tqdm(total=len(tasks), desc="backfill", unit="date", disable=not progress)
