@@ -214,6 +214,8 @@ def _matches(tok: _Token, fact: Fact, direction: int | None) -> bool:
     if tok.decimals > fact.decimals + 2:
         return False  # more precision than the fact has: invented
     tol = 0.5 * 10.0 ** (-tok.decimals) + 1e-9
+    if fact.kind == "level" and tok.signed and tok.value >= 0:
+        return False  # "+3 %" states a change, not a level
     if fact.kind == "level" or tok.signed:
         return abs(fact.value - tok.value) <= tol
     if direction is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from research_core.config import get_settings
+from research_core.config import Settings, get_settings
 from research_core.lake import Lake
 from research_core.narrative.checker import CheckResult, check_narrative
 from research_core.narrative.facts import FactError, FactSheet, render
@@ -36,13 +36,17 @@ class Narrative:
 
 
 def write_narrative(
-    sheet: FactSheet, *, use_llm: bool | None = None, cache_dir: Path | None = None
+    sheet: FactSheet,
+    *,
+    use_llm: bool | None = None,
+    cache_dir: Path | None = None,
+    settings: Settings | None = None,
 ) -> Narrative:
     """The model's narrative if configured and every number checks, else the template."""
     rejected: list[dict[str, Any]] = []
-    if use_llm if use_llm is not None else api_key() is not None:
+    if use_llm if use_llm is not None else api_key(settings) is not None:
         try:
-            got = llm_narrative(sheet, cache_dir=cache_dir)
+            got = llm_narrative(sheet, cache_dir=cache_dir, settings=settings)
             text, _ = render(got.template, sheet)
             check = check_narrative(text, sheet)
             if check.ok:
