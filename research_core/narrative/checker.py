@@ -211,8 +211,8 @@ def _matches(tok: _Token, fact: Fact, direction: int | None) -> bool:
         return fact.unit == tok.unit and abs(fact.value - tok.value) < 0.5
     if ("" if fact.unit == "count" else fact.unit) != tok.unit:
         return False
-    if tok.decimals > fact.decimals + 2:
-        return False  # more precision than the fact has: invented
+    if tok.decimals > fact.decimals:
+        return False  # more digits than the pack displays: precision nobody gave it
     tol = 0.5 * 10.0 ** (-tok.decimals) + 1e-9
     if fact.kind == "level" and tok.signed and tok.value >= 0:
         return False  # "+3 %" states a change, not a level

@@ -67,7 +67,7 @@ def test_true_statements_pass(locale, text):
         ("The S&P 500 at 14.23 %.", "wrong entity"),
         ("DI 1Y at 14.23 % and inflation will hit 7.5 % next year.", "hallucinated number"),
         ("Seven analysts expect 3 cuts.", "a number with no entity"),
-        ("USD/BRL at 5.432170.", "more digits than the fact has"),
+        ("USD/BRL at 5.432170.", "more digits than the pack displays"),
     ],
 )
 def test_false_statements_are_caught(text, reason):
