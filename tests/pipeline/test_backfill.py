@@ -13,7 +13,8 @@ BODY = (
     "s = Lake.open(lake_path).at(as_of).series('BRL.USD.PTAX').dropna()\n"
     "out = pathlib.Path(run_dir) / 'artifacts' / 'fx'\n"
     "out.mkdir(parents=True, exist_ok=True)\n"
-    "(out / 'last.json').write_text(json.dumps({'obs': str(s.index[-1].date()), 'v': s.iloc[-1]}))\n"
+    "rec = {'obs': str(s.index[-1].date()), 'v': s.iloc[-1]}\n"
+    "(out / 'last.json').write_text(json.dumps(rec))\n"
 )
 
 
