@@ -78,12 +78,13 @@ def signals_from_frame(frame: pd.DataFrame) -> list[Signal]:
 # ---- steps -------------------------------------------------------------------------------
 def sample_refresh(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
     """Build the sample lake if it is missing (never deletes or rewrites anything)."""
-    from research_core.lake.sample import build_sample_lake
     from research_core.lake.store import MANIFEST
 
     s = get_settings()
     built = not (Path(lake_path) / MANIFEST).exists()
-    if built:
+    if built:  # the generator imports statsmodels and arch datasets: only when needed
+        from research_core.lake.sample import build_sample_lake
+
         build_sample_lake(lake_path, start=s.sample_start, end=s.sample_end, seed=s.sample_seed)
     lake = Lake.open(lake_path)
     record = {"built": built, "lake_version": lake.version, "files": len(lake.files())}

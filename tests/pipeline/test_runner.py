@@ -58,7 +58,7 @@ def test_failing_step_stops_the_run_and_resume_finishes_it(make_pipeline, tmp_pa
     fixed = tmp_path / "fixed"
     path = make_pipeline(
         {
-            "a": write_artifact_body("a"),
+            "a": "import os\nassert os.environ['TQDM_DISABLE'] == '1'\n" + write_artifact_body("a"),
             "b": f"import pathlib\nif not pathlib.Path({str(fixed)!r}).exists():\n"
             "    raise ValueError('boom: input not fixed')\n" + write_artifact_body("b"),
             "c": write_artifact_body("c"),
