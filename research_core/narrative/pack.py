@@ -206,6 +206,7 @@ border-bottom:1px solid #eef0f2;text-align:left}td.n{text-align:right;
 font-variant-numeric:tabular-nums}.neg{color:#b00020}.pos{color:#1b7f3b}
 .note{color:#59636e;font-size:12px}.narr{font-size:15px;line-height:1.5}
 .breach{color:#b00020;font-weight:600}.warn{color:#a05a00;font-weight:600}
+h3{font-size:14px;margin:10px 0 2px}ul{margin:2px 0}
 """
 
 
@@ -243,13 +244,13 @@ def _section(title: str, body: str) -> str:
 def render_html(pack: MorningPack) -> str:
     """One static page: inline CSS, no scripts, no links to other hosts."""
     s = pack.sections
-    parts = []
+    banners, parts = [], []
     if pack.stale:
         late = ", ".join((s.get("gate") or {}).get("stale_series", []))
-        parts.append(f'<div class="banner stale">STALE DATA: key series late ({_esc(late)}); '
+        banners.append(f'<div class="banner stale">STALE DATA: key series late ({_esc(late)}); '
                      "this pack may show yesterday's world</div>")  # fmt: skip
     if s.get("sample"):
-        parts.append('<div class="banner sample">Sample data: generated, not real history</div>')
+        banners.append('<div class="banner sample">Sample data: generated, not real history</div>')
     nar = pack.narrative
     rejected = (
         f'<p class="note">A model narrative was rejected ({_esc(nar.rejected[0]["reason"])}); '
@@ -318,8 +319,8 @@ def render_html(pack: MorningPack) -> str:
         f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>"
         f'<header><h1>{_esc(title)}</h1><div class="sub">generated '
         f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC from the run folder</div></header>"
-        + "".join(parts[:2])
+        + "".join(banners)
         + "<main>"
-        + "".join(parts[2:] if parts[0].startswith("<div") else parts)
+        + "".join(parts)
         + "</main></body></html>\n"
     )
