@@ -26,6 +26,7 @@ def write_notebook(path: Path, body: str, *, params: str | None = PARAMS) -> Pat
     cells.append(nbformat.v4.new_code_cell(body))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.metadata["language_info"] = {"name": "python"}
     nbformat.write(nb, path)
     return path
 
