@@ -19,9 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from research_core.config import get_settings
 from research_core.errors import WorkbenchError
@@ -31,6 +29,9 @@ NOTEBOOKS = "notebooks"
 ARTIFACTS = "artifacts"
 STATUSES = ("running", "succeeded", "failed")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+if TYPE_CHECKING:  # pandas is imported where used: the step worker only writes files
+    import pandas as pd
 
 
 class RunFolderError(WorkbenchError, FileNotFoundError):
@@ -58,6 +59,8 @@ def write_atomic(path: str | Path, data: bytes | str) -> Path:
 
 def run_dir(as_of: str | pd.Timestamp, runs_path: str | Path | None = None) -> Path:
     """``<runs_path>/<YYYY-MM-DD>`` (default runs path: config ``runs_path``)."""
+    import pandas as pd
+
     root = Path(runs_path) if runs_path is not None else get_settings().runs_path
     return root / f"{pd.Timestamp(as_of):%Y-%m-%d}"
 
@@ -80,7 +83,7 @@ class RunFolder:
         self, path_or_date: str | Path | pd.Timestamp, runs_path: str | Path | None = None
     ) -> None:
         text = str(path_or_date)
-        if isinstance(path_or_date, pd.Timestamp) or (
+        if not isinstance(path_or_date, str | Path) or (
             not isinstance(path_or_date, Path) and _DATE.fullmatch(text)
         ):
             path = run_dir(path_or_date, runs_path)
@@ -141,6 +144,8 @@ class RunFolder:
         ``.json`` → the decoded JSON, anything else (``.html``) → text."""
         path = self.artifact_path(name)
         if path.suffix == ".parquet":
+            import pandas as pd
+
             return pd.read_parquet(path)
         if path.suffix == ".json":
             return json.loads(path.read_text("utf-8"))
