@@ -4,16 +4,21 @@ A "unit" is a position of notional equal to the book's value, long the instrumen
 (the house convention: +1 profits when the yield, price, FX rate or spread rises). Its daily
 return, in the base currency (BRL), is
 
-* rates (DI1, NTN-B, Treasury futures): ``D * dy - (y - f + D * slope) * dt`` — duration
-  (DV01 per unit notional) times the yield change, less the carry and roll-down a payer
-  gives up: the yield over the funding rate ``f`` and the roll down the curve (slope per
-  year of tenor to the next shorter point). NTN-B carry adds the expected IPCA (Focus 12m).
-* credit (CDS, protection buyer): ``RPV01 * ds - s * dt`` (spread in bp).
+* rates (DI1, NTN-B, Treasury futures): ``1 - P(y1)/P(y0) - (y - f + D * slope) * dt`` —
+  the bond repriced at the new yield (≈ duration ``D`` times the yield change), less the
+  carry and roll-down a payer gives up: the yield over the funding rate ``f`` and the
+  roll down the curve (slope per year of tenor to the next shorter point). NTN-B carry
+  adds the expected IPCA (Focus 12m).
+* credit (CDS, protection buyer): ``RPV01(s1) * ds - s * dt`` (spread in bp).
 * FX (USD/BRL, long USD): the spot return less the BRL-USD rate differential (forward
   points).
 * equity and commodity futures: the price return (futures are excess returns).
 
-P&L of instruments quoted in USD is translated to BRL at each day's USD/BRL close. Returns
+P&L is earned in the instrument's P&L currency (``pnl_currency``): the quote's currency.
+An FX quote is BRL per USD, so a long-USD unit earns its move in BRL whatever currency it
+is booked in (an offshore NDF settles ``(S1 − S0) / S1`` USD per USD, which is ``S1 − S0``
+BRL); every other instrument earns in its own currency. P&L earned in USD is translated to
+BRL at each day's USD/BRL close. Returns
 are built on each instrument's own trading days and compounded onto the requested calendar
 as an index, so a holiday on one exchange carries the P&L to the next session.
 """
@@ -123,6 +128,12 @@ def _quotes(view: PITView, inst: Instrument) -> pd.Series:
     return px
 
 
+def pnl_currency(inst: Instrument) -> str:
+    """Currency a unit's P&L is earned in: BRL for a USD/BRL quote (its move is BRL per
+    USD, so translating it again would count the FX move twice), else the booking currency."""
+    return BASE_CURRENCY if inst.quote == "fx" else inst.currency
+
+
 def last_quote(view: PITView, series_id: str) -> float:
     """The latest value of a quote series known at the view (NaN when there is none)."""
     px = view.series(series_id).dropna()
@@ -136,15 +147,32 @@ def carry(view: PITView, instrument_id: str) -> float:
     return float(_carry(view, inst, px.to_numpy()[-1:], px.index[-1:])[0])
 
 
+def _bond_price(inst: Instrument, coupon: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Price per 1 of face at yields ``y`` (fractions) of the instrument's bond: the DI1
+    zero (1 + y)^-T, or a bullet paying ``coupon`` (semiannual UST, annual NTN-B)."""
+    t = inst.tenor_years
+    if inst.dv01_convention == "di1_pu":
+        return (1.0 + y) ** -t
+    m = 2.0 if inst.dv01_convention == "ust_future" else 1.0
+    disc = (1.0 + y / m) ** (-m * t)
+    safe = np.where(np.abs(y) < 1e-12, 1e-12, y)
+    annuity = np.where(np.abs(y) < 1e-12, t, (1.0 - disc) / safe)
+    return coupon * annuity + disc
+
+
 def quote_move(inst: Instrument, q0: np.ndarray, q1: np.ndarray) -> np.ndarray:
-    """Return of a long-quote unit (local currency, no carry) when the quote goes q0 → q1:
-    relative for prices and FX, duration × change for yields (%) and spreads (bp)."""
+    """Return of a long-quote unit (local currency, no carry) when the quote goes q0 → q1,
+    repriced exactly, so shocks of hundreds of bp are right: relative for prices and FX;
+    for yields (%) 1 − P(y1)/P(y0) of the DI1 zero or of a bond with coupon y0 (par at y0,
+    so its first derivative is ``duration``); for CDS spreads (bp) the protection buyer's
+    mark-to-market (s1 − s0) × RPV01(s1)."""
     q0, q1 = np.asarray(q0, dtype=float), np.asarray(q1, dtype=float)
     if inst.quote in ("price", "fx"):
         return (q1 - q0) / q0
     if inst.quote == "spread":
-        return duration(inst, q0 / 100.0) * (q1 - q0) / 1e4
-    return duration(inst, q0) * (q1 - q0) / 100.0
+        return duration(inst, q1 / 100.0) * (q1 - q0) / 1e4
+    y0, y1 = q0 / 100.0, q1 / 100.0
+    return 1.0 - _bond_price(inst, y0, y1) / _bond_price(inst, y0, y0)
 
 
 def _local_returns(view: PITView, inst: Instrument) -> pd.Series:
@@ -181,7 +209,7 @@ def unit_index(
     for iid in instrument_ids:
         inst = instrument(iid)
         ret = _local_returns(view, inst)
-        if inst.currency != BASE_CURRENCY:
+        if pnl_currency(inst) != BASE_CURRENCY:
             ret = ret * (known_on(fx, ret.index) / np.r_[np.nan, known_on(fx, ret.index)[:-1]])
             ret = ret.fillna(0.0)
         level = (1.0 + ret.clip(lower=-0.99)).cumprod()
@@ -202,6 +230,8 @@ def unit_index(
 def contract_notional(inst: Instrument, quote: float, usdbrl: float) -> float:
     """Base-currency notional of one contract at this quote (for the liquidity model)."""
     fx = usdbrl if inst.currency == "USD" else 1.0
+    if inst.quote == "fx":  # multiplier USD × quote BRL per USD = BRL notional
+        return inst.multiplier * quote
     if inst.dv01_convention == "di1_pu":
         return inst.multiplier / (1.0 + quote / 100.0) ** inst.tenor_years
     if inst.quote in ("yield", "spread"):

@@ -1,9 +1,12 @@
 """Portfolio constraints, applied in a fixed order, each saying when and why it binds.
 
-Order: risk budget (VaR cap from the risk engine), per-instrument concentration, per
-asset-class concentration, gross leverage, net leverage, then turnover and drift bands
-against the current book. Limits outrank turnover: if trading less would leave the book
-over a limit, the limits are applied again and that is recorded too.
+Order: per-instrument concentration, per asset-class concentration, gross leverage, net
+leverage, then the risk budget (VaR cap from the risk engine), then turnover and drift
+bands against the current book. Every step only shrinks positions and the VaR cap scales
+the whole book, so a later step never undoes an earlier one; at the end every limit holds
+(checked) and every one that bound is recorded with its reason. Limits outrank turnover:
+if trading less would leave the book over a limit, the limits are applied again and that
+is recorded too.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from research_core.catalog import instrument
+from research_core.errors import PortfolioError
 from research_core.risk.measures import parametric
 
 
@@ -44,19 +48,14 @@ class Binding:
         return f"{self.constraint}: {self.reason}"
 
 
+def _var_99(w: pd.Series, cov: pd.DataFrame) -> float:
+    return parametric(w, cov, (0.99,))[0].var if (w != 0).any() else 0.0
+
+
 def _limits(w: pd.Series, cov: pd.DataFrame, cons: Constraints, out: list[Binding]) -> pd.Series:
+    """Position, asset-class, gross and net limits, then the VaR cap. Each step only shrinks
+    |w_i| (the VaR cap scales the whole book), so no step can undo an earlier one."""
     w = w.copy()
-    if (w != 0).any():
-        var = parametric(w, cov, (0.99,))[0].var
-        if var > cons.max_var_99:
-            w *= cons.max_var_99 / var
-            out.append(
-                Binding(
-                    "risk budget",
-                    f"99% VaR {var:.2%} > {cons.max_var_99:.2%}; "
-                    f"scaled ×{cons.max_var_99 / var:.2f}",
-                )
-            )
     over = w.abs() > cons.max_position + 1e-12
     if over.any():
         names = ", ".join(f"{i} {w[i]:+.2f}" for i in w.index[over])
@@ -92,7 +91,34 @@ def _limits(w: pd.Series, cov: pd.DataFrame, cons: Constraints, out: list[Bindin
                 f"{net:+.2f} beyond ±{cons.max_net:g}; {'longs' if net > 0 else 'shorts'} cut",
             )
         )
+    var = _var_99(w, cov)
+    if var > cons.max_var_99:
+        w *= cons.max_var_99 / var
+        out.append(
+            Binding(
+                "risk budget",
+                f"99% VaR {var:.2%} > {cons.max_var_99:.2%}; scaled ×{cons.max_var_99 / var:.2f}",
+            )
+        )
     return w
+
+
+def violations(w: pd.Series, cov: pd.DataFrame, cons: Constraints) -> list[str]:
+    """Every limit ``w`` breaks (empty when the book is within all of them)."""
+    tol = 1e-9
+    classes = pd.Series({i: instrument(str(i)).asset_class for i in w.index}, dtype=object)
+    checks = [
+        ("99% VaR", _var_99(w, cov), cons.max_var_99),
+        ("position", float(w.abs().max()) if len(w) else 0.0, cons.max_position),
+        (
+            "asset class",
+            float(w.abs().groupby(classes).sum().max()) if len(w) else 0.0,
+            cons.max_asset_class,
+        ),
+        ("gross", float(w.abs().sum()), cons.max_gross),
+        ("net", abs(float(w.sum())), cons.max_net),
+    ]
+    return [f"{name} {v:.4g} > {cap:g}" for name, v, cap in checks if v > cap * (1 + tol) + tol]
 
 
 def _trading(w: pd.Series, current: pd.Series, cons: Constraints, out: list[Binding]) -> pd.Series:
@@ -132,4 +158,7 @@ def apply_constraints(
         again: list[Binding] = []
         w = _limits(w, cov.reindex(index=w.index, columns=w.index, fill_value=0.0), cons, again)
         out += [Binding(b.constraint, f"{b.reason} (limits outrank turnover)") for b in again]
+    broken = violations(w, cov.reindex(index=w.index, columns=w.index, fill_value=0.0), cons)
+    if broken:
+        raise PortfolioError(f"constraints still broken after applying them: {broken}")
     return w, tuple(out)

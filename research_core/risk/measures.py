@@ -132,6 +132,17 @@ def _result(
     )
 
 
+def tail_size(n: int, alpha: float) -> int:
+    """Scenarios in the ``alpha`` tail of ``n``: k = ⌈n(1 − α)⌉, at least 1.
+
+    The quantile convention: VaR is the k-th worst loss (the lower empirical quantile, no
+    interpolation) and ES the mean of the k worst. ``n(1 − α)`` is rounded to 9 decimals
+    first, because 1 − 0.99 is 0.010000000000000009 in floating point and ⌈10.000…09⌉
+    would take the 11th worst of 1,000 instead of the 10th.
+    """
+    return max(int(np.ceil(round(n * (1.0 - _alpha(alpha)), 9))), 1)
+
+
 def tail_components(
     pnl: np.ndarray,
     mean_positions: Callable[[np.ndarray], np.ndarray],
@@ -143,11 +154,12 @@ def tail_components(
 
     ``pnl`` is the book's P&L per scenario; ``mean_positions(rows)`` returns the mean
     per-position P&L over those scenarios, so a Monte Carlo caller never builds the
-    per-position matrix. Returns (alpha, var, es, component_var, component_es) per alpha.
+    per-position matrix. Returns (alpha, var, es, component_var, component_es) per alpha;
+    VaR is the k-th worst P&L and ES the mean of the k worst, k = ``tail_size(len(pnl), α)``.
     """
     s = len(pnl)
     m = max(round(window * s), 2)
-    ks = [max(int(np.ceil(s * (1.0 - _alpha(a)))) - 1, 0) for a in alphas]
+    ks = [tail_size(s, a) - 1 for a in alphas]
     kth = sorted({j for k in ks for j in (max(k - m, 0), k, min(k + m, s - 1))})
     order = np.argpartition(pnl, kth)  # one partition serves every level
     out = []

@@ -2,13 +2,15 @@
 
 A historical episode applies each instrument's unit return over the episode window, read
 from the lake (carry, roll and USD translation included, ``pnl.unit_index``), to
-today's weights. Where the lake holds no prices for an instrument over the window (the
+today's weights, each instrument on its own exchange's sessions (a B3 holiday is still a
+NYSE session for ES.FUT). Where the lake holds no prices for an instrument over the window (the
 2002 election predates the sample lake), the episode's *calibrated* quote move is used
-instead — rounded moves from the public record — and the row says so.
+instead — rounded moves from the public record — and the row says so. Calibrated P&L
+earned in USD is translated at the episode's own USD/BRL move, like a hypothetical shock.
 
 A hypothetical shock moves quotes: yields and spreads in basis points, FX and prices as a
 fraction (USD/BRL +0.25 is BRL −20 %). The P&L of a unit is ``pnl.quote_move`` at today's
-quote; USD instruments are translated at the shocked USD/BRL.
+quote; P&L earned in USD (``pnl.pnl_currency``) is translated at the shocked USD/BRL.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ import pandas as pd
 from research_core.catalog import instrument, instruments
 from research_core.errors import BacktestError, RiskError
 from research_core.lake.pit import PITView
-from research_core.pnl import last_quote, quote_move, unit_index
+from research_core.pnl import (
+    BASE_CURRENCY,
+    USDBRL,
+    last_quote,
+    pnl_currency,
+    quote_move,
+    unit_index,
+)
 
 
 @dataclass(frozen=True)
@@ -163,8 +172,21 @@ def shock_returns(view: PITView, ids: Iterable[str], moves: Mapping[str, float])
         else:
             q1 = q0 + move / (100.0 if inst.quote == "yield" else 1.0)
         r = float(quote_move(inst, np.array(q0), np.array(q1)))
-        out[iid] = r * (1.0 + fx_move) if inst.currency == "USD" else r
+        out[iid] = r * (1.0 + fx_move) if pnl_currency(inst) != BASE_CURRENCY else r
     return pd.Series(out, dtype="float64")
+
+
+def _episode_fx_move(view: PITView, episode: Episode) -> float:
+    """USD/BRL move over the episode, to translate calibrated USD P&L as the hypothetical
+    shocks do: the calibrated move, else the lake's spot over the window, else 0."""
+    move = _move_for(episode.calibrated, "USDBRL.FUT")
+    if move is not None:
+        return move
+    spot = view.series(USDBRL).dropna()
+    before, upto = spot[: episode.start], spot[: episode.end]
+    if before.empty or len(upto) == len(before):
+        return 0.0
+    return float(upto.iloc[-1] / before.iloc[-1] - 1.0)
 
 
 def episode_returns(view: PITView, ids: Iterable[str], episode: Episode) -> pd.DataFrame:
@@ -176,7 +198,8 @@ def episode_returns(view: PITView, ids: Iterable[str], episode: Episode) -> pd.D
     rows = {}
     for iid in ids:
         try:
-            level = unit_index(view, [iid], start - pd.Timedelta(days=7), end)[iid]
+            cal = instrument(iid).calendar  # each instrument on its own exchange's sessions
+            level = unit_index(view, [iid], start - pd.Timedelta(days=7), end, cal)[iid]
             known = level[level.index <= start]
             if known.empty:
                 raise BacktestError(f"{iid}: no prices at {start.date()}")
@@ -186,7 +209,8 @@ def episode_returns(view: PITView, ids: Iterable[str], episode: Episode) -> pd.D
             if move is None:
                 rows[iid] = (np.nan, "no data")
             else:
-                rows[iid] = (shock_returns(view, [iid], {iid: move})[iid], "calibrated")
+                moves = {iid: move, "USDBRL": _episode_fx_move(view, episode)}
+                rows[iid] = (shock_returns(view, [iid], moves)[iid], "calibrated")
     return pd.DataFrame.from_dict(rows, orient="index", columns=["return", "source"])
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from research_core.agents import AgentReport, run_agents
+from research_core.agents import AGENTS, AgentReport, agent_order
 from research_core.catalog import instrument, series_catalog
 from research_core.errors import AgentDataError, BacktestError, InsufficientDataError, ModelError
 from research_core.lake.pit import PITView
@@ -88,6 +88,24 @@ def strategy_signals(view: PITView, strategy: BaseStrategy) -> list[Signal]:
     ]
 
 
+def agent_reports(
+    view: PITView, names: Iterable[str] | None, skipped: dict[str, str]
+) -> dict[str, AgentReport]:
+    """Run each agent on its own, in dependency order: one that lacks data is recorded in
+    ``skipped`` (``agent:<name>`` → why) and the others still run; an agent whose upstream
+    failed fails too, naming it."""
+    reports: dict[str, AgentReport] = {}
+    for name in agent_order(names):
+        agent = AGENTS[name]()
+        try:
+            reports[name] = agent.run(
+                view, {d: reports[d] for d in agent.depends_on if d in reports}
+            )
+        except (AgentDataError, InsufficientDataError, ModelError) as err:
+            skipped[f"agent:{name}"] = str(err)
+    return reports
+
+
 def collect_signals(
     view: PITView,
     *,
@@ -95,14 +113,12 @@ def collect_signals(
     agents: Iterable[str] | None = None,
 ) -> CollectedSignals:
     """Run the agents and strategies (default: all agents, the shipped ``strategies.yaml``)
-    on ``view``. A source without enough history is skipped, with the reason."""
+    on ``view``. Each agent and strategy succeeds or fails alone; one without enough
+    history is skipped, with the reason."""
     signals: list[Signal] = []
     freshness: dict[str, float] = {}
     skipped: dict[str, str] = {}
-    try:
-        reports = run_agents(view, agents)
-    except (AgentDataError, InsufficientDataError, ModelError) as err:
-        reports, skipped["agents"] = {}, str(err)
+    reports = agent_reports(view, agents, skipped)
     for name, report in reports.items():
         signals.extend(report.signals)
         freshness[f"agent:{name}"] = freshness_from_report(report)

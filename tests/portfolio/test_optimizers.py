@@ -125,7 +125,30 @@ def test_every_binding_constraint_says_why():
     assert w[["DI1.2Y", "DI1.5Y"]].abs().sum() <= 3.0 + 1e-12
     assert w.abs().sum() <= 4.0 + 1e-12 and abs(w.sum()) <= 3.0 + 1e-12
     _, risky = apply_constraints(target, COV * 100, Constraints(max_var_99=0.02))
-    assert risky[0].constraint == "risk budget" and "VaR" in risky[0].reason
+    assert risky[-1].constraint == "risk budget" and "VaR" in risky[-1].reason
+
+
+def test_net_cut_cannot_push_var_back_over_the_cap():
+    """A hedged book (short IBOV, long ES, corr 0.95): cutting the longs for the net limit
+    un-hedges it, VaR 1.47 % → 1.73 % (by hand below). The VaR cap used to run first, so
+    the book ended over it, unrecorded; now it holds and both limits are recorded."""
+    ids = ["IBOV.FUT", "ES.FUT"]
+    vol, rho = np.array([0.02, 0.01]), 0.95
+    cov = pd.DataFrame(np.outer(vol, vol) * [[1, rho], [rho, 1]], index=ids, columns=ids)
+    target = pd.Series({"IBOV.FUT": -1.0, "ES.FUT": 2.0})
+    z99 = 2.3263478740408408  # standard normal 99 % quantile (published tables)
+    # by hand: σ² = 4e-4 + 4·1e-4 − 2·2·0.95·2e-4 = 0.4e-4 → VaR 1.471 %;
+    # after the net cut to +0.5 (ES 1.5): σ² = 4e-4 + 2.25e-4 − 2·1.5·0.95·2e-4 = 0.55e-4
+    assert z99 * np.sqrt(0.4e-4) < 0.016 < z99 * np.sqrt(0.55e-4)
+    cons = Constraints(max_net=0.5, max_var_99=0.016)
+    w, binding = apply_constraints(target, cov, cons)
+    assert [b.constraint for b in binding] == ["net leverage", "risk budget"]
+    scale = 0.016 / (z99 * np.sqrt(0.55e-4))
+    assert w["IBOV.FUT"] == pytest.approx(-1.0 * scale, rel=1e-9)
+    assert w["ES.FUT"] == pytest.approx(1.5 * scale, rel=1e-9)
+    x = w.to_numpy()
+    assert z99 * np.sqrt(x @ cov.to_numpy() @ x) <= 0.016 * (1 + 1e-9)
+    assert abs(w.sum()) <= 0.5
 
 
 def test_turnover_and_drift_bands_against_the_current_book():

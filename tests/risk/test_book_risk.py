@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,6 @@ import pytest
 from research_core.catalog import instrument
 from research_core.errors import CatalogError, RiskError
 from research_core.lake.store import Lake
-from research_core.pnl import duration
 from research_core.risk import (
     DrawdownLadder,
     Shock,
@@ -44,19 +44,20 @@ def test_hypothetical_stress_pnl_by_hand(view):
     nav = 1e8
     w = pd.Series({"DI1.2Y": 0.5, "USDBRL.FUT": 1.0, "UST.10Y.FUT": -2.0, "BR.CDS.5Y": 0.3})
     res = stress_test(view, w, nav=nav, episodes=())
-    y = _last(view, "DI1.2Y")
-    assert res.pnl.at["DI +100 bp parallel", "DI1.2Y"] == pytest.approx(
-        0.5 * nav * 2 / (1 + y / 100) * 0.01
-    )
-    assert res.pnl.at["DI +100 bp parallel", "total"] == pytest.approx(
-        0.5 * nav * 2 / (1 + y / 100) * 0.01
-    )
+    # exact repricing by hand: DI1 zero (1 + y)^-2; UST par bond at y0, semiannual 10y;
+    # CDS buyer (s1 − s0) × RPV01(s1), flat hazard s1 / (1 − 0.4), zero rates
+    y = _last(view, "DI1.2Y") / 100
+    di = 0.5 * nav * (1 - ((1 + y) / (1 + y + 0.01)) ** 2)
+    assert res.pnl.at["DI +100 bp parallel", "DI1.2Y"] == pytest.approx(di, rel=1e-9)
+    assert res.pnl.at["DI +100 bp parallel", "total"] == pytest.approx(di, rel=1e-9)
     assert res.pnl.at["BRL −20 %", "USDBRL.FUT"] == pytest.approx(0.25 * nav)
-    ust = instrument("UST.10Y.FUT")
-    d = float(duration(ust, np.array(_last(view, "UST.10Y.FUT"))))
-    assert res.pnl.at["UST +50 bp parallel", "UST.10Y.FUT"] == pytest.approx(-2.0 * nav * d * 0.005)
-    s = _last(view, "BR.CDS.5Y")
-    rpv01 = float(duration(instrument("BR.CDS.5Y"), np.array(s / 100)))
+    y0 = _last(view, "UST.10Y.FUT") / 100
+    y1 = y0 + 0.005
+    v = (1 + y1 / 2) ** -20
+    ust = 1 - (y0 / y1 * (1 - v) + v)
+    assert res.pnl.at["UST +50 bp parallel", "UST.10Y.FUT"] == pytest.approx(-2.0 * nav * ust)
+    h = (_last(view, "BR.CDS.5Y") + 150) / 1e4 / 0.6
+    rpv01 = (1 - np.exp(-5 * h)) / h
     assert res.pnl.at["Brazil CDS +150 bp", "BR.CDS.5Y"] == pytest.approx(0.3 * nav * rpv01 * 0.015)
     assert set(res.kind) == {"hypothetical"}
     with pytest.raises(RiskError, match="match no instrument"):
@@ -206,3 +207,36 @@ def test_correlation_monitor_flags_a_break_and_not_noise():
     )
     assert not quiet.flagged
     assert quiet.df == 3
+
+
+def test_calibrated_2002_episode_translates_usd_positions_at_its_own_fx_move(view):
+    """2002 (before the lake): USD/BRL 2.36 → 3.93 (+66 %, calibrated). A USD-booked
+    future's BRL P&L is its USD return × 1.66; BRL and USD/BRL positions are not
+    translated. By hand: ES −25 % → −0.415, gold +5 % → +0.083, Ibovespa −0.35,
+    NDF +0.66. (The USD legs were left untranslated: −0.25 and +0.05.)"""
+    book = pd.Series({"ES.FUT": 1.0, "GOLD.FUT": 1.0, "IBOV.FUT": 1.0, "USDBRL.NDF": 1.0})
+    res = stress_test(view, book, nav=1.0, shocks=())
+    row = res.pnl.loc["2002 Brazil election"]
+    assert (res.source.loc["2002 Brazil election"] == "calibrated").all()
+    assert row["ES.FUT"] == pytest.approx(-0.25 * 1.66)
+    assert row["GOLD.FUT"] == pytest.approx(0.05 * 1.66)
+    assert row["IBOV.FUT"] == pytest.approx(-0.35)
+    assert row["USDBRL.NDF"] == pytest.approx(0.66)
+
+
+def test_episodes_move_each_instrument_on_its_own_exchange_sessions(view):
+    """2008-11-20 is a B3 holiday (Consciência Negra, São Paulo) but a NYSE session: the
+    GFC window must end on it for ES.FUT. By hand: S&P 500 returns on NYSE sessions from
+    2008-09-12 to 2008-11-20, each × the day's USD/BRL ratio (last spot known), compounded."""
+    from research_core.calendars import business_days
+
+    assert pd.Timestamp("2008-11-20") not in business_days("B3")
+    assert pd.Timestamp("2008-11-20") in business_days("NYSE")
+    res = stress_test(view, pd.Series({"ES.FUT": 1.0}), nav=1.0, shocks=())
+    spx, fx = view.series("US.SPX").dropna(), view.series("BRL.USD.SPOT").dropna()
+    days = spx.index[(spx.index >= "2008-09-12") & (spx.index <= "2008-11-20")]
+    assert days[-1] == pd.Timestamp("2008-11-20")
+    level = 1.0
+    for prev, day in itertools.pairwise(days):
+        level *= 1 + (spx[day] / spx[prev] - 1) * fx[:day].iloc[-1] / fx[:prev].iloc[-1]
+    assert res.pnl.at["2008 GFC", "ES.FUT"] == pytest.approx(level - 1, rel=1e-9)

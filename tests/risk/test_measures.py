@@ -175,3 +175,29 @@ def test_backtest_var_counts_exceedances_of_the_prior_forecast():
     assert "exceedances" in bt.summary()
     with pytest.raises(RiskError, match="0/1"):
         kupiec(np.array([0, 2, 1]), 0.99)
+
+
+@pytest.mark.parametrize(
+    ("n", "alpha", "k"),
+    # k = n(1 − α) worked out by hand; 97.5 % of 500 is 12.5, so the 13th worst
+    [
+        (100, 0.99, 1),
+        (500, 0.99, 5),
+        (1000, 0.99, 10),
+        (2000, 0.99, 20),
+        (100, 0.95, 5),
+        (500, 0.95, 25),
+        (1000, 0.95, 50),
+        (2000, 0.95, 100),
+        (500, 0.975, 13),
+    ],
+)
+def test_historical_var_is_the_kth_worst_loss_when_n_times_tail_is_whole(n, alpha, k):
+    """Losses 1..n (bp, shuffled): VaR is the k-th worst, k = ⌈n(1−α)⌉, ES the mean of the
+    k worst = (n + n−k+1)/2 bp. 1 − 0.99 in floating point made it the 11th of 1,000."""
+    rng = np.random.default_rng(n)
+    losses = rng.permutation(np.arange(1, n + 1)) * 1e-4
+    rets = pd.DataFrame({"A": -losses}, index=pd.bdate_range("2000-01-03", periods=n))
+    res = historical(pd.Series({"A": 1.0}), rets, (alpha,))[0]
+    assert res.var == pytest.approx((n - k + 1) * 1e-4, abs=1e-15)
+    assert res.es == pytest.approx((n + n - k + 1) / 2 * 1e-4, rel=1e-12)
