@@ -46,5 +46,6 @@ def daily_run(sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory):
         pipeline=Path(__file__).parent / "pipelines" / "daily.yaml",
         runs_path=runs,
         lake_path=sample_lake_path,
+        db_url=f"sqlite:///{runs / 'pms.db'}",
         progress=False,
     )

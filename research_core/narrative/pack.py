@@ -178,7 +178,19 @@ def build_morning_pack(
         sections[key] = _frame(run, name)
         if sections[key] is None:
             sections["missing"].append(key)
-    sections["missing"] += ["pnl", "attribution", "audit_anchor"]  # arrive with the PMS
+    for key, name in (
+        ("proposals", "pms/proposals.parquet"),
+        ("attribution", "attribution/attribution.parquet"),
+    ):
+        sections[key] = _frame(run, name)
+        if sections[key] is None:
+            sections["missing"].append(key)
+    for key, name in (("pnl", "attribution/pnl.json"), ("anchor", "audit/anchor.json")):
+        try:
+            sections[key] = run.artifact(name)
+        except RunFolderError:
+            sections[key] = None
+            sections["missing"].append(key)
     sections["calendar"] = release_calendar(lake, as_of)
     sample = any(f.get("source") == "sample" for f in lake._manifest()["files"])
     sections["sample"] = sample or "sample" in str(lake.root)
@@ -295,13 +307,35 @@ def render_html(pack: MorningPack) -> str:
     if stress is not None:
         stress = stress[["kind", "total"]].sort_values("total")
     parts.append(_section("Stress tests (BRL)", _table(stress, fmt={"total": ",.0f"})))
-    parts.append(
-        _section(
-            "P&L and attribution",
-            '<p class="note">Yesterday / MTD / YTD P&L, attribution and the audit chain '
-            "anchor come from the PMS, which is not in this pipeline yet.</p>",
+    props = s.get("proposals")
+    if props is not None:
+        cols = [c for c in ("id", "instrument", "side", "size", "delta_var", "delta_es",
+                            "breaches") if c in props.columns]  # fmt: skip
+        parts.append(_section("New proposals and their risk impact (PMS)",
+                              _table(props[cols].set_index("id"), n=40)))  # fmt: skip
+    pnl, attr = s.get("pnl"), s.get("attribution")
+    if pnl is not None:
+        head = (
+            f"<p>NAV {pnl['nav_brl']:,.0f} BRL; P&L yesterday {pnl['pnl_day_brl']:+,.0f} BRL, "
+            f"MTD {pnl['mtd']:+.2%}, YTD {pnl['ytd']:+.2%}</p>"
         )
-    )
+        body = head
+        if attr is not None and not attr.empty:
+            wide = attr[attr["by"].isin(["strategy", "factor"])].pivot_table(
+                index=["by", "group"], columns="period", values="value", aggfunc="sum"
+            )
+            wide.index = [f"{b}: {g}" for b, g in wide.index]
+            body += _table(wide, n=40)
+        else:
+            body += '<p class="note">no marked positions yet: nothing to attribute</p>'
+        parts.append(_section("P&L and attribution", body))
+    else:
+        parts.append(_section("P&L and attribution",
+                              '<p class="note">not in this run (no PMS steps)</p>'))  # fmt: skip
+    anchor = s.get("anchor")
+    if anchor is not None:
+        code = _esc(json.dumps(anchor, sort_keys=True))
+        parts.append(_section("Audit chain anchor", f"<p><code>{code}</code></p>"))
     cal = s.get("calendar")
     cal_body = (
         _table(cal.set_index("series_id"))
@@ -317,10 +351,7 @@ def render_html(pack: MorningPack) -> str:
         f'<html lang="{_esc(pack.sheet.locale)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>"
-        f'<header><h1>{_esc(title)}</h1><div class="sub">generated '
-        f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC from the run folder</div></header>"
-        + "".join(banners)
-        + "<main>"
-        + "".join(parts)
-        + "</main></body></html>\n"
+        f'<header><h1>{_esc(title)}</h1><div class="sub">from the pipeline run of '
+        f"{_esc(pack.as_of)}; every number in the summary is checked against the fact sheet"
+        "</div></header>" + "".join(banners) + "<main>" + "".join(parts) + "</main></body></html>\n"
     )

@@ -126,6 +126,22 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
                      aliases=("convicção mais forte",),
                      label=f"{best[1]} ({AGENT_NAMES.get(best[2], best[2])})")
             )  # fmt: skip
+    if have("attribution/pnl.json"):
+        p = art("attribution/pnl.json")
+        src = "artifacts/attribution/pnl.json"
+        facts += [
+            Fact("pnl.day", "P&L", p["pnl_day_brl"] / 1e6, "BRL mn", 1, src, as_of, "change",
+                 label="yesterday"),
+            Fact("pnl.mtd", "P&L", p["mtd"] * 100, "%", 2, src, as_of, "change", label="MTD"),
+            Fact("pnl.ytd", "P&L", p["ytd"] * 100, "%", 2, src, as_of, "change", label="YTD"),
+            Fact("pnl.nav", "NAV", p["nav_brl"] / 1e6, "BRL mn", 1, src, as_of),
+        ]  # fmt: skip
+    if have("pms/proposals.parquet"):
+        props = art("pms/proposals.parquet")
+        facts.append(
+            Fact("pms.proposals", "proposals", len(props), "count", 0,
+                 "artifacts/pms/proposals.parquet", as_of, aliases=("propostas",))
+        )  # fmt: skip
     if have("quality/freshness.json"):
         gate = art("quality/freshness.json")
         src = "artifacts/quality/freshness.json"

@@ -26,6 +26,8 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Risk: 99 % 1-day VaR is {{risk.var99}} of NAV ({{risk.var99_brl}}); ES is {{risk.es99}}.",
         "The worst stress, {label:risk.worst_stress}, would cost {{risk.worst_stress}} of NAV.",
         "Limits: {{limits.breach}} in breach and {{limits.warn}} near their line.",
+        "P&L: {{pnl.day}} yesterday, {{pnl.mtd}} MTD and {{pnl.ytd}} YTD; NAV {{pnl.nav}}.",
+        "{{pms.proposals}} proposals await a decision.",
         "Data quality: {{dq.stale}} key series stale and {{dq.findings}} findings in total.",
     ),
     "pt-BR": (
@@ -46,6 +48,8 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "{{risk.es99}}.",
         "O pior estresse, {label:risk.worst_stress}, custaria {{risk.worst_stress}} do PL.",
         "Limits: {{limits.breach}} estourados e {{limits.warn}} perto da linha.",
+        "P&L: {{pnl.day}} ontem, {{pnl.mtd}} no mês e {{pnl.ytd}} no ano; NAV {{pnl.nav}}.",
+        "{{pms.proposals}} propostas aguardam decisão.",
         "Data quality: {{dq.stale}} séries-chave atrasadas e {{dq.findings}} achados no total.",
     ),
 }

@@ -133,7 +133,8 @@ def date_lock(folder: Path) -> Iterator[None]:
 
 
 def lake_fingerprint(lake_path: Path, as_of: str) -> dict[str, Any] | None:
-    """Lake version, a hash of its visible files (path, size) and a snapshot id."""
+    """Lake version, a hash of its visible files (path, size) and the snapshot id of the
+    end-of-day view (``lake.at_snapshot`` reopens exactly what the run could read)."""
     from research_core.lake import Lake
     from research_core.lake.store import MANIFEST as LAKE_MANIFEST
 
@@ -143,11 +144,10 @@ def lake_fingerprint(lake_path: Path, as_of: str) -> dict[str, Any] | None:
     h = hashlib.sha256()
     for f in sorted(lake.files()):
         h.update(f"{f.relative_to(lake.root)}:{f.stat().st_size}\n".encode())
-    version = lake.version
     return {
-        "version": version,
+        "version": lake.version,
         "fingerprint": h.hexdigest()[:16],
-        "snapshot_id": f"{as_of}@lake-v{version}",
+        "snapshot_id": lake.at(as_of).snapshot_id,
     }
 
 

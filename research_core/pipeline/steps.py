@@ -238,3 +238,126 @@ def morning_pack(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
     out = _out(run_dir, "morning_pack")
     pack.write(out)
     return {"narrative_source": pack.narrative.source, "facts": len(pack.facts)}
+
+
+# ---- PMS steps ---------------------------------------------------------------------------
+def _pms(db_url: str, lake_path: str) -> Any:
+    """The PMS at ``db_url`` (the runner hides passwords: then the URL comes from config)."""
+    from research_core.pms import PMS
+
+    url = db_url if db_url and "***" not in db_url else None
+    return PMS.open(url, lake=lake_path)
+
+
+def _json_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists and dicts as JSON text, so every column stores in Parquet."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].map(lambda v: isinstance(v, list | dict)).any():
+            out[c] = out[c].map(lambda v: json.dumps(v, default=str))
+    return out
+
+
+def pms_marks_proposals(
+    *,
+    lake_path: str,
+    as_of: str,
+    run_dir: str,
+    db_url: str,
+    method: str = "erc",
+    n_sims: int = 20_000,
+) -> dict[str, Any]:
+    """Mark the PMS book at ``as_of`` (idempotent; skipped if already marked later) and
+    store today's proposals with their pre-trade risk."""
+    pms = _pms(db_url, lake_path)
+    hist = pms.nav_history()
+    last = None if hist.empty else f"{hist.index.max():%Y-%m-%d}"
+    if last is not None and last > as_of:
+        mark: dict[str, Any] = {"skipped": f"already marked through {last}"}
+    else:
+        m = pms.mark(as_of)
+        mark = {k: getattr(m, k) for k in ("nav_brl", "nav_usd", "pnl_brl", "pnl_usd", "lots")}
+        mark["already_marked"] = m.already_marked
+    made = pms.propose(as_of, method=method, n_sims=n_sims)
+    pending = pms.proposals(state="PROPOSED")
+    out = _out(run_dir, "pms")
+    _write_json(out / "mark.json", {"as_of": as_of, **mark, "new_proposals": len(made)})
+    _write_parquet(out / "proposals.parquet", _json_columns(pending).reset_index(drop=True))
+    _write_parquet(out / "positions.parquet", _json_columns(pms.positions()))
+    _write_parquet(out / "nav_history.parquet", pms.nav_history())
+    return {"mark": mark, "new_proposals": len(made), "pending": len(pending)}
+
+
+def attribution(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str, Any]:
+    """P&L yesterday, MTD and YTD (Carino-linked) by strategy, agent, asset class,
+    instrument and risk factor."""
+    pms = _pms(db_url, lake_path)
+    day = pd.Timestamp(as_of)
+    starts = {"day": day, "mtd": day.replace(day=1), "ytd": day.replace(month=1, day=1)}
+    rows = []
+    for by in ("strategy", "agent", "asset_class", "instrument", "factor"):
+        daily = pms.attribution(by, start=as_of, end=as_of)
+        for group, value in (daily.sum() if not daily.empty else pd.Series(dtype=float)).items():
+            rows.append({"by": by, "group": str(group), "period": "day", "value": float(value)})
+        for period in ("mtd", "ytd"):
+            linked = pms.linked_attribution(by, start=f"{starts[period]:%Y-%m-%d}", end=as_of)
+            rows += [
+                {"by": by, "group": str(g), "period": period, "value": float(v)}
+                for g, v in linked.items()
+            ]
+    table = pd.DataFrame(rows, columns=["by", "group", "period", "value"])
+    nav = pms.nav_history()
+    nav = nav[nav.index <= day]
+    pnl = {
+        "as_of": as_of,
+        "nav_brl": float(nav["nav_brl"].iloc[-1]) if len(nav) else float(pms.nav()),
+        "pnl_day_brl": float(nav["pnl_brl"].iloc[-1]) if len(nav) else 0.0,
+        "mtd": _period_return(nav, starts["mtd"], pms),
+        "ytd": _period_return(nav, starts["ytd"], pms),
+    }
+    out = _out(run_dir, "attribution")
+    _write_parquet(out / "attribution.parquet", table)
+    _write_json(out / "pnl.json", pnl)
+    return pnl
+
+
+def _period_return(nav: pd.DataFrame, start: pd.Timestamp, pms: Any) -> float:
+    """Compounded return of NAV from the last mark before ``start`` (or the capital)."""
+    if nav.empty:
+        return 0.0
+    before = nav[nav.index < start]
+    base = float(before["nav_brl"].iloc[-1]) if len(before) else float(pms.settings()["capital"])
+    return float(nav["nav_brl"].iloc[-1]) / base - 1.0
+
+
+def audit_anchor(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str, Any]:
+    """Verify the audit chain and anchor its head in the run folder (outside the database),
+    so a later truncation of the log is caught (``workbench audit verify --anchor``)."""
+    pms = _pms(db_url, lake_path)
+    check = pms.audit_verify()
+    out = _out(run_dir, "audit")
+    if not check.ok:
+        raise WorkbenchError(f"audit chain does not verify: {check}")
+    pms.write_anchor(out / "anchor.json")
+    return json.loads((out / "anchor.json").read_text("utf-8"))
+
+
+def store_briefing(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str, Any]:
+    """Store the day's Morning Pack in the PMS with the fingerprint of its inputs."""
+    import hashlib
+
+    from research_core.runs import RunFolder
+
+    run = RunFolder(Path(run_dir))
+    html = run.artifact("morning_pack/morning_pack.html")
+    facts = run.artifact_path("morning_pack/facts.json").read_bytes()
+    inputs = {
+        "as_of": as_of,
+        "facts_sha256": hashlib.sha256(facts).hexdigest(),
+        "lake": run.manifest.get("lake"),
+        "code": run.manifest.get("code"),
+    }
+    fingerprint = _pms(db_url, lake_path).store_briefing(as_of, html, inputs)
+    record = {"as_of": as_of, "fingerprint": fingerprint, "inputs": inputs}
+    _write_json(_out(run_dir, "briefing") / "briefing.json", record)
+    return record

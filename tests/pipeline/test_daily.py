@@ -23,7 +23,8 @@ def test_every_step_succeeds_and_the_manifest_records_the_run(daily_run, sample_
     assert [s["name"] for s in run.manifest["steps"]] == steps
     m = run.manifest
     assert m["lake"]["version"] == Lake.open(sample_lake_path).version
-    assert m["lake"]["snapshot_id"].startswith("2026-10-30@")
+    view = Lake.open(sample_lake_path).at_snapshot(m["lake"]["snapshot_id"])
+    assert view.as_of == Lake.open(sample_lake_path).at("2026-10-30").as_of
     assert m["parameters"]["as_of"] == "2026-10-30" and m["code"]["package"]
     assert list_runs(daily_run.path.parent) == ["2026-10-30"]
     for step in m["steps"]:
