@@ -18,14 +18,14 @@ from research_core.calendars import business_day_range
 from research_core.pipeline.runner import DEFAULT_PIPELINE, RunResult, run_pipeline
 from research_core.pipeline.spec import PipelineError, load_pipeline
 
-_Task = tuple[str, str, str | None, str | None, bool]
+_Task = tuple[str, str, str | None, str | None, str | None, bool]
 
 
 def _run_date(task: _Task) -> RunResult:
-    date, pipeline, runs_path, lake_path, force = task
+    date, pipeline, runs_path, lake_path, db_url, force = task
     return run_pipeline(
-        date, pipeline=pipeline, runs_path=runs_path, lake_path=lake_path, force=force,
-        progress=False,
+        date, pipeline=pipeline, runs_path=runs_path, lake_path=lake_path, db_url=db_url,
+        force=force, progress=False,
     )  # fmt: skip
 
 
@@ -44,18 +44,23 @@ def backfill(
     pipeline: str | Path = DEFAULT_PIPELINE,
     runs_path: str | Path | None = None,
     lake_path: str | Path | None = None,
+    db_url: str | None = None,
     cluster: str | None = None,
     workers: int | None = None,
     force: bool = False,
     progress: bool = True,
 ) -> list[RunResult]:
-    """Run ``pipeline`` for every business day in [start, end]; results in date order."""
+    """Run ``pipeline`` for every business day in [start, end]; results in date order.
+
+    Dates run in parallel; PMS marks must go in date order, so a pipeline with the PMS
+    steps is backfilled with ``workers=1`` (a mark earlier than the last one is skipped).
+    """
     load_pipeline(pipeline)  # refuse a bad definition before sending anything out
     dates = backfill_dates(start, end)
     runs = None if runs_path is None else str(Path(runs_path).resolve())
     lake = None if lake_path is None else str(Path(lake_path).resolve())
     spec = str(Path(pipeline).resolve())
-    tasks: list[_Task] = [(d, spec, runs, lake, force) for d in dates]
+    tasks: list[_Task] = [(d, spec, runs, lake, db_url, force) for d in dates]
     results: list[RunResult] = []
     with Executor(cluster=cluster, workers=workers) as ex:
         bar = tqdm(total=len(tasks), desc="backfill", unit="date", disable=not progress)

@@ -15,6 +15,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         pipeline=args.pipeline,
         runs_path=args.runs,
         lake_path=args.path,
+        db_url=args.db_url,
         steps=args.steps,
         resume=args.resume,
         force=args.force,
@@ -36,6 +37,7 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
         pipeline=args.pipeline,
         runs_path=args.runs,
         lake_path=args.path,
+        db_url=args.db_url,
         cluster=args.cluster,
         workers=args.workers,
         force=args.force,
@@ -57,6 +59,7 @@ def register(sub: Any) -> None:
     common.add_argument("--pipeline", default="pipelines/daily.yaml", help="pipeline YAML")
     common.add_argument("--runs", help="runs folder (default: WORKBENCH_RUNS_PATH)")
     common.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
+    common.add_argument("--db-url", help="PMS database (default: WORKBENCH_DB_URL)")
     common.add_argument("--force", action="store_true", help="re-run dates that succeeded")
     common.add_argument("--quiet", action="store_true", help="no progress bar")
     p = cmds.add_parser("run", parents=[common], help="run the pipeline for one date")
@@ -68,5 +71,7 @@ def register(sub: Any) -> None:
     p.add_argument("--start", required=True, help="first date (YYYY-MM-DD)")
     p.add_argument("--end", required=True, help="last date (YYYY-MM-DD)")
     p.add_argument("--cluster", help="Dask scheduler address, or 'local' (default: processes)")
-    p.add_argument("--workers", type=int, help="parallel dates (default: up to 4)")
+    p.add_argument(
+        "--workers", type=int, help="parallel dates (default: up to 4; PMS marks need 1)"
+    )
     p.set_defaults(func=_cmd_backfill)
