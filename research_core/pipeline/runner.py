@@ -305,7 +305,7 @@ def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
                 tracked.setdefault(child.pid, child)
         except psutil.Error:
             pass
-        time.sleep(0.1)
+        time.sleep(0.25)
     if timed_out:
         with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)

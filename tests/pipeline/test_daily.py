@@ -102,3 +102,22 @@ def test_a_finished_date_is_a_no_op(daily_run, sample_lake_path):
     assert pd.Timestamp(json.loads(before)["finished_at"]) > pd.Timestamp(
         json.loads(before)["started_at"]
     )
+
+
+def test_pms_steps_mark_propose_anchor_and_store_the_briefing(daily_run, sample_lake_path):
+    from research_core.pms import PMS
+
+    run = RunFolder(daily_run.path)
+    pms = PMS.open(f"sqlite:///{daily_run.path.parent / 'pms.db'}", lake=sample_lake_path)
+    proposals = run.artifact("pms/proposals.parquet")
+    assert len(proposals) > 0 and set(proposals["state"]) == {"PROPOSED"}
+    assert len(proposals) == len(pms.proposals(state="PROPOSED"))
+    anchor = run.artifact("audit/anchor.json")
+    assert pms.audit_verify(run.artifact_path("audit/anchor.json")).ok  # the anchor is a prefix
+    page = run.artifact("morning_pack/morning_pack.html")
+    assert anchor["hash"] in page  # printed in the pack
+    stored = pms.briefing("2026-10-30")
+    assert stored is not None and stored["content"] == page
+    assert stored["fingerprint"] == run.artifact("briefing/briefing.json")["fingerprint"]
+    pnl = run.artifact("attribution/pnl.json")
+    assert pnl["nav_brl"] == pms.nav()
