@@ -296,20 +296,25 @@ def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
     deadline = time.monotonic() + step.deadline_s
     tracked: dict[int, psutil.Process] = {}
     timed_out = False
-    while proc.poll() is None:
-        if time.monotonic() > deadline:
-            timed_out = True
-            break
-        try:
-            for child in psutil.Process(proc.pid).children(recursive=True):
-                tracked.setdefault(child.pid, child)
-        except psutil.Error:
-            pass
-        time.sleep(0.25)
-    if timed_out:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    killed = kill_token(token, list(tracked.values()))
+    try:
+        while proc.poll() is None:
+            if time.monotonic() > deadline:
+                timed_out = True
+                break
+            try:
+                for child in psutil.Process(proc.pid).children(recursive=True):
+                    tracked.setdefault(child.pid, child)
+            except psutil.Error:
+                pass
+            time.sleep(0.25)
+    except BaseException:  # Ctrl-C or a crash of ours: take the step's processes with us
+        timed_out = True
+        raise
+    finally:
+        if timed_out:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        killed = kill_token(token, list(tracked.values()))
     proc.wait()
     if timed_out:
         return {
