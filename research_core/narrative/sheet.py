@@ -134,7 +134,8 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
                  label="yesterday"),
             Fact("pnl.mtd", "P&L", p["mtd"] * 100, "%", 2, src, as_of, "change", label="MTD"),
             Fact("pnl.ytd", "P&L", p["ytd"] * 100, "%", 2, src, as_of, "change", label="YTD"),
-            Fact("pnl.nav", "NAV", p["nav_brl"] / 1e6, "BRL mn", 1, src, as_of),
+            Fact("pnl.nav", "fund NAV", p["nav_brl"] / 1e6, "BRL mn", 1, src, as_of,
+                 aliases=("PL do fundo",)),
         ]  # fmt: skip
     if have("pms/proposals.parquet"):
         props = art("pms/proposals.parquet")
