@@ -282,7 +282,7 @@ def pms_marks_proposals(
     pending = pms.proposals(state="PROPOSED")
     out = _out(run_dir, "pms")
     _write_json(out / "mark.json", {"as_of": as_of, **mark, "new_proposals": len(made)})
-    _write_parquet(out / "proposals.parquet", _json_columns(pending).reset_index(drop=True))
+    _write_parquet(out / "proposals.parquet", _json_columns(pending))  # index: id
     _write_parquet(out / "positions.parquet", _json_columns(pms.positions()))
     _write_parquet(out / "nav_history.parquet", pms.nav_history())
     return {"mark": mark, "new_proposals": len(made), "pending": len(pending)}
