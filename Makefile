@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/backtest.py
 	$(BIN)/python benchmarks/risk.py
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/pms.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

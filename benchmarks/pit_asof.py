@@ -12,6 +12,9 @@ Compared on the same Parquet file, Parquet read included in every timing:
 * ``polars join_asof``      the same running best in polars (when the [bench] extra is in)
 * ``naive pandas loop``     filter / sort / take-last per as-of date
 
+It also times the read-time cost of the lake's Parquet page-checksum verification (every
+lake read verifies them; issue 14.3): the same files read with and without it.
+
 Every method's answer is checked identical to ``lake.panel``'s. Run ``python
 benchmarks/pit_asof.py`` (full size: 250 series, 2000-2026, 320 dates).
 """
@@ -30,9 +33,13 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow.dataset as ds
+from _timing import best_of  # benchmarks/ is on sys.path when run as a script
 
 from research_core.calendars import business_day_range
 from research_core.lake import Lake
+from research_core.lake.files import clear_cache, scan
+from research_core.lake.schema import ARROW_SCHEMA
 
 END = "2026-10-30"
 
@@ -73,7 +80,16 @@ def build_lake(root: Path, n_series: int, start: str) -> tuple[Lake, list[str], 
 
 
 def by_lake(root: Path, ids: list[str], dates: pd.DatetimeIndex) -> pd.DataFrame:
+    clear_cache()  # a cold read every time, like the peers
     return Lake.open(root).panel(ids, dates)
+
+
+def checksum_cost(files: list[str], repeat: int) -> tuple[float, float]:
+    """Seconds to read every lake column with and without page-checksum verification."""
+    cols = list(ARROW_SCHEMA.names)
+    checked, _ = best_of(repeat, lambda: scan(files, cols, None))
+    plain, _ = best_of(repeat, lambda: ds.dataset(files, format="parquet").to_table(columns=cols))
+    return checked, plain
 
 
 def _read(files: list[str]) -> pd.DataFrame:
@@ -262,6 +278,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         for name, sec in seconds.items():
             print(f"{name:<20}{sec:>10.3f}{sec / base:>14.1f}")
         print("all answers identical to lake.panel: yes")
+        checked, plain = checksum_cost(files, args.repeat)
+        print(
+            f"read-time page checksums: {checked:.3f}s verified vs {plain:.3f}s unverified "
+            f"(+{100 * (checked / plain - 1):.0f}% on the Parquet read)"
+        )
         ratio = seconds["pandas merge_asof"] / base
         print(
             f"target: lake.panel >= 4x faster than merge_asof -> {ratio:.1f}x "

@@ -10,6 +10,10 @@ A release rule says when a value for a period became public. Rules are plain dic
         macro data: ``lag_days`` calendar days then ``lag_bdays`` business days after the
         end of the period that ``obs_date`` starts (month end for monthly series, quarter
         end for quarterly, the date itself for daily/weekly), at ``time`` local time.
+    {rule: decision, meetings: copom, tz: America/Sao_Paulo, calendar: B3}
+        policy-rate targets: released by the decision, not by a clock. A value dated on a
+        decision day (``catalog/policy_meetings.yaml``) is public at the announcement, any
+        other at its own local midnight. See :func:`decision_release_times`.
 """
 
 from __future__ import annotations
@@ -96,10 +100,33 @@ def release_times(obs_dates: Any, frequency: str, rule: dict[str, Any]) -> pd.Da
             day = roll_forward(end + pd.Timedelta(days=1), calendar, bdays - 1)
         else:
             day = roll_forward(end, calendar)
+    elif kind == "decision":
+        raise ValueError("decision rules need the meeting calendar: use SeriesSpec.release_times")
     else:
-        raise ValueError(f"unknown release rule {kind!r}; valid: close, after_period")
+        raise ValueError(f"unknown release rule {kind!r}; valid: close, after_period, decision")
     local = day + pd.Timedelta(hours=hh, minutes=mm)
     return local.tz_localize(rule.get("tz", "UTC"), nonexistent="shift_forward").tz_convert("UTC")
+
+
+def decision_release_times(
+    obs_dates: Any, announcements: pd.DatetimeIndex, tz: str
+) -> pd.DatetimeIndex:
+    """UTC release times of a policy-rate target's daily values.
+
+    A value dated on a decision day is released at that decision's announcement (the
+    source may date the change on decision day, and it is not known before); any other
+    date's value at its own local midnight, the earliest a value for that day can exist
+    (the target in force that day is known since the last decision, which was earlier).
+    """
+    dates = pd.DatetimeIndex(pd.to_datetime(obs_dates)).normalize()
+    ann = pd.DatetimeIndex(announcements)
+    midnight = dates.tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
+    if len(ann) == 0 or len(dates) == 0:
+        return midnight.tz_convert("UTC")
+    pos = ann.tz_convert(tz).tz_localize(None).normalize().get_indexer(dates)
+    at = ann.tz_convert(None).to_numpy()[np.maximum(pos, 0)]
+    out = np.where(pos >= 0, at, midnight.tz_convert(None).to_numpy())
+    return pd.DatetimeIndex(out).tz_localize("UTC")
 
 
 def period_start_utc(obs_dates: Any, tz: str) -> pd.DatetimeIndex:

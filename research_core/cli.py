@@ -89,6 +89,12 @@ def _cmd_compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_unregister(args: argparse.Namespace) -> int:
+    Lake.open(args.path).unregister(args.series_id)
+    print(f"unregistered {args.series_id}")
+    return 0
+
+
 def _cmd_import_timescale(args: argparse.Namespace) -> int:
     from research_core.lake.timescale import ImportMapping, import_timescale
 
@@ -189,7 +195,7 @@ def _cmd_book(args: argparse.Namespace) -> int:
     from research_core.portfolio import build_book
 
     lake = Lake.open(args.path)
-    view = lake.at(pd.Timestamp(f"{args.as_of} 23:59", tz=lake.tz))
+    view = lake.at(args.as_of)
     book = build_book(view, method=args.method, nav=args.nav)
     print(book.summary())
     out = Path(args.out) if args.out else lake.root / "artifacts" / "book" / args.as_of
@@ -216,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("info", _cmd_info, "storage summary and a point-in-time snapshot"),
         ("check", _cmd_check, "integrity and data-quality check (exit 1 on integrity problems)"),
         ("compact", _cmd_compact, "merge small files; answers do not change"),
+        ("unregister", _cmd_unregister, "remove a registered series that has no rows"),
         ("import-timescale", _cmd_import_timescale, "import from TimescaleDB or COPY exports"),
     ):
         q = lake.add_parser(name, help=text)
@@ -228,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
             q.add_argument("--jump-sigmas", type=float, default=10.0, help="jump threshold")
             q.add_argument("--report", help="write the quality findings to this CSV")
             q.add_argument("--strict", action="store_true", help="exit 1 on quality findings too")
+        if name == "unregister":
+            q.add_argument("series_id", help="the id given to lake.register")
         if name == "import-timescale":
             q.add_argument("--url", help="SQLAlchemy URL (default: WORKBENCH_TIMESCALE_URL)")
             q.add_argument("--export", help="a COPY export file (.csv or .parquet)")

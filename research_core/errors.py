@@ -91,6 +91,16 @@ class PortfolioError(WorkbenchError, ValueError):
     """A portfolio cannot be built as asked (no signals, infeasible constraints, bad method)."""
 
 
+class SignalError(WorkbenchError, ValueError):
+    """A signal is malformed (direction, confidence, horizon) or a set of signals cannot be
+    aggregated (none tradable, non-finite strength, bad freshness); the message says which."""
+
+
+class PriceHistoryError(WorkbenchError, ValueError):
+    """An instrument has no usable price history for its P&L at this date (no quotes, no
+    sessions in the window, an unknown quote convention); the message names it."""
+
+
 class PMSError(WorkbenchError):
     """The PMS refused a request; nothing was written (the audit chain is unchanged)."""
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from research_core.calendars import business_day_range
 from research_core.catalog import Instrument, instrument, series_catalog
-from research_core.errors import BacktestError
+from research_core.errors import PriceHistoryError
 from research_core.lake.pit import PITView
 
 BASE_CURRENCY = "BRL"
@@ -81,7 +81,7 @@ def duration(inst: Instrument, y: np.ndarray) -> np.ndarray:
     if inst.dv01_convention == "cds_rpv01":
         hazard = r / (1.0 - CDS_RECOVERY)  # r here is the spread as a fraction (bp / 100)
         return (1.0 - np.exp(-hazard * t)) / np.maximum(hazard, 1e-9)
-    raise BacktestError(f"{inst.id}: no duration for dv01_convention {inst.dv01_convention!r}")
+    raise PriceHistoryError(f"{inst.id}: no duration for dv01_convention {inst.dv01_convention!r}")
 
 
 def known_on(data: pd.Series | pd.DataFrame, dates: pd.Index) -> np.ndarray:
@@ -108,7 +108,7 @@ def _carry(view: PITView, inst: Instrument, q: np.ndarray, idx: pd.Index) -> np.
     if inst.quote == "spread":
         return -q / 1e4
     if inst.quote != "yield":
-        raise BacktestError(f"{inst.id}: unknown quote {inst.quote!r}")
+        raise PriceHistoryError(f"{inst.id}: unknown quote {inst.quote!r}")
     carry = q - np.nan_to_num(known_on(view.series(FUNDING[inst.currency]), idx))
     if inst.dv01_convention == "real_yield":
         carry = carry + np.nan_to_num(known_on(view.series(IPCA_EXPECTED), idx))
@@ -124,7 +124,7 @@ def _carry(view: PITView, inst: Instrument, q: np.ndarray, idx: pd.Index) -> np.
 def _quotes(view: PITView, inst: Instrument) -> pd.Series:
     px = view.series(inst.price_series).dropna()
     if len(px) < 2:
-        raise BacktestError(f"{inst.id}: {inst.price_series} has no history at {view.as_of}")
+        raise PriceHistoryError(f"{inst.id}: {inst.price_series} has no history at {view.as_of}")
     return px
 
 
@@ -203,7 +203,7 @@ def unit_index(
     days = business_day_range(start, last, calendar)
     days = days[days <= view.as_of.tz_convert(None)]
     if len(days) == 0:
-        raise BacktestError(f"no {calendar} sessions between {start} and {last}")
+        raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
     fx = view.series(USDBRL).dropna()
     cols = {}
     for iid in instrument_ids:
@@ -219,12 +219,23 @@ def unit_index(
     if first.isna().any() and trim:
         frame = frame.dropna()
         if frame.empty:
-            raise BacktestError(f"{list(instrument_ids)} have no common prices by {last.date()}")
+            ids = list(instrument_ids)
+            raise PriceHistoryError(f"{ids} have no common prices by {last.date()}")
         first = frame.iloc[0]
     if first.isna().any():
         missing = first.index[first.isna()].tolist()
-        raise BacktestError(f"no prices before {days[0].date()} for {missing}")
+        raise PriceHistoryError(f"no prices before {days[0].date()} for {missing}")
     return frame / first
+
+
+def unit_volatility(returns: np.ndarray, lookback: int, floor: float = 0.0) -> np.ndarray:
+    """Daily volatility of each column of unit returns (rows = days): the sample sd (ddof 1,
+    NaN skipped) of the last ``lookback`` rows, floored at ``floor`` × the sd over all
+    rows, so a quote stuck at a floor or a quiet spell cannot make a risk-scaled position
+    explode. The one definition of instrument volatility (backtest sizing, strategies)."""
+    r = np.asarray(returns, dtype=float)
+    recent = np.nanstd(r[-lookback:], axis=0, ddof=1)
+    return np.fmax(recent, floor * np.nanstd(r, axis=0, ddof=1)) if floor > 0 else recent
 
 
 def contract_notional(inst: Instrument, quote: float, usdbrl: float) -> float:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from research_core.errors import SignalError
+
 
 @dataclass(frozen=True)
 class Signal:
@@ -23,8 +25,8 @@ class Signal:
 
     def __post_init__(self) -> None:
         if self.direction not in (-1, 0, 1):
-            raise ValueError(f"Signal.direction must be -1, 0 or +1, got {self.direction!r}")
+            raise SignalError(f"Signal.direction must be -1, 0 or +1, got {self.direction!r}")
         if not 0.0 <= self.confidence <= 1.0:
-            raise ValueError(f"Signal.confidence must be in [0, 1], got {self.confidence!r}")
+            raise SignalError(f"Signal.confidence must be in [0, 1], got {self.confidence!r}")
         if self.horizon_days <= 0:
-            raise ValueError(f"Signal.horizon_days must be positive, got {self.horizon_days!r}")
+            raise SignalError(f"Signal.horizon_days must be positive, got {self.horizon_days!r}")

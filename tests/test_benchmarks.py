@@ -50,3 +50,11 @@ def test_risk_benchmark_methods_agree(capsys):
     seconds = _load("risk").main([*args, "--repeat", "1"])
     assert {"hrp: research_core", "hrp: PyPortfolioOpt", "mc: research_core"} <= set(seconds)
     assert "weights equal PyPortfolioOpt's to 1e-10" in capsys.readouterr().out
+
+
+def test_pms_benchmark_runs_and_its_checks_hold(sample_lake_path, capsys):
+    # main() asserts NAV = capital + the P&L rows and that each day's factors sum to its P&L.
+    args = ["--lake", str(sample_lake_path), "--days", "4", "--repeat", "1"]
+    seconds = _load("pms").main(args)
+    assert {"mark (median day)", "attribution", "pla residual"} <= set(seconds)
+    assert "20 positions, 5 marks" in capsys.readouterr().out

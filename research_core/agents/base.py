@@ -202,7 +202,6 @@ class Agent(ABC):
 
     def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:
         """Every declared series as known at the as-of date, and what was read (freshness)."""
-        lake = view._lake
         data: dict[str, pd.Series] = {}
         rows = []
         for sid in (*self.required, *self.optional):
@@ -217,7 +216,7 @@ class Agent(ABC):
                 continue
             data[sid] = hist["value"].rename(sid)
             last = hist.iloc[-1]
-            stale = bool(staleness(lake.spec(sid), hist, view.as_of))
+            stale = bool(staleness(view.spec(sid), hist, view.as_of))
             rows.append(
                 {
                     "series_id": sid,

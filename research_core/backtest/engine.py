@@ -32,6 +32,7 @@ from research_core.pnl import (
     contract_notional,
     known_on,
     unit_index,
+    unit_volatility,
 )
 from research_core.strategies.base import BaseStrategy
 
@@ -123,15 +124,6 @@ def rebalance_dates(
     return days[last]
 
 
-def _volatility(rets: np.ndarray, lookback: int) -> np.ndarray:
-    """Daily vol per instrument: the trailing ``lookback`` rows, floored at ``VOL_FLOOR`` of
-    the vol over all rows (so a quote stuck at a floor or a quiet spell cannot make a
-    position explode)."""
-    recent = np.nanstd(rets[-lookback:], axis=0, ddof=1)
-    longrun = np.nanstd(rets, axis=0, ddof=1)
-    return np.fmax(recent, VOL_FLOOR * longrun)
-
-
 def _sizes(signals: np.ndarray, vol: np.ndarray, target: float, max_gross: float) -> np.ndarray:
     """Risk units → notional weights: equal risk budget per declared instrument (each row
     uses only its own signals and volatilities), gross capped."""
@@ -179,7 +171,7 @@ def run_backtest(
         [strategy.generate_signals(view_at(lake, d, vintage)).to_numpy() for d in signal_dates]
     )
     mark_rows = marks.index.get_indexer(signal_dates)
-    vol = np.vstack([_volatility(rets[1 : r + 1], vol_lookback) for r in mark_rows])
+    vol = np.vstack([unit_volatility(rets[1 : r + 1], vol_lookback, VOL_FLOOR) for r in mark_rows])
     weights = _sizes(
         signals, vol * np.sqrt(252), strategy.params.vol_target, strategy.params.max_gross
     )

@@ -7,6 +7,7 @@ from research_core.catalog.catalog import (
     crosschecks,
     instrument,
     instruments,
+    policy_decisions,
     series,
     series_catalog,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "crosschecks",
     "instrument",
     "instruments",
+    "policy_decisions",
     "series",
     "series_catalog",
 ]

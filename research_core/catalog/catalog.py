@@ -10,7 +10,7 @@ from typing import Any, Literal
 import pandas as pd
 import yaml
 
-from research_core.calendars import COUNTRY_TZ, release_times
+from research_core.calendars import COUNTRY_TZ, decision_release_times, release_times
 from research_core.errors import CatalogError
 
 FREQUENCIES = ("D", "W", "M", "Q", "A")
@@ -44,6 +44,9 @@ class SeriesSpec:
         """UTC release times of ``obs_dates`` under this series' release rule."""
         if not self.release:
             raise CatalogError(f"series {self.id!r} has no release rule")
+        if self.release.get("rule") == "decision":
+            rule = self.release
+            return decision_release_times(obs_dates, policy_decisions(rule["meetings"]), rule["tz"])
         return release_times(obs_dates, self.frequency, self.release)
 
     @classmethod
@@ -96,6 +99,27 @@ class Instrument:
     cost_bps: float
     adv_contracts: float
     calendar: str
+
+
+@lru_cache(maxsize=4)
+def policy_decisions(meetings: str) -> pd.DatetimeIndex:
+    """Announcement instants (UTC) of a central bank's rate decisions ("copom", "fomc"),
+    from ``policy_meetings.yaml``: decision day at the list's ``time``, or the time given
+    with the date."""
+    data = _load_yaml("policy_meetings.yaml")
+    if meetings not in data:
+        raise CatalogError(f"unknown meeting calendar {meetings!r}; valid: {sorted(data)}")
+    cal = data[meetings]
+    default = str(cal["time"])
+    stamps = []
+    for year in cal["decisions"]:
+        for entry in year:
+            text = str(entry)
+            stamps.append(pd.Timestamp(text if " " in text else f"{text} {default}"))
+    local = pd.DatetimeIndex(stamps).sort_values()
+    if local.has_duplicates:
+        raise CatalogError(f"policy_meetings.yaml: {meetings} lists a decision twice")
+    return local.tz_localize(cal["tz"]).tz_convert("UTC")
 
 
 def _load_yaml(name: str) -> dict[str, Any]:

@@ -129,21 +129,48 @@ class ALFRED(FRED):
         return self.parse(spec, records)
 
     def parse(self, spec: SeriesSpec, records: list[dict[str, Any]]) -> pd.DataFrame:
-        """Rows per (date, vintage); a vintage that repeats the previous value is dropped."""
+        """Rows per (date, vintage); a vintage that repeats the previous value is dropped.
+
+        ALFRED's "." for a period that had a value means the value was *withdrawn* from
+        that vintage on (GDP 1946Q1 has had none since 1999-10-28): it becomes a row with
+        ``withdrawn=True`` and a NaN value, which the lake keeps and as-of reads honour.
+        A "." before any value is nothing to withdraw and is dropped.
+        """
         if not records:
-            return self.rows(spec, [], [], release_time=[])
+            return self.rows(spec, [], [], release_time=[]).assign(withdrawn=False)
         frame = pd.DataFrame.from_records(records)
         frame["obs"] = self.dates(frame["date"], "%Y-%m-%d", series=spec.id)
         frame["vintage"] = self.dates(frame["realtime_start"], "%Y-%m-%d", series=spec.id)
         frame["value"] = self.numbers(frame["value"], series=spec.id, missing=(".",))
-        frame = frame.dropna(subset=["value"]).sort_values(["obs", "vintage"])
+        frame = frame.sort_values(["obs", "vintage"])
         frame = frame.drop_duplicates(["obs", "vintage"], keep="last")
-        same = (frame["obs"] == frame["obs"].shift()) & (frame["value"] == frame["value"].shift())
-        frame = frame.loc[~same.to_numpy()]
+        gone = frame["value"].isna()
+        same_obs = frame["obs"] == frame["obs"].shift()
+        prev = frame["value"].shift()
+        repeat = same_obs & ((frame["value"] == prev) | (gone & prev.isna()))
+        nothing_yet = gone & ~(same_obs & prev.notna()) & ~repeat
+        frame = frame.loc[~(repeat | nothing_yet).to_numpy()]
         released = vintage_release_times(spec, pd.DatetimeIndex(frame["vintage"]))
-        return self.rows(
-            spec, frame["obs"], frame["value"].to_numpy(np.float64), release_time=released
+        missing = frame["value"].isna().to_numpy()
+        kept = self.rows(
+            spec,
+            frame["obs"][~missing],
+            frame["value"].to_numpy(np.float64)[~missing],
+            release_time=released[~missing],
         )
+        withdrawn = pd.DataFrame(
+            {
+                "series_id": spec.id,
+                "obs_date": pd.DatetimeIndex(frame["obs"][missing]).to_numpy(),
+                "value": np.nan,
+                "release_time": released[missing],
+                "source": self.name,
+            }
+        )
+        out = pd.concat(
+            [kept.assign(withdrawn=False), withdrawn.assign(withdrawn=True)], ignore_index=True
+        )
+        return out.sort_values(["obs_date", "release_time"], kind="stable").reset_index(drop=True)
 
 
 def vintage_release_times(spec: SeriesSpec, vintage_dates: pd.DatetimeIndex) -> pd.DatetimeIndex:

@@ -3,8 +3,9 @@
 Both publish ``;``-separated CSV with decimal commas and ``dd/mm/yyyy`` dates. Tesouro
 Direto's file (one per bond and day, unsorted, ``0,00`` where there was no offer) becomes
 constant-maturity yields: catalog code ``Bond type|10Y|Column`` interpolates linearly in
-years to maturity between the bonds whose type starts with ``Bond type`` (NTN-B Principal
-and NTN-B with coupons for ``Tesouro IPCA+``), with no extrapolation. STN datasets are
+years to maturity between the bonds whose type is exactly ``Bond type`` (``Tesouro IPCA+``
+is the zero-coupon NTN-B Principal only; coupon bonds, ``... com Juros Semestrais``, have
+their own type and a different yield), with no extrapolation. STN datasets are
 found with CKAN ``package_show``; code ``dataset|column`` reads one column of the
 dataset's CSV resource.
 """
@@ -81,7 +82,12 @@ class TesouroDireto(_CKAN):
                 f"code must be 'Bond type|<n>Y|Column', got {spec.code!r}", series=spec.id
             ) from None
         self.require(dict.fromkeys(raw.columns), (*TD_COLUMNS, column), series=spec.id)
-        frame = raw.loc[raw["Tipo Titulo"].str.startswith(bond)]
+        types = raw["Tipo Titulo"].str.strip()
+        frame = raw.loc[types == bond]
+        if frame.empty and len(raw):
+            raise self.error(
+                f"no bonds of type {bond!r}; the file has {sorted(set(types))}", series=spec.id
+            )
         base = self.dates(frame["Data Base"], "%d/%m/%Y", series=spec.id)
         maturity = self.dates(frame["Data Vencimento"], "%d/%m/%Y", series=spec.id)
         rate = self.numbers(frame[column], series=spec.id, decimal=",").to_numpy()

@@ -216,7 +216,11 @@ def ingest_series(
             rows, revised, known = stamp(spec, fetched, stored, observed_at, vintaged=conn.vintaged)
             if not dry_run and not rows.empty:
                 rows = rows.assign(series_id=spec.id, source=source_spec.source)
-                lake.write(rows[["series_id", "obs_date", "value", "release_time", "source"]])
+                cols = ["series_id", "obs_date", "value", "release_time", "source"]
+                if "withdrawn" in rows:  # ALFRED "." rows (NaN values) kept as withdrawals
+                    rows = rows.assign(withdrawn=rows["withdrawn"].eq(True))
+                    cols.append("withdrawn")
+                lake.write(rows[cols])
         except (WorkbenchError, httpx.HTTPError) as exc:
             errors.append(
                 str(exc) if isinstance(exc, ConnectorError) else f"{source_spec.source}: {exc}"

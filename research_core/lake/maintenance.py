@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from research_core.calendars import period_start_utc
+from research_core.catalog import series_catalog
+from research_core.errors import CatalogError, LakeError
+from research_core.lake.files import (
+    LakeFiles,
+    data_path,
+    file_digest,
+    read_manifest,
+    stray_files,
+)
 from research_core.lake.schema import ARROW_SCHEMA
-from research_core.lake.store import MANIFEST, Lake
+from research_core.lake.store import CompactResult, Lake, validate_spec
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,12 +60,28 @@ class LakeInfo:
         return "\n".join(lines)
 
 
+def _duck(files: list[str], query: str) -> pd.DataFrame:
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        return con.sql(query, params={"files": files}).to_arrow_table().to_pandas()
+
+
+def _on_one_snapshot(lake: Lake, read: Callable[[LakeFiles], T]) -> T:
+    """Run ``read`` on one manifest version; if a compaction removed its files meanwhile,
+    run it again on the newer version (so nothing mixes two versions)."""
+    for attempt in range(3):
+        files = lake.snapshot() if attempt == 0 else LakeFiles.load(lake.root)
+        try:
+            return read(files)
+        except (duckdb.IOException, FileNotFoundError):
+            if all(Path(p).exists() for p in files.paths) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def lake_info(lake: Lake) -> LakeInfo:
     """Summarize the visible files with DuckDB (bound parameters, no string-built SQL)."""
-    files = [str(p) for p in lake.files()]
     cols = ["series_id", "source", "rows", "first_obs", "last_obs", "last_release", "max_vintages"]
-    if not files:
-        return LakeInfo(lake.root, lake.version, 0, pd.DataFrame(columns=cols))
     query = """
         WITH per_period AS (
             SELECT series_id, source, obs_date, count(*) AS n, max(release_time) AS rel
@@ -64,12 +90,16 @@ def lake_info(lake: Lake) -> LakeInfo:
                max(obs_date) AS last_obs, max(rel) AS last_release, max(n) AS max_vintages
         FROM per_period GROUP BY ALL ORDER BY series_id, source
     """
-    with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
-        table = con.sql(query, params={"files": files}).to_arrow_table().to_pandas()
-    table["first_obs"] = pd.to_datetime(table["first_obs"])
-    table["last_obs"] = pd.to_datetime(table["last_obs"])
-    return LakeInfo(lake.root, lake.version, len(files), table[cols])
+
+    def read(files: LakeFiles) -> LakeInfo:
+        if not files.paths:
+            return LakeInfo(lake.root, files.version, 0, pd.DataFrame(columns=cols))
+        table = _duck(list(files.paths), query)
+        table["first_obs"] = pd.to_datetime(table["first_obs"])
+        table["last_obs"] = pd.to_datetime(table["last_obs"])
+        return LakeInfo(lake.root, files.version, len(files.paths), table[cols])
+
+    return _on_one_snapshot(lake, read)
 
 
 @dataclass(frozen=True)
@@ -94,84 +124,119 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def _stray_files(lake: Lake, manifest: dict[str, Any]) -> list[Path]:
-    """Files ``manifest`` does not list: leftovers of killed writers or of a compaction."""
-    listed = {(lake.root / f["path"]).resolve() for f in manifest["files"]}
-    stray = [p for p in lake.root.glob("source=*/*") if p.resolve() not in listed]
-    stray += list(lake.root.glob(f".{MANIFEST}.*.tmp"))
-    return stray
-
-
 def _is_sorted_file(path: Path) -> bool:
     keys = ["series_id", "release_time", "obs_date"]
-    table = pq.read_table(path, columns=keys)
+    table = pq.read_table(path, columns=keys, page_checksum_verification=True)
     order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys]).to_numpy()
     return bool(np.array_equal(order, np.arange(len(order))))
 
 
-def check_lake(lake: Lake) -> CheckReport:
-    """Storage integrity: files readable with the right schema and row counts, keys unique,
-    series known, no value released before its period, no stray files."""
-    problems: list[tuple[str, str]] = []
-    manifest = lake._manifest()
-    for entry in manifest["files"]:
-        path = lake.root / entry["path"]
-        try:
-            meta = pq.read_metadata(path)
-        except (OSError, ValueError) as err:
-            problems.append(("file", f"{entry['path']}: unreadable ({err})"))
-            continue
-        if meta.num_rows != entry["rows"]:
-            problems.append(
-                ("file", f"{entry['path']}: {meta.num_rows} rows, manifest says {entry['rows']}")
-            )
-        if not meta.schema.to_arrow_schema().equals(ARROW_SCHEMA):
-            problems.append(("file", f"{entry['path']}: schema differs from the lake schema"))
+def _manifest_and_strays(lake: Lake) -> tuple[dict[str, Any], list[Path]]:
+    """The manifest and the stray files, listed together under the writer lock so a write
+    in flight (files renamed, manifest not yet replaced) is never taken for strays. A
+    read-only lake has no writers: it is listed without the lock."""
+    try:
+        with lake.locked() as manifest:
+            return manifest, stray_files(lake.root, manifest)
+    except LakeError as err:
+        if "read-only" not in str(err):
+            raise
+    manifest = read_manifest(lake.root)
+    return manifest, stray_files(lake.root, manifest)
+
+
+def _file_problems(lake: Lake, entry: dict[str, Any]) -> list[tuple[str, str]]:
+    """Whatever is wrong with one listed data file (nothing raises)."""
+    rel = str(entry.get("path"))
+    try:
+        path = data_path(lake.root, rel)
+    except LakeError as err:
+        return [("path", str(err))]
+    if not path.is_file():
+        return [("file", f"{rel}: missing (listed in the manifest)")]
+    out = []
+    want = entry.get("sha256")
+    if want is not None and file_digest(path) != want:
+        out.append(("checksum", f"{rel}: SHA-256 differs from the manifest (corrupt or changed)"))
+    try:
+        meta = pq.read_metadata(path)
+        if meta.num_rows != entry.get("rows"):
+            out.append(("file", f"{rel}: {meta.num_rows} rows, manifest says {entry.get('rows')}"))
+        elif not meta.schema.to_arrow_schema().equals(ARROW_SCHEMA):
+            out.append(("file", f"{rel}: schema differs from the lake schema"))
         elif not _is_sorted_file(path):
-            problems.append(
-                (
-                    "file",
-                    f"{entry['path']}: rows not sorted by series_id, "
-                    "release_time, obs_date (reads assume they are)",
-                )
-            )
+            msg = "rows not sorted by series_id, release_time, obs_date (reads assume they are)"
+            out.append(("file", f"{rel}: {msg}"))
+        else:
+            pq.read_table(path, page_checksum_verification=True)
+    except (OSError, ValueError, pa.ArrowException) as err:
+        out.append(("file", f"{rel}: unreadable or corrupt ({err})"))
+    return out
+
+
+def check_lake(lake: Lake) -> CheckReport:
+    """Storage integrity: files inside the root, readable, matching their SHA-256, page
+    checksums, schema and row counts; keys unique, series known, no value released before
+    its period, no stray files. Works on one manifest version (taken again if a concurrent
+    compaction replaced it mid-check); never raises on a damaged lake."""
+    for _ in range(3):
+        try:
+            manifest, stray = _manifest_and_strays(lake)
+        except LakeError as err:
+            return CheckReport(lake.root, (("manifest", str(err)),))
+        try:
+            report = _check(lake, manifest, stray)
+        except duckdb.IOException:
+            report = None
+        try:
+            moved = read_manifest(lake.root)["version"] != manifest["version"]
+        except LakeError:
+            moved = True
+        if report is not None and not (moved and any("missing" in d for _, d in report.problems)):
+            return report
+        if not moved:
+            raise LakeError(f"lake {lake.root}: files changed while being checked")
+    return CheckReport(lake.root, (("busy", "the lake changed during three checks; retry"),))
+
+
+def _check(lake: Lake, manifest: dict[str, Any], stray: list[Path]) -> CheckReport:
+    problems: list[tuple[str, str]] = []
+    for entry in manifest["files"]:
+        problems += _file_problems(lake, entry)
     if problems or not manifest["files"]:
         return CheckReport(lake.root, tuple(problems))
     problems += [
         ("stray", f"{p.relative_to(lake.root)} (removed by `workbench lake compact`)")
-        for p in _stray_files(lake, manifest)
+        for p in stray
     ]
-    files = [str(p) for p in lake.files()]
-    with duckdb.connect() as con:
-        dups = (
-            con.sql(
-                "SELECT series_id, obs_date, release_time, count(*) AS n FROM read_parquet($f) "
-                "GROUP BY ALL HAVING count(*) > 1 LIMIT 20",
-                params={"f": files},
-            )
-            .to_arrow_table()
-            .to_pandas()
-        )
-        firsts = (
-            con.sql(
-                "SELECT series_id, obs_date, min(release_time) AS first_release "
-                "FROM read_parquet($f) GROUP BY ALL",
-                params={"f": files},
-            )
-            .to_arrow_table()
-            .to_pandas()
-        )
+    files = [str(lake.root / f["path"]) for f in manifest["files"]]
+    dups = _duck(
+        files,
+        "SELECT series_id, obs_date, release_time, count(*) AS n FROM read_parquet($files) "
+        "GROUP BY ALL HAVING count(*) > 1 LIMIT 20",
+    )
+    firsts = _duck(
+        files,
+        "SELECT series_id, obs_date, min(release_time) AS first_release "
+        "FROM read_parquet($files) GROUP BY ALL",
+    )
     for r in dups.itertuples():
         problems.append(("duplicate", f"{r.series_id} {r.obs_date} {r.release_time}: {r.n} rows"))
-    known = lake.known_series()
+    known = dict(series_catalog())
+    for raw in manifest["series"].values():
+        try:
+            spec = validate_spec(raw, where="lake registry")
+            known[spec.id] = spec
+        except CatalogError as err:
+            problems.append(("registry", f"{err} (`workbench lake unregister` removes it)"))
     for sid, grp in firsts.groupby("series_id"):
-        spec = known.get(str(sid))
-        if spec is None:
+        found = known.get(str(sid))
+        if found is None:
             problems.append(("unknown", f"{sid}: stored but not in the catalog or registry"))
             continue
-        if spec.kind == "expectation":
+        if found.kind == "expectation":
             continue
-        start = period_start_utc(grp["obs_date"], spec.tz)
+        start = period_start_utc(grp["obs_date"], found.tz)
         first = pd.DatetimeIndex(pd.to_datetime(grp["first_release"], utc=True))
         early = int((first < start).sum())
         if early:
@@ -179,52 +244,10 @@ def check_lake(lake: Lake) -> CheckReport:
     return CheckReport(lake.root, tuple(problems))
 
 
-@dataclass(frozen=True)
-class CompactResult:
-    """What :func:`compact_lake` changed."""
-
-    files_before: int
-    files_after: int
-    removed_stray: int
-
-    def summary(self) -> str:
-        return (
-            f"compacted {self.files_before} files into {self.files_after}; "
-            f"removed {self.removed_stray} stray files"
-        )
-
-
 def compact_lake(lake: Lake) -> CompactResult:
-    """Merge each source's files into one sorted file; answers are unchanged.
-
-    Runs under the writer lock; the new manifest is committed before old files are
-    deleted, and readers that raced with the deletion retry on the new manifest.
-    """
-    with lake._locked():
-        manifest = json.loads((lake.root / MANIFEST).read_text("utf-8"))
-        before = manifest["files"]
-        stray = _stray_files(lake, manifest)
-        by_source: dict[str, list[dict[str, object]]] = {}
-        for entry in before:
-            by_source.setdefault(str(entry["source"]), []).append(entry)
-        version = int(manifest["version"]) + 1
-        after: list[dict[str, object]] = []
-        for source, entries in sorted(by_source.items()):
-            if len(entries) == 1:
-                after.append(entries[0])
-                continue
-            paths = [str(lake.root / str(e["path"])) for e in entries]
-            frame = ds.dataset(paths, format="parquet", schema=ARROW_SCHEMA).to_table()
-            part = frame.to_pandas(date_as_object=False)
-            after.append(lake._write_file(source, part, version))
-        if after != before:
-            manifest.update(files=after, version=version)
-            lake._commit(manifest)
-        kept = {str(e["path"]) for e in after}
-        old = [lake.root / str(e["path"]) for e in before if str(e["path"]) not in kept]
-        for path in [*old, *stray]:
-            path.unlink(missing_ok=True)
-    return CompactResult(len(before), len(after), len(stray))
+    """Merge each source's files into one sorted file; answers are unchanged
+    (see :meth:`Lake.compact`)."""
+    return lake.compact()
 
 
 HEADLINE = (
@@ -266,7 +289,7 @@ def export_as_of(lake: Lake, as_of: str | pd.Timestamp, path: str | Path) -> Lak
     ``as_of`` must give the same answer on it as on the full lake.
     """
     instant = lake.at(as_of).as_of
-    table, _ = lake._read(None, ARROW_SCHEMA.names)
+    table = lake.table()
     limit = pa.scalar(instant.value, pa.timestamp("ns", tz="UTC"))
     known = table.filter(pc.less_equal(table.column("release_time"), limit))
     frame = known.drop_columns(["ingested_at"]).to_pandas()

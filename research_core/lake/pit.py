@@ -1,149 +1,101 @@
-"""Point-in-time reads: the as-of kernels on sorted numpy arrays, and :class:`PITView`.
+"""Point-in-time reads: :class:`PITReader` (what a view may ask) and :class:`PITView`.
 
-For one series, rows are kept sorted by ``(release_time, obs_date)``. After the first
-``k`` releases the lake knew the periods ``obs[:k]``; the answer "latest period known, in
-its newest vintage" is the last row ``j < k`` whose ``obs[j]`` equals the running maximum
-of ``obs`` (releases come in time order, so among rows of that period the last one is the
-newest vintage). A running max and one ``searchsorted`` per series answer any number of
-as-of dates at once, without a per-date loop.
+The point-in-time boundary sits here. A view holds a reader, never the :class:`Lake`; the
+reader holds its bounds (``as_of``, ``known_by``), the names of one manifest snapshot's
+files and the series specs, and hands out copies of rows within its bounds only. The full
+arrays live in a module-level cache (``lake.files``), not on any object a view reaches.
+
+What Python cannot hide: code that imports ``research_core.lake`` can open the lake
+itself from the configuration. That case is caught by ``run_backtest(..., verify=N)``.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from research_core._typing import SeriesIds
-from research_core.errors import LookAheadError
+from research_core.catalog import SeriesSpec
+from research_core.errors import CatalogError, LookAheadError
+from research_core.lake.arrays import SeriesArrays, history_frame, panel_frame
 from research_core.lake.asof import as_of_instant, snapshot_id
+from research_core.lake.files import LakeFiles, load_arrays
 
-if TYPE_CHECKING:
-    from research_core.lake.store import Lake
-
-_DAY_NS = 86_400 * 10**9
+NO_LIMIT = np.iinfo(np.int64).max
 
 
-@dataclass(frozen=True)
-class SeriesArrays:
-    """One series' rows sorted by (release_time, obs_date): int64 ns, int64 days, float64,
-    and when each row was stored (int64 ns, the commit stamp of its write)."""
+class PITReader:
+    """The small interface between a view and the store: rows released by ``release_limit``
+    and stored by ``known_by``, of series the lake knows, and nothing more."""
 
-    release_ns: np.ndarray
-    obs_days: np.ndarray
-    value: np.ndarray
-    ingested_ns: np.ndarray
+    __slots__ = ("_files", "_known_by", "_release_ns", "_specs", "_tz")
 
-    @classmethod
-    def split(
-        cls, table: pa.Table, series_ids: Sequence[str], *, presorted: bool = False
-    ) -> dict[str, SeriesArrays]:
-        """Split an Arrow table of several series into sorted per-series arrays.
+    def __init__(
+        self,
+        files: LakeFiles,
+        specs: Mapping[str, SeriesSpec],
+        *,
+        tz: str,
+        known_by: pd.Timestamp,
+        release_limit: pd.Timestamp | None,
+    ) -> None:
+        self._files = files
+        self._specs = dict(specs)
+        self._tz = tz
+        self._known_by = known_by
+        self._release_ns = NO_LIMIT if release_limit is None else int(release_limit.value)
 
-        ``presorted`` says the rows already come sorted by (series_id, release_time,
-        obs_date), as every lake file is written; otherwise they are sorted here.
-        """
-        names, codes = _series_codes(table)
-        rel = table.column("release_time").cast(pa.int64()).to_numpy()
-        obs = table.column("obs_date").cast(pa.int32()).to_numpy().astype(np.int64)
-        val = table.column("value").to_numpy()
-        ing = table.column("ingested_at").cast(pa.int64()).to_numpy()
-        grouped = len(codes) < 2 or bool(np.all(codes[1:] >= codes[:-1]))
-        if not (presorted and grouped):
-            order = np.lexsort((obs, rel, codes))
-            codes, rel, obs, val = codes[order], rel[order], obs[order], val[order]
-            ing = ing[order]
-        bounds = np.searchsorted(codes, np.arange(len(names) + 1, dtype=codes.dtype))
-        out = {
-            str(names[c]): cls(rel[lo:hi], obs[lo:hi], val[lo:hi], ing[lo:hi])
-            for c, (lo, hi) in enumerate(itertools.pairwise(bounds))
-        }
-        i64 = np.empty(0, np.int64)
-        empty = cls(i64, i64, np.empty(0, np.float64), i64)
-        return {s: out.get(s, empty) for s in series_ids}
+    @property
+    def tz(self) -> str:
+        """The fund's time zone, in which bare as-of dates are read."""
+        return self._tz
 
-    def stored_by(self, known_by_ns: int) -> SeriesArrays:
-        """Only the rows stored (committed) at or before ``known_by_ns``; order is kept."""
-        keep = self.ingested_ns <= known_by_ns
-        if keep.all():
-            return self
-        return SeriesArrays(
-            self.release_ns[keep], self.obs_days[keep], self.value[keep], self.ingested_ns[keep]
+    @property
+    def known_by(self) -> pd.Timestamp:
+        return self._known_by
+
+    @property
+    def lake_root(self) -> str:
+        return self._files.root
+
+    def narrowed(self, as_of: pd.Timestamp) -> PITReader:
+        """The same reader bounded at an earlier (or the same) release instant."""
+        if as_of.value > self._release_ns:
+            raise LookAheadError(
+                f"a reader bounded at {pd.Timestamp(self._release_ns, tz='UTC').isoformat()} "
+                f"asked for {as_of.isoformat()}: data after it are not visible"
+            )
+        return PITReader(
+            self._files, self._specs, tz=self._tz, known_by=self._known_by, release_limit=as_of
         )
 
-    def known_rows(self, as_of_ns: int) -> int:
-        """How many rows were released at or before ``as_of_ns``."""
-        return int(np.searchsorted(self.release_ns, as_of_ns, side="right"))
+    def spec(self, series_id: str) -> SeriesSpec:
+        """The spec of a known series; an unknown id raises :class:`CatalogError`."""
+        spec = self._specs.get(series_id)
+        if spec is None:
+            raise CatalogError(
+                f"unknown series {series_id!r}: not in the catalog nor registered in this lake"
+            )
+        return spec
 
-    def latest_rows(self, as_of_ns: np.ndarray) -> np.ndarray:
-        """Row index of the latest period's newest vintage at each as-of (-1: none)."""
-        n = len(self.obs_days)
-        if n == 0:
-            return np.full(len(as_of_ns), -1, dtype=np.int64)
-        running = np.maximum.accumulate(self.obs_days)
-        best = np.maximum.accumulate(np.where(self.obs_days == running, np.arange(n), -1))
-        known = np.searchsorted(self.release_ns, as_of_ns, side="right")
-        return np.where(known > 0, best[np.maximum(known - 1, 0)], -1)
+    def check_known(self, series_ids: SeriesIds) -> list[str]:
+        """The ids as a list; any unknown one raises :class:`CatalogError` naming them."""
+        ids = [series_ids] if isinstance(series_ids, str) else list(series_ids)
+        unknown = [s for s in ids if s not in self._specs]
+        if unknown:
+            raise CatalogError(
+                f"unknown series {unknown}: not in the catalog nor registered in this lake"
+            )
+        return ids
 
-    def history_rows(self, as_of_ns: int) -> np.ndarray:
-        """Row indices of the newest vintage per period known at ``as_of_ns``, by period."""
-        k = self.known_rows(as_of_ns)
-        order = np.argsort(self.obs_days[:k], kind="stable")
-        obs = self.obs_days[order]
-        last = np.ones(k, dtype=bool)
-        last[:-1] = obs[1:] != obs[:-1]
-        return order[last]
-
-
-def _series_codes(table: pa.Table) -> tuple[list[str], np.ndarray]:
-    """Series names and per-row integer codes (for a sorted file: in row order)."""
-    column = table.column("series_id")
-    if pa.types.is_dictionary(column.type):
-        column = table.unify_dictionaries().column("series_id")
-        if column.num_chunks == 0:
-            return [], np.empty(0, dtype=np.int32)
-        names = column.chunk(0).dictionary.to_pylist()
-        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in column.chunks])
-        return names, codes
-    enc = pc.dictionary_encode(column).combine_chunks()
-    return enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False)
-
-
-def _dates(days: np.ndarray) -> np.ndarray:
-    """int64 days since epoch (with -1 rows masked by the caller) as datetime64[ns]."""
-    return (days * _DAY_NS).astype("datetime64[ns]")
-
-
-def panel_frame(
-    series_ids: Sequence[str], arrays: Sequence[SeriesArrays], as_of: pd.DatetimeIndex
-) -> pd.DataFrame:
-    """Long as-of panel: as_of-major, series in the given order (see ``Lake.panel``)."""
-    stamps = as_of.asi8
-    k, m = len(series_ids), len(stamps)
-    obs = np.full((m, k), np.iinfo(np.int64).min, dtype=np.int64)
-    rel = np.full((m, k), np.iinfo(np.int64).min, dtype=np.int64)
-    val = np.full((m, k), np.nan)
-    for j, arr in enumerate(arrays):
-        rows = arr.latest_rows(stamps)
-        hit = rows >= 0
-        obs[hit, j] = arr.obs_days[rows[hit]] * _DAY_NS
-        rel[hit, j] = arr.release_ns[rows[hit]]
-        val[hit, j] = arr.value[rows[hit]]
-    return pd.DataFrame(
-        {
-            "as_of": np.repeat(as_of, k),
-            "series_id": np.tile(np.asarray(series_ids, dtype=object), m),
-            "obs_date": obs.ravel().view("datetime64[ns]"),
-            "value": val.ravel(),
-            "release_time": pd.DatetimeIndex(rel.ravel().view("datetime64[ns]")).tz_localize("UTC"),
-        }
-    )
+    def arrays(self, series_ids: Sequence[str]) -> list[SeriesArrays]:
+        """Copies of the rows within this reader's bounds, one per series."""
+        ids = self.check_known(series_ids)
+        self._files, full = load_arrays(self._files, ids)
+        known_by = int(self._known_by.value)
+        return [a.bounded(self._release_ns, known_by) for a in full]
 
 
 class PITView:
@@ -154,10 +106,11 @@ class PITView:
     ingests and revisions never change what a view (or its :attr:`snapshot_id`) returns.
     """
 
-    def __init__(self, lake: Lake, as_of: pd.Timestamp, known_by: pd.Timestamp) -> None:
-        self._lake = lake
+    __slots__ = ("_as_of", "_reader")
+
+    def __init__(self, reader: PITReader, as_of: pd.Timestamp) -> None:
+        self._reader = reader.narrowed(as_of)
         self._as_of = as_of
-        self._known_by = known_by
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -167,50 +120,53 @@ class PITView:
     @property
     def known_by(self) -> pd.Timestamp:
         """The storage instant (UTC) this view sees up to: rows committed at or before it."""
-        return self._known_by
+        return self._reader.known_by
 
     @property
     def snapshot_id(self) -> str:
         """Names (as_of, known_by) for this lake: ``lake.at_snapshot(id)`` reopens this view."""
-        return snapshot_id(self._as_of, self._known_by)
+        return snapshot_id(self._as_of, self.known_by)
 
     @property
     def cache_key(self) -> tuple[object, ...]:
         """Identifies what this view can see: lake, snapshot (as_of, known_by), vintage."""
-        return (str(self._lake.root), self.snapshot_id, "as_of")
+        return (self._reader.lake_root, self.snapshot_id, "as_of")
 
-    def _arrays(self, series_ids: Sequence[str]) -> list[SeriesArrays]:
-        ns = self._known_by.value
-        return [a.stored_by(ns) for a in self._lake._arrays(series_ids)]
+    def spec(self, series_id: str) -> SeriesSpec:
+        """The catalog (or lake-registered) spec of a series: frequency, release rule, ..."""
+        return self._reader.spec(series_id)
 
-    def at(self, as_of: object) -> PITView:
-        """An earlier (or the same) view; asking for a later instant is look-ahead."""
-        stamp = as_of_instant(as_of, self._lake.tz)  # type: ignore[arg-type]
+    def _instant(self, as_of: object) -> pd.Timestamp:
+        stamp = as_of_instant(as_of, self._reader.tz)  # type: ignore[arg-type]
         if stamp > self._as_of:
             raise LookAheadError(
                 f"view as of {self._as_of.isoformat()} asked for {stamp.isoformat()}: "
                 "data after the as-of instant are not visible"
             )
-        return type(self)(self._lake, stamp, self._known_by)
+        return stamp
+
+    def at(self, as_of: object) -> PITView:
+        """An earlier (or the same) view; asking for a later instant is look-ahead."""
+        stamp = self._instant(as_of)
+        return PITView(self._reader.narrowed(stamp), stamp)
 
     def history(self, series_id: str) -> pd.DataFrame:
-        """Periods known then, newest vintage each: obs_date index, value, release_time."""
-        self._lake._check_known([series_id])
-        (arr,) = self._arrays([series_id])
-        rows = arr.history_rows(self._as_of.value)
-        index = pd.DatetimeIndex(_dates(arr.obs_days[rows]), name="obs_date")
-        release = pd.DatetimeIndex(arr.release_ns[rows].view("datetime64[ns]")).tz_localize("UTC")
-        return pd.DataFrame({"value": arr.value[rows], "release_time": release}, index=index)
+        """Periods known then, newest vintage each: obs_date index, value, release_time.
+
+        A period whose value was withdrawn by a release known then is left out.
+        """
+        (arr,) = self._reader.arrays([series_id])
+        return history_frame(arr, arr.history_rows(self._as_of.value))
 
     def series(self, series_id: str) -> pd.Series:
         """A series' history as known then (newest vintage per period), indexed by obs_date."""
         return self.history(series_id)["value"].rename(series_id)
 
     def latest(self, series_ids: SeriesIds) -> pd.DataFrame:
-        """Last known period per series: index series_id; obs_date, value, release_time."""
-        ids = self._lake._check_known(series_ids)
-        stamps = pd.DatetimeIndex([self._as_of])
-        frame = panel_frame(ids, self._arrays(ids), stamps)
+        """Last known period per series: index series_id; obs_date, value, release_time
+        (value NaN when that period's value was withdrawn)."""
+        ids = self._reader.check_known(series_ids)
+        frame = panel_frame(ids, self._reader.arrays(ids), pd.DatetimeIndex([self._as_of]))
         return frame.drop(columns="as_of").set_index("series_id")
 
     def frame(self, series_ids: Iterable[str]) -> pd.DataFrame:
@@ -218,4 +174,4 @@ class PITView:
         return pd.concat([self.series(s) for s in series_ids], axis=1, sort=True)
 
     def __repr__(self) -> str:
-        return f"PITView({self.snapshot_id}, lake={self._lake.root})"
+        return f"PITView({self.snapshot_id}, lake={self._reader.lake_root})"

@@ -22,7 +22,7 @@ import statsmodels.api as sm
 from arch.data import core_cpi, sp500, wti
 
 from research_core.calendars import business_day_range
-from research_core.catalog import SeriesSpec, series_catalog
+from research_core.catalog import SeriesSpec, policy_decisions, series_catalog
 from research_core.errors import WorkbenchError
 from research_core.lake.store import Lake, WriteResult
 
@@ -267,20 +267,24 @@ class _Generator:
         """A monthly step path held constant over the weekday grid."""
         return monthly.reindex(self.days, method="ffill").bfill()
 
-    def decision_path(self, monthly: pd.Series, week: int, weekday: int) -> pd.Series:
-        """Policy rate as a daily step path changing the day after each meeting."""
-        meetings = [d + pd.offsets.WeekOfMonth(week=week, weekday=weekday) for d in monthly.index]
-        effective = pd.DatetimeIndex(meetings) + pd.Timedelta(days=1)
-        steps = pd.Series(monthly.to_numpy(), index=effective)
-        return steps.reindex(self.days, method="ffill").bfill()
+    def decision_path(self, monthly: pd.Series, meetings: str) -> pd.Series:
+        """Policy rate as a daily step path: each decision of the ``meetings`` calendar
+        (``catalog/policy_meetings.yaml``) sets the latent value of its month, effective
+        the next day, so the target's release times (the decision) match its changes."""
+        tz = "America/Sao_Paulo" if meetings == "copom" else "America/New_York"
+        decided = policy_decisions(meetings).tz_convert(tz).tz_localize(None).normalize()
+        decided = decided[(decided >= monthly.index[0]) & (decided <= self.days[-1])]
+        values = monthly.reindex(decided.to_period("M").to_timestamp()).to_numpy()
+        steps = pd.Series(values, index=decided + pd.Timedelta(days=1))
+        return steps.reindex(self.days, method="ffill").fillna(monthly.iloc[0])
 
     def values(self) -> dict[str, pd.Series]:
         """Latent value path (by obs_date) for every catalog series id."""
         rng, days, months = self.rng, self.days, self.months
         nd, nm = len(days), len(months)
         m, d = self.m, self.d
-        selic_d = self.decision_path(m["selic"], week=2, weekday=2)
-        ff_d = self.decision_path(m["ff"], week=2, weekday=2)
+        selic_d = self.decision_path(m["selic"], "copom")
+        ff_d = self.decision_path(m["ff"], "fomc")
         br_risk = pd.Series(np.log(d["cds"].to_numpy() / 200.0), days)
         slope = _ou(rng, nd, 0.4 + 1.5 * br_risk.to_numpy(), 0.02, 0.05, 0.5)
         bei_br = self.daily(0.5 * m["ipca12"] + 0.5 * 4.5) + _ou(rng, nd, 0.0, 0.02, 0.04, 0.0)

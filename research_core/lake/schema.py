@@ -35,10 +35,53 @@ def _nonempty_str(col: pd.Series) -> np.ndarray:
     return np.fromiter((isinstance(v, str) and bool(v) for v in col), bool, len(col))
 
 
+_RANGE = f"{pd.Timestamp.min:%Y-%m-%d} .. {pd.Timestamp.max:%Y-%m-%d}"
+
+
+def _in_range(col: pd.Series) -> np.ndarray:
+    """Mask of values that fit nanosecond timestamps (NaT counts as in range)."""
+    naive = col.dt.tz_localize(None) if isinstance(col.dtype, pd.DatetimeTZDtype) else col
+    ok = (naive >= pd.Timestamp.min) & (naive <= pd.Timestamp.max)
+    return (naive.isna() | ok).to_numpy(dtype=bool)
+
+
+def _real_numbers(col: pd.Series, bad: dict[int, list[str]]) -> pd.Series:
+    """Values as float64; anything but a real number (bool, complex, string, timestamp,
+    timedelta, ...) is flagged. NaN stays NaN (a withdrawal, checked by the caller)."""
+    dtype = col.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not (
+        pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype)
+    ):
+        return pd.Series(col.to_numpy(dtype="float64", na_value=np.nan), index=col.index)
+    if pd.api.types.is_object_dtype(dtype):
+        ok = np.fromiter(
+            (
+                isinstance(v, int | float | np.integer | np.floating)
+                and not isinstance(v, bool | np.bool_)
+                for v in col
+            ),
+            bool,
+            len(col),
+        )
+    else:
+        ok = np.zeros(len(col), dtype=bool)
+    for i in np.flatnonzero(~ok):
+        v = col.iloc[i]
+        bad.setdefault(int(i), []).append(f"value {v!r} is a {type(v).__name__}, not a real number")
+    out = np.full(len(col), np.nan)
+    out[ok] = np.asarray(col[ok].tolist(), dtype="float64") if ok.any() else []
+    return pd.Series(out, index=col.index)
+
+
 def _release_utc(col: pd.Series, bad: dict[int, list[str]]) -> pd.Series:
     """Release times as UTC; naive or unparseable values are flagged, never assumed UTC."""
     if isinstance(col.dtype, pd.DatetimeTZDtype):
-        return col.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+        ok = _in_range(col)
+        for j in np.flatnonzero(~ok):
+            bad.setdefault(int(j), []).append(
+                f"release_time {col.iloc[j]} is outside the supported range {_RANGE}"
+            )
+        return col.where(ok).dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
     if pd.api.types.is_datetime64_dtype(col.dtype):
         for i in range(len(col)):
             bad.setdefault(i, []).append("release_time is naive: give a tz-aware time (UTC)")
@@ -56,13 +99,34 @@ def _release_utc(col: pd.Series, bad: dict[int, list[str]]) -> pd.Series:
         elif ts.tzinfo is None:
             bad.setdefault(i, []).append(f"release_time {v!r} is naive: give a tz-aware time")
             out.append(pd.NaT)
+        elif not pd.Timestamp.min <= ts.tz_localize(None) <= pd.Timestamp.max:
+            bad.setdefault(i, []).append(
+                f"release_time {v!r} is outside the supported range {_RANGE}"
+            )
+            out.append(pd.NaT)
         else:
             out.append(ts.tz_convert("UTC"))
     return pd.Series(pd.DatetimeIndex(out, tz="UTC"), index=col.index).astype("datetime64[ns, UTC]")
 
 
+def _withdrawn(frame: pd.DataFrame, bad: dict[int, list[str]]) -> np.ndarray:
+    """The optional ``withdrawn`` column as a bool mask (True/False only)."""
+    if "withdrawn" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    col = frame["withdrawn"].reset_index(drop=True)
+    ok = np.fromiter((isinstance(w, bool | np.bool_) for w in col), bool, len(col))
+    for i in np.flatnonzero(~ok):
+        bad.setdefault(int(i), []).append(f"withdrawn {col.iloc[i]!r} is not True/False")
+    return np.asarray([bool(w) if k else False for w, k in zip(col, ok, strict=True)])
+
+
 def validate_observations(frame: object, known: Mapping[str, SeriesSpec]) -> pd.DataFrame:
     """Check and normalize observation rows before a write.
+
+    Values must be real numbers (not bool, complex, strings, timestamps or timedeltas).
+    A row with ``withdrawn=True`` (optional column) records that the period has no value
+    from that release on (ALFRED's "."): it is stored with a NaN value and as-of reads
+    honour it. Dates and times must fit nanosecond timestamps (1677..2262).
 
     Returns the rows with canonical dtypes, exact duplicates collapsed. Raises one
     :class:`LakeWriteError` naming every offending row (with ``.rows`` holding them and a
@@ -97,13 +161,26 @@ def validate_observations(frame: object, known: Mapping[str, SeriesSpec]) -> pd.
     obs = pd.to_datetime(raw_dates, errors="coerce")
     for i in np.flatnonzero(obs.isna().to_numpy()):
         bad.setdefault(int(i), []).append(f"obs_date {raw_dates.iloc[i]!r} is not a date")
+    far = ~_in_range(obs)
+    for i in np.flatnonzero(far):
+        bad.setdefault(int(i), []).append(
+            f"obs_date {raw_dates.iloc[i]!r} is outside the supported range {_RANGE}"
+        )
+    obs = obs.where(~far).astype("datetime64[ns]")
     has_time = (obs.notna() & (obs != obs.dt.normalize())).to_numpy()
     for i in np.flatnonzero(has_time):
         bad.setdefault(int(i), []).append(f"obs_date {obs.iloc[i]} has a time of day")
 
-    values = pd.to_numeric(df["value"], errors="coerce").astype("float64")
-    for i in np.flatnonzero(~np.isfinite(values.to_numpy())):
-        bad.setdefault(int(i), []).append(f"value {df['value'].iloc[i]!r} is not a finite number")
+    values = _real_numbers(df["value"], bad)
+    withdrawn = _withdrawn(frame, bad)
+    values[withdrawn] = np.nan
+    v = values.to_numpy()
+    for i in np.flatnonzero(np.isinf(v) | (np.isnan(v) & ~withdrawn)):
+        if int(i) not in bad:
+            bad.setdefault(int(i), []).append(
+                f"value {df['value'].iloc[i]!r} is not a finite number "
+                "(a withdrawn value is a row with withdrawn=True)"
+            )
 
     release = _release_utc(df["release_time"], bad)
 
@@ -118,7 +195,7 @@ def validate_observations(frame: object, known: Mapping[str, SeriesSpec]) -> pd.
         if not len(rows):
             continue
         start = period_start_utc(obs.iloc[rows], spec.tz)
-        early = release.iloc[rows].to_numpy() < start.to_numpy()
+        early = np.asarray(pd.DatetimeIndex(release.iloc[rows]) < start)
         for i in rows[early]:
             bad.setdefault(int(i), []).append(
                 f"released {release.iloc[i]} before its period {obs.iloc[i].date()} started"
@@ -137,7 +214,8 @@ def validate_observations(frame: object, known: Mapping[str, SeriesSpec]) -> pd.
     clean = out.drop(index=list(bad))
     dup = clean.duplicated(KEY, keep=False)
     if dup.any():
-        conflicts = clean[dup].groupby(KEY)["value"].transform("nunique") > 1
+        spread = clean[dup].groupby(KEY)["value"].transform(lambda v: v.nunique(dropna=False))
+        conflicts = spread > 1
         for i in conflicts[conflicts].index:
             bad.setdefault(int(i), []).append(
                 "same (series_id, obs_date, release_time) appears with different values"

@@ -1,21 +1,20 @@
 """The point-in-time store: immutable Parquet files made visible by an atomic manifest.
 
-Layout of a lake directory::
-
-    _lake.json                      manifest: the visible files, registered series, version
-    .lock                           writers serialize on an exclusive flock of this file
-    source=<name>/part-*.parquet    observation rows, each file sorted by
-                                    (series_id, release_time, obs_date)
-
 A write validates every row, drops rows already stored (idempotent on
-``(series_id, obs_date, release_time)``), writes new files under temporary names, renames
-them and then atomically replaces the manifest. Readers only read files the manifest
-lists, so a writer killed at any point leaves either the old or the new state visible;
-leftovers of a killed writer are invisible and removed by ``compact``.
+``(series_id, obs_date, release_time)``), writes new files (with page checksums) under
+temporary names, renames them and then atomically replaces the manifest (listing each
+file's SHA-256). Readers only read files the manifest lists, so a writer killed at any
+point leaves either the old or the new state visible; leftovers of a killed writer are
+invisible and removed by ``compact``. The file layout is in :mod:`research_core.lake.files`.
+
+Every write is stamped: ``ingested_at`` is the write's commit stamp, taken under the writer
+lock and strictly greater than every earlier one of this lake (``ingested_through`` in the
+manifest). ``lake.at(D, known_by=T)`` sees rows released by D and committed by T.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -23,14 +22,12 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from research_core._typing import AsOf, SeriesIds
@@ -38,16 +35,30 @@ from research_core.calendars import COUNTRY_TZ
 from research_core.catalog import SeriesSpec, series_catalog
 from research_core.config import get_settings
 from research_core.errors import CatalogError, LakeError, LakeWriteError
+from research_core.lake.arrays import SeriesArrays, panel_frame
 from research_core.lake.asof import as_of_index, as_of_instant, parse_snapshot_id
-from research_core.lake.pit import PITView, SeriesArrays, panel_frame
+from research_core.lake.files import (
+    FORMAT,
+    LOCK,
+    MANIFEST,
+    LakeFiles,
+    data_path,
+    file_digest,
+    load_arrays,
+    missing_file_error,
+    read_manifest,
+    read_rows,
+    scan,
+    stray_files,
+)
+from research_core.lake.pit import NO_LIMIT, PITReader, PITView
 from research_core.lake.schema import ARROW_SCHEMA, KEY, validate_observations
 
-MANIFEST = "_lake.json"
-LOCK = ".lock"
-FORMAT = 1
 _ROW_GROUP = 128 * 1024
-_SOURCE_RE = re.compile(r"[A-Za-z0-9_\-]+")
+_SOURCE_RE = re.compile(r"[A-Za-z0-9_\-]{1,100}")
 _SERIES_RE = re.compile(r"[A-Z0-9][A-Z0-9_\-]*(\.[A-Z0-9_\-]+)+")
+_KINDS = ("observation", "expectation")
+AUTO_COMPACT_FILES = 64  # a source with more files than this is merged after a write
 
 
 @dataclass(frozen=True)
@@ -71,32 +82,61 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-_DICT_SCHEMA = ARROW_SCHEMA.set(0, pa.field("series_id", pa.dictionary(pa.int32(), pa.string())))
-_DICT_FORMAT = ds.ParquetFileFormat(
-    read_options=ds.ParquetReadOptions(dictionary_columns={"series_id"})
-)
-
-
-def _scan(
-    files: list[str], columns: list[str], filt: ds.Expression | None, dictionary: bool
-) -> pa.Table:
-    """Read columns of some files; ``dictionary`` keeps series_id dictionary-encoded."""
-    if dictionary:
-        dataset = ds.dataset(files, format=_DICT_FORMAT, schema=_DICT_SCHEMA)
-    else:
-        dataset = ds.dataset(files, format="parquet", schema=ARROW_SCHEMA)
-    return dataset.to_table(columns=columns, filter=filt)
-
-
 def _sorted_table(frame: pd.DataFrame) -> pa.Table:
     frame = frame.sort_values(["series_id", "release_time", "obs_date"], kind="stable")
     return pa.Table.from_pandas(frame, schema=ARROW_SCHEMA, preserve_index=False)
 
 
-@dataclass
-class _Cache:
-    version: int = -1
-    arrays: dict[str, SeriesArrays] = field(default_factory=dict)
+@contextmanager
+def _storage_errors(root: Path, what: str) -> Iterator[None]:
+    """Turn a full disk or a read-only lake into one clear :class:`LakeError`."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = "the disk is full"
+        elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            reason = "the lake is read-only (no write permission)"
+        elif err.errno == errno.ENAMETOOLONG:
+            reason = "a file name is too long"
+        else:
+            raise
+        raise LakeError(
+            f"{what} in {root} failed: {reason} ({err.strerror}); nothing changed"
+        ) from err
+
+
+def validate_spec(raw: dict[str, Any], *, where: str) -> SeriesSpec:
+    """A series spec checked like the catalog's, plus its kind and a working release rule."""
+    spec = SeriesSpec.from_dict(raw, where=where)
+    if spec.kind not in _KINDS:
+        raise CatalogError(f"{where}: series {spec.id!r} kind {spec.kind!r} not in {_KINDS}")
+    if not isinstance(spec.release, dict) or not spec.release:
+        raise CatalogError(
+            f"{where}: series {spec.id!r} release must be a rule mapping such as "
+            "{'rule': 'close', 'time': '18:00', 'tz': 'America/Sao_Paulo'}, "
+            f"got {spec.release!r}"
+        )
+    try:
+        spec.release_times(pd.DatetimeIndex(["2024-01-01"]))
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        raise CatalogError(f"{where}: series {spec.id!r} release rule is invalid: {err}") from err
+    return spec
+
+
+@dataclass(frozen=True)
+class CompactResult:
+    """What :meth:`Lake.compact` changed."""
+
+    files_before: int
+    files_after: int
+    removed_stray: int
+
+    def summary(self) -> str:
+        return (
+            f"compacted {self.files_before} files into {self.files_after}; "
+            f"removed {self.removed_stray} stray files"
+        )
 
 
 class Lake:
@@ -107,7 +147,8 @@ class Lake:
         self.tz = tz
         self._manifest_key: tuple[int, int, int] | None = None
         self._manifest_data: dict[str, Any] = {}
-        self._cache = _Cache()
+        self._files: LakeFiles | None = None
+        self._specs: dict[str, SeriesSpec] | None = None
 
     # ---- opening and the manifest -----------------------------------------------------
     @classmethod
@@ -121,15 +162,19 @@ class Lake:
                     f"no lake at {root} (missing {MANIFEST}); build one with "
                     "`workbench sample-lake --path ...` or open with create=True"
                 )
-            root.mkdir(parents=True, exist_ok=True)
-            lake = cls(root, tz=settings.timezone)
-            with lake._locked():
-                if not (root / MANIFEST).exists():
-                    lake._commit({"format": FORMAT, "version": 0, "files": [], "series": {}})
+            with _storage_errors(root, "creating the lake"):
+                root.mkdir(parents=True, exist_ok=True)
+                lake = cls(root, tz=settings.timezone)
+                with lake._lock():
+                    if not (root / MANIFEST).exists():
+                        lake.commit({"format": FORMAT, "version": 0, "files": [], "series": {}})
             return lake
-        return cls(root, tz=settings.timezone)
+        lake = cls(root, tz=settings.timezone)
+        lake.manifest()  # a corrupt manifest is reported now, not on first read
+        return lake
 
-    def _manifest(self) -> dict[str, Any]:
+    def manifest(self) -> dict[str, Any]:
+        """The current manifest (re-read when the file changed). Treat as read-only."""
         path = self.root / MANIFEST
         try:
             st = path.stat()
@@ -137,23 +182,34 @@ class Lake:
             raise LakeError(f"lake manifest {path} disappeared") from err
         key = (st.st_ino, st.st_mtime_ns, st.st_size)
         if key != self._manifest_key:
-            data = json.loads(path.read_text("utf-8"))
-            if data.get("format") != FORMAT:
-                raise LakeError(f"{path}: unsupported lake format {data.get('format')!r}")
+            data = read_manifest(self.root)
             self._manifest_data, self._manifest_key = data, key
+            self._files = self._specs = None
         return self._manifest_data
 
-    def _commit(self, manifest: dict[str, Any]) -> None:
+    def snapshot(self) -> LakeFiles:
+        """The files of the current manifest version: what a reader reads, all at once."""
+        manifest = self.manifest()
+        if self._files is None:
+            self._files = LakeFiles.from_manifest(self.root, manifest)
+        return self._files
+
+    def commit(self, manifest: dict[str, Any]) -> None:
+        """Atomically replace the manifest (call under :meth:`locked`)."""
         tmp = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
-        tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), "utf-8")
-        _fsync_path(tmp)
-        os.replace(tmp, self.root / MANIFEST)
+        try:
+            with _storage_errors(self.root, "committing the manifest"):
+                tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), "utf-8")
+                _fsync_path(tmp)
+                os.replace(tmp, self.root / MANIFEST)
+        finally:
+            tmp.unlink(missing_ok=True)
         _fsync_path(self.root)
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Exclusive writer lock (blocks until other writers finish)."""
-        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    def _lock(self) -> Iterator[None]:
+        with _storage_errors(self.root, "taking the writer lock"):
+            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -161,23 +217,38 @@ class Lake:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    @contextmanager
+    def locked(self) -> Iterator[dict[str, Any]]:
+        """Exclusive writer lock (blocks until other writers finish); yields the manifest
+        as stored, to be changed and passed to :meth:`commit`."""
+        with self._lock():
+            yield read_manifest(self.root)
+
     @property
     def version(self) -> int:
         """Manifest version: grows by one with every committed write or compaction."""
-        return int(self._manifest()["version"])
+        return int(self.manifest()["version"])
 
     def files(self) -> list[Path]:
         """Data files visible to readers."""
-        return [self.root / f["path"] for f in self._manifest()["files"]]
+        return [Path(p) for p in self.snapshot().paths]
+
+    @property
+    def known_through(self) -> pd.Timestamp:
+        """When the newest committed write was stored: the default ``known_by`` of views."""
+        return pd.Timestamp(self.snapshot().known_through_ns, tz="UTC")
 
     # ---- the series a lake knows ------------------------------------------------------
     def known_series(self) -> dict[str, SeriesSpec]:
         """Shipped catalog plus series registered in this lake."""
-        known = dict(series_catalog())
-        for raw in self._manifest()["series"].values():
-            spec = SeriesSpec.from_dict(raw, where=f"{self.root / MANIFEST}")
-            known[spec.id] = spec
-        return known
+        manifest = self.manifest()
+        if self._specs is None:
+            known = dict(series_catalog())
+            for raw in manifest["series"].values():
+                spec = SeriesSpec.from_dict(raw, where=f"{self.root / MANIFEST}")
+                known[spec.id] = spec
+            self._specs = known
+        return self._specs
 
     def spec(self, series_id: str) -> SeriesSpec:
         """The spec of a known series; an unknown id raises :class:`CatalogError`."""
@@ -200,8 +271,12 @@ class Lake:
         release: dict[str, Any] | None = None,
         kind: str = "observation",
     ) -> SeriesSpec:
-        """Add a researcher's own series to this lake (the shipped catalog is untouched)."""
-        if not _SERIES_RE.fullmatch(series_id):
+        """Add a researcher's own series to this lake (the shipped catalog is untouched).
+
+        The spec is validated like the catalog's (fields, frequency, country, kind, a
+        release rule that computes); a bad one raises :class:`CatalogError`, nothing saved.
+        """
+        if not isinstance(series_id, str) or not _SERIES_RE.fullmatch(series_id):
             raise CatalogError(
                 f"series id {series_id!r} must look like 'MY.SPREAD' (upper case, dotted)"
             )
@@ -226,17 +301,31 @@ class Lake:
             "release": release,
             "kind": kind,
         }
-        spec = SeriesSpec.from_dict(raw, where="lake.register")
-        with self._locked():
-            manifest = json.loads((self.root / MANIFEST).read_text("utf-8"))
+        spec = validate_spec(raw, where="lake.register")
+        with self.locked() as manifest:
             old = manifest["series"].get(series_id)
             if old is not None and old != spec.to_dict():
                 raise CatalogError(f"{series_id!r} is already registered with {old}")
             if old is None:
                 manifest["series"][series_id] = spec.to_dict()
                 manifest["version"] += 1
-                self._commit(manifest)
+                self.commit(manifest)
         return spec
+
+    def unregister(self, series_id: str) -> None:
+        """Remove a researcher's series that has no stored rows (a typo, a bad spec)."""
+        with self.locked() as manifest:
+            if series_id not in manifest["series"]:
+                raise CatalogError(f"{series_id!r} is not registered in this lake {self.root}")
+            held = [f["path"] for f in manifest["files"] if series_id in f.get("series", ())]
+            if held:
+                raise CatalogError(
+                    f"{series_id!r} has rows stored in {len(held)} file(s) (e.g. {held[0]}); "
+                    "history is append-only, so a series with rows cannot be unregistered"
+                )
+            del manifest["series"][series_id]
+            manifest["version"] += 1
+            self.commit(manifest)
 
     # ---- writing ----------------------------------------------------------------------
     def write(self, frame: pd.DataFrame) -> WriteResult:
@@ -244,73 +333,85 @@ class Lake:
 
         Raises :class:`LakeWriteError` naming every bad row (nothing is written), including
         rows whose key is already stored with a different value: history is append-only,
-        a revision is a new ``release_time``.
+        a revision is a new ``release_time``. A NaN value is a withdrawal (see
+        :func:`research_core.lake.schema.validate_observations`).
         """
         rows = validate_observations(frame, self.known_series())
         bad_source = ~rows["source"].str.fullmatch(_SOURCE_RE.pattern).to_numpy(dtype=bool)
         if bad_source.any():
+            names = sorted(
+                {s[:40] + ("..." if len(s) > 40 else "") for s in rows.loc[bad_source, "source"]}
+            )
             raise LakeWriteError(
-                f"source names must match {_SOURCE_RE.pattern}: "
-                f"{sorted(set(rows.loc[bad_source, 'source']))}; nothing was written"
+                f"source names must match {_SOURCE_RE.pattern} (letters, digits, _ and -, "
+                f"at most 100): {names}; nothing was written"
             )
         if rows.empty:
             return WriteResult(0, 0, (), self.version)
-        with self._locked():
-            manifest = json.loads((self.root / MANIFEST).read_text("utf-8"))
+        with self.locked() as manifest:
             known = {**series_catalog(), **manifest["series"]}
-            unknown = sorted(set(rows["series_id"]) - set(known))
+            unknown = sorted(set(rows["series_id"].unique()) - set(known))
             if unknown:
                 raise LakeWriteError(f"unknown series {unknown}; nothing was written")
-            new, unchanged = self._drop_stored(rows)
+            files = LakeFiles.from_manifest(self.root, manifest)
+            new, unchanged = self._drop_stored(files, rows)
             if new.empty:
                 return WriteResult(0, unchanged, (), int(manifest["version"]))
-            stamp = self._commit_stamp(manifest)
+            stamp = pd.Timestamp(
+                max(pd.Timestamp.now(tz="UTC").value, files.known_through_ns + 1), tz="UTC"
+            )
             new["ingested_at"] = stamp
-            manifest["ingested_through"] = int(stamp.value)
             version = int(manifest["version"]) + 1
-            added = [self._write_file(src, part, version) for src, part in new.groupby("source")]
-            manifest["files"].extend(added)
-            manifest["version"] = version
-            self._commit(manifest)
+            added: list[dict[str, Any]] = []
+            sources = sorted(new["source"].unique())
+            fresh = [self.root / f"source={s}" for s in sources]
+            fresh = [d for d in fresh if not d.exists()]
+            try:
+                with _storage_errors(self.root, "writing observations"):
+                    for src, part in new.groupby("source"):
+                        added.append(self.write_file(str(src), part, version))
+                manifest["files"].extend(added)
+                manifest["ingested_through"] = int(stamp.value)
+                manifest["version"] = version
+                self.commit(manifest)
+            except BaseException:
+                for entry in added:  # never committed: remove what this write created
+                    (self.root / entry["path"]).unlink(missing_ok=True)
+                for folder in fresh:
+                    if folder.is_dir() and not any(folder.iterdir()):
+                        folder.rmdir()
+                raise
+            crowded = self._crowded_sources(manifest)
+        if crowded:
+            self.compact(sources=crowded)
         return WriteResult(len(new), unchanged, tuple(f["path"] for f in added), version)
 
-    def _commit_stamp(self, manifest: dict[str, Any]) -> pd.Timestamp:
-        """``ingested_at`` of the write about to commit: now, but strictly after every
-        earlier commit of this lake (taken under the writer lock, so stamps order commits
-        and a reader's ``known_by`` never falls inside a later write)."""
-        last = self._horizon_ns(manifest)
-        now = pd.Timestamp.now(tz="UTC").value
-        return pd.Timestamp(max(now, last + 1), tz="UTC")
+    @staticmethod
+    def _crowded_sources(manifest: dict[str, Any]) -> list[str]:
+        counts: dict[str, int] = {}
+        for f in manifest["files"]:
+            counts[str(f["source"])] = counts.get(str(f["source"]), 0) + 1
+        return sorted(s for s, n in counts.items() if n > AUTO_COMPACT_FILES)
 
-    def _horizon_ns(self, manifest: dict[str, Any]) -> int:
-        """The commit stamp of the newest committed write (0 for an empty lake)."""
-        if "ingested_through" in manifest:
-            return int(manifest["ingested_through"])
-        # Lakes written before the stamp was kept in the manifest: the newest stored row.
-        paths = [str(self.root / f["path"]) for f in manifest["files"]]
-        if not paths:
-            return 0
-        col = _scan(paths, ["ingested_at"], None, False).column("ingested_at")
-        top = pc.max(col.cast(pa.int64())).as_py()
-        return int(top) if top is not None else 0
-
-    @property
-    def known_through(self) -> pd.Timestamp:
-        """When the newest committed write was stored: the default ``known_by`` of views."""
-        return pd.Timestamp(self._horizon_ns(self._manifest()), tz="UTC")
-
-    def _drop_stored(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    def _drop_stored(self, files: LakeFiles, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         """Rows not stored yet; a stored key with another value is a conflict."""
-        table, _ = self._read(sorted(set(rows["series_id"])), [*KEY, "value"])
+        ids = sorted(rows["series_id"].unique())
+        try:
+            table, _ = read_rows(files, ids, [*KEY, "value"], dictionary=False)
+        except FileNotFoundError as err:
+            raise missing_file_error(files) from err
         stored = table.to_pandas(date_as_object=False)
         if stored.empty:
             return rows, 0
         stored["obs_date"] = stored["obs_date"].astype("datetime64[ns]")
         stored["release_time"] = stored["release_time"].astype("datetime64[ns, UTC]")
         stored["series_id"] = stored["series_id"].astype(str)
+        stored["_stored"] = True
         merged = rows.merge(stored, on=KEY, how="left", suffixes=("", "_stored"))
-        seen = merged["value_stored"].notna().to_numpy()
-        conflict = seen & (merged["value"].to_numpy() != merged["value_stored"].to_numpy())
+        seen = merged["_stored"].eq(True).to_numpy()
+        a, b = merged["value"].to_numpy(), merged["value_stored"].to_numpy()
+        same = (a == b) | (pd.isna(a) & pd.isna(b))
+        conflict = seen & ~same
         if conflict.any():
             bad = merged.loc[conflict, [*KEY, "value", "value_stored"]]
             raise LakeWriteError(
@@ -321,73 +422,46 @@ class Lake:
             )
         return rows.loc[~seen].reset_index(drop=True), int(seen.sum())
 
-    def _write_file(self, source: object, part: pd.DataFrame, version: int) -> dict[str, Any]:
-        folder = self.root / f"source={source}"
+    def write_file(self, source: str, part: pd.DataFrame, version: int) -> dict[str, Any]:
+        """Write one sorted data file (page checksums on) and return its manifest entry.
+
+        The file is invisible to readers until a manifest listing it is committed.
+        """
+        folder = data_path(self.root, f"source={source}")
         folder.mkdir(exist_ok=True)
         name = f"part-{version:07d}-{uuid.uuid4().hex[:12]}.parquet"
         tmp = folder / f".tmp-{name}"
-        pq.write_table(_sorted_table(part), tmp, row_group_size=_ROW_GROUP)
-        _fsync_path(tmp)
-        os.rename(tmp, folder / name)
+        try:
+            pq.write_table(
+                _sorted_table(part), tmp, row_group_size=_ROW_GROUP, write_page_checksum=True
+            )
+            _fsync_path(tmp)
+            os.rename(tmp, folder / name)
+        finally:
+            tmp.unlink(missing_ok=True)
         _fsync_path(folder)
         return {
             "path": f"source={source}/{name}",
             "source": str(source),
             "rows": len(part),
-            "series": sorted(set(part["series_id"].astype(str))),
+            "series": sorted(str(s) for s in part["series_id"].unique()),
+            "sha256": file_digest(folder / name),
         }
 
     # ---- reading ----------------------------------------------------------------------
-    def _read(
-        self, series_ids: Sequence[str] | None, columns: list[str], *, dictionary: bool = False
-    ) -> tuple[pa.Table, int]:
-        """Rows of the visible files (optionally only some series) and how many files fed them.
-
-        Files whose manifest entry shows none of the series are skipped, and files holding
-        only requested series are read without a row filter. Retries once if a concurrent
-        compaction removed a file between reading the manifest and the data.
-        """
-        wanted = None if series_ids is None else set(series_ids)
+    def table(self, series_ids: Sequence[str] | None = None) -> pa.Table:
+        """Every stored row (all columns) of some or all series, from one manifest version."""
+        files = self.snapshot()
         for attempt in (0, 1):
-            whole, filtered = [], []
-            for entry in self._manifest()["files"]:
-                held = set(entry.get("series", ()))
-                path = str(self.root / entry["path"])
-                if wanted is None or (held and held <= wanted):
-                    whole.append(path)
-                elif not held or held & wanted:
-                    filtered.append(path)
             try:
-                parts = [_scan(whole, columns, None, dictionary)] if whole else []
-                if filtered:
-                    filt = ds.field("series_id").isin(sorted(wanted or ()))
-                    parts.append(_scan(filtered, columns, filt, dictionary))
-            except FileNotFoundError:
+                return read_rows(files, series_ids, ARROW_SCHEMA.names, dictionary=False)[0]
+            except FileNotFoundError as err:
                 if attempt:
-                    raise
-                self._manifest_key = None
-                continue
-            n_files = len(whole) + len(filtered)
-            if not parts:
-                return ARROW_SCHEMA.empty_table().select(columns), 0
-            return (parts[0] if len(parts) == 1 else pa.concat_tables(parts)), n_files
+                    raise missing_file_error(files) from err
+                files = LakeFiles.load(self.root)
         raise AssertionError("unreachable")
 
-    def _arrays(self, series_ids: Sequence[str]) -> list[SeriesArrays]:
-        """Per-series sorted arrays, cached for the current manifest version."""
-        version = self.version
-        if self._cache.version != version:
-            self._cache = _Cache(version=version)
-        cache = self._cache.arrays
-        missing = [s for s in dict.fromkeys(series_ids) if s not in cache]
-        if missing:
-            cols = ["series_id", "release_time", "obs_date", "value", "ingested_at"]
-            table, n_files = self._read(missing, cols, dictionary=True)
-            # Every file is written sorted; rows from several files need a merge sort.
-            cache.update(SeriesArrays.split(table, missing, presorted=n_files <= 1))
-        return [cache[s] for s in series_ids]
-
-    def _check_known(self, series_ids: Iterable[str]) -> list[str]:
+    def _check_known(self, series_ids: SeriesIds) -> list[str]:
         ids = [series_ids] if isinstance(series_ids, str) else list(series_ids)
         known = self.known_series()
         unknown = [s for s in ids if s not in known]
@@ -405,18 +479,78 @@ class Lake:
             return through
         return min(as_of_instant(known_by, self.tz), through)
 
+    def reader(self, *, known_by: AsOf | None = None) -> PITReader:
+        """A reader of rows stored by ``known_by``, not bounded in release time (views
+        bound it; :class:`research_core.lake.vintage.VintageView` ``latest`` uses it as is)."""
+        return PITReader(
+            self.snapshot(),
+            self.known_series(),
+            tz=self.tz,
+            known_by=self._known_by(known_by),
+            release_limit=None,
+        )
+
     def at(self, as_of: AsOf, *, known_by: AsOf | None = None) -> PITView:
         """A view that sees rows with ``release_time <= as_of`` and ``ingested_at <= known_by``.
 
         ``known_by=None`` means everything stored now. Either way the view is fixed: later
         writes never change what it returns, and ``view.snapshot_id`` reopens it.
         """
-        return PITView(self, as_of_instant(as_of, self.tz), self._known_by(known_by))
+        return PITView(self.reader(known_by=known_by), as_of_instant(as_of, self.tz))
 
     def at_snapshot(self, snapshot: str) -> PITView:
         """Reopen the view a ``view.snapshot_id`` names (same rows, whatever was written since)."""
         as_of, known_by = parse_snapshot_id(snapshot)
-        return PITView(self, as_of, min(known_by, self.known_through))
+        return PITView(self.reader(known_by=known_by), as_of)
+
+    def _arrays(self, series_ids: Sequence[str], known_by: pd.Timestamp) -> list[SeriesArrays]:
+        _, full = load_arrays(self.snapshot(), series_ids)
+        ns = known_by.value
+        return [a if a.ingested_ns.max(initial=0) <= ns else a.bounded(NO_LIMIT, ns) for a in full]
+
+    # ---- compaction -------------------------------------------------------------------
+    def compact(self, *, sources: Sequence[str] | None = None) -> CompactResult:
+        """Merge each source's files into one sorted file and remove stray files.
+
+        Answers are unchanged (every row keeps its commit stamp). Runs under the writer
+        lock; the new manifest is committed before old files are deleted, and readers that
+        raced with the deletion retry on the new manifest. Only files inside the lake root
+        are read or deleted: a manifest entry pointing elsewhere stops compaction.
+        """
+        with self.locked() as manifest:
+            before = manifest["files"]
+            for entry in before:
+                data_path(self.root, entry["path"])  # refuses entries outside the root
+            stray = stray_files(self.root, manifest) if sources is None else []
+            by_source: dict[str, list[dict[str, Any]]] = {}
+            for entry in before:
+                by_source.setdefault(str(entry["source"]), []).append(entry)
+            version = int(manifest["version"]) + 1
+            after: list[dict[str, Any]] = []
+            written: list[Path] = []
+            try:
+                with _storage_errors(self.root, "compacting"):
+                    for source, entries in sorted(by_source.items()):
+                        if len(entries) == 1 or (sources is not None and source not in sources):
+                            after.extend(entries)
+                            continue
+                        paths = [str(self.root / str(e["path"])) for e in entries]
+                        part = scan(paths, ARROW_SCHEMA.names, None).to_pandas(date_as_object=False)
+                        entry = self.write_file(source, part, version)
+                        written.append(self.root / entry["path"])
+                        after.append(entry)
+                if after != before:
+                    manifest.update(files=after, version=version)
+                    self.commit(manifest)
+            except BaseException:
+                for path in written:
+                    path.unlink(missing_ok=True)
+                raise
+            kept = {str(e["path"]) for e in after}
+            old = [self.root / str(e["path"]) for e in before if str(e["path"]) not in kept]
+            for path in [*old, *stray]:
+                path.unlink(missing_ok=True)
+        return CompactResult(len(before), len(after), len(stray))
 
     def panel(
         self,
@@ -429,22 +563,21 @@ class Lake:
 
         Each row holds the latest period known at ``as_of`` in its newest vintage then
         (columns as_of, series_id, obs_date, value, release_time; NaT/NaN if nothing was
-        known yet). ``known_by`` limits it to rows stored by then, as in :meth:`at`.
+        known yet, value NaN if that period was withdrawn). ``known_by`` limits it to rows
+        stored by then, as in :meth:`at`.
         """
         ids = self._check_known(series_ids)
         stamps = as_of_index(as_of_dates, self.tz)
-        ns = self._known_by(known_by).value
-        return panel_frame(ids, [a.stored_by(ns) for a in self._arrays(ids)], stamps)
+        return panel_frame(ids, self._arrays(ids, self._known_by(known_by)), stamps)
 
     def vintages(self, series_id: str) -> pd.DataFrame:
         """Every stored release of every period of one series, sorted by period then release."""
         self._check_known([series_id])
-        table, _ = self._read([series_id], ARROW_SCHEMA.names)
-        frame = table.to_pandas(date_as_object=False)
+        frame = self.table([series_id]).to_pandas(date_as_object=False)
         frame["obs_date"] = frame["obs_date"].astype("datetime64[ns]")
         return frame.sort_values(["obs_date", "release_time"], kind="stable").reset_index(drop=True)
 
     def __repr__(self) -> str:
-        m = self._manifest()
+        m = self.manifest()
         rows = sum(f["rows"] for f in m["files"])
         return f"Lake({str(self.root)!r}, files={len(m['files'])}, rows={rows}, v{m['version']})"

@@ -36,15 +36,47 @@ All writes are one transaction with their audit record; refused requests raise a
 ``research_core.errors.PMSError`` subclass and write nothing.
 """
 
-from research_core.pms.attribution import PLATest
-from research_core.pms.audit import Anchor, Verification, canonical, chain_hash
-from research_core.pms.db import current_revision, head_revision, make_engine, upgrade
-from research_core.pms.positions import Fill, MarkResult
-from research_core.pms.system import PMS, Replay, code_version
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real imports, for type checkers; at runtime they load on first use
+    from research_core.pms.attribution import PLATest
+    from research_core.pms.audit import Anchor, Verification, canonical, chain_hash
+    from research_core.pms.db import current_revision, head_revision, make_engine, upgrade
+    from research_core.pms.positions import Fill, MarkResult
+    from research_core.pms.system import PMS, Replay, code_version
+
+_WHERE = {
+    "PLATest": "attribution",
+    "Anchor": "audit",
+    "Verification": "audit",
+    "canonical": "audit",
+    "chain_hash": "audit",
+    "current_revision": "db",
+    "head_revision": "db",
+    "make_engine": "db",
+    "upgrade": "db",
+    "Fill": "positions",
+    "MarkResult": "positions",
+    "PMS": "system",
+    "Replay": "system",
+    "code_version": "system",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the public names lazily (``workbench --help`` need not import SQLAlchemy)."""
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"research_core.pms.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'research_core.pms' has no attribute {name!r}")
 
 
 def init_db(url: str | None = None) -> PMS:
     """Create or upgrade the schema at ``url`` (default ``WORKBENCH_DB_URL``)."""
+    from research_core.pms.system import PMS
+
     return PMS.open(url)
 
 

@@ -1,18 +1,24 @@
-"""``workbench pms ...`` and ``workbench audit verify``: registered by ``research_core.cli``."""
+"""``workbench pms ...`` and ``workbench audit verify``: registered by ``research_core.cli``
+(imports the PMS only when one of its commands runs, so ``workbench --help`` stays fast)."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from research_core.errors import TradeInputError
-from research_core.pms.attribution import BY
-from research_core.pms.system import PMS
+
+if TYPE_CHECKING:
+    from research_core.pms.system import PMS
+
+BY = ("factor", "strategy", "agent", "asset_class", "instrument")  # pms.attribution.BY
 
 
 def _open(args: argparse.Namespace, *, create: bool = False) -> PMS:
+    from research_core.pms.system import PMS  # heavy imports only when a command runs
+
     return PMS.open(
         args.db,
         lake=getattr(args, "path", None),

@@ -4,6 +4,7 @@ the instrument's currency, with the sources behind it (strategies, agents, ratio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,3 +66,13 @@ def proposal_specs(
         strategy, agents, rationale = _sources(book, str(iid), side)
         out.append(ProposalSpec(str(iid), side, size, float(dw), strategy, agents, rationale))
     return out
+
+
+def inputs_series(inputs: dict[str, Any]) -> tuple[pd.Series, pd.Series | None]:
+    """The weights and NAV history a proposal stored (its risk inputs besides the lake)."""
+    weights = pd.Series(inputs["weights"], dtype="float64")
+    eq = inputs.get("equity") or {}
+    equity = pd.Series(eq, dtype="float64") if eq else None
+    if equity is not None:
+        equity.index = pd.DatetimeIndex(equity.index)
+    return weights, equity

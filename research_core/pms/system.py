@@ -8,11 +8,9 @@ request raises a ``PMSError`` subclass and writes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from research_core.errors import (
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pms import audit, db
+from research_core.pms import journal as decisions
 from research_core.pms.attribution import (
     PLATest,
     attribute,
@@ -41,9 +40,8 @@ from research_core.pms.attribution import (
     risk_theoretical,
 )
 from research_core.pms.impact import book_risk, trade_impact
+from research_core.pms.journal import Replay
 from research_core.pms.models import (
-    AuditRow,
-    Briefing,
     Decision,
     Lot,
     NavRow,
@@ -68,36 +66,13 @@ from research_core.pms.positions import (
     side_sign,
     usdbrl,
 )
-from research_core.pms.proposals import MIN_TRADE, ProposalSpec, proposal_specs
+from research_core.pms.proposals import MIN_TRADE, ProposalSpec, inputs_series, proposal_specs
 from research_core.pms.workflow import pending_key, record_creation, transition
 from research_core.portfolio.book import build_book
 from research_core.risk.breakers import DrawdownLadder
 from research_core.strategies.base import BaseStrategy
 
 DEFAULT_CAPITAL = 1e9
-
-
-@dataclass(frozen=True)
-class Replay:
-    """A decision rebuilt from its recorded lake snapshot: identical or which parts differ."""
-
-    decision_id: int
-    proposal_id: int
-    snapshot_id: str
-    identical: bool
-    differences: tuple[str, ...]
-    stored: dict[str, Any]
-    rebuilt: dict[str, Any]
-
-    def summary(self) -> str:
-        verdict = "IDENTICAL" if self.identical else f"DIFFERS in {list(self.differences)}"
-        imp = self.stored.get("impact", {})
-        return (
-            f"decision {self.decision_id} (proposal {self.proposal_id}) replayed from lake "
-            f"snapshot {self.snapshot_id}: {verdict}; {self.stored.get('instrument')} "
-            f"side {self.stored.get('side')} size {self.stored.get('size')}, "
-            f"ΔVaR {imp.get('delta_var')} ΔES {imp.get('delta_es')}"
-        )
 
 
 @lru_cache(maxsize=1)
@@ -447,15 +422,6 @@ class PMS:
             "equity": {f"{k:%Y-%m-%d}": float(v) for k, v in equity.items()},
         }
 
-    @staticmethod
-    def _inputs_series(inputs: dict[str, Any]) -> tuple[pd.Series, pd.Series | None]:
-        weights = pd.Series(inputs["weights"], dtype="float64")
-        eq = inputs.get("equity") or {}
-        equity = pd.Series(eq, dtype="float64") if eq else None
-        if equity is not None:
-            equity.index = pd.DatetimeIndex(equity.index)
-        return weights, equity
-
     def propose(
         self,
         as_of: object,
@@ -473,7 +439,7 @@ class PMS:
         day = to_date(as_of, "as_of")
         view = self.view(day)
         inputs = self._risk_inputs(day)
-        current, equity = self._inputs_series(inputs)
+        current, equity = inputs_series(inputs)
         nav = float(inputs["nav"])
         book = build_book(
             view, method=method, nav=nav, current=current, strategies=strategies, n_sims=n_sims
@@ -519,7 +485,7 @@ class PMS:
         day = to_date(as_of, "as_of")
         view = self.view(day)
         inputs = self._risk_inputs(day)
-        current, equity = self._inputs_series(inputs)
+        current, equity = inputs_series(inputs)
         fx = usdbrl(view) if inst.currency == "USD" else 1.0
         dw = sign * qty * fx / float(inputs["nav"])
         return trade_impact(
@@ -550,7 +516,7 @@ class PMS:
         view = self.view(day)
         market_quote(view, inst)
         inputs = self._risk_inputs(day)
-        current, equity = self._inputs_series(inputs)
+        current, equity = inputs_series(inputs)
         fx = usdbrl(view) if inst.currency == "USD" else 1.0
         dw = sign * qty * fx / float(inputs["nav"])
         impact = trade_impact(
@@ -920,171 +886,22 @@ class PMS:
         outcome: str | None = None,
     ) -> pd.DataFrame:
         """Decisions, newest last, filtered by instrument, strategy, as-of range, action and
-        outcome ("gain", "loss", "open" for no P&L yet, "none" for no trade); each with its
-        P&L since (BRL, from the lots its trade opened) as the outcome."""
-        stmt = select(Decision).order_by(Decision.id)
-        if instrument:
-            stmt = stmt.where(Decision.instrument_id == instrument)
-        if strategy:
-            stmt = stmt.where(Decision.strategy == strategy)
-        if start is not None:
-            stmt = stmt.where(Decision.as_of >= to_date(start, "start"))
-        if end is not None:
-            stmt = stmt.where(Decision.as_of <= to_date(end, "end"))
-        if action:
-            stmt = stmt.where(Decision.action == action)
-        with db.read_session(self.engine) as s:
-            rows = s.scalars(stmt).all()
-            trade_of = {
-                pid: tid
-                for pid, tid in s.execute(
-                    select(Proposal.id, Proposal.trade_id).where(Proposal.trade_id.is_not(None))
-                )
-            }
-            pnl = {
-                tid: total
-                for tid, total in s.execute(
-                    select(Lot.trade_id, func.sum(PnLRow.pnl_brl))
-                    .join(PnLRow, PnLRow.lot_id == Lot.id)
-                    .group_by(Lot.trade_id)
-                )
-            }
-        records = []
-        for r in rows:
-            trade = r.trade_id or trade_of.get(r.proposal_id or -1)
-            since = pnl.get(trade) if trade is not None else None
-            label = (
-                "none"
-                if trade is None
-                else "open"
-                if since is None
-                else ("gain" if since > 0 else "loss" if since < 0 else "flat")
-            )
-            snap = json.loads(r.snapshot)
-            records.append(
-                {
-                    "id": r.id,
-                    "at": r.at,
-                    "actor": r.actor,
-                    "action": r.action,
-                    "as_of": r.as_of,
-                    "instrument": r.instrument_id,
-                    "strategy": r.strategy,
-                    "proposal_id": r.proposal_id,
-                    "trade_id": trade,
-                    "reason": r.reason,
-                    "snapshot_id": snap.get("snapshot_id"),
-                    "code_version": r.code_version,
-                    "pnl_since": since,
-                    "outcome": label,
-                }
-            )
-        cols = [
-            "id",
-            "at",
-            "actor",
-            "action",
-            "as_of",
-            "instrument",
-            "strategy",
-            "proposal_id",
-            "trade_id",
-            "reason",
-            "snapshot_id",
-            "code_version",
-            "pnl_since",
-            "outcome",
-        ]
-        frame = pd.DataFrame(records, columns=cols).set_index("id")
-        if outcome:
-            frame = frame[frame["outcome"] == outcome]
-        return frame
+        outcome ("gain", "loss", "flat", "open" for no P&L yet, "none" for no trade); each
+        with its P&L since (BRL, from the lots its trade opened)."""
+        return decisions.journal_frame(
+            self.engine,
+            instrument=instrument,
+            strategy=strategy,
+            start=None if start is None else to_date(start, "start"),
+            end=None if end is None else to_date(end, "end"),
+            action=action,
+            outcome=outcome,
+        )
 
     def replay(self, decision_id: int, *, lake: Lake | None = None) -> Replay:
         """Rebuild a decision's proposal and its pre-trade risk from the lake snapshot it
         recorded (``lake.at_snapshot``) and compare with what was stored."""
-        with db.read_session(self.engine) as s:
-            decision = s.get(Decision, int(decision_id))
-            if decision is None:
-                raise TransitionError(f"no decision {decision_id} in the journal")
-            prop = s.get(Proposal, decision.proposal_id) if decision.proposal_id else None
-        if prop is None:
-            raise TransitionError(
-                f"decision {decision_id} ({decision.action}) has no proposal to replay"
-            )
-        snap = json.loads(prop.snapshot)
-        if "snapshot_id" not in snap:
-            raise PMSError(f"proposal {prop.id} recorded no lake snapshot id; cannot replay")
-        view = (lake or self.lake).at_snapshot(snap["snapshot_id"])
-        inputs = snap["inputs"]
-        current, equity = self._inputs_series(inputs)
-        nav, n_sims = float(inputs["nav"]), int(snap["n_sims"])
-        stored = {
-            "instrument": prop.instrument_id,
-            "side": str(prop.side),
-            "size": repr(prop.quantity),
-            "strategy": prop.strategy,
-            "agents": json.loads(prop.agents),
-            "rationale": prop.rationale,
-            "impact": json.loads(prop.impact),
-        }
-        if snap["method"] == "discretionary":
-            fx = usdbrl(view) if catalog_instrument(prop.instrument_id).currency == "USD" else 1.0
-            dw = prop.side * prop.quantity * fx / nav
-            spec = ProposalSpec(
-                prop.instrument_id,
-                prop.side,
-                prop.quantity,
-                dw,
-                prop.strategy,
-                tuple(json.loads(prop.agents)),
-                prop.rationale,
-            )
-            before = None
-        else:
-            book = build_book(view, method=snap["method"], nav=nav, current=current, n_sims=n_sims)
-            specs = proposal_specs(
-                book, current, nav=nav, usdbrl=usdbrl(view), min_trade=float(snap["min_trade"])
-            )
-            found = [
-                p for p in specs if (p.instrument_id, p.side) == (prop.instrument_id, prop.side)
-            ]
-            if not found:
-                return Replay(
-                    int(decision_id),
-                    prop.id,
-                    snap["snapshot_id"],
-                    False,
-                    ("the rebuilt book no longer asks for this trade",),
-                    stored,
-                    {},
-                )
-            spec, before = found[0], book_risk(current, view, nav=nav, equity=equity, n_sims=n_sims)
-        impact = trade_impact(
-            view,
-            current,
-            spec.instrument_id,
-            spec.delta_weight,
-            nav=nav,
-            equity=equity,
-            before=before,
-            n_sims=n_sims,
-        )
-        rebuilt = {
-            "instrument": spec.instrument_id,
-            "side": str(spec.side),
-            "size": repr(spec.size),
-            "strategy": spec.strategy,
-            "agents": list(spec.agents),
-            "rationale": spec.rationale,
-            "impact": json.loads(audit.canonical(impact)),
-        }
-        diffs = tuple(
-            k for k in stored if audit.canonical(stored[k]) != audit.canonical(rebuilt[k])
-        )
-        return Replay(
-            int(decision_id), prop.id, snap["snapshot_id"], not diffs, diffs, stored, rebuilt
-        )
+        return decisions.replay(self.engine, lake or self.lake, int(decision_id))
 
     # ---- briefings -----------------------------------------------------------------------
     def store_briefing(
@@ -1093,56 +910,13 @@ class PMS:
         """Store the day's Morning Pack with a fingerprint (sha256 of the canonical JSON of
         its inputs) and the audit head it was built at; returns the fingerprint. The same
         day stored twice with the same inputs is a no-op; with other inputs it is refused."""
-        day = to_date(as_of, "as_of")
-        fingerprint = hashlib.sha256(audit.canonical(dict(inputs)).encode()).hexdigest()
-        with db.unit_of_work(self.engine) as s:
-            existing = s.scalars(select(Briefing).where(Briefing.as_of == day)).first()
-            if existing is not None:
-                if existing.fingerprint == fingerprint and existing.content == content:
-                    return fingerprint
-                raise DuplicateSubmissionError(
-                    f"a briefing for {day} is already stored (fingerprint "
-                    f"{existing.fingerprint[:12]}…); briefings are not overwritten"
-                )
-            head = s.scalars(select(AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
-            s.add(
-                Briefing(
-                    as_of=day,
-                    fingerprint=fingerprint,
-                    content=content,
-                    created_at=dt.datetime.now(dt.UTC),
-                    audit_head=head or audit.GENESIS,
-                )
-            )
-            s.flush()
-            audit.append(
-                s,
-                actor=actor or self.actor,
-                action="briefing",
-                entity="briefing",
-                entity_id=day,
-                payload={
-                    "as_of": day,
-                    "fingerprint": fingerprint,
-                    "content_sha256": hashlib.sha256(content.encode()).hexdigest(),
-                },
-            )
-        return fingerprint
+        return decisions.store_briefing(
+            self.engine, to_date(as_of, "as_of"), content, inputs, actor=actor or self.actor
+        )
 
     def briefing(self, as_of: object) -> dict[str, Any] | None:
         """The stored briefing of a day (content, fingerprint, audit head) or None."""
-        day = to_date(as_of, "as_of")
-        with db.read_session(self.engine) as s:
-            row = s.scalars(select(Briefing).where(Briefing.as_of == day)).first()
-            if row is None:
-                return None
-            return {
-                "as_of": row.as_of,
-                "content": row.content,
-                "fingerprint": row.fingerprint,
-                "audit_head": row.audit_head,
-                "created_at": row.created_at,
-            }
+        return decisions.briefing(self.engine, to_date(as_of, "as_of"))
 
     # ---- audit ---------------------------------------------------------------------------
     def audit_verify(self, anchor: audit.Anchor | str | Path | None = None) -> audit.Verification:

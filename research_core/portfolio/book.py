@@ -76,5 +76,6 @@ def build_book(
         ids += [str(i) for i in current.index if i not in ids]
     cov = ledoit_wolf(book_returns(view, ids, lookback)).covariance
     port = construct(agg, cov, method, current=current, constraints=constraints)
-    risk = risk_report(port.weights, view, nav=nav, lookback=lookback, n_sims=n_sims)
+    limits = (constraints or Constraints()).limits  # one set of limits for both
+    risk = risk_report(port.weights, view, nav=nav, lookback=lookback, n_sims=n_sims, limits=limits)
     return Book(collected, agg, port, risk)

@@ -19,22 +19,47 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from research_core.catalog import instrument
 from research_core.errors import PortfolioError
+from research_core.risk.limits import RiskLimits
 from research_core.risk.measures import parametric
 
 
 class Constraints(BaseModel):
-    """Book limits in NAV units (notional / NAV) unless named otherwise."""
+    """How the book is built: sizing, trading bands, and the book's limits.
+
+    The limits themselves live in one place, :class:`~research_core.risk.limits.RiskLimits`
+    (the numbers the risk report monitors); construction applies the same ones. Its VaR
+    cap is ``var_headroom`` × the VaR limit, because construction measures a normal VaR
+    on the covariance while the limit is monitored on historical VaR.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     target_vol: float = Field(default=0.10, gt=0, description="annual vol the book is sized to")
-    max_var_99: float = Field(default=0.015, gt=0, description="1-day 99% normal VaR cap")
-    max_gross: float = Field(default=8.0, gt=0, description="Σ|w|")
-    max_net: float = Field(default=4.0, ge=0, description="|Σw|")
-    max_position: float = Field(default=2.0, gt=0, description="|w_i|")
-    max_asset_class: float = Field(default=4.0, gt=0, description="Σ|w| within a class")
+    limits: RiskLimits = Field(default_factory=RiskLimits, description="the book's limits")
+    var_headroom: float = Field(default=0.75, gt=0, le=1, description="VaR cap / VaR limit")
     max_turnover: float | None = Field(default=None, gt=0, description="Σ|w − current|")
     drift_band: float = Field(default=0.0, ge=0, description="no trade when |w − current| ≤ band")
+
+    @property
+    def max_var_99(self) -> float:
+        """1-day 99 % normal VaR cap used in construction."""
+        return self.limits.var_99 * self.var_headroom
+
+    @property
+    def max_gross(self) -> float:
+        return self.limits.gross_leverage
+
+    @property
+    def max_net(self) -> float:
+        return self.limits.net_leverage
+
+    @property
+    def max_position(self) -> float:
+        return self.limits.position
+
+    @property
+    def max_asset_class(self) -> float:
+        return self.limits.asset_class
 
 
 @dataclass(frozen=True)

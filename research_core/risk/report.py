@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.config import get_settings
-from research_core.errors import BacktestError, RiskError
+from research_core.errors import PriceHistoryError, RiskError
 from research_core.lake.pit import PITView
 from research_core.models.covariance import ShrunkCovariance, ledoit_wolf, regime_covariance
 from research_core.pnl import unit_index
@@ -30,7 +30,7 @@ def book_returns(view: PITView, instrument_ids: Sequence[str], lookback: int = 7
     start = view.as_of.tz_convert(None).normalize() - pd.Timedelta(days=int(lookback * 1.5) + 30)
     try:
         level = unit_index(view, list(instrument_ids), start, trim=True)
-    except BacktestError as err:
+    except PriceHistoryError as err:
         raise RiskError(f"no return history at {view.as_of}: {err}") from err
     rets = level.pct_change().iloc[1:].iloc[-lookback:]
     if len(rets) < 60:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.catalog import instrument, instruments
-from research_core.errors import BacktestError, RiskError
+from research_core.errors import PriceHistoryError, RiskError
 from research_core.lake.pit import PITView
 from research_core.pnl import (
     BASE_CURRENCY,
@@ -202,9 +202,9 @@ def episode_returns(view: PITView, ids: Iterable[str], episode: Episode) -> pd.D
             level = unit_index(view, [iid], start - pd.Timedelta(days=7), end, cal)[iid]
             known = level[level.index <= start]
             if known.empty:
-                raise BacktestError(f"{iid}: no prices at {start.date()}")
+                raise PriceHistoryError(f"{iid}: no prices at {start.date()}")
             rows[iid] = (float(level.iloc[-1]) / float(known.iloc[-1]) - 1.0, "lake")
-        except BacktestError:
+        except PriceHistoryError:
             move = _move_for(episode.calibrated, iid)
             if move is None:
                 rows[iid] = (np.nan, "no data")

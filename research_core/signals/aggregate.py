@@ -25,7 +25,7 @@ import pandas as pd
 
 from research_core.catalog import instruments
 from research_core.config import get_settings
-from research_core.errors import PortfolioError
+from research_core.errors import SignalError
 from research_core.records import Signal
 
 REGIME_INSTRUMENT = "GLOBAL.RISK"
@@ -69,7 +69,7 @@ class AggregatedSignals:
         """Which sources made the instrument's score, and how much each contributed."""
         rows = self.provenance[self.provenance["instrument"] == instrument]
         if rows.empty:
-            raise PortfolioError(f"no aggregated signal for {instrument!r}")
+            raise SignalError(f"no aggregated signal for {instrument!r}")
         return rows.set_index("source")[
             ["direction", "strength", "confidence", "freshness", "weight", "contribution"]
         ]
@@ -112,7 +112,7 @@ def aggregate(
     ``source_weights`` maps "agent" / "strategy" or a full source name to a weight."""
     sigs = list(signals)
     if not sigs:
-        raise PortfolioError("no signals to aggregate")
+        raise SignalError("no signals to aggregate")
     as_of = max(s.as_of for s in sigs)
     freshness = freshness or {}
     source_weights = source_weights or {}
@@ -128,7 +128,7 @@ def aggregate(
             continue
         fresh = float(freshness.get(s.source, 1.0))
         if not 0.0 < fresh <= 1.0:
-            raise PortfolioError(f"freshness of {s.source} must be in (0, 1], got {fresh}")
+            raise SignalError(f"freshness of {s.source} must be in (0, 1], got {fresh}")
         kind = s.source.split(":", 1)[0]
         src_w = float(source_weights.get(s.source, source_weights.get(kind, 1.0)))
         rows.append(
@@ -143,11 +143,11 @@ def aggregate(
             }
         )
     if not rows:
-        raise PortfolioError("none of the signals is on a tradable instrument")
+        raise SignalError("none of the signals is on a tradable instrument")
     prov = pd.DataFrame(rows)
     if not np.isfinite(prov[["strength", "weight"]].to_numpy()).all():
         bad = prov.loc[~np.isfinite(prov["strength"]), "source"].tolist()
-        raise PortfolioError(f"non-finite signal strength from {bad}")
+        raise SignalError(f"non-finite signal strength from {bad}")
     prov["signed"] = prov["direction"] * prov["strength"]
     table, conflicts = [], []
     for iid, grp in prov.groupby("instrument", sort=True):
@@ -198,7 +198,7 @@ def aggregate(
         )
         prov.loc[grp.index, "contribution"] = grp["weight"] * grp["signed"] / total * crowd * reg
     if not table:
-        raise PortfolioError("every signal is flat (direction 0) or has zero weight")
+        raise SignalError("every signal is flat (direction 0) or has zero weight")
     params = {
         "strength_cap": strength_cap,
         "crowding": crowding,

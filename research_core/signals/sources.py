@@ -21,13 +21,21 @@ import pandas as pd
 
 from research_core.agents import AGENTS, AgentReport, agent_order
 from research_core.catalog import instrument, series_catalog
-from research_core.errors import AgentDataError, BacktestError, InsufficientDataError, ModelError
+from research_core.errors import (
+    AgentDataError,
+    BacktestError,
+    InsufficientDataError,
+    ModelError,
+    PriceHistoryError,
+)
 from research_core.lake.pit import PITView
 from research_core.records import Signal
 from research_core.strategies import load_config
 from research_core.strategies.base import BaseStrategy
 
 STRATEGY_CONFIDENCE = 0.5
+# a source that lacks data at the date says nothing (with the reason); other errors raise
+SKIPPABLE = (AgentDataError, InsufficientDataError, ModelError, BacktestError, PriceHistoryError)
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.0, "Q": 91.0, "A": 365.0}
 HORIZON_DAYS = {"D": 1, "W": 5, "M": 21}
 
@@ -101,7 +109,7 @@ def agent_reports(
             reports[name] = agent.run(
                 view, {d: reports[d] for d in agent.depends_on if d in reports}
             )
-        except (AgentDataError, InsufficientDataError, ModelError) as err:
+        except SKIPPABLE as err:
             skipped[f"agent:{name}"] = str(err)
     return reports
 
@@ -126,7 +134,7 @@ def collect_signals(
         source = f"strategy:{name}"
         try:
             got = strategy_signals(view, strat)
-        except (AgentDataError, InsufficientDataError, ModelError, BacktestError) as err:
+        except SKIPPABLE as err:
             skipped[source] = str(err)
             continue
         signals.extend(got)

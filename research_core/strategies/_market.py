@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.lake.pit import PITView
-from research_core.pnl import carry, unit_index
+from research_core.pnl import carry, unit_index, unit_volatility
 
 
 def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFrame:
@@ -30,7 +30,8 @@ def momentum(view: PITView, ids: Sequence[str], sessions: int, skip: int = 0) ->
 
 def carry_to_vol(view: PITView, ids: Sequence[str], sessions: int = 252) -> pd.Series:
     """Annual carry of a long-quote unit over its annualized volatility."""
-    vol = unit_returns(view, ids, sessions).std() * np.sqrt(252)
+    r = unit_returns(view, ids, sessions)
+    vol = pd.Series(unit_volatility(r.to_numpy(), sessions), index=r.columns) * np.sqrt(252)
     c = pd.Series({i: carry(view, i) for i in ids})
     return (c / vol.replace(0.0, np.nan)).fillna(0.0)
 

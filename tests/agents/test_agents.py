@@ -22,7 +22,6 @@ from research_core.agents.inflation import InflationAgent
 from research_core.cli import main
 from research_core.errors import AgentDataError, CatalogError
 from research_core.lake.maintenance import export_as_of
-from research_core.lake.schema import ARROW_SCHEMA
 from research_core.lake.store import Lake
 from research_core.viz import fan_chart
 
@@ -34,7 +33,7 @@ def lake(sample_lake_path: Path) -> Lake:
 
 def lake_without(lake: Lake, series: set[str], path: Path) -> Lake:
     """A copy of the lake with some series removed entirely."""
-    table, _ = lake._read(None, ARROW_SCHEMA.names)
+    table = lake.table()
     frame = table.drop_columns(["ingested_at"]).to_pandas()
     frame = frame[~frame["series_id"].isin(series)]
     frame["obs_date"] = pd.to_datetime(frame["obs_date"])

@@ -48,9 +48,12 @@ def test_sgs_daily_history_in_ten_year_windows(server, make):
     assert len(rows) == len(days) and rows["obs_date"].is_unique
     assert rows["value"].iloc[-1] == pytest.approx(10 + (len(days) - 1) / 10000)
     assert len(server.requests) == 3
-    # Release rule b3_morning: 09:00 Sao Paulo on the session itself.
-    first = rows["release_time"].iloc[0].tz_convert("America/Sao_Paulo")
-    assert (first.date(), first.hour) == (pd.Timestamp("1999-01-04").date(), 9)
+    # Release rule copom (issue 13): midnight Sao Paulo of the date itself, and on a Copom
+    # decision day (1999-01-18, BCB meeting calendar) 21:00, after the announcement.
+    local = rows.set_index("obs_date")["release_time"].dt.tz_convert("America/Sao_Paulo")
+    first, decision = local.loc["1999-01-04"], local.loc["1999-01-18"]
+    assert (first.date(), first.hour) == (pd.Timestamp("1999-01-04").date(), 0)
+    assert (decision.date(), decision.hour) == (pd.Timestamp("1999-01-18").date(), 21)
 
 
 def test_sgs_ten_year_refusal_is_a_clear_error(server, make):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 
 import httpx
 import numpy as np
@@ -54,18 +55,46 @@ def test_alfred_every_vintage_real_recording(server, make):
         "observations"
     ]
     q1946 = rows.loc[rows["obs_date"] == "1946-01-01"]
-    # 199.7 (1992-12-22), "." (1996: withdrawn), 210.4 (1997-05-07), "." again.
-    assert q1946["value"].tolist() == [199.7, 210.4]
+    # 199.7 (1992-12-22), "." (1996-01-19: withdrawn), 210.4 (1997-05-07), "." (1999-10-28).
+    assert q1946["value"].tolist()[::2] == [199.7, 210.4]
+    assert q1946["value"].isna().tolist() == [False, True, False, True]
+    assert q1946["withdrawn"].tolist() == [False, True, False, True]
     expected = vintage_release_times(
-        spec("US.GDP.NOMINAL"), pd.DatetimeIndex(["1992-12-22", "1997-05-07"])
+        spec("US.GDP.NOMINAL"),
+        pd.DatetimeIndex(["1992-12-22", "1996-01-19", "1997-05-07", "1999-10-28"]),
     )
     assert list(q1946["release_time"]) == list(expected)
     assert q1946["release_time"].iloc[0].tz_convert("America/New_York").hour == 8
-    assert len(rows) <= len([o for o in body if o["value"] != "."])
+    assert len(rows) <= len(body)
     assert rows.groupby("obs_date")["release_time"].is_monotonic_increasing.all()
     # realtime_start/realtime_end went out as one window from the first vintage date.
     assert server.params()["realtime_start"] == "1991-12-04"
     assert server.params()["realtime_end"] == "9999-12-31"
+
+
+def test_withdrawn_alfred_values_stay_withdrawn_in_the_lake(server, make, tmp_path):
+    """Issue 13.7: GDP 1946Q1 as of 2005 showed 210.4; ALFRED has had no value since
+    1999-10-28 (the recording: 199.7 from 1992-12-22, "." from 1996-01-19, 210.4 from
+    1997-05-07, "." from 1999-10-28)."""
+    from research_core.lake import Lake
+
+    server.route(
+        "series/vintagedates", json_reply(fixture_text("fred/series_vintagedates_GDP.json"))
+    )
+    server.route(
+        "series/observations",
+        json_reply(fixture_text("fred/alfred_observations_GDP_all_vintages.json")),
+    )
+    rows = make("alfred", **KEY).fetch(spec("US.GDP.NOMINAL"))
+    lake = Lake.open(tmp_path / "lake", create=True)
+    lake.write(rows)
+    assert lake.write(rows).written == 0  # withdrawals are idempotent too
+    q1 = pd.Timestamp("1946-01-01")
+    for day, value in [("1994-01-01", 199.7), ("1996-06-01", None), ("1998-01-01", 210.4)]:
+        known = lake.at(day).series("US.GDP.NOMINAL")
+        assert (known.get(q1) if q1 in known.index else None) == value, day
+    assert q1 not in lake.at("2005-01-01").series("US.GDP.NOMINAL").index
+    assert lake.vintages("US.GDP.NOMINAL").query("obs_date == @q1")["value"].isna().sum() == 2
 
 
 def test_alfred_as_of_matches_fred_as_of_query(server, make, tmp_path):
@@ -212,9 +241,7 @@ def _td_rows(day: str) -> list[dict[str, str]]:
     reader = csv.DictReader(
         io.StringIO(fixture_text("tesouro_direto/PrecoTaxaTesouroDireto_head.csv")), delimiter=";"
     )
-    return [
-        r for r in reader if r["Data Base"] == day and r["Tipo Titulo"].startswith("Tesouro IPCA+")
-    ]
+    return [r for r in reader if r["Data Base"] == day and r["Tipo Titulo"] == "Tesouro IPCA+"]
 
 
 def test_tesouro_direto_real_csv(server, make):
@@ -249,6 +276,25 @@ def test_tesouro_direto_real_csv(server, make):
     w = (10 - below[0]) / (above[0] - below[0])
     assert day.iloc[0] == pytest.approx(below[1] + w * (above[1] - below[1]), abs=1e-9)
     assert rows["value"].between(4, 8).all()
+
+
+def test_tesouro_ipca_curve_uses_zero_coupon_bonds_only(server, make):
+    """5y NTN-B Principal on 2022-07-27, by hand from the two zero-coupon bonds in the
+    official CSV: 15/08/2024 at 7,20 and 15/05/2045 at 6,29 (Taxa Compra Manha);
+    years = days / 365.25. 7.07; matching "Tesouro IPCA+" as a prefix blended in the
+    coupon bonds ("... com Juros Semestrais") and gave 6.33."""
+    server.route(
+        "PrecoTaxaTesouroDireto.csv",
+        httpx.Response(200, text=fixture_text("tesouro_direto/PrecoTaxaTesouroDireto_head.csv")),
+    )
+    rows = make("tesouro_direto").fetch(spec("BR.NTNB.5Y"), "2022-07-27", "2022-07-27")
+    base = date(2022, 7, 27)
+    t1, t2 = (date(2024, 8, 15) - base).days / 365.25, (date(2045, 5, 15) - base).days / 365.25
+    hand = 7.20 + (5 - t1) / (t2 - t1) * (6.29 - 7.20)
+    assert hand == pytest.approx(7.07, abs=0.005)
+    assert rows["value"].iloc[0] == pytest.approx(hand, abs=1e-9)
+    with pytest.raises(ConnectorError, match="no bonds of type 'Tesouro IPCA'"):
+        make("tesouro_direto").fetch(spec("BR.NTNB.5Y", code="Tesouro IPCA|5Y|Taxa Compra Manha"))
 
 
 def test_tesouro_direto_renamed_column(server, make):

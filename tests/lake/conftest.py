@@ -33,3 +33,12 @@ def rows(
             "source": source,
         }
     )
+
+
+def lake_bytes(root: Path) -> dict[str, bytes]:
+    """Every file of a lake (path -> bytes), to show a refused operation changed nothing."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }

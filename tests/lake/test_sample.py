@@ -90,3 +90,36 @@ def test_lake_files_are_sorted_for_fast_reads(sample_lake_path):
     (path,) = lake.files()
     table = pq.read_table(path, columns=["series_id", "release_time"]).to_pandas()
     assert table.equals(table.sort_values(["series_id", "release_time"], kind="stable"))
+
+
+def test_policy_targets_move_at_decisions_and_are_released_by_them(sample_lake_path):
+    """The sample's Selic and Fed targets step only the day after a decision and are
+    stamped by it. Decision days by hand from the central banks' calendars: Copom 2011
+    (BCB) and FOMC 2005-2006 (Federal Reserve); announcements 21:00 BRT / 14:30 ET."""
+    lake = Lake.open(sample_lake_path)
+    copom_2011 = ["01-19", "03-02", "04-20", "06-08", "07-20", "08-31", "10-19", "11-30"]
+    fomc = ["2005-02-02", "2005-03-22", "2005-05-03", "2005-06-30", "2005-08-09"]
+    fomc += ["2005-09-20", "2005-11-01", "2005-12-13", "2006-01-31", "2006-03-28"]
+    cases = [
+        (
+            "BR.SELIC.TARGET",
+            [f"2011-{d}" for d in copom_2011],
+            "2011",
+            "21:00",
+            "America/Sao_Paulo",
+        ),
+        ("US.FEDFUNDS.TARGET", fomc, "2005-01-01", "14:30", "America/New_York"),
+    ]
+    for sid, days, start, hhmm, tz in cases:
+        hist = lake.at("2026-10-30").history(sid)
+        window = hist.loc[start : days[-1]]
+        value = window["value"]
+        moved = value.index[1:][value.diff().iloc[1:] != 0]
+        decided = pd.DatetimeIndex(days)
+        assert len(moved) >= 3
+        for day in moved:  # first session after a decision day
+            prev = decided[decided < day].max()
+            assert window.index[window.index > prev][0] == day
+        for day in decided.intersection(window.index):
+            local = pd.Timestamp(window.at[day, "release_time"]).tz_convert(tz)
+            assert local.strftime("%Y-%m-%d %H:%M") == f"{day.date()} {hhmm}"

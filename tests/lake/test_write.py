@@ -150,3 +150,68 @@ def test_check_flags_an_unsorted_file(lake):
     pq.write_table(table.take([1, 0]), path)  # same rows, wrong order
     report = check_lake(lake)
     assert not report.ok and "not sorted" in report.summary()
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (True, "bool"),
+        (np.bool_(False), "bool"),
+        (1 + 2j, "complex"),
+        (pd.Timestamp("2024-01-01"), "Timestamp"),
+        (pd.Timedelta("1D"), "Timedelta"),
+        ("1.5", "str"),
+    ],
+)
+def test_only_real_numbers_are_stored(lake, value, kind):
+    """Issue 14.6: these used to become floats."""
+    from tests.lake.conftest import lake_bytes
+
+    before = lake_bytes(lake.root)
+    frame = rows("TEST.A", ["2024-01-02", "2024-01-03"], [1.0, 2.0], ["2024-01-03", "2024-01-04"])
+    frame["value"] = pd.Series([1.0, value], dtype=object)
+    with pytest.raises(LakeWriteError, match=f"is a {kind}, not a real number"):
+        lake.write(frame)
+    whole = frame.assign(value=[value, value])  # a column of one non-number type
+    with pytest.raises(LakeWriteError, match="not a real number"):
+        lake.write(whole)
+    assert lake_bytes(lake.root) == before
+    ok = frame.assign(value=pd.Series([1, np.float32(2.5)], dtype=object))  # ints/floats are
+    assert lake.write(ok).written == 2
+    assert lake.vintages("TEST.A")["value"].tolist() == [1.0, 2.5]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"release": "close"}, "release must be a rule mapping"),
+        ({"kind": "weird"}, "kind 'weird'"),
+        ({"release": {"rule": "bogus"}}, "release rule is invalid"),
+        ({"release": {"rule": "close", "time": "25h"}}, "release rule is invalid"),
+        ({"frequency": "X"}, "frequency 'X'"),
+        ({"country": "FR"}, "country 'FR'"),
+    ],
+)
+def test_register_validates_specs_like_the_catalog(lake, kwargs, match):
+    from tests.lake.conftest import lake_bytes
+
+    before = lake_bytes(lake.root)
+    args = {"frequency": "D", "units": "bp", **kwargs}
+    with pytest.raises(CatalogError, match=match):
+        lake.register("MY.BAD", **args)
+    assert lake_bytes(lake.root) == before
+    assert check_lake(lake).ok
+
+
+def test_unregister_removes_a_series_without_rows_only(lake, capsys):
+    from research_core.cli import main
+
+    lake.write(rows("TEST.A", ["2024-01-02"], [1.0], ["2024-01-03"]))
+    lake.register("MY.TYPO", frequency="D", units="bp")
+    assert main(["lake", "unregister", "MY.TYPO", "--path", str(lake.root)]) == 0
+    assert "unregistered MY.TYPO" in capsys.readouterr().out
+    assert "MY.TYPO" not in Lake.open(lake.root).known_series()
+    with pytest.raises(CatalogError, match="has rows stored"):
+        lake.unregister("TEST.A")
+    with pytest.raises(CatalogError, match="not registered"):
+        lake.unregister("MY.TYPO")

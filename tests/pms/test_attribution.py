@@ -179,3 +179,9 @@ def test_attribution_of_a_marked_book_sums_to_nav_pnl(pms: PMS):
     assert {"monetary_policy", "inflation", "cross_asset", "(none)"} <= set(agents.index)
     linked = pms.linked_attribution("strategy")
     assert linked.sum() == pytest.approx(nav.sum() / 1e9, rel=1e-6)  # small daily returns
+
+
+def test_the_cli_offers_every_attribution_dimension():
+    from research_core.pms import cli
+
+    assert set(cli.BY) == set(BY) and cli.BY[0] == "factor"  # the default first

@@ -5,6 +5,7 @@ pre-trade risk a hand-entered trade gets."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 
 import pytest
@@ -140,3 +141,18 @@ def test_two_people_approving_at_once_exactly_one_wins(pms: PMS):
     events = pms.proposal(pid)["events"]
     assert [e["event"] for e in events] == ["approve"]  # one transition, one event
     assert pms.audit_verify().ok
+
+
+def test_briefings_are_stored_once_with_a_fingerprint(pms: PMS):
+    inputs = {"as_of": "2026-10-30", "n": 3}
+    # canonical JSON by hand: sorted keys, no spaces, numbers as strings
+    expected = hashlib.sha256(b'{"as_of":"2026-10-30","n":"3"}').hexdigest()
+    assert pms.store_briefing("2026-10-30", "<html>pack</html>", inputs) == expected
+    head = pms.audit_head()
+    assert pms.store_briefing("2026-10-30", "<html>pack</html>", inputs) == expected  # no-op
+    with pytest.raises(DuplicateSubmissionError, match="already stored"):
+        pms.store_briefing("2026-10-30", "<html>other</html>", {"n": 4})
+    assert pms.audit_head() == head
+    stored = pms.briefing("2026-10-30")
+    assert stored is not None and stored["content"] == "<html>pack</html>"
+    assert stored["fingerprint"] == expected and pms.briefing("2026-10-29") is None

@@ -13,6 +13,7 @@ from research_core.errors import PortfolioError
 from research_core.lake.maintenance import export_as_of
 from research_core.lake.store import Lake
 from research_core.portfolio import METHODS, Constraints, build_book, construct
+from research_core.risk import RiskLimits
 from research_core.signals import aggregate, collect_signals, freshness_from_report
 
 DATES = ["2011-03-15", "2019-08-30", "2026-10-30"]
@@ -59,7 +60,7 @@ def test_every_method_builds_within_the_constraints(lake):
 
     ids = list(agg.table.index)
     cov = ledoit_wolf(book_returns(view, ids)).covariance
-    cons = Constraints(max_gross=5.0, max_position=0.8)
+    cons = Constraints(limits=RiskLimits(gross_leverage=5.0, position=0.8))
     for method in METHODS:
         res = construct(agg, cov, method, constraints=cons)
         assert res.weights.abs().sum() <= 5.0 + 1e-9, method

@@ -19,6 +19,7 @@ from research_core.portfolio import (
     kelly,
     mean_variance,
 )
+from research_core.risk import RiskLimits
 
 
 def _returns(n_assets: int = 12, n_days: int = 750, seed: int = 0) -> pd.DataFrame:
@@ -114,9 +115,8 @@ COV = pd.DataFrame(np.diag([1e-4, 1e-4, 4e-4, 1e-4]), index=IDS, columns=IDS)
 
 def test_every_binding_constraint_says_why():
     target = pd.Series({"DI1.2Y": 3.0, "DI1.5Y": 2.5, "IBOV.FUT": 0.5, "ES.FUT": 1.0})
-    cons = Constraints(
-        max_position=2.0, max_asset_class=3.0, max_gross=4.0, max_net=3.0, max_var_99=1.0
-    )
+    lim = RiskLimits(position=2, asset_class=3, gross_leverage=4, net_leverage=3, var_99=1)
+    cons = Constraints(limits=lim, var_headroom=1.0)
     w, binding = apply_constraints(target, COV, cons)
     names = [b.constraint for b in binding]
     assert names == ["concentration", "asset class", "gross leverage", "net leverage"]
@@ -124,8 +124,23 @@ def test_every_binding_constraint_says_why():
     assert w.abs().max() <= 2.0 + 1e-12
     assert w[["DI1.2Y", "DI1.5Y"]].abs().sum() <= 3.0 + 1e-12
     assert w.abs().sum() <= 4.0 + 1e-12 and abs(w.sum()) <= 3.0 + 1e-12
-    _, risky = apply_constraints(target, COV * 100, Constraints(max_var_99=0.02))
+    loose_var = RiskLimits(var_99=0.02)
+    _, risky = apply_constraints(target, COV * 100, Constraints(limits=loose_var, var_headroom=1))
     assert risky[-1].constraint == "risk budget" and "VaR" in risky[-1].reason
+
+
+def test_construction_and_the_risk_report_share_one_set_of_limits():
+    """Constraints carry RiskLimits: the defaults are the monitored limits (gross 8, net 4,
+    position 2, asset class 4; VaR cap 0.75 × the 2 % VaR limit = 1.5 %), and a tighter
+    position limit there clips the constructed book to it."""
+    cons = Constraints()
+    assert cons.limits == RiskLimits()
+    assert (cons.max_gross, cons.max_net, cons.max_position, cons.max_asset_class) == (8, 4, 2, 4)
+    assert cons.max_var_99 == pytest.approx(0.015)
+    tight = Constraints(limits=RiskLimits(position=0.5, var_99=1.0))
+    w, binding = apply_constraints(pd.Series({"DI1.2Y": 0.9, "ES.FUT": -0.7}), COV, tight)
+    assert w.to_dict() == {"DI1.2Y": 0.5, "ES.FUT": -0.5}
+    assert [b.constraint for b in binding] == ["concentration"]
 
 
 def test_net_cut_cannot_push_var_back_over_the_cap():
@@ -140,7 +155,7 @@ def test_net_cut_cannot_push_var_back_over_the_cap():
     # by hand: σ² = 4e-4 + 4·1e-4 − 2·2·0.95·2e-4 = 0.4e-4 → VaR 1.471 %;
     # after the net cut to +0.5 (ES 1.5): σ² = 4e-4 + 2.25e-4 − 2·1.5·0.95·2e-4 = 0.55e-4
     assert z99 * np.sqrt(0.4e-4) < 0.016 < z99 * np.sqrt(0.55e-4)
-    cons = Constraints(max_net=0.5, max_var_99=0.016)
+    cons = Constraints(limits=RiskLimits(net_leverage=0.5, var_99=0.016), var_headroom=1.0)
     w, binding = apply_constraints(target, cov, cons)
     assert [b.constraint for b in binding] == ["net leverage", "risk budget"]
     scale = 0.016 / (z99 * np.sqrt(0.55e-4))
@@ -154,7 +169,7 @@ def test_net_cut_cannot_push_var_back_over_the_cap():
 def test_turnover_and_drift_bands_against_the_current_book():
     current = pd.Series({"DI1.2Y": 1.0, "DI1.5Y": 0.5, "IBOV.FUT": 0.0, "ES.FUT": 0.2})
     target = pd.Series({"DI1.2Y": 1.01, "DI1.5Y": -0.5, "IBOV.FUT": 0.4, "ES.FUT": 0.2})
-    cons = Constraints(max_turnover=0.7, drift_band=0.02, max_var_99=1.0)
+    cons = Constraints(max_turnover=0.7, drift_band=0.02, limits=RiskLimits(var_99=1.0))
     w, binding = apply_constraints(target, COV, cons, current)
     assert w["DI1.2Y"] == 1.0  # inside the drift band: no trade
     assert (w - current).abs().sum() == pytest.approx(0.7)
@@ -162,7 +177,10 @@ def test_turnover_and_drift_bands_against_the_current_book():
     # limits outrank turnover: a current book over the gross cap must still be cut
     over = pd.Series({"DI1.2Y": 2.0, "DI1.5Y": 2.0, "IBOV.FUT": 0.0, "ES.FUT": 0.0})
     w, binding = apply_constraints(
-        over, COV, Constraints(max_gross=2.0, max_turnover=0.1, max_var_99=1.0), over
+        over,
+        COV,
+        Constraints(max_turnover=0.1, limits=RiskLimits(gross_leverage=2.0, var_99=1.0)),
+        over,
     )
     assert w.abs().sum() <= 2.0 + 1e-12
     assert any("limits outrank turnover" in b.reason for b in binding)

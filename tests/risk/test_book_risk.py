@@ -240,3 +240,18 @@ def test_episodes_move_each_instrument_on_its_own_exchange_sessions(view):
     for prev, day in itertools.pairwise(days):
         level *= 1 + (spx[day] / spx[prev] - 1) * fx[:day].iloc[-1] / fx[:prev].iloc[-1]
     assert res.pnl.at["2008 GFC", "ES.FUT"] == pytest.approx(level - 1, rel=1e-9)
+
+
+def test_live_risk_paths_raise_risk_errors_not_backtest_errors(sample_lake_path):
+    """Before the lake has any prices the risk report says so with a RiskError; the P&L
+    layer's own error is a PriceHistoryError (a WorkbenchError), never a BacktestError."""
+    from research_core.errors import BacktestError, PriceHistoryError, WorkbenchError
+    from research_core.pnl import unit_index
+
+    early = Lake.open(sample_lake_path).at("2005-01-02")
+    with pytest.raises(RiskError, match="no return history") as info:
+        risk_report(pd.Series({"IBOV.FUT": 1.0}), early, n_sims=1000)
+    assert not isinstance(info.value, BacktestError)
+    with pytest.raises(PriceHistoryError) as raw:
+        unit_index(early, ["IBOV.FUT"], "2004-01-01")
+    assert isinstance(raw.value, WorkbenchError) and not isinstance(raw.value, BacktestError)

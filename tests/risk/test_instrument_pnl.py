@@ -134,3 +134,19 @@ def test_large_rate_shocks_reprice_exactly():
     assert float(ust) == pytest.approx(0.21318, abs=5e-5)
     cds = quote_move(instrument("BR.CDS.5Y"), np.array(200.0), np.array(600.0))
     assert float(cds) == pytest.approx(0.04 * (1 - np.exp(-0.5)) / 0.1, rel=1e-12)
+
+
+def test_unit_volatility_is_the_trailing_sample_sd_with_a_floor():
+    """Expected values from Python's ``statistics.stdev`` (sample sd, n − 1)."""
+    from statistics import stdev
+
+    from research_core.pnl import unit_volatility
+
+    a = [0.01, -0.01, 0.03, 0.01, -0.02, 0.0]
+    b = [0.02, 0.02, 0.0, 0.02, np.nan, 0.04]
+    got = unit_volatility(np.column_stack([a, b]), 4)
+    assert got[0] == pytest.approx(stdev(a[-4:]), rel=1e-12)
+    assert got[1] == pytest.approx(stdev([0.0, 0.02, 0.04]), rel=1e-12)  # NaN skipped
+    quiet = [0.02, -0.02] * 25 + [0.0] * 10  # a quote stuck for 10 days
+    floored = unit_volatility(np.array(quiet)[:, None], 10, 0.5)
+    assert floored[0] == pytest.approx(0.5 * stdev(quiet), rel=1e-12)

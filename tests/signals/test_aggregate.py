@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from research_core.errors import PortfolioError
+from research_core.errors import SignalError
 from research_core.records import Signal
 from research_core.signals import aggregate
 
@@ -58,7 +58,7 @@ def test_stale_data_counts_less():
     stale = aggregate(sigs, freshness={"agent:fiscal": 0.25}).table.loc["BR.CDS.5Y", "score"]
     assert fresh == pytest.approx(0.0)
     assert stale == pytest.approx((0.15 * 2 - 0.6 * 2) / 0.75)
-    with pytest.raises(PortfolioError, match="freshness"):
+    with pytest.raises(SignalError, match="freshness"):
         aggregate(sigs, freshness={"agent:fiscal": 0.0})
 
 
@@ -77,11 +77,21 @@ def test_regime_overlay_cuts_risk_against_the_regime_only():
 
 
 def test_bad_input():
-    with pytest.raises(PortfolioError, match="no signals"):
+    with pytest.raises(SignalError, match="no signals"):
         aggregate([])
-    with pytest.raises(PortfolioError, match="tradable"):
+    with pytest.raises(SignalError, match="tradable"):
         aggregate([sig("agent:inflation", "BR.INFLATION", 1, 1.0, 0.5)])
-    with pytest.raises(PortfolioError, match="non-finite"):
+    with pytest.raises(SignalError, match="non-finite"):
         aggregate([sig("strategy:A", "IBOV.FUT", 1, float("nan"), 0.5)])
-    with pytest.raises(PortfolioError, match="flat"):
+    with pytest.raises(SignalError, match="flat"):
         aggregate([sig("strategy:A", "IBOV.FUT", 0, 0.0, 0.5)])
+
+
+def test_bad_signals_raise_a_workbench_error_naming_the_field():
+    from research_core.errors import WorkbenchError
+
+    for field, bad in (("direction", 2), ("confidence", 1.5), ("horizon_days", 0)):
+        kwargs = {"direction": 1, "confidence": 0.5, "horizon_days": 5, field: bad}
+        with pytest.raises(SignalError, match=f"Signal.{field}") as info:
+            Signal(T, "agent:x", "DI1.2Y", strength=1.0, rationale="", **kwargs)
+        assert isinstance(info.value, WorkbenchError)

@@ -1,0 +1,261 @@
+"""The lake's files: the manifest, one consistent snapshot of it, and checked Parquet reads.
+
+Layout of a lake directory::
+
+    _lake.json                      manifest: the visible files, registered series, version
+    .lock                           writers serialize on an exclusive flock of this file
+    source=<name>/part-*.parquet    observation rows, each file sorted by
+                                    (series_id, release_time, obs_date)
+
+Readers work on one :class:`LakeFiles` snapshot (one manifest version) at a time. Every
+data file is written with Parquet page checksums, verified on every read, and its SHA-256
+is kept in the manifest for ``lake check``. Nothing outside the lake root is ever read as
+lake data: manifest paths must be relative, without ``..``, and resolve inside the root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from research_core.errors import LakeError
+from research_core.lake.arrays import SeriesArrays
+from research_core.lake.schema import ARROW_SCHEMA
+
+MANIFEST = "_lake.json"
+LOCK = ".lock"
+FORMAT = 1
+
+_SCAN = ds.ParquetFragmentScanOptions(page_checksum_verification=True)
+_FORMAT = ds.ParquetFileFormat(default_fragment_scan_options=_SCAN)
+_DICT_SCHEMA = ARROW_SCHEMA.set(0, pa.field("series_id", pa.dictionary(pa.int32(), pa.string())))
+_DICT_FORMAT = ds.ParquetFileFormat(
+    read_options=ds.ParquetReadOptions(dictionary_columns={"series_id"}),
+    default_fragment_scan_options=_SCAN,
+)
+
+
+def read_manifest(root: Path) -> dict[str, Any]:
+    """The manifest as stored; a missing, unreadable or malformed one raises :class:`LakeError`."""
+    path = root / MANIFEST
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError as err:
+        raise LakeError(f"lake manifest {path} is missing") from err
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise LakeError(f"lake manifest {path} is unreadable or corrupt: {err}") from err
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        fmt = data.get("format") if isinstance(data, dict) else None
+        raise LakeError(f"{path}: unsupported lake format {fmt!r} (expected {FORMAT})")
+    ok = (
+        isinstance(data.get("version"), int)
+        and isinstance(data.get("files"), list)
+        and isinstance(data.get("series"), dict)
+        and all(isinstance(f, dict) and isinstance(f.get("path"), str) for f in data["files"])
+    )
+    if not ok:
+        raise LakeError(f"lake manifest {path} is corrupt: missing version, files or series")
+    return data
+
+
+def data_path(root: Path, rel: str) -> Path:
+    """The file a manifest entry names, refused unless it lies inside the lake root.
+
+    Refuses absolute paths, ``..`` parts and symlinks (of the file or its ``source=``
+    folder) that lead outside the root, so no lake operation reads or deletes a file
+    that is not the lake's own.
+    """
+    parts = Path(rel).parts
+    if Path(rel).is_absolute() or ".." in parts or not parts:
+        raise LakeError(f"manifest entry {rel!r} is not a path inside the lake {root}")
+    path = root / rel
+    real_root = root.resolve()
+    if not path.resolve().is_relative_to(real_root):
+        raise LakeError(f"manifest entry {rel!r} leads outside the lake {root} (symlink)")
+    return path
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+_OWN_FILE = re.compile(r"(\.tmp-)?part-\d{7}-[0-9a-f]{12}\.parquet")
+_OWN_MANIFEST_TMP = re.compile(rf"\.{re.escape(MANIFEST)}\.[0-9a-f]{{32}}\.tmp")
+
+
+def stray_files(root: Path, manifest: dict[str, Any]) -> list[Path]:
+    """Files the lake wrote that ``manifest`` does not list: leftovers of killed writers
+    or of a compaction. Only the lake's own file names, in real ``source=`` folders inside
+    the root (a symlinked folder is never searched), count."""
+    listed = {str(f["path"]) for f in manifest["files"]}
+    stray = []
+    for folder in sorted(root.glob("source=*")):
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            rel = f"{folder.name}/{path.name}"
+            own = _OWN_FILE.fullmatch(path.name) and not path.is_symlink() and path.is_file()
+            if own and rel not in listed:
+                stray.append(path)
+    stray += [p for p in root.iterdir() if _OWN_MANIFEST_TMP.fullmatch(p.name)]
+    return stray
+
+
+@dataclass(frozen=True)
+class LakeFiles:
+    """One manifest version: the data files readers may read and the newest commit stamp."""
+
+    root: str
+    version: int
+    paths: tuple[str, ...]
+    series: tuple[frozenset[str], ...]
+    known_through_ns: int
+
+    @classmethod
+    def from_manifest(cls, root: Path, manifest: dict[str, Any]) -> LakeFiles:
+        paths = tuple(str(data_path(root, f["path"])) for f in manifest["files"])
+        series = tuple(frozenset(f.get("series", ())) for f in manifest["files"])
+        if "ingested_through" in manifest:
+            through = int(manifest["ingested_through"])
+        else:  # lakes written before the stamp was kept in the manifest: the newest row
+            through = 0
+            if paths:
+                col = scan(list(paths), ["ingested_at"], None).column("ingested_at")
+                top = pc.max(col.cast(pa.int64())).as_py()
+                through = int(top) if top is not None else 0
+        return cls(str(root), int(manifest["version"]), paths, series, through)
+
+    @classmethod
+    def load(cls, root: str | Path) -> LakeFiles:
+        """The current snapshot of the lake at ``root``."""
+        return cls.from_manifest(Path(root), read_manifest(Path(root)))
+
+    def select(self, wanted: set[str] | None) -> tuple[list[str], list[str]]:
+        """Files holding only wanted series (read whole) and files mixing them (filtered)."""
+        whole, filtered = [], []
+        for path, held in zip(self.paths, self.series, strict=True):
+            if wanted is None or (held and held <= wanted):
+                whole.append(path)
+            elif not held or held & wanted:
+                filtered.append(path)
+        return whole, filtered
+
+
+def scan(
+    files: list[str], columns: list[str], filt: ds.Expression | None, *, dictionary: bool = False
+) -> pa.Table:
+    """Read columns of some lake files, verifying page checksums.
+
+    ``dictionary`` keeps series_id dictionary-encoded. A file that fails its checksum or
+    cannot be parsed raises :class:`LakeError` naming it; a vanished file raises
+    ``FileNotFoundError`` (the caller retries on a newer manifest).
+    """
+    fmt, schema = (_DICT_FORMAT, _DICT_SCHEMA) if dictionary else (_FORMAT, ARROW_SCHEMA)
+    try:
+        return ds.dataset(files, format=fmt, schema=schema).to_table(columns=columns, filter=filt)
+    except FileNotFoundError:
+        raise
+    except (OSError, pa.ArrowException) as err:
+        if not any(not Path(f).exists() for f in files):
+            raise LakeError(_culprit(files, columns, fmt, schema, err)) from err
+        raise FileNotFoundError(str(err)) from err
+
+
+def _culprit(
+    files: list[str], columns: list[str], fmt: ds.FileFormat, schema: pa.Schema, err: Exception
+) -> str:
+    """Name the file behind a failed multi-file read (re-read one at a time)."""
+    for f in files:
+        try:
+            ds.dataset([f], format=fmt, schema=schema).to_table(columns=columns)
+        except (OSError, pa.ArrowException) as one:
+            return f"lake file {f} is corrupt: {one} (run `workbench lake check`)"
+    return f"lake files could not be read: {err}"
+
+
+# Full per-series arrays of recent snapshots, shared by every reader of the process. It
+# lives here, not on any object a view holds, so a view never reaches rows past its bounds.
+_CACHE: OrderedDict[tuple[str, tuple[str, ...]], dict[str, SeriesArrays]] = OrderedDict()
+_CACHE_SNAPSHOTS = 4
+
+
+def missing_file_error(files: LakeFiles) -> LakeError:
+    """The error for a data file the manifest lists but the disk lacks."""
+    gone = [p for p in files.paths if not Path(p).exists()]
+    name = gone[0] if gone else "a data file"
+    return LakeError(
+        f"lake file {name} is missing (listed in the manifest; run `workbench lake check`)"
+    )
+
+
+def clear_cache() -> None:
+    """Forget every cached array (benchmarks time cold reads; files never change in place)."""
+    _CACHE.clear()
+
+
+def load_arrays(
+    files: LakeFiles, series_ids: Sequence[str]
+) -> tuple[LakeFiles, list[SeriesArrays]]:
+    """Every stored row of some series as sorted arrays, from one snapshot.
+
+    If a compaction removed the snapshot's files meanwhile, the current snapshot is read
+    instead and returned: compaction keeps every row and its commit stamp, so reads
+    bounded by ``known_by`` give the same answer from either.
+    """
+    for attempt in (0, 1):
+        key = (files.root, files.paths)
+        cache = _CACHE.get(key)
+        if cache is None:
+            cache = _CACHE[key] = {}
+            while len(_CACHE) > _CACHE_SNAPSHOTS:
+                _CACHE.popitem(last=False)
+        _CACHE.move_to_end(key)
+        missing = [s for s in dict.fromkeys(series_ids) if s not in cache]
+        if not missing:
+            return files, [cache[s] for s in series_ids]
+        cols = ["series_id", "release_time", "obs_date", "value", "ingested_at"]
+        try:
+            table, n_files = read_rows(files, missing, cols, dictionary=True)
+        except FileNotFoundError as err:
+            if attempt:
+                raise missing_file_error(files) from err
+            files = LakeFiles.load(files.root)
+            continue
+        # Every file is written sorted; rows from several files need a merge sort.
+        cache.update(SeriesArrays.split(table, missing, presorted=n_files <= 1))
+        return files, [cache[s] for s in series_ids]
+    raise AssertionError("unreachable")
+
+
+def read_rows(
+    files: LakeFiles, series_ids: Sequence[str] | None, columns: list[str], *, dictionary: bool
+) -> tuple[pa.Table, int]:
+    """Rows of a snapshot's files (optionally only some series) and how many files fed them.
+
+    Files whose manifest entry shows none of the series are skipped, and files holding only
+    requested series are read without a row filter.
+    """
+    wanted = None if series_ids is None else set(series_ids)
+    whole, filtered = files.select(wanted)
+    parts = [scan(whole, columns, None, dictionary=dictionary)] if whole else []
+    if filtered:
+        filt = ds.field("series_id").isin(sorted(wanted or ()))
+        parts.append(scan(filtered, columns, filt, dictionary=dictionary))
+    if not parts:
+        return ARROW_SCHEMA.empty_table().select(columns), 0
+    return (parts[0] if len(parts) == 1 else pa.concat_tables(parts)), len(whole) + len(filtered)

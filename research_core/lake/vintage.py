@@ -1,0 +1,91 @@
+"""Views for vintage-grid backtests: the same periods, different revisions.
+
+* ``as_of`` — what was known at the time (the real-time view, :class:`PITView`).
+* ``first_release`` — the periods known at the time, each at its first published value.
+* ``latest`` — the periods known at the time, each at its newest value stored by the
+  view's ``known_by``.
+
+Running one strategy on all three measures how much of a result rests on revisions nobody
+had in real time. Only the *values* change; which periods exist at a date never does, so
+``latest`` is not a look-ahead of new data, only of revisions (which is the point: its
+reader is the one view reader not bounded by ``as_of``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from research_core._typing import SeriesIds
+from research_core.errors import BacktestError
+from research_core.lake.arrays import history_frame
+from research_core.lake.pit import PITReader, PITView
+
+if TYPE_CHECKING:
+    from research_core.lake.store import Lake
+
+Vintage = Literal["as_of", "first_release", "latest"]
+VINTAGES: tuple[Vintage, ...] = ("first_release", "as_of", "latest")
+
+
+class VintageView(PITView):
+    """A :class:`PITView` whose values come from the first or the newest vintage."""
+
+    __slots__ = ("vintage",)
+
+    def __init__(self, reader: PITReader, as_of: pd.Timestamp, vintage: Vintage) -> None:
+        if vintage not in ("first_release", "latest"):
+            raise BacktestError(f"unknown vintage {vintage!r}; valid: {list(VINTAGES)}")
+        super().__init__(reader, as_of)
+        if vintage == "latest":
+            self._reader = reader  # revisions of known periods are the point of this view
+        self.vintage: Vintage = vintage
+
+    @property
+    def cache_key(self) -> tuple[object, ...]:
+        return (*super().cache_key[:2], self.vintage)
+
+    def at(self, as_of: object) -> PITView:
+        stamp = self._instant(as_of)
+        return VintageView(self._reader, stamp, self.vintage)
+
+    def history(self, series_id: str) -> pd.DataFrame:
+        (arr,) = self._reader.arrays([series_id])
+        k = arr.known_rows(self._as_of.value)
+        if self.vintage == "first_release":
+            order = np.lexsort((arr.release_ns[:k], arr.obs_days[:k]))  # by period, release
+            obs = arr.obs_days[:k][order]
+            first = np.ones(len(obs), dtype=bool)
+            first[1:] = obs[1:] != obs[:-1]
+            rows = order[first]
+            rows = rows[~np.isnan(arr.value[rows])]
+        else:
+            periods = np.unique(arr.obs_days[:k])
+            newest = arr.history_rows(np.iinfo(np.int64).max)
+            rows = newest[np.isin(arr.obs_days[newest], periods)]
+        return history_frame(arr, rows)
+
+    def latest(self, series_ids: SeriesIds) -> pd.DataFrame:
+        ids = self._reader.check_known(series_ids)
+        rows = []
+        for sid in ids:
+            h = self.history(sid)
+            if h.empty:
+                rows.append((sid, pd.NaT, np.nan, pd.NaT))
+            else:
+                rows.append((sid, h.index[-1], h["value"].iloc[-1], h["release_time"].iloc[-1]))
+        cols = ["series_id", "obs_date", "value", "release_time"]
+        return pd.DataFrame(rows, columns=cols).set_index("series_id")
+
+    def __repr__(self) -> str:
+        return f"VintageView({self.vintage}, {self.snapshot_id})"
+
+
+def view_at(lake: Lake, as_of: object, vintage: Vintage = "as_of") -> PITView:
+    """The view a backtest hands to strategies at ``as_of`` for the chosen vintage."""
+    base = lake.at(as_of)  # type: ignore[arg-type]
+    if vintage == "as_of":
+        return base
+    return VintageView(lake.reader(known_by=base.known_by), base.as_of, vintage)

@@ -1,0 +1,281 @@
+"""The decision journal, replay of a decision from its lake snapshot, and daily briefings.
+
+A decision row records who, when, why, the proposal/trade, the lake snapshot (as-of,
+known-by and ``snapshot_id``) and the code version. Replay reopens that snapshot
+(``lake.at_snapshot``), rebuilds the proposal and its pre-trade risk with the inputs the
+proposal stored (positions, NAV, NAV history) and compares them field by field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from research_core.errors import DuplicateSubmissionError, PMSError, TransitionError
+from research_core.lake.store import Lake
+from research_core.pms import audit, db
+from research_core.pms.impact import book_risk, trade_impact
+from research_core.pms.models import AuditRow, Briefing, Decision, Lot, PnLRow, Proposal
+from research_core.pms.positions import catalog_instrument, usdbrl
+from research_core.pms.proposals import ProposalSpec, inputs_series, proposal_specs
+from research_core.portfolio.book import build_book
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A decision rebuilt from its recorded lake snapshot: identical or which parts differ."""
+
+    decision_id: int
+    proposal_id: int
+    snapshot_id: str
+    identical: bool
+    differences: tuple[str, ...]
+    stored: dict[str, Any]
+    rebuilt: dict[str, Any]
+
+    def summary(self) -> str:
+        verdict = "IDENTICAL" if self.identical else f"DIFFERS in {list(self.differences)}"
+        imp = self.stored.get("impact", {})
+        return (
+            f"decision {self.decision_id} (proposal {self.proposal_id}) replayed from lake "
+            f"snapshot {self.snapshot_id}: {verdict}; {self.stored.get('instrument')} "
+            f"side {self.stored.get('side')} size {self.stored.get('size')}, "
+            f"ΔVaR {imp.get('delta_var')} ΔES {imp.get('delta_es')}"
+        )
+
+
+def journal_frame(
+    engine: Engine,
+    *,
+    instrument: str | None = None,
+    strategy: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+) -> pd.DataFrame:
+    """Decisions, newest last, filtered by instrument, strategy, as-of range, action and
+    outcome ("gain", "loss", "open" for no P&L yet, "none" for no trade); each with its
+    P&L since (BRL, from the lots its trade opened) as the outcome."""
+    stmt = select(Decision).order_by(Decision.id)
+    if instrument:
+        stmt = stmt.where(Decision.instrument_id == instrument)
+    if strategy:
+        stmt = stmt.where(Decision.strategy == strategy)
+    if start is not None:
+        stmt = stmt.where(Decision.as_of >= start)
+    if end is not None:
+        stmt = stmt.where(Decision.as_of <= end)
+    if action:
+        stmt = stmt.where(Decision.action == action)
+    with db.read_session(engine) as s:
+        rows = s.scalars(stmt).all()
+        trade_of = {
+            pid: tid
+            for pid, tid in s.execute(
+                select(Proposal.id, Proposal.trade_id).where(Proposal.trade_id.is_not(None))
+            )
+        }
+        pnl = {
+            tid: total
+            for tid, total in s.execute(
+                select(Lot.trade_id, func.sum(PnLRow.pnl_brl))
+                .join(PnLRow, PnLRow.lot_id == Lot.id)
+                .group_by(Lot.trade_id)
+            )
+        }
+    records = []
+    for r in rows:
+        trade = r.trade_id or trade_of.get(r.proposal_id or -1)
+        since = pnl.get(trade) if trade is not None else None
+        label = (
+            "none"
+            if trade is None
+            else "open"
+            if since is None
+            else ("gain" if since > 0 else "loss" if since < 0 else "flat")
+        )
+        snap = json.loads(r.snapshot)
+        records.append(
+            {
+                "id": r.id,
+                "at": r.at,
+                "actor": r.actor,
+                "action": r.action,
+                "as_of": r.as_of,
+                "instrument": r.instrument_id,
+                "strategy": r.strategy,
+                "proposal_id": r.proposal_id,
+                "trade_id": trade,
+                "reason": r.reason,
+                "snapshot_id": snap.get("snapshot_id"),
+                "code_version": r.code_version,
+                "pnl_since": since,
+                "outcome": label,
+            }
+        )
+    cols = [
+        "id",
+        "at",
+        "actor",
+        "action",
+        "as_of",
+        "instrument",
+        "strategy",
+        "proposal_id",
+        "trade_id",
+        "reason",
+        "snapshot_id",
+        "code_version",
+        "pnl_since",
+        "outcome",
+    ]
+    frame = pd.DataFrame(records, columns=cols).set_index("id")
+    if outcome:
+        frame = frame[frame["outcome"] == outcome]
+    return frame
+
+
+def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
+    """Rebuild a decision's proposal and its pre-trade risk from the lake snapshot it
+    recorded (``lake.at_snapshot``) and compare with what was stored."""
+    with db.read_session(engine) as s:
+        decision = s.get(Decision, int(decision_id))
+        if decision is None:
+            raise TransitionError(f"no decision {decision_id} in the journal")
+        prop = s.get(Proposal, decision.proposal_id) if decision.proposal_id else None
+    if prop is None:
+        raise TransitionError(
+            f"decision {decision_id} ({decision.action}) has no proposal to replay"
+        )
+    snap = json.loads(prop.snapshot)
+    if "snapshot_id" not in snap:
+        raise PMSError(f"proposal {prop.id} recorded no lake snapshot id; cannot replay")
+    view = lake.at_snapshot(snap["snapshot_id"])
+    inputs = snap["inputs"]
+    current, equity = inputs_series(inputs)
+    nav, n_sims = float(inputs["nav"]), int(snap["n_sims"])
+    stored = {
+        "instrument": prop.instrument_id,
+        "side": str(prop.side),
+        "size": repr(prop.quantity),
+        "strategy": prop.strategy,
+        "agents": json.loads(prop.agents),
+        "rationale": prop.rationale,
+        "impact": json.loads(prop.impact),
+    }
+    if snap["method"] == "discretionary":
+        fx = usdbrl(view) if catalog_instrument(prop.instrument_id).currency == "USD" else 1.0
+        dw = prop.side * prop.quantity * fx / nav
+        spec = ProposalSpec(
+            prop.instrument_id,
+            prop.side,
+            prop.quantity,
+            dw,
+            prop.strategy,
+            tuple(json.loads(prop.agents)),
+            prop.rationale,
+        )
+        before = None
+    else:
+        book = build_book(view, method=snap["method"], nav=nav, current=current, n_sims=n_sims)
+        specs = proposal_specs(
+            book, current, nav=nav, usdbrl=usdbrl(view), min_trade=float(snap["min_trade"])
+        )
+        found = [p for p in specs if (p.instrument_id, p.side) == (prop.instrument_id, prop.side)]
+        if not found:
+            return Replay(
+                int(decision_id),
+                prop.id,
+                snap["snapshot_id"],
+                False,
+                ("the rebuilt book no longer asks for this trade",),
+                stored,
+                {},
+            )
+        spec, before = found[0], book_risk(current, view, nav=nav, equity=equity, n_sims=n_sims)
+    impact = trade_impact(
+        view,
+        current,
+        spec.instrument_id,
+        spec.delta_weight,
+        nav=nav,
+        equity=equity,
+        before=before,
+        n_sims=n_sims,
+    )
+    rebuilt = {
+        "instrument": spec.instrument_id,
+        "side": str(spec.side),
+        "size": repr(spec.size),
+        "strategy": spec.strategy,
+        "agents": list(spec.agents),
+        "rationale": spec.rationale,
+        "impact": json.loads(audit.canonical(impact)),
+    }
+    diffs = tuple(k for k in stored if audit.canonical(stored[k]) != audit.canonical(rebuilt[k]))
+    return Replay(int(decision_id), prop.id, snap["snapshot_id"], not diffs, diffs, stored, rebuilt)
+
+
+def store_briefing(
+    engine: Engine, day: dt.date, content: str, inputs: Mapping[str, Any], *, actor: str
+) -> str:
+    """Store the day's Morning Pack with a fingerprint (sha256 of the canonical JSON of
+    its inputs) and the audit head it was built at; returns the fingerprint. The same
+    day stored twice with the same inputs is a no-op; with other inputs it is refused."""
+    fingerprint = hashlib.sha256(audit.canonical(dict(inputs)).encode()).hexdigest()
+    with db.unit_of_work(engine) as s:
+        existing = s.scalars(select(Briefing).where(Briefing.as_of == day)).first()
+        if existing is not None:
+            if existing.fingerprint == fingerprint and existing.content == content:
+                return fingerprint
+            raise DuplicateSubmissionError(
+                f"a briefing for {day} is already stored (fingerprint "
+                f"{existing.fingerprint[:12]}…); briefings are not overwritten"
+            )
+        head = s.scalars(select(AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
+        s.add(
+            Briefing(
+                as_of=day,
+                fingerprint=fingerprint,
+                content=content,
+                created_at=dt.datetime.now(dt.UTC),
+                audit_head=head or audit.GENESIS,
+            )
+        )
+        s.flush()
+        audit.append(
+            s,
+            actor=actor,
+            action="briefing",
+            entity="briefing",
+            entity_id=day,
+            payload={
+                "as_of": day,
+                "fingerprint": fingerprint,
+                "content_sha256": hashlib.sha256(content.encode()).hexdigest(),
+            },
+        )
+    return fingerprint
+
+
+def briefing(engine: Engine, day: dt.date) -> dict[str, Any] | None:
+    """The stored briefing of a day (content, fingerprint, audit head) or None."""
+    with db.read_session(engine) as s:
+        row = s.scalars(select(Briefing).where(Briefing.as_of == day)).first()
+        if row is None:
+            return None
+        return {
+            "as_of": row.as_of,
+            "content": row.content,
+            "fingerprint": row.fingerprint,
+            "audit_head": row.audit_head,
+            "created_at": row.created_at,
+        }
