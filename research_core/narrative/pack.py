@@ -192,7 +192,7 @@ def build_morning_pack(
             sections[key] = None
             sections["missing"].append(key)
     sections["calendar"] = release_calendar(lake, as_of)
-    sample = any(f.get("source") == "sample" for f in lake._manifest()["files"])
+    sample = any(f.get("source") == "sample" for f in lake.manifest()["files"])
     sections["sample"] = sample or "sample" in str(lake.root)
     gate = None
     try:
