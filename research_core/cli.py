@@ -323,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_book)
     pms_cli.register(sub)
 
+    from research_core.pipeline.cli import register as register_pipeline
+
+    register_pipeline(sub)
     return parser
 
 
