@@ -223,7 +223,7 @@ def _check(lake: Lake, manifest: dict[str, Any], stray: list[Path]) -> CheckRepo
     for r in dups.itertuples():
         problems.append(("duplicate", f"{r.series_id} {r.obs_date} {r.release_time}: {r.n} rows"))
     known = dict(series_catalog())
-    for raw in manifest["series"].values():
+    for raw in lake.registered().values():
         try:
             spec = validate_spec(raw, where="lake registry")
             known[spec.id] = spec
