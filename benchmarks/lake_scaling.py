@@ -55,9 +55,10 @@ def one_scale(root: Path, n_series: int, days: int, n_writes: int) -> dict[str, 
     check = time.perf_counter() - t0
     assert report.ok, report.summary()
     for w in range(n_writes):  # many small later writes: the file count grows
-        lake.write(_rows(ids[w % n_series : w % n_series + 1], 5, f"{2030 + w // 200}-01-01", w))
+        start = str((pd.Timestamp("2030-01-07") + pd.Timedelta(weeks=w)).date())
+        lake.write(_rows(ids[w % n_series : w % n_series + 1], 5, start, w))
     t0 = time.perf_counter()
-    lake.write(_rows(ids[:1], 5, "2029-06-03", -1))
+    lake.write(_rows(ids[:1], 5, "2029-06-04", 10**6))
     last_write = time.perf_counter() - t0
     return {
         "register": register,

@@ -50,3 +50,11 @@ def test_risk_benchmark_methods_agree(capsys):
     seconds = _load("risk").main([*args, "--repeat", "1"])
     assert {"hrp: research_core", "hrp: PyPortfolioOpt", "mc: research_core"} <= set(seconds)
     assert "weights equal PyPortfolioOpt's to 1e-10" in capsys.readouterr().out
+
+
+def test_lake_scaling_benchmark_runs():
+    # one_scale() asserts check_lake is clean; auto-compaction keeps the file count bounded.
+    out = _load("lake_scaling").main(
+        ["--series", "3", "--days", "20", "--writes", "4", "--scales", "1,2"]
+    )
+    assert set(out) == {1, 2} and all(r["files"] >= 1 for r in out.values())
