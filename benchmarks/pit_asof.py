@@ -281,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         checked, plain = checksum_cost(files, args.repeat)
         print(
             f"read-time page checksums: {checked:.3f}s verified vs {plain:.3f}s unverified "
-            f"(+{100 * (checked / plain - 1):.0f}% on the Parquet read)"
+            f"({100 * (checked / plain - 1):+.0f}% on the Parquet read)"
         )
         ratio = seconds["pandas merge_asof"] / base
         print(

@@ -66,6 +66,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     lake = Lake.open(args.path)
     report = check_lake(lake)
     print(report.summary())
+    if not report.ok:  # damaged storage: reading it for the quality report would fail
+        print("data-quality report skipped until the storage problems are fixed")
+        return 1
     quality = quality_report(lake, as_of=args.as_of, jump_sigmas=args.jump_sigmas, integrity=report)
     print(quality.summary())
     if target:

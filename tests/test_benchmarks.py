@@ -58,3 +58,11 @@ def test_pms_benchmark_runs_and_its_checks_hold(sample_lake_path, capsys):
     seconds = _load("pms").main(args)
     assert {"mark (median day)", "attribution", "pla residual"} <= set(seconds)
     assert "20 positions, 5 marks" in capsys.readouterr().out
+
+
+def test_lake_scaling_benchmark_runs():
+    # one_scale() asserts check_lake is clean; auto-compaction keeps the file count bounded.
+    out = _load("lake_scaling").main(
+        ["--series", "3", "--days", "20", "--writes", "4", "--scales", "1,2"]
+    )
+    assert set(out) == {1, 2} and all(r["files"] >= 1 for r in out.values())

@@ -223,7 +223,7 @@ def _check(lake: Lake, manifest: dict[str, Any], stray: list[Path]) -> CheckRepo
     for r in dups.itertuples():
         problems.append(("duplicate", f"{r.series_id} {r.obs_date} {r.release_time}: {r.n} rows"))
     known = dict(series_catalog())
-    for raw in manifest["series"].values():
+    for raw in lake.registered().values():
         try:
             spec = validate_spec(raw, where="lake registry")
             known[spec.id] = spec
@@ -294,6 +294,15 @@ def export_as_of(lake: Lake, as_of: str | pd.Timestamp, path: str | Path) -> Lak
     known = table.filter(pc.less_equal(table.column("release_time"), limit))
     frame = known.drop_columns(["ingested_at"]).to_pandas()
     frame["obs_date"] = pd.to_datetime(frame["obs_date"])
+    frame["withdrawn"] = frame["value"].isna()  # withdrawals stay withdrawals
     out = Lake.open(path, create=True)
+    for raw in lake.registered().values():  # the researcher series the rows may belong to
+        keys = ("name", "country", "category", "release", "kind")
+        out.register(
+            raw["id"],
+            frequency=raw["frequency"],
+            units=raw["units"],
+            **{k: raw[k] for k in keys if k in raw},
+        )
     out.write(frame)
     return out

@@ -52,6 +52,7 @@ from research_core.lake.files import (
     stray_files,
 )
 from research_core.lake.pit import NO_LIMIT, PITReader, PITView
+from research_core.lake.registry import REGISTRY, SeriesRegistry
 from research_core.lake.schema import ARROW_SCHEMA, KEY, validate_observations
 
 _ROW_GROUP = 128 * 1024
@@ -149,6 +150,8 @@ class Lake:
         self._manifest_data: dict[str, Any] = {}
         self._files: LakeFiles | None = None
         self._specs: dict[str, SeriesSpec] | None = None
+        self._specs_key: object = None
+        self._registry = SeriesRegistry(self.root)
 
     # ---- opening and the manifest -----------------------------------------------------
     @classmethod
@@ -199,7 +202,8 @@ class Lake:
         tmp = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
         try:
             with _storage_errors(self.root, "committing the manifest"):
-                tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), "utf-8")
+                text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+                tmp.write_text(text, "utf-8")
                 _fsync_path(tmp)
                 os.replace(tmp, self.root / MANIFEST)
         finally:
@@ -239,15 +243,20 @@ class Lake:
         return pd.Timestamp(self.snapshot().known_through_ns, tz="UTC")
 
     # ---- the series a lake knows ------------------------------------------------------
+    def registered(self) -> dict[str, dict[str, Any]]:
+        """The raw specs of the series registered in this lake (not the shipped catalog)."""
+        return self._registry.raw(self.manifest()["series"])
+
     def known_series(self) -> dict[str, SeriesSpec]:
         """Shipped catalog plus series registered in this lake."""
         manifest = self.manifest()
-        if self._specs is None:
+        key = (self._manifest_key, self._registry.size)
+        if self._specs is None or self._specs_key != key:
             known = dict(series_catalog())
-            for raw in manifest["series"].values():
-                spec = SeriesSpec.from_dict(raw, where=f"{self.root / MANIFEST}")
+            for raw in self._registry.raw(manifest["series"]).values():
+                spec = SeriesSpec.from_dict(raw, where=f"{self.root / REGISTRY}")
                 known[spec.id] = spec
-            self._specs = known
+            self._specs, self._specs_key = known, key
         return self._specs
 
     def spec(self, series_id: str) -> SeriesSpec:
@@ -303,19 +312,18 @@ class Lake:
         }
         spec = validate_spec(raw, where="lake.register")
         with self.locked() as manifest:
-            old = manifest["series"].get(series_id)
+            old = self._registry.raw(manifest["series"]).get(series_id)
             if old is not None and old != spec.to_dict():
                 raise CatalogError(f"{series_id!r} is already registered with {old}")
             if old is None:
-                manifest["series"][series_id] = spec.to_dict()
-                manifest["version"] += 1
-                self.commit(manifest)
+                with _storage_errors(self.root, "registering a series"):
+                    self._registry.append({"register": spec.to_dict()})
         return spec
 
     def unregister(self, series_id: str) -> None:
         """Remove a researcher's series that has no stored rows (a typo, a bad spec)."""
         with self.locked() as manifest:
-            if series_id not in manifest["series"]:
+            if series_id not in self._registry.raw(manifest["series"]):
                 raise CatalogError(f"{series_id!r} is not registered in this lake {self.root}")
             held = [f["path"] for f in manifest["files"] if series_id in f.get("series", ())]
             if held:
@@ -323,9 +331,8 @@ class Lake:
                     f"{series_id!r} has rows stored in {len(held)} file(s) (e.g. {held[0]}); "
                     "history is append-only, so a series with rows cannot be unregistered"
                 )
-            del manifest["series"][series_id]
-            manifest["version"] += 1
-            self.commit(manifest)
+            with _storage_errors(self.root, "unregistering a series"):
+                self._registry.append({"unregister": series_id})
 
     # ---- writing ----------------------------------------------------------------------
     def write(self, frame: pd.DataFrame) -> WriteResult:
@@ -349,7 +356,7 @@ class Lake:
         if rows.empty:
             return WriteResult(0, 0, (), self.version)
         with self.locked() as manifest:
-            known = {**series_catalog(), **manifest["series"]}
+            known = {**series_catalog(), **self._registry.raw(manifest["series"])}
             unknown = sorted(set(rows["series_id"].unique()) - set(known))
             if unknown:
                 raise LakeWriteError(f"unknown series {unknown}; nothing was written")

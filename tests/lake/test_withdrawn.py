@@ -40,3 +40,13 @@ def test_a_nan_without_withdrawn_is_still_refused(lake):
     bad = _withdraw("2024-01-02", "2024-01-04").assign(withdrawn="yes")
     with pytest.raises(LakeWriteError, match="not True/False"):
         lake.write(bad)
+
+
+def test_export_as_of_keeps_withdrawals_and_registered_series(lake, tmp_path):
+    from research_core.lake.maintenance import export_as_of
+
+    lake.write(rows("TEST.A", ["2024-01-02"], [1.0], ["2024-01-04"]))
+    lake.write(_withdraw("2024-01-02", "2024-02-01 12:00"))
+    copy = export_as_of(lake, "2024-03-01", tmp_path / "copy")
+    assert copy.at("2024-01-31").series("TEST.A").tolist() == [1.0]
+    assert copy.at("2024-03-01").series("TEST.A").empty

@@ -215,3 +215,26 @@ def test_unregister_removes_a_series_without_rows_only(lake, capsys):
         lake.unregister("TEST.A")
     with pytest.raises(CatalogError, match="not registered"):
         lake.unregister("MY.TYPO")
+
+
+def test_writes_compact_a_source_past_the_file_threshold(lake, monkeypatch):
+    """Issue 14.11: nothing compacted automatically, so write time grew with file count."""
+    import research_core.lake.store as store
+
+    monkeypatch.setattr(store, "AUTO_COMPACT_FILES", 3)
+    for day in range(1, 5):
+        lake.write(rows("TEST.A", [f"2024-01-0{day}"], [float(day)], [f"2024-01-0{day + 1}"]))
+    assert len(lake.files()) == 1  # the 4th file pushed source=test past 3: merged
+    assert lake.at("2024-02-01").series("TEST.A").tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert check_lake(lake).ok
+
+
+def test_registry_survives_reopening_and_a_torn_last_line(lake):
+    from research_core.lake.registry import REGISTRY
+
+    lake.register("MY.ONE", frequency="M", units="%")
+    with (lake.root / REGISTRY).open("ab") as fh:
+        fh.write(b'{"register": {"id": "MY.TO')  # a writer killed mid-append
+    assert "MY.ONE" in Lake.open(lake.root).known_series()
+    lake.register("MY.TWO", frequency="D", units="bp")
+    assert {"MY.ONE", "MY.TWO"} <= set(Lake.open(lake.root).known_series())
