@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from research_core import serve
 from research_core.config import get_settings
 from research_core.errors import WorkbenchError
 from research_core.lake import Lake
@@ -277,6 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder (default: <lake>/artifacts/book/<as-of>)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.set_defaults(func=_cmd_book)
+
+    p = sub.add_parser("serve", help="serve the dashboards (Voilà) on 127.0.0.1:8866")
+    serve.add_arguments(p)
+    p.set_defaults(func=serve.run)
 
     return parser
 
