@@ -91,7 +91,8 @@ body, .jp-Notebook {{ background: {BACKGROUND}; }}
 .wb-table {{ border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }}
 .wb-table th {{ text-align: left; color: {MUTED}; font-weight: 600; font-size: 11px;
   border-bottom: 1px solid {RULE}; padding: 4px 8px; }}
-.wb-table td {{ border-bottom: 1px solid {RULE}; padding: 4px 8px; }}
+.wb-table td {{ border-bottom: 1px solid {RULE}; padding: 4px 8px; text-align: left; }}
+.wb-table th {{ text-align: left; }}
 .wb-table td.num {{ text-align: right; font-family: {MONO}; }}
 .wb-table tr.breach td {{ color: {STATUS["breach"]}; }}
 .wb-table tr.warn td {{ color: {STATUS["warn"]}; }}
