@@ -14,6 +14,7 @@ from research_core.config import get_settings
 from research_core.errors import WorkbenchError
 from research_core.lake import Lake
 from research_core.lake.maintenance import check_lake, compact_lake, lake_info, pit_snapshot
+from research_core.pms import cli as pms_cli
 
 
 def _print_pit_summary(lake: Lake, as_of: str | None) -> None:
@@ -278,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder (default: <lake>/artifacts/book/<as-of>)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.set_defaults(func=_cmd_book)
+    pms_cli.register(sub)
 
     p = sub.add_parser("serve", help="serve the dashboards (Voilà) on 127.0.0.1:8866")
     serve.add_arguments(p)

@@ -89,3 +89,35 @@ class RiskError(WorkbenchError, ValueError):
 
 class PortfolioError(WorkbenchError, ValueError):
     """A portfolio cannot be built as asked (no signals, infeasible constraints, bad method)."""
+
+
+class PMSError(WorkbenchError):
+    """The PMS refused a request; nothing was written (the audit chain is unchanged)."""
+
+
+class DatabaseURLError(PMSError, ValueError):
+    """``WORKBENCH_DB_URL`` is malformed or names an unsupported database (sqlite, postgresql)."""
+
+
+class TradeInputError(PMSError, ValueError):
+    """A trade or proposal input is invalid (instrument, size, price, date); names which."""
+
+
+class TransitionError(PMSError):
+    """A proposal cannot move from its state by this event (see ``pms.workflow.TRANSITIONS``)."""
+
+
+class ConcurrentDecisionError(TransitionError):
+    """Someone else decided the proposal first; the message says who and what."""
+
+
+class FourEyesError(PMSError):
+    """Four-eyes is configured and the approver is the proposer."""
+
+
+class DuplicateSubmissionError(PMSError):
+    """The same submission (idempotency key, pending proposal, briefing) already exists."""
+
+
+class AuditError(PMSError):
+    """The audit chain does not verify; the message names the first bad row."""

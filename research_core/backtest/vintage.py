@@ -28,23 +28,25 @@ VINTAGES: tuple[Vintage, ...] = ("first_release", "as_of", "latest")
 class VintageView(PITView):
     """A :class:`PITView` whose values come from the first or the newest vintage."""
 
-    def __init__(self, lake: Lake, as_of: pd.Timestamp, vintage: Vintage) -> None:
+    def __init__(
+        self, lake: Lake, as_of: pd.Timestamp, known_by: pd.Timestamp, vintage: Vintage
+    ) -> None:
         if vintage not in ("first_release", "latest"):
             raise BacktestError(f"unknown vintage {vintage!r}; valid: {list(VINTAGES)}")
-        super().__init__(lake, as_of)
+        super().__init__(lake, as_of, known_by)
         self.vintage = vintage
 
     @property
     def cache_key(self) -> tuple[object, ...]:
-        return (*super().cache_key[:3], self.vintage)
+        return (*super().cache_key[:2], self.vintage)
 
     def at(self, as_of: object) -> PITView:
         earlier = super().at(as_of)
-        return VintageView(self._lake, earlier.as_of, self.vintage)
+        return VintageView(self._lake, earlier.as_of, self._known_by, self.vintage)
 
     def history(self, series_id: str) -> pd.DataFrame:
         self._lake._check_known([series_id])
-        (arr,) = self._lake._arrays([series_id])
+        (arr,) = self._arrays([series_id])
         k = arr.known_rows(self._as_of.value)
         periods = np.unique(arr.obs_days[:k])
         if self.vintage == "first_release":
@@ -82,4 +84,4 @@ def view_at(lake: Lake, as_of: object, vintage: Vintage = "as_of") -> PITView:
     base = lake.at(as_of)  # type: ignore[arg-type]
     if vintage == "as_of":
         return base
-    return VintageView(lake, base.as_of, vintage)
+    return VintageView(lake, base.as_of, base.known_by, vintage)

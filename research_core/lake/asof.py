@@ -11,6 +11,7 @@ Rules (the same for ``lake.at`` and ``lake.panel``):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -63,3 +64,37 @@ def as_of_index(values: AsOf | Iterable[AsOf], tz: str) -> pd.DatetimeIndex:
 def as_of_instant(value: AsOf, tz: str) -> pd.Timestamp:
     """One as-of moment as a UTC Timestamp."""
     return as_of_index([value], tz)[0]
+
+
+_SNAPSHOT_RE = re.compile(r"(\d{8}T\d{6})\.(\d{9})Z@(\d{8}T\d{6})\.(\d{9})Z")
+
+
+def _stamp(ts: pd.Timestamp) -> str:
+    return f"{ts.tz_convert('UTC'):%Y%m%dT%H%M%S}.{ts.value % 10**9:09d}Z"
+
+
+def snapshot_id(as_of: pd.Timestamp, known_by: pd.Timestamp) -> str:
+    """``<as_of>@<known_by>``, both UTC to the nanosecond, e.g.
+    ``20240316T025959.999999999Z@20261201T084512.123456789Z``.
+
+    The two instants are all a lake read depends on: rows released by ``as_of`` and
+    committed by ``known_by`` (commit stamps only grow), so the id names the same data
+    for as long as the lake exists (compaction keeps every row and its stamp).
+    """
+    return f"{_stamp(as_of)}@{_stamp(known_by)}"
+
+
+def parse_snapshot_id(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The (as_of, known_by) pair a :func:`snapshot_id` names."""
+    m = _SNAPSHOT_RE.fullmatch(str(text).strip())
+    if m is None:
+        raise AsOfError(
+            f"snapshot id {text!r} is not of the form "
+            "YYYYMMDDTHHMMSS.nnnnnnnnnZ@YYYYMMDDTHHMMSS.nnnnnnnnnZ"
+        )
+    a, an, k, kn = m.groups()
+    stamps = tuple(
+        pd.Timestamp(dt.datetime.strptime(d, "%Y%m%dT%H%M%S"), tz="UTC") + pd.Timedelta(int(n))
+        for d, n in ((a, an), (k, kn))
+    )
+    return stamps[0], stamps[1]

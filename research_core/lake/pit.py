@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from research_core._typing import SeriesIds
 from research_core.errors import LookAheadError
-from research_core.lake.asof import as_of_instant
+from research_core.lake.asof import as_of_instant, snapshot_id
 
 if TYPE_CHECKING:
     from research_core.lake.store import Lake
@@ -32,11 +32,13 @@ _DAY_NS = 86_400 * 10**9
 
 @dataclass(frozen=True)
 class SeriesArrays:
-    """One series' rows sorted by (release_time, obs_date): int64 ns, int64 days, float64."""
+    """One series' rows sorted by (release_time, obs_date): int64 ns, int64 days, float64,
+    and when each row was stored (int64 ns, the commit stamp of its write)."""
 
     release_ns: np.ndarray
     obs_days: np.ndarray
     value: np.ndarray
+    ingested_ns: np.ndarray
 
     @classmethod
     def split(
@@ -51,17 +53,29 @@ class SeriesArrays:
         rel = table.column("release_time").cast(pa.int64()).to_numpy()
         obs = table.column("obs_date").cast(pa.int32()).to_numpy().astype(np.int64)
         val = table.column("value").to_numpy()
+        ing = table.column("ingested_at").cast(pa.int64()).to_numpy()
         grouped = len(codes) < 2 or bool(np.all(codes[1:] >= codes[:-1]))
         if not (presorted and grouped):
             order = np.lexsort((obs, rel, codes))
             codes, rel, obs, val = codes[order], rel[order], obs[order], val[order]
+            ing = ing[order]
         bounds = np.searchsorted(codes, np.arange(len(names) + 1, dtype=codes.dtype))
         out = {
-            str(names[c]): cls(rel[lo:hi], obs[lo:hi], val[lo:hi])
+            str(names[c]): cls(rel[lo:hi], obs[lo:hi], val[lo:hi], ing[lo:hi])
             for c, (lo, hi) in enumerate(itertools.pairwise(bounds))
         }
-        empty = cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+        i64 = np.empty(0, np.int64)
+        empty = cls(i64, i64, np.empty(0, np.float64), i64)
         return {s: out.get(s, empty) for s in series_ids}
+
+    def stored_by(self, known_by_ns: int) -> SeriesArrays:
+        """Only the rows stored (committed) at or before ``known_by_ns``; order is kept."""
+        keep = self.ingested_ns <= known_by_ns
+        if keep.all():
+            return self
+        return SeriesArrays(
+            self.release_ns[keep], self.obs_days[keep], self.value[keep], self.ingested_ns[keep]
+        )
 
     def known_rows(self, as_of_ns: int) -> int:
         """How many rows were released at or before ``as_of_ns``."""
@@ -133,11 +147,17 @@ def panel_frame(
 
 
 class PITView:
-    """The lake as it was known at one instant: nothing released later is visible."""
+    """The lake as it was known at one instant: nothing released later is visible.
 
-    def __init__(self, lake: Lake, as_of: pd.Timestamp) -> None:
+    A view is bitemporal: it sees rows released by ``as_of`` *and* stored by ``known_by``
+    (the lake's commit stamp). ``known_by`` is fixed when the view is made, so later
+    ingests and revisions never change what a view (or its :attr:`snapshot_id`) returns.
+    """
+
+    def __init__(self, lake: Lake, as_of: pd.Timestamp, known_by: pd.Timestamp) -> None:
         self._lake = lake
         self._as_of = as_of
+        self._known_by = known_by
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -145,9 +165,23 @@ class PITView:
         return self._as_of
 
     @property
+    def known_by(self) -> pd.Timestamp:
+        """The storage instant (UTC) this view sees up to: rows committed at or before it."""
+        return self._known_by
+
+    @property
+    def snapshot_id(self) -> str:
+        """Names (as_of, known_by) for this lake: ``lake.at_snapshot(id)`` reopens this view."""
+        return snapshot_id(self._as_of, self._known_by)
+
+    @property
     def cache_key(self) -> tuple[object, ...]:
-        """Identifies what this view can see: lake, lake version, as-of, vintage."""
-        return (str(self._lake.root), self._lake.version, self._as_of.value, "as_of")
+        """Identifies what this view can see: lake, snapshot (as_of, known_by), vintage."""
+        return (str(self._lake.root), self.snapshot_id, "as_of")
+
+    def _arrays(self, series_ids: Sequence[str]) -> list[SeriesArrays]:
+        ns = self._known_by.value
+        return [a.stored_by(ns) for a in self._lake._arrays(series_ids)]
 
     def at(self, as_of: object) -> PITView:
         """An earlier (or the same) view; asking for a later instant is look-ahead."""
@@ -157,12 +191,12 @@ class PITView:
                 f"view as of {self._as_of.isoformat()} asked for {stamp.isoformat()}: "
                 "data after the as-of instant are not visible"
             )
-        return type(self)(self._lake, stamp)
+        return type(self)(self._lake, stamp, self._known_by)
 
     def history(self, series_id: str) -> pd.DataFrame:
         """Periods known then, newest vintage each: obs_date index, value, release_time."""
         self._lake._check_known([series_id])
-        (arr,) = self._lake._arrays([series_id])
+        (arr,) = self._arrays([series_id])
         rows = arr.history_rows(self._as_of.value)
         index = pd.DatetimeIndex(_dates(arr.obs_days[rows]), name="obs_date")
         release = pd.DatetimeIndex(arr.release_ns[rows].view("datetime64[ns]")).tz_localize("UTC")
@@ -176,7 +210,7 @@ class PITView:
         """Last known period per series: index series_id; obs_date, value, release_time."""
         ids = self._lake._check_known(series_ids)
         stamps = pd.DatetimeIndex([self._as_of])
-        frame = panel_frame(ids, self._lake._arrays(ids), stamps)
+        frame = panel_frame(ids, self._arrays(ids), stamps)
         return frame.drop(columns="as_of").set_index("series_id")
 
     def frame(self, series_ids: Iterable[str]) -> pd.DataFrame:
@@ -184,4 +218,4 @@ class PITView:
         return pd.concat([self.series(s) for s in series_ids], axis=1, sort=True)
 
     def __repr__(self) -> str:
-        return f"PITView(as_of={self._as_of.isoformat()}, lake={self._lake.root})"
+        return f"PITView({self.snapshot_id}, lake={self._lake.root})"

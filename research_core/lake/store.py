@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -37,7 +38,7 @@ from research_core.calendars import COUNTRY_TZ
 from research_core.catalog import SeriesSpec, series_catalog
 from research_core.config import get_settings
 from research_core.errors import CatalogError, LakeError, LakeWriteError
-from research_core.lake.asof import as_of_index, as_of_instant
+from research_core.lake.asof import as_of_index, as_of_instant, parse_snapshot_id
 from research_core.lake.pit import PITView, SeriesArrays, panel_frame
 from research_core.lake.schema import ARROW_SCHEMA, KEY, validate_observations
 
@@ -263,13 +264,40 @@ class Lake:
             new, unchanged = self._drop_stored(rows)
             if new.empty:
                 return WriteResult(0, unchanged, (), int(manifest["version"]))
-            new["ingested_at"] = pd.Timestamp.now(tz="UTC")
+            stamp = self._commit_stamp(manifest)
+            new["ingested_at"] = stamp
+            manifest["ingested_through"] = int(stamp.value)
             version = int(manifest["version"]) + 1
             added = [self._write_file(src, part, version) for src, part in new.groupby("source")]
             manifest["files"].extend(added)
             manifest["version"] = version
             self._commit(manifest)
         return WriteResult(len(new), unchanged, tuple(f["path"] for f in added), version)
+
+    def _commit_stamp(self, manifest: dict[str, Any]) -> pd.Timestamp:
+        """``ingested_at`` of the write about to commit: now, but strictly after every
+        earlier commit of this lake (taken under the writer lock, so stamps order commits
+        and a reader's ``known_by`` never falls inside a later write)."""
+        last = self._horizon_ns(manifest)
+        now = pd.Timestamp.now(tz="UTC").value
+        return pd.Timestamp(max(now, last + 1), tz="UTC")
+
+    def _horizon_ns(self, manifest: dict[str, Any]) -> int:
+        """The commit stamp of the newest committed write (0 for an empty lake)."""
+        if "ingested_through" in manifest:
+            return int(manifest["ingested_through"])
+        # Lakes written before the stamp was kept in the manifest: the newest stored row.
+        paths = [str(self.root / f["path"]) for f in manifest["files"]]
+        if not paths:
+            return 0
+        col = _scan(paths, ["ingested_at"], None, False).column("ingested_at")
+        top = pc.max(col.cast(pa.int64())).as_py()
+        return int(top) if top is not None else 0
+
+    @property
+    def known_through(self) -> pd.Timestamp:
+        """When the newest committed write was stored: the default ``known_by`` of views."""
+        return pd.Timestamp(self._horizon_ns(self._manifest()), tz="UTC")
 
     def _drop_stored(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         """Rows not stored yet; a stored key with another value is a conflict."""
@@ -353,7 +381,7 @@ class Lake:
         cache = self._cache.arrays
         missing = [s for s in dict.fromkeys(series_ids) if s not in cache]
         if missing:
-            cols = ["series_id", "release_time", "obs_date", "value"]
+            cols = ["series_id", "release_time", "obs_date", "value", "ingested_at"]
             table, n_files = self._read(missing, cols, dictionary=True)
             # Every file is written sorted; rows from several files need a merge sort.
             cache.update(SeriesArrays.split(table, missing, presorted=n_files <= 1))
@@ -369,20 +397,44 @@ class Lake:
             )
         return ids
 
-    def at(self, as_of: AsOf) -> PITView:
-        """A view that sees only rows with ``release_time <= as_of``."""
-        return PITView(self, as_of_instant(as_of, self.tz))
+    def _known_by(self, known_by: AsOf | None) -> pd.Timestamp:
+        """``known_by`` as an instant, capped at the newest commit (so it is final: every
+        later write is stamped after it)."""
+        through = self.known_through
+        if known_by is None:
+            return through
+        return min(as_of_instant(known_by, self.tz), through)
 
-    def panel(self, series_ids: SeriesIds, as_of_dates: AsOf | Iterable[AsOf]) -> pd.DataFrame:
+    def at(self, as_of: AsOf, *, known_by: AsOf | None = None) -> PITView:
+        """A view that sees rows with ``release_time <= as_of`` and ``ingested_at <= known_by``.
+
+        ``known_by=None`` means everything stored now. Either way the view is fixed: later
+        writes never change what it returns, and ``view.snapshot_id`` reopens it.
+        """
+        return PITView(self, as_of_instant(as_of, self.tz), self._known_by(known_by))
+
+    def at_snapshot(self, snapshot: str) -> PITView:
+        """Reopen the view a ``view.snapshot_id`` names (same rows, whatever was written since)."""
+        as_of, known_by = parse_snapshot_id(snapshot)
+        return PITView(self, as_of, min(known_by, self.known_through))
+
+    def panel(
+        self,
+        series_ids: SeriesIds,
+        as_of_dates: AsOf | Iterable[AsOf],
+        *,
+        known_by: AsOf | None = None,
+    ) -> pd.DataFrame:
         """Many as-of snapshots at once: one row per (as_of, series_id), as_of-major.
 
         Each row holds the latest period known at ``as_of`` in its newest vintage then
         (columns as_of, series_id, obs_date, value, release_time; NaT/NaN if nothing was
-        known yet).
+        known yet). ``known_by`` limits it to rows stored by then, as in :meth:`at`.
         """
         ids = self._check_known(series_ids)
         stamps = as_of_index(as_of_dates, self.tz)
-        return panel_frame(ids, self._arrays(ids), stamps)
+        ns = self._known_by(known_by).value
+        return panel_frame(ids, [a.stored_by(ns) for a in self._arrays(ids)], stamps)
 
     def vintages(self, series_id: str) -> pd.DataFrame:
         """Every stored release of every period of one series, sorted by period then release."""

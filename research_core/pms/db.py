@@ -1,0 +1,153 @@
+"""Engines, schema upgrades and the unit of work that serializes every PMS write.
+
+Every write runs in one transaction that first takes the PMS write lock: ``BEGIN
+IMMEDIATE`` on SQLite (the database's write lock), ``pg_advisory_xact_lock`` on PostgreSQL.
+So audit appends are serialized and the rows a write adds commit together with its audit
+record, or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.orm import Session
+
+from research_core.errors import DatabaseURLError
+
+DIALECTS = ("sqlite", "postgresql")
+ADVISORY_KEY = 0x574B5053  # "WKPS": the PMS write lock on PostgreSQL
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked (for messages)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL; a malformed URL raises DatabaseURLError."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as err:
+        raise DatabaseURLError(
+            f"malformed database URL {url!r}: expected e.g. sqlite:///workbench.db or "
+            "postgresql+psycopg2://user@host:5432/db"
+        ) from err
+    if parsed.get_backend_name() not in DIALECTS:
+        raise DatabaseURLError(
+            f"unsupported database {parsed.get_backend_name()!r} in {safe_url(url)}; "
+            f"use one of {DIALECTS}"
+        )
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": 60})
+            _sqlite_immediate(engine)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as err:
+        raise DatabaseURLError(f"cannot use database URL {safe_url(url)}: {err}") from err
+    return engine
+
+
+def _sqlite_immediate(engine: Engine) -> None:
+    """Let SQLAlchemy own transactions on pysqlite and open each with BEGIN IMMEDIATE
+    (SQLAlchemy 2.0 docs, "Serializable isolation / Savepoints / Transactional DDL")."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def alembic_config() -> Config:
+    """Alembic configuration pointing at the revisions shipped in the package."""
+    cfg = Config()
+    cfg.set_main_option(
+        "script_location", str(resources.files("research_core.pms").joinpath("migrations"))
+    )
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision of the database (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Create or upgrade the schema to ``revision`` (never drops data); returns the new one."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    return current_revision(engine)
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """One session and one transaction holding the PMS write lock; commits on success."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        if engine.dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
+        yield session
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session for reads (no lock on PostgreSQL; SQLite transactions are short)."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def copy_database(source: Engine, target: Engine) -> dict[str, int]:
+    """Copy every PMS table from ``source`` to an empty ``target`` (e.g. SQLite →
+    PostgreSQL), schema by migration first; returns rows copied per table."""
+    from sqlalchemy import func, insert, select
+
+    from research_core.pms.models import Base
+
+    upgrade(target)
+    counts: dict[str, int] = {}
+    with source.connect() as src, target.begin() as dst:
+        for table in Base.metadata.sorted_tables:
+            if dst.execute(select(func.count()).select_from(table)).scalar_one():
+                raise DatabaseURLError(f"target table {table.name} is not empty; copy refused")
+            rows = [dict(r._mapping) for r in src.execute(select(table))]
+            if rows:
+                dst.execute(insert(table), rows)
+            counts[table.name] = len(rows)
+        if target.dialect.name == "postgresql":
+            for table in Base.metadata.sorted_tables:
+                pk = list(table.primary_key.columns)
+                if len(pk) == 1 and pk[0].autoincrement is True:
+                    dst.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', "  # noqa: S608
+                            f"'{pk[0].name}'), COALESCE(MAX({pk[0].name}), 0) + 1, false) "
+                            f"FROM {table.name}"
+                        )
+                    )
+    return counts

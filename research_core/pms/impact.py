@@ -1,0 +1,102 @@
+"""Pre-trade risk: what executing a trade does to the book's VaR, ES, components and limits.
+
+Both books are measured by ``research_core.risk.risk_report`` on the same point-in-time
+view (historical 1-day 99 % VaR/ES, the measure the limits use), so a proposal and a
+discretionary trade are judged the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research_core.errors import RiskError
+from research_core.lake.pit import PITView
+from research_core.risk.report import RiskReport, risk_report
+
+METHOD, ALPHA = "historical", 0.99
+
+
+def book_risk(
+    weights: pd.Series,
+    view: PITView,
+    *,
+    nav: float,
+    equity: pd.Series | None = None,
+    n_sims: int = 20_000,
+) -> RiskReport | None:
+    """The risk report of ``weights`` (None for an empty book)."""
+    w = weights[weights != 0.0]
+    if w.empty:
+        return None
+    eq = equity if equity is not None and len(equity) else None
+    return risk_report(w, view, nav=nav, equity=eq, n_sims=n_sims)
+
+
+def _var_es(report: RiskReport | None) -> tuple[float, float]:
+    if report is None:
+        return 0.0, 0.0
+    result = next(r for r in report.results if r.method == METHOD and abs(r.alpha - ALPHA) < 1e-12)
+    return float(result.var), float(result.es)
+
+
+def _component(report: RiskReport | None, instrument_id: str) -> float:
+    if report is None:
+        return 0.0
+    comp = report.components(METHOD, ALPHA)["component_var"]
+    return float(comp.get(instrument_id, 0.0))
+
+
+def trade_impact(
+    view: PITView,
+    current: pd.Series,
+    instrument_id: str,
+    delta_weight: float,
+    *,
+    nav: float,
+    equity: pd.Series | None = None,
+    before: RiskReport | None = None,
+    n_sims: int = 20_000,
+) -> dict[str, Any]:
+    """ΔVaR and ΔES of the book (fraction of NAV and BRL), the instrument's component VaR
+    before/after, and headroom on every limit after the trade. ``before`` reuses a report
+    of ``current`` already computed (proposals share one)."""
+    if not np.isfinite(delta_weight) or delta_weight == 0.0:
+        raise RiskError(f"trade weight for {instrument_id} must be finite and non-zero")
+    if before is None:
+        before = book_risk(current, view, nav=nav, equity=equity, n_sims=n_sims)
+    after_w = current.add(pd.Series({instrument_id: delta_weight}), fill_value=0.0)
+    after = book_risk(after_w, view, nav=nav, equity=equity, n_sims=n_sims)
+    var0, es0 = _var_es(before)
+    var1, es1 = _var_es(after)
+    limits: dict[str, Any] = {}
+    if after is not None:
+        old = before.limits if before is not None else None
+        for name, row in after.limits.iterrows():
+            prior = old["value"].get(name) if old is not None else None
+            limits[str(name)] = {
+                "before": None if prior is None or pd.isna(prior) else float(prior),
+                "after": None if pd.isna(row["value"]) else float(row["value"]),
+                "max": float(row["max"]),
+                "headroom": None if pd.isna(row["value"]) else float(row["max"] - row["value"]),
+                "status": str(row["status"]),
+            }
+    return {
+        "method": f"{METHOD} {ALPHA:.0%} 1-day",
+        "nav": nav,
+        "delta_weight": delta_weight,
+        "var_before": var0,
+        "var_after": var1,
+        "delta_var": var1 - var0,
+        "delta_var_brl": (var1 - var0) * nav,
+        "es_before": es0,
+        "es_after": es1,
+        "delta_es": es1 - es0,
+        "delta_es_brl": (es1 - es0) * nav,
+        "component_var_before": _component(before, instrument_id),
+        "component_var_after": _component(after, instrument_id),
+        "limits": limits,
+        "breaches": sorted(k for k, v in limits.items() if v["status"] == "breach"),
+    }

@@ -1,0 +1,67 @@
+"""From the constructed book to trade proposals: target minus current exposure, sized in
+the instrument's currency, with the sources behind it (strategies, agents, rationale)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from research_core.catalog import instrument
+from research_core.portfolio.book import Book
+
+MIN_TRADE = 0.005  # fraction of NAV below which a rebalance is not proposed
+LOT_ROUND = 1_000.0  # sizes are rounded to this many units of local currency
+
+
+@dataclass(frozen=True)
+class ProposalSpec:
+    """One trade the book asks for, before it is stored."""
+
+    instrument_id: str
+    side: int
+    size: float  # positive local notional
+    delta_weight: float  # signed fraction of NAV
+    strategy: str
+    agents: tuple[str, ...]
+    rationale: str
+
+
+def _sources(book: Book, instrument_id: str, side: int) -> tuple[str, tuple[str, ...], str]:
+    """The strategy that contributed most in the trade's direction, the agents that did,
+    and their rationales (largest contribution first)."""
+    prov = book.aggregated.provenance
+    rows = prov[(prov["instrument"] == instrument_id) & (np.sign(prov["contribution"]) == side)]
+    rows = rows.reindex(rows["contribution"].abs().sort_values(ascending=False).index)
+    strategies = [s.split(":", 1)[1] for s in rows["source"] if s.startswith("strategy:")]
+    agents = tuple(sorted(s.split(":", 1)[1] for s in rows["source"] if s.startswith("agent:")))
+    texts = {
+        sig.source: sig.rationale
+        for sig in book.signals.signals
+        if sig.instrument == instrument_id and sig.rationale
+    }
+    lines = [f"{src}: {texts[src]}" for src in rows["source"] if src in texts]
+    if not lines:
+        lines = ["rebalance toward the constructed book (no directional source)"]
+    return (strategies[0] if strategies else "book"), agents, "; ".join(lines[:5])
+
+
+def proposal_specs(
+    book: Book, current: pd.Series, *, nav: float, usdbrl: float, min_trade: float = MIN_TRADE
+) -> list[ProposalSpec]:
+    """Trades that move ``current`` weights to the book's, largest first."""
+    target = book.portfolio.weights.astype(float)
+    delta = target.sub(current.astype(float), fill_value=0.0)
+    delta = delta[delta.abs() >= min_trade]
+    out = []
+    for iid, dw in delta.reindex(delta.abs().sort_values(ascending=False).index).items():
+        inst = instrument(str(iid))
+        fx = usdbrl if inst.currency == "USD" else 1.0
+        size = round(abs(dw) * nav / fx / LOT_ROUND) * LOT_ROUND
+        if size <= 0:
+            continue
+        side = int(np.sign(dw))
+        strategy, agents, rationale = _sources(book, str(iid), side)
+        out.append(ProposalSpec(str(iid), side, size, float(dw), strategy, agents, rationale))
+    return out

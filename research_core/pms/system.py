@@ -1,0 +1,1122 @@
+"""The PMS facade: one object the CLI, pipeline steps, dashboards and notebooks call.
+
+Each public write is one unit of work (``pms.db.unit_of_work``): validation first, then
+the rows and their audit record in one transaction under the PMS write lock. A refused
+request raises a ``PMSError`` subclass and writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+import research_core
+from research_core.config import get_settings
+from research_core.errors import (
+    DuplicateSubmissionError,
+    PMSError,
+    TradeInputError,
+    TransitionError,
+)
+from research_core.lake.pit import PITView
+from research_core.lake.store import Lake
+from research_core.pms import audit, db
+from research_core.pms.impact import book_risk, trade_impact
+from research_core.pms.models import (
+    AuditRow,
+    Briefing,
+    Decision,
+    Lot,
+    NavRow,
+    PnLRow,
+    Proposal,
+    ProposalEvent,
+    Setting,
+    Trade,
+)
+from research_core.pms.positions import (
+    Fill,
+    MarkResult,
+    book_trade,
+    catalog_instrument,
+    check_price,
+    check_size,
+    ensure_instrument,
+    last_mark_date,
+    lots_frame,
+    mark_lots,
+    market_quote,
+    side_sign,
+    usdbrl,
+)
+from research_core.pms.proposals import MIN_TRADE, ProposalSpec, proposal_specs
+from research_core.pms.workflow import pending_key, record_creation, transition
+from research_core.portfolio.book import build_book
+from research_core.risk.breakers import DrawdownLadder
+from research_core.strategies.base import BaseStrategy
+
+DEFAULT_CAPITAL = 1e9
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A decision rebuilt from its recorded lake snapshot: identical or which parts differ."""
+
+    decision_id: int
+    proposal_id: int
+    snapshot_id: str
+    identical: bool
+    differences: tuple[str, ...]
+    stored: dict[str, Any]
+    rebuilt: dict[str, Any]
+
+    def summary(self) -> str:
+        verdict = "IDENTICAL" if self.identical else f"DIFFERS in {list(self.differences)}"
+        imp = self.stored.get("impact", {})
+        return (
+            f"decision {self.decision_id} (proposal {self.proposal_id}) replayed from lake "
+            f"snapshot {self.snapshot_id}: {verdict}; {self.stored.get('instrument')} "
+            f"side {self.stored.get('side')} size {self.stored.get('size')}, "
+            f"ΔVaR {imp.get('delta_var')} ΔES {imp.get('delta_es')}"
+        )
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Package version plus the git commit of the source tree when there is one."""
+    here = Path(research_core.__file__).resolve().parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"{research_core.__version__}+{sha}" if sha else research_core.__version__
+
+
+def to_date(value: object, what: str = "date") -> dt.date:
+    """A calendar date from a str/date/Timestamp, or TradeInputError naming ``what``."""
+    try:
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as err:
+        raise TradeInputError(f"{what} {value!r} is not a date (YYYY-MM-DD)") from err
+    if pd.isna(stamp):
+        raise TradeInputError(f"{what} is missing")
+    return stamp.date()
+
+
+class PMS:
+    """Positions, proposals, journal, P&L and audit over one database and one lake.
+
+    Open with :meth:`PMS.open`; ``actor`` is who the writes are attributed to when a call
+    does not name someone.
+    """
+
+    def __init__(self, engine: Engine, lake: Lake | None = None, *, actor: str = "system"):
+        self.engine = engine
+        self._lake = lake
+        self.actor = actor
+
+    # ---- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        lake: Lake | str | Path | None = None,
+        actor: str = "system",
+        create: bool = True,
+    ) -> PMS:
+        """Open the PMS at ``url`` (default ``WORKBENCH_DB_URL``); ``create`` creates or
+        upgrades the schema first (``workbench pms init``)."""
+        engine = db.make_engine(url or get_settings().db_url)
+        if isinstance(lake, str | Path):
+            lake = Lake.open(lake)
+        pms = cls(engine, lake, actor=actor)
+        if create:
+            pms.init()
+        elif db.current_revision(engine) != db.head_revision():
+            raise PMSError(
+                f"database {db.safe_url(str(engine.url))} is at schema "
+                f"{db.current_revision(engine)}, code needs {db.head_revision()}: "
+                "run `workbench pms init`"
+            )
+        return pms
+
+    def init(self, *, capital: float | None = None, four_eyes: bool | None = None) -> str | None:
+        """Create or upgrade the schema (never drops data) and store fund settings given;
+        returns the schema revision."""
+        before = db.current_revision(self.engine)
+        revision = db.upgrade(self.engine)
+        changes: dict[str, Any] = {}
+        if capital is not None:
+            changes["capital"] = check_size(capital, "capital")
+        if four_eyes is not None:
+            changes["four_eyes"] = bool(four_eyes)
+        with db.unit_of_work(self.engine) as s:
+            stored = {row.key: row.value for row in s.scalars(select(Setting))}
+            if "capital" not in stored and "capital" not in changes:
+                changes["capital"] = DEFAULT_CAPITAL
+            if "capital" in changes and "capital" in stored and last_mark_date(s) is not None:
+                raise PMSError("capital cannot change after the first mark")
+            changes = {k: v for k, v in changes.items() if stored.get(k) != json.dumps(v)}
+            for key, value in changes.items():
+                s.merge(Setting(key=key, value=json.dumps(value)))
+            if changes or before != revision:
+                audit.append(
+                    s,
+                    actor=self.actor,
+                    action="init",
+                    entity="settings",
+                    entity_id="fund",
+                    payload={"schema": revision, "from_schema": before, "settings": changes},
+                )
+        return revision
+
+    @property
+    def lake(self) -> Lake:
+        """The lake marks and proposals read (default: ``WORKBENCH_LAKE_PATH``)."""
+        if self._lake is None:
+            self._lake = Lake.open()
+        return self._lake
+
+    @cached_property
+    def tz(self) -> str:
+        return get_settings().timezone
+
+    def view(self, as_of: object) -> PITView:
+        """The lake as known at the end of ``as_of`` (a date) in the fund's time zone."""
+        return self.lake.at(str(to_date(as_of, "as_of")))
+
+    def settings(self) -> dict[str, Any]:
+        """Fund settings (capital, four_eyes)."""
+        with db.read_session(self.engine) as s:
+            out = {row.key: json.loads(row.value) for row in s.scalars(select(Setting))}
+        out.setdefault("capital", DEFAULT_CAPITAL)
+        out.setdefault("four_eyes", False)
+        return out
+
+    # ---- trades and positions ------------------------------------------------------------
+    def _today(self) -> dt.date:
+        return pd.Timestamp.now(self.tz).date()
+
+    def _check_trade_date(self, s: Session, day: dt.date) -> None:
+        if day > self._today():
+            raise TradeInputError(f"trade date {day} is in the future (today is {self._today()})")
+        marked = last_mark_date(s)
+        if marked is not None and day <= marked:
+            raise TradeInputError(
+                f"trade date {day} is not after the last mark ({marked}); marks are final"
+            )
+
+    def _journal(
+        self,
+        s: Session,
+        *,
+        actor: str,
+        action: str,
+        reason: str,
+        as_of: dt.date,
+        view: PITView | None,
+        instrument_id: str | None = None,
+        strategy: str | None = None,
+        proposal_id: int | None = None,
+        trade_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> Decision:
+        row = Decision(
+            at=dt.datetime.now(dt.UTC),
+            actor=actor,
+            action=action,
+            reason=reason,
+            as_of=as_of,
+            instrument_id=instrument_id,
+            strategy=strategy,
+            proposal_id=proposal_id,
+            trade_id=trade_id,
+            snapshot=audit.canonical(snapshot_of(view)),
+            code_version=code_version(),
+            detail=audit.canonical(detail or {}),
+        )
+        s.add(row)
+        s.flush()
+        return row
+
+    def enter_trade(
+        self,
+        instrument_id: str,
+        side: str | int,
+        size: float,
+        *,
+        trade_date: object,
+        idempotency_key: str,
+        price: float | None = None,
+        actor: str | None = None,
+        strategy: str = "discretionary",
+        agents: Sequence[str] = (),
+        reason: str = "",
+    ) -> Fill:
+        """Book a discretionary trade: ``size`` (positive local notional) bought or sold at
+        ``price`` (default: the day's market quote). Validated first; nothing is written on
+        an error."""
+        who = actor or self.actor
+        inst = catalog_instrument(instrument_id)
+        qty = side_sign(side) * check_size(size)
+        day = to_date(trade_date, "trade date")
+        if not idempotency_key or not str(idempotency_key).strip():
+            raise TradeInputError("an idempotency key is required to book a trade")
+        view = self.view(day)
+        market = market_quote(view, inst)
+        px = market if price is None else check_price(inst, float(price), market)
+        with db.unit_of_work(self.engine) as s:
+            self._check_trade_date(s, day)
+            self._check_key(s, idempotency_key)
+            fill = book_trade(
+                s,
+                view,
+                instrument_id=inst.id,
+                quantity=qty,
+                price=px,
+                trade_date=day,
+                actor=who,
+                idempotency_key=idempotency_key,
+                strategy=strategy,
+                agents=agents,
+                reason=reason,
+            )
+            decision = self._journal(
+                s,
+                actor=who,
+                action="trade",
+                reason=reason,
+                as_of=day,
+                view=view,
+                instrument_id=inst.id,
+                strategy=strategy,
+                trade_id=fill.trade_id,
+                detail={"quantity": qty, "price": px},
+            )
+            audit.append(
+                s,
+                actor=who,
+                action="trade",
+                entity="trade",
+                entity_id=fill.trade_id,
+                payload={
+                    "instrument": inst.id,
+                    "quantity": qty,
+                    "price": px,
+                    "trade_date": day,
+                    "idempotency_key": idempotency_key,
+                    "strategy": strategy,
+                    "agents": sorted(agents),
+                    "opened": list(fill.opened),
+                    "reduced": [list(r) for r in fill.reduced],
+                    "decision": decision.id,
+                },
+            )
+        return fill
+
+    @staticmethod
+    def _check_key(s: Session, key: str) -> None:
+        found = s.scalars(select(Trade.id).where(Trade.idempotency_key == key)).first()
+        if found is not None:
+            raise DuplicateSubmissionError(
+                f"idempotency key {key!r} was already used by trade {found}; nothing booked"
+            )
+
+    def positions(self, *, include_closed: bool = False) -> pd.DataFrame:
+        """The lots (one row each): instrument, strategy, agents, quantity, marks, P&L."""
+        with db.read_session(self.engine) as s:
+            return lots_frame(s, include_closed=include_closed)
+
+    def exposures(self, as_of: object | None = None) -> pd.Series:
+        """Net exposure per instrument as a fraction of NAV (the risk engine's weights)."""
+        lots = self.positions()
+        if lots.empty:
+            return pd.Series(dtype="float64")
+        nav = self.nav()
+        view = self.view(as_of or self._today())
+        fx = usdbrl(view)
+        scale = lots["currency"].map({"USD": fx, "BRL": 1.0}).astype(float)
+        w = (lots["quantity"] * scale / nav).groupby(lots["instrument_id"]).sum()
+        return w[w != 0.0].rename("weight")
+
+    # ---- marks, NAV ----------------------------------------------------------------------
+    def mark(self, as_of: object, *, actor: str | None = None) -> MarkResult:
+        """Mark every position from the lake as known at ``as_of``; write P&L and NAV.
+        Idempotent: marking the same date again changes nothing."""
+        day = to_date(as_of, "as_of")
+        if day > self._today():
+            raise TradeInputError(f"cannot mark {day}: it is in the future")
+        view = self.view(day)
+        capital = float(self.settings()["capital"])
+        with db.unit_of_work(self.engine) as s:
+            last = last_mark_date(s)
+            if last is not None and day < last:
+                raise TradeInputError(f"cannot mark {day}: already marked through {last}")
+            if last == day:
+                row = s.get(NavRow, day)
+                assert row is not None
+                n = s.scalar(select(func.count()).select_from(PnLRow).where(PnLRow.as_of == day))
+                return MarkResult(
+                    day, row.nav_brl, row.nav_usd, row.pnl_brl, row.pnl_usd, int(n or 0), True
+                )
+            result = mark_lots(s, view, day, capital)
+            audit.append(
+                s,
+                actor=actor or self.actor,
+                action="mark",
+                entity="nav",
+                entity_id=day,
+                payload={
+                    "as_of": day,
+                    "nav_brl": result.nav_brl,
+                    "pnl_brl": result.pnl_brl,
+                    "lots": result.lots,
+                    "snapshot": snapshot_of(view),
+                },
+            )
+        return result
+
+    def nav_history(self) -> pd.DataFrame:
+        """NAV and daily P&L per mark date, BRL and USD."""
+        with db.read_session(self.engine) as s:
+            rows = s.scalars(select(NavRow).order_by(NavRow.as_of)).all()
+            cols = ["nav_brl", "nav_usd", "pnl_brl", "pnl_usd", "usdbrl"]
+            data = [[getattr(r, c) for c in cols] for r in rows]
+            index = pd.DatetimeIndex([pd.Timestamp(r.as_of) for r in rows], name="as_of")
+        return pd.DataFrame(data, index=index, columns=cols)
+
+    def nav(self) -> float:
+        """The latest NAV in BRL (the capital before the first mark)."""
+        hist = self.nav_history()
+        return float(hist["nav_brl"].iloc[-1]) if len(hist) else float(self.settings()["capital"])
+
+    def equity(self) -> pd.Series:
+        """NAV history with the capital as its starting point (for the drawdown ladder)."""
+        hist = self.nav_history()["nav_brl"]
+        return hist.rename("equity")
+
+    def drawdown(self, ladder: DrawdownLadder | None = None) -> tuple[float, int, str]:
+        """Drawdown, ladder level and its name from the NAV history (0, 0, normal if none)."""
+        eq = self.equity()
+        if eq.empty:
+            return 0.0, 0, "normal"
+        capital = float(self.settings()["capital"])
+        start = pd.Series([capital], index=[eq.index[0] - pd.Timedelta(days=1)])
+        return (ladder or DrawdownLadder()).status(pd.concat([start, eq]))
+
+    def pnl_history(self) -> pd.DataFrame:
+        """Every lot's P&L row (date, lot, instrument, strategy, parts, BRL and USD)."""
+        with self.engine.connect() as conn:
+            return pd.read_sql(select(PnLRow.__table__).order_by("as_of", "lot_id"), conn)
+
+    # ---- proposals and their workflow ----------------------------------------------------
+    def _risk_inputs(self, as_of: dt.date) -> dict[str, Any]:
+        """What a proposal's risk depends on besides the lake: weights, NAV, NAV history."""
+        equity = self.equity()
+        equity = equity[equity.index <= pd.Timestamp(as_of)]
+        return {
+            "weights": {k: float(v) for k, v in self.exposures(as_of).items()},
+            "nav": self.nav(),
+            "equity": {f"{k:%Y-%m-%d}": float(v) for k, v in equity.items()},
+        }
+
+    @staticmethod
+    def _inputs_series(inputs: dict[str, Any]) -> tuple[pd.Series, pd.Series | None]:
+        weights = pd.Series(inputs["weights"], dtype="float64")
+        eq = inputs.get("equity") or {}
+        equity = pd.Series(eq, dtype="float64") if eq else None
+        if equity is not None:
+            equity.index = pd.DatetimeIndex(equity.index)
+        return weights, equity
+
+    def propose(
+        self,
+        as_of: object,
+        *,
+        method: str = "erc",
+        actor: str | None = None,
+        min_trade: float = MIN_TRADE,
+        n_sims: int = 20_000,
+        strategies: Mapping[str, BaseStrategy] | None = None,
+    ) -> pd.DataFrame:
+        """Build the book at ``as_of`` (``portfolio.build_book``) against the current
+        positions and store one proposal per trade it needs, each with its pre-trade risk.
+        An instrument and side that already has a pending proposal is skipped."""
+        who = actor or self.actor
+        day = to_date(as_of, "as_of")
+        view = self.view(day)
+        inputs = self._risk_inputs(day)
+        current, equity = self._inputs_series(inputs)
+        nav = float(inputs["nav"])
+        book = build_book(
+            view, method=method, nav=nav, current=current, strategies=strategies, n_sims=n_sims
+        )
+        specs = proposal_specs(book, current, nav=nav, usdbrl=usdbrl(view), min_trade=min_trade)
+        before = book_risk(current, view, nav=nav, equity=equity, n_sims=n_sims)
+        snapshot = snapshot_of(view) | {"method": method, "n_sims": n_sims, "min_trade": min_trade}
+        made: list[int] = []
+        with db.read_session(self.engine) as s:
+            pending = set(
+                s.scalars(select(Proposal.pending_key).where(Proposal.pending_key.is_not(None)))
+            )
+        for spec in specs:
+            if pending_key(spec.instrument_id, spec.side) in pending:
+                continue
+            impact = trade_impact(
+                view,
+                current,
+                spec.instrument_id,
+                spec.delta_weight,
+                nav=nav,
+                equity=equity,
+                before=before,
+                n_sims=n_sims,
+            )
+            made.append(
+                self._store_proposal(day, spec, who, impact, snapshot | {"inputs": inputs}, view)
+            )
+        return self.proposals(ids=made)
+
+    def impact(
+        self,
+        instrument_id: str,
+        side: str | int,
+        size: float,
+        *,
+        as_of: object,
+        n_sims: int = 20_000,
+    ) -> dict[str, Any]:
+        """Pre-trade risk of a trade on the current book (what a proposal stores)."""
+        inst = catalog_instrument(instrument_id)
+        sign, qty = side_sign(side), check_size(size)
+        day = to_date(as_of, "as_of")
+        view = self.view(day)
+        inputs = self._risk_inputs(day)
+        current, equity = self._inputs_series(inputs)
+        fx = usdbrl(view) if inst.currency == "USD" else 1.0
+        dw = sign * qty * fx / float(inputs["nav"])
+        return trade_impact(
+            view, current, inst.id, dw, nav=float(inputs["nav"]), equity=equity, n_sims=n_sims
+        )
+
+    def submit(
+        self,
+        instrument_id: str,
+        side: str | int,
+        size: float,
+        *,
+        as_of: object,
+        actor: str | None = None,
+        reason: str = "",
+        strategy: str = "discretionary",
+        agents: Sequence[str] = (),
+        n_sims: int = 20_000,
+    ) -> int:
+        """A discretionary trade entered by hand: stored as a proposal with the same
+        pre-trade risk, then approved/executed through the same workflow."""
+        who = actor or self.actor
+        inst = catalog_instrument(instrument_id)
+        sign, qty = side_sign(side), check_size(size)
+        day = to_date(as_of, "as_of")
+        if day > self._today():
+            raise TradeInputError(f"as_of {day} is in the future (today is {self._today()})")
+        view = self.view(day)
+        market_quote(view, inst)
+        inputs = self._risk_inputs(day)
+        current, equity = self._inputs_series(inputs)
+        fx = usdbrl(view) if inst.currency == "USD" else 1.0
+        dw = sign * qty * fx / float(inputs["nav"])
+        impact = trade_impact(
+            view, current, inst.id, dw, nav=float(inputs["nav"]), equity=equity, n_sims=n_sims
+        )
+        spec = ProposalSpec(inst.id, sign, qty, dw, strategy, tuple(sorted(agents)), reason)
+        snapshot = snapshot_of(view) | {"method": "discretionary", "n_sims": n_sims}
+        return self._store_proposal(day, spec, who, impact, snapshot | {"inputs": inputs}, view)
+
+    def _store_proposal(
+        self,
+        day: dt.date,
+        spec: ProposalSpec,
+        actor: str,
+        impact: dict[str, Any],
+        snapshot: dict[str, Any],
+        view: PITView,
+    ) -> int:
+        key = pending_key(spec.instrument_id, spec.side)
+        with db.unit_of_work(self.engine) as s:
+            clash = s.scalars(select(Proposal.id).where(Proposal.pending_key == key)).first()
+            if clash is not None:
+                raise DuplicateSubmissionError(
+                    f"proposal {clash} for {spec.instrument_id} "
+                    f"{'buy' if spec.side > 0 else 'sell'} is still pending; decide it first"
+                )
+            ensure_instrument(s, catalog_instrument(spec.instrument_id))
+            row = Proposal(
+                as_of=day,
+                instrument_id=spec.instrument_id,
+                side=spec.side,
+                quantity=spec.size,
+                state="PROPOSED",
+                pending_key=key,
+                version=1,
+                created_by=actor,
+                created_at=dt.datetime.now(dt.UTC),
+                strategy=spec.strategy,
+                agents=json.dumps(list(spec.agents)),
+                rationale=spec.rationale,
+                impact=audit.canonical(impact),
+                snapshot=audit.canonical(snapshot),
+            )
+            s.add(row)
+            s.flush()
+            record_creation(s, row, actor, spec.rationale)
+            decision = self._journal(
+                s,
+                actor=actor,
+                action="propose",
+                reason=spec.rationale,
+                as_of=day,
+                view=view,
+                instrument_id=spec.instrument_id,
+                strategy=spec.strategy,
+                proposal_id=row.id,
+                detail={"side": spec.side, "size": spec.size, "delta_var": impact["delta_var"]},
+            )
+            audit.append(
+                s,
+                actor=actor,
+                action="propose",
+                entity="proposal",
+                entity_id=row.id,
+                payload={
+                    "instrument": spec.instrument_id,
+                    "side": spec.side,
+                    "size": spec.size,
+                    "strategy": spec.strategy,
+                    "agents": list(spec.agents),
+                    "impact": impact,
+                    "snapshot": snapshot_of(view),
+                    "decision": decision.id,
+                },
+            )
+            return row.id
+
+    def _decide(
+        self,
+        proposal_id: int,
+        event: str,
+        *,
+        actor: str | None,
+        reason: str,
+        size: float | None = None,
+    ) -> Proposal:
+        who = actor or self.actor
+        four_eyes = bool(self.settings()["four_eyes"])
+        with db.unit_of_work(self.engine) as s:
+            row = transition(
+                s, int(proposal_id), event, actor=who, reason=reason, four_eyes=four_eyes
+            )
+            if size is not None:
+                row.approved_quantity = size
+            elif event == "approve":
+                row.approved_quantity = row.quantity
+            decision = self._journal(
+                s,
+                actor=who,
+                action=event,
+                reason=reason,
+                as_of=row.as_of,
+                view=None,
+                instrument_id=row.instrument_id,
+                strategy=row.strategy,
+                proposal_id=row.id,
+                detail={"state": row.state, "size": row.approved_quantity},
+            )
+            decision.snapshot = row.snapshot
+            audit.append(
+                s,
+                actor=who,
+                action=event,
+                entity="proposal",
+                entity_id=row.id,
+                payload={
+                    "state": row.state,
+                    "size": row.approved_quantity,
+                    "reason": reason,
+                    "decision": decision.id,
+                },
+            )
+            return row
+
+    def approve(self, proposal_id: int, *, actor: str | None = None, reason: str = "") -> str:
+        """PROPOSED → APPROVED (four-eyes: not by the proposer); returns the new state."""
+        return self._decide(proposal_id, "approve", actor=actor, reason=reason).state
+
+    def reject(self, proposal_id: int, *, actor: str | None = None, reason: str = "") -> str:
+        """PROPOSED → REJECTED."""
+        return self._decide(proposal_id, "reject", actor=actor, reason=reason).state
+
+    def modify(
+        self, proposal_id: int, size: float, *, actor: str | None = None, reason: str = ""
+    ) -> str:
+        """PROPOSED → MODIFIED: approved at another (positive) size."""
+        qty = check_size(size)
+        return self._decide(proposal_id, "modify", actor=actor, reason=reason, size=qty).state
+
+    def expire(self, proposal_id: int, *, actor: str | None = None, reason: str = "") -> str:
+        """Any pending state → EXPIRED."""
+        return self._decide(proposal_id, "expire", actor=actor, reason=reason).state
+
+    def execute(
+        self,
+        proposal_id: int,
+        *,
+        idempotency_key: str,
+        actor: str | None = None,
+        price: float | None = None,
+        trade_date: object | None = None,
+        reason: str = "",
+    ) -> Fill:
+        """APPROVED/MODIFIED → EXECUTED: book the trade (strategy and agents stamped on the
+        lot) at ``price`` (default: the day's quote) on ``trade_date`` (default: the
+        proposal's date). Needs an idempotency key; a used key is refused."""
+        who = actor or self.actor
+        if not idempotency_key or not str(idempotency_key).strip():
+            raise TradeInputError("execution needs an idempotency key; nothing executed")
+        with db.read_session(self.engine) as s:
+            found = s.get(Proposal, int(proposal_id))
+            if found is None:
+                raise TransitionError(f"no proposal {proposal_id}")
+            prop = found
+        inst = catalog_instrument(prop.instrument_id)
+        day = prop.as_of if trade_date is None else to_date(trade_date, "trade date")
+        view = self.view(day)
+        market = market_quote(view, inst)
+        px = market if price is None else check_price(inst, float(price), market)
+        size = prop.approved_quantity or prop.quantity
+        with db.unit_of_work(self.engine) as s:
+            self._check_key(s, idempotency_key)
+            row = transition(s, prop.id, "execute", actor=who, reason=reason)
+            self._check_trade_date(s, day)
+            fill = book_trade(
+                s,
+                view,
+                instrument_id=inst.id,
+                quantity=prop.side * size,
+                price=px,
+                trade_date=day,
+                actor=who,
+                idempotency_key=idempotency_key,
+                strategy=prop.strategy,
+                agents=json.loads(prop.agents),
+                reason=reason,
+                proposal_id=prop.id,
+            )
+            row.trade_id = fill.trade_id
+            decision = self._journal(
+                s,
+                actor=who,
+                action="execute",
+                reason=reason,
+                as_of=day,
+                view=view,
+                instrument_id=inst.id,
+                strategy=prop.strategy,
+                proposal_id=prop.id,
+                trade_id=fill.trade_id,
+                detail={"quantity": prop.side * size, "price": px},
+            )
+            audit.append(
+                s,
+                actor=who,
+                action="execute",
+                entity="proposal",
+                entity_id=prop.id,
+                payload={
+                    "trade": fill.trade_id,
+                    "quantity": prop.side * size,
+                    "price": px,
+                    "trade_date": day,
+                    "idempotency_key": idempotency_key,
+                    "opened": list(fill.opened),
+                    "decision": decision.id,
+                },
+            )
+        return fill
+
+    def proposals(
+        self, *, state: str | None = None, ids: Sequence[int] | None = None
+    ) -> pd.DataFrame:
+        """Proposals with their state and headline pre-trade risk (ΔVaR, ΔES, breaches)."""
+        stmt = select(Proposal).order_by(Proposal.id)
+        if state is not None:
+            stmt = stmt.where(Proposal.state == state.upper())
+        if ids is not None:
+            stmt = stmt.where(Proposal.id.in_(list(ids)))
+        with db.read_session(self.engine) as s:
+            rows = s.scalars(stmt).all()
+        records = []
+        for r in rows:
+            impact = json.loads(r.impact)
+            records.append(
+                {
+                    "id": r.id,
+                    "as_of": r.as_of,
+                    "instrument": r.instrument_id,
+                    "side": "buy" if r.side > 0 else "sell",
+                    "size": r.quantity,
+                    "approved_size": r.approved_quantity,
+                    "state": r.state,
+                    "strategy": r.strategy,
+                    "agents": json.loads(r.agents),
+                    "delta_var": float(impact.get("delta_var", "nan")),
+                    "delta_es": float(impact.get("delta_es", "nan")),
+                    "component_var_before": float(impact.get("component_var_before", "nan")),
+                    "component_var_after": float(impact.get("component_var_after", "nan")),
+                    "breaches": impact.get("breaches", []),
+                    "created_by": r.created_by,
+                    "rationale": r.rationale,
+                }
+            )
+        cols = [
+            "id",
+            "as_of",
+            "instrument",
+            "side",
+            "size",
+            "approved_size",
+            "state",
+            "strategy",
+            "agents",
+            "delta_var",
+            "delta_es",
+            "component_var_before",
+            "component_var_after",
+            "breaches",
+            "created_by",
+            "rationale",
+        ]
+        return pd.DataFrame(records, columns=cols).set_index("id")
+
+    def proposal(self, proposal_id: int) -> dict[str, Any]:
+        """One proposal in full: fields, pre-trade impact (limits included) and events."""
+        with db.read_session(self.engine) as s:
+            row = s.get(Proposal, int(proposal_id))
+            if row is None:
+                raise TransitionError(f"no proposal {proposal_id}")
+            events = s.scalars(
+                select(ProposalEvent)
+                .where(ProposalEvent.proposal_id == row.id)
+                .order_by(ProposalEvent.id)
+            ).all()
+            return {
+                "id": row.id,
+                "as_of": row.as_of,
+                "instrument": row.instrument_id,
+                "side": row.side,
+                "size": row.quantity,
+                "approved_size": row.approved_quantity,
+                "state": row.state,
+                "strategy": row.strategy,
+                "agents": json.loads(row.agents),
+                "rationale": row.rationale,
+                "impact": json.loads(row.impact),
+                "snapshot": json.loads(row.snapshot),
+                "trade_id": row.trade_id,
+                "events": [
+                    {
+                        "event": e.event,
+                        "from": e.from_state,
+                        "to": e.to_state,
+                        "actor": e.actor,
+                        "at": e.at,
+                        "reason": e.reason,
+                    }
+                    for e in events
+                ],
+            }
+
+    # ---- journal and replay --------------------------------------------------------------
+    def journal(
+        self,
+        *,
+        instrument: str | None = None,
+        strategy: str | None = None,
+        start: object | None = None,
+        end: object | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+    ) -> pd.DataFrame:
+        """Decisions, newest last, filtered by instrument, strategy, as-of range, action and
+        outcome ("gain", "loss", "open" for no P&L yet, "none" for no trade); each with its
+        P&L since (BRL, from the lots its trade opened) as the outcome."""
+        stmt = select(Decision).order_by(Decision.id)
+        if instrument:
+            stmt = stmt.where(Decision.instrument_id == instrument)
+        if strategy:
+            stmt = stmt.where(Decision.strategy == strategy)
+        if start is not None:
+            stmt = stmt.where(Decision.as_of >= to_date(start, "start"))
+        if end is not None:
+            stmt = stmt.where(Decision.as_of <= to_date(end, "end"))
+        if action:
+            stmt = stmt.where(Decision.action == action)
+        with db.read_session(self.engine) as s:
+            rows = s.scalars(stmt).all()
+            trade_of = dict(
+                s.execute(
+                    select(Proposal.id, Proposal.trade_id).where(Proposal.trade_id.is_not(None))
+                )
+                .tuples()
+                .all()
+            )
+            pnl = dict(
+                s.execute(
+                    select(Lot.trade_id, func.sum(PnLRow.pnl_brl))
+                    .join(PnLRow, PnLRow.lot_id == Lot.id)
+                    .group_by(Lot.trade_id)
+                )
+                .tuples()
+                .all()
+            )
+        records = []
+        for r in rows:
+            trade = r.trade_id or trade_of.get(r.proposal_id or -1)
+            since = pnl.get(trade) if trade is not None else None
+            label = (
+                "none"
+                if trade is None
+                else "open"
+                if since is None
+                else ("gain" if since > 0 else "loss" if since < 0 else "flat")
+            )
+            snap = json.loads(r.snapshot)
+            records.append(
+                {
+                    "id": r.id,
+                    "at": r.at,
+                    "actor": r.actor,
+                    "action": r.action,
+                    "as_of": r.as_of,
+                    "instrument": r.instrument_id,
+                    "strategy": r.strategy,
+                    "proposal_id": r.proposal_id,
+                    "trade_id": trade,
+                    "reason": r.reason,
+                    "snapshot_id": snap.get("snapshot_id"),
+                    "code_version": r.code_version,
+                    "pnl_since": since,
+                    "outcome": label,
+                }
+            )
+        cols = [
+            "id",
+            "at",
+            "actor",
+            "action",
+            "as_of",
+            "instrument",
+            "strategy",
+            "proposal_id",
+            "trade_id",
+            "reason",
+            "snapshot_id",
+            "code_version",
+            "pnl_since",
+            "outcome",
+        ]
+        frame = pd.DataFrame(records, columns=cols).set_index("id")
+        if outcome:
+            frame = frame[frame["outcome"] == outcome]
+        return frame
+
+    def replay(self, decision_id: int, *, lake: Lake | None = None) -> Replay:
+        """Rebuild a decision's proposal and its pre-trade risk from the lake snapshot it
+        recorded (``lake.at_snapshot``) and compare with what was stored."""
+        with db.read_session(self.engine) as s:
+            decision = s.get(Decision, int(decision_id))
+            if decision is None:
+                raise TransitionError(f"no decision {decision_id} in the journal")
+            prop = s.get(Proposal, decision.proposal_id) if decision.proposal_id else None
+        if prop is None:
+            raise TransitionError(
+                f"decision {decision_id} ({decision.action}) has no proposal to replay"
+            )
+        snap = json.loads(prop.snapshot)
+        if "snapshot_id" not in snap:
+            raise PMSError(f"proposal {prop.id} recorded no lake snapshot id; cannot replay")
+        view = (lake or self.lake).at_snapshot(snap["snapshot_id"])
+        inputs = snap["inputs"]
+        current, equity = self._inputs_series(inputs)
+        nav, n_sims = float(inputs["nav"]), int(snap["n_sims"])
+        stored = {
+            "instrument": prop.instrument_id,
+            "side": str(prop.side),
+            "size": repr(prop.quantity),
+            "strategy": prop.strategy,
+            "agents": json.loads(prop.agents),
+            "rationale": prop.rationale,
+            "impact": json.loads(prop.impact),
+        }
+        if snap["method"] == "discretionary":
+            fx = usdbrl(view) if catalog_instrument(prop.instrument_id).currency == "USD" else 1.0
+            dw = prop.side * prop.quantity * fx / nav
+            spec = ProposalSpec(
+                prop.instrument_id,
+                prop.side,
+                prop.quantity,
+                dw,
+                prop.strategy,
+                tuple(json.loads(prop.agents)),
+                prop.rationale,
+            )
+            before = None
+        else:
+            book = build_book(view, method=snap["method"], nav=nav, current=current, n_sims=n_sims)
+            specs = proposal_specs(
+                book, current, nav=nav, usdbrl=usdbrl(view), min_trade=float(snap["min_trade"])
+            )
+            found = [
+                p for p in specs if (p.instrument_id, p.side) == (prop.instrument_id, prop.side)
+            ]
+            if not found:
+                return Replay(
+                    int(decision_id),
+                    prop.id,
+                    snap["snapshot_id"],
+                    False,
+                    ("the rebuilt book no longer asks for this trade",),
+                    stored,
+                    {},
+                )
+            spec, before = found[0], book_risk(current, view, nav=nav, equity=equity, n_sims=n_sims)
+        impact = trade_impact(
+            view,
+            current,
+            spec.instrument_id,
+            spec.delta_weight,
+            nav=nav,
+            equity=equity,
+            before=before,
+            n_sims=n_sims,
+        )
+        rebuilt = {
+            "instrument": spec.instrument_id,
+            "side": str(spec.side),
+            "size": repr(spec.size),
+            "strategy": spec.strategy,
+            "agents": list(spec.agents),
+            "rationale": spec.rationale,
+            "impact": json.loads(audit.canonical(impact)),
+        }
+        diffs = tuple(
+            k for k in stored if audit.canonical(stored[k]) != audit.canonical(rebuilt[k])
+        )
+        return Replay(
+            int(decision_id), prop.id, snap["snapshot_id"], not diffs, diffs, stored, rebuilt
+        )
+
+    # ---- briefings -----------------------------------------------------------------------
+    def store_briefing(
+        self, as_of: object, content: str, inputs: Mapping[str, Any], *, actor: str | None = None
+    ) -> str:
+        """Store the day's Morning Pack with a fingerprint (sha256 of the canonical JSON of
+        its inputs) and the audit head it was built at; returns the fingerprint. The same
+        day stored twice with the same inputs is a no-op; with other inputs it is refused."""
+        day = to_date(as_of, "as_of")
+        fingerprint = hashlib.sha256(audit.canonical(dict(inputs)).encode()).hexdigest()
+        with db.unit_of_work(self.engine) as s:
+            existing = s.scalars(select(Briefing).where(Briefing.as_of == day)).first()
+            if existing is not None:
+                if existing.fingerprint == fingerprint and existing.content == content:
+                    return fingerprint
+                raise DuplicateSubmissionError(
+                    f"a briefing for {day} is already stored (fingerprint "
+                    f"{existing.fingerprint[:12]}…); briefings are not overwritten"
+                )
+            head = s.scalars(select(AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
+            s.add(
+                Briefing(
+                    as_of=day,
+                    fingerprint=fingerprint,
+                    content=content,
+                    created_at=dt.datetime.now(dt.UTC),
+                    audit_head=head or audit.GENESIS,
+                )
+            )
+            s.flush()
+            audit.append(
+                s,
+                actor=actor or self.actor,
+                action="briefing",
+                entity="briefing",
+                entity_id=day,
+                payload={
+                    "as_of": day,
+                    "fingerprint": fingerprint,
+                    "content_sha256": hashlib.sha256(content.encode()).hexdigest(),
+                },
+            )
+        return fingerprint
+
+    def briefing(self, as_of: object) -> dict[str, Any] | None:
+        """The stored briefing of a day (content, fingerprint, audit head) or None."""
+        day = to_date(as_of, "as_of")
+        with db.read_session(self.engine) as s:
+            row = s.scalars(select(Briefing).where(Briefing.as_of == day)).first()
+            if row is None:
+                return None
+            return {
+                "as_of": row.as_of,
+                "content": row.content,
+                "fingerprint": row.fingerprint,
+                "audit_head": row.audit_head,
+                "created_at": row.created_at,
+            }
+
+    # ---- audit ---------------------------------------------------------------------------
+    def audit_verify(self, anchor: audit.Anchor | str | Path | None = None) -> audit.Verification:
+        """Verify the audit chain (and against an anchor file or Anchor, when given)."""
+        if isinstance(anchor, str | Path):
+            anchor = audit.Anchor.read(anchor)
+        return audit.verify(self.engine, anchor)
+
+    def audit_head(self) -> audit.Anchor | None:
+        """The chain head (seq, hash, at), to anchor outside the database."""
+        return audit.head(self.engine)
+
+    def write_anchor(self, path: str | Path) -> Path:
+        """Write the chain head to ``path`` (JSON) for later ``audit verify --anchor``."""
+        head = self.audit_head() or audit.Anchor(0, audit.GENESIS, "")
+        return head.write(path)
+
+
+def snapshot_of(view: PITView | None) -> dict[str, Any]:
+    """What a decision saw of the lake: its as-of instant (and snapshot id when known)."""
+    if view is None:
+        return {}
+    out: dict[str, Any] = {"as_of": view.as_of.isoformat()}
+    for attr in ("known_by", "snapshot_id"):
+        value = getattr(view, attr, None)
+        if value is not None:
+            out[attr] = value.isoformat() if isinstance(value, pd.Timestamp) else str(value)
+    return out
