@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from research_core.viz import theme
+from research_core.viz.pms_pages import blotter, journal_view, open_pms
 from research_core.viz.runs import Problem, Run, open_run
 
 Item = Any  # an HTML string, a plotly figure or an ipywidget
@@ -428,31 +429,23 @@ def page_names() -> list[str]:
 
 @_page("trade_blotter")
 def _read_blotter(run: Run) -> tuple[dict[str, Any], list[Problem]]:
-    table = run.table("proposals")
-    if table is None:
-        return {}, [_missing(run, "trade proposals", "pms")]
-    return {"proposals": table}, []
+    pms, problem = open_pms()
+    return {"pms": pms}, [problem] if problem else []
 
 
 @_renders("trade_blotter")
 def _render_blotter(page: Page) -> list[Item]:
-    t = page.data.get("proposals")
-    if t is None:
-        return []
-    return [theme.grid([theme.card("Proposals", theme.table(t, index=False, name="proposals"))])]
+    pms = page.data.get("pms")
+    return [] if pms is None else [blotter(pms, str(page.run.date))]
 
 
 @_page("decision_journal")
 def _read_journal(run: Run) -> tuple[dict[str, Any], list[Problem]]:
-    table = run.table("journal")
-    if table is None:
-        return {}, [_missing(run, "decision journal", "pms")]
-    return {"journal": table}, []
+    pms, problem = open_pms()
+    return {"pms": pms}, [problem] if problem else []
 
 
 @_renders("decision_journal")
 def _render_journal(page: Page) -> list[Item]:
-    t = page.data.get("journal")
-    if t is None:
-        return []
-    return [theme.grid([theme.card("Decisions", theme.table(t, index=False, name="journal"))])]
+    pms = page.data.get("pms")
+    return [] if pms is None else [journal_view(pms)]

@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/lib/chromium/chromium")  # Debian's binary (/usr/bin/chromium is a wrapper)
 GOOD, FAILED, STALE, EMPTY = "2026-10-30", "2026-10-29", "2026-10-28", "2026-10-27"
 SECRET = "sk-ant-test-DO-NOT-SHOW-4242"
+PROPOSALS = (("DI1.5Y", "sell", 2e8), ("GOLD.FUT", "buy", 5e7))
 
 
 @pytest.fixture(scope="session")
@@ -68,13 +69,28 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def pms_url(sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite PMS with two discretionary proposals (real workflow calls) as of GOOD."""
+    from research_core.pms import PMS
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('pms') / 'pms.db'}"
+    pms = PMS.open(url, lake=sample_lake_path, actor="alice")
+    for inst, side, size in PROPOSALS:
+        pms.submit(inst, side, size, as_of=GOOD, actor="alice", reason="test", n_sims=2000)
+    return url
+
+
+@pytest.fixture(scope="session")
 def runs_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("runs")
 
 
 @pytest.fixture(scope="session")
 def server(
-    runs_path: Path, sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory
+    runs_path: Path,
+    sample_lake_path: Path,
+    pms_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     """``workbench serve`` in a subprocess; the run folders are written while its kernel
     pools warm up (pages read them on request); yields the base URL once pools are warm."""
@@ -85,6 +101,7 @@ def server(
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
         "WORKBENCH_RUNS_PATH": str(runs_path),
         "WORKBENCH_LAKE_PATH": str(sample_lake_path),
+        "WORKBENCH_DB_URL": pms_url,
         "ANTHROPIC_API_KEY": SECRET,
     }
     cmd = [sys.executable, "-m", "research_core.cli", "serve", "--port", str(port)]
