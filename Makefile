@@ -12,13 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-## Build the sample lake (parquet_lake/), print a point-in-time summary, run the five agents,
-## build the book with its risk.
+## Run the daily pipeline (pipelines/daily.yaml) for the sample's last date: builds the
+## sample lake in parquet_lake/ if it is missing, then quality gate, agents, strategies,
+## book, risk and the Morning Pack into runs/<date>/; prints where the Morning Pack is.
 run: $(STAMP)
-	$(BIN)/workbench sample-lake
-	$(BIN)/workbench agents run --as-of $${WORKBENCH_SAMPLE_END:-2026-10-30}
-	$(BIN)/workbench book --as-of $${WORKBENCH_SAMPLE_END:-2026-10-30}
-	@echo "Done. The lake is in $${WORKBENCH_LAKE_PATH:-parquet_lake}/ (inspect: $(BIN)/workbench lake info); agent reports in $${WORKBENCH_LAKE_PATH:-parquet_lake}/artifacts/agents/; the book and its risk in $${WORKBENCH_LAKE_PATH:-parquet_lake}/artifacts/book/$${WORKBENCH_SAMPLE_END:-2026-10-30}/"
+	$(BIN)/workbench pipeline run --as-of $${WORKBENCH_SAMPLE_END:-2026-10-30}
 
 ## Lint, format check, type check, then every test (notebooks included).
 test: $(STAMP)
@@ -34,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/agents.py
 	$(BIN)/python benchmarks/backtest.py
 	$(BIN)/python benchmarks/risk.py
+	$(BIN)/python benchmarks/pipeline.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

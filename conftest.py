@@ -32,3 +32,19 @@ def sample_lake_path() -> Path:
     if not (path / "_lake.json").exists():
         build_sample_lake(str(path), start=SAMPLE_START, end=SAMPLE_END, seed=SAMPLE_SEED)
     return path
+
+
+@pytest.fixture(scope="session")
+def daily_run(sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The daily pipeline (pipelines/daily.yaml), run once on the sample lake's last date;
+    shared by the pipeline, narrative and dashboard tests."""
+    from research_core.pipeline import run_pipeline
+
+    runs = tmp_path_factory.mktemp("runs")
+    return run_pipeline(
+        SAMPLE_END,
+        pipeline=Path(__file__).parent / "pipelines" / "daily.yaml",
+        runs_path=runs,
+        lake_path=sample_lake_path,
+        progress=False,
+    )

@@ -285,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_arguments(p)
     p.set_defaults(func=serve.run)
 
+    from research_core.pipeline.cli import register as register_pipeline
+
+    register_pipeline(sub)
     return parser
 
 

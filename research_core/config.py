@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     sample_seed: int = 20050101
     fred_api_key: SecretStr | None = None
     anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_timeout_s: float = 60.0
+    anthropic_max_retries: int = 2
+    narrative_locale: str = "en"
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,102 @@
+"""The daily pipeline on the sample lake: per-step wall time and where it goes.
+
+Target: the whole daily pipeline in under 60 s on 2 cores. Per step, the time splits into
+the runner's own cost (worker process, kernel start, guard) and the notebook's cells
+(papermill records each cell's duration); the heaviest cell is named. Peer: plain
+``papermill.execute_notebook`` on the same notebooks in one process, no isolation, no
+deadline, no checks — its risk table must equal ours.
+
+    python benchmarks/pipeline.py [--lake parquet_lake] [--as-of 2026-10-30] [--no-peer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _cells(notebook: Path) -> tuple[float, str, float]:
+    """Sum of cell durations, and the slowest cell's first line and duration."""
+    nb = nbformat.read(notebook, as_version=4)
+    best, total, which = 0.0, 0.0, ""
+    for cell in nb.cells:
+        d = float(cell.metadata.get("papermill", {}).get("duration") or 0.0)
+        total += d
+        if d > best:
+            best, which = d, cell.source.splitlines()[0][:60] if cell.source else ""
+    return total, which, best
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--lake", default=os.environ.get("WORKBENCH_LAKE_PATH", "parquet_lake"))
+    ap.add_argument("--as-of", default="2026-10-30")
+    ap.add_argument("--no-peer", action="store_true", help="skip plain papermill")
+    args = ap.parse_args(argv)
+
+    from research_core.pipeline import load_pipeline, run_pipeline
+    from research_core.runs import RunFolder
+
+    pipe = load_pipeline(REPO / "pipelines" / "daily.yaml")
+    work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    cpu0 = os.times()
+    t0 = time.perf_counter()
+    result = run_pipeline(
+        args.as_of, pipeline=pipe, runs_path=work / "runs", lake_path=args.lake, progress=False
+    )
+    wall = time.perf_counter() - t0
+    cpu1 = os.times()
+    children_cpu = (cpu1.children_user + cpu1.children_system) - (
+        cpu0.children_user + cpu0.children_system
+    )
+    if not result.ok:
+        sys.exit(f"pipeline failed: {result.summary()}")
+    run = RunFolder(result.path)
+    print(f"daily pipeline {args.as_of} on {args.lake}: {wall:.1f} s wall "
+          f"(target < 60 s on 2 cores), {children_cpu:.1f} s CPU in step processes, "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(f"{'step':<15}{'wall s':>8}{'cells s':>9}{'overhead s':>11}  slowest cell")
+    seconds = {"total": wall}
+    for step in run.manifest["steps"]:
+        cells, which, slow = _cells(run.notebook_path(step["name"]))
+        took = float(step["duration_s"])
+        seconds[step["name"]] = took
+        print(f"{step['name']:<15}{took:>8.1f}{cells:>9.1f}{took - cells:>11.1f}  "
+              f"{slow:.1f} s: {which}")  # fmt: skip
+
+    if not args.no_peer:
+        import papermill
+
+        peer_dir = work / "peer" / args.as_of
+        t0 = time.perf_counter()
+        for step in pipe.steps:
+            params = {"as_of": args.as_of, "lake_path": str(Path(args.lake).resolve()),
+                      "db_url": "", "run_dir": str(peer_dir), **step.params}  # fmt: skip
+            (peer_dir / "manifest.json").parent.mkdir(parents=True, exist_ok=True)
+            if step.name == "morning_pack":  # the pack reads the as-of from a manifest
+                (peer_dir / "manifest.json").write_text(f'{{"as_of": "{args.as_of}"}}')
+            papermill.execute_notebook(
+                str(pipe.notebook_path(step)), str(work / f"peer-{step.name}.ipynb"),
+                parameters=params, progress_bar=False, cwd=str(pipe.folder),
+            )  # fmt: skip
+        peer = time.perf_counter() - t0
+        seconds["plain papermill"] = peer
+        ours = run.artifact("risk/var.parquet")
+        theirs = pd.read_parquet(peer_dir / "artifacts" / "risk" / "var.parquet")
+        pd.testing.assert_frame_equal(ours, theirs)
+        print(f"plain papermill, same notebooks: {peer:.1f} s (ours / peer = "
+              f"{wall / peer:.2f}); risk tables equal")  # fmt: skip
+    return seconds
+
+
+if __name__ == "__main__":
+    main()

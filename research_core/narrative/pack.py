@@ -1,0 +1,326 @@
+"""The Morning Pack: fact sheet, checked narrative, and one self-contained HTML page.
+
+The page inlines its styles and makes no request to any outside host. Tables are rendered
+by code from the run's artifacts; the narrative is the model's (when an API key is set and
+its every number checks out) or the template's, and any rejection is recorded.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from research_core.config import Settings, get_settings
+from research_core.lake import Lake
+from research_core.narrative.checker import CheckResult, check_narrative
+from research_core.narrative.facts import FactError, FactSheet, render
+from research_core.narrative.llm import NarrativeError, api_key, llm_narrative
+from research_core.narrative.sheet import build_fact_sheet, fact_table
+from research_core.narrative.template import narrative_template
+from research_core.runs import RunFolder, RunFolderError, write_atomic
+
+
+@dataclass(frozen=True)
+class Narrative:
+    """The text, where it came from, its check, and any rejected attempt with the reason."""
+
+    text: str
+    source: str  # "anthropic" or "template"
+    check: CheckResult
+    rejected: tuple[dict[str, Any], ...] = ()
+
+
+def write_narrative(
+    sheet: FactSheet,
+    *,
+    use_llm: bool | None = None,
+    cache_dir: Path | None = None,
+    settings: Settings | None = None,
+) -> Narrative:
+    """The model's narrative if configured and every number checks, else the template."""
+    rejected: list[dict[str, Any]] = []
+    if use_llm if use_llm is not None else api_key(settings) is not None:
+        try:
+            got = llm_narrative(sheet, cache_dir=cache_dir, settings=settings)
+            text, _ = render(got.template, sheet)
+            check = check_narrative(text, sheet)
+            if check.ok:
+                return Narrative(text, "anthropic", check)
+            rejected.append(
+                {
+                    "source": "anthropic",
+                    "reason": "number check failed",
+                    "problems": [p.__dict__ for p in check.problems],
+                    "text": text,
+                }
+            )
+        except (NarrativeError, FactError) as err:
+            rejected.append({"source": "anthropic", "reason": str(err)})
+    text, _ = render(narrative_template(sheet), sheet)
+    check = check_narrative(text, sheet)
+    if not check.ok:  # the template is ours: this is a bug, not bad luck
+        raise NarrativeError(f"the template narrative fails its own check: {check.summary()}")
+    return Narrative(text, "template", check, tuple(rejected))
+
+
+@dataclass(frozen=True)
+class MorningPack:
+    """Everything the 7 a.m. page shows for one date."""
+
+    as_of: str
+    sheet: FactSheet
+    narrative: Narrative
+    sections: dict[str, Any] = field(repr=False)
+    stale: bool = False
+
+    @property
+    def facts(self) -> FactSheet:
+        return self.sheet
+
+    def record(self) -> dict[str, Any]:
+        """``facts.json``: the sheet, the narrative with its check, rejections, the gate."""
+        return {
+            **self.sheet.to_dict(),
+            "stale": self.stale,
+            "narrative": {
+                "text": self.narrative.text,
+                "source": self.narrative.source,
+                "numbers_checked": self.narrative.check.numbers,
+                "rejected": list(self.narrative.rejected),
+            },
+            "missing_sections": self.sections.get("missing", []),
+        }
+
+    def html(self) -> str:
+        return render_html(self)
+
+    def write(self, folder: str | Path) -> Path:
+        """``morning_pack.html`` and ``facts.json`` in ``folder``."""
+        folder = Path(folder)
+        write_atomic(folder / "facts.json", json.dumps(self.record(), indent=1, default=str))
+        write_atomic(folder / "morning_pack.html", self.html())
+        return folder
+
+
+def _frame(run: RunFolder, name: str) -> pd.DataFrame | None:
+    try:
+        out = run.artifact(name)
+    except RunFolderError:
+        return None
+    return out if isinstance(out, pd.DataFrame) else None
+
+
+def release_calendar(lake: Lake, as_of: str, days: int = 1) -> pd.DataFrame:
+    """Releases of the lake's monthly/quarterly/weekly series due in the next ``days``
+    business days after ``as_of`` (by each series' release rule)."""
+    from research_core.calendars import business_day_range
+    from research_core.lake.quality import STEP
+
+    start = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    window = business_day_range(start, start + pd.Timedelta(days=7 + days), "B3")[:days]
+    if len(window) == 0:
+        return pd.DataFrame(columns=["series_id", "name", "period", "release"])
+    first, last = window[0], window[-1] + pd.Timedelta(days=1)
+    view = lake.at(as_of)
+    rows = []
+    tz = lake.tz
+    for sid, spec in lake.known_series().items():
+        if spec.frequency == "D" or not spec.release:
+            continue
+        try:
+            hist = view.history(sid)
+        except KeyError:
+            continue
+        if hist.empty:
+            continue
+        nxt = pd.Timestamp(hist.index.max()) + STEP[spec.frequency]
+        due = spec.release_times([nxt])[0].tz_convert(tz)
+        if first <= due.tz_localize(None) < last:
+            rows.append({"series_id": sid, "name": spec.name, "period": f"{nxt:%Y-%m-%d}",
+                         "release": f"{due:%Y-%m-%d %H:%M}"})  # fmt: skip
+    return pd.DataFrame(rows, columns=["series_id", "name", "period", "release"])
+
+
+def build_morning_pack(
+    run_dir: str | Path,
+    *,
+    lake_path: str | Path,
+    locale: str | None = None,
+    use_llm: bool | None = None,
+) -> MorningPack:
+    """The pack for the run in ``run_dir`` (its as-of date from the manifest)."""
+    run = RunFolder(Path(run_dir))
+    as_of = run.as_of
+    lake = Lake.open(lake_path)
+    sheet = build_fact_sheet(
+        as_of, lake=lake, run=run, locale=locale or get_settings().narrative_locale
+    )
+    cache = Path(run_dir).resolve().parent / ".narrative_cache"
+    narrative = write_narrative(sheet, use_llm=use_llm, cache_dir=cache)
+    sections: dict[str, Any] = {"missing": []}
+    try:
+        sections["agents"] = run.artifact("agents/reports.json")
+    except RunFolderError:
+        sections["missing"].append("agents")
+    for key, name in (
+        ("weights", "book/weights.parquet"),
+        ("var", "risk/var.parquet"),
+        ("components", "risk/components.parquet"),
+        ("limits", "risk/limits.parquet"),
+        ("stress", "risk/stress.parquet"),
+        ("findings", "quality/findings.parquet"),
+    ):
+        sections[key] = _frame(run, name)
+        if sections[key] is None:
+            sections["missing"].append(key)
+    sections["missing"] += ["pnl", "attribution", "audit_anchor"]  # arrive with the PMS
+    sections["calendar"] = release_calendar(lake, as_of)
+    sample = any(f.get("source") == "sample" for f in lake._manifest()["files"])
+    sections["sample"] = sample or "sample" in str(lake.root)
+    gate = None
+    try:
+        gate = run.artifact("quality/freshness.json")
+    except RunFolderError:
+        sections["missing"].append("freshness")
+    sections["gate"] = gate
+    stale = bool(gate and gate.get("stale"))
+    return MorningPack(as_of, sheet, narrative, sections, stale)
+
+
+# ---- HTML ------------------------------------------------------------------------------
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b2430;
+background:#f6f7f9}header{background:#0b2545;color:#fff;padding:16px 28px}
+header h1{margin:0;font-size:22px}header .sub{opacity:.8;font-size:13px}
+.banner{padding:8px 28px;font-weight:600}.stale{background:#b00020;color:#fff}
+.sample{background:#fff3cd;color:#5c4400}main{padding:8px 28px;max-width:1200px}
+section{background:#fff;border:1px solid #e1e4e8;border-radius:6px;margin:14px 0;
+padding:12px 16px}h2{font-size:16px;margin:4px 0 10px;color:#0b2545}
+table{border-collapse:collapse;font-size:13px;width:100%}th,td{padding:3px 8px;
+border-bottom:1px solid #eef0f2;text-align:left}td.n{text-align:right;
+font-variant-numeric:tabular-nums}.neg{color:#b00020}.pos{color:#1b7f3b}
+.note{color:#59636e;font-size:12px}.narr{font-size:15px;line-height:1.5}
+.breach{color:#b00020;font-weight:600}.warn{color:#a05a00;font-weight:600}
+h3{font-size:14px;margin:10px 0 2px}ul{margin:2px 0}
+"""
+
+
+def _esc(x: object) -> str:
+    return html.escape(str(x))
+
+
+def _table(frame: pd.DataFrame | None, *, fmt: dict[str, str] | None = None, n: int = 20) -> str:
+    if frame is None or frame.empty:
+        return '<p class="note">nothing to show</p>'
+    frame = frame.head(n)
+    fmt = fmt or {}
+    head = "".join(f"<th>{_esc(c)}</th>" for c in [frame.index.name or "", *frame.columns])
+    rows = []
+    for idx, row in frame.iterrows():
+        cells = [f"<td>{_esc(idx)}</td>"]
+        for c in frame.columns:
+            v = row[c]
+            if isinstance(v, float):
+                text = format(v, fmt.get(str(c), ",.4g")) if pd.notna(v) else "—"
+                cls = "n neg" if v < 0 else "n"
+                cells.append(f'<td class="{cls}">{_esc(text)}</td>')
+            elif c == "status":
+                cells.append(f'<td class="{_esc(v)}">{_esc(v)}</td>')
+            else:
+                cells.append(f"<td>{_esc(v)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _section(title: str, body: str) -> str:
+    return f"<section><h2>{_esc(title)}</h2>{body}</section>"
+
+
+def render_html(pack: MorningPack) -> str:
+    """One static page: inline CSS, no scripts, no links to other hosts."""
+    s = pack.sections
+    banners, parts = [], []
+    if pack.stale:
+        late = ", ".join((s.get("gate") or {}).get("stale_series", []))
+        banners.append(f'<div class="banner stale">STALE DATA: key series late ({_esc(late)}); '
+                     "this pack may show yesterday's world</div>")  # fmt: skip
+    if s.get("sample"):
+        banners.append('<div class="banner sample">Sample data: generated, not real history</div>')
+    nar = pack.narrative
+    rejected = (
+        f'<p class="note">A model narrative was rejected ({_esc(nar.rejected[0]["reason"])}); '
+        "the template is shown.</p>"
+        if nar.rejected
+        else ""
+    )
+    parts.append(
+        _section(
+            "Summary",
+            f'<p class="narr">{_esc(nar.text)}</p><p class="note">narrative: {nar.source}; '
+            f"{nar.check.numbers} numbers checked against the fact sheet</p>{rejected}",
+        )
+    )
+    market = pd.DataFrame(fact_table(pack.sheet)).set_index("id")
+    parts.append(_section("Market snapshot and fact sheet", _table(market, n=200)))
+    agents = s.get("agents")
+    if agents:
+        items = []
+        for name, rep in agents.items():
+            bullets = "".join(f"<li>{_esc(b)}</li>" for b in rep.get("narrative", []))
+            calls = ", ".join(
+                f"{_esc(x['instrument'])} {'▲' if x['direction'] > 0 else '▼' if x['direction'] < 0 else '■'}"  # noqa: E501
+                f" z={x['strength']:+.2f}"
+                for x in rep["signals"]
+            )
+            items.append(f"<h3>{_esc(name)}</h3><ul>{bullets}</ul><p>{calls}</p>")
+        parts.append(_section("Agent views and regime", "".join(items)))
+    weights, comps = s.get("weights"), s.get("components")
+    if weights is not None:
+        view = weights[["weight", "trade", "risk_contribution"]].copy()
+        if comps is not None:
+            hist = comps.xs(("historical", 0.99), level=("method", "alpha"))
+            view["component_var_99"] = hist["component_var"].reindex(view.index)
+        parts.append(_section("Proposed book and its risk impact", _table(view, n=40)))
+    parts.append(_section("Risk: VaR / ES (fraction of NAV)", _table(s.get("var"))))
+    limits = s.get("limits")
+    if limits is not None:
+        limits = limits.sort_values("utilization", ascending=False)
+    parts.append(_section("Limit use", _table(limits, fmt={"utilization": ".0%"}, n=18)))
+    stress = s.get("stress")
+    if stress is not None:
+        stress = stress[["kind", "total"]].sort_values("total")
+    parts.append(_section("Stress tests (BRL)", _table(stress, fmt={"total": ",.0f"})))
+    parts.append(
+        _section(
+            "P&L and attribution",
+            '<p class="note">Yesterday / MTD / YTD P&L, attribution and the audit chain '
+            "anchor come from the PMS, which is not in this pipeline yet.</p>",
+        )
+    )
+    cal = s.get("calendar")
+    cal_body = (
+        _table(cal.set_index("series_id"))
+        if cal is not None and not cal.empty
+        else '<p class="note">no scheduled releases of stored series on the next session</p>'
+    )
+    parts.append(_section("Release calendar (next session)", cal_body))
+    findings = s.get("findings")
+    parts.append(_section("Data-quality notes", _table(findings, n=30)))
+    title = f"Morning Pack — {pack.as_of}"
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{_esc(pack.sheet.locale)}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>"
+        f'<header><h1>{_esc(title)}</h1><div class="sub">generated '
+        f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC from the run folder</div></header>"
+        + "".join(banners)
+        + "<main>"
+        + "".join(parts)
+        + "</main></body></html>\n"
+    )

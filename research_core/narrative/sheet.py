@@ -1,0 +1,173 @@
+"""Build the Morning Pack's fact sheet from the lake (market snapshot) and a run folder
+(book, risk, limits, agents, data quality). Every number the narrative may state is here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from research_core.lake import Lake
+from research_core.lake.pit import PITView
+from research_core.narrative.facts import Fact, FactSheet, date_value
+from research_core.runs import RunFolder, RunFolderError
+
+# series, fact id, entity, aliases, level (unit, decimals), change (unit, decimals, how)
+MARKET: tuple[tuple[str, str, str, tuple[str, ...], str, int, str, int, str], ...] = (
+    ("BRL.USD.PTAX", "usdbrl", "USD/BRL", ("PTAX", "dollar", "dólar"), "", 4, "%", 2, "pct"),
+    ("BR.IBOV", "ibov", "Ibovespa", ("Ibov",), "", 0, "%", 2, "pct"),
+    ("US.SPX", "spx", "S&P 500", (), "", 1, "%", 2, "pct"),
+    ("BR.DI.1Y", "di_1y", "DI 1Y", ("DI 1y", "1-year DI"), "%", 2, "bp", 0, "bp"),
+    ("BR.DI.5Y", "di_5y", "DI 5Y", ("DI 5y", "5-year DI"), "%", 2, "bp", 0, "bp"),
+    ("US.UST.10Y", "ust_10y", "UST 10Y", ("10-year Treasury",), "%", 2, "bp", 0, "bp"),
+    ("US.UST.2Y", "ust_2y", "UST 2Y", ("2-year Treasury",), "%", 2, "bp", 0, "bp"),
+    ("BR.CDS.5Y", "cds_5y", "Brazil CDS", ("CDS 5Y", "CDS"), "bp", 0, "bp", 0, "diff"),
+    ("US.VIX", "vix", "VIX", (), "", 2, "", 2, "diff"),
+    ("CMD.BRENT", "brent", "Brent", (), "", 2, "%", 2, "pct"),
+    ("BR.SELIC.TARGET", "selic", "Selic", ("Selic target",), "%", 2, "pp", 2, "diff"),
+    ("BR.IPCA.YOY", "ipca_12m", "IPCA 12m", ("IPCA",), "%", 2, "pp", 2, "diff"),
+    ("US.CPI.YOY", "us_cpi", "US CPI", ("CPI",), "%", 2, "pp", 2, "diff"),
+)  # fmt: skip
+AGENT_NAMES = {
+    "inflation": "inflation agent",
+    "monetary_policy": "monetary policy agent",
+    "fiscal": "fiscal agent",
+    "fx_equilibrium": "FX agent",
+    "cross_asset": "cross-asset agent",
+}
+
+
+def market_facts(view: PITView, as_of: str) -> list[Fact]:
+    """Last value and last change of the key market and macro series known at ``as_of``."""
+    facts: list[Fact] = []
+    for sid, fid, entity, aliases, lu, ld, cu, cd, how in MARKET:
+        try:
+            s = view.series(sid).dropna()
+        except KeyError:
+            continue
+        if len(s) < 2:
+            continue
+        last, prev = float(s.iloc[-1]), float(s.iloc[-2])
+        when = f"{pd.Timestamp(s.index[-1]):%Y-%m-%d}"
+        if how == "pct":
+            change = (last / prev - 1.0) * 100.0
+        elif how == "bp":
+            change = (last - prev) * 100.0
+        else:
+            change = last - prev
+        facts.append(Fact(f"{fid}.last", entity, last, lu, ld, sid, when, "level", "last", aliases))
+        facts.append(Fact(f"{fid}.chg", entity, change, cu, cd, sid, when, "change", "change"))
+    return facts
+
+
+def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
+    """Book, risk, limits, agents and data-quality facts from the run's artifacts."""
+    facts: list[Fact] = []
+    art = run.artifact
+
+    def have(name: str) -> bool:
+        try:
+            run.artifact_path(name)
+        except RunFolderError:
+            return False
+        return True
+
+    if have("book/summary.json"):
+        b = art("book/summary.json")
+        src = "artifacts/book/summary.json"
+        facts += [
+            Fact(
+                "book.positions", "Book", b["positions"], "count", 0, src, as_of, aliases=("book",)
+            ),
+            Fact("book.gross", "Book", b["gross"], "", 2, src, as_of, label="gross risk units"),
+            Fact("book.net", "Book", b["net"], "", 2, src, as_of, label="net risk units"),
+            Fact("book.vol", "Book", b["vol"] * 100, "%", 1, src, as_of, label="ex-ante vol"),
+        ]
+    if have("risk/var.parquet"):
+        var = art("risk/var.parquet").loc[("historical", 0.99)]
+        src = "artifacts/risk/var.parquet"
+        aliases = ("99 % 1-day VaR", "VaR 99 % de 1 dia", "99 % VaR", "VaR 99 %", "VaR")
+        facts += [
+            Fact("risk.var99", "VaR", var["var"] * 100, "%", 2, src, as_of, aliases=aliases),
+            Fact("risk.var99_brl", "VaR", var["var_brl"] / 1e6, "BRL mn", 1, src, as_of),
+            Fact("risk.es99", "ES", var["es"] * 100, "%", 2, src, as_of,
+                 aliases=("99 % ES", "expected shortfall")),
+        ]  # fmt: skip
+    if have("risk/stress.parquet") and have("risk/summary.json"):
+        stress = art("risk/stress.parquet")
+        nav = float(art("risk/summary.json")["nav"])
+        worst = stress["total"].idxmin()
+        facts.append(
+            Fact("risk.worst_stress", "worst stress", float(stress.at[worst, "total"]) / nav * 100,
+                 "%", 2, "artifacts/risk/stress.parquet", as_of, label=str(worst),
+                 aliases=(str(worst), "worst stress scenario"))
+        )  # fmt: skip
+    if have("risk/limits.parquet"):
+        lim = art("risk/limits.parquet")
+        src = "artifacts/risk/limits.parquet"
+        n_breach = int((lim["status"] == "breach").sum())
+        n_warn = int((lim["status"] == "warn").sum())
+        facts += [
+            Fact("limits.breach", "Limits", n_breach, "count", 0, src, as_of, aliases=("limit",)),
+            Fact("limits.warn", "Limits", n_warn, "count", 0, src, as_of),
+        ]
+    if have("agents/reports.json"):
+        reports = art("agents/reports.json")
+        best: tuple[float, str, str] | None = None
+        for name, rep in reports.items():
+            for s in rep["signals"]:
+                if best is None or abs(s["strength"]) > abs(best[0]):
+                    best = (float(s["strength"]), s["instrument"], name)
+        if best is not None:
+            facts.append(
+                Fact("agents.top_z", "strongest call", best[0], "", 2,
+                     "artifacts/agents/reports.json", as_of, "change",
+                     aliases=("convicção mais forte",),
+                     label=f"{best[1]} ({AGENT_NAMES.get(best[2], best[2])})")
+            )  # fmt: skip
+    if have("quality/freshness.json"):
+        gate = art("quality/freshness.json")
+        src = "artifacts/quality/freshness.json"
+        facts += [
+            Fact("dq.stale", "Data quality", len(gate["stale_series"]), "count", 0, src, as_of,
+                 aliases=("data-quality", "qualidade dos dados")),
+            Fact("dq.findings", "Data quality", sum(gate["counts"].values()), "count", 0, src,
+                 as_of),
+        ]  # fmt: skip
+    return facts
+
+
+def build_fact_sheet(
+    as_of: str,
+    *,
+    lake: Lake | str | Path,
+    run: RunFolder | None = None,
+    locale: str = "en",
+) -> FactSheet:
+    """The fact sheet at ``as_of``: market facts from the lake, the rest from ``run``."""
+    lake = lake if isinstance(lake, Lake) else Lake.open(lake)
+    view = lake.at(as_of)
+    facts = [
+        Fact("pack.as_of", "Morning Pack", date_value(as_of), "date", 0, "run", as_of,
+             aliases=("briefing", "as of")),
+    ]  # fmt: skip
+    facts += market_facts(view, as_of)
+    if run is not None:
+        facts += run_facts(run, as_of)
+    return FactSheet(as_of, tuple(facts), locale)
+
+
+def fact_table(sheet: FactSheet) -> list[dict[str, Any]]:
+    """Rows for the HTML fact table (what, value as displayed, source series, as-of)."""
+    return [
+        {
+            "id": f.id,
+            "entity": f.entity,
+            "label": f.label,
+            "value": f.display(sheet.locale),
+            "series": f.series,
+            "as_of": f.as_of,
+        }
+        for f in sheet.facts
+    ]

@@ -1,0 +1,71 @@
+"""The narrative template: the pack's sections in sentences, numbers as placeholders.
+
+Sentences whose facts are missing from the sheet are left out, so the same template
+works for a market-only pack and a full run.
+"""
+
+from __future__ import annotations
+
+from research_core.narrative.facts import FactSheet, placeholders
+
+SENTENCES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "Morning Pack for {{pack.as_of}}.",
+        "USD/BRL {{dir:usdbrl.chg}} {{abs:usdbrl.chg}} to {{usdbrl.last}}, and the Ibovespa "
+        "{{dir:ibov.chg}} {{abs:ibov.chg}} to {{ibov.last}}.",
+        "The S&P 500 closed at {{spx.last}} ({{spx.chg}}); the VIX is at {{vix.last}}.",
+        "DI 1Y at {{di_1y.last}} ({{di_1y.chg}}); DI 5Y at {{di_5y.last}} ({{di_5y.chg}}).",
+        "UST 10Y at {{ust_10y.last}} ({{ust_10y.chg}}); UST 2Y at {{ust_2y.last}} "
+        "({{ust_2y.chg}}).",
+        "Brazil CDS at {{cds_5y.last}} ({{cds_5y.chg}}); Brent at {{brent.last}} ({{brent.chg}}).",
+        "The Selic stands at {{selic.last}}; IPCA 12m at {{ipca_12m.last}} and US CPI at "
+        "{{us_cpi.last}}.",
+        "The strongest call is {label:agents.top_z} (z {{agents.top_z}}).",
+        "Book: {{book.positions}} positions, gross {{book.gross}} and net {{book.net}} risk "
+        "units, ex-ante vol {{book.vol}}.",
+        "Risk: 99 % 1-day VaR is {{risk.var99}} of NAV ({{risk.var99_brl}}); ES is {{risk.es99}}.",
+        "The worst stress, {label:risk.worst_stress}, would cost {{risk.worst_stress}} of NAV.",
+        "Limits: {{limits.breach}} in breach and {{limits.warn}} near their line.",
+        "Data quality: {{dq.stale}} key series stale and {{dq.findings}} findings in total.",
+    ),
+    "pt-BR": (
+        "Morning Pack de {{pack.as_of}}.",
+        "O USD/BRL {{dir:usdbrl.chg}} {{abs:usdbrl.chg}} para {{usdbrl.last}}, e o Ibovespa "
+        "{{dir:ibov.chg}} {{abs:ibov.chg}} para {{ibov.last}}.",
+        "O S&P 500 fechou em {{spx.last}} ({{spx.chg}}); o VIX está em {{vix.last}}.",
+        "DI 1Y em {{di_1y.last}} ({{di_1y.chg}}); DI 5Y em {{di_5y.last}} ({{di_5y.chg}}).",
+        "UST 10Y em {{ust_10y.last}} ({{ust_10y.chg}}); UST 2Y em {{ust_2y.last}} "
+        "({{ust_2y.chg}}).",
+        "Brazil CDS em {{cds_5y.last}} ({{cds_5y.chg}}); Brent em {{brent.last}} ({{brent.chg}}).",
+        "A Selic está em {{selic.last}}; IPCA 12m em {{ipca_12m.last}} e US CPI em "
+        "{{us_cpi.last}}.",
+        "A convicção mais forte é {label:agents.top_z} (z {{agents.top_z}}).",
+        "Book: {{book.positions}} posições, bruto {{book.gross}} e líquido {{book.net}} unidades "
+        "de risco, vol ex-ante {{book.vol}}.",
+        "Risco: o VaR 99 % de 1 dia é {{risk.var99}} do PL ({{risk.var99_brl}}); o ES é "
+        "{{risk.es99}}.",
+        "O pior estresse, {label:risk.worst_stress}, custaria {{risk.worst_stress}} do PL.",
+        "Limits: {{limits.breach}} estourados e {{limits.warn}} perto da linha.",
+        "Data quality: {{dq.stale}} séries-chave atrasadas e {{dq.findings}} achados no total.",
+    ),
+}
+
+
+def narrative_template(sheet: FactSheet) -> str:
+    """The template sentences whose facts are all in ``sheet``, labels filled in."""
+    out = []
+    for sentence in SENTENCES[sheet.locale]:
+        cited = placeholders(sentence)
+        labels = [p.split(":", 1)[1].rstrip("}") for p in _labels(sentence)]
+        if not all(c in sheet for c in cited + labels):
+            continue
+        for fid in labels:
+            sentence = sentence.replace("{label:" + fid + "}", sheet[fid].label)
+        out.append(sentence)
+    return " ".join(out)
+
+
+def _labels(sentence: str) -> list[str]:
+    import re
+
+    return re.findall(r"\{label:[A-Za-z0-9_.]+\}", sentence)

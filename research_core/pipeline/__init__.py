@@ -1,0 +1,36 @@
+"""The daily batch: papermill step notebooks run into ``runs/<D>/`` (see pipelines/README.md).
+
+``run_pipeline(as_of)`` runs ``pipelines/daily.yaml`` for one date; ``backfill`` runs it over
+a range of dates on local processes or a Dask cluster. Names load lazily so the kernel-side
+``guard`` module imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+# jsonschema builds a Lark grammar for rfc3987 "iri" formats at import (about 2.5 s, paid
+# by every process that imports nbformat); notebooks never use that format, so skip it.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+_EXPORTS = {
+    "RunResult": "runner",
+    "run_pipeline": "runner",
+    "Pipeline": "spec",
+    "PipelineError": "spec",
+    "RunLockedError": "spec",
+    "Step": "spec",
+    "load_pipeline": "spec",
+    "backfill": "backfill",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
+
+__all__ = sorted(_EXPORTS)

@@ -1,0 +1,72 @@
+"""``workbench pipeline run|backfill``: registered in ``research_core.cli`` by one call."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from research_core.pipeline.runner import run_pipeline
+
+    result = run_pipeline(
+        args.as_of,
+        pipeline=args.pipeline,
+        runs_path=args.runs,
+        lake_path=args.path,
+        steps=args.steps,
+        resume=args.resume,
+        force=args.force,
+        progress=not args.quiet,
+    )
+    print(result.summary())
+    pack = result.path / "artifacts" / "morning_pack" / "morning_pack.html"
+    if result.ok and pack.exists():
+        print(f"Morning Pack: {pack}")
+    return 0 if result.ok or (result.status == "incomplete" and args.steps) else 1
+
+
+def _cmd_backfill(args: argparse.Namespace) -> int:
+    from research_core.pipeline.backfill import backfill
+
+    results = backfill(
+        args.start,
+        args.end,
+        pipeline=args.pipeline,
+        runs_path=args.runs,
+        lake_path=args.path,
+        cluster=args.cluster,
+        workers=args.workers,
+        force=args.force,
+        progress=not args.quiet,
+    )
+    for r in results:
+        print(r.summary().splitlines()[0])
+    failed = [r.as_of for r in results if not r.ok]
+    if failed:
+        print(f"{len(failed)} of {len(results)} dates failed: {failed}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def register(sub: Any) -> None:
+    """Add ``pipeline run`` and ``pipeline backfill`` to the ``workbench`` subparsers."""
+    pipe = sub.add_parser("pipeline", help="the daily batch (papermill) into runs/<date>/")
+    cmds = pipe.add_subparsers(dest="pipeline_command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--pipeline", default="pipelines/daily.yaml", help="pipeline YAML")
+    common.add_argument("--runs", help="runs folder (default: WORKBENCH_RUNS_PATH)")
+    common.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
+    common.add_argument("--force", action="store_true", help="re-run dates that succeeded")
+    common.add_argument("--quiet", action="store_true", help="no progress bar")
+    p = cmds.add_parser("run", parents=[common], help="run the pipeline for one date")
+    p.add_argument("--as-of", required=True, help="date (YYYY-MM-DD)")
+    p.add_argument("--steps", nargs="+", help="only these steps (in pipeline order)")
+    p.add_argument("--resume", action="store_true", help="continue from the failed step")
+    p.set_defaults(func=_cmd_run)
+    p = cmds.add_parser("backfill", parents=[common], help="run the pipeline over a date range")
+    p.add_argument("--start", required=True, help="first date (YYYY-MM-DD)")
+    p.add_argument("--end", required=True, help="last date (YYYY-MM-DD)")
+    p.add_argument("--cluster", help="Dask scheduler address, or 'local' (default: processes)")
+    p.add_argument("--workers", type=int, help="parallel dates (default: up to 4)")
+    p.set_defaults(func=_cmd_backfill)

@@ -1,0 +1,472 @@
+"""Run a pipeline for one date into ``runs/<D>/``: papermill per step, each step in its own
+process group under a wall-clock deadline, failures recorded in ``manifest.json``.
+
+Why not plain ``papermill.execute_notebook``: a frozen kernel hangs it forever and leaves
+an orphan kernel, exceptions in threads or sent to ``logging`` are lost, and a notebook
+without a ``parameters`` cell runs with its own defaults. Here each step runs in a worker
+process (``worker.py``) started in a new session; every process it starts carries a run
+token in its environment, so on timeout (or after any attempt) the runner kills the worker's
+group and every process holding the token — kernels start their own sessions, so a group
+kill alone would miss them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pandas as pd
+import psutil
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tqdm.auto import tqdm
+
+import research_core
+from research_core.config import get_settings
+from research_core.pipeline.guard import read_errors
+from research_core.pipeline.spec import (
+    COMMON_PARAMETERS,
+    Pipeline,
+    PipelineError,
+    RunLockedError,
+    Step,
+    check_notebook,
+    load_pipeline,
+)
+from research_core.runs import ARTIFACTS, MANIFEST, NOTEBOOKS, run_dir, write_atomic
+
+TOKEN_ENV = "WORKBENCH_PIPELINE_TOKEN"
+LOCK_FILE = ".lock"
+WORK = ".work"
+DEFAULT_PIPELINE = Path("pipelines") / "daily.yaml"
+
+
+class TransientStepError(PipelineError):
+    """The kernel died or did not start: worth another attempt."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(f"{error.get('ename')}: {error.get('evalue')}")
+        self.error = error
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a ``run_pipeline`` call did: the run folder, final status and manifest."""
+
+    as_of: str
+    path: Path
+    status: str
+    manifest: dict[str, Any]
+    noop: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+    def summary(self) -> str:
+        if self.noop:
+            return f"{self.as_of}: already succeeded ({self.path}); use --force to run again"
+        lines = [f"{self.as_of}: {self.status} ({self.path})"]
+        for s in self.manifest["steps"]:
+            took = f"{s['duration_s']:.1f}s" if s.get("duration_s") is not None else ""
+            lines.append(f"  {s['name']:<14} {s['status']:<10} {took}")
+        err = self.manifest.get("error")
+        if err:
+            cell = f" cell {err['cell']}" if err.get("cell") is not None else ""
+            lines.append(f"  failed at {err['step']}{cell}: {err['ename']}: {err['evalue']}")
+        if self.manifest.get("stale"):
+            lines.append("  data marked STALE by the freshness gate")
+        return "\n".join(lines)
+
+
+def _now() -> str:
+    return pd.Timestamp.now(tz="UTC").isoformat()
+
+
+def _redact_url(url: str) -> str:
+    """A database URL without its password (secrets never reach notebook parameters)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception as err:
+        raise PipelineError(
+            f"malformed database URL (WORKBENCH_DB_URL): {type(err).__name__}"
+        ) from err
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
+
+
+@contextmanager
+def date_lock(folder: Path) -> Iterator[None]:
+    """Exclusive lock on ``folder/.lock`` (flock: released by the kernel if we crash)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as err:
+        holder = path.read_text().strip() or "?"
+        os.close(fd)
+        raise RunLockedError(
+            f"another run of {folder.name} is in progress (pid {holder}); wait for it to finish"
+        ) from err
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def lake_fingerprint(lake_path: Path, as_of: str) -> dict[str, Any] | None:
+    """Lake version, a hash of its visible files (path, size) and a snapshot id."""
+    from research_core.lake import Lake
+    from research_core.lake.store import MANIFEST as LAKE_MANIFEST
+
+    if not (lake_path / LAKE_MANIFEST).exists():
+        return None
+    lake = Lake.open(lake_path)
+    h = hashlib.sha256()
+    for f in sorted(lake.files()):
+        h.update(f"{f.relative_to(lake.root)}:{f.stat().st_size}\n".encode())
+    version = lake.version
+    return {
+        "version": version,
+        "fingerprint": h.hexdigest()[:16],
+        "snapshot_id": f"{as_of}@lake-v{version}",
+    }
+
+
+def _code_version() -> dict[str, str | None]:
+    here = Path(research_core.__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"package": research_core.__version__, "commit": commit}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _processes_with_token(token: str) -> list[psutil.Process]:
+    me = os.getpid()
+    found = []
+    for p in psutil.process_iter():
+        if p.pid == me:
+            continue
+        try:
+            if p.environ().get(TOKEN_ENV) == token:
+                found.append(p)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def kill_token(token: str, also: Sequence[psutil.Process] = ()) -> int:
+    """Kill every process carrying ``token`` (and ``also``), with their process groups."""
+    victims = {p.pid: p for p in (*also, *_processes_with_token(token)) if _alive(p)}
+    for p in victims.values():
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(os.getpgid(p.pid), signal.SIGKILL)
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            continue
+    psutil.wait_procs(list(victims.values()), timeout=5)
+    return len(victims)
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+class _Run:
+    """One invocation: the manifest in memory, written after every change."""
+
+    def __init__(self, pipe: Pipeline, folder: Path, params: dict[str, Any]) -> None:
+        self.pipe, self.folder, self.params = pipe, folder, params
+        path = folder / MANIFEST
+        self.manifest: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.exists() else {}
+
+    def save(self) -> None:
+        write_atomic(self.folder / MANIFEST, json.dumps(self.manifest, indent=1, default=str))
+
+    def record(self, name: str) -> dict[str, Any]:
+        rec: dict[str, Any] = next(s for s in self.manifest["steps"] if s["name"] == name)
+        return rec
+
+    def begin(self, *, keep: set[str]) -> None:
+        old = {s["name"]: s for s in self.manifest.get("steps", [])}
+        steps = []
+        for step in self.pipe.steps:
+            prev = old.get(step.name)
+            if prev is not None and step.name in keep:
+                steps.append(prev)
+            else:
+                steps.append({"name": step.name, "notebook": step.notebook, "status": "pending"})
+        self.manifest.update(
+            {
+                "pipeline": self.pipe.name,
+                "as_of": self.params["as_of"],
+                "status": "running",
+                "started_at": _now(),
+                "finished_at": None,
+                "parameters": self.params,
+                "code": _code_version(),
+                "steps": steps,
+                "error": None,
+            }
+        )
+        self.manifest.setdefault("stale", False)
+        self.save()
+
+    def finish(self) -> None:
+        statuses = [s["status"] for s in self.manifest["steps"]]
+        if "failed" in statuses:
+            status = "failed"
+        elif all(s == "succeeded" for s in statuses):
+            status = "succeeded"
+        else:
+            status = "incomplete"
+        self.manifest.update({"status": status, "finished_at": _now()})
+        self.save()
+
+
+def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
+    """One attempt of one step; returns the error record, None-free dict on success."""
+    folder = run.folder
+    work = folder / WORK
+    work.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex
+    guard_file = work / f"{step.name}.errors.jsonl"
+    guard_file.unlink(missing_ok=True)
+    output = folder / NOTEBOOKS / f"{step.name}.ipynb"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    job = {
+        "input": str(run.pipe.notebook_path(step).resolve()),
+        "output": str(output),
+        "parameters": {**run.params, **step.params},
+        "kernel": run.pipe.kernel,
+        "start_timeout": run.pipe.start_timeout_s,
+        "cwd": str(run.pipe.folder.resolve()),
+        "guard_file": str(guard_file),
+    }
+    job_path = work / f"{step.name}.job.json"
+    result_path = job_path.with_suffix(".result.json")
+    result_path.unlink(missing_ok=True)
+    write_atomic(job_path, json.dumps(job))
+    env = {**os.environ, TOKEN_ENV: token, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
+    with (work / f"{step.name}.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "research_core.pipeline.worker", str(job_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + step.deadline_s
+    tracked: dict[int, psutil.Process] = {}
+    timed_out = False
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            timed_out = True
+            break
+        try:
+            for child in psutil.Process(proc.pid).children(recursive=True):
+                tracked.setdefault(child.pid, child)
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    if timed_out:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    killed = kill_token(token, list(tracked.values()))
+    proc.wait()
+    if timed_out:
+        return {
+            "kind": "timeout",
+            "ename": "StepTimeout",
+            "evalue": f"no result within the {step.deadline_s:g} s deadline; "
+            f"killed the step's process group and {killed} process(es) it started",
+        }
+    if not result_path.exists():
+        tail = (work / f"{step.name}.log").read_text("utf-8", errors="replace")[-400:]
+        return {"kind": "worker", "ename": "WorkerDied", "evalue": tail.strip() or "no output"}
+    result: dict[str, Any] = json.loads(result_path.read_text("utf-8"))
+    if result["status"] != "ok":
+        error = {k: v for k, v in result.items() if k not in ("status", "transient")}
+        error["kind"] = "transient" if result.get("transient") else "cell"
+        return error
+    return _check_outputs(run, step, output, guard_file)
+
+
+def _check_outputs(run: _Run, step: Step, output: Path, guard_file: Path) -> dict[str, Any]:
+    """Empty when the step is good: no error output, nothing in the guard file, all
+    expected artifacts present."""
+    nb = nbformat.read(output, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return {
+                    "kind": "cell",
+                    "cell": cell.get("execution_count"),
+                    "cell_index": i,
+                    "ename": out.get("ename"),
+                    "evalue": out.get("evalue"),
+                }
+    caught = read_errors(guard_file)
+    if caught:
+        first = caught[0]
+        return {
+            "kind": first["kind"],
+            "ename": first["ename"],
+            "evalue": first["evalue"],
+            "count": len(caught),
+        }
+    root = run.folder / ARTIFACTS
+    missing = [a for a in step.artifacts if not (root / a).exists()]
+    if missing:
+        return {
+            "kind": "artifact",
+            "ename": "MissingArtifact",
+            "evalue": f"step {step.name} did not write {missing}",
+        }
+    return {}
+
+
+def _run_step(run: _Run, step: Step) -> bool:
+    rec = run.record(step.name)
+    step_artifacts = run.folder / ARTIFACTS / step.name
+    if step_artifacts.exists():  # a rerun starts clean: our own output from a previous try
+        shutil.rmtree(step_artifacts)
+    rec.update(
+        status="running", started_at=_now(), finished_at=None, attempts=0, error=None, artifacts={}
+    )
+    run.save()
+    t0 = time.perf_counter()
+    error: dict[str, Any] = {}
+
+    def attempt() -> dict[str, Any]:
+        rec["attempts"] += 1
+        run.save()
+        got = _execute_attempt(run, step)
+        if got.get("kind") == "transient":
+            raise TransientStepError(got)
+        return got
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(TransientStepError),
+        stop=stop_after_attempt(step.retries + 1),
+        wait=wait_exponential(multiplier=0.5, min=0.5, max=8),
+        reraise=True,
+    )
+    try:
+        error = retrying(attempt)
+    except TransientStepError as err:
+        error = err.error
+    rec["duration_s"] = round(time.perf_counter() - t0, 3)
+    rec["finished_at"] = _now()
+    root = run.folder / ARTIFACTS
+    rec["artifacts"] = {
+        str(p.relative_to(root)): _sha256(p)
+        for p in sorted(root.glob(f"{step.name}/**/*"))
+        if p.is_file()
+    }
+    if error:
+        rec["status"], rec["error"] = "failed", error
+        run.manifest["error"] = {"step": step.name, "cell": error.get("cell"), **error}
+    else:
+        rec["status"] = "succeeded"
+        _after_step(run, step)
+    run.save()
+    return not error
+
+
+def _after_step(run: _Run, step: Step) -> None:
+    """Record the lake the run read and whether the freshness gate marked it stale."""
+    fp = lake_fingerprint(Path(run.params["lake_path"]), run.params["as_of"])
+    if fp is not None:
+        run.manifest["lake"] = fp
+    gate = run.folder / ARTIFACTS / step.name / "freshness.json"
+    if gate.exists():
+        run.manifest["stale"] = bool(json.loads(gate.read_text("utf-8")).get("stale", False))
+
+
+def run_pipeline(
+    as_of: str | pd.Timestamp,
+    *,
+    pipeline: Pipeline | str | Path = DEFAULT_PIPELINE,
+    runs_path: str | Path | None = None,
+    lake_path: str | Path | None = None,
+    db_url: str | None = None,
+    steps: Sequence[str] | None = None,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """Run ``pipeline`` for ``as_of`` (a date) into ``<runs_path>/<as_of>/``.
+
+    Stops at the first failing step (its partial notebook is kept); ``resume`` skips the
+    steps that already succeeded; a date that already succeeded is left alone unless
+    ``force``. A second concurrent run of the same date raises :class:`RunLockedError`.
+    """
+    pipe = pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
+    settings = get_settings()
+    date = f"{pd.Timestamp(as_of):%Y-%m-%d}"
+    folder = run_dir(date, runs_path).resolve()
+    params = {
+        "as_of": date,
+        "lake_path": str(Path(lake_path or settings.lake_path).resolve()),
+        "db_url": _redact_url(db_url or settings.db_url),
+        "run_dir": str(folder),
+    }
+    assert set(params) == set(COMMON_PARAMETERS)
+    selected = list(steps) if steps else [s.name for s in pipe.steps]
+    for name in selected:
+        check_notebook(pipe.notebook_path(pipe.step(name)), [*params, *pipe.step(name).params])
+    with date_lock(folder):
+        run = _Run(pipe, folder, params)
+        previous = run.manifest.get("status")
+        if previous == "succeeded" and not force and not steps:
+            return RunResult(date, folder, "succeeded", run.manifest, noop=True)
+        done = {s["name"] for s in run.manifest.get("steps", []) if s["status"] == "succeeded"}
+        keep = done if resume and not force else done - set(selected)
+        run.begin(keep=keep)
+        todo = [s for s in pipe.steps if s.name in selected and s.name not in keep]
+        bar = tqdm(todo, desc=date, unit="step", disable=not progress, file=sys.stderr)
+        for step in bar:
+            bar.set_postfix_str(step.name)
+            if not _run_step(run, step):
+                break
+        bar.close()
+        run.finish()
+    return RunResult(date, folder, run.manifest["status"], run.manifest)

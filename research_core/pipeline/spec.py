@@ -1,0 +1,104 @@
+"""A pipeline definition (``pipelines/daily.yaml``): ordered steps, each a parameterized
+notebook with its deadline and the artifacts it must leave in the run folder.
+
+Loading checks every notebook before anything runs: it must have a cell tagged
+``parameters`` and accept every parameter the runner will pass (papermill would
+otherwise run it silently with its own defaults, papermill #125/#330).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+from papermill import inspect_notebook
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from research_core.errors import WorkbenchError
+
+COMMON_PARAMETERS = ("as_of", "lake_path", "db_url", "run_dir")
+
+
+class PipelineError(WorkbenchError):
+    """A pipeline definition, notebook or run request is invalid, or a run cannot start."""
+
+
+class RunLockedError(PipelineError):
+    """Another run of the same date holds its lock."""
+
+
+class Step(BaseModel):
+    """One step: a notebook, its extra parameters, its deadline and expected artifacts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    notebook: str
+    deadline_s: float = Field(default=300.0, gt=0)
+    retries: int = Field(default=2, ge=0, le=5)
+    artifacts: tuple[str, ...] = ()
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Pipeline(BaseModel):
+    """Ordered steps; ``folder`` is where the notebooks live (the YAML's folder)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    steps: tuple[Step, ...]
+    kernel: str = "python3"
+    start_timeout_s: float = 60.0
+    folder: Path = Path(".")
+
+    def step(self, name: str) -> Step:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise PipelineError(f"unknown step {name!r}; steps: {[s.name for s in self.steps]}")
+
+    def notebook_path(self, step: Step) -> Path:
+        return self.folder / step.notebook
+
+
+def load_pipeline(path: str | Path) -> Pipeline:
+    """Read and validate a pipeline YAML (and every notebook it names)."""
+    path = Path(path)
+    if not path.exists():
+        raise PipelineError(f"no pipeline definition at {path}")
+    raw = yaml.safe_load(path.read_text("utf-8"))
+    try:
+        pipe = Pipeline.model_validate({**raw, "folder": path.parent})
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PipelineError(f"{path}: {where}: {first['msg']}") from err
+    names = [s.name for s in pipe.steps]
+    if len(set(names)) != len(names):
+        raise PipelineError(f"{path}: duplicate step names in {names}")
+    for step in pipe.steps:
+        check_notebook(pipe.notebook_path(step), [*COMMON_PARAMETERS, *step.params])
+    return pipe
+
+
+def check_notebook(path: Path, parameters: list[str]) -> dict[str, Any]:
+    """Refuse a notebook without a ``parameters`` cell or one not declaring a parameter we
+    pass; returns papermill's view of its parameters."""
+    if not path.exists():
+        raise PipelineError(f"step notebook {path} does not exist")
+    nb = nbformat.read(path, as_version=4)
+    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+        raise PipelineError(
+            f"{path.name} has no cell tagged 'parameters'; papermill would run it with its "
+            "own defaults (add the tag to the cell that sets as_of, lake_path, ...)"
+        )
+    declared = inspect_notebook(str(path))
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise PipelineError(
+            f"{path.name} does not declare parameter(s) {unknown} in its parameters cell; "
+            f"it declares {sorted(declared)}"
+        )
+    return dict(declared)

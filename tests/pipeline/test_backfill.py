@@ -1,0 +1,35 @@
+"""Backfill over a few dates: local processes and a Dask LocalCluster give the same runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from research_core.pipeline.backfill import backfill, backfill_dates
+from research_core.runs import RunFolder
+
+BODY = (
+    "import json, pathlib\n"
+    "from research_core.lake import Lake\n"
+    "s = Lake.open(lake_path).at(as_of).series('BRL.USD.PTAX').dropna()\n"
+    "out = pathlib.Path(run_dir) / 'artifacts' / 'fx'\n"
+    "out.mkdir(parents=True, exist_ok=True)\n"
+    "rec = {'obs': str(s.index[-1].date()), 'v': s.iloc[-1]}\n"
+    "(out / 'last.json').write_text(json.dumps(rec))\n"
+)
+
+
+def test_backfill_local_and_dask_agree(make_pipeline, tmp_path, sample_lake_path):
+    pytest.importorskip("distributed")
+    path = make_pipeline({"fx": BODY}, artifacts={"fx": ["fx/last.json"]})
+    dates = backfill_dates("2026-10-29", "2026-11-03")
+    assert dates == ["2026-10-29", "2026-10-30", "2026-11-03"]  # B3: 11-02 is a holiday
+    got = {}
+    for mode, cluster in (("local", None), ("dask", "local")):
+        results = backfill("2026-10-29", "2026-11-03", pipeline=path, runs_path=tmp_path / mode,
+                           lake_path=sample_lake_path, cluster=cluster, workers=2,
+                           progress=False)  # fmt: skip
+        assert [r.as_of for r in results] == dates and all(r.ok for r in results)
+        got[mode] = [RunFolder(r.path).artifact("fx/last.json") for r in results]
+    assert got["local"] == got["dask"]
+    # point in time: the 10-29 run cannot see the 10-30 fixing
+    assert got["local"][0]["obs"] < got["local"][1]["obs"]

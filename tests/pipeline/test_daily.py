@@ -1,0 +1,103 @@
+"""The daily pipeline end to end on the sample lake (one run, shared: ``daily_run``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import nbformat
+import pandas as pd
+
+from research_core.lake import Lake
+from research_core.narrative import check_narrative
+from research_core.narrative.facts import FactSheet
+from research_core.pipeline import load_pipeline, run_pipeline
+from research_core.runs import RunFolder, list_runs
+
+
+def test_every_step_succeeds_and_the_manifest_records_the_run(daily_run, sample_lake_path):
+    run = RunFolder(daily_run.path)
+    assert run.status == "succeeded", daily_run.summary()
+    steps = [s.name for s in load_pipeline("pipelines/daily.yaml").steps]
+    assert [s["name"] for s in run.manifest["steps"]] == steps
+    m = run.manifest
+    assert m["lake"]["version"] == Lake.open(sample_lake_path).version
+    assert m["lake"]["snapshot_id"].startswith("2026-10-30@")
+    assert m["parameters"]["as_of"] == "2026-10-30" and m["code"]["package"]
+    assert list_runs(daily_run.path.parent) == ["2026-10-30"]
+    for step in m["steps"]:
+        assert step["attempts"] == 1 and step["duration_s"] > 0
+        for name, digest in step["artifacts"].items():  # checksums match the files
+            assert hashlib.sha256(run.artifact_path(name).read_bytes()).hexdigest() == digest
+        nb = nbformat.read(run.notebook_path(step["name"]), as_version=4)
+        assert nb.cells[0].metadata["tags"] == ["injected-guard"]
+        params = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert params and "2026-10-30" in params[0].source
+
+
+def test_artifacts_follow_the_contract(daily_run, sample_lake_path):
+    run = RunFolder("2026-10-30", runs_path=daily_run.path.parent)
+    weights = run.artifact("book/weights.parquet")
+    assert weights.index.name == "instrument"
+    assert list(weights.columns) == [
+        "weight", "target", "current", "trade", "risk_contribution", "expected_return"
+    ]  # fmt: skip
+    var = run.artifact("risk/var.parquet")
+    assert var.index.names == ["method", "alpha"]
+    assert list(var.columns) == ["var", "es", "var_brl", "es_brl"]
+    # VaR in BRL is the fraction of NAV times the NAV daily.yaml gives (1e9)
+    assert (var["var_brl"] - var["var"] * 1e9).abs().max() < 1e-3
+    comps = run.artifact("risk/components.parquet")
+    assert comps.index.names == ["method", "alpha", "instrument"]
+    hist = comps.xs(("historical", 0.99), level=("method", "alpha"))
+    assert abs(hist["component_var"].sum() - var.loc[("historical", 0.99), "var"]) < 1e-9
+    assert set(hist.index) == set(weights.index)
+    limits = run.artifact("risk/limits.parquet")
+    assert {"value", "max", "utilization", "status"} <= set(limits.columns)
+    reports = run.artifact("agents/reports.json")
+    assert set(reports) == {"inflation", "monetary_policy", "fiscal", "fx_equilibrium",
+                            "cross_asset"}  # fmt: skip
+    gate = run.artifact("quality/freshness.json")
+    assert gate["stale"] is False and run.stale is False
+
+
+def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(
+    daily_run, sample_lake_path
+):
+    run = RunFolder(daily_run.path)
+    page = run.artifact("morning_pack/morning_pack.html")
+    assert "Morning Pack — 2026-10-30" in page and "Sample data" in page
+    # no request to any host: no scripts, links, imports or URLs of any scheme
+    assert not re.search(r"<script|<link|<img|<iframe|@import|url\(|https?:|//[a-z]", page, re.I)
+    record = run.artifact("morning_pack/facts.json")
+    sheet = FactSheet.from_dict(record)
+    text = record["narrative"]["text"]
+    assert record["narrative"]["source"] == "template"  # no API key in tests
+    assert check_narrative(text, sheet).ok and record["narrative"]["numbers_checked"] >= 30
+    # facts recomputed by hand from the lake and the risk table
+    ptax = Lake.open(sample_lake_path).at("2026-10-30").series("BRL.USD.PTAX").dropna()
+    assert abs(sheet["usdbrl.last"].value - ptax.iloc[-1]) < 1e-12
+    assert f"to {ptax.iloc[-1]:.4f}" in text
+    chg = (ptax.iloc[-1] / ptax.iloc[-2] - 1) * 100
+    assert f"{abs(chg):.2f} % to" in text
+    assert ("rose" if chg > 0 else "fell") + f" {abs(chg):.2f}" in text
+    var99 = run.artifact("risk/var.parquet").loc[("historical", 0.99), "var"] * 100
+    assert f"VaR is {var99:.2f} % of NAV" in text
+    assert f"{var99:.2f}" in page
+
+
+def test_a_finished_date_is_a_no_op(daily_run, sample_lake_path):
+    before = (daily_run.path / "manifest.json").read_text()
+    again = run_pipeline(
+        "2026-10-30",
+        pipeline="pipelines/daily.yaml",
+        runs_path=daily_run.path.parent,
+        lake_path=sample_lake_path,
+        progress=False,
+    )
+    assert again.noop and (daily_run.path / "manifest.json").read_text() == before
+    assert json.loads(before)["status"] == "succeeded"
+    assert pd.Timestamp(json.loads(before)["finished_at"]) > pd.Timestamp(
+        json.loads(before)["started_at"]
+    )

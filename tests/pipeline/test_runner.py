@@ -1,0 +1,214 @@
+"""The runner's failure modes on small synthetic notebooks (real papermill, real kernels).
+
+Each test says what plain ``papermill.execute_notebook`` would do and checks the runner
+does better: refuses, fails with the step/cell/exception named, resumes, leaves no process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from research_core.cli import main
+from research_core.pipeline import PipelineError, RunLockedError, load_pipeline, run_pipeline
+from research_core.pipeline.runner import date_lock
+from research_core.runs import RunFolder
+from tests.pipeline.conftest import alive, write_artifact_body
+
+DATE = "2026-10-30"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(path: Path, tmp_path: Path, **kw: object):  # type: ignore[no-untyped-def]
+    return run_pipeline(
+        DATE,
+        pipeline=path,
+        runs_path=tmp_path / "runs",
+        lake_path=tmp_path / "nolake",
+        progress=False,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_notebook_without_parameters_cell_or_with_unknown_parameter_is_refused(
+    make_pipeline, tmp_path
+):
+    """papermill would run the untagged notebook with its own defaults (papermill #125)."""
+    path = make_pipeline({"a": "x = 1"}, params={"a": None})
+    with pytest.raises(PipelineError, match="no cell tagged 'parameters'"):
+        load_pipeline(path)
+    path = make_pipeline({"a": "x = 1"}, params={"a": 'as_of = ""\nlake_path = ""\ndb_url = ""'})
+    with pytest.raises(PipelineError, match=r"does not declare parameter\(s\) \['run_dir'\]"):
+        load_pipeline(path)
+    code = main(["pipeline", "run", "--as-of", DATE, "--pipeline", str(path),
+                 "--runs", str(tmp_path / "runs"), "--quiet"])  # fmt: skip
+    assert code == 2
+    assert not (tmp_path / "runs").exists()  # refused before anything was written
+
+
+def test_failing_step_stops_the_run_and_resume_finishes_it(make_pipeline, tmp_path):
+    fixed = tmp_path / "fixed"
+    path = make_pipeline(
+        {
+            "a": "import os\nassert os.environ['TQDM_DISABLE'] == '1'\n" + write_artifact_body("a"),
+            "b": f"import pathlib\nif not pathlib.Path({str(fixed)!r}).exists():\n"
+            "    raise ValueError('boom: input not fixed')\n" + write_artifact_body("b"),
+            "c": write_artifact_body("c"),
+        },
+        artifacts={"a": ["a/out.json"], "b": ["b/out.json"], "c": ["c/out.json"]},
+    )
+    args = ["pipeline", "run", "--as-of", DATE, "--pipeline", str(path), "--quiet",
+            "--runs", str(tmp_path / "runs"), "--path", str(tmp_path / "nolake")]  # fmt: skip
+    assert main(args) == 1  # non-zero exit on failure
+    run = RunFolder(DATE, runs_path=tmp_path / "runs")
+    assert run.status == "failed"
+    err = run.failure
+    assert err is not None
+    assert (err["step"], err["ename"], err["kind"]) == ("b", "ValueError", "cell")
+    assert "boom" in err["evalue"]
+    partial = nbformat.read(run.notebook_path("b"), as_version=4)
+    failed_cell = [c for c in partial.cells if c.get("execution_count") == err["cell"]]
+    assert failed_cell and "raise ValueError" in failed_cell[0].source
+    assert [run.step(s)["status"] for s in "abc"] == ["succeeded", "failed", "pending"]
+    assert not run.notebook_path("c").exists()  # later steps did not run
+    a_started = run.step("a")["started_at"]
+
+    fixed.write_text("ok")
+    result = _run(path, tmp_path, resume=True)
+    assert result.status == "succeeded"
+    run = RunFolder(DATE, runs_path=tmp_path / "runs")
+    assert run.step("a")["started_at"] == a_started  # not re-run
+    assert run.failure is None
+    assert set(run.artifacts()) == {"a/out.json", "b/out.json", "c/out.json"}
+    assert run.step("c")["artifacts"]["c/out.json"]  # checksum recorded
+    again = _run(path, tmp_path)
+    assert again.noop and again.status == "succeeded"
+
+
+def test_exceptions_in_threads_and_logging_fail_the_step(make_pipeline, tmp_path):
+    """papermill reports success here: the thread's exception and the log line are lost."""
+    body = (
+        "import logging, threading\n"
+        "t = threading.Thread(target=lambda: 1 / 0, name='feed-thread')\n"
+        "t.start(); t.join()\n"
+        "logging.getLogger('feed').error('lost quote for BR.DI.1Y')\n"
+        "print('cell finished normally')\n"
+    )
+    path = make_pipeline({"threads": body})
+    result = _run(path, tmp_path)
+    assert result.status == "failed"
+    err = result.manifest["error"]
+    assert (err["kind"], err["ename"], err["count"]) == ("thread", "ZeroDivisionError", 2)
+    assert "feed-thread" in err["evalue"]
+    nb = nbformat.read(RunFolder(result.path).notebook_path("threads"), as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert not any(o.get("output_type") == "error" for o in outputs)  # papermill saw nothing
+
+
+def test_killed_kernel_is_retried_then_reported_without_orphans(make_pipeline, tmp_path):
+    pids = tmp_path / "pids.txt"
+    kill = (
+        "import os, signal\n"
+        f"open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    once = (
+        "import pathlib\nif not (pathlib.Path(run_dir) / 'killed-once').exists():\n"
+        "    (pathlib.Path(run_dir) / 'killed-once').write_text('x')\n"
+        + "".join(f"    {line}\n" for line in kill.splitlines())
+        + write_artifact_body("flaky")
+    )
+    path = make_pipeline(
+        {"flaky": once, "dead": kill},
+        artifacts={"flaky": ["flaky/out.json"]},
+        retries={"flaky": 2, "dead": 1},
+    )
+    result = _run(path, tmp_path)
+    flaky, dead = result.manifest["steps"]
+    assert (flaky["status"], flaky["attempts"]) == ("succeeded", 2)  # transient: retried
+    assert (dead["status"], dead["attempts"]) == ("failed", 2)
+    assert (dead["error"]["kind"], dead["error"]["ename"]) == ("transient", "DeadKernelError")
+    killed = [int(p) for p in pids.read_text().split()]
+    assert len(killed) == 3 and alive(killed) == []
+
+
+def test_frozen_kernel_is_killed_at_its_deadline_with_every_process_it_started(
+    make_pipeline, tmp_path
+):
+    """papermill without a timeout would wait forever and leave the kernel running."""
+    pids = tmp_path / "pids.txt"
+    body = (
+        "import os, subprocess, time\n"
+        "child = subprocess.Popen(['sleep', '600'])\n"
+        f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+        "time.sleep(600)\n"
+    )
+    deadline = 25.0
+    path = make_pipeline({"frozen": body}, deadline_s={"frozen": deadline})
+    t0 = time.monotonic()
+    result = _run(path, tmp_path)
+    took = time.monotonic() - t0
+    assert result.status == "failed"
+    err = result.manifest["error"]
+    assert (err["step"], err["kind"], err["ename"]) == ("frozen", "timeout", "StepTimeout")
+    assert took < deadline + 15  # reported at the deadline, not after the 600 s sleep
+    kernel, child = (int(p) for p in pids.read_text().split())
+    assert alive([kernel, child]) == []
+    workers = [p for p in _pipeline_processes() if str(result.path) in " ".join(p)]
+    assert workers == []
+
+
+def _pipeline_processes() -> list[list[str]]:
+    import psutil
+
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = p.info["cmdline"] or []
+        if any("research_core.pipeline.worker" in c for c in cmd):
+            out.append(cmd)
+    return out
+
+
+def test_second_concurrent_run_is_refused_and_a_crashed_run_leaves_no_lock(make_pipeline, tmp_path):
+    path = make_pipeline({"slow": "import time\ntime.sleep(2)\n"})
+    runs = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    first = subprocess.Popen(
+        [sys.executable, "-m", "research_core.cli", "pipeline", "run", "--as-of", DATE,
+         "--pipeline", str(path), "--runs", str(runs), "--path", str(tmp_path / "nolake"),
+         "--quiet"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    manifest = runs / DATE / "manifest.json"
+    for _ in range(600):
+        if manifest.exists() and json.loads(manifest.read_text())["status"] == "running":
+            break
+        time.sleep(0.1)
+    with pytest.raises(RunLockedError, match="in progress"):
+        _run(path, tmp_path)
+    out, _ = first.communicate(timeout=120)
+    assert first.returncode == 0, out
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\nfrom pathlib import Path\n"
+         "from research_core.pipeline.runner import date_lock\n"
+         f"with date_lock(Path({str(runs / '2026-11-02')!r})):\n"
+         "    print('locked', flush=True)\n    time.sleep(120)\n"],
+        env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with pytest.raises(RunLockedError), date_lock(runs / "2026-11-02"):
+        pass
+    os.kill(holder.pid, signal.SIGKILL)  # a crashed run
+    holder.wait()
+    with date_lock(runs / "2026-11-02"):  # not stuck
+        pass
