@@ -120,7 +120,7 @@ def serve(
     host: str = "127.0.0.1",
     dashboards: str | Path | None = None,
     timeout: int = 60,
-    pool_size: int = 1,
+    pool_size: int = 2,
     pools: Mapping[str, int] | None = None,
     argv: Sequence[str] = (),
 ) -> int:
@@ -167,7 +167,9 @@ def add_arguments(p: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--dashboards", help="folder of page notebooks (default: ./dashboards)")
     p.add_argument("--timeout", type=int, default=60, help="seconds a cell may run (default 60)")
-    p.add_argument("--pool-size", type=int, default=1, help="preheated kernels per page")
+    p.add_argument(
+        "--pool-size", type=int, default=2, help="preheated kernels per page (default 2)"
+    )
 
 
 def run(args: Any) -> int:

@@ -361,9 +361,10 @@ def _render_attribution(page: Page) -> list[Item]:
 
 @_page("agent_hub")
 def _read_agents(run: Run) -> tuple[dict[str, Any], list[Problem]]:
-    reports = {
-        k: v for k, v in run.records("agents").items() if isinstance(v, dict) and "agent" in v
-    }
+    found = run.record("reports")  # the pipeline's agents/reports.json: {name: report}
+    if not isinstance(found, dict):
+        found = run.records("agents")
+    reports = {k: v for k, v in found.items() if isinstance(v, dict) and "agent" in v}
     data: dict[str, Any] = {"reports": reports, "realtime": run.table("realtime")}
     problems = [] if reports else [_missing(run, "agent reports", "agents")]
     return data, problems

@@ -110,9 +110,12 @@ class Run:
         path = self._find(name, (".parquet", ".csv"))
         if path is None:
             return None
-        if path.suffix == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
+        if path.suffix == ".csv":
+            return pd.read_csv(path)
+        frame = pd.read_parquet(path)
+        if not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None:
+            frame = frame.reset_index()  # an index written by to_parquet becomes columns
+        return frame
 
     def record(self, name: str) -> Any:
         """The JSON artifact ``name`` decoded, or None."""

@@ -105,6 +105,7 @@ def server(
         "ANTHROPIC_API_KEY": SECRET,
     }
     cmd = [sys.executable, "-m", "research_core.cli", "serve", "--port", str(port)]
+    cmd += ["--pool-size", "1"]  # one warm kernel per page is enough for sequential visits
     with log.open("w") as out:
         proc = subprocess.Popen(
             cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

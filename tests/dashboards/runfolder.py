@@ -39,7 +39,7 @@ def write_book_run(runs: Path, lake_path: Path, as_of: str, *, n_sims: int = 5_0
     csv.rmdir()
     agents = folder / "artifacts" / "agents"
     agents.mkdir(parents=True, exist_ok=True)
-    for name, report in run_agents(view).items():
-        (agents / f"{name}.json").write_text(json.dumps(report.to_dict()), encoding="utf-8")
+    reports = {name: r.to_dict() for name, r in run_agents(view).items()}
+    (agents / "reports.json").write_text(json.dumps(reports), encoding="utf-8")
     write_manifest(folder, as_of, parameters={"lake_path": str(lake_path)})
     return folder

@@ -7,6 +7,7 @@ not taken from the page code.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -84,7 +85,7 @@ def _check_position_book(page: object, art: Path) -> None:
 
 
 def _check_agent_hub(page: object, art: Path) -> None:
-    agents = sorted(p.stem for p in (art.parent / "agents").glob("*.json"))
+    agents = sorted(json.loads((art.parent / "agents" / "reports.json").read_text()))
     text = page.inner_text("body")  # type: ignore[attr-defined]
     for name in agents:
         assert f"{name.replace('_', ' ')} agent" in text
