@@ -170,6 +170,9 @@ def _read_risk(run: Run) -> tuple[dict[str, Any], list[Problem]]:
         run, ["var", "components", "stress", "limits", "drawdown", "correlation", "weights"]
     )
     problems = [_missing(run, n, "risk") for n in ("var", "stress", "limits") if data[n] is None]
+    if data["drawdown"] is None:
+        pms, _ = open_pms()  # the ladder reads the PMS NAV history when there is one
+        data["pms_drawdown"] = pms.drawdown() if pms is not None else None
     return data, problems
 
 
@@ -210,21 +213,19 @@ def _render_risk(page: Page) -> list[Item]:
             )
         )
     if d["drawdown"] is not None and not d["drawdown"].empty:
-        blocks.append(
-            theme.card(
-                "Drawdown ladder", theme.table(d["drawdown"], index=False, name="drawdown"), span=6
-            )
+        body = theme.table(d["drawdown"], index=False, name="drawdown")
+    elif d.get("pms_drawdown") is not None:
+        dd, level, state = d["pms_drawdown"]
+        body = theme.grid(
+            [
+                theme.kpi("Drawdown (PMS NAV)", pct(dd), span=6, key="drawdown"),
+                theme.kpi("Ladder level", f"{level} · {state}", span=6, key="ladder"),
+            ]
         )
     else:
-        blocks.append(
-            theme.card(
-                "Drawdown ladder",
-                theme.message(
-                    "no NAV history in this run yet: drawdown level not available", "info"
-                ),
-                span=6,
-            )
-        )
+        text = "no NAV history (PMS not marked yet): drawdown level not available"
+        body = theme.message(text, "info")
+    blocks.append(theme.card("Drawdown ladder", body, span=6))
     if d["correlation"] is not None:
         blocks.append(
             theme.card(
