@@ -57,7 +57,7 @@ def write_runs(runs: Path, lake: Path) -> None:
     empty = runs / EMPTY / "artifacts" / "book"
     empty.mkdir(parents=True)
     pd.read_parquet(good / "artifacts/book/weights.parquet").head(0).to_parquet(
-        empty / "weights.parquet", index=False
+        empty / "weights.parquet"
     )
     write_manifest(runs / EMPTY, EMPTY)
 

@@ -1,8 +1,9 @@
-"""Write pipeline-style run folders from real package calls on the sample lake.
+"""Write pipeline run folders for the dashboard tests with the pipeline's own step functions.
 
-Used by the dashboard tests until the pipeline writes them: the book and its risk from
-``build_book`` (tables as ``workbench book`` writes them, stored as Parquet), the agent
-reports from ``run_agents``, and a manifest in the run-folder contract.
+``research_core.pipeline.steps`` are the calls the daily notebooks make (agents, strategies,
+book, risk, Morning Pack), so the artifacts have exactly the pipeline's layout and content;
+only papermill and the per-step processes are skipped to keep the tests fast. The manifest
+follows the run-folder contract (``pipelines/README.md``).
 """
 
 from __future__ import annotations
@@ -10,11 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
-
-from research_core.agents import run_agents
-from research_core.lake import Lake
-from research_core.portfolio import build_book
+from research_core.pipeline import steps
 
 
 def write_manifest(folder: Path, as_of: str, status: str = "succeeded", **extra: object) -> None:
@@ -24,22 +21,13 @@ def write_manifest(folder: Path, as_of: str, status: str = "succeeded", **extra:
 
 
 def write_book_run(runs: Path, lake_path: Path, as_of: str, *, n_sims: int = 5_000) -> Path:
-    """A succeeded run of ``as_of``: book tables (Parquet) and agent reports (JSON)."""
-    lake = Lake.open(lake_path)
-    view = lake.at(pd.Timestamp(f"{as_of} 23:59", tz=lake.tz))
+    """A succeeded run of ``as_of``: agents, strategies, book, risk and the Morning Pack."""
     folder = runs / as_of
-    book = build_book(view, n_sims=n_sims)
-    csv = book.write(folder / "csv")
-    out = folder / "artifacts" / "book"
-    out.mkdir(parents=True, exist_ok=True)
-    for path in sorted(csv.glob("*.csv")):
-        pd.read_csv(path).to_parquet(out / f"{path.stem}.parquet", index=False)
-    for path in sorted(csv.iterdir()):
-        path.unlink()
-    csv.rmdir()
-    agents = folder / "artifacts" / "agents"
-    agents.mkdir(parents=True, exist_ok=True)
-    reports = {name: r.to_dict() for name, r in run_agents(view).items()}
-    (agents / "reports.json").write_text(json.dumps(reports), encoding="utf-8")
+    args = {"lake_path": str(lake_path), "as_of": as_of, "run_dir": str(folder)}
+    steps.agents(**args)
+    steps.strategies(**args)
+    steps.book(**args)
+    steps.risk(**args, n_sims=n_sims)
     write_manifest(folder, as_of, parameters={"lake_path": str(lake_path)})
+    steps.morning_pack(**args)
     return folder

@@ -49,10 +49,10 @@ def _kpis(page: object) -> dict[str, str]:
 
 
 def _check_risk_kpis(page: object, art: Path) -> None:
-    var = pd.read_parquet(art / "var.parquet")
+    var = pd.read_parquet(art / "risk" / "var.parquet").reset_index()
     row = var[(var["method"] == "historical") & (var["alpha"].round(4) == 0.99)].iloc[0]
-    stress = pd.read_parquet(art / "stress.parquet")
-    limits = pd.read_parquet(art / "limits.parquet")
+    stress = pd.read_parquet(art / "risk" / "stress.parquet")
+    limits = pd.read_parquet(art / "risk" / "limits.parquet")
     kpis = _kpis(page)
     assert kpis["var99"] == f"{100 * row['var']:.2f}%"
     assert kpis["var99_brl"] == f"BRL {round(row['var_brl']):,}"
@@ -63,18 +63,18 @@ def _check_risk_kpis(page: object, art: Path) -> None:
 
 def _check_risk_monitor(page: object, art: Path) -> None:
     _check_risk_kpis(page, art)
-    limits = pd.read_parquet(art / "limits.parquet")
+    limits = pd.read_parquet(art / "risk" / "limits.parquet")
     rows = page.query_selector_all('[data-table="limits"] tbody tr')  # type: ignore[attr-defined]
     shown = [r.query_selector_all("td")[-1].inner_text() for r in rows]
     assert shown == limits["status"].fillna("–").tolist()
-    var = pd.read_parquet(art / "var.parquet")
+    var = pd.read_parquet(art / "risk" / "var.parquet")
     rows = page.query_selector_all('[data-table="var"] tbody tr')  # type: ignore[attr-defined]
     shown = [r.query_selector_all("td")[4].inner_text() for r in rows]
     assert shown == [f"{round(v):,}" for v in var["var_brl"]]
 
 
 def _check_position_book(page: object, art: Path) -> None:
-    w = pd.read_parquet(art / "weights.parquet")
+    w = pd.read_parquet(art / "book" / "weights.parquet").reset_index()
     w = w[w["weight"] != 0]
     kpis = _kpis(page)
     assert kpis["positions"] == str(len(w))
@@ -85,7 +85,7 @@ def _check_position_book(page: object, art: Path) -> None:
 
 
 def _check_agent_hub(page: object, art: Path) -> None:
-    agents = sorted(json.loads((art.parent / "agents" / "reports.json").read_text()))
+    agents = sorted(json.loads((art / "agents" / "reports.json").read_text()))
     text = page.inner_text("body")  # type: ignore[attr-defined]
     for name in agents:
         assert f"{name.replace('_', ' ')} agent" in text
@@ -112,7 +112,7 @@ def test_page(name: str, visit: Visit, runs_path: Path, artifacts_dir: Path) -> 
     assert width <= 1366, f"{name} overflows horizontally at 1366 px ({width})"
     page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
     if name in CHECKS:
-        CHECKS[name](page, runs_path / GOOD / "artifacts" / "book")
+        CHECKS[name](page, runs_path / GOOD / "artifacts")
 
 
 @pytest.mark.parametrize(
