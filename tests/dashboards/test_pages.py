@@ -40,6 +40,7 @@ def _assert_clean(page: object) -> str:
         assert bad not in text
     html: str = page.content()  # type: ignore[attr-defined]
     assert SECRET not in html
+    assert "wait_for_request" not in html  # sources are stripped
     return text
 
 
