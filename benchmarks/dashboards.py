@@ -1,0 +1,187 @@
+"""First meaningful content of every dashboard page, in headless Chromium.
+
+"First meaningful content" is the moment the page header with the run's date is visible
+(``.wb-header``: it carries the run, its status and the sample-data badge; the page's
+numbers are in the same server-rendered output). Per page: median and worst of ``--loads``
+sequential visits, and a second visitor arriving right after a first one (the pool is
+refilling). Goal: <= 2 s for every page after the pipeline has run.
+
+Peers on the same machine and run: plain Voilà (default lab template, no preheated
+kernels: every visit starts a kernel and imports) on one page, and the pipeline's static
+Morning Pack HTML opened from disk (the floor: no kernel at all).
+
+    python benchmarks/dashboards.py [--runs runs] [--lake parquet_lake] [--db sqlite:///workbench.db]
+                                    [--loads 10] [--pool-size 2] [--pages risk_monitor ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/lib/chromium/chromium"
+PAGES = (
+    "index",
+    "morning_pack",
+    "position_book",
+    "trade_blotter",
+    "risk_monitor",
+    "attribution",
+    "decision_journal",
+    "agent_hub",
+)
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def _server(cmd: Sequence[str], env: dict[str, str], ready: str, count: int) -> Iterator[None]:
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-serve-{os.getpid()}-{time.time_ns()}.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            list(cmd),
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 300
+        while log.read_text().count(ready) < count:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start:\n{log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.unlink(missing_ok=True)
+
+
+def _first_content(context: object, url: str, selector: str) -> float:
+    page = context.new_page()  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_selector(selector, state="visible", timeout=300_000)
+    seconds = time.perf_counter() - t0
+    page.close()
+    return seconds
+
+
+def _pair(context: object, url: str, selector: str) -> float:
+    """Two visitors of the same page at once; returns the second's first-content time."""
+    first, second = context.new_page(), context.new_page()  # type: ignore[attr-defined]
+    first.goto(url, wait_until="commit")
+    t0 = time.perf_counter()
+    second.goto(url, wait_until="commit")
+    second.wait_for_selector(selector, state="visible", timeout=120_000)
+    seconds = time.perf_counter() - t0
+    first.wait_for_selector(selector, state="visible", timeout=120_000)
+    first.close()
+    second.close()
+    return seconds
+
+
+def _row(name: str, times: list[float], second: float | None) -> str:
+    tail = f"{second:9.2f}" if second is not None else f"{'–':>9}"
+    return f"{name:<24}{statistics.median(times):9.2f}{max(times):9.2f}{tail}"
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", default=os.environ.get("WORKBENCH_RUNS_PATH", "runs"))
+    ap.add_argument("--lake", default=os.environ.get("WORKBENCH_LAKE_PATH", "parquet_lake"))
+    ap.add_argument("--db", default=os.environ.get("WORKBENCH_DB_URL", "sqlite:///workbench.db"))
+    ap.add_argument("--loads", type=int, default=10)
+    ap.add_argument("--pool-size", type=int, default=2)
+    ap.add_argument("--pages", nargs="+", default=list(PAGES))
+    ap.add_argument("--no-peer", action="store_true")
+    args = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    runs = Path(args.runs).resolve()
+    dates = sorted(p.parent.name for p in runs.glob("*/manifest.json"))
+    if not dates:
+        raise SystemExit(f"no pipeline run under {runs}: run `make run` first")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        "WORKBENCH_RUNS_PATH": str(runs),
+        "WORKBENCH_LAKE_PATH": str(Path(args.lake).resolve()),
+        "WORKBENCH_DB_URL": args.db,
+    }
+    port = _port()
+    base = f"http://127.0.0.1:{port}/voila/render"
+    cmd = [sys.executable, "-m", "research_core.cli", "serve", "--port", str(port)]
+    cmd += ["--pool-size", str(args.pool_size)]
+    result: dict[str, float] = {}
+    print(f"run {dates[-1]}; {args.loads} loads per page; pool {args.pool_size} kernel(s)/page")
+    print(f"{'page (seconds)':<24}{'median':>9}{'worst':>9}{'2nd vis.':>9}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        with _server(cmd, env, "is filled with", len(PAGES)):
+            for name in args.pages:  # warm-up (not counted): the pools have imported
+                _first_content(context, f"{base}/{name}.ipynb?date={dates[-1]}", ".wb-header")
+            time.sleep(15.0)  # the pools refill
+            for name in args.pages:
+                url = f"{base}/{name}.ipynb?date={dates[-1]}"
+                times = [_first_content(context, url, ".wb-header") for _ in range(args.loads)]
+                time.sleep(2.0)
+                second = _pair(context, url, ".wb-header")
+                time.sleep(2.0)
+                print(_row(name, times, second), flush=True)
+                result[f"{name} median"] = statistics.median(times)
+                result[f"{name} worst"] = max(times)
+                result[f"{name} second visitor"] = second
+        if not args.no_peer:
+            page = "risk_monitor" if "risk_monitor" in args.pages else args.pages[0]
+            voila = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}"]
+            voila += ["--Voila.port_retries=0", "--Voila.root_dir=dashboards"]
+            with _server(voila, env, "Voilà is running at", 1):
+                url = f"http://127.0.0.1:{port}/voila/render/{page}.ipynb?date={dates[-1]}"
+                # plain Voilà's default template hides the cells until the notebook ran
+                times = [
+                    _first_content(context, url, ".wb-header") for _ in range(min(args.loads, 3))
+                ]
+            print(_row(f"peer: plain Voilà {page}", times, None))
+            result["plain voila median"] = statistics.median(times)
+            result["ratio"] = result[f"{page} median"] / result["plain voila median"]
+            print(f"{page}: preheated / plain Voilà median = {result['ratio']:.2f}")
+            pack = runs / dates[-1] / "artifacts" / "morning_pack" / "morning_pack.html"
+            if pack.exists():
+                times = [_first_content(context, pack.as_uri(), "body") for _ in range(args.loads)]
+                print(_row("peer: static pack file", times, None))
+                result["static pack median"] = statistics.median(times)
+        browser.close()
+    return result
+
+
+if __name__ == "__main__":
+    main()

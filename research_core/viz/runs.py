@@ -1,0 +1,197 @@
+"""What a dashboard page may ask of a pipeline run folder, and nothing more.
+
+A run is ``<runs_path>/<YYYY-MM-DD>/`` with ``manifest.json`` (status ``running``,
+``succeeded`` or ``failed``; ``error``; ``stale``) and ``artifacts/<step>/<name>.parquet|json``
+(the book tables are the ones ``workbench book`` writes: weights, var, components, stress,
+limits, signals, provenance). Pages find a table by its name in whichever step wrote it, so a
+page does not depend on the step layout. Nothing here computes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qs
+
+import pandas as pd
+
+from research_core.config import get_settings
+from research_core.errors import WorkbenchError
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+Level = Literal["error", "warn", "info"]
+
+
+class DashboardError(WorkbenchError):
+    """A page cannot show what was asked (no run for the date, bad input); says which."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the page must say before (or instead of) its content."""
+
+    level: Level
+    title: str
+    text: str
+
+
+def list_runs(runs_path: Path) -> tuple[str, ...]:
+    """Dates (YYYY-MM-DD) with a manifest, oldest first."""
+    if not runs_path.is_dir():
+        return ()
+    return tuple(sorted(p.parent.name for p in runs_path.glob("*/manifest.json")))
+
+
+def requested_date(query: str | None) -> str | None:
+    """The ``date`` of a query string (``date=2026-10-30``), or None when absent.
+
+    Raises DashboardError naming the value when it is not a calendar date."""
+    values = parse_qs(query or "").get("date", [])
+    if not values or not values[-1].strip():
+        return None
+    text = values[-1].strip()
+    if not _DATE.fullmatch(text):
+        raise DashboardError(f"date {text!r} is not a date (expected YYYY-MM-DD)")
+    try:
+        pd.Timestamp(text)
+    except ValueError as err:
+        raise DashboardError(f"date {text!r} is not a calendar date") from err
+    return text
+
+
+def is_sample_lake(lake_path: Path) -> bool:
+    """True when the lake holds generated sample rows (its ``source=sample`` partition)."""
+    return (lake_path / "source=sample").is_dir()
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run folder as a page sees it: date, status, problems, and artifact lookup."""
+
+    date: str | None
+    path: Path | None
+    manifest: dict[str, Any]
+    runs: tuple[str, ...]
+    sample: bool
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def status(self) -> str:
+        if self.path is None:
+            return "missing"
+        status = str(self.manifest.get("status", "unknown"))
+        if status == "succeeded" and self.manifest.get("stale"):
+            return "stale"
+        return status
+
+    @property
+    def usable(self) -> bool:
+        """True when artifacts may be shown (the run exists and has not failed)."""
+        return self.path is not None and not any(p.level == "error" for p in self.problems)
+
+    def _find(self, name: str, suffixes: tuple[str, ...]) -> Path | None:
+        if self.path is None:
+            return None
+        root = self.path / "artifacts"
+        for suffix in suffixes:
+            hits = sorted(root.glob(f"*/{name}{suffix}")) + sorted(root.glob(f"{name}{suffix}"))
+            if hits:
+                return hits[0]
+        return None
+
+    def has(self, name: str) -> bool:
+        return self._find(name, (".parquet", ".csv", ".json", ".html")) is not None
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """The artifact table ``name`` (Parquet, or CSV as ``workbench book`` writes), or None."""
+        path = self._find(name, (".parquet", ".csv"))
+        if path is None:
+            return None
+        if path.suffix == ".csv":
+            return pd.read_csv(path)
+        frame = pd.read_parquet(path)
+        if not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None:
+            frame = frame.reset_index()  # an index written by to_parquet becomes columns
+        return frame
+
+    def record(self, name: str) -> Any:
+        """The JSON artifact ``name`` decoded, or None."""
+        path = self._find(name, (".json",))
+        return None if path is None else json.loads(path.read_text("utf-8"))
+
+    def records(self, step: str) -> dict[str, Any]:
+        """Every JSON artifact of one step folder, by file stem."""
+        if self.path is None:
+            return {}
+        folder = self.path / "artifacts" / step
+        return {p.stem: json.loads(p.read_text("utf-8")) for p in sorted(folder.glob("*.json"))}
+
+    def text(self, name: str) -> str | None:
+        path = self._find(name, (".html",))
+        return None if path is None else path.read_text("utf-8")
+
+
+def open_run(
+    query: str | None = None,
+    *,
+    runs_path: str | Path | None = None,
+    lake_path: str | Path | None = None,
+) -> Run:
+    """The run asked for by ``query`` (``date=YYYY-MM-DD``), else the newest run.
+
+    Never raises for a bad state: a malformed date, a date with no run, a failed, running
+    or stale run each come back as a Problem the page shows."""
+    settings = get_settings()
+    root = Path(runs_path) if runs_path is not None else settings.runs_path
+    lake = Path(lake_path) if lake_path is not None else settings.lake_path
+    runs = list_runs(root)
+    try:
+        date = requested_date(query)
+    except DashboardError as err:
+        return Run(
+            None, None, {}, runs, is_sample_lake(lake), (Problem("error", "Bad date", str(err)),)
+        )
+    if date is None:
+        if not runs:
+            text = f"no pipeline run found under {root.name}/; run `make run` first"
+            return Run(
+                None, None, {}, runs, is_sample_lake(lake), (Problem("error", "No run", text),)
+            )
+        date = runs[-1]
+    path = root / date
+    if date not in runs:
+        have = f"latest run: {runs[-1]}" if runs else "no runs yet"
+        text = f"there is no pipeline run for {date} ({have})"
+        return Run(date, None, {}, runs, is_sample_lake(lake), (Problem("error", "No run", text),))
+    try:
+        manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError) as err:
+        text = f"the manifest of the {date} run cannot be read ({type(err).__name__})"
+        return Run(date, None, {}, runs, is_sample_lake(lake), (Problem("error", "Bad run", text),))
+    params = manifest.get("parameters") or {}
+    lake = Path(params.get("lake_path") or lake)
+    problems = _manifest_problems(date, manifest)
+    return Run(date, path, manifest, runs, is_sample_lake(lake), problems)
+
+
+def _manifest_problems(date: str, manifest: dict[str, Any]) -> tuple[Problem, ...]:
+    status = manifest.get("status")
+    out: list[Problem] = []
+    if status == "failed":
+        err = manifest.get("error") or {}
+        where = err.get("step", "a step")
+        what = f"{err.get('exception', err.get('ename', 'error'))}: {err.get('message', '')}"
+        out.append(Problem("error", "Run failed", f"the {date} run failed at {where} ({what})"))
+    elif status == "running":
+        out.append(Problem("warn", "Run in progress", f"the {date} run is still running"))
+    elif status != "succeeded":
+        out.append(Problem("error", "Bad run", f"the {date} run has status {status!r}"))
+    if manifest.get("stale"):
+        detail = manifest.get("stale_series") or manifest.get("freshness") or ""
+        tail = f": {detail}" if isinstance(detail, str) and detail else ""
+        text = f"data behind the {date} run is stale (older than its release calendar allows){tail}"
+        out.append(Problem("warn", "Stale data", text))
+    return tuple(out)

@@ -1,0 +1,200 @@
+"""One Voilà server (``workbench serve``) and one headless Chromium for the whole session.
+
+The run folders are written by real package calls on the sample lake (``runfolder.py``):
+a good run, a failed run, a stale run and a run with an empty book. Every request the
+browser makes to a host other than the server is aborted and recorded; a test fails if any
+was made. Screenshots go to ``test-artifacts/dashboards/`` (printed; ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.dashboards.runfolder import write_book_run, write_manifest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/lib/chromium/chromium")  # Debian's binary (/usr/bin/chromium is a wrapper)
+GOOD, FAILED, STALE, EMPTY = "2026-10-30", "2026-10-29", "2026-10-28", "2026-10-27"
+SECRET = "sk-ant-test-DO-NOT-SHOW-4242"
+PROPOSALS = (("DI1.5Y", "sell", 2e8), ("GOLD.FUT", "buy", 5e7))
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(os.environ.get("WORKBENCH_TEST_ARTIFACTS", REPO / "test-artifacts")) / "dashboards"
+    path.mkdir(parents=True, exist_ok=True)
+    print(f"\ndashboard screenshots: {path}")
+    return path
+
+
+def write_runs(runs: Path, lake: Path) -> None:
+    """Four runs: good, failed (at risk), stale (good artifacts, stale flag), empty book."""
+    good = write_book_run(runs, lake, GOOD)
+    write_manifest(
+        runs / FAILED,
+        FAILED,
+        status="failed",
+        error={
+            "step": "risk",
+            "cell": 3,
+            "exception": "RiskError",
+            "message": "covariance not PSD",
+        },
+    )
+    shutil.copytree(good / "artifacts", runs / STALE / "artifacts")
+    write_manifest(runs / STALE, STALE, stale=True, stale_series="BR.IPCA.MOM")
+    empty = runs / EMPTY / "artifacts" / "book"
+    empty.mkdir(parents=True)
+    pd.read_parquet(good / "artifacts/book/weights.parquet").head(0).to_parquet(
+        empty / "weights.parquet"
+    )
+    write_manifest(runs / EMPTY, EMPTY)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def pms_url(sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite PMS with two discretionary proposals (real workflow calls) as of GOOD."""
+    from research_core.pms import PMS
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('pms') / 'pms.db'}"
+    pms = PMS.open(url, lake=sample_lake_path, actor="alice")
+    for inst, side, size in PROPOSALS:
+        pms.submit(inst, side, size, as_of=GOOD, actor="alice", reason="test", n_sims=2000)
+    return url
+
+
+@pytest.fixture(scope="session")
+def runs_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("runs")
+
+
+@pytest.fixture(scope="session")
+def server(
+    runs_path: Path,
+    sample_lake_path: Path,
+    pms_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """``workbench serve`` in a subprocess; the run folders are written while its kernel
+    pools warm up (pages read them on request); yields the base URL once pools are warm."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        "WORKBENCH_RUNS_PATH": str(runs_path),
+        "WORKBENCH_LAKE_PATH": str(sample_lake_path),
+        "WORKBENCH_DB_URL": pms_url,
+        "ANTHROPIC_API_KEY": SECRET,
+    }
+    cmd = [sys.executable, "-m", "research_core.cli", "serve", "--port", str(port)]
+    cmd += ["--pool-size", "1"]  # one warm kernel per page is enough for sequential visits
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        write_runs(runs_path, sample_lake_path)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            text = log.read_text()
+            if proc.poll() is not None:
+                pytest.fail(f"workbench serve exited:\n{text}")
+            if text.count("is filled with") >= 8:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"kernel pools not warm after 120 s:\n{log.read_text()[-3000:]}")
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} missing under CI=true (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield b
+        b.close()
+
+
+class Visit:
+    """One tab of the session's browser context (1366×768); the context aborts and records
+    every request to another host (shared cache: the front-end bundle loads once)."""
+
+    def __init__(self, context: object, base: str, outside: list[str]) -> None:
+        self.base = base
+        self.outside = outside
+        self.page = context.new_page()  # type: ignore[attr-defined]
+
+    def open(self, page: str, query: str = "") -> object:
+        url = f"{self.base}/voila/render/{page}.ipynb" + (f"?{query}" if query else "")
+        self.page.goto(url, wait_until="commit")
+        self.page.wait_for_selector(".wb-header", state="visible", timeout=90_000)
+        return self.page
+
+
+@pytest.fixture(scope="session")
+def context(browser: object, server: str) -> Iterator[tuple[object, list[str]]]:
+    outside: list[str] = []
+
+    def route(r: object) -> None:
+        url = r.request.url  # type: ignore[attr-defined]
+        if url.startswith(server) or url.split(":", 1)[0] in ("data", "blob", "about"):
+            r.continue_()  # type: ignore[attr-defined]
+        else:
+            outside.append(url)
+            r.abort()  # type: ignore[attr-defined]
+
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
+    ctx.route("**/*", route)
+    yield ctx, outside
+    ctx.close()
+
+
+@pytest.fixture()
+def visit(context: tuple[object, list[str]], server: str) -> Iterator[Visit]:
+    ctx, outside = context
+    v = Visit(ctx, server, outside)
+    yield v
+    v.page.close()  # type: ignore[attr-defined]
+    assert outside == [], f"requests to outside hosts: {outside}"

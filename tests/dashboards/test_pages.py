@@ -1,0 +1,140 @@
+"""Every page in headless Chromium against a real ``workbench serve``.
+
+Expected numbers are read from the run's Parquet artifacts in the test and formatted here
+(the same display rule a reader applies: % with two decimals, BRL with thousands separators),
+not taken from the page code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.dashboards.conftest import EMPTY, FAILED, GOOD, SECRET, Visit
+
+PAGES = [
+    "index",
+    "morning_pack",
+    "position_book",
+    "trade_blotter",
+    "risk_monitor",
+    "attribution",
+    "decision_journal",
+    "agent_hub",
+]
+# What Voilà puts in the page when a cell raised or timed out (the HTTP status stays 200).
+ERROR_SELECTOR = (
+    '[data-mime-type="application/vnd.jupyter.stderr"], '
+    '[data-mime-type="application/vnd.jupyter.error"], .jp-OutputArea-output.jp-mod-error'
+)
+ERROR_TEXTS = ("Execution error", "timed out", "Traceback", "took too long", "could not finish")
+
+
+def _assert_clean(page: object) -> str:
+    text: str = page.inner_text("body")  # type: ignore[attr-defined]
+    assert page.query_selector_all(ERROR_SELECTOR) == [], text[:2000]  # type: ignore[attr-defined]
+    for bad in ERROR_TEXTS:
+        assert bad not in text
+    html: str = page.content()  # type: ignore[attr-defined]
+    assert SECRET not in html
+    assert "wait_for_request" not in html  # sources are stripped
+    return text
+
+
+def _kpis(page: object) -> dict[str, str]:
+    cards = page.query_selector_all("[data-kpi]")  # type: ignore[attr-defined]
+    return {c.get_attribute("data-kpi"): c.query_selector(".wb-value").inner_text() for c in cards}
+
+
+def _check_risk_kpis(page: object, art: Path) -> None:
+    var = pd.read_parquet(art / "risk" / "var.parquet").reset_index()
+    row = var[(var["method"] == "historical") & (var["alpha"].round(4) == 0.99)].iloc[0]
+    stress = pd.read_parquet(art / "risk" / "stress.parquet")
+    limits = pd.read_parquet(art / "risk" / "limits.parquet")
+    kpis = _kpis(page)
+    assert kpis["var99"] == f"{100 * row['var']:.2f}%"
+    assert kpis["var99_brl"] == f"BRL {round(row['var_brl']):,}"
+    assert kpis["es99"] == f"{100 * row['es']:.2f}%"
+    assert kpis["worst_stress"] == f"{100 * stress['total_pct_nav'].min():.2f}%"
+    assert kpis["breaches"] == str(int((limits["status"] == "breach").sum()))
+
+
+def _check_risk_monitor(page: object, art: Path) -> None:
+    _check_risk_kpis(page, art)
+    limits = pd.read_parquet(art / "risk" / "limits.parquet")
+    rows = page.query_selector_all('[data-table="limits"] tbody tr')  # type: ignore[attr-defined]
+    shown = [r.query_selector_all("td")[-1].inner_text() for r in rows]
+    assert shown == limits["status"].fillna("–").tolist()
+    var = pd.read_parquet(art / "risk" / "var.parquet")
+    rows = page.query_selector_all('[data-table="var"] tbody tr')  # type: ignore[attr-defined]
+    shown = [r.query_selector_all("td")[4].inner_text() for r in rows]
+    assert shown == [f"{round(v):,}" for v in var["var_brl"]]
+
+
+def _check_position_book(page: object, art: Path) -> None:
+    w = pd.read_parquet(art / "book" / "weights.parquet").reset_index()
+    w = w[w["weight"] != 0]
+    kpis = _kpis(page)
+    assert kpis["positions"] == str(len(w))
+    assert kpis["gross"] == f"{w['weight'].abs().sum():.2f}"
+    assert kpis["net"] == f"{w['weight'].sum():+.2f}"
+    cells = page.query_selector_all('[data-table="book"] tbody tr td:first-child')  # type: ignore[attr-defined]
+    assert sorted(c.inner_text() for c in cells) == sorted(w["instrument"])
+
+
+def _check_agent_hub(page: object, art: Path) -> None:
+    agents = sorted(json.loads((art / "agents" / "reports.json").read_text()))
+    text = page.inner_text("body")  # type: ignore[attr-defined]
+    for name in agents:
+        assert f"{name.replace('_', ' ')} agent" in text
+
+
+CHECKS = {
+    "risk_monitor": _check_risk_monitor,
+    "morning_pack": _check_risk_kpis,
+    "position_book": _check_position_book,
+    "agent_hub": _check_agent_hub,
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page(name: str, visit: Visit, runs_path: Path, artifacts_dir: Path) -> None:
+    """Loads without an error or timeout, says 'sample data', fits 1366 px, shows the
+    run's numbers; a screenshot is kept."""
+    page = visit.open(name, f"date={GOOD}")
+    page.wait_for_load_state("networkidle", timeout=60_000)  # type: ignore[attr-defined]
+    text = _assert_clean(page)
+    assert "sample data" in text  # the sample lake's runs say so on every page
+    assert f"run of {GOOD}" in text
+    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    assert width <= 1366, f"{name} overflows horizontally at 1366 px ({width})"
+    page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    if name in CHECKS:
+        CHECKS[name](page, runs_path / GOOD / "artifacts")
+
+
+@pytest.mark.parametrize(
+    ("page_name", "query", "level", "words"),
+    [
+        (
+            "risk_monitor",
+            f"date={FAILED}",
+            "error",
+            f"the {FAILED} run failed at risk (RiskError: covariance not PSD)",
+        ),
+        ("morning_pack", "date=2001-01-02", "error", "there is no pipeline run for 2001-01-02"),
+        ("position_book", f"date={EMPTY}", "info", f"the book of {EMPTY} has no positions"),
+    ],
+)
+def test_bad_state_message(
+    page_name: str, query: str, level: str, words: str, visit: Visit
+) -> None:
+    page = visit.open(page_name, query)
+    msg = page.query_selector(f".wb-msg.{level}")  # type: ignore[attr-defined]
+    assert msg is not None and words in msg.inner_text()
+    _assert_clean(page)
+    if level == "error":  # nothing of any run is shown
+        assert page.query_selector("[data-kpi]") is None  # type: ignore[attr-defined]

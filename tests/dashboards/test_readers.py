@@ -1,0 +1,49 @@
+"""Page readers without a browser: bad dates and stale runs become messages, not errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from research_core.serve import cell_timeout, kernel_environment
+from research_core.viz import pages
+from research_core.viz.runs import DashboardError, requested_date
+from tests.dashboards.runfolder import write_manifest
+
+
+def test_requested_date() -> None:
+    assert requested_date("date=2026-10-30&x=1") == "2026-10-30"
+    assert requested_date("") is None
+    for bad in ("date=abc", "date=2026-13-01", "date=30/10/2026"):
+        with pytest.raises(DashboardError, match="is not a"):
+            requested_date(bad)
+
+
+def test_bad_date_and_stale_run_are_messages(tmp_path: Path) -> None:
+    write_manifest(tmp_path / "2026-10-28", "2026-10-28", stale=True, stale_series="BR.IPCA.MOM")
+    page = pages.read_page("risk_monitor", "date=2026-02-30", runs_path=tmp_path)
+    assert [p.text for p in page.problems] == ["date '2026-02-30' is not a calendar date"]
+    html = "".join(i for i in pages.items(page) if isinstance(i, str))
+    assert 'class="wb wb-msg error"' in html and "data-kpi" not in html
+    page = pages.read_page("risk_monitor", "date=2026-10-28", runs_path=tmp_path)
+    levels = [(p.level, p.title) for p in page.problems]
+    assert ("warn", "Stale data") in levels
+    assert page.run.status == "stale"
+    assert "BR.IPCA.MOM" in " ".join(p.text for p in page.problems)
+
+
+def test_no_runs_at_all(tmp_path: Path) -> None:
+    page = pages.read_page("position_book", "", runs_path=tmp_path / "none")
+    assert page.problems[0].text.startswith("no pipeline run found")
+
+
+def test_serve_timeout_and_environment() -> None:
+    timeout = cell_timeout(30)
+    assert timeout({"source": "x = 1", "metadata": {}}) == 30
+    assert timeout({"source": "wait()", "metadata": {"tags": ["preheat"]}}) is None
+    env = kernel_environment(
+        {"ANTHROPIC_API_KEY": "k", "WORKBENCH_FRED_API_KEY": "f", "HOME": "/h"}
+    )
+    assert "ANTHROPIC_API_KEY" not in env and "WORKBENCH_FRED_API_KEY" not in env
+    assert env["HOME"] == "/h" and Path(env["WORKBENCH_RUNS_PATH"]).is_absolute()
