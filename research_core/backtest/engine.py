@@ -107,7 +107,7 @@ class BacktestResult:
             f"vol {m['annual_volatility']:.2%}, Sharpe {m['sharpe']:.2f}, "
             f"max DD {m['max_drawdown']:.2%}, turnover {m['turnover']:.1f}x/y, "
             f"{len(self.trades)} trades"
-            + (f"; causal at {len(self.verified)} checked dates" if len(self.verified) else "")
+            + (f"; verified causal at {len(self.verified)} dates" if len(self.verified) else "")
         )
 
     def _repr_html_(self) -> str:

@@ -264,11 +264,14 @@ def test_cli_backtest_writes_a_report(lake, tmp_path, capsys):
         str(out),
         "--path",
         str(tmp_path / "lk"),
+        "--verify",
+        "1",
     ]
     export_as_of(lake, "2018-12-31", tmp_path / "lk")
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "deflated Sharpe" in text and "latest - as_of" in text
+    assert text.count("verified causal at 1 dates") == 2  # as_of and first_release, not latest
     figures = {p.stem for p in (out / "figures").glob("*.html")}
     assert figures == {"equity", "drawdown", "rolling_sharpe", "monthly_returns", "exposures"}
     metrics = pd.read_csv(out / "metrics.csv", index_col=0)
