@@ -13,8 +13,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from research_core.backtest import CostModel, rebalance_dates, run_backtest
+from research_core.backtest import BacktestResult, CostModel, rebalance_dates, run_backtest
 from research_core.backtest.causality import AsOfLakes, sample_dates
+from research_core.backtest.executor import Executor
 from research_core.backtest.sweep import vintage_grid
 from research_core.cli import main
 from research_core.config import get_settings
@@ -35,16 +36,30 @@ def lake(sample_lake_path: Path) -> Lake:
 VERIFY = 2  # rebalance dates per strategy recomputed on the lake as known then
 
 
-@pytest.fixture(scope="module")
-def book(lake: Lake, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """Every configured strategy backtested from 2010 to the sample's end, each verified
-    causal by the engine at VERIFY dates (the as-of copies are shared: strategies with the
-    same rebalance frequency draw the same dates)."""
-    with AsOfLakes(lake, tmp_path_factory.mktemp("asof")) as cuts:
+def _verified_book(part: tuple[str, tuple[str, ...]]) -> dict[str, BacktestResult]:
+    """Some of the configured strategies, from 2010, each verified causal by the engine at
+    VERIFY dates; the as-of copies are shared (strategies with the same rebalance frequency
+    draw the same dates), and so are agent runs and unit returns."""
+    path, names = part
+    lake, book = Lake.open(path), load_config()
+    with AsOfLakes(lake) as cuts:
         return {
-            name: run_backtest(s, lake, START, END, verify=VERIFY, as_of_lakes=cuts)
-            for name, s in load_config().items()
+            n: run_backtest(book[n], lake, START, END, verify=VERIFY, as_of_lakes=cuts)
+            for n in names
         }
+
+
+@pytest.fixture(scope="module")
+def book(lake: Lake) -> dict[str, BacktestResult]:
+    """Every configured strategy backtested from 2010 to the sample's end, in two processes
+    (rates strategies in one, the rest in the other: about the same work each)."""
+    configured = load_config()
+    rates = tuple(n for n, s in configured.items() if s.family == "rates")
+    rest = tuple(n for n in configured if n not in rates)
+    parts = [(str(lake.root), rates), (str(lake.root), rest)]
+    with Executor(workers=2) as pool:
+        halves = pool.map(_verified_book, parts)
+    return {**halves[0], **halves[1]}
 
 
 def test_every_strategy_backtests_from_2010(book):
