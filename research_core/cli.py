@@ -206,7 +206,11 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         if bad:
             raise WorkbenchError(f"unknown vintage(s) {bad}; valid: {list(VINTAGES)}")
         p = tuple(sorted(params.items()))
-        tasks = [Task(str(lake.root), args.name, p, args.start, end, v) for v in vintages]  # type: ignore[arg-type]
+        verify = {v: args.verify if v != "latest" else 0 for v in vintages}  # latest: not causal
+        tasks = [
+            Task(str(lake.root), args.name, p, args.start, end, v, verify=verify[v])  # type: ignore[arg-type]
+            for v in vintages
+        ]
         results = run_many(tasks, executor, ledger)
     for r in results:
         print(r.summary())
@@ -315,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", help="Dask scheduler address, or 'local' for a LocalCluster")
     p.add_argument("--out", help="report folder (default: <lake>/artifacts/backtests/NAME)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
+    p.add_argument("--verify", type=int, default=0, metavar="N", help="check causality at N dates")
     p.set_defaults(func=_cmd_backtest)
     p = sub.add_parser("book", help="the proposed book at one date: weights, VaR/ES, stresses")
     p.add_argument(

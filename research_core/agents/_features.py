@@ -39,9 +39,3 @@ def weekly_returns(prices: dict[str, pd.Series], *, log: bool = True) -> pd.Data
     frame = pd.concat(prices, axis=1, sort=True).resample("W-FRI").last()
     out = frame.apply(np.log).diff() if log else frame.diff()
     return out.dropna()
-
-
-def zscore_last(series: pd.Series) -> float:
-    """The last value's z-score against the series' own history."""
-    sd = float(series.std())
-    return float((series.iloc[-1] - series.mean()) / sd) if sd > 0 else 0.0

@@ -25,7 +25,7 @@ from research_core.agents.base import (
     Fitted,
 )
 from research_core.errors import ModelError
-from research_core.models import ledoit_wolf, macro_regimes, risk_regimes
+from research_core.models import ledoit_wolf, macro_regimes, risk_regimes, standardize
 from research_core.records import Signal
 
 MARKETS = {"spx": "US.SPX", "ibov": "BR.IBOV", "usdbrl": "BRL.USD.PTAX", "cds": "BR.CDS.5Y"}
@@ -49,13 +49,12 @@ class CrossAssetAgent(Agent):
         inflation = pd.DataFrame(
             {"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)}
         ).dropna()
-        z = lambda f: ((f - f.mean()) / f.std()).mean(axis=1)  # noqa: E731
         prices = {k: data[sid] for k, sid in MARKETS.items()}
         returns = weekly_returns({k: v for k, v in prices.items() if k != "cds"})
         returns["cds"] = weekly_returns({"cds": prices["cds"]}, log=False)["cds"] / 100
         return {
-            "growth": z(growth),
-            "inflation": z(inflation),
+            "growth": standardize(growth).mean(axis=1),
+            "inflation": standardize(inflation).mean(axis=1),
             "returns": returns.dropna(),
         }
 

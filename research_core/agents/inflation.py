@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from research_core.agents._features import compound, monthly, to_monthly_rate, zscore_last
+from research_core.agents._features import compound, monthly, to_monthly_rate
 from research_core.agents.base import (
     Agent,
     AgentReport,
@@ -22,7 +22,7 @@ from research_core.agents.base import (
     Fitted,
 )
 from research_core.errors import ModelError
-from research_core.models import output_gap, phillips_curve
+from research_core.models import output_gap, phillips_curve, zscore_last
 from research_core.records import Signal
 
 

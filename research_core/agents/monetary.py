@@ -24,7 +24,13 @@ from research_core.agents.base import (
     Fitted,
 )
 from research_core.errors import ModelError
-from research_core.models import TaylorRuleResult, natural_rate, output_gap, taylor_rule
+from research_core.models import (
+    TaylorRuleResult,
+    natural_rate,
+    output_gap,
+    taylor_rule,
+    zscore,
+)
 from research_core.records import Signal
 
 
@@ -116,7 +122,7 @@ class MonetaryPolicyAgent(Agent):
             if rule is not None:
                 history = _path_gap_history(rule, f, c.years)
                 gap_now = rule.market_gap(f["market_now"], c.years)
-                z = float((gap_now - history.mean()) / history.std()) if len(history) > 12 else 0.0
+                z = zscore(float(gap_now), history) if len(history) > 12 else 0.0
                 quality = float(np.clip(rule.regression.rsquared, 0.0, 1.0))
                 out.append(
                     self.signal(

@@ -28,6 +28,7 @@ class Task:
     end: str
     vintage: Vintage = "as_of"
     costs: CostModel = field(default_factory=CostModel)
+    verify: int = 0  # rebalance dates recomputed on the lake as known then (run_backtest)
 
 
 def run_task(task: Task) -> BacktestResult:
@@ -35,7 +36,13 @@ def run_task(task: Task) -> BacktestResult:
     strategy = get_strategy(task.strategy, **dict(task.params))
     lake = Lake.open(task.lake)
     return run_backtest(
-        strategy, lake, task.start, task.end, costs=task.costs, vintage=task.vintage
+        strategy,
+        lake,
+        task.start,
+        task.end,
+        costs=task.costs,
+        vintage=task.vintage,
+        verify=task.verify,
     )
 
 

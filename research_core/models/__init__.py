@@ -18,6 +18,7 @@ from research_core.models.regimes import (
 )
 from research_core.models.rstar import NaturalRateResult, natural_rate
 from research_core.models.taylor import TaylorRuleResult, taylor_rule
+from research_core.models.zscore import standardize, zscore, zscore_last
 
 __all__ = [
     "MACRO_STATES",
@@ -42,6 +43,9 @@ __all__ = [
     "phillips_curve",
     "risk_regimes",
     "stabilizing_primary",
+    "standardize",
     "taylor_rule",
     "trend_gap",
+    "zscore",
+    "zscore_last",
 ]

@@ -22,6 +22,7 @@ from hmmlearn.hmm import GaussianHMM
 from scipy.optimize import linear_sum_assignment
 
 from research_core.models._base import clean_frame
+from research_core.models.zscore import standardize
 
 MACRO_STATES = ("Goldilocks", "Reflation", "Stagflation", "Deflation")
 RISK_STATES = ("risk_on", "risk_off")
@@ -67,10 +68,6 @@ class RegimeResult:
         return f"<pre>{self.summary()}</pre>"
 
 
-def _zscore(frame: pd.DataFrame) -> pd.DataFrame:
-    return (frame - frame.mean()) / frame.std()
-
-
 def _fit_hmm(x: np.ndarray, n_states: int, seed: int, n_iter: int) -> GaussianHMM:
     hmm = GaussianHMM(
         n_components=n_states, covariance_type="full", n_iter=n_iter, random_state=seed, tol=1e-4
@@ -105,7 +102,7 @@ def macro_regimes(
     data = clean_frame(
         pd.DataFrame({"growth": growth, "inflation": inflation}), model="macro_regimes", min_obs=12
     )
-    z = _zscore(data)
+    z = standardize(data)
     x = z.to_numpy()
     labels = list(MACRO_STATES)
     if len(z) < min_obs:

@@ -10,12 +10,26 @@ import pandas as pd
 from research_core.lake.pit import PITView
 from research_core.pnl import carry, unit_index, unit_volatility
 
+_RETURNS_CACHE: dict[tuple[object, ...], pd.DataFrame] = {}
+_RETURNS_CACHE_SIZE = 1024
+
 
 def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFrame:
-    """Daily unit returns (house sign, base currency) over the last ``sessions`` sessions."""
-    start = view.as_of.tz_convert(None).normalize() - pd.Timedelta(days=int(sessions * 1.5) + 10)
-    index = unit_index(view, list(ids), start, trim=True)
-    return index.pct_change().iloc[1:].iloc[-sessions:]
+    """Daily unit returns (house sign, base currency) over the last ``sessions`` sessions.
+
+    Memoized per view (lake, lake version, as-of, vintage), like agent runs: strategies of
+    one book that rebalance on the same day and read the same instruments share the work.
+    """
+    key = (*view.cache_key, tuple(ids), sessions)
+    if key not in _RETURNS_CACHE:
+        if len(_RETURNS_CACHE) >= _RETURNS_CACHE_SIZE:
+            _RETURNS_CACHE.pop(next(iter(_RETURNS_CACHE)))
+        start = view.as_of.tz_convert(None).normalize() - pd.Timedelta(
+            days=int(sessions * 1.5) + 10
+        )
+        index = unit_index(view, list(ids), start, trim=True)
+        _RETURNS_CACHE[key] = index.pct_change().iloc[1:].iloc[-sessions:]
+    return _RETURNS_CACHE[key].copy()
 
 
 def momentum(view: PITView, ids: Sequence[str], sessions: int, skip: int = 0) -> pd.Series:

@@ -114,15 +114,6 @@ def squash(z: float, scale: float = 1.0) -> float:
     return 0.0 if not math.isfinite(z) else float(np.tanh(z / scale))
 
 
-def zscore(series: pd.Series, window: int) -> float:
-    """Last value's z-score against the trailing ``window`` observations (NaN if too few)."""
-    tail = series.dropna().iloc[-window:]
-    if len(tail) < max(20, window // 4):
-        return float("nan")
-    sd = float(tail.std())
-    return float((tail.iloc[-1] - tail.mean()) / sd) if sd > 0 else 0.0
-
-
 def trend_z(series: pd.Series, sessions: int, vol_window: int = 252) -> float:
     """Change over the last ``sessions`` observations in units of its typical size: the
     standard deviation of one-step changes (last ``vol_window``) times sqrt(sessions)."""

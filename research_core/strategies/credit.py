@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from research_core.lake.pit import PITView
+from research_core.models.zscore import zscore_last
 from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
@@ -17,7 +18,6 @@ from research_core.strategies.base import (
     register,
     squash,
     trend_z,
-    zscore,
 )
 
 
@@ -47,7 +47,7 @@ class CdsVsFiscal(BaseStrategy):
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
         fundamentals = agent_position(view, "fiscal", "BR.CDS.5Y")
-        value = -squash(zscore(view.series("BR.CDS.5Y"), p.window), 1.5)
+        value = -squash(zscore_last(view.series("BR.CDS.5Y"), p.window), 1.5)
         return {"BR.CDS.5Y": (1 - p.value_weight) * fundamentals + p.value_weight * value}
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from research_core.lake.pit import PITView
+from research_core.models.zscore import zscore_last
 from research_core.strategies._market import (
     carry_to_vol,
     momentum,
@@ -22,7 +23,6 @@ from research_core.strategies.base import (
     agent_position,
     register,
     squash,
-    zscore,
 )
 
 UNIVERSE = (
@@ -155,7 +155,7 @@ class CotContrarian(BaseStrategy):
     def positions(self, view: PITView) -> Mapping[str, float]:
         out = {}
         for sid, (inst, sign) in COT.items():
-            z = zscore(view.series(sid), self.params.window)
+            z = zscore_last(view.series(sid), self.params.window)
             crowded = np.isfinite(z) and abs(z) >= self.params.threshold
             out[inst] = -sign * squash(z, 1.5) if crowded else 0.0
         return out

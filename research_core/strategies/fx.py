@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from research_core.lake.pit import PITView
+from research_core.models.zscore import zscore_last
 from research_core.strategies._market import carry_to_vol, momentum
 from research_core.strategies.base import (
     BaseStrategy,
@@ -17,7 +18,6 @@ from research_core.strategies.base import (
     register,
     squash,
     trend_z,
-    zscore,
 )
 
 
@@ -78,7 +78,7 @@ class CupomCip(BaseStrategy):
         dev = (
             view.series("BR.DI.3M") - view.series("US.UST.3M") - view.series("BR.CDS.5Y") / 100
         ).dropna()
-        x = squash(zscore(dev, self.params.window), self.params.scale)
+        x = squash(zscore_last(dev, self.params.window), self.params.scale)
         return {"USDBRL.FUT": -x, "USDBRL.NDF": x}
 
 
@@ -131,7 +131,7 @@ class BrlFlows(BaseStrategy):
     def positions(self, view: PITView) -> Mapping[str, float]:
         flows = (view.series("BR.FXFLOW.COMMERCIAL") + view.series("BR.FXFLOW.FINANCIAL")).dropna()
         summed = flows.rolling(self.params.weeks).sum()
-        return {"USDBRL.FUT": -squash(zscore(summed, self.params.window), 1.5)}
+        return {"USDBRL.FUT": -squash(zscore_last(summed, self.params.window), 1.5)}
 
 
 @register

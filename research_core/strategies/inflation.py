@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from research_core.lake.pit import PITView
+from research_core.models.zscore import zscore_last
 from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
@@ -17,7 +18,6 @@ from research_core.strategies.base import (
     register,
     squash,
     trend_z,
-    zscore,
 )
 
 
@@ -51,7 +51,7 @@ class BreakevenVsFocus(BaseStrategy):
         be = view.series("BR.BREAKEVEN.2Y").resample("W-FRI").last()
         focus = view.series("BR.FOCUS.IPCA.12M").resample("W-FRI").last()
         gap = (be - focus.reindex(be.index).ffill()).dropna()
-        value = -squash(zscore(gap, p.window), 1.5)
+        value = -squash(zscore_last(gap, p.window), 1.5)
         agent = agent_position(view, "inflation", "BR.INFLATION")
         x = (1 - p.agent_weight) * value + p.agent_weight * agent  # + = long breakeven
         return {"DI1.2Y": x, "NTNB.5Y": -x}

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
+from research_core.models.zscore import zscore_last
 from research_core.pnl import carry
 from research_core.strategies._market import unit_returns
 from research_core.strategies.base import (
@@ -19,7 +20,6 @@ from research_core.strategies.base import (
     agent_position,
     register,
     squash,
-    zscore,
 )
 
 
@@ -89,7 +89,7 @@ def _slope_positions(
 ) -> dict[str, float]:
     lo, sh = instrument(long_id).price_series, instrument(short_id).price_series
     slope = (view.series(lo) - view.series(sh)).dropna()
-    x = squash(zscore(slope, p.window), p.scale)
+    x = squash(zscore_last(slope, p.window), p.scale)
     return {long_id: -x, short_id: x}  # steep → flattener: receive long end, pay short end
 
 
@@ -136,7 +136,7 @@ class RealVsBreakeven(BaseStrategy):
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        rel = zscore(view.series("BR.NTNB.5Y"), p.window) - zscore(
+        rel = zscore_last(view.series("BR.NTNB.5Y"), p.window) - zscore_last(
             view.series("BR.BREAKEVEN.5Y"), p.window
         )
         x = squash(rel, 2.0)
@@ -258,7 +258,7 @@ class UsRealYieldValue(BaseStrategy):
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        z = zscore(view.series("US.TIPS.10Y"), p.window)
+        z = zscore_last(view.series("US.TIPS.10Y"), p.window)
         return {"UST.10Y.FUT": -squash(z, p.scale)}
 
 

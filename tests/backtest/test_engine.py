@@ -13,9 +13,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from research_core.backtest import CostModel, rebalance_dates, run_backtest
+from research_core.backtest import BacktestResult, CostModel, rebalance_dates, run_backtest
+from research_core.backtest.causality import AsOfLakes, sample_dates
+from research_core.backtest.executor import Executor
 from research_core.backtest.sweep import vintage_grid
 from research_core.cli import main
+from research_core.config import get_settings
 from research_core.errors import BacktestError, LookAheadError, StrategyConfigError
 from research_core.lake.maintenance import export_as_of
 from research_core.lake.pit import PITView
@@ -30,10 +33,33 @@ def lake(sample_lake_path: Path) -> Lake:
     return Lake.open(sample_lake_path)
 
 
+VERIFY = 2  # rebalance dates per strategy recomputed on the lake as known then
+
+
+def _verified_book(part: tuple[str, tuple[str, ...]]) -> dict[str, BacktestResult]:
+    """Some of the configured strategies, from 2010, each verified causal by the engine at
+    VERIFY dates; the as-of copies are shared (strategies with the same rebalance frequency
+    draw the same dates), and so are agent runs and unit returns."""
+    path, names = part
+    lake, book = Lake.open(path), load_config()
+    with AsOfLakes(lake) as cuts:
+        return {
+            n: run_backtest(book[n], lake, START, END, verify=VERIFY, as_of_lakes=cuts)
+            for n in names
+        }
+
+
 @pytest.fixture(scope="module")
-def book(lake: Lake) -> dict[str, object]:
-    """Every configured strategy backtested from 2010 to the sample's end."""
-    return {name: run_backtest(s, lake, START, END) for name, s in load_config().items()}
+def book(lake: Lake) -> dict[str, BacktestResult]:
+    """Every configured strategy backtested from 2010 to the sample's end, in two processes
+    (rates strategies in one, the rest in the other: about the same work each)."""
+    configured = load_config()
+    rates = tuple(n for n, s in configured.items() if s.family == "rates")
+    rest = tuple(n for n in configured if n not in rates)
+    parts = [(str(lake.root), rates), (str(lake.root), rest)]
+    with Executor(workers=2) as pool:
+        halves = pool.map(_verified_book, parts)
+    return {**halves[0], **halves[1]}
 
 
 def test_every_strategy_backtests_from_2010(book):
@@ -44,6 +70,7 @@ def test_every_strategy_backtests_from_2010(book):
         "SOV_BR_01",
     }
     assert fund <= set(book) and len(book) >= 24
+    assert set(book) == set(STRATEGIES)  # every registered strategy, verified below
     for name, r in book.items():
         assert r.equity.index[0] <= pd.Timestamp("2010-01-05"), name
         assert r.equity.index[-1] == pd.Timestamp(END), name
@@ -55,6 +82,7 @@ def test_every_strategy_backtests_from_2010(book):
         gross = r.weights.abs().sum(axis=1)
         assert (gross <= r.params["max_gross"] + 1e-9).all(), name
         assert {c.split(".")[-1] for c in r.exposures.columns} == {"gross", "net"}
+        assert len(r.verified) == VERIFY and r.verified.isin(r.signals.index).all(), name
 
 
 def test_signals_are_traded_after_they_are_known(book):
@@ -114,6 +142,49 @@ def test_a_strategy_that_reads_past_as_of_gets_an_error(lake):
         run_backtest(Peeker(), lake, "2015-01-02", "2015-03-31")
     earlier = lake.at("2015-03-31").at("2015-01-02")  # looking back is fine
     assert earlier.as_of < lake.at("2015-03-31").as_of
+
+
+class FilePeeker(Peeker):
+    """TEST — finds the lake through the configuration and reads its Parquet files: trades
+    the DI 1y move of the next month, whatever its release time. Reference: none."""
+
+    name = "TEST_FILE_PEEK"
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        files = sorted(Path(get_settings().lake_path).glob("source=*/*.parquet"))
+        di = pd.concat(
+            pd.read_parquet(f, columns=["obs_date", "value"], filters=[("series_id", "==", DI)])
+            for f in files
+        )
+        di = di.set_index(pd.to_datetime(di["obs_date"]))["value"].sort_index()
+        today = view.as_of.tz_convert(get_settings().timezone).tz_localize(None).normalize()
+        ahead = di.loc[today + pd.Timedelta(days=1) : today + pd.Timedelta(days=30)]
+        move = ahead.mean() - di.loc[:today].iloc[-1] if len(ahead) else 0.0
+        return {"DI1.1Y": float(np.clip(move, -1, 1))}
+
+
+DI = "BR.DI.1Y"
+WINDOW = ("2015-01-02", "2015-05-29")
+
+
+def test_the_engine_catches_a_strategy_reading_the_lake_files(lake):
+    """The backtest alone runs without error (the view is never asked for the future); the
+    engine's verification recomputes on a lake cut at the date, which the configuration
+    points at too, and sees the positions change. An honest strategy passes unchanged."""
+    assert Path(get_settings().lake_path).resolve() == lake.root.resolve()
+    peeker = FilePeeker(rebalance="M")
+    peek = run_backtest(peeker, lake, *WINDOW)  # unverified: no error
+    assert (peek.signals.abs() > 0).all().all()
+    first = sample_dates(peek.signals.index, 2, seed=0)[0]
+    with pytest.raises(LookAheadError, match=rf"TEST_FILE_PEEK at {first.date()}: positions"):
+        run_backtest(peeker, lake, *WINDOW, verify=2)
+    assert Path(get_settings().lake_path).resolve() == lake.root.resolve()  # restored
+    honest = get_strategy("RATES_BR_03", rebalance="M")
+    checked = run_backtest(honest, lake, *WINDOW, verify=2)
+    assert len(checked.verified) == 2
+    assert checked.equity.equals(run_backtest(honest, lake, *WINDOW).equity)
+    with pytest.raises(BacktestError, match="causal vintage"):
+        run_backtest(peeker, lake, *WINDOW, verify=1, vintage="latest")
 
 
 def test_bad_strategy_output_is_refused(lake):
@@ -208,11 +279,14 @@ def test_cli_backtest_writes_a_report(lake, tmp_path, capsys):
         str(out),
         "--path",
         str(tmp_path / "lk"),
+        "--verify",
+        "1",
     ]
     export_as_of(lake, "2018-12-31", tmp_path / "lk")
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "deflated Sharpe" in text and "latest - as_of" in text
+    assert text.count("verified causal at 1 dates") == 2  # as_of and first_release, not latest
     figures = {p.stem for p in (out / "figures").glob("*.html")}
     assert figures == {"equity", "drawdown", "rolling_sharpe", "monthly_returns", "exposures"}
     metrics = pd.read_csv(out / "metrics.csv", index_col=0)

@@ -1,0 +1,141 @@
+"""The engine's own look-ahead check: recompute positions on a lake cut at the signal date.
+
+``run_backtest(..., verify=N)`` picks N rebalance dates (seeded, so reruns check the same
+dates), exports the lake as it was known at each (``lake.maintenance.export_as_of``: only
+rows released by then) and asks the strategy again on that copy, with the configuration
+(``WORKBENCH_LAKE_PATH``) pointing at it too. Any difference from the positions the
+backtest used means the strategy saw something released later — through the view, an
+attribute behind it, or the lake's files on disk — and raises :class:`LookAheadError`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from research_core.backtest.vintage import Vintage, view_at
+from research_core.config import get_settings
+from research_core.errors import BacktestError, LookAheadError
+from research_core.lake.maintenance import export_as_of
+from research_core.lake.store import Lake
+from research_core.strategies.base import BaseStrategy
+
+LAKE_ENV = "WORKBENCH_LAKE_PATH"
+
+
+class AsOfLakes:
+    """Copies of ``lake`` as known at given instants, each exported once and reused.
+
+    Share one between backtests (of several strategies) that verify the same dates. With no
+    ``root`` the copies live in a temporary directory removed by :meth:`close` (or on leaving
+    the ``with`` block); under a given ``root`` they are kept.
+    """
+
+    def __init__(self, lake: Lake, root: str | Path | None = None) -> None:
+        self.lake = lake
+        self._tmp = tempfile.TemporaryDirectory(prefix="workbench-asof-") if root is None else None
+        self.root = Path(root) if root is not None else Path(self._tmp.name)  # type: ignore[union-attr]
+        self._cuts: dict[tuple[int, int], Lake] = {}
+
+    def at(self, as_of: object) -> Lake:
+        """The lake holding only rows released by ``as_of`` (exported on first use)."""
+        instant = self.lake.at(as_of).as_of  # type: ignore[arg-type]
+        key = (self.lake.version, instant.value)
+        if key not in self._cuts:
+            path = self.root / f"v{key[0]}-{instant:%Y%m%dT%H%M%S%f}"
+            self._cuts[key] = export_as_of(self.lake, instant, path)
+        return self._cuts[key]
+
+    def close(self) -> None:
+        self._cuts.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> AsOfLakes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextmanager
+def configured_lake(path: Path) -> Iterator[None]:
+    """Within the block the configured lake (settings ``lake_path``) is ``path``."""
+    old = os.environ.get(LAKE_ENV)
+    os.environ[LAKE_ENV] = str(path)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(LAKE_ENV, None)
+        else:
+            os.environ[LAKE_ENV] = old
+        get_settings.cache_clear()
+
+
+def sample_dates(dates: pd.DatetimeIndex, n: int, seed: int) -> pd.DatetimeIndex:
+    """``n`` of ``dates`` (all if fewer), drawn with ``seed``: the same call, the same dates."""
+    if n < 0:
+        raise BacktestError(f"verify must be a number of dates >= 0, got {n}")
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(dates), size=min(n, len(dates)), replace=False)
+    return dates[np.sort(picks)]
+
+
+def verify_positions(
+    strategy: BaseStrategy,
+    lake: Lake,
+    dates: pd.DatetimeIndex,
+    positions: np.ndarray,
+    *,
+    n: int,
+    seed: int = 0,
+    vintage: Vintage = "as_of",
+    cuts: AsOfLakes | None = None,
+) -> pd.DatetimeIndex:
+    """Recompute ``strategy``'s positions at ``n`` of ``dates`` on lakes cut at each date.
+
+    ``positions`` holds the backtest's positions, one row per date. Returns the dates
+    checked; any difference raises :class:`LookAheadError` naming the strategy and date.
+    """
+    picks = sample_dates(dates, n, seed)
+    if len(picks) == 0:
+        return picks
+    if vintage == "latest":
+        raise BacktestError(
+            "verify needs a causal vintage (as_of or first_release): "
+            "'latest' uses later revisions by design"
+        )
+    if cuts is not None and cuts.lake.root.resolve() != lake.root.resolve():
+        raise BacktestError(f"the as-of copies are of {cuts.lake.root}, not of {lake.root}")
+    own = cuts is None
+    cuts = cuts or AsOfLakes(lake)
+    try:
+        for day in picks:
+            cut = cuts.at(day)
+            with configured_lake(cut.root):
+                try:
+                    again = strategy.generate_signals(view_at(cut, day, vintage)).to_numpy()
+                except Exception as err:
+                    raise LookAheadError(
+                        f"{strategy.name} at {day.date()}: fails on a lake holding only the "
+                        f"rows released by then ({err}); it depends on data released later"
+                    ) from err
+            used = positions[dates.get_loc(day)]
+            if not np.allclose(again, used, rtol=1e-9, atol=1e-12, equal_nan=True):
+                raise LookAheadError(
+                    f"{strategy.name} at {day.date()}: positions {np.round(used, 6).tolist()} "
+                    f"in the backtest but {np.round(again, 6).tolist()} on a lake holding only "
+                    "the rows released by then; the strategy reads data released later"
+                )
+    finally:
+        if own:
+            cuts.close()
+    return picks

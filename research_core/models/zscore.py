@@ -1,0 +1,47 @@
+"""Z-scores: how many standard deviations a value sits from a reference history.
+
+The one formula the package uses (agents, strategies, signals, models): the sample
+standard deviation (``ddof=1``, the pandas default), missing values ignored, and a history
+with no dispersion (constant, or fewer than two points) scores 0 — no spread, no signal —
+rather than ±inf.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import pandas as pd
+
+Value = TypeVar("Value", float, pd.Series)
+
+
+def zscore(value: Value, history: pd.Series) -> Value:
+    """``(value - mean(history)) / std(history)``; ``value`` is a number or a Series."""
+    sd = float(history.std())
+    if not sd > 0:
+        return value * 0.0  # keeps NaN (and a Series' index)
+    return (value - float(history.mean())) / sd
+
+
+def zscore_last(
+    series: pd.Series, window: int | None = None, *, min_obs: int | None = None
+) -> float:
+    """The last observation's z-score against the trailing ``window`` observations (itself
+    included; all of them without a window), NaN dropped first.
+
+    NaN when fewer than ``min_obs`` observations remain; by default a quarter of the
+    window and at least 20 (a z-score against a handful of points is noise), or 2 without
+    a window.
+    """
+    tail = series.dropna()
+    if window is not None:
+        tail = tail.iloc[-window:]
+    need = (max(20, window // 4) if window is not None else 2) if min_obs is None else min_obs
+    if len(tail) < need:
+        return float("nan")
+    return zscore(float(tail.iloc[-1]), tail)
+
+
+def standardize(data: pd.DataFrame) -> pd.DataFrame:
+    """Every column z-scored against itself (a constant column becomes 0)."""
+    return data.apply(lambda col: zscore(col, col))
