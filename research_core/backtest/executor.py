@@ -8,6 +8,7 @@ same answer wherever it ran.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -60,7 +61,10 @@ class Executor:
             return list(self._client.gather(self._client.map(fn, work, pure=False)))
         if self.workers == 1 or len(work) <= 1:
             return [fn(w) for w in work]
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(work))) as pool:
+        # Spawned, not forked: a child forked after the parent started OpenMP threads
+        # (scikit-learn/hmmlearn in the agents) deadlocks in its first parallel region.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(self.workers, len(work)), mp_context=spawn) as pool:
             return list(pool.map(fn, work))
 
     def __repr__(self) -> str:

@@ -190,3 +190,19 @@ def test_sweep_is_identical_locally_and_on_a_dask_cluster(sample_lake_path: Path
     pd.testing.assert_frame_equal(local, dask)
     with pytest.raises(BacktestError, match="context manager"):
         Executor(cluster="local").map(len, [[1], [2]])
+
+
+def _kmeans_inertia(seed: int) -> float:
+    from sklearn.cluster import KMeans
+
+    x = np.random.default_rng(seed).normal(size=(5000, 3))
+    return float(KMeans(3, n_init=1, random_state=0).fit(x).inertia_)
+
+
+@pytest.mark.timeout(120)
+def test_local_workers_do_not_deadlock_after_openmp_started():
+    """Regression: forked workers hung forever in their first OpenMP region (KMeans inside
+    hmmlearn) once the parent had run one; the every-strategy fixture then sat at its
+    timeout. Expected values: the same fits run in this process."""
+    here = [_kmeans_inertia(s) for s in (0, 1, 2)]  # starts OpenMP threads in the parent
+    assert Executor(workers=2).map(_kmeans_inertia, [0, 1, 2]) == here
