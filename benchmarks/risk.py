@@ -85,7 +85,9 @@ def naive_mc(w: pd.Series, cov: pd.DataFrame, n: int, seed: int) -> list[tuple[f
     pnl = pos.sum(axis=1)
     out = []
     for a in (0.95, 0.99):
-        var = -np.quantile(pnl, 1 - a, method="inverted_cdf")
+        # 1 - 0.95 is 0.050000000000000044 in floating point: round the level so the
+        # k-th worst loss is k = n(1 - a) exactly when that is a whole number
+        var = -np.quantile(pnl, round(1 - a, 12), method="inverted_cdf")
         tail = pnl <= -var
         _ = -pos[tail].mean(axis=0)
         out.append((float(var), float(-pnl[tail].mean())))

@@ -113,7 +113,7 @@ class PMS:
 
     def __init__(self, engine: Engine, lake: Lake | None = None, *, actor: str = "system"):
         self.engine = engine
-        self._lake = lake
+        self._source_lake = lake
         self.actor = actor
 
     # ---- opening -------------------------------------------------------------------------
@@ -175,9 +175,9 @@ class PMS:
     @property
     def lake(self) -> Lake:
         """The lake marks and proposals read (default: ``WORKBENCH_LAKE_PATH``)."""
-        if self._lake is None:
-            self._lake = Lake.open()
-        return self._lake
+        if self._source_lake is None:
+            self._source_lake = Lake.open()
+        return self._source_lake
 
     @cached_property
     def tz(self) -> str:
