@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -68,15 +69,38 @@ def _duck(files: list[str], query: str) -> pd.DataFrame:
 
 def _on_one_snapshot(lake: Lake, read: Callable[[LakeFiles], T]) -> T:
     """Run ``read`` on one manifest version; if a compaction removed its files meanwhile,
-    run it again on the newer version (so nothing mixes two versions)."""
+    run it again on the newer version (so nothing mixes two versions). The last attempt
+    holds the writer lock, so a lake under constant compaction still answers."""
     for attempt in range(3):
-        files = lake.snapshot() if attempt == 0 else LakeFiles.load(lake.root)
-        try:
-            return read(files)
-        except (duckdb.IOException, FileNotFoundError):
-            if all(Path(p).exists() for p in files.paths) or attempt == 2:
-                raise
+        with _quiet(lake, attempt == 2):
+            files = lake.snapshot() if attempt == 0 else LakeFiles.load(lake.root)
+            try:
+                return read(files)
+            except (duckdb.IOException, FileNotFoundError):
+                if all(Path(p).exists() for p in files.paths) or attempt == 2:
+                    raise
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def _quiet(lake: Lake, wait: bool) -> Iterator[None]:
+    """Hold the writer lock when ``wait`` (writers and compactions pause; reads never
+    write). A read-only lake has no writers: nothing to hold."""
+    if not wait:
+        yield
+        return
+    try:
+        lock = lake._lock()
+        lock.__enter__()
+    except LakeError as err:
+        if "read-only" not in str(err):
+            raise
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
 
 
 def lake_info(lake: Lake) -> LakeInfo:
@@ -131,18 +155,13 @@ def _is_sorted_file(path: Path) -> bool:
     return bool(np.array_equal(order, np.arange(len(order))))
 
 
-def _manifest_and_strays(lake: Lake) -> tuple[dict[str, Any], list[Path]]:
-    """The manifest and the stray files, listed together under the writer lock so a write
-    in flight (files renamed, manifest not yet replaced) is never taken for strays. A
-    read-only lake has no writers: it is listed without the lock."""
-    try:
-        with lake.locked() as manifest:
-            return manifest, stray_files(lake.root, manifest)
-    except LakeError as err:
-        if "read-only" not in str(err):
-            raise
-    manifest = read_manifest(lake.root)
-    return manifest, stray_files(lake.root, manifest)
+def _manifest_and_strays(lake: Lake, locked: bool) -> tuple[dict[str, Any], list[Path]]:
+    """The manifest and the stray files, listed together under the writer lock (taken here
+    unless the caller holds it) so a write in flight (files renamed, manifest not yet
+    replaced) is never taken for strays."""
+    with _quiet(lake, not locked):
+        manifest = read_manifest(lake.root)
+        return manifest, stray_files(lake.root, manifest)
 
 
 def _file_problems(lake: Lake, entry: dict[str, Any]) -> list[tuple[str, str]]:
@@ -178,25 +197,27 @@ def check_lake(lake: Lake) -> CheckReport:
     """Storage integrity: files inside the root, readable, matching their SHA-256, page
     checksums, schema and row counts; keys unique, series known, no value released before
     its period, no stray files. Works on one manifest version (taken again if a concurrent
-    compaction replaced it mid-check); never raises on a damaged lake."""
-    for _ in range(3):
-        try:
-            manifest, stray = _manifest_and_strays(lake)
-        except LakeError as err:
-            return CheckReport(lake.root, (("manifest", str(err)),))
-        try:
-            report = _check(lake, manifest, stray)
-        except duckdb.IOException:
-            report = None
-        try:
-            moved = read_manifest(lake.root)["version"] != manifest["version"]
-        except LakeError:
-            moved = True
+    compaction replaced it mid-check; the third attempt holds the writer lock, so writers
+    wait for it); never raises on a damaged lake."""
+    for attempt in range(3):
+        with _quiet(lake, attempt == 2):
+            try:
+                manifest, stray = _manifest_and_strays(lake, locked=attempt == 2)
+            except LakeError as err:
+                return CheckReport(lake.root, (("manifest", str(err)),))
+            try:
+                report = _check(lake, manifest, stray)
+            except duckdb.IOException:
+                report = None
+            try:
+                moved = read_manifest(lake.root)["version"] != manifest["version"]
+            except LakeError:
+                moved = True
         if report is not None and not (moved and any("missing" in d for _, d in report.problems)):
             return report
         if not moved:
             raise LakeError(f"lake {lake.root}: files changed while being checked")
-    return CheckReport(lake.root, (("busy", "the lake changed during three checks; retry"),))
+    raise AssertionError("unreachable: the last attempt holds the writer lock")
 
 
 def _check(lake: Lake, manifest: dict[str, Any], stray: list[Path]) -> CheckReport:
