@@ -184,6 +184,33 @@ def _local_returns(view: PITView, inst: Instrument) -> pd.Series:
     return pd.Series(ret, index=px.index[1:])
 
 
+_LEVEL_CACHE: dict[tuple[object, ...], pd.Series] = {}
+_LEVEL_CACHE_SIZE = 256  # about 20 MB at most: one book's instruments on a few views
+
+
+def _base_level(view: PITView, iid: str) -> pd.Series:
+    """Compounded unit return in the base currency on the instrument's own dates.
+
+    Memoized per view (lake, snapshot, vintage), like the agents' runs: a book's risk
+    report, its stresses and each proposal's pre-trade impact read the same instruments.
+    Callers never modify the returned series.
+    """
+    key = (*view.cache_key, iid)
+    level = _LEVEL_CACHE.get(key)
+    if level is None:
+        inst = instrument(iid)
+        ret = _local_returns(view, inst)
+        if pnl_currency(inst) != BASE_CURRENCY:
+            fx = view.series(USDBRL).dropna()
+            ret = ret * (known_on(fx, ret.index) / np.r_[np.nan, known_on(fx, ret.index)[:-1]])
+            ret = ret.fillna(0.0)
+        level = (1.0 + ret.clip(lower=-0.99)).cumprod()
+        if len(_LEVEL_CACHE) >= _LEVEL_CACHE_SIZE:
+            _LEVEL_CACHE.pop(next(iter(_LEVEL_CACHE)))
+        _LEVEL_CACHE[key] = level
+    return level
+
+
 def unit_index(
     view: PITView,
     instrument_ids: Sequence[str],
@@ -204,16 +231,7 @@ def unit_index(
     days = days[days <= view.as_of.tz_convert(None)]
     if len(days) == 0:
         raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
-    fx = view.series(USDBRL).dropna()
-    cols = {}
-    for iid in instrument_ids:
-        inst = instrument(iid)
-        ret = _local_returns(view, inst)
-        if pnl_currency(inst) != BASE_CURRENCY:
-            ret = ret * (known_on(fx, ret.index) / np.r_[np.nan, known_on(fx, ret.index)[:-1]])
-            ret = ret.fillna(0.0)
-        level = (1.0 + ret.clip(lower=-0.99)).cumprod()
-        cols[iid] = known_on(level, days)
+    cols = {iid: known_on(_base_level(view, iid), days) for iid in instrument_ids}
     frame = pd.DataFrame(cols, index=days)
     first = frame.iloc[0]
     if first.isna().any() and trim:

@@ -49,13 +49,34 @@ def agent_order(names: Iterable[str] | None = None) -> list[str]:
     return list(TopologicalSorter(graph).static_order())
 
 
+_REPORTS: dict[tuple[object, ...], AgentReport] = {}
+_REPORTS_SIZE = 256
+
+
+def run_agent(view: PITView, name: str, upstream: Mapping[str, AgentReport]) -> AgentReport:
+    """One agent's report on ``view`` given its dependencies' reports on the same view.
+
+    Memoized per view (lake, snapshot, vintage): what an agent says depends only on what
+    the view can see, so the daily book, the strategies that read agents and the PMS share
+    one run. Failures are not memoized (they raise again).
+    """
+    key = (*view.cache_key, name)
+    report = _REPORTS.get(key)
+    if report is None:
+        agent = AGENTS[name]()
+        report = agent.run(view, {d: upstream[d] for d in agent.depends_on if d in upstream})
+        if len(_REPORTS) >= _REPORTS_SIZE:
+            _REPORTS.pop(next(iter(_REPORTS)))
+        _REPORTS[key] = report
+    return report
+
+
 def run_agents(view: PITView, names: Iterable[str] | None = None) -> dict[str, AgentReport]:
     """Run agents on one view in dependency order; each sees its dependencies' reports."""
     reports: dict[str, AgentReport] = {}
     for name in agent_order(names):
-        agent = AGENTS[name]()
-        reports[name] = agent.run(view, {d: reports[d] for d in agent.depends_on})
+        reports[name] = run_agent(view, name, reports)
     return reports
 
 
-__all__ = ["AGENTS", "Agent", "AgentReport", "agent_order", "run_agents"]
+__all__ = ["AGENTS", "Agent", "AgentReport", "agent_order", "run_agent", "run_agents"]

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.regression.linear_model import RegressionResultsWrapper
+from statsmodels.regression.linear_model import OLS, RegressionResultsWrapper
 from statsmodels.stats.diagnostic import acorr_ljungbox, het_breuschpagan
 from statsmodels.stats.stattools import durbin_watson, jarque_bera
+from statsmodels.tools.tools import add_constant
 
 from research_core.errors import InsufficientDataError, ModelError
 
@@ -122,7 +122,7 @@ def ols(
     name: str, y: pd.Series, x: pd.DataFrame, *, hac_lags: int = 0, constant: bool = True
 ) -> Regression:
     """OLS of ``y`` on ``x`` (plus a constant), HAC (Newey–West) errors when ``hac_lags``."""
-    exog = sm.add_constant(x, has_constant="add") if constant else x
-    model = sm.OLS(y, exog)
+    exog = add_constant(x, has_constant="add") if constant else x
+    model = OLS(y, exog)
     res = model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags}) if hac_lags else model.fit()
     return Regression.from_statsmodels(name, res, lags=max(hac_lags, 4))

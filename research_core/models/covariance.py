@@ -14,7 +14,6 @@ import pandas as pd
 from sklearn.covariance import LedoitWolf
 
 from research_core.models._base import clean_frame
-from research_core.models.regimes import risk_regimes
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +68,8 @@ def regime_covariance(
         else (returns @ weights.reindex(returns.columns).fillna(0.0)).to_frame("book")
     )
     weekly = daily.resample("W-FRI").sum()
+    from research_core.models.regimes import risk_regimes  # hmmlearn: only when asked
+
     fit = risk_regimes(weekly, seed=seed)
     state = fit.probabilities.idxmax(axis=1)
     current = str(state.iloc[-1])

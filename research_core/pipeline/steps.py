@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,6 +21,9 @@ from research_core.lake import Lake
 from research_core.lake.pit import PITView
 from research_core.records import Signal
 from research_core.runs import ARTIFACTS, write_atomic
+
+if TYPE_CHECKING:
+    from research_core.signals.sources import CollectedSignals
 
 
 class StaleDataError(WorkbenchError):
@@ -168,25 +171,35 @@ def strategies(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
     return {"signals": len(sigs), "skipped": len(skipped)}
 
 
-def book(
-    *, lake_path: str, as_of: str, run_dir: str, method: str = "erc", lookback: int = 750
-) -> dict[str, Any]:
-    """Aggregate the agents' and strategies' signals and construct the book (weights)."""
+def collected_signals(run_dir: str | Path) -> CollectedSignals:
+    """The agents' and strategies' signals and freshness as the agents and strategies steps
+    wrote them (what the book step aggregates, and what the PMS proposes from)."""
     from research_core.agents import AgentReport
-    from research_core.models.covariance import ledoit_wolf
-    from research_core.portfolio.construct import construct
-    from research_core.risk.report import book_returns
-    from research_core.signals.aggregate import aggregate
-    from research_core.signals.sources import freshness_from_report
+    from research_core.signals.sources import CollectedSignals, freshness_from_report
 
     root = Path(run_dir) / ARTIFACTS
     reports = json.loads((root / "agents" / "reports.json").read_text("utf-8"))
     freshness = {
         f"agent:{k}": freshness_from_report(AgentReport.from_dict(v)) for k, v in reports.items()
     }
-    freshness.update(json.loads((root / "strategies" / "sources.json").read_text())["freshness"])
+    sources = json.loads((root / "strategies" / "sources.json").read_text("utf-8"))
+    freshness.update(sources["freshness"])
     sigs = signals_from_frame(pd.read_parquet(root / "agents" / "signals.parquet"))
     sigs += signals_from_frame(pd.read_parquet(root / "strategies" / "signals.parquet"))
+    return CollectedSignals(tuple(sigs), freshness, dict(sources["skipped"]))
+
+
+def book(
+    *, lake_path: str, as_of: str, run_dir: str, method: str = "erc", lookback: int = 750
+) -> dict[str, Any]:
+    """Aggregate the agents' and strategies' signals and construct the book (weights)."""
+    from research_core.models.covariance import ledoit_wolf
+    from research_core.portfolio.construct import construct
+    from research_core.risk.report import book_returns
+    from research_core.signals.aggregate import aggregate
+
+    collected = collected_signals(run_dir)
+    sigs, freshness = list(collected.signals), dict(collected.freshness)
     agg = aggregate(sigs, freshness=freshness)
     ids = [i for i in agg.table.index if agg.table.at[i, "direction"] != 0]
     cov = ledoit_wolf(book_returns(_view(lake_path, as_of), ids, lookback)).covariance
@@ -278,7 +291,7 @@ def pms_marks_proposals(
         m = pms.mark(as_of)
         mark = {k: getattr(m, k) for k in ("nav_brl", "nav_usd", "pnl_brl", "pnl_usd", "lots")}
         mark["already_marked"] = m.already_marked
-    made = pms.propose(as_of, method=method, n_sims=n_sims)
+    made = pms.propose(as_of, method=method, n_sims=n_sims, collected=collected_signals(run_dir))
     pending = pms.proposals(state="PROPOSED")
     out = _out(run_dir, "pms")
     _write_json(out / "mark.json", {"as_of": as_of, **mark, "new_proposals": len(made)})

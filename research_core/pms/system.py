@@ -70,6 +70,7 @@ from research_core.pms.proposals import MIN_TRADE, ProposalSpec, inputs_series, 
 from research_core.pms.workflow import pending_key, record_creation, transition
 from research_core.portfolio.book import build_book
 from research_core.risk.breakers import DrawdownLadder
+from research_core.signals.sources import CollectedSignals
 from research_core.strategies.base import BaseStrategy
 
 DEFAULT_CAPITAL = 1e9
@@ -431,10 +432,13 @@ class PMS:
         min_trade: float = MIN_TRADE,
         n_sims: int = 20_000,
         strategies: Mapping[str, BaseStrategy] | None = None,
+        collected: CollectedSignals | None = None,
     ) -> pd.DataFrame:
         """Build the book at ``as_of`` (``portfolio.build_book``) against the current
         positions and store one proposal per trade it needs, each with its pre-trade risk.
-        An instrument and side that already has a pending proposal is skipped."""
+        An instrument and side that already has a pending proposal is skipped.
+        ``collected``: the signals already collected at ``as_of`` (the pipeline's run
+        folder), so the agents and strategies do not run twice."""
         who = actor or self.actor
         day = to_date(as_of, "as_of")
         view = self.view(day)
@@ -442,7 +446,13 @@ class PMS:
         current, equity = inputs_series(inputs)
         nav = float(inputs["nav"])
         book = build_book(
-            view, method=method, nav=nav, current=current, strategies=strategies, n_sims=n_sims
+            view,
+            method=method,
+            nav=nav,
+            current=current,
+            strategies=strategies,
+            n_sims=n_sims,
+            collected=collected,
         )
         specs = proposal_specs(book, current, nav=nav, usdbrl=usdbrl(view), min_trade=min_trade)
         before = book_risk(current, view, nav=nav, equity=equity, n_sims=n_sims)

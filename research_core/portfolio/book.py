@@ -66,10 +66,14 @@ def build_book(
     strategies: Mapping[str, BaseStrategy] | None = None,
     lookback: int = 750,
     n_sims: int = 100_000,
+    collected: CollectedSignals | None = None,
 ) -> Book:
     """Run agents and strategies on ``view``, aggregate, construct with ``method`` on a
-    Ledoit–Wolf covariance of the last ``lookback`` sessions, and measure the risk."""
-    collected = collect_signals(view, strategies=strategies)
+    Ledoit–Wolf covariance of the last ``lookback`` sessions, and measure the risk.
+    ``collected`` reuses signals already collected on this same view (the daily pipeline
+    reads them from its run folder) instead of running the agents and strategies again."""
+    if collected is None:
+        collected = collect_signals(view, strategies=strategies)
     agg = aggregate(collected.signals, freshness=collected.freshness)
     ids = [i for i in agg.table.index if agg.table.at[i, "direction"] != 0]
     if current is not None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from research_core.agents import AGENTS, AgentReport, agent_order
+from research_core.agents import AgentReport, agent_order, run_agent
 from research_core.catalog import instrument, series_catalog
 from research_core.errors import (
     AgentDataError,
@@ -104,11 +104,8 @@ def agent_reports(
     failed fails too, naming it."""
     reports: dict[str, AgentReport] = {}
     for name in agent_order(names):
-        agent = AGENTS[name]()
         try:
-            reports[name] = agent.run(
-                view, {d: reports[d] for d in agent.depends_on if d in reports}
-            )
+            reports[name] = run_agent(view, name, reports)
         except SKIPPABLE as err:
             skipped[f"agent:{name}"] = str(err)
     return reports
