@@ -109,10 +109,11 @@ def _matches(
     terms: tuple[Term, ...], norm: list[str], used: set[int]
 ) -> list[tuple[int, int, Term]]:
     """Non-overlapping matches, longest term first, skipping tokens already ``used``."""
+    index = _index(terms)
     out = []
     i = 0
     while i < len(norm):
-        for t in terms:
+        for t in index.get(norm[i][:3], ()):
             end = t.match(norm, i)
             if end > 0 and not used.intersection(range(i, end)):
                 out.append((i, end, t))
@@ -121,6 +122,15 @@ def _matches(
                 break
         i += 1
     return out
+
+
+@lru_cache(maxsize=8)
+def _index(terms: tuple[Term, ...]) -> dict[str, tuple[Term, ...]]:
+    """Terms by the first three letters of their first token (order kept: longest first)."""
+    out: dict[str, list[Term]] = {}
+    for t in terms:
+        out.setdefault(t.patterns[0].rstrip("*")[:3], []).append(t)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _portuguese(sentence: str, lex: Lexicon) -> list[tuple[str, str, float, bool]]:
