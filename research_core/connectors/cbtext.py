@@ -23,6 +23,7 @@ from bs4 import BeautifulSoup
 
 from research_core.catalog import policy_decisions
 from research_core.connectors.base import Connector
+from research_core.errors import CatalogError
 from research_core.nlp.text import strip_html
 
 BANKS = {"copom": "America/Sao_Paulo", "fomc": "America/New_York"}
@@ -52,7 +53,7 @@ def decision_release(bank: str, date: Any) -> pd.Timestamp:
     local = stamps.tz_convert(BANKS[bank])
     hit = stamps[(local.tz_localize(None).normalize() == day)]
     if len(hit) != 1:
-        raise ValueError(f"{day.date()} is not a {bank} decision day in policy_meetings.yaml")
+        raise CatalogError(f"{day.date()} is not a {bank} decision day in policy_meetings.yaml")
     return pd.Timestamp(hit[0])
 
 
@@ -87,7 +88,7 @@ class CopomText(Connector):
         if kind == "communique":
             try:
                 released = decision_release("copom", date)
-            except ValueError as err:
+            except CatalogError as err:
                 raise self.error(str(err), series="copom communique") from None
         else:
             published = record.get("dataPublicacao")
@@ -141,7 +142,7 @@ class FOMCStatements(Connector):
         day = pd.Timestamp(date).normalize()
         try:
             released = decision_release("fomc", day)
-        except ValueError as err:
+        except CatalogError as err:
             raise self.error(str(err), series="fomc statement") from None
         title = " ".join(title_tag.get_text(" ").split()) if title_tag else ""
         return PolicyText("fomc", "statement", day, released, "\n".join(paras), title)
