@@ -17,6 +17,7 @@ from research_core.lake import Lake
 from research_core.lake.tone import write_tone
 from research_core.narrative.checker import check_narrative
 from research_core.narrative.facts import render
+from research_core.narrative.pack import MorningPack, render_html, write_narrative
 from research_core.narrative.sheet import build_fact_sheet
 from research_core.narrative.template import narrative_template
 from research_core.narrative.tone import tone_shift
@@ -48,3 +49,16 @@ def test_tone_shift_is_stated_and_checked(tmp_path: Path, locale: str) -> None:
         sheet["copom_tone.last"].display(locale), "0.99" if locale == "en" else "0,99"
     )
     assert not check_narrative(wrong, sheet).ok
+
+
+def test_pack_page_shows_the_tone_shift(tmp_path: Path) -> None:
+    files = [DATA / "comunicados" / f"com_{n}.json" for n in (229, 230)]
+    texts = [CopomText().parse(json.loads(f.read_text("utf-8"))) for f in files]
+    lake = Lake.open(tmp_path / "lake", create=True)
+    write_tone(lake, texts)
+    sheet = build_fact_sheet("2020-05-07", lake=lake)
+    narrative = write_narrative(sheet, use_llm=False)
+    pack = MorningPack("2020-05-07", sheet, narrative, {"tone": tone_shift(lake, "2020-05-07")})
+    page = render_html(pack)
+    shift = tone(texts[1].text, "pt").score - tone(texts[0].text, "pt").score
+    assert "Central-bank tone" in page and f"{shift:+.2f}" in page and "2020-05-06" in page

@@ -7,6 +7,8 @@ and the score formula ``(h - d) / (h + d + 1 + 0.5 * sentences)`` (cbtone ``dict
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from research_core.errors import ToneError
 from research_core.nlp import mask_decision, sentences, tone
@@ -64,3 +66,31 @@ def test_score_bounds_and_bad_input():
     assert 0 < tone(long).score <= 1
     with pytest.raises(ToneError, match="language"):
         tone("x", "fr")  # type: ignore[arg-type]
+
+
+WORDS = [
+    "inflação",
+    "elevada",
+    "recuou",
+    "não",
+    "ociosidade",
+    "alta",
+    "juros",
+    "redução",
+    "flexibilização",
+    "Selic",
+    "a",
+    ".",
+    ";",
+    "riscos de alta",
+    "próximas reuniões",
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=60))
+def test_score_is_bounded_and_drivers_add_up(words):
+    r = tone(" ".join(words))
+    assert -1 < r.score < 1
+    n = 1 + 0.5 * len(r.sentences)
+    assert r.score == pytest.approx((r.hawkish - r.dovish) / (r.hawkish + r.dovish + n))
