@@ -63,7 +63,11 @@ def tone_rows(texts: Iterable[PolicyText], *, source: str = "nlp_tone") -> pd.Da
 
 
 def write_tone(lake: Lake, texts: Iterable[PolicyText]) -> WriteResult:
-    """Score ``texts`` and store their tone rows (registering the series as needed)."""
+    """Score ``texts`` and store their tone rows (registering the series as needed).
+
+    Re-writing the same texts is a no-op; re-scoring them after a lexicon change is refused
+    by the lake (history is append-only): use a new lake or a new series id for a new method.
+    """
     frame = tone_rows(texts)
     if frame.empty:
         raise ToneError("write_tone: no communiqué or statement to score")
