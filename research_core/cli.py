@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pydantic
 
-from research_core import serve
+from research_core import serve, tone_cli
 from research_core._files import check_output_folder, write_atomic
 from research_core.config import get_settings
 from research_core.errors import ArtifactError, AsOfError, WorkbenchError
@@ -331,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.set_defaults(func=_cmd_book)
     pms_cli.register(sub)
+    tone_cli.register(sub)
 
     p = sub.add_parser("serve", help="serve the dashboards (Voilà) on 127.0.0.1:8866")
     serve.add_arguments(p)

@@ -136,3 +136,7 @@ class DuplicateSubmissionError(PMSError):
 
 class AuditError(PMSError):
     """The audit chain does not verify; the message names the first bad row."""
+
+
+class ToneError(WorkbenchError, ValueError):
+    """Text cannot be scored for tone (unknown language, malformed lexicon, empty document)."""

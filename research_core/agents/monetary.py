@@ -23,7 +23,8 @@ from research_core.agents.base import (
     Features,
     Fitted,
 )
-from research_core.errors import ModelError
+from research_core.errors import CatalogError, ModelError
+from research_core.lake.pit import PITView
 from research_core.models import (
     TaylorRuleResult,
     natural_rate,
@@ -63,9 +64,19 @@ COUNTRIES = (
 )
 
 
+# Central-bank tone (research_core.lake.tone): read when the lake has it registered.
+TONE = {"BR": "BR.COPOM.TONE", "US": "US.FOMC.TONE"}
+TONE_MIN_HISTORY = 8  # communiqués before the tone is scored against its own past
+
+
 class MonetaryPolicyAgent(Agent):
     name = "monetary_policy"
     required = tuple(sid for c in COUNTRIES for sid in (c.rate, c.inflation, c.activity, c.market))
+
+    def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:
+        """The declared series, plus the communiqué tone where this lake holds it."""
+        data, inputs = super().load(view, notes)
+        return _with_tone(view, data, inputs)
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
         out: Features = {}
@@ -86,6 +97,7 @@ class MonetaryPolicyAgent(Agent):
                 "market": monthly(data[c.market]),
                 "market_now": float(data[c.market].iloc[-1]),
                 "rate_now": float(data[c.rate].iloc[-1]),
+                "tone": data.get(TONE[c.code]),
             }
         return out
 
@@ -157,7 +169,29 @@ class MonetaryPolicyAgent(Agent):
                         ),
                     )
                 )
+            tone_signal = self._tone_signal(as_of, c, f.get("tone"))
+            if tone_signal is not None:
+                out.append(tone_signal)
         return out
+
+    def _tone_signal(
+        self, as_of: pd.Timestamp, c: Country, tone: pd.Series | None
+    ) -> Signal | None:
+        """Latest communiqué tone against its own past (+ = more hawkish than usual)."""
+        if tone is None or len(tone) < TONE_MIN_HISTORY:
+            return None
+        z = zscore(float(tone.iloc[-1]), tone.iloc[:-1])
+        return self.signal(
+            as_of,
+            f"{c.code}.POLICY_TONE",
+            z,
+            quality=0.5,  # a lexicon score: informative, not a forecast (see copom_tone.py)
+            horizon_days=63,
+            rationale=(
+                f"{c.code} communiqué of {tone.index[-1]:%Y-%m-%d} tone {tone.iloc[-1]:+.2f} "
+                f"(previous {tone.iloc[-2]:+.2f}, usual {tone.iloc[:-1].mean():+.2f})"
+            ),
+        )
 
     def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
         lines = []
@@ -174,6 +208,9 @@ class MonetaryPolicyAgent(Agent):
             rstar = fitted.get(f"rstar_{c.code}")
             if rstar is not None:
                 text += f"; r* {rstar.current:.2f}% ± {rstar.current_se:.2f}"
+            tone = f.get("tone")
+            if tone is not None and len(tone) >= 2:
+                text += f"; communiqué tone {tone.iloc[-1]:+.2f} (previous {tone.iloc[-2]:+.2f})"
             lines.append(text)
         return lines
 
@@ -208,3 +245,32 @@ def _path_gap_history(rule: TaylorRuleResult, f: Features, years: float) -> pd.S
     weight = float(np.mean(rule.rho**horizon))
     avg = weight * f["rate"] + (1 - weight) * _prescriptions(rule, f)
     return (avg - f["market"]).dropna()
+
+
+def _with_tone(
+    view: PITView, data: dict[str, pd.Series], inputs: pd.DataFrame
+) -> tuple[dict[str, pd.Series], pd.DataFrame]:
+    """Add the tone series the view knows (registered in its lake) to ``data``/``inputs``."""
+    rows = []
+    for sid in TONE.values():
+        try:
+            hist = view.history(sid)
+        except CatalogError:  # not registered in this lake: no communiqués ingested
+            continue
+        if hist.empty:
+            continue
+        data[sid] = hist["value"].rename(sid)
+        last = hist.iloc[-1]
+        rows.append(
+            {
+                "series_id": sid,
+                "obs_date": hist.index[-1],
+                "release_time": last["release_time"],
+                "value": float(last["value"]),
+                "age_days": int((view.as_of - last["release_time"]).days),
+                "stale": False,
+            }
+        )
+    if rows:
+        inputs = pd.concat([inputs, pd.DataFrame(rows, columns=inputs.columns)], ignore_index=True)
+    return data, inputs

@@ -22,6 +22,7 @@ from research_core.narrative.facts import FactError, FactSheet, render
 from research_core.narrative.llm import NarrativeError, api_key, llm_narrative
 from research_core.narrative.sheet import build_fact_sheet, fact_table
 from research_core.narrative.template import narrative_template
+from research_core.narrative.tone import tone_shift
 from research_core.runs import RunFolder, RunFolderError, write_atomic
 
 
@@ -192,6 +193,7 @@ def build_morning_pack(
             sections[key] = None
             sections["missing"].append(key)
     sections["calendar"] = release_calendar(lake, as_of)
+    sections["tone"] = tone_shift(lake, as_of)
     sample = any(f.get("source") == "sample" for f in lake.manifest()["files"])
     sections["sample"] = sample or "sample" in str(lake.root)
     gate = None
@@ -343,6 +345,11 @@ def render_html(pack: MorningPack) -> str:
         else '<p class="note">no scheduled releases of stored series on the next session</p>'
     )
     parts.append(_section("Release calendar (next session)", cal_body))
+    tone = s.get("tone")
+    if tone is not None and not tone.empty:
+        parts.append(_section("Central-bank tone (last communiqué, + hawkish)",
+                              _table(tone.set_index("series_id"), fmt={"tone": "+.2f",
+                                     "previous": "+.2f", "shift": "+.2f"})))  # fmt: skip
     findings = s.get("findings")
     parts.append(_section("Data-quality notes", _table(findings, n=30)))
     title = f"Morning Pack — {pack.as_of}"

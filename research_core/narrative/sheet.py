@@ -11,6 +11,7 @@ import pandas as pd
 from research_core.lake import Lake
 from research_core.lake.pit import PITView
 from research_core.narrative.facts import Fact, FactSheet, date_value
+from research_core.narrative.tone import tone_facts
 from research_core.runs import RunFolder, RunFolderError
 
 # series, fact id, entity, aliases, level (unit, decimals), change (unit, decimals, how)
@@ -170,6 +171,7 @@ def build_fact_sheet(
              aliases=("briefing", "as of")),
     ]  # fmt: skip
     facts += market_facts(view, as_of)
+    facts += tone_facts(view, as_of)  # central-bank tone, where the lake holds it
     if run is not None:
         facts += run_facts(run, as_of)
     return FactSheet(as_of, tuple(facts), locale)

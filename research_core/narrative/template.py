@@ -20,6 +20,9 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Brazil CDS at {{cds_5y.last}} ({{cds_5y.chg}}); Brent at {{brent.last}} ({{brent.chg}}).",
         "The Selic stands at {{selic.last}}; IPCA 12m at {{ipca_12m.last}} and US CPI at "
         "{{us_cpi.last}}.",
+        "The Copom communiqué tone is {{copom_tone.last}} ({{copom_tone.chg}} on the previous "
+        "one).",
+        "The FOMC statement tone is {{fomc_tone.last}} ({{fomc_tone.chg}} on the previous one).",
         "The strongest call is {label:agents.top_z} (z {{agents.top_z}}).",
         "Book: {{book.positions}} positions, gross {{book.gross}} and net {{book.net}} risk "
         "units, ex-ante vol {{book.vol}}.",
@@ -41,6 +44,10 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "Brazil CDS em {{cds_5y.last}} ({{cds_5y.chg}}); Brent em {{brent.last}} ({{brent.chg}}).",
         "A Selic está em {{selic.last}}; IPCA 12m em {{ipca_12m.last}} e US CPI em "
         "{{us_cpi.last}}.",
+        "O tom do Copom no último comunicado é {{copom_tone.last}} ({{copom_tone.chg}} sobre o "
+        "anterior).",
+        "O tom do FOMC no último comunicado é {{fomc_tone.last}} ({{fomc_tone.chg}} sobre o "
+        "anterior).",
         "A convicção mais forte é {label:agents.top_z} (z {{agents.top_z}}).",
         "Book: {{book.positions}} posições, bruto {{book.gross}} e líquido {{book.net}} unidades "
         "de risco, vol ex-ante {{book.vol}}.",

@@ -1,0 +1,89 @@
+"""``workbench tone score|ingest``: registered by ``research_core.cli``.
+
+``score`` prints a text file's tone and drivers. ``ingest`` scores Copom communiqués
+(``--meetings 200:230``, BCB site API) or FOMC statements (decision days between ``--from``
+and ``--to``, federalreserve.gov), or stored BCB API records (``--from-dir``, the
+``com_NNN.json`` layout), and writes ``BR.COPOM.TONE`` / ``US.FOMC.TONE`` to the lake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from research_core.config import get_settings
+from research_core.errors import ToneError
+
+
+def _score(args: argparse.Namespace) -> int:
+    from research_core.nlp import tone
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise ToneError(f"tone score: no such file {path}")
+    result = tone(path.read_text("utf-8"), args.language)
+    print(result.summary())
+    frame = result.to_frame()
+    if not frame.empty:
+        print(frame.to_string(index=False))
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from research_core.catalog import policy_decisions
+    from research_core.connectors.cbtext import BANKS, CopomText, FOMCStatements
+    from research_core.lake import Lake
+    from research_core.lake.tone import write_tone
+
+    texts = []
+    if args.from_dir:
+        folder = Path(args.from_dir)
+        files = sorted(folder.glob("com_*.json"))
+        if args.bank != "copom" or not files:
+            raise ToneError(f"tone ingest --from-dir: no Copom com_NNN.json records in {folder}")
+        parser = CopomText()
+        texts = [parser.parse(json.loads(f.read_text("utf-8"))) for f in files]
+    elif args.bank == "copom":
+        if not args.meetings or ":" not in args.meetings:
+            raise ToneError("tone ingest --bank copom needs --meetings FIRST:LAST, e.g. 200:230")
+        first, last = (int(x) for x in args.meetings.split(":"))
+        copom = CopomText()
+        texts = [copom.communique(n) for n in range(first, last + 1)]
+    else:
+        if not (args.start and args.end):
+            raise ToneError("tone ingest --bank fomc needs --from and --to dates")
+        days = policy_decisions("fomc").tz_convert(BANKS["fomc"]).tz_localize(None).normalize()
+        fed = FOMCStatements()
+        texts = [
+            fed.statement(d)
+            for d in days
+            if pd.Timestamp(args.start) <= d <= pd.Timestamp(args.end)
+        ]
+    lake = Lake.open(args.path or get_settings().lake_path)
+    result = write_tone(lake, texts)
+    print(f"tone ingest: {len(texts)} {args.bank} texts scored; {result.summary()}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the ``tone`` command group to the workbench parser."""
+    group = sub.add_parser("tone", help="central-bank communiqué tone (+ hawkish)")
+    cmds = group.add_subparsers(dest="tone_command", required=True)
+    p = cmds.add_parser("score", help="tone of a text file, with its driver phrases")
+    p.add_argument("file")
+    p.add_argument("--language", choices=["pt", "en"], default="pt")
+    p.set_defaults(func=_score)
+    p = cmds.add_parser("ingest", help="score communiqués/statements into the lake")
+    p.add_argument("--bank", choices=["copom", "fomc"], default="copom")
+    p.add_argument("--meetings", help="Copom meetings FIRST:LAST (BCB site API)")
+    p.add_argument("--from", dest="start", help="FOMC: first decision date")
+    p.add_argument("--to", dest="end", help="FOMC: last decision date")
+    p.add_argument(
+        "--from-dir", help="stored BCB API records (com_NNN.json) instead of the network"
+    )
+    p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
+    p.set_defaults(func=_ingest)
