@@ -36,7 +36,7 @@ from research_core.catalog import (
     series_catalog,
 )
 from research_core.config import get_settings
-from research_core.errors import AsOfError, WorkbenchError
+from research_core.errors import AsOfError, CatalogError, WorkbenchError
 from research_core.lake import Lake
 from research_core.lake.asof import as_of_instant
 from research_core.lake.pit import PITView
@@ -342,6 +342,23 @@ def surprise_history(view: PITView, target: str) -> pd.DataFrame:
     frame.columns = pd.Index(["expected", "surprise", "z"])
     frame.insert(0, "actual", frame["expected"] + frame["surprise"])
     return frame
+
+
+def known_surprise_z(view: PITView, targets: tuple[str, ...]) -> dict[str, pd.Series]:
+    """{target: its surprise z-scores as ``view`` knows them} for the targets whose derived
+    series this lake has (registered by :func:`update_surprises`) with at least one value;
+    agents read surprises through this, so a lake without them just skips the feature."""
+    out = {}
+    for target in targets:
+        sid = _derived(target)["z"]
+        try:
+            view.spec(sid)
+        except CatalogError:
+            continue
+        z = view.series(sid).dropna()
+        if not z.empty:
+            out[target] = z
+    return out
 
 
 # ---- the Morning Pack's list ---------------------------------------------------------------

@@ -187,3 +187,19 @@ def test_todays_releases_previous_and_consensus(lakes):
     assert row["obs_date"] == pd.Timestamp("2013-04-01") and np.isnan(row["actual"])
     assert row["previous"] == pytest.approx(morning.series("BR.IPCA.MOM").iloc[-1])
     assert row["basis"] == "Focus median" and np.isfinite(row["expected"])
+
+
+def test_agents_read_the_surprises(lakes):
+    from research_core.agents.inflation import InflationAgent
+    from research_core.agents.monetary import MonetaryPolicyAgent
+
+    full, _ = lakes
+    view = full.at(END)
+    z = surprise_history(view, "BR.IPCA.MOM")["z"].dropna()
+    report = InflationAgent().run(view)
+    (sig,) = [s for s in report.signals if s.rationale.startswith("BR.IPCA.MOM surprises")]
+    assert sig.instrument == "BR.INFLATION"
+    assert sig.strength == pytest.approx(z.iloc[-3:].mean())  # mean of the last three z
+    lines = MonetaryPolicyAgent().run(view).narrative
+    (line,) = [x for x in lines if x.startswith("Last inflation surprises")]
+    assert f"z {z.iloc[-1]:+.2f} (vs Focus)" in line and "US.CPI.MOM" in line

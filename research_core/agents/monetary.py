@@ -24,6 +24,8 @@ from research_core.agents.base import (
     Fitted,
 )
 from research_core.errors import ModelError
+from research_core.events import known_surprise_z
+from research_core.lake.pit import PITView
 from research_core.models import (
     TaylorRuleResult,
     natural_rate,
@@ -67,8 +69,20 @@ class MonetaryPolicyAgent(Agent):
     name = "monetary_policy"
     required = tuple(sid for c in COUNTRIES for sid in (c.rate, c.inflation, c.activity, c.market))
 
+    def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:
+        """The declared series, plus the inflation-print surprises the lake holds (issue 19)."""
+        data, inputs = super().load(view, notes)
+        for target, z in known_surprise_z(view, SURPRISE_TARGETS).items():
+            data[f"surprise_z:{target}"] = z
+        return data, inputs
+
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
         out: Features = {}
+        surprises = {
+            t: data[f"surprise_z:{t}"] for t in SURPRISE_TARGETS if f"surprise_z:{t}" in data
+        }
+        if surprises:
+            out["surprises"] = surprises
         for c in COUNTRIES:
             activity = data[c.activity]
             if c.activity_is_change:
@@ -175,6 +189,7 @@ class MonetaryPolicyAgent(Agent):
             if rstar is not None:
                 text += f"; r* {rstar.current:.2f}% ± {rstar.current_se:.2f}"
             lines.append(text)
+        lines.extend(_surprise_lines(features))
         return lines
 
     def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
@@ -193,6 +208,8 @@ class MonetaryPolicyAgent(Agent):
             rstar = fitted.get(f"rstar_{c.code}")
             if rstar is not None:
                 out[f"rstar_{c.code}"] = rstar.estimates.assign(real_rate=f["real_rate"])
+        if "surprises" in features:
+            out["inflation_surprises"] = pd.DataFrame(features["surprises"]).iloc[-24:]
         return out
 
 
@@ -208,3 +225,18 @@ def _path_gap_history(rule: TaylorRuleResult, f: Features, years: float) -> pd.S
     weight = float(np.mean(rule.rho**horizon))
     avg = weight * f["rate"] + (1 - weight) * _prescriptions(rule, f)
     return (avg - f["market"]).dropna()
+
+
+SURPRISE_TARGETS = ("BR.IPCA.MOM", "US.CPI.MOM")
+
+
+def _surprise_lines(features: Features) -> list[str]:
+    """The last inflation print against what was expected, in z of past surprises: news
+    the central bank's next decision answers to."""
+    surprises = features.get("surprises", {})
+    parts = [
+        f"{t} {z.index[-1]:%b %Y} z {z.iloc[-1]:+.2f} "
+        f"(vs {'Focus' if t.startswith('BR.') else 'AR(1) model'})"
+        for t, z in surprises.items()
+    ]
+    return [f"Last inflation surprises: {'; '.join(parts)}"] if parts else []
