@@ -51,7 +51,7 @@ FOCUS_CONSENSUS: dict[str, str] = {"BR.IPCA.MOM": "BR.FOCUS.IPCA.MOM"}
 MODEL_TARGETS = ("US.CPI.MOM", "US.CORE.CPI.MOM", "US.PAYROLLS.CHG", "US.UNEMPLOYMENT")
 TARGETS = (*FOCUS_CONSENSUS, *MODEL_TARGETS)
 AR_WINDOW, AR_MIN = 120, 24  # AR(1) on the last 10 years of monthly prints, at least 2
-Z_WINDOW, Z_MIN = 60, 12  # z-score against the last 5 years of surprises, at least 1
+Z_WINDOW, Z_MIN = 36, 12  # z-score against the last 3 years of surprises, at least 1
 BASIS_FOCUS, BASIS_MODEL = "Focus median", "model AR(1)"
 _WEEKDAY = {"cftc": "W-TUE"}  # weekly series' obs_date weekday by source (Focus, flows: Fri)
 CALENDAR_COLUMNS = [
@@ -242,13 +242,14 @@ def compute_surprises(
 ) -> Surprises:
     """Every print of ``targets`` released by ``as_of``: first-release value, the
     expectation known before it (Focus: end of the previous day; model: an instant before
-    the print), surprise, and z-score against the surprises of earlier prints (``Z_WINDOW``
-    of them, NaN with fewer than ``Z_MIN``). Each value depends only on what the lake held
-    before that print, so a lake cut at any later date gives the same numbers.
+    the print), surprise, and z-score against the surprises of the ``Z_WINDOW`` prints
+    before it (NaN with fewer than ``Z_MIN``). Each value depends only on what the lake
+    held before that print, so a lake cut at any later date gives the same numbers.
 
-    ``recent`` ({target: n}) limits a target to its last n prints (the daily update): only
-    those and the ``Z_WINDOW`` (+12 spare) before them are evaluated, which gives the same
-    numbers as the whole history once a series has that many prints."""
+    ``recent`` ({target: n}) limits a target to its last n prints (the daily update). The
+    surprises before them come from the lake's stored ``<ID>.SURPRISE`` when it holds
+    ``Z_WINDOW`` of them, else are recomputed (``Z_WINDOW`` + 12 more prints): the same
+    numbers either way."""
     view = lake.at(as_of)
     first = view_at(lake, view.as_of, "first_release")
     frames = []
@@ -256,44 +257,72 @@ def compute_surprises(
         spec = view.spec(target)
         prints = first.history(target)
         want = (recent or {}).get(target)
+        if want == 0 or prints.empty:
+            continue
+        past = pd.Series(dtype="float64")
         if want is not None:
-            prints = prints.iloc[len(prints) - min(len(prints), want + Z_WINDOW + 12) :]
-        about = None
-        if target in FOCUS_CONSENSUS:
-            surveys = pd.DatetimeIndex(view.series(FOCUS_CONSENSUS[target]).index)
-            about = survey_targets(target, surveys)
-        rows = []
-        for period, actual, released in zip(
-            prints.index, prints["value"], prints["release_time"], strict=True
-        ):
-            if target in FOCUS_CONSENSUS:
-                before = view.at(_day_before(released, lake.tz))
+            stored = _stored(view, _derived(target)["surprise"])
+            stored = stored[stored.index < prints.index[max(len(prints) - want, 0)]]
+            if len(stored) >= Z_WINDOW:
+                past = stored.iloc[-Z_WINDOW:]
             else:
-                before = view.at(released - pd.Timedelta(1, "ns"))
-            expected, basis = expectation(before, target, pd.Timestamp(period), about)
-            rows.append((period, released, actual, expected, basis))
-        frame = pd.DataFrame(
-            rows, columns=["obs_date", "release_time", "actual", "expected", "basis"]
-        )
-        frame = frame.dropna(subset=["expected"]).reset_index(drop=True)
+                want += Z_WINDOW + 12
+            prints = prints.iloc[max(len(prints) - want, 0) :]
+        frame = _expectations(view, target, prints, lake.tz)
         frame["surprise"] = frame["actual"] - frame["expected"]
-        frame["z"] = [
-            zscore(s, frame["surprise"].iloc[max(0, i - Z_WINDOW) : i])
-            if i >= Z_MIN
-            else float("nan")
-            for i, s in enumerate(frame["surprise"])
-        ]
-        if want is not None:
-            frame = frame.iloc[len(frame) - min(len(frame), want) :]
+        history = list(past.to_numpy())
+        zs = []
+        for value in frame["surprise"]:
+            window = pd.Series(history[-Z_WINDOW:], dtype="float64")
+            zs.append(zscore(value, window) if len(window) >= Z_MIN else float("nan"))
+            history.append(value)
+        frame["z"] = zs
+        if want is not None and past.empty:
+            frame = frame.iloc[max(len(frame) - (want - Z_WINDOW - 12), 0) :]
         frames.append(frame.assign(series_id=spec.id))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return Surprises(view.as_of, out.reindex(columns=SURPRISE_COLUMNS))
 
 
+def _stored(view: PITView, series_id: str) -> pd.Series:
+    """A derived series as ``view`` knows it; empty when this lake has not registered it."""
+    try:
+        view.spec(series_id)
+    except CatalogError:
+        return pd.Series(dtype="float64")
+    return view.series(series_id).dropna()
+
+
+def _expectations(view: PITView, target: str, prints: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """First print, expectation and basis of each period in ``prints`` (a first-release
+    history); periods without an expectation are left out."""
+    about = None
+    if target in FOCUS_CONSENSUS:
+        focus = view.series(FOCUS_CONSENSUS[target])
+        recent = focus[focus.index >= prints.index[0] - pd.Timedelta(days=92)]
+        about = survey_targets(target, pd.DatetimeIndex(recent.index))
+    rows = []
+    for period, actual, released in zip(
+        prints.index, prints["value"], prints["release_time"], strict=True
+    ):
+        if target in FOCUS_CONSENSUS:
+            before = view.at(_day_before(released, tz))
+        else:
+            before = view.at(released - pd.Timedelta(1, "ns"))
+        expected, basis = expectation(before, target, pd.Timestamp(period), about)
+        rows.append((period, released, actual, expected, basis))
+    names = ["obs_date", "release_time", "actual", "expected", "basis"]
+    frame = pd.DataFrame(rows, columns=names)
+    return frame.dropna(subset=["expected"]).reset_index(drop=True)
+
+
 def register_surprise_series(lake: Lake, targets: tuple[str, ...] = TARGETS) -> None:
     """Register the derived series of ``targets`` in ``lake`` (idempotent): same frequency,
     units and release rule as the print, so the freshness gate treats them alike."""
+    have = lake.registered()
     for target in targets:
+        if all(sid in have for sid in _derived(target).values()):
+            continue
         spec = series(target)
         label = "Focus median" if target in FOCUS_CONSENSUS else "AR(1) model forecast"
         names = {
@@ -313,10 +342,17 @@ def register_surprise_series(lake: Lake, targets: tuple[str, ...] = TARGETS) -> 
             )
 
 
-def update_surprises(lake: Lake, as_of: AsOf, *, targets: tuple[str, ...] = TARGETS) -> WriteResult:
+def update_surprises(
+    lake: Lake,
+    as_of: AsOf,
+    *,
+    targets: tuple[str, ...] = TARGETS,
+    backfill: int | None = None,
+) -> WriteResult:
     """Compute and store the surprises of prints released by ``as_of`` not stored yet (a
     stored surprise is never rewritten: history is append-only); cheap when only the
-    latest prints are new."""
+    latest prints are new. ``backfill`` caps how many past prints a target with nothing
+    stored gets (None: all); the values are the same either way."""
     register_surprise_series(lake, targets)
     view = lake.at(as_of)
     first = view_at(lake, view.as_of, "first_release")
@@ -326,6 +362,8 @@ def update_surprises(lake: Lake, as_of: AsOf, *, targets: tuple[str, ...] = TARG
         if not stored.empty:
             periods = first.history(target).index
             recent[target] = int((periods > stored.index.max()).sum())
+        elif backfill is not None:
+            recent[target] = backfill
     result = compute_surprises(lake, view.as_of, targets=targets, recent=recent)
     rows = result.observations()
     for sid in rows["series_id"].unique():
@@ -350,12 +388,7 @@ def known_surprise_z(view: PITView, targets: tuple[str, ...]) -> dict[str, pd.Se
     agents read surprises through this, so a lake without them just skips the feature."""
     out = {}
     for target in targets:
-        sid = _derived(target)["z"]
-        try:
-            view.spec(sid)
-        except CatalogError:
-            continue
-        z = view.series(sid).dropna()
+        z = _stored(view, _derived(target)["z"])
         if not z.empty:
             out[target] = z
     return out

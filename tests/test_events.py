@@ -12,6 +12,7 @@ from statsmodels.tsa.ar_model import AutoReg
 from research_core.catalog import policy_decisions, series
 from research_core.cli import main
 from research_core.events import (
+    Z_WINDOW,
     ar1_forecast,
     compute_surprises,
     release_calendar,
@@ -140,8 +141,8 @@ def test_focus_consensus_and_z_by_hand(lakes):
         assert got.loc[period, "expected"] == pytest.approx(expected)
         assert got.loc[period, "actual"] == pytest.approx(ipca.loc[period, "value"])
     s = got["surprise"].to_numpy()
-    i = 70  # z against the 60 surprises before it (sample std, ddof=1)
-    window = s[i - 60 : i]
+    i = 70  # z against the Z_WINDOW = 36 surprises before it (sample std, ddof=1)
+    window = s[i - 36 : i]
     assert got["z"].iloc[i] == pytest.approx((s[i] - window.mean()) / window.std(ddof=1))
     assert got["z"].iloc[:12].isna().all()
 
@@ -175,6 +176,15 @@ def test_update_is_incremental_and_append_only(lakes, tmp_path: Path):
             surprise_history(trunc.at(END), target), surprise_history(full.at(END), target)
         )
     assert update_surprises(trunc, END, targets=TARGETS).written == 0
+    # A lake that starts with the last Z_WINDOW prints only (the pipeline's backfill).
+    fresh = Lake.open(tmp_path / "fresh", create=True)
+    fresh.write(frame)
+    update_surprises(fresh, END, targets=TARGETS, backfill=Z_WINDOW)
+    for target in TARGETS:
+        got = surprise_history(fresh.at(END), target)
+        assert len(got) == Z_WINDOW
+        want = surprise_history(full.at(END), target).loc[got.index]
+        pd.testing.assert_frame_equal(got, want)
 
 
 def test_todays_releases_previous_and_consensus(lakes):
