@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from research_core._typing import AsOf
-from research_core.calendars import period_end
+from research_core.calendars import period_end, roll_forward
 from research_core.catalog import (
     SeriesSpec,
     policy_decisions,
@@ -426,6 +426,30 @@ def todays_releases(view: PITView, day: AsOf | None = None) -> pd.DataFrame:
         rows.append((when, sid, name, publisher, period, previous, expected, basis, actual))
     cols = ["time", "series_id", "name", "publisher", "obs_date", "previous", "expected"]
     return pd.DataFrame(rows, columns=[*cols, "basis", "actual"])
+
+
+def morning_releases(lake: Lake, as_of: AsOf) -> pd.DataFrame:
+    """The Morning Pack's "today's releases": what the next B3/NYSE session after ``as_of``
+    brings (local time, series, period, previous value, expected value and its basis), as
+    known at the end of ``as_of`` — the pack is read the morning after its run."""
+    view = lake.at(as_of)
+    local = view.as_of.tz_convert(lake.tz).tz_localize(None).normalize()
+    day = roll_forward(pd.DatetimeIndex([local + pd.Timedelta(days=1)]), "B3")[0]
+    frame = todays_releases(view, day)
+    freq = {sid: lake.spec(sid).frequency for sid in frame["series_id"].unique()}
+    return pd.DataFrame(
+        {
+            "time": frame["time"],
+            "series": frame["series_id"],
+            "period": [
+                period_label(pd.Timestamp(d), freq[s])
+                for d, s in zip(frame["obs_date"], frame["series_id"], strict=True)
+            ],
+            "previous": frame["previous"],
+            "expected": frame["expected"],
+            "basis": frame["basis"],
+        }
+    )
 
 
 def period_label(obs_date: pd.Timestamp, frequency: str) -> str:

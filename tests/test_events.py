@@ -213,3 +213,24 @@ def test_agents_read_the_surprises(lakes):
     lines = MonetaryPolicyAgent().run(view).narrative
     (line,) = [x for x in lines if x.startswith("Last inflation surprises")]
     assert f"z {z.iloc[-1]:+.2f} (vs Focus)" in line and "US.CPI.MOM" in line
+
+
+def test_morning_pack_section_shows_previous_and_consensus(lakes):
+    from research_core.events import morning_releases
+    from research_core.narrative.pack import _todays_section
+
+    full, _ = lakes
+    first = full.vintages("BR.IPCA.MOM").groupby("obs_date")["release_time"].min()
+    period = pd.Timestamp("2013-03-01")
+    eve = first[period].tz_convert("America/Sao_Paulo") - pd.Timedelta(days=1)
+    table = morning_releases(full, f"{eve:%Y-%m-%d}").set_index("series")
+    stored = surprise_history(full.at(first[period]), "BR.IPCA.MOM").loc[period]
+    row = table.loc["BR.IPCA.MOM"]
+    assert row["period"] == "2013-03" and row["basis"] == "Focus median"
+    assert row["expected"] == pytest.approx(stored["expected"])  # the consensus of the eve
+    assert row["previous"] == pytest.approx(
+        full.at(f"{eve:%Y-%m-%d}").series("BR.IPCA.MOM").iloc[-1]
+    )
+    html = _todays_section(morning_releases(full, f"{eve:%Y-%m-%d}"))
+    assert "Today&#x27;s releases" in html or "Today's releases" in html
+    assert f"{row['expected']:,.2f}" in html and "not a market consensus" in html
