@@ -340,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     from research_core.pipeline.cli import register as register_pipeline
 
     register_pipeline(sub)
+    from research_core.events import register_cli as register_calendar
+
+    register_calendar(sub)
     return parser
 
 

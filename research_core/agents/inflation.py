@@ -22,6 +22,8 @@ from research_core.agents.base import (
     Fitted,
 )
 from research_core.errors import ModelError
+from research_core.events import known_surprise_z
+from research_core.lake.pit import PITView
 from research_core.models import output_gap, phillips_curve, zscore_last
 from research_core.records import Signal
 
@@ -30,6 +32,13 @@ class InflationAgent(Agent):
     name = "inflation"
     required = ("BR.IPCA.MOM", "BR.FOCUS.IPCA.12M", "BR.IBCBR.SA", "BRL.USD.PTAX")
     optional = ("US.CORE.CPI.MOM",)
+
+    def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:
+        """The declared series, plus the print surprises the lake holds (issue 19)."""
+        data, inputs = super().load(view, notes)
+        for target, z in known_surprise_z(view, tuple(SURPRISE_TARGETS)).items():
+            data[f"surprise_z:{target}"] = z
+        return data, inputs
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
         focus = monthly(data["BR.FOCUS.IPCA.12M"])
@@ -45,6 +54,7 @@ class InflationAgent(Agent):
             "gap": gap,
             "fx_change": 100 * np.log(fx).diff().dropna(),
         }
+        out.update(_surprise_features(data))
         core = data.get("US.CORE.CPI.MOM")
         if core is not None and len(core) >= 36:
             ann3 = compound(core, 3).pipe(lambda s: ((1 + s / 100) ** 4 - 1) * 100)
@@ -110,6 +120,31 @@ class InflationAgent(Agent):
                     rationale=f"US core CPI {ann3:.2f}% 3m annualized vs {ann12:.2f}% over 12m",
                 )
             )
+        out.extend(self._surprise_signals(as_of, features))
+        return out
+
+    def _surprise_signals(self, as_of: pd.Timestamp, features: Features) -> list[Signal]:
+        """Print surprises: the mean z of the last three (upside surprises in a row say the
+        expectations the market prices run behind the prints)."""
+        out = []
+        for target, instrument in SURPRISE_TARGETS.items():
+            z = features.get(f"surprise_z:{target}")
+            if z is None:
+                continue
+            basis = "Focus median" if target.startswith("BR.") else "AR(1) model forecast"
+            out.append(
+                self.signal(
+                    as_of,
+                    instrument,
+                    float(z.mean()),
+                    quality=0.6,
+                    horizon_days=63,
+                    rationale=(
+                        f"{target} surprises vs {basis}: last {len(z)} z "
+                        + ", ".join(f"{v:+.2f}" for v in z)
+                    ),
+                )
+            )
         return out
 
     def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
@@ -138,3 +173,16 @@ class InflationAgent(Agent):
             out["forecast"] = curve.forecast_path.to_frame()
             out["rolling_coefficients"] = curve.rolling
         return out
+
+
+SURPRISE_TARGETS = {"BR.IPCA.MOM": "BR.INFLATION", "US.CORE.CPI.MOM": "US.INFLATION"}
+
+
+def _surprise_features(data: dict[str, pd.Series]) -> Features:
+    """The last three surprise z-scores of each target the lake has (at least three)."""
+    out: Features = {}
+    for target in SURPRISE_TARGETS:
+        z = data.get(f"surprise_z:{target}")
+        if z is not None and len(z) >= 3:
+            out[f"surprise_z:{target}"] = z.iloc[-3:]
+    return out

@@ -24,6 +24,7 @@ from research_core.agents.base import (
     Fitted,
 )
 from research_core.errors import CatalogError, ModelError
+from research_core.events import known_surprise_z
 from research_core.lake.pit import PITView
 from research_core.models import (
     TaylorRuleResult,
@@ -74,12 +75,20 @@ class MonetaryPolicyAgent(Agent):
     required = tuple(sid for c in COUNTRIES for sid in (c.rate, c.inflation, c.activity, c.market))
 
     def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:
-        """The declared series, plus the communiqué tone where this lake holds it."""
+        """The declared series, plus the communiqué tone and the inflation-print surprises
+        where this lake holds them (issue 19)."""
         data, inputs = super().load(view, notes)
+        for target, z in known_surprise_z(view, SURPRISE_TARGETS).items():
+            data[f"surprise_z:{target}"] = z
         return _with_tone(view, data, inputs)
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
         out: Features = {}
+        surprises = {
+            t: data[f"surprise_z:{t}"] for t in SURPRISE_TARGETS if f"surprise_z:{t}" in data
+        }
+        if surprises:
+            out["surprises"] = surprises
         for c in COUNTRIES:
             activity = data[c.activity]
             if c.activity_is_change:
@@ -212,6 +221,7 @@ class MonetaryPolicyAgent(Agent):
             if tone is not None and len(tone) >= 2:
                 text += f"; communiqué tone {tone.iloc[-1]:+.2f} (previous {tone.iloc[-2]:+.2f})"
             lines.append(text)
+        lines.extend(_surprise_lines(features))
         return lines
 
     def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
@@ -230,6 +240,8 @@ class MonetaryPolicyAgent(Agent):
             rstar = fitted.get(f"rstar_{c.code}")
             if rstar is not None:
                 out[f"rstar_{c.code}"] = rstar.estimates.assign(real_rate=f["real_rate"])
+        if "surprises" in features:
+            out["inflation_surprises"] = pd.DataFrame(features["surprises"]).iloc[-24:]
         return out
 
 
@@ -274,3 +286,18 @@ def _with_tone(
     if rows:
         inputs = pd.concat([inputs, pd.DataFrame(rows, columns=inputs.columns)], ignore_index=True)
     return data, inputs
+
+
+SURPRISE_TARGETS = ("BR.IPCA.MOM", "US.CPI.MOM")
+
+
+def _surprise_lines(features: Features) -> list[str]:
+    """The last inflation print against what was expected, in z of past surprises: news
+    the central bank's next decision answers to."""
+    surprises = features.get("surprises", {})
+    parts = [
+        f"{t} {z.index[-1]:%b %Y} z {z.iloc[-1]:+.2f} "
+        f"(vs {'Focus' if t.startswith('BR.') else 'AR(1) model'})"
+        for t, z in surprises.items()
+    ]
+    return [f"Last inflation surprises: {'; '.join(parts)}"] if parts else []

@@ -8,6 +8,7 @@ from research_core.catalog.catalog import (
     instrument,
     instruments,
     policy_decisions,
+    release_publisher,
     series,
     series_catalog,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "instrument",
     "instruments",
     "policy_decisions",
+    "release_publisher",
     "series",
     "series_catalog",
 ]

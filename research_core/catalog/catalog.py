@@ -49,6 +49,28 @@ class SeriesSpec:
             return decision_release_times(obs_dates, policy_decisions(rule["meetings"]), rule["tz"])
         return release_times(obs_dates, self.frequency, self.release)
 
+    def pending_periods(self, instants: Any) -> pd.DatetimeIndex:
+        """The period (obs_date) each UTC instant waits for: the first not yet released.
+
+        Monthly and quarterly series only (the periods macro releases are about); a
+        consensus or a model forecast made at an instant is about this period.
+        """
+        if self.frequency not in ("M", "Q"):
+            raise CatalogError(f"series {self.id!r}: pending periods need M or Q, not D/W/A")
+        when = pd.DatetimeIndex(pd.to_datetime(instants, utc=True))
+        step = 1 if self.frequency == "M" else 3
+        base = when.tz_convert(self.tz).tz_localize(None).to_period("M").to_timestamp()
+        base = base - pd.DateOffset(months=4 * step)
+        if self.frequency == "Q":
+            base = base.to_period("Q").to_timestamp()
+        out = pd.Series(pd.NaT, index=range(len(when)), dtype="datetime64[ns]")
+        for k in range(8):  # releases lag their period by less than 4 periods
+            cand = pd.DatetimeIndex(base + pd.DateOffset(months=k * step))
+            released = self.release_times(cand)
+            hit = out.isna().to_numpy() & (released > when)
+            out[hit] = cand[hit]
+        return pd.DatetimeIndex(out)
+
     @classmethod
     def from_dict(cls, raw: dict[str, Any], *, where: str = "catalog") -> SeriesSpec:
         """Validate one raw entry; errors name the entry and the field."""
@@ -140,6 +162,22 @@ def series_catalog() -> dict[str, SeriesSpec]:
             raise CatalogError(f"series.yaml: duplicate series id {spec.id!r}")
         out[spec.id] = spec
     return out
+
+
+@lru_cache(maxsize=1)
+def _publishers() -> tuple[tuple[dict[str, Any], str], ...]:
+    data = _load_yaml("series.yaml")
+    names = data.get("publishers", {})
+    return tuple((rule, str(names[name])) for name, rule in data["rules"].items() if name in names)
+
+
+def release_publisher(spec: SeriesSpec) -> str:
+    """Who publishes ``spec``'s releases (``publishers`` in series.yaml, matched by its
+    release rule); the source name when the rule has none."""
+    for rule, name in _publishers():
+        if rule == spec.release:
+            return name
+    return spec.source
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ time. Focus rows carry the survey date (``Data``), the reference period
 (``DataReferencia``) and one column per statistic; a catalog code
 ``Entity|Indicator|Reference|Statistic`` picks one survey series, where the reference is
 ``CY``/``NY`` (relative to the survey year) or a fixed year such as ``2027``, so the lake
-can answer "what did the market expect on date D for 2027 IPCA".
+can answer "what did the market expect on date D for 2027 IPCA". For the monthly entity
+(``ExpectativaMercadoMensais``, reference ``MM/YYYY``) the reference ``NEXT`` keeps, per
+survey day, the month the target series' release rule says is not yet published: the
+consensus for the next print (the surprise of :mod:`research_core.events`).
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from research_core.catalog import SeriesSpec
+from research_core.catalog import SeriesSpec, series
 from research_core.connectors.base import Connector, date_windows
 
 _ODATA = "https://olinda.bcb.gov.br/olinda/servico/"
 _PTAX = "PTAX/versao/v1/odata/"
 _PTAX_ARGS = "dataInicial=@dataInicial,dataFinalCotacao=@dataFinalCotacao"
+FOCUS_NEXT_TARGETS = {"IPCA": "BR.IPCA.MOM"}  # monthly indicator -> the series it forecasts
 FOCUS_STATISTICS = ("Media", "Mediana", "DesvioPadrao", "Minimo", "Maximo", "numeroRespondentes")
 
 
@@ -155,7 +159,9 @@ class Focus(_OData):
             return self.rows(spec, [], [])
         frame = self.table(records, series=spec.id)
         self.require(records[0], (statistic,), series=spec.id)
-        if reference:
+        if reference == "NEXT":
+            frame = self._next_month(spec, frame)
+        elif reference:
             self.require(records[0], ("DataReferencia",), series=spec.id)
             ref_year = pd.to_numeric(frame["DataReferencia"].astype(str).str[-4:], errors="coerce")
             year = frame["survey_date"].dt.year
@@ -173,3 +179,21 @@ class Focus(_OData):
         week = frame["survey_date"].dt.to_period("W-FRI")
         weekly = frame.groupby(week, sort=True).tail(1)
         return self.rows(spec, weekly["survey_date"], weekly["value"])
+
+    def _next_month(self, spec: SeriesSpec, frame: pd.DataFrame) -> pd.DataFrame:
+        """Rows whose reference month is the target's next unreleased one at survey end."""
+        indicator = self.parse_code(spec)[1]
+        if indicator not in FOCUS_NEXT_TARGETS:
+            raise self.error(
+                f"Focus reference NEXT needs a monthly indicator in "
+                f"{sorted(FOCUS_NEXT_TARGETS)}, got {indicator!r}",
+                series=spec.id,
+            )
+        if "DataReferencia" not in frame:
+            raise self.error("Focus monthly rows lack DataReferencia", series=spec.id)
+        ref = pd.to_datetime(frame["DataReferencia"].astype(str), format="%m/%Y", errors="coerce")
+        survey_end = pd.DatetimeIndex(frame["survey_date"] + pd.Timedelta(days=1))
+        target = series(FOCUS_NEXT_TARGETS[indicator]).pending_periods(
+            survey_end.tz_localize("America/Sao_Paulo")
+        )
+        return frame.loc[ref.to_numpy() == target.to_numpy()]

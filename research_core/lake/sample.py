@@ -426,7 +426,26 @@ class _Generator:
         )
         self._weekly(out)
         self._second_sources(out)
+        self._focus_monthly(out)
         return out
+
+    def _focus_monthly(self, out: dict[str, pd.Series]) -> None:
+        """Focus median for the next IPCA month (own seeded draws: other series unchanged).
+
+        Each survey Friday forecasts the month the IPCA rule says is still unreleased,
+        from the last print and the month's own value (analysts see part of the month).
+        """
+        rng = np.random.default_rng(self.spec.seed + 19)
+        ipca = out["BR.IPCA.MOM"]
+        fri = pd.DatetimeIndex(out["BR.FOCUS.IPCA.CY"].index)
+        survey_end = (fri + pd.Timedelta(days=1)).tz_localize("America/Sao_Paulo")
+        target = series_catalog()["BR.IPCA.MOM"].pending_periods(survey_end)
+        now = ipca.reindex(target).to_numpy()
+        last = ipca.reindex(target - pd.DateOffset(months=1)).to_numpy()
+        value = 0.65 * now + 0.35 * np.where(np.isnan(last), now, last)
+        out["BR.FOCUS.IPCA.MOM"] = pd.Series(
+            np.round(value + rng.normal(0, 0.04, len(fri)), 2), fri
+        ).dropna()
 
     @staticmethod
     def _second_sources(out: dict[str, pd.Series]) -> None:

@@ -194,6 +194,7 @@ def build_morning_pack(
             sections["missing"].append(key)
     sections["calendar"] = release_calendar(lake, as_of)
     sections["tone"] = tone_shift(lake, as_of)
+    sections["today"] = _todays_releases(lake, as_of)
     sample = any(f.get("source") == "sample" for f in lake.manifest()["files"])
     sections["sample"] = sample or "sample" in str(lake.root)
     gate = None
@@ -350,6 +351,7 @@ def render_html(pack: MorningPack) -> str:
         parts.append(_section("Central-bank tone (last communiqué, + hawkish)",
                               _table(tone.set_index("series_id"), fmt={"tone": "+.2f",
                                      "previous": "+.2f", "shift": "+.2f"})))  # fmt: skip
+    parts.append(_todays_section(s.get("today")))
     findings = s.get("findings")
     parts.append(_section("Data-quality notes", _table(findings, n=30)))
     title = f"Morning Pack — {pack.as_of}"
@@ -362,3 +364,23 @@ def render_html(pack: MorningPack) -> str:
         f"{_esc(pack.as_of)}; every number in the summary is checked against the fact sheet"
         "</div></header>" + "".join(banners) + "<main>" + "".join(parts) + "</main></body></html>\n"
     )
+
+
+def _todays_releases(lake: Lake, as_of: str) -> pd.DataFrame:
+    """Today's releases with previous value and consensus (:mod:`research_core.events`)."""
+    from research_core.events import morning_releases
+
+    return morning_releases(lake, as_of)
+
+
+def _todays_section(today: pd.DataFrame | None) -> str:
+    """Time, series, previous and expected value (Focus median, or a labelled model
+    forecast where no free consensus exists) of the next session's releases."""
+    if today is None or today.empty:
+        return _section("Today's releases", '<p class="note">no scheduled releases</p>')
+    note = (
+        '<p class="note">expected: the Focus median where one exists, else a model '
+        "forecast (AR(1) on the prints released before), not a market consensus</p>"
+    )
+    fmt = {"previous": ",.2f", "expected": ",.2f"}
+    return _section("Today's releases", _table(today.set_index("time"), fmt=fmt, n=40) + note)

@@ -90,9 +90,19 @@ def sample_refresh(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any
 
         build_sample_lake(lake_path, start=s.sample_start, end=s.sample_end, seed=s.sample_seed)
     lake = Lake.open(lake_path)
+    written = _update_surprises(lake, as_of)
     record = {"built": built, "lake_version": lake.version, "files": len(lake.files())}
+    record["surprises_written"] = written
     _write_json(_out(run_dir, "sample_refresh") / "lake.json", record)
     return record
+
+
+def _update_surprises(lake: Lake, as_of: str) -> int:
+    """Surprises of the prints out by ``as_of`` (issue 19): only the new ones are computed,
+    the last ``Z_WINDOW`` on a lake that has none yet."""
+    from research_core.events import Z_WINDOW, update_surprises
+
+    return update_surprises(lake, as_of, backfill=Z_WINDOW).written
 
 
 def quality_gate(

@@ -1,0 +1,509 @@
+"""The release clock and surprises: what comes out when, and how prints compared with what
+was expected, as known at the time.
+
+* :func:`release_calendar` — every scheduled release of the catalog's Brazil/US macro
+  series (monthly, quarterly, weekly) and the Copom/FOMC decisions, from the same release
+  rules the lake's sample generator and freshness gate use (:meth:`SeriesSpec.release_times`,
+  ``policy_meetings.yaml``). Daily market and next-day series are not "releases".
+* :func:`todays_releases` — the Morning Pack's list: time, series, previous value and the
+  expectation (Focus median or model forecast) as a view knows them.
+* :func:`compute_surprises` / :func:`update_surprises` — surprise = first print − expected,
+  and its z-score against the surprises known before, written to the lake as derived series
+  (``<ID>.EXPECTED``, ``<ID>.SURPRISE``, ``<ID>.SURPRISE.Z``, source ``derived``) released
+  at the print's own release time, so ``lake.at(D)`` sees a surprise only once the print is
+  out. Brazil's IPCA is measured against the Focus median for that month as known at the
+  end of the day before the release; US releases (no free consensus) against an AR(1)
+  forecast fitted by OLS only on the values released before the print — a *model*
+  forecast, labelled so, not a market consensus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research_core._typing import AsOf
+from research_core.calendars import period_end, roll_forward
+from research_core.catalog import (
+    SeriesSpec,
+    policy_decisions,
+    release_publisher,
+    series,
+    series_catalog,
+)
+from research_core.config import get_settings
+from research_core.errors import AsOfError, CatalogError, WorkbenchError
+from research_core.lake import Lake
+from research_core.lake.asof import as_of_instant
+from research_core.lake.pit import PITView
+from research_core.lake.store import WriteResult
+from research_core.lake.vintage import view_at
+from research_core.models.zscore import zscore
+
+SOURCE = "derived"
+COUNTRIES = ("BR", "US")
+# target -> the Focus series whose median, dated by survey, forecasts the next print
+FOCUS_CONSENSUS: dict[str, str] = {"BR.IPCA.MOM": "BR.FOCUS.IPCA.MOM"}
+MODEL_TARGETS = ("US.CPI.MOM", "US.CORE.CPI.MOM", "US.PAYROLLS.CHG", "US.UNEMPLOYMENT")
+TARGETS = (*FOCUS_CONSENSUS, *MODEL_TARGETS)
+AR_WINDOW, AR_MIN = 120, 24  # AR(1) on the last 10 years of monthly prints, at least 2
+Z_WINDOW, Z_MIN = 36, 12  # z-score against the last 3 years of surprises, at least 1
+BASIS_FOCUS, BASIS_MODEL = "Focus median", "model AR(1)"
+_WEEKDAY = {"cftc": "W-TUE"}  # weekly series' obs_date weekday by source (Focus, flows: Fri)
+CALENDAR_COLUMNS = [
+    "release_time",
+    "local_time",
+    "country",
+    "publisher",
+    "series_id",
+    "name",
+    "obs_date",
+]
+SURPRISE_COLUMNS = [
+    "series_id",
+    "obs_date",
+    "release_time",
+    "actual",
+    "expected",
+    "basis",
+    "surprise",
+    "z",
+]
+
+
+def _derived(target: str) -> dict[str, str]:
+    return {k: f"{target}.{k.upper()}" for k in ("expected", "surprise")} | {
+        "z": f"{target}.SURPRISE.Z"
+    }
+
+
+# ---- the release clock -------------------------------------------------------------------
+def _scheduled(spec: SeriesSpec) -> bool:
+    if spec.country not in COUNTRIES:
+        return False
+    return spec.release.get("rule") == "decision" or spec.frequency in ("W", "M", "Q")
+
+
+def _periods(spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DatetimeIndex:
+    """Candidate obs_dates whose release may fall in [lo, hi] (releases lag < 1 year)."""
+    first = (lo.tz_convert(None) - pd.DateOffset(years=1)).normalize()
+    last = hi.tz_convert(None).normalize()
+    if spec.frequency == "W":
+        first = lo.tz_convert(None).normalize() - pd.Timedelta(days=31)  # weekly lags < 1 month
+    freq = {"W": _WEEKDAY.get(spec.source, "W-FRI"), "M": "MS", "Q": "QS"}[spec.frequency]
+    return pd.date_range(first, last, freq=freq)
+
+
+def release_calendar(
+    start: AsOf, end: AsOf, *, countries: tuple[str, ...] = COUNTRIES
+) -> pd.DataFrame:
+    """Scheduled releases between ``start`` and ``end`` (bare dates: whole days in the fund's
+    time zone), sorted by time: UTC ``release_time``, ``local_time`` (the publisher's),
+    country, publisher, series_id, name and the ``obs_date`` (period) released."""
+    tz = get_settings().timezone
+    day_before = (pd.Timestamp(start) - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    lo = as_of_instant(day_before, tz) + pd.Timedelta(1, "ns")  # the start of ``start``
+    hi = as_of_instant(pd.Timestamp(end).strftime("%Y-%m-%d"), tz)
+    if lo > hi:
+        raise WorkbenchError(f"calendar start {start} is after its end {end}")
+    rows: list[pd.DataFrame] = []
+    for spec in series_catalog().values():
+        if spec.country not in countries or not _scheduled(spec):
+            continue
+        if spec.release.get("rule") == "decision":
+            times = policy_decisions(spec.release["meetings"])
+            dates = times.tz_convert(spec.release["tz"]).tz_localize(None).normalize()
+        else:
+            dates = _periods(spec, lo, hi)
+            times = spec.release_times(dates)
+        keep = (times >= lo) & (times <= hi)
+        if not keep.any():
+            continue
+        local = times[keep].tz_convert(spec.release.get("tz", spec.tz))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "release_time": times[keep],
+                    "local_time": local.strftime("%Y-%m-%d %H:%M %Z"),
+                    "country": spec.country,
+                    "publisher": release_publisher(spec),
+                    "series_id": spec.id,
+                    "name": spec.name,
+                    "obs_date": dates[keep],
+                }
+            )
+        )
+    if not rows:
+        return pd.DataFrame(columns=CALENDAR_COLUMNS)
+    out = pd.concat(rows, ignore_index=True)
+    return out.sort_values(["release_time", "series_id"], kind="stable").reset_index(drop=True)
+
+
+# ---- expectations, as known at an instant ------------------------------------------------
+def focus_expectation(
+    view: PITView, target: str, period: pd.Timestamp, about: pd.Series | None = None
+) -> float:
+    """The last Focus median known to ``view`` whose survey forecast ``period`` of ``target``
+    (the month the target's release rule had not yet published at the survey's end).
+    ``about`` (survey date -> period, :func:`survey_targets`) may be given precomputed."""
+    focus = view.series(FOCUS_CONSENSUS[target]).dropna().iloc[-8:]  # the last two months
+    if about is None:
+        about = survey_targets(target, pd.DatetimeIndex(focus.index))
+    hits = focus[about.reindex(focus.index).to_numpy() == np.datetime64(period, "ns")]
+    return float(hits.iloc[-1]) if len(hits) else float("nan")
+
+
+def survey_targets(target: str, surveys: pd.DatetimeIndex) -> pd.Series:
+    """The period of ``target`` each survey date forecasts (catalog rule only, no data)."""
+    spec = series(target)
+    survey_end = (pd.DatetimeIndex(surveys) + pd.Timedelta(days=1)).tz_localize(spec.tz)
+    return pd.Series(spec.pending_periods(survey_end), index=pd.DatetimeIndex(surveys))
+
+
+def ar1_forecast(history: pd.Series, period: pd.Timestamp, frequency: str) -> float:
+    """AR(1) with intercept, fitted by OLS on the last ``AR_WINDOW`` values of ``history``
+    before ``period``, iterated to ``period``; NaN with fewer than ``AR_MIN`` values."""
+    past = history[history.index < period].dropna().iloc[-AR_WINDOW:]
+    if len(past) < AR_MIN:
+        return float("nan")
+    y = past.to_numpy(dtype="float64")
+    design = np.column_stack([np.ones(len(y) - 1), y[:-1]])
+    (const, phi), *_ = np.linalg.lstsq(design, y[1:], rcond=None)
+    step = {"M": 1, "Q": 3}[frequency]
+    last = pd.Timestamp(past.index[-1])
+    months = (period.year - last.year) * 12 + period.month - last.month
+    value = float(y[-1])
+    for _ in range(max(months // step, 1)):
+        value = float(const + phi * value)
+    return value
+
+
+def expectation(
+    view: PITView, target: str, period: pd.Timestamp, about: pd.Series | None = None
+) -> tuple[float, str]:
+    """(expected value of ``target``'s ``period``, basis) as ``view`` knows them; NaN and ""
+    for series with neither a Focus consensus nor a model forecast."""
+    if target in FOCUS_CONSENSUS:
+        return focus_expectation(view, target, period, about), BASIS_FOCUS
+    if target in MODEL_TARGETS:
+        spec = view.spec(target)
+        return ar1_forecast(view.series(target), period, spec.frequency), BASIS_MODEL
+    return float("nan"), ""
+
+
+def _day_before(release: pd.Timestamp, tz: str) -> str:
+    return (release.tz_convert(tz).normalize() - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+# ---- surprises -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Surprises:
+    """Surprises of the prints released by ``as_of``, one row per (series_id, obs_date)."""
+
+    as_of: pd.Timestamp
+    frame: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    @cached_property
+    def last(self) -> pd.DataFrame:
+        """The latest print of each series with its surprise and z-score."""
+        return self.frame.groupby("series_id").tail(1).set_index("series_id")
+
+    def summary(self) -> str:
+        head = f"surprises as of {self.as_of:%Y-%m-%d %H:%M} UTC ({len(self.frame)} prints)"
+        cols = ["obs_date", "actual", "expected", "basis", "surprise", "z"]
+        return f"{head}\n{self.last[cols].to_string(float_format=lambda v: f'{v:.2f}')}"
+
+    def observations(self) -> pd.DataFrame:
+        """The derived series as lake observation rows (released with the print)."""
+        parts = []
+        for target, group in self.frame.groupby("series_id"):
+            for column, sid in _derived(str(target)).items():
+                part = group[["obs_date", "release_time"]].assign(
+                    series_id=sid, value=group[column].astype("float64"), source=SOURCE
+                )
+                parts.append(part.dropna(subset=["value"]))
+        cols = ["series_id", "obs_date", "value", "release_time", "source"]
+        return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+
+
+def compute_surprises(
+    lake: Lake,
+    as_of: AsOf,
+    *,
+    targets: tuple[str, ...] = TARGETS,
+    recent: dict[str, int] | None = None,
+) -> Surprises:
+    """Every print of ``targets`` released by ``as_of``: first-release value, the
+    expectation known before it (Focus: end of the previous day; model: an instant before
+    the print), surprise, and z-score against the surprises of the ``Z_WINDOW`` prints
+    before it (NaN with fewer than ``Z_MIN``). Each value depends only on what the lake
+    held before that print, so a lake cut at any later date gives the same numbers.
+
+    ``recent`` ({target: n}) limits a target to its last n prints (the daily update). The
+    surprises before them come from the lake's stored ``<ID>.SURPRISE`` when it holds
+    ``Z_WINDOW`` of them, else are recomputed (``Z_WINDOW`` + 12 more prints): the same
+    numbers either way."""
+    view = lake.at(as_of)
+    first = view_at(lake, view.as_of, "first_release")
+    frames = []
+    for target in targets:
+        spec = view.spec(target)
+        prints = first.history(target)
+        want = (recent or {}).get(target)
+        if want == 0 or prints.empty:
+            continue
+        past = pd.Series(dtype="float64")
+        if want is not None:
+            stored = _stored(view, _derived(target)["surprise"])
+            stored = stored[stored.index < prints.index[max(len(prints) - want, 0)]]
+            if len(stored) >= Z_WINDOW:
+                past = stored.iloc[-Z_WINDOW:]
+            else:
+                want += Z_WINDOW + 12
+            prints = prints.iloc[max(len(prints) - want, 0) :]
+        frame = _expectations(view, target, prints, lake.tz)
+        frame["surprise"] = frame["actual"] - frame["expected"]
+        history = list(past.to_numpy())
+        zs = []
+        for value in frame["surprise"]:
+            window = pd.Series(history[-Z_WINDOW:], dtype="float64")
+            zs.append(zscore(value, window) if len(window) >= Z_MIN else float("nan"))
+            history.append(value)
+        frame["z"] = zs
+        if want is not None and past.empty:
+            frame = frame.iloc[max(len(frame) - (want - Z_WINDOW - 12), 0) :]
+        frames.append(frame.assign(series_id=spec.id))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return Surprises(view.as_of, out.reindex(columns=SURPRISE_COLUMNS))
+
+
+def _stored(view: PITView, series_id: str) -> pd.Series:
+    """A derived series as ``view`` knows it; empty when this lake has not registered it."""
+    try:
+        view.spec(series_id)
+    except CatalogError:
+        return pd.Series(dtype="float64")
+    return view.series(series_id).dropna()
+
+
+def _expectations(view: PITView, target: str, prints: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """First print, expectation and basis of each period in ``prints`` (a first-release
+    history); periods without an expectation are left out."""
+    about = None
+    if target in FOCUS_CONSENSUS:
+        focus = view.series(FOCUS_CONSENSUS[target])
+        recent = focus[focus.index >= prints.index[0] - pd.Timedelta(days=92)]
+        about = survey_targets(target, pd.DatetimeIndex(recent.index))
+    rows = []
+    for period, actual, released in zip(
+        prints.index, prints["value"], prints["release_time"], strict=True
+    ):
+        if target in FOCUS_CONSENSUS:
+            before = view.at(_day_before(released, tz))
+        else:
+            before = view.at(released - pd.Timedelta(1, "ns"))
+        expected, basis = expectation(before, target, pd.Timestamp(period), about)
+        rows.append((period, released, actual, expected, basis))
+    names = ["obs_date", "release_time", "actual", "expected", "basis"]
+    frame = pd.DataFrame(rows, columns=names)
+    return frame.dropna(subset=["expected"]).reset_index(drop=True)
+
+
+def register_surprise_series(lake: Lake, targets: tuple[str, ...] = TARGETS) -> None:
+    """Register the derived series of ``targets`` in ``lake`` (idempotent): same frequency,
+    units and release rule as the print, so the freshness gate treats them alike."""
+    have = lake.registered()
+    for target in targets:
+        if all(sid in have for sid in _derived(target).values()):
+            continue
+        spec = series(target)
+        label = "Focus median" if target in FOCUS_CONSENSUS else "AR(1) model forecast"
+        names = {
+            "expected": f"{spec.name}: expected ({label})",
+            "surprise": f"{spec.name}: surprise vs {label}",
+            "z": f"{spec.name}: surprise z-score vs {label}",
+        }
+        for column, sid in _derived(target).items():
+            lake.register(
+                sid,
+                frequency=spec.frequency,
+                units="z" if column == "z" else spec.units,
+                name=names[column],
+                country=spec.country,
+                category="surprise",
+                release=dict(spec.release),
+            )
+
+
+def update_surprises(
+    lake: Lake,
+    as_of: AsOf,
+    *,
+    targets: tuple[str, ...] = TARGETS,
+    backfill: int | None = None,
+) -> WriteResult:
+    """Compute and store the surprises of prints released by ``as_of`` not stored yet (a
+    stored surprise is never rewritten: history is append-only); cheap when only the
+    latest prints are new. ``backfill`` caps how many past prints a target with nothing
+    stored gets (None: all); the values are the same either way."""
+    register_surprise_series(lake, targets)
+    view = lake.at(as_of)
+    first = view_at(lake, view.as_of, "first_release")
+    recent: dict[str, int] = {}
+    for target in targets:
+        stored = view.series(_derived(target)["surprise"])
+        if not stored.empty:
+            periods = first.history(target).index
+            recent[target] = int((periods > stored.index.max()).sum())
+        elif backfill is not None:
+            recent[target] = backfill
+    result = compute_surprises(lake, view.as_of, targets=targets, recent=recent)
+    rows = result.observations()
+    for sid in rows["series_id"].unique():
+        have = view.series(sid).index
+        rows = rows[~((rows["series_id"] == sid) & rows["obs_date"].isin(have))]
+    return lake.write(rows)
+
+
+def surprise_history(view: PITView, target: str) -> pd.DataFrame:
+    """Stored surprises of ``target`` as ``view`` knows them: obs_date index; actual (first
+    print), expected, surprise, z."""
+    ids = _derived(target)
+    frame = view.frame([ids["expected"], ids["surprise"], ids["z"]])
+    frame.columns = pd.Index(["expected", "surprise", "z"])
+    frame.insert(0, "actual", frame["expected"] + frame["surprise"])
+    return frame
+
+
+def known_surprise_z(view: PITView, targets: tuple[str, ...]) -> dict[str, pd.Series]:
+    """{target: its surprise z-scores as ``view`` knows them} for the targets whose derived
+    series this lake has (registered by :func:`update_surprises`) with at least one value;
+    agents read surprises through this, so a lake without them just skips the feature."""
+    out = {}
+    for target in targets:
+        z = _stored(view, _derived(target)["z"])
+        if not z.empty:
+            out[target] = z
+    return out
+
+
+# ---- the Morning Pack's list ---------------------------------------------------------------
+def todays_releases(view: PITView, day: AsOf | None = None) -> pd.DataFrame:
+    """Releases scheduled on ``day`` (default: the view's date in the fund's time zone):
+    local time, series, period, the previous value and the expectation as ``view`` knows
+    them, and the actual once it is out by the view's instant."""
+    local_day = (
+        pd.Timestamp(day)
+        if day is not None
+        else view.as_of.tz_convert(get_settings().timezone).tz_localize(None)
+    )
+    cal = release_calendar(local_day, local_day)
+    rows = []
+    for sid, name, publisher, when, obs, released in zip(
+        cal["series_id"],
+        cal["name"],
+        cal["publisher"],
+        cal["local_time"],
+        cal["obs_date"],
+        cal["release_time"],
+        strict=True,
+    ):
+        period = pd.Timestamp(obs)
+        history = view.series(str(sid)).dropna()
+        before = history[history.index < period]
+        previous = float(before.iloc[-1]) if len(before) else float("nan")
+        actual = float(history[period]) if period in history.index else float("nan")
+        out = pd.Timestamp(released)
+        known = view if view.as_of < out else view.at(out - pd.Timedelta(1, "ns"))
+        expected, basis = expectation(known, str(sid), period)
+        rows.append((when, sid, name, publisher, period, previous, expected, basis, actual))
+    cols = ["time", "series_id", "name", "publisher", "obs_date", "previous", "expected"]
+    return pd.DataFrame(rows, columns=[*cols, "basis", "actual"])
+
+
+def morning_releases(lake: Lake, as_of: AsOf) -> pd.DataFrame:
+    """The Morning Pack's "today's releases": what the next B3/NYSE session after ``as_of``
+    brings (local time, series, period, previous value, expected value and its basis), as
+    known at the end of ``as_of`` — the pack is read the morning after its run."""
+    view = lake.at(as_of)
+    local = view.as_of.tz_convert(lake.tz).tz_localize(None).normalize()
+    day = roll_forward(pd.DatetimeIndex([local + pd.Timedelta(days=1)]), "B3")[0]
+    frame = todays_releases(view, day)
+    freq = {sid: lake.spec(sid).frequency for sid in frame["series_id"].unique()}
+    return pd.DataFrame(
+        {
+            "time": frame["time"],
+            "series": frame["series_id"],
+            "period": [
+                period_label(pd.Timestamp(d), freq[s])
+                for d, s in zip(frame["obs_date"], frame["series_id"], strict=True)
+            ],
+            "previous": frame["previous"],
+            "expected": frame["expected"],
+            "basis": frame["basis"],
+        }
+    )
+
+
+def period_label(obs_date: pd.Timestamp, frequency: str) -> str:
+    """'2026-10' for a month, '2026Q3' for a quarter, the date otherwise."""
+    end = period_end(pd.DatetimeIndex([obs_date]), frequency)[0]
+    if frequency == "M":
+        return f"{end:%Y-%m}"
+    if frequency == "Q":
+        return f"{end.year}Q{end.quarter}"
+    return f"{obs_date:%Y-%m-%d}"
+
+
+# ---- ``workbench calendar`` ------------------------------------------------------------------
+def calendar_table(start: AsOf, end: AsOf, *, countries: tuple[str, ...] = COUNTRIES) -> str:
+    """The release calendar as text: local time, publisher, series, period, name."""
+    cal = release_calendar(start, end, countries=countries)
+    if cal.empty:
+        return f"no scheduled releases from {start} to {end}"
+    freq = {sid: spec.frequency for sid, spec in series_catalog().items()}
+    show = pd.DataFrame(
+        {
+            "local time": cal["local_time"],
+            "publisher": cal["publisher"],
+            "series": cal["series_id"],
+            "period": [
+                period_label(pd.Timestamp(d), freq[s])
+                for d, s in zip(cal["obs_date"], cal["series_id"], strict=True)
+            ],
+            "name": cal["name"],
+        }
+    )
+    return f"{len(cal)} scheduled releases\n{show.to_string(index=False)}"
+
+
+def _cmd_calendar(args: Any) -> int:
+    tz = get_settings().timezone
+    days = {}
+    for flag in ("from", "to"):
+        text = getattr(args, f"{flag}_day")
+        try:
+            days[flag] = as_of_instant(text, tz)
+        except AsOfError as err:
+            raise AsOfError(f"--{flag}: {err}") from err
+    if days["from"] > days["to"]:
+        raise AsOfError(f"--from {args.from_day} is after --to {args.to_day}")
+    countries = tuple(args.country) if args.country else COUNTRIES
+    print(calendar_table(args.from_day, args.to_day, countries=countries))
+    return 0
+
+
+def register_cli(sub: Any) -> None:
+    """Add ``workbench calendar --from D --to D`` to the ``workbench`` subparsers."""
+    p = sub.add_parser("calendar", help="scheduled Brazil/US releases and rate decisions")
+    p.add_argument("--from", dest="from_day", required=True, help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", dest="to_day", required=True, help="last day (YYYY-MM-DD)")
+    p.add_argument("--country", nargs="+", choices=COUNTRIES, help="default: BR and US")
+    p.set_defaults(func=_cmd_calendar)
