@@ -116,37 +116,6 @@ def _frame(run: RunFolder, name: str) -> pd.DataFrame | None:
     return out if isinstance(out, pd.DataFrame) else None
 
 
-def release_calendar(lake: Lake, as_of: str, days: int = 1) -> pd.DataFrame:
-    """Releases of the lake's monthly/quarterly/weekly series due in the next ``days``
-    business days after ``as_of`` (by each series' release rule)."""
-    from research_core.calendars import business_day_range
-    from research_core.lake.quality import STEP
-
-    start = pd.Timestamp(as_of) + pd.Timedelta(days=1)
-    window = business_day_range(start, start + pd.Timedelta(days=7 + days), "B3")[:days]
-    if len(window) == 0:
-        return pd.DataFrame(columns=["series_id", "name", "period", "release"])
-    first, last = window[0], window[-1] + pd.Timedelta(days=1)
-    view = lake.at(as_of)
-    rows = []
-    tz = lake.tz
-    for sid, spec in lake.known_series().items():
-        if spec.frequency == "D" or not spec.release:
-            continue
-        try:
-            hist = view.history(sid)
-        except KeyError:
-            continue
-        if hist.empty:
-            continue
-        nxt = pd.Timestamp(hist.index.max()) + STEP[spec.frequency]
-        due = spec.release_times([nxt])[0].tz_convert(tz)
-        if first <= due.tz_localize(None) < last:
-            rows.append({"series_id": sid, "name": spec.name, "period": f"{nxt:%Y-%m-%d}",
-                         "release": f"{due:%Y-%m-%d %H:%M}"})  # fmt: skip
-    return pd.DataFrame(rows, columns=["series_id", "name", "period", "release"])
-
-
 def build_morning_pack(
     run_dir: str | Path,
     *,
@@ -192,7 +161,6 @@ def build_morning_pack(
         except RunFolderError:
             sections[key] = None
             sections["missing"].append(key)
-    sections["calendar"] = release_calendar(lake, as_of)
     sections["tone"] = tone_shift(lake, as_of)
     sections["today"] = _todays_releases(lake, as_of)
     sample = any(f.get("source") == "sample" for f in lake.manifest()["files"])
@@ -339,13 +307,6 @@ def render_html(pack: MorningPack) -> str:
     if anchor is not None:
         code = _esc(json.dumps(anchor, sort_keys=True))
         parts.append(_section("Audit chain anchor", f"<p><code>{code}</code></p>"))
-    cal = s.get("calendar")
-    cal_body = (
-        _table(cal.set_index("series_id"))
-        if cal is not None and not cal.empty
-        else '<p class="note">no scheduled releases of stored series on the next session</p>'
-    )
-    parts.append(_section("Release calendar (next session)", cal_body))
     tone = s.get("tone")
     if tone is not None and not tone.empty:
         parts.append(_section("Central-bank tone (last communiqué, + hawkish)",
