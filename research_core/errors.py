@@ -136,3 +136,8 @@ class DuplicateSubmissionError(PMSError):
 
 class AuditError(PMSError):
     """The audit chain does not verify; the message names the first bad row."""
+
+
+class HealthError(WorkbenchError, ValueError):
+    """Strategy health cannot be assessed from these inputs (too few returns, NaN, a zero
+    volatility, mismatched dates); the message names the input and what was expected."""
