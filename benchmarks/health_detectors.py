@@ -63,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--streams", type=int, default=2000, help="simulated streams per figure")
     p.add_argument("--seed", type=int, default=20261201)
+    p.add_argument("--budgets", default="0.25,0.5,1,1.5,2,3", help="trade-off rows (FA / 5y)")
     a = p.parse_args(argv)
     n, seed = a.streams, a.seed
     z0 = null_streams(n, SESSIONS_5Y, seed)
@@ -99,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     print(f"volatility x2, ADWIN delay (sessions): {_q(d)} (target median <= 20)")
 
     print("trade-off: CUSUM false alarms / 5y -> Sharpe-collapse median delay")
-    for budget in (0.25, 0.5, 1.0, 1.5, 2.0, 3.0):
+    for budget in (float(b) for b in a.budgets.split(",")):
         hb = calibrate_h(z0, budget)
         db = detection_delays(shift, CHANGE, "cusum", -1, h=hb)
         print(f"  {budget:4.2f} (h={hb:5.2f}): {_q(db)}")

@@ -80,6 +80,16 @@ class SignalHistory:
     signals: pd.DataFrame  # signal date x instrument, risk units in [-1, 1]
     prices: pd.DataFrame  # daily unit-return index per instrument (B3 sessions)
 
+    @classmethod
+    def from_backtest(cls, result: BacktestResult, lake: Lake) -> SignalHistory:
+        """The signal history a backtest already computed (its ``signals``), with the unit
+        index of its instruments read as of its last day."""
+        sig, end = result.signals, result.returns.index[-1]
+        warm = sig.index[0] - pd.Timedelta(days=400)
+        ids = list(sig.columns)
+        prices = unit_index(lake.at(end), ids, warm, end, "B3", trim=True)
+        return cls(result.strategy, str(result.params["rebalance"]), sig, prices)
+
 
 def signal_history(strategy: BaseStrategy, lake: Lake, start: object, end: object) -> SignalHistory:
     """The strategy's positions at its rebalance dates in [start, end], each from

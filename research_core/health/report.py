@@ -37,12 +37,17 @@ BOOK = "BOOK"
 SERIES = {"STATE": "status code", "PSR": "probability", "CUSUM": "ratio"}
 
 
-def excess_returns(lake: Lake, returns: pd.Series, as_of: object) -> pd.Series:
-    """Daily total returns less the CDI accrual known each day (as the engine computes it)."""
+def excess_returns(
+    lake: Lake, returns: pd.Series, as_of: object, *, cdi: pd.Series | None = None
+) -> pd.Series:
+    """Daily total returns less the CDI accrual known each day (as the engine computes it);
+    ``cdi`` is the CDI series as known at ``as_of`` if the caller has read it already."""
     r = pd.Series(returns, dtype=float).dropna()
     idx = pd.DatetimeIndex(r.index)
-    cdi = known_on(lake.at(as_of).series(FUNDING["BRL"]), idx)  # type: ignore[arg-type]
-    rf = (1 + np.nan_to_num(np.r_[0.0, cdi[:-1]]) / 100) ** (1 / 252) - 1
+    if cdi is None:
+        cdi = lake.at(as_of).series(FUNDING["BRL"])  # type: ignore[arg-type]
+    rate = known_on(cdi, idx)
+    rf = (1 + np.nan_to_num(np.r_[0.0, rate[:-1]]) / 100) ** (1 / 252) - 1
     return (r - rf).rename(r.name)
 
 
@@ -80,11 +85,16 @@ def health_report(
             f"{lake.root / 'artifacts' / 'backtests'}) or pass backtests="
         )
     ledger = ledger or TrialLedger.for_lake(lake)
+    cdi = lake.at(as_of).series(FUNDING["BRL"]) if excess else None  # type: ignore[arg-type]
     cards: list[HealthCard] = []
     skipped: dict[str, str] = {}
     for name, returns in series.items():
         try:
-            r = excess_returns(lake, returns, as_of) if excess else pd.Series(returns, dtype=float)
+            r = (
+                excess_returns(lake, returns, as_of, cdi=cdi)
+                if excess
+                else pd.Series(returns, dtype=float)
+            )
             r = r[r.index <= when].dropna()
             dsr = ledger_dsr(r, ledger, name) if len(r) > 2 else (float("nan"), 0)
             mine = None if live is None or name not in live else live[name]
