@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from research_core._files import read_parquet, write_atomic
+from research_core._files import atomic_folder, read_parquet
 from research_core.backtest.ledger import TrialLedger
 from research_core.errors import HealthError, LakeWriteError, WorkbenchWarning
 from research_core.health.card import STATUS_CODE, HealthCard, HealthReport, assess
@@ -122,14 +122,15 @@ def pit_rows(report: HealthReport, lake: Lake) -> pd.DataFrame:
 
 
 def write_health(report: HealthReport, lake: Lake, folder: str | Path | None = None) -> Path:
-    """Store the cards (JSON + Parquet) and their point-in-time series; returns the folder."""
-    out = (
-        Path(folder) if folder else lake.root / "artifacts" / "health" / f"{report.as_of:%Y-%m-%d}"
-    )
+    """Store the cards (JSON + Parquet; the folder written whole, and only over a folder
+    the program wrote) and their point-in-time series; returns the folder."""
+    day = f"{report.as_of:%Y-%m-%d}"
+    out = Path(folder) if folder else lake.root / "artifacts" / "health" / day
     text = report.to_json()
     table = report.to_frame().drop(columns=["alarms"], errors="ignore")
-    write_atomic(out / "cards.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    write_atomic(out / "cards.parquet", lambda tmp: table.to_parquet(tmp))
+    with atomic_folder(out) as tmp:
+        (tmp / "cards.json").write_text(text, encoding="utf-8")
+        table.to_parquet(tmp / "cards.parquet")
     rows = pit_rows(report, lake)
     for sid in rows["series_id"].unique():
         field = sid.rsplit(".", 1)[1]

@@ -119,6 +119,10 @@ def test_workbench_health_cli(tmp_path, capsys):
     assert (lake.root / "artifacts" / "health" / day / "cards.json").exists()
     assert main(["health", "--as-of", "2024-13-45", "--path", str(lake.root)]) == 2
     assert "--as-of" in capsys.readouterr().err
+    # --out at the lake (not a folder the program wrote) is refused, the lake untouched
+    assert main(["health", "--as-of", day, "--path", str(lake.root), "--out", str(lake.root)]) == 2
+    assert "refusing" in capsys.readouterr().err
+    assert not (lake.root / "cards.json").exists()
     empty = Lake.open(tmp_path / "empty", create=True)
     assert main(["health", "--as-of", day, "--path", str(empty.root)]) == 2
     assert "no backtest returns" in capsys.readouterr().err
