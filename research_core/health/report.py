@@ -25,7 +25,7 @@ import pandas as pd
 
 from research_core._files import atomic_folder, read_parquet
 from research_core.backtest.ledger import TrialLedger
-from research_core.errors import HealthError, LakeWriteError, WorkbenchWarning
+from research_core.errors import BacktestError, HealthError, LakeWriteError, WorkbenchWarning
 from research_core.health.card import STATUS_CODE, HealthCard, HealthReport, assess
 from research_core.health.track import ledger_dsr
 from research_core.lake.asof import as_of_instant
@@ -99,7 +99,7 @@ def health_report(
             dsr = ledger_dsr(r, ledger, name) if len(r) > 2 else (float("nan"), 0)
             mine = None if live is None or name not in live else live[name]
             cards.append(assess(name, r, when, live=mine, dsr=dsr))
-        except HealthError as err:
+        except (HealthError, BacktestError) as err:  # one name's bad input skips it
             skipped[name] = str(err)
     return HealthReport(when, tuple(cards), skipped)
 

@@ -76,7 +76,7 @@ def track_record(
         raise HealthError(f"haircut must be in [0, 1), got {haircut}")
     sd = r.std(ddof=1)
     if not sd > 0:
-        raise HealthError("live returns are constant: no Sharpe to test")
+        raise HealthError("monitored returns are constant: no Sharpe to test")
     sr = float(r.mean() / sd)
     ann = np.sqrt(PERIODS_PER_YEAR)
     bench = (backtest_sharpe - haircut * abs(backtest_sharpe)) / ann
@@ -84,7 +84,7 @@ def track_record(
     try:
         psr = probabilistic_sharpe(sr, bench, len(r), skew, kurt)
     except BacktestError as err:
-        raise HealthError(f"live returns: {err}") from err
+        raise HealthError(f"monitored returns: {err}") from err
     mtrl = min_track_record(sr, bench, skew, kurt, confidence)
     return TrackRecord(
         n_obs=len(r),

@@ -76,8 +76,10 @@ def test_cards_stored_as_artifact_and_pit_series(tmp_path):
     cdi = 1.1 ** (1 / 252) - 1
     as_of = DAYS[-1]
     backtests = {"GOOD": _stream(1) + cdi, "BAD": _stream(2, mean_after=-3 * MU) + cdi}
-    report = health_report(lake, as_of, backtests=backtests)
+    flat = pd.Series(cdi, index=DAYS)  # earns exactly the CDI: no Sharpe to assess
+    report = health_report(lake, as_of, backtests={**backtests, "FLAT": flat})
     assert report.card("GOOD").status == "GREEN" and report.card("BAD").status == "RED"
+    assert "FLAT" in report.skipped and "skipped FLAT" in report.summary()
     # the CDI (10 %/y, accrued from the second day) is taken out: the reference Sharpe is
     # the simulated excess stream's over the sessions before the monitored 504
     ref = _stream(1).iloc[1:-504]
