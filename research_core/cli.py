@@ -332,6 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_book)
     pms_cli.register(sub)
     tone_cli.register(sub)
+    from research_core.health import cli as health
+
+    p = sub.add_parser("health", help="GREEN/AMBER/RED health card per strategy and the book")
+    health.add_arguments(p)
+    p.set_defaults(func=health.run)
 
     p = sub.add_parser("serve", help="serve the dashboards (Voilà) on 127.0.0.1:8866")
     serve.add_arguments(p)

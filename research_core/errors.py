@@ -140,3 +140,8 @@ class AuditError(PMSError):
 
 class ToneError(WorkbenchError, ValueError):
     """Text cannot be scored for tone (unknown language, malformed lexicon, empty document)."""
+
+
+class HealthError(WorkbenchError, ValueError):
+    """Strategy health cannot be assessed from these inputs (too few returns, NaN, a zero
+    volatility, mismatched dates); the message names the input and what was expected."""

@@ -66,3 +66,10 @@ def test_lake_scaling_benchmark_runs():
         ["--series", "3", "--days", "20", "--writes", "4", "--scales", "1,2"]
     )
     assert set(out) == {1, 2} and all(r["files"] >= 1 for r in out.values())
+
+
+def test_health_detectors_benchmark_runs(capsys):
+    # calibration and delays at a tiny size (the figures are only meaningful at 2000 streams)
+    out = _load("health_detectors").main(["--streams", "8", "--budgets", "1"])
+    assert {"sharpe_median", "vol_median", "false_alarms_t5"} <= set(out)
+    assert "trade-off" in capsys.readouterr().out

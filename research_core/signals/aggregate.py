@@ -106,16 +106,20 @@ def aggregate(
     crowding_penalty: float = 0.25,
     conflict_share: float = 0.25,
     regime_cut: float = 0.5,
+    conviction: Mapping[tuple[str, str], float] | None = None,
 ) -> AggregatedSignals:
     """Combine signals per tradable instrument (themes such as BR.INFLATION are skipped,
     GLOBAL.RISK sets the regime). ``freshness`` maps a source to its discount, and
-    ``source_weights`` maps "agent" / "strategy" or a full source name to a weight."""
+    ``source_weights`` maps "agent" / "strategy" or a full source name to a weight.
+    ``conviction`` (off by default) maps (source, instrument) to a multiplier of that
+    contributor's weight, e.g. the meta-model's ``2 p`` (``research_core.health.meta``)."""
     sigs = list(signals)
     if not sigs:
         raise SignalError("no signals to aggregate")
     as_of = max(s.as_of for s in sigs)
     freshness = freshness or {}
     source_weights = source_weights or {}
+    conviction = conviction or {}
     tradable = instruments()
     regime = float(
         np.mean([s.direction * abs(s.strength) for s in sigs if s.instrument == REGIME_INSTRUMENT])
@@ -131,6 +135,9 @@ def aggregate(
             raise SignalError(f"freshness of {s.source} must be in (0, 1], got {fresh}")
         kind = s.source.split(":", 1)[0]
         src_w = float(source_weights.get(s.source, source_weights.get(kind, 1.0)))
+        conv = float(conviction.get((s.source, s.instrument), 1.0))
+        if not 0.0 <= conv < float("inf"):
+            raise SignalError(f"conviction of {s.source} on {s.instrument} is {conv}; need >= 0")
         rows.append(
             {
                 "instrument": s.instrument,
@@ -139,7 +146,7 @@ def aggregate(
                 "strength": float(np.clip(abs(s.strength), 0.0, strength_cap)),
                 "confidence": s.confidence,
                 "freshness": fresh,
-                "weight": s.confidence * fresh * src_w,
+                "weight": s.confidence * fresh * src_w * conv,
             }
         )
     if not rows:

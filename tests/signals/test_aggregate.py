@@ -95,3 +95,17 @@ def test_bad_signals_raise_a_workbench_error_naming_the_field():
         with pytest.raises(SignalError, match=f"Signal.{field}") as info:
             Signal(T, "agent:x", "DI1.2Y", strength=1.0, rationale="", **kwargs)
         assert isinstance(info.value, WorkbenchError)
+
+
+def test_meta_model_conviction_scales_one_contributor_only_when_asked():
+    sigs = [
+        sig("agent:fx_equilibrium", "USDBRL.FUT", 1, 2.0, 0.8),
+        sig("strategy:FX_BR_01", "USDBRL.FUT", -1, 1.0, 0.4),
+    ]
+    assert aggregate(sigs).table.equals(aggregate(sigs, conviction=None).table)  # off by default
+    # the meta-model trusts FX_BR_01's trade: p = 0.75 -> weight x 1.5 (0.4 -> 0.6)
+    agg = aggregate(sigs, conviction={("strategy:FX_BR_01", "USDBRL.FUT"): 1.5})
+    assert agg.table.loc["USDBRL.FUT", "score"] == pytest.approx((0.8 * 2.0 - 0.6 * 1.0) / 1.4)
+    assert agg.attribution("USDBRL.FUT").loc["strategy:FX_BR_01", "weight"] == pytest.approx(0.6)
+    with pytest.raises(SignalError, match="conviction of strategy:FX_BR_01"):
+        aggregate(sigs, conviction={("strategy:FX_BR_01", "USDBRL.FUT"): -1.0})
