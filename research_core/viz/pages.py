@@ -375,6 +375,25 @@ def _frame(split: Any) -> pd.DataFrame:
     return pd.DataFrame(split["data"], index=split.get("index"), columns=split["columns"])
 
 
+FAN = ("p5", "p25", "p50", "p75", "p95")  # percentile columns an agent's fan chart carries
+
+
+def fan_chart(title: str, frame: pd.DataFrame, sample: bool) -> Item:
+    """A fan chart: 5-95 and 25-75 percentile bands, the median and (if given) the baseline
+    of an agent's projection (e.g. the fiscal agent's simulated debt paths)."""
+    fig = theme.figure(title, sample=sample)
+    x = frame.index
+    for lo, hi, alpha, label in (("p5", "p95", 0.15, "5-95%"), ("p25", "p75", 0.3, "25-75%")):
+        fig.add_scatter(x=x, y=frame[hi], line={"width": 0}, showlegend=False, hoverinfo="skip")
+        fig.add_scatter(x=x, y=frame[lo], fill="tonexty", line={"width": 0}, name=label,
+                        fillcolor=f"rgba(31,59,115,{alpha})")  # fmt: skip
+    fig.add_scatter(x=x, y=frame["p50"], name="median", line={"color": theme.NAVY})
+    if "baseline" in frame:
+        fig.add_scatter(x=x, y=frame["baseline"], name="baseline",
+                        line={"color": theme.SERIES[1], "dash": "dash"})  # fmt: skip
+    return fig
+
+
 @_renders("agent_hub")
 def _render_agents(page: Page) -> list[Item]:
     reports: dict[str, Any] = page.data["reports"]
@@ -398,6 +417,11 @@ def _render_agents(page: Page) -> list[Item]:
                 )
         cards.append(theme.card(f"{name.replace('_', ' ')} agent", body, span=6))
     out: list[Item] = [theme.grid(cards)]
+    for name, rep in sorted(reports.items()):
+        for key, split in rep.get("charts", {}).items():
+            frame = _frame(split) if isinstance(split, dict) and "data" in split else None
+            if frame is not None and set(FAN) <= set(frame.columns):
+                out.append(fan_chart(f"{name.replace('_', ' ')}: {key}", frame, page.run.sample))
     rt = page.data.get("realtime")
     if rt is not None and not rt.empty:
         for country, part in rt.groupby("country"):

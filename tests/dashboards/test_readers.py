@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,28 @@ def test_serve_timeout_and_environment() -> None:
     )
     assert "ANTHROPIC_API_KEY" not in env and "WORKBENCH_FRED_API_KEY" not in env
     assert env["HOME"] == "/h" and Path(env["WORKBENCH_RUNS_PATH"]).is_absolute()
+
+
+def test_agent_hub_draws_fan_charts(tmp_path: Path) -> None:
+    """An agent chart with percentile columns (the fiscal agent's debt fan) becomes a fan
+    chart: 5-95 and 25-75 bands, median and baseline, each trace on the stored numbers."""
+    folder = tmp_path / "2026-10-30"
+    write_manifest(folder, "2026-10-30")
+    years = [2026, 2027, 2028]
+    fan = {"p5": [80, 78, 77], "p25": [80, 80, 81], "p50": [80, 82, 84], "p75": [80, 84, 87]}
+    fan |= {"p95": [80, 87, 92], "baseline": [80, 82, 85]}
+    cols = list(fan)
+    split = {"index": years, "columns": cols, "data": [[fan[c][i] for c in cols] for i in range(3)]}
+    other = {"index": years, "columns": ["gap"], "data": [[1.0], [2.0], [3.0]]}
+    report = {"agent": "fiscal", "signals": [], "narrative": [], "notes": [], "diagnostics": {}}
+    report["charts"] = {"debt_fan": split, "output_gap": other}
+    (folder / "artifacts" / "agents").mkdir(parents=True)
+    (folder / "artifacts" / "agents" / "reports.json").write_text(json.dumps({"fiscal": report}))
+    page = pages.read_page("agent_hub", "date=2026-10-30", runs_path=tmp_path)
+    figs = [i for i in pages.items(page) if hasattr(i, "data")]
+    assert len(figs) == 1  # the fan; a chart without percentiles is not drawn as one
+    traces = {t.name: list(t.y) for t in figs[0].data if t.name}
+    assert traces["5-95%"] == fan["p5"] and traces["25-75%"] == fan["p25"]
+    assert traces["median"] == fan["p50"] and traces["baseline"] == fan["baseline"]
+    uppers = [list(t.y) for t in figs[0].data if not t.name]
+    assert uppers == [fan["p95"], fan["p75"]]  # each band's upper edge, filled down to its lower
