@@ -23,7 +23,8 @@ _TOKEN = re.compile(r"[^\W_]+")
 # Portuguese: the policy rate, decision words, a rate level, a reference to "the decision".
 _PT_RATE = re.compile(r"\b(selic|taxa de juros|taxa basica|juros)\b")
 _PT_DECISION = re.compile(
-    r"\b(decid\w*|decisao|vot\w*|unanim\w*|optou|manter|manutencao|elevar|reduzir|recomenda\w*)\b"
+    r"\b(decid\w*|decisao|vot\w*|unanim\w*|optou|manter|manutencao|elevar|reduzir|recomenda\w*"
+    r"|reducao|elevacao|corte|aumento)\b"
 )
 _PT_SELF = re.compile(
     r"^(com (a|essa|esta) decisao|a decisao|essa decisao|esta decisao)\b|\b(votaram|votou|votos)\b"
@@ -35,7 +36,12 @@ _EN_DECISION = re.compile(
     r"|to reduce|to increase)\b"
 )
 _EN_SELF = re.compile(r"^(voting (for|against)|in taking (the|this) (action|decision))\b")
-_LEVEL = re.compile(r"\d+([,.]\d+)?\s*(%|por cento|percent)")
+# a rate level or the size of a move: "14,25%", "0,75 ponto percentual", "50 pontos-base",
+# "1/4 percentage point", "25 basis points"
+_LEVEL = re.compile(
+    r"\d+([,./]\d+)?\s*(%|por cento|percent|pontos? percentua\w*|pontos?[- ]base|p\.p\."
+    r"|p\.b\.|percentage points?|basis points?|bps?\b)"
+)
 
 
 def plain(text: str) -> str:
