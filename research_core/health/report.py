@@ -109,8 +109,11 @@ def _series_id(name: str, field: str) -> str:
 
 
 def pit_rows(report: HealthReport, lake: Lake) -> pd.DataFrame:
-    """The report as observation rows released at its as-of (end of that day)."""
-    release = as_of_instant(f"{report.as_of:%Y-%m-%d}", lake.tz)
+    """The report as observation rows released at its as-of (end of that day), or now if
+    that is later: a card computed today for a past date reads today's ledger and stored
+    backtests, so it was not known back then."""
+    end_of_day = as_of_instant(f"{report.as_of:%Y-%m-%d}", lake.tz)
+    release = max(end_of_day, pd.Timestamp.now(tz="UTC"))
     rows = []
     for c in report.cards:
         values = {"STATE": STATUS_CODE[c.status], "PSR": c.track.psr, "CUSUM": c.cusum_down}

@@ -10,6 +10,7 @@ import pandas as pd
 
 from research_core._files import atomic_folder
 from research_core.config import get_settings
+from research_core.errors import SignalError
 from research_core.lake.pit import PITView
 from research_core.models.covariance import ledoit_wolf
 from research_core.portfolio.constraints import Constraints
@@ -74,6 +75,11 @@ def build_book(
     reads them from its run folder) instead of running the agents and strategies again."""
     if collected is None:
         collected = collect_signals(view, strategies=strategies)
+    elif other := sorted({str(s.as_of) for s in collected.signals if s.as_of != view.as_of}):
+        raise SignalError(
+            f"signals collected as of {other[:3]} cannot size a book as of {view.as_of} "
+            "(a run folder from another date?)"
+        )
     agg = aggregate(collected.signals, freshness=collected.freshness)
     ids = [i for i in agg.table.index if agg.table.at[i, "direction"] != 0]
     if current is not None:

@@ -4,7 +4,6 @@ series and ``workbench health``."""
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,6 @@ import pytest
 
 from research_core.backtest.ledger import TrialLedger
 from research_core.cli import main
-from research_core.errors import WorkbenchWarning
 from research_core.health.card import assess
 from research_core.health.report import health_report, write_health
 from research_core.lake import Lake
@@ -89,18 +87,19 @@ def test_cards_stored_as_artifact_and_pit_series(tmp_path):
     body = json.loads((folder / "cards.json").read_text())
     assert {c["name"]: c["status"] for c in body["cards"]} == {"GOOD": "GREEN", "BAD": "RED"}
     assert pd.read_parquet(folder / "cards.parquet").loc["BAD", "status"] == "RED"
-    day = f"{as_of:%Y-%m-%d}"
-    seen = lake.at(day).latest(["HEALTH.BAD.STATE", "HEALTH.GOOD.STATE"])["value"]
+    now = pd.Timestamp.now(tz="UTC")
+    seen = lake.at(now).latest(["HEALTH.BAD.STATE", "HEALTH.GOOD.STATE"])["value"]
     assert seen.tolist() == [2.0, 0.0]
-    before = lake.at(f"{as_of - pd.Timedelta(days=1):%Y-%m-%d}").latest(["HEALTH.BAD.STATE"])
-    assert before["value"].isna().all()  # released at the as-of, not before
-    version = lake.version
+    # computed today for a past as-of (from today's ledger): released now, not back then
+    before = lake.at(f"{as_of:%Y-%m-%d}").latest(["HEALTH.BAD.STATE"])
+    assert as_of < now.tz_localize(None) and before["value"].isna().all()
+    first_seen = pd.Timestamp.now(tz="UTC")
     other = health_report(lake, as_of, backtests={"BAD": backtests["GOOD"]})
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        write_health(other, lake)
-    assert any(issubclass(w.category, WorkbenchWarning) for w in caught)
-    assert lake.version == version  # history kept: the stored card is unchanged
+    write_health(other, lake)
+    # a later assessment is a new vintage; a view before it still sees the first card
+    assert lake.at(first_seen).latest(["HEALTH.BAD.STATE"])["value"].tolist() == [2.0]
+    later = lake.at(pd.Timestamp.now(tz="UTC")).latest(["HEALTH.BAD.STATE"])["value"]
+    assert later.tolist() == [0.0]
 
 
 def test_workbench_health_cli(tmp_path, capsys):

@@ -113,3 +113,17 @@ def test_cli_writes_the_book(sample_lake_path, tmp_path, capsys):
     assert "book written to" in capsys.readouterr().out
     with pytest.raises(SystemExit):  # argparse refuses an unknown method, naming the choices
         main(["book", "--as-of", "2019-08-30", "--method", "magic"])
+
+
+def test_signals_from_another_day_cannot_size_the_book(lake):
+    """The daily PMS step sizes proposals from the run folder's signals: a folder from
+    another date (a reused run_dir) is refused, not silently traded."""
+    from research_core.errors import SignalError
+    from research_core.records import Signal
+    from research_core.signals.sources import CollectedSignals
+
+    view = _view(lake, "2026-10-30")
+    yesterday = _view(lake, "2026-10-29").as_of
+    old = Signal(yesterday, "strategy:X", "DI1.1Y", 1, 0.5, 0.5, 21, "stale folder")
+    with pytest.raises(SignalError, match="cannot size a book as of"):
+        build_book(view, collected=CollectedSignals((old,), {}, {}))
