@@ -165,8 +165,16 @@ def trade_events(history: SignalHistory, *, barrier: float = 2.0) -> pd.DataFram
             max_holding=hold,
         )
         g = grp.assign(entry=entry)
-        g = g.join(lab[["t1", "ret"]], on="entry")
+        g = g.join(lab[["t1", "ret", "barrier"]], on="entry")
         g.loc[pos >= len(idx), ["t1", "ret"]] = np.nan
+        # a trade still open at the end of the data touched no barrier yet: its outcome is
+        # unknown, not a "time" exit (triple_barrier cuts the path at the last price)
+        px = history.prices[iid].dropna().index
+        at = px.get_indexer(pd.DatetimeIndex(g["entry"]))
+        g.loc[(g["barrier"] == "time").to_numpy() & (at + hold > len(px) - 1), ["t1", "ret"]] = (
+            np.nan
+        )
+        g = g.drop(columns="barrier")
         out.append(g)
     events = pd.concat(out).sort_index(kind="stable")
     events["win"] = np.where(events["ret"].notna(), (events["ret"] > 0).astype(float), np.nan)

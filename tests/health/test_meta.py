@@ -98,3 +98,17 @@ def test_next_trade_conviction_and_shap_attributions_add_up():
     assert conv[key] == pytest.approx(2 * p)
     logit = attr["base"].iloc[0] + attr[list(FEATURES)].iloc[0].sum()
     assert logit == pytest.approx(np.log(p / (1 - p)), abs=1e-6)
+
+
+def test_a_trade_still_open_at_the_end_has_no_outcome():
+    """A signal two sessions before the data ends: entry at the next session, a five-session
+    (weekly) holding period that has not run out. Flat prices touch no barrier, so its
+    outcome is unknown (NaN), not a 'time' exit on a cut path."""
+    days = pd.bdate_range("2020-01-01", periods=120)
+    rng = np.random.default_rng(0)
+    walk = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 120)))
+    walk[-8:] = walk[-9]  # flat at the end: no barrier is touched
+    signals = pd.DataFrame({"X": [0.8, -0.8]}, index=days[[100, 117]])
+    ev = trade_events(SignalHistory("SIM", "W", signals, pd.DataFrame({"X": walk}, index=days)))
+    assert np.isfinite(ev["ret"].iloc[0])  # entry 101, exits by 106: known
+    assert np.isnan(ev["ret"].iloc[-1]) and np.isnan(ev["win"].iloc[-1])  # entry 118 of 119
