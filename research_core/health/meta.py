@@ -289,11 +289,6 @@ def _period_returns(events: pd.DataFrame, p: pd.Series | np.ndarray) -> pd.DataF
     return frame.groupby(level=0).mean()
 
 
-def _sharpe(r: pd.Series, periods: int) -> float:
-    sd = float(r.std(ddof=1))
-    return float(r.mean() / sd * np.sqrt(periods)) if sd > 0 else float("nan")
-
-
 def _purge(events: pd.DataFrame) -> int:
     """Most later events whose signal date falls inside one event's holding period."""
     dates = events.index.to_numpy()
@@ -325,7 +320,8 @@ def cpcv_sharpes(
         p = np.full(n, np.nan)
         for f, c in enumerate(combos):
             p[folds == f] = preds[c][folds == f]
-        out[f"path_{k}"] = _sharpe(_period_returns(done, p)["meta"], periods)
+        meta = _period_returns(done, p)["meta"]
+        out[f"path_{k}"] = perf.sharpe_ratio(meta, periods_per_year=periods)
     return pd.Series(out, name="meta_sharpe")
 
 
@@ -407,9 +403,11 @@ def evaluate(
         auc=float(roc_auc_score(y, q)),
         brier=float(brier_score_loss(y, q)),
         brier_base=float(brier_score_loss(y, base)),
-        primary_sharpe=_sharpe(rets["primary"], periods),
-        meta_sharpe=_sharpe(rets["meta"], periods),
-        cpcv_primary=_sharpe(_period_returns(done, np.full(len(done), 0.5))["primary"], periods),
+        primary_sharpe=perf.sharpe_ratio(rets["primary"], periods_per_year=periods),
+        meta_sharpe=perf.sharpe_ratio(rets["meta"], periods_per_year=periods),
+        cpcv_primary=perf.sharpe_ratio(
+            _period_returns(done, np.full(len(done), 0.5))["primary"], periods_per_year=periods
+        ),
         cpcv=cpcv_sharpes(done, periods),
         dsr=dsr,
         n_trials=n_trials,
