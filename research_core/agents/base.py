@@ -215,18 +215,8 @@ class Agent(ABC):
                 notes.append(f"{sid} had no data yet; the parts that use it were skipped")
                 continue
             data[sid] = hist["value"].rename(sid)
-            last = hist.iloc[-1]
             stale = bool(staleness(view.spec(sid), hist, view.as_of))
-            rows.append(
-                {
-                    "series_id": sid,
-                    "obs_date": hist.index[-1],
-                    "release_time": last["release_time"],
-                    "value": float(last["value"]),
-                    "age_days": int((view.as_of - last["release_time"]).days),
-                    "stale": stale,
-                }
-            )
+            rows.append(input_row(view, sid, hist, stale))
         inputs = pd.DataFrame(
             rows, columns=["series_id", "obs_date", "release_time", "value", "age_days", "stale"]
         )
@@ -286,3 +276,17 @@ class Agent(ABC):
             if len(frame) <= 60 and not (reg is not None and frame.equals(reg.to_frame())):
                 out[name if name not in out else f"{name}.model"] = frame
         return out
+
+
+def input_row(view: PITView, sid: str, hist: pd.DataFrame, stale: bool) -> dict[str, Any]:
+    """One row of an agent report's ``inputs``: the last period of ``sid`` the view knows,
+    when it was released and how old it is."""
+    last = hist.iloc[-1]
+    return {
+        "series_id": sid,
+        "obs_date": hist.index[-1],
+        "release_time": last["release_time"],
+        "value": float(last["value"]),
+        "age_days": int((view.as_of - last["release_time"]).days),
+        "stale": stale,
+    }

@@ -22,6 +22,7 @@ from research_core.agents.base import (
     AgentReport,
     Features,
     Fitted,
+    input_row,
 )
 from research_core.errors import CatalogError, ModelError
 from research_core.events import known_surprise_z
@@ -272,17 +273,7 @@ def _with_tone(
         if hist.empty:
             continue
         data[sid] = hist["value"].rename(sid)
-        last = hist.iloc[-1]
-        rows.append(
-            {
-                "series_id": sid,
-                "obs_date": hist.index[-1],
-                "release_time": last["release_time"],
-                "value": float(last["value"]),
-                "age_days": int((view.as_of - last["release_time"]).days),
-                "stale": False,
-            }
-        )
+        rows.append(input_row(view, sid, hist, stale=False))
     if rows:
         inputs = pd.concat([inputs, pd.DataFrame(rows, columns=inputs.columns)], ignore_index=True)
     return data, inputs
