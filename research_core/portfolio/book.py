@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +56,43 @@ class Book:
         return Path(folder)
 
 
+@dataclass(frozen=True, eq=False)
+class Decision:
+    """The live decision path at one date: what was said, how it was combined, the book."""
+
+    signals: CollectedSignals
+    aggregated: AggregatedSignals
+    portfolio: PortfolioResult
+
+
+def decide(
+    view: PITView,
+    *,
+    method: str = "erc",
+    current: pd.Series | None = None,
+    constraints: Constraints | None = None,
+    strategies: Mapping[str, BaseStrategy] | None = None,
+    lookback: int = 750,
+    returns: Callable[[list[str]], pd.DataFrame] | None = None,
+) -> Decision:
+    """Run agents and strategies on ``view``, aggregate, and construct with ``method`` on a
+    Ledoit–Wolf covariance of the last ``lookback`` sessions of unit returns.
+
+    ``returns(ids)`` gives those returns; by default they are read from ``view``
+    (:func:`~research_core.risk.report.book_returns`). The book backtester passes the same
+    returns from marks it read once (and its causality check recomputes with the default).
+    """
+    collected = collect_signals(view, strategies=strategies)
+    agg = aggregate(collected.signals, freshness=collected.freshness)
+    ids = [i for i in agg.table.index if agg.table.at[i, "direction"] != 0]
+    if current is not None:
+        ids += [str(i) for i in current.index if i not in ids]
+    history = returns(ids) if returns is not None else book_returns(view, ids, lookback)
+    cov = ledoit_wolf(history).covariance
+    port = construct(agg, cov, method, current=current, constraints=constraints)
+    return Decision(collected, agg, port)
+
+
 def build_book(
     view: PITView,
     *,
@@ -67,15 +104,17 @@ def build_book(
     lookback: int = 750,
     n_sims: int = 100_000,
 ) -> Book:
-    """Run agents and strategies on ``view``, aggregate, construct with ``method`` on a
-    Ledoit–Wolf covariance of the last ``lookback`` sessions, and measure the risk."""
-    collected = collect_signals(view, strategies=strategies)
-    agg = aggregate(collected.signals, freshness=collected.freshness)
-    ids = [i for i in agg.table.index if agg.table.at[i, "direction"] != 0]
-    if current is not None:
-        ids += [str(i) for i in current.index if i not in ids]
-    cov = ledoit_wolf(book_returns(view, ids, lookback)).covariance
-    port = construct(agg, cov, method, current=current, constraints=constraints)
+    """The decision at ``view`` (:func:`decide`) and the risk of the book it proposes."""
+    d = decide(
+        view,
+        method=method,
+        current=current,
+        constraints=constraints,
+        strategies=strategies,
+        lookback=lookback,
+    )
     limits = (constraints or Constraints()).limits  # one set of limits for both
-    risk = risk_report(port.weights, view, nav=nav, lookback=lookback, n_sims=n_sims, limits=limits)
-    return Book(collected, agg, port, risk)
+    risk = risk_report(
+        d.portfolio.weights, view, nav=nav, lookback=lookback, n_sims=n_sims, limits=limits
+    )
+    return Book(d.signals, d.aggregated, d.portfolio, risk)

@@ -1,0 +1,420 @@
+"""The book backtest: the live decision path, run at every rebalance date on the PIT engine.
+
+At each rebalance date (last session of the week or month) the book is decided exactly as
+live (:func:`research_core.portfolio.book.decide`): every agent and strategy on the view
+as of that day (``collect_signals``), ``aggregate``, ``construct`` with the chosen method
+on a Ledoit–Wolf covariance, then the constraints and the VaR cap against the book held
+(drifted since the last trade). The constrained weights go through the same engine as a
+single strategy (:func:`~research_core.backtest.engine.run_engine`: next-session trades,
+the same costs and impact, the CDI on the collateral). A date where the path cannot build
+a book (no directional signal, too little history) keeps the book held, with the reason.
+
+Attribution: each day's P&L of an instrument (its held units times the move of its unit
+index, less the costs of trading it) goes to the sources behind the decision that holds it
+in proportion to their contributions to the instrument's aggregated score (the
+provenance of :func:`~research_core.signals.aggregate.aggregate`), the collateral's CDI to
+``cash:CDI``. In units of the initial NAV the pieces add up to the equity's change exactly
+(up to float rounding): day t's contributions are its return split by instrument, times
+the equity the day before.
+
+Causality: with ``verify=N`` the decision at N seeded dates is recomputed from scratch on
+a copy of the lake cut at the date (reading the covariance from that view, not from the
+backtest's marks), and any difference raises :class:`LookAheadError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from research_core._files import atomic_folder
+from research_core.backtest.causality import AsOfLakes
+from research_core.backtest.engine import BacktestResult, CostModel, EngineRun, run_engine
+from research_core.backtest.market import MarketData
+from research_core.backtest.vintage import Vintage
+from research_core.catalog import instruments
+from research_core.errors import BacktestError, PortfolioError, RiskError, SignalError
+from research_core.lake.pit import PITView
+from research_core.lake.store import Lake
+from research_core.portfolio.book import Decision, decide
+from research_core.portfolio.constraints import Constraints
+from research_core.portfolio.construct import METHODS
+from research_core.strategies.base import BaseStrategy
+
+UNATTRIBUTED = "unattributed"  # a position no source stands behind (held through a band)
+CASH = "cash:CDI"
+MIN_HISTORY = 60  # sessions of common returns a covariance needs (as risk.book_returns)
+# the live path has nothing to propose at this date: keep the book held
+NO_BOOK = (PortfolioError, RiskError, SignalError)
+
+
+@dataclass(eq=False)
+class BookSizing:
+    """The live decision path as the engine's sizing step (see the module docstring).
+
+    Decisions made on the backtest's own view are kept in ``decisions`` (date → the
+    :class:`Decision`, or the reason no book was built) for the reports.
+    """
+
+    method: str = "erc"
+    freq: str = "M"
+    constraints: Constraints | None = None
+    strategies: Mapping[str, BaseStrategy] | None = None
+    lookback: int = 750
+    instruments: tuple[str, ...] = field(default_factory=lambda: tuple(instruments()))
+    decisions: dict[pd.Timestamp, Decision | str] = field(default_factory=dict)
+    uses_current: bool = True
+    # the optimizers converge to ~1e-8: the same returns normalized differently (the
+    # backtest's marks vs the view's) move weights by ~5e-9; a look-ahead moves them more
+    verify_atol: float = 1e-6
+
+    @property
+    def name(self) -> str:
+        return f"BOOK[{self.method},{self.freq}]"
+
+    @property
+    def rebalance(self) -> str:
+        return self.freq
+
+    def params(self) -> dict[str, Any]:
+        cons = (self.constraints or Constraints()).model_dump(mode="json")
+        strategies = None if self.strategies is None else sorted(self.strategies)
+        return {
+            "method": self.method,
+            "freq": self.freq,
+            "lookback": self.lookback,
+            "constraints": cons,
+            "strategies": strategies,
+        }
+
+    def decide(
+        self,
+        view: PITView,
+        date: pd.Timestamp,
+        market: MarketData | None,
+        current: pd.Series | None,
+    ) -> np.ndarray:
+        held = pd.Series(0.0, index=list(self.instruments)) if current is None else current
+        live = held[held != 0.0]  # the PMS's book: positions held, not the universe
+        returns = None
+        if market is not None:
+
+            def returns(ids: list[str]) -> pd.DataFrame:
+                window = market.window(ids, date, self.lookback)
+                if len(window) < MIN_HISTORY:
+                    raise RiskError(f"only {len(window)} days of common returns for {ids}")
+                return window
+
+        try:
+            d = decide(
+                view,
+                method=self.method,
+                current=live if len(live) else None,
+                constraints=self.constraints,
+                strategies=self.strategies,
+                lookback=self.lookback,
+                returns=returns,
+            )
+        except NO_BOOK as err:
+            if market is not None:
+                self.decisions[date] = f"no book, held: {err}"
+            return held.to_numpy(dtype=float)
+        if market is not None:
+            self.decisions[date] = d
+        extra = sorted(set(d.portfolio.weights.index) - set(self.instruments))
+        if extra:
+            raise BacktestError(f"the book holds {extra}, outside the backtest's instruments")
+        return d.portfolio.weights.reindex(list(self.instruments), fill_value=0.0).to_numpy()
+
+    def size(self, decisions: np.ndarray, vol: np.ndarray) -> np.ndarray:
+        """The decisions already are weights of book value: sizing is the construction."""
+        return decisions
+
+
+def instrument_pnl(
+    prices: np.ndarray, units: np.ndarray, rows: np.ndarray, costs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily value P&L per instrument of a simulated book, split in (market, cost).
+
+    ``market[t, i]`` is the units of ``i`` held over (t-1, t] times its price move and
+    ``cost[t, i]`` minus what trading it cost at row t; both are zero on row 0. Their sum
+    over instruments is the day's change of the book's value.
+    """
+    t_n = len(prices)
+    seg = np.searchsorted(rows, np.arange(t_n), side="right") - 1  # decision held after row t
+    held = np.where(seg[:, None] >= 0, units[np.maximum(seg, 0)], 0.0)
+    market = np.zeros_like(prices)
+    market[1:] = held[:-1] * np.diff(prices, axis=0)
+    cost = np.zeros_like(prices)
+    cost[rows] = -costs
+    return market, cost
+
+
+def source_shares(
+    provenance: Sequence[pd.DataFrame | None], ids: Sequence[str]
+) -> tuple[np.ndarray, list[str]]:
+    """(decisions x instruments x sources) share of each source in each instrument's score.
+
+    ``provenance[k]`` holds decision k's rows (instrument, source, contribution); a row of
+    shares sums to 1. An instrument with no contribution at k keeps the shares of the last
+    decision that had one (the sources that opened what is being held or closed), or goes
+    to :data:`UNATTRIBUTED`.
+    """
+    frames = [p for p in provenance if p is not None and len(p)]
+    sources = [*sorted({str(s) for p in frames for s in p["source"]}), UNATTRIBUTED]
+    col = {s: j for j, s in enumerate(sources)}
+    out = np.zeros((len(provenance), len(ids), len(sources)))
+    last = np.zeros((len(ids), len(sources)))
+    last[:, col[UNATTRIBUTED]] = 1.0
+    pos = {i: n for n, i in enumerate(ids)}
+    for k, prov in enumerate(provenance):
+        if prov is not None and len(prov):
+            table = prov.pivot_table(
+                index="instrument", columns="source", values="contribution", aggfunc="sum"
+            ).fillna(0.0)
+            total = table.sum(axis=1)
+            for inst, row in table[total != 0].iterrows():
+                if inst in pos:
+                    share = np.zeros(len(sources))
+                    share[[col[str(s)] for s in row.index]] = row.to_numpy() / total[inst]
+                    last[pos[str(inst)]] = share
+        out[k] = last
+    return out, sources
+
+
+def attribute(
+    market: np.ndarray,
+    cost: np.ndarray,
+    value: np.ndarray,
+    equity: np.ndarray,
+    risk_free: np.ndarray,
+    rows: np.ndarray,
+    shares: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily P&L in units of the initial NAV, by instrument and by source.
+
+    ``market``/``cost`` (T x N) come from :func:`instrument_pnl`, ``value`` (T,) is the
+    simulated book value, ``equity`` (T,) the reported total-return equity (1.0 on row 0),
+    ``risk_free`` (T,) the CDI accrual, ``shares`` from :func:`source_shares`. Day t's
+    return is Σ_i pnl[t, i] / value[t-1] + risk_free[t]; each piece is scaled by
+    equity[t-1], so everything sums to ``equity[-1] - equity[0]``. Returns
+    (T x N+1 with the CDI last, T x sources+1 with the CDI last).
+    """
+    t_n = len(value)
+    scale = np.zeros(t_n)
+    scale[1:] = equity[:-1] / value[:-1]
+    by_inst = np.zeros((t_n, market.shape[1] + 1))
+    by_inst[:, :-1] = (market + cost) * scale[:, None]
+    cash = np.zeros(t_n)
+    cash[1:] = risk_free[1:] * equity[:-1]
+    by_inst[:, -1] = cash
+    hold = np.searchsorted(rows, np.arange(t_n) - 1, side="right") - 1  # decision held (t-1, t]
+    trade = np.searchsorted(rows, np.arange(t_n), side="right") - 1  # decision traded at t
+    by_src = np.zeros((t_n, shares.shape[2] + 1))
+    live = hold >= 0
+    by_src[live, :-1] += np.einsum(
+        "tn,tns->ts", market[live] * scale[live, None], shares[hold[live]]
+    )
+    at_rows = np.zeros(t_n, dtype=bool)
+    at_rows[rows] = True
+    by_src[at_rows, :-1] += np.einsum(
+        "tn,tns->ts", cost[at_rows] * scale[at_rows, None], shares[trade[at_rows]]
+    )
+    by_src[:, -1] = cash
+    return by_inst, by_src
+
+
+@dataclass(frozen=True, eq=False)
+class BookBacktest:
+    """The book through the engine, what bound, and where its P&L came from."""
+
+    result: BacktestResult  # equity, returns, weights, trades, turnover, exposures, metrics
+    method: str
+    freq: str
+    bindings: pd.DataFrame  # one row per (date, constraint that bound): reason
+    held: pd.DataFrame  # dates where no book was built (kept the one held): reason
+    skipped: pd.DataFrame  # (date, source) that said nothing: reason
+    instrument_pnl: pd.DataFrame  # daily P&L per instrument and the CDI, × initial NAV
+    attribution: pd.DataFrame  # daily P&L per source and the CDI, × initial NAV
+
+    @property
+    def returns(self) -> pd.Series:
+        """The book's daily total returns (the health monitor's input)."""
+        return self.result.returns
+
+    @cached_property
+    def contributions(self) -> pd.DataFrame:
+        """Daily return contributions per source (+ CDI): each row sums to that day's
+        return of the book."""
+        prev = self.result.equity.shift(1).fillna(1.0)
+        return self.attribution.div(prev, axis=0)
+
+    @cached_property
+    def by_source(self) -> pd.Series:
+        """Total P&L per source over the backtest (× initial NAV); sums to equity − 1."""
+        return self.attribution.sum().sort_values(ascending=False).rename("pnl")
+
+    @cached_property
+    def by_kind(self) -> pd.Series:
+        """Total P&L of agents, strategies, the CDI and what no source stands behind."""
+        kind = [c.split(":", 1)[0] for c in self.attribution.columns]
+        return self.attribution.sum().groupby(kind).sum().rename("pnl")
+
+    @cached_property
+    def costs(self) -> pd.Series:
+        """Trading costs per execution date (fraction of book value traded at)."""
+        trades = self.result.trades
+        by_day = trades.groupby("date")["cost"].sum()
+        return by_day.reindex(self.result.turnover.index, fill_value=0.0).rename("costs")
+
+    @cached_property
+    def constraint_hits(self) -> pd.DataFrame:
+        """How many times each constraint bound, per decision date."""
+        if self.bindings.empty:
+            return pd.DataFrame(index=self.result.signals.index)
+        hits = pd.crosstab(self.bindings["date"], self.bindings["constraint"])
+        return hits.reindex(self.result.signals.index, fill_value=0)
+
+    def summary(self) -> str:
+        total = float(self.result.equity.iloc[-1] - 1.0)
+        kinds = ", ".join(f"{k} {v:+.2%}" for k, v in self.by_kind.items())
+        top = ", ".join(f"{k} {v:+.2%}" for k, v in self.by_source.head(3).items())
+        return (
+            f"{self.result.summary()}\n"
+            f"P&L {total:+.2%} of initial NAV = {kinds}; top sources: {top}\n"
+            f"{len(self.bindings)} constraint hits over {len(self.result.signals)} decisions, "
+            f"{len(self.held)} dates with no new book"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>" + self.result.metrics.to_frame().to_html()
+
+    def write(self, folder: str | Path) -> Path:
+        """The engine's report (:func:`~research_core.backtest.report.write_report`) plus
+        attribution, constraint hits, costs and the dates that kept the book held."""
+        from research_core.backtest.report import write_report  # report imports the engine
+
+        with atomic_folder(folder) as tmp:
+            write_report([self.result], tmp / "engine")
+            self.attribution.to_parquet(tmp / "attribution.parquet")
+            self.instrument_pnl.to_parquet(tmp / "instrument_pnl.parquet")
+            self.by_source.to_csv(tmp / "attribution_by_source.csv")
+            self.bindings.to_csv(tmp / "bindings.csv", index=False)
+            self.constraint_hits.to_csv(tmp / "constraint_hits.csv")
+            self.held.to_csv(tmp / "held.csv", index=False)
+            self.skipped.to_csv(tmp / "skipped.csv", index=False)
+            pd.concat([self.result.turnover, self.costs], axis=1).to_csv(tmp / "turnover.csv")
+            (tmp / "summary.txt").write_text(self.summary() + "\n", encoding="utf-8")
+        return Path(folder)
+
+
+def run_book_backtest(
+    lake: Lake,
+    start: object,
+    end: object,
+    *,
+    method: str = "erc",
+    freq: str = "M",
+    constraints: Constraints | None = None,
+    strategies: Mapping[str, BaseStrategy] | None = None,
+    costs: CostModel | None = None,
+    lookback: int = 750,
+    vintage: Vintage = "as_of",
+    verify: int = 2,
+    verify_seed: int = 0,
+    as_of_lakes: AsOfLakes | None = None,
+    progress: bool = False,
+) -> BookBacktest:
+    """Backtest the book that the live path would have traded (see the module docstring).
+
+    ``strategies`` defaults to the shipped ``strategies.yaml``; ``verify`` dates are
+    recomputed on the lake as known then (causality, on by default).
+    """
+    if method not in METHODS:
+        raise BacktestError(f"unknown construction method {method!r}; valid: {list(METHODS)}")
+    if freq not in ("W", "M"):
+        raise BacktestError(f"book rebalance frequency {freq!r}: use W or M")
+    sizing = BookSizing(method, freq, constraints, strategies, lookback)
+    run = run_engine(
+        sizing,
+        lake,
+        start,
+        end,
+        costs=costs,
+        vintage=vintage,
+        verify=verify,
+        verify_seed=verify_seed,
+        as_of_lakes=as_of_lakes,
+        progress=progress,
+        warmup_days=int(lookback * 1.5) + 60,
+    )
+    return _book_result(run, sizing)
+
+
+def _book_result(run: EngineRun, sizing: BookSizing) -> BookBacktest:
+    res, ids = run.result, list(sizing.instruments)
+    dates = res.signals.index
+    made = [sizing.decisions.get(d) for d in dates]
+    provenance = [m.aggregated.provenance if isinstance(m, Decision) else None for m in made]
+    shares, sources = source_shares(provenance, ids)
+    market, cost = instrument_pnl(
+        run.prices, run.sim.units[:, 0, :], run.exec_rows, run.sim.costs[:, 0, :]
+    )
+    by_inst, by_src = attribute(
+        market,
+        cost,
+        run.sim.equity[:, 0],
+        res.equity.to_numpy(),
+        res.risk_free.to_numpy(),
+        run.exec_rows,
+        shares,
+    )
+    bindings, held, skipped = [], [], []
+    for d, m in zip(dates, made, strict=True):
+        if isinstance(m, Decision):
+            bindings += [(d, b.constraint, b.reason) for b in m.portfolio.binding]
+            skipped += [(d, s, why) for s, why in m.signals.skipped.items()]
+        else:
+            held.append((d, m or "no decision recorded"))
+    return BookBacktest(
+        result=res,
+        method=sizing.method,
+        freq=sizing.freq,
+        bindings=pd.DataFrame(bindings, columns=["date", "constraint", "reason"]),
+        held=pd.DataFrame(held, columns=["date", "reason"]),
+        skipped=pd.DataFrame(skipped, columns=["date", "source", "reason"]),
+        instrument_pnl=pd.DataFrame(by_inst, index=run.days, columns=[*ids, CASH]),
+        attribution=pd.DataFrame(by_src, index=run.days, columns=[*sources, CASH]),
+    )
+
+
+def book_vintage_grid(
+    lake: Lake,
+    start: object,
+    end: object,
+    *,
+    vintages: Sequence[Vintage] = ("first_release", "as_of", "latest"),
+    **kwargs: Any,
+) -> tuple[pd.DataFrame, list[BookBacktest]]:
+    """The book on first-release, real-time and latest data: metrics side by side with the
+    move of each against the real-time (as_of) run (causality is checked on the causal
+    vintages only: 'latest' uses later revisions by design)."""
+    from research_core.backtest.report import metrics_table
+
+    books = [
+        run_book_backtest(
+            lake,
+            start,
+            end,
+            vintage=v,
+            **{**kwargs, "verify": 0 if v == "latest" else kwargs.get("verify", 2)},
+        )
+        for v in vintages
+    ]
+    return metrics_table([b.result for b in books]), books
