@@ -18,40 +18,55 @@ provenance of :func:`~research_core.signals.aggregate.aggregate`), the collatera
 the equity the day before.
 
 Causality: with ``verify=N`` the decision at N seeded dates is recomputed from scratch on
-a copy of the lake cut at the date (reading the covariance from that view, not from the
-backtest's marks), and any difference raises :class:`LookAheadError`.
+a copy of the lake cut at the date (signals gathered again, not taken from the workers),
+and any difference raises :class:`LookAheadError`.
+
+Speed: the signals (every agent and strategy, then aggregation) do not depend on the book
+held, so they are gathered for all dates first, in ``workers`` processes; only the
+covariance, construction and constraints run in date order.
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
-from research_core._files import atomic_folder
+from research_core._files import atomic_folder, check_output_folder
 from research_core.backtest.causality import AsOfLakes
 from research_core.backtest.engine import BacktestResult, CostModel, EngineRun, run_engine
+from research_core.backtest.executor import Executor
 from research_core.backtest.market import MarketData
-from research_core.backtest.vintage import Vintage
+from research_core.backtest.vintage import Vintage, view_at
 from research_core.catalog import instruments
-from research_core.errors import BacktestError, PortfolioError, RiskError, SignalError
+from research_core.errors import (
+    BacktestError,
+    PortfolioError,
+    RiskError,
+    SignalError,
+    WorkbenchError,
+)
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
-from research_core.portfolio.book import Decision, decide
+from research_core.portfolio.book import Decision, decide, gather
 from research_core.portfolio.constraints import Constraints
 from research_core.portfolio.construct import METHODS
+from research_core.signals.aggregate import AggregatedSignals
+from research_core.signals.sources import CollectedSignals
 from research_core.strategies.base import BaseStrategy
 
 UNATTRIBUTED = "unattributed"  # a position no source stands behind (held through a band)
 CASH = "cash:CDI"
-MIN_HISTORY = 60  # sessions of common returns a covariance needs (as risk.book_returns)
 # the live path has nothing to propose at this date: keep the book held
 NO_BOOK = (PortfolioError, RiskError, SignalError)
+Gathered = tuple[CollectedSignals, AggregatedSignals]
 
 
 @dataclass(eq=False)
@@ -68,11 +83,11 @@ class BookSizing:
     strategies: Mapping[str, BaseStrategy] | None = None
     lookback: int = 750
     instruments: tuple[str, ...] = field(default_factory=lambda: tuple(instruments()))
+    workers: int = 1  # processes gathering signals (agents and strategies) in prepare()
     decisions: dict[pd.Timestamp, Decision | str] = field(default_factory=dict)
+    gathered: dict[pd.Timestamp, Gathered | WorkbenchError] = field(default_factory=dict)
     uses_current: bool = True
-    # the optimizers converge to ~1e-8: the same returns normalized differently (the
-    # backtest's marks vs the view's) move weights by ~5e-9; a look-ahead moves them more
-    verify_atol: float = 1e-6
+    verify_atol: float = 1e-9  # the same path on the same data: the same weights
 
     @property
     def name(self) -> str:
@@ -93,6 +108,15 @@ class BookSizing:
             "strategies": strategies,
         }
 
+    def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
+        """Gather every date's signals (agents, strategies, aggregation) up front, in
+        ``workers`` processes, each on a contiguous block of dates."""
+        blocks = [b for b in np.array_split(np.arange(len(dates)), self.workers) if len(b)]
+        tasks = [(str(lake.root), tuple(dates[b]), vintage, self.strategies) for b in blocks]
+        with Executor(workers=self.workers) as pool:
+            for part in pool.map(_gather_block, tasks):
+                self.gathered.update(part)
+
     def decide(
         self,
         view: PITView,
@@ -102,16 +126,10 @@ class BookSizing:
     ) -> np.ndarray:
         held = pd.Series(0.0, index=list(self.instruments)) if current is None else current
         live = held[held != 0.0]  # the PMS's book: positions held, not the universe
-        returns = None
-        if market is not None:
-
-            def returns(ids: list[str]) -> pd.DataFrame:
-                window = market.window(ids, date, self.lookback)
-                if len(window) < MIN_HISTORY:
-                    raise RiskError(f"only {len(window)} days of common returns for {ids}")
-                return window
-
         try:
+            gathered = self.gathered.get(date) if market is not None else None
+            if isinstance(gathered, WorkbenchError):
+                raise gathered
             d = decide(
                 view,
                 method=self.method,
@@ -119,7 +137,7 @@ class BookSizing:
                 constraints=self.constraints,
                 strategies=self.strategies,
                 lookback=self.lookback,
-                returns=returns,
+                gathered=gathered,
             )
         except NO_BOOK as err:
             if market is not None:
@@ -135,6 +153,22 @@ class BookSizing:
     def size(self, decisions: np.ndarray, vol: np.ndarray) -> np.ndarray:
         """The decisions already are weights of book value: sizing is the construction."""
         return decisions
+
+
+def _gather_block(
+    task: tuple[str, tuple[pd.Timestamp, ...], Vintage, Mapping[str, BaseStrategy] | None],
+) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
+    """:func:`gather` at each date of a block (in a worker: one thread, the lake by path)."""
+    root, dates, vintage, strategies = task
+    lake = Lake.open(root)
+    out: dict[pd.Timestamp, Gathered | WorkbenchError] = {}
+    with threadpool_limits(1):  # KMeans/BLAS threads only fight each other on 2 cores
+        for d in dates:
+            try:
+                out[d] = gather(view_at(lake, d, vintage), strategies=strategies)
+            except NO_BOOK as err:
+                out[d] = err
+    return out
 
 
 def instrument_pnl(
@@ -295,13 +329,14 @@ class BookBacktest:
     def _repr_html_(self) -> str:
         return f"<pre>{self.summary()}</pre>" + self.result.metrics.to_frame().to_html()
 
-    def write(self, folder: str | Path) -> Path:
-        """The engine's report (:func:`~research_core.backtest.report.write_report`) plus
-        attribution, constraint hits, costs and the dates that kept the book held."""
+    def write(self, folder: str | Path, others: Sequence[BookBacktest] = ()) -> Path:
+        """The engine's report (:func:`~research_core.backtest.report.write_report`, with
+        ``others`` — e.g. other vintages — side by side) plus attribution, constraint hits,
+        costs and the dates that kept the book held."""
         from research_core.backtest.report import write_report  # report imports the engine
 
         with atomic_folder(folder) as tmp:
-            write_report([self.result], tmp / "engine")
+            write_report([self.result, *(b.result for b in others)], tmp / "engine")
             self.attribution.to_parquet(tmp / "attribution.parquet")
             self.instrument_pnl.to_parquet(tmp / "instrument_pnl.parquet")
             self.by_source.to_csv(tmp / "attribution_by_source.csv")
@@ -329,6 +364,7 @@ def run_book_backtest(
     verify: int = 2,
     verify_seed: int = 0,
     as_of_lakes: AsOfLakes | None = None,
+    workers: int = 1,
     progress: bool = False,
 ) -> BookBacktest:
     """Backtest the book that the live path would have traded (see the module docstring).
@@ -340,20 +376,20 @@ def run_book_backtest(
         raise BacktestError(f"unknown construction method {method!r}; valid: {list(METHODS)}")
     if freq not in ("W", "M"):
         raise BacktestError(f"book rebalance frequency {freq!r}: use W or M")
-    sizing = BookSizing(method, freq, constraints, strategies, lookback)
-    run = run_engine(
-        sizing,
-        lake,
-        start,
-        end,
-        costs=costs,
-        vintage=vintage,
-        verify=verify,
-        verify_seed=verify_seed,
-        as_of_lakes=as_of_lakes,
-        progress=progress,
-        warmup_days=int(lookback * 1.5) + 60,
-    )
+    sizing = BookSizing(method, freq, constraints, strategies, lookback, workers=workers)
+    with threadpool_limits(1):
+        run = run_engine(
+            sizing,
+            lake,
+            start,
+            end,
+            costs=costs,
+            vintage=vintage,
+            verify=verify,
+            verify_seed=verify_seed,
+            as_of_lakes=as_of_lakes,
+            progress=progress,
+        )
     return _book_result(run, sizing)
 
 
@@ -394,27 +430,53 @@ def _book_result(run: EngineRun, sizing: BookSizing) -> BookBacktest:
     )
 
 
-def book_vintage_grid(
-    lake: Lake,
-    start: object,
-    end: object,
-    *,
-    vintages: Sequence[Vintage] = ("first_release", "as_of", "latest"),
-    **kwargs: Any,
-) -> tuple[pd.DataFrame, list[BookBacktest]]:
-    """The book on first-release, real-time and latest data: metrics side by side with the
-    move of each against the real-time (as_of) run (causality is checked on the causal
-    vintages only: 'latest' uses later revisions by design)."""
+def cli_book_backtest(args: argparse.Namespace) -> int:
+    """``workbench backtest --book``: the book over a window, recorded in the trial ledger,
+    its report written to ``--out`` (default ``<lake>/artifacts/backtests/BOOK-<m>-<f>``)."""
+    from research_core.backtest.ledger import TrialLedger
     from research_core.backtest.report import metrics_table
+    from research_core.backtest.vintage import VINTAGES
 
+    if args.name or args.sweep or args.set:
+        raise BacktestError("--book backtests the whole book: no strategy NAME, --set or --sweep")
+    if not args.start:
+        raise BacktestError("give --start (and --end) for the book backtest")
+    if args.method not in METHODS:
+        raise BacktestError(f"--method {args.method!r}: valid {list(METHODS)}")
+    if args.freq not in ("W", "M"):
+        raise BacktestError(f"--freq {args.freq!r}: book rebalance frequency is W or M")
+    vintages = args.grid.split(",") if args.grid else ["as_of"]
+    bad = [v for v in vintages if v not in VINTAGES]
+    if bad:
+        raise BacktestError(f"unknown vintage(s) {bad}; valid: {list(VINTAGES)}")
+    lake = Lake.open(args.path)
+    name = f"BOOK-{args.method}-{args.freq}"
+    out = Path(args.out) if args.out else lake.root / "artifacts" / "backtests" / name
+    check_output_folder(out)  # fail before the work, not after
+    end = args.end or str(pd.Timestamp.now(lake.tz).date())
+    verify = 2 if args.verify is None else args.verify
     books = [
         run_book_backtest(
             lake,
-            start,
+            args.start,
             end,
-            vintage=v,
-            **{**kwargs, "verify": 0 if v == "latest" else kwargs.get("verify", 2)},
+            method=args.method,
+            freq=args.freq,
+            vintage=cast(Vintage, v),
+            verify=verify if v != "latest" else 0,  # latest is not causal by design
+            workers=args.workers,
+            progress=True,
         )
         for v in vintages
     ]
-    return metrics_table([b.result for b in books]), books
+    ledger = TrialLedger.for_lake(lake)
+    for b in books:
+        ledger.record(b.result, lake)
+        print(b.summary())
+    main = books[0].result
+    dsr = ledger.deflated_sharpe(main, main.strategy)
+    n = len(ledger.trials(main.strategy))
+    print(f"deflated Sharpe (P[skill] over {n} recorded trials of {main.strategy}): {dsr:.2f}")
+    print(metrics_table([b.result for b in books]).round(4).to_string())
+    print(f"report written to {books[0].write(out, books[1:])}/ (engine/figures/equity.html)")
+    return 0

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from research_core.backtest import metrics as perf
 from research_core.backtest.causality import AsOfLakes, verify_decisions
 from research_core.backtest.core import Simulation, simulate
-from research_core.backtest.market import WARMUP_DAYS, MarketData
+from research_core.backtest.market import MarketData
 from research_core.backtest.vintage import Vintage, view_at
 from research_core.calendars import business_day_range
 from research_core.catalog import instrument
@@ -163,6 +163,10 @@ class Sizing(Protocol):
 
     def params(self) -> dict[str, Any]: ...
 
+    def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
+        """Work that does not depend on the book held, for all dates at once (may run in
+        parallel); ``decide`` then finishes each date in order."""
+
     def decide(
         self,
         view: PITView,
@@ -197,6 +201,9 @@ class StrategySizing:
 
     def params(self) -> dict[str, Any]:
         return self.strategy.params.model_dump()
+
+    def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
+        """Nothing: each date's risk units come straight from the view."""
 
     def decide(
         self,
@@ -294,7 +301,6 @@ def run_engine(
     verify_seed: int = 0,
     as_of_lakes: AsOfLakes | None = None,
     progress: bool = False,
-    warmup_days: int = WARMUP_DAYS,
 ) -> EngineRun:
     """The one engine path: ``sizing`` decides at each rebalance date on the view as of
     then, its decisions become target weights, trades go through ``execution_lag``
@@ -304,7 +310,7 @@ def run_engine(
     if end <= start:
         raise BacktestError(f"end {end.date()} must be after start {start.date()}")
     ids = list(sizing.instruments)
-    market = MarketData.build(lake.at(end), ids, start, end, calendar, warmup_days)
+    market = MarketData.build(lake.at(end), ids, start, end, calendar)
     days = market.sessions(start)
     if len(days) < 2:
         raise BacktestError(f"fewer than two {calendar} sessions in {start.date()}..{end.date()}")
@@ -319,6 +325,7 @@ def run_engine(
     fee = costs.fees(ids)
     impact = market.impact(costs, signal_dates, vol, ids)
     prices = market.marks.loc[days].to_numpy()
+    sizing.prepare(lake, signal_dates, vintage)
     decisions: list[np.ndarray] = []
     currents: list[pd.Series | None] = []
     for d in tqdm(signal_dates, desc=sizing.name, disable=not progress, leave=False):

@@ -4,9 +4,8 @@
 costs, like a broker's statement, are not decisions: they never reach a strategy) and
 holds the unit-return index (carry and FX translation included, :mod:`research_core.pnl`),
 the raw quotes, USD/BRL and the CDI. The engine asks it for everything else — sessions,
-trailing volatilities, impact coefficients, the collateral's accrual, a window of unit
-returns for a covariance — by row or date, instead of going back to the view.
-Volatilities and return windows at a date use rows up to that date only.
+trailing volatilities, impact coefficients, the collateral's accrual — by row or date,
+instead of going back to the view. Volatilities at a date use rows up to it only.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from research_core.catalog import instrument
-from research_core.errors import BacktestError
 from research_core.lake.pit import PITView
 from research_core.pnl import FUNDING, USDBRL, known_on, unit_index, unit_volatility
 
@@ -75,14 +73,6 @@ class MarketData:
         rets = self.returns
         rows = self.marks.index.get_indexer(dates)
         return np.vstack([unit_volatility(rets[1 : r + 1], lookback, VOL_FLOOR) for r in rows])
-
-    def window(self, ids: Sequence[str], date: pd.Timestamp, lookback: int) -> pd.DataFrame:
-        """The last ``lookback`` daily unit returns of ``ids`` up to ``date`` (inclusive)."""
-        row = int(self.marks.index.get_indexer(pd.DatetimeIndex([date]))[0])
-        if row < 0:
-            raise BacktestError(f"{date.date()} is not a {self.calendar} session of the marks")
-        level = self.marks[list(ids)].iloc[max(0, row - lookback) : row + 1]
-        return level.pct_change().iloc[1:]
 
     def impact(
         self, costs: CostModel, dates: pd.DatetimeIndex, vol: np.ndarray, ids: Sequence[str]

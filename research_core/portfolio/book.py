@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +65,15 @@ class Decision:
     portfolio: PortfolioResult
 
 
+def gather(
+    view: PITView, *, strategies: Mapping[str, BaseStrategy] | None = None
+) -> tuple[CollectedSignals, AggregatedSignals]:
+    """Every agent and strategy on ``view``, aggregated: the part of the decision that
+    does not depend on the book held."""
+    collected = collect_signals(view, strategies=strategies)
+    return collected, aggregate(collected.signals, freshness=collected.freshness)
+
+
 def decide(
     view: PITView,
     *,
@@ -73,22 +82,19 @@ def decide(
     constraints: Constraints | None = None,
     strategies: Mapping[str, BaseStrategy] | None = None,
     lookback: int = 750,
-    returns: Callable[[list[str]], pd.DataFrame] | None = None,
+    gathered: tuple[CollectedSignals, AggregatedSignals] | None = None,
 ) -> Decision:
     """Run agents and strategies on ``view``, aggregate, and construct with ``method`` on a
     Ledoit–Wolf covariance of the last ``lookback`` sessions of unit returns.
 
-    ``returns(ids)`` gives those returns; by default they are read from ``view``
-    (:func:`~research_core.risk.report.book_returns`). The book backtester passes the same
-    returns from marks it read once (and its causality check recomputes with the default).
+    ``gathered`` is :func:`gather`'s answer on the same view when already computed (the
+    book backtester gathers every date's signals up front, in parallel).
     """
-    collected = collect_signals(view, strategies=strategies)
-    agg = aggregate(collected.signals, freshness=collected.freshness)
+    collected, agg = gathered if gathered is not None else gather(view, strategies=strategies)
     ids = [i for i in agg.table.index if agg.table.at[i, "direction"] != 0]
     if current is not None:
         ids += [str(i) for i in current.index if i not in ids]
-    history = returns(ids) if returns is not None else book_returns(view, ids, lookback)
-    cov = ledoit_wolf(history).covariance
+    cov = ledoit_wolf(book_returns(view, ids, lookback)).covariance
     port = construct(agg, cov, method, current=current, constraints=constraints)
     return Decision(collected, agg, port)
 

@@ -31,7 +31,7 @@ from research_core.errors import (
 from research_core.lake.pit import PITView
 from research_core.records import Signal
 from research_core.strategies import load_config
-from research_core.strategies.base import BaseStrategy
+from research_core.strategies.base import BaseStrategy, remember_report
 
 STRATEGY_CONFIDENCE = 0.5
 # a source that lacks data at the date says nothing (with the reason); other errors raise
@@ -128,6 +128,7 @@ def collect_signals(
     skipped: dict[str, str] = {}
     reports = agent_reports(view, agents, skipped)
     for name, report in reports.items():
+        remember_report(view, name, report)
         signals.extend(report.signals)
         freshness[f"agent:{name}"] = freshness_from_report(report)
     for name, strat in (load_config() if strategies is None else strategies).items():

@@ -147,6 +147,14 @@ def _report(view: PITView, agent: str) -> AgentReport | None:
     return _AGENT_CACHE[key]
 
 
+def remember_report(view: PITView, agent: str, report: AgentReport) -> None:
+    """Share a report already made on ``view`` with the strategies that read the agent (the
+    live path runs every agent first, so its strategies need not run them again)."""
+    if len(_AGENT_CACHE) >= _AGENT_CACHE_SIZE:
+        _AGENT_CACHE.pop(next(iter(_AGENT_CACHE)))
+    _AGENT_CACHE[(*view.cache_key, agent)] = report
+
+
 def agent_position(view: PITView, agent: str, instrument: str) -> float:
     """An agent's view on ``instrument`` at the view's as-of: direction x confidence.
 
