@@ -66,3 +66,11 @@ def test_lake_scaling_benchmark_runs():
         ["--series", "3", "--days", "20", "--writes", "4", "--scales", "1,2"]
     )
     assert set(out) == {1, 2} and all(r["files"] >= 1 for r in out.values())
+
+
+def test_book_backtest_benchmark_runs(sample_lake_path, capsys):
+    # main() asserts the book's attribution sums to its equity change to 1e-9.
+    args = ["--lake", str(sample_lake_path), "--start", "2016-02-01", "--end", "2016-03-15"]
+    seconds = _load("book_backtest").main([*args, "--workers", "1", "--verify", "0"])
+    assert {"book backtest", "live decision"} <= set(seconds)
+    assert "BOOK[erc,M]" in capsys.readouterr().out
