@@ -13,6 +13,11 @@ and Sharpe is measured over the CDI.
 With ``verify=N`` the engine checks causality itself (:mod:`.causality`): it recomputes the
 positions at N seeded rebalance dates on a copy of the lake cut at each date and raises
 :class:`LookAheadError` on any difference.
+
+One path for everything traded (:func:`run_engine`): the step from view to weights is a
+:class:`Sizing` — :class:`StrategySizing` (the above) or the book's live decision path
+(:mod:`.book`) — and marks, quotes, USD/BRL, the CDI, volatilities and impact come from one
+:class:`~research_core.backtest.market.MarketData` read once from the view at the end.
 """
 
 from __future__ import annotations
