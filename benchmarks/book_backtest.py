@@ -39,8 +39,8 @@ from research_core.portfolio import decide
 
 TARGET_SECONDS = 600.0
 PHASES = {  # cProfile entries (file:function) that make up the run
-    "gather signals (workers)": "book.py:prepare",
-    "ordered decisions": "book.py:decide",
+    "gather signals (workers)": "backtest/book.py:prepare",
+    "ordered decisions": "backtest/book.py:decide",
     "causality checks": "causality.py:verify_decisions",
     "marks (MarketData.build)": "market.py:build",
     "simulation": "core.py:simulate",
@@ -60,7 +60,7 @@ def _phase_times(stats: pstats.Stats) -> dict[str, float]:
     for (file, _, func), (_, _, _, cum, _) in stats.stats.items():  # type: ignore[attr-defined]
         for name, key in PHASES.items():
             f, fn = key.split(":")
-            if file.endswith(f) and func == fn:
+            if file.replace("\\", "/").endswith(f) and func == fn:
                 out[name] += cum
     return out
 

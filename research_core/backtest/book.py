@@ -55,18 +55,15 @@ from research_core.errors import (
 )
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
-from research_core.portfolio.book import Decision, decide, gather
+from research_core.portfolio.book import Decision, Gathered, decide, gather
 from research_core.portfolio.constraints import Constraints
 from research_core.portfolio.construct import METHODS
-from research_core.signals.aggregate import AggregatedSignals
-from research_core.signals.sources import CollectedSignals
 from research_core.strategies.base import BaseStrategy
 
 UNATTRIBUTED = "unattributed"  # a position no source stands behind (held through a band)
 CASH = "cash:CDI"
 # the live path has nothing to propose at this date: keep the book held
 NO_BOOK = (PortfolioError, RiskError, SignalError)
-Gathered = tuple[CollectedSignals, AggregatedSignals]
 
 
 @dataclass(eq=False)
@@ -112,7 +109,10 @@ class BookSizing:
         """Gather every date's signals (agents, strategies, aggregation) up front, in
         ``workers`` processes, each on a contiguous block of dates."""
         blocks = [b for b in np.array_split(np.arange(len(dates)), self.workers) if len(b)]
-        tasks = [(str(lake.root), tuple(dates[b]), vintage, self.strategies) for b in blocks]
+        tasks = [
+            (str(lake.root), tuple(dates[b]), vintage, self.strategies, self.lookback)
+            for b in blocks
+        ]
         with Executor(workers=self.workers) as pool:
             for part in pool.map(_gather_block, tasks):
                 self.gathered.update(part)
@@ -156,16 +156,16 @@ class BookSizing:
 
 
 def _gather_block(
-    task: tuple[str, tuple[pd.Timestamp, ...], Vintage, Mapping[str, BaseStrategy] | None],
+    task: tuple[str, tuple[pd.Timestamp, ...], Vintage, Mapping[str, BaseStrategy] | None, int],
 ) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
     """:func:`gather` at each date of a block (in a worker: one thread, the lake by path)."""
-    root, dates, vintage, strategies = task
+    root, dates, vintage, strategies, lookback = task
     lake = Lake.open(root)
     out: dict[pd.Timestamp, Gathered | WorkbenchError] = {}
     with threadpool_limits(1):  # KMeans/BLAS threads only fight each other on 2 cores
         for d in dates:
             try:
-                out[d] = gather(view_at(lake, d, vintage), strategies=strategies)
+                out[d] = gather(view_at(lake, d, vintage), strategies=strategies, lookback=lookback)
             except NO_BOOK as err:
                 out[d] = err
     return out
@@ -209,12 +209,11 @@ def source_shares(
     pos = {i: n for n, i in enumerate(ids)}
     for k, prov in enumerate(provenance):
         if prov is not None and len(prov):
-            table = prov.pivot_table(
-                index="instrument", columns="source", values="contribution", aggfunc="sum"
-            ).fillna(0.0)
-            total = table.sum(axis=1)
-            for inst, row in table[total != 0].iterrows():
+            sums = prov.groupby(["instrument", "source"])["contribution"].sum()
+            total = sums.groupby(level=0).sum()
+            for inst in total.index[total != 0]:
                 if inst in pos:
+                    row = sums.loc[inst]
                     share = np.zeros(len(sources))
                     share[[col[str(s)] for s in row.index]] = row.to_numpy() / total[inst]
                     last[pos[str(inst)]] = share

@@ -10,6 +10,7 @@ import pandas as pd
 
 from research_core._files import atomic_folder
 from research_core.config import get_settings
+from research_core.errors import RiskError
 from research_core.lake.pit import PITView
 from research_core.models.covariance import ledoit_wolf
 from research_core.portfolio.constraints import Constraints
@@ -65,13 +66,30 @@ class Decision:
     portfolio: PortfolioResult
 
 
+@dataclass(frozen=True, eq=False)
+class Gathered:
+    """The part of a decision that does not depend on the book held: every agent and
+    strategy, aggregated, and the return history of the instruments with a view."""
+
+    signals: CollectedSignals
+    aggregated: AggregatedSignals
+    ids: tuple[str, ...]  # instruments with a directional score
+    returns: pd.DataFrame | None  # their book_returns (None: too little history)
+
+
 def gather(
-    view: PITView, *, strategies: Mapping[str, BaseStrategy] | None = None
-) -> tuple[CollectedSignals, AggregatedSignals]:
-    """Every agent and strategy on ``view``, aggregated: the part of the decision that
-    does not depend on the book held."""
+    view: PITView, *, strategies: Mapping[str, BaseStrategy] | None = None, lookback: int = 750
+) -> Gathered:
+    """Run agents and strategies on ``view``, aggregate, and read the unit returns of the
+    instruments with a directional score (:func:`~research_core.risk.report.book_returns`)."""
     collected = collect_signals(view, strategies=strategies)
-    return collected, aggregate(collected.signals, freshness=collected.freshness)
+    agg = aggregate(collected.signals, freshness=collected.freshness)
+    ids = tuple(str(i) for i in agg.table.index if agg.table.at[i, "direction"] != 0)
+    try:
+        returns = book_returns(view, list(ids), lookback) if ids else None
+    except RiskError:
+        returns = None  # decide() reads them again and says why
+    return Gathered(collected, agg, ids, returns)
 
 
 def decide(
@@ -82,21 +100,24 @@ def decide(
     constraints: Constraints | None = None,
     strategies: Mapping[str, BaseStrategy] | None = None,
     lookback: int = 750,
-    gathered: tuple[CollectedSignals, AggregatedSignals] | None = None,
+    gathered: Gathered | None = None,
 ) -> Decision:
     """Run agents and strategies on ``view``, aggregate, and construct with ``method`` on a
     Ledoit–Wolf covariance of the last ``lookback`` sessions of unit returns.
 
     ``gathered`` is :func:`gather`'s answer on the same view when already computed (the
-    book backtester gathers every date's signals up front, in parallel).
+    book backtester gathers every date's up front, in parallel).
     """
-    collected, agg = gathered if gathered is not None else gather(view, strategies=strategies)
-    ids = [i for i in agg.table.index if agg.table.at[i, "direction"] != 0]
+    g = gathered if gathered is not None else gather(view, strategies=strategies, lookback=lookback)
+    ids = list(g.ids)
     if current is not None:
         ids += [str(i) for i in current.index if i not in ids]
-    cov = ledoit_wolf(book_returns(view, ids, lookback)).covariance
-    port = construct(agg, cov, method, current=current, constraints=constraints)
-    return Decision(collected, agg, port)
+    history = g.returns if g.returns is not None and ids == list(g.ids) else None
+    if history is None:  # positions held beyond the views: their returns too
+        history = book_returns(view, ids, lookback)
+    cov = ledoit_wolf(history).covariance
+    port = construct(g.aggregated, cov, method, current=current, constraints=constraints)
+    return Decision(g.signals, g.aggregated, port)
 
 
 def build_book(
