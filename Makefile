@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/pit_asof.py
 	$(BIN)/python benchmarks/agents.py
 	$(BIN)/python benchmarks/backtest.py
+	$(BIN)/python benchmarks/book_backtest.py
 	$(BIN)/python benchmarks/risk.py
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/pms.py

@@ -167,6 +167,10 @@ def _parse_value(text: str) -> object:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
+    if args.book:
+        from research_core.backtest.book import cli_book_backtest
+
+        return cli_book_backtest(args)
     if args.list:
         from research_core.strategies import describe
 
@@ -206,7 +210,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         if bad:
             raise WorkbenchError(f"unknown vintage(s) {bad}; valid: {list(VINTAGES)}")
         p = tuple(sorted(params.items()))
-        verify = {v: args.verify if v != "latest" else 0 for v in vintages}  # latest: not causal
+        verify = {v: (args.verify or 0) if v != "latest" else 0 for v in vintages}  # not causal
         tasks = [
             Task(str(lake.root), args.name, p, args.start, end, v, verify=verify[v])  # type: ignore[arg-type]
             for v in vintages
@@ -319,7 +323,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", help="Dask scheduler address, or 'local' for a LocalCluster")
     p.add_argument("--out", help="report folder (default: <lake>/artifacts/backtests/NAME)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
-    p.add_argument("--verify", type=int, default=0, metavar="N", help="check causality at N dates")
+    p.add_argument(
+        "--verify", type=int, metavar="N", help="check causality at N dates (default 0; book 2)"
+    )
+    p.add_argument("--book", action="store_true", help="backtest the whole book (live path)")
+    p.add_argument("--method", default="erc", help="book construction: erc|hrp|bl|kelly|mv")
+    p.add_argument("--freq", default="M", help="book rebalance: W or M")
+    p.add_argument("--workers", type=int, default=2, help="book: processes gathering signals")
     p.set_defaults(func=_cmd_backtest)
     p = sub.add_parser("book", help="the proposed book at one date: weights, VaR/ES, stresses")
     p.add_argument(

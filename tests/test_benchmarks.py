@@ -73,3 +73,11 @@ def test_health_detectors_benchmark_runs(capsys):
     out = _load("health_detectors").main(["--streams", "8", "--budgets", "1"])
     assert {"sharpe_median", "vol_median", "false_alarms_t5"} <= set(out)
     assert "trade-off" in capsys.readouterr().out
+
+
+def test_book_backtest_benchmark_runs(sample_lake_path, capsys):
+    # main() asserts the book's attribution sums to its equity change to 1e-9.
+    args = ["--lake", str(sample_lake_path), "--start", "2016-02-01", "--end", "2016-03-15"]
+    seconds = _load("book_backtest").main([*args, "--workers", "1", "--verify", "0"])
+    assert {"book backtest", "live decision"} <= set(seconds)
+    assert "BOOK[erc,M]" in capsys.readouterr().out

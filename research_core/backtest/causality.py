@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from research_core.backtest.vintage import Vintage, view_at
 from research_core.config import get_settings
 from research_core.errors import BacktestError, LookAheadError
 from research_core.lake.maintenance import export_as_of
+from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.strategies.base import BaseStrategy
 
@@ -100,10 +101,39 @@ def verify_positions(
     vintage: Vintage = "as_of",
     cuts: AsOfLakes | None = None,
 ) -> pd.DatetimeIndex:
-    """Recompute ``strategy``'s positions at ``n`` of ``dates`` on lakes cut at each date.
+    """Recompute ``strategy``'s positions at ``n`` of ``dates`` on lakes cut at each date
+    (:func:`verify_decisions` with the strategy's ``generate_signals``)."""
+    return verify_decisions(
+        strategy.name,
+        lambda view, day: strategy.generate_signals(view).to_numpy(),
+        lake,
+        dates,
+        positions,
+        n=n,
+        seed=seed,
+        vintage=vintage,
+        cuts=cuts,
+    )
 
-    ``positions`` holds the backtest's positions, one row per date. Returns the dates
-    checked; any difference raises :class:`LookAheadError` naming the strategy and date.
+
+def verify_decisions(
+    name: str,
+    decide: Callable[[PITView, pd.Timestamp], np.ndarray],
+    lake: Lake,
+    dates: pd.DatetimeIndex,
+    decisions: np.ndarray,
+    *,
+    n: int,
+    seed: int = 0,
+    vintage: Vintage = "as_of",
+    cuts: AsOfLakes | None = None,
+    atol: float = 1e-12,
+) -> pd.DatetimeIndex:
+    """Recompute ``decide(view, date)`` at ``n`` of ``dates`` on lakes cut at each date.
+
+    ``decisions`` holds what the backtest used, one row per date. Returns the dates
+    checked; a difference beyond ``rtol=1e-9`` and ``atol`` raises
+    :class:`LookAheadError` naming ``name`` and the date.
     """
     picks = sample_dates(dates, n, seed)
     if len(picks) == 0:
@@ -122,16 +152,16 @@ def verify_positions(
             cut = cuts.at(day)
             with configured_lake(cut.root):
                 try:
-                    again = strategy.generate_signals(view_at(cut, day, vintage)).to_numpy()
+                    again = decide(view_at(cut, day, vintage), day)
                 except Exception as err:
                     raise LookAheadError(
-                        f"{strategy.name} at {day.date()}: fails on a lake holding only the "
+                        f"{name} at {day.date()}: fails on a lake holding only the "
                         f"rows released by then ({err}); it depends on data released later"
                     ) from err
-            used = positions[dates.get_loc(day)]
-            if not np.allclose(again, used, rtol=1e-9, atol=1e-12, equal_nan=True):
+            used = decisions[dates.get_loc(day)]
+            if not np.allclose(again, used, rtol=1e-9, atol=atol, equal_nan=True):
                 raise LookAheadError(
-                    f"{strategy.name} at {day.date()}: positions {np.round(used, 6).tolist()} "
+                    f"{name} at {day.date()}: positions {np.round(used, 6).tolist()} "
                     f"in the backtest but {np.round(again, 6).tolist()} on a lake holding only "
                     "the rows released by then; the strategy reads data released later"
                 )

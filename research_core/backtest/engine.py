@@ -13,36 +13,34 @@ and Sharpe is measured over the CDI.
 With ``verify=N`` the engine checks causality itself (:mod:`.causality`): it recomputes the
 positions at N seeded rebalance dates on a copy of the lake cut at each date and raises
 :class:`LookAheadError` on any difference.
+
+One path for everything traded (:func:`run_engine`): the step from view to weights is a
+:class:`Sizing` — :class:`StrategySizing` (the above) or the book's live decision path
+(:mod:`.book`) — and marks, quotes, USD/BRL, the CDI, volatilities and impact come from one
+:class:`~research_core.backtest.market.MarketData` read once from the view at the end.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from research_core.backtest import metrics as perf
-from research_core.backtest.causality import AsOfLakes, verify_positions
-from research_core.backtest.core import simulate
+from research_core.backtest.causality import AsOfLakes, verify_decisions
+from research_core.backtest.core import Simulation, simulate
+from research_core.backtest.market import MarketData
 from research_core.backtest.vintage import Vintage, view_at
 from research_core.calendars import business_day_range
 from research_core.catalog import instrument
 from research_core.errors import BacktestError
+from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
-from research_core.pnl import (
-    FUNDING,
-    USDBRL,
-    contract_notional,
-    known_on,
-    unit_index,
-    unit_volatility,
-)
+from research_core.pnl import contract_notional
 from research_core.strategies.base import BaseStrategy
-
-WARMUP_DAYS = 1100  # calendar days of marks before ``start`` for the first volatilities
-VOL_FLOOR = 0.5  # sizing never uses less than this share of the long-run volatility
 
 
 @dataclass(frozen=True)
@@ -141,6 +139,103 @@ def _sizes(signals: np.ndarray, vol: np.ndarray, target: float, max_gross: float
     return np.where(gross > max_gross, w * max_gross / np.maximum(gross, 1e-300), w)
 
 
+class Sizing(Protocol):
+    """The pluggable step between the view and the target weights.
+
+    ``decide`` is what a view turns into at one rebalance date (a strategy's risk units, the
+    book's constrained weights); causality verification recomputes exactly that on a lake
+    cut at the date, with ``market=None`` (the decision must then read the view alone).
+    ``size`` turns the decisions (rebalances x instruments) into target weights of book
+    value with the volatilities known at each date; it must be row by row.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def instruments(self) -> tuple[str, ...]: ...
+
+    @property
+    def rebalance(self) -> str: ...
+
+    @property
+    def uses_current(self) -> bool:
+        """Whether ``decide`` needs the drifted book at the date (a sequential engine)."""
+
+    @property
+    def verify_atol(self) -> float:
+        """How far a recomputed decision may be from the one used (solver tolerance)."""
+
+    def params(self) -> dict[str, Any]: ...
+
+    def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
+        """Work that does not depend on the book held, for all dates at once (may run in
+        parallel); ``decide`` then finishes each date in order."""
+
+    def decide(
+        self,
+        view: PITView,
+        date: pd.Timestamp,
+        market: MarketData | None,
+        current: pd.Series | None,
+    ) -> np.ndarray: ...
+
+    def size(self, decisions: np.ndarray, vol: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class StrategySizing:
+    """One strategy: risk units sized to its ``vol_target`` with each instrument's
+    trailing volatility, gross capped at ``max_gross`` (:func:`_sizes`)."""
+
+    strategy: BaseStrategy
+    uses_current: bool = False  # risk units do not depend on the book held
+    verify_atol: float = 1e-12  # a strategy's risk units are recomputed exactly
+
+    @property
+    def name(self) -> str:
+        return self.strategy.name
+
+    @property
+    def instruments(self) -> tuple[str, ...]:
+        return tuple(self.strategy.instruments)
+
+    @property
+    def rebalance(self) -> str:
+        return self.strategy.params.rebalance
+
+    def params(self) -> dict[str, Any]:
+        return self.strategy.params.model_dump()
+
+    def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
+        """Nothing: each date's risk units come straight from the view."""
+
+    def decide(
+        self,
+        view: PITView,
+        date: pd.Timestamp,
+        market: MarketData | None,
+        current: pd.Series | None,
+    ) -> np.ndarray:
+        return self.strategy.generate_signals(view).to_numpy()
+
+    def size(self, decisions: np.ndarray, vol: np.ndarray) -> np.ndarray:
+        p = self.strategy.params
+        return _sizes(decisions, vol * np.sqrt(252), p.vol_target, p.max_gross)
+
+
+@dataclass(frozen=True, eq=False)
+class EngineRun:
+    """The engine's result and the arrays behind it (for attribution)."""
+
+    result: BacktestResult
+    market: MarketData
+    days: pd.DatetimeIndex
+    prices: np.ndarray  # (sessions x instruments) unit-return index
+    exec_rows: np.ndarray  # row of each rebalance in ``days``
+    sim: Simulation
+
+
 def run_backtest(
     strategy: BaseStrategy,
     lake: Lake,
@@ -161,31 +256,98 @@ def run_backtest(
     ``verify`` rebalance dates (drawn with ``verify_seed``) are recomputed on the lake as
     known then; ``as_of_lakes`` shares those copies between backtests of the same lake.
     """
+    return run_engine(
+        StrategySizing(strategy),
+        lake,
+        start,
+        end,
+        costs=costs,
+        calendar=calendar,
+        execution_lag=execution_lag,
+        vol_lookback=vol_lookback,
+        vintage=vintage,
+        verify=verify,
+        verify_seed=verify_seed,
+        as_of_lakes=as_of_lakes,
+    ).result
+
+
+def _drifted(
+    sizing: Sizing,
+    decisions: list[np.ndarray],
+    vol: np.ndarray,
+    prices: np.ndarray,
+    exec_rows: np.ndarray,
+    row: int,
+    fee: np.ndarray,
+    impact: np.ndarray,
+) -> pd.Series:
+    """The book's weights at ``row``, drifted from the trades executed by then."""
+    done = int(np.searchsorted(exec_rows[: len(decisions)], row, side="right"))
+    if done == 0:
+        return pd.Series(0.0, index=list(sizing.instruments))
+    weights = sizing.size(np.vstack(decisions[:done]), vol[:done])
+    sim = simulate(prices[: row + 1], weights, exec_rows[:done], fee=fee, impact=impact[:done])
+    return pd.Series(sim.weights(prices[: row + 1], exec_rows[:done])[-1, 0, :], sizing.instruments)
+
+
+def run_engine(
+    sizing: Sizing,
+    lake: Lake,
+    start: object,
+    end: object,
+    *,
+    costs: CostModel | None = None,
+    calendar: str = "B3",
+    execution_lag: int = 1,
+    vol_lookback: int = 63,
+    vintage: Vintage = "as_of",
+    verify: int = 0,
+    verify_seed: int = 0,
+    as_of_lakes: AsOfLakes | None = None,
+    progress: bool = False,
+) -> EngineRun:
+    """The one engine path: ``sizing`` decides at each rebalance date on the view as of
+    then, its decisions become target weights, trades go through ``execution_lag``
+    sessions later with :class:`CostModel` costs, and the book is marked daily."""
     costs = costs or CostModel()
     start, end = pd.Timestamp(start), pd.Timestamp(end)  # type: ignore[arg-type]
     if end <= start:
         raise BacktestError(f"end {end.date()} must be after start {start.date()}")
-    ids = list(strategy.instruments)
-    market = lake.at(end)
-    marks = unit_index(
-        market, ids, start - pd.Timedelta(days=WARMUP_DAYS), end, calendar, trim=True
-    )
-    days = marks.index[marks.index >= start]
+    ids = list(sizing.instruments)
+    market = MarketData.build(lake.at(end), ids, start, end, calendar)
+    days = market.sessions(start)
     if len(days) < 2:
         raise BacktestError(f"fewer than two {calendar} sessions in {start.date()}..{end.date()}")
-    rets = marks.pct_change().to_numpy()
-    signal_dates = rebalance_dates(days[0], days[-1], strategy.params.rebalance, calendar)
+    signal_dates = rebalance_dates(days[0], days[-1], sizing.rebalance, calendar)
     exec_rows = days.get_indexer(signal_dates) + execution_lag
     keep = exec_rows < len(days)
     signal_dates, exec_rows = signal_dates[keep], exec_rows[keep]
     if len(exec_rows) == 0:
         raise BacktestError("no rebalance falls inside the backtest window")
 
-    signals = np.vstack(
-        [strategy.generate_signals(view_at(lake, d, vintage)).to_numpy() for d in signal_dates]
-    )
-    verified = verify_positions(
-        strategy,
+    vol = market.volatility(signal_dates, vol_lookback)
+    fee = costs.fees(ids)
+    impact = market.impact(costs, signal_dates, vol, ids)
+    prices = market.marks.loc[days].to_numpy()
+    sizing.prepare(lake, signal_dates, vintage)
+    decisions: list[np.ndarray] = []
+    currents: list[pd.Series | None] = []
+    for d in tqdm(signal_dates, desc=sizing.name, disable=not progress, leave=False):
+        current = None
+        if sizing.uses_current:
+            row = int(days.searchsorted(d))
+            current = _drifted(sizing, decisions, vol, prices, exec_rows, row, fee, impact)
+        currents.append(current)
+        decisions.append(sizing.decide(view_at(lake, d, vintage), d, market, current))
+    signals = np.vstack(decisions)
+
+    def again(view: PITView, day: pd.Timestamp) -> np.ndarray:
+        return sizing.decide(view, day, None, currents[int(signal_dates.searchsorted(day))])
+
+    verified = verify_decisions(
+        sizing.name,
+        again,
         lake,
         signal_dates,
         signals,
@@ -193,38 +355,27 @@ def run_backtest(
         seed=verify_seed,
         vintage=vintage,
         cuts=as_of_lakes,
+        atol=sizing.verify_atol,
     )
-    mark_rows = marks.index.get_indexer(signal_dates)
-    vol = np.vstack([unit_volatility(rets[1 : r + 1], vol_lookback, VOL_FLOOR) for r in mark_rows])
-    weights = _sizes(
-        signals, vol * np.sqrt(252), strategy.params.vol_target, strategy.params.max_gross
-    )
-
-    quotes = known_on(market.frame([instrument(i).price_series for i in ids]), signal_dates)
-    fx = known_on(market.series(USDBRL), signal_dates)
-    impact = np.vstack(
-        [costs.impact_coefficients(ids, vol[k], quotes[k], fx[k]) for k in range(len(exec_rows))]
-    )
-    prices = marks.loc[days].to_numpy()
-    sim = simulate(prices, weights, exec_rows, fee=costs.fees(ids), impact=impact)
+    weights = sizing.size(signals, vol)
+    sim = simulate(prices, weights, exec_rows, fee=fee, impact=impact)
     exec_days = days[exec_rows]
     positions = pd.DataFrame(sim.weights(prices, exec_rows)[:, 0, :], index=days, columns=ids)
     excess = pd.Series(sim.equity[:, 0], index=days).pct_change().fillna(0.0)
-    cdi = known_on(market.series(FUNDING["BRL"]), days)
-    rf = pd.Series((1 + np.nan_to_num(np.r_[0.0, cdi[:-1]]) / 100) ** (1 / 252) - 1, index=days)
+    rf = market.risk_free(days)
     returns = (excess + rf).rename("return")
     turnover = pd.Series(
         np.abs(sim.traded[:, 0, :]).sum(axis=1) / sim.value_before[:, 0], index=exec_days
     )
     years = max(len(days) / 252, 1 / 252)
     trades = _trade_log(exec_days, ids, weights, sim.traded[:, 0, :], sim.costs[:, 0, :])
-    return BacktestResult(
-        strategy=strategy.name,
-        params=strategy.params.model_dump(),
+    result = BacktestResult(
+        strategy=sizing.name,
+        params=sizing.params(),
         vintage=vintage,
         equity=(1 + returns).cumprod().rename("equity"),
         returns=returns,
-        risk_free=rf.rename("risk_free"),
+        risk_free=rf,
         signals=pd.DataFrame(signals, index=signal_dates, columns=ids),
         weights=pd.DataFrame(weights, index=exec_days, columns=ids),
         positions=positions,
@@ -239,6 +390,7 @@ def run_backtest(
         ),
         verified=verified,
     )
+    return EngineRun(result, market, days, prices, exec_rows, sim)
 
 
 def _trade_log(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,9 @@ import plotly.graph_objects as go
 from research_core._files import atomic_folder
 from research_core.backtest import metrics as perf
 from research_core.backtest.engine import BacktestResult
+
+if TYPE_CHECKING:
+    from research_core.backtest.book import BookBacktest
 from research_core.viz import COLORS, figure
 
 
@@ -95,6 +99,42 @@ def exposures_figure(result: BacktestResult) -> go.Figure:
                 line={"color": COLORS[k // 2 % len(COLORS)], "dash": dash},
             )
         )
+    return fig
+
+
+def attribution_figure(book: BookBacktest, *, by: str = "kind", top: int = 8) -> go.Figure:
+    """Cumulative P&L (× initial NAV) of the book by kind of source, or of its ``top``
+    sources by |P&L| (the rest summed as "other"); the lines add up to equity − 1."""
+    pnl = book.attribution
+    if by == "kind":
+        frame = pnl.T.groupby([c.split(":", 1)[0] for c in pnl.columns]).sum().T
+    else:
+        keep = book.by_source.abs().sort_values(ascending=False).index[:top]
+        frame = pnl[keep].assign(other=pnl.drop(columns=keep).sum(axis=1))
+    fig = figure(f"Book P&L attributed by {by} (cumulative, x initial NAV)", yaxis="P&L")
+    for k, (name, col) in enumerate(frame.cumsum().items()):
+        fig.add_trace(
+            go.Scatter(x=col.index, y=col, name=str(name), line={"color": COLORS[k % len(COLORS)]})
+        )
+    fig.update_yaxes(tickformat=".1%")
+    return fig
+
+
+def turnover_costs_figure(book: BookBacktest) -> go.Figure:
+    """Turnover (one-way, x book) and trading costs (bp of book) at each execution."""
+    fig = figure("Turnover and trading costs per rebalance", yaxis="x book")
+    turnover = book.result.turnover
+    fig.add_trace(go.Bar(x=turnover.index, y=turnover, name="turnover", marker_color=COLORS[0]))
+    fig.add_trace(
+        go.Scatter(
+            x=book.costs.index,
+            y=book.costs * 1e4,
+            name="costs (bp, right)",
+            yaxis="y2",
+            line={"color": COLORS[1]},
+        )
+    )
+    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "title": "bp"})
     return fig
 
 

@@ -1,0 +1,481 @@
+"""The book backtest: the live decision path, run at every rebalance date on the PIT engine.
+
+At each rebalance date (last session of the week or month) the book is decided exactly as
+live (:func:`research_core.portfolio.book.decide`): every agent and strategy on the view
+as of that day (``collect_signals``), ``aggregate``, ``construct`` with the chosen method
+on a Ledoit–Wolf covariance, then the constraints and the VaR cap against the book held
+(drifted since the last trade). The constrained weights go through the same engine as a
+single strategy (:func:`~research_core.backtest.engine.run_engine`: next-session trades,
+the same costs and impact, the CDI on the collateral). A date where the path cannot build
+a book (no directional signal, too little history) keeps the book held, with the reason.
+
+Attribution: each day's P&L of an instrument (its held units times the move of its unit
+index, less the costs of trading it) goes to the sources behind the decision that holds it
+in proportion to their contributions to the instrument's aggregated score (the
+provenance of :func:`~research_core.signals.aggregate.aggregate`), the collateral's CDI to
+``cash:CDI``. In units of the initial NAV the pieces add up to the equity's change exactly
+(up to float rounding): day t's contributions are its return split by instrument, times
+the equity the day before.
+
+Causality: with ``verify=N`` the decision at N seeded dates is recomputed from scratch on
+a copy of the lake cut at the date (signals gathered again, not taken from the workers),
+and any difference raises :class:`LookAheadError`.
+
+Speed: the signals (every agent and strategy, then aggregation) do not depend on the book
+held, so they are gathered for all dates first, in ``workers`` processes; only the
+covariance, construction and constraints run in date order.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from research_core._files import atomic_folder, check_output_folder
+from research_core.backtest.causality import AsOfLakes
+from research_core.backtest.engine import BacktestResult, CostModel, EngineRun, run_engine
+from research_core.backtest.executor import Executor
+from research_core.backtest.market import MarketData
+from research_core.backtest.vintage import Vintage, view_at
+from research_core.catalog import instruments
+from research_core.errors import (
+    BacktestError,
+    PortfolioError,
+    RiskError,
+    SignalError,
+    WorkbenchError,
+)
+from research_core.lake.pit import PITView
+from research_core.lake.store import Lake
+from research_core.portfolio.book import Decision, Gathered, decide, gather
+from research_core.portfolio.constraints import Constraints
+from research_core.portfolio.construct import METHODS
+from research_core.strategies.base import BaseStrategy
+
+UNATTRIBUTED = "unattributed"  # a position no source stands behind (held through a band)
+CASH = "cash:CDI"
+# the live path has nothing to propose at this date: keep the book held
+NO_BOOK = (PortfolioError, RiskError, SignalError)
+
+
+@dataclass(eq=False)
+class BookSizing:
+    """The live decision path as the engine's sizing step (see the module docstring).
+
+    Decisions made on the backtest's own view are kept in ``decisions`` (date → the
+    :class:`Decision`, or the reason no book was built) for the reports.
+    """
+
+    method: str = "erc"
+    freq: str = "M"
+    constraints: Constraints | None = None
+    strategies: Mapping[str, BaseStrategy] | None = None
+    lookback: int = 750
+    instruments: tuple[str, ...] = field(default_factory=lambda: tuple(instruments()))
+    workers: int = 1  # processes gathering signals (agents and strategies) in prepare()
+    decisions: dict[pd.Timestamp, Decision | str] = field(default_factory=dict)
+    gathered: dict[pd.Timestamp, Gathered | WorkbenchError] = field(default_factory=dict)
+    uses_current: bool = True
+    verify_atol: float = 1e-9  # the same path on the same data: the same weights
+
+    @property
+    def name(self) -> str:
+        return f"BOOK[{self.method},{self.freq}]"
+
+    @property
+    def rebalance(self) -> str:
+        return self.freq
+
+    def params(self) -> dict[str, Any]:
+        cons = (self.constraints or Constraints()).model_dump(mode="json")
+        strategies = None if self.strategies is None else sorted(self.strategies)
+        return {
+            "method": self.method,
+            "freq": self.freq,
+            "lookback": self.lookback,
+            "constraints": cons,
+            "strategies": strategies,
+        }
+
+    def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
+        """Gather every date's signals (agents, strategies, aggregation) up front, in
+        ``workers`` processes, each on a contiguous block of dates."""
+        blocks = [b for b in np.array_split(np.arange(len(dates)), self.workers) if len(b)]
+        tasks = [
+            (str(lake.root), tuple(dates[b]), vintage, self.strategies, self.lookback)
+            for b in blocks
+        ]
+        with Executor(workers=self.workers) as pool:
+            for part in pool.map(_gather_block, tasks):
+                self.gathered.update(part)
+
+    def decide(
+        self,
+        view: PITView,
+        date: pd.Timestamp,
+        market: MarketData | None,
+        current: pd.Series | None,
+    ) -> np.ndarray:
+        held = pd.Series(0.0, index=list(self.instruments)) if current is None else current
+        live = held[held != 0.0]  # the PMS's book: positions held, not the universe
+        try:
+            gathered = self.gathered.get(date) if market is not None else None
+            if isinstance(gathered, WorkbenchError):
+                raise gathered
+            d = decide(
+                view,
+                method=self.method,
+                current=live if len(live) else None,
+                constraints=self.constraints,
+                strategies=self.strategies,
+                lookback=self.lookback,
+                gathered=gathered,
+            )
+        except NO_BOOK as err:
+            if market is not None:
+                self.decisions[date] = f"no book, held: {err}"
+            return held.to_numpy(dtype=float)
+        if market is not None:
+            self.decisions[date] = d
+        extra = sorted(set(d.portfolio.weights.index) - set(self.instruments))
+        if extra:
+            raise BacktestError(f"the book holds {extra}, outside the backtest's instruments")
+        return d.portfolio.weights.reindex(list(self.instruments), fill_value=0.0).to_numpy()
+
+    def size(self, decisions: np.ndarray, vol: np.ndarray) -> np.ndarray:
+        """The decisions already are weights of book value: sizing is the construction."""
+        return decisions
+
+
+def _gather_block(
+    task: tuple[str, tuple[pd.Timestamp, ...], Vintage, Mapping[str, BaseStrategy] | None, int],
+) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
+    """:func:`gather` at each date of a block (in a worker: one thread, the lake by path)."""
+    root, dates, vintage, strategies, lookback = task
+    lake = Lake.open(root)
+    out: dict[pd.Timestamp, Gathered | WorkbenchError] = {}
+    with threadpool_limits(1):  # KMeans/BLAS threads only fight each other on 2 cores
+        for d in dates:
+            try:
+                out[d] = gather(view_at(lake, d, vintage), strategies=strategies, lookback=lookback)
+            except NO_BOOK as err:
+                out[d] = err
+    return out
+
+
+def instrument_pnl(
+    prices: np.ndarray, units: np.ndarray, rows: np.ndarray, costs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily value P&L per instrument of a simulated book, split in (market, cost).
+
+    ``market[t, i]`` is the units of ``i`` held over (t-1, t] times its price move and
+    ``cost[t, i]`` minus what trading it cost at row t; both are zero on row 0. Their sum
+    over instruments is the day's change of the book's value.
+    """
+    t_n = len(prices)
+    seg = np.searchsorted(rows, np.arange(t_n), side="right") - 1  # decision held after row t
+    held = np.where(seg[:, None] >= 0, units[np.maximum(seg, 0)], 0.0)
+    market = np.zeros_like(prices)
+    market[1:] = held[:-1] * np.diff(prices, axis=0)
+    cost = np.zeros_like(prices)
+    cost[rows] = -costs
+    return market, cost
+
+
+def source_shares(
+    provenance: Sequence[pd.DataFrame | None], ids: Sequence[str]
+) -> tuple[np.ndarray, list[str]]:
+    """(decisions x instruments x sources) share of each source in each instrument's score.
+
+    ``provenance[k]`` holds decision k's rows (instrument, source, contribution); a row of
+    shares sums to 1. An instrument with no contribution at k keeps the shares of the last
+    decision that had one (the sources that opened what is being held or closed), or goes
+    to :data:`UNATTRIBUTED`.
+    """
+    frames = [p for p in provenance if p is not None and len(p)]
+    sources = [*sorted({str(s) for p in frames for s in p["source"]}), UNATTRIBUTED]
+    col = {s: j for j, s in enumerate(sources)}
+    out = np.zeros((len(provenance), len(ids), len(sources)))
+    last = np.zeros((len(ids), len(sources)))
+    last[:, col[UNATTRIBUTED]] = 1.0
+    pos = {i: n for n, i in enumerate(ids)}
+    for k, prov in enumerate(provenance):
+        if prov is not None and len(prov):
+            sums = prov.groupby(["instrument", "source"])["contribution"].sum()
+            total = sums.groupby(level=0).sum()
+            for inst in total.index[total != 0]:
+                if inst in pos:
+                    row = sums.loc[inst]
+                    share = np.zeros(len(sources))
+                    share[[col[str(s)] for s in row.index]] = row.to_numpy() / total[inst]
+                    last[pos[str(inst)]] = share
+        out[k] = last
+    return out, sources
+
+
+def attribute(
+    market: np.ndarray,
+    cost: np.ndarray,
+    value: np.ndarray,
+    equity: np.ndarray,
+    risk_free: np.ndarray,
+    rows: np.ndarray,
+    shares: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily P&L in units of the initial NAV, by instrument and by source.
+
+    ``market``/``cost`` (T x N) come from :func:`instrument_pnl`, ``value`` (T,) is the
+    simulated book value, ``equity`` (T,) the reported total-return equity (1.0 on row 0),
+    ``risk_free`` (T,) the CDI accrual, ``shares`` from :func:`source_shares`. Day t's
+    return is Σ_i pnl[t, i] / value[t-1] + risk_free[t]; each piece is scaled by
+    equity[t-1], so everything sums to ``equity[-1] - equity[0]``. Returns
+    (T x N+1 with the CDI last, T x sources+1 with the CDI last).
+    """
+    t_n = len(value)
+    scale = np.zeros(t_n)
+    scale[1:] = equity[:-1] / value[:-1]
+    by_inst = np.zeros((t_n, market.shape[1] + 1))
+    by_inst[:, :-1] = (market + cost) * scale[:, None]
+    cash = np.zeros(t_n)
+    cash[1:] = risk_free[1:] * equity[:-1]
+    by_inst[:, -1] = cash
+    hold = np.searchsorted(rows, np.arange(t_n) - 1, side="right") - 1  # decision held (t-1, t]
+    trade = np.searchsorted(rows, np.arange(t_n), side="right") - 1  # decision traded at t
+    by_src = np.zeros((t_n, shares.shape[2] + 1))
+    live = hold >= 0
+    by_src[live, :-1] += np.einsum(
+        "tn,tns->ts", market[live] * scale[live, None], shares[hold[live]]
+    )
+    at_rows = np.zeros(t_n, dtype=bool)
+    at_rows[rows] = True
+    by_src[at_rows, :-1] += np.einsum(
+        "tn,tns->ts", cost[at_rows] * scale[at_rows, None], shares[trade[at_rows]]
+    )
+    by_src[:, -1] = cash
+    return by_inst, by_src
+
+
+@dataclass(frozen=True, eq=False)
+class BookBacktest:
+    """The book through the engine, what bound, and where its P&L came from."""
+
+    result: BacktestResult  # equity, returns, weights, trades, turnover, exposures, metrics
+    method: str
+    freq: str
+    bindings: pd.DataFrame  # one row per (date, constraint that bound): reason
+    held: pd.DataFrame  # dates where no book was built (kept the one held): reason
+    skipped: pd.DataFrame  # (date, source) that said nothing: reason
+    instrument_pnl: pd.DataFrame  # daily P&L per instrument and the CDI, × initial NAV
+    attribution: pd.DataFrame  # daily P&L per source and the CDI, × initial NAV
+
+    @property
+    def returns(self) -> pd.Series:
+        """The book's daily total returns (the health monitor's input)."""
+        return self.result.returns
+
+    @cached_property
+    def contributions(self) -> pd.DataFrame:
+        """Daily return contributions per source (+ CDI): each row sums to that day's
+        return of the book."""
+        prev = self.result.equity.shift(1).fillna(1.0)
+        return self.attribution.div(prev, axis=0)
+
+    @cached_property
+    def by_source(self) -> pd.Series:
+        """Total P&L per source over the backtest (× initial NAV); sums to equity − 1."""
+        return self.attribution.sum().sort_values(ascending=False).rename("pnl")
+
+    @cached_property
+    def by_kind(self) -> pd.Series:
+        """Total P&L of agents, strategies, the CDI and what no source stands behind."""
+        kind = [c.split(":", 1)[0] for c in self.attribution.columns]
+        return self.attribution.sum().groupby(kind).sum().rename("pnl")
+
+    @cached_property
+    def costs(self) -> pd.Series:
+        """Trading costs per execution date (fraction of book value traded at)."""
+        trades = self.result.trades
+        by_day = trades.groupby("date")["cost"].sum()
+        return by_day.reindex(self.result.turnover.index, fill_value=0.0).rename("costs")
+
+    @cached_property
+    def constraint_hits(self) -> pd.DataFrame:
+        """How many times each constraint bound, per decision date."""
+        if self.bindings.empty:
+            return pd.DataFrame(index=self.result.signals.index)
+        hits = pd.crosstab(self.bindings["date"], self.bindings["constraint"])
+        return hits.reindex(self.result.signals.index, fill_value=0)
+
+    def summary(self) -> str:
+        total = float(self.result.equity.iloc[-1] - 1.0)
+        kinds = ", ".join(f"{k} {v:+.2%}" for k, v in self.by_kind.items())
+        top = ", ".join(f"{k} {v:+.2%}" for k, v in self.by_source.head(3).items())
+        return (
+            f"{self.result.summary()}\n"
+            f"P&L {total:+.2%} of initial NAV = {kinds}; top sources: {top}\n"
+            f"{len(self.bindings)} constraint hits over {len(self.result.signals)} decisions, "
+            f"{len(self.held)} dates with no new book"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>" + self.result.metrics.to_frame().to_html()
+
+    def write(self, folder: str | Path, others: Sequence[BookBacktest] = ()) -> Path:
+        """The engine's report (:func:`~research_core.backtest.report.write_report`, with
+        ``others`` — e.g. other vintages — side by side) plus attribution, constraint hits,
+        costs and the dates that kept the book held."""
+        from research_core.backtest.report import write_report  # report imports the engine
+
+        with atomic_folder(folder) as tmp:
+            write_report([self.result, *(b.result for b in others)], tmp / "engine")
+            self.attribution.to_parquet(tmp / "attribution.parquet")
+            self.instrument_pnl.to_parquet(tmp / "instrument_pnl.parquet")
+            self.by_source.to_csv(tmp / "attribution_by_source.csv")
+            self.bindings.to_csv(tmp / "bindings.csv", index=False)
+            self.constraint_hits.to_csv(tmp / "constraint_hits.csv")
+            self.held.to_csv(tmp / "held.csv", index=False)
+            self.skipped.to_csv(tmp / "skipped.csv", index=False)
+            pd.concat([self.result.turnover, self.costs], axis=1).to_csv(tmp / "turnover.csv")
+            (tmp / "summary.txt").write_text(self.summary() + "\n", encoding="utf-8")
+        return Path(folder)
+
+
+def run_book_backtest(
+    lake: Lake,
+    start: object,
+    end: object,
+    *,
+    method: str = "erc",
+    freq: str = "M",
+    constraints: Constraints | None = None,
+    strategies: Mapping[str, BaseStrategy] | None = None,
+    costs: CostModel | None = None,
+    lookback: int = 750,
+    vintage: Vintage = "as_of",
+    verify: int = 2,
+    verify_seed: int = 0,
+    as_of_lakes: AsOfLakes | None = None,
+    workers: int = 1,
+    progress: bool = False,
+) -> BookBacktest:
+    """Backtest the book that the live path would have traded (see the module docstring).
+
+    ``strategies`` defaults to the shipped ``strategies.yaml``; ``verify`` dates are
+    recomputed on the lake as known then (causality, on by default).
+    """
+    if method not in METHODS:
+        raise BacktestError(f"unknown construction method {method!r}; valid: {list(METHODS)}")
+    if freq not in ("W", "M"):
+        raise BacktestError(f"book rebalance frequency {freq!r}: use W or M")
+    sizing = BookSizing(method, freq, constraints, strategies, lookback, workers=workers)
+    with threadpool_limits(1):
+        run = run_engine(
+            sizing,
+            lake,
+            start,
+            end,
+            costs=costs,
+            vintage=vintage,
+            verify=verify,
+            verify_seed=verify_seed,
+            as_of_lakes=as_of_lakes,
+            progress=progress,
+        )
+    return _book_result(run, sizing)
+
+
+def _book_result(run: EngineRun, sizing: BookSizing) -> BookBacktest:
+    res, ids = run.result, list(sizing.instruments)
+    dates = res.signals.index
+    made = [sizing.decisions.get(d) for d in dates]
+    provenance = [m.aggregated.provenance if isinstance(m, Decision) else None for m in made]
+    shares, sources = source_shares(provenance, ids)
+    market, cost = instrument_pnl(
+        run.prices, run.sim.units[:, 0, :], run.exec_rows, run.sim.costs[:, 0, :]
+    )
+    by_inst, by_src = attribute(
+        market,
+        cost,
+        run.sim.equity[:, 0],
+        res.equity.to_numpy(),
+        res.risk_free.to_numpy(),
+        run.exec_rows,
+        shares,
+    )
+    bindings, held, skipped = [], [], []
+    for d, m in zip(dates, made, strict=True):
+        if isinstance(m, Decision):
+            bindings += [(d, b.constraint, b.reason) for b in m.portfolio.binding]
+            skipped += [(d, s, why) for s, why in m.signals.skipped.items()]
+        else:
+            held.append((d, m or "no decision recorded"))
+    return BookBacktest(
+        result=res,
+        method=sizing.method,
+        freq=sizing.freq,
+        bindings=pd.DataFrame(bindings, columns=["date", "constraint", "reason"]),
+        held=pd.DataFrame(held, columns=["date", "reason"]),
+        skipped=pd.DataFrame(skipped, columns=["date", "source", "reason"]),
+        instrument_pnl=pd.DataFrame(by_inst, index=run.days, columns=[*ids, CASH]),
+        attribution=pd.DataFrame(by_src, index=run.days, columns=[*sources, CASH]),
+    )
+
+
+def cli_book_backtest(args: argparse.Namespace) -> int:
+    """``workbench backtest --book``: the book over a window, recorded in the trial ledger,
+    its report written to ``--out`` (default ``<lake>/artifacts/backtests/BOOK-<m>-<f>``)."""
+    from research_core.backtest.ledger import TrialLedger
+    from research_core.backtest.report import metrics_table
+    from research_core.backtest.vintage import VINTAGES
+
+    if args.name or args.sweep or args.set:
+        raise BacktestError("--book backtests the whole book: no strategy NAME, --set or --sweep")
+    if not args.start:
+        raise BacktestError("give --start (and --end) for the book backtest")
+    if args.method not in METHODS:
+        raise BacktestError(f"--method {args.method!r}: valid {list(METHODS)}")
+    if args.freq not in ("W", "M"):
+        raise BacktestError(f"--freq {args.freq!r}: book rebalance frequency is W or M")
+    vintages = args.grid.split(",") if args.grid else ["as_of"]
+    bad = [v for v in vintages if v not in VINTAGES]
+    if bad:
+        raise BacktestError(f"unknown vintage(s) {bad}; valid: {list(VINTAGES)}")
+    lake = Lake.open(args.path)
+    name = f"BOOK-{args.method}-{args.freq}"
+    out = Path(args.out) if args.out else lake.root / "artifacts" / "backtests" / name
+    check_output_folder(out)  # fail before the work, not after
+    end = args.end or str(pd.Timestamp.now(lake.tz).date())
+    verify = 2 if args.verify is None else args.verify
+    books = [
+        run_book_backtest(
+            lake,
+            args.start,
+            end,
+            method=args.method,
+            freq=args.freq,
+            vintage=cast(Vintage, v),
+            verify=verify if v != "latest" else 0,  # latest is not causal by design
+            workers=args.workers,
+            progress=True,
+        )
+        for v in vintages
+    ]
+    ledger = TrialLedger.for_lake(lake)
+    for b in books:
+        ledger.record(b.result, lake)
+        print(b.summary())
+    main = books[0].result
+    dsr = ledger.deflated_sharpe(main, main.strategy)
+    n = len(ledger.trials(main.strategy))
+    print(f"deflated Sharpe (P[skill] over {n} recorded trials of {main.strategy}): {dsr:.2f}")
+    print(metrics_table([b.result for b in books]).round(4).to_string())
+    print(f"report written to {books[0].write(out, books[1:])}/ (engine/figures/equity.html)")
+    return 0
