@@ -29,24 +29,26 @@ def test_cusum_recursion_by_hand():
 
 
 def test_false_alarms_within_one_per_five_years():
-    # Budget: 1 per 1260 sessions for both detectors together (0.7 CUSUM + 0.3 ADWIN);
-    # 300 / 100 seeded t5 streams, so allow Monte Carlo noise of ~3 standard errors.
-    z = null_streams(300, 1260, seed=7)
+    # Budget: 1 card-raising alarm per 1260 sessions for both detectors (0.7 CUSUM + 0.3
+    # ADWIN), in steady state: 40 / 20 seeded t5 streams of 8 x 1260 sessions with restarts
+    # (as many sessions as 320 / 160 five-year streams); ~3 standard errors of MC noise.
+    z = null_streams(40, 8 * 1260, seed=7)
     cusum = false_alarms_per_5y(z, "cusum")
-    adwin = false_alarms_per_5y(z[:, :100], "adwin")
-    assert cusum < 0.7 + 3 * np.sqrt(0.7 / 300)
-    assert adwin < 0.3 + 3 * np.sqrt(0.3 / 100)
-    assert cusum + adwin < 1.2
+    adwin = false_alarms_per_5y(z[:, :20], "adwin")
+    assert cusum < 0.7 + 3 * np.sqrt(0.7 / 320)
+    assert adwin < 0.3 + 3 * np.sqrt(0.3 / 160)
+    assert cusum + adwin < 1.0 + 3 * np.sqrt(1.0 / 160)
 
 
 def test_sharpe_collapse_and_volatility_doubling_delays():
     shift = null_streams(300, 500 + 2500, seed=11)
     shift[500:] -= 1.5 / np.sqrt(252)  # Sharpe 1.5 -> 0
     d = detection_delays(shift, 500, "cusum", -1)
-    # Issue target: median <= 250. At one false alarm per 5 years the CUSUM needs ~360
-    # (benchmark, 2000 streams); 250 needs ~1.7 false alarms / 5y. Guard the measured level.
+    # Issue target: median <= 250. With 0.7 of the one-per-5-years budget the CUSUM needs
+    # ~282 (benchmark, 2000 streams' worth); 250 needs ~0.9 false alarms / 5y for the
+    # CUSUM alone. Guard the measured level.
     assert np.isfinite(d).mean() > 0.95
-    assert 200 < np.median(d) < 450
+    assert 200 < np.median(d) < 380
     vol = null_streams(100, 750, seed=13)
     vol[500:] *= 2.0
     assert np.median(detection_delays(vol, 500, "adwin", 1)) <= 20
