@@ -234,3 +234,18 @@ def test_morning_pack_section_shows_previous_and_consensus(lakes):
     html = _todays_section(morning_releases(full, f"{eve:%Y-%m-%d}"))
     assert "Today&#x27;s releases" in html or "Today's releases" in html
     assert f"{row['expected']:,.2f}" in html and "not a market consensus" in html
+
+
+def test_stale_surprises_give_no_signal():
+    """Surprises that stopped being updated (newest more than two months before the latest
+    print) say nothing about today: the inflation agent drops them."""
+    from research_core.agents.inflation import _surprise_features
+
+    months = pd.date_range("2020-01-31", periods=6, freq="ME")
+    prints = pd.Series(0.3, index=months)
+    z_old = pd.Series([0.5, 1.0, 1.5], index=months[:3])  # newest 2020-03, prints to 2020-06
+    z_new = pd.Series([0.5, 1.0, 1.5], index=months[2:5])  # newest 2020-05
+    base = {"BR.IPCA.MOM": prints}
+    assert _surprise_features({**base, "surprise_z:BR.IPCA.MOM": z_old}) == {}
+    got = _surprise_features({**base, "surprise_z:BR.IPCA.MOM": z_new})
+    assert got["surprise_z:BR.IPCA.MOM"].tolist() == [0.5, 1.0, 1.5]

@@ -179,10 +179,17 @@ SURPRISE_TARGETS = {"BR.IPCA.MOM": "BR.INFLATION", "US.CORE.CPI.MOM": "US.INFLAT
 
 
 def _surprise_features(data: dict[str, pd.Series]) -> Features:
-    """The last three surprise z-scores of each target the lake has (at least three)."""
+    """The last three surprise z-scores of each target the lake has (at least three, the
+    newest within two months of the target's latest print: surprises that stopped being
+    updated say nothing about today)."""
     out: Features = {}
     for target in SURPRISE_TARGETS:
         z = data.get(f"surprise_z:{target}")
-        if z is not None and len(z) >= 3:
-            out[f"surprise_z:{target}"] = z.iloc[-3:]
+        prints = data.get(target)
+        if z is None or len(z) < 3:
+            continue
+        newest = prints.index[-1] if prints is not None and len(prints) else None
+        if newest is not None and z.index[-1] < newest - pd.DateOffset(months=2):
+            continue
+        out[f"surprise_z:{target}"] = z.iloc[-3:]
     return out
