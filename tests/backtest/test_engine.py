@@ -25,9 +25,9 @@ from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.strategies import STRATEGIES, BaseStrategy, get_strategy, load_config
 
-# Seven years (2010-2016) of every strategy: enough trades and history to check sizing and
+# Three years (2010-2012) of every strategy: enough trades and history to check sizing and
 # causality for each; the whole 2010-2026 span is timed in benchmarks/backtest.py.
-START, END = "2010-01-04", "2016-12-29"  # B3 is shut on the year's last weekday
+START, END = "2010-01-04", "2012-12-28"
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def _verified_book(part: tuple[str, tuple[str, ...]]) -> dict[str, BacktestResul
 
 @pytest.fixture(scope="module")
 def book(lake: Lake) -> dict[str, BacktestResult]:
-    """Every configured strategy backtested from 2010 to 2016, in two processes
+    """Every configured strategy backtested from 2010 to 2012, in two processes
     (rates strategies in one, the rest in the other: about the same work each)."""
     configured = load_config()
     rates = tuple(n for n, s in configured.items() if s.family == "rates")
