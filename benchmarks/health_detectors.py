@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from research_core.health.detect import (
+from research_core.health.detectors import (
     ADWIN_BUDGET,
     ADWIN_DELTA,
     CUSUM_BUDGET,

@@ -42,7 +42,7 @@ from research_core.lake.asof import as_of_instant
 from research_core.lake.pit import PITView
 from research_core.lake.store import WriteResult
 from research_core.lake.vintage import view_at
-from research_core.models.zscore import zscore
+from research_core.models.scores import zscore
 
 SOURCE = "derived"
 COUNTRIES = ("BR", "US")

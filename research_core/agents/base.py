@@ -27,7 +27,6 @@ from research_core.config import get_settings
 from research_core.errors import AgentDataError
 from research_core.lake.pit import PITView
 from research_core.lake.quality import staleness
-from research_core.models import Regression
 from research_core.records import Signal
 
 Features = dict[str, Any]
@@ -258,6 +257,8 @@ class Agent(ABC):
 
     def diagnostics(self, fitted: Fitted) -> dict[str, pd.DataFrame]:
         """Coefficient tables, fit statistics and parameters of every fitted model."""
+        from research_core.models import Regression  # statsmodels: only when diagnosing
+
         out: dict[str, pd.DataFrame] = {}
         for name, result in fitted.items():
             reg = result if isinstance(result, Regression) else getattr(result, "regression", None)

@@ -144,9 +144,12 @@ def policy_decisions(meetings: str) -> pd.DatetimeIndex:
     return local.tz_localize(cal["tz"]).tz_convert("UTC")
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_yaml(name: str) -> dict[str, Any]:
     text = resources.files("research_core.catalog").joinpath(name).read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_YAML_LOADER)  # libyaml: 10x faster than pure Python
     if not isinstance(data, dict):
         raise CatalogError(f"{name} must be a mapping")
     return data

@@ -8,12 +8,13 @@ Public names load on first use, so ``workbench --help`` does not import river or
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from research_core._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from research_core.health.card import HealthCard, HealthReport, assess
-    from research_core.health.detect import Detection, detect
+    from research_core.health.detectors import Detection, detect
     from research_core.health.drift import Drift, implementation_drift, live_returns
     from research_core.health.report import health_report, stored_backtests, write_health
     from research_core.health.track import (
@@ -27,8 +28,8 @@ _WHERE = {
     "HealthCard": "card",
     "HealthReport": "card",
     "assess": "card",
-    "Detection": "detect",
-    "detect": "detect",
+    "Detection": "detectors",
+    "detect": "detectors",
     "Drift": "drift",
     "implementation_drift": "drift",
     "live_returns": "drift",
@@ -41,11 +42,7 @@ _WHERE = {
     "track_record": "track",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"research_core.health.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'research_core.health' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import HealthError
-from research_core.health.detect import CUSUM_H, Alarm, detect
+from research_core.health.detectors import CUSUM_H, Alarm, detect
 from research_core.health.drift import Drift, implementation_drift
 from research_core.health.track import TrackRecord, track_record
 

@@ -1,4 +1,4 @@
-"""Input checks and the regression result every linear model shares.
+"""The regression result every linear model shares (inputs checked by ``inputs.clean_frame``).
 
 Pandas at the edges, float64 inside: inputs are aligned on their index, rows with a
 missing value are dropped (series of different lengths meet that way), and what remains
@@ -15,33 +15,6 @@ from statsmodels.regression.linear_model import OLS, RegressionResultsWrapper
 from statsmodels.stats.diagnostic import acorr_ljungbox, het_breuschpagan
 from statsmodels.stats.stattools import durbin_watson, jarque_bera
 from statsmodels.tools.tools import add_constant
-
-from research_core.errors import InsufficientDataError, ModelError
-
-
-def clean_frame(
-    data: pd.DataFrame, *, model: str, min_obs: int, allow_constant: tuple[str, ...] = ()
-) -> pd.DataFrame:
-    """Complete rows of ``data`` as float64; clear errors for inf, too few rows, constants."""
-    frame = data.astype("float64")
-    bad = [str(c) for c in frame.columns if np.isinf(frame[c].to_numpy()).any()]
-    if bad:
-        raise ModelError(f"{model}: {bad} contain inf; clean the input first")
-    frame = frame.dropna()
-    if len(frame) < min_obs:
-        empty = [str(c) for c in data.columns if data[c].notna().sum() == 0]
-        why = f" ({empty} have no data)" if empty else ""
-        raise InsufficientDataError(
-            f"{model}: {len(frame)} complete observations, needs at least {min_obs}{why}"
-        )
-    constant = [
-        str(c)
-        for c in frame.columns
-        if c not in allow_constant and np.ptp(frame[c].to_numpy()) == 0.0
-    ]
-    if constant:
-        raise ModelError(f"{model}: {constant} are constant over the sample; nothing to estimate")
-    return frame
 
 
 def residual_diagnostics(resid: np.ndarray, exog: np.ndarray, *, lags: int) -> pd.Series:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.covariance import LedoitWolf
 
-from research_core.models._base import clean_frame
+from research_core.models.inputs import clean_frame
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from research_core.models._base import clean_frame
+from research_core.models.inputs import clean_frame
 
 
 def hamilton_gap(level: pd.Series, *, h: int = 24, p: int = 12, log: bool = True) -> pd.Series:

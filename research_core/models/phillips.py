@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.regression.rolling import RollingOLS
 
-from research_core.models._base import Regression, clean_frame, ols
+from research_core.models._base import Regression, ols
+from research_core.models.inputs import clean_frame
 
 REGRESSORS = ("inflation_lag", "expectations", "gap_lag", "fx_lag")
 

@@ -21,8 +21,8 @@ import pandas as pd
 from hmmlearn.hmm import GaussianHMM
 from scipy.optimize import linear_sum_assignment
 
-from research_core.models._base import clean_frame
-from research_core.models.zscore import standardize
+from research_core.models.inputs import clean_frame
+from research_core.models.scores import standardize
 
 MACRO_STATES = ("Goldilocks", "Reflation", "Stagflation", "Deflation")
 RISK_STATES = ("risk_on", "risk_off")

@@ -28,7 +28,7 @@ from scipy.optimize import minimize
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
-from research_core.models._base import clean_frame
+from research_core.models.inputs import clean_frame
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import ModelError
-from research_core.models._base import Regression, clean_frame, ols
+from research_core.models._base import Regression, ols
+from research_core.models.inputs import clean_frame
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,9 +7,9 @@ a range of dates on local processes or a Dask cluster. Names load lazily so the 
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import Any
+
+from research_core._lazy import lazy_exports
 
 # jsonschema builds a Lark grammar for rfc3987 "iri" formats at import (about 2.5 s, paid
 # by every process that imports nbformat); notebooks never use that format, so skip it.
@@ -23,14 +23,10 @@ _EXPORTS = {
     "RunLockedError": "spec",
     "Step": "spec",
     "load_pipeline": "spec",
-    "backfill": "backfill",
+    "backfill": "date_range",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = sorted(_EXPORTS)

@@ -29,7 +29,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_backfill(args: argparse.Namespace) -> int:
-    from research_core.pipeline.backfill import backfill
+    from research_core.pipeline.date_range import backfill
 
     results = backfill(
         args.start,

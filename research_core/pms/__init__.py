@@ -38,8 +38,9 @@ All writes are one transaction with their audit record; refused requests raise a
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from research_core._lazy import lazy_exports
 
 if TYPE_CHECKING:  # the real imports, for type checkers; at runtime they load on first use
     from research_core.pms.attribution import PLATest
@@ -65,12 +66,7 @@ _WHERE = {
     "code_version": "system",
 }
 
-
-def __getattr__(name: str) -> Any:
-    """Load the public names lazily (``workbench --help`` need not import SQLAlchemy)."""
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"research_core.pms.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'research_core.pms' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _WHERE)
 
 
 def init_db(url: str | None = None) -> PMS:

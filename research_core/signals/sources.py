@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from research_core.agents import AgentReport, agent_order, run_agent
+from research_core.agents.base import AgentReport
 from research_core.catalog import instrument, series_catalog
 from research_core.errors import (
     AgentDataError,
@@ -102,6 +102,8 @@ def agent_reports(
     """Run each agent on its own, in dependency order: one that lacks data is recorded in
     ``skipped`` (``agent:<name>`` → why) and the others still run; an agent whose upstream
     failed fails too, naming it."""
+    from research_core.agents.runner import agent_order, run_agent  # imports statsmodels
+
     reports: dict[str, AgentReport] = {}
     for name in agent_order(names):
         try:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from research_core.agents import AgentReport, run_agents
+from research_core.agents.base import AgentReport
 from research_core.errors import (
     AgentDataError,
     BacktestError,
@@ -140,6 +140,8 @@ def _report(view: PITView, agent: str) -> AgentReport | None:
     if key not in _AGENT_CACHE:
         if len(_AGENT_CACHE) >= _AGENT_CACHE_SIZE:
             _AGENT_CACHE.pop(next(iter(_AGENT_CACHE)))
+        from research_core.agents.runner import run_agents  # the agents import statsmodels
+
         try:
             _AGENT_CACHE[key] = run_agents(view, [agent])[agent]
         except (AgentDataError, InsufficientDataError):

@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from research_core.lake.pit import PITView
-from research_core.models.zscore import zscore_last
+from research_core.models.scores import zscore_last
 from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,

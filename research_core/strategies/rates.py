@@ -11,7 +11,7 @@ from pydantic import Field
 
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
-from research_core.models.zscore import zscore_last
+from research_core.models.scores import zscore_last
 from research_core.pnl import carry
 from research_core.strategies._market import unit_returns
 from research_core.strategies.base import (

@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from research_core.pipeline.backfill import backfill, backfill_dates
+from research_core.pipeline.date_range import backfill, backfill_dates
 from research_core.runs import RunFolder
 
 BODY = (

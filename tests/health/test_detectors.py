@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from research_core.errors import HealthError
-from research_core.health.detect import (
+from research_core.health.detectors import (
     detect,
     detection_delays,
     false_alarms_per_5y,
@@ -20,7 +20,7 @@ from research_core.health.detect import (
 def test_cusum_recursion_by_hand():
     # S+ = max(0, S+ + z - k), S- = max(0, S- - z - k), k = 0.5, h = 1.2, restart on alarm:
     # z = 1, 1, 1 -> S+ = 0.5, 1.0, 1.5 (> 1.2: upper alarm, restart); z = -3 -> S- = 2.5.
-    from research_core.health.detect import cusum_paths
+    from research_core.health.detectors import cusum_paths
 
     up, lo, alarm = cusum_paths(np.array([1.0, 1.0, 1.0, -3.0]), k=0.5, h=1.2)
     assert up.tolist() == [0.5, 1.0, 1.5, 0.0]
