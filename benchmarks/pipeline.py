@@ -50,8 +50,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     cpu0 = os.times()
     t0 = time.perf_counter()
-    result = run_pipeline(
-        args.as_of, pipeline=pipe, runs_path=work / "runs", lake_path=args.lake, progress=False
+    result = run_pipeline(  # a fresh PMS database, as on a new machine
+        args.as_of,
+        pipeline=pipe,
+        runs_path=work / "runs",
+        lake_path=args.lake,
+        db_url=f"sqlite:///{work / 'ours.db'}",
+        progress=False,
     )
     wall = time.perf_counter() - t0
     cpu1 = os.times()
@@ -80,7 +85,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         t0 = time.perf_counter()
         for step in pipe.steps:
             params = {"as_of": args.as_of, "lake_path": str(Path(args.lake).resolve()),
-                      "db_url": "", "run_dir": str(peer_dir), **step.params}  # fmt: skip
+                      "db_url": f"sqlite:///{work / 'peer.db'}", "run_dir": str(peer_dir),
+                      **step.params}  # fmt: skip
             (peer_dir / "manifest.json").parent.mkdir(parents=True, exist_ok=True)
             if step.name == "morning_pack":  # the pack reads the as-of from a manifest
                 (peer_dir / "manifest.json").write_text(f'{{"as_of": "{args.as_of}"}}')

@@ -1,6 +1,9 @@
 """Run a pipeline for one date into ``runs/<D>/``: papermill per step, each step in its own
 process group under a wall-clock deadline, failures recorded in ``manifest.json``.
 
+Steps whose needs are met run side by side (``max_parallel`` of them), each in its own
+thread that watches its worker; the manifest is one dict guarded by a lock.
+
 Why not plain ``papermill.execute_notebook``: a frozen kernel hangs it forever and leaves
 an orphan kernel, exceptions in threads or sent to ``logging`` are lost, and a notebook
 without a ``parameters`` cell runs with its own defaults. Here each step runs in a worker
@@ -20,9 +23,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,15 +215,20 @@ def _alive(p: psutil.Process) -> bool:
 
 
 class _Run:
-    """One invocation: the manifest in memory, written after every change."""
+    """One invocation: the manifest in memory, written after every change. Step threads
+    change it only while holding ``lock``; ``stop`` asks every running step to end."""
 
     def __init__(self, pipe: Pipeline, folder: Path, params: dict[str, Any]) -> None:
         self.pipe, self.folder, self.params = pipe, folder, params
         path = folder / MANIFEST
         self.manifest: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.exists() else {}
+        self.lock = threading.RLock()
+        self.stop = threading.Event()
 
     def save(self) -> None:
-        write_atomic(self.folder / MANIFEST, json.dumps(self.manifest, indent=1, default=str))
+        with self.lock:
+            text = json.dumps(self.manifest, indent=1, default=str)
+            write_atomic(self.folder / MANIFEST, text)
 
     def record(self, name: str) -> dict[str, Any]:
         rec: dict[str, Any] = next(s for s in self.manifest["steps"] if s["name"] == name)
@@ -296,10 +306,14 @@ def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
     deadline = time.monotonic() + step.deadline_s
     tracked: dict[int, psutil.Process] = {}
     timed_out = False
+    interrupted = False
     try:
         while proc.poll() is None:
             if time.monotonic() > deadline:
                 timed_out = True
+                break
+            if run.stop.is_set():  # the run is being interrupted: end this step now
+                timed_out = interrupted = True
                 break
             try:
                 for child in psutil.Process(proc.pid).children(recursive=True):
@@ -316,6 +330,8 @@ def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
                 os.killpg(proc.pid, signal.SIGKILL)
         killed = kill_token(token, list(tracked.values()))
     proc.wait()
+    if interrupted:
+        return {"kind": "interrupted", "ename": "KeyboardInterrupt", "evalue": "run interrupted"}
     if timed_out:
         return {
             "kind": "timeout",
@@ -373,16 +389,23 @@ def _run_step(run: _Run, step: Step) -> bool:
     step_artifacts = run.folder / ARTIFACTS / step.name
     if step_artifacts.exists():  # a rerun starts clean: our own output from a previous try
         shutil.rmtree(step_artifacts)
-    rec.update(
-        status="running", started_at=_now(), finished_at=None, attempts=0, error=None, artifacts={}
-    )
-    run.save()
+    with run.lock:
+        rec.update(
+            status="running",
+            started_at=_now(),
+            finished_at=None,
+            attempts=0,
+            error=None,
+            artifacts={},
+        )
+        run.save()
     t0 = time.perf_counter()
     error: dict[str, Any] = {}
 
     def attempt() -> dict[str, Any]:
-        rec["attempts"] += 1
-        run.save()
+        with run.lock:
+            rec["attempts"] += 1
+            run.save()
         got = _execute_attempt(run, step)
         if got.get("kind") == "transient":
             raise TransientStepError(got)
@@ -398,21 +421,24 @@ def _run_step(run: _Run, step: Step) -> bool:
         error = retrying(attempt)
     except TransientStepError as err:
         error = err.error
-    rec["duration_s"] = round(time.perf_counter() - t0, 3)
-    rec["finished_at"] = _now()
     root = run.folder / ARTIFACTS
-    rec["artifacts"] = {
+    artifacts = {
         str(p.relative_to(root)): _sha256(p)
         for p in sorted(root.glob(f"{step.name}/**/*"))
         if p.is_file()
     }
-    if error:
-        rec["status"], rec["error"] = "failed", error
-        run.manifest["error"] = {"step": step.name, "cell": error.get("cell"), **error}
-    else:
-        rec["status"] = "succeeded"
-        _after_step(run, step)
-    run.save()
+    with run.lock:
+        rec["duration_s"] = round(time.perf_counter() - t0, 3)
+        rec["finished_at"] = _now()
+        rec["artifacts"] = artifacts
+        if error:
+            rec["status"], rec["error"] = "failed", error
+            if not run.manifest.get("error"):  # the first failure is the run's
+                run.manifest["error"] = {"step": step.name, "cell": error.get("cell"), **error}
+        else:
+            rec["status"] = "succeeded"
+            _after_step(run, step)
+        run.save()
     return not error
 
 
@@ -467,11 +493,44 @@ def run_pipeline(
         keep = done if resume and not force else done - set(selected)
         run.begin(keep=keep)
         todo = [s for s in pipe.steps if s.name in selected and s.name not in keep]
-        bar = tqdm(todo, desc=date, unit="step", disable=not progress, file=sys.stderr)
-        for step in bar:
-            bar.set_postfix_str(step.name)
-            if not _run_step(run, step):
-                break
-        bar.close()
-        run.finish()
+        bar = tqdm(total=len(todo), desc=date, unit="step", disable=not progress, file=sys.stderr)
+        try:
+            _run_steps(run, todo, bar)
+        finally:
+            bar.close()
+            run.finish()
     return RunResult(date, folder, run.manifest["status"], run.manifest)
+
+
+def _run_steps(run: _Run, todo: list[Step], bar: Any) -> None:
+    """Run ``todo`` in order, up to ``max_parallel`` at once, each once its needs (among
+    ``todo``) have succeeded. After a failure nothing new starts; running steps finish.
+    Ctrl-C stops every running step (process groups and kernels killed) and re-raises."""
+    pending = list(todo)
+    names = {s.name for s in todo}
+    succeeded: set[str] = set()
+    running: dict[Future[bool], Step] = {}
+    failed = False
+    with ThreadPoolExecutor(run.pipe.max_parallel, thread_name_prefix="step") as pool:
+        try:
+            while pending or running:
+                for step in [] if failed else list(pending):
+                    if len(running) >= run.pipe.max_parallel:
+                        break
+                    if all(n in succeeded or n not in names for n in run.pipe.needs(step)):
+                        pending.remove(step)
+                        running[pool.submit(_run_step, run, step)] = step
+                if not running:
+                    break
+                bar.set_postfix_str(", ".join(s.name for s in running.values()))
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    step = running.pop(future)
+                    if future.result():
+                        succeeded.add(step.name)
+                        bar.update()
+                    else:
+                        failed = True
+        except BaseException:
+            run.stop.set()
+            raise

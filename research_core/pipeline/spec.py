@@ -1,5 +1,6 @@
 """A pipeline definition (``pipelines/daily.yaml``): ordered steps, each a parameterized
-notebook with its deadline and the artifacts it must leave in the run folder.
+notebook with its deadline, the artifacts it must leave in the run folder and the earlier
+steps it needs (by default the one before it), so independent steps can run side by side.
 
 Loading checks every notebook before anything runs: it must have a cell tagged
 ``parameters`` and accept every parameter the runner will pass (papermill would
@@ -40,10 +41,12 @@ class Step(BaseModel):
     retries: int = Field(default=2, ge=0, le=5)
     artifacts: tuple[str, ...] = ()
     params: dict[str, Any] = Field(default_factory=dict)
+    after: tuple[str, ...] | None = None  # earlier steps it reads; None: the previous step
 
 
 class Pipeline(BaseModel):
-    """Ordered steps; ``folder`` is where the notebooks live (the YAML's folder)."""
+    """Ordered steps; ``folder`` is where the notebooks live (the YAML's folder);
+    ``max_parallel`` steps whose needs are met run at once."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,6 +54,7 @@ class Pipeline(BaseModel):
     steps: tuple[Step, ...]
     kernel: str = "python3"
     start_timeout_s: float = 60.0
+    max_parallel: int = Field(default=2, ge=1, le=16)
     folder: Path = Path(".")
 
     def step(self, name: str) -> Step:
@@ -61,6 +65,13 @@ class Pipeline(BaseModel):
 
     def notebook_path(self, step: Step) -> Path:
         return self.folder / step.notebook
+
+    def needs(self, step: Step) -> tuple[str, ...]:
+        """The steps ``step`` reads from: its ``after`` list, or the step before it."""
+        if step.after is not None:
+            return step.after
+        i = self.steps.index(step)
+        return (self.steps[i - 1].name,) if i else ()
 
 
 def load_pipeline(path: str | Path) -> Pipeline:
@@ -78,6 +89,12 @@ def load_pipeline(path: str | Path) -> Pipeline:
     names = [s.name for s in pipe.steps]
     if len(set(names)) != len(names):
         raise PipelineError(f"{path}: duplicate step names in {names}")
+    for i, step in enumerate(pipe.steps):
+        later = [n for n in pipe.needs(step) if n not in names[:i]]
+        if later:
+            raise PipelineError(
+                f"{path}: step {step.name} is after {later}, which are not earlier steps"
+            )
     for step in pipe.steps:
         check_notebook(pipe.notebook_path(step), [*COMMON_PARAMETERS, *step.params])
     return pipe

@@ -1,8 +1,9 @@
 """Pre-trade risk: what executing a trade does to the book's VaR, ES, components and limits.
 
-Both books are measured by ``research_core.risk.risk_report`` on the same point-in-time
-view (historical 1-day 99 % VaR/ES, the measure the limits use), so a proposal and a
-discretionary trade are judged the same way.
+Both books are measured by ``research_core.risk.report.limit_check`` on the same
+point-in-time view (historical 1-day 99 % VaR/ES, the measure the limits use, and the
+limit table, as in the full risk report), so a proposal and a discretionary trade are
+judged the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 
 from research_core.errors import RiskError
 from research_core.lake.pit import PITView
-from research_core.risk.report import RiskReport, risk_report
+from research_core.risk.report import LimitCheck, limit_check
 
 METHOD, ALPHA = "historical", 0.99
 
@@ -25,28 +26,25 @@ def book_risk(
     *,
     nav: float,
     equity: pd.Series | None = None,
-    n_sims: int = 20_000,
-) -> RiskReport | None:
-    """The risk report of ``weights`` (None for an empty book)."""
+) -> LimitCheck | None:
+    """VaR/ES, components and limits of ``weights`` (None for an empty book)."""
     w = weights[weights != 0.0]
     if w.empty:
         return None
     eq = equity if equity is not None and len(equity) else None
-    return risk_report(w, view, nav=nav, equity=eq, n_sims=n_sims)
+    return limit_check(w, view, nav=nav, equity=eq)
 
 
-def _var_es(report: RiskReport | None) -> tuple[float, float]:
+def _var_es(report: LimitCheck | None) -> tuple[float, float]:
     if report is None:
         return 0.0, 0.0
-    result = next(r for r in report.results if r.method == METHOD and abs(r.alpha - ALPHA) < 1e-12)
-    return float(result.var), float(result.es)
+    return float(report.historical.var), float(report.historical.es)
 
 
-def _component(report: RiskReport | None, instrument_id: str) -> float:
+def _component(report: LimitCheck | None, instrument_id: str) -> float:
     if report is None:
         return 0.0
-    comp = report.components(METHOD, ALPHA)["component_var"]
-    return float(comp.get(instrument_id, 0.0))
+    return float(report.historical.component_var.get(instrument_id, 0.0))
 
 
 def trade_impact(
@@ -57,8 +55,7 @@ def trade_impact(
     *,
     nav: float,
     equity: pd.Series | None = None,
-    before: RiskReport | None = None,
-    n_sims: int = 20_000,
+    before: LimitCheck | None = None,
 ) -> dict[str, Any]:
     """ΔVaR and ΔES of the book (fraction of NAV and BRL), the instrument's component VaR
     before/after, and headroom on every limit after the trade. ``before`` reuses a report
@@ -66,9 +63,9 @@ def trade_impact(
     if not np.isfinite(delta_weight) or delta_weight == 0.0:
         raise RiskError(f"trade weight for {instrument_id} must be finite and non-zero")
     if before is None:
-        before = book_risk(current, view, nav=nav, equity=equity, n_sims=n_sims)
+        before = book_risk(current, view, nav=nav, equity=equity)
     after_w = current.add(pd.Series({instrument_id: delta_weight}), fill_value=0.0)
-    after = book_risk(after_w, view, nav=nav, equity=equity, n_sims=n_sims)
+    after = book_risk(after_w, view, nav=nav, equity=equity)
     var0, es0 = _var_es(before)
     var1, es1 = _var_es(after)
     limits: dict[str, Any] = {}

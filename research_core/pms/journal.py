@@ -161,7 +161,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
     view = lake.at_snapshot(snap["snapshot_id"])
     inputs = snap["inputs"]
     current, equity = inputs_series(inputs)
-    nav, n_sims = float(inputs["nav"]), int(snap["n_sims"])
+    nav = float(inputs["nav"])
     stored = {
         "instrument": prop.instrument_id,
         "side": str(prop.side),
@@ -185,6 +185,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
         )
         before = None
     else:
+        n_sims = int(snap["n_sims"])
         book = build_book(view, method=snap["method"], nav=nav, current=current, n_sims=n_sims)
         specs = proposal_specs(
             book, current, nav=nav, usdbrl=usdbrl(view), min_trade=float(snap["min_trade"])
@@ -200,7 +201,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
                 stored,
                 {},
             )
-        spec, before = found[0], book_risk(current, view, nav=nav, equity=equity, n_sims=n_sims)
+        spec, before = found[0], book_risk(current, view, nav=nav, equity=equity)
     impact = trade_impact(
         view,
         current,
@@ -209,7 +210,6 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
         nav=nav,
         equity=equity,
         before=before,
-        n_sims=n_sims,
     )
     rebuilt = {
         "instrument": spec.instrument_id,

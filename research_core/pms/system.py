@@ -455,7 +455,7 @@ class PMS:
             collected=collected,
         )
         specs = proposal_specs(book, current, nav=nav, usdbrl=usdbrl(view), min_trade=min_trade)
-        before = book_risk(current, view, nav=nav, equity=equity, n_sims=n_sims)
+        before = book_risk(current, view, nav=nav, equity=equity)
         snapshot = snapshot_of(view) | {"method": method, "n_sims": n_sims, "min_trade": min_trade}
         made: list[int] = []
         with db.read_session(self.engine) as s:
@@ -473,7 +473,6 @@ class PMS:
                 nav=nav,
                 equity=equity,
                 before=before,
-                n_sims=n_sims,
             )
             made.append(
                 self._store_proposal(day, spec, who, impact, snapshot | {"inputs": inputs}, view)
@@ -487,7 +486,6 @@ class PMS:
         size: float,
         *,
         as_of: object,
-        n_sims: int = 20_000,
     ) -> dict[str, Any]:
         """Pre-trade risk of a trade on the current book (what a proposal stores)."""
         inst = catalog_instrument(instrument_id)
@@ -498,9 +496,7 @@ class PMS:
         current, equity = inputs_series(inputs)
         fx = usdbrl(view) if inst.currency == "USD" else 1.0
         dw = sign * qty * fx / float(inputs["nav"])
-        return trade_impact(
-            view, current, inst.id, dw, nav=float(inputs["nav"]), equity=equity, n_sims=n_sims
-        )
+        return trade_impact(view, current, inst.id, dw, nav=float(inputs["nav"]), equity=equity)
 
     def submit(
         self,
@@ -513,7 +509,6 @@ class PMS:
         reason: str = "",
         strategy: str = "discretionary",
         agents: Sequence[str] = (),
-        n_sims: int = 20_000,
     ) -> int:
         """A discretionary trade entered by hand: stored as a proposal with the same
         pre-trade risk, then approved/executed through the same workflow."""
@@ -529,11 +524,9 @@ class PMS:
         current, equity = inputs_series(inputs)
         fx = usdbrl(view) if inst.currency == "USD" else 1.0
         dw = sign * qty * fx / float(inputs["nav"])
-        impact = trade_impact(
-            view, current, inst.id, dw, nav=float(inputs["nav"]), equity=equity, n_sims=n_sims
-        )
+        impact = trade_impact(view, current, inst.id, dw, nav=float(inputs["nav"]), equity=equity)
         spec = ProposalSpec(inst.id, sign, qty, dw, strategy, tuple(sorted(agents)), reason)
-        snapshot = snapshot_of(view) | {"method": "discretionary", "n_sims": n_sims}
+        snapshot = snapshot_of(view) | {"method": "discretionary"}
         return self._store_proposal(day, spec, who, impact, snapshot | {"inputs": inputs}, view)
 
     def _store_proposal(

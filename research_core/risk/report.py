@@ -128,6 +128,7 @@ def risk_report(
     df = measures.fit_student_df(w, rets)
     hist = measures.historical(w, rets, sorted({*alphas, 0.99}))  # 99% feeds the limits
     hist99 = next(r for r in hist if r.alpha == 0.99)
+    table, dd_row = _limits(view, w, hist99, nav=nav, equity=equity, limits=limits, ladder=ladder)
     results = [
         *(r for r in hist if r.alpha in alphas),
         *measures.parametric(w, cov.covariance, alphas),
@@ -135,6 +136,33 @@ def risk_report(
         *measures.cornish_fisher(w, rets, alphas),
         *measures.monte_carlo(w, cov.covariance, alphas, n=n_sims, seed=seed, copula=copula),
     ]
+    monitor = correlation_monitor(rets) if rets.shape[1] >= 2 else None
+    return RiskReport(
+        view.as_of,
+        nav,
+        w,
+        tuple(results),
+        cov,
+        regime,
+        stress_test(view, w, nav=nav),
+        table,
+        dd_row,
+        monitor,
+    )
+
+
+def _limits(
+    view: PITView,
+    w: pd.Series,
+    hist99: VaRResult,
+    *,
+    nav: float,
+    equity: pd.Series | None,
+    limits: RiskLimits | None,
+    ladder: DrawdownLadder | None = None,
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The limit table (historical 99 % VaR/ES, leverage, concentration, liquidity,
+    drawdown) and the drawdown row (None without an equity history)."""
     limits = limits or RiskLimits()
     ladder = ladder or DrawdownLadder(flatten=limits.drawdown)
     dd_row = None
@@ -150,16 +178,37 @@ def risk_report(
         nav=nav,
         limits=limits,
     )
-    monitor = correlation_monitor(rets) if rets.shape[1] >= 2 else None
-    return RiskReport(
-        view.as_of,
-        nav,
-        w,
-        tuple(results),
-        cov,
-        regime,
-        stress_test(view, w, nav=nav),
-        table,
-        dd_row,
-        monitor,
-    )
+    return table, dd_row
+
+
+@dataclass(frozen=True, eq=False)
+class LimitCheck:
+    """What a pre-trade check needs of a book: historical 99 % 1-day VaR/ES with
+    components (the measure the limits use) and the limit table."""
+
+    historical: VaRResult
+    limits: pd.DataFrame
+
+
+def limit_check(
+    weights: pd.Series,
+    view: PITView,
+    *,
+    nav: float = 1e9,
+    lookback: int = 750,
+    equity: pd.Series | None = None,
+    limits: RiskLimits | None = None,
+) -> LimitCheck:
+    """The limit-relevant part of :func:`risk_report`, with the same numbers, without the
+    other VaR methods, simulations and stresses (a proposal prices dozens of books)."""
+    if nav <= 0 or not np.isfinite(nav):
+        raise RiskError(f"nav must be positive, got {nav!r}")
+    w = pd.Series(weights, dtype="float64")
+    w = w[w != 0.0]
+    if w.empty:
+        raise RiskError("empty book: no non-zero weights to measure")
+    measures.check_book(w, list(w.index))
+    rets = book_returns(view, list(w.index), lookback)
+    (hist99,) = measures.historical(w, rets, [0.99])
+    table, _ = _limits(view, w, hist99, nav=nav, equity=equity, limits=limits)
+    return LimitCheck(hist99, table)

@@ -76,7 +76,7 @@ def pms_url(sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory) ->
     url = f"sqlite:///{tmp_path_factory.mktemp('pms') / 'pms.db'}"
     pms = PMS.open(url, lake=sample_lake_path, actor="alice")
     for inst, side, size in PROPOSALS:
-        pms.submit(inst, side, size, as_of=GOOD, actor="alice", reason="test", n_sims=2000)
+        pms.submit(inst, side, size, as_of=GOOD, actor="alice", reason="test")
     return url
 
 

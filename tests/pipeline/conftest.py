@@ -42,7 +42,8 @@ def write_artifact_body(step: str, name: str = "out.json") -> str:
 
 @pytest.fixture
 def make_pipeline(tmp_path: Path) -> Callable[..., Path]:
-    """``make_pipeline({"a": body, ...}, deadline_s={"a": 5}, artifacts={"a": [...]})``."""
+    """``make_pipeline({"a": body, ...}, deadline_s={"a": 5}, artifacts={"a": [...]},
+    after={"c": ["a"]})``; a step without ``after`` needs the one before it."""
 
     def make(
         steps: Mapping[str, str],
@@ -51,6 +52,7 @@ def make_pipeline(tmp_path: Path) -> Callable[..., Path]:
         artifacts: Mapping[str, list[str]] | None = None,
         retries: Mapping[str, int] | None = None,
         params: Mapping[str, str | None] | None = None,
+        after: Mapping[str, list[str]] | None = None,
     ) -> Path:
         folder = tmp_path / "pipe"
         folder.mkdir(exist_ok=True)
@@ -62,6 +64,8 @@ def make_pipeline(tmp_path: Path) -> Callable[..., Path]:
             step["deadline_s"] = (deadline_s or {}).get(name, 120)
             step["retries"] = (retries or {}).get(name, 1)
             step["artifacts"] = (artifacts or {}).get(name, [])
+            if after and name in after:
+                step["after"] = after[name]
             spec["steps"].append(step)
         path = folder / "pipe.yaml"
         path.write_text(yaml.safe_dump(spec))

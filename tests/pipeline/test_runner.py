@@ -54,16 +54,33 @@ def test_notebook_without_parameters_cell_or_with_unknown_parameter_is_refused(
     assert not (tmp_path / "runs").exists()  # refused before anything was written
 
 
-def test_failing_step_stops_the_run_and_resume_finishes_it(make_pipeline, tmp_path):
+def _meet(me: str, other: str) -> str:
+    """Cell code: announce ``me`` in the run folder, then wait for ``other`` (which only
+    arrives if the two steps run at the same time)."""
+    return (
+        "import pathlib, time\n"
+        f"(pathlib.Path(run_dir) / {me + '.here'!r}).write_text('x')\n"
+        "t0 = time.time()\n"
+        f"while not (pathlib.Path(run_dir) / {other + '.here'!r}).exists():\n"
+        f"    assert time.time() - t0 < 60, {other + ' never ran beside ' + me!r}\n"
+        "    time.sleep(0.05)\n"
+    )
+
+
+def test_failing_step_stops_its_dependents_and_resume_finishes_it(make_pipeline, tmp_path):
+    """b and s both need only a, so they run side by side (each waits to meet the other);
+    b fails: s still finishes, c (needs b and s) never starts; --resume runs b and c."""
     fixed = tmp_path / "fixed"
     path = make_pipeline(
         {
             "a": "import os\nassert os.environ['TQDM_DISABLE'] == '1'\n" + write_artifact_body("a"),
-            "b": f"import pathlib\nif not pathlib.Path({str(fixed)!r}).exists():\n"
+            "b": _meet("b", "s") + f"if not pathlib.Path({str(fixed)!r}).exists():\n"
             "    raise ValueError('boom: input not fixed')\n" + write_artifact_body("b"),
+            "s": _meet("s", "b") + write_artifact_body("s"),
             "c": write_artifact_body("c"),
         },
-        artifacts={"a": ["a/out.json"], "b": ["b/out.json"], "c": ["c/out.json"]},
+        artifacts={s: [f"{s}/out.json"] for s in "absc"},
+        after={"s": ["a"], "c": ["b", "s"]},
     )
     args = ["pipeline", "run", "--as-of", DATE, "--pipeline", str(path), "--quiet",
             "--runs", str(tmp_path / "runs"), "--path", str(tmp_path / "nolake")]  # fmt: skip
@@ -77,20 +94,28 @@ def test_failing_step_stops_the_run_and_resume_finishes_it(make_pipeline, tmp_pa
     partial = nbformat.read(run.notebook_path("b"), as_version=4)
     failed_cell = [c for c in partial.cells if c.get("execution_count") == err["cell"]]
     assert failed_cell and "raise ValueError" in failed_cell[0].source
-    assert [run.step(s)["status"] for s in "abc"] == ["succeeded", "failed", "pending"]
-    assert not run.notebook_path("c").exists()  # later steps did not run
-    a_started = run.step("a")["started_at"]
+    statuses = [run.step(s)["status"] for s in "absc"]
+    assert statuses == ["succeeded", "failed", "succeeded", "pending"]
+    assert not run.notebook_path("c").exists()  # its needs failed: it did not run
+    started = {s: run.step(s)["started_at"] for s in "as"}
 
     fixed.write_text("ok")
     result = _run(path, tmp_path, resume=True)
     assert result.status == "succeeded"
     run = RunFolder(DATE, runs_path=tmp_path / "runs")
-    assert run.step("a")["started_at"] == a_started  # not re-run
+    assert {s: run.step(s)["started_at"] for s in "as"} == started  # not re-run
     assert run.failure is None
-    assert set(run.artifacts()) == {"a/out.json", "b/out.json", "c/out.json"}
+    assert set(run.artifacts()) == {f"{s}/out.json" for s in "absc"}
     assert run.step("c")["artifacts"]["c/out.json"]  # checksum recorded
+    assert run.step("c")["started_at"] > max(run.step(s)["finished_at"] for s in "bs")
     again = _run(path, tmp_path)
     assert again.noop and again.status == "succeeded"
+
+
+def test_a_step_may_only_wait_for_earlier_steps(make_pipeline):
+    path = make_pipeline({"a": "x = 1", "b": "x = 2"}, after={"a": ["b"]})
+    with pytest.raises(PipelineError, match=r"step a is after \['b'\], which are not earlier"):
+        load_pipeline(path)
 
 
 def test_exceptions_in_threads_and_logging_fail_the_step(make_pipeline, tmp_path):

@@ -73,9 +73,7 @@ def test_every_state_event_pair_follows_the_table(pms: PMS):
 
 def test_a_hand_entered_trade_flows_through_the_workflow(pms: PMS, lake):
     pms.init(four_eyes=True)
-    pid = pms.submit(
-        "DI1.5Y", "sell", 2e8, as_of=D, actor="alice", reason="receive 5y", n_sims=2000
-    )
+    pid = pms.submit("DI1.5Y", "sell", 2e8, as_of=D, actor="alice", reason="receive 5y")
     prop = pms.proposal(pid)
     imp = prop["impact"]
     # the impact's parts are consistent: Δ = after - before, a one-line book's component
@@ -96,7 +94,7 @@ def test_a_hand_entered_trade_flows_through_the_workflow(pms: PMS, lake):
     with pytest.raises(FourEyesError, match="four-eyes"):
         pms.approve(pid, actor="alice")
     with pytest.raises(DuplicateSubmissionError, match="still pending"):
-        pms.submit("DI1.5Y", "sell", 1e8, as_of=D, actor="carol", n_sims=2000)
+        pms.submit("DI1.5Y", "sell", 1e8, as_of=D, actor="carol")
     with pytest.raises(TransitionError, match="cannot execute"):
         pms.execute(pid, idempotency_key="k1", actor="bob")
     assert pms.audit_head() == head  # refusals write nothing
