@@ -7,17 +7,19 @@ thread that watches its worker; the manifest is one dict guarded by a lock.
 Why not plain ``papermill.execute_notebook``: a frozen kernel hangs it forever and leaves
 an orphan kernel, exceptions in threads or sent to ``logging`` are lost, and a notebook
 without a ``parameters`` cell runs with its own defaults. Here each step runs in a worker
-process (``worker.py``) started in a new session; every process it starts carries a run
-token in its environment, so on timeout (or after any attempt) the runner kills the worker's
-group and every process holding the token — kernels start their own sessions, so a group
-kill alone would miss them.
+process (``worker.py``, forked from a fork server that preloaded papermill) in a new
+session; every process it starts carries a run token in its environment, so on timeout (or
+after any attempt) the runner kills the worker's group and every process holding the token
+— kernels start their own sessions, so a group kill alone would miss them.
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -51,6 +53,7 @@ from research_core.pipeline.spec import (
     check_notebook,
     load_pipeline,
 )
+from research_core.pipeline.worker import run_in_session
 from research_core.runs import ARTIFACTS, MANIFEST, NOTEBOOKS, run_dir, write_atomic
 
 TOKEN_ENV = "WORKBENCH_PIPELINE_TOKEN"
@@ -207,6 +210,16 @@ def kill_token(token: str, also: Sequence[psutil.Process] = ()) -> int:
     return len(victims)
 
 
+@functools.cache
+def _workers() -> Any:
+    """Where step workers come from: a fork server that imported the worker module once
+    (a fork is clean even though the runner has threads; a fresh interpreter per step
+    would import papermill again)."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["research_core.pipeline.worker"])
+    return ctx
+
+
 def _alive(p: psutil.Process) -> bool:
     try:
         return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
@@ -295,20 +308,19 @@ def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
     result_path.unlink(missing_ok=True)
     write_atomic(job_path, json.dumps(job))
     env = {**os.environ, TOKEN_ENV: token, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
-    with (work / f"{step.name}.log").open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "research_core.pipeline.worker", str(job_path)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+    log = work / f"{step.name}.log"
+    proc = _workers().Process(
+        target=run_in_session, args=(str(job_path), str(log), env), name=f"step-{step.name}"
+    )
+    proc.start()
+    with run.lock:
+        run.record(step.name)["worker_pid"] = proc.pid
     deadline = time.monotonic() + step.deadline_s
     tracked: dict[int, psutil.Process] = {}
     timed_out = False
     interrupted = False
     try:
-        while proc.poll() is None:
+        while proc.exitcode is None:
             if time.monotonic() > deadline:
                 timed_out = True
                 break
@@ -326,10 +338,11 @@ def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
         raise
     finally:
         if timed_out:
-            with suppress(ProcessLookupError):
+            with suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill()  # in case it had not become a group leader yet
         killed = kill_token(token, list(tracked.values()))
-    proc.wait()
+    proc.join()
     if interrupted:
         return {"kind": "interrupted", "ename": "KeyboardInterrupt", "evalue": "run interrupted"}
     if timed_out:
@@ -340,7 +353,7 @@ def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
             f"killed the step's process group and {killed} process(es) it started",
         }
     if not result_path.exists():
-        tail = (work / f"{step.name}.log").read_text("utf-8", errors="replace")[-400:]
+        tail = log.read_text("utf-8", errors="replace")[-400:] if log.exists() else ""
         return {"kind": "worker", "ename": "WorkerDied", "evalue": tail.strip() or "no output"}
     result: dict[str, Any] = json.loads(result_path.read_text("utf-8"))
     if result["status"] != "ok":
