@@ -7,13 +7,7 @@ a range of dates on local processes or a Dask cluster. Names load lazily so the 
 
 from __future__ import annotations
 
-import sys
-
 from research_core._lazy import lazy_exports
-
-# jsonschema builds a Lark grammar for rfc3987 "iri" formats at import (about 2.5 s, paid
-# by every process that imports nbformat); notebooks never use that format, so skip it.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 _EXPORTS = {
     "RunResult": "runner",

@@ -211,13 +211,54 @@ def kill_token(token: str, also: Sequence[psutil.Process] = ()) -> int:
 
 
 @functools.cache
-def _workers() -> Any:
-    """Where step workers come from: a fork server that imported the worker module once
-    (a fork is clean even though the runner has threads; a fresh interpreter per step
-    would import papermill again)."""
+def _fork_server() -> Any:
+    """A fork server that imported the worker module once (a fork from it is clean even
+    though the runner has threads; a fresh interpreter per step imports papermill again)."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["research_core.pipeline.worker"])
     return ctx
+
+
+class _Worker:
+    """One step's worker process: forked from the fork server, or (inside a daemonic
+    process, e.g. a Dask worker, which may not have children of its own) a new interpreter
+    running ``python -m research_core.pipeline.worker``. Either way a session leader."""
+
+    def __init__(self, job_path: Path, log: Path, env: dict[str, str], name: str) -> None:
+        self.popen: subprocess.Popen[bytes] | None = None
+        self.process: Any = None
+        if multiprocessing.current_process().daemon:
+            with log.open("ab") as out:
+                self.popen = subprocess.Popen(
+                    [sys.executable, "-m", "research_core.pipeline.worker", str(job_path)],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    start_new_session=True,
+                )
+            self.pid = self.popen.pid
+        else:
+            self.process = _fork_server().Process(
+                target=run_in_session, args=(str(job_path), str(log), env), name=name
+            )
+            self.process.start()
+            self.pid = self.process.pid
+
+    def running(self) -> bool:
+        if self.popen is not None:
+            return self.popen.poll() is None
+        return bool(self.process.exitcode is None)
+
+    def kill(self) -> None:
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        (self.popen or self.process).kill()  # in case it was not a group leader yet
+
+    def wait(self) -> None:
+        if self.popen is not None:
+            self.popen.wait()
+        else:
+            self.process.join()
 
 
 def _alive(p: psutil.Process) -> bool:
@@ -309,10 +350,7 @@ def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
     write_atomic(job_path, json.dumps(job))
     env = {**os.environ, TOKEN_ENV: token, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
     log = work / f"{step.name}.log"
-    proc = _workers().Process(
-        target=run_in_session, args=(str(job_path), str(log), env), name=f"step-{step.name}"
-    )
-    proc.start()
+    proc = _Worker(job_path, log, env, f"step-{step.name}")
     with run.lock:
         run.record(step.name)["worker_pid"] = proc.pid
     deadline = time.monotonic() + step.deadline_s
@@ -320,7 +358,7 @@ def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
     timed_out = False
     interrupted = False
     try:
-        while proc.exitcode is None:
+        while proc.running():
             if time.monotonic() > deadline:
                 timed_out = True
                 break
@@ -338,11 +376,9 @@ def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
         raise
     finally:
         if timed_out:
-            with suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.kill()  # in case it had not become a group leader yet
+            proc.kill()
         killed = kill_token(token, list(tracked.values()))
-    proc.join()
+    proc.wait()
     if interrupted:
         return {"kind": "interrupted", "ename": "KeyboardInterrupt", "evalue": "run interrupted"}
     if timed_out:

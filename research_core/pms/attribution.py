@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from research_core.catalog import instrument
 from research_core.errors import PMSError
@@ -176,6 +175,8 @@ def pla_test(hpl: Iterable[float], rtpl: Iterable[float]) -> PLATest:
     h, r = np.asarray(list(hpl), dtype=float), np.asarray(list(rtpl), dtype=float)
     if len(h) != len(r) or len(h) < 2:
         raise PMSError("the PLA test needs two equally long daily series of 2+ days")
+    from scipy import stats  # imported on use: pages that read P&L need not load it
+
     rho = float(stats.spearmanr(h, r).statistic)
     ks = float(stats.ks_2samp(h, r).statistic)
     return PLATest(len(h), rho, ks, float(np.abs(h - r).sum() / np.abs(h).sum()))

@@ -8,14 +8,16 @@ judged the same way.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from research_core.errors import RiskError
 from research_core.lake.pit import PITView
-from research_core.risk.report import LimitCheck, limit_check
+
+if TYPE_CHECKING:
+    from research_core.risk.report import LimitCheck
 
 METHOD, ALPHA = "historical", 0.99
 
@@ -28,6 +30,8 @@ def book_risk(
     equity: pd.Series | None = None,
 ) -> LimitCheck | None:
     """VaR/ES, components and limits of ``weights`` (None for an empty book)."""
+    from research_core.risk.report import limit_check  # scikit-learn: only when pricing
+
     w = weights[weights != 0.0]
     if w.empty:
         return None

@@ -25,7 +25,6 @@ from research_core.pms.impact import book_risk, trade_impact
 from research_core.pms.models import AuditRow, Briefing, Decision, Lot, PnLRow, Proposal
 from research_core.pms.positions import catalog_instrument, usdbrl
 from research_core.pms.proposals import ProposalSpec, inputs_series, proposal_specs
-from research_core.portfolio.book import build_book
 
 
 @dataclass(frozen=True)
@@ -185,6 +184,8 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
         )
         before = None
     else:
+        from research_core.portfolio.book import build_book  # the optimizers: on use
+
         n_sims = int(snap["n_sims"])
         book = build_book(view, method=snap["method"], nav=nav, current=current, n_sims=n_sims)
         specs = proposal_specs(

@@ -4,13 +4,15 @@ the instrument's currency, with the sources behind it (strategies, agents, ratio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from research_core.catalog import instrument
-from research_core.portfolio.book import Book
+
+if TYPE_CHECKING:
+    from research_core.portfolio.book import Book
 
 MIN_TRADE = 0.005  # fraction of NAV below which a rebalance is not proposed
 LOT_ROUND = 1_000.0  # sizes are rounded to this many units of local currency

@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
@@ -68,10 +68,11 @@ from research_core.pms.positions import (
 )
 from research_core.pms.proposals import MIN_TRADE, ProposalSpec, inputs_series, proposal_specs
 from research_core.pms.workflow import pending_key, record_creation, transition
-from research_core.portfolio.book import build_book
 from research_core.risk.breakers import DrawdownLadder
-from research_core.signals.sources import CollectedSignals
-from research_core.strategies.base import BaseStrategy
+
+if TYPE_CHECKING:
+    from research_core.signals.sources import CollectedSignals
+    from research_core.strategies.base import BaseStrategy
 
 DEFAULT_CAPITAL = 1e9
 
@@ -439,6 +440,8 @@ class PMS:
         An instrument and side that already has a pending proposal is skipped.
         ``collected``: the signals already collected at ``as_of`` (the pipeline's run
         folder), so the agents and strategies do not run twice."""
+        from research_core.portfolio.book import build_book  # the optimizers: on use
+
         who = actor or self.actor
         day = to_date(as_of, "as_of")
         view = self.view(day)
