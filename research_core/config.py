@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,24 @@ class Settings(BaseSettings):
     anthropic_timeout_s: float = 60.0
     anthropic_max_retries: int = 2
     narrative_locale: str = "en"
+
+    @field_validator("db_url")
+    @classmethod
+    def _absolute_sqlite(cls, url: str) -> str:
+        return absolute_sqlite(url)
+
+
+def absolute_sqlite(url: str) -> str:
+    """``url`` with a relative SQLite file made absolute against the working directory:
+    pipeline notebooks and page kernels run in other folders, and must open the same
+    database as the command that started them."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.startswith(prefix + "/"):
+        return url
+    path, _, query = url[len(prefix) :].partition("?")
+    if not path or path == ":memory:":
+        return url
+    return prefix + str(Path(path).resolve()) + (f"?{query}" if query else "")
 
 
 @lru_cache(maxsize=1)

@@ -70,8 +70,8 @@ def kernel_environment(environ: Mapping[str, str]) -> dict[str, str]:
     env = {k: v for k, v in environ.items() if k not in SECRET_ENV and not k.endswith("_API_KEY")}
     env["WORKBENCH_RUNS_PATH"] = str(Path(s.runs_path).resolve())
     env["WORKBENCH_LAKE_PATH"] = str(Path(s.lake_path).resolve())
-    if s.db_url.startswith("sqlite:///") and not s.db_url.startswith("sqlite:////"):
-        env["WORKBENCH_DB_URL"] = "sqlite:///" + str(Path(s.db_url[10:]).resolve())
+    if s.db_url.startswith("sqlite:"):  # made absolute by the settings
+        env["WORKBENCH_DB_URL"] = s.db_url
     paths = [str(TEMPLATE_ROOT), *filter(None, environ.get("JUPYTER_PATH", "").split(os.pathsep))]
     env["JUPYTER_PATH"] = os.pathsep.join(paths)
     env["TQDM_DISABLE"] = "1"

@@ -42,7 +42,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from tqdm.auto import tqdm
 
 import research_core
-from research_core.config import get_settings
+from research_core.config import absolute_sqlite, get_settings
 from research_core.pipeline.guard import read_errors
 from research_core.pipeline.spec import (
     COMMON_PARAMETERS,
@@ -526,7 +526,7 @@ def run_pipeline(
     params = {
         "as_of": date,
         "lake_path": str(Path(lake_path or settings.lake_path).resolve()),
-        "db_url": _redact_url(db_url or settings.db_url),
+        "db_url": _redact_url(absolute_sqlite(db_url or settings.db_url)),
         "run_dir": str(folder),
     }
     assert set(params) == set(COMMON_PARAMETERS)

@@ -225,3 +225,18 @@ def test_second_concurrent_run_is_refused_and_a_crashed_run_leaves_no_lock(make_
     holder.wait()
     with date_lock(runs / "2026-11-02"):  # not stuck
         pass
+
+
+def test_a_relative_sqlite_database_is_the_one_in_the_working_directory(tmp_path, monkeypatch):
+    """Step notebooks run in pipelines/: a relative SQLite URL must not open a second,
+    empty database there (make run, then workbench serve, read the same PMS)."""
+    from research_core.config import absolute_sqlite
+
+    monkeypatch.chdir(tmp_path)
+    assert absolute_sqlite("sqlite:///workbench.db") == f"sqlite:///{tmp_path}/workbench.db"
+    assert (
+        absolute_sqlite("sqlite:///db/x.db?timeout=5") == f"sqlite:///{tmp_path}/db/x.db?timeout=5"
+    )
+    for unchanged in ("sqlite:////abs/x.db", "sqlite:///:memory:", "sqlite://",
+                      "postgresql://u@h/db"):  # fmt: skip
+        assert absolute_sqlite(unchanged) == unchanged
