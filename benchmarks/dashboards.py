@@ -92,7 +92,7 @@ def _first_content(context: object, url: str, selector: str) -> float:
     page.goto(url, wait_until="commit")
     page.wait_for_selector(selector, state="visible", timeout=300_000)
     seconds = time.perf_counter() - t0
-    page.close()
+    page.close(run_before_unload=True)  # as a visitor leaving: Voilà stops the kernel
     return seconds
 
 
@@ -105,8 +105,8 @@ def _pair(context: object, url: str, selector: str) -> float:
     second.wait_for_selector(selector, state="visible", timeout=120_000)
     seconds = time.perf_counter() - t0
     first.wait_for_selector(selector, state="visible", timeout=120_000)
-    first.close()
-    second.close()
+    first.close(run_before_unload=True)
+    second.close(run_before_unload=True)
     return seconds
 
 
@@ -130,7 +130,7 @@ def _burst(context: object, url: str, selector: str, n: int) -> float:
     seconds = time.perf_counter() - t0
     for page in pages:
         page.wait_for_selector(selector, state="visible", timeout=120_000)
-        page.close()
+        page.close(run_before_unload=True)  # as a visitor leaving: Voilà stops the kernel
     return seconds
 
 
@@ -150,6 +150,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--no-peer", action="store_true")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
+
+    # SIGTERM (a timeout, a killed terminal) unwinds like Ctrl-C, so the server's process
+    # group and its kernels are stopped by _server's cleanup instead of left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("benchmark terminated"))
 
     runs = Path(args.runs).resolve()
     dates = sorted(p.parent.name for p in runs.glob("*/manifest.json"))

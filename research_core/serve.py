@@ -6,7 +6,10 @@
 - sources stripped, tracebacks never shown, every cell (except the wait) under a timeout;
 - the house template (``research_core/viz/voila``), which drops Voilà's CDN stylesheets;
 - kernels start without the API keys and database passwords in the environment that they
-  do not need (only the PMS database URL, which pages never print).
+  do not need (only the PMS database URL, which pages never print);
+- a visitor leaving a page stops its kernel: Voilà's page handler does not set the
+  ``_xsrf`` cookie its own shutdown beacon needs (voila #1458: every visit would leave a
+  kernel running until the server stops), so ours does.
 """
 
 from __future__ import annotations
@@ -146,10 +149,37 @@ def serve(
     print(f"workbench serve: dashboards from {folder} on {host}:{port}", flush=True)
     for url in page_urls(host, port):
         print(f"  {url}", flush=True)
-    app = Voila(config=config)
+    app = _with_shutdown_cookie(Voila)(config=config)
     app.initialize(list(argv))
     app.start()
     return 0
+
+
+def _with_shutdown_cookie(voila: type) -> type:
+    """``voila`` whose page handlers set the ``_xsrf`` cookie, so the beacon the page sends
+    when the visitor leaves (``POST /voila/api/shutdown/<kernel>``) passes the server's
+    XSRF check and the kernel stops (without it: 403, and the kernel lives on)."""
+    from voila.handler import VoilaHandler
+
+    def setting_cookie(handler: type) -> type:
+        class PageHandler(handler):
+            async def prepare(self) -> None:
+                await super().prepare()
+                _ = self.xsrf_token  # tornado sets the cookie when the token is first read
+
+        PageHandler.__name__ = handler.__name__
+        return PageHandler
+
+    class WorkbenchVoila(voila):
+        def init_handlers(self) -> list[Any]:
+            return [
+                (h[0], setting_cookie(h[1]), *h[2:])
+                if isinstance(h[1], type) and issubclass(h[1], VoilaHandler)
+                else h
+                for h in super().init_handlers()
+            ]
+
+    return WorkbenchVoila
 
 
 def main(argv: Sequence[str] | None = None) -> int:

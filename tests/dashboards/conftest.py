@@ -86,16 +86,19 @@ def runs_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the session's ``workbench serve`` prints (Voilà's log)."""
+    return tmp_path_factory.mktemp("serve") / "serve.log"
+
+
+@pytest.fixture(scope="session")
 def server(
-    runs_path: Path,
-    sample_lake_path: Path,
-    pms_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    runs_path: Path, sample_lake_path: Path, pms_url: str, server_log: Path
 ) -> Iterator[str]:
     """``workbench serve`` in a subprocess; the run folders are written while its kernel
     pools warm up (pages read them on request); yields the base URL once pools are warm."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    log = server_log
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
@@ -196,5 +199,5 @@ def visit(context: tuple[object, list[str]], server: str) -> Iterator[Visit]:
     ctx, outside = context
     v = Visit(ctx, server, outside)
     yield v
-    v.page.close()  # type: ignore[attr-defined]
+    v.page.close(run_before_unload=True)  # type: ignore[attr-defined]  # Voilà stops the kernel
     assert outside == [], f"requests to outside hosts: {outside}"

@@ -8,6 +8,8 @@ not taken from the page code.
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -138,3 +140,22 @@ def test_bad_state_message(
     _assert_clean(page)
     if level == "error":  # nothing of any run is shown
         assert page.query_selector("[data-kpi]") is None  # type: ignore[attr-defined]
+
+
+def test_a_visitor_leaving_stops_the_page_kernel(
+    context: tuple[object, list[str]], server: str, server_log: Path
+) -> None:
+    """The page's leave beacon (POST /voila/api/shutdown/<kernel>) needs the _xsrf cookie,
+    which plain Voilà never sets (voila #1458): refused with 403, every visit would leave
+    its kernel running until the server stops."""
+    ctx, outside = context
+    visit = Visit(ctx, server, outside)
+    visit.open("index", f"date={GOOD}")
+    used = re.findall(r"Using pre-heated kernel: (\S+) for \S*index", server_log.read_text())
+    assert used, "the visit did not take a pre-heated kernel"
+    visit.page.close(run_before_unload=True)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while f"Kernel shutdown: {used[-1]}" not in server_log.read_text():
+        assert time.monotonic() < deadline, f"kernel {used[-1]} still running 30 s after leaving"
+        time.sleep(0.2)
+    assert "403 POST /voila/api/shutdown" not in server_log.read_text()
