@@ -92,8 +92,15 @@ def _first_content(context: object, url: str, selector: str) -> float:
     page.goto(url, wait_until="commit")
     page.wait_for_selector(selector, state="visible", timeout=300_000)
     seconds = time.perf_counter() - t0
-    page.close(run_before_unload=True)  # as a visitor leaving: Voilà stops the kernel
+    _leave(page)
     return seconds
+
+
+def _leave(page: object) -> None:
+    """Leave as a visitor does once the page is wired up: Voilà's leave beacon stops the
+    kernel (closing earlier would leave it running and load the machine)."""
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.close(run_before_unload=True)  # type: ignore[attr-defined]
 
 
 def _pair(context: object, url: str, selector: str) -> float:
@@ -105,8 +112,8 @@ def _pair(context: object, url: str, selector: str) -> float:
     second.wait_for_selector(selector, state="visible", timeout=120_000)
     seconds = time.perf_counter() - t0
     first.wait_for_selector(selector, state="visible", timeout=120_000)
-    first.close(run_before_unload=True)
-    second.close(run_before_unload=True)
+    _leave(first)
+    _leave(second)
     return seconds
 
 
@@ -130,7 +137,7 @@ def _burst(context: object, url: str, selector: str, n: int) -> float:
     seconds = time.perf_counter() - t0
     for page in pages:
         page.wait_for_selector(selector, state="visible", timeout=120_000)
-        page.close(run_before_unload=True)  # as a visitor leaving: Voilà stops the kernel
+        _leave(page)  # as a visitor leaving: Voilà stops the kernel
     return seconds
 
 

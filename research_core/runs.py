@@ -6,21 +6,20 @@ The run-folder contract (see ``pipelines/README.md``)::
     runs/<D>/notebooks/<step>.ipynb        each executed step notebook (partial on failure)
     runs/<D>/artifacts/<step>/<name>       Parquet tables and JSON records the steps wrote
 
-This module only reads files (it imports nothing but config), so anything right of it —
+This module imports only config and the artifact writer (``_files``), so anything right of it —
 narrative, viz, the dashboards — can use it. The pipeline runner writes the folder.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from research_core import _files
 from research_core.config import get_settings
 from research_core.errors import WorkbenchError
 
@@ -39,22 +38,12 @@ class RunFolderError(WorkbenchError, FileNotFoundError):
 
 
 def write_atomic(path: str | Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` all at once (temporary file in the same folder, fsync,
-    rename), so a reader never sees half a file."""
+    """Write ``data`` to ``path`` all at once (``_files.write_atomic``: temporary file,
+    fsync, rename, under the artifact lock), so a reader never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return _files.write_atomic(path, lambda tmp: tmp.write_bytes(raw))
 
 
 def run_dir(as_of: str | pd.Timestamp, runs_path: str | Path | None = None) -> Path:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from research_core.config import get_settings
 from research_core.errors import WorkbenchError
+from research_core.runs import list_runs
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 Level = Literal["error", "warn", "info"]
@@ -36,13 +37,6 @@ class Problem:
     level: Level
     title: str
     text: str
-
-
-def list_runs(runs_path: Path) -> tuple[str, ...]:
-    """Dates (YYYY-MM-DD) with a manifest, oldest first."""
-    if not runs_path.is_dir():
-        return ()
-    return tuple(sorted(p.parent.name for p in runs_path.glob("*/manifest.json")))
 
 
 def requested_date(query: str | None) -> str | None:
@@ -147,7 +141,7 @@ def open_run(
     settings = get_settings()
     root = Path(runs_path) if runs_path is not None else settings.runs_path
     lake = Path(lake_path) if lake_path is not None else settings.lake_path
-    runs = list_runs(root)
+    runs = tuple(list_runs(root))
     try:
         date = requested_date(query)
     except DashboardError as err:

@@ -151,6 +151,7 @@ def test_a_visitor_leaving_stops_the_page_kernel(
     ctx, outside = context
     visit = Visit(ctx, server, outside)
     visit.open("index", f"date={GOOD}")
+    visit.page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]  # page wired up
     used = re.findall(r"Using pre-heated kernel: (\S+) for \S*index", server_log.read_text())
     assert used, "the visit did not take a pre-heated kernel"
     visit.page.close(run_before_unload=True)  # type: ignore[attr-defined]
