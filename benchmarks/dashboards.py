@@ -3,8 +3,10 @@
 "First meaningful content" is the moment the page header with the run's date is visible
 (``.wb-header``: it carries the run, its status and the sample-data badge; the page's
 numbers are in the same server-rendered output). Per page: median and worst of ``--loads``
-visits, each once the page's pool is full again (the server log says so), and a second
-visitor arriving right after a first one, while the pool refills. A third visitor at
+visits, each once the page's pool is full again (the server log says so) and the server
+is at rest (its kernels have finished preheating: the log says "filled" when a kernel has
+started, not when its imports are done), and a second visitor arriving right after a
+first one, while the pool refills. A third visitor at
 once finds the pool empty and waits for a kernel to start: reported, as the refill time.
 Goal: <= 2 s for every page after the pipeline has run.
 
@@ -27,7 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,7 +61,9 @@ def _port() -> int:
 
 
 @contextmanager
-def _server(cmd: Sequence[str], env: dict[str, str], ready: str, count: int) -> Iterator[Path]:
+def _server(
+    cmd: Sequence[str], env: dict[str, str], ready: str, count: int
+) -> Iterator[tuple[Path, int]]:
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-serve-{os.getpid()}-{time.time_ns()}.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -76,7 +80,7 @@ def _server(cmd: Sequence[str], env: dict[str, str], ready: str, count: int) -> 
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"server did not start:\n{log.read_text()[-2000:]}")
             time.sleep(0.5)
-        yield log
+        yield log, proc.pid
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -125,6 +129,26 @@ def _settle(log: Path, page: str, fills: int) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the pool of {page} did not refill within 180 s")
         time.sleep(0.1)
+
+
+def _quiet(pid: int, limit: float = 10.0) -> None:
+    """Wait until the server's process tree uses under ``limit`` % of a core over 1 s."""
+    import psutil
+
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        tree = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        for proc in tree:
+            with suppress(psutil.Error):
+                proc.cpu_percent(None)
+        time.sleep(1.0)
+        busy = 0.0
+        for proc in tree:
+            with suppress(psutil.Error):
+                busy += proc.cpu_percent(None)
+        if busy < limit:
+            return
+    raise RuntimeError("the server did not come to rest within 180 s")
 
 
 def _burst(context: object, url: str, selector: str, n: int) -> float:
@@ -183,7 +207,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context(viewport={"width": 1366, "height": 768})
-        with _server(cmd, env, "is filled with", len(PAGES)) as log:
+        with _server(cmd, env, "is filled with", len(PAGES)) as (log, pid):
             for name in args.pages:  # warm-up (not counted): the first render of each page
                 _first_content(context, f"{base}/{name}.ipynb?date={dates[-1]}", ".wb-header")
             for name in args.pages:
@@ -192,12 +216,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 times = []
                 for _ in range(args.loads):
                     _settle(log, name, fills)
+                    _quiet(pid)
                     times.append(_first_content(context, url, ".wb-header"))
                     fills += 1
                 _settle(log, name, fills)
+                _quiet(pid)
                 second = _pair(context, url, ".wb-header")
                 _settle(log, name, fills + 1)
-                time.sleep(5.0)  # both kernels the pair took are back
+                time.sleep(10.0)  # both kernels the pair took are back
+                _quiet(pid)
                 third = _burst(context, url, ".wb-header", 3)
                 print(_row(name, times, second, third), flush=True)
                 result[f"{name} median"] = statistics.median(times)

@@ -35,6 +35,8 @@ PAGES = (
     "decision_journal",
     "agent_hub",
 )
+CULL_IDLE_S = 300  # seconds a kernel whose page is gone may sit idle
+REFILL_DELAY_S = 5.0  # seconds before a used kernel's replacement starts
 # Environment variables a page never needs: kept out of every kernel.
 SECRET_ENV = ("ANTHROPIC_API_KEY", "FRED_API_KEY", "WORKBENCH_TIMESCALE_URL")
 
@@ -113,7 +115,16 @@ def voila_config(
     for page, size in (pools or {}).items():
         sizes[f"{page}.ipynb"] = {"pool_size": size}
     c.VoilaKernelManager.kernel_pools_config = sizes
-    c.VoilaKernelManager.fill_delay = 0.0
+    # A used kernel is replaced REFILL_DELAY_S later, not at once: starting a kernel takes
+    # both cores for seconds, which would slow the page just opened and a second visitor
+    # (who gets the pool's other kernel, already warm).
+    c.VoilaKernelManager.fill_delay = REFILL_DELAY_S
+    # A visitor who leaves before the page has wired its leave beacon leaves a kernel
+    # behind: kernels with no open page, idle for CULL_IDLE_S, are stopped (Voilà keeps
+    # the pooled ones).
+    c.MappingKernelManager.cull_idle_timeout = CULL_IDLE_S
+    c.MappingKernelManager.cull_interval = 60
+    c.MappingKernelManager.cull_connected = False
     return c
 
 

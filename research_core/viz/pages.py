@@ -14,11 +14,17 @@ from typing import Any
 
 import pandas as pd
 
+from research_core.catalog import instruments, series_catalog
 from research_core.viz import theme
 from research_core.viz.pms_pages import blotter, journal_view, open_pms
 from research_core.viz.runs import Problem, Run, open_run
 
 Item = Any  # an HTML string, a plotly figure or an ipywidget
+
+# Page kernels import this module while they wait in the pool for a visitor: load the
+# catalogs now (YAML, about 0.15 s) rather than while the visitor waits.
+series_catalog()
+instruments()
 
 
 @dataclass(frozen=True)
