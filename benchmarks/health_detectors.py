@@ -6,7 +6,7 @@ False alarms are the ones that change a health card (returns below the backtest,
 up), counted per 1260 sessions (five years) on long streams (8 x 1260 sessions), detectors
 restarting after each alarm: the steady-state rate. The budget of one false alarm per five
 years per strategy is split between the CUSUM (``CUSUM_BUDGET``) and ADWIN
-(``ADWIN_BUDGET``); the constants in ``research_core/health/detect.py`` come from this
+(``ADWIN_BUDGET``); the constants in ``research_core/health/detectors.py`` come from this
 script's output.
 
 Changes: a Sharpe collapse from 1.5 to 0 (the daily mean drops by 1.5/sqrt(252) sigma)
