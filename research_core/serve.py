@@ -91,6 +91,7 @@ def voila_config(
     timeout: int,
     pool_size: int,
     pools: Mapping[str, int] | None = None,
+    refill_delay: float = REFILL_DELAY_S,
 ) -> Any:
     """The traitlets configuration handed to Voilà (also what the tests start)."""
     from traitlets.config import Config
@@ -115,10 +116,10 @@ def voila_config(
     for page, size in (pools or {}).items():
         sizes[f"{page}.ipynb"] = {"pool_size": size}
     c.VoilaKernelManager.kernel_pools_config = sizes
-    # A used kernel is replaced REFILL_DELAY_S later, not at once: starting a kernel takes
-    # both cores for seconds, which would slow the page just opened and a second visitor
-    # (who gets the pool's other kernel, already warm).
-    c.VoilaKernelManager.fill_delay = REFILL_DELAY_S
+    # A used kernel is replaced ``refill_delay`` s later, not at once: starting a kernel
+    # takes both cores for seconds, which would slow the page just opened and a second
+    # visitor (who gets the pool's other kernel, already warm).
+    c.VoilaKernelManager.fill_delay = refill_delay
     # A visitor who leaves before the page has wired its leave beacon leaves a kernel
     # behind: kernels with no open page, idle for CULL_IDLE_S, are stopped (Voilà keeps
     # the pooled ones).
@@ -136,6 +137,7 @@ def serve(
     timeout: int = 60,
     pool_size: int = 2,
     pools: Mapping[str, int] | None = None,
+    refill_delay: float = REFILL_DELAY_S,
     argv: Sequence[str] = (),
 ) -> int:
     """Run Voilà on the dashboards until interrupted; prints the page URLs first."""
@@ -156,6 +158,7 @@ def serve(
         timeout=timeout,
         pool_size=pool_size,
         pools=pools,
+        refill_delay=refill_delay,
     )
     print(f"workbench serve: dashboards from {folder} on {host}:{port}", flush=True)
     for url in page_urls(host, port):
@@ -211,6 +214,12 @@ def add_arguments(p: Any) -> None:
     p.add_argument(
         "--pool-size", type=int, default=2, help="preheated kernels per page (default 2)"
     )
+    p.add_argument(
+        "--refill-delay",
+        type=float,
+        default=REFILL_DELAY_S,
+        help=f"seconds before a used kernel is replaced (default {REFILL_DELAY_S:g})",
+    )
 
 
 def run(args: Any) -> int:
@@ -220,6 +229,7 @@ def run(args: Any) -> int:
         dashboards=args.dashboards,
         timeout=args.timeout,
         pool_size=args.pool_size,
+        refill_delay=args.refill_delay,
     )
 
 

@@ -109,6 +109,7 @@ def server(
     }
     cmd = [sys.executable, "-m", "research_core.cli", "serve", "--port", str(port)]
     cmd += ["--pool-size", "1"]  # one warm kernel per page is enough for sequential visits
+    cmd += ["--refill-delay", "0"]  # the next test's visit should not wait for it
     with log.open("w") as out:
         proc = subprocess.Popen(
             cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
