@@ -110,14 +110,7 @@ def risk_report(
     risk regime, ``models.covariance.regime_covariance``). ``equity`` is the book's NAV
     history, for the drawdown limit and ladder.
     """
-    if nav <= 0 or not np.isfinite(nav):
-        raise RiskError(f"nav must be positive, got {nav!r}")
-    w = pd.Series(weights, dtype="float64")
-    w = w[w != 0.0]
-    if w.empty:
-        raise RiskError("empty book: no non-zero weights to measure")
-    measures.check_book(w, list(w.index))
-    rets = book_returns(view, list(w.index), lookback)
+    w, rets = _book(weights, view, nav=nav, lookback=lookback)
     regime = None
     if covariance == "ledoit_wolf":
         cov = ledoit_wolf(rets)
@@ -149,6 +142,20 @@ def risk_report(
         dd_row,
         monitor,
     )
+
+
+def _book(
+    weights: pd.Series, view: PITView, *, nav: float, lookback: int
+) -> tuple[pd.Series, pd.DataFrame]:
+    """The checked non-zero weights and their returns (what every measure starts from)."""
+    if nav <= 0 or not np.isfinite(nav):
+        raise RiskError(f"nav must be positive, got {nav!r}")
+    w = pd.Series(weights, dtype="float64")
+    w = w[w != 0.0]
+    if w.empty:
+        raise RiskError("empty book: no non-zero weights to measure")
+    measures.check_book(w, list(w.index))
+    return w, book_returns(view, list(w.index), lookback)
 
 
 def _limits(
@@ -201,14 +208,7 @@ def limit_check(
 ) -> LimitCheck:
     """The limit-relevant part of :func:`risk_report`, with the same numbers, without the
     other VaR methods, simulations and stresses (a proposal prices dozens of books)."""
-    if nav <= 0 or not np.isfinite(nav):
-        raise RiskError(f"nav must be positive, got {nav!r}")
-    w = pd.Series(weights, dtype="float64")
-    w = w[w != 0.0]
-    if w.empty:
-        raise RiskError("empty book: no non-zero weights to measure")
-    measures.check_book(w, list(w.index))
-    rets = book_returns(view, list(w.index), lookback)
+    w, rets = _book(weights, view, nav=nav, lookback=lookback)
     (hist99,) = measures.historical(w, rets, [0.99])
     table, _ = _limits(view, w, hist99, nav=nav, equity=equity, limits=limits)
     return LimitCheck(hist99, table)
