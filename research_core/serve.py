@@ -146,6 +146,8 @@ def serve(
         raise ServeError(f"no dashboards at {folder} (expected index.ipynb there)")
     if not 0 < port < 65536:
         raise ServeError(f"port {port} is not between 1 and 65535")
+    if not refill_delay >= 0:  # also refuses NaN
+        raise ServeError(f"--refill-delay {refill_delay} must be 0 or more seconds")
     env = kernel_environment(os.environ)  # kernels inherit the server's environment
     os.environ.clear()
     os.environ.update(env)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from research_core.serve import cell_timeout, kernel_environment
+from research_core.serve import ServeError, cell_timeout, kernel_environment, serve
 from research_core.viz import pages
 from research_core.viz.runs import DashboardError, requested_date
 from tests.dashboards.runfolder import write_manifest
@@ -73,3 +73,9 @@ def test_agent_hub_draws_fan_charts(tmp_path: Path) -> None:
     assert traces["median"] == fan["p50"] and traces["baseline"] == fan["baseline"]
     uppers = [list(t.y) for t in figs[0].data if not t.name]
     assert uppers == [fan["p95"], fan["p75"]]  # each band's upper edge, filled down to its lower
+
+
+@pytest.mark.parametrize("delay", [-1.0, float("nan")])
+def test_a_negative_refill_delay_is_refused_before_serving(delay: float) -> None:
+    with pytest.raises(ServeError, match="--refill-delay"):
+        serve(port=8866, refill_delay=delay)
