@@ -10,6 +10,10 @@ trial ledger, the book, quality CSVs, pipeline and PMS artifacts) goes through h
 * :func:`atomic_folder` — a folder of results, built aside and renamed into place. Only a
   folder this module created (it holds :data:`MARKER`, listing the files written) or an
   empty one is ever replaced; anything else is refused with an :class:`ArtifactError`.
+* :func:`user_output` / :func:`write_output_file` — a path a user gave on the command line
+  (``--out``, ``--report``, ``--write-anchor``): never empty, never inside a lake, and a
+  single file is replaced only if workbench wrote it there and nobody changed it since
+  (recorded in :data:`FILES_LEDGER` beside it).
 * :func:`artifact_lock` — the inter-process lock the three above hold: an ``flock`` of
   :data:`LOCK_FILE` in the target's folder, so one lock file per folder, not per artifact
   (writes in one folder are brief and take turns). Hold it yourself around a
@@ -27,6 +31,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -43,6 +48,11 @@ from research_core.errors import ArtifactError
 
 MARKER = ".workbench-output.json"
 """Written inside every folder :func:`atomic_folder` creates: who wrote it and which files."""
+FILES_LEDGER = ".workbench-files.json"
+"""Beside single files :func:`write_output_file` wrote: their names and SHA-256."""
+LAKE_MANIFEST = "_lake.json"
+"""The file that makes a folder a lake (``lake.files.MANIFEST``): nothing is written below it
+on a user's say-so."""
 LOCK_FILE = ".workbench.lock"
 """The lock file :func:`artifact_lock` creates in the folder of the artifacts it guards."""
 
@@ -168,6 +178,86 @@ def check_output_folder(folder: str | Path) -> None:
                     f"{folder} holds {rel}, which workbench did not write; "
                     "refusing to replace the folder: move that file or choose another folder"
                 )
+
+
+def lake_containing(path: str | Path) -> Path | None:
+    """The lake folder that holds ``path`` (itself or a parent has the lake manifest)."""
+    here = Path(os.path.abspath(Path(path).expanduser()))
+    for folder in [here, *here.parents]:
+        if (folder / LAKE_MANIFEST).is_file():
+            return folder
+    return None
+
+
+def user_output(path: str | Path, option: str) -> Path:
+    """Check an output path given with ``option`` (e.g. ``--out``) before any work: not
+    empty and not inside a lake (the lake's files are written only by the lake)."""
+    if not str(path).strip():
+        raise ArtifactError(f"{option} is empty: give a file or folder outside the lake")
+    target = Path(path).expanduser()
+    lake = lake_containing(target)
+    if lake is not None:
+        raise ArtifactError(
+            f"{option} {target} is inside the lake at {lake}; refusing to write there: "
+            "choose a folder outside the lake"
+        )
+    return target
+
+
+def output_folder(given: str | None, default: Path, option: str = "--out") -> Path:
+    """The results folder of ``option``: ``default`` when not given, else a folder outside
+    any lake; either must pass :func:`check_output_folder` (checked before the work)."""
+    out = default if given is None else user_output(given, option)
+    check_output_folder(out)
+    return out
+
+
+def check_output_file(path: str | Path) -> None:
+    """Raise :class:`ArtifactError` unless :func:`write_output_file` may write ``path``: it
+    does not exist, or workbench wrote it there and its content is unchanged since."""
+    path = Path(path)
+    for parent in path.parents:
+        if os.path.lexists(parent) and not parent.is_dir():
+            raise ArtifactError(f"{parent} is a file, so {path} cannot be written")
+    if not os.path.lexists(path):
+        return
+    if path.is_symlink() or not path.is_file():
+        raise ArtifactError(f"{path} exists and is not a plain file; refusing to replace it")
+    if _ledger(path.parent).get(path.name) != sha256_file(path):
+        raise ArtifactError(
+            f"{path} exists and was not written by workbench (or was changed since); "
+            "refusing to replace it: choose another name or remove it yourself"
+        )
+
+
+def write_output_file(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """:func:`write_atomic` for a file a user named: refused by :func:`check_output_file`,
+    then recorded in the folder's :data:`FILES_LEDGER` so a later run may replace it."""
+    path = Path(path)
+    check_output_file(path)
+    with artifact_lock(path):
+        check_output_file(path)
+        write_atomic(path, write)
+        ledger = {**_ledger(path.parent), path.name: sha256_file(path)}
+        write_atomic(path.parent / FILES_LEDGER, lambda tmp: tmp.write_text(json.dumps(ledger)))
+    return path
+
+
+def _ledger(folder: Path) -> dict[str, str]:
+    try:
+        data = json.loads((folder / FILES_LEDGER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @contextmanager

@@ -13,7 +13,12 @@ import pandas as pd
 import pydantic
 
 from research_core import serve, tone_cli
-from research_core._files import check_output_folder, write_atomic
+from research_core._files import (
+    check_output_file,
+    output_folder,
+    user_output,
+    write_output_file,
+)
 from research_core.config import get_settings
 from research_core.errors import ArtifactError, AsOfError, WorkbenchError
 from research_core.lake import Lake
@@ -63,7 +68,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     if not 0 < args.jump_sigmas < float("inf"):  # also refuses nan
         raise WorkbenchError(f"--jump-sigmas must be a positive number, got {args.jump_sigmas}")
-    target = _csv_target(args.report) if args.report else None  # refuse before the work
+    target = _csv_target(args.report) if args.report is not None else None  # before the work
     lake = Lake.open(args.path)
     report = check_lake(lake)
     print(report.summary())
@@ -74,19 +79,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(quality.summary())
     if target:
         frame = quality.to_frame()
-        write_atomic(target, lambda tmp: frame.to_csv(tmp, index=False))
+        write_output_file(target, lambda tmp: frame.to_csv(tmp, index=False))
         print(f"quality findings written to {args.report}")
     return 0 if report.ok and (quality.ok or not args.strict) else 1
 
 
 def _csv_target(path: str) -> Path:
-    """A file path the CLI may write a CSV to: new, or an existing ``.csv`` file."""
-    target = Path(path)
-    if target.suffix.lower() != ".csv" and os.path.lexists(target):
-        raise ArtifactError(f"{target} exists and is not a .csv file; refusing to replace it")
-    for parent in target.parents:
-        if os.path.lexists(parent) and not parent.is_dir():
-            raise ArtifactError(f"{parent} is a file, so {target} cannot be written")
+    """A ``.csv`` path outside the lake the CLI may write: new, or one it wrote itself."""
+    target = user_output(path, "--report")
+    if target.suffix.lower() != ".csv":
+        raise ArtifactError(f"--report {target}: give a file name ending in .csv")
+    check_output_file(target)
     return target
 
 
@@ -180,8 +183,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     if not args.name or not args.start:
         raise WorkbenchError("give a strategy NAME and --start (or --list)")
     lake = Lake.open(args.path)
-    out = Path(args.out) if args.out else lake.root / "artifacts" / "backtests" / args.name
-    check_output_folder(out)  # fail before the work (and the slow imports), not after
+    out = output_folder(args.out, lake.root / "artifacts" / "backtests" / args.name)
 
     from research_core.backtest.executor import Executor
     from research_core.backtest.ledger import TrialLedger
@@ -230,8 +232,7 @@ def _cmd_book(args: argparse.Namespace) -> int:
     if not _is_plain_date(args.as_of):
         raise AsOfError(f"--as-of {args.as_of!r}: give a date as YYYY-MM-DD")
     lake = Lake.open(args.path)
-    out = Path(args.out) if args.out else lake.root / "artifacts" / "book" / args.as_of
-    check_output_folder(out)  # fail before the work (and the slow imports), not after
+    out = output_folder(args.out, lake.root / "artifacts" / "book" / args.as_of)
 
     from research_core.portfolio import build_book
 

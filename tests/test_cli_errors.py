@@ -44,7 +44,7 @@ CASES = {  # id: (argv with {lake} and {tmp}, text the one line must contain)
     "url-not-a-url": (["lake", "import-timescale", "--url", "not a url"], "not a SQLAlchemy URL"),
     "report-over-the-manifest": (
         ["lake", "check", "--report", "{lake}/_lake.json"],
-        "_lake.json exists and is not a .csv file",
+        "_lake.json is inside the lake at",
     ),
     "report-under-a-file": (
         ["lake", "check", "--report", "{tmp}/x.csv/r.csv"],

@@ -84,7 +84,7 @@ def test_out_never_replaces_the_lake(tmp_path: Path, argv: list[str]):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("workbench: error: ")
-    assert "was not written by workbench" in lines[0] and str(lake.root) in lines[0]
+    assert "is inside the lake at" in lines[0] and str(lake.root) in lines[0]
     assert tree_digest(lake.root) == before
 
 

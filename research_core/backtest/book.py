@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from research_core._files import atomic_folder, check_output_folder
+from research_core._files import atomic_folder, output_folder
 from research_core.backtest.causality import AsOfLakes
 from research_core.backtest.engine import BacktestResult, CostModel, EngineRun, run_engine
 from research_core.backtest.executor import Executor
@@ -450,8 +450,7 @@ def cli_book_backtest(args: argparse.Namespace) -> int:
         raise BacktestError(f"unknown vintage(s) {bad}; valid: {list(VINTAGES)}")
     lake = Lake.open(args.path)
     name = f"BOOK-{args.method}-{args.freq}"
-    out = Path(args.out) if args.out else lake.root / "artifacts" / "backtests" / name
-    check_output_folder(out)  # fail before the work, not after
+    out = output_folder(args.out, lake.root / "artifacts" / "backtests" / name)  # before work
     end = args.end or str(pd.Timestamp.now(lake.tz).date())
     verify = 2 if args.verify is None else args.verify
     books = [

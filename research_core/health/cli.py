@@ -17,14 +17,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the cards and store them (artifact files and the lake's HEALTH.* series)."""
-    from research_core._files import check_output_folder
+    from research_core._files import check_output_folder, user_output
     from research_core.config import get_settings
     from research_core.health.drift import live_returns
     from research_core.health.report import health_report, write_health
     from research_core.lake import Lake
 
-    if args.out:
-        check_output_folder(args.out)  # refuse a folder that is not ours before the work
+    if args.out is not None:  # refuse a folder that is not ours before the work
+        check_output_folder(user_output(args.out, "--out"))
     t0 = time.perf_counter()
     lake = Lake.open(args.path or get_settings().lake_path)
     live = None

@@ -15,7 +15,6 @@ lake data: manifest paths must be relative, without ``..``, and resolve inside t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import OrderedDict
@@ -28,11 +27,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from research_core._files import LAKE_MANIFEST
 from research_core.errors import LakeError
 from research_core.lake.arrays import SeriesArrays
 from research_core.lake.schema import ARROW_SCHEMA
 
-MANIFEST = "_lake.json"
+MANIFEST = LAKE_MANIFEST
 LOCK = ".lock"
 FORMAT = 1
 
@@ -83,15 +83,6 @@ def data_path(root: Path, rel: str) -> Path:
     if not path.resolve().is_relative_to(real_root):
         raise LakeError(f"manifest entry {rel!r} leads outside the lake {root} (symlink)")
     return path
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 _OWN_FILE = re.compile(r"(\.tmp-)?part-\d{7}-[0-9a-f]{12}\.parquet")

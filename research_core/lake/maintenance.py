@@ -15,13 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from research_core._files import sha256_file
 from research_core.calendars import period_start_utc
 from research_core.catalog import series_catalog
 from research_core.errors import CatalogError, LakeError
 from research_core.lake.files import (
     LakeFiles,
     data_path,
-    file_digest,
     read_manifest,
     stray_files,
 )
@@ -175,7 +175,7 @@ def _file_problems(lake: Lake, entry: dict[str, Any]) -> list[tuple[str, str]]:
         return [("file", f"{rel}: missing (listed in the manifest)")]
     out = []
     want = entry.get("sha256")
-    if want is not None and file_digest(path) != want:
+    if want is not None and sha256_file(path) != want:
         out.append(("checksum", f"{rel}: SHA-256 differs from the manifest (corrupt or changed)"))
     try:
         meta = pq.read_metadata(path)

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from research_core._files import sha256_file
 from research_core._typing import AsOf, SeriesIds
 from research_core.calendars import COUNTRY_TZ
 from research_core.catalog import SeriesSpec, series_catalog
@@ -43,7 +44,6 @@ from research_core.lake.files import (
     MANIFEST,
     LakeFiles,
     data_path,
-    file_digest,
     load_arrays,
     missing_file_error,
     read_manifest,
@@ -452,7 +452,7 @@ class Lake:
             "source": str(source),
             "rows": len(part),
             "series": sorted(str(s) for s in part["series_id"].unique()),
-            "sha256": file_digest(folder / name),
+            "sha256": sha256_file(folder / name),
         }
 
     # ---- reading ----------------------------------------------------------------------

@@ -21,7 +21,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from tqdm.auto import tqdm
 
 import research_core
+from research_core._files import sha256_file
 from research_core.config import absolute_sqlite, get_settings
 from research_core.pipeline.guard import read_errors
 from research_core.pipeline.spec import (
@@ -174,14 +174,6 @@ def _code_version() -> dict[str, str | None]:
     return {"package": research_core.__version__, "commit": commit}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _processes_with_token(token: str) -> list[psutil.Process]:
     me = os.getpid()
     found = []
@@ -296,7 +288,15 @@ class _Run:
             if prev is not None and step.name in keep:
                 steps.append(prev)
             else:
-                steps.append({"name": step.name, "notebook": step.notebook, "status": "pending"})
+                owned = (prev or {}).get("artifacts") or {}  # what a rerun may remove
+                steps.append(
+                    {
+                        "name": step.name,
+                        "notebook": step.notebook,
+                        "status": "pending",
+                        "artifacts": owned,
+                    }
+                )
         self.manifest.update(
             {
                 "pipeline": self.pipe.name,
@@ -433,12 +433,27 @@ def _check_outputs(run: _Run, step: Step, output: Path, guard_file: Path) -> dic
     return {}
 
 
+def _clear_own_outputs(run: _Run, step: Step, owned: dict[str, str]) -> dict[str, str]:
+    """Remove what an earlier try of ``step`` wrote (recorded in the manifest, or one of its
+    declared artifacts) so a rerun starts clean; anything else in its folder (a user's
+    notes) is left alone. Returns the files left: relative path -> SHA-256."""
+    root = run.folder / ARTIFACTS
+    left: dict[str, str] = {}
+    for path in sorted((root / step.name).rglob("*")):
+        if path.is_dir() and not path.is_symlink():
+            continue
+        rel = path.relative_to(root).as_posix()
+        if rel in owned or rel in step.artifacts:
+            path.unlink()
+        else:
+            left[rel] = sha256_file(path) if path.is_file() else ""
+    return left
+
+
 def _run_step(run: _Run, step: Step) -> bool:
     rec = run.record(step.name)
-    step_artifacts = run.folder / ARTIFACTS / step.name
-    if step_artifacts.exists():  # a rerun starts clean: our own output from a previous try
-        shutil.rmtree(step_artifacts)
     with run.lock:
+        foreign = _clear_own_outputs(run, step, dict(rec.get("artifacts") or {}))
         rec.update(
             status="running",
             started_at=_now(),
@@ -472,9 +487,13 @@ def _run_step(run: _Run, step: Step) -> bool:
         error = err.error
     root = run.folder / ARTIFACTS
     artifacts = {
-        str(p.relative_to(root)): _sha256(p)
-        for p in sorted(root.glob(f"{step.name}/**/*"))
-        if p.is_file()
+        rel: digest
+        for rel, digest in (
+            (p.relative_to(root).as_posix(), sha256_file(p))
+            for p in sorted(root.glob(f"{step.name}/**/*"))
+            if p.is_file()
+        )
+        if foreign.get(rel) != digest  # not a file that was there and is not ours
     }
     with run.lock:
         rec["duration_s"] = round(time.perf_counter() - t0, 3)

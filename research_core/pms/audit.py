@@ -26,6 +26,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from research_core._files import write_atomic
 from research_core.errors import AuditError
 from research_core.pms.models import AuditRow
 
@@ -113,12 +114,13 @@ class Anchor:
     hash: str
     at: str
 
+    def to_json(self) -> str:
+        """The anchor file's content (what ``audit verify --anchor`` reads)."""
+        return json.dumps({"seq": self.seq, "hash": self.hash, "at": self.at}) + "\n"
+
     def write(self, path: str | Path) -> Path:
-        """Write the anchor as JSON (a file a later ``audit verify --anchor`` reads)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"seq": self.seq, "hash": self.hash, "at": self.at}) + "\n")
-        return path
+        """Write the anchor file atomically (a reader sees the old anchor or the new)."""
+        return write_atomic(path, lambda tmp: tmp.write_text(self.to_json()))
 
     @classmethod
     def read(cls, path: str | Path) -> Anchor:

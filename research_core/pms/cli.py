@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from research_core._files import check_output_file, user_output, write_output_file
 from research_core.errors import TradeInputError
 
 if TYPE_CHECKING:
@@ -169,11 +170,16 @@ def _positions(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
+    target = None
+    if args.write_anchor is not None:  # refuse a bad target before opening anything
+        target = user_output(args.write_anchor, "--write-anchor")
+        check_output_file(target)
     pms = _open(args)
     result = pms.audit_verify(args.anchor)
     print(result.summary())
-    if result.ok and args.write_anchor:
-        print(f"anchor written to {pms.write_anchor(args.write_anchor)}")
+    if result.ok and target is not None:
+        text = pms.anchor().to_json()
+        print(f"anchor written to {write_output_file(target, lambda tmp: tmp.write_text(text))}")
     return 0 if result.ok else 1
 
 

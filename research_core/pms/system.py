@@ -935,10 +935,13 @@ class PMS:
         """The chain head (seq, hash, at), to anchor outside the database."""
         return audit.head(self.engine)
 
+    def anchor(self) -> audit.Anchor:
+        """The chain head to keep outside the database (the genesis of an empty chain)."""
+        return self.audit_head() or audit.Anchor(0, audit.GENESIS, "")
+
     def write_anchor(self, path: str | Path) -> Path:
         """Write the chain head to ``path`` (JSON) for later ``audit verify --anchor``."""
-        head = self.audit_head() or audit.Anchor(0, audit.GENESIS, "")
-        return head.write(path)
+        return self.anchor().write(path)
 
 
 def snapshot_of(view: PITView | None) -> dict[str, Any]:
