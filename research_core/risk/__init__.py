@@ -16,8 +16,10 @@ if TYPE_CHECKING:
     from research_core.risk.correlation import CorrelationMonitor, correlation_monitor
     from research_core.risk.limits import RiskLimits, limit_table
     from research_core.risk.measures import (
+        StudentTFit,
         VaRResult,
         cornish_fisher,
+        fit_student_t,
         historical,
         monte_carlo,
         parametric,
@@ -42,8 +44,10 @@ _WHERE = {
     "correlation_monitor": "correlation",
     "RiskLimits": "limits",
     "limit_table": "limits",
+    "StudentTFit": "measures",
     "VaRResult": "measures",
     "cornish_fisher": "measures",
+    "fit_student_t": "measures",
     "historical": "measures",
     "monte_carlo": "measures",
     "parametric": "measures",
@@ -69,6 +73,7 @@ __all__ = [
     "RiskReport",
     "Shock",
     "StressResult",
+    "StudentTFit",
     "VaRBacktest",
     "VaRResult",
     "backtest_var",
@@ -76,6 +81,7 @@ __all__ = [
     "christoffersen",
     "cornish_fisher",
     "correlation_monitor",
+    "fit_student_t",
     "historical",
     "kupiec",
     "limit_table",

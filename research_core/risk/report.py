@@ -18,7 +18,7 @@ from research_core.risk import measures
 from research_core.risk.breakers import DrawdownLadder
 from research_core.risk.correlation import CorrelationMonitor, correlation_monitor
 from research_core.risk.limits import RiskLimits, limit_table
-from research_core.risk.measures import VaRResult
+from research_core.risk.measures import StudentTFit, VaRResult
 from research_core.risk.stress import StressResult, stress_test
 
 
@@ -52,12 +52,15 @@ class RiskReport:
     limits: pd.DataFrame
     drawdown: pd.Series | None  # drawdown, level, state (None without P&L history)
     correlation: CorrelationMonitor | None
+    student_t: StudentTFit  # the fit behind the student_t rows
 
     def to_frame(self) -> pd.DataFrame:
-        """VaR and ES by method and confidence (fraction of NAV and BRL)."""
+        """VaR and ES by method and confidence (fraction of NAV and BRL); ``fit`` names the
+        fitted distribution where a method has one (the Student-t ν)."""
         rows = [(r.method, r.alpha, r.var, r.es) for r in self.results]
         out = pd.DataFrame(rows, columns=["method", "alpha", "var", "es"])
         out["var_brl"], out["es_brl"] = out["var"] * self.nav, out["es"] * self.nav
+        out["fit"] = np.where(out["method"] == "student_t", self.student_t.summary(), "")
         return out.set_index(["method", "alpha"])
 
     def components(self, method: str = "historical", alpha: float = 0.99) -> pd.DataFrame:
@@ -77,12 +80,23 @@ class RiskReport:
             f"risk as of {self.as_of.tz_convert(get_settings().timezone):%Y-%m-%d}: "
             f"{len(self.weights)} positions, NAV {self.nav:,.0f}",
             f"  99% 1-day historical VaR {var:.2%} of NAV ({var * self.nav:,.0f})",
+            self._student_t_line(),
             f"  {self.stress.summary()}",
             f"  limits: {len(breaches)} breached {breaches}, {len(warns)} near {warns}",
         ]
         if self.correlation is not None:
             lines.append(f"  {self.correlation.summary()}")
         return "\n".join(lines)
+
+    def _student_t_line(self) -> str:
+        rows = [r for r in self.results if r.method == "student_t"]
+        if not rows:
+            return f"  Student-t fit {self.student_t.summary()}"
+        t = max(rows, key=lambda r: r.alpha)
+        return (
+            f"  {t.alpha:.0%} 1-day Student-t VaR {t.var:.2%}, ES {t.es:.2%} of NAV; "
+            f"{self.student_t.summary()}"
+        )
 
     def _repr_html_(self) -> str:
         return f"<pre>{self.summary()}</pre>"
@@ -118,14 +132,14 @@ def risk_report(
         cov, regime = regime_covariance(rets, w)
     else:
         raise RiskError(f"unknown covariance {covariance!r}; use 'ledoit_wolf' or 'regime'")
-    df = measures.fit_student_df(w, rets)
+    fit = measures.fit_student_t(w, rets)
     hist = measures.historical(w, rets, sorted({*alphas, 0.99}))  # 99% feeds the limits
     hist99 = next(r for r in hist if r.alpha == 0.99)
     table, dd_row = _limits(view, w, hist99, nav=nav, equity=equity, limits=limits, ladder=ladder)
     results = [
         *(r for r in hist if r.alpha in alphas),
         *measures.parametric(w, cov.covariance, alphas),
-        *measures.parametric(w, cov.covariance, alphas, dist="student_t", df=df),
+        *measures.parametric(w, cov.covariance, alphas, dist="student_t", df=fit.df),
         *measures.cornish_fisher(w, rets, alphas),
         *measures.monte_carlo(w, cov.covariance, alphas, n=n_sims, seed=seed, copula=copula),
     ]
@@ -141,6 +155,7 @@ def risk_report(
         table,
         dd_row,
         monitor,
+        fit,
     )
 
 

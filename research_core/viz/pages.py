@@ -188,7 +188,8 @@ def _render_risk(page: Page) -> list[Item]:
     out: list[Item] = [theme.grid(_risk_kpis(d))]
     blocks = []
     if d["var"] is not None:
-        shown = d["var"][["method", "alpha", "var", "es", "var_brl", "es_brl"]]
+        cols = ["method", "alpha", "var", "es", "var_brl", "es_brl", "fit"]  # fit: Student-t ν
+        shown = d["var"][[c for c in cols if c in d["var"].columns]]
         fmt = {"var": "{:.2%}", "es": "{:.2%}", "var_brl": "{:,.0f}", "es_brl": "{:,.0f}"}
         blocks.append(
             theme.card(
