@@ -35,7 +35,7 @@ from research_core.pms.attribution import (
     PLATest,
     attribute,
     carino,
-    factor_pnl,
+    hypothetical,
     pla_test,
     risk_theoretical,
 )
@@ -871,12 +871,12 @@ class PMS:
         return carino(daily.div(prev.reindex(daily.index).to_numpy(), axis=0))
 
     def pla(self, *, start: object | None = None, end: object | None = None) -> PLATest:
-        """FRTB P&L attribution test of the book's marked history (HPL = booked P&L,
-        RTPL = risk-factor P&L) over the dates in range."""
+        """FRTB P&L attribution test of the book's marked history over the dates in range:
+        HPL = booked full revaluation without fills, RTPL = the risk engine's sensitivities
+        × the day's quote moves (``attribution.hypothetical``, ``risk_theoretical``)."""
         rows = self._pnl_rows(start, end)
-        factors = factor_pnl(rows)
-        hpl = rows.groupby("as_of")["pnl_brl"].sum()
-        rtpl = risk_theoretical(rows, factors).groupby(rows["as_of"]).sum()
+        hpl = hypothetical(rows).groupby(rows["as_of"]).sum()
+        rtpl = risk_theoretical(rows).groupby(rows["as_of"]).sum()
         keep = hpl.index[1:] if len(hpl) > 1 else hpl.index  # the first mark only fills
         return pla_test(hpl.loc[keep], rtpl.loc[keep])
 

@@ -1,11 +1,15 @@
 """Attribution: every decomposition sums to the P&L (a property over random books and days),
-Carino linking by hand, the FRTB P&L attribution test over 250 sample-lake days of a
-20-position book, and attribution of a marked book on both engines."""
+Carino linking by hand, the FRTB P&L attribution test (RTPL of a two-instrument book by
+hand, MAR32.42 zones, 250 sample-lake days of a 20-position book with a correct and a broken
+pricer, a book marked through the PMS with a broken pricer), and attribution of a marked
+book on both engines."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,17 +18,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from research_core.calendars import business_day_range
-from research_core.catalog import instrument, instruments
-from research_core.pms import PMS
+from research_core.catalog import Instrument, instrument, instruments
+from research_core.lake.store import Lake
+from research_core.pms import PMS, attribution, positions
 from research_core.pms.attribution import (
     BY,
+    PLATest,
     attribute,
     carino,
     factor_pnl,
+    hypothetical,
     pla_test,
     risk_theoretical,
 )
 from research_core.pnl import USDBRL, known_on, pnl_currency, quote_move
+
+Pricer = Callable[[Instrument, np.ndarray, np.ndarray], np.ndarray]
 
 IDS = sorted(instruments())
 LEVEL = {"yield": 10.0, "price": 100.0, "fx": 5.5, "spread": 150.0}
@@ -96,10 +105,70 @@ def _sample_book() -> list[tuple[str, float]]:
     return book
 
 
-def test_frtb_pla_over_250_sample_days_of_a_20_position_book(lake):
-    """HPL: the book held through 250 B3 sessions to 2026-10-30, each day fully revalued
-    (``pnl.quote_move``) with USD P&L translated at each close and the accumulated USD P&L
-    at the day's USD/BRL change; RTPL: the risk factors (BCBS MAR32.33-45 thresholds)."""
+def broken_pricer(inst: Instrument, q0: np.ndarray, q1: np.ndarray) -> np.ndarray:
+    """The house pricer with an injected error: every rate P&L flipped in sign and tripled."""
+    move = quote_move(inst, q0, q1)
+    return -3.0 * move if inst.quote == "yield" else move
+
+
+def test_risk_theoretical_of_a_two_instrument_book_by_hand():
+    """RTPL = DV01 at the previous quote × Δy (+ carry, + FX delta of the USD balance), by
+    hand from the DV01 conventions in instruments.yaml — whatever the booked price P&L says."""
+    rows = pd.DataFrame(
+        {
+            "as_of": ["2026-10-02", "2026-10-02"],
+            "instrument_id": ["DI1.2Y", "BR.CDS.5Y"],
+            "quantity": [1e8, 1e6],  # notional long the quote: BRL, USD
+            "quote_prev": [10.00, 150.0],  # yield %, spread bp
+            "quote": [10.05, 160.0],
+            "fx_prev": [5.00, 5.00],
+            "fx": [5.10, 5.10],
+            "price_local": [-3e5, 9e9],  # a booked (wrong) revaluation RTPL must not read
+            "carry_local": [1_000.0, 50.0],
+            "roll_local": [0.0, 0.0],
+            "realized_local": [0.0, 200.0],
+            "translation_brl": [0.0, 2_000.0],  # 20,000 USD of P&L × 0.10 BRL/USD
+            "pnl_brl": [-299_000.0, 7.0],
+        }
+    )
+    # DI1 (di1_pu): DV01 = notional × T / (1 + y) per 1.00 of yield = 1e8 × 2 / 1.10 × 1e-4
+    # = 18,181.82 BRL per bp; Δy = +5 bp.
+    di1 = 1e8 * 2 / 1.10 * 1e-4 * 5 + 1_000.0
+    # CDS (cds_rpv01, recovery 40 %): hazard λ = 150 bp / 0.6 = 0.025, RPV01 = (1 − e^(−5λ)) / λ
+    # = 4.70012 years; 1e6 USD × RPV01 × 10 bp / 1e4 = 4,700.12 USD, + 50 USD carry, at the
+    # previous USD/BRL 5.00, + the translation of the accumulated USD P&L.
+    rpv01 = (1 - math.exp(-5 * 0.025)) / 0.025
+    cds = (1e6 * rpv01 * 10 / 1e4 + 50.0) * 5.00 + 2_000.0
+    rtpl = risk_theoretical(rows)
+    assert rtpl.iloc[0] == pytest.approx(di1, rel=1e-12)  # 91,909.09 BRL
+    assert rtpl.iloc[1] == pytest.approx(cds, rel=1e-12)  # 25,750.62 BRL
+    # HPL: the booked P&L less the fill (realized 200 USD at the day's USD/BRL 5.10).
+    assert list(hypothetical(rows)) == pytest.approx([-299_000.0, 7.0 - 200.0 * 5.10])
+
+
+@pytest.mark.parametrize(
+    ("spearman", "ks", "zone"),
+    [  # BCBS MAR32.42: green if ρ > 0.80 and KS < 0.09; red if ρ < 0.70 or KS > 0.12
+        (0.81, 0.088, "green"),
+        (0.80, 0.05, "amber"),  # "above 0.80": 0.80 itself is not green
+        (0.95, 0.09, "amber"),  # "below 0.09"
+        (0.70, 0.12, "amber"),  # red only below 0.70 / above 0.12
+        (0.69, 0.02, "red"),
+        (0.99, 0.124, "red"),  # 31 / 250 days
+        (float("nan"), 0.0, "red"),  # Spearman undefined: a constant P&L series
+    ],
+)
+def test_pla_zones_follow_mar32(spearman: float, ks: float, zone: str):
+    result = PLATest(250, spearman, ks, 0.0)
+    assert result.zone == zone
+    assert result.passed is (zone == "green")
+    assert f"{zone} zone" in result.summary()
+
+
+def _held_book_rows(lake: Lake, pricer: Pricer) -> pd.DataFrame:
+    """P&L rows of the 20-position book held through 250 B3 sessions to 2026-10-30, each
+    day revalued by ``pricer`` with USD P&L translated at each close and the accumulated
+    USD P&L at the day's USD/BRL change."""
     view = lake.at("2026-10-30")
     days = business_day_range("2025-10-01", "2026-10-30", "B3")[-251:]
     fx = known_on(view.series(USDBRL).dropna(), days)
@@ -108,7 +177,7 @@ def test_frtb_pla_over_250_sample_days_of_a_20_position_book(lake):
         inst = instrument(iid)
         q = known_on(view.series(inst.price_series).dropna(), days)
         scale = q[:-1] if pnl_currency(inst) != inst.currency else 1.0
-        local = qty * scale * quote_move(inst, q[:-1], q[1:])
+        local = qty * scale * pricer(inst, q[:-1], q[1:])
         usd = pnl_currency(inst) == "USD"
         balance = np.r_[0.0, np.cumsum(local)[:-1]]
         translation = balance * np.diff(fx) if usd else np.zeros(250)
@@ -134,14 +203,56 @@ def test_frtb_pla_over_250_sample_days_of_a_20_position_book(lake):
         )
     rows = pd.concat(frames, ignore_index=True)
     assert len(rows) == 20 * 250 and np.isfinite(rows["pnl_brl"]).all()
-    factors = factor_pnl(rows)
-    hpl = rows.groupby("as_of")["pnl_brl"].sum()
-    rtpl = risk_theoretical(rows, factors).groupby(rows["as_of"]).sum()
-    result = pla_test(hpl, rtpl)
+    return rows
+
+
+def _daily_pla(rows: pd.DataFrame) -> PLATest:
+    hpl = hypothetical(rows).groupby(rows["as_of"]).sum()
+    return pla_test(hpl, risk_theoretical(rows).groupby(rows["as_of"]).sum())
+
+
+def test_frtb_pla_over_250_sample_days_of_a_20_position_book(lake):
+    """HPL: full revaluation (``pnl.quote_move``); RTPL: the sensitivities. A correct pricer
+    is in the MAR32.42 green zone; one whose rate P&L is flipped and tripled is red."""
+    right = _daily_pla(_held_book_rows(lake, quote_move))
+    print(right.summary())
+    assert right.days == 250
+    assert right.spearman > 0.80 and right.ks < 0.09 and right.zone == "green"
+    wrong = _daily_pla(_held_book_rows(lake, broken_pricer))
+    print(wrong.summary())
+    assert wrong.spearman < 0.70 and wrong.zone == "red" and not wrong.passed
+
+
+def _marked_book_pla(lake: Lake, db: Path) -> PLATest:
+    """A rates-and-credit book (DI1, UST, CDS) traded on 2026-09-16 and marked through
+    the PMS on the 32 B3 sessions to 2026-10-30 (31 PLA days: the first mark only fills)."""
+    days = business_day_range("2026-09-16", "2026-10-30", "B3")
+    pms = PMS.open(f"sqlite:///{db}", lake=lake)
+    book = [("DI1.5Y", "sell", 2e8), ("UST.10Y.FUT", "buy", 4e7), ("BR.CDS.5Y", "buy", 1e6)]
+    for k, (iid, side, size) in enumerate(book):
+        pms.enter_trade(iid, side, size, trade_date=days[0], idempotency_key=f"k{k}")
+    for day in days:
+        pms.mark(day)
+    result = pms.pla()
+    pms.engine.dispose()
+    return result
+
+
+def test_pla_of_a_book_marked_by_the_pms_passes(lake, tmp_path):
+    result = _marked_book_pla(lake, tmp_path / "pla.db")
     print(result.summary())
-    assert result.days == 250
-    assert result.spearman >= 0.80 and result.ks <= 0.09 and result.residual_share < 0.05
-    assert result.passed
+    assert result.days == 31 and result.zone == "green"
+
+
+def test_pla_fails_when_the_pms_pricer_is_broken(lake, tmp_path, monkeypatch):
+    """The marks revalue with a pricer whose rate P&L is flipped in sign and tripled (the
+    attribution module is given the same pricer): the risk engine's sensitivities do not
+    follow it, so PLA is red. (It was green when RTPL was a Taylor expansion of the pricer.)"""
+    monkeypatch.setattr(positions, "quote_move", broken_pricer)
+    monkeypatch.setattr(attribution, "quote_move", broken_pricer)
+    result = _marked_book_pla(lake, tmp_path / "pla.db")
+    print(result.summary())
+    assert result.days == 31 and result.spearman < 0.70 and result.zone == "red"
 
 
 def test_attribution_of_a_marked_book_sums_to_nav_pnl(pms: PMS):
