@@ -30,6 +30,23 @@ UNIT_TEXT = {
     "pt-BR": {"%": " %", "bp": " pb", "pp": " p.p.", "BRL mn": " R$ mi", "": "", "count": ""},
 }
 
+# the words (en, pt-BR) that say which of an entity's facts a number states
+CUES: dict[str, tuple[str, ...]] = {
+    "positions": ("positions", "position", "posições", "posição"),
+    "gross": ("gross", "bruto", "bruta"),
+    "net": ("net", "líquido", "líquida"),
+    "vol": ("vol", "volatility", "volatilidade"),
+    "breach": ("in breach", "breach", "breaches", "breached", "estourados", "estourado",
+               "estouro", "estouros"),
+    "warn": ("near", "warning", "warnings", "warn", "perto", "alerta", "alertas"),
+    "day": ("yesterday", "daily", "on the day", "ontem", "no dia"),
+    "mtd": ("MTD", "month-to-date", "this month", "no mês"),
+    "ytd": ("YTD", "year-to-date", "this year", "no ano"),
+    "stale": ("stale", "late", "atrasadas", "atrasada", "atrasados", "atrasado"),
+    "findings": ("findings", "finding", "achados", "achado"),
+    "shift": ("previous", "anterior", "shift", "change", "variação"),
+}  # fmt: skip
+
 
 class FactError(WorkbenchError, KeyError):
     """A placeholder names no fact, or a fact is malformed."""
@@ -41,7 +58,9 @@ class FactError(WorkbenchError, KeyError):
 @dataclass(frozen=True)
 class Fact:
     """One number of the pack. ``kind`` is "level" or "change" (changes show their sign);
-    ``entity`` is how the text names the thing (its aliases help the checker find it)."""
+    ``entity`` is how the text names the thing (its aliases help the checker find it);
+    ``cues`` are the words that say which of the entity's facts a number is (``gross``,
+    ``net``, ``MTD``...), so the checker binds a number to its fact, not just its entity."""
 
     id: str
     entity: str
@@ -53,6 +72,7 @@ class Fact:
     kind: str = "level"
     label: str = ""
     aliases: tuple[str, ...] = field(default=())
+    cues: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -78,11 +98,13 @@ class Fact:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["aliases"] = list(self.aliases)
+        d["cues"] = list(self.cues)
         return d
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Fact:
-        return cls(**{**data, "aliases": tuple(data.get("aliases", ()))})
+        tuples = {k: tuple(data.get(k, ())) for k in ("aliases", "cues")}
+        return cls(**{**data, **tuples})
 
 
 def format_number(value: float, decimals: int, locale: str = "en", *, signed: bool = False) -> str:

@@ -24,8 +24,9 @@ SYSTEM = (
     "US). Use only the facts provided. Never write a digit yourself: cite every number as "
     "a placeholder, {{fact_id}} for the value as displayed, {{abs:fact_id}} for a change "
     "without its sign, {{dir:fact_id}} for its direction word (rose/fell). Name each "
-    "entity exactly as given before its numbers. At most eight sentences, plain text, in "
-    "{language}."
+    "entity exactly as given before its numbers, and next to each number the word of its "
+    "label that says which fact it is (gross, net, MTD, in breach...). At most eight "
+    "sentences, plain text, in {language}."
 )
 LANGUAGE = {"en": "English", "pt-BR": "Brazilian Portuguese"}
 

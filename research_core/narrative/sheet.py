@@ -10,7 +10,7 @@ import pandas as pd
 
 from research_core.lake import Lake
 from research_core.lake.pit import PITView
-from research_core.narrative.facts import Fact, FactSheet, date_value
+from research_core.narrative.facts import CUES, Fact, FactSheet, date_value
 from research_core.narrative.tone import tone_facts
 from research_core.runs import RunFolder, RunFolderError
 
@@ -77,23 +77,28 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
     if have("book/summary.json"):
         b = art("book/summary.json")
         src = "artifacts/book/summary.json"
-        facts += [
-            Fact(
-                "book.positions", "Book", b["positions"], "count", 0, src, as_of, aliases=("book",)
-            ),
-            Fact("book.gross", "Book", b["gross"], "", 2, src, as_of, label="gross risk units"),
-            Fact("book.net", "Book", b["net"], "", 2, src, as_of, label="net risk units"),
-            Fact("book.vol", "Book", b["vol"] * 100, "%", 1, src, as_of, label="ex-ante vol"),
-        ]
+        facts += [  # gross Σ|w| and net Σw of the weights (notional / NAV), in % of NAV
+            Fact("book.positions", "Book", b["positions"], "count", 0, src, as_of,
+                 label="positions", aliases=("book",), cues=CUES["positions"]),
+            Fact("book.gross", "Book", b["gross"] * 100, "%", 0, src, as_of,
+                 label="gross notional, % of NAV", cues=CUES["gross"]),
+            Fact("book.net", "Book", b["net"] * 100, "%", 0, src, as_of,
+                 label="net notional, % of NAV", cues=CUES["net"]),
+            Fact("book.vol", "Book", b["vol"] * 100, "%", 1, src, as_of, label="ex-ante vol",
+                 cues=CUES["vol"]),
+        ]  # fmt: skip
     if have("risk/var.parquet"):
         var = art("risk/var.parquet").loc[("historical", 0.99)]
         src = "artifacts/risk/var.parquet"
         aliases = ("99 % 1-day VaR", "VaR 99 % de 1 dia", "99 % VaR", "VaR 99 %", "VaR")
+        label = "99 % 1-day historical VaR"
         facts += [
-            Fact("risk.var99", "VaR", var["var"] * 100, "%", 2, src, as_of, aliases=aliases),
-            Fact("risk.var99_brl", "VaR", var["var_brl"] / 1e6, "BRL mn", 1, src, as_of),
+            Fact("risk.var99", "VaR", var["var"] * 100, "%", 2, src, as_of, label=label,
+                 aliases=aliases),
+            Fact("risk.var99_brl", "VaR", var["var_brl"] / 1e6, "BRL mn", 1, src, as_of,
+                 label=label),  # the same VaR in BRL
             Fact("risk.es99", "ES", var["es"] * 100, "%", 2, src, as_of,
-                 aliases=("99 % ES", "expected shortfall")),
+                 label="99 % 1-day historical ES", aliases=("99 % ES", "expected shortfall")),
         ]  # fmt: skip
     if have("risk/stress.parquet") and have("risk/summary.json"):
         stress = art("risk/stress.parquet")
@@ -110,9 +115,11 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
         n_breach = int((lim["status"] == "breach").sum())
         n_warn = int((lim["status"] == "warn").sum())
         facts += [
-            Fact("limits.breach", "Limits", n_breach, "count", 0, src, as_of, aliases=("limit",)),
-            Fact("limits.warn", "Limits", n_warn, "count", 0, src, as_of),
-        ]
+            Fact("limits.breach", "Limits", n_breach, "count", 0, src, as_of, label="in breach",
+                 aliases=("limit",), cues=CUES["breach"]),
+            Fact("limits.warn", "Limits", n_warn, "count", 0, src, as_of,
+                 label="near their line", cues=CUES["warn"]),
+        ]  # fmt: skip
     if have("agents/reports.json"):
         reports = art("agents/reports.json")
         best: tuple[float, str, str] | None = None
@@ -132,9 +139,11 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
         src = "artifacts/attribution/pnl.json"
         facts += [
             Fact("pnl.day", "P&L", p["pnl_day_brl"] / 1e6, "BRL mn", 1, src, as_of, "change",
-                 label="yesterday"),
-            Fact("pnl.mtd", "P&L", p["mtd"] * 100, "%", 2, src, as_of, "change", label="MTD"),
-            Fact("pnl.ytd", "P&L", p["ytd"] * 100, "%", 2, src, as_of, "change", label="YTD"),
+                 label="yesterday", cues=CUES["day"]),
+            Fact("pnl.mtd", "P&L", p["mtd"] * 100, "%", 2, src, as_of, "change", label="MTD",
+                 cues=CUES["mtd"]),
+            Fact("pnl.ytd", "P&L", p["ytd"] * 100, "%", 2, src, as_of, "change", label="YTD",
+                 cues=CUES["ytd"]),
             Fact("pnl.nav", "fund NAV", p["nav_brl"] / 1e6, "BRL mn", 1, src, as_of,
                  aliases=("PL do fundo",)),
         ]  # fmt: skip
@@ -149,9 +158,10 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
         src = "artifacts/quality/freshness.json"
         facts += [
             Fact("dq.stale", "Data quality", len(gate["stale_series"]), "count", 0, src, as_of,
-                 aliases=("data-quality", "qualidade dos dados")),
+                 label="key series stale", aliases=("data-quality", "qualidade dos dados"),
+                 cues=CUES["stale"]),
             Fact("dq.findings", "Data quality", sum(gate["counts"].values()), "count", 0, src,
-                 as_of),
+                 as_of, label="findings", cues=CUES["findings"]),
         ]  # fmt: skip
     return facts
 

@@ -24,8 +24,8 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "one).",
         "The FOMC statement tone is {{fomc_tone.last}} ({{fomc_tone.chg}} on the previous one).",
         "The strongest call is {label:agents.top_z} (z {{agents.top_z}}).",
-        "Book: {{book.positions}} positions, gross {{book.gross}} and net {{book.net}} risk "
-        "units, ex-ante vol {{book.vol}}.",
+        "Book: {{book.positions}} positions, gross notional {{book.gross}} and net notional "
+        "{{book.net}} of NAV, ex-ante vol {{book.vol}}.",
         "Risk: 99 % 1-day VaR is {{risk.var99}} of NAV ({{risk.var99_brl}}); ES is {{risk.es99}}.",
         "The worst stress, {label:risk.worst_stress}, would cost {{risk.worst_stress}} of NAV.",
         "Limits: {{limits.breach}} in breach and {{limits.warn}} near their line.",
@@ -49,8 +49,8 @@ SENTENCES: dict[str, tuple[str, ...]] = {
         "O tom do FOMC no último comunicado é {{fomc_tone.last}} ({{fomc_tone.chg}} sobre o "
         "anterior).",
         "A convicção mais forte é {label:agents.top_z} (z {{agents.top_z}}).",
-        "Book: {{book.positions}} posições, bruto {{book.gross}} e líquido {{book.net}} unidades "
-        "de risco, vol ex-ante {{book.vol}}.",
+        "Book: {{book.positions}} posições, nocional bruto {{book.gross}} e líquido "
+        "{{book.net}} do PL, vol ex-ante {{book.vol}}.",
         "Risco: o VaR 99 % de 1 dia é {{risk.var99}} do PL ({{risk.var99_brl}}); o ES é "
         "{{risk.es99}}.",
         "O pior estresse, {label:risk.worst_stress}, custaria {{risk.worst_stress}} do PL.",
@@ -64,6 +64,11 @@ SENTENCES: dict[str, tuple[str, ...]] = {
 
 def narrative_template(sheet: FactSheet) -> str:
     """The template sentences whose facts are all in ``sheet``, labels filled in."""
+    return " ".join(template_sentences(sheet))
+
+
+def template_sentences(sheet: FactSheet) -> list[str]:
+    """:func:`narrative_template` sentence by sentence."""
     out = []
     for sentence in SENTENCES[sheet.locale]:
         cited = placeholders(sentence)
@@ -73,7 +78,7 @@ def narrative_template(sheet: FactSheet) -> str:
         for fid in labels:
             sentence = sentence.replace("{label:" + fid + "}", sheet[fid].label)
         out.append(sentence)
-    return " ".join(out)
+    return out
 
 
 def _labels(sentence: str) -> list[str]:

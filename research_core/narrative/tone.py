@@ -11,7 +11,7 @@ import pandas as pd
 from research_core.errors import CatalogError
 from research_core.lake import Lake
 from research_core.lake.pit import PITView
-from research_core.narrative.facts import Fact
+from research_core.narrative.facts import CUES, Fact
 
 # series, fact id, entity, aliases
 TONES = (
@@ -38,7 +38,8 @@ def tone_facts(view: PITView, as_of: str) -> list[Fact]:
         when = f"{pd.Timestamp(s.index[-1]):%Y-%m-%d}"
         last, shift = float(s.iloc[-1]), float(s.iloc[-1] - s.iloc[-2])
         facts.append(Fact(f"{fid}.last", entity, last, "", 2, sid, when, "level", "last", aliases))
-        facts.append(Fact(f"{fid}.chg", entity, shift, "", 2, sid, when, "change", "change"))
+        facts.append(Fact(f"{fid}.chg", entity, shift, "", 2, sid, when, "change",
+                          "change", cues=CUES["shift"]))  # fmt: skip
     return facts
 
 
