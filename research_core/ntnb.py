@@ -5,8 +5,10 @@ ofertados nos leilões primários", the NTN-B and NTN-B Principal sections) and 
 ("Metodologia de precificação de títulos públicos federais", VNA): the face of an NTN-B is
 R$1,000 on the base date 2000-07-15 and is restated by the IPCA on each 15th — the VNA of
 the 15th of month k carries the IPCA up to month k−1, which IBGE publishes about the 10th.
-Between two 15ths it grows pro rata by calendar days at month k's IPCA, projected (ANBIMA
-uses its projection; here the Focus median) until IBGE publishes it:
+Between two 15ths it grows pro rata at month k's IPCA, projected (ANBIMA uses its own
+projection; here the Focus median) until IBGE publishes it; the exponent counts calendar
+days as Tesouro's methodology does (ANBIMA's secondary-market VNA counts business days,
+which moves the VNA by hundredths of a percent):
 
     VNA(d) = 1000 × Π_{m = 2000-07}^{k−1} (1 + IPCA_m) × (1 + IPCA_k)^(dcp / dct)
 
@@ -16,7 +18,7 @@ yields) is a zero, quotation = (1 + y)^(−du/252) with du/252 its years to matu
 
 Everything comes from the lake's monthly IPCA (``BR.IPCA.MOM``, BCB SGS 433) as known at
 the date. A lake whose IPCA starts after July 2000 (the sample lake starts in 2005) chains
-from the published VNA of 2005-01-15 instead (``ANCHORS``).
+instead from the VNA of 2005-01-15 computed from the published IPCA (``ANCHORS``).
 """
 
 from __future__ import annotations
