@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from research_core import ntnb
 from research_core.calendars import business_day_range
 from research_core.catalog import Instrument, instrument, series_catalog
 from research_core.errors import PriceHistoryError
@@ -256,13 +257,22 @@ def unit_volatility(returns: np.ndarray, lookback: int, floor: float = 0.0) -> n
     return np.fmax(recent, floor * np.nanstd(r, axis=0, ddof=1)) if floor > 0 else recent
 
 
-def contract_notional(inst: Instrument, quote: float, usdbrl: float) -> float:
-    """Base-currency notional of one contract at this quote (for the liquidity model)."""
+def contract_notional(
+    inst: Instrument, quote: float, usdbrl: float, vna: float | None = None
+) -> float:
+    """Base-currency value of one contract at this quote (for the liquidity model): a DI1
+    at its PU, an NTN-B at its price (the VNA known then × its quotation as the NTN-B
+    Principal zero, ``research_core.ntnb``), futures, FX and CDS at their face."""
     fx = usdbrl if inst.currency == "USD" else 1.0
     if inst.quote == "fx":  # multiplier USD × quote BRL per USD = BRL notional
         return inst.multiplier * quote
     if inst.dv01_convention == "di1_pu":
         return inst.multiplier / (1.0 + quote / 100.0) ** inst.tenor_years
+    if inst.dv01_convention == "real_yield":
+        if vna is None or not vna > 0:
+            raise PriceHistoryError(f"{inst.id}: a bond is worth VNA × quotation; VNA {vna}")
+        bonds = inst.multiplier / ntnb.VNA_BASE  # bonds per contract (face at the base date)
+        return bonds * ntnb.price(vna, quote, inst.tenor_years) * fx
     if inst.quote in ("yield", "spread"):
         return inst.multiplier * fx
     return inst.multiplier * quote * fx

@@ -65,14 +65,20 @@ class CostModel:
         return np.array([instrument(i).cost_bps / 2 * self.scale / 1e4 for i in instrument_ids])
 
     def impact_coefficients(
-        self, instrument_ids: list[str], daily_vol: np.ndarray, quotes: np.ndarray, fx: float
+        self,
+        instrument_ids: list[str],
+        daily_vol: np.ndarray,
+        quotes: np.ndarray,
+        fx: float,
+        vna: float | None = None,
     ) -> np.ndarray:
-        """Per-instrument coefficient of ``traded ** 1.5`` (traded in book units)."""
+        """Per-instrument coefficient of ``traded ** 1.5`` (traded in book units); ``vna``
+        (the NTN-B face then, R$) prices NTN-B contracts."""
         if self.impact == 0:
             return np.zeros(len(instrument_ids))
         adv = np.array(
             [
-                instrument(i).adv_contracts * contract_notional(instrument(i), q, fx)
+                instrument(i).adv_contracts * contract_notional(instrument(i), q, fx, vna)
                 for i, q in zip(instrument_ids, quotes, strict=True)
             ]
         )

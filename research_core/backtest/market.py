@@ -11,12 +11,13 @@ instead of going back to the view. Volatilities at a date use rows up to it only
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from research_core import ntnb
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
 from research_core.pnl import FUNDING, USDBRL, known_on, unit_index, unit_volatility
@@ -38,6 +39,7 @@ class MarketData:
     quotes: pd.DataFrame  # raw price series, one column per instrument
     usdbrl: pd.Series
     cdi: pd.Series  # BRL funding (% a year)
+    vna: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))  # NTN-B face, R$
 
     @classmethod
     def build(
@@ -56,7 +58,12 @@ class MarketData:
             view, list(ids), start - pd.Timedelta(days=warmup_days), end, calendar, trim=True
         )
         quotes = view.frame([instrument(i).price_series for i in ids])
-        return cls(ids, calendar, marks, quotes, view.series(USDBRL), view.series(FUNDING["BRL"]))
+        vna = pd.Series(dtype=float)
+        if any(instrument(i).dv01_convention == "real_yield" for i in ids):
+            days = pd.DatetimeIndex(marks.index)
+            vna = pd.Series(ntnb.vna_on(view, days), index=days).dropna()
+        fx, cdi = view.series(USDBRL), view.series(FUNDING["BRL"])
+        return cls(ids, calendar, marks, quotes, fx, cdi, vna)
 
     def sessions(self, start: pd.Timestamp) -> pd.DatetimeIndex:
         """The backtest's sessions: mark rows from ``start``."""
@@ -77,14 +84,15 @@ class MarketData:
     def impact(
         self, costs: CostModel, dates: pd.DatetimeIndex, vol: np.ndarray, ids: Sequence[str]
     ) -> np.ndarray:
-        """(dates x ids) square-root impact coefficients from the quotes and USD/BRL known
-        at each date (:meth:`CostModel.impact_coefficients`)."""
+        """(dates x ids) square-root impact coefficients from the quotes, USD/BRL and NTN-B
+        VNA known at each date (:meth:`CostModel.impact_coefficients`)."""
         cols = [self.ids.index(i) for i in ids]
         quotes = known_on(self.quotes, dates)[:, cols]
         fx = known_on(self.usdbrl, dates)
+        vna = known_on(self.vna, dates)
         return np.vstack(
             [
-                costs.impact_coefficients(list(ids), vol[k], quotes[k], fx[k])
+                costs.impact_coefficients(list(ids), vol[k], quotes[k], fx[k], vna[k])
                 for k in range(len(dates))
             ]
         )

@@ -299,7 +299,8 @@ def pms_marks_proposals(
         mark: dict[str, Any] = {"skipped": f"already marked through {last}"}
     else:
         m = pms.mark(as_of)
-        mark = {k: getattr(m, k) for k in ("nav_brl", "nav_usd", "pnl_brl", "pnl_usd", "lots")}
+        keys = ("nav_brl", "nav_usd", "pnl_brl", "pnl_usd", "trading_usd", "translation_usd")
+        mark = {k: getattr(m, k) for k in (*keys, "lots")}
         mark["already_marked"] = m.already_marked
     made = pms.propose(as_of, method=method, n_sims=n_sims, collected=collected_signals(run_dir))
     pending = pms.proposals(state="PROPOSED")

@@ -14,8 +14,15 @@ quantity × quote BRL per unit return). Lots are marked to market daily like fut
   from unrealized to realized;
 * translation (P&L earned in USD) = the lot's accumulated USD P&L × the day's change of USD/BRL.
 
-BRL P&L is the local P&L × USD/BRL (for USD lots) plus translation; the USD book is the BRL
-book at the day's USD/BRL. NAV = capital + the sum of BRL P&L.
+BRL P&L is the local P&L × USD/BRL (for USD lots) plus translation. NAV = capital + the sum
+of BRL P&L. The USD book is the BRL book at each mark's USD/BRL ``S``, so its P&L is the
+change of its NAV, in two parts (a lot's ``pnl_usd`` is its part of the first):
+
+    USD P&L_t = NAV_t / S_t − NAV_{t−1} / S_{t−1}
+              = BRL P&L_t / S_t  (trading, converted)  +  NAV_{t−1} × (1/S_t − 1/S_{t−1})
+                                                        (FX translation of the BRL capital)
+
+Before the first mark the NAV is the capital, at USD/BRL of the day the first lot opened.
 """
 
 from __future__ import annotations
@@ -274,16 +281,48 @@ class MarkResult:
     nav_brl: float
     nav_usd: float
     pnl_brl: float
-    pnl_usd: float
+    pnl_usd: float  # the USD NAV's change: trading_usd + translation_usd
     lots: int
     already_marked: bool = False
+
+    @property
+    def trading_usd(self) -> float:
+        """The BRL P&L converted at the mark's USD/BRL (NAV BRL / NAV USD)."""
+        return self.pnl_brl * self.nav_usd / self.nav_brl
+
+    @property
+    def translation_usd(self) -> float:
+        """The FX translation of the BRL capital held over the day, in USD."""
+        return self.pnl_usd - self.trading_usd
 
     def summary(self) -> str:
         again = " (already marked; unchanged)" if self.already_marked else ""
         return (
-            f"marked {self.as_of}: {self.lots} lots, P&L {self.pnl_brl:,.0f} BRL "
-            f"({self.pnl_usd:,.0f} USD), NAV {self.nav_brl:,.0f} BRL{again}"
+            f"marked {self.as_of}: {self.lots} lots, P&L {self.pnl_brl:,.0f} BRL; "
+            f"{self.pnl_usd:,.0f} USD = trading {self.trading_usd:,.0f} USD + FX translation "
+            f"of capital {self.translation_usd:,.0f} USD; NAV {self.nav_brl:,.0f} BRL{again}"
         )
+
+
+def usd_split(nav_history: pd.DataFrame) -> pd.DataFrame:
+    """The NAV history with the USD P&L's two parts: ``trading_usd`` (BRL P&L / USD/BRL)
+    and ``translation_usd`` (the rest: the BRL capital's FX translation)."""
+    out = nav_history.copy()
+    out["trading_usd"] = out["pnl_brl"] / out["usdbrl"]
+    out["translation_usd"] = out["pnl_usd"] - out["trading_usd"]
+    return out
+
+
+def _opening(
+    session: Session, lots: Sequence[Lot], capital: float, fx: float
+) -> tuple[float, float]:
+    """NAV (BRL) and USD/BRL before this mark: the last mark's, or before the first the
+    capital at the USD/BRL of the day the first lot opened (today's without lots)."""
+    prev = session.scalars(select(NavRow).order_by(NavRow.as_of.desc()).limit(1)).first()
+    if prev is not None:
+        return prev.nav_brl, prev.usdbrl
+    first = min(lots, key=lambda lot: (lot.open_date, lot.id), default=None)
+    return capital, (fx if first is None else first.last_fx)
 
 
 def mark_lots(session: Session, view: PITView, day: dt.date, capital: float) -> MarkResult:
@@ -298,6 +337,7 @@ def mark_lots(session: Session, view: PITView, day: dt.date, capital: float) -> 
         )
         .order_by(Lot.id)
     ).all()
+    nav_prev, fx_prev = _opening(session, lots, capital, fx)
     total_brl = 0.0
     quotes: dict[str, float] = {}
     rates: dict[str, tuple[float, float]] = {}  # next-day carry and roll, per instrument
@@ -349,20 +389,20 @@ def mark_lots(session: Session, view: PITView, day: dt.date, capital: float) -> 
                 rates[inst.id] = (carry(view, inst.id), roll_rate(view, inst, q))
             lot.last_carry, lot.last_roll = rates[inst.id]
         total_brl += pnl_brl
-    prev = session.scalars(select(NavRow).order_by(NavRow.as_of.desc()).limit(1)).first()
-    nav = (capital if prev is None else prev.nav_brl) + total_brl
+    nav = nav_prev + total_brl
+    pnl_usd = total_brl / fx + nav_prev * (1.0 / fx - 1.0 / fx_prev)  # = Δ(NAV / USD/BRL)
     session.add(
         NavRow(
             as_of=day,
             nav_brl=nav,
             nav_usd=nav / fx,
             pnl_brl=total_brl,
-            pnl_usd=total_brl / fx,
+            pnl_usd=pnl_usd,
             usdbrl=fx,
         )
     )
     session.flush()
-    return MarkResult(day, nav, nav / fx, total_brl, total_brl / fx, len(lots))
+    return MarkResult(day, nav, nav / fx, total_brl, pnl_usd, len(lots))
 
 
 def lots_frame(session: Session, *, include_closed: bool = False) -> pd.DataFrame:

@@ -64,6 +64,7 @@ from research_core.pms.positions import (
     mark_lots,
     market_quote,
     side_sign,
+    usd_split,
     usdbrl,
 )
 from research_core.pms.proposals import MIN_TRADE, ProposalSpec, inputs_series, proposal_specs
@@ -381,13 +382,14 @@ class PMS:
         return result
 
     def nav_history(self) -> pd.DataFrame:
-        """NAV and daily P&L per mark date, BRL and USD."""
+        """NAV and daily P&L per mark date, BRL and USD (USD P&L = trading_usd +
+        translation_usd)."""
         with db.read_session(self.engine) as s:
             rows = s.scalars(select(NavRow).order_by(NavRow.as_of)).all()
             cols = ["nav_brl", "nav_usd", "pnl_brl", "pnl_usd", "usdbrl"]
             data = [[getattr(r, c) for c in cols] for r in rows]
             index = pd.DatetimeIndex([pd.Timestamp(r.as_of) for r in rows], name="as_of")
-        return pd.DataFrame(data, index=index, columns=cols)
+        return usd_split(pd.DataFrame(data, index=index, columns=cols))
 
     def nav(self) -> float:
         """The latest NAV in BRL (the capital before the first mark)."""

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from research_core import ntnb
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
 from research_core.pnl import USDBRL, contract_notional, duration, last_quote
@@ -59,12 +60,14 @@ def dv01_buckets(view: PITView, weights: pd.Series) -> pd.Series:
 
 
 def days_to_exit(view: PITView, weights: pd.Series, nav: float, participation: float) -> pd.Series:
-    """Days to trade each position out at ``participation`` × ADV."""
+    """Days to trade each position out at ``participation`` × ADV: its contracts (NTN-B:
+    bonds, at their price with the VNA known at the view) over the contracts tradable a day."""
     fx = last_quote(view, USDBRL)
+    insts = [instrument(str(iid)) for iid in weights.index]
+    vna = ntnb.vna_at(view) if any(i.dv01_convention == "real_yield" for i in insts) else None
     out = {}
-    for iid, w in weights.items():
-        inst = instrument(str(iid))
-        per_contract = contract_notional(inst, last_quote(view, inst.price_series), fx)
+    for inst, (iid, w) in zip(insts, weights.items(), strict=True):
+        per_contract = contract_notional(inst, last_quote(view, inst.price_series), fx, vna)
         out[iid] = abs(w) * nav / per_contract / (participation * inst.adv_contracts)
     return pd.Series(out, dtype="float64")
 
