@@ -26,6 +26,8 @@ import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
+from research_core.errors import CalendarError
+
 CalendarName = Literal["B3", "NYSE", "WEEKDAYS"]
 _EXCHANGE_CODES: dict[str, str] = {"B3": "BVMF", "NYSE": "XNYS"}
 _CAL_START, _CAL_END = "1999-01-04", "2031-12-31"
@@ -69,7 +71,7 @@ def roll_forward(dates: pd.DatetimeIndex, calendar: str, bdays: int = 0) -> pd.D
     days = business_days(calendar)
     idx = np.searchsorted(days.values, dates.normalize().values, side="left") + bdays
     if (idx >= len(days)).any():
-        raise ValueError(f"dates beyond the {calendar} calendar's end ({_CAL_END})")
+        raise CalendarError(f"dates beyond the {calendar} calendar's end ({_CAL_END})")
     return pd.DatetimeIndex(days.values[idx])
 
 

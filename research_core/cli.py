@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -385,6 +386,37 @@ def check_dates(args: argparse.Namespace) -> None:
         raise AsOfError(f"--start {args.start} is after --end {args.end}")
 
 
+NUMBER_FLAGS: dict[str, tuple[float, float, bool]] = {
+    # flag (argparse dest): (lowest, highest, whole numbers only), both ends allowed
+    "seed": (0, 2**32 - 1, True),  # numpy's seeds
+    "workers": (1, 64, True),
+    "verify": (0, 10_000, True),
+    "nav": (1.0, 1e13, False),  # BRL
+    "capital": (1.0, 1e13, False),  # BRL
+    "min_trade": (0.0, 1.0, False),  # |Δweight| as a fraction of NAV
+    "proposal": (1, 2**63 - 1, True),  # database ids are signed 64-bit
+    "decision": (1, 2**63 - 1, True),
+    "price": (-1e6, 1e9, False),  # a quote: a yield (may be negative), a spread or a price
+    "port": (1, 65_535, True),
+    "timeout": (1, 86_400, True),  # seconds
+    "pool_size": (0, 64, True),
+    "refill_delay": (0.0, 3_600.0, False),  # seconds
+}
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    """Every numeric flag given must be finite and within its range (:data:`NUMBER_FLAGS`);
+    otherwise a one-line error names the flag, before any work."""
+    for name, (low, high, whole) in NUMBER_FLAGS.items():
+        value = getattr(args, name, None)
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        flag = name if name in ("proposal", "decision") else "--" + name.replace("_", "-")
+        if not (math.isfinite(value) and low <= value <= high):
+            span = f"from {low:,} to {high:,}" if whole else f"from {low:,g} to {high:,g}"
+            raise WorkbenchError(f"{flag} {value}: must be a {'whole ' * whole}number {span}")
+
+
 def one_line(err: BaseException) -> str:
     """``err`` as one line without secrets: an OSError names its path; newlines become '; '."""
     from research_core._secrets import redact, register_settings_secrets
@@ -412,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         check_dates(args)
+        check_numbers(args)
         return int(args.func(args))
     except (WorkbenchError, OSError, pydantic.ValidationError) as err:
         if os.environ.get("WORKBENCH_DEBUG"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,15 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_sqlite(cls, url: str) -> str:
         return absolute_sqlite(url)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown IANA time zone {name!r} (e.g. America/Sao_Paulo)") from err
+        return name
 
 
 def absolute_sqlite(url: str) -> str:

@@ -11,6 +11,10 @@ class WorkbenchWarning(UserWarning):
     """Root of every warning issued by research_core."""
 
 
+class CalendarError(WorkbenchError, ValueError):
+    """A date outside the range the business-day calendars cover."""
+
+
 class CatalogError(WorkbenchError, KeyError):
     """A series or instrument id is unknown, or a catalog entry is malformed."""
 

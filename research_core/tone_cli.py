@@ -25,12 +25,24 @@ def _score(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise ToneError(f"tone score: no such file {path}")
-    result = tone(path.read_text("utf-8"), args.language)
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as err:
+        raise ToneError(f"tone score: {path} is not UTF-8 text ({err.reason})") from err
+    result = tone(text, args.language)
     print(result.summary())
     frame = result.to_frame()
     if not frame.empty:
         print(frame.to_string(index=False))
     return 0
+
+
+def _parse_record(parser: Any, path: Path) -> Any:
+    """One stored BCB API record; a malformed one is a one-line ToneError naming the file."""
+    try:
+        return parser.parse(json.loads(path.read_text("utf-8")))
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ToneError(f"tone ingest: {path} is not a Copom API record ({err})") from err
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -46,11 +58,14 @@ def _ingest(args: argparse.Namespace) -> int:
         if args.bank != "copom" or not files:
             raise ToneError(f"tone ingest --from-dir: no Copom com_NNN.json records in {folder}")
         parser = CopomText()
-        texts = [parser.parse(json.loads(f.read_text("utf-8"))) for f in files]
+        texts = [_parse_record(parser, f) for f in files]
     elif args.bank == "copom":
         if not args.meetings or ":" not in args.meetings:
             raise ToneError("tone ingest --bank copom needs --meetings FIRST:LAST, e.g. 200:230")
-        first, last = (int(x) for x in args.meetings.split(":"))
+        try:
+            first, last = (int(x) for x in args.meetings.split(":"))
+        except ValueError as err:
+            raise ToneError(f"--meetings {args.meetings!r}: give FIRST:LAST numbers") from err
         copom = CopomText()
         texts = [copom.communique(n) for n in range(first, last + 1)]
     else:

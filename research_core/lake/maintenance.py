@@ -126,6 +126,20 @@ def lake_info(lake: Lake) -> LakeInfo:
     return _on_one_snapshot(lake, read)
 
 
+def newest_release(lake: Lake) -> pd.Timestamp | None:
+    """The latest ``release_time`` stored (UTC), or None for an empty lake: how far the
+    lake's knowledge reaches."""
+
+    def read(files: LakeFiles) -> pd.Timestamp | None:
+        if not files.paths:
+            return None
+        top = _duck(list(files.paths), "SELECT max(release_time) AS t FROM read_parquet($files)")
+        value = top["t"].iloc[0]
+        return None if pd.isna(value) else pd.Timestamp(value).tz_convert("UTC")
+
+    return _on_one_snapshot(lake, read)
+
+
 @dataclass(frozen=True)
 class CheckReport:
     """Problems found by :func:`check_lake` (empty means consistent)."""

@@ -520,6 +520,29 @@ def _after_step(run: _Run, step: Step) -> None:
         run.manifest["stale"] = bool(json.loads(gate.read_text("utf-8")).get("stale", False))
 
 
+BEYOND_DATA_DAYS = 7
+"""A run dated more than this many days after the lake's newest release is refused
+unless forced (a typo such as 2030 for 2026, or a lake that stopped updating)."""
+
+
+def _check_within_the_data(lake_path: Path, date: str) -> None:
+    from research_core.lake import Lake
+    from research_core.lake.maintenance import newest_release
+    from research_core.lake.store import MANIFEST as LAKE_MANIFEST
+
+    if not (lake_path / LAKE_MANIFEST).exists():
+        return  # no lake yet: the first step builds or fills it
+    newest = newest_release(Lake.open(lake_path))
+    if (
+        newest is not None
+        and (pd.Timestamp(date) - newest.tz_localize(None)).days > BEYOND_DATA_DAYS
+    ):
+        raise PipelineError(
+            f"--as-of {date} is past the lake's data (newest release {newest:%Y-%m-%d}); "
+            "run an ingest first, or pass --force to run on what the lake has"
+        )
+
+
 def run_pipeline(
     as_of: str | pd.Timestamp,
     *,
@@ -549,6 +572,8 @@ def run_pipeline(
         "run_dir": str(folder),
     }
     assert set(params) == set(COMMON_PARAMETERS)
+    if not force:
+        _check_within_the_data(Path(params["lake_path"]), date)
     selected = list(steps) if steps else [s.name for s in pipe.steps]
     for name in selected:
         check_notebook(pipe.notebook_path(pipe.step(name)), [*params, *pipe.step(name).params])

@@ -79,7 +79,14 @@ def load_pipeline(path: str | Path) -> Pipeline:
     path = Path(path)
     if not path.exists():
         raise PipelineError(f"no pipeline definition at {path}")
-    raw = yaml.safe_load(path.read_text("utf-8"))
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise PipelineError(f"{path}: not valid YAML ({one_line_reason(err)})") from err
+    if not isinstance(raw, dict):
+        raise PipelineError(
+            f"{path}: a pipeline is a mapping with 'name' and 'steps', not {type(raw).__name__}"
+        )
     try:
         pipe = Pipeline.model_validate({**raw, "folder": path.parent})
     except ValidationError as err:
@@ -96,8 +103,19 @@ def load_pipeline(path: str | Path) -> Pipeline:
                 f"{path}: step {step.name} is after {later}, which are not earlier steps"
             )
     for step in pipe.steps:
-        check_notebook(pipe.notebook_path(step), [*COMMON_PARAMETERS, *step.params])
+        notebook = pipe.notebook_path(step)
+        if not notebook.resolve().is_relative_to(path.parent.resolve()):
+            raise PipelineError(
+                f"{path}: step {step.name} names {step.notebook}, outside the pipeline's folder"
+            )
+        check_notebook(notebook, [*COMMON_PARAMETERS, *step.params])
     return pipe
+
+
+def one_line_reason(err: BaseException) -> str:
+    """The first line of an exception's message."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def check_notebook(path: Path, parameters: list[str]) -> dict[str, Any]:
@@ -105,7 +123,12 @@ def check_notebook(path: Path, parameters: list[str]) -> dict[str, Any]:
     pass; returns papermill's view of its parameters."""
     if not path.exists():
         raise PipelineError(f"step notebook {path} does not exist")
-    nb = nbformat.read(path, as_version=4)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (OSError, ValueError, UnicodeDecodeError) as err:  # nbformat's errors are ValueErrors
+        raise PipelineError(
+            f"step notebook {path} is not a notebook: {one_line_reason(err)}"
+        ) from err
     if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
         raise PipelineError(
             f"{path.name} has no cell tagged 'parameters'; papermill would run it with its "

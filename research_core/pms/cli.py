@@ -245,7 +245,7 @@ def register(sub: Any) -> None:
     p.add_argument("--strategy")
     p.add_argument("--start", help="first as-of date")
     p.add_argument("--end", help="last as-of date")
-    p.add_argument("--action", help="propose, approve, reject, modify, execute, trade")
+    p.add_argument("--action", help="propose, approve, reject, modify, expire, execute, ...")
     p.add_argument("--outcome", choices=["gain", "loss", "flat", "open", "none"])
     p.set_defaults(func=_journal)
 

@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
 from research_core.errors import DatabaseURLError
@@ -50,14 +50,21 @@ def make_engine(url: str) -> Engine:
             f"unsupported database {parsed.get_backend_name()!r} in {safe_url(url)}; "
             f"use one of {DIALECTS}"
         )
+    if parsed.drivername == "postgresql":  # the driver we ship, not SQLAlchemy's default
+        parsed = parsed.set(drivername="postgresql+psycopg2")
     try:
         if parsed.get_backend_name() == "sqlite":
             engine = create_engine(parsed, connect_args={"timeout": 60})
             _sqlite_immediate(engine)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True)
+            engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        with engine.connect() as conn:  # a missing folder, a non-database file, no server
+            conn.exec_driver_sql("SELECT 1")
     except (ArgumentError, NoSuchModuleError) as err:
         raise DatabaseURLError(f"cannot use database URL {safe_url(url)}: {err}") from err
+    except DBAPIError as err:
+        reason = str(err.orig).strip().splitlines()[0] if err.orig else type(err).__name__
+        raise DatabaseURLError(f"cannot open database {safe_url(url)}: {reason}") from err
     return engine
 
 

@@ -50,6 +50,19 @@ class Replay:
         )
 
 
+DECISION_ACTIONS = (
+    "propose",
+    "approve",
+    "reject",
+    "modify",
+    "expire",
+    "execute",
+    "trade",
+    "briefing",
+)
+"""The actions a journal entry (``Decision``) records."""
+
+
 def journal_frame(
     engine: Engine,
     *,
@@ -63,6 +76,10 @@ def journal_frame(
     """Decisions, newest last, filtered by instrument, strategy, as-of range, action and
     outcome ("gain", "loss", "open" for no P&L yet, "none" for no trade); each with its
     P&L since (BRL, from the lots its trade opened) as the outcome."""
+    if action and action not in DECISION_ACTIONS:
+        raise PMSError(
+            f"--action {action!r} is not a decision action; valid: {', '.join(DECISION_ACTIONS)}"
+        )
     stmt = select(Decision).order_by(Decision.id)
     if instrument:
         stmt = stmt.where(Decision.instrument_id == instrument)
