@@ -289,7 +289,7 @@ def _stored(view: PITView, series_id: str) -> pd.Series:
     try:
         view.spec(series_id)
     except CatalogError:
-        return pd.Series(dtype="float64", index=pd.DatetimeIndex([]))
+        return pd.Series(dtype="float64")
     return view.series(series_id).dropna()
 
 
