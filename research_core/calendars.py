@@ -12,8 +12,9 @@ A release rule says when a value for a period became public. Rules are plain dic
         end for quarterly, the date itself for daily/weekly), at ``time`` local time.
     {rule: decision, meetings: copom, tz: America/Sao_Paulo, calendar: B3}
         policy-rate targets: released by the decision, not by a clock. A value dated on a
-        decision day (``catalog/policy_meetings.yaml``) is public at the announcement, any
-        other at its own local midnight. See :func:`decision_release_times`.
+        decision day, or on a between-meeting change (``catalog/policy_meetings.yaml``), is
+        public at its announcement, any other at its own local midnight. See
+        :func:`decision_release_times`.
 """
 
 from __future__ import annotations
@@ -115,10 +116,11 @@ def decision_release_times(
 ) -> pd.DatetimeIndex:
     """UTC release times of a policy-rate target's daily values.
 
-    A value dated on a decision day is released at that decision's announcement (the
-    source may date the change on decision day, and it is not known before); any other
-    date's value at its own local midnight, the earliest a value for that day can exist
-    (the target in force that day is known since the last decision, which was earlier).
+    A value dated on the day of an announcement (a decision, or a change between meetings)
+    is released at that announcement (the source may date the change that day, and it is
+    not known before); any other date's value at its own local midnight, the earliest a
+    value for that day can exist (the target in force that day is known since the last
+    announcement, which was earlier).
     """
     dates = pd.DatetimeIndex(pd.to_datetime(obs_dates)).normalize()
     ann = pd.DatetimeIndex(announcements)

@@ -342,34 +342,41 @@ def register_surprise_series(lake: Lake, targets: tuple[str, ...] = TARGETS) -> 
             )
 
 
-def update_surprises(
-    lake: Lake,
-    as_of: AsOf,
-    *,
-    targets: tuple[str, ...] = TARGETS,
-    backfill: int | None = None,
-) -> WriteResult:
+def update_surprises(lake: Lake, as_of: AsOf, *, targets: tuple[str, ...] = TARGETS) -> WriteResult:
     """Compute and store the surprises of prints released by ``as_of`` not stored yet (a
-    stored surprise is never rewritten: history is append-only); cheap when only the
-    latest prints are new. ``backfill`` caps how many past prints a target with nothing
-    stored gets (None: all); the values are the same either way."""
+    stored surprise is never rewritten: history is append-only). A target with nothing
+    stored, or whose stored history lacks its head (a lake once filled with only its last
+    prints), gets its whole history, once: what an agent sees at a date must not depend on
+    when the lake started storing surprises. After that only the newest prints are
+    computed, which is cheap."""
     register_surprise_series(lake, targets)
     view = lake.at(as_of)
     first = view_at(lake, view.as_of, "first_release")
     recent: dict[str, int] = {}
     for target in targets:
-        stored = view.series(_derived(target)["surprise"])
-        if not stored.empty:
-            periods = first.history(target).index
-            recent[target] = int((periods > stored.index.max()).sum())
-        elif backfill is not None:
-            recent[target] = backfill
+        stored = view.series(_derived(target)["surprise"]).dropna()
+        prints = first.history(target)
+        if stored.empty or _head_missing(view, prints, target, stored, lake.tz):
+            continue  # every print
+        recent[target] = int((prints.index > stored.index.max()).sum())
     result = compute_surprises(lake, view.as_of, targets=targets, recent=recent)
     rows = result.observations()
     for sid in rows["series_id"].unique():
         have = view.series(sid).index
         rows = rows[~((rows["series_id"] == sid) & rows["obs_date"].isin(have))]
     return lake.write(rows)
+
+
+def _head_missing(
+    view: PITView, prints: pd.DataFrame, target: str, stored: pd.Series, tz: str
+) -> bool:
+    """Whether the print just before the first stored surprise has an expectation (so it
+    should have a surprise too): a whole history starts at the first print that has one,
+    a history filled from the last prints only does not."""
+    before = prints[prints.index < stored.index.min()]
+    if before.empty:
+        return False
+    return not _expectations(view, target, before.iloc[-1:], tz).empty
 
 
 def surprise_history(view: PITView, target: str) -> pd.DataFrame:

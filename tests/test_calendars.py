@@ -82,6 +82,40 @@ def test_selic_target_is_released_by_the_copom_decision_against_the_real_history
     assert selic_decisions_shown_wrong(release) == []
 
 
+# The Selic target changes between Copom meetings (the governor using the Copom's bias,
+# "viés", 1999-2000), by the day real SGS 432 shows the new target in force
+BETWEEN_MEETINGS = [
+    "1999-03-25", "1999-04-06", "1999-04-29", "1999-05-10", "1999-05-13", "1999-06-09",
+    "2000-03-29", "2000-07-10",
+]  # fmt: skip
+
+
+def test_between_meeting_selic_changes_are_not_visible_before_their_day_ends():
+    """Issue 24 item 9c: these eight changes were released at 00:00 of their day, so the new
+    target showed all day, before any announcement. Our sources give no hour, so each is
+    released at 23:59 Brasília of its day: the old target up to then, the new one after.
+    The eight are every change of real SGS 432 at least 7 days after the last Copom
+    decision (``copom_meetings.json``: the communiqué date, else the minutes' date)."""
+    sgs = pd.DataFrame(json.loads((REAL / "selic_meta_sgs432_daily.json").read_text()))
+    dates, values = pd.DatetimeIndex(pd.to_datetime(sgs["x"])), sgs["y"].to_numpy(float)
+    meetings = json.loads((REAL / "copom_meetings.json").read_text())
+    decided = pd.DatetimeIndex(sorted(pd.Timestamp(r["dataCom"] or r["dataAta"]) for r in meetings))
+    changes = dates[1:][np.diff(values) != 0]
+    between = [c for c in changes if c - decided[decided <= c].max() >= pd.Timedelta(days=7)]
+    assert [f"{c:%Y-%m-%d}" for c in between] == BETWEEN_MEETINGS
+    release = series("BR.SELIC.TARGET").release_times(dates)
+    tz = "America/Sao_Paulo"
+    for c in between:
+        i = dates.get_loc(c)
+        assert release[i].tz_convert(tz) == (c + pd.Timedelta(hours=23, minutes=59)).tz_localize(tz)
+        before_end = (c + pd.Timedelta(hours=23, minutes=58)).tz_localize(tz)
+        assert _known(release, values, before_end) == values[i - 1]  # the old target
+        assert _known(release, values, release[i]) == values[i]  # the new one, from 23:59
+        # the day after is public from its midnight, as any day without an announcement
+        next_day = (c + pd.Timedelta(days=1)).tz_localize(tz)
+        assert release[i + 1] == next_day
+
+
 def test_fed_target_release_follows_the_fomc_calendar():
     """2015-12-16 lift-off: statement 14:00 ET, released 14:30 ET (Fed meeting calendar);
     2020-03-15 was an unscheduled Sunday cut announced at 17:00 ET; a day without a

@@ -15,6 +15,7 @@ from research_core.events import (
     Z_WINDOW,
     ar1_forecast,
     compute_surprises,
+    register_surprise_series,
     release_calendar,
     surprise_history,
     todays_releases,
@@ -176,15 +177,64 @@ def test_update_is_incremental_and_append_only(lakes, tmp_path: Path):
             surprise_history(trunc.at(END), target), surprise_history(full.at(END), target)
         )
     assert update_surprises(trunc, END, targets=TARGETS).written == 0
-    # A lake that starts with the last Z_WINDOW prints only (the pipeline's backfill).
-    fresh = Lake.open(tmp_path / "fresh", create=True)
-    fresh.write(frame)
-    update_surprises(fresh, END, targets=TARGETS, backfill=Z_WINDOW)
+
+
+def _sample_rows(lake: Lake) -> pd.DataFrame:
+    frame = lake.table().drop_columns(["ingested_at"]).to_pandas()
+    frame = frame[frame["source"] == "sample"]
+    frame["obs_date"] = pd.to_datetime(frame["obs_date"])
+    return frame
+
+
+def _agents_at(view) -> tuple[list, tuple[str, ...]]:
+    from research_core.agents.inflation import InflationAgent
+    from research_core.agents.monetary import MonetaryPolicyAgent
+
+    return list(InflationAgent().run(view).signals), MonetaryPolicyAgent().run(view).narrative
+
+
+EARLY = "2010-03-31"  # before the last Z_WINDOW prints to END (IPCA's from 2010-06)
+
+
+def test_a_lake_filled_from_its_last_prints_gets_its_whole_history(lakes, tmp_path: Path):
+    """Issue 24 item 9b: the pipeline stored only the last Z_WINDOW = 36 prints on a lake
+    with none (the sample lake's surprises began 2023-10), so agents before then saw no
+    surprises there but did on a lake filled from the start. Such a lake now gets its
+    head once, and the agents say the same at an early date on both lakes."""
+    full, _ = lakes
+    shallow = Lake.open(tmp_path / "shallow", create=True)
+    shallow.write(_sample_rows(full))
+    register_surprise_series(shallow, TARGETS)
+    last = compute_surprises(shallow, END, targets=TARGETS, recent=dict.fromkeys(TARGETS, Z_WINDOW))
+    shallow.write(last.observations())  # the state the old pipeline left
+    early = shallow.at(EARLY)
+    assert all(surprise_history(early, t).empty for t in TARGETS)  # nothing known early
+    assert update_surprises(shallow, END, targets=TARGETS).written > 0
     for target in TARGETS:
-        got = surprise_history(fresh.at(END), target)
-        assert len(got) == Z_WINDOW
-        want = surprise_history(full.at(END), target).loc[got.index]
-        pd.testing.assert_frame_equal(got, want)
+        pd.testing.assert_frame_equal(
+            surprise_history(shallow.at(END), target), surprise_history(full.at(END), target)
+        )
+    signals, narrative = _agents_at(full.at(EARLY))
+    assert any(s.rationale.startswith("BR.IPCA.MOM surprises") for s in signals)
+    assert _agents_at(shallow.at(EARLY)) == (signals, narrative)
+    assert update_surprises(shallow, END, targets=TARGETS).written == 0  # complete: no more
+
+
+def test_the_pipeline_stores_the_whole_surprise_history(lakes, tmp_path: Path):
+    """The stored history starts at the start of the data: IPCA's first print (the sample
+    Focus survey exists from the start), US CPI's 25th (an AR(1) needs AR_MIN = 24 prints
+    before it); it used to start Z_WINDOW = 36 prints before the as-of date."""
+    from research_core.pipeline.steps import _update_surprises
+
+    full, _ = lakes
+    fresh = Lake.open(tmp_path / "fresh", create=True)
+    rows = _sample_rows(full)
+    fresh.write(rows[rows["series_id"].isin([*TARGETS, "BR.FOCUS.IPCA.MOM"])])
+    assert _update_surprises(fresh, END) > 0
+    prints = {t: fresh.vintages(t)["obs_date"].drop_duplicates().sort_values() for t in TARGETS}
+    start = {t: surprise_history(fresh.at(END), t).index.min() for t in TARGETS}
+    assert start["BR.IPCA.MOM"] == prints["BR.IPCA.MOM"].iloc[0] == pd.Timestamp("2005-01-01")
+    assert start["US.CPI.MOM"] == prints["US.CPI.MOM"].iloc[24]
 
 
 def test_todays_releases_previous_and_consensus(lakes):

@@ -11,8 +11,10 @@ a book (no directional signal, too little history) keeps the book held, with the
 
 Attribution: each day's P&L of an instrument (its held units times the move of its unit
 index, less the costs of trading it) goes to the sources behind the decision that holds it
-in proportion to their contributions to the instrument's aggregated score (the
-provenance of :func:`~research_core.signals.aggregate.aggregate`), the collateral's CDI to
+in proportion to their gross contributions to the instrument's aggregated score (the
+provenance of :func:`~research_core.signals.aggregate.aggregate`), signed by whether each
+argued for or against the net score, so no share exceeds 100%; what opposing sources
+cancel is its own line, ``netting`` (:func:`source_shares`). The collateral's CDI goes to
 ``cash:CDI``. In units of the initial NAV the pieces add up to the equity's change exactly
 (up to float rounding): day t's contributions are its return split by instrument, times
 the equity the day before.
@@ -61,6 +63,7 @@ from research_core.portfolio.construct import METHODS
 from research_core.strategies.base import BaseStrategy
 
 UNATTRIBUTED = "unattributed"  # a position no source stands behind (held through a band)
+NETTING = "netting"  # the part of a position its sources' opposing views cancel out
 CASH = "cash:CDI"
 # the live path has nothing to propose at this date: keep the book held
 NO_BOOK = (PortfolioError, RiskError, SignalError)
@@ -193,15 +196,19 @@ def instrument_pnl(
 def source_shares(
     provenance: Sequence[pd.DataFrame | None], ids: Sequence[str]
 ) -> tuple[np.ndarray, list[str]]:
-    """(decisions x instruments x sources) share of each source in each instrument's score.
+    """(decisions x instruments x sources) share of each source in each instrument's P&L.
 
-    ``provenance[k]`` holds decision k's rows (instrument, source, contribution); a row of
-    shares sums to 1. An instrument with no contribution at k keeps the shares of the last
-    decision that had one (the sources that opened what is being held or closed), or goes
-    to :data:`UNATTRIBUTED`.
+    ``provenance[k]`` holds decision k's rows (instrument, source, contribution). With net
+    score T = Σ c and gross G = Σ |c| over an instrument's sources, source s gets
+    sign(T)·c_s / G (in [-1, 1]: a slice of the position in its own direction, negative
+    when it argued against the net score) and :data:`NETTING` gets 1 − |T| / G (in [0, 1):
+    the part of the position the sources' net view does not stand behind, since opposing
+    slices cancel). A row of shares sums to 1. An instrument with no net score at k keeps
+    the shares of the last decision that had one (the sources that opened what is being
+    held or closed), or goes to :data:`UNATTRIBUTED`.
     """
     frames = [p for p in provenance if p is not None and len(p)]
-    sources = [*sorted({str(s) for p in frames for s in p["source"]}), UNATTRIBUTED]
+    sources = [*sorted({str(s) for p in frames for s in p["source"]}), NETTING, UNATTRIBUTED]
     col = {s: j for j, s in enumerate(sources)}
     out = np.zeros((len(provenance), len(ids), len(sources)))
     last = np.zeros((len(ids), len(sources)))
@@ -210,12 +217,16 @@ def source_shares(
     for k, prov in enumerate(provenance):
         if prov is not None and len(prov):
             sums = prov.groupby(["instrument", "source"])["contribution"].sum()
-            total = sums.groupby(level=0).sum()
-            for inst in total.index[total != 0]:
+            net = sums.groupby(level=0).sum()
+            gross = sums.abs().groupby(level=0).sum()
+            for inst in net.index[net != 0]:
                 if inst in pos:
                     row = sums.loc[inst]
                     share = np.zeros(len(sources))
-                    share[[col[str(s)] for s in row.index]] = row.to_numpy() / total[inst]
+                    share[[col[str(s)] for s in row.index]] = (
+                        np.sign(net[inst]) * row.to_numpy() / gross[inst]
+                    )
+                    share[col[NETTING]] = 1.0 - abs(net[inst]) / gross[inst]
                     last[pos[str(inst)]] = share
         out[k] = last
     return out, sources

@@ -104,12 +104,16 @@ def exposures_figure(result: BacktestResult) -> go.Figure:
 
 def attribution_figure(book: BookBacktest, *, by: str = "kind", top: int = 8) -> go.Figure:
     """Cumulative P&L (× initial NAV) of the book by kind of source, or of its ``top``
-    sources by |P&L| (the rest summed as "other"); the lines add up to equity − 1."""
+    sources by |P&L| and the netting line (the rest summed as "other"); the lines add up
+    to equity − 1."""
+    from research_core.backtest.book import NETTING  # the decision path, only for a book
+
     pnl = book.attribution
     if by == "kind":
         frame = pnl.T.groupby([c.split(":", 1)[0] for c in pnl.columns]).sum().T
     else:
-        keep = book.by_source.abs().sort_values(ascending=False).index[:top]
+        ranked = book.by_source.drop(NETTING).abs().sort_values(ascending=False)
+        keep = [*ranked.index[:top], NETTING]
         frame = pnl[keep].assign(other=pnl.drop(columns=keep).sum(axis=1))
     fig = figure(f"Book P&L attributed by {by} (cumulative, x initial NAV)", yaxis="P&L")
     for k, (name, col) in enumerate(frame.cumsum().items()):

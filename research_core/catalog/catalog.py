@@ -46,7 +46,8 @@ class SeriesSpec:
             raise CatalogError(f"series {self.id!r} has no release rule")
         if self.release.get("rule") == "decision":
             rule = self.release
-            return decision_release_times(obs_dates, policy_decisions(rule["meetings"]), rule["tz"])
+            changes = policy_announcements(rule["meetings"])
+            return decision_release_times(obs_dates, changes, rule["tz"])
         return release_times(obs_dates, self.frequency, self.release)
 
     def pending_periods(self, instants: Any) -> pd.DatetimeIndex:
@@ -128,19 +129,40 @@ def policy_decisions(meetings: str) -> pd.DatetimeIndex:
     """Announcement instants (UTC) of a central bank's rate decisions ("copom", "fomc"),
     from ``policy_meetings.yaml``: decision day at the list's ``time``, or the time given
     with the date."""
+    return _meeting_stamps(meetings, "decisions")
+
+
+@lru_cache(maxsize=4)
+def policy_announcements(meetings: str) -> pd.DatetimeIndex:
+    """Every instant (UTC) the target became public: the decisions, plus the changes made
+    between meetings (``between_meetings``, e.g. the Copom's 1999-2000 "viés"), sorted.
+    The release rule of a policy-rate target; one per local day."""
+    decided, between = (_meeting_stamps(meetings, k) for k in ("decisions", "between_meetings"))
+    out = pd.DatetimeIndex(decided.append(between)).sort_values()
+    if out.tz_convert(_meeting_calendar(meetings)["tz"]).normalize().has_duplicates:
+        raise CatalogError(f"policy_meetings.yaml: {meetings} lists two changes on one day")
+    return out
+
+
+def _meeting_calendar(meetings: str) -> dict[str, Any]:
     data = _load_yaml("policy_meetings.yaml")
     if meetings not in data:
         raise CatalogError(f"unknown meeting calendar {meetings!r}; valid: {sorted(data)}")
-    cal = data[meetings]
+    return dict(data[meetings])
+
+
+def _meeting_stamps(meetings: str, key: str) -> pd.DatetimeIndex:
+    """The instants of one list of a meeting calendar (lists grouped by year)."""
+    cal = _meeting_calendar(meetings)
     default = str(cal["time"])
     stamps = []
-    for year in cal["decisions"]:
+    for year in cal.get(key, []):
         for entry in year:
             text = str(entry)
             stamps.append(pd.Timestamp(text if " " in text else f"{text} {default}"))
     local = pd.DatetimeIndex(stamps).sort_values()
     if local.has_duplicates:
-        raise CatalogError(f"policy_meetings.yaml: {meetings} lists a decision twice")
+        raise CatalogError(f"policy_meetings.yaml: {meetings} lists a date twice in {key}")
     return local.tz_localize(cal["tz"]).tz_convert("UTC")
 
 

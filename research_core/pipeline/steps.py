@@ -98,11 +98,12 @@ def sample_refresh(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any
 
 
 def _update_surprises(lake: Lake, as_of: str) -> int:
-    """Surprises of the prints out by ``as_of`` (issue 19): only the new ones are computed,
-    the last ``Z_WINDOW`` on a lake that has none yet."""
-    from research_core.events import Z_WINDOW, update_surprises
+    """Surprises of the prints out by ``as_of`` (issue 19): the whole history on a lake
+    that has none yet (once, so agents see the same surprises at every date), then only
+    the new ones."""
+    from research_core.events import update_surprises
 
-    return update_surprises(lake, as_of, backfill=Z_WINDOW).written
+    return update_surprises(lake, as_of).written
 
 
 def quality_gate(

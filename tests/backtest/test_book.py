@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_limits
 from research_core.backtest import simulate
 from research_core.backtest.book import (
     CASH,
+    NETTING,
     UNATTRIBUTED,
     BookBacktest,
     attribute,
@@ -20,6 +21,7 @@ from research_core.backtest.book import (
     run_book_backtest,
     source_shares,
 )
+from research_core.backtest.report import attribution_figure
 from research_core.cli import main
 from research_core.errors import BacktestError, PortfolioError
 from research_core.lake.store import Lake
@@ -37,7 +39,7 @@ def _provenance(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["instrument", "source", "contribution"])
 
 
-# decision 0: X is all A's; Y is A 1/4, B 3/4. Decision 1: X all B; Y A -1/2, B 3/2 (a
+# decision 0: X is all A's; Y is A 1/4, B 3/4. Decision 1: X all B; Y A -0.2, B +0.6 (a
 # conflict: A is short what the book is long).
 PROV = [
     _provenance([("X", "A", 0.8), ("Y", "A", -0.1), ("Y", "B", -0.3)]),
@@ -45,16 +47,44 @@ PROV = [
 ]
 
 
-def test_shares_split_each_score_by_contribution():
+def test_shares_split_each_score_by_gross_contribution():
     shares, sources = source_shares(PROV, ["X", "Y"])
-    assert sources == ["A", "B", UNATTRIBUTED]
-    # hand: 0.8/0.8; -0.1/-0.4 and -0.3/-0.4; 0.4/0.4; -0.2/0.4 and 0.6/0.4
-    np.testing.assert_allclose(shares[0], [[1.0, 0.0, 0.0], [0.25, 0.75, 0.0]], atol=1e-15)
-    np.testing.assert_allclose(shares[1], [[0.0, 1.0, 0.0], [-0.5, 1.5, 0.0]], atol=1e-15)
+    assert sources == ["A", "B", NETTING, UNATTRIBUTED]
+    # hand, share = sign(net) * c / gross, netting = 1 - |net| / gross:
+    # X 0.8/0.8; Y net -0.4, gross 0.4: 0.1/0.4, 0.3/0.4, nothing netted
+    np.testing.assert_allclose(shares[0], [[1, 0, 0, 0], [0.25, 0.75, 0, 0]], atol=1e-15)
+    # X 0.4/0.4; Y net +0.4, gross 0.8: -0.2/0.8, 0.6/0.8, netting 1 - 0.4/0.8
+    np.testing.assert_allclose(shares[1], [[0, 1, 0, 0], [-0.25, 0.75, 0.5, 0]], atol=1e-15)
     # an instrument no source speaks for at a date keeps the last owners, else unattributed
     later, _ = source_shares([PROV[0], _provenance([("X", "B", 1.0)])], ["X", "Y", "Z"])
-    np.testing.assert_allclose(later[1, 1], [0.25, 0.75, 0.0])
-    np.testing.assert_allclose(later[1, 2], [0.0, 0.0, 1.0])
+    np.testing.assert_allclose(later[1, 1], [0.25, 0.75, 0.0, 0.0])
+    np.testing.assert_allclose(later[1, 2], [0.0, 0.0, 0.0, 1.0])
+
+
+def test_two_opposing_sources_get_bounded_shares_and_the_netting_line():
+    """Issue 24 item 8: A +1.4 and B -1.3 on one CDS. Split by the net score (old code) A
+    took +14x the position's P&L and B -13x; by hand now, net 0.1, gross 2.7: A +1.4/2.7
+    = 14/27, B -1.3/2.7 = -13/27, netting 1 - 0.1/2.7 = 26/27 (sum 27/27)."""
+    prov = [_provenance([("CDS", "A", 1.4), ("CDS", "B", -1.3)])]
+    shares, sources = source_shares(prov, ["CDS"])
+    assert sources == ["A", "B", NETTING, UNATTRIBUTED]
+    np.testing.assert_allclose(shares[0, 0], [14 / 27, -13 / 27, 26 / 27, 0.0], atol=1e-15)
+    # the opposite net direction: A (now short, with the net score) keeps its +14/27
+    flipped, _ = source_shares([_provenance([("CDS", "A", -1.4), ("CDS", "B", 1.3)])], ["CDS"])
+    np.testing.assert_allclose(flipped[0, 0], [14 / 27, -13 / 27, 26 / 27, 0.0], atol=1e-15)
+    # through the P&L: 1 unit held from row 1, price 100 -> 103 -> 101, cost 0.27 at row 1
+    prices = np.array([[100.0], [100.0], [103.0], [101.0]])
+    market, cost = instrument_pnl(prices, np.array([[1.0]]), np.array([1]), np.array([[0.27]]))
+    v = np.array([1000.0, 999.73, 1002.73, 1000.73])  # hand: 1000 - 0.27 + 3 - 2
+    rf = np.zeros(4)
+    e = v / v[0]  # no CDI: the equity is the book value over the initial NAV
+    _, by_src = attribute(market, cost, v, e, rf, np.array([1]), shares)
+    total = dict(zip([*sources, CASH], by_src.sum(axis=0), strict=True))
+    pnl = (-0.27 + 3.0 - 2.0) / 1000.0  # each day's P&L / v[t-1] * e[t-1] = P&L / 1000
+    assert total["A"] == pytest.approx(pnl * 14 / 27, abs=1e-12)
+    assert total["B"] == pytest.approx(-pnl * 13 / 27, abs=1e-12)
+    assert total[NETTING] == pytest.approx(pnl * 26 / 27, abs=1e-12)
+    assert by_src.sum() == pytest.approx(e[-1] - 1.0, abs=1e-12)  # netting line included
 
 
 def test_attribution_matches_a_hand_computation_to_1e_9():
@@ -77,22 +107,24 @@ def test_attribution_matches_a_hand_computation_to_1e_9():
         + (0.1 * 1.0 + 0.05 * 0.25) * e[1] / v[1]
         + (0.1 * 1.0 - 0.05 * 0.25) * e[2] / v[2]
         + (-0.005 * 0.0) * e[2] / v[2]
-        + (0.0 * 0.0 + 0.1 * -0.5) * e[3] / v[3]
+        + (0.0 * 0.0 + 0.1 * -0.25) * e[3] / v[3]
     )
     b = (
         (-0.02 * 0.75) * e[0] / v[0]
         + (0.05 * 0.75) * e[1] / v[1]
         + (-0.05 * 0.75) * e[2] / v[2]
         + (-0.005 * 1.0) * e[2] / v[2]
-        + (0.1 * 1.5) * e[3] / v[3]
+        + (0.1 * 0.75) * e[3] / v[3]
     )
+    netting = (0.1 * 0.5) * e[3] / v[3]
     cash = sum(RF[t] * e[t - 1] for t in range(1, 5))
     total = dict(zip([*sources, CASH], by_src.sum(axis=0), strict=True))
     assert total["A"] == pytest.approx(a, abs=1e-9)
     assert total["B"] == pytest.approx(b, abs=1e-9)
+    assert total[NETTING] == pytest.approx(netting, abs=1e-9)
     assert total[CASH] == pytest.approx(cash, abs=1e-9)
     assert total[UNATTRIBUTED] == 0.0
-    assert a + b + cash == pytest.approx(e[-1] - 1.0, abs=1e-12)  # the hand numbers add up
+    assert a + b + netting + cash == pytest.approx(e[-1] - 1.0, abs=1e-12)  # hand adds up
     assert by_src.sum() == pytest.approx(e[-1] - 1.0, abs=1e-12)
     assert by_inst.sum() == pytest.approx(e[-1] - 1.0, abs=1e-12)
     np.testing.assert_allclose(by_src.sum(axis=1), np.r_[0.0, np.diff(e)], atol=1e-15)
@@ -126,7 +158,7 @@ def test_book_attribution_sums_exactly_to_the_equity(book):
     # each day's contributions are that day's return
     np.testing.assert_allclose(book.contributions.sum(axis=1), res.returns, atol=1e-12)
     assert book.by_kind.drop(CASH.split(":")[0]).abs().sum() > 0  # sources earned something
-    assert {"agent", "strategy", "cash"} <= set(book.by_kind.index)
+    assert {"agent", "strategy", "cash", NETTING} <= set(book.by_kind.index)
     np.testing.assert_allclose(
         book.instrument_pnl.sum(axis=1), book.attribution.sum(axis=1), atol=1e-15
     )
@@ -163,13 +195,16 @@ def test_book_report_folder_and_cli(book, lake, tmp_path, capsys):
     assert (folder / "engine" / "metrics.csv").exists()
     by_source = pd.read_csv(folder / "attribution_by_source.csv", index_col=0)["pnl"]
     assert by_source.sum() == pytest.approx(book.result.equity.iloc[-1] - 1.0, abs=1e-9)
+    assert NETTING in by_source.index and f"{NETTING} " in book.summary()
+    lines = {t.name for t in attribution_figure(book, by="source", top=2).data}
+    assert NETTING in lines and len(lines) == 4  # the top 2, netting, the rest as "other"
     out = tmp_path / "cli"
     args = ["backtest", "--book", "--start", "2016-02-01", "--end", "2016-03-15"]
     code = main([*args, "--path", str(lake.root), "--out", str(out), "--verify", "1"])
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "BOOK[erc,M]" in printed and "verified causal at 1 dates" in printed
-    assert "deflated Sharpe" in printed
+    assert "deflated Sharpe" in printed and f"{NETTING} " in printed
     assert (out / "attribution.parquet").exists() and (out / "summary.txt").exists()
 
 
