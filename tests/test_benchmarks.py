@@ -70,8 +70,9 @@ def test_lake_scaling_benchmark_runs():
 
 def test_health_detectors_benchmark_runs(capsys):
     # calibration and delays at a tiny size (the figures are only meaningful at 2000 streams)
-    out = _load("health_detectors").main(["--streams", "8", "--budgets", "1"])
-    assert {"sharpe_median", "vol_median", "false_alarms_t5"} <= set(out)
+    args = ["--streams", "8", "--budgets", "1", "--lengths", "252", "--cards", "2"]
+    out = _load("health_detectors").main(args)
+    assert {"h_252", "warn", "after_cusum_fa_252", "after_sharpe_252", "after_vol"} <= set(out)
     assert "trade-off" in capsys.readouterr().out
 
 

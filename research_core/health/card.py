@@ -12,7 +12,9 @@ Status, with every reason listed on the card:
 * RED — the CUSUM saw returns fall below the backtest in the last :data:`RECENT`
   sessions, or live and replay disagree on both drift checks;
 * AMBER — ADWIN saw the volatility rise in the last :data:`RECENT` sessions, the lower
-  CUSUM is past half its threshold, one drift check fails, the live Sharpe is below the
+  CUSUM is past :data:`~research_core.health.detectors.CUSUM_WARN` of its threshold (on
+  5 % of a healthy strategy's sessions; a Sharpe collapse shows it about 100 sessions
+  before the RED alarm), one drift check fails, the live Sharpe is below the
   haircut backtest Sharpe with 95 % probability (PSR < 0.05), or the backtest does not
   survive the ledger's trials (DSR < 0.5);
 * GREEN — none of these.
@@ -30,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import HealthError
-from research_core.health.detectors import CUSUM_H, Alarm, detect
+from research_core.health.detectors import CUSUM_WARN, Alarm, detect
 from research_core.health.drift import Drift, implementation_drift
 from research_core.health.track import TrackRecord, track_record
 
@@ -102,14 +104,14 @@ def assess(
             f"need {MIN_REFERENCE} (a longer backtest)"
         )
     mean, vol = float(reference.mean()), float(reference.std(ddof=1))
-    found = detect(monitored, mean=mean, vol=vol)
+    found = detect(monitored, reference)
     recent = found.recent(monitored.index[max(len(monitored) - RECENT, 0)])
     ref_sharpe = mean / vol * np.sqrt(252) if vol > 0 else float("nan")
     track = track_record(monitored, ref_sharpe, dsr=dsr[0], n_trials=dsr[1])
     drift = None
     if source == "live":
         drift = implementation_drift(monitored, bt)
-    cusum_down = float(found.statistics["cusum_down"].iloc[-1] / CUSUM_H)
+    cusum_down = float(found.statistics["cusum_down"].iloc[-1] / found.threshold)
     status, reasons = _status(recent, cusum_down, track, drift)
     return HealthCard(name, when, status, reasons, source, track, cusum_down, recent, drift)
 
@@ -122,7 +124,7 @@ def _status(
     amber += [str(a) for a in recent if a.detector == "adwin" and a.direction > 0]
     flags = drift.flags if drift else ()
     (red if len(flags) == 2 else amber).extend(flags)
-    if cusum_down > 0.5:
+    if cusum_down > CUSUM_WARN:
         amber.append(f"lower CUSUM at {cusum_down:.0%} of its alarm threshold")
     if track.psr < MIN_PSR:
         amber.append(

@@ -12,7 +12,8 @@ import pytest
 
 from research_core.backtest.ledger import TrialLedger
 from research_core.cli import main
-from research_core.health.card import assess
+from research_core.health.card import MONITOR, assess
+from research_core.health.detectors import CUSUM_K, CUSUM_WARN, cusum_threshold
 from research_core.health.report import health_report, write_health
 from research_core.lake import Lake
 
@@ -39,6 +40,39 @@ def test_status_follows_the_detectors():
     wild = assess("WILD", _stream(3, vol_after=2 * SIGMA, last=100), DAYS[-1])
     assert wild.status in ("AMBER", "RED")
     assert any("volatility up" in r for r in wild.reasons)
+
+
+def _sliding(n_down: int, m: int = 1000) -> pd.Series:
+    """A backtest by hand: 0.1 % a day +- 1 % alternating (reference and monitored), the
+    last ``n_down`` sessions at 0.1 % - 0.9 vol (vol = 1 % x sqrt(m / (m - 1)), the
+    reference's sample volatility), i.e. standardized returns of exactly -0.9; ``n_down``
+    odd, so that the session before them is a + one."""
+    assert n_down % 2 == 1
+    days = pd.bdate_range("2010-01-01", periods=m + MONITOR)
+    r = 0.001 + 0.01 * np.tile([1.0, -1.0], len(days) // 2)
+    r[len(days) - n_down :] = 0.001 - 0.9 * 0.01 * np.sqrt(m / (m - 1))
+    return pd.Series(r, index=days)
+
+
+def test_card_rules_by_hand():
+    # Reference: standardized +-sqrt(999/1000), inside the 1.5 clip: center 0, spread 1.
+    # The monitored alternation leaves S- at 0 after each + session; then each of the
+    # n sessions at z = -0.9 adds 0.9 - k. The lower CUSUM over its threshold h (the
+    # table's, for a 1000-session reference) is n (0.9 - k) / h; the volatility falls
+    # (not a card reason), the monitored Sharpe stays above half the backtest's.
+    h, step = cusum_threshold(1000), 0.9 - CUSUM_K
+    for ratio, status in ((0.6, "GREEN"), (0.95, "AMBER"), (1.1, "RED")):
+        n = int(np.ceil(ratio * h / step)) | 1
+        card = assess("S", _sliding(n), _sliding(n).index[-1])
+        assert card.status == status, (ratio, card.reasons)
+        if ratio < 1:
+            assert card.cusum_down == pytest.approx(n * step / h)
+    # 60 % of h was AMBER under the old rule (half the threshold); the warning now starts
+    # at CUSUM_WARN, which the benchmark sets to show on 5 % of healthy sessions
+    assert 0.6 < CUSUM_WARN < 0.95
+    n = int(np.ceil(0.95 * h / step)) | 1
+    card = assess("S", _sliding(n), _sliding(n).index[-1])
+    assert card.reasons == (f"lower CUSUM at {n * step / h:.0%} of its alarm threshold",)
 
 
 def test_live_record_with_drift_is_red():
