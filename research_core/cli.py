@@ -360,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     from research_core.events import register_cli as register_calendar
 
     register_calendar(sub)
+    from research_core.operations import register as register_operations
+
+    register_operations(sub)
     return parser
 
 
