@@ -41,10 +41,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from research_core.errors import ArtifactError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MARKER = ".workbench-output.json"
 """Written inside every folder :func:`atomic_folder` creates: who wrote it and which files."""
@@ -121,6 +123,8 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
 def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read one whole version of a Parquet file that :func:`write_atomic` may replace
     while we read (the file is opened once; the rename cannot change what we see)."""
+    import pandas as pd
+
     with open(path, "rb") as handle:
         return pd.read_parquet(handle, columns=columns)
 

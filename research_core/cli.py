@@ -9,25 +9,35 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-import pandas as pd
-import pydantic
+from typing import TYPE_CHECKING, Any
 
 from research_core import serve, tone_cli
-from research_core._files import (
-    check_output_file,
-    output_folder,
-    user_output,
-    write_output_file,
-)
-from research_core.config import get_settings
 from research_core.errors import ArtifactError, AsOfError, WorkbenchError
-from research_core.lake import Lake
-from research_core.lake.maintenance import check_lake, compact_lake, lake_info, pit_snapshot
 from research_core.pms import cli as pms_cli
+
+if TYPE_CHECKING:  # the heavy imports wait for a command: `--help` stays fast
+    import pandas as pd
+
+    from research_core.lake import Lake
+
+
+def get_settings() -> Any:
+    from research_core.config import get_settings as settings
+
+    return settings()
+
+
+def _open_lake(path: str | Path | None, *, create: bool = False) -> Lake:
+    from research_core.lake import Lake
+
+    return Lake.open(path, create=create)
 
 
 def _print_pit_summary(lake: Lake, as_of: str | None) -> None:
+    import pandas as pd
+
+    from research_core.lake.maintenance import lake_info, pit_snapshot
+
     info = lake_info(lake)
     print(info.summary())
     if info.table.empty:
@@ -55,22 +65,24 @@ def _cmd_sample_lake(args: argparse.Namespace) -> int:
         progress=print,
     )
     print(f"sample lake at {path}: {result.summary()}")
-    _print_pit_summary(Lake.open(path), None)
+    _print_pit_summary(_open_lake(path), None)
     return 0
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    _print_pit_summary(Lake.open(args.path), args.as_of)
+    _print_pit_summary(_open_lake(args.path), args.as_of)
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from research_core._files import write_output_file
+    from research_core.lake.maintenance import check_lake
     from research_core.lake.quality import quality_report
 
     if not 0 < args.jump_sigmas < float("inf"):  # also refuses nan
         raise WorkbenchError(f"--jump-sigmas must be a positive number, got {args.jump_sigmas}")
     target = _csv_target(args.report) if args.report is not None else None  # before the work
-    lake = Lake.open(args.path)
+    lake = _open_lake(args.path)
     report = check_lake(lake)
     print(report.summary())
     if not report.ok:  # damaged storage: reading it for the quality report would fail
@@ -87,6 +99,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _csv_target(path: str) -> Path:
     """A ``.csv`` path outside the lake the CLI may write: new, or one it wrote itself."""
+    from research_core._files import check_output_file, user_output
+
     target = user_output(path, "--report")
     if target.suffix.lower() != ".csv":
         raise ArtifactError(f"--report {target}: give a file name ending in .csv")
@@ -97,7 +111,7 @@ def _csv_target(path: str) -> Path:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from research_core.lake.ingest import ingest
 
-    lake = Lake.open(args.path, create=True)
+    lake = _open_lake(args.path, create=True)
     report = ingest(
         lake,
         sources=args.source,
@@ -112,12 +126,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_compact(args: argparse.Namespace) -> int:
-    print(compact_lake(Lake.open(args.path)).summary())
+    from research_core.lake.maintenance import compact_lake
+
+    print(compact_lake(_open_lake(args.path)).summary())
     return 0
 
 
 def _cmd_unregister(args: argparse.Namespace) -> int:
-    Lake.open(args.path).unregister(args.series_id)
+    _open_lake(args.path).unregister(args.series_id)
     print(f"unregistered {args.series_id}")
     return 0
 
@@ -128,13 +144,15 @@ def _cmd_import_timescale(args: argparse.Namespace) -> int:
     secret = get_settings().timescale_url
     url = args.url or (secret.get_secret_value() if secret and not args.export else None)
     mapping = ImportMapping.from_yaml(args.mapping) if args.mapping else None
-    lake = Lake.open(args.path, create=True)
+    lake = _open_lake(args.path, create=True)
     result = import_timescale(lake, url=url, export=args.export, mapping=mapping)
     print(f"import-timescale: {result.summary()}")
     return 0
 
 
 def _cmd_agents_run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from research_core.agents import run_agents
     from research_core.agents.history import (
         artifacts_dir,
@@ -143,7 +161,7 @@ def _cmd_agents_run(args: argparse.Namespace) -> int:
         write_reports,
     )
 
-    lake = Lake.open(args.path)
+    lake = _open_lake(args.path)
     if args.as_of and (args.start or args.end):
         raise WorkbenchError("give either --as-of or --start/--end, not both")
     if args.as_of:
@@ -183,7 +201,11 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         return 0
     if not args.name or not args.start:
         raise WorkbenchError("give a strategy NAME and --start (or --list)")
-    lake = Lake.open(args.path)
+    import pandas as pd
+
+    from research_core._files import output_folder
+
+    lake = _open_lake(args.path)
     out = output_folder(args.out, lake.root / "artifacts" / "backtests" / args.name)
 
     from research_core.backtest.executor import Executor
@@ -229,10 +251,18 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calendar(args: argparse.Namespace) -> int:
+    from research_core.events import cmd_calendar
+
+    return cmd_calendar(args)
+
+
 def _cmd_book(args: argparse.Namespace) -> int:
     if not _is_plain_date(args.as_of):
         raise AsOfError(f"--as-of {args.as_of!r}: give a date as YYYY-MM-DD")
-    lake = Lake.open(args.path)
+    from research_core._files import output_folder
+
+    lake = _open_lake(args.path)
     out = output_folder(args.out, lake.root / "artifacts" / "book" / args.as_of)
 
     from research_core.portfolio import build_book
@@ -357,9 +387,11 @@ def build_parser() -> argparse.ArgumentParser:
     from research_core.pipeline.cli import register as register_pipeline
 
     register_pipeline(sub)
-    from research_core.events import register_cli as register_calendar
-
-    register_calendar(sub)
+    p = sub.add_parser("calendar", help="scheduled Brazil/US releases and rate decisions")
+    p.add_argument("--from", dest="from_day", required=True, help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", dest="to_day", required=True, help="last day (YYYY-MM-DD)")
+    p.add_argument("--country", nargs="+", choices=["BR", "US"], help="default: BR and US")
+    p.set_defaults(func=_cmd_calendar)
     from research_core.operations import register as register_operations
 
     register_operations(sub)
@@ -422,12 +454,15 @@ def check_numbers(args: argparse.Namespace) -> None:
 
 def one_line(err: BaseException) -> str:
     """``err`` as one line without secrets: an OSError names its path; newlines become '; '."""
+    import pydantic
+
     from research_core._secrets import redact, register_settings_secrets
 
     if isinstance(err, OSError) and err.filename is not None:
         where = f"{err.filename} -> {err.filename2}" if err.filename2 else str(err.filename)
         text = f"{err.strerror or type(err).__name__}: {where}"
-    elif isinstance(err, pydantic.ValidationError):  # a bad WORKBENCH_* variable
+    elif _is_settings_error(err):  # a bad WORKBENCH_* variable
+        assert isinstance(err, pydantic.ValidationError)
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         text = f"{err.title} {where}: {first['msg']} (got {first['input']!r})"
@@ -436,6 +471,13 @@ def one_line(err: BaseException) -> str:
         text = str(err) or type(err).__name__
     register_settings_secrets(get_settings())
     return redact("; ".join(part.strip() for part in text.splitlines() if part.strip()))
+
+
+def _is_settings_error(err: BaseException) -> bool:
+    """A pydantic validation error (a bad ``WORKBENCH_*`` variable), without importing
+    pydantic when nothing could have raised one."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(err, pydantic.ValidationError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -449,7 +491,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_dates(args)
         check_numbers(args)
         return int(args.func(args))
-    except (WorkbenchError, OSError, pydantic.ValidationError) as err:
+    except Exception as err:
+        if not isinstance(err, WorkbenchError | OSError) and not _is_settings_error(err):
+            raise  # a bug: its traceback
         if os.environ.get("WORKBENCH_DEBUG"):
             raise
         print(f"workbench: error: {one_line(err)}", file=sys.stderr)

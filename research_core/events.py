@@ -491,7 +491,8 @@ def calendar_table(start: AsOf, end: AsOf, *, countries: tuple[str, ...] = COUNT
     return f"{len(cal)} scheduled releases\n{show.to_string(index=False)}"
 
 
-def _cmd_calendar(args: Any) -> int:
+def cmd_calendar(args: Any) -> int:
+    """``workbench calendar --from D --to D [--country ...]`` (parser in ``cli``)."""
     tz = get_settings().timezone
     days = {}
     for flag in ("from", "to"):
@@ -505,12 +506,3 @@ def _cmd_calendar(args: Any) -> int:
     countries = tuple(args.country) if args.country else COUNTRIES
     print(calendar_table(args.from_day, args.to_day, countries=countries))
     return 0
-
-
-def register_cli(sub: Any) -> None:
-    """Add ``workbench calendar --from D --to D`` to the ``workbench`` subparsers."""
-    p = sub.add_parser("calendar", help="scheduled Brazil/US releases and rate decisions")
-    p.add_argument("--from", dest="from_day", required=True, help="first day (YYYY-MM-DD)")
-    p.add_argument("--to", dest="to_day", required=True, help="last day (YYYY-MM-DD)")
-    p.add_argument("--country", nargs="+", choices=COUNTRIES, help="default: BR and US")
-    p.set_defaults(func=_cmd_calendar)

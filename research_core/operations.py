@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from research_core._files import atomic_folder, sha256_file, user_output
 from research_core.errors import WorkbenchError
 
@@ -32,6 +30,13 @@ BACKUP_MANIFEST = "backup.json"
 SIDECARS = ("limits.yaml",)
 """Files beside a SQLite PMS database that belong to it (backed up and restored with it)."""
 MIN_FREE_BYTES = 2 * 1024**3
+
+
+def make_url(url: str) -> Any:
+    """SQLAlchemy's parsed URL (imported on use: ``workbench --help`` stays light)."""
+    from sqlalchemy.engine import make_url as parse
+
+    return parse(url)
 
 
 class BackupError(WorkbenchError):

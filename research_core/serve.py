@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from research_core.config import get_settings
 from research_core.errors import WorkbenchError
 
 TEMPLATE_ROOT = Path(__file__).parent / "viz"  # holds voila/templates/workbench
@@ -71,6 +70,8 @@ def page_urls(host: str, port: int) -> list[str]:
 def kernel_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """The server's environment for kernels: absolute data paths (kernels run in
     ``dashboards/``), the house template on JUPYTER_PATH, secrets removed."""
+    from research_core.config import get_settings
+
     s = get_settings()
     env = {k: v for k, v in environ.items() if k not in SECRET_ENV and not k.endswith("_API_KEY")}
     env["WORKBENCH_RUNS_PATH"] = str(Path(s.runs_path).resolve())

@@ -13,9 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from research_core.config import get_settings
 from research_core.errors import ToneError
 
 
@@ -46,6 +43,8 @@ def _parse_record(parser: Any, path: Path) -> Any:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from research_core.catalog import policy_decisions
     from research_core.connectors.cbtext import BANKS, CopomText, FOMCStatements
     from research_core.lake import Lake
@@ -78,6 +77,8 @@ def _ingest(args: argparse.Namespace) -> int:
             for d in days
             if pd.Timestamp(args.start) <= d <= pd.Timestamp(args.end)
         ]
+    from research_core.config import get_settings
+
     lake = Lake.open(args.path or get_settings().lake_path)
     result = write_tone(lake, texts)
     print(f"tone ingest: {len(texts)} {args.bank} texts scored; {result.summary()}")

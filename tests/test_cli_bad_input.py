@@ -9,6 +9,8 @@ subprocesses for the first rounds' cases.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,17 @@ def test_a_plain_postgresql_url_uses_the_shipped_driver(postgres_url: str, tmp_p
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT 1").scalar() == 1
     json.dumps(str(engine.url))  # the URL stays printable
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["pms", "--bogus"], ["backtest", "--workers"]])
+def test_help_and_usage_errors_import_no_heavy_library(argv: list[str]) -> None:
+    """Issue 29 item 3: `workbench --help` took 0.7 s idle (7 s at load 10) importing pandas,
+    SQLAlchemy and pydantic before argparse answered."""
+    code = (
+        "import sys\nfrom research_core.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "heavy = ('pandas', 'scipy', 'plotly', 'sqlalchemy', 'pydantic', 'numpy')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr

@@ -6,12 +6,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from research_core._files import check_output_file, user_output, write_output_file
 from research_core.errors import TradeInputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from research_core.pms.system import PMS
 
 BY = ("factor", "strategy", "agent", "asset_class", "instrument")  # pms.attribution.BY
@@ -29,6 +28,8 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> PMS:
 
 
 def _print(frame: pd.DataFrame) -> None:
+    import pandas as pd
+
     if frame.empty:
         print("(none)")
     else:
@@ -170,6 +171,8 @@ def _positions(args: argparse.Namespace) -> int:
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
+    from research_core._files import check_output_file, user_output, write_output_file
+
     target = None
     if args.write_anchor is not None:  # refuse a bad target before opening anything
         target = user_output(args.write_anchor, "--write-anchor")
