@@ -183,10 +183,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else lake.root / "artifacts" / "backtests" / args.name
     check_output_folder(out)  # fail before the work (and the slow imports), not after
 
+    from research_core.backtest.causality import VERIFY_DATES
     from research_core.backtest.executor import Executor
     from research_core.backtest.ledger import TrialLedger
     from research_core.backtest.report import metrics_table, write_report
-    from research_core.backtest.causality import VERIFY_DATES
     from research_core.backtest.sweep import Task, run_many, sweep
     from research_core.backtest.vintage import VINTAGES
     from research_core.strategies import load_config
