@@ -13,10 +13,11 @@ and Sharpe is measured over the CDI.
 The engine checks causality itself (:mod:`.causality`), by default: it recomputes the
 positions at ``verify`` rebalance dates (default 3: the last and two drawn with
 ``verify_seed``) on a copy of the lake cut at each date, with the configured lake path
-pointing at it, and raises :class:`LookAheadError` on any difference. That catches what the
-view cannot stop (a strategy opening the lake itself, reading its files, walking the
-interpreter; see :mod:`research_core.lake.pit`) at the dates checked. It costs an export
-of the lake and a cold decision per date, a few seconds per backtest; ``verify=0`` skips it.
+pointing at it, and raises :class:`LookAheadError` on any difference. That catches, at the
+dates checked, what the view cannot stop: a strategy opening the configured lake itself or
+reading its files (not one taking the backtest's own objects through ``gc`` or frames; see
+:mod:`research_core.lake.pit`). It costs an export of the lake and a cold decision per
+date, about 2-5 s per backtest on the sample lake; ``verify=0`` skips it.
 
 One path for everything traded (:func:`run_engine`): the step from view to weights is a
 :class:`Sizing` — :class:`StrategySizing` (the above) or the book's live decision path

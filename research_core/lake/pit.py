@@ -10,14 +10,17 @@ and a view made from a reader never sees past the reader's as-of, so no combinat
 parts a view exposes widens what it sees.
 
 What this does not do: Python is not a sandbox. Code that imports ``research_core.lake``
-(``Lake.open`` with the configured path, this module's table), or that walks the
-interpreter (``gc.get_objects()``, ``inspect`` frames, a function's ``__globals__``,
-``object.__setattr__`` on a view, ``ctypes``), or that reads the lake's files from disk can
-still reach rows released later. Two checks catch it: a test scans every registered
-strategy's and agent's source for such access (``tests/lake/test_doors.py``), and
-``run_backtest`` verifies by default (``verify=3``): it re-runs the decision at a few
+(``Lake.open`` with the configured path, this module's table), reads the lake's files from
+disk, or walks the interpreter (``gc.get_objects()``, ``inspect`` or ``sys._getframe``
+frames, a function's ``__globals__``, ``object.__setattr__`` on a view, ``ctypes``) can
+still reach rows released later. Two checks stand behind the view: a test scans every
+registered strategy's and agent's source for such access (``tests/lake/test_doors.py``),
+and ``run_backtest`` verifies by default (``verify=3``): it re-runs the decision at a few
 dates on a copy of the lake holding only the rows released by then, with the configured
 lake path pointing at that copy, and raises :class:`LookAheadError` on any difference.
+That catches opening the configured lake and reading its files; it cannot catch taking,
+through ``gc`` or frames, objects the backtest itself holds (the ``Lake`` it was given),
+which are the same in the re-run: against those, the source scan is the check.
 """
 
 from __future__ import annotations
