@@ -46,7 +46,10 @@ NO_LIMIT = np.iinfo(np.int64).max
 
 
 def _initialize(obj: _Frozen, **values: object) -> None:
-    """Set the slots of a new view (a function, not a method: nothing on a view sets them)."""
+    """Set the slots of a new view, once (a function, not a method: nothing on a view sets
+    them; calling ``__init__`` again on a made view raises)."""
+    if any(hasattr(obj, name) for name in values):
+        raise FrozenInstanceError(f"a {type(obj).__name__} is immutable: it is already made")
     for name, value in values.items():
         object.__setattr__(obj, name, value)
 

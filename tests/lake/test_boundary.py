@@ -193,10 +193,9 @@ LATER = pd.Timestamp("2024-12-31", tz="UTC")
 
 
 def _views(lake: Lake) -> list[PITView]:
-    return [lake.at(AS_OF), *(VintageView(lake.reader(), AS_OF, v) for v in VINTAGE_NAMES)]
-
-
-VINTAGE_NAMES = ("first_release", "latest")
+    """A view of each vintage at AS_OF."""
+    vintages = ("first_release", "latest")
+    return [lake.at(AS_OF), *(VintageView(lake.reader(), AS_OF, v) for v in vintages)]
 
 
 def test_a_view_and_its_reader_cannot_be_changed(peek_lake: Lake) -> None:
@@ -205,6 +204,7 @@ def test_a_view_and_its_reader_cannot_be_changed(peek_lake: Lake) -> None:
     view or a reader now raises, and the view answers as before."""
     for view in _views(peek_lake):
         reader = view._reader
+        vintage = [view.vintage] if isinstance(view, VintageView) else []
         for target, name, value in [
             (reader, "_release_ns", np.iinfo(np.int64).max),
             (reader, "_known_by", LATER),
@@ -218,6 +218,8 @@ def test_a_view_and_its_reader_cannot_be_changed(peek_lake: Lake) -> None:
                 delattr(target, name)
         with pytest.raises(LookAheadError):
             view.at(LATER)
+        with pytest.raises(FrozenInstanceError, match="already made"):
+            view.__init__(peek_lake.reader(), AS_OF, *vintage)  # type: ignore[misc]
         with pytest.raises(TypeError, match="cannot be copied"):
             copy.copy(reader)
         with pytest.raises(TypeError, match="cannot be copied"):
