@@ -208,6 +208,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     lake = _open_lake(args.path)
     out = output_folder(args.out, lake.root / "artifacts" / "backtests" / args.name)
 
+    from research_core.backtest.causality import VERIFY_DATES
     from research_core.backtest.executor import Executor
     from research_core.backtest.ledger import TrialLedger
     from research_core.backtest.report import metrics_table, write_report
@@ -235,7 +236,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         if bad:
             raise WorkbenchError(f"unknown vintage(s) {bad}; valid: {list(VINTAGES)}")
         p = tuple(sorted(params.items()))
-        verify = {v: (args.verify or 0) if v != "latest" else 0 for v in vintages}  # not causal
+        n = VERIFY_DATES if args.verify is None else args.verify
+        verify = {v: n if v != "latest" else 0 for v in vintages}  # latest: not causal
         tasks = [
             Task(str(lake.root), args.name, p, args.start, end, v, verify=verify[v])  # type: ignore[arg-type]
             for v in vintages
@@ -356,7 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="report folder (default: <lake>/artifacts/backtests/NAME)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.add_argument(
-        "--verify", type=int, metavar="N", help="check causality at N dates (default 0; book 2)"
+        "--verify",
+        type=int,
+        metavar="N",
+        help="check causality at N dates: the last + N-1 at random (default 3; book 2; 0: off)",
     )
     p.add_argument("--book", action="store_true", help="backtest the whole book (live path)")
     p.add_argument("--method", default="erc", help="book construction: erc|hrp|bl|kelly|mv")

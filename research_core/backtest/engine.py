@@ -10,9 +10,14 @@ one-way cost plus square-root market impact against its average daily volume
 (:class:`CostModel`). The cash collateral earns the CDI, so ``returns`` are total returns
 and Sharpe is measured over the CDI.
 
-With ``verify=N`` the engine checks causality itself (:mod:`.causality`): it recomputes the
-positions at N seeded rebalance dates on a copy of the lake cut at each date and raises
-:class:`LookAheadError` on any difference.
+The engine checks causality itself (:mod:`.causality`), by default: it recomputes the
+positions at ``verify`` rebalance dates (default 3: the last and two drawn with
+``verify_seed``) on a copy of the lake cut at each date, with the configured lake path
+pointing at it, and raises :class:`LookAheadError` on any difference. That catches, at the
+dates checked, what the view cannot stop: a strategy opening the configured lake itself or
+reading its files (not one taking the backtest's own objects through ``gc`` or frames; see
+:mod:`research_core.lake.pit`). It costs an export of the lake and a cold decision per
+date, about 2-5 s per backtest on the sample lake; ``verify=0`` skips it.
 
 One path for everything traded (:func:`run_engine`): the step from view to weights is a
 :class:`Sizing` — :class:`StrategySizing` (the above) or the book's live decision path
@@ -30,7 +35,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from research_core.backtest import metrics as perf
-from research_core.backtest.causality import AsOfLakes, verify_decisions
+from research_core.backtest.causality import VERIFY_DATES, AsOfLakes, verify_decisions
 from research_core.backtest.core import Simulation, simulate
 from research_core.backtest.market import MarketData
 from research_core.backtest.vintage import Vintage, view_at
@@ -253,14 +258,16 @@ def run_backtest(
     execution_lag: int = 1,
     vol_lookback: int = 63,
     vintage: Vintage = "as_of",
-    verify: int = 0,
+    verify: int = VERIFY_DATES,
     verify_seed: int = 0,
     as_of_lakes: AsOfLakes | None = None,
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``lake`` over [start, end] (see the module docstring).
 
-    ``verify`` rebalance dates (drawn with ``verify_seed``) are recomputed on the lake as
-    known then; ``as_of_lakes`` shares those copies between backtests of the same lake.
+    ``verify`` rebalance dates (the last and the others drawn with ``verify_seed``) are
+    recomputed on the lake as known then, and any difference raises
+    :class:`LookAheadError`; ``verify=0`` skips that check (a few seconds per backtest).
+    ``as_of_lakes`` shares those copies between backtests of the same lake.
     """
     return run_engine(
         StrategySizing(strategy),
@@ -308,7 +315,7 @@ def run_engine(
     execution_lag: int = 1,
     vol_lookback: int = 63,
     vintage: Vintage = "as_of",
-    verify: int = 0,
+    verify: int = VERIFY_DATES,
     verify_seed: int = 0,
     as_of_lakes: AsOfLakes | None = None,
     progress: bool = False,

@@ -67,14 +67,22 @@ class SeriesArrays:
         }
         return {s: out.get(s, cls.empty()) for s in series_ids}
 
-    def bounded(self, release_ns: int, known_by_ns: int) -> SeriesArrays:
-        """A copy holding only rows released by ``release_ns`` and stored by ``known_by_ns``.
+    def bounded(
+        self, release_ns: int, known_by_ns: int, *, periods_by: int | None = None
+    ) -> SeriesArrays:
+        """A copy holding only rows released by ``release_ns`` and stored by ``known_by_ns``;
+        with ``periods_by``, only rows of periods released by then (later revisions of the
+        periods known at that instant, never a later period).
 
         Always a copy (never a numpy view of the full arrays), so nothing reachable from
         the result holds the rows it left out.
         """
         k = self.known_rows(release_ns)
         keep = self.ingested_ns[:k] <= known_by_ns
+        if periods_by is not None:
+            j = self.known_rows(periods_by)
+            known = self.obs_days[:j][self.ingested_ns[:j] <= known_by_ns]
+            keep &= np.isin(self.obs_days[:k], known)
         return SeriesArrays(
             self.release_ns[:k][keep].copy(),
             self.obs_days[:k][keep].copy(),

@@ -1,24 +1,43 @@
 """Point-in-time reads: :class:`PITReader` (what a view may ask) and :class:`PITView`.
 
-The point-in-time boundary sits here. A view holds a reader, never the :class:`Lake`; the
-reader holds its bounds (``as_of``, ``known_by``), the names of one manifest snapshot's
-files and the series specs, and hands out copies of rows within its bounds only. The full
-arrays live in a module-level cache (``lake.files``), not on any object a view reaches.
+The point-in-time boundary sits here. A view holds a reader, never the :class:`Lake`, and
+nothing else that names the lake: no root, no path, no file list. A reader holds nothing at
+all: its bounds (``as_of``, ``known_by``), its manifest snapshot and the series specs sit in
+a module-level table keyed by the reader itself, and it hands out copies of rows within its
+bounds only. The full arrays live in another module-level cache (``lake.files``). Views and
+readers are immutable (setting or deleting an attribute raises), a reader cannot be copied,
+and a view made from a reader never sees past the reader's as-of, so no combination of the
+parts a view exposes widens what it sees.
 
-What Python cannot hide: code that imports ``research_core.lake`` can open the lake
-itself from the configuration. That case is caught by ``run_backtest(..., verify=N)``.
+What this does not do: Python is not a sandbox. Code that imports ``research_core.lake``
+(``Lake.open`` with the configured path, this module's table), reads the lake's files from
+disk, or walks the interpreter (``gc.get_objects()``, ``inspect`` or ``sys._getframe``
+frames, a function's ``__globals__``, ``object.__setattr__`` on a view, ``ctypes``) can
+still reach rows released later. Two checks stand behind the view: a test scans every
+registered strategy's and agent's source for such access (``tests/lake/test_doors.py``),
+and ``run_backtest`` verifies by default (``verify=3``): it re-runs the decision at a few
+dates on a copy of the lake holding only the rows released by then, with the configured
+lake path pointing at that copy, and raises :class:`LookAheadError` on any difference.
+That catches opening the configured lake and reading its files; it cannot catch taking,
+through ``gc`` or frames, objects the backtest itself holds (the ``Lake`` it was given),
+which are the same in the re-run: against those, the source scan is the check.
 """
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import FrozenInstanceError, dataclass, replace
+from types import MappingProxyType
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
 
 from research_core._typing import SeriesIds
 from research_core.catalog import SeriesSpec
-from research_core.errors import CatalogError, LookAheadError
+from research_core.errors import CatalogError, LakeError, LookAheadError
 from research_core.lake.arrays import SeriesArrays, history_frame, panel_frame
 from research_core.lake.asof import as_of_instant, snapshot_id
 from research_core.lake.files import LakeFiles, load_arrays
@@ -26,11 +45,59 @@ from research_core.lake.files import LakeFiles, load_arrays
 NO_LIMIT = np.iinfo(np.int64).max
 
 
-class PITReader:
-    """The small interface between a view and the store: rows released by ``release_limit``
-    and stored by ``known_by``, of series the lake knows, and nothing more."""
+def _initialize(obj: _Frozen, **values: object) -> None:
+    """Set the slots of a new view, once (a function, not a method: nothing on a view sets
+    them; calling ``__init__`` again on a made view raises)."""
+    if any(hasattr(obj, name) for name in values):
+        raise FrozenInstanceError(f"a {type(obj).__name__} is immutable: it is already made")
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
 
-    __slots__ = ("_files", "_known_by", "_release_ns", "_specs", "_tz")
+
+class _Frozen:
+    """Refuses setting and deleting attributes, copying and pickling."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise FrozenInstanceError(f"a {type(self).__name__} is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise FrozenInstanceError(f"a {type(self).__name__} is immutable: cannot delete {name!r}")
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(f"a {type(self).__name__} cannot be copied or pickled")
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """What one reader may read: rows of ``files`` released by ``release_ns`` and stored by
+    ``known_by``, of periods released by ``as_of_ns``; views made from it stop at
+    ``as_of_ns``. The two instants differ only for the ``latest`` vintage, which reads
+    later revisions of the periods known by its as-of (and no later period)."""
+
+    files: LakeFiles
+    specs: Mapping[str, SeriesSpec]
+    tz: str
+    known_by: pd.Timestamp
+    release_ns: int
+    as_of_ns: int
+
+
+# Every live reader's bounds, keyed by the reader (weakly: the entry goes with the reader).
+# Kept here, not on the reader, so nothing reachable from a view names the lake's files.
+_BOUNDS: weakref.WeakKeyDictionary[PITReader, _Bounds] = weakref.WeakKeyDictionary()
+
+
+class PITReader(_Frozen):
+    """The small interface between a view and the store: rows released by ``release_limit``
+    and stored by ``known_by``, of series the lake knows, and nothing more.
+
+    Made by :meth:`Lake.reader` and narrowed by views; it has no attributes of its own (its
+    bounds are in this module's table), so it cannot be widened or rebuilt from its parts.
+    """
+
+    __slots__ = ("__weakref__",)
 
     def __init__(
         self,
@@ -41,39 +108,43 @@ class PITReader:
         known_by: pd.Timestamp,
         release_limit: pd.Timestamp | None,
     ) -> None:
-        self._files = files
-        self._specs = dict(specs)
-        self._tz = tz
-        self._known_by = known_by
-        self._release_ns = NO_LIMIT if release_limit is None else int(release_limit.value)
+        limit = NO_LIMIT if release_limit is None else int(release_limit.value)
+        specs = MappingProxyType(dict(specs))
+        _BOUNDS[self] = _Bounds(files, specs, tz, known_by, limit, limit)
 
     @property
     def tz(self) -> str:
         """The fund's time zone, in which bare as-of dates are read."""
-        return self._tz
+        return _bounds(self).tz
 
     @property
     def known_by(self) -> pd.Timestamp:
-        return self._known_by
+        return _bounds(self).known_by
 
     @property
-    def lake_root(self) -> str:
-        return self._files.root
+    def lake_key(self) -> str:
+        """An opaque name of the lake (a digest of its root) for caches: not a path."""
+        return hashlib.sha256(_bounds(self).files.root.encode()).hexdigest()[:16]
 
-    def narrowed(self, as_of: pd.Timestamp) -> PITReader:
-        """The same reader bounded at an earlier (or the same) release instant."""
-        if as_of.value > self._release_ns:
+    def narrowed(self, as_of: pd.Timestamp, *, later_revisions: bool = False) -> PITReader:
+        """The same reader bounded at an earlier (or the same) instant.
+
+        ``later_revisions`` keeps handing out later revisions of the periods known by
+        ``as_of`` (the ``latest`` vintage reads each one's newest value), never a later
+        period; a view made from the result still stops at ``as_of``.
+        """
+        b = _bounds(self)
+        if as_of.value > b.as_of_ns:
             raise LookAheadError(
-                f"a reader bounded at {pd.Timestamp(self._release_ns, tz='UTC').isoformat()} "
+                f"a reader bounded at {pd.Timestamp(b.as_of_ns, tz='UTC').isoformat()} "
                 f"asked for {as_of.isoformat()}: data after it are not visible"
             )
-        return PITReader(
-            self._files, self._specs, tz=self._tz, known_by=self._known_by, release_limit=as_of
-        )
+        release = b.release_ns if later_revisions else as_of.value
+        return _made(replace(b, release_ns=release, as_of_ns=as_of.value))
 
     def spec(self, series_id: str) -> SeriesSpec:
         """The spec of a known series; an unknown id raises :class:`CatalogError`."""
-        spec = self._specs.get(series_id)
+        spec = _bounds(self).specs.get(series_id)
         if spec is None:
             raise CatalogError(
                 f"unknown series {series_id!r}: not in the catalog nor registered in this lake"
@@ -83,7 +154,8 @@ class PITReader:
     def check_known(self, series_ids: SeriesIds) -> list[str]:
         """The ids as a list; any unknown one raises :class:`CatalogError` naming them."""
         ids = [series_ids] if isinstance(series_ids, str) else list(series_ids)
-        unknown = [s for s in ids if s not in self._specs]
+        specs = _bounds(self).specs
+        unknown = [s for s in ids if s not in specs]
         if unknown:
             raise CatalogError(
                 f"unknown series {unknown}: not in the catalog nor registered in this lake"
@@ -93,24 +165,44 @@ class PITReader:
     def arrays(self, series_ids: Sequence[str]) -> list[SeriesArrays]:
         """Copies of the rows within this reader's bounds, one per series."""
         ids = self.check_known(series_ids)
-        self._files, full = load_arrays(self._files, ids)
-        known_by = int(self._known_by.value)
-        return [a.bounded(self._release_ns, known_by) for a in full]
+        b = _bounds(self)
+        files, full = load_arrays(b.files, ids)
+        if files is not b.files:  # a compaction replaced the snapshot: read the new one
+            _BOUNDS[self] = replace(b, files=files)
+        periods = None if b.release_ns == b.as_of_ns else b.as_of_ns  # latest: revisions only
+        return [a.bounded(b.release_ns, int(b.known_by.value), periods_by=periods) for a in full]
 
 
-class PITView:
+def _bounds(reader: PITReader) -> _Bounds:
+    """A reader's bounds (module-level, so no attribute of the reader leads to them)."""
+    try:
+        return _BOUNDS[reader]
+    except KeyError:
+        raise LakeError("this reader was not made by a lake: it has no bounds") from None
+
+
+def _made(bounds: _Bounds) -> PITReader:
+    reader = PITReader.__new__(PITReader)
+    _BOUNDS[reader] = bounds
+    return reader
+
+
+class PITView(_Frozen):
     """The lake as it was known at one instant: nothing released later is visible.
 
     A view is bitemporal: it sees rows released by ``as_of`` *and* stored by ``known_by``
     (the lake's commit stamp). ``known_by`` is fixed when the view is made, so later
     ingests and revisions never change what a view (or its :attr:`snapshot_id`) returns.
+    A view is immutable and holds only its as-of and a reader narrowed to it (see the
+    module docstring for what that does and does not stop).
     """
 
     __slots__ = ("_as_of", "_reader")
+    _as_of: pd.Timestamp
+    _reader: PITReader
 
     def __init__(self, reader: PITReader, as_of: pd.Timestamp) -> None:
-        self._reader = reader.narrowed(as_of)
-        self._as_of = as_of
+        _initialize(self, _reader=reader.narrowed(as_of), _as_of=as_of)
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -129,8 +221,9 @@ class PITView:
 
     @property
     def cache_key(self) -> tuple[object, ...]:
-        """Identifies what this view can see: lake, snapshot (as_of, known_by), vintage."""
-        return (self._reader.lake_root, self.snapshot_id, "as_of")
+        """Identifies what this view can see: lake (an opaque key, not a path), snapshot
+        (as_of, known_by), vintage."""
+        return (self._reader.lake_key, self.snapshot_id, "as_of")
 
     def spec(self, series_id: str) -> SeriesSpec:
         """The catalog (or lake-registered) spec of a series: frequency, release rule, ..."""
@@ -174,4 +267,4 @@ class PITView:
         return pd.concat([self.series(s) for s in series_ids], axis=1, sort=True)
 
     def __repr__(self) -> str:
-        return f"PITView({self.snapshot_id}, lake={self._reader.lake_root})"
+        return f"PITView({self.snapshot_id})"

@@ -8,7 +8,8 @@
 Running one strategy on all three measures how much of a result rests on revisions nobody
 had in real time. Only the *values* change; which periods exist at a date never does, so
 ``latest`` is not a look-ahead of new data, only of revisions (which is the point: its
-reader is the one view reader not bounded by ``as_of``).
+reader is the one view reader that hands out rows released after ``as_of``, yet a view
+made from it still stops at ``as_of``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 from research_core._typing import SeriesIds
 from research_core.errors import BacktestError
 from research_core.lake.arrays import history_frame
-from research_core.lake.pit import PITReader, PITView
+from research_core.lake.pit import PITReader, PITView, _initialize
 
 if TYPE_CHECKING:
     from research_core.lake.store import Lake
@@ -35,13 +36,14 @@ class VintageView(PITView):
 
     __slots__ = ("vintage",)
 
+    vintage: Vintage
+
     def __init__(self, reader: PITReader, as_of: pd.Timestamp, vintage: Vintage) -> None:
         if vintage not in ("first_release", "latest"):
             raise BacktestError(f"unknown vintage {vintage!r}; valid: {list(VINTAGES)}")
-        super().__init__(reader, as_of)
-        if vintage == "latest":
-            self._reader = reader  # revisions of known periods are the point of this view
-        self.vintage: Vintage = vintage
+        # latest: revisions of known periods released later are the point of this view
+        narrowed = reader.narrowed(as_of, later_revisions=vintage == "latest")
+        _initialize(self, _reader=narrowed, _as_of=as_of, vintage=vintage)
 
     @property
     def cache_key(self) -> tuple[object, ...]:

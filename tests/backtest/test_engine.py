@@ -169,13 +169,27 @@ DI = "BR.DI.1Y"
 WINDOW = ("2015-01-02", "2015-05-29")
 
 
+class LakePeeker(Peeker):
+    """TEST — opens the configured lake itself (the door the view cannot close) and trades
+    the sign of the DI 1y move over the next month. Reference: none."""
+
+    name = "TEST_LAKE_PEEK"
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        future = Lake.open().at("2100-01-01").series(DI)
+        today = view.as_of.tz_convert(get_settings().timezone).tz_localize(None).normalize()
+        ahead = future.loc[today + pd.Timedelta(days=1) : today + pd.Timedelta(days=30)]
+        move = ahead.mean() - future.loc[:today].iloc[-1] if len(ahead) else 0.0
+        return {"DI1.1Y": float(np.sign(move))}
+
+
 def test_the_engine_catches_a_strategy_reading_the_lake_files(lake):
     """The backtest alone runs without error (the view is never asked for the future); the
     engine's verification recomputes on a lake cut at the date, which the configuration
     points at too, and sees the positions change. An honest strategy passes unchanged."""
     assert Path(get_settings().lake_path).resolve() == lake.root.resolve()
     peeker = FilePeeker(rebalance="M")
-    peek = run_backtest(peeker, lake, *WINDOW)  # unverified: no error
+    peek = run_backtest(peeker, lake, *WINDOW, verify=0)  # unverified: no error
     assert (peek.signals.abs() > 0).all().all()
     first = sample_dates(peek.signals.index, 2, seed=0)[0]
     with pytest.raises(LookAheadError, match=rf"TEST_FILE_PEEK at {first.date()}: positions"):
@@ -184,9 +198,25 @@ def test_the_engine_catches_a_strategy_reading_the_lake_files(lake):
     honest = get_strategy("RATES_BR_03", rebalance="M")
     checked = run_backtest(honest, lake, *WINDOW, verify=2)
     assert len(checked.verified) == 2
-    assert checked.equity.equals(run_backtest(honest, lake, *WINDOW).equity)
+    assert checked.equity.equals(run_backtest(honest, lake, *WINDOW, verify=0).equity)
     with pytest.raises(BacktestError, match="causal vintage"):
         run_backtest(peeker, lake, *WINDOW, verify=1, vintage="latest")
+
+
+def test_verification_is_on_by_default(lake):
+    """Issue 24: a strategy that opens the lake itself backtested with a hand-picked
+    one-month foresight under the old default (``verify=0``). By default the engine now
+    checks three dates, the last among them, and catches it; ``verify=0`` still runs it."""
+    peek = run_backtest(LakePeeker(rebalance="M"), lake, *WINDOW, verify=0)
+    assert len(peek.verified) == 0 and peek.metrics["sharpe"] > 1  # a month of foresight
+    with pytest.raises(LookAheadError, match=r"TEST_LAKE_PEEK at 2015-\d\d-\d\d: positions"):
+        run_backtest(LakePeeker(rebalance="M"), lake, *WINDOW)
+    dates = peek.signals.index
+    picked = sample_dates(dates, 3, seed=0)
+    assert len(picked) == 3 and picked[-1] == dates[-1]  # the last, and two at random
+    assert sample_dates(dates, 1, seed=5).tolist() == [dates[-1]]
+    honest = run_backtest(get_strategy("RATES_BR_03", rebalance="M"), lake, *WINDOW)
+    assert honest.verified.equals(picked)
 
 
 def test_bad_strategy_output_is_refused(lake):
@@ -211,13 +241,13 @@ def test_causality_fuzz(lake, tmp_path_factory, days, pick):
     start = end - pd.Timedelta(days=500)
     truncated = export_as_of(lake, end, tmp_path_factory.mktemp("asof") / "lake")
     strategy = get_strategy(FUZZ[pick])
-    full = run_backtest(strategy, lake, start, end)
-    cut = run_backtest(strategy, truncated, start, end)
+    full = run_backtest(strategy, lake, start, end, verify=0)  # the property, not the engine's
+    cut = run_backtest(strategy, truncated, start, end, verify=0)  # check (tested above)
     pd.testing.assert_series_equal(full.equity, cut.equity)
     pd.testing.assert_frame_equal(full.trades, cut.trades)
     pd.testing.assert_frame_equal(full.signals, cut.signals)
     # and a longer backtest from the same start agrees on every day up to D
-    longer = run_backtest(strategy, lake, start, end + pd.Timedelta(days=120))
+    longer = run_backtest(strategy, lake, start, end + pd.Timedelta(days=120), verify=0)
     pd.testing.assert_series_equal(full.equity, longer.equity.loc[: full.equity.index[-1]])
 
 
@@ -238,9 +268,10 @@ def test_vintage_grid_moves_only_with_revisions(lake):
 
 def test_costs_are_counted(lake):
     s = get_strategy("RATES_BR_03")
-    free = run_backtest(s, lake, "2014-01-02", "2016-12-30", costs=CostModel(scale=0, impact=0))
-    paid = run_backtest(s, lake, "2014-01-02", "2016-12-30")
-    thin = run_backtest(s, lake, "2014-01-02", "2016-12-30", costs=CostModel(nav=5e10))
+    span = ("2014-01-02", "2016-12-30")
+    free = run_backtest(s, lake, *span, costs=CostModel(scale=0, impact=0), verify=0)
+    paid = run_backtest(s, lake, *span, verify=0)
+    thin = run_backtest(s, lake, *span, costs=CostModel(nav=5e10), verify=0)
     assert free.trades["cost"].sum() == 0
     assert free.equity.iloc[-1] > paid.equity.iloc[-1] > thin.equity.iloc[-1]
 
@@ -281,14 +312,13 @@ def test_cli_backtest_writes_a_report(lake, tmp_path, capsys):
         str(out),
         "--path",
         str(tmp_path / "lk"),
-        "--verify",
-        "1",
     ]
     export_as_of(lake, "2018-12-31", tmp_path / "lk")
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "deflated Sharpe" in text and "latest - as_of" in text
-    assert text.count("verified causal at 1 dates") == 2  # as_of and first_release, not latest
+    # verified by default (3 dates), as_of and first_release, not latest (not causal)
+    assert text.count("verified causal at 3 dates") == 2
     figures = {p.stem for p in (out / "figures").glob("*.html")}
     assert figures == {"equity", "drawdown", "rolling_sharpe", "monthly_returns", "exposures"}
     metrics = pd.read_csv(out / "metrics.csv", index_col=0)

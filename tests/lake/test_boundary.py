@@ -4,14 +4,20 @@ Issue 13 ("The point-in-time boundary, in one place"): a strategy doing
 ``view._lake.at(later)`` used to read the future. Here a view's whole object graph
 (attributes, slots, containers, closures, bound methods, properties) is walked and every
 method found is called; no object found or returned may hold a row released after the
-as-of, nor one stored after the view's ``known_by``.
+as-of, nor one stored after the view's ``known_by``, nor name the lake (a ``Lake``, its
+files, its root path). Issue 24 ("look-ahead doors"): a view's slots were writable, a
+reader could be rebuilt from a view's parts, and ``Lake.open(view._reader.lake_root)``
+opened the whole lake.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import functools
+import pickle
 import types
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +26,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from research_core.errors import LookAheadError
 from research_core.lake import Lake
+from research_core.lake.files import LakeFiles
+from research_core.lake.pit import PITReader, PITView
 from research_core.lake.vintage import VintageView
 from tests.lake.conftest import rows
 
@@ -69,12 +78,17 @@ def _children(obj: Any) -> list[Any]:
     return out
 
 
-def _leaks(obj: Any, as_of: pd.Timestamp) -> bool:
-    """Does this value hold a sentinel, or a release_time after ``as_of``?"""
+def _leaks(obj: Any, as_of: pd.Timestamp, root: str, sentinels: tuple[float, ...]) -> bool:
+    """Does this value hold a sentinel or a release_time after ``as_of``, or name the lake
+    (a Lake, its files, a path or text holding its root)?"""
+    if isinstance(obj, Lake | LakeFiles | Path):
+        return True
+    if isinstance(obj, str | bytes):
+        return root in (obj.decode(errors="replace") if isinstance(obj, bytes) else obj)
     if isinstance(obj, float):
-        return obj in SENTINELS
+        return obj in sentinels
     if isinstance(obj, np.ndarray) and obj.dtype.kind == "f":
-        return bool(np.isin(obj, SENTINELS).any())
+        return bool(np.isin(obj, sentinels).any())
     if isinstance(obj, pa.Table):
         obj = obj.to_pandas()
     if isinstance(obj, pd.Series):
@@ -82,23 +96,27 @@ def _leaks(obj: Any, as_of: pd.Timestamp) -> bool:
     if isinstance(obj, pd.DataFrame):
         nums = obj.select_dtypes("number").to_numpy(dtype=float, na_value=np.nan)
         late = "release_time" in obj and bool((obj["release_time"] > as_of).any())
-        return bool(np.isin(nums, SENTINELS).any()) or late
+        return bool(np.isin(nums, sentinels).any()) or late
     return False
 
 
 _LEAF = (str, bytes, int, float, bool, type(None), pd.Timestamp, np.ndarray, np.generic)
 
 
-def walk_and_call(view: Any, as_of: pd.Timestamp) -> int:
+def walk_and_call(
+    view: Any, as_of: pd.Timestamp, root: Path, sentinels: tuple[float, ...] = SENTINELS
+) -> int:
     """Walk everything reachable from ``view``, calling every method of the package found
-    with a few argument lists; fail on any leak. Returns how many objects were visited.
+    with a few argument lists; fail on any leak (``root``: the lake's, which nothing may
+    name). Returns how many objects were visited.
 
     Each bound method is called once per argument list (``getattr`` makes a new bound
     method object every time, so they are keyed by their object and function)."""
     seen: set[int] = set()
     called: set[tuple[int, int]] = set()
     keep: list[Any] = []  # keeps ids unique while walking
-    stack: list[Any] = [view]
+    stack: list[Any] = [view, repr(view), str(view)]
+    names = str(root.resolve())
     while stack:
         obj = stack.pop()
         if id(obj) in seen or isinstance(obj, types.ModuleType | type):
@@ -110,7 +128,8 @@ def walk_and_call(view: Any, as_of: pd.Timestamp) -> int:
             called.add(key)
         seen.add(id(obj))
         keep.append(obj)
-        assert not _leaks(obj, as_of), f"reachable object leaks the future: {obj!r:.200}"
+        leak = _leaks(obj, as_of, names, sentinels)
+        assert not leak, f"reachable object leaks: {obj!r:.200}"
         if isinstance(obj, (pd.DataFrame, pd.Series, pd.Index, pa.Table, *_LEAF)):
             continue
         stack += _children(obj)
@@ -142,10 +161,10 @@ def peek_lake(lake: Lake) -> Lake:
 def test_nothing_reachable_from_a_view_sees_the_future(peek_lake: Lake) -> None:
     view = peek_lake.at(AS_OF)
     assert view.series("TEST.A").tolist() == [1.0, 2.0]  # hand-written: the two early rows
-    assert walk_and_call(view, AS_OF) > 20
+    assert walk_and_call(view, AS_OF, peek_lake.root) > 20
     first = VintageView(peek_lake.reader(), AS_OF, "first_release")
     assert first.series("TEST.A").tolist() == [1.0, 2.0]
-    walk_and_call(first, AS_OF)
+    walk_and_call(first, AS_OF, peek_lake.root)
 
 
 def test_nothing_reachable_from_a_snapshot_sees_later_ingests(peek_lake: Lake) -> None:
@@ -153,7 +172,7 @@ def test_nothing_reachable_from_a_snapshot_sees_later_ingests(peek_lake: Lake) -
     peek_lake.write(rows("TEST.A", ["2024-01-04"], [LATE_INGEST], ["2024-02-06"]))
     view = peek_lake.at_snapshot(snap)
     assert view.series("TEST.A").tolist() == [1.0, 2.0]
-    walk_and_call(view, AS_OF)
+    walk_and_call(view, AS_OF, peek_lake.root)
     assert peek_lake.at(AS_OF).series("TEST.A").tolist() == [1.0, 2.0, LATE_INGEST]
 
 
@@ -168,6 +187,80 @@ def test_peeking_through_an_attribute_is_refused(peek_lake: Lake) -> None:
             if hasattr(target, name):
                 with pytest.raises(Exception, match="not visible"):
                     getattr(target, name)(later)
+
+
+LATER = pd.Timestamp("2024-12-31", tz="UTC")
+
+
+def _views(lake: Lake) -> list[PITView]:
+    """A view of each vintage at AS_OF."""
+    vintages = ("first_release", "latest")
+    return [lake.at(AS_OF), *(VintageView(lake.reader(), AS_OF, v) for v in vintages)]
+
+
+def test_a_view_and_its_reader_cannot_be_changed(peek_lake: Lake) -> None:
+    """Issue 24: ``view._reader._release_ns = <max>`` (then ``view.at(later)``) and
+    ``view._as_of = later`` used to widen a view. Setting or deleting any attribute of a
+    view or a reader now raises, and the view answers as before."""
+    for view in _views(peek_lake):
+        reader = view._reader
+        vintage = [view.vintage] if isinstance(view, VintageView) else []
+        for target, name, value in [
+            (reader, "_release_ns", np.iinfo(np.int64).max),
+            (reader, "_known_by", LATER),
+            (view, "_as_of", LATER),
+            (view, "_reader", peek_lake.reader()),
+            (view, "vintage", "latest"),
+        ]:
+            with pytest.raises(FrozenInstanceError, match="immutable"):
+                setattr(target, name, value)
+            with pytest.raises(AttributeError):
+                delattr(target, name)
+        with pytest.raises(LookAheadError):
+            view.at(LATER)
+        with pytest.raises(FrozenInstanceError, match="already made"):
+            view.__init__(peek_lake.reader(), AS_OF, *vintage)  # type: ignore[misc]
+        with pytest.raises(TypeError, match="cannot be copied"):
+            copy.copy(reader)
+        with pytest.raises(TypeError, match="cannot be copied"):
+            pickle.dumps(view)
+    view = peek_lake.at(AS_OF)
+    assert view.as_of == AS_OF and view.series("TEST.A").tolist() == [1.0, 2.0]
+
+
+def test_a_reader_cannot_be_rebuilt_from_a_views_parts(peek_lake: Lake) -> None:
+    """Issue 24: ``PITReader(r._files, r._specs, ..., release_limit=None)`` built an
+    unbounded reader from a view's reader. A reader now holds no parts (its bounds live in
+    the lake module), and a view made from any view's reader stops at that view's as-of,
+    the ``latest`` vintage's too (its reader hands out later revisions, not later views)."""
+    for view in _views(peek_lake):
+        r = view._reader
+        with pytest.raises(AttributeError):
+            PITReader(r._files, r._specs, tz=r.tz, known_by=r.known_by, release_limit=None)  # type: ignore[attr-defined]
+        assert not [n for n in ("_files", "_specs", "_release_ns") if hasattr(r, n)]
+        with pytest.raises(LookAheadError, match="not visible"):
+            PITView(r, LATER)
+        with pytest.raises(LookAheadError, match="not visible"):
+            VintageView(r, LATER, "latest")
+        again = PITView(r, AS_OF)
+        assert again.series("TEST.A").tolist() == [1.0, 2.0]
+        assert VintageView(again._reader, AS_OF, "latest").series("TEST.A").tolist() == [1.0, 2.0]
+    with pytest.raises(Exception, match="not made by a lake"):
+        PITReader.__new__(PITReader).arrays(["TEST.A"])
+
+
+def test_nothing_reachable_from_a_view_names_its_lake(peek_lake: Lake) -> None:
+    """Issue 24: ``Lake.open(view._reader.lake_root)`` opened the whole lake, and the view's
+    repr printed the root. No attribute, property or method result of a view (of any
+    vintage) is a Lake, its files or a text holding the lake's root (the walk checks every
+    object it meets); the cache key still tells lakes apart."""
+    for view in _views(peek_lake):
+        assert str(peek_lake.root.resolve()) not in repr(view)
+        assert not hasattr(view._reader, "lake_root")
+    latest = VintageView(peek_lake.reader(), AS_OF, "latest")  # shows revisions, by design
+    walk_and_call(latest, LATER, peek_lake.root, sentinels=(FUTURE_PERIOD, LATE_INGEST))
+    other = Lake.open(peek_lake.root.parent / "other", create=True)
+    assert other.at(AS_OF).cache_key[0] != peek_lake.at(AS_OF).cache_key[0]
 
 
 def _lake_private_names() -> set[str]:
