@@ -245,25 +245,14 @@ def test_a_relative_sqlite_database_is_the_one_in_the_working_directory(tmp_path
 def test_rerunning_a_step_keeps_a_users_file_in_its_folder(make_pipeline, tmp_path: Path) -> None:
     """Issue 30: ``pipeline run --steps book`` on a finished date deleted a user's notes."""
     path = make_pipeline({"a": write_artifact_body("a")}, artifacts={"a": ["a/out.json"]})
-
-    def run(**kw: object):  # type: ignore[no-untyped-def]
-        return run_pipeline(
-            DATE,
-            pipeline=path,
-            runs_path=tmp_path / "runs",
-            lake_path=tmp_path / "nolake",
-            progress=False,
-            **kw,  # type: ignore[arg-type]
-        )
-
-    first = run()
+    first = _run(path, tmp_path)
     assert first.status == "succeeded"
     folder = first.path / "artifacts" / "a"
     notes = folder / "analyst_notes.txt"
     notes.write_text("why we cut the NTN-B\n")
     stamp = (folder / "out.json").read_text()
 
-    again = run(steps=["a"])
+    again = _run(path, tmp_path, steps=["a"])
     assert again.status == "succeeded"
     assert notes.read_text() == "why we cut the NTN-B\n"
     assert (folder / "out.json").read_text() != stamp  # the step's own output was redone
