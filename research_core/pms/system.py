@@ -806,7 +806,9 @@ class PMS:
             "created_by",
             "rationale",
         ]
-        return pd.DataFrame(records, columns=cols).set_index("id")
+        frame = pd.DataFrame(records, columns=cols).set_index("id")
+        frame["contracts"] = frame["contracts"].astype("Int64")  # <NA>: traded in notional
+        return frame
 
     def proposal(self, proposal_id: int) -> dict[str, Any]:
         """One proposal in full: fields, pre-trade impact (limits included) and events."""

@@ -32,7 +32,7 @@ def test_a_book_past_its_flatten_trigger_goes_flat_at_the_next_rebalance(lake):
     # by hand: the book's value is its equity without the CDI on the collateral; its worst
     # drawdown from the high-water mark up to February's decision
     value = (1.0 + res.returns - res.risk_free).cumprod()
-    held = value[: second]
+    held = value[:second]
     worst = float((1.0 - held / held.cummax()).max())
     assert worst >= TINY.flatten  # so the ladder must have flattened the book
     assert (res.signals.loc[second] == 0.0).all()
