@@ -171,7 +171,8 @@ class Sizing(Protocol):
 
     @property
     def uses_current(self) -> bool:
-        """Whether ``decide`` needs the drifted book at the date (a sequential engine)."""
+        """Whether ``decide`` needs the drifted book and its value history at the date (a
+        sequential engine)."""
 
     @property
     def verify_atol(self) -> float:
@@ -189,6 +190,7 @@ class Sizing(Protocol):
         date: pd.Timestamp,
         market: MarketData | None,
         current: pd.Series | None,
+        equity: pd.Series | None,
     ) -> np.ndarray: ...
 
     def size(self, decisions: np.ndarray, vol: np.ndarray) -> np.ndarray: ...
@@ -227,6 +229,7 @@ class StrategySizing:
         date: pd.Timestamp,
         market: MarketData | None,
         current: pd.Series | None,
+        equity: pd.Series | None,
     ) -> np.ndarray:
         return self.strategy.generate_signals(view).to_numpy()
 
@@ -294,14 +297,19 @@ def _drifted(
     row: int,
     fee: np.ndarray,
     impact: np.ndarray,
-) -> pd.Series:
-    """The book's weights at ``row``, drifted from the trades executed by then."""
+    days: pd.DatetimeIndex,
+) -> tuple[pd.Series, pd.Series | None]:
+    """The book's weights at ``row``, drifted from the trades executed by then, and its
+    value on every session up to ``row`` (None before the first trade): what the book held
+    and the NAV history its drawdown ladder reads."""
     done = int(np.searchsorted(exec_rows[: len(decisions)], row, side="right"))
     if done == 0:
-        return pd.Series(0.0, index=list(sizing.instruments))
+        return pd.Series(0.0, index=list(sizing.instruments)), None
     weights = sizing.size(np.vstack(decisions[:done]), vol[:done])
     sim = simulate(prices[: row + 1], weights, exec_rows[:done], fee=fee, impact=impact[:done])
-    return pd.Series(sim.weights(prices[: row + 1], exec_rows[:done])[-1, 0, :], sizing.instruments)
+    held = sim.weights(prices[: row + 1], exec_rows[:done])[-1, 0, :]
+    value = pd.Series(sim.equity[:, 0], index=days[: row + 1], name="equity")
+    return pd.Series(held, sizing.instruments), value
 
 
 def run_engine(
@@ -345,18 +353,20 @@ def run_engine(
     prices = market.marks.loc[days].to_numpy()
     sizing.prepare(lake, signal_dates, vintage)
     decisions: list[np.ndarray] = []
-    currents: list[pd.Series | None] = []
+    held: list[tuple[pd.Series | None, pd.Series | None]] = []
     for d in tqdm(signal_dates, desc=sizing.name, disable=not progress, leave=False):
-        current = None
+        current, equity = None, None
         if sizing.uses_current:
             row = int(days.searchsorted(d))
-            current = _drifted(sizing, decisions, vol, prices, exec_rows, row, fee, impact)
-        currents.append(current)
-        decisions.append(sizing.decide(view_at(lake, d, vintage), d, market, current))
+            current, equity = _drifted(
+                sizing, decisions, vol, prices, exec_rows, row, fee, impact, days
+            )
+        held.append((current, equity))
+        decisions.append(sizing.decide(view_at(lake, d, vintage), d, market, current, equity))
     signals = np.vstack(decisions)
 
     def again(view: PITView, day: pd.Timestamp) -> np.ndarray:
-        return sizing.decide(view, day, None, currents[int(signal_dates.searchsorted(day))])
+        return sizing.decide(view, day, None, *held[int(signal_dates.searchsorted(day))])
 
     verified = verify_decisions(
         sizing.name,

@@ -280,8 +280,8 @@ def render_html(pack: MorningPack) -> str:
     parts.append(_section("Stress tests (BRL)", _table(stress, fmt={"total": ",.0f"})))
     props = s.get("proposals")
     if props is not None:
-        cols = [c for c in ("instrument", "side", "size", "delta_var", "delta_es", "breaches")
-                if c in props.columns]  # fmt: skip
+        cols = [c for c in ("instrument", "side", "size", "currency", "contracts", "delta_var",
+                            "delta_es", "breaches") if c in props.columns]  # fmt: skip
         parts.append(_section("New proposals and their risk impact (PMS)",
                               _table(props[cols], n=40)))  # fmt: skip
     pnl, attr = s.get("pnl"), s.get("attribution")

@@ -204,7 +204,9 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
         from research_core.portfolio.book import build_book  # the optimizers: on use
 
         n_sims = int(snap["n_sims"])
-        book = build_book(view, method=snap["method"], nav=nav, current=current, n_sims=n_sims)
+        book = build_book(
+            view, method=snap["method"], nav=nav, current=current, n_sims=n_sims, equity=equity
+        )
         specs = proposal_specs(
             book, current, nav=nav, usdbrl=usdbrl(view), min_trade=float(snap["min_trade"])
         )

@@ -1,5 +1,13 @@
 """From the constructed book to trade proposals: target minus current exposure, sized in
-the instrument's currency, with the sources behind it (strategies, agents, rationale)."""
+the instrument's currency, with the sources behind it (strategies, agents, rationale).
+
+A listed future's trade is a whole number of the exchange's contracts (``Instrument.
+contract``; DI1 at its PU = 100,000 / (1 + r)^(du/252), DOL at USD 50,000 × USD/BRL, the
+book's ``sizes``), rounded toward zero so it never overshoots the target; the proposal's
+size and ``delta_weight`` — what its pre-trade risk prices — are those contracts' value.
+Other instruments round to ``LOT_ROUND`` of their currency. A trade that rounds to
+nothing is not proposed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.catalog import instrument
+from research_core.pnl import whole_contracts
 
 if TYPE_CHECKING:
     from research_core.portfolio.book import Book
@@ -29,6 +38,7 @@ class ProposalSpec:
     strategy: str
     agents: tuple[str, ...]
     rationale: str
+    contracts: int | None = None  # listed futures: whole contracts (size is their value)
 
 
 def _sources(book: Book, instrument_id: str, side: int) -> tuple[str, tuple[str, ...], str]:
@@ -57,16 +67,25 @@ def proposal_specs(
     target = book.portfolio.weights.astype(float)
     delta = target.sub(current.astype(float), fill_value=0.0)
     delta = delta[delta.abs() >= min_trade]
+    values = book.sizes["contract_value"]
     out = []
     for iid, dw in delta.reindex(delta.abs().sort_values(ascending=False).index).items():
         inst = instrument(str(iid))
         fx = usdbrl if inst.currency == "USD" else 1.0
-        size = round(abs(dw) * nav / fx / LOT_ROUND) * LOT_ROUND
+        value = float(values.get(iid, np.nan))
+        contracts = None if np.isnan(value) else abs(whole_contracts(dw * nav / fx, value))
+        if contracts is None:
+            size = round(abs(dw) * nav / fx / LOT_ROUND) * LOT_ROUND
+        else:
+            size = contracts * value
         if size <= 0:
             continue
         side = int(np.sign(dw))
+        traded = side * size * fx / nav  # what the pre-trade risk prices
         strategy, agents, rationale = _sources(book, str(iid), side)
-        out.append(ProposalSpec(str(iid), side, size, float(dw), strategy, agents, rationale))
+        out.append(
+            ProposalSpec(str(iid), side, size, traded, strategy, agents, rationale, contracts)
+        )
     return out
 
 

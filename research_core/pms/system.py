@@ -397,18 +397,21 @@ class PMS:
         return float(hist["nav_brl"].iloc[-1]) if len(hist) else float(self.settings()["capital"])
 
     def equity(self) -> pd.Series:
-        """NAV history with the capital as its starting point (for the drawdown ladder)."""
+        """NAV history with the capital as its starting point, the day before the first
+        mark (for the drawdown ladder); empty before the first mark."""
         hist = self.nav_history()["nav_brl"]
-        return hist.rename("equity")
+        if hist.empty:
+            return hist.rename("equity")
+        capital = float(self.settings()["capital"])
+        start = pd.Series([capital], index=[hist.index[0] - pd.Timedelta(days=1)])
+        return pd.concat([start, hist]).rename("equity")
 
     def drawdown(self, ladder: DrawdownLadder | None = None) -> tuple[float, int, str]:
         """Drawdown, ladder level and its name from the NAV history (0, 0, normal if none)."""
         eq = self.equity()
         if eq.empty:
             return 0.0, 0, "normal"
-        capital = float(self.settings()["capital"])
-        start = pd.Series([capital], index=[eq.index[0] - pd.Timedelta(days=1)])
-        return (ladder or DrawdownLadder()).status(pd.concat([start, eq]))
+        return (ladder or DrawdownLadder()).status(eq)
 
     def pnl_history(self) -> pd.DataFrame:
         """Every lot's P&L row (date, lot, instrument, strategy, parts, BRL and USD)."""
@@ -458,6 +461,7 @@ class PMS:
             strategies=strategies,
             n_sims=n_sims,
             collected=collected,
+            equity=equity,
         )
         specs = proposal_specs(book, current, nav=nav, usdbrl=usdbrl(view), min_trade=min_trade)
         before = book_risk(current, view, nav=nav, equity=equity)
@@ -566,7 +570,7 @@ class PMS:
                 agents=json.dumps(list(spec.agents)),
                 rationale=spec.rationale,
                 impact=audit.canonical(impact),
-                snapshot=audit.canonical(snapshot),
+                snapshot=audit.canonical(snapshot | {"contracts": spec.contracts}),
             )
             s.add(row)
             s.flush()
@@ -759,6 +763,7 @@ class PMS:
         records = []
         for r in rows:
             impact = json.loads(r.impact)
+            contracts = json.loads(r.snapshot).get("contracts")  # canonical JSON: a string
             records.append(
                 {
                     "id": r.id,
@@ -766,6 +771,8 @@ class PMS:
                     "instrument": r.instrument_id,
                     "side": "buy" if r.side > 0 else "sell",
                     "size": r.quantity,
+                    "currency": catalog_instrument(r.instrument_id).currency,
+                    "contracts": None if contracts is None else int(contracts),
                     "approved_size": r.approved_quantity,
                     "state": r.state,
                     "strategy": r.strategy,
@@ -785,6 +792,8 @@ class PMS:
             "instrument",
             "side",
             "size",
+            "currency",
+            "contracts",
             "approved_size",
             "state",
             "strategy",
@@ -797,7 +806,9 @@ class PMS:
             "created_by",
             "rationale",
         ]
-        return pd.DataFrame(records, columns=cols).set_index("id")
+        frame = pd.DataFrame(records, columns=cols).set_index("id")
+        frame["contracts"] = frame["contracts"].astype("Int64")  # <NA>: traded in notional
+        return frame
 
     def proposal(self, proposal_id: int) -> dict[str, Any]:
         """One proposal in full: fields, pre-trade impact (limits included) and events."""

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from research_core.catalog import instrument
 from research_core.errors import PortfolioError
+from research_core.risk.breakers import DrawdownLadder
 from research_core.risk.limits import RiskLimits
 from research_core.risk.measures import parametric
 
@@ -39,6 +40,15 @@ class Constraints(BaseModel):
     var_headroom: float = Field(default=0.75, gt=0, le=1, description="VaR cap / VaR limit")
     max_turnover: float | None = Field(default=None, gt=0, description="Σ|w − current|")
     drift_band: float = Field(default=0.0, ge=0, description="no trade when |w − current| ≤ band")
+    ladder: DrawdownLadder | None = Field(
+        default=None, description="drawdown ladder (default: flatten at the drawdown limit)"
+    )
+
+    @property
+    def drawdown_ladder(self) -> DrawdownLadder:
+        """The ladder that cuts the book (its flatten trigger is the drawdown limit unless
+        a ladder is given)."""
+        return self.ladder or DrawdownLadder(flatten=self.limits.drawdown)
 
     @property
     def max_var_99(self) -> float:
