@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
 from research_core.config import get_settings
-from research_core.errors import WorkbenchError
+from research_core.errors import DatabaseURLError, WorkbenchError
 from research_core.pms import PMS
 from research_core.pms.db import safe_url
 from research_core.pms.positions import check_size
@@ -43,6 +43,8 @@ def open_pms(url: str | None = None) -> tuple[PMS | None, Problem | None]:
     except (SQLAlchemyError, OSError) as err:
         text = f"the PMS database {shown} cannot be reached ({type(err).__name__})"
         return None, Problem("error", "Database unreachable", text)
+    except DatabaseURLError as err:  # no server, a missing folder, not a database
+        return None, Problem("error", "Database unreachable", str(err).replace(url, shown))
     except WorkbenchError as err:
         return None, Problem("error", "PMS database", str(err).replace(url, shown))
 
