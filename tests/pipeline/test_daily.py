@@ -46,7 +46,7 @@ def test_artifacts_follow_the_contract(daily_run, sample_lake_path):
     ]  # fmt: skip
     var = run.artifact("risk/var.parquet")
     assert var.index.names == ["method", "alpha"]
-    assert list(var.columns) == ["var", "es", "var_brl", "es_brl"]
+    assert list(var.columns) == ["var", "es", "var_brl", "es_brl", "fit"]
     # VaR in BRL is the fraction of NAV times the NAV daily.yaml gives (1e9)
     assert (var["var_brl"] - var["var"] * 1e9).abs().max() < 1e-3
     comps = run.artifact("risk/components.parquet")
