@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pydantic
 
-from research_core import serve, tone_cli
+from research_core import serve, tone_cli, users_cli
 from research_core._files import (
     check_output_file,
     output_folder,
@@ -353,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the dashboards (Voilà) on 127.0.0.1:8866")
     serve.add_arguments(p)
     p.set_defaults(func=serve.run)
+    users_cli.register(sub)
 
     from research_core.pipeline.cli import register as register_pipeline
 
