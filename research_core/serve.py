@@ -133,9 +133,9 @@ def voila_config(
     # takes both cores for seconds, which would slow the page just opened and a second
     # visitor (who gets the pool's other kernel, already warm).
     c.VoilaKernelManager.fill_delay = refill_delay
-    # A visitor who leaves before the page has wired its leave beacon leaves a kernel
-    # behind: kernels with no open page, idle for CULL_IDLE_S, are stopped (Voilà keeps
-    # the pooled ones).
+    # A visitor who leaves before the page connected its kernel websocket (so none closes)
+    # leaves a kernel behind: kernels with no page connected, idle for CULL_IDLE_S, are
+    # stopped (pooled kernels wait inside a cell, busy, and are never culled).
     c.MappingKernelManager.cull_idle_timeout = CULL_IDLE_S
     c.MappingKernelManager.cull_interval = 30
     c.MappingKernelManager.cull_connected = False
