@@ -22,7 +22,7 @@ import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
 from research_core.config import get_settings, served_user
-from research_core.errors import WorkbenchError
+from research_core.errors import DatabaseURLError, WorkbenchError
 from research_core.pms import PMS
 from research_core.pms.db import safe_url
 from research_core.pms.positions import check_size
@@ -44,8 +44,11 @@ def open_pms(url: str | None = None) -> tuple[PMS | None, Problem | None]:
         return None, Problem("error", "No PMS database", text)
     try:
         return PMS.open(url, create=False, actor=served_user() or "dashboard"), None
-    except (SQLAlchemyError, OSError) as err:
-        text = f"the PMS database {shown} cannot be reached ({type(err).__name__})"
+    except (SQLAlchemyError, OSError, DatabaseURLError) as err:
+        cause = err.__cause__ if isinstance(err, DatabaseURLError) else err
+        if not isinstance(cause, SQLAlchemyError | OSError):  # a malformed URL
+            return None, Problem("error", "PMS database", str(err).replace(url, shown))
+        text = f"the PMS database {shown} cannot be reached ({type(cause).__name__})"
         return None, Problem("error", "Database unreachable", text)
     except WorkbenchError as err:
         return None, Problem("error", "PMS database", str(err).replace(url, shown))
