@@ -71,7 +71,8 @@ def token_server(
     folder = tmp_path_factory.mktemp("tokens")
     db_url = f"sqlite:///{folder / 'pms.db'}"
     pms = PMS.open(db_url, lake=sample_lake_path, actor="bob")
-    pms.init(four_eyes=True)
+    if not pms.settings()["four_eyes"]:  # on by default for new databases (issue 23)
+        pms.init(four_eyes=True)
     pid = pms.submit("GOLD.FUT", "buy", 5e7, as_of=GOOD, actor="bob", reason="gold hedge")
     tokens = {name: _add_user(db_url, name) for name in ("alice", "bob")}
     write_runs(runs_path, sample_lake_path)
