@@ -4,10 +4,14 @@ Every write goes through the PMS workflow (``PMS.approve/reject/modify/submit/ex
 which validates, journals and audits it in one transaction. Widget entries are parsed here
 first (a size "abc", a negative price): a bad entry shows a one-line message and nothing is
 called. The database URL is shown only with its password masked.
+
+Who acts is the served session's user (``served_user``), never a name typed on the page:
+``workbench serve`` forwards it to the page's kernel (``research_core/serve_auth.py``).
 """
 
 from __future__ import annotations
 
+import html
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from research_core.config import get_settings
 from research_core.errors import DatabaseURLError, WorkbenchError
+from research_core.identity import served_user
 from research_core.pms import PMS
 from research_core.pms.db import safe_url
 from research_core.pms.positions import check_size
@@ -39,12 +44,13 @@ def open_pms(url: str | None = None) -> tuple[PMS | None, Problem | None]:
         text = f"no PMS database at {shown}: run `workbench pms init`"
         return None, Problem("error", "No PMS database", text)
     try:
-        return PMS.open(url, create=False, actor="dashboard"), None
-    except (SQLAlchemyError, OSError) as err:
-        text = f"the PMS database {shown} cannot be reached ({type(err).__name__})"
+        return PMS.open(url, create=False, actor=served_user() or "dashboard"), None
+    except (SQLAlchemyError, OSError, DatabaseURLError) as err:
+        cause = err.__cause__ if isinstance(err, DatabaseURLError) else err
+        if not isinstance(cause, SQLAlchemyError | OSError):  # a malformed URL
+            return None, Problem("error", "PMS database", str(err).replace(url, shown))
+        text = f"the PMS database {shown} cannot be reached ({type(cause).__name__})"
         return None, Problem("error", "Database unreachable", text)
-    except DatabaseURLError as err:  # no server, a missing folder, not a database
-        return None, Problem("error", "Database unreachable", str(err).replace(url, shown))
     except WorkbenchError as err:
         return None, Problem("error", "PMS database", str(err).replace(url, shown))
 
@@ -125,13 +131,17 @@ def blotter(pms: PMS, as_of: str) -> w.VBox:
     """Pending proposals with their pre-trade risk and approve / reject / modify; approved
     ones with execute; and a discretionary trade entry with a risk preview."""
     out = w.HTML()
-    who = w.Text(placeholder="your name", description="Your name")
+    user = served_user()
+    who = w.HTML(
+        f"Signed in as <b>{html.escape(user)}</b>: your decisions are recorded under this"
+        " name (<a href='/logout'>sign out</a>)"
+        if user
+        else theme.message(_NoActor.text, "warn")
+    )
     who.add_class("wb-who")
     table = w.HTML()
     cards = w.VBox()
-    box = w.VBox(
-        [w.HTML(theme.style()), w.HBox([who]), out, table, cards, _entry(pms, as_of, who, out)]
-    )
+    box = w.VBox([w.HTML(theme.style()), w.HBox([who]), out, table, cards, _entry(pms, as_of, out)])
 
     def refresh() -> None:
         props = pms.proposals()
@@ -150,7 +160,7 @@ def blotter(pms: PMS, as_of: str) -> w.VBox:
         )
         table.value = theme.grid([theme.card("Proposals", body)])
         cards.children = [
-            _proposal_card(pms, int(str(pid)), row, who, out, refresh)
+            _proposal_card(pms, int(str(pid)), row, out, refresh)
             for pid, row in props.iterrows()
             if row["state"] in PENDING + EXECUTABLE
         ]
@@ -159,19 +169,21 @@ def blotter(pms: PMS, as_of: str) -> w.VBox:
     return box
 
 
-def _actor(who: w.Text) -> str:
-    name = who.value.strip()
+def _actor() -> str:
+    name = served_user()
     if not name:
-        raise _NoActor("type your name first: every decision records who took it")
+        raise _NoActor(_NoActor.text)
     return name
 
 
 class _NoActor(WorkbenchError):
-    """A workflow button was pressed without a name."""
+    """A workflow button was pressed on a page not opened through ``workbench serve``."""
+
+    text = "no signed-in user: open this page through `workbench serve`"
 
 
 def _proposal_card(
-    pms: PMS, pid: int, row: pd.Series, who: w.Text, out: w.HTML, refresh: Callable[[], None]
+    pms: PMS, pid: int, row: pd.Series, out: w.HTML, refresh: Callable[[], None]
 ) -> w.VBox:
     act = _Action(out, refresh)
     what = f"{row['side']} {row['size']:,.0f} {row['instrument']}"
@@ -187,7 +199,7 @@ def _proposal_card(
             b.add_class(f"wb-{name}-{pid}")
 
         def decide(event: str) -> str:
-            actor, why = _actor(who), reason.value
+            actor, why = _actor(), reason.value
             if event == "modify":
                 state = pms.modify(pid, parse_size(size.value), actor=actor, reason=why)
             elif event == "approve":
@@ -212,7 +224,7 @@ def _proposal_card(
             fill = pms.execute(
                 pid,
                 idempotency_key=uuid.uuid4().hex,
-                actor=_actor(who),
+                actor=_actor(),
                 price=px,
                 reason=reason.value,
             )
@@ -224,7 +236,7 @@ def _proposal_card(
     return w.VBox([risk, controls])
 
 
-def _entry(pms: PMS, as_of: str, who: w.Text, out: w.HTML) -> w.VBox:
+def _entry(pms: PMS, as_of: str, out: w.HTML) -> w.VBox:
     from research_core.catalog.catalog import instruments
 
     inst = w.Dropdown(options=sorted(instruments()), description="Instrument")
@@ -252,7 +264,7 @@ def _entry(pms: PMS, as_of: str, who: w.Text, out: w.HTML) -> w.VBox:
             side.value,
             parse_size(size.value),
             as_of=as_of,
-            actor=_actor(who),
+            actor=_actor(),
             reason=reason.value,
         )
         return f"discretionary trade stored as proposal {pid}"

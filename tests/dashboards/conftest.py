@@ -39,7 +39,10 @@ def artifacts_dir() -> Path:
 
 
 def write_runs(runs: Path, lake: Path) -> None:
-    """Four runs: good, failed (at risk), stale (good artifacts, stale flag), empty book."""
+    """Four runs: good, failed (at risk), stale (good artifacts, stale flag), empty book
+    (once a session: a second call finds them written)."""
+    if (runs / EMPTY / "manifest.json").is_file():
+        return
     good = write_book_run(runs, lake, GOOD)
     write_manifest(
         runs / FAILED,

@@ -166,3 +166,37 @@ def test_a_visitor_leaving_stops_the_page_kernel(
         assert time.monotonic() < deadline, f"kernel {kernel} still running 30 s after leaving"
         time.sleep(0.2)
     visit.page.close()  # type: ignore[attr-defined]
+
+
+def test_closing_the_page_stops_its_kernel_within_seconds(
+    context: tuple[object, list[str]], server: str
+) -> None:
+    """A visitor closes the tab of a page that is wired up (its kernel websocket open).
+    Playwright's ``page.close()`` runs no ``beforeunload`` handler, like a crashed tab or a
+    browser that skips it: Voilà's leave beacon is never sent. The kernel must still stop
+    within seconds (before: culled after about 5.5 min). Deadlines are generous bounds."""
+    ctx, outside = context
+    visit = Visit(ctx, server, outside)
+    visit.open("index", f"date={GOOD}")
+    kernel = visit.page.evaluate(  # type: ignore[attr-defined]
+        '() => JSON.parse(document.getElementById("jupyter-config-data").textContent).kernelId'
+    )
+    model = f"{server}/api/kernels/{kernel}"
+    deadline = time.monotonic() + 120
+    while ctx.request.get(model).json()["connections"] < 1:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the page never connected to its kernel"
+        time.sleep(0.5)
+    visit.page.close()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    while ctx.request.get(model).status != 404:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, f"kernel {kernel} still running 60 s after leaving"
+        time.sleep(0.5)
+
+
+def test_logout_answers(context: tuple[object, list[str]], server: str) -> None:
+    """``/logout`` on the loopback server (no sign-in: visitors are the OS user) is a page
+    saying so, not a 500."""
+    ctx, _ = context
+    answer = ctx.request.get(f"{server}/logout")  # type: ignore[attr-defined]
+    assert answer.status == 200, answer.text()
+    assert "no sign-in to end" in answer.text()
