@@ -12,7 +12,7 @@ import pandas as pd
 from research_core.catalog import instrument
 
 if TYPE_CHECKING:
-    from research_core.portfolio.book import Book
+    from research_core.portfolio.book import Book, Decision
 
 MIN_TRADE = 0.005  # fraction of NAV below which a rebalance is not proposed
 LOT_ROUND = 1_000.0  # sizes are rounded to this many units of local currency
@@ -31,7 +31,7 @@ class ProposalSpec:
     rationale: str
 
 
-def _sources(book: Book, instrument_id: str, side: int) -> tuple[str, tuple[str, ...], str]:
+def _sources(book: Book | Decision, instrument_id: str, side: int) -> tuple[str, tuple[str, ...], str]:
     """The strategy that contributed most in the trade's direction, the agents that did,
     and their rationales (largest contribution first)."""
     prov = book.aggregated.provenance
@@ -51,7 +51,7 @@ def _sources(book: Book, instrument_id: str, side: int) -> tuple[str, tuple[str,
 
 
 def proposal_specs(
-    book: Book, current: pd.Series, *, nav: float, usdbrl: float, min_trade: float = MIN_TRADE
+    book: Book | Decision, current: pd.Series, *, nav: float, usdbrl: float, min_trade: float = MIN_TRADE
 ) -> list[ProposalSpec]:
     """Trades that move ``current`` weights to the book's, largest first."""
     target = book.portfolio.weights.astype(float)
