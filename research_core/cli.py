@@ -354,7 +354,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--freq", default="M", help="book rebalance: W or M")
     p.add_argument("--workers", type=int, default=2, help="book: processes gathering signals")
     p.set_defaults(func=_cmd_backtest)
-    p = sub.add_parser("book", help="the target book at one date against the PMS positions held: weights, VaR/ES, stresses")
+    p = sub.add_parser(
+        "book",
+        help="the target book at one date, decided against the PMS positions: weights, VaR/ES",
+    )
     p.add_argument(
         "--as-of", required=True, help="date (YYYY-MM-DD), end of day in the lake's zone"
     )

@@ -211,7 +211,9 @@ def compare_table(compare: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for measure, r in compare.iterrows():
         name = MEASURES.get(str(measure), str(measure))
-        texts = [measure_text(float(r[c]), str(r["unit"])) for c in ("held", "target", "difference")]
+        texts = [
+            measure_text(float(r[c]), str(r["unit"])) for c in ("held", "target", "difference")
+        ]
         rows.append([name, *texts])
     return pd.DataFrame(rows, columns=["measure", "held book", "target book", "target − held"])
 
@@ -358,13 +360,12 @@ def _book_sections(s: dict[str, Any]) -> list[str]:
     """The held book first, the target beside it, and the difference: positions, risk
     side by side, VaR/ES, limits and stresses of each, every title naming its book."""
     held, weights = s.get("held"), s.get("weights")
-    empty = held is None or held.empty
-    if empty:
-        body = f'<p class="note">{NONE_HELD}</p>'
+    if held is None or held.empty:
+        empty, body = True, f'<p class="note">{NONE_HELD}</p>'
     else:
-        shown = held.rename(columns={"quantity": "quantity (local)", "notional_brl": "BRL",
-                                     "weight": "% of NAV"})  # fmt: skip
-        body = _table(shown, fmt={"quantity (local)": ",.0f", "BRL": ",.0f", "% of NAV": "+.2%"})
+        names = {"quantity": "quantity (local)", "notional_brl": "BRL", "weight": "% of NAV"}
+        fmt = {"quantity (local)": ",.0f", "BRL": ",.0f", "% of NAV": "+.2%"}
+        empty, body = False, _table(held.rename(columns=names), fmt=fmt)
     parts = [_section(LABEL["held"], body)]
     compare = s.get("compare")
     if compare is not None:
@@ -372,8 +373,9 @@ def _book_sections(s: dict[str, Any]) -> list[str]:
         note = f'<p class="note">{NONE_HELD}</p>' if empty else ""
         parts.append(_section(title, note + _table(compare_table(compare).set_index("measure"))))
     if weights is not None:
-        parts.append(_section(f"{LABEL['target']}: weights, held and the trades (% of NAV)",
-                              _table(_weights_view(weights, s.get("target_components")), n=40)))  # fmt: skip
+        view = _weights_view(weights, s.get("target_components"))
+        title = f"{LABEL['target']}: weights, held and the trades (% of NAV)"
+        parts.append(_section(title, _table(view, n=40)))
     var = _var_view({b: s.get(f"{b}_var") for b in BOOKS})
     if var is not None:
         note = f'<p class="note">{NONE_HELD}</p>' if empty else ""
@@ -383,7 +385,9 @@ def _book_sections(s: dict[str, Any]) -> list[str]:
         limits = s.get(f"{book}_limits")
         if limits is not None:
             limits = limits.sort_values("utilization", ascending=False)
-        title = f"Limit use — {LABEL[book]}" + (f" ({NONE_HELD})" if book == "held" and empty else "")
+        title = f"Limit use — {LABEL[book]}" + (
+            f" ({NONE_HELD})" if book == "held" and empty else ""
+        )
         parts.append(_section(title, _table(limits, fmt={"utilization": ".0%"}, n=18)))
     stress = {b: s.get(f"{b}_stress") for b in BOOKS}
     if stress["target"] is not None:

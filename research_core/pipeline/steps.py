@@ -308,13 +308,13 @@ UNITS = {
 def _headline(rep: Any, limits: pd.DataFrame, nav: float) -> dict[str, float]:
     """The numbers compared held vs target (see :data:`UNITS`); an empty book has none of
     them at risk (zero), its limit table still counts (the drawdown row)."""
-    dd = limits.loc["drawdown", "value"] if "drawdown" in limits.index else float("nan")
+    dd = float(limits["value"].get("drawdown", float("nan")))
     out = {
         "positions": 0.0, "gross": 0.0, "net": 0.0, "var99": 0.0, "es99": 0.0,
         "var99_brl": 0.0, "worst_stress": 0.0,
         "breaches": float((limits["status"] == "breach").sum()),
         "warnings": float((limits["status"] == "warn").sum()),
-        "drawdown": float(dd),
+        "drawdown": dd,
     }  # fmt: skip
     if rep is not None:
         var = rep.to_frame().loc[("historical", 0.99)]
@@ -335,7 +335,9 @@ def _write_report(out: Path, rep: Any) -> None:
     writes as CSV)."""
     _write_parquet(out / "var.parquet", rep.to_frame())
     parts = {(r.method, r.alpha): r.to_frame() for r in rep.results}
-    _write_parquet(out / "components.parquet", pd.concat(parts, names=["method", "alpha", "instrument"]))
+    _write_parquet(
+        out / "components.parquet", pd.concat(parts, names=["method", "alpha", "instrument"])
+    )
     _write_parquet(out / "stress.parquet", rep.stress.to_frame())
     _write_parquet(out / "limits.parquet", rep.limits)
 

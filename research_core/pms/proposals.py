@@ -31,7 +31,9 @@ class ProposalSpec:
     rationale: str
 
 
-def _sources(book: Book | Decision, instrument_id: str, side: int) -> tuple[str, tuple[str, ...], str]:
+def _sources(
+    book: Book | Decision, instrument_id: str, side: int
+) -> tuple[str, tuple[str, ...], str]:
     """The strategy that contributed most in the trade's direction, the agents that did,
     and their rationales (largest contribution first)."""
     prov = book.aggregated.provenance
@@ -51,7 +53,12 @@ def _sources(book: Book | Decision, instrument_id: str, side: int) -> tuple[str,
 
 
 def proposal_specs(
-    book: Book | Decision, current: pd.Series, *, nav: float, usdbrl: float, min_trade: float = MIN_TRADE
+    book: Book | Decision,
+    current: pd.Series,
+    *,
+    nav: float,
+    usdbrl: float,
+    min_trade: float = MIN_TRADE,
 ) -> list[ProposalSpec]:
     """Trades that move ``current`` weights to the book's, largest first."""
     target = book.portfolio.weights.astype(float)

@@ -72,7 +72,7 @@ from research_core.pms.workflow import pending_key, record_creation, transition
 from research_core.risk.breakers import DrawdownLadder
 
 if TYPE_CHECKING:
-    from research_core.portfolio.book import Decision
+    from research_core.portfolio.book import Decision as BookDecision
     from research_core.signals.sources import CollectedSignals
     from research_core.strategies.base import BaseStrategy
 
@@ -432,7 +432,9 @@ class PMS:
             eq = eq[eq.index <= pd.Timestamp(to_date(as_of, "as_of"))]
         if eq.empty:
             return eq
-        start = pd.Series([float(self.settings()["capital"])], index=[eq.index[0] - pd.Timedelta(days=1)])
+        start = pd.Series(
+            [float(self.settings()["capital"])], index=[eq.index[0] - pd.Timedelta(days=1)]
+        )
         return pd.concat([start, eq]).rename("equity")
 
     def equity(self) -> pd.Series:
@@ -473,7 +475,7 @@ class PMS:
         n_sims: int = 20_000,
         strategies: Mapping[str, BaseStrategy] | None = None,
         collected: CollectedSignals | None = None,
-        decision: Decision | None = None,
+        decision: BookDecision | None = None,
     ) -> pd.DataFrame:
         """Decide the target at ``as_of`` (``portfolio.book.decide``, the one decision path)
         against the book held then (:meth:`held`) and store one proposal per trade from
@@ -498,9 +500,7 @@ class PMS:
         else:
             check_decision(decision, current, view)
             method = decision.portfolio.method
-        specs = proposal_specs(
-            decision, current, nav=nav, usdbrl=usdbrl(view), min_trade=min_trade
-        )
+        specs = proposal_specs(decision, current, nav=nav, usdbrl=usdbrl(view), min_trade=min_trade)
         before = book_risk(current, view, nav=nav, equity=equity)
         snapshot = snapshot_of(view) | {"method": method, "n_sims": n_sims, "min_trade": min_trade}
         made: list[int] = []
@@ -989,7 +989,7 @@ class PMS:
         return self.anchor().write(path)
 
 
-def check_decision(decision: Decision, held: pd.Series, view: PITView) -> None:
+def check_decision(decision: BookDecision, held: pd.Series, view: PITView) -> None:
     """A decision handed to :meth:`PMS.propose` must have been made at the view's moment
     against ``held`` (its ``current``), else its trades are not held → target."""
     if decision.portfolio.as_of != view.as_of:
