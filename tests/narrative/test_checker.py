@@ -193,7 +193,7 @@ def test_recall_on_mutated_packs(packs):
     rng = random.Random(20261030)
     tried: Counter[str] = Counter()
     missed: list[tuple[str, str, str]] = []
-    while sum(tried.values()) < 3000:
+    while sum(tried.values()) < 3000 or tried["swap"] < 400:  # draws vary with the packs
         pack = rng.choice(packs)
         kind = rng.choice(KINDS)
         mutated = mutate(pack, kind, rng)
