@@ -232,6 +232,19 @@ def _side_by_side(data: dict[str, Any], table: str, columns: dict[str, str]) -> 
     return both[order].reset_index()
 
 
+def _fits(data: dict[str, Any]) -> str:
+    """The Student-t fit behind each book's student_t rows (``fit`` of its VaR table)."""
+    lines = []
+    for book in BOOKS:
+        var = data.get(f"{book}_var")
+        if var is not None and "fit" in var:
+            fit = var.loc[var["method"] == "student_t", "fit"]
+            if len(fit):
+                text = f"Student-t fit, {LABEL[book]}: {fit.iloc[0]}"
+                lines.append(f'<p class="wb-sub" data-fit="{book}">{theme.esc(text)}</p>')
+    return "".join(lines)
+
+
 def _compare_card(data: dict[str, Any]) -> str:
     from research_core.narrative.pack import compare_table
 
@@ -250,7 +263,8 @@ def _risk_cards(data: dict[str, Any]) -> list[str]:
         fmt = {c: "{:,.0f}" if c.endswith("BRL") else "{:.2%}" for c in shown.columns[2:]}
         title = "VaR and ES by method (% of NAV; BRL): held book, target book (optimizer)"
         fmt["level"] = "{:.0%}"
-        blocks.append(theme.card(title, theme.table(shown, formats=fmt, index=False, name="var")))
+        body = theme.table(shown, formats=fmt, index=False, name="var") + _fits(data)
+        blocks.append(theme.card(title, body))
     for book in BOOKS:
         limits = data.get(f"{book}_limits")
         if limits is None:
