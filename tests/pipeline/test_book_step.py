@@ -22,11 +22,12 @@ from research_core.backtest.book import BookSizing
 from research_core.backtest.market import MarketData
 from research_core.catalog import instrument
 from research_core.cli import main
+from research_core.errors import PMSError
 from research_core.lake import Lake
 from research_core.pipeline import steps
 from research_core.pms import PMS
 from research_core.portfolio import book as portfolio_book
-from research_core.portfolio.book import gather
+from research_core.portfolio.book import decide, gather
 
 AS_OF = "2026-10-30"
 # sizes in the instrument's currency (BRL for DI1, USD for the NDF and ES), traded on
@@ -162,3 +163,18 @@ def test_construction_changed_in_one_place_moves_book_proposals_and_backtest(
     daily = before.reindex(list(sizing.instruments), fill_value=0.0)
     np.testing.assert_allclose(backtest, daily, rtol=0, atol=1e-12)
     assert np.abs(backtest).sum() > 1.0  # a real book, not two empty ones
+
+
+def test_a_decision_against_another_book_is_refused_and_stores_nothing(
+    signals_run: Path, held_db: Path, sample_lake_path: Path, tmp_path: Path
+) -> None:
+    """Proposals from a target decided as if nothing were held would not be held → target:
+    one line naming the gap, no proposal written."""
+    shutil.copy(held_db, tmp_path / "pms.db")
+    pms = PMS.open(f"sqlite:///{tmp_path / 'pms.db'}", lake=sample_lake_path)
+    view = pms.view(AS_OF)
+    flat = decide(view, gathered=gather(view, collected=steps.collected_signals(signals_run)))
+    head = pms.audit_head()
+    with pytest.raises(PMSError, match=r"another book than the one held \(DI1\.5Y: \+0\.000000 vs"):
+        pms.propose(AS_OF, decision=flat)
+    assert pms.proposals().empty and pms.audit_head() == head
