@@ -99,6 +99,11 @@ def _check_position_book(page: object, art: Path) -> None:
     cells = page.query_selector_all('[data-table="book"] tbody tr td:first-child')  # type: ignore[attr-defined]
     assert sorted(c.inner_text() for c in cells) == sorted(set(target.index) | {h[0] for h in HELD})
     assert page.locator(".wb-mark-date select").input_value() == GOOD  # type: ignore[attr-defined]
+    # another mark: the book held then, at that mark's NAV (the PMS read live)
+    nav = pd.read_parquet(art / "pms" / "nav_history.parquet")["nav_brl"]
+    page.select_option(".wb-mark-date select", "2026-10-28")  # type: ignore[attr-defined]
+    tile = page.wait_for_selector('[data-kpi="nav"]:has-text("2026-10-28")')  # type: ignore[attr-defined]
+    assert tile.query_selector(".wb-value").inner_text() == f"BRL {nav['2026-10-28']:,.0f}"
 
 
 def _check_agent_hub(page: object, art: Path) -> None:
