@@ -78,62 +78,9 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
     facts: list[Fact] = []
     art = run.artifact
 
-    def have(name: str) -> bool:
-        try:
-            run.artifact_path(name)
-        except RunFolderError:
-            return False
-        return True
-
     facts += held_facts(run, as_of)
-    if have("book/summary.json"):
-        b = art("book/summary.json")
-        src = "artifacts/book/summary.json"
-        facts += [  # gross Σ|w| and net Σw of the weights (notional / NAV), in % of NAV
-            Fact("book.positions", "Book", b["positions"], "count", 0, src, as_of,
-                 label="target book positions", aliases=("book",), cues=CUES["positions"]),
-            Fact("book.gross", "Book", b["gross"] * 100, "%", 0, src, as_of,
-                 label="target book gross notional, % of NAV", cues=CUES["gross"]),
-            Fact("book.net", "Book", b["net"] * 100, "%", 0, src, as_of,
-                 label="target book net notional, % of NAV", cues=CUES["net"]),
-            Fact("book.vol", "Book", b["vol"] * 100, "%", 1, src, as_of,
-                 label="target book ex-ante vol", cues=CUES["vol"]),
-        ]  # fmt: skip
-    if have(f"{TARGET}/var.parquet"):
-        var = art(f"{TARGET}/var.parquet").loc[("historical", 0.99)]
-        src = f"artifacts/{TARGET}/var.parquet"
-        aliases = ("99 % 1-day VaR", "VaR 99 % de 1 dia", "99 % VaR", "VaR 99 %", "VaR")
-        label = "target book 99 % 1-day historical VaR"
-        facts += [
-            Fact("risk.var99", "VaR", var["var"] * 100, "%", 2, src, as_of, label=label,
-                 aliases=aliases),
-            Fact("risk.var99_brl", "VaR", var["var_brl"] / 1e6, "BRL mn", 1, src, as_of,
-                 label=label),  # the same VaR in BRL
-            Fact("risk.es99", "ES", var["es"] * 100, "%", 2, src, as_of,
-                 label="target book 99 % 1-day historical ES",
-                 aliases=("99 % ES", "expected shortfall")),
-        ]  # fmt: skip
-    if have(f"{TARGET}/stress.parquet") and have("risk/summary.json"):
-        stress = art(f"{TARGET}/stress.parquet")
-        nav = float(art("risk/summary.json")["nav"])
-        worst = stress["total"].idxmin()
-        facts.append(
-            Fact("risk.worst_stress", "worst stress", float(stress.at[worst, "total"]) / nav * 100,
-                 "%", 2, f"artifacts/{TARGET}/stress.parquet", as_of, label=str(worst),
-                 aliases=(str(worst), "worst stress scenario"))
-        )  # fmt: skip
-    if have(f"{TARGET}/limits.parquet"):
-        lim = art(f"{TARGET}/limits.parquet")
-        src = f"artifacts/{TARGET}/limits.parquet"
-        n_breach = int((lim["status"] == "breach").sum())
-        n_warn = int((lim["status"] == "warn").sum())
-        facts += [
-            Fact("limits.breach", "Limits", n_breach, "count", 0, src, as_of,
-                 label="target book limits in breach", aliases=("limit",), cues=CUES["breach"]),
-            Fact("limits.warn", "Limits", n_warn, "count", 0, src, as_of,
-                 label="target book limits near their line", cues=CUES["warn"]),
-        ]  # fmt: skip
-    if have("agents/reports.json"):
+    facts += target_facts(run, as_of)
+    if _has(run, "agents/reports.json"):
         reports = art("agents/reports.json")
         best: tuple[float, str, str] | None = None
         for name, rep in reports.items():
@@ -147,7 +94,7 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
                      aliases=("convicção mais forte",),
                      label=f"{best[1]} ({AGENT_NAMES.get(best[2], best[2])})")
             )  # fmt: skip
-    if have("attribution/pnl.json"):
+    if _has(run, "attribution/pnl.json"):
         p = art("attribution/pnl.json")
         src = "artifacts/attribution/pnl.json"
         facts += [
@@ -160,13 +107,13 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
             Fact("pnl.nav", "fund NAV", p["nav_brl"] / 1e6, "BRL mn", 1, src, as_of,
                  aliases=("PL do fundo",)),
         ]  # fmt: skip
-    if have("book/proposals.parquet"):
+    if _has(run, "book/proposals.parquet"):
         props = art("book/proposals.parquet")
         facts.append(
             Fact("pms.proposals", "proposals", len(props), "count", 0,
                  "artifacts/book/proposals.parquet", as_of, aliases=("propostas",))
         )  # fmt: skip
-    if have("quality/freshness.json"):
+    if _has(run, "quality/freshness.json"):
         gate = art("quality/freshness.json")
         src = "artifacts/quality/freshness.json"
         facts += [
@@ -175,6 +122,70 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
                  cues=CUES["stale"]),
             Fact("dq.findings", "Data quality", sum(gate["counts"].values()), "count", 0, src,
                  as_of, label="findings", cues=CUES["findings"]),
+        ]  # fmt: skip
+    return facts
+
+
+def _has(run: RunFolder, name: str) -> bool:
+    try:
+        run.artifact_path(name)
+    except RunFolderError:
+        return False
+    return True
+
+
+def target_facts(run: RunFolder, as_of: str) -> list[Fact]:
+    """The target book (optimizer): its size (``book/summary.json``) and its risk
+    (``risk/target/``), every label saying it is the target."""
+    facts: list[Fact] = []
+    art = run.artifact
+
+    if _has(run, "book/summary.json"):
+        b = art("book/summary.json")
+        src = "artifacts/book/summary.json"
+        facts += [  # gross Σ|w| and net Σw of the weights (notional / NAV), in % of NAV
+            Fact("book.positions", "Book", b["positions"], "count", 0, src, as_of,
+                 label="target book positions", aliases=("book",), cues=CUES["positions"]),
+            Fact("book.gross", "Book", b["gross"] * 100, "%", 0, src, as_of,
+                 label="target book gross notional, % of NAV", cues=CUES["gross"]),
+            Fact("book.net", "Book", b["net"] * 100, "%", 0, src, as_of,
+                 label="target book net notional, % of NAV", cues=CUES["net"]),
+            Fact("book.vol", "Book", b["vol"] * 100, "%", 1, src, as_of,
+                 label="target book ex-ante vol", cues=CUES["vol"]),
+        ]  # fmt: skip
+    if _has(run, f"{TARGET}/var.parquet"):
+        var = art(f"{TARGET}/var.parquet").loc[("historical", 0.99)]
+        src = f"artifacts/{TARGET}/var.parquet"
+        aliases = ("99 % 1-day VaR", "VaR 99 % de 1 dia", "99 % VaR", "VaR 99 %", "VaR")
+        label = "target book 99 % 1-day historical VaR"
+        facts += [
+            Fact("risk.var99", "VaR", var["var"] * 100, "%", 2, src, as_of, label=label,
+                 aliases=aliases),
+            Fact("risk.var99_brl", "VaR", var["var_brl"] / 1e6, "BRL mn", 1, src, as_of,
+                 label=label),  # the same VaR in BRL
+            Fact("risk.es99", "ES", var["es"] * 100, "%", 2, src, as_of,
+                 label="target book 99 % 1-day historical ES",
+                 aliases=("99 % ES", "expected shortfall")),
+        ]  # fmt: skip
+    if _has(run, f"{TARGET}/stress.parquet") and _has(run, "risk/summary.json"):
+        stress = art(f"{TARGET}/stress.parquet")
+        nav = float(art("risk/summary.json")["nav"])
+        worst = stress["total"].idxmin()
+        facts.append(
+            Fact("risk.worst_stress", "worst stress", float(stress.at[worst, "total"]) / nav * 100,
+                 "%", 2, f"artifacts/{TARGET}/stress.parquet", as_of, label=str(worst),
+                 aliases=(str(worst), "worst stress scenario"))
+        )  # fmt: skip
+    if _has(run, f"{TARGET}/limits.parquet"):
+        lim = art(f"{TARGET}/limits.parquet")
+        src = f"artifacts/{TARGET}/limits.parquet"
+        n_breach = int((lim["status"] == "breach").sum())
+        n_warn = int((lim["status"] == "warn").sum())
+        facts += [
+            Fact("limits.breach", "Limits", n_breach, "count", 0, src, as_of,
+                 label="target book limits in breach", aliases=("limit",), cues=CUES["breach"]),
+            Fact("limits.warn", "Limits", n_warn, "count", 0, src, as_of,
+                 label="target book limits near their line", cues=CUES["warn"]),
         ]  # fmt: skip
     return facts
 
