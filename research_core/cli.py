@@ -269,11 +269,37 @@ def _cmd_book(args: argparse.Namespace) -> int:
 
     from research_core.portfolio import build_book
 
+    held, nav, equity, note = _held_book(args.db, lake, args.as_of)
     view = lake.at(args.as_of)
-    book = build_book(view, method=args.method, nav=args.nav)
+    nav = args.nav if args.nav is not None else nav
+    book = build_book(view, method=args.method, nav=nav, current=held, equity=equity)
+    print(note)
     print(book.summary())
     print(f"book written to {book.write(out)}/ (weights.csv, var.csv, stress.csv, limits.csv)")
     return 0
+
+
+def _held_book(
+    url: str | None, lake: Lake, as_of: str
+) -> tuple[pd.Series | None, float, pd.Series | None, str]:
+    """The book the PMS holds at ``as_of`` (the decision's ``current``, as in the daily
+    pipeline), its NAV and NAV history (the drawdown ladder's input) then, and a line.
+    No PMS database yet (a SQLite file that does not exist; none is created here): nothing
+    held, NAV the default capital."""
+    from research_core.pms.db import safe_url
+    from research_core.pms.system import DEFAULT_CAPITAL, PMS
+
+    url = url or get_settings().db_url
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        return None, DEFAULT_CAPITAL, None, f"no PMS database at {safe_url(url)}: nothing held"
+    pms = PMS.open(url, lake=lake, create=False, actor="cli")
+    held, nav, path = pms.exposures(as_of), pms.nav(as_of), pms.nav_path(as_of)
+    equity = path if len(path) else None
+    where = f"the PMS at {safe_url(url)}"
+    if held.empty:
+        return None, nav, equity, f"no positions held in {where} at {as_of}; NAV {nav:,.0f} BRL"
+    note = f"held: {len(held)} positions in {where} at {as_of}; NAV {nav:,.0f} BRL"
+    return held, nav, equity, note
 
 
 def _is_plain_date(text: str) -> bool:
@@ -368,14 +394,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--freq", default="M", help="book rebalance: W or M")
     p.add_argument("--workers", type=int, default=2, help="book: processes gathering signals")
     p.set_defaults(func=_cmd_backtest)
-    p = sub.add_parser("book", help="the proposed book at one date: weights, VaR/ES, stresses")
+    p = sub.add_parser(
+        "book",
+        help="the target book at one date, decided against the PMS positions: weights, VaR/ES",
+    )
     p.add_argument(
         "--as-of", required=True, help="date (YYYY-MM-DD), end of day in the lake's zone"
     )
     p.add_argument("--method", default="erc", choices=["erc", "hrp", "bl", "kelly", "mv"])
-    p.add_argument("--nav", type=float, default=1e9, help="book NAV in BRL (default 1e9)")
+    p.add_argument(
+        "--nav", type=float, help="NAV in BRL (default: the PMS NAV at the date, else 1e9)"
+    )
     p.add_argument("--out", help="folder (default: <lake>/artifacts/book/<as-of>)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
+    p.add_argument("--db", help="PMS database whose positions are held (default: WORKBENCH_DB_URL)")
     p.set_defaults(func=_cmd_book)
     pms_cli.register(sub)
     tone_cli.register(sub)

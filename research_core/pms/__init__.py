@@ -11,10 +11,11 @@ Public API (everything else in the subpackage is an implementation detail)::
                     idempotency_key="k1", price=None, strategy=..., agents=..., reason=...)
     pms.mark("2026-10-30")                   # P&L (price/carry/roll/realized/translation,
                                              # BRL and USD), NAV; idempotent
-    pms.positions(); pms.exposures(as_of); pms.nav_history(); pms.pnl_history(); pms.nav()
+    pms.positions(); pms.held(as_of)          # the book held at as_of, point in time
+    pms.exposures(as_of); pms.nav_history(); pms.pnl_history(); pms.nav(as_of)
     pms.drawdown()                           # drawdown ladder on the NAV history
     # proposals (pre-trade risk: ΔVaR, ΔES, component VaR, limit headroom) and workflow
-    pms.propose(as_of)  -> DataFrame         # from portfolio.build_book vs positions
+    pms.propose(as_of)  -> DataFrame         # portfolio.book.decide vs the book held
     pms.submit(instrument, side, size, as_of=...) -> proposal id   # by hand, same risk
     pms.impact(instrument, side, size, as_of=...) -> dict          # risk before a button
     pms.approve(id, actor=...); pms.reject(id, ...); pms.modify(id, size, ...)

@@ -21,7 +21,7 @@ from research_core.catalog import instrument
 from research_core.pnl import whole_contracts
 
 if TYPE_CHECKING:
-    from research_core.portfolio.book import Book
+    from research_core.portfolio.book import Book, Decision
 
 MIN_TRADE = 0.005  # fraction of NAV below which a rebalance is not proposed
 LOT_ROUND = 1_000.0  # sizes are rounded to this many units of local currency
@@ -41,7 +41,9 @@ class ProposalSpec:
     contracts: int | None = None  # listed futures: whole contracts (size is their value)
 
 
-def _sources(book: Book, instrument_id: str, side: int) -> tuple[str, tuple[str, ...], str]:
+def _sources(
+    book: Book | Decision, instrument_id: str, side: int
+) -> tuple[str, tuple[str, ...], str]:
     """The strategy that contributed most in the trade's direction, the agents that did,
     and their rationales (largest contribution first)."""
     prov = book.aggregated.provenance
@@ -61,13 +63,23 @@ def _sources(book: Book, instrument_id: str, side: int) -> tuple[str, tuple[str,
 
 
 def proposal_specs(
-    book: Book, current: pd.Series, *, nav: float, usdbrl: float, min_trade: float = MIN_TRADE
+    book: Book | Decision,
+    current: pd.Series,
+    *,
+    nav: float,
+    usdbrl: float,
+    min_trade: float = MIN_TRADE,
+    sizes: pd.DataFrame | None = None,
 ) -> list[ProposalSpec]:
-    """Trades that move ``current`` weights to the book's, largest first."""
+    """Trades that move ``current`` weights to the book's, largest first; listed futures in
+    whole contracts at ``sizes`` (``portfolio.book.position_sizes``; a Book carries its own)."""
     target = book.portfolio.weights.astype(float)
     delta = target.sub(current.astype(float), fill_value=0.0)
     delta = delta[delta.abs() >= min_trade]
-    values = book.sizes["contract_value"]
+    sizes = sizes if sizes is not None else getattr(book, "sizes", None)
+    if sizes is None:
+        raise TypeError("proposal_specs of a Decision needs its sizes (position_sizes)")
+    values = sizes["contract_value"]
     out = []
     for iid, dw in delta.reindex(delta.abs().sort_values(ascending=False).index).items():
         inst = instrument(str(iid))

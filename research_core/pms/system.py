@@ -72,10 +72,12 @@ from research_core.pms.workflow import pending_key, record_creation, transition
 from research_core.risk.breakers import DrawdownLadder
 
 if TYPE_CHECKING:
+    from research_core.portfolio.book import Decision as BookDecision
     from research_core.signals.sources import CollectedSignals
     from research_core.strategies.base import BaseStrategy
 
 DEFAULT_CAPITAL = 1e9
+HELD_EPS = 1e-9  # |net quantity| below this is flat (lots close at the same tolerance)
 
 
 @lru_cache(maxsize=1)
@@ -332,17 +334,40 @@ class PMS:
         with db.read_session(self.engine) as s:
             return lots_frame(s, include_closed=include_closed)
 
+    def held(self, as_of: object | None = None) -> pd.DataFrame:
+        """The book held at the end of ``as_of`` (default today), point in time: the net
+        quantity per instrument of the trades dated on or before it (FIFO lots net to the
+        same), in BRL at USD/BRL known then, over the NAV of the last mark on or before it
+        (the capital before the first). Index instrument; quantity (signed local notional),
+        currency, notional_brl, weight (fraction of NAV: the risk engine's weights)."""
+        day = to_date(as_of if as_of is not None else self._today(), "as_of")
+        with db.read_session(self.engine) as s:
+            rows = s.execute(
+                select(Trade.instrument_id, func.sum(Trade.quantity))
+                .where(Trade.trade_date <= day)
+                .group_by(Trade.instrument_id)
+            ).all()
+        qty = pd.Series({str(i): float(q) for i, q in rows}, dtype="float64")
+        qty = qty[qty.abs() >= HELD_EPS].sort_index()
+        cols = ["quantity", "currency", "notional_brl", "weight"]
+        if qty.empty:
+            return pd.DataFrame(columns=cols, index=pd.Index([], name="instrument")).astype(
+                {"quantity": "float64", "notional_brl": "float64", "weight": "float64"}
+            )
+        currency = pd.Series({i: catalog_instrument(i).currency for i in qty.index})
+        fx = usdbrl(self.view(day)) if (currency == "USD").any() else 1.0
+        brl = qty * currency.map({"USD": fx, "BRL": 1.0}).astype(float)
+        out = pd.DataFrame(
+            {"quantity": qty, "currency": currency, "notional_brl": brl},
+        )
+        out["weight"] = brl / self.nav(day)
+        out.index.name = "instrument"
+        return out
+
     def exposures(self, as_of: object | None = None) -> pd.Series:
-        """Net exposure per instrument as a fraction of NAV (the risk engine's weights)."""
-        lots = self.positions()
-        if lots.empty:
-            return pd.Series(dtype="float64")
-        nav = self.nav()
-        view = self.view(as_of or self._today())
-        fx = usdbrl(view)
-        scale = lots["currency"].map({"USD": fx, "BRL": 1.0}).astype(float)
-        w = (lots["quantity"] * scale / nav).groupby(lots["instrument_id"]).sum()
-        return w[w != 0.0].rename("weight")
+        """Net exposure per instrument held at ``as_of`` as a fraction of NAV (the risk
+        engine's weights; :meth:`held`)."""
+        return self.held(as_of)["weight"].rename("weight")
 
     # ---- marks, NAV ----------------------------------------------------------------------
     def mark(self, as_of: object, *, actor: str | None = None) -> MarkResult:
@@ -391,10 +416,21 @@ class PMS:
             index = pd.DatetimeIndex([pd.Timestamp(r.as_of) for r in rows], name="as_of")
         return usd_split(pd.DataFrame(data, index=index, columns=cols))
 
-    def nav(self) -> float:
-        """The latest NAV in BRL (the capital before the first mark)."""
+    def nav(self, as_of: object | None = None) -> float:
+        """The NAV in BRL of the last mark (on or before ``as_of`` when given); the capital
+        before the first mark."""
         hist = self.nav_history()
+        if as_of is not None:
+            hist = hist[hist.index <= pd.Timestamp(to_date(as_of, "as_of"))]
         return float(hist["nav_brl"].iloc[-1]) if len(hist) else float(self.settings()["capital"])
+
+    def nav_path(self, as_of: object | None = None) -> pd.Series:
+        """The capital, then the NAV after each mark (through ``as_of`` when given): the
+        equity the drawdown limit and ladder read, the capital being the first high."""
+        eq = self.equity()  # starts from the capital
+        if as_of is not None:
+            eq = eq[eq.index <= pd.Timestamp(to_date(as_of, "as_of"))]
+        return eq
 
     def equity(self) -> pd.Series:
         """NAV history with the capital as its starting point, the day before the first
@@ -408,10 +444,10 @@ class PMS:
 
     def drawdown(self, ladder: DrawdownLadder | None = None) -> tuple[float, int, str]:
         """Drawdown, ladder level and its name from the NAV history (0, 0, normal if none)."""
-        eq = self.equity()
-        if eq.empty:
+        path = self.nav_path()
+        if path.empty:
             return 0.0, 0, "normal"
-        return (ladder or DrawdownLadder()).status(eq)
+        return (ladder or DrawdownLadder()).status(path)
 
     def pnl_history(self) -> pd.DataFrame:
         """Every lot's P&L row (date, lot, instrument, strategy, parts, BRL and USD)."""
@@ -425,7 +461,7 @@ class PMS:
         equity = equity[equity.index <= pd.Timestamp(as_of)]
         return {
             "weights": {k: float(v) for k, v in self.exposures(as_of).items()},
-            "nav": self.nav(),
+            "nav": self.nav(as_of),
             "equity": {f"{k:%Y-%m-%d}": float(v) for k, v in equity.items()},
         }
 
@@ -439,13 +475,16 @@ class PMS:
         n_sims: int = 20_000,
         strategies: Mapping[str, BaseStrategy] | None = None,
         collected: CollectedSignals | None = None,
+        decision: BookDecision | None = None,
     ) -> pd.DataFrame:
-        """Build the book at ``as_of`` (``portfolio.build_book``) against the current
-        positions and store one proposal per trade it needs, each with its pre-trade risk.
-        An instrument and side that already has a pending proposal is skipped.
-        ``collected``: the signals already collected at ``as_of`` (the pipeline's run
-        folder), so the agents and strategies do not run twice."""
-        from research_core.portfolio.book import build_book  # the optimizers: on use
+        """Decide the target at ``as_of`` (``portfolio.book.decide``, the one decision path)
+        against the book held then (:meth:`held`) and store one proposal per trade from
+        held to target, each with its pre-trade risk. An instrument and side that already
+        has a pending proposal is skipped. ``collected``: the signals already collected at
+        ``as_of``, so the agents and strategies do not run twice; ``decision``: the target
+        already decided against the same held book (the daily pipeline's book step), which
+        is checked, not trusted."""
+        from research_core.portfolio.book import decide, gather, position_sizes  # on use
 
         who = actor or self.actor
         day = to_date(as_of, "as_of")
@@ -453,17 +492,23 @@ class PMS:
         inputs = self._risk_inputs(day)
         current, equity = inputs_series(inputs)
         nav = float(inputs["nav"])
-        book = build_book(
-            view,
-            method=method,
-            nav=nav,
-            current=current,
-            strategies=strategies,
-            n_sims=n_sims,
-            collected=collected,
-            equity=equity,
+        if decision is None:
+            gathered = None if collected is None else gather(view, collected=collected)
+            decision = decide(
+                view,
+                method=method,
+                current=current,
+                strategies=strategies,
+                gathered=gathered,
+                equity=equity,
+            )
+        else:
+            check_decision(decision, current, view)
+            method = decision.portfolio.method
+        sizes = position_sizes(decision.portfolio.weights, view, nav)
+        specs = proposal_specs(
+            decision, current, nav=nav, usdbrl=usdbrl(view), min_trade=min_trade, sizes=sizes
         )
-        specs = proposal_specs(book, current, nav=nav, usdbrl=usdbrl(view), min_trade=min_trade)
         before = book_risk(current, view, nav=nav, equity=equity)
         snapshot = snapshot_of(view) | {"method": method, "n_sims": n_sims, "min_trade": min_trade}
         made: list[int] = []
@@ -777,6 +822,7 @@ class PMS:
                     "state": r.state,
                     "strategy": r.strategy,
                     "agents": json.loads(r.agents),
+                    "delta_weight": float(impact.get("delta_weight", "nan")),
                     "delta_var": float(impact.get("delta_var", "nan")),
                     "delta_es": float(impact.get("delta_es", "nan")),
                     "component_var_before": float(impact.get("component_var_before", "nan")),
@@ -798,6 +844,7 @@ class PMS:
             "state",
             "strategy",
             "agents",
+            "delta_weight",
             "delta_var",
             "delta_es",
             "component_var_before",
@@ -955,6 +1002,24 @@ class PMS:
     def write_anchor(self, path: str | Path) -> Path:
         """Write the chain head to ``path`` (JSON) for later ``audit verify --anchor``."""
         return self.anchor().write(path)
+
+
+def check_decision(decision: BookDecision, held: pd.Series, view: PITView) -> None:
+    """A decision handed to :meth:`PMS.propose` must have been made at the view's moment
+    against ``held`` (its ``current``), else its trades are not held → target."""
+    if decision.portfolio.as_of != view.as_of:
+        raise PMSError(
+            f"the decision is as of {decision.portfolio.as_of}, the proposals as of {view.as_of}"
+        )
+    cur = decision.portfolio.current.astype(float)
+    ids = cur.index.union(held.index)
+    gap = (cur.reindex(ids, fill_value=0.0) - held.reindex(ids, fill_value=0.0)).abs()
+    if len(gap) and float(gap.max()) > 1e-12:
+        worst = str(gap.idxmax())
+        raise PMSError(
+            f"the decision was built against another book than the one held ({worst}: "
+            f"{cur.get(worst, 0.0):+.6f} vs {held.get(worst, 0.0):+.6f} of NAV)"
+        )
 
 
 def snapshot_of(view: PITView | None) -> dict[str, Any]:

@@ -154,6 +154,16 @@ def gather(
     return Gathered(collected, agg, ids, returns)
 
 
+def held_book(current: pd.Series | None) -> pd.Series | None:
+    """The positions actually held (non-zero weights), or None when nothing is: an empty
+    PMS, a flat backtest book and no ``current`` at all are the same decision."""
+    if current is None:
+        return None
+    held = current.astype("float64")
+    held = held[held != 0.0]
+    return held if len(held) else None
+
+
 def decide(
     view: PITView,
     *,
@@ -169,12 +179,16 @@ def decide(
     """Run agents and strategies on ``view``, aggregate, and construct with ``method`` on a
     Ledoit–Wolf covariance of the last ``lookback`` sessions of unit returns.
 
-    ``gathered`` is :func:`gather`'s answer on the same view when already computed (the
-    book backtester gathers every date's up front, in parallel). ``equity`` is the NAV
-    history of the book held (the drawdown ladder's input) and ``reviews`` the dates a
-    manual review cleared a flattened book.
+    ``current`` is the book held (the PMS's positions live, the drifted book in the
+    backtest), weights per unit of NAV. ``gathered`` is :func:`gather`'s answer on the same
+    view when already computed (the book backtester gathers every date's up front, in
+    parallel). ``equity`` is the NAV history of the book held (the drawdown ladder's input)
+    and ``reviews`` the dates a manual review cleared a flattened book. This is the one
+    place signals become a book: the daily pipeline, the PMS proposals, ``workbench book``
+    and the book backtest all call it.
     """
     g = gathered if gathered is not None else gather(view, strategies=strategies, lookback=lookback)
+    current = held_book(current)
     ids = list(g.ids)
     if current is not None:
         ids += [str(i) for i in current.index if i not in ids]

@@ -284,6 +284,98 @@ def _entry(pms: PMS, as_of: str, out: w.HTML) -> w.VBox:
     return w.VBox([head, w.HBox([inst, side, size]), w.HBox([reason, preview, submit]), risk])
 
 
+NONE_HELD = "no positions held; target shown"
+
+
+def mark_dates(pms: PMS) -> list[str]:
+    """The dates the PMS book was marked, newest first (the Position Book's selector)."""
+    return [f"{d:%Y-%m-%d}" for d in reversed(pms.nav_history().index)]
+
+
+def held_table(pms: PMS, day: str, target: pd.Series | None) -> pd.DataFrame:
+    """The book the PMS held at the mark of ``day``, read live: per instrument the quantity
+    (local notional), currency, the mark (quote), BRL notional, % of NAV and the day's P&L
+    (BRL), with the target book's weight beside it and the trade to it (% of NAV)."""
+    held = pms.held(day)
+    rows = pms.pnl_history()
+    rows = rows[pd.to_datetime(rows["as_of"]) == pd.Timestamp(day)]
+    marks = rows.groupby("instrument_id")["quote"].last()
+    pnl = rows.groupby("instrument_id")["pnl_brl"].sum()
+    ids = held.index.union(target.index if target is not None else pd.Index([]))
+    out = pd.DataFrame(index=pd.Index(ids, name="instrument"))
+    out["quantity (local)"] = held["quantity"]
+    out["currency"] = held["currency"]
+    out["mark"] = marks.reindex(ids)
+    out["BRL"] = held["notional_brl"]
+    out["held % NAV"] = held["weight"].reindex(ids).fillna(0.0)
+    if target is not None:
+        out["target % NAV"] = target.reindex(ids).fillna(0.0)
+        out["trade % NAV (target − held)"] = out["target % NAV"] - out["held % NAV"]
+    out["P&L day (BRL)"] = pnl.reindex(ids)
+    first = (-out["held % NAV"].abs()).rank(method="first")  # the held book first
+    return out.iloc[first.argsort()].reset_index()
+
+
+HELD_FORMATS = {
+    "quantity (local)": "{:,.0f}",
+    "mark": "{:,.4f}",
+    "BRL": "{:,.0f}",
+    "held % NAV": "{:+.2%}",
+    "target % NAV": "{:+.2%}",
+    "trade % NAV (target − held)": "{:+.2%}",
+    "P&L day (BRL)": "{:+,.0f}",
+}
+
+
+def position_html(pms: PMS, day: str, target: pd.Series | None) -> str:
+    """Tiles and table of the held book at the mark of ``day`` (target beside it)."""
+    table = held_table(pms, day, target)
+    held = table[table["held % NAV"] != 0.0]
+    nav = pms.nav(day)
+    tiles = [
+        theme.kpi("Held book · positions", str(len(held)), key="positions"),
+        theme.kpi("Held book · gross (× NAV)", f"{held['held % NAV'].abs().sum():.2f}",
+                  key="gross"),
+        theme.kpi("Held book · net (× NAV)", f"{held['held % NAV'].sum():+.2f}", key="net"),
+        theme.kpi(f"NAV at the {day} mark", f"BRL {nav:,.0f}", key="nav"),
+    ]  # fmt: skip
+    if target is not None:
+        t = target[target != 0.0]
+        tiles += [
+            theme.kpi("Target book (optimizer) · positions", str(len(t)), key="target_positions"),
+            theme.kpi("Target book (optimizer) · gross (× NAV)", f"{t.abs().sum():.2f}",
+                      key="target_gross"),
+        ]  # fmt: skip
+    note = theme.message(NONE_HELD, "info") if held.empty else ""
+    title = f"Held book at the {day} mark" + (", target book (optimizer) beside it" if
+                                              target is not None else "")  # fmt: skip
+    body = theme.table(table, formats=HELD_FORMATS, index=False, name="book")
+    return theme.grid(tiles) + note + theme.grid([theme.card(title, body)])
+
+
+def position_book(
+    pms: PMS, default: str | None, target_at: Callable[[str], pd.Series | None]
+) -> w.VBox:
+    """The Position Book, read from the PMS live: a selector over the mark dates (default
+    ``default`` when it is one, else the newest) and the held book at that mark, with the
+    target book of that date's pipeline run (``target_at``) beside it."""
+    dates = mark_dates(pms)
+    pick = w.Dropdown(options=dates, description="Mark of")
+    pick.add_class("wb-mark-date")
+    shown = w.HTML()
+
+    def show(_: object = None) -> None:
+        try:
+            shown.value = position_html(pms, pick.value, target_at(pick.value))
+        except WorkbenchError as err:
+            shown.value = theme.message(str(err), "error", title="Not shown:")
+
+    pick.value = default if default in dates else dates[0]
+    pick.observe(show, names="value")
+    show()
+    return w.VBox([w.HTML(theme.style()), pick, shown])
+
+
 def journal_view(pms: PMS) -> w.VBox:
     """Search decisions (instrument, strategy, outcome), see each one's P&L since, and
     replay a decision from its recorded lake snapshot."""
