@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.catalog import instrument
+from research_core.risk.limits import RiskLimits
 
 if TYPE_CHECKING:
     from research_core.portfolio.book import Book
@@ -78,3 +79,10 @@ def inputs_series(inputs: dict[str, Any]) -> tuple[pd.Series, pd.Series | None]:
     if equity is not None:
         equity.index = pd.DatetimeIndex(equity.index)
     return weights, equity
+
+
+def inputs_limits(inputs: dict[str, Any]) -> RiskLimits:
+    """The limits a proposal was priced under (the shipped defaults for proposals stored
+    before the limits were recorded with them)."""
+    stored = inputs.get("limits")
+    return RiskLimits(**stored) if stored else RiskLimits()
