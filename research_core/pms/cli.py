@@ -302,32 +302,8 @@ def register(sub: Any) -> None:
     p.add_argument("--min-trade", type=float, default=0.005, help="smallest |Δweight| (NAV)")
     p.set_defaults(func=_propose)
 
-    override = "past a hard limit: the written reason; a second approver must also sign"
-    for name, text in (("approve", "approve a proposal"), ("reject", "reject a proposal")):
-        p = cmds.add_parser(name, help=text)
-        p.add_argument("proposal", type=int)
-        p.add_argument("--reason", default="", help="why (kept in the journal)")
-        if name == "approve":
-            p.add_argument("--override", metavar="REASON", help=override)
-        p.set_defaults(func=_decide)
-    p = cmds.add_parser("modify", help="approve a proposal at another size")
-    p.add_argument("proposal", type=int)
-    p.add_argument("--size", required=True, help="new positive size (local notional)")
-    p.add_argument("--reason", default="", help="why (kept in the journal)")
-    p.add_argument("--override", metavar="REASON", help=override)
-    p.set_defaults(func=_decide)
-
-    for name, text in (
-        ("approve-control", "apply a control change another user requested"),
-        ("reject-control", "reject (or withdraw) a pending control change"),
-    ):
-        p = cmds.add_parser(name, help=text)
-        p.add_argument("decision", metavar="ID", type=int, help="the control change's id")
-        p.add_argument("--reason", default="", help="why (kept in the journal)")
-        p.set_defaults(func=_control)
-    p = cmds.add_parser("controls", help="pending control changes (four-eyes, limits)")
-    p.add_argument("--all", action="store_true", help="also approved and rejected ones")
-    p.set_defaults(func=_controls)
+    _register_decisions(cmds)
+    _register_controls(cmds)
 
     p = cmds.add_parser("execute", help="execute an approved/modified proposal")
     p.add_argument("proposal", type=int)
@@ -342,10 +318,10 @@ def register(sub: Any) -> None:
     p.add_argument("side", choices=["buy", "sell"])
     p.add_argument("size", help="positive notional in the instrument's currency")
     p.add_argument("--as-of", required=True, help="date (YYYY-MM-DD)")
-    for flag in ("--book", "--key", "--price"):  # gone: refused with a pointer to execute
-        p.add_argument(
-            flag, help=argparse.SUPPRESS, **({"action": "store_true"} if flag == "--book" else {})
-        )  # type: ignore[arg-type]
+    # gone: refused with a pointer to `pms execute` (a trade is a proposal first)
+    p.add_argument("--book", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--key", help=argparse.SUPPRESS)
+    p.add_argument("--price", help=argparse.SUPPRESS)
     p.add_argument("--strategy", default="discretionary")
     p.add_argument("--reason", default="", help="why (kept in the journal)")
     p.set_defaults(func=_trade)
@@ -377,6 +353,52 @@ def register(sub: Any) -> None:
         _common(q)
         q.set_defaults(func=_warned(q.get_default("func")))
 
+    _register_limits(sub)
+
+    audit = sub.add_parser("audit", help="the tamper-evident audit log")
+    acmds = audit.add_subparsers(dest="audit_command", required=True)
+    p = acmds.add_parser("verify", help="verify the chain; exit 1 naming the first bad row")
+    p.add_argument("--anchor", help="anchor file (catches a truncated tail)")
+    p.add_argument("--write-anchor", help="if the chain verifies, write its head here")
+    _common(p)
+    p.set_defaults(func=_audit_verify)
+
+
+def _register_decisions(cmds: Any) -> None:
+    """``pms approve | reject | modify`` (an approval past a hard limit: ``--override``)."""
+    override = "past a hard limit: the written reason; a second approver must also sign"
+    for name, text in (("approve", "approve a proposal"), ("reject", "reject a proposal")):
+        p = cmds.add_parser(name, help=text)
+        p.add_argument("proposal", type=int)
+        p.add_argument("--reason", default="", help="why (kept in the journal)")
+        if name == "approve":
+            p.add_argument("--override", metavar="REASON", help=override)
+        p.set_defaults(func=_decide)
+    p = cmds.add_parser("modify", help="approve a proposal at another size")
+    p.add_argument("proposal", type=int)
+    p.add_argument("--size", required=True, help="new positive size (local notional)")
+    p.add_argument("--reason", default="", help="why (kept in the journal)")
+    p.add_argument("--override", metavar="REASON", help=override)
+    p.set_defaults(func=_decide)
+
+
+def _register_controls(cmds: Any) -> None:
+    """``pms approve-control | reject-control | controls``."""
+    for name, text in (
+        ("approve-control", "apply a control change another user requested"),
+        ("reject-control", "reject (or withdraw) a pending control change"),
+    ):
+        p = cmds.add_parser(name, help=text)
+        p.add_argument("decision", metavar="ID", type=int, help="the control change's id")
+        p.add_argument("--reason", default="", help="why (kept in the journal)")
+        p.set_defaults(func=_control)
+    p = cmds.add_parser("controls", help="pending control changes (four-eyes, limits)")
+    p.add_argument("--all", action="store_true", help="also approved and rejected ones")
+    p.set_defaults(func=_controls)
+
+
+def _register_limits(sub: Any) -> None:
+    """``workbench limits show | set | restore``."""
     limits = sub.add_parser("limits", help="the fund's risk limits (limits.yaml, audited)")
     lcmds = limits.add_subparsers(dest="limits_command", required=True)
     p = lcmds.add_parser("show", help="the approved limits: caps, kinds, version, who and why")
@@ -392,11 +414,3 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_limits_restore)
     for q in lcmds.choices.values():
         _common(q)
-
-    audit = sub.add_parser("audit", help="the tamper-evident audit log")
-    acmds = audit.add_subparsers(dest="audit_command", required=True)
-    p = acmds.add_parser("verify", help="verify the chain; exit 1 naming the first bad row")
-    p.add_argument("--anchor", help="anchor file (catches a truncated tail)")
-    p.add_argument("--write-anchor", help="if the chain verifies, write its head here")
-    _common(p)
-    p.set_defaults(func=_audit_verify)

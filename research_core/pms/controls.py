@@ -121,7 +121,8 @@ def changed_limits(
     %) and caps made soft or hard; a one-line LimitsError names an unknown limit or a
     value that is not a positive finite number."""
     doc: dict[str, object] = current.model_dump()
-    kinds = set(doc.pop("soft"))  # type: ignore[arg-type]
+    kinds = set(current.soft)
+    del doc["soft"]
     for name, raw in values.items():
         doc[name] = _limit_number(name, raw)
     for name in [*soft, *hard]:

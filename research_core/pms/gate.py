@@ -108,14 +108,13 @@ def stale_quotes(view: PITView, day: dt.date, instrument_ids: list[str]) -> dict
     out = {}
     for series, calendar in wanted.items():
         px = view.series(series).dropna()
-        last = px.index[-1].date() if len(px) else None
-        sessions = business_days(calendar)
-        if last is None:
+        if px.empty:
             out[series] = "never"
             continue
-        missed = ((sessions > pd.Timestamp(last)) & (sessions <= pd.Timestamp(day))).sum()
+        last, sessions = px.index[-1], business_days(calendar)
+        missed = int(((sessions > last) & (sessions <= pd.Timestamp(day))).sum())
         if missed > STALE_SESSIONS:
-            out[series] = str(last)
+            out[series] = f"{last:%Y-%m-%d}"
     return out
 
 
@@ -158,7 +157,7 @@ def _prior(before: pd.DataFrame, after: pd.DataFrame, name: str, key: str) -> fl
     """The value ``before`` had on the row ``name`` of ``after`` (else on the only row of
     the same limit: "concentration: X" names the largest position, which may change)."""
     if name in before.index:
-        return float(before.at[name, "value"])
+        return float(before["value"].loc[name])
     if (before["key"] == key).sum() == 1 and (after["key"] == key).sum() == 1:
         return float(before.loc[before["key"] == key, "value"].iloc[0])
     return None
@@ -233,6 +232,31 @@ def _limit_rows(
     return None if check is None else check.limits
 
 
+def direct_trade(
+    pms: PMS, view: PITView, inst: Instrument, qty: float, *, day: dt.date, key: str
+) -> Gate:
+    """The checks of a trade booked without a proposal (``PMS.enter_trade``): four-eyes
+    off, the date and key, the ticket bounds, and no hard limit breached (an override
+    needs a proposal and two approvers). Returns the gate (its soft breaches warn)."""
+    if pms.settings()["four_eyes"]:
+        raise FourEyesError(
+            "four-eyes is on: a discretionary trade is a proposal (`workbench pms trade`),"
+            " approved by another user, then executed (`workbench pms execute`)"
+        )
+    with db.read_session(pms.engine) as s:  # the cheap refusals before pricing
+        pms._check_trade_date(s, day)
+        pms._check_key(s, key)
+    check_ticket(view, inst, abs(qty), nav=pms.nav(), limits=pms.limits())
+    checked = book_gate(pms, day, (inst.id, 1 if qty > 0 else -1, abs(qty)))
+    if checked.hard:
+        raise LimitBreachError(
+            f"{inst.id}: the trade would breach hard limits: "
+            f"{'; '.join(map(str, checked.hard))}; propose it instead (an override needs "
+            "a written reason and two approvers)"
+        )
+    return checked
+
+
 def proposal_gate(pms: PMS, proposal_id: int, size: float | None) -> Gate:
     """The gate of approving a proposal (at ``size`` for a modify, its own otherwise);
     a size a person typed is checked against the ticket bounds first."""
@@ -240,7 +264,10 @@ def proposal_gate(pms: PMS, proposal_id: int, size: float | None) -> Gate:
         prop = s.get(Proposal, int(proposal_id))
         if prop is None:
             raise TransitionError(f"no proposal {proposal_id}")
-        limits = approved_limits(s, pms.limits_path).limits
+        approved = approved_limits(s, pms.limits_path)
+    if prop.state != "PROPOSED":  # nothing to price: the transition will say why
+        return Gate((), (), approved.version)
+    limits = approved.limits
     if size is not None:
         view = pms.view(prop.as_of)
         check_ticket(view, instrument(prop.instrument_id), size, nav=pms.nav(), limits=limits)

@@ -77,12 +77,12 @@ def trade_impact(
     after = book_risk(after_w, view, nav=nav, equity=equity, limits=limits)
     var0, es0 = _var_es(before)
     var1, es1 = _var_es(after)
-    limits: dict[str, Any] = {}
+    lines: dict[str, Any] = {}
     if after is not None:
         old = before.limits if before is not None else None
         for name, row in after.limits.iterrows():
             prior = old["value"].get(name) if old is not None else None
-            limits[str(name)] = {
+            lines[str(name)] = {
                 "before": None if prior is None or pd.isna(prior) else float(prior),
                 "after": None if pd.isna(row["value"]) else float(row["value"]),
                 "max": float(row["max"]),
@@ -104,6 +104,6 @@ def trade_impact(
         "delta_es_brl": (es1 - es0) * nav,
         "component_var_before": _component(before, instrument_id),
         "component_var_after": _component(after, instrument_id),
-        "limits": limits,
-        "breaches": sorted(k for k, v in limits.items() if v["status"] == "breach"),
+        "limits": lines,
+        "breaches": sorted(k for k, v in lines.items() if v["status"] == "breach"),
     }

@@ -16,7 +16,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -25,7 +24,6 @@ import research_core
 from research_core.config import get_settings
 from research_core.errors import (
     DuplicateSubmissionError,
-    FourEyesError,
     LimitBreachError,
     LimitWarning,
     PMSError,
@@ -351,19 +349,11 @@ class PMS:
         agents: Sequence[str] = (),
         reason: str = "",
     ) -> Fill:
-        """Book a trade directly: ``size`` (positive local notional) bought or sold at
-        ``price`` (default: the day's market quote). Only with four-eyes off (an approved
-        control change): otherwise a discretionary trade is a proposal (:meth:`submit`,
-        approved by another user, :meth:`execute`). The same limits bind: a size beyond the
-        ticket bounds or a book over a hard limit is refused (an override needs a
-        proposal and two approvers); soft breaches warn. Validated first; nothing is
-        written on an error."""
+        """Book a trade directly at ``price`` (default: the day's quote): only with
+        four-eyes off, else a trade is a proposal (:meth:`submit`, another user approves,
+        :meth:`execute`); the same ticket and limit checks (``gate.direct_trade``).
+        Validated first; nothing is written on an error."""
         who = self._who(actor)
-        if self.settings()["four_eyes"]:
-            raise FourEyesError(
-                "four-eyes is on: a discretionary trade is a proposal (`workbench pms trade`),"
-                " approved by another user, then executed (`workbench pms execute`)"
-            )
         inst = catalog_instrument(instrument_id)
         qty = side_sign(side) * check_size(size)
         day = to_date(trade_date, "trade date")
@@ -373,17 +363,7 @@ class PMS:
         view = self.view(day)
         market = market_quote(view, inst)
         px = market if price is None else check_price(inst, float(price), market)
-        with db.read_session(self.engine) as s:  # the cheap refusals before pricing
-            self._check_trade_date(s, day)
-            self._check_key(s, idempotency_key)
-        gate.check_ticket(view, inst, abs(qty), nav=self.nav(), limits=self.limits())
-        checked = gate.book_gate(self, day, (inst.id, int(np.sign(qty)), abs(qty)))
-        if checked.hard:
-            raise LimitBreachError(
-                f"{inst.id}: the trade would breach hard limits: "
-                f"{'; '.join(map(str, checked.hard))}; propose it instead (an override needs "
-                "a written reason and two approvers)"
-            )
+        checked = gate.direct_trade(self, view, inst, qty, day=day, key=idempotency_key)
         with db.unit_of_work(self.engine) as s:
             self._check_trade_date(s, day)
             self._check_key(s, idempotency_key)
