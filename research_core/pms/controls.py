@@ -150,12 +150,10 @@ def _limit_number(name: str, raw: object) -> object:
         raise LimitsError(f"limits change: {name} must be a number, got {raw!r}") from err
 
 
-def write_limits(path: Path, limits: RiskLimits, version: int, meta: dict[str, Any]) -> str:
-    """Write the limits file atomically; returns its text."""
-    text = limits_yaml(limits, version, meta)
+def write_limits(path: Path, text: str) -> None:
+    """Write the limits file's text atomically (a reader sees the old file or the new)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return text
+    write_atomic(path, lambda tmp: tmp.write_bytes(text.encode("utf-8")))
 
 
 # ---- control change requests ------------------------------------------------------------
@@ -389,7 +387,7 @@ def _apply(pms: PMS, session: Session, req: ControlRequest, approver: str) -> di
     record = {"version": version, "sha256": sha, "text": text}
     session.merge(Setting(key="limits", value=json.dumps(record)))
     session.flush()
-    write_limits(pms.limits_path, limits, version, meta)
+    write_limits(pms.limits_path, text)
     return {"version": version, "sha256": sha}
 
 
@@ -400,19 +398,15 @@ def restore_limits(pms: PMS, *, actor: str, reason: str) -> Path | None:
     path = pms.limits_path
     with db.unit_of_work(pms.engine) as s:
         record = approved_record(s)
-        try:
-            approved_limits(s, path)
+        found = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+        if found == record["sha256"]:
             return None
-        except LimitsError:
-            pass  # the case this function repairs
         kept = None
-        if path.exists():
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            kept = path.with_name(f"{path.name}.replaced-{digest[:8]}")
+        if found is not None:
+            kept = path.with_name(f"{path.name}.replaced-{found[:8]}")
             path.replace(kept)
         if record["version"]:
-            text = str(record["text"])
-            write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+            write_limits(path, str(record["text"]))
         audit.append(
             s,
             actor=who,
