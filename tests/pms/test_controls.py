@@ -341,3 +341,16 @@ def test_idempotency_keys_are_normalized(pms: PMS):
         pms.execute(pid, idempotency_key=" k1 ", actor="alice")
     assert dump(pms)["trades"] == state["trades"]  # still the one trade
     assert len(pms.positions()) == 1
+
+
+def test_the_limits_file_lives_beside_the_sqlite_database(tmp_path: Path, monkeypatch):
+    from research_core.risk.limits import limits_path
+
+    assert limits_path(f"sqlite:///{tmp_path / 'a' / 'pms.db'}") == tmp_path / "a" / "limits.yaml"
+    monkeypatch.setenv("WORKBENCH_LIMITS_PATH", str(tmp_path / "fund-limits.yaml"))
+    get_settings.cache_clear()
+    try:
+        assert limits_path("sqlite:///elsewhere.db") == tmp_path / "fund-limits.yaml"
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
