@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     runs_path: Path = Path("runs")
     timezone: str = "America/Sao_Paulo"
     db_url: str = "sqlite:///workbench.db"
+    limits_path: Path | None = None  # default: limits.yaml beside the SQLite database
     timescale_url: SecretStr | None = None
     sample_start: str = "2005-01-01"
     sample_end: str = "2026-10-30"

@@ -19,6 +19,7 @@ import pandas as pd
 
 from research_core.catalog import instrument
 from research_core.pnl import whole_contracts
+from research_core.risk.limits import RiskLimits
 
 if TYPE_CHECKING:
     from research_core.portfolio.book import Book, Decision
@@ -109,3 +110,10 @@ def inputs_series(inputs: dict[str, Any]) -> tuple[pd.Series, pd.Series | None]:
     if equity is not None:
         equity.index = pd.DatetimeIndex(equity.index)
     return weights, equity
+
+
+def inputs_limits(inputs: dict[str, Any]) -> RiskLimits:
+    """The limits a proposal was priced under (the shipped defaults for proposals stored
+    before the limits were recorded with them)."""
+    stored = inputs.get("limits")
+    return RiskLimits(**stored) if stored else RiskLimits()
