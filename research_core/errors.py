@@ -142,6 +142,11 @@ class AuditError(PMSError):
     """The audit chain does not verify; the message names the first bad row."""
 
 
+class AuditWarning(WorkbenchWarning):
+    """A write committed but its audit anchor could not be written (``audit verify`` will
+    name the rows after the newest anchor; ``workbench audit anchor`` writes one)."""
+
+
 class ToneError(WorkbenchError, ValueError):
     """Text cannot be scored for tone (unknown language, malformed lexicon, empty document)."""
 
