@@ -152,6 +152,8 @@ def copy_database(source: Engine, target: Engine) -> dict[str, int]:
     upgrade(target)
     counts: dict[str, int] = {}
     with source.connect() as src, target.begin() as dst:
+        if target.dialect.name == "postgresql":  # SQLite's zone-less timestamps are UTC
+            dst.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         for table in Base.metadata.sorted_tables:
             if dst.execute(select(func.count()).select_from(table)).scalar_one():
                 raise DatabaseURLError(f"target table {table.name} is not empty; copy refused")

@@ -135,12 +135,13 @@ def check(
     engine: Engine,
     anchor: Anchor | str | Path | None = None,
     *,
-    signed_anchor: bool = True,
+    catch_up: bool = False,
     ring: Keyring | None = None,
 ) -> Verification:
     """Verify the chain, the row signatures, the anchor (``anchor``, else the newest in the
-    anchors folder; with a key it must be signed unless ``signed_anchor`` is False), the
-    triggers, and the book against the events; the first problem and notes."""
+    anchors folder, which must exist and, with a key, be signed), the triggers, and the
+    book against the events; the first problem and notes. ``catch_up`` (before writing an
+    anchor): no anchor yet, or an unsigned one, is not a problem."""
     ring = keys.load() if ring is None else ring
     notes: list[str] = []
     if not ring.configured:
@@ -152,7 +153,7 @@ def check(
         links = verify_rows(rows)
         bad = bad_triggers(conn)
         book = ledger.check_book(rows, conn) if links.ok else None
-    problems = _chain_problems(links, rows, ring, found, source, signed_anchor)
+    problems = _chain_problems(links, rows, ring, found, source, catch_up)
     if bad:
         why = f"missing, disabled or altered: {', '.join(bad)} (`workbench pms init` restores them)"
         problems.append(("audit triggers", None, why))
@@ -180,7 +181,7 @@ def _chain_problems(
     ring: Keyring,
     found: Anchor | None,
     source: str,
-    signed_anchor: bool,
+    catch_up: bool,
 ) -> list[tuple[str, int | None, str]]:
     """Link, signature and anchor problems, in that order (an anchor whose signature fails
     is not read further)."""
@@ -191,14 +192,14 @@ def _chain_problems(
     if problem:
         out.append(("audit chain", seq, problem))
     if found is None:
-        if source and rows:
+        if source and rows and not catch_up:
             why = (
                 f"no anchor in {source} for a log of {len(rows)} rows: a truncated tail cannot "
                 "be caught (`workbench audit anchor` writes one)"
             )
             out.append(("audit chain", None, why))
         return out
-    wrong = found.check(ring) if ring.configured and signed_anchor else ""
+    wrong = found.check(ring) if ring.configured and not catch_up else ""
     if wrong:
         out.append(("audit chain", found.seq, f"{source}: {wrong}"))
         return out
@@ -209,10 +210,10 @@ def _chain_problems(
 
 
 def anchor_head(engine: Engine) -> Path:
-    """Verify (the newest anchor may be unsigned) and anchor the verified head, signed, in
-    the anchors folder: after a crash between a commit and its anchor, a new anchors
-    folder, or a key configured for an older log."""
-    result = check(engine, signed_anchor=False)
+    """Verify (there may be no anchor yet, or an unsigned one) and anchor the verified
+    head, signed, in the anchors folder: after a crash between a commit and its anchor, a
+    new anchors folder or a copied database, or a key configured for an older log."""
+    result = check(engine, catch_up=True)
     if not result.ok:
         raise AuditError(f"not anchoring: {result.summary().splitlines()[0]}")
     place = anchors.folder(engine.url)

@@ -424,3 +424,95 @@ def test_an_older_log_is_covered_from_its_baseline(db_url: str, settings_env, ca
     _sql(db_url, "UPDATE settings SET value = '7e8' WHERE key = 'capital'")
     code, out = _verify(db_url, capsys)
     assert code == 1 and "settings id capital, column value: stored '7e8', expected '5e8'" in out
+
+
+def test_a_write_whose_anchor_was_lost_is_noted_and_audit_anchor_catches_up(
+    db_url: str, settings_env: pytest.MonkeyPatch, capsys
+):
+    """A crash between a commit and its anchor: the signed rows after the newest anchor
+    are reported, not failed; ``workbench audit anchor`` anchors the verified head."""
+    settings_env.setenv("WORKBENCH_AUDIT_KEY", KEY)
+    get_settings.cache_clear()
+    pms = PMS.open(db_url)
+    pms.init(capital=5e8)
+    pms.engine.dispose()
+    place = anchors.folder(make_url(db_url))
+    assert place is not None
+    newest = sorted(place.glob("*.json"))
+    newest[-1].unlink()
+    code, out = _verify(db_url, capsys)
+    assert code == 0 and "; 1 rows after it are not anchored yet" in out, out
+    capsys.readouterr()
+    assert main(["audit", "anchor", "--db", db_url]) == 0
+    assert f"anchor written to {newest[-1]}" in capsys.readouterr().out
+    code, out = _verify(db_url, capsys)
+    assert code == 0 and "not anchored" not in out
+
+
+BAD_KEYS = {  # setting → (value, the one-line error)
+    "short key": ("WORKBENCH_AUDIT_KEY", "sesame", "WORKBENCH_AUDIT_KEY is shorter than 16"),
+    "missing key file": (
+        "WORKBENCH_AUDIT_KEY_FILE",
+        "{tmp}/none.json",
+        "WORKBENCH_AUDIT_KEY_FILE {tmp}/none.json does not exist: create it with "
+        "`workbench audit rotate-key`",
+    ),
+    "malformed key file": (
+        "WORKBENCH_AUDIT_KEY_FILE",
+        "{tmp}/notes.txt",
+        "cannot read the audit key file {tmp}/notes.txt",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_KEYS))
+def test_a_bad_key_setting_is_one_line_and_writes_nothing(
+    case: str, settings_env: pytest.MonkeyPatch, tmp_path: Path, capsys
+):
+    url = f"sqlite:///{tmp_path / 'pms.db'}"
+    PMS.open(url).engine.dispose()
+    (tmp_path / "notes.txt").write_text("my notes\n")
+    name, value, message = BAD_KEYS[case]
+    settings_env.setenv(name, value.replace("{tmp}", str(tmp_path)))
+    get_settings.cache_clear()
+    before = _log(url)
+    capsys.readouterr()
+    assert main(["pms", "init", "--db", url, "--capital", "2e9"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message.replace("{tmp}", str(tmp_path)) in err[0], err
+    assert _log(url) == before
+
+
+def test_a_signed_log_refuses_a_writer_without_the_key(db_url: str, settings_env, capsys):
+    settings_env.setenv("WORKBENCH_AUDIT_KEY", KEY)
+    get_settings.cache_clear()
+    PMS.open(db_url).engine.dispose()
+    settings_env.delenv("WORKBENCH_AUDIT_KEY")
+    get_settings.cache_clear()
+    before = _log(db_url)
+    capsys.readouterr()
+    assert main(["pms", "init", "--db", db_url, "--capital", "2e9"]) == 2
+    assert "the audit log is signed (seq 1) but no audit key is configured here" in (
+        capsys.readouterr().err
+    )
+    assert _log(db_url) == before
+
+
+@pytest.mark.postgres
+def test_a_book_copied_to_postgresql_in_another_time_zone_verifies(
+    settings_env, tmp_path: Path, postgres_url: str
+):
+    """Timestamps SQLite stores without a zone (UTC) stay the same instants in PostgreSQL
+    whatever its time zone, so the copied book matches its audit records."""
+    source = PMS.open(f"sqlite:///{tmp_path / 'src.db'}")
+    source.store_briefing("2026-10-30", "<html>pack</html>", {"n": 1})
+    target_url = fresh_postgres(postgres_url)
+    name = make_url(target_url).database
+    _sql(target_url, f"ALTER DATABASE \"{name}\" SET timezone TO 'America/Sao_Paulo'")
+    target = db.make_engine(target_url)
+    db.copy_database(source.engine, target)
+    copied = PMS(target)
+    assert copied.anchor_head().name == f"{copied.anchor().seq:012d}.json"
+    assert copied.audit_verify().ok
+    source.engine.dispose()
+    target.dispose()
