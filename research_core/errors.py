@@ -174,6 +174,11 @@ class StaleQuoteWarning(WorkbenchWarning):
     """A mark was taken on stale quotes because the caller accepted them (``--stale-ok``)."""
 
 
+class AuditWarning(WorkbenchWarning):
+    """A write committed but its audit anchor could not be written (``audit verify`` will
+    name the rows after the newest anchor; ``workbench audit anchor`` writes one)."""
+
+
 class ToneError(WorkbenchError, ValueError):
     """Text cannot be scored for tone (unknown language, malformed lexicon, empty document)."""
 

@@ -35,9 +35,10 @@ Public API (everything else in the subpackage is an implementation detail)::
     pms.linked_attribution(by, start=, end=) # Carino-linked MTD/YTD contributions
     pms.pla(start=, end=) -> PLATest         # FRTB P&L attribution test
     pms.store_briefing(as_of, html, inputs) -> fingerprint; pms.briefing(as_of)
-    # audit
+    # audit (chain, signatures, newest anchor, triggers, and the book replayed from it)
     pms.audit_verify(anchor=None) -> Verification; pms.audit_head() -> Anchor
-    pms.write_anchor(path)
+    pms.write_anchor(path); pms.anchor_head()  # a verified head into the anchors folder
+    pms.rotate_audit_key()                      # a new current key in the key file
 
 All writes are one transaction with their audit record; refused requests raise a
 ``research_core.errors.PMSError`` subclass and write nothing.

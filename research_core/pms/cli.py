@@ -1,5 +1,6 @@
-"""``workbench pms ...`` and ``workbench audit verify``: registered by ``research_core.cli``
-(imports the PMS only when one of its commands runs, so ``workbench --help`` stays fast)."""
+"""``workbench pms ...`` and ``workbench audit verify|anchor|rotate-key``: registered by
+``research_core.cli`` (imports the PMS only when one of its commands runs, so
+``workbench --help`` stays fast)."""
 
 from __future__ import annotations
 
@@ -217,7 +218,10 @@ def _audit_verify(args: argparse.Namespace) -> int:
     result = pms.audit_verify(args.anchor)
     print(result.summary())
     if result.ok and target is not None:
-        text = pms.anchor().to_json()
+        from research_core.pms import keys
+
+        head = result.head or pms.anchor()
+        text = head.signed(keys.load()).to_json()
         print(f"anchor written to {write_output_file(target, lambda tmp: tmp.write_text(text))}")
     return 0 if result.ok else 1
 
@@ -270,6 +274,17 @@ def _limits_restore(args: argparse.Namespace) -> int:
     print(
         "the limits file is the approved one; nothing to do" if path is None else f"restored {path}"
     )
+    return 0
+
+
+def _audit_anchor(args: argparse.Namespace) -> int:
+    print(f"anchor written to {_open(args).anchor_head()}")
+    return 0
+
+
+def _audit_rotate(args: argparse.Namespace) -> int:
+    new = _open(args).rotate_audit_key()
+    print(f"audit key rotated: new key id {new} is current (older keys kept to verify)")
     return 0
 
 
@@ -360,11 +375,22 @@ def register(sub: Any) -> None:
 
     audit = sub.add_parser("audit", help="the tamper-evident audit log")
     acmds = audit.add_subparsers(dest="audit_command", required=True)
-    p = acmds.add_parser("verify", help="verify the chain; exit 1 naming the first bad row")
-    p.add_argument("--anchor", help="anchor file (catches a truncated tail)")
+    p = acmds.add_parser(
+        "verify",
+        help="verify the chain, anchor, triggers and book; exit 1 naming the first problem",
+    )
+    p.add_argument("--anchor", help="anchor file (default: the newest in the anchors folder)")
     p.add_argument("--write-anchor", help="if the chain verifies, write its head here")
     _common(p)
     p.set_defaults(func=_audit_verify)
+    p = acmds.add_parser("anchor", help="verify, then anchor the head in the anchors folder")
+    _common(p)
+    p.set_defaults(func=_audit_anchor)
+    p = acmds.add_parser(
+        "rotate-key", help="verify, then add a new current key to WORKBENCH_AUDIT_KEY_FILE"
+    )
+    _common(p)
+    p.set_defaults(func=_audit_rotate)
 
 
 def _register_decisions(cmds: Any) -> None:

@@ -34,7 +34,7 @@ from research_core.errors import (
 )
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
-from research_core.pms import audit, controls, db, gate
+from research_core.pms import audit, controls, db, gate, integrity, keys
 from research_core.pms import journal as decisions
 from research_core.pms.attribution import (
     PLATest,
@@ -182,6 +182,7 @@ class PMS:
             controls.require_reason(reason, "a control change")  # refuse before any write
         else:
             four_eyes = None
+        restored = integrity.restore_triggers(self.engine)  # dropped by hand: put back
         changes: dict[str, Any] = {}
         if capital is not None:
             changes["capital"] = check_size(capital, "capital")
@@ -194,14 +195,15 @@ class PMS:
             changes = {k: v for k, v in changes.items() if stored.get(k) != json.dumps(v)}
             for key, value in changes.items():
                 s.merge(Setting(key=key, value=json.dumps(value)))
-            if changes or before != revision:
+            if changes or before != revision or restored:
+                payload = {"schema": revision, "from_schema": before, "settings": changes}
                 audit.append(
                     s,
                     actor=self.actor,
                     action="init",
                     entity="settings",
                     entity_id="fund",
-                    payload={"schema": revision, "from_schema": before, "settings": changes},
+                    payload=payload | ({"triggers_restored": restored} if restored else {}),
                 )
         if four_eyes is not None:
             self.request_control("four_eyes", bool(four_eyes), reason=reason)
@@ -1161,22 +1163,31 @@ class PMS:
 
     # ---- audit ---------------------------------------------------------------------------
     def audit_verify(self, anchor: audit.Anchor | str | Path | None = None) -> audit.Verification:
-        """Verify the audit chain (and against an anchor file or Anchor, when given)."""
-        if isinstance(anchor, str | Path):
-            anchor = audit.Anchor.read(anchor)
-        return audit.verify(self.engine, anchor)
+        """Verify the audit chain, its signatures, the anchor (the file or Anchor given, else
+        the newest in the anchors folder), the triggers, and the book against the events."""
+        return integrity.check(self.engine, anchor)
 
     def audit_head(self) -> audit.Anchor | None:
         """The chain head (seq, hash, at), to anchor outside the database."""
         return audit.head(self.engine)
 
     def anchor(self) -> audit.Anchor:
-        """The chain head to keep outside the database (the genesis of an empty chain)."""
-        return self.audit_head() or audit.Anchor(0, audit.GENESIS, "")
+        """The chain head to keep outside the database (the genesis of an empty chain),
+        signed when an audit key is configured."""
+        return (self.audit_head() or audit.Anchor(0, audit.GENESIS, "")).signed(keys.load())
 
     def write_anchor(self, path: str | Path) -> Path:
         """Write the chain head to ``path`` (JSON) for later ``audit verify --anchor``."""
         return self.anchor().write(path)
+
+    def anchor_head(self) -> Path:
+        """Verify and anchor the head in the anchors folder (``workbench audit anchor``)."""
+        return integrity.anchor_head(self.engine)
+
+    def rotate_audit_key(self, *, actor: str | None = None) -> str:
+        """Verify, then add a new current key to the key file (``workbench audit
+        rotate-key``); returns its id."""
+        return integrity.rotate_key(self.engine, actor or self.actor)
 
 
 def check_decision(decision: BookDecision, held: pd.Series, view: PITView) -> None:
