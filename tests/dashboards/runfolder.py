@@ -28,9 +28,14 @@ TRADED, MARKS = "2026-10-28", ("2026-10-28", "2026-10-29")
 
 
 def hold_positions(pms: PMS) -> None:
-    """Book :data:`HELD` on :data:`TRADED` and mark :data:`MARKS` (real PMS calls)."""
+    """Book :data:`HELD` on :data:`TRADED` and mark :data:`MARKS` (real PMS calls): four-eyes
+    off for the direct bookings (approved by a second user), then on again for the pages."""
+    from tests.pms.conftest import four_eyes_off, four_eyes_on
+
+    four_eyes_off(pms)
     for i, (inst, side, size) in enumerate(HELD):
         pms.enter_trade(inst, side, size, trade_date=TRADED, idempotency_key=f"held-{i}")
+    four_eyes_on(pms)
     for day in MARKS:
         pms.mark(day)
 

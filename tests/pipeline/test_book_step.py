@@ -28,6 +28,7 @@ from research_core.pipeline import steps
 from research_core.pms import PMS
 from research_core.portfolio import book as portfolio_book
 from research_core.portfolio.book import decide, gather
+from tests.pms.conftest import four_eyes_off
 
 AS_OF = "2026-10-30"
 # sizes in the instrument's currency (BRL for DI1, USD for the NDF and ES), traded on
@@ -50,7 +51,7 @@ def signals_run(sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory
 def held_db(sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A PMS (SQLite file) holding :data:`HELD`, marked 2026-10-28 and 2026-10-29."""
     path = tmp_path_factory.mktemp("pms") / "pms.db"
-    pms = PMS.open(f"sqlite:///{path}", lake=sample_lake_path, actor="alice")
+    pms = four_eyes_off(PMS.open(f"sqlite:///{path}", lake=sample_lake_path, actor="alice"))
     for i, (iid, qty) in enumerate(HELD.items()):
         side = "buy" if qty > 0 else "sell"
         pms.enter_trade(iid, side, abs(qty), trade_date="2026-10-28", idempotency_key=f"k{i}")

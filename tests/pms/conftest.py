@@ -46,6 +46,13 @@ def pms(db_url: str, lake: Lake, tmp_path: Path) -> Iterator[PMS]:
     system.engine.dispose()
 
 
+def four_eyes_on(pms: PMS) -> PMS:
+    """Turn four-eyes back on (a request and a second user's approval, like any control)."""
+    rid = pms.request_control("four_eyes", True, actor="alice", reason="back to two people")
+    pms.approve_control(rid, actor="controller", reason="test")
+    return pms
+
+
 def four_eyes_off(pms: PMS) -> PMS:
     """Turn four-eyes off the only way there is: alice requests it, a second user approves
     (for tests that book trades directly with ``enter_trade``)."""
