@@ -51,7 +51,7 @@ import pandas as pd
 
 from research_core.connectors import CONNECTORS, Connector, RetryPolicy, connector
 from research_core.connectors.fred import FRED
-from research_core.connectors.sidra import _PERIOD_LABELS
+from research_core.connectors.sidra import PERIOD_LABELS
 from research_core.errors import ConnectorError
 
 log = logging.getLogger(__name__)
@@ -285,7 +285,7 @@ def _sidra(bodies: Bodies, folder: str, rest: str, q: Query, root: str) -> Reply
         return bodies.missing(folder, rest)
     header, *rows = json.loads(path.read_text("utf-8"))
     period = next(
-        k for k, v in header.items() if k.endswith("C") and v.split(" (")[0] in _PERIOD_LABELS
+        k for k, v in header.items() if k.endswith("C") and v.split(" (")[0] in PERIOD_LABELS
     )
     return _json([header, *(r for r in rows if lo <= r[period] <= hi)])
 
