@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 BUILT = REPO / "pipelines" / "replay"
 RECORDED = REPO.parent / "shared" / "fixtures" / "api"
 DAY = "2026-11-03"  # the sample lake ends 2026-10-30; 11-02 is a B3 holiday
+LATE = "2026-11-12"  # nine B3 sessions later
 SAMPLE_ONLY = {"sample", "derived"}
 
 
@@ -106,7 +107,7 @@ def test_replay_adds_what_is_due_then_nothing_then_offline_lets_the_gate_decide(
     proxy = f"http://127.0.0.1:{closed_port()}"
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         monkeypatch.setenv(name, proxy)
-    later = "2026-11-12"
+    later = LATE
     off = ingest_step(lake_path=str(path), as_of=later, run_dir=str(tmp_path / "later"))
     assert off["status"] == "offline" and off["message"].startswith("offline: skipped")
     assert Lake.open(path).version == version
@@ -153,10 +154,12 @@ def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
 def test_killed_during_ingest_then_resumed_stores_every_observation_once(
     sample_lake_path, tmp_path
 ):
-    """The replay server stalls on the Focus answer (a FIFO nobody writes): the run is
-    killed -9 after the first series were stored, the body is put back, ``--resume``
-    finishes. The lake then holds exactly what one uninterrupted ingest stores. (Only the
-    BCB's bodies are replayed, to keep it short: the other sources answer not found.)"""
+    """Nine business days missed (the lake ends 2026-10-30, the run is for 11-12: the
+    runner no longer refuses a date past the data when the pipeline ingests first). The
+    replay server stalls on the Focus answer (a FIFO nobody writes): the run is killed -9
+    after the first series were stored, the body is put back, ``--resume`` finishes. The
+    lake then holds exactly what one uninterrupted ingest stores. (Only the BCB's bodies are
+    replayed, to keep it short: the other sources answer not found.)"""
     replay = tmp_path / "replay"
     for folder in ("bcb_sgs", "bcb_focus", "bcb_ptax"):
         shutil.copytree(BUILT / folder, replay / folder)
@@ -165,7 +168,7 @@ def test_killed_during_ingest_then_resumed_stores_every_observation_once(
     os.mkfifo(stalled)
     path = lake_copy(sample_lake_path, tmp_path)
     v0 = Lake.open(path).version
-    args = ["pipeline", "run", "--as-of", DAY, "--steps", "ingest", "--quiet", "--path", str(path),
+    args = ["pipeline", "run", "--as-of", LATE, "--steps", "ingest", "--quiet", "--path", str(path),
             "--runs", str(tmp_path / "runs"), "--db-url", f"sqlite:///{tmp_path / 'pms.db'}",
             "--replay", str(replay)]  # fmt: skip
     proc = subprocess.Popen(_workbench(*args), cwd=REPO, start_new_session=True)
@@ -176,7 +179,7 @@ def test_killed_during_ingest_then_resumed_stores_every_observation_once(
             time.sleep(0.5)
     finally:
         _kill_tree(proc)
-    killed = RunFolder(tmp_path / "runs" / DAY)
+    killed = RunFolder(tmp_path / "runs" / LATE)
     assert killed.manifest["steps"][0]["status"] == "running"  # died mid-step
     partial = new_rows(path)
     assert "BR.SELIC.TARGET" in set(partial["series_id"])  # the first due series, stored
@@ -186,24 +189,24 @@ def test_killed_during_ingest_then_resumed_stores_every_observation_once(
     shutil.copy(BUILT / "bcb_focus" / stalled.name, stalled)
     done = subprocess.run(_workbench(*args, "--resume"), cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    record = RunFolder(tmp_path / "runs" / DAY).artifact("ingest/ingest.json")
+    record = RunFolder(tmp_path / "runs" / LATE).artifact("ingest/ingest.json")
     assert record["status"] == "ingested with failures"  # the sources not replayed here
-    assert record["due"] < 46  # what the killed run stored is not due again
+    assert "BR.SELIC.TARGET" not in record["failed"]  # stored before the kill: not due again
 
     reference = lake_copy(sample_lake_path, tmp_path / "ref")
-    ingest_step(lake_path=str(reference), as_of=DAY, run_dir=str(tmp_path / "ref-run"),
+    ingest_step(lake_path=str(reference), as_of=LATE, run_dir=str(tmp_path / "ref-run"),
                 replay=[str(replay)])  # fmt: skip
     got, want = new_rows(path), new_rows(reference)
     assert not got.duplicated(["series_id", "obs_date", "release_time"]).any()
     assert not got.duplicated(["series_id", "obs_date", "value"]).any()  # no repeated vintage
     pd.testing.assert_frame_equal(got, want)
     # four days in each SGS/PTAX body (bcb_sgs/*.json, CotacaoDolarPeriodo.json), one week
-    # (2026-10-30) of each of the ten Focus series
+    # (2026-10-30) of each of the ten Focus series and of the two FX flows (22718, 22719)
     daily = ["BR.SELIC.TARGET", "BR.SELIC.EFFECTIVE", "BR.CDI", "BR.RESERVES", "BRL.USD.PTAX",
              "BRL.USD.PTAX.SGS"]  # fmt: skip
-    focus = [s.id for s in series_catalog().values() if s.source == "bcb_focus"]
+    weekly = [s.id for s in series_catalog().values() if s.source in ("bcb_focus", "bcb_fx_flow")]
     assert want["series_id"].value_counts().to_dict() == {**dict.fromkeys(daily, 4),
-                                                          **dict.fromkeys(focus, 1)}  # fmt: skip
+                                                          **dict.fromkeys(weekly, 1)}  # fmt: skip
 
 
 @pytest.mark.slow
