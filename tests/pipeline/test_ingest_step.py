@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 BUILT = REPO / "pipelines" / "replay"
 RECORDED = REPO.parent / "shared" / "fixtures" / "api"
 DAY = "2026-11-03"  # the sample lake ends 2026-10-30; 11-02 is a B3 holiday
-LATE = "2026-11-12"  # nine B3 sessions later
+LATE = "2026-11-12"  # eight B3 sessions later (11-02 is a holiday)
 SAMPLE_ONLY = {"sample", "derived"}
 
 
@@ -107,11 +107,10 @@ def test_replay_adds_what_is_due_then_nothing_then_offline_lets_the_gate_decide(
     proxy = f"http://127.0.0.1:{closed_port()}"
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
         monkeypatch.setenv(name, proxy)
-    later = LATE
-    off = ingest_step(lake_path=str(path), as_of=later, run_dir=str(tmp_path / "later"))
+    off = ingest_step(lake_path=str(path), as_of=LATE, run_dir=str(tmp_path / "later"))
     assert off["status"] == "offline" and off["message"].startswith("offline: skipped")
     assert Lake.open(path).version == version
-    gate = quality_gate(lake_path=str(path), as_of=later, run_dir=str(tmp_path / "later"),
+    gate = quality_gate(lake_path=str(path), as_of=LATE, run_dir=str(tmp_path / "later"),
                         key_series=["BRL.USD.PTAX", "US.SPX"])  # fmt: skip
     assert gate["stale"] and set(gate["stale_series"]) == {"BRL.USD.PTAX", "US.SPX"}
 
@@ -154,7 +153,7 @@ def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
 def test_killed_during_ingest_then_resumed_stores_every_observation_once(
     sample_lake_path, tmp_path
 ):
-    """Nine business days missed (the lake ends 2026-10-30, the run is for 11-12: the
+    """Eight B3 sessions missed (the lake ends 2026-10-30, the run is for 11-12: the
     runner no longer refuses a date past the data when the pipeline ingests first). The
     replay server stalls on the Focus answer (a FIFO nobody writes): the run is killed -9
     after the first series were stored, the body is put back, ``--resume`` finishes. The
