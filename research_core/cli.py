@@ -109,18 +109,24 @@ def _csv_target(path: str) -> Path:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from research_core.connectors.replay import ReplayServer
     from research_core.lake.ingest import ingest
 
+    replay = ReplayServer(args.replay) if args.replay else None  # checks the folders first
     lake = _open_lake(args.path, create=True)
-    report = ingest(
-        lake,
-        sources=args.source,
-        series=args.series,
-        since=args.since,
-        dry_run=args.dry_run,
-        catch_up=args.catch_up,
-        progress=not args.quiet,
-    )
+    with replay or nullcontext():
+        report = ingest(
+            lake,
+            sources=args.source,
+            series=args.series,
+            since=args.since,
+            dry_run=args.dry_run,
+            catch_up=args.catch_up,
+            connectors=replay.connector if replay else None,
+            progress=not args.quiet,
+        )
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -355,6 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", help="re-fetch periods from this date (default: incremental)")
     p.add_argument("--dry-run", action="store_true", help="fetch and report; write nothing")
     p.add_argument("--catch-up", action="store_true", help="also re-fetch detected gaps")
+    p.add_argument(
+        "--replay",
+        nargs="+",
+        metavar="DIR",
+        help="answer from these folders of stored responses (a local replay server)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_ingest)
 

@@ -522,16 +522,20 @@ def _after_step(run: _Run, step: Step) -> None:
 
 BEYOND_DATA_DAYS = 7
 """A run dated more than this many days after the lake's newest release is refused
-unless forced (a typo such as 2030 for 2026, or a lake that stopped updating)."""
+unless forced (a typo such as 2030 for 2026, or a lake that stopped updating). A pipeline
+that ingests first catches up missed days itself: only a date after today is refused."""
 
 
-def _check_within_the_data(lake_path: Path, date: str) -> None:
+def _check_within_the_data(lake_path: Path, date: str, *, ingests: bool = False) -> None:
     from research_core.lake import Lake
     from research_core.lake.maintenance import newest_release
     from research_core.lake.store import MANIFEST as LAKE_MANIFEST
 
     if not (lake_path / LAKE_MANIFEST).exists():
         return  # no lake yet: the first step builds or fills it
+    today = pd.Timestamp.now(tz=get_settings().timezone).tz_localize(None).normalize()
+    if ingests and pd.Timestamp(date) <= today:
+        return
     newest = newest_release(Lake.open(lake_path))
     if (
         newest is not None
@@ -573,7 +577,8 @@ def run_pipeline(
     }
     assert set(params) == set(COMMON_PARAMETERS)
     if not force:
-        _check_within_the_data(Path(params["lake_path"]), date)
+        ingests = any(s.name == "ingest" for s in pipe.steps)
+        _check_within_the_data(Path(params["lake_path"]), date, ingests=ingests)
     selected = list(steps) if steps else [s.name for s in pipe.steps]
     for name in selected:
         check_notebook(pipe.notebook_path(pipe.step(name)), [*params, *pipe.step(name).params])
