@@ -29,7 +29,7 @@ from sqlalchemy.pool import NullPool
 from research_core.cli import main
 from research_core.config import get_settings
 from research_core.pms import PMS, anchors, db
-from tests.pms.conftest import fresh_postgres
+from tests.pms.conftest import four_eyes_off, fresh_postgres
 
 KEY = "correct-horse-battery-staple-42"  # the fund's audit key (>= 16 characters)
 D0, D1, D2 = "2026-10-01", "2026-10-02", "2026-10-05"
@@ -152,7 +152,7 @@ def book(request: pytest.FixtureRequest, tmp_path_factory, lake) -> Iterator[Boo
             url = f"sqlite:///{root / 'base.db'}"
         else:
             url = fresh_postgres(request.getfixturevalue("postgres_url"))
-        pms = PMS.open(url, lake=lake, actor="alice")
+        pms = four_eyes_off(PMS.open(url, lake=lake, actor="alice"))
         pms.enter_trade("DI1.1Y", "buy", 1e8, trade_date=D0, idempotency_key="t1")
         pms.mark(D0)
         pms.enter_trade("DI1.1Y", "sell", 4e7, trade_date=D1, idempotency_key="t2")  # reduces lot 1
@@ -199,7 +199,7 @@ STATE = {  # attack → (SQL on the book tables, the message verify must print)
     ),
     "decision reason": (
         "UPDATE decision_journal SET reason = 'approved by the CIO' WHERE id = 1",
-        "decision_journal id 1, column reason: stored 'approved by the CIO', expected ''",
+        "decision_journal id 1, column reason: stored 'approved by the CIO', expected 'a one-person test book'",
     ),
     "nav": (
         "UPDATE nav_history SET nav_brl = 1000000.5 WHERE as_of = '" + D1 + "'",
