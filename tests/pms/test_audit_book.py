@@ -199,7 +199,8 @@ STATE = {  # attack → (SQL on the book tables, the message verify must print)
     ),
     "decision reason": (
         "UPDATE decision_journal SET reason = 'approved by the CIO' WHERE id = 1",
-        "decision_journal id 1, column reason: stored 'approved by the CIO', expected 'a one-person test book'",
+        "decision_journal id 1, column reason: stored 'approved by the CIO', "
+        "expected 'a one-person test book'",
     ),
     "nav": (
         "UPDATE nav_history SET nav_brl = 1000000.5 WHERE as_of = '" + D1 + "'",
