@@ -75,7 +75,7 @@ def token_server(
         pms.init(four_eyes=True)
     pid = pms.submit("GOLD.FUT", "buy", 5e7, as_of=GOOD, actor="bob", reason="gold hedge")
     tokens = {name: _add_user(db_url, name) for name in ("alice", "bob")}
-    write_runs(runs_path, sample_lake_path)
+    write_runs(runs_path, sample_lake_path, db_url)
     port = _free_port()
     env = {
         **os.environ,
