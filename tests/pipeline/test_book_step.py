@@ -100,14 +100,24 @@ def test_the_target_is_decided_against_the_held_book_and_proposals_are_the_diffe
     delta = weights["weight"] - current
     wanted = delta[delta.abs() >= MIN_TRADE]
     assert sorted(props.index) == sorted(wanted.index)
-    np.testing.assert_allclose(props["delta_weight"], wanted[props.index], rtol=0, atol=1e-12)
     assert (props["side"] == np.where(wanted[props.index] > 0, "buy", "sell")).all()
     nav = PMS.open(url, create=False).nav(AS_OF)
     fx = Lake.open(sample_lake_path).at(AS_OF).series("BRL.USD.SPOT").dropna().iloc[-1]
     for iid, row in props.iterrows():
+        # sized in its currency: whole contracts toward zero for a listed future (issue 23
+        # item 4; the contract values are checked by hand in tests/pms/test_contracts.py),
+        # else rounded to LOT_ROUND; the Δ priced is that size, within one step of target − held
         per_unit = fx if instrument(str(iid)).currency == "USD" else 1.0
-        size = round(abs(wanted[iid]) * nav / per_unit / LOT_ROUND) * LOT_ROUND
-        assert row["size"] == size, iid
+        local = abs(wanted[iid]) * nav / per_unit
+        if pd.isna(row["contracts"]):
+            step = LOT_ROUND
+            assert row["size"] == round(local / LOT_ROUND) * LOT_ROUND, iid
+        else:
+            step = row["size"] / row["contracts"]  # one contract, in its currency
+            assert row["contracts"] == np.floor(local / step + 1e-9), iid
+        sign = 1.0 if row["side"] == "buy" else -1.0
+        assert row["delta_weight"] == pytest.approx(sign * row["size"] * per_unit / nav, abs=1e-15)
+        assert abs(row["delta_weight"] - wanted[iid]) <= step * per_unit / nav, iid
     # `workbench book` on the same PMS: the same weights, the same held book as current
     out = tmp_path / "cli"
     code = main(["book", "--as-of", AS_OF, "--db", url, "--path", str(sample_lake_path),
@@ -129,6 +139,16 @@ def _halved(real):  # type: ignore[no-untyped-def]
     return construct
 
 
+def _one_step(props: pd.DataFrame, lake: Path, run: Path) -> pd.Series:
+    """One contract (listed futures) or one LOT_ROUND of currency, in NAV units, per row."""
+    nav = PMS.open(f"sqlite:///{run.parent / 'pms.db'}", create=False).nav(AS_OF)
+    fx = Lake.open(lake).at(AS_OF).series("BRL.USD.SPOT").dropna().iloc[-1]
+    per_unit = pd.Series(
+        [fx if instrument(str(i)).currency == "USD" else 1.0 for i in props.index], props.index
+    )
+    return (props["size"] / props["contracts"]).fillna(LOT_ROUND) * per_unit / nav + 1e-15
+
+
 def test_construction_changed_in_one_place_moves_book_proposals_and_backtest(
     signals_run: Path,
     held_db: Path,
@@ -146,7 +166,7 @@ def test_construction_changed_in_one_place_moves_book_proposals_and_backtest(
     sizing.gathered[date] = gather(view, collected=collected)
     market = MarketData.build(view, sizing.instruments, date - pd.Timedelta(days=10), date, "B3")
     current = held.reindex(list(sizing.instruments), fill_value=0.0)
-    backtest = sizing.decide(view, date, market, current)
+    backtest = sizing.decide(view, date, market, current, None)
 
     monkeypatch.setattr(portfolio_book, "construct", _halved(portfolio_book.construct))
     run, _ = _daily(tmp_path / "patched", signals_run, held_db, lake)
@@ -155,10 +175,9 @@ def test_construction_changed_in_one_place_moves_book_proposals_and_backtest(
     np.testing.assert_allclose(after, 0.5 * before, rtol=0, atol=1e-12)  # the daily book
     props = pd.read_parquet(run / "artifacts/book/proposals.parquet").set_index("instrument")
     target_minus_held = 0.5 * before - held.reindex(before.index, fill_value=0.0)
-    np.testing.assert_allclose(
-        props["delta_weight"], target_minus_held[props.index], rtol=0, atol=1e-12
-    )  # the proposals
-    halved = sizing.decide(view, date, market, current)  # the book backtest's decision
+    gap = (props["delta_weight"] - target_minus_held[props.index]).abs()
+    assert (gap <= _one_step(props, lake, run)).all()  # the proposals, in whole contracts
+    halved = sizing.decide(view, date, market, current, None)  # the book backtest's
     np.testing.assert_allclose(halved, 0.5 * backtest, rtol=0, atol=1e-12)
     # and before the change the backtest decided the daily book itself
     daily = before.reindex(list(sizing.instruments), fill_value=0.0)
