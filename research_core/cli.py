@@ -97,7 +97,7 @@ def _csv_target(path: str) -> Path:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from research_core.lake.ingest import ingest
 
-    lake = Lake.open(args.path, create=True)
+    lake = Lake.open(args.path, create="on_write")  # created by its first write, if any
     report = ingest(
         lake,
         sources=args.source,
@@ -128,7 +128,7 @@ def _cmd_import_timescale(args: argparse.Namespace) -> int:
     secret = get_settings().timescale_url
     url = args.url or (secret.get_secret_value() if secret and not args.export else None)
     mapping = ImportMapping.from_yaml(args.mapping) if args.mapping else None
-    lake = Lake.open(args.path, create=True)
+    lake = Lake.open(args.path, create="on_write")  # a refused import creates nothing
     result = import_timescale(lake, url=url, export=args.export, mapping=mapping)
     print(f"import-timescale: {result.summary()}")
     return 0
