@@ -80,8 +80,6 @@ def _on_one_snapshot(lake: Lake, read: Callable[[LakeFiles], T]) -> T:
             files = lake.snapshot() if attempt == 0 else LakeFiles.load(lake.root)
             try:
                 return read(files)
-            except duckdb.ProgrammingError:
-                raise  # our query, not the files
             except (duckdb.Error, FileNotFoundError) as err:
                 if all(Path(p).exists() for p in files.paths) or attempt == 2:
                     raise unreadable_error(files, err) from err
