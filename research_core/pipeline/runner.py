@@ -43,7 +43,7 @@ from tqdm.auto import tqdm
 import research_core
 from research_core._files import sha256_file
 from research_core.config import absolute_sqlite, get_settings
-from research_core.pipeline.guard import read_errors
+from research_core.pipeline.guard import judge, read_errors
 from research_core.pipeline.spec import (
     COMMON_PARAMETERS,
     Pipeline,
@@ -413,14 +413,22 @@ def _check_outputs(run: _Run, step: Step, output: Path, guard_file: Path) -> dic
                     "ename": out.get("ename"),
                     "evalue": out.get("evalue"),
                 }
-    caught = read_errors(guard_file)
-    if caught:
-        first = caught[0]
+    failing, transient = judge(read_errors(guard_file))
+    if failing:
+        first = failing[0]
         return {
             "kind": first["kind"],
             "ename": first["ename"],
             "evalue": first["evalue"],
-            "count": len(caught),
+            "count": len(failing),
+        }
+    if transient:  # the kernel's messaging failed while cells ran: try the step again
+        first = transient[0]
+        return {
+            "kind": "transient",
+            "ename": first["ename"],
+            "evalue": f"kernel messaging error while the step ran: {first['evalue']}",
+            "count": len(transient),
         }
     root = run.folder / ARTIFACTS
     missing = [a for a in step.artifacts if not (root / a).exists()]

@@ -138,6 +138,60 @@ def test_exceptions_in_threads_and_logging_fail_the_step(make_pipeline, tmp_path
     assert not any(o.get("output_type") == "error" for o in outputs)  # papermill saw nothing
 
 
+def _log_zmq_error(when: str) -> str:
+    """Cell code: log what tornado logs when the kernel's event loop touches a closed
+    ZeroMQ socket ("Exception in callback ... ZMQError: Socket operation on non-socket"),
+    now or (``when="exit"``) as the kernel process exits, after the last cell."""
+    log = (
+        "logging.getLogger('tornado.application').error("
+        "'Exception in callback ZMQStream._update_handler', exc_info=zmq.ZMQError(zmq.ENOTSOCK))"
+    )
+    if when == "exit":
+        return f"import atexit, logging, zmq\natexit.register(lambda: {log})\n"
+    return f"import logging, zmq\n{log}\n"
+
+
+def test_zmq_errors_of_the_kernels_messaging_are_not_the_steps_failure(make_pipeline, tmp_path):
+    """Issue 30 item 9: a step failed on a ZMQError logged as its kernel shut down (under
+    load), and ``--resume`` finished the run. Now: a ZeroMQ error after the last cell is
+    ignored (kept in the guard file), one while cells run is transient (the step is
+    retried), and any other error logged at shutdown still fails the step."""
+    once = (
+        "import pathlib\nif not (pathlib.Path(run_dir) / 'zmq-once').exists():\n"
+        "    (pathlib.Path(run_dir) / 'zmq-once').write_text('x')\n"
+        + "".join(f"    {line}\n" for line in _log_zmq_error("now").splitlines())
+        + write_artifact_body("flaky")
+    )
+    at_exit_value_error = (
+        "import atexit, logging\n"
+        "atexit.register(lambda: logging.getLogger('feed').error('lost the last quote'))\n"
+    )
+    path = make_pipeline(
+        {
+            "teardown": _log_zmq_error("exit") + write_artifact_body("teardown"),
+            "flaky": once,
+            "real": at_exit_value_error + write_artifact_body("real"),
+        },
+        artifacts={s: [f"{s}/out.json"] for s in ("teardown", "flaky", "real")},
+        retries={"teardown": 0, "flaky": 1, "real": 0},
+        after={"flaky": [], "real": ["teardown", "flaky"]},
+    )
+    result = _run(path, tmp_path)
+    steps = {s["name"]: s for s in result.manifest["steps"]}
+    assert (steps["teardown"]["status"], steps["teardown"]["attempts"]) == ("succeeded", 1)
+    guard = tmp_path / "runs" / DATE / ".work" / "teardown.errors.jsonl"
+    (kept,) = [json.loads(line) for line in guard.read_text().splitlines()]
+    assert (kept["ename"], kept["phase"], kept["transport"]) == ("ZMQError", "teardown", True)
+    assert (steps["flaky"]["status"], steps["flaky"]["attempts"]) == ("succeeded", 2)
+    assert steps["real"]["status"] == "failed"
+    err = steps["real"]["error"]
+    assert (err["kind"], err["ename"], err["evalue"]) == (
+        "logging",
+        "logging.ERROR",
+        "feed: lost the last quote",
+    )
+
+
 def test_killed_kernel_is_retried_then_reported_without_orphans(make_pipeline, tmp_path):
     pids = tmp_path / "pids.txt"
     kill = (
