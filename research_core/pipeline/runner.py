@@ -141,19 +141,22 @@ def date_lock(folder: Path) -> Iterator[None]:
 
 
 def lake_fingerprint(lake_path: Path, as_of: str) -> dict[str, Any] | None:
-    """Lake version, a hash of its visible files (path, size) and the snapshot id of the
-    end-of-day view (``lake.at_snapshot`` reopens exactly what the run could read)."""
+    """Lake version, a hash of its visible files (path, rows, SHA-256 as one manifest
+    lists them: no data file is touched, so a compaction deleting them meanwhile does not
+    matter) and the snapshot id of the end-of-day view (``lake.at_snapshot`` reopens
+    exactly what the run could read)."""
     from research_core.lake import Lake
     from research_core.lake.store import MANIFEST as LAKE_MANIFEST
 
     if not (lake_path / LAKE_MANIFEST).exists():
         return None
     lake = Lake.open(lake_path)
+    manifest = lake.manifest()
     h = hashlib.sha256()
-    for f in sorted(lake.files()):
-        h.update(f"{f.relative_to(lake.root)}:{f.stat().st_size}\n".encode())
+    for entry in sorted(manifest["files"], key=lambda e: str(e["path"])):
+        h.update(f"{entry['path']}:{entry.get('rows')}:{entry.get('sha256')}\n".encode())
     return {
-        "version": lake.version,
+        "version": int(manifest["version"]),
         "fingerprint": h.hexdigest()[:16],
         "snapshot_id": lake.at(as_of).snapshot_id,
     }

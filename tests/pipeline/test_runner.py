@@ -323,3 +323,42 @@ def test_rerunning_a_step_keeps_a_users_file_in_its_folder(make_pipeline, tmp_pa
     assert (folder / "out.json").read_text() != stamp  # the step's own output was redone
     step = next(s for s in again.manifest["steps"] if s["name"] == "a")
     assert set(step["artifacts"]) == {"a/out.json"}  # the notes are not the step's output
+
+
+def test_the_lake_fingerprint_reads_no_data_file(tmp_path: Path, monkeypatch) -> None:
+    """Issue 30 item 9: the fingerprint taken after every step stat-ed each data file, so a
+    compaction (another date's step writing the lake) deleting one meanwhile failed the run.
+    Deterministic race: a real compaction right after the manifest snapshot is taken."""
+    import pandas as pd
+
+    from research_core.lake import Lake
+    from research_core.pipeline.runner import lake_fingerprint
+
+    lake = Lake.open(tmp_path / "lake", create=True)
+    lake.register("TEST.A", frequency="D", units="bp")
+    for day in (2, 3):  # two files
+        lake.write(
+            pd.DataFrame(
+                {
+                    "series_id": ["TEST.A"],
+                    "obs_date": [pd.Timestamp(f"2024-01-{day:02d}")],
+                    "value": [float(day)],
+                    "release_time": [pd.Timestamp(f"2024-01-{day + 1:02d} 20:00", tz="UTC")],
+                    "source": ["test"],
+                }
+            )
+        )
+    quiet = lake_fingerprint(lake.root, "2024-02-01")
+    real_snapshot = Lake.snapshot
+    compacted: list[int] = []
+
+    def snapshot_then_compact(self: Lake):  # type: ignore[no-untyped-def]
+        files = real_snapshot(self)
+        if not compacted:
+            compacted.append(Lake.open(self.root).compact().files_before)
+        return files
+
+    monkeypatch.setattr(Lake, "snapshot", snapshot_then_compact)
+    raced = lake_fingerprint(lake.root, "2024-02-01")
+    assert compacted == [2]
+    assert raced == quiet and quiet is not None and quiet["version"] == 2
