@@ -105,8 +105,11 @@ def _now() -> str:
 
 
 def _redact_url(url: str) -> str:
-    """A database URL without its password (secrets never reach notebook parameters)."""
+    """A database URL without its password (secrets never reach notebook parameters); one
+    the PMS cannot use is refused here, before the run folder exists."""
     from sqlalchemy.engine import make_url
+
+    from research_core.pms.db import DIALECTS
 
     try:
         parsed = make_url(url)
@@ -114,7 +117,12 @@ def _redact_url(url: str) -> str:
         raise PipelineError(
             f"malformed database URL (WORKBENCH_DB_URL): {type(err).__name__}"
         ) from err
-    return parsed.render_as_string(hide_password=True) if parsed.password else url
+    shown = parsed.render_as_string(hide_password=True) if parsed.password else url
+    if parsed.get_backend_name() not in DIALECTS:
+        raise PipelineError(
+            f"unsupported database {parsed.get_backend_name()!r} in {shown}; use one of {DIALECTS}"
+        )
+    return shown
 
 
 @contextmanager

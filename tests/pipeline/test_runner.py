@@ -54,6 +54,16 @@ def test_notebook_without_parameters_cell_or_with_unknown_parameter_is_refused(
     assert not (tmp_path / "runs").exists()  # refused before anything was written
 
 
+def test_a_database_the_pms_cannot_use_is_refused_before_the_run_folder(make_pipeline, tmp_path):
+    """Issue 30 item 8: ``--db-url mysql://...`` created the run folder and ran steps until
+    the PMS step failed; refused commands must leave nothing behind."""
+    path = make_pipeline({"a": write_artifact_body("a")})
+    runs = tmp_path / "runs"
+    code = main(["pipeline", "run", "--as-of", DATE, "--pipeline", str(path), "--runs",
+                 str(runs), "--db-url", "mysql://u:secret@db/x", "--quiet"])  # fmt: skip
+    assert code == 2 and not runs.exists()
+
+
 def _meet(me: str, other: str) -> str:
     """Cell code: announce ``me`` in the run folder, then wait for ``other`` (which only
     arrives if the two steps run at the same time)."""
