@@ -88,10 +88,12 @@ def cell_source(path: Path) -> str:
 
 
 def read_errors(path: Path) -> list[dict[str, Any]]:
-    """The errors the hooks recorded (empty when none, or the file does not exist)."""
+    """The errors the hooks recorded (empty when none, or the file does not exist). A last
+    line without its newline was cut short by a kernel killed mid-write: left out."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    lines = path.read_text("utf-8", errors="replace").split("\n")[:-1]
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 def judge(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -372,3 +372,14 @@ def test_the_lake_fingerprint_reads_no_data_file(tmp_path: Path, monkeypatch) ->
     raced = lake_fingerprint(lake.root, "2024-02-01")
     assert compacted == [2]
     assert raced == quiet and quiet is not None and quiet["version"] == 2
+
+
+def test_a_guard_line_cut_short_by_a_killed_kernel_is_left_out(tmp_path: Path) -> None:
+    """A kernel killed while appending a record leaves half a JSON line: the runner read
+    it with ``json.loads`` and crashed with a traceback instead of judging the step."""
+    from research_core.pipeline.guard import read_errors
+
+    guard = tmp_path / "step.errors.jsonl"
+    whole = {"kind": "thread", "ename": "ValueError", "evalue": "x", "traceback": ""}
+    guard.write_text(json.dumps(whole) + "\n" + '{"kind": "logging", "ename": "ZMQE')
+    assert read_errors(guard) == [whole]
