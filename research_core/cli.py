@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from research_core import serve, tone_cli, users_cli
 from research_core.errors import ArtifactError, AsOfError, WorkbenchError
@@ -27,7 +27,7 @@ def get_settings() -> Any:
     return settings()
 
 
-def _open_lake(path: str | Path | None, *, create: bool = False) -> Lake:
+def _open_lake(path: str | Path | None, *, create: bool | Literal["on_write"] = False) -> Lake:
     from research_core.lake import Lake
 
     return Lake.open(path, create=create)
@@ -115,7 +115,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from research_core.lake.ingest import ingest
 
     replay = ReplayServer(args.replay) if args.replay else None  # checks the folders first
-    lake = _open_lake(args.path, create=True)
+    lake = _open_lake(args.path, create="on_write")  # created by its first write, if any
     with replay or nullcontext():
         report = ingest(
             lake,
@@ -150,7 +150,7 @@ def _cmd_import_timescale(args: argparse.Namespace) -> int:
     secret = get_settings().timescale_url
     url = args.url or (secret.get_secret_value() if secret and not args.export else None)
     mapping = ImportMapping.from_yaml(args.mapping) if args.mapping else None
-    lake = _open_lake(args.path, create=True)
+    lake = _open_lake(args.path, create="on_write")  # a refused import creates nothing
     result = import_timescale(lake, url=url, export=args.export, mapping=mapping)
     print(f"import-timescale: {result.summary()}")
     return 0
