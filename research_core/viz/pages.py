@@ -270,7 +270,8 @@ def _risk_cards(data: dict[str, Any]) -> list[str]:
         if limits is None:
             continue
         fmt = {"value": "{:.4g}", "max": "{:.4g}", "utilization": "{:.0%}"}
-        body = theme.table(limits, formats=fmt, status_column="status", index=False,
+        shown = limits.drop(columns=["key"], errors="ignore")  # the internal id: not for people
+        body = theme.table(shown, formats=fmt, status_column="status", index=False,
                            name=f"limits-{book}")  # fmt: skip
         title = f"Limit use — {LABEL[book]}" + (f" ({NONE_HELD})" if book == "held" and
                                                  data.get("held_empty") else "")  # fmt: skip

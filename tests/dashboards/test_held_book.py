@@ -229,7 +229,8 @@ def _check_limits(page: object, hand: Hand, art: Path) -> int:
     rows = _rows(page, "limits-held")
     assert [r[0] for r in rows] == list(table.index)
     breaches = 0
-    for limit, value, cap, _unit, use, status in rows:
+    for limit, value, cap, _unit, use, status, kind in rows:
+        assert kind == table.loc[limit, "kind"], limit  # hard or soft, from limits.yaml
         want = hand.limits.get(limit, 0.0)  # DV01 buckets the book has nothing in: 0
         cap_value = float(cap)
         assert _close(value, want, 1e-9) and table.loc[limit, "value"] == pytest.approx(want)

@@ -117,17 +117,24 @@ def test_a_finished_date_is_a_no_op(daily_run, sample_lake_path):
 
 
 def test_pms_steps_mark_propose_anchor_and_store_the_briefing(daily_run, sample_lake_path):
+    from research_core.catalog import instrument
     from research_core.pms import PMS
+    from research_core.pms.proposals import LOT_ROUND
 
     run = RunFolder(daily_run.path)
     pms = PMS.open(f"sqlite:///{daily_run.path.parent / 'pms.db'}", lake=sample_lake_path)
     proposals = run.artifact("book/proposals.parquet")
     assert len(proposals) > 0 and set(proposals["state"]) == {"PROPOSED"}
     assert len(proposals) == len(pms.proposals(state="PROPOSED"))
-    # held → target: an empty PMS, so each proposal is the target weight itself
+    # held → target: an empty PMS, so each proposal is the target weight itself, in whole
+    # contracts (listed futures) or lots of LOT_ROUND: within one of them
     weights = run.artifact("book/weights.parquet")["weight"]
-    got = proposals.set_index("instrument")["delta_weight"]
-    assert (got - weights[got.index]).abs().max() < 1e-12
+    props = proposals.set_index("instrument")
+    fx = pms.view("2026-10-30").series("BRL.USD.SPOT").dropna().iloc[-1]
+    per_unit = pd.Series([fx if instrument(i).currency == "USD" else 1.0 for i in props.index],
+                         props.index)  # fmt: skip
+    step = (props["size"] / props["contracts"]).fillna(LOT_ROUND) * per_unit / 1e9
+    assert ((props["delta_weight"] - weights[props.index]).abs() <= step + 1e-15).all()
     anchor = run.artifact("audit/anchor.json")
     assert pms.audit_verify(run.artifact_path("audit/anchor.json")).ok  # the anchor is a prefix
     page = run.artifact("morning_pack/morning_pack.html")
