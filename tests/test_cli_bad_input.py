@@ -60,7 +60,11 @@ CASES = {  # id: (argv with {lake}/{tmp}/{db}, text the one line must contain)
     ),
     "db-missing-folder": (
         ["pms", "positions", "--db", "sqlite:///{tmp}/no-such-dir/x.db"],
-        "cannot open database sqlite:///{tmp}/no-such-dir/x.db: unable to open database file",
+        "no PMS database at {tmp}/no-such-dir/x.db: run `workbench pms init`",
+    ),
+    "db-new-file-not-created": (  # connecting would have created an empty database file
+        ["pms", "positions", "--db", "sqlite:///{tmp}/new.db"],
+        "no PMS database at {tmp}/new.db: run `workbench pms init`",
     ),
     "db-not-a-database": (
         ["pms", "positions", "--db", "sqlite:///{tmp}/notes.txt"],

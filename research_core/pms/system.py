@@ -155,7 +155,11 @@ class PMS:
         """Open the PMS at ``url`` (default ``WORKBENCH_DB_URL``); ``create`` creates or
         upgrades the schema first (``workbench pms init``). ``limits_file``: the fund's
         limits (default ``risk.limits.limits_path``: beside a SQLite database)."""
-        engine = db.make_engine(url or get_settings().db_url)
+        url = url or get_settings().db_url
+        missing = db.missing_sqlite_file(url)
+        if missing is not None and not create:  # connecting would create an empty file
+            raise PMSError(f"no PMS database at {missing}: run `workbench pms init`")
+        engine = db.make_engine(url)
         if isinstance(lake, str | Path):
             lake = Lake.open(lake)
         pms = cls(engine, lake, actor=actor, limits_file=limits_file)
