@@ -14,8 +14,10 @@ is refit every ``refit_every`` rebalances on the events closed before the block 
 (purged: no training label overlaps the block). Its probability becomes a conviction
 multiplier ``2 p`` (1 at p = 0.5) that :func:`research_core.signals.aggregate` can apply
 (``conviction=``, off by default). Per-decision attributions are SHAP values of the
-trees (``shap.TreeExplainer``, log-odds, summing to the decision exactly); the model's
-global view is sklearn's permutation importance.
+trees (``shap.TreeExplainer``, log-odds, summing to the decision exactly) when the optional
+``explain`` extra (``pip install research_core[explain]``) is installed; without it the
+attributions fall back to sklearn's permutation importance (global, the drop in ROC AUC
+on the trades closed by then), labelled so in their ``method`` column.
 
 :func:`evaluate` says honestly whether the meta-model adds out-of-sample value: AUC and
 Brier score of the walk-forward probabilities, the Sharpe of meta-sized against
@@ -61,6 +63,9 @@ FEATURES = (
 )
 HORIZON = {"D": 1, "W": 5, "M": 21}
 PERIODS = {"D": 252, "W": 52, "M": 12}
+SHAP_METHOD = "SHAP log-odds (per decision)"
+PERMUTATION_METHOD = "permutation importance (ROC AUC drop, global; no shap installed)"
+
 MODEL_PARAMS: dict[str, Any] = {
     "max_iter": 150,
     "learning_rate": 0.05,
@@ -448,17 +453,35 @@ def _as_result(
     )
 
 
+def _shap_installed() -> bool:
+    """Whether the optional ``explain`` extra is importable (the import is cached after)."""
+    try:
+        with warnings.catch_warnings():  # shap's matplotlib colormaps warn on import
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            import shap  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def next_trade_conviction(
     history: SignalHistory, events: pd.DataFrame | None = None
 ) -> tuple[dict[tuple[str, str], float], pd.DataFrame]:
     """Conviction multipliers for the latest signal date's trades, keyed by
     ("strategy:NAME", instrument) for :func:`research_core.signals.aggregate`, from a
-    model fit on every trade closed by then; and those trades' SHAP attributions."""
+    model fit on every trade closed by then; and those trades' attributions (SHAP, or
+    permutation importance without the ``explain`` extra: see the ``method`` column)."""
     events = trade_events(history) if events is None else events
     last = events.index.max()
     now = events[events.index == last]
     model = MetaModel().fit(events[pd.DatetimeIndex(events["t1"]) < last])
     p = model.probability(now)
     keys = [(f"strategy:{history.strategy}", str(i)) for i in now["instrument"]]
-    attributions = model.explain(now).assign(instrument=now["instrument"].to_numpy(), p_win=p)
+    if _shap_installed():
+        attributions = model.explain(now).assign(method=SHAP_METHOD)
+    else:  # the optional extra is absent: the model's global view, one row per trade
+        imp = model.importance(model.train_)
+        attributions = pd.DataFrame([imp.to_numpy()] * len(now), index=now.index, columns=imp.index)
+        attributions = attributions.assign(base=np.nan, method=PERMUTATION_METHOD)
+    attributions = attributions.assign(instrument=now["instrument"].to_numpy(), p_win=p)
     return dict(zip(keys, conviction(p.to_numpy()).tolist(), strict=True)), attributions

@@ -2,8 +2,9 @@
 
 Portuguese uses the shipped phrase lexicon (``lexicon.yaml``: economic noun x direction
 word, after Apel & Blix Grimaldi 2012, plus negation, forward-guidance and balance-of-risks
-rules). English uses cbtone's maintained lexicon (``hawkdove_v1.csv``, Apache-2.0) and its
-matcher. In both, the sentences that state the decision are masked first (:mod:`.text`).
+rules). English uses cbtone's lexicon (``data/hawkdove_v1.csv``, Apache-2.0, vendored) and
+its matcher, re-implemented in :mod:`.english`. In both, the sentences that state the
+decision are masked first (:mod:`.text`).
 
 The score is ``(h - d) / (h + d + n)`` with ``h``/``d`` the summed hawkish/dovish weights
 and ``n = 1 + 0.5 * sentences`` a neutral mass, cbtone's ``dict-v1`` formula: in [-1, 1],
@@ -14,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any
 
 import pandas as pd
 
 from research_core.errors import ToneError
+from research_core.nlp import english
 from research_core.nlp.lexicon import Lexicon, Term, portuguese
 from research_core.nlp.text import Language, mask_decision, plain, sentences, tokens
 
@@ -177,17 +178,10 @@ def _contains(norm: list[str], pattern: tuple[str, ...]) -> bool:
     return any(probe.match(norm, i) > 0 for i in range(len(norm)))
 
 
-@lru_cache(maxsize=1)
-def _cbtone() -> Any:
-    from cbtone.scorers.dictionary import DictionaryScorer
-
-    return DictionaryScorer()
-
-
 def _english(sentence: str) -> list[tuple[str, str, float, bool]]:
-    """cbtone's lexicon hits in one sentence (its negation rule applied)."""
+    """The vendored English lexicon's hits in one sentence (negation applied)."""
     out = []
-    for hit in _cbtone().find_hits(sentence):
+    for hit in english.find_hits(sentence):
         sign = 1.0 if hit.polarity == "hawkish" else -1.0
-        out.append((hit.span, f"cbtone:{hit.polarity}", sign * hit.weight, bool(hit.negated)))
+        out.append((hit.span, f"hawkdove:{hit.polarity}", sign * hit.weight, hit.negated))
     return out

@@ -4,6 +4,8 @@ was not, SHAP attributions that add up, and one ledger trial per evaluation."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -98,6 +100,20 @@ def test_next_trade_conviction_and_shap_attributions_add_up():
     assert conv[key] == pytest.approx(2 * p)
     logit = attr["base"].iloc[0] + attr[list(FEATURES)].iloc[0].sum()
     assert logit == pytest.approx(np.log(p / (1 - p)), abs=1e-6)
+    assert attr["method"].iloc[0].startswith("SHAP")
+
+
+def test_without_shap_the_attributions_are_permutation_importance(monkeypatch):
+    """``shap`` is an optional extra: with it blocked (``import shap`` raises ImportError),
+    the conviction is unchanged and the attributions are the model's permutation importance,
+    labelled so; the planted feature (the trade's strength, see ``_history``) ranks first."""
+    h = _history(5, planted=True)
+    conv_shap, _ = next_trade_conviction(h)
+    monkeypatch.setitem(sys.modules, "shap", None)
+    conv, attr = next_trade_conviction(h)
+    assert conv == conv_shap
+    assert attr["method"].iloc[0].startswith("permutation importance")
+    assert attr[list(FEATURES)].iloc[0].idxmax() == "strength" and attr["base"].isna().all()
 
 
 def test_a_trade_still_open_at_the_end_has_no_outcome():

@@ -1,4 +1,4 @@
-"""Tone: hand-worked phrases, negation, masking, English via cbtone's lexicon.
+"""Tone: hand-worked phrases, negation, masking, English via the vendored cbtone lexicon.
 
 Expected values are worked by hand from the rules in ``research_core/nlp/lexicon.yaml``
 and the score formula ``(h - d) / (h + d + 1 + 0.5 * sentences)`` (cbtone ``dict-v1``).
@@ -50,14 +50,14 @@ def test_decision_sentence_is_masked_and_label_cannot_leak():
     assert kept == ["A atividade segue fraca."] and len(masked) == 2
 
 
-def test_english_uses_cbtones_lexicon_with_masking():
+def test_english_uses_the_vendored_lexicon_with_masking():
     text = (
         "The Committee decided to raise the target range for the federal funds rate to "
         "5-1/4 to 5-1/2 percent. Rising inflation remains a concern."
     )
     r = tone(text, "en")
     assert len(r.masked) == 1 and "raise the target range" not in " ".join(r.sentences)
-    assert r.score > 0 and r.drivers[0].group == "cbtone:hawkish"
+    assert r.score > 0 and r.drivers[0].group == "hawkdove:hawkish"
     assert tone("Inflation has moderated and growth has slowed; lower inflation.", "en").score < 0
 
 
@@ -94,3 +94,34 @@ def test_score_is_bounded_and_drivers_add_up(words):
     assert -1 < r.score < 1
     n = 1 + 0.5 * len(r.sentences)
     assert r.score == pytest.approx((r.hawkish - r.dovish) / (r.hawkish + r.dovish + n))
+
+
+def test_english_matcher_stems_fillers_longest_match_and_negation():
+    """Hand-worked against the rows of ``nlp/data/hawkdove_v1.csv`` (cbtone's dict-v1 rules):
+    "raise rate" (hawkish, 1.0) matches "raised the policy rate" (stems raise/rate, two
+    fillers between); "raising the key interest rate" has three fillers, one too many; the
+    longer "raise the target range" wins over "raise rate"; "not" four tokens before a
+    phrase flips it and the span starts at the negator."""
+    from research_core.nlp.english import find_hits, stem
+
+    assert [stem(w) for w in ("raised", "raising", "raises", "rates", "policies")] == [
+        "rais",
+        "rais",
+        "rais",
+        "rat",
+        "policy",
+    ]
+    (hit,) = find_hits("The bank raised the policy rate.")
+    assert (hit.span, hit.polarity, hit.weight, hit.negated) == (
+        "raised the policy rate",
+        "hawkish",
+        1.0,
+        False,
+    )
+    assert find_hits("The bank is raising the key interest rate") == []
+    (hit,) = find_hits("We decided to raise the target range today")
+    assert hit.span == "raise the target range"
+    (hit,) = find_hits("we do not now see a hike")
+    assert (hit.span, hit.polarity, hit.negated) == ("not now see a hike", "dovish", True)
+    (hit,) = find_hits("not one two three four five hike")  # negator six tokens back
+    assert not hit.negated and hit.polarity == "hawkish"
