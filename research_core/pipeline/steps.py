@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from research_core.config import get_settings
-from research_core.errors import WorkbenchError
+from research_core.errors import StaleQuoteError, WorkbenchError
 from research_core.lake import Lake
 from research_core.lake.pit import PITView
 from research_core.records import Signal
@@ -387,17 +387,24 @@ def _json_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 def pms_mark(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str, Any]:
     """Mark the PMS book at ``as_of`` (idempotent; skipped if already marked later), so the
-    book and risk steps read the book held as marked at ``as_of``."""
+    book and risk steps read the book held as marked at ``as_of``. Stale quotes for a held
+    instrument skip the mark (said in ``mark.json``; the book stays at its last mark) rather
+    than fail the run or accept them: accepting is a person's call (``pms mark --stale-ok``)."""
     pms = _pms(db_url, lake_path)
     hist = pms.nav_history()
     last = None if hist.empty else f"{hist.index.max():%Y-%m-%d}"
     if last is not None and last > as_of:
         mark: dict[str, Any] = {"skipped": f"already marked through {last}"}
     else:
-        m = pms.mark(as_of)
-        keys = ("nav_brl", "nav_usd", "pnl_brl", "pnl_usd", "trading_usd", "translation_usd")
-        mark = {k: getattr(m, k) for k in (*keys, "lots")}
-        mark["already_marked"] = m.already_marked
+        try:
+            m = pms.mark(as_of)
+        except StaleQuoteError as e:
+            m = None
+            mark = {"skipped": str(e), "stale_quotes": True, "last_mark": last}
+        if m is not None:
+            keys = ("nav_brl", "nav_usd", "pnl_brl", "pnl_usd", "trading_usd", "translation_usd")
+            mark = {k: getattr(m, k) for k in (*keys, "lots")}
+            mark["already_marked"] = m.already_marked
     held = pms.held(as_of)
     mark |= {"capital": float(pms.settings()["capital"]), "held_positions": len(held)}
     out = _out(run_dir, "pms")

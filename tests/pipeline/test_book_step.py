@@ -11,6 +11,7 @@ folder and a PMS that holds a small book, so tests do not see each other's propo
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from pathlib import Path
 
@@ -198,3 +199,24 @@ def test_a_decision_against_another_book_is_refused_and_stores_nothing(
     with pytest.raises(PMSError, match=r"another book than the one held \(DI1\.5Y: \+0\.000000 vs"):
         pms.propose(AS_OF, decision=flat)
     assert pms.proposals().empty and pms.audit_head() == head
+
+
+def test_stale_quotes_skip_the_daily_mark_and_keep_the_last_one(
+    held_db: Path, sample_lake_path: Path, tmp_path: Path
+) -> None:
+    """2026-11-27 is weeks past the sample lake's last quotes (it ends in early November),
+    so marking the held DI1/NDF/ES there would use stale prices: the daily step neither
+    fails the run nor accepts them — it says why in mark.json and the book stays at its
+    last mark (2026-10-29), with no NAV row added."""
+    db = tmp_path / "pms.db"
+    shutil.copy(held_db, db)
+    url = f"sqlite:///{db}"
+    run = tmp_path / "2026-11-27"
+    out = steps.pms_mark(lake_path=str(sample_lake_path), as_of="2026-11-27",
+                         run_dir=str(run), db_url=url)  # fmt: skip
+    mark = json.loads((run / "artifacts/pms/mark.json").read_text())
+    assert mark["stale_quotes"] is True and mark["last_mark"] == "2026-10-29"
+    assert "no new market data" in mark["skipped"] and "--stale-ok" in mark["skipped"]
+    assert out["held"] == len(HELD)
+    nav = PMS.open(url, create=False).nav_history()
+    assert [f"{d:%Y-%m-%d}" for d in nav.index] == ["2026-10-28", "2026-10-29"]
