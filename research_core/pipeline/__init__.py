@@ -5,22 +5,6 @@ a range of dates on local processes or a Dask cluster. Names load lazily so the 
 ``guard`` module imports nothing heavy.
 """
 
-from __future__ import annotations
+import lazy_loader
 
-from research_core._lazy import lazy_exports
-
-_EXPORTS = {
-    "RunResult": "runner",
-    "run_pipeline": "runner",
-    "Pipeline": "spec",
-    "PipelineError": "spec",
-    "RunLockedError": "spec",
-    "Step": "spec",
-    "load_pipeline": "spec",
-    "backfill": "date_range",
-}
-
-__getattr__ = lazy_exports(__name__, _EXPORTS)
-
-
-__all__ = sorted(_EXPORTS)
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

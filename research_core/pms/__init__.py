@@ -44,60 +44,6 @@ All writes are one transaction with their audit record; refused requests raise a
 ``research_core.errors.PMSError`` subclass and write nothing.
 """
 
-from __future__ import annotations
+import lazy_loader
 
-from typing import TYPE_CHECKING
-
-from research_core._lazy import lazy_exports
-
-if TYPE_CHECKING:  # the real imports, for type checkers; at runtime they load on first use
-    from research_core.pms.attribution import PLATest
-    from research_core.pms.audit import Anchor, Verification, canonical, chain_hash
-    from research_core.pms.db import current_revision, head_revision, make_engine, upgrade
-    from research_core.pms.positions import Fill, MarkResult
-    from research_core.pms.system import PMS, Replay, code_version
-
-_WHERE = {
-    "PLATest": "attribution",
-    "Anchor": "audit",
-    "Verification": "audit",
-    "canonical": "audit",
-    "chain_hash": "audit",
-    "current_revision": "db",
-    "head_revision": "db",
-    "make_engine": "db",
-    "upgrade": "db",
-    "Fill": "positions",
-    "MarkResult": "positions",
-    "PMS": "system",
-    "Replay": "system",
-    "code_version": "system",
-}
-
-__getattr__ = lazy_exports(__name__, _WHERE)
-
-
-def init_db(url: str | None = None) -> PMS:
-    """Create or upgrade the schema at ``url`` (default ``WORKBENCH_DB_URL``)."""
-    from research_core.pms.system import PMS
-
-    return PMS.open(url)
-
-
-__all__ = [
-    "PMS",
-    "Anchor",
-    "Fill",
-    "MarkResult",
-    "PLATest",
-    "Replay",
-    "Verification",
-    "canonical",
-    "chain_hash",
-    "code_version",
-    "current_revision",
-    "head_revision",
-    "init_db",
-    "make_engine",
-    "upgrade",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

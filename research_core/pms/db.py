@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -25,6 +25,9 @@ from sqlalchemy.orm import Session
 
 from research_core.errors import DatabaseURLError
 from research_core.pms import anchors, audit, ledger
+
+if TYPE_CHECKING:
+    from research_core.pms.system import PMS
 
 DIALECTS = ("sqlite", "postgresql")
 ADVISORY_KEY = 0x574B5053  # "WKPS": the PMS write lock on PostgreSQL
@@ -186,3 +189,10 @@ def copy_database(source: Engine, target: Engine) -> dict[str, int]:
                         )
                     )
     return counts
+
+
+def init_db(url: str | None = None) -> PMS:
+    """Create or upgrade the schema at ``url`` (default ``WORKBENCH_DB_URL``)."""
+    from research_core.pms.system import PMS
+
+    return PMS.open(url)
