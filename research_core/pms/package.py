@@ -454,8 +454,9 @@ def _signatures(session: Session, package_id: int, ids: Sequence[int]) -> list[D
     out = []
     for r in rows:
         d = json.loads(r.detail)
-        same = d.get("event") == "approve_package" and d.get("package") == package_id
-        if same and sorted(d.get("proposals", [])) == want:
+        # canonical JSON keeps numbers as strings
+        same = d.get("event") == "approve_package" and str(d.get("package")) == str(package_id)
+        if same and sorted(int(i) for i in d.get("proposals", [])) == want:
             out.append(r)
     return out
 
