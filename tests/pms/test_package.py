@@ -9,6 +9,7 @@ risk report's quantile convention: 8 days at 99 %, 38 at 95 %, of 750).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,7 @@ from research_core.portfolio.construct import PortfolioResult
 from research_core.risk.limits import RiskLimits
 from research_core.signals.aggregate import AggregatedSignals
 from research_core.signals.sources import CollectedSignals
+from research_core.viz.package_view import package_html
 from tests.pms.conftest import four_eyes_off
 from tests.pms.test_controls import dump
 
@@ -110,14 +112,21 @@ def test_package_var_es_contributions_and_limits_by_hand(lake):
         # documented: ΔVaR = Σ leave-one-out + interaction
         assert row["interaction_var"] == pytest.approx(v1 - v0 - sum(loo), abs=1e-12)
     limits = pkg.limits
-    assert limits.loc["FX delta USD/BRL", ["before", "value"]].tolist() == pytest.approx(
-        [0.3, 0.2]
-    )
+    assert limits.loc["FX delta USD/BRL", ["before", "value"]].tolist() == pytest.approx([0.3, 0.2])
     assert limits.loc["gross leverage", "value"] == pytest.approx(1.3)  # 0.5+0.2+0.4+0.2
     assert limits.loc["gross leverage", "before"] == pytest.approx(0.8)
     assert limits.loc["VaR 99% 1d", "value"] == pytest.approx(var_es(after, rets, 0.99)[0])
     assert set(limits["status"]) <= {"ok", "warn", "breach", "n/a"}
     assert pkg.basis["underlying"].tolist() == []  # USDBRL.FUT alone: no basis trade
+
+    # the card the blotter shows: ΔVaR in % of NAV with 2 decimals, limits with units
+    card = package_html(pkg)
+    v0, _ = var_es(before, rets, 0.99)
+    v1, _ = var_es(after, rets, 0.99)
+    kpi = re.search(r'data-kpi="pkg-dvar">.*?wb-value">([^<]*)<', card)
+    assert kpi is not None and kpi.group(1) == f"{(v1 - v0) * 100:+.2f} % of NAV"
+    assert "0.20 × NAV" in card and "0.30 × NAV" in card  # FX delta before → after
+    assert not re.search(r"\de-\d", card)  # no scientific notation
 
 
 def test_bad_package_input_is_one_line_and_refused(lake):
@@ -188,7 +197,9 @@ def test_basis_trade_line_and_minimum_ticket(pms: PMS):
     (line,) = pkg.basis.itertuples()
     by = made.set_index("instrument")["delta_weight"]
     assert line.underlying == underlying("USDBRL.NDF")
-    assert sorted(line.proposals) == sorted(int(i) for i in made.index[made["instrument"] != "DI1.2Y"])
+    assert sorted(line.proposals) == sorted(
+        int(i) for i in made.index[made["instrument"] != "DI1.2Y"]
+    )
     assert line.matched_brl_mn == pytest.approx(min(by["USDBRL.FUT"], -by["USDBRL.NDF"]) * 1e3)
     assert line.net_brl_mn == pytest.approx((by["USDBRL.FUT"] + by["USDBRL.NDF"]) * 1e3)
     assert "basis USDBRL" in pkg.summary() and "dropped NTNB.5Y" in pkg.summary()
@@ -197,7 +208,9 @@ def test_basis_trade_line_and_minimum_ticket(pms: PMS):
 def _approve_actions(pms: PMS) -> list[tuple[str, str]]:
     with pms.engine.connect() as conn:
         rows = conn.execute(select(AuditRow.actor, AuditRow.action).order_by(AuditRow.seq))
-        return [(r.actor, r.action) for r in rows if "package" in r.action or r.action == "override"]
+        return [
+            (r.actor, r.action) for r in rows if "package" in r.action or r.action == "override"
+        ]
 
 
 def test_approve_package_past_a_hard_limit_needs_two_signatures(pms: PMS):
