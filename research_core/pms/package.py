@@ -157,8 +157,8 @@ class Package:
                 f"  {METHOD} {float(str(alpha)):.0%} 1-day VaR {r['var_before']:.2%} → "
                 f"{r['var_after']:.2%} of NAV (Δ {r['delta_var']:+.2%}, "
                 f"{r['delta_var'] * self.nav / 1e6:+,.2f} BRL mn); ES {r['es_before']:.2%} → "
-                f"{r['es_after']:.2%} (Δ {r['delta_es']:+.2%}); interaction "
-                f"{r['interaction_var']:+.2%}"
+                f"{r['es_after']:.2%} of NAV (Δ {r['delta_es']:+.2%}); interaction "
+                f"{r['interaction_var']:+.2%} of NAV"
             )
         for pid, t in self.trades.iterrows():
             lines.append(
