@@ -245,6 +245,8 @@ def book(
         "binding": [str(b) for b in port.binding],
         "held_positions": len(held),
         "new_proposals": len(made),
+        "package": made.attrs.get("package"),  # pms.package(id): the proposals priced as one
+        "not_proposed": made.attrs.get("dropped", []),  # below the minimum ticket
         "summary": agg.summary() + "\n" + port.summary(),
     }
     _write_json(out / "summary.json", summary)

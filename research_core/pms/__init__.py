@@ -27,6 +27,9 @@ Public API (everything else in the subpackage is an implementation detail)::
     pms.modify(id, size, ..., override=None) # a hard breach: override by two approvers
     pms.execute(id, idempotency_key=..., price=None, trade_date=None) -> Fill
     pms.expire(id); pms.proposals(state=None); pms.proposal(id)
+    # the proposals of one propose as one package (pms/package.py): ΔVaR/ΔES 95/99 on held +
+    # approved, leave-one-out contributions, limits after, basis trades, dropped tickets
+    pms.package(id=None) -> Package; pms.approve_package(id, actor=..., override=None)
     # journal, replay, attribution, briefings
     pms.journal(instrument=, strategy=, start=, end=, action=, outcome=)
     pms.replay(decision_id) -> Replay        # rebuilt from the lake snapshot; .identical

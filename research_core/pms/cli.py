@@ -115,6 +115,10 @@ def _propose(args: argparse.Namespace) -> int:
     pms = _open(args)
     made = pms.propose(args.as_of, method=args.method, min_trade=args.min_trade)
     _print(made.drop(columns=["rationale"]))
+    for d in made.attrs.get("dropped", []):
+        print(f"not proposed: {d['instrument']} {d['side']} ({d['why']})")
+    if "package" in made.attrs:
+        print(f"package {made.attrs['package']}: `workbench pms package show` prices it as one")
     return 0
 
 
@@ -227,7 +231,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _limits_show(args: argparse.Namespace) -> int:
-    from research_core.risk.limits import CAPS, RiskLimits, format_limit
+    from research_core.risk.limits import CAPS, TICKETS, RiskLimits, format_limit
 
     pms = _open(args)
     file = pms.limits_file()
@@ -244,7 +248,7 @@ def _limits_show(args: argparse.Namespace) -> int:
     for name, field in RiskLimits.model_fields.items():
         if name == "soft":
             continue
-        kind = file.limits.kind(name) if name in CAPS else "ticket" if name == "max_ticket" else ""
+        kind = file.limits.kind(name) if name in CAPS else "ticket" if name in TICKETS else ""
         value = format_limit(name, float(getattr(file.limits, name)))
         print(f"  {name:<15} {value:>22}  {kind:<6}  {field.description or ''}")
     for req in pms.control_requests(state="pending"):
@@ -370,6 +374,7 @@ def register(sub: Any) -> None:
     for q in cmds.choices.values():
         _common(q)
         q.set_defaults(func=_warned(q.get_default("func")))
+    _register_package(cmds)
 
     _register_limits(sub)
 
@@ -409,6 +414,47 @@ def _register_decisions(cmds: Any) -> None:
     p.add_argument("--reason", default="", help="why (kept in the journal)")
     p.add_argument("--override", metavar="REASON", help=override)
     p.set_defaults(func=_decide)
+
+
+def _package_show(args: argparse.Namespace) -> int:
+    pms = _open(args)
+    pkg = pms.package(args.package)
+    print(pkg.summary())
+    return 0
+
+
+def _package_approve(args: argparse.Namespace) -> int:
+    pms = _open(args)
+    state = pms.approve_package(args.package, reason=args.reason, override=args.override)
+    if state == "PROPOSED":
+        print(
+            f"package {args.package}: override signed by {pms.actor}; its proposals stay "
+            "PROPOSED until a second, different approver signs it (--override REASON)"
+        )
+    else:
+        print(f"package {args.package}: every pending proposal {state}")
+    return 0
+
+
+def _register_package(cmds: Any) -> None:
+    """``pms package show [ID] | approve ID`` (the proposals of one decision, as one)."""
+    pkg = cmds.add_parser("package", help="the proposals of one decision priced/approved as one")
+    pcmds = pkg.add_subparsers(dest="package_command", required=True)
+    p = pcmds.add_parser("show", help="ΔVaR/ΔES, contributions, limits after (default: newest)")
+    p.add_argument("package", nargs="?", type=int, help="package id (default: the newest)")
+    p.set_defaults(func=_package_show)
+    p = pcmds.add_parser("approve", help="approve every pending proposal of a package")
+    p.add_argument("package", type=int)
+    p.add_argument("--reason", default="", help="why (kept in the journal)")
+    p.add_argument(
+        "--override",
+        metavar="REASON",
+        help="past a hard limit: the written reason; a second approver must also sign",
+    )
+    p.set_defaults(func=_package_approve)
+    for q in pcmds.choices.values():
+        _common(q)
+        q.set_defaults(func=_warned(q.get_default("func")))
 
 
 def _register_controls(cmds: Any) -> None:

@@ -26,6 +26,7 @@ from research_core.pms.models import AuditRow, Briefing, Decision, Lot, PnLRow, 
 from research_core.pms.positions import catalog_instrument, usdbrl
 from research_core.pms.proposals import (
     ProposalSpec,
+    inputs_base,
     inputs_limits,
     inputs_series,
     proposal_specs,
@@ -65,6 +66,8 @@ DECISION_ACTIONS = (
     "trade",
     "briefing",
     "override",
+    "package",
+    "approve_package",
     "control_request",
     "control_approve",
     "control_reject",
@@ -186,6 +189,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
     view = lake.at_snapshot(snap["snapshot_id"])
     inputs = snap["inputs"]
     current, equity = inputs_series(inputs)
+    base = inputs_base(inputs)  # held + approved not executed: what it was priced against
     nav, limits = float(inputs["nav"]), inputs_limits(inputs)
     stored = {
         "instrument": prop.instrument_id,
@@ -237,10 +241,10 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
                 stored,
                 {},
             )
-        spec, before = found[0], book_risk(current, view, nav=nav, equity=equity, limits=limits)
+        spec, before = found[0], book_risk(base, view, nav=nav, equity=equity, limits=limits)
     impact = trade_impact(
         view,
-        current,
+        base,
         spec.instrument_id,
         spec.delta_weight,
         nav=nav,

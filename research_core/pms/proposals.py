@@ -112,6 +112,14 @@ def inputs_series(inputs: dict[str, Any]) -> tuple[pd.Series, pd.Series | None]:
     return weights, equity
 
 
+def inputs_base(inputs: dict[str, Any]) -> pd.Series:
+    """The book a proposal was priced against: the weights held plus the approved
+    proposals not yet executed (``approved``; none for proposals stored before it was)."""
+    held, _ = inputs_series(inputs)
+    out = held.add(pd.Series(inputs.get("approved") or {}, dtype="float64"), fill_value=0.0)
+    return out[out != 0.0]
+
+
 def inputs_limits(inputs: dict[str, Any]) -> RiskLimits:
     """The limits a proposal was priced under (the shipped defaults for proposals stored
     before the limits were recorded with them)."""

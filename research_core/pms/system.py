@@ -36,6 +36,7 @@ from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pms import audit, controls, db, gate, integrity, keys
 from research_core.pms import journal as decisions
+from research_core.pms import package as packages
 from research_core.pms.attribution import (
     PLATest,
     attribute,
@@ -75,6 +76,7 @@ from research_core.pms.positions import (
 from research_core.pms.proposals import (
     MIN_TRADE,
     ProposalSpec,
+    inputs_base,
     inputs_limits,
     inputs_series,
     proposal_specs,
@@ -577,11 +579,14 @@ class PMS:
 
     # ---- proposals and their workflow ----------------------------------------------------
     def _risk_inputs(self, as_of: dt.date) -> dict[str, Any]:
-        """What a proposal's risk depends on besides the lake: weights, NAV, NAV history."""
+        """What a proposal's risk depends on besides the lake: weights held, approved
+        proposals not executed (what it is priced on top of), NAV, NAV history, limits."""
         equity = self.equity()
         equity = equity[equity.index <= pd.Timestamp(as_of)]
+        approved = packages.approved_weights(self, as_of)
         return {
             "weights": {k: float(v) for k, v in self.exposures(as_of).items()},
+            "approved": {str(k): float(v) for k, v in approved.items()},
             "nav": self.nav(as_of),
             "equity": {f"{k:%Y-%m-%d}": float(v) for k, v in equity.items()},
             "limits": json.loads(self.limits().model_dump_json()),
@@ -633,9 +638,12 @@ class PMS:
         specs = proposal_specs(
             decision, current, nav=nav, usdbrl=usdbrl(view), min_trade=min_trade, sizes=sizes
         )
-        before = book_risk(current, view, nav=nav, equity=equity, limits=limits)
+        specs, dropped = packages.ticket_floor(specs, limits, nav=nav, fx=usdbrl(view))
+        base = inputs_base(inputs)  # held + approved: what each proposal is priced on
+        before = book_risk(base, view, nav=nav, equity=equity, limits=limits)
         snapshot = snapshot_of(view) | {"method": method, "n_sims": n_sims, "min_trade": min_trade}
         made: list[int] = []
+        trades: list[tuple[int, str, float]] = []
         with db.read_session(self.engine) as s:
             pending = set(
                 s.scalars(select(Proposal.pending_key).where(Proposal.pending_key.is_not(None)))
@@ -645,7 +653,7 @@ class PMS:
                 continue
             impact = trade_impact(
                 view,
-                current,
+                base,
                 spec.instrument_id,
                 spec.delta_weight,
                 nav=nav,
@@ -653,10 +661,61 @@ class PMS:
                 before=before,
                 limits=limits,
             )
-            made.append(
-                self._store_proposal(day, spec, who, impact, snapshot | {"inputs": inputs}, view)
+            pid = self._store_proposal(day, spec, who, impact, snapshot | {"inputs": inputs}, view)
+            made.append(pid)
+            trades.append((pid, spec.instrument_id, spec.delta_weight))
+        frame = pd.DataFrame(trades, columns=["id", "instrument", "delta_weight"]).set_index("id")
+        priced = None
+        if len(frame):
+            priced = packages.price_package(
+                view, base, frame, nav=nav, limits=limits, equity=equity, dropped=dropped
             )
-        return self.proposals(ids=made)
+        return self._record_package(day, made, dropped, priced, actor=who, view=view)
+
+    def _record_package(
+        self,
+        day: dt.date,
+        made: list[int],
+        dropped: list[dict[str, Any]],
+        priced: packages.Package | None,
+        *,
+        actor: str,
+        view: PITView,
+    ) -> pd.DataFrame:
+        """Record one decision's proposals as a package (``pms.package``: priced as one,
+        with the trades dropped below the minimum ticket); the proposals, with the
+        package id and the dropped trades in ``attrs``."""
+        frame = self.proposals(ids=made)
+        frame.attrs["dropped"] = dropped
+        if not made and not dropped:
+            return frame
+        pid = packages.record(self, day, made, dropped, actor=actor, view=view, priced=priced)
+        frame.attrs["package"] = pid
+        return frame
+
+    def package(self, package_id: int | None = None) -> packages.Package:
+        """A package (default: the newest) priced now: ΔVaR/ΔES of held + approved →
+        + its live proposals, each one's leave-one-out contribution, the limits after, its
+        basis trades and the trades dropped below the minimum ticket (``pms.package``)."""
+        return packages.show(self, packages.latest(self) if package_id is None else package_id)
+
+    def approve_package(
+        self,
+        package_id: int,
+        *,
+        actor: str | None = None,
+        reason: str = "",
+        override: str | None = None,
+    ) -> str:
+        """Approve every pending proposal of a package in one audited action, gated on the
+        book it leaves; a hard limit needs ``override`` from two different approvers (the
+        first call signs and returns PROPOSED, the second approves). Returns the state."""
+        state, checked = packages.approve(
+            self, package_id, actor=self._who(actor), reason=reason, override=override
+        )
+        if state == "APPROVED":
+            _warn(checked.soft)
+        return state
 
     def impact(
         self,
@@ -672,12 +731,13 @@ class PMS:
         day = to_date(as_of, "as_of")
         view = self.view(day)
         inputs = self._risk_inputs(day)
-        current, equity = inputs_series(inputs)
+        _, equity = inputs_series(inputs)
         nav, limits = float(inputs["nav"]), inputs_limits(inputs)
         gate.check_ticket(view, inst, qty, nav=nav, limits=limits)
         fx = usdbrl(view) if inst.currency == "USD" else 1.0
         dw = sign * qty * fx / nav
-        return trade_impact(view, current, inst.id, dw, nav=nav, equity=equity, limits=limits)
+        base = inputs_base(inputs)  # held + approved not executed
+        return trade_impact(view, base, inst.id, dw, nav=nav, equity=equity, limits=limits)
 
     def submit(
         self,
@@ -703,12 +763,13 @@ class PMS:
         view = self.view(day)
         market_quote(view, inst)
         inputs = self._risk_inputs(day)
-        current, equity = inputs_series(inputs)
+        _, equity = inputs_series(inputs)
         nav, limits = float(inputs["nav"]), inputs_limits(inputs)
         gate.check_ticket(view, inst, qty, nav=nav, limits=limits)
         fx = usdbrl(view) if inst.currency == "USD" else 1.0
         dw = sign * qty * fx / nav
-        impact = trade_impact(view, current, inst.id, dw, nav=nav, equity=equity, limits=limits)
+        base = inputs_base(inputs)  # held + approved not executed
+        impact = trade_impact(view, base, inst.id, dw, nav=nav, equity=equity, limits=limits)
         spec = ProposalSpec(inst.id, sign, qty, dw, strategy, tuple(sorted(agents)), reason)
         snapshot = snapshot_of(view) | {"method": "discretionary"}
         return self._store_proposal(day, spec, who, impact, snapshot | {"inputs": inputs}, view)

@@ -50,6 +50,8 @@ CAPS = (
 )
 """The limits on the book (rows of :func:`limit_table`); the other fields are parameters."""
 SOFT_DEFAULT = ("days_to_exit", "es_99")
+TICKETS = ("max_ticket", "min_ticket", "min_contracts")
+"""The bounds on one trade (not on the book): a typo above, too small to propose below."""
 # how a person reads each field: (unit, scale from the stored number)
 UNITS: dict[str, tuple[str, float]] = {
     "var_99": ("% of NAV", 100.0),
@@ -61,6 +63,8 @@ UNITS: dict[str, tuple[str, float]] = {
     "asset_class": ("× NAV", 1.0),
     "fx_delta": ("× NAV", 1.0),
     "max_ticket": ("× NAV", 1.0),
+    "min_ticket": ("BRL mn", 1.0),
+    "min_contracts": ("contracts", 1.0),
     "dv01_bucket": ("bp of NAV per bp", 1.0),
     "days_to_exit": ("days", 1.0),
     "participation": ("% of ADV", 100.0),
@@ -72,7 +76,10 @@ class RiskLimits(BaseModel):
     """Limits as fractions of NAV unless named otherwise; ``warn_at`` is the utilization
     at which a limit turns amber. A cap in ``soft`` only warns when breached; every other
     cap is hard (approving past it needs an override). ``max_ticket`` bounds one trade:
-    a notional above it is refused as a typo."""
+    a notional above it is refused as a typo. ``min_ticket`` (BRL mn of notional, for
+    instruments traded in notional: NDF, CDS, NTN-B) and ``min_contracts`` (listed
+    futures) are the smallest trades the book proposes; smaller ones are dropped and the
+    package says which (``pms.package.ticket_floor``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -93,6 +100,12 @@ class RiskLimits(BaseModel):
     )
     warn_at: float = Field(default=0.8, gt=0, lt=1)
     max_ticket: float = Field(default=10.0, gt=0, description="largest trade notional / NAV")
+    min_ticket: float = Field(
+        default=0.5, ge=0, description="smallest trade proposed (OTC, bonds), BRL mn notional"
+    )
+    min_contracts: float = Field(
+        default=1.0, ge=1, description="smallest listed-future trade proposed, contracts"
+    )
     soft: tuple[str, ...] = Field(default=SOFT_DEFAULT, description="caps that only warn")
 
     @field_validator("soft")
