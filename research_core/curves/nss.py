@@ -82,7 +82,8 @@ def fit_nss(t: np.ndarray, y: np.ndarray) -> NSSFit:
         beta = _betas(t, y, tau1, tau2, k)
         return _loadings(t, tau1, tau2) @ beta - y
 
-    grid = [np.array([np.log(a), np.log(b)]) for a in np.geomspace(0.2, 8, 9) for b in (1, 4, 12)]
+    pairs = [(a, b) for a in np.geomspace(0.2, 8, 9) for b in np.geomspace(1, 30, 8)]
+    grid = [np.array([np.log(a), np.log(b / a - 1.2)]) for a, b in pairs if b > 1.3 * a]
     start = min(grid, key=lambda u: float(np.sum(resid(u) ** 2)))
     u = least_squares(resid, start, bounds=([-3.0, -6.0], [3.5, 4.0])).x
     tau1, tau2 = taus(u)
