@@ -25,6 +25,7 @@ import pandas as pd
 
 from research_core.calendars import business_day_range
 from research_core.catalog import series_catalog
+from research_core.config import get_settings
 from research_core.curves.curve import Curve, bootstrap, log_df_to_rate, rate_to_log_df, reprice
 from research_core.curves.nss import NSSFit, fit_nss
 from research_core.errors import CurveError
@@ -131,6 +132,11 @@ def _make(spec: CurveSpec, day: pd.Timestamp, quotes: np.ndarray, log_df: np.nda
     )
 
 
+def local_day(view: PITView) -> pd.Timestamp:
+    """The view's date in the fund's time zone (a bare date as-of is that day's end)."""
+    return view.as_of.tz_convert(get_settings().timezone).tz_localize(None).normalize()
+
+
 def build_curve(view: PITView, name: str, method: str = "log-linear") -> Curve:
     """Curve ``name`` from the last quote of each of its series known at the view;
     ``method``: ``log-linear`` (bootstrapped) or ``nss`` (fitted to the bootstrap)."""
@@ -141,7 +147,7 @@ def build_curve(view: PITView, name: str, method: str = "log-linear") -> Curve:
     q = last["value"].reindex(list(spec.series)).to_numpy(dtype=float)
     missing = [s for s, v in zip(spec.series, q, strict=True) if not np.isfinite(v)]
     if missing:
-        raise CurveError(f"curve {name} at {view.as_of.date()}: no quote known for {missing}")
+        raise CurveError(f"curve {name} at {local_day(view).date()}: no quote known for {missing}")
     day = pd.Timestamp(last["obs_date"].max())
     curve = _make(spec, day, q, bootstrap(np.asarray(spec.times), q, spec.kinds, spec.compounding)[0])
     return fit_curve(curve) if method == "nss" else curve

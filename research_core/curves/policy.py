@@ -27,7 +27,7 @@ import pandas as pd
 
 from research_core.calendars import business_days
 from research_core.catalog import policy_decisions
-from research_core.curves.build import build_curve
+from research_core.curves.build import build_curve, local_day
 from research_core.curves.curve import Curve
 from research_core.errors import CurveError
 from research_core.lake.pit import PITView
@@ -131,7 +131,7 @@ def _local_decisions(meetings: str, after: pd.Timestamp) -> pd.DatetimeIndex:
 def _last(view: PITView, series_id: str) -> tuple[pd.Timestamp, float]:
     s = view.series(series_id).dropna()
     if s.empty:
-        raise CurveError(f"{series_id}: nothing known at {view.as_of.date()}")
+        raise CurveError(f"{series_id}: nothing known at {local_day(view).date()}")
     return pd.Timestamp(s.index[-1]), float(s.iloc[-1])
 
 
