@@ -165,9 +165,9 @@ def _bond_price(inst: Instrument, coupon: np.ndarray, y: np.ndarray) -> np.ndarr
 def quote_move(inst: Instrument, q0: np.ndarray, q1: np.ndarray) -> np.ndarray:
     """Return of a long-quote unit (local currency, no carry) when the quote goes q0 → q1,
     repriced exactly, so shocks of hundreds of bp are right: relative for prices and FX;
-    for yields (%) 1 − P(y1)/P(y0) of the DI1 or NTN-B Principal zero, or of a Treasury with
-    coupon y0 (par at y0, so its first derivative is ``duration``); for CDS spreads (bp) the protection buyer's
-    mark-to-market (s1 − s0) × RPV01(s1)."""
+    for yields (%) 1 − P(y1)/P(y0) of the DI1 or NTN-B Principal zero, or of a Treasury
+    with coupon y0 (par at y0, so its first derivative is ``duration``); for CDS spreads
+    (bp) the protection buyer's mark-to-market (s1 − s0) × RPV01(s1)."""
     q0, q1 = np.asarray(q0, dtype=float), np.asarray(q1, dtype=float)
     if inst.quote in ("price", "fx"):
         return (q1 - q0) / q0

@@ -68,9 +68,7 @@ def _di_tenors() -> list[tuple[float, str]]:
 
 def _spec(name: str, label: str, tenors: list[tuple[float, str]], **kw: str) -> CurveSpec:
     times = tuple(t for t, _ in tenors)
-    kinds = tuple(
-        "zero" if kw["compounding"] == "annual" or t <= 0.5 else "par" for t, _ in tenors
-    )
+    kinds = tuple("zero" if kw["compounding"] == "annual" or t <= 0.5 else "par" for t, _ in tenors)
     return CurveSpec(name, label, tuple(s for _, s in tenors), times, kinds, **kw)
 
 
@@ -149,7 +147,9 @@ def build_curve(view: PITView, name: str, method: str = "log-linear") -> Curve:
     if missing:
         raise CurveError(f"curve {name} at {local_day(view).date()}: no quote known for {missing}")
     day = pd.Timestamp(last["obs_date"].max())
-    curve = _make(spec, day, q, bootstrap(np.asarray(spec.times), q, spec.kinds, spec.compounding)[0])
+    curve = _make(
+        spec, day, q, bootstrap(np.asarray(spec.times), q, spec.kinds, spec.compounding)[0]
+    )
     return fit_curve(curve) if method == "nss" else curve
 
 
@@ -164,8 +164,10 @@ class CurveHistory:
     log_df: np.ndarray
 
     def curve(self, day: object) -> Curve:
-        i = self.dates.get_loc(pd.Timestamp(day))  # type: ignore[arg-type]
-        return _make(self.spec, self.dates[i], self.quotes[i], self.log_df[i])
+        i = int(self.dates.get_indexer([pd.Timestamp(day)])[0])  # type: ignore[arg-type]
+        if i < 0:
+            raise CurveError(f"curve {self.spec.name}: {day} is not a day of this history")
+        return _make(self.spec, pd.Timestamp(self.dates[i]), self.quotes[i], self.log_df[i])
 
     def zeros(self, tenors: object) -> pd.DataFrame:
         """Zero rates (% a.a.) at ``tenors`` (years) on every day, by log-linear DF."""
@@ -177,7 +179,9 @@ class CurveHistory:
 
     def max_reprice_error_bp(self) -> float:
         """Largest |quote the curve gives back − input quote| over all days, bp."""
-        back = reprice(np.asarray(self.spec.times), self.log_df, self.spec.kinds, self.spec.compounding)
+        back = reprice(
+            np.asarray(self.spec.times), self.log_df, self.spec.kinds, self.spec.compounding
+        )
         return float(np.nanmax(np.abs(back - self.quotes)) * 100.0)
 
 

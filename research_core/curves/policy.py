@@ -93,9 +93,13 @@ def implied_path(
     eff = _effective_days(meets, calendar or "NYSE")
     gap = LAST_PERIOD_BDAYS if len(eff) < 2 else int(np.median(np.diff(_bd(sessions, eff))))
     end = sessions[_bd(sessions, eff[-1:])[0] + gap]
-    bounds = pd.DatetimeIndex([day]).append(eff).append(pd.DatetimeIndex([end]))
+    bounds = pd.DatetimeIndex([day, *eff, end])
     t = _bd(sessions, bounds) - _bd(sessions, bounds[:1])[0]
-    years = t / 252.0 if calendar else (bounds - day).days.to_numpy() / 365.25
+    years = (
+        t / 252.0
+        if calendar
+        else (bounds.to_numpy() - day.to_datetime64()) / np.timedelta64(1, "D") / 365.25
+    )
     fwd = curve.forward(years[:-1], years[1:])
     policy = fwd - spread_bp / 100.0
     after = policy[1:]  # the implied policy rate set at each meeting

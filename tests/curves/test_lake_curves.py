@@ -64,3 +64,25 @@ def test_history_matches_the_one_day_build_and_reprices_every_day(lake: Lake) ->
 def test_a_date_before_the_curve_exists_is_one_line(lake: Lake) -> None:
     with pytest.raises(CurveError, match=r"curve DI at 2004-12-31: no quote known for"):
         build_curve(lake.at("2004-12-31"), "DI")
+
+
+def test_cli_prints_the_curve_path_and_breakevens_of_the_view(
+    lake: Lake, sample_lake_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from research_core.cli import main
+
+    assert main(["curves", "--as-of", AS_OF, "--path", str(sample_lake_path)]) == 0
+    out = capsys.readouterr().out
+    view = lake.at(AS_OF)
+    di = build_curve(view, "DI")
+    two_year = next(line for line in out.splitlines() if line.strip().startswith("2Y "))
+    assert two_year.split()[1] == f"{di.zero(2.0)[0]:.2f}"  # zero % a.a. at 2 years
+    path = copom_path(view).to_frame()
+    first = path.iloc[1]
+    assert (
+        f"{pd.Timestamp(first['meeting']).date()}  {pd.Timestamp(first['effective']).date()}" in out
+    )
+    assert f"{first['change_bp']:+.1f}" in out
+    bei = breakevens(view)
+    assert f"{bei['breakeven_pct'].iloc[0]:16.2f}" in out
+    assert "e+" not in out and "e-0" not in out  # no scientific notation
