@@ -86,3 +86,14 @@ def test_cli_prints_the_curve_path_and_breakevens_of_the_view(
     bei = breakevens(view)
     assert f"{bei['breakeven_pct'].iloc[0]:16.2f}" in out
     assert "e+" not in out and "e-0" not in out  # no scientific notation
+
+
+def test_cli_at_a_date_without_a_curve_is_one_line(
+    sample_lake_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from research_core.cli import main
+
+    code = main(["curves", "--as-of", "2004-12-31", "--path", str(sample_lake_path)])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and len(err.splitlines()) == 1
+    assert "curve DI at 2004-12-31: no quote known for ['BR.DI.3M'" in err
