@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from research_core.calendars import business_day_range
+from research_core.calendars import business_day_range, business_days
 from research_core.catalog import series_catalog
 from research_core.config import get_settings
 from research_core.curves.curve import Curve, bootstrap, log_df_to_rate, rate_to_log_df, reprice
@@ -151,6 +151,24 @@ def build_curve(view: PITView, name: str, method: str = "log-linear") -> Curve:
         spec, day, q, bootstrap(np.asarray(spec.times), q, spec.kinds, spec.compounding)[0]
     )
     return fit_curve(curve) if method == "nss" else curve
+
+
+def business_days_to(day: object, ends: object) -> np.ndarray:
+    """B3 sessions from ``day`` (inclusive) to each of ``ends`` (exclusive): the du of the
+    DI convention (e.g. a swap of n calendar days ends at ``day + n``)."""
+    sessions = business_days("B3").values
+    start = np.searchsorted(sessions, pd.Timestamp(day).to_datetime64())  # type: ignore[arg-type]
+    return np.searchsorted(sessions, pd.DatetimeIndex(ends).values) - start  # type: ignore[arg-type]
+
+
+def di_curve(day: object, du: np.ndarray, rates_pct: np.ndarray, label: str = "DI") -> Curve:
+    """A DI curve from zero quotes (% a.a., 252) at ``du`` business days — DI1 settlements
+    (``connectors.b3.parse_di1_settlements``) or DI × pré swaps — log-linear bootstrap."""
+    order = np.argsort(du)
+    t, q = np.asarray(du, dtype=float)[order] / 252.0, np.asarray(rates_pct, float)[order]
+    log_df = bootstrap(t, q[None, :], ("zero",) * len(t), "annual")[0]
+    return Curve(label, pd.Timestamp(day), t, log_df, "annual", "business days/252 (B3)",  # type: ignore[arg-type]
+                 quotes=pd.Series(q, index=du[order], name="quote_pct"))  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
