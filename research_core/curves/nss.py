@@ -84,8 +84,9 @@ def fit_nss(t: np.ndarray, y: np.ndarray) -> NSSFit:
 
     pairs = [(a, b) for a in np.geomspace(0.2, 8, 9) for b in np.geomspace(1, 30, 8)]
     grid = [np.array([np.log(a), np.log(b / a - 1.2)]) for a, b in pairs if b > 1.3 * a]
-    start = min(grid, key=lambda u: float(np.sum(resid(u) ** 2)))
-    u = least_squares(resid, start, bounds=([-3.0, -6.0], [3.5, 4.0])).x
+    lo, hi = np.array([-3.0, -6.0]), np.array([3.5, 4.0])
+    start = np.clip(min(grid, key=lambda u: float(np.sum(resid(u) ** 2))), lo + 1e-9, hi - 1e-9)
+    u = least_squares(resid, start, bounds=(lo, hi)).x
     tau1, tau2 = taus(u)
     beta = _betas(t, y, tau1, tau2, k)
     err = resid(u) * 100.0
