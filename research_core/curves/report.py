@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from research_core.calendars import business_days
 from research_core.curves.breakeven import breakevens
 from research_core.curves.build import build_curve, fit_curve, local_day
 from research_core.curves.curve import Curve
@@ -31,6 +33,7 @@ class CurvesReport:
     di_fit: Curve
     path: PolicyPath
     breakevens: pd.DataFrame
+    moves: pd.DataFrame
 
     def di_table(self) -> pd.DataFrame:
         frame = self.di.to_frame([t for _, t in TENORS])
@@ -41,7 +44,7 @@ class CurvesReport:
     def to_frame(self) -> pd.DataFrame:
         """The three tables stacked, labelled by ``section``."""
         parts = {"DI curve": self.di_table(), "Copom path": self.path.to_frame(),
-                 "breakevens": self.breakevens}  # fmt: skip
+                 "breakevens": self.breakevens, "moves": self.moves}  # fmt: skip
         return pd.concat(parts, names=["section", "row"]).reset_index(level=0)
 
     def text(self) -> str:
@@ -58,7 +61,19 @@ class CurvesReport:
                 f"  {r.discount:8.4f}  {r.nss_zero_pct:15.2f}"
             )
         lines.append(f"fit: {fit.summary()}")
-        lines += ["", self._path_text(), "", self._breakeven_text()]
+        lines += ["", self._path_text(), "", self._breakeven_text(), "", self._moves_text()]
+        return "\n".join(lines)
+
+    def _moves_text(self, top: int = 8) -> str:
+        lines = [
+            "Largest moves by tenor (zero rates; 1w = 5 sessions, 1m = 21 sessions ago)",
+            "curve  tenor  zero % a.a.  1w ago % a.a.  1m ago % a.a.  1w move bp  1m move bp",
+        ]
+        for r in self.moves.head(top).to_dict("records"):
+            lines.append(
+                f"{r['curve']:<5}  {r['tenor']:>5}  {r['zero_pct']:11.2f}"
+                f"  {r['zero_1w_pct']:13.2f}  {r['zero_1m_pct']:13.2f}  {_bp(r['move_1w_bp']):>10}  {_bp(r['move_1m_bp']):>10}"
+            )
         return "\n".join(lines)
 
     def _path_text(self) -> str:
@@ -96,6 +111,28 @@ class CurvesReport:
         return "\n".join(lines)
 
 
+def curve_moves(view: PITView, names: tuple[str, ...] = ("DI", "NTNB", "UST")) -> pd.DataFrame:
+    """Zero rates (% a.a.) by curve and tenor today, 1 week (5 sessions) and 1 month (21
+    sessions) ago — each curve as known then — and the moves in bp, largest first."""
+    rows = []
+    for name in names:
+        today = build_curve(view, name)
+        sessions = business_days("B3" if name in ("DI", "NTNB") else "NYSE")
+        i = int(np.searchsorted(sessions.values, today.as_of.to_datetime64()))
+        tenors = [(n, t) for n, t in TENORS if t >= today.times[0] - 1e-9]
+        t = np.array([x for _, x in tenors])
+        now = today.zero(t)
+        past = {lag: build_curve(view.at(str(sessions[i - lag].date())), name).zero(t)
+                for lag in (5, 21)}  # fmt: skip
+        for k, (label, _) in enumerate(tenors):
+            rows.append((name, label, now[k], past[5][k], past[21][k]))
+    out = pd.DataFrame(rows, columns=["curve", "tenor", "zero_pct", "zero_1w_pct", "zero_1m_pct"])
+    out["move_1w_bp"] = (out["zero_pct"] - out["zero_1w_pct"]) * 100.0
+    out["move_1m_bp"] = (out["zero_pct"] - out["zero_1m_pct"]) * 100.0
+    order = out["move_1w_bp"].abs().sort_values(ascending=False, kind="stable").index
+    return out.loc[order].reset_index(drop=True)
+
+
 def _bp(x: float) -> str:
     """A signed bp figure to one decimal ("" when missing; never "−0.0")."""
     return "" if pd.isna(x) else f"{round(float(x), 1) + 0.0:+.1f}"
@@ -108,4 +145,5 @@ def curves_report(view: PITView) -> CurvesReport:
         bei = breakevens(view, ("BR", "US"))
     except CurveError:  # the US pair is optional: a lake may hold no TIPS
         bei = breakevens(view, ("BR",))
-    return CurvesReport(local_day(view), di, fit_curve(di), copom_path(view, di), bei)
+    path = copom_path(view, di)
+    return CurvesReport(local_day(view), di, fit_curve(di), path, bei, curve_moves(view))

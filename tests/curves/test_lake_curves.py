@@ -97,3 +97,15 @@ def test_cli_at_a_date_without_a_curve_is_one_line(
     err = capsys.readouterr().err.strip()
     assert code != 0 and len(err.splitlines()) == 1
     assert "curve DI at 2004-12-31: no quote known for ['BR.DI.3M'" in err
+
+
+def test_one_week_move_at_a_pillar_is_the_quotes_change(lake: Lake) -> None:
+    """At a pillar the zero rate is the DI × pré quote itself: the 10y move over the week
+    (15 Mar 2024 against 8 Mar, five B3 sessions before) is the quotes' difference."""
+    from research_core.curves.report import curve_moves
+
+    moves = curve_moves(lake.at(AS_OF), ("DI",)).set_index("tenor")
+    q = lake.at(AS_OF).series("BR.DI.10Y")
+    hand = (q[pd.Timestamp("2024-03-15")] - q[pd.Timestamp("2024-03-08")]) * 100
+    assert moves.at["10Y", "move_1w_bp"] == pytest.approx(hand, abs=1e-9)
+    assert moves["move_1w_bp"].abs().is_monotonic_decreasing  # largest first
