@@ -72,7 +72,8 @@ class CurvesReport:
         for r in self.moves.head(top).to_dict("records"):
             lines.append(
                 f"{r['curve']:<5}  {r['tenor']:>5}  {r['zero_pct']:11.2f}"
-                f"  {r['zero_1w_pct']:13.2f}  {r['zero_1m_pct']:13.2f}  {_bp(r['move_1w_bp']):>10}  {_bp(r['move_1m_bp']):>10}"
+                f"  {r['zero_1w_pct']:13.2f}  {r['zero_1m_pct']:13.2f}"
+                f"  {_bp(r['move_1w_bp']):>10}  {_bp(r['move_1m_bp']):>10}"
             )
         return "\n".join(lines)
 
