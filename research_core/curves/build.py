@@ -18,7 +18,7 @@ once from ``Lake.panel`` (each day's quotes as known at that day's end).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -26,13 +26,22 @@ import pandas as pd
 from research_core.calendars import business_day_range, business_days
 from research_core.catalog import series_catalog
 from research_core.config import get_settings
-from research_core.curves.curve import Curve, bootstrap, log_df_to_rate, rate_to_log_df, reprice
+from research_core.curves.curve import (
+    FREQUENCY,
+    Curve,
+    bootstrap,
+    log_df_to_rate,
+    rate_to_log_df,
+    reprice,
+)
+from research_core.curves.monotone import refit_par_pillars
 from research_core.curves.nss import NSSFit, fit_nss
 from research_core.errors import CurveError
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 
 _TENOR = re.compile(r"^(\d+)([MY])$")
+METHODS = ("log-linear", "monotone-convex", "nss")
 
 
 @dataclass(frozen=True)
@@ -137,9 +146,10 @@ def local_day(view: PITView) -> pd.Timestamp:
 
 def build_curve(view: PITView, name: str, method: str = "log-linear") -> Curve:
     """Curve ``name`` from the last quote of each of its series known at the view;
-    ``method``: ``log-linear`` (bootstrapped) or ``nss`` (fitted to the bootstrap)."""
-    if method not in ("log-linear", "nss"):
-        raise CurveError(f"curve method {method!r}; valid: log-linear, nss")
+    ``method``: ``log-linear`` or ``monotone-convex`` (bootstrapped with that
+    interpolation) or ``nss`` (fitted to the log-linear bootstrap)."""
+    if method not in METHODS:
+        raise CurveError(f"curve method {method!r}; valid: {', '.join(METHODS)}")
     spec = spec_of(name)
     last = view.latest(list(spec.series))
     q = last["value"].reindex(list(spec.series)).to_numpy(dtype=float)
@@ -147,9 +157,13 @@ def build_curve(view: PITView, name: str, method: str = "log-linear") -> Curve:
     if missing:
         raise CurveError(f"curve {name} at {local_day(view).date()}: no quote known for {missing}")
     day = pd.Timestamp(last["obs_date"].max())
-    curve = _make(
-        spec, day, q, bootstrap(np.asarray(spec.times), q, spec.kinds, spec.compounding)[0]
-    )
+    grid = np.asarray(spec.times)
+    log_df = bootstrap(grid, q, spec.kinds, spec.compounding)[0]
+    if method == "monotone-convex":
+        freq = FREQUENCY[spec.compounding]
+        log_df = refit_par_pillars(grid, log_df, spec.kinds, q, freq)
+        return replace(_make(spec, day, q, log_df), method="monotone-convex")
+    curve = _make(spec, day, q, log_df)
     return fit_curve(curve) if method == "nss" else curve
 
 

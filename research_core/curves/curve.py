@@ -3,9 +3,10 @@
 A curve holds log discount factors at pillar times (years on its basis: business days / 252
 on the B3 calendar for DI and NTN-B, act/365.25 for Treasuries) and reads any maturity by
 log-linear interpolation of the discount factor (piecewise-flat forwards between pillars;
-beyond the last pillar the last forward continues), or from a Nelson–Siegel–Svensson
-parameter set. Rates are quoted in % a.a. in the curve's compounding: ``annual``
-(DI and NTN-B: DF = (1 + z)^−t), ``semiannual`` (Treasury bond-equivalent:
+beyond the last pillar the last forward continues), by monotone-convex interpolation of
+the forwards (``method="monotone-convex"``, :mod:`research_core.curves.monotone`), or
+from a Nelson–Siegel–Svensson parameter set. Rates are quoted in % a.a. in the curve's
+compounding: ``annual`` (DI and NTN-B: DF = (1 + z)^−t), ``semiannual`` (Treasury bond-equivalent:
 DF = (1 + z/2)^−2t) or ``continuous`` (DF = e^−zt, the GSW convention).
 
 :func:`bootstrap` solves the pillars from the instruments' quotes, many days at once: a
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from research_core.curves.monotone import monotone_convex_log_df
 from research_core.curves.nss import NSSFit, nss_yield
 from research_core.errors import CurveError
 
@@ -71,7 +73,7 @@ def interp_log_df(grid: np.ndarray, log_df: np.ndarray, t: np.ndarray) -> np.nda
     return values[..., seg] * (1.0 - w) + values[..., seg + 1] * w
 
 
-def _coupon_times(maturity: float, freq: int) -> np.ndarray:
+def coupon_times(maturity: float, freq: int) -> np.ndarray:
     """Coupon dates (years) of a bullet paying ``freq`` times a year, back from maturity
     (the first period a short stub when the maturity is not a whole number of periods)."""
     n = int(np.ceil(maturity * freq - 1e-9))
@@ -84,7 +86,7 @@ def _solve_par(
 ) -> np.ndarray:
     """Log DF at pillar ``j`` making a bullet with coupon ``coupon`` (fraction) worth par,
     for every row at once (Newton; coupons before the previous pillar are known)."""
-    times = _coupon_times(float(grid[j]), freq)
+    times = coupon_times(float(grid[j]), freq)
     prev = float(grid[j - 1]) if j else 0.0
     lp = solved[:, j - 1] if j else np.zeros(len(coupon))
     known_t, new_t = times[times <= prev + 1e-12], times[times > prev + 1e-12]
@@ -131,7 +133,7 @@ def bootstrap(
 
 def par_rate(grid: np.ndarray, log_df: np.ndarray, maturity: float, freq: int) -> np.ndarray:
     """Par coupon (% a.a.) of a bullet paying ``freq`` times a year to ``maturity``."""
-    times = _coupon_times(maturity, freq)
+    times = coupon_times(maturity, freq)
     dfs = np.exp(interp_log_df(grid, log_df, times))
     return 100.0 * (1.0 - dfs[..., -1]) / (dfs * np.diff(np.r_[0.0, times])).sum(axis=-1)
 
@@ -169,6 +171,8 @@ class Curve:
         t = np.asarray(t, dtype=float)
         if self.nss is not None:
             return -nss_yield(self.nss.params, np.maximum(t, 1e-12)) / 100.0 * t
+        if self.method == "monotone-convex":
+            return monotone_convex_log_df(self.times, self.log_df, t)
         return interp_log_df(self.times, self.log_df, t)
 
     def discount(self, t: object) -> np.ndarray:
@@ -193,7 +197,7 @@ class Curve:
         frequency (annual for continuous curves); a short first period accrues pro rata."""
         if maturity <= 0:
             raise CurveError("a par rate needs a maturity > 0 years")
-        times = _coupon_times(float(maturity), FREQUENCY[self.compounding] or 1)
+        times = coupon_times(float(maturity), FREQUENCY[self.compounding] or 1)
         dfs = self.discount(times)
         return float(100.0 * (1.0 - dfs[-1]) / (dfs * np.diff(np.r_[0.0, times])).sum())
 

@@ -107,3 +107,39 @@ def test_di_zero_quotes_are_their_own_discount_factors() -> None:
 def test_bad_pillars_are_one_line_errors(grid: list[float], kinds: tuple[str, ...], match: str):
     with pytest.raises(CurveError, match=match):
         bootstrap(np.array(grid), np.array([[4.0, 4.0]]), kinds, "semiannual")
+
+
+def _mc_ust(quotes: list[float]) -> Curve:
+    from research_core.curves.monotone import refit_par_pillars
+
+    grid = np.array([0.25, 2.0, 5.0, 10.0, 30.0])
+    kinds = ("zero", "par", "par", "par", "par")
+    ll = bootstrap(grid, np.array([quotes]), kinds, "semiannual")[0]
+    log_df = refit_par_pillars(grid, ll, kinds, np.array(quotes), 2)
+    return Curve("UST", None, grid, log_df, "semiannual", "act/365.25", "monotone-convex")  # type: ignore[arg-type]
+
+
+def test_monotone_convex_bootstrap_reprices_the_par_bonds_to_1e10() -> None:
+    quotes = [4.31, 3.95, 3.80, 4.25, 4.70]
+    curve = _mc_ust(quotes)
+    assert abs(curve.discount(0.25)[0] - (1 + 0.0431 / 2) ** -0.5) < 1e-12
+    for coupon, maturity in zip(quotes[1:], (2.0, 5.0, 10.0, 30.0), strict=True):
+        assert abs(_par_price(curve, coupon, maturity) - 1.0) < 1e-10, maturity
+
+
+def test_monotone_convex_forwards_are_continuous_where_log_linear_jumps() -> None:
+    """Hagan–West: the instantaneous forward is continuous at the pillars; the log-linear
+    curve's piecewise-flat forward jumps there."""
+    quotes = [4.31, 3.95, 3.80, 4.25, 4.70]
+    mc, ll = _mc_ust(quotes), _ust_curve(quotes)
+    h = 1e-6
+    for t in (2.0, 5.0, 10.0):
+        jump_mc = abs(mc.forward(t - 2 * h, t - h)[0] - mc.forward(t + h, t + 2 * h)[0])
+        jump_ll = abs(ll.forward(t - 2 * h, t - h)[0] - ll.forward(t + h, t + 2 * h)[0])
+        assert jump_mc < 1e-3 < jump_ll, t  # % a.a.
+
+
+def test_monotone_convex_keeps_a_flat_curve_flat() -> None:
+    curve = _mc_ust([4.0, 4.0, 4.0, 4.0, 4.0])
+    t = np.linspace(0.1, 29.0, 50)
+    assert np.abs(curve.forward(t, t + 0.5) - 4.0).max() < 1e-9

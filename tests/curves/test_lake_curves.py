@@ -27,6 +27,7 @@ def _everything(lake: Lake) -> dict[str, pd.DataFrame]:
     view = lake.at(AS_OF)
     out = {n: build_curve(view, n).to_frame() for n in ("DI", "NTNB", "UST", "TIPS")}
     out["DI nss"] = build_curve(view, "DI", "nss").to_frame()
+    out["UST mc"] = build_curve(view, "UST", "monotone-convex").to_frame()
     out["copom"] = copom_path(view).to_frame()
     out["fomc"] = fomc_path(view).to_frame()
     out["bei"] = breakevens(view)
