@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from research_core import serve, tone_cli, users_cli
+from research_core import curves_cli, serve, tone_cli, users_cli
 from research_core.errors import ArtifactError, AsOfError, WorkbenchError
 from research_core.pms import cli as pms_cli
 
@@ -423,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_book)
     pms_cli.register(sub)
     tone_cli.register(sub)
+    curves_cli.register(sub)
     from research_core.health import cli as health
 
     p = sub.add_parser("health", help="GREEN/AMBER/RED health card per strategy and the book")

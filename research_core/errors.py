@@ -186,3 +186,7 @@ class ToneError(WorkbenchError, ValueError):
 class HealthError(WorkbenchError, ValueError):
     """Strategy health cannot be assessed from these inputs (too few returns, NaN, a zero
     volatility, mismatched dates); the message names the input and what was expected."""
+
+
+class CurveError(WorkbenchError, ValueError):
+    """A term structure cannot be built or read: missing quotes, bad tenors or inputs."""

@@ -73,12 +73,13 @@ def duration(inst: Instrument, y: np.ndarray) -> np.ndarray:
     """Modified duration (DV01 per unit notional per 1.00 of yield) at yields ``y`` (%)."""
     t = inst.tenor_years
     r = np.asarray(y, dtype=float) / 100.0
-    if inst.dv01_convention == "di1_pu":  # zero coupon, exponential 252 compounding
+    if inst.dv01_convention in ("di1_pu", "real_yield"):
+        # zeros, exponential 252 compounding: the DI1 and the NTN-B Principal (the
+        # catalog's real yields are Tesouro IPCA+ zero yields; one cash flow, VNA at maturity)
         return t / (1.0 + r)
-    if inst.dv01_convention in ("ust_future", "real_yield"):
-        c = 2.0 if inst.dv01_convention == "ust_future" else 1.0  # semiannual vs annual
+    if inst.dv01_convention == "ust_future":  # par bond, semiannual
         safe = np.where(np.abs(r) < 1e-9, 1e-9, r)
-        return (1.0 - (1.0 + safe / c) ** (-c * t)) / safe
+        return (1.0 - (1.0 + safe / 2.0) ** (-2.0 * t)) / safe
     if inst.dv01_convention == "cds_rpv01":
         hazard = r / (1.0 - CDS_RECOVERY)  # r here is the spread as a fraction (bp / 100)
         return (1.0 - np.exp(-hazard * t)) / np.maximum(hazard, 1e-9)
@@ -150,11 +151,11 @@ def carry(view: PITView, instrument_id: str) -> float:
 
 def _bond_price(inst: Instrument, coupon: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Price per 1 of face at yields ``y`` (fractions) of the instrument's bond: the DI1
-    zero (1 + y)^-T, or a bullet paying ``coupon`` (semiannual UST, annual NTN-B)."""
+    and NTN-B Principal zeros (1 + y)^-T, or a semiannual bullet paying ``coupon`` (UST)."""
     t = inst.tenor_years
-    if inst.dv01_convention == "di1_pu":
+    if inst.dv01_convention in ("di1_pu", "real_yield"):
         return (1.0 + y) ** -t
-    m = 2.0 if inst.dv01_convention == "ust_future" else 1.0
+    m = 2.0
     disc = (1.0 + y / m) ** (-m * t)
     safe = np.where(np.abs(y) < 1e-12, 1e-12, y)
     annuity = np.where(np.abs(y) < 1e-12, t, (1.0 - disc) / safe)
@@ -164,9 +165,9 @@ def _bond_price(inst: Instrument, coupon: np.ndarray, y: np.ndarray) -> np.ndarr
 def quote_move(inst: Instrument, q0: np.ndarray, q1: np.ndarray) -> np.ndarray:
     """Return of a long-quote unit (local currency, no carry) when the quote goes q0 → q1,
     repriced exactly, so shocks of hundreds of bp are right: relative for prices and FX;
-    for yields (%) 1 − P(y1)/P(y0) of the DI1 zero or of a bond with coupon y0 (par at y0,
-    so its first derivative is ``duration``); for CDS spreads (bp) the protection buyer's
-    mark-to-market (s1 − s0) × RPV01(s1)."""
+    for yields (%) 1 − P(y1)/P(y0) of the DI1 or NTN-B Principal zero, or of a Treasury
+    with coupon y0 (par at y0, so its first derivative is ``duration``); for CDS spreads
+    (bp) the protection buyer's mark-to-market (s1 − s0) × RPV01(s1)."""
     q0, q1 = np.asarray(q0, dtype=float), np.asarray(q1, dtype=float)
     if inst.quote in ("price", "fx"):
         return (q1 - q0) / q0

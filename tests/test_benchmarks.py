@@ -82,3 +82,11 @@ def test_book_backtest_benchmark_runs(sample_lake_path, capsys):
     seconds = _load("book_backtest").main([*args, "--workers", "1", "--verify", "0"])
     assert {"book backtest", "live decision"} <= set(seconds)
     assert "BOOK[erc,M]" in capsys.readouterr().out
+
+
+def test_curves_benchmark_runs(sample_lake_path, capsys):
+    args = ["--lake", str(sample_lake_path), "--start", "2026-09-01", "--fit-days", "3"]
+    seconds = _load("curves").main([*args, "--ql-every", "20"])
+    assert {"research_core", "scipy interp", "NSS fit DI"} <= set(seconds)
+    out = capsys.readouterr().out
+    assert "largest repricing error, bp: DI" in out

@@ -64,13 +64,12 @@ def _by_hand(iid: str, q0: float) -> float:
     elif inst.quote == "spread":  # protection buyer: (s1 − s0) × RPV01(s1)
         s0, s1 = q0 / 1e4, (q0 + MOVES["spread"]) / 1e4
         local = (s1 - s0) * _cds_rpv01(s1, t)
-    elif inst.dv01_convention == "di1_pu":  # payer of the zero rate: 1 − PU1/PU0
-        y0, y1 = q0 / 100, q0 / 100 + MOVES["yield"] / 1e4
+    elif inst.dv01_convention in ("di1_pu", "real_yield"):  # zeros: DI1, NTN-B Principal
+        y0, y1 = q0 / 100, q0 / 100 + MOVES["yield"] / 1e4  # payer: 1 − P1/P0
         local = 1.0 - _zero(y1, t) / _zero(y0, t)
-    else:  # par bond at y0: UST semiannual, NTN-B (house convention) annual
-        freq = 2 if inst.dv01_convention == "ust_future" else 1
+    else:  # par bond at y0: UST semiannual
         y0, y1 = q0 / 100, q0 / 100 + MOVES["yield"] / 1e4
-        local = 1.0 - _par_bond(y0, y1, t, freq) / _par_bond(y0, y0, t, freq)
+        local = 1.0 - _par_bond(y0, y1, t, 2) / _par_bond(y0, y0, t, 2)
     return local * (1.0 + FX_MOVE) if inst.currency == "USD" else local
 
 

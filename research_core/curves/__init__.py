@@ -1,0 +1,28 @@
+"""Term structures from the lake: DI, NTN-B, UST and TIPS curves, the market-implied
+Copom path and breakevens (see each module)."""
+
+from research_core.curves.build import (
+    CurveHistory,
+    CurveSpec,
+    build_curve,
+    curve_history,
+    curve_specs,
+    fit_curve,
+)
+from research_core.curves.curve import Curve, bootstrap, reprice
+from research_core.curves.nss import NSSFit, fit_nss, nss_yield
+
+__all__ = [
+    "Curve",
+    "CurveHistory",
+    "CurveSpec",
+    "NSSFit",
+    "bootstrap",
+    "build_curve",
+    "curve_history",
+    "curve_specs",
+    "fit_curve",
+    "fit_nss",
+    "nss_yield",
+    "reprice",
+]
