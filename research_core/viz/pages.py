@@ -125,7 +125,9 @@ def brl(x: float) -> str:
 
 @_page("index")
 def _read_index(run: Run) -> tuple[dict[str, Any], list[Problem]]:
-    return {}, []
+    from research_core.viz.alerts_view import read_open_alerts
+
+    return read_open_alerts(), []
 
 
 @_renders("index")
@@ -139,7 +141,10 @@ def _render_index(page: Page) -> list[Item]:
         )
         for key, title in theme.PAGES.items()
     ]
-    return [theme.grid(cards)]
+    from research_core.viz.alerts_view import open_alerts_card
+
+    alerts = open_alerts_card(page.data.get("alerts"))  # open alerts at the top
+    return [theme.grid(cards)] if alerts is None else [theme.grid([alerts]), theme.grid(cards)]
 
 
 # --------------------------------------------------------------------------- risk
