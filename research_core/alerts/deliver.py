@@ -125,8 +125,10 @@ def deliver(engine: Engine, config: AlertsConfig, *, now: Clock = utc_now) -> De
     escalated = escalate_due(engine, config, now())
     with db.read_session(engine) as s:
         rows = s.scalars(select(AlertRow).where(AlertRow.acknowledged_at.is_(None))).all()
-        done = set(s.execute(select(AlertDelivery.alert_id, AlertDelivery.channel, AlertDelivery.purpose)
-                             .where(AlertDelivery.ok.is_(True))).tuples())  # fmt: skip
+        ok = select(AlertDelivery.alert_id, AlertDelivery.channel, AlertDelivery.purpose).where(
+            AlertDelivery.ok.is_(True)
+        )
+        done = {(int(i), str(c), str(p)) for i, c, p in s.execute(ok)}
     sent, failed, errors = 0, 0, []
     for row in rows:
         for purpose in PURPOSES:
