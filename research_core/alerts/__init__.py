@@ -65,9 +65,11 @@ def raise_alerts(
 
     from research_core.pms.system import PMS
 
-    engine = engine_or_url if isinstance(engine_or_url, Engine) else PMS.open(
-        str(engine_or_url) if engine_or_url else None, create=False
-    ).engine
+    engine = (
+        engine_or_url
+        if isinstance(engine_or_url, Engine)
+        else PMS.open(str(engine_or_url) if engine_or_url else None, create=False).engine
+    )
     url = str(engine.url) if engine.dialect.name == "sqlite" else None
     cfg = config or load_config(db_url=url)
     found = alerts_from_run(run_dir, thresholds=cfg.thresholds, deadlines=deadlines)
@@ -80,4 +82,3 @@ def raise_alerts(
         text = json.dumps({"as_of": day, "alerts": body, "delivery": report.summary()}, indent=1)
         write_atomic(Path(run_dir) / "artifacts" / "alerts" / "alerts.json", text)
     return RaiseResult(len(found), len(new), report)
-

@@ -76,7 +76,9 @@ class WebhookChannel(_Strict):
     def target(self, purpose: str) -> str | None:
         """The URL for ``purpose`` ("alert" or "escalation"), from the file or the env."""
         plain, env = (
-            (self.url, self.url_env) if purpose == "alert" else (self.escalate_url, self.escalate_url_env)
+            (self.url, self.url_env)
+            if purpose == "alert"
+            else (self.escalate_url, self.escalate_url_env)
         )
         value = os.environ.get(env) if env else plain
         register_secret(value)

@@ -39,8 +39,8 @@ class DeliveryReport:
     errors: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        text = f"delivered {self.sent}, failed {self.failed} (retried next run), escalated {self.escalated}"
-        return text + "".join(f"\n  {e}" for e in self.errors)
+        text = f"delivered {self.sent}, failed {self.failed} (retried next run), "
+        return text + f"escalated {self.escalated}" + "".join(f"\n  {e}" for e in self.errors)
 
 
 def payload(row: AlertRow, purpose: str) -> dict[str, object]:
@@ -89,7 +89,11 @@ def _targets(config: AlertsConfig, purpose: str) -> list[str]:
 def _send(config: AlertsConfig, channel: str, row: AlertRow, purpose: str) -> str:
     """'' when delivered, else the (redacted) error after :data:`ATTEMPTS` quick tries."""
 
-    @retry(stop=stop_after_attempt(ATTEMPTS), wait=wait_exponential(multiplier=0.1, max=1), reraise=True)
+    @retry(
+        stop=stop_after_attempt(ATTEMPTS),
+        wait=wait_exponential(multiplier=0.1, max=1),
+        reraise=True,
+    )
     def attempt() -> None:
         if channel == "email":
             assert config.email is not None
@@ -112,7 +116,9 @@ def escalate_due(engine: Engine, config: AlertsConfig, now: dt.datetime) -> int:
     cutoff = now - dt.timedelta(minutes=config.escalate_after_minutes)
     count = 0
     with db.unit_of_work(engine) as s:
-        q = select(AlertRow).where(AlertRow.acknowledged_at.is_(None), AlertRow.escalated_at.is_(None))
+        q = select(AlertRow).where(
+            AlertRow.acknowledged_at.is_(None), AlertRow.escalated_at.is_(None)
+        )
         for row in s.scalars(q):
             if utc(row.created_at) <= cutoff:
                 row.escalated_at, count = now, count + 1

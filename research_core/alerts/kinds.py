@@ -156,9 +156,7 @@ def step_alerts(
         name, took = rec["name"], rec.get("duration_s")
         if rec.get("status") == "failed":
             ename = str((rec.get("error") or {}).get("ename", "error"))
-            out.append(
-                Alert("step_failed", f"step {name}", "critical", day, f"failed ({ename})")
-            )
+            out.append(Alert("step_failed", f"step {name}", "critical", day, f"failed ({ename})"))
         elif took is not None and name in deadlines and took > late_fraction * deadlines[name]:
             out.append(
                 Alert(
@@ -167,7 +165,10 @@ def step_alerts(
                     "warning",
                     day,
                     "late: took {0} s of a deadline of {1} s",
-                    (Number(float(took), "", 0, "took"), Number(deadlines[name], "", 0, "deadline")),
+                    (
+                        Number(float(took), "", 0, "took"),
+                        Number(deadlines[name], "", 0, "deadline"),
+                    ),
                 )
             )
     return out
@@ -201,7 +202,9 @@ def ladder_alerts(run: RunFolder, day: dt.date) -> list[Alert]:
     before = (_previous(run, "book/summary.json") or {}).get("ladder") or {"level": 0}
     if int(now["level"]) == int(before["level"]):
         return []
-    severity = "critical" if now["level"] >= 2 else "warning" if now["level"] > before["level"] else "info"
+    severity = (
+        "critical" if now["level"] >= 2 else "warning" if now["level"] > before["level"] else "info"
+    )
     nums = (
         Number(float(now["level"]), "count", 0, "level"),
         Number(float(before["level"]), "count", 0, "was"),
@@ -223,7 +226,10 @@ def quality_alerts(run: RunFolder, day: dt.date, limits: Mapping[str, int]) -> l
         limit = limits.get(str(check))
         if limit is None or n < limit:
             continue
-        nums = (Number(float(n), "count", 0, "findings"), Number(float(limit), "count", 0, "threshold"))
+        nums = (
+            Number(float(n), "count", 0, "findings"),
+            Number(float(limit), "count", 0, "threshold"),
+        )
         text = "{0} findings, threshold {1}"
         out.append(Alert("data_quality", f"data quality: {check}", "warning", day, text, nums))
     return out

@@ -40,7 +40,9 @@ def record(engine: Engine, alerts: Sequence[Alert], *, now: Clock = utc_now) -> 
     with db.unit_of_work(engine) as s:
         have = set(
             s.scalars(
-                select(AlertRow.dedupe_key).where(AlertRow.dedupe_key.in_([a.dedupe_key for a in alerts]))
+                select(AlertRow.dedupe_key).where(
+                    AlertRow.dedupe_key.in_([a.dedupe_key for a in alerts])
+                )
             )
         )
         for a in alerts:
@@ -85,9 +87,11 @@ def list_alerts(
         ],
         columns=COLUMNS,
     )  # fmt: skip
-    order = {"critical": 0, "warning": 1, "info": 2}
-    return frame.sort_values(["day", "severity"], key=lambda c: c.map(order) if c.name == "severity" else c,
-                             ascending=[False, True], kind="stable").reset_index(drop=True)  # fmt: skip
+    rank = frame["severity"].map({"critical": 0, "warning": 1, "info": 2})
+    order = frame.assign(rank=rank).sort_values(
+        ["day", "rank"], ascending=[False, True], kind="stable"
+    )
+    return frame.loc[order.index].reset_index(drop=True)
 
 
 def acting_user() -> str:

@@ -33,7 +33,7 @@ def alert_lines(alerts: list[dict[str, Any]], as_of: str) -> list[tuple[dict[str
             )
             for i, n in enumerate(nums)
         )  # fmt: skip
-        body = _SLOT.sub(lambda m: f"{{{{alert{a['id']}.n{m.group(1)}}}}}", spec.get("template", ""))
+        body = _SLOT.sub(rf"{{{{alert{a['id']}.n\1}}}}", spec.get("template", ""))
         sheet = FactSheet(as_of, facts)
         text, _ = render(f"{a['subject']}: {body}" if body else str(a["message"]), sheet)
         check = check_narrative(text, sheet)
@@ -51,15 +51,21 @@ def alerts_section(run: RunFolder) -> str:
     if not lines:
         body = '<p class="note">no alerts today</p>'
     else:
-        items = []
-        for a, text, problem in lines:
-            ack = f" — acknowledged by {a['acknowledged_by']}" if a.get("acknowledged_by") else ""
-            note = f' <span class="note">(number check: {html.escape(problem)})</span>' if problem else ""
-            items.append(
-                f'<li class="{html.escape(str(a["severity"]))}"><b>{html.escape(str(a["severity"]).upper())}'
-                f"</b> {html.escape(text)}{html.escape(ack)}{note}</li>"
-            )
+        items = [_item(a, text, problem) for a, text, problem in lines]
         checked = sum(not p for _, _, p in lines)
-        body = (f"<ul>{''.join(items)}</ul><p class=\"note\">{checked} of {len(lines)} alert lines "
-                "checked against their numbers; acknowledge with <code>workbench alerts ack ID</code></p>")  # fmt: skip
+        body = (
+            f'<ul>{"".join(items)}</ul><p class="note">{checked} of {len(lines)} alert lines '
+            "checked against their numbers; acknowledge with "
+            "<code>workbench alerts ack ID</code></p>"
+        )
     return f"<section><h2>{TITLE}</h2>{body}</section>"
+
+
+def _item(alert: dict[str, Any], text: str, problem: str) -> str:
+    severity = html.escape(str(alert["severity"]))
+    ack = f" — acknowledged by {alert['acknowledged_by']}" if alert.get("acknowledged_by") else ""
+    note = f' <span class="note">(number check: {html.escape(problem)})</span>' if problem else ""
+    return (
+        f'<li class="{severity}"><b>{severity.upper()}</b> {html.escape(text)}'
+        f"{html.escape(ack)}{note}</li>"
+    )

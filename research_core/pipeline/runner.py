@@ -636,7 +636,9 @@ def _alert_failure(pipe: Pipeline, folder: Path, db_url: str) -> None:
     try:
         print(raise_alerts(folder, db_url, write=False).summary(), file=sys.stderr)
     except (WorkbenchError, OSError, SQLAlchemyError) as err:
-        logging.getLogger(__name__).warning("alerts of the failed run %s not raised: %s", folder.name, err)
+        logging.getLogger(__name__).warning(
+            "alerts of the failed run %s not raised: %s", folder.name, err
+        )
 
 
 def _run_steps(run: _Run, todo: list[Step], bar: Any) -> None:

@@ -37,9 +37,11 @@ def open_alerts_card(frame: pd.DataFrame | None) -> str | None:
     shown = frame[SHOWN].assign(
         row=frame["severity"].map(ROW_CLASS).fillna(""),
         day=frame["day"].astype(str),
-        escalated_at=frame["escalated_at"].map(lambda t: "-" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}"),
+        escalated_at=frame["escalated_at"].map(
+            lambda t: "-" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}"
+        ),
     )
-    body = theme.table(shown.drop(columns="row").assign(status=shown["row"]), status_column="status",
-                       index=False, name="open-alerts")  # fmt: skip
+    table = shown.drop(columns="row").assign(status=shown["row"])
+    body = theme.table(table, status_column="status", index=False, name="open-alerts")
     hint = '<div class="wb-sub">acknowledge with <code>workbench alerts ack ID</code></div>'
     return theme.card(f"Open alerts ({len(frame)})", body + hint)

@@ -5,7 +5,6 @@ acknowledgement by the served/OS user (audited)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -140,7 +139,11 @@ def test_ack_records_the_served_user_and_is_audited(engine, breach_run, clock, m
     assert row["acknowledged_by"] == "carla" and row["acknowledged_at"] is not None
     with db.read_session(engine) as s:
         last = s.scalars(select(AuditRow).order_by(AuditRow.seq.desc())).first()
-    assert last is not None and (last.actor, last.action, last.entity_id) == ("carla", "alert_ack", "2")
+    assert last is not None and (last.actor, last.action, last.entity_id) == (
+        "carla",
+        "alert_ack",
+        "2",
+    )
     assert main(["alerts", "ack", "2", "--db", url]) == 2  # already acknowledged: one line
     assert "alert 2 was acknowledged by carla" in capsys.readouterr().err
     assert main(["alerts", "list", "--db", url]) == 0

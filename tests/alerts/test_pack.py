@@ -43,7 +43,7 @@ def test_a_number_that_is_not_its_fact_is_caught(tmp_path, engine, clock):
     spec = json.loads(alert["numbers"])
     spec["template"] = spec["template"].replace("{1}", "1.10 %")  # the limit typed by hand
     wrong = {**alert, "numbers": json.dumps(spec)}
-    (_, text, problem), = alert_lines([wrong], "2026-10-30")
+    ((_, text, problem),) = alert_lines([wrong], "2026-10-30")
     assert "limit 1.10 %" in text and problem
 
 
