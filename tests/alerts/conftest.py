@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 from research_core.alerts import AlertsConfig
 from research_core.alerts.config import EmailChannel, WebhookChannel
 from research_core.pms import PMS
+from tests.pms.conftest import db_url  # noqa: F401  (the fixture: SQLite and PostgreSQL)
 
 DAY = "2026-10-30"
 
@@ -119,8 +120,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Any]:
-    pms = PMS.open(f"sqlite:///{tmp_path / 'pms.db'}", limits_file=tmp_path / "limits.yaml")
+def engine(db_url: str, tmp_path: Path) -> Iterator[Any]:
+    """A fresh PMS's engine, once per database engine (SQLite file, real PostgreSQL)."""
+    pms = PMS.open(db_url, limits_file=tmp_path / "limits.yaml")
     yield pms.engine
     pms.engine.dispose()
 

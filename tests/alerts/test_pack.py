@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
+
+import pytest
 
 from research_core.alerts import AlertsConfig, acknowledge, raise_alerts
 from research_core.narrative import build_morning_pack
@@ -14,6 +17,12 @@ from research_core.viz.alerts_view import open_alerts_card, read_open_alerts
 from tests.alerts.conftest import limits_table, write_run
 
 LATE = "2026-12-15"  # the sample lake ends 2026-10-30: PTAX six weeks late
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """SQLite only: the engines' differences are covered by test_delivery."""
+    return f"sqlite:///{tmp_path / 'pms.db'}"
 
 
 def test_the_packs_first_section_lists_the_alerts_with_checked_numbers(
