@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 from research_core.alerts import AlertsConfig
 from research_core.alerts.config import EmailChannel, WebhookChannel
 from research_core.pms import PMS
-from tests.pms.conftest import db_url  # noqa: F401  (the fixture: SQLite and PostgreSQL)
+from tests.pms.conftest import fresh_postgres
 
 DAY = "2026-10-30"
 
@@ -117,6 +117,14 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock(dt.datetime(2026, 10, 30, 9, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database's URL, once per engine (as ``tests/pms/conftest.py``)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pms.db'}"
+    return fresh_postgres(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
