@@ -77,7 +77,7 @@ def raise_alerts(
     report = deliver(engine, cfg, now=now)
     if write:
         day = RunFolder(Path(run_dir)).as_of
-        frame = list_alerts(engine, day=day)
+        frame = list_alerts(engine, day=day).astype({"day": str})
         body = json.loads(frame.to_json(orient="records", date_format="iso"))
         text = json.dumps({"as_of": day, "alerts": body, "delivery": report.summary()}, indent=1)
         write_atomic(Path(run_dir) / "artifacts" / "alerts" / "alerts.json", text)
