@@ -10,7 +10,7 @@ import pandas as pd
 from research_core.viz import theme
 from research_core.viz.pms_pages import open_pms
 
-ROW_CLASS = {"critical": "breach", "warning": "warn", "info": "ok"}
+ROW_CLASS = {"critical": "breach", "warning": "warn", "info": "info"}  # theme.STATUS colours
 SHOWN = ["id", "day", "severity", "subject", "message", "delivered", "escalated_at"]
 
 
@@ -35,13 +35,15 @@ def open_alerts_card(frame: pd.DataFrame | None) -> str | None:
     if frame.empty:
         return theme.card("Open alerts", '<p class="wb-sub">no open alerts</p>')
     shown = frame[SHOWN].assign(
-        row=frame["severity"].map(ROW_CLASS).fillna(""),
         day=frame["day"].astype(str),
         escalated_at=frame["escalated_at"].map(
             lambda t: "-" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}"
         ),
     )
-    table = shown.drop(columns="row").assign(status=shown["row"])
-    body = theme.table(table, status_column="status", index=False, name="open-alerts")
+    colors = "".join(
+        f".wb-table tr.{sev} td {{ color: {theme.STATUS[cls]}; }}" for sev, cls in ROW_CLASS.items()
+    )
+    table = theme.table(shown, status_column="severity", index=False, name="open-alerts")
+    body = f"<style>{colors}</style>{table}"
     hint = '<div class="wb-sub">acknowledge with <code>workbench alerts ack ID</code></div>'
     return theme.card(f"Open alerts ({len(frame)})", body + hint)

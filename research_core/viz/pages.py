@@ -94,6 +94,11 @@ def items(page: Page) -> list[Item]:
     out += [theme.message(p.text, p.level, title=p.title) for p in page.problems]
     if page.run.usable:
         out += _RENDERERS[page.name](page)
+    elif page.name == "index":  # no usable run (a failed one): the open alerts matter most
+        from research_core.viz.alerts_view import open_alerts_card, read_open_alerts
+
+        card = open_alerts_card(read_open_alerts()["alerts"])
+        out += [] if card is None else [theme.grid([card])]
     return out
 
 

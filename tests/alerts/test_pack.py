@@ -65,3 +65,26 @@ def test_the_landing_page_shows_open_alerts(tmp_path, engine, clock):
     assert card is not None and "Open alerts (1)" in card
     assert "VaR 99% 1d (held book)" in card and "gross leverage" not in card
     assert open_alerts_card(read_open_alerts(f"sqlite:///{tmp_path / 'none.db'}")["alerts"]) is None
+
+
+def test_the_landing_page_shows_open_alerts_when_the_run_failed(tmp_path, engine, monkeypatch):
+    from research_core.config import get_settings
+    from research_core.viz.pages import items, read_page
+
+    steps = [{"name": "risk", "status": "failed", "error": {"ename": "ValueError"}}]
+    run = write_run(tmp_path / "runs", steps=steps)
+    manifest = json.loads((run / "manifest.json").read_text())
+    error = {"step": "risk", "cell": 3, "kind": "cell", "ename": "ValueError", "evalue": "x"}
+    manifest |= {"status": "failed", "error": error}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    raise_alerts(run, engine, config=AlertsConfig(), write=False)
+    monkeypatch.setenv("WORKBENCH_DB_URL", str(engine.url))
+    get_settings.cache_clear()
+    try:
+        page = read_page("index", "date=2026-10-30", runs_path=tmp_path / "runs")
+        shown = "".join(i for i in items(page) if isinstance(i, str))
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert not page.run.usable
+    assert "Open alerts (1)" in shown and "step risk" in shown and "failed (ValueError)" in shown
