@@ -25,7 +25,8 @@ def _list(args: argparse.Namespace) -> int:
 
     frame = list_alerts(_engine(args), day=args.day, open_only=not args.all)
     shown = frame.drop(columns=["numbers", "created_at", "kind"])
-    print("(no open alerts)" if frame.empty and not args.all else shown.to_string(index=False))
+    empty = "(no alerts)" if args.all else "(no open alerts)"
+    print(empty if frame.empty else shown.to_string(index=False))
     return 0
 
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from research_core.alerts.config import AlertsConfig, AlertsError, alerts_path, load_config
 from research_core.alerts.deliver import DeliveryReport, attempts, deliver
 from research_core.alerts.kinds import Alert, Number, alerts_from_run
@@ -52,24 +54,19 @@ class RaiseResult:
 
 def raise_alerts(
     run_dir: str | Path,
-    engine_or_url: object = None,
+    db: Engine | str | None = None,
     *,
     config: AlertsConfig | None = None,
     deadlines: Mapping[str, float] | None = None,
     now: Clock = utc_now,
     write: bool = True,
 ) -> RaiseResult:
-    """Find the run's alerts, store the new ones, deliver what is pending; with ``write``,
-    the day's alerts go to ``artifacts/alerts/alerts.json`` (the pack and pages read it)."""
-    from sqlalchemy import Engine
-
+    """Find the run's alerts, store the new ones in the PMS (``db``: an engine or a URL,
+    default ``WORKBENCH_DB_URL``), deliver what is pending; with ``write``, the day's alerts
+    go to ``artifacts/alerts/alerts.json`` (the pack reads it)."""
     from research_core.pms.system import PMS
 
-    engine = (
-        engine_or_url
-        if isinstance(engine_or_url, Engine)
-        else PMS.open(str(engine_or_url) if engine_or_url else None, create=False).engine
-    )
+    engine = db if isinstance(db, Engine) else PMS.open(db, create=False).engine
     url = str(engine.url) if engine.dialect.name == "sqlite" else None
     cfg = config or load_config(db_url=url)
     found = alerts_from_run(run_dir, thresholds=cfg.thresholds, deadlines=deadlines)

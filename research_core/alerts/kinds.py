@@ -104,9 +104,10 @@ def _limit_number(key: str, value: float, cue: str) -> Number:
 
 
 def limit_alerts(run: RunFolder, day: dt.date) -> list[Alert]:
-    """A limit of the held or the target book in breach (critical) or near it (warning)."""
+    """A limit of the held book in breach (critical) or near it (warning); of the target
+    book (what the proposals would hold) one step milder: warning, info."""
     out = []
-    for book in ("held", "target"):
+    for book, levels in (("held", ("critical", "warning")), ("target", ("warning", "info"))):
         table = _artifact(run, f"risk/{book}/limits.parquet")
         if not isinstance(table, pd.DataFrame):
             continue
@@ -117,7 +118,7 @@ def limit_alerts(run: RunFolder, day: dt.date) -> list[Alert]:
                 Alert(
                     "limit_breach" if breach else "limit_near",
                     f"{name} ({book} book)",
-                    "critical" if breach else "warning",
+                    levels[0] if breach else levels[1],
                     day,
                     f"{'breach' if breach else 'near breach'}: value {{0}}{days}, "
                     f"limit {{1}}{days}, used {{2}}",

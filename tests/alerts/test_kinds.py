@@ -90,3 +90,18 @@ def test_a_bad_alerts_file_is_one_line_naming_it(tmp_path):
     bad.write_text("email: {host: h, port: 99999, sender: s, to: [x]}\n", encoding="utf-8")
     with pytest.raises(AlertsError, match=r"alerts file .*alerts\.yaml: .*port"):
         load_config(bad)
+
+
+def test_the_target_books_limits_are_one_step_milder_than_the_held_books(tmp_path):
+    from tests.alerts.conftest import limits_table
+
+    folder = write_run(
+        tmp_path,
+        **{"risk__held__limits.parquet": limits_table(),
+           "risk__target__limits.parquet": limits_table()},
+    )  # fmt: skip
+    got = {s: a.severity for s, a in _by_subject(folder).items()}
+    assert got == {
+        "VaR 99% 1d (held book)": "critical", "gross leverage (held book)": "warning",
+        "VaR 99% 1d (target book)": "warning", "gross leverage (target book)": "info",
+    }  # fmt: skip
