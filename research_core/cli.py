@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from research_core import curves_cli, serve, tone_cli, users_cli
+from research_core import alerts_cli, curves_cli, serve, tone_cli, users_cli
 from research_core.errors import ArtifactError, AsOfError, WorkbenchError
 from research_core.pms import cli as pms_cli
 
@@ -434,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_arguments(p)
     p.set_defaults(func=serve.run)
     users_cli.register(sub)
+    alerts_cli.register(sub)
 
     from research_core.pipeline.cli import register as register_pipeline
 

@@ -27,6 +27,9 @@ CASES = {  # id: (argv with {lake}/{tmp}/{db}, text the one line must contain)
     "serve-pool-neg": (["serve", "--pool-size", "-1"], "--pool-size -1: must be"),
     "users-bad-name": (["users", "add", "a b", "--db", "{db}"], "user name 'a b' must be"),
     "users-remove-unknown": (["users", "remove", "nosuch", "--db", "{db}"], "no user nosuch"),
+    "alerts-ack-unknown": (["alerts", "ack", "99", "--db", "{db}"], "no alert 99"),
+    "alerts-ack-zero": (["alerts", "ack", "0", "--db", "{db}"], "alert id 0: must be"),
+    "alerts-ack-huge": (["alerts", "ack", BIG, "--db", "{db}"], f"alert id {BIG}: must be"),
     "book-workers-zero": (
         ["backtest", "--book", "--start", "2024-01-02", "--workers", "0"],
         "--workers 0: must be a whole number from 1 to 64",
@@ -152,7 +155,7 @@ def test_bad_input_is_one_line_and_changes_nothing(
     args = [_fill(a, fill) for a in argv]
     if (
         "--path" not in args
-        and args[0] not in ("serve", "calendar", "users")
+        and args[0] not in ("serve", "calendar", "users", "alerts")
         and args[1] != "score"
     ):
         args += ["--path", str(lake_dir)]

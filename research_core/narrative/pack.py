@@ -17,6 +17,7 @@ import pandas as pd
 
 from research_core.config import Settings, get_settings
 from research_core.lake import Lake
+from research_core.narrative.alerts_section import alerts_section
 from research_core.narrative.checker import CheckResult, check_narrative
 from research_core.narrative.facts import FactError, FactSheet, render
 from research_core.narrative.llm import NarrativeError, api_key, llm_narrative
@@ -132,7 +133,7 @@ def build_morning_pack(
     )
     cache = Path(run_dir).resolve().parent / ".narrative_cache"
     narrative = write_narrative(sheet, use_llm=use_llm, cache_dir=cache)
-    sections: dict[str, Any] = {"missing": []}
+    sections: dict[str, Any] = {"missing": [], "alerts": alerts_section(run)}
     try:
         sections["agents"] = run.artifact("agents/reports.json")
     except RunFolderError:
@@ -277,6 +278,7 @@ def render_html(pack: MorningPack) -> str:
                      "this pack may show yesterday's world</div>")  # fmt: skip
     if s.get("sample"):
         banners.append('<div class="banner sample">Sample data: generated, not real history</div>')
+    parts.append(s.get("alerts", ""))  # the day's alerts come first (numbers checked)
     nar = pack.narrative
     rejected = (
         f'<p class="note">A model narrative was rejected ({_esc(nar.rejected[0]["reason"])}); '

@@ -19,6 +19,7 @@ import fcntl
 import functools
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import signal
@@ -43,6 +44,7 @@ from tqdm.auto import tqdm
 import research_core
 from research_core._files import sha256_file
 from research_core.config import absolute_sqlite, get_settings
+from research_core.errors import WorkbenchError
 from research_core.pipeline.guard import judge, read_errors
 from research_core.pipeline.spec import (
     COMMON_PARAMETERS,
@@ -304,6 +306,7 @@ class _Run:
                     {
                         "name": step.name,
                         "notebook": step.notebook,
+                        "deadline_s": step.deadline_s,
                         "status": "pending",
                         "artifacts": owned,
                     }
@@ -616,7 +619,26 @@ def run_pipeline(
         finally:
             bar.close()
             run.finish()
+    if run.manifest["status"] == "failed":
+        _alert_failure(pipe, folder, absolute_sqlite(db_url or settings.db_url))
     return RunResult(date, folder, run.manifest["status"], run.manifest)
+
+
+def _alert_failure(pipe: Pipeline, folder: Path, db_url: str) -> None:
+    """A failed run never reaches its ``alerts`` step: raise and send its alerts (the
+    failed step among them) here. A problem is logged; the run's result stands."""
+    if not any(s.name == "alerts" for s in pipe.steps):
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from research_core.alerts import raise_alerts
+
+    try:
+        print(raise_alerts(folder, db_url, write=False).summary(), file=sys.stderr)
+    except (WorkbenchError, OSError, SQLAlchemyError) as err:
+        logging.getLogger(__name__).warning(
+            "alerts of the failed run %s not raised: %s", folder.name, err
+        )
 
 
 def _run_steps(run: _Run, todo: list[Step], bar: Any) -> None:

@@ -247,6 +247,7 @@ def book(
         "new_proposals": len(made),
         "package": made.attrs.get("package"),  # pms.package(id): the proposals priced as one
         "not_proposed": made.attrs.get("dropped", []),  # below the minimum ticket
+        "ladder": None if port.ladder is None else asdict(port.ladder),  # the alerts step reads it
         "summary": agg.summary() + "\n" + port.summary(),
     }
     _write_json(out / "summary.json", summary)
@@ -357,6 +358,22 @@ def _empty_limits(view: PITView, *, nav: float, equity: pd.Series | None) -> pd.
     dd = None if equity is None else DrawdownLadder(flatten=limits.drawdown).status(equity)[0]
     empty = pd.Series(dtype="float64")
     return limit_table(view, empty, var_99=0.0, es_99=0.0, drawdown=dd, nav=nav, limits=limits)
+
+
+def alerts(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str, Any]:
+    """The day's alerts from this run folder (limits, stale series, steps, health cards,
+    drawdown ladder, data quality), stored in the PMS once per subject and sent through
+    the channels ``alerts.yaml`` configures. A failed delivery is recorded and retried at
+    the next run; it never fails this step."""
+    from research_core.alerts import raise_alerts
+    from research_core.pms import PMS
+    from research_core.runs import RunFolder
+
+    records = RunFolder(Path(run_dir)).manifest.get("steps", [])
+    deadlines = {r["name"]: float(r["deadline_s"]) for r in records if r.get("deadline_s")}
+    engine = PMS.open(db_url if db_url and "***" not in db_url else None).engine  # no lake read
+    result = raise_alerts(run_dir, engine, deadlines=deadlines)
+    return {"alerts": result.found, "new": result.new, "delivery": result.delivery.summary()}
 
 
 def morning_pack(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:

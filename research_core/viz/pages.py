@@ -94,6 +94,11 @@ def items(page: Page) -> list[Item]:
     out += [theme.message(p.text, p.level, title=p.title) for p in page.problems]
     if page.run.usable:
         out += _RENDERERS[page.name](page)
+    elif page.name == "index":  # no usable run (a failed one): the open alerts matter most
+        from research_core.viz.alerts_view import open_alerts_card, read_open_alerts
+
+        card = open_alerts_card(read_open_alerts()["alerts"])
+        out += [] if card is None else [theme.grid([card])]
     return out
 
 
@@ -125,7 +130,9 @@ def brl(x: float) -> str:
 
 @_page("index")
 def _read_index(run: Run) -> tuple[dict[str, Any], list[Problem]]:
-    return {}, []
+    from research_core.viz.alerts_view import read_open_alerts
+
+    return read_open_alerts(), []
 
 
 @_renders("index")
@@ -139,7 +146,10 @@ def _render_index(page: Page) -> list[Item]:
         )
         for key, title in theme.PAGES.items()
     ]
-    return [theme.grid(cards)]
+    from research_core.viz.alerts_view import open_alerts_card
+
+    alerts = open_alerts_card(page.data.get("alerts"))  # open alerts at the top
+    return [theme.grid(cards)] if alerts is None else [theme.grid([alerts]), theme.grid(cards)]
 
 
 # --------------------------------------------------------------------------- risk

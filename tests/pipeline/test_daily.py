@@ -98,6 +98,16 @@ def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(
     # an empty PMS: said so, and the target is never presented as the fund's book
     assert "Held book: no positions held; target shown." in text
     assert "no positions held; target shown" in page and "Held-book 99 %" not in text
+    # the first section is the day's alerts: one per limit of either book in breach or near
+    # (the limit tables read here), every line's numbers checked
+    first = re.search(r"<main><section><h2>([^<]+)</h2>(.*?)</section>", page)
+    assert first is not None and first.group(1) == "Alerts"
+    flagged = sum(
+        int(run.artifact(f"risk/{b}/limits.parquet")["status"].isin(["breach", "warn"]).sum())
+        for b in ("held", "target")
+    )
+    assert first.group(2).count("<li") == flagged
+    assert f"{flagged} of {flagged} alert lines checked" in first.group(2) or flagged == 0
 
 
 def test_a_finished_date_is_a_no_op(daily_run, sample_lake_path):
