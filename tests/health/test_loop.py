@@ -1,0 +1,150 @@
+"""The daily ``health`` step: cards of the live strategies from their stored backtests,
+cached by strategy and lake snapshot, and one line per strategy with no backtest.
+
+A small lake of our own (CDI at 0 % so excess returns are the stored returns, and one price
+series per strategy) and hand-built backtest returns whose CUSUM alarm date is worked out
+below by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research_core.health.loop import health_loop
+from research_core.lake import Lake
+from research_core.pipeline import steps
+
+DATES = pd.bdate_range("2020-01-01", periods=756)  # 252 reference + 504 monitored sessions
+AS_OF = f"{DATES[-1]:%Y-%m-%d}"
+MEAN, SD = 0.0004, 0.01
+SHIFT = 652  # first session of the shifted returns (reference 252 + 400 healthy sessions)
+# strategy -> the instrument its stored backtest traded (instruments.yaml: price series)
+TRADED = {"RATES_BR_01": ("DI1.1Y", "BR.DI.1Y"), "RATES_US_01": ("UST.10Y.FUT", "US.UST.10Y")}
+
+
+def _rows(
+    sid: str, values: list[float], days: pd.DatetimeIndex, released: str = "21:00"
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "series_id": sid,
+            "obs_date": days,
+            "value": values,
+            "release_time": pd.to_datetime([f"{d:%Y-%m-%d} {released}" for d in days], utc=True),
+            "source": "test",
+        }
+    )
+
+
+def _path() -> pd.Series:
+    """MEAN ± SD alternating (+ on even sessions) until SHIFT, then MEAN − vol: one
+    reference volatility below the mean every day."""
+    r = np.where(np.arange(len(DATES)) % 2 == 0, MEAN + SD, MEAN - SD)
+    vol = SD * math.sqrt(252 / 251)  # the reference's sample sd (ddof 1) of ± SD
+    r[SHIFT:] = MEAN - vol
+    return pd.Series(r, index=DATES, name="as_of")
+
+
+def _store(lake: Lake, name: str, returns: pd.Series) -> None:
+    folder = lake.root / "artifacts" / "backtests" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    returns.to_frame().to_parquet(folder / "returns.parquet")
+    inst = TRADED[name][0]
+    pd.DataFrame({inst: 0.1}, index=DATES[:3]).to_csv(folder / "weights.csv")
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    lake = Lake.open(tmp_path / "lake", create=True)
+    lake.write(_rows("BR.CDI", [0.0], DATES[:1]))  # 0 %: the CDI accrual is zero every day
+    for _, sid in TRADED.values():
+        lake.write(_rows(sid, [10.0, 10.1, 10.2], DATES[:3]))
+    for name in TRADED:
+        _store(lake, name, _path())
+    return lake
+
+
+def _sources(run_dir: Path, names: list[str]) -> None:
+    folder = run_dir / "artifacts" / "strategies"
+    folder.mkdir(parents=True)
+    sources = {"freshness": {f"strategy:{n}": 1.0 for n in names}, "skipped": {}}
+    (folder / "sources.json").write_text(json.dumps(sources))
+
+
+def test_step_alarm_date_by_hand_and_the_missing_backtest_line(
+    lake: Lake, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reference (first 252 sessions) alternates MEAN ± SD: mean MEAN, sd
+    vol = SD·√(252/251), so its standardized returns are ±c, c = √(251/252) < 1.5 (no
+    clipping), with centre 0 and spread 1: the scores are the z's. Healthy sessions give
+    S− = max(0, S− − s − k) ∈ {0, c − k}; the last healthy one (651, odd, a − day) leaves
+    S− = c − k. From SHIFT every score is −1, so after j shifted sessions
+    S− = (c − k) + j·(1 − k), k = 0.75/√252 (half the daily shift of a 1.5 → 0 Sharpe
+    collapse). The alarm is the first j with S− > h = 29.80 (detectors.CUSUM_H, 252-session
+    reference): j = ⌈(h − (c − k)) / (1 − k)⌉ = 31."""
+    k, c, h = 0.75 / math.sqrt(252), math.sqrt(251 / 252), 29.80
+    j = math.ceil((h - (c - k)) / (1 - k))
+    assert j == 31
+    run_dir = tmp_path / "runs" / AS_OF
+    _sources(run_dir, ["RATES_BR_01", "FX_BR_01"])
+    url = f"sqlite:///{tmp_path / 'pms.db'}"
+    steps.health(lake_path=str(lake.root), as_of=AS_OF, run_dir=str(run_dir), db_url=url)
+
+    art = run_dir / "artifacts" / "health"
+    paths = pd.read_parquet(art / "health_paths.parquet")
+    mine = paths[paths["name"] == "RATES_BR_01"].set_index("date")
+    alarms = mine.index[mine["cusum_alarm"] == -1]
+    assert alarms[0] == DATES[SHIFT + j - 1]
+    assert mine.loc[alarms[0], "cusum_down"] == pytest.approx((c - k) + j * (1 - k), rel=1e-9)
+    assert len(mine) == 504 and mine["threshold"].iloc[0] == pytest.approx(h)
+    record = json.loads((art / "cards.json").read_text())
+    (card,) = record["cards"]
+    assert card["name"] == "RATES_BR_01" and card["status"] == "RED"
+    cards = pd.read_parquet(art / "cards.parquet")
+    assert cards["status"].tolist() == ["RED"]
+    # FX_BR_01 is live but has no stored backtest: one line saying how to make one
+    command = f"workbench backtest FX_BR_01 --start 2016-01-01 --end {AS_OF}"
+    assert record["missing"] == {"FX_BR_01": command}
+    out = capsys.readouterr().out
+    assert f"FX_BR_01: no stored backtest; make one with `{command}`" in out.splitlines()
+
+
+def _cache_files(cache: Path) -> dict[str, set[str]]:
+    """Cached cards and paths per strategy (lock files aside)."""
+    return {
+        d.name: {p.name for p in d.iterdir() if p.suffix in (".json", ".parquet")}
+        for d in cache.iterdir()
+    }
+
+
+def test_cache_reuse_and_a_revision_recomputes_only_its_strategy(
+    lake: Lake, tmp_path: Path
+) -> None:
+    cache, names = tmp_path / "cache", list(TRADED)
+    first = health_loop(lake, AS_OF, names, cache_dir=cache)
+    assert sorted(first.computed) == names and first.reused == ()
+    files = _cache_files(cache)
+    assert {n: len(f) for n, f in files.items()} == {n: 2 for n in names}  # .json + .parquet
+
+    again = health_loop(lake, AS_OF, names, cache_dir=cache)  # same lake snapshot
+    assert again.computed == () and sorted(again.reused) == names
+    assert _cache_files(cache) == files  # nothing written
+    assert again.cards == first.cards
+    pd.testing.assert_frame_equal(again.paths, first.paths, check_dtype=False)
+
+    # a revision of the 1-year DI (traded only by RATES_BR_01), released by the as-of
+    lake.write(_rows("BR.DI.1Y", [10.15], DATES[1:2], released="22:30"))
+    later = health_loop(lake, AS_OF, names, cache_dir=cache)
+    assert later.computed == ("RATES_BR_01",) and later.reused == ("RATES_US_01",)
+    now = _cache_files(cache)
+    assert len(now["RATES_BR_01"]) == 4 and now["RATES_US_01"] == files["RATES_US_01"]
+
+    # a row released after the as-of is not in its snapshot: nothing to recompute
+    late = DATES[-1] + pd.offsets.BDay(3)
+    lake.write(_rows("US.UST.10Y", [4.0], pd.DatetimeIndex([late])))
+    assert health_loop(lake, AS_OF, names, cache_dir=cache).computed == ()
