@@ -19,6 +19,7 @@ from research_core.config import Settings, get_settings
 from research_core.lake import Lake
 from research_core.narrative.checker import CheckResult, check_narrative
 from research_core.narrative.facts import FactError, FactSheet, render
+from research_core.narrative.health import health_record, health_section
 from research_core.narrative.llm import NarrativeError, api_key, llm_narrative
 from research_core.narrative.sheet import build_fact_sheet, fact_table
 from research_core.narrative.template import narrative_template
@@ -160,6 +161,7 @@ def build_morning_pack(
         except RunFolderError:
             sections[key] = None
             sections["missing"].append(key)
+    sections["health"] = health_record(run)
     sections["tone"] = tone_shift(lake, as_of)
     sections["today"] = _todays_releases(lake, as_of)
     sample = any(f.get("source") == "sample" for f in lake.manifest()["files"])
@@ -305,6 +307,7 @@ def render_html(pack: MorningPack) -> str:
             )
             items.append(f"<h3>{_esc(name)}</h3><ul>{bullets}</ul><p>{calls}</p>")
         parts.append(_section("Agent views and regime", "".join(items)))
+    parts.append(health_section(pack.sheet, s.get("health")))
     parts += _book_sections(s)
     props = s.get("proposals")
     if props is not None:
