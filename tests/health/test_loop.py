@@ -11,69 +11,18 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from research_core.health.loop import health_loop
 from research_core.lake import Lake
 from research_core.pipeline import steps
-
-DATES = pd.bdate_range("2020-01-01", periods=756)  # 252 reference + 504 monitored sessions
-AS_OF = f"{DATES[-1]:%Y-%m-%d}"
-MEAN, SD = 0.0004, 0.01
-SHIFT = 652  # first session of the shifted returns (reference 252 + 400 healthy sessions)
-# strategy -> the instrument its stored backtest traded (instruments.yaml: price series)
-TRADED = {"RATES_BR_01": ("DI1.1Y", "BR.DI.1Y"), "RATES_US_01": ("UST.10Y.FUT", "US.UST.10Y")}
-
-
-def _rows(
-    sid: str, values: list[float], days: pd.DatetimeIndex, released: str = "21:00"
-) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "series_id": sid,
-            "obs_date": days,
-            "value": values,
-            "release_time": pd.to_datetime([f"{d:%Y-%m-%d} {released}" for d in days], utc=True),
-            "source": "test",
-        }
-    )
-
-
-def _path() -> pd.Series:
-    """MEAN ± SD alternating (+ on even sessions) until SHIFT, then MEAN − vol: one
-    reference volatility below the mean every day."""
-    r = np.where(np.arange(len(DATES)) % 2 == 0, MEAN + SD, MEAN - SD)
-    vol = SD * math.sqrt(252 / 251)  # the reference's sample sd (ddof 1) of ± SD
-    r[SHIFT:] = MEAN - vol
-    return pd.Series(r, index=DATES, name="as_of")
-
-
-def _store(lake: Lake, name: str, returns: pd.Series) -> None:
-    folder = lake.root / "artifacts" / "backtests" / name
-    folder.mkdir(parents=True, exist_ok=True)
-    returns.to_frame().to_parquet(folder / "returns.parquet")
-    inst = TRADED[name][0]
-    pd.DataFrame({inst: 0.1}, index=DATES[:3]).to_csv(folder / "weights.csv")
+from tests.health.smalllake import AS_OF, DATES, SHIFT, TRADED, rows, small_lake, write_sources
 
 
 @pytest.fixture
 def lake(tmp_path: Path) -> Lake:
-    lake = Lake.open(tmp_path / "lake", create=True)
-    lake.write(_rows("BR.CDI", [0.0], DATES[:1]))  # 0 %: the CDI accrual is zero every day
-    for _, sid in TRADED.values():
-        lake.write(_rows(sid, [10.0, 10.1, 10.2], DATES[:3]))
-    for name in TRADED:
-        _store(lake, name, _path())
-    return lake
-
-
-def _sources(run_dir: Path, names: list[str]) -> None:
-    folder = run_dir / "artifacts" / "strategies"
-    folder.mkdir(parents=True)
-    sources = {"freshness": {f"strategy:{n}": 1.0 for n in names}, "skipped": {}}
-    (folder / "sources.json").write_text(json.dumps(sources))
+    return small_lake(tmp_path / "lake")
 
 
 def test_step_alarm_date_by_hand_and_the_missing_backtest_line(
@@ -91,7 +40,7 @@ def test_step_alarm_date_by_hand_and_the_missing_backtest_line(
     j = math.ceil((h - (c - k)) / (1 - k))
     assert j == 31
     run_dir = tmp_path / "runs" / AS_OF
-    _sources(run_dir, ["RATES_BR_01", "FX_BR_01"])
+    write_sources(run_dir, ["RATES_BR_01", "FX_BR_01"])
     url = f"sqlite:///{tmp_path / 'pms.db'}"
     steps.health(lake_path=str(lake.root), as_of=AS_OF, run_dir=str(run_dir), db_url=url)
 
@@ -138,7 +87,7 @@ def test_cache_reuse_and_a_revision_recomputes_only_its_strategy(
     pd.testing.assert_frame_equal(again.paths, first.paths, check_dtype=False)
 
     # a revision of the 1-year DI (traded only by RATES_BR_01), released by the as-of
-    lake.write(_rows("BR.DI.1Y", [10.15], DATES[1:2], released="22:30"))
+    lake.write(rows("BR.DI.1Y", [10.15], DATES[1:2], released="22:30"))
     later = health_loop(lake, AS_OF, names, cache_dir=cache)
     assert later.computed == ("RATES_BR_01",) and later.reused == ("RATES_US_01",)
     now = _cache_files(cache)
@@ -146,5 +95,5 @@ def test_cache_reuse_and_a_revision_recomputes_only_its_strategy(
 
     # a row released after the as-of is not in its snapshot: nothing to recompute
     late = DATES[-1] + pd.offsets.BDay(3)
-    lake.write(_rows("US.UST.10Y", [4.0], pd.DatetimeIndex([late])))
+    lake.write(rows("US.UST.10Y", [4.0], pd.DatetimeIndex([late])))
     assert health_loop(lake, AS_OF, names, cache_dir=cache).computed == ()
