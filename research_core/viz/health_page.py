@@ -35,20 +35,17 @@ def read_health(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     if cards is not None and len(cards):
         cards = cards.assign(_o=cards["status"].map(ORDER)).sort_values(["_o", "name"])
         cards = cards.drop(columns="_o").reset_index(drop=True)
-    data = {
-        "cards": cards,
-        "paths": run.table("health_paths"),
-        "missing": dict(record.get("missing", {})),
-        "skipped": dict(record.get("skipped", {})),
-    }
+    missing: dict[str, str] = dict(record.get("missing", {}))
+    skipped: dict[str, str] = dict(record.get("skipped", {}))
+    data = {"cards": cards, "paths": run.table("health_paths"), "missing": missing}
     problems = []
-    if data["missing"]:
-        names = ", ".join(sorted(data["missing"]))
-        command = next(iter(data["missing"].values())).split(" ", 3)
+    if missing:
+        command = next(iter(missing.values())).split(" ", 3)
         how = f"{command[0]} {command[1]} NAME {command[3]}" if len(command) == 4 else ""
-        text = f"{len(data['missing'])} live strategies have no stored backtest ({names}); "
+        names = ", ".join(sorted(missing))
+        text = f"{len(missing)} live strategies have no stored backtest ({names}); "
         problems.append(Problem("info", "No stored backtest", text + f"store one with `{how}`"))
-    for name, why in sorted(data["skipped"].items()):
+    for name, why in sorted(skipped.items()):
         problems.append(Problem("warn", f"{name} not assessed", why))
     return data, problems
 
