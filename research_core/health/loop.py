@@ -2,15 +2,15 @@
 (and its live PMS P&L where there is one), recomputed only when its inputs changed.
 
 A card's inputs are the stored backtest returns (``<backtests>/NAME/returns.parquet``, as
-``workbench backtest`` writes them), the lake's rows known at the as-of of the CDI (the
-excess-return funding) and of the price series of the instruments the backtest traded
-(its ``weights.csv`` columns), the strategy's live returns, its ledger trials and the
-health code itself. Their digest keys a cache kept beside the run folders, never in the
-lake (``<cache>/NAME/<key>.json`` and ``.parquet``): a rerun on the same lake snapshot
-recomputes nothing, and a revision in the lake recomputes only the strategies that read
-the revised series. A live strategy without a stored backtest gets one line saying how to
-make one, and the others go on.
-"""
+``workbench backtest`` writes them) up to the as-of, the lake's rows known at the as-of of
+the CDI (the excess-return funding) and of the price series of the instruments the backtest
+traded (its ``weights.csv`` columns), for the periods the backtest covers, the strategy's
+live returns, its ledger trials and the health code itself. Their digest keys a cache kept
+beside the run folders, never in the lake (``<cache>/NAME/<key>.json`` and ``.parquet``): a
+rerun on the same lake snapshot recomputes nothing, nor does the next day when nothing the
+card reads changed, and a revision in the lake recomputes only the strategies that read the
+revised series. A live strategy without a stored backtest gets one line saying how to make
+one, and the others go on."""
 
 from __future__ import annotations
 
@@ -93,44 +93,58 @@ def code_digest() -> str:
     return _digest(*((here / name).read_bytes() for name in CODE))
 
 
-def series_digests(lake: Lake, series_ids: Iterable[str], as_of: str) -> dict[str, str]:
-    """A digest per series of its rows released by the end of ``as_of`` (every vintage):
-    a revision or a new print changes it, later rows do not."""
+def series_rows(lake: Lake, series_ids: Iterable[str], as_of: str) -> dict[str, pd.DataFrame]:
+    """Per series, its rows released by the end of ``as_of`` (every vintage), sorted."""
     known = lake.known_series()
     ids = sorted({s for s in series_ids if s in known})
     if not ids:
         return {}
     rows = lake.table(ids).to_pandas()
-    cutoff = as_of_instant(as_of, lake.tz)
-    rows = rows[rows["release_time"] <= cutoff]
+    rows = rows[rows["release_time"] <= as_of_instant(as_of, lake.tz)]
     cols = ["obs_date", "value", "release_time"]
-    out = {sid: _digest("empty") for sid in ids}
+    out = {sid: pd.DataFrame(columns=cols) for sid in ids}
     for sid, part in rows.groupby("series_id", sort=True, observed=True):
-        part = part.sort_values(cols)[cols].reset_index(drop=True)
-        out[str(sid)] = _frame_digest(part)
+        out[str(sid)] = part.sort_values(cols)[cols].reset_index(drop=True)
     return out
 
 
-@dataclass(frozen=True)
+def series_digest(rows: Mapping[str, pd.DataFrame], series_id: str, through: pd.Timestamp) -> str:
+    """A digest of a series' rows (from :func:`series_rows`) for periods up to ``through``:
+    a revision or a late print of those periods changes it, a print of a later one does not
+    (the card of a backtest stored through ``through`` reads nothing later)."""
+    part = rows.get(series_id)
+    if part is None:
+        return "not in the lake"
+    return _frame_digest(part[pd.DatetimeIndex(part["obs_date"]) <= through])
+
+
+@dataclass(frozen=True, eq=False)
 class _Stored:
-    """One live strategy's stored backtest: its returns file and the series its card reads."""
+    """One live strategy's stored backtest up to the as-of: its daily returns, the last
+    date they reach (``through``), the file's digest and the series its card reads."""
 
     name: str
-    returns: Path
+    returns: pd.Series
+    through: pd.Timestamp
+    digest: str
     series: tuple[str, ...]
 
 
-def _stored(folder: Path, name: str) -> _Stored | None:
-    returns = folder / name / "returns.parquet"
-    if not returns.is_file():
+def _stored(folder: Path, name: str, as_of: str) -> _Stored | None:
+    path = folder / name / "returns.parquet"
+    if not path.is_file():
         return None
+    returns = _read_returns(path)
+    returns = returns[returns.index <= pd.Timestamp(as_of)]
+    through = returns.index.max() if len(returns) else pd.Timestamp(as_of)
     series = {FUNDING["BRL"]}
     weights = folder / name / "weights.csv"
     if weights.is_file():
         specs = instruments()
         traded = pd.read_csv(weights, nrows=0).columns[1:]
         series |= {specs[i].price_series for i in traded if i in specs}
-    return _Stored(name, returns, tuple(sorted(series)))
+    digest = _digest(path.read_bytes())
+    return _Stored(name, returns, through, digest, tuple(sorted(series)))
 
 
 def _read_returns(path: Path) -> pd.Series:
@@ -171,8 +185,7 @@ def _assess_one(
     """The card record and paths of one strategy, or ``{"skipped": why}`` and no paths."""
     when = pd.Timestamp(as_of)
     try:
-        r = excess_returns(lake, _read_returns(stored.returns), as_of, cdi=cdi)
-        r = r[r.index <= when].dropna()
+        r = excess_returns(lake, stored.returns, as_of, cdi=cdi).dropna()
         if len(r) < MIN_REFERENCE + 3:
             raise HealthError(
                 f"{len(r)} backtest sessions up to {as_of}; a card needs "
@@ -187,18 +200,19 @@ def _assess_one(
 
 def _key(
     stored: _Stored,
-    as_of: str,
-    digests: Mapping[str, str],
+    rows: Mapping[str, pd.DataFrame],
     live: pd.Series | None,
     ledger: TrialLedger,
     code: str,
 ) -> str:
+    """What the card reads, not the date it is read on: a backtest stored through an
+    earlier date, with no revision of its periods and no live P&L, keeps its card."""
     trials = ledger.trials(stored.name)
     return _digest(
         stored.name,
-        as_of,
-        stored.returns.read_bytes(),
-        *(f"{s}={digests.get(s)}" for s in stored.series),
+        stored.digest,
+        f"{stored.through:%Y-%m-%d}",
+        *(f"{s}={series_digest(rows, s, stored.through)}" for s in stored.series),
         "no live" if live is None else _frame_digest(live),
         trials.to_json(orient="records", date_format="iso") if len(trials) else "no trials",
         code,
@@ -236,12 +250,12 @@ def health_loop(
     when = pd.Timestamp(as_of)
     stored, missing = [], {}
     for name in sorted(set(names)):
-        found = _stored(folder, name)
+        found = _stored(folder, name, as_of)
         if found is None:
             missing[name] = backtest_command(name, as_of)
         else:
             stored.append(found)
-    digests = series_digests(lake, {s for st in stored for s in st.series}, as_of)
+    rows = series_rows(lake, {s for st in stored for s in st.series}, as_of)
     ledger, code = TrialLedger.for_lake(lake), code_digest()
     cdi: pd.Series | None = None
     records, tables, computed, reused = [], [], [], []
@@ -250,7 +264,7 @@ def health_loop(
         if live is not None and st.name in live:
             col = live[st.name].dropna()
             mine = col[pd.DatetimeIndex(col.index) <= when]
-        key = _key(st, as_of, digests, mine, ledger, code)
+        key = _key(st, rows, mine, ledger, code)
         hit = _cached(Path(cache_dir) / st.name, key)
         if hit is None:
             cdi = lake.at(as_of).series(FUNDING["BRL"]) if cdi is None else cdi
@@ -259,7 +273,9 @@ def health_loop(
             computed.append(st.name)
         else:
             reused.append(st.name)
-        records.append(hit[0] | {"name": st.name})
+        records.append(
+            hit[0] | {"name": st.name, "as_of": as_of, "through": f"{st.through:%Y-%m-%d}"}
+        )
         tables.append(hit[1])
     cards = tuple(r for r in records if "skipped" not in r)
     skipped = {r["name"]: str(r["skipped"]) for r in records if "skipped" in r}

@@ -360,10 +360,13 @@ def _empty_limits(view: PITView, *, nav: float, equity: pd.Series | None) -> pd.
 HEALTH_CACHE = ".health_cache"  # beside the run folders: cards by strategy and lake snapshot
 
 
-def health(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str, Any]:
+def health(
+    *, lake_path: str, as_of: str, run_dir: str, db_url: str, backtests: str | None = None
+) -> dict[str, Any]:
     """Health cards of the live strategies (those the strategies step ran) from their
-    stored backtests and the PMS's live P&L, reused from the cache when nothing they read
-    changed; one line per strategy with no stored backtest, saying how to make one."""
+    stored backtests (``backtests``, default ``<lake>/artifacts/backtests``) and the PMS's
+    live P&L, reused from the cache when nothing they read changed; one line per strategy
+    with no stored backtest, saying how to make one."""
     import time
 
     from research_core.health.drift import live_returns
@@ -372,11 +375,15 @@ def health(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str
     t0 = time.perf_counter()
     sources = json.loads((Path(run_dir) / ARTIFACTS / "strategies" / "sources.json").read_text())
     names = {k.removeprefix("strategy:") for k in (*sources["freshness"], *sources["skipped"])}
-    pms = _pms(db_url, lake_path)
-    live = live_returns(pms.pnl_history(), pms.nav_history())
-    live = live.rename(columns=lambda c: str(c).removeprefix("strategy:"))
+    lake = Lake.open(lake_path)
+    stored = Path(backtests) if backtests else lake.root / "artifacts" / "backtests"
+    live = None  # the PMS (about 1.5 s to import) only when some card can use its P&L
+    if any((stored / n / "returns.parquet").is_file() for n in names):
+        pms = _pms(db_url, lake_path)
+        live = live_returns(pms.pnl_history(), pms.nav_history())
+        live = live.rename(columns=lambda c: str(c).removeprefix("strategy:"))
     cache = Path(run_dir).resolve().parent / HEALTH_CACHE
-    result = health_loop(Lake.open(lake_path), as_of, names, cache_dir=cache, live=live)
+    result = health_loop(lake, as_of, names, cache_dir=cache, live=live, backtests=stored)
     out = _out(run_dir, "health")
     _write_parquet(out / "cards.parquet", cards_frame(result))
     _write_parquet(out / "health_paths.parquet", result.paths)

@@ -97,3 +97,9 @@ def test_cache_reuse_and_a_revision_recomputes_only_its_strategy(
     late = DATES[-1] + pd.offsets.BDay(3)
     lake.write(rows("US.UST.10Y", [4.0], pd.DatetimeIndex([late])))
     assert health_loop(lake, AS_OF, names, cache_dir=cache).computed == ()
+    # the next days: new prints after the backtests' last date change no card
+    lake.write(rows("BR.CDI", [0.0], pd.DatetimeIndex([late])))
+    day = f"{late:%Y-%m-%d}"
+    next_day = health_loop(lake, day, names, cache_dir=cache)
+    assert next_day.computed == () and {c["as_of"] for c in next_day.cards} == {day}
+    assert {c["through"] for c in next_day.cards} == {AS_OF}
