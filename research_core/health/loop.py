@@ -19,21 +19,21 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from research_core._files import read_parquet, write_atomic
-from research_core.backtest.ledger import TrialLedger
 from research_core.catalog import instruments
 from research_core.errors import BacktestError, HealthError
-from research_core.health.card import MIN_REFERENCE, MONITOR, HealthCard, _finite, assess
-from research_core.health.report import excess_returns
-from research_core.health.track import ledger_dsr
 from research_core.lake.asof import as_of_instant
 from research_core.lake.store import Lake
 from research_core.pnl import FUNDING
+
+if TYPE_CHECKING:  # the detectors, scipy and the backtest package load only for a card
+    from research_core.backtest.ledger import TrialLedger
+    from research_core.health.card import HealthCard
 
 CODE = ("card.py", "detectors.py", "drift.py", "track.py", "report.py", "loop.py")
 PATH_COLUMNS = ["name", "date", "monitored", "backtest", "z", "cusum_up", "cusum_down",
@@ -57,16 +57,19 @@ class LoopResult:
 
     def record(self) -> dict[str, Any]:
         """``health/cards.json``: JSON-safe (an infinite MinTRL becomes null)."""
-        return _finite(
-            {
-                "as_of": self.as_of,
-                "cards": list(self.cards),
-                "missing": dict(self.missing),
-                "skipped": dict(self.skipped),
-                "computed": list(self.computed),
-                "reused": list(self.reused),
-            }
-        )
+        body = {
+            "as_of": self.as_of,
+            "cards": list(self.cards),
+            "missing": dict(self.missing),
+            "skipped": dict(self.skipped),
+            "computed": list(self.computed),
+            "reused": list(self.reused),
+        }
+        if not self.cards:
+            return body  # names and commands only
+        from research_core.health.card import _finite
+
+        return dict(_finite(body))
 
 
 def backtest_command(name: str, as_of: str) -> str:
@@ -183,6 +186,10 @@ def _assess_one(
     ledger: TrialLedger,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """The card record and paths of one strategy, or ``{"skipped": why}`` and no paths."""
+    from research_core.health.card import MIN_REFERENCE, MONITOR, assess
+    from research_core.health.report import excess_returns
+    from research_core.health.track import ledger_dsr
+
     when = pd.Timestamp(as_of)
     try:
         r = excess_returns(lake, stored.returns, as_of, cdi=cdi).dropna()
@@ -255,6 +262,11 @@ def health_loop(
             missing[name] = backtest_command(name, as_of)
         else:
             stored.append(found)
+    if not stored:
+        empty = pd.DataFrame(columns=PATH_COLUMNS)
+        return LoopResult(as_of, (), empty, missing, {}, (), ())
+    from research_core.backtest.ledger import TrialLedger
+
     rows = series_rows(lake, {s for st in stored for s in st.series}, as_of)
     ledger, code = TrialLedger.for_lake(lake), code_digest()
     cdi: pd.Series | None = None

@@ -369,7 +369,6 @@ def health(
     with no stored backtest, saying how to make one."""
     import time
 
-    from research_core.health.drift import live_returns
     from research_core.health.loop import cards_frame, health_loop
 
     t0 = time.perf_counter()
@@ -379,6 +378,8 @@ def health(
     stored = Path(backtests) if backtests else lake.root / "artifacts" / "backtests"
     live = None  # the PMS (about 1.5 s to import) only when some card can use its P&L
     if any((stored / n / "returns.parquet").is_file() for n in names):
+        from research_core.health.drift import live_returns
+
         pms = _pms(db_url, lake_path)
         live = live_returns(pms.pnl_history(), pms.nav_history())
         live = live.rename(columns=lambda c: str(c).removeprefix("strategy:"))
