@@ -193,10 +193,11 @@ def _assess_one(
     when = pd.Timestamp(as_of)
     try:
         r = excess_returns(lake, stored.returns, as_of, cdi=cdi).dropna()
-        if len(r) < MIN_REFERENCE + 3:
+        need = MIN_REFERENCE + (MONITOR if live is None or len(live) < 3 else 0)
+        if len(r) < need:  # without live P&L: a reference, then the monitored sessions
             raise HealthError(
-                f"{len(r)} backtest sessions up to {as_of}; a card needs "
-                f"{MIN_REFERENCE + MONITOR} (re-run: {backtest_command(stored.name, as_of)})"
+                f"{len(r)} backtest sessions up to {as_of}; a card needs {need} "
+                f"(store a longer one: {backtest_command(stored.name, as_of)})"
             )
         dsr = ledger_dsr(r, ledger, stored.name)
         card = assess(stored.name, r, when, live=live, dsr=dsr)

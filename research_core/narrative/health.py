@@ -53,7 +53,7 @@ def _card_facts(card: dict[str, Any], as_of: str) -> list[Fact]:
     """A RED or AMBER card's numbers (units: % for shares and probabilities, Sharpes
     annualized, sessions counted), each under the strategy's name."""
     name = str(card["name"])
-    values = {  # key: (value, unit, decimals, label)
+    values = {  # key: (raw value, scale, unit, decimals, label)
         "cusum": (card.get("cusum_down"), 100, "%", 0, "lower CUSUM, % of its alarm line"),
         "psr": (card.get("psr"), 100, "%", 0, "PSR against the haircut backtest Sharpe"),
         "progress": (card.get("progress"), 100, "%", 0, "progress to the minimum track record"),

@@ -103,3 +103,18 @@ def test_cache_reuse_and_a_revision_recomputes_only_its_strategy(
     next_day = health_loop(lake, day, names, cache_dir=cache)
     assert next_day.computed == () and {c["as_of"] for c in next_day.cards} == {day}
     assert {c["through"] for c in next_day.cards} == {AS_OF}
+
+
+def test_a_backtest_too_short_for_a_card_is_skipped_with_the_command(
+    lake: Lake, tmp_path: Path
+) -> None:
+    """Without live P&L a card needs 252 reference + 504 monitored sessions (card.py)."""
+    short = lake.root / "artifacts" / "backtests" / "RATES_US_01" / "returns.parquet"
+    pd.read_parquet(short).iloc[-300:].to_parquet(short)
+    got = health_loop(lake, AS_OF, list(TRADED), cache_dir=tmp_path / "cache")
+    assert [c["name"] for c in got.cards] == ["RATES_BR_01"]
+    command = f"workbench backtest RATES_US_01 --start 2016-01-01 --end {AS_OF}"
+    assert got.skipped == {
+        "RATES_US_01": f"300 backtest sessions up to {AS_OF}; a card needs 756 "
+        f"(store a longer one: {command})"
+    }
