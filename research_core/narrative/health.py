@@ -133,11 +133,12 @@ def health_lines(sheet: FactSheet, record: dict[str, Any]) -> list[str]:
     if missing:
         noun = "strategy" if len(missing) == 1 else "strategies"
         lines.append(f"{ENTITY}: {{{{health.missing}}}} live {noun} without a stored backtest.")
-        lines.append(
-            f"{ENTITY}: store one with `workbench backtest NAME --start {{{{health.start}}}} "
-            f"--end {{{{health.end}}}}` for " + ", ".join(sorted(missing)) + "."
-        )
-    return [render(line, sheet)[0] for line in lines]
+    out = [render(line, sheet)[0] for line in lines]
+    if missing:  # a command: its dates as the CLI reads them, whatever the pack's locale
+        command = "`workbench backtest NAME --start {{health.start}} --end {{health.end}}`"
+        line = f"{ENTITY}: store one with {command} for " + ", ".join(sorted(missing)) + "."
+        out.append(render(line, sheet.with_locale("en"))[0])
+    return out
 
 
 def health_section(sheet: FactSheet, record: dict[str, Any] | None) -> str:

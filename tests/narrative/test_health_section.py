@@ -103,6 +103,16 @@ def test_a_wrong_number_fails_the_check(run: RunFolder, right: str, wrong: str) 
     assert not check_narrative(text.replace(right, wrong), sheet).ok
 
 
+def test_portuguese_numbers_check_and_the_command_keeps_iso_dates(run: RunFolder) -> None:
+    sheet = FactSheet(AS_OF, tuple(health_facts(run, AS_OF)), "pt-BR")
+    lines = health_lines(sheet, RECORD)
+    assert "Sharpe −2,70, against a haircut benchmark of 0,32" in lines[1]
+    assert lines[-1].startswith(
+        f"Strategy health: store one with `{COMMAND.replace('FX_BR_01', 'NAME')}`"
+    )
+    assert check_narrative("\n".join(lines), sheet).ok
+
+
 def test_no_health_step_says_so(tmp_path: Path) -> None:
     folder = tmp_path / AS_OF
     folder.mkdir()
