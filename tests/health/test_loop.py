@@ -17,7 +17,16 @@ import pytest
 from research_core.health.loop import health_loop
 from research_core.lake import Lake
 from research_core.pipeline import steps
-from tests.health.smalllake import AS_OF, DATES, SHIFT, TRADED, rows, small_lake, write_sources
+from tests.health.smalllake import (
+    AS_OF,
+    DATES,
+    SHIFT,
+    TRADED,
+    rows,
+    shifted_path,
+    small_lake,
+    write_sources,
+)
 
 
 @pytest.fixture
@@ -118,3 +127,27 @@ def test_a_backtest_too_short_for_a_card_is_skipped_with_the_command(
         "RATES_US_01": f"300 backtest sessions up to {AS_OF}; a card needs 756 "
         f"(store a longer one: {command})"
     }
+
+
+def test_live_pnl_is_monitored_and_a_corrected_mark_recomputes_only_that_card(
+    lake: Lake, tmp_path: Path
+) -> None:
+    """Live returns for RATES_BR_01 over 40 sessions (0.2 %, −0.1 % alternating):
+    its card monitors them against the backtest before them; the other stays on its
+    backtest. Sharpe by hand: mean 0.05 %, sd 0.15 %·√(40/39), × √252."""
+    days = DATES[600:640]  # where the backtest alternates (drift needs it not constant)
+    values = [0.002 if i % 2 == 0 else -0.001 for i in range(40)]
+    live = pd.DataFrame({"RATES_BR_01": values}, index=days)
+    cache = tmp_path / "cache"
+    got = health_loop(lake, AS_OF, list(TRADED), cache_dir=cache, live=live)
+    card = {c["name"]: c for c in got.cards}
+    assert card["RATES_BR_01"]["source"] == "live" and card["RATES_US_01"]["source"] == "backtest"
+    assert card["RATES_BR_01"]["n_obs"] == 40
+    sharpe = 0.0005 / (0.0015 * math.sqrt(40 / 39)) * math.sqrt(252)
+    assert card["RATES_BR_01"]["sharpe"] == pytest.approx(sharpe, rel=1e-9)
+    mine = got.paths[got.paths["name"] == "RATES_BR_01"].set_index("date")
+    assert mine["monitored"].tolist() == values
+    assert mine["backtest"].tolist() == shifted_path().loc[days].tolist()  # CDI at 0 %
+    live.iloc[5, 0] = 0.0015  # a corrected mark
+    again = health_loop(lake, AS_OF, list(TRADED), cache_dir=cache, live=live)
+    assert again.computed == ("RATES_BR_01",) and again.reused == ("RATES_US_01",)
