@@ -129,6 +129,8 @@ def _progress_figure(cards: pd.DataFrame, sample: bool) -> Item:
 
 def render_health(page: Page) -> list[Item]:
     """Counts, the cards (worst first), the progress chart, then each strategy's paths."""
+    if not page.data:  # no health step in this run: its message says so, no zero counts
+        return []
     cards, paths = page.data.get("cards"), page.data.get("paths")
     counts = {s: 0 if cards is None else int((cards["status"] == s).sum()) for s in ORDER}
     kpis = [theme.kpi(f"{s} strategies", f"{n:,}", key=s.lower()) for s, n in counts.items()]

@@ -55,3 +55,13 @@ def test_the_page_shows_the_cards_and_paths(tmp_path: Path) -> None:
     growth = ((1 + MEAN) ** 2 - SD**2) ** 200 * (1 + MEAN - vol) ** 104
     assert line.y[-1] == pytest.approx(100 * (growth - 1), rel=1e-9)
     assert "PSR and minimum-track-record progress" in figs
+
+
+def test_a_run_without_the_health_step_says_so(tmp_path: Path) -> None:
+    write_manifest(tmp_path / "2026-10-30", "2026-10-30")
+    page = pages.read_page("strategy_health", "date=2026-10-30", runs_path=tmp_path)
+    assert [p.text for p in page.problems] == [
+        "the 2026-10-30 run has no strategy health cards (step health)"
+    ]
+    html = "".join(i for i in pages.items(page) if isinstance(i, str))
+    assert "data-kpi" not in html  # no counts of zero that would read as "all healthy"
