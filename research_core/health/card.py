@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import HealthError
-from research_core.health.detectors import CUSUM_WARN, Alarm, detect
+from research_core.health.detectors import CUSUM_WARN, Alarm, Detection, detect
 from research_core.health.drift import Drift, implementation_drift
 from research_core.health.track import TrackRecord, track_record
 
@@ -58,6 +58,7 @@ class HealthCard:
     cusum_down: float  # lower CUSUM statistic at the as-of over its threshold (1 = alarm)
     alarms: tuple[Alarm, ...]  # within the last RECENT monitored sessions
     drift: Drift | None = None
+    detection: Detection | None = field(default=None, repr=False, compare=False)  # the paths
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,7 +114,7 @@ def assess(
         drift = implementation_drift(monitored, bt)
     cusum_down = float(found.statistics["cusum_down"].iloc[-1] / found.threshold)
     status, reasons = _status(recent, cusum_down, track, drift)
-    return HealthCard(name, when, status, reasons, source, track, cusum_down, recent, drift)
+    return HealthCard(name, when, status, reasons, source, track, cusum_down, recent, drift, found)
 
 
 def _status(

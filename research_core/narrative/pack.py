@@ -20,6 +20,7 @@ from research_core.lake import Lake
 from research_core.narrative.alerts_section import alerts_section
 from research_core.narrative.checker import CheckResult, check_narrative
 from research_core.narrative.facts import FactError, FactSheet, render
+from research_core.narrative.health import health_record, health_section
 from research_core.narrative.llm import NarrativeError, api_key, llm_narrative
 from research_core.narrative.sheet import build_fact_sheet, fact_table
 from research_core.narrative.template import narrative_template
@@ -161,6 +162,7 @@ def build_morning_pack(
         except RunFolderError:
             sections[key] = None
             sections["missing"].append(key)
+    sections["health"] = health_record(run)
     sections["tone"] = tone_shift(lake, as_of)
     sections["today"] = _todays_releases(lake, as_of)
     sample = any(f.get("source") == "sample" for f in lake.manifest()["files"])
@@ -307,6 +309,7 @@ def render_html(pack: MorningPack) -> str:
             )
             items.append(f"<h3>{_esc(name)}</h3><ul>{bullets}</ul><p>{calls}</p>")
         parts.append(_section("Agent views and regime", "".join(items)))
+    parts.append(health_section(pack.sheet, s.get("health")))
     parts += _book_sections(s)
     props = s.get("proposals")
     if props is not None:

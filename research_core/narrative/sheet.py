@@ -11,6 +11,7 @@ import pandas as pd
 from research_core.lake import Lake
 from research_core.lake.pit import PITView
 from research_core.narrative.facts import CUES, Fact, FactSheet, date_value
+from research_core.narrative.health import health_facts
 from research_core.narrative.tone import tone_facts
 from research_core.runs import RunFolder, RunFolderError
 
@@ -123,6 +124,7 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
             Fact("dq.findings", "Data quality", sum(gate["counts"].values()), "count", 0, src,
                  as_of, label="findings", cues=CUES["findings"]),
         ]  # fmt: skip
+    facts += health_facts(run, as_of)  # the Strategy health section's numbers
     return facts
 
 

@@ -376,6 +376,48 @@ def alerts(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str
     return {"alerts": result.found, "new": result.new, "delivery": result.delivery.summary()}
 
 
+HEALTH_CACHE = ".health_cache"  # beside the run folders: cards by strategy and lake snapshot
+
+
+def health(
+    *, lake_path: str, as_of: str, run_dir: str, db_url: str, backtests: str | None = None
+) -> dict[str, Any]:
+    """Health cards of the live strategies (those the strategies step ran) from their
+    stored backtests (``backtests``, default ``<lake>/artifacts/backtests``) and the PMS's
+    live P&L, reused from the cache when nothing they read changed; one line per strategy
+    with no stored backtest, saying how to make one."""
+    import time
+
+    from research_core.health.loop import cards_frame, health_loop
+
+    t0 = time.perf_counter()
+    sources = json.loads((Path(run_dir) / ARTIFACTS / "strategies" / "sources.json").read_text())
+    names = {k.removeprefix("strategy:") for k in (*sources["freshness"], *sources["skipped"])}
+    lake = Lake.open(lake_path)
+    stored = Path(backtests) if backtests else lake.root / "artifacts" / "backtests"
+    live = None  # the PMS (about 1.5 s to import) only when some card can use its P&L
+    if any((stored / n / "returns.parquet").is_file() for n in names):
+        from research_core.health.drift import live_returns
+
+        pms = _pms(db_url, lake_path)
+        live = live_returns(pms.pnl_history(), pms.nav_history())
+        live = live.rename(columns=lambda c: str(c).removeprefix("strategy:"))
+    cache = Path(run_dir).resolve().parent / HEALTH_CACHE
+    result = health_loop(lake, as_of, names, cache_dir=cache, live=live, backtests=stored)
+    out = _out(run_dir, "health")
+    _write_parquet(out / "cards.parquet", cards_frame(result))
+    _write_parquet(out / "health_paths.parquet", result.paths)
+    record = result.record() | {"seconds": round(time.perf_counter() - t0, 2)}
+    _write_json(out / "cards.json", record)
+    for name, command in result.missing.items():
+        print(f"{name}: no stored backtest; make one with `{command}`")
+    for name, why in result.skipped.items():
+        print(f"{name}: not assessed ({why})")
+    counts = cards_frame(result)["status"].value_counts().to_dict()
+    return {"cards": counts, "missing": len(result.missing), "computed": len(result.computed),
+            "reused": len(result.reused), "seconds": record["seconds"]}  # fmt: skip
+
+
 def morning_pack(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
     """Build the Morning Pack (fact sheet, checked narrative, self-contained HTML)."""
     from research_core.narrative import build_morning_pack

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from research_core.catalog import instruments, series_catalog
-from research_core.viz import theme
+from research_core.viz import health_page, theme
 from research_core.viz.pms_pages import (
     blotter,
     journal_view,
@@ -545,6 +545,10 @@ def _render_agents(page: Page) -> list[Item]:
             fig.add_scatter(x=x, y=part["rstar"], name="r*")
             out.append(fig)
     return out
+
+
+_page("strategy_health")(health_page.read_health)  # the page's code: viz/health_page.py
+_renders("strategy_health")(health_page.render_health)
 
 
 def page_names() -> list[str]:

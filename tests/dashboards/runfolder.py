@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from research_core.pipeline import steps
 from research_core.pms import PMS
 
@@ -44,7 +47,8 @@ def write_book_run(
     runs: Path, lake_path: Path, as_of: str, db_url: str, *, n_sims: int = 5_000
 ) -> Path:
     """A succeeded run of ``as_of``: agents, strategies, the PMS mark, the target book
-    against the held book (and its proposals), both books' risk and the Morning Pack."""
+    against the held book (and its proposals), both books' risk, strategy health (one
+    stored backtest, :func:`stored_backtest`) and the Morning Pack."""
     folder = runs / as_of
     args = {"lake_path": str(lake_path), "as_of": as_of, "run_dir": str(folder)}
     steps.agents(**args)
@@ -52,6 +56,19 @@ def write_book_run(
     steps.pms_mark(**args, db_url=db_url)
     steps.book(**args, db_url=db_url)
     steps.risk(**args, db_url=db_url, n_sims=n_sims)
+    steps.health(**args, db_url=db_url, backtests=str(stored_backtest(runs, as_of)))
     write_manifest(folder, as_of, parameters={"lake_path": str(lake_path)})
     steps.morning_pack(**args)
+    return folder
+
+
+def stored_backtest(runs: Path, as_of: str, name: str = "RATES_BR_01") -> Path:
+    """A folder of stored backtests holding one for ``name``: seeded daily returns (mean
+    0.04 %, sd 1 %) over 800 sessions to ``as_of``, as ``workbench backtest`` stores them
+    (a real backtest takes about a minute; the page test needs its shape, not its values)."""
+    folder = runs.parent / f"{runs.name}-backtests"
+    (folder / name).mkdir(parents=True, exist_ok=True)
+    days = pd.bdate_range(end=as_of, periods=800)
+    r = np.random.default_rng(20261207).normal(0.0004, 0.01, len(days))
+    pd.DataFrame({"as_of": r}, index=days).to_parquet(folder / name / "returns.parquet")
     return folder

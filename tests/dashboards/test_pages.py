@@ -26,6 +26,7 @@ PAGES = [
     "attribution",
     "decision_journal",
     "agent_hub",
+    "strategy_health",
 ]
 # What Voilà puts in the page when a cell raised or timed out (the HTTP status stays 200).
 ERROR_SELECTOR = (
@@ -113,12 +114,29 @@ def _check_agent_hub(page: object, art: Path) -> None:
         assert f"{name.replace('_', ' ')} agent" in text
 
 
+def _check_strategy_health(page: object, art: Path) -> None:
+    """Counts and the first card's numbers as the health step stored them, with units."""
+    cards = pd.read_parquet(art / "health" / "cards.parquet")
+    record = json.loads((art / "health" / "cards.json").read_text())
+    kpis = _kpis(page)
+    for status in ("RED", "AMBER", "GREEN"):
+        assert kpis[status.lower()] == str(int((cards["status"] == status).sum()))
+    assert kpis["missing"] == str(len(record["missing"]))
+    text = page.inner_text("body")  # type: ignore[attr-defined]
+    first = cards.iloc[0]
+    assert f"{100 * first['cusum_down']:.0f}% of the alarm line" in text
+    assert f"{first['sharpe']:+.2f} (annualized)" in text
+    assert "No stored backtest" in text
+    assert len(page.query_selector_all(".js-plotly-plot")) >= 3  # type: ignore[attr-defined]
+
+
 READY = {"position_book": '[data-table="book"]'}
 CHECKS = {
     "risk_monitor": _check_risk_monitor,
     "morning_pack": _check_risk_kpis,
     "position_book": _check_position_book,
     "agent_hub": _check_agent_hub,
+    "strategy_health": _check_strategy_health,
 }
 
 

@@ -110,6 +110,33 @@ def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(
     assert f"{flagged} of {flagged} alert lines checked" in first.group(2) or flagged == 0
 
 
+def test_the_health_step_names_each_strategy_without_a_backtest_and_the_pack_says_so(
+    daily_run, sample_lake_path
+):
+    """Every configured strategy has a card or one line with the command that stores its
+    backtest (the sample lake stores none); the pack's Strategy health section counts them
+    with checked numbers."""
+    from research_core.strategies import load_config
+
+    run = RunFolder(daily_run.path)
+    record = run.artifact("health/cards.json")
+    stored = {
+        p.parent.name
+        for p in (sample_lake_path / "artifacts" / "backtests").glob("*/returns.parquet")
+    }
+    names = set(load_config())
+    assert set(record["missing"]) == names - stored
+    assert {c["name"] for c in record["cards"]} | set(record["skipped"]) == names & stored
+    for name, command in record["missing"].items():
+        assert command == f"workbench backtest {name} --start 2020-01-01 --end 2026-10-30"
+    facts = FactSheet.from_dict(run.artifact("morning_pack/facts.json"))
+    assert facts["health.missing"].value == len(names - stored)
+    page = run.artifact("morning_pack/morning_pack.html")
+    n = len(names - stored)
+    noun = "strategy" if n == 1 else "strategies"
+    assert f"Strategy health: {n} live {noun} without a stored backtest." in page
+
+
 def test_a_finished_date_is_a_no_op(daily_run, sample_lake_path):
     before = (daily_run.path / "manifest.json").read_text()
     again = run_pipeline(
