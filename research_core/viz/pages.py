@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from research_core.catalog import instruments, series_catalog
+from research_core.formats import auto, brl, pct  # the one number format
 from research_core.viz import theme
 from research_core.viz.pms_pages import (
     blotter,
@@ -112,12 +113,6 @@ def _missing(run: Run, what: str, step: str) -> Problem:
 # --------------------------------------------------------------------------- formatting
 
 
-def pct(x: float, digits: int = 2) -> str:
-    return f"{x:.{digits}%}"
-
-
-def brl(x: float) -> str:
-    return f"BRL {x:,.0f}"
 
 
 # --------------------------------------------------------------------------- landing
@@ -269,7 +264,7 @@ def _risk_cards(data: dict[str, Any]) -> list[str]:
         limits = data.get(f"{book}_limits")
         if limits is None:
             continue
-        fmt = {"value": "{:.4g}", "max": "{:.4g}", "utilization": "{:.0%}"}
+        fmt = {"value": auto, "max": auto, "utilization": "{:.0%}"}
         shown = limits.drop(columns=["key"], errors="ignore")  # the internal id: not for people
         body = theme.table(shown, formats=fmt, status_column="status", index=False,
                            name=f"limits-{book}")  # fmt: skip
