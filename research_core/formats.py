@@ -21,7 +21,7 @@ def _missing(x: object) -> bool:
     try:
         return math.isnan(float(x))  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return False
+        return type(x).__name__ in ("NAType", "NaTType")  # pandas' missing markers
 
 
 def number(x: float | None, digits: int = 2, *, signed: bool = False) -> str:
