@@ -114,7 +114,7 @@ def _chg(v: Any, unit: str) -> str:
         return formats.bp(v)
     if unit == "%":
         return formats.points(v, signed=True)
-    return formats.number(v, 2, signed=True) + (" pp" if unit == "pp" else "")
+    return formats.number(v, 2, signed=True) + (" pp" if unit == "pp" else " pts")
 
 
 def markets_section(keys: pd.DataFrame, curves: str = "") -> str:

@@ -411,16 +411,30 @@ def _narrative_section(nar: Narrative) -> str:
     )
 
 
+def _tone(v: float) -> str:
+    """A tone score (−1 dovish … +1 hawkish) with its meaning in words."""
+    return (
+        f"{number(v, 2, signed=True)} ({'hawkish' if v > 0 else 'dovish' if v < 0 else 'neutral'})"
+    )
+
+
+def _shift(v: float) -> str:
+    word = "more hawkish" if v > 0 else "more dovish" if v < 0 else "no change"
+    return f"{number(v, 2, signed=True)} ({word})"
+
+
 def _appendix(pack: MorningPack) -> str:
     """Fact sheet, central-bank tone, data quality and the audit anchor, collapsed."""
     s = pack.sections
     sheet = s.get("full_sheet") or pack.sheet
     facts = pd.DataFrame(fact_table(sheet)).drop(columns=["id"]).set_index("entity")
+    points = [f.unit == "" and f.kind == "change" for f in sheet.facts]  # index points (VIX)
+    facts.loc[points, "value"] = facts.loc[points, "value"] + " pts"
     body = "<h3>Fact sheet: every number the text may state</h3>" + _table(facts, n=400)
     tone = s.get("tone")
     if tone is not None and not tone.empty:
         body += "<h3>Central-bank tone (last communiqué, + hawkish)</h3>" + _table(
-            tone.set_index("series_id"), fmt={"tone": "+.2f", "previous": "+.2f", "shift": "+.2f"}
+            tone.set_index("series_id"), fmt={"tone": _tone, "previous": _tone, "shift": _shift}
         )
     body += "<h3>Data-quality notes</h3>" + _table(s.get("findings"), n=30)
     anchor = s.get("anchor")
