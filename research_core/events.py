@@ -524,7 +524,7 @@ def week_ahead(lake: Lake, as_of: AsOf, days: int = 7) -> pd.DataFrame:
     rows = []
     for r in cal.itertuples(index=False):
         spec = lake.spec(str(r.series_id))
-        period = pd.Timestamp(r.obs_date)
+        period = pd.Timestamp(str(r.obs_date))
         history = view.series(spec.id).dropna()
         before = history[history.index < period]
         expected, basis = expectation(view, spec.id, period)
@@ -569,9 +569,9 @@ def releases_on(lake: Lake, as_of: AsOf) -> pd.DataFrame:
     frame = todays_releases(view, pd.Timestamp(as_of))
     z = []
     for sid, period in zip(frame["series_id"], frame["obs_date"], strict=True):
-        hist = surprise_history(view, str(sid)) if str(sid) in TARGETS else None
-        ok = hist is not None and pd.Timestamp(period) in hist.index
-        z.append(float(hist.loc[pd.Timestamp(period), "z"]) if ok else float("nan"))
+        when = pd.Timestamp(str(period))
+        hist = surprise_history(view, str(sid)) if str(sid) in TARGETS else pd.DataFrame()
+        z.append(float(hist["z"].get(when, float("nan"))) if len(hist) else float("nan"))
     frame["surprise"] = frame["actual"] - frame["expected"]
     frame["z"] = z
     frame["units"] = [lake.spec(str(s)).units for s in frame["series_id"]]

@@ -6,7 +6,7 @@ and the collapsed appendix. Every number goes through :mod:`research_core.format
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -34,14 +34,14 @@ def cell(v: object, fmt: Format | None) -> tuple[str, str]:
     else:
         text = formats.DASH if v is None else str(v)
     numeric = isinstance(v, int | float) and not isinstance(v, bool)
-    neg = numeric and not pd.isna(v) and float(v) < 0  # type: ignore[arg-type]
+    neg = numeric and float(v) < 0  # type: ignore[arg-type]  # NaN < 0 is False
     return text, ("n neg" if neg else "n") if numeric else ""
 
 
 def table(
     frame: pd.DataFrame | None,
     *,
-    fmt: dict[str, Format] | None = None,
+    fmt: Mapping[str, Format] | None = None,
     n: int = 20,
     name: str = "",
     index: bool = True,

@@ -113,8 +113,6 @@ def _missing(run: Run, what: str, step: str) -> Problem:
 # --------------------------------------------------------------------------- formatting
 
 
-
-
 # --------------------------------------------------------------------------- landing
 
 
@@ -264,7 +262,7 @@ def _risk_cards(data: dict[str, Any]) -> list[str]:
         limits = data.get(f"{book}_limits")
         if limits is None:
             continue
-        fmt = {"value": auto, "max": auto, "utilization": "{:.0%}"}
+        fmt = {"value": auto, "max": auto, "utilization": "{:.0%}"}  # type: ignore[dict-item]
         shown = limits.drop(columns=["key"], errors="ignore")  # the internal id: not for people
         body = theme.table(shown, formats=fmt, status_column="status", index=False,
                            name=f"limits-{book}")  # fmt: skip

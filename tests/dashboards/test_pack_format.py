@@ -112,7 +112,9 @@ def test_pack_in_chromium_answers_first(pack_html: str, browser: object) -> None
     page = browser.new_page(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
     try:
         page.set_content(pack_html, wait_until="load")
-        shown = page.eval_on_selector_all("section[data-section]", "s => s.map(x => x.dataset.section)")
+        shown = page.eval_on_selector_all(
+            "section[data-section]", "s => s.map(x => x.dataset.section)"
+        )
         assert [s for s in shown if s in ORDER] == ORDER
         first_chart = page.eval_on_selector("svg", "s => s.getBoundingClientRect().top")
         assert first_chart < 2 * 768  # a chart within the first two screens
