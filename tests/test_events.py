@@ -244,7 +244,7 @@ def test_a_lake_filled_from_its_last_prints_gets_its_whole_history(lakes, tmp_pa
             surprise_history(shallow.at(END), target), surprise_history(full.at(END), target)
         )
     signals, narrative = _agents_at(full.at(EARLY))
-    assert any(s.rationale.startswith("BR.IPCA.MOM surprises") for s in signals)
+    assert any(" — BR.IPCA.MOM surprises" in s.rationale for s in signals)
     assert _agents_at(shallow.at(EARLY)) == (signals, narrative)
     assert update_surprises(shallow, END, targets=TARGETS).written == 0  # complete: no more
 
@@ -286,7 +286,7 @@ def test_agents_read_the_surprises(lakes):
     view = full.at(END)
     z = surprise_history(view, "BR.IPCA.MOM")["z"].dropna()
     report = InflationAgent().run(view)
-    (sig,) = [s for s in report.signals if s.rationale.startswith("BR.IPCA.MOM surprises")]
+    (sig,) = [s for s in report.signals if " — BR.IPCA.MOM surprises" in s.rationale]
     assert sig.instrument == "BR.INFLATION"
     assert sig.strength == pytest.approx(z.iloc[-3:].mean())  # mean of the last three z
     lines = MonetaryPolicyAgent().run(view).narrative

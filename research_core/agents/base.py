@@ -26,6 +26,7 @@ from scipy.stats import norm
 from research_core.agents.reasons import Stat, reason
 from research_core.config import get_settings
 from research_core.errors import AgentDataError
+from research_core.formats import pct
 from research_core.lake.pit import PITView
 from research_core.lake.quality import staleness
 from research_core.records import Signal
@@ -61,8 +62,8 @@ class AgentReport:
         for s in self.signals:
             arrow = {1: "▲", -1: "▼", 0: "■"}[s.direction]
             lines.append(
-                f"  {arrow} {s.instrument}: z={s.strength:+.2f}, conf={s.confidence:.2f}, "
-                f"{s.horizon_days}d — {s.rationale}"
+                f"  {arrow} {s.rationale} (confidence {pct(s.confidence, 0)}, horizon "
+                f"{s.horizon_days} days)"
             )
         stale = self.inputs.loc[self.inputs["stale"], "series_id"].tolist()
         if stale:
