@@ -8,6 +8,7 @@ states (no run, failed or stale run, empty book, missing artifact) become messag
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -406,12 +407,34 @@ def _render_pack(page: Page) -> list[Item]:
     out: list[Item] = [theme.grid(_risk_kpis(page.data))]
     pack = page.data.get("pack")
     if pack:
-        frame = (
-            '<iframe class="wb-pack" title="Morning Pack" sandbox="" '
-            f'style="width:100%;height:1400px;border:0" srcdoc="{theme.esc(pack)}"></iframe>'
-        )
-        out.append(theme.grid([theme.card("", frame)]))
+        out.append(native_pack(pack))
     return out
+
+
+def native_pack(pack: str) -> str:
+    """The static pack's banners and sections inside the page (no iframe, no second
+    header): its style sheet scoped to ``.wb-pack`` so it styles nothing else."""
+    css = re.search(r"<style>(.*?)</style>", pack, re.S)
+    start, end = pack.find("</header>"), pack.rfind("</main>")
+    if css is None or start < 0 or end < 0:
+        return theme.message("the Morning Pack file is not in the pack's layout", "warn")
+    body = pack[start + len("</header>") : end].replace("<main>", "", 1)
+    return f'<style>{_scoped(css.group(1), ".wb-pack")}</style><div class="wb-pack">{body}</div>'
+
+
+def _scoped(css: str, scope: str) -> str:
+    """Each rule's selectors prefixed with ``scope`` (``body`` becomes the scope itself);
+    the pack's style sheet has plain rules only (no @media)."""
+    rules = []
+    for rule in css.split("}"):
+        if "{" not in rule:
+            continue
+        selectors, decls = rule.split("{", 1)
+        scoped = ",".join(
+            scope if s.strip() == "body" else f"{scope} {s.strip()}" for s in selectors.split(",")
+        )
+        rules.append(f"{scoped}{{{decls}}}")
+    return "".join(rules)
 
 
 # --------------------------------------------------------------------------- attribution

@@ -8,6 +8,7 @@ not taken from the page code.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -113,10 +114,24 @@ def _check_agent_hub(page: object, art: Path) -> None:
         assert f"{name.replace('_', ' ')} agent" in text
 
 
+def _check_pack_page(page: object, art: Path) -> None:
+    """The KPI tiles, then the pack itself in the page (no iframe), answers first."""
+    _check_risk_kpis(page, art)
+    assert page.query_selector_all("iframe") == []  # type: ignore[attr-defined]
+    shown = page.eval_on_selector_all(  # type: ignore[attr-defined]
+        ".wb-pack section[data-section]", "s => s.map(x => x.dataset.section)"
+    )
+    assert shown[:8] == ["today", "alerts", "markets", "week", "changed", "agents", "book",
+                         "attribution"]  # fmt: skip
+    text = page.inner_text(".wb-pack")  # type: ignore[attr-defined]
+    assert "Copom 2026-11-04 21:00 -03" in text and "Nonfarm payrolls" in text
+    assert not re.search(r"\d[eE][+-]\d|\('", text)  # no scientific notation, no tuple
+
+
 READY = {"position_book": '[data-table="book"]'}
 CHECKS = {
     "risk_monitor": _check_risk_monitor,
-    "morning_pack": _check_risk_kpis,
+    "morning_pack": _check_pack_page,
     "position_book": _check_position_book,
     "agent_hub": _check_agent_hub,
 }
