@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 DASH = "–"
-MINUS = "−"  # typographic minus
+MINUS = "-"  # ASCII: tables are copied into spreadsheets and parsed by readers
 
 
 def _missing(x: object) -> bool:
