@@ -119,25 +119,3 @@ def label(key: object) -> str:
     if isinstance(key, float) and 0 < key < 1:
         return f"{key * 100:g}%"
     return str(key).replace("_", " ")
-
-
-def frame_text(frame: Any, formats: dict[str, Any] | None = None) -> Any:
-    """A frame with every cell as text: ``formats`` maps a column to a formatter function;
-    other floats go through :func:`auto`; tuple index labels and column names become words."""
-    import pandas as pd
-
-    formats = formats or {}
-    out = pd.DataFrame(index=[label(i) for i in frame.index])
-    out.index.name = label(frame.index.name) if frame.index.name else None
-    for col in frame.columns:
-        fmt = formats.get(str(col))
-        values = frame[col].tolist()
-        out[label(col)] = [
-            fmt(v)
-            if fmt is not None
-            else auto(v)
-            if isinstance(v, float)
-            else (DASH if v is None else label(v))
-            for v in values
-        ]
-    return out
