@@ -44,3 +44,21 @@ def test_every_time_carries_its_zone() -> None:
     assert formats.when(pd.Timestamp("2026-12-09 19:30", tz="UTC"), "America/New_York") == (
         "2026-12-09 14:30 EST"
     )
+
+
+def test_attribution_in_one_unit_and_a_clear_empty_state() -> None:
+    from research_core.viz.pages import NO_ATTRIBUTION, Page, _render_attribution, attribution_pct
+
+    table = pd.DataFrame(
+        {
+            "by": ["strategy"] * 3,
+            "group": ["RATES_BR_01"] * 3,
+            "period": ["day", "mtd", "ytd"],
+            "value": [2_000_000.0, 0.004, -0.012],  # BRL, then Carino-linked fractions
+        }
+    )
+    pnl = {"nav_brl": 1_002_000_000.0, "pnl_day_brl": 2_000_000.0}
+    # the day: 2 mn BRL over the previous NAV of 1,000 mn BRL = 0.20 % of NAV
+    assert attribution_pct(table, pnl)["value"].tolist() == pytest.approx([0.2, 0.4, -1.2])
+    empty = _render_attribution(Page("attribution", None, {"attribution": table.head(0)}))  # type: ignore[arg-type]
+    assert len(empty) == 1 and NO_ATTRIBUTION[:40] in empty[0]

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from research_core.catalog import instruments, series_catalog
-from research_core.formats import auto, brl, pct  # the one number format
+from research_core.formats import auto, brl, pct, points  # the one number format
 from research_core.viz import theme
 from research_core.viz.pms_pages import (
     blotter,
@@ -445,24 +445,58 @@ def _read_attribution(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     table = run.table("attribution")
     if table is None:
         return {}, [_missing(run, "attribution", "attribution")]
-    return {"attribution": table}, []
+    return {"attribution": table, "pnl": run.record("pnl")}, []
+
+
+NO_ATTRIBUTION = (
+    "Nothing to attribute yet: the PMS had no marked positions by this run, so there is no "
+    "P&L to split by strategy, agent, asset class, instrument or factor. Attribution appears "
+    "from the first run after positions are booked and marked."
+)
+PERIODS = {"day": "yesterday", "mtd": "MTD", "ytd": "YTD"}
+
+
+def attribution_pct(table: pd.DataFrame, pnl: dict[str, Any] | None) -> pd.DataFrame:
+    """``attribution.parquet`` (by, group, period, value: the day in BRL, MTD/YTD as
+    Carino-linked contributions) in one unit, % of NAV: the day over the previous NAV."""
+    out = table.copy()
+    day = out["period"] == "day"
+    prev_nav = (pnl["nav_brl"] - pnl["pnl_day_brl"]) if pnl else float("nan")
+    out.loc[day, "value"] = out.loc[day, "value"] / prev_nav
+    out["value"] = out["value"] * 100
+    return out
 
 
 @_renders("attribution")
 def _render_attribution(page: Page) -> list[Item]:
+    """A chart with a dimension selector (buttons) and the periods as legend entries, or
+    a message saying why there is nothing to attribute."""
     t = page.data.get("attribution")
     if t is None:
         return []
-    out: list[Item] = [
-        theme.grid([theme.card("P&L attribution", theme.table(t, index=False, name="attribution"))])
-    ]
-    if {"dimension", "key", "pnl"} <= set(t.columns):
-        for dim, part in t.groupby("dimension", sort=False):
-            fig = theme.figure(f"P&L by {dim}", sample=page.run.sample, yaxis="BRL")
-            fig.add_bar(x=part["key"], y=part["pnl"], name=str(dim))
-            fig.update_layout(height=320)
-            out.append(fig)
-    return out
+    if t.empty or not {"by", "group", "period", "value"} <= set(t.columns):
+        return [theme.message(NO_ATTRIBUTION, "info", title="No attribution yet")]
+    t = attribution_pct(t, page.data.get("pnl"))
+    fig = theme.figure("P&L attribution (% of NAV)", sample=page.run.sample, yaxis="% of NAV")
+    dims = list(dict.fromkeys(t["by"]))
+    for dim in dims:
+        for period, name in PERIODS.items():
+            part = t[(t["by"] == dim) & (t["period"] == period)]
+            fig.add_bar(x=part["group"], y=part["value"], name=name, visible=dim == dims[0],
+                        hovertemplate="%{x}: %{y:.2f}% of NAV")  # fmt: skip
+    n = len(PERIODS)
+    buttons = [
+        {"label": d.replace("_", " "), "method": "update",
+         "args": [{"visible": [j // n == i for j in range(n * len(dims))]}]}
+        for i, d in enumerate(dims)
+    ]  # fmt: skip
+    fig.update_layout(height=420, barmode="group", hovermode="closest",
+                      updatemenus=[{"buttons": buttons, "direction": "right", "x": 0, "y": 1.12,
+                                    "xanchor": "left", "type": "buttons"}])  # fmt: skip
+    shown = t.assign(value=t["value"].map(lambda v: points(v, signed=True)))
+    shown = shown.rename(columns={"by": "dimension", "value": "% of NAV"})
+    table = theme.table(shown, index=False, name="attribution")
+    return [fig, theme.grid([theme.card("P&L attribution, % of NAV", table)])]
 
 
 # --------------------------------------------------------------------------- agents
