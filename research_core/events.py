@@ -563,15 +563,18 @@ def next_decisions(as_of: AsOf) -> dict[str, pd.Timestamp]:
 
 def releases_on(lake: Lake, as_of: AsOf) -> pd.DataFrame:
     """The releases of ``as_of`` itself (yesterday, for the morning reader): actual, the
-    expectation known before the print with its basis, the surprise and its z-score (the
-    stored derived series where the pipeline computed them)."""
+    expectation with its basis, the surprise and its z-score — the stored derived series
+    where the pipeline computed them, else the expectation known just before the print
+    (and no z)."""
     view = lake.at(as_of)
     frame = todays_releases(view, pd.Timestamp(as_of))
     z = []
-    for sid, period in zip(frame["series_id"], frame["obs_date"], strict=True):
-        when = pd.Timestamp(str(period))
-        hist = surprise_history(view, str(sid)) if str(sid) in TARGETS else pd.DataFrame()
-        z.append(float(hist["z"].get(when, float("nan"))) if len(hist) else float("nan"))
+    for i, (sid, period) in enumerate(zip(frame["series_id"], frame["obs_date"], strict=True)):
+        ids, when = _derived(str(sid)), pd.Timestamp(str(period))
+        stored = _stored(view, ids["expected"])  # empty where none was computed
+        if when in stored.index:  # the expectation the stored surprise was measured against
+            frame.loc[i, "expected"] = float(stored[when])
+        z.append(float(_stored(view, ids["z"]).get(when, float("nan"))))
     frame["surprise"] = frame["actual"] - frame["expected"]
     frame["z"] = z
     frame["units"] = [lake.spec(str(s)).units for s in frame["series_id"]]
