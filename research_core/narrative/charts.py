@@ -54,8 +54,8 @@ def heatmap(frame: pd.DataFrame, *, title: str, cell: int = 64) -> str:
     """Rows × columns of z-scores as coloured cells (green long, red short), value inside."""
     if frame.empty:
         return ""
-    left, top = 130, 86
-    width, height = left + cell * len(frame.columns) + 4, top + 22 * len(frame) + 4
+    left, top = 12 + 6 * max(len(str(i)) for i in frame.index), 86  # ~6 px a character
+    width, height = left + cell * len(frame.columns) + 60, top + 22 * len(frame) + 4
     scale = max(2.0, float(frame.abs().max().max()))
     parts = [
         f'<svg class="chart heatmap" width="{width}" height="{height}" role="img" '

@@ -275,6 +275,8 @@ h3{font-size:14px;margin:10px 0 2px}ul{margin:2px 0}ul.matters li{font-size:15px
 .block{margin:8px 0 14px}summary h2.inline{display:inline}summary{cursor:pointer}
 svg.chart{display:block;margin:6px 0;max-width:100%}svg.spark{vertical-align:middle}
 .next-decisions{font-size:14px}
+table[data-table="week-ahead"] td:first-child,table[data-table="yesterday"] td:first-child
+{white-space:nowrap}
 """
 
 

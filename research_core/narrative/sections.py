@@ -239,7 +239,7 @@ def agent_views(reports: dict[str, Any]) -> pd.DataFrame:
                     "strength": float(s["strength"]),
                     "confidence": float(s["confidence"]),
                     "horizon": f"{int(s['horizon_days'])} days",
-                    "reason": s["rationale"],
+                    "reason": str(s["rationale"]).split(" — ", 1)[-1],  # view, z: columns
                 }
             )
     return pd.DataFrame(rows)

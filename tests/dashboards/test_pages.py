@@ -147,6 +147,8 @@ def test_page(name: str, visit: Visit, runs_path: Path, artifacts_dir: Path) -> 
         page.wait_for_selector(READY[name], timeout=60_000)  # type: ignore[attr-defined]
     text = _assert_clean(page)
     assert "sample data" in text  # the sample lake's runs say so on every page
+    raw = re.findall(r".{30}(?:\d[eE][+-]\d|\('\w+', ).{10}", text)
+    assert raw == [], raw  # one number format: no scientific notation, no tuple labels
     assert f"run of {GOOD}" in text
     width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
     assert width <= 1366, f"{name} overflows horizontally at 1366 px ({width})"
