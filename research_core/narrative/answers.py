@@ -159,7 +159,7 @@ def _releases(names: pd.Series, ids: pd.Series) -> list[str]:
 
 
 def week_section(
-    week: pd.DataFrame, decisions: dict[str, pd.Timestamp], yesterday: pd.DataFrame, tz: str
+    week: pd.DataFrame, decisions: dict[str, pd.Timestamp], yesterday: pd.DataFrame
 ) -> str:
     """(d) Every scheduled release and decision of the next seven days with previous and
     expected values (and the basis), the next Copom and FOMC dates wherever they fall, and

@@ -107,6 +107,10 @@ class MorningPack:
                 "rejected": list(self.narrative.rejected),
             },
             "missing_sections": self.sections.get("missing", []),
+            "what_matters": [  # each line checked against the sheet plus the decision dates
+                {"text": line.text, "sources": list(line.sources)}
+                for line in self.sections.get("lines", [])
+            ],
         }
 
     def html(self) -> str:
@@ -334,7 +338,7 @@ def render_html(pack: MorningPack) -> str:
         _alerts_section(s),
         markets_section(s.get("keys", pd.DataFrame())),
         week_section(s.get("week", pd.DataFrame()), s.get("decisions", {}),
-                     s.get("yesterday", pd.DataFrame()), s.get("tz", "UTC")),
+                     s.get("yesterday", pd.DataFrame())),
         changed_section(s.get("previous"), s.get("changes", pd.DataFrame())),
         agents_section(s.get("views", pd.DataFrame())),
         section("book", "Held book, risk and the target with its proposals",

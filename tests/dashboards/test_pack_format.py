@@ -9,6 +9,7 @@ order, a chart in the first two screens and the page width in the DOM.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_every_table_cell_has_one_format(pack_html: str) -> None:
 
 
 def test_week_ahead_has_the_decisions_and_payrolls(pack_html: str) -> None:
-    week = pack_html[pack_html.index('data-table="week-ahead"') :]
+    week = pack_html[pack_html.index('<table data-table="week-ahead">') :]
     week = week[: week.index("</table>")]
     rows = [_cells(r) for r in re.findall(r"<tr>(.*?)</tr>", week)]
     by_series = {re.search(r"\(([^()]*)\)$", r[1]).group(1): r for r in rows if r}
@@ -77,6 +78,8 @@ def test_what_matters_lines_are_checked_facts(pack_html: str, runs_path: Path) -
         assert lines[0].startswith(f"Target-book limits: {n_breach} in breach and {n_warn}")
     assert any("Next Copom decision on 2026-11-04" in x for x in lines)
     assert record["narrative"]["source"] == "template"
+    shown = [html.unescape(re.sub(r" <span.*", "", x)) for x in lines]
+    assert [x["text"] for x in record["what_matters"]] == shown  # recorded in facts.json
 
 
 def _write(folder: Path, as_of: str, direction: int, status: str, proposal: str) -> RunFolder:
