@@ -292,6 +292,7 @@ def _held_book(
     pipeline), its NAV and NAV history (the drawdown ladder's input) then, and a line.
     No PMS database yet (a SQLite file that does not exist; none is created here): nothing
     held, NAV the default capital."""
+    from research_core.formats import money
     from research_core.pms.db import safe_url
     from research_core.pms.system import DEFAULT_CAPITAL, PMS
 
@@ -303,8 +304,8 @@ def _held_book(
     equity = path if len(path) else None
     where = f"the PMS at {safe_url(url)}"
     if held.empty:
-        return None, nav, equity, f"no positions held in {where} at {as_of}; NAV {nav:,.0f} BRL"
-    note = f"held: {len(held)} positions in {where} at {as_of}; NAV {nav:,.0f} BRL"
+        return None, nav, equity, f"no positions held in {where} at {as_of}; NAV {money(nav)}"
+    note = f"held: {len(held)} positions in {where} at {as_of}; NAV {money(nav)}"
     return held, nav, equity, note
 
 

@@ -508,6 +508,79 @@ def morning_releases(lake: Lake, as_of: AsOf) -> pd.DataFrame:
     )
 
 
+# meeting calendar -> (bank, the series its decisions set: its release zone is the bank's)
+DECISIONS = {"copom": ("Copom", "BR.SELIC.TARGET"), "fomc": ("FOMC", "US.FEDFUNDS.TARGET")}
+
+
+def week_ahead(lake: Lake, as_of: AsOf, days: int = 7) -> pd.DataFrame:
+    """The Morning Pack's week ahead: every scheduled release and rate decision in the
+    ``days`` calendar days after ``as_of`` — local time with its zone, country, publisher,
+    series, name, period, units, previous value and the expectation with its basis (Focus
+    median or AR(1) model forecast; none for a decision or a series with neither), as known
+    at the end of ``as_of``."""
+    view = lake.at(as_of)
+    start = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    cal = release_calendar(start, start + pd.Timedelta(days=days - 1))
+    rows = []
+    for r in cal.itertuples(index=False):
+        spec = lake.spec(str(r.series_id))
+        period = pd.Timestamp(str(r.obs_date))
+        history = view.series(spec.id).dropna()
+        before = history[history.index < period]
+        expected, basis = expectation(view, spec.id, period)
+        decision = spec.release.get("rule") == "decision"
+        rows.append(
+            {
+                "time": r.local_time,
+                "country": r.country,
+                "publisher": r.publisher,
+                "series": spec.id,
+                "name": spec.name,
+                "period": "decision" if decision else period_label(period, spec.frequency),
+                "units": spec.units,
+                "previous": float(before.iloc[-1]) if len(before) else float("nan"),
+                "expected": expected,
+                "basis": basis or ("no consensus in the lake" if decision else "none"),
+            }
+        )
+    cols = ["time", "country", "publisher", "series", "name", "period", "units", "previous"]
+    return pd.DataFrame(rows, columns=[*cols, "expected", "basis"])
+
+
+def next_decisions(as_of: AsOf) -> dict[str, pd.Timestamp]:
+    """{"Copom": time, "FOMC": time}: each bank's next rate decision after the end of
+    ``as_of``, wherever it falls, in the bank's own time zone; banks with none scheduled
+    are left out."""
+    after = as_of_instant(pd.Timestamp(as_of).strftime("%Y-%m-%d"), get_settings().timezone)
+    out = {}
+    for meetings, (name, sid) in DECISIONS.items():
+        times = policy_decisions(meetings)
+        later = times[times > after]
+        if len(later):
+            out[name] = pd.Timestamp(later[0]).tz_convert(series(sid).release["tz"])
+    return out
+
+
+def releases_on(lake: Lake, as_of: AsOf) -> pd.DataFrame:
+    """The releases of ``as_of`` itself (yesterday, for the morning reader): actual, the
+    expectation with its basis, the surprise and its z-score — the stored derived series
+    where the pipeline computed them, else the expectation known just before the print
+    (and no z)."""
+    view = lake.at(as_of)
+    frame = todays_releases(view, pd.Timestamp(as_of))
+    z = []
+    for i, (sid, period) in enumerate(zip(frame["series_id"], frame["obs_date"], strict=True)):
+        ids, when = _derived(str(sid)), pd.Timestamp(str(period))
+        stored = _stored(view, ids["expected"])  # empty where none was computed
+        if when in stored.index:  # the expectation the stored surprise was measured against
+            frame.loc[i, "expected"] = float(stored[when])
+        z.append(float(_stored(view, ids["z"]).get(when, float("nan"))))
+    frame["surprise"] = frame["actual"] - frame["expected"]
+    frame["z"] = z
+    frame["units"] = [lake.spec(str(s)).units for s in frame["series_id"]]
+    return frame
+
+
 def period_label(obs_date: pd.Timestamp, frequency: str) -> str:
     """'2026-10' for a month, '2026Q3' for a quarter, the date otherwise."""
     end = period_end(pd.DatetimeIndex([obs_date]), frequency)[0]

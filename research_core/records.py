@@ -22,6 +22,7 @@ class Signal:
     horizon_days: int
     rationale: str
     weight: float | None = None
+    model: str = ""  # the model behind an agent's call (two calls on one target differ by it)
 
     def __post_init__(self) -> None:
         if self.direction not in (-1, 0, 1):

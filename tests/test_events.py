@@ -244,7 +244,7 @@ def test_a_lake_filled_from_its_last_prints_gets_its_whole_history(lakes, tmp_pa
             surprise_history(shallow.at(END), target), surprise_history(full.at(END), target)
         )
     signals, narrative = _agents_at(full.at(EARLY))
-    assert any(s.rationale.startswith("BR.IPCA.MOM surprises") for s in signals)
+    assert any(" — BR.IPCA.MOM surprises" in s.rationale for s in signals)
     assert _agents_at(shallow.at(EARLY)) == (signals, narrative)
     assert update_surprises(shallow, END, targets=TARGETS).written == 0  # complete: no more
 
@@ -286,7 +286,7 @@ def test_agents_read_the_surprises(lakes):
     view = full.at(END)
     z = surprise_history(view, "BR.IPCA.MOM")["z"].dropna()
     report = InflationAgent().run(view)
-    (sig,) = [s for s in report.signals if s.rationale.startswith("BR.IPCA.MOM surprises")]
+    (sig,) = [s for s in report.signals if " — BR.IPCA.MOM surprises" in s.rationale]
     assert sig.instrument == "BR.INFLATION"
     assert sig.strength == pytest.approx(z.iloc[-3:].mean())  # mean of the last three z
     lines = MonetaryPolicyAgent().run(view).narrative
@@ -328,3 +328,21 @@ def test_stale_surprises_give_no_signal():
     assert _surprise_features({**base, "surprise_z:BR.IPCA.MOM": z_old}) == {}
     got = _surprise_features({**base, "surprise_z:BR.IPCA.MOM": z_new})
     assert got["surprise_z:BR.IPCA.MOM"].tolist() == [0.5, 1.0, 1.5]
+
+
+def test_yesterdays_releases_against_expectations(lakes):
+    """The pack's "yesterday" table: the IPCA print of its release day with the Focus
+    median of the eve and the stored surprise z (``update_surprises``), read back here
+    from the derived series themselves."""
+    from research_core.events import releases_on
+
+    full, _ = lakes
+    first = full.vintages("BR.IPCA.MOM").groupby("obs_date")["release_time"].min()
+    period = pd.Timestamp("2013-03-01")
+    day = f"{first[period].tz_convert('America/Sao_Paulo'):%Y-%m-%d}"
+    row = releases_on(full, day).set_index("series_id").loc["BR.IPCA.MOM"]
+    stored = full.at(day).series("BR.IPCA.MOM.SURPRISE.Z")[period]
+    expected = full.at(day).series("BR.IPCA.MOM.EXPECTED")[period]
+    assert row["basis"] == "Focus median" and row["z"] == pytest.approx(stored)
+    assert row["expected"] == pytest.approx(expected)
+    assert row["surprise"] == pytest.approx(row["actual"] - expected)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -23,8 +23,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from research_core.agents.reasons import Stat, reason
 from research_core.config import get_settings
 from research_core.errors import AgentDataError
+from research_core.formats import pct
 from research_core.lake.pit import PITView
 from research_core.lake.quality import staleness
 from research_core.records import Signal
@@ -60,8 +62,8 @@ class AgentReport:
         for s in self.signals:
             arrow = {1: "▲", -1: "▼", 0: "■"}[s.direction]
             lines.append(
-                f"  {arrow} {s.instrument}: z={s.strength:+.2f}, conf={s.confidence:.2f}, "
-                f"{s.horizon_days}d — {s.rationale}"
+                f"  {arrow} {s.rationale} (confidence {pct(s.confidence, 0)}, horizon "
+                f"{s.horizon_days} days)"
             )
         stale = self.inputs.loc[self.inputs["stale"], "series_id"].tolist()
         if stale:
@@ -184,10 +186,15 @@ class Agent(ABC):
         *,
         quality: float,
         horizon_days: int,
-        rationale: str,
+        model: str,
+        because: str,
+        stats: Sequence[Stat] = (),
     ) -> Signal:
         """A signal whose direction and confidence follow from its z-score, the same way for
-        every agent: no view under |z| < 0.5, confidence = significance x model quality."""
+        every agent: no view under |z| < 0.5, confidence = significance x model quality; its
+        rationale is the one-line reason of :func:`agents.reasons.reason` (view, z, why,
+        the statistics that support it and those that do not)."""
+        rationale = reason(model, instrument, z, because, stats)
         return Signal(
             as_of=as_of,
             source=self.source,
@@ -197,6 +204,7 @@ class Agent(ABC):
             confidence=confidence_from_z(z, quality=quality),
             horizon_days=horizon_days,
             rationale=rationale,
+            model=model,
         )
 
     def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:

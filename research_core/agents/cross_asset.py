@@ -90,7 +90,7 @@ class CrossAssetAgent(Agent):
         regime = macro.current if macro is not None else "unknown"
         tilt = 0.5 if regime in GOOD_REGIMES else -0.5 if macro is not None else 0.0
         brazil, used = brazil_score(upstream)
-        context = f"{'risk-on' if p_on >= 0.5 else 'risk-off'} p={p_on:.2f}, regime {regime}"
+        context = f"P(risk-on) {p_on:.2f}, macro regime {regime}"
 
         def make(instrument: str, z: float, why: str, horizon: int = 63) -> Signal:
             return self.signal(
@@ -99,7 +99,8 @@ class CrossAssetAgent(Agent):
                 z,
                 quality=0.7,
                 horizon_days=horizon,
-                rationale=f"{why} ({context})",
+                model="regime HMM",
+                because=f"{why} ({context})",
             )
 
         return [

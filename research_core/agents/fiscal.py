@@ -117,7 +117,8 @@ class FiscalAgent(Agent):
                     z,
                     quality=0.8,
                     horizon_days=504,
-                    rationale=(
+                    model="debt dynamics",
+                    because=(
                         f"primary {dyn.primary_balance:+.2f}% of GDP vs "
                         f"{dyn.stabilizing_primary:+.2f}% to stabilize debt at {dyn.debt:.1f}% "
                         f"(r {dyn.interest_rate:.1f}%, g {dyn.growth:.1f}%); "
@@ -137,7 +138,8 @@ class FiscalAgent(Agent):
                     z,
                     quality=float(np.clip(model.rsquared, 0, 1)),
                     horizon_days=126,
-                    rationale=(
+                    model="CDS fair value",
+                    because=(
                         f"CDS {features['cds_now']:.0f}bp vs fiscal fair value {fair:.0f}bp "
                         f"(last month-average {features['cds'].iloc[-1]:.0f}bp)"
                     ),

@@ -23,6 +23,7 @@ from research_core.agents.base import (
     Features,
     Fitted,
 )
+from research_core.agents.reasons import p_value
 from research_core.errors import ModelError
 from research_core.models import beer
 from research_core.records import Signal
@@ -88,12 +89,15 @@ class FxEquilibriumAgent(Agent):
                 z,
                 quality=quality,
                 horizon_days=int(np.clip(days, 21, 252)),
-                rationale=(
-                    f"USD/BRL {features['fx_now']:.3f} vs BEER fair "
-                    f"{model.fair_value.iloc[-1]:.3f} ({model.current:+.1f}%, band "
-                    f"±{model.band:.1f}%); cointegration p={model.coint_pvalue:.2f}; "
-                    f"carry {features['carry']:+.2f}pp"
+                model="BEER",
+                because=(
+                    f"USD/BRL {features['fx_now']:.3f} is {abs(model.current):.1f}% "
+                    f"{'above' if model.current > 0 else 'below'} its BEER fair value "
+                    f"{model.fair_value.iloc[-1]:.3f} (misalignment z {model.z:+.2f}, band "
+                    f"±{model.band:.1f}%), so expect it to revert; carry "
+                    f"{features['carry']:+.2f}pp"
                 ),
+                stats=(p_value("cointegration", model.coint_pvalue),),
             )
         ]
 

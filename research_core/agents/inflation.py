@@ -101,7 +101,8 @@ class InflationAgent(Agent):
                     z,
                     quality=quality,
                     horizon_days=252,
-                    rationale=(
+                    model="Phillips curve",
+                    because=(
                         f"Phillips curve sees IPCA {curve.forecast_12m:.2f}% over 12m vs "
                         f"Focus {focus:.2f}% (se {curve.forecast_12m_se:.2f})"
                     ),
@@ -117,7 +118,8 @@ class InflationAgent(Agent):
                     z,
                     quality=0.7,
                     horizon_days=126,
-                    rationale=f"US core CPI {ann3:.2f}% 3m annualized vs {ann12:.2f}% over 12m",
+                    model="core CPI momentum",
+                    because=f"US core CPI {ann3:.2f}% 3m annualized vs {ann12:.2f}% over 12m",
                 )
             )
         out.extend(self._surprise_signals(as_of, features))
@@ -139,7 +141,8 @@ class InflationAgent(Agent):
                     float(z.mean()),
                     quality=0.6,
                     horizon_days=63,
-                    rationale=(
+                    model="print surprises",
+                    because=(
                         f"{target} surprises vs {basis}: last {len(z)} z "
                         + ", ".join(f"{v:+.2f}" for v in z)
                     ),

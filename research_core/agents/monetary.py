@@ -153,7 +153,8 @@ class MonetaryPolicyAgent(Agent):
                         z,
                         quality=quality,
                         horizon_days=int(252 * c.years),
-                        rationale=(
+                        model="Taylor rule",
+                        because=(
                             f"{c.code} Taylor-rule path averages "
                             f"{rule.path(c.years).mean():.2f}% over {c.years:g}y vs market "
                             f"{f['market_now']:.2f}% (gap {gap_now:+.2f}pp, usual "
@@ -172,7 +173,8 @@ class MonetaryPolicyAgent(Agent):
                         z,
                         quality=0.8,
                         horizon_days=252,
-                        rationale=(
+                        model="r* gap",
+                        because=(
                             f"{c.code} real policy rate {real_now:.2f}% vs r* "
                             f"{rstar.current:.2f}% ± {rstar.current_se:.2f} "
                             f"({'restrictive' if z > 0 else 'accommodative'})"
@@ -197,7 +199,8 @@ class MonetaryPolicyAgent(Agent):
             z,
             quality=0.5,  # a lexicon score: informative, not a forecast (see copom_tone.py)
             horizon_days=63,
-            rationale=(
+            model="communiqué tone",
+            because=(
                 f"{c.code} communiqué of {tone.index[-1]:%Y-%m-%d} tone {tone.iloc[-1]:+.2f} "
                 f"(previous {tone.iloc[-2]:+.2f}, usual {tone.iloc[:-1].mean():+.2f})"
             ),

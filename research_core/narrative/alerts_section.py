@@ -42,7 +42,7 @@ def alert_lines(alerts: list[dict[str, Any]], as_of: str) -> list[tuple[dict[str
 
 
 def alerts_section(run: RunFolder) -> str:
-    """The HTML of the pack's alerts section ('' when the run has no alerts step)."""
+    """The body of the pack's alerts section ('' when the run has no alerts step)."""
     try:
         record = run.artifact("alerts/alerts.json")
     except RunFolderError:
@@ -58,7 +58,7 @@ def alerts_section(run: RunFolder) -> str:
             "checked against their numbers; acknowledge with "
             "<code>workbench alerts ack ID</code></p>"
         )
-    return f"<section><h2>{TITLE}</h2>{body}</section>"
+    return body
 
 
 def _item(alert: dict[str, Any], text: str, problem: str) -> str:

@@ -7,7 +7,6 @@ its every number checks out) or the template's, and any rejection is recorded.
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +15,21 @@ from typing import Any
 import pandas as pd
 
 from research_core.config import Settings, get_settings
+from research_core.formats import auto, money, number, pct, size
 from research_core.lake import Lake
 from research_core.narrative.alerts_section import alerts_section
+from research_core.narrative.answers import (
+    Format,
+    agents_section,
+    attribution_section,
+    changed_section,
+    esc,
+    markets_section,
+    section,
+    table,
+    today_section,
+    week_section,
+)
 from research_core.narrative.checker import CheckResult, check_narrative
 from research_core.narrative.facts import FactError, FactSheet, render
 from research_core.narrative.health import health_record, health_section
@@ -97,6 +109,10 @@ class MorningPack:
                 "rejected": list(self.narrative.rejected),
             },
             "missing_sections": self.sections.get("missing", []),
+            "what_matters": [  # each line checked against the sheet plus the decision dates
+                {"text": line.text, "sources": list(line.sources)}
+                for line in self.sections.get("lines", [])
+            ],
         }
 
     def html(self) -> str:
@@ -164,7 +180,7 @@ def build_morning_pack(
             sections["missing"].append(key)
     sections["health"] = health_record(run)
     sections["tone"] = tone_shift(lake, as_of)
-    sections["today"] = _todays_releases(lake, as_of)
+    sections |= _answers(run, lake, sheet)
     sample = any(f.get("source") == "sample" for f in lake.manifest()["files"])
     sections["sample"] = sample or "sample" in str(lake.root)
     gate = None
@@ -175,6 +191,33 @@ def build_morning_pack(
     sections["gate"] = gate
     stale = bool(gate and gate.get("stale"))
     return MorningPack(as_of, sheet, narrative, sections, stale)
+
+
+def _answers(run: RunFolder, lake: Lake, sheet: FactSheet) -> dict[str, Any]:
+    """The data of the answer-first sections: key series, what matters today, the week
+    ahead with the next decisions, yesterday's releases, what changed, the agents' views."""
+    from research_core.events import next_decisions, releases_on, week_ahead
+    from research_core.narrative import sections as sec
+
+    view = lake.at(run.as_of)
+    tz = lake.tz
+    keys = sec.key_series(view)
+    decisions = next_decisions(run.as_of)
+    lines, full = sec.what_matters(sheet, keys, view, decisions, tz)
+    previous, changes = sec.what_changed(run)
+    reports = _artifact(run, "agents/reports.json") or {}
+    return {
+        "tz": tz, "keys": keys, "decisions": decisions, "lines": lines, "full_sheet": full,
+        "week": week_ahead(lake, run.as_of), "yesterday": releases_on(lake, run.as_of),
+        "previous": previous, "changes": changes, "views": sec.agent_views(reports),
+    }  # fmt: skip
+
+
+def _artifact(run: RunFolder, name: str) -> Any:
+    try:
+        return run.artifact(name)
+    except RunFolderError:
+        return None
 
 
 BOOKS = ("held", "target")  # risk/held/..., risk/target/... (pipelines/README.md)
@@ -200,13 +243,13 @@ def measure_text(value: float, unit: str) -> str:
     if pd.isna(value):
         return "–"
     if unit == "count":
-        return f"{value:+,.0f}" if value < 0 else f"{value:,.0f}"
+        return number(value, 0)
     if unit == "BRL":
-        return f"BRL {value:,.0f}"
+        return money(value)
     if unit == "× NAV":
-        return f"{value:.2f} × NAV"
+        return f"{number(value, 2)} × NAV"
     suffix = " of NAV" if unit == "fraction of NAV" else " from the high-water mark"
-    return f"{value:.2%}{suffix}"
+    return f"{pct(value)}{suffix}"
 
 
 def compare_table(compare: pd.DataFrame) -> pd.DataFrame:
@@ -235,121 +278,79 @@ border-bottom:1px solid #eef0f2;text-align:left}td.n{text-align:right;
 font-variant-numeric:tabular-nums}.neg{color:#b00020}.pos{color:#1b7f3b}
 .note{color:#59636e;font-size:12px}.narr{font-size:15px;line-height:1.5}
 .breach{color:#b00020;font-weight:600}.warn{color:#a05a00;font-weight:600}
-h3{font-size:14px;margin:10px 0 2px}ul{margin:2px 0}
+h3{font-size:14px;margin:10px 0 2px}ul{margin:2px 0}ul.matters li{font-size:15px;margin:3px 0}
+.block{margin:8px 0 14px}summary h2.inline{display:inline}summary{cursor:pointer}
+svg.chart{display:block;margin:6px 0;max-width:100%}svg.spark{vertical-align:middle}
+.next-decisions{font-size:14px}
+table[data-table="week-ahead"] td:first-child,table[data-table="yesterday"] td:first-child
+{white-space:nowrap}
 """
 
 
-def _esc(x: object) -> str:
-    return html.escape(str(x))
-
-
-def _table(frame: pd.DataFrame | None, *, fmt: dict[str, str] | None = None, n: int = 20) -> str:
-    if frame is None or frame.empty:
-        return '<p class="note">nothing to show</p>'
-    frame = frame.head(n)
-    fmt = fmt or {}
-    head = "".join(f"<th>{_esc(c)}</th>" for c in [frame.index.name or "", *frame.columns])
-    rows = []
-    for idx, row in frame.iterrows():
-        cells = [f"<td>{_esc(idx)}</td>"]
-        for c in frame.columns:
-            v = row[c]
-            if isinstance(v, float):
-                text = format(v, fmt.get(str(c), ",.4g")) if pd.notna(v) else "—"
-                cls = "n neg" if v < 0 else "n"
-                cells.append(f'<td class="{cls}">{_esc(text)}</td>')
-            elif c == "status":
-                cells.append(f'<td class="{_esc(v)}">{_esc(v)}</td>')
-            else:
-                cells.append(f"<td>{_esc(v)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+_esc, _table = esc, table
 
 
 def _section(title: str, body: str) -> str:
-    return f"<section><h2>{_esc(title)}</h2>{body}</section>"
+    """A titled block inside a pack section."""
+    return f'<div class="block"><h3>{_esc(title)}</h3>{body}</div>'
+
+
+def limit_view(limits: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Limits as text: value and line in their unit (% of NAV for VaR, ES and drawdown,
+    × NAV for notionals), utilization in %, status, hard/soft."""
+    if limits is None:
+        return None
+
+    def text(v: float, unit: str) -> str:
+        if unit.startswith("bp"):
+            return f"{number(v, 2)} bp of NAV per bp"
+        if "notional" in unit or "/NAV" in unit:
+            return f"{number(v, 2)} × NAV"
+        if "NAV" in unit or "high-water" in unit:
+            return pct(v)
+        return f"{auto(v)} {unit}"
+
+    return pd.DataFrame(
+        {
+            "value": [text(v, u) for v, u in zip(limits["value"], limits["unit"], strict=True)],
+            "line": [text(v, u) for v, u in zip(limits["max"], limits["unit"], strict=True)],
+            "use": [pct(v, 0) for v in limits["utilization"]],
+            "status": limits["status"],
+            **({"kind": limits["kind"]} if "kind" in limits else {}),
+        },
+        index=pd.Index(limits.index, name="limit"),
+    )
 
 
 def render_html(pack: MorningPack) -> str:
-    """One static page: inline CSS, no scripts, no links to other hosts."""
+    """One static page, answers first (issue 26): (a) what matters today, (b) alerts,
+    (c) markets, (d) the week ahead, (e) what changed, (f) the agents' views, (g) the held
+    book and proposals, (h) attribution; the checked narrative, then a collapsed appendix
+    (fact sheet, tone, data quality, audit anchor). Inline CSS and SVG, no scripts, no
+    links to other hosts."""
     s = pack.sections
-    banners, parts = [], []
+    banners = []
     if pack.stale:
         late = ", ".join((s.get("gate") or {}).get("stale_series", []))
         banners.append(f'<div class="banner stale">STALE DATA: key series late ({_esc(late)}); '
-                     "this pack may show yesterday's world</div>")  # fmt: skip
+                       "this pack may show yesterday's world</div>")  # fmt: skip
     if s.get("sample"):
         banners.append('<div class="banner sample">Sample data: generated, not real history</div>')
-    parts.append(s.get("alerts", ""))  # the day's alerts come first (numbers checked)
-    nar = pack.narrative
-    rejected = (
-        f'<p class="note">A model narrative was rejected ({_esc(nar.rejected[0]["reason"])}); '
-        "the template is shown.</p>"
-        if nar.rejected
-        else ""
-    )
-    parts.append(
-        _section(
-            "Summary",
-            f'<p class="narr">{_esc(nar.text)}</p><p class="note">narrative: {nar.source}; '
-            f"{nar.check.numbers} numbers checked against the fact sheet</p>{rejected}",
-        )
-    )
-    market = pd.DataFrame(fact_table(pack.sheet)).set_index("id")
-    parts.append(_section("Market snapshot and fact sheet", _table(market, n=200)))
-    agents = s.get("agents")
-    if agents:
-        items = []
-        for name, rep in agents.items():
-            bullets = "".join(f"<li>{_esc(b)}</li>" for b in rep.get("narrative", []))
-            calls = ", ".join(
-                f"{_esc(x['instrument'])} {'▲' if x['direction'] > 0 else '▼' if x['direction'] < 0 else '■'}"  # noqa: E501
-                f" z={x['strength']:+.2f}"
-                for x in rep["signals"]
-            )
-            items.append(f"<h3>{_esc(name)}</h3><ul>{bullets}</ul><p>{calls}</p>")
-        parts.append(_section("Agent views and regime", "".join(items)))
-    parts.append(health_section(pack.sheet, s.get("health")))
-    parts += _book_sections(s)
-    props = s.get("proposals")
-    if props is not None:
-        cols = [c for c in ("instrument", "side", "size", "currency", "contracts",
-                            "delta_weight", "delta_var", "delta_es",
-                            "breaches") if c in props.columns]  # fmt: skip
-        fmt = {"size": ",.0f", "delta_weight": "+.2%", "delta_var": "+.4%", "delta_es": "+.4%"}
-        title = "New proposals, held → target (size in the instrument's currency; Δ in % of NAV)"
-        parts.append(_section(title, _table(props[cols], fmt=fmt, n=40)))
-    pnl, attr = s.get("pnl"), s.get("attribution")
-    if pnl is not None:
-        head = (
-            f"<p>NAV {pnl['nav_brl']:,.0f} BRL; P&L yesterday {pnl['pnl_day_brl']:+,.0f} BRL, "
-            f"MTD {pnl['mtd']:+.2%}, YTD {pnl['ytd']:+.2%}</p>"
-        )
-        body = head
-        if attr is not None and not attr.empty:
-            wide = attr[attr["by"].isin(["strategy", "factor"])].pivot_table(
-                index=["by", "group"], columns="period", values="value", aggfunc="sum"
-            )
-            wide.index = [f"{b}: {g}" for b, g in wide.index]
-            body += _table(wide, n=40)
-        else:
-            body += '<p class="note">no marked positions yet: nothing to attribute</p>'
-        parts.append(_section("P&L and attribution", body))
-    else:
-        parts.append(_section("P&L and attribution",
-                              '<p class="note">not in this run (no PMS steps)</p>'))  # fmt: skip
-    anchor = s.get("anchor")
-    if anchor is not None:
-        code = _esc(json.dumps(anchor, sort_keys=True))
-        parts.append(_section("Audit chain anchor", f"<p><code>{code}</code></p>"))
-    tone = s.get("tone")
-    if tone is not None and not tone.empty:
-        parts.append(_section("Central-bank tone (last communiqué, + hawkish)",
-                              _table(tone.set_index("series_id"), fmt={"tone": "+.2f",
-                                     "previous": "+.2f", "shift": "+.2f"})))  # fmt: skip
-    parts.append(_todays_section(s.get("today")))
-    findings = s.get("findings")
-    parts.append(_section("Data-quality notes", _table(findings, n=30)))
+    parts = [
+        today_section(s.get("lines", [])),
+        _alerts_section(s),
+        markets_section(s.get("keys", pd.DataFrame())),
+        week_section(s.get("week", pd.DataFrame()), s.get("decisions", {}),
+                     s.get("yesterday", pd.DataFrame())),
+        changed_section(s.get("previous"), s.get("changes", pd.DataFrame())),
+        agents_section(s.get("views", pd.DataFrame())),
+        health_section(pack.sheet, s.get("health")),
+        section("book", "Held book, risk and the target with its proposals",
+                 "".join(_book_sections(s)) + _proposals_table(s.get("proposals"))),
+        attribution_section(s.get("pnl"), s.get("attribution")),
+        _narrative_section(pack.narrative),
+        _appendix(pack),
+    ]  # fmt: skip
     title = f"Morning Pack — {pack.as_of}"
     return (
         "<!DOCTYPE html>\n"
@@ -357,9 +358,106 @@ def render_html(pack: MorningPack) -> str:
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>"
         f'<header><h1>{_esc(title)}</h1><div class="sub">from the pipeline run of '
-        f"{_esc(pack.as_of)}; every number in the summary is checked against the fact sheet"
+        f"{_esc(pack.as_of)}; every number in the text is checked against the fact sheet"
         "</div></header>" + "".join(banners) + "<main>" + "".join(parts) + "</main></body></html>\n"
     )
+
+
+def _alerts_section(s: dict[str, Any]) -> str:
+    """(b) Alerts and breaches, named: the alerts step's lines (numbers checked) or, in a
+    run without that step, the limits in breach or near their line of each book."""
+    if s.get("alerts"):
+        return section("alerts", "Alerts and breaches", s["alerts"])
+    rows = []
+    for book in BOOKS:
+        limits = s.get(f"{book}_limits")
+        if limits is None:
+            continue
+        hot = limits[limits["status"].isin(["breach", "warn"])]
+        rows += [
+            {"book": LABEL[book], "limit": name, "status": r["status"],
+             "use": format(float(r["utilization"]), ".0%")}
+            for name, r in hot.sort_values("utilization", ascending=False).iterrows()
+        ]  # fmt: skip
+    body = (
+        _table(pd.DataFrame(rows), n=40, name="alerts", index=False)
+        if rows
+        else '<p class="note">no limit in breach or near its line</p>'
+    )
+    return section("alerts", "Alerts and breaches", body)
+
+
+def _proposals_table(props: pd.DataFrame | None) -> str:
+    if props is None:
+        return ""
+    view = pd.DataFrame(
+        {
+            "instrument": props["instrument"],
+            "side": props["side"],
+            "size": [size(v, c, n) for v, c, n in zip(props["size"], props["currency"],
+                                                      props.get("contracts", [None] * len(props)),
+                                                      strict=True)],
+            "Δ weight": [pct(v, signed=True) for v in props["delta_weight"]],
+            "Δ VaR 99 (% of NAV)": [pct(v, signed=True) for v in props["delta_var"]],
+            "Δ ES 99 (% of NAV)": [pct(v, signed=True) for v in props["delta_es"]],
+        }
+    )  # fmt: skip
+    if "breaches" in props:
+        view["breaches"] = [", ".join(map(str, b)) if len(b) else "none" for b in props["breaches"]]
+    return "<h3>New proposals, held → target</h3>" + _table(view, n=40, name="proposals",
+                                                             index=False)  # fmt: skip
+
+
+def _narrative_section(nar: Narrative) -> str:
+    rejected = (
+        f'<p class="note">A model narrative was rejected ({_esc(nar.rejected[0]["reason"])}); '
+        "the template is shown.</p>"
+        if nar.rejected
+        else ""
+    )
+    return section(
+        "summary",
+        "The morning in words",
+        f'<p class="narr">{_esc(nar.text)}</p><p class="note">narrative: {nar.source}; '
+        f"{nar.check.numbers} numbers checked against the fact sheet</p>{rejected}",
+    )
+
+
+def _tone(v: float) -> str:
+    """A tone score (−1 dovish … +1 hawkish) with its meaning in words."""
+    return (
+        f"{number(v, 2, signed=True)} ({'hawkish' if v > 0 else 'dovish' if v < 0 else 'neutral'})"
+    )
+
+
+def _shift(v: float) -> str:
+    word = "more hawkish" if v > 0 else "more dovish" if v < 0 else "no change"
+    return f"{number(v, 2, signed=True)} ({word})"
+
+
+def _appendix(pack: MorningPack) -> str:
+    """Fact sheet, central-bank tone, data quality and the audit anchor, collapsed."""
+    s = pack.sections
+    sheet = s.get("full_sheet") or pack.sheet
+    facts = pd.DataFrame(fact_table(sheet)).drop(columns=["id"]).set_index("entity")
+    points = [f.unit == "" and f.kind == "change" for f in sheet.facts]  # index points (VIX)
+    facts.loc[points, "value"] = facts.loc[points, "value"] + " pts"
+    body = "<h3>Fact sheet: every number the text may state</h3>" + _table(facts, n=400)
+    tone = s.get("tone")
+    if tone is not None and not tone.empty:
+        body += "<h3>Central-bank tone (last communiqué, + hawkish)</h3>" + _table(
+            tone.set_index("series_id"), fmt={"tone": _tone, "previous": _tone, "shift": _shift}
+        )
+    body += "<h3>Data-quality notes</h3>" + _table(s.get("findings"), n=30)
+    anchor = s.get("anchor")
+    if anchor is not None:
+        code = _esc(json.dumps(anchor, sort_keys=True))
+        body += f"<h3>Audit chain anchor</h3><p><code>{code}</code></p>"
+    return (
+        '<section data-section="appendix" id="appendix"><details><summary><h2 class="inline">'
+        f"Appendix: fact sheet, tone, data quality, audit anchor</h2></summary>{body}"
+        "</details></section>"
+    )  # fmt: skip
 
 
 def _book_sections(s: dict[str, Any]) -> list[str]:
@@ -369,8 +467,9 @@ def _book_sections(s: dict[str, Any]) -> list[str]:
     if held is None or held.empty:
         empty, body = True, f'<p class="note">{NONE_HELD}</p>'
     else:
-        names = {"quantity": "quantity (local)", "notional_brl": "BRL", "weight": "% of NAV"}
-        fmt = {"quantity (local)": ",.0f", "BRL": ",.0f", "% of NAV": "+.2%"}
+        names = {"quantity": "quantity (local)", "notional_brl": "notional", "weight": "% of NAV"}
+        fmt: dict[str, Format] = {"quantity (local)": lambda v: number(v, 0), "notional": money,
+                                  "% of NAV": lambda v: pct(v, signed=True)}  # fmt: skip
         empty, body = False, _table(held.rename(columns=names), fmt=fmt)
     parts = [_section(LABEL["held"], body)]
     compare = s.get("compare")
@@ -386,7 +485,7 @@ def _book_sections(s: dict[str, Any]) -> list[str]:
     if var is not None:
         note = f'<p class="note">{NONE_HELD}</p>' if empty else ""
         parts.append(_section("VaR / ES by method, % of NAV: held book, target book (optimizer)",
-                              note + _table(var, fmt={c: ".2%" for c in var.columns})))  # fmt: skip
+                              note + _table(var, fmt={c: pct for c in var.columns})))  # fmt: skip
     for book in BOOKS:
         limits = s.get(f"{book}_limits")
         if limits is not None:
@@ -394,7 +493,7 @@ def _book_sections(s: dict[str, Any]) -> list[str]:
         title = f"Limit use — {LABEL[book]}" + (
             f" ({NONE_HELD})" if book == "held" and empty else ""
         )
-        parts.append(_section(title, _table(limits, fmt={"utilization": ".0%"}, n=18)))
+        parts.append(_section(title, _table(limit_view(limits), n=18)))
     stress = {b: s.get(f"{b}_stress") for b in BOOKS}
     if stress["target"] is not None:
         both = pd.DataFrame({b: f["total"] for b, f in stress.items() if f is not None})
@@ -402,8 +501,8 @@ def _book_sections(s: dict[str, Any]) -> list[str]:
         if "held" in both:
             both["difference"] = both["target"] - both["held"]
         cols = [c for c in ("kind", "held", "target", "difference") if c in both]
-        fmt = {c: ",.0f" for c in ("held", "target", "difference")}
-        title = "Stress tests (BRL): held book, target book (optimizer), difference"
+        fmt = {c: money for c in ("held", "target", "difference")}
+        title = "Stress tests (BRL mn): held book, target book (optimizer), difference"
         parts.append(_section(title, _table(both[cols].sort_values("target"), fmt=fmt)))
     return parts
 
@@ -427,10 +526,10 @@ def _weights_view(weights: pd.DataFrame, comps: pd.DataFrame | None) -> pd.DataF
 def _var_view(tables: dict[str, pd.DataFrame | None]) -> pd.DataFrame | None:
     """VaR and ES of each book by method and level side by side (fractions of NAV)."""
     cols = {}
-    for book, table in tables.items():
-        if table is None:
+    for book, frame in tables.items():
+        if frame is None:
             continue
-        named = table.set_axis([f"{m} {a:.0%}" for m, a in table.index], axis=0)
+        named = frame.set_axis([f"{m} {a:.0%}" for m, a in frame.index], axis=0)
         cols[f"{book} VaR"], cols[f"{book} ES"] = named["var"], named["es"]
     if not cols:
         return None

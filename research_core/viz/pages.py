@@ -8,6 +8,7 @@ states (no run, failed or stale run, empty book, missing artifact) become messag
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from research_core.catalog import instruments, series_catalog
+from research_core.formats import auto, brl, pct, points  # the one number format
 from research_core.viz import health_page, theme
 from research_core.viz.pms_pages import (
     blotter,
@@ -115,14 +117,6 @@ def _missing(run: Run, what: str, step: str) -> Problem:
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def pct(x: float, digits: int = 2) -> str:
-    return f"{x:.{digits}%}"
-
-
-def brl(x: float) -> str:
-    return f"BRL {x:,.0f}"
 
 
 # --------------------------------------------------------------------------- landing
@@ -279,7 +273,7 @@ def _risk_cards(data: dict[str, Any]) -> list[str]:
         limits = data.get(f"{book}_limits")
         if limits is None:
             continue
-        fmt = {"value": "{:.4g}", "max": "{:.4g}", "utilization": "{:.0%}"}
+        fmt = {"value": auto, "max": auto, "utilization": "{:.0%}"}  # type: ignore[dict-item]
         shown = limits.drop(columns=["key"], errors="ignore")  # the internal id: not for people
         body = theme.table(shown, formats=fmt, status_column="status", index=False,
                            name=f"limits-{book}")  # fmt: skip
@@ -423,12 +417,34 @@ def _render_pack(page: Page) -> list[Item]:
     out: list[Item] = [theme.grid(_risk_kpis(page.data))]
     pack = page.data.get("pack")
     if pack:
-        frame = (
-            '<iframe class="wb-pack" title="Morning Pack" sandbox="" '
-            f'style="width:100%;height:1400px;border:0" srcdoc="{theme.esc(pack)}"></iframe>'
-        )
-        out.append(theme.grid([theme.card("", frame)]))
+        out.append(native_pack(pack))
     return out
+
+
+def native_pack(pack: str) -> str:
+    """The static pack's banners and sections inside the page (no iframe, no second
+    header): its style sheet scoped to ``.wb-pack`` so it styles nothing else."""
+    css = re.search(r"<style>(.*?)</style>", pack, re.S)
+    start, end = pack.find("</header>"), pack.rfind("</main>")
+    if css is None or start < 0 or end < 0:
+        return theme.message("the Morning Pack file is not in the pack's layout", "warn")
+    body = pack[start + len("</header>") : end].replace("<main>", "", 1)
+    return f'<style>{_scoped(css.group(1), ".wb-pack")}</style><div class="wb-pack">{body}</div>'
+
+
+def _scoped(css: str, scope: str) -> str:
+    """Each rule's selectors prefixed with ``scope`` (``body`` becomes the scope itself);
+    the pack's style sheet has plain rules only (no @media)."""
+    rules = []
+    for rule in css.split("}"):
+        if "{" not in rule:
+            continue
+        selectors, decls = rule.split("{", 1)
+        scoped = ",".join(
+            scope if s.strip() == "body" else f"{scope} {s.strip()}" for s in selectors.split(",")
+        )
+        rules.append(f"{scoped}{{{decls}}}")
+    return "".join(rules)
 
 
 # --------------------------------------------------------------------------- attribution
@@ -439,24 +455,58 @@ def _read_attribution(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     table = run.table("attribution")
     if table is None:
         return {}, [_missing(run, "attribution", "attribution")]
-    return {"attribution": table}, []
+    return {"attribution": table, "pnl": run.record("pnl")}, []
+
+
+NO_ATTRIBUTION = (
+    "Nothing to attribute yet: the PMS had no marked positions by this run, so there is no "
+    "P&L to split by strategy, agent, asset class, instrument or factor. Attribution appears "
+    "from the first run after positions are booked and marked."
+)
+PERIODS = {"day": "yesterday", "mtd": "MTD", "ytd": "YTD"}
+
+
+def attribution_pct(table: pd.DataFrame, pnl: dict[str, Any] | None) -> pd.DataFrame:
+    """``attribution.parquet`` (by, group, period, value: the day in BRL, MTD/YTD as
+    Carino-linked contributions) in one unit, % of NAV: the day over the previous NAV."""
+    out = table.copy()
+    day = out["period"] == "day"
+    prev_nav = (pnl["nav_brl"] - pnl["pnl_day_brl"]) if pnl else float("nan")
+    out.loc[day, "value"] = out.loc[day, "value"] / prev_nav
+    out["value"] = out["value"] * 100
+    return out
 
 
 @_renders("attribution")
 def _render_attribution(page: Page) -> list[Item]:
+    """A chart with a dimension selector (buttons) and the periods as legend entries, or
+    a message saying why there is nothing to attribute."""
     t = page.data.get("attribution")
     if t is None:
         return []
-    out: list[Item] = [
-        theme.grid([theme.card("P&L attribution", theme.table(t, index=False, name="attribution"))])
-    ]
-    if {"dimension", "key", "pnl"} <= set(t.columns):
-        for dim, part in t.groupby("dimension", sort=False):
-            fig = theme.figure(f"P&L by {dim}", sample=page.run.sample, yaxis="BRL")
-            fig.add_bar(x=part["key"], y=part["pnl"], name=str(dim))
-            fig.update_layout(height=320)
-            out.append(fig)
-    return out
+    if t.empty or not {"by", "group", "period", "value"} <= set(t.columns):
+        return [theme.message(NO_ATTRIBUTION, "info", title="No attribution yet")]
+    t = attribution_pct(t, page.data.get("pnl"))
+    fig = theme.figure("P&L attribution (% of NAV)", sample=page.run.sample, yaxis="% of NAV")
+    dims = list(dict.fromkeys(t["by"]))
+    for dim in dims:
+        for period, name in PERIODS.items():
+            part = t[(t["by"] == dim) & (t["period"] == period)]
+            fig.add_bar(x=part["group"], y=part["value"], name=name, visible=dim == dims[0],
+                        hovertemplate="%{x}: %{y:.2f}% of NAV")  # fmt: skip
+    n = len(PERIODS)
+    buttons = [
+        {"label": d.replace("_", " "), "method": "update",
+         "args": [{"visible": [j // n == i for j in range(n * len(dims))]}]}
+        for i, d in enumerate(dims)
+    ]  # fmt: skip
+    fig.update_layout(height=420, barmode="group", hovermode="closest",
+                      updatemenus=[{"buttons": buttons, "direction": "right", "x": 0, "y": 1.12,
+                                    "xanchor": "left", "type": "buttons"}])  # fmt: skip
+    shown = t.assign(value=t["value"].map(lambda v: points(v, signed=True)))
+    shown = shown.rename(columns={"by": "dimension", "value": "% of NAV"})
+    table = theme.table(shown, index=False, name="attribution")
+    return [fig, theme.grid([theme.card("P&L attribution, % of NAV", table)])]
 
 
 # --------------------------------------------------------------------------- agents

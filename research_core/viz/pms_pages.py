@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from research_core.config import get_settings
 from research_core.errors import DatabaseURLError, WorkbenchError
+from research_core.formats import auto
 from research_core.identity import served_user
 from research_core.pms import PMS
 from research_core.pms.db import safe_url
@@ -105,7 +106,7 @@ def _impact_html(impact: dict[str, Any]) -> str:
     body = theme.table(
         frame,
         index=False,
-        formats={"after": "{:.4g}", "max": "{:.4g}", "headroom": "{:+.4g}"},
+        formats={"after": auto, "max": auto, "headroom": lambda v: auto(v, signed=True)},
         name="headroom",
     )
     return f'{theme.grid([head])}{warn}<div class="wb">{body}</div>'

@@ -7,11 +7,14 @@ product. Fonts are the operating system's (no web font is fetched from anywhere)
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+
+from research_core.formats import auto, label
 
 # Palette: one ink, one accent per meaning; status colours are used only for status.
 INK = "#1b2433"
@@ -162,7 +165,7 @@ def grid(items: Iterable[str]) -> str:
 def table(
     frame: pd.DataFrame,
     *,
-    formats: Mapping[str, str] | None = None,
+    formats: Mapping[str, str | Callable[[Any], str]] | None = None,
     status_column: str | None = None,
     name: str = "",
     index: bool = True,
@@ -194,14 +197,16 @@ def table(
     )
 
 
-def _format(value: object, spec: str | None) -> str:
+def _format(value: object, spec: str | Callable[[Any], str] | None) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
+    if callable(spec):
+        return str(spec(value))
     if spec:
         return spec.format(value)
     if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)
+        return auto(value)
+    return label(value) if isinstance(value, tuple) else str(value)
 
 
 def header(

@@ -19,6 +19,7 @@ from research_core.agents.history import (
     realtime_record,
 )
 from research_core.agents.inflation import InflationAgent
+from research_core.agents.reasons import reason_problems
 from research_core.cli import main
 from research_core.errors import AgentDataError, CatalogError
 from research_core.lake.maintenance import export_as_of
@@ -54,6 +55,9 @@ def test_five_agents_report_with_evidence(lake: Lake, as_of: str) -> None:
             assert math.isfinite(s.strength) and 0.0 <= s.confidence <= 1.0, (name, s)
             assert s.source == f"agent:{name}" and s.rationale
             assert s.direction == 0 or s.direction == (1 if s.strength > 0 else -1)
+            assert reason_problems(s) == [], (name, s.rationale)  # the reason agrees with it
+        targets = [(s.instrument, s.model) for s in r.signals]
+        assert len(set(targets)) == len(targets), targets  # one target, told apart by model
         assert not r.inputs.empty and (r.inputs["release_time"] <= instant).all()
         assert r.diagnostics and r.narrative
         again = AgentReport.from_dict(json.loads(json.dumps(r.to_dict())))

@@ -1,5 +1,6 @@
-"""The Morning Pack's first section lists the day's alerts, every number checked against
-its facts; the landing page shows the open ones at the top."""
+"""The Morning Pack's first section after its "what matters today" lines lists the day's
+alerts, every number checked against its facts; the landing page shows the open ones at
+the top."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'pms.db'}"
 
 
-def test_the_packs_first_section_lists_the_alerts_with_checked_numbers(
+def test_the_pack_opens_with_the_alerts_with_checked_numbers(
     sample_lake_path, tmp_path, engine, clock
 ):
     run = write_run(tmp_path / "runs", LATE, **{"risk__held__limits.parquet": limits_table()})
@@ -35,8 +36,12 @@ def test_the_packs_first_section_lists_the_alerts_with_checked_numbers(
     assert late is not None
     raise_alerts(run, engine, config=AlertsConfig(), now=clock)
     page = build_morning_pack(run, lake_path=sample_lake_path).html()
-    first = re.search(r"<main><section><h2>([^<]+)</h2>(.*?)</section>", page)
-    assert first is not None and first.group(1) == "Alerts"
+    first = re.search(
+        r'<main><section data-section="today".*?</section>'
+        r'<section data-section="alerts" id="alerts"><h2>([^<]+)</h2>(.*?)</section>',
+        page,
+    )
+    assert first is not None and first.group(1) == "Alerts and breaches"
     body = first.group(2)
     assert "VaR 99% 1d (held book): breach: value 1.23 %, limit 1.00 %, used 123 %" in body
     assert f"series BRL.USD.PTAX: stale: next release {late.group(1)} days late" in body

@@ -254,7 +254,7 @@ def _check_stress_and_compare(page: object, hand: Hand, art: Path, breaches: int
     assert compare["net notional"] == f"{hand.w.sum():.2f} × NAV"
     assert compare["VaR 99% 1d (historical)"] == f"{v99:.2%} of NAV"
     assert compare["ES 99% 1d (historical)"] == f"{e99:.2%} of NAV"
-    assert compare["VaR 99% 1d in BRL"] == f"BRL {v99 * hand.nav:,.0f}"
+    assert compare["VaR 99% 1d in BRL"] == f"BRL {v99 * hand.nav / 1e6:,.1f} mn"
     assert compare["worst stress"] == f"{min(hand.stress.values()):.2%} of NAV"
     assert compare["limits in breach"] == str(breaches)
     assert compare["drawdown (PMS NAV)"] == f"{hand.drawdown:.2%} from the high-water mark"

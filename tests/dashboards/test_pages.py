@@ -8,6 +8,7 @@ not taken from the page code.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -130,10 +131,24 @@ def _check_strategy_health(page: object, art: Path) -> None:
     assert len(page.query_selector_all(".js-plotly-plot")) >= 3  # type: ignore[attr-defined]
 
 
+def _check_pack_page(page: object, art: Path) -> None:
+    """The KPI tiles, then the pack itself in the page (no iframe), answers first."""
+    _check_risk_kpis(page, art)
+    assert page.query_selector_all("iframe") == []  # type: ignore[attr-defined]
+    shown = page.eval_on_selector_all(  # type: ignore[attr-defined]
+        ".wb-pack section[data-section]", "s => s.map(x => x.dataset.section)"
+    )
+    assert shown[:8] == ["today", "alerts", "markets", "week", "changed", "agents", "book",
+                         "attribution"]  # fmt: skip
+    text = page.inner_text(".wb-pack")  # type: ignore[attr-defined]
+    assert "Copom 2026-11-04 21:00 -03" in text and "Nonfarm payrolls" in text
+    assert not re.search(r"\d[eE][+-]\d|\('", text)  # no scientific notation, no tuple
+
+
 READY = {"position_book": '[data-table="book"]'}
 CHECKS = {
     "risk_monitor": _check_risk_monitor,
-    "morning_pack": _check_risk_kpis,
+    "morning_pack": _check_pack_page,
     "position_book": _check_position_book,
     "agent_hub": _check_agent_hub,
     "strategy_health": _check_strategy_health,
@@ -150,6 +165,8 @@ def test_page(name: str, visit: Visit, runs_path: Path, artifacts_dir: Path) -> 
         page.wait_for_selector(READY[name], timeout=60_000)  # type: ignore[attr-defined]
     text = _assert_clean(page)
     assert "sample data" in text  # the sample lake's runs say so on every page
+    raw = re.findall(r".{30}(?:\d[eE][+-]\d|\('\w+', ).{10}", text)
+    assert raw == [], raw  # one number format: no scientific notation, no tuple labels
     assert f"run of {GOOD}" in text
     width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
     assert width <= 1366, f"{name} overflows horizontally at 1366 px ({width})"

@@ -98,10 +98,14 @@ def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(
     # an empty PMS: said so, and the target is never presented as the fund's book
     assert "Held book: no positions held; target shown." in text
     assert "no positions held; target shown" in page and "Held-book 99 %" not in text
-    # the first section is the day's alerts: one per limit of either book in breach or near
-    # (the limit tables read here), every line's numbers checked
-    first = re.search(r"<main><section><h2>([^<]+)</h2>(.*?)</section>", page)
-    assert first is not None and first.group(1) == "Alerts"
+    # the first section after the what-matters lines is the day's alerts: one per limit of
+    # either book in breach or near (the limit tables read here), every line's numbers checked
+    first = re.search(
+        r'<main><section data-section="today".*?</section>'
+        r'<section data-section="alerts" id="alerts"><h2>([^<]+)</h2>(.*?)</section>',
+        page,
+    )
+    assert first is not None and first.group(1) == "Alerts and breaches"
     flagged = sum(
         int(run.artifact(f"risk/{b}/limits.parquet")["status"].isin(["breach", "warn"]).sum())
         for b in ("held", "target")
