@@ -497,9 +497,13 @@ def _render_attribution(page: Page) -> list[Item]:
     if t is None:
         return []
     label = page.data.get("label", "")
-    shown = t.rename(columns={"value": "P&L (BRL)"})
-    body = theme.table(shown, formats={"P&L (BRL)": "{:+,.0f}"}, index=False, name="attribution")
-    out: list[Item] = [theme.grid([theme.card(f"P&L attribution (BRL) — {label}", body)])]
+    shown = t
+    if {"period", "value"} <= set(t.columns):  # the day in BRL; MTD/YTD: linked, of NAV
+        pnl = [brl(v) if p == "day" else f"{v * 1e4:+,.2f} bp of NAV"
+               for p, v in zip(t["period"], t["value"], strict=True)]  # fmt: skip
+        shown = t.drop(columns="value").assign(pnl=pnl)
+    body = theme.table(shown, index=False, name="attribution")
+    out: list[Item] = [theme.grid([theme.card(f"P&L attribution — {label}", body)])]
     if {"by", "group", "period", "value"} <= set(t.columns):  # the attribution step's table
         for dim, part in t[t["period"] == "day"].groupby("by", sort=False):
             fig = theme.figure(f"P&L of the day by {dim}", sample=page.run.sample, yaxis="BRL")

@@ -142,9 +142,11 @@ class _Action:
         except WorkbenchError as err:
             self.out.value = theme.message(str(err), "error", title="Not done:")
             return
-        self.out.value = theme.message(done, "info", title="Done:")
+        said = theme.message(done, "info", title="Done:")
         if self.notes is not None and self.key is not None:
-            self.notes[self.key] = self.out.value
+            self.notes[self.key] = said  # shown by the rebuilt card, not the one replaced
+        else:
+            self.out.value = said
         self.refresh()
 
 
@@ -292,8 +294,8 @@ def _decide_controls(
         b.on_click(lambda _, n=name: act(lambda: decide(n)))
     if hard:
         out.value = out.value or theme.message(
-            f"the book after this trade breaches hard limits ({', '.join(hard)}): approving"
-            " it needs an override reason and a second, different approver",
+            f"the book after this trade breaches hard limits ({', '.join(hard)}): an"
+            " approval needs an override reason, signed by two different approvers",
             "warn",
         )
     return [reason, override, size], buttons
