@@ -180,6 +180,7 @@ def blotter(pms: PMS, as_of: str) -> w.VBox:
     table = w.HTML()
     cards = w.VBox()
     notes: dict[int, str] = {}  # the last result per proposal, kept across refreshes
+    built: dict[int, tuple[str, w.VBox]] = {}  # each card as built, and in which state
 
     def refresh() -> None:
         props = pms.proposals()
@@ -197,11 +198,15 @@ def blotter(pms: PMS, as_of: str) -> w.VBox:
             else theme.message("no proposals yet", "info")
         )
         table.value = theme.grid([theme.card("Proposals", body)])
-        cards.children = [
-            _proposal_card(pms, int(str(pid)), row, notes, refresh)
-            for pid, row in props.iterrows()
-            if row["state"] in PENDING + EXECUTABLE or int(str(pid)) in notes
-        ]
+        children = []
+        for pid, row in props.iterrows():
+            i = int(str(pid))
+            if row["state"] not in PENDING + EXECUTABLE and i not in notes:
+                continue
+            if i in notes or built.get(i, (None,))[0] != row["state"]:  # changed: rebuild
+                built[i] = (str(row["state"]), _proposal_card(pms, i, row, notes, refresh))
+            children.append(built[i][1])
+        cards.children = children
 
     refresh()
     entry = _entry(pms, as_of, refresh)

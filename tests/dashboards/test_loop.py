@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -39,6 +40,7 @@ from tests.dashboards.test_serve_auth import _add_user, _up
 
 NEXT = "2026-11-03"  # B3: Mon 2026-11-02 is Finados (All Souls' Day), no session
 LOOKBACK = 750  # risk_report's window (B3 sessions)
+PAGES = ("index", "trade_blotter", "position_book", "risk_monitor", "attribution")
 
 
 class LoopServer(NamedTuple):
@@ -58,15 +60,12 @@ def loop_server(
     run's book step proposes; served with per-user tokens (alice, bob)."""
     write_runs(runs_path, sample_lake_path, pms_url)  # the session's runs (once a session)
     folder = tmp_path_factory.mktemp("loop")
+    pages = folder / "dashboards"  # only the pages the loop visits, one warm kernel each
+    pages.mkdir()
+    for name in PAGES:
+        shutil.copy(REPO / "dashboards" / f"{name}.ipynb", pages)
     db_url = f"sqlite:///{folder / 'pms.db'}"
-    hold_positions(PMS.open(db_url, lake=sample_lake_path, actor="pm"))
-    run = folder / "runs" / GOOD
-    shutil.copytree(runs_path / GOOD, run)
-    args = {"lake_path": str(sample_lake_path), "as_of": GOOD, "run_dir": str(run)}
-    steps.pms_mark(**args, db_url=db_url)
-    steps.book(**args, db_url=db_url)  # the package: held → target
-    tokens = {name: _add_user(db_url, name) for name in ("alice", "bob")}
-    port = _free_port()
+    PMS.open(db_url, lake=sample_lake_path, actor="pm")  # the server needs the database
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
@@ -74,24 +73,45 @@ def loop_server(
         "WORKBENCH_LAKE_PATH": str(sample_lake_path),
         "WORKBENCH_DB_URL": db_url,
     }
+    tokens = {name: _add_user(db_url, name) for name in ("alice", "bob")}
+    port = _free_port()
     cmd = [sys.executable, "-m", "research_core.cli", "serve", "--tokens", "--port", str(port)]
-    cmd += ["--pool-size", "0"]
+    cmd += ["--dashboards", str(pages), "--pool-size", "1", "--refill-delay", "0"]
     log = folder / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     base = f"http://127.0.0.1:{port}"
+    # while the kernels warm up: the book held, marked by the run's pms step, and the
+    # package the run's book step proposes against it
+    hold_positions(PMS.open(db_url, lake=sample_lake_path, actor="pm"))
+    run = folder / "runs" / GOOD
+    shutil.copytree(runs_path / GOOD, run)
+    args = {"lake_path": str(sample_lake_path), "as_of": GOOD, "run_dir": str(run)}
+    steps.pms_mark(**args, db_url=db_url)
+    steps.book(**args, db_url=db_url)
     try:
         _up(base, proc, log)
+        _warm(proc, log)
         yield LoopServer(base, db_url, tokens)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+def _warm(proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait (at most 120 s) until every page's pool holds its preheated kernel."""
+    deadline = time.monotonic() + 120
+    while log.read_text().count("is filled with") < len(PAGES):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"kernel pools not warm:\n{log.read_text()[-3000:]}")
+        time.sleep(0.5)
 
 
 def _free_port() -> int:
@@ -167,6 +187,7 @@ def _alice(ctx: object, server: LoopServer, pms: PMS, pid: int, art: Path) -> No
     assert pms.proposal(new)["instrument"] == inst
     tab.wait_for_selector(f"button.wb-approve-{new}", timeout=30_000)  # type: ignore[attr-defined]
     _beside(tab, ".wb-feedback-entry", "button.wb-entry-submit")
+    tab.locator(fb).scroll_into_view_if_needed()  # type: ignore[attr-defined]
     tab.screenshot(path=str(art / "loop_blotter_alice.png"), full_page=True)  # type: ignore[attr-defined]
     tab.close()  # type: ignore[attr-defined]
 
@@ -203,6 +224,7 @@ def _bob(ctx: object, server: LoopServer, pms: PMS, pid: int, lake: Lake, art: P
     tab.click("button.wb-entry-preview")  # type: ignore[attr-defined]  # queued after the clicks
     _said(tab, ".wb-feedback-entry", "size must be a number")
     assert len(pms.journal(action="execute").query(f"proposal_id == {pid}")) == 1
+    tab.locator(fb).scroll_into_view_if_needed()  # type: ignore[attr-defined]
     tab.screenshot(path=str(art / "loop_blotter_bob.png"), full_page=True)  # type: ignore[attr-defined]
     tab.close()  # type: ignore[attr-defined]
 
@@ -250,8 +272,8 @@ def test_the_loop_closes_in_the_pages(
     assert (package["created_by"] != "pm").sum() >= 2  # the book step's package
     pid = next(int(i) for i in package.index if _hard(pms, int(i)))
     lake = Lake.open(sample_lake_path)
-    alice = browser.new_context(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
-    bob = browser.new_context(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
+    # one context (the front-end bundle loads once): each ?token= signs its user in
+    alice = bob = browser.new_context(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
     try:
         _alice(alice, loop_server, pms, pid, artifacts_dir)
         _bob(bob, loop_server, pms, pid, lake, artifacts_dir)
@@ -280,7 +302,6 @@ def test_the_loop_closes_in_the_pages(
         tab.close()
     finally:
         alice.close()
-        bob.close()
 
 
 def test_the_default_trade_and_mark_date_is_the_next_b3_session() -> None:
