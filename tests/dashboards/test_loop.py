@@ -229,8 +229,9 @@ def _bob(ctx: object, server: LoopServer, pms: PMS, pid: int, lake: Lake, art: P
     tab.close()  # type: ignore[attr-defined]
 
 
-def _mark(ctx: object, server: LoopServer, pms: PMS, art: Path) -> None:
-    """Stale quotes refused until accepted; the new mark is shown at once."""
+def _mark(ctx: object, server: LoopServer, pms: PMS, pid: int, art: Path) -> None:
+    """Stale quotes refused until accepted; the new mark, with the executed trade in the
+    book, is shown at once."""
     tab = _open(ctx, server, "bob", "position_book", "button.wb-mark")
     assert tab.locator(".wb-mark-day input").input_value() == NEXT  # type: ignore[attr-defined]
     tab.click("button.wb-mark")  # type: ignore[attr-defined]
@@ -241,6 +242,10 @@ def _mark(ctx: object, server: LoopServer, pms: PMS, art: Path) -> None:
     _said(tab, ".wb-feedback-mark", f"marked {NEXT}: NAV BRL ")
     _beside(tab, ".wb-feedback-mark", "button.wb-mark")
     tab.wait_for_selector(f'[data-kpi="nav"]:has-text("{NEXT}")', timeout=30_000)  # type: ignore[attr-defined]
+    rows = {r.query_selector("td").inner_text(): r.inner_text()
+            for r in tab.query_selector_all('[data-table="book"] tbody tr')}  # type: ignore[attr-defined]  # fmt: skip
+    p = pms.proposal(pid)
+    assert f"{p['side'] * (p['approved_size'] or p['size']):,.0f}" in rows[p["instrument"]]
     tab.screenshot(path=str(art / "loop_position_book.png"), full_page=True)  # type: ignore[attr-defined]
     tab.close()  # type: ignore[attr-defined]
 
@@ -277,7 +282,7 @@ def test_the_loop_closes_in_the_pages(
     try:
         _alice(alice, loop_server, pms, pid, artifacts_dir)
         _bob(bob, loop_server, pms, pid, lake, artifacts_dir)
-        _mark(bob, loop_server, pms, artifacts_dir)
+        _mark(bob, loop_server, pms, pid, artifacts_dir)
         w, v99 = _held_by_hand(pms, lake, pid)
         nav = float(pms.nav_history()["nav_brl"].loc[pd.Timestamp(NEXT)])
         live = f"held book, live from PMS as of {NEXT}"
