@@ -263,6 +263,8 @@ def risk(
     """VaR/ES by method, components, stresses and limits of the book held at ``as_of`` (the
     PMS's positions and NAV as marked then) and, separately, of the target book; the
     drawdown limit reads the PMS NAV history. An empty PMS has only its limit table."""
+    from research_core.pms.live import UNITS
+    from research_core.pms.live import headline as _headline
     from research_core.risk.report import risk_report
 
     pms = _pms(db_url, lake_path)
@@ -298,55 +300,13 @@ def risk(
     return summary
 
 
-UNITS = {
-    "positions": "count",
-    "gross": "× NAV",
-    "net": "× NAV",
-    "var99": "fraction of NAV",
-    "es99": "fraction of NAV",
-    "var99_brl": "BRL",
-    "worst_stress": "fraction of NAV",
-    "breaches": "count",
-    "warnings": "count",
-    "drawdown": "fraction of the high-water mark",
-}
-
-
-def _headline(rep: Any, limits: pd.DataFrame, nav: float) -> dict[str, float]:
-    """The numbers compared held vs target (see :data:`UNITS`); an empty book has none of
-    them at risk (zero), its limit table still counts (the drawdown row)."""
-    dd = float(limits["value"].get("drawdown", float("nan")))
-    out = {
-        "positions": 0.0, "gross": 0.0, "net": 0.0, "var99": 0.0, "es99": 0.0,
-        "var99_brl": 0.0, "worst_stress": 0.0,
-        "breaches": float((limits["status"] == "breach").sum()),
-        "warnings": float((limits["status"] == "warn").sum()),
-        "drawdown": dd,
-    }  # fmt: skip
-    if rep is not None:
-        var = rep.to_frame().loc[("historical", 0.99)]
-        out |= {
-            "positions": float(len(rep.weights)),
-            "gross": float(rep.weights.abs().sum()),
-            "net": float(rep.weights.sum()),
-            "var99": float(var["var"]),
-            "es99": float(var["es"]),
-            "var99_brl": float(var["var_brl"]),
-            "worst_stress": float(rep.stress.to_frame()["total"].min()) / nav,
-        }
-    return out
-
-
 def _write_report(out: Path, rep: Any) -> None:
-    """var, components, stress and limits of one book (the tables ``workbench book``
-    writes as CSV)."""
-    _write_parquet(out / "var.parquet", rep.to_frame())
-    parts = {(r.method, r.alpha): r.to_frame() for r in rep.results}
-    _write_parquet(
-        out / "components.parquet", pd.concat(parts, names=["method", "alpha", "instrument"])
-    )
-    _write_parquet(out / "stress.parquet", rep.stress.to_frame())
-    _write_parquet(out / "limits.parquet", rep.limits)
+    """var, components, stress and limits of one book (``pms.live.report_tables``, the
+    tables ``workbench book`` writes as CSV)."""
+    from research_core.pms.live import report_tables
+
+    for name, table in report_tables(rep).items():
+        _write_parquet(out / f"{name}.parquet", table)
 
 
 def _empty_limits(view: PITView, *, nav: float, equity: pd.Series | None) -> pd.DataFrame:
@@ -478,44 +438,14 @@ def pms_mark(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[s
 
 def attribution(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str, Any]:
     """P&L yesterday, MTD and YTD (Carino-linked) by strategy, agent, asset class,
-    instrument and risk factor."""
-    pms = _pms(db_url, lake_path)
-    day = pd.Timestamp(as_of)
-    starts = {"day": day, "mtd": day.replace(day=1), "ytd": day.replace(month=1, day=1)}
-    rows = []
-    for by in ("strategy", "agent", "asset_class", "instrument", "factor"):
-        daily = pms.attribution(by, start=as_of, end=as_of)
-        for group, value in (daily.sum() if not daily.empty else pd.Series(dtype=float)).items():
-            rows.append({"by": by, "group": str(group), "period": "day", "value": float(value)})
-        for period in ("mtd", "ytd"):
-            linked = pms.linked_attribution(by, start=f"{starts[period]:%Y-%m-%d}", end=as_of)
-            rows += [
-                {"by": by, "group": str(g), "period": period, "value": float(v)}
-                for g, v in linked.items()
-            ]
-    table = pd.DataFrame(rows, columns=["by", "group", "period", "value"])
-    nav = pms.nav_history()
-    nav = nav[nav.index <= day]
-    pnl = {
-        "as_of": as_of,
-        "nav_brl": float(nav["nav_brl"].iloc[-1]) if len(nav) else float(pms.nav()),
-        "pnl_day_brl": float(nav["pnl_brl"].iloc[-1]) if len(nav) else 0.0,
-        "mtd": _period_return(nav, starts["mtd"], pms),
-        "ytd": _period_return(nav, starts["ytd"], pms),
-    }
+    instrument and risk factor (``pms.live.attribution_table``)."""
+    from research_core.pms.live import attribution_table
+
+    table, pnl = attribution_table(_pms(db_url, lake_path), as_of)
     out = _out(run_dir, "attribution")
     _write_parquet(out / "attribution.parquet", table)
     _write_json(out / "pnl.json", pnl)
     return pnl
-
-
-def _period_return(nav: pd.DataFrame, start: pd.Timestamp, pms: Any) -> float:
-    """Compounded return of NAV from the last mark before ``start`` (or the capital)."""
-    if nav.empty:
-        return 0.0
-    before = nav[nav.index < start]
-    base = float(before["nav_brl"].iloc[-1]) if len(before) else float(pms.settings()["capital"])
-    return float(nav["nav_brl"].iloc[-1]) / base - 1.0
 
 
 def audit_anchor(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str, Any]:

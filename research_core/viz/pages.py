@@ -22,6 +22,7 @@ from research_core.viz.pms_pages import (
     blotter,
     journal_view,
     mark_dates,
+    mark_form,
     open_pms,
     position_book,
 )
@@ -163,7 +164,7 @@ RISK_TABLES = ("var", "components", "stress", "limits")
 def _book_kpis(data: dict[str, Any], book: str) -> list[str]:
     """One book's headline tiles (one row of the grid), each titled with its book."""
     var, stress = data.get(f"{book}_var"), data.get(f"{book}_stress")
-    limits, label, out = data.get(f"{book}_limits"), LABEL[book], []
+    limits, label, out = data.get(f"{book}_limits"), _label(data, book), []
     if var is not None:
         row = _var_row(var, "historical", 0.99)
         if row is not None:
@@ -183,6 +184,11 @@ def _book_kpis(data: dict[str, Any], book: str) -> list[str]:
         out.append(theme.kpi(f"{label} · limits breached", str(n), span=2,
                              key=f"{book}_breaches"))  # fmt: skip
     return out
+
+
+def _label(data: dict[str, Any], book: str) -> str:
+    """How a book is titled: the held book computed live says so (``held_label``)."""
+    return str(data.get(f"{book}_label") or LABEL[book])
 
 
 def _risk_kpis(data: dict[str, Any]) -> list[str]:
@@ -217,7 +223,46 @@ def _read_risk(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     data, problems = _read_books(run)
     pms, _ = open_pms()  # the ladder reads the PMS NAV history when there is one
     data["pms_drawdown"] = pms.drawdown() if pms is not None else None
+    day = live_day(run, pms)
+    if pms is not None and day is not None:
+        problems = [p for p in problems if p.title != "Held book"] + [_live_note(run, day)]
+        data |= _live_books(pms, day, data.get("compare"))
     return data, problems
+
+
+def live_day(run: Run, pms: Any) -> str | None:
+    """The PMS's newest mark when it is later than this run and no later run exists: the
+    run's held-book figures are out of date, so the pages compute the held book live."""
+    marks = mark_dates(pms) if pms is not None else []
+    newest_run = not run.runs or str(run.date) >= run.runs[-1]
+    return marks[0] if marks and marks[0] > str(run.date) and newest_run else None
+
+
+def _live_note(run: Run, day: str) -> Problem:
+    text = (f"{LIVE.format(day=day)}: the PMS was traded and marked after the {run.date} "
+            "run; the target book is the run's")  # fmt: skip
+    return Problem("info", "Held book", text)
+
+
+LIVE = "held book, live from PMS as of {day}"
+
+
+def _live_books(pms: Any, day: str, compare: pd.DataFrame | None) -> dict[str, Any]:
+    """The held book's risk tables at the mark of ``day`` computed now from the PMS
+    (``pms.live.held_risk``), in the run's table layout, and the comparison's held column."""
+    from research_core.pms.live import held_risk
+
+    held = held_risk(pms, day)
+    label = LIVE.format(day=day)
+    out: dict[str, Any] = {"held_label": label[0].upper() + label[1:], "held_empty": held is None}
+    for t in RISK_TABLES:
+        out[f"held_{t}"] = None if held is None else held[t].reset_index()
+    if compare is not None and held is not None:
+        compare = compare.copy()
+        compare["held"] = compare["measure"].map(held["headline"])
+        compare["difference"] = compare["target"] - compare["held"]
+        out["compare"] = compare
+    return out
 
 
 def _side_by_side(data: dict[str, Any], table: str, columns: dict[str, str]) -> pd.DataFrame:
@@ -244,7 +289,7 @@ def _fits(data: dict[str, Any]) -> str:
         if var is not None and "fit" in var:
             fit = var.loc[var["method"] == "student_t", "fit"]
             if len(fit):
-                text = f"Student-t fit, {LABEL[book]}: {fit.iloc[0]}"
+                text = f"Student-t fit, {_label(data, book)}: {fit.iloc[0]}"
                 lines.append(f'<p class="wb-sub" data-fit="{book}">{theme.esc(text)}</p>')
     return "".join(lines)
 
@@ -277,7 +322,7 @@ def _risk_cards(data: dict[str, Any]) -> list[str]:
         shown = limits.drop(columns=["key"], errors="ignore")  # the internal id: not for people
         body = theme.table(shown, formats=fmt, status_column="status", index=False,
                            name=f"limits-{book}")  # fmt: skip
-        title = f"Limit use — {LABEL[book]}" + (f" ({NONE_HELD})" if book == "held" and
+        title = f"Limit use — {_label(data, book)}" + (f" ({NONE_HELD})" if book == "held" and
                                                  data.get("held_empty") else "")  # fmt: skip
         blocks.append(theme.card(title, body, span=6))
     if data.get("target_stress") is not None:
@@ -326,7 +371,8 @@ def _component_figure(d: dict[str, Any], sample: bool) -> Item | None:
         if sel.empty:
             continue
         sel = sel.sort_values("component_var")
-        fig.add_bar(x=sel["component_var"], y=sel["instrument"], orientation="h", name=LABEL[book])
+        fig.add_bar(x=sel["component_var"], y=sel["instrument"], orientation="h",
+                    name=_label(d, book))  # fmt: skip
         drawn = True
     if not drawn:
         return None
@@ -343,7 +389,10 @@ def _read_positions(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     pms, problem = open_pms()
     target = _target(run)
     problems = [problem] if problem else []
-    marks = [] if pms is None else [d for d in mark_dates(pms) if d <= str(run.date)]
+    day = live_day(run, pms)
+    marks = [] if pms is None else [d for d in mark_dates(pms) if d <= (day or str(run.date))]
+    if day is not None:
+        problems.append(_live_note(run, day))
     if not marks:
         what = f"the PMS has no mark on or before {run.date}" if pms is not None else "no PMS"
         if target is None:
@@ -353,7 +402,7 @@ def _read_positions(run: Run) -> tuple[dict[str, Any], list[Problem]]:
                 Problem("info", "Empty book", f"the book of {run.date} has no positions")
             )
         problems.append(Problem("info", "Held book", f"{what}: {NONE_HELD}"))
-    return {"pms": pms if marks else None, "target": target}, problems
+    return {"pms": pms, "marks": marks, "target": target}, problems
 
 
 def _target(run: Run) -> pd.Series | None:
@@ -373,12 +422,13 @@ def _target_at(day: str) -> pd.Series | None:
 
 @_renders("position_book")
 def _render_positions(page: Page) -> list[Item]:
-    pms, target = page.data.get("pms"), page.data.get("target")
-    if pms is not None:  # the newest mark on or before the run's date, others selectable
-        day = max(d for d in mark_dates(pms) if d <= str(page.run.date))
-        return [position_book(pms, day, _target_at)]
+    pms, target, marks = page.data.get("pms"), page.data.get("target"), page.data.get("marks")
+    date = str(page.run.date)
+    if pms is not None and marks:  # the newest mark shown (see _read_positions), all selectable
+        return [position_book(pms, marks[0], _target_at, run_date=date)]
+    form: list[Item] = [] if pms is None else [mark_form(pms, lambda _: None, run_date=date)]
     if target is None or target.empty:
-        return []
+        return form
     frame = target.rename("target % NAV").reset_index()
     tiles = [
         theme.kpi("Target book (optimizer) · positions", str(len(target)), key="target_positions"),
@@ -396,7 +446,7 @@ def _render_positions(page: Page) -> list[Item]:
     fig.add_bar(x=s, y=s.index, orientation="h", marker_color=colors, name="target weight")
     fig.update_layout(height=440, hovermode="y")
     out.append(fig)
-    return out
+    return out + form
 
 
 # --------------------------------------------------------------------------- morning pack
@@ -452,10 +502,21 @@ def _scoped(css: str, scope: str) -> str:
 
 @_page("attribution")
 def _read_attribution(run: Run) -> tuple[dict[str, Any], list[Problem]]:
+    """The run's attribution, or the held book's computed live from the PMS
+    (``pms.live.attribution_table``) when the PMS was marked after the run."""
+    pms, _ = open_pms()
+    day = live_day(run, pms)
+    if pms is not None and day is not None:
+        from research_core.pms.live import attribution_table
+
+        live, pnl = attribution_table(pms, day)
+        label = LIVE.format(day=day)
+        return {"attribution": live, "pnl": pnl, "label": label}, [_live_note(run, day)]
     table = run.table("attribution")
     if table is None:
         return {}, [_missing(run, "attribution", "attribution")]
-    return {"attribution": table, "pnl": run.record("pnl")}, []
+    label = f"held book of the {run.date} run"
+    return {"attribution": table, "pnl": run.record("pnl"), "label": label}, []
 
 
 NO_ATTRIBUTION = (
@@ -487,7 +548,9 @@ def _render_attribution(page: Page) -> list[Item]:
     if t.empty or not {"by", "group", "period", "value"} <= set(t.columns):
         return [theme.message(NO_ATTRIBUTION, "info", title="No attribution yet")]
     t = attribution_pct(t, page.data.get("pnl"))
-    fig = theme.figure("P&L attribution (% of NAV)", sample=page.run.sample, yaxis="% of NAV")
+    label = page.data.get("label", "")
+    title = f"P&L attribution, % of NAV — {label}"
+    fig = theme.figure(title, sample=page.run.sample, yaxis="% of NAV")
     dims = list(dict.fromkeys(t["by"]))
     for dim in dims:
         for period, name in PERIODS.items():
@@ -506,7 +569,7 @@ def _render_attribution(page: Page) -> list[Item]:
     shown = t.assign(value=t["value"].map(lambda v: points(v, signed=True)))
     shown = shown.rename(columns={"by": "dimension", "value": "% of NAV"})
     table = theme.table(shown, index=False, name="attribution")
-    return [fig, theme.grid([theme.card("P&L attribution, % of NAV", table)])]
+    return [fig, theme.grid([theme.card(title, table)])]
 
 
 # --------------------------------------------------------------------------- agents
