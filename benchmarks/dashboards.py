@@ -137,7 +137,7 @@ async def _round(browser: object, urls: list[str]) -> tuple[list[float], float]:
     return list(times), psutil.cpu_percent(None)
 
 
-async def _measure(base: str, date: str, rounds: int, pid: int) -> dict[str, tuple]:
+async def _measure(base: str, rounds: int, pid: int) -> dict[str, tuple]:
     from playwright.async_api import async_playwright
 
     out: dict[str, tuple] = {}
@@ -155,9 +155,11 @@ async def _measure(base: str, date: str, rounds: int, pid: int) -> dict[str, tup
                     got, cpu = await _round(browser, urls)
                     times += got
                     busy.append(cpu)
-                out[f"{crowd}, {n} at once"] = (
+                name = f"{crowd}, {n} at once"
+                out[name] = (
                     statistics.median(times), max(times), statistics.mean(loads), max(busy)
                 )  # fmt: skip
+                print(_row(name, *out[name]), flush=True)
         await browser.close()
     return out
 
@@ -196,11 +198,13 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, tuple]]:
         pools = len(PAGES) if mode == "kernels" else len(KERNEL_PAGES)
         with _server(cmd, env, pools) as (_, pid):
             base = f"http://127.0.0.1:{port}/voila/render"
-            results[mode] = asyncio.run(_measure(base, dates[-1], args.rounds, pid))
-        print(f"\n{mode}: first content (s)      median    worst  load(1m)  cpu busy %")
-        for name, (med, worst, load, busy) in results[mode].items():
-            print(f"  {name:<28}{med:8.2f}{worst:9.2f}{load:10.2f}{busy:12.0f}")
+            print(f"\n{mode}: first content (s)      median    worst  load(1m)  cpu busy %")
+            results[mode] = asyncio.run(_measure(base, args.rounds, pid))
     return results
+
+
+def _row(name: str, med: float, worst: float, load: float, busy: float) -> str:
+    return f"  {name:<28}{med:8.2f}{worst:9.2f}{load:10.2f}{busy:12.0f}"
 
 
 if __name__ == "__main__":
