@@ -5,8 +5,10 @@ people), all started in the same instant; "first content" is the moment the page
 with the run's date is visible (``.wb-header``; the page's numbers come in the same
 server-rendered output). Two crowds: everyone on the Morning Pack (7 a.m.), and visitor
 *i* on page *i* of the eight (every page once at eight). Per crowd size: the median and
-worst first-content time over all visitors of ``--rounds`` rounds, the machine's load
-average (1 min) before the round and the share of both cores busy during it.
+worst first-content time over all visitors of ``--rounds`` rounds; "server": the slowest
+whole answer when the same pages are fetched at once without a browser (the server's part
+of the wait: the browsers run on the same two cores here, not on the visitors' machines);
+the machine's load average (1 min) before the round and the share of both cores busy.
 
 Two servers on the same run folder, one after the other:
 
@@ -34,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -130,11 +133,24 @@ async def _visitor(browser: object, url: str) -> float:
     return seconds
 
 
+def _fetch(url: str) -> float:
+    """Seconds until the server has sent the whole page (no browser: the server's part)."""
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=300) as answer:
+        answer.read()
+    return time.perf_counter() - t0
+
+
 async def _round(browser: object, urls: list[str]) -> tuple[list[float], float]:
     """All ``urls`` opened at the same instant; their times and the machine's busy %."""
     psutil.cpu_percent(None)
     times = await asyncio.gather(*(_visitor(browser, u) for u in urls))
     return list(times), psutil.cpu_percent(None)
+
+
+async def _server_part(urls: list[str]) -> float:
+    """The slowest whole answer when ``urls`` are fetched at once without a browser."""
+    return max(await asyncio.gather(*(asyncio.to_thread(_fetch, u) for u in urls)))
 
 
 async def _measure(base: str, rounds: int, pid: int) -> dict[str, tuple]:
@@ -148,16 +164,19 @@ async def _measure(base: str, rounds: int, pid: int) -> dict[str, tuple]:
             for n in CROWDS:
                 names = [PAGES[0]] * n if crowd == "Morning Pack" else list(PAGES[:n])
                 urls = [f"{base}/{x}.ipynb" for x in names]  # the latest run, as at 7 a.m.
-                times, loads, busy = [], [], []
+                times, loads, busy, served = [], [], [], []
                 for _ in range(rounds):
                     await asyncio.to_thread(_quiet, pid)
                     loads.append(os.getloadavg()[0])
                     got, cpu = await _round(browser, urls)
                     times += got
                     busy.append(cpu)
+                    await asyncio.to_thread(_quiet, pid)
+                    served.append(await _server_part(urls))
                 name = f"{crowd}, {n} at once"
                 out[name] = (
-                    statistics.median(times), max(times), statistics.mean(loads), max(busy)
+                    statistics.median(times), max(times), max(served),
+                    statistics.mean(loads), max(busy),
                 )  # fmt: skip
                 print(_row(name, *out[name]), flush=True)
         await browser.close()
@@ -198,13 +217,15 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, tuple]]:
         pools = len(PAGES) if mode == "kernels" else len(KERNEL_PAGES)
         with _server(cmd, env, pools) as (_, pid):
             base = f"http://127.0.0.1:{port}/voila/render"
-            print(f"\n{mode}: first content (s)      median    worst  load(1m)  cpu busy %")
+            print(
+                f"\n{mode}: first content (s)      median    worst   server  load(1m)  cpu busy %"
+            )
             results[mode] = asyncio.run(_measure(base, args.rounds, pid))
     return results
 
 
-def _row(name: str, med: float, worst: float, load: float, busy: float) -> str:
-    return f"  {name:<28}{med:8.2f}{worst:9.2f}{load:10.2f}{busy:12.0f}"
+def _row(name: str, med: float, worst: float, served: float, load: float, busy: float) -> str:
+    return f"  {name:<28}{med:8.2f}{worst:9.2f}{served:9.2f}{load:10.2f}{busy:12.0f}"
 
 
 if __name__ == "__main__":
