@@ -5,6 +5,8 @@ The run-folder contract (see ``pipelines/README.md``)::
     runs/<D>/manifest.json                 steps, status, times, parameters, fingerprints
     runs/<D>/notebooks/<step>.ipynb        each executed step notebook (partial on failure)
     runs/<D>/artifacts/<step>/<name>       Parquet tables and JSON records the steps wrote
+    runs/<D>/versions/v<N>/...             a forced re-run of D (version N, same layout), its
+                                           manifest's ``revision`` links it to version N-1
 
 This module imports only config and the artifact writer (``_files``), so anything right of it —
 narrative, viz, the dashboards — can use it. The pipeline runner writes the folder.
@@ -26,6 +28,7 @@ from research_core.errors import WorkbenchError
 MANIFEST = "manifest.json"
 NOTEBOOKS = "notebooks"
 ARTIFACTS = "artifacts"
+VERSIONS = "versions"
 STATUSES = ("running", "succeeded", "failed")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -62,9 +65,29 @@ def list_runs(runs_path: str | Path | None = None) -> list[str]:
     return sorted(p.parent.name for p in root.glob(f"*/{MANIFEST}"))
 
 
+def run_versions(folder: str | Path) -> list[Path]:
+    """The versions of one date's run, oldest first: ``folder`` itself (version 1) and each
+    ``versions/v<N>/`` holding a manifest (a forced re-run never overwrites an earlier one)."""
+    folder = Path(folder)
+    found = [folder] if (folder / MANIFEST).exists() else []
+    numbered = []
+    for path in (folder / VERSIONS).glob(f"v*/{MANIFEST}"):
+        tail = path.parent.name[1:]
+        if tail.isdigit():
+            numbered.append((int(tail), path.parent))
+    return found + [p for _, p in sorted(numbered)]
+
+
+def latest_version(folder: str | Path) -> Path:
+    """The newest version of one date's run (``folder`` when it has no later version)."""
+    versions = run_versions(folder)
+    return versions[-1] if versions else Path(folder)
+
+
 @dataclass(frozen=True)
 class RunFolder:
-    """One run: ``RunFolder("2026-10-30")`` (under config ``runs_path``) or a folder path."""
+    """One run: ``RunFolder("2026-10-30")`` (its newest version, under config ``runs_path``)
+    or a folder path (exactly that version)."""
 
     path: Path
 
@@ -75,7 +98,7 @@ class RunFolder:
         if not isinstance(path_or_date, str | Path) or (
             not isinstance(path_or_date, Path) and _DATE.fullmatch(text)
         ):
-            path = run_dir(path_or_date, runs_path)
+            path = latest_version(run_dir(path_or_date, runs_path))
         else:
             path = Path(path_or_date)
         object.__setattr__(self, "path", path)
@@ -101,6 +124,18 @@ class RunFolder:
     @property
     def as_of(self) -> str:
         return str(self.manifest["as_of"])
+
+    @property
+    def version(self) -> int:
+        """1 for the first run of a date; N for its (N-1)th forced re-run."""
+        return int(self.manifest.get("version", 1))
+
+    @property
+    def revision(self) -> dict[str, Any] | None:
+        """For a re-run: the version it revises (``previous``: version, path under the runs
+        folder) and what changed (artifacts, steps, the pack's text); None for version 1."""
+        rev = self.manifest.get("revision")
+        return dict(rev) if rev else None
 
     def step(self, name: str) -> dict[str, Any]:
         """One step's record (status, times, attempts, artifacts, error)."""

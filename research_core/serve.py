@@ -10,6 +10,11 @@
 - who visits (``serve_auth``): on loopback the OS user; beyond loopback (or ``--tokens``)
   per-user tokens (``workbench users add``), and the server refuses to start without any;
   the page's kernel learns the visitor's name from the server, never from the page;
+- pages that only show a run (``serve_static.STATIC_PAGES``) are sent as static HTML,
+  rendered once per run/PMS state in one worker process: a crowd needs no kernel each;
+  pages with widgets keep the preheated kernels (``--no-static``: every page on a kernel);
+- a quiet console: kernels on IPC sockets, no "not trusted" line per page (our notebooks
+  are committed without outputs, so trust changes nothing), a page error is one line;
 - a visitor leaving a page stops its kernel within seconds: when the page's last kernel
   websocket closes (a tab closed, navigated away, crashed) and none reconnects within
   ``LEAVE_GRACE_S``. Voilà's own leave beacon fires only on ``beforeunload`` after the
@@ -106,11 +111,14 @@ def voila_config(
     refill_delay: float = REFILL_DELAY_S,
     auth: str = "os-user",
     db_url: str = "",
+    static: bool = True,
 ) -> Any:
-    """The traitlets configuration handed to Voilà (also what the tests start)."""
+    """The traitlets configuration handed to Voilà (also what the tests start); with
+    ``static`` the static pages get no kernel pool (``pools`` may still give one)."""
     from traitlets.config import Config
 
     from research_core import serve_auth
+    from research_core.serve_static import STATIC_PAGES
 
     c = Config()
     c.Voila.ip = host
@@ -129,6 +137,8 @@ def voila_config(
     c.VoilaExecutor.cell_error_instruction = "The page could not finish; see the server log."
     c.VoilaExecutor.cell_timeout_instruction = "The page took too long; see the server log."
     sizes = {"default": {"pool_size": pool_size}}
+    for page in STATIC_PAGES if static else ():
+        sizes[f"{page}.ipynb"] = {"pool_size": 0}
     for page, size in (pools or {}).items():
         sizes[f"{page}.ipynb"] = {"pool_size": size}
     c.VoilaKernelManager.kernel_pools_config = sizes
@@ -149,6 +159,11 @@ def voila_config(
     c.WorkbenchIdentity.db_url = db_url
     c.WorkbenchIdentity.local_user = serve_auth.os_user()
     c.VoilaConfiguration.http_header_envs = [USER_HEADER]
+    # A quiet console: kernels talk over local IPC sockets (no per-kernel "running over TCP
+    # without encryption" warning), and the websocket ping timeout equals its interval
+    # (jupyter_server's default, three intervals, makes tornado warn on the first visit).
+    c.KernelManager.transport = "ipc"
+    c.Voila.tornado_settings = {"ws_ping_timeout": 30_000}
     return c
 
 
@@ -162,6 +177,7 @@ def serve(
     pools: Mapping[str, int] | None = None,
     refill_delay: float = REFILL_DELAY_S,
     tokens: bool = False,
+    static: bool = True,
     argv: Sequence[str] = (),
 ) -> int:
     """Run Voilà on the dashboards until interrupted; prints the page URLs first."""
@@ -195,7 +211,16 @@ def serve(
         refill_delay=refill_delay,
         auth=auth,
         db_url=db_url,
+        static=static,
     )
+    pages = None
+    if static:
+        from research_core.serve_static import StaticPages
+
+        s = get_settings()
+        pages = StaticPages(
+            runs_path=Path(s.runs_path).resolve(), lake_path=Path(s.lake_path), db_url=db_url
+        )
     print(f"workbench serve: dashboards from {folder} on {host}:{port}", flush=True)
     if auth == serve_auth.TOKENS:
         print(f"  visitors sign in with their token: http://{host}:{port}/login", flush=True)
@@ -209,10 +234,21 @@ def serve(
         print(f"  visitors act as the OS user {serve_auth.os_user()} (loopback)", flush=True)
     for url in page_urls(host, port):
         print(f"  {url}", flush=True)
-    app = _workbench_voila(Voila)(config=config)
+    app = _workbench_voila(Voila, pages)(config=config)
     app.initialize(list(argv))
-    app.start()
+    app.log.addFilter(_quiet)
+    try:
+        app.start()
+    finally:
+        if pages is not None:
+            pages.close()
     return 0
+
+
+def _quiet(record: Any) -> bool:
+    """Log filter: drop jupyter_server's "Notebook <page> is not trusted" (one per page and
+    visit; trust only decides whether stored outputs may run, and ours have none)."""
+    return not str(record.msg).startswith("Notebook %s is not trusted")
 
 
 def require_users(db_url: str, host: str) -> None:
@@ -230,18 +266,19 @@ def require_users(db_url: str, host: str) -> None:
         raise ServeError(f"{why} and {safe_url(db_url)} has no user: {hint}")
 
 
-def _workbench_voila(voila: type) -> type:
+def _workbench_voila(voila: type, static: Any = None) -> type:
     """``voila`` with our page and kernel-websocket handlers.
 
     Page handlers forward the visitor's name to the kernel (``serve_auth``) and set the
     ``_xsrf`` cookie, so the beacon the page sends when the visitor leaves (``POST
     /voila/api/shutdown/<kernel>``) passes the server's XSRF check. Kernel websockets stop
     their kernel once the last one has closed for ``LEAVE_GRACE_S`` (the visitor left).
+    With ``static`` (a ``serve_static.StaticPages``) the static pages are answered by it.
     """
     from voila.handler import VoilaHandler
     from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
-    from research_core import serve_auth
+    from research_core import serve_auth, serve_static
 
     def page(handler: type) -> type:
         class PageHandler(handler):
@@ -251,6 +288,14 @@ def _workbench_voila(voila: type) -> type:
                 if self._finished or not serve_auth.page_prepare_user(self):
                     return
                 _ = self.xsrf_token  # tornado sets the cookie when the token is first read
+
+            async def get(self, path: str | None = None) -> None:
+                name = Path(path or "").stem
+                signed_in = self.current_user is not None  # else Voilà's get: to /login
+                if static is not None and signed_in and name in serve_static.STATIC_PAGES:
+                    await serve_static.respond(static, self, name)
+                    return
+                await super().get(path)
 
         PageHandler.__name__ = handler.__name__
         return PageHandler
@@ -275,7 +320,22 @@ def _workbench_voila(voila: type) -> type:
 
     class WorkbenchVoila(voila):
         def init_handlers(self) -> list[Any]:
-            return [(h[0], ours(h[1]), *h[2:]) for h in super().init_handlers()]
+            handlers = [(h[0], ours(h[1]), *h[2:]) for h in super().init_handlers()]
+            if static is None:
+                return handlers
+            import plotly
+            from tornado.web import StaticFileHandler
+
+            bundle = Path(plotly.__file__).parent / "package_data"
+            route = (r"/workbench/(plotly\.min\.js)", StaticFileHandler, {"path": str(bundle)})
+            return [route, *handlers]
+
+        def start(self) -> None:
+            if static is not None:
+                from tornado.ioloop import IOLoop
+
+                IOLoop.current().spawn_callback(static.watch, self.log)
+            super().start()
 
     return WorkbenchVoila
 
@@ -323,6 +383,12 @@ def add_arguments(p: Any) -> None:
         default=REFILL_DELAY_S,
         help=f"seconds before a used kernel is replaced (default {REFILL_DELAY_S:g})",
     )
+    p.add_argument(
+        "--no-static",
+        dest="static",
+        action="store_false",
+        help="serve every page on a kernel (default: pages without widgets as static HTML)",
+    )
 
 
 def run(args: Any) -> int:
@@ -334,6 +400,7 @@ def run(args: Any) -> int:
         pool_size=args.pool_size,
         refill_delay=args.refill_delay,
         tokens=args.tokens,
+        static=args.static,
     )
 
 

@@ -45,6 +45,7 @@ import research_core
 from research_core._files import sha256_file
 from research_core.config import absolute_sqlite, get_settings
 from research_core.errors import WorkbenchError
+from research_core.pipeline import versions
 from research_core.pipeline.guard import judge, read_errors
 from research_core.pipeline.spec import (
     COMMON_PARAMETERS,
@@ -56,7 +57,7 @@ from research_core.pipeline.spec import (
     load_pipeline,
 )
 from research_core.pipeline.worker import run_in_session
-from research_core.runs import ARTIFACTS, MANIFEST, NOTEBOOKS, run_dir, write_atomic
+from research_core.runs import ARTIFACTS, MANIFEST, NOTEBOOKS, latest_version, run_dir, write_atomic
 
 TOKEN_ENV = "WORKBENCH_PIPELINE_TOKEN"
 LOCK_FILE = ".lock"
@@ -93,6 +94,8 @@ class RunResult:
         for s in self.manifest["steps"]:
             took = f"{s['duration_s']:.1f}s" if s.get("duration_s") is not None else ""
             lines.append(f"  {s['name']:<14} {s['status']:<10} {took}")
+        if self.manifest.get("revision"):
+            lines.append(versions.summary(self.manifest))
         err = self.manifest.get("error")
         if err:
             cell = f" cell {err['cell']}" if err.get("cell") is not None else ""
@@ -585,7 +588,9 @@ def run_pipeline(
 
     Stops at the first failing step (its partial notebook is kept); ``resume`` skips the
     steps that already succeeded; a date that already succeeded is left alone unless
-    ``force``. A second concurrent run of the same date raises :class:`RunLockedError`.
+    ``force``, which runs it again as a new version (``runs/<D>/versions/v<N>/``, linked to
+    the one before, which is kept as it is: ``pipeline.versions``). A second concurrent
+    run of the same date raises :class:`RunLockedError`.
     """
     pipe = pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
     settings = get_settings()
@@ -605,12 +610,17 @@ def run_pipeline(
     for name in selected:
         check_notebook(pipe.notebook_path(pipe.step(name)), [*params, *pipe.step(name).params])
     with date_lock(folder):
-        run = _Run(pipe, folder, params)
+        current = latest_version(folder)
+        run = _Run(pipe, current, {**params, "run_dir": str(current)})
         previous = run.manifest.get("status")
         if previous == "succeeded" and not force and not steps:
-            return RunResult(date, folder, "succeeded", run.manifest, noop=True)
+            return RunResult(date, current, "succeeded", run.manifest, noop=True)
         done = {s["name"] for s in run.manifest.get("steps", []) if s["status"] == "succeeded"}
         keep = done if resume and not force else done - set(selected)
+        if force and run.manifest:  # a new version: the earlier run is kept as it is
+            new, first = versions.start(folder, current, run.manifest, keep)
+            run = _Run(pipe, new, {**params, "run_dir": str(new)})
+            run.manifest = first
         run.begin(keep=keep)
         todo = [s for s in pipe.steps if s.name in selected and s.name not in keep]
         bar = tqdm(total=len(todo), desc=date, unit="step", disable=not progress, file=sys.stderr)
@@ -619,9 +629,20 @@ def run_pipeline(
         finally:
             bar.close()
             run.finish()
+            _record_revision(run, folder)
     if run.manifest["status"] == "failed":
-        _alert_failure(pipe, folder, absolute_sqlite(db_url or settings.db_url))
-    return RunResult(date, folder, run.manifest["status"], run.manifest)
+        _alert_failure(pipe, run.folder, absolute_sqlite(db_url or settings.db_url))
+    return RunResult(date, run.folder, run.manifest["status"], run.manifest)
+
+
+def _record_revision(run: _Run, date_folder: Path) -> None:
+    """A re-run's manifest gets what it changed against the version it revises."""
+    rev = run.manifest.get("revision")
+    if not rev:
+        return
+    previous = date_folder.parent / rev["previous"]["path"]
+    rev.update(versions.changes(run.pipe, previous, run.folder))
+    run.save()
 
 
 def _alert_failure(pipe: Pipeline, folder: Path, db_url: str) -> None:

@@ -475,7 +475,15 @@ def store_briefing(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> 
         "lake": run.manifest.get("lake"),
         "code": run.manifest.get("code"),
     }
-    fingerprint = _pms(db_url, lake_path).store_briefing(as_of, html, inputs)
-    record = {"as_of": as_of, "fingerprint": fingerprint, "inputs": inputs}
+    pms = _pms(db_url, lake_path)
+    # a forced re-run (run version > 1) stores the next briefing version, never over one
+    fingerprint = pms.store_briefing(as_of, html, inputs, revise=run.version > 1)
+    stored = pms.briefing(as_of) or {}
+    record = {
+        "as_of": as_of,
+        "fingerprint": fingerprint,
+        "version": stored.get("version"),
+        "inputs": inputs,
+    }
     _write_json(_out(run_dir, "briefing") / "briefing.json", record)
     return record

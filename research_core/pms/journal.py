@@ -266,55 +266,72 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
 
 
 def store_briefing(
-    engine: Engine, day: dt.date, content: str, inputs: Mapping[str, Any], *, actor: str
+    engine: Engine,
+    day: dt.date,
+    content: str,
+    inputs: Mapping[str, Any],
+    *,
+    actor: str,
+    revise: bool = False,
 ) -> str:
     """Store the day's Morning Pack with a fingerprint (sha256 of the canonical JSON of
     its inputs) and the audit head it was built at; returns the fingerprint. The same
-    day stored twice with the same inputs is a no-op; with other inputs it is refused."""
+    content and inputs as the day's newest version is a no-op; other ones are refused,
+    unless ``revise`` (a forced re-run of the day), which stores the next version linked
+    to the newest one: a stored briefing is never overwritten."""
     fingerprint = hashlib.sha256(audit.canonical(dict(inputs)).encode()).hexdigest()
     with db.unit_of_work(engine) as s:
-        existing = s.scalars(select(Briefing).where(Briefing.as_of == day)).first()
-        if existing is not None:
-            if existing.fingerprint == fingerprint and existing.content == content:
+        latest = s.scalars(
+            select(Briefing).where(Briefing.as_of == day).order_by(Briefing.version.desc())
+        ).first()
+        if latest is not None:
+            if latest.fingerprint == fingerprint and latest.content == content:
                 return fingerprint
-            raise DuplicateSubmissionError(
-                f"a briefing for {day} is already stored (fingerprint "
-                f"{existing.fingerprint[:12]}…); briefings are not overwritten"
-            )
+            if not revise:
+                raise DuplicateSubmissionError(
+                    f"a briefing for {day} is already stored (fingerprint "
+                    f"{latest.fingerprint[:12]}…); briefings are not overwritten: a forced "
+                    "re-run of the day (`pipeline run --force`) stores a new version"
+                )
         head = s.scalars(select(AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)).first()
-        s.add(
-            Briefing(
-                as_of=day,
-                fingerprint=fingerprint,
-                content=content,
-                created_at=dt.datetime.now(dt.UTC),
-                audit_head=head or audit.GENESIS,
-            )
+        row = Briefing(
+            as_of=day,
+            version=1 if latest is None else latest.version + 1,
+            previous_id=None if latest is None else latest.id,
+            fingerprint=fingerprint,
+            content=content,
+            created_at=dt.datetime.now(dt.UTC),
+            audit_head=head or audit.GENESIS,
         )
+        s.add(row)
         s.flush()
+        payload: dict[str, Any] = {
+            "as_of": day,
+            "fingerprint": fingerprint,
+            "content_sha256": hashlib.sha256(content.encode()).hexdigest(),
+        }
+        if latest is not None:
+            payload |= {"version": row.version, "revises": latest.fingerprint}
         audit.append(
-            s,
-            actor=actor,
-            action="briefing",
-            entity="briefing",
-            entity_id=day,
-            payload={
-                "as_of": day,
-                "fingerprint": fingerprint,
-                "content_sha256": hashlib.sha256(content.encode()).hexdigest(),
-            },
+            s, actor=actor, action="briefing", entity="briefing", entity_id=day, payload=payload
         )
     return fingerprint
 
 
-def briefing(engine: Engine, day: dt.date) -> dict[str, Any] | None:
-    """The stored briefing of a day (content, fingerprint, audit head) or None."""
+def briefing(engine: Engine, day: dt.date, version: int | None = None) -> dict[str, Any] | None:
+    """A stored briefing of a day (content, fingerprint, audit head, version, the version
+    it revises): the newest version unless ``version`` is given; None if there is none."""
+    stmt = select(Briefing).where(Briefing.as_of == day)
+    if version is not None:
+        stmt = stmt.where(Briefing.version == int(version))
     with db.read_session(engine) as s:
-        row = s.scalars(select(Briefing).where(Briefing.as_of == day)).first()
+        row = s.scalars(stmt.order_by(Briefing.version.desc())).first()
         if row is None:
             return None
         return {
             "as_of": row.as_of,
+            "version": row.version,
+            "previous_version": row.version - 1 if row.previous_id is not None else None,
             "content": row.content,
             "fingerprint": row.fingerprint,
             "audit_head": row.audit_head,

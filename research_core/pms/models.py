@@ -151,11 +151,15 @@ class Decision(Base):
 
 
 class Briefing(Base):
-    """A day's Morning Pack, stored with a fingerprint of its inputs."""
+    """A day's Morning Pack, stored with a fingerprint of its inputs; a forced re-run of the
+    day stores version N+1 beside version N (``previous_id``), never over it (0005)."""
 
     __tablename__ = "daily_briefings"
+    __table_args__ = (UniqueConstraint("as_of", "version", name="uq_daily_briefings_version"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    as_of: Mapped[dt.date] = mapped_column(Date, unique=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    previous_id: Mapped[int | None] = mapped_column(Integer)
     fingerprint: Mapped[str] = mapped_column(String(64))
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

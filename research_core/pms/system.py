@@ -1213,18 +1213,25 @@ class PMS:
 
     # ---- briefings -----------------------------------------------------------------------
     def store_briefing(
-        self, as_of: object, content: str, inputs: Mapping[str, Any], *, actor: str | None = None
+        self,
+        as_of: object,
+        content: str,
+        inputs: Mapping[str, Any],
+        *,
+        actor: str | None = None,
+        revise: bool = False,
     ) -> str:
         """Store the day's Morning Pack with a fingerprint (sha256 of the canonical JSON of
         its inputs) and the audit head it was built at; returns the fingerprint. The same
-        day stored twice with the same inputs is a no-op; with other inputs it is refused."""
-        return decisions.store_briefing(
-            self.engine, to_date(as_of, "as_of"), content, inputs, actor=self._who(actor)
-        )
+        day stored twice with the same inputs is a no-op; with other inputs it is refused,
+        unless ``revise`` (a forced re-run), which stores the next version beside it."""
+        day = to_date(as_of, "as_of")
+        who = self._who(actor)
+        return decisions.store_briefing(self.engine, day, content, inputs, actor=who, revise=revise)
 
-    def briefing(self, as_of: object) -> dict[str, Any] | None:
-        """The stored briefing of a day (content, fingerprint, audit head) or None."""
-        return decisions.briefing(self.engine, to_date(as_of, "as_of"))
+    def briefing(self, as_of: object, version: int | None = None) -> dict[str, Any] | None:
+        """The stored briefing of a day (newest version unless ``version``) or None."""
+        return decisions.briefing(self.engine, to_date(as_of, "as_of"), version)
 
     # ---- audit ---------------------------------------------------------------------------
     def audit_verify(self, anchor: audit.Anchor | str | Path | None = None) -> audit.Verification:

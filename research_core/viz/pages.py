@@ -94,6 +94,9 @@ def items(page: Page) -> list[Item]:
             page=page.name,
         )
     ]
+    run = page.run
+    if run.date and len(run.versions) > 1:
+        out.append(theme.revision_note(page.name, run.date, run.version, run.versions))
     out += [theme.message(p.text, p.level, title=p.title) for p in page.problems]
     if page.run.usable:
         out += _RENDERERS[page.name](page)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from research_core.config import get_settings
 from research_core.errors import WorkbenchError
-from research_core.runs import list_runs
+from research_core.runs import list_runs, run_versions
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 Level = Literal["error", "warn", "info"]
@@ -37,6 +37,19 @@ class Problem:
     level: Level
     title: str
     text: str
+
+
+def requested_version(query: str | None) -> int | None:
+    """The ``version`` of a query string (``version=1``: an earlier run of the date), or None.
+
+    Raises DashboardError naming the value when it is not a whole number from 1."""
+    values = parse_qs(query or "").get("version", [])
+    if not values or not values[-1].strip():
+        return None
+    text = values[-1].strip().lstrip("v")
+    if not text.isdigit() or int(text) < 1:
+        raise DashboardError(f"version {values[-1]!r} is not a run version (1, 2, ...)")
+    return int(text)
 
 
 def requested_date(query: str | None) -> str | None:
@@ -71,6 +84,17 @@ class Run:
     runs: tuple[str, ...]
     sample: bool
     problems: tuple[Problem, ...] = field(default=())
+    versions: tuple[int, ...] = field(default=())  # the date's run versions, oldest first
+
+    @property
+    def version(self) -> int:
+        """1 for a date's first run, N for its (N-1)th forced re-run."""
+        return int(self.manifest.get("version", 1))
+
+    @property
+    def revised(self) -> bool:
+        """True when this run revises an earlier run of its date (a forced re-run)."""
+        return bool(self.manifest.get("revision"))
 
     @property
     def status(self) -> str:
@@ -144,6 +168,7 @@ def open_run(
     runs = tuple(list_runs(root))
     try:
         date = requested_date(query)
+        version = requested_version(query)
     except DashboardError as err:
         return Run(
             None, None, {}, runs, is_sample_lake(lake), (Problem("error", "Bad date", str(err)),)
@@ -155,11 +180,17 @@ def open_run(
                 None, None, {}, runs, is_sample_lake(lake), (Problem("error", "No run", text),)
             )
         date = runs[-1]
-    path = root / date
     if date not in runs:
         have = f"latest run: {runs[-1]}" if runs else "no runs yet"
         text = f"there is no pipeline run for {date} ({have})"
         return Run(date, None, {}, runs, is_sample_lake(lake), (Problem("error", "No run", text),))
+    folders = run_versions(root / date)
+    numbers = tuple(range(1, len(folders) + 1))
+    if version is not None and version > len(folders):
+        text = f"the {date} run has no version {version} (versions: {list(numbers)})"
+        return Run(date, None, {}, runs, is_sample_lake(lake), (Problem("error", "No run", text),))
+    shown, note = _shown_version(date, folders) if version is None else (version, ())
+    path = folders[shown - 1]
     try:
         manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError) as err:
@@ -167,8 +198,30 @@ def open_run(
         return Run(date, None, {}, runs, is_sample_lake(lake), (Problem("error", "Bad run", text),))
     params = manifest.get("parameters") or {}
     lake = Path(params.get("lake_path") or lake)
-    problems = _manifest_problems(date, manifest)
-    return Run(date, path, manifest, runs, is_sample_lake(lake), problems)
+    problems = note + _manifest_problems(date, manifest)
+    return Run(date, path, manifest, runs, is_sample_lake(lake), problems, numbers)
+
+
+def _status(folder: Path) -> str:
+    try:
+        return str(json.loads((folder / "manifest.json").read_text("utf-8")).get("status"))
+    except (OSError, ValueError):
+        return "unreadable"
+
+
+def _shown_version(date: str, folders: list[Path]) -> tuple[int, tuple[Problem, ...]]:
+    """The newest version of a date's run, unless it failed or still runs while an earlier
+    one succeeded: a forced re-run that went wrong does not hide the good run (said so)."""
+    newest = len(folders)
+    status = _status(folders[-1])
+    if status == "succeeded":
+        return newest, ()
+    good = [n for n in range(newest - 1, 0, -1) if _status(folders[n - 1]) == "succeeded"]
+    if not good:
+        return newest, ()
+    what = "is still running" if status == "running" else f"has status {status}"
+    text = f"version {newest} of the {date} run {what}; showing version {good[0]}"
+    return good[0], (Problem("warn", "Re-run not shown", text),)
 
 
 def _manifest_problems(date: str, manifest: dict[str, Any]) -> tuple[Problem, ...]:

@@ -133,6 +133,21 @@ def badge(text: str, kind: str = "") -> str:
     return f'<span class="wb-badge {esc(kind)}">{esc(text)}</span>'
 
 
+def revision_note(page: str, date: str, version: int, versions: Sequence[int]) -> str:
+    """A date re-run with ``--force``: a "revised" badge and links to its other versions
+    (``?date=&version=``), so the earlier run stays one click away."""
+
+    def link(n: int) -> str:
+        return f'<a href="{esc(page)}.ipynb?date={esc(date)}&version={n}">version {n}</a>'
+
+    if version < max(versions):
+        text = f"this is version {version}, superseded by {link(max(versions))}"
+        return f'<div class="wb wb-msg warn wb-revision">{badge("superseded", "warn")} {text}</div>'
+    earlier = ", ".join(link(n) for n in versions if n < version)
+    text = f"version {version} of the {esc(date)} run (re-run); earlier: {earlier}"
+    return f'<div class="wb wb-msg info wb-revision">{badge("revised", "warn")} {text}</div>'
+
+
 def sample_badge() -> str:
     """The marker every page showing generated sample data carries."""
     return badge("sample data", "sample")

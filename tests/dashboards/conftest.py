@@ -28,6 +28,8 @@ CHROMIUM = Path("/usr/lib/chromium/chromium")  # Debian's binary (/usr/bin/chrom
 GOOD, FAILED, STALE, EMPTY = "2026-10-30", "2026-10-29", "2026-10-28", "2026-10-27"
 SECRET = "sk-ant-test-DO-NOT-SHOW-4242"
 PROPOSALS = (("DI1.5Y", "sell", 2e8), ("GOLD.FUT", "buy", 5e7))
+# The pages with widgets, served on a preheated kernel; the others are static HTML.
+KERNEL_PAGES = ("position_book", "trade_blotter", "decision_journal")
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +129,7 @@ def server(
             text = log.read_text()
             if proc.poll() is not None:
                 pytest.fail(f"workbench serve exited:\n{text}")
-            if text.count("is filled with") >= 8:
+            if text.count("is filled with") >= len(KERNEL_PAGES):
                 break
             time.sleep(0.5)
         else:

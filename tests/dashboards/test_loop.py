@@ -157,7 +157,12 @@ def _alice(ctx: object, server: LoopServer, pms: PMS, pid: int, art: Path) -> No
     """Override refused without a reason, signed with one, refused a second time by her;
     a discretionary trade appears in the list at once."""
     tab = _open(ctx, server, "alice", "trade_blotter", f"button.wb-approve-{pid}")
-    assert tab.locator(".wb-package-slot").count() == 1  # type: ignore[attr-defined]
+    slot = tab.locator(".wb-package-slot")  # type: ignore[attr-defined]
+    assert slot.count() == 1 and slot.locator("button.wb-package-approve").count() == 1
+    # the package card on top: the whole package's ΔVaR 99 % as the PMS prices it (checked
+    # against a hand computation in tests/pms/test_package.py)
+    dvar = float(pms.package().risk.loc[0.99, "delta_var"]) * 100
+    assert f"{dvar:+.2f} % of NAV" in slot.inner_text()
     assert tab.locator(f".wb-override-{pid} input").is_visible()  # type: ignore[attr-defined]
     fb = f".wb-feedback-{pid}"
     head = pms.audit_head()

@@ -208,7 +208,7 @@ def test_a_visitor_leaving_stops_the_page_kernel(
     until the server stops. Here the same post, with what the page's response set."""
     ctx, outside = context
     visit = Visit(ctx, server, outside)
-    visit.open("index", f"date={GOOD}")
+    visit.open("decision_journal", f"date={GOOD}")  # a page with a kernel
     config = visit.page.evaluate(  # type: ignore[attr-defined]
         '() => JSON.parse(document.getElementById("jupyter-config-data").textContent)'
     )
@@ -235,7 +235,7 @@ def test_closing_the_page_stops_its_kernel_within_seconds(
     within seconds (before: culled after about 5.5 min). Deadlines are generous bounds."""
     ctx, outside = context
     visit = Visit(ctx, server, outside)
-    visit.open("index", f"date={GOOD}")
+    visit.open("decision_journal", f"date={GOOD}")  # a page with a kernel
     kernel = visit.page.evaluate(  # type: ignore[attr-defined]
         '() => JSON.parse(document.getElementById("jupyter-config-data").textContent).kernelId'
     )
@@ -258,3 +258,40 @@ def test_logout_answers(context: tuple[object, list[str]], server: str) -> None:
     answer = ctx.request.get(f"{server}/logout")  # type: ignore[attr-defined]
     assert answer.status == 200, answer.text()
     assert "no sign-in to end" in answer.text()
+
+
+NOISE = ("is not trusted", "without encryption", "Traceback", "cannot be longer than")
+
+
+def test_the_console_is_quiet_and_a_page_error_is_one_line_naming_it(
+    context: tuple[object, list[str]], server: str, server_log: Path, runs_path: Path
+) -> None:
+    """Issue 25 item 6: the console printed "Notebook ... is not trusted" per page and
+    visit, "Kernel is running over TCP without encryption" per kernel and a websocket-ping
+    warning: noise that hid real errors. Visitors open a static page and a kernel page and
+    close the tabs (with and without the leave beacon); then a page meets a run whose
+    table is not Parquet: that is one line naming the page, no traceback."""
+    ctx, outside = context
+    for page, beacon in (("morning_pack", True), ("trade_blotter", False), ("index", False)):
+        visit = Visit(ctx, server, outside)
+        visit.open(page, f"date={GOOD}")
+        visit.page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+        visit.page.close(run_before_unload=beacon)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60  # the blotter's kernel stops once its tab closed
+    while server_log.read_text().count("Kernel shutdown") < 1:
+        assert time.monotonic() < deadline, "no kernel stopped after its tab closed"
+        time.sleep(0.5)
+    bad = "2026-01-02"  # older than every other run: no page's latest run
+    (runs_path / bad / "artifacts" / "risk").mkdir(parents=True)
+    (runs_path / bad / "artifacts" / "risk" / "compare.parquet").write_bytes(b"not parquet")
+    (runs_path / bad / "manifest.json").write_text(
+        json.dumps({"as_of": bad, "status": "succeeded", "steps": [], "parameters": {}})
+    )
+    visit = Visit(ctx, server, outside)
+    visit.page.goto(f"{server}/voila/render/risk_monitor.ipynb?date={bad}")  # type: ignore[attr-defined]
+    assert "could not finish" in visit.page.inner_text("body")  # type: ignore[attr-defined]
+    visit.page.close()  # type: ignore[attr-defined]
+    text = server_log.read_text()
+    assert [n for n in NOISE if n in text] == [], text[-3000:]
+    lines = [line for line in text.splitlines() if "risk_monitor" in line and bad in line]
+    assert len(lines) == 1 and "page risk_monitor (date=2026-01-02) failed:" in lines[0]

@@ -159,6 +159,8 @@ def test_nothing_is_served_without_a_valid_token(browser: object, token_server: 
         assert answer.status == 302 and answer.headers["location"].startswith("/login?next=")
         answer = get(base + PAGE + "&token=bob.not-his-token", max_redirects=0)
         assert answer.status == 302 and answer.headers["location"].startswith("/login?next=")
+        static = get(f"{base}/voila/render/morning_pack.ipynb", max_redirects=0)  # no kernel
+        assert static.status == 302 and static.headers["location"].startswith("/login?next=")
         assert get(f"{base}/api/kernels/{'0' * 8}-0000-0000-0000-{'0' * 12}").status == 403
         assert get(f"{base}/login").status == 200  # the form, and its _xsrf cookie
         xsrf = {c["name"]: c["value"] for c in ctx.cookies()}["_xsrf"]

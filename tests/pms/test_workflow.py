@@ -158,3 +158,32 @@ def test_briefings_are_stored_once_with_a_fingerprint(pms: PMS):
     stored = pms.briefing("2026-10-30")
     assert stored is not None and stored["content"] == "<html>pack</html>"
     assert stored["fingerprint"] == expected and pms.briefing("2026-10-29") is None
+
+
+def test_a_briefing_stored_before_versions_is_version_1_and_a_revision_sits_beside_it(
+    db_url: str, lake
+):
+    """Issue 25 item 4: a briefing written at revision 0004 (one per day, unique as_of)
+    becomes version 1 at 0005; a forced re-run's pack (``revise``) is version 2 beside it,
+    the first left as it was; the audit chain verifies."""
+    from sqlalchemy import text
+
+    engine = db.make_engine(db_url)
+    db.upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO daily_briefings (as_of, fingerprint, content, created_at, "
+                "audit_head) VALUES ('2026-10-30', 'f1', '<html>v1</html>', "
+                "'2026-10-30 09:00:00', 'genesis')"
+            )
+        )
+    engine.dispose()
+    pms = PMS.open(db_url, lake=lake)
+    old = pms.briefing("2026-10-30")
+    assert old is not None and (old["version"], old["previous_version"]) == (1, None)
+    pms.store_briefing("2026-10-30", "<html>v2</html>", {"n": 2}, revise=True)
+    new, first = pms.briefing("2026-10-30"), pms.briefing("2026-10-30", version=1)
+    assert new is not None and (new["version"], new["previous_version"]) == (2, 1)
+    assert new["content"] == "<html>v2</html>" and first == old
+    assert pms.audit_verify().ok
