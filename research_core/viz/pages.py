@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from research_core.catalog import instruments, series_catalog
-from research_core.viz import theme
+from research_core.viz import curves_page, theme
 from research_core.viz.pms_pages import (
     blotter,
     journal_view,
@@ -535,6 +535,12 @@ def _render_agents(page: Page) -> list[Item]:
             fig.add_scatter(x=x, y=part["rstar"], name="r*")
             out.append(fig)
     return out
+
+
+# --------------------------------------------------------------------------- curves
+
+_page("curves")(curves_page.read_curves)
+_renders("curves")(curves_page.render_curves)
 
 
 def page_names() -> list[str]:

@@ -112,6 +112,7 @@ PAGES: dict[str, str] = {
     "attribution": "Attribution",
     "decision_journal": "Decision Journal",
     "agent_hub": "Agent Intelligence Hub",
+    "curves": "Curves",
 }
 
 
