@@ -18,6 +18,7 @@ import pandas as pd
 from research_core.config import Settings, get_settings
 from research_core.lake import Lake
 from research_core.narrative.checker import CheckResult, check_narrative
+from research_core.narrative.curves_section import curves_html, read_curves
 from research_core.narrative.facts import FactError, FactSheet, render
 from research_core.narrative.llm import NarrativeError, api_key, llm_narrative
 from research_core.narrative.sheet import build_fact_sheet, fact_table
@@ -160,6 +161,7 @@ def build_morning_pack(
         except RunFolderError:
             sections[key] = None
             sections["missing"].append(key)
+    sections["curves"] = read_curves(run)  # the curves step's path and lines, or None
     sections["tone"] = tone_shift(lake, as_of)
     sections["today"] = _todays_releases(lake, as_of)
     sample = any(f.get("source") == "sample" for f in lake.manifest()["files"])
@@ -293,6 +295,7 @@ def render_html(pack: MorningPack) -> str:
     )
     market = pd.DataFrame(fact_table(pack.sheet)).set_index("id")
     parts.append(_section("Market snapshot and fact sheet", _table(market, n=200)))
+    parts.append(curves_html(pack.sheet, s.get("curves")))
     agents = s.get("agents")
     if agents:
         items = []
