@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from research_core.narrative.checker import check_narrative
@@ -101,8 +102,8 @@ def path_table(sheet: FactSheet) -> pd.DataFrame:
     for p, fact in _meetings(sheet):
         shown = {key: sheet[f"{p}.{key}"].display(sheet.locale) if f"{p}.{key}" in sheet
                  else "–" for key, *_ in PATH_FACTS}  # fmt: skip
-        rows.append({"Copom meeting": fact.entity.removeprefix("Copom of "),
-                     **{label: shown[key] for key, _, _, _, _, label, _ in PATH_FACTS}})  # fmt: skip
+        named = {label: shown[key] for key, _, _, _, _, label, _ in PATH_FACTS}
+        rows.append({"Copom meeting": fact.entity.removeprefix("Copom of "), **named})
     return pd.DataFrame(rows)
 
 
@@ -137,9 +138,12 @@ DASHES = {"today": "", "1 week ago": "6 4", "1 month ago": "2 3"}
 def di_chart(lines: pd.DataFrame, width: int = 720, height: int = 260) -> str:
     """The DI zero curve today, 1 week and 1 month ago as inline SVG (no script)."""
     di = lines[lines["curve"] == "DI"]
-    left, right, top, bottom = 56, 150, 14, 34
+    left, right, top, bottom = 64, 200, 14, 34
     x0, x1 = float(di["years"].min()), float(di["years"].max())
-    y0, y1 = float(di["zero_pct"].min()) - 0.05, float(di["zero_pct"].max()) + 0.05
+    lo, hi = float(di["zero_pct"].min()), float(di["zero_pct"].max())
+    step = next(s for s in (0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0) if (hi - lo) / s <= 5)
+    y0, y1 = np.floor(lo / step) * step, np.ceil(hi / step) * step
+    y1 = y1 if y1 > y0 else y0 + step
     w, h = width - left - right, height - top - bottom
 
     def xy(x: float, y: float) -> str:
@@ -147,14 +151,14 @@ def di_chart(lines: pd.DataFrame, width: int = 720, height: int = 260) -> str:
 
     out = [f'<svg role="img" aria-label="DI zero curve" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-size="11" font-family="sans-serif">']  # fmt: skip
-    for k in range(5):
-        y = y0 + (y1 - y0) * k / 4
-        py = top + h - h * k / 4
+    for k in range(round((y1 - y0) / step) + 1):
+        y = y0 + k * step
+        py = top + (y1 - y) / (y1 - y0) * h
         out.append(f'<line x1="{left}" x2="{left + w}" y1="{py:.1f}" y2="{py:.1f}" '
                    f'stroke="#e1e4e8"/><text x="{left - 6}" y="{py + 4:.1f}" '
                    f'text-anchor="end">{y:.2f} %</text>')  # fmt: skip
-    for t in sorted({round(x0, 2), 1.0, 2.0, 3.0, 5.0, round(x1, 2)}):
-        if x0 <= t <= x1:
+    for t in (0.25, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0):
+        if x0 - 1e-9 <= t <= x1 + 1e-9:
             px = left + (t - x0) / (x1 - x0) * w
             out.append(f'<text x="{px:.1f}" y="{top + h + 14}" text-anchor="middle">{t:g}y</text>')
     out.append(f'<text x="{left + w / 2:.0f}" y="{height - 2}" text-anchor="middle">'
@@ -166,7 +170,8 @@ def di_chart(lines: pd.DataFrame, width: int = 720, height: int = 260) -> str:
                    f'stroke-dasharray="{dash}" points="{pts}"/>')  # fmt: skip
         day = pd.Timestamp(part["day"].iloc[0]).date()
         ly = top + 14 + 18 * j
-        out.append(f'<line x1="{left + w + 10}" x2="{left + w + 30}" y1="{ly - 4}" y2="{ly - 4}" '
-                   f'stroke="{color}" stroke-width="2" stroke-dasharray="{dash}"/>'
-                   f'<text x="{left + w + 34}" y="{ly}">{html.escape(str(when))} ({day})</text>')  # fmt: skip
+        lx = left + w + 10
+        out.append(f'<line x1="{lx}" x2="{lx + 20}" y1="{ly - 4}" y2="{ly - 4}" stroke="{color}" '
+                   f'stroke-width="2" stroke-dasharray="{dash}"/><text x="{lx + 24}" y="{ly}">'
+                   f"{html.escape(str(when))} ({day})</text>")  # fmt: skip
     return "".join(out) + "</svg>"

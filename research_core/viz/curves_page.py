@@ -34,13 +34,29 @@ def read_curves(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     return data, []
 
 
+def _bp(x: float) -> str:
+    """A signed bp figure to one decimal, as ``workbench curves`` prints it (never "-0.0")."""
+    return "–" if pd.isna(x) else f"{round(float(x), 1) + 0.0:+.1f}"
+
+
 def _meeting(value: Any) -> str:
     return "before the next meeting" if pd.isna(value) else str(pd.Timestamp(value).date())
 
 
+def _tidy(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """Numbers rounded to what their format shows, so a tiny negative reads "+0.0" (as
+    ``workbench curves`` prints it), never "-0.0"."""
+    out = frame.copy()
+    for col, spec in formats.items():
+        digits = spec.split(".")[-1][0] if "." in spec else ""
+        if col in out and digits.isdigit() and pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(int(digits)) + 0.0
+    return out
+
+
 def path_table(path: pd.DataFrame) -> pd.DataFrame:
     """The Copom path by meeting, in words and units (% a.a., bp)."""
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "Copom meeting": [_meeting(m) for m in path["meeting"]],
             "CDI from": [str(pd.Timestamp(d).date()) for d in path["effective"]],
@@ -53,6 +69,7 @@ def path_table(path: pd.DataFrame) -> pd.DataFrame:
             "market − Focus (bp)": path["market_vs_survey_bp"],
         }
     )
+    return _tidy(table, PATH_FORMATS)
 
 
 PATH_FORMATS = {
@@ -86,8 +103,9 @@ def _formats(columns: dict[str, str]) -> dict[str, str]:
 
 
 def _shown(frame: pd.DataFrame, columns: dict[str, str], name: str) -> str:
-    shown = frame[list(columns)].rename(columns=columns)
-    return theme.table(shown, formats=_formats(columns), index=False, name=name)
+    formats = _formats(columns)
+    shown = _tidy(frame[list(columns)].rename(columns=columns), formats)
+    return theme.table(shown, formats=formats, index=False, name=name)
 
 
 def curve_figure(lines: pd.DataFrame, name: str, sample: bool) -> Item:
@@ -99,26 +117,29 @@ def curve_figure(lines: pd.DataFrame, name: str, sample: bool) -> Item:
         fig.add_scatter(x=part["years"], y=part["zero_pct"], name=f"{when} ({day})",
                         mode="lines", line={"dash": DASH.get(str(when), "solid")},
                         hovertemplate="%{x:.2f} years: %{y:.2f} % a.a.")  # fmt: skip
-    fig.update_layout(height=340, xaxis_title="maturity (years)", hovermode="closest")
+    fig.update_layout(height=340, xaxis_title="maturity (years)", hovermode="closest",
+                      yaxis_tickformat=".2f")  # fmt: skip
     return fig
 
 
 def path_figure(path: pd.DataFrame, sample: bool) -> Item:
-    """The Selic the DI curve implies after each meeting, Focus beside it, and the change
-    priced at each meeting (bars, bp, right axis)."""
-    rows = path.dropna(subset=["meeting"])
+    """The Selic the DI curve implies after each meeting (labelled with the change priced
+    there, bp) and the Focus year-end Selic at the year's last meeting."""
+    rows = _tidy(path.dropna(subset=["meeting"]), {"change_bp": "{:+.1f}"})
     x = [_meeting(m) for m in rows["meeting"]]
     fig = theme.figure("Copom path implied by the DI curve vs Focus", sample=sample,
                        yaxis="Selic (% a.a.)")  # fmt: skip
-    fig.add_bar(x=x, y=rows["change_bp"], name="change priced at the meeting (bp)", yaxis="y2",
-                marker_color=theme.SERIES[3], opacity=0.5)  # fmt: skip
     fig.add_scatter(x=x, y=rows["implied_policy_pct"], name="implied Selic (% a.a.)",
-                    mode="lines+markers")  # fmt: skip
+                    mode="lines+markers+text", textposition="top center",
+                    text=[f"{c:+.1f} bp" for c in rows["change_bp"]])  # fmt: skip
     fig.add_scatter(x=x, y=rows["survey_pct"], name="Focus Selic, year end (% a.a.)",
                     mode="markers", marker={"size": 11, "symbol": "diamond"})  # fmt: skip
-    fig.update_layout(height=340, xaxis_title="Copom meeting", hovermode="x unified",
-                      yaxis2={"title": "change (bp)", "overlaying": "y", "side": "right",
-                              "showgrid": False})  # fmt: skip
+    levels = pd.concat([rows["implied_policy_pct"], rows["survey_pct"]]).dropna()
+    pad = max(0.1, 0.15 * float(levels.max() - levels.min())) if len(levels) else 0.1
+    fig.update_layout(height=340, xaxis_title="Copom meeting (label: change priced there)",
+                      hovermode="x unified", xaxis_type="category", yaxis_tickformat=".2f",
+                      yaxis_range=[levels.min() - pad, levels.max() + pad] if len(levels)
+                      else None)  # fmt: skip
     return fig
 
 
@@ -127,15 +148,15 @@ def render_curves(page: Page) -> list[Item]:
     s = d["summary"]
     tiles = [
         theme.kpi("Selic target (% a.a.)", f"{s['policy_rate_pct']:.2f}", key="selic"),
-        theme.kpi("CDI − Selic (bp)", f"{s['spread_bp']:+.1f}", key="spread"),
+        theme.kpi("CDI − Selic (bp)", _bp(s["spread_bp"]), key="spread"),
     ]
     nxt = d["copom_path"].dropna(subset=["meeting"])
     if not nxt.empty:
         first, last = nxt.iloc[0], nxt.iloc[-1]
         tiles.append(theme.kpi(f"Priced at the Copom of {_meeting(first['meeting'])} (bp)",
-                               f"{first['change_bp']:+.1f}", key="next_change"))  # fmt: skip
+                               _bp(first["change_bp"]), key="next_change"))  # fmt: skip
         tiles.append(theme.kpi(f"Priced by {_meeting(last['meeting'])}, cumulative (bp)",
-                               f"{last['cumulative_bp']:+.1f}", key="cumulative"))  # fmt: skip
+                               _bp(last["cumulative_bp"]), key="cumulative"))  # fmt: skip
     path_body = theme.table(path_table(d["copom_path"]), formats=PATH_FORMATS, index=False,
                             name="copom")  # fmt: skip
     note = (f"{s.get('path_label', '')} at {s.get('day', '')}; Focus: the year-end Selic "

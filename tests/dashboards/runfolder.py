@@ -44,7 +44,8 @@ def write_book_run(
     runs: Path, lake_path: Path, as_of: str, db_url: str, *, n_sims: int = 5_000
 ) -> Path:
     """A succeeded run of ``as_of``: agents, strategies, the PMS mark, the target book
-    against the held book (and its proposals), both books' risk and the Morning Pack."""
+    against the held book (and its proposals), both books' risk, the curves and the Morning
+    Pack."""
     folder = runs / as_of
     args = {"lake_path": str(lake_path), "as_of": as_of, "run_dir": str(folder)}
     steps.agents(**args)
@@ -52,6 +53,7 @@ def write_book_run(
     steps.pms_mark(**args, db_url=db_url)
     steps.book(**args, db_url=db_url)
     steps.risk(**args, db_url=db_url, n_sims=n_sims)
+    steps.curves(**args)
     write_manifest(folder, as_of, parameters={"lake_path": str(lake_path)})
     steps.morning_pack(**args)
     return folder
