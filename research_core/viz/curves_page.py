@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 TABLES = ("lines", "di", "copom_path", "breakevens", "moves")
 NAMES = {"DI": "DI × pré (nominal BRL)", "NTNB": "NTN-B Principal (real BRL)",
          "UST": "Treasury (nominal USD)"}  # fmt: skip
+SHORT = {"DI": "DI", "NTNB": "NTN-B", "UST": "Treasury"}  # the moves table's curve column
 DASH = {"today": "solid", "1 week ago": "dash", "1 month ago": "dot"}
 
 
@@ -172,7 +173,7 @@ def render_curves(page: Page) -> list[Item]:
     out += [curve_figure(d["lines"], name, sample) for name in NAMES]
     cards = [
         theme.card("Largest moves by tenor (zero rates; 1 week = 5, 1 month = 21 sessions)",
-                   _shown(d["moves"], MOVES, "moves"), span=6),
+                   _shown(d["moves"].replace({"curve": SHORT}), MOVES, "moves"), span=6),
         theme.card("Breakevens (nominal vs real zero)",
                    _shown(d["breakevens"], BREAKEVENS, "breakevens"), span=6),
         theme.card(di_title, _shown(d["di"], DI, "di") + fit),

@@ -141,7 +141,9 @@ def _check_curves(page: object, art: Path) -> None:
     assert [c[8] for c in cells] == [_bp(x) for x in path["market_vs_survey_bp"]]
     rows = page.query_selector_all('[data-table="moves"] tbody tr')  # type: ignore[attr-defined]
     cells = [[c.inner_text() for c in r.query_selector_all("td")] for r in rows]
-    assert [c[:2] for c in cells] == report.moves[["curve", "tenor"]].values.tolist()
+    words = {"DI": "DI", "NTNB": "NTN-B", "UST": "Treasury"}  # curves named in words
+    moves = report.moves.replace({"curve": words})
+    assert [c[:2] for c in cells] == moves[["curve", "tenor"]].values.tolist()
     assert [c[5] for c in cells] == [_bp(x) for x in report.moves["move_1w_bp"]]
 
 
