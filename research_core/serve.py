@@ -45,6 +45,7 @@ PAGES = (
     "decision_journal",
     "agent_hub",
     "strategy_health",
+    "curves",
 )
 CULL_IDLE_S = 120  # seconds a kernel that never had a page connected may sit idle
 LEAVE_GRACE_S = 3.0  # seconds a page's kernel waits for its websocket to reconnect

@@ -24,7 +24,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-STATIC_PAGES = ("index", "morning_pack", "risk_monitor", "attribution", "agent_hub")
+STATIC_PAGES = (
+    "index",
+    "morning_pack",
+    "risk_monitor",
+    "attribution",
+    "agent_hub",
+    "strategy_health",
+    "curves",
+)
 """The pages that only show a run (no widgets): served as static HTML, without a kernel."""
 PLOTLY_JS = "/workbench/plotly.min.js"  # the installed plotly package's bundle, served here
 MAX_AGE_S = 300.0  # seconds a page is sent as cached before it is rendered again

@@ -31,6 +31,7 @@ from research_core.narrative.answers import (
     week_section,
 )
 from research_core.narrative.checker import CheckResult, check_narrative
+from research_core.narrative.curves_section import curves_html, read_curves
 from research_core.narrative.facts import FactError, FactSheet, render
 from research_core.narrative.health import health_record, health_section
 from research_core.narrative.llm import NarrativeError, api_key, llm_narrative
@@ -179,6 +180,7 @@ def build_morning_pack(
             sections[key] = None
             sections["missing"].append(key)
     sections["health"] = health_record(run)
+    sections["curves"] = read_curves(run)  # the curves step's path and lines, or None
     sections["tone"] = tone_shift(lake, as_of)
     sections |= _answers(run, lake, sheet)
     sample = any(f.get("source") == "sample" for f in lake.manifest()["files"])
@@ -339,7 +341,8 @@ def render_html(pack: MorningPack) -> str:
     parts = [
         today_section(s.get("lines", [])),
         _alerts_section(s),
-        markets_section(s.get("keys", pd.DataFrame())),
+        markets_section(s.get("keys", pd.DataFrame()),
+                        curves=curves_html(pack.sheet, s.get("curves"))),
         week_section(s.get("week", pd.DataFrame()), s.get("decisions", {}),
                      s.get("yesterday", pd.DataFrame())),
         changed_section(s.get("previous"), s.get("changes", pd.DataFrame())),

@@ -10,6 +10,7 @@ import pandas as pd
 
 from research_core.lake import Lake
 from research_core.lake.pit import PITView
+from research_core.narrative.curves_section import curve_facts
 from research_core.narrative.facts import CUES, Fact, FactSheet, date_value
 from research_core.narrative.health import health_facts
 from research_core.narrative.tone import tone_facts
@@ -252,6 +253,7 @@ def build_fact_sheet(
     facts += tone_facts(view, as_of)  # central-bank tone, where the lake holds it
     if run is not None:
         facts += run_facts(run, as_of)
+        facts += curve_facts(run, as_of)  # the Copom path of the curves step
     return FactSheet(as_of, tuple(facts), locale)
 
 

@@ -378,6 +378,19 @@ def health(
             "reused": len(result.reused), "seconds": record["seconds"]}  # fmt: skip
 
 
+def curves(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
+    """DI, NTN-B and UST curves today vs 1 week and 1 month ago, the Copom path vs Focus,
+    breakevens and the largest moves (``curves/*.parquet``, ``curves/summary.json``)."""
+    from research_core.curves.tables import curve_tables
+
+    tables, summary = curve_tables(_view(lake_path, as_of))
+    out = _out(run_dir, "curves")
+    for name, frame in tables.items():
+        _write_parquet(out / f"{name}.parquet", frame)
+    _write_json(out / "summary.json", summary)
+    return summary
+
+
 def morning_pack(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
     """Build the Morning Pack (fact sheet, checked narrative, self-contained HTML)."""
     from research_core.narrative import build_morning_pack

@@ -17,7 +17,7 @@ import pandas as pd
 
 from research_core.catalog import instruments, series_catalog
 from research_core.formats import auto, brl, pct, points  # the one number format
-from research_core.viz import health_page, theme
+from research_core.viz import curves_page, health_page, theme
 from research_core.viz.pms_pages import (
     blotter,
     journal_view,
@@ -665,6 +665,11 @@ def _render_agents(page: Page) -> list[Item]:
 
 _page("strategy_health")(health_page.read_health)  # the page's code: viz/health_page.py
 _renders("strategy_health")(health_page.render_health)
+
+# --------------------------------------------------------------------------- curves
+
+_page("curves")(curves_page.read_curves)
+_renders("curves")(curves_page.render_curves)
 
 
 def page_names() -> list[str]:

@@ -116,6 +116,7 @@ PAGES: dict[str, str] = {
     "decision_journal": "Decision Journal",
     "agent_hub": "Agent Intelligence Hub",
     "strategy_health": "Strategy Health",
+    "curves": "Curves",
 }
 
 

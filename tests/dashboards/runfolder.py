@@ -48,7 +48,7 @@ def write_book_run(
 ) -> Path:
     """A succeeded run of ``as_of``: agents, strategies, the PMS mark, the target book
     against the held book (and its proposals), both books' risk, strategy health (one
-    stored backtest, :func:`stored_backtest`) and the Morning Pack."""
+    stored backtest, :func:`stored_backtest`), the curves and the Morning Pack."""
     folder = runs / as_of
     args = {"lake_path": str(lake_path), "as_of": as_of, "run_dir": str(folder)}
     steps.agents(**args)
@@ -57,6 +57,7 @@ def write_book_run(
     steps.book(**args, db_url=db_url)
     steps.risk(**args, db_url=db_url, n_sims=n_sims)
     steps.health(**args, db_url=db_url, backtests=str(stored_backtest(runs, as_of)))
+    steps.curves(**args)
     write_manifest(folder, as_of, parameters={"lake_path": str(lake_path)})
     steps.morning_pack(**args)
     return folder

@@ -28,6 +28,7 @@ PAGES = [
     "decision_journal",
     "agent_hub",
     "strategy_health",
+    "curves",
 ]
 # What Voilà puts in the page when a cell raised or timed out (the HTTP status stays 200).
 ERROR_SELECTOR = (
@@ -145,6 +146,39 @@ def _check_pack_page(page: object, art: Path) -> None:
     assert not re.search(r"\d[eE][+-]\d|\('", text)  # no scientific notation, no tuple
 
 
+def _bp(x: float) -> str:
+    """bp as ``workbench curves`` prints them: one decimal, signed, never "-0.0"."""
+    return "–" if pd.isna(x) else f"{round(x, 1) + 0.0:+.1f}"
+
+
+def _check_curves(page: object, art: Path) -> None:
+    """The page's Copom path and largest moves are the numbers of ``workbench curves``
+    (``CurvesReport``) for the run's date, computed here from the lake."""
+    from research_core.curves.report import curves_report
+    from research_core.lake import Lake
+
+    lake = json.loads((art.parent / "manifest.json").read_text())["parameters"]["lake_path"]
+    report = curves_report(Lake.open(lake).at(GOOD))
+    kpis = _kpis(page)
+    assert kpis["selic"] == f"{report.path.policy_rate_pct:.2f}"
+    rows = page.query_selector_all('[data-table="copom"] tbody tr')  # type: ignore[attr-defined]
+    cells = [[c.inner_text() for c in r.query_selector_all("td")] for r in rows]
+    path = report.path.table
+    assert len(cells) == len(path)
+    pct = ["–" if pd.isna(x) else f"{x:.2f}" for x in path["survey_pct"]]
+    assert [c[4] for c in cells] == [f"{x:.2f}" for x in path["implied_policy_pct"]]
+    assert [c[5] for c in cells] == [_bp(x) for x in path["change_bp"]]
+    assert [c[6] for c in cells] == [_bp(x) for x in path["cumulative_bp"]]
+    assert [c[7] for c in cells] == pct
+    assert [c[8] for c in cells] == [_bp(x) for x in path["market_vs_survey_bp"]]
+    rows = page.query_selector_all('[data-table="moves"] tbody tr')  # type: ignore[attr-defined]
+    cells = [[c.inner_text() for c in r.query_selector_all("td")] for r in rows]
+    words = {"DI": "DI", "NTNB": "NTN-B", "UST": "Treasury"}  # curves named in words
+    moves = report.moves.replace({"curve": words})
+    assert [c[:2] for c in cells] == moves[["curve", "tenor"]].values.tolist()
+    assert [c[5] for c in cells] == [_bp(x) for x in report.moves["move_1w_bp"]]
+
+
 READY = {"position_book": '[data-table="book"]'}
 CHECKS = {
     "risk_monitor": _check_risk_monitor,
@@ -152,6 +186,7 @@ CHECKS = {
     "position_book": _check_position_book,
     "agent_hub": _check_agent_hub,
     "strategy_health": _check_strategy_health,
+    "curves": _check_curves,
 }
 
 
