@@ -241,7 +241,7 @@ def doctor(
         ("freshness", lambda: _fresh(places, as_of, pipeline)),
         ("disk", lambda: _disk(places)),
         ("pages", lambda: _pages(url)),
-        ("alerts", lambda: ("SKIP", "no alert channels configured")),
+        ("alerts", lambda: _alert_channels(places)),
     ]
     out = []
     for name, run in checks:
@@ -323,6 +323,37 @@ def _pages(url: str | None) -> tuple[str, str]:
     except OSError as err:
         return "FAIL", f"{url}: {err}"
     return ("OK" if status == 200 else "FAIL"), f"{url} answered {status}"
+
+
+def _alert_channels(places: Places) -> tuple[str, str]:
+    """Each configured alert channel answers: the SMTP server greets and answers NOOP, the
+    webhook's host accepts a connection (nothing is sent: a check must not page anyone)."""
+    import smtplib
+    import socket
+    from urllib.parse import urlsplit
+
+    from research_core.alerts.config import alerts_path, load_config
+
+    config = load_config(db_url=places.db_url)
+    if not config.channels():
+        return "SKIP", f"no alert channels configured ({alerts_path(places.db_url)})"
+    seen = []
+    try:
+        if config.email is not None:
+            mail = config.email
+            with smtplib.SMTP(mail.host, mail.port, timeout=mail.timeout_s) as smtp:
+                smtp.noop()
+            seen.append(f"e-mail {mail.host}:{mail.port}")
+        if config.webhook is not None and (target := config.webhook.target("alert")):
+            parts = urlsplit(target)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            host = parts.hostname or ""
+            socket.create_connection((host, port), timeout=config.webhook.timeout_s).close()
+            seen.append(f"webhook {host}:{port}")
+    except (OSError, smtplib.SMTPException) as err:
+        reached = f" ({', '.join(seen)} answered)" if seen else ""
+        return "FAIL", f"{type(err).__name__}: {err}{reached}".splitlines()[0]
+    return "OK", ", ".join(seen) + " answered"
 
 
 # ---- the commands ---------------------------------------------------------------------------
