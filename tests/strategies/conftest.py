@@ -7,7 +7,7 @@ period), so a test can recompute a signal from the very rows it wrote.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -111,12 +111,16 @@ class HandLake:
     lake: Lake
     rows: pd.DataFrame
     view: PITView
+    by_id: dict[str, pd.Series] = field(default_factory=dict)
 
     def known(self, sid: str) -> pd.Series:
         """The rows of ``sid`` released by the view's instant, by obs_date (from the frame
         the test wrote, not from the lake)."""
-        r = self.rows[(self.rows["series_id"] == sid) & (self.rows["release_time"] <= self.view.as_of)]
-        return r.set_index("obs_date")["value"].sort_index()
+        if sid not in self.by_id:
+            r = self.rows[self.rows["series_id"] == sid]
+            r = r[r["release_time"] <= self.view.as_of]
+            self.by_id[sid] = r.set_index("obs_date")["value"].sort_index()
+        return self.by_id[sid].copy()
 
 
 @pytest.fixture(scope="session")
