@@ -164,6 +164,9 @@ WEEKLY_IDS = {
     "BR.DI.1Y": "di1y",
     "US.UST.2Y": "ust2y",
     "BR.BREAKEVEN.2Y": "breakeven2y",
+    "BRL.USD.SPOT": "ptax",  # the quote of USDBRL.FUT (strategies' carry), = PTAX here
+    "BR.CDI": "selic",
+    "US.UST.3M": "fedfunds",
 }
 
 
