@@ -9,8 +9,6 @@ for a coefficient of the wrong size (the bound is stated next to each case).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest

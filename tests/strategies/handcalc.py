@@ -39,7 +39,7 @@ SPEC = {
 
 
 def _short(h: HandLake, iid: str) -> tuple[pd.Series, float]:
-    kind, sid, t, short = SPEC[iid]
+    _, sid, t, short = SPEC[iid]
     if short is None:
         return h.known(sid) * 0.0, 1.0
     if short[0] == "US.UST.3M":

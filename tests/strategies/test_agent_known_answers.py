@@ -86,7 +86,13 @@ CASES: dict[str, Callable[[AgentLake, dict[str, AgentReport]], dict[str, float]]
     },
     "XA_REGIME_01": lambda a, r: {
         i: -agent(r, "cross_asset", "GLOBAL.RISK") * w
-        for i, w in {"IBOV.FUT": 1, "ES.FUT": 1, "USDBRL.FUT": -1, "DI1.2Y": -0.5, "GOLD.FUT": -0.5}.items()
+        for i, w in {
+            "IBOV.FUT": 1,
+            "ES.FUT": 1,
+            "USDBRL.FUT": -1,
+            "DI1.2Y": -0.5,
+            "GOLD.FUT": -0.5,
+        }.items()
     },
 }
 

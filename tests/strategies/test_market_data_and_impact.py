@@ -95,5 +95,5 @@ def test_pre_trade_delta_var_by_hand(hand_lake: HandLake) -> None:
     alone = trade_impact(hand_lake.view, pd.Series(dtype=float), "GOLD.FUT", 0.2, nav=nav)
     assert alone["var_before"] == 0.0
     assert alone["delta_var"] == pytest.approx(_hand_var(hand_lake, {"GOLD.FUT": 0.2}), rel=1e-9)
-    with pytest.raises(RiskError, match="GOLD.FUT"):
+    with pytest.raises(RiskError, match=r"GOLD\.FUT"):
         trade_impact(hand_lake.view, book, "GOLD.FUT", 0.0, nav=nav)

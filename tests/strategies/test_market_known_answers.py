@@ -44,7 +44,9 @@ def xs_carry(h: HandLake) -> dict[str, float]:
 
 CASES: dict[str, Callable[[HandLake], dict[str, float]]] = {
     "RATES_BR_01": lambda h: carry_book(h, ("DI1.1Y", "DI1.2Y", "DI1.3Y", "DI1.5Y")),
-    "RATES_US_03": lambda h: carry_book(h, ("UST.2Y.FUT", "UST.5Y.FUT", "UST.10Y.FUT", "UST.30Y.FUT")),
+    "RATES_US_03": lambda h: carry_book(
+        h, ("UST.2Y.FUT", "UST.5Y.FUT", "UST.10Y.FUT", "UST.30Y.FUT")
+    ),
     "FX_BR_02": lambda h: {"USDBRL.FUT": np.tanh(hc.momentum(h, ("USDBRL.FUT",), 63, 0).iloc[0])},
     "XA_TREND_01": lambda h: dict(np.sign(hc.momentum(h, UNIVERSE, 252, 21))),
     "XA_VOLMOM_01": volmom,

@@ -39,7 +39,9 @@ def trend(s: pd.Series, n: int) -> float:
 
 def activity(s: pd.Series, short: int = 3, long: int = 12) -> float:
     s = s.dropna()
-    return float((s.iloc[-short:].mean() - s.iloc[-long:].mean()) / s.iloc[-60:].std() * np.sqrt(short))
+    return float(
+        (s.iloc[-short:].mean() - s.iloc[-long:].mean()) / s.iloc[-60:].std() * np.sqrt(short)
+    )
 
 
 def slope(h: HandLake, long: str, short: str) -> float:
