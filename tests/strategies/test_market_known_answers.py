@@ -95,3 +95,14 @@ def test_rank_positions_by_hand() -> None:
     five = _market.rank_positions(pd.Series([5.0, 1.0, 3.0, 2.0, 4.0], index=list("vwxyz")))
     assert five == pytest.approx({"v": 1.0, "w": -1.0, "x": 0.0, "y": -0.5, "z": 0.5})
     assert _market.rank_positions(pd.Series({"only": 1.0})) == {}
+
+
+def test_a_view_at_a_date_sees_no_session_after_that_date(hand_lake: HandLake) -> None:
+    """A date as-of is the end of that day in the lake's zone (02:59 UTC the next day in
+    São Paulo); the unit returns must stop at the date, not add the next session as a
+    zero-return day (it had not happened yet) that pushes a real day out of the window."""
+    view = hand_lake.lake.at("2021-06-29")
+    got = _market.unit_returns(view, ("IBOV.FUT", "DI1.2Y"), 5)
+    assert got.index[-1] == pd.Timestamp("2021-06-29")
+    ibov = hand_lake.known("BR.IBOV").loc[:"2021-06-29"]
+    np.testing.assert_allclose(got["IBOV.FUT"], (ibov / ibov.shift(1) - 1).iloc[-5:], rtol=1e-12)
