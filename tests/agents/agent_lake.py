@@ -177,7 +177,7 @@ def _rows(sid: str, obs: pd.DatetimeIndex, values: object, lag: pd.Timedelta) ->
             "obs_date": obs,
             "value": values,
             "release_time": (obs + lag).tz_localize("UTC"),
-            "source": "kat_agents",
+            "source": "synthetic_agents",
         }
     )
 

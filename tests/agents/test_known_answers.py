@@ -19,7 +19,7 @@ from tests.agents.agent_lake import MACRO_END, TRUTH, AgentLake, build, reports
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[AgentLake, dict[str, AgentReport]]:
-    root = tmp_path_factory.getbasetemp() / "kat_agent_lake"
+    root = tmp_path_factory.getbasetemp() / "agent_lake"
     return build(root), reports(root)
 
 

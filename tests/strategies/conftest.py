@@ -73,7 +73,7 @@ def _rows(sid: str, obs: pd.DatetimeIndex, values: np.ndarray, lag: pd.Timedelta
             "obs_date": obs,
             "value": values,
             "release_time": (obs + lag).tz_localize("UTC"),
-            "source": "kat_test",
+            "source": "hand_test",
         }
     )
 
@@ -125,7 +125,7 @@ class HandLake:
 
 @pytest.fixture(scope="session")
 def hand_lake(tmp_path_factory: pytest.TempPathFactory) -> HandLake:
-    path: Path = tmp_path_factory.mktemp("kat_strategies") / "lake"
+    path: Path = tmp_path_factory.mktemp("strategies_lake") / "lake"
     lake = Lake.open(path, create=True)
     rows = build_rows()
     lake.write(rows)

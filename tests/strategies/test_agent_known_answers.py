@@ -27,7 +27,7 @@ Case = tuple[AgentLake, dict[str, AgentReport]]
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> Case:
-    root: Path = tmp_path_factory.getbasetemp() / "kat_agent_lake"
+    root: Path = tmp_path_factory.getbasetemp() / "agent_lake"
     return build(root), reports(root)
 
 
