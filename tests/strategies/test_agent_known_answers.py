@@ -119,3 +119,10 @@ def test_blend_weights_are_not_interchangeable(planted: Case) -> None:
     assert fx == pytest.approx(want, rel=1e-9)
     rates = type(BOOK["RATES_BR_02"])(secondary=0.3).generate_signals(view)
     assert rates["DI1.2Y"] == pytest.approx(0.3 * agent(reps, "monetary_policy", "DI1.1Y"))
+
+
+def test_every_registered_strategy_has_a_known_answer() -> None:
+    from tests.strategies import test_market_known_answers, test_series_known_answers
+
+    covered = [*CASES, *test_market_known_answers.CASES, *test_series_known_answers.CASES]
+    assert sorted(covered) == sorted(BOOK) and len(covered) == len(set(covered)) == 30
