@@ -34,6 +34,7 @@ import pandas as pd
 from research_core import ntnb
 from research_core.calendars import business_day_range
 from research_core.catalog import Instrument, instrument, series_catalog
+from research_core.config import get_settings
 from research_core.errors import PriceHistoryError
 from research_core.lake.pit import PITView
 
@@ -228,9 +229,10 @@ def unit_index(
     the view's as-of instant; days after it are not in the frame. If an instrument has no
     price at ``start`` this raises, or with ``trim`` the frame starts where all have one.
     """
-    last = view.as_of.tz_convert(None).normalize() if end is None else pd.Timestamp(end)  # type: ignore[arg-type]
+    local = view.as_of.tz_convert(get_settings().timezone).tz_localize(None)  # sessions: local
+    last = local.normalize() if end is None else pd.Timestamp(end)  # type: ignore[arg-type]
     days = business_day_range(start, last, calendar)
-    days = days[days <= view.as_of.tz_convert(None)]
+    days = days[days <= local]
     if len(days) == 0:
         raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
     cols = {iid: known_on(_base_level(view, iid), days) for iid in instrument_ids}
