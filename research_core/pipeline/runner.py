@@ -382,11 +382,7 @@ def _execute_attempt(run: _Run, step: Step) -> dict[str, Any]:
             if run.stop.is_set():  # the run is being interrupted: end this step now
                 timed_out = interrupted = True
                 break
-            try:
-                for child in psutil.Process(proc.pid).children(recursive=True):
-                    tracked.setdefault(child.pid, child)
-            except psutil.Error:
-                pass
+            tracked.update(_children(proc.pid, tracked))
             time.sleep(0.25)
     except BaseException:  # Ctrl-C or a crash of ours: take the step's processes with us
         timed_out = True
@@ -660,6 +656,16 @@ def _alert_failure(pipe: Pipeline, folder: Path, db_url: str) -> None:
         logging.getLogger(__name__).warning(
             "alerts of the failed run %s not raised: %s", folder.name, err
         )
+
+
+def _children(pid: int, known: dict[int, psutil.Process]) -> dict[int, psutil.Process]:
+    """The worker's descendants not yet tracked (none when the worker has just exited:
+    a race with its end, after which its tracked children are still reaped)."""
+    try:
+        found = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:  # the worker ended between the check and this look
+        return {}
+    return {c.pid: c for c in found if c.pid not in known}
 
 
 def _run_steps(run: _Run, todo: list[Step], bar: Any) -> None:
