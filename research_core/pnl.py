@@ -161,7 +161,7 @@ def _unit_inputs(
             continue
         if sid not in reads:
             s = view.series(sid)
-            reads[sid] = (s.index.as_unit("ns").asi8, s.to_numpy(dtype=float))
+            reads[sid] = (np.asarray(s.index, "datetime64[ns]").view(np.int64), s.to_numpy(float))
         dates, values = reads[sid]
         gaps = np.isnan(values)
         if gaps.any() and role in ("quote", "fx"):

@@ -17,12 +17,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from research_core._files import artifact_lock, read_parquet, write_atomic
 from research_core.agents import run_agents
 from research_core.agents.base import AgentReport
 from research_core.agents.monetary import COUNTRIES
+from research_core.agents.store import stored_reports
 from research_core.calendars import business_day_range
 from research_core.errors import AsOfError
 from research_core.lake.store import Lake
@@ -51,8 +53,9 @@ def run_history(
     """Every agent (or the named ones) at every date; reports in date, then run order."""
     names = None if names is None else list(names)
     out: list[AgentReport] = []
-    for d in tqdm(dates, desc="agents", unit="date", disable=not progress):
-        out.extend(run_agents(lake.at(d), names).values())
+    with stored_reports(lake), threadpool_limits(1):  # many small fits: threads only cost
+        for d in tqdm(dates, desc="agents", unit="date", disable=not progress):
+            out.extend(run_agents(lake.at(d), names).values())
     return out
 
 

@@ -32,8 +32,10 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from research_core.agents.store import stored_reports
 from research_core.backtest import metrics as perf
 from research_core.backtest.causality import VERIFY_DATES, AsOfLakes, verify_decisions
 from research_core.backtest.core import Simulation, simulate
@@ -261,13 +263,15 @@ def run_backtest(
     verify: int = VERIFY_DATES,
     verify_seed: int = 0,
     as_of_lakes: AsOfLakes | None = None,
+    progress: bool = False,
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``lake`` over [start, end] (see the module docstring).
 
     ``verify`` rebalance dates (the last and the others drawn with ``verify_seed``) are
     recomputed on the lake as known then, and any difference raises
     :class:`LookAheadError`; ``verify=0`` skips that check (a few seconds per backtest).
-    ``as_of_lakes`` shares those copies between backtests of the same lake.
+    ``as_of_lakes`` shares those copies between backtests of the same lake. ``progress``
+    shows bars over the rebalance dates and the dates verified.
     """
     return run_engine(
         StrategySizing(strategy),
@@ -282,6 +286,7 @@ def run_backtest(
         verify=verify,
         verify_seed=verify_seed,
         as_of_lakes=as_of_lakes,
+        progress=progress,
     ).result
 
 
@@ -322,7 +327,45 @@ def run_engine(
 ) -> EngineRun:
     """The one engine path: ``sizing`` decides at each rebalance date on the view as of
     then, its decisions become target weights, trades go through ``execution_lag``
-    sessions later with :class:`CostModel` costs, and the book is marked daily."""
+    sessions later with :class:`CostModel` costs, and the book is marked daily.
+
+    BLAS and OpenMP pools are held to one thread throughout: the work is many small fits
+    (HMMs, regressions, covariances), where threads only add overhead, and on a shared
+    machine an unbounded pool burned 2-5x the CPU for no gain (issue 29)."""
+    with threadpool_limits(1):
+        return _run_engine(
+            sizing,
+            lake,
+            start,
+            end,
+            costs=costs,
+            calendar=calendar,
+            execution_lag=execution_lag,
+            vol_lookback=vol_lookback,
+            vintage=vintage,
+            verify=verify,
+            verify_seed=verify_seed,
+            as_of_lakes=as_of_lakes,
+            progress=progress,
+        )
+
+
+def _run_engine(
+    sizing: Sizing,
+    lake: Lake,
+    start: object,
+    end: object,
+    *,
+    costs: CostModel | None,
+    calendar: str,
+    execution_lag: int,
+    vol_lookback: int,
+    vintage: Vintage,
+    verify: int,
+    verify_seed: int,
+    as_of_lakes: AsOfLakes | None,
+    progress: bool,
+) -> EngineRun:
     costs = costs or CostModel()
     start, end = pd.Timestamp(start), pd.Timestamp(end)  # type: ignore[arg-type]
     if end <= start:
@@ -343,16 +386,17 @@ def run_engine(
     fee = costs.fees(ids)
     impact = market.impact(costs, signal_dates, vol, ids)
     prices = market.marks.loc[days].to_numpy()
-    sizing.prepare(lake, signal_dates, vintage)
     decisions: list[np.ndarray] = []
     currents: list[pd.Series | None] = []
-    for d in tqdm(signal_dates, desc=sizing.name, disable=not progress, leave=False):
-        current = None
-        if sizing.uses_current:
-            row = int(days.searchsorted(d))
-            current = _drifted(sizing, decisions, vol, prices, exec_rows, row, fee, impact)
-        currents.append(current)
-        decisions.append(sizing.decide(view_at(lake, d, vintage), d, market, current))
+    with stored_reports(lake):  # agent reports per snapshot and date, shared between runs
+        sizing.prepare(lake, signal_dates, vintage)
+        for d in tqdm(signal_dates, desc=sizing.name, disable=not progress, leave=False):
+            current = None
+            if sizing.uses_current:
+                row = int(days.searchsorted(d))
+                current = _drifted(sizing, decisions, vol, prices, exec_rows, row, fee, impact)
+            currents.append(current)
+            decisions.append(sizing.decide(view_at(lake, d, vintage), d, market, current))
     signals = np.vstack(decisions)
 
     def again(view: PITView, day: pd.Timestamp) -> np.ndarray:
@@ -369,6 +413,7 @@ def run_engine(
         vintage=vintage,
         cuts=as_of_lakes,
         atol=sizing.verify_atol,
+        progress=progress,
     )
     weights = sizing.size(signals, vol)
     sim = simulate(prices, weights, exec_rows, fee=fee, impact=impact)

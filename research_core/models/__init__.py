@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from research_core.models.regimes import (
         MACRO_STATES,
         RISK_STATES,
+        RegimeFit,
         RegimeResult,
         macro_regimes,
         risk_regimes,
@@ -49,6 +50,7 @@ _WHERE = {
     "phillips_curve": "phillips",
     "MACRO_STATES": "regimes",
     "RISK_STATES": "regimes",
+    "RegimeFit": "regimes",
     "RegimeResult": "regimes",
     "macro_regimes": "regimes",
     "risk_regimes": "regimes",
@@ -69,6 +71,7 @@ __all__ = [
     "DebtDynamicsResult",
     "NaturalRateResult",
     "PhillipsCurveResult",
+    "RegimeFit",
     "RegimeResult",
     "Regression",
     "ShrunkCovariance",

@@ -130,31 +130,34 @@ def last(view: PITView, series_id: str) -> float:
     return float(s.iloc[-1]) if len(s) else float("nan")
 
 
-_AGENT_CACHE: dict[tuple[object, ...], AgentReport | None] = {}
-_AGENT_CACHE_SIZE = 4096
+_NO_REPORT: dict[tuple[object, ...], str] = {}  # views an agent could not run on, and why
+_NO_REPORT_SIZE = 4096
 
 
 def _report(view: PITView, agent: str) -> AgentReport | None:
     """One agent's report on ``view`` (None while history is too short for the agent)."""
-    key = (*view.cache_key, agent)
-    if key not in _AGENT_CACHE:
-        if len(_AGENT_CACHE) >= _AGENT_CACHE_SIZE:
-            _AGENT_CACHE.pop(next(iter(_AGENT_CACHE)))
-        from research_core.agents.runner import run_agents  # the agents import statsmodels
+    from research_core.agents.runner import agent_report, variant  # imports statsmodels
 
-        try:
-            _AGENT_CACHE[key] = run_agents(view, [agent])[agent]
-        except (AgentDataError, InsufficientDataError):
-            _AGENT_CACHE[key] = None
-    return _AGENT_CACHE[key]
+    key = (*view.cache_key, agent, variant(agent))
+    if key in _NO_REPORT:
+        return None
+    try:
+        return agent_report(view, agent)
+    except (AgentDataError, InsufficientDataError) as err:
+        if len(_NO_REPORT) >= _NO_REPORT_SIZE:
+            _NO_REPORT.pop(next(iter(_NO_REPORT)))
+        _NO_REPORT[key] = str(err)
+        return None
 
 
 def agent_position(view: PITView, agent: str, instrument: str) -> float:
     """An agent's view on ``instrument`` at the view's as-of: direction x confidence.
 
-    Agent runs are memoized per view (lake, lake version, as-of, vintage), so strategies that
-    share an agent in one backtest do not re-run it; a lake write gives a fresh run. Before
-    the agent has enough history (``InsufficientDataError``/``AgentDataError``) it is flat.
+    Agent reports are memoized per view and kept in the lake's report store when one is in
+    use (:mod:`research_core.agents.store`: per lake snapshot and date), so strategies, the
+    book and the pipeline that read the same agent at the same date run it once, and only
+    that agent (its dependencies too only when it is not stored). Before the agent has
+    enough history (``InsufficientDataError``/``AgentDataError``) it is flat.
     """
     report = _report(view, agent)
     if report is None:
