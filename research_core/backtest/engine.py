@@ -290,23 +290,49 @@ def run_backtest(
     ).result
 
 
-def _drifted(
+@dataclass(frozen=True, eq=False)
+class _Book:
+    """What the engine knows of the book while deciding in date order."""
+
+    days: pd.DatetimeIndex
+    vol: np.ndarray
+    prices: np.ndarray
+    exec_rows: np.ndarray
+    fee: np.ndarray
+    impact: np.ndarray
+    decisions: list[np.ndarray] = field(default_factory=list)
+
+
+def _decide_in_order(
     sizing: Sizing,
-    decisions: list[np.ndarray],
-    vol: np.ndarray,
-    prices: np.ndarray,
-    exec_rows: np.ndarray,
-    row: int,
-    fee: np.ndarray,
-    impact: np.ndarray,
-) -> pd.Series:
+    lake: Lake,
+    dates: pd.DatetimeIndex,
+    vintage: Vintage,
+    market: MarketData,
+    book: _Book,
+    progress: bool,
+) -> list[pd.Series | None]:
+    """Each date's decision on the view as of then (appended to ``book.decisions``), given
+    the book drifted since the trades before it when the sizing needs it; returns those."""
+    currents: list[pd.Series | None] = []
+    for d in tqdm(dates, desc=sizing.name, disable=not progress, leave=False):
+        current = None
+        if sizing.uses_current:
+            current = _drifted(sizing, book, int(book.days.searchsorted(d)))
+        currents.append(current)
+        book.decisions.append(sizing.decide(view_at(lake, d, vintage), d, market, current))
+    return currents
+
+
+def _drifted(sizing: Sizing, book: _Book, row: int) -> pd.Series:
     """The book's weights at ``row``, drifted from the trades executed by then."""
-    done = int(np.searchsorted(exec_rows[: len(decisions)], row, side="right"))
+    done = int(np.searchsorted(book.exec_rows[: len(book.decisions)], row, side="right"))
     if done == 0:
         return pd.Series(0.0, index=list(sizing.instruments))
-    weights = sizing.size(np.vstack(decisions[:done]), vol[:done])
-    sim = simulate(prices[: row + 1], weights, exec_rows[:done], fee=fee, impact=impact[:done])
-    return pd.Series(sim.weights(prices[: row + 1], exec_rows[:done])[-1, 0, :], sizing.instruments)
+    weights = sizing.size(np.vstack(book.decisions[:done]), book.vol[:done])
+    prices, rows = book.prices[: row + 1], book.exec_rows[:done]
+    sim = simulate(prices, weights, rows, fee=book.fee, impact=book.impact[:done])
+    return pd.Series(sim.weights(prices, rows)[-1, 0, :], sizing.instruments)
 
 
 def run_engine(
@@ -386,17 +412,11 @@ def _run_engine(
     fee = costs.fees(ids)
     impact = market.impact(costs, signal_dates, vol, ids)
     prices = market.marks.loc[days].to_numpy()
-    decisions: list[np.ndarray] = []
-    currents: list[pd.Series | None] = []
     with stored_reports(lake):  # agent reports per snapshot and date, shared between runs
         sizing.prepare(lake, signal_dates, vintage)
-        for d in tqdm(signal_dates, desc=sizing.name, disable=not progress, leave=False):
-            current = None
-            if sizing.uses_current:
-                row = int(days.searchsorted(d))
-                current = _drifted(sizing, decisions, vol, prices, exec_rows, row, fee, impact)
-            currents.append(current)
-            decisions.append(sizing.decide(view_at(lake, d, vintage), d, market, current))
+        book = _Book(days, vol, prices, exec_rows, fee, impact)
+        currents = _decide_in_order(sizing, lake, signal_dates, vintage, market, book, progress)
+    decisions = book.decisions
     signals = np.vstack(decisions)
 
     def again(view: PITView, day: pd.Timestamp) -> np.ndarray:
