@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from research_core._files import artifact_lock, read_parquet, write_atomic
+from research_core._threads import OneThread
 from research_core.agents import run_agents
 from research_core.agents.base import AgentReport
 from research_core.agents.monetary import COUNTRIES
@@ -53,9 +53,10 @@ def run_history(
     """Every agent (or the named ones) at every date; reports in date, then run order."""
     names = None if names is None else list(names)
     out: list[AgentReport] = []
-    with stored_reports(lake), threadpool_limits(1):  # many small fits: threads only cost
+    with stored_reports(lake), OneThread() as threads:
         for d in tqdm(dates, desc="agents", unit="date", disable=not progress):
             out.extend(run_agents(lake.at(d), names).values())
+            threads.refresh()
     return out
 
 

@@ -42,6 +42,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from research_core._files import atomic_folder, output_folder
+from research_core._threads import OneThread
 from research_core.agents.store import stored_reports
 from research_core.backtest.causality import AsOfLakes
 from research_core.backtest.engine import BacktestResult, CostModel, EngineRun, run_engine
@@ -173,13 +174,14 @@ def _gather_block(
     root, dates, vintage, strategies, lookback = task
     lake = Lake.open(root)
     out: dict[pd.Timestamp, Gathered | WorkbenchError] = {}
-    with stored_reports(lake):  # the Executor holds BLAS/OpenMP to one thread
+    with stored_reports(lake), OneThread() as threads:
         for d in dates:
             try:
                 view = view_at(lake, d, vintage)
                 out[d] = gather(view, strategies=strategies, lookback=lookback)
             except NO_BOOK as err:
                 out[d] = err
+            threads.refresh()  # the first dates load scikit-learn's OpenMP
     return out
 
 

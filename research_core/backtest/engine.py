@@ -32,9 +32,9 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from research_core._threads import OneThread
 from research_core.agents.store import stored_reports
 from research_core.backtest import metrics as perf
 from research_core.backtest.causality import VERIFY_DATES, AsOfLakes, verify_decisions
@@ -300,6 +300,7 @@ class _Book:
     exec_rows: np.ndarray
     fee: np.ndarray
     impact: np.ndarray
+    threads: OneThread
     decisions: list[np.ndarray] = field(default_factory=list)
 
 
@@ -321,6 +322,7 @@ def _decide_in_order(
             current = _drifted(sizing, book, int(book.days.searchsorted(d)))
         currents.append(current)
         book.decisions.append(sizing.decide(view_at(lake, d, vintage), d, market, current))
+        book.threads.refresh()  # the first decisions may load OpenMP (scikit-learn)
     return currents
 
 
@@ -358,7 +360,7 @@ def run_engine(
     BLAS and OpenMP pools are held to one thread throughout: the work is many small fits
     (HMMs, regressions, covariances), where threads only add overhead, and on a shared
     machine an unbounded pool burned 2-5x the CPU for no gain (issue 29)."""
-    with threadpool_limits(1):
+    with OneThread() as threads:
         return _run_engine(
             sizing,
             lake,
@@ -373,6 +375,7 @@ def run_engine(
             verify_seed=verify_seed,
             as_of_lakes=as_of_lakes,
             progress=progress,
+            threads=threads,
         )
 
 
@@ -391,6 +394,7 @@ def _run_engine(
     verify_seed: int,
     as_of_lakes: AsOfLakes | None,
     progress: bool,
+    threads: OneThread,
 ) -> EngineRun:
     costs = costs or CostModel()
     start, end = pd.Timestamp(start), pd.Timestamp(end)  # type: ignore[arg-type]
@@ -414,7 +418,7 @@ def _run_engine(
     prices = market.marks.loc[days].to_numpy()
     with stored_reports(lake):  # agent reports per snapshot and date, shared between runs
         sizing.prepare(lake, signal_dates, vintage)
-        book = _Book(days, vol, prices, exec_rows, fee, impact)
+        book = _Book(days, vol, prices, exec_rows, fee, impact, threads)
         currents = _decide_in_order(sizing, lake, signal_dates, vintage, market, book, progress)
     decisions = book.decisions
     signals = np.vstack(decisions)

@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from threadpoolctl import threadpool_limits
-
+from research_core._threads import OneThread
 from research_core.errors import BacktestError
 
 T = TypeVar("T")
@@ -86,5 +85,5 @@ class Executor:
 
 
 def _one_thread(fn: Callable[..., T], item: Any) -> T:
-    with threadpool_limits(1):
+    with OneThread():
         return fn(item)
