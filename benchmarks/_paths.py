@@ -2,7 +2,9 @@
 
 ``earlier``: every unit history rebuilt from nothing at each view (``pnl.INCREMENTAL``
 off), no agent report store, the cross-asset HMMs refitted at every date. ``new``: the
-defaults. Both bound BLAS/OpenMP to one thread (the engine does it). In-process memos are
+defaults. Not switched off on the earlier path (so it is faster than the code before issue
+29): each series read once per ``unit_index`` call, a unit's carry taken from its history,
+the larger in-process memo of agent reports. Both bound BLAS/OpenMP to one thread (the engine does it). In-process memos are
 emptied between runs so neither path reuses the other's work; the lake's arrays stay
 loaded (both paths read the same files).
 """
