@@ -304,25 +304,31 @@ def _remember(cache: dict[tuple[object, ...], _Unit], key: tuple[object, ...], u
     cache[key] = unit
 
 
-def _unit(view: PITView, iid: str, reads: _Arrays | None = None) -> _Unit:
+def _unit(
+    view: PITView, iid: str, reads: _Arrays | None = None, view_key: tuple[object, ...] = ()
+) -> _Unit:
     """The unit of ``iid`` at ``view``: built from the inputs the view sees, extending the
     last unit of the same instrument and lake where those inputs agree (PIT: every number
-    comes from this view's reads; the previous unit only saves recomputing equal ones)."""
-    key = (*view.cache_key, iid)
+    comes from this view's reads; the previous unit only saves recomputing equal ones).
+    ``view_key`` is ``view.cache_key`` when the caller has it (it is computed each time)."""
+    view_key = view_key or view.cache_key
+    key = (*view_key, iid)
     unit = _UNITS.get(key)
     if unit is None:
         inst = instrument(iid)
         data = _unit_inputs(view, inst, {} if reads is None else reads)
-        last = (view.cache_key[0], view.cache_key[-1], iid)
+        last = (view_key[0], view_key[-1], iid)
         unit = _build_unit(inst, data, _LAST.get(last) if INCREMENTAL else None)
         _remember(_UNITS, key, unit)
         _remember(_LAST, last, unit)
     return unit
 
 
-def _base_level(view: PITView, iid: str, reads: _Arrays | None = None) -> pd.Series:
+def _base_level(
+    view: PITView, iid: str, reads: _Arrays | None = None, view_key: tuple[object, ...] = ()
+) -> pd.Series:
     """Compounded unit return in the base currency on the instrument's own dates."""
-    return _unit(view, iid, reads).level
+    return _unit(view, iid, reads, view_key).level
 
 
 def unit_index(
@@ -346,7 +352,8 @@ def unit_index(
     if len(days) == 0:
         raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
     reads: _Arrays = {}  # each series read once for all the instruments
-    cols = {iid: known_on(_base_level(view, iid, reads), days) for iid in instrument_ids}
+    key = view.cache_key
+    cols = {iid: known_on(_base_level(view, iid, reads, key), days) for iid in instrument_ids}
     frame = pd.DataFrame(cols, index=days)
     first = frame.iloc[0]
     if first.isna().any() and trim:

@@ -75,8 +75,8 @@ class BaseStrategy(ABC):
             raise BacktestError(
                 f"{self.name} returned a non-finite position for {bad} at {view.as_of}"
             )
-        out = pd.Series(raw, index=list(self.instruments), dtype=float).fillna(0.0)
-        return out.clip(-1.0, 1.0).rename(self.name)
+        units = pd.Series(raw, index=list(self.instruments), dtype=float).fillna(0.0)
+        return pd.Series(np.clip(units.to_numpy(), -1.0, 1.0), units.index, name=self.name)
 
     def describe(self) -> str:
         """First paragraph of the docstring: the economic rationale."""
