@@ -12,11 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-## Run the daily pipeline (pipelines/daily.yaml) for the sample's last date: builds the
-## sample lake in parquet_lake/ if it is missing, then quality gate, agents, strategies,
-## book, risk and the Morning Pack into runs/<date>/; prints where the Morning Pack is.
+## Run the daily pipeline (pipelines/daily.yaml) for the sample's last date: ingest (replay
+## of pipelines/replay: nothing is due at the sample's last date), builds the sample lake in
+## parquet_lake/ if it is missing, then quality gate, agents, strategies, book, risk and the
+## Morning Pack into runs/<date>/; prints where the Morning Pack is.
 run: $(STAMP)
-	$(BIN)/workbench pipeline run --as-of $${WORKBENCH_SAMPLE_END:-2026-10-30}
+	$(BIN)/workbench pipeline run --as-of $${WORKBENCH_SAMPLE_END:-2026-10-30} --replay pipelines/replay
 
 ## Lint, format check, type check, then every test (notebooks included).
 test: $(STAMP)

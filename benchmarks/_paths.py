@@ -4,9 +4,9 @@
 off), no agent report store, the cross-asset HMMs refitted at every date. ``new``: the
 defaults. Not switched off on the earlier path (so it is faster than the code before issue
 29): each series read once per ``unit_index`` call, a unit's carry taken from its history,
-the larger in-process memo of agent reports. Both bound BLAS/OpenMP to one thread (the engine does it). In-process memos are
-emptied between runs so neither path reuses the other's work; the lake's arrays stay
-loaded (both paths read the same files).
+the larger in-process memo of agent reports. Both bound BLAS/OpenMP to one thread (the
+engine does it). In-process memos are emptied between runs so neither path reuses the
+other's work; the lake's arrays stay loaded (both paths read the same files).
 """
 
 from __future__ import annotations

@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             )  # fmt: skip
         peer = time.perf_counter() - t0
         seconds["plain papermill"] = peer
-        ours = run.artifact("risk/var.parquet")
-        theirs = pd.read_parquet(peer_dir / "artifacts" / "risk" / "var.parquet")
+        ours = run.artifact("risk/target/var.parquet")
+        theirs = pd.read_parquet(peer_dir / "artifacts" / "risk" / "target" / "var.parquet")
         pd.testing.assert_frame_equal(ours, theirs)
         print(f"plain papermill, same notebooks: {peer:.1f} s (ours / peer = "
               f"{wall / peer:.2f}); risk tables equal")  # fmt: skip

@@ -56,7 +56,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     days = business_day_range("2000-01-01", args.end, "B3")[-(args.days + 1) :]
     positions = book()
     with tempfile.TemporaryDirectory() as tmp:
-        pms = PMS.open(f"sqlite:///{Path(tmp) / 'bench.db'}", lake=lake)
+        pms = PMS.open(f"sqlite:///{Path(tmp) / 'bench.db'}", lake=lake, actor="bench")
+        rid = pms.request_control("four_eyes", False, reason="a one-person benchmark book")
+        pms.approve_control(rid, actor="controller", reason="benchmark")  # direct bookings
         for k, (iid, side, size) in enumerate(positions):
             pms.enter_trade(iid, side, size, trade_date=days[0], idempotency_key=f"b{k}")
         mark_times, read_times = [], []

@@ -8,8 +8,9 @@ trial ledger, the book, quality CSVs, pipeline and PMS artifacts) goes through h
 * :func:`append_atomic` — append-only logs (JSON lines): one locked, fsynced append; a
   tail torn by a crash is dropped before the next append.
 * :func:`atomic_folder` — a folder of results, built aside and renamed into place. Only a
-  folder this module created (it holds :data:`MARKER`, listing the files written) or an
-  empty one is ever replaced; anything else is refused with an :class:`ArtifactError`.
+  folder this module created (it holds :data:`MARKER`, listing the files written) is ever
+  replaced; anything else — an empty folder a user made included, since replacing it
+  would delete it — is refused with an :class:`ArtifactError` before any work.
 * :func:`user_output` / :func:`write_output_file` — a path a user gave on the command line
   (``--out``, ``--report``, ``--write-anchor``): never empty, never inside a lake, and a
   single file is replaced only if workbench wrote it there and nobody changed it since
@@ -155,7 +156,9 @@ def append_atomic(path: str | Path, data: bytes) -> Path:
 
 def check_output_folder(folder: str | Path) -> None:
     """Raise :class:`ArtifactError` unless :func:`atomic_folder` may write ``folder``:
-    it does not exist, is empty, or is a folder it wrote holding only what it wrote.
+    it does not exist, or is a folder it wrote holding only what it wrote (no other file,
+    not even an empty folder). A folder workbench did not create is never replaced, even
+    an empty one: replacing deletes it (and its permissions, or a mount on it).
 
     Call it before long work so a bad target fails fast; the write checks again.
     """
@@ -166,16 +169,18 @@ def check_output_folder(folder: str | Path) -> None:
         raise ArtifactError(f"{folder} is a symbolic link; refusing to replace it")
     if not folder.is_dir():
         raise ArtifactError(f"{folder} is a file, not a results folder; refusing to replace it")
-    if not any(folder.iterdir()):
-        return
     written = _written_files(folder)
     if written is None:
+        what = "exists and was not written by workbench" if any(folder.iterdir()) else "is empty"
         raise ArtifactError(
-            f"{folder} exists and was not written by workbench (no {MARKER}); "
-            "refusing to replace it: choose another folder or remove it yourself"
+            f"{folder} {what} (no {MARKER}); refusing to replace a folder workbench did not "
+            "create: name a folder that does not exist yet, or remove it yourself"
         )
+    parents = {p.as_posix() for f in written for p in Path(f).parents}
     for root, dirs, files in os.walk(folder):  # does not follow links to folders
-        for name in sorted(files + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
+        here = Path(root).relative_to(folder)
+        odd = [d for d in dirs if os.path.islink(Path(root, d)) or str(here / d) not in parents]
+        for name in sorted(files + odd):  # odd: links to folders, folders it did not write
             rel = Path(root, name).relative_to(folder).as_posix()
             if rel != MARKER and rel not in written:
                 raise ArtifactError(

@@ -9,9 +9,9 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from research_core import serve, tone_cli
+from research_core import serve, tone_cli, users_cli
 from research_core.errors import ArtifactError, AsOfError, WorkbenchError
 from research_core.pms import cli as pms_cli
 
@@ -27,7 +27,7 @@ def get_settings() -> Any:
     return settings()
 
 
-def _open_lake(path: str | Path | None, *, create: bool = False) -> Lake:
+def _open_lake(path: str | Path | None, *, create: bool | Literal["on_write"] = False) -> Lake:
     from research_core.lake import Lake
 
     return Lake.open(path, create=create)
@@ -109,18 +109,24 @@ def _csv_target(path: str) -> Path:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from research_core.connectors.replay import ReplayServer
     from research_core.lake.ingest import ingest
 
-    lake = _open_lake(args.path, create=True)
-    report = ingest(
-        lake,
-        sources=args.source,
-        series=args.series,
-        since=args.since,
-        dry_run=args.dry_run,
-        catch_up=args.catch_up,
-        progress=not args.quiet,
-    )
+    replay = ReplayServer(args.replay) if args.replay else None  # checks the folders first
+    lake = _open_lake(args.path, create="on_write")  # created by its first write, if any
+    with replay or nullcontext():
+        report = ingest(
+            lake,
+            sources=args.source,
+            series=args.series,
+            since=args.since,
+            dry_run=args.dry_run,
+            catch_up=args.catch_up,
+            connectors=replay.connector if replay else None,
+            progress=not args.quiet,
+        )
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -144,7 +150,7 @@ def _cmd_import_timescale(args: argparse.Namespace) -> int:
     secret = get_settings().timescale_url
     url = args.url or (secret.get_secret_value() if secret and not args.export else None)
     mapping = ImportMapping.from_yaml(args.mapping) if args.mapping else None
-    lake = _open_lake(args.path, create=True)
+    lake = _open_lake(args.path, create="on_write")  # a refused import creates nothing
     result = import_timescale(lake, url=url, export=args.export, mapping=mapping)
     print(f"import-timescale: {result.summary()}")
     return 0
@@ -274,11 +280,37 @@ def _cmd_book(args: argparse.Namespace) -> int:
 
     from research_core.portfolio import build_book
 
+    held, nav, equity, note = _held_book(args.db, lake, args.as_of)
     view = lake.at(args.as_of)
-    book = build_book(view, method=args.method, nav=args.nav)
+    nav = args.nav if args.nav is not None else nav
+    book = build_book(view, method=args.method, nav=nav, current=held, equity=equity)
+    print(note)
     print(book.summary())
     print(f"book written to {book.write(out)}/ (weights.csv, var.csv, stress.csv, limits.csv)")
     return 0
+
+
+def _held_book(
+    url: str | None, lake: Lake, as_of: str
+) -> tuple[pd.Series | None, float, pd.Series | None, str]:
+    """The book the PMS holds at ``as_of`` (the decision's ``current``, as in the daily
+    pipeline), its NAV and NAV history (the drawdown ladder's input) then, and a line.
+    No PMS database yet (a SQLite file that does not exist; none is created here): nothing
+    held, NAV the default capital."""
+    from research_core.pms.db import safe_url
+    from research_core.pms.system import DEFAULT_CAPITAL, PMS
+
+    url = url or get_settings().db_url
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        return None, DEFAULT_CAPITAL, None, f"no PMS database at {safe_url(url)}: nothing held"
+    pms = PMS.open(url, lake=lake, create=False, actor="cli")
+    held, nav, path = pms.exposures(as_of), pms.nav(as_of), pms.nav_path(as_of)
+    equity = path if len(path) else None
+    where = f"the PMS at {safe_url(url)}"
+    if held.empty:
+        return None, nav, equity, f"no positions held in {where} at {as_of}; NAV {nav:,.0f} BRL"
+    note = f"held: {len(held)} positions in {where} at {as_of}; NAV {nav:,.0f} BRL"
+    return held, nav, equity, note
 
 
 def _is_plain_date(text: str) -> bool:
@@ -334,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", help="re-fetch periods from this date (default: incremental)")
     p.add_argument("--dry-run", action="store_true", help="fetch and report; write nothing")
     p.add_argument("--catch-up", action="store_true", help="also re-fetch detected gaps")
+    p.add_argument(
+        "--replay",
+        nargs="+",
+        metavar="DIR",
+        help="answer from these folders of stored responses (a local replay server)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_ingest)
 
@@ -374,14 +412,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="book: processes gathering signals")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_backtest)
-    p = sub.add_parser("book", help="the proposed book at one date: weights, VaR/ES, stresses")
+    p = sub.add_parser(
+        "book",
+        help="the target book at one date, decided against the PMS positions: weights, VaR/ES",
+    )
     p.add_argument(
         "--as-of", required=True, help="date (YYYY-MM-DD), end of day in the lake's zone"
     )
     p.add_argument("--method", default="erc", choices=["erc", "hrp", "bl", "kelly", "mv"])
-    p.add_argument("--nav", type=float, default=1e9, help="book NAV in BRL (default 1e9)")
+    p.add_argument(
+        "--nav", type=float, help="NAV in BRL (default: the PMS NAV at the date, else 1e9)"
+    )
     p.add_argument("--out", help="folder (default: <lake>/artifacts/book/<as-of>)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
+    p.add_argument("--db", help="PMS database whose positions are held (default: WORKBENCH_DB_URL)")
     p.set_defaults(func=_cmd_book)
     pms_cli.register(sub)
     tone_cli.register(sub)
@@ -394,6 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the dashboards (Voilà) on 127.0.0.1:8866")
     serve.add_arguments(p)
     p.set_defaults(func=serve.run)
+    users_cli.register(sub)
 
     from research_core.pipeline.cli import register as register_pipeline
 

@@ -15,7 +15,10 @@ class Settings(BaseSettings):
 
     Every field can be set as ``WORKBENCH_<FIELD>`` (e.g. ``WORKBENCH_LAKE_PATH``).
     Relative paths resolve against the current working directory (the repository root
-    when you follow the README).
+    when you follow the README). The audit key (``WORKBENCH_AUDIT_KEY``, or a key file
+    ``WORKBENCH_AUDIT_KEY_FILE`` that ``workbench audit rotate-key`` keeps) signs audit rows
+    and anchors; anchors go to ``WORKBENCH_AUDIT_ANCHORS_PATH`` (default: beside a SQLite
+    file, ``<db file>.anchors/``).
     """
 
     model_config = SettingsConfigDict(env_prefix="WORKBENCH_", extra="ignore")
@@ -24,6 +27,7 @@ class Settings(BaseSettings):
     runs_path: Path = Path("runs")
     timezone: str = "America/Sao_Paulo"
     db_url: str = "sqlite:///workbench.db"
+    limits_path: Path | None = None  # default: limits.yaml beside the SQLite database
     timescale_url: SecretStr | None = None
     sample_start: str = "2005-01-01"
     sample_end: str = "2026-10-30"
@@ -35,6 +39,9 @@ class Settings(BaseSettings):
     anthropic_timeout_s: float = 60.0
     anthropic_max_retries: int = 2
     narrative_locale: str = "en"
+    audit_key: SecretStr | None = None
+    audit_key_file: Path | None = None
+    audit_anchors_path: Path | None = None
 
     @field_validator("db_url")
     @classmethod

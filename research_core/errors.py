@@ -134,12 +134,49 @@ class FourEyesError(PMSError):
     """Four-eyes is configured and the approver is the proposer."""
 
 
+class LimitBreachError(PMSError):
+    """Approving would breach a hard limit: it needs an override (a written reason and a
+    second, different approver); the message names the limits and the values."""
+
+
+class ControlError(PMSError):
+    """A control change (four-eyes, limits) was refused: unknown request, not pending, the
+    requester approving it, or the controls changed since it was requested."""
+
+
+class IdentityError(PMSError, ValueError):
+    """A user name (or idempotency key) is empty, too long or holds control characters."""
+
+
+class StaleQuoteError(TradeInputError):
+    """A mark would use quotes older than the mark date allows (``--stale-ok`` to accept)."""
+
+
 class DuplicateSubmissionError(PMSError):
     """The same submission (idempotency key, pending proposal, briefing) already exists."""
 
 
 class AuditError(PMSError):
     """The audit chain does not verify; the message names the first bad row."""
+
+
+class LimitsError(WorkbenchError, ValueError):
+    """The fund's limits file (``limits.yaml``) or a limit change is invalid (unknown limit,
+    a cap that is not a positive finite number), or the file differs from the audited
+    version; the message names the file and the limit."""
+
+
+class LimitWarning(WorkbenchWarning):
+    """A soft limit is breached (or a hard one is approved with an override)."""
+
+
+class StaleQuoteWarning(WorkbenchWarning):
+    """A mark was taken on stale quotes because the caller accepted them (``--stale-ok``)."""
+
+
+class AuditWarning(WorkbenchWarning):
+    """A write committed but its audit anchor could not be written (``audit verify`` will
+    name the rows after the newest anchor; ``workbench audit anchor`` writes one)."""
 
 
 class ToneError(WorkbenchError, ValueError):

@@ -19,6 +19,7 @@ was expected, as known at the time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from research_core._typing import AsOf
-from research_core.calendars import period_end, roll_forward
+from research_core.calendars import COUNTRY_CALENDAR, period_end, roll_forward
 from research_core.catalog import (
     SeriesSpec,
     policy_decisions,
@@ -141,6 +142,54 @@ def release_calendar(
         return pd.DataFrame(columns=CALENDAR_COLUMNS)
     out = pd.concat(rows, ignore_index=True)
     return out.sort_values(["release_time", "series_id"], kind="stable").reset_index(drop=True)
+
+
+DUE_COLUMNS = [
+    "series_id", "source", "frequency", "last_obs", "last_release", "next_obs", "next_release",
+    "due",
+]  # fmt: skip
+
+
+def due_series(lake: Lake, as_of: AsOf, specs: Iterable[SeriesSpec]) -> pd.DataFrame:
+    """Which of ``specs`` the release clock says are due by the end of ``as_of``.
+
+    Per series: the last period and release the lake holds (whatever the source), the next
+    period (the next session of the rule's calendar for daily series, one period on for the
+    others) and its scheduled release under the catalog rule; due when that release is at
+    or before ``as_of``, or when the lake holds nothing of it. "Since the last run" is thus
+    since each series' newest stored release, so missed days are caught up by the same
+    call. Revisions of series with nothing due are picked up with their next release.
+    """
+    from research_core.lake.maintenance import lake_info
+
+    cutoff = as_of_instant(as_of, get_settings().timezone)
+    info = lake_info(lake).table
+    last_obs = info.groupby("series_id")["last_obs"].max()
+    last_release = pd.to_datetime(info.groupby("series_id")["last_release"].max(), utc=True)
+    rows: list[tuple[Any, ...]] = []
+    for spec in specs:
+        if spec.id not in last_obs.index:
+            rows.append((spec.id, spec.source, spec.frequency, *[pd.NaT] * 4, True))
+            continue
+        following = _next_period(spec, pd.Timestamp(last_obs[spec.id]))
+        release = spec.release_times(pd.DatetimeIndex([following]))[0]
+        known = (last_obs[spec.id], last_release[spec.id], following, release)
+        rows.append((spec.id, spec.source, spec.frequency, *known, bool(release <= cutoff)))
+    frame = pd.DataFrame(rows, columns=DUE_COLUMNS)
+    for col in ("last_release", "next_release"):
+        frame[col] = pd.to_datetime(frame[col], utc=True)
+    return frame
+
+
+def _next_period(spec: SeriesSpec, last_obs: pd.Timestamp) -> pd.Timestamp:
+    """The period after ``last_obs``: next session (daily) or one period on."""
+    if spec.frequency == "D":
+        calendar = spec.release.get("calendar", COUNTRY_CALENDAR[spec.country])
+        nxt = roll_forward(pd.DatetimeIndex([last_obs + pd.Timedelta(days=1)]), calendar)
+        return pd.Timestamp(nxt[0])
+    step = {"W": pd.DateOffset(weeks=1), "M": pd.DateOffset(months=1)}
+    step |= {"Q": pd.DateOffset(months=3), "A": pd.DateOffset(years=1)}
+    return pd.Timestamp(last_obs + step[spec.frequency])
 
 
 # ---- expectations, as known at an instant ------------------------------------------------

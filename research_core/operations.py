@@ -127,6 +127,9 @@ def restore(source: str | Path, places: Places) -> dict[str, Any]:
     db_file = places.sqlite_file
     if db_file is not None and os.path.lexists(db_file):
         raise BackupError(f"database {db_file} exists; restore only into a new database")
+    anchors = Path(f"{db_file}.anchors") if db_file is not None else None
+    if anchors is not None and anchors.is_dir() and any(anchors.iterdir()):
+        raise BackupError(f"{anchors} holds audit anchors; restore only beside a new database")
     if db_file is None:
         _check_empty_postgres(places.db_url)
     made: list[Path] = []

@@ -397,3 +397,27 @@ def contract_notional(
     if inst.quote in ("yield", "spread"):
         return inst.multiplier * fx
     return inst.multiplier * quote * fx
+
+
+def contract_value(inst: Instrument, quote: float) -> float | None:
+    """Value of one listed-futures contract in the instrument's own currency at this quote
+    (the exchange's contract size, ``inst.contract``): a DI1 at its PU = 100,000 / (1 + r)
+    ^ (du/252), ``du/252`` the tenor in years; a DOL at USD 50,000 × the quote (BRL); a
+    Treasury future at its face; price futures at multiplier × price. None for instruments
+    traded in notional (no ``contract``: NTN-B, NDF, CDS)."""
+    if not inst.contract:
+        return None
+    if not np.isfinite(quote) or (inst.quote != "yield" and quote <= 0):
+        raise PriceHistoryError(f"{inst.id}: no usable quote ({quote!r}) to size contracts")
+    if inst.dv01_convention == "di1_pu":
+        return inst.multiplier / (1.0 + quote / 100.0) ** inst.tenor_years
+    if inst.quote in ("yield", "spread"):
+        return inst.multiplier
+    return inst.multiplier * quote
+
+
+def whole_contracts(notional: float, value: float) -> int:
+    """Signed notional (own currency) → whole contracts worth ``value`` each, rounded
+    toward zero: a trade never overshoots its target, so a book between the held one and
+    the target stays within every limit both meet."""
+    return int(np.sign(notional) * np.floor(abs(notional) / value + 1e-9))

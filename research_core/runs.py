@@ -122,7 +122,7 @@ class RunFolder:
         return bool(self.manifest.get("stale", False))
 
     def artifact_path(self, name: str) -> Path:
-        """Path of ``artifacts/<name>`` (e.g. ``risk/var.parquet``); error if absent."""
+        """Path of ``artifacts/<name>`` (e.g. ``risk/held/var.parquet``); error if absent."""
         path = self.path / ARTIFACTS / name
         if not path.exists():
             raise RunFolderError(f"run {self.path.name} has no artifact {name}")

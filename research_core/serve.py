@@ -7,9 +7,14 @@
 - the house template (``research_core/viz/voila``), which drops Voilà's CDN stylesheets;
 - kernels start without the API keys and database passwords in the environment that they
   do not need (only the PMS database URL, which pages never print);
-- a visitor leaving a page stops its kernel: Voilà's page handler does not set the
-  ``_xsrf`` cookie its own shutdown beacon needs (voila #1458: every visit would leave a
-  kernel running until the server stops), so ours does.
+- who visits (``serve_auth``): on loopback the OS user; beyond loopback (or ``--tokens``)
+  per-user tokens (``workbench users add``), and the server refuses to start without any;
+  the page's kernel learns the visitor's name from the server, never from the page;
+- a visitor leaving a page stops its kernel within seconds: when the page's last kernel
+  websocket closes (a tab closed, navigated away, crashed) and none reconnects within
+  ``LEAVE_GRACE_S``. Voilà's own leave beacon fires only on ``beforeunload`` after the
+  page is wired up, and needs the ``_xsrf`` cookie Voilà's page handler does not set
+  (voila #1458), which ours does.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from research_core.errors import WorkbenchError
+from research_core.identity import USER_ENV, USER_HEADER
 
 TEMPLATE_ROOT = Path(__file__).parent / "viz"  # holds voila/templates/workbench
 TEMPLATE = "workbench"
@@ -34,10 +40,13 @@ PAGES = (
     "decision_journal",
     "agent_hub",
 )
-CULL_IDLE_S = 300  # seconds a kernel whose page is gone may sit idle
+CULL_IDLE_S = 120  # seconds a kernel that never had a page connected may sit idle
+LEAVE_GRACE_S = 3.0  # seconds a page's kernel waits for its websocket to reconnect
 REFILL_DELAY_S = 5.0  # seconds before a used kernel's replacement starts
 # Environment variables a page never needs: kept out of every kernel.
 SECRET_ENV = ("ANTHROPIC_API_KEY", "FRED_API_KEY", "WORKBENCH_TIMESCALE_URL")
+# Only the server says who visits: never inherited from the server's own environment.
+SERVER_ONLY_ENV = (USER_ENV,)
 
 
 class ServeError(WorkbenchError):
@@ -73,7 +82,8 @@ def kernel_environment(environ: Mapping[str, str]) -> dict[str, str]:
     from research_core.config import get_settings
 
     s = get_settings()
-    env = {k: v for k, v in environ.items() if k not in SECRET_ENV and not k.endswith("_API_KEY")}
+    hidden = SECRET_ENV + SERVER_ONLY_ENV
+    env = {k: v for k, v in environ.items() if k not in hidden and not k.endswith("_API_KEY")}
     env["WORKBENCH_RUNS_PATH"] = str(Path(s.runs_path).resolve())
     env["WORKBENCH_LAKE_PATH"] = str(Path(s.lake_path).resolve())
     if s.db_url.startswith("sqlite:"):  # made absolute by the settings
@@ -93,9 +103,13 @@ def voila_config(
     pool_size: int,
     pools: Mapping[str, int] | None = None,
     refill_delay: float = REFILL_DELAY_S,
+    auth: str = "os-user",
+    db_url: str = "",
 ) -> Any:
     """The traitlets configuration handed to Voilà (also what the tests start)."""
     from traitlets.config import Config
+
+    from research_core import serve_auth
 
     c = Config()
     c.Voila.ip = host
@@ -121,12 +135,19 @@ def voila_config(
     # takes both cores for seconds, which would slow the page just opened and a second
     # visitor (who gets the pool's other kernel, already warm).
     c.VoilaKernelManager.fill_delay = refill_delay
-    # A visitor who leaves before the page has wired its leave beacon leaves a kernel
-    # behind: kernels with no open page, idle for CULL_IDLE_S, are stopped (Voilà keeps
-    # the pooled ones).
+    # A visitor who leaves before the page connected its kernel websocket (so none closes)
+    # leaves a kernel behind: kernels with no page connected, idle for CULL_IDLE_S, are
+    # stopped (pooled kernels wait inside a cell, busy, and are never culled).
     c.MappingKernelManager.cull_idle_timeout = CULL_IDLE_S
-    c.MappingKernelManager.cull_interval = 60
+    c.MappingKernelManager.cull_interval = 30
     c.MappingKernelManager.cull_connected = False
+    # Who visits: the identity provider authenticates every request; the page handler
+    # forwards the name as USER_HEADER, which Voilà gives the kernel as USER_ENV.
+    c.Voila.identity_provider_class = serve_auth.WorkbenchIdentity
+    c.WorkbenchIdentity.mode = auth
+    c.WorkbenchIdentity.db_url = db_url
+    c.WorkbenchIdentity.local_user = serve_auth.os_user()
+    c.VoilaConfiguration.http_header_envs = [USER_HEADER]
     return c
 
 
@@ -139,6 +160,7 @@ def serve(
     pool_size: int = 2,
     pools: Mapping[str, int] | None = None,
     refill_delay: float = REFILL_DELAY_S,
+    tokens: bool = False,
     argv: Sequence[str] = (),
 ) -> int:
     """Run Voilà on the dashboards until interrupted; prints the page URLs first."""
@@ -149,6 +171,14 @@ def serve(
         raise ServeError(f"port {port} is not between 1 and 65535")
     if not refill_delay >= 0:  # also refuses NaN
         raise ServeError(f"--refill-delay {refill_delay} must be 0 or more seconds")
+    from research_core import serve_auth
+
+    auth = serve_auth.mode_for(host, tokens)
+    from research_core.config import get_settings
+
+    db_url = get_settings().db_url
+    if auth == serve_auth.TOKENS:
+        require_users(db_url, host)
     env = kernel_environment(os.environ)  # kernels inherit the server's environment
     os.environ.clear()
     os.environ.update(env)
@@ -162,41 +192,104 @@ def serve(
         pool_size=pool_size,
         pools=pools,
         refill_delay=refill_delay,
+        auth=auth,
+        db_url=db_url,
     )
     print(f"workbench serve: dashboards from {folder} on {host}:{port}", flush=True)
+    if auth == serve_auth.TOKENS:
+        print(f"  visitors sign in with their token: http://{host}:{port}/login", flush=True)
+        if not serve_auth.is_loopback(host):
+            print(
+                "  WARNING: plain HTTP: tokens and cookies cross the network unencrypted;"
+                " put a TLS proxy in front",
+                flush=True,
+            )
+    else:
+        print(f"  visitors act as the OS user {serve_auth.os_user()} (loopback)", flush=True)
     for url in page_urls(host, port):
         print(f"  {url}", flush=True)
-    app = _with_shutdown_cookie(Voila)(config=config)
+    app = _workbench_voila(Voila)(config=config)
     app.initialize(list(argv))
     app.start()
     return 0
 
 
-def _with_shutdown_cookie(voila: type) -> type:
-    """``voila`` whose page handlers set the ``_xsrf`` cookie, so the beacon the page sends
-    when the visitor leaves (``POST /voila/api/shutdown/<kernel>``) passes the server's
-    XSRF check and the kernel stops (without it: 403, and the kernel lives on)."""
-    from voila.handler import VoilaHandler
+def require_users(db_url: str, host: str) -> None:
+    """Serving with tokens needs at least one user in the PMS database; ServeError else
+    (checked before anything is started; a missing SQLite file is not created)."""
+    from research_core.pms.db import safe_url
+    from research_core.pms.system import PMS
+    from research_core.pms.users import list_users
 
-    def setting_cookie(handler: type) -> type:
+    why = f"serving on {host} needs per-user tokens"
+    hint = "add one with `workbench users add NAME`"
+    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///") :]).is_file():
+        raise ServeError(f"{why}: no PMS database at {safe_url(db_url)} (`workbench pms init`)")
+    if list_users(PMS.open(db_url, create=False).engine).empty:
+        raise ServeError(f"{why} and {safe_url(db_url)} has no user: {hint}")
+
+
+def _workbench_voila(voila: type) -> type:
+    """``voila`` with our page and kernel-websocket handlers.
+
+    Page handlers forward the visitor's name to the kernel (``serve_auth``) and set the
+    ``_xsrf`` cookie, so the beacon the page sends when the visitor leaves (``POST
+    /voila/api/shutdown/<kernel>``) passes the server's XSRF check. Kernel websockets stop
+    their kernel once the last one has closed for ``LEAVE_GRACE_S`` (the visitor left).
+    """
+    from voila.handler import VoilaHandler
+    from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+
+    from research_core import serve_auth
+
+    def page(handler: type) -> type:
         class PageHandler(handler):
             async def prepare(self) -> None:
+                self.request.headers.pop(USER_HEADER, None)  # only the server says who
                 await super().prepare()
+                if self._finished or not serve_auth.page_prepare_user(self):
+                    return
                 _ = self.xsrf_token  # tornado sets the cookie when the token is first read
 
         PageHandler.__name__ = handler.__name__
         return PageHandler
 
+    class LeavingSocket(VoilaKernelWebsocketHandler):
+        def on_close(self) -> None:
+            kernel_id = getattr(self, "kernel_id", None)
+            super().on_close()
+            if kernel_id is not None:
+                from tornado.ioloop import IOLoop
+
+                IOLoop.current().call_later(
+                    LEAVE_GRACE_S, _stop_if_left, self.kernel_manager, kernel_id, self.log
+                )
+
+    def ours(handler: Any) -> Any:
+        if not isinstance(handler, type):
+            return handler
+        if issubclass(handler, VoilaHandler):
+            return page(handler)
+        return LeavingSocket if handler is VoilaKernelWebsocketHandler else handler
+
     class WorkbenchVoila(voila):
         def init_handlers(self) -> list[Any]:
-            return [
-                (h[0], setting_cookie(h[1]), *h[2:])
-                if isinstance(h[1], type) and issubclass(h[1], VoilaHandler)
-                else h
-                for h in super().init_handlers()
-            ]
+            return [(h[0], ours(h[1]), *h[2:]) for h in super().init_handlers()]
 
     return WorkbenchVoila
+
+
+async def _stop_if_left(manager: Any, kernel_id: str, log: Any) -> None:
+    """Stop the kernel if no websocket of a page is connected to it any more."""
+    if kernel_id not in manager:  # stopped already (the page's beacon, the culler)
+        return
+    if manager.kernel_model(kernel_id)["connections"] > 0:  # the page reconnected
+        return
+    log.info("Visitor left: stopping kernel %s", kernel_id)
+    try:
+        await manager.shutdown_kernel(kernel_id)
+    except KeyError:
+        log.info("Kernel %s was stopped meanwhile", kernel_id)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,6 +311,12 @@ def add_arguments(p: Any) -> None:
         "--pool-size", type=int, default=2, help="preheated kernels per page (default 2)"
     )
     p.add_argument(
+        "--tokens",
+        action="store_true",
+        help="require per-user tokens (`workbench users add`) also on loopback; always "
+        "required on any other address",
+    )
+    p.add_argument(
         "--refill-delay",
         type=float,
         default=REFILL_DELAY_S,
@@ -233,6 +332,7 @@ def run(args: Any) -> int:
         timeout=args.timeout,
         pool_size=args.pool_size,
         refill_delay=args.refill_delay,
+        tokens=args.tokens,
     )
 
 

@@ -25,6 +25,8 @@ CASES = {  # id: (argv with {lake}/{tmp}/{db}, text the one line must contain)
     "serve-timeout-neg": (["serve", "--timeout", "-1"], "--timeout -1: must be a whole number"),
     "serve-timeout-zero": (["serve", "--timeout", "0"], "--timeout 0: must be a whole number"),
     "serve-pool-neg": (["serve", "--pool-size", "-1"], "--pool-size -1: must be"),
+    "users-bad-name": (["users", "add", "a b", "--db", "{db}"], "user name 'a b' must be"),
+    "users-remove-unknown": (["users", "remove", "nosuch", "--db", "{db}"], "no user nosuch"),
     "book-workers-zero": (
         ["backtest", "--book", "--start", "2024-01-02", "--workers", "0"],
         "--workers 0: must be a whole number from 1 to 64",
@@ -58,7 +60,11 @@ CASES = {  # id: (argv with {lake}/{tmp}/{db}, text the one line must contain)
     ),
     "db-missing-folder": (
         ["pms", "positions", "--db", "sqlite:///{tmp}/no-such-dir/x.db"],
-        "cannot open database sqlite:///{tmp}/no-such-dir/x.db: unable to open database file",
+        "no PMS database at {tmp}/no-such-dir/x.db: run `workbench pms init`",
+    ),
+    "db-new-file-not-created": (  # connecting would have created an empty database file
+        ["pms", "positions", "--db", "sqlite:///{tmp}/new.db"],
+        "no PMS database at {tmp}/new.db: run `workbench pms init`",
     ),
     "db-not-a-database": (
         ["pms", "positions", "--db", "sqlite:///{tmp}/notes.txt"],
@@ -144,7 +150,11 @@ def test_bad_input_is_one_line_and_changes_nothing(
     db_file = Path(db_url.removeprefix("sqlite:///"))
     fill = {"{lake}": str(lake_dir), "{tmp}": str(tmp_path), "{db}": db_url}
     args = [_fill(a, fill) for a in argv]
-    if "--path" not in args and args[0] not in ("serve", "calendar") and args[1] != "score":
+    if (
+        "--path" not in args
+        and args[0] not in ("serve", "calendar", "users")
+        and args[1] != "score"
+    ):
         args += ["--path", str(lake_dir)]
     before = (tree_digest(lake_dir), tree_digest(tmp_path), db_file.read_bytes())
     capsys.readouterr()

@@ -82,6 +82,35 @@ def test_calendar_cli(capsys):
 
 
 # ---- surprises -----------------------------------------------------------------------------
+def test_due_series_by_the_release_clock(sample_lake_path: Path, tmp_path: Path):
+    """The sample lake ends 2026-10-30 with every release due by then (nothing due). By the
+    end of Tuesday 2026-11-03: every daily series (their next session's value, or the
+    10-30 value of the next-day series, is out by then) and the ten weekly Focus series
+    (10-30 survey: lag 3 days = Monday 11-02, Finados on B3, so Tuesday 08:25); not the
+    FX flow (10-30 week + 5 days = Wednesday 11-04 14:30), CFTC (positions of Tuesday
+    11-03 out Friday 11-06), industrial production (Sep: 09-30 + 35 days = 11-04) nor any
+    other monthly series. A series the lake holds nothing of is always due."""
+    from research_core.events import due_series
+    from research_core.lake.ingest import ingestible
+
+    lake = Lake.open(sample_lake_path)
+    specs = ingestible(lake)
+    assert not due_series(lake, "2026-10-30", specs)["due"].any()
+    table = due_series(lake, "2026-11-03", specs).set_index("series_id")
+    daily = {s.id for s in specs if s.frequency == "D"}
+    focus = {s.id for s in specs if s.source == "bcb_focus"}
+    assert (len(daily), len(focus)) == (36, 10)
+    assert set(table.index[table["due"]]) == daily | focus
+    cdi = table.loc["BR.CDI"]  # 10-30's CDI is published the next B3 session, 09:00
+    assert (cdi["next_obs"], cdi["next_release"]) == (
+        pd.Timestamp("2026-10-30"), pd.Timestamp("2026-11-03 09:00", tz="America/Sao_Paulo")
+    )  # fmt: skip
+    ipca = table.loc["BR.FOCUS.IPCA.CY", "next_release"].tz_convert("America/Sao_Paulo")
+    assert f"{ipca:%a %Y-%m-%d %H:%M}" == "Tue 2026-11-03 08:25"
+    empty = Lake.open(tmp_path / "empty", create=True)
+    assert due_series(empty, "2026-11-03", specs[:3])["due"].tolist() == [True] * 3
+
+
 @pytest.fixture(scope="module")
 def lakes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, Lake]:
     """A small sample lake with surprises to END, and a copy cut at CUT (rows released

@@ -121,11 +121,49 @@ def test_own_folder_is_replaced_and_a_foreign_file_in_it_blocks(tmp_path: Path):
     with pytest.raises(ArtifactError, match=r"holds my-notes\.txt"), atomic_folder(out) as tmp:
         (tmp / "c.csv").write_text("3")
     assert (out / "b.csv").read_text() == "2" and (out / "my-notes.txt").read_text() == "mine"
-    empty = tmp_path / "empty"
+
+
+def test_a_folder_workbench_did_not_create_is_never_replaced_even_empty(tmp_path: Path):
+    """Issue 30 item 8: ``--out`` replaced (deleted) an empty folder the user made, and an
+    empty folder a user added inside a results folder. Both are refused before any work
+    and left as they were, with nothing created beside them."""
+    empty = tmp_path / "mine"
     empty.mkdir()
-    with atomic_folder(empty) as tmp:  # an empty folder has nothing to lose
+    inode = empty.stat().st_ino
+    refused = pytest.raises(ArtifactError, match=r"mine is empty .*did not create")
+    with refused, atomic_folder(empty) as tmp:
         (tmp / "x.csv").write_text("x")
-    assert (empty / "x.csv").read_text() == "x"
+    assert empty.stat().st_ino == inode and list(empty.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]  # no lock file, no temp folder
+
+    out = tmp_path / "book"
+    with atomic_folder(out) as tmp:
+        (tmp / "figures").mkdir()
+        (tmp / "figures" / "eq.html").write_text("<p>")
+    (out / "drafts").mkdir()  # the user's, empty
+    refused = pytest.raises(ArtifactError, match=r"holds drafts, which workbench did not write")
+    with refused, atomic_folder(out) as tmp:
+        (tmp / "a.csv").write_text("1")
+    assert (out / "drafts").is_dir() and (out / "figures" / "eq.html").read_text() == "<p>"
+    (out / "drafts").rmdir()
+    with atomic_folder(out) as tmp:  # its own subfolders are no obstacle
+        (tmp / "a.csv").write_text("1")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "a.csv"]
+
+
+def test_book_out_refuses_an_empty_user_folder_before_any_work(tmp_path: Path):
+    lake = small_lake(tmp_path / "lake")
+    empty = tmp_path / "results"
+    empty.mkdir()
+    result = wb("book", "--as-of", "2024-06-28", "--path", str(lake.root), "--out", str(empty))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert lines[0] == (
+        f"workbench: error: {empty} is empty (no {MARKER}); refusing to replace a folder "
+        "workbench did not create: name a folder that does not exist yet, or remove it yourself"
+    )
+    assert empty.is_dir() and list(empty.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lake", "results"]
 
 
 def test_a_failed_write_leaves_the_old_folder(tmp_path: Path):

@@ -73,6 +73,7 @@ def test_backup_destroy_restore_doctor(
     shutil.rmtree(runs)
     if engine == "sqlite":
         (tmp_path / "live" / "pms.db").unlink()
+        shutil.rmtree(tmp_path / "live" / "pms.db.anchors", ignore_errors=True)
         (tmp_path / "live" / "limits.yaml").unlink()
     after = ["--path", str(lake), "--db-url", restored_db, "--runs", str(runs)]
     assert _cli("restore", "--from", str(tmp_path / "backup"), *after) == 0

@@ -4,10 +4,14 @@ At each rebalance date (last session of the week or month) the book is decided e
 live (:func:`research_core.portfolio.book.decide`): every agent and strategy on the view
 as of that day (``collect_signals``), ``aggregate``, ``construct`` with the chosen method
 on a Ledoit–Wolf covariance, then the constraints and the VaR cap against the book held
-(drifted since the last trade). The constrained weights go through the same engine as a
-single strategy (:func:`~research_core.backtest.engine.run_engine`: next-session trades,
-the same costs and impact, the CDI on the collateral). A date where the path cannot build
-a book (no directional signal, too little history) keeps the book held, with the reason.
+(drifted since the last trade), then the breakers (``portfolio.construct``): stale
+inputs, and the drawdown ladder on the simulated book's daily value up to that date. The
+ladder is read at each rebalance, so its cap (cut or ramp, counted in sessions) takes
+effect there; a flattened book stays flat, since no review clears it. The weights go
+through the same engine as a single strategy
+(:func:`~research_core.backtest.engine.run_engine`: next-session trades, the same costs
+and impact, the CDI on the collateral). A date where the path cannot build a book (no
+directional signal, too little history) keeps the book held, with the reason.
 
 Attribution: each day's P&L of an instrument (its held units times the move of its unit
 index, less the costs of trading it) goes to the sources behind the decision that holds it
@@ -135,6 +139,7 @@ class BookSizing:
         date: pd.Timestamp,
         market: MarketData | None,
         current: pd.Series | None,
+        equity: pd.Series | None,
     ) -> np.ndarray:
         held = pd.Series(0.0, index=list(self.instruments)) if current is None else current
         live = held[held != 0.0]  # the PMS's book: positions held, not the universe
@@ -150,6 +155,7 @@ class BookSizing:
                 strategies=self.strategies,
                 lookback=self.lookback,
                 gathered=gathered,
+                equity=equity,
             )
         except NO_BOOK as err:
             if market is not None:

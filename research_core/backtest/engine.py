@@ -173,7 +173,8 @@ class Sizing(Protocol):
 
     @property
     def uses_current(self) -> bool:
-        """Whether ``decide`` needs the drifted book at the date (a sequential engine)."""
+        """Whether ``decide`` needs the drifted book and its value history at the date (a
+        sequential engine)."""
 
     @property
     def verify_atol(self) -> float:
@@ -191,6 +192,7 @@ class Sizing(Protocol):
         date: pd.Timestamp,
         market: MarketData | None,
         current: pd.Series | None,
+        equity: pd.Series | None,
     ) -> np.ndarray: ...
 
     def size(self, decisions: np.ndarray, vol: np.ndarray) -> np.ndarray: ...
@@ -229,6 +231,7 @@ class StrategySizing:
         date: pd.Timestamp,
         market: MarketData | None,
         current: pd.Series | None,
+        equity: pd.Series | None,
     ) -> np.ndarray:
         return self.strategy.generate_signals(view).to_numpy()
 
@@ -312,29 +315,35 @@ def _decide_in_order(
     market: MarketData,
     book: _Book,
     progress: bool,
-) -> list[pd.Series | None]:
+) -> list[tuple[pd.Series | None, pd.Series | None]]:
     """Each date's decision on the view as of then (appended to ``book.decisions``), given
-    the book drifted since the trades before it when the sizing needs it; returns those."""
-    currents: list[pd.Series | None] = []
+    the book drifted since the trades before it and its value history when the sizing needs
+    them; returns those (current weights, equity) per date for the verification."""
+    held: list[tuple[pd.Series | None, pd.Series | None]] = []
     for d in tqdm(dates, desc=sizing.name, disable=not progress, leave=False):
-        current = None
+        current, equity = None, None
         if sizing.uses_current:
-            current = _drifted(sizing, book, int(book.days.searchsorted(d)))
-        currents.append(current)
-        book.decisions.append(sizing.decide(view_at(lake, d, vintage), d, market, current))
+            current, equity = _drifted(sizing, book, int(book.days.searchsorted(d)))
+        held.append((current, equity))
+        view = view_at(lake, d, vintage)
+        book.decisions.append(sizing.decide(view, d, market, current, equity))
         book.threads.refresh()  # the first decisions may load OpenMP (scikit-learn)
-    return currents
+    return held
 
 
-def _drifted(sizing: Sizing, book: _Book, row: int) -> pd.Series:
-    """The book's weights at ``row``, drifted from the trades executed by then."""
+def _drifted(sizing: Sizing, book: _Book, row: int) -> tuple[pd.Series, pd.Series | None]:
+    """The book's weights at ``row``, drifted from the trades executed by then, and its
+    value on every session up to ``row`` (None before the first trade): what the book held
+    and the NAV history its drawdown ladder reads."""
     done = int(np.searchsorted(book.exec_rows[: len(book.decisions)], row, side="right"))
     if done == 0:
-        return pd.Series(0.0, index=list(sizing.instruments))
+        return pd.Series(0.0, index=list(sizing.instruments)), None
     weights = sizing.size(np.vstack(book.decisions[:done]), book.vol[:done])
     prices, rows = book.prices[: row + 1], book.exec_rows[:done]
     sim = simulate(prices, weights, rows, fee=book.fee, impact=book.impact[:done])
-    return pd.Series(sim.weights(prices, rows)[-1, 0, :], sizing.instruments)
+    held = sim.weights(prices, rows)[-1, 0, :]
+    value = pd.Series(sim.equity[:, 0], index=book.days[: row + 1], name="equity")
+    return pd.Series(held, sizing.instruments), value
 
 
 def run_engine(
@@ -419,12 +428,12 @@ def _run_engine(
     with stored_reports(lake):  # agent reports per snapshot and date, shared between runs
         sizing.prepare(lake, signal_dates, vintage)
         book = _Book(days, vol, prices, exec_rows, fee, impact, threads)
-        currents = _decide_in_order(sizing, lake, signal_dates, vintage, market, book, progress)
+        held = _decide_in_order(sizing, lake, signal_dates, vintage, market, book, progress)
     decisions = book.decisions
     signals = np.vstack(decisions)
 
     def again(view: PITView, day: pd.Timestamp) -> np.ndarray:
-        return sizing.decide(view, day, None, currents[int(signal_dates.searchsorted(day))])
+        return sizing.decide(view, day, None, *held[int(signal_dates.searchsorted(day))])
 
     verified = verify_decisions(
         sizing.name,

@@ -122,6 +122,9 @@ class Instrument:
     cost_bps: float
     adv_contracts: float
     calendar: str
+    # listed futures: the exchange's contract spec the multiplier comes from (sizes are
+    # rounded to whole contracts of it); "" for instruments traded in notional (OTC, bonds)
+    contract: str = ""
 
 
 @lru_cache(maxsize=4)

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import httpx
 import numpy as np
@@ -98,8 +101,11 @@ class Connector:
 
     ``transport`` replaces only the network (tests pass recorded bodies through an
     ``httpx.MockTransport``); ``sleep`` is what waits between retries and for the rate
-    limit. ``vintaged`` sources (ALFRED) carry their own release dates; the others are
-    stamped by the ingest from the catalog's release rule and the time they were observed.
+    limit. ``base_url`` serves the source from another root with the same paths (the
+    replay server, :mod:`research_core.connectors.replay`) and ``min_interval`` replaces the
+    source's spacing of requests there. ``vintaged`` sources (ALFRED) carry their own
+    release dates; the others are stamped by the ingest from the catalog's release rule and
+    the time they were observed.
     """
 
     name: ClassVar[str] = "base"
@@ -107,7 +113,7 @@ class Connector:
     min_interval: ClassVar[float] = 0.0
     vintaged: ClassVar[bool] = False
     default_start: ClassVar[str] = "1990-01-01"
-    _limiters: ClassVar[dict[str, _RateLimiter]] = {}
+    _limiters: ClassVar[dict[tuple[str, str], _RateLimiter]] = {}
 
     def __init__(
         self,
@@ -117,7 +123,10 @@ class Connector:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         api_key: str | None = None,
+        base_url: str | None = None,
+        min_interval: float | None = None,
     ) -> None:
+        self.endpoint = self.base_url if base_url is None else base_url
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self._api_key = api_key
@@ -128,9 +137,11 @@ class Connector:
             headers={"User-Agent": "research-core/0.1 (macro research workbench)"},
             follow_redirects=True,
         )
-        limiter = Connector._limiters.get(self.name)
-        if limiter is None or limiter.interval != self.min_interval:
-            limiter = Connector._limiters[self.name] = _RateLimiter(self.min_interval)
+        interval = self.min_interval if min_interval is None else min_interval
+        key = (self.name, self.endpoint)  # rate limits are per source and host
+        limiter = Connector._limiters.get(key)
+        if limiter is None or limiter.interval != interval:
+            limiter = Connector._limiters[key] = _RateLimiter(interval)
         self._limiter = limiter
 
     # ---- HTTP -------------------------------------------------------------------------
@@ -172,8 +183,8 @@ class Connector:
         series: str | None = None,
         ok: tuple[int, ...] = (),
     ) -> httpx.Response:
-        """GET ``base_url + path`` with retries; 4xx answers (other than ``ok``) raise."""
-        url = path if path.startswith("http") else self.base_url + path
+        """GET ``endpoint + path`` with retries; 4xx answers (other than ``ok``) raise."""
+        url = path if path.startswith("http") else self.endpoint + path
         query = dict(params or {})
         if self._api_key:
             query["api_key"] = self._api_key
@@ -342,6 +353,21 @@ class Connector:
     def close(self) -> None:
         """Release the HTTP connection pool."""
         self.client.close()
+
+
+def reachable(url: str, timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to ``url``'s host opens within ``timeout`` seconds (through
+    the proxy the environment sets for it, as the connectors' HTTP client would)."""
+    parts = urlsplit(url)
+    proxy = getproxies().get(parts.scheme)
+    if proxy and parts.hostname and not proxy_bypass(parts.hostname):
+        parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def bounds(start: Any, end: Any, default_start: str) -> tuple[pd.Timestamp, pd.Timestamp]:

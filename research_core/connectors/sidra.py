@@ -16,7 +16,7 @@ from research_core.catalog import SeriesSpec
 from research_core.connectors.base import Connector
 
 MISSING = ("...", "..", "-", "X", "x")
-_PERIOD_LABELS = ("Mês", "Trimestre", "Ano", "Month", "Quarter", "Year")
+PERIOD_LABELS = ("Mês", "Trimestre", "Ano", "Month", "Quarter", "Year")
 
 
 class SIDRA(Connector):
@@ -51,7 +51,7 @@ class SIDRA(Connector):
             (
                 k
                 for k, label in header.items()
-                if k.endswith("C") and str(label).split(" (")[0] in _PERIOD_LABELS
+                if k.endswith("C") and str(label).split(" (")[0] in PERIOD_LABELS
             ),
             None,
         )

@@ -44,7 +44,7 @@ class Treasury(Connector):
         frames = []
         for year in range(lo.year, hi.year + 1):
             params = {"data": "daily_treasury_yield_curve", "field_tdr_date_value": year}
-            response = self.get(self.base_url, params, series=spec.id)
+            response = self.get(self.endpoint, params, series=spec.id)
             frames.append(self.parse(spec, response.text))
         out = pd.concat(frames, ignore_index=True) if frames else self.rows(spec, [], [])
         keep = (out["obs_date"] >= lo) & (out["obs_date"] <= hi)

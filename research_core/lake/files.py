@@ -7,7 +7,11 @@ Layout of a lake directory::
     source=<name>/part-*.parquet    observation rows, each file sorted by
                                     (series_id, release_time, obs_date)
 
-Readers work on one :class:`LakeFiles` snapshot (one manifest version) at a time. Every
+Readers work on one :class:`LakeFiles` snapshot (one manifest version) at a time. Only a
+holder of the writer lock deletes data files (compaction, after committing the manifest that
+no longer lists them), so a file of an older snapshot may vanish between reading the manifest
+and opening the file: a reader then retries on the newer manifest, and its last try holds
+:func:`read_lock`, which keeps deleters out until it is done. Every
 data file is written with Parquet page checksums, verified on every read, and its SHA-256
 is kept in the manifest for ``lake check``. Nothing outside the lake root is ever read as
 lake data: manifest paths must be relative, without ``..``, and resolve inside the root.
@@ -15,10 +19,14 @@ lake data: manifest paths must be relative, without ``..``, and resolve inside t
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import os
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +74,26 @@ def read_manifest(root: Path) -> dict[str, Any]:
     if not ok:
         raise LakeError(f"lake manifest {path} is corrupt: missing version, files or series")
     return data
+
+
+@contextmanager
+def read_lock(root: str | Path) -> Iterator[None]:
+    """A shared flock of the writer lock file: writers and compactions (exclusive holders)
+    wait until it is released, other readers do not. A lake without a lock file that
+    cannot be created (read-only: it has no writers) is read without one."""
+    path = Path(root) / LOCK
+    try:
+        fd = os.open(path, os.O_RDONLY | (0 if path.exists() else os.O_CREAT), 0o644)
+    except OSError as err:
+        if err.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT):
+            raise
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
 
 
 def data_path(root: Path, rel: str) -> Path:
@@ -176,7 +204,15 @@ def _culprit(
             ds.dataset([f], format=fmt, schema=schema).to_table(columns=columns)
         except (OSError, pa.ArrowException) as one:
             return f"lake file {f} is corrupt: {one} (run `workbench lake check`)"
-    return f"lake files could not be read: {err}"
+    return f"lake files could not be read: {err} (run `workbench lake check`)"
+
+
+def unreadable_error(files: LakeFiles, err: Exception) -> LakeError:
+    """The one-line error for a snapshot some reader (DuckDB, pyarrow) failed on: the first
+    missing file, else the first that pyarrow cannot read whole, else ``err`` itself."""
+    if any(not Path(p).exists() for p in files.paths):
+        return missing_file_error(files)
+    return LakeError(_culprit(list(files.paths), ARROW_SCHEMA.names, _FORMAT, ARROW_SCHEMA, err))
 
 
 # Full per-series arrays of recent snapshots, shared by every reader of the process. It
@@ -206,31 +242,37 @@ def load_arrays(
 
     If a compaction removed the snapshot's files meanwhile, the current snapshot is read
     instead and returned: compaction keeps every row and its commit stamp, so reads
-    bounded by ``known_by`` give the same answer from either.
+    bounded by ``known_by`` give the same answer from either. The last try holds
+    :func:`read_lock`, so a lake compacted again and again still answers.
     """
-    for attempt in (0, 1):
-        key = (files.root, files.paths)
-        cache = _CACHE.get(key)
-        if cache is None:
-            cache = _CACHE[key] = {}
-            while len(_CACHE) > _CACHE_SNAPSHOTS:
-                _CACHE.popitem(last=False)
-        _CACHE.move_to_end(key)
-        missing = [s for s in dict.fromkeys(series_ids) if s not in cache]
-        if not missing:
-            return files, [cache[s] for s in series_ids]
+    for attempt in (0, 1, 2):
+        with read_lock(files.root) if attempt == 2 else nullcontext():
+            try:
+                files = LakeFiles.load(files.root) if attempt else files
+                return files, _cached_arrays(files, series_ids)
+            except FileNotFoundError as err:
+                if attempt == 2:  # gone under the lock: not a compaction's doing
+                    raise missing_file_error(files) from err
+    raise AssertionError("unreachable")
+
+
+def _cached_arrays(files: LakeFiles, series_ids: Sequence[str]) -> list[SeriesArrays]:
+    """The arrays of one snapshot, read once per process; a vanished file raises
+    ``FileNotFoundError``."""
+    key = (files.root, files.paths)
+    cache = _CACHE.get(key)
+    if cache is None:
+        cache = _CACHE[key] = {}
+        while len(_CACHE) > _CACHE_SNAPSHOTS:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
+    missing = [s for s in dict.fromkeys(series_ids) if s not in cache]
+    if missing:
         cols = ["series_id", "release_time", "obs_date", "value", "ingested_at"]
-        try:
-            table, n_files = read_rows(files, missing, cols, dictionary=True)
-        except FileNotFoundError as err:
-            if attempt:
-                raise missing_file_error(files) from err
-            files = LakeFiles.load(files.root)
-            continue
+        table, n_files = read_rows(files, missing, cols, dictionary=True)
         # Every file is written sorted; rows from several files need a merge sort.
         cache.update(SeriesArrays.split(table, missing, presorted=n_files <= 1))
-        return files, [cache[s] for s in series_ids]
-    raise AssertionError("unreachable")
+    return [cache[s] for s in series_ids]
 
 
 def read_rows(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import hashlib
+import io
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,15 +17,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from research_core._files import sha256_file
 from research_core.calendars import period_start_utc
 from research_core.catalog import series_catalog
 from research_core.errors import CatalogError, LakeError
 from research_core.lake.files import (
     LakeFiles,
     data_path,
+    read_lock,
     read_manifest,
     stray_files,
+    unreadable_error,
 )
 from research_core.lake.schema import ARROW_SCHEMA
 from research_core.lake.store import CompactResult, Lake, validate_spec
@@ -70,37 +73,23 @@ def _duck(files: list[str], query: str) -> pd.DataFrame:
 def _on_one_snapshot(lake: Lake, read: Callable[[LakeFiles], T]) -> T:
     """Run ``read`` on one manifest version; if a compaction removed its files meanwhile,
     run it again on the newer version (so nothing mixes two versions). The last attempt
-    holds the writer lock, so a lake under constant compaction still answers."""
+    holds the shared lock, so a lake under constant compaction still answers. A missing
+    or damaged file is a one-line :class:`LakeError` naming it."""
     for attempt in range(3):
         with _quiet(lake, attempt == 2):
             files = lake.snapshot() if attempt == 0 else LakeFiles.load(lake.root)
             try:
                 return read(files)
-            except (duckdb.IOException, FileNotFoundError):
+            except (duckdb.Error, FileNotFoundError) as err:
                 if all(Path(p).exists() for p in files.paths) or attempt == 2:
-                    raise
+                    raise unreadable_error(files, err) from err
     raise AssertionError("unreachable")
 
 
-@contextmanager
-def _quiet(lake: Lake, wait: bool) -> Iterator[None]:
-    """Hold the writer lock when ``wait`` (writers and compactions pause; reads never
-    write). A read-only lake has no writers: nothing to hold."""
-    if not wait:
-        yield
-        return
-    try:
-        lock = lake._lock()
-        lock.__enter__()
-    except LakeError as err:
-        if "read-only" not in str(err):
-            raise
-        yield
-        return
-    try:
-        yield
-    finally:
-        lock.__exit__(None, None, None)
+def _quiet(lake: Lake, wait: bool) -> AbstractContextManager[None]:
+    """Hold the shared lock when ``wait``: writers and compactions pause, other readers
+    do not (see :func:`research_core.lake.files.read_lock`)."""
+    return read_lock(lake.root) if wait else nullcontext()
 
 
 def lake_info(lake: Lake) -> LakeInfo:
@@ -142,10 +131,13 @@ def newest_release(lake: Lake) -> pd.Timestamp | None:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """Problems found by :func:`check_lake` (empty means consistent)."""
+    """Problems found by :func:`check_lake` (empty means consistent) and notes: what is
+    worth knowing but harmless, such as a killed writer's leftovers (never read, removed
+    by the next write or ``compact``)."""
 
     root: Path
     problems: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    notes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:
@@ -155,22 +147,23 @@ class CheckReport:
         return pd.DataFrame(list(self.problems), columns=["check", "detail"])
 
     def summary(self) -> str:
-        if self.ok:
-            return f"lake {self.root}: OK"
-        lines = [f"lake {self.root}: {len(self.problems)} problem(s)"]
+        head = "OK" if self.ok else f"{len(self.problems)} problem(s)"
+        lines = [f"lake {self.root}: {head}"]
         lines += [f"  [{c}] {d}" for c, d in self.problems]
+        lines += [f"  [info: {c}] {d}" for c, d in self.notes]
         return "\n".join(lines)
 
 
-def _is_sorted_file(path: Path) -> bool:
-    keys = ["series_id", "release_time", "obs_date"]
-    table = pq.read_table(path, columns=keys, page_checksum_verification=True)
-    order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys]).to_numpy()
+_KEYS = ["series_id", "release_time", "obs_date"]
+
+
+def _is_sorted(table: pa.Table) -> bool:
+    order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in _KEYS]).to_numpy()
     return bool(np.array_equal(order, np.arange(len(order))))
 
 
 def _manifest_and_strays(lake: Lake, locked: bool) -> tuple[dict[str, Any], list[Path]]:
-    """The manifest and the stray files, listed together under the writer lock (taken here
+    """The manifest and the stray files, listed together under the shared lock (taken here
     unless the caller holds it) so a write in flight (files renamed, manifest not yet
     replaced) is never taken for strays."""
     with _quiet(lake, not locked):
@@ -179,29 +172,46 @@ def _manifest_and_strays(lake: Lake, locked: bool) -> tuple[dict[str, Any], list
 
 
 def _file_problems(lake: Lake, entry: dict[str, Any]) -> list[tuple[str, str]]:
-    """Whatever is wrong with one listed data file (nothing raises)."""
+    """Whatever is wrong with one listed data file (nothing raises).
+
+    The file is opened once and every check reads that descriptor: a compaction deleting
+    it meanwhile cannot turn a good file into an "unreadable" one (it was "missing" at the
+    open, which :func:`check_lake` retries on the newer manifest)."""
     rel = str(entry.get("path"))
     try:
         path = data_path(lake.root, rel)
     except LakeError as err:
         return [("path", str(err))]
-    if not path.is_file():
+    try:
+        with open(path, "rb") as handle:
+            return _open_file_problems(rel, entry, handle)
+    except FileNotFoundError:
         return [("file", f"{rel}: missing (listed in the manifest)")]
+    except OSError as err:
+        return [("file", f"{rel}: unreadable ({err.strerror or err})")]
+
+
+def _open_file_problems(
+    rel: str, entry: dict[str, Any], handle: io.BufferedReader
+) -> list[tuple[str, str]]:
+    """:func:`_file_problems` on an open file: SHA-256, footer, schema, order, pages."""
     out = []
     want = entry.get("sha256")
-    if want is not None and sha256_file(path) != want:
+    if want is not None and hashlib.file_digest(handle, "sha256").hexdigest() != want:
         out.append(("checksum", f"{rel}: SHA-256 differs from the manifest (corrupt or changed)"))
     try:
-        meta = pq.read_metadata(path)
+        handle.seek(0)
+        parquet = pq.ParquetFile(handle, page_checksum_verification=True)
+        meta = parquet.metadata
         if meta.num_rows != entry.get("rows"):
             out.append(("file", f"{rel}: {meta.num_rows} rows, manifest says {entry.get('rows')}"))
         elif not meta.schema.to_arrow_schema().equals(ARROW_SCHEMA):
             out.append(("file", f"{rel}: schema differs from the lake schema"))
-        elif not _is_sorted_file(path):
+        elif not _is_sorted(parquet.read(columns=_KEYS)):
             msg = "rows not sorted by series_id, release_time, obs_date (reads assume they are)"
             out.append(("file", f"{rel}: {msg}"))
         else:
-            pq.read_table(path, page_checksum_verification=True)
+            parquet.read()  # every page, checksums verified
     except (OSError, ValueError, pa.ArrowException) as err:
         out.append(("file", f"{rel}: unreadable or corrupt ({err})"))
     return out
@@ -210,9 +220,10 @@ def _file_problems(lake: Lake, entry: dict[str, Any]) -> list[tuple[str, str]]:
 def check_lake(lake: Lake) -> CheckReport:
     """Storage integrity: files inside the root, readable, matching their SHA-256, page
     checksums, schema and row counts; keys unique, series known, no value released before
-    its period, no stray files. Works on one manifest version (taken again if a concurrent
-    compaction replaced it mid-check; the third attempt holds the writer lock, so writers
-    wait for it); never raises on a damaged lake."""
+    its period. Leftovers of a killed writer are notes, not problems: readers never see
+    them and the next write removes them. Works on one manifest version (taken again if a
+    concurrent compaction replaced it mid-check; the third attempt holds the shared lock,
+    so writers wait for it); never raises on a damaged lake."""
     for attempt in range(3):
         with _quiet(lake, attempt == 2):
             try:
@@ -235,15 +246,19 @@ def check_lake(lake: Lake) -> CheckReport:
 
 
 def _check(lake: Lake, manifest: dict[str, Any], stray: list[Path]) -> CheckReport:
+    notes = tuple(
+        (
+            "leftover",
+            f"{p.relative_to(lake.root)}: left by an interrupted write or compaction, never "
+            "read; removed by the next write or `workbench lake compact`",
+        )
+        for p in stray
+    )
     problems: list[tuple[str, str]] = []
     for entry in manifest["files"]:
         problems += _file_problems(lake, entry)
     if problems or not manifest["files"]:
-        return CheckReport(lake.root, tuple(problems))
-    problems += [
-        ("stray", f"{p.relative_to(lake.root)} (removed by `workbench lake compact`)")
-        for p in stray
-    ]
+        return CheckReport(lake.root, tuple(problems), notes)
     files = [str(lake.root / f["path"]) for f in manifest["files"]]
     dups = _duck(
         files,
@@ -276,7 +291,7 @@ def _check(lake: Lake, manifest: dict[str, Any], stray: list[Path]) -> CheckRepo
         early = int((first < start).sum())
         if early:
             problems.append(("early", f"{sid}: {early} periods released before they started"))
-    return CheckReport(lake.root, tuple(problems))
+    return CheckReport(lake.root, tuple(problems), notes)
 
 
 def compact_lake(lake: Lake) -> CompactResult:

@@ -4,8 +4,11 @@ A write validates every row, drops rows already stored (idempotent on
 ``(series_id, obs_date, release_time)``), writes new files (with page checksums) under
 temporary names, renames them and then atomically replaces the manifest (listing each
 file's SHA-256). Readers only read files the manifest lists, so a writer killed at any
-point leaves either the old or the new state visible; leftovers of a killed writer are
-invisible and removed by ``compact``. The file layout is in :mod:`research_core.lake.files`.
+point leaves either the old or the new state visible; leftovers of a killed writer (its
+temporary and unlisted files, by the lake's own names) are invisible, reported by ``lake
+check`` as information, not problems, and removed under the lock by the next write or
+``compact``: a crash never needs a repair. The file layout is in
+:mod:`research_core.lake.files`.
 
 Every write is stamped: ``ingested_at`` is the write's commit stamp, taken under the writer
 lock and strictly greater than every earlier one of this lake (``ingested_through`` in the
@@ -21,10 +24,10 @@ import os
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -46,6 +49,7 @@ from research_core.lake.files import (
     data_path,
     load_arrays,
     missing_file_error,
+    read_lock,
     read_manifest,
     read_rows,
     scan,
@@ -152,29 +156,45 @@ class Lake:
         self._specs: dict[str, SeriesSpec] | None = None
         self._specs_key: object = None
         self._registry = SeriesRegistry(self.root)
+        self._unborn = False  # opened with create="on_write" and not written yet
 
     # ---- opening and the manifest -----------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None, *, create: bool = False) -> Lake:
-        """Open the lake at ``path`` (default: config ``lake_path``); ``create`` makes it."""
+    def open(
+        cls, path: str | Path | None = None, *, create: bool | Literal["on_write"] = False
+    ) -> Lake:
+        """Open the lake at ``path`` (default: config ``lake_path``); ``create`` makes it.
+
+        ``create="on_write"`` opens a missing lake as an empty one and creates it (folder,
+        manifest) only when something is written or registered: a command refused on its
+        input, or a dry run, leaves nothing behind.
+        """
         settings = get_settings()
         root = Path(path) if path is not None else settings.lake_path
+        lake = cls(root, tz=settings.timezone)
         if not (root / MANIFEST).exists():
             if not create:
                 raise LakeError(
                     f"no lake at {root} (missing {MANIFEST}); build one with "
                     "`workbench sample-lake --path ...` or open with create=True"
                 )
-            with _storage_errors(root, "creating the lake"):
-                root.mkdir(parents=True, exist_ok=True)
-                lake = cls(root, tz=settings.timezone)
-                with lake._lock():
-                    if not (root / MANIFEST).exists():
-                        lake.commit({"format": FORMAT, "version": 0, "files": [], "series": {}})
+            if os.path.lexists(root) and not root.is_dir():
+                raise LakeError(f"{root} is a file, not a lake folder")
+            lake._unborn = create == "on_write"
+            if not lake._unborn:
+                lake._create()
             return lake
-        lake = cls(root, tz=settings.timezone)
         lake.manifest()  # a corrupt manifest is reported now, not on first read
         return lake
+
+    def _create(self) -> None:
+        """Make the folder and an empty manifest (unless another process just did)."""
+        with _storage_errors(self.root, "creating the lake"):
+            self.root.mkdir(parents=True, exist_ok=True)
+            with self._lock():
+                if not (self.root / MANIFEST).exists():
+                    self.commit({"format": FORMAT, "version": 0, "files": [], "series": {}})
+        self._unborn = False
 
     def manifest(self) -> dict[str, Any]:
         """The current manifest (re-read when the file changed). Treat as read-only."""
@@ -182,6 +202,8 @@ class Lake:
         try:
             st = path.stat()
         except FileNotFoundError as err:
+            if self._unborn:
+                return {"format": FORMAT, "version": 0, "files": [], "series": {}}
             raise LakeError(f"lake manifest {path} disappeared") from err
         key = (st.st_ino, st.st_mtime_ns, st.st_size)
         if key != self._manifest_key:
@@ -225,6 +247,8 @@ class Lake:
     def locked(self) -> Iterator[dict[str, Any]]:
         """Exclusive writer lock (blocks until other writers finish); yields the manifest
         as stored, to be changed and passed to :meth:`commit`."""
+        if self._unborn:
+            self._create()
         with self._lock():
             yield read_manifest(self.root)
 
@@ -364,6 +388,8 @@ class Lake:
             new, unchanged = self._drop_stored(files, rows)
             if new.empty:
                 return WriteResult(0, unchanged, (), int(manifest["version"]))
+            for path in stray_files(self.root, manifest):  # a killed writer's leftovers
+                path.unlink(missing_ok=True)
             stamp = pd.Timestamp(
                 max(pd.Timestamp.now(tz="UTC").value, files.known_through_ns + 1), tz="UTC"
             )
@@ -459,13 +485,14 @@ class Lake:
     def table(self, series_ids: Sequence[str] | None = None) -> pa.Table:
         """Every stored row (all columns) of some or all series, from one manifest version."""
         files = self.snapshot()
-        for attempt in (0, 1):
-            try:
-                return read_rows(files, series_ids, ARROW_SCHEMA.names, dictionary=False)[0]
-            except FileNotFoundError as err:
-                if attempt:
-                    raise missing_file_error(files) from err
-                files = LakeFiles.load(self.root)
+        for attempt in (0, 1, 2):  # files compacted away: the newer version; last, locked
+            with read_lock(self.root) if attempt == 2 else nullcontext():
+                try:
+                    files = LakeFiles.load(self.root) if attempt else files
+                    return read_rows(files, series_ids, ARROW_SCHEMA.names, dictionary=False)[0]
+                except FileNotFoundError as err:
+                    if attempt == 2:
+                        raise missing_file_error(files) from err
         raise AssertionError("unreachable")
 
     def _check_known(self, series_ids: SeriesIds) -> list[str]:

@@ -139,17 +139,16 @@ def build_morning_pack(
         sections["missing"].append("agents")
     for key, name in (
         ("weights", "book/weights.parquet"),
-        ("var", "risk/var.parquet"),
-        ("components", "risk/components.parquet"),
-        ("limits", "risk/limits.parquet"),
-        ("stress", "risk/stress.parquet"),
+        ("compare", "risk/compare.parquet"),
+        *((f"{b}_{t}", f"risk/{b}/{t}.parquet") for b in BOOKS for t in TABLES),
         ("findings", "quality/findings.parquet"),
     ):
         sections[key] = _frame(run, name)
-        if sections[key] is None:
+        if sections[key] is None and not key.startswith("held_"):  # an empty PMS has none
             sections["missing"].append(key)
     for key, name in (
-        ("proposals", "pms/proposals.parquet"),
+        ("held", "pms/held.parquet"),
+        ("proposals", "book/proposals.parquet"),
         ("attribution", "attribution/attribution.parquet"),
     ):
         sections[key] = _frame(run, name)
@@ -173,6 +172,50 @@ def build_morning_pack(
     sections["gate"] = gate
     stale = bool(gate and gate.get("stale"))
     return MorningPack(as_of, sheet, narrative, sections, stale)
+
+
+BOOKS = ("held", "target")  # risk/held/..., risk/target/... (pipelines/README.md)
+TABLES = ("var", "components", "limits", "stress")
+LABEL = {"held": "Held book (PMS, as marked)", "target": "Target book (optimizer)"}
+NONE_HELD = "no positions held; target shown"
+MEASURES = {  # risk/compare.parquet's rows as a reader names them
+    "positions": "positions",
+    "gross": "gross notional",
+    "net": "net notional",
+    "var99": "VaR 99% 1d (historical)",
+    "es99": "ES 99% 1d (historical)",
+    "var99_brl": "VaR 99% 1d in BRL",
+    "worst_stress": "worst stress",
+    "breaches": "limits in breach",
+    "warnings": "limits near their line",
+    "drawdown": "drawdown (PMS NAV)",
+}
+
+
+def measure_text(value: float, unit: str) -> str:
+    """One number of the held/target comparison with its unit (``risk/compare.parquet``)."""
+    if pd.isna(value):
+        return "–"
+    if unit == "count":
+        return f"{value:+,.0f}" if value < 0 else f"{value:,.0f}"
+    if unit == "BRL":
+        return f"BRL {value:,.0f}"
+    if unit == "× NAV":
+        return f"{value:.2f} × NAV"
+    suffix = " of NAV" if unit == "fraction of NAV" else " from the high-water mark"
+    return f"{value:.2%}{suffix}"
+
+
+def compare_table(compare: pd.DataFrame) -> pd.DataFrame:
+    """The held/target comparison as text with units: measure, held, target, difference."""
+    rows = []
+    for measure, r in compare.iterrows():
+        name = MEASURES.get(str(measure), str(measure))
+        texts = [
+            measure_text(float(r[c]), str(r["unit"])) for c in ("held", "target", "difference")
+        ]
+        rows.append([name, *texts])
+    return pd.DataFrame(rows, columns=["measure", "held book", "target book", "target − held"])
 
 
 # ---- HTML ------------------------------------------------------------------------------
@@ -262,28 +305,15 @@ def render_html(pack: MorningPack) -> str:
             )
             items.append(f"<h3>{_esc(name)}</h3><ul>{bullets}</ul><p>{calls}</p>")
         parts.append(_section("Agent views and regime", "".join(items)))
-    weights, comps = s.get("weights"), s.get("components")
-    if weights is not None:
-        view = weights[["weight", "trade", "risk_contribution"]].copy()
-        if comps is not None:
-            hist = comps.xs(("historical", 0.99), level=("method", "alpha"))
-            view["component_var_99"] = hist["component_var"].reindex(view.index)
-        parts.append(_section("Proposed book and its risk impact", _table(view, n=40)))
-    parts.append(_section("Risk: VaR / ES (fraction of NAV)", _table(s.get("var"))))
-    limits = s.get("limits")
-    if limits is not None:
-        limits = limits.sort_values("utilization", ascending=False)
-    parts.append(_section("Limit use", _table(limits, fmt={"utilization": ".0%"}, n=18)))
-    stress = s.get("stress")
-    if stress is not None:
-        stress = stress[["kind", "total"]].sort_values("total")
-    parts.append(_section("Stress tests (BRL)", _table(stress, fmt={"total": ",.0f"})))
+    parts += _book_sections(s)
     props = s.get("proposals")
     if props is not None:
-        cols = [c for c in ("instrument", "side", "size", "delta_var", "delta_es", "breaches")
-                if c in props.columns]  # fmt: skip
-        parts.append(_section("New proposals and their risk impact (PMS)",
-                              _table(props[cols], n=40)))  # fmt: skip
+        cols = [c for c in ("instrument", "side", "size", "currency", "contracts",
+                            "delta_weight", "delta_var", "delta_es",
+                            "breaches") if c in props.columns]  # fmt: skip
+        fmt = {"size": ",.0f", "delta_weight": "+.2%", "delta_var": "+.4%", "delta_es": "+.4%"}
+        title = "New proposals, held → target (size in the instrument's currency; Δ in % of NAV)"
+        parts.append(_section(title, _table(props[cols], fmt=fmt, n=40)))
     pnl, attr = s.get("pnl"), s.get("attribution")
     if pnl is not None:
         head = (
@@ -325,6 +355,82 @@ def render_html(pack: MorningPack) -> str:
         f"{_esc(pack.as_of)}; every number in the summary is checked against the fact sheet"
         "</div></header>" + "".join(banners) + "<main>" + "".join(parts) + "</main></body></html>\n"
     )
+
+
+def _book_sections(s: dict[str, Any]) -> list[str]:
+    """The held book first, the target beside it, and the difference: positions, risk
+    side by side, VaR/ES, limits and stresses of each, every title naming its book."""
+    held, weights = s.get("held"), s.get("weights")
+    if held is None or held.empty:
+        empty, body = True, f'<p class="note">{NONE_HELD}</p>'
+    else:
+        names = {"quantity": "quantity (local)", "notional_brl": "BRL", "weight": "% of NAV"}
+        fmt = {"quantity (local)": ",.0f", "BRL": ",.0f", "% of NAV": "+.2%"}
+        empty, body = False, _table(held.rename(columns=names), fmt=fmt)
+    parts = [_section(LABEL["held"], body)]
+    compare = s.get("compare")
+    if compare is not None:
+        title = "Risk: held book, target book and the difference (target − held)"
+        note = f'<p class="note">{NONE_HELD}</p>' if empty else ""
+        parts.append(_section(title, note + _table(compare_table(compare).set_index("measure"))))
+    if weights is not None:
+        view = _weights_view(weights, s.get("target_components"))
+        title = f"{LABEL['target']}: weights, held and the trades (% of NAV)"
+        parts.append(_section(title, _table(view, n=40)))
+    var = _var_view({b: s.get(f"{b}_var") for b in BOOKS})
+    if var is not None:
+        note = f'<p class="note">{NONE_HELD}</p>' if empty else ""
+        parts.append(_section("VaR / ES by method, % of NAV: held book, target book (optimizer)",
+                              note + _table(var, fmt={c: ".2%" for c in var.columns})))  # fmt: skip
+    for book in BOOKS:
+        limits = s.get(f"{book}_limits")
+        if limits is not None:
+            limits = limits.sort_values("utilization", ascending=False)
+        title = f"Limit use — {LABEL[book]}" + (
+            f" ({NONE_HELD})" if book == "held" and empty else ""
+        )
+        parts.append(_section(title, _table(limits, fmt={"utilization": ".0%"}, n=18)))
+    stress = {b: s.get(f"{b}_stress") for b in BOOKS}
+    if stress["target"] is not None:
+        both = pd.DataFrame({b: f["total"] for b, f in stress.items() if f is not None})
+        both["kind"] = stress["target"]["kind"]
+        if "held" in both:
+            both["difference"] = both["target"] - both["held"]
+        cols = [c for c in ("kind", "held", "target", "difference") if c in both]
+        fmt = {c: ",.0f" for c in ("held", "target", "difference")}
+        title = "Stress tests (BRL): held book, target book (optimizer), difference"
+        parts.append(_section(title, _table(both[cols].sort_values("target"), fmt=fmt)))
+    return parts
+
+
+def _weights_view(weights: pd.DataFrame, comps: pd.DataFrame | None) -> pd.DataFrame:
+    """Held, target and trade per instrument in % of NAV, with the target's risk shares."""
+    view = pd.DataFrame(
+        {
+            "held": weights["current"] * 100,
+            "target": weights["weight"] * 100,
+            "trade (target − held)": weights["trade"] * 100,
+            "target risk share": weights["risk_contribution"] * 100,
+        }
+    )
+    if comps is not None:
+        hist = comps.xs(("historical", 0.99), level=("method", "alpha"))["component_var"]
+        view["target component VaR 99"] = hist.reindex(view.index) * 100
+    return view.map(lambda v: "–" if pd.isna(v) else f"{v:+.2f} %")
+
+
+def _var_view(tables: dict[str, pd.DataFrame | None]) -> pd.DataFrame | None:
+    """VaR and ES of each book by method and level side by side (fractions of NAV)."""
+    cols = {}
+    for book, table in tables.items():
+        if table is None:
+            continue
+        named = table.set_axis([f"{m} {a:.0%}" for m, a in table.index], axis=0)
+        cols[f"{book} VaR"], cols[f"{book} ES"] = named["var"], named["es"]
+    if not cols:
+        return None
+    order = [f"{b} {m}" for m in ("VaR", "ES") for b in BOOKS if f"{b} {m}" in cols]
+    return pd.DataFrame(cols)[order]
 
 
 def _todays_releases(lake: Lake, as_of: str) -> pd.DataFrame:

@@ -30,6 +30,17 @@ MARKET: tuple[tuple[str, str, str, tuple[str, ...], str, int, str, int, str], ..
     ("BR.IPCA.YOY", "ipca_12m", "IPCA 12m", ("IPCA",), "%", 2, "pp", 2, "diff"),
     ("US.CPI.YOY", "us_cpi", "US CPI", ("CPI",), "%", 2, "pp", 2, "diff"),
 )  # fmt: skip
+HELD, TARGET = "risk/held", "risk/target"  # the run folder's two books (pipelines/README.md)
+HELD_NAMES = {  # fact → entity, aliases (en, pt-BR): names no target fact uses
+    "book": ("Held book", ("book detido", "carteira detida")),
+    "var": ("held-book VaR", ("held-book 99 % 1-day VaR", "VaR 99 % de 1 dia do book detido")),
+    "es": ("held-book ES", ("ES do book detido",)),
+    "stress": ("held-book worst stress", ("held book's worst stress",
+                                          "pior estresse do book detido")),
+    "limits": ("held-book limits", ("limites do book detido",)),
+}  # fmt: skip
+
+
 AGENT_NAMES = {
     "inflation": "inflation agent",
     "monetary_policy": "monetary policy agent",
@@ -67,60 +78,9 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
     facts: list[Fact] = []
     art = run.artifact
 
-    def have(name: str) -> bool:
-        try:
-            run.artifact_path(name)
-        except RunFolderError:
-            return False
-        return True
-
-    if have("book/summary.json"):
-        b = art("book/summary.json")
-        src = "artifacts/book/summary.json"
-        facts += [  # gross Σ|w| and net Σw of the weights (notional / NAV), in % of NAV
-            Fact("book.positions", "Book", b["positions"], "count", 0, src, as_of,
-                 label="positions", aliases=("book",), cues=CUES["positions"]),
-            Fact("book.gross", "Book", b["gross"] * 100, "%", 0, src, as_of,
-                 label="gross notional, % of NAV", cues=CUES["gross"]),
-            Fact("book.net", "Book", b["net"] * 100, "%", 0, src, as_of,
-                 label="net notional, % of NAV", cues=CUES["net"]),
-            Fact("book.vol", "Book", b["vol"] * 100, "%", 1, src, as_of, label="ex-ante vol",
-                 cues=CUES["vol"]),
-        ]  # fmt: skip
-    if have("risk/var.parquet"):
-        var = art("risk/var.parquet").loc[("historical", 0.99)]
-        src = "artifacts/risk/var.parquet"
-        aliases = ("99 % 1-day VaR", "VaR 99 % de 1 dia", "99 % VaR", "VaR 99 %", "VaR")
-        label = "99 % 1-day historical VaR"
-        facts += [
-            Fact("risk.var99", "VaR", var["var"] * 100, "%", 2, src, as_of, label=label,
-                 aliases=aliases),
-            Fact("risk.var99_brl", "VaR", var["var_brl"] / 1e6, "BRL mn", 1, src, as_of,
-                 label=label),  # the same VaR in BRL
-            Fact("risk.es99", "ES", var["es"] * 100, "%", 2, src, as_of,
-                 label="99 % 1-day historical ES", aliases=("99 % ES", "expected shortfall")),
-        ]  # fmt: skip
-    if have("risk/stress.parquet") and have("risk/summary.json"):
-        stress = art("risk/stress.parquet")
-        nav = float(art("risk/summary.json")["nav"])
-        worst = stress["total"].idxmin()
-        facts.append(
-            Fact("risk.worst_stress", "worst stress", float(stress.at[worst, "total"]) / nav * 100,
-                 "%", 2, "artifacts/risk/stress.parquet", as_of, label=str(worst),
-                 aliases=(str(worst), "worst stress scenario"))
-        )  # fmt: skip
-    if have("risk/limits.parquet"):
-        lim = art("risk/limits.parquet")
-        src = "artifacts/risk/limits.parquet"
-        n_breach = int((lim["status"] == "breach").sum())
-        n_warn = int((lim["status"] == "warn").sum())
-        facts += [
-            Fact("limits.breach", "Limits", n_breach, "count", 0, src, as_of, label="in breach",
-                 aliases=("limit",), cues=CUES["breach"]),
-            Fact("limits.warn", "Limits", n_warn, "count", 0, src, as_of,
-                 label="near their line", cues=CUES["warn"]),
-        ]  # fmt: skip
-    if have("agents/reports.json"):
+    facts += held_facts(run, as_of)
+    facts += target_facts(run, as_of)
+    if _has(run, "agents/reports.json"):
         reports = art("agents/reports.json")
         best: tuple[float, str, str] | None = None
         for name, rep in reports.items():
@@ -134,7 +94,7 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
                      aliases=("convicção mais forte",),
                      label=f"{best[1]} ({AGENT_NAMES.get(best[2], best[2])})")
             )  # fmt: skip
-    if have("attribution/pnl.json"):
+    if _has(run, "attribution/pnl.json"):
         p = art("attribution/pnl.json")
         src = "artifacts/attribution/pnl.json"
         facts += [
@@ -147,13 +107,13 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
             Fact("pnl.nav", "fund NAV", p["nav_brl"] / 1e6, "BRL mn", 1, src, as_of,
                  aliases=("PL do fundo",)),
         ]  # fmt: skip
-    if have("pms/proposals.parquet"):
-        props = art("pms/proposals.parquet")
+    if _has(run, "book/proposals.parquet"):
+        props = art("book/proposals.parquet")
         facts.append(
             Fact("pms.proposals", "proposals", len(props), "count", 0,
-                 "artifacts/pms/proposals.parquet", as_of, aliases=("propostas",))
+                 "artifacts/book/proposals.parquet", as_of, aliases=("propostas",))
         )  # fmt: skip
-    if have("quality/freshness.json"):
+    if _has(run, "quality/freshness.json"):
         gate = art("quality/freshness.json")
         src = "artifacts/quality/freshness.json"
         facts += [
@@ -164,6 +124,112 @@ def run_facts(run: RunFolder, as_of: str) -> list[Fact]:
                  as_of, label="findings", cues=CUES["findings"]),
         ]  # fmt: skip
     return facts
+
+
+def _has(run: RunFolder, name: str) -> bool:
+    try:
+        run.artifact_path(name)
+    except RunFolderError:
+        return False
+    return True
+
+
+def target_facts(run: RunFolder, as_of: str) -> list[Fact]:
+    """The target book (optimizer): its size (``book/summary.json``) and its risk
+    (``risk/target/``), every label saying it is the target."""
+    facts: list[Fact] = []
+    art = run.artifact
+
+    if _has(run, "book/summary.json"):
+        b = art("book/summary.json")
+        src = "artifacts/book/summary.json"
+        facts += [  # gross Σ|w| and net Σw of the weights (notional / NAV), in % of NAV
+            Fact("book.positions", "Book", b["positions"], "count", 0, src, as_of,
+                 label="target book positions", aliases=("book",), cues=CUES["positions"]),
+            Fact("book.gross", "Book", b["gross"] * 100, "%", 0, src, as_of,
+                 label="target book gross notional, % of NAV", cues=CUES["gross"]),
+            Fact("book.net", "Book", b["net"] * 100, "%", 0, src, as_of,
+                 label="target book net notional, % of NAV", cues=CUES["net"]),
+            Fact("book.vol", "Book", b["vol"] * 100, "%", 1, src, as_of,
+                 label="target book ex-ante vol", cues=CUES["vol"]),
+        ]  # fmt: skip
+    if _has(run, f"{TARGET}/var.parquet"):
+        var = art(f"{TARGET}/var.parquet").loc[("historical", 0.99)]
+        src = f"artifacts/{TARGET}/var.parquet"
+        aliases = ("99 % 1-day VaR", "VaR 99 % de 1 dia", "99 % VaR", "VaR 99 %", "VaR")
+        label = "target book 99 % 1-day historical VaR"
+        facts += [
+            Fact("risk.var99", "VaR", var["var"] * 100, "%", 2, src, as_of, label=label,
+                 aliases=aliases),
+            Fact("risk.var99_brl", "VaR", var["var_brl"] / 1e6, "BRL mn", 1, src, as_of,
+                 label=label),  # the same VaR in BRL
+            Fact("risk.es99", "ES", var["es"] * 100, "%", 2, src, as_of,
+                 label="target book 99 % 1-day historical ES",
+                 aliases=("99 % ES", "expected shortfall")),
+        ]  # fmt: skip
+    if _has(run, f"{TARGET}/stress.parquet") and _has(run, "risk/summary.json"):
+        stress = art(f"{TARGET}/stress.parquet")
+        nav = float(art("risk/summary.json")["nav"])
+        worst = stress["total"].idxmin()
+        facts.append(
+            Fact("risk.worst_stress", "worst stress", float(stress.at[worst, "total"]) / nav * 100,
+                 "%", 2, f"artifacts/{TARGET}/stress.parquet", as_of, label=str(worst),
+                 aliases=(str(worst), "worst stress scenario"))
+        )  # fmt: skip
+    if _has(run, f"{TARGET}/limits.parquet"):
+        lim = art(f"{TARGET}/limits.parquet")
+        src = f"artifacts/{TARGET}/limits.parquet"
+        n_breach = int((lim["status"] == "breach").sum())
+        n_warn = int((lim["status"] == "warn").sum())
+        facts += [
+            Fact("limits.breach", "Limits", n_breach, "count", 0, src, as_of,
+                 label="target book limits in breach", aliases=("limit",), cues=CUES["breach"]),
+            Fact("limits.warn", "Limits", n_warn, "count", 0, src, as_of,
+                 label="target book limits near their line", cues=CUES["warn"]),
+        ]  # fmt: skip
+    return facts
+
+
+def held_facts(run: RunFolder, as_of: str) -> list[Fact]:
+    """The book the PMS holds, as marked at ``as_of`` (``risk/compare.parquet``, the held
+    column): positions, notional, VaR/ES, worst stress and limits, under names of their
+    own so no number of the target book can stand for them. An empty PMS has one fact,
+    ``held.none`` (0 positions), and the pack says "no positions held; target shown"."""
+    try:
+        held = run.artifact("risk/compare.parquet")["held"]
+    except RunFolderError:
+        return []
+    src = "artifacts/risk/compare.parquet"
+    entity, aliases = HELD_NAMES["book"]
+    if held["positions"] == 0:
+        return [Fact("held.none", entity, 0, "count", 0, src, as_of, label="positions held",
+                     aliases=aliases, cues=CUES["positions"])]  # fmt: skip
+    var, var_aliases = HELD_NAMES["var"]
+    es, es_aliases = HELD_NAMES["es"]
+    stress, stress_aliases = HELD_NAMES["stress"]
+    limits, limits_aliases = HELD_NAMES["limits"]
+    worst = run.artifact(f"{HELD}/stress.parquet")["total"].idxmin()
+    return [
+        Fact("held.positions", entity, held["positions"], "count", 0, src, as_of,
+             label="held book positions", aliases=aliases, cues=CUES["positions"]),
+        Fact("held.gross", entity, held["gross"] * 100, "%", 0, src, as_of,
+             label="held book gross notional, % of NAV", cues=CUES["gross"]),
+        Fact("held.net", entity, held["net"] * 100, "%", 0, src, as_of,
+             label="held book net notional, % of NAV", cues=CUES["net"]),
+        Fact("held.var99", var, held["var99"] * 100, "%", 2, src, as_of,
+             label="held book 99 % 1-day historical VaR", aliases=var_aliases),
+        Fact("held.var99_brl", var, held["var99_brl"] / 1e6, "BRL mn", 1, src, as_of,
+             label="held book 99 % 1-day historical VaR"),
+        Fact("held.es99", es, held["es99"] * 100, "%", 2, src, as_of,
+             label="held book 99 % 1-day historical ES", aliases=es_aliases),
+        Fact("held.worst_stress", stress, held["worst_stress"] * 100, "%", 2, src, as_of,
+             label=str(worst), aliases=(*stress_aliases, *(f"{a}, {worst}" for a in
+                                                          stress_aliases))),
+        Fact("held.breach", limits, held["breaches"], "count", 0, src, as_of,
+             label="held book limits in breach", aliases=limits_aliases, cues=CUES["breach"]),
+        Fact("held.warn", limits, held["warnings"], "count", 0, src, as_of,
+             label="held book limits near their line", cues=CUES["warn"]),
+    ]  # fmt: skip
 
 
 def build_fact_sheet(

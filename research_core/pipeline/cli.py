@@ -4,7 +4,31 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from research_core.pipeline.spec import Pipeline
+
+
+def with_replay(pipeline: str | Path, dirs: Sequence[str]) -> Pipeline:
+    """``pipeline`` with its ``ingest`` step given ``replay``: the folders (absolute)."""
+    from research_core.pipeline.spec import PipelineError, load_pipeline
+
+    pipe = load_pipeline(pipeline)
+    folders = [Path(d).resolve() for d in dirs]
+    missing = [str(d) for d in folders if not d.is_dir()]
+    if missing:
+        raise PipelineError(f"--replay: no such folder {', '.join(missing)}")
+    if "ingest" not in {s.name for s in pipe.steps}:
+        raise PipelineError(f"--replay: pipeline {pipe.name!r} has no ingest step")
+    replay = {"replay": [str(f) for f in folders]}
+    steps = tuple(
+        s.model_copy(update={"params": {**s.params, **replay}}) if s.name == "ingest" else s
+        for s in pipe.steps
+    )
+    return pipe.model_copy(update={"steps": steps})
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -12,7 +36,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     result = run_pipeline(
         args.as_of,
-        pipeline=args.pipeline,
+        pipeline=with_replay(args.pipeline, args.replay) if args.replay else args.pipeline,
         runs_path=args.runs,
         lake_path=args.path,
         db_url=args.db_url,
@@ -66,6 +90,12 @@ def register(sub: Any) -> None:
     p.add_argument("--as-of", required=True, help="date (YYYY-MM-DD)")
     p.add_argument("--steps", nargs="+", help="only these steps (in pipeline order)")
     p.add_argument("--resume", action="store_true", help="continue from the failed step")
+    p.add_argument(
+        "--replay",
+        nargs="+",
+        metavar="DIR",
+        help="the ingest step answers from these folders of stored responses",
+    )
     p.set_defaults(func=_cmd_run)
     p = cmds.add_parser("backfill", parents=[common], help="run the pipeline over a date range")
     p.add_argument("--start", required=True, help="first date (YYYY-MM-DD)")

@@ -43,7 +43,7 @@ from tqdm.auto import tqdm
 import research_core
 from research_core._files import sha256_file
 from research_core.config import absolute_sqlite, get_settings
-from research_core.pipeline.guard import read_errors
+from research_core.pipeline.guard import judge, read_errors
 from research_core.pipeline.spec import (
     COMMON_PARAMETERS,
     Pipeline,
@@ -105,8 +105,11 @@ def _now() -> str:
 
 
 def _redact_url(url: str) -> str:
-    """A database URL without its password (secrets never reach notebook parameters)."""
+    """A database URL without its password (secrets never reach notebook parameters); one
+    the PMS cannot use is refused here, before the run folder exists."""
     from sqlalchemy.engine import make_url
+
+    from research_core.pms.db import DIALECTS
 
     try:
         parsed = make_url(url)
@@ -114,7 +117,12 @@ def _redact_url(url: str) -> str:
         raise PipelineError(
             f"malformed database URL (WORKBENCH_DB_URL): {type(err).__name__}"
         ) from err
-    return parsed.render_as_string(hide_password=True) if parsed.password else url
+    shown = parsed.render_as_string(hide_password=True) if parsed.password else url
+    if parsed.get_backend_name() not in DIALECTS:
+        raise PipelineError(
+            f"unsupported database {parsed.get_backend_name()!r} in {shown}; use one of {DIALECTS}"
+        )
+    return shown
 
 
 @contextmanager
@@ -141,19 +149,22 @@ def date_lock(folder: Path) -> Iterator[None]:
 
 
 def lake_fingerprint(lake_path: Path, as_of: str) -> dict[str, Any] | None:
-    """Lake version, a hash of its visible files (path, size) and the snapshot id of the
-    end-of-day view (``lake.at_snapshot`` reopens exactly what the run could read)."""
+    """Lake version, a hash of its visible files (path, rows, SHA-256 as one manifest
+    lists them: no data file is touched, so a compaction deleting them meanwhile does not
+    matter) and the snapshot id of the end-of-day view (``lake.at_snapshot`` reopens
+    exactly what the run could read)."""
     from research_core.lake import Lake
     from research_core.lake.store import MANIFEST as LAKE_MANIFEST
 
     if not (lake_path / LAKE_MANIFEST).exists():
         return None
     lake = Lake.open(lake_path)
+    manifest = lake.manifest()
     h = hashlib.sha256()
-    for f in sorted(lake.files()):
-        h.update(f"{f.relative_to(lake.root)}:{f.stat().st_size}\n".encode())
+    for entry in sorted(manifest["files"], key=lambda e: str(e["path"])):
+        h.update(f"{entry['path']}:{entry.get('rows')}:{entry.get('sha256')}\n".encode())
     return {
-        "version": lake.version,
+        "version": int(manifest["version"]),
         "fingerprint": h.hexdigest()[:16],
         "snapshot_id": lake.at(as_of).snapshot_id,
     }
@@ -413,14 +424,22 @@ def _check_outputs(run: _Run, step: Step, output: Path, guard_file: Path) -> dic
                     "ename": out.get("ename"),
                     "evalue": out.get("evalue"),
                 }
-    caught = read_errors(guard_file)
-    if caught:
-        first = caught[0]
+    failing, transient = judge(read_errors(guard_file))
+    if failing:
+        first = failing[0]
         return {
             "kind": first["kind"],
             "ename": first["ename"],
             "evalue": first["evalue"],
-            "count": len(caught),
+            "count": len(failing),
+        }
+    if transient:  # the kernel's messaging failed while cells ran: try the step again
+        first = transient[0]
+        return {
+            "kind": "transient",
+            "ename": first["ename"],
+            "evalue": f"kernel messaging error while the step ran: {first['evalue']}",
+            "count": len(transient),
         }
     root = run.folder / ARTIFACTS
     missing = [a for a in step.artifacts if not (root / a).exists()]
@@ -522,16 +541,20 @@ def _after_step(run: _Run, step: Step) -> None:
 
 BEYOND_DATA_DAYS = 7
 """A run dated more than this many days after the lake's newest release is refused
-unless forced (a typo such as 2030 for 2026, or a lake that stopped updating)."""
+unless forced (a typo such as 2030 for 2026, or a lake that stopped updating). A pipeline
+that ingests first catches up missed days itself: only a date after today is refused."""
 
 
-def _check_within_the_data(lake_path: Path, date: str) -> None:
+def _check_within_the_data(lake_path: Path, date: str, *, ingests: bool = False) -> None:
     from research_core.lake import Lake
     from research_core.lake.maintenance import newest_release
     from research_core.lake.store import MANIFEST as LAKE_MANIFEST
 
     if not (lake_path / LAKE_MANIFEST).exists():
         return  # no lake yet: the first step builds or fills it
+    today = pd.Timestamp.now(tz=get_settings().timezone).tz_localize(None).normalize()
+    if ingests and pd.Timestamp(date) <= today:
+        return
     newest = newest_release(Lake.open(lake_path))
     if (
         newest is not None
@@ -573,7 +596,8 @@ def run_pipeline(
     }
     assert set(params) == set(COMMON_PARAMETERS)
     if not force:
-        _check_within_the_data(Path(params["lake_path"]), date)
+        ingests = any(s.name == "ingest" for s in pipe.steps)
+        _check_within_the_data(Path(params["lake_path"]), date, ingests=ingests)
     selected = list(steps) if steps else [s.name for s in pipe.steps]
     for name in selected:
         check_notebook(pipe.notebook_path(pipe.step(name)), [*params, *pipe.step(name).params])

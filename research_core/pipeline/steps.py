@@ -201,25 +201,40 @@ def collected_signals(run_dir: str | Path) -> CollectedSignals:
 
 
 def book(
-    *, lake_path: str, as_of: str, run_dir: str, method: str = "erc", lookback: int = 750
+    *,
+    lake_path: str,
+    as_of: str,
+    run_dir: str,
+    db_url: str,
+    method: str = "erc",
+    lookback: int = 750,
+    min_trade: float | None = None,
 ) -> dict[str, Any]:
-    """Aggregate the agents' and strategies' signals and construct the book (weights)."""
-    from research_core.models.covariance import ledoit_wolf
-    from research_core.portfolio.construct import construct
-    from research_core.risk.report import book_returns
-    from research_core.signals.aggregate import aggregate
+    """The target book: the agents' and strategies' signals (from their steps) decided by
+    ``portfolio.book.decide`` — the one decision path — against the book the PMS holds at
+    ``as_of`` (marked by the pms step); then the proposals, held → target, stored in the
+    PMS with their pre-trade risk."""
+    from research_core.pms.proposals import MIN_TRADE
+    from research_core.portfolio.book import decide, gather
 
-    collected = collected_signals(run_dir)
-    sigs, freshness = list(collected.signals), dict(collected.freshness)
-    agg = aggregate(sigs, freshness=freshness)
-    ids = [i for i in agg.table.index if agg.table.at[i, "direction"] != 0]
-    cov = ledoit_wolf(book_returns(_view(lake_path, as_of), ids, lookback)).covariance
-    port = construct(agg, cov, method)
+    pms = _pms(db_url, lake_path)
+    held = pms.exposures(as_of)
+    view = _view(lake_path, as_of)
+    gathered = gather(view, lookback=lookback, collected=collected_signals(run_dir))
+    path = pms.nav_path(as_of)  # the drawdown ladder's input, as `workbench book` reads it
+    equity = path if len(path) else None
+    d = decide(
+        view, method=method, current=held, lookback=lookback, gathered=gathered, equity=equity
+    )
+    port, agg = d.portfolio, d.aggregated
+    made = pms.propose(as_of, decision=d, min_trade=MIN_TRADE if min_trade is None else min_trade)
     out = _out(run_dir, "book")
     _write_parquet(out / "weights.parquet", port.to_frame())
     _write_parquet(out / "signals.parquet", agg.to_frame())
     _write_parquet(out / "provenance.parquet", agg.provenance)
+    _write_parquet(out / "proposals.parquet", _json_columns(pms.proposals(state="PROPOSED")))
     summary = {
+        "book": "target",
         "method": method,
         "positions": int((port.weights != 0).sum()),
         "gross": float(port.weights.abs().sum()),
@@ -228,30 +243,118 @@ def book(
         "regime": float(agg.regime),
         "regime_scale": float(port.regime_scale),
         "binding": [str(b) for b in port.binding],
+        "held_positions": len(held),
+        "new_proposals": len(made),
         "summary": agg.summary() + "\n" + port.summary(),
     }
     _write_json(out / "summary.json", summary)
     return summary
 
 
+BOOKS = ("held", "target")  # risk/held/..., risk/target/...: the fund's book, the optimizer's
+
+
 def risk(
-    *, lake_path: str, as_of: str, run_dir: str, nav: float = 1e9, n_sims: int = 100_000
+    *, lake_path: str, as_of: str, run_dir: str, db_url: str, n_sims: int = 100_000
 ) -> dict[str, Any]:
-    """VaR/ES by method, components, stresses and limits of the book's weights."""
+    """VaR/ES by method, components, stresses and limits of the book held at ``as_of`` (the
+    PMS's positions and NAV as marked then) and, separately, of the target book; the
+    drawdown limit reads the PMS NAV history. An empty PMS has only its limit table."""
     from research_core.risk.report import risk_report
 
-    weights = pd.read_parquet(Path(run_dir) / ARTIFACTS / "book" / "weights.parquet")["weight"]
-    rep = risk_report(weights, _view(lake_path, as_of), nav=nav, n_sims=n_sims)
-    out = _out(run_dir, "risk")
+    pms = _pms(db_url, lake_path)
+    view = _view(lake_path, as_of)
+    nav, equity = pms.nav(as_of), pms.nav_path(as_of)
+    eq = equity if len(equity) else None
+    books = {
+        "held": pms.exposures(as_of),
+        "target": pd.read_parquet(Path(run_dir) / ARTIFACTS / "book" / "weights.parquet")["weight"],
+    }
+    summary: dict[str, Any] = {"as_of": as_of, "nav": nav}
+    rows = {}
+    for name, weights in books.items():
+        out = _out(run_dir, f"risk/{name}")
+        w = weights[weights != 0.0]
+        if w.empty:
+            limits = _empty_limits(view, nav=nav, equity=eq)
+            _write_parquet(out / "limits.parquet", limits)
+            rows[name] = _headline(None, limits, nav)
+            summary[name] = {"positions": 0, "summary": "no positions held"}
+            continue
+        rep = risk_report(w, view, nav=nav, n_sims=n_sims, equity=eq)
+        _write_report(out, rep)
+        rows[name] = _headline(rep, rep.limits, nav)
+        summary[name] = {"positions": len(w), "summary": rep.summary()}
+    compare = pd.DataFrame(rows)
+    compare["difference"] = compare["target"] - compare["held"]
+    compare["unit"] = [UNITS[m] for m in compare.index]
+    compare.index.name = "measure"
+    _write_parquet(_out(run_dir, "risk") / "compare.parquet", compare)
+    summary["held_empty"] = summary["held"]["positions"] == 0
+    _write_json(_out(run_dir, "risk") / "summary.json", summary)
+    return summary
+
+
+UNITS = {
+    "positions": "count",
+    "gross": "× NAV",
+    "net": "× NAV",
+    "var99": "fraction of NAV",
+    "es99": "fraction of NAV",
+    "var99_brl": "BRL",
+    "worst_stress": "fraction of NAV",
+    "breaches": "count",
+    "warnings": "count",
+    "drawdown": "fraction of the high-water mark",
+}
+
+
+def _headline(rep: Any, limits: pd.DataFrame, nav: float) -> dict[str, float]:
+    """The numbers compared held vs target (see :data:`UNITS`); an empty book has none of
+    them at risk (zero), its limit table still counts (the drawdown row)."""
+    dd = float(limits["value"].get("drawdown", float("nan")))
+    out = {
+        "positions": 0.0, "gross": 0.0, "net": 0.0, "var99": 0.0, "es99": 0.0,
+        "var99_brl": 0.0, "worst_stress": 0.0,
+        "breaches": float((limits["status"] == "breach").sum()),
+        "warnings": float((limits["status"] == "warn").sum()),
+        "drawdown": dd,
+    }  # fmt: skip
+    if rep is not None:
+        var = rep.to_frame().loc[("historical", 0.99)]
+        out |= {
+            "positions": float(len(rep.weights)),
+            "gross": float(rep.weights.abs().sum()),
+            "net": float(rep.weights.sum()),
+            "var99": float(var["var"]),
+            "es99": float(var["es"]),
+            "var99_brl": float(var["var_brl"]),
+            "worst_stress": float(rep.stress.to_frame()["total"].min()) / nav,
+        }
+    return out
+
+
+def _write_report(out: Path, rep: Any) -> None:
+    """var, components, stress and limits of one book (the tables ``workbench book``
+    writes as CSV)."""
     _write_parquet(out / "var.parquet", rep.to_frame())
     parts = {(r.method, r.alpha): r.to_frame() for r in rep.results}
-    components = pd.concat(parts, names=["method", "alpha", "instrument"])
-    _write_parquet(out / "components.parquet", components)
+    _write_parquet(
+        out / "components.parquet", pd.concat(parts, names=["method", "alpha", "instrument"])
+    )
     _write_parquet(out / "stress.parquet", rep.stress.to_frame())
     _write_parquet(out / "limits.parquet", rep.limits)
-    summary = {"nav": nav, "summary": rep.summary()}
-    _write_json(out / "summary.json", summary)
-    return summary
+
+
+def _empty_limits(view: PITView, *, nav: float, equity: pd.Series | None) -> pd.DataFrame:
+    """The limit table of a book with no positions: nothing used, the drawdown from the NAV."""
+    from research_core.risk.breakers import DrawdownLadder
+    from research_core.risk.limits import RiskLimits, limit_table
+
+    limits = RiskLimits()
+    dd = None if equity is None else DrawdownLadder(flatten=limits.drawdown).status(equity)[0]
+    empty = pd.Series(dtype="float64")
+    return limit_table(view, empty, var_99=0.0, es_99=0.0, drawdown=dd, nav=nav, limits=limits)
 
 
 def morning_pack(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
@@ -282,17 +385,9 @@ def _json_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def pms_marks_proposals(
-    *,
-    lake_path: str,
-    as_of: str,
-    run_dir: str,
-    db_url: str,
-    method: str = "erc",
-    n_sims: int = 20_000,
-) -> dict[str, Any]:
-    """Mark the PMS book at ``as_of`` (idempotent; skipped if already marked later) and
-    store today's proposals with their pre-trade risk."""
+def pms_mark(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str, Any]:
+    """Mark the PMS book at ``as_of`` (idempotent; skipped if already marked later), so the
+    book and risk steps read the book held as marked at ``as_of``."""
     pms = _pms(db_url, lake_path)
     hist = pms.nav_history()
     last = None if hist.empty else f"{hist.index.max():%Y-%m-%d}"
@@ -303,14 +398,14 @@ def pms_marks_proposals(
         keys = ("nav_brl", "nav_usd", "pnl_brl", "pnl_usd", "trading_usd", "translation_usd")
         mark = {k: getattr(m, k) for k in (*keys, "lots")}
         mark["already_marked"] = m.already_marked
-    made = pms.propose(as_of, method=method, n_sims=n_sims, collected=collected_signals(run_dir))
-    pending = pms.proposals(state="PROPOSED")
+    held = pms.held(as_of)
+    mark |= {"capital": float(pms.settings()["capital"]), "held_positions": len(held)}
     out = _out(run_dir, "pms")
-    _write_json(out / "mark.json", {"as_of": as_of, **mark, "new_proposals": len(made)})
-    _write_parquet(out / "proposals.parquet", _json_columns(pending))  # index: id
+    _write_json(out / "mark.json", {"as_of": as_of, **mark})
+    _write_parquet(out / "held.parquet", held)
     _write_parquet(out / "positions.parquet", _json_columns(pms.positions()))
     _write_parquet(out / "nav_history.parquet", pms.nav_history())
-    return {"mark": mark, "new_proposals": len(made), "pending": len(pending)}
+    return {"mark": mark, "held": len(held)}
 
 
 def attribution(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str, Any]:

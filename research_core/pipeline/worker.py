@@ -22,7 +22,7 @@ import papermill
 from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from research_core.pipeline.guard import GUARD_TAG, cell_source
+from research_core.pipeline.guard import END_SOURCE, GUARD_TAG, cell_source
 from research_core.runs import write_atomic
 
 
@@ -32,6 +32,9 @@ def execute(job: dict[str, Any]) -> dict[str, Any]:
     guard = nbformat.v4.new_code_cell(cell_source(Path(job["guard_file"])))
     guard.metadata["tags"] = [GUARD_TAG]
     nb.cells.insert(0, guard)
+    end = nbformat.v4.new_code_cell(END_SOURCE)  # what the guard records after it is teardown
+    end.metadata["tags"] = [GUARD_TAG]
+    nb.cells.append(end)
     try:
         papermill.execute_notebook(
             nb,

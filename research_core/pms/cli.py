@@ -1,12 +1,16 @@
-"""``workbench pms ...`` and ``workbench audit verify``: registered by ``research_core.cli``
-(imports the PMS only when one of its commands runs, so ``workbench --help`` stays fast)."""
+"""``workbench pms ...`` and ``workbench audit verify|anchor|rotate-key``: registered by
+``research_core.cli`` (imports the PMS only when one of its commands runs, so
+``workbench --help`` stays fast)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from research_core.errors import TradeInputError
+from research_core.errors import LimitsError, TradeInputError, WorkbenchWarning
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,16 +41,36 @@ def _print(frame: pd.DataFrame) -> None:
             print(frame.to_string())
 
 
+def _warned(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run a command printing each workbench warning (soft limits, stale quotes) as one
+    ``workbench: warning: ...`` line on stderr; other warnings show as usual."""
+
+    def run(args: argparse.Namespace) -> int:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = func(args)
+        for w in caught:
+            if issubclass(w.category, WorkbenchWarning):
+                print(f"workbench: warning: {w.message}", file=sys.stderr)
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        return code
+
+    return run
+
+
 def _init(args: argparse.Namespace) -> int:
     pms = _open(args, create=True)
     four_eyes = {"on": True, "off": False}.get(args.four_eyes) if args.four_eyes else None
-    revision = pms.init(capital=args.capital, four_eyes=four_eyes)
+    revision = pms.init(capital=args.capital, four_eyes=four_eyes, reason=args.reason)
     print(f"PMS schema at revision {revision}; settings {pms.settings()}")
+    for req in pms.control_requests(state="pending"):
+        print(f"{req.summary()}; a second user applies it: workbench pms approve-control {req.id}")
     return 0
 
 
 def _mark(args: argparse.Namespace) -> int:
-    print(_open(args).mark(args.as_of).summary())
+    print(_open(args).mark(args.as_of, stale_ok=args.stale_ok).summary())
     return 0
 
 
@@ -62,29 +86,18 @@ def _impact_lines(impact: dict[str, Any]) -> str:
             lines.append(
                 f"  {name:<34} {float(line['after']):>10.4f} / {float(line['max']):<8.4g}"
                 f" headroom {float(line['headroom']):>9.4f}  {line['status']}"
+                f"{' (' + line['kind'] + ')' if line.get('kind') else ''}"
             )
     return "\n".join(lines)
 
 
 def _trade(args: argparse.Namespace) -> int:
+    if args.book or args.key or args.price is not None:
+        raise TradeInputError(
+            "pms trade books nothing directly: it records a proposal (drop --book/--key/"
+            "--price); another user approves it, then `workbench pms execute ID --key K`"
+        )
     pms = _open(args)
-    if args.book:
-        if not args.key:
-            raise TradeInputError("--book needs --key (an idempotency key)")
-        fill = pms.enter_trade(
-            args.instrument,
-            args.side,
-            args.size,
-            trade_date=args.as_of,
-            idempotency_key=args.key,
-            price=args.price,
-            strategy=args.strategy,
-            reason=args.reason,
-        )
-        print(
-            f"trade {fill.trade_id}: opened lots {list(fill.opened)}, reduced {list(fill.reduced)}"
-        )
-        return 0
     pid = pms.submit(
         args.instrument,
         args.side,
@@ -107,13 +120,37 @@ def _propose(args: argparse.Namespace) -> int:
 
 def _decide(args: argparse.Namespace) -> int:
     pms = _open(args)
+    override = getattr(args, "override", None)
     if args.pms_command == "approve":
-        state = pms.approve(args.proposal, reason=args.reason)
+        state = pms.approve(args.proposal, reason=args.reason, override=override)
     elif args.pms_command == "reject":
         state = pms.reject(args.proposal, reason=args.reason)
     else:
-        state = pms.modify(args.proposal, args.size, reason=args.reason)
-    print(f"proposal {args.proposal}: {state}")
+        state = pms.modify(args.proposal, args.size, reason=args.reason, override=override)
+    if state == "PROPOSED" and override is not None:
+        print(
+            f"proposal {args.proposal}: override signed by {pms.actor}; it stays PROPOSED "
+            "until a second, different approver signs it (--override REASON)"
+        )
+    else:
+        print(f"proposal {args.proposal}: {state}")
+    return 0
+
+
+def _control(args: argparse.Namespace) -> int:
+    pms = _open(args)
+    if args.pms_command == "approve-control":
+        req = pms.approve_control(args.decision, reason=args.reason)
+    else:
+        req = pms.reject_control(args.decision, reason=args.reason)
+    print(req.summary())
+    return 0
+
+
+def _controls(args: argparse.Namespace) -> int:
+    pms = _open(args)
+    found = pms.control_requests(state=None if args.all else "pending")
+    print("\n".join(r.summary() for r in found) if found else "(no pending control changes)")
     return 0
 
 
@@ -181,9 +218,74 @@ def _audit_verify(args: argparse.Namespace) -> int:
     result = pms.audit_verify(args.anchor)
     print(result.summary())
     if result.ok and target is not None:
-        text = pms.anchor().to_json()
+        from research_core.pms import keys
+
+        head = result.head or pms.anchor()
+        text = head.signed(keys.load()).to_json()
         print(f"anchor written to {write_output_file(target, lambda tmp: tmp.write_text(text))}")
     return 0 if result.ok else 1
+
+
+def _limits_show(args: argparse.Namespace) -> int:
+    from research_core.risk.limits import CAPS, RiskLimits, format_limit
+
+    pms = _open(args)
+    file = pms.limits_file()
+    meta = file.meta
+    head = f"limits version {file.version} ({file.path})"
+    if file.version:
+        head += (
+            f": requested by {meta.get('requested_by')}, approved by {meta.get('approved_by')}"
+            f" at {meta.get('changed_at')}: {meta.get('reason')!r}"
+        )
+    else:
+        head += ": the shipped defaults (never changed)"
+    print(head)
+    for name, field in RiskLimits.model_fields.items():
+        if name == "soft":
+            continue
+        kind = file.limits.kind(name) if name in CAPS else "ticket" if name == "max_ticket" else ""
+        value = format_limit(name, float(getattr(file.limits, name)))
+        print(f"  {name:<15} {value:>22}  {kind:<6}  {field.description or ''}")
+    for req in pms.control_requests(state="pending"):
+        if req.setting == "limits":
+            print(f"pending: {req.summary()}")
+    return 0
+
+
+def _limits_set(args: argparse.Namespace) -> int:
+    values: dict[str, object] = {}
+    for item in args.change:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise LimitsError(f"limits set: {item!r} is not NAME=VALUE (e.g. fx_delta=1.5)")
+        values[name.strip()] = value
+    if not values and not args.soft and not args.hard:
+        raise LimitsError("limits set: give NAME=VALUE, --soft NAME or --hard NAME")
+    pms = _open(args)
+    rid = pms.request_limits(values, soft=args.soft, hard=args.hard, reason=args.reason)
+    (req,) = [r for r in pms.control_requests() if r.id == rid]
+    print(f"{req.summary()}; a second user applies it: workbench pms approve-control {rid}")
+    return 0
+
+
+def _limits_restore(args: argparse.Namespace) -> int:
+    path = _open(args).restore_limits(reason=args.reason)
+    print(
+        "the limits file is the approved one; nothing to do" if path is None else f"restored {path}"
+    )
+    return 0
+
+
+def _audit_anchor(args: argparse.Namespace) -> int:
+    print(f"anchor written to {_open(args).anchor_head()}")
+    return 0
+
+
+def _audit_rotate(args: argparse.Namespace) -> int:
+    new = _open(args).rotate_audit_key()
+    print(f"audit key rotated: new key id {new} is current (older keys kept to verify)")
+    return 0
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -199,11 +301,17 @@ def register(sub: Any) -> None:
 
     p = cmds.add_parser("init", help="create or upgrade the PMS schema (never drops data)")
     p.add_argument("--capital", type=float, help="fund capital in BRL (default 1e9)")
-    p.add_argument("--four-eyes", choices=["on", "off"], help="approver must not be proposer")
+    p.add_argument(
+        "--four-eyes",
+        choices=["on", "off"],
+        help="approver must not be proposer (on by default; a change is a control request)",
+    )
+    p.add_argument("--reason", default="", help="why the control change (with --four-eyes)")
     p.set_defaults(func=_init)
 
     p = cmds.add_parser("mark", help="mark every position as known at a date (idempotent)")
-    p.add_argument("--as-of", required=True, help="date (YYYY-MM-DD)")
+    p.add_argument("--as-of", required=True, help="date (YYYY-MM-DD), a B3 session")
+    p.add_argument("--stale-ok", action="store_true", help="accept quotes with no new data")
     p.set_defaults(func=_mark)
 
     p = cmds.add_parser("propose", help="proposals from the book vs current positions")
@@ -212,16 +320,8 @@ def register(sub: Any) -> None:
     p.add_argument("--min-trade", type=float, default=0.005, help="smallest |Δweight| (NAV)")
     p.set_defaults(func=_propose)
 
-    for name, text in (("approve", "approve a proposal"), ("reject", "reject a proposal")):
-        p = cmds.add_parser(name, help=text)
-        p.add_argument("proposal", type=int)
-        p.add_argument("--reason", default="", help="why (kept in the journal)")
-        p.set_defaults(func=_decide)
-    p = cmds.add_parser("modify", help="approve a proposal at another size")
-    p.add_argument("proposal", type=int)
-    p.add_argument("--size", required=True, help="new positive size (local notional)")
-    p.add_argument("--reason", default="", help="why (kept in the journal)")
-    p.set_defaults(func=_decide)
+    _register_decisions(cmds)
+    _register_controls(cmds)
 
     p = cmds.add_parser("execute", help="execute an approved/modified proposal")
     p.add_argument("proposal", type=int)
@@ -236,9 +336,10 @@ def register(sub: Any) -> None:
     p.add_argument("side", choices=["buy", "sell"])
     p.add_argument("size", help="positive notional in the instrument's currency")
     p.add_argument("--as-of", required=True, help="date (YYYY-MM-DD)")
-    p.add_argument("--book", action="store_true", help="book it now, without the workflow")
-    p.add_argument("--key", help="idempotency key (with --book)")
-    p.add_argument("--price", type=float, help="trade price with --book (default: day's quote)")
+    # gone: refused with a pointer to `pms execute` (a trade is a proposal first)
+    p.add_argument("--book", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--key", help=argparse.SUPPRESS)
+    p.add_argument("--price", help=argparse.SUPPRESS)
     p.add_argument("--strategy", default="discretionary")
     p.add_argument("--reason", default="", help="why (kept in the journal)")
     p.set_defaults(func=_trade)
@@ -268,11 +369,77 @@ def register(sub: Any) -> None:
 
     for q in cmds.choices.values():
         _common(q)
+        q.set_defaults(func=_warned(q.get_default("func")))
+
+    _register_limits(sub)
 
     audit = sub.add_parser("audit", help="the tamper-evident audit log")
     acmds = audit.add_subparsers(dest="audit_command", required=True)
-    p = acmds.add_parser("verify", help="verify the chain; exit 1 naming the first bad row")
-    p.add_argument("--anchor", help="anchor file (catches a truncated tail)")
+    p = acmds.add_parser(
+        "verify",
+        help="verify the chain, anchor, triggers and book; exit 1 naming the first problem",
+    )
+    p.add_argument("--anchor", help="anchor file (default: the newest in the anchors folder)")
     p.add_argument("--write-anchor", help="if the chain verifies, write its head here")
     _common(p)
     p.set_defaults(func=_audit_verify)
+    p = acmds.add_parser("anchor", help="verify, then anchor the head in the anchors folder")
+    _common(p)
+    p.set_defaults(func=_audit_anchor)
+    p = acmds.add_parser(
+        "rotate-key", help="verify, then add a new current key to WORKBENCH_AUDIT_KEY_FILE"
+    )
+    _common(p)
+    p.set_defaults(func=_audit_rotate)
+
+
+def _register_decisions(cmds: Any) -> None:
+    """``pms approve | reject | modify`` (an approval past a hard limit: ``--override``)."""
+    override = "past a hard limit: the written reason; a second approver must also sign"
+    for name, text in (("approve", "approve a proposal"), ("reject", "reject a proposal")):
+        p = cmds.add_parser(name, help=text)
+        p.add_argument("proposal", type=int)
+        p.add_argument("--reason", default="", help="why (kept in the journal)")
+        if name == "approve":
+            p.add_argument("--override", metavar="REASON", help=override)
+        p.set_defaults(func=_decide)
+    p = cmds.add_parser("modify", help="approve a proposal at another size")
+    p.add_argument("proposal", type=int)
+    p.add_argument("--size", required=True, help="new positive size (local notional)")
+    p.add_argument("--reason", default="", help="why (kept in the journal)")
+    p.add_argument("--override", metavar="REASON", help=override)
+    p.set_defaults(func=_decide)
+
+
+def _register_controls(cmds: Any) -> None:
+    """``pms approve-control | reject-control | controls``."""
+    for name, text in (
+        ("approve-control", "apply a control change another user requested"),
+        ("reject-control", "reject (or withdraw) a pending control change"),
+    ):
+        p = cmds.add_parser(name, help=text)
+        p.add_argument("decision", metavar="ID", type=int, help="the control change's id")
+        p.add_argument("--reason", default="", help="why (kept in the journal)")
+        p.set_defaults(func=_control)
+    p = cmds.add_parser("controls", help="pending control changes (four-eyes, limits)")
+    p.add_argument("--all", action="store_true", help="also approved and rejected ones")
+    p.set_defaults(func=_controls)
+
+
+def _register_limits(sub: Any) -> None:
+    """``workbench limits show | set | restore``."""
+    limits = sub.add_parser("limits", help="the fund's risk limits (limits.yaml, audited)")
+    lcmds = limits.add_subparsers(dest="limits_command", required=True)
+    p = lcmds.add_parser("show", help="the approved limits: caps, kinds, version, who and why")
+    p.set_defaults(func=_limits_show)
+    p = lcmds.add_parser("set", help="request new caps or kinds (a second user approves)")
+    p.add_argument("change", nargs="*", metavar="NAME=VALUE", help="e.g. fx_delta=1.5 var_99=2.5%%")
+    p.add_argument("--soft", action="append", default=[], metavar="NAME", help="make a cap soft")
+    p.add_argument("--hard", action="append", default=[], metavar="NAME", help="make a cap hard")
+    p.add_argument("--reason", default="", help="why (required; kept in the journal and audit)")
+    p.set_defaults(func=_limits_set)
+    p = lcmds.add_parser("restore", help="rewrite the approved file (missing or edited by hand)")
+    p.add_argument("--reason", default="", help="why (required)")
+    p.set_defaults(func=_limits_restore)
+    for q in lcmds.choices.values():
+        _common(q)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -23,6 +24,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
 from research_core.errors import DatabaseURLError
+from research_core.pms import anchors, audit, ledger
 
 DIALECTS = ("sqlite", "postgresql")
 ADVISORY_KEY = 0x574B5053  # "WKPS": the PMS write lock on PostgreSQL
@@ -34,6 +36,18 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unparseable URL>"
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL when it does not exist yet (None otherwise)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
 
 
 def make_engine(url: str) -> Engine:
@@ -115,11 +129,23 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One session and one transaction holding the PMS write lock; commits on success."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        if engine.dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
-        yield session
+    """One session and one transaction holding the PMS write lock; commits on success.
+
+    The book rows it writes are tracked for the audit record's row images
+    (``pms.ledger``); an older database gets its baseline record first; after a commit
+    that appended audit records, the new head is anchored (``pms.anchors``).
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        with session.begin():
+            if engine.dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_KEY})
+            ledger.track(session)
+            if ledger.needs_baseline(session):
+                audit.append_baseline(session)
+            yield session
+        head = session.info.get(audit.HEAD)
+    if head is not None:
+        anchors.after_commit(engine.url, head)
 
 
 @contextmanager
@@ -139,6 +165,8 @@ def copy_database(source: Engine, target: Engine) -> dict[str, int]:
     upgrade(target)
     counts: dict[str, int] = {}
     with source.connect() as src, target.begin() as dst:
+        if target.dialect.name == "postgresql":  # SQLite's zone-less timestamps are UTC
+            dst.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         for table in Base.metadata.sorted_tables:
             if dst.execute(select(func.count()).select_from(table)).scalar_one():
                 raise DatabaseURLError(f"target table {table.name} is not empty; copy refused")

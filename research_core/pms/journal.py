@@ -24,7 +24,12 @@ from research_core.pms import audit, db
 from research_core.pms.impact import book_risk, trade_impact
 from research_core.pms.models import AuditRow, Briefing, Decision, Lot, PnLRow, Proposal
 from research_core.pms.positions import catalog_instrument, usdbrl
-from research_core.pms.proposals import ProposalSpec, inputs_series, proposal_specs
+from research_core.pms.proposals import (
+    ProposalSpec,
+    inputs_limits,
+    inputs_series,
+    proposal_specs,
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,10 @@ DECISION_ACTIONS = (
     "execute",
     "trade",
     "briefing",
+    "override",
+    "control_request",
+    "control_approve",
+    "control_reject",
 )
 """The actions a journal entry (``Decision``) records."""
 
@@ -177,7 +186,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
     view = lake.at_snapshot(snap["snapshot_id"])
     inputs = snap["inputs"]
     current, equity = inputs_series(inputs)
-    nav = float(inputs["nav"])
+    nav, limits = float(inputs["nav"]), inputs_limits(inputs)
     stored = {
         "instrument": prop.instrument_id,
         "side": str(prop.side),
@@ -202,9 +211,18 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
         before = None
     else:
         from research_core.portfolio.book import build_book  # the optimizers: on use
+        from research_core.portfolio.constraints import Constraints
 
         n_sims = int(snap["n_sims"])
-        book = build_book(view, method=snap["method"], nav=nav, current=current, n_sims=n_sims)
+        book = build_book(
+            view,
+            method=snap["method"],
+            nav=nav,
+            current=current,
+            constraints=Constraints(limits=limits),
+            n_sims=n_sims,
+            equity=equity,
+        )
         specs = proposal_specs(
             book, current, nav=nav, usdbrl=usdbrl(view), min_trade=float(snap["min_trade"])
         )
@@ -219,7 +237,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
                 stored,
                 {},
             )
-        spec, before = found[0], book_risk(current, view, nav=nav, equity=equity)
+        spec, before = found[0], book_risk(current, view, nav=nav, equity=equity, limits=limits)
     impact = trade_impact(
         view,
         current,
@@ -228,6 +246,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
         nav=nav,
         equity=equity,
         before=before,
+        limits=limits,
     )
     rebuilt = {
         "instrument": spec.instrument_id,

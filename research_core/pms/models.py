@@ -210,3 +210,16 @@ class AuditRow(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class UserRow(Base):
+    """A person who may use the served pages beyond loopback (0004): the salted hash of
+    their token, never the token itself (``pms/users.py``)."""
+
+    __tablename__ = "users"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    salt: Mapped[str] = mapped_column(String(64))  # hex
+    token_hash: Mapped[str] = mapped_column(String(128))  # hex, of the whole token
+    kdf: Mapped[str] = mapped_column(String(64))  # e.g. "scrypt:n=16384,r=8,p=1"
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))

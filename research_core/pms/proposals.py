@@ -1,5 +1,13 @@
 """From the constructed book to trade proposals: target minus current exposure, sized in
-the instrument's currency, with the sources behind it (strategies, agents, rationale)."""
+the instrument's currency, with the sources behind it (strategies, agents, rationale).
+
+A listed future's trade is a whole number of the exchange's contracts (``Instrument.
+contract``; DI1 at its PU = 100,000 / (1 + r)^(du/252), DOL at USD 50,000 × USD/BRL, the
+book's ``sizes``), rounded toward zero so it never overshoots the target; the proposal's
+size and ``delta_weight`` — what its pre-trade risk prices — are those contracts' value.
+Other instruments round to ``LOT_ROUND`` of their currency. A trade that rounds to
+nothing is not proposed.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +18,11 @@ import numpy as np
 import pandas as pd
 
 from research_core.catalog import instrument
+from research_core.pnl import whole_contracts
+from research_core.risk.limits import RiskLimits
 
 if TYPE_CHECKING:
-    from research_core.portfolio.book import Book
+    from research_core.portfolio.book import Book, Decision
 
 MIN_TRADE = 0.005  # fraction of NAV below which a rebalance is not proposed
 LOT_ROUND = 1_000.0  # sizes are rounded to this many units of local currency
@@ -29,9 +39,12 @@ class ProposalSpec:
     strategy: str
     agents: tuple[str, ...]
     rationale: str
+    contracts: int | None = None  # listed futures: whole contracts (size is their value)
 
 
-def _sources(book: Book, instrument_id: str, side: int) -> tuple[str, tuple[str, ...], str]:
+def _sources(
+    book: Book | Decision, instrument_id: str, side: int
+) -> tuple[str, tuple[str, ...], str]:
     """The strategy that contributed most in the trade's direction, the agents that did,
     and their rationales (largest contribution first)."""
     prov = book.aggregated.provenance
@@ -51,22 +64,41 @@ def _sources(book: Book, instrument_id: str, side: int) -> tuple[str, tuple[str,
 
 
 def proposal_specs(
-    book: Book, current: pd.Series, *, nav: float, usdbrl: float, min_trade: float = MIN_TRADE
+    book: Book | Decision,
+    current: pd.Series,
+    *,
+    nav: float,
+    usdbrl: float,
+    min_trade: float = MIN_TRADE,
+    sizes: pd.DataFrame | None = None,
 ) -> list[ProposalSpec]:
-    """Trades that move ``current`` weights to the book's, largest first."""
+    """Trades that move ``current`` weights to the book's, largest first; listed futures in
+    whole contracts at ``sizes`` (``portfolio.book.position_sizes``; a Book carries its own)."""
     target = book.portfolio.weights.astype(float)
     delta = target.sub(current.astype(float), fill_value=0.0)
     delta = delta[delta.abs() >= min_trade]
+    sizes = sizes if sizes is not None else getattr(book, "sizes", None)
+    if sizes is None:
+        raise TypeError("proposal_specs of a Decision needs its sizes (position_sizes)")
+    values = sizes["contract_value"]
     out = []
     for iid, dw in delta.reindex(delta.abs().sort_values(ascending=False).index).items():
         inst = instrument(str(iid))
         fx = usdbrl if inst.currency == "USD" else 1.0
-        size = round(abs(dw) * nav / fx / LOT_ROUND) * LOT_ROUND
+        value = float(values.get(iid, np.nan))
+        contracts = None if np.isnan(value) else abs(whole_contracts(dw * nav / fx, value))
+        if contracts is None:
+            size = round(abs(dw) * nav / fx / LOT_ROUND) * LOT_ROUND
+        else:
+            size = contracts * value
         if size <= 0:
             continue
         side = int(np.sign(dw))
+        traded = side * size * fx / nav  # what the pre-trade risk prices
         strategy, agents, rationale = _sources(book, str(iid), side)
-        out.append(ProposalSpec(str(iid), side, size, float(dw), strategy, agents, rationale))
+        out.append(
+            ProposalSpec(str(iid), side, size, traded, strategy, agents, rationale, contracts)
+        )
     return out
 
 
@@ -78,3 +110,10 @@ def inputs_series(inputs: dict[str, Any]) -> tuple[pd.Series, pd.Series | None]:
     if equity is not None:
         equity.index = pd.DatetimeIndex(equity.index)
     return weights, equity
+
+
+def inputs_limits(inputs: dict[str, Any]) -> RiskLimits:
+    """The limits a proposal was priced under (the shipped defaults for proposals stored
+    before the limits were recorded with them)."""
+    stored = inputs.get("limits")
+    return RiskLimits(**stored) if stored else RiskLimits()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+import warnings
 from collections.abc import Mapping, Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -23,13 +24,17 @@ import research_core
 from research_core.config import get_settings
 from research_core.errors import (
     DuplicateSubmissionError,
+    LimitBreachError,
+    LimitWarning,
     PMSError,
+    StaleQuoteError,
+    StaleQuoteWarning,
     TradeInputError,
     TransitionError,
 )
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
-from research_core.pms import audit, db
+from research_core.pms import audit, controls, db, gate, integrity, keys
 from research_core.pms import journal as decisions
 from research_core.pms.attribution import (
     PLATest,
@@ -67,15 +72,24 @@ from research_core.pms.positions import (
     usd_split,
     usdbrl,
 )
-from research_core.pms.proposals import MIN_TRADE, ProposalSpec, inputs_series, proposal_specs
-from research_core.pms.workflow import pending_key, record_creation, transition
+from research_core.pms.proposals import (
+    MIN_TRADE,
+    ProposalSpec,
+    inputs_limits,
+    inputs_series,
+    proposal_specs,
+)
+from research_core.pms.workflow import DECIDING, pending_key, record_creation, transition
 from research_core.risk.breakers import DrawdownLadder
+from research_core.risk.limits import LimitsFile, RiskLimits, limits_path
 
 if TYPE_CHECKING:
+    from research_core.portfolio.book import Decision as BookDecision
     from research_core.signals.sources import CollectedSignals
     from research_core.strategies.base import BaseStrategy
 
 DEFAULT_CAPITAL = 1e9
+HELD_EPS = 1e-9  # |net quantity| below this is flat (lots close at the same tolerance)
 
 
 @lru_cache(maxsize=1)
@@ -114,10 +128,18 @@ class PMS:
     does not name someone.
     """
 
-    def __init__(self, engine: Engine, lake: Lake | None = None, *, actor: str = "system"):
+    def __init__(
+        self,
+        engine: Engine,
+        lake: Lake | None = None,
+        *,
+        actor: str = "system",
+        limits_file: str | Path | None = None,
+    ):
         self.engine = engine
         self._source_lake = lake
-        self.actor = actor
+        self.actor = controls.normalize_user(actor)
+        self.limits_path = Path(limits_file or limits_path(str(engine.url)))
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -128,13 +150,19 @@ class PMS:
         lake: Lake | str | Path | None = None,
         actor: str = "system",
         create: bool = True,
+        limits_file: str | Path | None = None,
     ) -> PMS:
         """Open the PMS at ``url`` (default ``WORKBENCH_DB_URL``); ``create`` creates or
-        upgrades the schema first (``workbench pms init``)."""
-        engine = db.make_engine(url or get_settings().db_url)
+        upgrades the schema first (``workbench pms init``). ``limits_file``: the fund's
+        limits (default ``risk.limits.limits_path``: beside a SQLite database)."""
+        url = url or get_settings().db_url
+        missing = db.missing_sqlite_file(url)
+        if missing is not None and not create:  # connecting would create an empty file
+            raise PMSError(f"no PMS database at {missing}: run `workbench pms init`")
+        engine = db.make_engine(url)
         if isinstance(lake, str | Path):
             lake = Lake.open(lake)
-        pms = cls(engine, lake, actor=actor)
+        pms = cls(engine, lake, actor=actor, limits_file=limits_file)
         if create:
             pms.init()
         elif db.current_revision(engine) != db.head_revision():
@@ -145,16 +173,23 @@ class PMS:
             )
         return pms
 
-    def init(self, *, capital: float | None = None, four_eyes: bool | None = None) -> str | None:
-        """Create or upgrade the schema (never drops data) and store fund settings given;
-        returns the schema revision."""
+    def init(
+        self, *, capital: float | None = None, four_eyes: bool | None = None, reason: str = ""
+    ) -> str | None:
+        """Create or upgrade the schema (never drops data) and store the capital given;
+        returns the schema revision. Four-eyes is on for a new database; a ``four_eyes``
+        other than the current one is recorded as a control change (with ``reason``) that
+        a second user approves (:meth:`approve_control`)."""
         before = db.current_revision(self.engine)
         revision = db.upgrade(self.engine)
+        if four_eyes is not None and bool(four_eyes) != self.settings()["four_eyes"]:
+            controls.require_reason(reason, "a control change")  # refuse before any write
+        else:
+            four_eyes = None
+        restored = integrity.restore_triggers(self.engine)  # dropped by hand: put back
         changes: dict[str, Any] = {}
         if capital is not None:
             changes["capital"] = check_size(capital, "capital")
-        if four_eyes is not None:
-            changes["four_eyes"] = bool(four_eyes)
         with db.unit_of_work(self.engine) as s:
             stored = {row.key: row.value for row in s.scalars(select(Setting))}
             if "capital" not in stored and "capital" not in changes:
@@ -164,15 +199,18 @@ class PMS:
             changes = {k: v for k, v in changes.items() if stored.get(k) != json.dumps(v)}
             for key, value in changes.items():
                 s.merge(Setting(key=key, value=json.dumps(value)))
-            if changes or before != revision:
+            if changes or before != revision or restored:
+                payload = {"schema": revision, "from_schema": before, "settings": changes}
                 audit.append(
                     s,
                     actor=self.actor,
                     action="init",
                     entity="settings",
                     entity_id="fund",
-                    payload={"schema": revision, "from_schema": before, "settings": changes},
+                    payload=payload | ({"triggers_restored": restored} if restored else {}),
                 )
+        if four_eyes is not None:
+            self.request_control("four_eyes", bool(four_eyes), reason=reason)
         return revision
 
     @property
@@ -191,12 +229,73 @@ class PMS:
         return self.lake.at(str(to_date(as_of, "as_of")))
 
     def settings(self) -> dict[str, Any]:
-        """Fund settings (capital, four_eyes)."""
+        """Fund settings (capital, four_eyes: on unless an approved change turned it off)."""
         with db.read_session(self.engine) as s:
             out = {row.key: json.loads(row.value) for row in s.scalars(select(Setting))}
         out.setdefault("capital", DEFAULT_CAPITAL)
-        out.setdefault("four_eyes", False)
+        out.setdefault("four_eyes", True)
+        out.pop("limits", None)  # the approved limits file: see limits()
         return out
+
+    # ---- controls: identities, control changes, limits -----------------------------------
+    def _who(self, actor: str | None) -> str:
+        """The acting user, normalized (``controls.normalize_user``)."""
+        return controls.normalize_user(actor or self.actor)
+
+    def limits_file(self) -> LimitsFile:
+        """The approved limits file (version, who, why); refused if it was edited by hand."""
+        with db.read_session(self.engine) as s:
+            return controls.approved_limits(s, self.limits_path)
+
+    def limits(self) -> RiskLimits:
+        """The fund's limits as approved (what every approval is checked against)."""
+        return self.limits_file().limits
+
+    def request_control(
+        self, setting: str, value: Any, *, actor: str | None = None, reason: str = ""
+    ) -> int:
+        """Request a change of a control setting ("four_eyes": bool, "limits":
+        RiskLimits); returns its id. Applied only when another user approves it."""
+        return controls.request_control(self, setting, value, actor=self._who(actor), reason=reason)
+
+    def request_limits(
+        self,
+        values: Mapping[str, object],
+        *,
+        soft: Sequence[str] = (),
+        hard: Sequence[str] = (),
+        actor: str | None = None,
+        reason: str = "",
+    ) -> int:
+        """Request new caps (``{"fx_delta": 1.5}`` or ``"2.5%"``) or kinds; returns its id."""
+        new = controls.changed_limits(self.limits(), values, soft=soft, hard=hard)
+        return self.request_control("limits", new, actor=actor, reason=reason)
+
+    def approve_control(
+        self, request_id: int, *, actor: str | None = None, reason: str = ""
+    ) -> controls.ControlRequest:
+        """Apply a pending control change; the approver must not be its requester."""
+        return controls.decide_control(
+            self, request_id, approve=True, actor=self._who(actor), reason=reason
+        )
+
+    def reject_control(
+        self, request_id: int, *, actor: str | None = None, reason: str = ""
+    ) -> controls.ControlRequest:
+        """Reject (or withdraw) a pending control change."""
+        return controls.decide_control(
+            self, request_id, approve=False, actor=self._who(actor), reason=reason
+        )
+
+    def control_requests(self, *, state: str | None = None) -> list[controls.ControlRequest]:
+        """Control change requests, oldest first (``state``: pending/approved/rejected)."""
+        with db.read_session(self.engine) as s:
+            found = controls.control_requests(s)
+        return [r for r in found if state is None or r.state == state]
+
+    def restore_limits(self, *, actor: str | None = None, reason: str = "") -> Path | None:
+        """Rewrite the approved limits file when it is missing or was edited by hand."""
+        return controls.restore_limits(self, actor=self._who(actor), reason=reason)
 
     # ---- trades and positions ------------------------------------------------------------
     def _today(self) -> dt.date:
@@ -258,18 +357,21 @@ class PMS:
         agents: Sequence[str] = (),
         reason: str = "",
     ) -> Fill:
-        """Book a discretionary trade: ``size`` (positive local notional) bought or sold at
-        ``price`` (default: the day's market quote). Validated first; nothing is written on
-        an error."""
-        who = actor or self.actor
+        """Book a trade directly at ``price`` (default: the day's quote): only with
+        four-eyes off, else a trade is a proposal (:meth:`submit`, another user approves,
+        :meth:`execute`); the same ticket and limit checks (``gate.direct_trade``).
+        Validated first; nothing is written on an error."""
+        who = self._who(actor)
         inst = catalog_instrument(instrument_id)
         qty = side_sign(side) * check_size(size)
         day = to_date(trade_date, "trade date")
         if not idempotency_key or not str(idempotency_key).strip():
             raise TradeInputError("an idempotency key is required to book a trade")
+        idempotency_key = controls.normalize_key(idempotency_key)
         view = self.view(day)
         market = market_quote(view, inst)
         px = market if price is None else check_price(inst, float(price), market)
+        checked = gate.direct_trade(self, view, inst, qty, day=day, key=idempotency_key)
         with db.unit_of_work(self.engine) as s:
             self._check_trade_date(s, day)
             self._check_key(s, idempotency_key)
@@ -296,7 +398,7 @@ class PMS:
                 instrument_id=inst.id,
                 strategy=strategy,
                 trade_id=fill.trade_id,
-                detail={"quantity": qty, "price": px},
+                detail={"quantity": qty, "price": px} | checked.detail(),
             )
             audit.append(
                 s,
@@ -315,8 +417,10 @@ class PMS:
                     "opened": list(fill.opened),
                     "reduced": [list(r) for r in fill.reduced],
                     "decision": decision.id,
-                },
+                }
+                | checked.detail(),
             )
+        _warn(checked.soft)
         return fill
 
     @staticmethod
@@ -332,25 +436,54 @@ class PMS:
         with db.read_session(self.engine) as s:
             return lots_frame(s, include_closed=include_closed)
 
+    def held(self, as_of: object | None = None) -> pd.DataFrame:
+        """The book held at the end of ``as_of`` (default today), point in time: the net
+        quantity per instrument of the trades dated on or before it (FIFO lots net to the
+        same), in BRL at USD/BRL known then, over the NAV of the last mark on or before it
+        (the capital before the first). Index instrument; quantity (signed local notional),
+        currency, notional_brl, weight (fraction of NAV: the risk engine's weights)."""
+        day = to_date(as_of if as_of is not None else self._today(), "as_of")
+        with db.read_session(self.engine) as s:
+            rows = s.execute(
+                select(Trade.instrument_id, func.sum(Trade.quantity))
+                .where(Trade.trade_date <= day)
+                .group_by(Trade.instrument_id)
+            ).all()
+        qty = pd.Series({str(i): float(q) for i, q in rows}, dtype="float64")
+        qty = qty[qty.abs() >= HELD_EPS].sort_index()
+        cols = ["quantity", "currency", "notional_brl", "weight"]
+        if qty.empty:
+            return pd.DataFrame(columns=cols, index=pd.Index([], name="instrument")).astype(
+                {"quantity": "float64", "notional_brl": "float64", "weight": "float64"}
+            )
+        currency = pd.Series({i: catalog_instrument(i).currency for i in qty.index})
+        fx = usdbrl(self.view(day)) if (currency == "USD").any() else 1.0
+        brl = qty * currency.map({"USD": fx, "BRL": 1.0}).astype(float)
+        out = pd.DataFrame(
+            {"quantity": qty, "currency": currency, "notional_brl": brl},
+        )
+        out["weight"] = brl / self.nav(day)
+        out.index.name = "instrument"
+        return out
+
     def exposures(self, as_of: object | None = None) -> pd.Series:
-        """Net exposure per instrument as a fraction of NAV (the risk engine's weights)."""
-        lots = self.positions()
-        if lots.empty:
-            return pd.Series(dtype="float64")
-        nav = self.nav()
-        view = self.view(as_of or self._today())
-        fx = usdbrl(view)
-        scale = lots["currency"].map({"USD": fx, "BRL": 1.0}).astype(float)
-        w = (lots["quantity"] * scale / nav).groupby(lots["instrument_id"]).sum()
-        return w[w != 0.0].rename("weight")
+        """Net exposure per instrument held at ``as_of`` as a fraction of NAV (the risk
+        engine's weights; :meth:`held`)."""
+        return self.held(as_of)["weight"].rename("weight")
 
     # ---- marks, NAV ----------------------------------------------------------------------
-    def mark(self, as_of: object, *, actor: str | None = None) -> MarkResult:
-        """Mark every position from the lake as known at ``as_of``; write P&L and NAV.
-        Idempotent: marking the same date again changes nothing."""
+    def mark(
+        self, as_of: object, *, actor: str | None = None, stale_ok: bool = False
+    ) -> MarkResult:
+        """Mark every position from the lake as known at ``as_of`` (a B3 session); write
+        P&L and NAV. Quotes more than ``gate.STALE_SESSIONS`` sessions old are refused
+        unless ``stale_ok`` (then recorded and warned). Idempotent: marking the same date
+        again changes nothing."""
+        who = self._who(actor)
         day = to_date(as_of, "as_of")
         if day > self._today():
             raise TradeInputError(f"cannot mark {day}: it is in the future")
+        gate.check_mark_day(day)
         view = self.view(day)
         capital = float(self.settings()["capital"])
         with db.unit_of_work(self.engine) as s:
@@ -364,10 +497,17 @@ class PMS:
                 return MarkResult(
                     day, row.nav_brl, row.nav_usd, row.pnl_brl, row.pnl_usd, int(n or 0), True
                 )
+            held = s.scalars(select(Lot.instrument_id).where(Lot.closed_date.is_(None))).all()
+            stale = gate.stale_quotes(view, day, sorted(set(held)))
+            if stale and not stale_ok:
+                raise StaleQuoteError(
+                    f"cannot mark {day}: no new market data for {_stale_text(stale)}; "
+                    "mark with --stale-ok (stale_ok=True) to accept these quotes"
+                )
             result = mark_lots(s, view, day, capital)
             audit.append(
                 s,
-                actor=actor or self.actor,
+                actor=who,
                 action="mark",
                 entity="nav",
                 entity_id=day,
@@ -377,7 +517,13 @@ class PMS:
                     "pnl_brl": result.pnl_brl,
                     "lots": result.lots,
                     "snapshot": snapshot_of(view),
-                },
+                }
+                | ({"stale_quotes": stale} if stale else {}),
+            )
+        if stale:
+            warnings.warn(
+                StaleQuoteWarning(f"marked {day} on stale quotes: {_stale_text(stale)}"),
+                stacklevel=2,
             )
         return result
 
@@ -391,24 +537,38 @@ class PMS:
             index = pd.DatetimeIndex([pd.Timestamp(r.as_of) for r in rows], name="as_of")
         return usd_split(pd.DataFrame(data, index=index, columns=cols))
 
-    def nav(self) -> float:
-        """The latest NAV in BRL (the capital before the first mark)."""
+    def nav(self, as_of: object | None = None) -> float:
+        """The NAV in BRL of the last mark (on or before ``as_of`` when given); the capital
+        before the first mark."""
         hist = self.nav_history()
+        if as_of is not None:
+            hist = hist[hist.index <= pd.Timestamp(to_date(as_of, "as_of"))]
         return float(hist["nav_brl"].iloc[-1]) if len(hist) else float(self.settings()["capital"])
 
+    def nav_path(self, as_of: object | None = None) -> pd.Series:
+        """The capital, then the NAV after each mark (through ``as_of`` when given): the
+        equity the drawdown limit and ladder read, the capital being the first high."""
+        eq = self.equity()  # starts from the capital
+        if as_of is not None:
+            eq = eq[eq.index <= pd.Timestamp(to_date(as_of, "as_of"))]
+        return eq
+
     def equity(self) -> pd.Series:
-        """NAV history with the capital as its starting point (for the drawdown ladder)."""
+        """NAV history with the capital as its starting point, the day before the first
+        mark (for the drawdown ladder); empty before the first mark."""
         hist = self.nav_history()["nav_brl"]
-        return hist.rename("equity")
+        if hist.empty:
+            return hist.rename("equity")
+        capital = float(self.settings()["capital"])
+        start = pd.Series([capital], index=[hist.index[0] - pd.Timedelta(days=1)])
+        return pd.concat([start, hist]).rename("equity")
 
     def drawdown(self, ladder: DrawdownLadder | None = None) -> tuple[float, int, str]:
         """Drawdown, ladder level and its name from the NAV history (0, 0, normal if none)."""
-        eq = self.equity()
-        if eq.empty:
+        path = self.nav_path()
+        if path.empty:
             return 0.0, 0, "normal"
-        capital = float(self.settings()["capital"])
-        start = pd.Series([capital], index=[eq.index[0] - pd.Timedelta(days=1)])
-        return (ladder or DrawdownLadder()).status(pd.concat([start, eq]))
+        return (ladder or DrawdownLadder()).status(path)
 
     def pnl_history(self) -> pd.DataFrame:
         """Every lot's P&L row (date, lot, instrument, strategy, parts, BRL and USD)."""
@@ -422,8 +582,9 @@ class PMS:
         equity = equity[equity.index <= pd.Timestamp(as_of)]
         return {
             "weights": {k: float(v) for k, v in self.exposures(as_of).items()},
-            "nav": self.nav(),
+            "nav": self.nav(as_of),
             "equity": {f"{k:%Y-%m-%d}": float(v) for k, v in equity.items()},
+            "limits": json.loads(self.limits().model_dump_json()),
         }
 
     def propose(
@@ -436,31 +597,43 @@ class PMS:
         n_sims: int = 20_000,
         strategies: Mapping[str, BaseStrategy] | None = None,
         collected: CollectedSignals | None = None,
+        decision: BookDecision | None = None,
     ) -> pd.DataFrame:
-        """Build the book at ``as_of`` (``portfolio.build_book``) against the current
-        positions and store one proposal per trade it needs, each with its pre-trade risk.
-        An instrument and side that already has a pending proposal is skipped.
-        ``collected``: the signals already collected at ``as_of`` (the pipeline's run
-        folder), so the agents and strategies do not run twice."""
-        from research_core.portfolio.book import build_book  # the optimizers: on use
+        """Decide the target at ``as_of`` (``portfolio.book.decide``, the one decision path)
+        against the book held then (:meth:`held`) and store one proposal per trade from
+        held to target, each with its pre-trade risk. An instrument and side that already
+        has a pending proposal is skipped. ``collected``: the signals already collected at
+        ``as_of``, so the agents and strategies do not run twice; ``decision``: the target
+        already decided against the same held book (the daily pipeline's book step), which
+        is checked, not trusted."""
+        from research_core.portfolio.book import decide, gather, position_sizes  # on use
+        from research_core.portfolio.constraints import Constraints
 
-        who = actor or self.actor
+        who = self._who(actor)
         day = to_date(as_of, "as_of")
         view = self.view(day)
         inputs = self._risk_inputs(day)
         current, equity = inputs_series(inputs)
-        nav = float(inputs["nav"])
-        book = build_book(
-            view,
-            method=method,
-            nav=nav,
-            current=current,
-            strategies=strategies,
-            n_sims=n_sims,
-            collected=collected,
+        nav, limits = float(inputs["nav"]), inputs_limits(inputs)
+        if decision is None:
+            gathered = None if collected is None else gather(view, collected=collected)
+            decision = decide(
+                view,
+                method=method,
+                current=current,
+                strategies=strategies,
+                gathered=gathered,
+                equity=equity,
+                constraints=Constraints(limits=limits),
+            )
+        else:
+            check_decision(decision, current, view)
+            method = decision.portfolio.method
+        sizes = position_sizes(decision.portfolio.weights, view, nav)
+        specs = proposal_specs(
+            decision, current, nav=nav, usdbrl=usdbrl(view), min_trade=min_trade, sizes=sizes
         )
-        specs = proposal_specs(book, current, nav=nav, usdbrl=usdbrl(view), min_trade=min_trade)
-        before = book_risk(current, view, nav=nav, equity=equity)
+        before = book_risk(current, view, nav=nav, equity=equity, limits=limits)
         snapshot = snapshot_of(view) | {"method": method, "n_sims": n_sims, "min_trade": min_trade}
         made: list[int] = []
         with db.read_session(self.engine) as s:
@@ -478,6 +651,7 @@ class PMS:
                 nav=nav,
                 equity=equity,
                 before=before,
+                limits=limits,
             )
             made.append(
                 self._store_proposal(day, spec, who, impact, snapshot | {"inputs": inputs}, view)
@@ -499,9 +673,11 @@ class PMS:
         view = self.view(day)
         inputs = self._risk_inputs(day)
         current, equity = inputs_series(inputs)
+        nav, limits = float(inputs["nav"]), inputs_limits(inputs)
+        gate.check_ticket(view, inst, qty, nav=nav, limits=limits)
         fx = usdbrl(view) if inst.currency == "USD" else 1.0
-        dw = sign * qty * fx / float(inputs["nav"])
-        return trade_impact(view, current, inst.id, dw, nav=float(inputs["nav"]), equity=equity)
+        dw = sign * qty * fx / nav
+        return trade_impact(view, current, inst.id, dw, nav=nav, equity=equity, limits=limits)
 
     def submit(
         self,
@@ -516,8 +692,9 @@ class PMS:
         agents: Sequence[str] = (),
     ) -> int:
         """A discretionary trade entered by hand: stored as a proposal with the same
-        pre-trade risk, then approved/executed through the same workflow."""
-        who = actor or self.actor
+        pre-trade risk, then approved/executed through the same workflow (and the same
+        limits). A size beyond the ticket bounds is refused."""
+        who = self._who(actor)
         inst = catalog_instrument(instrument_id)
         sign, qty = side_sign(side), check_size(size)
         day = to_date(as_of, "as_of")
@@ -527,9 +704,11 @@ class PMS:
         market_quote(view, inst)
         inputs = self._risk_inputs(day)
         current, equity = inputs_series(inputs)
+        nav, limits = float(inputs["nav"]), inputs_limits(inputs)
+        gate.check_ticket(view, inst, qty, nav=nav, limits=limits)
         fx = usdbrl(view) if inst.currency == "USD" else 1.0
-        dw = sign * qty * fx / float(inputs["nav"])
-        impact = trade_impact(view, current, inst.id, dw, nav=float(inputs["nav"]), equity=equity)
+        dw = sign * qty * fx / nav
+        impact = trade_impact(view, current, inst.id, dw, nav=nav, equity=equity, limits=limits)
         spec = ProposalSpec(inst.id, sign, qty, dw, strategy, tuple(sorted(agents)), reason)
         snapshot = snapshot_of(view) | {"method": "discretionary"}
         return self._store_proposal(day, spec, who, impact, snapshot | {"inputs": inputs}, view)
@@ -566,7 +745,7 @@ class PMS:
                 agents=json.dumps(list(spec.agents)),
                 rationale=spec.rationale,
                 impact=audit.canonical(impact),
-                snapshot=audit.canonical(snapshot),
+                snapshot=audit.canonical(snapshot | {"contracts": spec.contracts}),
             )
             s.add(row)
             s.flush()
@@ -610,10 +789,36 @@ class PMS:
         actor: str | None,
         reason: str,
         size: float | None = None,
+        override: str | None = None,
     ) -> Proposal:
-        who = actor or self.actor
+        """One decision; an approval (approve, modify) is first priced on the book it would
+        leave (``gate.proposal_gate``) and a hard breach needs ``override`` from two
+        different people (``gate.override``): the first signature leaves it PROPOSED."""
+        who = self._who(actor)
         four_eyes = bool(self.settings()["four_eyes"])
+        checked = gate.proposal_gate(self, int(proposal_id), size) if event in DECIDING else None
+        if checked is None and override is not None:
+            raise LimitBreachError(f"an override belongs to an approval, not to {event}")
         with db.unit_of_work(self.engine) as s:
+            limits: dict[str, Any] = {}
+            if checked is not None:
+                prop = s.get(Proposal, int(proposal_id), populate_existing=True)
+                assert prop is not None  # the gate found it
+                qty = prop.quantity if size is None else size
+                signed = gate.override(
+                    self,
+                    s,
+                    prop,
+                    event,
+                    actor=who,
+                    text=override,
+                    gate=checked,
+                    size=qty,
+                    four_eyes=four_eyes,
+                )
+                if signed is None:
+                    return prop  # the first of two signatures: still PROPOSED
+                limits = signed
             row = transition(
                 s, int(proposal_id), event, actor=who, reason=reason, four_eyes=four_eyes
             )
@@ -625,13 +830,13 @@ class PMS:
                 s,
                 actor=who,
                 action=event,
-                reason=reason,
+                reason=reason or str(override or ""),
                 as_of=row.as_of,
                 view=None,
                 instrument_id=row.instrument_id,
                 strategy=row.strategy,
                 proposal_id=row.id,
-                detail={"state": row.state, "size": row.approved_quantity},
+                detail={"state": row.state, "size": row.approved_quantity} | limits,
             )
             decision.snapshot = row.snapshot
             audit.append(
@@ -645,24 +850,47 @@ class PMS:
                     "size": row.approved_quantity,
                     "reason": reason,
                     "decision": decision.id,
-                },
+                }
+                | limits,
             )
-            return row
+        _warn(checked.soft if checked is not None else ())
+        return row
 
-    def approve(self, proposal_id: int, *, actor: str | None = None, reason: str = "") -> str:
-        """PROPOSED → APPROVED (four-eyes: not by the proposer); returns the new state."""
-        return self._decide(proposal_id, "approve", actor=actor, reason=reason).state
+    def approve(
+        self,
+        proposal_id: int,
+        *,
+        actor: str | None = None,
+        reason: str = "",
+        override: str | None = None,
+    ) -> str:
+        """PROPOSED → APPROVED (four-eyes: not by the proposer); returns the new state.
+        If the book after it breaches a hard limit, ``override`` (a written reason) is
+        needed from two different approvers: the first call records a signature and
+        returns PROPOSED, the second approves."""
+        return self._decide(
+            proposal_id, "approve", actor=actor, reason=reason, override=override
+        ).state
 
     def reject(self, proposal_id: int, *, actor: str | None = None, reason: str = "") -> str:
         """PROPOSED → REJECTED."""
         return self._decide(proposal_id, "reject", actor=actor, reason=reason).state
 
     def modify(
-        self, proposal_id: int, size: float, *, actor: str | None = None, reason: str = ""
+        self,
+        proposal_id: int,
+        size: float,
+        *,
+        actor: str | None = None,
+        reason: str = "",
+        override: str | None = None,
     ) -> str:
-        """PROPOSED → MODIFIED: approved at another (positive) size."""
+        """PROPOSED → MODIFIED: approved at another (positive) size, within the ticket
+        bounds; the same limits and override as :meth:`approve`."""
         qty = check_size(size)
-        return self._decide(proposal_id, "modify", actor=actor, reason=reason, size=qty).state
+        return self._decide(
+            proposal_id, "modify", actor=actor, reason=reason, size=qty, override=override
+        ).state
 
     def expire(self, proposal_id: int, *, actor: str | None = None, reason: str = "") -> str:
         """Any pending state → EXPIRED."""
@@ -680,10 +908,12 @@ class PMS:
     ) -> Fill:
         """APPROVED/MODIFIED → EXECUTED: book the trade (strategy and agents stamped on the
         lot) at ``price`` (default: the day's quote) on ``trade_date`` (default: the
-        proposal's date). Needs an idempotency key; a used key is refused."""
-        who = actor or self.actor
+        proposal's date). Needs an idempotency key; a used key (after stripping) is
+        refused."""
+        who = self._who(actor)
         if not idempotency_key or not str(idempotency_key).strip():
             raise TradeInputError("execution needs an idempotency key; nothing executed")
+        idempotency_key = controls.normalize_key(idempotency_key)
         with db.read_session(self.engine) as s:
             found = s.get(Proposal, int(proposal_id))
             if found is None:
@@ -759,6 +989,7 @@ class PMS:
         records = []
         for r in rows:
             impact = json.loads(r.impact)
+            contracts = json.loads(r.snapshot).get("contracts")  # canonical JSON: a string
             records.append(
                 {
                     "id": r.id,
@@ -766,10 +997,13 @@ class PMS:
                     "instrument": r.instrument_id,
                     "side": "buy" if r.side > 0 else "sell",
                     "size": r.quantity,
+                    "currency": catalog_instrument(r.instrument_id).currency,
+                    "contracts": None if contracts is None else int(contracts),
                     "approved_size": r.approved_quantity,
                     "state": r.state,
                     "strategy": r.strategy,
                     "agents": json.loads(r.agents),
+                    "delta_weight": float(impact.get("delta_weight", "nan")),
                     "delta_var": float(impact.get("delta_var", "nan")),
                     "delta_es": float(impact.get("delta_es", "nan")),
                     "component_var_before": float(impact.get("component_var_before", "nan")),
@@ -785,10 +1019,13 @@ class PMS:
             "instrument",
             "side",
             "size",
+            "currency",
+            "contracts",
             "approved_size",
             "state",
             "strategy",
             "agents",
+            "delta_weight",
             "delta_var",
             "delta_es",
             "component_var_before",
@@ -797,7 +1034,9 @@ class PMS:
             "created_by",
             "rationale",
         ]
-        return pd.DataFrame(records, columns=cols).set_index("id")
+        frame = pd.DataFrame(records, columns=cols).set_index("id")
+        frame["contracts"] = frame["contracts"].astype("Int64")  # <NA>: traded in notional
+        return frame
 
     def proposal(self, proposal_id: int) -> dict[str, Any]:
         """One proposal in full: fields, pre-trade impact (limits included) and events."""
@@ -919,7 +1158,7 @@ class PMS:
         its inputs) and the audit head it was built at; returns the fingerprint. The same
         day stored twice with the same inputs is a no-op; with other inputs it is refused."""
         return decisions.store_briefing(
-            self.engine, to_date(as_of, "as_of"), content, inputs, actor=actor or self.actor
+            self.engine, to_date(as_of, "as_of"), content, inputs, actor=self._who(actor)
         )
 
     def briefing(self, as_of: object) -> dict[str, Any] | None:
@@ -928,22 +1167,61 @@ class PMS:
 
     # ---- audit ---------------------------------------------------------------------------
     def audit_verify(self, anchor: audit.Anchor | str | Path | None = None) -> audit.Verification:
-        """Verify the audit chain (and against an anchor file or Anchor, when given)."""
-        if isinstance(anchor, str | Path):
-            anchor = audit.Anchor.read(anchor)
-        return audit.verify(self.engine, anchor)
+        """Verify the audit chain, its signatures, the anchor (the file or Anchor given, else
+        the newest in the anchors folder), the triggers, and the book against the events."""
+        return integrity.check(self.engine, anchor)
 
     def audit_head(self) -> audit.Anchor | None:
         """The chain head (seq, hash, at), to anchor outside the database."""
         return audit.head(self.engine)
 
     def anchor(self) -> audit.Anchor:
-        """The chain head to keep outside the database (the genesis of an empty chain)."""
-        return self.audit_head() or audit.Anchor(0, audit.GENESIS, "")
+        """The chain head to keep outside the database (the genesis of an empty chain),
+        signed when an audit key is configured."""
+        return (self.audit_head() or audit.Anchor(0, audit.GENESIS, "")).signed(keys.load())
 
     def write_anchor(self, path: str | Path) -> Path:
         """Write the chain head to ``path`` (JSON) for later ``audit verify --anchor``."""
         return self.anchor().write(path)
+
+    def anchor_head(self) -> Path:
+        """Verify and anchor the head in the anchors folder (``workbench audit anchor``)."""
+        return integrity.anchor_head(self.engine)
+
+    def rotate_audit_key(self, *, actor: str | None = None) -> str:
+        """Verify, then add a new current key to the key file (``workbench audit
+        rotate-key``); returns its id."""
+        return integrity.rotate_key(self.engine, actor or self.actor)
+
+
+def check_decision(decision: BookDecision, held: pd.Series, view: PITView) -> None:
+    """A decision handed to :meth:`PMS.propose` must have been made at the view's moment
+    against ``held`` (its ``current``), else its trades are not held → target."""
+    if decision.portfolio.as_of != view.as_of:
+        raise PMSError(
+            f"the decision is as of {decision.portfolio.as_of}, the proposals as of {view.as_of}"
+        )
+    cur = decision.portfolio.current.astype(float)
+    ids = cur.index.union(held.index)
+    gap = (cur.reindex(ids, fill_value=0.0) - held.reindex(ids, fill_value=0.0)).abs()
+    if len(gap) and float(gap.max()) > 1e-12:
+        worst = str(gap.idxmax())
+        raise PMSError(
+            f"the decision was built against another book than the one held ({worst}: "
+            f"{cur.get(worst, 0.0):+.6f} vs {held.get(worst, 0.0):+.6f} of NAV)"
+        )
+
+
+def _stale_text(stale: Mapping[str, str]) -> str:
+    """``series (last quote date)`` for the first few stale series, and how many in all."""
+    shown = ", ".join(f"{k} (last quote {v})" for k, v in list(stale.items())[:3])
+    return shown + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")
+
+
+def _warn(soft: Sequence[gate.Breach]) -> None:
+    """A LimitWarning per soft limit breached (the CLI prints each on one line)."""
+    for breach in soft:
+        warnings.warn(LimitWarning(f"soft limit: {breach}"), stacklevel=3)
 
 
 def snapshot_of(view: PITView | None) -> dict[str, Any]:

@@ -65,6 +65,37 @@ def record_creation(session: Session, proposal: Proposal, actor: str, reason: st
     )
 
 
+def same_user(a: str, b: str) -> bool:
+    """Whether two recorded names are one user (names compare stripped and casefolded, so
+    rows written before names were normalized still match)."""
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def check_decider(
+    session: Session, proposal: Proposal, event: str, actor: str, four_eyes: bool
+) -> str:
+    """The state ``event`` takes the proposal to, if the table allows it from its state
+    and four-eyes allows ``actor``; a one-line refusal otherwise."""
+    target = TRANSITIONS.get((proposal.state, event))
+    if target is None:
+        prior = last_event(session, proposal.id)
+        done = f" ({prior.event} by {prior.actor} at {prior.at:%Y-%m-%d %H:%M:%S})" if prior else ""
+        decided_by_other = (
+            prior is not None
+            and prior.event not in ("propose", "override")
+            and not same_user(prior.actor, actor)
+        )
+        error = ConcurrentDecisionError if decided_by_other else TransitionError
+        raise error(
+            f"proposal {proposal.id} is {proposal.state}{done}; cannot {event} it "
+            f"(allowed from {proposal.state}: "
+            f"{sorted(e for (s, e) in TRANSITIONS if s == proposal.state) or 'nothing'})"
+        )
+    if four_eyes and event in DECIDING and same_user(actor, proposal.created_by):
+        raise FourEyesError(f"four-eyes: {actor} proposed {proposal.id} and cannot also {event} it")
+    return target
+
+
 def transition(
     session: Session,
     proposal_id: int,
@@ -81,19 +112,7 @@ def transition(
     proposal = session.get(Proposal, proposal_id, populate_existing=True)
     if proposal is None:
         raise TransitionError(f"no proposal {proposal_id}")
-    target = TRANSITIONS.get((proposal.state, event))
-    if target is None:
-        prior = last_event(session, proposal_id)
-        done = f" ({prior.event} by {prior.actor} at {prior.at:%Y-%m-%d %H:%M:%S})" if prior else ""
-        decided_by_other = prior is not None and prior.event != "propose" and prior.actor != actor
-        error = ConcurrentDecisionError if decided_by_other else TransitionError
-        raise error(
-            f"proposal {proposal_id} is {proposal.state}{done}; cannot {event} it "
-            f"(allowed from {proposal.state}: "
-            f"{sorted(e for (s, e) in TRANSITIONS if s == proposal.state) or 'nothing'})"
-        )
-    if four_eyes and event in DECIDING and actor == proposal.created_by:
-        raise FourEyesError(f"four-eyes: {actor} proposed {proposal_id} and cannot also {event} it")
+    target = check_decider(session, proposal, event, actor, four_eyes)
     version = proposal.version if expected_version is None else expected_version
     done_rows = session.execute(
         update(Proposal)

@@ -1,18 +1,28 @@
-"""The book at one as-of date: signals → aggregation → construction → risk, one view."""
+"""The book at one as-of date: signals → aggregation → construction → risk, one view.
+
+This is the one path from signals to a target (the daily pipeline, the proposals and the
+book backtest all call :func:`decide`); its breakers — stale inputs and the drawdown
+ladder on the NAV history given as ``equity`` — act in ``construct`` (see
+:mod:`research_core.portfolio.construct`). Sizes are also given as a trader reads them
+(:func:`position_sizes`): currency, notional and, for listed futures, whole contracts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from research_core._files import atomic_folder
+from research_core.catalog import instrument
 from research_core.config import get_settings
-from research_core.errors import RiskError, SignalError
+from research_core.errors import PriceHistoryError, RiskError, SignalError
 from research_core.lake.pit import PITView
 from research_core.models.covariance import ledoit_wolf
+from research_core.pnl import USDBRL, contract_value, last_quote, whole_contracts
 from research_core.portfolio.constraints import Constraints
 from research_core.portfolio.construct import PortfolioResult, construct
 from research_core.risk.report import RiskReport, book_returns, risk_report
@@ -28,33 +38,73 @@ class Book:
     signals: CollectedSignals
     aggregated: AggregatedSignals
     portfolio: PortfolioResult
-    risk: RiskReport
+    risk: RiskReport | None  # None when the breakers flattened the book: nothing to measure
+    sizes: pd.DataFrame  # position_sizes of the weights, as a trader reads them
 
     def summary(self) -> str:
         tz = get_settings().timezone
         head = f"book as of {self.portfolio.as_of.tz_convert(tz):%Y-%m-%d}"
-        return "\n".join(
-            [head, self.aggregated.summary(), self.portfolio.summary(), self.risk.summary()]
-        )
+        risk = "risk: the book is flat" if self.risk is None else self.risk.summary()
+        parts = [head, self.aggregated.summary(), self.portfolio.summary(), sizes_text(self.sizes)]
+        return "\n".join([*parts, risk])
 
     def _repr_html_(self) -> str:
         return f"<pre>{self.summary()}</pre>"
 
     def write(self, folder: str | Path) -> Path:
-        """CSV tables (weights, signals, provenance, VaR, components, stresses, limits) and
-        summary.txt, written all at once."""
+        """CSV tables (weights, sizes, signals, provenance, VaR, components, stresses,
+        limits; no risk tables for a flat book) and summary.txt, written all at once."""
         risk = self.risk
         with atomic_folder(folder) as tmp:
             self.portfolio.to_frame().to_csv(tmp / "weights.csv")
+            self.sizes.to_csv(tmp / "sizes.csv")
             self.aggregated.to_frame().to_csv(tmp / "signals.csv")
             self.aggregated.provenance.to_csv(tmp / "provenance.csv", index=False)
-            risk.to_frame().to_csv(tmp / "var.csv")
-            parts = {(r.method, r.alpha): r.to_frame() for r in risk.results}
-            pd.concat(parts, names=["method", "alpha", "instrument"]).to_csv(tmp / "components.csv")
-            risk.stress.to_frame().to_csv(tmp / "stress.csv")
-            risk.limits.to_csv(tmp / "limits.csv")
+            if risk is not None:
+                risk.to_frame().to_csv(tmp / "var.csv")
+                parts = {(r.method, r.alpha): r.to_frame() for r in risk.results}
+                components = pd.concat(parts, names=["method", "alpha", "instrument"])
+                components.to_csv(tmp / "components.csv")
+                risk.stress.to_frame().to_csv(tmp / "stress.csv")
+                risk.limits.to_csv(tmp / "limits.csv")
             (tmp / "summary.txt").write_text(self.summary() + "\n", encoding="utf-8")
         return Path(folder)
+
+
+def position_sizes(weights: pd.Series, view: PITView, nav: float) -> pd.DataFrame:
+    """Each position as a trader reads it: weight (fraction of NAV), currency, notional in
+    that currency and, for listed futures (``Instrument.contract``), whole contracts
+    (rounded toward zero) at the quote known at ``view``; the notional is then theirs,
+    contracts × ``contract_value`` (DI1 at its PU, DOL at USD 50,000 × USD/BRL)."""
+    fx = last_quote(view, USDBRL)
+    rows = []
+    for iid, w in weights.astype(float).items():
+        inst = instrument(str(iid))
+        rate = fx if inst.currency == "USD" else 1.0
+        if not np.isfinite(rate):
+            raise PriceHistoryError(f"no USD/BRL ({USDBRL}) at {view.as_of} to size {iid}")
+        notional = w * nav / rate
+        value = contract_value(inst, last_quote(view, inst.price_series))
+        n = None if value is None else whole_contracts(notional, value)
+        if n is not None and value is not None:
+            notional = n * value
+        rows.append((str(iid), w, inst.currency, notional, n, value))
+    cols = ["weight", "currency", "notional", "contracts", "contract_value"]
+    out = pd.DataFrame([r[1:] for r in rows], index=[r[0] for r in rows], columns=cols)
+    out["contracts"] = out["contracts"].astype("Int64")
+    out["contract_value"] = out["contract_value"].astype("float64")  # NaN: not listed
+    return out.rename_axis("instrument")
+
+
+def sizes_text(sizes: pd.DataFrame) -> str:
+    """The sizes table in words: % of NAV, currency notional in mn, contracts."""
+    lines = ["sizes (listed futures in whole contracts):"]
+    for iid, r in sizes[sizes["weight"] != 0].iterrows():
+        line = f"  {iid}: {r.weight:+.2%} of NAV, {r.currency} {r.notional / 1e6:+,.2f} mn"
+        if not pd.isna(r.contracts):
+            line += f" = {int(r.contracts):+,d} contracts of {r.currency} {r.contract_value:,.2f}"
+        lines.append(line)
+    return "\n".join(lines if len(lines) > 1 else [*lines, "  none: the book is flat"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,6 +154,16 @@ def gather(
     return Gathered(collected, agg, ids, returns)
 
 
+def held_book(current: pd.Series | None) -> pd.Series | None:
+    """The positions actually held (non-zero weights), or None when nothing is: an empty
+    PMS, a flat backtest book and no ``current`` at all are the same decision."""
+    if current is None:
+        return None
+    held = current.astype("float64")
+    held = held[held != 0.0]
+    return held if len(held) else None
+
+
 def decide(
     view: PITView,
     *,
@@ -113,14 +173,22 @@ def decide(
     strategies: Mapping[str, BaseStrategy] | None = None,
     lookback: int = 750,
     gathered: Gathered | None = None,
+    equity: pd.Series | None = None,
+    reviews: Iterable[object] = (),
 ) -> Decision:
     """Run agents and strategies on ``view``, aggregate, and construct with ``method`` on a
     Ledoit–Wolf covariance of the last ``lookback`` sessions of unit returns.
 
-    ``gathered`` is :func:`gather`'s answer on the same view when already computed (the
-    book backtester gathers every date's up front, in parallel).
+    ``current`` is the book held (the PMS's positions live, the drifted book in the
+    backtest), weights per unit of NAV. ``gathered`` is :func:`gather`'s answer on the same
+    view when already computed (the book backtester gathers every date's up front, in
+    parallel). ``equity`` is the NAV history of the book held (the drawdown ladder's input)
+    and ``reviews`` the dates a manual review cleared a flattened book. This is the one
+    place signals become a book: the daily pipeline, the PMS proposals, ``workbench book``
+    and the book backtest all call it.
     """
     g = gathered if gathered is not None else gather(view, strategies=strategies, lookback=lookback)
+    current = held_book(current)
     ids = list(g.ids)
     if current is not None:
         ids += [str(i) for i in current.index if i not in ids]
@@ -128,7 +196,15 @@ def decide(
     if history is None:  # positions held beyond the views: their returns too
         history = book_returns(view, ids, lookback)
     cov = ledoit_wolf(history).covariance
-    port = construct(g.aggregated, cov, method, current=current, constraints=constraints)
+    port = construct(
+        g.aggregated,
+        cov,
+        method,
+        current=current,
+        constraints=constraints,
+        equity=equity,
+        reviews=reviews,
+    )
     return Decision(g.signals, g.aggregated, port)
 
 
@@ -143,9 +219,12 @@ def build_book(
     lookback: int = 750,
     n_sims: int = 100_000,
     collected: CollectedSignals | None = None,
+    equity: pd.Series | None = None,
+    reviews: Iterable[object] = (),
 ) -> Book:
     """The decision at ``view`` (:func:`decide`) and the risk of the book it proposes.
-    ``collected``: signals already collected on this view (see :func:`gather`)."""
+    ``collected``: signals already collected on this view (see :func:`gather`);
+    ``equity``/``reviews``: the NAV history and review dates the drawdown ladder reads."""
     gathered = None if collected is None else gather(view, lookback=lookback, collected=collected)
     d = decide(
         view,
@@ -155,9 +234,14 @@ def build_book(
         strategies=strategies,
         lookback=lookback,
         gathered=gathered,
+        equity=equity,
+        reviews=reviews,
     )
     limits = (constraints or Constraints()).limits  # one set of limits for both
-    risk = risk_report(
-        d.portfolio.weights, view, nav=nav, lookback=lookback, n_sims=n_sims, limits=limits
-    )
-    return Book(d.signals, d.aggregated, d.portfolio, risk)
+    weights = d.portfolio.weights
+    risk = None
+    if (weights != 0).any():
+        risk = risk_report(
+            weights, view, nav=nav, lookback=lookback, n_sims=n_sims, limits=limits, equity=equity
+        )
+    return Book(d.signals, d.aggregated, d.portfolio, risk, position_sizes(weights, view, nav))

@@ -19,15 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from research_core.catalog import instrument
 from research_core.errors import PortfolioError
-from research_core.risk.limits import RiskLimits
+from research_core.risk.breakers import DrawdownLadder
+from research_core.risk.limits import RiskLimits, current_limits
 from research_core.risk.measures import parametric
 
 
 class Constraints(BaseModel):
     """How the book is built: sizing, trading bands, and the book's limits.
 
-    The limits themselves live in one place, :class:`~research_core.risk.limits.RiskLimits`
-    (the numbers the risk report monitors); construction applies the same ones. Its VaR
+    The limits themselves live in one place, the fund's limits file
+    (:func:`~research_core.risk.limits.current_limits`, the numbers the risk report
+    monitors); construction applies the same ones. Its VaR
     cap is ``var_headroom`` × the VaR limit, because construction measures a normal VaR
     on the covariance while the limit is monitored on historical VaR.
     """
@@ -35,10 +37,19 @@ class Constraints(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     target_vol: float = Field(default=0.10, gt=0, description="annual vol the book is sized to")
-    limits: RiskLimits = Field(default_factory=RiskLimits, description="the book's limits")
+    limits: RiskLimits = Field(default_factory=current_limits, description="the book's limits")
     var_headroom: float = Field(default=0.75, gt=0, le=1, description="VaR cap / VaR limit")
     max_turnover: float | None = Field(default=None, gt=0, description="Σ|w − current|")
     drift_band: float = Field(default=0.0, ge=0, description="no trade when |w − current| ≤ band")
+    ladder: DrawdownLadder | None = Field(
+        default=None, description="drawdown ladder (default: flatten at the drawdown limit)"
+    )
+
+    @property
+    def drawdown_ladder(self) -> DrawdownLadder:
+        """The ladder that cuts the book (its flatten trigger is the drawdown limit unless
+        a ladder is given)."""
+        return self.ladder or DrawdownLadder(flatten=self.limits.drawdown)
 
     @property
     def max_var_99(self) -> float:

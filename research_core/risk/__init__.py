@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from research_core.risk.backtesting import VaRBacktest, backtest_var, christoffersen, kupiec
     from research_core.risk.breakers import DrawdownLadder
     from research_core.risk.correlation import CorrelationMonitor, correlation_monitor
-    from research_core.risk.limits import RiskLimits, limit_table
+    from research_core.risk.limits import RiskLimits, current_limits, limit_table, read_limits
     from research_core.risk.measures import (
         StudentTFit,
         VaRResult,
@@ -44,6 +44,8 @@ _WHERE = {
     "correlation_monitor": "correlation",
     "RiskLimits": "limits",
     "limit_table": "limits",
+    "current_limits": "limits",
+    "read_limits": "limits",
     "StudentTFit": "measures",
     "VaRResult": "measures",
     "cornish_fisher": "measures",
@@ -81,12 +83,14 @@ __all__ = [
     "christoffersen",
     "cornish_fisher",
     "correlation_monitor",
+    "current_limits",
     "fit_student_t",
     "historical",
     "kupiec",
     "limit_table",
     "monte_carlo",
     "parametric",
+    "read_limits",
     "risk_report",
     "stress_test",
 ]

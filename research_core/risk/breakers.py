@@ -12,12 +12,19 @@ once the drawdown recovers to ``recover`` × the trigger of the level in force (
 or the day after a review clears a flattened book, the cap rises in a straight line back
 to 100 % over ``ramp_days``; a new breach during the ramp cuts again. After a review the
 high-water mark resets to the equity at review (the book starts afresh).
+
+Two readings of the same rules: :meth:`DrawdownLadder.run` manages a book's raw daily
+returns (pro forma: the cap scales the next day's return), and :meth:`DrawdownLadder.state`
+walks a NAV history that was already managed (the PMS's, a backtest's) and says which cap
+is in force for the next book. Construction multiplies the target's gross by that cap
+(``research_core.portfolio.construct``), so the daily book, the proposals and the book
+backtest are cut alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
@@ -27,6 +34,76 @@ from research_core.errors import RiskError
 
 LEVELS = ("normal", "alert", "cut 25%", "cut to 50%", "flatten: manual review")
 CAPS = (1.0, 1.0, 0.75, 0.5, 0.0)
+
+
+@dataclass(frozen=True)
+class LadderState:
+    """Where a NAV history leaves the ladder: the cap on the next book's gross."""
+
+    cap: float  # multiplier of the target's gross, 0..1
+    level: int  # 0-4
+    state: str  # LEVELS[level]
+    drawdown: float  # from the high-water mark, fraction
+    event: str  # the last transition ("" when none happened on the last day)
+
+    def summary(self) -> str:
+        event = f"; {self.event}" if self.event and self.event != self.state else ""
+        return (
+            f"level {self.level} ({self.state}) at {self.drawdown:.2%} drawdown: "
+            f"gross × {self.cap:.2f}{event}"
+        )
+
+
+@dataclass
+class _Walk:
+    """The ladder's state from one day to the next (shared by ``run`` and ``state``)."""
+
+    ladder: DrawdownLadder
+    peak: float
+    reviews: list[pd.Timestamp] = field(default_factory=list)
+    cap: float = 1.0
+    level: int = 0
+    ramp_from: float | None = None
+    ramp_day: int = 0
+
+    def step(self, day: object, equity: float) -> tuple[float, str]:
+        """Close of ``day`` at ``equity``: update the level and the next day's cap;
+        returns (drawdown, event)."""
+        self.peak = max(self.peak, equity)
+        dd = 1.0 - equity / self.peak
+        event = ""
+        if self.level == 4:
+            if self.reviews and pd.Timestamp(day) >= self.reviews[0]:  # type: ignore[arg-type]
+                self.reviews.pop(0)
+                self.peak, dd, self.level = equity, 0.0, 0
+                self.ramp_from, self.ramp_day, event = 0.0, 0, "review cleared: re-entry ramp"
+            else:
+                event = "flat: awaiting manual review"
+        else:
+            event = self._transition(dd)
+        if self.ramp_from is not None:
+            self.ramp_day += 1
+            ramp = self.ramp_day / self.ladder.ramp_days
+            self.cap = min(1.0, self.ramp_from + (1.0 - self.ramp_from) * ramp)
+            if self.cap >= 1.0:
+                self.ramp_from, event = None, event or "fully re-entered"
+        if self.ramp_from is None and self.cap >= 1.0 and self.level < 4:
+            self.level = self.ladder.level(dd)
+        return dd, event
+
+    def _transition(self, dd: float) -> str:
+        reached = self.ladder.level(dd)
+        if CAPS[reached] < self.cap:
+            self.level, self.cap, self.ramp_from = reached, CAPS[reached], None
+            return LEVELS[reached]
+        if reached > self.level:
+            self.level = reached
+            return LEVELS[reached]
+        trigger = self.ladder.triggers[self.level]
+        if self.ramp_from is None and self.level in (2, 3) and dd <= self.ladder.recover * trigger:
+            self.ramp_from, self.ramp_day = self.cap, 0
+            return "recovered: re-entry ramp"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +132,10 @@ class DrawdownLadder:
         """The level a drawdown (positive fraction) reaches, 0-4."""
         return int(np.searchsorted(np.array(self.triggers[1:]), drawdown, side="right"))
 
+    def _walk(self, peak: float, reviews: Iterable[object]) -> _Walk:
+        cleared = sorted(pd.Timestamp(d) for d in reviews)  # type: ignore[arg-type]
+        return _Walk(self, peak, cleared)
+
     def run(self, returns: pd.Series, reviews: Iterable[object] = ()) -> pd.DataFrame:
         """Manage a book's daily returns with the ladder.
 
@@ -64,44 +145,13 @@ class DrawdownLadder:
         """
         if returns.isna().any():
             raise RiskError("returns contain NaN; the ladder needs a complete daily series")
-        cleared = sorted(pd.Timestamp(d) for d in reviews)  # type: ignore[arg-type]
-        equity, peak, cap, level = 1.0, 1.0, 1.0, 0
-        ramp_from: float | None = None
-        ramp_day = 0
+        walk, equity = self._walk(1.0, reviews), 1.0
         rows = []
         for day, r in returns.items():
-            applied = cap
-            equity *= 1.0 + applied * float(r)
-            peak = max(peak, equity)
-            dd = 1.0 - equity / peak
-            event = ""
-            if level == 4:
-                if cleared and pd.Timestamp(day) >= cleared[0]:  # type: ignore[arg-type]
-                    cleared.pop(0)
-                    peak, dd, level = equity, 0.0, 0
-                    ramp_from, ramp_day, event = 0.0, 0, "review cleared: re-entry ramp"
-                else:
-                    event = "flat: awaiting manual review"
-            else:
-                reached = self.level(dd)
-                if CAPS[reached] < cap:
-                    level, cap, ramp_from, event = reached, CAPS[reached], None, LEVELS[reached]
-                elif reached > level:
-                    level, event = reached, LEVELS[reached]
-                elif (
-                    ramp_from is None
-                    and level in (2, 3)
-                    and dd <= self.recover * self.triggers[level]
-                ):
-                    ramp_from, ramp_day, event = cap, 0, "recovered: re-entry ramp"
-            if ramp_from is not None:
-                ramp_day += 1
-                cap = min(1.0, ramp_from + (1.0 - ramp_from) * ramp_day / self.ramp_days)
-                if cap >= 1.0:
-                    ramp_from, event = None, event or "fully re-entered"
-            if ramp_from is None and cap >= 1.0 and level < 4:
-                level = self.level(dd)
-            rows.append((day, float(r), applied, applied * float(r), equity, dd, level, cap, event))
+            applied, r = walk.cap, float(r)
+            equity *= 1.0 + applied * r
+            dd, event = walk.step(day, equity)
+            rows.append((day, r, applied, applied * r, equity, dd, walk.level, walk.cap, event))
         cols = ["return", "cap_applied", "managed_return", "equity", "drawdown", "level"]
         frame = pd.DataFrame(
             [row[1:] for row in rows],
@@ -110,6 +160,19 @@ class DrawdownLadder:
         )
         frame.insert(6, "state", [LEVELS[x] for x in frame["level"]])
         return frame
+
+    def state(self, equity: pd.Series, reviews: Iterable[object] = ()) -> LadderState:
+        """The ladder after a NAV history that already lived under it (one value per
+        session, oldest first; the first is the starting capital): the level reached and
+        the cap on the next book. ``reviews`` are the dates a review cleared a flat book."""
+        values = np.asarray(equity, dtype=float)
+        if values.size == 0 or not np.isfinite(values).all() or (values <= 0).any():
+            raise RiskError("equity must be a non-empty series of positive finite values")
+        walk = self._walk(float(values[0]), reviews)
+        dd, event = 0.0, ""
+        for day, value in zip(equity.index[1:], values[1:], strict=True):
+            dd, event = walk.step(day, float(value))
+        return LadderState(walk.cap, walk.level, LEVELS[walk.level], dd, event)
 
     def status(self, equity: pd.Series) -> tuple[float, int, str]:
         """Current drawdown, level and its name for an equity curve (no management)."""

@@ -17,7 +17,7 @@ from research_core.pnl import unit_index
 from research_core.risk import measures
 from research_core.risk.breakers import DrawdownLadder
 from research_core.risk.correlation import CorrelationMonitor, correlation_monitor
-from research_core.risk.limits import RiskLimits, limit_table
+from research_core.risk.limits import RiskLimits, current_limits, limit_table
 from research_core.risk.measures import StudentTFit, VaRResult
 from research_core.risk.stress import StressResult, stress_test
 
@@ -185,7 +185,7 @@ def _limits(
 ) -> tuple[pd.DataFrame, pd.Series | None]:
     """The limit table (historical 99 % VaR/ES, leverage, concentration, liquidity,
     drawdown) and the drawdown row (None without an equity history)."""
-    limits = limits or RiskLimits()
+    limits = limits or current_limits()
     ladder = ladder or DrawdownLadder(flatten=limits.drawdown)
     dd_row = None
     if equity is not None:

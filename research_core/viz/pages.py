@@ -8,7 +8,7 @@ states (no run, failed or stale run, empty book, missing artifact) become messag
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,13 @@ import pandas as pd
 
 from research_core.catalog import instruments, series_catalog
 from research_core.viz import theme
-from research_core.viz.pms_pages import blotter, journal_view, open_pms
+from research_core.viz.pms_pages import (
+    blotter,
+    journal_view,
+    mark_dates,
+    open_pms,
+    position_book,
+)
 from research_core.viz.runs import Problem, Run, open_run
 
 Item = Any  # an HTML string, a plotly figure or an ipywidget
@@ -144,84 +150,148 @@ def _var_row(var: pd.DataFrame, method: str, alpha: float) -> pd.Series | None:
     return None if hit.empty else hit.iloc[0]
 
 
-def _risk_kpis(data: dict[str, Any]) -> list[str]:
-    var, stress, limits = data.get("var"), data.get("stress"), data.get("limits")
-    out = []
+BOOKS = ("held", "target")  # the run folder's risk/held/... and risk/target/...
+LABEL = {"held": "Held book", "target": "Target book (optimizer)"}
+NONE_HELD = "no positions held; target shown"
+RISK_TABLES = ("var", "components", "stress", "limits")
+
+
+def _book_kpis(data: dict[str, Any], book: str) -> list[str]:
+    """One book's headline tiles (one row of the grid), each titled with its book."""
+    var, stress = data.get(f"{book}_var"), data.get(f"{book}_stress")
+    limits, label, out = data.get(f"{book}_limits"), LABEL[book], []
     if var is not None:
         row = _var_row(var, "historical", 0.99)
         if row is not None:
-            out.append(theme.kpi("VaR 99% 1d (hist.)", pct(row["var"]), key="var99"))
-            out.append(theme.kpi("VaR 99% in BRL", brl(row["var_brl"]), key="var99_brl"))
-            out.append(theme.kpi("ES 99% 1d (hist.)", pct(row["es"]), key="es99"))
+            out.append(theme.kpi(f"{label} · VaR 99% 1d (hist.)", pct(row["var"]), span=2,
+                                 key=f"{book}_var99"))  # fmt: skip
+            out.append(theme.kpi(f"{label} · VaR 99% in BRL", brl(row["var_brl"]), span=3,
+                                 key=f"{book}_var99_brl"))  # fmt: skip
+            out.append(theme.kpi(f"{label} · ES 99% 1d (hist.)", pct(row["es"]), span=2,
+                                 key=f"{book}_es99"))  # fmt: skip
     if stress is not None and not stress.empty:
         worst = stress.loc[stress["total_pct_nav"].idxmin()]
-        out.append(
-            theme.kpi(
-                f"Worst stress: {worst.iloc[0]}", pct(worst["total_pct_nav"]), key="worst_stress"
-            )
-        )
+        title = f"{label} · worst stress: {worst.iloc[0]}"
+        out.append(theme.kpi(title, pct(worst["total_pct_nav"]), span=3,
+                             key=f"{book}_worst_stress"))  # fmt: skip
     if limits is not None:
         n = int((limits["status"] == "breach").sum())
-        out.append(theme.kpi("Limits breached", str(n), key="breaches"))
+        out.append(theme.kpi(f"{label} · limits breached", str(n), span=2,
+                             key=f"{book}_breaches"))  # fmt: skip
     return out
 
 
-def _read_tables(run: Run, names: Sequence[str]) -> dict[str, Any]:
-    return {n: run.table(n) for n in names}
+def _risk_kpis(data: dict[str, Any]) -> list[str]:
+    """The held book's tiles first (or the line saying none is held), then the target's."""
+    held = _book_kpis(data, "held") if not data.get("held_empty") else []
+    if data.get("held_empty"):
+        held = [theme.kpi("Held book", NONE_HELD, span=12, key="held_none")]
+    return [*held, *_book_kpis(data, "target")]
+
+
+def _read_books(run: Run) -> tuple[dict[str, Any], list[Problem]]:
+    """Both books' risk tables (``risk/held/...``, ``risk/target/...``), the comparison,
+    and whether the PMS held nothing (then the page says so and shows the target)."""
+    data: dict[str, Any] = {
+        f"{b}_{t}": run.table(f"risk/{b}/{t}") for b in BOOKS for t in RISK_TABLES
+    }
+    data["compare"] = run.table("risk/compare")
+    summary = run.record("risk/summary") or {}
+    data["held_empty"] = bool(summary.get("held_empty", data["held_var"] is None))
+    problems = [
+        _missing(run, f"target book {t}", "risk")
+        for t in ("var", "stress", "limits")
+        if data[f"target_{t}"] is None
+    ]
+    if data["held_empty"]:
+        problems.append(Problem("info", "Held book", f"the PMS holds nothing: {NONE_HELD}"))
+    return data, problems
 
 
 @_page("risk_monitor")
 def _read_risk(run: Run) -> tuple[dict[str, Any], list[Problem]]:
-    data = _read_tables(
-        run, ["var", "components", "stress", "limits", "drawdown", "correlation", "weights"]
-    )
-    problems = [_missing(run, n, "risk") for n in ("var", "stress", "limits") if data[n] is None]
-    if data["drawdown"] is None:
-        pms, _ = open_pms()  # the ladder reads the PMS NAV history when there is one
-        data["pms_drawdown"] = pms.drawdown() if pms is not None else None
+    data, problems = _read_books(run)
+    pms, _ = open_pms()  # the ladder reads the PMS NAV history when there is one
+    data["pms_drawdown"] = pms.drawdown() if pms is not None else None
     return data, problems
+
+
+def _side_by_side(data: dict[str, Any], table: str, columns: dict[str, str]) -> pd.DataFrame:
+    """``columns`` (name → shown as) of one risk table for each book, joined on its key:
+    "held VaR", "target VaR", "held ES", ..."""
+    parts = []
+    for book in BOOKS:
+        frame = data.get(f"{book}_{table}")
+        if frame is not None:  # stress: the first column names the scenario
+            keys = ["method", "alpha"] if table == "var" else [frame.columns[0], "kind"]
+            names = ["method", "level"] if table == "var" else ["scenario", "kind"]
+            part = frame.set_index(keys).rename_axis(names)[list(columns)]
+            parts.append(part.rename(columns=lambda c, b=book: f"{b} {columns[c]}"))
+    both = pd.concat(parts, axis=1) if parts else pd.DataFrame()
+    order = [f"{b} {c}" for c in columns.values() for b in BOOKS if f"{b} {c}" in both]
+    return both[order].reset_index()
+
+
+def _fits(data: dict[str, Any]) -> str:
+    """The Student-t fit behind each book's student_t rows (``fit`` of its VaR table)."""
+    lines = []
+    for book in BOOKS:
+        var = data.get(f"{book}_var")
+        if var is not None and "fit" in var:
+            fit = var.loc[var["method"] == "student_t", "fit"]
+            if len(fit):
+                text = f"Student-t fit, {LABEL[book]}: {fit.iloc[0]}"
+                lines.append(f'<p class="wb-sub" data-fit="{book}">{theme.esc(text)}</p>')
+    return "".join(lines)
+
+
+def _compare_card(data: dict[str, Any]) -> str:
+    from research_core.narrative.pack import compare_table
+
+    compare = data["compare"]
+    compare = compare.set_index("measure") if "measure" in compare else compare
+    body = theme.table(compare_table(compare), index=False, name="compare")
+    note = theme.message(NONE_HELD, "info") if data.get("held_empty") else ""
+    return theme.card("Held book, target book (optimizer), difference (target − held)",
+                      note + body, span=12)  # fmt: skip
+
+
+def _risk_cards(data: dict[str, Any]) -> list[str]:
+    blocks = [_compare_card(data)] if data.get("compare") is not None else []
+    if data.get("target_var") is not None:
+        shown = _side_by_side(data, "var", {"var": "VaR", "es": "ES", "var_brl": "VaR BRL"})
+        fmt = {c: "{:,.0f}" if c.endswith("BRL") else "{:.2%}" for c in shown.columns[2:]}
+        title = "VaR and ES by method (% of NAV; BRL): held book, target book (optimizer)"
+        fmt["level"] = "{:.0%}"
+        body = theme.table(shown, formats=fmt, index=False, name="var") + _fits(data)
+        blocks.append(theme.card(title, body))
+    for book in BOOKS:
+        limits = data.get(f"{book}_limits")
+        if limits is None:
+            continue
+        fmt = {"value": "{:.4g}", "max": "{:.4g}", "utilization": "{:.0%}"}
+        shown = limits.drop(columns=["key"], errors="ignore")  # the internal id: not for people
+        body = theme.table(shown, formats=fmt, status_column="status", index=False,
+                           name=f"limits-{book}")  # fmt: skip
+        title = f"Limit use — {LABEL[book]}" + (f" ({NONE_HELD})" if book == "held" and
+                                                 data.get("held_empty") else "")  # fmt: skip
+        blocks.append(theme.card(title, body, span=6))
+    if data.get("target_stress") is not None:
+        shown = _side_by_side(data, "stress", {"total_pct_nav": "(% NAV)"})
+        if "held (% NAV)" in shown:
+            shown["difference (% NAV)"] = shown["target (% NAV)"] - shown["held (% NAV)"]
+        fmt = {c: "{:+.2%}" for c in shown.columns[2:]}
+        title = "Stress scenarios: held book, target book (optimizer), difference"
+        blocks.append(theme.card(title, theme.table(shown, formats=fmt, index=False,
+                                                    name="stress"), span=12))  # fmt: skip
+    return blocks
 
 
 @_renders("risk_monitor")
 def _render_risk(page: Page) -> list[Item]:
     d = page.data
-    out: list[Item] = [theme.grid(_risk_kpis(d))]
-    blocks = []
-    if d["var"] is not None:
-        cols = ["method", "alpha", "var", "es", "var_brl", "es_brl", "fit"]  # fit: Student-t ν
-        shown = d["var"][[c for c in cols if c in d["var"].columns]]
-        fmt = {"var": "{:.2%}", "es": "{:.2%}", "var_brl": "{:,.0f}", "es_brl": "{:,.0f}"}
-        blocks.append(
-            theme.card(
-                "VaR and ES by method",
-                theme.table(shown, formats=fmt, index=False, name="var"),
-                span=6,
-            )
-        )
-    if d["limits"] is not None:
-        fmt = {"value": "{:.4g}", "max": "{:.4g}", "utilization": "{:.0%}"}
-        body = theme.table(
-            d["limits"], formats=fmt, status_column="status", index=False, name="limits"
-        )
-        blocks.append(theme.card("Limit use", body, span=6))
-    if d["stress"] is not None:
-        shown = (
-            d["stress"]
-            .iloc[:, [0, 1]]
-            .assign(total=d["stress"]["total"], total_pct_nav=d["stress"]["total_pct_nav"])
-        )
-        shown.columns = ["scenario", "kind", "P&L (BRL)", "% NAV"]
-        fmt = {"P&L (BRL)": "{:,.0f}", "% NAV": "{:.2%}"}
-        blocks.append(
-            theme.card(
-                "Stress scenarios",
-                theme.table(shown, formats=fmt, index=False, name="stress"),
-                span=6,
-            )
-        )
-    if d["drawdown"] is not None and not d["drawdown"].empty:
-        body = theme.table(d["drawdown"], index=False, name="drawdown")
-    elif d.get("pms_drawdown") is not None:
+    blocks = _risk_cards(d)
+    if d.get("pms_drawdown") is not None:
         dd, level, state = d["pms_drawdown"]
         body = theme.grid(
             [
@@ -232,28 +302,32 @@ def _render_risk(page: Page) -> list[Item]:
     else:
         text = "no NAV history (PMS not marked yet): drawdown level not available"
         body = theme.message(text, "info")
-    blocks.append(theme.card("Drawdown ladder", body, span=6))
-    if d["correlation"] is not None:
-        blocks.append(
-            theme.card(
-                "Correlation monitor",
-                theme.table(d["correlation"], index=False, name="correlation"),
-                span=12,
-            )
-        )
-    out.append(theme.grid(blocks))
-    comp = d["components"]
-    if comp is not None:
-        sel = comp[(comp["method"] == "historical") & ((comp["alpha"] - 0.99).abs() < 1e-9)]
-        if not sel.empty:
-            fig = theme.figure("Component VaR 99% (historical), % NAV", sample=page.run.sample)
-            sel = sel.sort_values("component_var")
-            fig.add_bar(
-                x=sel["component_var"], y=sel["instrument"], orientation="h", name="component VaR"
-            )
-            fig.update_layout(height=420, xaxis_tickformat=".2%", hovermode="y")
-            out.append(fig)
+    blocks.append(theme.card("Drawdown ladder (the fund's NAV)", body, span=6))
+    out: list[Item] = [theme.grid(_risk_kpis(d)), theme.grid(blocks)]
+    fig = _component_figure(d, page.run.sample)
+    if fig is not None:
+        out.append(fig)
     return out
+
+
+def _component_figure(d: dict[str, Any], sample: bool) -> Item | None:
+    """Component VaR 99% (historical) of each book, held and target bars side by side."""
+    fig = theme.figure("Component VaR 99% (historical), % NAV: held vs target", sample=sample)
+    drawn = False
+    for book in BOOKS:
+        comp = d.get(f"{book}_components")
+        if comp is None:
+            continue
+        sel = comp[(comp["method"] == "historical") & ((comp["alpha"] - 0.99).abs() < 1e-9)]
+        if sel.empty:
+            continue
+        sel = sel.sort_values("component_var")
+        fig.add_bar(x=sel["component_var"], y=sel["instrument"], orientation="h", name=LABEL[book])
+        drawn = True
+    if not drawn:
+        return None
+    fig.update_layout(height=460, xaxis_tickformat=".2%", hovermode="y", barmode="group")
+    return fig
 
 
 # --------------------------------------------------------------------------- positions
@@ -261,52 +335,63 @@ def _render_risk(page: Page) -> list[Item]:
 
 @_page("position_book")
 def _read_positions(run: Run) -> tuple[dict[str, Any], list[Problem]]:
-    weights = run.table("positions")
-    source = "positions"
+    """The PMS, read live (held book per mark date), and the run's target book."""
+    pms, problem = open_pms()
+    target = _target(run)
+    problems = [problem] if problem else []
+    marks = [] if pms is None else [d for d in mark_dates(pms) if d <= str(run.date)]
+    if not marks:
+        what = f"the PMS has no mark on or before {run.date}" if pms is not None else "no PMS"
+        if target is None:
+            problems.append(_missing(run, "book", "book"))
+        elif target.empty:
+            problems.append(
+                Problem("info", "Empty book", f"the book of {run.date} has no positions")
+            )
+        problems.append(Problem("info", "Held book", f"{what}: {NONE_HELD}"))
+    return {"pms": pms if marks else None, "target": target}, problems
+
+
+def _target(run: Run) -> pd.Series | None:
+    """The target book (optimizer) of a run: its non-zero weights, or None without one."""
+    weights = run.table("book/weights")
     if weights is None:
-        weights, source = run.table("weights"), "weights"
-    if weights is None:
-        return {}, [_missing(run, "book", "book")]
-    if "weight" in weights:
-        weights = weights[weights["weight"].fillna(0.0) != 0.0]
-    if weights.empty:
-        return {"weights": weights, "source": source}, [
-            Problem("info", "Empty book", f"the book of {run.date} has no positions")
-        ]
-    return {"weights": weights, "source": source, "var": run.table("var")}, []
+        return None
+    w = weights.set_index("instrument")["weight"] if "instrument" in weights else weights["weight"]
+    return w[w.fillna(0.0) != 0.0]
+
+
+def _target_at(day: str) -> pd.Series | None:
+    """The target book of the pipeline run of ``day``, if there is one."""
+    run = open_run(f"date={day}")
+    return _target(run) if run.path is not None else None
 
 
 @_renders("position_book")
 def _render_positions(page: Page) -> list[Item]:
-    w = page.data.get("weights")
-    if w is None or w.empty:
+    pms, target = page.data.get("pms"), page.data.get("target")
+    if pms is not None:  # the newest mark on or before the run's date, others selectable
+        day = max(d for d in mark_dates(pms) if d <= str(page.run.date))
+        return [position_book(pms, day, _target_at)]
+    if target is None or target.empty:
         return []
-    out: list[Item] = []
-    if "weight" in w:
-        gross, net = float(w["weight"].abs().sum()), float(w["weight"].sum())
-        out.append(
-            theme.grid(
-                [
-                    theme.kpi("Positions", str(len(w)), key="positions"),
-                    theme.kpi("Gross (× NAV)", f"{gross:.2f}", key="gross"),
-                    theme.kpi("Net (× NAV)", f"{net:+.2f}", key="net"),
-                ]
-            )
-        )
-    fmt = {c: "{:+.4f}" for c in ("weight", "target", "current", "trade")}
-    fmt.update({"risk_contribution": "{:.2%}", "expected_return": "{:.2%}"})
-    out.append(
-        theme.grid([theme.card("Book", theme.table(w, formats=fmt, index=False, name="book"))])
-    )
-    if "weight" in w and "instrument" in w:
-        s = w.sort_values("weight")
-        fig = theme.figure("Weights (× NAV)", sample=page.run.sample)
-        colors = [theme.POSITIVE if v >= 0 else theme.NEGATIVE for v in s["weight"]]
-        fig.add_bar(
-            x=s["weight"], y=s["instrument"], orientation="h", marker_color=colors, name="weight"
-        )
-        fig.update_layout(height=440, hovermode="y")
-        out.append(fig)
+    frame = target.rename("target % NAV").reset_index()
+    tiles = [
+        theme.kpi("Target book (optimizer) · positions", str(len(target)), key="target_positions"),
+        theme.kpi("Target book (optimizer) · gross (× NAV)", f"{target.abs().sum():.2f}",
+                  key="target_gross"),
+        theme.kpi("Target book (optimizer) · net (× NAV)", f"{target.sum():+.2f}",
+                  key="target_net"),
+    ]  # fmt: skip
+    body = theme.table(frame, formats={"target % NAV": "{:+.2%}"}, index=False, name="target")
+    title = f"Target book (optimizer) of the {page.run.date} run — {NONE_HELD}"
+    out: list[Item] = [theme.grid(tiles), theme.grid([theme.card(title, body)])]
+    s = target.sort_values()
+    fig = theme.figure("Target book (optimizer) weights (× NAV)", sample=page.run.sample)
+    colors = [theme.POSITIVE if v >= 0 else theme.NEGATIVE for v in s]
+    fig.add_bar(x=s, y=s.index, orientation="h", marker_color=colors, name="target weight")
+    fig.update_layout(height=440, hovermode="y")
+    out.append(fig)
     return out
 
 
@@ -315,7 +400,7 @@ def _render_positions(page: Page) -> list[Item]:
 
 @_page("morning_pack")
 def _read_pack(run: Run) -> tuple[dict[str, Any], list[Problem]]:
-    data = _read_tables(run, ["var", "stress", "limits"])
+    data, _ = _read_books(run)
     data["pack"] = run.text("morning_pack")
     problems = []
     if data["pack"] is None:

@@ -4,10 +4,14 @@ Every write goes through the PMS workflow (``PMS.approve/reject/modify/submit/ex
 which validates, journals and audits it in one transaction. Widget entries are parsed here
 first (a size "abc", a negative price): a bad entry shows a one-line message and nothing is
 called. The database URL is shown only with its password masked.
+
+Who acts is the served session's user (``served_user``), never a name typed on the page:
+``workbench serve`` forwards it to the page's kernel (``research_core/serve_auth.py``).
 """
 
 from __future__ import annotations
 
+import html
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +22,8 @@ import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
 from research_core.config import get_settings
-from research_core.errors import WorkbenchError
+from research_core.errors import DatabaseURLError, WorkbenchError
+from research_core.identity import served_user
 from research_core.pms import PMS
 from research_core.pms.db import safe_url
 from research_core.pms.positions import check_size
@@ -39,9 +44,12 @@ def open_pms(url: str | None = None) -> tuple[PMS | None, Problem | None]:
         text = f"no PMS database at {shown}: run `workbench pms init`"
         return None, Problem("error", "No PMS database", text)
     try:
-        return PMS.open(url, create=False, actor="dashboard"), None
-    except (SQLAlchemyError, OSError) as err:
-        text = f"the PMS database {shown} cannot be reached ({type(err).__name__})"
+        return PMS.open(url, create=False, actor=served_user() or "dashboard"), None
+    except (SQLAlchemyError, OSError, DatabaseURLError) as err:
+        cause = err.__cause__ if isinstance(err, DatabaseURLError) else err
+        if not isinstance(cause, SQLAlchemyError | OSError):  # a malformed URL
+            return None, Problem("error", "PMS database", str(err).replace(url, shown))
+        text = f"the PMS database {shown} cannot be reached ({type(cause).__name__})"
         return None, Problem("error", "Database unreachable", text)
     except WorkbenchError as err:
         return None, Problem("error", "PMS database", str(err).replace(url, shown))
@@ -123,13 +131,17 @@ def blotter(pms: PMS, as_of: str) -> w.VBox:
     """Pending proposals with their pre-trade risk and approve / reject / modify; approved
     ones with execute; and a discretionary trade entry with a risk preview."""
     out = w.HTML()
-    who = w.Text(placeholder="your name", description="Your name")
+    user = served_user()
+    who = w.HTML(
+        f"Signed in as <b>{html.escape(user)}</b>: your decisions are recorded under this"
+        " name (<a href='/logout'>sign out</a>)"
+        if user
+        else theme.message(_NoActor.text, "warn")
+    )
     who.add_class("wb-who")
     table = w.HTML()
     cards = w.VBox()
-    box = w.VBox(
-        [w.HTML(theme.style()), w.HBox([who]), out, table, cards, _entry(pms, as_of, who, out)]
-    )
+    box = w.VBox([w.HTML(theme.style()), w.HBox([who]), out, table, cards, _entry(pms, as_of, out)])
 
     def refresh() -> None:
         props = pms.proposals()
@@ -148,7 +160,7 @@ def blotter(pms: PMS, as_of: str) -> w.VBox:
         )
         table.value = theme.grid([theme.card("Proposals", body)])
         cards.children = [
-            _proposal_card(pms, int(str(pid)), row, who, out, refresh)
+            _proposal_card(pms, int(str(pid)), row, out, refresh)
             for pid, row in props.iterrows()
             if row["state"] in PENDING + EXECUTABLE
         ]
@@ -157,19 +169,21 @@ def blotter(pms: PMS, as_of: str) -> w.VBox:
     return box
 
 
-def _actor(who: w.Text) -> str:
-    name = who.value.strip()
+def _actor() -> str:
+    name = served_user()
     if not name:
-        raise _NoActor("type your name first: every decision records who took it")
+        raise _NoActor(_NoActor.text)
     return name
 
 
 class _NoActor(WorkbenchError):
-    """A workflow button was pressed without a name."""
+    """A workflow button was pressed on a page not opened through ``workbench serve``."""
+
+    text = "no signed-in user: open this page through `workbench serve`"
 
 
 def _proposal_card(
-    pms: PMS, pid: int, row: pd.Series, who: w.Text, out: w.HTML, refresh: Callable[[], None]
+    pms: PMS, pid: int, row: pd.Series, out: w.HTML, refresh: Callable[[], None]
 ) -> w.VBox:
     act = _Action(out, refresh)
     what = f"{row['side']} {row['size']:,.0f} {row['instrument']}"
@@ -185,7 +199,7 @@ def _proposal_card(
             b.add_class(f"wb-{name}-{pid}")
 
         def decide(event: str) -> str:
-            actor, why = _actor(who), reason.value
+            actor, why = _actor(), reason.value
             if event == "modify":
                 state = pms.modify(pid, parse_size(size.value), actor=actor, reason=why)
             elif event == "approve":
@@ -210,7 +224,7 @@ def _proposal_card(
             fill = pms.execute(
                 pid,
                 idempotency_key=uuid.uuid4().hex,
-                actor=_actor(who),
+                actor=_actor(),
                 price=px,
                 reason=reason.value,
             )
@@ -222,7 +236,7 @@ def _proposal_card(
     return w.VBox([risk, controls])
 
 
-def _entry(pms: PMS, as_of: str, who: w.Text, out: w.HTML) -> w.VBox:
+def _entry(pms: PMS, as_of: str, out: w.HTML) -> w.VBox:
     from research_core.catalog.catalog import instruments
 
     inst = w.Dropdown(options=sorted(instruments()), description="Instrument")
@@ -250,7 +264,7 @@ def _entry(pms: PMS, as_of: str, who: w.Text, out: w.HTML) -> w.VBox:
             side.value,
             parse_size(size.value),
             as_of=as_of,
-            actor=_actor(who),
+            actor=_actor(),
             reason=reason.value,
         )
         return f"discretionary trade stored as proposal {pid}"
@@ -268,6 +282,98 @@ def _entry(pms: PMS, as_of: str, who: w.Text, out: w.HTML) -> w.VBox:
         )
     )
     return w.VBox([head, w.HBox([inst, side, size]), w.HBox([reason, preview, submit]), risk])
+
+
+NONE_HELD = "no positions held; target shown"
+
+
+def mark_dates(pms: PMS) -> list[str]:
+    """The dates the PMS book was marked, newest first (the Position Book's selector)."""
+    return [f"{d:%Y-%m-%d}" for d in reversed(pms.nav_history().index)]
+
+
+def held_table(pms: PMS, day: str, target: pd.Series | None) -> pd.DataFrame:
+    """The book the PMS held at the mark of ``day``, read live: per instrument the quantity
+    (local notional), currency, the mark (quote), BRL notional, % of NAV and the day's P&L
+    (BRL), with the target book's weight beside it and the trade to it (% of NAV)."""
+    held = pms.held(day)
+    rows = pms.pnl_history()
+    rows = rows[pd.to_datetime(rows["as_of"]) == pd.Timestamp(day)]
+    marks = rows.groupby("instrument_id")["quote"].last()
+    pnl = rows.groupby("instrument_id")["pnl_brl"].sum()
+    ids = held.index.union(target.index if target is not None else pd.Index([]))
+    out = pd.DataFrame(index=pd.Index(ids, name="instrument"))
+    out["quantity (local)"] = held["quantity"]
+    out["currency"] = held["currency"]
+    out["mark"] = marks.reindex(ids)
+    out["BRL"] = held["notional_brl"]
+    out["held % NAV"] = held["weight"].reindex(ids).fillna(0.0)
+    if target is not None:
+        out["target % NAV"] = target.reindex(ids).fillna(0.0)
+        out["trade % NAV (target − held)"] = out["target % NAV"] - out["held % NAV"]
+    out["P&L day (BRL)"] = pnl.reindex(ids)
+    first = (-out["held % NAV"].abs()).rank(method="first")  # the held book first
+    return out.iloc[first.argsort()].reset_index()
+
+
+HELD_FORMATS = {
+    "quantity (local)": "{:,.0f}",
+    "mark": "{:,.4f}",
+    "BRL": "{:,.0f}",
+    "held % NAV": "{:+.2%}",
+    "target % NAV": "{:+.2%}",
+    "trade % NAV (target − held)": "{:+.2%}",
+    "P&L day (BRL)": "{:+,.0f}",
+}
+
+
+def position_html(pms: PMS, day: str, target: pd.Series | None) -> str:
+    """Tiles and table of the held book at the mark of ``day`` (target beside it)."""
+    table = held_table(pms, day, target)
+    held = table[table["held % NAV"] != 0.0]
+    nav = pms.nav(day)
+    tiles = [
+        theme.kpi("Held book · positions", str(len(held)), key="positions"),
+        theme.kpi("Held book · gross (× NAV)", f"{held['held % NAV'].abs().sum():.2f}",
+                  key="gross"),
+        theme.kpi("Held book · net (× NAV)", f"{held['held % NAV'].sum():+.2f}", key="net"),
+        theme.kpi(f"NAV at the {day} mark", f"BRL {nav:,.0f}", key="nav"),
+    ]  # fmt: skip
+    if target is not None:
+        t = target[target != 0.0]
+        tiles += [
+            theme.kpi("Target book (optimizer) · positions", str(len(t)), key="target_positions"),
+            theme.kpi("Target book (optimizer) · gross (× NAV)", f"{t.abs().sum():.2f}",
+                      key="target_gross"),
+        ]  # fmt: skip
+    note = theme.message(NONE_HELD, "info") if held.empty else ""
+    title = f"Held book at the {day} mark" + (", target book (optimizer) beside it" if
+                                              target is not None else "")  # fmt: skip
+    body = theme.table(table, formats=HELD_FORMATS, index=False, name="book")
+    return theme.grid(tiles) + note + theme.grid([theme.card(title, body)])
+
+
+def position_book(
+    pms: PMS, default: str | None, target_at: Callable[[str], pd.Series | None]
+) -> w.VBox:
+    """The Position Book, read from the PMS live: a selector over the mark dates (default
+    ``default`` when it is one, else the newest) and the held book at that mark, with the
+    target book of that date's pipeline run (``target_at``) beside it."""
+    dates = mark_dates(pms)
+    pick = w.Dropdown(options=dates, description="Mark of")
+    pick.add_class("wb-mark-date")
+    shown = w.HTML()
+
+    def show(_: object = None) -> None:
+        try:
+            shown.value = position_html(pms, pick.value, target_at(pick.value))
+        except WorkbenchError as err:
+            shown.value = theme.message(str(err), "error", title="Not shown:")
+
+    pick.value = default if default in dates else dates[0]
+    pick.observe(show, names="value")
+    show()
+    return w.VBox([w.HTML(theme.style()), pick, shown])
 
 
 def journal_view(pms: PMS) -> w.VBox:

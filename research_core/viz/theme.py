@@ -74,7 +74,8 @@ body, .jp-Notebook {{ background: {BACKGROUND}; }}
 .wb-badge.breach {{ background: {STATUS["breach"]}; }}
 .wb-grid {{ display: grid; grid-template-columns: repeat(12, minmax(0, 1fr)); gap: 12px;
   padding: 12px 16px; }}
-.wb-col-3 {{ grid-column: span 3; }} .wb-col-4 {{ grid-column: span 4; }}
+.wb-col-2 {{ grid-column: span 2; }} .wb-col-3 {{ grid-column: span 3; }}
+.wb-col-4 {{ grid-column: span 4; }}
 .wb-col-6 {{ grid-column: span 6; }} .wb-col-8 {{ grid-column: span 8; }}
 .wb-col-12 {{ grid-column: span 12; }}
 @media (max-width: 1000px) {{ .wb-grid > * {{ grid-column: span 12; }} }}

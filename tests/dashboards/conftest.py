@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.dashboards.runfolder import write_book_run, write_manifest
+from tests.dashboards.runfolder import hold_positions, write_book_run, write_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/lib/chromium/chromium")  # Debian's binary (/usr/bin/chromium is a wrapper)
@@ -38,9 +38,12 @@ def artifacts_dir() -> Path:
     return path
 
 
-def write_runs(runs: Path, lake: Path) -> None:
-    """Four runs: good, failed (at risk), stale (good artifacts, stale flag), empty book."""
-    good = write_book_run(runs, lake, GOOD)
+def write_runs(runs: Path, lake: Path, db_url: str) -> None:
+    """Four runs: good, failed (at risk), stale (good artifacts, stale flag), empty book
+    (once a session: a second call finds them written)."""
+    if (runs / EMPTY / "manifest.json").is_file():
+        return
+    good = write_book_run(runs, lake, GOOD, db_url)
     write_manifest(
         runs / FAILED,
         FAILED,
@@ -70,11 +73,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def pms_url(sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite PMS with two discretionary proposals (real workflow calls) as of GOOD."""
+    """A SQLite PMS holding a book (``runfolder.HELD``, marked before GOOD) with two
+    discretionary proposals (real workflow calls) as of GOOD."""
     from research_core.pms import PMS
 
     url = f"sqlite:///{tmp_path_factory.mktemp('pms') / 'pms.db'}"
     pms = PMS.open(url, lake=sample_lake_path, actor="alice")
+    hold_positions(pms)
     for inst, side, size in PROPOSALS:
         pms.submit(inst, side, size, as_of=GOOD, actor="alice", reason="test")
     return url
@@ -116,7 +121,7 @@ def server(
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        write_runs(runs_path, sample_lake_path)
+        write_runs(runs_path, sample_lake_path, pms_url)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             text = log.read_text()

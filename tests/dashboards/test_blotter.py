@@ -1,18 +1,22 @@
 """Trade Blotter in the browser: the PMS workflow through ipywidgets.
 
 A malformed size or a negative price is refused on the page and writes nothing (the audit
-chain head is unchanged); an approval persists, is in the decision journal (also on the
+chain head is unchanged); an approval persists under the served user (on loopback: the OS
+user running the server), is in the decision journal (also on the
 Decision Journal page) and the audit chain verifies.
 """
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 from research_core.pms import PMS
 from research_core.viz.pms_pages import open_pms
 from tests.conftest import _free_port
 from tests.dashboards.conftest import GOOD, Visit
+
+OS_USER = getpass.getuser().lower()
 
 
 def _message(page: object, text: str) -> str:
@@ -32,7 +36,8 @@ def test_approve_persists_journals_and_verifies(
     # the proposal's pre-trade risk is on the page before its button
     assert page.locator(".wb-card", has_text=f"#{first} ").first.is_visible()  # type: ignore[attr-defined]
     assert page.locator('[data-kpi="impact-0"]').count() >= 1  # type: ignore[attr-defined]
-    page.fill(".wb-who input", "bob")  # type: ignore[attr-defined]
+    # served on loopback: the visitor is the OS user running the server (no name to type)
+    assert page.locator(".wb-who").inner_text().startswith(f"Signed in as {OS_USER}")  # type: ignore[attr-defined]
 
     head = pms.audit_head()
     page.fill(f".wb-size-{second} input", "abc")  # type: ignore[attr-defined]
@@ -46,7 +51,7 @@ def test_approve_persists_journals_and_verifies(
     assert pms.proposal(first)["state"] == "APPROVED"
     journal = pms.journal(action="approve")
     row = journal[journal["proposal_id"] == first]
-    assert row["actor"].tolist() == ["bob"]
+    assert row["actor"].tolist() == [OS_USER]
     assert row["reason"].tolist() == ["fits the risk budget"]
     assert pms.audit_verify().ok
 
@@ -67,6 +72,7 @@ def test_unreachable_database_is_a_message_without_its_password() -> None:
     url = f"postgresql+psycopg2://fund:hunter2@127.0.0.1:{_free_port()}/pms"
     pms, problem = open_pms(url)
     assert pms is None and problem is not None
+    assert problem.title == "Database unreachable"
     assert problem.text.startswith("the PMS database postgresql+psycopg2://fund:***@127.0.0.1:")
     assert "cannot be reached (OperationalError)" in problem.text
     assert "hunter2" not in problem.text

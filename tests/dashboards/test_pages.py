@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from tests.dashboards.conftest import EMPTY, FAILED, GOOD, SECRET, Visit
+from tests.dashboards.runfolder import HELD
 
 PAGES = [
     "index",
@@ -51,39 +52,58 @@ def _kpis(page: object) -> dict[str, str]:
 
 
 def _check_risk_kpis(page: object, art: Path) -> None:
-    var = pd.read_parquet(art / "risk" / "var.parquet").reset_index()
-    row = var[(var["method"] == "historical") & (var["alpha"].round(4) == 0.99)].iloc[0]
-    stress = pd.read_parquet(art / "risk" / "stress.parquet")
-    limits = pd.read_parquet(art / "risk" / "limits.parquet")
+    """Each book's tiles, titled with its book: the held book first, then the target."""
     kpis = _kpis(page)
-    assert kpis["var99"] == f"{100 * row['var']:.2f}%"
-    assert kpis["var99_brl"] == f"BRL {round(row['var_brl']):,}"
-    assert kpis["es99"] == f"{100 * row['es']:.2f}%"
-    assert kpis["worst_stress"] == f"{100 * stress['total_pct_nav'].min():.2f}%"
-    assert kpis["breaches"] == str(int((limits["status"] == "breach").sum()))
+    for book in ("held", "target"):
+        var = pd.read_parquet(art / "risk" / book / "var.parquet").reset_index()
+        row = var[(var["method"] == "historical") & (var["alpha"].round(4) == 0.99)].iloc[0]
+        stress = pd.read_parquet(art / "risk" / book / "stress.parquet")
+        limits = pd.read_parquet(art / "risk" / book / "limits.parquet")
+        assert kpis[f"{book}_var99"] == f"{100 * row['var']:.2f}%"
+        assert kpis[f"{book}_var99_brl"] == f"BRL {round(row['var_brl']):,}"
+        assert kpis[f"{book}_es99"] == f"{100 * row['es']:.2f}%"
+        assert kpis[f"{book}_worst_stress"] == f"{100 * stress['total_pct_nav'].min():.2f}%"
+        assert kpis[f"{book}_breaches"] == str(int((limits["status"] == "breach").sum()))
+    tiles = page.query_selector_all("[data-kpi]")  # type: ignore[attr-defined]
+    books = [t for t in tiles if t.get_attribute("data-kpi").startswith(("held_", "target_"))]
+    labels = [t.query_selector(".wb-label").text_content() for t in books]
+    assert len(labels) == 10 and labels[0].startswith("Held book · ")  # held first
+    assert [t.startswith("Held book · ") for t in labels] == [True] * 5 + [False] * 5
+    assert all(t.startswith("Target book (optimizer) · ") for t in labels[5:])
 
 
 def _check_risk_monitor(page: object, art: Path) -> None:
     _check_risk_kpis(page, art)
-    limits = pd.read_parquet(art / "risk" / "limits.parquet")
-    rows = page.query_selector_all('[data-table="limits"] tbody tr')  # type: ignore[attr-defined]
-    shown = [r.query_selector_all("td")[-1].inner_text() for r in rows]
-    assert shown == limits["status"].fillna("–").tolist()
-    var = pd.read_parquet(art / "risk" / "var.parquet")
+    for book in ("held", "target"):
+        limits = pd.read_parquet(art / "risk" / book / "limits.parquet")
+        rows = page.query_selector_all(f'[data-table="limits-{book}"] tbody tr')  # type: ignore[attr-defined]
+        shown = [r.query_selector_all("td")[-2].inner_text() for r in rows]  # then hard/soft
+        assert shown == limits["status"].fillna("–").tolist()
+    held = pd.read_parquet(art / "risk" / "held" / "var.parquet")
+    target = pd.read_parquet(art / "risk" / "target" / "var.parquet")
     rows = page.query_selector_all('[data-table="var"] tbody tr')  # type: ignore[attr-defined]
-    shown = [r.query_selector_all("td")[4].inner_text() for r in rows]
-    assert shown == [f"{round(v):,}" for v in var["var_brl"]]
+    cells = [[c.inner_text() for c in r.query_selector_all("td")] for r in rows]
+    # method, level, held VaR, target VaR, held ES, target ES, held VaR BRL, target VaR BRL
+    assert [c[6] for c in cells] == [f"{round(v):,}" for v in held["var_brl"]]
+    assert [c[7] for c in cells] == [f"{round(v):,}" for v in target["var_brl"]]
 
 
 def _check_position_book(page: object, art: Path) -> None:
-    w = pd.read_parquet(art / "book" / "weights.parquet").reset_index()
-    w = w[w["weight"] != 0]
+    """The held book read live from the PMS at the run's mark, the target beside it."""
+    w = pd.read_parquet(art / "book" / "weights.parquet")
+    target = w[w["weight"] != 0]
     kpis = _kpis(page)
-    assert kpis["positions"] == str(len(w))
-    assert kpis["gross"] == f"{w['weight'].abs().sum():.2f}"
-    assert kpis["net"] == f"{w['weight'].sum():+.2f}"
+    assert kpis["positions"] == str(len(HELD))
+    assert kpis["target_positions"] == str(len(target))
+    assert kpis["target_gross"] == f"{target['weight'].abs().sum():.2f}"
     cells = page.query_selector_all('[data-table="book"] tbody tr td:first-child')  # type: ignore[attr-defined]
-    assert sorted(c.inner_text() for c in cells) == sorted(w["instrument"])
+    assert sorted(c.inner_text() for c in cells) == sorted(set(target.index) | {h[0] for h in HELD})
+    assert page.locator(".wb-mark-date select").input_value() == GOOD  # type: ignore[attr-defined]
+    # another mark: the book held then, at that mark's NAV (the PMS read live)
+    nav = pd.read_parquet(art / "pms" / "nav_history.parquet")["nav_brl"]
+    page.select_option(".wb-mark-date select", "2026-10-28")  # type: ignore[attr-defined]
+    tile = page.wait_for_selector('[data-kpi="nav"]:has-text("2026-10-28")')  # type: ignore[attr-defined]
+    assert tile.query_selector(".wb-value").inner_text() == f"BRL {nav['2026-10-28']:,.0f}"
 
 
 def _check_agent_hub(page: object, art: Path) -> None:
@@ -93,6 +113,7 @@ def _check_agent_hub(page: object, art: Path) -> None:
         assert f"{name.replace('_', ' ')} agent" in text
 
 
+READY = {"position_book": '[data-table="book"]'}
 CHECKS = {
     "risk_monitor": _check_risk_monitor,
     "morning_pack": _check_risk_kpis,
@@ -107,6 +128,8 @@ def test_page(name: str, visit: Visit, runs_path: Path, artifacts_dir: Path) -> 
     run's numbers; a screenshot is kept."""
     page = visit.open(name, f"date={GOOD}")
     page.wait_for_load_state("networkidle", timeout=60_000)  # type: ignore[attr-defined]
+    if name in READY:  # a widget's content is drawn after the page has loaded
+        page.wait_for_selector(READY[name], timeout=60_000)  # type: ignore[attr-defined]
     text = _assert_clean(page)
     assert "sample data" in text  # the sample lake's runs say so on every page
     assert f"run of {GOOD}" in text
@@ -166,3 +189,37 @@ def test_a_visitor_leaving_stops_the_page_kernel(
         assert time.monotonic() < deadline, f"kernel {kernel} still running 30 s after leaving"
         time.sleep(0.2)
     visit.page.close()  # type: ignore[attr-defined]
+
+
+def test_closing_the_page_stops_its_kernel_within_seconds(
+    context: tuple[object, list[str]], server: str
+) -> None:
+    """A visitor closes the tab of a page that is wired up (its kernel websocket open).
+    Playwright's ``page.close()`` runs no ``beforeunload`` handler, like a crashed tab or a
+    browser that skips it: Voilà's leave beacon is never sent. The kernel must still stop
+    within seconds (before: culled after about 5.5 min). Deadlines are generous bounds."""
+    ctx, outside = context
+    visit = Visit(ctx, server, outside)
+    visit.open("index", f"date={GOOD}")
+    kernel = visit.page.evaluate(  # type: ignore[attr-defined]
+        '() => JSON.parse(document.getElementById("jupyter-config-data").textContent).kernelId'
+    )
+    model = f"{server}/api/kernels/{kernel}"
+    deadline = time.monotonic() + 120
+    while ctx.request.get(model).json()["connections"] < 1:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the page never connected to its kernel"
+        time.sleep(0.5)
+    visit.page.close()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    while ctx.request.get(model).status != 404:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, f"kernel {kernel} still running 60 s after leaving"
+        time.sleep(0.5)
+
+
+def test_logout_answers(context: tuple[object, list[str]], server: str) -> None:
+    """``/logout`` on the loopback server (no sign-in: visitors are the OS user) is a page
+    saying so, not a 500."""
+    ctx, _ = context
+    answer = ctx.request.get(f"{server}/logout")  # type: ignore[attr-defined]
+    assert answer.status == 200, answer.text()
+    assert "no sign-in to end" in answer.text()

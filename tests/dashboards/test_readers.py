@@ -44,9 +44,15 @@ def test_serve_timeout_and_environment() -> None:
     assert timeout({"source": "x = 1", "metadata": {}}) == 30
     assert timeout({"source": "wait()", "metadata": {"tags": ["preheat"]}}) is None
     env = kernel_environment(
-        {"ANTHROPIC_API_KEY": "k", "WORKBENCH_FRED_API_KEY": "f", "HOME": "/h"}
+        {
+            "ANTHROPIC_API_KEY": "k",
+            "WORKBENCH_FRED_API_KEY": "f",
+            "HOME": "/h",
+            "HTTP_X_WORKBENCH_USER": "alice",  # only the server says who visits a page
+        }
     )
     assert "ANTHROPIC_API_KEY" not in env and "WORKBENCH_FRED_API_KEY" not in env
+    assert "HTTP_X_WORKBENCH_USER" not in env
     assert env["HOME"] == "/h" and Path(env["WORKBENCH_RUNS_PATH"]).is_absolute()
 
 

@@ -80,7 +80,7 @@ def write_run(folder: Path, rng: random.Random, *, pms: bool = True) -> RunFolde
     )
     var = [rng.uniform(0.003, 0.03) for _ in idx]
     _parquet(
-        art / "risk" / "var.parquet",
+        art / "risk" / "target" / "var.parquet",
         pd.DataFrame(
             {"var": var, "var_brl": [v * nav for v in var], "es": [v * 1.3 for v in var]}, index=idx
         ),
@@ -90,10 +90,10 @@ def write_run(folder: Path, rng: random.Random, *, pms: bool = True) -> RunFolde
         {"kind": "historical", "total": [-rng.uniform(0, 0.1) * nav for _ in names]},
         index=pd.Index(names, name="scenario"),
     )
-    _parquet(art / "risk" / "stress.parquet", stress)
+    _parquet(art / "risk" / "target" / "stress.parquet", stress)
     _json(art / "risk" / "summary.json", {"nav": nav})
     status = rng.choices(["ok", "warn", "breach"], weights=[6, 2, 1], k=18)
-    _parquet(art / "risk" / "limits.parquet", pd.DataFrame({"status": status}))
+    _parquet(art / "risk" / "target" / "limits.parquet", pd.DataFrame({"status": status}))
     instruments = sorted(catalog_instruments())
     reports = {
         a: {
@@ -121,9 +121,35 @@ def write_run(folder: Path, rng: random.Random, *, pms: bool = True) -> RunFolde
             },
         )
         _parquet(
-            art / "pms" / "proposals.parquet", pd.DataFrame({"size": [1.0] * rng.randint(0, 9)})
+            art / "book" / "proposals.parquet", pd.DataFrame({"size": [1.0] * rng.randint(0, 9)})
         )
+        _held_book(art, rng, names)
     return RunFolder(folder)
+
+
+def _held_book(art: Path, rng: random.Random, scenarios: list[str]) -> None:
+    """The held book's column of ``risk/compare.parquet`` and its stresses (the PMS held
+    a few positions): random values in real ranges."""
+    var = rng.uniform(0.001, 0.02)
+    held = {
+        "positions": float(rng.randint(1, 12)),
+        "gross": rng.uniform(0.1, 6.0),
+        "net": rng.uniform(-2.0, 2.0),
+        "var99": var,
+        "es99": var * rng.uniform(1.1, 1.5),
+        "var99_brl": var * 1e9,
+        "worst_stress": -rng.uniform(0.0, 0.1),
+        "breaches": float(rng.randint(0, 2)),
+        "warnings": float(rng.randint(0, 3)),
+        "drawdown": rng.uniform(0.0, 0.1),
+    }
+    compare = pd.DataFrame({"held": held})
+    _parquet(art / "risk" / "compare.parquet", compare.rename_axis("measure"))
+    stress = pd.DataFrame(
+        {"kind": "historical", "total": [-rng.uniform(0, 0.1) * 1e9 for _ in scenarios]},
+        index=pd.Index(scenarios, name="scenario"),
+    )
+    _parquet(art / "risk" / "held" / "stress.parquet", stress)
 
 
 def perturb(sheet: FactSheet, rng: random.Random) -> FactSheet:

@@ -44,18 +44,27 @@ def test_artifacts_follow_the_contract(daily_run, sample_lake_path):
     assert list(weights.columns) == [
         "weight", "target", "current", "trade", "risk_contribution", "expected_return"
     ]  # fmt: skip
-    var = run.artifact("risk/var.parquet")
+    var = run.artifact("risk/target/var.parquet")
     assert var.index.names == ["method", "alpha"]
-    assert list(var.columns) == ["var", "es", "var_brl", "es_brl"]
-    # VaR in BRL is the fraction of NAV times the NAV daily.yaml gives (1e9)
+    assert list(var.columns) == ["var", "es", "var_brl", "es_brl", "fit"]
+    # VaR in BRL is the fraction of NAV times the NAV: the new PMS's capital (1e9)
     assert (var["var_brl"] - var["var"] * 1e9).abs().max() < 1e-3
-    comps = run.artifact("risk/components.parquet")
+    comps = run.artifact("risk/target/components.parquet")
     assert comps.index.names == ["method", "alpha", "instrument"]
     hist = comps.xs(("historical", 0.99), level=("method", "alpha"))
     assert abs(hist["component_var"].sum() - var.loc[("historical", 0.99), "var"]) < 1e-9
     assert set(hist.index) == set(weights.index)
-    limits = run.artifact("risk/limits.parquet")
+    limits = run.artifact("risk/target/limits.parquet")
     assert {"value", "max", "utilization", "status"} <= set(limits.columns)
+    # the PMS of a fresh run holds nothing: the held book has its limit table (drawdown
+    # read from the NAV history the pms step wrote: 0, not n/a) and no risk tables
+    held = run.artifact("risk/held/limits.parquet")
+    assert held.loc["drawdown", "value"] == 0.0 and held.loc["drawdown", "status"] == "ok"
+    assert not (run.path / "artifacts/risk/held/var.parquet").exists()
+    compare = run.artifact("risk/compare.parquet")
+    assert compare.loc["positions", "held"] == 0 and compare.loc["var99", "held"] == 0
+    assert compare.loc["var99", "target"] == var.loc[("historical", 0.99), "var"]
+    assert (weights["current"] == 0).all()  # decided against the (empty) held book
     reports = run.artifact("agents/reports.json")
     assert set(reports) == {"inflation", "monetary_policy", "fiscal", "fx_equilibrium",
                             "cross_asset"}  # fmt: skip
@@ -83,9 +92,12 @@ def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(
     chg = (ptax.iloc[-1] / ptax.iloc[-2] - 1) * 100
     assert f"{abs(chg):.2f} % to" in text
     assert ("rose" if chg > 0 else "fell") + f" {abs(chg):.2f}" in text
-    var99 = run.artifact("risk/var.parquet").loc[("historical", 0.99), "var"] * 100
-    assert f"VaR is {var99:.2f} % of NAV" in text
+    var99 = run.artifact("risk/target/var.parquet").loc[("historical", 0.99), "var"] * 100
+    assert f"Target-book risk: 99 % 1-day VaR is {var99:.2f} % of NAV" in text
     assert f"{var99:.2f}" in page
+    # an empty PMS: said so, and the target is never presented as the fund's book
+    assert "Held book: no positions held; target shown." in text
+    assert "no positions held; target shown" in page and "Held-book 99 %" not in text
 
 
 def test_a_finished_date_is_a_no_op(daily_run, sample_lake_path):
@@ -105,13 +117,24 @@ def test_a_finished_date_is_a_no_op(daily_run, sample_lake_path):
 
 
 def test_pms_steps_mark_propose_anchor_and_store_the_briefing(daily_run, sample_lake_path):
+    from research_core.catalog import instrument
     from research_core.pms import PMS
+    from research_core.pms.proposals import LOT_ROUND
 
     run = RunFolder(daily_run.path)
     pms = PMS.open(f"sqlite:///{daily_run.path.parent / 'pms.db'}", lake=sample_lake_path)
-    proposals = run.artifact("pms/proposals.parquet")
+    proposals = run.artifact("book/proposals.parquet")
     assert len(proposals) > 0 and set(proposals["state"]) == {"PROPOSED"}
     assert len(proposals) == len(pms.proposals(state="PROPOSED"))
+    # held → target: an empty PMS, so each proposal is the target weight itself, in whole
+    # contracts (listed futures) or lots of LOT_ROUND: within one of them
+    weights = run.artifact("book/weights.parquet")["weight"]
+    props = proposals.set_index("instrument")
+    fx = pms.view("2026-10-30").series("BRL.USD.SPOT").dropna().iloc[-1]
+    per_unit = pd.Series([fx if instrument(i).currency == "USD" else 1.0 for i in props.index],
+                         props.index)  # fmt: skip
+    step = (props["size"] / props["contracts"]).fillna(LOT_ROUND) * per_unit / 1e9
+    assert ((props["delta_weight"] - weights[props.index]).abs() <= step + 1e-15).all()
     anchor = run.artifact("audit/anchor.json")
     assert pms.audit_verify(run.artifact_path("audit/anchor.json")).ok  # the anchor is a prefix
     page = run.artifact("morning_pack/morning_pack.html")

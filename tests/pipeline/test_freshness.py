@@ -23,7 +23,7 @@ def test_stale_key_series_mark_the_pack_or_fail_the_run(sample_lake_path, tmp_pa
     assert pack.stale
     page = pack.html()
     assert "STALE DATA" in page and "BRL.USD.PTAX" in page
-    assert {"agents", "weights", "var"} <= set(pack.record()["missing_sections"])
+    assert {"agents", "weights"} <= set(pack.record()["missing_sections"])
     assert pack.narrative.check.ok  # a market-only pack still checks
 
     with pytest.raises(StaleDataError, match=r"BRL\.USD\.PTAX"):

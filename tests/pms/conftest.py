@@ -38,7 +38,24 @@ def lake(sample_lake_path: Path) -> Lake:
 
 
 @pytest.fixture
-def pms(db_url: str, lake: Lake) -> Iterator[PMS]:
-    system = PMS.open(db_url, lake=lake, actor="alice")
+def pms(db_url: str, lake: Lake, tmp_path: Path) -> Iterator[PMS]:
+    """A fresh PMS acting as alice (four-eyes on, the default), its limits file in the
+    test's folder (so PostgreSQL runs do not share one)."""
+    system = PMS.open(db_url, lake=lake, actor="alice", limits_file=tmp_path / "limits.yaml")
     yield system
     system.engine.dispose()
+
+
+def four_eyes_on(pms: PMS) -> PMS:
+    """Turn four-eyes back on (a request and a second user's approval, like any control)."""
+    rid = pms.request_control("four_eyes", True, actor="alice", reason="back to two people")
+    pms.approve_control(rid, actor="controller", reason="test")
+    return pms
+
+
+def four_eyes_off(pms: PMS) -> PMS:
+    """Turn four-eyes off the only way there is: alice requests it, a second user approves
+    (for tests that book trades directly with ``enter_trade``)."""
+    rid = pms.request_control("four_eyes", False, actor="alice", reason="a one-person test book")
+    pms.approve_control(rid, actor="controller", reason="test")
+    return pms

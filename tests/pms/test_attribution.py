@@ -32,6 +32,7 @@ from research_core.pms.attribution import (
     risk_theoretical,
 )
 from research_core.pnl import USDBRL, known_on, pnl_currency, quote_move
+from tests.pms.conftest import four_eyes_off
 
 Pricer = Callable[[Instrument, np.ndarray, np.ndarray], np.ndarray]
 
@@ -227,7 +228,7 @@ def _marked_book_pla(lake: Lake, db: Path) -> PLATest:
     """A rates-and-credit book (DI1, UST, CDS) traded on 2026-09-16 and marked through
     the PMS on the 32 B3 sessions to 2026-10-30 (31 PLA days: the first mark only fills)."""
     days = business_day_range("2026-09-16", "2026-10-30", "B3")
-    pms = PMS.open(f"sqlite:///{db}", lake=lake)
+    pms = four_eyes_off(PMS.open(f"sqlite:///{db}", lake=lake))
     book = [("DI1.5Y", "sell", 2e8), ("UST.10Y.FUT", "buy", 4e7), ("BR.CDS.5Y", "buy", 1e6)]
     for k, (iid, side, size) in enumerate(book):
         pms.enter_trade(iid, side, size, trade_date=days[0], idempotency_key=f"k{k}")
@@ -256,6 +257,7 @@ def test_pla_fails_when_the_pms_pricer_is_broken(lake, tmp_path, monkeypatch):
 
 
 def test_attribution_of_a_marked_book_sums_to_nav_pnl(pms: PMS):
+    four_eyes_off(pms)
     pms.enter_trade(
         "DI1.5Y",
         "sell",

@@ -247,9 +247,14 @@ def test_cli_verify_names_the_first_bad_row_and_anchor_catches_truncation(tmp_pa
     conn.commit()
     conn.close()
     capsys.readouterr()
-    assert main(["audit", "verify", "--db", url]) == 0  # without an anchor it looks fine
     assert main(["audit", "verify", "--db", url, "--anchor", str(anchor_file)]) == 1
     assert "BROKEN at seq 5" in capsys.readouterr().out
+    # Without --anchor, the newest anchor of the anchors folder (written after each write)
+    # catches it too: before issue 30 this verify passed.
+    assert main(["audit", "verify", "--db", url]) == 1
+    out = capsys.readouterr().out
+    assert "BROKEN at seq 5: log ends at seq 4 but the anchor names seq 5 (truncated)" in out
+    assert f"{path}.anchors/000000000005.json" in out
 
 
 @pytest.mark.postgres

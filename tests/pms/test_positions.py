@@ -16,8 +16,15 @@ from research_core.errors import (
 from research_core.pms import PMS, db
 from research_core.pms.models import Trade
 from research_core.pnl import DT, carry
+from tests.pms.conftest import four_eyes_off
 
 D0, D1, D2 = "2026-10-01", "2026-10-02", "2026-10-05"
+
+
+@pytest.fixture
+def pms(pms: PMS) -> PMS:
+    """These tests book trades directly: four-eyes off (requested and approved by two)."""
+    return four_eyes_off(pms)
 
 
 def _quote(lake, series: str, day: str) -> float:
@@ -35,7 +42,7 @@ def test_init_creates_the_schema_and_is_idempotent(pms: PMS):
     head = pms.audit_head()
     pms.init()
     assert pms.audit_head() == head  # nothing changed, nothing logged
-    assert pms.settings() == {"capital": 1e9, "four_eyes": False}
+    assert pms.settings() == {"capital": 1e9, "four_eyes": False}  # off by an approved change
 
 
 def test_a_di1_lot_is_marked_by_hand(pms: PMS, lake):

@@ -17,6 +17,7 @@ import pytest
 from research_core.calendars import business_day_range
 from research_core.lake.store import Lake
 from research_core.pms import PMS
+from tests.pms.conftest import four_eyes_off
 
 # a small lake: the Ibovespa and USD/BRL on four B3 sessions, released at the 18:00 close
 DAYS = ["2024-03-04", "2024-03-05", "2024-03-06", "2024-03-07"]
@@ -54,7 +55,7 @@ def test_usd_pnl_by_hand_over_three_marks(db_url: str, small_lake: Lake):
            (+18,363.64). Over the three marks the USD book made 0, as its NAV says; the old
            BRL P&L / S alone summed to −181.82.
     """
-    pms = PMS.open(db_url, lake=small_lake, actor="alice")
+    pms = four_eyes_off(PMS.open(db_url, lake=small_lake, actor="alice"))
     pms.init(capital=1e6)
     pms.enter_trade("IBOV.FUT", "buy", 1e6, trade_date=DAYS[1], idempotency_key="ibov")
     marks = [pms.mark(d) for d in DAYS[1:]]
@@ -80,7 +81,7 @@ def test_usd_pnl_by_hand_over_three_marks(db_url: str, small_lake: Lake):
 def test_usd_pnl_sums_to_the_usd_nav_change_on_a_real_run(sample_lake_path: Path, tmp_path):
     """Four lots in BRL and USD marked over nine B3 sessions on the sample lake."""
     lake = Lake.open(sample_lake_path)
-    pms = PMS.open(f"sqlite:///{tmp_path / 'pms.db'}", lake=lake, actor="alice")
+    pms = four_eyes_off(PMS.open(f"sqlite:///{tmp_path / 'pms.db'}", lake=lake, actor="alice"))
     days = business_day_range("2026-10-20", "2026-10-30", "B3")
     d0 = f"{days[0]:%Y-%m-%d}"
     book = [

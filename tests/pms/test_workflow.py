@@ -18,7 +18,7 @@ from research_core.errors import (
     TradeInputError,
     TransitionError,
 )
-from research_core.pms import PMS, db
+from research_core.pms import PMS, audit, db
 from research_core.pms.models import Proposal
 from research_core.pms.workflow import EVENTS, STATES, TERMINAL, TRANSITIONS, transition
 
@@ -49,6 +49,10 @@ def _bare_proposal(pms: PMS, state: str) -> int:
         )
         s.add(row)
         s.flush()
+        # audited like every PMS write: verify replays the book from the audit records
+        audit.append(
+            s, actor="alice", action="propose", entity="proposal", entity_id=row.id, payload={}
+        )
         return row.id
 
 

@@ -105,7 +105,8 @@ def test_cli_writes_the_book(sample_lake_path, tmp_path, capsys):
     out = tmp_path / "book"
     args = ["book", "--as-of", "2019-08-30", "--method", "hrp", "--out", str(out)]
     assert main([*args, "--path", str(sample_lake_path)]) == 0
-    names = {"weights.csv", "signals.csv", "provenance.csv", "var.csv", "components.csv"}
+    names = {"weights.csv", "sizes.csv", "signals.csv", "provenance.csv", "var.csv"}
+    names |= {"components.csv"}
     names |= {"stress.csv", "limits.csv", "summary.txt", ".workbench-output.json"}
     assert names == {p.name for p in out.iterdir()}
     weights = pd.read_csv(out / "weights.csv", index_col=0)

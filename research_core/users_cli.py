@@ -1,0 +1,59 @@
+"""``workbench users add|list|remove``: who may use the pages served beyond loopback.
+
+The users live in the PMS database (``pms/users.py``); the OS user running the command is
+recorded in the audit log as who added or removed them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+from typing import Any
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from research_core.pms.system import PMS
+
+    return PMS.open(args.db, create=False).engine  # the schema must be current: pms init
+
+
+def _add(args: argparse.Namespace) -> int:
+    from research_core.pms.users import add_user
+
+    token = add_user(_engine(args), args.name, actor=getpass.getuser())
+    print(f"token of {token.split('.', 1)[0]} (shown once; only a salted hash is stored):")
+    print(token)
+    print("sign in at http://HOST:PORT/login, or open a page with ?token=<token>")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from research_core.pms.users import list_users
+
+    frame = list_users(_engine(args))
+    print("(none)" if frame.empty else frame.to_string(index=False))
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from research_core.pms.users import normalize, remove_user
+
+    remove_user(_engine(args), args.name, actor=getpass.getuser())
+    print(f"removed {normalize(args.name)}: their token and sessions no longer work")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the ``users`` command group to the workbench parser."""
+    users = sub.add_parser("users", help="who may use the pages served beyond loopback")
+    cmds = users.add_subparsers(dest="users_command", required=True)
+    p = cmds.add_parser("add", help="add a user; prints their token once")
+    p.add_argument("name", help="user name (letters, digits, '_' or '-'; lower case)")
+    p.set_defaults(func=_add)
+    p = cmds.add_parser("list", help="the users (names, when and by whom added)")
+    p.set_defaults(func=_list)
+    p = cmds.add_parser("remove", help="remove a user (their token stops working)")
+    p.add_argument("name")
+    p.set_defaults(func=_remove)
+    for q in cmds.choices.values():
+        q.add_argument("--db", help="database URL (default: WORKBENCH_DB_URL)")
