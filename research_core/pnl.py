@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from research_core import ntnb
+from research_core._memo import remember
 from research_core.calendars import business_day_range
 from research_core.catalog import Instrument, instrument, series_catalog
 from research_core.errors import PriceHistoryError
@@ -298,10 +299,7 @@ INCREMENTAL = True  # False: every unit built from nothing (the earlier path, fo
 
 
 def _remember(cache: dict[tuple[object, ...], _Unit], key: tuple[object, ...], unit: _Unit) -> None:
-    cache.pop(key, None)
-    if len(cache) >= _UNITS_SIZE:
-        cache.pop(next(iter(cache)))
-    cache[key] = unit
+    remember(cache, key, unit, _UNITS_SIZE)
 
 
 def _unit(

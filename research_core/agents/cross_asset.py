@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from research_core._memo import remember
 from research_core.agents._features import compound, level_from_changes, weekly_returns, yoy
 from research_core.agents.base import (
     Agent,
@@ -101,11 +102,10 @@ class CrossAssetAgent(Agent):
         except LookAheadError:  # that year-end (in the lake's zone) is after the as-of
             anchor = view.at(f"{view.as_of.year - 1}-12-31")
         key = (*anchor.cache_key, self.refit)
-        if key not in _FITS:
-            if len(_FITS) >= _FITS_SIZE:
-                _FITS.pop(next(iter(_FITS)))
-            _FITS[key] = self._fit_at(anchor)
-        return _FITS[key]
+        fits = _FITS.get(key)
+        if fits is None:
+            fits = remember(_FITS, key, self._fit_at(anchor), _FITS_SIZE)
+        return fits
 
     def _fit_at(self, view: PITView) -> dict[str, RegimeFit]:
         notes: list[str] = []

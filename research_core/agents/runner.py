@@ -3,12 +3,14 @@ and, where a store is in use, per lake snapshot and date (:mod:`research_core.ag
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from graphlib import TopologicalSorter
 from types import MappingProxyType
 from typing import Protocol
 
+from research_core._memo import remember
 from research_core.agents.base import Agent, AgentReport
 from research_core.agents.cross_asset import CrossAssetAgent
 from research_core.agents.fiscal import FiscalAgent
@@ -59,21 +61,35 @@ class ReportStore(Protocol):
 
 _REPORTS: dict[tuple[object, ...], AgentReport] = {}
 _REPORTS_SIZE = 1024  # a few MB: five agents at every month-end of a long backtest
-_STORES: dict[str, ReportStore] = {}  # by the lake's opaque key (``view.cache_key[0]``)
+# The stores in use, by the lake's opaque key (``view.cache_key[0]``): a stack per lake, the
+# newest in use on top; each block removes its own entry, so blocks that overlap in threads
+# (a page server, the pipeline's steps) leave no store behind once they are all done.
+_STORES: dict[str, list[ReportStore]] = {}
+_STORES_LOCK = threading.Lock()
 
 
 @contextmanager
 def using_store(lake_key: str, store: ReportStore) -> Iterator[None]:
     """Read and keep reports of views of the lake ``lake_key`` in ``store`` in the block."""
-    before = _STORES.get(lake_key)
-    _STORES[lake_key] = store
+    with _STORES_LOCK:
+        _STORES.setdefault(lake_key, []).append(store)
     try:
         yield
     finally:
-        if before is None:
-            _STORES.pop(lake_key, None)
-        else:
-            _STORES[lake_key] = before
+        with _STORES_LOCK:
+            stack = _STORES[lake_key]
+            del stack[max(i for i, s in enumerate(stack) if s is store)]
+            if not stack:
+                del _STORES[lake_key]
+
+
+def _store(view: PITView) -> ReportStore | None:
+    """The store in use for ``view``'s lake, if any; only real-time (as_of) views use one."""
+    if view.cache_key[-1] != "as_of":
+        return None
+    with _STORES_LOCK:
+        stack = _STORES.get(str(view.cache_key[0]))
+        return stack[-1] if stack else None
 
 
 def variant(name: str) -> str:
@@ -85,8 +101,8 @@ def _known(view: PITView, name: str) -> AgentReport | None:
     """A report already made on this view's content: in memory, or in the lake's store."""
     key = (*view.cache_key, name, variant(name))
     report = _REPORTS.get(key)
-    store = _STORES.get(str(view.cache_key[0]))
-    if report is None and store is not None and view.cache_key[-1] == "as_of":
+    store = _store(view)
+    if report is None and store is not None:
         report = store.get(view, name, variant(name))
         if report is not None:
             _remember(key, report)
@@ -94,9 +110,7 @@ def _known(view: PITView, name: str) -> AgentReport | None:
 
 
 def _remember(key: tuple[object, ...], report: AgentReport) -> None:
-    if len(_REPORTS) >= _REPORTS_SIZE:
-        _REPORTS.pop(next(iter(_REPORTS)))
-    _REPORTS[key] = report
+    remember(_REPORTS, key, report, _REPORTS_SIZE)
 
 
 def run_agent(view: PITView, name: str, upstream: Mapping[str, AgentReport]) -> AgentReport:
@@ -112,8 +126,8 @@ def run_agent(view: PITView, name: str, upstream: Mapping[str, AgentReport]) -> 
         agent = AGENTS[name]()
         report = agent.run(view, {d: upstream[d] for d in agent.depends_on if d in upstream})
         _remember((*view.cache_key, name, variant(name)), report)
-        store = _STORES.get(str(view.cache_key[0]))
-        if store is not None and view.cache_key[-1] == "as_of":
+        store = _store(view)
+        if store is not None:
             store.put(view, name, variant(name), report)
     return report
 

@@ -85,9 +85,11 @@ class AgentReportStore:
     def content_stamp(self, view: PITView) -> int:
         """The newest commit stamp (UTC ns) among the rows ``view`` sees (0: none)."""
         key = (self.lake.version, int(view.known_by.value))
-        if key not in self._stamps:
-            self._stamps = {key: self._stamp_table(key[1])}  # one manifest version at a time
-        released, newest = self._stamps[key]
+        stamps = self._stamps  # one manifest version at a time (threads may replace it)
+        if key not in stamps:
+            stamps = {key: self._stamp_table(key[1])}
+            self._stamps = stamps
+        released, newest = stamps[key]
         k = int(np.searchsorted(released, view.as_of.value, side="right"))
         return int(newest[k - 1]) if k else 0
 

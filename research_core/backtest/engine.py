@@ -388,6 +388,28 @@ def run_engine(
         )
 
 
+def _schedule(
+    sizing: Sizing, lake: Lake, start: object, end: object, calendar: str, execution_lag: int
+) -> tuple[MarketData, pd.DatetimeIndex, pd.DatetimeIndex, np.ndarray]:
+    """The market data, the sessions marked, the rebalance dates and the rows their trades
+    execute on (``execution_lag`` sessions later; dates whose trade falls after ``end``
+    dropped)."""
+    start, end = pd.Timestamp(start), pd.Timestamp(end)  # type: ignore[arg-type]
+    if end <= start:
+        raise BacktestError(f"end {end.date()} must be after start {start.date()}")
+    market = MarketData.build(lake.at(end), list(sizing.instruments), start, end, calendar)
+    days = market.sessions(start)
+    if len(days) < 2:
+        raise BacktestError(f"fewer than two {calendar} sessions in {start.date()}..{end.date()}")
+    signal_dates = rebalance_dates(days[0], days[-1], sizing.rebalance, calendar)
+    exec_rows = days.get_indexer(signal_dates) + execution_lag
+    keep = exec_rows < len(days)
+    signal_dates, exec_rows = signal_dates[keep], exec_rows[keep]
+    if len(exec_rows) == 0:
+        raise BacktestError("no rebalance falls inside the backtest window")
+    return market, days, signal_dates, exec_rows
+
+
 def _run_engine(
     sizing: Sizing,
     lake: Lake,
@@ -406,21 +428,10 @@ def _run_engine(
     threads: OneThread,
 ) -> EngineRun:
     costs = costs or CostModel()
-    start, end = pd.Timestamp(start), pd.Timestamp(end)  # type: ignore[arg-type]
-    if end <= start:
-        raise BacktestError(f"end {end.date()} must be after start {start.date()}")
     ids = list(sizing.instruments)
-    market = MarketData.build(lake.at(end), ids, start, end, calendar)
-    days = market.sessions(start)
-    if len(days) < 2:
-        raise BacktestError(f"fewer than two {calendar} sessions in {start.date()}..{end.date()}")
-    signal_dates = rebalance_dates(days[0], days[-1], sizing.rebalance, calendar)
-    exec_rows = days.get_indexer(signal_dates) + execution_lag
-    keep = exec_rows < len(days)
-    signal_dates, exec_rows = signal_dates[keep], exec_rows[keep]
-    if len(exec_rows) == 0:
-        raise BacktestError("no rebalance falls inside the backtest window")
-
+    market, days, signal_dates, exec_rows = _schedule(
+        sizing, lake, start, end, calendar, execution_lag
+    )
     vol = market.volatility(signal_dates, vol_lookback)
     fee = costs.fees(ids)
     impact = market.impact(costs, signal_dates, vol, ids)
@@ -429,8 +440,7 @@ def _run_engine(
         sizing.prepare(lake, signal_dates, vintage)
         book = _Book(days, vol, prices, exec_rows, fee, impact, threads)
         held = _decide_in_order(sizing, lake, signal_dates, vintage, market, book, progress)
-    decisions = book.decisions
-    signals = np.vstack(decisions)
+    signals = np.vstack(book.decisions)
 
     def again(view: PITView, day: pd.Timestamp) -> np.ndarray:
         return sizing.decide(view, day, None, *held[int(signal_dates.searchsorted(day))])
@@ -458,8 +468,6 @@ def _run_engine(
     turnover = pd.Series(
         np.abs(sim.traded[:, 0, :]).sum(axis=1) / sim.value_before[:, 0], index=exec_days
     )
-    years = max(len(days) / 252, 1 / 252)
-    trades = _trade_log(exec_days, ids, weights, sim.traded[:, 0, :], sim.costs[:, 0, :])
     result = BacktestResult(
         strategy=sizing.name,
         params=sizing.params(),
@@ -470,13 +478,13 @@ def _run_engine(
         signals=pd.DataFrame(signals, index=signal_dates, columns=ids),
         weights=pd.DataFrame(weights, index=exec_days, columns=ids),
         positions=positions,
-        trades=trades,
+        trades=_trade_log(exec_days, ids, weights, sim.traded[:, 0, :], sim.costs[:, 0, :]),
         turnover=turnover.rename("turnover"),
         exposures=_exposures(positions),
         metrics=perf.performance(
             returns.iloc[1:],
             risk_free=rf.iloc[1:],
-            turnover=float(turnover.sum() / years),
+            turnover=float(turnover.sum() / max(len(days) / 252, 1 / 252)),  # per year
             rebalances=exec_days,
         ),
         verified=verified,

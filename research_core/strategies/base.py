@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from research_core._memo import remember
 from research_core.agents.base import AgentReport
 from research_core.errors import (
     AgentDataError,
@@ -144,9 +145,7 @@ def _report(view: PITView, agent: str) -> AgentReport | None:
     try:
         return agent_report(view, agent)
     except (AgentDataError, InsufficientDataError) as err:
-        if len(_NO_REPORT) >= _NO_REPORT_SIZE:
-            _NO_REPORT.pop(next(iter(_NO_REPORT)))
-        _NO_REPORT[key] = str(err)
+        remember(_NO_REPORT, key, str(err), _NO_REPORT_SIZE)
         return None
 
 

@@ -89,3 +89,22 @@ def test_a_stored_agent_is_read_without_running_its_dependencies(cut: Lake, memo
     memo.clear()
     assert runner.agent_report(view, "cross_asset").to_dict() == report.to_dict()
     assert {k[3] for k in memo} == set(runner.AGENTS)
+
+
+def test_blocks_that_overlap_out_of_order_leave_the_right_store_in_use(tmp_path: Path):
+    """Two threads' blocks on one lake overlap: the first to start ends first. The second
+    keeps its store until it ends, and nothing stays registered after both (the earlier
+    registry restored what the first block found, dropping the second's store mid-block
+    and leaving the first's behind once both had ended)."""
+    lake = Lake.open(tmp_path / "lake", create=True)
+    key = AgentReportStore(lake).lake_key
+    view = lake.at("2024-01-02")
+    first, second = AgentReportStore(lake), AgentReportStore(lake)
+    a, b = runner.using_store(key, first), runner.using_store(key, second)
+    a.__enter__()
+    b.__enter__()
+    assert runner._store(view) is second
+    a.__exit__(None, None, None)
+    assert runner._store(view) is second
+    b.__exit__(None, None, None)
+    assert runner._store(view) is None
