@@ -113,7 +113,10 @@ class AgentReportStore:
         path = self.path(view, agent, variant)
         try:
             blob = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # not kept (or cannot be: put)
+            return None
+        except OSError as err:
+            log.warning("agent report store: cannot read %s (%s); recomputing", path, err)
             return None
         payload = blob[_DIGEST:]
         if hashlib.sha256(payload).digest() != blob[:_DIGEST]:
@@ -129,8 +132,12 @@ class AgentReportStore:
     def put(self, view: PITView, agent: str, variant: str, report: AgentReport) -> None:
         path = self.path(view, agent, variant)
         payload = zlib.compress(pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL), 1)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:  # a lake this user may read but not write (or a full disk): just not kept
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        except OSError as err:
+            log.warning("agent report store: cannot write in %s (%s); not kept", self.folder, err)
+            return
         try:
             os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would hide it from other users
             with os.fdopen(fd, "wb") as fh:

@@ -108,3 +108,18 @@ def test_blocks_that_overlap_out_of_order_leave_the_right_store_in_use(tmp_path:
     assert runner._store(view) is second
     b.__exit__(None, None, None)
     assert runner._store(view) is None
+
+
+def test_a_store_that_cannot_be_written_keeps_nothing_and_fails_nothing(
+    cut: Lake, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    """A lake one may read but not write (here its cache folder is a file: running as root,
+    permissions would not refuse): the report is computed and returned, not kept."""
+    report = runner.run_agents(cut.at(AS_OF), ["fiscal"])["fiscal"]
+    lake = Lake.open(tmp_path / "lake", create=True)
+    (lake.root / "artifacts").mkdir()
+    (lake.root / "artifacts" / "cache").write_text("not a folder")
+    store = AgentReportStore(lake)
+    store.put(lake.at(AS_OF), "fiscal", "", report)
+    assert "cannot write in" in caplog.text
+    assert store.get(lake.at(AS_OF), "fiscal", "") is None
