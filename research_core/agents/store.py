@@ -31,6 +31,7 @@ import logging
 import os
 import pickle
 import platform
+import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -53,6 +54,7 @@ FOLDER = Path("artifacts") / "cache" / "agents"
 LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "hmmlearn", "arch")
 _DIGEST = 32  # bytes of SHA-256 in front of each entry
 STAMP_COLUMNS = ("release_time", "ingested_at")
+KEEP_CODES = 2  # code digests whose entries are kept: this one and the newest other
 
 
 @functools.cache
@@ -81,6 +83,23 @@ class AgentReportStore:
         self.lake_key = lake.reader().lake_key
         self.folder = lake.root / FOLDER / code_digest()
         self._stamps: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._prune_other_codes()
+
+    def _prune_other_codes(self) -> None:
+        """Mark this code's entries as in use (the folder's mtime) and remove those of all
+        but the newest ``KEEP_CODES - 1`` other codes: no code reads them any more, so the
+        store does not grow with every code change. A process still running older code
+        finds its entries gone and recomputes them (a read or write that fails is a miss)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            os.utime(self.folder)
+            others = [p for p in self.folder.parent.iterdir() if p != self.folder]
+            others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        except OSError as err:  # a lake this user may only read, or a prune racing another
+            log.warning("agent report store: %s not pruned (%s)", self.folder.parent, err)
+            return
+        for old in others[KEEP_CODES - 1 :]:
+            shutil.rmtree(old, ignore_errors=True)  # another process may be removing it too
 
     def content_stamp(self, view: PITView) -> int:
         """The newest commit stamp (UTC ns) among the rows ``view`` sees (0: none)."""

@@ -3,6 +3,7 @@ across processes, a revision invalidating exactly the dates that see it, damaged
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -123,3 +124,17 @@ def test_a_store_that_cannot_be_written_keeps_nothing_and_fails_nothing(
     store.put(lake.at(AS_OF), "fiscal", "", report)
     assert "cannot write in" in caplog.text
     assert store.get(lake.at(AS_OF), "fiscal", "") is None
+
+
+def test_entries_of_older_code_are_removed_but_the_newest_other(tmp_path: Path):
+    """Each code change starts a fresh folder of entries: the store keeps its own and the
+    most recently used other one (a process still on it), and removes the rest."""
+    lake = Lake.open(tmp_path / "lake", create=True)
+    root = lake.root / "artifacts" / "cache" / "agents"
+    for age, code in enumerate(["newer", "older", "oldest"]):
+        (root / code / "fiscal").mkdir(parents=True)
+        (root / code / "fiscal" / "1-2").write_bytes(b"x")
+        when = 1_700_000_000 - 86_400 * age  # last used 0, 1 and 2 days apart
+        os.utime(root / code, (when, when))
+    store = AgentReportStore(lake)
+    assert sorted(p.name for p in root.iterdir()) == sorted([store.folder.name, "newer"])
