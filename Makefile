@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/agents.py
 	$(BIN)/python benchmarks/backtest.py
 	$(BIN)/python benchmarks/book_backtest.py
+	$(BIN)/python benchmarks/strategies.py
+	$(BIN)/python benchmarks/cli.py
 	$(BIN)/python benchmarks/risk.py
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/pms.py

@@ -64,7 +64,7 @@ def business_day_range(start: object, end: object, calendar: str = "B3") -> pd.D
     """Sessions of ``calendar`` between ``start`` and ``end`` inclusive."""
     days = business_days(calendar)
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)  # type: ignore[arg-type]
-    return days[(days >= lo) & (days <= hi)]
+    return days[days.searchsorted(lo, side="left") : days.searchsorted(hi, side="right")]
 
 
 def roll_forward(dates: pd.DatetimeIndex, calendar: str, bdays: int = 0) -> pd.DatetimeIndex:

@@ -171,7 +171,10 @@ def _cmd_agents_run(args: argparse.Namespace) -> int:
     if args.as_of and (args.start or args.end):
         raise WorkbenchError("give either --as-of or --start/--end, not both")
     if args.as_of:
-        reports = list(run_agents(lake.at(args.as_of), args.agent).values())
+        from research_core.agents.store import stored_reports
+
+        with stored_reports(lake):
+            reports = list(run_agents(lake.at(args.as_of), args.agent).values())
         for r in reports:
             print(r.summary(), end="\n\n")
     elif args.start:
@@ -235,7 +238,9 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         grid = {key: [_parse_value(v) for v in values.split(",")]}
         fixed = {k: v for k, v in params.items() if k != key}
         grid.update({k: [v] for k, v in fixed.items()})
-        _, results = sweep(lake, args.name, grid, args.start, end, executor=executor)
+        _, results = sweep(
+            lake, args.name, grid, args.start, end, executor=executor, progress=not args.quiet
+        )
     else:
         vintages = args.grid.split(",") if args.grid else ["as_of"]
         bad = [v for v in vintages if v not in VINTAGES]
@@ -248,7 +253,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             Task(str(lake.root), args.name, p, args.start, end, v, verify=verify[v])  # type: ignore[arg-type]
             for v in vintages
         ]
-        results = run_many(tasks, executor, ledger)
+        results = run_many(tasks, executor, ledger, progress=not args.quiet)
     for r in results:
         print(r.summary())
     dsr = ledger.deflated_sharpe(results[0], args.name)
@@ -406,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="erc", help="book construction: erc|hrp|bl|kelly|mv")
     p.add_argument("--freq", default="M", help="book rebalance: W or M")
     p.add_argument("--workers", type=int, default=2, help="book: processes gathering signals")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_backtest)
     p = sub.add_parser(
         "book",

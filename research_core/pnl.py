@@ -25,13 +25,16 @@ as an index, so a holiday on one exchange carries the P&L to the next session.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from research_core import ntnb
+from research_core._memo import remember
 from research_core.calendars import business_day_range
 from research_core.catalog import Instrument, instrument, series_catalog
 from research_core.config import get_settings
@@ -39,6 +42,7 @@ from research_core.errors import PriceHistoryError
 from research_core.lake.pit import PITView
 
 BASE_CURRENCY = "BRL"
+_Arrays = dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (obs date ns, values)
 FUNDING = {"BRL": "BR.CDI", "USD": "US.UST.3M"}
 USDBRL = "BRL.USD.SPOT"
 IPCA_EXPECTED = "BR.FOCUS.IPCA.12M"
@@ -56,6 +60,7 @@ def tenor_years(series_id: str) -> float | None:
     return n / 12.0 if m.group(3) == "M" else n
 
 
+@functools.cache
 def shorter_tenor(series_id: str) -> str | None:
     """The next shorter point on the same curve in the catalog (None at the short end)."""
     m = _TENOR.match(series_id)
@@ -99,36 +104,77 @@ def known_on(data: pd.Series | pd.DataFrame, dates: pd.Index) -> np.ndarray:
     return np.where(mask, picked, np.nan)
 
 
-def _carry(view: PITView, inst: Instrument, q: np.ndarray, idx: pd.Index) -> np.ndarray:
-    """Annual carry (and roll) of a long-quote unit, as a fraction, on the quote's dates."""
+def _inputs(inst: Instrument) -> dict[str, str]:
+    """The series a unit of ``inst`` is built from, by role (quote, funding, ...)."""
+    roles = {"quote": inst.price_series}
+    if inst.quote == "fx":
+        roles |= {"funding": FUNDING["BRL"], "foreign": FUNDING["USD"]}
+    elif inst.quote == "yield":
+        roles["funding"] = FUNDING[inst.currency]
+        if inst.dv01_convention == "real_yield":
+            roles["ipca"] = IPCA_EXPECTED
+        short = shorter_tenor(inst.price_series)
+        if short is not None:
+            roles["short"] = short
+    if pnl_currency(inst) != BASE_CURRENCY:
+        roles["fx"] = USDBRL
+    return roles
+
+
+def _known(arrays: tuple[np.ndarray, np.ndarray], idx: np.ndarray) -> np.ndarray:
+    """:func:`known_on` on (obs date ns, forward-filled value) arrays."""
+    dates, values = arrays
+    pos = np.searchsorted(dates, idx, side="right") - 1
+    if len(values) == 0:
+        return np.full(len(idx), np.nan)
+    return np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan)
+
+
+def _carry_of(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays) -> np.ndarray:
+    """Annual carry (and roll) of a long-quote unit, as a fraction, at quotes ``q`` on
+    dates ``idx`` (ns), from the unit's input series ``data`` (see :func:`_inputs`)."""
     if inst.quote == "price":
         return np.zeros(len(q))
     if inst.quote == "fx":
-        diff = known_on(view.series(FUNDING["BRL"]), idx) - known_on(
-            view.series(FUNDING["USD"]), idx
-        )
+        diff = _known(data["funding"], idx) - _known(data["foreign"], idx)
         return -np.nan_to_num(diff) / 100.0
     if inst.quote == "spread":
         return -q / 1e4
     if inst.quote != "yield":
         raise PriceHistoryError(f"{inst.id}: unknown quote {inst.quote!r}")
-    carry = q - np.nan_to_num(known_on(view.series(FUNDING[inst.currency]), idx))
-    if inst.dv01_convention == "real_yield":
-        carry = carry + np.nan_to_num(known_on(view.series(IPCA_EXPECTED), idx))
+    carry = q - np.nan_to_num(_known(data["funding"], idx))
+    if "ipca" in data:
+        carry = carry + np.nan_to_num(_known(data["ipca"], idx))
     short = shorter_tenor(inst.price_series)
     if short is not None:
         gap = inst.tenor_years - (tenor_years(short) or 0.0)
-        carry = carry + duration(inst, q) * np.nan_to_num(
-            (q - known_on(view.series(short), idx)) / gap
-        )
+        carry = carry + duration(inst, q) * np.nan_to_num((q - _known(data["short"], idx)) / gap)
     return -carry / 100.0
 
 
-def _quotes(view: PITView, inst: Instrument) -> pd.Series:
-    px = view.series(inst.price_series).dropna()
-    if len(px) < 2:
+def _unit_inputs(
+    view: PITView, inst: Instrument, reads: _Arrays, *, translate: bool = True
+) -> _Arrays:
+    """The unit's input series as known at ``view``, each read once into ``reads``: quotes
+    and USD/BRL without gaps, the others forward-filled (as :func:`known_on` reads them);
+    ``translate=False`` leaves out USD/BRL."""
+    data: _Arrays = {}
+    for role, sid in _inputs(inst).items():
+        if role == "fx" and not translate:
+            continue
+        if sid not in reads:
+            s = view.series(sid)
+            reads[sid] = (np.asarray(s.index, "datetime64[ns]").view(np.int64), s.to_numpy(float))
+        dates, values = reads[sid]
+        gaps = np.isnan(values)
+        if gaps.any() and role in ("quote", "fx"):
+            dates, values = dates[~gaps], values[~gaps]
+        elif gaps.any():
+            values = values[np.maximum.accumulate(np.where(gaps, 0, np.arange(len(values))))]
+        data[role] = (dates, values)
+    if len(data["quote"][1]) < 2:
         raise PriceHistoryError(f"{inst.id}: {inst.price_series} has no history at {view.as_of}")
-    return px
+    return data
 
 
 def pnl_currency(inst: Instrument) -> str:
@@ -145,9 +191,13 @@ def last_quote(view: PITView, series_id: str) -> float:
 
 def carry(view: PITView, instrument_id: str) -> float:
     """Latest annual carry and roll of a long-quote unit (fraction; receivers earn minus)."""
-    inst = instrument(instrument_id)
-    px = _quotes(view, inst)
-    return float(_carry(view, inst, px.to_numpy()[-1:], px.index[-1:])[0])
+    unit = _UNITS.get((*view.cache_key, instrument_id))
+    if unit is not None:
+        return float(unit.carry[-1])
+    inst = instrument(instrument_id)  # one value: the unit's history is not needed
+    data = _unit_inputs(view, inst, {}, translate=False)
+    dates, q = data["quote"]
+    return float(_carry_of(inst, q[-1:], dates[-1:], data)[0])
 
 
 def _bond_price(inst: Instrument, coupon: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -178,40 +228,107 @@ def quote_move(inst: Instrument, q0: np.ndarray, q1: np.ndarray) -> np.ndarray:
     return 1.0 - _bond_price(inst, y0, y1) / _bond_price(inst, y0, y0)
 
 
-def _local_returns(view: PITView, inst: Instrument) -> pd.Series:
-    """Daily unit return in the instrument's currency, on its own observation dates."""
-    px = _quotes(view, inst)
-    q = px.to_numpy()
-    move = quote_move(inst, q[:-1], q[1:])
-    ret = move + _carry(view, inst, q, px.index)[:-1] * DT
-    return pd.Series(ret, index=px.index[1:])
+@dataclass(frozen=True, eq=False)
+class _Unit:
+    """One instrument's unit on its own quote dates, and the inputs it was built from."""
+
+    data: _Arrays  # input series by role (:func:`_inputs`)
+    carry: np.ndarray  # annual carry at each quote
+    ret: np.ndarray  # base-currency return from each quote to the next
+    running: np.ndarray  # running product of 1 + ret (clipped; a NaN return counts as 0)
+
+    @property
+    def level(self) -> pd.Series:
+        """Compounded unit return on the quote dates after the first (NaN where the
+        return is), as ``(1 + ret.clip(lower=-0.99)).cumprod()`` gives it."""
+        dates = pd.DatetimeIndex(self.data["quote"][0][1:].view("datetime64[ns]"), name="obs_date")
+        return pd.Series(np.where(np.isnan(self.ret), np.nan, self.running), index=dates)
 
 
-_LEVEL_CACHE: dict[tuple[object, ...], pd.Series] = {}
-_LEVEL_CACHE_SIZE = 256  # about 20 MB at most: one book's instruments on a few views
+def _first_change(old: _Arrays, new: _Arrays) -> int:
+    """The earliest obs date (ns) at which any input series differs between two reads:
+    a revised value, a period added or withdrawn (int64 max when none does)."""
+    first = np.iinfo(np.int64).max
+    for role, (d1, v1) in new.items():
+        d0, v0 = old[role]
+        n = min(len(d0), len(d1))
+        same = (d0[:n] == d1[:n]) & ((v0[:n] == v1[:n]) | (np.isnan(v0[:n]) & np.isnan(v1[:n])))
+        k = n if same.all() else int(np.argmin(same))
+        for d in (d0, d1):
+            if k < len(d):
+                first = min(first, int(d[k]))
+    return first
 
 
-def _base_level(view: PITView, iid: str) -> pd.Series:
-    """Compounded unit return in the base currency on the instrument's own dates.
+def _build_unit(inst: Instrument, data: _Arrays, prev: _Unit | None) -> _Unit:
+    """The unit from its inputs. With ``prev`` (the same instrument on another view) only
+    what its inputs changed is recomputed: carry from the first changed date on, returns
+    from the step into it, the running product continued from the step before, so the
+    numbers are the ones a build from nothing gives, bit for bit."""
+    dates, q = data["quote"]
+    start = 0
+    if prev is not None:
+        start = int(np.searchsorted(dates, _first_change(prev.data, data), side="left"))
+    if start >= len(q) and prev is not None and len(prev.carry) == len(q):
+        return _Unit(data, prev.carry, prev.ret, prev.running)
+    keep = max(start - 1, 0)  # ret[j] is the step from quote j to j + 1
+    head = prev.carry[:start] if prev is not None else q[:0]
+    carry = np.concatenate([head, _carry_of(inst, q[start:], dates[start:], data)])
+    ret = quote_move(inst, q[keep:-1], q[keep + 1 :]) + carry[keep:-1] * DT
+    if "fx" in data:  # USD P&L in BRL at each day's USD/BRL; the first step has no rate
+        before = _known(data["fx"], dates[keep:-1])
+        if keep == 0:
+            before[:1] = np.nan
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ret = ret * (_known(data["fx"], dates[keep + 1 :]) / before)
+        ret = np.where(np.isnan(ret), 0.0, ret)
+    growth = 1.0 + np.maximum(ret, -0.99)
+    base = prev.running[keep - 1] if prev is not None and keep > 0 else 1.0
+    tail = np.cumprod(np.r_[base, np.where(np.isnan(growth), 1.0, growth)])[1:]
+    if prev is not None and keep > 0:
+        ret = np.concatenate([prev.ret[:keep], ret])
+        tail = np.concatenate([prev.running[:keep], tail])
+    return _Unit(data, carry, ret, tail)
 
-    Memoized per view (lake, snapshot, vintage), like the agents' runs: a book's risk
-    report, its stresses and each proposal's pre-trade impact read the same instruments.
-    Callers never modify the returned series.
-    """
-    key = (*view.cache_key, iid)
-    level = _LEVEL_CACHE.get(key)
-    if level is None:
+
+# The unit of each instrument per view (a book's risk report, its stresses and each
+# proposal's pre-trade impact read the same instruments), and the last one built per
+# instrument and lake, which the next view extends (a backtest's next rebalance date).
+_UNITS: dict[tuple[object, ...], _Unit] = {}
+_LAST: dict[tuple[object, ...], _Unit] = {}
+_UNITS_SIZE = 128  # about 30 MB at most: one book's instruments on a few views
+INCREMENTAL = True  # False: every unit built from nothing (the earlier path, for benchmarks)
+
+
+def _remember(cache: dict[tuple[object, ...], _Unit], key: tuple[object, ...], unit: _Unit) -> None:
+    remember(cache, key, unit, _UNITS_SIZE)
+
+
+def _unit(
+    view: PITView, iid: str, reads: _Arrays | None = None, view_key: tuple[object, ...] = ()
+) -> _Unit:
+    """The unit of ``iid`` at ``view``: built from the inputs the view sees, extending the
+    last unit of the same instrument and lake where those inputs agree (PIT: every number
+    comes from this view's reads; the previous unit only saves recomputing equal ones).
+    ``view_key`` is ``view.cache_key`` when the caller has it (it is computed each time)."""
+    view_key = view_key or view.cache_key
+    key = (*view_key, iid)
+    unit = _UNITS.get(key)
+    if unit is None:
         inst = instrument(iid)
-        ret = _local_returns(view, inst)
-        if pnl_currency(inst) != BASE_CURRENCY:
-            fx = view.series(USDBRL).dropna()
-            ret = ret * (known_on(fx, ret.index) / np.r_[np.nan, known_on(fx, ret.index)[:-1]])
-            ret = ret.fillna(0.0)
-        level = (1.0 + ret.clip(lower=-0.99)).cumprod()
-        if len(_LEVEL_CACHE) >= _LEVEL_CACHE_SIZE:
-            _LEVEL_CACHE.pop(next(iter(_LEVEL_CACHE)))
-        _LEVEL_CACHE[key] = level
-    return level
+        data = _unit_inputs(view, inst, {} if reads is None else reads)
+        last = (view_key[0], view_key[-1], iid)
+        unit = _build_unit(inst, data, _LAST.get(last) if INCREMENTAL else None)
+        _remember(_UNITS, key, unit)
+        _remember(_LAST, last, unit)
+    return unit
+
+
+def _base_level(
+    view: PITView, iid: str, reads: _Arrays | None = None, view_key: tuple[object, ...] = ()
+) -> pd.Series:
+    """Compounded unit return in the base currency on the instrument's own dates."""
+    return _unit(view, iid, reads, view_key).level
 
 
 def unit_index(
@@ -235,7 +352,9 @@ def unit_index(
     days = days[days <= local]
     if len(days) == 0:
         raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
-    cols = {iid: known_on(_base_level(view, iid), days) for iid in instrument_ids}
+    reads: _Arrays = {}  # each series read once for all the instruments
+    key = view.cache_key
+    cols = {iid: known_on(_base_level(view, iid, reads, key), days) for iid in instrument_ids}
     frame = pd.DataFrame(cols, index=days)
     first = frame.iloc[0]
     if first.isna().any() and trim:

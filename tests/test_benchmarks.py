@@ -79,9 +79,27 @@ def test_health_detectors_benchmark_runs(capsys):
 def test_book_backtest_benchmark_runs(sample_lake_path, capsys):
     # main() asserts the book's attribution sums to its equity change to 1e-9.
     args = ["--lake", str(sample_lake_path), "--start", "2016-02-01", "--end", "2016-03-15"]
-    seconds = _load("book_backtest").main([*args, "--workers", "1", "--verify", "0"])
-    assert {"book backtest", "live decision"} <= set(seconds)
-    assert "BOOK[erc,M]" in capsys.readouterr().out
+    # --refit every: the new path's book must equal the earlier path's to 1e-12 (asserted).
+    args += ["--workers", "1", "--verify", "0", "--paths", "earlier,new", "--refit", "every"]
+    seconds = _load("book_backtest").main(args)
+    assert {"book backtest", "book backtest (earlier)", "live decision"} <= set(seconds)
+    text = capsys.readouterr().out
+    assert "BOOK[erc,M]" in text and "new vs earlier: weights and returns differ by" in text
+
+
+def test_strategies_benchmark_paths_agree(sample_lake_path, capsys):
+    # main() asserts every strategy's signals, weights and returns are identical (1e-12)
+    # on the earlier and new paths, and XA_REGIME_01 with refit="every" too.
+    args = ["--lake", str(sample_lake_path), "--start", "2016-11-01", "--end", "2017-02-28"]
+    out = _load("strategies").main([*args, "--strategies", "RATES_BR_01,XA_REGIME_01"])
+    assert set(out) == {"earlier", "new", "new, warm"}
+    assert "refit='every' on the new path: identical" in capsys.readouterr().out
+
+
+def test_cli_benchmark_runs(sample_lake_path, capsys):
+    args = ["--lake", str(sample_lake_path), "--start", "2026-09-01", "--verify", "0"]
+    out = _load("cli").main([*args, "--paths", "new", "--commands", "backtest"])
+    assert set(out) == {"backtest (new)"} and "backtest (new)" in capsys.readouterr().out
 
 
 def test_curves_benchmark_runs(sample_lake_path, capsys):

@@ -152,6 +152,12 @@ class Agent(ABC):
     required: ClassVar[tuple[str, ...]] = ()
     optional: ClassVar[tuple[str, ...]] = ()
 
+    @classmethod
+    def variant(cls) -> str:
+        """Settings besides the view that change the report ("" for none): part of the
+        keys reports are memoized and stored under."""
+        return ""
+
     def run(self, view: PITView, upstream: Mapping[str, AgentReport] | None = None) -> AgentReport:
         """One full pass at ``view.as_of``; upstream holds the reports this agent depends on."""
         upstream = dict(upstream or {})

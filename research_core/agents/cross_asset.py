@@ -7,16 +7,29 @@ Ibovespa, USD/BRL and CDS changes. The upstream agents' signals on Brazilian ris
 CDS, FX misalignment, policy) are combined, confidence-weighted, into a Brazil score that
 tilts the Ibovespa and USD/BRL calls. A Ledoit–Wolf covariance of the same weekly returns
 is reported for the risk engine.
+
+Refit schedule (``CrossAssetAgent.refit``): by default ("yearly") both HMMs are fitted once
+a year, on what was known at the end of the last calendar year before the as-of date, and
+each run filters the data it sees with those parameters (scaled as the fit's sample was;
+:mod:`research_core.models.regimes`), so the regime at a date comes from data known then
+and parameters estimated on data known earlier (point in time either way). Before the
+first year-end with enough history for an HMM, the run fits on its own sample. "every"
+refits both at every run (the earlier behaviour: about 5 times the cost of the agent's
+models; the regime probabilities differ from the yearly schedule's by the parameters'
+drift within a year).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from research_core._memo import remember
 from research_core.agents._features import compound, level_from_changes, weekly_returns, yoy
 from research_core.agents.base import (
     Agent,
@@ -24,20 +37,103 @@ from research_core.agents.base import (
     Features,
     Fitted,
 )
-from research_core.errors import ModelError
-from research_core.models import ledoit_wolf, macro_regimes, risk_regimes, standardize
+from research_core.errors import AgentDataError, LookAheadError, ModelError
+from research_core.lake.pit import PITView
+from research_core.models import (
+    RegimeFit,
+    RegimeResult,
+    ledoit_wolf,
+    macro_regimes,
+    risk_regimes,
+    standardize,
+)
 from research_core.records import Signal
 
 MARKETS = {"spx": "US.SPX", "ibov": "BR.IBOV", "usdbrl": "BRL.USD.PTAX", "cds": "BR.CDS.5Y"}
 # Upstream signals that mean "Brazil riskier" when positive, with their sign.
 BRAZIL_RISK = {"BR.FISCAL": 1.0, "BR.CDS.5Y": 1.0, "USDBRL.FUT": 1.0, "BR.INFLATION": 0.5}
 GOOD_REGIMES = ("Goldilocks", "Reflation")
+REFITS = ("yearly", "every")
+# HMMs fitted at a refit date, per (that date's view, schedule): every run of the year reuses them
+_FITS: dict[tuple[object, ...], dict[str, RegimeFit]] = {}
+_FITS_SIZE = 64
+
+
+@contextmanager
+def regime_refit(mode: str) -> Iterator[None]:
+    """Run the cross-asset agent with refit schedule ``mode`` ("yearly", "every") inside
+    the block (benchmarks and identity checks compare the two)."""
+    if mode not in REFITS:
+        raise AgentDataError(f"cross_asset refit {mode!r}: valid {list(REFITS)}")
+    before = CrossAssetAgent.refit
+    CrossAssetAgent.refit = mode
+    try:
+        yield
+    finally:
+        CrossAssetAgent.refit = before
 
 
 class CrossAssetAgent(Agent):
     name = "cross_asset"
     depends_on = ("inflation", "monetary_policy", "fiscal", "fx_equilibrium")
     required = ("US.IP.MOM", "BR.IBCBR.SA", "US.CPI.YOY", "BR.IPCA.MOM", *MARKETS.values())
+    refit: ClassVar[str] = "yearly"  # or "every" (see the module docstring)
+
+    def __init__(self) -> None:
+        if self.refit not in REFITS:
+            raise AgentDataError(f"cross_asset refit {self.refit!r}: valid {list(REFITS)}")
+        self._fits: dict[str, RegimeFit] = {}
+
+    @classmethod
+    def variant(cls) -> str:
+        return f"refit={cls.refit}"
+
+    def run(self, view: PITView, upstream: Mapping[str, AgentReport] | None = None) -> AgentReport:
+        self._fits = self._regime_fits(view)
+        return super().run(view, upstream)
+
+    def _regime_fits(self, view: PITView) -> dict[str, RegimeFit]:
+        """The HMMs fitted on what was known at the end of the last year before the view
+        (memoized); {} to fit on the view's own sample (refit "every", or no fit then)."""
+        if self.refit == "every":
+            return {}
+        try:
+            anchor = view.at(f"{view.as_of.year}-12-31")
+        except LookAheadError:  # that year-end (in the lake's zone) is after the as-of
+            anchor = view.at(f"{view.as_of.year - 1}-12-31")
+        key = (*anchor.cache_key, self.refit)
+        fits = _FITS.get(key)
+        if fits is None:
+            fits = remember(_FITS, key, self._fit_at(anchor), _FITS_SIZE)
+        return fits
+
+    def _fit_at(self, view: PITView) -> dict[str, RegimeFit]:
+        notes: list[str] = []
+        try:
+            data, _ = self.load(view, notes)
+            fitted = self._regimes(self.features(data, notes), {}, notes)
+        except (AgentDataError, ModelError):  # too little history then: fit on each sample
+            return {}
+        return {name: r.fit for name, r in fitted.items() if r.fit is not None}
+
+    @staticmethod
+    def _regimes(
+        features: Features, fits: Mapping[str, RegimeFit], notes: list[str]
+    ) -> dict[str, RegimeResult]:
+        """Both regime models: filtered with ``fits`` where given, else fitted."""
+        out: dict[str, RegimeResult] = {}
+        for name, fit in (
+            (
+                "macro_regime",
+                lambda f: macro_regimes(features["growth"], features["inflation"], fit=f),
+            ),
+            ("risk_regime", lambda f: risk_regimes(features["returns"], fit=f)),
+        ):
+            try:
+                out[name] = fit(fits.get(name))
+            except ModelError as err:
+                notes.append(f"{name} not estimated: {err}")
+        return out
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
         growth = pd.DataFrame(
@@ -59,16 +155,11 @@ class CrossAssetAgent(Agent):
         }
 
     def models(self, features: Features, notes: list[str]) -> Fitted:
-        fitted: Fitted = {}
-        for name, fit in (
-            ("macro_regime", lambda: macro_regimes(features["growth"], features["inflation"])),
-            ("risk_regime", lambda: risk_regimes(features["returns"])),
-            ("covariance", lambda: ledoit_wolf(features["returns"].iloc[-104:])),
-        ):
-            try:
-                fitted[name] = fit()
-            except ModelError as err:
-                notes.append(f"{name} not estimated: {err}")
+        fitted: Fitted = dict(self._regimes(features, self._fits, notes))
+        try:
+            fitted["covariance"] = ledoit_wolf(features["returns"].iloc[-104:])
+        except ModelError as err:
+            notes.append(f"covariance not estimated: {err}")
         for name in ("macro_regime", "risk_regime"):
             if name in fitted and fitted[name].method == "rule":
                 notes.append(f"{name}: history too short for the HMM; rule-based fallback used")
@@ -125,12 +216,12 @@ class CrossAssetAgent(Agent):
             dur = macro.expected_duration[macro.current]
             lines.append(
                 f"macro regime {macro.current} (p={macro.current_probability:.2f}, "
-                f"{macro.method}); expected duration {dur:.0f} months"
+                f"{_method(macro)}); expected duration {dur:.0f} months"
             )
         risk = fitted.get("risk_regime")
         if risk is not None:
             lines.append(
-                f"risk regime {risk.current} (p={risk.current_probability:.2f}, {risk.method})"
+                f"risk regime {risk.current} (p={risk.current_probability:.2f}, {_method(risk)})"
             )
         cov = fitted.get("covariance")
         if cov is not None:
@@ -150,6 +241,13 @@ class CrossAssetAgent(Agent):
         if "covariance" in fitted:
             out["correlation"] = fitted["covariance"].correlation
         return out
+
+
+def _method(result: RegimeResult) -> str:
+    """How a regime was estimated, with the fit date when its parameters are older."""
+    if result.fit is None or result.refitted:
+        return result.method
+    return f"{result.method} fitted through {result.fit.through:%Y-%m}"
 
 
 def brazil_score(upstream: Mapping[str, AgentReport]) -> tuple[float, int]:

@@ -20,9 +20,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from research_core._files import artifact_lock, read_parquet, write_atomic
+from research_core._threads import OneThread
 from research_core.agents import run_agents
 from research_core.agents.base import AgentReport
 from research_core.agents.monetary import COUNTRIES
+from research_core.agents.store import stored_reports
 from research_core.calendars import business_day_range
 from research_core.errors import AsOfError
 from research_core.lake.store import Lake
@@ -51,8 +53,10 @@ def run_history(
     """Every agent (or the named ones) at every date; reports in date, then run order."""
     names = None if names is None else list(names)
     out: list[AgentReport] = []
-    for d in tqdm(dates, desc="agents", unit="date", disable=not progress):
-        out.extend(run_agents(lake.at(d), names).values())
+    with stored_reports(lake), OneThread() as threads:
+        for d in tqdm(dates, desc="agents", unit="date", disable=not progress):
+            out.extend(run_agents(lake.at(d), names).values())
+            threads.refresh()
     return out
 
 

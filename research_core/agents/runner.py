@@ -1,11 +1,16 @@
-"""The agent registry and the runner that calls agents in dependency order, memoized per view."""
+"""The agent registry and the runner that calls agents in dependency order, memoized per view
+and, where a store is in use, per lake snapshot and date (:mod:`research_core.agents.store`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from graphlib import TopologicalSorter
 from types import MappingProxyType
+from typing import Protocol
 
+from research_core._memo import remember
 from research_core.agents.base import Agent, AgentReport
 from research_core.agents.cross_asset import CrossAssetAgent
 from research_core.agents.fiscal import FiscalAgent
@@ -45,26 +50,96 @@ def agent_order(names: Iterable[str] | None = None) -> list[str]:
     return list(TopologicalSorter(graph).static_order())
 
 
+class ReportStore(Protocol):
+    """Where reports outlive a process (:mod:`research_core.agents.store`): keyed by the
+    agent, its settings and the view's content, never by anything a view cannot see."""
+
+    def get(self, view: PITView, agent: str, variant: str) -> AgentReport | None: ...
+
+    def put(self, view: PITView, agent: str, variant: str, report: AgentReport) -> None: ...
+
+
 _REPORTS: dict[tuple[object, ...], AgentReport] = {}
-_REPORTS_SIZE = 256
+_REPORTS_SIZE = 1024  # a few MB: five agents at every month-end of a long backtest
+# The stores in use, by the lake's opaque key (``view.cache_key[0]``): a stack per lake, the
+# newest in use on top; each block removes its own entry, so blocks that overlap in threads
+# (a page server, the pipeline's steps) leave no store behind once they are all done.
+_STORES: dict[str, list[ReportStore]] = {}
+_STORES_LOCK = threading.Lock()
+
+
+@contextmanager
+def using_store(lake_key: str, store: ReportStore) -> Iterator[None]:
+    """Read and keep reports of views of the lake ``lake_key`` in ``store`` in the block."""
+    with _STORES_LOCK:
+        _STORES.setdefault(lake_key, []).append(store)
+    try:
+        yield
+    finally:
+        with _STORES_LOCK:
+            stack = _STORES[lake_key]
+            del stack[max(i for i, s in enumerate(stack) if s is store)]
+            if not stack:
+                del _STORES[lake_key]
+
+
+def _store(view: PITView) -> ReportStore | None:
+    """The store in use for ``view``'s lake, if any; only real-time (as_of) views use one."""
+    if view.cache_key[-1] != "as_of":
+        return None
+    with _STORES_LOCK:
+        stack = _STORES.get(str(view.cache_key[0]))
+        return stack[-1] if stack else None
+
+
+def variant(name: str) -> str:
+    """The settings an agent's report depends on: its own and its dependencies'."""
+    return ",".join(v for n in agent_order([name]) if (v := AGENTS[n].variant()))
+
+
+def _known(view: PITView, name: str) -> AgentReport | None:
+    """A report already made on this view's content: in memory, or in the lake's store."""
+    key = (*view.cache_key, name, variant(name))
+    report = _REPORTS.get(key)
+    store = _store(view)
+    if report is None and store is not None:
+        report = store.get(view, name, variant(name))
+        if report is not None:
+            _remember(key, report)
+    return report
+
+
+def _remember(key: tuple[object, ...], report: AgentReport) -> None:
+    remember(_REPORTS, key, report, _REPORTS_SIZE)
 
 
 def run_agent(view: PITView, name: str, upstream: Mapping[str, AgentReport]) -> AgentReport:
     """One agent's report on ``view`` given its dependencies' reports on the same view.
 
-    Memoized per view (lake, snapshot, vintage): what an agent says depends only on what
-    the view can see, so the daily book, the strategies that read agents and the PMS share
-    one run. Failures are not memoized (they raise again).
+    Memoized per view (lake, snapshot, vintage), and kept in the lake's report store when
+    one is in use (:func:`using_store`): what an agent says depends only on what the view
+    can see, so the daily book, the strategies that read agents, the book backtest and the
+    PMS share one run. Failures are not memoized (they raise again).
     """
-    key = (*view.cache_key, name)
-    report = _REPORTS.get(key)
+    report = _known(view, name)
     if report is None:
         agent = AGENTS[name]()
         report = agent.run(view, {d: upstream[d] for d in agent.depends_on if d in upstream})
-        if len(_REPORTS) >= _REPORTS_SIZE:
-            _REPORTS.pop(next(iter(_REPORTS)))
-        _REPORTS[key] = report
+        _remember((*view.cache_key, name, variant(name)), report)
+        store = _store(view)
+        if store is not None:
+            store.put(view, name, variant(name), report)
     return report
+
+
+def agent_report(view: PITView, name: str) -> AgentReport:
+    """One agent's report on ``view``; its dependencies run only if it is not already
+    known (memoized or stored), as a strategy that reads one agent needs."""
+    report = _known(view, name)
+    if report is not None:
+        return report
+    upstream = {d: agent_report(view, d) for d in AGENTS[name].depends_on}
+    return run_agent(view, name, upstream)
 
 
 def run_agents(view: PITView, names: Iterable[str] | None = None) -> dict[str, AgentReport]:

@@ -43,9 +43,11 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
 
 from research_core._files import atomic_folder, output_folder
+from research_core._threads import OneThread
+from research_core.agents.store import stored_reports
 from research_core.backtest.causality import AsOfLakes
 from research_core.backtest.engine import BacktestResult, CostModel, EngineRun, run_engine
 from research_core.backtest.executor import Executor
@@ -71,6 +73,7 @@ NETTING = "netting"  # the part of a position its sources' opposing views cancel
 CASH = "cash:CDI"
 # the live path has nothing to propose at this date: keep the book held
 NO_BOOK = (PortfolioError, RiskError, SignalError)
+GATHER_BLOCK = 12  # dates per task when signals are gathered in worker processes
 
 
 @dataclass(eq=False)
@@ -88,6 +91,7 @@ class BookSizing:
     lookback: int = 750
     instruments: tuple[str, ...] = field(default_factory=lambda: tuple(instruments()))
     workers: int = 1  # processes gathering signals (agents and strategies) in prepare()
+    progress: bool = False  # a progress bar over the dates gathered
     decisions: dict[pd.Timestamp, Decision | str] = field(default_factory=dict)
     gathered: dict[pd.Timestamp, Gathered | WorkbenchError] = field(default_factory=dict)
     uses_current: bool = True
@@ -114,15 +118,20 @@ class BookSizing:
 
     def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
         """Gather every date's signals (agents, strategies, aggregation) up front, in
-        ``workers`` processes, each on a contiguous block of dates."""
-        blocks = [b for b in np.array_split(np.arange(len(dates)), self.workers) if len(b)]
+        ``workers`` processes, on contiguous blocks of dates (a worker extends what it
+        computed for the previous dates: unit histories; a block of at most
+        ``GATHER_BLOCK`` dates, so the progress bar moves)."""
+        n_blocks = max(self.workers, -(-len(dates) // GATHER_BLOCK))
+        blocks = [b for b in np.array_split(np.arange(len(dates)), n_blocks) if len(b)]
         tasks = [
             (str(lake.root), tuple(dates[b]), vintage, self.strategies, self.lookback)
             for b in blocks
         ]
-        with Executor(workers=self.workers) as pool:
-            for part in pool.map(_gather_block, tasks):
+        bar = tqdm(total=len(dates), desc="signals", unit="date", disable=not self.progress)
+        with bar, Executor(workers=self.workers) as pool:
+            for part in pool.imap(_gather_block, tasks):
                 self.gathered.update(part)
+                bar.update(len(part))
 
     def decide(
         self,
@@ -171,12 +180,14 @@ def _gather_block(
     root, dates, vintage, strategies, lookback = task
     lake = Lake.open(root)
     out: dict[pd.Timestamp, Gathered | WorkbenchError] = {}
-    with threadpool_limits(1):  # KMeans/BLAS threads only fight each other on 2 cores
+    with stored_reports(lake), OneThread() as threads:
         for d in dates:
             try:
-                out[d] = gather(view_at(lake, d, vintage), strategies=strategies, lookback=lookback)
+                view = view_at(lake, d, vintage)
+                out[d] = gather(view, strategies=strategies, lookback=lookback)
             except NO_BOOK as err:
                 out[d] = err
+            threads.refresh()  # the first dates load scikit-learn's OpenMP
     return out
 
 
@@ -392,20 +403,21 @@ def run_book_backtest(
         raise BacktestError(f"unknown construction method {method!r}; valid: {list(METHODS)}")
     if freq not in ("W", "M"):
         raise BacktestError(f"book rebalance frequency {freq!r}: use W or M")
-    sizing = BookSizing(method, freq, constraints, strategies, lookback, workers=workers)
-    with threadpool_limits(1):
-        run = run_engine(
-            sizing,
-            lake,
-            start,
-            end,
-            costs=costs,
-            vintage=vintage,
-            verify=verify,
-            verify_seed=verify_seed,
-            as_of_lakes=as_of_lakes,
-            progress=progress,
-        )
+    sizing = BookSizing(
+        method, freq, constraints, strategies, lookback, workers=workers, progress=progress
+    )
+    run = run_engine(
+        sizing,
+        lake,
+        start,
+        end,
+        costs=costs,
+        vintage=vintage,
+        verify=verify,
+        verify_seed=verify_seed,
+        as_of_lakes=as_of_lakes,
+        progress=progress,
+    )
     return _book_result(run, sizing)
 
 
@@ -480,7 +492,7 @@ def cli_book_backtest(args: argparse.Namespace) -> int:
             vintage=cast(Vintage, v),
             verify=verify if v != "latest" else 0,  # latest is not causal by design
             workers=args.workers,
-            progress=True,
+            progress=not args.quiet,
         )
         for v in vintages
     ]

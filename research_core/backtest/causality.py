@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from research_core.backtest.vintage import Vintage, view_at
 from research_core.config import get_settings
@@ -142,12 +143,14 @@ def verify_decisions(
     vintage: Vintage = "as_of",
     cuts: AsOfLakes | None = None,
     atol: float = 1e-12,
+    progress: bool = False,
 ) -> pd.DatetimeIndex:
     """Recompute ``decide(view, date)`` at ``n`` of ``dates`` on lakes cut at each date.
 
     ``decisions`` holds what the backtest used, one row per date. Returns the dates
     checked; a difference beyond ``rtol=1e-9`` and ``atol`` raises
-    :class:`LookAheadError` naming ``name`` and the date.
+    :class:`LookAheadError` naming ``name`` and the date. ``progress`` shows a bar (each
+    date costs an export of the lake and a cold decision).
     """
     picks = sample_dates(dates, n, seed)
     if len(picks) == 0:
@@ -162,7 +165,7 @@ def verify_decisions(
     own = cuts is None
     cuts = cuts or AsOfLakes(lake)
     try:
-        for day in picks:
+        for day in tqdm(picks, desc=f"{name} causality", disable=not progress, leave=False):
             cut = cuts.at(day)
             with configured_lake(cut.root):
                 try:

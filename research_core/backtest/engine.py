@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from research_core._threads import OneThread
+from research_core.agents.store import stored_reports
 from research_core.backtest import metrics as perf
 from research_core.backtest.causality import VERIFY_DATES, AsOfLakes, verify_decisions
 from research_core.backtest.core import Simulation, simulate
@@ -264,13 +266,15 @@ def run_backtest(
     verify: int = VERIFY_DATES,
     verify_seed: int = 0,
     as_of_lakes: AsOfLakes | None = None,
+    progress: bool = False,
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``lake`` over [start, end] (see the module docstring).
 
     ``verify`` rebalance dates (the last and the others drawn with ``verify_seed``) are
     recomputed on the lake as known then, and any difference raises
     :class:`LookAheadError`; ``verify=0`` skips that check (a few seconds per backtest).
-    ``as_of_lakes`` shares those copies between backtests of the same lake.
+    ``as_of_lakes`` shares those copies between backtests of the same lake. ``progress``
+    shows bars over the rebalance dates and the dates verified.
     """
     return run_engine(
         StrategySizing(strategy),
@@ -285,30 +289,60 @@ def run_backtest(
         verify=verify,
         verify_seed=verify_seed,
         as_of_lakes=as_of_lakes,
+        progress=progress,
     ).result
 
 
-def _drifted(
+@dataclass(frozen=True, eq=False)
+class _Book:
+    """What the engine knows of the book while deciding in date order."""
+
+    days: pd.DatetimeIndex
+    vol: np.ndarray
+    prices: np.ndarray
+    exec_rows: np.ndarray
+    fee: np.ndarray
+    impact: np.ndarray
+    threads: OneThread
+    decisions: list[np.ndarray] = field(default_factory=list)
+
+
+def _decide_in_order(
     sizing: Sizing,
-    decisions: list[np.ndarray],
-    vol: np.ndarray,
-    prices: np.ndarray,
-    exec_rows: np.ndarray,
-    row: int,
-    fee: np.ndarray,
-    impact: np.ndarray,
-    days: pd.DatetimeIndex,
-) -> tuple[pd.Series, pd.Series | None]:
+    lake: Lake,
+    dates: pd.DatetimeIndex,
+    vintage: Vintage,
+    market: MarketData,
+    book: _Book,
+    progress: bool,
+) -> list[tuple[pd.Series | None, pd.Series | None]]:
+    """Each date's decision on the view as of then (appended to ``book.decisions``), given
+    the book drifted since the trades before it and its value history when the sizing needs
+    them; returns those (current weights, equity) per date for the verification."""
+    held: list[tuple[pd.Series | None, pd.Series | None]] = []
+    for d in tqdm(dates, desc=sizing.name, disable=not progress, leave=False):
+        current, equity = None, None
+        if sizing.uses_current:
+            current, equity = _drifted(sizing, book, int(book.days.searchsorted(d)))
+        held.append((current, equity))
+        view = view_at(lake, d, vintage)
+        book.decisions.append(sizing.decide(view, d, market, current, equity))
+        book.threads.refresh()  # the first decisions may load OpenMP (scikit-learn)
+    return held
+
+
+def _drifted(sizing: Sizing, book: _Book, row: int) -> tuple[pd.Series, pd.Series | None]:
     """The book's weights at ``row``, drifted from the trades executed by then, and its
     value on every session up to ``row`` (None before the first trade): what the book held
     and the NAV history its drawdown ladder reads."""
-    done = int(np.searchsorted(exec_rows[: len(decisions)], row, side="right"))
+    done = int(np.searchsorted(book.exec_rows[: len(book.decisions)], row, side="right"))
     if done == 0:
         return pd.Series(0.0, index=list(sizing.instruments)), None
-    weights = sizing.size(np.vstack(decisions[:done]), vol[:done])
-    sim = simulate(prices[: row + 1], weights, exec_rows[:done], fee=fee, impact=impact[:done])
-    held = sim.weights(prices[: row + 1], exec_rows[:done])[-1, 0, :]
-    value = pd.Series(sim.equity[:, 0], index=days[: row + 1], name="equity")
+    weights = sizing.size(np.vstack(book.decisions[:done]), book.vol[:done])
+    prices, rows = book.prices[: row + 1], book.exec_rows[:done]
+    sim = simulate(prices, weights, rows, fee=book.fee, impact=book.impact[:done])
+    held = sim.weights(prices, rows)[-1, 0, :]
+    value = pd.Series(sim.equity[:, 0], index=book.days[: row + 1], name="equity")
     return pd.Series(held, sizing.instruments), value
 
 
@@ -330,13 +364,40 @@ def run_engine(
 ) -> EngineRun:
     """The one engine path: ``sizing`` decides at each rebalance date on the view as of
     then, its decisions become target weights, trades go through ``execution_lag``
-    sessions later with :class:`CostModel` costs, and the book is marked daily."""
-    costs = costs or CostModel()
+    sessions later with :class:`CostModel` costs, and the book is marked daily.
+
+    BLAS and OpenMP pools are held to one thread throughout: the work is many small fits
+    (HMMs, regressions, covariances), where threads only add overhead, and on a shared
+    machine an unbounded pool burned 2-5x the CPU for no gain (issue 29)."""
+    with OneThread() as threads:
+        return _run_engine(
+            sizing,
+            lake,
+            start,
+            end,
+            costs=costs,
+            calendar=calendar,
+            execution_lag=execution_lag,
+            vol_lookback=vol_lookback,
+            vintage=vintage,
+            verify=verify,
+            verify_seed=verify_seed,
+            as_of_lakes=as_of_lakes,
+            progress=progress,
+            threads=threads,
+        )
+
+
+def _schedule(
+    sizing: Sizing, lake: Lake, start: object, end: object, calendar: str, execution_lag: int
+) -> tuple[MarketData, pd.DatetimeIndex, pd.DatetimeIndex, np.ndarray]:
+    """The market data, the sessions marked, the rebalance dates and the rows their trades
+    execute on (``execution_lag`` sessions later; dates whose trade falls after ``end``
+    dropped)."""
     start, end = pd.Timestamp(start), pd.Timestamp(end)  # type: ignore[arg-type]
     if end <= start:
         raise BacktestError(f"end {end.date()} must be after start {start.date()}")
-    ids = list(sizing.instruments)
-    market = MarketData.build(lake.at(end), ids, start, end, calendar)
+    market = MarketData.build(lake.at(end), list(sizing.instruments), start, end, calendar)
     days = market.sessions(start)
     if len(days) < 2:
         raise BacktestError(f"fewer than two {calendar} sessions in {start.date()}..{end.date()}")
@@ -346,24 +407,40 @@ def run_engine(
     signal_dates, exec_rows = signal_dates[keep], exec_rows[keep]
     if len(exec_rows) == 0:
         raise BacktestError("no rebalance falls inside the backtest window")
+    return market, days, signal_dates, exec_rows
 
+
+def _run_engine(
+    sizing: Sizing,
+    lake: Lake,
+    start: object,
+    end: object,
+    *,
+    costs: CostModel | None,
+    calendar: str,
+    execution_lag: int,
+    vol_lookback: int,
+    vintage: Vintage,
+    verify: int,
+    verify_seed: int,
+    as_of_lakes: AsOfLakes | None,
+    progress: bool,
+    threads: OneThread,
+) -> EngineRun:
+    costs = costs or CostModel()
+    ids = list(sizing.instruments)
+    market, days, signal_dates, exec_rows = _schedule(
+        sizing, lake, start, end, calendar, execution_lag
+    )
     vol = market.volatility(signal_dates, vol_lookback)
     fee = costs.fees(ids)
     impact = market.impact(costs, signal_dates, vol, ids)
     prices = market.marks.loc[days].to_numpy()
-    sizing.prepare(lake, signal_dates, vintage)
-    decisions: list[np.ndarray] = []
-    held: list[tuple[pd.Series | None, pd.Series | None]] = []
-    for d in tqdm(signal_dates, desc=sizing.name, disable=not progress, leave=False):
-        current, equity = None, None
-        if sizing.uses_current:
-            row = int(days.searchsorted(d))
-            current, equity = _drifted(
-                sizing, decisions, vol, prices, exec_rows, row, fee, impact, days
-            )
-        held.append((current, equity))
-        decisions.append(sizing.decide(view_at(lake, d, vintage), d, market, current, equity))
-    signals = np.vstack(decisions)
+    with stored_reports(lake):  # agent reports per snapshot and date, shared between runs
+        sizing.prepare(lake, signal_dates, vintage)
+        book = _Book(days, vol, prices, exec_rows, fee, impact, threads)
+        held = _decide_in_order(sizing, lake, signal_dates, vintage, market, book, progress)
+    signals = np.vstack(book.decisions)
 
     def again(view: PITView, day: pd.Timestamp) -> np.ndarray:
         return sizing.decide(view, day, None, *held[int(signal_dates.searchsorted(day))])
@@ -379,6 +456,7 @@ def run_engine(
         vintage=vintage,
         cuts=as_of_lakes,
         atol=sizing.verify_atol,
+        progress=progress,
     )
     weights = sizing.size(signals, vol)
     sim = simulate(prices, weights, exec_rows, fee=fee, impact=impact)
@@ -390,8 +468,6 @@ def run_engine(
     turnover = pd.Series(
         np.abs(sim.traded[:, 0, :]).sum(axis=1) / sim.value_before[:, 0], index=exec_days
     )
-    years = max(len(days) / 252, 1 / 252)
-    trades = _trade_log(exec_days, ids, weights, sim.traded[:, 0, :], sim.costs[:, 0, :])
     result = BacktestResult(
         strategy=sizing.name,
         params=sizing.params(),
@@ -402,13 +478,13 @@ def run_engine(
         signals=pd.DataFrame(signals, index=signal_dates, columns=ids),
         weights=pd.DataFrame(weights, index=exec_days, columns=ids),
         positions=positions,
-        trades=trades,
+        trades=_trade_log(exec_days, ids, weights, sim.traded[:, 0, :], sim.costs[:, 0, :]),
         turnover=turnover.rename("turnover"),
         exposures=_exposures(positions),
         metrics=perf.performance(
             returns.iloc[1:],
             risk_free=rf.iloc[1:],
-            turnover=float(turnover.sum() / years),
+            turnover=float(turnover.sum() / max(len(days) / 252, 1 / 252)),  # per year
             rebalances=exec_days,
         ),
         verified=verified,

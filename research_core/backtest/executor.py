@@ -8,12 +8,14 @@ same answer wherever it ran.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
+from research_core._threads import OneThread
 from research_core.errors import BacktestError
 
 T = TypeVar("T")
@@ -54,19 +56,34 @@ class Executor:
 
     def map(self, fn: Callable[..., T], items: Iterable[Any]) -> list[T]:
         """``[fn(item) for item in items]``, in parallel; order kept, first error raised."""
+        return list(self.imap(fn, items))
+
+    def imap(self, fn: Callable[..., T], items: Iterable[Any]) -> Iterator[T]:
+        """:meth:`map`, yielding each result (in order) as soon as it and those before it
+        are done, for a progress bar. Each call holds BLAS/OpenMP pools to one thread:
+        several processes on few cores, where threads in each only fight each other."""
         work = list(items)
+        bounded = functools.partial(_one_thread, fn)
         if self.cluster is not None:
             if self._client is None:
                 raise BacktestError("use the Executor as a context manager with a cluster")
-            return list(self._client.gather(self._client.map(fn, work, pure=False)))
+            futures = self._client.map(bounded, work, pure=False)
+            yield from (f.result() for f in futures)
+            return
         if self.workers == 1 or len(work) <= 1:
-            return [fn(w) for w in work]
+            yield from (bounded(w) for w in work)
+            return
         # Spawned, not forked: a child forked after the parent started OpenMP threads
         # (scikit-learn/hmmlearn in the agents) deadlocks in its first parallel region.
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(min(self.workers, len(work)), mp_context=spawn) as pool:
-            return list(pool.map(fn, work))
+            yield from pool.map(bounded, work)
 
     def __repr__(self) -> str:
         where = self.cluster or f"{self.workers} local processes"
         return f"Executor({where})"
+
+
+def _one_thread(fn: Callable[..., T], item: Any) -> T:
+    with OneThread():
+        return fn(item)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
+from tqdm.auto import tqdm
 
 from research_core.backtest.engine import BacktestResult, CostModel, run_backtest
 from research_core.backtest.executor import Executor
@@ -29,6 +30,7 @@ class Task:
     vintage: Vintage = "as_of"
     costs: CostModel = field(default_factory=CostModel)
     verify: int = 0  # rebalance dates recomputed on the lake as known then (run_backtest)
+    progress: bool = False  # bars over the dates (for a task run in the caller's process)
 
 
 def run_task(task: Task) -> BacktestResult:
@@ -43,6 +45,7 @@ def run_task(task: Task) -> BacktestResult:
         costs=task.costs,
         vintage=task.vintage,
         verify=task.verify,
+        progress=task.progress,
     )
 
 
@@ -60,12 +63,23 @@ def variant_label(params: Mapping[str, Any]) -> str:
 
 
 def run_many(
-    tasks: Sequence[Task], executor: Executor | None = None, ledger: TrialLedger | None = None
+    tasks: Sequence[Task],
+    executor: Executor | None = None,
+    ledger: TrialLedger | None = None,
+    *,
+    progress: bool = False,
 ) -> list[BacktestResult]:
-    """Run tasks (locally or on a cluster) and record each result as a trial."""
+    """Run tasks (locally or on a cluster) and record each result as a trial; ``progress``
+    shows a bar over the tasks (one task: over its dates, in this process)."""
     executor = executor or Executor(workers=1)
-    with executor:
-        results = executor.map(run_task, tasks)
+    if progress and len(tasks) == 1:
+        tasks = [replace(tasks[0], progress=True)]
+    bar = tqdm(total=len(tasks), desc="backtests", disable=not progress or len(tasks) == 1)
+    with executor, bar:
+        results = []
+        for result in executor.imap(run_task, tasks):
+            results.append(result)
+            bar.update()
     if ledger is not None:
         for task, result in zip(tasks, results, strict=True):
             ledger.record(result, Lake.open(task.lake))
@@ -81,12 +95,13 @@ def sweep(
     *,
     executor: Executor | None = None,
     record: bool = True,
+    progress: bool = False,
 ) -> tuple[pd.DataFrame, list[BacktestResult]]:
     """Backtest every parameter combination; returns (daily returns by variant, results)."""
     variants = grid_params(grid)
     tasks = [Task(str(lake.root), strategy, tuple(sorted(p.items())), start, end) for p in variants]
     ledger = TrialLedger.for_lake(lake) if record else None
-    results = run_many(tasks, executor, ledger)
+    results = run_many(tasks, executor, ledger, progress=progress)
     returns = pd.concat(
         {variant_label(p): r.returns for p, r in zip(variants, results, strict=True)},
         axis=1,

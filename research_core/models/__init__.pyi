@@ -15,6 +15,7 @@ from .phillips import PhillipsCurveResult as PhillipsCurveResult, phillips_curve
 from .regimes import (
     MACRO_STATES as MACRO_STATES,
     RISK_STATES as RISK_STATES,
+    RegimeFit as RegimeFit,
     RegimeResult as RegimeResult,
     macro_regimes as macro_regimes,
     risk_regimes as risk_regimes,

@@ -7,6 +7,14 @@ Stagflation, Deflation; risk states by their volatility (risk-off is the more vo
 When the history is shorter than ``min_obs`` the HMM is not identified; the documented
 fallback classifies each period by rule (the signs of the z-scores; risk-off when trailing
 volatility is above its median) and says so in ``method``.
+
+A fit is expensive (EM from a fixed start, up to ``n_iter`` iterations); filtering is not.
+Each function returns the fitted parameters with the result (``result.fit``: the HMM,
+how its inputs were scaled and labelled), and given a ``fit`` from an earlier sample it
+does not refit: it scales the new sample the way the fit's sample was scaled and runs the
+forward-backward pass with the fitted parameters (the last row's probabilities are the
+filtered ones, earlier rows smoothed). Callers choose when to refit (the cross-asset agent:
+once a year).
 Reference: Hamilton (1989), Econometrica 57(2); Ang and Bekaert (2002), RFS 15(4).
 """
 
@@ -30,6 +38,25 @@ _QUADRANT_SIGNS = np.array([[1, -1], [1, 1], [-1, 1], [-1, -1]])  # (growth, inf
 
 
 @dataclass(frozen=True, eq=False)
+class RegimeFit:
+    """A fitted regime HMM: its parameters, the state behind each label, and how the
+    sample it was fitted on was scaled (``(x - center) / scale``), to filter later data."""
+
+    hmm: GaussianHMM = field(repr=False)
+    order: np.ndarray  # order[k] = the HMM state labelled k
+    center: np.ndarray  # per feature
+    scale: np.ndarray  # per feature
+    through: pd.Timestamp  # last period of the sample it was fitted on
+    nobs: int
+
+    def filter(self, data: pd.DataFrame) -> tuple[np.ndarray, float]:
+        """Labelled state probabilities of ``data`` (scaled as the fit's sample was) and
+        its log-likelihood under the fitted parameters."""
+        x = (data.to_numpy() - self.center) / self.scale
+        return self.hmm.predict_proba(x)[:, self.order], float(self.hmm.score(x))
+
+
+@dataclass(frozen=True, eq=False)
 class RegimeResult:
     """State probabilities over time, labelled means, transition matrix and the method."""
 
@@ -39,6 +66,12 @@ class RegimeResult:
     transmat: pd.DataFrame  # from (rows) -> to (columns)
     loglik: float
     converged: bool
+    fit: RegimeFit | None = field(default=None, repr=False)  # the parameters ("hmm" only)
+
+    @property
+    def refitted(self) -> bool:
+        """Whether the HMM was fitted on this sample (else filtered with an earlier fit)."""
+        return self.fit is not None and self.fit.through == self.probabilities.index[-1]
 
     @property
     def current(self) -> str:
@@ -90,6 +123,22 @@ def _empirical_transmat(states: np.ndarray, n: int) -> np.ndarray:
     return counts / counts.sum(axis=1, keepdims=True)
 
 
+def _filtered(fit: RegimeFit, data: pd.DataFrame, labels: list[str], units: str) -> RegimeResult:
+    """``data`` through an earlier ``fit`` (see the module docstring)."""
+    probs, loglik = fit.filter(data)
+    hmm, order = fit.hmm, fit.order
+    means = hmm.means_[order] * (fit.scale if units == "data" else 1.0)
+    return RegimeResult(
+        "hmm",
+        pd.DataFrame(probs, index=data.index, columns=labels),
+        pd.DataFrame(means, index=labels, columns=data.columns),
+        pd.DataFrame(hmm.transmat_[np.ix_(order, order)], index=labels, columns=labels),
+        loglik,
+        bool(hmm.monitor_.converged),
+        fit,
+    )
+
+
 def macro_regimes(
     growth: pd.Series,
     inflation: pd.Series,
@@ -97,14 +146,20 @@ def macro_regimes(
     min_obs: int = 60,
     n_iter: int = 200,
     seed: int = 0,
+    fit: RegimeFit | None = None,
 ) -> RegimeResult:
-    """Four growth/inflation regimes from two series (any units; they are z-scored)."""
+    """Four growth/inflation regimes from two series (any units; they are z-scored).
+
+    With ``fit`` (an earlier result's ``fit``), the series are scaled as that fit's sample
+    was and filtered with its parameters instead of refitted."""
     data = clean_frame(
         pd.DataFrame({"growth": growth, "inflation": inflation}), model="macro_regimes", min_obs=12
     )
+    labels = list(MACRO_STATES)
+    if fit is not None:
+        return _filtered(fit, data, labels, units="z")
     z = standardize(data)
     x = z.to_numpy()
-    labels = list(MACRO_STATES)
     if len(z) < min_obs:
         quadrant = {(1, -1): 0, (1, 1): 1, (-1, 1): 2, (-1, -1): 3}
         signs = np.where(x >= 0, 1, -1)
@@ -124,6 +179,7 @@ def macro_regimes(
     rows, cols = linear_sum_assignment(-score)
     order = rows[np.argsort(cols)]  # order[q] = the state labelled as quadrant q
     probs = hmm.predict_proba(x)[:, order]
+    center, scale = data.mean().to_numpy(), data.std().to_numpy()  # as standardize scales
     return RegimeResult(
         "hmm",
         pd.DataFrame(probs, index=z.index, columns=labels),
@@ -131,6 +187,7 @@ def macro_regimes(
         pd.DataFrame(hmm.transmat_[np.ix_(order, order)], index=labels, columns=labels),
         float(hmm.score(x)),
         bool(hmm.monitor_.converged),
+        RegimeFit(hmm, order, center, scale, data.index[-1], len(data)),
     )
 
 
@@ -141,10 +198,16 @@ def risk_regimes(
     vol_window: int = 13,
     n_iter: int = 200,
     seed: int = 0,
+    fit: RegimeFit | None = None,
 ) -> RegimeResult:
-    """Risk-on/off from market returns (e.g. weekly): risk-off is the volatile state."""
+    """Risk-on/off from market returns (e.g. weekly): risk-off is the volatile state.
+
+    With ``fit`` (an earlier result's ``fit``), the returns are scaled as that fit's sample
+    was and filtered with its parameters instead of refitted."""
     data = clean_frame(returns, model="risk_regimes", min_obs=vol_window + 2)
     labels = list(RISK_STATES)
+    if fit is not None:
+        return _filtered(fit, data, labels, units="data")
     if len(data) < min_obs:
         vol = data.iloc[:, 0].rolling(vol_window, min_periods=2).std().bfill()
         states = (vol > vol.median()).astype(int).to_numpy()
@@ -172,4 +235,5 @@ def risk_regimes(
         pd.DataFrame(hmm.transmat_[np.ix_(order, order)], index=labels, columns=labels),
         float(hmm.score(x)),
         bool(hmm.monitor_.converged),
+        RegimeFit(hmm, order, np.zeros(len(scale)), scale.to_numpy(), data.index[-1], len(data)),
     )

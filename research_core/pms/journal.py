@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from research_core.errors import DuplicateSubmissionError, PMSError, TransitionError
+from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pms import audit, db
 from research_core.pms.impact import book_risk, trade_impact
@@ -214,24 +215,8 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
         )
         before = None
     else:
-        from research_core.portfolio.book import build_book  # the optimizers: on use
-        from research_core.portfolio.constraints import Constraints
-
-        n_sims = int(snap["n_sims"])
-        book = build_book(
-            view,
-            method=snap["method"],
-            nav=nav,
-            current=current,
-            constraints=Constraints(limits=limits),
-            n_sims=n_sims,
-            equity=equity,
-        )
-        specs = proposal_specs(
-            book, current, nav=nav, usdbrl=usdbrl(view), min_trade=float(snap["min_trade"])
-        )
-        found = [p for p in specs if (p.instrument_id, p.side) == (prop.instrument_id, prop.side)]
-        if not found:
+        found = _book_spec(lake, view, snap, prop, current, equity)
+        if found is None:
             return Replay(
                 int(decision_id),
                 prop.id,
@@ -241,7 +226,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
                 stored,
                 {},
             )
-        spec, before = found[0], book_risk(base, view, nav=nav, equity=equity, limits=limits)
+        spec, before = found, book_risk(base, view, nav=nav, equity=equity, limits=limits)
     impact = trade_impact(
         view,
         base,
@@ -263,6 +248,40 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
     }
     diffs = tuple(k for k in stored if audit.canonical(stored[k]) != audit.canonical(rebuilt[k]))
     return Replay(int(decision_id), prop.id, snap["snapshot_id"], not diffs, diffs, stored, rebuilt)
+
+
+def _book_spec(
+    lake: Lake,
+    view: PITView,
+    snap: dict[str, Any],
+    prop: Proposal,
+    current: pd.Series,
+    equity: pd.Series | None,
+) -> ProposalSpec | None:
+    """The trade of ``prop`` as the book rebuilt at the recorded snapshot asks for it (None
+    if it no longer does); agent reports already made on that snapshot and date are read
+    from the lake's store (:mod:`research_core.agents.store`), not recomputed."""
+    from research_core.agents.store import stored_reports
+    from research_core.portfolio.book import build_book  # the optimizers: on use
+    from research_core.portfolio.constraints import Constraints
+
+    inputs = snap["inputs"]
+    nav = float(inputs["nav"])
+    with stored_reports(lake):
+        book = build_book(
+            view,
+            method=snap["method"],
+            nav=nav,
+            current=current,
+            constraints=Constraints(limits=inputs_limits(inputs)),
+            n_sims=int(snap["n_sims"]),
+            equity=equity,
+        )
+    specs = proposal_specs(
+        book, current, nav=nav, usdbrl=usdbrl(view), min_trade=float(snap["min_trade"])
+    )
+    found = [p for p in specs if (p.instrument_id, p.side) == (prop.instrument_id, prop.side)]
+    return found[0] if found else None
 
 
 def store_briefing(

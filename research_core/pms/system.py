@@ -611,6 +611,7 @@ class PMS:
         ``as_of``, so the agents and strategies do not run twice; ``decision``: the target
         already decided against the same held book (the daily pipeline's book step), which
         is checked, not trusted."""
+        from research_core.agents.store import stored_reports
         from research_core.portfolio.book import decide, gather, position_sizes  # on use
         from research_core.portfolio.constraints import Constraints
 
@@ -622,15 +623,16 @@ class PMS:
         nav, limits = float(inputs["nav"]), inputs_limits(inputs)
         if decision is None:
             gathered = None if collected is None else gather(view, collected=collected)
-            decision = decide(
-                view,
-                method=method,
-                current=current,
-                strategies=strategies,
-                gathered=gathered,
-                equity=equity,
-                constraints=Constraints(limits=limits),
-            )
+            with stored_reports(self.lake):  # the agents' reports, kept for a replay
+                decision = decide(
+                    view,
+                    method=method,
+                    current=current,
+                    strategies=strategies,
+                    gathered=gathered,
+                    equity=equity,
+                    constraints=Constraints(limits=limits),
+                )
         else:
             check_decision(decision, current, view)
             method = decision.portfolio.method

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from research_core._memo import remember
 from research_core.lake.pit import PITView
 from research_core.pnl import carry, unit_index, unit_volatility
 
@@ -21,15 +22,15 @@ def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFra
     one book that rebalance on the same day and read the same instruments share the work.
     """
     key = (*view.cache_key, tuple(ids), sessions)
-    if key not in _RETURNS_CACHE:
-        if len(_RETURNS_CACHE) >= _RETURNS_CACHE_SIZE:
-            _RETURNS_CACHE.pop(next(iter(_RETURNS_CACHE)))
+    returns = _RETURNS_CACHE.get(key)
+    if returns is None:
         start = view.as_of.tz_convert(None).normalize() - pd.Timedelta(
             days=int(sessions * 1.5) + 10
         )
         index = unit_index(view, list(ids), start, trim=True)
-        _RETURNS_CACHE[key] = index.pct_change().iloc[1:].iloc[-sessions:]
-    return _RETURNS_CACHE[key].copy()
+        returns = index.pct_change().iloc[1:].iloc[-sessions:]
+        remember(_RETURNS_CACHE, key, returns, _RETURNS_CACHE_SIZE)
+    return returns.copy()
 
 
 def momentum(view: PITView, ids: Sequence[str], sessions: int, skip: int = 0) -> pd.Series:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from research_core._memo import remember
 from research_core.agents.base import AgentReport
 from research_core.errors import (
     AgentDataError,
@@ -75,8 +76,8 @@ class BaseStrategy(ABC):
             raise BacktestError(
                 f"{self.name} returned a non-finite position for {bad} at {view.as_of}"
             )
-        out = pd.Series(raw, index=list(self.instruments), dtype=float).fillna(0.0)
-        return out.clip(-1.0, 1.0).rename(self.name)
+        units = pd.Series(raw, index=list(self.instruments), dtype=float).fillna(0.0)
+        return pd.Series(np.clip(units.to_numpy(), -1.0, 1.0), units.index, name=self.name)
 
     def describe(self) -> str:
         """First paragraph of the docstring: the economic rationale."""
@@ -130,31 +131,32 @@ def last(view: PITView, series_id: str) -> float:
     return float(s.iloc[-1]) if len(s) else float("nan")
 
 
-_AGENT_CACHE: dict[tuple[object, ...], AgentReport | None] = {}
-_AGENT_CACHE_SIZE = 4096
+_NO_REPORT: dict[tuple[object, ...], str] = {}  # views an agent could not run on, and why
+_NO_REPORT_SIZE = 4096
 
 
 def _report(view: PITView, agent: str) -> AgentReport | None:
     """One agent's report on ``view`` (None while history is too short for the agent)."""
-    key = (*view.cache_key, agent)
-    if key not in _AGENT_CACHE:
-        if len(_AGENT_CACHE) >= _AGENT_CACHE_SIZE:
-            _AGENT_CACHE.pop(next(iter(_AGENT_CACHE)))
-        from research_core.agents.runner import run_agents  # the agents import statsmodels
+    from research_core.agents.runner import agent_report, variant  # imports statsmodels
 
-        try:
-            _AGENT_CACHE[key] = run_agents(view, [agent])[agent]
-        except (AgentDataError, InsufficientDataError):
-            _AGENT_CACHE[key] = None
-    return _AGENT_CACHE[key]
+    key = (*view.cache_key, agent, variant(agent))
+    if key in _NO_REPORT:
+        return None
+    try:
+        return agent_report(view, agent)
+    except (AgentDataError, InsufficientDataError) as err:
+        remember(_NO_REPORT, key, str(err), _NO_REPORT_SIZE)
+        return None
 
 
 def agent_position(view: PITView, agent: str, instrument: str) -> float:
     """An agent's view on ``instrument`` at the view's as-of: direction x confidence.
 
-    Agent runs are memoized per view (lake, lake version, as-of, vintage), so strategies that
-    share an agent in one backtest do not re-run it; a lake write gives a fresh run. Before
-    the agent has enough history (``InsufficientDataError``/``AgentDataError``) it is flat.
+    Agent reports are memoized per view and kept in the lake's report store when one is in
+    use (:mod:`research_core.agents.store`: per lake snapshot and date), so strategies, the
+    book and the pipeline that read the same agent at the same date run it once, and only
+    that agent (its dependencies too only when it is not stored). Before the agent has
+    enough history (``InsufficientDataError``/``AgentDataError``) it is flat.
     """
     report = _report(view, agent)
     if report is None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hmmlearn.hmm import GaussianHMM
 
 from research_core.agents import AGENTS, AgentReport, agent_order, run_agents
+from research_core.agents.cross_asset import CrossAssetAgent, regime_refit
 from research_core.agents.fiscal import FiscalAgent
 from research_core.agents.history import (
     as_of_dates,
@@ -23,6 +27,7 @@ from research_core.agents.reasons import reason_problems
 from research_core.cli import main
 from research_core.errors import AgentDataError, CatalogError
 from research_core.lake.maintenance import export_as_of
+from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.viz import fan_chart
 
@@ -78,6 +83,45 @@ def test_reports_are_identical_on_a_lake_truncated_at_the_as_of(
     short = run_agents(truncated.at(as_of))
     for name in full:
         assert full[name].to_dict() == short[name].to_dict(), name
+
+
+def _risk_probabilities(fit_on: pd.DataFrame, data: pd.DataFrame) -> np.ndarray:
+    """Risk-on/off probabilities of ``data`` from a 2-state Gaussian HMM fitted on ``fit_on``
+    with hmmlearn directly (the model's settings: full covariance, seed 0, 200 iterations,
+    tolerance 1e-4), both scaled by ``fit_on``'s standard deviation; risk-on is the state
+    with the smaller covariance trace."""
+    scale = fit_on.std()
+    hmm = GaussianHMM(2, covariance_type="full", n_iter=200, random_state=0, tol=1e-4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hmm.fit((fit_on / scale).to_numpy())
+    calm = int(np.argmin([np.trace(c) for c in hmm.covars_]))
+    return hmm.predict_proba((data / scale).to_numpy())[:, [calm, 1 - calm]]
+
+
+def test_cross_asset_hmms_are_refitted_yearly_and_filtered_between(lake: Lake) -> None:
+    # Issue 29: at 2016-07-29 the risk regime uses the HMM fitted on what was known at the
+    # end of 2015, run over the returns known in July 2016; refit="every" fits on July's.
+    def returns(view: PITView) -> pd.DataFrame:
+        agent = CrossAssetAgent()
+        return agent.features(agent.load(view, [])[0], [])["returns"]
+
+    view = lake.at("2016-07-29")
+    now, then = returns(view), returns(view.at("2015-12-31"))
+    yearly = run_agents(view, ["cross_asset"])["cross_asset"]
+    chart = yearly.charts["risk_regime"]
+    assert chart.index.equals(now.index) and now.index[-1] > then.index[-1]
+    np.testing.assert_allclose(chart.to_numpy(), _risk_probabilities(then, now), atol=1e-9)
+    # the last periods known at the refit: October's macro data, the week ending 2016-01-01
+    assert "hmm fitted through 2015-10" in yearly.narrative[0]
+    assert "hmm fitted through 2016-01" in yearly.narrative[1]
+    with regime_refit("every"):
+        every = run_agents(view, ["cross_asset"])["cross_asset"]
+    np.testing.assert_allclose(
+        every.charts["risk_regime"].to_numpy(), _risk_probabilities(now, now), atol=1e-9
+    )
+    with pytest.raises(AgentDataError, match="refit 'monthly'"), regime_refit("monthly"):
+        pass
 
 
 def test_required_series_missing_at_the_as_of_is_named(lake: Lake, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
+from research_core.agents import runner, store
 from research_core.backtest import simulate
 from research_core.backtest.book import (
     CASH,
@@ -201,11 +202,24 @@ def test_book_report_folder_and_cli(book, lake, tmp_path, capsys):
     out = tmp_path / "cli"
     args = ["backtest", "--book", "--start", "2016-02-01", "--end", "2016-03-15"]
     code = main([*args, "--path", str(lake.root), "--out", str(out), "--verify", "1"])
-    printed = capsys.readouterr().out
+    printed, bars = capsys.readouterr()
     assert code == 0, printed
+    assert "signals:" in bars and "BOOK[erc,M] causality:" in bars  # progress (stderr)
     assert "BOOK[erc,M]" in printed and "verified causal at 1 dates" in printed
     assert "deflated Sharpe" in printed and f"{NETTING} " in printed
     assert (out / "attribution.parquet").exists() and (out / "summary.txt").exists()
+
+
+def test_book_is_the_same_without_stored_agent_reports(book, lake, monkeypatch):
+    # Issue 29: agent reports reused from the lake's store (as the fixture's run may have)
+    # give the book of the earlier path, every report computed afresh, to 1e-12.
+    monkeypatch.setattr(store, "ENABLED", False)
+    monkeypatch.setattr(runner, "_REPORTS", {})
+    fresh = run_book_backtest(lake, START, END, method="erc", freq="M", verify=0).result
+    for field in ("signals", "weights", "returns"):
+        got, want = getattr(fresh, field), getattr(book.result, field)
+        assert got.index.equals(want.index), field
+        np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=0, atol=1e-12)
 
 
 def test_book_rejects_a_bad_method(lake, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from research_core.backtest import BacktestResult, CostModel, rebalance_dates, run_backtest
 from research_core.backtest.causality import AsOfLakes, sample_dates
@@ -228,6 +230,34 @@ def test_bad_strategy_output_is_refused(lake):
         run_backtest(get_strategy("RATES_BR_03"), lake, "2015-03-31", "2015-01-02")
 
 
+class ThreadCounter(Peeker):
+    """TEST — flat, notes the BLAS/OpenMP threads it may use. Reference: none."""
+
+    name = "TEST_THREADS"
+    seen: ClassVar[set[int]] = set()
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        self.seen.update(p["num_threads"] for p in threadpool_info())
+        return {"DI1.1Y": 0.0}
+
+
+def _threads(_: object) -> set[int]:
+    return {p["num_threads"] for p in threadpool_info()}
+
+
+def test_blas_and_openmp_are_bounded_in_the_engine_and_every_task(lake):
+    # Issue 29: unbounded pools burned 2-5x the CPU for the same result; here the caller
+    # allows two threads, the engine and each Executor task hold them to one.
+    assert threadpool_info(), "no BLAS/OpenMP pool loaded: nothing to check"
+    with threadpool_limits(2):
+        assert max(_threads(None)) == 2
+        run_backtest(ThreadCounter(), lake, "2015-01-02", "2015-02-27", verify=0)
+        assert ThreadCounter.seen == {1}
+        with Executor(workers=1) as pool:
+            assert pool.map(_threads, [0, 1]) == [{1}, {1}]
+        assert max(_threads(None)) == 2  # the caller's limit is back
+
+
 FUZZ = ("RATES_US_05", "SOV_BR_01", "XA_CARRY_01", "CUPOM_01")
 
 
@@ -300,6 +330,17 @@ def test_every_strategy_documents_rationale_and_reference():
         doc = cls.__doc__ or ""
         assert name in doc and "Reference:" in doc, name
         assert len(cls.describe(cls)) > 80, name  # type: ignore[arg-type]
+
+
+def test_cli_backtest_shows_progress_unless_quiet(lake, tmp_path, capsys):
+    copy = export_as_of(lake, "2018-04-30", tmp_path / "lk")  # its own trial ledger
+    args = ["backtest", "RATES_US_05", "--start", "2018-01-02", "--end", "2018-04-30"]
+    args += ["--verify", "1", "--path", str(copy.root)]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "RATES_US_05:" in err and "RATES_US_05 causality:" in err and "it/s" in err
+    assert main([*args, "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_cli_backtest_writes_a_report(lake, tmp_path, capsys):

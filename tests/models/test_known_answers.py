@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from hmmlearn.hmm import GaussianHMM
+from scipy.stats import multivariate_normal
 from sklearn.covariance import LedoitWolf
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 from statsmodels.tsa.stattools import coint
@@ -298,6 +299,49 @@ def test_risk_hmm_finds_the_volatile_state() -> None:
     assert res.means.index.tolist() == ["risk_on", "risk_off"]
     short = risk_regimes(rets.iloc[:50])
     assert short.method == "rule" and set(short.probabilities.columns) == {"risk_on", "risk_off"}
+
+
+def _forward_filter(
+    x: np.ndarray, start: np.ndarray, trans: np.ndarray, means: np.ndarray, covs: np.ndarray
+) -> np.ndarray:
+    """P(state at the last row | every row), by the textbook forward recursion
+    (Hamilton 1989) with scipy's Gaussian densities: independent of hmmlearn."""
+    alpha = start.copy()
+    for t, row in enumerate(x):
+        if t:
+            alpha = alpha @ trans
+        dens = [multivariate_normal(m, c).pdf(row) for m, c in zip(means, covs, strict=True)]
+        alpha = alpha * np.array(dens)
+        alpha = alpha / alpha.sum()
+    return alpha
+
+
+def test_risk_hmm_filters_later_data_with_an_earlier_fit() -> None:
+    # Fit on the first 400 weeks; the next 200 are filtered with those parameters: the
+    # returns scaled by the fit sample's standard deviation, the last row's probabilities
+    # the forward filter's (issue 29: refit on a schedule, filter in between).
+    rng = np.random.default_rng(8)
+    n = 600
+    off = np.zeros(n, dtype=bool)
+    for t in range(1, n):
+        off[t] = (rng.random() < 0.95) if off[t - 1] else (rng.random() < 0.02)
+    vol = np.where(off, 0.05, 0.015)
+    rets = pd.DataFrame(
+        rng.standard_normal((n, 2)) * vol[:, None], pd.date_range("2000", periods=n, freq="W-FRI")
+    )
+    first = risk_regimes(rets.iloc[:400])
+    assert first.fit is not None and first.refitted and first.fit.through == rets.index[399]
+    # The fit's own sample through the fit: the fitted result, to the last bit.
+    same = risk_regimes(rets.iloc[:400], fit=first.fit)
+    assert same.probabilities.equals(first.probabilities) and same.loglik == first.loglik
+    later = risk_regimes(rets, fit=first.fit)
+    assert not later.refitted and later.transmat.equals(first.transmat)
+    hmm, order = first.fit.hmm, first.fit.order
+    x = (rets / rets.iloc[:400].std()).to_numpy()
+    filtered = _forward_filter(x, hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_)
+    np.testing.assert_allclose(later.probabilities.iloc[-1], filtered[order], atol=1e-10)
+    found = later.probabilities["risk_off"].to_numpy() > 0.5
+    assert (found[400:] == off[400:]).mean() > 0.9  # the fit still finds the volatile weeks
 
 
 # ---- covariance and gap -----------------------------------------------------------------

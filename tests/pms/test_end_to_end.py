@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from research_core.agents.store import FOLDER
 from research_core.cli import main
 from research_core.lake.store import Lake
 from research_core.pms import PMS
@@ -30,6 +31,9 @@ def test_propose_approve_execute_mark_journal_and_replay_after_a_revision(
     pms = PMS.open(url, lake=lake_copy, actor="system")
     props = pms.propose(D, min_trade=0.15, n_sims=2000)
     assert len(props) >= 1 and (props["state"] == "PROPOSED").all()
+    # the agents' reports of D are kept per snapshot and date, for the replay to read
+    kept = {p.parent.name for p in (lake_copy.root / FOLDER).rglob("*-*") if p.is_file()}
+    assert {"cross_asset,refit=yearly", "monetary_policy"} <= kept
     first = props.iloc[0]
     assert first["strategy"] and first["rationale"]
     assert all(pd.notna(props["delta_var"]))

@@ -1,0 +1,73 @@
+"""The code paths issue 29's benchmarks compare, in one process, and the load they ran at.
+
+``earlier``: every unit history rebuilt from nothing at each view (``pnl.INCREMENTAL``
+off), no agent report store, the cross-asset HMMs refitted at every date. ``new``: the
+defaults. Not switched off on the earlier path (so it is faster than the code before issue
+29): each series read once per ``unit_index`` call, a unit's carry taken from its history,
+the larger in-process memo of agent reports. Both bound BLAS/OpenMP to one thread (the
+engine does it). In-process memos are emptied between runs so neither path reuses the
+other's work; the lake's arrays stay loaded (both paths read the same files).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+from research_core import pnl
+from research_core.agents import cross_asset, runner
+from research_core.agents import store as report_store
+from research_core.lake.store import Lake
+from research_core.strategies import _market, base
+
+T = TypeVar("T")
+PATHS = ("earlier", "new")
+
+
+def forget() -> None:
+    """Empty every in-process memo of units, unit returns, agent reports and HMM fits."""
+    for memo in (pnl._UNITS, pnl._LAST, _market._RETURNS_CACHE, runner._REPORTS):
+        memo.clear()
+    base._NO_REPORT.clear()
+    cross_asset._FITS.clear()
+
+
+def empty_store(lake: Lake) -> None:
+    """Remove the lake's stored agent reports (a cache: always safe), for a cold start."""
+    shutil.rmtree(lake.root / report_store.FOLDER, ignore_errors=True)
+
+
+@contextmanager
+def code_path(name: str) -> Iterator[None]:
+    """Run the block on the ``earlier`` or the ``new`` path (see the module docstring)."""
+    if name not in PATHS:
+        raise ValueError(f"path {name!r}: valid {PATHS}")
+    earlier = name == "earlier"
+    forget()
+    pnl.INCREMENTAL = report_store.ENABLED = not earlier
+    try:
+        with cross_asset.regime_refit("every" if earlier else "yearly"):
+            yield
+    finally:
+        pnl.INCREMENTAL = report_store.ENABLED = True
+        forget()
+
+
+@dataclass(frozen=True)
+class Timed:
+    wall: float  # seconds
+    cpu: float  # seconds of this process (children apart)
+    load: float  # 1-minute load average, mean of before and after
+
+
+def timed(func: Callable[[], T]) -> tuple[Timed, T]:
+    """Wall and CPU seconds of one call, with the load average around it."""
+    load0, wall0, cpu0 = os.getloadavg()[0], time.perf_counter(), time.process_time()
+    result = func()
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    return Timed(wall, cpu, (load0 + os.getloadavg()[0]) / 2), result

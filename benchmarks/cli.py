@@ -1,0 +1,98 @@
+"""Benchmark: what a person waits for at the command line (issue 29, rows 3 and 4).
+
+* ``backtest``  ``workbench backtest RATES_BR_01 --start 2015-01-02 --end 2026-10-30`` with
+                its defaults (causality verified at 3 dates, the report written); target 2 s
+* ``agents``    ``workbench agents run --as-of 2026-10-30 --no-write``; target 2 s
+
+Each command runs in a fresh process, as typed (start-up and imports included), on a copy
+of the lake as known at ``--end`` (so the trial ledger and the agent report store of the
+lake are not touched), side by side on the paths of :mod:`_paths`: ``earlier`` (the
+process switched to it before the command runs), ``new`` (the copy's store empty: a cold
+start), ``warm`` (the same command again: agent reports from the store). Prints wall and
+CPU seconds (of the child), their ratios, and the load average around each run. Run
+``python benchmarks/cli.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from _paths import empty_store
+
+from research_core.config import get_settings
+from research_core.lake import Lake
+from research_core.lake.maintenance import export_as_of
+
+TARGET = 2.0
+EARLIER = (
+    "import sys; from research_core import pnl; from research_core.agents import store; "
+    "from research_core.agents.cross_asset import CrossAssetAgent; "
+    "pnl.INCREMENTAL = store.ENABLED = False; CrossAssetAgent.refit = 'every'; "
+    "from research_core.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+NEW = "import sys; from research_core.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def run(command: list[str], path: str) -> tuple[float, float, float]:
+    """Wall and child-CPU seconds of ``command`` in a fresh process, and the mean load."""
+    code = EARLIER if path == "earlier" else NEW
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load0, t0 = os.getloadavg()[0], time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, *command], capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr[-2000:]}")
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu, (load0 + os.getloadavg()[0]) / 2
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--lake", help="lake directory (default: WORKBENCH_LAKE_PATH)")
+    p.add_argument("--strategy", default="RATES_BR_01")
+    p.add_argument("--start", default="2015-01-02")
+    p.add_argument("--end", default="2026-10-30")
+    p.add_argument("--verify", type=int, default=3)
+    p.add_argument("--paths", default="earlier,new,warm")
+    p.add_argument("--commands", default="backtest,agents")
+    args = p.parse_args(argv)
+    lake = Lake.open(args.lake or get_settings().lake_path)
+    out: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="workbench-bench-cli-") as tmp:
+        copy = export_as_of(lake, args.end, Path(tmp) / "lake")
+        for name in args.commands.split(","):
+            for path in args.paths.split(","):
+                if path == "new":
+                    empty_store(copy)
+                command = ["agents", "run", "--as-of", args.end, "--no-write"]
+                if name == "backtest":
+                    command = ["backtest", args.strategy, "--start", args.start, "--end"]
+                    command += [args.end, "--verify", str(args.verify), "--quiet"]
+                    command += ["--out", str(Path(tmp) / f"out-{path}")]
+                wall, cpu, load = run([*command, "--path", str(copy.root)], path)
+                out[f"{name} ({path})"] = {"wall": wall, "cpu": cpu, "load": load}
+    print(f"CLI, fresh process per command; lake copy as of {args.end}")
+    for key, m in out.items():
+        print(f"{key:<22} {m['wall']:7.1f} s wall {m['cpu']:7.1f} s CPU at load {m['load']:4.1f}")
+    for name in ("backtest", "agents"):
+        first = f"{name} (earlier)"
+        for key in [k for k in out if k.startswith(name) and k != first and first in out]:
+            ratio = out[first]["wall"] / out[key]["wall"]
+            print(f"{first} / {key}: {ratio:.1f}x wall (target {TARGET:.0f} s)")
+    print(f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""Agent reports kept per lake snapshot and date, shared by every process that runs agents
+on the same lake: single-strategy backtests, the book backtest's workers, the pipeline,
+``workbench agents run``.
+
+Key: the agent and the settings its report depends on (``Agent.variant``), the code that
+computes it (a digest of the package's source and the numeric libraries' versions), the
+view's as-of instant and its *content stamp*: the newest commit stamp (``ingested_at``)
+among the rows the view sees (released by the as-of, stored by its ``known_by``). Two views
+of one lake with the same as-of and stamp see exactly the same rows, so they get the same
+report whenever they were made. A write of rows released after the as-of (tomorrow's
+prices) leaves the stamp, and the stored report, alone; a revision or a late row released
+by the as-of raises it, so a write invalidates exactly the dates that see it.
+
+Entries are files ``<lake>/artifacts/cache/agents/<code>/<agent>[,<variant>]/<as_of>-<stamp>``
+(instants in UTC nanoseconds): a zlib-compressed pickle behind its SHA-256, written to a
+unique temporary name and renamed, so no reader sees half an entry; one that fails its
+checksum or does not load is recomputed (and replaced). Nothing is fsynced: an entry lost
+in a crash is recomputed. Deleting the folder is always safe. The entries are pickles:
+they are as trusted as the lake folder they sit in (whoever can write there can already
+change the data the agents read).
+
+Only real-time views (the ``as_of`` vintage) of the lake the store was opened on use it:
+a copy of the lake (the causality check's cut lakes) has its own key and recomputes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import pickle
+import platform
+import shutil
+import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from research_core._files import _umask
+from research_core.agents.base import AgentReport
+from research_core.agents.runner import using_store
+from research_core.lake.files import read_rows
+from research_core.lake.pit import PITView
+from research_core.lake.store import Lake
+
+log = logging.getLogger(__name__)
+FOLDER = Path("artifacts") / "cache" / "agents"
+LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "hmmlearn", "arch")
+_DIGEST = 32  # bytes of SHA-256 in front of each entry
+STAMP_COLUMNS = ("release_time", "ingested_at")
+KEEP_CODES = 2  # code digests whose entries are kept: this one and the newest other
+
+
+@functools.cache
+def code_digest() -> str:
+    """What computes a report: the package's source and data files, Python and the
+    numeric libraries' versions (a code change gives a fresh folder of entries)."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(platform.python_version().encode())
+    for lib in LIBRARIES:
+        try:
+            h.update(f"{lib}={version(lib)};".encode())
+        except PackageNotFoundError:
+            h.update(f"{lib}=none;".encode())
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class AgentReportStore:
+    """The report store of one lake (see the module docstring)."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self.lake_key = lake.reader().lake_key
+        self.folder = lake.root / FOLDER / code_digest()
+        self._stamps: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._prune_other_codes()
+
+    def _prune_other_codes(self) -> None:
+        """Mark this code's entries as in use (the folder's mtime) and remove those of all
+        but the newest ``KEEP_CODES - 1`` other codes: no code reads them any more, so the
+        store does not grow with every code change. A process still running older code
+        finds its entries gone and recomputes them (a read or write that fails is a miss)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            os.utime(self.folder)
+            others = [p for p in self.folder.parent.iterdir() if p != self.folder]
+            others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        except OSError as err:  # a lake this user may only read, or a prune racing another
+            log.warning("agent report store: %s not pruned (%s)", self.folder.parent, err)
+            return
+        for old in others[KEEP_CODES - 1 :]:
+            shutil.rmtree(old, ignore_errors=True)  # another process may be removing it too
+
+    def content_stamp(self, view: PITView) -> int:
+        """The newest commit stamp (UTC ns) among the rows ``view`` sees (0: none)."""
+        key = (self.lake.version, int(view.known_by.value))
+        stamps = self._stamps  # one manifest version at a time (threads may replace it)
+        if key not in stamps:
+            stamps = {key: self._stamp_table(key[1])}
+            self._stamps = stamps
+        released, newest = stamps[key]
+        k = int(np.searchsorted(released, view.as_of.value, side="right"))
+        return int(newest[k - 1]) if k else 0
+
+    def _stamp_table(self, known_by: int) -> tuple[np.ndarray, np.ndarray]:
+        """Release instants (sorted) and the running newest commit stamp over them."""
+        try:  # the two columns only (a compaction meanwhile: every row through the lake)
+            table = read_rows(self.lake.snapshot(), None, list(STAMP_COLUMNS), dictionary=False)[0]
+        except FileNotFoundError:
+            table = self.lake.table()
+        released = table.column("release_time").cast(pa.int64()).to_numpy()
+        stored = table.column("ingested_at").cast(pa.int64()).to_numpy()
+        keep = stored <= known_by
+        order = np.argsort(released[keep], kind="stable")
+        return released[keep][order], np.maximum.accumulate(stored[keep][order])
+
+    def path(self, view: PITView, agent: str, variant: str) -> Path:
+        name = f"{agent},{variant}" if variant else agent
+        return self.folder / name / f"{view.as_of.value}-{self.content_stamp(view)}"
+
+    def get(self, view: PITView, agent: str, variant: str) -> AgentReport | None:
+        path = self.path(view, agent, variant)
+        try:
+            blob = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):  # not kept (or cannot be: put)
+            return None
+        except OSError as err:
+            log.warning("agent report store: cannot read %s (%s); recomputing", path, err)
+            return None
+        payload = blob[_DIGEST:]
+        if hashlib.sha256(payload).digest() != blob[:_DIGEST]:
+            log.warning("agent report store: %s fails its checksum; recomputing", path)
+            return None
+        try:
+            report = pickle.loads(zlib.decompress(payload))  # trusted as the lake is
+        except (pickle.UnpicklingError, zlib.error, EOFError, AttributeError, ImportError) as err:
+            log.warning("agent report store: %s does not load (%s); recomputing", path, err)
+            return None
+        return report if isinstance(report, AgentReport) else None
+
+    def put(self, view: PITView, agent: str, variant: str, report: AgentReport) -> None:
+        path = self.path(view, agent, variant)
+        payload = zlib.compress(pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        try:  # a lake this user may read but not write (or a full disk): just not kept
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        except OSError as err:
+            log.warning("agent report store: cannot write in %s (%s); not kept", self.folder, err)
+            return
+        try:
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would hide it from other users
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def __repr__(self) -> str:
+        return f"AgentReportStore({str(self.folder)!r})"
+
+
+ENABLED = True  # False: no store (every report computed; benchmarks' earlier path)
+
+
+@contextmanager
+def stored_reports(lake: Lake) -> Iterator[AgentReportStore | None]:
+    """Agents run on views of ``lake`` in the block read and keep their reports in its
+    store (:func:`research_core.agents.runner.using_store`)."""
+    if not ENABLED:
+        yield None
+        return
+    store = AgentReportStore(lake)
+    with using_store(store.lake_key, store):
+        yield store
