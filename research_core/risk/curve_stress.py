@@ -11,7 +11,8 @@ whole curves, and every DI1, NTN-B and Treasury position is repriced from its ca
 * Copom path +50 bp at each of the next ``COPOM_MEETINGS`` meetings: the DI curve's
   forward CDI over each inter-meeting period (the market-implied path,
   :func:`research_core.curves.policy.implied_path`) rises by 50 bp × the number of
-  meetings before it, capped at the last; forwards beyond the path's end rise by the cap.
+  meetings before it (at most ``COPOM_MEETINGS``); forwards beyond the path's end rise
+  as much as its last period's.
 """
 
 from __future__ import annotations
@@ -89,8 +90,7 @@ def copom_shift(decisions: pd.DatetimeIndex, meetings: int = COPOM_MEETINGS) -> 
         if beyond.any():  # past the path: the curve's own forward from its end, + the cap
             end = bounds[-1]
             f = curve.forward(np.full(beyond.sum(), end), t[beyond]) / 100.0
-            cap = COPOM_STEP_BP / 1e4 * meetings
-            out[beyond] -= (t[beyond] - end) * (np.log1p(f + cap) - np.log1p(f))
+            out[beyond] -= (t[beyond] - end) * (np.log1p(f + step[-1]) - np.log1p(f))
         return out
 
     return shift

@@ -13,8 +13,8 @@ with w_k the triangle that is 1 at t_k and falls linearly to 0 at the neighbouri
 (w_1 = 1 before t_1, w_n = 1 after t_n). The weights sum to 1 at every t, so the key
 bumps add up to the parallel bump. Each DV01 is a central difference with Δ = 1 bp,
 (PV(−Δ) − PV(+Δ)) / (2 PV(0)): the first-order terms add up exactly to the parallel
-DV01's, and the rest is third order, relative size ≤ (T·Δ)²/6 ≈ 1.5e-6 at T = 30 y —
-so the key rates sum to the parallel DV01 within 1e-5 of it.
+DV01's, and the rest is third order, relative size ≈ (T+1)(T+2)·Δ²/6 ≤ 1.7e-6 for a
+zero of T ≤ 30 y — so the key rates sum to the parallel DV01 within 1e-5 of it.
 """
 
 from __future__ import annotations
@@ -90,10 +90,16 @@ def _dv01(inst: Instrument, curve: Curve, bp: Callable[[np.ndarray], np.ndarray]
     return (up - down) / 2.0
 
 
-def key_rate_dv01(curves: Mapping[str, Curve], weights: pd.Series, nav: float) -> pd.DataFrame:
-    """P&L of a +1 bp bump of each key tenor, per rate position (rows: instrument, curve,
-    key_years — ``parallel`` rows for the whole-curve bump): ``pnl_brl_mn`` (BRL mn, of a
-    book worth ``nav`` BRL) and ``pnl_bp_nav`` (bp of NAV). ``weights``: notional / NAV."""
+def key_rate_dv01(
+    curves: Mapping[str, Curve],
+    weights: pd.Series,
+    nav: float,
+    keys: Mapping[str, tuple[float, ...]] = KEY_TENORS,
+) -> pd.DataFrame:
+    """P&L of a +1 bp bump of each key tenor (years, ``keys`` per curve), per rate position
+    (rows: instrument, curve, key — ``parallel`` rows for the whole-curve bump):
+    ``pnl_brl_mn`` (BRL mn, of a book worth ``nav`` BRL) and ``pnl_bp_nav`` (bp of NAV).
+    ``weights``: notional / NAV."""
     ids = rate_ids(weights)
     if not ids:
         raise RiskError("no DI1, NTN-B or Treasury position to price on a curve")
@@ -103,10 +109,9 @@ def key_rate_dv01(curves: Mapping[str, Curve], weights: pd.Series, nav: float) -
         name = CURVE_OF[inst.dv01_convention]
         if name not in curves:
             raise RiskError(f"{iid}: the {name} curve is missing; given {sorted(curves)}")
-        keys = KEY_TENORS[name]
-        w = float(weights[iid])
-        for k, key in enumerate(keys):
-            r = _dv01(inst, curves[name], lambda t, k=k, keys=keys: key_weights(keys, t)[k])
+        kt, w = tuple(keys[name]), float(weights[iid])
+        for k, key in enumerate(kt):
+            r = _dv01(inst, curves[name], lambda t, k=k, kt=kt: key_weights(kt, t)[k])
             rows.append((iid, name, f"{key:g}y", r * w))
         rows.append((iid, name, "parallel", _dv01(inst, curves[name], np.ones_like) * w))
     out = pd.DataFrame(rows, columns=["instrument", "curve", "key", "pnl_frac_nav"])
