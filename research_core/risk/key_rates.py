@@ -20,6 +20,7 @@ zero of T ≤ 30 y — so the key rates sum to the parallel DV01 within 1e-5 of 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,10 @@ def key_weights(keys: tuple[float, ...], t: np.ndarray) -> np.ndarray:
     return np.stack([np.interp(t, keys, eye[k]) for k in range(len(keys))])
 
 
+def _key_weight(keys: tuple[float, ...], k: int, t: np.ndarray) -> np.ndarray:
+    return key_weights(keys, t)[k]
+
+
 def zero_shift(bp: Callable[[np.ndarray], np.ndarray]) -> Shift:
     """A shift adding ``bp(t)`` basis points to the zero rate in the curve's compounding."""
 
@@ -111,7 +116,7 @@ def key_rate_dv01(
             raise RiskError(f"{iid}: the {name} curve is missing; given {sorted(curves)}")
         kt, w = tuple(keys[name]), float(weights[iid])
         for k, key in enumerate(kt):
-            r = _dv01(inst, curves[name], lambda t, k=k, kt=kt: key_weights(kt, t)[k])
+            r = _dv01(inst, curves[name], partial(_key_weight, kt, k))
             rows.append((iid, name, f"{key:g}y", r * w))
         rows.append((iid, name, "parallel", _dv01(inst, curves[name], np.ones_like) * w))
     out = pd.DataFrame(rows, columns=["instrument", "curve", "key", "pnl_frac_nav"])
