@@ -7,6 +7,8 @@ a long-quote unit (the house convention, ``research_core.pnl``) earns 1 − P(z1
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +17,14 @@ from research_core.catalog import instrument
 from research_core.curves import Curve
 from research_core.curves.curve import rate_to_log_df
 from research_core.errors import RiskError
-from research_core.risk.curve_stress import CURVE_SHOCKS, copom_shift, curve_stress
-from research_core.risk.key_rates import key_rate_dv01, unit_pnl
+from research_core.lake.store import Lake
+from research_core.risk.curve_stress import (
+    CURVE_SHOCKS,
+    book_curve_stress,
+    copom_shift,
+    curve_stress,
+)
+from research_core.risk.key_rates import book_key_rates, key_rate_dv01, unit_pnl
 
 NAV = 1e9  # BRL
 DAY = pd.Timestamp("2026-10-30")  # a Friday
@@ -126,3 +134,21 @@ def test_bad_books_raise() -> None:
         key_rate_dv01({"DI": DI}, pd.Series({"NTNB.10Y": 1.0}), NAV)
     with pytest.raises(RiskError, match="Copom decision dates"):
         curve_stress({"DI": DI}, pd.Series({"DI1.1Y": 1.0}), NAV)
+
+
+def test_book_on_the_lake_curves_by_hand(sample_lake_path: Path) -> None:
+    # The NTN-B curve at the 10y pillar is the 10y zero quote itself (a zero pillar), so
+    # the lake's NTN-B 10y short reprices by hand from that quote alone.
+    view = Lake.open(sample_lake_path).at(pd.Timestamp("2026-10-30 23:00", tz="America/Sao_Paulo"))
+    y = float(view.series("BR.NTNB.10Y").dropna().iloc[-1]) / 100.0
+    book = pd.Series({"NTNB.10Y": -0.422066, "DI1.2Y": 0.5})
+    kr = book_key_rates(view, book, NAV)
+    # −0.422066e9 × 10 × 1e-4 / (1 + y) BRL per bp, all of it on the 10y key
+    assert kr.loc[("NTNB", "10y"), "pnl_brl_mn"] == pytest.approx(
+        -0.422066e3 * 10 * 1e-4 / (1 + y), rel=1e-6
+    )
+    assert kr.loc[("NTNB", "5y"), "pnl_brl_mn"] == 0.0
+    stress = book_curve_stress(view, book, NAV)
+    hand = -0.422066 * NAV * (1 - ((1 + y) / (1 + y + 0.01)) ** 10)
+    assert stress.loc["Curves +100 bp parallel", "NTNB.10Y"] == pytest.approx(hand, rel=1e-12)
+    assert stress.filter(like="Copom", axis=0)["DI1.2Y"].iloc[0] > 0  # a payer gains
