@@ -115,7 +115,7 @@ def curve_stress(
     """P&L (BRL, of a book worth ``nav`` BRL; ``weights``: notional / NAV) of each rate
     position under each curve shock: shocks × instruments plus ``total``; ``decisions``:
     the Copom decision dates (local) for the Copom-path shock."""
-    ids = rate_ids(weights)
+    ids = rate_ids(weights, nav)
     if not ids:
         raise RiskError("no DI1, NTN-B or Treasury position to stress on a curve")
     table = {}
@@ -145,8 +145,11 @@ def copom_decisions(view: PITView) -> pd.DatetimeIndex:
 
 
 def book_curve_stress(view: PITView, weights: pd.Series, nav: float) -> pd.DataFrame:
-    """:func:`curve_stress` on the curves and Copom calendar known at the view."""
+    """:func:`curve_stress` on the curves and Copom calendar known at the view (no Copom
+    row when the book holds no DI1 or the calendar has no meeting after the view)."""
     curves = book_curves(view, weights)
     decisions = copom_decisions(view) if "DI" in curves else None
+    if decisions is not None and decisions.empty:  # the calendar ends before the view
+        decisions = None
     shocks = tuple(s for s in CURVE_SHOCKS if not s.copom or decisions is not None)
     return curve_stress(curves, weights, nav, shocks=shocks, decisions=decisions)

@@ -42,9 +42,15 @@ BUMP_BP = 1.0
 Shift = Callable[[Curve, np.ndarray], np.ndarray]  # (curve, times) -> shocked log DF
 
 
-def rate_ids(weights: pd.Series) -> list[str]:
-    """The book's non-zero positions priced on a curve (DI1, NTN-B, Treasury futures)."""
-    w = weights[weights != 0.0]
+def rate_ids(weights: pd.Series, nav: float = 1.0) -> list[str]:
+    """The book's non-zero positions priced on a curve (DI1, NTN-B, Treasury futures);
+    the NAV (BRL) and the weights must be finite, the NAV positive."""
+    if not (np.isfinite(nav) and nav > 0):
+        raise RiskError(f"nav must be a positive amount of BRL, got {nav!r}")
+    w = pd.Series(weights, dtype="float64")
+    if not np.isfinite(w.to_numpy()).all():
+        raise RiskError(f"weights must be finite: {list(w.index[~np.isfinite(w.to_numpy())])}")
+    w = w[w != 0.0]
     return [i for i in w.index if instrument(str(i)).dv01_convention in CURVE_OF]
 
 
@@ -105,7 +111,7 @@ def key_rate_dv01(
     (rows: instrument, curve, key — ``parallel`` rows for the whole-curve bump):
     ``pnl_brl_mn`` (BRL mn, of a book worth ``nav`` BRL) and ``pnl_bp_nav`` (bp of NAV).
     ``weights``: notional / NAV."""
-    ids = rate_ids(weights)
+    ids = rate_ids(weights, nav)
     if not ids:
         raise RiskError("no DI1, NTN-B or Treasury position to price on a curve")
     rows = []

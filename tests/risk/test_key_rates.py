@@ -132,6 +132,10 @@ def test_bad_books_raise() -> None:
         key_rate_dv01({"DI": DI}, pd.Series({"ES.FUT": 1.0}), NAV)
     with pytest.raises(RiskError, match="NTNB curve is missing"):
         key_rate_dv01({"DI": DI}, pd.Series({"NTNB.10Y": 1.0}), NAV)
+    with pytest.raises(RiskError, match="nav must be a positive"):
+        key_rate_dv01({"DI": DI}, pd.Series({"DI1.1Y": 1.0}), 0.0)
+    with pytest.raises(RiskError, match="weights must be finite"):
+        curve_stress({"DI": DI}, pd.Series({"DI1.1Y": np.nan}), NAV)
     with pytest.raises(RiskError, match="Copom decision dates"):
         curve_stress({"DI": DI}, pd.Series({"DI1.1Y": 1.0}), NAV)
 
