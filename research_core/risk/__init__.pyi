@@ -12,6 +12,17 @@ from .correlation import (
     CorrelationMonitor as CorrelationMonitor,
     correlation_monitor as correlation_monitor,
 )
+from .curve_stress import (
+    CURVE_SHOCKS as CURVE_SHOCKS,
+    CurveShock as CurveShock,
+    book_curve_stress as book_curve_stress,
+    curve_stress as curve_stress,
+)
+from .key_rates import (
+    KEY_TENORS as KEY_TENORS,
+    book_key_rates as book_key_rates,
+    key_rate_dv01 as key_rate_dv01,
+)
 from .limits import (
     RiskLimits as RiskLimits,
     current_limits as current_limits,
