@@ -205,8 +205,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     if args.list:
         from research_core.strategies import describe
 
-        for row in describe():
-            print(f"{row['name']:<13} {row['family']:<12} {row['rationale'][:80]}")
+        rows = describe()
+        print(f"{'strategy':<13} {'family':<12} what it does ({len(rows)} registered)")
+        for row in rows:
+            print(f"{row['name']:<13} {row['family']:<12} {_first_clause(row['rationale'])}")
         return 0
     if not args.name or not args.start:
         raise WorkbenchError("give a strategy NAME and --start (or --list)")
@@ -220,7 +222,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from research_core.backtest.causality import VERIFY_DATES
     from research_core.backtest.executor import Executor
     from research_core.backtest.ledger import TrialLedger
-    from research_core.backtest.report import metrics_table, write_report
+    from research_core.backtest.report import cdi_line, metrics_text, write_report
     from research_core.backtest.sweep import Task, run_many, sweep
     from research_core.backtest.vintage import VINTAGES
     from research_core.strategies import load_config
@@ -259,9 +261,18 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     dsr = ledger.deflated_sharpe(results[0], args.name)
     n = len(ledger.trials(args.name))
     print(f"deflated Sharpe (P[skill] over {n} recorded trials of {args.name}): {dsr:.2f}")
-    print(metrics_table(results).round(4).to_string())
+    print(cdi_line(results[0]))
+    print(metrics_text(results))
     print(f"report written to {write_report(results, out)}/ (open figures/equity.html)")
     return 0
+
+
+def _first_clause(rationale: str, width: int = 72) -> str:
+    """A strategy's one-line description: its docstring after the name, cut at a word."""
+    text = " ".join(rationale.split()).split(" — ", 1)[-1]
+    if len(text) <= width:
+        return text
+    return text[: width - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _cmd_calendar(args: argparse.Namespace) -> int:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from research_core import formats as fmt
 from research_core._files import atomic_folder
 from research_core.backtest import metrics as perf
 from research_core.backtest.engine import BacktestResult
@@ -161,6 +162,51 @@ def metrics_table(results: Sequence[BacktestResult]) -> pd.DataFrame:
         for col in table.columns.drop("as_of"):
             table[f"{col} - as_of"] = table[col] - table["as_of"]
     return table
+
+
+# metric -> (label with its unit, formatter): how a person reads each one
+_READ: dict[str, tuple[str, Any]] = {
+    "annual_return": ("return, %/y", lambda v: fmt.pct(v, signed=True)),
+    "annual_volatility": ("volatility, %/y", fmt.pct),
+    "sharpe": ("Sharpe (excess over CDI)", lambda v: fmt.number(v, signed=True)),
+    "sortino": ("Sortino (excess over CDI)", lambda v: fmt.number(v, signed=True)),
+    "calmar": ("Calmar", fmt.number),
+    "max_drawdown": ("max drawdown, %", fmt.pct),
+    "max_drawdown_days": ("longest drawdown, sessions", lambda v: fmt.number(v, 0)),
+    "win_rate": ("winning sessions, %", fmt.pct),
+    "profit_factor": ("profit factor, x", fmt.number),
+    "hit_ratio": ("winning rebalances, %", fmt.pct),
+    "turnover": ("turnover, x book value/y", lambda v: fmt.number(v, 1)),
+    "skew": ("skew of daily returns", fmt.number),
+    "tail_ratio": ("tail ratio (95th / 5th pct)", fmt.number),
+    "periods": ("sessions", lambda v: fmt.number(v, 0)),
+}
+
+
+def cdi_line(result: BacktestResult) -> str:
+    """The benchmark: the CDI the collateral earned over the same sessions, compounded and
+    annualized (252 sessions a year), and the strategy's return in excess of it."""
+    rf = result.risk_free.dropna()
+    years = max(len(rf), 1) / 252
+    growth = float(np.prod(1.0 + rf.to_numpy(dtype=float)))
+    cdi = growth ** (1 / years) - 1
+    excess = float(result.metrics["annual_return"]) - cdi
+    return (
+        f"benchmark CDI over the same {len(rf):,} sessions: {fmt.pct(cdi)}/y; "
+        f"{result.strategy} {fmt.pct(excess, signed=True)}/y over it"
+    )
+
+
+def metrics_text(results: Sequence[BacktestResult]) -> str:
+    """The metrics table as a person reads it: units in the row labels, no bare fractions
+    (a vintage grid adds each vintage's difference to as_of in the same units)."""
+    table = metrics_table(results)
+    rows = [m for m in _READ if m in table.index]
+    shown = pd.DataFrame(
+        {col: [_READ[m][1](table.at[m, col]) for m in rows] for col in table.columns},
+        index=[_READ[m][0] for m in rows],
+    )
+    return shown.to_string()
 
 
 def write_report(results: Sequence[BacktestResult], folder: str | Path) -> Path:
