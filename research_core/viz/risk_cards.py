@@ -29,6 +29,7 @@ def limit_view(limits: pd.DataFrame) -> pd.DataFrame:
             "limit": t["limit"].astype(str),
             "value": [unit(v, k) for v, k in zip(t["value"], keys, strict=True)],
             "max": [unit(v, k) for v, k in zip(t["max"], keys, strict=True)],
+            "measured as": t["unit"].astype(str) if "unit" in t else "",
             "utilization": [
                 pct(u, 0) + " of limit" if pd.notna(u) else DASH for u in t["utilization"]
             ],

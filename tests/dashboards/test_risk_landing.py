@@ -57,7 +57,8 @@ def test_risk_monitor_limits_backtest_correlation(
     var = limits.set_index("key").loc["var_99"]
     row = next(r for r in rows if r[0] == var["limit"])
     assert row[1] == f"{var['value'] * 100:.2f} % of NAV"
-    assert row[3] == f"{var['utilization'] * 100:.0f}% of limit"
+    assert row[2] == f"{var['max'] * 100:.2f} % of NAV" and row[3] == var["unit"]
+    assert row[4] == f"{var['utilization'] * 100:.0f}% of limit"
 
     bt = pd.read_parquet(good_run / "risk/target/backtest.parquet")
     rows = _rows(html, "backtest-target")
@@ -72,3 +73,34 @@ def test_risk_monitor_limits_backtest_correlation(
     pairs = pd.read_parquet(good_run / "risk/target/correlation.parquet")
     first = _rows(html, "correlation-target")[0]
     assert first[0] == pairs["pair"].iloc[0] and first[3] == f"{pairs['change'].iloc[0]:+.2f}"
+
+
+def test_journal_one_line_reasons_local_time() -> None:
+    from research_core.viz.journal_table import journal_table
+
+    frame = pd.DataFrame(
+        {
+            "at": pd.to_datetime(["2026-11-04 12:00", "2026-11-05 01:30"]),  # UTC, as stored
+            "actor": ["alice", "bob"],
+            "action": ["approve", "trade"],
+            "as_of": ["2026-11-04", "2026-11-04"],
+            "instrument": ["DI1.5Y", None],
+            "strategy": ["discretionary", None],
+            "reason": ["Sell DI1.5Y. Copom hawkish; fits the risk budget.", "test"],
+            "pnl_since": [1_284_199.13, float("nan")],
+            "outcome": ["gain", "none"],
+        },
+        index=pd.Index([7, 8], name="id"),
+    )
+    page = journal_table(frame)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)]
+    rows = [r for r in rows if r]
+    # São Paulo is UTC−3 in November 2026 (no daylight saving since 2019)
+    assert rows[0][:2] == ["7", "2026-11-04 09:00 -03"] and rows[1][1] == "2026-11-04 22:30 -03"
+    assert rows[0][7] == (
+        "<details><summary>Sell DI1.5Y.</summary>"
+        "Sell DI1.5Y. Copom hawkish; fits the risk budget.</details>"
+    )
+    assert rows[1][7] == "test"  # one sentence: no details
+    assert rows[0][8] == "BRL 1.3 mn" and rows[1][8] == "–"
+    assert "table-layout: fixed" in page
