@@ -40,7 +40,7 @@ def reason_cell(text: object) -> str:
 
 
 def _cell(value: object) -> str:
-    return DASH if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return DASH if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
 def journal_table(frame: pd.DataFrame) -> str:
