@@ -129,8 +129,9 @@ def _missing(run: Run, what: str, step: str) -> Problem:
 @_page("index")
 def _read_index(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     from research_core.viz.alerts_view import read_open_alerts
+    from research_core.viz.landing import read_landing
 
-    return read_open_alerts(), []
+    return read_open_alerts() | read_landing(run), []
 
 
 @_renders("index")
@@ -145,9 +146,11 @@ def _render_index(page: Page) -> list[Item]:
         for key, title in theme.PAGES.items()
     ]
     from research_core.viz.alerts_view import open_alerts_card
+    from research_core.viz.landing import landing_tiles
 
     alerts = open_alerts_card(page.data.get("alerts"))  # open alerts at the top
-    return [theme.grid(cards)] if alerts is None else [theme.grid([alerts]), theme.grid(cards)]
+    head = [landing_tiles(page.run, page.data)]  # status, freshness, breaches, proposals
+    return head + ([] if alerts is None else [theme.grid([alerts])]) + [theme.grid(cards)]
 
 
 # --------------------------------------------------------------------------- risk

@@ -104,3 +104,35 @@ def test_journal_one_line_reasons_local_time() -> None:
     assert rows[1][7] == "test"  # one sentence: no details
     assert rows[0][8] == "BRL 1.3 mn" and rows[1][8] == "–"
     assert "table-layout: fixed" in page
+
+
+def test_landing_tiles(
+    good_run: Path, runs_path: Path, sample_lake_path: Path, pms_url: str, pms_env: None,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """The good run copied with the quality step's freshness gate added (a real step call)."""
+    import shutil
+
+    from research_core.pipeline import steps
+    from research_core.pms import PMS
+
+    runs = tmp_path / "runs"
+    shutil.copytree(runs_path / GOOD, runs / GOOD)
+    keys = ["BR.SELIC.TARGET", "BR.IPCA.MOM", "US.PAYROLLS.CHG"]
+    steps.quality_gate(lake_path=str(sample_lake_path), as_of=GOOD, run_dir=str(runs / GOOD),
+                  key_series=keys)  # fmt: skip
+    gate = json.loads((runs / GOOD / "artifacts/quality/freshness.json").read_text())
+    page = _html("index", runs)
+    tiles = dict(re.findall(r'data-kpi="([^"]+)">.*?<div class="wb-value">(.*?)</div>', page))
+    assert tiles["run_status"] == f"succeeded · {GOOD}"
+    stale = gate["stale_series"]
+    assert tiles["freshness"].startswith(f"{len(stale)} of 3 key series stale")
+    assert all(s in tiles["freshness"] for s in stale)
+    for book in ("held", "target"):
+        limits = pd.read_parquet(good_run / f"risk/{book}/limits.parquet")
+        n, warn = (limits["status"] == "breach").sum(), (limits["status"] == "warn").sum()
+        word = "limit" if n == 1 else "limits"
+        assert tiles[f"{book}_breaches"] == f"{n} {word} in breach, {warn} near"
+    proposals = PMS.open(pms_url, create=False).proposals()
+    n = int((proposals["state"] == "PROPOSED").sum())
+    assert n > 0 and tiles["pending"] == f"{n} proposal{'' if n == 1 else 's'} awaiting approval"
