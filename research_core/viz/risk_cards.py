@@ -21,7 +21,8 @@ def limit_view(limits: pd.DataFrame) -> pd.DataFrame:
     def unit(v: Any, key: str) -> str:
         name, scale = UNITS.get(key, ("", 1.0))
         text = number(None if v is None else float(v) * scale, 2)
-        return text if text == DASH else f"{text} {name}".strip()
+        gap = "" if name.startswith("%") else " "  # 0.42% of NAV, 7.34 × NAV, 5.00 days
+        return text if text == DASH else f"{text}{gap}{name}".strip()
 
     keys = t["key"] if "key" in t else pd.Series("", index=t.index)
     return pd.DataFrame(

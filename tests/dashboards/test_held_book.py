@@ -233,7 +233,7 @@ def _check_limits(page: object, hand: Hand, art: Path) -> int:
     for limit, value, cap, _unit, use, status, kind in rows:
         assert kind == table.loc[limit, "kind"], limit  # hard or soft, from limits.yaml
         want = hand.limits.get(limit, 0.0)  # DV01 buckets the book has nothing in: 0
-        cap_value = _num(cap)[0]  # in its unit: "2.00 % of NAV", "5.00 days"
+        cap_value = _num(cap)[0]  # in its unit: "2.00% of NAV", "5.00 days"
         assert _close(value, want, 1e-9) and table.loc[limit, "value"] == pytest.approx(want)
         assert _close(use, want / cap_value) and status == _status(want, cap_value), limit
         breaches += status == "breach"

@@ -56,8 +56,8 @@ def test_risk_monitor_limits_backtest_correlation(
     assert [r[0] for r in rows] == expected["limit"].tolist()
     var = limits.set_index("key").loc["var_99"]
     row = next(r for r in rows if r[0] == var["limit"])
-    assert row[1] == f"{var['value'] * 100:.2f} % of NAV"
-    assert row[2] == f"{var['max'] * 100:.2f} % of NAV" and row[3] == var["unit"]
+    assert row[1] == f"{var['value'] * 100:.2f}% of NAV"
+    assert row[2] == f"{var['max'] * 100:.2f}% of NAV" and row[3] == var["unit"]
     assert row[4] == f"{var['utilization'] * 100:.0f}% of limit"
 
     bt = pd.read_parquet(good_run / "risk/target/backtest.parquet")
