@@ -290,6 +290,7 @@ def risk(
         _write_report(out, rep)
         rows[name] = _headline(rep, rep.limits, nav)
         summary[name] = {"positions": len(w), "summary": rep.summary()}
+        summary[name]["correlation"] = _write_monitors(out, rep, view)
     compare = pd.DataFrame(rows)
     compare["difference"] = compare["target"] - compare["held"]
     compare["unit"] = [UNITS[m] for m in compare.index]
@@ -307,6 +308,23 @@ def _write_report(out: Path, rep: Any) -> None:
 
     for name, table in report_tables(rep).items():
         _write_parquet(out / f"{name}.parquet", table)
+
+
+def _write_monitors(out: Path, rep: Any, view: PITView) -> dict[str, Any] | None:
+    """The book's VaR backtest (``backtest.parquet``: historical VaR out of sample, Kupiec
+    and Christoffersen p-values) and correlation monitor (``correlation.parquet``: the
+    pairs); returns the monitor's test (Jennrich) for the summary, None with one instrument."""
+    from research_core.risk.backtesting import backtest_table
+    from research_core.risk.report import book_returns
+
+    returns = book_returns(view, list(rep.weights.index))
+    _write_parquet(out / "backtest.parquet", backtest_table(rep.weights, returns))
+    mon = rep.correlation
+    if mon is None:
+        return None
+    _write_parquet(out / "correlation.parquet", mon.pairs.reset_index())
+    return {"statistic": mon.statistic, "df": mon.df, "p_value": mon.p_value,
+            "flagged": bool(mon.flagged)}  # fmt: skip
 
 
 def _empty_limits(view: PITView, *, nav: float, equity: pd.Series | None) -> pd.DataFrame:

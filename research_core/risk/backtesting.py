@@ -140,3 +140,39 @@ def rolling_var(
             var = measure(x, returns.iloc[t - window : t], alpha)
         rows.append((returns.index[t], pnl[t], var))
     return pd.DataFrame(rows, columns=["date", "pnl", "var"]).set_index("date")
+
+
+def _historical_var(weights: pd.Series, returns: pd.DataFrame, alpha: float) -> float:
+    """Historical VaR (a positive loss, fraction of NAV) of ``weights`` over ``returns``."""
+    pnl = returns.to_numpy() @ weights.to_numpy()
+    return float(-np.quantile(pnl, 1.0 - alpha))
+
+
+def backtest_table(
+    weights: pd.Series,
+    returns: pd.DataFrame,
+    alphas: tuple[float, ...] = (0.95, 0.99),
+    *,
+    window: int = 500,
+) -> pd.DataFrame:
+    """Out-of-sample historical VaR of fixed ``weights`` over the last days of ``returns``
+    (window: ``window`` days, at most half the history) tested per level: days, exceptions,
+    expected exceptions and the Kupiec, Christoffersen and conditional-coverage p-values."""
+    window = min(window, len(returns) // 2)
+    rows = []
+    for alpha in alphas:
+        path = rolling_var(weights, returns, alpha, _historical_var, window=window)
+        bt = backtest_var(path["pnl"], path["var"], alpha)
+        rows.append(
+            {
+                "alpha": alpha,
+                "window": window,
+                "days": bt.n,
+                "exceptions": bt.exceedances,
+                "expected": bt.n * (1.0 - alpha),
+                "p_kupiec": bt.p_pof,
+                "p_christoffersen": bt.p_ind,
+                "p_conditional": bt.p_cc,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 
 from research_core.catalog import instruments, series_catalog
-from research_core.formats import auto, brl, pct, points  # the one number format
-from research_core.viz import curves_page, health_page, theme
+from research_core.formats import brl, pct, points  # the one number format
+from research_core.viz import curves_page, health_page, risk_cards, theme
 from research_core.viz.pms_pages import (
     blotter,
     journal_view,
@@ -129,8 +129,9 @@ def _missing(run: Run, what: str, step: str) -> Problem:
 @_page("index")
 def _read_index(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     from research_core.viz.alerts_view import read_open_alerts
+    from research_core.viz.landing import read_landing
 
-    return read_open_alerts(), []
+    return read_open_alerts() | read_landing(run), []
 
 
 @_renders("index")
@@ -145,9 +146,11 @@ def _render_index(page: Page) -> list[Item]:
         for key, title in theme.PAGES.items()
     ]
     from research_core.viz.alerts_view import open_alerts_card
+    from research_core.viz.landing import landing_tiles
 
     alerts = open_alerts_card(page.data.get("alerts"))  # open alerts at the top
-    return [theme.grid(cards)] if alerts is None else [theme.grid([alerts]), theme.grid(cards)]
+    head = [landing_tiles(page.run, page.data)]  # status, freshness, breaches, proposals
+    return head + ([] if alerts is None else [theme.grid([alerts])]) + [theme.grid(cards)]
 
 
 # --------------------------------------------------------------------------- risk
@@ -210,6 +213,10 @@ def _read_books(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     }
     data["compare"] = run.table("risk/compare")
     summary = run.record("risk/summary") or {}
+    for b in BOOKS:  # the run's VaR backtest and correlation monitor (not recomputed live)
+        data[f"{b}_backtest"] = run.table(f"risk/{b}/backtest")
+        data[f"{b}_correlation"] = run.table(f"risk/{b}/correlation")
+        data[f"{b}_jennrich"] = (summary.get(b) or {}).get("correlation")
     data["held_empty"] = bool(summary.get("held_empty", data["held_var"] is None))
     problems = [
         _missing(run, f"target book {t}", "risk")
@@ -321,13 +328,12 @@ def _risk_cards(data: dict[str, Any]) -> list[str]:
         limits = data.get(f"{book}_limits")
         if limits is None:
             continue
-        fmt = {"value": auto, "max": auto, "utilization": "{:.0%}"}  # type: ignore[dict-item]
-        shown = limits.drop(columns=["key"], errors="ignore")  # the internal id: not for people
-        body = theme.table(shown, formats=fmt, status_column="status", index=False,
+        body = theme.table(risk_cards.limit_view(limits), status_column="status", index=False,
                            name=f"limits-{book}")  # fmt: skip
-        title = f"Limit use — {_label(data, book)}" + (f" ({NONE_HELD})" if book == "held" and
-                                                 data.get("held_empty") else "")  # fmt: skip
+        title = f"Limit use, highest first — {_label(data, book)}" + (
+            f" ({NONE_HELD})" if book == "held" and data.get("held_empty") else "")  # fmt: skip
         blocks.append(theme.card(title, body, span=6))
+    blocks += _monitor_cards(data)
     if data.get("target_stress") is not None:
         shown = _side_by_side(data, "stress", {"total_pct_nav": "(% NAV)"})
         if "held (% NAV)" in shown:
@@ -337,6 +343,20 @@ def _risk_cards(data: dict[str, Any]) -> list[str]:
         blocks.append(theme.card(title, theme.table(shown, formats=fmt, index=False,
                                                     name="stress"), span=12))  # fmt: skip
     return blocks
+
+
+def _monitor_cards(data: dict[str, Any]) -> list[str]:
+    """Each book's VaR backtest and correlation monitor as the run's risk step wrote them."""
+    out = []
+    for book in BOOKS:
+        title = LABEL[book] + (" (as of the run)" if data.get("held_label") and
+                               book == "held" else "")  # fmt: skip
+        if data.get(f"{book}_backtest") is not None:
+            out.append(risk_cards.backtest_card(data[f"{book}_backtest"], title, book))
+        if data.get(f"{book}_correlation") is not None:
+            pairs, test = data[f"{book}_correlation"], data.get(f"{book}_jennrich")
+            out.append(risk_cards.correlation_card(pairs, test, title, book))
+    return out
 
 
 @_renders("risk_monitor")

@@ -624,11 +624,10 @@ def journal_view(pms: PMS) -> w.VBox:
         except WorkbenchError as err:
             table.value = theme.message(str(err), "error")
             return
-        fmt = {"pnl_since": "{:,.0f}"}
+        from research_core.viz.journal_table import journal_table
+
         body = (
-            theme.table(
-                frame.drop(columns=["code_version"], errors="ignore"), formats=fmt, name="journal"
-            )
+            journal_table(frame)
             if not frame.empty
             else theme.message("no decision matches", "info")
         )

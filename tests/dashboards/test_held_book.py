@@ -227,12 +227,13 @@ def _check_limits(page: object, hand: Hand, art: Path) -> int:
     """Every row of the held book's limit table; returns the number in breach."""
     table = pd.read_parquet(art / "limits.parquet")
     rows = _rows(page, "limits-held")
-    assert [r[0] for r in rows] == list(table.index)
+    order = table.sort_values("utilization", ascending=False, kind="stable")  # highest first
+    assert [r[0] for r in rows] == list(order.index)
     breaches = 0
     for limit, value, cap, _unit, use, status, kind in rows:
         assert kind == table.loc[limit, "kind"], limit  # hard or soft, from limits.yaml
         want = hand.limits.get(limit, 0.0)  # DV01 buckets the book has nothing in: 0
-        cap_value = float(cap)
+        cap_value = _num(cap)[0]  # in its unit: "2.00% of NAV", "5.00 days"
         assert _close(value, want, 1e-9) and table.loc[limit, "value"] == pytest.approx(want)
         assert _close(use, want / cap_value) and status == _status(want, cap_value), limit
         breaches += status == "breach"

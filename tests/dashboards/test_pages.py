@@ -81,7 +81,8 @@ def _check_risk_monitor(page: object, art: Path) -> None:
         limits = pd.read_parquet(art / "risk" / book / "limits.parquet")
         rows = page.query_selector_all(f'[data-table="limits-{book}"] tbody tr')  # type: ignore[attr-defined]
         shown = [r.query_selector_all("td")[-2].inner_text() for r in rows]  # then hard/soft
-        assert shown == limits["status"].fillna("–").tolist()
+        order = limits.sort_values("utilization", ascending=False, kind="stable")  # highest first
+        assert shown == order["status"].fillna("–").tolist()
     held = pd.read_parquet(art / "risk" / "held" / "var.parquet")
     target = pd.read_parquet(art / "risk" / "target" / "var.parquet")
     rows = page.query_selector_all('[data-table="var"] tbody tr')  # type: ignore[attr-defined]
