@@ -12,7 +12,7 @@ from .correlation import (
     CorrelationMonitor as CorrelationMonitor,
     correlation_monitor as correlation_monitor,
 )
-from .curve_stress import (
+from .curve_shocks import (
     CURVE_SHOCKS as CURVE_SHOCKS,
     CurveShock as CurveShock,
     book_curve_stress as book_curve_stress,

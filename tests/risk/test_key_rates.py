@@ -18,7 +18,7 @@ from research_core.curves import Curve
 from research_core.curves.curve import rate_to_log_df
 from research_core.errors import RiskError
 from research_core.lake.store import Lake
-from research_core.risk.curve_stress import (
+from research_core.risk.curve_shocks import (
     CURVE_SHOCKS,
     book_curve_stress,
     copom_shift,
