@@ -305,28 +305,45 @@ def override(
     override that now waits for a second, different approver (nothing else changes)."""
     pid = proposal.id
     check_decider(session, proposal, event, actor, four_eyes)  # who may decide comes first
-    if not gate.hard:
-        if text is not None:
-            raise LimitBreachError(
-                f"proposal {pid} breaches no hard limit; approve it without an override"
-            )
+    prior = _signatures(session, pid, event, size) if gate.hard else []
+    why = override_reason(f"proposal {pid}", gate, text, actor, prior)
+    if why is None:
         return gate.detail()
-    if text is None:
-        raise LimitBreachError(
-            f"proposal {pid} would breach hard limits: {'; '.join(map(str, gate.hard))}; "
-            "approving it needs an override: a written reason and a second, different approver"
-        )
-    why = require_reason(text, "an override")
-    prior = _signatures(session, pid, event, size)
-    if any(r.actor == actor for r in prior):
-        raise FourEyesError(
-            f"{actor} already signed the override of proposal {pid}; a second, different "
-            "approver must sign it"
-        )
     if not prior:
         _sign(pms, session, proposal, event, actor=actor, reason=why, gate=gate, size=size)
         return None
-    first = prior[0]
+    return with_override(gate, prior[0], actor, why)
+
+
+def override_reason(
+    subject: str, gate: Gate, text: str | None, actor: str, prior: list[Decision]
+) -> str | None:
+    """The override rule for ``subject`` ("proposal 7", "package 3"), one for both: None
+    when the book breaches no hard limit (and then an override is refused); else the
+    written reason, refused when missing or when ``actor`` already signed (``prior``: the
+    signatures so far)."""
+    if not gate.hard:
+        if text is not None:
+            raise LimitBreachError(
+                f"{subject} breaches no hard limit; approve it without an override"
+            )
+        return None
+    if text is None:
+        raise LimitBreachError(
+            f"{subject} would breach hard limits: {'; '.join(map(str, gate.hard))}; "
+            "approving it needs an override: a written reason and a second, different approver"
+        )
+    why = require_reason(text, "an override")
+    if any(r.actor == actor for r in prior):
+        raise FourEyesError(
+            f"{actor} already signed the override of {subject}; a second, different "
+            "approver must sign it"
+        )
+    return why
+
+
+def with_override(gate: Gate, first: Decision, actor: str, why: str) -> dict[str, Any]:
+    """The limits record of an approval completed by the second override signature."""
     return gate.detail() | {
         "override": {"approvers": [first.actor, actor], "reasons": [first.reason, why]}
     }

@@ -42,11 +42,11 @@ from sqlalchemy.orm import Session
 
 from research_core.catalog import instrument
 from research_core.config import get_settings
-from research_core.errors import FourEyesError, LimitBreachError, RiskError, TransitionError
+from research_core.errors import RiskError, TransitionError
 from research_core.lake.pit import PITView
 from research_core.pms import audit, db
-from research_core.pms.controls import approved_limits, require_reason
-from research_core.pms.gate import Gate, breaches
+from research_core.pms.controls import approved_limits
+from research_core.pms.gate import Gate, breaches, override_reason, with_override
 from research_core.pms.models import Decision, Proposal
 from research_core.pms.positions import usdbrl
 from research_core.pms.proposals import ProposalSpec
@@ -541,29 +541,12 @@ def _override(
 ) -> dict[str, Any] | None:
     """What the approval records about limits, or None when this call signed the first of
     the two signatures an override needs (``gate.override`` for one proposal)."""
-    if not gate.hard:
-        if text is not None:
-            raise LimitBreachError(
-                f"package {entry.id} breaches no hard limit; approve it without an override"
-            )
+    prior = _signatures(session, entry.id, ids) if gate.hard else []
+    why = override_reason(f"package {entry.id}", gate, text, actor, prior)
+    if why is None:
         return gate.detail()
-    if text is None:
-        raise LimitBreachError(
-            f"package {entry.id} would breach hard limits: {'; '.join(map(str, gate.hard))}; "
-            "approving it needs an override: a written reason and a second, different approver"
-        )
-    why = require_reason(text, "an override")
-    prior = _signatures(session, entry.id, ids)
-    if any(r.actor == actor for r in prior):
-        raise FourEyesError(
-            f"{actor} already signed the override of package {entry.id}; a second, "
-            "different approver must sign it"
-        )
     if prior:
-        first = prior[0]
-        return gate.detail() | {
-            "override": {"approvers": [first.actor, actor], "reasons": [first.reason, why]}
-        }
+        return with_override(gate, prior[0], actor, why)
     detail = {"event": "approve_package", "package": entry.id, "proposals": ids} | gate.detail()
     row = pms._journal(
         session,
