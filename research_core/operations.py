@@ -95,6 +95,9 @@ def _lake_ignore(folder: str, names: list[str]) -> list[str]:
 
 def _dump_database(places: Places, out: Path) -> None:
     out.mkdir()
+    kept = _anchors_of(places)
+    if kept is not None and kept.is_dir():  # the audit head's evidence, on either backend
+        shutil.copytree(kept, out / "anchors")
     db_file = places.sqlite_file
     if db_file is None:  # PostgreSQL: a custom-format dump that pg_restore reads
         url = make_url(places.db_url).set(drivername="postgresql")
@@ -111,9 +114,14 @@ def _dump_database(places: Places, out: Path) -> None:
     for name in SIDECARS:
         if (db_file.parent / name).is_file():
             shutil.copy2(db_file.parent / name, out / name)
-    anchors = Path(f"{db_file}.anchors")
-    if anchors.is_dir():
-        shutil.copytree(anchors, out / "anchors")
+
+
+def _anchors_of(places: Places) -> Path | None:
+    """The database's audit anchors folder (``pms.anchors.folder``: beside a SQLite file, or
+    under ``WORKBENCH_AUDIT_ANCHORS_PATH`` for any database); None when none is configured."""
+    from research_core.pms import anchors
+
+    return anchors.folder(make_url(places.db_url))
 
 
 def restore(source: str | Path, places: Places) -> dict[str, Any]:
@@ -127,7 +135,7 @@ def restore(source: str | Path, places: Places) -> dict[str, Any]:
     db_file = places.sqlite_file
     if db_file is not None and os.path.lexists(db_file):
         raise BackupError(f"database {db_file} exists; restore only into a new database")
-    anchors = Path(f"{db_file}.anchors") if db_file is not None else None
+    anchors = _anchors_of(places)
     if anchors is not None and anchors.is_dir() and any(anchors.iterdir()):
         raise BackupError(f"{anchors} holds audit anchors; restore only beside a new database")
     if db_file is None:
@@ -170,6 +178,9 @@ def _copy_new(src: Path, dest: Path) -> Path:
 
 
 def _load_database(dump: Path, places: Places, made: list[Path]) -> None:
+    anchors = _anchors_of(places)
+    if (dump / "anchors").is_dir() and anchors is not None:
+        made.append(_copy_new(dump / "anchors", anchors))
     db_file = places.sqlite_file
     if db_file is None:
         url = make_url(places.db_url).set(drivername="postgresql")
@@ -184,8 +195,6 @@ def _load_database(dump: Path, places: Places, made: list[Path]) -> None:
         if (dump / name).is_file() and not (db_file.parent / name).exists():
             shutil.copy2(dump / name, db_file.parent / name)
             made.append(db_file.parent / name)
-    if (dump / "anchors").is_dir():
-        made.append(_copy_new(dump / "anchors", Path(f"{db_file}.anchors")))
 
 
 def _check_empty_postgres(url: str) -> None:

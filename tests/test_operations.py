@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from sqlalchemy import make_url
+
 from research_core.cli import main
+from research_core.config import get_settings
 from research_core.lake import Lake
-from research_core.pms import PMS
+from research_core.pms import PMS, anchors
 from tests.pms.conftest import fresh_postgres
 from tests.test_files import tree_digest
 
@@ -19,13 +22,16 @@ AS_OF = "2026-10-30"
 
 
 def _state(lake: Path, db_url: str, runs: Path) -> tuple[object, ...]:
-    """What must survive: every lake file, the audit head, the run folders, the lake's answer."""
+    """What must survive: every lake file, the audit head and its newest anchor outside the
+    database, the run folders, the lake's answer."""
     pms = PMS.open(db_url, create=False)
     head = pms.anchor()
     pms.engine.dispose()
+    kept = anchors.newest(anchors.folder(make_url(db_url)) or Path("/nonexistent"))
+    anchored = None if kept is None else (kept[0].seq, kept[0].hash)
     lake_files = {k: v for k, v in tree_digest(lake).items() if k != ".lock"}
     answer = Lake.open(lake).at(AS_OF).latest(["BR.SELIC.TARGET", "US.UST.10Y"])
-    return lake_files, (head.seq, head.hash), tree_digest(runs), answer.to_dict()
+    return lake_files, (head.seq, head.hash), anchored, tree_digest(runs), answer.to_dict()
 
 
 @pytest.fixture
@@ -46,13 +52,16 @@ def _cli(*args: str) -> int:
     "engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def test_backup_destroy_restore_doctor(
-    engine: str, fund: tuple[Path, Path], tmp_path: Path, request, capsys
+    engine: str, fund: tuple[Path, Path], tmp_path: Path, request, capsys, monkeypatch
 ) -> None:
     lake, runs = fund
     if engine == "sqlite":
         db = f"sqlite:///{tmp_path / 'live' / 'pms.db'}"
         restored_db = db
-    else:
+    else:  # PostgreSQL keeps its anchors under the configured folder (pms.anchors.folder)
+        monkeypatch.setenv("WORKBENCH_AUDIT_ANCHORS_PATH", str(tmp_path / "live" / "anchors"))
+        get_settings.cache_clear()
+        request.addfinalizer(get_settings.cache_clear)
         server = request.getfixturevalue("postgres_url")
         db, restored_db = fresh_postgres(server), fresh_postgres(server)
     places = ["--path", str(lake), "--db-url", db, "--runs", str(runs)]
@@ -63,6 +72,7 @@ def test_backup_destroy_restore_doctor(
     if engine == "sqlite":
         (tmp_path / "live" / "limits.yaml").write_text("var_99: 0.02\n")
     before = _state(lake, db, runs)
+    assert before[2] is not None and before[2][0] >= 1  # an anchor exists outside the database
 
     assert _cli("backup", "--to", str(tmp_path / "backup"), *places) == 0
     meta = json.loads((tmp_path / "backup" / "backup.json").read_text())
@@ -77,7 +87,7 @@ def test_backup_destroy_restore_doctor(
         (tmp_path / "live" / "limits.yaml").unlink()
     after = ["--path", str(lake), "--db-url", restored_db, "--runs", str(runs)]
     assert _cli("restore", "--from", str(tmp_path / "backup"), *after) == 0
-    assert _state(lake, restored_db, runs) == before
+    assert _state(lake, restored_db, runs) == before  # the anchor came back beside the new db
     if engine == "sqlite":
         assert (tmp_path / "live" / "limits.yaml").read_text() == "var_99: 0.02\n"
 
