@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import make_url
 
 from research_core.cli import main
