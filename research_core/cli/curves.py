@@ -1,10 +1,12 @@
 """``workbench curves --as-of D``: the DI curve, the Copom path it prices against Focus, and
-the breakevens, from the lake as known at D (registered by ``research_core.cli``)."""
+the breakevens, from the lake as known at D."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
+
+from research_core.cli._shared import shared
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -17,11 +19,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    """Add ``curves``."""
     p = sub.add_parser(
-        "curves", help="DI curve, the Copom path it prices vs Focus, breakevens (% a.a., bp)"
+        "curves",
+        parents=shared(
+            "--as-of",
+            "--path",
+            required=["--as-of"],
+            as_of="date (YYYY-MM-DD), end of day in the lake's zone",
+        ),
+        help="DI curve, the Copom path it prices vs Focus, breakevens (%% a.a., bp)",
     )
-    p.add_argument(
-        "--as-of", required=True, help="date (YYYY-MM-DD), end of day in the lake's zone"
-    )
-    p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.set_defaults(func=_run)

@@ -1,4 +1,4 @@
-"""``workbench tone score|ingest``: registered by ``research_core.cli``.
+"""``workbench tone score|ingest``.
 
 ``score`` prints a text file's tone and drivers. ``ingest`` scores Copom communiqués
 (``--meetings 200:230``, BCB site API) or FOMC statements (decision days between ``--from``
@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from research_core.cli._shared import shared
 from research_core.errors import ToneError
 
 
@@ -86,14 +87,15 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    """Add the ``tone`` command group to the workbench parser."""
+    """Add the ``tone`` group."""
     group = sub.add_parser("tone", help="central-bank communiqué tone (+ hawkish)")
     cmds = group.add_subparsers(dest="tone_command", required=True)
     p = cmds.add_parser("score", help="tone of a text file, with its driver phrases")
     p.add_argument("file")
     p.add_argument("--language", choices=["pt", "en"], default="pt")
     p.set_defaults(func=_score)
-    p = cmds.add_parser("ingest", help="score communiqués/statements into the lake")
+    text = "score communiqués/statements into the lake"
+    p = cmds.add_parser("ingest", parents=shared("--path"), help=text)
     p.add_argument("--bank", choices=["copom", "fomc"], default="copom")
     p.add_argument("--meetings", help="Copom meetings FIRST:LAST (BCB site API)")
     p.add_argument("--from", dest="start", help="FOMC: first decision date")
@@ -101,5 +103,4 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--from-dir", help="stored BCB API records (com_NNN.json) instead of the network"
     )
-    p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.set_defaults(func=_ingest)
