@@ -27,7 +27,13 @@ FLAGS: dict[str, dict[str, Any]] = {  # the flags many commands take, each decla
     "--runs": {"help": "runs folder (default: WORKBENCH_RUNS_PATH)"},
     "--user": {"help": "who acts (recorded in the journal and audit log)"},
     "--quiet": {"action": "store_true", "help": "no progress bar"},
+    "--replay": {
+        "nargs": "+",
+        "metavar": "DIR",
+        "help": "answer from these folders of stored responses (a local replay server)",
+    },
 }
+AS_OF_EOD = "date (YYYY-MM-DD), end of day in the lake's zone"
 
 
 def shared(
@@ -45,6 +51,22 @@ def shared(
             spec["required"] = True
         parent.add_argument(flag, **spec)
     return [parent]
+
+
+def group(sub: Any, name: str, text: str) -> Any:
+    """The command group ``workbench NAME ...``: its subcommands (dest ``NAME_command``)."""
+    parser = sub.add_parser(name, help=text)
+    return parser.add_subparsers(dest=f"{name}_command", required=True)
+
+
+def command(
+    cmds: Any, name: str, func: Command, text: str, *flags: str, **options: Any
+) -> argparse.ArgumentParser:
+    """The subcommand ``NAME`` of ``cmds`` running ``func``, with the shared ``flags``
+    (``options``: :func:`shared`'s ``required`` and helps)."""
+    p: argparse.ArgumentParser = cmds.add_parser(name, parents=shared(*flags, **options), help=text)
+    p.set_defaults(func=func)
+    return p
 
 
 def get_settings() -> Any:

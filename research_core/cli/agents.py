@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from research_core.cli._shared import open_lake, shared
+from research_core.cli._shared import command, group, open_lake
 from research_core.errors import WorkbenchError
 
 
@@ -45,17 +45,12 @@ def _cmd_agents_run(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the ``agents`` group."""
-    agents = sub.add_parser("agents", help="the analytical agents").add_subparsers(
-        dest="agents_command", required=True
-    )
-    p = agents.add_parser(
-        "run",
-        parents=shared("--path", "--as-of", "--quiet", as_of="one as-of date (prints the reports)"),
-        help="run agents at one date or over a range; store reports",
-    )
+    cmds = group(sub, "agents", "the analytical agents")
+    text = "run agents at one date or over a range; store reports"
+    one_day = "one as-of date (prints the reports)"
+    p = command(cmds, "run", _cmd_agents_run, text, "--path", "--as-of", "--quiet", as_of=one_day)
     p.add_argument("--start", help="first date of a history run")
     p.add_argument("--end", help="last date of a history run (default: today)")
     p.add_argument("--freq", default="M", choices=["M", "W", "Q"], help="history step")
     p.add_argument("--agent", nargs="+", help="only these agents (and what they depend on)")
     p.add_argument("--no-write", action="store_true", help="do not store the reports")
-    p.set_defaults(func=_cmd_agents_run)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from research_core.cli._shared import pms_engine, shared
+from research_core.cli._shared import command, group, pms_engine
 from research_core.errors import WorkbenchError
 
 MAX_ID = 2**63 - 1  # database ids are signed 64-bit
@@ -50,21 +50,13 @@ def _raise(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the ``alerts`` group."""
-    alerts = sub.add_parser("alerts", help="the day's alerts: list, acknowledge, raise and send")
-    cmds = alerts.add_subparsers(dest="alerts_command", required=True)
-    text = "open alerts (--all: acknowledged ones too)"
-    p = cmds.add_parser("list", parents=shared("--db"), help=text)
+    cmds = group(sub, "alerts", "the day's alerts: list, acknowledge, raise and send")
+    p = command(cmds, "list", _list, "open alerts (--all: acknowledged ones too)", "--db")
     p.add_argument("--day", help="only this day (YYYY-MM-DD)")
     p.add_argument("--all", action="store_true", help="acknowledged alerts too")
-    p.set_defaults(func=_list)
-    text = "acknowledge an alert (recorded with your user name)"
-    p = cmds.add_parser("ack", parents=shared("--db"), help=text)
+    p = command(cmds, "ack", _ack, "acknowledge an alert (recorded with your user name)", "--db")
     p.add_argument("id", type=int, help="the alert's id (see `workbench alerts list`)")
-    p.set_defaults(func=_ack)
-    flags = shared(
-        "--db", "--as-of", "--runs", required=["--as-of"], as_of="the run's date (YYYY-MM-DD)"
-    )
-    p = cmds.add_parser(
-        "raise", parents=flags, help="raise a run's alerts and send what is pending"
-    )
-    p.set_defaults(func=_raise)
+    text = "raise a run's alerts and send what is pending"
+    flags = ("--db", "--as-of", "--runs")
+    run_day = "the run's date (YYYY-MM-DD)"
+    command(cmds, "raise", _raise, text, *flags, required=["--as-of"], as_of=run_day)

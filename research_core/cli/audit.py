@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from research_core.cli._shared import shared
+from research_core.cli._shared import command, group
 from research_core.cli.pms import PMS_FLAGS, open_pms
 
 
@@ -41,16 +41,12 @@ def _audit_rotate(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the ``audit`` group."""
-    audit = sub.add_parser("audit", help="the tamper-evident audit log")
-    acmds = audit.add_subparsers(dest="audit_command", required=True)
+    cmds = group(sub, "audit", "the tamper-evident audit log")
     text = "verify the chain, anchor, triggers and book; exit 1 naming the first problem"
-    p = acmds.add_parser("verify", parents=shared(*PMS_FLAGS), help=text)
+    p = command(cmds, "verify", _audit_verify, text, *PMS_FLAGS)
     p.add_argument("--anchor", help="anchor file (default: the newest in the anchors folder)")
     p.add_argument("--write-anchor", help="if the chain verifies, write its head here")
-    p.set_defaults(func=_audit_verify)
     text = "verify, then anchor the head in the anchors folder"
-    p = acmds.add_parser("anchor", parents=shared(*PMS_FLAGS), help=text)
-    p.set_defaults(func=_audit_anchor)
+    command(cmds, "anchor", _audit_anchor, text, *PMS_FLAGS)
     text = "verify, then add a new current key to WORKBENCH_AUDIT_KEY_FILE"
-    p = acmds.add_parser("rotate-key", parents=shared(*PMS_FLAGS), help=text)
-    p.set_defaults(func=_audit_rotate)
+    command(cmds, "rotate-key", _audit_rotate, text, *PMS_FLAGS)

@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from research_core.cli._shared import get_settings, open_lake, shared
+from research_core.cli._shared import AS_OF_EOD, get_settings, open_lake, shared
 from research_core.errors import AsOfError
 
 if TYPE_CHECKING:
@@ -70,18 +70,10 @@ def _is_plain_date(text: str) -> bool:
 
 def register(sub: Any) -> None:
     """Add ``book``."""
-    p = sub.add_parser(
-        "book",
-        parents=shared(
-            "--path",
-            "--as-of",
-            "--db",
-            required=["--as-of"],
-            as_of="date (YYYY-MM-DD), end of day in the lake's zone",
-            db="PMS database whose positions are held (default: WORKBENCH_DB_URL)",
-        ),
-        help="the target book at one date, decided against the PMS positions: weights, VaR/ES",
-    )
+    held = "PMS database whose positions are held (default: WORKBENCH_DB_URL)"
+    flags = shared("--path", "--as-of", "--db", required=["--as-of"], as_of=AS_OF_EOD, db=held)
+    text = "the target book at one date, decided against the PMS positions: weights, VaR/ES"
+    p = sub.add_parser("book", parents=flags, help=text)
     p.add_argument("--method", default="erc", choices=["erc", "hrp", "bl", "kelly", "mv"])
     p.add_argument(
         "--nav", type=float, help="NAV in BRL (default: the PMS NAV at the date, else 1e9)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from research_core.cli._shared import shared
+from research_core.cli._shared import AS_OF_EOD, shared
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -20,14 +20,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``curves``."""
-    p = sub.add_parser(
-        "curves",
-        parents=shared(
-            "--as-of",
-            "--path",
-            required=["--as-of"],
-            as_of="date (YYYY-MM-DD), end of day in the lake's zone",
-        ),
-        help="DI curve, the Copom path it prices vs Focus, breakevens (%% a.a., bp)",
-    )
-    p.set_defaults(func=_run)
+    flags = shared("--as-of", "--path", required=["--as-of"], as_of=AS_OF_EOD)
+    text = "DI curve, the Copom path it prices vs Focus, breakevens (%% a.a., bp)"
+    sub.add_parser("curves", parents=flags, help=text).set_defaults(func=_run)

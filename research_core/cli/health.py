@@ -38,17 +38,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``health``."""
-    p = sub.add_parser(
-        "health",
-        parents=shared(
-            "--as-of",
-            "--path",
-            "--db-url",
-            required=["--as-of"],
-            db_url="PMS database for live P&L (default: backtests only)",
-        ),
-        help="GREEN/AMBER/RED health card per strategy and the book",
-    )
+    live = "PMS database for live P&L (default: backtests only)"
+    flags = shared("--as-of", "--path", "--db-url", required=["--as-of"], db_url=live)
+    text = "GREEN/AMBER/RED health card per strategy and the book"
+    p = sub.add_parser("health", parents=flags, help=text)
     p.add_argument("--out", help="folder (default: <lake>/artifacts/health/<as-of>)")
     p.add_argument("--no-write", action="store_true", help="print the cards; store nothing")
     p.set_defaults(func=_run)

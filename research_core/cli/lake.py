@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from research_core.cli._shared import get_settings, open_lake, shared
+from research_core.cli._shared import command, get_settings, group, open_lake
 from research_core.errors import ArtifactError, WorkbenchError
 
 if TYPE_CHECKING:
@@ -139,65 +139,39 @@ def _cmd_import_timescale(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``sample-lake``, the ``lake`` group and ``ingest``."""
-    p = sub.add_parser(
-        "sample-lake", parents=shared("--path"), help="build the deterministic sample lake"
-    )
+    text = "build the deterministic sample lake"
+    p = command(sub, "sample-lake", _cmd_sample_lake, text, "--path")
     p.add_argument("--start", help="first period (default 2005-01-01)")
     p.add_argument("--end", help="last period (default: config sample_end)")
     p.add_argument("--seed", type=int, help="generator seed")
-    p.set_defaults(func=_cmd_sample_lake)
     _register_lake(sub)
-    p = sub.add_parser(
-        "ingest",
-        parents=shared("--path", "--quiet"),
-        help="fetch what is new from the public sources",
-    )
+    text = "fetch what is new from the public sources"
+    p = command(sub, "ingest", _cmd_ingest, text, "--path", "--quiet", "--replay")
     p.add_argument("--source", nargs="+", help="only these sources (e.g. bcb_sgs fred)")
     p.add_argument("--series", nargs="+", help="only these series ids")
     p.add_argument("--since", help="re-fetch periods from this date (default: incremental)")
     p.add_argument("--dry-run", action="store_true", help="fetch and report; write nothing")
     p.add_argument("--catch-up", action="store_true", help="also re-fetch detected gaps")
-    p.add_argument(
-        "--replay",
-        nargs="+",
-        metavar="DIR",
-        help="answer from these folders of stored responses (a local replay server)",
-    )
-    p.set_defaults(func=_cmd_ingest)
 
 
 def _register_lake(sub: Any) -> None:
     """``lake info | check | compact | unregister | import-timescale``."""
-    lake = sub.add_parser("lake", help="inspect and maintain the lake").add_subparsers(
-        dest="lake_command", required=True
-    )
-    path = shared("--path")
-    q = lake.add_parser(
-        "info",
-        parents=shared("--path", "--as-of", as_of="snapshot moment (default: last period stored)"),
-        help="storage summary and a point-in-time snapshot",
-    )
-    q.set_defaults(func=_cmd_info)
-    q = lake.add_parser(
-        "check",
-        parents=shared("--path", "--as-of", as_of="judge freshness at this moment (default: now)"),
-        help="integrity and data-quality check (exit 1 on integrity problems)",
-    )
+    cmds = group(sub, "lake", "inspect and maintain the lake")
+    text = "storage summary and a point-in-time snapshot"
+    moment = "snapshot moment (default: last period stored)"
+    command(cmds, "info", _cmd_info, text, "--path", "--as-of", as_of=moment)
+    text = "integrity and data-quality check (exit 1 on integrity problems)"
+    moment = "judge freshness at this moment (default: now)"
+    q = command(cmds, "check", _cmd_check, text, "--path", "--as-of", as_of=moment)
     q.add_argument("--jump-sigmas", type=float, default=10.0, help="jump threshold")
     q.add_argument("--report", help="write the quality findings to this CSV")
     q.add_argument("--strict", action="store_true", help="exit 1 on quality findings too")
-    q.set_defaults(func=_cmd_check)
-    q = lake.add_parser("compact", parents=path, help="merge small files; answers do not change")
-    q.set_defaults(func=_cmd_compact)
-    q = lake.add_parser(
-        "unregister", parents=path, help="remove a registered series that has no rows"
-    )
+    command(cmds, "compact", _cmd_compact, "merge small files; answers do not change", "--path")
+    text = "remove a registered series that has no rows"
+    q = command(cmds, "unregister", _cmd_unregister, text, "--path")
     q.add_argument("series_id", help="the id given to lake.register")
-    q.set_defaults(func=_cmd_unregister)
-    q = lake.add_parser(
-        "import-timescale", parents=path, help="import from TimescaleDB or COPY exports"
-    )
+    text = "import from TimescaleDB or COPY exports"
+    q = command(cmds, "import-timescale", _cmd_import_timescale, text, "--path")
     q.add_argument("--url", help="SQLAlchemy URL (default: WORKBENCH_TIMESCALE_URL)")
     q.add_argument("--export", help="a COPY export file (.csv or .parquet)")
     q.add_argument("--mapping", help="YAML mapping for other table layouts")
-    q.set_defaults(func=_cmd_import_timescale)

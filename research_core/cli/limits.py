@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from research_core.cli._shared import shared
+from research_core.cli._shared import command, group
 from research_core.cli.pms import PMS_FLAGS, open_pms
 from research_core.errors import LimitsError
 
@@ -64,19 +64,15 @@ def _limits_restore(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the ``limits`` group."""
-    limits = sub.add_parser("limits", help="the fund's risk limits (limits.yaml, audited)")
-    lcmds = limits.add_subparsers(dest="limits_command", required=True)
+    cmds = group(sub, "limits", "the fund's risk limits (limits.yaml, audited)")
     text = "the approved limits: caps, kinds, version, who and why"
-    p = lcmds.add_parser("show", parents=shared(*PMS_FLAGS), help=text)
-    p.set_defaults(func=_limits_show)
+    command(cmds, "show", _limits_show, text, *PMS_FLAGS)
     text = "request new caps or kinds (a second user approves)"
-    p = lcmds.add_parser("set", parents=shared(*PMS_FLAGS), help=text)
+    p = command(cmds, "set", _limits_set, text, *PMS_FLAGS)
     p.add_argument("change", nargs="*", metavar="NAME=VALUE", help="e.g. fx_delta=1.5 var_99=2.5%%")
     p.add_argument("--soft", action="append", default=[], metavar="NAME", help="make a cap soft")
     p.add_argument("--hard", action="append", default=[], metavar="NAME", help="make a cap hard")
     p.add_argument("--reason", default="", help="why (required; kept in the journal and audit)")
-    p.set_defaults(func=_limits_set)
     text = "rewrite the approved file (missing or edited by hand)"
-    p = lcmds.add_parser("restore", parents=shared(*PMS_FLAGS), help=text)
+    p = command(cmds, "restore", _limits_restore, text, *PMS_FLAGS)
     p.add_argument("--reason", default="", help="why (required)")
-    p.set_defaults(func=_limits_restore)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from research_core.cli._shared import shared
+from research_core.cli._shared import command
 
 if TYPE_CHECKING:
     from research_core.operations import Places
@@ -65,19 +65,12 @@ def register(sub: Any) -> None:
     """Add ``backup``, ``restore`` and ``doctor``."""
     flags = ("--path", "--db-url", "--runs")
     text = "a checksummed copy of lake, PMS, runs"
-    p = sub.add_parser("backup", parents=shared(*flags), help=text)
+    p = command(sub, "backup", _cmd_backup, text, *flags)
     p.add_argument("--to", required=True, help="a new folder outside the lake")
-    p.set_defaults(func=_cmd_backup)
-    text = "restore a backup into empty places"
-    p = sub.add_parser("restore", parents=shared(*flags), help=text)
+    p = command(sub, "restore", _cmd_restore, "restore a backup into empty places", *flags)
     p.add_argument("--from", dest="source", required=True, help="the backup folder")
-    p.set_defaults(func=_cmd_restore)
     as_of = "judge freshness at this date (default: today)"
-    p = sub.add_parser(
-        "doctor",
-        parents=shared(*flags, "--as-of", as_of=as_of),
-        help="go-live checks, one line each",
-    )
+    text = "go-live checks, one line each"
+    p = command(sub, "doctor", _cmd_doctor, text, *flags, "--as-of", as_of=as_of)
     p.add_argument("--url", help="address of `workbench serve` to check the pages answer")
     p.add_argument("--pipeline", help="pipeline YAML (default: pipelines/daily.yaml)")
-    p.set_defaults(func=_cmd_doctor)

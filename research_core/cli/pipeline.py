@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from research_core.cli._shared import shared
+from research_core.cli._shared import group, shared
 
 if TYPE_CHECKING:
     from research_core.pipeline.spec import Pipeline
@@ -79,22 +79,17 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``pipeline run`` and ``pipeline backfill``."""
-    pipe = sub.add_parser("pipeline", help="the daily batch (papermill) into runs/<date>/")
-    cmds = pipe.add_subparsers(dest="pipeline_command", required=True)
+    cmds = group(sub, "pipeline", "the daily batch (papermill) into runs/<date>/")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--pipeline", default="pipelines/daily.yaml", help="pipeline YAML")
     common.add_argument("--force", action="store_true", help="re-run dates that succeeded")
     flags = ("--runs", "--path", "--db-url", "--quiet")
-    parents = [common, *shared(*flags, "--as-of", required=["--as-of"])]
+    replay = "the ingest step answers from these folders of stored responses"
+    run_flags = (*flags, "--as-of", "--replay")
+    parents = [common, *shared(*run_flags, required=["--as-of"], replay=replay)]
     p = cmds.add_parser("run", parents=parents, help="run the pipeline for one date")
     p.add_argument("--steps", nargs="+", help="only these steps (in pipeline order)")
     p.add_argument("--resume", action="store_true", help="continue from the failed step")
-    p.add_argument(
-        "--replay",
-        nargs="+",
-        metavar="DIR",
-        help="the ingest step answers from these folders of stored responses",
-    )
     p.set_defaults(func=_cmd_run)
     parents = [common, *shared(*flags)]
     p = cmds.add_parser("backfill", parents=parents, help="run the pipeline over a date range")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from research_core.cli._shared import Command, print_frame, shared, warned
+from research_core.cli._shared import Command, command, group, print_frame, warned
 from research_core.errors import TradeInputError
 
 if TYPE_CHECKING:
@@ -204,16 +204,12 @@ def _package_approve(args: argparse.Namespace) -> int:
 def _command(cmds: Any, name: str, func: Command, text: str, *flags: str, **helps: str) -> Any:
     """A ``pms`` subcommand: the PMS flags (``--db --path --user``) and ``flags`` (required),
     its workbench warnings printed as lines."""
-    parents = shared(*PMS_FLAGS, *flags, required=flags, **helps)
-    p = cmds.add_parser(name, parents=parents, help=text)
-    p.set_defaults(func=warned(func))
-    return p
+    return command(cmds, name, warned(func), text, *PMS_FLAGS, *flags, required=flags, **helps)
 
 
 def register(sub: Any) -> None:
     """Add the ``pms`` group."""
-    pms = sub.add_parser("pms", help="portfolio management: positions, marks, proposals")
-    cmds = pms.add_subparsers(dest="pms_command", required=True)
+    cmds = group(sub, "pms", "portfolio management: positions, marks, proposals")
 
     p = _command(cmds, "init", _init, "create or upgrade the PMS schema (never drops data)")
     p.add_argument("--capital", type=float, help="fund capital in BRL (default 1e9)")
@@ -307,8 +303,7 @@ OVERRIDE = "past a hard limit: the written reason; a second approver must also s
 
 def _register_package(cmds: Any) -> None:
     """``pms package show [ID] | approve ID`` (the proposals of one decision, as one)."""
-    pkg = cmds.add_parser("package", help="the proposals of one decision priced/approved as one")
-    pcmds = pkg.add_subparsers(dest="package_command", required=True)
+    pcmds = group(cmds, "package", "the proposals of one decision priced/approved as one")
     text = "ΔVaR/ΔES, contributions, limits after (default: newest)"
     p = _command(pcmds, "show", _package_show, text)
     p.add_argument("package", nargs="?", type=int, help="package id (default: the newest)")

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from research_core.cli._shared import shared
+from research_core.cli._shared import command, group
 from research_core.errors import ToneError
 
 
@@ -88,14 +88,12 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the ``tone`` group."""
-    group = sub.add_parser("tone", help="central-bank communiqué tone (+ hawkish)")
-    cmds = group.add_subparsers(dest="tone_command", required=True)
-    p = cmds.add_parser("score", help="tone of a text file, with its driver phrases")
+    cmds = group(sub, "tone", "central-bank communiqué tone (+ hawkish)")
+    p = command(cmds, "score", _score, "tone of a text file, with its driver phrases")
     p.add_argument("file")
     p.add_argument("--language", choices=["pt", "en"], default="pt")
-    p.set_defaults(func=_score)
     text = "score communiqués/statements into the lake"
-    p = cmds.add_parser("ingest", parents=shared("--path"), help=text)
+    p = command(cmds, "ingest", _ingest, text, "--path")
     p.add_argument("--bank", choices=["copom", "fomc"], default="copom")
     p.add_argument("--meetings", help="Copom meetings FIRST:LAST (BCB site API)")
     p.add_argument("--from", dest="start", help="FOMC: first decision date")
@@ -103,4 +101,3 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--from-dir", help="stored BCB API records (com_NNN.json) instead of the network"
     )
-    p.set_defaults(func=_ingest)

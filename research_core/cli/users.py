@@ -10,7 +10,7 @@ import argparse
 import getpass
 from typing import Any
 
-from research_core.cli._shared import pms_engine, shared
+from research_core.cli._shared import command, group, pms_engine
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -41,15 +41,9 @@ def _remove(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the ``users`` group."""
-    users = sub.add_parser("users", help="who may use the pages served beyond loopback")
-    cmds = users.add_subparsers(dest="users_command", required=True)
-    p = cmds.add_parser("add", parents=shared("--db"), help="add a user; prints their token once")
+    cmds = group(sub, "users", "who may use the pages served beyond loopback")
+    p = command(cmds, "add", _add, "add a user; prints their token once", "--db")
     p.add_argument("name", help="user name (letters, digits, '_' or '-'; lower case)")
-    p.set_defaults(func=_add)
-    text = "the users (names, when and by whom added)"
-    p = cmds.add_parser("list", parents=shared("--db"), help=text)
-    p.set_defaults(func=_list)
-    text = "remove a user (their token stops working)"
-    p = cmds.add_parser("remove", parents=shared("--db"), help=text)
+    command(cmds, "list", _list, "the users (names, when and by whom added)", "--db")
+    p = command(cmds, "remove", _remove, "remove a user (their token stops working)", "--db")
     p.add_argument("name")
-    p.set_defaults(func=_remove)
