@@ -44,8 +44,8 @@ def _held_book(
     pipeline), its NAV and NAV history (the drawdown ladder's input) then, and a line.
     No PMS database yet (a SQLite file that does not exist; none is created here): nothing
     held, NAV the default capital."""
+    from research_core._secrets import safe_url
     from research_core.formats import money
-    from research_core.pms.db import safe_url
     from research_core.pms.system import DEFAULT_CAPITAL, PMS
 
     url = url or get_settings().db_url
