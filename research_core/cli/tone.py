@@ -18,7 +18,7 @@ from research_core.errors import ToneError
 
 
 def _score(args: argparse.Namespace) -> int:
-    from research_core.nlp import tone
+    from research_core.tone import tone
 
     path = Path(args.file)
     if not path.is_file():
@@ -49,7 +49,7 @@ def _ingest(args: argparse.Namespace) -> int:
     from research_core.catalog import policy_decisions
     from research_core.connectors.cbtext import BANKS, CopomText, FOMCStatements
     from research_core.lake import Lake
-    from research_core.lake.tone import write_tone
+    from research_core.tone.series import write_tone
 
     texts = []
     if args.from_dir:
