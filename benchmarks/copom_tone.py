@@ -2,7 +2,7 @@
 
 On the 185 Copom communiqués of meetings 46-230 (``../shared/data/real/bcb_copom_selic``,
 test-only data; see its PROVENANCE.md), each parsed by :class:`CopomText` and scored by
-:func:`research_core.nlp.tone` with the decision sentence masked:
+:func:`research_core.tone.score` with the decision sentence masked:
 
 * Spearman correlation of the tone with the Selic change decided at that meeting
   (target on the day after the decision minus the day of it, SGS 432), and hike/hold/cut
@@ -30,7 +30,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import f1_score
 
 from research_core.connectors.cbtext import CopomText, PolicyText
-from research_core.nlp import tone
+from research_core.tone import tone
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "bcb_copom_selic"
 BAND = 0.1  # a-priori: about one net phrase in a ten-sentence communiqué

@@ -4,7 +4,8 @@ A log-record factory (installed on import, idempotent) masks, in every record an
 creates at any level — httpx logs request URLs at INFO, httpcore response headers at
 DEBUG — and in its exception text: every registered secret, raw or URL-encoded, and any
 secret-named query parameter (``api_key=...``). :func:`redact` does the same for error
-messages. Connectors register their API keys; the CLI registers the config's secrets.
+messages, :func:`public_url` and :func:`safe_url` for a URL shown in one (the one home of
+URL redaction). Connectors register their API keys; the CLI registers the config's secrets.
 """
 
 from __future__ import annotations
@@ -67,6 +68,24 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     for pattern in list(_secrets.values()):
         text = pattern.sub("***", text)
     return _SECRET_QUERY.sub(r"\1***", text)
+
+
+def public_url(url: object) -> str:
+    """``url`` (a string or an httpx URL) with every secret-named query parameter
+    (``api_key=...``) masked, safe to show and log."""
+    return _SECRET_QUERY.sub(r"\1***", str(url))
+
+
+def safe_url(url: object) -> str:
+    """A database URL (a string or SQLAlchemy's) with its password masked, for messages;
+    ``<unparseable URL>`` when it is not one."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)  # type: ignore[arg-type]
+    except ArgumentError:
+        return "<unparseable URL>"
 
 
 def _any_case(match: re.Match[str]) -> str:

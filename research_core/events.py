@@ -37,7 +37,7 @@ from research_core.catalog import (
     series_catalog,
 )
 from research_core.config import get_settings
-from research_core.errors import AsOfError, CatalogError, WorkbenchError
+from research_core.errors import CatalogError, WorkbenchError
 from research_core.lake import Lake
 from research_core.lake.asof import as_of_instant
 from research_core.lake.pit import PITView
@@ -611,20 +611,3 @@ def calendar_table(start: AsOf, end: AsOf, *, countries: tuple[str, ...] = COUNT
         }
     )
     return f"{len(cal)} scheduled releases\n{show.to_string(index=False)}"
-
-
-def cmd_calendar(args: Any) -> int:
-    """``workbench calendar --from D --to D [--country ...]`` (parser in ``cli``)."""
-    tz = get_settings().timezone
-    days = {}
-    for flag in ("from", "to"):
-        text = getattr(args, f"{flag}_day")
-        try:
-            days[flag] = as_of_instant(text, tz)
-        except AsOfError as err:
-            raise AsOfError(f"--{flag}: {err}") from err
-    if days["from"] > days["to"]:
-        raise AsOfError(f"--from {args.from_day} is after --to {args.to_day}")
-    countries = tuple(args.country) if args.country else COUNTRIES
-    print(calendar_table(args.from_day, args.to_day, countries=countries))
-    return 0

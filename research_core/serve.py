@@ -25,7 +25,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -352,58 +351,3 @@ async def _stop_if_left(manager: Any, kernel_id: str, log: Any) -> None:
         await manager.shutdown_kernel(kernel_id)
     except KeyError:
         log.info("Kernel %s was stopped meanwhile", kernel_id)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m research_core.serve`` (what ``workbench serve`` runs)."""
-    import argparse
-
-    p = argparse.ArgumentParser(prog="workbench serve", description=__doc__)
-    add_arguments(p)
-    args = p.parse_args(argv)
-    return run(args)
-
-
-def add_arguments(p: Any) -> None:
-    p.add_argument("--port", type=int, default=8866, help="port (default 8866)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--dashboards", help="folder of page notebooks (default: ./dashboards)")
-    p.add_argument("--timeout", type=int, default=60, help="seconds a cell may run (default 60)")
-    p.add_argument(
-        "--pool-size", type=int, default=2, help="preheated kernels per page (default 2)"
-    )
-    p.add_argument(
-        "--tokens",
-        action="store_true",
-        help="require per-user tokens (`workbench users add`) also on loopback; always "
-        "required on any other address",
-    )
-    p.add_argument(
-        "--refill-delay",
-        type=float,
-        default=REFILL_DELAY_S,
-        help=f"seconds before a used kernel is replaced (default {REFILL_DELAY_S:g})",
-    )
-    p.add_argument(
-        "--no-static",
-        dest="static",
-        action="store_false",
-        help="serve every page on a kernel (default: pages without widgets as static HTML)",
-    )
-
-
-def run(args: Any) -> int:
-    return serve(
-        port=args.port,
-        host=args.host,
-        dashboards=args.dashboards,
-        timeout=args.timeout,
-        pool_size=args.pool_size,
-        refill_delay=args.refill_delay,
-        tokens=args.tokens,
-        static=args.static,
-    )
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,108 +17,66 @@ import pytest
 
 from research_core.cli import main
 from research_core.config import get_settings
+from tests.cli_cases import fill, parse_cases
 from tests.test_files import small_lake, tree_digest
 
 BIG = str(2**64)
-CASES = {  # id: (argv with {lake}/{tmp}/{db}, text the one line must contain)
-    "serve-refill-inf": (["serve", "--refill-delay", "inf"], "--refill-delay inf: must be"),
-    "serve-timeout-neg": (["serve", "--timeout", "-1"], "--timeout -1: must be a whole number"),
-    "serve-timeout-zero": (["serve", "--timeout", "0"], "--timeout 0: must be a whole number"),
-    "serve-pool-neg": (["serve", "--pool-size", "-1"], "--pool-size -1: must be"),
-    "users-bad-name": (["users", "add", "a b", "--db", "{db}"], "user name 'a b' must be"),
-    "users-remove-unknown": (["users", "remove", "nosuch", "--db", "{db}"], "no user nosuch"),
-    "alerts-ack-unknown": (["alerts", "ack", "99", "--db", "{db}"], "no alert 99"),
-    "alerts-ack-zero": (["alerts", "ack", "0", "--db", "{db}"], "alert id 0: must be"),
-    "alerts-ack-huge": (["alerts", "ack", BIG, "--db", "{db}"], f"alert id {BIG}: must be"),
-    "book-workers-zero": (
-        ["backtest", "--book", "--start", "2024-01-02", "--workers", "0"],
-        "--workers 0: must be a whole number from 1 to 64",
-    ),
-    "book-workers-neg": (
-        ["backtest", "--book", "--start", "2024-01-02", "--workers", "-1"],
-        "--workers -1: must be",
-    ),
-    "backfill-workers-zero": (
-        ["pipeline", "backfill", "--start", "2024-06-03", "--end", "2024-06-04", "--workers", "0"],
-        "--workers 0: must be",
-    ),
-    "verify-negative": (
-        ["backtest", "RATES_US_05", "--start", "2024-01-02", "--verify", "-3"],
-        "--verify -3: must be",
-    ),
-    "seed-negative": (["sample-lake", "--path", "{tmp}/new", "--seed", "-1"], "--seed -1: must"),
-    "replay-id-too-big": (["pms", "replay", BIG, "--db", "{db}"], f"decision {BIG}: must be"),
-    "approve-id-too-big": (["pms", "approve", BIG, "--db", "{db}"], f"proposal {BIG}: must be"),
-    "min-trade-nan": (
-        ["pms", "propose", "--as-of", "2024-06-28", "--min-trade", "nan", "--db", "{db}"],
-        "--min-trade nan: must be a number from 0 to 1",
-    ),
-    "min-trade-negative": (
-        ["pms", "propose", "--as-of", "2024-06-28", "--min-trade", "-1", "--db", "{db}"],
-        "--min-trade -1.0: must be",
-    ),
-    "min-trade-inf": (
-        ["pms", "propose", "--as-of", "2024-06-28", "--min-trade", "inf", "--db", "{db}"],
-        "--min-trade inf: must be",
-    ),
-    "db-missing-folder": (
-        ["pms", "positions", "--db", "sqlite:///{tmp}/no-such-dir/x.db"],
-        "no PMS database at {tmp}/no-such-dir/x.db: run `workbench pms init`",
-    ),
-    "db-new-file-not-created": (  # connecting would have created an empty database file
-        ["pms", "positions", "--db", "sqlite:///{tmp}/new.db"],
-        "no PMS database at {tmp}/new.db: run `workbench pms init`",
-    ),
-    "db-not-a-database": (
-        ["pms", "positions", "--db", "sqlite:///{tmp}/notes.txt"],
-        "notes.txt: file is not a database",
-    ),
-    "db-unreachable-postgres": (
-        ["pms", "positions", "--db", "postgresql://u@127.0.0.1:1/x"],
-        "cannot open database postgresql://u@127.0.0.1:1/x: connection to server",
-    ),
-    "db-mysql": (
-        ["pms", "positions", "--db", "mysql://u@localhost/x"],
-        "unsupported database 'mysql'",
-    ),
-    "pipeline-spec-a-string": (
-        ["pipeline", "run", "--as-of", "2024-06-28", "--pipeline", "{tmp}/string.yaml"],
-        "string.yaml: a pipeline is a mapping with 'name' and 'steps', not str",
-    ),
-    "pipeline-spec-a-list": (
-        ["pipeline", "run", "--as-of", "2024-06-28", "--pipeline", "{tmp}/list.yaml"],
-        "list.yaml: a pipeline is a mapping with 'name' and 'steps', not list",
-    ),
-    "pipeline-spec-not-yaml": (
-        ["pipeline", "run", "--as-of", "2024-06-28", "--pipeline", "{tmp}/broken.yaml"],
-        "broken.yaml: not valid YAML",
-    ),
-    "pipeline-notebook-outside": (
-        ["pipeline", "run", "--as-of", "2024-06-28", "--pipeline", "{tmp}/outside.yaml"],
-        "step a names ../etc/passwd, outside the pipeline's folder",
-    ),
-    "pipeline-past-the-data": (
-        ["pipeline", "run", "--as-of", "2030-01-01", "--runs", "{tmp}/runs"],
-        "--as-of 2030-01-01 is past the lake's data (newest release 2024-06-29)",
-    ),
-    "tone-score-binary": (["tone", "score", "{tmp}/binary.txt"], "binary.txt is not UTF-8 text"),
-    "tone-ingest-bad-json": (
-        ["tone", "ingest", "--from-dir", "{tmp}/records"],
-        "com_001.json is not a Copom API record",
-    ),
-    "tone-ingest-bad-meetings": (
-        ["tone", "ingest", "--meetings", "1:x"],
-        "--meetings '1:x': give FIRST:LAST numbers",
-    ),
-    "calendar-past-its-end": (
-        ["calendar", "--from", "2100-01-01", "--to", "2100-02-01"],
-        "dates beyond the NYSE calendar's end",
-    ),
-    "journal-unknown-action": (
-        ["pms", "journal", "--action", "nosuch", "--db", "{db}"],
-        "--action 'nosuch' is not a decision action; valid: propose, approve, reject",
-    ),
-}
+CASES = parse_cases(
+    f"""
+serve-refill-inf | serve --refill-delay inf | --refill-delay inf: must be
+serve-timeout-neg | serve --timeout -1 | --timeout -1: must be a whole number
+serve-timeout-zero | serve --timeout 0 | --timeout 0: must be a whole number
+serve-pool-neg | serve --pool-size -1 | --pool-size -1: must be
+users-bad-name | users add 'a b' --db {{db}} | user name 'a b' must be
+users-remove-unknown | users remove nosuch --db {{db}} | no user nosuch
+alerts-ack-unknown | alerts ack 99 --db {{db}} | no alert 99
+alerts-ack-zero | alerts ack 0 --db {{db}} | alert id 0: must be
+alerts-ack-huge | alerts ack {BIG} --db {{db}} | alert id {BIG}: must be
+book-workers-zero | backtest --book --start 2024-01-02 --workers 0
+    | --workers 0: must be a whole number from 1 to 64
+book-workers-neg | backtest --book --start 2024-01-02 --workers -1 | --workers -1: must be
+backfill-workers-zero | pipeline backfill --start 2024-06-03 --end 2024-06-04 --workers 0
+    | --workers 0: must be
+verify-negative | backtest RATES_US_05 --start 2024-01-02 --verify -3 | --verify -3: must be
+seed-negative | sample-lake --path {{tmp}}/new --seed -1 | --seed -1: must
+replay-id-too-big | pms replay {BIG} --db {{db}} | decision {BIG}: must be
+approve-id-too-big | pms approve {BIG} --db {{db}} | proposal {BIG}: must be
+min-trade-nan | pms propose --as-of 2024-06-28 --min-trade nan --db {{db}}
+    | --min-trade nan: must be a number from 0 to 1
+min-trade-negative | pms propose --as-of 2024-06-28 --min-trade -1 --db {{db}}
+    | --min-trade -1.0: must be
+min-trade-inf | pms propose --as-of 2024-06-28 --min-trade inf --db {{db}}
+    | --min-trade inf: must be
+db-missing-folder | pms positions --db sqlite:///{{tmp}}/no-such-dir/x.db
+    | no PMS database at {{tmp}}/no-such-dir/x.db: run `workbench pms init`
+db-new-file-not-created | pms positions --db sqlite:///{{tmp}}/new.db
+    | no PMS database at {{tmp}}/new.db: run `workbench pms init`
+db-not-a-database | pms positions --db sqlite:///{{tmp}}/notes.txt
+    | notes.txt: file is not a database
+db-unreachable-postgres | pms positions --db postgresql://u@127.0.0.1:1/x
+    | cannot open database postgresql://u@127.0.0.1:1/x: connection to server
+db-mysql | pms positions --db mysql://u@localhost/x | unsupported database 'mysql'
+pipeline-spec-a-string | pipeline run --as-of 2024-06-28 --pipeline {{tmp}}/string.yaml
+    | string.yaml: a pipeline is a mapping with 'name' and 'steps', not str
+pipeline-spec-a-list | pipeline run --as-of 2024-06-28 --pipeline {{tmp}}/list.yaml
+    | list.yaml: a pipeline is a mapping with 'name' and 'steps', not list
+pipeline-spec-not-yaml | pipeline run --as-of 2024-06-28 --pipeline {{tmp}}/broken.yaml
+    | broken.yaml: not valid YAML
+pipeline-notebook-outside | pipeline run --as-of 2024-06-28 --pipeline {{tmp}}/outside.yaml
+    | step a names ../etc/passwd, outside the pipeline's folder
+pipeline-past-the-data | pipeline run --as-of 2030-01-01 --runs {{tmp}}/runs
+    | --as-of 2030-01-01 is past the lake's data (newest release 2024-06-29)
+tone-score-binary | tone score {{tmp}}/binary.txt | binary.txt is not UTF-8 text
+tone-ingest-bad-json | tone ingest --from-dir {{tmp}}/records
+    | com_001.json is not a Copom API record
+tone-ingest-bad-meetings | tone ingest --meetings 1:x
+    | --meetings '1:x': give FIRST:LAST numbers
+calendar-past-its-end | calendar --from 2100-01-01 --to 2100-02-01
+    | dates beyond the NYSE calendar's end
+journal-unknown-action | pms journal --action nosuch --db {{db}}
+    | --action 'nosuch' is not a decision action; valid: propose, approve, reject
+"""
+)
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +109,8 @@ def test_bad_input_is_one_line_and_changes_nothing(
     argv, expected = CASES[case]
     _user_folder(tmp_path)
     db_file = Path(db_url.removeprefix("sqlite:///"))
-    fill = {"{lake}": str(lake_dir), "{tmp}": str(tmp_path), "{db}": db_url}
-    args = [_fill(a, fill) for a in argv]
+    values = {"{lake}": str(lake_dir), "{tmp}": str(tmp_path), "{db}": db_url}
+    args = [fill(a, values) for a in argv]
     if (
         "--path" not in args
         and args[0] not in ("serve", "calendar", "users", "alerts")
@@ -165,14 +123,8 @@ def test_bad_input_is_one_line_and_changes_nothing(
     assert main(args) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].startswith("workbench: error: ") and _fill(expected, fill) in lines[0]
+    assert lines[0].startswith("workbench: error: ") and fill(expected, values) in lines[0]
     assert (tree_digest(lake_dir), tree_digest(tmp_path), db_file.read_bytes()) == before
-
-
-def _fill(text: str, fill: dict[str, str]) -> str:
-    for key, value in fill.items():
-        text = text.replace(key, value)
-    return text
 
 
 def test_an_unknown_time_zone_is_one_line(monkeypatch, capsys, tmp_path: Path) -> None:

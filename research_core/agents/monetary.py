@@ -66,7 +66,7 @@ COUNTRIES = (
 )
 
 
-# Central-bank tone (research_core.lake.tone): read when the lake has it registered.
+# Central-bank tone (research_core.tone.series): read when the lake has it registered.
 TONE = {"BR": "BR.COPOM.TONE", "US": "US.FOMC.TONE"}
 TONE_MIN_HISTORY = 8  # communiqués before the tone is scored against its own past
 

@@ -34,18 +34,17 @@ covariance, construction and constraints run in date order.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from research_core._files import atomic_folder, output_folder
+from research_core._files import atomic_folder
 from research_core._threads import OneThread
 from research_core.agents.store import stored_reports
 from research_core.backtest.causality import AsOfLakes
@@ -456,54 +455,3 @@ def _book_result(run: EngineRun, sizing: BookSizing) -> BookBacktest:
         instrument_pnl=pd.DataFrame(by_inst, index=run.days, columns=[*ids, CASH]),
         attribution=pd.DataFrame(by_src, index=run.days, columns=[*sources, CASH]),
     )
-
-
-def cli_book_backtest(args: argparse.Namespace) -> int:
-    """``workbench backtest --book``: the book over a window, recorded in the trial ledger,
-    its report written to ``--out`` (default ``<lake>/artifacts/backtests/BOOK-<m>-<f>``)."""
-    from research_core.backtest.ledger import TrialLedger
-    from research_core.backtest.report import metrics_table
-    from research_core.backtest.vintage import VINTAGES
-
-    if args.name or args.sweep or args.set:
-        raise BacktestError("--book backtests the whole book: no strategy NAME, --set or --sweep")
-    if not args.start:
-        raise BacktestError("give --start (and --end) for the book backtest")
-    if args.method not in METHODS:
-        raise BacktestError(f"--method {args.method!r}: valid {list(METHODS)}")
-    if args.freq not in ("W", "M"):
-        raise BacktestError(f"--freq {args.freq!r}: book rebalance frequency is W or M")
-    vintages = args.grid.split(",") if args.grid else ["as_of"]
-    bad = [v for v in vintages if v not in VINTAGES]
-    if bad:
-        raise BacktestError(f"unknown vintage(s) {bad}; valid: {list(VINTAGES)}")
-    lake = Lake.open(args.path)
-    name = f"BOOK-{args.method}-{args.freq}"
-    out = output_folder(args.out, lake.root / "artifacts" / "backtests" / name)  # before work
-    end = args.end or str(pd.Timestamp.now(lake.tz).date())
-    verify = 2 if args.verify is None else args.verify
-    books = [
-        run_book_backtest(
-            lake,
-            args.start,
-            end,
-            method=args.method,
-            freq=args.freq,
-            vintage=cast(Vintage, v),
-            verify=verify if v != "latest" else 0,  # latest is not causal by design
-            workers=args.workers,
-            progress=not args.quiet,
-        )
-        for v in vintages
-    ]
-    ledger = TrialLedger.for_lake(lake)
-    for b in books:
-        ledger.record(b.result, lake)
-        print(b.summary())
-    main = books[0].result
-    dsr = ledger.deflated_sharpe(main, main.strategy)
-    n = len(ledger.trials(main.strategy))
-    print(f"deflated Sharpe (P[skill] over {n} recorded trials of {main.strategy}): {dsr:.2f}")
-    print(metrics_table([b.result for b in books]).round(4).to_string())
-    print(f"report written to {books[0].write(out, books[1:])}/ (engine/figures/equity.html)")
-    return 0

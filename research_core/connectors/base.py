@@ -29,14 +29,13 @@ import pandas as pd
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from research_core._secrets import redact, register_secret
+from research_core._secrets import public_url, redact, register_secret
 from research_core.catalog import SeriesSpec
 from research_core.errors import ConnectorError
 
 log = logging.getLogger(__name__)
 
 ROW_COLUMNS = ["series_id", "obs_date", "value", "release_time", "source"]
-_SECRET_PARAMS = ("api_key", "apikey", "token", "key")
 
 
 @dataclass(frozen=True)
@@ -70,13 +69,6 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def public_url(url: httpx.URL | str) -> str:
-    """The URL with secret query parameters masked, safe to show and log."""
-    u = httpx.URL(str(url))
-    params = [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in u.params.multi_items()]
-    return str(u.copy_with(params=params)).replace("%2A%2A%2A", "***") if params else str(u)
 
 
 class _RateLimiter:

@@ -15,6 +15,8 @@ when the API gives it).
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -24,7 +26,14 @@ from bs4 import BeautifulSoup
 from research_core.catalog import policy_decisions
 from research_core.connectors.base import Connector
 from research_core.errors import CatalogError
-from research_core.nlp.text import strip_html
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def strip_html(text: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed."""
+    return " ".join(html.unescape(_TAGS.sub(" ", text)).split())
+
 
 BANKS = {"copom": "America/Sao_Paulo", "fomc": "America/New_York"}
 

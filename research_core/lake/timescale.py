@@ -40,6 +40,7 @@ import pydantic
 import sqlalchemy as sa
 import yaml
 
+from research_core._secrets import safe_url
 from research_core.catalog import SeriesSpec
 from research_core.errors import ConnectorError, ImportMappingError
 from research_core.lake.store import Lake, WriteResult
@@ -130,7 +131,7 @@ def read_database(url: str, mapping: ImportMapping) -> pd.DataFrame:
                 )
             return pd.read_sql(sa.select(table), conn)
     except sa.exc.DBAPIError as err:  # cannot connect, no permission, ...: one clear line
-        shown = engine.url.render_as_string(hide_password=True)
+        shown = safe_url(engine.url)
         detail = str(err.orig).strip().splitlines()[0] if err.orig else type(err).__name__
         raise ConnectorError(SOURCE, f"{shown}: {detail}") from None
     finally:

@@ -41,8 +41,8 @@ import psutil
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 from tqdm.auto import tqdm
 
-import research_core
 from research_core._files import sha256_file
+from research_core._version import code_parts
 from research_core.config import absolute_sqlite, get_settings
 from research_core.errors import WorkbenchError
 from research_core.pipeline import versions
@@ -114,6 +114,7 @@ def _redact_url(url: str) -> str:
     the PMS cannot use is refused here, before the run folder exists."""
     from sqlalchemy.engine import make_url
 
+    from research_core._secrets import safe_url
     from research_core.pms.db import DIALECTS
 
     try:
@@ -122,7 +123,7 @@ def _redact_url(url: str) -> str:
         raise PipelineError(
             f"malformed database URL (WORKBENCH_DB_URL): {type(err).__name__}"
         ) from err
-    shown = parsed.render_as_string(hide_password=True) if parsed.password else url
+    shown = safe_url(parsed) if parsed.password else url
     if parsed.get_backend_name() not in DIALECTS:
         raise PipelineError(
             f"unsupported database {parsed.get_backend_name()!r} in {shown}; use one of {DIALECTS}"
@@ -173,21 +174,6 @@ def lake_fingerprint(lake_path: Path, as_of: str) -> dict[str, Any] | None:
         "fingerprint": h.hexdigest()[:16],
         "snapshot_id": lake.at(as_of).snapshot_id,
     }
-
-
-def _code_version() -> dict[str, str | None]:
-    here = Path(research_core.__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = None
-    return {"package": research_core.__version__, "commit": commit}
 
 
 def _processes_with_token(token: str) -> list[psutil.Process]:
@@ -322,7 +308,7 @@ class _Run:
                 "started_at": _now(),
                 "finished_at": None,
                 "parameters": self.params,
-                "code": _code_version(),
+                "code": code_parts(),
                 "steps": steps,
                 "error": None,
             }

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
+from research_core._secrets import safe_url
 from research_core.errors import DatabaseURLError
 from research_core.pms import anchors, audit, ledger
 
@@ -31,14 +32,6 @@ if TYPE_CHECKING:
 
 DIALECTS = ("sqlite", "postgresql")
 ADVISORY_KEY = 0x574B5053  # "WKPS": the PMS write lock on PostgreSQL
-
-
-def safe_url(url: str) -> str:
-    """The URL with any password masked (for messages)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
 
 
 def missing_sqlite_file(url: str) -> Path | None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 import warnings
 from collections.abc import Mapping, Sequence
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-import research_core
+from research_core._version import code_version
 from research_core.config import get_settings
 from research_core.errors import (
     DuplicateSubmissionError,
@@ -92,24 +91,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CAPITAL = 1e9
 HELD_EPS = 1e-9  # |net quantity| below this is flat (lots close at the same tolerance)
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """Package version plus the git commit of the source tree when there is one."""
-    here = Path(research_core.__file__).resolve().parent
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        sha = ""
-    return f"{research_core.__version__}+{sha}" if sha else research_core.__version__
 
 
 def to_date(value: object, what: str = "date") -> dt.date:

@@ -19,8 +19,8 @@ import pytest
 from research_core.agents.monetary import MonetaryPolicyAgent
 from research_core.connectors.cbtext import CopomText
 from research_core.lake.store import Lake
-from research_core.lake.tone import write_tone
-from research_core.nlp import tone
+from research_core.tone import tone
+from research_core.tone.series import write_tone
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real" / "bcb_copom_selic"
 

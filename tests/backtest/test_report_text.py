@@ -11,7 +11,7 @@ import pandas as pd
 from research_core.backtest import metrics as perf
 from research_core.backtest.engine import BacktestResult
 from research_core.backtest.report import cdi_line, metrics_text
-from research_core.cli import _first_clause
+from research_core.cli.backtest import _first_clause
 
 
 def _result() -> BacktestResult:

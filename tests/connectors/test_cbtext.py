@@ -21,7 +21,7 @@ import pytest
 
 from research_core.connectors.cbtext import CopomText, FOMCStatements
 from research_core.errors import ConnectorError
-from research_core.nlp import tone
+from research_core.tone import tone
 
 from .conftest import FAST, json_reply
 

@@ -20,12 +20,12 @@ import pandas as pd
 
 from research_core.catalog import instruments as catalog_instruments
 from research_core.lake import Lake
-from research_core.lake.tone import TONE_SERIES, register_tone
 from research_core.narrative import FactSheet, build_fact_sheet
 from research_core.narrative.facts import LOCALES
-from research_core.narrative.tone import tone_facts
 from research_core.risk.stress import EPISODES, SHOCKS
 from research_core.runs import RunFolder
+from research_core.tone.facts import tone_facts
+from research_core.tone.series import TONE_SERIES, register_tone
 from tests.narrative.mutations import Pack, render_pack
 
 AGENTS = ("inflation", "monetary_policy", "fiscal", "fx_equilibrium", "cross_asset")

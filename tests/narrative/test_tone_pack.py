@@ -14,14 +14,14 @@ import pytest
 
 from research_core.connectors.cbtext import CopomText
 from research_core.lake import Lake
-from research_core.lake.tone import write_tone
 from research_core.narrative.checker import check_narrative
 from research_core.narrative.facts import render
 from research_core.narrative.pack import MorningPack, render_html, write_narrative
 from research_core.narrative.sheet import build_fact_sheet
 from research_core.narrative.template import narrative_template
-from research_core.narrative.tone import tone_shift
-from research_core.nlp import tone
+from research_core.tone import tone
+from research_core.tone.facts import tone_shift
+from research_core.tone.series import write_tone
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real" / "bcb_copom_selic"
 

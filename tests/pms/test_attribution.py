@@ -298,6 +298,6 @@ def test_attribution_of_a_marked_book_sums_to_nav_pnl(pms: PMS):
 
 
 def test_the_cli_offers_every_attribution_dimension():
-    from research_core.pms import cli
+    from research_core.cli import pms as cli
 
     assert set(cli.BY) == set(BY) and cli.BY[0] == "factor"  # the default first

@@ -19,9 +19,9 @@ from functools import cached_property, lru_cache
 import pandas as pd
 
 from research_core.errors import ToneError
-from research_core.nlp import english
-from research_core.nlp.lexicon import Lexicon, Term, portuguese
-from research_core.nlp.text import Language, mask_decision, plain, sentences, tokens
+from research_core.tone import english
+from research_core.tone.lexicon import Lexicon, Term, portuguese
+from research_core.tone.text import Language, mask_decision, plain, sentences, tokens
 
 NEUTRAL_BASE = 1.0
 NEUTRAL_PER_SENTENCE = 0.5

@@ -1,4 +1,4 @@
-"""``workbench pipeline run|backfill``: registered in ``research_core.cli`` by one call."""
+"""``workbench pipeline run|backfill``: the daily batch (papermill) into runs/<date>/."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from research_core.cli._shared import group, shared
 
 if TYPE_CHECKING:
     from research_core.pipeline.spec import Pipeline
@@ -76,28 +78,21 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    """Add ``pipeline run`` and ``pipeline backfill`` to the ``workbench`` subparsers."""
-    pipe = sub.add_parser("pipeline", help="the daily batch (papermill) into runs/<date>/")
-    cmds = pipe.add_subparsers(dest="pipeline_command", required=True)
+    """Add ``pipeline run`` and ``pipeline backfill``."""
+    cmds = group(sub, "pipeline", "the daily batch (papermill) into runs/<date>/")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--pipeline", default="pipelines/daily.yaml", help="pipeline YAML")
-    common.add_argument("--runs", help="runs folder (default: WORKBENCH_RUNS_PATH)")
-    common.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
-    common.add_argument("--db-url", help="PMS database (default: WORKBENCH_DB_URL)")
     common.add_argument("--force", action="store_true", help="re-run dates that succeeded")
-    common.add_argument("--quiet", action="store_true", help="no progress bar")
-    p = cmds.add_parser("run", parents=[common], help="run the pipeline for one date")
-    p.add_argument("--as-of", required=True, help="date (YYYY-MM-DD)")
+    flags = ("--runs", "--path", "--db-url", "--quiet")
+    replay = "the ingest step answers from these folders of stored responses"
+    run_flags = (*flags, "--as-of", "--replay")
+    parents = [common, *shared(*run_flags, required=["--as-of"], replay=replay)]
+    p = cmds.add_parser("run", parents=parents, help="run the pipeline for one date")
     p.add_argument("--steps", nargs="+", help="only these steps (in pipeline order)")
     p.add_argument("--resume", action="store_true", help="continue from the failed step")
-    p.add_argument(
-        "--replay",
-        nargs="+",
-        metavar="DIR",
-        help="the ingest step answers from these folders of stored responses",
-    )
     p.set_defaults(func=_cmd_run)
-    p = cmds.add_parser("backfill", parents=[common], help="run the pipeline over a date range")
+    parents = [common, *shared(*flags)]
+    p = cmds.add_parser("backfill", parents=parents, help="run the pipeline over a date range")
     p.add_argument("--start", required=True, help="first date (YYYY-MM-DD)")
     p.add_argument("--end", required=True, help="last date (YYYY-MM-DD)")
     p.add_argument("--cluster", help="Dask scheduler address, or 'local' (default: processes)")

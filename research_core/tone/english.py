@@ -75,7 +75,7 @@ def _undouble(t: str) -> str:
 @lru_cache(maxsize=1)
 def lexicon() -> dict[str, tuple[Entry, ...]]:
     """Entries by the stem of their first token, longest phrase first, then heaviest."""
-    raw = (resources.files("research_core.nlp") / "data" / "hawkdove_v1.csv").read_text("utf-8")
+    raw = (resources.files("research_core.tone") / "data" / "hawkdove_v1.csv").read_text("utf-8")
     by_first: dict[str, list[Entry]] = {}
     for row in csv.DictReader(raw.splitlines()):
         term = row["term"].strip().lower()

@@ -1,6 +1,6 @@
 """Central-bank tone for the Morning Pack: the last communiqué's tone and its shift.
 
-Reads ``BR.COPOM.TONE`` / ``US.FOMC.TONE`` (research_core.lake.tone) as known at the pack's
+Reads ``BR.COPOM.TONE`` / ``US.FOMC.TONE`` (research_core.tone.series) as known at the pack's
 as-of; a lake without them (the sample lake) gives no facts and an empty table.
 """
 

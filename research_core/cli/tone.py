@@ -1,4 +1,4 @@
-"""``workbench tone score|ingest``: registered by ``research_core.cli``.
+"""``workbench tone score|ingest``.
 
 ``score`` prints a text file's tone and drivers. ``ingest`` scores Copom communiqués
 (``--meetings 200:230``, BCB site API) or FOMC statements (decision days between ``--from``
@@ -13,11 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from research_core.cli._shared import command, group
 from research_core.errors import ToneError
 
 
 def _score(args: argparse.Namespace) -> int:
-    from research_core.nlp import tone
+    from research_core.tone import tone
 
     path = Path(args.file)
     if not path.is_file():
@@ -48,7 +49,7 @@ def _ingest(args: argparse.Namespace) -> int:
     from research_core.catalog import policy_decisions
     from research_core.connectors.cbtext import BANKS, CopomText, FOMCStatements
     from research_core.lake import Lake
-    from research_core.lake.tone import write_tone
+    from research_core.tone.series import write_tone
 
     texts = []
     if args.from_dir:
@@ -86,14 +87,13 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    """Add the ``tone`` command group to the workbench parser."""
-    group = sub.add_parser("tone", help="central-bank communiqué tone (+ hawkish)")
-    cmds = group.add_subparsers(dest="tone_command", required=True)
-    p = cmds.add_parser("score", help="tone of a text file, with its driver phrases")
+    """Add the ``tone`` group."""
+    cmds = group(sub, "tone", "central-bank communiqué tone (+ hawkish)")
+    p = command(cmds, "score", _score, "tone of a text file, with its driver phrases")
     p.add_argument("file")
     p.add_argument("--language", choices=["pt", "en"], default="pt")
-    p.set_defaults(func=_score)
-    p = cmds.add_parser("ingest", help="score communiqués/statements into the lake")
+    text = "score communiqués/statements into the lake"
+    p = command(cmds, "ingest", _ingest, text, "--path")
     p.add_argument("--bank", choices=["copom", "fomc"], default="copom")
     p.add_argument("--meetings", help="Copom meetings FIRST:LAST (BCB site API)")
     p.add_argument("--from", dest="start", help="FOMC: first decision date")
@@ -101,5 +101,3 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--from-dir", help="stored BCB API records (com_NNN.json) instead of the network"
     )
-    p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
-    p.set_defaults(func=_ingest)

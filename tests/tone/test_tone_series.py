@@ -14,8 +14,8 @@ import pytest
 from research_core.connectors.cbtext import CopomText
 from research_core.errors import ToneError
 from research_core.lake import Lake
-from research_core.lake.tone import TONE_SERIES, write_tone
-from research_core.nlp import tone
+from research_core.tone import tone
+from research_core.tone.series import TONE_SERIES, write_tone
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real" / "bcb_copom_selic"
 

@@ -17,7 +17,7 @@ from types import ModuleType
 import pandas as pd
 import pytest
 
-from research_core.nlp import tone
+from research_core.tone import tone
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "real" / "bcb_copom_selic"

@@ -1,7 +1,7 @@
 """The Portuguese phrase lexicon (``lexicon.yaml``) compiled into token patterns.
 
 A term is a sequence of token patterns; a pattern ending in ``*`` is a prefix. Terms are
-matched on lower-case, accent-free tokens (:func:`research_core.nlp.text.plain`).
+matched on lower-case, accent-free tokens (:func:`research_core.tone.text.plain`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from research_core.errors import ToneError
-from research_core.nlp.text import plain
+from research_core.tone.text import plain
 
 Pattern = tuple[str, ...]
 
@@ -79,7 +79,7 @@ def _terms(groups: dict[str, Any], *, kind: str) -> list[Term]:
 def portuguese() -> Lexicon:
     """The shipped Portuguese lexicon (read once)."""
     raw = yaml.safe_load(
-        resources.files("research_core.nlp").joinpath("lexicon.yaml").read_text("utf-8")
+        resources.files("research_core.tone").joinpath("lexicon.yaml").read_text("utf-8")
     )
     pt = raw["pt"]
     phrases: list[Term] = []

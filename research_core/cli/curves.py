@@ -1,10 +1,12 @@
 """``workbench curves --as-of D``: the DI curve, the Copom path it prices against Focus, and
-the breakevens, from the lake as known at D (registered by ``research_core.cli``)."""
+the breakevens, from the lake as known at D."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
+
+from research_core.cli._shared import AS_OF_EOD, shared
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -17,11 +19,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "curves", help="DI curve, the Copom path it prices vs Focus, breakevens (% a.a., bp)"
-    )
-    p.add_argument(
-        "--as-of", required=True, help="date (YYYY-MM-DD), end of day in the lake's zone"
-    )
-    p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
-    p.set_defaults(func=_run)
+    """Add ``curves``."""
+    flags = shared("--as-of", "--path", required=["--as-of"], as_of=AS_OF_EOD)
+    text = "DI curve, the Copom path it prices vs Focus, breakevens (%% a.a., bp)"
+    sub.add_parser("curves", parents=flags, help=text).set_defaults(func=_run)

@@ -9,21 +9,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from research_core.cli._shared import command, group, pms_engine
 from research_core.errors import WorkbenchError
 
 MAX_ID = 2**63 - 1  # database ids are signed 64-bit
 
 
-def _engine(args: argparse.Namespace) -> Any:
-    from research_core.pms.system import PMS
-
-    return PMS.open(args.db, create=False).engine  # the schema must be current: pms init
-
-
 def _list(args: argparse.Namespace) -> int:
     from research_core.alerts import list_alerts
 
-    frame = list_alerts(_engine(args), day=args.day, open_only=not args.all)
+    frame = list_alerts(pms_engine(args), day=args.day, open_only=not args.all)
     shown = frame.drop(columns=["numbers", "created_at", "kind"])
     empty = "(no alerts)" if args.all else "(no open alerts)"
     print(empty if frame.empty else shown.to_string(index=False))
@@ -35,7 +30,7 @@ def _ack(args: argparse.Namespace) -> int:
 
     if not 1 <= args.id <= MAX_ID:
         raise WorkbenchError(f"alert id {args.id}: must be a whole number from 1 to {MAX_ID:,}")
-    row = acknowledge(_engine(args), args.id)
+    row = acknowledge(pms_engine(args), args.id)
     print(f"alert {row.id} ({row.subject}, {row.day}) acknowledged by {row.acknowledged_by}")
     return 0
 
@@ -49,24 +44,19 @@ def _raise(args: argparse.Namespace) -> int:
         raise WorkbenchError(f"no pipeline run of {args.as_of} at {run.path}")
     steps = run.manifest.get("steps", [])
     deadlines = {r["name"]: float(r["deadline_s"]) for r in steps if r.get("deadline_s")}
-    print(raise_alerts(run.path, _engine(args), deadlines=deadlines, write=False).summary())
+    print(raise_alerts(run.path, pms_engine(args), deadlines=deadlines, write=False).summary())
     return 0
 
 
 def register(sub: Any) -> None:
-    """Add the ``alerts`` command group to the workbench parser."""
-    alerts = sub.add_parser("alerts", help="the day's alerts: list, acknowledge, raise and send")
-    cmds = alerts.add_subparsers(dest="alerts_command", required=True)
-    p = cmds.add_parser("list", help="open alerts (--all: acknowledged ones too)")
+    """Add the ``alerts`` group."""
+    cmds = group(sub, "alerts", "the day's alerts: list, acknowledge, raise and send")
+    p = command(cmds, "list", _list, "open alerts (--all: acknowledged ones too)", "--db")
     p.add_argument("--day", help="only this day (YYYY-MM-DD)")
     p.add_argument("--all", action="store_true", help="acknowledged alerts too")
-    p.set_defaults(func=_list)
-    p = cmds.add_parser("ack", help="acknowledge an alert (recorded with your user name)")
+    p = command(cmds, "ack", _ack, "acknowledge an alert (recorded with your user name)", "--db")
     p.add_argument("id", type=int, help="the alert's id (see `workbench alerts list`)")
-    p.set_defaults(func=_ack)
-    p = cmds.add_parser("raise", help="raise a run's alerts and send what is pending")
-    p.add_argument("--as-of", required=True, help="the run's date (YYYY-MM-DD)")
-    p.add_argument("--runs", help="runs folder (default: WORKBENCH_RUNS_PATH)")
-    p.set_defaults(func=_raise)
-    for q in cmds.choices.values():
-        q.add_argument("--db", help="database URL (default: WORKBENCH_DB_URL)")
+    text = "raise a run's alerts and send what is pending"
+    flags = ("--db", "--as-of", "--runs")
+    run_day = "the run's date (YYYY-MM-DD)"
+    command(cmds, "raise", _raise, text, *flags, required=["--as-of"], as_of=run_day)

@@ -9,14 +9,12 @@ and every sentence whose subject is the decision itself ("Com a decisão, ...").
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from typing import Literal
 
 Language = Literal["pt", "en"]
 
-_TAGS = re.compile(r"<[^>]+>")
 _SPLIT = re.compile(r"(?<=[.!?;])[\"”']?\s+(?=[\"“(]?[A-ZÀ-Ý0-9])")
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -48,11 +46,6 @@ def plain(text: str) -> str:
     """Lower case without accents (``"Inflação"`` -> ``"inflacao"``), for matching."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def strip_html(text: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed."""
-    return " ".join(html.unescape(_TAGS.sub(" ", text)).split())
 
 
 def tokens(sentence: str) -> list[str]:

@@ -10,17 +10,13 @@ import argparse
 import getpass
 from typing import Any
 
-
-def _engine(args: argparse.Namespace) -> Any:
-    from research_core.pms.system import PMS
-
-    return PMS.open(args.db, create=False).engine  # the schema must be current: pms init
+from research_core.cli._shared import command, group, pms_engine
 
 
 def _add(args: argparse.Namespace) -> int:
     from research_core.pms.users import add_user
 
-    token = add_user(_engine(args), args.name, actor=getpass.getuser())
+    token = add_user(pms_engine(args), args.name, actor=getpass.getuser())
     print(f"token of {token.split('.', 1)[0]} (shown once; only a salted hash is stored):")
     print(token)
     print("sign in at http://HOST:PORT/login, or open a page with ?token=<token>")
@@ -30,7 +26,7 @@ def _add(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from research_core.pms.users import list_users
 
-    frame = list_users(_engine(args))
+    frame = list_users(pms_engine(args))
     print("(none)" if frame.empty else frame.to_string(index=False))
     return 0
 
@@ -38,22 +34,16 @@ def _list(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     from research_core.pms.users import normalize, remove_user
 
-    remove_user(_engine(args), args.name, actor=getpass.getuser())
+    remove_user(pms_engine(args), args.name, actor=getpass.getuser())
     print(f"removed {normalize(args.name)}: their token and sessions no longer work")
     return 0
 
 
 def register(sub: Any) -> None:
-    """Add the ``users`` command group to the workbench parser."""
-    users = sub.add_parser("users", help="who may use the pages served beyond loopback")
-    cmds = users.add_subparsers(dest="users_command", required=True)
-    p = cmds.add_parser("add", help="add a user; prints their token once")
+    """Add the ``users`` group."""
+    cmds = group(sub, "users", "who may use the pages served beyond loopback")
+    p = command(cmds, "add", _add, "add a user; prints their token once", "--db")
     p.add_argument("name", help="user name (letters, digits, '_' or '-'; lower case)")
-    p.set_defaults(func=_add)
-    p = cmds.add_parser("list", help="the users (names, when and by whom added)")
-    p.set_defaults(func=_list)
-    p = cmds.add_parser("remove", help="remove a user (their token stops working)")
+    command(cmds, "list", _list, "the users (names, when and by whom added)", "--db")
+    p = command(cmds, "remove", _remove, "remove a user (their token stops working)", "--db")
     p.add_argument("name")
-    p.set_defaults(func=_remove)
-    for q in cmds.choices.values():
-        q.add_argument("--db", help="database URL (default: WORKBENCH_DB_URL)")

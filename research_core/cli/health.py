@@ -1,21 +1,16 @@
-"""``workbench health --as-of D``: arguments here, the work in :mod:`.report` (imported
-only when the command runs, so the CLI starts fast)."""
+"""``workbench health --as-of D``: GREEN/AMBER/RED health card per strategy and the book;
+the work in :mod:`research_core.health.report` (imported only when the command runs)."""
 
 from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
+
+from research_core.cli._shared import shared
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--as-of", required=True, help="date (YYYY-MM-DD)")
-    p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
-    p.add_argument("--db-url", help="PMS database for live P&L (default: backtests only)")
-    p.add_argument("--out", help="folder (default: <lake>/artifacts/health/<as-of>)")
-    p.add_argument("--no-write", action="store_true", help="print the cards; store nothing")
-
-
-def run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
     """Print the cards and store them (artifact files and the lake's HEALTH.* series)."""
     from research_core._files import check_output_folder, user_output
     from research_core.config import get_settings
@@ -39,3 +34,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"cards written to {write_health(report, lake, args.out)}")
     print(f"({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def register(sub: Any) -> None:
+    """Add ``health``."""
+    live = "PMS database for live P&L (default: backtests only)"
+    flags = shared("--as-of", "--path", "--db-url", required=["--as-of"], db_url=live)
+    text = "GREEN/AMBER/RED health card per strategy and the book"
+    p = sub.add_parser("health", parents=flags, help=text)
+    p.add_argument("--out", help="folder (default: <lake>/artifacts/health/<as-of>)")
+    p.add_argument("--no-write", action="store_true", help="print the cards; store nothing")
+    p.set_defaults(func=_run)

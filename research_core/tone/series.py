@@ -1,6 +1,6 @@
 """Central-bank tone as point-in-time series: ``BR.COPOM.TONE`` and ``US.FOMC.TONE``.
 
-One value per communiqué (Copom) or statement (FOMC): the :func:`research_core.nlp.tone`
+One value per communiqué (Copom) or statement (FOMC): the :func:`research_core.tone.score`
 score with the decision sentence masked, dated on the decision day and released at the
 decision's announcement (``policy_meetings.yaml``), so ``lake.at(D)`` sees a tone only
 once its text is public. The series are registered in the lake (not the shipped catalog:
@@ -17,7 +17,7 @@ from research_core.catalog import SeriesSpec
 from research_core.connectors.cbtext import BANKS, PolicyText
 from research_core.errors import ToneError
 from research_core.lake.store import Lake, WriteResult
-from research_core.nlp import tone
+from research_core.tone import tone
 
 TONE_SERIES = {"copom": "BR.COPOM.TONE", "fomc": "US.FOMC.TONE"}
 _COUNTRY = {"copom": "BR", "fomc": "US"}

@@ -1,6 +1,6 @@
 """Tone: hand-worked phrases, negation, masking, English via the vendored cbtone lexicon.
 
-Expected values are worked by hand from the rules in ``research_core/nlp/lexicon.yaml``
+Expected values are worked by hand from the rules in ``research_core/tone/lexicon.yaml``
 and the score formula ``(h - d) / (h + d + 1 + 0.5 * sentences)`` (cbtone ``dict-v1``).
 """
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from research_core.errors import ToneError
-from research_core.nlp import mask_decision, sentences, tone
+from research_core.tone import mask_decision, sentences, tone
 
 
 def test_noun_times_direction_by_hand():
@@ -97,12 +97,12 @@ def test_score_is_bounded_and_drivers_add_up(words):
 
 
 def test_english_matcher_stems_fillers_longest_match_and_negation():
-    """Hand-worked against the rows of ``nlp/data/hawkdove_v1.csv`` (cbtone's dict-v1 rules):
+    """Hand-worked against the rows of ``tone/data/hawkdove_v1.csv`` (cbtone's dict-v1 rules):
     "raise rate" (hawkish, 1.0) matches "raised the policy rate" (stems raise/rate, two
     fillers between); "raising the key interest rate" has three fillers, one too many; the
     longer "raise the target range" wins over "raise rate"; "not" four tokens before a
     phrase flips it and the span starts at the negator."""
-    from research_core.nlp.english import find_hits, stem
+    from research_core.tone.english import find_hits, stem
 
     assert [stem(w) for w in ("raised", "raising", "raises", "rates", "policies")] == [
         "rais",

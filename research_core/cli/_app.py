@@ -1,0 +1,82 @@
+"""The ``workbench`` parser, built from one ``register(sub)`` per command module, and the
+entry point."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from research_core.cli import (
+    agents,
+    alerts,
+    audit,
+    backtest,
+    book,
+    calendar,
+    curves,
+    health,
+    lake,
+    limits,
+    operations,
+    pipeline,
+    pms,
+    serve,
+    tone,
+    users,
+)
+from research_core.cli._edge import check_dates, check_numbers, is_settings_error, one_line
+from research_core.errors import WorkbenchError
+
+GROUPS = (  # in the order `workbench --help` lists them
+    lake,
+    agents,
+    backtest,
+    book,
+    pms,
+    limits,
+    audit,
+    tone,
+    curves,
+    health,
+    serve,
+    users,
+    alerts,
+    pipeline,
+    calendar,
+    operations,
+)
+DESCRIPTION = "The ``workbench`` command: build the sample lake, inspect and maintain the lake."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to document the CLI)."""
+    parser = argparse.ArgumentParser(prog="workbench", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point. A WorkbenchError, an OSError such as permission denied or a full disk,
+    or a bad ``WORKBENCH_*`` setting prints ONE line ``workbench: error: ...`` on stderr
+    and exits 2 (``WORKBENCH_DEBUG=1`` shows the traceback); anything else is a bug and
+    shows its traceback.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        check_dates(args)
+        check_numbers(args)
+        return int(args.func(args))
+    except Exception as err:
+        if not isinstance(err, WorkbenchError | OSError) and not is_settings_error(err):
+            raise  # a bug: its traceback
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"workbench: error: {one_line(err)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
