@@ -1,0 +1,109 @@
+"""Curve strategies on the DI curve known at the date: slope, butterfly, and the Copom path
+it prices against the Focus survey (house sign: +1 pays the tenor, profiting when its
+yield rises).
+
+The DI curve's pillars are the B3 DI × pré zero rates at fixed business-day tenors
+(:mod:`research_core.curves.build`), so its 1y, 2y, 5y and 10y zero rates are the
+``BR.DI.*`` quotes themselves; the histories the z-scores need are read as known at the
+date, and the Copom path is read off the curve bootstrapped at the date
+(:func:`research_core.curves.policy.copom_path`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from pydantic import Field
+
+from research_core.curves.policy import copom_path
+from research_core.errors import CurveError
+from research_core.lake.pit import PITView
+from research_core.models.scores import zscore_last
+from research_core.strategies.base import BaseStrategy, StrategyParams, register, squash
+from research_core.strategies.rates import SlopeParams, _slope_positions
+
+
+@register
+class DiSlope1y5y(BaseStrategy):
+    """RATES_BR_06 — mean reversion of the DI 1y–5y slope (the belly against the front,
+    where Copom cycles show first): when the slope's z-score is high (curve unusually
+    steep), receive the 5y and pay the 1y (a risk-weighted flattener); when low, the
+    steepener.
+
+    Reference: Cochrane & Piazzesi (2005), "Bond risk premia", AER 95(1); Litterman &
+    Scheinkman (1991), "Common factors affecting bond returns", JFI 1(1).
+    """
+
+    name = "RATES_BR_06"
+    family = "rates"
+    instruments = ("DI1.1Y", "DI1.5Y")
+    Params = SlopeParams
+    params: SlopeParams
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        return _slope_positions(view, "DI1.5Y", "DI1.1Y", self.params)
+
+
+class FlyParams(StrategyParams):
+    window: int = Field(504, ge=60, description="sessions for the butterfly's z-score")
+    scale: float = Field(1.5, gt=0, description="z-score that maps to tanh(1)")
+
+
+@register
+class DiButterfly(BaseStrategy):
+    """RATES_BR_07 — mean reversion of the DI 2y–5y–10y butterfly, 2·z5 − z2 − z10 (the
+    curvature factor): when the 5y is cheap against the wings (z-score high), receive the
+    5y and pay the 2y and 10y, half a unit each; the reverse when rich.
+
+    Reference: Litterman & Scheinkman (1991), "Common factors affecting bond returns", JFI
+    1(1); Diebold & Li (2006), "Forecasting the term structure", J. Econometrics 130(2).
+    """
+
+    name = "RATES_BR_07"
+    family = "rates"
+    instruments = ("DI1.2Y", "DI1.5Y", "DI1.10Y")
+    Params = FlyParams
+    params: FlyParams
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        z2, z5, z10 = (view.series(f"BR.DI.{t}") for t in ("2Y", "5Y", "10Y"))
+        fly = (2.0 * z5 - z2 - z10).dropna()
+        x = squash(zscore_last(fly, self.params.window), self.params.scale)
+        return {"DI1.5Y": -x, "DI1.2Y": 0.5 * x, "DI1.10Y": 0.5 * x}
+
+
+class CopomParams(StrategyParams):
+    scale_bp: float = Field(50.0, gt=0, description="market − survey gap (bp) → tanh(1)")
+    secondary: float = Field(0.5, ge=0, le=1, description="weight on the 2y")
+
+
+@register
+class CopomVsFocus(BaseStrategy):
+    """RATES_BR_08 — trade the front of the DI curve when the Copom path it prices
+    disagrees with the Focus survey: the implied Selic after the year's last meeting
+    (this year's, else next year's) minus the Focus median for the year's end, as known at
+    the date. The market above the survey (more hikes priced than economists expect):
+    receive the 1y (and the 2y, ``secondary``); below: pay.
+
+    Reference: Gürkaynak, Sack & Swanson (2005), "Do actions speak louder than words?",
+    IJCB 1(1), on futures-implied policy paths; Piazzesi & Swanson (2008), "Futures prices
+    as risk-adjusted forecasts of monetary policy", JME 55(4), on their term premium.
+    """
+
+    name = "RATES_BR_08"
+    family = "rates"
+    instruments = ("DI1.1Y", "DI1.2Y")
+    Params = CopomParams
+    params: CopomParams
+
+    def positions(self, view: PITView) -> Mapping[str, float]:
+        try:
+            table = copom_path(view).table
+        except CurveError:  # no curve, Selic or meeting known yet: no view
+            return {}
+        gaps = table["market_vs_survey_bp"].dropna()
+        if gaps.empty or not np.isfinite(gaps.iloc[0]):
+            return {}
+        x = -squash(float(gaps.iloc[0]), self.params.scale_bp)
+        return {"DI1.1Y": x, "DI1.2Y": self.params.secondary * x}
