@@ -28,8 +28,6 @@ import pandas as pd
 from research_core.catalog import instrument, instruments
 from research_core.errors import PriceHistoryError, RiskError
 from research_core.lake.pit import PITView
-from research_core.risk.curve_shocks import book_curve_stress
-from research_core.risk.key_rates import rate_ids
 from research_core.pnl import (
     BASE_CURRENCY,
     USDBRL,
@@ -38,6 +36,8 @@ from research_core.pnl import (
     quote_move,
     unit_index,
 )
+from research_core.risk.curve_shocks import book_curve_stress
+from research_core.risk.key_rates import rate_ids
 
 
 @dataclass(frozen=True)

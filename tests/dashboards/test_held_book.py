@@ -121,7 +121,8 @@ def _copom_di5(view: object) -> float:
     steps = (0.0, 0.005, 0.01, 0.01)
     ratio = 1.0
     for a, b, s in zip(bounds[:-1], bounds[1:], steps, strict=True):
-        f = (curve.discount(np.array([a]))[0] / curve.discount(np.array([b]))[0]) ** (1 / (b - a)) - 1
+        da, db = curve.discount(np.array([a, b]))  # the DI curve, as the lake knows it
+        f = (da / db) ** (1 / (b - a)) - 1
         ratio *= ((1 + f) / (1 + f + s)) ** (b - a)
     return 1.0 - ratio
 

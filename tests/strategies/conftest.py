@@ -50,14 +50,7 @@ DAILY = {
     "CMD.SOYBEAN": (900.0, 0.011, True),
     "US.DXY": (95.0, 0.004, True),
 }
-CONSTANT = {
-    "BR.CDI": 9.0,
-    "US.UST.3M": 1.5,
-    "BR.FOCUS.IPCA.12M": 4.0,
-    "BR.SELIC.TARGET": 9.1,  # the CDI 10 bp below the Selic target, as usual
-    "BR.FOCUS.SELIC.CY": 9.4,
-    "BR.FOCUS.SELIC.NY": 9.8,
-}
+CONSTANT = {"BR.CDI": 9.0, "US.UST.3M": 1.5, "BR.FOCUS.IPCA.12M": 4.0}
 MONTHLY = {  # id -> (level, sd of each month, cumulative?)
     "BR.IBCBR.SA": (140.0, 0.6, True),
     "US.PAYROLLS.CHG": (180.0, 60.0, False),
@@ -95,11 +88,6 @@ def build_rows(seed: int = 28) -> pd.DataFrame:
         steps = rng.normal(0.0, sd, len(days))
         values = level * np.exp(np.cumsum(steps)) if geometric else level + np.cumsum(steps)
         out.append(_rows(sid, days, values, evening))
-    di = {r["series_id"].iloc[0]: r["value"].to_numpy() for r in out if r["series_id"].iloc[0] in
-          ("BR.DI.3M", "BR.DI.1Y")}  # fmt: skip
-    # the DI curve's 6-month pillar, between the 3-month and 1-year (no draw: the other
-    # series keep their rows)
-    out.append(_rows("BR.DI.6M", days, (di["BR.DI.3M"] + di["BR.DI.1Y"]) / 2 + 0.1, evening))
     for sid, level in CONSTANT.items():
         out.append(_rows(sid, days, np.full(len(days), level), evening))
     months = pd.date_range("2012-01-01", "2021-07-01", freq="MS")
