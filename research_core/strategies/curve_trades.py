@@ -6,7 +6,7 @@ The DI curve's pillars are the B3 DI × pré zero rates at fixed business-day te
 (:mod:`research_core.curves.build`), so its 1y, 2y, 5y and 10y zero rates are the
 ``BR.DI.*`` quotes themselves; the histories the z-scores need are read as known at the
 date, and the Copom path is read off the curve bootstrapped at the date
-(:func:`research_core.curves.policy.copom_path`).
+(as :func:`research_core.curves.policy.copom_path` reads it).
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 from pydantic import Field
 
-from research_core.curves.policy import copom_path
-from research_core.errors import CurveError
+from research_core.calendars import business_days
+from research_core.catalog import policy_decisions
+from research_core.curves.build import di_curve, spec_of
+from research_core.curves.policy import LAST_PERIOD_BDAYS, SURVEY, TZ
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
 from research_core.strategies.base import BaseStrategy, StrategyParams, register, squash
@@ -78,13 +81,53 @@ class CopomParams(StrategyParams):
     secondary: float = Field(0.5, ge=0, le=1, description="weight on the 2y")
 
 
+SELIC, CDI = "BR.SELIC.TARGET", "BR.CDI"
+
+
+def market_vs_focus_bp(view: PITView) -> float:
+    """Implied Selic after the last Copom meeting of the year the Focus survey's
+    year-end median is for (this year's, else next year's) minus that median, bp, from
+    one read of the quotes known at the view; NaN when something is not known yet.
+
+    The number :func:`research_core.curves.policy.copom_path` sets beside that meeting
+    (the same curve; the DI forward from the session after that decision to the session
+    after the next one, or over the calendar's usual spacing after its last; minus the
+    CDI − Selic spread at the date), computed for that one period so a weekly backtest
+    stays fast."""
+    di = spec_of("DI")
+    ids = [*di.series, SELIC, CDI, *SURVEY.values()]
+    q = view.latest(ids)
+    v = q["value"].reindex(ids)
+    if not np.isfinite(v.to_numpy(dtype=float)[: len(di.series) + 2]).all():
+        return float("nan")
+    day = pd.Timestamp(q.loc[list(di.series), "obs_date"].max())
+    du = np.rint(np.asarray(di.times) * 252.0).astype(int)
+    curve = di_curve(day, du, v[list(di.series)].to_numpy(dtype=float))
+    stamps = policy_decisions("copom")
+    meets = pd.DatetimeIndex(stamps[stamps > view.as_of].tz_convert(TZ["copom"]).date)
+    meets = meets[meets >= day]
+    sessions = business_days("B3").values
+    eff = np.searchsorted(sessions, meets.values, side="right")  # the session after each
+    eff -= np.searchsorted(sessions, day.to_datetime64())
+    for key, sid in SURVEY.items():
+        year = pd.Timestamp(q.at[sid, "obs_date"]).year + (key == "NY")
+        n = int((meets.year <= year).sum())  # the year's last meeting is the n-th
+        if not np.isfinite(v[sid]) or n == 0 or meets[n - 1].year != year:
+            continue
+        gap = LAST_PERIOD_BDAYS if len(eff) < 2 else int(np.median(np.diff(eff)))
+        end = eff[n] if n < len(eff) else eff[-1] + gap
+        fwd = float(curve.forward(eff[n - 1] / 252.0, end / 252.0)[0])
+        return (fwd - (v[CDI] - v[SELIC]) - v[sid]) * 100.0
+    return float("nan")
+
+
 @register
 class CopomVsFocus(BaseStrategy):
     """RATES_BR_08 — trade the front of the DI curve when the Copom path it prices
     disagrees with the Focus survey: the implied Selic after the year's last meeting
     (this year's, else next year's) minus the Focus median for the year's end, as known at
-    the date. The market above the survey (more hikes priced than economists expect):
-    receive the 1y (and the 2y, ``secondary``); below: pay.
+    the date (:func:`market_vs_focus_bp`). The market above the survey (more hikes priced
+    than economists expect): receive the 1y (and the 2y, ``secondary``); below: pay.
 
     Reference: Gürkaynak, Sack & Swanson (2005), "Do actions speak louder than words?",
     IJCB 1(1), on futures-implied policy paths; Piazzesi & Swanson (2008), "Futures prices
@@ -98,12 +141,5 @@ class CopomVsFocus(BaseStrategy):
     params: CopomParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        try:
-            table = copom_path(view).table
-        except CurveError:  # no curve, Selic or meeting known yet: no view
-            return {}
-        gaps = table["market_vs_survey_bp"].dropna()
-        if gaps.empty or not np.isfinite(gaps.iloc[0]):
-            return {}
-        x = -squash(float(gaps.iloc[0]), self.params.scale_bp)
+        x = -squash(market_vs_focus_bp(view), self.params.scale_bp)  # NaN: flat
         return {"DI1.1Y": x, "DI1.2Y": self.params.secondary * x}
