@@ -110,9 +110,11 @@ def market_vs_focus_bp(view: PITView) -> float:
     eff = np.searchsorted(sessions, meets.values, side="right")  # the session after each
     eff -= np.searchsorted(sessions, day.to_datetime64())
     for key, sid in SURVEY.items():
-        year = pd.Timestamp(q.at[sid, "obs_date"]).year + (key == "NY")
+        if not np.isfinite(v[sid]):
+            continue
+        year = int(pd.to_datetime(q["obs_date"])[sid].year) + (key == "NY")
         n = int((meets.year <= year).sum())  # the year's last meeting is the n-th
-        if not np.isfinite(v[sid]) or n == 0 or meets[n - 1].year != year:
+        if n == 0 or meets[n - 1].year != year:
             continue
         gap = LAST_PERIOD_BDAYS if len(eff) < 2 else int(np.median(np.diff(eff)))
         end = eff[n] if n < len(eff) else eff[-1] + gap
