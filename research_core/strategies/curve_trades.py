@@ -24,11 +24,16 @@ from research_core.curves.policy import LAST_PERIOD_BDAYS, SURVEY, TZ
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
 from research_core.strategies.base import BaseStrategy, StrategyParams, register, squash
-from research_core.strategies.rates import SlopeParams, _slope_positions
+from research_core.strategies.rates import (
+    AgentParams,
+    DiCurveSlope,
+    DiTaylorGap,
+    _slope_positions,
+)
 
 
 @register
-class DiSlope1y5y(BaseStrategy):
+class DiSlope1y5y(DiCurveSlope):
     """RATES_BR_06 — mean reversion of the DI 1y–5y slope (the belly against the front,
     where Copom cycles show first): when the slope's z-score is high (curve unusually
     steep), receive the 5y and pay the 1y (a risk-weighted flattener); when low, the
@@ -39,10 +44,7 @@ class DiSlope1y5y(BaseStrategy):
     """
 
     name = "RATES_BR_06"
-    family = "rates"
-    instruments = ("DI1.1Y", "DI1.5Y")
-    Params = SlopeParams
-    params: SlopeParams
+    instruments = ("DI1.1Y", "DI1.5Y")  # RATES_BR_03's parameters, on the 1y–5y
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         return _slope_positions(view, "DI1.5Y", "DI1.1Y", self.params)
@@ -76,9 +78,8 @@ class DiButterfly(BaseStrategy):
         return {"DI1.5Y": -x, "DI1.2Y": 0.5 * x, "DI1.10Y": 0.5 * x}
 
 
-class CopomParams(StrategyParams):
+class CopomParams(AgentParams):  # rebalance: strategies.yaml sets W
     scale_bp: float = Field(50.0, gt=0, description="market − survey gap (bp) → tanh(1)")
-    secondary: float = Field(0.5, ge=0, le=1, description="weight on the 2y")
 
 
 SELIC, CDI = "BR.SELIC.TARGET", "BR.CDI"
@@ -124,7 +125,7 @@ def market_vs_focus_bp(view: PITView) -> float:
 
 
 @register
-class CopomVsFocus(BaseStrategy):
+class CopomVsFocus(DiTaylorGap):
     """RATES_BR_08 — trade the front of the DI curve when the Copom path it prices
     disagrees with the Focus survey: the implied Selic after the year's last meeting
     (this year's, else next year's) minus the Focus median for the year's end, as known at
@@ -136,10 +137,8 @@ class CopomVsFocus(BaseStrategy):
     as risk-adjusted forecasts of monetary policy", JME 55(4), on their term premium.
     """
 
-    name = "RATES_BR_08"
-    family = "rates"
-    instruments = ("DI1.1Y", "DI1.2Y")
-    Params = CopomParams
+    name = "RATES_BR_08"  # RATES_BR_02's front trade (1y, and the 2y × secondary)
+    Params = CopomParams  # type: ignore[assignment]  # a subclass; pydantic widens __init__
     params: CopomParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
