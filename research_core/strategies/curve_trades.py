@@ -12,6 +12,7 @@ date, and the Copom path is read off the curve bootstrapped at the date
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -85,6 +86,14 @@ class CopomParams(AgentParams):  # rebalance: strategies.yaml sets W
 SELIC, CDI = "BR.SELIC.TARGET", "BR.CDI"
 
 
+@cache
+def _copom_days() -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """Copom decision instants (UTC, ns) and their São Paulo dates (the calendar, once)."""
+    stamps = policy_decisions("copom")
+    local = pd.DatetimeIndex(stamps.tz_convert(TZ["copom"]).tz_localize(None).normalize())
+    return stamps.as_unit("ns").asi8, local
+
+
 def market_vs_focus_bp(view: PITView) -> float:
     """Implied Selic after the last Copom meeting of the year the Focus survey's
     year-end median is for (this year's, else next year's) minus that median, bp, from
@@ -104,9 +113,8 @@ def market_vs_focus_bp(view: PITView) -> float:
     day = pd.Timestamp(q.loc[list(di.series), "obs_date"].max())
     du = np.rint(np.asarray(di.times) * 252.0).astype(int)
     curve = di_curve(day, du, v[list(di.series)].to_numpy(dtype=float))
-    stamps = policy_decisions("copom")
-    meets = pd.DatetimeIndex(stamps[stamps > view.as_of].tz_convert(TZ["copom"]).date)
-    meets = meets[meets >= day]
+    stamps, local = _copom_days()
+    meets = local[(stamps > view.as_of.value) & (local >= day)]
     sessions = business_days("B3").values
     eff = np.searchsorted(sessions, meets.values, side="right")  # the session after each
     eff -= np.searchsorted(sessions, day.to_datetime64())
