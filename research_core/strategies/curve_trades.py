@@ -105,30 +105,32 @@ def market_vs_focus_bp(view: PITView) -> float:
     CDI − Selic spread at the date), computed for that one period so a weekly backtest
     stays fast."""
     di = spec_of("DI")
+    k = len(di.series)
     ids = [*di.series, SELIC, CDI, *SURVEY.values()]
-    q = view.latest(ids)
-    v = q["value"].reindex(ids)
-    if not np.isfinite(v.to_numpy(dtype=float)[: len(di.series) + 2]).all():
+    q = view.latest(ids).reindex(ids)
+    v = q["value"].to_numpy(dtype=float)
+    obs = pd.DatetimeIndex(q["obs_date"])
+    if not np.isfinite(v[: k + 2]).all():
         return float("nan")
-    day = pd.Timestamp(q.loc[list(di.series), "obs_date"].max())
+    day = obs[:k].max()
     du = np.rint(np.asarray(di.times) * 252.0).astype(int)
-    curve = di_curve(day, du, v[list(di.series)].to_numpy(dtype=float))
+    curve = di_curve(day, du, v[:k])
     stamps, local = _copom_days()
     meets = local[(stamps > view.as_of.value) & (local >= day)]
     sessions = business_days("B3").values
     eff = np.searchsorted(sessions, meets.values, side="right")  # the session after each
     eff -= np.searchsorted(sessions, day.to_datetime64())
-    for key, sid in SURVEY.items():
-        if not np.isfinite(v[sid]):
+    for j, key in enumerate(SURVEY, start=k + 2):  # CY, then NY
+        if not np.isfinite(v[j]):
             continue
-        year = int(pd.to_datetime(q["obs_date"])[sid].year) + (key == "NY")
+        year = obs[j].year + (key == "NY")
         n = int((meets.year <= year).sum())  # the year's last meeting is the n-th
         if n == 0 or meets[n - 1].year != year:
             continue
         gap = LAST_PERIOD_BDAYS if len(eff) < 2 else int(np.median(np.diff(eff)))
         end = eff[n] if n < len(eff) else eff[-1] + gap
         fwd = float(curve.forward(eff[n - 1] / 252.0, end / 252.0)[0])
-        return (fwd - (v[CDI] - v[SELIC]) - v[sid]) * 100.0
+        return (fwd - (v[k + 1] - v[k]) - v[j]) * 100.0
     return float("nan")
 
 
