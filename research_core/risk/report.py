@@ -151,7 +151,7 @@ def risk_report(
         tuple(results),
         cov,
         regime,
-        stress_test(view, w, nav=nav),
+        stress_test(view, w, nav=nav, curves=True),
         table,
         dd_row,
         monitor,

@@ -11,6 +11,10 @@ earned in USD is translated at the episode's own USD/BRL move, like a hypothetic
 A hypothetical shock moves quotes: yields and spreads in basis points, FX and prices as a
 fraction (USD/BRL +0.25 is BRL −20 %). The P&L of a unit is ``pnl.quote_move`` at today's
 quote; P&L earned in USD (``pnl.pnl_currency``) is translated at the shocked USD/BRL.
+
+A curve stress (``curves=True``; :mod:`research_core.risk.curve_shocks`) shifts or twists
+the DI, NTN-B and UST curves known at the view and reprices every rate position from its
+cash flows: parallel ±100 bp, the 2s10s steepener and flattener, and the Copom-path shock.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from research_core.pnl import (
     quote_move,
     unit_index,
 )
+from research_core.risk.curve_shocks import book_curve_stress
+from research_core.risk.key_rates import rate_ids
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ class StressResult:
 
     pnl: pd.DataFrame  # scenarios x instruments, plus "total"
     source: pd.DataFrame  # scenarios x instruments: "lake", "calibrated", "shock", "no data"
-    kind: pd.Series  # scenario -> "historical" | "hypothetical"
+    kind: pd.Series  # scenario -> "historical" | "hypothetical" | "curve"
     nav: float
 
     def to_frame(self) -> pd.DataFrame:
@@ -221,8 +227,10 @@ def stress_test(
     nav: float = 1.0,
     episodes: Iterable[Episode] = EPISODES,
     shocks: Iterable[Shock] = SHOCKS,
+    curves: bool = False,
 ) -> StressResult:
-    """P&L of ``weights`` (notional per NAV) under each episode and shock, × ``nav``."""
+    """P&L of ``weights`` (notional per NAV) under each episode and shock, × ``nav``;
+    with ``curves``, also under each curve stress when the book holds rate positions."""
     w = weights[weights != 0.0].astype("float64")
     if w.empty:
         raise RiskError("empty book: no non-zero weights to stress")
@@ -241,6 +249,11 @@ def stress_test(
         pnl[sh.name] = shock_returns(view, ids, sh.moves) * w * nav
         source[sh.name] = pd.Series("shock", index=ids)
         kind[sh.name] = "hypothetical"
+    if curves and rate_ids(w):
+        for name, row in book_curve_stress(view, w, nav).drop(columns="total").iterrows():
+            pnl[str(name)] = row.reindex(ids, fill_value=0.0)
+            source[str(name)] = pd.Series("curve", index=ids)
+            kind[str(name)] = "curve"
     table = pd.DataFrame(pnl).T[ids]
     table["total"] = table.sum(axis=1, min_count=1)
     return StressResult(table, pd.DataFrame(source).T[ids], pd.Series(kind), nav)

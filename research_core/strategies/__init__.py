@@ -13,7 +13,14 @@ from typing import Any
 import yaml
 
 from research_core.errors import StrategyConfigError
-from research_core.strategies import credit, cross_asset, fx, inflation, rates  # noqa: F401  (registers)
+from research_core.strategies import (  # noqa: F401  (registers)
+    credit,
+    cross_asset,
+    curve_trades,
+    fx,
+    inflation,
+    rates,
+)
 from research_core.strategies.base import (
     STRATEGIES,
     BaseStrategy,

@@ -9,7 +9,9 @@ worst days), normal VaR/ES on scikit-learn's Ledoit–Wolf covariance, Student-t
 fitted by ``scipy.stats.t.fit``, Cornish–Fisher from the sample moments (ES the exact
 tail integral, ``scipy.integrate.quad``; the page's 200-point rule is within 0.2 %),
 Monte Carlo against the normal closed form (5,000 draws: within 10 %), the stresses from
-each shock's repricing (DI1 zero (1 + y)^-5) and each episode's unit-return ratio, the
+each shock's repricing (DI1 zero (1 + y)^-5), the curve stresses (the same zero on the DI
+curve: its 5 y zero rate ±100 bp; the 2s10s twist pivots at 5 y so moves it 0; the Copom
+path +50 bp per coming meeting from the curve's forwards) and each episode's unit-return ratio, the
 limits (notional sums, DV01 = w × 5 / (1 + y), days to exit, drawdown of the NAV path)
 and the historical component VaR (Epperlein–Smillie: mean position loss in the ±2 days
 around the VaR day, scaled to the VaR). The page and the run's ``risk/held`` tables are
@@ -28,7 +30,9 @@ import pytest
 from scipy import integrate, stats
 from sklearn.covariance import LedoitWolf
 
+from research_core.calendars import business_days
 from research_core.catalog import instrument
+from research_core.curves.build import build_curve
 from research_core.lake import Lake
 from research_core.pms import PMS
 from research_core.pnl import unit_index
@@ -95,6 +99,34 @@ def _di(y0: float, bp: float) -> float:
     return 1.0 - ((1 + y0 / 100) / (1 + y0 / 100 + bp / 1e4)) ** 5
 
 
+# The Copom meetings after GOOD: BCB's published 2026 calendar (bcb.gov.br, "Calendário
+# das reuniões do Copom"): 3–4 Nov and 8–9 Dec 2026, decisions on the second day.
+COPOM_AFTER_GOOD = (pd.Timestamp("2026-11-04"), pd.Timestamp("2026-12-09"))
+
+
+def _copom_di5(view: object) -> float:
+    """Unit return of a long-quote DI1 5y zero when the Copom path rises 50 bp at the next
+    meeting and 100 bp from the one after (the shock's 50 bp × meetings, ≤ 3). Periods in
+    B3 sessions/252: today → each decision's next session → as long again as the gap
+    between the two (the path's end); f_j = (D(a)/D(b))^(1/(b−a)) − 1 on the DI curve's
+    discount factors; the zero's price ratio is Π ((1 + f_j)/(1 + f_j + s_j))^τ_j, with
+    the forward from the end to 5 y taking the last step."""
+    curve = build_curve(view, "DI")  # type: ignore[arg-type]
+    days = business_days("B3").values
+    at = lambda d: int(np.searchsorted(days, np.datetime64(d), side="right"))  # noqa: E731
+    today = at(GOOD) - 1
+    eff = [at(d) - today for d in COPOM_AFTER_GOOD]  # the session after each decision
+    bounds = np.array([0, *eff, eff[-1] + (eff[1] - eff[0])]) / 252.0
+    bounds = np.r_[bounds, 5.0]
+    steps = (0.0, 0.005, 0.01, 0.01)
+    ratio = 1.0
+    for a, b, s in zip(bounds[:-1], bounds[1:], steps, strict=True):
+        da, db = curve.discount(np.array([a, b]))  # the DI curve, as the lake knows it
+        f = (da / db) ** (1 / (b - a)) - 1
+        ratio *= ((1 + f) / (1 + f + s)) ** (b - a)
+    return 1.0 - ratio
+
+
 def _stress(view: object, w: pd.Series, y: float) -> dict[str, float]:
     """Shocks repriced by hand; episodes as the ratio of the unit index over the window
     (2002 predates the sample lake: its calibrated moves, ES translated at USD/BRL +66 %)."""
@@ -107,6 +139,11 @@ def _stress(view: object, w: pd.Series, y: float) -> dict[str, float]:
         "NTN-B real yields +75 bp": 0.0,
         "Brazil combined sell-off": di * _di(y, 200) + ndf * 0.15,
         "Global equities −20 %": es * -0.20,
+        "Curves +100 bp parallel": di * _di(y, 100),  # the curve's 5y zero is BR.DI.5Y
+        "Curves −100 bp parallel": di * _di(y, -100),
+        "2s10s steepener +50 bp": 0.0,  # the twist's pivot is the 5y
+        "2s10s flattener −50 bp": 0.0,
+        "Copom +50 bp × next 3 meetings": di * _copom_di5(view),
         "2002 Brazil election": di * _di(y, 1000) + ndf * 0.66 + es * -0.25 * 1.66,
     }
     for ep in EPISODES[1:]:

@@ -22,6 +22,7 @@ from research_core.catalog import instruments as catalog_instruments
 from research_core.lake import Lake
 from research_core.narrative import FactSheet, build_fact_sheet
 from research_core.narrative.facts import LOCALES
+from research_core.risk.curve_shocks import CURVE_SHOCKS
 from research_core.risk.stress import EPISODES, SHOCKS
 from research_core.runs import RunFolder
 from research_core.tone.facts import tone_facts
@@ -85,7 +86,7 @@ def write_run(folder: Path, rng: random.Random, *, pms: bool = True) -> RunFolde
             {"var": var, "var_brl": [v * nav for v in var], "es": [v * 1.3 for v in var]}, index=idx
         ),
     )
-    names = [e.name for e in EPISODES] + [s.name for s in SHOCKS]
+    names = [e.name for e in EPISODES] + [s.name for s in (*SHOCKS, *CURVE_SHOCKS)]
     stress = pd.DataFrame(
         {"kind": "historical", "total": [-rng.uniform(0, 0.1) * nav for _ in names]},
         index=pd.Index(names, name="scenario"),

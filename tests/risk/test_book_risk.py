@@ -289,3 +289,32 @@ def test_live_risk_paths_raise_risk_errors_not_backtest_errors(sample_lake_path)
     with pytest.raises(PriceHistoryError) as raw:
         unit_index(early, ["IBOV.FUT"], "2004-01-01")
     assert isinstance(raw.value, WorkbenchError) and not isinstance(raw.value, BacktestError)
+
+
+def test_curve_stresses_join_the_stress_table_by_hand(view):
+    # DI1.2Y is a zero paying 1 at 2 y on the DI curve, whose 2y pillar is the DI1.2Y
+    # quote itself: under a zero-rate move d the long-quote unit earns
+    # 1 − ((1 + y)/(1 + y + d))^2 (annual compounding). The 2s10s twist moves the 2y by
+    # ±50 bp × (2 − 5)/8 = ∓18.75 bp (the steepener lowers it).
+    nav, w = 1e8, pd.Series({"DI1.2Y": 0.5, "IBOV.FUT": 0.2})
+    res = stress_test(view, w, nav=nav, episodes=(), curves=True)
+    y = _last(view, "DI1.2Y") / 100
+
+    def hand(d: float) -> float:
+        return 0.5 * nav * (1 - ((1 + y) / (1 + y + d)) ** 2)
+
+    for name, d in (
+        ("Curves +100 bp parallel", 0.01),
+        ("Curves −100 bp parallel", -0.01),
+        ("2s10s steepener +50 bp", -0.001875),
+        ("2s10s flattener −50 bp", 0.001875),
+    ):
+        assert res.pnl.at[name, "DI1.2Y"] == pytest.approx(hand(d), rel=1e-9), name
+        assert res.pnl.at[name, "IBOV.FUT"] == 0.0 and res.kind[name] == "curve"
+        assert res.pnl.at[name, "total"] == pytest.approx(hand(d), rel=1e-9)
+        assert (res.source.loc[name] == "curve").all()
+    copom = res.pnl.filter(like="Copom", axis=0)
+    assert len(copom) == 1 and copom["DI1.2Y"].iloc[0] > 0  # a long-quote unit: rates up, gain
+    assert len(res.pnl) == 7 + 5  # the quote shocks, then the curve stresses
+    assert "curve" not in set(stress_test(view, w, nav=nav, episodes=()).kind)  # opt-in
+    assert "curve" not in set(stress_test(view, w.drop("DI1.2Y"), episodes=(), curves=True).kind)

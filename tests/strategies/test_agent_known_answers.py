@@ -122,7 +122,16 @@ def test_blend_weights_are_not_interchangeable(planted: Case) -> None:
 
 
 def test_every_registered_strategy_has_a_known_answer() -> None:
-    from tests.strategies import test_market_known_answers, test_series_known_answers
+    from tests.strategies import (
+        test_curve_known_answers,
+        test_market_known_answers,
+        test_series_known_answers,
+    )
 
-    covered = [*CASES, *test_market_known_answers.CASES, *test_series_known_answers.CASES]
-    assert sorted(covered) == sorted(BOOK) and len(covered) == len(set(covered)) == 30
+    covered = [
+        *CASES,
+        *test_market_known_answers.CASES,
+        *test_series_known_answers.CASES,
+        *test_curve_known_answers.CASES,
+    ]
+    assert sorted(covered) == sorted(BOOK) and len(covered) == len(set(covered)) == 33
