@@ -19,6 +19,7 @@ cash flows: parallel ±100 bp, the 2s10s steepener and flattener, and the Copom-
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.catalog import instrument, instruments
-from research_core.errors import PriceHistoryError, RiskError
+from research_core.errors import PriceHistoryError, RiskError, WorkbenchWarning
 from research_core.lake.pit import PITView
 from research_core.pnl import (
     BASE_CURRENCY,
@@ -250,7 +251,12 @@ def stress_test(
         source[sh.name] = pd.Series("shock", index=ids)
         kind[sh.name] = "hypothetical"
     if curves and rate_ids(w):
-        for name, row in book_curve_stress(view, w, nav).drop(columns="total").iterrows():
+        try:
+            curve_rows = book_curve_stress(view, w, nav).drop(columns="total")
+        except RiskError as err:  # a lake without a curve's pillars: the other rows still stand
+            warnings.warn(f"curve stresses left out: {err}", WorkbenchWarning, stacklevel=2)
+            curve_rows = pd.DataFrame()
+        for name, row in curve_rows.iterrows():
             pnl[str(name)] = row.reindex(ids, fill_value=0.0)
             source[str(name)] = pd.Series("curve", index=ids)
             kind[str(name)] = "curve"
