@@ -18,13 +18,12 @@ manifest). ``lake.at(D, known_by=T)`` sees rows released by D and committed by T
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from research_core import _files
 from research_core._files import sha256_file
 from research_core._typing import AsOf, SeriesIds
 from research_core.calendars import COUNTRY_TZ
@@ -77,14 +77,6 @@ class WriteResult:
 
     def summary(self) -> str:
         return f"{self.written} rows written, {self.unchanged} already stored"
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _sorted_table(frame: pd.DataFrame) -> pa.Table:
@@ -226,22 +218,18 @@ class Lake:
             with _storage_errors(self.root, "committing the manifest"):
                 text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
                 tmp.write_text(text, "utf-8")
-                _fsync_path(tmp)
+                _files.fsync(tmp)
                 os.replace(tmp, self.root / MANIFEST)
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_path(self.root)
+        _files.fsync(self.root)
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        with _storage_errors(self.root, "taking the writer lock"):
-            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with ExitStack() as stack:
+            with _storage_errors(self.root, "taking the writer lock"):
+                stack.enter_context(_files.flock(self.root / LOCK))
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     @contextmanager
     def locked(self) -> Iterator[dict[str, Any]]:
@@ -468,11 +456,11 @@ class Lake:
             pq.write_table(
                 _sorted_table(part), tmp, row_group_size=_ROW_GROUP, write_page_checksum=True
             )
-            _fsync_path(tmp)
+            _files.fsync(tmp)
             os.rename(tmp, folder / name)
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_path(folder)
+        _files.fsync(folder)
         return {
             "path": f"source={source}/{name}",
             "source": str(source),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from research_core import _files
 from research_core.config import get_settings
 from research_core.errors import StaleQuoteError, WorkbenchError
 from research_core.lake import Lake
@@ -41,9 +42,8 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp)
-    tmp.replace(path)
+    """One artifact table, written atomically under its folder's lock (``_files``)."""
+    _files.write_atomic(path, frame.to_parquet)
 
 
 def _view(lake_path: str, as_of: str) -> PITView:
