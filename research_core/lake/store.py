@@ -63,6 +63,7 @@ _ROW_GROUP = 128 * 1024
 _SOURCE_RE = re.compile(r"[A-Za-z0-9_\-]{1,100}")
 _SERIES_RE = re.compile(r"[A-Z0-9][A-Z0-9_\-]*(\.[A-Z0-9_\-]+)+")
 _KINDS = ("observation", "expectation")
+SAMPLE_SOURCE = "sample"  # the source of every row the sample lake generator writes
 AUTO_COMPACT_FILES = 64  # a source with more files than this is merged after a write
 
 
@@ -244,6 +245,17 @@ class Lake:
     def version(self) -> int:
         """Manifest version: grows by one with every committed write or compaction."""
         return int(self.manifest()["version"])
+
+    @property
+    def sources(self) -> frozenset[str]:
+        """The sources (connector names, ``sample``) of the rows the lake holds."""
+        return frozenset(str(f["source"]) for f in self.manifest()["files"])
+
+    @property
+    def is_sample(self) -> bool:
+        """True when the lake holds generated sample rows (source ``sample``): every figure
+        and page built on it says "sample data". The one answer to that question."""
+        return SAMPLE_SOURCE in self.sources
 
     def files(self) -> list[Path]:
         """Data files visible to readers."""

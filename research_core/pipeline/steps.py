@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from research_core import _files
-from research_core.config import get_settings
 from research_core.errors import StaleQuoteError, WorkbenchError
 from research_core.lake import Lake
 from research_core.lake.pit import PITView
@@ -83,12 +82,11 @@ def sample_refresh(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any
     """Build the sample lake if it is missing (never deletes or rewrites anything)."""
     from research_core.lake.store import MANIFEST
 
-    s = get_settings()
     built = not (Path(lake_path) / MANIFEST).exists()
     if built:  # the generator imports statsmodels and arch datasets: only when needed
-        from research_core.lake.sample import build_sample_lake
+        from research_core.lake.sample import open_sample_lake
 
-        build_sample_lake(lake_path, start=s.sample_start, end=s.sample_end, seed=s.sample_seed)
+        open_sample_lake(lake_path)
     lake = Lake.open(lake_path)
     written = _update_surprises(lake, as_of)
     record = {"built": built, "lake_version": lake.version, "files": len(lake.files())}

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 import pandas as pd
 
 from research_core.config import get_settings
-from research_core.errors import WorkbenchError
+from research_core.errors import LakeError, WorkbenchError
 from research_core.runs import list_runs, run_versions
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -70,8 +70,13 @@ def requested_date(query: str | None) -> str | None:
 
 
 def is_sample_lake(lake_path: Path) -> bool:
-    """True when the lake holds generated sample rows (its ``source=sample`` partition)."""
-    return (lake_path / "source=sample").is_dir()
+    """``Lake.is_sample`` of the lake at ``lake_path``; False where no lake can be opened."""
+    from research_core.lake import Lake
+
+    try:
+        return Lake.open(lake_path).is_sample
+    except LakeError:
+        return False
 
 
 @dataclass(frozen=True)
