@@ -214,10 +214,11 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         raise WorkbenchError("give a strategy NAME and --start (or --list)")
     import pandas as pd
 
+    from research_core import workspace
     from research_core._files import output_folder
 
     lake = _open_lake(args.path)
-    out = output_folder(args.out, lake.root / "artifacts" / "backtests" / args.name)
+    out = output_folder(args.out, workspace.folder(lake.root, "backtests") / args.name)
 
     from research_core.backtest.causality import VERIFY_DATES
     from research_core.backtest.executor import Executor
@@ -284,10 +285,11 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
 def _cmd_book(args: argparse.Namespace) -> int:
     if not _is_plain_date(args.as_of):
         raise AsOfError(f"--as-of {args.as_of!r}: give a date as YYYY-MM-DD")
+    from research_core import workspace
     from research_core._files import output_folder
 
     lake = _open_lake(args.path)
-    out = output_folder(args.out, lake.root / "artifacts" / "book" / args.as_of)
+    out = output_folder(args.out, workspace.folder(lake.root, "book") / args.as_of)
 
     from research_core.portfolio import build_book
 
@@ -410,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sweep", metavar="KEY=V1,V2,...", help="backtest each value of a parameter")
     p.add_argument("--config", help="strategies YAML (default: the shipped strategies.yaml)")
     p.add_argument("--cluster", help="Dask scheduler address, or 'local' for a LocalCluster")
-    p.add_argument("--out", help="report folder (default: <lake>/artifacts/backtests/NAME)")
+    p.add_argument("--out", help="report folder (default: <workspace>/backtests/NAME)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.add_argument(
         "--verify",
@@ -435,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--nav", type=float, help="NAV in BRL (default: the PMS NAV at the date, else 1e9)"
     )
-    p.add_argument("--out", help="folder (default: <lake>/artifacts/book/<as-of>)")
+    p.add_argument("--out", help="folder (default: <workspace>/book/<as-of>)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.add_argument("--db", help="PMS database whose positions are held (default: WORKBENCH_DB_URL)")
     p.set_defaults(func=_cmd_book)

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from research_core import workspace
 from research_core._files import atomic_folder, output_folder
 from research_core._threads import OneThread
 from research_core.agents.store import stored_reports
@@ -460,7 +461,7 @@ def _book_result(run: EngineRun, sizing: BookSizing) -> BookBacktest:
 
 def cli_book_backtest(args: argparse.Namespace) -> int:
     """``workbench backtest --book``: the book over a window, recorded in the trial ledger,
-    its report written to ``--out`` (default ``<lake>/artifacts/backtests/BOOK-<m>-<f>``)."""
+    its report written to ``--out`` (default ``<workspace>/backtests/BOOK-<m>-<f>``)."""
     from research_core.backtest.ledger import TrialLedger
     from research_core.backtest.report import metrics_table
     from research_core.backtest.vintage import VINTAGES
@@ -479,7 +480,7 @@ def cli_book_backtest(args: argparse.Namespace) -> int:
         raise BacktestError(f"unknown vintage(s) {bad}; valid: {list(VINTAGES)}")
     lake = Lake.open(args.path)
     name = f"BOOK-{args.method}-{args.freq}"
-    out = output_folder(args.out, lake.root / "artifacts" / "backtests" / name)  # before work
+    out = output_folder(args.out, workspace.folder(lake.root, "backtests") / name)  # before work
     end = args.end or str(pd.Timestamp.now(lake.tz).date())
     verify = 2 if args.verify is None else args.verify
     books = [

@@ -11,7 +11,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", required=True, help="date (YYYY-MM-DD)")
     p.add_argument("--path", help="lake path (default: WORKBENCH_LAKE_PATH)")
     p.add_argument("--db-url", help="PMS database for live P&L (default: backtests only)")
-    p.add_argument("--out", help="folder (default: <lake>/artifacts/health/<as-of>)")
+    p.add_argument("--out", help="folder (default: <workspace>/health/<as-of>)")
     p.add_argument("--no-write", action="store_true", help="print the cards; store nothing")
 
 
