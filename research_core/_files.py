@@ -20,6 +20,10 @@ trial ledger, the book, quality CSVs, pipeline and PMS artifacts) goes through h
   (writes in one folder are brief and take turns). Hold it yourself around a
   read-modify-write; it is re-entrant within a thread, so the writes inside may take it.
 
+The primitives under them are the package's only ones — :func:`flock` (the lake's writer
+and reader locks and a run date's lock too), :func:`fsync`, :func:`append_lines` (torn-tail
+safe), :func:`sha256_file`; the lake's commit protocol keeps its own steps built on them.
+
 Readers of a file that may be replaced at any moment open it once (:func:`read_parquet`):
 pyarrow given a path may open it twice and mix the old file's footer with the new one's pages.
 
@@ -63,6 +67,24 @@ _held = threading.local()
 
 
 @contextmanager
+def flock(path: str | Path, *, shared: bool = False, wait: bool = True) -> Iterator[int]:
+    """Hold an ``flock`` of the file ``path`` (created if missing), exclusive unless
+    ``shared``; the kernel releases it if the process dies. Yields the descriptor.
+
+    ``wait=False`` raises :class:`BlockingIOError` at once when another holder has it.
+    The one flock of the package: artifacts, the lake's writer lock, a run date's lock.
+    """
+    flags = os.O_RDONLY if shared else os.O_RDWR  # a reader's lock works on a read-only lake
+    fd = os.open(path, flags | (0 if os.path.exists(path) else os.O_CREAT), 0o644)
+    try:
+        mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        fcntl.flock(fd, mode if wait else mode | fcntl.LOCK_NB)
+        yield fd
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+@contextmanager
 def artifact_lock(target: str | Path) -> Iterator[None]:
     """Hold the exclusive inter-process lock guarding ``target`` (a file or folder path):
     the lock of its parent folder. Blocks until no other process or thread holds it;
@@ -80,24 +102,23 @@ def artifact_lock(target: str | Path) -> Iterator[None]:
         finally:
             counts[key] -= 1
         return
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with flock(lock):
         counts[key] = 1
         try:
             yield
         finally:
             del counts[key]
-    finally:
-        os.close(fd)  # closing the descriptor releases the flock
 
 
-def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
+def write_atomic(
+    path: str | Path, write: Callable[[Path], object], *, mode: int | None = None
+) -> Path:
     """Write the file ``path`` all at once: ``write(tmp)`` fills a temporary file beside
     it, which is fsynced and renamed over ``path`` under :func:`artifact_lock`.
 
     Example: ``write_atomic(p, lambda tmp: frame.to_parquet(tmp))``. On any error the
-    temporary file is removed and ``path`` is unchanged. Returns ``path``.
+    temporary file is removed and ``path`` is unchanged. ``mode`` (e.g. ``0o600`` for a
+    key file) replaces the default readable-by-all permissions. Returns ``path``.
     """
     path = Path(path)
     with artifact_lock(path):
@@ -111,13 +132,14 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
         tmp = Path(name)
         try:
             write(tmp)
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide it from dashboards
-            _fsync(tmp)
+            # mkstemp's 0600 would hide an artifact from the dashboards
+            os.chmod(tmp, 0o666 & ~umask() if mode is None else mode)
+            fsync(tmp)
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync(path.parent)
+        fsync(path.parent)
     return path
 
 
@@ -131,27 +153,34 @@ def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataF
 
 
 def append_atomic(path: str | Path, data: bytes) -> Path:
-    """Append ``data`` (whole lines ending in ``\\n``) to ``path`` under its lock, fsynced.
+    """Append ``data`` (whole lines ending in ``\\n``) to ``path`` under its
+    :func:`artifact_lock`, fsynced, after :func:`append_lines` drops a torn tail."""
+    path = Path(path)
+    with artifact_lock(path):
+        append_lines(path, data)
+    return path
+
+
+def append_lines(path: str | Path, data: bytes) -> None:
+    """Append ``data`` (whole lines ending in ``\\n``) to ``path`` and fsync; the caller
+    holds whatever lock serializes the file's writers.
 
     A last line without its newline can only be a write cut short by a crash; it is cut
     off before appending, so the log always ends in whole lines.
     """
     if not data.endswith(b"\n"):
-        raise ValueError("append_atomic takes whole lines ending in a newline")
-    path = Path(path)
-    with artifact_lock(path):
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                tail = min(size, 1 << 20)
-                last = os.pread(fd, tail, size - tail).rfind(b"\n")
-                os.ftruncate(fd, size - tail + last + 1 if last >= 0 else 0)
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    return path
+        raise ValueError("append takes whole lines ending in a newline")
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            tail = min(size, 1 << 20)
+            last = os.pread(fd, tail, size - tail).rfind(b"\n")
+            os.ftruncate(fd, size - tail + last + 1 if last >= 0 else 0)
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def check_output_folder(folder: str | Path) -> None:
@@ -302,17 +331,17 @@ def atomic_folder(folder: str | Path) -> Iterator[Path]:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _fsync(folder.parent)
+        fsync(folder.parent)
 
 
 def _seal(tmp: Path) -> None:
     """Write the marker listing every file in ``tmp``; fsync them all."""
     files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if not p.is_dir())
-    mode = 0o777 & ~_umask()
+    mode = 0o777 & ~umask()
     os.chmod(tmp, mode)  # mkdtemp's 0700 would hide the folder from dashboards
     (tmp / MARKER).write_text(json.dumps({"written_by": "research_core", "files": files}))
     for rel in [*files, MARKER]:
-        _fsync(tmp / rel)
+        fsync(tmp / rel)
 
 
 def _written_files(folder: Path) -> set[str] | None:
@@ -358,13 +387,14 @@ def _alive(pid: int) -> bool:
 
 
 @functools.cache
-def _umask() -> int:
+def umask() -> int:
     mask = os.umask(0o022)  # read once: os.umask can only be read by setting it
     os.umask(mask)
     return mask
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: str | Path) -> None:
+    """Flush a file's (or a folder's entries') bytes to the disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
 
     lake_path: Path = Path("parquet_lake")
     runs_path: Path = Path("runs")
+    workspace: Path | None = None  # results that are not lake data; default <lake>_workspace
     timezone: str = "America/Sao_Paulo"
     db_url: str = "sqlite:///workbench.db"
     limits_path: Path | None = None  # default: limits.yaml beside the SQLite database

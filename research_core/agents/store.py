@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from research_core._files import _umask
+from research_core._files import umask as _umask
 from research_core.agents.base import AgentReport
 from research_core.agents.runner import using_store
 from research_core.lake.files import read_rows

@@ -153,7 +153,7 @@ def step_alerts(
     """A failed step (critical) and one that used more than ``late_fraction`` of its
     deadline (warning)."""
     out = []
-    for rec in run.manifest.get("steps", []):
+    for rec in run.manifest.steps:
         name, took = rec["name"], rec.get("duration_s")
         if rec.get("status") == "failed":
             ename = str((rec.get("error") or {}).get("ename", "error"))

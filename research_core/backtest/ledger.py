@@ -1,7 +1,7 @@
 """The trial ledger: every strategy variant ever backtested, so multiple testing is counted.
 
 Each run appends one JSON line (strategy, parameters, data snapshot, window, vintage and
-per-period return moments) to ``<lake>/artifacts/backtests/trials.jsonl``. The deflated
+per-period return moments) to ``<workspace>/backtests/trials.jsonl``. The deflated
 Sharpe of any result then uses the true number of distinct trials and the spread of their
 Sharpes — the number a researcher would rather forget.
 """
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from research_core import workspace
 from research_core._files import append_atomic
 from research_core.backtest.engine import BacktestResult
 from research_core.backtest.validation import deflated_sharpe
@@ -26,7 +27,7 @@ from research_core.lake.store import Lake
 
 def ledger_path(lake: Lake) -> Path:
     """Where a lake's trial ledger lives."""
-    return lake.root / "artifacts" / "backtests" / "trials.jsonl"
+    return workspace.trials_path(lake.root)
 
 
 class TrialLedger:

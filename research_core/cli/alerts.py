@@ -42,7 +42,7 @@ def _raise(args: argparse.Namespace) -> int:
     run = RunFolder(args.as_of, runs_path=args.runs)
     if not run.exists:
         raise WorkbenchError(f"no pipeline run of {args.as_of} at {run.path}")
-    steps = run.manifest.get("steps", [])
+    steps = run.manifest.steps
     deadlines = {r["name"]: float(r["deadline_s"]) for r in steps if r.get("deadline_s")}
     print(raise_alerts(run.path, pms_engine(args), deadlines=deadlines, write=False).summary())
     return 0

@@ -32,10 +32,11 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         raise WorkbenchError("give a strategy NAME and --start (or --list)")
     import pandas as pd
 
+    from research_core import workspace
     from research_core._files import output_folder
 
     lake = open_lake(args.path)
-    out = output_folder(args.out, lake.root / "artifacts" / "backtests" / args.name)
+    out = output_folder(args.out, workspace.folder(lake.root, "backtests") / args.name)
 
     from research_core.backtest.causality import VERIFY_DATES
     from research_core.backtest.executor import Executor
@@ -95,9 +96,10 @@ def _first_clause(rationale: str, width: int = 72) -> str:
 
 def _cmd_book_backtest(args: argparse.Namespace) -> int:
     """``workbench backtest --book``: the book over a window, recorded in the trial ledger,
-    its report written to ``--out`` (default ``<lake>/artifacts/backtests/BOOK-<m>-<f>``)."""
+    its report written to ``--out`` (default ``<workspace>/backtests/BOOK-<m>-<f>``)."""
     import pandas as pd
 
+    from research_core import workspace
     from research_core._files import output_folder
     from research_core.backtest.book import run_book_backtest
     from research_core.backtest.ledger import TrialLedger
@@ -119,7 +121,7 @@ def _cmd_book_backtest(args: argparse.Namespace) -> int:
         raise BacktestError(f"unknown vintage(s) {bad}; valid: {list(VINTAGES)}")
     lake = open_lake(args.path)
     name = f"BOOK-{args.method}-{args.freq}"
-    out = output_folder(args.out, lake.root / "artifacts" / "backtests" / name)  # before work
+    out = output_folder(args.out, workspace.folder(lake.root, "backtests") / name)  # before work
     end = args.end or str(pd.Timestamp.now(lake.tz).date())
     verify = 2 if args.verify is None else args.verify
     books = [
@@ -165,7 +167,7 @@ def register(sub: Any) -> None:
     p.add_argument("--sweep", metavar="KEY=V1,V2,...", help="backtest each value of a parameter")
     p.add_argument("--config", help="strategies YAML (default: the shipped strategies.yaml)")
     p.add_argument("--cluster", help="Dask scheduler address, or 'local' for a LocalCluster")
-    p.add_argument("--out", help="report folder (default: <lake>/artifacts/backtests/NAME)")
+    p.add_argument("--out", help="report folder (default: <workspace>/backtests/NAME)")
     p.add_argument(
         "--verify",
         type=int,

@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 def _cmd_book(args: argparse.Namespace) -> int:
     if not _is_plain_date(args.as_of):
         raise AsOfError(f"--as-of {args.as_of!r}: give a date as YYYY-MM-DD")
+    from research_core import workspace
     from research_core._files import output_folder
 
     lake = open_lake(args.path)
-    out = output_folder(args.out, lake.root / "artifacts" / "book" / args.as_of)
+    out = output_folder(args.out, workspace.folder(lake.root, "book") / args.as_of)
 
     from research_core.portfolio import build_book
 
@@ -78,5 +79,5 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--nav", type=float, help="NAV in BRL (default: the PMS NAV at the date, else 1e9)"
     )
-    p.add_argument("--out", help="folder (default: <lake>/artifacts/book/<as-of>)")
+    p.add_argument("--out", help="folder (default: <workspace>/book/<as-of>)")
     p.set_defaults(func=_cmd_book)

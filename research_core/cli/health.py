@@ -42,6 +42,6 @@ def register(sub: Any) -> None:
     flags = shared("--as-of", "--path", "--db-url", required=["--as-of"], db_url=live)
     text = "GREEN/AMBER/RED health card per strategy and the book"
     p = sub.add_parser("health", parents=flags, help=text)
-    p.add_argument("--out", help="folder (default: <lake>/artifacts/health/<as-of>)")
+    p.add_argument("--out", help="folder (default: <workspace>/health/<as-of>)")
     p.add_argument("--no-write", action="store_true", help="print the cards; store nothing")
     p.set_defaults(func=_run)

@@ -29,7 +29,7 @@ def _print_pit_summary(lake: Lake, as_of: str | None) -> None:
         snap = pit_snapshot(lake, when)
         print(f"\nAs known at end of {when} ({lake.tz}); value_now = that period's newest vintage:")
         print(snap.to_string(float_format=lambda v: f"{v:,.2f}"))
-    if (info.table["source"] == "sample").any():
+    if lake.is_sample:
         print("\nNOTE: source=sample rows are generated sample data, not real history.")
 
 

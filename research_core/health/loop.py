@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from research_core import workspace
 from research_core._files import read_parquet, write_atomic
 from research_core.catalog import instruments
 from research_core.errors import BacktestError, HealthError
@@ -134,7 +135,7 @@ class _Stored:
 
 
 def _stored(folder: Path, name: str, as_of: str) -> _Stored | None:
-    path = folder / name / "returns.parquet"
+    path = folder / name / workspace.RETURNS
     if not path.is_file():
         return None
     returns = _read_returns(path)
@@ -251,10 +252,10 @@ def health_loop(
     backtests: str | Path | None = None,
 ) -> LoopResult:
     """Cards of the live strategies ``names`` at ``as_of`` from their stored backtests
-    (``backtests``, default ``<lake>/artifacts/backtests``), each reused from ``cache_dir``
+    (``backtests``, default ``<workspace>/backtests``), each reused from ``cache_dir``
     when none of its inputs changed. ``live`` has a column of live daily returns per name
     (:func:`research_core.health.drift.live_returns`)."""
-    folder = Path(backtests) if backtests else lake.root / "artifacts" / "backtests"
+    folder = Path(backtests) if backtests else workspace.folder(lake.root, "backtests")
     when = pd.Timestamp(as_of)
     stored, missing = [], {}
     for name in sorted(set(names)):

@@ -1,11 +1,11 @@
 """Health cards for a whole book at one as-of: inputs, storage and ``workbench health``.
 
 Inputs: each strategy's backtest returns (the folders ``workbench backtest`` writes under
-``<lake>/artifacts/backtests/NAME/returns.parquet``, or a mapping given in Python — the
+``<workspace>/backtests/NAME/returns.parquet``, or a mapping given in Python — the
 book's own daily returns under the name ``BOOK``), live returns from the PMS when a
 database is named, and the trial ledger for the deflated Sharpe.
 
-Outputs: ``<lake>/artifacts/health/<as_of>/cards.json`` and ``cards.parquet`` (atomic
+Outputs: ``<workspace>/health/<as_of>/cards.json`` and ``cards.parquet`` (atomic
 writes, :mod:`research_core._files`), and point-in-time series in the lake, released at
 the as-of: ``HEALTH.<NAME>.STATE`` (0 GREEN, 1 AMBER, 2 RED), ``HEALTH.<NAME>.PSR`` and
 ``HEALTH.<NAME>.CUSUM`` (lower CUSUM over its threshold), source ``health``. A card
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from research_core import workspace
 from research_core._files import atomic_folder, read_parquet
 from research_core.backtest.ledger import TrialLedger
 from research_core.errors import BacktestError, HealthError, LakeWriteError, WorkbenchWarning
@@ -54,10 +55,10 @@ def excess_returns(
 def stored_backtests(lake: Lake) -> dict[str, pd.Series]:
     """Daily returns of every backtest report stored under the lake (``as_of`` vintage)."""
     out = {}
-    for path in sorted((lake.root / "artifacts" / "backtests").glob("*/returns.parquet")):
+    for name, path in workspace.stored_backtests(lake.root).items():
         frame = read_parquet(path)
         col = "as_of" if "as_of" in frame.columns else frame.columns[0]
-        out[path.parent.name] = frame[col].astype(float)
+        out[name] = frame[col].astype(float)
     return out
 
 
@@ -82,7 +83,7 @@ def health_report(
     if not series:
         raise HealthError(
             f"no backtest returns to assess: run `workbench backtest NAME` (reports under "
-            f"{lake.root / 'artifacts' / 'backtests'}) or pass backtests="
+            f"{workspace.folder(lake.root, 'backtests')}) or pass backtests="
         )
     ledger = ledger or TrialLedger.for_lake(lake)
     cdi = lake.at(as_of).series(FUNDING["BRL"]) if excess else None  # type: ignore[arg-type]
@@ -128,7 +129,7 @@ def write_health(report: HealthReport, lake: Lake, folder: str | Path | None = N
     """Store the cards (JSON + Parquet; the folder written whole, and only over a folder
     the program wrote) and their point-in-time series; returns the folder."""
     day = f"{report.as_of:%Y-%m-%d}"
-    out = Path(folder) if folder else lake.root / "artifacts" / "health" / day
+    out = Path(folder) if folder else workspace.folder(lake.root, "health") / day
     text = report.to_json()
     table = report.to_frame().drop(columns=["alarms"], errors="ignore")
     with atomic_folder(out) as tmp:

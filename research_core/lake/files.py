@@ -20,13 +20,11 @@ lake data: manifest paths must be relative, without ``..``, and resolve inside t
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
-import os
 import re
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from research_core._files import LAKE_MANIFEST
+from research_core._files import LAKE_MANIFEST, flock
 from research_core.errors import LakeError
 from research_core.lake.arrays import SeriesArrays
 from research_core.lake.schema import ARROW_SCHEMA
@@ -81,19 +79,13 @@ def read_lock(root: str | Path) -> Iterator[None]:
     """A shared flock of the writer lock file: writers and compactions (exclusive holders)
     wait until it is released, other readers do not. A lake without a lock file that
     cannot be created (read-only: it has no writers) is read without one."""
-    path = Path(root) / LOCK
-    try:
-        fd = os.open(path, os.O_RDONLY | (0 if path.exists() else os.O_CREAT), 0o644)
-    except OSError as err:
-        if err.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT):
-            raise
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(flock(Path(root) / LOCK, shared=True))
+        except OSError as err:
+            if err.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT):
+                raise
         yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the flock
 
 
 def data_path(root: Path, rel: str) -> Path:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from research_core._files import append_lines
 from research_core.errors import LakeError
 
 REGISTRY = "_series.jsonl"
@@ -77,18 +78,4 @@ class SeriesRegistry:
         """Add one event (call under the writer lock); a torn line left by a killed
         writer, never acknowledged, is cut off first."""
         line = (json.dumps(event, sort_keys=True, separators=(",", ":")) + "\n").encode()
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            size = os.fstat(fd).st_size
-            if size:
-                os.lseek(fd, max(size - 4096, 0), os.SEEK_SET)
-                tail = os.read(fd, 4096)
-                keep = size - len(tail) + tail.rfind(b"\n") + 1
-                if keep != size:
-                    os.ftruncate(fd, keep)
-                    size = keep
-            os.lseek(fd, size, os.SEEK_SET)
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_lines(self._path, line)

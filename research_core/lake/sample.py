@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,10 +24,11 @@ from arch.data import core_cpi, sp500, wti
 
 from research_core.calendars import business_day_range
 from research_core.catalog import SeriesSpec, policy_decisions, series_catalog
+from research_core.config import get_settings
 from research_core.errors import WorkbenchError
-from research_core.lake.store import Lake, WriteResult
+from research_core.lake.store import MANIFEST, SAMPLE_SOURCE, Lake, WriteResult
 
-SOURCE = "sample"
+SOURCE = SAMPLE_SOURCE
 STRESS_EPISODES = [  # (start, end, applies to: "G" global, "B" Brazil)
     ("2008-09-01", "2009-03-31", "G"),
     ("2011-08-01", "2011-10-31", "G"),
@@ -577,3 +579,14 @@ def build_sample_lake(
         progress(f"generated {len(rows):,} rows for {rows['series_id'].nunique()} series")
     lake = Lake.open(path, create=True)
     return lake.write(rows)
+
+
+def open_sample_lake(path: str | Path | None = None) -> Lake:
+    """The lake at ``path`` (default: config ``lake_path``), first built from the sample
+    generator (config ``sample_start``, ``sample_end``, ``sample_seed``) when no lake is
+    there: what a research notebook opens. Never rewrites an existing lake."""
+    s = get_settings()
+    root = Path(path) if path is not None else s.lake_path
+    if not (root / MANIFEST).exists():
+        build_sample_lake(str(root), start=s.sample_start, end=s.sample_end, seed=s.sample_seed)
+    return Lake.open(root)

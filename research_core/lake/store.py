@@ -18,13 +18,12 @@ manifest). ``lake.at(D, known_by=T)`` sees rows released by D and committed by T
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from research_core import _files
 from research_core._files import sha256_file
 from research_core._typing import AsOf, SeriesIds
 from research_core.calendars import COUNTRY_TZ
@@ -63,6 +63,7 @@ _ROW_GROUP = 128 * 1024
 _SOURCE_RE = re.compile(r"[A-Za-z0-9_\-]{1,100}")
 _SERIES_RE = re.compile(r"[A-Z0-9][A-Z0-9_\-]*(\.[A-Z0-9_\-]+)+")
 _KINDS = ("observation", "expectation")
+SAMPLE_SOURCE = "sample"  # the source of every row the sample lake generator writes
 AUTO_COMPACT_FILES = 64  # a source with more files than this is merged after a write
 
 
@@ -77,14 +78,6 @@ class WriteResult:
 
     def summary(self) -> str:
         return f"{self.written} rows written, {self.unchanged} already stored"
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _sorted_table(frame: pd.DataFrame) -> pa.Table:
@@ -226,22 +219,18 @@ class Lake:
             with _storage_errors(self.root, "committing the manifest"):
                 text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
                 tmp.write_text(text, "utf-8")
-                _fsync_path(tmp)
+                _files.fsync(tmp)
                 os.replace(tmp, self.root / MANIFEST)
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_path(self.root)
+        _files.fsync(self.root)
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        with _storage_errors(self.root, "taking the writer lock"):
-            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with ExitStack() as stack:
+            with _storage_errors(self.root, "taking the writer lock"):
+                stack.enter_context(_files.flock(self.root / LOCK))
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     @contextmanager
     def locked(self) -> Iterator[dict[str, Any]]:
@@ -256,6 +245,17 @@ class Lake:
     def version(self) -> int:
         """Manifest version: grows by one with every committed write or compaction."""
         return int(self.manifest()["version"])
+
+    @property
+    def sources(self) -> frozenset[str]:
+        """The sources (connector names, ``sample``) of the rows the lake holds."""
+        return frozenset(str(f["source"]) for f in self.manifest()["files"])
+
+    @property
+    def is_sample(self) -> bool:
+        """True when the lake holds generated sample rows (source ``sample``): every figure
+        and page built on it says "sample data". The one answer to that question."""
+        return SAMPLE_SOURCE in self.sources
 
     def files(self) -> list[Path]:
         """Data files visible to readers."""
@@ -468,11 +468,11 @@ class Lake:
             pq.write_table(
                 _sorted_table(part), tmp, row_group_size=_ROW_GROUP, write_page_checksum=True
             )
-            _fsync_path(tmp)
+            _files.fsync(tmp)
             os.rename(tmp, folder / name)
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_path(folder)
+        _files.fsync(folder)
         return {
             "path": f"source={source}/{name}",
             "source": str(source),

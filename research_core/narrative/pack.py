@@ -183,8 +183,7 @@ def build_morning_pack(
     sections["curves"] = read_curves(run)  # the curves step's path and lines, or None
     sections["tone"] = tone_shift(lake, as_of)
     sections |= _answers(run, lake, sheet)
-    sample = any(f.get("source") == "sample" for f in lake.manifest()["files"])
-    sections["sample"] = sample or "sample" in str(lake.root)
+    sections["sample"] = lake.is_sample
     gate = None
     try:
         gate = run.artifact("quality/freshness.json")

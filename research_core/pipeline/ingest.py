@@ -38,13 +38,12 @@ from research_core.lake.store import MANIFEST
 from research_core.runs import ARTIFACTS, write_atomic
 
 STEP = "ingest"
-SAMPLE_SOURCE = "sample"
 
 
-def is_sample_lake(lake: Lake) -> bool:
-    """True when the lake holds generated sample rows and nothing from a public source."""
-    sources = {str(f["source"]) for f in lake.manifest()["files"]}
-    return SAMPLE_SOURCE in sources and not sources & set(CONNECTORS)
+def sample_only(lake: Lake) -> bool:
+    """True when the lake holds generated sample rows and nothing from a public source:
+    its data is not to be mixed with fetched rows."""
+    return lake.is_sample and not lake.sources & set(CONNECTORS)
 
 
 def offline(sources: Sequence[str]) -> list[str]:
@@ -78,7 +77,7 @@ def ingest_step(
     sources = sorted(set(table.loc[table["due"], "source"]))
     if not todo:
         record |= _said("nothing due", f"{record['mode']}: nothing due by {as_of}")
-    elif not replay and is_sample_lake(lake):
+    elif not replay and sample_only(lake):
         record |= _said(
             "skipped",
             f"sample lake: {len(todo)} series due, not fetched (generated data is not mixed "

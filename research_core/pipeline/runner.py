@@ -15,7 +15,6 @@ after any attempt) the runner kills the worker's group and every process holding
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import hashlib
 import json
@@ -30,7 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ import psutil
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 from tqdm.auto import tqdm
 
-from research_core._files import sha256_file
+from research_core._files import flock, sha256_file
 from research_core._version import code_parts
 from research_core.config import absolute_sqlite, get_settings
 from research_core.errors import WorkbenchError
@@ -136,22 +135,17 @@ def date_lock(folder: Path) -> Iterator[None]:
     """Exclusive lock on ``folder/.lock`` (flock: released by the kernel if we crash)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as err:
-        holder = path.read_text().strip() or "?"
-        os.close(fd)
-        raise RunLockedError(
-            f"another run of {folder.name} is in progress (pid {holder}); wait for it to finish"
-        ) from err
-    try:
+    with ExitStack() as stack:
+        try:
+            fd = stack.enter_context(flock(path, wait=False))
+        except BlockingIOError as err:
+            holder = path.read_text().strip() or "?"
+            raise RunLockedError(
+                f"another run of {folder.name} is in progress (pid {holder}); wait for it to finish"
+            ) from err
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def lake_fingerprint(lake_path: Path, as_of: str) -> dict[str, Any] | None:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from research_core.config import get_settings
+from research_core import _files, workspace
 from research_core.errors import StaleQuoteError, WorkbenchError
 from research_core.lake import Lake
 from research_core.lake.pit import PITView
 from research_core.records import Signal
-from research_core.runs import ARTIFACTS, write_atomic
+from research_core.runs import ARTIFACTS, RunFolder, layout, write_atomic
 
 if TYPE_CHECKING:
     from research_core.signals.sources import CollectedSignals
@@ -41,9 +41,8 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp)
-    tmp.replace(path)
+    """One artifact table, written atomically under its folder's lock (``_files``)."""
+    _files.write_atomic(path, frame.to_parquet)
 
 
 def _view(lake_path: str, as_of: str) -> PITView:
@@ -83,12 +82,11 @@ def sample_refresh(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any
     """Build the sample lake if it is missing (never deletes or rewrites anything)."""
     from research_core.lake.store import MANIFEST
 
-    s = get_settings()
     built = not (Path(lake_path) / MANIFEST).exists()
     if built:  # the generator imports statsmodels and arch datasets: only when needed
-        from research_core.lake.sample import build_sample_lake
+        from research_core.lake.sample import open_sample_lake
 
-        build_sample_lake(lake_path, start=s.sample_start, end=s.sample_end, seed=s.sample_seed)
+        open_sample_lake(lake_path)
     lake = Lake.open(lake_path)
     written = _update_surprises(lake, as_of)
     record = {"built": built, "lake_version": lake.version, "files": len(lake.files())}
@@ -188,15 +186,15 @@ def collected_signals(run_dir: str | Path) -> CollectedSignals:
     from research_core.agents.base import AgentReport
     from research_core.signals.sources import CollectedSignals, freshness_from_report
 
-    root = Path(run_dir) / ARTIFACTS
-    reports = json.loads((root / "agents" / "reports.json").read_text("utf-8"))
+    run = RunFolder(Path(run_dir))
+    reports = run.artifact(layout.AGENT_REPORTS)
     freshness = {
         f"agent:{k}": freshness_from_report(AgentReport.from_dict(v)) for k, v in reports.items()
     }
-    sources = json.loads((root / "strategies" / "sources.json").read_text("utf-8"))
+    sources = run.artifact(layout.STRATEGY_SOURCES)
     freshness.update(sources["freshness"])
-    sigs = signals_from_frame(pd.read_parquet(root / "agents" / "signals.parquet"))
-    sigs += signals_from_frame(pd.read_parquet(root / "strategies" / "signals.parquet"))
+    sigs = signals_from_frame(run.artifact(layout.AGENT_SIGNALS))
+    sigs += signals_from_frame(run.artifact(layout.STRATEGY_SIGNALS))
     return CollectedSignals(tuple(sigs), freshness, dict(sources["skipped"]))
 
 
@@ -273,7 +271,7 @@ def risk(
     eq = equity if len(equity) else None
     books = {
         "held": pms.exposures(as_of),
-        "target": pd.read_parquet(Path(run_dir) / ARTIFACTS / "book" / "weights.parquet")["weight"],
+        "target": RunFolder(Path(run_dir)).artifact(layout.BOOK_WEIGHTS)["weight"],
     }
     summary: dict[str, Any] = {"as_of": as_of, "nav": nav}
     rows = {}
@@ -345,9 +343,8 @@ def alerts(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> dict[str
     the next run; it never fails this step."""
     from research_core.alerts import raise_alerts
     from research_core.pms import PMS
-    from research_core.runs import RunFolder
 
-    records = RunFolder(Path(run_dir)).manifest.get("steps", [])
+    records = RunFolder(Path(run_dir)).manifest.steps
     deadlines = {r["name"]: float(r["deadline_s"]) for r in records if r.get("deadline_s")}
     engine = PMS.open(db_url if db_url and "***" not in db_url else None).engine  # no lake read
     result = raise_alerts(run_dir, engine, deadlines=deadlines)
@@ -361,7 +358,7 @@ def health(
     *, lake_path: str, as_of: str, run_dir: str, db_url: str, backtests: str | None = None
 ) -> dict[str, Any]:
     """Health cards of the live strategies (those the strategies step ran) from their
-    stored backtests (``backtests``, default ``<lake>/artifacts/backtests``) and the PMS's
+    stored backtests (``backtests``, default ``<workspace>/backtests``) and the PMS's
     live P&L, reused from the cache when nothing they read changed; one line per strategy
     with no stored backtest, saying how to make one."""
     import time
@@ -369,12 +366,12 @@ def health(
     from research_core.health.loop import cards_frame, health_loop
 
     t0 = time.perf_counter()
-    sources = json.loads((Path(run_dir) / ARTIFACTS / "strategies" / "sources.json").read_text())
+    sources = RunFolder(Path(run_dir)).artifact(layout.STRATEGY_SOURCES)
     names = {k.removeprefix("strategy:") for k in (*sources["freshness"], *sources["skipped"])}
     lake = Lake.open(lake_path)
-    stored = Path(backtests) if backtests else lake.root / "artifacts" / "backtests"
+    stored = Path(backtests) if backtests else workspace.folder(lake.root, "backtests")
     live = None  # the PMS (about 1.5 s to import) only when some card can use its P&L
-    if any((stored / n / "returns.parquet").is_file() for n in names):
+    if any(workspace.backtest_returns(lake.root, n, stored).is_file() for n in names):
         from research_core.health.drift import live_returns
 
         pms = _pms(db_url, lake_path)
@@ -495,16 +492,14 @@ def store_briefing(*, lake_path: str, as_of: str, run_dir: str, db_url: str) -> 
     """Store the day's Morning Pack in the PMS with the fingerprint of its inputs."""
     import hashlib
 
-    from research_core.runs import RunFolder
-
     run = RunFolder(Path(run_dir))
-    html = run.artifact("morning_pack/morning_pack.html")
-    facts = run.artifact_path("morning_pack/facts.json").read_bytes()
+    html = run.artifact(layout.PACK_HTML)
+    facts = run.artifact_path(layout.PACK_FACTS).read_bytes()
     inputs = {
         "as_of": as_of,
         "facts_sha256": hashlib.sha256(facts).hexdigest(),
-        "lake": run.manifest.get("lake"),
-        "code": run.manifest.get("code"),
+        "lake": run.manifest.lake and dict(run.manifest.lake),
+        "code": run.manifest.code and dict(run.manifest.code),
     }
     pms = _pms(db_url, lake_path)
     # a forced re-run (run version > 1) stores the next briefing version, never over one

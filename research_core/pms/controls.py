@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from research_core._files import write_atomic
+from research_core._files import sha256_file, write_atomic
 from research_core.errors import ControlError, IdentityError, LimitsError
 from research_core.pms import audit, db
 from research_core.pms.models import Decision, Setting
@@ -398,7 +398,7 @@ def restore_limits(pms: PMS, *, actor: str, reason: str) -> Path | None:
     path = pms.limits_path
     with db.unit_of_work(pms.engine) as s:
         record = approved_record(s)
-        found = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+        found = sha256_file(path) if path.exists() else None
         if found == record["sha256"]:
             return None
         kept = None

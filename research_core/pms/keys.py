@@ -12,14 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from research_core._files import artifact_lock
+from research_core._files import artifact_lock, write_atomic
 from research_core.config import Settings, get_settings
 from research_core.errors import AuditError
 
@@ -119,14 +117,5 @@ def rotate(path: Path, ring: Keyring) -> str:
         new = key_id(key)
         stored[new] = key
         text = json.dumps({"current": new, "keys": {k: v.decode() for k, v in stored.items()}})
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w") as handle:  # mkstemp creates it 0600: owner only
-                handle.write(text + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(name, path)
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
+        write_atomic(path, lambda tmp: tmp.write_text(text + "\n"), mode=0o600)  # owner only
     return new

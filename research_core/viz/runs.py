@@ -19,8 +19,16 @@ from urllib.parse import parse_qs
 import pandas as pd
 
 from research_core.config import get_settings
-from research_core.errors import WorkbenchError
-from research_core.runs import list_runs, run_versions
+from research_core.errors import LakeError, WorkbenchError
+from research_core.runs import (
+    ARTIFACTS,
+    MANIFEST,
+    Manifest,
+    ManifestError,
+    RunFolder,
+    list_runs,
+    run_versions,
+)
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 Level = Literal["error", "warn", "info"]
@@ -70,8 +78,13 @@ def requested_date(query: str | None) -> str | None:
 
 
 def is_sample_lake(lake_path: Path) -> bool:
-    """True when the lake holds generated sample rows (its ``source=sample`` partition)."""
-    return (lake_path / "source=sample").is_dir()
+    """``Lake.is_sample`` of the lake at ``lake_path``; False where no lake can be opened."""
+    from research_core.lake import Lake
+
+    try:
+        return Lake.open(lake_path).is_sample
+    except LakeError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -80,7 +93,7 @@ class Run:
 
     date: str | None
     path: Path | None
-    manifest: dict[str, Any]
+    manifest: Manifest | None
     runs: tuple[str, ...]
     sample: bool
     problems: tuple[Problem, ...] = field(default=())
@@ -89,21 +102,19 @@ class Run:
     @property
     def version(self) -> int:
         """1 for a date's first run, N for its (N-1)th forced re-run."""
-        return int(self.manifest.get("version", 1))
+        return self.manifest.version if self.manifest else 1
 
     @property
     def revised(self) -> bool:
         """True when this run revises an earlier run of its date (a forced re-run)."""
-        return bool(self.manifest.get("revision"))
+        return bool(self.manifest and self.manifest.revision)
 
     @property
     def status(self) -> str:
-        if self.path is None:
+        if self.path is None or self.manifest is None:
             return "missing"
-        status = str(self.manifest.get("status", "unknown"))
-        if status == "succeeded" and self.manifest.get("stale"):
-            return "stale"
-        return status
+        status = self.manifest.status
+        return "stale" if status == "succeeded" and self.manifest.stale else status
 
     @property
     def usable(self) -> bool:
@@ -111,14 +122,7 @@ class Run:
         return self.path is not None and not any(p.level == "error" for p in self.problems)
 
     def _find(self, name: str, suffixes: tuple[str, ...]) -> Path | None:
-        if self.path is None:
-            return None
-        root = self.path / "artifacts"
-        for suffix in suffixes:
-            hits = sorted(root.glob(f"*/{name}{suffix}")) + sorted(root.glob(f"{name}{suffix}"))
-            if hits:
-                return hits[0]
-        return None
+        return None if self.path is None else RunFolder(self.path).find(name, suffixes)
 
     def has(self, name: str) -> bool:
         return self._find(name, (".parquet", ".csv", ".json", ".html")) is not None
@@ -144,7 +148,7 @@ class Run:
         """Every JSON artifact of one step folder, by file stem."""
         if self.path is None:
             return {}
-        folder = self.path / "artifacts" / step
+        folder = self.path / ARTIFACTS / step
         return {p.stem: json.loads(p.read_text("utf-8")) for p in sorted(folder.glob("*.json"))}
 
     def text(self, name: str) -> str | None:
@@ -171,41 +175,46 @@ def open_run(
         version = requested_version(query)
     except DashboardError as err:
         return Run(
-            None, None, {}, runs, is_sample_lake(lake), (Problem("error", "Bad date", str(err)),)
+            None, None, None, runs, is_sample_lake(lake), (Problem("error", "Bad date", str(err)),)
         )
     if date is None:
         if not runs:
             text = f"no pipeline run found under {root.name}/; run `make run` first"
             return Run(
-                None, None, {}, runs, is_sample_lake(lake), (Problem("error", "No run", text),)
+                None, None, None, runs, is_sample_lake(lake), (Problem("error", "No run", text),)
             )
         date = runs[-1]
     if date not in runs:
         have = f"latest run: {runs[-1]}" if runs else "no runs yet"
         text = f"there is no pipeline run for {date} ({have})"
-        return Run(date, None, {}, runs, is_sample_lake(lake), (Problem("error", "No run", text),))
+        return Run(
+            date, None, None, runs, is_sample_lake(lake), (Problem("error", "No run", text),)
+        )
     folders = run_versions(root / date)
     numbers = tuple(range(1, len(folders) + 1))
     if version is not None and version > len(folders):
         text = f"the {date} run has no version {version} (versions: {list(numbers)})"
-        return Run(date, None, {}, runs, is_sample_lake(lake), (Problem("error", "No run", text),))
+        return Run(
+            date, None, None, runs, is_sample_lake(lake), (Problem("error", "No run", text),)
+        )
     shown, note = _shown_version(date, folders) if version is None else (version, ())
     path = folders[shown - 1]
     try:
-        manifest: dict[str, Any] = json.loads((path / "manifest.json").read_text("utf-8"))
-    except (OSError, ValueError) as err:
-        text = f"the manifest of the {date} run cannot be read ({type(err).__name__})"
-        return Run(date, None, {}, runs, is_sample_lake(lake), (Problem("error", "Bad run", text),))
-    params = manifest.get("parameters") or {}
-    lake = Path(params.get("lake_path") or lake)
+        manifest = Manifest.read(path / MANIFEST)
+    except ManifestError as err:
+        text = f"the manifest of the {date} run cannot be read ({err})"
+        return Run(
+            date, None, None, runs, is_sample_lake(lake), (Problem("error", "Bad run", text),)
+        )
+    lake = Path(manifest.parameters.get("lake_path") or lake)
     problems = note + _manifest_problems(date, manifest)
     return Run(date, path, manifest, runs, is_sample_lake(lake), problems, numbers)
 
 
 def _status(folder: Path) -> str:
     try:
-        return str(json.loads((folder / "manifest.json").read_text("utf-8")).get("status"))
-    except (OSError, ValueError):
+        return Manifest.read(folder / MANIFEST).status
+    except ManifestError:
         return "unreadable"
 
 
@@ -224,11 +233,11 @@ def _shown_version(date: str, folders: list[Path]) -> tuple[int, tuple[Problem, 
     return good[0], (Problem("warn", "Re-run not shown", text),)
 
 
-def _manifest_problems(date: str, manifest: dict[str, Any]) -> tuple[Problem, ...]:
-    status = manifest.get("status")
+def _manifest_problems(date: str, manifest: Manifest) -> tuple[Problem, ...]:
+    status = manifest.status
     out: list[Problem] = []
     if status == "failed":
-        err = manifest.get("error") or {}
+        err = manifest.error or {}
         where = err.get("step", "a step")
         what = f"{err.get('exception', err.get('ename', 'error'))}: {err.get('message', '')}"
         out.append(Problem("error", "Run failed", f"the {date} run failed at {where} ({what})"))
@@ -236,8 +245,8 @@ def _manifest_problems(date: str, manifest: dict[str, Any]) -> tuple[Problem, ..
         out.append(Problem("warn", "Run in progress", f"the {date} run is still running"))
     elif status != "succeeded":
         out.append(Problem("error", "Bad run", f"the {date} run has status {status!r}"))
-    if manifest.get("stale"):
-        detail = manifest.get("stale_series") or manifest.get("freshness") or ""
+    if manifest.stale:
+        detail = manifest.raw.get("stale_series") or manifest.raw.get("freshness") or ""
         tail = f": {detail}" if isinstance(detail, str) and detail else ""
         text = f"data behind the {date} run is stale (older than its release calendar allows){tail}"
         out.append(Problem("warn", "Stale data", text))

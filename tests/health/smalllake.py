@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from research_core import workspace
 from research_core.lake import Lake
 
 DATES = pd.bdate_range("2020-01-01", periods=756)  # 252 reference + 504 monitored sessions
@@ -44,7 +45,7 @@ def shifted_path() -> pd.Series:
 
 
 def store(lake: Lake, name: str, returns: pd.Series) -> None:
-    folder = lake.root / "artifacts" / "backtests" / name
+    folder = workspace.folder(lake.root, "backtests") / name
     folder.mkdir(parents=True, exist_ok=True)
     returns.to_frame().to_parquet(folder / "returns.parquet")
     inst = TRADED[name][0]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from research_core import workspace
 from research_core.backtest.ledger import TrialLedger
 from research_core.cli import main
 from research_core.health.card import MONITOR, assess
@@ -138,7 +139,7 @@ def test_cards_stored_as_artifact_and_pit_series(tmp_path):
 
 def test_workbench_health_cli(tmp_path, capsys):
     lake = _tiny_lake(tmp_path / "lake")
-    folder = lake.root / "artifacts" / "backtests" / "GOOD"
+    folder = workspace.folder(lake.root, "backtests") / "GOOD"
     folder.mkdir(parents=True)
     _stream(1).rename("as_of").to_frame().to_parquet(folder / "returns.parquet")
     TrialLedger.for_lake(lake).path.write_text(
@@ -151,7 +152,7 @@ def test_workbench_health_cli(tmp_path, capsys):
     assert main(["health", "--as-of", day, "--path", str(lake.root)]) == 0
     out = capsys.readouterr().out
     assert "GOOD [backtest]" in out and "cards written to" in out
-    assert (lake.root / "artifacts" / "health" / day / "cards.json").exists()
+    assert (workspace.folder(lake.root, "health") / day / "cards.json").exists()
     assert main(["health", "--as-of", "2024-13-45", "--path", str(lake.root)]) == 2
     assert "--as-of" in capsys.readouterr().err
     # --out at the lake (not a folder the program wrote) is refused, the lake untouched

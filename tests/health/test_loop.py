@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from research_core import workspace
 from research_core.health.loop import health_loop
 from research_core.lake import Lake
 from research_core.pipeline import steps
@@ -118,7 +119,7 @@ def test_a_backtest_too_short_for_a_card_is_skipped_with_the_command(
     lake: Lake, tmp_path: Path
 ) -> None:
     """Without live P&L a card needs 252 reference + 504 monitored sessions (card.py)."""
-    short = lake.root / "artifacts" / "backtests" / "RATES_US_01" / "returns.parquet"
+    short = workspace.backtest_returns(lake.root, "RATES_US_01")
     pd.read_parquet(short).iloc[-300:].to_parquet(short)
     got = health_loop(lake, AS_OF, list(TRADED), cache_dir=tmp_path / "cache")
     assert [c["name"] for c in got.cards] == ["RATES_BR_01"]

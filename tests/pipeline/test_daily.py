@@ -9,6 +9,7 @@ import re
 import nbformat
 import pandas as pd
 
+from research_core import workspace
 from research_core.lake import Lake
 from research_core.narrative import check_narrative
 from research_core.narrative.facts import FactSheet
@@ -20,14 +21,15 @@ def test_every_step_succeeds_and_the_manifest_records_the_run(daily_run, sample_
     run = RunFolder(daily_run.path)
     assert run.status == "succeeded", daily_run.summary()
     steps = [s.name for s in load_pipeline("pipelines/daily.yaml").steps]
-    assert [s["name"] for s in run.manifest["steps"]] == steps
+    assert [s["name"] for s in run.manifest.steps] == steps
     m = run.manifest
-    assert m["lake"]["version"] == Lake.open(sample_lake_path).version
-    view = Lake.open(sample_lake_path).at_snapshot(m["lake"]["snapshot_id"])
+    assert m.lake is not None and m.code is not None
+    assert m.lake["version"] == Lake.open(sample_lake_path).version
+    view = Lake.open(sample_lake_path).at_snapshot(m.lake["snapshot_id"])
     assert view.as_of == Lake.open(sample_lake_path).at("2026-10-30").as_of
-    assert m["parameters"]["as_of"] == "2026-10-30" and m["code"]["package"]
+    assert m.parameters["as_of"] == "2026-10-30" and m.code["package"]
     assert list_runs(daily_run.path.parent) == ["2026-10-30"]
-    for step in m["steps"]:
+    for step in m.steps:
         assert step["attempts"] == 1 and step["duration_s"] > 0
         for name, digest in step["artifacts"].items():  # checksums match the files
             assert hashlib.sha256(run.artifact_path(name).read_bytes()).hexdigest() == digest
@@ -124,10 +126,7 @@ def test_the_health_step_names_each_strategy_without_a_backtest_and_the_pack_say
 
     run = RunFolder(daily_run.path)
     record = run.artifact("health/cards.json")
-    stored = {
-        p.parent.name
-        for p in (sample_lake_path / "artifacts" / "backtests").glob("*/returns.parquet")
-    }
+    stored = set(workspace.stored_backtests(sample_lake_path))
     names = set(load_config())
     assert set(record["missing"]) == names - stored
     assert {c["name"] for c in record["cards"]} | set(record["skipped"]) == names & stored

@@ -179,7 +179,7 @@ def test_killed_during_ingest_then_resumed_stores_every_observation_once(
     finally:
         _kill_tree(proc)
     killed = RunFolder(tmp_path / "runs" / LATE)
-    assert killed.manifest["steps"][0]["status"] == "running"  # died mid-step
+    assert killed.manifest.steps[0]["status"] == "running"  # died mid-step
     partial = new_rows(path)
     assert "BR.SELIC.TARGET" in set(partial["series_id"])  # the first due series, stored
     assert "BR.FOCUS.IPCA.CY" not in set(partial["series_id"])  # the stalled one, not
@@ -218,7 +218,7 @@ def test_daily_pipeline_through_the_replay_server(sample_lake_path, tmp_path):
             "--db-url", db, "--replay", str(BUILT), str(RECORDED)]  # fmt: skip
     assert main(argv) == 0
     run = RunFolder(runs / DAY)
-    assert run.status == "succeeded" and run.manifest["steps"][0]["name"] == "ingest"
+    assert run.status == "succeeded" and run.manifest.steps[0]["name"] == "ingest"
     ingest = run.artifact("ingest/ingest.json")
     assert ingest["status"] == "ingested" and ingest["added"] == 171
     # lake: PTAX of 11-03 from the replayed bulletin

@@ -14,6 +14,7 @@ narrative, viz, the dashboards — can use it. The pipeline runner writes the fo
 
 from __future__ import annotations
 
+import glob
 import json
 import re
 from dataclasses import dataclass
@@ -24,12 +25,9 @@ from typing import TYPE_CHECKING, Any
 from research_core import _files
 from research_core.config import get_settings
 from research_core.errors import WorkbenchError
+from research_core.runs.layout import ARTIFACTS, MANIFEST, NOTEBOOKS, SUFFIXES, VERSIONS
+from research_core.runs.manifest import Manifest
 
-MANIFEST = "manifest.json"
-NOTEBOOKS = "notebooks"
-ARTIFACTS = "artifacts"
-VERSIONS = "versions"
-STATUSES = ("running", "succeeded", "failed")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 if TYPE_CHECKING:  # pandas is imported where used: the step worker only writes files
@@ -108,53 +106,52 @@ class RunFolder:
         return (self.path / MANIFEST).exists()
 
     @cached_property
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Manifest:
         """The manifest as written (read once per RunFolder object)."""
         path = self.path / MANIFEST
         if not path.exists():
             raise RunFolderError(f"no pipeline run at {self.path} (missing {MANIFEST})")
-        data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-        return data
+        return Manifest.read(path)
 
     @property
     def status(self) -> str:
         """``running``, ``succeeded`` or ``failed``; ``missing`` when no run exists."""
-        return str(self.manifest["status"]) if self.exists else "missing"
+        return self.manifest.status if self.exists else "missing"
 
     @property
     def as_of(self) -> str:
-        return str(self.manifest["as_of"])
+        return self.manifest.as_of
 
     @property
     def version(self) -> int:
         """1 for the first run of a date; N for its (N-1)th forced re-run."""
-        return int(self.manifest.get("version", 1))
+        return self.manifest.version
 
     @property
     def revision(self) -> dict[str, Any] | None:
         """For a re-run: the version it revises (``previous``: version, path under the runs
         folder) and what changed (artifacts, steps, the pack's text); None for version 1."""
-        rev = self.manifest.get("revision")
+        rev = self.manifest.revision
         return dict(rev) if rev else None
 
     def step(self, name: str) -> dict[str, Any]:
         """One step's record (status, times, attempts, artifacts, error)."""
-        for rec in self.manifest["steps"]:
-            if rec["name"] == name:
-                return dict(rec)
-        names = [r["name"] for r in self.manifest["steps"]]
-        raise RunFolderError(f"run {self.path.name} has no step {name!r}; steps: {names}")
+        rec = self.manifest.step(name)
+        if rec is None:
+            names = [r.get("name") for r in self.manifest.steps]
+            raise RunFolderError(f"run {self.path.name} has no step {name!r}; steps: {names}")
+        return dict(rec)
 
     @property
     def failure(self) -> dict[str, Any] | None:
         """The failed step's error record (step, cell, exception type, message) or None."""
-        err = self.manifest.get("error")
+        err = self.manifest.error
         return dict(err) if err else None
 
     @property
     def stale(self) -> bool:
         """True when the freshness gate marked this run's data stale."""
-        return bool(self.manifest.get("stale", False))
+        return self.manifest.stale
 
     def artifact_path(self, name: str) -> Path:
         """Path of ``artifacts/<name>`` (e.g. ``risk/held/var.parquet``); error if absent."""
@@ -168,12 +165,22 @@ class RunFolder:
         ``.json`` → the decoded JSON, anything else (``.html``) → text."""
         path = self.artifact_path(name)
         if path.suffix == ".parquet":
-            import pandas as pd
-
-            return pd.read_parquet(path)
+            return _files.read_parquet(path)
         if path.suffix == ".json":
             return json.loads(path.read_text("utf-8"))
         return path.read_text("utf-8")
+
+    def find(self, name: str, suffixes: tuple[str, ...] = SUFFIXES) -> Path | None:
+        """The artifact ``name`` (a stem such as ``weights``, or ``risk/held/var``) in
+        whichever step wrote it, first by ``suffixes``; None when no step did. Pages ask
+        by name so they do not depend on the step layout."""
+        root = self.path / ARTIFACTS
+        for suffix in suffixes:
+            direct = root / f"{name}{suffix}"
+            hits = sorted(root.glob(f"*/{glob.escape(name)}{suffix}"))
+            if hits or direct.is_file():
+                return hits[0] if hits else direct
+        return None
 
     def artifacts(self) -> list[str]:
         """Every artifact name present (relative to ``artifacts/``), sorted."""
