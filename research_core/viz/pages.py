@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from research_core.catalog import instruments, series_catalog
-from research_core.formats import brl, pct, points  # the one number format
+from research_core.formats import money, pct, points  # the one number format
 from research_core.viz import curves_page, health_page, risk_cards, theme
 from research_core.viz.pms_pages import (
     blotter,
@@ -176,7 +176,7 @@ def _book_kpis(data: dict[str, Any], book: str) -> list[str]:
         if row is not None:
             out.append(theme.kpi(f"{label} · VaR 99% 1d (hist.)", pct(row["var"]), span=2,
                                  key=f"{book}_var99"))  # fmt: skip
-            out.append(theme.kpi(f"{label} · VaR 99% in BRL", brl(row["var_brl"]), span=3,
+            out.append(theme.kpi(f"{label} · VaR 99% in BRL mn", money(row["var_brl"]), span=3,
                                  key=f"{book}_var99_brl"))  # fmt: skip
             out.append(theme.kpi(f"{label} · ES 99% 1d (hist.)", pct(row["es"]), span=2,
                                  key=f"{book}_es99"))  # fmt: skip
@@ -319,8 +319,8 @@ def _risk_cards(data: dict[str, Any]) -> list[str]:
     blocks = [_compare_card(data)] if data.get("compare") is not None else []
     if data.get("target_var") is not None:
         shown = _side_by_side(data, "var", {"var": "VaR", "es": "ES", "var_brl": "VaR BRL"})
-        fmt = {c: "{:,.0f}" if c.endswith("BRL") else "{:.2%}" for c in shown.columns[2:]}
-        title = "VaR and ES by method (% of NAV; BRL): held book, target book (optimizer)"
+        fmt: dict[str, Any] = {c: money if c.endswith("BRL") else pct for c in shown.columns[2:]}
+        title = "VaR and ES by method (% of NAV; BRL mn): held book, target book (optimizer)"
         fmt["level"] = "{:.0%}"
         body = theme.table(shown, formats=fmt, index=False, name="var") + _fits(data)
         blocks.append(theme.card(title, body))

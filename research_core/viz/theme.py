@@ -16,21 +16,22 @@ import plotly.io as pio
 
 from research_core.formats import auto, label
 
-# Palette: one ink, one accent per meaning; status colours are used only for status.
-INK = "#1b2433"
-MUTED = "#5b6678"
-RULE = "#d9dee7"
-SURFACE = "#ffffff"
-BACKGROUND = "#f4f6f9"
-NAVY = "#1f3b73"
-SERIES = ("#1f3b73", "#c8553d", "#2a9d8f", "#8a8a8a", "#e9c46a", "#6a4c93", "#3d8bc8")
-STATUS = {"ok": "#2a7d4f", "warn": "#b7791f", "breach": "#b42318", "info": "#1f3b73"}
-POSITIVE, NEGATIVE = "#2a7d4f", "#b42318"
-
-# Typography: system stacks (offline by construction), tabular figures for numbers.
-FONT = '-apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", sans-serif'
-MONO = 'ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation Mono", monospace'
-SIZES = {"title": 22, "section": 15, "body": 13, "small": 11}
+from research_core.palette import (  # noqa: F401  (the palette is part of the theme)
+    BACKGROUND,
+    FONT,
+    INK,
+    MONO,
+    MUTED,
+    NAVY,
+    NEGATIVE,
+    POSITIVE,
+    RULE,
+    SAMPLE,
+    SERIES,
+    SIZES,
+    STATUS,
+    SURFACE,
+)
 
 TEMPLATE = "workbench"
 
@@ -71,7 +72,7 @@ body, .jp-Notebook {{ background: {BACKGROUND}; }}
 .wb-nav {{ display: flex; flex-wrap: wrap; gap: 10px; padding: 6px 16px; font-size: 12px; }}
 .wb-badge {{ display: inline-block; padding: 2px 8px; border-radius: 10px; font-size: 11px;
   font-weight: 600; color: #fff; background: {MUTED}; }}
-.wb-badge.sample {{ background: #8a5a00; }}
+.wb-badge.sample {{ background: {SAMPLE}; }}
 .wb-badge.ok {{ background: {STATUS["ok"]}; }}
 .wb-badge.warn {{ background: {STATUS["warn"]}; }}
 .wb-badge.breach {{ background: {STATUS["breach"]}; }}

@@ -63,7 +63,7 @@ def _check_risk_kpis(page: object, art: Path) -> None:
         stress = pd.read_parquet(art / "risk" / book / "stress.parquet")
         limits = pd.read_parquet(art / "risk" / book / "limits.parquet")
         assert kpis[f"{book}_var99"] == f"{100 * row['var']:.2f}%"
-        assert kpis[f"{book}_var99_brl"] == f"BRL {round(row['var_brl']):,}"
+        assert kpis[f"{book}_var99_brl"] == f"BRL {row['var_brl'] / 1e6:,.1f} mn"
         assert kpis[f"{book}_es99"] == f"{100 * row['es']:.2f}%"
         assert kpis[f"{book}_worst_stress"] == f"{100 * stress['total_pct_nav'].min():.2f}%"
         assert kpis[f"{book}_breaches"] == str(int((limits["status"] == "breach").sum()))
