@@ -18,7 +18,6 @@ from research_core.palette import BACKGROUND, FONT, INK, MUTED, NAVY, RULE
 from research_core.palette import NEGATIVE as NEG
 from research_core.palette import POSITIVE as POS
 
-
 _FONT = f'font-family="{html.escape(FONT, quote=True)}" fill="{INK}"'
 
 

@@ -15,7 +15,6 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from research_core.formats import auto, label
-
 from research_core.palette import (  # noqa: F401  (the palette is part of the theme)
     BACKGROUND,
     FONT,
