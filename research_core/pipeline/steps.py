@@ -312,13 +312,17 @@ def _write_report(out: Path, rep: Any) -> None:
 
 def _write_monitors(out: Path, rep: Any, view: PITView) -> dict[str, Any] | None:
     """The book's VaR backtest (``backtest.parquet``: historical VaR out of sample, Kupiec
-    and Christoffersen p-values) and correlation monitor (``correlation.parquet``: the
+    and Christoffersen p-values), its VaR history against the limit (``var_history.parquet``)
+    and correlation monitor (``correlation.parquet``: the
     pairs); returns the monitor's test (Jennrich) for the summary, None with one instrument."""
-    from research_core.risk.backtesting import backtest_table
+    from research_core.risk.backtesting import backtest_table, var_history, var_paths
     from research_core.risk.report import book_returns
 
     returns = book_returns(view, list(rep.weights.index))
-    _write_parquet(out / "backtest.parquet", backtest_table(rep.weights, returns))
+    paths = var_paths(rep.weights, returns)
+    _write_parquet(out / "backtest.parquet", backtest_table(rep.weights, returns, paths=paths))
+    limit = rep.limits.loc[rep.limits["key"] == "var_99", "max"].iloc[0]  # limits.yaml
+    _write_parquet(out / "var_history.parquet", var_history(paths, limit))
     mon = rep.correlation
     if mon is None:
         return None

@@ -216,6 +216,7 @@ def _read_books(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     for b in BOOKS:  # the run's VaR backtest and correlation monitor (not recomputed live)
         data[f"{b}_backtest"] = run.table(f"risk/{b}/backtest")
         data[f"{b}_correlation"] = run.table(f"risk/{b}/correlation")
+        data[f"{b}_var_history"] = run.table(f"risk/{b}/var_history")
         data[f"{b}_jennrich"] = (summary.get(b) or {}).get("correlation")
     data["held_empty"] = bool(summary.get("held_empty", data["held_var"] is None))
     problems = [
@@ -375,11 +376,23 @@ def _render_risk(page: Page) -> list[Item]:
         text = "no NAV history (PMS not marked yet): drawdown level not available"
         body = theme.message(text, "info")
     blocks.append(theme.card("Drawdown ladder (the fund's NAV)", body, span=6))
-    out: list[Item] = [theme.grid(_risk_kpis(d)), theme.grid(blocks)]
+    out: list[Item] = [theme.grid(_risk_kpis(d)), *_var_history(d, page.run.sample)]
+    out.append(theme.grid(blocks))
     fig = _component_figure(d, page.run.sample)
     if fig is not None:
         out.append(fig)
     return out
+
+
+def _var_history(d: dict[str, Any], sample: bool) -> list[Item]:
+    """The held book's VaR history against its limit (the target's when none is held)."""
+    for book in BOOKS:
+        hist = d.get(f"{book}_var_history")
+        if hist is not None and not hist.empty:
+            title = LABEL[book] + (" (as of the run)" if d.get("held_label") and
+                                   book == "held" else "")  # fmt: skip
+            return [risk_cards.var_history_figure(hist, title, sample)]
+    return []
 
 
 def _component_figure(d: dict[str, Any], sample: bool) -> Item | None:
