@@ -143,14 +143,18 @@ def quality_gate(
 
 
 def agents(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
-    """The five agents' reports (JSON) and their signals (Parquet)."""
+    """The five agents' reports (JSON), their signals and the signal history across runs
+    (Parquet; ``pipeline.signal_history``)."""
     from research_core.agents import run_agents
+    from research_core.pipeline.signal_history import signal_history
 
     reports = run_agents(_view(lake_path, as_of))
     out = _out(run_dir, "agents")
     _write_json(out / "reports.json", {k: r.to_dict() for k, r in reports.items()})
     sigs = [s for r in reports.values() for s in r.signals]
-    _write_parquet(out / "signals.parquet", signals_frame(sigs))
+    frame = signals_frame(sigs)
+    _write_parquet(out / "signals.parquet", frame)
+    _write_parquet(out / "history.parquet", signal_history(run_dir, as_of, frame))
     return {k: len(r.signals) for k, r in reports.items()}
 
 

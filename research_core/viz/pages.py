@@ -17,7 +17,7 @@ import pandas as pd
 
 from research_core.catalog import instruments, series_catalog
 from research_core.formats import money, pct, points  # the one number format
-from research_core.viz import curves_page, health_page, risk_cards, theme
+from research_core.viz import agent_history, curves_page, health_page, risk_cards, theme
 from research_core.viz.pms_pages import (
     blotter,
     journal_view,
@@ -617,7 +617,8 @@ def _read_agents(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     if not isinstance(found, dict):
         found = run.records("agents")
     reports = {k: v for k, v in found.items() if isinstance(v, dict) and "agent" in v}
-    data: dict[str, Any] = {"reports": reports, "realtime": run.table("realtime")}
+    data: dict[str, Any] = {"reports": reports, "realtime": run.table("realtime"),
+                            "history": run.table("agents/history")}  # fmt: skip
     problems = [] if reports else [_missing(run, "agent reports", "agents")]
     return data, problems
 
@@ -653,13 +654,12 @@ def _render_agents(page: Page) -> list[Item]:
         sig = pd.DataFrame(rep.get("signals", []))
         body = "".join(f"<p>{theme.esc(b)}</p>" for b in rep.get("narrative", []))
         if not sig.empty:
-            cols = [
-                c
-                for c in ("instrument", "direction", "strength", "confidence", "horizon_days")
-                if c in sig
-            ]
+            sig = sig.rename(columns={"rationale": "reason", "horizon_days": "horizon (days)"})
+            keep = ("instrument", "model", "direction", "strength", "confidence",
+                    "horizon (days)", "reason")  # fmt: skip
             fmt = {"strength": "{:+.2f}", "confidence": "{:.2f}"}
-            body += theme.table(sig[cols], formats=fmt, index=False, name=f"signals-{name}")
+            body += theme.table(sig[[c for c in keep if c in sig]], formats=fmt, index=False,
+                                name=f"signals-{name}")  # fmt: skip
         body += "".join(f'<p class="wb-sub">note: {theme.esc(n)}</p>' for n in rep.get("notes", []))
         for key, split in rep.get("diagnostics", {}).items():
             if "regime" in key and isinstance(split, dict) and "data" in split:
@@ -668,6 +668,7 @@ def _render_agents(page: Page) -> list[Item]:
                 )
         cards.append(theme.card(f"{name.replace('_', ' ')} agent", body, span=6))
     out: list[Item] = [theme.grid(cards)]
+    out += agent_history.history_items(page.data.get("history"), page.run.sample)
     for name, rep in sorted(reports.items()):
         for key, split in rep.get("charts", {}).items():
             frame = _frame(split) if isinstance(split, dict) and "data" in split else None
