@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from research_core import palette as house
 from research_core.config import Settings, get_settings
 from research_core.formats import auto, money, number, pct, size
 from research_core.lake import Lake
@@ -38,21 +39,6 @@ from research_core.narrative.llm import NarrativeError, api_key, llm_narrative
 from research_core.narrative.sheet import build_fact_sheet, fact_table
 from research_core.narrative.template import narrative_template
 from research_core.narrative.tone import tone_shift
-from research_core.palette import (
-    BACKGROUND,
-    FONT,
-    INK,
-    MONO,
-    MUTED,
-    NAVY,
-    NEGATIVE,
-    POSITIVE,
-    RULE,
-    SAMPLE,
-    SIZES,
-    STATUS,
-    SURFACE,
-)
 from research_core.runs import RunFolder, RunFolderError, write_atomic
 
 
@@ -283,19 +269,20 @@ def compare_table(compare: pd.DataFrame) -> pd.DataFrame:
 
 # ---- HTML ------------------------------------------------------------------------------
 CSS = f"""
-body{{font-family:{FONT};margin:0;color:{INK};background:{BACKGROUND}}}
-header{{background:{NAVY};color:{SURFACE};padding:16px 28px}}
-header h1{{margin:0;font-size:{SIZES["title"]}px}}header .sub{{opacity:.8;font-size:13px}}
-.banner{{padding:8px 28px;font-weight:600}}.stale{{background:{NEGATIVE};color:{SURFACE}}}
-.sample{{background:{SAMPLE};color:{SURFACE}}}main{{padding:8px 28px;max-width:1200px}}
-section{{background:{SURFACE};border:1px solid {RULE};border-radius:6px;margin:14px 0;
-padding:12px 16px;overflow-x:auto}}h2{{font-size:16px;margin:4px 0 10px;color:{NAVY}}}
-table{{border-collapse:collapse;font-size:{SIZES["body"]}px;width:100%}}th,td{{padding:3px 8px;
-border-bottom:1px solid {RULE};text-align:left}}th{{color:{MUTED}}}td.n{{text-align:right;
-font-variant-numeric:tabular-nums;font-family:{MONO}}}.neg{{color:{NEGATIVE}}}
-.pos{{color:{POSITIVE}}}.note{{color:{MUTED};font-size:12px}}
-.narr{{font-size:15px;line-height:1.5}}.breach{{color:{STATUS["breach"]};font-weight:600}}
-.warn{{color:{STATUS["warn"]};font-weight:600}}
+body{{font-family:{house.FONT};margin:0;color:{house.INK};background:{house.BACKGROUND}}}
+header{{background:{house.NAVY};color:{house.SURFACE};padding:16px 28px}}
+header h1{{margin:0;font-size:{house.SIZES["title"]}px}}header .sub{{opacity:.8;font-size:13px}}
+.banner{{padding:8px 28px;font-weight:600}}
+.stale{{background:{house.NEGATIVE};color:{house.SURFACE}}}
+.sample{{background:{house.SAMPLE};color:{house.SURFACE}}}main{{padding:8px 28px;max-width:1200px}}
+section{{background:{house.SURFACE};border:1px solid {house.RULE};border-radius:6px;margin:14px 0;
+padding:12px 16px;overflow-x:auto}}h2{{font-size:16px;margin:4px 0 10px;color:{house.NAVY}}}
+table{{border-collapse:collapse;font-size:{house.SIZES["body"]}px;width:100%}}
+th,td{{padding:3px 8px;border-bottom:1px solid {house.RULE};text-align:left}}
+th{{color:{house.MUTED}}}td.n{{text-align:right;font-variant-numeric:tabular-nums;font-family:{house.MONO}}}.neg{{color:{house.NEGATIVE}}}
+.pos{{color:{house.POSITIVE}}}.note{{color:{house.MUTED};font-size:12px}}
+.narr{{font-size:15px;line-height:1.5}}.breach{{color:{house.STATUS["breach"]};font-weight:600}}
+.warn{{color:{house.STATUS["warn"]};font-weight:600}}
 h3{{font-size:14px;margin:10px 0 2px}}ul{{margin:2px 0}}ul.matters li{{font-size:15px;margin:3px 0}}
 .block{{margin:8px 0 14px}}summary h2.inline{{display:inline}}summary{{cursor:pointer}}
 svg.chart{{display:block;margin:6px 0;max-width:100%}}svg.spark{{vertical-align:middle}}
