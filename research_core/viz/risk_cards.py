@@ -14,19 +14,22 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 
-def limit_view(limits: pd.DataFrame) -> pd.DataFrame:
-    """A book's limit table highest utilization first, value and limit in their units."""
+def limit_value(v: Any, key: str, *, signed: bool = False) -> str:
+    """A limit's number (value, cap or headroom) in its unit: ``0.42% of NAV``,
+    ``7.34 × NAV``, ``5.00 days`` (``risk.limits.UNITS``, by the limit's ``key``)."""
     from research_core.risk.limits import UNITS
 
+    name, scale = UNITS.get(key, ("", 1.0))
+    text = number(None if v is None else float(v) * scale, 2, signed=signed)
+    gap = "" if name.startswith("%") else " "
+    return text if text == DASH else f"{text}{gap}{name}".strip()
+
+
+def limit_view(limits: pd.DataFrame) -> pd.DataFrame:
+    """A book's limit table highest utilization first, value and limit in their units."""
     t = limits.reset_index() if "limit" not in limits.columns else limits
     t = t.sort_values("utilization", ascending=False, kind="stable", na_position="last")
-
-    def unit(v: Any, key: str) -> str:
-        name, scale = UNITS.get(key, ("", 1.0))
-        text = number(None if v is None else float(v) * scale, 2)
-        gap = "" if name.startswith("%") else " "  # 0.42% of NAV, 7.34 × NAV, 5.00 days
-        return text if text == DASH else f"{text}{gap}{name}".strip()
-
+    unit = limit_value
     keys = t["key"] if "key" in t else pd.Series("", index=t.index)
     return pd.DataFrame(
         {

@@ -102,7 +102,7 @@ def _check_var_history(page: object, art: Path) -> None:
     traces = page.evaluate(  # type: ignore[attr-defined]
         """() => [...document.querySelectorAll('.js-plotly-plot')]
              .filter(g => (g.layout.title.text || '').startsWith('VaR history'))
-             .flatMap(g => g.data.map(t => [t.name, Array.from(t.y)]))"""
+             .flatMap(g => g._fullData.map(t => [t.name, Array.from(t.y)]))"""
     )
     by_name = dict(traces)
     assert by_name["VaR 99% limit"] == pytest.approx([100 * line] * len(hist))
