@@ -241,6 +241,9 @@ def test_page(name: str, visit: Visit, runs_path: Path, artifacts_dir: Path) -> 
 
 
 WIDE = 1440  # the widest screen the pages are read on
+# the widget pages draw their content after the page has loaded
+WIDGETS = {"trade_blotter": '[data-table="proposals"]',
+           "decision_journal": '[data-table="journal"], .wb-msg'}  # fmt: skip
 RAW = re.compile(r".{0,30}(?:\d[eE][+-]\d|\('\w+', ).{0,10}")  # 1.2e+09, ('historical', 0.95)
 # In the DOM: tables not in the theme's table style, bare fractions (three or more decimals
 # anywhere, or any in a column whose header says % / NAV / weight), plotly figures not in
@@ -267,7 +270,8 @@ DOM_CHECK = r"""([table, card]) => {
   const colours = [...document.querySelectorAll('svg.chart:not(.heatmap) *, svg.spark *')]
     .flatMap(e => [e.getAttribute('fill'), e.getAttribute('stroke')])
     .filter(c => c && c.startsWith('#')).map(c => c.toLowerCase());
-  return {unstyled, bare, plots, colours, cards: document.querySelectorAll('.' + card).length,
+  const cards = document.querySelectorAll(`.${card}, .wb-msg`).length;
+  return {unstyled, bare, plots, colours, cards,
           width: document.documentElement.scrollWidth, text: document.body.innerText};
 }"""
 
@@ -283,7 +287,7 @@ def _one_look(page: object, where: str) -> dict[str, object]:
     assert raw == [], f"{where}: raw number formats {raw}"
     assert got["bare"] == [], f"{where}: bare fractions where a % is meant {got['bare']}"
     assert got["unstyled"] == [], f"{where}: tables outside the theme {got['unstyled']}"
-    assert int(got["cards"]) > 0, f"{where} shows no card of the theme"  # type: ignore[call-overload]
+    assert int(got["cards"]) > 0, f"{where} shows no card or message of the theme"  # type: ignore[call-overload]
     house = [",".join(palette.SERIES), palette.FONT]
     assert all(p == house for p in got["plots"]), f"{where}: a figure outside the theme"  # type: ignore[attr-defined]
     assert set(got["colours"]) <= palette.colours(), f"{where}: {got['colours']}"  # type: ignore[arg-type]
@@ -304,8 +308,8 @@ def test_every_page_and_the_pack_at_1440_one_format_one_theme(
         for name in PAGES:
             page = visit.open(name, f"date={GOOD}")
             page.wait_for_load_state("networkidle", timeout=60_000)  # type: ignore[attr-defined]
-            if name in READY:
-                page.wait_for_selector(READY[name], timeout=60_000)  # type: ignore[attr-defined]
+            ready = {**READY, **WIDGETS}.get(name, ".wb-card, .wb-msg")
+            page.wait_for_selector(ready, timeout=60_000)  # type: ignore[attr-defined]
             plots += len(_one_look(page, name)["plots"])  # type: ignore[arg-type]
         assert plots >= 10  # the figures were there to check
         pack = (runs_path / GOOD / "artifacts/morning_pack/morning_pack.html").read_text("utf-8")
