@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from research_core.agents.reasons import VIEW
-from research_core.formats import number
+from research_core.formats import bp, number, pct
 from research_core.viz import theme
 
 KEY = ["source", "model", "instrument"]  # one call: an agent's model on one target
@@ -71,3 +71,29 @@ def history_items(history: pd.DataFrame | None, sample: bool) -> list[Any]:
     out: list[Any] = [theme.grid([theme.card(title, body)])]
     out += [history_figure(history, a, sample) for a in sorted(history["source"].unique())]
     return out
+
+
+def regime_table(key: str, frame: pd.DataFrame, name: str) -> str:
+    """A regime model's diagnostic (``<model>.transmat``, ``<model>.means``, its state
+    probabilities) titled with its unit: probabilities in %, the risk regime's mean weekly
+    returns in % (CDS changes in bp: the agent stores bp / 100), macro scores as z."""
+    num = frame.select_dtypes("number")
+    cols = [str(c) for c in num.columns]
+    probability = key.endswith(".transmat") or bool(
+        len(cols) == frame.shape[1]
+        and ((num >= 0) & (num <= 1)).all().all()
+        and (num.sum(axis=1) - 1).abs().max() < 1e-6
+    )
+    fmt: dict[str, Any]
+    if probability:
+        unit, fmt = "probability, %", {c: lambda v: pct(v, 1) for c in cols}
+    elif key.startswith("risk_regime"):
+        unit = "mean weekly return, %; CDS in bp"
+        fmt = {c: lambda v: pct(v, 2, signed=True) for c in cols}
+        if "cds" in fmt:
+            fmt["cds"] = lambda v: bp(v * 100, digits=1)  # stored as a bp change / 100
+    else:
+        unit = "mean score, z"
+        fmt = {c: lambda v: number(v, 2, signed=True) for c in cols}
+    title = f"<h2>{theme.esc(key.replace('_', ' '))} ({theme.esc(unit)})</h2>"
+    return title + theme.table(frame.rename(columns=str), formats=fmt, name=name)

@@ -663,9 +663,7 @@ def _render_agents(page: Page) -> list[Item]:
         body += "".join(f'<p class="wb-sub">note: {theme.esc(n)}</p>' for n in rep.get("notes", []))
         for key, split in rep.get("diagnostics", {}).items():
             if "regime" in key and isinstance(split, dict) and "data" in split:
-                body += f"<h2>{theme.esc(key)}</h2>" + theme.table(
-                    _frame(split).tail(5), name=f"{name}-{key}"
-                )
+                body += agent_history.regime_table(key, _frame(split).tail(5), f"{name}-{key}")
         cards.append(theme.card(f"{name.replace('_', ' ')} agent", body, span=6))
     out: list[Item] = [theme.grid(cards)]
     out += agent_history.history_items(page.data.get("history"), page.run.sample)

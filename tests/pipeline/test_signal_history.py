@@ -12,7 +12,7 @@ import pandas as pd
 from research_core.pipeline.signal_history import signal_history
 from research_core.pipeline.steps import signals_frame
 from research_core.records import Signal
-from research_core.viz.agent_history import changes, history_figure
+from research_core.viz.agent_history import changes, history_figure, regime_table
 
 
 def _signals(day: str, calls: list[tuple[str, str, str, float, str]]) -> pd.DataFrame:
@@ -83,3 +83,17 @@ def test_changes_lists_flips_with_the_models_reason() -> None:
     ]
     fig = history_figure(hist, "inflation", sample=False)
     assert sorted(t.name for t in fig.data) == ["DI1.1Y (focus)", "DI1.1Y (phillips)"]
+
+
+def test_regime_tables_carry_units() -> None:
+    """The cross-asset agent's regime diagnostics in words and units, never 0.8944."""
+    transmat = pd.DataFrame({"risk_on": [0.9657, 0.109], "risk_off": [0.0343, 0.891]},
+                            index=["risk_on", "risk_off"])  # fmt: skip
+    means = pd.DataFrame({"spx": [0.0018], "cds": [-0.0048]}, index=["risk_on"])
+    scores = pd.DataFrame({"growth": [0.8944], "inflation": [-0.1792]}, index=["Goldilocks"])
+    html = regime_table("risk_regime.transmat", transmat, "t")
+    assert "(probability, %)" in html and ">96.6%<" in html and ">3.4%<" in html  # by hand
+    html = regime_table("risk_regime.means", means, "m")
+    assert ">+0.18%<" in html and ">-0.5 bp<" in html  # 0.0018 → 0.18 %; −0.0048 × 100 bp
+    html = regime_table("macro_regime.means", scores, "s")
+    assert "(mean score, z)" in html and ">+0.89<" in html and ">-0.18<" in html
