@@ -245,9 +245,10 @@ WIDE = 1440  # the widest screen the pages are read on
 WIDGETS = {"trade_blotter": '[data-table="proposals"]',
            "decision_journal": '[data-table="journal"], .wb-msg'}  # fmt: skip
 RAW = re.compile(r".{0,30}(?:\d[eE][+-]\d|\('\w+', ).{0,10}")  # 1.2e+09, ('historical', 0.95)
-# In the DOM: tables not in the theme's table style, bare fractions (three or more decimals
-# anywhere, or any in a column whose header says % / NAV / weight), plotly figures not in
-# the house template (colourway, font), and colours of the pack's SVG outside the palette.
+# In the DOM: tables not in the theme's table style, bare fractions (0.xxx anywhere but a
+# discount factor or p-value, or any decimal under a NAV / weight header that names no
+# unit), plotly figures not in the house template (colourway, font), and colours of the
+# pack's SVG outside the palette.
 DOM_CHECK = r"""([table, card]) => {
   const tables = [...document.querySelectorAll('table')]
     .filter(t => !t.closest('.js-plotly-plot'));
@@ -259,8 +260,9 @@ DOM_CHECK = r"""([table, card]) => {
     for (const r of t.querySelectorAll('tr')) {
       [...r.querySelectorAll('td')].forEach((c, i) => {
         const x = c.innerText.trim(), h = heads[i] || '';
-        const pctCol = /%|NAV|weight/i.test(h) && !/\(z\)|p$/.test(h);
-        if (/^[-+−]?0\.\d{3,}$/.test(x) || (pctCol && /^[-+−]?\d*\.\d+$/.test(x)))
+        const pctCol = /NAV|weight/i.test(h) && !/%/.test(h);  // "(% a.a.)": unit in header
+        const unitless = /factor|\bp\b|p-value/i.test(h);  // a discount factor, a p-value
+        if ((!unitless && /^[-+−]?0\.\d{3,}$/.test(x)) || (pctCol && /^[-+−]?\d*\.\d+$/.test(x)))
           bare.push(h + ': ' + x);
       });
     }
