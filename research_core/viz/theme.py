@@ -1,7 +1,8 @@
 """The house design system: palette, typography, plotly template, widget styles, layout grid.
 
-Every dashboard page and every notebook figure uses these, so the seven pages look like one
-product. Fonts are the operating system's (no web font is fetched from anywhere).
+Every dashboard page and every notebook figure uses these, so the pages look like one
+product; colours and fonts come from :mod:`research_core.palette`, which the static Morning
+Pack's CSS and SVG charts use too. Fonts are the operating system's (no web font is fetched).
 """
 
 from __future__ import annotations
