@@ -73,7 +73,7 @@ def table(
                 )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     data = f' data-table="{esc(name)}"' if name else ""
-    return f'<table class="{TABLE}"{data}><tr>{head}</tr>{"".join(rows)}</table>'
+    return f'<table{data} class="{TABLE}"><tr>{head}</tr>{"".join(rows)}</table>'
 
 
 RAW_HTML = ("trend (3 months)",)  # columns whose cells are our own SVG
@@ -81,8 +81,8 @@ RAW_HTML = ("trend (3 months)",)  # columns whose cells are our own SVG
 
 def section(key: str, title: str, body: str) -> str:
     return (
-        f'<section class="{CARD}" data-section="{esc(key)}" id="{esc(key)}"><h2>{esc(title)}</h2>'
-        f"{body}</section>"
+        f'<section data-section="{esc(key)}" id="{esc(key)}" class="{CARD}">'
+        f"<h2>{esc(title)}</h2>{body}</section>"
     )
 
 

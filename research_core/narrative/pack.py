@@ -460,7 +460,7 @@ def _appendix(pack: MorningPack) -> str:
         code = _esc(json.dumps(anchor, sort_keys=True))
         body += f"<h3>Audit chain anchor</h3><p><code>{code}</code></p>"
     return (
-        '<section class="wb-card" data-section="appendix" id="appendix"><details><summary>'
+        '<section data-section="appendix" id="appendix" class="wb-card"><details><summary>'
         '<h2 class="inline">'
         f"Appendix: fact sheet, tone, data quality, audit anchor</h2></summary>{body}"
         "</details></section>"

@@ -43,7 +43,7 @@ def test_pack_css_and_svg_use_the_palette_only() -> None:
 
 def test_pack_tables_and_sections_carry_the_theme_classes() -> None:
     table = answers.table(pd.DataFrame({"a": [1.0]}), name="t")
-    assert table.startswith(f'<table class="{palette.TABLE}"')
+    assert table.startswith(f'<table data-table="t" class="{palette.TABLE}">')
     section = answers.section("today", "What matters today", "")
-    assert section.startswith(f'<section class="{palette.CARD}"')
+    assert section.startswith(f'<section data-section="today" id="today" class="{palette.CARD}">')
     assert f".{palette.CARD} " in theme.CSS and f".{palette.TABLE} " in theme.CSS
