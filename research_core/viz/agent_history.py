@@ -49,8 +49,9 @@ def history_figure(history: pd.DataFrame, agent: str, sample: bool) -> Any:
     for (_, model, instrument), rows in part.groupby(KEY, sort=True):
         rows = rows.sort_values("date")
         name = f"{instrument} ({model})" if model else str(instrument)
-        fig.add_scatter(x=pd.to_datetime(rows["date"]), y=rows["strength"], name=name,
-                        mode="lines+markers", customdata=rows["rationale"],
+        fig.add_scatter(x=pd.to_datetime(rows["date"]).to_numpy(), name=name,
+                        y=rows["strength"].to_numpy(float), mode="lines+markers",
+                        customdata=rows["rationale"].to_numpy(object),  # arrays: fast to validate
                         hovertemplate="%{y:+.2f}: %{customdata}<extra></extra>")  # fmt: skip
     fig.update_layout(height=320, yaxis_tickformat="+.1f")
     return fig

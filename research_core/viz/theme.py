@@ -55,6 +55,9 @@ def _register_template() -> None:
 
 
 _register_template()
+# The default for every figure made here or in a notebook: a new figure takes it by
+# reference (``template=`` on each figure deep-copies it, about 0.05 s a figure).
+pio.templates.default = TEMPLATE
 # The mimetype renderer draws figures with the locally installed JupyterLab extension; the
 # "notebook" renderers would inline or fetch plotly.js.
 pio.renderers.default = "plotly_mimetype"
@@ -269,9 +272,14 @@ def header(
     )
 
 
+def _not_default() -> bool:
+    """True when a caller changed plotly's default template after this module set it."""
+    return pio.templates.default != TEMPLATE
+
+
 def figure(title: str, *, sample: bool = False, yaxis: str = "") -> go.Figure:
     """An empty figure in the house style ("sample data" in the title when it applies)."""
-    fig = go.Figure()
+    fig = go.Figure(layout={"template": pio.templates[TEMPLATE]} if _not_default() else None)
     text = f"{title} — sample data" if sample else title
-    fig.update_layout(template=TEMPLATE, title=text, yaxis_title=yaxis, hovermode="x unified")
+    fig.update_layout(title=text, yaxis_title=yaxis, hovermode="x unified")
     return fig
