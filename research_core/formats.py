@@ -80,11 +80,6 @@ def money(x: float | None, currency: str = "BRL", *, signed: bool = False) -> st
     return f"{currency} {number(float(x) / 1e6, 1, signed=signed)} mn"  # type: ignore[arg-type]
 
 
-def brl(x: float | None) -> str:
-    """BRL in full units (KPI tiles of a page): ``1234567.8`` → ``BRL 1,234,568``."""
-    return DASH if _missing(x) else f"BRL {number(x, 0)}"
-
-
 def size(x: float | None, currency: str, contracts: float | None = None) -> str:
     """A trade or position size: ``USD 30.0 mn`` or ``BRL 200.0 mn (41 contracts)``."""
     text = money(x, currency)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from research_core import formats
 from research_core.narrative import charts
+from research_core.palette import CARD, TABLE
 
 Format = str | Callable[[Any], str]
 # section ids in the order the pack shows them (the browser test checks this order)
@@ -72,7 +73,7 @@ def table(
                 )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     data = f' data-table="{esc(name)}"' if name else ""
-    return f"<table{data}><tr>{head}</tr>{''.join(rows)}</table>"
+    return f'<table{data} class="{TABLE}"><tr>{head}</tr>{"".join(rows)}</table>'
 
 
 RAW_HTML = ("trend (3 months)",)  # columns whose cells are our own SVG
@@ -80,7 +81,8 @@ RAW_HTML = ("trend (3 months)",)  # columns whose cells are our own SVG
 
 def section(key: str, title: str, body: str) -> str:
     return (
-        f'<section data-section="{esc(key)}" id="{esc(key)}"><h2>{esc(title)}</h2>{body}</section>'
+        f'<section data-section="{esc(key)}" id="{esc(key)}" class="{CARD}">'
+        f"<h2>{esc(title)}</h2>{body}</section>"
     )
 
 

@@ -2,7 +2,8 @@
 
 The pack is one self-contained HTML file (read offline, stored in the PMS as the day's
 briefing), so its charts are drawn here as SVG elements with the house palette; the pages
-draw the same data with plotly (:mod:`research_core.viz`).
+draw the same data with plotly (:mod:`research_core.viz`); both take colours and fonts from
+:mod:`research_core.palette`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-NAVY, POS, NEG, RULE, MUTED = "#1f3b73", "#2a7d4f", "#b42318", "#d9dee7", "#5b6678"
+from research_core.palette import BACKGROUND, FONT, INK, MUTED, NAVY, RULE
+from research_core.palette import NEGATIVE as NEG
+from research_core.palette import POSITIVE as POS
+
+_FONT = f'font-family="{html.escape(FONT, quote=True)}" fill="{INK}"'
 
 
 def _esc(x: object) -> str:
@@ -58,7 +63,7 @@ def heatmap(frame: pd.DataFrame, *, title: str, cell: int = 64) -> str:
     width, height = left + cell * len(frame.columns) + 60, top + 22 * len(frame) + 4
     scale = max(2.0, float(frame.abs().max().max()))
     parts = [
-        f'<svg class="chart heatmap" width="{width}" height="{height}" role="img" '
+        f'<svg class="chart heatmap" width="{width}" height="{height}" role="img" {_FONT} '
         f'aria-label="{_esc(title)}"><title>{_esc(title)}</title>'
     ]
     for j, col in enumerate(frame.columns):
@@ -74,7 +79,7 @@ def heatmap(frame: pd.DataFrame, *, title: str, cell: int = 64) -> str:
             x = left + j * cell
             if pd.isna(v):
                 parts.append(
-                    f'<rect x="{x}" y="{y}" width="{cell - 2}" height="20" fill="#f4f6f9"/>'
+                    f'<rect x="{x}" y="{y}" width="{cell - 2}" height="20" fill="{BACKGROUND}"/>'
                 )
                 continue
             parts.append(
@@ -99,7 +104,7 @@ def bars(values: pd.Series, *, title: str, unit: str, width: int = 560) -> str:
     half = (width - left - 70) / 2
     zero = left + half
     parts = [
-        f'<svg class="chart bars" width="{width}" height="{height}" role="img" '
+        f'<svg class="chart bars" width="{width}" height="{height}" role="img" {_FONT} '
         f'aria-label="{_esc(title)}"><title>{_esc(title)}</title>'
         f'<line x1="{zero:.0f}" y1="0" x2="{zero:.0f}" y2="{height - 20}" stroke="{RULE}"/>'
     ]

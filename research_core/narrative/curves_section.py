@@ -128,7 +128,8 @@ def curves_html(sheet: FactSheet, curves: dict[str, Any] | None) -> str:
             "of the sheet, checked like the summary.")  # fmt: skip
     return (
         f'<div class="curves">{title}{di_chart(curves["lines"])}'
-        f'<p class="narr">{html.escape(text)}</p><table><tr>{head}</tr>{body}</table>'
+        f'<p class="narr">{html.escape(text)}</p>'
+        f'<table class="wb-table"><tr>{head}</tr>{body}</table>'
         f'<p class="note">{html.escape(note)}</p></div>'
     )
 

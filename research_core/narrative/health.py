@@ -146,7 +146,7 @@ def health_section(sheet: FactSheet, record: dict[str, Any] | None) -> str:
     number the sheet does not support is a bug here: FactError)."""
     if record is None:
         body = '<p class="note">not in this run (no health step)</p>'
-        return f"<section><h2>Strategy health</h2>{body}</section>"
+        return f'<section class="wb-card"><h2>Strategy health</h2>{body}</section>'
     lines = health_lines(sheet, record)
     check = check_narrative("\n".join(lines), sheet)
     if not check.ok:
@@ -159,4 +159,4 @@ def health_section(sheet: FactSheet, record: dict[str, Any] | None) -> str:
         if skipped
         else ""
     )
-    return f"<section><h2>Strategy health</h2><ul>{items}</ul>{note}</section>"
+    return f'<section class="wb-card"><h2>Strategy health</h2><ul>{items}</ul>{note}</section>'

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from research_core import palette as house
 from research_core.config import Settings, get_settings
 from research_core.formats import auto, money, number, pct, size
 from research_core.lake import Lake
@@ -266,26 +267,28 @@ def compare_table(compare: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---- HTML ------------------------------------------------------------------------------
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b2430;
-background:#f6f7f9}header{background:#0b2545;color:#fff;padding:16px 28px}
-header h1{margin:0;font-size:22px}header .sub{opacity:.8;font-size:13px}
-.banner{padding:8px 28px;font-weight:600}.stale{background:#b00020;color:#fff}
-.sample{background:#fff3cd;color:#5c4400}main{padding:8px 28px;max-width:1200px}
-section{background:#fff;border:1px solid #e1e4e8;border-radius:6px;margin:14px 0;
-padding:12px 16px}h2{font-size:16px;margin:4px 0 10px;color:#0b2545}
-table{border-collapse:collapse;font-size:13px;width:100%}th,td{padding:3px 8px;
-border-bottom:1px solid #eef0f2;text-align:left}td.n{text-align:right;
-font-variant-numeric:tabular-nums}.neg{color:#b00020}.pos{color:#1b7f3b}
-.note{color:#59636e;font-size:12px}.narr{font-size:15px;line-height:1.5}
-.breach{color:#b00020;font-weight:600}.warn{color:#a05a00;font-weight:600}
-h3{font-size:14px;margin:10px 0 2px}ul{margin:2px 0}ul.matters li{font-size:15px;margin:3px 0}
-.block{margin:8px 0 14px}summary h2.inline{display:inline}summary{cursor:pointer}
-svg.chart{display:block;margin:6px 0;max-width:100%}svg.spark{vertical-align:middle}
-.next-decisions{font-size:14px}
+CSS = f"""
+body{{font-family:{house.FONT};margin:0;color:{house.INK};background:{house.BACKGROUND}}}
+header{{background:{house.NAVY};color:{house.SURFACE};padding:16px 28px}}
+header h1{{margin:0;font-size:{house.SIZES["title"]}px}}header .sub{{opacity:.8;font-size:13px}}
+.banner{{padding:8px 28px;font-weight:600}}
+.stale{{background:{house.NEGATIVE};color:{house.SURFACE}}}
+.sample{{background:{house.SAMPLE};color:{house.SURFACE}}}main{{padding:8px 28px;max-width:1200px}}
+section{{background:{house.SURFACE};border:1px solid {house.RULE};border-radius:6px;margin:14px 0;
+padding:12px 16px;overflow-x:auto}}h2{{font-size:16px;margin:4px 0 10px;color:{house.NAVY}}}
+table{{border-collapse:collapse;font-size:{house.SIZES["body"]}px;width:100%}}
+th,td{{padding:3px 8px;border-bottom:1px solid {house.RULE};text-align:left}}
+th{{color:{house.MUTED}}}td.n{{text-align:right;font-variant-numeric:tabular-nums;font-family:{house.MONO}}}.neg{{color:{house.NEGATIVE}}}
+.pos{{color:{house.POSITIVE}}}.note{{color:{house.MUTED};font-size:12px}}
+.narr{{font-size:15px;line-height:1.5}}.breach{{color:{house.STATUS["breach"]};font-weight:600}}
+.warn{{color:{house.STATUS["warn"]};font-weight:600}}
+h3{{font-size:14px;margin:10px 0 2px}}ul{{margin:2px 0}}ul.matters li{{font-size:15px;margin:3px 0}}
+.block{{margin:8px 0 14px}}summary h2.inline{{display:inline}}summary{{cursor:pointer}}
+svg.chart{{display:block;margin:6px 0;max-width:100%}}svg.spark{{vertical-align:middle}}
+.next-decisions{{font-size:14px}}
 table[data-table="week-ahead"] td:first-child,table[data-table="yesterday"] td:first-child
-{white-space:nowrap}
-"""
+{{white-space:nowrap}}
+"""  # colours and fonts: research_core.palette, as on the pages (viz.theme)
 
 
 _esc, _table = esc, table
@@ -456,7 +459,8 @@ def _appendix(pack: MorningPack) -> str:
         code = _esc(json.dumps(anchor, sort_keys=True))
         body += f"<h3>Audit chain anchor</h3><p><code>{code}</code></p>"
     return (
-        '<section data-section="appendix" id="appendix"><details><summary><h2 class="inline">'
+        '<section data-section="appendix" id="appendix" class="wb-card"><details><summary>'
+        '<h2 class="inline">'
         f"Appendix: fact sheet, tone, data quality, audit anchor</h2></summary>{body}"
         "</details></section>"
     )  # fmt: skip

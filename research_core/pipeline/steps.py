@@ -141,14 +141,18 @@ def quality_gate(
 
 
 def agents(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
-    """The five agents' reports (JSON) and their signals (Parquet)."""
+    """The five agents' reports (JSON), their signals and the signal history across runs
+    (Parquet; ``pipeline.signal_history``)."""
     from research_core.agents import run_agents
+    from research_core.pipeline.signal_history import signal_history
 
     reports = run_agents(_view(lake_path, as_of))
     out = _out(run_dir, "agents")
     _write_json(out / "reports.json", {k: r.to_dict() for k, r in reports.items()})
     sigs = [s for r in reports.values() for s in r.signals]
-    _write_parquet(out / "signals.parquet", signals_frame(sigs))
+    frame = signals_frame(sigs)
+    _write_parquet(out / "signals.parquet", frame)
+    _write_parquet(out / "history.parquet", signal_history(run_dir, as_of, frame))
     return {k: len(r.signals) for k, r in reports.items()}
 
 
@@ -310,13 +314,17 @@ def _write_report(out: Path, rep: Any) -> None:
 
 def _write_monitors(out: Path, rep: Any, view: PITView) -> dict[str, Any] | None:
     """The book's VaR backtest (``backtest.parquet``: historical VaR out of sample, Kupiec
-    and Christoffersen p-values) and correlation monitor (``correlation.parquet``: the
+    and Christoffersen p-values), its VaR history against the limit (``var_history.parquet``)
+    and correlation monitor (``correlation.parquet``: the
     pairs); returns the monitor's test (Jennrich) for the summary, None with one instrument."""
-    from research_core.risk.backtesting import backtest_table
+    from research_core.risk.backtesting import backtest_table, var_history, var_paths
     from research_core.risk.report import book_returns
 
     returns = book_returns(view, list(rep.weights.index))
-    _write_parquet(out / "backtest.parquet", backtest_table(rep.weights, returns))
+    paths = var_paths(rep.weights, returns)
+    _write_parquet(out / "backtest.parquet", backtest_table(rep.weights, returns, paths=paths))
+    limit = rep.limits.loc[rep.limits["key"] == "var_99", "max"].iloc[0]  # limits.yaml
+    _write_parquet(out / "var_history.parquet", var_history(paths, limit))
     mon = rep.correlation
     if mon is None:
         return None

@@ -89,6 +89,7 @@ def trade_impact(
                 "headroom": None if pd.isna(row["value"]) else float(row["max"] - row["value"]),
                 "status": str(row["status"]),
                 "kind": str(row["kind"]),
+                "key": str(row["key"]),  # the limit's field: its unit (risk.limits.UNITS)
             }
     return {
         "method": f"{METHOD} {ALPHA:.0%} 1-day",

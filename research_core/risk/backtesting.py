@@ -148,20 +148,36 @@ def _historical_var(weights: pd.Series, returns: pd.DataFrame, alpha: float) -> 
     return float(-np.quantile(pnl, 1.0 - alpha))
 
 
+def var_paths(
+    weights: pd.Series,
+    returns: pd.DataFrame,
+    alphas: tuple[float, ...] = (0.95, 0.99),
+    *,
+    window: int = 500,
+) -> dict[float, pd.DataFrame]:
+    """:func:`rolling_var` (historical) of fixed ``weights`` at each level, the window at
+    most half the history: what the backtest tests and the VaR history draws."""
+    window = min(window, len(returns) // 2)
+    return {a: rolling_var(weights, returns, a, _historical_var, window=window) for a in alphas}
+
+
 def backtest_table(
     weights: pd.Series,
     returns: pd.DataFrame,
     alphas: tuple[float, ...] = (0.95, 0.99),
     *,
     window: int = 500,
+    paths: dict[float, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Out-of-sample historical VaR of fixed ``weights`` over the last days of ``returns``
     (window: ``window`` days, at most half the history) tested per level: days, exceptions,
-    expected exceptions and the Kupiec, Christoffersen and conditional-coverage p-values."""
+    expected exceptions and the Kupiec, Christoffersen and conditional-coverage p-values.
+    ``paths``: :func:`var_paths` already computed with these arguments."""
     window = min(window, len(returns) // 2)
+    paths = paths or var_paths(weights, returns, alphas, window=window)
     rows = []
     for alpha in alphas:
-        path = rolling_var(weights, returns, alpha, _historical_var, window=window)
+        path = paths[alpha]
         bt = backtest_var(path["pnl"], path["var"], alpha)
         rows.append(
             {
@@ -176,3 +192,20 @@ def backtest_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def var_history(paths: dict[float, pd.DataFrame], limit: float) -> pd.DataFrame:
+    """Per day (``date``): the book's P&L and its VaR at each level (``var_95``,
+    ``var_99``: fractions of NAV), whether the day's loss exceeded each (``exception_95``,
+    ...), the 99% VaR limit (``limit_99``, from the limits file) and whether the 99% VaR
+    was above it (``breach``)."""
+    if 0.99 not in paths:
+        raise RiskError(f"the VaR history needs the 99% level; got {sorted(paths)}")
+    out = pd.DataFrame({"pnl": paths[0.99]["pnl"]})
+    for alpha, path in sorted(paths.items()):
+        level = round(alpha * 100)
+        out[f"var_{level}"] = path["var"]
+        out[f"exception_{level}"] = path["pnl"] < -path["var"]
+    out["limit_99"] = float(limit)
+    out["breach"] = out["var_99"] > out["limit_99"]
+    return out.rename_axis("date").reset_index()

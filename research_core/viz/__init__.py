@@ -1,20 +1,16 @@
-"""Plotly figures with the house theme; every figure says when its data is sample data."""
+"""Plotly figures with the house theme (:mod:`research_core.viz.theme`, the one plot
+theme); every figure says when its data is sample data."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
-TEMPLATE = "plotly_white"
-COLORS = ("#1f3b73", "#c8553d", "#2a9d8f", "#8a8a8a", "#e9c46a")
+# The one plot theme (``viz.theme``): figures here and on the pages share its template.
+from research_core.viz.theme import SERIES as COLORS
+from research_core.viz.theme import TEMPLATE, figure
 
-
-def figure(title: str, *, sample: bool = False, yaxis: str = "") -> go.Figure:
-    """An empty figure in the house style ("sample data" in the title when it applies)."""
-    fig = go.Figure()
-    text = f"{title} — sample data" if sample else title
-    fig.update_layout(template=TEMPLATE, title=text, yaxis_title=yaxis, hovermode="x unified")
-    return fig
+__all__ = ["COLORS", "TEMPLATE", "fan_chart", "figure"]
 
 
 def fan_chart(

@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 
 from research_core.catalog import instruments, series_catalog
-from research_core.formats import brl, pct, points  # the one number format
-from research_core.viz import curves_page, health_page, risk_cards, theme
+from research_core.formats import money, pct, points  # the one number format
+from research_core.viz import agent_history, curves_page, health_page, risk_cards, theme
 from research_core.viz.pms_pages import (
     blotter,
     journal_view,
@@ -176,7 +176,7 @@ def _book_kpis(data: dict[str, Any], book: str) -> list[str]:
         if row is not None:
             out.append(theme.kpi(f"{label} · VaR 99% 1d (hist.)", pct(row["var"]), span=2,
                                  key=f"{book}_var99"))  # fmt: skip
-            out.append(theme.kpi(f"{label} · VaR 99% in BRL", brl(row["var_brl"]), span=3,
+            out.append(theme.kpi(f"{label} · VaR 99% in BRL mn", money(row["var_brl"]), span=3,
                                  key=f"{book}_var99_brl"))  # fmt: skip
             out.append(theme.kpi(f"{label} · ES 99% 1d (hist.)", pct(row["es"]), span=2,
                                  key=f"{book}_es99"))  # fmt: skip
@@ -216,6 +216,7 @@ def _read_books(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     for b in BOOKS:  # the run's VaR backtest and correlation monitor (not recomputed live)
         data[f"{b}_backtest"] = run.table(f"risk/{b}/backtest")
         data[f"{b}_correlation"] = run.table(f"risk/{b}/correlation")
+        data[f"{b}_var_history"] = run.table(f"risk/{b}/var_history")
         data[f"{b}_jennrich"] = (summary.get(b) or {}).get("correlation")
     data["held_empty"] = bool(summary.get("held_empty", data["held_var"] is None))
     problems = [
@@ -319,8 +320,8 @@ def _risk_cards(data: dict[str, Any]) -> list[str]:
     blocks = [_compare_card(data)] if data.get("compare") is not None else []
     if data.get("target_var") is not None:
         shown = _side_by_side(data, "var", {"var": "VaR", "es": "ES", "var_brl": "VaR BRL"})
-        fmt = {c: "{:,.0f}" if c.endswith("BRL") else "{:.2%}" for c in shown.columns[2:]}
-        title = "VaR and ES by method (% of NAV; BRL): held book, target book (optimizer)"
+        fmt: dict[str, Any] = {c: money if c.endswith("BRL") else pct for c in shown.columns[2:]}
+        title = "VaR and ES by method (% of NAV; BRL mn): held book, target book (optimizer)"
         fmt["level"] = "{:.0%}"
         body = theme.table(shown, formats=fmt, index=False, name="var") + _fits(data)
         blocks.append(theme.card(title, body))
@@ -375,11 +376,23 @@ def _render_risk(page: Page) -> list[Item]:
         text = "no NAV history (PMS not marked yet): drawdown level not available"
         body = theme.message(text, "info")
     blocks.append(theme.card("Drawdown ladder (the fund's NAV)", body, span=6))
-    out: list[Item] = [theme.grid(_risk_kpis(d)), theme.grid(blocks)]
+    out: list[Item] = [theme.grid(_risk_kpis(d)), *_var_history(d, page.run.sample)]
+    out.append(theme.grid(blocks))
     fig = _component_figure(d, page.run.sample)
     if fig is not None:
         out.append(fig)
     return out
+
+
+def _var_history(d: dict[str, Any], sample: bool) -> list[Item]:
+    """The held book's VaR history against its limit (the target's when none is held)."""
+    for book in BOOKS:
+        hist = d.get(f"{book}_var_history")
+        if hist is not None and not hist.empty:
+            title = LABEL[book] + (" (as of the run)" if d.get("held_label") and
+                                   book == "held" else "")  # fmt: skip
+            return [risk_cards.var_history_figure(hist, title, sample)]
+    return []
 
 
 def _component_figure(d: dict[str, Any], sample: bool) -> Item | None:
@@ -604,7 +617,8 @@ def _read_agents(run: Run) -> tuple[dict[str, Any], list[Problem]]:
     if not isinstance(found, dict):
         found = run.records("agents")
     reports = {k: v for k, v in found.items() if isinstance(v, dict) and "agent" in v}
-    data: dict[str, Any] = {"reports": reports, "realtime": run.table("realtime")}
+    data: dict[str, Any] = {"reports": reports, "realtime": run.table("realtime"),
+                            "history": run.table("agents/history")}  # fmt: skip
     problems = [] if reports else [_missing(run, "agent reports", "agents")]
     return data, problems
 
@@ -640,21 +654,19 @@ def _render_agents(page: Page) -> list[Item]:
         sig = pd.DataFrame(rep.get("signals", []))
         body = "".join(f"<p>{theme.esc(b)}</p>" for b in rep.get("narrative", []))
         if not sig.empty:
-            cols = [
-                c
-                for c in ("instrument", "direction", "strength", "confidence", "horizon_days")
-                if c in sig
-            ]
+            sig = sig.rename(columns={"rationale": "reason", "horizon_days": "horizon (days)"})
+            keep = ("instrument", "model", "direction", "strength", "confidence",
+                    "horizon (days)", "reason")  # fmt: skip
             fmt = {"strength": "{:+.2f}", "confidence": "{:.2f}"}
-            body += theme.table(sig[cols], formats=fmt, index=False, name=f"signals-{name}")
+            body += theme.table(sig[[c for c in keep if c in sig]], formats=fmt, index=False,
+                                name=f"signals-{name}")  # fmt: skip
         body += "".join(f'<p class="wb-sub">note: {theme.esc(n)}</p>' for n in rep.get("notes", []))
         for key, split in rep.get("diagnostics", {}).items():
             if "regime" in key and isinstance(split, dict) and "data" in split:
-                body += f"<h2>{theme.esc(key)}</h2>" + theme.table(
-                    _frame(split).tail(5), name=f"{name}-{key}"
-                )
+                body += agent_history.regime_table(key, _frame(split).tail(5), f"{name}-{key}")
         cards.append(theme.card(f"{name.replace('_', ' ')} agent", body, span=6))
     out: list[Item] = [theme.grid(cards)]
+    out += agent_history.history_items(page.data.get("history"), page.run.sample)
     for name, rep in sorted(reports.items()):
         for key, split in rep.get("charts", {}).items():
             frame = _frame(split) if isinstance(split, dict) and "data" in split else None

@@ -33,14 +33,14 @@ from research_core.errors import (
     TransitionError,
     WorkbenchError,
 )
-from research_core.formats import auto
+from research_core.formats import pct
 from research_core.identity import served_user
 from research_core.pms import PMS
 from research_core.pms.db import safe_url
 from research_core.pms.live import last_mark, next_session
 from research_core.pms.positions import check_size, market_quote
 from research_core.pms.system import to_date
-from research_core.viz import theme
+from research_core.viz import risk_cards, theme
 from research_core.viz.runs import Problem
 
 PENDING = ("PROPOSED",)
@@ -102,25 +102,23 @@ def _impact_html(impact: dict[str, Any]) -> str:
                 "after": v.get("after"),
                 "max": v.get("max"),
                 "headroom": v.get("headroom"),
+                "key": v.get("key", ""),
             }
             for k, v in limits.items()
         ]
     )
-    if not frame.empty:
+    if not frame.empty:  # each number in its limit's unit (% of NAV, × NAV, days, ...)
         for c in ("after", "max", "headroom"):
-            frame[c] = pd.to_numeric(frame[c], errors="coerce")
+            frame[c] = [risk_cards.limit_value(x, k, signed=c == "headroom")
+                        for x, k in zip(frame[c], frame["key"], strict=True)]  # fmt: skip
+        frame = frame.drop(columns="key")
     breaches = impact.get("breaches") or []
     warn = (
         theme.message(f"breaches after the trade: {', '.join(map(str, breaches))}", "warn")
         if breaches
         else ""
     )
-    body = theme.table(
-        frame,
-        index=False,
-        formats={"after": auto, "max": auto, "headroom": lambda v: auto(v, signed=True)},
-        name="headroom",
-    )
+    body = theme.table(frame, index=False, name="headroom")
     return f'{theme.grid([head])}{warn}<div class="wb">{body}</div>'
 
 
@@ -223,11 +221,12 @@ def blotter(pms: PMS, as_of: str) -> w.VBox:
         _package_card(pms, package, notes, refresh)
         props = pms.proposals()
         shown = props.drop(columns=["agents", "rationale"], errors="ignore").reset_index()
-        fmt = {
+        fmt: dict[str, Any] = {
             "size": "{:,.0f}",
             "approved_size": "{:,.0f}",
             "delta_var": "{:+.4%}",
             "delta_es": "{:+.4%}",
+            "delta_weight": lambda v: pct(v, signed=True),  # % of NAV, not a bare fraction
         }
         fmt |= {"component_var_before": "{:.4%}", "component_var_after": "{:.4%}"}
         body = (

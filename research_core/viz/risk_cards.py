@@ -3,27 +3,33 @@ monitor — each number in its unit (``risk.limits.UNITS``; p-values with two de
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from research_core.formats import DASH, number, pct
 from research_core.viz import theme
 
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+
+def limit_value(v: Any, key: str, *, signed: bool = False) -> str:
+    """A limit's number (value, cap or headroom) in its unit: ``0.42% of NAV``,
+    ``7.34 × NAV``, ``5.00 days`` (``risk.limits.UNITS``, by the limit's ``key``)."""
+    from research_core.risk.limits import UNITS
+
+    name, scale = UNITS.get(key, ("", 1.0))
+    text = number(None if v is None else float(v) * scale, 2, signed=signed)
+    gap = "" if name.startswith("%") else " "
+    return text if text == DASH else f"{text}{gap}{name}".strip()
+
 
 def limit_view(limits: pd.DataFrame) -> pd.DataFrame:
     """A book's limit table highest utilization first, value and limit in their units."""
-    from research_core.risk.limits import UNITS
-
     t = limits.reset_index() if "limit" not in limits.columns else limits
     t = t.sort_values("utilization", ascending=False, kind="stable", na_position="last")
-
-    def unit(v: Any, key: str) -> str:
-        name, scale = UNITS.get(key, ("", 1.0))
-        text = number(None if v is None else float(v) * scale, 2)
-        gap = "" if name.startswith("%") else " "  # 0.42% of NAV, 7.34 × NAV, 5.00 days
-        return text if text == DASH else f"{text}{gap}{name}".strip()
-
+    unit = limit_value
     keys = t["key"] if "key" in t else pd.Series("", index=t.index)
     return pd.DataFrame(
         {
@@ -84,3 +90,30 @@ def correlation_card(pairs: pd.DataFrame, test: dict[str, Any] | None, title: st
     body = f'<p class="wb-sub" data-jennrich="{book}">{theme.esc(line)}</p>' if line else ""
     body += theme.table(frame, index=False, name=f"correlation-{book}")
     return theme.card(f"Correlation monitor — {title}", body, span=6)
+
+
+def var_history_figure(hist: pd.DataFrame, title: str, sample: bool) -> go.Figure:
+    """The book's VaR 95/99 % (% of NAV) per day against the 99 % limit (limits.yaml), as
+    the risk step stored them (``var_history.parquet``): breach days (VaR 99 % above the
+    limit) and exceptions (a loss beyond the VaR 99 %) marked."""
+    fig = theme.figure(f"VaR history against its limit — {title}", sample=sample,
+                       yaxis="% of NAV")  # fmt: skip
+    x = pd.to_datetime(hist["date"])
+    pc = 100.0  # fractions of NAV drawn in %
+    fig.add_scatter(x=x, y=hist["var_95"] * pc, name="VaR 95% 1d (historical)",
+                    line={"color": theme.SERIES[2]})  # fmt: skip
+    fig.add_scatter(x=x, y=hist["var_99"] * pc, name="VaR 99% 1d (historical)",
+                    line={"color": theme.NAVY})  # fmt: skip
+    fig.add_scatter(x=x, y=hist["limit_99"] * pc, name="VaR 99% limit",
+                    line={"color": theme.STATUS["breach"], "dash": "dash"})  # fmt: skip
+    marks = (("breach", "VaR 99% above its limit", hist["var_99"], "x"),
+             ("exception_99", "loss beyond VaR 99%", -hist["pnl"], "circle-open"))  # fmt: skip
+    for column, name, y, symbol in marks:
+        on = hist[column].astype(bool).to_numpy()
+        mark = {"color": theme.STATUS["breach"], "symbol": symbol, "size": 7}
+        fig.add_scatter(x=x[on], y=y[on] * pc, mode="markers", marker=mark,
+                        name=f"{name} ({int(on.sum())} days)")  # fmt: skip
+    fig.update_layout(yaxis_ticksuffix="%", yaxis_tickformat=".2f", height=380,
+                      hovermode="x unified")  # fmt: skip
+    fig.update_traces(hovertemplate="%{y:.2f}% of NAV")
+    return fig

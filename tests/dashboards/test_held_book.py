@@ -245,7 +245,8 @@ def _check_var(page: object, hand: Hand, art: Path) -> None:
         v, e = hand.var[method, level]
         rv, re_ = RTOL.get(method, RTOL_MC), RTOL_ES.get(method, RTOL_MC)
         assert _close(row[2], v, rv) and _close(row[4], e, re_), (method, level, row)
-        assert _close(row[6], v * hand.nav, rv), (method, level, row)  # BRL
+        assert row[6].startswith("BRL ") and row[6].endswith(" mn"), row  # BRL mn, not BRL
+        assert _close(row[6], v * hand.nav / 1e6, rv), (method, level, row)
         stored = table.loc[(method, level)]
         assert stored["var"] == pytest.approx(v, rel=rv)
         assert stored["es"] == pytest.approx(e, rel=re_)
@@ -255,7 +256,7 @@ def _check_var(page: object, hand: Hand, art: Path) -> None:
             for k in page.query_selector_all("[data-kpi]")}  # type: ignore[attr-defined]  # fmt: skip
     v99, e99 = hand.var["historical", 0.99]
     assert kpis["held_var99"] == f"{v99:.2%}" and kpis["held_es99"] == f"{e99:.2%}"
-    assert kpis["held_var99_brl"] == f"BRL {v99 * hand.nav:,.0f}"
+    assert kpis["held_var99_brl"] == f"BRL {v99 * hand.nav / 1e6:,.1f} mn"  # by hand
     assert kpis["held_worst_stress"] == f"{min(hand.stress.values()):.2%}"
     assert kpis["drawdown"] == f"{hand.drawdown:.2%}" and kpis["ladder"] == "0 · normal"
 

@@ -301,7 +301,8 @@ def test_the_loop_closes_in_the_pages(
                 for k in tab.query_selector_all("[data-kpi]")}  # type: ignore[attr-defined]  # fmt: skip
         assert kpis["held_var99"].lower().startswith(live.lower())
         assert kpis["held_var99"].endswith(f"\n{v99:.2%}"), kpis["held_var99"]
-        assert kpis["held_var99_brl"].endswith(f"\nBRL {v99 * nav:,.0f}"), kpis["held_var99_brl"]
+        brl_mn = f"\nBRL {v99 * nav / 1e6:,.1f} mn"  # by hand: VaR × NAV in millions
+        assert kpis["held_var99_brl"].endswith(brl_mn), kpis["held_var99_brl"]
         assert f"{live}: the PMS was traded and marked after the {GOOD} run" in tab.inner_text(
             "body"
         )

@@ -50,7 +50,7 @@ def test_every_table_cell_has_one_format(pack_html: str) -> None:
 
 
 def test_week_ahead_has_the_decisions_and_payrolls(pack_html: str) -> None:
-    week = pack_html[pack_html.index('<table data-table="week-ahead">') :]
+    week = pack_html[pack_html.index('<table data-table="week-ahead"') :]
     week = week[: week.index("</table>")]
     rows = [_cells(r) for r in re.findall(r"<tr>(.*?)</tr>", week)]
     by_series = {re.search(r"\(([^()]*)\)$", r[1]).group(1): r for r in rows if r}

@@ -63,7 +63,7 @@ def _check_risk_kpis(page: object, art: Path) -> None:
         stress = pd.read_parquet(art / "risk" / book / "stress.parquet")
         limits = pd.read_parquet(art / "risk" / book / "limits.parquet")
         assert kpis[f"{book}_var99"] == f"{100 * row['var']:.2f}%"
-        assert kpis[f"{book}_var99_brl"] == f"BRL {round(row['var_brl']):,}"
+        assert kpis[f"{book}_var99_brl"] == f"BRL {row['var_brl'] / 1e6:,.1f} mn"
         assert kpis[f"{book}_es99"] == f"{100 * row['es']:.2f}%"
         assert kpis[f"{book}_worst_stress"] == f"{100 * stress['total_pct_nav'].min():.2f}%"
         assert kpis[f"{book}_breaches"] == str(int((limits["status"] == "breach").sum()))
@@ -88,8 +88,27 @@ def _check_risk_monitor(page: object, art: Path) -> None:
     rows = page.query_selector_all('[data-table="var"] tbody tr')  # type: ignore[attr-defined]
     cells = [[c.inner_text() for c in r.query_selector_all("td")] for r in rows]
     # method, level, held VaR, target VaR, held ES, target ES, held VaR BRL, target VaR BRL
-    assert [c[6] for c in cells] == [f"{round(v):,}" for v in held["var_brl"]]
-    assert [c[7] for c in cells] == [f"{round(v):,}" for v in target["var_brl"]]
+    assert [c[6] for c in cells] == [f"BRL {v / 1e6:,.1f} mn" for v in held["var_brl"]]
+    assert [c[7] for c in cells] == [f"BRL {v / 1e6:,.1f} mn" for v in target["var_brl"]]
+    _check_var_history(page, art)
+
+
+def _check_var_history(page: object, art: Path) -> None:
+    """The held book's VaR history chart: the stored path and the limit from limits.yaml
+    (the held book's ``VaR 99% 1d`` line), the breach days counted as stored."""
+    hist = pd.read_parquet(art / "risk" / "held" / "var_history.parquet")
+    limits = pd.read_parquet(art / "risk" / "held" / "limits.parquet")
+    line = float(limits.loc[limits["key"] == "var_99", "max"].iloc[0])
+    traces = page.evaluate(  # type: ignore[attr-defined]
+        """() => [...document.querySelectorAll('.js-plotly-plot')]
+             .filter(g => (g.layout.title.text || '').startsWith('VaR history'))
+             .flatMap(g => g._fullData.map(t => [t.name, Array.from(t.y)]))"""
+    )
+    by_name = dict(traces)
+    assert by_name["VaR 99% limit"] == pytest.approx([100 * line] * len(hist))
+    assert by_name["VaR 99% 1d (historical)"] == pytest.approx(list(100 * hist["var_99"]))
+    n = int(hist["breach"].sum())
+    assert len(by_name[f"VaR 99% above its limit ({n} days)"]) == n
 
 
 def _check_position_book(page: object, art: Path) -> None:
@@ -115,6 +134,16 @@ def _check_agent_hub(page: object, art: Path) -> None:
     text = page.inner_text("body")  # type: ignore[attr-defined]
     for name in agents:
         assert f"{name.replace('_', ' ')} agent" in text
+    # the signal history the agents step stored: one run date (the good run is the first)
+    hist = pd.read_parquet(art / "agents" / "history.parquet")
+    assert set(hist["date"]) == {GOOD}
+    assert "no agent changed its view over 1 run date(s)" in text
+    reasons = page.evaluate(  # type: ignore[attr-defined]
+        """() => [...document.querySelectorAll('.js-plotly-plot')]
+             .filter(g => (g.layout.title.text || '').includes('signal strength by run'))
+             .flatMap(g => g.data.flatMap(t => Array.from(t.customdata)))"""
+    )
+    assert sorted(reasons) == sorted(hist["rationale"])  # every call's reason, on hover
 
 
 def _check_strategy_health(page: object, art: Path) -> None:
@@ -209,6 +238,89 @@ def test_page(name: str, visit: Visit, runs_path: Path, artifacts_dir: Path) -> 
     page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
     if name in CHECKS:
         CHECKS[name](page, runs_path / GOOD / "artifacts")
+
+
+WIDE = 1440  # the widest screen the pages are read on
+# the widget pages draw their content after the page has loaded
+WIDGETS = {"trade_blotter": '[data-table="proposals"]',
+           "decision_journal": '[data-table="journal"], .wb-msg'}  # fmt: skip
+RAW = re.compile(r".{0,30}(?:\d[eE][+-]\d|\('\w+', ).{0,10}")  # 1.2e+09, ('historical', 0.95)
+# In the DOM: tables not in the theme's table style, bare fractions (0.xxx anywhere but a
+# discount factor or p-value, or any decimal under a NAV / weight header that names no
+# unit), plotly figures not in the house template (colourway, font), and colours of the
+# pack's SVG outside the palette.
+DOM_CHECK = r"""([table, card]) => {
+  const tables = [...document.querySelectorAll('table')]
+    .filter(t => !t.closest('.js-plotly-plot'));
+  const unstyled = tables.filter(t => !t.classList.contains(table))
+    .map(t => t.dataset.table || t.outerHTML.slice(0, 60));
+  const bare = [];
+  for (const t of tables) {
+    const heads = [...t.querySelectorAll('th')].map(h => h.innerText);
+    for (const r of t.querySelectorAll('tr')) {
+      [...r.querySelectorAll('td')].forEach((c, i) => {
+        const x = c.innerText.trim(), h = heads[i] || '';
+        const pctCol = /NAV|weight/i.test(h) && !/%/.test(h);  // "(% a.a.)": unit in header
+        const unitless = /factor|\bp\b|p-value/i.test(h);  // a discount factor, a p-value
+        if ((!unitless && /^[-+−]?0\.\d{3,}$/.test(x)) || (pctCol && /^[-+−]?\d*\.\d+$/.test(x)))
+          bare.push(h + ': ' + x);
+      });
+    }
+  }
+  const plots = [...document.querySelectorAll('.js-plotly-plot')]
+    .map(g => [g._fullLayout.colorway.join(','), g._fullLayout.font.family]);
+  const colours = [...document.querySelectorAll('svg.chart:not(.heatmap) *, svg.spark *')]
+    .flatMap(e => [e.getAttribute('fill'), e.getAttribute('stroke')])
+    .filter(c => c && c.startsWith('#')).map(c => c.toLowerCase());
+  const cards = document.querySelectorAll(`.${card}, .wb-msg`).length;
+  return {unstyled, bare, plots, colours, cards,
+          width: document.documentElement.scrollWidth, text: document.body.innerText};
+}"""
+
+
+def _one_look(page: object, where: str) -> dict[str, object]:
+    """The DOM checks of one page: fits 1,440 px, one number format, the house theme."""
+    from research_core import palette
+
+    got: dict[str, object] = page.evaluate(DOM_CHECK, [palette.TABLE, palette.CARD])  # type: ignore[attr-defined]
+    text = str(got["text"])
+    assert int(got["width"]) <= WIDE, f"{where} is {got['width']} px wide at {WIDE} px"  # type: ignore[call-overload]
+    raw = RAW.findall(text)
+    assert raw == [], f"{where}: raw number formats {raw}"
+    assert got["bare"] == [], f"{where}: bare fractions where a % is meant {got['bare']}"
+    assert got["unstyled"] == [], f"{where}: tables outside the theme {got['unstyled']}"
+    assert int(got["cards"]) > 0, f"{where} shows no card or message of the theme"  # type: ignore[call-overload]
+    house = [",".join(palette.SERIES), palette.FONT]
+    assert all(p == house for p in got["plots"]), f"{where}: a figure outside the theme"  # type: ignore[attr-defined]
+    assert set(got["colours"]) <= palette.colours(), f"{where}: {got['colours']}"  # type: ignore[arg-type]
+    return got
+
+
+def test_every_page_and_the_pack_at_1440_one_format_one_theme(
+    context: tuple[object, list[str]], server: str, runs_path: Path
+) -> None:
+    """One pass over every page and the static pack at a 1,440-px viewport (issue 26 item
+    4): no page wider than the screen, no raw number format, every table, card and figure
+    in the house theme (``viz.theme``, ``research_core.palette``)."""
+    ctx, outside = context
+    visit = Visit(ctx, server, outside)
+    visit.page.set_viewport_size({"width": WIDE, "height": 900})  # type: ignore[attr-defined]
+    try:
+        plots = 0
+        for name in PAGES:
+            page = visit.open(name, f"date={GOOD}")
+            page.wait_for_load_state("networkidle", timeout=60_000)  # type: ignore[attr-defined]
+            ready = {**READY, **WIDGETS}.get(name, ".wb-card, .wb-msg")
+            page.wait_for_selector(ready, timeout=60_000)  # type: ignore[attr-defined]
+            plots += len(_one_look(page, name)["plots"])  # type: ignore[arg-type]
+        assert plots >= 10  # the figures were there to check
+        pack = (runs_path / GOOD / "artifacts/morning_pack/morning_pack.html").read_text("utf-8")
+        visit.page.set_content(pack, wait_until="load")  # type: ignore[attr-defined]
+        got = _one_look(visit.page, "the static pack")
+        assert got["colours"], "the pack's charts were there to check"
+    finally:
+        visit.page.close(run_before_unload=True)  # type: ignore[attr-defined]
+    assert outside == [], f"requests to outside hosts: {outside}"
 
 
 @pytest.mark.parametrize(

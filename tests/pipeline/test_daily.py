@@ -104,7 +104,7 @@ def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(
     # either book in breach or near (the limit tables read here), every line's numbers checked
     first = re.search(
         r'<main><section data-section="today".*?</section>'
-        r'<section data-section="alerts" id="alerts"><h2>([^<]+)</h2>(.*?)</section>',
+        r'<section data-section="alerts" id="alerts"[^>]*><h2>([^<]+)</h2>(.*?)</section>',
         page,
     )
     assert first is not None and first.group(1) == "Alerts and breaches"
