@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from research_core.formats import auto, label
+from research_core.viz.page_registry import titles
 
 # Palette: one ink, one accent per meaning; status colours are used only for status.
 INK = "#1b2433"
@@ -107,17 +108,7 @@ body, .jp-Notebook {{ background: {BACKGROUND}; }}
 .widget-label {{ color: {MUTED}; }}
 """
 
-PAGES: dict[str, str] = {
-    "morning_pack": "Morning Pack",
-    "position_book": "Position Book",
-    "trade_blotter": "Trade Blotter",
-    "risk_monitor": "Risk Monitor",
-    "attribution": "Attribution",
-    "decision_journal": "Decision Journal",
-    "agent_hub": "Agent Intelligence Hub",
-    "strategy_health": "Strategy Health",
-    "curves": "Curves",
-}
+PAGES: dict[str, str] = titles()  # the page registry (viz/page_registry.py)
 
 
 def esc(value: object) -> str:
