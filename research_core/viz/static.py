@@ -77,7 +77,8 @@ def act_bar(page: Any, query: str) -> str:
     text = (f"{what}; a trade booked elsewhere shows at your next visit. To approve, execute, "
             "mark or search, open the page's session: ")  # fmt: skip
     link = f'<a class="wb-act" href="{theme.esc(href)}">Act on this page</a>'
-    return f'<div class="wb wb-msg info wb-static-note" role="status">{theme.esc(text)}{link}</div>'
+    head = '<div class="wb wb-static-note" role="status" style="margin: 12px 16px">'
+    return f"{head}{theme.esc(text)}{link}</div>"  # a line, not a message box (the run's)
 
 
 def page_html(name: str, query: str = "", *, plotly_js: str) -> str:

@@ -131,7 +131,7 @@ def _open(ctx: object, server: LoopServer, user: str, page: str, wait: str) -> o
     tab.goto(url, wait_until="commit")
     if page in WIDGET_PAGES:
         tab.wait_for_selector(".wb-static-note", timeout=60_000)
-        assert tab.query_selector_all("button") == []  # nothing to press before acting
+        assert tab.query_selector_all(".wb-static-note ~ * button") == []  # nothing to press yet
         tab.click("a.wb-act")
     tab.wait_for_selector(wait, timeout=120_000)
     return tab
