@@ -1,10 +1,9 @@
 """Run pages without a kernel, for ``workbench serve``: rendered once per state, sent to all.
 
 Eight people opening the Morning Pack at 7 a.m. each got a kernel that read the run and
-drew the page: on two cores the eighth waited many seconds. A page that only shows a run
-(:data:`STATIC_PAGES`: every page's first content; a page with widgets shows what its
-widgets drew and links to its kernel page, ``?act=1``) is rendered to HTML in one worker
-process (which
+drew the page: on two cores the eighth waited many seconds. Every page's first content
+(:data:`STATIC_PAGES`; a page with widgets shows what its widgets draw and links to its
+kernel page, ``?act=1``) is rendered to HTML in one worker process (which
 imported the page code once) and kept per (page, query) with the *state* it was built
 from: the manifests of the runs folder, the PMS database (its SQLite file, or the audit
 log's last seq) and the lake's manifest. A visit compares the state (a few ``stat`` calls)
