@@ -18,6 +18,9 @@ from urllib.parse import parse_qsl, urlencode
 from research_core.errors import WorkbenchError
 from research_core.viz.page_registry import ACT, WIDGET_PAGES
 
+MODULE = '<script type="module">'
+"""A figure's inline script as a module: run after the document is parsed, in order with
+the deferred plotly.js (HTML spec), so plotly.js never holds back the page's first paint."""
 KERNEL_ONLY = frozenset({"wb-who"})
 """Classes of widgets left out of a static page: who is signed in is the kernel page's."""
 
@@ -41,6 +44,7 @@ def _item_html(name: str, item: Any) -> tuple[str, bool]:
             default_height="450px",
             config={"displaylogo": False, "responsive": True},
         )
+        html = html.replace("<script>", MODULE, 1)  # runs after the deferred plotly.js
         return f'<div class="wb-figure">{html}</div>', True
     import ipywidgets as w
 
@@ -94,7 +98,8 @@ def page_html(name: str, query: str = "", *, plotly_js: str) -> str:
         figures = figures or figure
         if i == 0 and name in WIDGET_PAGES:  # under the header
             parts.append(act_bar(page, query))
-    script = f'<script src="{theme.esc(plotly_js)}"></script>' if figures else ""
+    defer = "" if any("<script>" in p for p in parts) else " defer"  # every figure deferred
+    script = f'<script{defer} src="{theme.esc(plotly_js)}"></script>' if figures else ""
     title = theme.esc(theme.PAGES.get(name, "Macro research workbench"))
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
