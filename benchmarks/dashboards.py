@@ -15,9 +15,10 @@ Two servers on the same run folder, one after the other:
 - ``kernels``: every page on a preheated kernel (``workbench serve --no-static``, as
   before: ``--pool-size`` kernels per page; a visitor beyond the pool waits for a kernel
   to start and import the page code);
-- ``static``: ``workbench serve``: pages without widgets are static HTML of the run,
-  rendered once per run/PMS state in one worker process; the Position Book, Trade Blotter
-  and Decision Journal keep their kernels.
+- ``static``: ``workbench serve``: every page's first content is static HTML of the run,
+  rendered once per run/PMS state in one worker process; the pages with widgets (Position
+  Book, Trade Blotter, Decision Journal) show what their widgets draw and keep preheated
+  kernels only for their "Act on this page" kernel page (``?act=1``), not measured here.
 
 Goal (issue 25): eight visitors at once, median <= 2 s and worst <= 4 s, on 2 cores.
 
@@ -43,19 +44,16 @@ from pathlib import Path
 
 import psutil
 
+from research_core.viz.page_registry import NAMES, WIDGET_PAGES
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/lib/chromium/chromium"
+# the eight pages of the "every page" crowd, the Morning Pack first (the page registry's)
 PAGES = (
     "morning_pack",
-    "index",
-    "risk_monitor",
-    "position_book",
-    "trade_blotter",
-    "attribution",
-    "decision_journal",
-    "agent_hub",
+    *[p for p in NAMES if p not in ("morning_pack", "strategy_health", "curves")],
 )
-KERNEL_PAGES = ("position_book", "trade_blotter", "decision_journal")  # widgets
+KERNEL_PAGES = WIDGET_PAGES  # pools kept for acting (the page registry)
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

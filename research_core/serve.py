@@ -10,9 +10,10 @@
 - who visits (``serve_auth``): on loopback the OS user; beyond loopback (or ``--tokens``)
   per-user tokens (``workbench users add``), and the server refuses to start without any;
   the page's kernel learns the visitor's name from the server, never from the page;
-- pages that only show a run (``serve_static.STATIC_PAGES``) are sent as static HTML,
-  rendered once per run/PMS state in one worker process: a crowd needs no kernel each;
-  pages with widgets keep the preheated kernels (``--no-static``: every page on a kernel);
+- every page's first content is static HTML (``serve_static``), rendered once per
+  run/PMS state in one worker process: a crowd needs no kernel each; a page with widgets
+  (``viz/page_registry.py``) links to its kernel page (``?act=1``), on preheated kernels,
+  where its buttons work (``--no-static``: every page on a kernel);
 - a quiet console: kernels on IPC sockets, no "not trusted" line per page (our notebooks
   are committed without outputs, so trust changes nothing), a page error is one line;
 - a visitor leaving a page stops its kernel within seconds: when the page's last kernel
@@ -31,21 +32,11 @@ from typing import Any
 
 from research_core.errors import WorkbenchError
 from research_core.identity import USER_ENV, USER_HEADER
+from research_core.viz.page_registry import NAMES, WIDGET_PAGES
 
 TEMPLATE_ROOT = Path(__file__).parent / "viz"  # holds voila/templates/workbench
 TEMPLATE = "workbench"
-PAGES = (
-    "index",
-    "morning_pack",
-    "position_book",
-    "trade_blotter",
-    "risk_monitor",
-    "attribution",
-    "decision_journal",
-    "agent_hub",
-    "strategy_health",
-    "curves",
-)
+PAGES = NAMES  # the page registry (viz/page_registry.py)
 CULL_IDLE_S = 120  # seconds a kernel that never had a page connected may sit idle
 LEAVE_GRACE_S = 3.0  # seconds a page's kernel waits for its websocket to reconnect
 REFILL_DELAY_S = 5.0  # seconds before a used kernel's replacement starts
@@ -114,11 +105,10 @@ def voila_config(
     static: bool = True,
 ) -> Any:
     """The traitlets configuration handed to Voilà (also what the tests start); with
-    ``static`` the static pages get no kernel pool (``pools`` may still give one)."""
+    ``static`` only the widget pages (acted on) get a kernel pool (``pools`` may give one)."""
     from traitlets.config import Config
 
     from research_core import serve_auth
-    from research_core.serve_static import STATIC_PAGES
 
     c = Config()
     c.Voila.ip = host
@@ -137,7 +127,7 @@ def voila_config(
     c.VoilaExecutor.cell_error_instruction = "The page could not finish; see the server log."
     c.VoilaExecutor.cell_timeout_instruction = "The page took too long; see the server log."
     sizes = {"default": {"pool_size": pool_size}}
-    for page in STATIC_PAGES if static else ():
+    for page in [p for p in NAMES if p not in WIDGET_PAGES] if static else ():
         sizes[f"{page}.ipynb"] = {"pool_size": 0}
     for page, size in (pools or {}).items():
         sizes[f"{page}.ipynb"] = {"pool_size": size}
@@ -292,7 +282,8 @@ def _workbench_voila(voila: type, static: Any = None) -> type:
             async def get(self, path: str | None = None) -> None:
                 name = Path(path or "").stem
                 signed_in = self.current_user is not None  # else Voilà's get: to /login
-                if static is not None and signed_in and name in serve_static.STATIC_PAGES:
+                query = self.request.query
+                if static is not None and signed_in and serve_static.static_answer(name, query):
                     await serve_static.respond(static, self, name)
                     return
                 await super().get(path)

@@ -1,8 +1,9 @@
 """Run pages without a kernel, for ``workbench serve``: rendered once per state, sent to all.
 
 Eight people opening the Morning Pack at 7 a.m. each got a kernel that read the run and
-drew the page: on two cores the eighth waited many seconds. A page that only shows a run
-(:data:`STATIC_PAGES`) is now rendered to HTML in one worker process (which
+drew the page: on two cores the eighth waited many seconds. Every page's first content
+(:data:`STATIC_PAGES`; a page with widgets shows what its widgets draw and links to its
+kernel page, ``?act=1``) is rendered to HTML in one worker process (which
 imported the page code once) and kept per (page, query) with the *state* it was built
 from: the manifests of the runs folder, the PMS database (its SQLite file, or the audit
 log's last seq) and the lake's manifest. A visit compares the state (a few ``stat`` calls)
@@ -24,16 +25,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-STATIC_PAGES = (
-    "index",
-    "morning_pack",
-    "risk_monitor",
-    "attribution",
-    "agent_hub",
-    "strategy_health",
-    "curves",
-)
-"""The pages that only show a run (no widgets): served as static HTML, without a kernel."""
+from research_core.viz.page_registry import ACT, NAMES, WIDGET_PAGES
+
+STATIC_PAGES = NAMES
+"""Every page's first content is static HTML, without a kernel (the page registry)."""
 PLOTLY_JS = "/workbench/plotly.min.js"  # the installed plotly package's bundle, served here
 MAX_AGE_S = 300.0  # seconds a page is sent as cached before it is rendered again
 WATCH_S = 5.0  # seconds between checks of the state for the latest run's pages
@@ -64,6 +59,15 @@ def normal_query(query: str) -> str:
     """The part of a query string a static page reads, in a stable order."""
     pairs = [(k, v) for k, v in parse_qsl(query or "", keep_blank_values=True) if k in QUERY_KEYS]
     return urlencode(sorted(pairs))
+
+
+def static_answer(name: str, query: str) -> bool:
+    """Whether the request for page ``name`` gets the static page: every page, except a
+    widget page asked for with ``act`` (its kernel page, where it can be acted on)."""
+    if name not in STATIC_PAGES:
+        return False
+    keys = {k for k, _ in parse_qsl(query or "", keep_blank_values=True)}
+    return not (name in WIDGET_PAGES and ACT in keys)
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

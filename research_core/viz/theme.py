@@ -32,6 +32,7 @@ from research_core.palette import (  # noqa: F401  (the palette is part of the t
     STATUS,
     SURFACE,
 )
+from research_core.viz.page_registry import titles
 
 TEMPLATE = "workbench"
 
@@ -111,17 +112,7 @@ body, .jp-Notebook {{ background: {BACKGROUND}; }}
 .widget-label {{ color: {MUTED}; }}
 """
 
-PAGES: dict[str, str] = {
-    "morning_pack": "Morning Pack",
-    "position_book": "Position Book",
-    "trade_blotter": "Trade Blotter",
-    "risk_monitor": "Risk Monitor",
-    "attribution": "Attribution",
-    "decision_journal": "Decision Journal",
-    "agent_hub": "Agent Intelligence Hub",
-    "strategy_health": "Strategy Health",
-    "curves": "Curves",
-}
+PAGES: dict[str, str] = titles()  # the page registry (viz/page_registry.py)
 
 
 def esc(value: object) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from research_core.viz.page_registry import ACT, WIDGET_PAGES
 from tests.dashboards.runfolder import hold_positions, write_book_run, write_manifest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,8 +29,10 @@ CHROMIUM = Path("/usr/lib/chromium/chromium")  # Debian's binary (/usr/bin/chrom
 GOOD, FAILED, STALE, EMPTY = "2026-10-30", "2026-10-29", "2026-10-28", "2026-10-27"
 SECRET = "sk-ant-test-DO-NOT-SHOW-4242"
 PROPOSALS = (("DI1.5Y", "sell", 2e8), ("GOLD.FUT", "buy", 5e7))
-# The pages with widgets, served on a preheated kernel; the others are static HTML.
-KERNEL_PAGES = ("position_book", "trade_blotter", "decision_journal")
+# The pages with widgets: static first content, and a kernel page (``?act=1``) on a
+# preheated kernel where they are acted on (the page registry).
+KERNEL_PAGES = WIDGET_PAGES
+ACTING = f"date={GOOD}&{ACT}=1"  # a widget page's kernel page, for the run of GOOD
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from pathlib import Path
 from research_core.pms import PMS
 from research_core.viz.pms_pages import open_pms
 from tests.conftest import _free_port
-from tests.dashboards.conftest import GOOD, Visit
+from tests.dashboards.conftest import ACTING, Visit
 
 OS_USER = getpass.getuser().lower()
 
@@ -31,7 +31,7 @@ def test_approve_persists_journals_and_verifies(
     pms = PMS.open(pms_url, create=False)
     pending = pms.proposals(state="PROPOSED")
     first, second = (int(i) for i in pending.index[:2])
-    page = visit.open("trade_blotter", f"date={GOOD}")
+    page = visit.open("trade_blotter", ACTING)
     page.wait_for_selector(f"button.wb-approve-{first}", timeout=90_000)  # type: ignore[attr-defined]
     # the proposal's pre-trade risk is on the page before its button
     assert page.locator(".wb-card", has_text=f"#{first} ").first.is_visible()  # type: ignore[attr-defined]
@@ -63,7 +63,7 @@ def test_approve_persists_journals_and_verifies(
     assert pms.audit_head() == head and pms.proposal(first)["state"] == "APPROVED"
     page.screenshot(path=str(artifacts_dir / "trade_blotter_approved.png"), full_page=True)  # type: ignore[attr-defined]
 
-    page = visit.open("decision_journal", f"date={GOOD}")
+    page = visit.open("decision_journal", ACTING)
     table = page.wait_for_selector('[data-table="journal"]', timeout=90_000)  # type: ignore[attr-defined]
     assert "fits the risk budget" in table.inner_text()
 

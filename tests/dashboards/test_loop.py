@@ -34,6 +34,7 @@ from research_core.pipeline import steps
 from research_core.pms import PMS
 from research_core.pms.live import next_session
 from research_core.pnl import unit_index
+from research_core.viz.page_registry import WIDGET_PAGES
 from tests.dashboards.conftest import GOOD, REPO, write_runs
 from tests.dashboards.runfolder import HELD, hold_positions
 from tests.dashboards.test_serve_auth import _add_user, _up
@@ -107,10 +108,8 @@ def loop_server(
 
 def _warm(proc: subprocess.Popen[bytes], log: Path) -> None:
     """Wait (at most 120 s) until the pool of every page with widgets holds its preheated
-    kernel (the others are served as static HTML, ``serve_static.STATIC_PAGES``)."""
-    from research_core.serve_static import STATIC_PAGES
-
-    kernels = [p for p in PAGES if p not in STATIC_PAGES]
+    kernel (for acting; every page's first content is static HTML, ``serve_static``)."""
+    kernels = [p for p in PAGES if p in WIDGET_PAGES]
     deadline = time.monotonic() + 120
     while log.read_text().count("is filled with") < len(kernels):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -125,9 +124,15 @@ def _free_port() -> int:
 
 
 def _open(ctx: object, server: LoopServer, user: str, page: str, wait: str) -> object:
+    """``user`` opens ``page`` (signing in with the token); a page with widgets shows its
+    static first content, then "Act on this page" opens its kernel page, where one acts."""
     tab = ctx.new_page()  # type: ignore[attr-defined]
     url = f"{server.base}/voila/render/{page}.ipynb?date={GOOD}&token={server.tokens[user]}"
     tab.goto(url, wait_until="commit")
+    if page in WIDGET_PAGES:
+        tab.wait_for_selector(".wb-static-note", timeout=60_000)
+        assert tab.query_selector_all(".wb-static-note ~ * button") == []  # nothing to press yet
+        tab.click("a.wb-act")
     tab.wait_for_selector(wait, timeout=120_000)
     return tab
 
@@ -256,6 +261,15 @@ def _mark(ctx: object, server: LoopServer, pms: PMS, pid: int, art: Path) -> Non
     p = pms.proposal(pid)
     assert f"{p['side'] * (p['approved_size'] or p['size']):,.0f}" in rows[p["instrument"]]
     tab.screenshot(path=str(art / "loop_position_book.png"), full_page=True)  # type: ignore[attr-defined]
+    tab.close()  # type: ignore[attr-defined]
+    # the next visit's static first content: the book as of the new mark, the trade in it
+    tab = ctx.new_page()  # type: ignore[attr-defined]
+    tab.goto(f"{server.base}/voila/render/position_book.ipynb?date={GOOD}")  # type: ignore[attr-defined]
+    note = tab.wait_for_selector(".wb-static-note", timeout=60_000)  # type: ignore[attr-defined]
+    assert f"held book, live from PMS as of {NEXT}" in note.inner_text()
+    rows = {r.query_selector("td").inner_text(): r.inner_text()
+            for r in tab.query_selector_all('[data-table="book"] tbody tr')}  # type: ignore[attr-defined]  # fmt: skip
+    assert f"{p['side'] * (p['approved_size'] or p['size']):,.0f}" in rows[p["instrument"]]
     tab.close()  # type: ignore[attr-defined]
 
 

@@ -15,21 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.dashboards.conftest import EMPTY, FAILED, GOOD, SECRET, Visit
+from research_core.viz.page_registry import NAMES
+from tests.dashboards.conftest import ACTING, EMPTY, FAILED, GOOD, KERNEL_PAGES, SECRET, Visit
 from tests.dashboards.runfolder import HELD
 
-PAGES = [
-    "index",
-    "morning_pack",
-    "position_book",
-    "trade_blotter",
-    "risk_monitor",
-    "attribution",
-    "decision_journal",
-    "agent_hub",
-    "strategy_health",
-    "curves",
-]
+PAGES = list(NAMES)  # the page registry
 # What Voilà puts in the page when a cell raised or timed out (the HTTP status stays 200).
 ERROR_SELECTOR = (
     '[data-mime-type="application/vnd.jupyter.stderr"], '
@@ -112,7 +102,19 @@ def _check_var_history(page: object, art: Path) -> None:
 
 
 def _check_position_book(page: object, art: Path) -> None:
-    """The held book read live from the PMS at the run's mark, the target beside it."""
+    """The held book read live from the PMS at the run's mark, the target beside it; the
+    mark-date picker shows another mark."""
+    _check_book_numbers(page, art)
+    assert page.locator(".wb-mark-date select").input_value() == GOOD  # type: ignore[attr-defined]
+    # another mark: the book held then, at that mark's NAV (the PMS read live)
+    nav = pd.read_parquet(art / "pms" / "nav_history.parquet")["nav_brl"]
+    page.select_option(".wb-mark-date select", "2026-10-28")  # type: ignore[attr-defined]
+    tile = page.wait_for_selector('[data-kpi="nav"]:has-text("2026-10-28")')  # type: ignore[attr-defined]
+    assert tile.query_selector(".wb-value").inner_text() == f"BRL {nav['2026-10-28']:,.0f}"
+
+
+def _check_book_numbers(page: object, art: Path) -> None:
+    """The held book's tiles and rows (the test book) with the run's target beside it."""
     w = pd.read_parquet(art / "book" / "weights.parquet")
     target = w[w["weight"] != 0]
     kpis = _kpis(page)
@@ -121,12 +123,6 @@ def _check_position_book(page: object, art: Path) -> None:
     assert kpis["target_gross"] == f"{target['weight'].abs().sum():.2f}"
     cells = page.query_selector_all('[data-table="book"] tbody tr td:first-child')  # type: ignore[attr-defined]
     assert sorted(c.inner_text() for c in cells) == sorted(set(target.index) | {h[0] for h in HELD})
-    assert page.locator(".wb-mark-date select").input_value() == GOOD  # type: ignore[attr-defined]
-    # another mark: the book held then, at that mark's NAV (the PMS read live)
-    nav = pd.read_parquet(art / "pms" / "nav_history.parquet")["nav_brl"]
-    page.select_option(".wb-mark-date select", "2026-10-28")  # type: ignore[attr-defined]
-    tile = page.wait_for_selector('[data-kpi="nav"]:has-text("2026-10-28")')  # type: ignore[attr-defined]
-    assert tile.query_selector(".wb-value").inner_text() == f"BRL {nav['2026-10-28']:,.0f}"
 
 
 def _check_agent_hub(page: object, art: Path) -> None:
@@ -223,8 +219,8 @@ CHECKS = {
 @pytest.mark.parametrize("name", PAGES)
 def test_page(name: str, visit: Visit, runs_path: Path, artifacts_dir: Path) -> None:
     """Loads without an error or timeout, says 'sample data', fits 1366 px, shows the
-    run's numbers; a screenshot is kept."""
-    page = visit.open(name, f"date={GOOD}")
+    run's numbers; a screenshot is kept. A page with widgets: its kernel page (acting)."""
+    page = visit.open(name, ACTING if name in KERNEL_PAGES else f"date={GOOD}")
     page.wait_for_load_state("networkidle", timeout=60_000)  # type: ignore[attr-defined]
     if name in READY:  # a widget's content is drawn after the page has loaded
         page.wait_for_selector(READY[name], timeout=60_000)  # type: ignore[attr-defined]
@@ -356,7 +352,7 @@ def test_a_visitor_leaving_stops_the_page_kernel(
     until the server stops. Here the same post, with what the page's response set."""
     ctx, outside = context
     visit = Visit(ctx, server, outside)
-    visit.open("decision_journal", f"date={GOOD}")  # a page with a kernel
+    visit.open("decision_journal", ACTING)  # a page with a kernel
     config = visit.page.evaluate(  # type: ignore[attr-defined]
         '() => JSON.parse(document.getElementById("jupyter-config-data").textContent)'
     )
@@ -383,7 +379,7 @@ def test_closing_the_page_stops_its_kernel_within_seconds(
     within seconds (before: culled after about 5.5 min). Deadlines are generous bounds."""
     ctx, outside = context
     visit = Visit(ctx, server, outside)
-    visit.open("decision_journal", f"date={GOOD}")  # a page with a kernel
+    visit.open("decision_journal", ACTING)  # a page with a kernel
     kernel = visit.page.evaluate(  # type: ignore[attr-defined]
         '() => JSON.parse(document.getElementById("jupyter-config-data").textContent).kernelId'
     )
@@ -420,9 +416,11 @@ def test_the_console_is_quiet_and_a_page_error_is_one_line_naming_it(
     close the tabs (with and without the leave beacon); then a page meets a run whose
     table is not Parquet: that is one line naming the page, no traceback."""
     ctx, outside = context
-    for page, beacon in (("morning_pack", True), ("trade_blotter", False), ("index", False)):
+    visits = (("morning_pack", f"date={GOOD}", True), ("trade_blotter", ACTING, False),
+              ("index", f"date={GOOD}", False))  # fmt: skip
+    for page, query, beacon in visits:
         visit = Visit(ctx, server, outside)
-        visit.open(page, f"date={GOOD}")
+        visit.open(page, query)
         visit.page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
         visit.page.close(run_before_unload=beacon)  # type: ignore[attr-defined]
     deadline = time.monotonic() + 60  # the blotter's kernel stops once its tab closed
@@ -443,3 +441,44 @@ def test_the_console_is_quiet_and_a_page_error_is_one_line_naming_it(
     assert [n for n in NOISE if n in text] == [], text[-3000:]
     lines = [line for line in text.splitlines() if "risk_monitor" in line and bad in line]
     assert len(lines) == 1 and "page risk_monitor (date=2026-01-02) failed:" in lines[0]
+
+
+def _first_content(name: str, pms: object) -> tuple[str, int, str]:
+    """A widget page's table, its row count read from the PMS here (the Position Book's
+    rows: ``_check_book_numbers``), and what its static note must say: the held book as of
+    the PMS's newest mark on or before the run, or the PMS read live."""
+    if name == "position_book":
+        marks = pms.nav_history().index  # type: ignore[attr-defined]
+        mark = f"{marks[marks <= pd.Timestamp(GOOD)].max():%Y-%m-%d}"
+        return "book", -1, f"held book, live from PMS as of {mark}"
+    if name == "trade_blotter":
+        return "proposals", len(pms.proposals()), "live from PMS as read at "  # type: ignore[attr-defined]
+    return "journal", len(pms.journal()), "live from PMS as read at "  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", KERNEL_PAGES)
+def test_a_widget_page_first_content_needs_no_kernel(
+    name: str, visit: Visit, server: str, pms_url: str, runs_path: Path
+) -> None:
+    """Issue 25 item 6: the tables of a widget page (book, blotter, journal) are in the page
+    the server sends, drawn by the widgets' code without a kernel (before: a kernel per
+    visitor, the eighth of a crowd waited 11 s); the page says which book it shows and
+    links to its kernel page, where the buttons are."""
+    from research_core.pms import PMS
+
+    table, rows, says = _first_content(name, PMS.open(pms_url, create=False))
+    ctx = visit.page.context  # type: ignore[attr-defined]
+    raw = ctx.request.get(f"{server}/voila/render/{name}.ipynb?date={GOOD}").text()
+    assert f'data-table="{table}"' in raw and "jupyter-config-data" not in raw  # no kernel
+    page = visit.open(name, f"date={GOOD}")
+    shown = page.query_selector_all(f'[data-table="{table}"] tbody tr')  # type: ignore[attr-defined]
+    if rows < 0:
+        _check_book_numbers(page, runs_path / GOOD / "artifacts")
+    else:
+        assert len(shown) == rows
+    assert says in page.inner_text(".wb-static-note")  # type: ignore[attr-defined]
+    controls = ", ".join(f"{c}:not(.wb-header *)" for c in ("button", "input", "select"))
+    assert page.query_selector_all(controls) == []  # type: ignore[attr-defined]  # the kernel page's
+    act = page.get_attribute("a.wb-act", "href")  # type: ignore[attr-defined]
+    assert act == f"{name}.ipynb?{ACTING}"
+    _assert_clean(page)

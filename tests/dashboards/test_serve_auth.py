@@ -31,9 +31,9 @@ from research_core.pms import PMS
 from research_core.serve import ServeError, require_users
 from research_core.serve_auth import is_loopback, mode_for
 from tests.conftest import _free_port
-from tests.dashboards.conftest import GOOD, REPO, write_runs
+from tests.dashboards.conftest import ACTING, GOOD, REPO, write_runs
 
-PAGE = f"/voila/render/trade_blotter.ipynb?date={GOOD}"
+PAGE = f"/voila/render/trade_blotter.ipynb?{ACTING}"  # the kernel page, where one acts
 
 
 class TokenServer(NamedTuple):
@@ -159,8 +159,9 @@ def test_nothing_is_served_without_a_valid_token(browser: object, token_server: 
         assert answer.status == 302 and answer.headers["location"].startswith("/login?next=")
         answer = get(base + PAGE + "&token=bob.not-his-token", max_redirects=0)
         assert answer.status == 302 and answer.headers["location"].startswith("/login?next=")
-        static = get(f"{base}/voila/render/morning_pack.ipynb", max_redirects=0)  # no kernel
-        assert static.status == 302 and static.headers["location"].startswith("/login?next=")
+        for page in ("morning_pack", "trade_blotter"):  # static pages (no kernel) too
+            static = get(f"{base}/voila/render/{page}.ipynb", max_redirects=0)
+            assert static.status == 302 and static.headers["location"].startswith("/login?next=")
         assert get(f"{base}/api/kernels/{'0' * 8}-0000-0000-0000-{'0' * 12}").status == 403
         assert get(f"{base}/login").status == 200  # the form, and its _xsrf cookie
         xsrf = {c["name"]: c["value"] for c in ctx.cookies()}["_xsrf"]
