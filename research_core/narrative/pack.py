@@ -38,8 +38,8 @@ from research_core.narrative.health import health_record, health_section
 from research_core.narrative.llm import NarrativeError, api_key, llm_narrative
 from research_core.narrative.sheet import build_fact_sheet, fact_table
 from research_core.narrative.template import narrative_template
+from research_core.narrative.tone_facts import tone_shift
 from research_core.runs import RunFolder, RunFolderError, write_atomic
-from research_core.tone.facts import tone_shift
 
 
 @dataclass(frozen=True)

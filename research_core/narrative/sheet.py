@@ -13,8 +13,8 @@ from research_core.lake.pit import PITView
 from research_core.narrative.curves_section import curve_facts
 from research_core.narrative.facts import CUES, Fact, FactSheet, date_value
 from research_core.narrative.health import health_facts
+from research_core.narrative.tone_facts import tone_facts
 from research_core.runs import RunFolder, RunFolderError
-from research_core.tone.facts import tone_facts
 
 # series, fact id, entity, aliases, level (unit, decimals), change (unit, decimals, how)
 MARKET: tuple[tuple[str, str, str, tuple[str, ...], str, int, str, int, str], ...] = (

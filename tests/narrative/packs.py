@@ -22,10 +22,10 @@ from research_core.catalog import instruments as catalog_instruments
 from research_core.lake import Lake
 from research_core.narrative import FactSheet, build_fact_sheet
 from research_core.narrative.facts import LOCALES
+from research_core.narrative.tone_facts import tone_facts
 from research_core.risk.curve_shocks import CURVE_SHOCKS
 from research_core.risk.stress import EPISODES, SHOCKS
 from research_core.runs import RunFolder
-from research_core.tone.facts import tone_facts
 from research_core.tone.series import TONE_SERIES, register_tone
 from tests.narrative.mutations import Pack, render_pack
 

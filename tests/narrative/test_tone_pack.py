@@ -19,8 +19,8 @@ from research_core.narrative.facts import render
 from research_core.narrative.pack import MorningPack, render_html, write_narrative
 from research_core.narrative.sheet import build_fact_sheet
 from research_core.narrative.template import narrative_template
+from research_core.narrative.tone_facts import tone_shift
 from research_core.tone import tone
-from research_core.tone.facts import tone_shift
 from research_core.tone.series import write_tone
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real" / "bcb_copom_selic"
