@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,9 +172,18 @@ def journal_frame(
     return frame
 
 
-def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
+REPLAY_STEPS = ("reading the decision", "rebuilding the proposal", "pricing its risk")
+
+
+def replay(
+    engine: Engine, lake: Lake, decision_id: int, progress: Callable[[str], None] | None = None
+) -> Replay:
     """Rebuild a decision's proposal and its pre-trade risk from the lake snapshot it
-    recorded (``lake.at_snapshot``) and compare with what was stored."""
+    recorded (``lake.at_snapshot``) and compare with what was stored. ``progress`` hears
+    each of :data:`REPLAY_STEPS` as it starts (a page shows them: a book rebuild takes
+    seconds)."""
+    say = progress or (lambda step: None)
+    say(REPLAY_STEPS[0])
     with db.read_session(engine) as s:
         decision = s.get(Decision, int(decision_id))
         if decision is None:
@@ -192,6 +201,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
     current, equity = inputs_series(inputs)
     base = inputs_base(inputs)  # held + approved not executed: what it was priced against
     nav, limits = float(inputs["nav"]), inputs_limits(inputs)
+    say(REPLAY_STEPS[1])
     stored = {
         "instrument": prop.instrument_id,
         "side": str(prop.side),
@@ -214,6 +224,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
             prop.rationale,
         )
         before = None
+        say(REPLAY_STEPS[2])
     else:
         found = _book_spec(lake, view, snap, prop, current, equity)
         if found is None:
@@ -226,6 +237,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
                 stored,
                 {},
             )
+        say(REPLAY_STEPS[2])
         spec, before = found, book_risk(base, view, nav=nav, equity=equity, limits=limits)
     impact = trade_impact(
         view,
