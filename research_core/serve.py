@@ -118,13 +118,13 @@ def _page_kernel_manager() -> type:
     from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
     from traitlets import Dict
 
-    class PageKernelManager(ServerKernelManager):  # type: ignore[misc]
+    class PageKernelManager(ServerKernelManager):
         """Starts a kernel with :func:`page_kernel_environment`; the server's own
         ``os.environ`` is never changed."""
 
         server_env = Dict(help="the server's environment when it started").tag(config=True)
 
-        async def start_kernel(self, **kw: Any) -> None:
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             kw["env"] = page_kernel_environment(kw.get("env", os.environ), self.server_env)
             await super().start_kernel(**kw)
 
