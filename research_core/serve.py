@@ -236,6 +236,8 @@ def serve(
     db_url = get_settings().db_url
     if auth == serve_auth.TOKENS:
         require_users(db_url, host)
+    # Voilà and nbconvert find the house template on JUPYTER_PATH (read from the environment)
+    os.environ["JUPYTER_PATH"] = kernel_environment(os.environ)["JUPYTER_PATH"]
     from voila.app import Voila
 
     config = voila_config(
