@@ -201,7 +201,13 @@ def _attribution(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    result = _open(args).replay(args.decision)
+    from research_core.pms.journal import replay
+
+    def say(step: str) -> None:  # each step as it starts, on stderr: a rebuild takes seconds
+        print(f"replay: {step}…", file=sys.stderr, flush=True)
+
+    pms = _open(args)
+    result = replay(pms.engine, pms.lake, args.decision, progress=say)
     print(result.summary())
     return 0 if result.identical else 1
 

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from research_core.errors import DuplicateSubmissionError, PMSError, TransitionError
+from research_core.formats import pct_nav, size
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pms import audit, db
@@ -47,13 +48,16 @@ class Replay:
     rebuilt: dict[str, Any]
 
     def summary(self) -> str:
+        """One line with units: the trade's size in its currency, ΔVaR/ΔES in % of NAV."""
         verdict = "IDENTICAL" if self.identical else f"DIFFERS in {list(self.differences)}"
-        imp = self.stored.get("impact", {})
+        imp, inst = self.stored.get("impact", {}), str(self.stored.get("instrument"))
+        side = "buy" if int(self.stored.get("side", 0)) > 0 else "sell"
+        amount = size(float(self.stored.get("size", "nan")), catalog_instrument(inst).currency)
         return (
             f"decision {self.decision_id} (proposal {self.proposal_id}) replayed from lake "
-            f"snapshot {self.snapshot_id}: {verdict}; {self.stored.get('instrument')} "
-            f"side {self.stored.get('side')} size {self.stored.get('size')}, "
-            f"ΔVaR {imp.get('delta_var')} ΔES {imp.get('delta_es')}"
+            f"snapshot {self.snapshot_id}: {verdict}; {inst} {side} {amount}, "
+            f"ΔVaR {pct_nav(imp.get('delta_var'), signed=True)}, "
+            f"ΔES {pct_nav(imp.get('delta_es'), signed=True)}"
         )
 
 

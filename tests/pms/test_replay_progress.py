@@ -9,7 +9,8 @@ from research_core.viz.pms_pages import journal_view
 
 
 def test_the_journal_page_shows_each_replay_step_as_it_starts(pms: PMS) -> None:
-    pms.submit("IBOV.FUT", "buy", 1e8, as_of="2026-10-01", actor="alice")
+    pid = pms.submit("IBOV.FUT", "buy", 1e8, as_of="2026-10-01", actor="alice")
+    delta_var = float(pms.proposal(pid)["impact"]["delta_var"])  # a fraction of NAV
     decision = int(pms.journal().index[0])
     view = journal_view(pms)
     rid, button = view.children[3].children
@@ -29,4 +30,7 @@ def test_the_journal_page_shows_each_replay_step_as_it_starts(pms: PMS) -> None:
     for text, step in zip(shown, steps, strict=False):
         assert "Replaying:" in text and step in text
     assert "Replay:" in shown[-1] and "IDENTICAL" in shown[-1]
+    # with units, not bare fractions: BRL 1e8 = 100.0 mn; ΔVaR by hand in % of NAV
+    assert "IBOV.FUT buy BRL 100.0 mn" in shown[-1]
+    assert f"ΔVaR +{100 * delta_var:.2f}% of NAV" in shown[-1]
     assert disabled == [True, False]  # no second click while it works
