@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,6 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _cells(notebook: Path) -> tuple[float, str, float]:
     """Sum of cell durations, and the slowest cell's first line and duration."""
+    import nbformat
+
     nb = nbformat.read(notebook, as_version=4)
     best, total, which = 0.0, 0.0, ""
     for cell in nb.cells:
@@ -43,7 +44,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--as-of", default="2026-10-30")
     ap.add_argument("--no-peer", action="store_true", help="skip plain papermill")
     args = ap.parse_args(argv)
+    from research_core.startup import KERNEL_EXEC, prepare_process
 
+    prepare_process()  # this script is an entry point (it imports nbformat)
     from research_core.pipeline import load_pipeline, run_pipeline
     from research_core.runs import RunFolder
 
@@ -91,6 +94,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             papermill.execute_notebook(
                 str(pipe.notebook_path(step)), str(work / f"peer-{step.name}.ipynb"),
                 parameters=params, progress_bar=False, cwd=str(pipe.folder),
+                extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_EXEC}"],  # as ours
             )  # fmt: skip
         peer = time.perf_counter() - t0
         seconds["plain papermill"] = peer

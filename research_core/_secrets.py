@@ -1,6 +1,7 @@
 """Secrets never reach a log line or an error message.
 
-A log-record factory (installed on import, idempotent) masks, in every record any logger
+A log-record factory (installed by the entry points and by :func:`register_secret`,
+never on import; idempotent) masks, in every record any logger
 creates at any level — httpx logs request URLs at INFO, httpcore response headers at
 DEBUG — and in its exception text: every registered secret, raw or URL-encoded, and any
 secret-named query parameter (``api_key=...``). :func:`redact` does the same for error
@@ -34,8 +35,10 @@ def register_secret(value: str | None) -> None:
     """Mask ``value`` (raw or URL-encoded) in every later log record and error message.
 
     Connectors register their API keys; :func:`register_settings_secrets` the config's.
-    Values shorter than 4 characters are ignored (masking them would garble text).
+    Values shorter than 4 characters are ignored (masking them would garble text). Installs
+    the log redaction too (every connector calls this, with or without a key).
     """
+    install_log_redaction()
     if not value or len(value) < 4 or value in _secrets:
         return
     forms = {
@@ -116,6 +119,3 @@ def install_log_redaction() -> None:
     base = logging.getLogRecordFactory()
     if not getattr(base, "redacts", False):
         logging.setLogRecordFactory(_redacting_factory(base))
-
-
-install_log_redaction()

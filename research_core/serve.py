@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -91,6 +92,41 @@ def kernel_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def page_kernel_environment(
+    passed: Mapping[str, str], server_env: Mapping[str, str]
+) -> dict[str, str]:
+    """A page kernel's environment: :func:`kernel_environment` of the server's, plus what
+    Voilà added or changed on top of it (``VOILA_*``, the request's ``USER_ENV``)."""
+    added = {k: v for k, v in passed.items() if server_env.get(k) != v}
+    return kernel_environment(server_env) | added
+
+
+@functools.cache
+def _page_kernel_manager() -> type:
+    """The per-kernel manager Voilà starts page kernels with (built lazily: jupyter_server
+    is imported only by ``serve``)."""
+    from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+    from traitlets import Dict
+
+    class PageKernelManager(ServerKernelManager):
+        """Starts a kernel with :func:`page_kernel_environment`; the server's own
+        ``os.environ`` is never changed."""
+
+        server_env = Dict(help="the server's environment when it started").tag(config=True)
+
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            kw["env"] = page_kernel_environment(kw.get("env", os.environ), self.server_env)
+            await super().start_kernel(**kw)
+
+    return PageKernelManager
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PageKernelManager":  # named in the Voilà configuration
+        return _page_kernel_manager()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def voila_config(
     *,
     dashboards: Path,
@@ -153,6 +189,9 @@ def voila_config(
     # without encryption" warning), and the websocket ping timeout equals its interval
     # (jupyter_server's default, three intervals, makes tornado warn on the first visit).
     c.KernelManager.transport = "ipc"
+    # Kernels get kernel_environment() of the server's environment, which stays untouched.
+    c.MappingKernelManager.kernel_manager_class = "research_core.serve.PageKernelManager"
+    c.PageKernelManager.server_env = dict(os.environ)
     c.Voila.tornado_settings = {"ws_ping_timeout": 30_000}
     return c
 
@@ -186,9 +225,8 @@ def serve(
     db_url = get_settings().db_url
     if auth == serve_auth.TOKENS:
         require_users(db_url, host)
-    env = kernel_environment(os.environ)  # kernels inherit the server's environment
-    os.environ.clear()
-    os.environ.update(env)
+    # Voilà and nbconvert find the house template on JUPYTER_PATH (read from the environment)
+    os.environ["JUPYTER_PATH"] = kernel_environment(os.environ)["JUPYTER_PATH"]
     from voila.app import Voila
 
     config = voila_config(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -43,10 +44,21 @@ State = tuple[Any, ...]
 
 
 def _worker_start() -> None:
-    """Each worker: Ctrl-C belongs to the server (which stops the pool), then the page code
-    is imported once, before any visitor waits for it."""
+    """Each worker: Ctrl-C belongs to the server (which stops the pool); its environment is
+    a page kernel's (no secrets); then the page code and catalogs load once, before any
+    visitor waits for them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from research_core.viz import pages  # noqa: F401  (the import is the point)
+    from research_core import startup
+    from research_core.serve import kernel_environment
+
+    env = kernel_environment(os.environ)
+    for key in set(os.environ) - set(env):
+        del os.environ[key]
+    os.environ.update(env)
+    startup.prepare_process()
+    from research_core.viz import pages
+
+    pages.preload()
 
 
 def _render(name: str, query: str) -> str:

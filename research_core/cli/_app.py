@@ -66,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     shows its traceback.
     """
     args = build_parser().parse_args(argv)
+    from research_core.startup import prepare_process
+
+    prepare_process()  # after parsing: --help and usage errors stay light
     try:
         check_dates(args)
         check_numbers(args)

@@ -5,6 +5,7 @@ journal, attribution and replay (imports the PMS only when a command runs, so
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from research_core.cli._shared import Command, command, group, print_frame, warned
@@ -171,7 +172,13 @@ def _attribution(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    result = open_pms(args).replay(args.decision)
+    from research_core.pms.journal import replay
+
+    def say(step: str) -> None:  # each step as it starts, on stderr: a rebuild takes seconds
+        print(f"replay: {step}…", file=sys.stderr, flush=True)
+
+    pms = open_pms(args)
+    result = replay(pms.engine, pms.lake, args.decision, progress=say)
     print(result.summary())
     return 0 if result.identical else 1
 

@@ -203,7 +203,7 @@ def _fork_server() -> Any:
     """A fork server that imported the worker module once (a fork from it is clean even
     though the runner has threads; a fresh interpreter per step imports papermill again)."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["research_core.pipeline.worker"])
+    ctx.set_forkserver_preload(["research_core.pipeline.forkserver"])
     return ctx
 
 

@@ -1,7 +1,7 @@
 """Execute one step notebook with papermill; run by the runner as its own process group.
 
 The runner forks :func:`run_in_session` from a fork server that has already imported
-this module (papermill, nbformat: about 1 s a step saved); ``python -m
+papermill, nbformat and this module (``pipeline.forkserver``: about 1 s a step saved); ``python -m
 research_core.pipeline.worker JOB.json`` does the same from a shell. The worker reads the
 job (input, output, parameters, kernel, guard file), executes, and writes
 ``JOB.result.json``: ``ok``, or the failing cell with exception type and message, and
@@ -17,17 +17,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import nbformat
-import papermill
-from nbclient.exceptions import DeadKernelError
-from papermill.exceptions import PapermillExecutionError
-
 from research_core.pipeline.guard import END_SOURCE, GUARD_TAG, cell_source
 from research_core.runs import write_atomic
+from research_core.startup import KERNEL_EXEC, prepare_process
 
 
 def execute(job: dict[str, Any]) -> dict[str, Any]:
-    """Run the notebook described by ``job``; never raises, returns the outcome."""
+    """Run the notebook described by ``job``; never raises, returns the outcome. Imports
+    papermill here (the fork server has it loaded: ``pipeline.forkserver``)."""
+    prepare_process()  # before nbformat loads
+    import nbformat
+    import papermill
+    from nbclient.exceptions import DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
     nb = nbformat.read(job["input"], as_version=4)
     guard = nbformat.v4.new_code_cell(cell_source(Path(job["guard_file"])))
     guard.metadata["tags"] = [GUARD_TAG]
@@ -44,6 +47,7 @@ def execute(job: dict[str, Any]) -> dict[str, Any]:
             progress_bar=False,
             start_timeout=job["start_timeout"],
             cwd=job["cwd"],
+            extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_EXEC}"],  # first in the kernel
         )
     except PapermillExecutionError as err:
         return {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from research_core.errors import DuplicateSubmissionError, PMSError, TransitionError
+from research_core.formats import pct_nav, size
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pms import audit, db
@@ -47,13 +48,16 @@ class Replay:
     rebuilt: dict[str, Any]
 
     def summary(self) -> str:
+        """One line with units: the trade's size in its currency, ΔVaR/ΔES in % of NAV."""
         verdict = "IDENTICAL" if self.identical else f"DIFFERS in {list(self.differences)}"
-        imp = self.stored.get("impact", {})
+        imp, inst = self.stored.get("impact", {}), str(self.stored.get("instrument"))
+        side = "buy" if int(self.stored.get("side", 0)) > 0 else "sell"
+        amount = size(float(self.stored.get("size", "nan")), catalog_instrument(inst).currency)
         return (
             f"decision {self.decision_id} (proposal {self.proposal_id}) replayed from lake "
-            f"snapshot {self.snapshot_id}: {verdict}; {self.stored.get('instrument')} "
-            f"side {self.stored.get('side')} size {self.stored.get('size')}, "
-            f"ΔVaR {imp.get('delta_var')} ΔES {imp.get('delta_es')}"
+            f"snapshot {self.snapshot_id}: {verdict}; {inst} {side} {amount}, "
+            f"ΔVaR {pct_nav(imp.get('delta_var'), signed=True)}, "
+            f"ΔES {pct_nav(imp.get('delta_es'), signed=True)}"
         )
 
 
@@ -172,9 +176,18 @@ def journal_frame(
     return frame
 
 
-def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
+REPLAY_STEPS = ("reading the decision", "rebuilding the proposal", "pricing its risk")
+
+
+def replay(
+    engine: Engine, lake: Lake, decision_id: int, progress: Callable[[str], None] | None = None
+) -> Replay:
     """Rebuild a decision's proposal and its pre-trade risk from the lake snapshot it
-    recorded (``lake.at_snapshot``) and compare with what was stored."""
+    recorded (``lake.at_snapshot``) and compare with what was stored. ``progress`` hears
+    each of :data:`REPLAY_STEPS` as it starts (a page shows them: a book rebuild takes
+    seconds)."""
+    say = progress or (lambda step: None)
+    say(REPLAY_STEPS[0])
     with db.read_session(engine) as s:
         decision = s.get(Decision, int(decision_id))
         if decision is None:
@@ -192,6 +205,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
     current, equity = inputs_series(inputs)
     base = inputs_base(inputs)  # held + approved not executed: what it was priced against
     nav, limits = float(inputs["nav"]), inputs_limits(inputs)
+    say(REPLAY_STEPS[1])
     stored = {
         "instrument": prop.instrument_id,
         "side": str(prop.side),
@@ -214,6 +228,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
             prop.rationale,
         )
         before = None
+        say(REPLAY_STEPS[2])
     else:
         found = _book_spec(lake, view, snap, prop, current, equity)
         if found is None:
@@ -226,6 +241,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
                 stored,
                 {},
             )
+        say(REPLAY_STEPS[2])
         spec, before = found, book_risk(base, view, nav=nav, equity=equity, limits=limits)
     impact = trade_impact(
         view,

@@ -30,10 +30,12 @@ from research_core.viz.runs import Problem, Run, open_run
 
 Item = Any  # an HTML string, a plotly figure or an ipywidget
 
-# Page kernels import this module while they wait in the pool for a visitor: load the
-# catalogs now (YAML, about 0.15 s) rather than while the visitor waits.
-series_catalog()
-instruments()
+
+def preload() -> None:
+    """Load the catalogs (YAML, about 0.15 s): a page kernel calls this while it waits in
+    the pool, so the visitor does not wait for it (never done on import)."""
+    series_catalog()
+    instruments()
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ class _Action:
         self.out, self.refresh, self.notes, self.key = out, refresh, notes, key
 
     def __call__(self, fn: Callable[[], str]) -> None:
+        self.out.value = theme.message("…", "info", title="Working:")  # shown at once
         try:
             done = fn()
         except WorkbenchError as err:
@@ -609,8 +610,8 @@ def journal_view(pms: PMS) -> w.VBox:
     table = w.HTML()
     rid = w.Text(description="Decision #")
     rid.add_class("wb-replay-id")
-    replay = w.Button(description="Replay")
-    replay.add_class("wb-replay")
+    button = w.Button(description="Replay")
+    button.add_class("wb-replay")
     result = w.HTML()
 
     def do_search(_: object = None) -> None:
@@ -640,24 +641,34 @@ def journal_view(pms: PMS) -> w.VBox:
                 f"decision number {rid.value!r} is not a whole number", "error"
             )
             return
+        from research_core.pms.journal import REPLAY_STEPS, replay
+
+        def step(name: str) -> None:  # each step as it starts: a book rebuild takes seconds
+            k = REPLAY_STEPS.index(name) + 1
+            text = f"decision {number}, step {k} of {len(REPLAY_STEPS)}: {name}…"
+            result.value = theme.message(text, "info", title="Replaying:")
+
+        button.disabled = True
         try:
-            rep = pms.replay(number)
+            rep = replay(pms.engine, pms.lake, number, progress=step)
         except WorkbenchError as err:
             result.value = theme.message(str(err), "error")
             return
+        finally:
+            button.disabled = False
         result.value = theme.message(
             rep.summary(), "info" if rep.identical else "warn", title="Replay:"
         )
 
     search.on_click(do_search)
-    replay.on_click(do_replay)
+    button.on_click(do_replay)
     do_search()
     return w.VBox(
         [
             w.HTML(theme.style()),
             w.HBox([inst, strat, outcome, search]),
             table,
-            w.HBox([rid, replay]),
+            w.HBox([rid, button]),
             result,
         ]
     )
