@@ -93,7 +93,9 @@ def _write(folder: Path, as_of: str, direction: int, status: str, proposal: str)
     pd.DataFrame({"instrument": [proposal], "side": ["buy"]}).to_parquet(
         art / "book/proposals.parquet"
     )
-    (folder / as_of / "manifest.json").write_text(json.dumps({"as_of": as_of, "steps": []}))
+    (folder / as_of / "manifest.json").write_text(
+        json.dumps({"as_of": as_of, "status": "succeeded", "steps": []})
+    )
     return RunFolder(folder / as_of)
 
 

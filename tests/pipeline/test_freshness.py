@@ -18,7 +18,9 @@ def test_stale_key_series_mark_the_pack_or_fail_the_run(sample_lake_path, tmp_pa
     gate = quality_gate(lake_path=str(sample_lake_path), as_of=LATE, run_dir=str(run),
                         key_series=KEY, on_stale="mark")  # fmt: skip
     assert gate["stale"] and set(gate["stale_series"]) == set(KEY)
-    (run / "manifest.json").write_text(json.dumps({"as_of": LATE, "steps": []}))
+    (run / "manifest.json").write_text(
+        json.dumps({"as_of": LATE, "status": "succeeded", "steps": []})
+    )
     pack = build_morning_pack(run, lake_path=sample_lake_path)
     assert pack.stale
     page = pack.html()

@@ -37,7 +37,9 @@ def _signals(day: str, calls: list[tuple[str, str, str, float, str]]) -> pd.Data
 def _run(root: Path, day: str, name: str, frame: pd.DataFrame) -> None:
     folder = root / day / "artifacts" / "agents"
     folder.mkdir(parents=True)
-    (root / day / "manifest.json").write_text(json.dumps({"as_of": day}), encoding="utf-8")
+    (root / day / "manifest.json").write_text(
+        json.dumps({"as_of": day, "status": "succeeded"}), encoding="utf-8"
+    )
     frame.to_parquet(folder / name)
 
 
