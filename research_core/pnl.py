@@ -153,21 +153,26 @@ def _session(rate_pct: np.ndarray, compounding: str) -> np.ndarray:
 
 def _curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays) -> np.ndarray:
     """One session's return of holding the bond on each day's curve, unchanged: the curve
-    bootstrapped from its pillars known that day (flat at the bond's yield where one is
-    unknown), the bond a zero or (Treasury) a semiannual bullet with coupon ``q``."""
+    bootstrapped (log-linear) from the pillars known that day up to the bond's own, the
+    bond a zero or (Treasury) a semiannual bullet with coupon ``q`` (par at its yield)."""
     series, grid, kinds, compounding = _pillars(inst)
     quotes = np.column_stack([_known(data[f"pillar:{s}"], idx) for s in series[:-1]] + [q])
-    flat = ~np.isfinite(quotes).all(axis=1)
-    quotes[flat] = q[flat, None]
-    log_df = bootstrap(grid, quotes, kinds, compounding)
+    known = np.isfinite(quotes)
     t = float(grid[-1])
     times = np.array([t]) if inst.dv01_convention != "ust_future" else coupon_times(t, 2)
     coupon = q / 100.0 if inst.dv01_convention == "ust_future" else np.zeros(len(q))
     amounts = np.outer(coupon, np.diff(np.r_[0.0, times]))
     amounts[:, -1] += 1.0
-    now = np.exp(interp_log_df(grid, log_df, times))
-    later = np.exp(interp_log_df(grid, log_df, np.maximum(times - DT, 0.0)))
-    return hold_return(amounts, now, later)
+    hold = np.empty(len(q))
+    for mask in np.unique(known, axis=0):  # each set of pillars known, bootstrapped alone
+        rows = (known == mask).all(axis=1)
+        sub = np.flatnonzero(mask)
+        g, k = grid[sub], tuple(kinds[i] for i in sub)
+        log_df = bootstrap(g, quotes[np.ix_(rows, sub)], k, compounding)
+        now = np.exp(interp_log_df(g, log_df, times))
+        later = np.exp(interp_log_df(g, log_df, np.maximum(times - DT, 0.0)))
+        hold[rows] = hold_return(amounts[rows], now, later)
+    return hold
 
 
 def _carry_parts(
