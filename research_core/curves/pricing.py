@@ -43,7 +43,7 @@ Shift = Callable[[Curve, np.ndarray], np.ndarray]  # (curve, times) -> shocked l
 def di1_business_days(trade_date: object, maturity: object) -> int:
     """``du`` of a DI1: B3 sessions from ``trade_date`` (inclusive) to ``maturity``
     (exclusive), the B3 calendar of ``research_core.calendars``."""
-    return int(business_days_to(trade_date, pd.DatetimeIndex([maturity]))[0])  # type: ignore[list-item]
+    return int(business_days_to(trade_date, pd.DatetimeIndex([maturity]))[0])
 
 
 def di1_pu(rate_pct: float, du: int) -> float:

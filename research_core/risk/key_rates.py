@@ -58,7 +58,6 @@ def rate_ids(weights: pd.Series, nav: float = 1.0) -> list[str]:
     return [i for i in w.index if instrument(str(i)).dv01_convention in CURVE_OF]
 
 
-
 def key_weights(keys: tuple[float, ...], t: np.ndarray) -> np.ndarray:
     """Triangular key-rate weights (keys × times); each column sums to 1."""
     eye = np.eye(len(keys))
