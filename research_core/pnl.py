@@ -42,7 +42,7 @@ from research_core.catalog import Instrument, instrument, series_catalog
 from research_core.config import get_settings
 from research_core.curves.build import spec_of
 from research_core.curves.curve import bootstrap, coupon_times, interp_log_df, rate_to_log_df
-from research_core.curves.pricing import CURVE_OF, hold_return
+from research_core.curves.pricing import CURVE_OF, DI1_FACE, di1_pu, hold_return
 from research_core.errors import PriceHistoryError
 from research_core.lake.pit import PITView
 
@@ -443,6 +443,11 @@ def unit_volatility(returns: np.ndarray, lookback: int, floor: float = 0.0) -> n
     return np.fmax(recent, floor * np.nanstd(r, axis=0, ddof=1)) if floor > 0 else recent
 
 
+def _di1_value(inst: Instrument, quote: float) -> float:
+    """One DI1 of the catalog's generic tenor (du = 252 × years) at its PU, BRL."""
+    return inst.multiplier / DI1_FACE * di1_pu(quote, round(252 * inst.tenor_years))
+
+
 def contract_notional(
     inst: Instrument, quote: float, usdbrl: float, vna: float | None = None
 ) -> float:
@@ -453,7 +458,7 @@ def contract_notional(
     if inst.quote == "fx":  # multiplier USD × quote BRL per USD = BRL notional
         return inst.multiplier * quote
     if inst.dv01_convention == "di1_pu":
-        return inst.multiplier / (1.0 + quote / 100.0) ** inst.tenor_years
+        return _di1_value(inst, quote)
     if inst.dv01_convention == "real_yield":
         if vna is None or not vna > 0:
             raise PriceHistoryError(f"{inst.id}: a bond is worth VNA × quotation; VNA {vna}")
@@ -475,7 +480,7 @@ def contract_value(inst: Instrument, quote: float) -> float | None:
     if not np.isfinite(quote) or (inst.quote != "yield" and quote <= 0):
         raise PriceHistoryError(f"{inst.id}: no usable quote ({quote!r}) to size contracts")
     if inst.dv01_convention == "di1_pu":
-        return inst.multiplier / (1.0 + quote / 100.0) ** inst.tenor_years
+        return _di1_value(inst, quote)
     if inst.quote in ("yield", "spread"):
         return inst.multiplier
     return inst.multiplier * quote
