@@ -164,9 +164,10 @@ def _curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays)
     amounts = np.outer(coupon, np.diff(np.r_[0.0, times]))
     amounts[:, -1] += 1.0
     hold = np.empty(len(q))
-    for mask in np.unique(known, axis=0):  # each set of pillars known, bootstrapped alone
-        rows = (known == mask).all(axis=1)
-        sub = np.flatnonzero(mask)
+    code = known @ (1 << np.arange(len(series)))  # which pillars each row knows, as bits
+    for c in np.unique(code):  # each set of pillars known, bootstrapped alone
+        rows = code == c
+        sub = np.flatnonzero(known[np.argmax(rows)])
         g, k = grid[sub], tuple(kinds[i] for i in sub)
         log_df = bootstrap(g, quotes[np.ix_(rows, sub)], k, compounding)
         now = np.exp(interp_log_df(g, log_df, times))
