@@ -28,7 +28,6 @@ as an index, so a holiday on one exchange carries the P&L to the next session.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,7 +37,7 @@ import pandas as pd
 from research_core import ntnb
 from research_core._memo import remember
 from research_core.calendars import business_day_range
-from research_core.catalog import Instrument, instrument, series_catalog
+from research_core.catalog import Instrument, instrument
 from research_core.config import get_settings
 from research_core.curves.build import spec_of
 from research_core.curves.curve import bootstrap, coupon_times, interp_log_df, rate_to_log_df
@@ -53,31 +52,6 @@ USDBRL = "BRL.USD.SPOT"
 IPCA_EXPECTED = "BR.FOCUS.IPCA.12M"
 CDS_RECOVERY = 0.4
 DT = 1.0 / 252.0
-_TENOR = re.compile(r"^(.*)\.(\d+)([MY])$")
-
-
-def tenor_years(series_id: str) -> float | None:
-    """Tenor in years from a curve series id ("BR.DI.2Y" → 2.0, "US.UST.3M" → 0.25)."""
-    m = _TENOR.match(series_id)
-    if not m:
-        return None
-    n = float(m.group(2))
-    return n / 12.0 if m.group(3) == "M" else n
-
-
-@functools.cache
-def shorter_tenor(series_id: str) -> str | None:
-    """The next shorter point on the same curve in the catalog (None at the short end)."""
-    m = _TENOR.match(series_id)
-    if not m:
-        return None
-    own = tenor_years(series_id) or 0.0
-    siblings = [
-        (t, s)
-        for s in series_catalog()
-        if s.startswith(m.group(1) + ".") and (t := tenor_years(s)) is not None and t < own
-    ]
-    return max(siblings)[1] if siblings else None
 
 
 def duration(inst: Instrument, y: np.ndarray) -> np.ndarray:
