@@ -15,6 +15,9 @@ which moves the VNA by hundredths of a percent):
 dcp: calendar days from the 15th of month k to d; dct: from that 15th to the next. The
 bond's price is VNA × quotation; the NTN-B Principal (the catalog's ``Tesouro IPCA+`` real
 yields) is a zero, quotation = (1 + y)^(−du/252) with du/252 its years to maturity.
+The coupon NTN-B (6 % a.a. real, (1.06)^(1/2) − 1 a semester) is priced from its cash
+flows on the real curve × the VNA: ``research_core.curves.pricing`` (``ntnb_coupon_flows``,
+``price_on_curve``); the instrument registry lists only NTN-B Principal.
 
 Everything comes from the lake's monthly IPCA (``BR.IPCA.MOM``, BCB SGS 433) as known at
 the date. A lake whose IPCA starts after July 2000 (the sample lake starts in 2005) chains

@@ -4,11 +4,13 @@ A "unit" is a position of notional equal to the book's value, long the instrumen
 (the house convention: +1 profits when the yield, price, FX rate or spread rises). Its daily
 return, in the base currency (BRL), is
 
-* rates (DI1, NTN-B, Treasury futures): ``1 - P(y1)/P(y0) - (y - f + D * slope) * dt`` —
-  the bond repriced at the new yield (≈ duration ``D`` times the yield change), less the
-  carry and roll-down a payer gives up: the yield over the funding rate ``f`` and the
-  roll down the curve (slope per year of tenor to the next shorter point). NTN-B carry
-  adds the expected IPCA (Focus 12m).
+* rates (DI1, NTN-B, Treasury futures): ``1 - P(y1)/P(y0) - (h - f)`` — the bond
+  repriced at the new yield, less the carry and roll-down a payer gives up: ``h`` what
+  the bond earns in one session on the curve known that day, unchanged (accrual at its
+  yield + the slide down the curve; ``curves.pricing``: its curve's pillars up to its
+  tenor, log-linear bootstrap), ``f`` one session of funding compounded like the curve
+  (CDI annual/252, the 3-month bill semiannual). NTN-B carry adds one session of the
+  expected IPCA (Focus 12m, compounded).
 * credit (CDS, protection buyer): ``RPV01(s1) * ds - s * dt`` (spread in bp).
 * FX (USD/BRL, long USD): the spot return less the BRL-USD rate differential (forward
   points).
@@ -26,7 +28,6 @@ as an index, so a holiday on one exchange carries the P&L to the next session.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,8 +37,11 @@ import pandas as pd
 from research_core import ntnb
 from research_core._memo import remember
 from research_core.calendars import business_day_range
-from research_core.catalog import Instrument, instrument, series_catalog
+from research_core.catalog import Instrument, instrument
 from research_core.config import get_settings
+from research_core.curves.build import spec_of
+from research_core.curves.curve import bootstrap, coupon_times, interp_log_df, rate_to_log_df
+from research_core.curves.pricing import CURVE_OF, DI1_FACE, di1_pu, hold_return
 from research_core.errors import PriceHistoryError
 from research_core.lake.pit import PITView
 
@@ -48,31 +52,6 @@ USDBRL = "BRL.USD.SPOT"
 IPCA_EXPECTED = "BR.FOCUS.IPCA.12M"
 CDS_RECOVERY = 0.4
 DT = 1.0 / 252.0
-_TENOR = re.compile(r"^(.*)\.(\d+)([MY])$")
-
-
-def tenor_years(series_id: str) -> float | None:
-    """Tenor in years from a curve series id ("BR.DI.2Y" → 2.0, "US.UST.3M" → 0.25)."""
-    m = _TENOR.match(series_id)
-    if not m:
-        return None
-    n = float(m.group(2))
-    return n / 12.0 if m.group(3) == "M" else n
-
-
-@functools.cache
-def shorter_tenor(series_id: str) -> str | None:
-    """The next shorter point on the same curve in the catalog (None at the short end)."""
-    m = _TENOR.match(series_id)
-    if not m:
-        return None
-    own = tenor_years(series_id) or 0.0
-    siblings = [
-        (t, s)
-        for s in series_catalog()
-        if s.startswith(m.group(1) + ".") and (t := tenor_years(s)) is not None and t < own
-    ]
-    return max(siblings)[1] if siblings else None
 
 
 def duration(inst: Instrument, y: np.ndarray) -> np.ndarray:
@@ -113,9 +92,7 @@ def _inputs(inst: Instrument) -> dict[str, str]:
         roles["funding"] = FUNDING[inst.currency]
         if inst.dv01_convention == "real_yield":
             roles["ipca"] = IPCA_EXPECTED
-        short = shorter_tenor(inst.price_series)
-        if short is not None:
-            roles["short"] = short
+        roles |= {f"pillar:{sid}": sid for sid in _pillars(inst)[0][:-1]}
     if pnl_currency(inst) != BASE_CURRENCY:
         roles["fx"] = USDBRL
     return roles
@@ -130,26 +107,77 @@ def _known(arrays: tuple[np.ndarray, np.ndarray], idx: np.ndarray) -> np.ndarray
     return np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan)
 
 
-def _carry_of(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays) -> np.ndarray:
+@functools.cache
+def _pillars(inst: Instrument) -> tuple[tuple[str, ...], np.ndarray, tuple[str, ...], str]:
+    """The pillars of the instrument's curve up to its own (series, times, kinds,
+    compounding); none for an instrument not priced on a curve."""
+    if inst.quote != "yield" or inst.dv01_convention not in CURVE_OF:
+        return (), np.zeros(0), (), "annual"
+    spec = spec_of(CURVE_OF[inst.dv01_convention])
+    if inst.price_series not in spec.series:
+        raise PriceHistoryError(f"{inst.id}: {inst.price_series} is not a pillar of {spec.name}")
+    j = spec.series.index(inst.price_series) + 1
+    return spec.series[:j], np.asarray(spec.times[:j]), spec.kinds[:j], spec.compounding
+
+
+def _session(rate_pct: np.ndarray, compounding: str) -> np.ndarray:
+    """One session's growth (fraction) at ``rate_pct`` % a.a. in ``compounding``."""
+    return np.expm1(-rate_to_log_df(np.nan_to_num(rate_pct), np.array(DT), compounding))
+
+
+def _curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays) -> np.ndarray:
+    """One session's return of holding the bond on each day's curve, unchanged: the curve
+    bootstrapped (log-linear) from the pillars known that day up to the bond's own, the
+    bond a zero or (Treasury) a semiannual bullet with coupon ``q`` (par at its yield)."""
+    series, grid, kinds, compounding = _pillars(inst)
+    quotes = np.column_stack([_known(data[f"pillar:{s}"], idx) for s in series[:-1]] + [q])
+    known = np.isfinite(quotes)
+    t = float(grid[-1])
+    times = np.array([t]) if inst.dv01_convention != "ust_future" else coupon_times(t, 2)
+    coupon = q / 100.0 if inst.dv01_convention == "ust_future" else np.zeros(len(q))
+    amounts = np.outer(coupon, np.diff(np.r_[0.0, times]))
+    amounts[:, -1] += 1.0
+    hold = np.empty(len(q))
+    code = known @ (1 << np.arange(len(series)))  # which pillars each row knows, as bits
+    for c in np.unique(code):  # each set of pillars known, bootstrapped alone
+        rows = code == c
+        sub = np.flatnonzero(known[np.argmax(rows)])
+        g, k = grid[sub], tuple(kinds[i] for i in sub)
+        log_df = bootstrap(g, quotes[np.ix_(rows, sub)], k, compounding)
+        now = np.exp(interp_log_df(g, log_df, times))
+        later = np.exp(interp_log_df(g, log_df, np.maximum(times - DT, 0.0)))
+        hold[rows] = hold_return(amounts[rows], now, later)
+    return hold
+
+
+def _carry_parts(
+    inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays
+) -> tuple[np.ndarray, np.ndarray]:
     """Annual carry (and roll) of a long-quote unit, as a fraction, at quotes ``q`` on
-    dates ``idx`` (ns), from the unit's input series ``data`` (see :func:`_inputs`)."""
+    dates ``idx`` (ns), from the unit's input series ``data`` (see :func:`_inputs`), and
+    the roll-down part of it (0 off the curves)."""
+    none = np.zeros(len(q))
     if inst.quote == "price":
-        return np.zeros(len(q))
+        return none, none
     if inst.quote == "fx":
         diff = _known(data["funding"], idx) - _known(data["foreign"], idx)
-        return -np.nan_to_num(diff) / 100.0
+        return -np.nan_to_num(diff) / 100.0, none
     if inst.quote == "spread":
-        return -q / 1e4
+        return -q / 1e4, none
     if inst.quote != "yield":
         raise PriceHistoryError(f"{inst.id}: unknown quote {inst.quote!r}")
-    carry = q - np.nan_to_num(_known(data["funding"], idx))
+    compounding = _pillars(inst)[3]
+    hold = _curve_hold(inst, q, idx, data)
+    accrual = _session(q, compounding)
+    earned = hold - _session(_known(data["funding"], idx), compounding)
     if "ipca" in data:
-        carry = carry + np.nan_to_num(_known(data["ipca"], idx))
-    short = shorter_tenor(inst.price_series)
-    if short is not None:
-        gap = inst.tenor_years - (tenor_years(short) or 0.0)
-        carry = carry + duration(inst, q) * np.nan_to_num((q - _known(data["short"], idx)) / gap)
-    return -carry / 100.0
+        earned = earned + _session(_known(data["ipca"], idx), "annual")
+    return -earned / DT, -(hold - accrual) / DT
+
+
+def _carry_of(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays) -> np.ndarray:
+    """Annual carry and roll of a long-quote unit (:func:`_carry_parts`)."""
+    return _carry_parts(inst, q, idx, data)[0]
 
 
 def _unit_inputs(
@@ -194,10 +222,21 @@ def carry(view: PITView, instrument_id: str) -> float:
     unit = _UNITS.get((*view.cache_key, instrument_id))
     if unit is not None:
         return float(unit.carry[-1])
+    return _latest_parts(view, instrument_id)[0]
+
+
+def roll(view: PITView, instrument_id: str) -> float:
+    """The roll-down part of :func:`carry` (annual fraction, long-quote unit): what the
+    bond earns sliding down the curve beyond the accrual at its own yield (0 off curves)."""
+    return _latest_parts(view, instrument_id)[1]
+
+
+def _latest_parts(view: PITView, instrument_id: str) -> tuple[float, float]:
     inst = instrument(instrument_id)  # one value: the unit's history is not needed
     data = _unit_inputs(view, inst, {}, translate=False)
     dates, q = data["quote"]
-    return float(_carry_of(inst, q[-1:], dates[-1:], data)[0])
+    c, r = _carry_parts(inst, q[-1:], dates[-1:], data)
+    return float(c[0]), float(r[0])
 
 
 def _bond_price(inst: Instrument, coupon: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -379,6 +418,11 @@ def unit_volatility(returns: np.ndarray, lookback: int, floor: float = 0.0) -> n
     return np.fmax(recent, floor * np.nanstd(r, axis=0, ddof=1)) if floor > 0 else recent
 
 
+def _di1_value(inst: Instrument, quote: float) -> float:
+    """One DI1 of the catalog's generic tenor (du = 252 × years) at its PU, BRL."""
+    return inst.multiplier / DI1_FACE * di1_pu(quote, round(252 * inst.tenor_years))
+
+
 def contract_notional(
     inst: Instrument, quote: float, usdbrl: float, vna: float | None = None
 ) -> float:
@@ -389,7 +433,7 @@ def contract_notional(
     if inst.quote == "fx":  # multiplier USD × quote BRL per USD = BRL notional
         return inst.multiplier * quote
     if inst.dv01_convention == "di1_pu":
-        return inst.multiplier / (1.0 + quote / 100.0) ** inst.tenor_years
+        return _di1_value(inst, quote)
     if inst.dv01_convention == "real_yield":
         if vna is None or not vna > 0:
             raise PriceHistoryError(f"{inst.id}: a bond is worth VNA × quotation; VNA {vna}")
@@ -411,7 +455,7 @@ def contract_value(inst: Instrument, quote: float) -> float | None:
     if not np.isfinite(quote) or (inst.quote != "yield" and quote <= 0):
         raise PriceHistoryError(f"{inst.id}: no usable quote ({quote!r}) to size contracts")
     if inst.dv01_convention == "di1_pu":
-        return inst.multiplier / (1.0 + quote / 100.0) ** inst.tenor_years
+        return _di1_value(inst, quote)
     if inst.quote in ("yield", "spread"):
         return inst.multiplier
     return inst.multiplier * quote

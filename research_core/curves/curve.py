@@ -94,13 +94,15 @@ def _solve_par(
     w = (new_t - prev) / (float(grid[j]) - prev)
     c = coupon / freq
     x = -float(grid[j]) * freq * np.log1p(c)  # the zero at the coupon rate: a good start
+    done = ~np.isfinite(x)  # a row stops on its own step, so its answer is the same in any batch
     for _ in range(50):
         legs = np.exp(lp[:, None] + w[None, :] * (x - lp)[:, None])
         f = c * (known + legs.sum(axis=1)) + np.exp(x) - 1.0
         df = c * (legs * w[None, :]).sum(axis=1) + np.exp(x)
-        step = f / df
+        step = np.where(done, 0.0, f / df)
         x = x - step
-        if np.nanmax(np.abs(step), initial=0.0) < 1e-15:
+        done |= ~(np.abs(step) >= 1e-15)
+        if done.all():
             break
     return x
 

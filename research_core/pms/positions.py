@@ -8,7 +8,7 @@ quantity × quote BRL per unit return). Lots are marked to market daily like fut
 * price P&L  = quantity × ``pnl.quote_move(q_prev, q)`` (exact repricing) on the quantity
   held at the close;
 * carry      = quantity × annual carry (``pnl.carry`` at the previous mark) × sessions / 252,
-  of which ``roll_local`` is the roll-down part (duration × slope to the shorter point);
+  of which ``roll_local`` is the roll-down part (``pnl.roll``: the slide down the curve);
 * realized   = for a reduction, the closed quantity × ``quote_move(q_prev, trade price)``
   (reported at the next mark), and the closed share of the lot's accumulated P&L moves
   from unrealized to realized;
@@ -47,12 +47,10 @@ from research_core.pnl import (
     DT,
     USDBRL,
     carry,
-    duration,
     last_quote,
     pnl_currency,
     quote_move,
-    shorter_tenor,
-    tenor_years,
+    roll,
 )
 
 # How far a trade price may be from the day's market quote: relative for prices and FX,
@@ -131,19 +129,6 @@ def earn_scale(inst: Instrument, quote: float) -> float:
     """Local notional → P&L-currency notional: an FX quote earns in BRL (``pnl_currency``),
     so a USD-booked FX lot (the NDF) earns quantity × quote BRL per unit return."""
     return quote if pnl_currency(inst) != inst.currency else 1.0
-
-
-def roll_rate(view: PITView, inst: Instrument, quote: float) -> float:
-    """The roll-down part of ``pnl.carry`` (annual, long-quote unit): duration × the slope
-    to the next shorter point of the curve, per year of tenor (0 without one)."""
-    short = shorter_tenor(inst.price_series) if inst.quote == "yield" else None
-    if short is None:
-        return 0.0
-    q_short = last_quote(view, short)
-    if not math.isfinite(q_short):
-        return 0.0
-    gap = inst.tenor_years - (tenor_years(short) or 0.0)
-    return -float(duration(inst, np.array(quote))) * (quote - q_short) / gap / 100.0
 
 
 def ensure_instrument(session: Session, inst: Instrument) -> None:
@@ -244,7 +229,7 @@ def book_trade(
             last_quote=price,
             last_fx=fx,
             last_carry=carry(view, inst.id),
-            last_roll=roll_rate(view, inst, price),
+            last_roll=roll(view, inst.id),
             last_mark_date=trade_date,
             unrealized_local=0.0,
             carry_local=0.0,
@@ -386,7 +371,7 @@ def mark_lots(session: Session, view: PITView, day: dt.date, capital: float) -> 
         lot.last_quote, lot.last_fx, lot.last_mark_date = q, fx, day
         if lot.closed_date is None:
             if inst.id not in rates:
-                rates[inst.id] = (carry(view, inst.id), roll_rate(view, inst, q))
+                rates[inst.id] = (carry(view, inst.id), roll(view, inst.id))
             lot.last_carry, lot.last_roll = rates[inst.id]
         total_brl += pnl_brl
     nav = nav_prev + total_brl

@@ -27,19 +27,23 @@ import pandas as pd
 
 from research_core.catalog import Instrument, instrument
 from research_core.curves.build import build_curve
-from research_core.curves.curve import FREQUENCY, Curve, coupon_times, rate_to_log_df
+from research_core.curves.curve import Curve
+from research_core.curves.pricing import (
+    BUMP_BP,
+    CURVE_OF,
+    Shift,
+    cash_flows,
+    unit_pnl,
+    zero_shift,
+)
 from research_core.errors import RiskError
 from research_core.lake.pit import PITView
 
-CURVE_OF = {"di1_pu": "DI", "real_yield": "NTNB", "ust_future": "UST"}
 KEY_TENORS = {
     "DI": (0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
     "NTNB": (2.0, 5.0, 10.0, 20.0, 30.0),
     "UST": (0.25, 2.0, 5.0, 10.0, 30.0),
 }
-BUMP_BP = 1.0
-
-Shift = Callable[[Curve, np.ndarray], np.ndarray]  # (curve, times) -> shocked log DF
 
 
 def rate_ids(weights: pd.Series, nav: float = 1.0) -> list[str]:
@@ -54,28 +58,6 @@ def rate_ids(weights: pd.Series, nav: float = 1.0) -> list[str]:
     return [i for i in w.index if instrument(str(i)).dv01_convention in CURVE_OF]
 
 
-def cash_flows(inst: Instrument, curve: Curve) -> tuple[np.ndarray, np.ndarray]:
-    """Times (years, the curve's basis) and amounts per 1 of face of the instrument's bond."""
-    t = float(inst.tenor_years or 0.0)
-    if t <= 0:
-        raise RiskError(f"{inst.id}: no tenor to price on the {curve.name} curve")
-    if inst.dv01_convention != "ust_future":
-        return np.array([t]), np.array([1.0])
-    freq = FREQUENCY[curve.compounding] or 1
-    times = coupon_times(t, freq)
-    amounts = np.full(len(times), curve.par(t) / 100.0) * np.diff(np.r_[0.0, times])
-    amounts[-1] += 1.0
-    return times, amounts
-
-
-def unit_pnl(inst: Instrument, curve: Curve, shift: Shift) -> float:
-    """Return of a long-quote unit when ``curve`` is reread through ``shift``."""
-    times, amounts = cash_flows(inst, curve)
-    pv0 = float((amounts * curve.discount(times)).sum())
-    pv1 = float((amounts * np.exp(shift(curve, times))).sum())
-    return 1.0 - pv1 / pv0
-
-
 def key_weights(keys: tuple[float, ...], t: np.ndarray) -> np.ndarray:
     """Triangular key-rate weights (keys × times); each column sums to 1."""
     eye = np.eye(len(keys))
@@ -84,15 +66,6 @@ def key_weights(keys: tuple[float, ...], t: np.ndarray) -> np.ndarray:
 
 def _key_weight(keys: tuple[float, ...], k: int, t: np.ndarray) -> np.ndarray:
     return key_weights(keys, t)[k]
-
-
-def zero_shift(bp: Callable[[np.ndarray], np.ndarray]) -> Shift:
-    """A shift adding ``bp(t)`` basis points to the zero rate in the curve's compounding."""
-
-    def shift(curve: Curve, t: np.ndarray) -> np.ndarray:
-        return rate_to_log_df(curve.zero(t) + bp(t) / 100.0, t, curve.compounding)
-
-    return shift
 
 
 def _dv01(inst: Instrument, curve: Curve, bp: Callable[[np.ndarray], np.ndarray]) -> float:
@@ -141,3 +114,18 @@ def book_key_rates(view: PITView, weights: pd.Series, nav: float) -> pd.DataFram
     """:func:`key_rate_dv01` on the curves known at the view, by curve × key (totals)."""
     table = key_rate_dv01(book_curves(view, weights), weights, nav)
     return table.groupby(["curve", "key"], sort=False)[["pnl_brl_mn", "pnl_bp_nav"]].sum()
+
+
+__all__ = [  # the pricing helpers are re-exported for the curve stresses
+    "CURVE_OF",
+    "KEY_TENORS",
+    "Shift",
+    "book_curves",
+    "book_key_rates",
+    "cash_flows",
+    "key_rate_dv01",
+    "key_weights",
+    "rate_ids",
+    "unit_pnl",
+    "zero_shift",
+]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from research_core import pnl
 from research_core.strategies import _market, load_config
 from research_core.strategies.cross_asset import UNIVERSE
 from tests.strategies import handcalc as hc
@@ -85,6 +86,19 @@ def test_carry_to_vol_by_hand(hand_lake: HandLake) -> None:
     want = carry_over_vol(hand_lake, ids, 100)
     np.testing.assert_allclose(got[list(ids)], want[list(ids)], rtol=1e-9)
     assert got["GOLD.FUT"] == 0.0  # a price future carries nothing
+
+
+def test_roll_down_of_a_di1_is_its_slide_down_the_curve_by_hand(hand_lake: HandLake) -> None:
+    # DI1.2Y on the test lake's DI pillars 1y and 2y (the last session's quotes, % a.a.,
+    # 252): one session held on the unchanged log-linear curve earns e^(f/252) − 1, f =
+    # 2 ln(1 + z2) − ln(1 + z1); its accrual at its own yield (1 + z2)^(1/252) − 1; the
+    # roll-down (long-quote unit, annual) is minus the difference × 252.
+    z1 = hand_lake.known("BR.DI.1Y").iloc[-1] / 100
+    z2 = hand_lake.known("BR.DI.2Y").iloc[-1] / 100
+    hold = np.expm1((2 * np.log1p(z2) - np.log1p(z1)) / 252)
+    want = -(hold - ((1 + z2) ** (1 / 252) - 1)) * 252
+    assert pnl.roll(hand_lake.view, "DI1.2Y") == pytest.approx(want, rel=1e-9)
+    assert pnl.roll(hand_lake.view, "GOLD.FUT") == 0.0  # no curve, no roll
 
 
 def test_rank_positions_by_hand() -> None:
