@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.catalog import instrument, instruments
-from research_core.errors import PriceHistoryError, RiskError, WorkbenchWarning
+from research_core.errors import CurveError, PriceHistoryError, RiskError, WorkbenchWarning
 from research_core.lake.pit import PITView
 from research_core.pnl import (
     BASE_CURRENCY,
@@ -253,7 +253,7 @@ def stress_test(
     if curves and rate_ids(w):
         try:
             curve_rows = book_curve_stress(view, w, nav).drop(columns="total")
-        except RiskError as err:  # a lake without a curve's pillars: the other rows still stand
+        except (RiskError, CurveError) as err:  # no curve to build: the other rows stand
             warnings.warn(f"curve stresses left out: {err}", WorkbenchWarning, stacklevel=2)
             curve_rows = pd.DataFrame()
         for name, row in curve_rows.iterrows():
