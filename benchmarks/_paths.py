@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from research_core import pnl
-from research_core.agents import cross_asset, runner
+from research_core._memo import MEMO
+from research_core.agents import cross_asset
 from research_core.agents import store as report_store
 from research_core.lake.store import Lake
-from research_core.strategies import _market, base
 
 T = TypeVar("T")
 PATHS = ("earlier", "new")
@@ -31,10 +31,7 @@ PATHS = ("earlier", "new")
 
 def forget() -> None:
     """Empty every in-process memo of units, unit returns, agent reports and HMM fits."""
-    for memo in (pnl._UNITS, pnl._LAST, _market._RETURNS_CACHE, runner._REPORTS):
-        memo.clear()
-    base._NO_REPORT.clear()
-    cross_asset._FITS.clear()
+    MEMO.clear()
 
 
 def empty_store(lake: Lake) -> None:

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from research_core._memo import remember
 from research_core.agents.base import AgentReport
 from research_core.errors import (
     AgentDataError,
@@ -131,21 +130,13 @@ def last(view: PITView, series_id: str) -> float:
     return float(s.iloc[-1]) if len(s) else float("nan")
 
 
-_NO_REPORT: dict[tuple[object, ...], str] = {}  # views an agent could not run on, and why
-_NO_REPORT_SIZE = 4096
-
-
 def _report(view: PITView, agent: str) -> AgentReport | None:
     """One agent's report on ``view`` (None while history is too short for the agent)."""
-    from research_core.agents.runner import agent_report, variant  # imports statsmodels
+    from research_core.agents.runner import agent_report  # imports statsmodels
 
-    key = (*view.cache_key, agent, variant(agent))
-    if key in _NO_REPORT:
-        return None
     try:
         return agent_report(view, agent)
-    except (AgentDataError, InsufficientDataError) as err:
-        remember(_NO_REPORT, key, str(err), _NO_REPORT_SIZE)
+    except (AgentDataError, InsufficientDataError):  # memoized by the runner: runs once
         return None
 
 
