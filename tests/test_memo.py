@@ -71,11 +71,11 @@ def test_an_agent_that_cannot_run_yet_fails_once_the_same_way_for_every_caller(
     failure = MEMO.get(runner.REPORTS, keys[0])
     assert isinstance(failure, runner.NotYet) and "BRL.USD.PTAX" in failure.message
     # ... and a direct call raises that same error without running the agent again.
-    with pytest.raises(AgentDataError, match="BRL.USD.PTAX has no data"):
+    with pytest.raises(AgentDataError, match=r"BRL\.USD\.PTAX has no data"):
         runner.agent_report(view, "fx_equilibrium")
     assert MEMO.keys(runner.REPORTS) == keys
     # A write makes a new snapshot: the agent runs again on what the new view sees.
     lake.write(rows("BRL.USD.PTAX", ["2024-01-02"], [5.0], ["2024-01-03 12:00"]))
-    with pytest.raises(AgentDataError, match="CMD.IRON.ORE has no data"):
+    with pytest.raises(AgentDataError, match=r"CMD\.IRON\.ORE has no data"):
         runner.agent_report(lake.at("2024-02-01"), "fx_equilibrium")
     assert len(MEMO.keys(runner.REPORTS)) == 2
