@@ -163,8 +163,7 @@ def _unit_inputs(
         if role == "fx" and not translate:
             continue
         if sid not in reads:
-            s = view.series(sid)
-            reads[sid] = (np.asarray(s.index, "datetime64[ns]").view(np.int64), s.to_numpy(float))
+            reads[sid] = view.values(sid)
         dates, values = reads[sid]
         gaps = np.isnan(values)
         if gaps.any() and role in ("quote", "fx"):

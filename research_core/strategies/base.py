@@ -66,6 +66,11 @@ class BaseStrategy(ABC):
 
     def generate_signals(self, view: PITView) -> pd.Series:
         """Target positions in risk units, one per declared instrument, clipped to [-1, 1]."""
+        return pd.Series(self.risk_units(view), index=list(self.instruments), name=self.name)
+
+    def risk_units(self, view: PITView) -> np.ndarray:
+        """:meth:`generate_signals` as an array in ``instruments`` order (the backtest's
+        hot loop): undeclared instruments and non-finite positions raise."""
         raw = dict(self.positions(view))
         unknown = sorted(set(raw) - set(self.instruments))
         if unknown:
@@ -75,8 +80,8 @@ class BaseStrategy(ABC):
             raise BacktestError(
                 f"{self.name} returned a non-finite position for {bad} at {view.as_of}"
             )
-        units = pd.Series(raw, index=list(self.instruments), dtype=float).fillna(0.0)
-        return pd.Series(np.clip(units.to_numpy(), -1.0, 1.0), units.index, name=self.name)
+        units = np.array([float(raw.get(i, 0.0)) for i in self.instruments], dtype=float)
+        return np.clip(units, -1.0, 1.0)
 
     def describe(self) -> str:
         """First paragraph of the docstring: the economic rationale."""
