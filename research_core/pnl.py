@@ -96,7 +96,9 @@ def known_on(data: pd.Series | pd.DataFrame, dates: pd.Index) -> np.ndarray:
     """Values known on each date: the last (forward-filled) row at or before it, NaN before
     the first. A Series gives a 1-d array, a frame a (dates x columns) array."""
     pos = np.searchsorted(data.index.values, dates.values, side="right") - 1
-    values = data.ffill().to_numpy(dtype=float)
+    values = data.to_numpy(dtype=float)
+    if np.isnan(values).any():  # a unit's level has no gaps: skip the fill for it
+        values = data.ffill().to_numpy(dtype=float)
     if len(values) == 0:
         return np.full((len(dates), *values.shape[1:]), np.nan)
     picked = values[np.maximum(pos, 0)]

@@ -99,6 +99,10 @@ class CountingView:
         self.reads.append(series_id)
         return self.view.series(series_id)
 
+    def values(self, series_id: str) -> tuple[np.ndarray, np.ndarray]:
+        self.reads.append(series_id)
+        return self.view.values(series_id)
+
     def __getattr__(self, name: str) -> object:
         return getattr(self.view, name)
 

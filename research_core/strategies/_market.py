@@ -27,7 +27,9 @@ def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFra
             days=int(sessions * 1.5) + 10
         )
         index = unit_index(view, list(ids), start, trim=True)
-        returns = index.pct_change().iloc[1:].iloc[-sessions:]
+        level = index.to_numpy()  # pct_change in numpy (the same divisions, no frames)
+        daily = (level[1:] / level[:-1] - 1.0)[-sessions:]
+        returns = pd.DataFrame(daily, index=index.index[1:][-sessions:], columns=index.columns)
         MEMO.put(RETURNS, key, returns)
     return returns.copy()
 
