@@ -11,19 +11,22 @@ other's work; the lake's arrays stay loaded (both paths read the same files).
 
 from __future__ import annotations
 
+import cProfile
 import os
+import pstats
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from research_core import pnl
-from research_core.agents import cross_asset, runner
+from research_core._memo import MEMO
+from research_core.agents import cross_asset
 from research_core.agents import store as report_store
 from research_core.lake.store import Lake
-from research_core.strategies import _market, base
 
 T = TypeVar("T")
 PATHS = ("earlier", "new")
@@ -31,10 +34,7 @@ PATHS = ("earlier", "new")
 
 def forget() -> None:
     """Empty every in-process memo of units, unit returns, agent reports and HMM fits."""
-    for memo in (pnl._UNITS, pnl._LAST, _market._RETURNS_CACHE, runner._REPORTS):
-        memo.clear()
-    base._NO_REPORT.clear()
-    cross_asset._FITS.clear()
+    MEMO.clear()
 
 
 def empty_store(lake: Lake) -> None:
@@ -71,3 +71,20 @@ def timed(func: Callable[[], T]) -> tuple[Timed, T]:
     result = func()
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     return Timed(wall, cpu, (load0 + os.getloadavg()[0]) / 2), result
+
+
+def breakdown(func: Callable[[], object], top: int = 8) -> list[str]:
+    """Where one call spends its time: the ``top`` functions of ``research_core`` by
+    cumulative seconds under cProfile (inflated by the profiler; compare them, not the
+    totals), as ``seconds  share  module:function`` lines."""
+    prof = cProfile.Profile()
+    prof.runcall(func)
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    total = max(v[3] for v in stats.values())
+    own = [
+        (cum, f"{Path(file).stem}:{name}")
+        for (file, _, name), (_, _, _, cum, _) in stats.items()
+        if "research_core" in file and "backtest/engine" not in file
+    ]
+    own.sort(reverse=True)
+    return [f"{cum:8.2f} s {cum / total:6.1%}  {where}" for cum, where in own[:top]]

@@ -28,7 +28,7 @@ import os
 from collections.abc import Sequence
 
 import numpy as np
-from _paths import Timed, code_path, empty_store, forget, timed
+from _paths import Timed, breakdown, code_path, empty_store, forget, timed
 
 from research_core.agents.cross_asset import regime_refit
 from research_core.backtest.engine import BacktestResult, run_backtest
@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     p.add_argument("--end", default="2026-10-30")
     p.add_argument("--strategies", help="comma-separated names (default: every configured)")
     p.add_argument("--no-every-check", action="store_true", help="skip XA_REGIME_01 'every'")
+    p.add_argument(
+        "--breakdown", action="store_true", help="profile each strategy over 5 s (cold, new)"
+    )
     args = p.parse_args(argv)
     lake = Lake.open(args.lake or get_settings().lake_path)
     names = args.strategies.split(",") if args.strategies else list(load_config())
@@ -128,7 +131,22 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
             f"{gap:.3f} (risk units, weights, returns); Sharpe {e:.2f} -> {n:.2f}"
         )
     print(f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    if args.breakdown:
+        _breakdowns(lake, [n for n in names if runs["new"][n][0].wall > TARGET_EACH], args)
     return out
+
+
+def _breakdowns(lake: Lake, names: Sequence[str], args: argparse.Namespace) -> None:
+    """Where each slow strategy's time goes, cold (no stored agent report), new path."""
+    book = load_config()
+    for name in names:
+        empty_store(lake)
+        with code_path("new"):
+            lines = breakdown(
+                lambda n=name: run_backtest(book[n], lake, args.start, args.end, verify=0)
+            )
+        print(f"{name}: where the time goes (cumulative, under cProfile)")
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

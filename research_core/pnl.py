@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from research_core import ntnb
-from research_core._memo import remember
+from research_core._memo import MEMO, Kind
 from research_core.calendars import business_day_range
 from research_core.catalog import Instrument, instrument
 from research_core.config import get_settings
@@ -75,7 +75,9 @@ def known_on(data: pd.Series | pd.DataFrame, dates: pd.Index) -> np.ndarray:
     """Values known on each date: the last (forward-filled) row at or before it, NaN before
     the first. A Series gives a 1-d array, a frame a (dates x columns) array."""
     pos = np.searchsorted(data.index.values, dates.values, side="right") - 1
-    values = data.ffill().to_numpy(dtype=float)
+    values = data.to_numpy(dtype=float)
+    if np.isnan(values).any():  # a unit's level has no gaps: skip the fill for it
+        values = data.ffill().to_numpy(dtype=float)
     if len(values) == 0:
         return np.full((len(dates), *values.shape[1:]), np.nan)
     picked = values[np.maximum(pos, 0)]
@@ -191,8 +193,7 @@ def _unit_inputs(
         if role == "fx" and not translate:
             continue
         if sid not in reads:
-            s = view.series(sid)
-            reads[sid] = (np.asarray(s.index, "datetime64[ns]").view(np.int64), s.to_numpy(float))
+            reads[sid] = view.values(sid)
         dates, values = reads[sid]
         gaps = np.isnan(values)
         if gaps.any() and role in ("quote", "fx"):
@@ -219,7 +220,7 @@ def last_quote(view: PITView, series_id: str) -> float:
 
 def carry(view: PITView, instrument_id: str) -> float:
     """Latest annual carry and roll of a long-quote unit (fraction; receivers earn minus)."""
-    unit = _UNITS.get((*view.cache_key, instrument_id))
+    unit = MEMO.get(UNITS, (*view.cache_key, instrument_id))
     if unit is not None:
         return float(unit.carry[-1])
     return _latest_parts(view, instrument_id)[0]
@@ -333,14 +334,9 @@ def _build_unit(inst: Instrument, data: _Arrays, prev: _Unit | None) -> _Unit:
 # The unit of each instrument per view (a book's risk report, its stresses and each
 # proposal's pre-trade impact read the same instruments), and the last one built per
 # instrument and lake, which the next view extends (a backtest's next rebalance date).
-_UNITS: dict[tuple[object, ...], _Unit] = {}
-_LAST: dict[tuple[object, ...], _Unit] = {}
-_UNITS_SIZE = 128  # about 30 MB at most: one book's instruments on a few views
+UNITS: Kind[_Unit] = Kind("units", 128)  # about 30 MB at most: a book's units on a few views
+LAST_UNITS: Kind[_Unit] = Kind("last units", 128)
 INCREMENTAL = True  # False: every unit built from nothing (the earlier path, for benchmarks)
-
-
-def _remember(cache: dict[tuple[object, ...], _Unit], key: tuple[object, ...], unit: _Unit) -> None:
-    remember(cache, key, unit, _UNITS_SIZE)
 
 
 def _unit(
@@ -352,14 +348,14 @@ def _unit(
     ``view_key`` is ``view.cache_key`` when the caller has it (it is computed each time)."""
     view_key = view_key or view.cache_key
     key = (*view_key, iid)
-    unit = _UNITS.get(key)
+    unit = MEMO.get(UNITS, key)
     if unit is None:
         inst = instrument(iid)
         data = _unit_inputs(view, inst, {} if reads is None else reads)
         last = (view_key[0], view_key[-1], iid)
-        unit = _build_unit(inst, data, _LAST.get(last) if INCREMENTAL else None)
-        _remember(_UNITS, key, unit)
-        _remember(_LAST, last, unit)
+        unit = _build_unit(inst, data, MEMO.get(LAST_UNITS, last) if INCREMENTAL else None)
+        MEMO.put(UNITS, key, unit)
+        MEMO.put(LAST_UNITS, last, unit)
     return unit
 
 

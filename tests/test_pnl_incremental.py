@@ -3,6 +3,7 @@ bit for bit, as a build from nothing, revisions seen, each series read once per 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from research_core import pnl
+from research_core._memo import MEMO
 from research_core.catalog import instruments
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
@@ -17,18 +19,18 @@ from tests.lake.conftest import rows
 
 
 @pytest.fixture
-def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+def fresh() -> Iterator[None]:
     """No unit built before the test (and none left behind)."""
-    monkeypatch.setattr(pnl, "_UNITS", {}, raising=False)
-    monkeypatch.setattr(pnl, "_LAST", {}, raising=False)
+    MEMO.clear()
+    yield
+    MEMO.clear()
 
 
 def _levels(view: PITView, ids: list[str], incremental: bool) -> dict[str, pd.Series]:
     """Each instrument's compounded unit return at ``view`` (those priced by then)."""
     pnl.INCREMENTAL = incremental
     if not incremental:
-        pnl._UNITS.clear()
-        pnl._LAST.clear()
+        MEMO.clear()
     try:
         return {i: pnl._base_level(view, i) for i in ids if _priced(view, i)}
     finally:
@@ -55,7 +57,7 @@ def test_extended_units_equal_units_built_from_nothing(sample_lake_path: Path, f
             assert extended[iid].index.equals(level.index), (iid, day)
             assert np.array_equal(extended[iid].to_numpy(), level.to_numpy(), equal_nan=True)
         carries = {i: pnl.carry(view, i) for i in cold}
-        pnl._UNITS.clear()  # carry() from a unit and carry() alone agree
+        MEMO.clear()  # carry() from a unit and carry() alone agree
         assert carries == {i: pnl.carry(view, i) for i in cold}
 
 
@@ -80,8 +82,7 @@ def test_a_revision_after_the_last_view_is_seen_when_the_unit_is_extended(
     steps = [0.0, (99 / 101 - 1) * 5.0 / 5.1, (100 / 99 - 1) * 5.2 / 5.0, 103 / 100 - 1]
     assert later.to_numpy() == pytest.approx(np.cumprod(1 + np.array(steps)), rel=1e-14)
     assert later.index.equals(pd.DatetimeIndex(days[1:], name="obs_date"))
-    pnl._UNITS.clear()
-    pnl._LAST.clear()
+    MEMO.clear()
     assert np.array_equal(pnl._base_level(lake.at("2024-01-08"), "ES.FUT").to_numpy(), later)
     # As of the 4th the revision (released on the 5th) is not known: 102, extended back.
     again = pnl._base_level(lake.at("2024-01-04"), "ES.FUT")
@@ -97,6 +98,10 @@ class CountingView:
     def series(self, series_id: str) -> pd.Series:
         self.reads.append(series_id)
         return self.view.series(series_id)
+
+    def values(self, series_id: str) -> tuple[np.ndarray, np.ndarray]:
+        self.reads.append(series_id)
+        return self.view.values(series_id)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.view, name)

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from research_core._memo import remember
+from research_core._memo import MEMO, Kind
 from research_core.agents._features import compound, level_from_changes, weekly_returns, yoy
 from research_core.agents.base import (
     Agent,
@@ -55,8 +55,7 @@ BRAZIL_RISK = {"BR.FISCAL": 1.0, "BR.CDS.5Y": 1.0, "USDBRL.FUT": 1.0, "BR.INFLAT
 GOOD_REGIMES = ("Goldilocks", "Reflation")
 REFITS = ("yearly", "every")
 # HMMs fitted at a refit date, per (that date's view, schedule): every run of the year reuses them
-_FITS: dict[tuple[object, ...], dict[str, RegimeFit]] = {}
-_FITS_SIZE = 64
+FITS: Kind[dict[str, RegimeFit]] = Kind("regime fits", 64)
 
 
 @contextmanager
@@ -102,9 +101,9 @@ class CrossAssetAgent(Agent):
         except LookAheadError:  # that year-end (in the lake's zone) is after the as-of
             anchor = view.at(f"{view.as_of.year - 1}-12-31")
         key = (*anchor.cache_key, self.refit)
-        fits = _FITS.get(key)
+        fits = MEMO.get(FITS, key)
         if fits is None:
-            fits = remember(_FITS, key, self._fit_at(anchor), _FITS_SIZE)
+            fits = MEMO.put(FITS, key, self._fit_at(anchor))
         return fits
 
     def _fit_at(self, view: PITView) -> dict[str, RegimeFit]:

@@ -6,18 +6,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from types import MappingProxyType
 from typing import Protocol
 
-from research_core._memo import remember
+from research_core._memo import MEMO, Kind
 from research_core.agents.base import Agent, AgentReport
 from research_core.agents.cross_asset import CrossAssetAgent
 from research_core.agents.fiscal import FiscalAgent
 from research_core.agents.fx import FxEquilibriumAgent
 from research_core.agents.inflation import InflationAgent
 from research_core.agents.monetary import MonetaryPolicyAgent
-from research_core.errors import CatalogError
+from research_core.errors import AgentDataError, CatalogError, InsufficientDataError
 from research_core.lake.pit import PITView
 
 AGENTS: Mapping[str, type[Agent]] = MappingProxyType(
@@ -59,8 +60,18 @@ class ReportStore(Protocol):
     def put(self, view: PITView, agent: str, variant: str, report: AgentReport) -> None: ...
 
 
-_REPORTS: dict[tuple[object, ...], AgentReport] = {}
-_REPORTS_SIZE = 1024  # a few MB: five agents at every month-end of a long backtest
+@dataclass(frozen=True)
+class NotYet:
+    """Why an agent could not run on a view (too little history): raised again, as a fresh
+    error of the same class, whenever that view asks for it."""
+
+    error: type[AgentDataError] | type[InsufficientDataError]
+    message: str
+
+
+# What an agent said on a view: its report, or why it could not run yet.
+REPORTS: Kind[AgentReport | NotYet] = Kind("agent reports", 1024)  # a few MB: 5 agents x
+# every month-end of a long backtest
 # The stores in use, by the lake's opaque key (``view.cache_key[0]``): a stack per lake, the
 # newest in use on top; each block removes its own entry, so blocks that overlap in threads
 # (a page server, the pipeline's steps) leave no store behind once they are all done.
@@ -98,19 +109,18 @@ def variant(name: str) -> str:
 
 
 def _known(view: PITView, name: str) -> AgentReport | None:
-    """A report already made on this view's content: in memory, or in the lake's store."""
+    """A report already made on this view's content: in memory, or in the lake's store;
+    a failure already met on it is raised again."""
     key = (*view.cache_key, name, variant(name))
-    report = _REPORTS.get(key)
+    outcome = MEMO.get(REPORTS, key)
     store = _store(view)
-    if report is None and store is not None:
-        report = store.get(view, name, variant(name))
-        if report is not None:
-            _remember(key, report)
-    return report
-
-
-def _remember(key: tuple[object, ...], report: AgentReport) -> None:
-    remember(_REPORTS, key, report, _REPORTS_SIZE)
+    if outcome is None and store is not None:
+        outcome = store.get(view, name, variant(name))
+        if outcome is not None:
+            MEMO.put(REPORTS, key, outcome)
+    if isinstance(outcome, NotYet):
+        raise outcome.error(outcome.message)
+    return outcome
 
 
 def run_agent(view: PITView, name: str, upstream: Mapping[str, AgentReport]) -> AgentReport:
@@ -119,13 +129,20 @@ def run_agent(view: PITView, name: str, upstream: Mapping[str, AgentReport]) -> 
     Memoized per view (lake, snapshot, vintage), and kept in the lake's report store when
     one is in use (:func:`using_store`): what an agent says depends only on what the view
     can see, so the daily book, the strategies that read agents, the book backtest and the
-    PMS share one run. Failures are not memoized (they raise again).
+    PMS share one run. An agent without enough history yet (``AgentDataError``,
+    ``InsufficientDataError``) raises, and raises the same error again on the same view
+    without running (the failure is memoized in process, not stored).
     """
     report = _known(view, name)
     if report is None:
         agent = AGENTS[name]()
-        report = agent.run(view, {d: upstream[d] for d in agent.depends_on if d in upstream})
-        _remember((*view.cache_key, name, variant(name)), report)
+        key = (*view.cache_key, name, variant(name))
+        try:
+            report = agent.run(view, {d: upstream[d] for d in agent.depends_on if d in upstream})
+        except (AgentDataError, InsufficientDataError) as err:
+            MEMO.put(REPORTS, key, NotYet(type(err), str(err)))
+            raise
+        MEMO.put(REPORTS, key, report)
         store = _store(view)
         if store is not None:
             store.put(view, name, variant(name), report)

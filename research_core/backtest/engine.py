@@ -233,7 +233,7 @@ class StrategySizing:
         current: pd.Series | None,
         equity: pd.Series | None,
     ) -> np.ndarray:
-        return self.strategy.generate_signals(view).to_numpy()
+        return self.strategy.risk_units(view)
 
     def size(self, decisions: np.ndarray, vol: np.ndarray) -> np.ndarray:
         p = self.strategy.params

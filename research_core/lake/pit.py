@@ -38,7 +38,7 @@ import pandas as pd
 from research_core._typing import SeriesIds
 from research_core.catalog import SeriesSpec
 from research_core.errors import CatalogError, LakeError, LookAheadError
-from research_core.lake.arrays import SeriesArrays, history_frame, panel_frame
+from research_core.lake.arrays import SeriesArrays, dates, history_frame, panel_frame
 from research_core.lake.asof import as_of_instant, snapshot_id
 from research_core.lake.files import LakeFiles, load_arrays
 
@@ -249,11 +249,23 @@ class PITView(_Frozen):
         A period whose value was withdrawn by a release known then is left out.
         """
         (arr,) = self._reader.arrays([series_id])
-        return history_frame(arr, arr.history_rows(self._as_of.value))
+        return history_frame(arr, self._rows(arr))
 
     def series(self, series_id: str) -> pd.Series:
         """A series' history as known then (newest vintage per period), indexed by obs_date."""
-        return self.history(series_id)["value"].rename(series_id)
+        obs, values = self.values(series_id)
+        index = pd.DatetimeIndex(obs.view("datetime64[ns]"), name="obs_date")
+        return pd.Series(values, index=index, name=series_id)
+
+    def values(self, series_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`series` as arrays, for hot loops: obs dates (int64 ns) and values."""
+        (arr,) = self._reader.arrays([series_id])
+        rows = self._rows(arr)
+        return dates(arr.obs_days[rows]).view(np.int64), arr.value[rows]
+
+    def _rows(self, arr: SeriesArrays) -> np.ndarray:
+        """The rows of ``arr`` this view reads: the newest vintage per period known then."""
+        return arr.history_rows(self._as_of.value)
 
     def latest(self, series_ids: SeriesIds) -> pd.DataFrame:
         """Last known period per series: index series_id; obs_date, value, release_time

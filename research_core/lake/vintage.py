@@ -21,7 +21,7 @@ import pandas as pd
 
 from research_core._typing import SeriesIds
 from research_core.errors import BacktestError
-from research_core.lake.arrays import history_frame
+from research_core.lake.arrays import SeriesArrays
 from research_core.lake.pit import PITReader, PITView, _initialize
 
 if TYPE_CHECKING:
@@ -53,8 +53,7 @@ class VintageView(PITView):
         stamp = self._instant(as_of)
         return VintageView(self._reader, stamp, self.vintage)
 
-    def history(self, series_id: str) -> pd.DataFrame:
-        (arr,) = self._reader.arrays([series_id])
+    def _rows(self, arr: SeriesArrays) -> np.ndarray:
         k = arr.known_rows(self._as_of.value)
         if self.vintage == "first_release":
             order = np.lexsort((arr.release_ns[:k], arr.obs_days[:k]))  # by period, release
@@ -67,7 +66,7 @@ class VintageView(PITView):
             periods = np.unique(arr.obs_days[:k])
             newest = arr.history_rows(np.iinfo(np.int64).max)
             rows = newest[np.isin(arr.obs_days[newest], periods)]
-        return history_frame(arr, rows)
+        return rows
 
     def latest(self, series_ids: SeriesIds) -> pd.DataFrame:
         ids = self._reader.check_known(series_ids)

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from research_core._memo import remember
 from research_core.agents.base import AgentReport
 from research_core.errors import (
     AgentDataError,
@@ -67,6 +66,11 @@ class BaseStrategy(ABC):
 
     def generate_signals(self, view: PITView) -> pd.Series:
         """Target positions in risk units, one per declared instrument, clipped to [-1, 1]."""
+        return pd.Series(self.risk_units(view), index=list(self.instruments), name=self.name)
+
+    def risk_units(self, view: PITView) -> np.ndarray:
+        """:meth:`generate_signals` as an array in ``instruments`` order (the backtest's
+        hot loop): undeclared instruments and non-finite positions raise."""
         raw = dict(self.positions(view))
         unknown = sorted(set(raw) - set(self.instruments))
         if unknown:
@@ -76,8 +80,8 @@ class BaseStrategy(ABC):
             raise BacktestError(
                 f"{self.name} returned a non-finite position for {bad} at {view.as_of}"
             )
-        units = pd.Series(raw, index=list(self.instruments), dtype=float).fillna(0.0)
-        return pd.Series(np.clip(units.to_numpy(), -1.0, 1.0), units.index, name=self.name)
+        units = np.array([float(raw.get(i, 0.0)) for i in self.instruments], dtype=float)
+        return np.clip(units, -1.0, 1.0)
 
     def describe(self) -> str:
         """First paragraph of the docstring: the economic rationale."""
@@ -131,21 +135,13 @@ def last(view: PITView, series_id: str) -> float:
     return float(s.iloc[-1]) if len(s) else float("nan")
 
 
-_NO_REPORT: dict[tuple[object, ...], str] = {}  # views an agent could not run on, and why
-_NO_REPORT_SIZE = 4096
-
-
 def _report(view: PITView, agent: str) -> AgentReport | None:
     """One agent's report on ``view`` (None while history is too short for the agent)."""
-    from research_core.agents.runner import agent_report, variant  # imports statsmodels
+    from research_core.agents.runner import agent_report  # imports statsmodels
 
-    key = (*view.cache_key, agent, variant(agent))
-    if key in _NO_REPORT:
-        return None
     try:
         return agent_report(view, agent)
-    except (AgentDataError, InsufficientDataError) as err:
-        remember(_NO_REPORT, key, str(err), _NO_REPORT_SIZE)
+    except (AgentDataError, InsufficientDataError):  # memoized by the runner: runs once
         return None
 
 

@@ -4,11 +4,13 @@ across processes, a revision invalidating exactly the dates that see it, damaged
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from research_core._memo import MEMO, ViewMemo
 from research_core.agents import runner
 from research_core.agents.store import AgentReportStore, stored_reports
 from research_core.lake.maintenance import export_as_of
@@ -19,11 +21,11 @@ AS_OF = "2016-06-30"
 
 
 @pytest.fixture
-def memo(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[object, ...], object]:
-    """The runner's in-process memo, empty (as in a new process)."""
-    fresh: dict[tuple[object, ...], object] = {}
-    monkeypatch.setattr(runner, "_REPORTS", fresh)
-    return fresh
+def memo() -> Iterator[ViewMemo]:
+    """The in-process memo, empty (as in a new process)."""
+    MEMO.clear()
+    yield MEMO
+    MEMO.clear()
 
 
 def test_content_stamp_moves_only_for_the_dates_a_write_touches(tmp_path: Path):
@@ -81,15 +83,15 @@ def test_a_stored_agent_is_read_without_running_its_dependencies(cut: Lake, memo
     view = cut.at(AS_OF)
     with stored_reports(cut):
         runner.agent_report(view, "cross_asset")  # computes all five, stores them
-        assert {k[3] for k in memo} == set(runner.AGENTS)
+        assert {k[3] for k in memo.keys(runner.REPORTS)} == set(runner.AGENTS)
         memo.clear()
         report = runner.agent_report(view, "cross_asset")
-    assert {k[3] for k in memo} == {"cross_asset"}  # read back alone
+    assert {k[3] for k in memo.keys(runner.REPORTS)} == {"cross_asset"}  # read back alone
     assert report.agent == "cross_asset" and report.signals
     # Without the store (another lake, or none in use) the same view recomputes it.
     memo.clear()
     assert runner.agent_report(view, "cross_asset").to_dict() == report.to_dict()
-    assert {k[3] for k in memo} == set(runner.AGENTS)
+    assert {k[3] for k in memo.keys(runner.REPORTS)} == set(runner.AGENTS)
 
 
 def test_blocks_that_overlap_out_of_order_leave_the_right_store_in_use(tmp_path: Path):

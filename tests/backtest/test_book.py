@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-from research_core.agents import runner, store
+from research_core._memo import MEMO
+from research_core.agents import store
 from research_core.backtest import simulate
 from research_core.backtest.book import (
     CASH,
@@ -214,7 +215,7 @@ def test_book_is_the_same_without_stored_agent_reports(book, lake, monkeypatch):
     # Issue 29: agent reports reused from the lake's store (as the fixture's run may have)
     # give the book of the earlier path, every report computed afresh, to 1e-12.
     monkeypatch.setattr(store, "ENABLED", False)
-    monkeypatch.setattr(runner, "_REPORTS", {})
+    MEMO.clear()
     fresh = run_book_backtest(lake, START, END, method="erc", freq="M", verify=0).result
     for field in ("signals", "weights", "returns"):
         got, want = getattr(fresh, field), getattr(book.result, field)
