@@ -33,7 +33,7 @@ from research_core.errors import (
     TransitionError,
     WorkbenchError,
 )
-from research_core.formats import pct
+from research_core.formats import money, pct
 from research_core.identity import served_user
 from research_core.pms import PMS
 from research_core.pms.db import safe_url
@@ -473,12 +473,12 @@ def held_table(pms: PMS, day: str, target: pd.Series | None) -> pd.DataFrame:
     out["quantity (local)"] = held["quantity"]
     out["currency"] = held["currency"]
     out["mark"] = marks.reindex(ids)
-    out["BRL"] = held["notional_brl"]
+    out["BRL mn"] = held["notional_brl"] / 1e6
     out["held % NAV"] = held["weight"].reindex(ids).fillna(0.0)
     if target is not None:
         out["target % NAV"] = target.reindex(ids).fillna(0.0)
         out["trade % NAV (target − held)"] = out["target % NAV"] - out["held % NAV"]
-    out["P&L day (BRL)"] = pnl.reindex(ids)
+    out["P&L day (BRL mn)"] = pnl.reindex(ids) / 1e6
     first = (-out["held % NAV"].abs()).rank(method="first")  # the held book first
     return out.iloc[first.argsort()].reset_index()
 
@@ -486,11 +486,11 @@ def held_table(pms: PMS, day: str, target: pd.Series | None) -> pd.DataFrame:
 HELD_FORMATS = {
     "quantity (local)": "{:,.0f}",
     "mark": "{:,.4f}",
-    "BRL": "{:,.0f}",
+    "BRL mn": "{:,.1f}",
     "held % NAV": "{:+.2%}",
     "target % NAV": "{:+.2%}",
     "trade % NAV (target − held)": "{:+.2%}",
-    "P&L day (BRL)": "{:+,.0f}",
+    "P&L day (BRL mn)": "{:+,.2f}",
 }
 
 
@@ -504,7 +504,7 @@ def position_html(pms: PMS, day: str, target: pd.Series | None) -> str:
         theme.kpi("Held book · gross (× NAV)", f"{held['held % NAV'].abs().sum():.2f}",
                   key="gross"),
         theme.kpi("Held book · net (× NAV)", f"{held['held % NAV'].sum():+.2f}", key="net"),
-        theme.kpi(f"NAV at the {day} mark", f"BRL {nav:,.0f}", key="nav"),
+        theme.kpi(f"NAV at the {day} mark", money(nav), key="nav"),
     ]  # fmt: skip
     if target is not None:
         t = target[target != 0.0]
@@ -586,7 +586,7 @@ def mark_form(pms: PMS, marked: Callable[[str], None], *, run_date: str | None =
         stale_notes = [c for c in caught if issubclass(c.category, StaleQuoteWarning)]
         note = "".join(f"; {c.message}" for c in stale_notes)
         again = " (already marked: nothing changed)" if m.already_marked else ""
-        text = (f"marked {when}: NAV BRL {m.nav_brl:,.0f}, P&L BRL {m.pnl_brl:+,.0f} "
+        text = (f"marked {when}: NAV {money(m.nav_brl)}, P&L BRL {m.pnl_brl / 1e6:+,.2f} mn "
                 f"({m.lots} lots){again}{note}")  # fmt: skip
         marked(f"{when:%Y-%m-%d}")
         return text

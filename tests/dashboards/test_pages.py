@@ -110,7 +110,7 @@ def _check_position_book(page: object, art: Path) -> None:
     nav = pd.read_parquet(art / "pms" / "nav_history.parquet")["nav_brl"]
     page.select_option(".wb-mark-date select", "2026-10-28")  # type: ignore[attr-defined]
     tile = page.wait_for_selector('[data-kpi="nav"]:has-text("2026-10-28")')  # type: ignore[attr-defined]
-    assert tile.query_selector(".wb-value").inner_text() == f"BRL {nav['2026-10-28']:,.0f}"
+    assert tile.query_selector(".wb-value").inner_text() == f"BRL {nav['2026-10-28'] / 1e6:,.1f} mn"
 
 
 def _check_book_numbers(page: object, art: Path) -> None:
