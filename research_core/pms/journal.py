@@ -24,12 +24,13 @@ from research_core.errors import DuplicateSubmissionError, PMSError, TransitionE
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pms import audit, db
-from research_core.pms.impact import book_risk, trade_impact
+from research_core.pms.impact import book_risk
 from research_core.pms.models import AuditRow, Briefing, Decision, Lot, PnLRow, Proposal
 from research_core.pms.positions import catalog_instrument, usdbrl
 from research_core.pms.proposals import (
     ProposalSpec,
     inputs_base,
+    inputs_impact,
     inputs_limits,
     inputs_series,
     proposal_specs,
@@ -344,16 +345,7 @@ def replay(engine: Engine, lake: Lake, decision_id: int) -> Replay:
                 {},
             )
         spec, before = found, book_risk(base, view, nav=nav, equity=equity, limits=limits)
-    impact = trade_impact(
-        view,
-        base,
-        spec.instrument_id,
-        spec.delta_weight,
-        nav=nav,
-        equity=equity,
-        before=before,
-        limits=limits,
-    )
+    impact = inputs_impact(view, inputs, (spec.instrument_id, spec.delta_weight), before)
     rebuilt = {
         "instrument": spec.instrument_id,
         "side": str(spec.side),

@@ -27,7 +27,7 @@ from research_core.lake.pit import PITView
 from research_core.pms import audit, db, gate
 from research_core.pms import package as packages
 from research_core.pms.book import to_date
-from research_core.pms.impact import book_risk, trade_impact
+from research_core.pms.impact import book_risk
 from research_core.pms.journal import Entry, record_audited, snapshot_of
 from research_core.pms.models import Proposal, ProposalEvent
 from research_core.pms.positions import (
@@ -42,6 +42,7 @@ from research_core.pms.proposals import (
     MIN_TRADE,
     ProposalSpec,
     inputs_base,
+    inputs_impact,
     inputs_limits,
     inputs_series,
     proposal_specs,
@@ -166,16 +167,7 @@ def propose(pms: PMS, day: dt.date, who: str, options: ProposeOptions) -> pd.Dat
     for spec in specs:
         if pending_key(spec.instrument_id, spec.side) in pending:
             continue
-        impact = trade_impact(
-            view,
-            base,
-            spec.instrument_id,
-            spec.delta_weight,
-            nav=nav,
-            equity=equity,
-            before=before,
-            limits=limits,
-        )
+        impact = inputs_impact(view, inputs, (spec.instrument_id, spec.delta_weight), before)
         pid = store_proposal(pms, day, view, spec, who, impact, snapshot)
         trades.append((pid, spec.instrument_id, spec.delta_weight))
     frame = pd.DataFrame(trades, columns=["id", "instrument", "delta_weight"]).set_index("id")
@@ -226,13 +218,11 @@ def _priced_trade(
     if quoted:
         market_quote(view, inst)
     inputs = risk_inputs(pms, day)
-    _, equity = inputs_series(inputs)
-    nav, limits = float(inputs["nav"]), inputs_limits(inputs)
-    gate.check_ticket(view, inst, qty, nav=nav, limits=limits)
+    nav = float(inputs["nav"])
+    gate.check_ticket(view, inst, qty, nav=nav, limits=inputs_limits(inputs))
     fx = usdbrl(view) if inst.currency == "USD" else 1.0
     dw = sign * qty * fx / nav
-    base = inputs_base(inputs)  # held + approved not executed
-    impact = trade_impact(view, base, inst.id, dw, nav=nav, equity=equity, limits=limits)
+    impact = inputs_impact(view, inputs, (inst.id, dw))  # on held + approved not executed
     return ProposalSpec(inst.id, sign, qty, dw, "discretionary", (), ""), impact, inputs, view
 
 
