@@ -24,13 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from research_core._files import sha256_file, write_atomic
-from research_core.errors import ControlError, IdentityError, LimitsError
-from research_core.pms import audit, db
+from research_core.errors import ControlError, IdentityError, LimitsError, PMSError
+from research_core.pms import audit, db, integrity
+from research_core.pms.journal import Entry, record, record_audited
 from research_core.pms.models import Decision, Setting
+from research_core.pms.positions import check_size, last_mark_date
 from research_core.risk.limits import (
     CAPS,
     UNITS,
@@ -45,6 +47,7 @@ from research_core.risk.limits import (
 if TYPE_CHECKING:
     from research_core.pms.system import PMS
 
+DEFAULT_CAPITAL = 1e9
 CONTROLS = ("four_eyes", "limits")
 """The settings that change only by a request and a second person's approval."""
 NAME_MAX, KEY_MAX = 64, 128  # the widths of the actor and idempotency key columns
@@ -285,30 +288,9 @@ def request_control(pms: PMS, setting: str, value: Any, *, actor: str, reason: s
             "base": json.dumps(base),
             "changes": changes,
         }
-        row = pms._journal(
-            s,
-            actor=who,
-            action="control_request",
-            reason=why,
-            as_of=pms._today(),
-            view=None,
-            detail=detail,
-        )
-        audit.append(
-            s,
-            actor=who,
-            action="control_request",
-            entity="control",
-            entity_id=row.id,
-            payload={
-                "setting": setting,
-                "value": plain,
-                "base": base,
-                "changes": changes,
-                "reason": why,
-                "decision": row.id,
-            },
-        )
+        entry = Entry(who, "control_request", why, pms._today(), detail=detail)
+        payload = {"setting": setting, "value": plain, "base": base, "changes": changes}
+        row = record_audited(s, entry, payload | {"reason": why}, entity=("control", None))
         return row.id
 
 
@@ -346,15 +328,8 @@ def decide_control(
             "request_reason": req.reason,
             "reason": reason,
         }
-        row = pms._journal(
-            s,
-            actor=who,
-            action=event,
-            reason=reason or req.reason,
-            as_of=pms._today(),
-            view=None,
-            detail={"request": req.id, "setting": req.setting},
-        )
+        detail = {"request": req.id, "setting": req.setting}
+        row = record(s, Entry(who, event, reason or req.reason, pms._today(), detail=detail))
         payload["decision"] = row.id
         if approve:
             payload |= _apply(pms, s, req, who)
@@ -420,3 +395,52 @@ def restore_limits(pms: PMS, *, actor: str, reason: str) -> Path | None:
             },
         )
     return path
+
+
+# ---- the fund's settings -----------------------------------------------------------------
+def fund_settings(engine: Engine) -> dict[str, Any]:
+    """Fund settings (capital, four_eyes: on unless an approved change turned it off)."""
+    with db.read_session(engine) as s:
+        out = {row.key: json.loads(row.value) for row in s.scalars(select(Setting))}
+    out.setdefault("capital", DEFAULT_CAPITAL)
+    out.setdefault("four_eyes", True)
+    out.pop("limits", None)  # the approved limits file: see PMS.limits()
+    return out
+
+
+def init_fund(
+    pms: PMS, *, capital: float | None, four_eyes: bool | None, reason: str
+) -> str | None:
+    """Create or upgrade the schema and store the capital: see :meth:`PMS.init`."""
+    before = db.current_revision(pms.engine)
+    revision = db.upgrade(pms.engine)
+    if four_eyes is not None and bool(four_eyes) != pms.settings()["four_eyes"]:
+        require_reason(reason, "a control change")  # refuse before any write
+    else:
+        four_eyes = None
+    restored = integrity.restore_triggers(pms.engine)  # dropped by hand: put back
+    changes: dict[str, Any] = {}
+    if capital is not None:
+        changes["capital"] = check_size(capital, "capital")
+    with db.unit_of_work(pms.engine) as s:
+        stored = {row.key: row.value for row in s.scalars(select(Setting))}
+        if "capital" not in stored and "capital" not in changes:
+            changes["capital"] = DEFAULT_CAPITAL
+        if "capital" in changes and "capital" in stored and last_mark_date(s) is not None:
+            raise PMSError("capital cannot change after the first mark")
+        changes = {k: v for k, v in changes.items() if stored.get(k) != json.dumps(v)}
+        for key, value in changes.items():
+            s.merge(Setting(key=key, value=json.dumps(value)))
+        if changes or before != revision or restored:
+            payload = {"schema": revision, "from_schema": before, "settings": changes}
+            audit.append(
+                s,
+                actor=pms.actor,
+                action="init",
+                entity="settings",
+                entity_id="fund",
+                payload=payload | ({"triggers_restored": restored} if restored else {}),
+            )
+    if four_eyes is not None:
+        pms.request_control("four_eyes", bool(four_eyes), reason=reason)
+    return revision

@@ -20,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,14 +35,16 @@ from research_core.catalog import Instrument, instrument
 from research_core.errors import (
     FourEyesError,
     LimitBreachError,
+    LimitWarning,
     RiskError,
     TradeInputError,
     TransitionError,
 )
 from research_core.lake.pit import PITView
-from research_core.pms import audit, db
+from research_core.pms import db
 from research_core.pms.controls import approved_limits, require_reason
 from research_core.pms.impact import book_risk
+from research_core.pms.journal import Entry, record_audited
 from research_core.pms.models import Decision, Proposal, ProposalEvent
 from research_core.pms.positions import usdbrl
 from research_core.pms.proposals import inputs_series
@@ -289,28 +293,31 @@ def _signatures(session: Session, proposal_id: int, event: str, size: float) -> 
     ]
 
 
+@dataclass(frozen=True)
+class Approval:
+    """One approval (approve or modify) of a proposal as asked: by whom, at which size,
+    with which override text, under four-eyes or not."""
+
+    event: str
+    actor: str
+    size: float
+    text: str | None
+    four_eyes: bool
+
+
 def override(
-    pms: PMS,
-    session: Session,
-    proposal: Proposal,
-    event: str,
-    *,
-    actor: str,
-    text: str | None,
-    gate: Gate,
-    size: float,
-    four_eyes: bool,
+    session: Session, proposal: Proposal, approval: Approval, gate: Gate
 ) -> dict[str, Any] | None:
     """What an approval's records keep about the limits, or None when this call signed an
     override that now waits for a second, different approver (nothing else changes)."""
-    pid = proposal.id
-    check_decider(session, proposal, event, actor, four_eyes)  # who may decide comes first
-    prior = _signatures(session, pid, event, size) if gate.hard else []
-    why = override_reason(f"proposal {pid}", gate, text, actor, prior)
+    pid, actor = proposal.id, approval.actor
+    check_decider(session, proposal, approval.event, actor, approval.four_eyes)  # who first
+    prior = _signatures(session, pid, approval.event, approval.size) if gate.hard else []
+    why = override_reason(f"proposal {pid}", gate, approval.text, actor, prior)
     if why is None:
         return gate.detail()
     if not prior:
-        _sign(pms, session, proposal, event, actor=actor, reason=why, gate=gate, size=size)
+        _sign(session, proposal, approval, why, gate)
         return None
     return with_override(gate, prior[0], actor, why)
 
@@ -349,17 +356,7 @@ def with_override(gate: Gate, first: Decision, actor: str, why: str) -> dict[str
     }
 
 
-def _sign(
-    pms: PMS,
-    session: Session,
-    proposal: Proposal,
-    event: str,
-    *,
-    actor: str,
-    reason: str,
-    gate: Gate,
-    size: float,
-) -> None:
+def _sign(session: Session, proposal: Proposal, approval: Approval, why: str, gate: Gate) -> None:
     """Record the first signature of an override (the proposal stays PROPOSED)."""
     session.add(
         ProposalEvent(
@@ -367,29 +364,20 @@ def _sign(
             event="override",
             from_state=proposal.state,
             to_state=proposal.state,
-            actor=actor,
+            actor=approval.actor,
             at=dt.datetime.now(dt.UTC),
-            reason=reason,
+            reason=why,
         )
     )
-    detail = {"event": event, "size": size} | gate.detail()
-    row = pms._journal(
-        session,
-        actor=actor,
-        action="override",
-        reason=reason,
-        as_of=proposal.as_of,
-        view=None,
-        instrument_id=proposal.instrument_id,
-        strategy=proposal.strategy,
-        proposal_id=proposal.id,
-        detail=detail,
+    detail = {"event": approval.event, "size": approval.size} | gate.detail()
+    entry = Entry.on_proposal(
+        proposal, actor=approval.actor, action="override", reason=why, detail=detail
     )
-    audit.append(
-        session,
-        actor=actor,
-        action="override",
-        entity="proposal",
-        entity_id=proposal.id,
-        payload=detail | {"reason": reason, "decision": row.id},
-    )
+    record_audited(session, entry, detail | {"reason": why}, entity=("proposal", proposal.id))
+
+
+def warn_soft(soft: Sequence[Breach], *, stacklevel: int) -> None:
+    """A LimitWarning per soft limit breached (the CLI prints each on one line);
+    ``stacklevel`` points it at the caller of the facade."""
+    for breach in soft:
+        warnings.warn(LimitWarning(f"soft limit: {breach}"), stacklevel=stacklevel)

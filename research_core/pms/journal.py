@@ -12,23 +12,26 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
+from sqlalchemy.orm import Session
 
+from research_core._version import code_version
 from research_core.errors import DuplicateSubmissionError, PMSError, TransitionError
 from research_core.formats import pct_nav, size
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pms import audit, db
-from research_core.pms.impact import book_risk, trade_impact
+from research_core.pms.impact import book_risk
 from research_core.pms.models import AuditRow, Briefing, Decision, Lot, PnLRow, Proposal
 from research_core.pms.positions import catalog_instrument, usdbrl
 from research_core.pms.proposals import (
     ProposalSpec,
     inputs_base,
+    inputs_impact,
     inputs_limits,
     inputs_series,
     proposal_specs,
@@ -61,6 +64,104 @@ class Replay:
         )
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One journal entry before it is written: who did what, why, as of which day, on
+    which instrument, strategy, proposal and trade, with its detail."""
+
+    actor: str
+    action: str
+    reason: str
+    as_of: dt.date
+    instrument_id: str | None = None
+    strategy: str | None = None
+    proposal_id: int | None = None
+    trade_id: int | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    snapshot: str | None = None  # a snapshot already recorded (canonical JSON) to keep
+
+    @classmethod
+    def on_proposal(
+        cls,
+        row: Proposal,
+        *,
+        actor: str,
+        action: str,
+        reason: str,
+        detail: Mapping[str, Any],
+        snapshot: str | None = None,
+    ) -> Entry:
+        """An entry about a stored proposal (its day, instrument and strategy)."""
+        return cls(
+            actor,
+            action,
+            reason,
+            row.as_of,
+            row.instrument_id,
+            row.strategy,
+            row.id,
+            detail=detail,
+            snapshot=snapshot,
+        )
+
+
+def snapshot_of(view: PITView | None) -> dict[str, Any]:
+    """What a decision saw of the lake: its as-of instant (and snapshot id when known)."""
+    if view is None:
+        return {}
+    out: dict[str, Any] = {"as_of": view.as_of.isoformat()}
+    for attr in ("known_by", "snapshot_id"):
+        value = getattr(view, attr, None)
+        if value is not None:
+            out[attr] = value.isoformat() if isinstance(value, pd.Timestamp) else str(value)
+    return out
+
+
+def record(session: Session, entry: Entry, view: PITView | None = None) -> Decision:
+    """Write ``entry`` to the journal in the caller's unit of work, with the lake snapshot
+    it saw (``view``; or the one the entry keeps) and the code version."""
+    row = Decision(
+        at=dt.datetime.now(dt.UTC),
+        actor=entry.actor,
+        action=entry.action,
+        reason=entry.reason,
+        as_of=entry.as_of,
+        instrument_id=entry.instrument_id,
+        strategy=entry.strategy,
+        proposal_id=entry.proposal_id,
+        trade_id=entry.trade_id,
+        snapshot=entry.snapshot or audit.canonical(snapshot_of(view)),
+        code_version=code_version(),
+        detail=audit.canonical(dict(entry.detail)),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_audited(
+    session: Session,
+    entry: Entry,
+    payload: Mapping[str, Any],
+    *,
+    entity: tuple[str, object | None],
+    view: PITView | None = None,
+) -> Decision:
+    """:func:`record`, then its audit record (the same actor and action) on ``entity``
+    (kind, id; id None: the entry's own id) with ``payload`` and the entry's id."""
+    row = record(session, entry, view)
+    kind, entity_id = entity
+    audit.append(
+        session,
+        actor=entry.actor,
+        action=entry.action,
+        entity=kind,
+        entity_id=row.id if entity_id is None else entity_id,
+        payload=dict(payload) | {"decision": row.id},
+    )
+    return row
+
+
 DECISION_ACTIONS = (
     "propose",
     "approve",
@@ -80,19 +181,32 @@ DECISION_ACTIONS = (
 """The actions a journal entry (``Decision``) records."""
 
 
-def journal_frame(
-    engine: Engine,
-    *,
-    instrument: str | None = None,
-    strategy: str | None = None,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    action: str | None = None,
-    outcome: str | None = None,
-) -> pd.DataFrame:
-    """Decisions, newest last, filtered by instrument, strategy, as-of range, action and
-    outcome ("gain", "loss", "open" for no P&L yet, "none" for no trade); each with its
-    P&L since (BRL, from the lots its trade opened) as the outcome."""
+JOURNAL_COLUMNS = [
+    "id",
+    "at",
+    "actor",
+    "action",
+    "as_of",
+    "instrument",
+    "strategy",
+    "proposal_id",
+    "trade_id",
+    "reason",
+    "snapshot_id",
+    "code_version",
+    "pnl_since",
+    "outcome",
+]
+
+
+def _decisions(
+    instrument: str | None,
+    strategy: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    action: str | None,
+) -> Select[Decision]:
+    """The journal query, filtered (empty filters match everything)."""
     if action and action not in DECISION_ACTIONS:
         raise PMSError(
             f"--action {action!r} is not a decision action; valid: {', '.join(DECISION_ACTIONS)}"
@@ -108,6 +222,52 @@ def journal_frame(
         stmt = stmt.where(Decision.as_of <= end)
     if action:
         stmt = stmt.where(Decision.action == action)
+    return stmt
+
+
+def _outcome(trade: int | None, since: float | None) -> str:
+    """none (no trade), open (no P&L yet), gain, loss or flat."""
+    if trade is None:
+        return "none"
+    if since is None:
+        return "open"
+    return "gain" if since > 0 else "loss" if since < 0 else "flat"
+
+
+def _row(r: Decision, trade: int | None, since: float | None) -> dict[str, Any]:
+    """One journal row (``JOURNAL_COLUMNS``)."""
+    return {
+        "id": r.id,
+        "at": r.at,
+        "actor": r.actor,
+        "action": r.action,
+        "as_of": r.as_of,
+        "instrument": r.instrument_id,
+        "strategy": r.strategy,
+        "proposal_id": r.proposal_id,
+        "trade_id": trade,
+        "reason": r.reason,
+        "snapshot_id": json.loads(r.snapshot).get("snapshot_id"),
+        "code_version": r.code_version,
+        "pnl_since": since,
+        "outcome": _outcome(trade, since),
+    }
+
+
+def journal_frame(
+    engine: Engine,
+    *,
+    instrument: str | None = None,
+    strategy: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+) -> pd.DataFrame:
+    """Decisions, newest last, filtered by instrument, strategy, as-of range, action and
+    outcome ("gain", "loss", "open" for no P&L yet, "none" for no trade); each with its
+    P&L since (BRL, from the lots its trade opened) as the outcome."""
+    stmt = _decisions(instrument, strategy, start, end, action)
     with db.read_session(engine) as s:
         rows = s.scalars(stmt).all()
         trade_of = {
@@ -127,50 +287,8 @@ def journal_frame(
     records = []
     for r in rows:
         trade = r.trade_id or trade_of.get(r.proposal_id or -1)
-        since = pnl.get(trade) if trade is not None else None
-        label = (
-            "none"
-            if trade is None
-            else "open"
-            if since is None
-            else ("gain" if since > 0 else "loss" if since < 0 else "flat")
-        )
-        snap = json.loads(r.snapshot)
-        records.append(
-            {
-                "id": r.id,
-                "at": r.at,
-                "actor": r.actor,
-                "action": r.action,
-                "as_of": r.as_of,
-                "instrument": r.instrument_id,
-                "strategy": r.strategy,
-                "proposal_id": r.proposal_id,
-                "trade_id": trade,
-                "reason": r.reason,
-                "snapshot_id": snap.get("snapshot_id"),
-                "code_version": r.code_version,
-                "pnl_since": since,
-                "outcome": label,
-            }
-        )
-    cols = [
-        "id",
-        "at",
-        "actor",
-        "action",
-        "as_of",
-        "instrument",
-        "strategy",
-        "proposal_id",
-        "trade_id",
-        "reason",
-        "snapshot_id",
-        "code_version",
-        "pnl_since",
-        "outcome",
-    ]
-    frame = pd.DataFrame(records, columns=cols).set_index("id")
+        records.append(_row(r, trade, pnl.get(trade) if trade is not None else None))
+    frame = pd.DataFrame(records, columns=JOURNAL_COLUMNS).set_index("id")
     if outcome:
         frame = frame[frame["outcome"] == outcome]
     return frame
@@ -243,16 +361,7 @@ def replay(
             )
         say(REPLAY_STEPS[2])
         spec, before = found, book_risk(base, view, nav=nav, equity=equity, limits=limits)
-    impact = trade_impact(
-        view,
-        base,
-        spec.instrument_id,
-        spec.delta_weight,
-        nav=nav,
-        equity=equity,
-        before=before,
-        limits=limits,
-    )
+    impact = inputs_impact(view, inputs, (spec.instrument_id, spec.delta_weight), before)
     rebuilt = {
         "instrument": spec.instrument_id,
         "side": str(spec.side),

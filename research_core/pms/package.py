@@ -44,9 +44,11 @@ from research_core.catalog import instrument
 from research_core.config import get_settings
 from research_core.errors import RiskError, TransitionError
 from research_core.lake.pit import PITView
-from research_core.pms import audit, db
+from research_core.pms import db
 from research_core.pms.controls import approved_limits
 from research_core.pms.gate import Gate, breaches, override_reason, with_override
+from research_core.pms.journal import Entry, record_audited
+from research_core.pms.journal import record as journal_record
 from research_core.pms.models import Decision, Proposal
 from research_core.pms.positions import usdbrl
 from research_core.pms.proposals import ProposalSpec
@@ -204,6 +206,16 @@ def _limits(
     )
 
 
+@dataclass(frozen=True)
+class Pricing:
+    """What a package's pricing carries besides its book: the returns' length (sessions),
+    its id once recorded, and the trades dropped below the minimum ticket."""
+
+    lookback: int = 750
+    package_id: int | None = None
+    dropped: tuple[dict[str, Any], ...] = ()
+
+
 def price_package(
     view: PITView,
     base: pd.Series,
@@ -212,12 +224,11 @@ def price_package(
     nav: float,
     limits: RiskLimits,
     equity: pd.Series | None = None,
-    lookback: int = 750,
-    package_id: int | None = None,
-    dropped: Sequence[dict[str, Any]] = (),
+    pricing: Pricing = Pricing(),
 ) -> Package:
     """Price ``trades`` (index: proposal id; columns instrument, delta_weight: signed
     fraction of NAV) as one package on ``base`` (fractions of NAV): see the module doc."""
+    lookback, package_id, dropped = pricing.lookback, pricing.package_id, pricing.dropped
     if trades.empty:
         raise RiskError("an empty package: no trades to price")
     dw = trades["delta_weight"].astype(float)
@@ -368,18 +379,8 @@ def record(
         detail["basis"] = priced.basis.drop(columns=["legs"]).to_dict("records")
     reason = f"{len(ids)} proposals as one package; {len(dropped)} below the minimum ticket"
     with db.unit_of_work(pms.engine) as s:
-        row = pms._journal(
-            s, actor=actor, action="package", reason=reason, as_of=day, view=view, detail=detail
-        )
-        audit.append(
-            s,
-            actor=actor,
-            action="package",
-            entity="package",
-            entity_id=row.id,
-            payload=detail | {"decision": row.id},
-        )
-        return row.id
+        entry = Entry(actor, "package", reason, day, detail=detail)
+        return record_audited(s, entry, detail, entity=("package", None), view=view).id
 
 
 def _entry(session: Session, package_id: object) -> tuple[Decision, dict[str, Any]]:
@@ -439,8 +440,7 @@ def _priced(
         nav=nav,
         limits=limits,
         equity=equity if len(equity) else None,
-        package_id=entry.id,
-        dropped=dropped,
+        pricing=Pricing(package_id=entry.id, dropped=tuple(dropped)),
     )
 
 
@@ -489,48 +489,25 @@ def approve(
         for row in rows:  # who may decide comes first, for every proposal
             assert row is not None
             check_decider(s, row, "approve", actor, four_eyes)
-        detail = _override(pms, s, entry, ids, actor=actor, text=override, gate=checked)
+        detail = _override(s, entry, ids, actor=actor, text=override, gate=checked)
         if detail is None:
             return "PROPOSED", checked
+        why = reason or str(override or "")
         for pid in ids:
             row = transition(s, pid, "approve", actor=actor, reason=reason, four_eyes=four_eyes)
             row.approved_quantity = row.quantity
-            decision = pms._journal(
-                s,
-                actor=actor,
-                action="approve",
-                reason=reason or str(override or ""),
-                as_of=row.as_of,
-                view=None,
-                instrument_id=row.instrument_id,
-                strategy=row.strategy,
-                proposal_id=row.id,
-                detail={"state": row.state, "size": row.quantity, "package": entry.id},
+            done = {"state": row.state, "size": row.quantity, "package": entry.id}
+            step = Entry.on_proposal(
+                row, actor=actor, action="approve", reason=why, detail=done, snapshot=row.snapshot
             )
-            decision.snapshot = row.snapshot
+            journal_record(s, step)
         payload = {"package": entry.id, "proposals": ids, "reason": reason} | detail
-        done = pms._journal(
-            s,
-            actor=actor,
-            action="approve_package",
-            reason=reason or str(override or ""),
-            as_of=entry.as_of,
-            view=None,
-            detail=payload,
-        )
-        audit.append(
-            s,
-            actor=actor,
-            action="approve_package",
-            entity="package",
-            entity_id=entry.id,
-            payload=payload | {"decision": done.id},
-        )
+        whole = Entry(actor, "approve_package", why, entry.as_of, detail=payload)
+        record_audited(s, whole, payload, entity=("package", entry.id))
     return "APPROVED", checked
 
 
 def _override(
-    pms: PMS,
     session: Session,
     entry: Decision,
     ids: list[int],
@@ -548,21 +525,6 @@ def _override(
     if prior:
         return with_override(gate, prior[0], actor, why)
     detail = {"event": "approve_package", "package": entry.id, "proposals": ids} | gate.detail()
-    row = pms._journal(
-        session,
-        actor=actor,
-        action="override",
-        reason=why,
-        as_of=entry.as_of,
-        view=None,
-        detail=detail,
-    )
-    audit.append(
-        session,
-        actor=actor,
-        action="override",
-        entity="package",
-        entity_id=entry.id,
-        payload=detail | {"reason": why, "decision": row.id},
-    )
+    signed = Entry(actor, "override", why, entry.as_of, detail=detail)
+    record_audited(session, signed, detail | {"reason": why}, entity=("package", entry.id))
     return None

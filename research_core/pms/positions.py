@@ -161,37 +161,42 @@ class Fill:
     reduced: tuple[tuple[int, float], ...]
 
 
-def book_trade(
-    session: Session,
-    view: PITView,
-    *,
-    instrument_id: str,
-    quantity: float,
-    price: float,
-    trade_date: dt.date,
-    actor: str,
-    idempotency_key: str,
-    strategy: str,
-    agents: Sequence[str],
-    reason: str,
-    proposal_id: int | None = None,
-) -> Fill:
+@dataclass(frozen=True)
+class Ticket:
+    """A trade to book: the instrument, signed local notional, price and date, who booked
+    it under which key, its strategy, agents and reason, and the proposal it executes."""
+
+    instrument_id: str
+    quantity: float
+    price: float
+    trade_date: dt.date
+    actor: str
+    idempotency_key: str
+    strategy: str
+    agents: tuple[str, ...]
+    reason: str
+    proposal_id: int | None = None
+
+
+def book_trade(session: Session, view: PITView, ticket: Ticket) -> Fill:
     """Record a trade and apply it to the lots (FIFO against opposite lots)."""
-    inst = catalog_instrument(instrument_id)
+    quantity, price, trade_date = ticket.quantity, ticket.price, ticket.trade_date
+    strategy = ticket.strategy
+    inst = catalog_instrument(ticket.instrument_id)
     ensure_instrument(session, inst)
-    agents_json = json.dumps(sorted(agents))
+    agents_json = json.dumps(sorted(ticket.agents))
     trade = Trade(
         instrument_id=inst.id,
         quantity=quantity,
         price=price,
         trade_date=trade_date,
         executed_at=dt.datetime.now(dt.UTC),
-        actor=actor,
-        idempotency_key=idempotency_key,
-        proposal_id=proposal_id,
+        actor=ticket.actor,
+        idempotency_key=ticket.idempotency_key,
+        proposal_id=ticket.proposal_id,
         strategy=strategy,
         agents=agents_json,
-        reason=reason,
+        reason=ticket.reason,
     )
     session.add(trade)
     session.flush()

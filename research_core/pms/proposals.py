@@ -18,11 +18,14 @@ import numpy as np
 import pandas as pd
 
 from research_core.catalog import instrument
+from research_core.lake.pit import PITView
+from research_core.pms.impact import trade_impact
 from research_core.pnl import whole_contracts
 from research_core.risk.limits import RiskLimits
 
 if TYPE_CHECKING:
     from research_core.portfolio.book import Book, Decision
+    from research_core.risk.report import LimitCheck
 
 MIN_TRADE = 0.005  # fraction of NAV below which a rebalance is not proposed
 LOT_ROUND = 1_000.0  # sizes are rounded to this many units of local currency
@@ -125,3 +128,20 @@ def inputs_limits(inputs: dict[str, Any]) -> RiskLimits:
     before the limits were recorded with them)."""
     stored = inputs.get("limits")
     return RiskLimits(**stored) if stored else RiskLimits()
+
+
+def inputs_impact(
+    view: PITView,
+    inputs: dict[str, Any],
+    trade: tuple[str, float],
+    before: LimitCheck | None = None,
+) -> dict[str, Any]:
+    """The pre-trade risk of ``trade`` (instrument, signed fraction of NAV) on the book and
+    under the NAV, history and limits of ``inputs`` (``before``: that book's risk, when
+    already computed)."""
+    _, equity = inputs_series(inputs)
+    nav, limits = float(inputs["nav"]), inputs_limits(inputs)
+    base = inputs_base(inputs)  # held + approved not executed
+    return trade_impact(
+        view, base, trade[0], trade[1], nav=nav, equity=equity, before=before, limits=limits
+    )
