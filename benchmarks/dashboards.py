@@ -44,7 +44,7 @@ from pathlib import Path
 
 import psutil
 
-from research_core.viz.page_registry import NAMES, WIDGET_PAGES
+from research_core.page_registry import NAMES, WIDGET_PAGES
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/lib/chromium/chromium"

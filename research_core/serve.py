@@ -12,7 +12,7 @@
   the page's kernel learns the visitor's name from the server, never from the page;
 - every page's first content is static HTML (``serve_static``), rendered once per
   run/PMS state in one worker process: a crowd needs no kernel each; a page with widgets
-  (``viz/page_registry.py``) links to its kernel page (``?act=1``), on preheated kernels,
+  (``page_registry.py``) links to its kernel page (``?act=1``), on preheated kernels,
   where its buttons work (``--no-static``: every page on a kernel);
 - a quiet console: kernels on IPC sockets, no "not trusted" line per page (our notebooks
   are committed without outputs, so trust changes nothing), a page error is one line;
@@ -33,11 +33,11 @@ from typing import Any
 
 from research_core.errors import WorkbenchError
 from research_core.identity import USER_ENV, USER_HEADER
-from research_core.viz.page_registry import NAMES, WIDGET_PAGES
+from research_core.page_registry import NAMES, WIDGET_PAGES
 
 TEMPLATE_ROOT = Path(__file__).parent / "viz"  # holds voila/templates/workbench
 TEMPLATE = "workbench"
-PAGES = NAMES  # the page registry (viz/page_registry.py)
+PAGES = NAMES  # the page registry (page_registry.py)
 CULL_IDLE_S = 120  # seconds a kernel that never had a page connected may sit idle
 LEAVE_GRACE_S = 3.0  # seconds a page's kernel waits for its websocket to reconnect
 REFILL_DELAY_S = 5.0  # seconds before a used kernel's replacement starts

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from research_core.viz.page_registry import ACT, NAMES, WIDGET_PAGES
+from research_core.page_registry import ACT, NAMES, WIDGET_PAGES
 
 STATIC_PAGES = NAMES
 """Every page's first content is static HTML, without a kernel (the page registry)."""

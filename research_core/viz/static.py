@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from research_core.errors import WorkbenchError
-from research_core.viz.page_registry import ACT, WIDGET_PAGES
+from research_core.page_registry import ACT, WIDGET_PAGES
 
 MODULE = '<script type="module">'
 """A figure's inline script as a module: run after the document is parsed, in order with

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from research_core.formats import auto, label
+from research_core.page_registry import titles
 from research_core.palette import (  # noqa: F401  (the palette is part of the theme)
     BACKGROUND,
     FONT,
@@ -32,7 +33,6 @@ from research_core.palette import (  # noqa: F401  (the palette is part of the t
     STATUS,
     SURFACE,
 )
-from research_core.viz.page_registry import titles
 
 TEMPLATE = "workbench"
 
@@ -112,7 +112,7 @@ body, .jp-Notebook {{ background: {BACKGROUND}; }}
 .widget-label {{ color: {MUTED}; }}
 """
 
-PAGES: dict[str, str] = titles()  # the page registry (viz/page_registry.py)
+PAGES: dict[str, str] = titles()  # the page registry (page_registry.py)
 
 
 def esc(value: object) -> str:

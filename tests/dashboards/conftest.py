@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from research_core.viz.page_registry import ACT, WIDGET_PAGES
+from research_core.page_registry import ACT, WIDGET_PAGES
 from tests.dashboards.runfolder import hold_positions, write_book_run, write_manifest
 
 REPO = Path(__file__).resolve().parents[2]

@@ -30,11 +30,11 @@ import pytest
 
 from research_core.catalog import instrument
 from research_core.lake import Lake
+from research_core.page_registry import WIDGET_PAGES
 from research_core.pipeline import steps
 from research_core.pms import PMS
 from research_core.pms.live import next_session
 from research_core.pnl import unit_index
-from research_core.viz.page_registry import WIDGET_PAGES
 from tests.dashboards.conftest import GOOD, REPO, write_runs
 from tests.dashboards.runfolder import HELD, hold_positions
 from tests.dashboards.test_serve_auth import _add_user, _up

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from research_core.viz.page_registry import NAMES
+from research_core.page_registry import NAMES
 from tests.dashboards.conftest import ACTING, EMPTY, FAILED, GOOD, KERNEL_PAGES, SECRET, Visit
 from tests.dashboards.runfolder import HELD
 

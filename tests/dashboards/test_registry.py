@@ -3,9 +3,9 @@ decides which request gets the static page and which the kernel page (issue 28 i
 
 from __future__ import annotations
 
+from research_core.page_registry import REGISTRY, WIDGET_PAGES
 from research_core.serve_static import static_answer
 from research_core.viz import theme
-from research_core.viz.page_registry import REGISTRY, WIDGET_PAGES
 from tests.dashboards.conftest import REPO
 
 
