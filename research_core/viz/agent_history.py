@@ -42,7 +42,8 @@ def changes(history: pd.DataFrame) -> pd.DataFrame:
 
 def history_figure(history: pd.DataFrame, agent: str, sample: bool) -> Any:
     """One agent's signal strength (z) by run date, a line per target; hover: the reason."""
-    fig = theme.figure(f"{agent.replace('_', ' ')} agent: signal strength by run (z)",
+    name = agent.removeprefix("agent:").replace("_", " ")  # the stored source id is agent:<name>
+    fig = theme.figure(f"{name} agent: signal strength by run date (z)",
                        sample=sample, yaxis="z")  # fmt: skip
     part = history[history["source"] == agent].copy()
     part["model"] = part["model"].fillna("")
@@ -53,7 +54,14 @@ def history_figure(history: pd.DataFrame, agent: str, sample: bool) -> Any:
                         y=rows["strength"].to_numpy(float), mode="lines+markers",
                         customdata=rows["rationale"].to_numpy(object),  # arrays: fast to validate
                         hovertemplate="%{y:+.2f}: %{customdata}<extra></extra>")  # fmt: skip
-    fig.update_layout(height=320, yaxis_tickformat="+.1f")
+    days = pd.to_datetime(part["date"])
+    span = {"range": [days.min() - pd.Timedelta(days=7), days.max() + pd.Timedelta(days=7)]}
+    fig.update_layout(height=320, yaxis_tickformat="+.2f")
+    fig.update_xaxes(
+        tickformat="%Y-%m-%d",
+        dtick=None if days.nunique() > 1 else 86_400_000 * 7,
+        **(span if days.nunique() == 1 else {}),
+    )  # one run: a dated week, not ms ticks
     return fig
 
 
