@@ -35,7 +35,7 @@ import pandas as pd
 
 from research_core import ntnb
 from research_core._memo import remember
-from research_core.calendars import business_day_range
+from research_core.calendars import B3_SESSIONS_PER_YEAR, business_day_range
 from research_core.catalog import Instrument, instrument, series_catalog
 from research_core.config import get_settings
 from research_core.errors import PriceHistoryError
@@ -422,3 +422,11 @@ def whole_contracts(notional: float, value: float) -> int:
     toward zero: a trade never overshoots its target, so a book between the held one and
     the target stays within every limit both meet."""
     return int(np.sign(notional) * np.floor(abs(notional) / value + 1e-9))
+
+
+def cdi_accrual(rate_pct: np.ndarray) -> np.ndarray:
+    """Daily accrual (fraction) of the CDI (``rate_pct`` % a.a., 252 sessions, one value a
+    session): each session earns the rate known the session before, the first earns nothing.
+    The one home of the collateral's funding accrual (backtests, strategy health)."""
+    prev = np.nan_to_num(np.r_[0.0, np.asarray(rate_pct, dtype=float)[:-1]])
+    return (1.0 + prev / 100.0) ** (1.0 / B3_SESSIONS_PER_YEAR) - 1.0

@@ -22,7 +22,7 @@ import pandas as pd
 import statsmodels.api as sm
 from arch.data import core_cpi, sp500, wti
 
-from research_core.calendars import business_day_range
+from research_core.calendars import B3_SESSIONS_PER_YEAR, business_day_range
 from research_core.catalog import SeriesSpec, policy_decisions, series_catalog
 from research_core.config import get_settings
 from research_core.errors import WorkbenchError
@@ -124,7 +124,7 @@ class _Generator:
         z_b = _t_shocks(rng, n) * vol_b
         self.z_g, self.z_b = z_g, z_b
         ewma = pd.Series(spx_ret**2, index=days).ewm(halflife=10).mean().to_numpy()
-        vix = 100 * np.sqrt(252 * ewma) * 1.12 + 2.0 + rng.normal(0, 0.8, n)
+        vix = 100 * np.sqrt(B3_SESSIONS_PER_YEAR * ewma) * 1.12 + 2.0 + rng.normal(0, 0.8, n)
         trend = np.linspace(np.log(2.65), np.log(5.45), n)
         fx_shock = 0.0085 * (-0.45 * z_g + 0.6 * z_b + 0.35 * rng.standard_normal(n))
         log_fx = _ou(rng, n, trend, 0.004, 0.0, np.log(2.7), shocks=fx_shock)
@@ -304,7 +304,13 @@ class _Generator:
         out["BR.BREAKEVEN.5Y"] = out["BR.DI.5Y"] - out["BR.NTNB.5Y"]
         # US curve: fed funds + term premium + expected-inflation anchor.
         tp = _ou(
-            rng, nd, 0.8 + 0.004 * np.arange(nd) / 252, 0.01, 0.045, 0.9, shocks=-0.02 * self.z_g
+            rng,
+            nd,
+            0.8 + 0.004 * np.arange(nd) / B3_SESSIONS_PER_YEAR,
+            0.01,
+            0.045,
+            0.9,
+            shocks=-0.02 * self.z_g,
         )
         r_star = pd.Series(np.interp(np.arange(nd), [0, nd * 0.6, nd], [1.5, -0.2, 1.3]), days)
         y10 = 0.35 * ff_d + 0.65 * (r_star + 2.2) + pd.Series(tp, days)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from research_core._files import atomic_folder
 from research_core.catalog import instrument
-from research_core.config import get_settings
+from research_core.config import DEFAULT_CAPITAL, get_settings
 from research_core.errors import PriceHistoryError, RiskError, SignalError
 from research_core.lake.pit import PITView
 from research_core.models.covariance import ledoit_wolf
@@ -212,7 +212,7 @@ def build_book(
     view: PITView,
     *,
     method: str = "erc",
-    nav: float = 1e9,
+    nav: float = DEFAULT_CAPITAL,
     current: pd.Series | None = None,
     constraints: Constraints | None = None,
     strategies: Mapping[str, BaseStrategy] | None = None,

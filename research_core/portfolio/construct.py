@@ -32,15 +32,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import PortfolioError
 from research_core.portfolio.constraints import Binding, Constraints, apply_constraints
 from research_core.portfolio.optimizers import black_litterman, erc, hrp, kelly, mean_variance
 from research_core.risk.breakers import LadderState
+from research_core.risk.measures import risk_contributions
 from research_core.signals.aggregate import AggregatedSignals
 
 METHODS = ("erc", "hrp", "bl", "kelly", "mv")
 IR_PER_Z = 0.3
-TRADING_DAYS = 252
+TRADING_DAYS = B3_SESSIONS_PER_YEAR
 REGIME_CUT = 0.25  # book risk is cut by up to this much in a strong risk-off regime
 
 
@@ -151,11 +153,8 @@ def construct(
     weights, fresh, ladder, cut = breakers(weights, table, cons, equity, reviews)
     weights = weights.rename("weight")
     covw = cov.reindex(index=weights.index, columns=weights.index, fill_value=0.0) * TRADING_DAYS
-    sigma_w = covw.to_numpy() @ weights.to_numpy()
-    var_p = float(weights.to_numpy() @ sigma_w)
-    contrib = pd.Series(
-        weights.to_numpy() * sigma_w / var_p if var_p > 0 else np.nan, index=weights.index
-    )
+    var_p = float(weights.to_numpy() @ covw.to_numpy() @ weights.to_numpy())
+    contrib = risk_contributions(weights, covw)
     return PortfolioResult(
         method,
         aggregated.as_of,

@@ -37,6 +37,7 @@ from .measures import (
     historical as historical,
     monte_carlo as monte_carlo,
     parametric as parametric,
+    risk_contributions as risk_contributions,
 )
 from .report import (
     RiskReport as RiskReport,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from research_core.config import get_settings
+from research_core.config import DEFAULT_CAPITAL, get_settings
 from research_core.errors import PriceHistoryError, RiskError
 from research_core.lake.pit import PITView
 from research_core.models.covariance import ShrunkCovariance, ledoit_wolf, regime_covariance
@@ -106,7 +106,7 @@ def risk_report(
     weights: pd.Series,
     view: PITView,
     *,
-    nav: float = 1e9,
+    nav: float = DEFAULT_CAPITAL,
     alphas: Sequence[float] = (0.95, 0.99),
     lookback: int = 750,
     n_sims: int = 100_000,
@@ -186,7 +186,7 @@ def _limits(
     """The limit table (historical 99 % VaR/ES, leverage, concentration, liquidity,
     drawdown) and the drawdown row (None without an equity history)."""
     limits = limits or current_limits()
-    ladder = ladder or DrawdownLadder(flatten=limits.drawdown)
+    ladder = limits.ladder(ladder)
     dd_row = None
     if equity is not None:
         dd, level, state = ladder.status(equity)
@@ -216,7 +216,7 @@ def limit_check(
     weights: pd.Series,
     view: PITView,
     *,
-    nav: float = 1e9,
+    nav: float = DEFAULT_CAPITAL,
     lookback: int = 750,
     equity: pd.Series | None = None,
     limits: RiskLimits | None = None,
