@@ -40,6 +40,7 @@ from .measures import (
     risk_contributions as risk_contributions,
 )
 from .report import (
+    RiskOptions as RiskOptions,
     RiskReport as RiskReport,
     book_returns as book_returns,
     risk_report as risk_report,
