@@ -39,6 +39,9 @@ COUNTRY_TZ: dict[str, str] = {
     "GLOBAL": "America/New_York",
 }
 COUNTRY_CALENDAR: dict[str, CalendarName] = {"BR": "B3", "US": "NYSE", "GLOBAL": "NYSE"}
+B3_SESSIONS_PER_YEAR = 252  # the house's year of sessions: du/252 (ANBIMA), annualization
+REBALANCE_SESSIONS: dict[str, int] = {"D": 1, "W": 5, "M": 21}  # sessions a rebalance holds
+REBALANCE_PERIODS_PER_YEAR: dict[str, int] = {"D": B3_SESSIONS_PER_YEAR, "W": 52, "M": 12}
 
 
 @lru_cache(maxsize=8)

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_CAPITAL = 1e9  # BRL: the fund's capital (NAV) when neither the PMS nor a caller gives one
+
 
 class Settings(BaseSettings):
     """Paths, database URLs, time zone and API keys.

@@ -36,7 +36,7 @@ import pandas as pd
 
 from research_core import ntnb
 from research_core._memo import MEMO, Kind
-from research_core.calendars import business_day_range
+from research_core.calendars import B3_SESSIONS_PER_YEAR, business_day_range
 from research_core.catalog import Instrument, instrument
 from research_core.config import get_settings
 from research_core.curves.build import spec_of
@@ -51,7 +51,7 @@ FUNDING = {"BRL": "BR.CDI", "USD": "US.UST.3M"}
 USDBRL = "BRL.USD.SPOT"
 IPCA_EXPECTED = "BR.FOCUS.IPCA.12M"
 CDS_RECOVERY = 0.4
-DT = 1.0 / 252.0
+DT = 1.0 / B3_SESSIONS_PER_YEAR
 
 
 def duration(inst: Instrument, y: np.ndarray) -> np.ndarray:
@@ -462,3 +462,11 @@ def whole_contracts(notional: float, value: float) -> int:
     toward zero: a trade never overshoots its target, so a book between the held one and
     the target stays within every limit both meet."""
     return int(np.sign(notional) * np.floor(abs(notional) / value + 1e-9))
+
+
+def cdi_accrual(rate_pct: np.ndarray) -> np.ndarray:
+    """Daily accrual (fraction) of the CDI (``rate_pct`` % a.a., 252 sessions, one value a
+    session): each session earns the rate known the session before, the first earns nothing.
+    The one home of the collateral's funding accrual (backtests, strategy health)."""
+    prev = np.nan_to_num(np.r_[0.0, np.asarray(rate_pct, dtype=float)[:-1]])
+    return (1.0 + prev / 100.0) ** (1.0 / B3_SESSIONS_PER_YEAR) - 1.0

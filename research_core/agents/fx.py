@@ -24,6 +24,7 @@ from research_core.agents.base import (
     Fitted,
 )
 from research_core.agents.reasons import p_value
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import ModelError
 from research_core.models import beer
 from research_core.records import Signal
@@ -81,14 +82,14 @@ class FxEquilibriumAgent(Agent):
             return []
         z = -model.z  # USD/BRL above fair value (BRL cheap): expect it to fall
         quality = 1.0 if model.coint_pvalue <= 0.10 else 1 / 3
-        days = 21 * model.half_life if np.isfinite(model.half_life) else 252
+        days = 21 * model.half_life if np.isfinite(model.half_life) else B3_SESSIONS_PER_YEAR
         return [
             self.signal(
                 as_of,
                 "USDBRL.FUT",
                 z,
                 quality=quality,
-                horizon_days=int(np.clip(days, 21, 252)),
+                horizon_days=int(np.clip(days, 21, B3_SESSIONS_PER_YEAR)),
                 model="BEER",
                 because=(
                     f"USD/BRL {features['fx_now']:.3f} is {abs(model.current):.1f}% "

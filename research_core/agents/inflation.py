@@ -21,6 +21,7 @@ from research_core.agents.base import (
     Features,
     Fitted,
 )
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import ModelError
 from research_core.events import known_surprise_z
 from research_core.lake.pit import PITView
@@ -100,7 +101,7 @@ class InflationAgent(Agent):
                     "BR.INFLATION",
                     z,
                     quality=quality,
-                    horizon_days=252,
+                    horizon_days=B3_SESSIONS_PER_YEAR,
                     model="Phillips curve",
                     because=(
                         f"Phillips curve sees IPCA {curve.forecast_12m:.2f}% over 12m vs "

@@ -24,6 +24,7 @@ from research_core.agents.base import (
     Fitted,
     input_row,
 )
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import CatalogError, ModelError
 from research_core.events import known_surprise_z
 from research_core.lake.pit import PITView
@@ -152,7 +153,7 @@ class MonetaryPolicyAgent(Agent):
                         c.instrument,
                         z,
                         quality=quality,
-                        horizon_days=int(252 * c.years),
+                        horizon_days=int(B3_SESSIONS_PER_YEAR * c.years),
                         model="Taylor rule",
                         because=(
                             f"{c.code} Taylor-rule path averages "
@@ -172,7 +173,7 @@ class MonetaryPolicyAgent(Agent):
                         f"{c.code}.POLICY_STANCE",
                         z,
                         quality=0.8,
-                        horizon_days=252,
+                        horizon_days=B3_SESSIONS_PER_YEAR,
                         model="r* gap",
                         because=(
                             f"{c.code} real policy rate {real_now:.2f}% vs r* "

@@ -20,7 +20,7 @@ import pandas as pd
 from research_core import ntnb
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
-from research_core.pnl import FUNDING, USDBRL, known_on, unit_index, unit_volatility
+from research_core.pnl import FUNDING, USDBRL, cdi_accrual, known_on, unit_index, unit_volatility
 
 if TYPE_CHECKING:
     from research_core.backtest.engine import CostModel
@@ -100,6 +100,4 @@ class MarketData:
     def risk_free(self, days: pd.DatetimeIndex) -> pd.Series:
         """Daily CDI accrual on the collateral: each session earns the rate known the
         session before (the first earns nothing)."""
-        cdi = known_on(self.cdi, days)
-        rf = (1 + np.nan_to_num(np.r_[0.0, cdi[:-1]]) / 100) ** (1 / 252) - 1
-        return pd.Series(rf, index=days, name="risk_free")
+        return pd.Series(cdi_accrual(known_on(self.cdi, days)), index=days, name="risk_free")

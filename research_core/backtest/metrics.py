@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import BacktestError
 
-PERIODS_PER_YEAR = 252
+PERIODS_PER_YEAR = B3_SESSIONS_PER_YEAR
 
 
 def _clean(returns: pd.Series) -> pd.Series:

@@ -15,6 +15,7 @@ from research_core import formats as fmt
 from research_core._files import atomic_folder
 from research_core.backtest import metrics as perf
 from research_core.backtest.engine import BacktestResult
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 
 if TYPE_CHECKING:
     from research_core.backtest.book import BookBacktest
@@ -52,11 +53,13 @@ def drawdown_figure(results: Sequence[BacktestResult]) -> go.Figure:
     return fig
 
 
-def rolling_sharpe_figure(results: Sequence[BacktestResult], window: int = 252) -> go.Figure:
+def rolling_sharpe_figure(
+    results: Sequence[BacktestResult], window: int = B3_SESSIONS_PER_YEAR
+) -> go.Figure:
     fig = figure(f"Rolling {window}-session Sharpe over the CDI", yaxis="Sharpe")
     for k, r in enumerate(results):
         ex = r.returns - r.risk_free
-        roll = ex.rolling(window).mean() / ex.rolling(window).std() * np.sqrt(252)
+        roll = ex.rolling(window).mean() / ex.rolling(window).std() * np.sqrt(B3_SESSIONS_PER_YEAR)
         fig.add_trace(
             go.Scatter(
                 x=roll.index,
@@ -187,7 +190,7 @@ def cdi_line(result: BacktestResult) -> str:
     """The benchmark: the CDI the collateral earned over the same sessions, compounded and
     annualized (252 sessions a year), and the strategy's return in excess of it."""
     rf = result.risk_free.dropna()
-    years = max(len(rf), 1) / 252
+    years = max(len(rf), 1) / B3_SESSIONS_PER_YEAR
     growth = float(np.prod(1.0 + rf.to_numpy(dtype=float)))
     cdi = growth ** (1 / years) - 1
     excess = float(result.metrics["annual_return"]) - cdi

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from research_core.calendars import business_days, roll_forward
+from research_core.calendars import B3_SESSIONS_PER_YEAR, business_days, roll_forward
 from research_core.catalog import SeriesSpec
 from research_core.connectors.base import to_float
 from research_core.connectors.sgs import SGS
@@ -141,7 +141,7 @@ def parse_di1_settlements(html: str, session: object) -> pd.DataFrame:
             "expiry": expiries[live],
             "business_days": du[live],
             "settlement_pu": pu[live],
-            "rate_pct": ((PU_FACE / pu[live]) ** (252.0 / du[live]) - 1.0) * 100.0,
+            "rate_pct": ((PU_FACE / pu[live]) ** (B3_SESSIONS_PER_YEAR / du[live]) - 1.0) * 100.0,
             "release_time": spec.release_times(pd.DatetimeIndex([day] * int(live.sum()))),
         }
     )

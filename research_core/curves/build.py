@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from research_core.calendars import business_day_range, business_days
+from research_core.calendars import B3_SESSIONS_PER_YEAR, business_day_range, business_days
 from research_core.catalog import series_catalog
 from research_core.config import get_settings
 from research_core.curves.curve import (
@@ -71,7 +71,7 @@ def _di_tenors() -> list[tuple[float, str]]:
     out = []
     for sid, spec in cat.items():
         if sid.startswith("BR.DI.") and spec.code.startswith("B3.DIxPRE."):
-            out.append((int(spec.code.rsplit(".", 1)[1]) / 252.0, sid))
+            out.append((int(spec.code.rsplit(".", 1)[1]) / B3_SESSIONS_PER_YEAR, sid))
     return sorted(out)
 
 
@@ -179,7 +179,10 @@ def di_curve(day: object, du: np.ndarray, rates_pct: np.ndarray, label: str = "D
     """A DI curve from zero quotes (% a.a., 252) at ``du`` business days — DI1 settlements
     (``connectors.b3.parse_di1_settlements``) or DI × pré swaps — log-linear bootstrap."""
     order = np.argsort(du)
-    t, q = np.asarray(du, dtype=float)[order] / 252.0, np.asarray(rates_pct, float)[order]
+    t, q = (
+        np.asarray(du, dtype=float)[order] / B3_SESSIONS_PER_YEAR,
+        np.asarray(rates_pct, float)[order],
+    )
     log_df = bootstrap(t, q[None, :], ("zero",) * len(t), "annual")[0]
     return Curve(label, pd.Timestamp(day), t, log_df, "annual", "business days/252 (B3)",  # type: ignore[arg-type]
                  quotes=pd.Series(q, index=du[order], name="quote_pct"))  # fmt: skip

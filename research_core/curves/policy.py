@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from research_core.calendars import business_days
+from research_core.calendars import B3_SESSIONS_PER_YEAR, business_days
 from research_core.catalog import policy_decisions
 from research_core.curves.build import build_curve, local_day
 from research_core.curves.curve import Curve
@@ -96,7 +96,7 @@ def implied_path(
     bounds = pd.DatetimeIndex([day, *eff, end])
     t = _bd(sessions, bounds) - _bd(sessions, bounds[:1])[0]
     years = (
-        t / 252.0
+        t / B3_SESSIONS_PER_YEAR
         if calendar
         else (bounds.to_numpy() - day.to_datetime64()) / np.timedelta64(1, "D") / 365.25
     )

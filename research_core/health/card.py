@@ -31,6 +31,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import HealthError
 from research_core.health.detectors import CUSUM_WARN, Alarm, Detection, detect
 from research_core.health.drift import Drift, implementation_drift
@@ -40,7 +41,7 @@ Status = Literal["GREEN", "AMBER", "RED"]
 STATUS_CODE: dict[str, int] = {"GREEN": 0, "AMBER": 1, "RED": 2}
 MONITOR = 504  # sessions monitored when there is no live record (two years)
 RECENT = 126  # an alarm this many sessions old or newer sets the status
-MIN_REFERENCE = 252
+MIN_REFERENCE = B3_SESSIONS_PER_YEAR
 MIN_DSR = 0.5
 MIN_PSR = 0.05
 
@@ -107,7 +108,7 @@ def assess(
     mean, vol = float(reference.mean()), float(reference.std(ddof=1))
     found = detect(monitored, reference)
     recent = found.recent(monitored.index[max(len(monitored) - RECENT, 0)])
-    ref_sharpe = mean / vol * np.sqrt(252) if vol > 0 else float("nan")
+    ref_sharpe = mean / vol * np.sqrt(B3_SESSIONS_PER_YEAR) if vol > 0 else float("nan")
     track = track_record(monitored, ref_sharpe, dsr=dsr[0], n_trials=dsr[1])
     drift = None
     if source == "live":

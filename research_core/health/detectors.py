@@ -38,10 +38,12 @@ import numpy as np
 import pandas as pd
 from river.drift import ADWIN
 
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import HealthError
 
 SESSIONS_5Y = 1260
-CUSUM_K = 0.5 * 1.5 / np.sqrt(252)  # half the daily shift of a 1.5 -> 0 Sharpe collapse
+# half the daily shift of a 1.5 -> 0 Sharpe collapse
+CUSUM_K = 0.5 * 1.5 / np.sqrt(B3_SESSIONS_PER_YEAR)
 HUBER_C = 1.5  # CUSUM clip (sigmas): 96 % of the raw mean's information if Gaussian, 120 % if t5
 CUSUM_BUDGET = 0.8  # lower-CUSUM false alarms per 1260 sessions, steady state
 ADWIN_BUDGET = 0.2  # ADWIN volatility-up false alarms per 1260 sessions, steady state

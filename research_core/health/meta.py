@@ -43,6 +43,11 @@ from research_core.backtest.engine import BacktestResult, rebalance_dates
 from research_core.backtest.labels import triple_barrier
 from research_core.backtest.ledger import TrialLedger
 from research_core.backtest.validation import CombinatorialPurgedCV, fold_ids
+from research_core.calendars import (
+    B3_SESSIONS_PER_YEAR,
+    REBALANCE_PERIODS_PER_YEAR,
+    REBALANCE_SESSIONS,
+)
 from research_core.errors import HealthError
 from research_core.health.track import ledger_dsr
 from research_core.lake.store import Lake
@@ -61,8 +66,8 @@ FEATURES = (
     "hit_rate_10",
     "mean_ret_10",
 )
-HORIZON = {"D": 1, "W": 5, "M": 21}
-PERIODS = {"D": 252, "W": 52, "M": 12}
+HORIZON = REBALANCE_SESSIONS
+PERIODS = REBALANCE_PERIODS_PER_YEAR
 SHAP_METHOD = "SHAP log-odds (per decision)"
 PERMUTATION_METHOD = "permutation importance (ROC AUC drop, global; no shap installed)"
 
@@ -116,7 +121,7 @@ def features(history: SignalHistory) -> pd.DataFrame:
     prev = sig.shift(1).fillna(0.0)
     logp = pd.DataFrame(np.log(history.prices.to_numpy()), history.prices.index, sig.columns)
     daily = logp.diff()
-    vol = daily.rolling(63, min_periods=21).std() * np.sqrt(252)
+    vol = daily.rolling(63, min_periods=21).std() * np.sqrt(B3_SESSIONS_PER_YEAR)
     frames = []
     for iid in sig.columns:
         s = sig[iid]

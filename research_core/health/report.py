@@ -31,7 +31,7 @@ from research_core.health.card import STATUS_CODE, HealthCard, HealthReport, ass
 from research_core.health.track import ledger_dsr
 from research_core.lake.asof import as_of_instant
 from research_core.lake.store import Lake
-from research_core.pnl import FUNDING, known_on
+from research_core.pnl import FUNDING, cdi_accrual, known_on
 
 SOURCE = "health"
 BOOK = "BOOK"
@@ -47,9 +47,7 @@ def excess_returns(
     idx = pd.DatetimeIndex(r.index)
     if cdi is None:
         cdi = lake.at(as_of).series(FUNDING["BRL"])  # type: ignore[arg-type]
-    rate = known_on(cdi, idx)
-    rf = (1 + np.nan_to_num(np.r_[0.0, rate[:-1]]) / 100) ** (1 / 252) - 1
-    return (r - rf).rename(r.name)
+    return (r - cdi_accrual(known_on(cdi, idx))).rename(r.name)
 
 
 def stored_backtests(lake: Lake) -> dict[str, pd.Series]:

@@ -31,9 +31,10 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from research_core._typing import with_overrides
 from research_core.catalog import SeriesSpec
 from research_core.connectors import CONNECTORS, Connector, connector
-from research_core.errors import ConnectorError, WorkbenchError
+from research_core.errors import ConnectorError, LakeError, WorkbenchError
 from research_core.lake.store import Lake
 
 LOOKBACK = {
@@ -241,19 +242,38 @@ def ingest_series(
     return SeriesOutcome(spec.id, spec.source, "failed", error=" | then ".join(errors))
 
 
+@dataclass(frozen=True)
+class IngestOptions:
+    """How a run ingests: from ``since`` (None: each series' own start), ``dry_run``
+    (fetch, write nothing), ``catch_up`` (refetch from each series' first gap), the
+    ``observed_at`` time stamped on the rows (None: now) and a progress bar."""
+
+    since: Any = None
+    dry_run: bool = False
+    catch_up: bool = False
+    observed_at: pd.Timestamp | None = None
+    progress: bool = True
+
+
 def ingest(
     lake: Lake,
     *,
     sources: Sequence[str] | None = None,
     series: Sequence[str] | None = None,
-    since: Any = None,
-    dry_run: bool = False,
-    catch_up: bool = False,
     connectors: Callable[[str], Connector] | None = None,
-    observed_at: pd.Timestamp | None = None,
-    progress: bool = True,
+    options: IngestOptions | None = None,
+    **overrides: object,
 ) -> IngestReport:
-    """Bring the selected series up to date; see the module docstring for the rules."""
+    """Bring the selected series up to date; see the module docstring for the rules.
+    ``options`` (:class:`IngestOptions`, or its fields by keyword, e.g. ``dry_run=True``)."""
+    o = with_overrides(options or IngestOptions(), overrides, LakeError)
+    since, dry_run, catch_up, observed_at, progress = (
+        o.since,
+        o.dry_run,
+        o.catch_up,
+        o.observed_at,
+        o.progress,
+    )
     specs = ingestible(lake, sources, series)
     now = observed_at if observed_at is not None else pd.Timestamp.now(tz="UTC")
     gaps: dict[str, pd.Timestamp] = {}

@@ -22,7 +22,7 @@ import pandas as pd
 import statsmodels.api as sm
 from arch.data import core_cpi, sp500, wti
 
-from research_core.calendars import business_day_range
+from research_core.calendars import B3_SESSIONS_PER_YEAR, business_day_range
 from research_core.catalog import SeriesSpec, policy_decisions, series_catalog
 from research_core.config import get_settings
 from research_core.errors import WorkbenchError
@@ -124,7 +124,7 @@ class _Generator:
         z_b = _t_shocks(rng, n) * vol_b
         self.z_g, self.z_b = z_g, z_b
         ewma = pd.Series(spx_ret**2, index=days).ewm(halflife=10).mean().to_numpy()
-        vix = 100 * np.sqrt(252 * ewma) * 1.12 + 2.0 + rng.normal(0, 0.8, n)
+        vix = 100 * np.sqrt(B3_SESSIONS_PER_YEAR * ewma) * 1.12 + 2.0 + rng.normal(0, 0.8, n)
         trend = np.linspace(np.log(2.65), np.log(5.45), n)
         fx_shock = 0.0085 * (-0.45 * z_g + 0.6 * z_b + 0.35 * rng.standard_normal(n))
         log_fx = _ou(rng, n, trend, 0.004, 0.0, np.log(2.7), shocks=fx_shock)
@@ -165,9 +165,9 @@ class _Generator:
 
     # ---- monthly macro block ----------------------------------------------------------
     def macro(self) -> None:
-        rng, months, n = self.rng, self.months, len(self.months)
-        fx_m = self.d["fx"].resample("MS").mean().reindex(months).ffill().to_numpy()
-        fx_chg = np.r_[0.0, np.diff(np.log(fx_m))] * 100
+        """The monthly macro block: Brazil then the United States (in this order: the
+        draws are the sample's)."""
+        months = self.months
         stress_b = pd.Series(self.stress_b, self.days).resample("MS").mean().reindex(months)
         stress_g = pd.Series(self.stress_g, self.days).resample("MS").mean().reindex(months)
         covid = np.where(
@@ -178,10 +178,16 @@ class _Generator:
         covid[(months == "2020-04-01")] = -7.0
         covid[(months == "2020-05-01")] = 3.5
         covid[(months == "2020-06-01")] = 2.5
-        # Brazil: output gap, inflation (Phillips curve + FX pass-through), Taylor-rule Selic.
-        gap_br = _ou(
-            rng, n, 0.0, 0.08, 0.35, 0.5, shocks=-0.8 * stress_b.fillna(0).to_numpy() + covid
-        )
+        self.covid = pd.Series(covid, months)
+        self._macro_br(stress_b.fillna(0).to_numpy(), covid)
+        self._macro_us(stress_g, covid)
+
+    def _macro_br(self, stress: np.ndarray, covid: np.ndarray) -> None:
+        """Brazil: output gap, inflation (Phillips curve + FX pass-through), Taylor-rule Selic."""
+        rng, months, n = self.rng, self.months, len(self.months)
+        fx_m = self.d["fx"].resample("MS").mean().reindex(months).ffill().to_numpy()
+        fx_chg = np.r_[0.0, np.diff(np.log(fx_m))] * 100
+        gap_br = _ou(rng, n, 0.0, 0.08, 0.35, 0.5, shocks=-0.8 * stress + covid)
         season = np.array([0.25, 0.2, 0.05, 0, -0.05, -0.1, -0.05, -0.05, 0, 0.05, 0.05, 0.15])
         ipca = np.empty(n)
         prev = 0.45
@@ -212,7 +218,10 @@ class _Generator:
             ipca12=pd.Series(ipca12.to_numpy(), months),
             selic=pd.Series(selic, months),
         )
-        # United States: real GDP to 2009Q3, core CPI to 2018, then generated.
+
+    def _macro_us(self, stress_g: pd.Series, covid: np.ndarray) -> None:
+        """United States: real GDP to 2009Q3, core CPI to 2018, then generated."""
+        rng, months, n = self.rng, self.months, len(self.months)
         md = sm.datasets.macrodata.load_pandas().data
         qidx = pd.PeriodIndex(
             [f"{int(y)}Q{int(q)}" for y, q in zip(md["year"], md["quarter"], strict=True)],
@@ -262,7 +271,6 @@ class _Generator:
             ff=pd.Series(ff, months),
         )
         self.q_gdp_us = gdp_saar
-        self.covid = pd.Series(covid, months)
 
     # ---- turning latent paths into catalog series -----------------------------------
     def daily(self, monthly: pd.Series) -> pd.Series:
@@ -281,17 +289,34 @@ class _Generator:
         return steps.reindex(self.days, method="ffill").fillna(monthly.iloc[0])
 
     def values(self) -> dict[str, pd.Series]:
-        """Latent value path (by obs_date) for every catalog series id."""
-        rng, days, months = self.rng, self.days, self.months
-        nd, nm = len(days), len(months)
-        m, d = self.m, self.d
-        selic_d = self.decision_path(m["selic"], "copom")
-        ff_d = self.decision_path(m["ff"], "fomc")
+        """Latent value path (by obs_date) for every catalog series id (the draws in a
+        fixed order: the sample lake is the same for the same seed)."""
+        selic_d = self.decision_path(self.m["selic"], "copom")
+        ff_d = self.decision_path(self.m["ff"], "fomc")
+        out: dict[str, pd.Series] = {}
+        self._br_curve(out, selic_d)
+        cpi_yoy = self._us_curve(out, ff_d)
+        self._markets(out, selic_d, ff_d)
+        ibc = self._br_monthly(out)
+        self._us_monthly(out, cpi_yoy)
+        self._quarterly(out, ibc)
+        self._weekly(out)
+        self._second_sources(out)
+        self._focus_monthly(out)
+        return out
+
+    def _noise(self, scale: float) -> np.ndarray:
+        """Monthly Gaussian noise of standard deviation ``scale``."""
+        return self.rng.normal(0, scale, len(self.months))
+
+    def _br_curve(self, out: dict[str, pd.Series], selic_d: pd.Series) -> None:
+        """DI and NTN-B curves and Brazil's breakevens."""
+        rng, days, m, d = self.rng, self.days, self.m, self.d
+        nd = len(days)
         br_risk = pd.Series(np.log(d["cds"].to_numpy() / 200.0), days)
         slope = _ou(rng, nd, 0.4 + 1.5 * br_risk.to_numpy(), 0.02, 0.05, 0.5)
         bei_br = self.daily(0.5 * m["ipca12"] + 0.5 * 4.5) + _ou(rng, nd, 0.0, 0.02, 0.04, 0.0)
         tenors = {"3M": 0.25, "6M": 0.5, "1Y": 1, "2Y": 2, "3Y": 3, "5Y": 5, "10Y": 10}
-        out: dict[str, pd.Series] = {}
         for name, tau in tenors.items():
             shape = 1 - np.exp(-tau / 2.5)
             wiggle = _ou(rng, nd, 0.0, 0.05, 0.02, 0.0)
@@ -302,9 +327,20 @@ class _Generator:
             out[f"BR.NTNB.{name}"] = (di - bei).clip(lower=1.5)
         out["BR.BREAKEVEN.2Y"] = out["BR.DI.2Y"] - out["BR.NTNB.2Y"]
         out["BR.BREAKEVEN.5Y"] = out["BR.DI.5Y"] - out["BR.NTNB.5Y"]
+
+    def _us_curve(self, out: dict[str, pd.Series], ff_d: pd.Series) -> pd.Series:
+        """Treasuries, breakevens, TIPS and the Baa spread; returns CPI y/y (%)."""
+        rng, days, m = self.rng, self.days, self.m
+        nd = len(days)
         # US curve: fed funds + term premium + expected-inflation anchor.
         tp = _ou(
-            rng, nd, 0.8 + 0.004 * np.arange(nd) / 252, 0.01, 0.045, 0.9, shocks=-0.02 * self.z_g
+            rng,
+            nd,
+            0.8 + 0.004 * np.arange(nd) / B3_SESSIONS_PER_YEAR,
+            0.01,
+            0.045,
+            0.9,
+            shocks=-0.02 * self.z_g,
         )
         r_star = pd.Series(np.interp(np.arange(nd), [0, nd * 0.6, nd], [1.5, -0.2, 1.3]), days)
         y10 = 0.35 * ff_d + 0.65 * (r_star + 2.2) + pd.Series(tp, days)
@@ -328,6 +364,12 @@ class _Generator:
         out["US.BAA.SPREAD"] = pd.Series(
             _ou(rng, nd, 1.9 + 1.8 * self.stress_g, 0.01, 0.03, 1.7), days
         )
+        return cpi_yoy
+
+    def _markets(self, out: dict[str, pd.Series], selic_d: pd.Series, ff_d: pd.Series) -> None:
+        """Policy rates, FX, reserves, equities and commodities."""
+        rng, days, d = self.rng, self.days, self.d
+        nd = len(days)
         # Policy, FX, equities, commodities.
         out["BR.SELIC.TARGET"] = selic_d
         out["BR.SELIC.EFFECTIVE"] = selic_d - 0.10
@@ -354,30 +396,30 @@ class _Generator:
             "CMD.GOLD": "gold",
         }
         out.update({sid: d[key] for sid, key in names.items()})
-        # Monthly macro series.
+
+    def _br_monthly(self, out: dict[str, pd.Series]) -> pd.Series:
+        """Brazil's monthly macro series; returns the IBC-Br index."""
+        rng, months, m, d = self.rng, self.months, self.m, self.d
+        nm = len(months)
         ipca = m["ipca"]
-        gap_br, gap_us = m["gap_br"], m["gap_us"]
-
-        def noise(scale: float) -> np.ndarray:
-            return rng.normal(0, scale, nm)
-
+        gap_br = m["gap_br"]
         out["BR.IPCA.MOM"] = ipca
         out["BR.IPCA.YOY"] = m["ipca12"]
-        out["BR.IPCA.FREE.MOM"] = ipca + noise(0.06)
-        out["BR.IPCA.ADMIN.MOM"] = ipca + noise(0.35)
-        out["BR.IPCA.SERVICES.MOM"] = 0.45 + 0.5 * (ipca - 0.36) + 0.05 * gap_br + noise(0.07)
-        out["BR.IPCA.FOOD.MOM"] = ipca + noise(0.55)
-        out["BR.IPCA.CORE.MS.MOM"] = ipca.rolling(3, min_periods=1).mean() + noise(0.03)
-        out["BR.IPCA15.MOM"] = 0.5 * (ipca + ipca.shift(1).bfill()) + noise(0.05)
+        out["BR.IPCA.FREE.MOM"] = ipca + self._noise(0.06)
+        out["BR.IPCA.ADMIN.MOM"] = ipca + self._noise(0.35)
+        out["BR.IPCA.SERVICES.MOM"] = 0.45 + 0.5 * (ipca - 0.36) + 0.05 * gap_br + self._noise(0.07)
+        out["BR.IPCA.FOOD.MOM"] = ipca + self._noise(0.55)
+        out["BR.IPCA.CORE.MS.MOM"] = ipca.rolling(3, min_periods=1).mean() + self._noise(0.03)
+        out["BR.IPCA15.MOM"] = 0.5 * (ipca + ipca.shift(1).bfill()) + self._noise(0.05)
         fx_m = d["fx"].resample("MS").mean().reindex(months).ffill()
-        out["BR.IGPM.MOM"] = 0.35 + 0.25 * np.log(fx_m).diff().fillna(0) * 100 + noise(0.45)
+        out["BR.IGPM.MOM"] = 0.35 + 0.25 * np.log(fx_m).diff().fillna(0) * 100 + self._noise(0.45)
         ibc = pd.Series(
             100 * np.exp(np.cumsum(np.full(nm, 0.0017)) + gap_br.to_numpy() / 100), months
         )
         out["BR.IBCBR.SA"] = ibc
         ibc_growth = ibc.pct_change().fillna(0) * 100
-        out["BR.IP.MOM"] = ibc_growth * 100 * 1.4 + noise(0.9)
-        out["BR.RETAIL.MOM"] = ibc_growth * 100 + noise(0.8)
+        out["BR.IP.MOM"] = ibc_growth * 100 * 1.4 + self._noise(0.9)
+        out["BR.RETAIL.MOM"] = ibc_growth * 100 + self._noise(0.8)
         out["BR.UNEMPLOYMENT"] = pd.Series(
             _ou(rng, nm, 9.5 - 1.1 * gap_br.to_numpy(), 0.1, 0.1, 10.0), months
         )
@@ -391,29 +433,38 @@ class _Generator:
         out["BR.PRIMARY.12M.GDP"] = primary
         nominal = primary - 0.45 * m["selic"]
         out["BR.NOMINAL.12M.GDP"] = nominal
-        gross = 66.0 + np.cumsum(-nominal.to_numpy() / 12 - 0.25) + 0.3 * noise(0.3).cumsum()
+        gross = 66.0 + np.cumsum(-nominal.to_numpy() / 12 - 0.25) + 0.3 * self._noise(0.3).cumsum()
         out["BR.GROSS.DEBT.GDP"] = pd.Series(gross, months)
-        out["BR.NET.DEBT.GDP"] = out["BR.GROSS.DEBT.GDP"] - 18.0 + noise(0.3)
-        out["BR.CENTRAL.GOV.PRIMARY"] = primary * 8_000 + noise(9_000)
-        out["BR.CURRENT.ACCOUNT"] = -2_500 - 800 * gap_br + noise(1_400)
-        out["BR.TRADE.BALANCE"] = 3_500 - 600 * gap_br + noise(1_600)
+        out["BR.NET.DEBT.GDP"] = out["BR.GROSS.DEBT.GDP"] - 18.0 + self._noise(0.3)
+        out["BR.CENTRAL.GOV.PRIMARY"] = primary * 8_000 + self._noise(9_000)
+        out["BR.CURRENT.ACCOUNT"] = -2_500 - 800 * gap_br + self._noise(1_400)
+        out["BR.TRADE.BALANCE"] = 3_500 - 600 * gap_br + self._noise(1_600)
         out["BR.FDI"] = pd.Series(
             np.interp(np.arange(nm), [0, nm * 0.3, nm], [1_500, 5_500, 6_000]), months
-        ) + noise(2_000)
+        ) + self._noise(2_000)
+        return ibc
+
+    def _us_monthly(self, out: dict[str, pd.Series], cpi_yoy: pd.Series) -> None:
+        """US monthly macro series."""
+        rng, months, m = self.rng, self.months, self.m
+        nm, gap_us = len(months), m["gap_us"]
         out["US.CPI.MOM"] = m["cpi_mom"]
         out["US.CPI.YOY"] = cpi_yoy
         out["US.CORE.CPI.MOM"] = m["core_mom"]
-        pce = (0.85 * m["core_mom"]).rolling(12, min_periods=1).sum() + noise(0.05)
+        pce = (0.85 * m["core_mom"]).rolling(12, min_periods=1).sum() + self._noise(0.05)
         out["US.PCE.CORE.YOY"] = pce
         out["US.PAYROLLS.CHG"] = (
-            140 + 180 * gap_us.diff().fillna(0) * 4 + 1500 * self.covid + noise(60)
+            140 + 180 * gap_us.diff().fillna(0) * 4 + 1500 * self.covid + self._noise(60)
         )
         out["US.UNEMPLOYMENT"] = pd.Series(
             _ou(rng, nm, 5.0 - 1.2 * gap_us.to_numpy(), 0.12, 0.08, 5.3), months
         ).clip(3.4)
-        out["US.IP.MOM"] = 0.15 + 0.8 * gap_us.diff().fillna(0) + noise(0.5)
-        out["US.RETAIL.MOM"] = 0.35 + 1.0 * gap_us.diff().fillna(0) + noise(0.6)
-        # Quarterly.
+        out["US.IP.MOM"] = 0.15 + 0.8 * gap_us.diff().fillna(0) + self._noise(0.5)
+        out["US.RETAIL.MOM"] = 0.35 + 1.0 * gap_us.diff().fillna(0) + self._noise(0.6)
+
+    def _quarterly(self, out: dict[str, pd.Series], ibc: pd.Series) -> None:
+        """Quarterly GDP of both countries and US debt/GDP."""
+        rng, months = self.rng, self.months
         out["US.GDP.QOQ"] = self.q_gdp_us
         gdp_br = (
             pd.Series(np.log(ibc.to_numpy()), months).resample("QS").mean().diff() * 100
@@ -426,10 +477,6 @@ class _Generator:
             )
             + rng.normal(0, 0.4, len(q)).cumsum() * 0.3
         )
-        self._weekly(out)
-        self._second_sources(out)
-        self._focus_monthly(out)
-        return out
 
     def _focus_monthly(self, out: dict[str, pd.Series]) -> None:
         """Focus median for the next IPCA month (own seeded draws: other series unchanged).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ ARROW_SCHEMA = pa.schema(
     ]
 )
 _SHOWN = 12
+Bad = dict[int, list[str]]  # row -> the reasons it is rejected
 
 
 def _nonempty_str(col: pd.Series) -> np.ndarray:
@@ -120,6 +121,126 @@ def _withdrawn(frame: pd.DataFrame, bad: dict[int, list[str]]) -> np.ndarray:
     return np.asarray([bool(w) if k else False for w, k in zip(col, ok, strict=True)])
 
 
+def _flag(bad: Bad, rows: np.ndarray, reason: Callable[[int], str]) -> None:
+    """Add ``reason(i)`` to each row ``i`` of ``rows`` in ``bad``."""
+    for i in rows:
+        bad.setdefault(int(i), []).append(reason(int(i)))
+
+
+def _check_ids(df: pd.DataFrame, known: Mapping[str, SeriesSpec], bad: Bad) -> None:
+    for col in ("series_id", "source"):
+        vals = df[col]
+        _flag(
+            bad,
+            np.flatnonzero(~_nonempty_str(vals)),
+            lambda i: f"{col} {vals.iloc[i]!r} is not a non-empty string",  # noqa: B023
+        )
+    sid = df["series_id"]
+    unknown = ~sid.isin(list(known)).to_numpy() & _nonempty_str(sid)
+    _flag(
+        bad,
+        np.flatnonzero(unknown),
+        lambda i: f"unknown series {sid.iloc[i]!r} (not in the catalog; lake.register() it first)",
+    )
+
+
+def _obs_dates(raw_dates: pd.Series, bad: Bad) -> pd.Series:
+    """Observation dates as tz-naive midnight timestamps (NaT where a row is bad)."""
+    if isinstance(raw_dates.dtype, pd.DatetimeTZDtype):
+        raw_dates = raw_dates.dt.tz_localize(None)
+        _flag(
+            bad,
+            np.arange(len(raw_dates)),
+            lambda _: "obs_date must be a calendar date, not a tz-aware time",
+        )
+    obs = pd.to_datetime(raw_dates, errors="coerce")
+    _flag(
+        bad,
+        np.flatnonzero(obs.isna().to_numpy()),
+        lambda i: f"obs_date {raw_dates.iloc[i]!r} is not a date",
+    )
+    far = ~_in_range(obs)
+    _flag(
+        bad,
+        np.flatnonzero(far),
+        lambda i: f"obs_date {raw_dates.iloc[i]!r} is outside the supported range {_RANGE}",
+    )
+    obs = obs.where(~far).astype("datetime64[ns]")
+    has_time = (obs.notna() & (obs != obs.dt.normalize())).to_numpy()
+    _flag(bad, np.flatnonzero(has_time), lambda i: f"obs_date {obs.iloc[i]} has a time of day")
+    return obs
+
+
+def _values(frame: pd.DataFrame, raw: pd.Series, bad: Bad) -> pd.Series:
+    """Real values, NaN where withdrawn; a missing or infinite value that is not withdrawn
+    is an error."""
+    values = _real_numbers(raw, bad)
+    withdrawn = _withdrawn(frame, bad)
+    values[withdrawn] = np.nan
+    v = values.to_numpy()
+    rows = [i for i in np.flatnonzero(np.isinf(v) | (np.isnan(v) & ~withdrawn)) if i not in bad]
+    _flag(
+        bad,
+        np.asarray(rows, dtype=int),
+        lambda i: (
+            f"value {raw.iloc[i]!r} is not a finite number "
+            "(a withdrawn value is a row with withdrawn=True)"
+        ),
+    )
+    return values
+
+
+def _released_early(out: pd.DataFrame, known: Mapping[str, SeriesSpec], bad: Bad) -> None:
+    """A realized value cannot be public before the period it describes has started."""
+    obs, release = out["obs_date"], out["release_time"]
+    for s, idx in pd.Series(range(len(out))).groupby(out["series_id"]).groups.items():
+        spec = known.get(str(s))
+        if spec is None or spec.kind == "expectation":
+            continue
+        rows = np.asarray(idx)
+        rows = rows[obs.iloc[rows].notna().to_numpy() & release.iloc[rows].notna().to_numpy()]
+        if not len(rows):
+            continue
+        start = period_start_utc(obs.iloc[rows], spec.tz)
+        early = np.asarray(pd.DatetimeIndex(release.iloc[rows]) < start)
+        _flag(
+            bad,
+            rows[early],
+            lambda i: f"released {release.iloc[i]} before its period {obs.iloc[i].date()} started",
+        )
+
+
+def _conflicts(out: pd.DataFrame, bad: Bad) -> None:
+    """Same key twice in one write: identical rows collapse, conflicting values are errors."""
+    clean = out.drop(index=list(bad))
+    dup = clean.duplicated(KEY, keep=False)
+    if dup.any():
+        spread = clean[dup].groupby(KEY)["value"].transform(lambda v: v.nunique(dropna=False))
+        conflicts = spread > 1
+        _flag(
+            bad,
+            np.asarray(conflicts[conflicts].index, dtype=int),
+            lambda _: "same (series_id, obs_date, release_time) appears with different values",
+        )
+
+
+def _reject(frame: pd.DataFrame, bad: Bad) -> LakeWriteError:
+    """One error naming every bad row (``.rows`` holds them with a ``reason`` column)."""
+    rows_df = frame.reset_index(drop=True).iloc[sorted(bad)].copy()
+    rows_df["reason"] = ["; ".join(bad[i]) for i in sorted(bad)]
+    shown = "\n".join(
+        f"  row {i}: {rows_df.at[i, 'series_id']!r} {rows_df.at[i, 'obs_date']!s}: "
+        f"{rows_df.at[i, 'reason']!s}"
+        for i in list(rows_df.index)[:_SHOWN]
+    )
+    more = f"\n  ... and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
+    return LakeWriteError(
+        f"{len(bad)} of {len(frame)} observation rows rejected; nothing was written:\n"
+        f"{shown}{more}",
+        rows=rows_df,
+    )
+
+
 def validate_observations(frame: object, known: Mapping[str, SeriesSpec]) -> pd.DataFrame:
     """Check and normalize observation rows before a write.
 
@@ -138,99 +259,21 @@ def validate_observations(frame: object, known: Mapping[str, SeriesSpec]) -> pd.
     if missing:
         raise LakeWriteError(f"observation frame lacks columns {missing}; required: {REQUIRED}")
     df = frame[REQUIRED].reset_index(drop=True)
-    bad: dict[int, list[str]] = {}
-    n = len(df)
-
-    for col in ("series_id", "source"):
-        for i in np.flatnonzero(~_nonempty_str(df[col])):
-            bad.setdefault(int(i), []).append(
-                f"{col} {df[col].iloc[i]!r} is not a non-empty string"
-            )
-    sid = df["series_id"]
-    unknown = ~sid.isin(list(known)).to_numpy() & _nonempty_str(sid)
-    for i in np.flatnonzero(unknown):
-        bad.setdefault(int(i), []).append(
-            f"unknown series {sid.iloc[i]!r} (not in the catalog; lake.register() it first)"
-        )
-
-    raw_dates = df["obs_date"]
-    if isinstance(raw_dates.dtype, pd.DatetimeTZDtype):
-        raw_dates = raw_dates.dt.tz_localize(None)
-        for row in range(n):
-            bad.setdefault(row, []).append("obs_date must be a calendar date, not a tz-aware time")
-    obs = pd.to_datetime(raw_dates, errors="coerce")
-    for i in np.flatnonzero(obs.isna().to_numpy()):
-        bad.setdefault(int(i), []).append(f"obs_date {raw_dates.iloc[i]!r} is not a date")
-    far = ~_in_range(obs)
-    for i in np.flatnonzero(far):
-        bad.setdefault(int(i), []).append(
-            f"obs_date {raw_dates.iloc[i]!r} is outside the supported range {_RANGE}"
-        )
-    obs = obs.where(~far).astype("datetime64[ns]")
-    has_time = (obs.notna() & (obs != obs.dt.normalize())).to_numpy()
-    for i in np.flatnonzero(has_time):
-        bad.setdefault(int(i), []).append(f"obs_date {obs.iloc[i]} has a time of day")
-
-    values = _real_numbers(df["value"], bad)
-    withdrawn = _withdrawn(frame, bad)
-    values[withdrawn] = np.nan
-    v = values.to_numpy()
-    for i in np.flatnonzero(np.isinf(v) | (np.isnan(v) & ~withdrawn)):
-        if int(i) not in bad:
-            bad.setdefault(int(i), []).append(
-                f"value {df['value'].iloc[i]!r} is not a finite number "
-                "(a withdrawn value is a row with withdrawn=True)"
-            )
-
-    release = _release_utc(df["release_time"], bad)
-
-    # A realized value cannot be public before the period it describes has started.
-    for s, idx in pd.Series(range(n)).groupby(df["series_id"].astype(str)).groups.items():
-        spec = known.get(str(s))
-        if spec is None or spec.kind == "expectation":
-            continue
-        rows = np.asarray(idx)
-        ok = obs.iloc[rows].notna().to_numpy() & release.iloc[rows].notna().to_numpy()
-        rows = rows[ok]
-        if not len(rows):
-            continue
-        start = period_start_utc(obs.iloc[rows], spec.tz)
-        early = np.asarray(pd.DatetimeIndex(release.iloc[rows]) < start)
-        for i in rows[early]:
-            bad.setdefault(int(i), []).append(
-                f"released {release.iloc[i]} before its period {obs.iloc[i].date()} started"
-            )
-
+    bad: Bad = {}
+    _check_ids(df, known, bad)
+    obs = _obs_dates(df["obs_date"], bad)
+    values = _values(frame, df["value"], bad)
     out = pd.DataFrame(
         {
             "series_id": df["series_id"].astype(str),
             "obs_date": obs.astype("datetime64[ns]"),
             "value": values,
-            "release_time": release,
+            "release_time": _release_utc(df["release_time"], bad),
             "source": df["source"].astype(str),
         }
     )
-    # Same key twice in one write: identical rows collapse, conflicting values are errors.
-    clean = out.drop(index=list(bad))
-    dup = clean.duplicated(KEY, keep=False)
-    if dup.any():
-        spread = clean[dup].groupby(KEY)["value"].transform(lambda v: v.nunique(dropna=False))
-        conflicts = spread > 1
-        for i in conflicts[conflicts].index:
-            bad.setdefault(int(i), []).append(
-                "same (series_id, obs_date, release_time) appears with different values"
-            )
+    _released_early(out, known, bad)
+    _conflicts(out, bad)
     if bad:
-        rows_df = frame.reset_index(drop=True).iloc[sorted(bad)].copy()
-        rows_df["reason"] = ["; ".join(bad[i]) for i in sorted(bad)]
-        shown = "\n".join(
-            f"  row {i}: {rows_df.at[i, 'series_id']!r} {rows_df.at[i, 'obs_date']!s}: "
-            f"{rows_df.at[i, 'reason']!s}"
-            for i in list(rows_df.index)[:_SHOWN]
-        )
-        more = f"\n  ... and {len(bad) - _SHOWN} more" if len(bad) > _SHOWN else ""
-        raise LakeWriteError(
-            f"{len(bad)} of {n} observation rows rejected; nothing was written:\n{shown}{more}",
-            rows=rows_df,
-        )
+        raise _reject(frame, bad)
     return out.drop_duplicates(KEY).reset_index(drop=True)

@@ -8,11 +8,13 @@ executor's width so the progress bar moves as batches finish.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
+from research_core._typing import with_overrides
 from research_core.backtest.executor import Executor
 from research_core.calendars import business_day_range
 from research_core.pipeline.runner import DEFAULT_PIPELINE, RunResult, run_pipeline
@@ -37,6 +39,17 @@ def backfill_dates(start: str, end: str, calendar: str = "B3") -> list[str]:
     return [f"{pd.Timestamp(d):%Y-%m-%d}" for d in days]
 
 
+@dataclass(frozen=True)
+class BackfillOptions:
+    """Where and how dates run: a dask ``cluster`` address (None: local processes),
+    ``workers``, ``force`` new versions of dates that succeeded, a progress bar."""
+
+    cluster: str | None = None
+    workers: int | None = None
+    force: bool = False
+    progress: bool = True
+
+
 def backfill(
     start: str,
     end: str,
@@ -45,16 +58,17 @@ def backfill(
     runs_path: str | Path | None = None,
     lake_path: str | Path | None = None,
     db_url: str | None = None,
-    cluster: str | None = None,
-    workers: int | None = None,
-    force: bool = False,
-    progress: bool = True,
+    options: BackfillOptions | None = None,
+    **overrides: object,
 ) -> list[RunResult]:
     """Run ``pipeline`` for every business day in [start, end]; results in date order.
 
     Dates run in parallel; PMS marks must go in date order, so a pipeline with the PMS
     steps is backfilled with ``workers=1`` (a mark earlier than the last one is skipped).
+    ``options``: :class:`BackfillOptions`, or its fields by keyword.
     """
+    o = with_overrides(options or BackfillOptions(), overrides, PipelineError)
+    cluster, workers, force, progress = o.cluster, o.workers, o.force, o.progress
     load_pipeline(pipeline)  # refuse a bad definition before sending anything out
     dates = backfill_dates(start, end)
     runs = None if runs_path is None else str(Path(runs_path).resolve())

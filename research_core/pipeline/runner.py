@@ -41,6 +41,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from tqdm.auto import tqdm
 
 from research_core._files import flock, sha256_file
+from research_core._typing import with_overrides
 from research_core._version import code_parts
 from research_core.config import absolute_sqlite, get_settings
 from research_core.errors import WorkbenchError
@@ -548,6 +549,17 @@ def _check_within_the_data(lake_path: Path, date: str, *, ingests: bool = False)
         )
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How a date runs: only ``steps`` (None: all), ``resume`` after the steps that
+    succeeded, ``force`` a new version of a date that succeeded, a progress bar."""
+
+    steps: Sequence[str] | None = None
+    resume: bool = False
+    force: bool = False
+    progress: bool = True
+
+
 def run_pipeline(
     as_of: str | pd.Timestamp,
     *,
@@ -555,10 +567,8 @@ def run_pipeline(
     runs_path: str | Path | None = None,
     lake_path: str | Path | None = None,
     db_url: str | None = None,
-    steps: Sequence[str] | None = None,
-    resume: bool = False,
-    force: bool = False,
-    progress: bool = True,
+    options: RunOptions | None = None,
+    **overrides: object,
 ) -> RunResult:
     """Run ``pipeline`` for ``as_of`` (a date) into ``<runs_path>/<as_of>/``.
 
@@ -566,8 +576,11 @@ def run_pipeline(
     steps that already succeeded; a date that already succeeded is left alone unless
     ``force``, which runs it again as a new version (``runs/<D>/versions/v<N>/``, linked to
     the one before, which is kept as it is: ``pipeline.versions``). A second concurrent
-    run of the same date raises :class:`RunLockedError`.
+    run of the same date raises :class:`RunLockedError`. ``options``: :class:`RunOptions`,
+    or its fields by keyword (``steps``, ``resume``, ``force``, ``progress``).
     """
+    o = with_overrides(options or RunOptions(), overrides, PipelineError)
+    steps, resume, force, progress = o.steps, o.resume, o.force, o.progress
     pipe = pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
     settings = get_settings()
     date = f"{pd.Timestamp(as_of):%Y-%m-%d}"

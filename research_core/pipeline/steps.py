@@ -335,11 +335,10 @@ def _write_monitors(out: Path, rep: Any, view: PITView) -> dict[str, Any] | None
 
 def _empty_limits(view: PITView, *, nav: float, equity: pd.Series | None) -> pd.DataFrame:
     """The limit table of a book with no positions: nothing used, the drawdown from the NAV."""
-    from research_core.risk.breakers import DrawdownLadder
     from research_core.risk.limits import RiskLimits, limit_table
 
     limits = RiskLimits()
-    dd = None if equity is None else DrawdownLadder(flatten=limits.drawdown).status(equity)[0]
+    dd = None if equity is None else limits.ladder().status(equity)[0]
     empty = pd.Series(dtype="float64")
     return limit_table(view, empty, var_99=0.0, es_99=0.0, drawdown=dd, nav=nav, limits=limits)
 

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from research_core._files import atomic_folder
+from research_core._typing import with_overrides
 from research_core.catalog import instrument
-from research_core.config import get_settings
-from research_core.errors import PriceHistoryError, RiskError, SignalError
+from research_core.config import DEFAULT_CAPITAL, get_settings
+from research_core.errors import PortfolioError, PriceHistoryError, RiskError, SignalError
 from research_core.lake.pit import PITView
 from research_core.models.covariance import ledoit_wolf
 from research_core.pnl import USDBRL, contract_value, last_quote, whole_contracts
@@ -164,20 +165,37 @@ def held_book(current: pd.Series | None) -> pd.Series | None:
     return held if len(held) else None
 
 
+@dataclass(frozen=True, eq=False)
+class DecideOptions:
+    """How a decision is made: the construction ``method``, the ``lookback`` sessions of
+    its covariance, and the ``strategies`` run (None: the registry's)."""
+
+    method: str = "erc"
+    lookback: int = 750
+    strategies: Mapping[str, BaseStrategy] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class BookOptions(DecideOptions):
+    """:class:`DecideOptions` and the Monte Carlo draws of the book's risk report."""
+
+    n_sims: int = 100_000
+
+
 def decide(
     view: PITView,
     *,
-    method: str = "erc",
     current: pd.Series | None = None,
     constraints: Constraints | None = None,
-    strategies: Mapping[str, BaseStrategy] | None = None,
-    lookback: int = 750,
     gathered: Gathered | None = None,
     equity: pd.Series | None = None,
     reviews: Iterable[object] = (),
+    options: DecideOptions | None = None,
+    **overrides: object,
 ) -> Decision:
     """Run agents and strategies on ``view``, aggregate, and construct with ``method`` on a
-    Ledoit–Wolf covariance of the last ``lookback`` sessions of unit returns.
+    Ledoit–Wolf covariance of the last ``lookback`` sessions of unit returns (``options``,
+    :class:`DecideOptions`; its fields may also be given by keyword, e.g. ``method="hrp"``).
 
     ``current`` is the book held (the PMS's positions live, the drifted book in the
     backtest), weights per unit of NAV. ``gathered`` is :func:`gather`'s answer on the same
@@ -187,7 +205,13 @@ def decide(
     place signals become a book: the daily pipeline, the PMS proposals, ``workbench book``
     and the book backtest all call it.
     """
-    g = gathered if gathered is not None else gather(view, strategies=strategies, lookback=lookback)
+    o = with_overrides(options or DecideOptions(), overrides, PortfolioError)
+    method, lookback = o.method, o.lookback
+    g = (
+        gathered
+        if gathered is not None
+        else gather(view, strategies=o.strategies, lookback=lookback)
+    )
     current = held_book(current)
     ids = list(g.ids)
     if current is not None:
@@ -211,37 +235,37 @@ def decide(
 def build_book(
     view: PITView,
     *,
-    method: str = "erc",
-    nav: float = 1e9,
+    nav: float = DEFAULT_CAPITAL,
     current: pd.Series | None = None,
     constraints: Constraints | None = None,
-    strategies: Mapping[str, BaseStrategy] | None = None,
-    lookback: int = 750,
-    n_sims: int = 100_000,
     collected: CollectedSignals | None = None,
     equity: pd.Series | None = None,
     reviews: Iterable[object] = (),
+    options: BookOptions | None = None,
+    **overrides: object,
 ) -> Book:
     """The decision at ``view`` (:func:`decide`) and the risk of the book it proposes.
     ``collected``: signals already collected on this view (see :func:`gather`);
-    ``equity``/``reviews``: the NAV history and review dates the drawdown ladder reads."""
+    ``equity``/``reviews``: the NAV history and review dates the drawdown ladder reads;
+    ``options`` (:class:`BookOptions`, or its fields by keyword): method, look-back,
+    strategies and Monte Carlo draws."""
+    o = with_overrides(options or BookOptions(), overrides, PortfolioError)
+    lookback = o.lookback
     gathered = None if collected is None else gather(view, lookback=lookback, collected=collected)
     d = decide(
         view,
-        method=method,
         current=current,
         constraints=constraints,
-        strategies=strategies,
-        lookback=lookback,
         gathered=gathered,
         equity=equity,
         reviews=reviews,
+        options=DecideOptions(o.method, lookback, o.strategies),
     )
     limits = (constraints or Constraints()).limits  # one set of limits for both
     weights = d.portfolio.weights
     risk = None
     if (weights != 0).any():
         risk = risk_report(
-            weights, view, nav=nav, lookback=lookback, n_sims=n_sims, limits=limits, equity=equity
+            weights, view, nav=nav, lookback=lookback, n_sims=o.n_sims, limits=limits, equity=equity
         )
     return Book(d.signals, d.aggregated, d.portfolio, risk, position_sizes(weights, view, nav))

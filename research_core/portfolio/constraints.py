@@ -49,7 +49,7 @@ class Constraints(BaseModel):
     def drawdown_ladder(self) -> DrawdownLadder:
         """The ladder that cuts the book (its flatten trigger is the drawdown limit unless
         a ladder is given)."""
-        return self.ladder or DrawdownLadder(flatten=self.limits.drawdown)
+        return self.limits.ladder(self.ladder)
 
     @property
     def max_var_99(self) -> float:

@@ -32,15 +32,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import PortfolioError
 from research_core.portfolio.constraints import Binding, Constraints, apply_constraints
 from research_core.portfolio.optimizers import black_litterman, erc, hrp, kelly, mean_variance
 from research_core.risk.breakers import LadderState
+from research_core.risk.measures import risk_contributions
 from research_core.signals.aggregate import AggregatedSignals
 
 METHODS = ("erc", "hrp", "bl", "kelly", "mv")
 IR_PER_Z = 0.3
-TRADING_DAYS = 252
+TRADING_DAYS = B3_SESSIONS_PER_YEAR
 REGIME_CUT = 0.25  # book risk is cut by up to this much in a strong risk-off regime
 
 
@@ -91,6 +93,18 @@ class PortfolioResult:
         return f"<pre>{self.summary()}</pre>"
 
 
+@dataclass(frozen=True)
+class Sizing:
+    """The construction methods' tuning: tilt risk-parity weights by |score|
+    (``conviction``), cut the book in a risk-off regime (``regime_scaling``), the Kelly
+    fraction, and the risk aversion of Black–Litterman and mean-variance."""
+
+    conviction: bool = True
+    regime_scaling: bool = True
+    kelly_fraction: float = 0.5
+    risk_aversion: float = 2.5
+
+
 def construct(
     aggregated: AggregatedSignals,
     cov: pd.DataFrame,
@@ -100,16 +114,15 @@ def construct(
     constraints: Constraints | None = None,
     equity: pd.Series | None = None,
     reviews: Iterable[object] = (),
-    conviction: bool = True,
-    regime_scaling: bool = True,
-    kelly_fraction: float = 0.5,
-    risk_aversion: float = 2.5,
+    sizing: Sizing | None = None,
 ) -> PortfolioResult:
     """Build the book from ``aggregated`` signals and a *daily* covariance of unit returns.
 
     ``equity`` is the NAV history the drawdown ladder reads (one value per session, the
-    first the starting capital; None: no history, no cut) and ``reviews`` the dates a
-    manual review cleared a flattened book."""
+    first the starting capital; None: no history, no cut), ``reviews`` the dates a
+    manual review cleared a flattened book, ``sizing`` the methods' tuning (:class:`Sizing`)."""
+    sz = sizing or Sizing()
+    conviction, regime_scaling = sz.conviction, sz.regime_scaling
     if method not in METHODS:
         raise PortfolioError(f"unknown method {method!r}; use one of {METHODS}")
     cons = constraints or Constraints()
@@ -132,30 +145,27 @@ def construct(
         raw = sign * base * tilt
     elif method == "bl":
         conf = table["confidence"].clip(0.01, 0.99)
-        raw = black_litterman(ann, mu, conf, risk_aversion=risk_aversion).weights
+        raw = black_litterman(ann, mu, conf, risk_aversion=sz.risk_aversion).weights
     elif method == "kelly":
-        raw = kelly(mu, ann, fraction=kelly_fraction)
+        raw = kelly(mu, ann, fraction=sz.kelly_fraction)
     else:
         bound = cons.max_position
-        raw = mean_variance(mu, ann, risk_aversion=risk_aversion, bounds=(-bound, bound))
+        raw = mean_variance(mu, ann, risk_aversion=sz.risk_aversion, bounds=(-bound, bound))
     regime = aggregated.regime
     scale = 1.0 - REGIME_CUT * min(abs(regime) / 2.0, 1.0) if regime_scaling and regime < 0 else 1.0
     vol = float(np.sqrt(raw @ ann @ raw))
     if vol <= 0:
         raise PortfolioError(f"{method} gave a book with no risk")
     budget = cons.target_vol * scale
-    sizing = budget / vol if method != "kelly" else min(1.0, budget / vol)
-    target = (raw * sizing).rename("target")
+    scale_to_budget = budget / vol if method != "kelly" else min(1.0, budget / vol)
+    target = (raw * scale_to_budget).rename("target")
     cur = pd.Series(0.0, index=ids) if current is None else current.astype("float64")
     weights, binding = apply_constraints(target, cov.loc[ids, ids], cons, current)
     weights, fresh, ladder, cut = breakers(weights, table, cons, equity, reviews)
     weights = weights.rename("weight")
     covw = cov.reindex(index=weights.index, columns=weights.index, fill_value=0.0) * TRADING_DAYS
-    sigma_w = covw.to_numpy() @ weights.to_numpy()
-    var_p = float(weights.to_numpy() @ sigma_w)
-    contrib = pd.Series(
-        weights.to_numpy() * sigma_w / var_p if var_p > 0 else np.nan, index=weights.index
-    )
+    var_p = float(weights.to_numpy() @ covw.to_numpy() @ weights.to_numpy())
+    contrib = risk_contributions(weights, covw)
     return PortfolioResult(
         method,
         aggregated.as_of,

@@ -37,8 +37,10 @@ from .measures import (
     historical as historical,
     monte_carlo as monte_carlo,
     parametric as parametric,
+    risk_contributions as risk_contributions,
 )
 from .report import (
+    RiskOptions as RiskOptions,
     RiskReport as RiskReport,
     book_returns as book_returns,
     risk_report as risk_report,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.catalog import instrument, policy_decisions
 from research_core.curves.curve import Curve
 from research_core.curves.policy import TZ, implied_path
@@ -79,7 +80,10 @@ def copom_shift(decisions: pd.DatetimeIndex, meetings: int = COPOM_MEETINGS) -> 
 
     def shift(curve: Curve, t: np.ndarray) -> np.ndarray:
         path = implied_path(curve, decisions, policy_rate_pct=0.0, spread_bp=0.0).table
-        bounds = np.r_[0.0, np.cumsum(path["business_days"].to_numpy(dtype=float))] / 252.0
+        bounds = (
+            np.r_[0.0, np.cumsum(path["business_days"].to_numpy(dtype=float))]
+            / B3_SESSIONS_PER_YEAR
+        )
         fwd = path["implied_rate_pct"].to_numpy(dtype=float) / 100.0
         step = COPOM_STEP_BP / 1e4 * np.minimum(np.arange(len(fwd)), meetings)
         out = np.log(curve.discount(t))

@@ -31,6 +31,7 @@ from research_core.config import absolute_sqlite, get_settings
 from research_core.errors import LimitsError
 from research_core.lake.pit import PITView
 from research_core.pnl import USDBRL, contract_notional, duration, last_quote
+from research_core.risk.breakers import DrawdownLadder
 
 CURVES = {"DI1": "BRL nominal (DI1)", "NTNB": "BRL real (NTN-B)", "UST": "USD (UST)"}
 BUCKETS = ((2.0, "≤2y"), (5.0, "2–5y"), (np.inf, ">5y"))
@@ -119,6 +120,11 @@ class RiskLimits(BaseModel):
     def kind(self, name: str) -> str:
         """ "soft" or "hard" for a cap in :data:`CAPS`."""
         return "soft" if name in self.soft else "hard"
+
+    def ladder(self, given: DrawdownLadder | None = None) -> DrawdownLadder:
+        """The drawdown ladder the book answers to: ``given``, else the default ladder
+        flattening at this drawdown limit (the one home of that rule)."""
+        return given or DrawdownLadder(flatten=self.drawdown)
 
 
 def format_limit(name: str, value: float) -> str:

@@ -112,6 +112,17 @@ def check_covariance(cov: pd.DataFrame, *, tol: float = 1e-10) -> np.ndarray:
     return c
 
 
+def risk_contributions(weights: pd.Series, cov: pd.DataFrame) -> pd.Series:
+    """Each position's share of the book's variance, w_i(Σw)_i / wᵀΣw (Euler; the shares
+    sum to 1), NaN when the book has no variance. A position missing from ``cov`` has none.
+    The one home of risk contributions (construction, risk parity checks, reports)."""
+    c = cov.reindex(index=weights.index, columns=weights.index, fill_value=0.0).to_numpy(float)
+    w = weights.to_numpy(dtype=float)
+    sigma_w = c @ w
+    var = float(w @ sigma_w)
+    return pd.Series(w * sigma_w / var if var > 0 else np.nan, index=weights.index)
+
+
 def _alpha(alpha: float) -> float:
     if not 0.5 < alpha < 1.0:
         raise RiskError(f"confidence level must be in (0.5, 1), got {alpha!r}")

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from research_core.config import get_settings
+from research_core._typing import with_overrides
+from research_core.config import DEFAULT_CAPITAL, get_settings
 from research_core.errors import PriceHistoryError, RiskError
 from research_core.lake.pit import PITView
 from research_core.models.covariance import ShrunkCovariance, ledoit_wolf, regime_covariance
@@ -102,29 +103,41 @@ class RiskReport:
         return f"<pre>{self.summary()}</pre>"
 
 
+@dataclass(frozen=True)
+class RiskOptions:
+    """How the report measures: confidence levels, history, Monte Carlo draws, copula
+    ("normal" or "t"), covariance ("ledoit_wolf" on all ``lookback`` days, or "regime":
+    days in today's risk regime, ``models.covariance.regime_covariance``) and seed."""
+
+    alphas: Sequence[float] = (0.95, 0.99)
+    lookback: int = 750
+    n_sims: int = 100_000
+    copula: str = "normal"
+    covariance: str = "ledoit_wolf"
+    seed: int = 0
+
+
 def risk_report(
     weights: pd.Series,
     view: PITView,
     *,
-    nav: float = 1e9,
-    alphas: Sequence[float] = (0.95, 0.99),
-    lookback: int = 750,
-    n_sims: int = 100_000,
-    copula: str = "normal",
-    covariance: str = "ledoit_wolf",
+    nav: float = DEFAULT_CAPITAL,
     equity: pd.Series | None = None,
     limits: RiskLimits | None = None,
     ladder: DrawdownLadder | None = None,
-    seed: int = 0,
+    options: RiskOptions | None = None,
+    **overrides: object,
 ) -> RiskReport:
     """VaR/ES (historical, normal, Student-t, Cornish–Fisher, Monte Carlo) with components,
     stresses, limit utilization, drawdown level and correlation regime of ``weights``.
 
-    ``covariance`` is "ledoit_wolf" (all ``lookback`` days) or "regime" (days in today's
-    risk regime, ``models.covariance.regime_covariance``). ``equity`` is the book's NAV
-    history, for the drawdown limit and ladder.
+    ``options`` (:class:`RiskOptions`; any of its fields may also be given by keyword,
+    e.g. ``n_sims=20_000``) says how to measure. ``equity`` is the book's NAV history, for
+    the drawdown limit and ladder.
     """
-    w, rets = _book(weights, view, nav=nav, lookback=lookback)
+    o = with_overrides(options or RiskOptions(), overrides, RiskError)
+    alphas, covariance = o.alphas, o.covariance
+    w, rets = _book(weights, view, nav=nav, lookback=o.lookback)
     regime = None
     if covariance == "ledoit_wolf":
         cov = ledoit_wolf(rets)
@@ -141,7 +154,7 @@ def risk_report(
         *measures.parametric(w, cov.covariance, alphas),
         *measures.parametric(w, cov.covariance, alphas, dist="student_t", df=fit.df),
         *measures.cornish_fisher(w, rets, alphas),
-        *measures.monte_carlo(w, cov.covariance, alphas, n=n_sims, seed=seed, copula=copula),
+        *measures.monte_carlo(w, cov.covariance, alphas, n=o.n_sims, seed=o.seed, copula=o.copula),
     ]
     monitor = correlation_monitor(rets) if rets.shape[1] >= 2 else None
     return RiskReport(
@@ -186,7 +199,7 @@ def _limits(
     """The limit table (historical 99 % VaR/ES, leverage, concentration, liquidity,
     drawdown) and the drawdown row (None without an equity history)."""
     limits = limits or current_limits()
-    ladder = ladder or DrawdownLadder(flatten=limits.drawdown)
+    ladder = limits.ladder(ladder)
     dd_row = None
     if equity is not None:
         dd, level, state = ladder.status(equity)
@@ -216,7 +229,7 @@ def limit_check(
     weights: pd.Series,
     view: PITView,
     *,
-    nav: float = 1e9,
+    nav: float = DEFAULT_CAPITAL,
     lookback: int = 750,
     equity: pd.Series | None = None,
     limits: RiskLimits | None = None,

@@ -18,7 +18,7 @@ risk-off regime, and the reverse hedges in a risk-on regime are left alone.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -96,36 +96,33 @@ class AggregatedSignals:
         return f"<pre>{self.summary()}</pre>"
 
 
-def aggregate(
-    signals: Iterable[Signal],
-    *,
-    freshness: Mapping[str, float] | None = None,
-    source_weights: Mapping[str, float] | None = None,
-    strength_cap: float = 3.0,
-    crowding: float = 0.8,
-    crowding_penalty: float = 0.25,
-    conflict_share: float = 0.25,
-    regime_cut: float = 0.5,
-    conviction: Mapping[tuple[str, str], float] | None = None,
-) -> AggregatedSignals:
-    """Combine signals per tradable instrument (themes such as BR.INFLATION are skipped,
-    GLOBAL.RISK sets the regime). ``freshness`` maps a source to its discount, and
-    ``source_weights`` maps "agent" / "strategy" or a full source name to a weight.
-    ``conviction`` (off by default) maps (source, instrument) to a multiplier of that
-    contributor's weight, e.g. the meta-model's ``2 p`` (``research_core.health.meta``)."""
-    sigs = list(signals)
-    if not sigs:
-        raise SignalError("no signals to aggregate")
-    as_of = max(s.as_of for s in sigs)
-    freshness = freshness or {}
-    source_weights = source_weights or {}
-    conviction = conviction or {}
-    tradable = instruments()
-    regime = float(
-        np.mean([s.direction * abs(s.strength) for s in sigs if s.instrument == REGIME_INSTRUMENT])
-        if any(s.instrument == REGIME_INSTRUMENT for s in sigs)
-        else 0.0
-    )
+@dataclass(frozen=True)
+class AggregationOptions:
+    """How contributions combine: the cap on |strength|, the crowding threshold and cut,
+    the weight share that makes a conflict, and the largest regime cut."""
+
+    strength_cap: float = 3.0
+    crowding: float = 0.8
+    crowding_penalty: float = 0.25
+    conflict_share: float = 0.25
+    regime_cut: float = 0.5
+
+
+def _regime(sigs: list[Signal]) -> float:
+    """GLOBAL.RISK's mean signed strength (+ risk-on), 0 when no signal gives it."""
+    on = [s.direction * abs(s.strength) for s in sigs if s.instrument == REGIME_INSTRUMENT]
+    return float(np.mean(on)) if on else 0.0
+
+
+def _provenance(
+    sigs: list[Signal],
+    tradable: Mapping[str, object],
+    freshness: Mapping[str, float],
+    source_weights: Mapping[str, float],
+    conviction: Mapping[tuple[str, str], float],
+    strength_cap: float,
+) -> pd.DataFrame:
+    """One row per contribution on a tradable instrument, with its weight."""
     rows = []
     for s in sigs:
         if s.instrument not in tradable:
@@ -156,68 +153,94 @@ def aggregate(
         bad = prov.loc[~np.isfinite(prov["strength"]), "source"].tolist()
         raise SignalError(f"non-finite signal strength from {bad}")
     prov["signed"] = prov["direction"] * prov["strength"]
+    return prov
+
+
+def _combine(
+    iid: str, grp: pd.DataFrame, risk_sign: int, regime: float, opt: AggregationOptions
+) -> tuple[dict[str, object], Conflict | None, pd.Series] | None:
+    """One instrument's row, its conflict (or None) and its contributions to the score;
+    None when it is flat or has no weight."""
+    total = grp["weight"].sum()
+    active = grp[grp["direction"] != 0]
+    if total <= 0 or active.empty:
+        return None
+    score = float((grp["weight"] * grp["signed"]).sum() / total)
+    side = int(np.sign(score))
+    longs, shorts = active[active["direction"] > 0], active[active["direction"] < 0]
+    w_long, w_short = float(longs["weight"].sum()), float(shorts["weight"].sum())
+    w_active = w_long + w_short
+    consensus = (w_long if side > 0 else w_short) / w_active if side else 0.0
+    conflict = None
+    if min(w_long, w_short) / w_active >= opt.conflict_share:
+        conflict = Conflict(
+            iid,
+            tuple(longs["source"]),
+            tuple(shorts["source"]),
+            w_long / w_active,
+            w_short / w_active,
+        )
+    crowd = 1.0
+    if consensus > opt.crowding and len(active) >= 3:
+        crowd = 1.0 - opt.crowding_penalty * (consensus - opt.crowding) / (1.0 - opt.crowding)
+    against = regime != 0 and side * risk_sign * np.sign(regime) < 0
+    reg = 1.0 - opt.regime_cut * min(abs(regime) / 2.0, 1.0) if against else 1.0
+    conf = float((grp["weight"] * grp["confidence"]).sum() / total) * abs(w_long - w_short)
+    row = {
+        "instrument": iid,
+        "score": score * crowd * reg,
+        "raw_score": score,
+        "direction": side,
+        "confidence": conf / w_active,
+        "consensus": consensus,
+        "n": len(grp),
+        "crowding": crowd,
+        "regime_multiplier": reg,
+        "freshness": float((grp["weight"] * grp["freshness"]).sum() / total),
+    }
+    return row, conflict, grp["weight"] * grp["signed"] / total * crowd * reg
+
+
+def aggregate(
+    signals: Iterable[Signal],
+    *,
+    freshness: Mapping[str, float] | None = None,
+    source_weights: Mapping[str, float] | None = None,
+    conviction: Mapping[tuple[str, str], float] | None = None,
+    options: AggregationOptions | None = None,
+) -> AggregatedSignals:
+    """Combine signals per tradable instrument (themes such as BR.INFLATION are skipped,
+    GLOBAL.RISK sets the regime). ``freshness`` maps a source to its discount, and
+    ``source_weights`` maps "agent" / "strategy" or a full source name to a weight.
+    ``conviction`` (off by default) maps (source, instrument) to a multiplier of that
+    contributor's weight, e.g. the meta-model's ``2 p`` (``research_core.health.meta``).
+    ``options``: the caps and thresholds (:class:`AggregationOptions`)."""
+    sigs = list(signals)
+    if not sigs:
+        raise SignalError("no signals to aggregate")
+    opt = options or AggregationOptions()
+    tradable = instruments()
+    regime = _regime(sigs)
+    prov = _provenance(
+        sigs, tradable, freshness or {}, source_weights or {}, conviction or {}, opt.strength_cap
+    )
     table, conflicts = [], []
     for iid, grp in prov.groupby("instrument", sort=True):
-        total = grp["weight"].sum()
-        active = grp[grp["direction"] != 0]
-        if total <= 0 or active.empty:
-            continue
-        score = float((grp["weight"] * grp["signed"]).sum() / total)
-        side = int(np.sign(score))
-        w_long = float(active.loc[active["direction"] > 0, "weight"].sum())
-        w_short = float(active.loc[active["direction"] < 0, "weight"].sum())
-        w_active = w_long + w_short
-        consensus = (w_long if side > 0 else w_short) / w_active if side else 0.0
-        if min(w_long, w_short) / w_active >= conflict_share:
-            conflicts.append(
-                Conflict(
-                    str(iid),
-                    tuple(active.loc[active["direction"] > 0, "source"]),
-                    tuple(active.loc[active["direction"] < 0, "source"]),
-                    w_long / w_active,
-                    w_short / w_active,
-                )
-            )
-        crowd = 1.0
-        if consensus > crowding and len(active) >= 3:
-            crowd = 1.0 - crowding_penalty * (consensus - crowding) / (1.0 - crowding)
         risk_sign = RISK_ON_SIGN.get(tradable[str(iid)].asset_class, 0)
-        against = regime != 0 and side * risk_sign * np.sign(regime) < 0
-        reg = 1.0 - regime_cut * min(abs(regime) / 2.0, 1.0) if against else 1.0
-        conf = (
-            float((grp["weight"] * grp["confidence"]).sum() / total)
-            * abs(w_long - w_short)
-            / w_active
-        )
-        table.append(
-            {
-                "instrument": iid,
-                "score": score * crowd * reg,
-                "raw_score": score,
-                "direction": side,
-                "confidence": conf,
-                "consensus": consensus,
-                "n": len(grp),
-                "crowding": crowd,
-                "regime_multiplier": reg,
-                "freshness": float((grp["weight"] * grp["freshness"]).sum() / total),
-            }
-        )
-        prov.loc[grp.index, "contribution"] = grp["weight"] * grp["signed"] / total * crowd * reg
+        combined = _combine(str(iid), grp, risk_sign, regime, opt)
+        if combined is None:
+            continue
+        row, conflict, contribution = combined
+        table.append(row)
+        conflicts += [conflict] if conflict else []
+        prov.loc[grp.index, "contribution"] = contribution
     if not table:
         raise SignalError("every signal is flat (direction 0) or has zero weight")
-    params = {
-        "strength_cap": strength_cap,
-        "crowding": crowding,
-        "crowding_penalty": crowding_penalty,
-        "conflict_share": conflict_share,
-        "regime_cut": regime_cut,
-    }
     return AggregatedSignals(
-        as_of,
+        max(s.as_of for s in sigs),
         pd.DataFrame(table).set_index("instrument"),
         prov.drop(columns="signed").fillna({"contribution": 0.0}).reset_index(drop=True),
         tuple(conflicts),
         regime,
-        params,
+        asdict(opt),
     )

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.agents.base import AgentReport
+from research_core.calendars import REBALANCE_SESSIONS
 from research_core.catalog import instrument, series_catalog
 from research_core.errors import (
     AgentDataError,
@@ -37,7 +38,7 @@ STRATEGY_CONFIDENCE = 0.5
 # a source that lacks data at the date says nothing (with the reason); other errors raise
 SKIPPABLE = (AgentDataError, InsufficientDataError, ModelError, BacktestError, PriceHistoryError)
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.0, "Q": 91.0, "A": 365.0}
-HORIZON_DAYS = {"D": 1, "W": 5, "M": 21}
+HORIZON_DAYS = REBALANCE_SESSIONS
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
 from research_core.strategies.base import (
@@ -23,7 +24,7 @@ from research_core.strategies.base import (
 
 class FiscalParams(StrategyParams):
     rebalance: Literal["D", "W", "M"] = "M"
-    window: int = Field(252, ge=60)
+    window: int = Field(B3_SESSIONS_PER_YEAR, ge=60)
     value_weight: float = Field(0.5, ge=0, le=1)
 
 
@@ -76,7 +77,7 @@ class CdsTrend(BaseStrategy):
 
 
 class ResidualParams(StrategyParams):
-    window: int = Field(252, ge=60, description="sessions in the regression")
+    window: int = Field(B3_SESSIONS_PER_YEAR, ge=60, description="sessions in the regression")
 
 
 @register

@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
 from research_core.strategies._market import (
@@ -42,7 +43,7 @@ UNIVERSE = (
 
 class MonthlyParams(StrategyParams):
     rebalance: Literal["D", "W", "M"] = "M"
-    sessions: int = Field(252, ge=21, description="look-back window in sessions")
+    sessions: int = Field(B3_SESSIONS_PER_YEAR, ge=21, description="look-back window in sessions")
     skip: int = Field(21, ge=0, description="most recent sessions left out")
 
 
@@ -184,7 +185,9 @@ class CrossSectionalCarry(BaseStrategy):
 
 class ValueReversalParams(StrategyParams):
     rebalance: Literal["D", "W", "M"] = "M"
-    sessions: int = Field(1260, ge=252, description="sessions of the long-run return")
+    sessions: int = Field(
+        1260, ge=B3_SESSIONS_PER_YEAR, description="sessions of the long-run return"
+    )
 
 
 @register

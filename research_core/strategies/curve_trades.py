@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from research_core.calendars import business_days
+from research_core.calendars import B3_SESSIONS_PER_YEAR, business_days
 from research_core.catalog import policy_decisions
 from research_core.curves.build import di_curve, spec_of
 from research_core.curves.policy import LAST_PERIOD_BDAYS, SURVEY, TZ
@@ -113,7 +113,7 @@ def market_vs_focus_bp(view: PITView) -> float:
     if not np.isfinite(v[: k + 2]).all():
         return float("nan")
     day = obs[:k].max()
-    du = np.rint(np.asarray(di.times) * 252.0).astype(int)
+    du = np.rint(np.asarray(di.times) * B3_SESSIONS_PER_YEAR).astype(int)
     curve = di_curve(day, du, v[:k])
     stamps, local = _copom_days()
     meets = local[(stamps > view.as_of.value) & (local >= day)]
@@ -129,7 +129,7 @@ def market_vs_focus_bp(view: PITView) -> float:
             continue
         gap = LAST_PERIOD_BDAYS if len(eff) < 2 else int(np.median(np.diff(eff)))
         end = eff[n] if n < len(eff) else eff[-1] + gap
-        fwd = float(curve.forward(eff[n - 1] / 252.0, end / 252.0)[0])
+        fwd = float(curve.forward(eff[n - 1] / B3_SESSIONS_PER_YEAR, end / B3_SESSIONS_PER_YEAR)[0])
         return (fwd - (v[k + 1] - v[k]) - v[j]) * 100.0
     return float("nan")
 

@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
 from research_core.strategies._market import carry_to_vol, momentum
@@ -52,7 +53,7 @@ class BrlCarryBeer(BaseStrategy):
 
 
 class CupomParams(StrategyParams):
-    window: int = Field(252, ge=60)
+    window: int = Field(B3_SESSIONS_PER_YEAR, ge=60)
     scale: float = Field(1.5, gt=0)
 
 

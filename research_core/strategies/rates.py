@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
@@ -24,12 +25,14 @@ from research_core.strategies.base import (
 
 
 class CarryParams(StrategyParams):
-    lookback: int = Field(252, ge=40, description="sessions for the volatility of the unit")
+    lookback: int = Field(
+        B3_SESSIONS_PER_YEAR, ge=40, description="sessions for the volatility of the unit"
+    )
     scale: float = Field(0.5, gt=0, description="carry/vol ratio that maps to tanh(1)")
 
 
 def _carry_positions(view: PITView, ids: tuple[str, ...], p: CarryParams) -> dict[str, float]:
-    vol = unit_returns(view, ids, p.lookback).std() * np.sqrt(252)
+    vol = unit_returns(view, ids, p.lookback).std() * np.sqrt(B3_SESSIONS_PER_YEAR)
     return {i: squash(carry(view, i) / float(vol[i]), p.scale) for i in ids if vol[i] > 0}
 
 

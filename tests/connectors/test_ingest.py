@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from research_core.connectors import connector
+from research_core.errors import LakeError
 from research_core.lake import Lake
 from research_core.lake.ingest import ingest
 from research_core.lake.quality import quality_report
@@ -267,3 +268,10 @@ def test_ingest_selection_errors(lake):
         ingest(lake, sources=["bloomberg"], progress=False)
     with pytest.raises(WorkbenchError, match="not public APIs"):
         ingest(lake, series=["BR.DI.1Y"], progress=False)
+
+
+def test_a_misspelt_ingest_option_is_named_and_writes_nothing(lake):
+    version = lake.version
+    with pytest.raises(LakeError, match="unknown option 'dryrun'; options: since, dry_run"):
+        ingest(lake, series=["BR.IPCA.MOM"], dryrun=True)
+    assert lake.version == version

@@ -7,6 +7,8 @@ import warnings
 import pytest
 
 from research_core.pipeline.date_range import backfill, backfill_dates
+from research_core.pipeline.runner import run_pipeline
+from research_core.pipeline.spec import PipelineError
 from research_core.runs import RunFolder
 
 BODY = (
@@ -44,3 +46,11 @@ def test_backfill_local_and_dask_agree(make_pipeline, tmp_path, sample_lake_path
     assert got["local"] == got["dask"]
     # point in time: the 10-29 run cannot see the 10-30 fixing
     assert got["local"][0]["obs"] < got["local"][1]["obs"]
+
+
+def test_a_misspelt_run_option_is_named_and_runs_nothing(tmp_path):
+    with pytest.raises(PipelineError, match="unknown option 'forse'; options: steps, resume"):
+        run_pipeline("2026-10-30", runs_path=tmp_path, forse=True)
+    with pytest.raises(PipelineError, match="unknown option 'worker'; options: cluster"):
+        backfill("2026-10-29", "2026-10-30", runs_path=tmp_path, worker=2)
+    assert not any(tmp_path.iterdir())

@@ -12,7 +12,7 @@ import pytest
 from research_core.errors import PortfolioError
 from research_core.lake.maintenance import export_as_of
 from research_core.lake.store import Lake
-from research_core.portfolio import METHODS, Constraints, build_book, construct
+from research_core.portfolio import METHODS, Constraints, build_book, construct, decide
 from research_core.risk import RiskLimits
 from research_core.signals import aggregate, collect_signals, freshness_from_report
 
@@ -128,3 +128,13 @@ def test_signals_from_another_day_cannot_size_the_book(lake):
     old = Signal(yesterday, "strategy:X", "DI1.1Y", 1, 0.5, 0.5, 21, "stale folder")
     with pytest.raises(SignalError, match="cannot size a book as of"):
         build_book(view, collected=CollectedSignals((old,), {}, {}))
+
+
+def test_a_misspelt_book_option_is_named(lake):
+    """decide/build_book take their method and look-back in an options object or by
+    keyword; a keyword that is neither a parameter nor an option is one PortfolioError."""
+    view = _view(lake, "2024-06-28")
+    with pytest.raises(PortfolioError, match="unknown option 'methd'; options: method"):
+        decide(view, methd="hrp")
+    with pytest.raises(PortfolioError, match="unknown option 'nsims'"):
+        build_book(view, nsims=10)

@@ -16,6 +16,7 @@ from research_core.lake.store import Lake
 from research_core.portfolio.book import decide
 from research_core.risk import (
     DrawdownLadder,
+    RiskOptions,
     Shock,
     backtest_var,
     book_returns,
@@ -174,6 +175,15 @@ def test_risk_report_bad_input(view):
         risk_report(pd.Series({"IBOV.FUT": np.nan}), view)
     with pytest.raises(RiskError, match="covariance"):
         risk_report(BOOK, view, covariance="sample")
+    with pytest.raises(RiskError, match="unknown option 'n_sim'; options: alphas"):
+        risk_report(BOOK, view, n_sim=1_000)  # a misspelt keyword names the options
+
+
+def test_risk_options_object_and_keywords_agree(view):
+    """The options object and the keywords it replaces measure the same book the same way."""
+    by_kw = risk_report(BOOK, view, n_sims=1_000, alphas=(0.99,), seed=3)
+    by_opt = risk_report(BOOK, view, options=RiskOptions(n_sims=1_000, alphas=(0.99,), seed=3))
+    assert [(r.method, r.var) for r in by_kw.results] == [(r.method, r.var) for r in by_opt.results]
 
 
 def test_regime_conditional_covariance_option(view):
