@@ -416,7 +416,8 @@ def unit_volatility(returns: np.ndarray, lookback: int, floor: float = 0.0) -> n
 
 def _di1_value(inst: Instrument, quote: float) -> float:
     """One DI1 of the catalog's generic tenor (du = 252 × years) at its PU, BRL."""
-    return inst.multiplier / DI1_FACE * di1_pu(quote, round(252 * inst.tenor_years))
+    du = round(B3_SESSIONS_PER_YEAR * inst.tenor_years)
+    return inst.multiplier / DI1_FACE * di1_pu(quote, du)
 
 
 def contract_notional(

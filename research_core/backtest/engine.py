@@ -41,8 +41,9 @@ from research_core.backtest.causality import VERIFY_DATES, AsOfLakes, verify_dec
 from research_core.backtest.core import Simulation, simulate
 from research_core.backtest.market import MarketData
 from research_core.backtest.vintage import Vintage, view_at
-from research_core.calendars import business_day_range
+from research_core.calendars import B3_SESSIONS_PER_YEAR, business_day_range
 from research_core.catalog import instrument
+from research_core.config import DEFAULT_CAPITAL
 from research_core.errors import BacktestError
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
@@ -63,7 +64,7 @@ class CostModel:
     scale: float = 1.0
     fee_bps: float | None = None
     impact: float = 1.0
-    nav: float = 1e9  # book size in BRL, to compare orders with volume
+    nav: float = DEFAULT_CAPITAL  # book size in BRL, to compare orders with volume
 
     def fees(self, instrument_ids: list[str]) -> np.ndarray:
         """One-way proportional cost per instrument (fraction of value traded)."""
@@ -237,7 +238,7 @@ class StrategySizing:
 
     def size(self, decisions: np.ndarray, vol: np.ndarray) -> np.ndarray:
         p = self.strategy.params
-        return _sizes(decisions, vol * np.sqrt(252), p.vol_target, p.max_gross)
+        return _sizes(decisions, vol * np.sqrt(B3_SESSIONS_PER_YEAR), p.vol_target, p.max_gross)
 
 
 @dataclass(frozen=True, eq=False)
@@ -484,7 +485,7 @@ def _run_engine(
         metrics=perf.performance(
             returns.iloc[1:],
             risk_free=rf.iloc[1:],
-            turnover=float(turnover.sum() / max(len(days) / 252, 1 / 252)),  # per year
+            turnover=float(turnover.sum() * B3_SESSIONS_PER_YEAR / max(len(days), 1)),  # a year
             rebalances=exec_days,
         ),
         verified=verified,

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.catalog import Instrument
 from research_core.curves.build import business_days_to
 from research_core.curves.curve import FREQUENCY, Curve, coupon_times, rate_to_log_df
@@ -50,13 +51,13 @@ def di1_pu(rate_pct: float, du: int) -> float:
     """DI1 PU (BRL per contract): 100,000 / (1 + r)^(du/252), ``rate_pct`` % a.a."""
     if du < 0:
         raise CurveError(f"a DI1 has du ≥ 0 business days to maturity, got {du}")
-    return DI1_FACE / (1.0 + rate_pct / 100.0) ** (du / 252.0)
+    return DI1_FACE / (1.0 + rate_pct / 100.0) ** (du / B3_SESSIONS_PER_YEAR)
 
 
 def di1_dv01(rate_pct: float, du: int) -> float:
     """BRL per contract lost when the DI1 rate rises 1 bp: −dPU/dr × 1 bp, exactly
     PU × (du/252) / (1 + r) × 10⁻⁴."""
-    return di1_pu(rate_pct, du) * (du / 252.0) / (1.0 + rate_pct / 100.0) * 1e-4
+    return di1_pu(rate_pct, du) * (du / B3_SESSIONS_PER_YEAR) / (1.0 + rate_pct / 100.0) * 1e-4
 
 
 def ntnb_coupon_flows(maturity: float) -> tuple[np.ndarray, np.ndarray]:

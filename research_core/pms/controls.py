@@ -28,6 +28,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from research_core._files import sha256_file, write_atomic
+from research_core.config import DEFAULT_CAPITAL
 from research_core.errors import ControlError, IdentityError, LimitsError, PMSError
 from research_core.pms import audit, db, integrity
 from research_core.pms.journal import Entry, record, record_audited
@@ -47,7 +48,6 @@ from research_core.risk.limits import (
 if TYPE_CHECKING:
     from research_core.pms.system import PMS
 
-DEFAULT_CAPITAL = 1e9
 CONTROLS = ("four_eyes", "limits")
 """The settings that change only by a request and a second person's approval."""
 NAME_MAX, KEY_MAX = 64, 128  # the widths of the actor and idempotency key columns

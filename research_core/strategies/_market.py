@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from research_core._memo import MEMO, Kind
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.pnl import carry, unit_index, unit_volatility
 
@@ -44,10 +45,14 @@ def momentum(view: PITView, ids: Sequence[str], sessions: int, skip: int = 0) ->
     return (total / vol.replace(0.0, np.nan)).fillna(0.0)
 
 
-def carry_to_vol(view: PITView, ids: Sequence[str], sessions: int = 252) -> pd.Series:
+def carry_to_vol(
+    view: PITView, ids: Sequence[str], sessions: int = B3_SESSIONS_PER_YEAR
+) -> pd.Series:
     """Annual carry of a long-quote unit over its annualized volatility."""
     r = unit_returns(view, ids, sessions)
-    vol = pd.Series(unit_volatility(r.to_numpy(), sessions), index=r.columns) * np.sqrt(252)
+    vol = pd.Series(unit_volatility(r.to_numpy(), sessions), index=r.columns) * np.sqrt(
+        B3_SESSIONS_PER_YEAR
+    )
     c = pd.Series({i: carry(view, i) for i in ids})
     return (c / vol.replace(0.0, np.nan)).fillna(0.0)
 

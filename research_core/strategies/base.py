@@ -20,6 +20,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from research_core.agents.base import AgentReport
+from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import (
     AgentDataError,
     BacktestError,
@@ -119,7 +120,7 @@ def squash(z: float, scale: float = 1.0) -> float:
     return 0.0 if not math.isfinite(z) else float(np.tanh(z / scale))
 
 
-def trend_z(series: pd.Series, sessions: int, vol_window: int = 252) -> float:
+def trend_z(series: pd.Series, sessions: int, vol_window: int = B3_SESSIONS_PER_YEAR) -> float:
     """Change over the last ``sessions`` observations in units of its typical size: the
     standard deviation of one-step changes (last ``vol_window``) times sqrt(sessions)."""
     s = series.dropna()
