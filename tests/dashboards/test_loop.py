@@ -259,7 +259,7 @@ def _mark(ctx: object, server: LoopServer, pms: PMS, pid: int, art: Path) -> Non
     rows = {r.query_selector("td").inner_text(): r.inner_text()
             for r in tab.query_selector_all('[data-table="book"] tbody tr')}  # type: ignore[attr-defined]  # fmt: skip
     p = pms.proposal(pid)
-    assert f"{p['side'] * (p['approved_size'] or p['size']):,.0f}" in rows[p["instrument"]]
+    assert f"{_quantity_after(p):,.0f}" in rows[p["instrument"]]
     tab.screenshot(path=str(art / "loop_position_book.png"), full_page=True)  # type: ignore[attr-defined]
     tab.close()  # type: ignore[attr-defined]
     # the next visit's static first content: the book as of the new mark, the trade in it
@@ -269,8 +269,17 @@ def _mark(ctx: object, server: LoopServer, pms: PMS, pid: int, art: Path) -> Non
     assert f"held book, live from PMS as of {NEXT}" in note.inner_text()
     rows = {r.query_selector("td").inner_text(): r.inner_text()
             for r in tab.query_selector_all('[data-table="book"] tbody tr')}  # type: ignore[attr-defined]  # fmt: skip
-    assert f"{p['side'] * (p['approved_size'] or p['size']):,.0f}" in rows[p["instrument"]]
+    assert f"{_quantity_after(p):,.0f}" in rows[p["instrument"]]
     tab.close()  # type: ignore[attr-defined]
+
+
+def _quantity_after(p: dict) -> float:
+    """The position in the executed proposal's instrument: what HELD had in it (by hand from
+    runfolder.HELD; none if it was not held) plus the proposal's signed size."""
+    held = sum(
+        (1 if side == "buy" else -1) * size for i, side, size in HELD if i == p["instrument"]
+    )
+    return held + p["side"] * (p["approved_size"] or p["size"])
 
 
 def _held_by_hand(pms: PMS, lake: Lake, pid: int) -> tuple[pd.Series, float]:
