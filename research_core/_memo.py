@@ -5,7 +5,8 @@ returns and the cross-asset HMM fits are all kept here, each kind in its own bou
 (the oldest written go first) under one lock, so threads (a page server's requests, the
 pipeline's steps) share it safely. Keys start with the view's ``cache_key`` (lake,
 snapshot, vintage): a write to the lake gives new snapshots and so new keys, never a stale
-answer. Nothing else in the package keeps a module-level cache.
+answer. The lake's own array cache (``lake.files``, full arrays of recent snapshots, below
+every view's bounds) stays with the lake, under its own lock.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import json
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
@@ -211,6 +212,7 @@ def unreadable_error(files: LakeFiles, err: Exception) -> LakeError:
 # lives here, not on any object a view holds, so a view never reaches rows past its bounds.
 _CACHE: OrderedDict[tuple[str, tuple[str, ...]], dict[str, SeriesArrays]] = OrderedDict()
 _CACHE_SNAPSHOTS = 4
+_CACHE_LOCK = threading.Lock()  # page-server threads share it: OrderedDict moves are not atomic
 
 
 def missing_file_error(files: LakeFiles) -> LakeError:
@@ -224,7 +226,8 @@ def missing_file_error(files: LakeFiles) -> LakeError:
 
 def clear_cache() -> None:
     """Forget every cached array (benchmarks time cold reads; files never change in place)."""
-    _CACHE.clear()
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 def load_arrays(
@@ -252,12 +255,13 @@ def _cached_arrays(files: LakeFiles, series_ids: Sequence[str]) -> list[SeriesAr
     """The arrays of one snapshot, read once per process; a vanished file raises
     ``FileNotFoundError``."""
     key = (files.root, files.paths)
-    cache = _CACHE.get(key)
-    if cache is None:
-        cache = _CACHE[key] = {}
-        while len(_CACHE) > _CACHE_SNAPSHOTS:
-            _CACHE.popitem(last=False)
-    _CACHE.move_to_end(key)
+    with _CACHE_LOCK:
+        cache = _CACHE.get(key)
+        if cache is None:
+            cache = _CACHE[key] = {}
+            while len(_CACHE) > _CACHE_SNAPSHOTS:
+                _CACHE.popitem(last=False)
+        _CACHE.move_to_end(key)
     missing = [s for s in dict.fromkeys(series_ids) if s not in cache]
     if missing:
         cols = ["series_id", "release_time", "obs_date", "value", "ingested_at"]
