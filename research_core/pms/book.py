@@ -116,6 +116,10 @@ def enter_trade(
     options: TradeOptions,
 ) -> Fill:
     """Book a trade without a proposal (four-eyes off): see :meth:`PMS.enter_trade`."""
+    unknown = sorted(set(options) - set(TradeOptions.__annotations__))
+    if unknown:  # a TypedDict is not checked at run time: a misspelt field must not vanish
+        known = ", ".join(TradeOptions.__annotations__)
+        raise TradeInputError(f"unknown trade option(s) {unknown}; valid: {known}")
     who = pms._who(options.get("actor"))
     strategy, agents = options.get("strategy", "discretionary"), options.get("agents", ())
     reason = options.get("reason", "")

@@ -205,3 +205,12 @@ def test_an_older_schema_is_upgraded_without_losing_rows(db_url: str, lake):
     assert pms.audit_verify().ok
     engine.dispose()
     pms.engine.dispose()
+
+
+def test_a_misspelt_trade_option_is_refused_and_books_nothing(pms: PMS):
+    """``enter_trade``'s options are a TypedDict (not checked at run time): ``rason=`` used
+    to vanish silently; now it is a one-line error naming it, and nothing is booked."""
+    head = pms.audit_head()
+    with pytest.raises(TradeInputError, match=r"unknown trade option\(s\) \['rason'\]"):
+        pms.enter_trade("DI1.2Y", "buy", 5e7, trade_date=D0, idempotency_key="typo", rason="hedge")  # type: ignore[call-arg]
+    assert pms.audit_head() == head and pms.positions().empty
