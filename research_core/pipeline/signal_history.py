@@ -47,13 +47,27 @@ def as_history(signals: pd.DataFrame, date: str) -> pd.DataFrame:
     return frame[list(COLUMNS)].reset_index(drop=True)
 
 
+def _missing_runs(run_dir: str | Path, as_of: str, have: set[str]) -> list[pd.DataFrame]:
+    """Signals of earlier runs (the last :data:`KEEP` dates) absent from ``have``: a run that
+    finished after the previous history was written (a parallel backfill) is not lost."""
+    root = _runs_root(Path(run_dir))
+    out = []
+    for date in [d for d in list_runs(root) if d < as_of][-KEEP:]:
+        path = latest_version(root / date) / ARTIFACTS / "agents" / "signals.parquet"
+        if date not in have and path.is_file():
+            out.append(as_history(pd.read_parquet(path), date))
+    return out
+
+
 def signal_history(run_dir: str | Path, as_of: str, signals: pd.DataFrame) -> pd.DataFrame:
-    """The previous run's history without ``as_of`` (a re-run replaces its date), then this
-    run's ``signals``; the last :data:`KEEP` dates, oldest first."""
+    """The previous run's history without ``as_of`` (a re-run replaces its date), the signals
+    of earlier runs it lacks, then this run's ``signals``; the last :data:`KEEP` dates,
+    oldest first."""
     old = previous_history(run_dir, as_of)
     old = old[old["date"] < as_of]
+    gaps = _missing_runs(run_dir, as_of, set(old["date"]))
     new = as_history(signals, as_of)
-    both = pd.concat([df for df in (old, new) if not df.empty], ignore_index=True)
+    both = pd.concat([df for df in (old, *gaps, new) if not df.empty], ignore_index=True)
     if both.empty:
         return pd.DataFrame(columns=list(COLUMNS))
     dates = sorted(both["date"].unique())[-KEEP:]

@@ -63,6 +63,16 @@ def test_history_chains_runs_and_a_rerun_replaces_its_date(tmp_path: Path) -> No
     assert hist4.equals(hist2)  # a run with no signals keeps the history it found
 
 
+def test_a_run_that_finished_late_is_not_lost(tmp_path: Path) -> None:
+    """A parallel backfill: 10-28's history was written while 10-27 still ran, so it lacks
+    10-27; 10-29's history takes 10-27's signals from its run folder (by hand: 2 + 3 + 0)."""
+    _run(tmp_path, "2026-10-28", "history.parquet", signal_history(
+        tmp_path / "2026-10-28", "2026-10-28", _signals("2026-10-28", DAY2)))  # fmt: skip
+    _run(tmp_path, "2026-10-27", "signals.parquet", _signals("2026-10-27", DAY1))  # late
+    hist = signal_history(tmp_path / "2026-10-29", "2026-10-29", _signals("2026-10-29", []))
+    assert list(hist["date"]) == ["2026-10-27"] * 2 + ["2026-10-28"] * 3
+
+
 def test_changes_lists_flips_with_the_models_reason() -> None:
     hist = pd.concat(
         [
