@@ -96,7 +96,8 @@ def var_history_figure(hist: pd.DataFrame, title: str, sample: bool) -> go.Figur
     """The book's VaR 95/99 % (% of NAV) per day against the 99 % limit (limits.yaml), as
     the risk step stored them (``var_history.parquet``): breach days (VaR 99 % above the
     limit) and exceptions (a loss beyond the VaR 99 %) marked."""
-    fig = theme.figure(f"VaR history against its limit — {title}", sample=sample,
+    what = "today's book on each past day, rolling out-of-sample historical VaR"
+    fig = theme.figure(f"VaR history against its limit — {title} ({what})", sample=sample,
                        yaxis="% of NAV")  # fmt: skip
     x = pd.to_datetime(hist["date"])
     pc = 100.0  # fractions of NAV drawn in %
