@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import re
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
@@ -30,17 +32,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
-from research_core._files import LAKE_MANIFEST, flock
+from research_core import _files
+from research_core._files import LAKE_MANIFEST, flock, sha256_file
 from research_core.errors import LakeError
 from research_core.lake.arrays import SeriesArrays
 from research_core.lake.schema import ARROW_SCHEMA
 
 MANIFEST = LAKE_MANIFEST
 LOCK = ".lock"
+_ROW_GROUP = 128 * 1024
 FORMAT = 1
 
 _SCAN = ds.ParquetFragmentScanOptions(page_checksum_verification=True)
@@ -288,3 +294,54 @@ def read_rows(
     if not parts:
         return ARROW_SCHEMA.empty_table().select(columns), 0
     return (parts[0] if len(parts) == 1 else pa.concat_tables(parts)), len(whole) + len(filtered)
+
+
+@contextmanager
+def storage_errors(root: Path, what: str) -> Iterator[None]:
+    """Turn a full disk or a read-only lake into one clear :class:`LakeError`."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = "the disk is full"
+        elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            reason = "the lake is read-only (no write permission)"
+        elif err.errno == errno.ENAMETOOLONG:
+            reason = "a file name is too long"
+        else:
+            raise
+        raise LakeError(
+            f"{what} in {root} failed: {reason} ({err.strerror}); nothing changed"
+        ) from err
+
+
+def _sorted_table(frame: pd.DataFrame) -> pa.Table:
+    frame = frame.sort_values(["series_id", "release_time", "obs_date"], kind="stable")
+    return pa.Table.from_pandas(frame, schema=ARROW_SCHEMA, preserve_index=False)
+
+
+def write_part(root: Path, source: str, part: pd.DataFrame, version: int) -> dict[str, Any]:
+    """Write one sorted data file (page checksums on) and return its manifest entry.
+
+    The file is invisible to readers until a manifest listing it is committed.
+    """
+    folder = data_path(root, f"source={source}")
+    folder.mkdir(exist_ok=True)
+    name = f"part-{version:07d}-{uuid.uuid4().hex[:12]}.parquet"
+    tmp = folder / f".tmp-{name}"
+    try:
+        pq.write_table(
+            _sorted_table(part), tmp, row_group_size=_ROW_GROUP, write_page_checksum=True
+        )
+        _files.fsync(tmp)
+        os.rename(tmp, folder / name)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _files.fsync(folder)
+    return {
+        "path": f"source={source}/{name}",
+        "source": str(source),
+        "rows": len(part),
+        "series": sorted(str(s) for s in part["series_id"].unique()),
+        "sha256": sha256_file(folder / name),
+    }

@@ -28,8 +28,9 @@ from research_core.lake.files import (
     stray_files,
     unreadable_error,
 )
+from research_core.lake.registry import validate_spec
 from research_core.lake.schema import ARROW_SCHEMA
-from research_core.lake.store import CompactResult, Lake, validate_spec
+from research_core.lake.store import CompactResult, Lake
 
 T = TypeVar("T")
 

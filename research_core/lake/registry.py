@@ -15,10 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from research_core._files import append_lines
-from research_core.errors import LakeError
+from research_core.catalog import SeriesSpec
+from research_core.errors import CatalogError, LakeError
 
 REGISTRY = "_series.jsonl"
+_KINDS = ("observation", "expectation")
 
 
 class SeriesRegistry:
@@ -79,3 +83,21 @@ class SeriesRegistry:
         writer, never acknowledged, is cut off first."""
         line = (json.dumps(event, sort_keys=True, separators=(",", ":")) + "\n").encode()
         append_lines(self._path, line)
+
+
+def validate_spec(raw: dict[str, Any], *, where: str) -> SeriesSpec:
+    """A series spec checked like the catalog's, plus its kind and a working release rule."""
+    spec = SeriesSpec.from_dict(raw, where=where)
+    if spec.kind not in _KINDS:
+        raise CatalogError(f"{where}: series {spec.id!r} kind {spec.kind!r} not in {_KINDS}")
+    if not isinstance(spec.release, dict) or not spec.release:
+        raise CatalogError(
+            f"{where}: series {spec.id!r} release must be a rule mapping such as "
+            "{'rule': 'close', 'time': '18:00', 'tz': 'America/Sao_Paulo'}, "
+            f"got {spec.release!r}"
+        )
+    try:
+        spec.release_times(pd.DatetimeIndex(["2024-01-01"]))
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        raise CatalogError(f"{where}: series {spec.id!r} release rule is invalid: {err}") from err
+    return spec

@@ -17,7 +17,6 @@ manifest). ``lake.at(D, known_by=T)`` sees rows released by D and committed by T
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -30,10 +29,8 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from research_core import _files
-from research_core._files import sha256_file
 from research_core._typing import AsOf, SeriesIds
 from research_core.calendars import COUNTRY_TZ
 from research_core.catalog import SeriesSpec, series_catalog
@@ -53,16 +50,16 @@ from research_core.lake.files import (
     read_manifest,
     read_rows,
     scan,
+    storage_errors,
     stray_files,
+    write_part,
 )
 from research_core.lake.pit import NO_LIMIT, PITReader, PITView
-from research_core.lake.registry import REGISTRY, SeriesRegistry
+from research_core.lake.registry import REGISTRY, SeriesRegistry, validate_spec
 from research_core.lake.schema import ARROW_SCHEMA, KEY, validate_observations
 
-_ROW_GROUP = 128 * 1024
 _SOURCE_RE = re.compile(r"[A-Za-z0-9_\-]{1,100}")
 _SERIES_RE = re.compile(r"[A-Z0-9][A-Z0-9_\-]*(\.[A-Z0-9_\-]+)+")
-_KINDS = ("observation", "expectation")
 SAMPLE_SOURCE = "sample"  # the source of every row the sample lake generator writes
 AUTO_COMPACT_FILES = 64  # a source with more files than this is merged after a write
 
@@ -78,48 +75,6 @@ class WriteResult:
 
     def summary(self) -> str:
         return f"{self.written} rows written, {self.unchanged} already stored"
-
-
-def _sorted_table(frame: pd.DataFrame) -> pa.Table:
-    frame = frame.sort_values(["series_id", "release_time", "obs_date"], kind="stable")
-    return pa.Table.from_pandas(frame, schema=ARROW_SCHEMA, preserve_index=False)
-
-
-@contextmanager
-def _storage_errors(root: Path, what: str) -> Iterator[None]:
-    """Turn a full disk or a read-only lake into one clear :class:`LakeError`."""
-    try:
-        yield
-    except OSError as err:
-        if err.errno in (errno.ENOSPC, errno.EDQUOT):
-            reason = "the disk is full"
-        elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            reason = "the lake is read-only (no write permission)"
-        elif err.errno == errno.ENAMETOOLONG:
-            reason = "a file name is too long"
-        else:
-            raise
-        raise LakeError(
-            f"{what} in {root} failed: {reason} ({err.strerror}); nothing changed"
-        ) from err
-
-
-def validate_spec(raw: dict[str, Any], *, where: str) -> SeriesSpec:
-    """A series spec checked like the catalog's, plus its kind and a working release rule."""
-    spec = SeriesSpec.from_dict(raw, where=where)
-    if spec.kind not in _KINDS:
-        raise CatalogError(f"{where}: series {spec.id!r} kind {spec.kind!r} not in {_KINDS}")
-    if not isinstance(spec.release, dict) or not spec.release:
-        raise CatalogError(
-            f"{where}: series {spec.id!r} release must be a rule mapping such as "
-            "{'rule': 'close', 'time': '18:00', 'tz': 'America/Sao_Paulo'}, "
-            f"got {spec.release!r}"
-        )
-    try:
-        spec.release_times(pd.DatetimeIndex(["2024-01-01"]))
-    except (ValueError, TypeError, KeyError, AttributeError) as err:
-        raise CatalogError(f"{where}: series {spec.id!r} release rule is invalid: {err}") from err
-    return spec
 
 
 @dataclass(frozen=True)
@@ -182,7 +137,7 @@ class Lake:
 
     def _create(self) -> None:
         """Make the folder and an empty manifest (unless another process just did)."""
-        with _storage_errors(self.root, "creating the lake"):
+        with storage_errors(self.root, "creating the lake"):
             self.root.mkdir(parents=True, exist_ok=True)
             with self._lock():
                 if not (self.root / MANIFEST).exists():
@@ -216,7 +171,7 @@ class Lake:
         """Atomically replace the manifest (call under :meth:`locked`)."""
         tmp = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
         try:
-            with _storage_errors(self.root, "committing the manifest"):
+            with storage_errors(self.root, "committing the manifest"):
                 text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
                 tmp.write_text(text, "utf-8")
                 _files.fsync(tmp)
@@ -228,7 +183,7 @@ class Lake:
     @contextmanager
     def _lock(self) -> Iterator[None]:
         with ExitStack() as stack:
-            with _storage_errors(self.root, "taking the writer lock"):
+            with storage_errors(self.root, "taking the writer lock"):
                 stack.enter_context(_files.flock(self.root / LOCK))
             yield
 
@@ -340,7 +295,7 @@ class Lake:
             if old is not None and old != spec.to_dict():
                 raise CatalogError(f"{series_id!r} is already registered with {old}")
             if old is None:
-                with _storage_errors(self.root, "registering a series"):
+                with storage_errors(self.root, "registering a series"):
                     self._registry.append({"register": spec.to_dict()})
         return spec
 
@@ -355,7 +310,7 @@ class Lake:
                     f"{series_id!r} has rows stored in {len(held)} file(s) (e.g. {held[0]}); "
                     "history is append-only, so a series with rows cannot be unregistered"
                 )
-            with _storage_errors(self.root, "unregistering a series"):
+            with storage_errors(self.root, "unregistering a series"):
                 self._registry.append({"unregister": series_id})
 
     # ---- writing ----------------------------------------------------------------------
@@ -400,9 +355,9 @@ class Lake:
             fresh = [self.root / f"source={s}" for s in sources]
             fresh = [d for d in fresh if not d.exists()]
             try:
-                with _storage_errors(self.root, "writing observations"):
+                with storage_errors(self.root, "writing observations"):
                     for src, part in new.groupby("source"):
-                        added.append(self.write_file(str(src), part, version))
+                        added.append(write_part(self.root, str(src), part, version))
                 manifest["files"].extend(added)
                 manifest["ingested_through"] = int(stamp.value)
                 manifest["version"] = version
@@ -454,32 +409,6 @@ class Lake:
                 rows=bad,
             )
         return rows.loc[~seen].reset_index(drop=True), int(seen.sum())
-
-    def write_file(self, source: str, part: pd.DataFrame, version: int) -> dict[str, Any]:
-        """Write one sorted data file (page checksums on) and return its manifest entry.
-
-        The file is invisible to readers until a manifest listing it is committed.
-        """
-        folder = data_path(self.root, f"source={source}")
-        folder.mkdir(exist_ok=True)
-        name = f"part-{version:07d}-{uuid.uuid4().hex[:12]}.parquet"
-        tmp = folder / f".tmp-{name}"
-        try:
-            pq.write_table(
-                _sorted_table(part), tmp, row_group_size=_ROW_GROUP, write_page_checksum=True
-            )
-            _files.fsync(tmp)
-            os.rename(tmp, folder / name)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _files.fsync(folder)
-        return {
-            "path": f"source={source}/{name}",
-            "source": str(source),
-            "rows": len(part),
-            "series": sorted(str(s) for s in part["series_id"].unique()),
-            "sha256": sha256_file(folder / name),
-        }
 
     # ---- reading ----------------------------------------------------------------------
     def table(self, series_ids: Sequence[str] | None = None) -> pa.Table:
@@ -563,14 +492,14 @@ class Lake:
             after: list[dict[str, Any]] = []
             written: list[Path] = []
             try:
-                with _storage_errors(self.root, "compacting"):
+                with storage_errors(self.root, "compacting"):
                     for source, entries in sorted(by_source.items()):
                         if len(entries) == 1 or (sources is not None and source not in sources):
                             after.extend(entries)
                             continue
                         paths = [str(self.root / str(e["path"])) for e in entries]
                         part = scan(paths, ARROW_SCHEMA.names, None).to_pandas(date_as_object=False)
-                        entry = self.write_file(source, part, version)
+                        entry = write_part(self.root, source, part, version)
                         written.append(self.root / entry["path"])
                         after.append(entry)
                 if after != before:
