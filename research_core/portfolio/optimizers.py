@@ -19,7 +19,7 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
 from research_core.errors import PortfolioError, RiskError
-from research_core.risk.measures import check_covariance
+from research_core.risk.measures import check_covariance, variance_terms
 
 
 def _cov(cov: pd.DataFrame) -> np.ndarray:
@@ -46,13 +46,12 @@ def erc(cov: pd.DataFrame, budgets: pd.Series | None = None) -> pd.Series:
         y = np.exp(x)
         return float(0.5 * y @ c @ y - b @ x)
 
-    def grad(x: np.ndarray) -> np.ndarray:
-        y = np.exp(x)
-        return y * (c @ y) - b
+    def grad(x: np.ndarray) -> np.ndarray:  # y_i(Σy)_i − b_i: risk contributions minus budgets
+        return variance_terms(np.exp(x), c)[0] - b
 
     def hess(x: np.ndarray) -> np.ndarray:
         y = np.exp(x)
-        return c * np.outer(y, y) + np.diag(y * (c @ y))
+        return c * np.outer(y, y) + np.diag(variance_terms(y, c)[0])
 
     x0 = np.log(b / np.sqrt(np.diag(c)))
     res = optimize.minimize(

@@ -112,15 +112,21 @@ def check_covariance(cov: pd.DataFrame, *, tol: float = 1e-10) -> np.ndarray:
     return c
 
 
+def variance_terms(w: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, float]:
+    """(w_i(Σw)_i for each i, wᵀΣw): the Euler terms of the variance and the variance.
+    The one primitive behind risk contributions, the ERC optimiser and the parametric
+    component VaR/ES (Σ symmetric: the terms sum to the variance)."""
+    sigma_w = c @ w
+    return w * sigma_w, float(w @ sigma_w)
+
+
 def risk_contributions(weights: pd.Series, cov: pd.DataFrame) -> pd.Series:
     """Each position's share of the book's variance, w_i(Σw)_i / wᵀΣw (Euler; the shares
     sum to 1), NaN when the book has no variance. A position missing from ``cov`` has none.
     The one home of risk contributions (construction, risk parity checks, reports)."""
     c = cov.reindex(index=weights.index, columns=weights.index, fill_value=0.0).to_numpy(float)
-    w = weights.to_numpy(dtype=float)
-    sigma_w = c @ w
-    var = float(w @ sigma_w)
-    return pd.Series(w * sigma_w / var if var > 0 else np.nan, index=weights.index)
+    terms, var = variance_terms(weights.to_numpy(dtype=float), c)
+    return pd.Series(terms / var if var > 0 else np.nan, index=weights.index)
 
 
 def _alpha(alpha: float) -> float:
@@ -213,8 +219,8 @@ def parametric(
     w = check_book(weights, list(cov.columns))
     x = w.to_numpy()
     mu = np.zeros(len(x)) if mean is None else mean.reindex(cov.columns).fillna(0.0).to_numpy()
-    sigma_w = c @ x
-    sd = float(np.sqrt(x @ sigma_w))
+    terms, var = variance_terms(x, c)
+    sd = float(np.sqrt(var))
     if sd <= 0:
         raise RiskError("book has zero variance under this covariance")
     out = []
@@ -232,8 +238,8 @@ def parametric(
             e = stats.t.pdf(tq, df) / p * (df + tq**2) / (df - 1.0) * scale
         else:
             raise RiskError(f"unknown distribution {dist!r}; use 'normal' or 'student_t'")
-        cvar = x * (-mu + z * sigma_w / sd)
-        ces = x * (-mu + e * sigma_w / sd)
+        cvar = -mu * x + z * terms / sd  # Euler: x_i ∂VaR/∂x_i, x_i(Σx)_i/sd the vol's share
+        ces = -mu * x + e * terms / sd
         out.append(_result(dist, alpha, cvar.sum(), ces.sum(), cvar, ces, w))
     return out
 
