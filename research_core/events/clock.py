@@ -21,6 +21,7 @@ from research_core.config import get_settings
 from research_core.errors import WorkbenchError
 from research_core.lake import Lake
 from research_core.lake.asof import as_of_instant
+from research_core.lake.quality import STEP
 
 COUNTRIES = ("BR", "US")
 _WEEKDAY = {"cftc": "W-TUE"}  # weekly series' obs_date weekday by source (Focus, flows: Fri)
@@ -140,9 +141,7 @@ def _next_period(spec: SeriesSpec, last_obs: pd.Timestamp) -> pd.Timestamp:
         calendar = spec.release.get("calendar", COUNTRY_CALENDAR[spec.country])
         nxt = roll_forward(pd.DatetimeIndex([last_obs + pd.Timedelta(days=1)]), calendar)
         return pd.Timestamp(nxt[0])
-    step = {"W": pd.DateOffset(weeks=1), "M": pd.DateOffset(months=1)}
-    step |= {"Q": pd.DateOffset(months=3), "A": pd.DateOffset(years=1)}
-    return pd.Timestamp(last_obs + step[spec.frequency])
+    return pd.Timestamp(last_obs + STEP[spec.frequency])
 
 
 # meeting calendar -> (bank, the series its decisions set: its release zone is the bank's)

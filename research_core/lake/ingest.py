@@ -35,15 +35,9 @@ from research_core._typing import with_overrides
 from research_core.catalog import SeriesSpec
 from research_core.connectors import CONNECTORS, Connector, connector
 from research_core.errors import ConnectorError, LakeError, WorkbenchError
+from research_core.lake.quality import LOOKBACK
 from research_core.lake.store import Lake
 
-LOOKBACK = {
-    "D": pd.DateOffset(days=14),
-    "W": pd.DateOffset(weeks=8),
-    "M": pd.DateOffset(months=6),
-    "Q": pd.DateOffset(months=9),
-    "A": pd.DateOffset(years=2),
-}
 REVISABLE_LOOKBACK = {"M": pd.DateOffset(months=24), "Q": pd.DateOffset(years=3)}
 STATUSES = ("added", "unchanged", "failed", "would add")
 

@@ -19,20 +19,18 @@ from research_core.lake.asof import as_of_instant
 from research_core.lake.maintenance import CheckReport, check_lake
 from research_core.lake.store import Lake
 
-GRACE = {
-    "D": pd.Timedelta(days=3),
-    "W": pd.Timedelta(days=7),
-    "M": pd.Timedelta(days=10),
-    "Q": pd.Timedelta(days=20),
-    "A": pd.Timedelta(days=60),
+# frequency: (one period on, the grace after a due release before the series is stale, how
+# far back an ingest re-reads so that recent revisions are picked up)
+SPANS = {
+    "D": (pd.DateOffset(days=1), pd.Timedelta(days=3), pd.DateOffset(days=14)),
+    "W": (pd.DateOffset(weeks=1), pd.Timedelta(days=7), pd.DateOffset(weeks=8)),
+    "M": (pd.DateOffset(months=1), pd.Timedelta(days=10), pd.DateOffset(months=6)),
+    "Q": (pd.DateOffset(months=3), pd.Timedelta(days=20), pd.DateOffset(months=9)),
+    "A": (pd.DateOffset(years=1), pd.Timedelta(days=60), pd.DateOffset(years=2)),
 }
-STEP = {
-    "D": pd.DateOffset(days=1),
-    "W": pd.DateOffset(weeks=1),
-    "M": pd.DateOffset(months=1),
-    "Q": pd.DateOffset(months=3),
-    "A": pd.DateOffset(years=1),
-}
+STEP = {f: span[0] for f, span in SPANS.items()}
+GRACE = {f: span[1] for f, span in SPANS.items()}
+LOOKBACK = {f: span[2] for f, span in SPANS.items()}
 FINDING_COLUMNS = ["series_id", "check", "obs_date", "detail"]
 
 
