@@ -17,7 +17,8 @@ from research_core.lake.pit import PITView
 from research_core.narrative.checker import check_narrative
 from research_core.narrative.facts import Fact, FactSheet, date_value, render
 from research_core.narrative.llm import NarrativeError
-from research_core.narrative.sheet import AGENT_NAMES, MARKET
+from research_core.narrative.sheet import AGENT_NAMES, MARKET, market_series
+from research_core.narrative.sheet import market_change as _change
 from research_core.runs import RunFolder, RunFolderError
 
 HORIZONS = {"1d": 1, "1w": 7, "1m": 30}  # calendar days back; YTD from the last print of last year
@@ -25,26 +26,14 @@ VIEW = {1: "long", -1: "short", 0: "no view"}
 
 
 # ---- (c) markets -----------------------------------------------------------------------
-def _change(last: float, then: float, how: str) -> float:
-    if how == "pct":
-        return (last / then - 1.0) * 100.0
-    if how == "bp":
-        return (last - then) * 100.0
-    return last - then
-
-
 def key_series(view: PITView) -> pd.DataFrame:
     """The pack's market series: name, units, last value, its date, the 1d/1w/1m/YTD
     changes (% for prices, bp for rates, points otherwise, as the fact sheet) and the last
     three months of values for the sparkline."""
     rows = []
-    for sid, _fid, entity, _aliases, level_unit, _ld, change_unit, _cd, how in MARKET:
-        try:
-            s = view.series(sid).dropna()
-        except KeyError:
-            continue
-        if len(s) < 2:
-            continue
+    for market, s in market_series(view):
+        sid, entity, level_unit, change_unit = market[0], market[2], market[4], market[6]
+        how = market[8]
         last_day = pd.Timestamp(s.index[-1])
         row: dict[str, Any] = {"series": entity, "id": sid, "date": f"{last_day:%Y-%m-%d}"}
         row["last"], row["level_unit"] = float(s.iloc[-1]), level_unit

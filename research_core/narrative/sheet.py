@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from research_core.narrative.tone_facts import tone_facts
 from research_core.runs import RunFolder, RunFolderError
 
 # series, fact id, entity, aliases, level (unit, decimals), change (unit, decimals, how)
-MARKET: tuple[tuple[str, str, str, tuple[str, ...], str, int, str, int, str], ...] = (
+MarketRow = tuple[str, str, str, tuple[str, ...], str, int, str, int, str]
+MARKET: tuple[MarketRow, ...] = (
     ("BRL.USD.PTAX", "usdbrl", "USD/BRL", ("PTAX", "dollar", "dólar"), "", 4, "%", 2, "pct"),
     ("BR.IBOV", "ibov", "Ibovespa", ("Ibov",), "", 0, "%", 2, "pct"),
     ("US.SPX", "spx", "S&P 500", (), "", 1, "%", 2, "pct"),
@@ -52,24 +54,33 @@ AGENT_NAMES = {
 }
 
 
+def market_change(last: float, then: float, how: str) -> float:
+    """A market move as the sheet states it: % for prices, bp for rates, points otherwise."""
+    if how == "pct":
+        return (last / then - 1.0) * 100.0
+    if how == "bp":
+        return (last - then) * 100.0
+    return last - then
+
+
+def market_series(view: PITView) -> Iterator[tuple[MarketRow, pd.Series]]:
+    """Each :data:`MARKET` row with its series as ``view`` knows it (two values at least)."""
+    for row in MARKET:
+        try:
+            s = view.series(row[0]).dropna()
+        except KeyError:
+            continue
+        if len(s) >= 2:
+            yield row, s
+
+
 def market_facts(view: PITView, as_of: str) -> list[Fact]:
     """Last value and last change of the key market and macro series known at ``as_of``."""
     facts: list[Fact] = []
-    for sid, fid, entity, aliases, lu, ld, cu, cd, how in MARKET:
-        try:
-            s = view.series(sid).dropna()
-        except KeyError:
-            continue
-        if len(s) < 2:
-            continue
+    for (sid, fid, entity, aliases, lu, ld, cu, cd, how), s in market_series(view):
         last, prev = float(s.iloc[-1]), float(s.iloc[-2])
         when = f"{pd.Timestamp(s.index[-1]):%Y-%m-%d}"
-        if how == "pct":
-            change = (last / prev - 1.0) * 100.0
-        elif how == "bp":
-            change = (last - prev) * 100.0
-        else:
-            change = last - prev
+        change = market_change(last, prev, how)
         facts.append(Fact(f"{fid}.last", entity, last, lu, ld, sid, when, "level", "last", aliases))
         facts.append(Fact(f"{fid}.chg", entity, change, cu, cd, sid, when, "change", "change"))
     return facts
