@@ -7,6 +7,7 @@ must be finite, long enough and not constant, or a :class:`ModelError` names the
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,6 +16,18 @@ from statsmodels.regression.linear_model import OLS, RegressionResultsWrapper
 from statsmodels.stats.diagnostic import acorr_ljungbox, het_breuschpagan
 from statsmodels.stats.stattools import durbin_watson, jarque_bera
 from statsmodels.tools.tools import add_constant
+
+
+class TextResult(ABC):
+    """A model result that notebooks show as its :meth:`summary` text (one home for the
+    HTML repr of every result in ``models``)."""
+
+    @abstractmethod
+    def summary(self) -> str:
+        """The result as the text a notebook shows."""
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self.summary()}</pre>"
 
 
 def residual_diagnostics(resid: np.ndarray, exog: np.ndarray, *, lags: int) -> pd.Series:
@@ -35,7 +48,7 @@ def residual_diagnostics(resid: np.ndarray, exog: np.ndarray, *, lags: int) -> p
 
 
 @dataclass(frozen=True, eq=False)
-class Regression:
+class Regression(TextResult):
     """An OLS fit as a PM reads it: coefficients with inference, fit and residual tests."""
 
     name: str
@@ -86,9 +99,6 @@ class Regression:
         )
         diag = ", ".join(f"{k}={v:.3g}" for k, v in self.diagnostics.items())
         return f"{head}\n{self.to_frame().round(4).to_string()}\nresiduals: {diag}"
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{self.summary()}</pre>"
 
 
 def ols(

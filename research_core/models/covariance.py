@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 from sklearn.covariance import LedoitWolf
 
+from research_core.models._base import TextResult
 from research_core.models.inputs import clean_frame
 
 
 @dataclass(frozen=True, eq=False)
-class ShrunkCovariance:
+class ShrunkCovariance(TextResult):
     """Shrunk covariance, the shrinkage intensity and the sample it came from."""
 
     covariance: pd.DataFrame
@@ -39,9 +40,6 @@ class ShrunkCovariance:
             f"Ledoit–Wolf covariance of {n} assets from {self.nobs} observations: "
             f"shrinkage {self.shrinkage:.3f}, condition number {cond:.3g}"
         )
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{self.summary()}</pre>"
 
 
 def ledoit_wolf(returns: pd.DataFrame, *, min_obs: int = 20) -> ShrunkCovariance:

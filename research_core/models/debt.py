@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import ModelError
+from research_core.models._base import TextResult
 
 
 @dataclass(frozen=True, eq=False)
-class DebtDynamicsResult:
+class DebtDynamicsResult(TextResult):
     """Baseline path, stabilizing primary balance, and a percentile fan of debt paths."""
 
     debt: float
@@ -48,9 +49,6 @@ class DebtDynamicsResult:
             f"to stabilize; in {h}y: baseline {self.baseline.iloc[-1]:.1f}%, "
             f"P(rising)={self.prob_rising:.0%}"
         )
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{self.summary()}</pre>"
 
 
 def stabilizing_primary(debt: float, interest_rate: float, growth: float) -> float:

@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 from statsmodels.tsa.stattools import coint
 
-from research_core.models._base import Regression, ols
+from research_core.models._base import Regression, TextResult, ols
 from research_core.models.inputs import clean_frame
 
 
 @dataclass(frozen=True, eq=False)
-class BeerResult:
+class BeerResult(TextResult):
     """Long-run coefficients, cointegration test, misalignment path and band."""
 
     regression: Regression
@@ -54,9 +54,6 @@ class BeerResult:
             f"Engle–Granger t={self.coint_stat:.2f}, p={self.coint_pvalue:.3f}; misalignment "
             f"{self.current:+.1f}% (band ±{self.band:.1f}%), half-life {self.half_life:.1f} periods"
         )
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{self.summary()}</pre>"
 
 
 def beer(

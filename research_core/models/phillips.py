@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 from statsmodels.regression.rolling import RollingOLS
 
-from research_core.models._base import Regression, ols
+from research_core.models._base import Regression, TextResult, ols
 from research_core.models.inputs import clean_frame
 
 REGRESSORS = ("inflation_lag", "expectations", "gap_lag", "fx_lag")
 
 
 @dataclass(frozen=True, eq=False)
-class PhillipsCurveResult:
+class PhillipsCurveResult(TextResult):
     """The fitted curve, its rolling coefficients and the 12-month inflation forecast."""
 
     regression: Regression
@@ -48,9 +48,6 @@ class PhillipsCurveResult:
             f"{self.regression.summary()}\nlong-run FX pass-through {self.pass_through:.3f}; "
             f"12m forecast {self.forecast_12m:.2f}% (se {self.forecast_12m_se:.2f})"
         )
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{self.summary()}</pre>"
 
 
 def phillips_curve(

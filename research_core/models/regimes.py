@@ -29,6 +29,7 @@ import pandas as pd
 from hmmlearn.hmm import GaussianHMM
 from scipy.optimize import linear_sum_assignment
 
+from research_core.models._base import TextResult
 from research_core.models.inputs import clean_frame
 from research_core.models.scores import standardize
 
@@ -57,7 +58,7 @@ class RegimeFit:
 
 
 @dataclass(frozen=True, eq=False)
-class RegimeResult:
+class RegimeResult(TextResult):
     """State probabilities over time, labelled means, transition matrix and the method."""
 
     method: str  # "hmm" or "rule"
@@ -97,9 +98,6 @@ class RegimeResult:
             f"transition matrix:\n{self.transmat.round(3).to_string()}"
         )
 
-    def _repr_html_(self) -> str:
-        return f"<pre>{self.summary()}</pre>"
-
 
 def _fit_hmm(x: np.ndarray, n_states: int, seed: int, n_iter: int) -> GaussianHMM:
     hmm = GaussianHMM(
@@ -121,6 +119,35 @@ def _empirical_transmat(states: np.ndarray, n: int) -> np.ndarray:
     counts = np.ones((n, n))  # Laplace smoothing: a state never left still has a row
     np.add.at(counts, (states[:-1], states[1:]), 1)
     return counts / counts.sum(axis=1, keepdims=True)
+
+
+def _rule_result(states: np.ndarray, means: pd.DataFrame, index: pd.Index) -> RegimeResult:
+    """The rule fallback: one-hot probabilities of ``states``, empirical transitions."""
+    labels, k = list(means.index), len(means)
+    return RegimeResult(
+        "rule",
+        pd.DataFrame(np.eye(k)[states], index=index, columns=labels),
+        means,
+        pd.DataFrame(_empirical_transmat(states, k), index=labels, columns=labels),
+        float("nan"),
+        True,
+    )
+
+
+def _hmm_result(
+    hmm: GaussianHMM, x: np.ndarray, index: pd.Index, means: pd.DataFrame, fit: RegimeFit
+) -> RegimeResult:
+    """A fitted HMM's result, its states put in ``fit.order`` (the labels of ``means``)."""
+    labels, order = list(means.index), fit.order
+    return RegimeResult(
+        "hmm",
+        pd.DataFrame(hmm.predict_proba(x)[:, order], index=index, columns=labels),
+        means,
+        pd.DataFrame(hmm.transmat_[np.ix_(order, order)], index=labels, columns=labels),
+        float(hmm.score(x)),
+        bool(hmm.monitor_.converged),
+        fit,
+    )
 
 
 def _filtered(fit: RegimeFit, data: pd.DataFrame, labels: list[str], units: str) -> RegimeResult:
@@ -164,31 +191,16 @@ def macro_regimes(
         quadrant = {(1, -1): 0, (1, 1): 1, (-1, 1): 2, (-1, -1): 3}
         signs = np.where(x >= 0, 1, -1)
         states = np.array([quadrant[(int(g), int(p))] for g, p in signs])
-        probs = np.eye(4)[states]
         means = pd.DataFrame(_QUADRANT_SIGNS.astype(float), index=labels, columns=z.columns)
-        return RegimeResult(
-            "rule",
-            pd.DataFrame(probs, index=z.index, columns=labels),
-            means,
-            pd.DataFrame(_empirical_transmat(states, 4), index=labels, columns=labels),
-            float("nan"),
-            True,
-        )
+        return _rule_result(states, means, z.index)
     hmm = _fit_hmm(x, 4, seed, n_iter)
     score = hmm.means_ @ _QUADRANT_SIGNS.T  # state i x quadrant q
     rows, cols = linear_sum_assignment(-score)
     order = rows[np.argsort(cols)]  # order[q] = the state labelled as quadrant q
-    probs = hmm.predict_proba(x)[:, order]
     center, scale = data.mean().to_numpy(), data.std().to_numpy()  # as standardize scales
-    return RegimeResult(
-        "hmm",
-        pd.DataFrame(probs, index=z.index, columns=labels),
-        pd.DataFrame(hmm.means_[order], index=labels, columns=z.columns),
-        pd.DataFrame(hmm.transmat_[np.ix_(order, order)], index=labels, columns=labels),
-        float(hmm.score(x)),
-        bool(hmm.monitor_.converged),
-        RegimeFit(hmm, order, center, scale, data.index[-1], len(data)),
-    )
+    means = pd.DataFrame(hmm.means_[order], index=labels, columns=z.columns)
+    fitted = RegimeFit(hmm, order, center, scale, data.index[-1], len(data))
+    return _hmm_result(hmm, x, z.index, means, fitted)
 
 
 def risk_regimes(
@@ -215,25 +227,14 @@ def risk_regimes(
             [data[states == s].mean() if (states == s).any() else data.mean() for s in (0, 1)],
             index=labels,
         )
-        return RegimeResult(
-            "rule",
-            pd.DataFrame(np.eye(2)[states], index=data.index, columns=labels),
-            means,
-            pd.DataFrame(_empirical_transmat(states, 2), index=labels, columns=labels),
-            float("nan"),
-            True,
-        )
+        return _rule_result(states, means, data.index)
     scale = data.std()
     x = (data / scale).to_numpy()
     hmm = _fit_hmm(x, 2, seed, n_iter)
     calm = int(np.argmin([np.trace(c) for c in hmm.covars_]))
     order = np.array([calm, 1 - calm])
-    return RegimeResult(
-        "hmm",
-        pd.DataFrame(hmm.predict_proba(x)[:, order], index=data.index, columns=labels),
-        pd.DataFrame(hmm.means_[order] * scale.to_numpy(), index=labels, columns=data.columns),
-        pd.DataFrame(hmm.transmat_[np.ix_(order, order)], index=labels, columns=labels),
-        float(hmm.score(x)),
-        bool(hmm.monitor_.converged),
-        RegimeFit(hmm, order, np.zeros(len(scale)), scale.to_numpy(), data.index[-1], len(data)),
+    means = pd.DataFrame(hmm.means_[order] * scale.to_numpy(), index=labels, columns=data.columns)
+    fitted = RegimeFit(
+        hmm, order, np.zeros(len(scale)), scale.to_numpy(), data.index[-1], len(data)
     )
+    return _hmm_result(hmm, x, data.index, means, fitted)

@@ -28,11 +28,12 @@ from scipy.optimize import minimize
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
+from research_core.models._base import TextResult
 from research_core.models.inputs import clean_frame
 
 
 @dataclass(frozen=True, eq=False)
-class NaturalRateResult:
+class NaturalRateResult(TextResult):
     """Filtered and smoothed r* with standard errors, and the estimated parameters."""
 
     estimates: pd.DataFrame = field(repr=False)  # filtered, filtered_se, smoothed, smoothed_se
@@ -60,9 +61,6 @@ class NaturalRateResult:
             f"(1 se) at {self.estimates.index[-1]:%Y-%m}; {params}; llf={self.llf:.1f}"
             + ("" if self.converged else " [optimizer did not converge]")
         )
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{self.summary()}</pre>"
 
 
 def natural_rate(

@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import ModelError
-from research_core.models._base import Regression, ols
+from research_core.models._base import Regression, TextResult, ols
 from research_core.models.inputs import clean_frame
 
 
 @dataclass(frozen=True, eq=False)
-class TaylorRuleResult:
+class TaylorRuleResult(TextResult):
     """Fitted rule, long-run coefficients and the prescription at the last observation."""
 
     regression: Regression
@@ -53,9 +53,6 @@ class TaylorRuleResult:
             f"{self.long_run.round(3).to_string()}\nrule rate {self.rule_rate:.2f} "
             f"vs current {self.last_rate:.2f}"
         )
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{self.summary()}</pre>"
 
 
 def taylor_rule(
