@@ -17,6 +17,7 @@ once from ``Lake.panel`` (each day's quotes as known at that day's end).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, replace
 
@@ -114,17 +115,7 @@ def fit_curve(curve: Curve) -> Curve:
     t = curve.times
     y_cont = log_df_to_rate(curve.log_df, t, "continuous")
     fit: NSSFit = fit_nss(t, y_cont)
-    return Curve(
-        name=curve.name,
-        as_of=curve.as_of,
-        times=curve.times,
-        log_df=curve.log_df,
-        compounding=curve.compounding,
-        basis=curve.basis,
-        method=f"{fit.model} fit",
-        quotes=curve.quotes,
-        nss=fit,
-    )
+    return dataclasses.replace(curve, method=f"{fit.model} fit", nss=fit)
 
 
 def _make(spec: CurveSpec, day: pd.Timestamp, quotes: np.ndarray, log_df: np.ndarray) -> Curve:
