@@ -313,19 +313,22 @@ def _treasury(bodies: Bodies, folder: str, rest: str, q: Query, root: str) -> Re
     return Reply(200, path.read_text("utf-8"), "application/xml; charset=utf-8")
 
 
+HANDLERS: dict[str, Handler] = {
+    "bcb_sgs": _sgs,
+    "fred": _fred,
+    "yahoo": _yahoo,
+    "tesouro_direto": _ckan_file,
+    "stn": _stn,
+    "bcb_ptax": _ptax,
+    "bcb_focus": _focus,
+    "ibge_sidra": _sidra,
+    "cftc": _cftc,
+    "ust_treasury": _treasury,
+}
+SHARED = {"bcb_fx_flow": "bcb_sgs", "alfred": "fred"}  # connectors served from another's bodies
 ROUTES: dict[str, tuple[Handler, str]] = {
-    "bcb_sgs": (_sgs, "bcb_sgs"),
-    "bcb_fx_flow": (_sgs, "bcb_sgs"),
-    "fred": (_fred, "fred"),
-    "alfred": (_fred, "fred"),
-    "yahoo": (_yahoo, "yahoo"),
-    "tesouro_direto": (_ckan_file, "tesouro_direto"),
-    "stn": (_stn, "stn"),
-    "bcb_ptax": (_ptax, "bcb_ptax"),
-    "bcb_focus": (_focus, "bcb_focus"),
-    "ibge_sidra": (_sidra, "ibge_sidra"),
-    "cftc": (_cftc, "cftc"),
-    "ust_treasury": (_treasury, "ust_treasury"),
+    name: (HANDLERS[folder], folder)
+    for name, folder in [*((f, f) for f in HANDLERS), *SHARED.items()]
 }
 """Connector name -> (the handler that speaks its source's API, the bodies' subfolder)."""
 
