@@ -175,10 +175,8 @@ def macro_regimes(
     seed: int = 0,
     fit: RegimeFit | None = None,
 ) -> RegimeResult:
-    """Four growth/inflation regimes from two series (any units; they are z-scored).
-
-    With ``fit`` (an earlier result's ``fit``), the series are scaled as that fit's sample
-    was and filtered with its parameters instead of refitted."""
+    """Four growth/inflation regimes from two series (any units; they are z-scored);
+    ``fit``: filter with an earlier result's fit instead of refitting (module docstring)."""
     data = clean_frame(
         pd.DataFrame({"growth": growth, "inflation": inflation}), model="macro_regimes", min_obs=12
     )
@@ -212,10 +210,8 @@ def risk_regimes(
     seed: int = 0,
     fit: RegimeFit | None = None,
 ) -> RegimeResult:
-    """Risk-on/off from market returns (e.g. weekly): risk-off is the volatile state.
-
-    With ``fit`` (an earlier result's ``fit``), the returns are scaled as that fit's sample
-    was and filtered with its parameters instead of refitted."""
+    """Risk-on/off from market returns (e.g. weekly): risk-off is the volatile state;
+    ``fit``: filter with an earlier result's fit instead of refitting (module docstring)."""
     data = clean_frame(returns, model="risk_regimes", min_obs=vol_window + 2)
     labels = list(RISK_STATES)
     if fit is not None:
