@@ -31,6 +31,16 @@ TD_CSV = (
 TD_COLUMNS = ("Tipo Titulo", "Data Vencimento", "Data Base")
 
 
+Window = tuple[pd.Timestamp, pd.Timestamp] | None  # [lo, hi] of the dates to keep; None: all
+
+
+def _within(dates: pd.Series | pd.DatetimeIndex, window: Window) -> Any:
+    """Which of ``dates`` fall in ``window`` (all of them when there is none)."""
+    if window is None:
+        return np.ones(len(dates), dtype=bool)
+    return (dates >= window[0]) & (dates <= window[1])
+
+
 def _slug(text: str) -> str:
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
@@ -64,15 +74,9 @@ class TesouroDireto(_CKAN):
         self, spec: SeriesSpec, lo: pd.Timestamp, hi: pd.Timestamp, released_since: Any
     ) -> pd.DataFrame:
         raw = self.csv(TD_CSV, series=spec.id)
-        return self.parse(spec, raw, lo, hi)
+        return self.parse(spec, raw, (lo, hi))
 
-    def parse(
-        self,
-        spec: SeriesSpec,
-        raw: pd.DataFrame,
-        lo: pd.Timestamp | None = None,
-        hi: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
+    def parse(self, spec: SeriesSpec, raw: pd.DataFrame, window: Window = None) -> pd.DataFrame:
         """Interpolated yields for ``spec`` from the raw CSV frame."""
         try:
             bond, tenor, column = spec.code.split("|")
@@ -94,9 +98,7 @@ class TesouroDireto(_CKAN):
         table = pd.DataFrame(
             {"base": base, "ttm": (maturity - base).days.to_numpy() / 365.25, "rate": rate}
         )
-        table = table.loc[(table["rate"] > 0) & (table["ttm"] > 0)]
-        if lo is not None and hi is not None:
-            table = table.loc[(table["base"] >= lo) & (table["base"] <= hi)]
+        table = table.loc[(table["rate"] > 0) & (table["ttm"] > 0) & _within(table["base"], window)]
         dates, values = [], []
         for day, group in table.groupby("base", sort=True):
             curve = group.groupby("ttm")["rate"].mean().sort_index()
@@ -142,15 +144,9 @@ class STN(_CKAN):
                 f"STN code must be 'dataset|column', got {spec.code!r}", series=spec.id
             )
         url = self.resource_url(self.DATASETS.get(dataset, dataset), series=spec.id)
-        return self.parse(spec, self.csv(url, series=spec.id), lo, hi)
+        return self.parse(spec, self.csv(url, series=spec.id), (lo, hi))
 
-    def parse(
-        self,
-        spec: SeriesSpec,
-        raw: pd.DataFrame,
-        lo: pd.Timestamp | None = None,
-        hi: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
+    def parse(self, spec: SeriesSpec, raw: pd.DataFrame, window: Window = None) -> pd.DataFrame:
         """Rows from a fiscal CSV: first column the period (``mm/yyyy``, ``dd/mm/yyyy`` or ISO)."""
         column = spec.code.partition("|")[2]
         slugs = {_slug(c): c for c in raw.columns}
@@ -173,7 +169,5 @@ class STN(_CKAN):
         values = self.numbers(
             raw[slugs[_slug(column)]], series=spec.id, decimal=",", missing=("-",)
         )
-        keep = np.ones(len(dates), dtype=bool)
-        if lo is not None and hi is not None:
-            keep = (dates >= lo) & (dates <= hi)
+        keep = np.asarray(_within(dates, window), dtype=bool)
         return self.rows(spec, dates[keep], values.to_numpy()[keep])
