@@ -56,22 +56,6 @@ class Constraints(BaseModel):
         """1-day 99 % normal VaR cap used in construction."""
         return self.limits.var_99 * self.var_headroom
 
-    @property
-    def max_gross(self) -> float:
-        return self.limits.gross_leverage
-
-    @property
-    def max_net(self) -> float:
-        return self.limits.net_leverage
-
-    @property
-    def max_position(self) -> float:
-        return self.limits.position
-
-    @property
-    def max_asset_class(self) -> float:
-        return self.limits.asset_class
-
 
 @dataclass(frozen=True)
 class Binding:
@@ -91,40 +75,38 @@ def _var_99(w: pd.Series, cov: pd.DataFrame) -> float:
 def _limits(w: pd.Series, cov: pd.DataFrame, cons: Constraints, out: list[Binding]) -> pd.Series:
     """Position, asset-class, gross and net limits, then the VaR cap. Each step only shrinks
     |w_i| (the VaR cap scales the whole book), so no step can undo an earlier one."""
-    w = w.copy()
-    over = w.abs() > cons.max_position + 1e-12
+    w, lim = w.copy(), cons.limits
+    over = w.abs() > lim.position + 1e-12
     if over.any():
         names = ", ".join(f"{i} {w[i]:+.2f}" for i in w.index[over])
-        w = w.clip(-cons.max_position, cons.max_position)
-        out.append(Binding("concentration", f"{names} clipped to ±{cons.max_position:g}"))
+        w = w.clip(-lim.position, lim.position)
+        out.append(Binding("concentration", f"{names} clipped to ±{lim.position:g}"))
     classes = pd.Series({i: instrument(str(i)).asset_class for i in w.index})
     for cls, gross in w.abs().groupby(classes).sum().items():
-        if gross > cons.max_asset_class + 1e-12:
+        if gross > lim.asset_class + 1e-12:
             members = classes.index[classes == cls]
-            w[members] *= cons.max_asset_class / gross
+            w[members] *= lim.asset_class / gross
             out.append(
-                Binding(
-                    "asset class", f"{cls} gross {gross:.2f} > {cons.max_asset_class:g}; scaled"
-                )
+                Binding("asset class", f"{cls} gross {gross:.2f} > {lim.asset_class:g}; scaled")
             )
     gross = float(w.abs().sum())
-    if gross > cons.max_gross + 1e-12:
-        w *= cons.max_gross / gross
+    if gross > lim.gross_leverage + 1e-12:
+        w *= lim.gross_leverage / gross
         out.append(
             Binding(
                 "gross leverage",
-                f"{gross:.2f} > {cons.max_gross:g}; scaled ×{cons.max_gross / gross:.2f}",
+                f"{gross:.2f} > {lim.gross_leverage:g}; scaled ×{lim.gross_leverage / gross:.2f}",
             )
         )
     net = float(w.sum())
-    if abs(net) > cons.max_net + 1e-12:
+    if abs(net) > lim.net_leverage + 1e-12:
         side = w[np.sign(w) == np.sign(net)]
-        excess = abs(net) - cons.max_net
+        excess = abs(net) - lim.net_leverage
         w[side.index] *= 1.0 - excess / side.abs().sum()
         out.append(
             Binding(
                 "net leverage",
-                f"{net:+.2f} beyond ±{cons.max_net:g}; {'longs' if net > 0 else 'shorts'} cut",
+                f"{net:+.2f} beyond ±{lim.net_leverage:g}; {'longs' if net > 0 else 'shorts'} cut",
             )
         )
     var = _var_99(w, cov)
@@ -141,18 +123,18 @@ def _limits(w: pd.Series, cov: pd.DataFrame, cons: Constraints, out: list[Bindin
 
 def violations(w: pd.Series, cov: pd.DataFrame, cons: Constraints) -> list[str]:
     """Every limit ``w`` breaks (empty when the book is within all of them)."""
-    tol = 1e-9
+    tol, lim = 1e-9, cons.limits
     classes = pd.Series({i: instrument(str(i)).asset_class for i in w.index}, dtype=object)
     checks = [
         ("99% VaR", _var_99(w, cov), cons.max_var_99),
-        ("position", float(w.abs().max()) if len(w) else 0.0, cons.max_position),
+        ("position", float(w.abs().max()) if len(w) else 0.0, lim.position),
         (
             "asset class",
             float(w.abs().groupby(classes).sum().max()) if len(w) else 0.0,
-            cons.max_asset_class,
+            lim.asset_class,
         ),
-        ("gross", float(w.abs().sum()), cons.max_gross),
-        ("net", abs(float(w.sum())), cons.max_net),
+        ("gross", float(w.abs().sum()), lim.gross_leverage),
+        ("net", abs(float(w.sum())), lim.net_leverage),
     ]
     return [f"{name} {v:.4g} > {cap:g}" for name, v, cap in checks if v > cap * (1 + tol) + tol]
 

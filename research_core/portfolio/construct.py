@@ -149,7 +149,7 @@ def construct(
     elif method == "kelly":
         raw = kelly(mu, ann, fraction=sz.kelly_fraction)
     else:
-        bound = cons.max_position
+        bound = cons.limits.position
         raw = mean_variance(mu, ann, risk_aversion=sz.risk_aversion, bounds=(-bound, bound))
     regime = aggregated.regime
     scale = 1.0 - REGIME_CUT * min(abs(regime) / 2.0, 1.0) if regime_scaling and regime < 0 else 1.0

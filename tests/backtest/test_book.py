@@ -184,8 +184,8 @@ def test_book_trades_the_live_decision_at_the_next_session(book, lake):
     sessions = res.returns.index
     assert res.weights.index[0] == sessions[sessions.get_loc(first) + 1]  # next session
     cons = Constraints()
-    assert (res.weights.abs().sum(axis=1) <= cons.max_gross + 1e-9).all()
-    assert (res.weights.abs().max(axis=1) <= cons.max_position + 1e-9).all()
+    assert (res.weights.abs().sum(axis=1) <= cons.limits.gross_leverage + 1e-9).all()
+    assert (res.weights.abs().max(axis=1) <= cons.limits.position + 1e-9).all()
     # costs: every trade pays at least the instrument's one-way fee (impact on top)
     assert (res.trades["cost_bps"] > 0).all()
     assert book.costs[res.turnover > 0].gt(0).all() and (res.turnover > 0).sum() >= 2

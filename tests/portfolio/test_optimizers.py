@@ -135,7 +135,8 @@ def test_construction_and_the_risk_report_share_one_set_of_limits():
     position limit there clips the constructed book to it."""
     cons = Constraints()
     assert cons.limits == RiskLimits()
-    assert (cons.max_gross, cons.max_net, cons.max_position, cons.max_asset_class) == (8, 4, 2, 4)
+    lim = cons.limits
+    assert (lim.gross_leverage, lim.net_leverage, lim.position, lim.asset_class) == (8, 4, 2, 4)
     assert cons.max_var_99 == pytest.approx(0.015)
     tight = Constraints(limits=RiskLimits(position=0.5, var_99=1.0))
     w, binding = apply_constraints(pd.Series({"DI1.2Y": 0.9, "ES.FUT": -0.7}), COV, tight)
