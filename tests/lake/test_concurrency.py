@@ -28,6 +28,7 @@ WRITER = textwrap.dedent(
 
     import os
     import signal
+    import research_core.lake.files as files
     import research_core.lake.store as store
 
     path, first, last, tag = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -40,10 +41,10 @@ WRITER = textwrap.dedent(
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-    real_rename, real_write = os.rename, store.pq.write_table
+    real_rename, real_write = os.rename, files.pq.write_table
     renames = []
     if crash == "mid_file":  # half a data file on disk, then death
-        store.pq.write_table = lambda t, where, **kw: (real_write(t.slice(0, len(t) // 2),
+        files.pq.write_table = lambda t, where, **kw: (real_write(t.slice(0, len(t) // 2),
                                                                   where, **kw), die())
     elif crash == "after_first_file":  # one partition's file in place, the others not
         store.os.rename = lambda a, b: (real_rename(a, b), renames.append(b),
