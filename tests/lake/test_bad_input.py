@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import research_core.lake.store as store
+import research_core.lake.files as files
 from research_core.errors import LakeError, LakeWriteError, WorkbenchError
 from research_core.lake import Lake
 from research_core.lake.files import MANIFEST, clear_cache
@@ -100,7 +100,7 @@ def test_full_disk(small_disk: Path | None, tmp_path: Path, monkeypatch) -> None
         def full(*args: object, **kwargs: object) -> None:
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(store.pq, "write_table", full)
+        monkeypatch.setattr(files.pq, "write_table", full)
     n = 100_000  # ~1.5 MB of Parquet: more than the 512 KiB disk holds
     obs = pd.date_range("1900-01-01", periods=n)
     big = pd.DataFrame(
