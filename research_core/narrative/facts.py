@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from research_core.errors import WorkbenchError
@@ -152,14 +153,17 @@ class FactSheet:
     def __len__(self) -> int:
         return len(self.facts)
 
+    @cached_property
+    def _by_id(self) -> dict[str, Fact]:
+        return {f.id: f for f in self.facts}  # ids are unique (checked above)
+
     def __getitem__(self, fact_id: str) -> Fact:
-        for f in self.facts:
-            if f.id == fact_id:
-                return f
-        raise FactError(f"no fact {fact_id!r} in the sheet")
+        if fact_id not in self:
+            raise FactError(f"no fact {fact_id!r} in the sheet")
+        return self._by_id[fact_id]
 
     def __contains__(self, fact_id: object) -> bool:
-        return any(f.id == fact_id for f in self.facts)
+        return isinstance(fact_id, str) and fact_id in self._by_id
 
     def ids(self) -> list[str]:
         return [f.id for f in self.facts]
