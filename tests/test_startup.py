@@ -82,3 +82,27 @@ def test_page_kernels_get_the_scrubbed_environment_without_touching_the_servers(
         config.MappingKernelManager.kernel_manager_class == "research_core.serve.PageKernelManager"
     )
     assert PageKernelManager.__mro__[1].__name__ == "ServerKernelManager"
+
+
+def test_importing_viz_leaves_plotlys_defaults_and_the_pages_set_the_theme() -> None:
+    """``viz.theme`` once made its template plotly's default (and the mimetype renderer) on
+    import; now importing any of ``viz`` changes neither, a figure made with
+    ``viz.figure`` still wears the theme, and ``use_theme`` (the notebooks) or
+    ``pages.preload`` (the page kernels, the static pages' worker) make it the default."""
+    code = """
+import json
+import plotly.io as pio
+before = (pio.templates.default, pio.renderers.default)
+import research_core.viz, research_core.viz.pages, research_core.viz.static
+from research_core.viz import figure, pages
+after_import = (pio.templates.default, pio.renderers.default)
+fonts = figure("x").layout.template.layout.font.family
+pages.preload()
+print(json.dumps({"before": before, "after_import": after_import, "fonts": fonts,
+                  "after_preload": (pio.templates.default, pio.renderers.default)}))
+"""
+    got = _probe(code)
+    assert got["after_import"] == got["before"]
+    assert got["before"][0] == "plotly"  # plotly's own default (plotly.io docs)
+    assert "Segoe UI" in str(got["fonts"])  # one of palette.FONT's families
+    assert got["after_preload"] == ["workbench", "plotly_mimetype"]

@@ -32,8 +32,10 @@ Item = Any  # an HTML string, a plotly figure or an ipywidget
 
 
 def preload() -> None:
-    """Load the catalogs (YAML, about 0.15 s): a page kernel calls this while it waits in
-    the pool, so the visitor does not wait for it (never done on import)."""
+    """Load the catalogs (YAML, about 0.15 s) and make the house plot theme the default: a
+    page kernel calls this while it waits in the pool, so the visitor does not wait for it
+    (never done on import)."""
+    theme.use()
     series_catalog()
     instruments()
 
