@@ -211,6 +211,11 @@ def open_run(
     return Run(date, path, manifest, runs, is_sample_lake(lake), problems, numbers)
 
 
+def missing(run: Run, what: str, step: str) -> Problem:
+    """The message of a page whose run lacks ``what`` (written by the pipeline's ``step``)."""
+    return Problem("warn", "Not in this run", f"the {run.date} run has no {what} (step {step})")
+
+
 def _status(folder: Path) -> str:
     try:
         return Manifest.read(folder / MANIFEST).status
