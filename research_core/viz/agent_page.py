@@ -4,7 +4,7 @@ factor (% of NAV); each agent's signals, narrative, regimes, fan charts and real
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -16,10 +16,7 @@ from research_core.viz.book_view import (
     live_note,
 )
 from research_core.viz.pms_pages import open_pms
-from research_core.viz.runs import Problem, Run, missing
-
-if TYPE_CHECKING:
-    from research_core.viz.pages import Item, Page
+from research_core.viz.runs import Item, Page, Problem, Run, missing
 
 
 def read_attribution(run: Run) -> tuple[dict[str, Any], list[Problem]]:

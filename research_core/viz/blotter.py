@@ -1,7 +1,7 @@
 """The Trade Blotter: the newest package and its approval, each proposal's pre-trade risk
 with its workflow buttons (approve, reject, modify; execute), and a new-proposal entry.
 
-Every write goes through the PMS workflow (see :mod:`research_core.viz.pms_pages`, whose
+Every write goes through the PMS workflow (see :mod:`research_core.viz.pms_common`, whose
 parsing and actions this uses): a bad entry shows a one-line message and nothing is called.
 """
 
@@ -29,7 +29,7 @@ from research_core.pms.live import last_mark, next_session
 from research_core.pms.positions import market_quote
 from research_core.pms.system import to_date
 from research_core.viz import risk_cards, theme
-from research_core.viz.pms_pages import (
+from research_core.viz.pms_common import (
     EXECUTABLE,
     PENDING,
     Action,

@@ -1,6 +1,6 @@
 """The Position Book: the held book at a PMS mark, read live, the target book beside it,
 whether a page shows the held book live (:func:`live_day`), and the form that marks the
-book (as the signed-in user, :mod:`research_core.viz.pms_pages`).
+book (as the signed-in user, :mod:`research_core.viz.pms_common`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from research_core.pms import PMS
 from research_core.pms.live import last_mark, next_session
 from research_core.pms.system import to_date
 from research_core.viz import theme
-from research_core.viz.pms_pages import Action, acting_user, feedback
+from research_core.viz.pms_common import Action, acting_user, feedback
 from research_core.viz.runs import Problem, Run
 
 NONE_HELD = "no positions held; target shown"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from research_core.catalog import instruments, series_catalog
@@ -34,9 +33,7 @@ from research_core.viz.agent_page import (  # noqa: F401  (public names of this 
 from research_core.viz.agent_page import render_attribution as _render_attribution  # noqa: F401
 from research_core.viz.book_view import LIVE, NONE_HELD, live_day  # noqa: F401
 from research_core.viz.risk_page import BOOKS, LABEL, RISK_TABLES, native_pack  # noqa: F401
-from research_core.viz.runs import Problem, Run, open_run
-
-Item = Any  # an HTML string, a plotly figure or an ipywidget
+from research_core.viz.runs import Item, Page, Problem, Run, open_run
 
 
 def preload() -> None:
@@ -46,16 +43,6 @@ def preload() -> None:
     theme.use()
     series_catalog()
     instruments()
-
-
-@dataclass(frozen=True)
-class Page:
-    """What one page shows: its run, the data read from it, and its problems."""
-
-    name: str
-    run: Run
-    data: dict[str, Any] = field(default_factory=dict)
-    problems: tuple[Problem, ...] = ()
 
 
 Reader = Callable[[Run], tuple[dict[str, Any], list[Problem]]]

@@ -4,7 +4,7 @@ PMS, the run's target book beside it), the Trade Blotter and the Decision Journa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -18,10 +18,7 @@ from research_core.viz.book_view import (
     position_book,
 )
 from research_core.viz.pms_pages import blotter, journal_view, open_pms
-from research_core.viz.runs import Problem, Run, missing, open_run
-
-if TYPE_CHECKING:
-    from research_core.viz.pages import Item, Page
+from research_core.viz.runs import Item, Page, Problem, Run, missing, open_run
 
 
 def read_positions(run: Run) -> tuple[dict[str, Any], list[Problem]]:

@@ -6,7 +6,7 @@ the PMS when it was marked after the run; the pack's sections inside the page.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -19,10 +19,7 @@ from research_core.viz.book_view import (
     live_note,
 )
 from research_core.viz.pms_pages import open_pms
-from research_core.viz.runs import Problem, Run, missing
-
-if TYPE_CHECKING:
-    from research_core.viz.pages import Item, Page
+from research_core.viz.runs import Item, Page, Problem, Run, missing
 
 
 def _var_row(var: pd.DataFrame, method: str, alpha: float) -> pd.Series | None:
