@@ -2,9 +2,9 @@
 signed-in user (:mod:`research_core.viz.pms_pages` lists the pages).
 
 Every write goes through the PMS workflow (``PMS.approve/reject/modify/submit/execute``),
-which validates, journals and audits it in one transaction. Widget entries are parsed here
-first (a size "abc", a negative price): a bad entry shows a one-line message and nothing is
-called. The database URL is shown only with its password masked.
+which validates, journals and audits it in one transaction; a widget's entry is parsed
+first (a size "abc", a negative price): a bad entry shows a one-line message and nothing
+is called. The database URL is shown only with its password masked.
 
 Who acts is the served session's user (``served_user``), never a name typed on the page:
 ``workbench serve`` forwards it to the page's kernel (``research_core/serve_auth.py``).

@@ -1,13 +1,7 @@
 """The PMS pages with ipywidgets: the Trade Blotter (``viz.blotter``), the Position Book
-(``viz.book_view``) and the Decision Journal (here), on common parts (``viz.pms_common``).
-
-Every write goes through the PMS workflow (``PMS.approve/reject/modify/submit/execute``),
-which validates, journals and audits it in one transaction. Widget entries are parsed here
-first (a size "abc", a negative price): a bad entry shows a one-line message and nothing is
-called. The database URL is shown only with its password masked.
-
-Who acts is the served session's user (``served_user``), never a name typed on the page:
-``workbench serve`` forwards it to the page's kernel (``research_core/serve_auth.py``).
+(``viz.book_view``) and the Decision Journal (here), on common parts (``viz.pms_common``:
+how entries are parsed, writes go through the PMS workflow, and who acts). Their public
+names are importable from here too.
 """
 
 from __future__ import annotations
@@ -28,17 +22,7 @@ from research_core.viz.book_view import (
     position_book,
     position_html,
 )
-from research_core.viz.pms_common import (
-    EXECUTABLE,
-    PENDING,
-    Action,
-    NoActorError,
-    acting_user,
-    feedback,
-    open_pms,
-    parse_price,
-    parse_size,
-)
+from research_core.viz.pms_common import EXECUTABLE, PENDING, open_pms, parse_price, parse_size
 
 __all__ = [
     "EXECUTABLE",
@@ -47,11 +31,7 @@ __all__ = [
     "PACKAGE_SLOT",
     "PENDING",
     "STALE_CLI",
-    "Action",
-    "NoActorError",
-    "acting_user",
     "blotter",
-    "feedback",
     "hard_breaches",
     "held_table",
     "journal_view",
