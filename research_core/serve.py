@@ -28,27 +28,49 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from research_core.errors import WorkbenchError
-from research_core.identity import USER_ENV, USER_HEADER
+from research_core.identity import USER_HEADER
 from research_core.page_registry import NAMES, WIDGET_PAGES
+from research_core.serve_env import kernel_environment, page_kernel_environment
 
-TEMPLATE_ROOT = Path(__file__).parent / "viz"  # holds voila/templates/workbench
 TEMPLATE = "workbench"
 PAGES = NAMES  # the page registry (page_registry.py)
 CULL_IDLE_S = 120  # seconds a kernel that never had a page connected may sit idle
 LEAVE_GRACE_S = 3.0  # seconds a page's kernel waits for its websocket to reconnect
 REFILL_DELAY_S = 5.0  # seconds before a used kernel's replacement starts
-# Environment variables a page never needs: kept out of every kernel.
-SECRET_ENV = ("ANTHROPIC_API_KEY", "FRED_API_KEY", "WORKBENCH_TIMESCALE_URL")
-# Only the server says who visits: never inherited from the server's own environment.
-SERVER_ONLY_ENV = (USER_ENV,)
 
 
 class ServeError(WorkbenchError):
     """The dashboards cannot be served as asked (no dashboards folder, bad port)."""
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How ``workbench serve`` serves: address, dashboards folder (default
+    :func:`default_dashboards`), seconds a cell may run, preheated kernels per page (and
+    per-page ``pools``), seconds before a used kernel is replaced, tokens also on loopback,
+    and the static first pages (``False``: every page on a kernel)."""
+
+    port: int = 8866
+    host: str = "127.0.0.1"
+    dashboards: str | Path | None = None
+    timeout: int = 60
+    pool_size: int = 2
+    pools: Mapping[str, int] | None = None
+    refill_delay: float = REFILL_DELAY_S
+    tokens: bool = False
+    static: bool = True
+
+
+def serve_options(options: ServeOptions | None, overrides: Mapping[str, object]) -> ServeOptions:
+    """``options`` with the keywords a caller gave; a misspelt one is a ServeError."""
+    from research_core._typing import with_overrides  # lazily: it imports pandas
+
+    return with_overrides(options or ServeOptions(), overrides, ServeError)
 
 
 def default_dashboards() -> Path:
@@ -72,33 +94,6 @@ def cell_timeout(seconds: int) -> Callable[[Any], int | None]:
 def page_urls(host: str, port: int) -> list[str]:
     shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
     return [f"http://{shown}:{port}/voila/render/{p}.ipynb" for p in PAGES]
-
-
-def kernel_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The server's environment for kernels: absolute data paths (kernels run in
-    ``dashboards/``), the house template on JUPYTER_PATH, secrets removed."""
-    from research_core.config import get_settings
-
-    s = get_settings()
-    hidden = SECRET_ENV + SERVER_ONLY_ENV
-    env = {k: v for k, v in environ.items() if k not in hidden and not k.endswith("_API_KEY")}
-    env["WORKBENCH_RUNS_PATH"] = str(Path(s.runs_path).resolve())
-    env["WORKBENCH_LAKE_PATH"] = str(Path(s.lake_path).resolve())
-    if s.db_url.startswith("sqlite:"):  # made absolute by the settings
-        env["WORKBENCH_DB_URL"] = s.db_url
-    paths = [str(TEMPLATE_ROOT), *filter(None, environ.get("JUPYTER_PATH", "").split(os.pathsep))]
-    env["JUPYTER_PATH"] = os.pathsep.join(paths)
-    env["TQDM_DISABLE"] = "1"
-    return env
-
-
-def page_kernel_environment(
-    passed: Mapping[str, str], server_env: Mapping[str, str]
-) -> dict[str, str]:
-    """A page kernel's environment: :func:`kernel_environment` of the server's, plus what
-    Voilà added or changed on top of it (``VOILA_*``, the request's ``USER_ENV``)."""
-    added = {k: v for k, v in passed.items() if server_env.get(k) != v}
-    return kernel_environment(server_env) | added
 
 
 @functools.cache
@@ -128,50 +123,46 @@ def __getattr__(name: str) -> Any:
 
 
 def voila_config(
+    options: ServeOptions | None = None,
     *,
-    dashboards: Path,
-    host: str,
-    port: int,
-    timeout: int,
-    pool_size: int,
-    pools: Mapping[str, int] | None = None,
-    refill_delay: float = REFILL_DELAY_S,
     auth: str = "os-user",
     db_url: str = "",
-    static: bool = True,
+    **overrides: object,
 ) -> Any:
-    """The traitlets configuration handed to Voilà (also what the tests start); with
+    """The traitlets configuration handed to Voilà (also what the tests start), for
+    ``options`` (:class:`ServeOptions`; any field may be given by keyword); with
     ``static`` only the widget pages (acted on) get a kernel pool (``pools`` may give one)."""
+    o = serve_options(options, overrides)
     from traitlets.config import Config
 
     from research_core import serve_auth
 
     c = Config()
-    c.Voila.ip = host
-    c.Voila.port = port
+    c.Voila.ip = o.host
+    c.Voila.port = o.port
     c.Voila.port_retries = 0
     c.Voila.open_browser = False
-    c.Voila.root_dir = str(dashboards)
+    c.Voila.root_dir = str(dashboards_folder(o).resolve())
     c.VoilaConfiguration.template = TEMPLATE
     c.VoilaConfiguration.theme = "light"
     c.VoilaConfiguration.strip_sources = True
     c.VoilaConfiguration.show_tracebacks = False
     c.VoilaConfiguration.preheat_kernel = True
-    c.VoilaConfiguration.default_pool_size = pool_size
+    c.VoilaConfiguration.default_pool_size = o.pool_size
     c.VoilaConfiguration.file_allowlist = [r".*\.(png|svg)"]
-    c.VoilaExecutor.timeout_func = cell_timeout(timeout)
+    c.VoilaExecutor.timeout_func = cell_timeout(o.timeout)
     c.VoilaExecutor.cell_error_instruction = "The page could not finish; see the server log."
     c.VoilaExecutor.cell_timeout_instruction = "The page took too long; see the server log."
-    sizes = {"default": {"pool_size": pool_size}}
-    for page in [p for p in NAMES if p not in WIDGET_PAGES] if static else ():
+    sizes = {"default": {"pool_size": o.pool_size}}
+    for page in [p for p in NAMES if p not in WIDGET_PAGES] if o.static else ():
         sizes[f"{page}.ipynb"] = {"pool_size": 0}
-    for page, size in (pools or {}).items():
+    for page, size in (o.pools or {}).items():
         sizes[f"{page}.ipynb"] = {"pool_size": size}
     c.VoilaKernelManager.kernel_pools_config = sizes
     # A used kernel is replaced ``refill_delay`` s later, not at once: starting a kernel
     # takes both cores for seconds, which would slow the page just opened and a second
     # visitor (who gets the pool's other kernel, already warm).
-    c.VoilaKernelManager.fill_delay = refill_delay
+    c.VoilaKernelManager.fill_delay = o.refill_delay
     # A visitor who leaves before the page connected its kernel websocket (so none closes)
     # leaves a kernel behind: kernels with no page connected, idle for CULL_IDLE_S, are
     # stopped (pooled kernels wait inside a cell, busy, and are never culled).
@@ -196,59 +187,59 @@ def voila_config(
     return c
 
 
+def dashboards_folder(options: ServeOptions) -> Path:
+    """The dashboards folder ``options`` name, else :func:`default_dashboards`."""
+    return Path(options.dashboards) if options.dashboards else default_dashboards()
+
+
 def serve(
-    *,
-    port: int = 8866,
-    host: str = "127.0.0.1",
-    dashboards: str | Path | None = None,
-    timeout: int = 60,
-    pool_size: int = 2,
-    pools: Mapping[str, int] | None = None,
-    refill_delay: float = REFILL_DELAY_S,
-    tokens: bool = False,
-    static: bool = True,
-    argv: Sequence[str] = (),
+    options: ServeOptions | None = None, *, argv: Sequence[str] = (), **overrides: object
 ) -> int:
-    """Run Voilà on the dashboards until interrupted; prints the page URLs first."""
-    folder = Path(dashboards) if dashboards else default_dashboards()
+    """Run Voilà on the dashboards until interrupted; prints the page URLs first.
+    ``options`` (:class:`ServeOptions`; any field may be given by keyword) says how."""
+    o = serve_options(options, overrides)
+    folder = dashboards_folder(o)
     if not (folder / "index.ipynb").is_file():
         raise ServeError(f"no dashboards at {folder} (expected index.ipynb there)")
-    if not 0 < port < 65536:
-        raise ServeError(f"port {port} is not between 1 and 65535")
-    if not refill_delay >= 0:  # also refuses NaN
-        raise ServeError(f"--refill-delay {refill_delay} must be 0 or more seconds")
+    if not 0 < o.port < 65536:
+        raise ServeError(f"port {o.port} is not between 1 and 65535")
+    if not o.refill_delay >= 0:  # also refuses NaN
+        raise ServeError(f"--refill-delay {o.refill_delay} must be 0 or more seconds")
     from research_core import serve_auth
-
-    auth = serve_auth.mode_for(host, tokens)
     from research_core.config import get_settings
 
-    db_url = get_settings().db_url
+    auth = serve_auth.mode_for(o.host, o.tokens)
+    s = get_settings()
     if auth == serve_auth.TOKENS:
-        require_users(db_url, host)
+        require_users(s.db_url, o.host)
     # Voilà and nbconvert find the house template on JUPYTER_PATH (read from the environment)
     os.environ["JUPYTER_PATH"] = kernel_environment(os.environ)["JUPYTER_PATH"]
     from voila.app import Voila
 
-    config = voila_config(
-        dashboards=folder.resolve(),
-        host=host,
-        port=port,
-        timeout=timeout,
-        pool_size=pool_size,
-        pools=pools,
-        refill_delay=refill_delay,
-        auth=auth,
-        db_url=db_url,
-        static=static,
-    )
+    config = voila_config(o, auth=auth, db_url=s.db_url)
     pages = None
-    if static:
+    if o.static:
         from research_core.serve_static import StaticPages
 
-        s = get_settings()
-        pages = StaticPages(
-            runs_path=Path(s.runs_path).resolve(), lake_path=Path(s.lake_path), db_url=db_url
-        )
+        runs = Path(s.runs_path).resolve()
+        pages = StaticPages(runs_path=runs, lake_path=Path(s.lake_path), db_url=s.db_url)
+    _banner(folder, o, auth)
+    app = _workbench_voila(Voila, pages)(config=config)
+    app.initialize(list(argv))
+    app.log.addFilter(_quiet)
+    try:
+        app.start()
+    finally:
+        if pages is not None:
+            pages.close()
+    return 0
+
+
+def _banner(folder: Path, o: ServeOptions, auth: str) -> None:
+    """What the console says when the server starts: where, who may visit, the pages."""
+    from research_core import serve_auth
+
+    host, port = o.host, o.port
     print(f"workbench serve: dashboards from {folder} on {host}:{port}", flush=True)
     if auth == serve_auth.TOKENS:
         print(f"  visitors sign in with their token: http://{host}:{port}/login", flush=True)
@@ -262,15 +253,6 @@ def serve(
         print(f"  visitors act as the OS user {serve_auth.os_user()} (loopback)", flush=True)
     for url in page_urls(host, port):
         print(f"  {url}", flush=True)
-    app = _workbench_voila(Voila, pages)(config=config)
-    app.initialize(list(argv))
-    app.log.addFilter(_quiet)
-    try:
-        app.start()
-    finally:
-        if pages is not None:
-            pages.close()
-    return 0
 
 
 def _quiet(record: Any) -> bool:

@@ -49,7 +49,7 @@ def _worker_start() -> None:
     visitor waits for them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from research_core import startup
-    from research_core.serve import kernel_environment
+    from research_core.serve_env import kernel_environment
 
     env = kernel_environment(os.environ)
     for key in set(os.environ) - set(env):

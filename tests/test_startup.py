@@ -11,10 +11,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 # The modules that once changed process state on import: the package (sys.modules patched),
-# _secrets (log-record factory), viz.pages (catalogs loaded); plus the entry modules.
+# _secrets (log-record factory), viz.pages (catalogs loaded; plotly's default template and
+# renderer, set by viz.theme); plus the entry modules.
 _PROBE = """
 import json, logging, os, sys
+import plotly.io as pio
 env, factory = dict(os.environ), logging.getLogRecordFactory()
+plotly_defaults = (pio.templates.default, pio.renderers.default)
 import research_core, research_core._secrets, research_core.cli, research_core.serve
 import research_core.connectors.base, research_core.pipeline.runner, research_core.viz.pages
 from research_core.catalog import instruments, series_catalog
@@ -23,6 +26,7 @@ print(json.dumps({
     "factory_replaced": logging.getLogRecordFactory() is not factory,
     "catalogs_loaded": series_catalog.cache_info().currsize + instruments.cache_info().currsize,
     "environ_changed": any(os.environ.get(k) != v for k, v in env.items()),  # cleared?
+    "plotly_defaults_changed": (pio.templates.default, pio.renderers.default) != plotly_defaults,
 }))
 """
 
@@ -40,6 +44,7 @@ def test_importing_research_core_changes_no_process_state() -> None:
         "factory_replaced": False,
         "catalogs_loaded": 0,
         "environ_changed": False,
+        "plotly_defaults_changed": False,  # viz.theme once set its template and renderer
     }
 
 
@@ -82,3 +87,20 @@ def test_page_kernels_get_the_scrubbed_environment_without_touching_the_servers(
         config.MappingKernelManager.kernel_manager_class == "research_core.serve.PageKernelManager"
     )
     assert PageKernelManager.__mro__[1].__name__ == "ServerKernelManager"
+
+
+def test_the_page_kernels_make_the_house_theme_plotlys_default() -> None:
+    """``pages.preload`` (the page kernels, the static pages' worker) makes the theme and the
+    mimetype renderer plotly's defaults; without them ``viz.figure`` still wears the theme."""
+    import plotly.io as pio
+
+    from research_core.viz import figure, pages
+
+    saved = (pio.templates.default, pio.renderers.default)
+    try:
+        pio.templates.default, pio.renderers.default = "plotly", "json"
+        assert "Segoe UI" in figure("x").layout.template.layout.font.family  # palette.FONT
+        pages.preload()
+        assert (pio.templates.default, pio.renderers.default) == ("workbench", "plotly_mimetype")
+    finally:
+        pio.templates.default, pio.renderers.default = saved

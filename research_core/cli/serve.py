@@ -36,18 +36,12 @@ def _add_arguments(p: Any) -> None:
 
 
 def _run(args: Any) -> int:
-    from research_core.serve import serve
+    from dataclasses import fields
 
-    return serve(
-        port=args.port,
-        host=args.host,
-        dashboards=args.dashboards,
-        timeout=args.timeout,
-        pool_size=args.pool_size,
-        refill_delay=args.refill_delay,
-        tokens=args.tokens,
-        static=args.static,
-    )
+    from research_core.serve import ServeOptions, serve
+
+    given = {f.name: getattr(args, f.name) for f in fields(ServeOptions) if hasattr(args, f.name)}
+    return serve(ServeOptions(**given))
 
 
 def register(sub: Any) -> None:

@@ -1,5 +1,7 @@
 """Plotly figures with the house theme (:mod:`research_core.viz.theme`, the one plot
-theme); every figure says when its data is sample data."""
+theme); every figure says when its data is sample data. Importing this changes no plotly
+default: a notebook calls :func:`use_theme` to make the theme (and the mimetype renderer)
+its default for every figure, also those it makes itself."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ import plotly.graph_objects as go
 # The one plot theme (``viz.theme``): figures here and on the pages share its template.
 from research_core.viz.theme import SERIES as COLORS
 from research_core.viz.theme import TEMPLATE, figure
+from research_core.viz.theme import use as use_theme
 
-__all__ = ["COLORS", "TEMPLATE", "fan_chart", "figure"]
+__all__ = ["COLORS", "TEMPLATE", "fan_chart", "figure", "use_theme"]
 
 
 def fan_chart(
@@ -52,24 +55,15 @@ def fan_chart(
             line={"color": COLORS[1], "dash": "dash"},
         )
     )
-    if "rule" in realtime:
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=realtime["rule"],
-                name="Taylor rule, real time",
-                line={"color": COLORS[2]},
-                visible="legendonly",
+    # the Taylor rule, real time and final, shown when asked for in the legend
+    for xs, frame, when, dash in (
+        (x, realtime, "real time", None),
+        (final.index, final, "final", "dot"),
+    ):
+        if "rule" in frame:
+            line = {"color": COLORS[2], "dash": dash} if dash else {"color": COLORS[2]}
+            name = f"Taylor rule, {when}"
+            fig.add_trace(
+                go.Scatter(x=xs, y=frame["rule"], name=name, line=line, visible="legendonly")
             )
-        )
-    if "rule" in final:
-        fig.add_trace(
-            go.Scatter(
-                x=final.index,
-                y=final["rule"],
-                name="Taylor rule, final",
-                line={"color": COLORS[2], "dash": "dot"},
-                visible="legendonly",
-            )
-        )
     return fig

@@ -7,15 +7,12 @@ Reads only the curves step's artifacts (``curves/*``), which hold the numbers of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from research_core.viz import theme
-from research_core.viz.runs import Problem, Run
-
-if TYPE_CHECKING:
-    from research_core.viz.pages import Item, Page
+from research_core.viz.runs import Item, Page, Problem, Run
 
 TABLES = ("lines", "di", "copom_path", "breakevens", "moves")
 NAMES = {"DI": "DI × pré (nominal BRL)", "NTNB": "NTN-B Principal (real BRL)",

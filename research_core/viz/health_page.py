@@ -8,16 +8,13 @@ Reads only the run's ``health/cards.json``, ``cards.parquet`` and ``health_paths
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from research_core.viz import theme
-from research_core.viz.runs import Problem, Run
-
-if TYPE_CHECKING:
-    from research_core.viz.pages import Item, Page
+from research_core.viz.runs import Item, Page, Problem, Run
 
 ORDER = {"RED": 0, "AMBER": 1, "GREEN": 2}
 KIND = {"RED": "breach", "AMBER": "warn", "GREEN": "ok"}

@@ -4,7 +4,8 @@ A run is ``<runs_path>/<YYYY-MM-DD>/`` with ``manifest.json`` (status ``running`
 ``succeeded`` or ``failed``; ``error``; ``stale``) and ``artifacts/<step>/<name>.parquet|json``
 (the book tables are the ones ``workbench book`` writes: weights, var, components, stress,
 limits, signals, provenance). Pages find a table by its name in whichever step wrote it, so a
-page does not depend on the step layout. Nothing here computes anything.
+page does not depend on the step layout. Nothing here computes anything. A :class:`Page` is
+what one page shows of its run (the pages' readers and renderers take it).
 """
 
 from __future__ import annotations
@@ -209,6 +210,24 @@ def open_run(
     lake = Path(manifest.parameters.get("lake_path") or lake)
     problems = note + _manifest_problems(date, manifest)
     return Run(date, path, manifest, runs, is_sample_lake(lake), problems, numbers)
+
+
+Item = Any  # an HTML string, a plotly figure or an ipywidget
+
+
+@dataclass(frozen=True)
+class Page:
+    """What one page shows: its run, the data read from it, and its problems."""
+
+    name: str
+    run: Run
+    data: dict[str, Any] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+
+
+def missing(run: Run, what: str, step: str) -> Problem:
+    """The message of a page whose run lacks ``what`` (written by the pipeline's ``step``)."""
+    return Problem("warn", "Not in this run", f"the {run.date} run has no {what} (step {step})")
 
 
 def _status(folder: Path) -> str:

@@ -37,31 +37,39 @@ from research_core.palette import (  # noqa: F401  (the palette is part of the t
 TEMPLATE = "workbench"
 
 
-def _register_template() -> None:
-    base = pio.templates["plotly_white"]
-    tpl = go.layout.Template(base)
-    tpl.layout.update(
-        font={"family": FONT, "size": SIZES["body"], "color": INK},
-        title={"font": {"size": SIZES["section"], "color": INK}, "x": 0.0, "xanchor": "left"},
-        colorway=list(SERIES),
-        paper_bgcolor=SURFACE,
-        plot_bgcolor=SURFACE,
-        margin={"l": 56, "r": 16, "t": 48, "b": 40},
-        legend={"orientation": "h", "y": -0.18, "font": {"size": SIZES["small"]}},
-        xaxis={"gridcolor": RULE, "linecolor": RULE, "zerolinecolor": RULE},
-        yaxis={"gridcolor": RULE, "linecolor": RULE, "zerolinecolor": MUTED},
-        hoverlabel={"font": {"family": FONT}},
-    )
-    pio.templates[TEMPLATE] = tpl
+def template() -> go.layout.Template:
+    """The house plotly template, registered under :data:`TEMPLATE` on first use."""
+    if TEMPLATE not in pio.templates:
+        tpl = go.layout.Template(pio.templates["plotly_white"])
+        tpl.layout.update(
+            font={"family": FONT, "size": SIZES["body"], "color": INK},
+            title={"font": {"size": SIZES["section"], "color": INK}, "x": 0.0, "xanchor": "left"},
+            colorway=list(SERIES),
+            paper_bgcolor=SURFACE,
+            plot_bgcolor=SURFACE,
+            margin={"l": 56, "r": 16, "t": 48, "b": 40},
+            legend={"orientation": "h", "y": -0.18, "font": {"size": SIZES["small"]}},
+            xaxis={"gridcolor": RULE, "linecolor": RULE, "zerolinecolor": RULE},
+            yaxis={"gridcolor": RULE, "linecolor": RULE, "zerolinecolor": MUTED},
+            hoverlabel={"font": {"family": FONT}},
+        )
+        pio.templates[TEMPLATE] = tpl
+    return pio.templates[TEMPLATE]
 
 
-_register_template()
-# The default for every figure made here or in a notebook: a new figure takes it by
-# reference (``template=`` on each figure deep-copies it, about 0.05 s a figure).
-pio.templates.default = TEMPLATE
-# The mimetype renderer draws figures with the locally installed JupyterLab extension; the
-# "notebook" renderers would inline or fetch plotly.js.
-pio.renderers.default = "plotly_mimetype"
+def use() -> None:
+    """Make the house theme plotly's default in this process, for every figure (also those a
+    notebook makes itself): called by the page kernels (:func:`viz.pages.preload`) and the
+    notebooks, never at import (issue 28 item 3). Idempotent.
+
+    A new figure takes the default by reference (``template=`` on each figure deep-copies
+    it, about 0.05 s a figure). The mimetype renderer draws figures with the locally
+    installed JupyterLab extension; the "notebook" renderers would inline or fetch plotly.js.
+    """
+    template()
+    pio.templates.default = TEMPLATE
+    pio.renderers.default = "plotly_mimetype"
+
 
 # Widget styles and the layout grid (a 12-column grid that folds to one column when narrow).
 CSS = f"""
@@ -263,14 +271,11 @@ def header(
     )
 
 
-def _not_default() -> bool:
-    """True when a caller changed plotly's default template after this module set it."""
-    return pio.templates.default != TEMPLATE
-
-
 def figure(title: str, *, sample: bool = False, yaxis: str = "") -> go.Figure:
-    """An empty figure in the house style ("sample data" in the title when it applies)."""
-    fig = go.Figure(layout={"template": pio.templates[TEMPLATE]} if _not_default() else None)
+    """An empty figure in the house style ("sample data" in the title when it applies),
+    also where :func:`use` was not called or another default was chosen after it."""
+    ours = pio.templates.default == TEMPLATE
+    fig = go.Figure(layout=None if ours else {"template": template()})
     text = f"{title} — sample data" if sample else title
     fig.update_layout(title=text, yaxis_title=yaxis, hovermode="x unified")
     return fig
