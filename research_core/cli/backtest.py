@@ -82,7 +82,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     print(f"deflated Sharpe (P[skill] over {n} recorded trials of {args.name}): {dsr:.2f}")
     print(cdi_line(results[0]))
     print(metrics_text(results))
-    print(f"report written to {write_report(results, out)}/ (open figures/equity.html)")
+    from research_core.viz.backtests import figures
+
+    folder = write_report(results, out, figures(results))
+    print(f"report written to {folder}/ (open figures/equity.html)")
     return 0
 
 
@@ -147,7 +150,10 @@ def _cmd_book_backtest(args: argparse.Namespace) -> int:
     n = len(ledger.trials(main.strategy))
     print(f"deflated Sharpe (P[skill] over {n} recorded trials of {main.strategy}): {dsr:.2f}")
     print(metrics_table([b.result for b in books]).round(4).to_string())
-    print(f"report written to {books[0].write(out, books[1:])}/ (engine/figures/equity.html)")
+    from research_core.viz.backtests import figures
+
+    folder = books[0].write(out, books[1:], figures([b.result for b in books]))
+    print(f"report written to {folder}/ (engine/figures/equity.html)")
     return 0
 
 
