@@ -27,6 +27,7 @@ One path for everything traded (:func:`run_engine`): the step from view to weigh
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -406,6 +407,7 @@ def _run_engine(
 
     costs = o.costs or CostModel()
     ids = list(sizing.instruments)
+    say(o.progress, f"{sizing.name}: reading marks, CDI and volumes {start}..{end}")
     market, days, signal_dates, exec_rows = _schedule(
         sizing, lake, start, end, o.calendar, o.execution_lag
     )
@@ -431,6 +433,7 @@ def _run_engine(
         progress=o.progress,
     )
     verified = verify_decisions(sizing.name, again, lake, signal_dates, signals, options=check)
+    say(o.progress, f"{sizing.name}: simulating trades, costs and daily marks")
     weights = sizing.size(signals, vol)
     sim = simulate(prices, weights, exec_rows, fee=fee, impact=impact)
     exec_days = days[exec_rows]
@@ -463,6 +466,13 @@ def _run_engine(
         verified=verified,
     )
     return EngineRun(result, market, days, prices, exec_rows, sim)
+
+
+def say(progress: bool, stage: str) -> None:
+    """One stage of a long run on stderr, as it starts (with ``progress``; bars cover the
+    loops): no wait of more than a moment is silent (issue 29)."""
+    if progress:
+        print(f"{stage}…", file=sys.stderr, flush=True)
 
 
 def _trade_log(
