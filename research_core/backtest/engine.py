@@ -234,14 +234,9 @@ class StrategySizing:
     def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
         """Nothing: each date's risk units come straight from the view."""
 
-    def decide(
-        self,
-        view: PITView,
-        date: pd.Timestamp,
-        market: MarketData | None,
-        current: pd.Series | None,
-        equity: pd.Series | None,
-    ) -> np.ndarray:
+    def decide(self, view: PITView, *_: object) -> np.ndarray:
+        """The strategy's risk units on the view alone (the date, market and book held do
+        not enter a strategy's decision)."""
         return self.strategy.risk_units(view)
 
     def size(self, decisions: np.ndarray, vol: np.ndarray) -> np.ndarray:
