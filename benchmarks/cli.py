@@ -2,6 +2,9 @@
 
 * ``backtest``  ``workbench backtest RATES_BR_01 --start 2015-01-02 --end 2026-10-30`` with
                 its defaults (causality verified at 3 dates, the report written); target 2 s
+* ``unverified`` the same with ``--verify 0``: the difference is what the check costs
+* ``import``    ``import research_core.backtest.engine`` alone (what every backtest pays
+                before it starts)
 * ``agents``    ``workbench agents run --as-of 2026-10-30 --no-write``; target 2 s
 
 Each command runs in a fresh process, as typed (start-up and imports included), on a copy
@@ -10,7 +13,8 @@ lake are not touched), side by side on the paths of :mod:`_paths`: ``earlier`` (
 process switched to it before the command runs), ``new`` (the copy's store empty: a cold
 start), ``warm`` (the same command again: agent reports from the store). Prints wall and
 CPU seconds (of the child), their ratios, and the load average around each run. Run
-``python benchmarks/cli.py``.
+``python benchmarks/cli.py``; for the code before a change, run it with ``PYTHONPATH`` at
+a checkout of that code.
 """
 
 from __future__ import annotations
@@ -39,20 +43,32 @@ EARLIER = (
     "from research_core.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 NEW = "import sys; from research_core.cli import main; sys.exit(main(sys.argv[1:]))"
+IMPORT = "import research_core.backtest.engine"
 
 
-def run(command: list[str], path: str) -> tuple[float, float, float]:
-    """Wall and child-CPU seconds of ``command`` in a fresh process, and the mean load."""
-    code = EARLIER if path == "earlier" else NEW
+def command(name: str, args: argparse.Namespace, out: Path) -> list[str]:
+    """The CLI arguments of benchmark ``name`` (none for ``import``)."""
+    if name == "agents":
+        return ["agents", "run", "--as-of", args.end, "--no-write"]
+    if name == "import":
+        return []
+    verify = str(args.verify if name == "backtest" else 0)
+    window = ["--start", args.start, "--end", args.end]
+    return ["backtest", args.strategy, *window, "--verify", verify, "--quiet", "--out", str(out)]
+
+
+def run(argv: list[str], path: str) -> tuple[float, float, float]:
+    """Wall and child-CPU seconds of ``argv`` in a fresh process, and the mean load."""
+    code = IMPORT if not argv else EARLIER if path == "earlier" else NEW
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load0, t0 = os.getloadavg()[0], time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", code, *command], capture_output=True, text=True, check=False
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, check=False
     )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr[-2000:]}")
+        raise RuntimeError(f"{' '.join(argv) or code} failed: {done.stderr[-2000:]}")
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return wall, cpu, (load0 + os.getloadavg()[0]) / 2
 
@@ -65,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     p.add_argument("--end", default="2026-10-30")
     p.add_argument("--verify", type=int, default=3)
     p.add_argument("--paths", default="earlier,new,warm")
-    p.add_argument("--commands", default="backtest,agents")
+    p.add_argument("--commands", default="import,backtest,unverified,agents")
     args = p.parse_args(argv)
     lake = Lake.open(args.lake or get_settings().lake_path)
     out: dict[str, dict[str, float]] = {}
@@ -75,16 +91,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
             for path in args.paths.split(","):
                 if path == "new":
                     empty_store(copy)
-                command = ["agents", "run", "--as-of", args.end, "--no-write"]
-                if name == "backtest":
-                    command = ["backtest", args.strategy, "--start", args.start, "--end"]
-                    command += [args.end, "--verify", str(args.verify), "--quiet"]
-                    command += ["--out", str(Path(tmp) / f"out-{path}")]
-                wall, cpu, load = run([*command, "--path", str(copy.root)], path)
+                argv = command(name, args, Path(tmp) / f"out-{name}-{path}")
+                argv += ["--path", str(copy.root)] if argv else []
+                wall, cpu, load = run(argv, path)
                 out[f"{name} ({path})"] = {"wall": wall, "cpu": cpu, "load": load}
     print(f"CLI, fresh process per command; lake copy as of {args.end}")
     for key, m in out.items():
         print(f"{key:<22} {m['wall']:7.1f} s wall {m['cpu']:7.1f} s CPU at load {m['load']:4.1f}")
+    for path in args.paths.split(","):
+        checked, unchecked = out.get(f"backtest ({path})"), out.get(f"unverified ({path})")
+        if checked and unchecked:
+            cost = {k: checked[k] - unchecked[k] for k in ("wall", "cpu")}
+            print(f"causality check ({path}): {cost['wall']:.1f} s wall {cost['cpu']:.1f} s CPU")
     for name in ("backtest", "agents"):
         first = f"{name} (earlier)"
         for key in [k for k in out if k.startswith(name) and k != first and first in out]:

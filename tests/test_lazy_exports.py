@@ -31,7 +31,7 @@ def _exports(stub: Path) -> dict[str, str]:
 
 def test_the_stubbed_packages_are_the_lazy_ones() -> None:
     names = {s.parent.name for s in STUBS}
-    assert names == {"agents", "health", "models", "pipeline", "pms", "risk"}
+    assert names == {"agents", "backtest", "health", "models", "pipeline", "pms", "risk"}
 
 
 @pytest.mark.parametrize("stub", STUBS, ids=lambda s: s.parent.name)

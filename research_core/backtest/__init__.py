@@ -1,30 +1,9 @@
-"""Point-in-time backtesting: engine, simulation core, metrics, vintage grids, validation."""
+"""Point-in-time backtesting: engine, simulation core, metrics, vintage grids, validation.
 
-from research_core.backtest.core import Simulation, simulate
-from research_core.backtest.engine import (
-    BacktestResult,
-    CostModel,
-    Sizing,
-    StrategySizing,
-    rebalance_dates,
-    run_backtest,
-    run_engine,
-)
-from research_core.backtest.market import MarketData
-from research_core.backtest.vintage import VINTAGES, VintageView, view_at
+Public names load on first use: importing the simulation core or the metrics does not
+import the engine and the market data it reads.
+"""
 
-__all__ = [
-    "VINTAGES",
-    "BacktestResult",
-    "CostModel",
-    "MarketData",
-    "Simulation",
-    "Sizing",
-    "StrategySizing",
-    "VintageView",
-    "rebalance_dates",
-    "run_backtest",
-    "run_engine",
-    "simulate",
-    "view_at",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

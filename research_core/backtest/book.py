@@ -355,14 +355,16 @@ class BookBacktest:
     def _repr_html_(self) -> str:
         return f"<pre>{self.summary()}</pre>" + self.result.metrics.to_frame().to_html()
 
-    def write(self, folder: str | Path, others: Sequence[BookBacktest] = ()) -> Path:
+    def write(
+        self, folder: str | Path, others: Sequence[BookBacktest] = (), figures: Any = None
+    ) -> Path:
         """The engine's report (:func:`~research_core.backtest.report.write_report`, with
-        ``others`` — e.g. other vintages — side by side) plus attribution, constraint hits,
-        costs and the dates that kept the book held."""
+        ``others`` — e.g. other vintages — side by side, and its ``figures``) plus
+        attribution, constraint hits, costs and the dates that kept the book held."""
         from research_core.backtest.report import write_report  # report imports the engine
 
         with atomic_folder(folder) as tmp:
-            write_report([self.result, *(b.result for b in others)], tmp / "engine")
+            write_report([self.result, *(b.result for b in others)], tmp / "engine", figures)
             self.attribution.to_parquet(tmp / "attribution.parquet")
             self.instrument_pnl.to_parquet(tmp / "instrument_pnl.parquet")
             self.by_source.to_csv(tmp / "attribution_by_source.csv")

@@ -17,7 +17,7 @@ pointing at it, and raises :class:`LookAheadError` on any difference. That catch
 dates checked, what the view cannot stop: a strategy opening the configured lake itself or
 reading its files (not one taking the backtest's own objects through ``gc`` or frames; see
 :mod:`research_core.lake.pit`). It costs an export of the lake and a cold decision per
-date, about 2-5 s per backtest on the sample lake; ``verify=0`` skips it.
+date (under 1 s CPU for 3 dates on the sample lake; :mod:`.causality`); ``verify=0`` skips it.
 
 One path for everything traded (:func:`run_engine`): the step from view to weights is a
 :class:`Sizing` — :class:`StrategySizing` (the above) or the book's live decision path
@@ -27,17 +27,23 @@ One path for everything traded (:func:`run_engine`): the step from view to weigh
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from research_core._threads import OneThread
-from research_core.agents.store import stored_reports
+from research_core._typing import with_overrides
 from research_core.backtest import metrics as perf
-from research_core.backtest.causality import VERIFY_DATES, AsOfLakes, verify_decisions
+from research_core.backtest.causality import (
+    VERIFY_DATES,
+    AsOfLakes,
+    VerifyOptions,
+    verify_decisions,
+)
 from research_core.backtest.core import Simulation, simulate
 from research_core.backtest.market import MarketData
 from research_core.backtest.vintage import Vintage, view_at
@@ -48,7 +54,9 @@ from research_core.errors import BacktestError
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pnl import contract_notional
-from research_core.strategies.base import BaseStrategy
+
+if TYPE_CHECKING:  # the engine runs any Sizing; strategies (and their agents) load on use
+    from research_core.strategies.base import BaseStrategy
 
 
 @dataclass(frozen=True)
@@ -226,14 +234,9 @@ class StrategySizing:
     def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
         """Nothing: each date's risk units come straight from the view."""
 
-    def decide(
-        self,
-        view: PITView,
-        date: pd.Timestamp,
-        market: MarketData | None,
-        current: pd.Series | None,
-        equity: pd.Series | None,
-    ) -> np.ndarray:
+    def decide(self, view: PITView, *_: object) -> np.ndarray:
+        """The strategy's risk units on the view alone (the date, market and book held do
+        not enter a strategy's decision)."""
         return self.strategy.risk_units(view)
 
     def size(self, decisions: np.ndarray, vol: np.ndarray) -> np.ndarray:
@@ -253,44 +256,44 @@ class EngineRun:
     sim: Simulation
 
 
+@dataclass(frozen=True)
+class EngineOptions:
+    """How the engine runs: costs (default :class:`CostModel`), the business-day calendar,
+    the sessions between a decision and its trade, the volatility look-back (sessions), the
+    vintage, the causality check (``verify`` dates drawn with ``verify_seed``, on
+    ``as_of_lakes`` shared between backtests of one lake) and progress bars."""
+
+    costs: CostModel | None = None
+    calendar: str = "B3"
+    execution_lag: int = 1
+    vol_lookback: int = 63
+    vintage: Vintage = "as_of"
+    verify: int = VERIFY_DATES
+    verify_seed: int = 0
+    as_of_lakes: AsOfLakes | None = None
+    progress: bool = False
+
+
 def run_backtest(
     strategy: BaseStrategy,
     lake: Lake,
     start: object,
     end: object,
     *,
-    costs: CostModel | None = None,
-    calendar: str = "B3",
-    execution_lag: int = 1,
-    vol_lookback: int = 63,
-    vintage: Vintage = "as_of",
-    verify: int = VERIFY_DATES,
-    verify_seed: int = 0,
-    as_of_lakes: AsOfLakes | None = None,
-    progress: bool = False,
+    options: EngineOptions | None = None,
+    **overrides: object,
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``lake`` over [start, end] (see the module docstring).
 
-    ``verify`` rebalance dates (the last and the others drawn with ``verify_seed``) are
-    recomputed on the lake as known then, and any difference raises
+    ``options`` (:class:`EngineOptions`, or any of its fields by keyword, e.g.
+    ``verify=0``): ``verify`` rebalance dates (the last and the others drawn with
+    ``verify_seed``) are recomputed on the lake as known then, and any difference raises
     :class:`LookAheadError`; ``verify=0`` skips that check (a few seconds per backtest).
     ``as_of_lakes`` shares those copies between backtests of the same lake. ``progress``
     shows bars over the rebalance dates and the dates verified.
     """
     return run_engine(
-        StrategySizing(strategy),
-        lake,
-        start,
-        end,
-        costs=costs,
-        calendar=calendar,
-        execution_lag=execution_lag,
-        vol_lookback=vol_lookback,
-        vintage=vintage,
-        verify=verify,
-        verify_seed=verify_seed,
-        as_of_lakes=as_of_lakes,
-        progress=progress,
+        StrategySizing(strategy), lake, start, end, options=options, **overrides
     ).result
 
 
@@ -353,40 +356,21 @@ def run_engine(
     start: object,
     end: object,
     *,
-    costs: CostModel | None = None,
-    calendar: str = "B3",
-    execution_lag: int = 1,
-    vol_lookback: int = 63,
-    vintage: Vintage = "as_of",
-    verify: int = VERIFY_DATES,
-    verify_seed: int = 0,
-    as_of_lakes: AsOfLakes | None = None,
-    progress: bool = False,
+    options: EngineOptions | None = None,
+    **overrides: object,
 ) -> EngineRun:
     """The one engine path: ``sizing`` decides at each rebalance date on the view as of
     then, its decisions become target weights, trades go through ``execution_lag``
     sessions later with :class:`CostModel` costs, and the book is marked daily.
+    ``options``: :class:`EngineOptions`, or its fields by keyword (a misspelt one raises
+    :class:`BacktestError`).
 
     BLAS and OpenMP pools are held to one thread throughout: the work is many small fits
     (HMMs, regressions, covariances), where threads only add overhead, and on a shared
     machine an unbounded pool burned 2-5x the CPU for no gain (issue 29)."""
+    o = with_overrides(options or EngineOptions(), overrides, BacktestError)
     with OneThread() as threads:
-        return _run_engine(
-            sizing,
-            lake,
-            start,
-            end,
-            costs=costs,
-            calendar=calendar,
-            execution_lag=execution_lag,
-            vol_lookback=vol_lookback,
-            vintage=vintage,
-            verify=verify,
-            verify_seed=verify_seed,
-            as_of_lakes=as_of_lakes,
-            progress=progress,
-            threads=threads,
-        )
+        return _run_engine(sizing, lake, start, end, o, threads)
 
 
 def _schedule(
@@ -412,53 +396,39 @@ def _schedule(
 
 
 def _run_engine(
-    sizing: Sizing,
-    lake: Lake,
-    start: object,
-    end: object,
-    *,
-    costs: CostModel | None,
-    calendar: str,
-    execution_lag: int,
-    vol_lookback: int,
-    vintage: Vintage,
-    verify: int,
-    verify_seed: int,
-    as_of_lakes: AsOfLakes | None,
-    progress: bool,
-    threads: OneThread,
+    sizing: Sizing, lake: Lake, start: object, end: object, o: EngineOptions, threads: OneThread
 ) -> EngineRun:
-    costs = costs or CostModel()
+    from research_core.agents.store import stored_reports  # only a run pays for the agents
+
+    costs = o.costs or CostModel()
     ids = list(sizing.instruments)
+    say(o.progress, f"{sizing.name}: reading marks, CDI and volumes {start}..{end}")
     market, days, signal_dates, exec_rows = _schedule(
-        sizing, lake, start, end, calendar, execution_lag
+        sizing, lake, start, end, o.calendar, o.execution_lag
     )
-    vol = market.volatility(signal_dates, vol_lookback)
+    vol = market.volatility(signal_dates, o.vol_lookback)
     fee = costs.fees(ids)
     impact = market.impact(costs, signal_dates, vol, ids)
     prices = market.marks.loc[days].to_numpy()
     with stored_reports(lake):  # agent reports per snapshot and date, shared between runs
-        sizing.prepare(lake, signal_dates, vintage)
+        sizing.prepare(lake, signal_dates, o.vintage)
         book = _Book(days, vol, prices, exec_rows, fee, impact, threads)
-        held = _decide_in_order(sizing, lake, signal_dates, vintage, market, book, progress)
+        held = _decide_in_order(sizing, lake, signal_dates, o.vintage, market, book, o.progress)
     signals = np.vstack(book.decisions)
 
     def again(view: PITView, day: pd.Timestamp) -> np.ndarray:
         return sizing.decide(view, day, None, *held[int(signal_dates.searchsorted(day))])
 
-    verified = verify_decisions(
-        sizing.name,
-        again,
-        lake,
-        signal_dates,
-        signals,
-        n=verify,
-        seed=verify_seed,
-        vintage=vintage,
-        cuts=as_of_lakes,
+    check = VerifyOptions(
+        n=o.verify,
+        seed=o.verify_seed,
+        vintage=o.vintage,
+        cuts=o.as_of_lakes,
         atol=sizing.verify_atol,
-        progress=progress,
+        progress=o.progress,
     )
+    verified = verify_decisions(sizing.name, again, lake, signal_dates, signals, options=check)
+    say(o.progress, f"{sizing.name}: simulating trades, costs and daily marks")
     weights = sizing.size(signals, vol)
     sim = simulate(prices, weights, exec_rows, fee=fee, impact=impact)
     exec_days = days[exec_rows]
@@ -472,7 +442,7 @@ def _run_engine(
     result = BacktestResult(
         strategy=sizing.name,
         params=sizing.params(),
-        vintage=vintage,
+        vintage=o.vintage,
         equity=(1 + returns).cumprod().rename("equity"),
         returns=returns,
         risk_free=rf,
@@ -491,6 +461,13 @@ def _run_engine(
         verified=verified,
     )
     return EngineRun(result, market, days, prices, exec_rows, sim)
+
+
+def say(progress: bool, stage: str) -> None:
+    """One stage of a long run on stderr, as it starts (with ``progress``; bars cover the
+    loops): no wait of more than a moment is silent (issue 29)."""
+    if progress:
+        print(f"{stage}…", file=sys.stderr, flush=True)
 
 
 def _trade_log(

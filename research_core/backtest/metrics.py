@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import BacktestError
@@ -135,6 +134,8 @@ def performance(
     periods_per_year: int = PERIODS_PER_YEAR,
 ) -> pd.Series:
     """Every headline metric in one labelled series (``turnover``: annual, in book value)."""
+    from scipy import stats  # ~0.5 s to import: paid by a backtest, not by importing one
+
     r = _clean(returns)
     out = {
         "annual_return": annual_return(r, periods_per_year),

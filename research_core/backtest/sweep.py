@@ -36,17 +36,8 @@ class Task:
 def run_task(task: Task) -> BacktestResult:
     """Open the lake by path in the worker and run one backtest."""
     strategy = get_strategy(task.strategy, **dict(task.params))
-    lake = Lake.open(task.lake)
-    return run_backtest(
-        strategy,
-        lake,
-        task.start,
-        task.end,
-        costs=task.costs,
-        vintage=task.vintage,
-        verify=task.verify,
-        progress=task.progress,
-    )
+    options = {k: getattr(task, k) for k in ("costs", "vintage", "verify", "progress")}
+    return run_backtest(strategy, Lake.open(task.lake), task.start, task.end, **options)
 
 
 def grid_params(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ over a window, record it in the trial ledger, write its report folder."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any, cast
 
 from research_core.cli._shared import open_lake, shared
@@ -30,6 +31,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         return 0
     if not args.name or not args.start:
         raise WorkbenchError("give a strategy NAME and --start (or --list)")
+    if not args.quiet:  # the imports below take a second or two: say so at once
+        print(f"{args.name}: loading the lake, the strategy and the engine…", file=sys.stderr)
     import pandas as pd
 
     from research_core import workspace
@@ -82,7 +85,12 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     print(f"deflated Sharpe (P[skill] over {n} recorded trials of {args.name}): {dsr:.2f}")
     print(cdi_line(results[0]))
     print(metrics_text(results))
-    print(f"report written to {write_report(results, out)}/ (open figures/equity.html)")
+    from research_core.backtest.engine import say
+    from research_core.viz.backtests import figures
+
+    say(not args.quiet, f"{args.name}: writing the report and its figures")
+    folder = write_report(results, out, figures(results))
+    print(f"report written to {folder}/ (open figures/equity.html)")
     return 0
 
 
@@ -147,7 +155,10 @@ def _cmd_book_backtest(args: argparse.Namespace) -> int:
     n = len(ledger.trials(main.strategy))
     print(f"deflated Sharpe (P[skill] over {n} recorded trials of {main.strategy}): {dsr:.2f}")
     print(metrics_table([b.result for b in books]).round(4).to_string())
-    print(f"report written to {books[0].write(out, books[1:])}/ (engine/figures/equity.html)")
+    from research_core.viz.backtests import figures
+
+    folder = books[0].write(out, books[1:], figures([b.result for b in books]))
+    print(f"report written to {folder}/ (engine/figures/equity.html)")
     return 0
 
 

@@ -315,12 +315,17 @@ def storage_errors(root: Path, what: str) -> Iterator[None]:
         ) from err
 
 
-def _sorted_table(frame: pd.DataFrame) -> pa.Table:
-    frame = frame.sort_values(["series_id", "release_time", "obs_date"], kind="stable")
+def _sorted_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    order = ["series_id", "release_time", "obs_date"]
+    if isinstance(frame, pa.Table):  # stored rows (an export): already in the schema
+        return frame.sort_by([(c, "ascending") for c in order])
+    frame = frame.sort_values(order, kind="stable")
     return pa.Table.from_pandas(frame, schema=ARROW_SCHEMA, preserve_index=False)
 
 
-def write_part(root: Path, source: str, part: pd.DataFrame, version: int) -> dict[str, Any]:
+def write_part(
+    root: Path, source: str, part: pd.DataFrame | pa.Table, version: int
+) -> dict[str, Any]:
     """Write one sorted data file (page checksums on) and return its manifest entry.
 
     The file is invisible to readers until a manifest listing it is committed.

@@ -27,6 +27,7 @@ from research_core.lake.files import (
     read_manifest,
     stray_files,
     unreadable_error,
+    write_part,
 )
 from research_core.lake.registry import validate_spec
 from research_core.lake.schema import ARROW_SCHEMA
@@ -337,15 +338,14 @@ def export_as_of(lake: Lake, as_of: str | pd.Timestamp, path: str | Path) -> Lak
     """A new lake at ``path`` holding only the rows released by ``as_of``.
 
     An audit copy of what the lake knew then: any point-in-time computation at or before
-    ``as_of`` must give the same answer on it as on the full lake.
+    ``as_of`` must give the same answer on it as on the full lake. The rows were validated
+    when ``lake`` stored them, so they are written as they are (one file per source, one
+    commit), not validated again: that was 2/3 of the cost of an export (issue 29).
     """
     instant = lake.at(as_of).as_of
     table = lake.table()
     limit = pa.scalar(instant.value, pa.timestamp("ns", tz="UTC"))
     known = table.filter(pc.less_equal(table.column("release_time"), limit))
-    frame = known.drop_columns(["ingested_at"]).to_pandas()
-    frame["obs_date"] = pd.to_datetime(frame["obs_date"])
-    frame["withdrawn"] = frame["value"].isna()  # withdrawals stay withdrawals
     out = Lake.open(path, create=True)
     for raw in lake.registered().values():  # the researcher series the rows may belong to
         keys = ("name", "country", "category", "release", "kind")
@@ -355,5 +355,18 @@ def export_as_of(lake: Lake, as_of: str | pd.Timestamp, path: str | Path) -> Lak
             units=raw["units"],
             **{k: raw[k] for k in keys if k in raw},
         )
-    out.write(frame)
+    if len(known) == 0:
+        return out
+    with out.locked() as manifest:
+        stamp = max(pd.Timestamp.now(tz="UTC").value, int(manifest.get("ingested_through", 0)) + 1)
+        column = ARROW_SCHEMA.get_field_index("ingested_at")
+        stamped = pa.array(np.full(len(known), stamp), ARROW_SCHEMA.field(column).type)
+        known = known.set_column(column, ARROW_SCHEMA.field(column), stamped)
+        version = int(manifest["version"]) + 1
+        for source in sorted(known.column("source").unique().to_pylist()):
+            part = known.filter(pc.equal(known.column("source"), source))
+            manifest["files"].append(write_part(out.root, source, part, version))
+        manifest["ingested_through"] = stamp
+        manifest["version"] = version
+        out.commit(manifest)
     return out

@@ -23,11 +23,11 @@ from research_core.backtest.book import (
     run_book_backtest,
     source_shares,
 )
-from research_core.backtest.report import attribution_figure
 from research_core.cli import main
 from research_core.errors import BacktestError, PortfolioError
 from research_core.lake.store import Lake
 from research_core.portfolio import Constraints, decide
+from research_core.viz.backtests import attribution_figure
 
 # --- the toy: 2 instruments, 5 sessions, trades at rows 1 and 3 -------------------------
 PRICES = np.array([[1.0, 2.0], [1.0, 2.0], [1.1, 1.9], [1.2, 2.0], [1.2, 2.2]])
