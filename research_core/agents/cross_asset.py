@@ -33,10 +33,11 @@ from research_core._memo import MEMO, Kind
 from research_core.agents._features import compound, level_from_changes, weekly_returns, yoy
 from research_core.agents.base import (
     Agent,
-    AgentReport,
     Features,
     Fitted,
 )
+from research_core.agents.report import AgentReport
+from research_core.agents.runner import ENTRIES
 from research_core.errors import AgentDataError, LookAheadError, ModelError
 from research_core.lake.pit import PITView
 from research_core.models import (
@@ -74,7 +75,7 @@ def regime_refit(mode: str) -> Iterator[None]:
 
 class CrossAssetAgent(Agent):
     name = "cross_asset"
-    depends_on = ("inflation", "monetary_policy", "fiscal", "fx_equilibrium")
+    depends_on = ENTRIES["cross_asset"].depends_on  # the registry's, known without this module
     required = ("US.IP.MOM", "BR.IBCBR.SA", "US.CPI.YOY", "BR.IPCA.MOM", *MARKETS.values())
     refit: ClassVar[str] = "yearly"  # or "every" (see the module docstring)
 

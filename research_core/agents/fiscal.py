@@ -18,10 +18,10 @@ import pandas as pd
 from research_core.agents._features import compound, monthly
 from research_core.agents.base import (
     Agent,
-    AgentReport,
     Features,
     Fitted,
 )
+from research_core.agents.report import AgentReport
 from research_core.errors import ModelError
 from research_core.models import clean_frame, debt_dynamics, ols
 from research_core.records import Signal

@@ -19,11 +19,11 @@ import pandas as pd
 from research_core.agents._features import monthly
 from research_core.agents.base import (
     Agent,
-    AgentReport,
     Features,
     Fitted,
 )
 from research_core.agents.reasons import p_value
+from research_core.agents.report import AgentReport
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import ModelError
 from research_core.models import beer

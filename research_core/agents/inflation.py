@@ -17,10 +17,10 @@ import pandas as pd
 from research_core.agents._features import compound, monthly, to_monthly_rate
 from research_core.agents.base import (
     Agent,
-    AgentReport,
     Features,
     Fitted,
 )
+from research_core.agents.report import AgentReport
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import ModelError
 from research_core.events import known_surprise_z

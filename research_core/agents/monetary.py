@@ -19,11 +19,11 @@ import pandas as pd
 from research_core.agents._features import level_from_changes, monthly
 from research_core.agents.base import (
     Agent,
-    AgentReport,
     Features,
     Fitted,
     input_row,
 )
+from research_core.agents.report import AgentReport
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import CatalogError, ModelError
 from research_core.events import known_surprise_z

@@ -43,7 +43,7 @@ import numpy as np
 import pyarrow as pa
 
 from research_core._files import umask as _umask
-from research_core.agents.base import AgentReport
+from research_core.agents.report import AgentReport
 from research_core.agents.runner import using_store
 from research_core.lake.files import read_rows
 from research_core.lake.pit import PITView
