@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,6 +32,17 @@ from research_core.records import Signal
 
 Features = dict[str, Any]
 Fitted = dict[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class Evidence:
+    """What an agent's signals, narrative and charts are made from at one as-of date: its
+    features, its fitted models and the reports of the agents it depends on."""
+
+    as_of: pd.Timestamp
+    features: Features
+    fitted: Fitted
+    upstream: Mapping[str, AgentReport]
 
 
 def confidence_from_z(z: float, *, quality: float = 1.0) -> float:
@@ -52,6 +64,8 @@ class Agent(ABC):
     depends_on: ClassVar[tuple[str, ...]] = ()
     required: ClassVar[tuple[str, ...]] = ()
     optional: ClassVar[tuple[str, ...]] = ()
+    # the narrative's line for each fitted model, by the model's name in ``fitted``
+    describe: ClassVar[Mapping[str, Callable[[Any], str]]] = {}
 
     @classmethod
     def variant(cls) -> str:
@@ -69,15 +83,16 @@ class Agent(ABC):
         data, inputs = self.load(view, notes)
         features = self.features(data, notes)
         fitted = self.models(features, notes)
-        signals = self.signals(view.as_of, features, fitted, upstream)
+        ev = Evidence(view.as_of, features, fitted, upstream)
+        signals = self.signals(ev)
         return AgentReport(
             agent=self.name,
             as_of=view.as_of,
             signals=tuple(signals),
             diagnostics=self.diagnostics(fitted),
             inputs=inputs,
-            charts=self.charts(features, fitted),
-            narrative=tuple(self.narrative(features, fitted, signals)),
+            charts=self.charts(ev),
+            narrative=tuple(self.narrative(ev, signals)),
             notes=tuple(notes),
         )
 
@@ -153,20 +168,21 @@ class Agent(ABC):
         """Fit the models; a model that cannot be fit adds a note instead of a result."""
 
     @abstractmethod
-    def signals(
-        self,
-        as_of: pd.Timestamp,
-        features: Features,
-        fitted: Fitted,
-        upstream: Mapping[str, AgentReport],
-    ) -> list[Signal]:
+    def signals(self, ev: Evidence) -> list[Signal]:
         """Signals from the fitted models (and upstream reports)."""
 
-    @abstractmethod
-    def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
-        """A few bullets a PM reads first."""
+    def narrative(self, ev: Evidence, signals: list[Signal]) -> list[str]:
+        """A few bullets a PM reads first: the headline, then one line for each fitted
+        model the agent describes (:attr:`describe`), in that order."""
+        lines = self.headline(ev)
+        lines += [line(ev.fitted[m]) for m, line in self.describe.items() if m in ev.fitted]
+        return lines
 
-    def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
+    def headline(self, ev: Evidence) -> list[str]:
+        """The narrative's first bullets, read off the features (none by default)."""
+        return []
+
+    def charts(self, ev: Evidence) -> dict[str, pd.DataFrame]:
         """Data for the agent's charts (override to add more)."""
         return {}
 
