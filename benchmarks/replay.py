@@ -36,18 +36,25 @@ from research_core.config import get_settings
 
 PROFILE = """
 import cProfile, json, pstats, sys
+from research_core.agents import runner
 from research_core.cli import main
+computed, known = [], runner._known
+def spy(view, name):
+    got = known(view, name)
+    if got is None:
+        computed.append(f"{name}@{view.as_of:%Y-%m-%d}")
+    return got
+runner._known = spy
 prof = cProfile.Profile()
 prof.enable()
 main(sys.argv[1:])
 prof.disable()
 stats = pstats.Stats(prof)
-runs = sum(v[1] for k, v in stats.stats.items() if k[2] == "run" and "/agents/" in k[0])
 top = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])
 calls = [(f"{k[0].rsplit('/', 1)[-1]}:{k[2]}", v[3]) for k, v in top
          if "research_core" in k[0] and "<" not in k[2] and "/cli/" not in k[0]
          and "__init__" not in k[0]][:8]
-print(json.dumps({"agent_runs": runs, "calls": calls}), file=sys.stderr)
+print(json.dumps({"computed": computed, "calls": calls}), file=sys.stderr)
 """
 _IMPORT = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( ?)(\S+)$")
 
@@ -95,7 +102,7 @@ def measure(args: list[str], before: Callable[[], None]) -> dict[str, Any]:
 def show(name: str, r: dict[str, Any]) -> None:
     print(
         f"{name:<22}{r['wall']:>7.2f} s wall {r['cpu']:>6.2f} s cpu  load {r['load']:.1f}  "
-        f"imports {r['import_s']:.2f} s, agents computed {r['agent_runs']}"
+        f"imports {r['import_s']:.2f} s, agents computed {len(r['computed'])} {r['computed'][:6]}"
     )
     print("    top imports: " + ", ".join(f"{n} {s:.2f} s" for n, s in r["imports"]))
     print("    top calls:   " + ", ".join(f"{n} {s:.2f} s" for n, s in r["calls"]))

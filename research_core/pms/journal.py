@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Engine, Select, func, select
@@ -28,6 +28,13 @@ from research_core.pms import audit, db
 from research_core.pms.impact import book_risk
 from research_core.pms.models import AuditRow, Briefing, Decision, Lot, PnLRow, Proposal
 from research_core.pms.positions import catalog_instrument, usdbrl
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from research_core.agents.store import AgentReportStore
+    from research_core.portfolio.book import Decision as BookDecision
+
 from research_core.pms.proposals import (
     ProposalSpec,
     inputs_base,
@@ -375,6 +382,38 @@ def replay(
     return Replay(int(decision_id), prop.id, snap["snapshot_id"], not diffs, diffs, stored, rebuilt)
 
 
+def decide_kept(lake: Lake, view: PITView, **kwargs: Any) -> BookDecision:
+    """``portfolio.book.decide`` on ``view`` with the lake's store in use: agent reports, and
+    the signals collected from every agent and strategy, read where a run on the same
+    snapshot and date kept them (keyed by the view's content and the agents' settings, as
+    agent reports are) and kept otherwise. A proposal decides through here, and its replay
+    reads what it kept. Signals are kept only for the shipped strategies collected here
+    (no ``strategies`` or ``gathered`` given)."""
+    from research_core.agents.store import stored_reports
+    from research_core.portfolio.book import decide, gather  # the optimizers: on use
+    from research_core.signals.sources import CollectedSignals
+
+    with stored_reports(lake) as store:
+        own = kwargs.get("strategies") is None and kwargs.get("gathered") is None
+        if not own or store is None:
+            return decide(view, **kwargs)
+        path = kept_signals(store, view)
+        kept = store.read(path)
+        if isinstance(kept, CollectedSignals):
+            gathered = gather(view, collected=kept, lookback=kwargs.get("lookback", 750))
+            return decide(view, **{**kwargs, "gathered": gathered})
+        decision = decide(view, **kwargs)
+        store.write(path, decision.signals)
+    return decision
+
+
+def kept_signals(store: AgentReportStore, view: PITView) -> Path:
+    """The store's entry for the signals collected on ``view`` (with the agents' settings)."""
+    from research_core.agents.runner import AGENTS, variant
+
+    return store.entry(view, ",".join(["signals", *filter(None, map(variant, AGENTS))]))
+
+
 def _book_spec(
     lake: Lake,
     view: PITView,
@@ -383,27 +422,32 @@ def _book_spec(
     current: pd.Series,
     equity: pd.Series | None,
 ) -> ProposalSpec | None:
-    """The trade of ``prop`` as the book rebuilt at the recorded snapshot asks for it (None
-    if it no longer does); agent reports already made on that snapshot and date are read
-    from the lake's store (:mod:`research_core.agents.store`), not recomputed."""
-    from research_core.agents.store import stored_reports
-    from research_core.portfolio.book import build_book  # the optimizers: on use
+    """The trade of ``prop`` as the decision rebuilt at the recorded snapshot asks for it
+    (None if it no longer does): the path the proposal took (:func:`decide_kept`, then
+    the positions' sizes), without the risk report of the whole target book, which a
+    trade does not read; what the proposal collected on that snapshot is read, not
+    recomputed."""
+    from research_core.portfolio.book import position_sizes  # the optimizers: on use
     from research_core.portfolio.constraints import Constraints
 
     inputs = snap["inputs"]
     nav = float(inputs["nav"])
-    with stored_reports(lake):
-        book = build_book(
-            view,
-            method=snap["method"],
-            nav=nav,
-            current=current,
-            constraints=Constraints(limits=inputs_limits(inputs)),
-            n_sims=int(snap["n_sims"]),
-            equity=equity,
-        )
+    decision = decide_kept(
+        lake,
+        view,
+        method=snap["method"],
+        current=current,
+        equity=equity,
+        constraints=Constraints(limits=inputs_limits(inputs)),
+    )
+    sizes = position_sizes(decision.portfolio.weights, view, nav)
     specs = proposal_specs(
-        book, current, nav=nav, usdbrl=usdbrl(view), min_trade=float(snap["min_trade"])
+        decision,
+        current,
+        nav=nav,
+        usdbrl=usdbrl(view),
+        min_trade=float(snap["min_trade"]),
+        sizes=sizes,
     )
     found = [p for p in specs if (p.instrument_id, p.side) == (prop.instrument_id, prop.side)]
     return found[0] if found else None

@@ -21,7 +21,8 @@ from research_core.agents import AGENTS, agent_order
 from research_core.agents.runner import variant
 names = agent_order()
 assert "cross_asset" in AGENTS and "nobody" not in AGENTS
-print(json.dumps({"names": names, "variant": variant("cross_asset"), "loaded": sorted(sys.modules)}))
+loaded = sorted(sys.modules)
+print(json.dumps({"names": names, "variant": variant("cross_asset"), "loaded": loaded}))
 """
 
 
