@@ -5,15 +5,17 @@ Each measure runs in a fresh process, as a person meets it (``workbench pms repl
 (``-X importtime``'s total), seconds working, the process's CPU seconds, the heaviest
 imports and, from cProfile, the heaviest calls and how many agents were computed.
 
-* ``replay (store kept)``   the decision proposed by the book at ``--date`` (the agents'
-                            reports of that snapshot kept in the lake's store by the
-                            proposal), replayed; must say IDENTICAL
-* ``replay (store empty)``  the same after the store is deleted (a new code version)
+* ``replay (store kept)``   the first decision proposed by the book at ``--date``, replayed
+                            (what the proposal read and collected on that snapshot, agent
+                            reports and signals, kept in the lake's store); must say
+                            IDENTICAL
+* ``replay (store empty)``  the same after the store is deleted (a new code version):
+                            every agent and strategy recomputed
 * ``agents run (cold)``     ``agents run --as-of`` with the store empty
 * ``agents run (warm)``     the same again: every report from the store
 
-Run ``python benchmarks/replay.py [--lake PATH]`` on a copy of the sample lake (it writes
-the PMS database in a temporary folder and agent reports into the lake's store).
+Run ``python benchmarks/replay.py [--lake PATH]`` (default WORKBENCH_LAKE_PATH; it works on
+a copy of the lake and a PMS database in a temporary folder).
 """
 
 from __future__ import annotations
@@ -118,10 +120,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     from research_core.lake import Lake
     from research_core.pms import PMS
 
-    lake = Lake.open(args.lake or get_settings().lake_path)
-    store = lake.root / FOLDER
+    source = Path(args.lake or get_settings().lake_path)
     out: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # a copy: its store is emptied between runs
+        shutil.copytree(source, Path(tmp) / "lake", ignore=shutil.ignore_patterns("artifacts"))
+        lake = Lake.open(Path(tmp) / "lake")
+        store = lake.root / FOLDER
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         pms = PMS.open(url, lake=lake, actor="system")
         t0 = time.perf_counter()
