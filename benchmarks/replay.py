@@ -6,8 +6,8 @@ Each measure runs in a fresh process, as a person meets it (``workbench pms repl
 imports and, from cProfile, the heaviest calls and how many agents were computed.
 
 * ``replay (store kept)``   the first decision proposed by the book at ``--date``, replayed
-                            (what the proposal read and collected on that snapshot, agent
-                            reports and signals, kept in the lake's store); must say
+                            (what the proposal gathered on that snapshot, agent reports,
+                            signals and unit returns, kept in the lake's store); must say
                             IDENTICAL
 * ``replay (store empty)``  the same after the store is deleted (a new code version):
                             every agent and strategy recomputed

@@ -1,7 +1,7 @@
 """Agent reports kept per lake snapshot and date, shared by every process that runs agents
 on the same lake: single-strategy backtests, the book backtest's workers, the pipeline,
-``workbench agents run``; and the signals a PMS proposal collected from every agent and
-strategy, which its replay reads (:func:`research_core.pms.journal.decide_kept`).
+``workbench agents run``; and what a PMS proposal gathered (every agent and strategy
+signal, the unit returns), which its replay reads (:func:`research_core.pms.journal.decide_kept`).
 
 Key: the agent and the settings its report depends on (``Agent.variant``), the code that
 computes it (a digest of the package's source and the numeric libraries' versions), the

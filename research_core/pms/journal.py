@@ -384,34 +384,35 @@ def replay(
 
 def decide_kept(lake: Lake, view: PITView, **kwargs: Any) -> BookDecision:
     """``portfolio.book.decide`` on ``view`` with the lake's store in use: agent reports, and
-    the signals collected from every agent and strategy, read where a run on the same
-    snapshot and date kept them (keyed by the view's content and the agents' settings, as
-    agent reports are) and kept otherwise. A proposal decides through here, and its replay
-    reads what it kept. Signals are kept only for the shipped strategies collected here
-    (no ``strategies`` or ``gathered`` given)."""
+    what the decision gathers before it looks at the book held (every agent and strategy
+    signal, aggregated, and the instruments' unit returns: ``portfolio.book.gather``), read
+    where a run on the same snapshot and date kept them (keyed by the view's content and
+    the settings, as agent reports are) and kept otherwise. A proposal decides through
+    here, and its replay reads what it kept. Kept only for the shipped strategies gathered
+    here (no ``strategies`` or ``gathered`` given)."""
     from research_core.agents.store import stored_reports
-    from research_core.portfolio.book import decide, gather  # the optimizers: on use
-    from research_core.signals.sources import CollectedSignals
+    from research_core.portfolio.book import Gathered, decide, gather  # the optimizers: on use
 
     with stored_reports(lake) as store:
         own = kwargs.get("strategies") is None and kwargs.get("gathered") is None
         if not own or store is None:
             return decide(view, **kwargs)
-        path = kept_signals(store, view)
+        lookback = int(kwargs.get("lookback", 750))
+        path = kept_gathered(store, view, lookback)
         kept = store.read(path)
-        if isinstance(kept, CollectedSignals):
-            gathered = gather(view, collected=kept, lookback=kwargs.get("lookback", 750))
-            return decide(view, **{**kwargs, "gathered": gathered})
-        decision = decide(view, **kwargs)
-        store.write(path, decision.signals)
-    return decision
+        if not isinstance(kept, Gathered):
+            kept = gather(view, lookback=lookback)
+            store.write(path, kept)
+    return decide(view, **{**kwargs, "gathered": kept})
 
 
-def kept_signals(store: AgentReportStore, view: PITView) -> Path:
-    """The store's entry for the signals collected on ``view`` (with the agents' settings)."""
+def kept_gathered(store: AgentReportStore, view: PITView, lookback: int) -> Path:
+    """The store's entry for what a decision on ``view`` gathers (with the agents' settings
+    and the covariance look-back in its name)."""
     from research_core.agents.runner import AGENTS, variant
 
-    return store.entry(view, ",".join(["signals", *filter(None, map(variant, AGENTS))]))
+    settings = [f"lookback={lookback}", *filter(None, map(variant, AGENTS))]
+    return store.entry(view, ",".join(["gathered", *settings]))
 
 
 def _book_spec(

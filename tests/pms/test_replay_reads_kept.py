@@ -1,6 +1,6 @@
-"""A replay reads what its proposal collected on the recorded snapshot (issue 29, item 3):
-``decide_kept``, the path both take, decides on the signals kept for that snapshot and date
-instead of running every agent and strategy again."""
+"""A replay reads what its proposal gathered on the recorded snapshot (issue 29, item 3):
+``decide_kept``, the path both take, decides on the signals (and unit returns) kept for that
+snapshot and date instead of running every agent and strategy again."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 from research_core.agents.store import stored_reports
 from research_core.lake.store import Lake
-from research_core.pms.journal import decide_kept, kept_signals
+from research_core.pms.journal import decide_kept, kept_gathered
+from research_core.portfolio.book import gather
 from research_core.records import Signal
 from research_core.signals.sources import CollectedSignals
 
@@ -26,7 +27,7 @@ def test_a_decision_on_a_kept_snapshot_uses_the_signals_kept_for_it(
     kept = CollectedSignals((said,), {"strategy:HAND": 1.0}, {})
     with stored_reports(lake) as store:
         assert store is not None
-        store.write(kept_signals(store, view), kept)
+        store.write(kept_gathered(store, view, 750), gather(view, collected=kept))
     replayed = lake.at_snapshot(view.snapshot_id)  # the snapshot the proposal recorded
     decision = decide_kept(lake, replayed, method="erc")
     got = decision.signals
