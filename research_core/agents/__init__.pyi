@@ -1,7 +1,8 @@
 """Public names of ``research_core.agents``: the one list, read by type checkers and by
 ``lazy_loader`` (each name imports its module on first use)."""
 
-from .base import Agent as Agent, AgentReport as AgentReport
+from .base import Agent as Agent
+from .report import AgentReport as AgentReport
 from .runner import (
     AGENTS as AGENTS,
     agent_order as agent_order,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import MappingProxyType
 from typing import ClassVar
 
 import numpy as np
@@ -33,15 +34,18 @@ from research_core._memo import MEMO, Kind
 from research_core.agents._features import compound, level_from_changes, weekly_returns, yoy
 from research_core.agents.base import (
     Agent,
-    AgentReport,
+    Evidence,
     Features,
     Fitted,
 )
+from research_core.agents.report import AgentReport
+from research_core.agents.runner import ENTRIES
 from research_core.errors import AgentDataError, LookAheadError, ModelError
 from research_core.lake.pit import PITView
 from research_core.models import (
     RegimeFit,
     RegimeResult,
+    ShrunkCovariance,
     ledoit_wolf,
     macro_regimes,
     risk_regimes,
@@ -72,11 +76,47 @@ def regime_refit(mode: str) -> Iterator[None]:
         CrossAssetAgent.refit = before
 
 
+def _macro_line(macro: RegimeResult) -> str:
+    dur = macro.expected_duration[macro.current]
+    return (
+        f"macro regime {macro.current} (p={macro.current_probability:.2f}, "
+        f"{_method(macro)}); expected duration {dur:.0f} months"
+    )
+
+
+def _risk_line(risk: RegimeResult) -> str:
+    return f"risk regime {risk.current} (p={risk.current_probability:.2f}, {_method(risk)})"
+
+
+def _correlation_line(cov: ShrunkCovariance) -> str:
+    corr = cov.correlation
+    spx_ibov, ibov_usdbrl = float(corr["ibov"]["spx"]), float(corr["usdbrl"]["ibov"])
+    return (
+        f"weekly correlation S&P–Ibovespa {spx_ibov:.2f}, "
+        f"Ibovespa–USD/BRL {ibov_usdbrl:.2f} (Ledoit–Wolf, "
+        f"shrinkage {cov.shrinkage:.2f})"
+    )
+
+
+def _method(result: RegimeResult) -> str:
+    """How a regime was estimated, with the fit date when its parameters are older."""
+    if result.fit is None or result.refitted:
+        return result.method
+    return f"{result.method} fitted through {result.fit.through:%Y-%m}"
+
+
 class CrossAssetAgent(Agent):
     name = "cross_asset"
-    depends_on = ("inflation", "monetary_policy", "fiscal", "fx_equilibrium")
+    depends_on = ENTRIES["cross_asset"].depends_on  # the registry's, known without this module
     required = ("US.IP.MOM", "BR.IBCBR.SA", "US.CPI.YOY", "BR.IPCA.MOM", *MARKETS.values())
     refit: ClassVar[str] = "yearly"  # or "every" (see the module docstring)
+    describe = MappingProxyType(
+        {
+            "macro_regime": _macro_line,
+            "risk_regime": _risk_line,
+            "covariance": _correlation_line,
+        }
+    )
 
     def __init__(self) -> None:
         if self.refit not in REFITS:
@@ -164,27 +204,21 @@ class CrossAssetAgent(Agent):
                 notes.append(f"{name}: history too short for the HMM; rule-based fallback used")
         return fitted
 
-    def signals(
-        self,
-        as_of: pd.Timestamp,
-        features: Features,
-        fitted: Fitted,
-        upstream: Mapping[str, AgentReport],
-    ) -> list[Signal]:
-        risk = fitted.get("risk_regime")
+    def signals(self, ev: Evidence) -> list[Signal]:
+        risk = ev.fitted.get("risk_regime")
         if risk is None:
             return []
         p_on = float(risk.probabilities["risk_on"].iloc[-1])
         z_risk = float(norm.ppf(np.clip(p_on, 0.01, 0.99)))
-        macro = fitted.get("macro_regime")
+        macro = ev.fitted.get("macro_regime")
         regime = macro.current if macro is not None else "unknown"
         tilt = 0.5 if regime in GOOD_REGIMES else -0.5 if macro is not None else 0.0
-        brazil, used = brazil_score(upstream)
+        brazil, used = brazil_score(ev.upstream)
         context = f"P(risk-on) {p_on:.2f}, macro regime {regime}"
 
         def make(instrument: str, z: float, why: str, horizon: int = 63) -> Signal:
             return self.signal(
-                as_of,
+                ev.as_of,
                 instrument,
                 z,
                 quality=0.7,
@@ -208,45 +242,14 @@ class CrossAssetAgent(Agent):
             ),
         ]
 
-    def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
-        lines = []
-        macro = fitted.get("macro_regime")
-        if macro is not None:
-            dur = macro.expected_duration[macro.current]
-            lines.append(
-                f"macro regime {macro.current} (p={macro.current_probability:.2f}, "
-                f"{_method(macro)}); expected duration {dur:.0f} months"
-            )
-        risk = fitted.get("risk_regime")
-        if risk is not None:
-            lines.append(
-                f"risk regime {risk.current} (p={risk.current_probability:.2f}, {_method(risk)})"
-            )
-        cov = fitted.get("covariance")
-        if cov is not None:
-            corr = cov.correlation
-            lines.append(
-                f"weekly correlation S&P–Ibovespa {corr.loc['spx', 'ibov']:.2f}, "
-                f"Ibovespa–USD/BRL {corr.loc['ibov', 'usdbrl']:.2f} (Ledoit–Wolf, "
-                f"shrinkage {cov.shrinkage:.2f})"
-            )
-        return lines
-
-    def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
+    def charts(self, ev: Evidence) -> dict[str, pd.DataFrame]:
         out: dict[str, pd.DataFrame] = {}
         for name in ("macro_regime", "risk_regime"):
-            if name in fitted:
-                out[name] = fitted[name].probabilities
-        if "covariance" in fitted:
-            out["correlation"] = fitted["covariance"].correlation
+            if name in ev.fitted:
+                out[name] = ev.fitted[name].probabilities
+        if "covariance" in ev.fitted:
+            out["correlation"] = ev.fitted["covariance"].correlation
         return out
-
-
-def _method(result: RegimeResult) -> str:
-    """How a regime was estimated, with the fit date when its parameters are older."""
-    if result.fit is None or result.refitted:
-        return result.method
-    return f"{result.method} fitted through {result.fit.through:%Y-%m}"
 
 
 def brazil_score(upstream: Mapping[str, AgentReport]) -> tuple[float, int]:

@@ -10,7 +10,7 @@ balance and (when known) log VIX; a spread below its fundamental value is cheap 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -18,12 +18,12 @@ import pandas as pd
 from research_core.agents._features import compound, monthly
 from research_core.agents.base import (
     Agent,
-    AgentReport,
+    Evidence,
     Features,
     Fitted,
 )
 from research_core.errors import ModelError
-from research_core.models import clean_frame, debt_dynamics, ols
+from research_core.models import DebtDynamicsResult, clean_frame, debt_dynamics, ols
 from research_core.records import Signal
 
 
@@ -38,6 +38,7 @@ class FiscalAgent(Agent):
         "BR.CDS.5Y",
     )
     optional = ("US.VIX",)
+    describe = MappingProxyType({"debt_dynamics": DebtDynamicsResult.summary})
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
         debt = data["BR.GROSS.DEBT.GDP"]
@@ -98,21 +99,15 @@ class FiscalAgent(Agent):
             notes.append(f"CDS model not estimated: {err}")
         return fitted
 
-    def signals(
-        self,
-        as_of: pd.Timestamp,
-        features: Features,
-        fitted: Fitted,
-        upstream: Mapping[str, AgentReport],
-    ) -> list[Signal]:
+    def signals(self, ev: Evidence) -> list[Signal]:
         out = []
-        dyn = fitted.get("debt_dynamics")
+        dyn = ev.fitted.get("debt_dynamics")
         if dyn is not None:
-            pb_vol = float(features["primary"].diff(12).std())
+            pb_vol = float(ev.features["primary"].diff(12).std())
             z = dyn.primary_gap / max(pb_vol, 0.25)
             out.append(
                 self.signal(
-                    as_of,
+                    ev.as_of,
                     "BR.FISCAL",
                     z,
                     quality=0.8,
@@ -126,49 +121,45 @@ class FiscalAgent(Agent):
                     ),
                 )
             )
-        model = fitted.get("cds_model")
+        model = ev.fitted.get("cds_model")
         if model is not None:
             resid = model.resid
             z = -float(resid.iloc[-1] / resid.std())  # cheap spread: expect it to rise
             fair = float(np.exp(model.fitted.iloc[-1]))
             out.append(
                 self.signal(
-                    as_of,
+                    ev.as_of,
                     "BR.CDS.5Y",
                     z,
                     quality=float(np.clip(model.rsquared, 0, 1)),
                     horizon_days=126,
                     model="CDS fair value",
                     because=(
-                        f"CDS {features['cds_now']:.0f}bp vs fiscal fair value {fair:.0f}bp "
-                        f"(last month-average {features['cds'].iloc[-1]:.0f}bp)"
+                        f"CDS {ev.features['cds_now']:.0f}bp vs fiscal fair value {fair:.0f}bp "
+                        f"(last month-average {ev.features['cds'].iloc[-1]:.0f}bp)"
                     ),
                 )
             )
         return out
 
-    def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
-        lines = [
-            f"gross debt {features['debt'].iloc[-1]:.1f}% of GDP, primary balance "
-            f"{features['primary'].iloc[-1]:+.2f}% (12m)"
+    def headline(self, ev: Evidence) -> list[str]:
+        return [
+            f"gross debt {ev.features['debt'].iloc[-1]:.1f}% of GDP, primary balance "
+            f"{ev.features['primary'].iloc[-1]:+.2f}% (12m)"
         ]
-        dyn = fitted.get("debt_dynamics")
-        if dyn is not None:
-            lines.append(dyn.summary())
-        return lines
 
-    def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
+    def charts(self, ev: Evidence) -> dict[str, pd.DataFrame]:
         out = {
             "fiscal": pd.DataFrame(
                 {
-                    "debt": features["debt"],
-                    "primary": features["primary"],
-                    "implicit_rate": features["implicit_rate"],
-                    "nominal_growth": features["nominal_growth"],
+                    "debt": ev.features["debt"],
+                    "primary": ev.features["primary"],
+                    "implicit_rate": ev.features["implicit_rate"],
+                    "nominal_growth": ev.features["nominal_growth"],
                 }
             )
         }
-        dyn = fitted.get("debt_dynamics")
+        dyn = ev.fitted.get("debt_dynamics")
         if dyn is not None:
             out["debt_fan"] = dyn.to_frame()
         return out

@@ -11,7 +11,7 @@ confidence is cut to a third.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -19,17 +19,26 @@ import pandas as pd
 from research_core.agents._features import monthly
 from research_core.agents.base import (
     Agent,
-    AgentReport,
+    Evidence,
     Features,
     Fitted,
 )
 from research_core.agents.reasons import p_value
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import ModelError
-from research_core.models import beer
+from research_core.models import BeerResult, beer
 from research_core.records import Signal
 
 COMMODITIES = ("CMD.IRON.ORE", "CMD.SOYBEAN", "CMD.BRENT", "CMD.COPPER")
+
+
+def _beer_line(model: BeerResult) -> str:
+    lr = model.long_run["coef"]
+    return (
+        f"BEER: misalignment {model.current:+.1f}% (band ±{model.band:.1f}%), half-life "
+        f"{model.half_life:.1f} months; elasticities ToT {lr['terms_of_trade']:.2f}, "
+        f"real-rate diff {lr['real_rate_diff']:.3f}, CDS {lr['log_cds']:.2f}"
+    )
 
 
 class FxEquilibriumAgent(Agent):
@@ -43,6 +52,7 @@ class FxEquilibriumAgent(Agent):
         "US.CPI.YOY",
         "BR.CDS.5Y",
     )
+    describe = MappingProxyType({"beer": _beer_line})
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
         logs = pd.concat({c: np.log(monthly(data[c])) for c in COMMODITIES}, axis=1, sort=True)
@@ -70,14 +80,8 @@ class FxEquilibriumAgent(Agent):
             notes.append(f"BEER not estimated: {err}")
             return {}
 
-    def signals(
-        self,
-        as_of: pd.Timestamp,
-        features: Features,
-        fitted: Fitted,
-        upstream: Mapping[str, AgentReport],
-    ) -> list[Signal]:
-        model = fitted.get("beer")
+    def signals(self, ev: Evidence) -> list[Signal]:
+        model = ev.fitted.get("beer")
         if model is None:
             return []
         z = -model.z  # USD/BRL above fair value (BRL cheap): expect it to fall
@@ -85,44 +89,36 @@ class FxEquilibriumAgent(Agent):
         days = 21 * model.half_life if np.isfinite(model.half_life) else B3_SESSIONS_PER_YEAR
         return [
             self.signal(
-                as_of,
+                ev.as_of,
                 "USDBRL.FUT",
                 z,
                 quality=quality,
                 horizon_days=int(np.clip(days, 21, B3_SESSIONS_PER_YEAR)),
                 model="BEER",
                 because=(
-                    f"USD/BRL {features['fx_now']:.3f} is {abs(model.current):.1f}% "
+                    f"USD/BRL {ev.features['fx_now']:.3f} is {abs(model.current):.1f}% "
                     f"{'above' if model.current > 0 else 'below'} its BEER fair value "
                     f"{model.fair_value.iloc[-1]:.3f} (misalignment z {model.z:+.2f}, band "
                     f"±{model.band:.1f}%), so expect it to revert; carry "
-                    f"{features['carry']:+.2f}pp"
+                    f"{ev.features['carry']:+.2f}pp"
                 ),
                 stats=(p_value("cointegration", model.coint_pvalue),),
             )
         ]
 
-    def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
-        lines = [
-            f"USD/BRL {features['fx_now']:.3f}; Selic–fed funds carry {features['carry']:+.2f}pp"
+    def headline(self, ev: Evidence) -> list[str]:
+        return [
+            f"USD/BRL {ev.features['fx_now']:.3f}; "
+            f"Selic–fed funds carry {ev.features['carry']:+.2f}pp"
         ]
-        model = fitted.get("beer")
-        if model is not None:
-            lr = model.long_run["coef"]
-            lines.append(
-                f"BEER: misalignment {model.current:+.1f}% (band ±{model.band:.1f}%), half-life "
-                f"{model.half_life:.1f} months; elasticities ToT {lr['terms_of_trade']:.2f}, "
-                f"real-rate diff {lr['real_rate_diff']:.3f}, CDS {lr['log_cds']:.2f}"
-            )
-        return lines
 
-    def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
-        model = fitted.get("beer")
+    def charts(self, ev: Evidence) -> dict[str, pd.DataFrame]:
+        model = ev.fitted.get("beer")
         if model is None:
             return {}
         frame = pd.DataFrame(
             {
-                "fx": features["fx"],
+                "fx": ev.features["fx"],
                 "fair_value": model.fair_value,
                 "misalignment": model.misalignment,
             }

@@ -22,8 +22,7 @@ from tqdm.auto import tqdm
 from research_core._files import artifact_lock, read_parquet, write_atomic
 from research_core._threads import OneThread
 from research_core.agents import run_agents
-from research_core.agents.base import AgentReport
-from research_core.agents.monetary import COUNTRIES
+from research_core.agents.report import AgentReport
 from research_core.agents.store import stored_reports
 from research_core.calendars import business_day_range
 from research_core.errors import AsOfError
@@ -122,15 +121,15 @@ def realtime_record(reports: Iterable[AgentReport]) -> pd.DataFrame:
     for r in reports:
         if r.agent != "monetary_policy":
             continue
-        for c in COUNTRIES:
-            rstar = r.charts.get(f"rstar_{c.code}")
-            taylor = r.charts.get(f"taylor_{c.code}")
-            if rstar is None or rstar.empty:
+        for country in [k.removeprefix("rstar_") for k in r.charts if k.startswith("rstar_")]:
+            rstar = r.charts[f"rstar_{country}"]
+            taylor = r.charts.get(f"taylor_{country}")
+            if rstar.empty:
                 continue
             rows.append(
                 {
                     "as_of": r.as_of,
-                    "country": c.code,
+                    "country": country,
                     "obs_date": pd.Timestamp(rstar.index[-1]),
                     "rstar": float(rstar["filtered"].iloc[-1]),
                     "rstar_se": float(rstar["filtered_se"].iloc[-1]),

@@ -9,7 +9,7 @@ that difference (momentum in underlying inflation the Fed reacts to).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ import pandas as pd
 from research_core.agents._features import compound, monthly, to_monthly_rate
 from research_core.agents.base import (
     Agent,
-    AgentReport,
+    Evidence,
     Features,
     Fitted,
 )
@@ -25,14 +25,23 @@ from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import ModelError
 from research_core.events import known_surprise_z
 from research_core.lake.pit import PITView
-from research_core.models import output_gap, phillips_curve, zscore_last
+from research_core.models import PhillipsCurveResult, output_gap, phillips_curve, zscore_last
 from research_core.records import Signal
+
+
+def _curve_line(curve: PhillipsCurveResult) -> str:
+    return (
+        f"Phillips curve: persistence {curve.persistence:.2f}, long-run FX pass-through "
+        f"{curve.pass_through:.2f}, R² {curve.regression.rsquared:.2f}; "
+        f"12m forecast {curve.forecast_12m:.2f}%"
+    )
 
 
 class InflationAgent(Agent):
     name = "inflation"
     required = ("BR.IPCA.MOM", "BR.FOCUS.IPCA.12M", "BR.IBCBR.SA", "BRL.USD.PTAX")
     optional = ("US.CORE.CPI.MOM",)
+    describe = MappingProxyType({"phillips_curve": _curve_line})
 
     def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:
         """The declared series, plus the print surprises the lake holds (issue 19)."""
@@ -82,22 +91,16 @@ class InflationAgent(Agent):
             return {}
         return {"phillips_curve": curve}
 
-    def signals(
-        self,
-        as_of: pd.Timestamp,
-        features: Features,
-        fitted: Fitted,
-        upstream: Mapping[str, AgentReport],
-    ) -> list[Signal]:
+    def signals(self, ev: Evidence) -> list[Signal]:
         out = []
-        curve = fitted.get("phillips_curve")
+        curve = ev.fitted.get("phillips_curve")
         if curve is not None:
-            focus = float(features["focus_12m"].iloc[-1])
+            focus = float(ev.features["focus_12m"].iloc[-1])
             z = (curve.forecast_12m - focus) / curve.forecast_12m_se
             quality = float(np.clip(0.5 + curve.regression.rsquared_adj / 2, 0.0, 1.0))
             out.append(
                 self.signal(
-                    as_of,
+                    ev.as_of,
                     "BR.INFLATION",
                     z,
                     quality=quality,
@@ -109,12 +112,12 @@ class InflationAgent(Agent):
                     ),
                 )
             )
-        if "us_core_gap" in features:
-            z = zscore_last(features["us_core_gap"])
-            ann3, ann12 = features["us_core_3m"].iloc[-1], features["us_core_12m"].iloc[-1]
+        if "us_core_gap" in ev.features:
+            z = zscore_last(ev.features["us_core_gap"])
+            ann3, ann12 = ev.features["us_core_3m"].iloc[-1], ev.features["us_core_12m"].iloc[-1]
             out.append(
                 self.signal(
-                    as_of,
+                    ev.as_of,
                     "US.INFLATION",
                     z,
                     quality=0.7,
@@ -123,7 +126,7 @@ class InflationAgent(Agent):
                     because=f"US core CPI {ann3:.2f}% 3m annualized vs {ann12:.2f}% over 12m",
                 )
             )
-        out.extend(self._surprise_signals(as_of, features))
+        out.extend(self._surprise_signals(ev.as_of, ev.features))
         return out
 
     def _surprise_signals(self, as_of: pd.Timestamp, features: Features) -> list[Signal]:
@@ -151,28 +154,21 @@ class InflationAgent(Agent):
             )
         return out
 
-    def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
-        ipca12 = features["ipca_12m"]
-        lines = [
+    def headline(self, ev: Evidence) -> list[str]:
+        ipca12 = ev.features["ipca_12m"]
+        return [
             f"IPCA {ipca12.iloc[-1]:.2f}% over 12m to {ipca12.index[-1]:%b %Y}; Focus 12m ahead "
-            f"{features['focus_12m'].iloc[-1]:.2f}%; output gap {features['gap'].iloc[-1]:+.2f}%"
+            f"{ev.features['focus_12m'].iloc[-1]:.2f}%; "
+            f"output gap {ev.features['gap'].iloc[-1]:+.2f}%"
         ]
-        curve = fitted.get("phillips_curve")
-        if curve is not None:
-            lines.append(
-                f"Phillips curve: persistence {curve.persistence:.2f}, long-run FX pass-through "
-                f"{curve.pass_through:.2f}, R² {curve.regression.rsquared:.2f}; "
-                f"12m forecast {curve.forecast_12m:.2f}%"
-            )
-        return lines
 
-    def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
+    def charts(self, ev: Evidence) -> dict[str, pd.DataFrame]:
         out = {
             "ipca_12m": pd.DataFrame(
-                {"ipca_12m": features["ipca_12m"], "focus_12m": features["focus_12m"]}
+                {"ipca_12m": ev.features["ipca_12m"], "focus_12m": ev.features["focus_12m"]}
             ).dropna(how="all")
         }
-        curve = fitted.get("phillips_curve")
+        curve = ev.fitted.get("phillips_curve")
         if curve is not None:
             out["forecast"] = curve.forecast_path.to_frame()
             out["rolling_coefficients"] = curve.rolling

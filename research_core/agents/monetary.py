@@ -10,7 +10,6 @@ in standard errors of r*, is the stance.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +18,7 @@ import pandas as pd
 from research_core.agents._features import level_from_changes, monthly
 from research_core.agents.base import (
     Agent,
-    AgentReport,
+    Evidence,
     Features,
     Fitted,
     input_row,
@@ -131,17 +130,11 @@ class MonetaryPolicyAgent(Agent):
                 notes.append(f"{c.code} r* not estimated: {err}")
         return fitted
 
-    def signals(
-        self,
-        as_of: pd.Timestamp,
-        features: Features,
-        fitted: Fitted,
-        upstream: Mapping[str, AgentReport],
-    ) -> list[Signal]:
+    def signals(self, ev: Evidence) -> list[Signal]:
         out = []
         for c in COUNTRIES:
-            f = features[c.code]
-            rule = fitted.get(f"taylor_{c.code}")
+            f = ev.features[c.code]
+            rule = ev.fitted.get(f"taylor_{c.code}")
             if rule is not None:
                 history = _path_gap_history(rule, f, c.years)
                 gap_now = rule.market_gap(f["market_now"], c.years)
@@ -149,7 +142,7 @@ class MonetaryPolicyAgent(Agent):
                 quality = float(np.clip(rule.regression.rsquared, 0.0, 1.0))
                 out.append(
                     self.signal(
-                        as_of,
+                        ev.as_of,
                         c.instrument,
                         z,
                         quality=quality,
@@ -163,13 +156,13 @@ class MonetaryPolicyAgent(Agent):
                         ),
                     )
                 )
-            rstar = fitted.get(f"rstar_{c.code}")
+            rstar = ev.fitted.get(f"rstar_{c.code}")
             if rstar is not None:
                 real_now = float(f["real_rate"].iloc[-1])
                 z = (real_now - rstar.current) / rstar.current_se
                 out.append(
                     self.signal(
-                        as_of,
+                        ev.as_of,
                         f"{c.code}.POLICY_STANCE",
                         z,
                         quality=0.8,
@@ -182,7 +175,7 @@ class MonetaryPolicyAgent(Agent):
                         ),
                     )
                 )
-            tone_signal = self._tone_signal(as_of, c, f.get("tone"))
+            tone_signal = self._tone_signal(ev.as_of, c, f.get("tone"))
             if tone_signal is not None:
                 out.append(tone_signal)
         return out
@@ -207,33 +200,33 @@ class MonetaryPolicyAgent(Agent):
             ),
         )
 
-    def narrative(self, features: Features, fitted: Fitted, signals: list[Signal]) -> list[str]:
+    def narrative(self, ev: Evidence, signals: list[Signal]) -> list[str]:
         lines = []
         for c in COUNTRIES:
-            f = features[c.code]
+            f = ev.features[c.code]
             text = f"{c.code}: policy rate {f['rate_now']:.2f}%"
-            rule = fitted.get(f"taylor_{c.code}")
+            rule = ev.fitted.get(f"taylor_{c.code}")
             if rule is not None:
                 lr = rule.long_run["coef"]
                 text += (
                     f"; rule prescribes {rule.rule_rate:.2f}% (inflation response "
                     f"{lr['inflation']:.2f}, gap {lr['gap']:.2f}, smoothing {rule.rho:.2f})"
                 )
-            rstar = fitted.get(f"rstar_{c.code}")
+            rstar = ev.fitted.get(f"rstar_{c.code}")
             if rstar is not None:
                 text += f"; r* {rstar.current:.2f}% ± {rstar.current_se:.2f}"
             tone = f.get("tone")
             if tone is not None and len(tone) >= 2:
                 text += f"; communiqué tone {tone.iloc[-1]:+.2f} (previous {tone.iloc[-2]:+.2f})"
             lines.append(text)
-        lines.extend(_surprise_lines(features))
+        lines.extend(_surprise_lines(ev.features))
         return lines
 
-    def charts(self, features: Features, fitted: Fitted) -> dict[str, pd.DataFrame]:
+    def charts(self, ev: Evidence) -> dict[str, pd.DataFrame]:
         out = {}
         for c in COUNTRIES:
-            f = features[c.code]
-            rule = fitted.get(f"taylor_{c.code}")
+            f = ev.features[c.code]
+            rule = ev.fitted.get(f"taylor_{c.code}")
             if rule is not None:
                 out[f"taylor_{c.code}"] = pd.DataFrame(
                     {
@@ -242,11 +235,11 @@ class MonetaryPolicyAgent(Agent):
                         "market": f["market"],
                     }
                 ).dropna(subset=["rule"])
-            rstar = fitted.get(f"rstar_{c.code}")
+            rstar = ev.fitted.get(f"rstar_{c.code}")
             if rstar is not None:
                 out[f"rstar_{c.code}"] = rstar.estimates.assign(real_rate=f["real_rate"])
-        if "surprises" in features:
-            out["inflation_surprises"] = pd.DataFrame(features["surprises"]).iloc[-24:]
+        if "surprises" in ev.features:
+            out["inflation_surprises"] = pd.DataFrame(ev.features["surprises"]).iloc[-24:]
         return out
 
 

@@ -1,38 +1,80 @@
 """The agent registry and the runner that calls agents in dependency order, memoized per view
-and, where a store is in use, per lake snapshot and date (:mod:`research_core.agents.store`)."""
+and, where a store is in use, per lake snapshot and date (:mod:`research_core.agents.store`).
+
+The registry names every agent and its dependencies without importing it: an agent's
+module (and the models it fits) is imported only when the agent actually runs, so reading
+stored reports (a replay, a second ``agents run`` on the same snapshot) never pays for it."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from research_core._memo import MEMO, Kind
-from research_core.agents.base import Agent, AgentReport
-from research_core.agents.cross_asset import CrossAssetAgent
-from research_core.agents.fiscal import FiscalAgent
-from research_core.agents.fx import FxEquilibriumAgent
-from research_core.agents.inflation import InflationAgent
-from research_core.agents.monetary import MonetaryPolicyAgent
+from research_core.agents.report import AgentReport
 from research_core.errors import AgentDataError, CatalogError, InsufficientDataError
-from research_core.lake.pit import PITView
 
-AGENTS: Mapping[str, type[Agent]] = MappingProxyType(
+if TYPE_CHECKING:
+    from research_core.agents.base import Agent
+    from research_core.lake.pit import PITView
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the runner knows of an agent before importing it (its module imports the
+    models: statsmodels, scipy.stats, hmmlearn, arch)."""
+
+    module: str  # under research_core.agents
+    cls: str
+    depends_on: tuple[str, ...] = ()
+    variant: str = ""  # its settings (``Agent.variant``) while its module is not loaded
+
+
+ENTRIES: Mapping[str, Entry] = MappingProxyType(
     {
-        cls.name: cls
-        for cls in (
-            InflationAgent,
-            MonetaryPolicyAgent,
-            FiscalAgent,
-            FxEquilibriumAgent,
-            CrossAssetAgent,
-        )
+        "inflation": Entry("inflation", "InflationAgent"),
+        "monetary_policy": Entry("monetary", "MonetaryPolicyAgent"),
+        "fiscal": Entry("fiscal", "FiscalAgent"),
+        "fx_equilibrium": Entry("fx", "FxEquilibriumAgent"),
+        "cross_asset": Entry(
+            "cross_asset",
+            "CrossAssetAgent",
+            ("inflation", "monetary_policy", "fiscal", "fx_equilibrium"),
+            "refit=yearly",
+        ),
     }
 )
+
+
+def _module(name: str) -> str:
+    return f"research_core.agents.{ENTRIES[name].module}"
+
+
+class _Registry(Mapping[str, "type[Agent]"]):
+    """The agent classes by name, each module imported when its class is first asked for."""
+
+    def __getitem__(self, name: str) -> type[Agent]:
+        cls: type[Agent] = getattr(importlib.import_module(_module(name)), ENTRIES[name].cls)
+        return cls
+
+    def __contains__(self, name: object) -> bool:
+        return name in ENTRIES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ENTRIES)
+
+    def __len__(self) -> int:
+        return len(ENTRIES)
+
+
+AGENTS: Mapping[str, type[Agent]] = _Registry()
 
 
 def agent_order(names: Iterable[str] | None = None) -> list[str]:
@@ -46,7 +88,7 @@ def agent_order(names: Iterable[str] | None = None) -> list[str]:
     while todo:
         name = todo.pop()
         if name not in graph:
-            graph[name] = AGENTS[name].depends_on
+            graph[name] = ENTRIES[name].depends_on
             todo.extend(graph[name])
     return list(TopologicalSorter(graph).static_order())
 
@@ -105,7 +147,15 @@ def _store(view: PITView) -> ReportStore | None:
 
 def variant(name: str) -> str:
     """The settings an agent's report depends on: its own and its dependencies'."""
-    return ",".join(v for n in agent_order([name]) if (v := AGENTS[n].variant()))
+    return ",".join(v for n in agent_order([name]) if (v := _own_variant(n)))
+
+
+def _own_variant(name: str) -> str:
+    """An agent's own settings: its class's while its module is loaded (a block may have
+    changed them), else the default its entry declares (no import to learn it)."""
+    module = sys.modules.get(_module(name))
+    cls = getattr(module, ENTRIES[name].cls, None)
+    return ENTRIES[name].variant if cls is None else cls.variant()
 
 
 def _known(view: PITView, name: str) -> AgentReport | None:
@@ -155,7 +205,7 @@ def agent_report(view: PITView, name: str) -> AgentReport:
     report = _known(view, name)
     if report is not None:
         return report
-    upstream = {d: agent_report(view, d) for d in AGENTS[name].depends_on}
+    upstream = {d: agent_report(view, d) for d in ENTRIES[name].depends_on}
     return run_agent(view, name, upstream)
 
 

@@ -1,6 +1,7 @@
 """Agent reports kept per lake snapshot and date, shared by every process that runs agents
 on the same lake: single-strategy backtests, the book backtest's workers, the pipeline,
-``workbench agents run``.
+``workbench agents run``; and what a PMS proposal gathered (every agent and strategy
+signal, the unit returns), which its replay reads (:func:`research_core.pms.journal.decide_kept`).
 
 Key: the agent and the settings its report depends on (``Agent.variant``), the code that
 computes it (a digest of the package's source and the numeric libraries' versions), the
@@ -43,7 +44,7 @@ import numpy as np
 import pyarrow as pa
 
 from research_core._files import umask as _umask
-from research_core.agents.base import AgentReport
+from research_core.agents.report import AgentReport
 from research_core.agents.runner import using_store
 from research_core.lake.files import read_rows
 from research_core.lake.pit import PITView
@@ -125,11 +126,21 @@ class AgentReportStore:
         return released[keep][order], np.maximum.accumulate(stored[keep][order])
 
     def path(self, view: PITView, agent: str, variant: str) -> Path:
-        name = f"{agent},{variant}" if variant else agent
+        return self.entry(view, f"{agent},{variant}" if variant else agent)
+
+    def entry(self, view: PITView, name: str) -> Path:
+        """Where the entry ``name`` of ``view`` (its as-of and content stamp) is kept."""
         return self.folder / name / f"{view.as_of.value}-{self.content_stamp(view)}"
 
     def get(self, view: PITView, agent: str, variant: str) -> AgentReport | None:
-        path = self.path(view, agent, variant)
+        report = self.read(self.path(view, agent, variant))
+        return report if isinstance(report, AgentReport) else None
+
+    def put(self, view: PITView, agent: str, variant: str, report: AgentReport) -> None:
+        self.write(self.path(view, agent, variant), report)
+
+    def read(self, path: Path) -> object | None:
+        """The value kept at ``path`` (an :meth:`entry`), None if absent or unsound."""
         try:
             blob = path.read_bytes()
         except (FileNotFoundError, NotADirectoryError):  # not kept (or cannot be: put)
@@ -142,15 +153,14 @@ class AgentReportStore:
             log.warning("agent report store: %s fails its checksum; recomputing", path)
             return None
         try:
-            report = pickle.loads(zlib.decompress(payload))  # trusted as the lake is
+            return pickle.loads(zlib.decompress(payload))  # trusted as the lake is
         except (pickle.UnpicklingError, zlib.error, EOFError, AttributeError, ImportError) as err:
             log.warning("agent report store: %s does not load (%s); recomputing", path, err)
             return None
-        return report if isinstance(report, AgentReport) else None
 
-    def put(self, view: PITView, agent: str, variant: str, report: AgentReport) -> None:
-        path = self.path(view, agent, variant)
-        payload = zlib.compress(pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    def write(self, path: Path, value: object) -> None:
+        """Keep ``value`` at ``path`` (an :meth:`entry`): whole or not at all."""
+        payload = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
         try:  # a lake this user may read but not write (or a full disk): just not kept
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

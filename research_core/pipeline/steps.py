@@ -187,7 +187,7 @@ def strategies(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
 def collected_signals(run_dir: str | Path) -> CollectedSignals:
     """The agents' and strategies' signals and freshness as the agents and strategies steps
     wrote them (what the book step aggregates, and what the PMS proposes from)."""
-    from research_core.agents.base import AgentReport
+    from research_core.agents.report import AgentReport
     from research_core.signals.sources import CollectedSignals, freshness_from_report
 
     run = RunFolder(Path(run_dir))

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Engine, Select, func, select
@@ -28,6 +28,13 @@ from research_core.pms import audit, db
 from research_core.pms.impact import book_risk
 from research_core.pms.models import AuditRow, Briefing, Decision, Lot, PnLRow, Proposal
 from research_core.pms.positions import catalog_instrument, usdbrl
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from research_core.agents.store import AgentReportStore
+    from research_core.portfolio.book import Decision as BookDecision
+
 from research_core.pms.proposals import (
     ProposalSpec,
     inputs_base,
@@ -375,6 +382,39 @@ def replay(
     return Replay(int(decision_id), prop.id, snap["snapshot_id"], not diffs, diffs, stored, rebuilt)
 
 
+def decide_kept(lake: Lake, view: PITView, **kwargs: Any) -> BookDecision:
+    """``portfolio.book.decide`` on ``view`` with the lake's store in use: agent reports, and
+    what the decision gathers before it looks at the book held (every agent and strategy
+    signal, aggregated, and the instruments' unit returns: ``portfolio.book.gather``), read
+    where a run on the same snapshot and date kept them (keyed by the view's content and
+    the settings, as agent reports are) and kept otherwise. A proposal decides through
+    here, and its replay reads what it kept. Kept only for the shipped strategies gathered
+    here (no ``strategies`` or ``gathered`` given)."""
+    from research_core.agents.store import stored_reports
+    from research_core.portfolio.book import Gathered, decide, gather  # the optimizers: on use
+
+    with stored_reports(lake) as store:
+        own = kwargs.get("strategies") is None and kwargs.get("gathered") is None
+        if not own or store is None:
+            return decide(view, **kwargs)
+        lookback = int(kwargs.get("lookback", 750))
+        path = kept_gathered(store, view, lookback)
+        kept = store.read(path)
+        if not isinstance(kept, Gathered):
+            kept = gather(view, lookback=lookback)
+            store.write(path, kept)
+    return decide(view, **{**kwargs, "gathered": kept})
+
+
+def kept_gathered(store: AgentReportStore, view: PITView, lookback: int) -> Path:
+    """The store's entry for what a decision on ``view`` gathers (with the agents' settings
+    and the covariance look-back in its name)."""
+    from research_core.agents.runner import AGENTS, variant
+
+    settings = [f"lookback={lookback}", *filter(None, map(variant, AGENTS))]
+    return store.entry(view, ",".join(["gathered", *settings]))
+
+
 def _book_spec(
     lake: Lake,
     view: PITView,
@@ -383,27 +423,32 @@ def _book_spec(
     current: pd.Series,
     equity: pd.Series | None,
 ) -> ProposalSpec | None:
-    """The trade of ``prop`` as the book rebuilt at the recorded snapshot asks for it (None
-    if it no longer does); agent reports already made on that snapshot and date are read
-    from the lake's store (:mod:`research_core.agents.store`), not recomputed."""
-    from research_core.agents.store import stored_reports
-    from research_core.portfolio.book import build_book  # the optimizers: on use
+    """The trade of ``prop`` as the decision rebuilt at the recorded snapshot asks for it
+    (None if it no longer does): the path the proposal took (:func:`decide_kept`, then
+    the positions' sizes), without the risk report of the whole target book, which a
+    trade does not read; what the proposal collected on that snapshot is read, not
+    recomputed."""
+    from research_core.portfolio.book import position_sizes  # the optimizers: on use
     from research_core.portfolio.constraints import Constraints
 
     inputs = snap["inputs"]
     nav = float(inputs["nav"])
-    with stored_reports(lake):
-        book = build_book(
-            view,
-            method=snap["method"],
-            nav=nav,
-            current=current,
-            constraints=Constraints(limits=inputs_limits(inputs)),
-            n_sims=int(snap["n_sims"]),
-            equity=equity,
-        )
+    decision = decide_kept(
+        lake,
+        view,
+        method=snap["method"],
+        current=current,
+        equity=equity,
+        constraints=Constraints(limits=inputs_limits(inputs)),
+    )
+    sizes = position_sizes(decision.portfolio.weights, view, nav)
     specs = proposal_specs(
-        book, current, nav=nav, usdbrl=usdbrl(view), min_trade=float(snap["min_trade"])
+        decision,
+        current,
+        nav=nav,
+        usdbrl=usdbrl(view),
+        min_trade=float(snap["min_trade"]),
+        sizes=sizes,
     )
     found = [p for p in specs if (p.instrument_id, p.side) == (prop.instrument_id, prop.side)]
     return found[0] if found else None

@@ -28,7 +28,7 @@ from research_core.pms import audit, db, gate
 from research_core.pms import package as packages
 from research_core.pms.book import to_date
 from research_core.pms.impact import book_risk
-from research_core.pms.journal import Entry, record_audited, snapshot_of
+from research_core.pms.journal import Entry, decide_kept, record_audited, snapshot_of
 from research_core.pms.models import Proposal, ProposalEvent
 from research_core.pms.positions import (
     catalog_instrument,
@@ -118,8 +118,7 @@ def _decide(
 ) -> tuple[BookDecision, str]:
     """The target (``portfolio.book.decide``, the one decision path) against the book held,
     or the decision given, checked; and the method it was built with."""
-    from research_core.agents.store import stored_reports
-    from research_core.portfolio.book import decide, gather  # on use
+    from research_core.portfolio.book import gather  # on use
     from research_core.portfolio.constraints import Constraints
 
     current, equity = inputs_series(inputs)
@@ -128,16 +127,16 @@ def _decide(
         return options.decision, options.decision.portfolio.method
     collected = options.collected
     gathered = None if collected is None else gather(view, collected=collected)
-    with stored_reports(pms.lake):  # the agents' reports, kept for a replay
-        decision = decide(
-            view,
-            method=options.method,
-            current=current,
-            strategies=options.strategies,
-            gathered=gathered,
-            equity=equity,
-            constraints=Constraints(limits=inputs_limits(inputs)),
-        )
+    decision = decide_kept(  # what it reads and collects, kept for a replay
+        pms.lake,
+        view,
+        method=options.method,
+        current=current,
+        strategies=options.strategies,
+        gathered=gathered,
+        equity=equity,
+        constraints=Constraints(limits=inputs_limits(inputs)),
+    )
     return decision, options.method
 
 

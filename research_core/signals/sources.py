@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from research_core.agents.base import AgentReport
+from research_core.agents.report import AgentReport
 from research_core.calendars import REBALANCE_SESSIONS
 from research_core.catalog import instrument, series_catalog
 from research_core.errors import (

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from research_core.agents.base import AgentReport
+from research_core.agents.report import AgentReport
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import (
     AgentDataError,

@@ -1,9 +1,13 @@
 """Agent reports kept per lake snapshot and date (issue 29, item 4): the content stamp, reuse
-across processes, a revision invalidating exactly the dates that see it, damaged entries."""
+across processes, a revision invalidating exactly the dates that see it, damaged entries;
+a replay on a recorded snapshot computing only what the store lacks (item 3)."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,6 +56,22 @@ def test_content_stamp_moves_only_for_the_dates_a_write_touches(tmp_path: Path):
     assert (
         store.content_stamp(lake.at("2024-01-05", known_by=pd.Timestamp(first, tz="UTC"))) == first
     )
+
+
+NAMES = ["fiscal", "fx_equilibrium", "inflation"]  # three agents of light models
+PROBE = """
+import json, sys
+from research_core.agents.store import stored_reports
+from research_core.lake.store import Lake
+from research_core.signals.sources import agent_reports  # what decide() runs for agents
+lake = Lake.open(sys.argv[1])
+view = lake.at_snapshot(sys.argv[2])
+with stored_reports(lake):
+    reports = agent_reports(view, sys.argv[3:], {})
+agents = sorted(m for m in sys.modules if m.startswith("research_core.agents."))
+out = {k: r.to_dict() for k, r in reports.items()}
+print(json.dumps({"modules": agents, "reports": out}, sort_keys=True))
+"""
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +160,24 @@ def test_entries_of_older_code_are_removed_but_the_newest_other(tmp_path: Path):
         os.utime(root / code, (when, when))
     store = AgentReportStore(lake)
     assert sorted(p.name for p in root.iterdir()) == sorted([store.folder.name, "newer"])
+
+
+def test_a_replay_computes_and_imports_only_the_agent_the_store_lacks(cut: Lake, memo):
+    """The agents' part of a replay (issue 29, item 3): on the snapshot a decision recorded,
+    stored reports are read and only an agent the store lacks is computed; in a fresh
+    process (as ``workbench pms replay`` runs) a stored agent is not even imported."""
+    view = cut.at(AS_OF)
+    with stored_reports(cut) as store:
+        assert store is not None
+        made = runner.run_agents(view, NAMES)  # the proposal's run: all kept
+    store.path(view, "fiscal", "").unlink()  # one entry lost (a crash, a cleanup)
+    probe = [sys.executable, "-c", PROBE, str(cut.root), view.snapshot_id, *NAMES]
+    out = subprocess.run(probe, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    models = {f"research_core.agents.{e.module}" for e in runner.ENTRIES.values()}
+    models &= set(got["modules"])
+    assert models == {"research_core.agents.fiscal"}  # the others: read, not imported
+    expected = json.loads(json.dumps({k: r.to_dict() for k, r in made.items()}, sort_keys=True))
+    assert got["reports"] == expected  # identical reports, read or recomputed
+    assert store.path(view, "fiscal", "").exists()  # and the lost entry is kept again

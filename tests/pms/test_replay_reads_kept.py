@@ -1,0 +1,37 @@
+"""A replay reads what its proposal gathered on the recorded snapshot (issue 29, item 3):
+``decide_kept``, the path both take, decides on the signals (and unit returns) kept for that
+snapshot and date instead of running every agent and strategy again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from research_core.agents.store import stored_reports
+from research_core.lake.store import Lake
+from research_core.pms.journal import decide_kept, kept_gathered
+from research_core.portfolio.book import gather
+from research_core.records import Signal
+from research_core.signals.sources import CollectedSignals
+
+
+def test_a_decision_on_a_kept_snapshot_uses_the_signals_kept_for_it(
+    sample_lake_path: Path, tmp_path: Path
+):
+    shutil.copytree(sample_lake_path, tmp_path / "lake", ignore=shutil.ignore_patterns("artifacts"))
+    lake = Lake.open(tmp_path / "lake")
+    view = lake.at("2026-10-01")
+    # What a proposal collected on this snapshot, by hand: one source, long DI1.1Y. The
+    # agents and the thirty strategies would say far more (every instrument).
+    said = Signal(view.as_of, "strategy:HAND", "DI1.1Y", 1, 1.0, 1.0, 21, "by hand", weight=1.0)
+    kept = CollectedSignals((said,), {"strategy:HAND": 1.0}, {})
+    with stored_reports(lake) as store:
+        assert store is not None
+        store.write(kept_gathered(store, view, 750), gather(view, collected=kept))
+    replayed = lake.at_snapshot(view.snapshot_id)  # the snapshot the proposal recorded
+    decision = decide_kept(lake, replayed, method="erc")
+    got = decision.signals
+    assert (got.signals, dict(got.freshness), dict(got.skipped)) == ((said,), kept.freshness, {})
+    assert list(decision.aggregated.table.index) == ["DI1.1Y"]
+    weights = decision.portfolio.weights
+    assert list(weights[weights != 0].index) == ["DI1.1Y"]
