@@ -28,10 +28,12 @@ JOB_POLL_S = 0.02
 
 
 def kernel_exec(preload: list[str]) -> str:
-    """The kernel's first line: process set-up, then the step's modules imported (no name
-    is left in the notebook's namespace)."""
+    """The kernel's first line: process set-up, a quick exit once the exit handlers ran
+    (``guard.exit_after_handlers``), then the step's modules imported (no name is left
+    in the notebook's namespace)."""
     imports = "".join(f"; import {m} as _w" for m in preload)
-    return KERNEL_EXEC + (f"{imports}; del _w" if preload else "")
+    quick = "; import research_core.pipeline.guard as _w; _w.exit_after_handlers()"
+    return f"{KERNEL_EXEC}{quick}{imports}; del _w"
 
 
 def start_kernel(spec: dict[str, Any]) -> Any:
