@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if not result.ok:
         sys.exit(f"pipeline failed: {result.summary()}")
     run = RunFolder(result.path)
-    serial = sum(float(step["duration_s"]) for step in run.manifest["steps"])
+    serial = sum(float(step["duration_s"]) for step in result.manifest["steps"])
     print(f"daily pipeline {args.as_of} on {args.lake}: {wall:.1f} s wall "
           f"(target <= 30 s on 2 cores), steps' sum {serial:.1f} s (independent steps run "
           f"{pipe.max_parallel} at once), "
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(f"{'step':<15}{'wall s':>8}{'cells s':>9}{'overhead s':>11}{'wait s':>8}{'end s':>7}"
           "  slowest cell")  # fmt: skip
     seconds = {"total": wall}
-    for step in run.manifest["steps"]:
+    for step in result.manifest["steps"]:
         cells, wait, end, which, slow = _cells(run.notebook_path(step["name"]), step)
         took = float(step["duration_s"])
         seconds[step["name"]] = took
