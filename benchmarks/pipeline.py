@@ -16,6 +16,7 @@ deadline, no checks — its risk table must equal ours.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -90,14 +91,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         import papermill
 
         peer_dir = work / "peer" / args.as_of
+        peer_dir.mkdir(parents=True)  # alerts and the pack read the date and steps from it
+        records = [{"name": s.name, "deadline_s": s.deadline_s, "status": "succeeded"}
+                   for s in pipe.steps]  # fmt: skip
+        manifest = {"as_of": args.as_of, "status": "running", "steps": records}
+        (peer_dir / "manifest.json").write_text(json.dumps(manifest))
         t0 = time.perf_counter()
         for step in pipe.steps:
             params = {"as_of": args.as_of, "lake_path": str(Path(args.lake).resolve()),
                       "db_url": f"sqlite:///{work / 'peer.db'}", "run_dir": str(peer_dir),
                       **step.params}  # fmt: skip
-            (peer_dir / "manifest.json").parent.mkdir(parents=True, exist_ok=True)
-            if step.name == "morning_pack":  # the pack reads the as-of from a manifest
-                (peer_dir / "manifest.json").write_text(f'{{"as_of": "{args.as_of}"}}')
             papermill.execute_notebook(
                 str(pipe.notebook_path(step)), str(work / f"peer-{step.name}.ipynb"),
                 parameters=params, progress_bar=False, cwd=str(pipe.folder),

@@ -249,8 +249,8 @@ def _run_steps(run: RunRecord, todo: list[Step], bar: Any) -> None:
                 if not running:
                     break
                 started = succeeded | {s.name for s in running.values()}
-                if not failed:  # those that may start when a running one ends
-                    warm.warm(_ready(run.pipe, pending, names, started)[:width])
+                if not failed:
+                    warm.warm(_next(run.pipe, pending, names, started))
                 bar.set_postfix_str(", ".join(s.name for s in running.values()))
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -265,6 +265,15 @@ def _run_steps(run: RunRecord, todo: list[Step], bar: Any) -> None:
             raise
         finally:
             warm.close()
+
+
+def _next(pipe: Pipeline, pending: list[Step], names: set[str], started: set[str]) -> list[Step]:
+    """The steps to warm up: those that may start when a running one ends, then those that
+    may start when these end (``2 * max_parallel`` at most), so that a kernel has a whole
+    step's time to start and import its modules."""
+    first = _ready(pipe, pending, names, started)
+    second = _ready(pipe, pending, names, started | {s.name for s in first})
+    return second[: 2 * pipe.max_parallel]  # ``second`` lists ``first`` too, in order
 
 
 def _ready(pipe: Pipeline, pending: list[Step], names: set[str], done: set[str]) -> list[Step]:

@@ -10,6 +10,7 @@ otherwise run it silently with its own defaults, papermill #125/#330).
 from __future__ import annotations
 
 import importlib.util
+from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -123,12 +124,21 @@ def _check_preload(path: Path, pipe: Pipeline) -> None:
     """Every module a kernel is to preload exists (a typo would only show as a warning in
     the kernel's log, and the step would import it itself)."""
     for name in dict.fromkeys([*pipe.preload, *(m for s in pipe.steps for m in s.preload)]):
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except ImportError:
-            found = False
-        if not found:
+        if not _module_exists(name):
             raise PipelineError(f"{path}: preload: no module named {name!r}")
+
+
+def _module_exists(name: str) -> bool:
+    """Whether ``name`` can be imported, found without importing it or its packages
+    (``importlib.util.find_spec`` imports the parents: 1.6 s of CPU for daily.yaml's)."""
+    top, *parts = name.split(".")
+    spec = importlib.util.find_spec(top)  # a top-level name: nothing is imported
+    for depth in range(1, len(parts) + 1):
+        if spec is None or spec.submodule_search_locations is None:
+            return False
+        where = list(spec.submodule_search_locations)
+        spec = PathFinder.find_spec(".".join([top, *parts[:depth]]), where)
+    return spec is not None
 
 
 def one_line_reason(err: BaseException) -> str:
