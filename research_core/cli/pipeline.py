@@ -33,20 +33,24 @@ def with_replay(pipeline: str | Path, dirs: Sequence[str]) -> Pipeline:
     return pipe.model_copy(update={"steps": steps})
 
 
+def _where(args: argparse.Namespace, pipeline: str | Path | Pipeline) -> dict[str, Any]:
+    """The flags ``run`` and ``backfill`` share, as the keywords both functions take."""
+    return {
+        "pipeline": pipeline,
+        "runs_path": args.runs,
+        "lake_path": args.path,
+        "db_url": args.db_url,
+        "force": args.force,
+        "progress": not args.quiet,
+    }
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from research_core.pipeline.runner import run_pipeline
 
-    result = run_pipeline(
-        args.as_of,
-        pipeline=with_replay(args.pipeline, args.replay) if args.replay else args.pipeline,
-        runs_path=args.runs,
-        lake_path=args.path,
-        db_url=args.db_url,
-        steps=args.steps,
-        resume=args.resume,
-        force=args.force,
-        progress=not args.quiet,
-    )
+    pipeline = with_replay(args.pipeline, args.replay) if args.replay else args.pipeline
+    options = {"steps": args.steps, "resume": args.resume}
+    result = run_pipeline(args.as_of, **_where(args, pipeline), **options)
     print(result.summary())
     pack = result.path / "artifacts" / "morning_pack" / "morning_pack.html"
     if result.ok and pack.exists():
@@ -57,18 +61,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_backfill(args: argparse.Namespace) -> int:
     from research_core.pipeline.date_range import backfill
 
-    results = backfill(
-        args.start,
-        args.end,
-        pipeline=args.pipeline,
-        runs_path=args.runs,
-        lake_path=args.path,
-        db_url=args.db_url,
-        cluster=args.cluster,
-        workers=args.workers,
-        force=args.force,
-        progress=not args.quiet,
-    )
+    where = _where(args, args.pipeline)
+    results = backfill(args.start, args.end, **where, cluster=args.cluster, workers=args.workers)
     for r in results:
         print(r.summary().splitlines()[0])
     failed = [r.as_of for r in results if not r.ok]
