@@ -25,6 +25,7 @@ from scipy.stats import norm
 
 from research_core.agents.reasons import Stat, reason
 from research_core.agents.report import AgentReport
+from research_core.agents.runner import loaded
 from research_core.errors import AgentDataError
 from research_core.lake.pit import PITView
 from research_core.lake.quality import staleness
@@ -66,6 +67,10 @@ class Agent(ABC):
     optional: ClassVar[tuple[str, ...]] = ()
     # the narrative's line for each fitted model, by the model's name in ``fitted``
     describe: ClassVar[Mapping[str, Callable[[Any], str]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        loaded(cls)  # the runner reads a loaded agent's settings from its class
 
     @classmethod
     def variant(cls) -> str:

@@ -7,8 +7,7 @@ stored reports (a replay, a second ``agents run`` on the same snapshot) never pa
 
 from __future__ import annotations
 
-import importlib
-import sys
+import pkgutil
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -57,11 +56,22 @@ def _module(name: str) -> str:
     return f"research_core.agents.{ENTRIES[name].module}"
 
 
+LOADED: dict[str, type[Agent]] = {}  # the registered agent classes whose module is loaded
+
+
+def loaded(cls: type[Agent]) -> None:
+    """Called as each agent class is defined (``Agent.__init_subclass__``): the class its
+    entry names, once its module is imported (a subclass elsewhere is not the agent)."""
+    entry = ENTRIES.get(getattr(cls, "name", ""))
+    if entry is not None and (cls.__module__, cls.__name__) == (_module(cls.name), entry.cls):
+        LOADED[cls.name] = cls
+
+
 class _Registry(Mapping[str, "type[Agent]"]):
     """The agent classes by name, each module imported when its class is first asked for."""
 
     def __getitem__(self, name: str) -> type[Agent]:
-        cls: type[Agent] = getattr(importlib.import_module(_module(name)), ENTRIES[name].cls)
+        cls: type[Agent] = pkgutil.resolve_name(f"{_module(name)}:{ENTRIES[name].cls}")
         return cls
 
     def __contains__(self, name: object) -> bool:
@@ -153,8 +163,7 @@ def variant(name: str) -> str:
 def _own_variant(name: str) -> str:
     """An agent's own settings: its class's while its module is loaded (a block may have
     changed them), else the default its entry declares (no import to learn it)."""
-    module = sys.modules.get(_module(name))
-    cls = getattr(module, ENTRIES[name].cls, None)
+    cls = LOADED.get(name)
     return ENTRIES[name].variant if cls is None else cls.variant()
 
 
