@@ -46,6 +46,7 @@ from tqdm.auto import tqdm
 
 from research_core._files import atomic_folder
 from research_core._threads import OneThread
+from research_core._typing import with_overrides
 from research_core.agents.store import stored_reports
 from research_core.backtest.causality import AsOfLakes
 from research_core.backtest.engine import BacktestResult, CostModel, EngineRun, run_engine
@@ -62,9 +63,10 @@ from research_core.errors import (
 )
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
-from research_core.portfolio.book import Decision, Gathered, decide, gather
+from research_core.portfolio.book import DecideOptions, Decision, Gathered, decide, gather
 from research_core.portfolio.constraints import Constraints
 from research_core.portfolio.construct import METHODS
+from research_core.strategies import load_config
 from research_core.strategies.base import BaseStrategy
 
 UNATTRIBUTED = "unattributed"  # a position no source stands behind (held through a band)
@@ -72,6 +74,7 @@ NETTING = "netting"  # the part of a position its sources' opposing views cancel
 CASH = "cash:CDI"
 # the live path has nothing to propose at this date: keep the book held
 NO_BOOK = (PortfolioError, RiskError, SignalError)
+FREQS = ("D", "W", "M")  # rebalance frequencies: last session of the day, week, month
 GATHER_BLOCK = 12  # dates per task when signals are gathered in worker processes
 
 
@@ -175,9 +178,12 @@ class BookSizing:
 def _gather_block(
     task: tuple[str, tuple[pd.Timestamp, ...], Vintage, Mapping[str, BaseStrategy] | None, int],
 ) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
-    """:func:`gather` at each date of a block (in a worker: one thread, the lake by path)."""
+    """:func:`gather` at each date of a block (in a worker: one thread, the lake by path).
+    The strategies are configured once for the block, not read from ``strategies.yaml``
+    at every date (they keep no state between views)."""
     root, dates, vintage, strategies, lookback = task
     lake = Lake.open(root)
+    strategies = load_config() if strategies is None else strategies
     out: dict[pd.Timestamp, Gathered | WorkbenchError] = {}
     with stored_reports(lake), OneThread() as threads:
         for d in dates:
@@ -375,47 +381,57 @@ class BookBacktest:
         return Path(folder)
 
 
+@dataclass(frozen=True, eq=False)
+class BookBacktestOptions(DecideOptions):
+    """How the book is backtested: :class:`DecideOptions` (construction ``method``,
+    covariance ``lookback``, ``strategies``) and the rebalance ``freq`` (D, W or M), the
+    ``constraints``, the engine's ``costs`` and ``vintage``, the causality check
+    (``verify`` dates drawn with ``verify_seed``, lakes cut at them shared through
+    ``as_of_lakes``), the ``workers`` processes that gather signals and a ``progress`` bar."""
+
+    freq: str = "M"
+    constraints: Constraints | None = None
+    costs: CostModel | None = None
+    vintage: Vintage = "as_of"
+    verify: int = 2
+    verify_seed: int = 0
+    as_of_lakes: AsOfLakes | None = None
+    workers: int = 1
+    progress: bool = False
+
+
 def run_book_backtest(
     lake: Lake,
     start: object,
     end: object,
-    *,
-    method: str = "erc",
-    freq: str = "M",
-    constraints: Constraints | None = None,
-    strategies: Mapping[str, BaseStrategy] | None = None,
-    costs: CostModel | None = None,
-    lookback: int = 750,
-    vintage: Vintage = "as_of",
-    verify: int = 2,
-    verify_seed: int = 0,
-    as_of_lakes: AsOfLakes | None = None,
-    workers: int = 1,
-    progress: bool = False,
+    options: BookBacktestOptions | None = None,
+    **overrides: object,
 ) -> BookBacktest:
     """Backtest the book that the live path would have traded (see the module docstring).
 
-    ``strategies`` defaults to the shipped ``strategies.yaml``; ``verify`` dates are
-    recomputed on the lake as known then (causality, on by default).
+    ``options`` (:class:`BookBacktestOptions`; its fields may also be given by keyword,
+    e.g. ``freq="W"``; a misspelt one is an error): ``strategies`` defaults to the shipped
+    ``strategies.yaml``; ``verify`` dates are recomputed on the lake as known then
+    (causality, on by default).
     """
-    if method not in METHODS:
-        raise BacktestError(f"unknown construction method {method!r}; valid: {list(METHODS)}")
-    if freq not in ("W", "M"):
-        raise BacktestError(f"book rebalance frequency {freq!r}: use W or M")
-    sizing = BookSizing(
-        method, freq, constraints, strategies, lookback, workers=workers, progress=progress
-    )
+    o = with_overrides(options or BookBacktestOptions(), overrides, BacktestError)
+    if o.method not in METHODS:
+        raise BacktestError(f"unknown construction method {o.method!r}; valid: {list(METHODS)}")
+    if o.freq not in FREQS:
+        raise BacktestError(f"book rebalance frequency {o.freq!r}: use one of {', '.join(FREQS)}")
+    sizing = BookSizing(o.method, o.freq, o.constraints, o.strategies, o.lookback)
+    sizing.workers, sizing.progress = o.workers, o.progress
     run = run_engine(
         sizing,
         lake,
         start,
         end,
-        costs=costs,
-        vintage=vintage,
-        verify=verify,
-        verify_seed=verify_seed,
-        as_of_lakes=as_of_lakes,
-        progress=progress,
+        costs=o.costs,
+        vintage=o.vintage,
+        verify=o.verify,
+        verify_seed=o.verify_seed,
+        as_of_lakes=o.as_of_lakes,
+        progress=o.progress,
     )
     return _book_result(run, sizing)
 
