@@ -34,7 +34,7 @@ covariance, construction and constraints run in date order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -75,7 +75,8 @@ CASH = "cash:CDI"
 # the live path has nothing to propose at this date: keep the book held
 NO_BOOK = (PortfolioError, RiskError, SignalError)
 FREQS = ("D", "W", "M")  # rebalance frequencies: last session of the day, week, month
-GATHER_BLOCK = 12  # dates per task when signals are gathered in worker processes
+GATHER_BLOCK = 12  # fewest dates per task when signals are gathered in worker processes
+BLOCKS_PER_WORKER = 8  # tasks per worker process (each opens the lake and its report store)
 
 
 @dataclass(eq=False)
@@ -119,17 +120,21 @@ class BookSizing:
         }
 
     def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
-        """Gather every date's signals (agents, strategies, aggregation) up front, in
-        ``workers`` processes, on contiguous blocks of dates (a worker extends what it
-        computed for the previous dates: unit histories; a block of at most
-        ``GATHER_BLOCK`` dates, so the progress bar moves)."""
-        n_blocks = max(self.workers, -(-len(dates) // GATHER_BLOCK))
-        blocks = [b for b in np.array_split(np.arange(len(dates)), n_blocks) if len(b)]
-        tasks = [
-            (str(lake.root), tuple(dates[b]), vintage, self.strategies, self.lookback)
-            for b in blocks
-        ]
+        """Gather every date's signals (agents, strategies, aggregation) up front: in this
+        process on the engine's lake and report store, or in ``workers`` processes on
+        contiguous blocks of dates (a worker extends what it computed for the previous
+        dates: unit histories). A block pays for opening the lake and its report store, so
+        there are about ``BLOCKS_PER_WORKER`` per worker, of at least ``GATHER_BLOCK`` dates."""
         bar = tqdm(total=len(dates), desc="signals", unit="date", disable=not self.progress)
+        how = (vintage, self.strategies, self.lookback)
+        if self.workers <= 1:
+            with bar:
+                self.gathered.update(_gather_dates(lake, dates, how, bar))
+            return
+        size = max(GATHER_BLOCK, -(-len(dates) // (BLOCKS_PER_WORKER * self.workers)))
+        n_blocks = max(self.workers, -(-len(dates) // size))
+        blocks = [b for b in np.array_split(np.arange(len(dates)), n_blocks) if len(b)]
+        tasks = [(str(lake.root), tuple(dates[b]), how) for b in blocks]
         with bar, Executor(workers=self.workers) as pool:
             for part in pool.imap(_gather_block, tasks):
                 self.gathered.update(part)
@@ -175,17 +180,31 @@ class BookSizing:
         return decisions
 
 
+# How signals are gathered: the vintage of the views, the strategies (None: the shipped
+# strategies.yaml) and the sessions of return history read for the covariance.
+How = tuple[Vintage, Mapping[str, BaseStrategy] | None, int]
+
+
 def _gather_block(
-    task: tuple[str, tuple[pd.Timestamp, ...], Vintage, Mapping[str, BaseStrategy] | None, int],
+    task: tuple[str, tuple[pd.Timestamp, ...], How],
 ) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
-    """:func:`gather` at each date of a block (in a worker: one thread, the lake by path).
-    The strategies are configured once for the block, not read from ``strategies.yaml``
-    at every date (they keep no state between views)."""
-    root, dates, vintage, strategies, lookback = task
+    """:func:`_gather_dates` on a block of dates in a worker (the lake opened by path)."""
+    root, dates, how = task
     lake = Lake.open(root)
+    with stored_reports(lake):
+        return _gather_dates(lake, dates, how)
+
+
+def _gather_dates(
+    lake: Lake, dates: Iterable[pd.Timestamp], how: How, bar: tqdm | None = None
+) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
+    """:func:`gather` at each date, or why no book can be built then, with one BLAS/OpenMP
+    thread. The strategies are configured once, not read from ``strategies.yaml`` at every
+    date (they keep no state between views)."""
+    vintage, strategies, lookback = how
     strategies = load_config() if strategies is None else strategies
     out: dict[pd.Timestamp, Gathered | WorkbenchError] = {}
-    with stored_reports(lake), OneThread() as threads:
+    with OneThread() as threads:
         for d in dates:
             try:
                 view = view_at(lake, d, vintage)
@@ -193,6 +212,8 @@ def _gather_block(
             except NO_BOOK as err:
                 out[d] = err
             threads.refresh()  # the first dates load scikit-learn's OpenMP
+            if bar is not None:
+                bar.update()
     return out
 
 
