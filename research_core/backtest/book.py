@@ -1,6 +1,6 @@
 """The book backtest: the live decision path, run at every rebalance date on the PIT engine.
 
-At each rebalance date (last session of the week or month) the book is decided exactly as
+At each rebalance date (every session, or the last of the week or month) the book is decided exactly as
 live (:func:`research_core.portfolio.book.decide`): every agent and strategy on the view
 as of that day (``collect_signals``), ``aggregate``, ``construct`` with the chosen method
 on a Ledoit–Wolf covariance, then the constraints and the VaR cap against the book held
@@ -28,8 +28,10 @@ a copy of the lake cut at the date (signals gathered again, not taken from the w
 and any difference raises :class:`LookAheadError`.
 
 Speed: the signals (every agent and strategy, then aggregation) do not depend on the book
-held, so they are gathered for all dates first, in ``workers`` processes; only the
-covariance, construction and constraints run in date order.
+held, so they are gathered for all dates first, in this process or in ``workers``
+processes; only the covariance, construction and constraints run in date order. Agent
+reports come from the lake's report store when an earlier run made them
+(:mod:`research_core.agents.store`), unit histories are extended from date to date.
 """
 
 from __future__ import annotations
