@@ -2,9 +2,9 @@
 
 At each rebalance date (every session, or the last of the week or month) the book is
 decided exactly as live (:func:`research_core.portfolio.book.decide`): every agent and
-strategy on the view as of that day (``collect_signals``), ``aggregate``, ``construct`` with the chosen method
-on a Ledoit–Wolf covariance, then the constraints and the VaR cap against the book held
-(drifted since the last trade), then the breakers (``portfolio.construct``): stale
+strategy on the view as of that day (``collect_signals``), ``aggregate``, ``construct``
+with the chosen method on a Ledoit–Wolf covariance, then the constraints and the VaR cap
+against the book held (drifted since the last trade), then the breakers (``portfolio.construct``): stale
 inputs, and the drawdown ladder on the simulated book's daily value up to that date. The
 ladder is read at each rebalance, so its cap (cut or ramp, counted in sessions) takes
 effect there; a flattened book stays flat, since no review clears it. The weights go
