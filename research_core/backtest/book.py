@@ -4,11 +4,11 @@ At each rebalance date (every session, or the last of the week or month) the boo
 decided exactly as live (:func:`research_core.portfolio.book.decide`): every agent and
 strategy on the view as of that day (``collect_signals``), ``aggregate``, ``construct``
 with the chosen method on a Ledoit–Wolf covariance, then the constraints and the VaR cap
-against the book held (drifted since the last trade), then the breakers (``portfolio.construct``): stale
-inputs, and the drawdown ladder on the simulated book's daily value up to that date. The
-ladder is read at each rebalance, so its cap (cut or ramp, counted in sessions) takes
-effect there; a flattened book stays flat, since no review clears it. The weights go
-through the same engine as a single strategy
+against the book held (drifted since the last trade), then the breakers
+(``portfolio.construct``): stale inputs, and the drawdown ladder on the simulated book's
+daily value up to that date. The ladder is read at each rebalance, so its cap (cut or
+ramp, counted in sessions) takes effect there; a flattened book stays flat, since no
+review clears it. The weights go through the same engine as a single strategy
 (:func:`~research_core.backtest.engine.run_engine`: next-session trades, the same costs
 and impact, the CDI on the collateral). A date where the path cannot build a book (no
 directional signal, too little history) keeps the book held, with the reason.
