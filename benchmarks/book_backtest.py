@@ -150,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     print(f"speed-up over a plain loop of live decisions: {naive / total:.1f}x")
     if args.profile:
         text = io.StringIO()
-        pstats.Stats(stats, stream=text).sort_stats("cumulative").print_stats(args.profile)
+        stats.stream = text  # Stats(stats) refuses a Stats: print into the text instead
+        stats.sort_stats("cumulative").print_stats(args.profile)
         print(text.getvalue())
     out["book backtest"] = total
     return {**out, "live decision": one, "rebalances": float(len(dates))}
