@@ -3,6 +3,8 @@ daily rebalancing (issue 29)."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -44,3 +46,20 @@ def test_a_daily_book_decides_at_every_session(lake):
     assert book.result.signals.index.equals(pd.DatetimeIndex(sessions[:-1]))
     assert book.result.weights.index.equals(pd.DatetimeIndex(sessions[1:]))  # next session
     assert book.freq == "D" and book.result.strategy == "BOOK[erc,D]"
+
+
+def test_the_benchmark_runs_a_daily_book_and_prints_its_profile(sample_lake_path, capsys):
+    bench = Path(__file__).resolve().parents[2] / "benchmarks"
+    if str(bench) not in sys.path:  # the script imports its shared _paths and _timing
+        sys.path.insert(0, str(bench))
+    spec = importlib.util.spec_from_file_location("book_backtest", bench / "book_backtest.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    args = ["--lake", str(sample_lake_path), "--start", "2016-03-01", "--end", "2016-03-04"]
+    seconds = module.main(
+        [*args, "--freq", "D", "--verify", "0", "--paths", "new", "--profile", "5"]
+    )
+    assert seconds["rebalances"] == 4.0  # the 4 sessions (hand count above)
+    text = capsys.readouterr().out
+    assert "BOOK[erc,D]" in text and "cumulative time" in text  # the profile, printed
