@@ -33,7 +33,6 @@ import io
 import os
 import pstats
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,11 +41,10 @@ from _paths import Timed, code_path, empty_store, timed
 from _timing import best_of  # benchmarks/ is on sys.path when run as a script
 
 from research_core.agents.cross_asset import regime_refit
-from research_core.backtest.book import BookBacktest, run_book_backtest
+from research_core.backtest.book import BookBacktest, BookBacktestOptions, run_book_backtest
 from research_core.backtest.engine import BacktestResult, rebalance_dates
-from research_core.config import get_settings
 from research_core.lake import Lake
-from research_core.lake.sample import build_sample_lake
+from research_core.lake.sample import open_sample_lake
 from research_core.portfolio import decide
 
 TARGET_SECONDS = 20.0  # issue 29 (issue 18 asked for 600)
@@ -57,14 +55,6 @@ PHASES = {  # cProfile entries (file:function) that make up the run
     "marks (MarketData.build)": "market.py:build",
     "simulation": "core.py:simulate",
 }
-
-
-def open_lake(path: str | None) -> Lake:
-    s = get_settings()
-    root = Path(path or s.lake_path)
-    if not (root / "_lake.json").exists():
-        build_sample_lake(str(root), start=s.sample_start, end=s.sample_end, seed=s.sample_seed)
-    return Lake.open(root)
 
 
 def _phase_times(stats: pstats.Stats) -> dict[str, float]:
@@ -80,19 +70,14 @@ def _phase_times(stats: pstats.Stats) -> dict[str, float]:
 def _run(lake: Lake, args: argparse.Namespace, path: str) -> tuple[BookBacktest, Timed, Any]:
     """One book backtest on ``path`` (:mod:`_paths`), profiled."""
     prof = cProfile.Profile()
+    options = BookBacktestOptions(
+        method=args.method, freq=args.freq, workers=args.workers, verify=args.verify
+    )
 
     def run() -> BookBacktest:
         prof.enable()
         try:
-            return run_book_backtest(
-                lake,
-                args.start,
-                args.end,
-                method=args.method,
-                freq=args.freq,
-                workers=args.workers,
-                verify=args.verify,
-            )
+            return run_book_backtest(lake, args.start, args.end, options)
         finally:
             prof.disable()
 
@@ -110,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     p.add_argument("--start", default="2010-01-04")
     p.add_argument("--end", default="2026-10-30")
     p.add_argument("--method", default="erc")
-    p.add_argument("--freq", default="M")
+    p.add_argument("--freq", default="M", choices=["D", "W", "M"], help="rebalance")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--verify", type=int, default=2)
     p.add_argument("--paths", default="earlier,new,warm", help="comma-separated, in order")
@@ -121,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     paths = args.paths.split(",")
     if "earlier" in paths and args.workers > 1:
         raise SystemExit("--paths earlier needs --workers 1 (workers would run the new path)")
-    lake = open_lake(args.lake)
+    lake = open_sample_lake(args.lake)
     dates = rebalance_dates(args.start, args.end, args.freq)
     books: dict[str, tuple[BookBacktest, Timed, Any]] = {}
     for path in paths:
@@ -165,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     print(f"speed-up over a plain loop of live decisions: {naive / total:.1f}x")
     if args.profile:
         text = io.StringIO()
-        pstats.Stats(stats, stream=text).sort_stats("cumulative").print_stats(args.profile)
+        stats.stream = text  # Stats(stats) refuses a Stats: print into the text instead
+        stats.sort_stats("cumulative").print_stats(args.profile)
         print(text.getvalue())
     out["book backtest"] = total
     return {**out, "live decision": one, "rebalances": float(len(dates))}

@@ -1,14 +1,14 @@
 """The book backtest: the live decision path, run at every rebalance date on the PIT engine.
 
-At each rebalance date (last session of the week or month) the book is decided exactly as
-live (:func:`research_core.portfolio.book.decide`): every agent and strategy on the view
-as of that day (``collect_signals``), ``aggregate``, ``construct`` with the chosen method
-on a Ledoit–Wolf covariance, then the constraints and the VaR cap against the book held
-(drifted since the last trade), then the breakers (``portfolio.construct``): stale
-inputs, and the drawdown ladder on the simulated book's daily value up to that date. The
-ladder is read at each rebalance, so its cap (cut or ramp, counted in sessions) takes
-effect there; a flattened book stays flat, since no review clears it. The weights go
-through the same engine as a single strategy
+At each rebalance date (every session, or the last of the week or month) the book is
+decided exactly as live (:func:`research_core.portfolio.book.decide`): every agent and
+strategy on the view as of that day (``collect_signals``), ``aggregate``, ``construct``
+with the chosen method on a Ledoit–Wolf covariance, then the constraints and the VaR cap
+against the book held (drifted since the last trade), then the breakers
+(``portfolio.construct``): stale inputs, and the drawdown ladder on the simulated book's
+daily value up to that date. The ladder is read at each rebalance, so its cap (cut or
+ramp, counted in sessions) takes effect there; a flattened book stays flat, since no
+review clears it. The weights go through the same engine as a single strategy
 (:func:`~research_core.backtest.engine.run_engine`: next-session trades, the same costs
 and impact, the CDI on the collateral). A date where the path cannot build a book (no
 directional signal, too little history) keeps the book held, with the reason.
@@ -28,13 +28,15 @@ a copy of the lake cut at the date (signals gathered again, not taken from the w
 and any difference raises :class:`LookAheadError`.
 
 Speed: the signals (every agent and strategy, then aggregation) do not depend on the book
-held, so they are gathered for all dates first, in ``workers`` processes; only the
-covariance, construction and constraints run in date order.
+held, so they are gathered for all dates first, in this process or in ``workers``
+processes; only the covariance, construction and constraints run in date order. Agent
+reports come from the lake's report store when an earlier run made them
+(:mod:`research_core.agents.store`), unit histories are extended from date to date.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +48,7 @@ from tqdm.auto import tqdm
 
 from research_core._files import atomic_folder
 from research_core._threads import OneThread
+from research_core._typing import with_overrides
 from research_core.agents.store import stored_reports
 from research_core.backtest.causality import AsOfLakes
 from research_core.backtest.engine import BacktestResult, CostModel, EngineRun, run_engine
@@ -62,9 +65,10 @@ from research_core.errors import (
 )
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
-from research_core.portfolio.book import Decision, Gathered, decide, gather
+from research_core.portfolio.book import DecideOptions, Decision, Gathered, decide, gather
 from research_core.portfolio.constraints import Constraints
 from research_core.portfolio.construct import METHODS
+from research_core.strategies import load_config
 from research_core.strategies.base import BaseStrategy
 
 UNATTRIBUTED = "unattributed"  # a position no source stands behind (held through a band)
@@ -72,7 +76,9 @@ NETTING = "netting"  # the part of a position its sources' opposing views cancel
 CASH = "cash:CDI"
 # the live path has nothing to propose at this date: keep the book held
 NO_BOOK = (PortfolioError, RiskError, SignalError)
-GATHER_BLOCK = 12  # dates per task when signals are gathered in worker processes
+FREQS = ("D", "W", "M")  # rebalance frequencies: last session of the day, week, month
+GATHER_BLOCK = 12  # fewest dates per task when signals are gathered in worker processes
+BLOCKS_PER_WORKER = 8  # tasks per worker process (each opens the lake and its report store)
 
 
 @dataclass(eq=False)
@@ -116,17 +122,21 @@ class BookSizing:
         }
 
     def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
-        """Gather every date's signals (agents, strategies, aggregation) up front, in
-        ``workers`` processes, on contiguous blocks of dates (a worker extends what it
-        computed for the previous dates: unit histories; a block of at most
-        ``GATHER_BLOCK`` dates, so the progress bar moves)."""
-        n_blocks = max(self.workers, -(-len(dates) // GATHER_BLOCK))
-        blocks = [b for b in np.array_split(np.arange(len(dates)), n_blocks) if len(b)]
-        tasks = [
-            (str(lake.root), tuple(dates[b]), vintage, self.strategies, self.lookback)
-            for b in blocks
-        ]
+        """Gather every date's signals (agents, strategies, aggregation) up front: in this
+        process on the engine's lake and report store, or in ``workers`` processes on
+        contiguous blocks of dates (a worker extends what it computed for the previous
+        dates: unit histories). A block pays for opening the lake and its report store, so
+        there are about ``BLOCKS_PER_WORKER`` per worker, of at least ``GATHER_BLOCK`` dates."""
         bar = tqdm(total=len(dates), desc="signals", unit="date", disable=not self.progress)
+        how = (vintage, self.strategies, self.lookback)
+        if self.workers <= 1:
+            with bar:
+                self.gathered.update(_gather_dates(lake, dates, how, bar))
+            return
+        size = max(GATHER_BLOCK, -(-len(dates) // (BLOCKS_PER_WORKER * self.workers)))
+        n_blocks = max(self.workers, -(-len(dates) // size))
+        blocks = [b for b in np.array_split(np.arange(len(dates)), n_blocks) if len(b)]
+        tasks = [(str(lake.root), tuple(dates[b]), how) for b in blocks]
         with bar, Executor(workers=self.workers) as pool:
             for part in pool.imap(_gather_block, tasks):
                 self.gathered.update(part)
@@ -172,14 +182,31 @@ class BookSizing:
         return decisions
 
 
+# How signals are gathered: the vintage of the views, the strategies (None: the shipped
+# strategies.yaml) and the sessions of return history read for the covariance.
+How = tuple[Vintage, Mapping[str, BaseStrategy] | None, int]
+
+
 def _gather_block(
-    task: tuple[str, tuple[pd.Timestamp, ...], Vintage, Mapping[str, BaseStrategy] | None, int],
+    task: tuple[str, tuple[pd.Timestamp, ...], How],
 ) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
-    """:func:`gather` at each date of a block (in a worker: one thread, the lake by path)."""
-    root, dates, vintage, strategies, lookback = task
+    """:func:`_gather_dates` on a block of dates in a worker (the lake opened by path)."""
+    root, dates, how = task
     lake = Lake.open(root)
+    with stored_reports(lake):
+        return _gather_dates(lake, dates, how)
+
+
+def _gather_dates(
+    lake: Lake, dates: Iterable[pd.Timestamp], how: How, bar: tqdm | None = None
+) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
+    """:func:`gather` at each date, or why no book can be built then, with one BLAS/OpenMP
+    thread. The strategies are configured once, not read from ``strategies.yaml`` at every
+    date (they keep no state between views)."""
+    vintage, strategies, lookback = how
+    strategies = load_config() if strategies is None else strategies
     out: dict[pd.Timestamp, Gathered | WorkbenchError] = {}
-    with stored_reports(lake), OneThread() as threads:
+    with OneThread() as threads:
         for d in dates:
             try:
                 view = view_at(lake, d, vintage)
@@ -187,6 +214,8 @@ def _gather_block(
             except NO_BOOK as err:
                 out[d] = err
             threads.refresh()  # the first dates load scikit-learn's OpenMP
+            if bar is not None:
+                bar.update()
     return out
 
 
@@ -377,47 +406,57 @@ class BookBacktest:
         return Path(folder)
 
 
+@dataclass(frozen=True, eq=False)
+class BookBacktestOptions(DecideOptions):
+    """How the book is backtested: :class:`DecideOptions` (construction ``method``,
+    covariance ``lookback``, ``strategies``) and the rebalance ``freq`` (D, W or M), the
+    ``constraints``, the engine's ``costs`` and ``vintage``, the causality check
+    (``verify`` dates drawn with ``verify_seed``, lakes cut at them shared through
+    ``as_of_lakes``), the ``workers`` processes that gather signals and a ``progress`` bar."""
+
+    freq: str = "M"
+    constraints: Constraints | None = None
+    costs: CostModel | None = None
+    vintage: Vintage = "as_of"
+    verify: int = 2
+    verify_seed: int = 0
+    as_of_lakes: AsOfLakes | None = None
+    workers: int = 1
+    progress: bool = False
+
+
 def run_book_backtest(
     lake: Lake,
     start: object,
     end: object,
-    *,
-    method: str = "erc",
-    freq: str = "M",
-    constraints: Constraints | None = None,
-    strategies: Mapping[str, BaseStrategy] | None = None,
-    costs: CostModel | None = None,
-    lookback: int = 750,
-    vintage: Vintage = "as_of",
-    verify: int = 2,
-    verify_seed: int = 0,
-    as_of_lakes: AsOfLakes | None = None,
-    workers: int = 1,
-    progress: bool = False,
+    options: BookBacktestOptions | None = None,
+    **overrides: object,
 ) -> BookBacktest:
     """Backtest the book that the live path would have traded (see the module docstring).
 
-    ``strategies`` defaults to the shipped ``strategies.yaml``; ``verify`` dates are
-    recomputed on the lake as known then (causality, on by default).
+    ``options`` (:class:`BookBacktestOptions`; its fields may also be given by keyword,
+    e.g. ``freq="W"``; a misspelt one is an error): ``strategies`` defaults to the shipped
+    ``strategies.yaml``; ``verify`` dates are recomputed on the lake as known then
+    (causality, on by default).
     """
-    if method not in METHODS:
-        raise BacktestError(f"unknown construction method {method!r}; valid: {list(METHODS)}")
-    if freq not in ("W", "M"):
-        raise BacktestError(f"book rebalance frequency {freq!r}: use W or M")
-    sizing = BookSizing(
-        method, freq, constraints, strategies, lookback, workers=workers, progress=progress
-    )
+    o = with_overrides(options or BookBacktestOptions(), overrides, BacktestError)
+    if o.method not in METHODS:
+        raise BacktestError(f"unknown construction method {o.method!r}; valid: {list(METHODS)}")
+    if o.freq not in FREQS:
+        raise BacktestError(f"book rebalance frequency {o.freq!r}: use one of {', '.join(FREQS)}")
+    sizing = BookSizing(o.method, o.freq, o.constraints, o.strategies, o.lookback)
+    sizing.workers, sizing.progress = o.workers, o.progress
     run = run_engine(
         sizing,
         lake,
         start,
         end,
-        costs=costs,
-        vintage=vintage,
-        verify=verify,
-        verify_seed=verify_seed,
-        as_of_lakes=as_of_lakes,
-        progress=progress,
+        costs=o.costs,
+        vintage=o.vintage,
+        verify=o.verify,
+        verify_seed=o.verify_seed,
+        as_of_lakes=o.as_of_lakes,
+        progress=o.progress,
     )
     return _book_result(run, sizing)
 
