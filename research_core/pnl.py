@@ -284,6 +284,16 @@ class _Unit:
         dates = pd.DatetimeIndex(self.data["quote"][0][1:].view("datetime64[ns]"), name="obs_date")
         return pd.Series(np.where(np.isnan(self.ret), np.nan, self.running), index=dates)
 
+    @functools.cached_property
+    def known(self) -> tuple[np.ndarray, np.ndarray]:
+        """:attr:`level` as (obs date ns, value) arrays with NaN carried forward, for
+        :func:`_known` (what :func:`known_on` reads off :attr:`level`, without a frame)."""
+        level = np.where(np.isnan(self.ret), np.nan, self.running)
+        gaps = np.isnan(level)
+        if gaps.any():
+            level = level[np.maximum.accumulate(np.where(gaps, 0, np.arange(len(level))))]
+        return self.data["quote"][0][1:], level
+
 
 def _first_change(old: _Arrays, new: _Arrays) -> int:
     """The earliest obs date (ns) at which any input series differs between two reads:
@@ -381,6 +391,22 @@ def unit_index(
     the view's as-of instant; days after it are not in the frame. If an instrument has no
     price at ``start`` this raises, or with ``trim`` the frame starts where all have one.
     """
+    ids = list(dict.fromkeys(instrument_ids))
+    days, level = unit_levels(view, ids, start, end, calendar, trim=trim)
+    return pd.DataFrame(level, index=days, columns=ids)
+
+
+def unit_levels(
+    view: PITView,
+    instrument_ids: Sequence[str],
+    start: object,
+    end: object | None = None,
+    calendar: str = "B3",
+    *,
+    trim: bool = False,
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """:func:`unit_index` as its days and a (days x distinct ids) array: no frame built, for
+    hot loops (a strategy's weekly decision)."""
     local = view.as_of.tz_convert(get_settings().timezone).tz_localize(None)  # sessions: local
     last = local.normalize() if end is None else pd.Timestamp(end)  # type: ignore[arg-type]
     days = business_day_range(start, last, calendar)
@@ -388,20 +414,21 @@ def unit_index(
     if len(days) == 0:
         raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
     reads: _Arrays = {}  # each series read once for all the instruments
-    key = view.cache_key
-    cols = {iid: known_on(_base_level(view, iid, reads, key), days) for iid in instrument_ids}
-    frame = pd.DataFrame(cols, index=days)
-    first = frame.iloc[0]
-    if first.isna().any() and trim:
-        frame = frame.dropna()
-        if frame.empty:
-            ids = list(instrument_ids)
+    key, ids, at = view.cache_key, list(dict.fromkeys(instrument_ids)), days.as_unit("ns").asi8
+    level = np.empty((len(days), len(ids)))
+    for col, iid in enumerate(ids):
+        level[:, col] = _known(_unit(view, iid, reads, key).known, at)
+    first = level[0]
+    if np.isnan(first).any() and trim:
+        rows = ~np.isnan(level).any(axis=1)
+        days, level = days[rows], level[rows]
+        if len(days) == 0:
             raise PriceHistoryError(f"{ids} have no common prices by {last.date()}")
-        first = frame.iloc[0]
-    if first.isna().any():
-        missing = first.index[first.isna()].tolist()
+        first = level[0]
+    if np.isnan(first).any():
+        missing = [i for i, f in zip(ids, first, strict=True) if np.isnan(f)]
         raise PriceHistoryError(f"no prices before {days[0].date()} for {missing}")
-    return frame / first
+    return days, level / first
 
 
 def unit_volatility(returns: np.ndarray, lookback: int, floor: float = 0.0) -> np.ndarray:
