@@ -420,7 +420,7 @@ def unit_levels(
         level[:, col] = _known(_unit(view, iid, reads, key).known, at)
     first = level[0]
     if np.isnan(first).any() and trim:
-        rows = ~np.isnan(level).any(axis=1)
+        rows = np.flatnonzero(~np.isnan(level).any(axis=1))  # the rows all instruments price
         days, level = days[rows], level[rows]
         if len(days) == 0:
             raise PriceHistoryError(f"{ids} have no common prices by {last.date()}")
