@@ -145,11 +145,38 @@ def _curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays)
         rows = code == c
         sub = np.flatnonzero(known[np.argmax(rows)])
         g, k = grid[sub], tuple(kinds[i] for i in sub)
-        log_df = bootstrap(g, quotes[np.ix_(rows, sub)], k, compounding)
+        log_df = _bootstrap_rows(g, quotes[np.ix_(rows, sub)], k, compounding)
         now = np.exp(interp_log_df(g, log_df, times))
         later = np.exp(interp_log_df(g, log_df, np.maximum(times - DT, 0.0)))
         hold[rows] = hold_return(amounts[rows], now, later)
     return hold
+
+
+# Curves bootstrapped row by row, by content (pillar times, kinds, compounding, quotes):
+# bootstrap solves pillars in order, each from the ones before, and each row alone, so a
+# curve's first m pillars are the curve of those m quotes. A decision's few new rows of
+# the longest bond serve the shorter bonds on the same curve (their pillars a prefix).
+CURVE_ROWS: Kind[np.ndarray] = Kind("curve rows", 4096)
+_FEW_ROWS = 64  # larger batches (a unit built from nothing) are bootstrapped directly
+
+
+def _bootstrap_rows(
+    grid: np.ndarray, quotes: np.ndarray, kinds: tuple[str, ...], compounding: str
+) -> np.ndarray:
+    """:func:`bootstrap`, each row (and each prefix of it) kept by content in the memo."""
+    if len(quotes) > _FEW_ROWS:
+        return bootstrap(grid, quotes, kinds, compounding)
+    keys = [(compounding, kinds, grid.tobytes(), row.tobytes()) for row in quotes]
+    found = [MEMO.get(CURVE_ROWS, key) for key in keys]
+    missing = [i for i, row in enumerate(found) if row is None]
+    if missing:
+        solved = bootstrap(grid, quotes[missing], kinds, compounding)
+        for i, row in zip(missing, solved, strict=True):
+            found[i] = row
+            for m in range(1, len(grid) + 1):  # every prefix: the curve of a shorter bond
+                key = (compounding, kinds[:m], grid[:m].tobytes(), quotes[i, :m].tobytes())
+                MEMO.put(CURVE_ROWS, key, row[:m])
+    return np.array(found)
 
 
 def _carry_parts(
@@ -415,6 +442,8 @@ def unit_levels(
         raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
     reads: _Arrays = {}  # each series read once for all the instruments
     key, ids, at = view.cache_key, list(dict.fromkeys(instrument_ids)), days.as_unit("ns").asi8
+    for iid in sorted(ids, key=lambda i: -len(_pillars(instrument(i))[0])):
+        _unit(view, iid, reads, key)  # longest bonds first: shorter ones reuse their curves
     level = np.empty((len(days), len(ids)))
     for col, iid in enumerate(ids):
         level[:, col] = _known(_unit(view, iid, reads, key).known, at)

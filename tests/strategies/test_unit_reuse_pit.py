@@ -11,8 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from research_core import pnl
 from research_core._memo import MEMO
 from research_core.calendars import business_day_range
+from research_core.curves.build import spec_of
+from research_core.curves.curve import bootstrap
 from research_core.lake import Lake
 from research_core.strategies import _market, get_strategy
 from tests.lake.conftest import rows
@@ -87,3 +90,20 @@ def test_a_carry_decision_after_a_funding_revision_equals_a_cold_one(tmp_path: P
     gap = (warm_returns - first_returns).dropna()
     assert gap[DAYS[31]] == pytest.approx(1.14 ** (1 / 252) - 1.11 ** (1 / 252), rel=1e-9)
     assert np.abs(gap.drop(pd.Timestamp(DAYS[31]))).max() < 1e-12
+
+
+def test_a_shorter_bonds_curve_taken_from_a_longer_ones_is_its_own_bootstrap(fresh: None):
+    # The Treasury par curve of a decision's new rows, bootstrapped for the 30y bond,
+    # serves the 10y (its first pillars): the same numbers as curves.bootstrap gives the
+    # 10y's pillars alone, read from the memo without a new solve.
+    spec = spec_of("UST")
+    grid, kinds, comp = np.asarray(spec.times), spec.kinds, spec.compounding
+    rng = np.random.default_rng(29)
+    quotes = 2.0 + np.cumsum(rng.uniform(0.0, 0.4, (5, len(grid))), axis=1)  # % a.a.
+    full = pnl._bootstrap_rows(grid, quotes, kinds, comp)
+    assert np.array_equal(full, bootstrap(grid, quotes, kinds, comp))
+    stored = MEMO.keys(pnl.CURVE_ROWS)
+    m = len(grid) - 1
+    short = pnl._bootstrap_rows(grid[:m], quotes[:, :m], kinds[:m], comp)
+    assert np.array_equal(short, bootstrap(grid[:m], quotes[:, :m], kinds[:m], comp))
+    assert MEMO.keys(pnl.CURVE_ROWS) == stored  # every row found: nothing solved again
