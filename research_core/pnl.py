@@ -419,27 +419,29 @@ def unit_index(
     price at ``start`` this raises, or with ``trim`` the frame starts where all have one.
     """
     ids = list(dict.fromkeys(instrument_ids))
-    days, level = unit_levels(view, ids, start, end, calendar, trim=trim)
+    days, level = unit_levels(view, ids, session_days(view, start, end, calendar), trim=trim)
     return pd.DataFrame(level, index=days, columns=ids)
 
 
-def unit_levels(
-    view: PITView,
-    instrument_ids: Sequence[str],
-    start: object,
-    end: object | None = None,
-    calendar: str = "B3",
-    *,
-    trim: bool = False,
-) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """:func:`unit_index` as its days and a (days x distinct ids) array: no frame built, for
-    hot loops (a strategy's weekly decision)."""
+def session_days(
+    view: PITView, start: object, end: object | None = None, calendar: str = "B3"
+) -> pd.DatetimeIndex:
+    """The ``calendar``'s sessions from ``start`` to ``end`` (the view's date by default)
+    that have begun by the view's instant (local time)."""
     local = view.as_of.tz_convert(get_settings().timezone).tz_localize(None)  # sessions: local
     last = local.normalize() if end is None else pd.Timestamp(end)  # type: ignore[arg-type]
     days = business_day_range(start, last, calendar)
     days = days[days <= local]
     if len(days) == 0:
         raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
+    return days
+
+
+def unit_levels(
+    view: PITView, instrument_ids: Sequence[str], days: pd.DatetimeIndex, *, trim: bool = False
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """:func:`unit_index` on ``days`` (:func:`session_days`) as its days and a (days x distinct
+    ids) array: no frame built, for hot loops (a strategy's weekly decision)."""
     reads: _Arrays = {}  # each series read once for all the instruments
     key, ids, at = view.cache_key, list(dict.fromkeys(instrument_ids)), days.as_unit("ns").asi8
     for iid in sorted(ids, key=lambda i: -len(_pillars(instrument(i))[0])):
@@ -450,9 +452,9 @@ def unit_levels(
     first = level[0]
     if np.isnan(first).any() and trim:
         rows = np.flatnonzero(~np.isnan(level).any(axis=1))  # the rows all instruments price
+        if len(rows) == 0:
+            raise PriceHistoryError(f"{ids} have no common prices by {days[-1].date()}")
         days, level = days[rows], level[rows]
-        if len(days) == 0:
-            raise PriceHistoryError(f"{ids} have no common prices by {last.date()}")
         first = level[0]
     if np.isnan(first).any():
         missing = [i for i, f in zip(ids, first, strict=True) if np.isnan(f)]
