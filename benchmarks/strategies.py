@@ -69,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     p.add_argument("--strategies", help="comma-separated names (default: every configured)")
     p.add_argument("--no-every-check", action="store_true", help="skip XA_REGIME_01 'every'")
     p.add_argument(
+        "--skip-earlier", action="store_true", help="time the new path only (no identity check)"
+    )
+    p.add_argument(
         "--breakdown", action="store_true", help="profile each strategy over 5 s (cold, new)"
     )
     args = p.parse_args(argv)
@@ -77,20 +80,21 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     lake.at(args.end).series("BR.CDI")  # the lake's files read once, for every path
 
     runs: dict[str, dict[str, tuple[Timed, BacktestResult]]] = {}
-    with code_path("earlier"):
-        runs["earlier"] = _run_all(lake, names, args.start, args.end)
+    if not args.skip_earlier:
+        with code_path("earlier"):
+            runs["earlier"] = _run_all(lake, names, args.start, args.end)
     empty_store(lake)
     with code_path("new"):
         runs["new"] = _run_all(lake, names, args.start, args.end)
         forget()  # a new process: only the lake's store remembers
         runs["new, warm"] = _run_all(lake, names, args.start, args.end)
-    for name in names:
+    for name in names if "earlier" in runs else ():
         earlier = runs["earlier"][name][1]
         for path in ("new", "new, warm"):
             gap = _gap(runs[path][name][1], earlier)
             if name != MODEL_CHANGE and not gap <= 1e-12:
                 raise AssertionError(f"{name}: {path} differs from earlier by {gap:.2e}")
-    if MODEL_CHANGE in names and not args.no_every_check:
+    if MODEL_CHANGE in names and "earlier" in runs and not args.no_every_check:
         with code_path("new"), regime_refit("every"):
             every = run_backtest(load_config()[MODEL_CHANGE], lake, args.start, args.end, verify=0)
         gap = _gap(every, runs["earlier"][MODEL_CHANGE][1])
@@ -118,12 +122,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
             f"{worst} {runs[c][worst][0].wall:.1f} s (targets {TARGET_TOTAL:.0f} s total, "
             f"{TARGET_EACH:.0f} s each)"
         )
-    for c in ("new", "new, warm"):
+    for c in ("new", "new, warm") if "earlier" in runs else ():
         print(
             f"earlier / {c}: {out['earlier']['wall'] / out[c]['wall']:.1f}x wall, "
             f"{out['earlier']['cpu'] / out[c]['cpu']:.1f}x CPU"
         )
-    if MODEL_CHANGE in names:
+    if MODEL_CHANGE in names and "earlier" in runs:
         gap = _gap(runs["new"][MODEL_CHANGE][1], runs["earlier"][MODEL_CHANGE][1])
         e, n = (runs[c][MODEL_CHANGE][1].metrics["sharpe"] for c in ("earlier", "new"))
         print(

@@ -145,11 +145,38 @@ def _curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays)
         rows = code == c
         sub = np.flatnonzero(known[np.argmax(rows)])
         g, k = grid[sub], tuple(kinds[i] for i in sub)
-        log_df = bootstrap(g, quotes[np.ix_(rows, sub)], k, compounding)
+        log_df = _bootstrap_rows(g, quotes[np.ix_(rows, sub)], k, compounding)
         now = np.exp(interp_log_df(g, log_df, times))
         later = np.exp(interp_log_df(g, log_df, np.maximum(times - DT, 0.0)))
         hold[rows] = hold_return(amounts[rows], now, later)
     return hold
+
+
+# Curves bootstrapped row by row, by content (pillar times, kinds, compounding, quotes):
+# bootstrap solves pillars in order, each from the ones before, and each row alone, so a
+# curve's first m pillars are the curve of those m quotes. A decision's few new rows of
+# the longest bond serve the shorter bonds on the same curve (their pillars a prefix).
+CURVE_ROWS: Kind[np.ndarray] = Kind("curve rows", 4096)
+_FEW_ROWS = 64  # larger batches (a unit built from nothing) are bootstrapped directly
+
+
+def _bootstrap_rows(
+    grid: np.ndarray, quotes: np.ndarray, kinds: tuple[str, ...], compounding: str
+) -> np.ndarray:
+    """:func:`bootstrap`, each row (and each prefix of it) kept by content in the memo."""
+    if len(quotes) > _FEW_ROWS:
+        return bootstrap(grid, quotes, kinds, compounding)
+    keys = [(compounding, kinds, grid.tobytes(), row.tobytes()) for row in quotes]
+    found = [MEMO.get(CURVE_ROWS, key) for key in keys]
+    missing = [i for i, row in enumerate(found) if row is None]
+    if missing:
+        solved = bootstrap(grid, quotes[missing], kinds, compounding)
+        for i, row in zip(missing, solved, strict=True):
+            found[i] = row
+            for m in range(1, len(grid) + 1):  # every prefix: the curve of a shorter bond
+                key = (compounding, kinds[:m], grid[:m].tobytes(), quotes[i, :m].tobytes())
+                MEMO.put(CURVE_ROWS, key, row[:m])
+    return np.array(found)
 
 
 def _carry_parts(
@@ -284,6 +311,16 @@ class _Unit:
         dates = pd.DatetimeIndex(self.data["quote"][0][1:].view("datetime64[ns]"), name="obs_date")
         return pd.Series(np.where(np.isnan(self.ret), np.nan, self.running), index=dates)
 
+    @functools.cached_property
+    def known(self) -> tuple[np.ndarray, np.ndarray]:
+        """:attr:`level` as (obs date ns, value) arrays with NaN carried forward, for
+        :func:`_known` (what :func:`known_on` reads off :attr:`level`, without a frame)."""
+        level = np.where(np.isnan(self.ret), np.nan, self.running)
+        gaps = np.isnan(level)
+        if gaps.any():
+            level = level[np.maximum.accumulate(np.where(gaps, 0, np.arange(len(level))))]
+        return self.data["quote"][0][1:], level
+
 
 def _first_change(old: _Arrays, new: _Arrays) -> int:
     """The earliest obs date (ns) at which any input series differs between two reads:
@@ -381,27 +418,48 @@ def unit_index(
     the view's as-of instant; days after it are not in the frame. If an instrument has no
     price at ``start`` this raises, or with ``trim`` the frame starts where all have one.
     """
+    ids = list(dict.fromkeys(instrument_ids))
+    days, level = unit_levels(view, ids, session_days(view, start, end, calendar), trim=trim)
+    return pd.DataFrame(level, index=days, columns=ids)
+
+
+def session_days(
+    view: PITView, start: object, end: object | None = None, calendar: str = "B3"
+) -> pd.DatetimeIndex:
+    """The ``calendar``'s sessions from ``start`` to ``end`` (the view's date by default)
+    that have begun by the view's instant (local time)."""
     local = view.as_of.tz_convert(get_settings().timezone).tz_localize(None)  # sessions: local
     last = local.normalize() if end is None else pd.Timestamp(end)  # type: ignore[arg-type]
     days = business_day_range(start, last, calendar)
     days = days[days <= local]
     if len(days) == 0:
         raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
+    return days
+
+
+def unit_levels(
+    view: PITView, instrument_ids: Sequence[str], days: pd.DatetimeIndex, *, trim: bool = False
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """:func:`unit_index` on ``days`` (:func:`session_days`) as its days and a (days x distinct
+    ids) array: no frame built, for hot loops (a strategy's weekly decision)."""
     reads: _Arrays = {}  # each series read once for all the instruments
-    key = view.cache_key
-    cols = {iid: known_on(_base_level(view, iid, reads, key), days) for iid in instrument_ids}
-    frame = pd.DataFrame(cols, index=days)
-    first = frame.iloc[0]
-    if first.isna().any() and trim:
-        frame = frame.dropna()
-        if frame.empty:
-            ids = list(instrument_ids)
-            raise PriceHistoryError(f"{ids} have no common prices by {last.date()}")
-        first = frame.iloc[0]
-    if first.isna().any():
-        missing = first.index[first.isna()].tolist()
+    key, ids, at = view.cache_key, list(dict.fromkeys(instrument_ids)), days.as_unit("ns").asi8
+    for iid in sorted(ids, key=lambda i: -len(_pillars(instrument(i))[0])):
+        _unit(view, iid, reads, key)  # longest bonds first: shorter ones reuse their curves
+    level = np.empty((len(days), len(ids)))
+    for col, iid in enumerate(ids):
+        level[:, col] = _known(_unit(view, iid, reads, key).known, at)
+    first = level[0]
+    if np.isnan(first).any() and trim:
+        rows = np.flatnonzero(~np.isnan(level).any(axis=1))  # the rows all instruments price
+        if len(rows) == 0:
+            raise PriceHistoryError(f"{ids} have no common prices by {days[-1].date()}")
+        days, level = days[rows], level[rows]
+        first = level[0]
+    if np.isnan(first).any():
+        missing = [i for i, f in zip(ids, first, strict=True) if np.isnan(f)]
         raise PriceHistoryError(f"no prices before {days[0].date()} for {missing}")
-    return frame / first
+    return days, level / first
 
 
 def unit_volatility(returns: np.ndarray, lookback: int, floor: float = 0.0) -> np.ndarray:

@@ -10,7 +10,7 @@ import pandas as pd
 from research_core._memo import MEMO, Kind
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
-from research_core.pnl import carry, unit_index, unit_volatility
+from research_core.pnl import carry, session_days, unit_levels, unit_volatility
 
 RETURNS: Kind[pd.DataFrame] = Kind("unit returns", 1024)
 
@@ -27,10 +27,10 @@ def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFra
         start = view.as_of.tz_convert(None).normalize() - pd.Timedelta(
             days=int(sessions * 1.5) + 10
         )
-        index = unit_index(view, list(ids), start, trim=True)
-        level = index.to_numpy()  # pct_change in numpy (the same divisions, no frames)
-        daily = (level[1:] / level[:-1] - 1.0)[-sessions:]
-        returns = pd.DataFrame(daily, index=index.index[1:][-sessions:], columns=index.columns)
+        days, level = unit_levels(view, ids, session_days(view, start), trim=True)
+        daily = (level[1:] / level[:-1] - 1.0)[-sessions:]  # pct_change, without frames
+        columns = list(dict.fromkeys(ids))
+        returns = pd.DataFrame(daily, index=days[1:][-sessions:], columns=columns)
         MEMO.put(RETURNS, key, returns)
     return returns.copy()
 

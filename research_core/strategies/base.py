@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, get_args
 
 import numpy as np
 import pandas as pd
@@ -40,18 +40,46 @@ class StrategyParams(BaseModel):
     max_gross: float = Field(25.0, gt=0, description="cap on gross notional / book value")
 
 
-class BaseStrategy(ABC):
-    """Subclasses set ``name``, ``family``, ``instruments`` and ``Params``; implement
-    :meth:`positions`."""
+P = TypeVar("P", bound=StrategyParams)
+
+
+class BaseStrategy(ABC, Generic[P]):
+    """A strategy declares itself in its class line and implements :meth:`positions`:
+    ``class X(BaseStrategy[XParams], name="...", family="rates", instruments=(...))``
+    takes ``Params`` from the subscript and registers ``X`` under ``name`` (a subclass of
+    a strategy inherits what it leaves out; plain class attributes still work unregistered).
+    """
 
     name: ClassVar[str]
     family: ClassVar[str]  # rates, fx, inflation, credit, cross_asset
     instruments: ClassVar[tuple[str, ...]]
     Params: ClassVar[type[StrategyParams]] = StrategyParams
+    params: P
+
+    def __init_subclass__(
+        cls,
+        *,
+        name: str | None = None,
+        family: str | None = None,
+        instruments: tuple[str, ...] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            args = get_args(base)
+            if args and isinstance(args[0], type) and issubclass(args[0], StrategyParams):
+                cls.Params = args[0]
+        if family is not None:
+            cls.family = family
+        if instruments is not None:
+            cls.instruments = instruments
+        if name is not None:
+            cls.name = name
+            register(cls)
 
     def __init__(self, **params: Any) -> None:
         try:
-            self.params = self.Params(**params)
+            self.params = cast("P", self.Params(**params))
         except ValidationError as err:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()

@@ -16,7 +16,6 @@ from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
     agent_position,
-    register,
     squash,
     trend_z,
 )
@@ -28,8 +27,9 @@ class FiscalParams(StrategyParams):
     value_weight: float = Field(0.5, ge=0, le=1)
 
 
-@register
-class CdsVsFiscal(BaseStrategy):
+class CdsVsFiscal(
+    BaseStrategy[FiscalParams], name="SOV_BR_01", family="credit", instruments=("BR.CDS.5Y",)
+):
     """SOV_BR_01 — CDS versus fiscal fundamentals: buy protection when the fiscal agent
     sees debt dynamics deteriorating (r–g against the primary balance) and the spread has
     not yet widened against its year; sell protection when fundamentals improve and the
@@ -38,12 +38,6 @@ class CdsVsFiscal(BaseStrategy):
     Reference: Longstaff, Pan, Pedersen & Singleton (2011), "How sovereign is sovereign
     credit risk?", AEJ:Macro 3(2); Aizenman, Hutchison & Jinjarak (2013), JIMF 34.
     """
-
-    name = "SOV_BR_01"
-    family = "credit"
-    instruments = ("BR.CDS.5Y",)
-    Params = FiscalParams
-    params: FiscalParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
@@ -56,20 +50,15 @@ class CdsTrendParams(StrategyParams):
     sessions: int = Field(21, ge=5, description="sessions of the spread change")
 
 
-@register
-class CdsTrend(BaseStrategy):
+class CdsTrend(
+    BaseStrategy[CdsTrendParams], name="SOV_BR_02", family="credit", instruments=("BR.CDS.5Y",)
+):
     """SOV_BR_02 — trend in sovereign spreads: widening begets widening as real-money
     investors de-risk slowly; buy protection after a large one-month widening (against
     the spread's daily volatility), sell after a tightening.
 
     Reference: Moskowitz, Ooi & Pedersen (2012), "Time series momentum", JFE 104(2).
     """
-
-    name = "SOV_BR_02"
-    family = "credit"
-    instruments = ("BR.CDS.5Y",)
-    Params = CdsTrendParams
-    params: CdsTrendParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         z = trend_z(view.series("BR.CDS.5Y"), self.params.sessions)
@@ -80,8 +69,9 @@ class ResidualParams(StrategyParams):
     window: int = Field(B3_SESSIONS_PER_YEAR, ge=60, description="sessions in the regression")
 
 
-@register
-class CdsGlobalResidual(BaseStrategy):
+class CdsGlobalResidual(
+    BaseStrategy[ResidualParams], name="SOV_BR_03", family="credit", instruments=("BR.CDS.5Y",)
+):
     """SOV_BR_03 — Brazil CDS against global risk: regress the spread on the VIX and the
     US Baa spread over the last year; a large positive residual means Brazil trades wide
     for idiosyncratic reasons that tend to revert, so sell protection (buy when tight).
@@ -90,12 +80,6 @@ class CdsGlobalResidual(BaseStrategy):
     global; Pan & Singleton (2008), "Default and recovery implicit in the term structure of
     sovereign CDS spreads", JF 63(5).
     """
-
-    name = "SOV_BR_03"
-    family = "credit"
-    instruments = ("BR.CDS.5Y",)
-    Params = ResidualParams
-    params: ResidualParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         frame = view.frame(["BR.CDS.5Y", "US.VIX", "US.BAA.SPREAD"]).ffill().dropna()
@@ -110,8 +94,9 @@ class CdsGlobalResidual(BaseStrategy):
         return {"BR.CDS.5Y": -squash(resid[-1] / sd if sd > 0 else 0.0, 1.5)}
 
 
-@register
-class CdsBaaLead(BaseStrategy):
+class CdsBaaLead(
+    BaseStrategy[CdsTrendParams], name="SOV_BR_04", family="credit", instruments=("BR.CDS.5Y",)
+):
     """SOV_BR_04 — US credit leads EM sovereign credit: a widening of the Baa–Treasury
     spread over the last month signals tighter global funding; buy Brazil protection
     then, sell it when US credit rallies.
@@ -120,12 +105,6 @@ class CdsBaaLead(BaseStrategy):
     fluctuations", AER 102(4); González-Rozada & Levy Yeyati (2008), "Global factors and
     emerging market spreads", EJ 118.
     """
-
-    name = "SOV_BR_04"
-    family = "credit"
-    instruments = ("BR.CDS.5Y",)
-    Params = CdsTrendParams
-    params: CdsTrendParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         z = trend_z(view.series("US.BAA.SPREAD"), self.params.sessions)

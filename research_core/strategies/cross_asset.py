@@ -22,7 +22,6 @@ from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
     agent_position,
-    register,
     squash,
 )
 
@@ -47,20 +46,15 @@ class MonthlyParams(StrategyParams):
     skip: int = Field(21, ge=0, description="most recent sessions left out")
 
 
-@register
-class MultiAssetTrend(BaseStrategy):
+class MultiAssetTrend(
+    BaseStrategy[MonthlyParams], name="XA_TREND_01", family="cross_asset", instruments=UNIVERSE
+):
     """XA_TREND_01 — time-series momentum across rates, FX, credit, equity and
     commodities: hold each instrument in the direction of its 12-month (skip 1) return.
     Under-reaction and then over-reaction make trends persist for up to a year.
 
     Reference: Moskowitz, Ooi & Pedersen (2012), "Time series momentum", JFE 104(2).
     """
-
-    name = "XA_TREND_01"
-    family = "cross_asset"
-    instruments = UNIVERSE
-    Params = MonthlyParams
-    params: MonthlyParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         m = momentum(view, self.instruments, self.params.sessions, self.params.skip)
@@ -71,8 +65,9 @@ class VolManagedParams(MonthlyParams):
     short_vol: int = Field(21, ge=5, description="sessions in the recent volatility")
 
 
-@register
-class VolManagedMomentum(BaseStrategy):
+class VolManagedMomentum(
+    BaseStrategy[VolManagedParams], name="XA_VOLMOM_01", family="cross_asset", instruments=UNIVERSE
+):
     """XA_VOLMOM_01 — volatility-managed momentum: the trend signal, scaled down when each
     instrument's recent volatility runs above its one-year level. Momentum crashes cluster
     in high-volatility states; managing exposure by recent variance raises the Sharpe.
@@ -80,12 +75,6 @@ class VolManagedMomentum(BaseStrategy):
     Reference: Barroso & Santa-Clara (2015), "Momentum has its moments", JFE 116(1);
     Moreira & Muir (2017), "Volatility-managed portfolios", JF 72(4).
     """
-
-    name = "XA_VOLMOM_01"
-    family = "cross_asset"
-    instruments = UNIVERSE
-    Params = VolManagedParams
-    params: VolManagedParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
@@ -102,8 +91,12 @@ class RegimeParams(StrategyParams):
 RISK_ON = {"IBOV.FUT": 1.0, "ES.FUT": 1.0, "USDBRL.FUT": -1.0, "DI1.2Y": -0.5, "GOLD.FUT": -0.5}
 
 
-@register
-class RegimeAllocation(BaseStrategy):
+class RegimeAllocation(
+    BaseStrategy[RegimeParams],
+    name="XA_REGIME_01",
+    family="cross_asset",
+    instruments=tuple(RISK_ON),
+):
     """XA_REGIME_01 — regime-switching allocation: the cross-asset agent's global risk
     regime (risk-on/off from a two-state HMM) and Brazil score set a risk-on basket
     (long equities, long BRL, receive DI) or its mirror with gold as the hedge. Asset
@@ -112,12 +105,6 @@ class RegimeAllocation(BaseStrategy):
     Reference: Ang & Bekaert (2002), "International asset allocation with regime shifts",
     RFS 15(4); Kritzman, Page & Turkington (2012), "Regime shifts", FAJ 68(3).
     """
-
-    name = "XA_REGIME_01"
-    family = "cross_asset"
-    instruments = tuple(RISK_ON)
-    Params = RegimeParams
-    params: RegimeParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         risk = agent_position(view, "cross_asset", "GLOBAL.RISK")  # + = risk-off priced low
@@ -136,8 +123,12 @@ COT = {  # CFTC series: (instrument, sign of the instrument's quote when specs a
 }
 
 
-@register
-class CotContrarian(BaseStrategy):
+class CotContrarian(
+    BaseStrategy[CotParams],
+    name="XA_COT_01",
+    family="cross_asset",
+    instruments=tuple(i for i, _ in COT.values()),
+):
     """XA_COT_01 — fade crowded speculative positioning: when non-commercial net
     positions in BRL, T-note or S&P futures sit at an extreme of their three-year range,
     position against the crowd (a crowded trade has fewer marginal buyers left).
@@ -146,12 +137,6 @@ class CotContrarian(BaseStrategy):
     returns in futures markets", JFE 32(2); Wang (2003), "Investor sentiment, market timing,
     and futures returns", Applied Financial Economics 13(12).
     """
-
-    name = "XA_COT_01"
-    family = "cross_asset"
-    instruments = tuple(i for i, _ in COT.values())
-    Params = CotParams
-    params: CotParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         out = {}
@@ -162,20 +147,15 @@ class CotContrarian(BaseStrategy):
         return out
 
 
-@register
-class CrossSectionalCarry(BaseStrategy):
+class CrossSectionalCarry(
+    BaseStrategy[MonthlyParams], name="XA_CARRY_01", family="cross_asset", instruments=UNIVERSE
+):
     """XA_CARRY_01 — cross-sectional carry: rank the instruments by carry per unit of
     volatility and go long the high-carry end, short the low-carry end. Carry predicts
     returns across asset classes.
 
     Reference: Koijen, Moskowitz, Pedersen & Vrugt (2018), "Carry", JFE 127(2).
     """
-
-    name = "XA_CARRY_01"
-    family = "cross_asset"
-    instruments = UNIVERSE
-    Params = MonthlyParams
-    params: MonthlyParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         score = carry_to_vol(view, self.instruments, self.params.sessions)
@@ -190,20 +170,18 @@ class ValueReversalParams(StrategyParams):
     )
 
 
-@register
-class CrossSectionalValue(BaseStrategy):
+class CrossSectionalValue(
+    BaseStrategy[ValueReversalParams],
+    name="XA_VALUE_01",
+    family="cross_asset",
+    instruments=UNIVERSE,
+):
     """XA_VALUE_01 — cross-sectional value as long-run reversal: instruments whose
     five-year unit return is lowest are cheap; go long the cheapest, short the dearest.
 
     Reference: Asness, Moskowitz & Pedersen (2013), "Value and momentum everywhere",
     JF 68(3).
     """
-
-    name = "XA_VALUE_01"
-    family = "cross_asset"
-    instruments = UNIVERSE
-    Params = ValueReversalParams
-    params: ValueReversalParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         r = unit_returns(view, self.instruments, self.params.sessions)
@@ -212,20 +190,15 @@ class CrossSectionalValue(BaseStrategy):
         return rank_positions(-np.log1p(r).sum())
 
 
-@register
-class CrossSectionalMomentum(BaseStrategy):
+class CrossSectionalMomentum(
+    BaseStrategy[MonthlyParams], name="XA_MOM_01", family="cross_asset", instruments=UNIVERSE
+):
     """XA_MOM_01 — cross-sectional momentum: rank instruments by their risk-adjusted
     12-month (skip 1) return; long the winners, short the losers.
 
     Reference: Asness, Moskowitz & Pedersen (2013), JF 68(3); Jegadeesh & Titman (1993),
     JF 48(1).
     """
-
-    name = "XA_MOM_01"
-    family = "cross_asset"
-    instruments = UNIVERSE
-    Params = MonthlyParams
-    params: MonthlyParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         m = momentum(view, self.instruments, self.params.sessions, self.params.skip)

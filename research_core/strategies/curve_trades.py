@@ -24,7 +24,7 @@ from research_core.curves.build import di_curve, spec_of
 from research_core.curves.policy import LAST_PERIOD_BDAYS, SURVEY, TZ
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
-from research_core.strategies.base import BaseStrategy, StrategyParams, register, squash
+from research_core.strategies.base import BaseStrategy, StrategyParams, squash
 from research_core.strategies.rates import (
     AgentParams,
     DiCurveSlope,
@@ -33,19 +33,15 @@ from research_core.strategies.rates import (
 )
 
 
-@register
-class DiSlope1y5y(DiCurveSlope):
+class DiSlope1y5y(DiCurveSlope, name="RATES_BR_06", instruments=("DI1.1Y", "DI1.5Y")):
     """RATES_BR_06 — mean reversion of the DI 1y–5y slope (the belly against the front,
     where Copom cycles show first): when the slope's z-score is high (curve unusually
     steep), receive the 5y and pay the 1y (a risk-weighted flattener); when low, the
-    steepener.
+    steepener (RATES_BR_03's parameters, on the 1y–5y).
 
     Reference: Cochrane & Piazzesi (2005), "Bond risk premia", AER 95(1); Litterman &
     Scheinkman (1991), "Common factors affecting bond returns", JFI 1(1).
     """
-
-    name = "RATES_BR_06"
-    instruments = ("DI1.1Y", "DI1.5Y")  # RATES_BR_03's parameters, on the 1y–5y
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         return _slope_positions(view, "DI1.5Y", "DI1.1Y", self.params)
@@ -56,8 +52,12 @@ class FlyParams(StrategyParams):
     scale: float = Field(1.5, gt=0, description="z-score that maps to tanh(1)")
 
 
-@register
-class DiButterfly(BaseStrategy):
+class DiButterfly(
+    BaseStrategy[FlyParams],
+    name="RATES_BR_07",
+    family="rates",
+    instruments=("DI1.2Y", "DI1.5Y", "DI1.10Y"),
+):
     """RATES_BR_07 — mean reversion of the DI 2y–5y–10y butterfly, 2·z5 − z2 − z10 (the
     curvature factor): when the 5y is cheap against the wings (z-score high), receive the
     5y and pay the 2y and 10y, half a unit each; the reverse when rich.
@@ -65,12 +65,6 @@ class DiButterfly(BaseStrategy):
     Reference: Litterman & Scheinkman (1991), "Common factors affecting bond returns", JFI
     1(1); Diebold & Li (2006), "Forecasting the term structure", J. Econometrics 130(2).
     """
-
-    name = "RATES_BR_07"
-    family = "rates"
-    instruments = ("DI1.2Y", "DI1.5Y", "DI1.10Y")
-    Params = FlyParams
-    params: FlyParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         z2, z5, z10 = (view.series(f"BR.DI.{t}") for t in ("2Y", "5Y", "10Y"))
@@ -134,8 +128,7 @@ def market_vs_focus_bp(view: PITView) -> float:
     return float("nan")
 
 
-@register
-class CopomVsFocus(DiTaylorGap):
+class CopomVsFocus(DiTaylorGap, name="RATES_BR_08"):  # RATES_BR_02's front trade
     """RATES_BR_08 — trade the front of the DI curve when the Copom path it prices
     disagrees with the Focus survey: the implied Selic after the year's last meeting
     (this year's, else next year's) minus the Focus median for the year's end, as known at
@@ -147,8 +140,7 @@ class CopomVsFocus(DiTaylorGap):
     as risk-adjusted forecasts of monetary policy", JME 55(4), on their term premium.
     """
 
-    name = "RATES_BR_08"  # RATES_BR_02's front trade (1y, and the 2y × secondary)
-    Params = CopomParams  # type: ignore[assignment]  # a subclass; pydantic widens __init__
+    Params = CopomParams  # a subclass of RATES_BR_02's parameters
     params: CopomParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:

@@ -16,7 +16,6 @@ from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
     agent_position,
-    register,
     squash,
     trend_z,
 )
@@ -28,8 +27,9 @@ class BrlCarryParams(StrategyParams):
     scale: float = Field(0.5, gt=0, description="carry/vol that maps to tanh(1)")
 
 
-@register
-class BrlCarryBeer(BaseStrategy):
+class BrlCarryBeer(
+    BaseStrategy[BrlCarryParams], name="FX_BR_01", family="fx", instruments=("USDBRL.FUT",)
+):
     """FX_BR_01 — BRL carry filtered by valuation: be long BRL when the CDI–Treasury bill
     differential per unit of FX volatility is high, less so (or short) when the FX agent's
     behavioural equilibrium (BEER) says BRL is already overvalued. Carry pays on average;
@@ -38,12 +38,6 @@ class BrlCarryBeer(BaseStrategy):
     Reference: Lustig & Verdelhan (2007), AER 97(1); Clark & MacDonald (1998), "Exchange
     rates and economic fundamentals: BEERs and FEERs", IMF WP 98/67.
     """
-
-    name = "FX_BR_01"
-    family = "fx"
-    instruments = ("USDBRL.FUT",)
-    Params = BrlCarryParams
-    params: BrlCarryParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
@@ -57,8 +51,12 @@ class CupomParams(StrategyParams):
     scale: float = Field(1.5, gt=0)
 
 
-@register
-class CupomCip(BaseStrategy):
+class CupomCip(
+    BaseStrategy[CupomParams],
+    name="CUPOM_01",
+    family="fx",
+    instruments=("USDBRL.FUT", "USDBRL.NDF"),
+):
     """CUPOM_01 — FX coupon versus covered interest parity: the onshore dollar rate
     implied by DI minus the Treasury bill and the sovereign CDS (a CIP-deviation proxy;
     the fund's desk uses the DDI/FRC curve where the lake has it). When the deviation is
@@ -68,12 +66,6 @@ class CupomCip(BaseStrategy):
     Reference: Du, Tepper & Verdelhan (2018), "Deviations from covered interest rate
     parity", JF 73(3); Garcia & Volpon (2014), "DI and cupom cambial", BCB WP.
     """
-
-    name = "CUPOM_01"
-    family = "fx"
-    instruments = ("USDBRL.FUT", "USDBRL.NDF")
-    Params = CupomParams
-    params: CupomParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         dev = (
@@ -88,8 +80,9 @@ class TrendParams(StrategyParams):
     scale: float = Field(1.0, gt=0)
 
 
-@register
-class BrlTrend(BaseStrategy):
+class BrlTrend(
+    BaseStrategy[TrendParams], name="FX_BR_02", family="fx", instruments=("USDBRL.FUT",)
+):
     """FX_BR_02 — time-series momentum in USD/BRL: follow the sign and strength of the
     last quarter's (carry-adjusted) return. Currency trends persist because information
     diffuses slowly and central banks smooth.
@@ -97,12 +90,6 @@ class BrlTrend(BaseStrategy):
     Reference: Menkhoff, Sarno, Schmeling & Schrimpf (2012), "Currency momentum
     strategies", JFE 106(3).
     """
-
-    name = "FX_BR_02"
-    family = "fx"
-    instruments = ("USDBRL.FUT",)
-    Params = TrendParams
-    params: TrendParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         m = momentum(view, self.instruments, self.params.sessions)
@@ -114,8 +101,7 @@ class FlowParams(StrategyParams):
     window: int = Field(104, ge=26, description="weeks in the z-score")
 
 
-@register
-class BrlFlows(BaseStrategy):
+class BrlFlows(BaseStrategy[FlowParams], name="FX_BR_03", family="fx", instruments=("USDBRL.FUT",)):
     """FX_BR_03 — FX flows: strong commercial plus financial inflows (BCB weekly data)
     against their two-year norm support BRL; be short USD/BRL on inflows, long on
     outflows. Order flow carries information about fundamentals that prices absorb slowly.
@@ -123,32 +109,21 @@ class BrlFlows(BaseStrategy):
     Reference: Evans & Lyons (2002), "Order flow and exchange rate dynamics", JPE 110(1).
     """
 
-    name = "FX_BR_03"
-    family = "fx"
-    instruments = ("USDBRL.FUT",)
-    Params = FlowParams
-    params: FlowParams
-
     def positions(self, view: PITView) -> Mapping[str, float]:
         flows = (view.series("BR.FXFLOW.COMMERCIAL") + view.series("BR.FXFLOW.FINANCIAL")).dropna()
         summed = flows.rolling(self.params.weeks).sum()
         return {"USDBRL.FUT": -squash(zscore_last(summed, self.params.window), 1.5)}
 
 
-@register
-class BrlTermsOfTrade(BaseStrategy):
+class BrlTermsOfTrade(
+    BaseStrategy[TrendParams], name="FX_BR_04", family="fx", instruments=("USDBRL.FUT",)
+):
     """FX_BR_04 — terms of trade: Brazil exports iron ore, soybeans and oil, so a rally in
     that basket over the last quarter improves the trade balance and supports BRL; be
     short USD/BRL when the basket rises, long when it falls.
 
     Reference: Chen & Rogoff (2003), "Commodity currencies", JIE 60(1).
     """
-
-    name = "FX_BR_04"
-    family = "fx"
-    instruments = ("USDBRL.FUT",)
-    Params = TrendParams
-    params: TrendParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         n = self.params.sessions
@@ -159,20 +134,15 @@ class BrlTermsOfTrade(BaseStrategy):
         return {"USDBRL.FUT": -squash(score, self.params.scale)}
 
 
-@register
-class GlobalDollar(BaseStrategy):
+class GlobalDollar(
+    BaseStrategy[TrendParams], name="FX_BR_05", family="fx", instruments=("USDBRL.FUT",)
+):
     """FX_BR_05 — the global dollar cycle: when the broad dollar (DXY) trends up, EM
     currencies weaken with it; be long USD/BRL in dollar up-trends, short in down-trends.
 
     Reference: Verdelhan (2018), "The share of systematic variation in bilateral exchange
     rates", JF 73(1).
     """
-
-    name = "FX_BR_05"
-    family = "fx"
-    instruments = ("USDBRL.FUT",)
-    Params = TrendParams
-    params: TrendParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         score = trend_z(np.log(view.series("US.DXY")), self.params.sessions)

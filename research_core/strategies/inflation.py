@@ -15,7 +15,6 @@ from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
     agent_position,
-    register,
     squash,
     trend_z,
 )
@@ -27,8 +26,12 @@ class BreakevenParams(StrategyParams):
     agent_weight: float = Field(0.5, ge=0, le=1)
 
 
-@register
-class BreakevenVsFocus(BaseStrategy):
+class BreakevenVsFocus(
+    BaseStrategy[BreakevenParams],
+    name="INF_BR_01",
+    family="inflation",
+    instruments=("DI1.2Y", "NTNB.5Y"),
+):
     """INF_BR_01 — 2y breakeven inflation versus Focus expectations and the inflation
     agent: when breakevens price more inflation than surveys expect (against the gap's
     own history) and the agent does not call inflation higher than priced, sell breakevens
@@ -39,12 +42,6 @@ class BreakevenVsFocus(BaseStrategy):
     forecast inflation better?", JME 54(4); Vicente & Guillen (2013), "Do inflation-linked
     bonds contain information about future inflation?", Revista Brasileira de Economia.
     """
-
-    name = "INF_BR_01"
-    family = "inflation"
-    instruments = ("DI1.2Y", "NTNB.5Y")
-    Params = BreakevenParams
-    params: BreakevenParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
@@ -62,8 +59,9 @@ class SurpriseParams(StrategyParams):
     months: int = Field(3, ge=1)
 
 
-@register
-class IpcaMomentum(BaseStrategy):
+class IpcaMomentum(
+    BaseStrategy[SurpriseParams], name="INF_BR_02", family="inflation", instruments=("DI1.1Y",)
+):
     """INF_BR_02 — inflation momentum: when the latest IPCA-15 runs above the last few
     months of IPCA, the Copom is more likely to tighten than the 1y DI prices; pay the 1y
     (and receive when inflation decelerates).
@@ -71,12 +69,6 @@ class IpcaMomentum(BaseStrategy):
     Reference: Stock & Watson (2007), "Why has U.S. inflation become harder to forecast?",
     JMCB 39(s1); Barbosa, Bessada & Hirata (2018), BCB WP on Brazilian inflation surprises.
     """
-
-    name = "INF_BR_02"
-    family = "inflation"
-    instruments = ("DI1.1Y",)
-    Params = SurpriseParams
-    params: SurpriseParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         ipca = view.series("BR.IPCA.MOM").dropna()
@@ -92,8 +84,9 @@ class OilParams(StrategyParams):
     sessions: int = Field(63, ge=5, description="sessions of the oil and breakeven move")
 
 
-@register
-class UsOilBreakeven(BaseStrategy):
+class UsOilBreakeven(
+    BaseStrategy[OilParams], name="INF_US_01", family="inflation", instruments=("UST.5Y.FUT",)
+):
     """INF_US_01 — oil and breakevens lead US yields: a joint rise in Brent and the 5y
     breakeven over the last quarter raises expected inflation and the term premium; short
     the 5y Treasury future (pay) then, buy it when both fall.
@@ -101,12 +94,6 @@ class UsOilBreakeven(BaseStrategy):
     Reference: Kilian (2009), "Not all oil price shocks are alike", AER 99(3); Gürkaynak,
     Sack & Wright (2010), "The TIPS yield curve and inflation compensation", AEJ:Macro.
     """
-
-    name = "INF_US_01"
-    family = "inflation"
-    instruments = ("UST.5Y.FUT",)
-    Params = OilParams
-    params: OilParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         n = self.params.sessions

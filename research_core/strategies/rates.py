@@ -19,7 +19,6 @@ from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
     agent_position,
-    register,
     squash,
 )
 
@@ -36,8 +35,12 @@ def _carry_positions(view: PITView, ids: tuple[str, ...], p: CarryParams) -> dic
     return {i: squash(carry(view, i) / float(vol[i]), p.scale) for i in ids if vol[i] > 0}
 
 
-@register
-class DiCarryRoll(BaseStrategy):
+class DiCarryRoll(
+    BaseStrategy[CarryParams],
+    name="RATES_BR_01",
+    family="rates",
+    instruments=("DI1.1Y", "DI1.2Y", "DI1.3Y", "DI1.5Y"),
+):
     """RATES_BR_01 — receive the DI tenors whose carry and roll-down per unit of risk are
     highest. A receiver earns the fixed rate over the CDI and rolls down an upward-sloping
     curve; scaled by volatility this premium has paid in most curves (term premia are
@@ -45,12 +48,6 @@ class DiCarryRoll(BaseStrategy):
 
     Reference: Koijen, Moskowitz, Pedersen & Vrugt (2018), "Carry", JFE 127(2).
     """
-
-    name = "RATES_BR_01"
-    family = "rates"
-    instruments = ("DI1.1Y", "DI1.2Y", "DI1.3Y", "DI1.5Y")
-    Params = CarryParams
-    params: CarryParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         return _carry_positions(view, self.instruments, self.params)
@@ -61,8 +58,9 @@ class AgentParams(StrategyParams):
     secondary: float = Field(0.5, ge=0, le=1, description="weight on the next tenor out")
 
 
-@register
-class DiTaylorGap(BaseStrategy):
+class DiTaylorGap(
+    BaseStrategy[AgentParams], name="RATES_BR_02", family="rates", instruments=("DI1.1Y", "DI1.2Y")
+):
     """RATES_BR_02 — trade the 1y DI toward the path a smoothed Taylor rule prescribes
     (the monetary-policy agent's gap between the rule and the market-implied Selic): when
     the market prices more hikes than the rule justifies, receive; fewer, pay.
@@ -70,12 +68,6 @@ class DiTaylorGap(BaseStrategy):
     Reference: Taylor (1993), "Discretion versus policy rules in practice"; Clarida, Galí &
     Gertler (2000), QJE 115(1).
     """
-
-    name = "RATES_BR_02"
-    family = "rates"
-    instruments = ("DI1.1Y", "DI1.2Y")
-    Params = AgentParams
-    params: AgentParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         x = agent_position(view, "monetary_policy", "DI1.1Y")
@@ -96,8 +88,9 @@ def _slope_positions(
     return {long_id: -x, short_id: x}  # steep → flattener: receive long end, pay short end
 
 
-@register
-class DiCurveSlope(BaseStrategy):
+class DiCurveSlope(
+    BaseStrategy[SlopeParams], name="RATES_BR_03", family="rates", instruments=("DI1.1Y", "DI1.10Y")
+):
     """RATES_BR_03 — mean reversion of the DI 1y–10y slope: when the curve is unusually
     steep, receive the 10y and pay the 1y (risk-weighted flattener), and the reverse when
     flat. Slope extremes reflect term-premium swings that revert as policy uncertainty
@@ -105,12 +98,6 @@ class DiCurveSlope(BaseStrategy):
 
     Reference: Cochrane & Piazzesi (2005), "Bond risk premia", AER 95(1).
     """
-
-    name = "RATES_BR_03"
-    family = "rates"
-    instruments = ("DI1.1Y", "DI1.10Y")
-    Params = SlopeParams
-    params: SlopeParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         return _slope_positions(view, "DI1.10Y", "DI1.1Y", self.params)
@@ -121,8 +108,12 @@ class RelValueParams(StrategyParams):
     hedge: float = Field(0.5, ge=0, le=1, description="DI hedge of the NTN-B leg")
 
 
-@register
-class RealVsBreakeven(BaseStrategy):
+class RealVsBreakeven(
+    BaseStrategy[RelValueParams],
+    name="RATES_BR_04",
+    family="rates",
+    instruments=("NTNB.5Y", "DI1.5Y"),
+):
     """RATES_BR_04 — real yields versus breakevens: when the 5y NTN-B real yield is high
     against its history relative to the 5y breakeven, the real leg is cheap; receive the
     NTN-B and pay part of the DI of the same tenor to strip out nominal duration.
@@ -130,12 +121,6 @@ class RealVsBreakeven(BaseStrategy):
     Reference: Pflueger & Viceira (2016), "Return predictability in the Treasury market:
     real rates, inflation, and liquidity", Handbook of Fixed-Income Securities.
     """
-
-    name = "RATES_BR_04"
-    family = "rates"
-    instruments = ("NTNB.5Y", "DI1.5Y")
-    Params = RelValueParams
-    params: RelValueParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
@@ -161,8 +146,9 @@ def _activity_z(series: pd.Series, p: ActivityParams) -> float:
     return float((recent - ref) / sd * np.sqrt(p.short)) if sd > 0 else 0.0
 
 
-@register
-class DiActivityMomentum(BaseStrategy):
+class DiActivityMomentum(
+    BaseStrategy[ActivityParams], name="RATES_BR_05", family="rates", instruments=("DI1.2Y",)
+):
     """RATES_BR_05 — pay the 2y DI when activity (IBC-Br monthly growth) accelerates and
     receive when it slows: growth surprises move the expected policy path before the
     central bank does. Uses revisable data, so the vintage grid shows what revisions add.
@@ -171,19 +157,17 @@ class DiActivityMomentum(BaseStrategy):
     rates to economic news", AER 95(1).
     """
 
-    name = "RATES_BR_05"
-    family = "rates"
-    instruments = ("DI1.2Y",)
-    Params = ActivityParams
-    params: ActivityParams
-
     def positions(self, view: PITView) -> Mapping[str, float]:
         growth = view.series("BR.IBCBR.SA").pct_change() * 100
         return {"DI1.2Y": squash(_activity_z(growth, self.params), 1.0)}
 
 
-@register
-class UsTaylorGap(BaseStrategy):
+class UsTaylorGap(
+    BaseStrategy[AgentParams],
+    name="RATES_US_01",
+    family="rates",
+    instruments=("UST.2Y.FUT", "UST.5Y.FUT"),
+):
     """RATES_US_01 — the US Taylor-rule gap: trade the 2y Treasury future toward the fed
     funds path the monetary-policy agent's rule prescribes versus the market.
 
@@ -191,19 +175,17 @@ class UsTaylorGap(BaseStrategy):
     policy?", Brookings.
     """
 
-    name = "RATES_US_01"
-    family = "rates"
-    instruments = ("UST.2Y.FUT", "UST.5Y.FUT")
-    Params = AgentParams
-    params: AgentParams
-
     def positions(self, view: PITView) -> Mapping[str, float]:
         x = agent_position(view, "monetary_policy", "UST.2Y.FUT")
         return {"UST.2Y.FUT": x, "UST.5Y.FUT": self.params.secondary * x}
 
 
-@register
-class UstCurveSlope(BaseStrategy):
+class UstCurveSlope(
+    BaseStrategy[SlopeParams],
+    name="RATES_US_02",
+    family="rates",
+    instruments=("UST.2Y.FUT", "UST.10Y.FUT"),
+):
     """RATES_US_02 — mean reversion of the Treasury 2s10s slope (risk-weighted flattener
     when steep, steepener when flat).
 
@@ -211,29 +193,21 @@ class UstCurveSlope(BaseStrategy):
     "Common factors affecting bond returns", JFI 1(1).
     """
 
-    name = "RATES_US_02"
-    family = "rates"
-    instruments = ("UST.2Y.FUT", "UST.10Y.FUT")
-    Params = SlopeParams
-    params: SlopeParams
-
     def positions(self, view: PITView) -> Mapping[str, float]:
         return _slope_positions(view, "UST.10Y.FUT", "UST.2Y.FUT", self.params)
 
 
-@register
-class UstCarryRoll(BaseStrategy):
+class UstCarryRoll(
+    BaseStrategy[CarryParams],
+    name="RATES_US_03",
+    family="rates",
+    instruments=("UST.2Y.FUT", "UST.5Y.FUT", "UST.10Y.FUT", "UST.30Y.FUT"),
+):
     """RATES_US_03 — Treasury carry and roll-down per unit of risk across the futures
     curve: long the futures (receive) where the term premium over bills is largest.
 
     Reference: Koijen, Moskowitz, Pedersen & Vrugt (2018), "Carry", JFE 127(2).
     """
-
-    name = "RATES_US_03"
-    family = "rates"
-    instruments = ("UST.2Y.FUT", "UST.5Y.FUT", "UST.10Y.FUT", "UST.30Y.FUT")
-    Params = CarryParams
-    params: CarryParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         return _carry_positions(view, self.instruments, self.params)
@@ -244,8 +218,9 @@ class ValueParams(StrategyParams):
     scale: float = Field(1.5, gt=0)
 
 
-@register
-class UsRealYieldValue(BaseStrategy):
+class UsRealYieldValue(
+    BaseStrategy[ValueParams], name="RATES_US_04", family="rates", instruments=("UST.10Y.FUT",)
+):
     """RATES_US_04 — value in US real yields: when the 10y TIPS yield is high against its
     own 3-year history, duration is cheap; buy the 10y future (and sell when rich).
 
@@ -253,20 +228,15 @@ class UsRealYieldValue(BaseStrategy):
     JF 68(3).
     """
 
-    name = "RATES_US_04"
-    family = "rates"
-    instruments = ("UST.10Y.FUT",)
-    Params = ValueParams
-    params: ValueParams
-
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
         z = zscore_last(view.series("US.TIPS.10Y"), p.window)
         return {"UST.10Y.FUT": -squash(z, p.scale)}
 
 
-@register
-class UsPayrollsMomentum(BaseStrategy):
+class UsPayrollsMomentum(
+    BaseStrategy[ActivityParams], name="RATES_US_05", family="rates", instruments=("UST.2Y.FUT",)
+):
     """RATES_US_05 — pay the 2y Treasury (short the future) when payroll growth runs above
     its 12-month pace and receive when below: labour-market news moves the expected Fed
     path. Payrolls are revised for months, so the vintage grid is informative here.
@@ -274,12 +244,6 @@ class UsPayrollsMomentum(BaseStrategy):
     Reference: Gürkaynak, Sack & Swanson (2005), AER 95(1); Croushore & Stark (2001), "A
     real-time data set for macroeconomists", J. Econometrics 105(1).
     """
-
-    name = "RATES_US_05"
-    family = "rates"
-    instruments = ("UST.2Y.FUT",)
-    Params = ActivityParams
-    params: ActivityParams
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         z = _activity_z(view.series("US.PAYROLLS.CHG"), self.params)
