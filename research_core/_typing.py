@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, replace
-from typing import Literal, TypeAlias, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar
 
 import pandas as pd
 
@@ -26,3 +26,10 @@ def with_overrides(options: _O, overrides: Mapping[str, object], error: type[Exc
     if unknown:
         raise error(f"unknown option {unknown[0]!r}; options: {', '.join(known)}")
     return replace(options, **overrides)  # type: ignore[type-var]
+
+
+def shared_fields(source: object, target: type) -> dict[str, Any]:
+    """The fields of the dataclass ``source`` that the dataclass ``target`` also declares,
+    by name: one options object handed on to the part that takes a subset of it."""
+    names = {f.name for f in fields(target)}
+    return {f.name: getattr(source, f.name) for f in fields(source) if f.name in names}  # type: ignore[arg-type]

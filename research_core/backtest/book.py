@@ -48,10 +48,16 @@ from tqdm.auto import tqdm
 
 from research_core._files import atomic_folder
 from research_core._threads import OneThread
-from research_core._typing import with_overrides
+from research_core._typing import shared_fields, with_overrides
 from research_core.agents.store import stored_reports
 from research_core.backtest.causality import AsOfLakes
-from research_core.backtest.engine import BacktestResult, CostModel, EngineRun, run_engine
+from research_core.backtest.engine import (
+    BacktestResult,
+    CostModel,
+    EngineOptions,
+    EngineRun,
+    run_engine,
+)
 from research_core.backtest.executor import Executor
 from research_core.backtest.market import MarketData
 from research_core.backtest.vintage import Vintage, view_at
@@ -447,16 +453,7 @@ def run_book_backtest(
     sizing = BookSizing(o.method, o.freq, o.constraints, o.strategies, o.lookback)
     sizing.workers, sizing.progress = o.workers, o.progress
     run = run_engine(
-        sizing,
-        lake,
-        start,
-        end,
-        costs=o.costs,
-        vintage=o.vintage,
-        verify=o.verify,
-        verify_seed=o.verify_seed,
-        as_of_lakes=o.as_of_lakes,
-        progress=o.progress,
+        sizing, lake, start, end, options=EngineOptions(**shared_fields(o, EngineOptions))
     )
     return _book_result(run, sizing)
 

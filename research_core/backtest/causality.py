@@ -111,14 +111,15 @@ def sample_dates(dates: pd.DatetimeIndex, n: int, seed: int) -> pd.DatetimeIndex
 
 @dataclass(frozen=True)
 class VerifyOptions:
-    """How many of the dates to check (``n``: the last + ``n - 1`` drawn with ``seed``), on
-    which vintage, on which shared copies (``cuts``), how far a recomputed decision may be
-    from the one used (``atol``, with ``rtol=1e-9``), and whether to show a bar."""
+    """How many of the dates to check (``verify``: the last + ``verify - 1`` drawn with
+    ``verify_seed``), on which vintage, on which shared copies (``as_of_lakes``), how far a
+    recomputed decision may be from the one used (``atol``, with ``rtol=1e-9``), and whether
+    to show a bar. The names are the engine's (:class:`EngineOptions` hands them on)."""
 
-    n: int = VERIFY_DATES
-    seed: int = 0
+    verify: int = VERIFY_DATES
+    verify_seed: int = 0
     vintage: Vintage = "as_of"
-    cuts: AsOfLakes | None = None
+    as_of_lakes: AsOfLakes | None = None
     atol: float = 1e-12
     progress: bool = False
 
@@ -141,7 +142,8 @@ def verify_decisions(
     and the date. Each date costs an export of the lake and a cold decision.
     """
     o = with_overrides(options or VerifyOptions(), overrides, BacktestError)
-    n, seed, vintage, cuts, atol, progress = o.n, o.seed, o.vintage, o.cuts, o.atol, o.progress
+    n, seed, vintage, cuts, atol = o.verify, o.verify_seed, o.vintage, o.as_of_lakes, o.atol
+    progress = o.progress
     picks = sample_dates(dates, n, seed)
     if len(picks) == 0:
         return picks

@@ -36,7 +36,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from research_core._threads import OneThread
-from research_core._typing import with_overrides
+from research_core._typing import shared_fields, with_overrides
 from research_core.backtest import metrics as perf
 from research_core.backtest.causality import (
     VERIFY_DATES,
@@ -419,14 +419,7 @@ def _run_engine(
     def again(view: PITView, day: pd.Timestamp) -> np.ndarray:
         return sizing.decide(view, day, None, *held[int(signal_dates.searchsorted(day))])
 
-    check = VerifyOptions(
-        n=o.verify,
-        seed=o.verify_seed,
-        vintage=o.vintage,
-        cuts=o.as_of_lakes,
-        atol=sizing.verify_atol,
-        progress=o.progress,
-    )
+    check = VerifyOptions(**shared_fields(o, VerifyOptions), atol=sizing.verify_atol)
     verified = verify_decisions(sizing.name, again, lake, signal_dates, signals, options=check)
     say(o.progress, f"{sizing.name}: simulating trades, costs and daily marks")
     weights = sizing.size(signals, vol)

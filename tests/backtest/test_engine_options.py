@@ -30,7 +30,7 @@ def test_keywords_override_the_options_object() -> None:
         raise AssertionError("verify=0 decides nothing")
 
     checked = verify_decisions(
-        "X", decide, None, dates, np.zeros((5, 1)), options=VerifyOptions(n=3), n=0
+        "X", decide, None, dates, np.zeros((5, 1)), options=VerifyOptions(verify=3), verify=0
     )  # type: ignore[arg-type]
     assert len(checked) == 0
     with pytest.raises(BacktestError, match="unknown option 'sed'"):
