@@ -12,8 +12,8 @@ import nbformat
 import pandas as pd
 
 from research_core import workspace
-from research_core.lake import Lake
 from research_core.agents.base import AgentReport
+from research_core.lake import Lake
 from research_core.narrative import check_narrative
 from research_core.narrative.facts import FactSheet
 from research_core.pipeline import load_pipeline, run_pipeline
@@ -101,9 +101,7 @@ def test_artifacts_follow_the_contract(daily_run, daily_lake):
     assert gate["stale"] is False and run.stale is False
 
 
-def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(
-    daily_run, daily_lake
-):
+def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(daily_run, daily_lake):
     run = RunFolder(daily_run.path)
     page = run.artifact("morning_pack/morning_pack.html")
     assert f"Morning Pack — {DAY}" in page and "Sample data" in page
