@@ -7,6 +7,7 @@ configuration a user's notebook would.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -34,18 +35,39 @@ def sample_lake_path() -> Path:
     return path
 
 
+DAILY_DAY = "2026-11-03"  # the first B3 session after the sample's end (11-02 a holiday)
+REPLAY = (
+    Path(__file__).parent / "pipelines" / "replay",  # built from the documented formats
+    Path(__file__).parent.parent / "shared" / "fixtures" / "api",  # recorded (PROVENANCE.md)
+)
+
+
 @pytest.fixture(scope="session")
-def daily_run(sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The daily pipeline (pipelines/daily.yaml), run once on the sample lake's last date;
-    shared by the pipeline, narrative and dashboard tests."""
+def daily_lake(sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the sample lake for the daily run to ingest into (the original stays as
+    built: other tests read it)."""
+    target = tmp_path_factory.mktemp("daily") / "lake"
+    shutil.copytree(sample_lake_path, target, ignore=shutil.ignore_patterns(".lock"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def daily_run(daily_lake: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The daily pipeline (pipelines/daily.yaml) for the first session after the sample's
+    end, its ingest step answered by the replay folders (``pipeline run --replay``): run
+    once, shared by the pipeline tests (every step, the artifacts, the new day reaching the
+    lake, the agents and the pack)."""
+    from research_core.cli.pipeline import with_replay
     from research_core.pipeline import run_pipeline
 
     runs = tmp_path_factory.mktemp("runs")
     return run_pipeline(
-        SAMPLE_END,
-        pipeline=Path(__file__).parent / "pipelines" / "daily.yaml",
+        DAILY_DAY,
+        pipeline=with_replay(
+            Path(__file__).parent / "pipelines" / "daily.yaml", [str(d) for d in REPLAY]
+        ),
         runs_path=runs,
-        lake_path=sample_lake_path,
+        lake_path=daily_lake,
         db_url=f"sqlite:///{runs / 'pms.db'}",
         progress=False,
     )

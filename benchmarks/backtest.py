@@ -15,12 +15,12 @@ Target: the engine core at least 25x faster than vectorbt. Run
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from _timing import best_of  # benchmarks/ is on sys.path when run as a script
+from _args import options  # benchmarks/ is on sys.path when run as a script
+from _timing import best_of
 
 from research_core.backtest import simulate
 
@@ -92,14 +92,10 @@ def run_pandas_loop(
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, float]:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--instruments", type=int, default=30)
-    parser.add_argument("--years", type=int, default=20)
-    parser.add_argument("--strategies", type=int, default=24)
-    parser.add_argument("--fee-bps", type=float, default=5.0)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--pandas-repeat", type=int, default=1)
-    args = parser.parse_args(argv)
+    args = options(
+        __doc__, argv, instruments=30, years=20, strategies=24, fee_bps=5.0, repeat=5,
+        pandas_repeat=1,
+    )  # fmt: skip
     prices, rows, weights = make_case(args.instruments, args.years, args.strategies)
     fee = args.fee_bps / 1e4
     peers = {

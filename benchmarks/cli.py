@@ -19,7 +19,6 @@ a checkout of that code.
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import subprocess
@@ -29,10 +28,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from _args import lake_parser, open_lake
 from _paths import empty_store
 
-from research_core.config import get_settings
-from research_core.lake import Lake
 from research_core.lake.maintenance import export_as_of
 
 TARGET = 2.0
@@ -74,16 +72,13 @@ def run(argv: list[str], path: str) -> tuple[float, float, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--lake", help="lake directory (default: WORKBENCH_LAKE_PATH)")
+    p = lake_parser(__doc__, start="2015-01-02")
     p.add_argument("--strategy", default="RATES_BR_01")
-    p.add_argument("--start", default="2015-01-02")
-    p.add_argument("--end", default="2026-10-30")
     p.add_argument("--verify", type=int, default=3)
     p.add_argument("--paths", default="earlier,new,warm")
     p.add_argument("--commands", default="import,backtest,unverified,agents")
     args = p.parse_args(argv)
-    lake = Lake.open(args.lake or get_settings().lake_path)
+    lake = open_lake(args.lake)
     out: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="workbench-bench-cli-") as tmp:
         copy = export_as_of(lake, args.end, Path(tmp) / "lake")

@@ -21,15 +21,14 @@ Run ``python benchmarks/curves.py`` (uses WORKBENCH_LAKE_PATH).
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Sequence
 
 import numpy as np
-from _timing import best_of  # benchmarks/ is on sys.path when run as a script
+from _args import lake_parser, open_lake  # benchmarks/ is on sys.path when run as a script
+from _timing import best_of
 from scipy.interpolate import interp1d
 
-from research_core.config import get_settings
 from research_core.curves import curve_history, fit_curve
 from research_core.curves.build import CurveHistory
 from research_core.lake import Lake
@@ -90,15 +89,12 @@ def quantlib_ust(h: CurveHistory, every: int) -> float | None:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, float]:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--lake", help="lake directory (default: WORKBENCH_LAKE_PATH)")
-    p.add_argument("--start", default="2010-01-01")
-    p.add_argument("--end", default="2026-10-30")
+    p = lake_parser(__doc__, start="2010-01-01")
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--fit-days", type=int, default=250, help="DI days fitted by NSS")
     p.add_argument("--ql-every", type=int, default=1, help="QuantLib on every N-th day")
     args = p.parse_args(argv)
-    lake = Lake.open(args.lake or get_settings().lake_path)
+    lake = open_lake(args.lake)
     seconds: dict[str, float] = {}
     seconds["research_core"], hist = best_of(args.repeat, lambda: ours(lake, args.start, args.end))
     days = sum(len(h.dates) for h in hist.values())

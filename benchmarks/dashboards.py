@@ -32,9 +32,7 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -46,40 +44,23 @@ import psutil
 
 from research_core.page_registry import NAMES, WIDGET_PAGES
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/lib/chromium/chromium"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the server as the tests start it
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, free_port, start_serve, stop
+
 # the eight pages of the "every page" crowd, the Morning Pack first (the page registry's)
 PAGES = (
     "morning_pack",
     *[p for p in NAMES if p not in ("morning_pack", "strategy_health", "curves")],
 )
 KERNEL_PAGES = WIDGET_PAGES  # pools kept for acting (the page registry)
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 CROWDS = (1, 3, 8)
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
-def _server(cmd: Sequence[str], env: dict[str, str], pools: int) -> Iterator[tuple[Path, int]]:
-    """The server, once ``pools`` kernel pools are filled and it is at rest."""
+def _server(args: Sequence[str], env: dict[str, str], pools: int) -> Iterator[tuple[Path, int]]:
+    """``workbench serve *args``, once ``pools`` kernel pools are filled and it is at rest."""
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-serve-{os.getpid()}-{time.time_ns()}.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            list(cmd), cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+    proc = start_serve(args, env, log)
     try:
         deadline = time.monotonic() + 300
         while log.read_text().count("is filled with") < pools:
@@ -89,11 +70,7 @@ def _server(cmd: Sequence[str], env: dict[str, str], pools: int) -> Iterator[tup
         _quiet(proc.pid)
         yield log, proc.pid
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc, wait=30)
         log.unlink(missing_ok=True)
 
 
@@ -156,7 +133,7 @@ async def _measure(base: str, rounds: int, pid: int) -> dict[str, tuple]:
 
     out: dict[str, tuple] = {}
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         await _round(browser, [f"{base}/{PAGES[0]}.ipynb"])  # warm-up, not counted
         for crowd in ("Morning Pack", "every page"):
             for n in CROWDS:
@@ -199,8 +176,6 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, tuple]]:
     if not dates:
         raise SystemExit(f"no pipeline run under {runs}: run `make run` first")
     env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
         "WORKBENCH_RUNS_PATH": str(runs),
         "WORKBENCH_LAKE_PATH": str(Path(args.lake).resolve()),
         "WORKBENCH_DB_URL": args.db,
@@ -208,9 +183,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, tuple]]:
     print(f"run {dates[-1]}; {args.rounds} round(s) per crowd; {os.cpu_count()} cores")
     results: dict[str, dict[str, tuple]] = {}
     for mode in args.modes:
-        port = _port()
-        cmd = [sys.executable, "-m", "research_core.cli", "serve", "--port", str(port)]
-        cmd += ["--pool-size", str(args.pool_size)]
+        port = free_port()
+        cmd = ["--port", str(port), "--pool-size", str(args.pool_size)]
         cmd += ["--no-static"] if mode == "kernels" else []
         pools = len(PAGES) if mode == "kernels" else len(KERNEL_PAGES)
         with _server(cmd, env, pools) as (_, pid):

@@ -15,13 +15,13 @@ Run ``python benchmarks/risk.py``.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from _timing import best_of  # benchmarks/ is on sys.path when run as a script
+from _args import options  # benchmarks/ is on sys.path when run as a script
+from _timing import best_of
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
@@ -95,13 +95,7 @@ def naive_mc(w: pd.Series, cov: pd.DataFrame, n: int, seed: int) -> list[tuple[f
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, float]:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--assets", type=int, default=50)
-    parser.add_argument("--days", type=int, default=1000)
-    parser.add_argument("--instruments", type=int, default=50)
-    parser.add_argument("--scenarios", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args(argv)
+    args = options(__doc__, argv, assets=50, days=1000, instruments=50, scenarios=100_000, repeat=7)
     seconds: dict[str, float] = {}
 
     r = make_returns(args.assets, args.days)

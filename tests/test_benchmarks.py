@@ -37,7 +37,7 @@ def test_agents_benchmark_runs_and_its_peer_agrees(sample_lake_path):
 
 def test_backtest_benchmark_methods_agree(capsys):
     # main() asserts vectorbt's and the pandas loop's equity equal the engine core's to 1e-6.
-    args = ["--instruments", "6", "--years", "2", "--strategies", "3", "--repeat", "1"]
+    args = ["--instruments", "6", "--years", "1", "--strategies", "2", "--repeat", "1"]
     seconds = _load("backtest").main(args)
     assert set(seconds) == {"engine core", "vectorbt", "pandas loop"}
     assert "equity curves agree to 1e-6" in capsys.readouterr().out

@@ -170,14 +170,21 @@ WEEKLY_IDS = {
 }
 
 
-def _rows(sid: str, obs: pd.DatetimeIndex, values: object, lag: pd.Timedelta) -> pd.DataFrame:
+def _rows(
+    sid: str,
+    obs: pd.DatetimeIndex,
+    values: object,
+    lag: pd.Timedelta,
+    source: str = "synthetic_agents",
+) -> pd.DataFrame:
+    """One vintage of ``sid``: each value released ``lag`` after its period (UTC)."""
     return pd.DataFrame(
         {
             "series_id": sid,
             "obs_date": obs,
             "value": values,
             "release_time": (obs + lag).tz_localize("UTC"),
-            "source": "synthetic_agents",
+            "source": source,
         }
     )
 

@@ -40,6 +40,13 @@ def sgs_enforcing_ten_years(values: dict[str, str]):
     return reply
 
 
+def ipca(server, make, reply, start="2026-09-01", end="2026-10-31"):  # type: ignore[no-untyped-def]
+    """IPCA (SGS 433) from ``start`` to ``end``, the server answering ``reply``."""
+    server.routes.clear()
+    server.route("bcdata.sgs.433", reply)
+    return make("bcb_sgs").fetch(spec("BR.IPCA.MOM"), start, end)
+
+
 def test_sgs_daily_history_in_ten_year_windows(server, make):
     days = pd.bdate_range("1999-01-04", "2026-11-20")
     values = {f"{d:%Y-%m-%d}": f"{10 + i / 10000:.4f}" for i, d in enumerate(days)}
@@ -67,37 +74,31 @@ def test_sgs_ten_year_refusal_is_a_clear_error(server, make):
 
 
 def test_sgs_400_body(server, make):
-    server.route(
-        "bcdata.sgs.433", json_reply(fixture_text("bcb_sgs/error_400_ultimos_max_20.json"), 400)
-    )
+    reply = json_reply(fixture_text("bcb_sgs/error_400_ultimos_max_20.json"), 400)
     with pytest.raises(ConnectorError, match="quantidade máxima de valores deve ser 20"):
-        make("bcb_sgs").fetch(spec("BR.IPCA.MOM"), "2024-01-01", "2024-03-01")
+        ipca(server, make, reply, "2024-01-01", "2024-03-01")
 
 
 def test_sgs_404_everywhere_is_unknown_code(server, make):
-    server.route("bcdata.sgs.433", httpx.Response(404, text="<html>Not Found</html>"))
+    reply = httpx.Response(404, text="<html>Not Found</html>")
     with pytest.raises(ConnectorError, match="unknown SGS code or no data"):
-        make("bcb_sgs").fetch(spec("BR.IPCA.MOM"), "2024-01-01", "2024-03-01")
+        ipca(server, make, reply, "2024-01-01", "2024-03-01")
 
 
 def test_sgs_monthly_release_rule_ipca(server, make):
     """IPCA for a month is public on about the 6th business day after it, 09:00 Sao Paulo."""
     body = [{"data": "01/09/2026", "valor": "0.48"}, {"data": "01/10/2026", "valor": "0.09"}]
-    server.route("bcdata.sgs.433", json_reply(body))
-    rows = make("bcb_sgs").fetch(spec("BR.IPCA.MOM"), "2026-09-01", "2026-10-31")
+    rows = ipca(server, make, json_reply(body))
     local = rows["release_time"].dt.tz_convert("America/Sao_Paulo")
     assert [t.strftime("%Y-%m-%d %H:%M") for t in local] == ["2026-10-08 09:00", "2026-11-10 09:00"]
     assert rows["value"].tolist() == [0.48, 0.09]
 
 
 def test_sgs_malformed_values(server, make):
-    server.route("bcdata.sgs.433", json_reply([{"data": "01/09/2026", "valor": "abc"}]))
     with pytest.raises(ConnectorError, match="not numbers"):
-        make("bcb_sgs").fetch(spec("BR.IPCA.MOM"), "2026-09-01", "2026-10-31")
-    server.routes.clear()
-    server.route("bcdata.sgs.433", json_reply([{"date": "01/09/2026", "valor": "0.1"}]))
+        ipca(server, make, json_reply([{"data": "01/09/2026", "valor": "abc"}]))
     with pytest.raises(ConnectorError, match="lacks field"):
-        make("bcb_sgs").fetch(spec("BR.IPCA.MOM"), "2026-09-01", "2026-10-31")
+        ipca(server, make, json_reply([{"date": "01/09/2026", "valor": "0.1"}]))
 
 
 def test_fx_flow_uses_sgs_wire_format(server, make):

@@ -42,7 +42,8 @@ def test_fred_observations_real_recording(server, make):
     assert server.params()["series_id"] == "GDP"
 
 
-def test_alfred_every_vintage_real_recording(server, make):
+def _gdp_every_vintage(server, make):  # type: ignore[no-untyped-def]
+    """GDP's every ALFRED vintage, fetched from the real recordings (fred/*_GDP*.json)."""
     server.route(
         "series/vintagedates", json_reply(fixture_text("fred/series_vintagedates_GDP.json"))
     )
@@ -50,7 +51,11 @@ def test_alfred_every_vintage_real_recording(server, make):
         "series/observations",
         json_reply(fixture_text("fred/alfred_observations_GDP_all_vintages.json")),
     )
-    rows = make("alfred", **KEY).fetch(spec("US.GDP.NOMINAL"))
+    return make("alfred", **KEY).fetch(spec("US.GDP.NOMINAL"))
+
+
+def test_alfred_every_vintage_real_recording(server, make):
+    rows = _gdp_every_vintage(server, make)
     body = json.loads(fixture_text("fred/alfred_observations_GDP_all_vintages.json"))[
         "observations"
     ]
@@ -78,14 +83,7 @@ def test_withdrawn_alfred_values_stay_withdrawn_in_the_lake(server, make, tmp_pa
     1997-05-07, "." from 1999-10-28)."""
     from research_core.lake import Lake
 
-    server.route(
-        "series/vintagedates", json_reply(fixture_text("fred/series_vintagedates_GDP.json"))
-    )
-    server.route(
-        "series/observations",
-        json_reply(fixture_text("fred/alfred_observations_GDP_all_vintages.json")),
-    )
-    rows = make("alfred", **KEY).fetch(spec("US.GDP.NOMINAL"))
+    rows = _gdp_every_vintage(server, make)
     lake = Lake.open(tmp_path / "lake", create=True)
     lake.write(rows)
     assert lake.write(rows).written == 0  # withdrawals are idempotent too

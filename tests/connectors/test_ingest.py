@@ -56,6 +56,15 @@ def factory(handler):
     )
 
 
+def run(lake, series, handler, observed_at=NOW, **options):  # type: ignore[no-untyped-def]
+    """``ingest`` of ``series`` whose sources answer through ``handler``, seen at
+    ``observed_at`` (no progress bar)."""
+    return ingest(
+        lake, series=series, connectors=factory(handler), observed_at=observed_at,
+        progress=False, **options,
+    )  # fmt: skip
+
+
 def months(values: list[str], start: str = "2026-01-01") -> dict[str, str]:
     return {
         f"{d:%Y-%m-%d}": v
@@ -67,25 +76,15 @@ def test_first_ingest_rerun_and_revision(lake):
     sgs = SGSData(
         {"433": months(["0.16", "1.31", "0.56", "0.43", "0.26", "0.24", "0.38", "0.44", "0.48"])}
     )
-    first = ingest(
-        lake, series=["BR.IPCA.MOM"], connectors=factory(sgs), observed_at=NOW, progress=False
-    )
+    first = run(lake, ["BR.IPCA.MOM"], sgs)
     assert first.ok and first.outcomes[0].added == 9
     version = lake.version
-    again = ingest(
-        lake,
-        series=["BR.IPCA.MOM"],
-        connectors=factory(sgs),
-        observed_at=NOW + pd.Timedelta(hours=1),
-        progress=False,
-    )
+    again = run(lake, ["BR.IPCA.MOM"], sgs, NOW + pd.Timedelta(hours=1))
     assert again.outcomes[0].status == "unchanged" and lake.version == version  # nothing written
     # The source quietly revises August: the lake keeps both, the new one released when seen.
     sgs.data["433"]["2026-08-01"] = "0.47"
     seen = NOW + pd.Timedelta(days=1)
-    third = ingest(
-        lake, series=["BR.IPCA.MOM"], connectors=factory(sgs), observed_at=seen, progress=False
-    )
+    third = run(lake, ["BR.IPCA.MOM"], sgs, seen)
     assert (third.outcomes[0].added, third.outcomes[0].revised) == (0, 1)
     stored = lake.vintages("BR.IPCA.MOM")
     aug = stored[stored["obs_date"] == pd.Timestamp("2026-08-01")]
@@ -99,24 +98,12 @@ def test_first_ingest_rerun_and_revision(lake):
 
 def test_failed_series_leaves_lake_as_it_was(lake):
     sgs = SGSData({"433": months(["0.16", "1.31"]), "189": months(["0.2", "0.3"])})
-    ingest(
-        lake,
-        series=["BR.IPCA.MOM", "BR.IGPM.MOM"],
-        connectors=factory(sgs),
-        observed_at=NOW,
-        progress=False,
-    )
+    run(lake, ["BR.IPCA.MOM", "BR.IGPM.MOM"], sgs)
     before = lake.vintages("BR.IPCA.MOM")
     sgs.data["433"]["2026-03-01"] = "0.56"
     sgs.data["189"]["2026-03-01"] = "0.9"
     sgs.fail.add("433")
-    report = ingest(
-        lake,
-        series=["BR.IPCA.MOM", "BR.IGPM.MOM"],
-        connectors=factory(sgs),
-        observed_at=NOW + pd.Timedelta(days=40),
-        progress=False,
-    )
+    report = run(lake, ["BR.IPCA.MOM", "BR.IGPM.MOM"], sgs, NOW + pd.Timedelta(days=40))
     status = dict(zip(report.to_frame()["series_id"], report.to_frame()["status"], strict=True))
     assert status == {"BR.IPCA.MOM": "failed", "BR.IGPM.MOM": "added"}
     assert not report.ok and "HTTP 503" in report.outcomes[0].error and "failed" in report.summary()
@@ -129,23 +116,14 @@ def test_malformed_body_fails_cleanly(lake):
             200, text='[{"data": "01/01/2026", "valor": "0.1"}, {"data": "31/02/2026"'
         )
 
-    report = ingest(
-        lake, series=["BR.IPCA.MOM"], connectors=factory(bad), observed_at=NOW, progress=False
-    )
+    report = run(lake, ["BR.IPCA.MOM"], bad)
     assert report.outcomes[0].status == "failed" and "expected JSON" in report.outcomes[0].error
     assert lake.version == 0 or lake.vintages("BR.IPCA.MOM").empty
 
 
 def test_dry_run_writes_nothing(lake):
     sgs = SGSData({"433": months(["0.16", "1.31"])})
-    report = ingest(
-        lake,
-        series=["BR.IPCA.MOM"],
-        dry_run=True,
-        connectors=factory(sgs),
-        observed_at=NOW,
-        progress=False,
-    )
+    report = run(lake, ["BR.IPCA.MOM"], sgs, dry_run=True)
     assert report.outcomes[0].status == "would add" and report.outcomes[0].added == 2
     assert lake.vintages("BR.IPCA.MOM").empty
 
@@ -158,14 +136,7 @@ def test_ptax_falls_back_to_sgs(lake):
             [{"data": "04/01/2021", "valor": "5.1626"}, {"data": "05/01/2021", "valor": "5.2688"}]
         )
 
-    report = ingest(
-        lake,
-        series=["BRL.USD.PTAX"],
-        since="2021-01-04",
-        connectors=factory(handler),
-        observed_at=NOW,
-        progress=False,
-    )
+    report = run(lake, ["BRL.USD.PTAX"], handler, since="2021-01-04")
     outcome = report.outcomes[0]
     assert outcome.fallback and outcome.source == "bcb_sgs" and outcome.added == 2
     assert set(lake.vintages("BRL.USD.PTAX")["source"]) == {"bcb_sgs"}
@@ -188,22 +159,10 @@ def test_alfred_incremental_keeps_source_vintages(lake):
         ]
         return json_reply({"observations": rows})
 
-    first = ingest(
-        lake,
-        series=["US.GDP.NOMINAL"],
-        connectors=factory(handler),
-        observed_at=NOW,
-        progress=False,
-    )
+    first = run(lake, ["US.GDP.NOMINAL"], handler)
     stored = len(lake.vintages("US.GDP.NOMINAL"))
     assert first.ok and first.outcomes[0].added + first.outcomes[0].revised == stored > 100
-    again = ingest(
-        lake,
-        series=["US.GDP.NOMINAL"],
-        connectors=factory(handler),
-        observed_at=NOW,
-        progress=False,
-    )
+    again = run(lake, ["US.GDP.NOMINAL"], handler)
     assert (
         again.outcomes[0].status == "unchanged" and len(lake.vintages("US.GDP.NOMINAL")) == stored
     )
@@ -215,14 +174,7 @@ def test_alfred_incremental_keeps_source_vintages(lake):
 def test_market_price_before_its_close_is_not_stored(lake):
     chart = json.loads(fixture_text("yahoo/chart_EURUSD=X_1d_2020-01-01_2020-01-03.json"))
     early = pd.Timestamp("2020-01-03 12:00", tz="UTC")  # before the 2020-01-03 NYSE close rule
-    report = ingest(
-        lake,
-        series=["BRL.USD.SPOT"],
-        since="2020-01-01",
-        connectors=factory(lambda r: json_reply(chart)),
-        observed_at=early,
-        progress=False,
-    )
+    report = run(lake, ["BRL.USD.SPOT"], lambda r: json_reply(chart), early, since="2020-01-01")
     assert report.outcomes[0].added == 2
     assert lake.vintages("BRL.USD.SPOT")["obs_date"].max() == pd.Timestamp("2020-01-02")
 
@@ -232,31 +184,15 @@ def test_catch_up_refetches_gaps(lake):
     holes = {"2026-10-13", "2026-10-14", "2026-10-15", "2026-10-16"}
     holey = {d: v for d, v in full.items() if d not in holes}
     sgs = SGSData({"432": holey})
-    ingest(
-        lake,
-        series=["BR.SELIC.TARGET"],
-        since="2026-10-01",
-        connectors=factory(sgs),
-        observed_at=NOW,
-        progress=False,
-    )
+    run(lake, ["BR.SELIC.TARGET"], sgs, since="2026-10-01")
     gaps = quality_report(lake, as_of=NOW).to_frame().query("check == 'gap'")
     assert len(gaps) == 1 and gaps["obs_date"].iloc[0] == pd.Timestamp(
         "2026-10-13"
     )  # 12 Oct: B3 holiday
     sgs.data["432"] = full
-    plain = ingest(
-        lake, series=["BR.SELIC.TARGET"], connectors=factory(sgs), observed_at=NOW, progress=False
-    )
+    plain = run(lake, ["BR.SELIC.TARGET"], sgs)
     assert plain.outcomes[0].added == 0  # the look-back window does not reach mid-October
-    caught = ingest(
-        lake,
-        series=["BR.SELIC.TARGET"],
-        catch_up=True,
-        connectors=factory(sgs),
-        observed_at=NOW,
-        progress=False,
-    )
+    caught = run(lake, ["BR.SELIC.TARGET"], sgs, catch_up=True)
     assert caught.outcomes[0].added == 4
     assert quality_report(lake, as_of=NOW).to_frame().query("check == 'gap'").empty
 

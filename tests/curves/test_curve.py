@@ -53,16 +53,23 @@ def _par_price(curve: Curve, coupon_pct: float, maturity: float) -> float:
     return float(coupon_pct / 200.0 * curve.discount(times).sum() + curve.discount(maturity)[0])
 
 
-def _ust_curve(quotes: list[float]) -> Curve:
+def _ust_curve(quotes: list[float], method: str = "log-linear") -> Curve:
+    """A 3-month bill (zero) and 2/5/10/30-year par bonds, semiannual, bootstrapped; with
+    ``method="monotone-convex"`` the par pillars refitted for Hagan–West interpolation."""
+    from research_core.curves.monotone import refit_par_pillars
+
     grid = np.array([0.25, 2.0, 5.0, 10.0, 30.0])
     kinds = ("zero", "par", "par", "par", "par")
     log_df = bootstrap(grid, np.array([quotes]), kinds, "semiannual")[0]
-    return Curve("UST", None, grid, log_df, "semiannual", "act/365.25")  # type: ignore[arg-type]
+    if method == "monotone-convex":
+        log_df = refit_par_pillars(grid, log_df, kinds, np.array(quotes), 2)
+    return Curve("UST", None, grid, log_df, "semiannual", "act/365.25", method)  # type: ignore[arg-type]
 
 
-def test_bootstrap_reprices_each_par_bond_and_the_bill_to_1e10() -> None:
+@pytest.mark.parametrize("method", ["log-linear", "monotone-convex"])
+def test_bootstrap_reprices_each_par_bond_and_the_bill_to_1e10(method: str) -> None:
     quotes = [4.31, 3.95, 3.80, 4.25, 4.70]
-    curve = _ust_curve(quotes)
+    curve = _ust_curve(quotes, method)
     # the bill: a zero at its bond-equivalent yield, DF = (1 + y/2)^(-2 t)
     assert abs(curve.discount(0.25)[0] - (1 + 0.0431 / 2) ** -0.5) < 1e-12
     for coupon, maturity in zip(quotes[1:], (2.0, 5.0, 10.0, 30.0), strict=True):
@@ -109,29 +116,11 @@ def test_bad_pillars_are_one_line_errors(grid: list[float], kinds: tuple[str, ..
         bootstrap(np.array(grid), np.array([[4.0, 4.0]]), kinds, "semiannual")
 
 
-def _mc_ust(quotes: list[float]) -> Curve:
-    from research_core.curves.monotone import refit_par_pillars
-
-    grid = np.array([0.25, 2.0, 5.0, 10.0, 30.0])
-    kinds = ("zero", "par", "par", "par", "par")
-    ll = bootstrap(grid, np.array([quotes]), kinds, "semiannual")[0]
-    log_df = refit_par_pillars(grid, ll, kinds, np.array(quotes), 2)
-    return Curve("UST", None, grid, log_df, "semiannual", "act/365.25", "monotone-convex")  # type: ignore[arg-type]
-
-
-def test_monotone_convex_bootstrap_reprices_the_par_bonds_to_1e10() -> None:
-    quotes = [4.31, 3.95, 3.80, 4.25, 4.70]
-    curve = _mc_ust(quotes)
-    assert abs(curve.discount(0.25)[0] - (1 + 0.0431 / 2) ** -0.5) < 1e-12
-    for coupon, maturity in zip(quotes[1:], (2.0, 5.0, 10.0, 30.0), strict=True):
-        assert abs(_par_price(curve, coupon, maturity) - 1.0) < 1e-10, maturity
-
-
 def test_monotone_convex_forwards_are_continuous_where_log_linear_jumps() -> None:
     """Hagan–West: the instantaneous forward is continuous at the pillars; the log-linear
     curve's piecewise-flat forward jumps there."""
     quotes = [4.31, 3.95, 3.80, 4.25, 4.70]
-    mc, ll = _mc_ust(quotes), _ust_curve(quotes)
+    mc, ll = _ust_curve(quotes, "monotone-convex"), _ust_curve(quotes)
     h = 1e-6
     for t in (2.0, 5.0, 10.0):
         jump_mc = abs(mc.forward(t - 2 * h, t - h)[0] - mc.forward(t + h, t + 2 * h)[0])
@@ -140,6 +129,6 @@ def test_monotone_convex_forwards_are_continuous_where_log_linear_jumps() -> Non
 
 
 def test_monotone_convex_keeps_a_flat_curve_flat() -> None:
-    curve = _mc_ust([4.0, 4.0, 4.0, 4.0, 4.0])
+    curve = _ust_curve([4.0, 4.0, 4.0, 4.0, 4.0], "monotone-convex")
     t = np.linspace(0.1, 29.0, 50)
     assert np.abs(curve.forward(t, t + 0.5) - 4.0).max() < 1e-9

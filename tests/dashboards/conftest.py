@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +19,9 @@ import pytest
 
 from research_core.page_registry import ACT, WIDGET_PAGES
 from tests.dashboards.runfolder import hold_positions, write_book_run, write_manifest
+from tests.serving import CHROMIUM, CHROMIUM_ARGS, free_port, start_serve, stop
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/lib/chromium/chromium")  # Debian's binary (/usr/bin/chromium is a wrapper)
 GOOD, FAILED, STALE, EMPTY = "2026-10-30", "2026-10-29", "2026-10-28", "2026-10-27"
 SECRET = "sk-ant-test-DO-NOT-SHOW-4242"
 PROPOSALS = (("DI1.5Y", "sell", 2e8), ("GOLD.FUT", "buy", 5e7))
@@ -70,12 +66,6 @@ def write_runs(runs: Path, lake: Path, db_url: str) -> None:
     write_manifest(runs / EMPTY, EMPTY)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def pms_url(sample_lake_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite PMS holding a book (``runfolder.HELD``, marked before GOOD) with two
@@ -107,23 +97,18 @@ def server(
 ) -> Iterator[str]:
     """``workbench serve`` in a subprocess; the run folders are written while its kernel
     pools warm up (pages read them on request); yields the base URL once pools are warm."""
-    port = _free_port()
+    port = free_port()
     log = server_log
     env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
         "WORKBENCH_RUNS_PATH": str(runs_path),
         "WORKBENCH_LAKE_PATH": str(sample_lake_path),
         "WORKBENCH_DB_URL": pms_url,
         "ANTHROPIC_API_KEY": SECRET,
     }
-    cmd = [sys.executable, "-m", "research_core.cli", "serve", "--port", str(port)]
-    cmd += ["--pool-size", "1"]  # one warm kernel per page is enough for sequential visits
-    cmd += ["--refill-delay", "0"]  # the next test's visit should not wait for it
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    args = ["--port", str(port)]
+    args += ["--pool-size", "1"]  # one warm kernel per page is enough for sequential visits
+    args += ["--refill-delay", "0"]  # the next test's visit should not wait for it
+    proc = start_serve(args, env, log)
     base = f"http://127.0.0.1:{port}"
     try:
         write_runs(runs_path, sample_lake_path, pms_url)
@@ -139,12 +124,7 @@ def server(
             pytest.fail(f"kernel pools not warm after 120 s:\n{log.read_text()[-3000:]}")
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -156,17 +136,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-dev-shm-usage",
-            ],
-        )
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
 

@@ -14,11 +14,8 @@ VaR is recomputed here from the positions and the lake's unit returns with numpy
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +35,7 @@ from research_core.pnl import unit_index
 from tests.dashboards.conftest import GOOD, REPO, write_runs
 from tests.dashboards.runfolder import HELD, hold_positions
 from tests.dashboards.test_serve_auth import _add_user, _up
+from tests.serving import free_port, start_serve, stop
 
 NEXT = "2026-11-03"  # B3: Mon 2026-11-02 is Finados (All Souls' Day), no session
 LOOKBACK = 750  # risk_report's window (B3 sessions)
@@ -68,21 +66,14 @@ def loop_server(
     db_url = f"sqlite:///{folder / 'pms.db'}"
     PMS.open(db_url, lake=sample_lake_path, actor="pm")  # the server needs the database
     env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
         "WORKBENCH_RUNS_PATH": str(folder / "runs"),
         "WORKBENCH_LAKE_PATH": str(sample_lake_path),
         "WORKBENCH_DB_URL": db_url,
     }
     tokens = {name: _add_user(db_url, name) for name in ("alice", "bob")}
-    port = _free_port()
-    cmd = [sys.executable, "-m", "research_core.cli", "serve", "--tokens", "--port", str(port)]
-    cmd += ["--dashboards", str(pages), "--pool-size", "1", "--refill-delay", "0"]
-    log = folder / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    port, log = free_port(), folder / "serve.log"
+    args = ["--tokens", "--port", str(port), "--dashboards", str(pages)]
+    proc = start_serve([*args, "--pool-size", "1", "--refill-delay", "0"], env, log)
     base = f"http://127.0.0.1:{port}"
     # while the kernels warm up: the book held, marked by the run's pms step, and the
     # package the run's book step proposes against it
@@ -97,13 +88,7 @@ def loop_server(
         _warm(proc, log)
         yield LoopServer(base, db_url, tokens)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 def _warm(proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -115,12 +100,6 @@ def _warm(proc: subprocess.Popen[bytes], log: Path) -> None:
         if proc.poll() is not None or time.monotonic() > deadline:
             pytest.fail(f"kernel pools not warm:\n{log.read_text()[-3000:]}")
         time.sleep(0.5)
-
-
-def _free_port() -> int:
-    from tests.conftest import _free_port as free
-
-    return int(free())
 
 
 def _open(ctx: object, server: LoopServer, user: str, page: str, wait: str) -> object:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -30,8 +29,8 @@ from research_core.cli import main
 from research_core.pms import PMS
 from research_core.serve import ServeError, require_users
 from research_core.serve_auth import is_loopback, mode_for
-from tests.conftest import _free_port
 from tests.dashboards.conftest import ACTING, GOOD, REPO, write_runs
+from tests.serving import free_port, start_serve, stop
 
 PAGE = f"/voila/render/trade_blotter.ipynb?{ACTING}"  # the kernel page, where one acts
 
@@ -76,32 +75,20 @@ def token_server(
     pid = pms.submit("GOLD.FUT", "buy", 5e7, as_of=GOOD, actor="bob", reason="gold hedge")
     tokens = {name: _add_user(db_url, name) for name in ("alice", "bob")}
     write_runs(runs_path, sample_lake_path, db_url)
-    port = _free_port()
+    port = free_port()
     env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
         "WORKBENCH_RUNS_PATH": str(runs_path),
         "WORKBENCH_LAKE_PATH": str(sample_lake_path),
         "WORKBENCH_DB_URL": db_url,
     }
-    cmd = [sys.executable, "-m", "research_core.cli", "serve", "--tokens", "--port", str(port)]
-    cmd += ["--pool-size", "0"]
     log = folder / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    proc = start_serve(["--tokens", "--port", str(port), "--pool-size", "0"], env, log)
     base = f"http://127.0.0.1:{port}"
     try:
         _up(base, proc, log)
         yield TokenServer(base, db_url, tokens, pid)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop(proc)
 
 
 @pytest.mark.parametrize(
@@ -141,7 +128,7 @@ def test_serving_beyond_loopback_refuses_to_start_without_a_user(
     env = {**os.environ, "WORKBENCH_DB_URL": db_url, "WORKBENCH_LAKE_PATH": str(sample_lake_path)}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
     cmd = [sys.executable, "-m", "research_core.cli", "serve", "--host", "0.0.0.0"]
-    cmd += ["--port", str(_free_port()), "--pool-size", "0"]
+    cmd += ["--port", str(free_port()), "--pool-size", "0"]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.strip().splitlines() == [

@@ -21,35 +21,35 @@ MACRO = [  # series_code, obs_date, value, release_time
 ]
 
 
+def sql(url: str, *statements: str) -> None:
+    """Run ``statements`` on the database at ``url``, in one transaction."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.execute(sa.text(statement))
+    engine.dispose()
+
+
 @pytest.fixture
 def database(postgres_url):
+    sql(
+        postgres_url,
+        "DROP TABLE IF EXISTS observations, market_data",
+        "CREATE TABLE observations (series_code text, obs_date date, "
+        "value double precision, release_time timestamptz)",
+        "CREATE TABLE market_data (ticker text, ts timestamptz, close double precision)",
+        "INSERT INTO market_data VALUES "
+        "('CDS BRAZIL 5Y', '2024-03-01 17:00:00-05', 150.5),"
+        "('CDS BRAZIL 5Y', '2024-03-04 17:00:00-05', 152.0)",
+    )
     engine = sa.create_engine(postgres_url)
     with engine.begin() as conn:
-        conn.execute(sa.text("DROP TABLE IF EXISTS observations, market_data"))
-        conn.execute(
-            sa.text(
-                "CREATE TABLE observations (series_code text, obs_date date, "
-                "value double precision, release_time timestamptz)"
-            )
-        )
-        conn.execute(
-            sa.text(
-                "CREATE TABLE market_data (ticker text, ts timestamptz, close double precision)"
-            )
-        )
         conn.execute(
             sa.text("INSERT INTO observations VALUES (:c, :d, :v, :r)"),
             [dict(zip("cdvr", row, strict=True)) for row in MACRO],
         )
-        conn.execute(
-            sa.text(
-                "INSERT INTO market_data VALUES "
-                "('CDS BRAZIL 5Y', '2024-03-01 17:00:00-05', 150.5),"
-                "('CDS BRAZIL 5Y', '2024-03-04 17:00:00-05', 152.0)"
-            )
-        )
-    yield postgres_url
     engine.dispose()
+    return postgres_url
 
 
 def test_import_from_database_is_idempotent_and_point_in_time(database, tmp_path):
@@ -98,10 +98,11 @@ def test_copy_exports_csv_and_parquet(database, tmp_path):
 
 
 def test_release_from_catalog_rule_when_the_table_has_none(database, tmp_path):
-    engine = sa.create_engine(database)
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS ipca (code text, ref date, v float8)"))
-        conn.execute(sa.text("INSERT INTO ipca VALUES ('433', '2024-01-01', 0.42)"))
+    sql(
+        database,
+        "CREATE TABLE IF NOT EXISTS ipca (code text, ref date, v float8)",
+        "INSERT INTO ipca VALUES ('433', '2024-01-01', 0.42)",
+    )
     mapping = ImportMapping(
         table="ipca",
         series_column="code",
@@ -118,28 +119,22 @@ def test_release_from_catalog_rule_when_the_table_has_none(database, tmp_path):
 
 def test_bad_sources_raise_clear_errors_and_write_nothing(database, tmp_path):
     lake = Lake.open(tmp_path / "lake", create=True)
-    engine = sa.create_engine(database)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO observations VALUES "
-                "('NOT.IN.CATALOG', '2024-01-01', 1, '2024-02-01T00:00:00Z')"
-            )
-        )
+    sql(
+        database,
+        "INSERT INTO observations VALUES "
+        "('NOT.IN.CATALOG', '2024-01-01', 1, '2024-02-01T00:00:00Z')",
+    )
     with pytest.raises(ImportMappingError, match=r"NOT\.IN\.CATALOG"):
         import_timescale(lake, url=database)
     with pytest.raises(ImportMappingError, match="lacks columns"):
         import_timescale(lake, url=database, mapping=ImportMapping(value_column="px_last"))
     with pytest.raises(ImportMappingError, match="not found"):
         import_timescale(lake, url=database, mapping=ImportMapping(table="nope"))
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM observations WHERE series_code = 'NOT.IN.CATALOG'"))
-        conn.execute(
-            sa.text(
-                "INSERT INTO observations VALUES "
-                "('BR.IPCA.MOM', '2024-05-01', 1, '2024-04-01T00:00:00Z')"
-            )
-        )
+    sql(
+        database,
+        "DELETE FROM observations WHERE series_code = 'NOT.IN.CATALOG'",
+        "INSERT INTO observations VALUES ('BR.IPCA.MOM', '2024-05-01', 1, '2024-04-01T00:00:00Z')",
+    )
     with pytest.raises(LakeWriteError, match="before its period"):
         import_timescale(lake, url=database)
     assert lake.files() == []

@@ -281,9 +281,10 @@ def test_macro_regimes_rule_fallback_on_short_history() -> None:
     assert res.current == expected[(bool(last["growth"] >= 0), bool(last["inflation"] >= 0))]
 
 
-def test_risk_hmm_finds_the_volatile_state() -> None:
+def _two_state_returns(n: int = 600) -> tuple[np.ndarray, pd.DataFrame]:
+    """Weekly returns of two assets from a known two-state chain: calm (1.5 % a week) and
+    risk-off (5 %, entered with p = 0.02, left with p = 0.05); the true states and returns."""
     rng = np.random.default_rng(8)
-    n = 600
     off = np.zeros(n, dtype=bool)
     for t in range(1, n):
         off[t] = (rng.random() < 0.95) if off[t - 1] else (rng.random() < 0.02)
@@ -291,6 +292,11 @@ def test_risk_hmm_finds_the_volatile_state() -> None:
     rets = pd.DataFrame(
         rng.standard_normal((n, 2)) * vol[:, None], pd.date_range("2000", periods=n, freq="W-FRI")
     )
+    return off, rets
+
+
+def test_risk_hmm_finds_the_volatile_state() -> None:
+    off, rets = _two_state_returns()
     rets.columns = ["eq", "fx"]
     res = risk_regimes(rets)
     assert res.method == "hmm"
@@ -320,15 +326,7 @@ def test_risk_hmm_filters_later_data_with_an_earlier_fit() -> None:
     # Fit on the first 400 weeks; the next 200 are filtered with those parameters: the
     # returns scaled by the fit sample's standard deviation, the last row's probabilities
     # the forward filter's (issue 29: refit on a schedule, filter in between).
-    rng = np.random.default_rng(8)
-    n = 600
-    off = np.zeros(n, dtype=bool)
-    for t in range(1, n):
-        off[t] = (rng.random() < 0.95) if off[t - 1] else (rng.random() < 0.02)
-    vol = np.where(off, 0.05, 0.015)
-    rets = pd.DataFrame(
-        rng.standard_normal((n, 2)) * vol[:, None], pd.date_range("2000", periods=n, freq="W-FRI")
-    )
+    off, rets = _two_state_returns()
     first = risk_regimes(rets.iloc[:400])
     assert first.fit is not None and first.refitted and first.fit.through == rets.index[399]
     # The fit's own sample through the fit: the fitted result, to the last bit.

@@ -1,4 +1,6 @@
-"""The daily pipeline end to end on the sample lake (one run, shared: ``daily_run``)."""
+"""The daily pipeline end to end on a copy of the sample lake, for the first session after
+its end, the ingest step answered by the replay folders (one run, shared: ``daily_run`` in
+the root conftest, with ``daily_lake``, the lake it ingested into)."""
 
 from __future__ import annotations
 
@@ -10,25 +12,28 @@ import nbformat
 import pandas as pd
 
 from research_core import workspace
+from research_core.agents.base import AgentReport
 from research_core.lake import Lake
 from research_core.narrative import check_narrative
 from research_core.narrative.facts import FactSheet
 from research_core.pipeline import load_pipeline, run_pipeline
 from research_core.runs import RunFolder, list_runs
 
+DAY = "2026-11-03"  # the run's date (conftest.DAILY_DAY); the sample lake ends 2026-10-30
 
-def test_every_step_succeeds_and_the_manifest_records_the_run(daily_run, sample_lake_path):
+
+def test_every_step_succeeds_and_the_manifest_records_the_run(daily_run, daily_lake):
     run = RunFolder(daily_run.path)
     assert run.status == "succeeded", daily_run.summary()
     steps = [s.name for s in load_pipeline("pipelines/daily.yaml").steps]
     assert [s["name"] for s in run.manifest.steps] == steps
     m = run.manifest
     assert m.lake is not None and m.code is not None
-    assert m.lake["version"] == Lake.open(sample_lake_path).version
-    view = Lake.open(sample_lake_path).at_snapshot(m.lake["snapshot_id"])
-    assert view.as_of == Lake.open(sample_lake_path).at("2026-10-30").as_of
-    assert m.parameters["as_of"] == "2026-10-30" and m.code["package"]
-    assert list_runs(daily_run.path.parent) == ["2026-10-30"]
+    assert m.lake["version"] == Lake.open(daily_lake).version
+    view = Lake.open(daily_lake).at_snapshot(m.lake["snapshot_id"])
+    assert view.as_of == Lake.open(daily_lake).at(DAY).as_of
+    assert m.parameters["as_of"] == DAY and m.code["package"]
+    assert list_runs(daily_run.path.parent) == [DAY]
     for step in m.steps:
         assert step["attempts"] == 1 and step["duration_s"] > 0
         for name, digest in step["artifacts"].items():  # checksums match the files
@@ -36,11 +41,33 @@ def test_every_step_succeeds_and_the_manifest_records_the_run(daily_run, sample_
         nb = nbformat.read(run.notebook_path(step["name"]), as_version=4)
         assert nb.cells[0].metadata["tags"] == ["injected-guard"]
         params = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-        assert params and "2026-10-30" in params[0].source
+        assert params and DAY in params[0].source
 
 
-def test_artifacts_follow_the_contract(daily_run, sample_lake_path):
-    run = RunFolder("2026-10-30", runs_path=daily_run.path.parent)
+def test_the_replayed_day_reaches_the_lake_the_agents_and_the_pack(daily_run, daily_lake):
+    """``pipeline run --replay``: the ingest step stored the new day from the replayed
+    bodies (pipelines/replay and ../shared/fixtures/api) before the other steps read it."""
+    run = RunFolder(daily_run.path)
+    assert run.manifest.steps[0]["name"] == "ingest"
+    ingest = run.artifact("ingest/ingest.json")
+    assert ingest["status"] == "ingested" and ingest["added"] == 171
+    # lake: PTAX of 11-03 from the replayed bulletin (CotacaoDolarPeriodo.json)
+    assert Lake.open(daily_lake).at(DAY).series("BRL.USD.PTAX").iloc[-1] == 5.6161
+    # agents: the FX agent read that fixing (period and value)
+    fx = AgentReport.from_dict(run.artifact("agents/reports.json")["fx_equilibrium"])
+    read = fx.inputs.loc[fx.inputs["series_id"] == "BRL.USD.PTAX"].iloc[0]
+    assert f"{read['obs_date']:%Y-%m-%d}" == DAY
+    # pack: the day's closes (PTAX 5.6161, ^GSPC 9745.5208, 10y 4.09 in the bodies)
+    facts = {f["id"]: f for f in run.artifact("morning_pack/facts.json")["facts"]}
+    assert (facts["usdbrl.last"]["value"], facts["usdbrl.last"]["as_of"]) == (5.6161, DAY)
+    assert (facts["spx.last"]["value"], facts["ust_10y.last"]["value"]) == (9745.5208, 4.09)
+    assert "5.6161" in run.artifact("morning_pack/morning_pack.html")
+    # then the gate decided: every key series on time
+    assert run.artifact("quality/freshness.json")["stale_series"] == []
+
+
+def test_artifacts_follow_the_contract(daily_run, daily_lake):
+    run = RunFolder(DAY, runs_path=daily_run.path.parent)
     weights = run.artifact("book/weights.parquet")
     assert weights.index.name == "instrument"
     assert list(weights.columns) == [
@@ -74,12 +101,10 @@ def test_artifacts_follow_the_contract(daily_run, sample_lake_path):
     assert gate["stale"] is False and run.stale is False
 
 
-def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(
-    daily_run, sample_lake_path
-):
+def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(daily_run, daily_lake):
     run = RunFolder(daily_run.path)
     page = run.artifact("morning_pack/morning_pack.html")
-    assert "Morning Pack — 2026-10-30" in page and "Sample data" in page
+    assert f"Morning Pack — {DAY}" in page and "Sample data" in page
     # no request to any host: no scripts, links, imports or URLs of any scheme
     assert not re.search(r"<script|<link|<img|<iframe|@import|url\(|https?:|//[a-z]", page, re.I)
     record = run.artifact("morning_pack/facts.json")
@@ -88,7 +113,7 @@ def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(
     assert record["narrative"]["source"] == "template"  # no API key in tests
     assert check_narrative(text, sheet).ok and record["narrative"]["numbers_checked"] >= 30
     # facts recomputed by hand from the lake and the risk table
-    ptax = Lake.open(sample_lake_path).at("2026-10-30").series("BRL.USD.PTAX").dropna()
+    ptax = Lake.open(daily_lake).at(DAY).series("BRL.USD.PTAX").dropna()
     assert abs(sheet["usdbrl.last"].value - ptax.iloc[-1]) < 1e-12
     assert f"to {ptax.iloc[-1]:.4f}" in text
     chg = (ptax.iloc[-1] / ptax.iloc[-2] - 1) * 100
@@ -117,7 +142,7 @@ def test_morning_pack_is_self_contained_and_its_numbers_come_from_the_facts(
 
 
 def test_the_health_step_names_each_strategy_without_a_backtest_and_the_pack_says_so(
-    daily_run, sample_lake_path
+    daily_run, daily_lake
 ):
     """Every configured strategy has a card or one line with the command that stores its
     backtest (the sample lake stores none); the pack's Strategy health section counts them
@@ -126,12 +151,12 @@ def test_the_health_step_names_each_strategy_without_a_backtest_and_the_pack_say
 
     run = RunFolder(daily_run.path)
     record = run.artifact("health/cards.json")
-    stored = set(workspace.stored_backtests(sample_lake_path))
+    stored = set(workspace.stored_backtests(daily_lake))
     names = set(load_config())
     assert set(record["missing"]) == names - stored
     assert {c["name"] for c in record["cards"]} | set(record["skipped"]) == names & stored
     for name, command in record["missing"].items():
-        assert command == f"workbench backtest {name} --start 2020-01-01 --end 2026-10-30"
+        assert command == f"workbench backtest {name} --start 2020-01-01 --end {DAY}"
     facts = FactSheet.from_dict(run.artifact("morning_pack/facts.json"))
     assert facts["health.missing"].value == len(names - stored)
     page = run.artifact("morning_pack/morning_pack.html")
@@ -140,13 +165,13 @@ def test_the_health_step_names_each_strategy_without_a_backtest_and_the_pack_say
     assert f"Strategy health: {n} live {noun} without a stored backtest." in page
 
 
-def test_a_finished_date_is_a_no_op(daily_run, sample_lake_path):
+def test_a_finished_date_is_a_no_op(daily_run, daily_lake):
     before = (daily_run.path / "manifest.json").read_text()
     again = run_pipeline(
-        "2026-10-30",
+        DAY,
         pipeline="pipelines/daily.yaml",
         runs_path=daily_run.path.parent,
-        lake_path=sample_lake_path,
+        lake_path=daily_lake,
         progress=False,
     )
     assert again.noop and (daily_run.path / "manifest.json").read_text() == before
@@ -156,13 +181,13 @@ def test_a_finished_date_is_a_no_op(daily_run, sample_lake_path):
     )
 
 
-def test_pms_steps_mark_propose_anchor_and_store_the_briefing(daily_run, sample_lake_path):
+def test_pms_steps_mark_propose_anchor_and_store_the_briefing(daily_run, daily_lake):
     from research_core.catalog import instrument
     from research_core.pms import PMS
     from research_core.pms.proposals import LOT_ROUND
 
     run = RunFolder(daily_run.path)
-    pms = PMS.open(f"sqlite:///{daily_run.path.parent / 'pms.db'}", lake=sample_lake_path)
+    pms = PMS.open(f"sqlite:///{daily_run.path.parent / 'pms.db'}", lake=daily_lake)
     proposals = run.artifact("book/proposals.parquet")
     assert len(proposals) > 0 and set(proposals["state"]) == {"PROPOSED"}
     assert len(proposals) == len(pms.proposals(state="PROPOSED"))
@@ -170,7 +195,7 @@ def test_pms_steps_mark_propose_anchor_and_store_the_briefing(daily_run, sample_
     # contracts (listed futures) or lots of LOT_ROUND: within one of them
     weights = run.artifact("book/weights.parquet")["weight"]
     props = proposals.set_index("instrument")
-    fx = pms.view("2026-10-30").series("BRL.USD.SPOT").dropna().iloc[-1]
+    fx = pms.view(DAY).series("BRL.USD.SPOT").dropna().iloc[-1]
     per_unit = pd.Series([fx if instrument(i).currency == "USD" else 1.0 for i in props.index],
                          props.index)  # fmt: skip
     step = (props["size"] / props["contracts"]).fillna(LOT_ROUND) * per_unit / 1e9
@@ -179,7 +204,7 @@ def test_pms_steps_mark_propose_anchor_and_store_the_briefing(daily_run, sample_
     assert pms.audit_verify(run.artifact_path("audit/anchor.json")).ok  # the anchor is a prefix
     page = run.artifact("morning_pack/morning_pack.html")
     assert anchor["hash"] in page  # printed in the pack
-    stored = pms.briefing("2026-10-30")
+    stored = pms.briefing(DAY)
     assert stored is not None and stored["content"] == page
     assert stored["fingerprint"] == run.artifact("briefing/briefing.json")["fingerprint"]
     pnl = run.artifact("attribution/pnl.json")

@@ -22,7 +22,6 @@ import pandas as pd
 import psutil
 import pytest
 
-from research_core.agents.base import AgentReport
 from research_core.catalog import series_catalog
 from research_core.cli import main
 from research_core.lake import Lake
@@ -208,29 +207,5 @@ def test_killed_during_ingest_then_resumed_stores_every_observation_once(
                                                           **dict.fromkeys(weekly, 1)}  # fmt: skip
 
 
-@pytest.mark.slow
-def test_daily_pipeline_through_the_replay_server(sample_lake_path, tmp_path):
-    """``pipeline run --replay``: the new day reaches the lake, the agents and the pack."""
-    path = lake_copy(sample_lake_path, tmp_path)
-    runs = tmp_path / "runs"
-    db = f"sqlite:///{tmp_path / 'pms.db'}"
-    argv = ["pipeline", "run", "--as-of", DAY, "--quiet", "--path", str(path), "--runs", str(runs),
-            "--db-url", db, "--replay", str(BUILT), str(RECORDED)]  # fmt: skip
-    assert main(argv) == 0
-    run = RunFolder(runs / DAY)
-    assert run.status == "succeeded" and run.manifest.steps[0]["name"] == "ingest"
-    ingest = run.artifact("ingest/ingest.json")
-    assert ingest["status"] == "ingested" and ingest["added"] == 171
-    # lake: PTAX of 11-03 from the replayed bulletin
-    assert Lake.open(path).at(DAY).series("BRL.USD.PTAX").iloc[-1] == 5.6161
-    # agents: the FX agent read that fixing (period and value)
-    fx = AgentReport.from_dict(run.artifact("agents/reports.json")["fx_equilibrium"])
-    read = fx.inputs.loc[fx.inputs["series_id"] == "BRL.USD.PTAX"].iloc[0]
-    assert f"{read['obs_date']:%Y-%m-%d}" == DAY
-    # pack: the day's closes (PTAX 5.6161, ^GSPC 9745.5208, 10y 4.09 in the bodies)
-    facts = {f["id"]: f for f in run.artifact("morning_pack/facts.json")["facts"]}
-    assert (facts["usdbrl.last"]["value"], facts["usdbrl.last"]["as_of"]) == (5.6161, DAY)
-    assert (facts["spx.last"]["value"], facts["ust_10y.last"]["value"]) == (9745.5208, 4.09)
-    assert "5.6161" in run.artifact("morning_pack/morning_pack.html")
-    # then the gate decided: every key series on time
-    assert run.artifact("quality/freshness.json")["stale_series"] == []
+# ``pipeline run --replay`` end to end (the new day reaches the lake, the agents and the
+# pack): tests/pipeline/test_daily.py, on the shared daily run.

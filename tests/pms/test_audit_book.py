@@ -356,9 +356,9 @@ def test_without_a_key_every_verify_says_so(db_url: str, settings_env, capsys):
         assert out.splitlines().count("anchors are not signed: set WORKBENCH_AUDIT_KEY") == 1
 
 
-def test_rotating_the_key_keeps_old_anchors_verifiable_and_retires_the_old_key(
-    db_url: str, settings_env: pytest.MonkeyPatch, tmp_path: Path, capsys
-):
+def _signed_init(db_url: str, settings_env: pytest.MonkeyPatch) -> Path:
+    """The PMS initialised (capital 500 mn BRL) with the audit key set: the folder of its
+    signed anchors."""
     settings_env.setenv("WORKBENCH_AUDIT_KEY", KEY)
     get_settings.cache_clear()
     pms = PMS.open(db_url)
@@ -366,6 +366,13 @@ def test_rotating_the_key_keeps_old_anchors_verifiable_and_retires_the_old_key(
     pms.engine.dispose()
     place = anchors.folder(make_url(db_url))
     assert place is not None
+    return place
+
+
+def test_rotating_the_key_keeps_old_anchors_verifiable_and_retires_the_old_key(
+    db_url: str, settings_env: pytest.MonkeyPatch, tmp_path: Path, capsys
+):
+    place = _signed_init(db_url, settings_env)
     old_anchor = sorted(place.glob("*.json"))[-1]
     old_kid = json.loads(old_anchor.read_text())["key_id"]
 
@@ -432,13 +439,7 @@ def test_a_write_whose_anchor_was_lost_is_noted_and_audit_anchor_catches_up(
 ):
     """A crash between a commit and its anchor: the signed rows after the newest anchor
     are reported, not failed; ``workbench audit anchor`` anchors the verified head."""
-    settings_env.setenv("WORKBENCH_AUDIT_KEY", KEY)
-    get_settings.cache_clear()
-    pms = PMS.open(db_url)
-    pms.init(capital=5e8)
-    pms.engine.dispose()
-    place = anchors.folder(make_url(db_url))
-    assert place is not None
+    place = _signed_init(db_url, settings_env)
     newest = sorted(place.glob("*.json"))
     newest[-1].unlink()
     code, out = _verify(db_url, capsys)

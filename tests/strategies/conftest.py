@@ -7,6 +7,7 @@ period), so a test can recompute a signal from the very rows it wrote.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from research_core.calendars import business_day_range
 from research_core.lake import Lake
 from research_core.lake.pit import PITView
+from tests.agents.agent_lake import _rows as agent_rows
 
 # An instant (not a date): 2021-06-30 is the last session, its 22:00 UTC rows are known.
 AS_OF = "2021-06-30T23:00:00+00:00"
@@ -66,16 +68,7 @@ WEEKLY = {
 }
 
 
-def _rows(sid: str, obs: pd.DatetimeIndex, values: np.ndarray, lag: pd.Timedelta) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "series_id": sid,
-            "obs_date": obs,
-            "value": values,
-            "release_time": (obs + lag).tz_localize("UTC"),
-            "source": "hand_test",
-        }
-    )
+_rows = functools.partial(agent_rows, source="hand_test")  # one vintage of a series
 
 
 def build_rows(seed: int = 28) -> pd.DataFrame:
