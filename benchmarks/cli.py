@@ -19,6 +19,7 @@ a checkout of that code.
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import subprocess
