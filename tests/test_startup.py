@@ -4,6 +4,7 @@ set the process up explicitly (``research_core.startup``)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,15 +26,21 @@ print(json.dumps({
     "iri_skipped": "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None,
     "factory_replaced": logging.getLogRecordFactory() is not factory,
     "catalogs_loaded": series_catalog.cache_info().currsize + instruments.cache_info().currsize,
-    "environ_changed": any(os.environ.get(k) != v for k, v in env.items()),  # cleared?
+    "environ_changed": sorted(k for k, v in env.items() if os.environ.get(k) != v),  # cleared?
     "plotly_defaults_changed": (pio.templates.default, pio.renderers.default) != plotly_defaults,
 }))
 """
 
 
+# Set by pyarrow and the OpenMP runtimes for themselves when they load: the test process
+# has them once it imported those, a user's shell does not, and they reset them on import.
+_LIBRARY_ENV = ("_RJEM_MALLOC_CONF", "KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK")
+
+
 def _probe(code: str) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if k not in _LIBRARY_ENV}
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO, env=env
     )
     return dict(json.loads(out.stdout.splitlines()[-1]))
 
@@ -43,7 +50,7 @@ def test_importing_research_core_changes_no_process_state() -> None:
         "iri_skipped": False,
         "factory_replaced": False,
         "catalogs_loaded": 0,
-        "environ_changed": False,
+        "environ_changed": [],
         "plotly_defaults_changed": False,  # viz.theme once set its template and renderer
     }
 

@@ -31,8 +31,6 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         return 0
     if not args.name or not args.start:
         raise WorkbenchError("give a strategy NAME and --start (or --list)")
-    if not args.quiet:  # the imports below take a second or two: say so at once
-        print(f"{args.name}: loading the lake, the strategy and the engine…", file=sys.stderr)
     import pandas as pd
 
     from research_core import workspace
@@ -40,6 +38,9 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
     lake = open_lake(args.path)
     out = output_folder(args.out, workspace.folder(lake.root, "backtests") / args.name)
+    if not args.quiet:  # the imports below take a second or two: say so at once (a bad
+        # --path or --out above is the one line the user sees)
+        print(f"{args.name}: loading the strategy and the engine…", file=sys.stderr)
 
     from research_core.backtest.causality import VERIFY_DATES
     from research_core.backtest.executor import Executor
