@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from research_core.errors import CurveError
 
@@ -86,6 +85,8 @@ def fit_nss(t: np.ndarray, y: np.ndarray) -> NSSFit:
     grid = [np.array([np.log(a), np.log(b / a - 1.2)]) for a, b in pairs if b > 1.3 * a]
     lo, hi = np.array([-3.0, -6.0]), np.array([3.5, 4.0])
     start = np.clip(min(grid, key=lambda u: float(np.sum(resid(u) ** 2))), lo + 1e-9, hi - 1e-9)
+    from scipy.optimize import least_squares  # on first fit: a light import of curves
+
     u = least_squares(resid, start, bounds=(lo, hi)).x
     tau1, tau2 = taus(u)
     beta = _betas(t, y, tau1, tau2, k)

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.catalog import Instrument
@@ -146,6 +145,8 @@ def _ytm(times: np.ndarray, amounts: np.ndarray, pv: float, compounding: str) ->
 
     def gap(y: float) -> float:
         return float((amounts * np.exp(rate_to_log_df(np.array(y), times, compounding))).sum()) - pv
+
+    from scipy.optimize import brentq  # on first solve: a light import of curves
 
     return float(brentq(gap, -50.0, 200.0, xtol=1e-12))
 

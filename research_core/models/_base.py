@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS, RegressionResultsWrapper
-from statsmodels.stats.diagnostic import acorr_ljungbox, het_breuschpagan
-from statsmodels.stats.stattools import durbin_watson, jarque_bera
-from statsmodels.tools.tools import add_constant
+
+if TYPE_CHECKING:
+    from statsmodels.regression.linear_model import RegressionResultsWrapper
 
 
 class TextResult(ABC):
@@ -32,6 +32,9 @@ class TextResult(ABC):
 
 def residual_diagnostics(resid: np.ndarray, exog: np.ndarray, *, lags: int) -> pd.Series:
     """Durbin–Watson, Ljung–Box, Jarque–Bera and Breusch–Pagan (p-values) of residuals."""
+    from statsmodels.stats.diagnostic import acorr_ljungbox, het_breuschpagan
+    from statsmodels.stats.stattools import durbin_watson, jarque_bera
+
     lags = max(1, min(lags, len(resid) // 4))
     lb = acorr_ljungbox(resid, lags=[lags], return_df=True)
     _, jb_p, skew, kurt = jarque_bera(resid)
@@ -105,6 +108,9 @@ def ols(
     name: str, y: pd.Series, x: pd.DataFrame, *, hac_lags: int = 0, constant: bool = True
 ) -> Regression:
     """OLS of ``y`` on ``x`` (plus a constant), HAC (Newey–West) errors when ``hac_lags``."""
+    from statsmodels.regression.linear_model import OLS  # statsmodels on first fit
+    from statsmodels.tools.tools import add_constant
+
     exog = add_constant(x, has_constant="add") if constant else x
     model = OLS(y, exog)
     res = model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags}) if hac_lags else model.fit()

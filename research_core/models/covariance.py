@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.covariance import LedoitWolf
 
 from research_core.models._base import TextResult
 from research_core.models.inputs import clean_frame
@@ -45,6 +44,8 @@ class ShrunkCovariance(TextResult):
 def ledoit_wolf(returns: pd.DataFrame, *, min_obs: int = 20) -> ShrunkCovariance:
     """Ledoit–Wolf covariance of complete rows of ``returns`` (columns = assets)."""
     data = clean_frame(returns, model="ledoit_wolf", min_obs=min_obs)
+    from sklearn.covariance import LedoitWolf  # on first use: sklearn costs 0.4 s to import
+
     fit = LedoitWolf().fit(data.to_numpy())
     cov = pd.DataFrame(fit.covariance_, index=data.columns, columns=data.columns)
     return ShrunkCovariance(cov, float(fit.shrinkage_), len(data))

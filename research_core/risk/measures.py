@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special
 
 from research_core.errors import RiskError
 
@@ -215,6 +215,8 @@ def parametric(
 ) -> list[VaRResult]:
     """Parametric VaR/ES for normal or Student-t (``df`` > 2, scaled to the covariance)
     returns. Components are w_i·∂/∂w_i of the closed forms and add up exactly."""
+    from scipy import stats  # on first use: a light import of risk
+
     c = check_covariance(cov)
     w = check_book(weights, list(cov.columns))
     x = w.to_numpy()
@@ -272,6 +274,8 @@ class StudentTFit:
 def _t_profile(z: np.ndarray, df: float) -> tuple[float, float, float, bool]:
     """(location, scale, log-likelihood, converged) of a t with ``df`` degrees of freedom
     fitted by ML to ``z`` (standardised data: start at location 0, scale 1)."""
+    from scipy import optimize  # on first use: a light import of risk
+
     const = special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(df * np.pi)
 
     def nll(p: np.ndarray) -> tuple[float, np.ndarray]:
@@ -293,6 +297,8 @@ def fit_student_t(weights: pd.Series, returns: pd.DataFrame) -> StudentTFit:
     neighbours. (``scipy.stats.t.fit`` from its default start stops far from the optimum
     on daily returns of a few tenths of a percent.)
     """
+    from scipy import optimize  # on first use: a light import of risk
+
     r = check_returns(returns)
     x = check_book(weights, list(returns.columns)).to_numpy()
     pnl = r @ x
@@ -335,6 +341,8 @@ def cornish_fisher(
 ) -> list[VaRResult]:
     """Modified (Cornish–Fisher) VaR/ES from the book's mean, sd, skew and kurtosis; ES
     averages the modified quantile over the tail. Components are the exact Euler terms."""
+    from scipy import stats  # on first use: a light import of risk
+
     r = check_returns(returns)
     w = check_book(weights, list(returns.columns))
     x = w.to_numpy()
