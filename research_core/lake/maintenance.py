@@ -25,6 +25,7 @@ from research_core.lake.files import (
     data_path,
     read_lock,
     read_manifest,
+    storage_errors,
     stray_files,
     unreadable_error,
     write_part,
@@ -357,7 +358,9 @@ def export_as_of(lake: Lake, as_of: str | pd.Timestamp, path: str | Path) -> Lak
         )
     if len(known) == 0:
         return out
-    with out.locked() as manifest:
+    with out.locked() as manifest, storage_errors(out.root, "export"):
+        if manifest["files"]:  # rows appended to another lake's would double or mix them
+            raise LakeError(f"export to {out.root}: it already holds a lake; choose a new folder")
         stamp = max(pd.Timestamp.now(tz="UTC").value, int(manifest.get("ingested_through", 0)) + 1)
         column = ARROW_SCHEMA.get_field_index("ingested_at")
         stamped = pa.array(np.full(len(known), stamp), ARROW_SCHEMA.field(column).type)

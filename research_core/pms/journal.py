@@ -12,15 +12,21 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
 
+from research_core._typing import with_overrides
 from research_core._version import code_version
-from research_core.errors import DuplicateSubmissionError, PMSError, TransitionError
+from research_core.errors import (
+    DuplicateSubmissionError,
+    PMSError,
+    PortfolioError,
+    TransitionError,
+)
 from research_core.formats import pct_nav, size
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
@@ -391,13 +397,24 @@ def decide_kept(lake: Lake, view: PITView, **kwargs: Any) -> BookDecision:
     here, and its replay reads what it kept. Kept only for the shipped strategies gathered
     here (no ``strategies`` or ``gathered`` given)."""
     from research_core.agents.store import stored_reports
-    from research_core.portfolio.book import Gathered, decide, gather  # the optimizers: on use
+    from research_core.portfolio.book import DecideOptions, Gathered, decide, gather
 
+    named = {f.name for f in fields(DecideOptions)}
+    o = with_overrides(
+        kwargs.get("options") or DecideOptions(),
+        {k: v for k, v in kwargs.items() if k in named},
+        PortfolioError,
+    )
     with stored_reports(lake) as store:
-        own = kwargs.get("strategies") is None and kwargs.get("gathered") is None
-        if not own or store is None:
+        own = o.strategies is None and kwargs.get("gathered") is None
+        # only real-time views of this lake: another vintage or a copy sees other rows
+        if (
+            store is None
+            or not own
+            or view.cache_key != (store.lake_key, *view.cache_key[1:2], "as_of")
+        ):
             return decide(view, **kwargs)
-        lookback = int(kwargs.get("lookback", 750))
+        lookback = o.lookback
         path = kept_gathered(store, view, lookback)
         kept = store.read(path)
         if not isinstance(kept, Gathered):

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from research_core.errors import LakeError
 from research_core.lake.maintenance import export_as_of
 from tests.lake.conftest import rows
 
@@ -42,3 +44,13 @@ def test_an_instant_before_every_row_gives_an_empty_lake(lake, tmp_path):
     copy = export_as_of(lake, "2023-12-29", tmp_path / "copy")
     assert copy.table().num_rows == 0
     assert pd.Index(copy.registered()).equals(pd.Index(lake.registered()))
+
+
+def test_an_export_into_a_folder_that_holds_a_lake_is_refused_and_changes_nothing(lake, tmp_path):
+    """Rows appended to another lake's would double (the same export twice) or mix with a
+    stale copy's: the second export is a one-line error and the copy keeps its 2 rows."""
+    lake.write(rows("TEST.A", ["2024-01-02", "2024-01-03"], [1.0, 2.0], ["2024-01-04"] * 2))
+    copy = export_as_of(lake, "2024-02-15", tmp_path / "copy")
+    with pytest.raises(LakeError, match="already holds a lake"):
+        export_as_of(lake, "2024-02-15", tmp_path / "copy")
+    assert len(copy.table()) == 2

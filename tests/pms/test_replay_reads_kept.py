@@ -35,3 +35,25 @@ def test_a_decision_on_a_kept_snapshot_uses_the_signals_kept_for_it(
     assert list(decision.aggregated.table.index) == ["DI1.1Y"]
     weights = decision.portfolio.weights
     assert list(weights[weights != 0].index) == ["DI1.1Y"]
+
+
+def test_a_view_of_another_vintage_never_reads_what_a_real_time_decision_kept(
+    sample_lake_path: Path, tmp_path: Path
+):
+    """The kept inputs are keyed by the real-time snapshot: a ``latest`` view of the same
+    date sees later revisions, so it must decide afresh, not on what the proposal kept
+    (on the old code it read the one hand signal back: look-ahead into the journal)."""
+    from research_core.backtest.vintage import view_at
+
+    shutil.copytree(sample_lake_path, tmp_path / "lake", ignore=shutil.ignore_patterns("artifacts"))
+    lake = Lake.open(tmp_path / "lake")
+    view = lake.at("2026-10-01")
+    said = Signal(view.as_of, "strategy:HAND", "DI1.1Y", 1, 1.0, 1.0, 21, "by hand", weight=1.0)
+    kept = CollectedSignals((said,), {"strategy:HAND": 1.0}, {})
+    with stored_reports(lake) as store:
+        assert store is not None
+        store.write(kept_gathered(store, view, 750), gather(view, collected=kept))
+    latest = view_at(lake, "2026-10-01", "latest")
+    assert latest.cache_key[-1] == "latest"
+    decision = decide_kept(lake, latest, method="erc")
+    assert len(decision.signals.signals) > 1  # every agent and strategy, run on this view
