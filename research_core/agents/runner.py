@@ -146,7 +146,7 @@ def using_store(lake_key: str, store: ReportStore) -> Iterator[None]:
                 del _STORES[lake_key]
 
 
-def _store(view: PITView) -> ReportStore | None:
+def store_for(view: PITView) -> ReportStore | None:
     """The store in use for ``view``'s lake, if any; only real-time (as_of) views use one."""
     if view.cache_key[-1] != "as_of":
         return None
@@ -172,7 +172,7 @@ def _known(view: PITView, name: str) -> AgentReport | None:
     a failure already met on it is raised again."""
     key = (*view.cache_key, name, variant(name))
     outcome = MEMO.get(REPORTS, key)
-    store = _store(view)
+    store = store_for(view)
     if outcome is None and store is not None:
         outcome = store.get(view, name, variant(name))
         if outcome is not None:
@@ -202,7 +202,7 @@ def run_agent(view: PITView, name: str, upstream: Mapping[str, AgentReport]) -> 
             MEMO.put(REPORTS, key, NotYet(type(err), str(err)))
             raise
         MEMO.put(REPORTS, key, report)
-        store = _store(view)
+        store = store_for(view)
         if store is not None:
             store.put(view, name, variant(name), report)
     return report

@@ -396,6 +396,7 @@ def decide_kept(lake: Lake, view: PITView, **kwargs: Any) -> BookDecision:
     the settings, as agent reports are) and kept otherwise. A proposal decides through
     here, and its replay reads what it kept. Kept only for the shipped strategies gathered
     here (no ``strategies`` or ``gathered`` given)."""
+    from research_core.agents.runner import store_for
     from research_core.agents.store import stored_reports
     from research_core.portfolio.book import DecideOptions, Gathered, decide, gather
 
@@ -407,12 +408,8 @@ def decide_kept(lake: Lake, view: PITView, **kwargs: Any) -> BookDecision:
     )
     with stored_reports(lake) as store:
         own = o.strategies is None and kwargs.get("gathered") is None
-        # only real-time views of this lake: another vintage or a copy sees other rows
-        if (
-            store is None
-            or not own
-            or view.cache_key != (store.lake_key, *view.cache_key[1:2], "as_of")
-        ):
+        # the agents' rule: only real-time views of this lake (another vintage sees other rows)
+        if store is None or not own or store_for(view) is not store:
             return decide(view, **kwargs)
         lookback = o.lookback
         path = kept_gathered(store, view, lookback)

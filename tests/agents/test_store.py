@@ -126,11 +126,11 @@ def test_blocks_that_overlap_out_of_order_leave_the_right_store_in_use(tmp_path:
     a, b = runner.using_store(key, first), runner.using_store(key, second)
     a.__enter__()
     b.__enter__()
-    assert runner._store(view) is second
+    assert runner.store_for(view) is second
     a.__exit__(None, None, None)
-    assert runner._store(view) is second
+    assert runner.store_for(view) is second
     b.__exit__(None, None, None)
-    assert runner._store(view) is None
+    assert runner.store_for(view) is None
 
 
 def test_a_store_that_cannot_be_written_keeps_nothing_and_fails_nothing(
