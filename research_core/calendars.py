@@ -39,6 +39,8 @@ COUNTRY_TZ: dict[str, str] = {
     "GLOBAL": "America/New_York",
 }
 COUNTRY_CALENDAR: dict[str, CalendarName] = {"BR": "B3", "US": "NYSE", "GLOBAL": "NYSE"}
+_DAY_NS = 86_400 * 10**9
+_NAT = np.iinfo(np.int64).min
 B3_SESSIONS_PER_YEAR = 252  # the house's year of sessions: du/252 (ANBIMA), annualization
 REBALANCE_SESSIONS: dict[str, int] = {"D": 1, "W": 5, "M": 21}  # sessions a rebalance holds
 REBALANCE_PERIODS_PER_YEAR: dict[str, int] = {"D": B3_SESSIONS_PER_YEAR, "W": 52, "M": 12}
@@ -72,11 +74,28 @@ def business_day_range(start: object, end: object, calendar: str = "B3") -> pd.D
 
 def roll_forward(dates: pd.DatetimeIndex, calendar: str, bdays: int = 0) -> pd.DatetimeIndex:
     """The first session on or after each date, then ``bdays`` sessions further."""
-    days = business_days(calendar)
-    idx = np.searchsorted(days.values, dates.normalize().values, side="left") + bdays
-    if (idx >= len(days)).any():
+    days = _roll_days(_day_numbers(dates.normalize()), calendar, bdays)
+    return pd.DatetimeIndex((days * _DAY_NS).astype("datetime64[ns]"))
+
+
+@lru_cache(maxsize=8)
+def _session_days(calendar: str) -> np.ndarray:
+    """The sessions of :func:`business_days` as int64 days since 1970-01-01."""
+    return _day_numbers(business_days(calendar))
+
+
+def _day_numbers(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Naive dates as int64 days since 1970-01-01 (whatever the index's resolution)."""
+    return np.asarray(dates.values.astype("datetime64[D]").astype(np.int64))
+
+
+def _roll_days(days: np.ndarray, calendar: str, bdays: int) -> np.ndarray:
+    """:func:`roll_forward` on day numbers: the first session on or after, then ``bdays``."""
+    sessions = _session_days(calendar)
+    idx = np.searchsorted(sessions, days, side="left") + bdays
+    if (idx >= len(sessions)).any():
         raise CalendarError(f"dates beyond the {calendar} calendar's end ({_CAL_END})")
-    return pd.DatetimeIndex(days.values[idx])
+    return sessions[idx]
 
 
 def period_end(obs_dates: pd.DatetimeIndex, frequency: str) -> pd.DatetimeIndex:
@@ -90,28 +109,76 @@ def period_end(obs_dates: pd.DatetimeIndex, frequency: str) -> pd.DatetimeIndex:
 
 
 def release_times(obs_dates: Any, frequency: str, rule: dict[str, Any]) -> pd.DatetimeIndex:
-    """UTC release times of ``obs_dates`` under a catalog release ``rule``."""
+    """UTC release times of ``obs_dates`` under a catalog release ``rule``.
+
+    Day arithmetic on int64 day numbers and the local clock time from a table per (time
+    zone, time of day): a few microseconds per date, so a staleness check can ask for one.
+    """
     dates = pd.DatetimeIndex(pd.to_datetime(obs_dates)).normalize()
+    if dates.tz is not None:
+        dates = dates.tz_localize(None)  # the local calendar date of each
+    days = _day_numbers(dates)
     kind = rule.get("rule")
     calendar = rule.get("calendar", "WEEKDAYS")
     hh, mm = (int(x) for x in str(rule.get("time", "18:00")).split(":"))
     if kind == "close":
-        day = roll_forward(dates, calendar)
+        day = _roll_days(days, calendar, 0)
     elif kind == "after_period":
-        end = period_end(dates, frequency) + pd.Timedelta(days=int(rule.get("lag_days", 0)))
+        end = _period_end_days(days, frequency) + int(rule.get("lag_days", 0))
         bdays = int(rule.get("lag_bdays", 0))
         # lag_bdays=N: the N-th session strictly after the (lagged) period end;
         # lag_bdays=0: that day itself, or the next session when it is not one.
-        if bdays:
-            day = roll_forward(end + pd.Timedelta(days=1), calendar, bdays - 1)
-        else:
-            day = roll_forward(end, calendar)
+        day = _roll_days(end + 1, calendar, bdays - 1) if bdays else _roll_days(end, calendar, 0)
     elif kind == "decision":
         raise ValueError("decision rules need the meeting calendar: use SeriesSpec.release_times")
     else:
         raise ValueError(f"unknown release rule {kind!r}; valid: close, after_period, decision")
-    local = day + pd.Timedelta(hours=hh, minutes=mm)
-    return local.tz_localize(rule.get("tz", "UTC"), nonexistent="shift_forward").tz_convert("UTC")
+    utc = _local_clock_utc(day, rule.get("tz", "UTC"), 60 * hh + mm)
+    return pd.DatetimeIndex(utc.view("datetime64[ns]")).tz_localize("UTC")
+
+
+def _period_end_days(days: np.ndarray, frequency: str) -> np.ndarray:
+    """:func:`period_end` on day numbers: the last day of each period."""
+    if frequency in ("D", "W"):
+        return days
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    if frequency == "M":
+        nxt = months + 1
+    elif frequency == "Q":
+        nxt = months - months % 3 + 3  # 1970-01 starts a quarter
+    elif frequency == "A":
+        nxt = months - months % 12 + 12
+    else:
+        raise ValueError(f"unknown frequency {frequency!r}; valid: D, W, M, Q, A")
+    return nxt.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
+
+
+def _local_clock_utc(days: np.ndarray, tz: str, minutes: int) -> np.ndarray:
+    """UTC ns of ``minutes`` after local midnight in ``tz`` on each day (a time skipped by a
+    clock change moves forward; one that happens twice raises, as pandas does)."""
+    first, table = _clock_table(tz, minutes)
+    pos = days - first
+    inside = (pos >= 0) & (pos < len(table))
+    out = np.full(len(days), _NAT, dtype=np.int64)
+    out[inside] = table[pos[inside]]
+    odd = out == _NAT  # outside the table, or ambiguous: pandas decides (and raises)
+    if odd.any():
+        local = pd.DatetimeIndex((days[odd] * _DAY_NS).astype("datetime64[ns]"))
+        local = local + pd.Timedelta(minutes=minutes)
+        stamped = local.tz_localize(tz, nonexistent="shift_forward").tz_convert("UTC")
+        out[odd] = stamped.as_unit("ns").asi8
+    return out
+
+
+@lru_cache(maxsize=32)
+def _clock_table(tz: str, minutes: int) -> tuple[int, np.ndarray]:
+    """First day number and the UTC ns of local ``minutes`` past midnight on every day the
+    calendars cover (NaT where that local time happens twice)."""
+    first, last = (int(np.datetime64(d, "D").astype(np.int64)) for d in (_HISTORY_START, _CAL_END))
+    local = pd.DatetimeIndex((np.arange(first, last + 1) * _DAY_NS).astype("datetime64[ns]"))
+    local = local + pd.Timedelta(minutes=minutes)
+    stamped = local.tz_localize(tz, nonexistent="shift_forward", ambiguous="NaT")
+    return first, stamped.tz_convert("UTC").as_unit("ns").asi8.copy()
 
 
 def decision_release_times(

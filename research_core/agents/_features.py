@@ -7,10 +7,22 @@ import pandas as pd
 
 
 def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
-    """Month-start indexed monthly mean (or last) of a daily/weekly series."""
-    grouped = series.resample("MS")
-    out = grouped.mean() if how == "mean" else grouped.last()
-    return out.dropna()
+    """Month-start indexed monthly mean (or last) of a daily/weekly series.
+
+    The same numbers as ``series.resample("MS")`` (the same grouped kernel, on month
+    numbers), without building the resampler's bins: agents call this per series per date.
+    """
+    index = series.index
+    if not isinstance(index, pd.DatetimeIndex) or index.tz is not None or series.empty:
+        grouped = series.resample("MS")
+        return (grouped.mean() if how == "mean" else grouped.last()).dropna()
+    months = index.values.astype("datetime64[M]").astype(np.int64)
+    by_month = series.groupby(months, sort=True)
+    out = (by_month.mean() if how == "mean" else by_month.last()).dropna()
+    starts = out.index.to_numpy().astype("datetime64[M]").astype(index.dtype)
+    whole = len(out) == months.max() - months.min() + 1  # no month dropped: a regular index
+    out.index = pd.DatetimeIndex(starts, name=index.name, freq="MS" if whole else None)
+    return out
 
 
 def to_monthly_rate(annual_pct: pd.Series) -> pd.Series:

@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from research_core.agents.reasons import Stat, reason
 from research_core.agents.report import AgentReport
@@ -32,6 +31,7 @@ from research_core.lake.quality import staleness
 from research_core.records import Signal
 
 Features = dict[str, Any]
+INPUT_COLUMNS = ["series_id", "obs_date", "release_time", "value", "age_days", "stale"]
 Fitted = dict[str, Any]
 
 
@@ -50,7 +50,8 @@ def confidence_from_z(z: float, *, quality: float = 1.0) -> float:
     """Confidence in [0, 1]: two-sided significance of ``z`` scaled by a quality factor."""
     if not math.isfinite(z):
         return 0.0
-    return float(np.clip((2 * norm.cdf(abs(z)) - 1) * quality, 0.0, 1.0))
+    significance = math.erf(abs(z) / math.sqrt(2))  # 2 Phi(|z|) - 1, without scipy.stats
+    return float(np.clip(significance * quality, 0.0, 1.0))
 
 
 def direction_of(z: float, *, threshold: float = 0.5) -> int:
@@ -139,8 +140,8 @@ class Agent(ABC):
         data: dict[str, pd.Series] = {}
         rows = []
         for sid in (*self.required, *self.optional):
-            hist = view.history(sid)
-            if hist.empty:
+            obs, value, released = view.history_arrays(sid)
+            if not len(obs):
                 if sid in self.required:
                     raise AgentDataError(
                         f"{self.name} agent: required series {sid} has no data released by "
@@ -148,13 +149,13 @@ class Agent(ABC):
                     )
                 notes.append(f"{sid} had no data yet; the parts that use it were skipped")
                 continue
-            data[sid] = hist["value"].rename(sid)
-            stale = bool(staleness(view.spec(sid), hist, view.as_of))
-            rows.append(input_row(view, sid, hist, stale))
-        inputs = pd.DataFrame(
-            rows, columns=["series_id", "obs_date", "release_time", "value", "age_days", "stale"]
-        )
-        stale = inputs.loc[inputs["stale"], "series_id"].tolist()
+            periods = pd.DatetimeIndex(obs, name="obs_date")
+            data[sid] = pd.Series(value, index=periods, name=sid)
+            stale = bool(staleness(view.spec(sid), periods, view.as_of))
+            release = pd.Timestamp(int(released[-1]), unit="ns", tz="UTC")
+            rows.append(_row(view, sid, periods[-1], release, value[-1], stale))
+        inputs = pd.DataFrame(rows, columns=INPUT_COLUMNS)
+        stale = [r["series_id"] for r in rows if r["stale"]]
         if stale:
             notes.append(f"stale inputs (next release overdue): {', '.join(stale)}")
         return data, inputs
@@ -219,11 +220,17 @@ def input_row(view: PITView, sid: str, hist: pd.DataFrame, stale: bool) -> dict[
     """One row of an agent report's ``inputs``: the last period of ``sid`` the view knows,
     when it was released and how old it is."""
     last = hist.iloc[-1]
+    return _row(view, sid, hist.index[-1], last["release_time"], last["value"], stale)
+
+
+def _row(
+    view: PITView, sid: str, period: pd.Timestamp, release: pd.Timestamp, value: float, stale: bool
+) -> dict[str, Any]:
     return {
         "series_id": sid,
-        "obs_date": hist.index[-1],
-        "release_time": last["release_time"],
-        "value": float(last["value"]),
-        "age_days": int((view.as_of - last["release_time"]).days),
+        "obs_date": period,
+        "release_time": release,
+        "value": float(value),
+        "age_days": int((view.as_of - release).days),
         "stale": stale,
     }

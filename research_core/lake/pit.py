@@ -263,6 +263,13 @@ class PITView(_Frozen):
         rows = self._rows(arr)
         return dates(arr.obs_days[rows]).view(np.int64), arr.value[rows]
 
+    def history_arrays(self, series_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`history` as arrays, for hot loops: obs dates (datetime64[ns]), values and
+        release times (int64 UTC ns), one per period known then."""
+        (arr,) = self._reader.arrays([series_id])
+        rows = self._rows(arr)
+        return dates(arr.obs_days[rows]), arr.value[rows], arr.release_ns[rows]
+
     def _rows(self, arr: SeriesArrays) -> np.ndarray:
         """The rows of ``arr`` this view reads: the newest vintage per period known then."""
         return arr.history_rows(self._as_of.value)

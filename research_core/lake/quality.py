@@ -58,11 +58,16 @@ class QualityReport:
         return f"{head}; {text}\n{self.findings.to_string(index=False, max_rows=60)}"
 
 
-def staleness(spec: SeriesSpec, history: pd.DataFrame, as_of: pd.Timestamp) -> list[dict[str, Any]]:
-    """Stale when the period after the last one known should have been released (plus grace)."""
-    if history.empty:
+def staleness(
+    spec: SeriesSpec, history: pd.DataFrame | pd.DatetimeIndex, as_of: pd.Timestamp
+) -> list[dict[str, Any]]:
+    """Stale when the period after the last one known should have been released (plus grace).
+
+    ``history``: the series as known at ``as_of`` (a history frame), or just its periods."""
+    periods = history.index if isinstance(history, pd.DataFrame) else history
+    if periods.empty:
         return [_finding(spec.id, "stale", None, "no data known")]
-    last = pd.Timestamp(history.index.max())
+    last = pd.Timestamp(periods.max())
     nxt = last + STEP[spec.frequency]
     due = spec.release_times([nxt])[0] + GRACE[spec.frequency]
     if as_of <= due:
