@@ -13,16 +13,17 @@ def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
     numbers), without building the resampler's bins: agents call this per series per date.
     """
     index = series.index
-    if not isinstance(index, pd.DatetimeIndex) or index.tz is not None or series.empty:
-        grouped = series.resample("MS")
-        return (grouped.mean() if how == "mean" else grouped.last()).dropna()
-    months = index.values.astype("datetime64[M]").astype(np.int64)
-    by_month = series.groupby(months, sort=True)
-    out = (by_month.mean() if how == "mean" else by_month.last()).dropna()
-    starts = out.index.to_numpy().astype("datetime64[M]").astype(index.dtype)
-    whole = len(out) == months.max() - months.min() + 1  # no month dropped: a regular index
-    out.index = pd.DatetimeIndex(starts, name=index.name, freq="MS" if whole else None)
-    return out
+    if isinstance(index, pd.DatetimeIndex) and index.tz is None and series.notna().any():
+        months = index.values.astype("datetime64[M]").astype(np.int64)
+        by_month = series.groupby(months, sort=True)
+        out = (by_month.mean() if how == "mean" else by_month.last()).dropna()
+        kept = out.index.to_numpy()
+        regular = kept[-1] - kept[0] + 1 == len(kept)  # no month missing inside: as pandas
+        starts = kept.astype("datetime64[M]").astype(index.dtype)
+        out.index = pd.DatetimeIndex(starts, name=index.name, freq="MS" if regular else None)
+        return out
+    grouped = series.resample("MS")
+    return (grouped.mean() if how == "mean" else grouped.last()).dropna()
 
 
 def to_monthly_rate(annual_pct: pd.Series) -> pd.Series:

@@ -31,23 +31,53 @@ class TextResult(ABC):
 
 
 def residual_diagnostics(resid: np.ndarray, exog: np.ndarray, *, lags: int) -> pd.Series:
-    """Durbin–Watson, Ljung–Box, Jarque–Bera and Breusch–Pagan (p-values) of residuals."""
-    from statsmodels.stats.diagnostic import acorr_ljungbox, het_breuschpagan
-    from statsmodels.stats.stattools import durbin_watson, jarque_bera
+    """Durbin–Watson, Ljung–Box, Jarque–Bera and Breusch–Pagan (p-values) of residuals.
 
-    lags = max(1, min(lags, len(resid) // 4))
-    lb = acorr_ljungbox(resid, lags=[lags], return_df=True)
-    _, jb_p, skew, kurt = jarque_bera(resid)
-    out = {
-        "durbin_watson": float(durbin_watson(resid)),
-        f"ljung_box_p({lags})": float(lb["lb_pvalue"].iloc[0]),
-        "jarque_bera_p": float(jb_p),
-        "skew": float(skew),
-        "kurtosis": float(kurt),
-    }
+    The statistics statsmodels computes (``durbin_watson``, ``acorr_ljungbox``,
+    ``jarque_bera``, ``het_breuschpagan``; ``tests/models/test_residual_diagnostics.py``
+    compares them), written on arrays: the wrappers cost ten times the arithmetic, and
+    every regression an agent fits at every date reports them.
+    """
+    from scipy.special import chdtrc  # the chi-square survival function of scipy.stats.chi2
+
+    e = np.asarray(resid, dtype=float)
+    n = len(e)
+    lags = max(1, min(lags, n // 4))
+    out = {"durbin_watson": float(np.sum(np.diff(e) ** 2) / np.sum(e**2))}
+    out[f"ljung_box_p({lags})"] = float(chdtrc(lags, _ljung_box(e, lags)))
+    dev = e - e.mean()
+    m2, m3, m4 = (np.mean(dev**2), np.mean(dev**2 * dev), np.mean((dev**2) ** 2))
+    skew, kurt = m3 / m2**1.5, m4 / m2**2
+    jb = (n / 6.0) * (skew**2 + (1 / 4.0) * (kurt - 3) ** 2)
+    out |= {"jarque_bera_p": float(chdtrc(2, jb)), "skew": float(skew), "kurtosis": float(kurt)}
     if exog.shape[1] > 1:
-        out["breusch_pagan_p"] = float(het_breuschpagan(resid, exog)[1])
+        out["breusch_pagan_p"] = _breusch_pagan_p(e, np.asarray(exog, dtype=float))
     return pd.Series(out, name="diagnostic")
+
+
+def _ljung_box(e: np.ndarray, lags: int) -> float:
+    """Ljung–Box Q at ``lags``: autocorrelations of the demeaned residuals over n."""
+    dev = e - e.mean()
+    n = len(e)
+    acov = np.array([dev.dot(dev)] + [dev[k:].dot(dev[:-k]) for k in range(1, lags + 1)]) / n
+    acf = acov / acov[0]
+    return float(n * (n + 2) * np.sum(acf[1:] ** 2 / (n - np.arange(1, lags + 1))))
+
+
+def _breusch_pagan_p(e: np.ndarray, exog: np.ndarray) -> float:
+    """Koenker's studentized Breusch–Pagan p-value: n R² of e² on the regressors."""
+    from scipy.special import chdtrc
+
+    span = exog.max(0) - exog.min(0)
+    if not np.any((span == 0) & (exog.max(0) != 0)):  # statsmodels refuses: no constant
+        from statsmodels.stats.diagnostic import het_breuschpagan
+
+        return float(het_breuschpagan(e, exog)[1])
+    y = e**2
+    fitted_resid = y - exog @ (np.linalg.pinv(exog) @ y)
+    centered = y - y.mean()
+    r2 = 1 - fitted_resid.dot(fitted_resid) / centered.dot(centered)
+    return float(chdtrc(exog.shape[1] - 1, len(y) * r2))
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,9 +139,14 @@ def ols(
 ) -> Regression:
     """OLS of ``y`` on ``x`` (plus a constant), HAC (Newey–West) errors when ``hac_lags``."""
     from statsmodels.regression.linear_model import OLS  # statsmodels on first fit
-    from statsmodels.tools.tools import add_constant
 
-    exog = add_constant(x, has_constant="add") if constant else x
+    exog = x
+    if constant:  # statsmodels' add_constant(x, has_constant="add"), without its checks
+        exog = pd.DataFrame(
+            np.column_stack([np.ones(len(x)), x.to_numpy(dtype=float)]),
+            index=x.index,
+            columns=["const", *x.columns],
+        )
     model = OLS(y, exog)
     res = model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags}) if hac_lags else model.fit()
     return Regression.from_statsmodels(name, res, lags=max(hac_lags, 4))
