@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 
@@ -19,8 +21,9 @@ def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
         out = (by_month.mean() if how == "mean" else by_month.last()).dropna()
         kept = out.index.to_numpy()
         regular = kept[-1] - kept[0] + 1 == len(kept)  # no month missing inside: as pandas
-        starts = kept.astype("datetime64[M]").astype(index.dtype)
-        out.index = pd.DatetimeIndex(starts, name=index.name, freq="MS" if regular else None)
+        starts = kept.astype("datetime64[M]").astype(index.values.dtype)
+        freq: Any = "MS" if regular else None
+        out.index = pd.DatetimeIndex(starts, name=index.name, freq=freq)
         return out
     grouped = series.resample("MS")
     return (grouped.mean() if how == "mean" else grouped.last()).dropna()
@@ -49,6 +52,18 @@ def yoy(level: pd.Series, periods: int = 12) -> pd.Series:
 
 def weekly_returns(prices: dict[str, pd.Series], *, log: bool = True) -> pd.DataFrame:
     """Friday-to-Friday returns of several price series (complete weeks only)."""
-    frame = pd.concat(prices, axis=1, sort=True).resample("W-FRI").last()
-    out = frame.apply(np.log).diff() if log else frame.diff()
+    frame = pd.concat(prices, axis=1, sort=True)
+    index = frame.index
+    if isinstance(index, pd.DatetimeIndex) and index.tz is None and len(frame):
+        # resample("W-FRI").last(): weeks Saturday..Friday labelled by their Friday, every
+        # week from the first to the last (empty ones NaN); grouped by week number, as fast
+        # as the arithmetic (1970-01-02, day 1, was a Friday)
+        week = (index.values.astype("datetime64[D]").astype(np.int64) + 5) // 7
+        weeks = np.arange(week.min(), week.max() + 1)
+        frame = frame.groupby(week, sort=True).last().reindex(weeks)
+        fridays = (weeks * 7 + 1).astype("datetime64[D]").astype(index.values.dtype)
+        frame.index = pd.DatetimeIndex(fridays, name=index.name, freq="W-FRI")
+    else:
+        frame = frame.resample("W-FRI").last()
+    out = cast(pd.DataFrame, np.log(frame)).diff() if log else frame.diff()
     return out.dropna()

@@ -155,9 +155,9 @@ class Agent(ABC):
             release = pd.Timestamp(int(released[-1]), unit="ns", tz="UTC")
             rows.append(_row(view, sid, periods[-1], release, value[-1], stale))
         inputs = pd.DataFrame(rows, columns=INPUT_COLUMNS)
-        stale = [r["series_id"] for r in rows if r["stale"]]
-        if stale:
-            notes.append(f"stale inputs (next release overdue): {', '.join(stale)}")
+        overdue = [r["series_id"] for r in rows if r["stale"]]
+        if overdue:
+            notes.append(f"stale inputs (next release overdue): {', '.join(overdue)}")
         return data, inputs
 
     def freshness(self, inputs_used: list[str], data: Mapping[str, pd.Series]) -> float:
@@ -199,8 +199,9 @@ class Agent(ABC):
         out: dict[str, pd.DataFrame] = {}
         for name, result in fitted.items():
             reg = result if isinstance(result, Regression) else getattr(result, "regression", None)
+            coefficients = None
             if reg is not None:
-                out[name] = reg.to_frame()
+                coefficients = out[name] = reg.to_frame()
                 stats = {"nobs": reg.nobs, "r2": reg.rsquared, "r2_adj": reg.rsquared_adj}
                 stats |= {"sigma": reg.sigma}
                 stats |= {str(k): float(v) for k, v in reg.diagnostics.items()}
@@ -211,7 +212,7 @@ class Agent(ABC):
             elif hasattr(result, "bse") and reg is None:
                 out[name] = pd.DataFrame({"coef": result.params, "std_err": result.bse})
             frame = result.to_frame()
-            if len(frame) <= 60 and not (reg is not None and frame.equals(reg.to_frame())):
+            if len(frame) <= 60 and not (coefficients is not None and frame.equals(coefficients)):
                 out[name if name not in out else f"{name}.model"] = frame
         return out
 

@@ -18,20 +18,22 @@ def clean_frame(
 ) -> pd.DataFrame:
     """Complete rows of ``data`` as float64; clear errors for inf, too few rows, constants."""
     frame = data.astype("float64")
-    bad = [str(c) for c in frame.columns if np.isinf(frame[c].to_numpy()).any()]
+    values = frame.to_numpy()
+    infinite = np.isinf(values).any(axis=0)
+    bad = [str(c) for c, inf in zip(frame.columns, infinite, strict=True) if inf]
     if bad:
         raise ModelError(f"{model}: {bad} contain inf; clean the input first")
-    frame = frame.dropna()
+    complete = ~np.isnan(values).any(axis=1)
+    frame = frame if complete.all() else frame[complete]
     if len(frame) < min_obs:
         empty = [str(c) for c in data.columns if data[c].notna().sum() == 0]
         why = f" ({empty} have no data)" if empty else ""
         raise InsufficientDataError(
             f"{model}: {len(frame)} complete observations, needs at least {min_obs}{why}"
         )
+    flat = np.ptp(values[complete], axis=0) == 0.0
     constant = [
-        str(c)
-        for c in frame.columns
-        if c not in allow_constant and np.ptp(frame[c].to_numpy()) == 0.0
+        str(c) for c, f in zip(frame.columns, flat, strict=True) if f and c not in allow_constant
     ]
     if constant:
         raise ModelError(f"{model}: {constant} are constant over the sample; nothing to estimate")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from research_core.agents import AGENTS
-from research_core.agents._features import monthly
+from research_core.agents._features import monthly, weekly_returns
 from research_core.lake.quality import staleness
 from research_core.lake.store import Lake
 from tests.lake.conftest import rows
@@ -101,3 +101,22 @@ def test_monthly_is_pandas_resample() -> None:
             want = (grouped.mean() if how == "mean" else grouped.last()).dropna()
             got = monthly(s, how)
             pd.testing.assert_series_equal(got, want, check_exact=True, check_freq=True)
+
+
+def test_weekly_returns_are_pandas_resample() -> None:
+    """Friday-to-Friday returns by week number, against ``resample("W-FRI").last()``: a
+    daily series with a five-week hole (its weeks are dropped, not bridged) beside a
+    weekly one."""
+    rng = np.random.default_rng(11)
+    days = pd.bdate_range("2015-01-05", "2019-12-31", name="obs_date")
+    daily = pd.Series(np.exp(rng.normal(0, 0.01, len(days)).cumsum()), index=days)
+    daily = daily.drop(days[200:225])
+    fridays = pd.date_range("2015-01-09", "2019-12-27", freq="W-FRI", name="obs_date")
+    weekly = pd.Series(np.exp(rng.normal(0, 0.02, len(fridays)).cumsum()), index=fridays)
+    prices = {"a": daily, "b": weekly}
+    for log in (True, False):
+        frame = pd.concat(prices, axis=1, sort=True).resample("W-FRI").last()
+        want = (frame.apply(np.log).diff() if log else frame.diff()).dropna()
+        got = weekly_returns(prices, log=log)
+        pd.testing.assert_frame_equal(got, want, check_exact=True, check_freq=True)
+    assert len(got) < len(fridays) - 5  # the hole's weeks are gone
