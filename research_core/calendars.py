@@ -23,7 +23,6 @@ import warnings
 from functools import lru_cache
 from typing import Any, Literal
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
@@ -58,6 +57,8 @@ def business_days(calendar: str = "B3") -> pd.DatetimeIndex:
         return pd.DatetimeIndex(early.append(pd.bdate_range(_CAL_START, _CAL_END)))
     if calendar not in _EXCHANGE_CODES:
         raise ValueError(f"unknown calendar {calendar!r}; valid: B3, NYSE, WEEKDAYS")
+    import exchange_calendars as xcals  # its holiday rules: only when a calendar is built
+
     with warnings.catch_warnings():  # exchange_calendars uses an API pandas 3.1 deprecates
         warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
         cal = xcals.get_calendar(_EXCHANGE_CODES[calendar], start=_CAL_START, end=_CAL_END)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,8 +16,10 @@ import pandas as pd
 from research_core.calendars import business_days
 from research_core.catalog import CrossCheck, SeriesSpec, crosschecks
 from research_core.lake.asof import as_of_instant
-from research_core.lake.maintenance import CheckReport, check_lake
 from research_core.lake.store import Lake
+
+if TYPE_CHECKING:
+    from research_core.lake.maintenance import CheckReport
 
 # frequency: (one period on, the grace after a due release before the series is stale, how
 # far back an ingest re-reads so that recent revisions are picked up)
@@ -212,7 +214,10 @@ def quality_report(
         rows += staleness(spec, history, moment)
         rows += gaps(spec, history)
         rows += jumps(spec, history, jump_sigmas, moment)
-    integrity = integrity if integrity is not None else check_lake(lake)
+    if integrity is None:
+        from research_core.lake.maintenance import check_lake  # DuckDB: only for the report
+
+        integrity = check_lake(lake)
     for kind, detail in integrity.problems:
         if kind == "duplicate" and detail.split()[0] in ids:
             rows.append(_finding(detail.split()[0], "duplicate", None, detail))
