@@ -139,8 +139,8 @@ class Agent(ABC):
         """Every declared series as known at the as-of date, and what was read (freshness)."""
         data: dict[str, pd.Series] = {}
         rows = []
-        for sid in (*self.required, *self.optional):
-            obs, value, released = view.history_arrays(sid)
+        ids = (*self.required, *self.optional)
+        for sid, (obs, value, released) in zip(ids, view.history_arrays(ids), strict=True):
             if not len(obs):
                 if sid in self.required:
                     raise AgentDataError(

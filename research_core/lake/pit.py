@@ -263,12 +263,17 @@ class PITView(_Frozen):
         rows = self._rows(arr)
         return dates(arr.obs_days[rows]).view(np.int64), arr.value[rows]
 
-    def history_arrays(self, series_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`history` as arrays, for hot loops: obs dates (datetime64[ns]), values and
-        release times (int64 UTC ns), one per period known then."""
-        (arr,) = self._reader.arrays([series_id])
-        rows = self._rows(arr)
-        return dates(arr.obs_days[rows]), arr.value[rows], arr.release_ns[rows]
+    def history_arrays(
+        self, series_ids: Sequence[str]
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """:meth:`history` of several series as arrays, for hot loops (read in one pass over
+        the files): per series, obs dates (datetime64[ns]), values and release times (int64
+        UTC ns), one per period known then."""
+        out = []
+        for arr in self._reader.arrays(series_ids):
+            rows = self._rows(arr)
+            out.append((dates(arr.obs_days[rows]), arr.value[rows], arr.release_ns[rows]))
+        return out
 
     def _rows(self, arr: SeriesArrays) -> np.ndarray:
         """The rows of ``arr`` this view reads: the newest vintage per period known then."""

@@ -41,7 +41,7 @@ def small(tmp_path: Path) -> Lake:
 )
 def test_history_arrays_are_the_history(small: Lake, as_of, days, values, released) -> None:
     view = small.at(pd.Timestamp(as_of, tz="UTC"))
-    obs, value, release = view.history_arrays("TEST.A")
+    ((obs, value, release),) = view.history_arrays(["TEST.A"])
     assert obs.dtype == np.dtype("datetime64[ns]")
     assert pd.DatetimeIndex(obs).equals(pd.DatetimeIndex(days))
     assert value.tolist() == values
