@@ -179,7 +179,9 @@ def _clock_table(tz: str, minutes: int) -> tuple[int, np.ndarray]:
     local = pd.DatetimeIndex((np.arange(first, last + 1) * _DAY_NS).astype("datetime64[ns]"))
     local = local + pd.Timedelta(minutes=minutes)
     stamped = local.tz_localize(tz, nonexistent="shift_forward", ambiguous="NaT")
-    return first, stamped.tz_convert("UTC").as_unit("ns").asi8.copy()
+    table = stamped.tz_convert("UTC").as_unit("ns").asi8.copy()
+    table.flags.writeable = False  # shared by every caller
+    return first, table
 
 
 def decision_release_times(
