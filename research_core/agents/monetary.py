@@ -6,11 +6,21 @@ tenor minus the market rate (DI 1y; Treasury 2y) is the mispricing, scored again
 history (which absorbs the term premium). A local-level state-space model
 (:func:`natural_rate`) gives the real-time neutral rate; the real policy rate minus r*,
 in standard errors of r*, is the stance.
+
+How r* is estimated (``MonetaryPolicyAgent.rstar``, issue 29): by default ("profile") the
+exact maximum likelihood for the fixed signal-to-noise ratio, in one filter pass;
+"optimizer" runs the numerical optimiser the agent used before (about 20 times the cost of
+the fit; r* and its standard error agree to the optimiser's tolerance, the stance z to
+about 1e-3; the Taylor-rule signals do not depend on it). Each run fits on what its view
+knows and nothing else, so both are point in time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -24,7 +34,7 @@ from research_core.agents.base import (
     input_row,
 )
 from research_core.calendars import B3_SESSIONS_PER_YEAR
-from research_core.errors import CatalogError, ModelError
+from research_core.errors import AgentDataError, CatalogError, ModelError
 from research_core.events import known_surprise_z
 from research_core.lake.pit import PITView
 from research_core.models import (
@@ -69,11 +79,32 @@ COUNTRIES = (
 # Central-bank tone (research_core.tone.series): read when the lake has it registered.
 TONE = {"BR": "BR.COPOM.TONE", "US": "US.FOMC.TONE"}
 TONE_MIN_HISTORY = 8  # communiqués before the tone is scored against its own past
+RSTAR_METHODS = ("profile", "optimizer")  # models.rstar.METHODS, known without importing it
+
+
+@contextmanager
+def rstar_method(mode: str) -> Iterator[None]:
+    """Run the monetary-policy agent with r* estimated by ``mode`` ("profile",
+    "optimizer") inside the block (benchmarks and identity checks compare the two)."""
+    if mode not in RSTAR_METHODS:
+        raise AgentDataError(f"monetary_policy rstar {mode!r}: valid {list(RSTAR_METHODS)}")
+    before = MonetaryPolicyAgent.rstar
+    MonetaryPolicyAgent.rstar = mode
+    try:
+        yield
+    finally:
+        MonetaryPolicyAgent.rstar = before
 
 
 class MonetaryPolicyAgent(Agent):
     name = "monetary_policy"
     required = tuple(sid for c in COUNTRIES for sid in (c.rate, c.inflation, c.activity, c.market))
+    rstar: ClassVar[str] = "profile"  # or "optimizer" (see the module docstring)
+
+    @classmethod
+    def variant(cls) -> str:
+        """ "" for the default r* estimator (the registry's entry), else ``rstar=<mode>``."""
+        return "" if cls.rstar == "profile" else f"rstar={cls.rstar}"
 
     def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:
         """The declared series, plus the communiqué tone and the inflation-print surprises
@@ -122,7 +153,7 @@ class MonetaryPolicyAgent(Agent):
             except ModelError as err:
                 notes.append(f"{c.code} Taylor rule not estimated: {err}")
             try:
-                rstar = natural_rate(f["real_rate"], f["gap"])
+                rstar = natural_rate(f["real_rate"], f["gap"], method=self.rstar)
                 fitted[f"rstar_{c.code}"] = rstar
                 if not rstar.converged:
                     notes.append(f"{c.code} r*: likelihood optimizer did not converge")
