@@ -168,7 +168,8 @@ class MonetaryPolicyAgent(Agent):
             rule = ev.fitted.get(f"taylor_{c.code}")
             if rule is not None:
                 history = _path_gap_history(rule, f, c.years)
-                gap_now = rule.market_gap(f["market_now"], c.years)
+                path = rule.path(c.years)
+                gap_now = float(path.mean() - f["market_now"])  # rule.market_gap
                 z = zscore(float(gap_now), history) if len(history) > 12 else 0.0
                 quality = float(np.clip(rule.regression.rsquared, 0.0, 1.0))
                 out.append(
@@ -181,7 +182,7 @@ class MonetaryPolicyAgent(Agent):
                         model="Taylor rule",
                         because=(
                             f"{c.code} Taylor-rule path averages "
-                            f"{rule.path(c.years).mean():.2f}% over {c.years:g}y vs market "
+                            f"{path.mean():.2f}% over {c.years:g}y vs market "
                             f"{f['market_now']:.2f}% (gap {gap_now:+.2f}pp, usual "
                             f"{history.mean():+.2f}pp)"
                         ),
@@ -259,13 +260,7 @@ class MonetaryPolicyAgent(Agent):
             f = ev.features[c.code]
             rule = ev.fitted.get(f"taylor_{c.code}")
             if rule is not None:
-                out[f"taylor_{c.code}"] = pd.DataFrame(
-                    {
-                        "rate": f["rate"],
-                        "rule": _prescriptions(rule, f),
-                        "market": f["market"],
-                    }
-                ).dropna(subset=["rule"])
+                out[f"taylor_{c.code}"] = _taylor_chart(rule, f)
             rstar = ev.fitted.get(f"rstar_{c.code}")
             if rstar is not None:
                 out[f"rstar_{c.code}"] = rstar.estimates.assign(real_rate=f["real_rate"])
@@ -274,18 +269,44 @@ class MonetaryPolicyAgent(Agent):
         return out
 
 
+def _common(*series: pd.Series) -> tuple[pd.Index, list[np.ndarray]]:
+    """The dates every series has a value at (sorted) and each one's values there: what
+    pandas' aligned arithmetic followed by ``dropna`` keeps, without building the union."""
+    idx = series[0].index
+    for s in series[1:]:
+        idx = idx.intersection(s.index)
+    values = [s.to_numpy()[s.index.get_indexer(idx)] for s in series]
+    keep = ~np.logical_or.reduce([np.isnan(v) for v in values])
+    return idx[keep], [v[keep] for v in values]
+
+
 def _prescriptions(rule: TaylorRuleResult, f: Features) -> pd.Series:
     """The rule's long-run prescription at every month of the sample."""
     lr = rule.long_run["coef"]
-    return (lr["intercept"] + lr["inflation"] * f["inflation"] + lr["gap"] * f["gap"]).dropna()
+    idx, (inflation, gap) = _common(f["inflation"], f["gap"])
+    return pd.Series(lr["intercept"] + lr["inflation"] * inflation + lr["gap"] * gap, idx)
 
 
 def _path_gap_history(rule: TaylorRuleResult, f: Features, years: float) -> pd.Series:
     """Rule path average minus the market rate at every past month (in-sample)."""
     horizon = rule.path(years).index.to_numpy()
     weight = float(np.mean(rule.rho**horizon))
-    avg = weight * f["rate"] + (1 - weight) * _prescriptions(rule, f)
-    return (avg - f["market"]).dropna()
+    idx, (rate, rule_rate, market) = _common(f["rate"], _prescriptions(rule, f), f["market"])
+    return pd.Series(weight * rate + (1 - weight) * rule_rate - market, idx)
+
+
+def _taylor_chart(rule: TaylorRuleResult, f: Features) -> pd.DataFrame:
+    """Policy rate, the rule's prescription and the market rate at every prescribed month."""
+    rule_rate = _prescriptions(rule, f)
+    idx = rule_rate.index
+    cols = {"rate": f["rate"], "rule": rule_rate, "market": f["market"]}
+    return pd.DataFrame({k: _at(v, idx) for k, v in cols.items()}, index=idx)
+
+
+def _at(series: pd.Series, idx: pd.Index) -> np.ndarray:
+    """``series``' values at the dates ``idx``, NaN where it has none."""
+    pos = series.index.get_indexer(idx)
+    return np.where(pos >= 0, series.to_numpy()[pos], np.nan)
 
 
 def _with_tone(

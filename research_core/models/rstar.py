@@ -162,10 +162,11 @@ def _profile(data: pd.DataFrame, exog: pd.DataFrame | None, q: float) -> Natural
     s2 = float(np.sum(vy * vy / f)) / n
     if not s2 > 0.0:
         raise ModelError("natural_rate: the real rate is fitted exactly; no noise to split")
+    # arrays, not the frame: statsmodels' index handling would cost more than the fit
     model = UnobservedComponents(
-        data["real_rate"], level="llevel", exog=exog, use_exact_diffuse=True
+        y, level="llevel", exog=None if x is None else x[:, None], use_exact_diffuse=True
     )
-    names = list(model.param_names)  # sigma2.irregular, sigma2.level[, beta.gap]
+    names = ["sigma2.irregular", "sigma2.level"] + ([] if x is None else ["beta.gap"])
     se_s2 = s2 * math.sqrt(2.0 / n)
     values, errors = [s2, q * s2], [se_s2, q * se_s2]
     if vx is not None:
