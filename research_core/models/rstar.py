@@ -153,14 +153,15 @@ def _profile(data: pd.DataFrame, exog: pd.DataFrame | None, q: float) -> Natural
     y = data["real_rate"].to_numpy()
     x = None if exog is None else exog["gap"].to_numpy()
     vy, vx, f = _unit_innovations(y, x, q)
+    n = len(f)  # periods after the diffuse one
+    total = float(np.sum(vy * vy / f)) / n  # var(e) without the gap
     beta, info = 0.0, 0.0
     if vx is not None:
         info = float(np.sum(vx * vx / f))
         beta = float(np.sum(vy * vx / f)) / info
         vy = vy - beta * vx
-    n = len(f)  # periods after the diffuse one
     s2 = float(np.sum(vy * vy / f)) / n
-    if not s2 > 0.0:
+    if not s2 > 1e-12 * total:  # rounding is all that is left
         raise ModelError("natural_rate: the real rate is fitted exactly; no noise to split")
     # arrays, not the frame: statsmodels' index handling would cost more than the fit
     model = UnobservedComponents(
