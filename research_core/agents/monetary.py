@@ -17,6 +17,7 @@ knows and nothing else, so both are point in time.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -270,13 +271,16 @@ class MonetaryPolicyAgent(Agent):
 
 
 def _common(*series: pd.Series) -> tuple[pd.Index, list[np.ndarray]]:
-    """The dates every series has a value at (sorted) and each one's values there: what
-    pandas' aligned arithmetic followed by ``dropna`` keeps, without building the union."""
-    idx = series[0].index
-    for s in series[1:]:
-        idx = idx.intersection(s.index)
-    values = [s.to_numpy()[s.index.get_indexer(idx)] for s in series]
+    """The dates every series has a value at and each one's values there: what pandas'
+    aligned arithmetic followed by ``dropna`` keeps, without building the union. The
+    series are indexed by increasing dates (monthly features are)."""
+    if not all(s.index.is_monotonic_increasing and s.index.is_unique for s in series):
+        raise ModelError("monetary_policy: features must be indexed by increasing dates")
+    keys = [np.asarray(s.index, dtype="datetime64[ns]") for s in series]
+    dates = functools.reduce(np.intersect1d, keys)
+    values = [s.to_numpy()[np.searchsorted(k, dates)] for s, k in zip(series, keys, strict=True)]
     keep = ~np.logical_or.reduce([np.isnan(v) for v in values])
+    idx = series[0].index[np.searchsorted(keys[0], dates)]
     return idx[keep], [v[keep] for v in values]
 
 
