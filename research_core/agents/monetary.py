@@ -9,10 +9,10 @@ in standard errors of r*, is the stance.
 
 How r* is estimated (``MonetaryPolicyAgent.rstar``, issue 29): by default ("profile") the
 exact maximum likelihood for the fixed signal-to-noise ratio, in one filter pass;
-"optimizer" runs the numerical optimiser the agent used before (about 20 times the cost of
-the fit; r* and its standard error agree to the optimiser's tolerance, the stance z to
-about 1e-3; the Taylor-rule signals do not depend on it). Each run fits on what its view
-knows and nothing else, so both are point in time.
+"optimizer" runs the numerical optimiser the agent used before (about four times the
+CPU of the fits; r* and its standard error agree to the optimiser's tolerance, 1e-4 pp,
+the stance z to about 1e-3; the Taylor-rule signals do not depend on it). Each run fits
+on what its view knows and nothing else, so both are point in time.
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ class MonetaryPolicyAgent(Agent):
 
     @classmethod
     def variant(cls) -> str:
-        """ "" for the default r* estimator (the registry's entry), else ``rstar=<mode>``."""
+        """Empty for the default r* estimator (as the registry's entry says), else
+        ``rstar=<mode>``."""
         return "" if cls.rstar == "profile" else f"rstar={cls.rstar}"
 
     def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:

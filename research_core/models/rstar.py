@@ -17,16 +17,17 @@ as the transitory part) and the rest is estimated by maximum likelihood; pass
 With ``q`` fixed, how the rest is estimated (``method``):
 
 * ``"profile"`` (default): the exact maximum of the likelihood with r* initialised diffuse
-  (exact diffuse, Durbin and Koopman 2012, §5.2). Every variance is then ``var(e)`` times a
+  (exact diffuse, Durbin and Koopman 2012, ch. 5). Every variance is then ``var(e)`` times a
   number that does not depend on the data, and the innovations are linear in ``phi``, so
   ``phi`` is the GLS estimate on the filter's innovations and ``var(e)`` their mean square
-  (Harvey 1989, §3.4: the scale "concentrated out"). One filter pass, no optimiser; the
+  (the scale "concentrated out" of the likelihood, Harvey 1989). One filter pass, no optimiser; the
   standard errors are the inverse information at the maximum (``phi``: GLS; ``var(e)``:
   ``var(e)·sqrt(2/(n-1))``; ``var(w)``: ``q`` times that).
 * ``"optimizer"``: L-BFGS-B over ``(log var(e), phi)`` with statsmodels' default
   approximate-diffuse start (variance 1e6) and numerical-Hessian standard errors over all
-  three parameters: the estimator before issue 29, about 20 times the cost. The two agree
-  to the optimiser's tolerance (the monetary agent's r* to about 1e-4 pp).
+  three parameters: the estimator before issue 29, about four times the CPU. The two
+  agree to the optimiser's tolerance (the monetary agent's r* to about 1e-4 pp; the
+  standard errors of the variances differ: the Hessian's treat var(w) as free).
 
 References: Laubach and Williams (2003), REStat 85(4) — a reduced form of their model;
 A. C. Harvey, Forecasting, Structural Time Series Models and the Kalman Filter (1989);
