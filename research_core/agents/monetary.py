@@ -6,11 +6,22 @@ tenor minus the market rate (DI 1y; Treasury 2y) is the mispricing, scored again
 history (which absorbs the term premium). A local-level state-space model
 (:func:`natural_rate`) gives the real-time neutral rate; the real policy rate minus r*,
 in standard errors of r*, is the stance.
+
+How r* is estimated (``MonetaryPolicyAgent.rstar``, issue 29): by default ("profile") the
+exact maximum likelihood for the fixed signal-to-noise ratio, in one filter pass;
+"optimizer" runs the numerical optimiser the agent used before (about four times the
+CPU of the fits; r* and its standard error agree to the optimiser's tolerance, 1e-4 pp,
+the stance z to about 1e-3; the Taylor-rule signals do not depend on it). Each run fits
+on what its view knows and nothing else, so both are point in time.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -24,7 +35,7 @@ from research_core.agents.base import (
     input_row,
 )
 from research_core.calendars import B3_SESSIONS_PER_YEAR
-from research_core.errors import CatalogError, ModelError
+from research_core.errors import AgentDataError, CatalogError, ModelError
 from research_core.events import known_surprise_z
 from research_core.lake.pit import PITView
 from research_core.models import (
@@ -69,11 +80,31 @@ COUNTRIES = (
 # Central-bank tone (research_core.tone.series): read when the lake has it registered.
 TONE = {"BR": "BR.COPOM.TONE", "US": "US.FOMC.TONE"}
 TONE_MIN_HISTORY = 8  # communiqués before the tone is scored against its own past
+RSTAR_METHODS = ("profile", "optimizer")  # models.rstar.METHODS, known without importing it
+
+
+@contextmanager
+def rstar_method(mode: str) -> Iterator[None]:
+    """Run the monetary-policy agent with r* estimated by ``mode`` ("profile",
+    "optimizer") inside the block (benchmarks and identity checks compare the two)."""
+    if mode not in RSTAR_METHODS:
+        raise AgentDataError(f"monetary_policy rstar {mode!r}: valid {list(RSTAR_METHODS)}")
+    with ExitStack() as restore:
+        restore.callback(setattr, MonetaryPolicyAgent, "rstar", MonetaryPolicyAgent.rstar)
+        MonetaryPolicyAgent.rstar = mode
+        yield
 
 
 class MonetaryPolicyAgent(Agent):
     name = "monetary_policy"
     required = tuple(sid for c in COUNTRIES for sid in (c.rate, c.inflation, c.activity, c.market))
+    rstar: ClassVar[str] = "profile"  # or "optimizer" (see the module docstring)
+
+    @classmethod
+    def variant(cls) -> str:
+        """Empty for the default r* estimator (as the registry's entry says), else
+        ``rstar=<mode>``."""
+        return "" if cls.rstar == "profile" else f"rstar={cls.rstar}"
 
     def load(self, view: PITView, notes: list[str]) -> tuple[dict[str, pd.Series], pd.DataFrame]:
         """The declared series, plus the communiqué tone and the inflation-print surprises
@@ -122,7 +153,7 @@ class MonetaryPolicyAgent(Agent):
             except ModelError as err:
                 notes.append(f"{c.code} Taylor rule not estimated: {err}")
             try:
-                rstar = natural_rate(f["real_rate"], f["gap"])
+                rstar = natural_rate(f["real_rate"], f["gap"], method=self.rstar)
                 fitted[f"rstar_{c.code}"] = rstar
                 if not rstar.converged:
                     notes.append(f"{c.code} r*: likelihood optimizer did not converge")
@@ -137,7 +168,8 @@ class MonetaryPolicyAgent(Agent):
             rule = ev.fitted.get(f"taylor_{c.code}")
             if rule is not None:
                 history = _path_gap_history(rule, f, c.years)
-                gap_now = rule.market_gap(f["market_now"], c.years)
+                path = rule.path(c.years)
+                gap_now = float(path.mean() - f["market_now"])  # rule.market_gap
                 z = zscore(float(gap_now), history) if len(history) > 12 else 0.0
                 quality = float(np.clip(rule.regression.rsquared, 0.0, 1.0))
                 out.append(
@@ -150,7 +182,7 @@ class MonetaryPolicyAgent(Agent):
                         model="Taylor rule",
                         because=(
                             f"{c.code} Taylor-rule path averages "
-                            f"{rule.path(c.years).mean():.2f}% over {c.years:g}y vs market "
+                            f"{path.mean():.2f}% over {c.years:g}y vs market "
                             f"{f['market_now']:.2f}% (gap {gap_now:+.2f}pp, usual "
                             f"{history.mean():+.2f}pp)"
                         ),
@@ -228,13 +260,7 @@ class MonetaryPolicyAgent(Agent):
             f = ev.features[c.code]
             rule = ev.fitted.get(f"taylor_{c.code}")
             if rule is not None:
-                out[f"taylor_{c.code}"] = pd.DataFrame(
-                    {
-                        "rate": f["rate"],
-                        "rule": _prescriptions(rule, f),
-                        "market": f["market"],
-                    }
-                ).dropna(subset=["rule"])
+                out[f"taylor_{c.code}"] = _taylor_chart(rule, f)
             rstar = ev.fitted.get(f"rstar_{c.code}")
             if rstar is not None:
                 out[f"rstar_{c.code}"] = rstar.estimates.assign(real_rate=f["real_rate"])
@@ -243,18 +269,47 @@ class MonetaryPolicyAgent(Agent):
         return out
 
 
+def _common(*series: pd.Series) -> tuple[pd.Index, list[np.ndarray]]:
+    """The dates every series has a value at and each one's values there: what pandas'
+    aligned arithmetic followed by ``dropna`` keeps, without building the union. The
+    series are indexed by increasing dates (monthly features are)."""
+    if not all(s.index.is_monotonic_increasing and s.index.is_unique for s in series):
+        raise ModelError("monetary_policy: features must be indexed by increasing dates")
+    keys = [np.asarray(s.index, dtype="datetime64[ns]") for s in series]
+    dates = functools.reduce(np.intersect1d, keys)
+    values = [s.to_numpy()[np.searchsorted(k, dates)] for s, k in zip(series, keys, strict=True)]
+    keep = ~np.logical_or.reduce([np.isnan(v) for v in values])
+    idx = series[0].index[np.searchsorted(keys[0], dates)]
+    return idx[keep], [v[keep] for v in values]
+
+
 def _prescriptions(rule: TaylorRuleResult, f: Features) -> pd.Series:
     """The rule's long-run prescription at every month of the sample."""
     lr = rule.long_run["coef"]
-    return (lr["intercept"] + lr["inflation"] * f["inflation"] + lr["gap"] * f["gap"]).dropna()
+    idx, (inflation, gap) = _common(f["inflation"], f["gap"])
+    return pd.Series(lr["intercept"] + lr["inflation"] * inflation + lr["gap"] * gap, idx)
 
 
 def _path_gap_history(rule: TaylorRuleResult, f: Features, years: float) -> pd.Series:
     """Rule path average minus the market rate at every past month (in-sample)."""
     horizon = rule.path(years).index.to_numpy()
     weight = float(np.mean(rule.rho**horizon))
-    avg = weight * f["rate"] + (1 - weight) * _prescriptions(rule, f)
-    return (avg - f["market"]).dropna()
+    idx, (rate, rule_rate, market) = _common(f["rate"], _prescriptions(rule, f), f["market"])
+    return pd.Series(weight * rate + (1 - weight) * rule_rate - market, idx)
+
+
+def _taylor_chart(rule: TaylorRuleResult, f: Features) -> pd.DataFrame:
+    """Policy rate, the rule's prescription and the market rate at every prescribed month."""
+    rule_rate = _prescriptions(rule, f)
+    idx = rule_rate.index
+    cols = {"rate": f["rate"], "rule": rule_rate, "market": f["market"]}
+    return pd.DataFrame({k: _at(v, idx) for k, v in cols.items()}, index=idx)
+
+
+def _at(series: pd.Series, idx: pd.Index) -> np.ndarray:
+    """``series``' values at the dates ``idx``, NaN where it has none."""
+    pos = series.index.get_indexer(idx)
+    return np.where(pos >= 0, series.to_numpy()[pos], np.nan)
 
 
 def _with_tone(

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from research_core.models.inputs import clean_frame
+
+
+def _ols_resid(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Residuals of OLS of ``y`` on ``x`` (a constant first) computed as statsmodels' OLS
+    does (pseudo-inverse from the SVD, ``y - x @ beta``), bit for bit, without its model
+    and result objects (most of its cost on a few hundred rows)."""
+    from statsmodels.tools.tools import pinv_extended
+
+    beta = np.dot(pinv_extended(x)[0], y)
+    return y - np.dot(x, beta)
 
 
 def hamilton_gap(level: pd.Series, *, h: int = 24, p: int = 12, log: bool = True) -> pd.Series:
@@ -27,10 +36,12 @@ def hamilton_gap(level: pd.Series, *, h: int = 24, p: int = 12, log: bool = True
         if (y <= 0).any():
             raise ValueError("hamilton_gap: log=True needs a positive level series")
         y = 100 * np.log(y)
-    lags = pd.concat({f"lag{h + j}": y.shift(h + j) for j in range(p)}, axis=1, sort=True)
-    frame = pd.concat([y.rename("y"), lags], axis=1, sort=True).dropna()
-    res = sm.OLS(frame["y"], sm.add_constant(frame.drop(columns="y"))).fit()
-    return res.resid.rename(f"{level.name or 'level'}_gap")
+    values, first = y.to_numpy(), h + p - 1  # first row with every lag (rows, not dates)
+    x = np.ones((len(values) - first, p + 1), order="F")  # the layout statsmodels gets
+    for j in range(p):  # column 1 + j: y[t - h - j]
+        x[:, 1 + j] = values[first - h - j : len(values) - h - j]
+    resid = _ols_resid(values[first:], x)
+    return pd.Series(resid, index=y.index[first:], name=f"{level.name or 'level'}_gap")
 
 
 def trend_gap(level: pd.Series, *, log: bool = True, min_obs: int = 24) -> pd.Series:
@@ -41,9 +52,9 @@ def trend_gap(level: pd.Series, *, log: bool = True, min_obs: int = 24) -> pd.Se
     """
     data = clean_frame(level.to_frame("level"), model="trend_gap", min_obs=min_obs)
     y = 100 * np.log(data["level"]) if log else data["level"]
-    t = np.arange(len(y), dtype=float)
-    res = sm.OLS(y.to_numpy(), sm.add_constant(t)).fit()
-    return pd.Series(res.resid, index=y.index, name=f"{level.name or 'level'}_gap")
+    x = np.column_stack([np.ones(len(y)), np.arange(len(y), dtype=float)])
+    resid = _ols_resid(y.to_numpy(), x)
+    return pd.Series(resid, index=y.index, name=f"{level.name or 'level'}_gap")
 
 
 def output_gap(level: pd.Series, *, h: int = 24, p: int = 12) -> tuple[pd.Series, str]:

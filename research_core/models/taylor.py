@@ -98,18 +98,19 @@ def taylor_rule(
 def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
     """Long-run coefficients ``k / (1 - rho)`` with delta-method standard errors."""
     names = {"intercept": "const", "inflation": "inflation", "gap": "gap"}
-    p, cov = reg.params, reg.cov_params
-    rows = {}
-    for label, name in names.items():
-        coef = float(p[name]) / (1 - rho)
+    index = list(reg.params.index)
+    p, cov = reg.params.to_numpy(), reg.cov_params.to_numpy()
+    coefs, errors = [], []
+    for name in names.values():
+        k = index.index(name)
+        coefs.append(float(p[k]) / (1 - rho))
         if smoothing:
             # d/dk = 1/(1-rho), d/drho = k/(1-rho)^2
-            grad = pd.Series(0.0, index=p.index)
-            grad[name] = 1 / (1 - rho)
-            grad["rate_lag"] = float(p[name]) / (1 - rho) ** 2
-            g = grad.to_numpy()
-            var = float(g @ cov.to_numpy() @ g)
+            g = np.zeros(len(index))
+            g[k] = 1 / (1 - rho)
+            g[index.index("rate_lag")] = float(p[k]) / (1 - rho) ** 2
+            var = float(g @ cov @ g)
         else:
-            var = float(np.diag(cov.to_numpy())[list(p.index).index(name)])
-        rows[label] = {"coef": coef, "std_err": float(np.sqrt(max(var, 0.0)))}
-    return pd.DataFrame(rows).T
+            var = float(cov[k, k])
+        errors.append(float(np.sqrt(max(var, 0.0))))
+    return pd.DataFrame({"coef": coefs, "std_err": errors}, index=list(names))

@@ -182,8 +182,11 @@ def test_natural_rate_recovers_a_simulated_trend_and_matches_statsmodels() -> No
     fixed = natural_rate(real, gap)
     rmse = float(np.sqrt(((fixed.estimates["smoothed"] - level) ** 2).mean()))
     assert rmse < 0.3 and np.corrcoef(fixed.estimates["smoothed"], level)[0, 1] > 0.95
-    # Fixed signal-to-noise: the states are statsmodels' smoother at those parameters.
-    model = UnobservedComponents(real, level="llevel", exog=gap.to_frame("gap"))
+    # Fixed signal-to-noise: the states are statsmodels' smoother at those parameters (r*
+    # initialised exact diffuse, as the default profile fit does; issue 29).
+    model = UnobservedComponents(
+        real, level="llevel", exog=gap.to_frame("gap"), use_exact_diffuse=True
+    )
     again = model.smooth(fixed.params.to_numpy())
     np.testing.assert_allclose(fixed.estimates["filtered"], again.filtered_state[0])
     assert fixed.params["sigma2.level"] == pytest.approx(0.02 * fixed.params["sigma2.irregular"])
