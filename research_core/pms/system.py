@@ -107,7 +107,7 @@ class PMS:
         pms = cls(engine, lake, actor=actor, limits_file=limits_file)
         if create:
             pms.init()
-        elif db.current_revision(engine) != db.head_revision():
+        elif not db.schema_is_current(engine):
             raise PMSError(
                 f"database {db.safe_url(str(engine.url))} is at schema "
                 f"{db.current_revision(engine)}, code needs {db.head_revision()}: "
