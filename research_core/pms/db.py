@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
 from research_core._secrets import safe_url
+from research_core.config import get_settings
 from research_core.errors import DatabaseURLError, PMSError
 from research_core.pms import anchors, audit, ledger
 
@@ -76,6 +77,23 @@ def make_engine(url: str) -> Engine:
     except DBAPIError as err:
         reason = str(err.orig).strip().splitlines()[0] if err.orig else type(err).__name__
         raise DatabaseURLError(f"cannot open database {safe_url(url)}: {reason}") from err
+    return engine
+
+
+def open_engine(url: str | None, *, create: bool) -> Engine:
+    """The engine of the PMS database at ``url`` (default ``WORKBENCH_DB_URL``). Unless
+    ``create`` (the caller then migrates), a missing SQLite file or a schema other than the
+    code's head is refused with the command that fixes it."""
+    url = url or get_settings().db_url
+    missing = missing_sqlite_file(url)
+    if missing is not None and not create:  # connecting would create an empty file
+        raise PMSError(f"no PMS database at {missing}: run `workbench pms init`")
+    engine = make_engine(url)
+    if not create and not schema_is_current(engine):
+        raise PMSError(
+            f"database {safe_url(str(engine.url))} is at schema {current_revision(engine)}, "
+            f"code needs {head_revision()}: run `workbench pms init`"
+        )
     return engine
 
 
