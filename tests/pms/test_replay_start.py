@@ -136,3 +136,24 @@ def test_normal_var_is_z_sigma_with_euler_components(alpha: float) -> None:
     assert got.var == pytest.approx(z * sd, rel=1e-12)
     assert got.es == pytest.approx(stats.norm.pdf(z) / (1 - alpha) * sd, rel=1e-12)
     np.testing.assert_allclose(got.component_var.to_numpy(), z * x * (c @ x) / sd, rtol=1e-12)
+
+
+def test_a_replay_still_tells_a_changed_decision(pms: PMS) -> None:
+    """Guard: the cheaper replay still compares every field. The stored ΔVaR edited by
+    hand (+0.0001 % of NAV) makes the replay DIFFER in ``impact`` alone, with exit 1."""
+    from research_core.cli import main
+    from research_core.pms.journal import replay
+
+    pid = pms.submit("IBOV.FUT", "buy", 1e8, as_of="2026-10-01", actor="alice")
+    decision = int(pms.journal().index[0])
+    assert replay(pms.engine, pms.lake, decision).identical
+    with pms.engine.begin() as conn:
+        query = text("SELECT impact FROM trade_proposals WHERE id = :i")
+        impact = json.loads(conn.execute(query, {"i": pid}).scalar_one())
+        impact["delta_var"] = float(impact["delta_var"]) + 1e-6
+        update = text("UPDATE trade_proposals SET impact = :v WHERE id = :i")
+        conn.execute(update, {"v": json.dumps(impact), "i": pid})
+    got = replay(pms.engine, pms.lake, decision)
+    assert (got.identical, got.differences) == (False, ("impact",))
+    args = ["pms", "replay", str(decision), "--db", str(pms.engine.url.render_as_string(False))]
+    assert main([*args, "--path", str(pms.lake.root)]) == 1
