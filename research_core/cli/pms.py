@@ -172,13 +172,16 @@ def _attribution(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    """Only the journal, the database and the lake: not the PMS's other services."""
+    from research_core.lake import Lake
+    from research_core.pms.db import open_engine
     from research_core.pms.journal import replay
 
     def say(step: str) -> None:  # each step as it starts, on stderr: a rebuild takes seconds
         print(f"replay: {step}…", file=sys.stderr, flush=True)
 
-    pms = open_pms(args)
-    result = replay(pms.engine, pms.lake, args.decision, progress=say)
+    engine = open_engine(args.db, create=False)
+    result = replay(engine, Lake.open(args.path), args.decision, progress=say)
     print(result.summary())
     return 0 if result.identical else 1
 

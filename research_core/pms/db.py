@@ -3,34 +3,36 @@
 Every write runs in one transaction that first takes the PMS write lock: ``BEGIN
 IMMEDIATE`` on SQLite (the database's write lock), ``pg_advisory_xact_lock`` on PostgreSQL.
 So audit appends are serialized and the rows a write adds commit together with its audit
-record, or not at all.
+record, or not at all. Opening a database reads its schema revision in one query and loads
+Alembic only to migrate or when that revision is not the shipped head.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
 from research_core._secrets import safe_url
-from research_core.errors import DatabaseURLError
+from research_core.config import get_settings
+from research_core.errors import DatabaseURLError, PMSError
 from research_core.pms import anchors, audit, ledger
 
 if TYPE_CHECKING:
+    from alembic.config import Config
+
     from research_core.pms.system import PMS
 
 DIALECTS = ("sqlite", "postgresql")
+VERSION_TABLE = "alembic_version"  # where Alembic keeps the schema revision
 ADVISORY_KEY = 0x574B5053  # "WKPS": the PMS write lock on PostgreSQL
 
 
@@ -78,6 +80,23 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def open_engine(url: str | None, *, create: bool) -> Engine:
+    """The engine of the PMS database at ``url`` (default ``WORKBENCH_DB_URL``). Unless
+    ``create`` (the caller then migrates), a missing SQLite file or a schema other than the
+    code's head is refused with the command that fixes it."""
+    url = url or get_settings().db_url
+    missing = missing_sqlite_file(url)
+    if missing is not None and not create:  # connecting would create an empty file
+        raise PMSError(f"no PMS database at {missing}: run `workbench pms init`")
+    engine = make_engine(url)
+    if not create and not schema_is_current(engine):
+        raise PMSError(
+            f"database {safe_url(str(engine.url))} is at schema {current_revision(engine)}, "
+            f"code needs {head_revision()}: run `workbench pms init`"
+        )
+    return engine
+
+
 def _sqlite_immediate(engine: Engine) -> None:
     """Let SQLAlchemy own transactions on pysqlite and open each with BEGIN IMMEDIATE
     (SQLAlchemy 2.0 docs, "Serializable isolation / Savepoints / Transactional DDL")."""
@@ -94,6 +113,8 @@ def _sqlite_immediate(engine: Engine) -> None:
 
 def alembic_config() -> Config:
     """Alembic configuration pointing at the revisions shipped in the package."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option(
         "script_location", str(resources.files("research_core.pms").joinpath("migrations"))
@@ -102,20 +123,58 @@ def alembic_config() -> Config:
 
 
 def head_revision() -> str:
-    """The newest schema revision this code knows."""
+    """The newest schema revision this code knows (Alembic's head of the shipped scripts)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
+_LINK = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
+
+
+def shipped_head() -> str | None:
+    """:func:`head_revision` as the migration files state it, read without Alembic (which
+    costs a replay a third of a second to import): the one revision no file revises; None
+    when the files do not name exactly one."""
+    revised: set[str] = set()
+    revisions: set[str] = set()
+    for script in resources.files("research_core.pms.migrations").joinpath("versions").iterdir():
+        if script.name.endswith(".py") and not script.name.startswith("_"):
+            for key, value in _LINK.findall(script.read_text("utf-8")):
+                named = set(re.findall(r"[\"']([^\"']+)[\"']", value))
+                (revised if key == "down_revision" else revisions).update(named)
+    heads = revisions - revised
+    return heads.pop() if len(heads) == 1 else None
+
+
 def current_revision(engine: Engine) -> str | None:
-    """The schema revision of the database (None for an empty database)."""
+    """The schema revision of the database (None for an empty database), read as Alembic
+    keeps it: the one row of ``alembic_version``."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        rows = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()  # noqa: S608
+    if len(rows) > 1:
+        raise PMSError(
+            f"database {safe_url(str(engine.url))} records {len(rows)} schema revisions "
+            f"({', '.join(map(str, rows))}); the PMS schema has one"
+        )
+    return str(rows[0]) if rows else None
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database is at the code's head revision: one query, and Alembic only
+    when the revision differs from the one the migration files name (:func:`shipped_head`)."""
+    now = current_revision(engine)
+    return now is not None and (now == shipped_head() or now == head_revision())
 
 
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Create or upgrade the schema to ``revision`` (never drops data); returns the new one."""
+    from alembic import command
+
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

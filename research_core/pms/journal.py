@@ -463,6 +463,7 @@ def _book_spec(
         usdbrl=usdbrl(view),
         min_trade=float(snap["min_trade"]),
         sizes=sizes,
+        only=prop.instrument_id,
     )
     found = [p for p in specs if (p.instrument_id, p.side) == (prop.instrument_id, prop.side)]
     return found[0] if found else None

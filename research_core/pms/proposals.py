@@ -74,12 +74,16 @@ def proposal_specs(
     usdbrl: float,
     min_trade: float = MIN_TRADE,
     sizes: pd.DataFrame | None = None,
+    only: str | None = None,
 ) -> list[ProposalSpec]:
     """Trades that move ``current`` weights to the book's, largest first; listed futures in
-    whole contracts at ``sizes`` (``portfolio.book.position_sizes``; a Book carries its own)."""
+    whole contracts at ``sizes`` (``portfolio.book.position_sizes``; a Book carries its own).
+    ``only``: just the trade in that instrument, if any (a replay rebuilds one)."""
     target = book.portfolio.weights.astype(float)
     delta = target.sub(current.astype(float), fill_value=0.0)
     delta = delta[delta.abs() >= min_trade]
+    if only is not None:
+        delta = delta[delta.index == only]
     sizes = sizes if sizes is not None else getattr(book, "sizes", None)
     if sizes is None:
         raise TypeError("proposal_specs of a Decision needs its sizes (position_sizes)")

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from research_core._version import code_version
 from research_core.config import get_settings
-from research_core.errors import PMSError
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pms import approvals, audit, book, controls, db, gate, integrity, keys, proposing
@@ -97,22 +96,12 @@ class PMS:
         """Open the PMS at ``url`` (default ``WORKBENCH_DB_URL``); ``create`` creates or
         upgrades the schema first (``workbench pms init``). ``limits_file``: the fund's
         limits (default ``risk.limits.limits_path``: beside a SQLite database)."""
-        url = url or get_settings().db_url
-        missing = db.missing_sqlite_file(url)
-        if missing is not None and not create:  # connecting would create an empty file
-            raise PMSError(f"no PMS database at {missing}: run `workbench pms init`")
-        engine = db.make_engine(url)
+        engine = db.open_engine(url, create=create)
         if isinstance(lake, str | Path):
             lake = Lake.open(lake)
         pms = cls(engine, lake, actor=actor, limits_file=limits_file)
         if create:
             pms.init()
-        elif db.current_revision(engine) != db.head_revision():
-            raise PMSError(
-                f"database {db.safe_url(str(engine.url))} is at schema "
-                f"{db.current_revision(engine)}, code needs {db.head_revision()}: "
-                "run `workbench pms init`"
-            )
         return pms
 
     def init(

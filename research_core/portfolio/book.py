@@ -77,15 +77,17 @@ def position_sizes(weights: pd.Series, view: PITView, nav: float) -> pd.DataFram
     that currency and, for listed futures (``Instrument.contract``), whole contracts
     (rounded toward zero) at the quote known at ``view``; the notional is then theirs,
     contracts × ``contract_value`` (DI1 at its PU, DOL at USD 50,000 × USD/BRL)."""
-    fx = last_quote(view, USDBRL)
+    insts = {str(iid): instrument(str(iid)) for iid in weights.index}
+    quote = last_quotes(view, [USDBRL, *(i.price_series for i in insts.values())])
+    fx = quote[USDBRL]
     rows = []
     for iid, w in weights.astype(float).items():
-        inst = instrument(str(iid))
+        inst = insts[str(iid)]
         rate = fx if inst.currency == "USD" else 1.0
         if not np.isfinite(rate):
             raise PriceHistoryError(f"no USD/BRL ({USDBRL}) at {view.as_of} to size {iid}")
         notional = w * nav / rate
-        value = contract_value(inst, last_quote(view, inst.price_series))
+        value = contract_value(inst, quote[inst.price_series])
         n = None if value is None else whole_contracts(notional, value)
         if n is not None and value is not None:
             notional = n * value
@@ -95,6 +97,15 @@ def position_sizes(weights: pd.Series, view: PITView, nav: float) -> pd.DataFram
     out["contracts"] = out["contracts"].astype("Int64")
     out["contract_value"] = out["contract_value"].astype("float64")  # NaN: not listed
     return out.rename_axis("instrument")
+
+
+def last_quotes(view: PITView, series_ids: Iterable[str]) -> dict[str, float]:
+    """``pnl.last_quote`` of each series, read from the lake in one pass (``view.latest``:
+    the newest period's value; where it was withdrawn, the last one standing), not one
+    read per series."""
+    ids = list(dict.fromkeys(series_ids))
+    latest = view.latest(ids)["value"]
+    return {s: float(latest[s]) if pd.notna(latest[s]) else last_quote(view, s) for s in ids}
 
 
 def sizes_text(sizes: pd.DataFrame) -> str:

@@ -14,9 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
-from scipy.cluster import hierarchy
-from scipy.spatial.distance import squareform
 
 from research_core.errors import PortfolioError, RiskError
 from research_core.risk.measures import check_covariance, variance_terms
@@ -33,6 +30,8 @@ def erc(cov: pd.DataFrame, budgets: pd.Series | None = None) -> pd.Series:
     """Long-only weights (sum 1) whose risk contributions w_i(Σw)_i are proportional to
     ``budgets`` (equal by default): Spinu's convex problem min ½yᵀΣy − Σ b_i ln y_i, solved
     by Newton-CG in log y, then normalized."""
+    from scipy import optimize  # on first use: importing portfolio stays light
+
     c = _cov(cov)
     n = len(c)
     b = np.full(n, 1.0 / n) if budgets is None else budgets.reindex(cov.index).to_numpy(float)
@@ -74,6 +73,9 @@ def hrp(
     """Hierarchical risk parity (long-only, sum 1): cluster on the correlation distance
     √((1−ρ)/2), order by the dendrogram, then split the order in halves recursively,
     sharing weight by inverse cluster variance (inverse-variance weights within)."""
+    from scipy.cluster import hierarchy  # on first use: importing portfolio stays light
+    from scipy.spatial.distance import squareform
+
     c = _cov(cov)
     rho = cov_to_corr(c) if corr is None else corr.loc[cov.index, cov.index].to_numpy(float)
     if np.any(np.diag(c) <= 0):
@@ -170,6 +172,8 @@ def mean_variance(
     budget: float | None = None,
 ) -> pd.Series:
     """Maximize μᵀw − ½δ wᵀΣw within ``bounds`` per asset (and Σw = ``budget`` if given)."""
+    from scipy import optimize  # on first use: importing portfolio stays light
+
     c = _cov(cov)
     m = mu.reindex(cov.index).fillna(0.0).to_numpy(float)
     n = len(m)

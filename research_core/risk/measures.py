@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from research_core.errors import RiskError
 
@@ -204,6 +203,20 @@ def historical(
     return [_result("historical", a, v, e, cv, ce, w) for a, v, e, cv, ce in rows]
 
 
+_SQRT_2PI = np.sqrt(2 * np.pi)
+
+
+def _normal_tail(p: float) -> tuple[float, float]:
+    """The normal VaR and ES multiples of a tail of probability ``p``: z = −Φ⁻¹(p) and
+    φ(z)/p, with the very operations of ``scipy.stats.norm.ppf`` and ``.pdf`` (``ndtri``;
+    the density on a one-element array), so the same bits, without importing scipy.stats
+    (the VaR cap of every construction reads it)."""
+    from scipy.special import ndtri  # on first use: a light import of risk
+
+    z = -ndtri(p)
+    return z, (np.exp(-(np.array([z]) ** 2) / 2.0) / _SQRT_2PI)[0] / p
+
+
 def parametric(
     weights: pd.Series,
     cov: pd.DataFrame,
@@ -215,8 +228,6 @@ def parametric(
 ) -> list[VaRResult]:
     """Parametric VaR/ES for normal or Student-t (``df`` > 2, scaled to the covariance)
     returns. Components are w_i·∂/∂w_i of the closed forms and add up exactly."""
-    from scipy import stats  # on first use: a light import of risk
-
     c = check_covariance(cov)
     w = check_book(weights, list(cov.columns))
     x = w.to_numpy()
@@ -229,9 +240,10 @@ def parametric(
     for alpha in alphas:
         p = 1.0 - _alpha(alpha)
         if dist == "normal":
-            z = -stats.norm.ppf(p)
-            e = stats.norm.pdf(z) / p
+            z, e = _normal_tail(p)
         elif dist == "student_t":
+            from scipy import stats  # on first use: half a second to import
+
             if df is None or df <= 2:
                 raise RiskError(f"student_t needs df > 2, got {df!r}")
             scale = np.sqrt((df - 2.0) / df)  # unit-variance t
@@ -274,7 +286,7 @@ class StudentTFit:
 def _t_profile(z: np.ndarray, df: float) -> tuple[float, float, float, bool]:
     """(location, scale, log-likelihood, converged) of a t with ``df`` degrees of freedom
     fitted by ML to ``z`` (standardised data: start at location 0, scale 1)."""
-    from scipy import optimize  # on first use: a light import of risk
+    from scipy import optimize, special  # on first use: a light import of risk
 
     const = special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(df * np.pi)
 
@@ -416,6 +428,8 @@ def monte_carlo(
     elif copula == "t":
         if df <= 2:
             raise RiskError(f"t copula needs df > 2, got {df!r}")
+        from scipy import special  # on first use: a light import of risk
+
         sd = np.sqrt(np.diag(c))
         y = (z @ chol.T) / np.sqrt(rng.chisquare(df, n) / df)[:, None]
         u = special.stdtr(df, y / np.where(sd > 0, sd, 1.0))

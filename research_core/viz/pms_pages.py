@@ -95,6 +95,8 @@ def journal_view(pms: PMS) -> w.VBox:
             k = REPLAY_STEPS.index(name) + 1
             text = f"decision {number}, step {k} of {len(REPLAY_STEPS)}: {name}…"
             result.value = theme.message(text, "info", title="Replaying:")
+            # on the button too: below a long journal the message is out of view
+            button.description = f"Replaying {k}/{len(REPLAY_STEPS)}…"
 
         button.disabled = True
         try:
@@ -103,7 +105,7 @@ def journal_view(pms: PMS) -> w.VBox:
             result.value = theme.message(str(err), "error")
             return
         finally:
-            button.disabled = False
+            button.disabled, button.description = False, "Replay"
         result.value = theme.message(
             rep.summary(), "info" if rep.identical else "warn", title="Replay:"
         )

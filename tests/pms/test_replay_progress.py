@@ -1,6 +1,7 @@
 """A replay from the Decision Journal page says each step as it starts (issue 29 item 4:
 progress on every wait over 2 s; a book rebuild takes seconds), with the button disabled
-until it is done."""
+until it is done, and the step on the button itself: in Chromium at 1366×768 the message
+below a journal of a dozen decisions was out of view for the whole wait."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ def test_the_journal_page_shows_each_replay_step_as_it_starts(pms: PMS) -> None:
     result = view.children[4]
     shown: list[str] = []
     disabled: list[bool] = []
+    labels: list[str] = []
     result.observe(lambda change: shown.append(change["new"]), names="value")
     button.observe(lambda change: disabled.append(change["new"]), names="disabled")
+    button.observe(lambda change: labels.append(change["new"]), names="description")
     rid.value = str(decision)
     button.click()
     steps = [
@@ -34,3 +37,5 @@ def test_the_journal_page_shows_each_replay_step_as_it_starts(pms: PMS) -> None:
     assert "IBOV.FUT buy BRL 100.0 mn" in shown[-1]
     assert f"ΔVaR +{100 * delta_var:.2f}% of NAV" in shown[-1]
     assert disabled == [True, False]  # no second click while it works
+    # the step on the button as well (the message sits below the journal, out of view)
+    assert labels == ["Replaying 1/3…", "Replaying 2/3…", "Replaying 3/3…", "Replay"]
