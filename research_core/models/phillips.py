@@ -119,7 +119,7 @@ def _rolling(y: pd.Series, x: pd.DataFrame, window: int) -> pd.DataFrame:
         xpxi = np.linalg.inv(xpx)
     except np.linalg.LinAlgError:  # some window is singular: RollingOLS skips those
         xpxi = np.stack([_inverse_or_nan(m) for m in xpx])
-    rows = [x.columns.get_loc(c) for c in REGRESSORS]
+    rows = [list(x.columns).index(c) for c in REGRESSORS]
     params = (xpxi[:, rows, :] @ xpy)[:, :, 0]
     keep = ~np.isnan(params).any(axis=1)
     return pd.DataFrame(params[keep], index=y.index[window - 1 :][keep], columns=list(REGRESSORS))
