@@ -70,7 +70,8 @@ def beer(
     names = [str(c) for c in fundamentals.columns]
     data = pd.concat([np.log(fx.rename("log_fx")), fundamentals], axis=1, sort=True)
     data = clean_frame(data, model="beer", min_obs=min_obs)
-    log_fx, x = data["log_fx"].to_numpy(), data[names].to_numpy()
+    values = data.to_numpy()
+    log_fx, x = values[:, 0], values[:, 1:]  # the columns: log_fx, then the fundamentals
     design, terms = _dols_design(x, names, leads_lags)
     rows = ~np.isnan(design).any(axis=1)
     index = data.index[rows]
@@ -81,7 +82,8 @@ def beer(
         hac_lags=hac_lags,
     )
     long_run = reg.to_frame().loc[["const", *names]]
-    fair = reg.params["const"] + x @ reg.params[names].to_numpy()
+    p = reg.params.to_dict()
+    fair = p["const"] + x @ np.array([p[n] for n in names])
     mis = pd.Series(100 * (log_fx - fair), index=data.index, name="misalignment")
     stat, pvalue = engle_granger(log_fx, x)
     phi = float(np.corrcoef(mis.to_numpy()[1:], mis.to_numpy()[:-1])[0, 1])
