@@ -3,8 +3,9 @@
     pi[t] = c + a·pi[t-1] + b·E[t]pi + d·gap[t-1] + e·dfx[t-1] (+ month dummies) + u[t]
 
 Monthly inflation in % m/m, expectations converted to the same unit, the gap in %, the FX
-change in % (a weaker home currency is positive). OLS with Newey–West errors, RollingOLS
-for time-varying coefficients, and a 12-month-ahead forecast with its standard error.
+change in % (a weaker home currency is positive). OLS with Newey–West errors, rolling OLS
+(statsmodels ``RollingOLS``' numbers) for time-varying coefficients, and a 12-month-ahead
+forecast with its standard error.
 """
 
 from __future__ import annotations
