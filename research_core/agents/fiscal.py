@@ -47,7 +47,7 @@ class FiscalAgent(Agent):
         implicit = (100 * interest / debt.shift(12)).dropna()
         real_growth = compound(data["BR.GDP.QOQ"], 4)
         inflation = compound(data["BR.IPCA.MOM"], 12)
-        growth_m = real_growth.resample("MS").ffill().reindex(inflation.index).ffill()
+        growth_m = real_growth.reindex(inflation.index, method="ffill")  # quarter to months
         nominal_growth = (((1 + growth_m / 100) * (1 + inflation / 100) - 1) * 100).dropna()
         cds = monthly(data["BR.CDS.5Y"])
         out: Features = {
@@ -83,9 +83,10 @@ class FiscalAgent(Agent):
         x = pd.DataFrame({"debt": features["debt"], "primary": features["primary"]})
         if "vix" in features:
             x["log_vix"] = np.log(features["vix"])
+        log_cds = np.log(features["cds"]).rename("log_cds")
         try:
             data = clean_frame(
-                x.join(np.log(features["cds"]).rename("log_cds"), how="inner"),
+                pd.concat([x, log_cds], axis=1, join="inner"),  # x.join(how="inner"), cheaper
                 model="cds_model",
                 min_obs=36,
             )

@@ -3,11 +3,11 @@
     log(fx[t]) = c + beta' x[t] + sum_{j=-k..k} gamma_j' dx[t+j] + u[t]
 
 Dynamic OLS (Stock and Watson 1993) gives the long-run ``beta`` with valid (Newey–West)
-inference under cointegration; the Engle–Granger test (statsmodels ``coint``, MacKinnon
-critical values) says whether a long-run relation exists at all. Misalignment is the log
-gap between the rate and its fundamental value ``c + beta'x`` (positive: the home currency
-is cheap against the dollar), with a band of ``band_sigmas`` standard deviations and the
-half-life of its mean reversion from an AR(1).
+inference under cointegration; the Engle–Granger test (statsmodels ``coint``'s statistic,
+computed in numpy, and its MacKinnon p-value) says whether a long-run relation exists at
+all. Misalignment is the log gap between the rate and its fundamental value ``c + beta'x``
+(positive: the home currency is cheap against the dollar), with a band of ``band_sigmas``
+standard deviations and the half-life of its mean reversion from an AR(1).
 Reference: Clark and MacDonald (1998), "Exchange rates and economic fundamentals", IMF WP/98/67.
 """
 
@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from statsmodels.tsa.stattools import coint
+from numpy.lib.stride_tricks import sliding_window_view
+from statsmodels.tsa.adfvalues import mackinnonp
 
 from research_core.models._base import Regression, TextResult, ols
 from research_core.models.inputs import clean_frame
@@ -69,18 +70,22 @@ def beer(
     names = [str(c) for c in fundamentals.columns]
     data = pd.concat([np.log(fx.rename("log_fx")), fundamentals], axis=1, sort=True)
     data = clean_frame(data, model="beer", min_obs=min_obs)
-    x = data[names]
-    dx = x.diff()
-    terms = {
-        f"d_{n}({j:+d})": dx[n].shift(-j) for n in names for j in range(-leads_lags, leads_lags + 1)
-    }
-    design = pd.concat([x, pd.DataFrame(terms)], axis=1, sort=True).dropna()
-    y = data["log_fx"].loc[design.index]
-    reg = ols("BEER (DOLS)", y, design, hac_lags=hac_lags)
+    values = data.to_numpy()
+    log_fx, x = values[:, 0], values[:, 1:]  # the columns: log_fx, then the fundamentals
+    design, terms = _dols_design(x, names, leads_lags)
+    rows = ~np.isnan(design).any(axis=1)
+    index = data.index[rows]
+    reg = ols(
+        "BEER (DOLS)",
+        pd.Series(log_fx[rows], index=index, name="log_fx"),
+        pd.DataFrame(design[rows], index=index, columns=[*names, *terms]),
+        hac_lags=hac_lags,
+    )
     long_run = reg.to_frame().loc[["const", *names]]
-    fair = reg.params["const"] + x @ reg.params[names]
-    mis = 100 * (data["log_fx"] - fair)
-    stat, pvalue, _ = coint(data["log_fx"], x, trend="c", autolag="aic")
+    p = reg.params.to_dict()
+    fair = p["const"] + x @ np.array([p[n] for n in names])
+    mis = pd.Series(100 * (log_fx - fair), index=data.index, name="misalignment")
+    stat, pvalue = engle_granger(log_fx, x)
     phi = float(np.corrcoef(mis.to_numpy()[1:], mis.to_numpy()[:-1])[0, 1])
     half_life = float(np.log(0.5) / np.log(phi)) if 0 < phi < 1 else float("inf")
     return BeerResult(
@@ -88,8 +93,64 @@ def beer(
         long_run=long_run,
         coint_stat=float(stat),
         coint_pvalue=float(pvalue),
-        misalignment=mis.rename("misalignment"),
-        fair_value=np.exp(fair).rename("fair_value"),
+        misalignment=mis,
+        fair_value=pd.Series(np.exp(fair), index=data.index, name="fair_value"),
         band=band_sigmas * float(mis.std()),
         half_life=half_life,
     )
+
+
+def _dols_design(x: np.ndarray, names: list[str], k: int) -> tuple[np.ndarray, list[str]]:
+    """The levels and, for each regressor, its first difference from ``k`` lags to ``k``
+    leads (NaN where the sample ends), with the leads' and lags' column names."""
+    n, m = x.shape
+    dx = np.full((n + 2 * k, m), np.nan)
+    dx[k + 1 : k + n] = np.diff(x, axis=0)  # dx[k + t] is x[t] - x[t - 1]
+    shifts = range(-k, k + 1)
+    leads = [dx[k + j : k + j + n, i] for i in range(m) for j in shifts]
+    return np.column_stack([x, *leads]), [f"d_{c}({j:+d})" for c in names for j in shifts]
+
+
+def engle_granger(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+    """Engle–Granger statistic and MacKinnon p-value: statsmodels'
+    ``coint(y, x, trend="c", autolag="aic")``, its ADF lag search done in one QR (the same
+    regressions, without a statsmodels model per candidate lag)."""
+    exog = np.column_stack([x, np.ones(len(y))])
+    resid = y - exog @ np.linalg.lstsq(exog, y, rcond=None)[0]
+    r2 = 1 - resid @ resid / np.sum((y - y.mean()) ** 2)
+    # (almost) collinear: statsmodels warns and reports minus infinity
+    stat = -np.inf if r2 >= 1 - 100 * np.sqrt(np.finfo(float).eps) else _adf_aic(resid)
+    return stat, float(mackinnonp(stat, regression="c", N=x.shape[1] + 1))
+
+
+def _adf_aic(u: np.ndarray) -> float:
+    """ADF t-statistic without deterministic terms, lags chosen by AIC over a common sample
+    (statsmodels ``adfuller(u, regression="n", autolag="aic")``)."""
+    du = np.diff(u)
+    top = min(int(np.ceil(12.0 * np.power(len(u) / 100.0, 1 / 4.0))), len(u) // 2 - 1)
+    q, r = np.linalg.qr(_adf_design(u, du, top))
+    target = du[top:]
+    z = q.T @ target
+    below = np.cumsum((z**2)[::-1])[::-1]  # what the columns from j on explain
+    ssr = np.sum((target - q @ z) ** 2) + np.append(below[1:], 0.0)  # first 1, 2, .. columns
+    half, k = len(target) / 2.0, np.arange(1, top + 2)
+    llf = -half * np.log(2 * np.pi) - half * np.log(ssr / len(target)) - half
+    aic = -2 * llf + 2 * k
+    best = min(zip(aic.tolist(), k.tolist(), strict=True))[1] - 1  # lags; ties to the fewest
+    design, target = _adf_design(u, du, best), du[best:]
+    q, r = np.linalg.qr(design)
+    z = q.T @ target
+    coef = np.linalg.solve(r, z)
+    ssr = np.sum((target - design @ coef) ** 2)
+    rinv = np.linalg.inv(r)
+    variance = ssr / (len(target) - len(coef)) * (rinv[0] @ rinv[0])  # of the level coef
+    return float(coef[0] / np.sqrt(variance))
+
+
+def _adf_design(u: np.ndarray, du: np.ndarray, lags: int) -> np.ndarray:
+    """Rows t = lags..: the lagged level u[t] and the differences du[t-1] .. du[t-lags]."""
+    level = u[lags:-1, None]
+    if not lags:
+        return level
+    past = sliding_window_view(du, lags)[: len(du) - lags, ::-1]
+    return np.column_stack([level, past])

@@ -3,8 +3,9 @@
     pi[t] = c + a·pi[t-1] + b·E[t]pi + d·gap[t-1] + e·dfx[t-1] (+ month dummies) + u[t]
 
 Monthly inflation in % m/m, expectations converted to the same unit, the gap in %, the FX
-change in % (a weaker home currency is positive). OLS with Newey–West errors, RollingOLS
-for time-varying coefficients, and a 12-month-ahead forecast with its standard error.
+change in % (a weaker home currency is positive). OLS with Newey–West errors, rolling OLS
+(statsmodels ``RollingOLS``' numbers) for time-varying coefficients, and a 12-month-ahead
+forecast with its standard error.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.rolling import RollingOLS
+from numpy.lib.stride_tricks import sliding_window_view
 
 from research_core.models._base import Regression, TextResult, ols
 from research_core.models.inputs import clean_frame
@@ -72,64 +73,88 @@ def phillips_curve(
         }
     )
     data = clean_frame(data, model="phillips_curve", min_obs=min_obs)
+    index = pd.DatetimeIndex(data.index)
     x = data[list(REGRESSORS)]
     if seasonal:
-        x = x.join(_month_dummies(pd.DatetimeIndex(data.index)))
-    reg = ols("Phillips curve", data["inflation"], x, hac_lags=hac_lags)
-    rolling = _rolling(data["inflation"], x, window)
+        values = np.column_stack([x.to_numpy(), _month_dummies(index.month.to_numpy())])
+        x = pd.DataFrame(values, index=index, columns=[*REGRESSORS, *MONTHS])
+    y = data["inflation"]
+    reg = ols("Phillips curve", y, x, hac_lags=hac_lags)
     held = {
         "expectations": float(expectations.dropna().iloc[-1]),
         "gap_lag": float(gap.dropna().iloc[-1]),
         "fx_lag": float(fx_change.dropna().iloc[-1]),
     }
-    path = _forecast(reg, data, held, seasonal=seasonal)
+    path = _forecast(reg, index, float(y.iloc[-1]), held, seasonal=seasonal)
     a = float(reg.params["inflation_lag"])
     # Each shock's effect on the 12m sum: sum of its impulse response to the horizon.
     weights = np.array([sum(a**j for j in range(12 - h)) for h in range(12)])
     se = reg.sigma * float(np.sqrt(np.sum(weights**2)))
     twelve = float((np.prod(1 + path.to_numpy() / 100) - 1) * 100)
-    return PhillipsCurveResult(reg, rolling, path, twelve, se)
+    return PhillipsCurveResult(reg, _rolling(y, x, window), path, twelve, se)
 
 
-def _month_dummies(index: pd.DatetimeIndex) -> pd.DataFrame:
-    """Centred month dummies (February to December): the constant stays the mean month."""
-    months = pd.get_dummies(index.month, prefix="m", dtype=float)
-    months.index = index
-    months = months.reindex(columns=[f"m_{k}" for k in range(1, 13)], fill_value=0.0)
-    centred = months.sub(months.mean())
-    return centred.drop(columns="m_1")
+MONTHS = tuple(f"m_{k}" for k in range(2, 13))
+
+
+def _month_dummies(months: np.ndarray) -> np.ndarray:
+    """Centred month dummies (February to December, :data:`MONTHS`) of calendar months
+    1-12: the constant stays the mean month."""
+    ones = months[:, None] == np.arange(2, 13)
+    return ones - ones.mean(axis=0)  # 0/1 counts over n: exact, as pandas' mean
 
 
 def _rolling(y: pd.Series, x: pd.DataFrame, window: int) -> pd.DataFrame:
-    """Rolling coefficients of the four economic regressors (empty if the sample is short)."""
+    """Rolling coefficients of the four economic regressors (empty if the sample is short).
+
+    Every window's normal equations at once (``RollingOLS``' "inv" method without its
+    per-window Python loop); a window whose cross-product is singular is left out, as there.
+    """
     if len(y) <= window + 1:
         return pd.DataFrame(columns=list(REGRESSORS), dtype=float)
-    exog = x.assign(const=1.0)
-    params = RollingOLS(y, exog, window=window).fit(params_only=True).params
-    return params[list(REGRESSORS)].dropna()
+    exog = np.column_stack([x.to_numpy(dtype=float), np.ones(len(x))])
+    xw = sliding_window_view(exog, window, axis=0)  # (windows, k, window)
+    yw = sliding_window_view(y.to_numpy(dtype=float), window)[:, :, None]
+    xpx, xpy = xw @ xw.transpose(0, 2, 1), xw @ yw
+    try:
+        xpxi = np.linalg.inv(xpx)
+    except np.linalg.LinAlgError:  # some window is singular: RollingOLS skips those
+        xpxi = np.stack([_inverse_or_nan(m) for m in xpx])
+    rows = [list(x.columns).index(c) for c in REGRESSORS]
+    params = (xpxi[:, rows, :] @ xpy)[:, :, 0]
+    keep = ~np.isnan(params).any(axis=1)
+    return pd.DataFrame(params[keep], index=y.index[window - 1 :][keep], columns=list(REGRESSORS))
+
+
+def _inverse_or_nan(m: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(m)
+    except np.linalg.LinAlgError:
+        return np.full_like(m, np.nan)
 
 
 def _forecast(
-    reg: Regression, data: pd.DataFrame, held: dict[str, float], *, seasonal: bool
+    reg: Regression,
+    index: pd.DatetimeIndex,
+    level: float,
+    held: dict[str, float],
+    *,
+    seasonal: bool,
 ) -> pd.Series:
-    """Twelve months ahead: expectations and gap held at their latest values, FX unchanged."""
-    p = reg.params
-    index = pd.DatetimeIndex(data.index)
+    """Twelve months ahead from the last month of ``index`` (inflation ``level``):
+    expectations and gap held at their latest values, FX unchanged."""
+    p = reg.params.to_dict()
     future = pd.date_range(index[-1] + pd.offsets.MonthBegin(1), periods=12, freq="MS")
-    dummies = (
-        _month_dummies(pd.DatetimeIndex(index.append(future))).iloc[len(index) :]
-        if seasonal
-        else None
-    )
-    level = float(data["inflation"].iloc[-1])
+    season = np.zeros(12)
+    if seasonal:  # centred over the sample and the forecast months together
+        months = np.concatenate([index.month.to_numpy(), future.month.to_numpy()])
+        season = _month_dummies(months)[-12:] @ np.array([p[m] for m in MONTHS])
+    a = float(p["inflation_lag"])
     drivers = float(p["const"]) + sum(float(p[k]) * v for k, v in held.items())
     fx_effect = float(p["fx_lag"]) * held["fx_lag"]
-    out = []
+    out = np.empty(12)
     for i in range(12):
         # The last FX move passes through once; after that the rate is a random walk.
-        level = drivers - (fx_effect if i else 0.0) + float(p["inflation_lag"]) * level
-        if dummies is not None:
-            row = dummies.iloc[i]
-            level += float(sum(float(p[c]) * float(row[c]) for c in row.index))
-        out.append(level)
+        level = drivers - (fx_effect if i else 0.0) + a * level + season[i]
+        out[i] = level
     return pd.Series(out, index=future, name="inflation_forecast")
