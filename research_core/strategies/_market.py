@@ -12,27 +12,36 @@ from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.pnl import carry, session_days, unit_levels, unit_volatility
 
-RETURNS: Kind[pd.DataFrame] = Kind("unit returns", 1024)
+RETURNS: Kind[tuple[pd.DatetimeIndex, np.ndarray]] = Kind("unit returns", 1024)
 
 
-def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFrame:
-    """Daily unit returns (house sign, base currency) over the last ``sessions`` sessions.
+def return_arrays(
+    view: PITView, ids: Sequence[str], sessions: int
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """:func:`unit_returns` as its days and a read-only (days x distinct ids) array, for
+    hot loops (no frame built, nothing copied).
 
     Memoized per view (lake, lake version, as-of, vintage), like agent runs: strategies of
     one book that rebalance on the same day and read the same instruments share the work.
     """
     key = (*view.cache_key, tuple(ids), sessions)
-    returns = MEMO.get(RETURNS, key)
-    if returns is None:
+    got = MEMO.get(RETURNS, key)
+    if got is None:
         start = view.as_of.tz_convert(None).normalize() - pd.Timedelta(
             days=int(sessions * 1.5) + 10
         )
         days, level = unit_levels(view, ids, session_days(view, start), trim=True)
         daily = (level[1:] / level[:-1] - 1.0)[-sessions:]  # pct_change, without frames
-        columns = list(dict.fromkeys(ids))
-        returns = pd.DataFrame(daily, index=days[1:][-sessions:], columns=columns)
-        MEMO.put(RETURNS, key, returns)
-    return returns.copy()
+        daily.flags.writeable = False  # shared by every caller of this view
+        got = MEMO.put(RETURNS, key, (days[1:][-sessions:], daily))
+    return got
+
+
+def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFrame:
+    """Daily unit returns (house sign, base currency) over the last ``sessions`` sessions
+    (:func:`return_arrays`, as a frame of its own)."""
+    days, daily = return_arrays(view, ids, sessions)
+    return pd.DataFrame(daily.copy(), index=days, columns=list(dict.fromkeys(ids)))
 
 
 def momentum(view: PITView, ids: Sequence[str], sessions: int, skip: int = 0) -> pd.Series:
