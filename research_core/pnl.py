@@ -152,7 +152,7 @@ def _curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays)
     amounts = np.outer(coupon, share)
     amounts[:, -1] += 1.0
     known = np.isfinite(quotes)
-    if known.all():  # every pillar known on every day: one curve solve for all rows
+    if len(q) and known.all():  # every pillar known on every day: one solve for all rows
         log_df = _bootstrap_rows(grid, quotes, kinds, compounding)
         now, then = (np.exp(interp_log_df(grid, log_df, t)) for t in (times, later))
         return hold_return(amounts, now, then)

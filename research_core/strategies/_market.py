@@ -44,6 +44,22 @@ def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFra
     return pd.DataFrame(daily.copy(), index=days, columns=list(dict.fromkeys(ids)))
 
 
+def aligned(view: PITView, ids: Sequence[str]) -> np.ndarray:
+    """``view.frame(ids).ffill().dropna()`` as a (dates x ids) array, without frames: on
+    the union of the series' dates, each the last value known at or before the date (a
+    view's history has no NaN: withdrawn periods are left out), from the first date all
+    have one."""
+    reads = [view.values(s) for s in ids]
+    dates = np.unique(np.concatenate([d for d, _ in reads]))  # sorted union
+    out = np.empty((len(dates), len(ids)))
+    first = 0
+    for j, (d, v) in enumerate(reads):
+        pos = np.searchsorted(d, dates, side="right") - 1
+        out[:, j] = v[np.maximum(pos, 0)] if len(v) else np.nan
+        first = max(first, int(np.searchsorted(pos, 0, side="left")))  # rows before its first
+    return out[first:]
+
+
 def momentum(view: PITView, ids: Sequence[str], sessions: int, skip: int = 0) -> pd.Series:
     """Compounded unit return over ``sessions`` sessions ending ``skip`` sessions ago,
     divided by its volatility over the window (a t-stat-like score)."""
