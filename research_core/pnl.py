@@ -482,8 +482,10 @@ def session_days(
     last = local.normalize() if end is None else pd.Timestamp(end)  # type: ignore[arg-type]
     sessions = business_days(calendar)
     ns = sessions.asi8 if sessions.unit == "ns" else sessions.as_unit("ns").asi8
-    lo = np.searchsorted(ns, pd.Timestamp(start).value, side="left")  # type: ignore[arg-type]
-    days = sessions[lo : np.searchsorted(ns, min(last.value, local.value), side="right")]
+    first: pd.Timestamp = pd.Timestamp(start)  # type: ignore[arg-type]
+    lo = int(np.searchsorted(ns, np.int64(first.value), side="left"))
+    hi = int(np.searchsorted(ns, np.int64(min(last.value, local.value)), side="right"))
+    days = sessions[lo:hi]
     if len(days) == 0:
         raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
     return days

@@ -125,7 +125,7 @@ def bootstrap(
     out = np.empty_like(q)
     zero = np.array([kind == "zero" for kind in kinds])
     out[:, zero] = rate_to_log_df(q[:, zero], grid[zero], compounding)  # each its own DF
-    for j in np.flatnonzero(~zero):  # par pillars in order, each from the ones before
+    for j in np.flatnonzero(~zero).tolist():  # par pillars in order, each from the ones before
         if abs(grid[j] * freq - round(grid[j] * freq)) > 1e-9:
             raise CurveError(f"a par pillar at {grid[j]} years is not a whole coupon count")
         out[:, j] = _solve_par(grid, out, j, q[:, j] / 100.0, freq)
