@@ -111,3 +111,25 @@ def test_a_curve_hold_of_no_rows_is_no_rows():
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
     data = {f"pillar:{s}": empty for s in pnl._pillars(inst)[0][:-1]}
     assert pnl._curve_hold(inst, np.zeros(0), np.zeros(0, dtype=np.int64), data).shape == (0,)
+
+
+def test_latest_values_are_latest_as_arrays_a_withdrawal_included(tmp_path: Path):
+    # By hand: BR.CDI's last period (01-04) was withdrawn (NaN) by 01-05: NaN at 01-04, as
+    # view.latest says; BR.SELIC.TARGET's 01-03 value was revised 10.5 -> 10.75; US.VIX
+    # has nothing released by then (int64 min, NaN). RATES_BR_08 reads these arrays.
+    lake = Lake.open(tmp_path / "lake", create=True)
+    lake.write(rows("BR.CDI", ["2024-01-03", "2024-01-04"], [10.4, 10.4], ["2024-01-04 12:00"] * 2))
+    withdrawal = rows("BR.CDI", ["2024-01-04"], [float("nan")], ["2024-01-05 12:00"])
+    lake.write(withdrawal.assign(withdrawn=True))
+    lake.write(rows("BR.SELIC.TARGET", ["2024-01-03"], [10.5], ["2024-01-03 12:00"]))
+    lake.write(rows("BR.SELIC.TARGET", ["2024-01-03"], [10.75], ["2024-01-05 12:00"]))
+    lake.write(rows("US.VIX", ["2024-01-08"], [13.0], ["2024-01-08 22:00"]))
+    view = lake.at("2024-01-06")
+    ids = ["BR.CDI", "BR.SELIC.TARGET", "US.VIX"]
+    obs, values = view.latest_values(ids)
+    day = pd.Timestamp("2024-01-04").value
+    assert obs.tolist() == [day, pd.Timestamp("2024-01-03").value, np.iinfo(np.int64).min]
+    assert np.array_equal(values, [np.nan, 10.75, np.nan], equal_nan=True)
+    frame = view.latest(ids).reindex(ids)
+    assert np.array_equal(frame["value"].to_numpy(float), values, equal_nan=True)
+    assert np.array_equal(pd.DatetimeIndex(frame["obs_date"]).asi8, obs)
