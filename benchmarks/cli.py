@@ -53,17 +53,18 @@ PROFILED = (
     "p = cProfile.Profile(time.process_time); p.runcall(main, sys.argv[2:]); "
     "p.dump_stats(sys.argv[1])"
 )
-STAGES = {  # (file tail, function) -> label, in the order a backtest runs them
-    ("calendars.py", "business_days"): "B3 calendar (exchange_calendars)",
-    ("market.py", "build"): "market data (marks from the end view; the calendar in it)",
-    ("engine.py", "_decide_in_order"): "decisions (a view per rebalance)",
-    ("causality.py", "verify_decisions"): "causality check",
-    ("core.py", "simulate"): "simulation",
-    ("metrics.py", "performance"): "metrics",
-    ("ledger.py", "record"): "trial ledger",
-    ("backtests.py", "figures"): "figures (plotly)",
-    ("report.py", "write_report"): "report files",
-}
+# The stages of a backtest, in the order it runs them: file, function, what it is.
+STAGES = """
+calendars.py business_days B3 calendar (exchange_calendars)
+market.py build market data (marks from the end view; the calendar in it)
+engine.py _decide_in_order decisions (a view per rebalance)
+causality.py verify_decisions causality check
+core.py simulate simulation
+metrics.py performance metrics
+ledger.py record trial ledger
+backtests.py figures figures (plotly)
+report.py write_report report files
+"""
 
 
 def command(name: str, args: argparse.Namespace, out: Path) -> list[str]:
@@ -151,7 +152,9 @@ def breakdown(argv: list[str], lake: Path) -> list[str]:
     run = cum.get(("backtest.py", "_cmd_backtest"), 0.0)
     lines = [f"backtest under cProfile: {total:.2f} s CPU; where it goes"]
     rows = [("start-up: imports, parsing", total - run)]
-    rows += [(label, cum.get(key, 0.0)) for key, label in STAGES.items()]
+    for line in STAGES.strip().splitlines():
+        file, func, label = line.split(" ", 2)
+        rows.append((label, cum.get((file, func), 0.0)))
     lines += [f"  {sec:6.2f} s {sec / total:6.1%}  {label}" for label, sec in rows]
     return lines
 
