@@ -7,6 +7,10 @@
                 before it starts)
 * ``agents``    ``workbench agents run --as-of 2026-10-30 --no-write``; target 2 s
 
+``--breakdown`` runs ``backtest`` once more (new path) under cProfile with a CPU-time clock
+and prints where its CPU goes: start-up imports, the B3 calendar, the market data, the
+decisions, the causality check, the simulation, the figures and the report.
+
 Each command runs in a fresh process, as typed (start-up and imports included), on a copy
 of the lake as known at ``--end`` (so the trial ledger and the agent report store of the
 lake are not touched), side by side on the paths of :mod:`_paths`: ``earlier`` (the
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pstats
 import resource
 import subprocess
 import sys
@@ -43,6 +48,23 @@ EARLIER = (
 )
 NEW = "import sys; from research_core.cli import main; sys.exit(main(sys.argv[1:]))"
 IMPORT = "import research_core.backtest.engine"
+PROFILED = (
+    "import cProfile, sys, time; from research_core.cli import main; "
+    "p = cProfile.Profile(time.process_time); p.runcall(main, sys.argv[2:]); "
+    "p.dump_stats(sys.argv[1])"
+)
+# The stages of a backtest, in the order it runs them: file, function, what it is.
+STAGES = """
+calendars.py business_days B3 calendar (exchange_calendars)
+market.py build market data (marks from the end view; the calendar in it)
+engine.py _decide_in_order decisions (a view per rebalance)
+causality.py verify_decisions causality check
+core.py simulate simulation
+metrics.py performance metrics
+ledger.py record trial ledger
+backtests.py figures figures (plotly)
+report.py write_report report files
+"""
 
 
 def command(name: str, args: argparse.Namespace, out: Path) -> list[str]:
@@ -78,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     p.add_argument("--verify", type=int, default=3)
     p.add_argument("--paths", default="earlier,new,warm")
     p.add_argument("--commands", default="import,backtest,unverified,agents")
+    p.add_argument("--breakdown", action="store_true", help="where the backtest's CPU goes")
     args = p.parse_args(argv)
     lake = open_lake(args.lake)
     out: dict[str, dict[str, float]] = {}
@@ -91,6 +114,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
                 argv += ["--path", str(copy.root)] if argv else []
                 wall, cpu, load = run(argv, path)
                 out[f"{name} ({path})"] = {"wall": wall, "cpu": cpu, "load": load}
+        lines = (
+            breakdown(command("backtest", args, Path(tmp) / "bd"), copy.root)
+            if args.breakdown
+            else []
+        )
     print(f"CLI, fresh process per command; lake copy as of {args.end}")
     for key, m in out.items():
         print(f"{key:<22} {m['wall']:7.1f} s wall {m['cpu']:7.1f} s CPU at load {m['load']:4.1f}")
@@ -104,8 +132,31 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
         for key in [k for k in out if k.startswith(name) and k != first and first in out]:
             ratio = out[first]["wall"] / out[key]["wall"]
             print(f"{first} / {key}: {ratio:.1f}x wall (target {TARGET:.0f} s)")
+    print("\n".join(lines))
     print(f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     return out
+
+
+def breakdown(argv: list[str], lake: Path) -> list[str]:
+    """CPU seconds of the :data:`STAGES` of one ``backtest`` run in a fresh process
+    (cumulative, under cProfile: inflated by the profiler, so compare shares), and the
+    start-up before the command runs (imports and argument parsing)."""
+    with tempfile.NamedTemporaryFile(suffix=".prof") as f:
+        argv = [*argv, "--path", str(lake)]
+        done = subprocess.run([sys.executable, "-c", PROFILED, f.name, *argv], capture_output=True)
+        if done.returncode != 0 or done.stderr.strip().startswith(b"error"):
+            raise RuntimeError(f"{' '.join(argv)} failed: {done.stderr[-2000:]!r}")
+        stats = pstats.Stats(f.name).stats  # type: ignore[attr-defined]
+    cum = {(Path(file).name, name): v[3] for (file, _, name), v in stats.items()}
+    total = max(v[3] for v in stats.values())
+    run = cum.get(("backtest.py", "_cmd_backtest"), 0.0)
+    lines = [f"backtest under cProfile: {total:.2f} s CPU; where it goes"]
+    rows = [("start-up: imports, parsing", total - run)]
+    for line in STAGES.strip().splitlines():
+        file, func, label = line.split(" ", 2)
+        rows.append((label, cum.get((file, func), 0.0)))
+    lines += [f"  {sec:6.2f} s {sec / total:6.1%}  {label}" for label, sec in rows]
+    return lines
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import pandas as pd
 
 from research_core import ntnb
 from research_core._memo import MEMO, Kind
-from research_core.calendars import B3_SESSIONS_PER_YEAR, business_day_range
+from research_core.calendars import B3_SESSIONS_PER_YEAR, business_days
 from research_core.catalog import Instrument, instrument
 from research_core.config import get_settings
 from research_core.curves.build import spec_of
@@ -127,18 +127,35 @@ def _session(rate_pct: np.ndarray, compounding: str) -> np.ndarray:
     return np.expm1(-rate_to_log_df(np.nan_to_num(rate_pct), np.array(DT), compounding))
 
 
+@functools.cache
+def _flows(inst: Instrument) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bond's flow times (years), the same one session later (floored at 0) and each
+    flow's share of the annual coupon (a zero: one flow, no coupon)."""
+    t = float(_pillars(inst)[1][-1])
+    if inst.dv01_convention != "ust_future":
+        return np.array([t]), np.maximum(np.array([t]) - DT, 0.0), np.zeros(1)
+    times = coupon_times(t, 2)
+    return times, np.maximum(times - DT, 0.0), np.diff(np.r_[0.0, times])
+
+
 def _curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays) -> np.ndarray:
     """One session's return of holding the bond on each day's curve, unchanged: the curve
     bootstrapped (log-linear) from the pillars known that day up to the bond's own, the
     bond a zero or (Treasury) a semiannual bullet with coupon ``q`` (par at its yield)."""
     series, grid, kinds, compounding = _pillars(inst)
-    quotes = np.column_stack([_known(data[f"pillar:{s}"], idx) for s in series[:-1]] + [q])
-    known = np.isfinite(quotes)
-    t = float(grid[-1])
-    times = np.array([t]) if inst.dv01_convention != "ust_future" else coupon_times(t, 2)
+    quotes = np.empty((len(q), len(series)))
+    for j, s in enumerate(series[:-1]):
+        quotes[:, j] = _known(data[f"pillar:{s}"], idx)
+    quotes[:, -1] = q
+    times, later, share = _flows(inst)
     coupon = q / 100.0 if inst.dv01_convention == "ust_future" else np.zeros(len(q))
-    amounts = np.outer(coupon, np.diff(np.r_[0.0, times]))
+    amounts = np.outer(coupon, share)
     amounts[:, -1] += 1.0
+    known = np.isfinite(quotes)
+    if len(q) and known.all():  # every pillar known on every day: one solve for all rows
+        log_df = _bootstrap_rows(grid, quotes, kinds, compounding)
+        now, then = (np.exp(interp_log_df(grid, log_df, t)) for t in (times, later))
+        return hold_return(amounts, now, then)
     hold = np.empty(len(q))
     code = known @ (1 << np.arange(len(series)))  # which pillars each row knows, as bits
     for c in np.unique(code):  # each set of pillars known, bootstrapped alone
@@ -146,9 +163,8 @@ def _curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays)
         sub = np.flatnonzero(known[np.argmax(rows)])
         g, k = grid[sub], tuple(kinds[i] for i in sub)
         log_df = _bootstrap_rows(g, quotes[np.ix_(rows, sub)], k, compounding)
-        now = np.exp(interp_log_df(g, log_df, times))
-        later = np.exp(interp_log_df(g, log_df, np.maximum(times - DT, 0.0)))
-        hold[rows] = hold_return(amounts[rows], now, later)
+        now, then = (np.exp(interp_log_df(g, log_df, t)) for t in (times, later))
+        hold[rows] = hold_return(amounts[rows], now, then)
     return hold
 
 
@@ -163,8 +179,9 @@ _FEW_ROWS = 64  # larger batches (a unit built from nothing) are bootstrapped di
 def _bootstrap_rows(
     grid: np.ndarray, quotes: np.ndarray, kinds: tuple[str, ...], compounding: str
 ) -> np.ndarray:
-    """:func:`bootstrap`, each row (and each prefix of it) kept by content in the memo."""
-    if len(quotes) > _FEW_ROWS:
+    """:func:`bootstrap`, each row (and each prefix of it) kept by content in the memo when
+    the curve has par pillars (Newton solves): zero pillars cost less to solve than to find."""
+    if len(quotes) > _FEW_ROWS or "par" not in kinds:
         return bootstrap(grid, quotes, kinds, compounding)
     keys = [(compounding, kinds, grid.tobytes(), row.tobytes()) for row in quotes]
     found = [MEMO.get(CURVE_ROWS, key) for key in keys]
@@ -209,25 +226,56 @@ def _carry_of(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays) -
     return _carry_parts(inst, q, idx, data)[0]
 
 
+class _Reads:
+    """What one call reads through a view for all its instruments: each series once, its
+    gaps dropped (quotes, USD/BRL) or filled (the others, as :func:`known_on` reads them)
+    once, and where it first differs from an earlier read of it found once per pair."""
+
+    def __init__(self, view: PITView) -> None:
+        self.view = view
+        self.raw: _Arrays = {}
+        self.ready: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
+        self.changes: dict[tuple[int, int], tuple[object, object, int]] = {}
+
+    def series(self, sid: str, drop_gaps: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``sid`` as known at the view, its gaps dropped or forward-filled."""
+        got = self.ready.get((sid, drop_gaps))
+        if got is None:
+            if sid not in self.raw:
+                self.raw[sid] = self.view.values(sid)
+            got = dates, values = self.raw[sid]  # no gaps: the read itself, shared
+            gaps = np.isnan(values)
+            if gaps.any() and drop_gaps:
+                got = dates[~gaps], values[~gaps]
+            elif gaps.any():
+                got = dates, values[np.maximum.accumulate(np.where(gaps, 0, np.arange(len(gaps))))]
+            self.ready[(sid, drop_gaps)] = got
+        return got
+
+    def first_change(self, old: _Arrays, new: _Arrays) -> int:
+        """:func:`_first_change`, each pair of reads compared once (the pair is kept with
+        the answer, so its ids stay theirs while this object lives)."""
+        first = np.iinfo(np.int64).max
+        for role, b in new.items():
+            a = old[role]
+            hit = self.changes.get((id(a), id(b)))
+            if hit is None:
+                hit = self.changes[(id(a), id(b))] = (a, b, _first_change({role: a}, {role: b}))
+            first = min(first, hit[2])
+        return first
+
+
 def _unit_inputs(
-    view: PITView, inst: Instrument, reads: _Arrays, *, translate: bool = True
+    view: PITView, inst: Instrument, reads: _Reads, *, translate: bool = True
 ) -> _Arrays:
     """The unit's input series as known at ``view``, each read once into ``reads``: quotes
     and USD/BRL without gaps, the others forward-filled (as :func:`known_on` reads them);
     ``translate=False`` leaves out USD/BRL."""
-    data: _Arrays = {}
-    for role, sid in _inputs(inst).items():
-        if role == "fx" and not translate:
-            continue
-        if sid not in reads:
-            reads[sid] = view.values(sid)
-        dates, values = reads[sid]
-        gaps = np.isnan(values)
-        if gaps.any() and role in ("quote", "fx"):
-            dates, values = dates[~gaps], values[~gaps]
-        elif gaps.any():
-            values = values[np.maximum.accumulate(np.where(gaps, 0, np.arange(len(values))))]
-        data[role] = (dates, values)
+    data = {
+        role: reads.series(sid, role in ("quote", "fx"))
+        for role, sid in _inputs(inst).items()
+        if translate or role != "fx"
+    }
     if len(data["quote"][1]) < 2:
         raise PriceHistoryError(f"{inst.id}: {inst.price_series} has no history at {view.as_of}")
     return data
@@ -261,7 +309,7 @@ def roll(view: PITView, instrument_id: str) -> float:
 
 def _latest_parts(view: PITView, instrument_id: str) -> tuple[float, float]:
     inst = instrument(instrument_id)  # one value: the unit's history is not needed
-    data = _unit_inputs(view, inst, {}, translate=False)
+    data = _unit_inputs(view, inst, _Reads(view), translate=False)
     dates, q = data["quote"]
     c, r = _carry_parts(inst, q[-1:], dates[-1:], data)
     return float(c[0]), float(r[0])
@@ -337,7 +385,7 @@ def _first_change(old: _Arrays, new: _Arrays) -> int:
     return first
 
 
-def _build_unit(inst: Instrument, data: _Arrays, prev: _Unit | None) -> _Unit:
+def _build_unit(inst: Instrument, data: _Arrays, prev: _Unit | None, reads: _Reads) -> _Unit:
     """The unit from its inputs. With ``prev`` (the same instrument on another view) only
     what its inputs changed is recomputed: carry from the first changed date on, returns
     from the step into it, the running product continued from the step before, so the
@@ -345,7 +393,7 @@ def _build_unit(inst: Instrument, data: _Arrays, prev: _Unit | None) -> _Unit:
     dates, q = data["quote"]
     start = 0
     if prev is not None:
-        start = int(np.searchsorted(dates, _first_change(prev.data, data), side="left"))
+        start = int(np.searchsorted(dates, reads.first_change(prev.data, data), side="left"))
     if start >= len(q) and prev is not None and len(prev.carry) == len(q):
         return _Unit(data, prev.carry, prev.ret, prev.running)
     keep = max(start - 1, 0)  # ret[j] is the step from quote j to j + 1
@@ -361,7 +409,7 @@ def _build_unit(inst: Instrument, data: _Arrays, prev: _Unit | None) -> _Unit:
         ret = np.where(np.isnan(ret), 0.0, ret)
     growth = 1.0 + np.maximum(ret, -0.99)
     base = prev.running[keep - 1] if prev is not None and keep > 0 else 1.0
-    tail = np.cumprod(np.r_[base, np.where(np.isnan(growth), 1.0, growth)])[1:]
+    tail = np.cumprod(np.concatenate(([base], np.where(np.isnan(growth), 1.0, growth))))[1:]
     if prev is not None and keep > 0:
         ret = np.concatenate([prev.ret[:keep], ret])
         tail = np.concatenate([prev.running[:keep], tail])
@@ -377,7 +425,7 @@ INCREMENTAL = True  # False: every unit built from nothing (the earlier path, fo
 
 
 def _unit(
-    view: PITView, iid: str, reads: _Arrays | None = None, view_key: tuple[object, ...] = ()
+    view: PITView, iid: str, reads: _Reads | None = None, view_key: tuple[object, ...] = ()
 ) -> _Unit:
     """The unit of ``iid`` at ``view``: built from the inputs the view sees, extending the
     last unit of the same instrument and lake where those inputs agree (PIT: every number
@@ -388,16 +436,18 @@ def _unit(
     unit = MEMO.get(UNITS, key)
     if unit is None:
         inst = instrument(iid)
-        data = _unit_inputs(view, inst, {} if reads is None else reads)
+        reads = reads or _Reads(view)
+        data = _unit_inputs(view, inst, reads)
         last = (view_key[0], view_key[-1], iid)
-        unit = _build_unit(inst, data, MEMO.get(LAST_UNITS, last) if INCREMENTAL else None)
+        prev = MEMO.get(LAST_UNITS, last) if INCREMENTAL else None
+        unit = _build_unit(inst, data, prev, reads)
         MEMO.put(UNITS, key, unit)
         MEMO.put(LAST_UNITS, last, unit)
     return unit
 
 
 def _base_level(
-    view: PITView, iid: str, reads: _Arrays | None = None, view_key: tuple[object, ...] = ()
+    view: PITView, iid: str, reads: _Reads | None = None, view_key: tuple[object, ...] = ()
 ) -> pd.Series:
     """Compounded unit return in the base currency on the instrument's own dates."""
     return _unit(view, iid, reads, view_key).level
@@ -430,8 +480,12 @@ def session_days(
     that have begun by the view's instant (local time)."""
     local = view.as_of.tz_convert(get_settings().timezone).tz_localize(None)  # sessions: local
     last = local.normalize() if end is None else pd.Timestamp(end)  # type: ignore[arg-type]
-    days = business_day_range(start, last, calendar)
-    days = days[days <= local]
+    sessions = business_days(calendar)
+    ns = sessions.asi8 if sessions.unit == "ns" else sessions.as_unit("ns").asi8
+    first: pd.Timestamp = pd.Timestamp(start)  # type: ignore[arg-type]
+    lo = int(np.searchsorted(ns, np.int64(first.value), side="left"))
+    hi = int(np.searchsorted(ns, np.int64(min(last.value, local.value)), side="right"))
+    days = sessions[lo:hi]
     if len(days) == 0:
         raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
     return days
@@ -442,7 +496,7 @@ def unit_levels(
 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """:func:`unit_index` on ``days`` (:func:`session_days`) as its days and a (days x distinct
     ids) array: no frame built, for hot loops (a strategy's weekly decision)."""
-    reads: _Arrays = {}  # each series read once for all the instruments
+    reads = _Reads(view)  # each series read once for all the instruments
     key, ids, at = view.cache_key, list(dict.fromkeys(instrument_ids)), days.as_unit("ns").asi8
     for iid in sorted(ids, key=lambda i: -len(_pillars(instrument(i))[0])):
         _unit(view, iid, reads, key)  # longest bonds first: shorter ones reuse their curves

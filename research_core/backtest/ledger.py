@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from research_core import workspace
 from research_core._files import append_atomic
 from research_core.backtest.engine import BacktestResult
+from research_core.backtest.metrics import moments
 from research_core.backtest.validation import deflated_sharpe
 from research_core.errors import BacktestError
 from research_core.lake.store import Lake
@@ -53,6 +53,7 @@ class TrialLedger:
         }
         digest = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
         sd = float(r.std(ddof=1))
+        skew, kurtosis = moments(r)
         entry = {
             "trial_id": digest,
             **ident,
@@ -60,8 +61,8 @@ class TrialLedger:
             "n_obs": len(r),
             "sharpe_period": float((r.mean() - result.risk_free.iloc[1:].mean()) / sd),
             "sharpe_annual": float(result.metrics["sharpe"]),
-            "skew": float(stats.skew(r)),
-            "kurtosis": float(stats.kurtosis(r, fisher=False)),
+            "skew": skew,
+            "kurtosis": kurtosis,
         }
         append_atomic(self.path, (json.dumps(entry, sort_keys=True) + "\n").encode())
         return entry

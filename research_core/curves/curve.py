@@ -56,8 +56,8 @@ def log_df_to_rate(log_df: np.ndarray, t: np.ndarray, compounding: str) -> np.nd
 def _segments(grid: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each time, the segment of ``grid`` (starting at 0) it falls in and its weight
     (>1 past the last pillar: the last segment's forward continues)."""
-    knots = np.r_[0.0, grid]
-    seg = np.clip(np.searchsorted(knots, t, side="left") - 1, 0, len(knots) - 2)
+    knots = np.concatenate(([0.0], grid))  # (np.r_ and np.clip cost more than the work)
+    seg = np.minimum(np.maximum(np.searchsorted(knots, t, side="left") - 1, 0), len(grid) - 1)
     w = (t - knots[seg]) / (knots[seg + 1] - knots[seg])
     return seg, w
 
@@ -123,13 +123,12 @@ def bootstrap(
     if bad or ("par" in kinds and freq == 0):
         raise CurveError(f"instrument kinds {sorted(bad)}: valid zero, par (par needs a frequency)")
     out = np.empty_like(q)
-    for j, kind in enumerate(kinds):
-        if kind == "zero":
-            out[:, j] = rate_to_log_df(q[:, j], grid[j], compounding)
-        elif abs(grid[j] * freq - round(grid[j] * freq)) > 1e-9:
+    zero = np.array([kind == "zero" for kind in kinds])
+    out[:, zero] = rate_to_log_df(q[:, zero], grid[zero], compounding)  # each its own DF
+    for j in np.flatnonzero(~zero).tolist():  # par pillars in order, each from the ones before
+        if abs(grid[j] * freq - round(grid[j] * freq)) > 1e-9:
             raise CurveError(f"a par pillar at {grid[j]} years is not a whole coupon count")
-        else:
-            out[:, j] = _solve_par(grid, out, j, q[:, j] / 100.0, freq)
+        out[:, j] = _solve_par(grid, out, j, q[:, j] / 100.0, freq)
     return out
 
 

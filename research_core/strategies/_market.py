@@ -12,27 +12,52 @@ from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.pnl import carry, session_days, unit_levels, unit_volatility
 
-RETURNS: Kind[pd.DataFrame] = Kind("unit returns", 1024)
+RETURNS: Kind[tuple[pd.DatetimeIndex, np.ndarray]] = Kind("unit returns", 1024)
 
 
-def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFrame:
-    """Daily unit returns (house sign, base currency) over the last ``sessions`` sessions.
+def return_arrays(
+    view: PITView, ids: Sequence[str], sessions: int
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """:func:`unit_returns` as its days and a read-only (days x distinct ids) array, for
+    hot loops (no frame built, nothing copied).
 
     Memoized per view (lake, lake version, as-of, vintage), like agent runs: strategies of
     one book that rebalance on the same day and read the same instruments share the work.
     """
     key = (*view.cache_key, tuple(ids), sessions)
-    returns = MEMO.get(RETURNS, key)
-    if returns is None:
+    got = MEMO.get(RETURNS, key)
+    if got is None:
         start = view.as_of.tz_convert(None).normalize() - pd.Timedelta(
             days=int(sessions * 1.5) + 10
         )
         days, level = unit_levels(view, ids, session_days(view, start), trim=True)
         daily = (level[1:] / level[:-1] - 1.0)[-sessions:]  # pct_change, without frames
-        columns = list(dict.fromkeys(ids))
-        returns = pd.DataFrame(daily, index=days[1:][-sessions:], columns=columns)
-        MEMO.put(RETURNS, key, returns)
-    return returns.copy()
+        daily.flags.writeable = False  # shared by every caller of this view
+        got = MEMO.put(RETURNS, key, (days[1:][-sessions:], daily))
+    return got
+
+
+def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFrame:
+    """Daily unit returns (house sign, base currency) over the last ``sessions`` sessions
+    (:func:`return_arrays`, as a frame of its own)."""
+    days, daily = return_arrays(view, ids, sessions)
+    return pd.DataFrame(daily.copy(), index=days, columns=list(dict.fromkeys(ids)))
+
+
+def aligned(view: PITView, ids: Sequence[str]) -> np.ndarray:
+    """``view.frame(ids).ffill().dropna()`` as a (dates x ids) array, without frames: on
+    the union of the series' dates, each the last value known at or before the date (a
+    view's history has no NaN: withdrawn periods are left out), from the first date all
+    have one."""
+    reads = [view.values(s) for s in ids]
+    dates = np.unique(np.concatenate([d for d, _ in reads]))  # sorted union
+    out = np.empty((len(dates), len(ids)))
+    first = 0
+    for j, (d, v) in enumerate(reads):
+        pos = np.searchsorted(d, dates, side="right") - 1
+        out[:, j] = v[np.maximum(pos, 0)] if len(v) else np.nan
+        first = max(first, int(np.searchsorted(pos, 0, side="left")))  # rows before its first
+    return out[first:]
 
 
 def momentum(view: PITView, ids: Sequence[str], sessions: int, skip: int = 0) -> pd.Series:

@@ -12,6 +12,7 @@ from pydantic import Field
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
+from research_core.strategies._market import aligned
 from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
@@ -82,12 +83,11 @@ class CdsGlobalResidual(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        frame = view.frame(["BR.CDS.5Y", "US.VIX", "US.BAA.SPREAD"]).ffill().dropna()
-        frame = frame.iloc[-self.params.window :]
+        frame = aligned(view, ["BR.CDS.5Y", "US.VIX", "US.BAA.SPREAD"])[-self.params.window :]
         if len(frame) < 60:
             return {}
-        x = np.column_stack([np.ones(len(frame)), frame[["US.VIX", "US.BAA.SPREAD"]]])
-        y = frame["BR.CDS.5Y"].to_numpy()
+        x = np.column_stack([np.ones(len(frame)), frame[:, 1:]])
+        y = frame[:, 0]
         beta, *_ = np.linalg.lstsq(x, y, rcond=None)
         resid = y - x @ beta
         sd = float(resid.std())

@@ -101,11 +101,10 @@ def market_vs_focus_bp(view: PITView) -> float:
     di = spec_of("DI")
     k = len(di.series)
     ids = [*di.series, SELIC, CDI, *SURVEY.values()]
-    q = view.latest(ids).reindex(ids)
-    v = q["value"].to_numpy(dtype=float)
-    obs = pd.DatetimeIndex(q["obs_date"])
+    known, v = view.latest_values(ids)  # a withdrawn value is NaN, as view.latest gives it
     if not np.isfinite(v[: k + 2]).all():
         return float("nan")
+    obs = pd.DatetimeIndex(known.view("datetime64[ns]"))
     day = obs[:k].max()
     du = np.rint(np.asarray(di.times) * B3_SESSIONS_PER_YEAR).astype(int)
     curve = di_curve(day, du, v[:k])

@@ -13,8 +13,8 @@ from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
-from research_core.pnl import carry
-from research_core.strategies._market import unit_returns
+from research_core.pnl import carry, unit_volatility
+from research_core.strategies._market import return_arrays
 from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
@@ -31,8 +31,10 @@ class CarryParams(StrategyParams):
 
 
 def _carry_positions(view: PITView, ids: tuple[str, ...], p: CarryParams) -> dict[str, float]:
-    vol = unit_returns(view, ids, p.lookback).std() * np.sqrt(B3_SESSIONS_PER_YEAR)
-    return {i: squash(carry(view, i) / float(vol[i]), p.scale) for i in ids if vol[i] > 0}
+    _, r = return_arrays(view, ids, p.lookback)  # ids distinct: a column each, in order
+    vol = unit_volatility(r, p.lookback) * np.sqrt(B3_SESSIONS_PER_YEAR)
+    vols = dict(zip(ids, vol.tolist(), strict=True))
+    return {i: squash(carry(view, i) / v, p.scale) for i, v in vols.items() if v > 0}
 
 
 class DiCarryRoll(
