@@ -31,7 +31,9 @@ Speed: the signals (every agent and strategy, then aggregation) do not depend on
 held, so they are gathered for all dates first, in this process or in ``workers``
 processes; only the covariance, construction and constraints run in date order. Agent
 reports come from the lake's report store when an earlier run made them
-(:mod:`research_core.agents.store`), unit histories are extended from date to date.
+(:mod:`research_core.agents.store`), unit histories are extended from date to date; the
+aggregation, the strategies' quote ages and the attribution's shares run on numpy arrays
+(a daily book makes one decision per session).
 """
 
 from __future__ import annotations
