@@ -19,7 +19,7 @@ Targets: the monthly ERC book from 2010-01 to 2026-10, causality verification on
                       number of rebalance dates, it is what a plain loop would cost
 
 Prints the phases (gathering signals, the ordered decisions, causality checks, marks and
-the simulation) from a cProfile (CPU seconds) of the main process of the last path (``--profile N``
+the simulation) from a cProfile of the main process of the last path (``--profile N``
 shows its top N entries; the workers' time shows up as waiting in ``Executor.map``), CPU
 seconds of this process, and the load average, since the machine may be shared. Run
 ``python benchmarks/book_backtest.py``.
@@ -32,7 +32,6 @@ import cProfile
 import io
 import os
 import pstats
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,7 +69,7 @@ def _phase_times(stats: pstats.Stats) -> dict[str, float]:
 
 def _run(lake: Lake, args: argparse.Namespace, path: str) -> tuple[BookBacktest, Timed, Any]:
     """One book backtest on ``path`` (:mod:`_paths`), profiled."""
-    prof = cProfile.Profile(time.process_time)  # CPU seconds: the machine is shared
+    prof = cProfile.Profile()
     options = BookBacktestOptions(
         method=args.method, freq=args.freq, workers=args.workers, verify=args.verify
     )
