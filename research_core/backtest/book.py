@@ -31,7 +31,9 @@ Speed: the signals (every agent and strategy, then aggregation) do not depend on
 held, so they are gathered for all dates first, in this process or in ``workers``
 processes; only the covariance, construction and constraints run in date order. Agent
 reports come from the lake's report store when an earlier run made them
-(:mod:`research_core.agents.store`), unit histories are extended from date to date.
+(:mod:`research_core.agents.store`), unit histories are extended from date to date; the
+aggregation, the strategies' quote ages and the attribution's shares run on numpy arrays
+(a daily book makes one decision per session).
 """
 
 from __future__ import annotations
@@ -267,20 +269,26 @@ def source_shares(
     pos = {i: n for n, i in enumerate(ids)}
     for k, prov in enumerate(provenance):
         if prov is not None and len(prov):
-            sums = prov.groupby(["instrument", "source"])["contribution"].sum()
-            net = sums.groupby(level=0).sum()
-            gross = sums.abs().groupby(level=0).sum()
-            for inst in net.index[net != 0]:
-                if inst in pos:
-                    row = sums.loc[inst]
-                    share = np.zeros(len(sources))
-                    share[[col[str(s)] for s in row.index]] = (
-                        np.sign(net[inst]) * row.to_numpy() / gross[inst]
-                    )
-                    share[col[NETTING]] = 1.0 - abs(net[inst]) / gross[inst]
-                    last[pos[str(inst)]] = share
+            _new_shares(prov, pos, col, last)
         out[k] = last
     return out, sources
+
+
+def _new_shares(
+    prov: pd.DataFrame, pos: Mapping[str, int], col: Mapping[str, int], last: np.ndarray
+) -> None:
+    """Overwrite in ``last`` (instruments x sources) the shares of the instruments with a
+    net score in one decision's provenance (see :func:`source_shares`), in numpy: the
+    book backtest makes a decision per session with ``freq="D"``."""
+    row = np.array([pos.get(str(i), -1) for i in prov["instrument"]], dtype=np.intp)
+    src = np.array([col[str(s)] for s in prov["source"]], dtype=np.intp)
+    keep = row >= 0
+    sums = np.zeros_like(last)  # contribution per (instrument, source)
+    np.add.at(sums, (row[keep], src[keep]), prov["contribution"].to_numpy(dtype=float)[keep])
+    net, gross = sums.sum(axis=1), np.abs(sums).sum(axis=1)
+    scored = np.flatnonzero(np.isin(np.arange(len(last)), row[keep]) & (net != 0))
+    last[scored] = np.sign(net[scored])[:, None] * sums[scored] / gross[scored, None]
+    last[scored, col[NETTING]] = 1.0 - np.abs(net[scored]) / gross[scored]
 
 
 def attribute(

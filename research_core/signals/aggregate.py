@@ -17,7 +17,7 @@ risk-off regime, and the reverse hedges in a risk-on regime are left alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -32,6 +32,8 @@ REGIME_INSTRUMENT = "GLOBAL.RISK"
 # Sign of a +1 (long-quote) position in risk appetite: long equities and commodities add
 # risk; long USD/BRL (short BRL) and bought CDS protection reduce it; rates are neutral.
 RISK_ON_SIGN = {"equity": 1, "commodity": 1, "fx": -1, "credit": -1}
+PROVENANCE = ("instrument", "source", "direction", "strength", "confidence", "freshness", "weight")
+GROUPED = ("instrument", "source", "direction", "confidence", "freshness", "weight", "signed")
 
 
 @dataclass(frozen=True)
@@ -135,20 +137,12 @@ def _provenance(
         conv = float(conviction.get((s.source, s.instrument), 1.0))
         if not 0.0 <= conv < float("inf"):
             raise SignalError(f"conviction of {s.source} on {s.instrument} is {conv}; need >= 0")
-        rows.append(
-            {
-                "instrument": s.instrument,
-                "source": s.source,
-                "direction": s.direction,
-                "strength": float(np.clip(abs(s.strength), 0.0, strength_cap)),
-                "confidence": s.confidence,
-                "freshness": fresh,
-                "weight": s.confidence * fresh * src_w * conv,
-            }
-        )
+        strength = float(np.clip(abs(s.strength), 0.0, strength_cap))
+        weight = s.confidence * fresh * src_w * conv
+        rows.append((s.instrument, s.source, s.direction, strength, s.confidence, fresh, weight))
     if not rows:
         raise SignalError("none of the signals is on a tradable instrument")
-    prov = pd.DataFrame(rows)
+    prov = pd.DataFrame(rows, columns=list(PROVENANCE))
     if not np.isfinite(prov[["strength", "weight"]].to_numpy()).all():
         bad = prov.loc[~np.isfinite(prov["strength"]), "source"].tolist()
         raise SignalError(f"non-finite signal strength from {bad}")
@@ -157,35 +151,37 @@ def _provenance(
 
 
 def _combine(
-    iid: str, grp: pd.DataFrame, risk_sign: int, regime: float, opt: AggregationOptions
-) -> tuple[dict[str, object], Conflict | None, pd.Series] | None:
-    """One instrument's row, its conflict (or None) and its contributions to the score;
-    None when it is flat or has no weight."""
-    total = grp["weight"].sum()
-    active = grp[grp["direction"] != 0]
-    if total <= 0 or active.empty:
+    iid: str, g: Mapping[str, np.ndarray], risk_sign: int, regime: float, opt: AggregationOptions
+) -> tuple[dict[str, object], Conflict | None, np.ndarray] | None:
+    """One instrument's row, its conflict (or None) and its contributions to the score,
+    from its provenance rows ``g`` (column -> array); None when it is flat or has no weight."""
+    w, signed, direction = g["weight"], g["signed"], g["direction"]
+    total = w.sum()
+    longs, shorts = direction > 0, direction < 0
+    n_active = int(longs.sum() + shorts.sum())
+    if total <= 0 or n_active == 0:
         return None
-    score = float((grp["weight"] * grp["signed"]).sum() / total)
+    score = float((w * signed).sum() / total)
     side = int(np.sign(score))
-    longs, shorts = active[active["direction"] > 0], active[active["direction"] < 0]
-    w_long, w_short = float(longs["weight"].sum()), float(shorts["weight"].sum())
+    w_long, w_short = float(w[longs].sum()), float(w[shorts].sum())
     w_active = w_long + w_short
     consensus = (w_long if side > 0 else w_short) / w_active if side else 0.0
     conflict = None
     if min(w_long, w_short) / w_active >= opt.conflict_share:
+        source = g["source"]
         conflict = Conflict(
             iid,
-            tuple(longs["source"]),
-            tuple(shorts["source"]),
+            tuple(source[longs]),
+            tuple(source[shorts]),
             w_long / w_active,
             w_short / w_active,
         )
     crowd = 1.0
-    if consensus > opt.crowding and len(active) >= 3:
+    if consensus > opt.crowding and n_active >= 3:
         crowd = 1.0 - opt.crowding_penalty * (consensus - opt.crowding) / (1.0 - opt.crowding)
     against = regime != 0 and side * risk_sign * np.sign(regime) < 0
     reg = 1.0 - opt.regime_cut * min(abs(regime) / 2.0, 1.0) if against else 1.0
-    conf = float((grp["weight"] * grp["confidence"]).sum() / total) * abs(w_long - w_short)
+    conf = float((w * g["confidence"]).sum() / total) * abs(w_long - w_short)
     row = {
         "instrument": iid,
         "score": score * crowd * reg,
@@ -193,12 +189,24 @@ def _combine(
         "direction": side,
         "confidence": conf / w_active,
         "consensus": consensus,
-        "n": len(grp),
+        "n": len(w),
         "crowding": crowd,
         "regime_multiplier": reg,
-        "freshness": float((grp["weight"] * grp["freshness"]).sum() / total),
+        "freshness": float((w * g["freshness"]).sum() / total),
     }
-    return row, conflict, grp["weight"] * grp["signed"] / total * crowd * reg
+    return row, conflict, w * signed / total * crowd * reg
+
+
+def _groups(prov: pd.DataFrame) -> Iterator[tuple[str, dict[str, np.ndarray], np.ndarray]]:
+    """Each instrument (sorted) with its provenance rows (column -> array, in row order)
+    and their positions: a groupby in numpy (the aggregation runs at every backtest date)."""
+    cols = {c: prov[c].to_numpy() for c in GROUPED}
+    keys, inverse = np.unique(cols["instrument"].astype(str), return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    ends = np.cumsum(np.bincount(inverse, minlength=len(keys)))
+    for k, iid in enumerate(keys):
+        rows = order[ends[k - 1] if k else 0 : ends[k]]
+        yield str(iid), {c: a[rows] for c, a in cols.items()}, rows
 
 
 def aggregate(
@@ -225,21 +233,23 @@ def aggregate(
         sigs, tradable, freshness or {}, source_weights or {}, conviction or {}, opt.strength_cap
     )
     table, conflicts = [], []
-    for iid, grp in prov.groupby("instrument", sort=True):
-        risk_sign = RISK_ON_SIGN.get(tradable[str(iid)].asset_class, 0)
-        combined = _combine(str(iid), grp, risk_sign, regime, opt)
+    contribution = np.zeros(len(prov))  # 0 for an instrument that is flat or has no weight
+    for iid, grp, rows in _groups(prov):
+        risk_sign = RISK_ON_SIGN.get(tradable[iid].asset_class, 0)
+        combined = _combine(iid, grp, risk_sign, regime, opt)
         if combined is None:
             continue
-        row, conflict, contribution = combined
+        row, conflict, part = combined
+        contribution[rows] = part
         table.append(row)
         conflicts += [conflict] if conflict else []
-        prov.loc[grp.index, "contribution"] = contribution
     if not table:
         raise SignalError("every signal is flat (direction 0) or has zero weight")
+    prov["contribution"] = contribution
     return AggregatedSignals(
         max(s.as_of for s in sigs),
         pd.DataFrame(table).set_index("instrument"),
-        prov.drop(columns="signed").fillna({"contribution": 0.0}).reset_index(drop=True),
+        prov.drop(columns="signed"),
         tuple(conflicts),
         regime,
         asdict(opt),

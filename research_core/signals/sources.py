@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from research_core.agents.report import AgentReport
 from research_core.calendars import REBALANCE_SESSIONS
@@ -39,6 +38,7 @@ STRATEGY_CONFIDENCE = 0.5
 SKIPPABLE = (AgentDataError, InsufficientDataError, ModelError, BacktestError, PriceHistoryError)
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.0, "Q": 91.0, "A": 365.0}
 HORIZON_DAYS = REBALANCE_SESSIONS
+DAY_NS = 86_400_000_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,17 +62,31 @@ def freshness_from_report(report: AgentReport) -> float:
     return float(np.clip(fresh.mean(), 1e-3, 1.0))
 
 
-def strategy_freshness(view: PITView, strategy: BaseStrategy) -> float:
-    """Freshness of a strategy's signals from the age of its instruments' last quotes."""
-    now = view.as_of.tz_convert(None)
+def strategy_freshness(
+    view: PITView, strategy: BaseStrategy, last: dict[str, int | None] | None = None
+) -> float:
+    """Freshness of a strategy's signals from the age of its instruments' last quotes.
+    ``last`` keeps each instrument's last quote date (ns; None: no quote) for the other
+    strategies run on the same view."""
+    now = view.as_of.tz_convert(None).value
+    last = {} if last is None else last
     ages = []
     for iid in strategy.instruments:
-        px = view.series(instrument(iid).price_series).dropna()
-        if len(px):
-            ages.append((now - pd.Timestamp(px.index[-1])).days)
+        if iid not in last:
+            last[iid] = last_quote(view, iid)
+        quote = last[iid]
+        if quote is not None:
+            ages.append((now - quote) // DAY_NS)  # whole days, as Timedelta.days
     if not ages:
         return 1e-3
     return float(np.clip(0.5 ** (max(0.0, max(ages) - 4.0) / 5.0), 1e-3, 1.0))
+
+
+def last_quote(view: PITView, iid: str) -> int | None:
+    """The obs date (ns) of an instrument's last price known to ``view``; None if none."""
+    obs, values = view.values(instrument(iid).price_series)
+    quoted = np.flatnonzero(~np.isnan(values))
+    return int(obs[quoted[-1]]) if len(quoted) else None
 
 
 def strategy_signals(view: PITView, strategy: BaseStrategy) -> list[Signal]:
@@ -130,6 +144,7 @@ def collect_signals(
     for name, report in reports.items():
         signals.extend(report.signals)
         freshness[f"agent:{name}"] = freshness_from_report(report)
+    last: dict[str, int | None] = {}  # last quotes, read once per instrument
     for name, strat in (load_config() if strategies is None else strategies).items():
         source = f"strategy:{name}"
         try:
@@ -138,5 +153,5 @@ def collect_signals(
             skipped[source] = str(err)
             continue
         signals.extend(got)
-        freshness[source] = strategy_freshness(view, strat)
+        freshness[source] = strategy_freshness(view, strat, last)
     return CollectedSignals(tuple(signals), freshness, skipped)
