@@ -184,13 +184,15 @@ class CrossAssetAgent(Agent):
         inflation = pd.DataFrame(
             {"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)}
         ).dropna()
-        prices = {k: data[sid] for k, sid in MARKETS.items()}
-        returns = weekly_returns({k: v for k, v in prices.items() if k != "cds"})
-        returns["cds"] = weekly_returns({"cds": prices["cds"]}, log=False)["cds"] / 100
+        # one weekly sampling for all four: log prices of the markets, the CDS spread in bp
+        # (the log of the week's last price is the last log price; complete weeks only)
+        levels = {k: np.log(data[sid]) for k, sid in MARKETS.items() if k != "cds"}
+        returns = weekly_returns({**levels, "cds": data[MARKETS["cds"]]}, log=False)
+        returns["cds"] /= 100
         return {
             "growth": standardize(growth).mean(axis=1),
             "inflation": standardize(inflation).mean(axis=1),
-            "returns": returns.dropna(),
+            "returns": returns,
         }
 
     def models(self, features: Features, notes: list[str]) -> Fitted:

@@ -54,7 +54,7 @@ class RegimeFit:
         """Labelled state probabilities of ``data`` (scaled as the fit's sample was) and
         its log-likelihood under the fitted parameters."""
         x = (data.to_numpy() - self.center) / self.scale
-        return self.hmm.predict_proba(x)[:, self.order], float(self.hmm.score(x))
+        return _forward_backward(self.hmm, x, self.order)
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,6 +115,15 @@ def _fit_hmm(x: np.ndarray, n_states: int, seed: int, n_iter: int) -> GaussianHM
     return hmm
 
 
+def _forward_backward(
+    hmm: GaussianHMM, x: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """State probabilities of ``x`` (columns in ``order``) and its log-likelihood, from one
+    forward-backward pass (``predict_proba`` and ``score`` would each run the forward one)."""
+    loglik, probs = hmm.score_samples(x)
+    return probs[:, order], float(loglik)
+
+
 def _empirical_transmat(states: np.ndarray, n: int) -> np.ndarray:
     counts = np.ones((n, n))  # Laplace smoothing: a state never left still has a row
     np.add.at(counts, (states[:-1], states[1:]), 1)
@@ -139,12 +148,13 @@ def _hmm_result(
 ) -> RegimeResult:
     """A fitted HMM's result, its states put in ``fit.order`` (the labels of ``means``)."""
     labels, order = list(means.index), fit.order
+    probs, loglik = _forward_backward(hmm, x, order)
     return RegimeResult(
         "hmm",
-        pd.DataFrame(hmm.predict_proba(x)[:, order], index=index, columns=labels),
+        pd.DataFrame(probs, index=index, columns=labels),
         means,
         pd.DataFrame(hmm.transmat_[np.ix_(order, order)], index=labels, columns=labels),
-        float(hmm.score(x)),
+        loglik,
         bool(hmm.monitor_.converged),
         fit,
     )

@@ -44,3 +44,15 @@ def test_standardize_scores_each_column_against_itself():
     # a: mean 2, sample sd 1 → -1, 0, 1; a constant column scores 0
     expected = pd.DataFrame({"a": [-1.0, 0.0, 1.0], "flat": [0.0, 0.0, 0.0]})
     pd.testing.assert_frame_equal(standardize(frame), expected)
+
+
+def test_standardize_matches_scipy_with_gaps_and_integers():
+    # scipy.stats.zscore (ddof=1, NaN omitted) is the peer; NaN stays NaN, ints are scored
+    from scipy.stats import zscore as scipy_zscore
+
+    frame = pd.DataFrame({"x": [3.0, np.nan, 7.0, 1.0, 9.0], "n": [1, 4, 2, 8, 5]})
+    out = standardize(frame)
+    for col in frame:
+        peer = scipy_zscore(frame[col].to_numpy(dtype=float), ddof=1, nan_policy="omit")
+        np.testing.assert_allclose(out[col].to_numpy(), peer, rtol=1e-12)
+    assert out.index.equals(frame.index) and list(out.columns) == ["x", "n"]
