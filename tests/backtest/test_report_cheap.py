@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,6 @@ import plotly.io as pio
 import pytest
 from scipy import stats
 
-from research_core.backtest import metrics as perf
 from research_core.backtest.engine import BacktestResult
 from research_core.backtest.validation import (
     EULER_GAMMA,
@@ -25,27 +25,21 @@ from research_core.backtest.validation import (
 )
 from research_core.viz.backtests import figures
 from research_core.viz.theme import template
+from tests.backtest.test_report_text import _result as _hand_result
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_deflated_sharpe_imports_no_scipy():
-    # A fresh process: what `workbench backtest` runs after the decisions (metrics, trial
-    # ledger, deflated Sharpe, report) loads no part of scipy (scipy.special was ~0.13 s).
-    code = (
-        "import sys, numpy as np, pandas as pd\n"
-        "import research_core.backtest.engine, research_core.backtest.ledger\n"
-        "import research_core.backtest.report\n"
-        "from research_core.backtest.metrics import performance\n"
-        "from research_core.backtest.validation import deflated_sharpe\n"
-        "r = pd.Series(np.sin(np.arange(300.0)) / 100, index=pd.bdate_range('2020', periods=300))\n"
-        "performance(r); deflated_sharpe(r, 5, 0.01)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
-    )
-    assert done.stdout.strip() == "[]"
+    # A fresh process computes what the trial ledger prints (expected maximum Sharpe of
+    # the trials, probabilistic Sharpe) without loading any of scipy (scipy.special ~0.13 s).
+    code = """if True:
+        import sys
+        from research_core.backtest import validation as v
+        v.expected_max_sharpe(9, 1e-4), v.probabilistic_sharpe(0.1, 0.0, 101, 0, 3)
+        print(sorted(m for m in sys.modules if m.split(".")[0] == "scipy"))"""
+    loaded = subprocess.check_output([sys.executable, "-c", code], text=True, cwd=REPO)
+    assert loaded.strip() == "[]"
 
 
 @pytest.mark.parametrize("n_trials", [2, 7, 100, 10_000])
@@ -72,24 +66,19 @@ def test_probabilistic_sharpe_is_scipys_normal_cdf_into_the_tails(sharpe):
         (1 - EULER_GAMMA) * stats.norm.ppf(1 - 1 / 12)
         + EULER_GAMMA * stats.norm.ppf(1 - 1 / (12 * np.e))
     )
-    z = (sr - star) * np.sqrt(599) / np.sqrt(
-        1 - stats.skew(r) * sr + (stats.kurtosis(r) + 2) / 4 * sr**2
+    z = (
+        (sr - star)
+        * np.sqrt(599)
+        / np.sqrt(1 - stats.skew(r) * sr + (stats.kurtosis(r) + 2) / 4 * sr**2)
     )
     assert deflated_sharpe(r, 12, var) == pytest.approx(stats.norm.cdf(z), rel=1e-12)
 
 
 def _result() -> BacktestResult:
-    days = pd.bdate_range("2024-01-02", periods=300)
-    rf = pd.Series(0.0004, index=days)
-    returns = pd.Series(np.sin(np.arange(300.0)) / 200 + 5e-4, index=days)
-    exposures = pd.DataFrame({"rates.gross": 1.5, "rates.net": -0.5}, index=days)
-    empty = pd.DataFrame()
-    return BacktestResult(
-        strategy="HAND", params={}, vintage="as_of", equity=(1 + returns).cumprod(),
-        returns=returns, risk_free=rf, signals=empty, weights=empty, positions=empty,
-        trades=empty, turnover=pd.Series(dtype=float), exposures=exposures,
-        metrics=perf.performance(returns, risk_free=rf, periods_per_year=252),
-    )  # fmt: skip
+    """The hand-built 252 sessions of the report's text test, with two exposure lines."""
+    r = _hand_result()
+    exposures = pd.DataFrame({"rates.gross": 1.5, "rates.net": -0.5}, index=r.returns.index)
+    return replace(r, exposures=exposures)
 
 
 def test_figures_carry_the_house_template_and_leave_plotlys_default():
