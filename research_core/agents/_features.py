@@ -7,6 +7,8 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from research_core.models.resample import weekly_last
+
 
 def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
     """Month-start indexed monthly mean (or last) of a daily/weekly series.
@@ -52,18 +54,6 @@ def yoy(level: pd.Series, periods: int = 12) -> pd.Series:
 
 def weekly_returns(prices: dict[str, pd.Series], *, log: bool = True) -> pd.DataFrame:
     """Friday-to-Friday returns of several price series (complete weeks only)."""
-    frame = pd.concat(prices, axis=1, sort=True)
-    index = frame.index
-    if isinstance(index, pd.DatetimeIndex) and index.tz is None and len(frame):
-        # resample("W-FRI").last(): weeks Saturday..Friday labelled by their Friday, every
-        # week from the first to the last (empty ones NaN); grouped by week number, as fast
-        # as the arithmetic (1970-01-02, day 1, was a Friday)
-        week = (index.values.astype("datetime64[D]").astype(np.int64) + 5) // 7
-        weeks = np.arange(week.min(), week.max() + 1)
-        frame = frame.groupby(week, sort=True).last().reindex(weeks)
-        fridays = (weeks * 7 + 1).astype("datetime64[D]").astype(index.values.dtype)
-        frame.index = pd.DatetimeIndex(fridays, name=index.name, freq="W-FRI")
-    else:
-        frame = frame.resample("W-FRI").last()
+    frame = weekly_last(pd.concat(prices, axis=1, sort=True))
     out = cast(pd.DataFrame, np.log(frame)).diff() if log else frame.diff()
     return out.dropna()

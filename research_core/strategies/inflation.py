@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from research_core.lake.pit import PITView
+from research_core.models.resample import weekly_last
 from research_core.models.scores import zscore_last
 from research_core.strategies.base import (
     BaseStrategy,
@@ -45,8 +46,8 @@ class BreakevenVsFocus(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        be = view.series("BR.BREAKEVEN.2Y").resample("W-FRI").last()
-        focus = view.series("BR.FOCUS.IPCA.12M").resample("W-FRI").last()
+        be = weekly_last(view.series("BR.BREAKEVEN.2Y"))
+        focus = weekly_last(view.series("BR.FOCUS.IPCA.12M"))
         gap = (be - focus.reindex(be.index).ffill()).dropna()
         value = -squash(zscore_last(gap, p.window), 1.5)
         agent = agent_position(view, "inflation", "BR.INFLATION")

@@ -5,18 +5,21 @@ the book's attribution and costs): :func:`figures` makes the ones
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from research_core.backtest import metrics as perf
 from research_core.backtest.engine import BacktestResult
 from research_core.backtest.report import result_label as _label
 from research_core.calendars import B3_SESSIONS_PER_YEAR
-from research_core.viz import COLORS, figure
+from research_core.viz import COLORS, TEMPLATE, figure
+from research_core.viz.theme import template
 
 if TYPE_CHECKING:
     from research_core.backtest.book import BookBacktest
@@ -146,13 +149,28 @@ def turnover_costs_figure(book: BookBacktest) -> go.Figure:
     return fig
 
 
+@contextmanager
+def _house_default() -> Iterator[None]:
+    """Figures made inside take the house template by reference, as after
+    :func:`~research_core.viz.theme.use`, instead of a deep copy each (the same JSON);
+    plotly's default is put back after, so a caller's choice stands."""
+    before = pio.templates.default
+    template()
+    pio.templates.default = TEMPLATE
+    try:
+        yield
+    finally:
+        pio.templates.default = before
+
+
 def figures(results: Sequence[BacktestResult]) -> dict[str, go.Figure]:
     """Every report figure (the first result is the headline one)."""
     main = results[0]
-    return {
-        "equity": equity_figure(results),
-        "drawdown": drawdown_figure(results),
-        "rolling_sharpe": rolling_sharpe_figure(results),
-        "monthly_returns": monthly_heatmap(main),
-        "exposures": exposures_figure(main),
-    }
+    with _house_default():
+        return {
+            "equity": equity_figure(results),
+            "drawdown": drawdown_figure(results),
+            "rolling_sharpe": rolling_sharpe_figure(results),
+            "monthly_returns": monthly_heatmap(main),
+            "exposures": exposures_figure(main),
+        }
