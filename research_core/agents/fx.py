@@ -116,11 +116,12 @@ class FxEquilibriumAgent(Agent):
         model = ev.fitted.get("beer")
         if model is None:
             return {}
-        frame = pd.DataFrame(
-            {
-                "fx": ev.features["fx"],
-                "fair_value": model.fair_value,
-                "misalignment": model.misalignment,
-            }
-        ).dropna()
-        return {"beer": frame.assign(band=model.band)}
+        # the model's months: the complete ones, each in the monthly rate's sorted index
+        fx, index = ev.features["fx"], model.misalignment.index
+        columns = {
+            "fx": fx.to_numpy()[fx.index.searchsorted(index)],
+            "fair_value": model.fair_value.to_numpy(),
+            "misalignment": model.misalignment.to_numpy(),
+            "band": np.full(len(index), model.band),
+        }
+        return {"beer": pd.DataFrame(columns, index=index.copy())}
