@@ -75,15 +75,7 @@ def simulate(
     held = np.zeros((s, n))
     for j in range(k):
         px = prices[rows[j]]
-        value = cash + held @ px
-        target = w[j] * np.maximum(value, 0.0)[:, None]  # a ruined book is liquidated
-        dv = target - held * px
-        absdv = np.abs(dv)
-        cost = absdv * fee_k[j]
-        if use_impact:
-            cost += imp_k[j] * absdv * np.sqrt(absdv)
-        cash = value - target.sum(axis=1) - cost.sum(axis=1)
-        held = target / px
+        value, held, dv, cost, cash = _trade(cash, held, px, w[j], fee_k[j], imp_k[j], use_impact)
         units[j], traded[j], costs[j], value_before[j], cash_after[j + 1] = (
             held,
             dv,
@@ -98,6 +90,72 @@ def simulate(
         lo, hi = bounds[j], bounds[j + 1]
         equity[lo:hi] = cash_after[j + 1] + prices[lo:hi] @ units[j].T
     return Simulation(equity, units, traded, costs, value_before)
+
+
+def _trade(
+    cash: np.ndarray,
+    held: np.ndarray,
+    px: np.ndarray,
+    w: np.ndarray,
+    fee: np.ndarray,
+    impact: np.ndarray,
+    use_impact: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One rebalance at prices ``px``: (value before, units after, traded, costs, cash)."""
+    value = cash + held @ px
+    target = w * np.maximum(value, 0.0)[:, None]  # a ruined book is liquidated
+    dv = target - held * px
+    absdv = np.abs(dv)
+    cost = absdv * fee
+    if use_impact:
+        cost += impact * absdv * np.sqrt(absdv)
+    return value, target / px, dv, cost, value - target.sum(axis=1) - cost.sum(axis=1)
+
+
+class Continued:
+    """One book simulated as its rebalances arrive, in row order: :func:`simulate`'s
+    arithmetic, but each new rebalance and each new row only extends the run, where a
+    re-simulation of the whole prefix at every date costs the square of its length.
+
+    ``equity(row)`` equals ``simulate(prices[: row + 1], weights so far, rows so far,
+    ...).equity[:, 0]`` bit for bit: closed holding periods are marked once with the
+    same products, and the open one is marked afresh from its rebalance row, as
+    :func:`simulate` would on that prefix."""
+
+    def __init__(self, prices: np.ndarray, fee: np.ndarray | float = 0.0, initial: float = 1.0):
+        self.prices = np.asarray(prices, dtype=np.float64)
+        self.fee = np.broadcast_to(np.asarray(fee, dtype=np.float64), self.prices.shape[1:])
+        self.initial = float(initial)
+        self.rows: list[int] = []
+        self.units = np.zeros((1, self.prices.shape[1]))
+        self.cash = np.full(1, self.initial)
+        self.closed = np.full(0, self.initial)  # equity on rows before the last rebalance
+
+    def rebalance(self, row: int, weights: np.ndarray, impact: np.ndarray | float) -> None:
+        """Trade to target ``weights`` (N,) of book value at ``row`` (after the last)."""
+        if row >= len(self.prices) or (self.rows and row <= self.rows[-1]) or row < 0:
+            raise BacktestError(f"rebalance row {row} is not after {self.rows[-1:]} and inside")
+        lo = self.rows[-1] if self.rows else 0
+        self.closed = np.concatenate([self.closed, self._mark(lo, row)])
+        imp = np.broadcast_to(np.asarray(impact, dtype=np.float64), self.fee.shape)
+        w = np.asarray(weights, dtype=np.float64)[None, :]
+        px = self.prices[row]
+        _, self.units, _, _, self.cash = _trade(
+            self.cash, self.units, px, w, self.fee, imp, bool(np.any(imp))
+        )
+        self.rows.append(row)
+
+    def _mark(self, lo: int, hi: int) -> np.ndarray:
+        if not self.rows:
+            return np.full(hi - lo, self.initial)
+        return (self.cash + self.prices[lo:hi] @ self.units.T)[:, 0]
+
+    def equity(self, row: int) -> np.ndarray:
+        """The book's value on rows 0..``row`` (not before the last rebalance)."""
+        lo = self.rows[-1] if self.rows else 0
+        if row < lo:
+            raise BacktestError(f"row {row} is before the last rebalance at row {lo}")
+        return np.concatenate([self.closed, self._mark(lo, row + 1)])
 
 
 def _check(prices: np.ndarray, w: np.ndarray, rows: np.ndarray) -> None:

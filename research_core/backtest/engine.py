@@ -44,7 +44,7 @@ from research_core.backtest.causality import (
     VerifyOptions,
     verify_decisions,
 )
-from research_core.backtest.core import Simulation, simulate
+from research_core.backtest.core import Continued, Simulation, simulate
 from research_core.backtest.market import MarketData
 from research_core.backtest.vintage import Vintage, view_at
 from research_core.calendars import B3_SESSIONS_PER_YEAR, business_day_range
@@ -309,6 +309,10 @@ class _Book:
     impact: np.ndarray
     threads: OneThread
     decisions: list[np.ndarray] = field(default_factory=list)
+    run: Continued = field(init=False)  # the book simulated so far, for ``_drifted``
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "run", Continued(self.prices, self.fee))
 
 
 def _decide_in_order(
@@ -338,15 +342,18 @@ def _decide_in_order(
 def _drifted(sizing: Sizing, book: _Book, row: int) -> tuple[pd.Series, pd.Series | None]:
     """The book's weights at ``row``, drifted from the trades executed by then, and its
     value on every session up to ``row`` (None before the first trade): what the book held
-    and the NAV history its drawdown ladder reads."""
+    and the NAV history its drawdown ladder reads. Rows come in order, so the simulation
+    only extends ``book.run`` by the trades and sessions since the last date."""
     done = int(np.searchsorted(book.exec_rows[: len(book.decisions)], row, side="right"))
     if done == 0:
         return pd.Series(0.0, index=list(sizing.instruments)), None
-    weights = sizing.size(np.vstack(book.decisions[:done]), book.vol[:done])
-    prices, rows = book.prices[: row + 1], book.exec_rows[:done]
-    sim = simulate(prices, weights, rows, fee=book.fee, impact=book.impact[:done])
-    held = sim.weights(prices, rows)[-1, 0, :]
-    value = pd.Series(sim.equity[:, 0], index=book.days[: row + 1], name="equity")
+    run = book.run
+    for j in range(len(run.rows), done):  # size row by row (the Sizing contract)
+        weights = sizing.size(book.decisions[j][None, :], book.vol[j : j + 1])[0]
+        run.rebalance(int(book.exec_rows[j]), weights, book.impact[j])
+    equity = run.equity(row)
+    held = run.units[0] * book.prices[row] / equity[-1]
+    value = pd.Series(equity, index=book.days[: row + 1], name="equity")
     return pd.Series(held, sizing.instruments), value
 
 

@@ -24,7 +24,7 @@ backtest are cut alike.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 import numpy as np
@@ -164,14 +164,24 @@ class DrawdownLadder:
     def state(self, equity: pd.Series, reviews: Iterable[object] = ()) -> LadderState:
         """The ladder after a NAV history that already lived under it (one value per
         session, oldest first; the first is the starting capital): the level reached and
-        the cap on the next book. ``reviews`` are the dates a review cleared a flat book."""
+        the cap on the next book. ``reviews`` are the dates a review cleared a flat book.
+
+        A backtest asks again at every rebalance with the history grown by a few sessions:
+        when the last history walked (same ladder and reviews) is a prefix of this one, the
+        walk continues from where it stopped instead of starting over."""
         values = np.asarray(equity, dtype=float)
         if values.size == 0 or not np.isfinite(values).all() or (values <= 0).any():
             raise RiskError("equity must be a non-empty series of positive finite values")
-        walk = self._walk(float(values[0]), reviews)
-        dd, event = 0.0, ""
-        for day, value in zip(equity.index[1:], values[1:], strict=True):
+        cleared = tuple(sorted(pd.Timestamp(d) for d in reviews))  # type: ignore[arg-type]
+        walked = _resume(self, cleared, equity.index, values)
+        if walked is None:
+            first = _Walk(self, float(values[0]), list(cleared))
+            walked = _Walked(self, cleared, equity.index[:1], values[:1], first)
+        walk, dd, event = replace(walked.walk, reviews=list(walked.walk.reviews)), *walked.last
+        start = len(walked.values)
+        for day, value in zip(equity.index[start:], values[start:], strict=True):
             dd, event = walk.step(day, float(value))
+        _LAST[0] = _Walked(self, cleared, equity.index, values.copy(), walk, (dd, event))
         return LadderState(walk.cap, walk.level, LEVELS[walk.level], dd, event)
 
     def status(self, equity: pd.Series) -> tuple[float, int, str]:
@@ -181,3 +191,32 @@ class DrawdownLadder:
         dd = float(1.0 - equity.iloc[-1] / equity.cummax().iloc[-1])
         lvl = self.level(dd)
         return dd, lvl, LEVELS[lvl]
+
+
+@dataclass(frozen=True)
+class _Walked:
+    """The last NAV history :meth:`DrawdownLadder.state` walked and the walk after it."""
+
+    ladder: DrawdownLadder
+    reviews: tuple[pd.Timestamp, ...]
+    index: pd.Index
+    values: np.ndarray
+    walk: _Walk
+    last: tuple[float, str] = (0.0, "")  # drawdown and event of the last day
+
+
+_LAST: list[_Walked | None] = [None]  # one slot: a backtest asks in date order
+
+
+def _resume(
+    ladder: DrawdownLadder, reviews: tuple[pd.Timestamp, ...], index: pd.Index, values: np.ndarray
+) -> _Walked | None:
+    """The last walk when its history is a prefix of ``index``/``values`` (content
+    compared, so any revised value starts over) under the same ladder and reviews."""
+    last = _LAST[0]
+    n = 0 if last is None else len(last.values)
+    if last is None or n > len(values) or last.ladder != ladder or last.reviews != reviews:
+        return None
+    if not (np.array_equal(values[:n], last.values) and index[:n].equals(last.index)):
+        return None
+    return last
