@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.offsets import BaseOffset, MonthBegin
 
 from research_core.errors import InsufficientDataError, ModelError
 
@@ -83,10 +84,23 @@ def _frame_index(series: list[pd.Series], keys: list[np.ndarray], dates: np.ndar
     union = functools.reduce(np.union1d, keys)
     start = int(np.searchsorted(union, dates[0]))
     if len(dates) and np.array_equal(union[start : start + len(dates)], dates):
-        freq = pd.DatetimeIndex(union, freq="infer").freq if len(union) >= 3 else None
+        freq = _union_freq(union)
         if freq is not None:
             idx = pd.DatetimeIndex(idx, freq=freq)
     return idx
+
+
+def _union_freq(union: np.ndarray) -> BaseOffset | None:
+    """The frequency pandas infers for the union of the indexes: month starts, one a
+    month, read off the month numbers (the usual case, cheap); else pandas infers it."""
+    if len(union) < 3:
+        return None
+    months = union.astype("datetime64[M]")
+    if np.array_equal(months.astype(union.dtype), union) and np.all(
+        np.diff(months).astype(int) == 1
+    ):
+        return MonthBegin()
+    return pd.DatetimeIndex(union, freq="infer").freq
 
 
 def _through_frame(
