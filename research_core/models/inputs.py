@@ -77,14 +77,16 @@ def _plain_dates(s: pd.Series) -> bool:
 
 def _frame_index(series: list[pd.Series], keys: list[np.ndarray], dates: np.ndarray) -> pd.Index:
     """The index ``pd.DataFrame`` of ``series`` has at ``dates``: the union's name, and its
-    frequency where ``dates`` are a run of consecutive rows of the union (pandas keeps it)."""
+    frequency where ``dates`` are a run of consecutive rows of the union (pandas keeps it):
+    the first index's when all are equal, else the one pandas infers for the union."""
     names = {s.index.name for s in series}
     first = series[0].index
     idx = first[np.searchsorted(keys[0], dates)].rename(names.pop() if len(names) == 1 else None)
-    union = functools.reduce(np.union1d, keys)
+    same = all(np.array_equal(k, keys[0]) for k in keys[1:])  # pandas keeps that index
+    union = keys[0] if same else functools.reduce(np.union1d, keys)
     start = int(np.searchsorted(union, dates[0]))
     if len(dates) and np.array_equal(union[start : start + len(dates)], dates):
-        freq = _union_freq(union)
+        freq = getattr(first, "freq", None) if same else _union_freq(union)
         if freq is not None:
             idx = pd.DatetimeIndex(idx, freq=freq)
     return idx

@@ -45,6 +45,14 @@ def test_a_run_of_consecutive_months_keeps_the_frequency_and_name():
     assert index.freq == "MS" and index.name == "obs_date" and len(index) == 8
 
 
+def test_equal_indexes_keep_their_own_frequency_different_ones_get_the_inferred_one():
+    dates = pd.date_range("2020-01-01", periods=6, freq="MS").values  # no freq attached
+    a = pd.Series([1.0, 2.0, 4.0, 3.0, 6.0, 5.0], pd.DatetimeIndex(dates))
+    assert _same_as_frame({"a": a, "b": a * a}).freq is None  # pandas keeps the index
+    b = pd.Series([2.0, 1.0, 3.0, 5.0, 4.0], pd.DatetimeIndex(dates[1:]))
+    assert _same_as_frame({"a": a, "b": b}).freq == "MS"  # pandas infers the union's
+
+
 def test_different_index_names_leave_none_and_irregular_dates_no_frequency():
     a = pd.Series(
         [1.0, 3.0, 2.0, 5.0],
