@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -18,17 +18,13 @@ def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
     if isinstance(index, pd.DatetimeIndex) and index.tz is None and series.notna().any():
         months = index.values.astype("datetime64[M]").astype(np.int64)
         by_month = series.groupby(months, sort=True)
-        out = by_month.mean() if how == "mean" else by_month.last()
-        level = out.to_numpy()
-        kept = out.index.to_numpy()[~np.isnan(level)]
+        out = (by_month.mean() if how == "mean" else by_month.last()).dropna()
+        kept = out.index.to_numpy()
+        regular = kept[-1] - kept[0] + 1 == len(kept)  # no month missing inside: as pandas
         starts = kept.astype("datetime64[M]").astype(index.values.dtype)
-        if kept[-1] - kept[0] + 1 == len(kept):  # no month missing inside: freq "MS", as pandas
-            periods = pd.date_range(
-                starts[0], periods=len(kept), freq="MS", name=index.name, unit=index.unit
-            )
-        else:
-            periods = pd.DatetimeIndex(starts, name=index.name)
-        return pd.Series(level[~np.isnan(level)], index=periods, name=series.name)
+        freq: Any = "MS" if regular else None
+        out.index = pd.DatetimeIndex(starts, name=index.name, freq=freq)
+        return out
     grouped = series.resample("MS")
     return (grouped.mean() if how == "mean" else grouped.last()).dropna()
 
