@@ -177,6 +177,7 @@ def ols_arrays(
     names = columns
     if constant:  # statsmodels' add_constant(x, has_constant="add"), without its checks
         x, names = np.column_stack([np.ones(len(x)), x]), ["const", *columns]
+    x = np.asfortranarray(x)  # the layout a frame hands statsmodels: the same sums, bit for bit
     model = OLS(y, x)
     res = model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags}) if hac_lags else model.fit()
     labels = (pd.Index(names), index)
