@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
     from statsmodels.regression.linear_model import RegressionResultsWrapper
+
+Labels = tuple[pd.Index, pd.Index]  # coefficient names, row index
 
 
 class TextResult(ABC):
@@ -100,23 +102,36 @@ class Regression(TextResult):
     cov_params: pd.DataFrame = field(repr=False)
 
     @classmethod
-    def from_statsmodels(cls, name: str, res: RegressionResultsWrapper, *, lags: int) -> Regression:
+    def from_statsmodels(
+        cls, name: str, res: RegressionResultsWrapper, *, lags: int, labels: Labels | None = None
+    ) -> Regression:
+        """The fit as a :class:`Regression`; ``labels`` (coefficient names, row index) name
+        the numbers of a fit made on arrays, as statsmodels' pandas wrapper would."""
         exog = np.asarray(res.model.exog)
+        params, bse, tvalues, pvalues = res.params, res.bse, res.tvalues, res.pvalues
+        resid, fitted, cov = res.resid, res.fittedvalues, res.cov_params()
+        if labels is not None:
+            names, rows = labels
+            params, bse, tvalues, pvalues = (
+                pd.Series(v, index=names) for v in (params, bse, tvalues, pvalues)
+            )
+            resid, fitted = pd.Series(resid, index=rows), pd.Series(fitted, index=rows)
+            cov = pd.DataFrame(cov, index=names, columns=names)
         return cls(
             name=name,
-            params=res.params,
-            bse=res.bse,
-            tvalues=res.tvalues,
-            pvalues=res.pvalues,
+            params=params,
+            bse=bse,
+            tvalues=tvalues,
+            pvalues=pvalues,
             rsquared=float(res.rsquared),
             rsquared_adj=float(res.rsquared_adj),
             nobs=int(res.nobs),
             sigma=float(np.sqrt(res.scale)),
             cov_type=str(res.cov_type),
             diagnostics=residual_diagnostics(np.asarray(res.resid), exog, lags=lags),
-            resid=res.resid,
-            fitted=res.fittedvalues,
-            cov_params=res.cov_params(),
+            resid=resid,
+            fitted=fitted,
+            cov_params=cov,
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -138,15 +153,32 @@ def ols(
     name: str, y: pd.Series, x: pd.DataFrame, *, hac_lags: int = 0, constant: bool = True
 ) -> Regression:
     """OLS of ``y`` on ``x`` (plus a constant), HAC (Newey–West) errors when ``hac_lags``."""
+    columns = cast(list[str], list(x.columns))  # labels as given, as statsmodels keeps them
+    exog = x.to_numpy(dtype=float)
+    return ols_arrays(name, y.to_numpy(dtype=float), exog, columns, y.index, hac_lags, constant)
+
+
+def ols_arrays(
+    name: str,
+    y: np.ndarray,
+    x: np.ndarray,
+    columns: list[str],
+    index: pd.Index,
+    hac_lags: int = 0,
+    constant: bool = True,
+) -> Regression:
+    """:func:`ols` on arrays: ``x``'s columns named by ``columns``, rows by ``index``.
+
+    statsmodels fits the arrays (the same numbers as on frames, bit for bit: its pandas
+    wrapper only labels them, at several times the cost of a small fit) and the result is
+    labelled here as the wrapper would: coefficients by column, residuals by ``index``."""
     from statsmodels.regression.linear_model import OLS  # statsmodels on first fit
 
-    exog = x
+    names = columns
     if constant:  # statsmodels' add_constant(x, has_constant="add"), without its checks
-        exog = pd.DataFrame(
-            np.column_stack([np.ones(len(x)), x.to_numpy(dtype=float)]),
-            index=x.index,
-            columns=["const", *x.columns],
-        )
-    model = OLS(y, exog)
+        x, names = np.column_stack([np.ones(len(x)), x]), ["const", *columns]
+    x = np.asfortranarray(x)  # the layout a frame hands statsmodels: the same sums, bit for bit
+    model = OLS(y, x)
     res = model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags}) if hac_lags else model.fit()
-    return Regression.from_statsmodels(name, res, lags=max(hac_lags, 4))
+    labels = (pd.Index(names), index)
+    return Regression.from_statsmodels(name, res, lags=max(hac_lags, 4), labels=labels)

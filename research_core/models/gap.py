@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from research_core.models.inputs import clean_frame
+from research_core.models.inputs import complete_columns
 
 
 def _ols_resid(y: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -30,18 +30,18 @@ def hamilton_gap(level: pd.Series, *, h: int = 24, p: int = 12, log: bool = True
     Monthly defaults (two years ahead, one year of lags); Hamilton's quarterly choice is
     ``h=8, p=4``.
     """
-    data = clean_frame(level.to_frame("level"), model="hamilton_gap", min_obs=h + p + 24)
-    y = data["level"]
+    index, data = complete_columns({"level": level}, model="hamilton_gap", min_obs=h + p + 24)
+    values = data["level"]
     if log:
-        if (y <= 0).any():
+        if (values <= 0).any():
             raise ValueError("hamilton_gap: log=True needs a positive level series")
-        y = 100 * np.log(y)
-    values, first = y.to_numpy(), h + p - 1  # first row with every lag (rows, not dates)
+        values = 100 * np.log(values)
+    first = h + p - 1  # first row with every lag (rows, not dates)
     x = np.ones((len(values) - first, p + 1), order="F")  # the layout statsmodels gets
     for j in range(p):  # column 1 + j: y[t - h - j]
         x[:, 1 + j] = values[first - h - j : len(values) - h - j]
     resid = _ols_resid(values[first:], x)
-    return pd.Series(resid, index=y.index[first:], name=f"{level.name or 'level'}_gap")
+    return pd.Series(resid, index=index[first:], name=f"{level.name or 'level'}_gap")
 
 
 def trend_gap(level: pd.Series, *, log: bool = True, min_obs: int = 24) -> pd.Series:
@@ -50,11 +50,11 @@ def trend_gap(level: pd.Series, *, log: bool = True, min_obs: int = 24) -> pd.Se
     The fallback when the history is too short for :func:`hamilton_gap`; it uses only the
     data it is given, so it stays point-in-time, but revises more as data arrive.
     """
-    data = clean_frame(level.to_frame("level"), model="trend_gap", min_obs=min_obs)
+    index, data = complete_columns({"level": level}, model="trend_gap", min_obs=min_obs)
     y = 100 * np.log(data["level"]) if log else data["level"]
     x = np.column_stack([np.ones(len(y)), np.arange(len(y), dtype=float)])
-    resid = _ols_resid(y.to_numpy(), x)
-    return pd.Series(resid, index=y.index, name=f"{level.name or 'level'}_gap")
+    resid = _ols_resid(y, x)
+    return pd.Series(resid, index=index, name=f"{level.name or 'level'}_gap")
 
 
 def output_gap(level: pd.Series, *, h: int = 24, p: int = 12) -> tuple[pd.Series, str]:

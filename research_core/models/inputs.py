@@ -7,8 +7,12 @@ must be finite, long enough and not constant, or a :class:`ModelError` names the
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
+from pandas.tseries.offsets import BaseOffset, MonthBegin
 
 from research_core.errors import InsufficientDataError, ModelError
 
@@ -38,3 +42,71 @@ def clean_frame(
     if constant:
         raise ModelError(f"{model}: {constant} are constant over the sample; nothing to estimate")
     return frame
+
+
+def complete_columns(
+    cols: Mapping[str, pd.Series], *, model: str, min_obs: int
+) -> tuple[pd.Index, dict[str, np.ndarray]]:
+    """What ``clean_frame(pd.DataFrame(cols), ...)`` keeps, as its index and one float64
+    array per column, without building the frame: the dates every series has a value at.
+
+    Models fitted at every as-of date call this; the frame's alignment cost more than
+    their fits. Series not indexed by increasing unique dates, an inf, too few rows or a
+    constant column go through :func:`clean_frame`, which says what is wrong.
+    """
+    series = list(cols.values())
+    if not all(_plain_dates(s) for s in series):
+        return _through_frame(cols, model=model, min_obs=min_obs)
+    keys = [np.asarray(s.index.values) for s in series]
+    values = [s.to_numpy(dtype="float64") for s in series]
+    if any(np.isinf(v).any() for v in values):
+        return _through_frame(cols, model=model, min_obs=min_obs)
+    dates = functools.reduce(
+        np.intersect1d, [k[~np.isnan(v)] for k, v in zip(keys, values, strict=True)]
+    )
+    out = {c: v[np.searchsorted(k, dates)] for c, k, v in zip(cols, keys, values, strict=True)}
+    if len(dates) < max(min_obs, 1) or any(np.ptp(v) == 0.0 for v in out.values()):
+        return _through_frame(cols, model=model, min_obs=min_obs)
+    return _frame_index(series, keys, dates), out
+
+
+def _plain_dates(s: pd.Series) -> bool:
+    index = s.index
+    return isinstance(index, pd.DatetimeIndex) and index.is_monotonic_increasing and index.is_unique
+
+
+def _frame_index(series: list[pd.Series], keys: list[np.ndarray], dates: np.ndarray) -> pd.Index:
+    """The index ``pd.DataFrame`` of ``series`` has at ``dates``: the union's name, and its
+    frequency where ``dates`` are a run of consecutive rows of the union (pandas keeps it):
+    the first index's when all are equal, else the one pandas infers for the union."""
+    names = {s.index.name for s in series}
+    first = series[0].index
+    idx = first[np.searchsorted(keys[0], dates)].rename(names.pop() if len(names) == 1 else None)
+    same = all(np.array_equal(k, keys[0]) for k in keys[1:])  # pandas keeps that index
+    union = keys[0] if same else functools.reduce(np.union1d, keys)
+    start = int(np.searchsorted(union, dates[0]))
+    if len(dates) and np.array_equal(union[start : start + len(dates)], dates):
+        freq = getattr(first, "freq", None) if same else _union_freq(union)
+        if freq is not None:
+            idx = pd.DatetimeIndex(idx, freq=freq)
+    return idx
+
+
+def _union_freq(union: np.ndarray) -> BaseOffset | None:
+    """The frequency pandas infers for the union of the indexes: month starts, one a
+    month, read off the month numbers (the usual case, cheap); else pandas infers it."""
+    if len(union) < 3:
+        return None
+    months = union.astype("datetime64[M]")
+    if np.array_equal(months.astype(union.dtype), union) and np.all(
+        np.diff(months).astype(int) == 1
+    ):
+        return MonthBegin()
+    return pd.DatetimeIndex(union, freq="infer").freq
+
+
+def _through_frame(
+    cols: Mapping[str, pd.Series], *, model: str, min_obs: int
+) -> tuple[pd.Index, dict[str, np.ndarray]]:
+    frame = clean_frame(pd.DataFrame(cols), model=model, min_obs=min_obs)
+    return frame.index, {str(c): frame[c].to_numpy() for c in frame.columns}

@@ -49,7 +49,7 @@ from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 from research_core.errors import ModelError
 from research_core.models._base import TextResult
-from research_core.models.inputs import clean_frame
+from research_core.models.inputs import complete_columns
 
 METHODS = ("profile", "optimizer")
 
@@ -98,10 +98,11 @@ def natural_rate(
     if method not in METHODS:
         raise ModelError(f"natural_rate: method {method!r} is not one of {list(METHODS)}")
     cols = {"real_rate": real_rate} | ({} if gap is None else {"gap": gap})
-    data = clean_frame(pd.DataFrame(cols), model="natural_rate", min_obs=min_obs)
-    exog = data[["gap"]] if gap is not None else None
+    index, arrays = complete_columns(cols, model="natural_rate", min_obs=min_obs)
     if signal_to_noise is not None and method == "profile":
-        return _profile(data, exog, signal_to_noise)
+        return _profile(index, arrays["real_rate"], arrays.get("gap"), signal_to_noise)
+    data = pd.DataFrame(arrays, index=index)
+    exog = data[["gap"]] if gap is not None else None
     model = UnobservedComponents(data["real_rate"], level="llevel", exog=exog)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
@@ -149,10 +150,8 @@ def _fit_fixed_ratio(model: UnobservedComponents, q: float) -> tuple[Any, bool]:
     return res, bool(opt.success)
 
 
-def _profile(data: pd.DataFrame, exog: pd.DataFrame | None, q: float) -> NaturalRateResult:
+def _profile(index: pd.Index, y: np.ndarray, x: np.ndarray | None, q: float) -> NaturalRateResult:
     """The exact ML fit for a fixed ``q`` (module docstring), smoothed by statsmodels."""
-    y = data["real_rate"].to_numpy()
-    x = None if exog is None else exog["gap"].to_numpy()
     vy, vx, f = _unit_innovations(y, x, q)
     n = len(f)  # periods after the diffuse one
     total = float(np.sum(vy * vy / f)) / n  # var(e) without the gap
@@ -177,7 +176,7 @@ def _profile(data: pd.DataFrame, exog: pd.DataFrame | None, q: float) -> Natural
     model.update(np.array(values))
     res = model.ssm.smooth()
     params, bse = pd.Series(values, index=names), pd.Series(errors, index=names)
-    return NaturalRateResult(_estimates(res, data.index), params, bse, float(res.llf), True)
+    return NaturalRateResult(_estimates(res, index), params, bse, float(res.llf), True)
 
 
 def _unit_innovations(

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import ModelError
-from research_core.models._base import Regression, TextResult, ols
-from research_core.models.inputs import clean_frame
+from research_core.models._base import Regression, TextResult, ols_arrays
+from research_core.models.inputs import complete_columns
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,12 +74,13 @@ def taylor_rule(
     cols = {"rate": rate, "inflation": inflation, "gap": gap}
     if smoothing:
         cols["rate_lag"] = rate.shift(1)
-    frame = pd.DataFrame(cols)
-    if lower_bound is not None:
-        frame = frame[~(frame["rate"] <= lower_bound)]
-    data = clean_frame(frame, model="taylor_rule", min_obs=min_obs)
-    x = data[["rate_lag", "inflation", "gap"] if smoothing else ["inflation", "gap"]]
-    reg = ols("Taylor rule", data["rate"], x, hac_lags=hac_lags)
+    if lower_bound is not None:  # the dates the rate is at the bound leave every column
+        floor = rate.index[(rate <= lower_bound).to_numpy()]
+        cols = {k: v[~v.index.isin(floor)] for k, v in cols.items()}
+    index, data = complete_columns(cols, model="taylor_rule", min_obs=min_obs)
+    regressors = ["rate_lag", "inflation", "gap"] if smoothing else ["inflation", "gap"]
+    x = np.column_stack([data[c] for c in regressors])
+    reg = ols_arrays("Taylor rule", data["rate"], x, regressors, index, hac_lags)
     rho = float(reg.params["rate_lag"]) if smoothing else 0.0
     long_run = _long_run(reg, rho, smoothing=smoothing)
     if rho >= 0.98:
@@ -87,12 +88,12 @@ def taylor_rule(
             f"taylor_rule: smoothing rho={rho:.3f} is at the unit root; the long-run "
             "responses are not identified (is the rate stuck at a bound?)"
         )
-    last = data.iloc[-1]
     lr = long_run["coef"]
     prescription = float(
-        lr["intercept"] + lr["inflation"] * last["inflation"] + lr["gap"] * last["gap"]
+        lr["intercept"] + lr["inflation"] * data["inflation"][-1] + lr["gap"] * data["gap"][-1]
     )
-    return TaylorRuleResult(reg, long_run, rho, prescription, float(last["rate"]), periods_per_year)
+    last_rate = float(data["rate"][-1])
+    return TaylorRuleResult(reg, long_run, rho, prescription, last_rate, periods_per_year)
 
 
 def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
