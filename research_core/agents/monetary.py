@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -89,10 +89,12 @@ def rstar_method(mode: str) -> Iterator[None]:
     "optimizer") inside the block (benchmarks and identity checks compare the two)."""
     if mode not in RSTAR_METHODS:
         raise AgentDataError(f"monetary_policy rstar {mode!r}: valid {list(RSTAR_METHODS)}")
-    with ExitStack() as restore:
-        restore.callback(setattr, MonetaryPolicyAgent, "rstar", MonetaryPolicyAgent.rstar)
-        MonetaryPolicyAgent.rstar = mode
+    before = MonetaryPolicyAgent.rstar
+    MonetaryPolicyAgent.rstar = mode
+    try:
         yield
+    finally:
+        MonetaryPolicyAgent.rstar = before
 
 
 class MonetaryPolicyAgent(Agent):
