@@ -17,7 +17,8 @@ def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
     numbers), without building the resampler's bins: agents call this per series per date.
     """
     index = series.index
-    if isinstance(index, pd.DatetimeIndex) and index.tz is None and series.notna().any():
+    naive = isinstance(index, pd.DatetimeIndex) and index.tz is None
+    if naive and index.is_monotonic_increasing and series.notna().any():  # "last" by date
         months = index.values.astype("datetime64[M]").astype(np.int64)
         by_month = series.groupby(months, sort=True)
         out = (by_month.mean() if how == "mean" else by_month.last()).dropna()

@@ -124,6 +124,7 @@ class Continued:
 
     def __init__(self, prices: np.ndarray, fee: np.ndarray | float = 0.0, initial: float = 1.0):
         self.prices = np.asarray(prices, dtype=np.float64)
+        _check(self.prices, np.zeros((0, 1, self.prices.shape[-1])), np.zeros(0, dtype=int))
         self.fee = np.broadcast_to(np.asarray(fee, dtype=np.float64), self.prices.shape[1:])
         self.initial = float(initial)
         self.rows: list[int] = []
@@ -139,6 +140,11 @@ class Continued:
         self.closed = np.concatenate([self.closed, self._mark(lo, row)])
         imp = np.broadcast_to(np.asarray(impact, dtype=np.float64), self.fee.shape)
         w = np.asarray(weights, dtype=np.float64)[None, :]
+        if not np.all(np.isfinite(w)):  # as simulate refuses it, naming where
+            bad = int(np.flatnonzero(~np.isfinite(w[0]))[0])
+            raise BacktestError(
+                f"non-finite target weight at rebalance {len(self.rows)}, instrument {bad}"
+            )
         px = self.prices[row]
         _, self.units, _, _, self.cash = _trade(
             self.cash, self.units, px, w, self.fee, imp, bool(np.any(imp))

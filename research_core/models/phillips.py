@@ -108,7 +108,9 @@ def _rolling(y: pd.Series, x: pd.DataFrame, window: int) -> pd.DataFrame:
     """Rolling coefficients of the four economic regressors (empty if the sample is short).
 
     Every window's normal equations at once (``RollingOLS``' "inv" method without its
-    per-window Python loop); a window whose cross-product is singular is left out, as there.
+    per-window Python loop); a window whose cross-product is singular is left out, as there,
+    and so is one of lower rank than its regressors (collinear, even where rounding lets
+    the inverse through).
     """
     if len(y) <= window + 1:
         return pd.DataFrame(columns=list(REGRESSORS), dtype=float)
@@ -122,6 +124,8 @@ def _rolling(y: pd.Series, x: pd.DataFrame, window: int) -> pd.DataFrame:
         xpxi = np.stack([_inverse_or_nan(m) for m in xpx])
     rows = [list(x.columns).index(c) for c in REGRESSORS]
     params = (xpxi[:, rows, :] @ xpy)[:, :, 0]
+    # a rank-deficient window whose inverse survives rounding gives huge arbitrary numbers
+    params[np.linalg.matrix_rank(xw) < xw.shape[1]] = np.nan
     keep = ~np.isnan(params).any(axis=1)
     return pd.DataFrame(params[keep], index=y.index[window - 1 :][keep], columns=list(REGRESSORS))
 

@@ -19,7 +19,8 @@ def weekly_last(data: Frame) -> Frame:
     """``data.resample("W-FRI").last()``: weeks Saturday..Friday labelled by their Friday,
     every week from the first to the last (empty ones NaN), the last value seen in each."""
     index = data.index
-    if not (isinstance(index, pd.DatetimeIndex) and index.tz is None and len(data)):
+    sorted_naive = isinstance(index, pd.DatetimeIndex) and index.tz is None
+    if not (sorted_naive and index.is_monotonic_increasing and len(data)):  # "last": by date
         return data.resample("W-FRI").last()
     # 1970-01-02, day 1, was a Friday: day + 5 // 7 numbers the weeks ending on Fridays
     week = (index.values.astype("datetime64[D]").astype(np.int64) + 5) // 7

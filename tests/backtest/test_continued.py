@@ -67,3 +67,12 @@ def test_ladder_starts_over_on_a_revised_history() -> None:
     assert ladder.state(pd.Series([1.0, 0.97, 0.94, 0.93], index=days)).level == 1  # 7 %
     revised = pd.Series([1.0, 0.97, 0.80, 0.93], index=days)  # a revised past: 20 % fall
     assert ladder.state(revised).level == 4  # flat: the new history was walked
+
+
+def test_continued_refuses_what_simulate_refuses_naming_where() -> None:
+    prices = np.array([[1.0, 2.0], [1.1, 2.0], [1.2, 2.2]])
+    run = Continued(prices)
+    with pytest.raises(BacktestError, match="rebalance 0, instrument 1"):
+        run.rebalance(0, np.array([0.5, np.nan]), 0.0)
+    with pytest.raises(BacktestError, match="finite and positive"):
+        Continued(np.array([[1.0, -2.0]]))

@@ -67,6 +67,25 @@ def test_rolling_coefficients_equal_statsmodels_rolling_ols_singular_windows_lef
     np.testing.assert_allclose(res.rolling.to_numpy(), peer.to_numpy(), rtol=0, atol=1e-10)
 
 
+def test_rank_deficient_windows_are_left_out_even_when_the_inverse_goes_through() -> None:
+    # the gap is a constant 0.3 for 70 months: collinear with the constant, yet rounding
+    # lets the cross-product's inverse through (the old batched path returned ~1e15)
+    d = _phillips_inputs()
+    d["gap"] = d["gap"].where(np.arange(len(IDX)) >= 70, 0.3)
+    res = phillips_curve(d["inflation"], d["expectations"], d["gap"], d["fx"])
+    frame = _design_by_pandas(d)
+    # gap_lag is constant in the frame's first 70 rows: windows of 60 ending there are
+    # rank-deficient; every later window has full rank and equals least squares
+    assert res.rolling.index[0] == frame.index[70]
+    y, x = frame["inflation"].to_numpy(), frame.drop(columns="inflation").assign(const=1.0)
+    for end in (70, 100, len(frame) - 1):
+        beta = np.linalg.lstsq(x.to_numpy()[end - 59 : end + 1], y[end - 59 : end + 1])[0]
+        got = res.rolling.loc[frame.index[end]].to_numpy()
+        want = pd.Series(beta, x.columns)[list(res.rolling.columns)].to_numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
+    assert np.abs(res.rolling.to_numpy()).max() < 100
+
+
 def test_forecast_path_by_hand() -> None:
     d = _phillips_inputs(seed=6)
     res = phillips_curve(d["inflation"], d["expectations"], d["gap"], d["fx"])

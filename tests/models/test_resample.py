@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from research_core.agents._features import monthly
 from research_core.models.resample import weekly_last
 
 
@@ -47,3 +48,11 @@ def test_one_point_empty_and_tz_aware_fall_back_to_pandas():
     pd.testing.assert_series_equal(weekly_last(empty), _peer(empty))
     aware = pd.Series([1.0, 2.0], index=pd.date_range("2026-10-01", periods=2, tz="UTC"))
     pd.testing.assert_series_equal(weekly_last(aware), _peer(aware))
+
+
+def test_unsorted_dates_take_the_last_by_date_as_pandas():
+    # Friday 2024-01-05 then Wednesday 2024-01-03, stored out of date order: the week's last
+    # value by date is Friday's 0.0 (pandas' resample sorts; file order would give 1.0)
+    s = pd.Series([0.0, 1.0], pd.DatetimeIndex(["2024-01-05", "2024-01-03"]))
+    assert weekly_last(s).tolist() == [0.0]
+    assert monthly(s, how="last").tolist() == [0.0]
