@@ -20,6 +20,10 @@ in a crash is recomputed. Deleting the folder is always safe. The entries are pi
 they are as trusted as the lake folder they sit in (whoever can write there can already
 change the data the agents read).
 
+Strategies' outputs at a date (their signals and freshness, or why they said nothing:
+:func:`research_core.signals.sources.strategy_outcome`) are kept beside, one entry per
+(date, strategy) under ``strategy.<name>,<settings digest>`` (:func:`kept`).
+
 Only real-time views (the ``as_of`` vintage) of the lake the store was opened on use it:
 a copy of the lake (the causality check's cut lakes) has its own key and recomputes.
 """
@@ -35,22 +39,24 @@ import platform
 import shutil
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
 
 from research_core._files import umask as _umask
 from research_core.agents.report import AgentReport
-from research_core.agents.runner import using_store
+from research_core.agents.runner import store_for, using_store
 from research_core.lake.files import read_rows
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 FOLDER = Path("artifacts") / "cache" / "agents"
 LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "hmmlearn", "arch")
 _DIGEST = 32  # bytes of SHA-256 in front of each entry
@@ -178,6 +184,22 @@ class AgentReportStore:
 
     def __repr__(self) -> str:
         return f"AgentReportStore({str(self.folder)!r})"
+
+
+def kept(view: PITView, name: str, kind: type[T], compute: Callable[[], T]) -> T:
+    """The value of type ``kind`` kept as ``name`` for ``view`` in the store in use for its
+    lake (:func:`stored_reports`; only real-time views have one), else ``compute()``, kept
+    there for the next run on the same snapshot and date."""
+    store = store_for(view)
+    if not isinstance(store, AgentReportStore):
+        return compute()
+    path = store.entry(view, name)
+    value = store.read(path)
+    if isinstance(value, kind):
+        return value
+    value = compute()
+    store.write(path, value)
+    return value
 
 
 ENABLED = True  # False: no store (every report computed; benchmarks' earlier path)

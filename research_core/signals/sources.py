@@ -13,8 +13,14 @@ and a prior confidence ``STRATEGY_CONFIDENCE``. Freshness:
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
+from abc import ABC
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic
 
 import numpy as np
 
@@ -147,11 +153,73 @@ def collect_signals(
     last: dict[str, int | None] = {}  # last quotes, read once per instrument
     for name, strat in (load_config() if strategies is None else strategies).items():
         source = f"strategy:{name}"
-        try:
-            got = strategy_signals(view, strat)
-        except SKIPPABLE as err:
-            skipped[source] = str(err)
+        said = strategy_outcome(view, strat, last)
+        if said.skipped is not None:
+            skipped[source] = said.skipped
             continue
-        signals.extend(got)
-        freshness[source] = strategy_freshness(view, strat, last)
+        signals.extend(said.signals)
+        freshness[source] = said.freshness
     return CollectedSignals(tuple(signals), freshness, skipped)
+
+
+@dataclass(frozen=True)
+class StrategyOutcome:
+    """What one strategy says on one view: its signals and their freshness, or why it said
+    nothing (``skipped``: it lacks data at the date)."""
+
+    signals: tuple[Signal, ...] = ()
+    freshness: float = 1e-3
+    skipped: str | None = None
+
+
+def strategy_outcome(
+    view: PITView, strategy: BaseStrategy, last: dict[str, int | None] | None = None
+) -> StrategyOutcome:
+    """:func:`strategy_signals` and :func:`strategy_freshness` on ``view`` (``last``: the
+    quote dates other strategies read on it), or why the strategy said nothing. Kept in
+    the lake's store when one is in use (:func:`research_core.agents.store.kept`: per
+    snapshot, date, strategy and its settings), so the book backtest, the pipeline and a
+    proposal run a strategy once per date; a strategy whose code the store cannot name
+    (defined where no source file holds it) is always computed."""
+    from research_core.agents.store import kept
+
+    def compute() -> StrategyOutcome:
+        try:
+            said = strategy_signals(view, strategy)
+        except SKIPPABLE as err:
+            return StrategyOutcome(skipped=str(err))
+        return StrategyOutcome(tuple(said), strategy_freshness(view, strategy, last))
+
+    key = strategy_key(strategy)
+    return compute() if key is None else kept(view, key, StrategyOutcome, compute)
+
+
+def strategy_key(strategy: BaseStrategy) -> str | None:
+    """The store's name for a strategy's outcomes: its name and a digest of what they
+    depend on besides the view (class, parameters, the source outside the package, the
+    agents' settings); None when its source cannot be read."""
+    from research_core.agents.runner import AGENTS, variant
+
+    code = _class_code(type(strategy))
+    if code is None:
+        return None
+    what = [code, strategy.params.model_dump_json(), *map(variant, AGENTS)]
+    digest = hashlib.sha256("\n".join(what).encode()).hexdigest()[:16]
+    return f"strategy.{strategy.name},{digest}"
+
+
+@functools.cache
+def _class_code(cls: type) -> str | None:
+    """A class and, for each class of its MRO defined outside ``research_core`` (whose
+    source the store's code digest already covers), a digest of its source file, read once
+    per class object: None when one has no file (a notebook cell, ``python -c``)."""
+    parts = [f"{cls.__module__}.{cls.__qualname__}"]
+    for c in cls.__mro__:
+        if c in (object, ABC, Generic) or c.__module__.split(".")[0] == "research_core":
+            continue
+        try:
+            source = Path(inspect.getfile(c)).read_bytes()
+        except (OSError, TypeError):
+            return None
+        parts.append(hashlib.sha256(source).hexdigest())
+    return ";".join(parts)
