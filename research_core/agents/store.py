@@ -22,7 +22,8 @@ change the data the agents read).
 
 Strategies' outputs at a date (their signals and freshness, or why they said nothing:
 :func:`research_core.signals.sources.strategy_outcome`) are kept beside, one entry per
-(date, strategy) under ``strategy.<name>,<settings digest>`` (:func:`kept`).
+(date, strategy) under ``strategy.<name>,<settings digest>``, and each agent's signals and
+freshness under ``agent.<name>,<variant>`` (a :class:`Shelf` per view).
 
 Only real-time views (the ``as_of`` vintage) of the lake the store was opened on use it:
 a copy of the lake (the causality check's cut lakes) has its own key and recomputes.
@@ -39,8 +40,9 @@ import platform
 import shutil
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TypeVar
@@ -186,20 +188,30 @@ class AgentReportStore:
         return f"AgentReportStore({str(self.folder)!r})"
 
 
-def kept(view: PITView, name: str, kind: type[T], compute: Callable[[], T]) -> T:
-    """The value of type ``kind`` kept as ``name`` for ``view`` in the store in use for its
-    lake (:func:`stored_reports`; only real-time views have one), else ``compute()``, kept
-    there for the next run on the same snapshot and date."""
+@dataclass(frozen=True)
+class Shelf:
+    """The entries of one view (its as-of and content stamp) in a store: what the sources
+    said on it (:mod:`research_core.signals.sources`), one entry per source."""
+
+    store: AgentReportStore
+    stamp: str  # the entries' file name: ``<as_of>-<content stamp>``
+
+    def get(self, name: str, kind: type[T]) -> T | None:
+        """The value of type ``kind`` kept as ``name``, None if none is."""
+        value = self.store.read(self.store.folder / name / self.stamp)
+        return value if isinstance(value, kind) else None
+
+    def put(self, name: str, value: object) -> None:
+        self.store.write(self.store.folder / name / self.stamp, value)
+
+
+def shelf(view: PITView) -> Shelf | None:
+    """The shelf of ``view`` in the store in use for its lake (:func:`stored_reports`;
+    only real-time views have one), None when there is none."""
     store = store_for(view)
     if not isinstance(store, AgentReportStore):
-        return compute()
-    path = store.entry(view, name)
-    value = store.read(path)
-    if isinstance(value, kind):
-        return value
-    value = compute()
-    store.write(path, value)
-    return value
+        return None
+    return Shelf(store, store.entry(view, "").name)
 
 
 ENABLED = True  # False: no store (every report computed; benchmarks' earlier path)

@@ -20,7 +20,7 @@ from abc import ABC
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic
+from typing import TYPE_CHECKING, Generic
 
 import numpy as np
 
@@ -38,6 +38,9 @@ from research_core.lake.pit import PITView
 from research_core.records import Signal
 from research_core.strategies import load_config
 from research_core.strategies.base import BaseStrategy
+
+if TYPE_CHECKING:
+    from research_core.agents.store import Shelf
 
 STRATEGY_CONFIDENCE = 0.5
 # a source that lacks data at the date says nothing (with the reason); other errors raise
@@ -142,68 +145,110 @@ def collect_signals(
 ) -> CollectedSignals:
     """Run the agents and strategies (default: all agents, the shipped ``strategies.yaml``)
     on ``view``. Each agent and strategy succeeds or fails alone; one without enough
-    history is skipped, with the reason."""
+    history is skipped, with the reason. What each says is kept in the lake's store when
+    one is in use (:func:`agent_outcomes`, :func:`strategy_outcome`)."""
     signals: list[Signal] = []
     freshness: dict[str, float] = {}
     skipped: dict[str, str] = {}
-    reports = agent_reports(view, agents, skipped)
-    for name, report in reports.items():
-        signals.extend(report.signals)
-        freshness[f"agent:{name}"] = freshness_from_report(report)
+    from research_core.agents.store import shelf
+
+    kept = shelf(view)  # read once per view: the store and the view's content stamp
+    said = {f"agent:{k}": v for k, v in agent_outcomes(view, agents, kept).items()}
     last: dict[str, int | None] = {}  # last quotes, read once per instrument
-    for name, strat in (load_config() if strategies is None else strategies).items():
-        source = f"strategy:{name}"
-        said = strategy_outcome(view, strat, last)
-        if said.skipped is not None:
-            skipped[source] = said.skipped
-            continue
-        signals.extend(said.signals)
-        freshness[source] = said.freshness
+    config = load_config() if strategies is None else strategies
+    settings = agent_settings()
+    for name, strat in config.items():
+        said[f"strategy:{name}"] = strategy_outcome(view, strat, last, kept, settings)
+    for source, outcome in said.items():
+        if outcome.skipped is not None:
+            skipped[source] = outcome.skipped
+        else:
+            signals.extend(outcome.signals)
+            freshness[source] = outcome.freshness
     return CollectedSignals(tuple(signals), freshness, skipped)
 
 
 @dataclass(frozen=True)
-class StrategyOutcome:
-    """What one strategy says on one view: its signals and their freshness, or why it said
-    nothing (``skipped``: it lacks data at the date)."""
+class Outcome:
+    """What one source (agent or strategy) says on one view: its signals and their
+    freshness, or why it said nothing (``skipped``: it lacks data at the date). Small: the
+    store keeps one per source and date."""
 
     signals: tuple[Signal, ...] = ()
     freshness: float = 1e-3
     skipped: str | None = None
 
 
-def strategy_outcome(
-    view: PITView, strategy: BaseStrategy, last: dict[str, int | None] | None = None
-) -> StrategyOutcome:
-    """:func:`strategy_signals` and :func:`strategy_freshness` on ``view`` (``last``: the
-    quote dates other strategies read on it), or why the strategy said nothing. Kept in
-    the lake's store when one is in use (:func:`research_core.agents.store.kept`: per
-    snapshot, date, strategy and its settings), so the book backtest, the pipeline and a
-    proposal run a strategy once per date; a strategy whose code the store cannot name
-    (defined where no source file holds it) is always computed."""
-    from research_core.agents.store import kept
+def agent_outcomes(
+    view: PITView, names: Iterable[str] | None, kept: Shelf | None = None
+) -> dict[str, Outcome]:
+    """Each agent's :class:`Outcome` on ``view`` (with its dependencies, in dependency
+    order): read from ``kept`` (the view's shelf in the lake's store) when every one is
+    there, else computed from the agents' reports (:func:`agent_reports`) and kept."""
+    from research_core.agents.runner import agent_order, variant
 
-    def compute() -> StrategyOutcome:
-        try:
-            said = strategy_signals(view, strategy)
-        except SKIPPABLE as err:
-            return StrategyOutcome(skipped=str(err))
-        return StrategyOutcome(tuple(said), strategy_freshness(view, strategy, last))
+    order = agent_order(names)
+    keys = {n: f"agent.{n},{variant(n)}" for n in order}
+    known = {n: None if kept is None else kept.get(keys[n], Outcome) for n in order}
+    if all(known.values()):
+        return {n: o for n, o in known.items() if o is not None}
+    skipped: dict[str, str] = {}
+    reports = agent_reports(view, order, skipped)
+    out = {}
+    for n in order:
+        if n in reports:
+            out[n] = Outcome(reports[n].signals, freshness_from_report(reports[n]))
+        else:
+            out[n] = Outcome(skipped=skipped[f"agent:{n}"])
+        if kept is not None:
+            kept.put(keys[n], out[n])
+    return out
 
-    key = strategy_key(strategy)
-    return compute() if key is None else kept(view, key, StrategyOutcome, compute)
 
-
-def strategy_key(strategy: BaseStrategy) -> str | None:
-    """The store's name for a strategy's outcomes: its name and a digest of what they
-    depend on besides the view (class, parameters, the source outside the package, the
-    agents' settings); None when its source cannot be read."""
+def agent_settings() -> tuple[str, ...]:
+    """The agents' settings (``agents.runner.variant``): strategies that read agents
+    depend on them."""
     from research_core.agents.runner import AGENTS, variant
 
+    return tuple(map(variant, AGENTS))
+
+
+def strategy_outcome(
+    view: PITView,
+    strategy: BaseStrategy,
+    last: dict[str, int | None] | None = None,
+    kept: Shelf | None = None,
+    settings: tuple[str, ...] | None = None,
+) -> Outcome:
+    """:func:`strategy_signals` and :func:`strategy_freshness` on ``view`` (``last``: the
+    quote dates other strategies read on it), or why the strategy said nothing. Read from
+    and kept on ``kept``, the view's shelf in the lake's store (per snapshot, date,
+    strategy, its settings and the agents' ``settings``), so the book backtest and a
+    proposal run a strategy once per date; a strategy whose code the store cannot name
+    (defined where no source file holds it) is always computed."""
+    key = None if kept is None else strategy_key(strategy, settings or agent_settings())
+    known = None if kept is None or key is None else kept.get(key, Outcome)
+    if known is not None:
+        return known
+    try:
+        signals = tuple(strategy_signals(view, strategy))
+    except SKIPPABLE as err:
+        said = Outcome(skipped=str(err))
+    else:
+        said = Outcome(signals, strategy_freshness(view, strategy, last))
+    if kept is not None and key is not None:
+        kept.put(key, said)
+    return said
+
+
+def strategy_key(strategy: BaseStrategy, settings: tuple[str, ...] = ()) -> str | None:
+    """The store's name for a strategy's outcomes: its name and a digest of what they
+    depend on besides the view (class, parameters, the source outside the package, the
+    agents' ``settings``); None when its source cannot be read."""
     code = _class_code(type(strategy))
     if code is None:
         return None
-    what = [code, strategy.params.model_dump_json(), *map(variant, AGENTS)]
+    what = [code, strategy.params.model_dump_json(), *settings]
     digest = hashlib.sha256("\n".join(what).encode()).hexdigest()[:16]
     return f"strategy.{strategy.name},{digest}"
 

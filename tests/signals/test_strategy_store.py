@@ -10,6 +10,8 @@ from typing import ClassVar
 
 import pytest
 
+from research_core._memo import MEMO
+from research_core.agents import runner
 from research_core.agents.store import stored_reports
 from research_core.errors import InsufficientDataError
 from research_core.lake.maintenance import export_as_of
@@ -113,3 +115,23 @@ def test_a_strategy_without_a_source_file_is_not_kept():
     key = strategy_key(Level())
     assert key is not None and key.startswith("strategy.TEST_LEVEL,")
     assert key != strategy_key(Level(vol_target=0.2))
+
+
+def test_what_an_agent_said_is_read_back_without_its_report(sample_lake_path: Path, tmp_path: Path):
+    """The agents' part of collect_signals is kept too (signals and freshness, small): a
+    second run on the same snapshot reads it without reading or running the report."""
+    cut = export_as_of(Lake.open(sample_lake_path), "2016-06-30", tmp_path / "cut")
+    view = cut.at("2016-06-30")
+    MEMO.clear()
+    alone = collect_signals(view, strategies={}, agents=["fiscal"])  # no store in use
+    MEMO.clear()
+    with stored_reports(cut):
+        first = collect_signals(view, strategies={}, agents=["fiscal"])
+        assert [k[3] for k in MEMO.keys(runner.REPORTS)] == ["fiscal"]  # computed
+        MEMO.clear()
+        again = collect_signals(cut.at("2016-06-30"), strategies={}, agents=["fiscal"])
+        assert list(MEMO.keys(runner.REPORTS)) == []  # neither read nor run
+    MEMO.clear()
+    assert again.signals == first.signals == alone.signals and len(alone.signals) > 0
+    assert again.freshness == first.freshness == alone.freshness
+    assert list(again.freshness) == ["agent:fiscal"]
