@@ -9,10 +9,11 @@ Targets: the monthly ERC book from 2010-01 to 2026-10, causality verification on
                       (:mod:`_paths`): ``earlier`` (unit histories rebuilt at every date, no
                       agent report store, HMMs refitted at every date), ``new`` (the store
                       emptied first: a cold start; ``--refit`` for the cross-asset HMMs,
-                      default yearly) and ``warm`` (the new path again: agent reports from
-                      the store). With ``--refit every`` the new path's weights and returns
-                      must equal the earlier path's to 1e-12; the yearly refit is a model
-                      change (the difference is printed). ``earlier`` needs ``--workers 1``
+                      default yearly) and ``warm`` (the new path again: what every agent
+                      and strategy said at each date read from the store). With
+                      ``--refit every`` the new path's weights and returns must equal the
+                      earlier path's to 1e-12; the yearly refit is a model change (the
+                      difference is printed). ``earlier`` needs ``--workers 1``
                       (spawned workers would run the new path).
 * ``live decision``   the peer: the live path ``portfolio.decide(lake.at(D))`` at one date
                       (covariance read from the view), best of ``--repeat``; times the

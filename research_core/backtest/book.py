@@ -29,11 +29,13 @@ and any difference raises :class:`LookAheadError`.
 
 Speed: the signals (every agent and strategy, then aggregation) do not depend on the book
 held, so they are gathered for all dates first, in this process or in ``workers``
-processes; only the covariance, construction and constraints run in date order. Agent
-reports come from the lake's report store when an earlier run made them
-(:mod:`research_core.agents.store`), unit histories are extended from date to date; the
-aggregation, the strategies' quote ages and the attribution's shares run on numpy arrays
-(a daily book makes one decision per session).
+processes; only the covariance, construction and constraints run in date order. What
+each agent and strategy said at a date (signals, freshness, or why it said nothing) comes
+from the lake's store when an earlier run on the same snapshot made it
+(:mod:`research_core.agents.store`, :func:`~research_core.signals.sources.collect_signals`;
+the causality check's cut lakes never read it), unit histories are extended from date to
+date; the aggregation, the strategies' quote ages and the attribution's shares run on
+numpy arrays (a daily book makes one decision per session).
 """
 
 from __future__ import annotations

@@ -157,27 +157,28 @@ def agents(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
 
 
 def strategies(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
-    """Every configured strategy's target positions as signals, with freshness and skips."""
-    from research_core.errors import (
-        AgentDataError,
-        BacktestError,
-        InsufficientDataError,
-        ModelError,
-    )
-    from research_core.signals.sources import strategy_freshness, strategy_signals
+    """Every configured strategy's target positions as signals, with freshness and skips;
+    read from and kept in the lake's store (``signals.sources.strategy_outcome``), where
+    the book backtest, a proposal and its replay on the same snapshot and date find them."""
+    from research_core.agents.store import shelf, stored_reports
+    from research_core.signals.sources import strategy_outcome
     from research_core.strategies import load_config
 
-    view = _view(lake_path, as_of)
+    lake = Lake.open(lake_path)
+    view = lake.at(as_of)
     sigs: list[Signal] = []
     freshness: dict[str, float] = {}
     skipped: dict[str, str] = {}
-    for name, strat in load_config().items():
-        try:
-            sigs += strategy_signals(view, strat)
-        except (AgentDataError, InsufficientDataError, ModelError, BacktestError) as err:
-            skipped[f"strategy:{name}"] = str(err)
-            continue
-        freshness[f"strategy:{name}"] = strategy_freshness(view, strat)
+    last: dict[str, int | None] = {}
+    with stored_reports(lake):
+        kept = shelf(view)
+        for name, strat in load_config().items():
+            said = strategy_outcome(view, strat, last, kept)
+            if said.skipped is not None:
+                skipped[f"strategy:{name}"] = said.skipped
+                continue
+            sigs += said.signals
+            freshness[f"strategy:{name}"] = said.freshness
     out = _out(run_dir, "strategies")
     _write_parquet(out / "signals.parquet", signals_frame(sigs))
     _write_json(out / "sources.json", {"freshness": freshness, "skipped": skipped})

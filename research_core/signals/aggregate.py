@@ -137,7 +137,7 @@ def _provenance(
         conv = float(conviction.get((s.source, s.instrument), 1.0))
         if not 0.0 <= conv < float("inf"):
             raise SignalError(f"conviction of {s.source} on {s.instrument} is {conv}; need >= 0")
-        strength = float(np.clip(abs(s.strength), 0.0, strength_cap))
+        strength = min(abs(float(s.strength)), strength_cap)  # NaN stays NaN, as np.clip
         weight = s.confidence * fresh * src_w * conv
         rows.append((s.instrument, s.source, s.direction, strength, s.confidence, fresh, weight))
     if not rows:
