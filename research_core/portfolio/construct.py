@@ -122,7 +122,7 @@ def construct(
     first the starting capital; None: no history, no cut), ``reviews`` the dates a
     manual review cleared a flattened book, ``sizing`` the methods' tuning (:class:`Sizing`)."""
     sz = sizing or Sizing()
-    conviction, regime_scaling = sz.conviction, sz.regime_scaling
+    regime_scaling = sz.regime_scaling
     if method not in METHODS:
         raise PortfolioError(f"unknown method {method!r}; use one of {METHODS}")
     cons = constraints or Constraints()
@@ -139,24 +139,7 @@ def construct(
     score = table["score"].to_numpy(dtype="float64") * _freshness(table).to_numpy()
     sd = np.sqrt(np.diag(a))
     mu = IR_PER_Z * score * sd
-    if method in ("erc", "hrp"):
-        sign = np.sign(score)
-        directional = ann * np.outer(sign, sign)
-        base = (erc(directional) if method == "erc" else hrp(directional)).to_numpy()
-        size = np.abs(score)
-        tilt = size / (size.sum() / len(size)) if conviction else 1.0  # pandas' mean
-        raw = sign * base * tilt
-    elif method == "bl":
-        conf = table["confidence"].clip(0.01, 0.99)
-        mus = pd.Series(mu, index=ids)
-        raw = black_litterman(ann, mus, conf, risk_aversion=sz.risk_aversion).weights.to_numpy()
-    elif method == "kelly":
-        raw = kelly(pd.Series(mu, index=ids), ann, fraction=sz.kelly_fraction).to_numpy()
-    else:
-        bound = cons.limits.position
-        mus = pd.Series(mu, index=ids)
-        raw = mean_variance(mus, ann, risk_aversion=sz.risk_aversion, bounds=(-bound, bound))
-        raw = raw.to_numpy()
+    raw = _raw(method, ann, score, mu, table, cons, sz)
     regime = aggregated.regime
     scale = 1.0 - REGIME_CUT * min(abs(regime) / 2.0, 1.0) if regime_scaling and regime < 0 else 1.0
     vol = float(np.sqrt(np.dot(np.dot(raw, a), raw)))
@@ -186,6 +169,36 @@ def construct(
         fresh,
         ladder,
     )
+
+
+def _raw(
+    method: str,
+    ann: pd.DataFrame,
+    score: np.ndarray,
+    mu: np.ndarray,
+    table: pd.DataFrame,
+    cons: Constraints,
+    sz: Sizing,
+) -> np.ndarray:
+    """The method's weights before sizing, on the annual covariance ``ann`` (risk parity on
+    the directional positions, tilted by |score|; the view-based methods on ``mu``)."""
+    if method in ("erc", "hrp"):
+        sign = np.sign(score)
+        directional = ann * np.outer(sign, sign)
+        base = (erc(directional) if method == "erc" else hrp(directional)).to_numpy()
+        size = np.abs(score)
+        tilt = size / (size.sum() / len(size)) if sz.conviction else 1.0  # pandas' mean
+        return sign * base * tilt
+    mus = pd.Series(mu, index=ann.index)
+    if method == "bl":
+        conf = table["confidence"].clip(0.01, 0.99)
+        return black_litterman(ann, mus, conf, risk_aversion=sz.risk_aversion).weights.to_numpy()
+    if method == "kelly":
+        return kelly(mus, ann, fraction=sz.kelly_fraction).to_numpy()
+    bound = cons.limits.position
+    return mean_variance(
+        mus, ann, risk_aversion=sz.risk_aversion, bounds=(-bound, bound)
+    ).to_numpy()
 
 
 def _freshness(table: pd.DataFrame) -> pd.Series:
