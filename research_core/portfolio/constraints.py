@@ -26,7 +26,7 @@ from research_core.catalog import instrument
 from research_core.errors import PortfolioError, RiskError
 from research_core.risk.breakers import DrawdownLadder
 from research_core.risk.limits import RiskLimits, current_limits
-from research_core.risk.measures import check_covariance, parametric_components
+from research_core.risk.measures import check_covariance, parametric, parametric_components
 
 
 class Constraints(BaseModel):
@@ -75,8 +75,7 @@ class Binding:
 
 def _var_99(w: pd.Series, cov: pd.DataFrame) -> float:
     """The 1-day 99 % normal VaR of ``w`` on ``cov`` (fraction of NAV; 0 for a flat book)."""
-    c = check_covariance(cov.reindex(index=w.index, columns=w.index))
-    return _var_99_array(w.to_numpy(dtype="float64"), c, w.index)
+    return parametric(w, cov, (0.99,))[0].var if (w != 0).any() else 0.0
 
 
 def _var_99_array(x: np.ndarray, c: np.ndarray, ids: pd.Index) -> float:
