@@ -7,6 +7,11 @@ the whole book, so a later step never undoes an earlier one; at the end every li
 (checked) and every one that bound is recorded with its reason. Limits outrank turnover:
 if trading less would leave the book over a limit, the limits are applied again and that
 is recorded too.
+
+The steps run on numpy arrays (a daily book backtest applies them at every session) with
+the operations pandas ran, in its order, so the books are the same to the bit: sums as
+numpy's, and the asset-class gross as pandas' ``groupby().sum()`` (compensated, by class
+name).
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from research_core.catalog import instrument
-from research_core.errors import PortfolioError
+from research_core.errors import PortfolioError, RiskError
 from research_core.risk.breakers import DrawdownLadder
 from research_core.risk.limits import RiskLimits, current_limits
-from research_core.risk.measures import parametric
+from research_core.risk.measures import check_covariance, parametric, parametric_components
 
 
 class Constraints(BaseModel):
@@ -69,91 +74,137 @@ class Binding:
 
 
 def _var_99(w: pd.Series, cov: pd.DataFrame) -> float:
+    """The 1-day 99 % normal VaR of ``w`` on ``cov`` (fraction of NAV; 0 for a flat book)."""
     return parametric(w, cov, (0.99,))[0].var if (w != 0).any() else 0.0
 
 
-def _limits(w: pd.Series, cov: pd.DataFrame, cons: Constraints, out: list[Binding]) -> pd.Series:
+def _var_99_array(x: np.ndarray, c: np.ndarray, ids: pd.Index) -> float:
+    """:func:`_var_99` on arrays (``c`` checked: :func:`check_covariance`)."""
+    if not (x != 0).any():
+        return 0.0
+    if not np.isfinite(x).all():
+        raise RiskError(f"weights are NaN/inf for {ids[~np.isfinite(x)].tolist()}")
+    ((_, cvar, _),) = parametric_components(x, c, np.zeros(len(x)), (0.99,))
+    return float(cvar.sum())
+
+
+@dataclass(frozen=True, eq=False)
+class _Book:
+    """The instruments being constrained, their checked covariance and asset classes."""
+
+    ids: pd.Index
+    cov: np.ndarray
+    classes: np.ndarray  # asset class per instrument
+    groups: tuple[tuple[str, np.ndarray], ...]  # (class, its positions), by class name
+
+    @classmethod
+    def of(cls, ids: pd.Index, cov: np.ndarray) -> _Book:
+        classes = np.array([instrument(str(i)).asset_class for i in ids], dtype=object)
+        names = sorted(set(classes.tolist()))
+        return cls(ids, cov, classes, tuple((n, np.flatnonzero(classes == n)) for n in names))
+
+    def class_gross(self, x: np.ndarray, near: float) -> list[tuple[str, float]]:
+        """Σ|x| per asset class. When one is near or over ``near`` (a limit), pandas'
+        groupby sum (compensated, not numpy's) gives them, to the bit; below it numpy's
+        sum does, since rounding cannot turn the comparison."""
+        a = np.abs(x)
+        quick = [(name, float(a[members].sum())) for name, members in self.groups]
+        if all(g < near - 1e-9 for _, g in quick):
+            return quick
+        return [(str(k), float(v)) for k, v in pd.Series(a).groupby(self.classes).sum().items()]
+
+
+def _limits(x: np.ndarray, book: _Book, cons: Constraints, out: list[Binding]) -> np.ndarray:
     """Position, asset-class, gross and net limits, then the VaR cap. Each step only shrinks
     |w_i| (the VaR cap scales the whole book), so no step can undo an earlier one."""
-    w, lim = w.copy(), cons.limits
-    over = w.abs() > lim.position + 1e-12
+    x, lim = x.copy(), cons.limits
+    over = np.abs(x) > lim.position + 1e-12
     if over.any():
-        names = ", ".join(f"{i} {w[i]:+.2f}" for i in w.index[over])
-        w = w.clip(-lim.position, lim.position)
+        names = ", ".join(f"{i} {v:+.2f}" for i, v in zip(book.ids[over], x[over], strict=True))
+        x = np.where(x >= -lim.position, x, -lim.position)  # Series.clip's two steps
+        x = np.where(x <= lim.position, x, lim.position)
         out.append(Binding("concentration", f"{names} clipped to ±{lim.position:g}"))
-    classes = pd.Series({i: instrument(str(i)).asset_class for i in w.index})
-    for cls, gross in w.abs().groupby(classes).sum().items():
+    near = lim.asset_class + 1e-12
+    for (cls, gross), (_, members) in zip(book.class_gross(x, near), book.groups, strict=True):
         if gross > lim.asset_class + 1e-12:
-            members = classes.index[classes == cls]
-            w[members] *= lim.asset_class / gross
+            x[members] *= lim.asset_class / gross
             out.append(
                 Binding("asset class", f"{cls} gross {gross:.2f} > {lim.asset_class:g}; scaled")
             )
-    gross = float(w.abs().sum())
+    gross = float(np.abs(x).sum())
     if gross > lim.gross_leverage + 1e-12:
-        w *= lim.gross_leverage / gross
+        x *= lim.gross_leverage / gross
         out.append(
             Binding(
                 "gross leverage",
                 f"{gross:.2f} > {lim.gross_leverage:g}; scaled ×{lim.gross_leverage / gross:.2f}",
             )
         )
-    net = float(w.sum())
+    net = float(x.sum())
     if abs(net) > lim.net_leverage + 1e-12:
-        side = w[np.sign(w) == np.sign(net)]
+        side = np.sign(x) == np.sign(net)
         excess = abs(net) - lim.net_leverage
-        w[side.index] *= 1.0 - excess / side.abs().sum()
+        x[side] *= 1.0 - excess / np.abs(x[side]).sum()
         out.append(
             Binding(
                 "net leverage",
                 f"{net:+.2f} beyond ±{lim.net_leverage:g}; {'longs' if net > 0 else 'shorts'} cut",
             )
         )
-    var = _var_99(w, cov)
+    var = _var_99_array(x, book.cov, book.ids)
     if var > cons.max_var_99:
-        w *= cons.max_var_99 / var
+        x *= cons.max_var_99 / var
         out.append(
             Binding(
                 "risk budget",
                 f"99% VaR {var:.2%} > {cons.max_var_99:.2%}; scaled ×{cons.max_var_99 / var:.2f}",
             )
         )
-    return w
+    return x
 
 
 def violations(w: pd.Series, cov: pd.DataFrame, cons: Constraints) -> list[str]:
     """Every limit ``w`` breaks (empty when the book is within all of them)."""
+    c = check_covariance(cov.reindex(index=w.index, columns=w.index))
+    return _violations(w.to_numpy(dtype="float64"), _Book.of(w.index, c), cons)
+
+
+def _violations(x: np.ndarray, book: _Book, cons: Constraints) -> list[str]:
     tol, lim = 1e-9, cons.limits
-    classes = pd.Series({i: instrument(str(i)).asset_class for i in w.index}, dtype=object)
     checks = [
-        ("99% VaR", _var_99(w, cov), cons.max_var_99),
-        ("position", float(w.abs().max()) if len(w) else 0.0, lim.position),
+        ("99% VaR", _var_99_array(x, book.cov, book.ids), cons.max_var_99),
+        ("position", float(np.abs(x).max()) if len(x) else 0.0, lim.position),
         (
             "asset class",
-            float(w.abs().groupby(classes).sum().max()) if len(w) else 0.0,
+            max(g for _, g in book.class_gross(x, lim.asset_class * (1 + tol) + tol))
+            if len(x)
+            else 0.0,
             lim.asset_class,
         ),
-        ("gross", float(w.abs().sum()), lim.gross_leverage),
-        ("net", abs(float(w.sum())), lim.net_leverage),
+        ("gross", float(np.abs(x).sum()), lim.gross_leverage),
+        ("net", abs(float(x.sum())), lim.net_leverage),
     ]
     return [f"{name} {v:.4g} > {cap:g}" for name, v, cap in checks if v > cap * (1 + tol) + tol]
 
 
-def _trading(w: pd.Series, current: pd.Series, cons: Constraints, out: list[Binding]) -> pd.Series:
-    trade = w - current
+def _trading(
+    x: np.ndarray, cur: np.ndarray, book: _Book, cons: Constraints, out: list[Binding]
+) -> np.ndarray:
+    trade = x - cur
     if cons.drift_band > 0:
-        hold = (trade.abs() <= cons.drift_band) & (trade != 0)
+        hold = (np.abs(trade) <= cons.drift_band) & (trade != 0)
         if hold.any():
-            w = w.where(~hold, current)
+            x = np.where(~hold, x, cur)
             out.append(
                 Binding(
-                    "drift band", f"no trade in {list(w.index[hold])} (|Δw| ≤ {cons.drift_band:g})"
+                    "drift band",
+                    f"no trade in {list(book.ids[hold])} (|Δw| ≤ {cons.drift_band:g})",
                 )
             )
-            trade = w - current
-    turnover = float(trade.abs().sum())
+            trade = x - cur
+    turnover = float(np.abs(trade).sum())
     if cons.max_turnover is not None and turnover > cons.max_turnover + 1e-12:
-        w = current + trade * (cons.max_turnover / turnover)
+        x = cur + trade * (cons.max_turnover / turnover)
         out.append(
             Binding(
                 "turnover",
@@ -161,22 +212,37 @@ def _trading(w: pd.Series, current: pd.Series, cons: Constraints, out: list[Bind
                 f"trades scaled ×{cons.max_turnover / turnover:.2f}",
             )
         )
-    return w
+    return x
 
 
 def apply_constraints(
     target: pd.Series, cov: pd.DataFrame, cons: Constraints, current: pd.Series | None = None
 ) -> tuple[pd.Series, tuple[Binding, ...]]:
-    """The constrained book and every constraint that bound, in the order applied."""
+    """The constrained book and every constraint that bound, in the order applied.
+
+    The covariance keeps the memory layout pandas handed each step (``cov`` as given, then
+    reindexed onto the held book's instruments: row order), so Σw adds up in its order."""
     out: list[Binding] = []
-    w = _limits(target.astype("float64"), cov, cons, out)
+    same = cov.index.equals(target.index) and cov.columns.equals(target.index)
+    first = _Book.of(target.index, check_covariance(cov if same else _on(cov, target.index)))
+    x = _limits(target.to_numpy(dtype="float64"), first, cons, out)
+    book = first
     if current is not None:
-        cur = current.reindex(w.index.union(current.index), fill_value=0.0).astype("float64")
-        w = _trading(w.reindex(cur.index, fill_value=0.0), cur, cons, out)
+        ids = target.index.union(current.index)
+        if not ids.equals(target.index):
+            book = _Book.of(ids, _on(cov, ids).to_numpy(dtype="float64"))
+        held = np.zeros(len(ids))
+        held[ids.get_indexer(target.index)] = x
+        cur = current.reindex(ids, fill_value=0.0).to_numpy(dtype="float64")
         again: list[Binding] = []
-        w = _limits(w, cov.reindex(index=w.index, columns=w.index, fill_value=0.0), cons, again)
+        x = _limits(_trading(held, cur, book, cons, out), book, cons, again)
         out += [Binding(b.constraint, f"{b.reason} (limits outrank turnover)") for b in again]
-    broken = violations(w, cov.reindex(index=w.index, columns=w.index, fill_value=0.0), cons)
+    broken = _violations(x, book, cons)
     if broken:
         raise PortfolioError(f"constraints still broken after applying them: {broken}")
-    return w, tuple(out)
+    return pd.Series(x, index=book.ids, name=target.name), tuple(out)
+
+
+def _on(cov: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """``cov`` on ``ids`` (0 for an instrument held without a view)."""
+    return cov.reindex(index=ids, columns=ids, fill_value=0.0)

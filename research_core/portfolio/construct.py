@@ -122,7 +122,7 @@ def construct(
     first the starting capital; None: no history, no cut), ``reviews`` the dates a
     manual review cleared a flattened book, ``sizing`` the methods' tuning (:class:`Sizing`)."""
     sz = sizing or Sizing()
-    conviction, regime_scaling = sz.conviction, sz.regime_scaling
+    regime_scaling = sz.regime_scaling
     if method not in METHODS:
         raise PortfolioError(f"unknown method {method!r}; use one of {METHODS}")
     cons = constraints or Constraints()
@@ -133,34 +133,23 @@ def construct(
     if missing:
         raise PortfolioError(f"no covariance for instruments {missing}")
     ids = list(table.index)
-    ann = cov.loc[ids, ids] * TRADING_DAYS
-    score = table["score"].astype(float) * _freshness(table)  # conviction: stale counts less
-    sd = pd.Series(np.sqrt(np.diag(ann.to_numpy())), index=ids)
+    sub = cov.loc[ids, ids]
+    ann = sub * TRADING_DAYS
+    a = ann.to_numpy()  # its layout: the products below add up as pandas' did
+    score = table["score"].to_numpy(dtype="float64") * _freshness(table).to_numpy()
+    sd = np.sqrt(np.diag(a))
     mu = IR_PER_Z * score * sd
-    if method in ("erc", "hrp"):
-        sign = np.sign(score)
-        directional = ann * np.outer(sign, sign)
-        base = erc(directional) if method == "erc" else hrp(directional)
-        tilt = score.abs() / score.abs().mean() if conviction else 1.0
-        raw = sign * base * tilt
-    elif method == "bl":
-        conf = table["confidence"].clip(0.01, 0.99)
-        raw = black_litterman(ann, mu, conf, risk_aversion=sz.risk_aversion).weights
-    elif method == "kelly":
-        raw = kelly(mu, ann, fraction=sz.kelly_fraction)
-    else:
-        bound = cons.limits.position
-        raw = mean_variance(mu, ann, risk_aversion=sz.risk_aversion, bounds=(-bound, bound))
+    raw = _raw(method, ann, score, mu, table, cons, sz)
     regime = aggregated.regime
     scale = 1.0 - REGIME_CUT * min(abs(regime) / 2.0, 1.0) if regime_scaling and regime < 0 else 1.0
-    vol = float(np.sqrt(raw @ ann @ raw))
+    vol = float(np.sqrt(np.dot(np.dot(raw, a), raw)))
     if vol <= 0:
         raise PortfolioError(f"{method} gave a book with no risk")
     budget = cons.target_vol * scale
     scale_to_budget = budget / vol if method != "kelly" else min(1.0, budget / vol)
-    target = (raw * scale_to_budget).rename("target")
+    target = pd.Series(raw * scale_to_budget, index=table.index, name="target")
     cur = pd.Series(0.0, index=ids) if current is None else current.astype("float64")
-    weights, binding = apply_constraints(target, cov.loc[ids, ids], cons, current)
+    weights, binding = apply_constraints(target, sub, cons, current)
     weights, fresh, ladder, cut = breakers(weights, table, cons, equity, reviews)
     weights = weights.rename("weight")
     covw = cov.reindex(index=weights.index, columns=weights.index, fill_value=0.0) * TRADING_DAYS
@@ -173,13 +162,43 @@ def construct(
         target,
         cur,
         binding + cut,
-        mu,
+        pd.Series(mu, index=table.index),
         contrib,
         float(np.sqrt(var_p)),
         scale,
         fresh,
         ladder,
     )
+
+
+def _raw(
+    method: str,
+    ann: pd.DataFrame,
+    score: np.ndarray,
+    mu: np.ndarray,
+    table: pd.DataFrame,
+    cons: Constraints,
+    sz: Sizing,
+) -> np.ndarray:
+    """The method's weights before sizing, on the annual covariance ``ann`` (risk parity on
+    the directional positions, tilted by |score|; the view-based methods on ``mu``)."""
+    if method in ("erc", "hrp"):
+        sign = np.sign(score)
+        directional = ann * np.outer(sign, sign)
+        base = (erc(directional) if method == "erc" else hrp(directional)).to_numpy()
+        size = np.abs(score)
+        tilt = size / (size.sum() / len(size)) if sz.conviction else 1.0  # pandas' mean
+        return sign * base * tilt
+    mus = pd.Series(mu, index=ann.index)
+    if method == "bl":
+        conf = table["confidence"].clip(0.01, 0.99)
+        return black_litterman(ann, mus, conf, risk_aversion=sz.risk_aversion).weights.to_numpy()
+    if method == "kelly":
+        return kelly(mus, ann, fraction=sz.kelly_fraction).to_numpy()
+    bound = cons.limits.position
+    return mean_variance(
+        mus, ann, risk_aversion=sz.risk_aversion, bounds=(-bound, bound)
+    ).to_numpy()
 
 
 def _freshness(table: pd.DataFrame) -> pd.Series:

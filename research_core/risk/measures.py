@@ -232,6 +232,22 @@ def parametric(
     w = check_book(weights, list(cov.columns))
     x = w.to_numpy()
     mu = np.zeros(len(x)) if mean is None else mean.reindex(cov.columns).fillna(0.0).to_numpy()
+    rows = parametric_components(x, c, mu, alphas, dist=dist, df=df)
+    return [_result(dist, a, cvar.sum(), ces.sum(), cvar, ces, w) for a, cvar, ces in rows]
+
+
+def parametric_components(
+    x: np.ndarray,
+    c: np.ndarray,
+    mu: np.ndarray,
+    alphas: Sequence[float],
+    *,
+    dist: str = "normal",
+    df: float | None = None,
+) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """:func:`parametric` on arrays already checked (weights ``x``, covariance ``c``, mean
+    ``mu``): per level, the component VaR and ES (they sum to the VaR and ES). The
+    construction's VaR cap reads it on arrays, several times per decision."""
     terms, var = variance_terms(x, c)
     sd = float(np.sqrt(var))
     if sd <= 0:
@@ -254,7 +270,7 @@ def parametric(
             raise RiskError(f"unknown distribution {dist!r}; use 'normal' or 'student_t'")
         cvar = -mu * x + z * terms / sd  # Euler: x_i ∂VaR/∂x_i, x_i(Σx)_i/sd the vol's share
         ces = -mu * x + e * terms / sd
-        out.append(_result(dist, alpha, cvar.sum(), ces.sum(), cvar, ces, w))
+        out.append((alpha, cvar, ces))
     return out
 
 

@@ -1,0 +1,57 @@
+"""Constraints on numpy arrays (issue 29, row 2b: the daily book applies them every
+session): the VaR cap is the normal closed form, and an asset class's gross is the number
+pandas' groupby sum gives, to the bit, wherever it can bind."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from research_core.portfolio.constraints import Constraints, _Book, apply_constraints
+from research_core.risk.measures import parametric_components
+
+# Three rates instruments (catalog asset class "rates") whose |w| add up differently in
+# numpy (pairwise) and in pandas' groupby sum (compensated): 4.559817415590832 vs ...833.
+RATES = pd.Index(["DI1.1Y", "DI1.2Y", "DI1.3Y"])
+W = np.array([1.138399812779997, 1.8045766929590004, 1.616840909851835])
+
+
+def test_normal_components_are_the_closed_form() -> None:
+    # By hand: VaR_a = z_a σ with σ² = wᵀΣw and z_a = Φ⁻¹(a) (scipy.stats.norm, the peer);
+    # component i = z_a w_i (Σw)_i / σ, so the components add up to the VaR.
+    cov = np.array([[4e-4, 1e-4, 0.0], [1e-4, 9e-4, -2e-4], [0.0, -2e-4, 1e-4]])
+    w = np.array([0.5, -0.25, 1.0])
+    sigma = np.sqrt(w @ cov @ w)
+    ((alpha, cvar, ces),) = parametric_components(w, cov, np.zeros(3), (0.99,))
+    z = stats.norm.ppf(0.99)
+    assert alpha == 0.99
+    assert cvar == pytest.approx(z * w * (cov @ w) / sigma, rel=1e-12)
+    assert cvar.sum() == pytest.approx(z * sigma, rel=1e-12)
+    es = stats.norm.pdf(z) / 0.01 * sigma  # normal ES: φ(z)/(1−a) σ
+    assert ces.sum() == pytest.approx(es, rel=1e-12)
+
+
+def test_class_gross_near_a_limit_is_pandas_groupby_sum() -> None:
+    book = _Book.of(RATES, np.eye(3))
+    pandas_sum = float(pd.Series(np.abs(W)).groupby(np.array(["rates"] * 3)).sum().iloc[0])
+    assert pandas_sum != float(np.abs(W).sum())  # the case tells the two sums apart
+    assert book.class_gross(W, near=4.0) == [("rates", pandas_sum)]
+    assert book.class_gross(W, near=10.0) == [("rates", float(np.abs(W).sum()))]
+
+
+def test_an_asset_class_over_its_limit_is_scaled_by_pandas_gross() -> None:
+    # Tiny variances (no VaR cap), one class within the gross and net leverage: only the
+    # asset-class limit binds, and the class is scaled by it / its gross as pandas sums it.
+    cons = Constraints()
+    cov = pd.DataFrame(np.eye(3) * 1e-12, index=RATES, columns=RATES)
+    got, binding = apply_constraints(pd.Series(W, index=RATES), cov, cons)
+    lim = cons.limits
+    pandas_sum = float(pd.Series(W).groupby(np.array(["rates"] * 3)).sum().iloc[0])
+    assert lim.position >= W.max() and lim.asset_class < pandas_sum  # the case as meant
+    assert lim.asset_class <= min(lim.gross_leverage, lim.net_leverage)
+    want = W * (lim.asset_class / pandas_sum)
+    assert [b.constraint for b in binding] == ["asset class"]
+    assert np.array_equal(got.to_numpy(), want)
+    assert list(got.index) == list(RATES)
