@@ -113,7 +113,9 @@ def _exchange_calendar_days(calendar: str, start: str, end: str) -> np.ndarray:
     return _day_numbers(pd.DatetimeIndex(cal.sessions.tz_localize(None)))
 
 
-def write_sessions(path: Path = SESSIONS_FILE, start: str = _CAL_START, end: str = _CAL_END) -> Path:
+def write_sessions(
+    path: Path = SESSIONS_FILE, start: str = _CAL_START, end: str = _CAL_END
+) -> Path:
     """Write the session file (:data:`SESSIONS_FILE`) from exchange_calendars: for B3 and
     NYSE the weekdays from ``start`` to ``end`` that are not sessions, the span and the
     exchange_calendars version."""
@@ -124,7 +126,9 @@ def write_sessions(path: Path = SESSIONS_FILE, start: str = _CAL_START, end: str
     for calendar in _EXCHANGE_CODES:
         sessions = _exchange_calendar_days(calendar, start, end)
         if not np.isin(sessions, weekdays).all():
-            raise CalendarError(f"{calendar} has a weekend session: {SESSIONS_FILE.name} cannot hold it")
+            raise CalendarError(
+                f"{calendar} has a weekend session: the session file cannot hold it"
+            )
         closed[calendar] = weekdays[~np.isin(weekdays, sessions)].astype("datetime64[D]")
     span = np.array([start, end], dtype="datetime64[D]")
     np.savez_compressed(path, span=span, exchange_calendars=np.array(xcals.__version__), **closed)
