@@ -122,7 +122,7 @@ def write_sessions(
     import exchange_calendars as xcals
 
     weekdays = _weekdays(_day(start), _day(end))
-    closed = {}
+    closed: dict[str, Any] = {}  # the calendar's name: the weekdays it has no session
     for calendar in _EXCHANGE_CODES:
         sessions = _exchange_calendar_days(calendar, start, end)
         if not np.isin(sessions, weekdays).all():
