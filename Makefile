@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench sessions clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/risk.py
 	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/pms.py
+
+## The B3 and NYSE sessions shipped in research_core/catalog/sessions.npz, written again
+## from exchange_calendars (after upgrading it; tests/test_calendars_shipped.py says when).
+sessions: $(STAMP)
+	$(BIN)/python -c "from research_core.calendars import write_sessions; print(write_sessions())"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

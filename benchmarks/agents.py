@@ -9,6 +9,10 @@ lake's end in under 2 minutes. Measured here, in one run:
                                  its reports are checked identical to the view's
 * ``monthly history``            ``run_history`` over month-ends ``--start`` to ``--end``
 
+``--startup`` also runs ``workbench agents run --as-of D --no-write`` in a fresh process on
+the truncated copy, its store empty then filled (issue 29: target 2 s), and prints its CPU
+seconds and those of each library it imports (outermost import, what it pulls in included).
+
 Run ``python benchmarks/agents.py`` (uses WORKBENCH_LAKE_PATH, building the sample lake if
 it is missing).
 """
@@ -16,6 +20,10 @@ it is missing).
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +39,26 @@ from research_core.lake.maintenance import export_as_of
 from research_core.lake.sample import build_sample_lake
 
 TARGETS = {"one date (PITView)": 10.0, "monthly history": 120.0}
+# A fresh process running the CLI: CPU seconds in all, and in each outermost import of a
+# library (not the standard library's, not research_core's).
+STARTUP = """
+import builtins, json, sys, time
+clock, real, inside, spent = time.process_time, builtins.__import__, [0], {}
+skip = set(sys.stdlib_module_names) | {"research_core"}
+def timed(name, globals=None, locals=None, fromlist=(), level=0):
+    top = name.partition(".")[0]
+    if level or top in skip or inside[0] or name in sys.modules:
+        return real(name, globals, locals, fromlist, level)
+    inside[0], t0 = 1, clock()
+    try:
+        return real(name, globals, locals, fromlist, level)
+    finally:
+        inside[0], spent[top] = 0, spent.get(top, 0.0) + clock() - t0
+builtins.__import__ = timed
+from research_core.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "cpu": clock(), "imports": spent}), file=sys.stderr)
+"""
 
 
 def open_lake(path: str | None) -> Lake:
@@ -48,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     p.add_argument("--start", default="2010-01-01")
     p.add_argument("--end", default="2026-10-30")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--startup", action="store_true", help="the CLI's cold and warm CPU")
     args = p.parse_args(argv)
     lake = open_lake(args.lake)
     run_agents(lake.at(args.date))  # warm: imports, lake arrays cached
@@ -69,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
             assert all(reports[k].to_dict() == view[k].to_dict() for k in view), "PIT mismatch"
 
         t_check, _ = best_of(1, truncated)
+        if args.startup:
+            cli = ["agents", "run", "--as-of", args.date, "--path", f"{tmp}/lake0", "--no-write"]
+            lines = [startup(cli, label) for label in ("store empty", "store filled")]
         t_view = seconds["one date (PITView)"]
         seconds["one date (truncated copy)"] = t_check - t_view  # the view's run is subtracted
 
@@ -84,7 +116,25 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         print(f"{name:<28}{sec:>10.3f}{target or float('nan'):>10.1f}{ratio:>10}")
     ratio = seconds["one date (truncated copy)"] / seconds["one date (PITView)"]
     print(f"truncated copy / PITView: {ratio:.2f}x (reports identical)")
+    if args.startup:
+        print("\n".join(lines))
     return seconds
+
+
+def startup(cli: list[str], label: str) -> str:
+    """``workbench <cli>`` in a fresh process: its CPU seconds, the load, the imports'."""
+    done = subprocess.run(
+        [sys.executable, "-c", STARTUP, *cli], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cli)} failed: {done.stderr[-2000:]}")
+    got = json.loads(done.stderr.strip().splitlines()[-1])
+    imports = sorted(got["imports"].items(), key=lambda kv: -kv[1])
+    text = ", ".join(f"{name} {sec:.2f}" for name, sec in imports if sec >= 0.01)
+    return (
+        f"agents run, {label}: {got['cpu']:.2f} s CPU at load {os.getloadavg()[0]:.1f} "
+        f"(target 2 s); imports {sum(got['imports'].values()):.2f} s: {text}"
+    )
 
 
 if __name__ == "__main__":

@@ -8,9 +8,13 @@ thread for the same answer, several processes each starting a pool per core.
 from __future__ import annotations
 
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 
 from threadpoolctl import threadpool_limits
+
+_HELD: ContextVar[OneThread | None] = ContextVar("one_thread_held", default=None)
 
 
 class OneThread:
@@ -24,6 +28,7 @@ class OneThread:
         self._stack = ExitStack()
         self._seen = -1
         self.refresh()
+        self._token = _HELD.set(self)
         return self
 
     def refresh(self) -> None:
@@ -32,4 +37,18 @@ class OneThread:
             self._seen = len(sys.modules)
 
     def __exit__(self, *exc: object) -> None:
+        _HELD.reset(self._token)
         self._stack.close()
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Pools held to one thread in the block: by the :class:`OneThread` this context already
+    holds, refreshed (modules may have been imported since), else by a new one."""
+    held = _HELD.get()
+    if held is None:
+        with OneThread():
+            yield
+    else:
+        held.refresh()
+        yield

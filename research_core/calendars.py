@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import warnings
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -39,6 +40,11 @@ COUNTRY_TZ: dict[str, str] = {
 }
 COUNTRY_CALENDAR: dict[str, CalendarName] = {"BR": "B3", "US": "NYSE", "GLOBAL": "NYSE"}
 _DAY_NS = 86_400 * 10**9
+# The B3 and NYSE sessions of _CAL_START.._CAL_END as shipped data: the weekdays each
+# exchange is closed, with the span and the exchange_calendars version that wrote them
+# (:func:`write_sessions`; ``make sessions`` after upgrading exchange_calendars). Building
+# the two calendars with exchange_calendars costs about 0.3 s of CPU per process.
+SESSIONS_FILE = Path(__file__).with_name("catalog") / "sessions.npz"
 _NAT = np.iinfo(np.int64).min
 B3_SESSIONS_PER_YEAR = 252  # the house's year of sessions: du/252 (ANBIMA), annualization
 REBALANCE_SESSIONS: dict[str, int] = {"D": 1, "W": 5, "M": 21}  # sessions a rebalance holds
@@ -52,18 +58,11 @@ def business_days(calendar: str = "B3") -> pd.DatetimeIndex:
     Exchange holidays are known from 1999; earlier dates (old macro history such as FRED's
     1947 GDP) use plain weekdays, so release times before 1999 may be off by a holiday.
     """
-    early = pd.bdate_range(_HISTORY_START, pd.Timestamp(_CAL_START) - pd.Timedelta(days=1))
     if calendar == "WEEKDAYS":
+        early = pd.bdate_range(_HISTORY_START, pd.Timestamp(_CAL_START) - pd.Timedelta(days=1))
         return pd.DatetimeIndex(early.append(pd.bdate_range(_CAL_START, _CAL_END)))
-    if calendar not in _EXCHANGE_CODES:
-        raise ValueError(f"unknown calendar {calendar!r}; valid: B3, NYSE, WEEKDAYS")
-    import exchange_calendars as xcals  # its holiday rules: only when a calendar is built
-
-    with warnings.catch_warnings():  # exchange_calendars uses an API pandas 3.1 deprecates
-        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
-        cal = xcals.get_calendar(_EXCHANGE_CODES[calendar], start=_CAL_START, end=_CAL_END)
-    sessions = pd.DatetimeIndex(cal.sessions.tz_localize(None))
-    return pd.DatetimeIndex(early.append(sessions), name="date")
+    days = _session_days(calendar)
+    return pd.DatetimeIndex((days * _DAY_NS).astype("datetime64[ns]"), name="date")
 
 
 def business_day_range(start: object, end: object, calendar: str = "B3") -> pd.DatetimeIndex:
@@ -81,8 +80,70 @@ def roll_forward(dates: pd.DatetimeIndex, calendar: str, bdays: int = 0) -> pd.D
 
 @lru_cache(maxsize=8)
 def _session_days(calendar: str) -> np.ndarray:
-    """The sessions of :func:`business_days` as int64 days since 1970-01-01."""
-    return _day_numbers(business_days(calendar))
+    """The sessions of :func:`business_days` as int64 days since 1970-01-01 (read-only)."""
+    if calendar == "WEEKDAYS":
+        return _day_numbers(business_days(calendar))
+    if calendar not in _EXCHANGE_CODES:
+        raise ValueError(f"unknown calendar {calendar!r}; valid: B3, NYSE, WEEKDAYS")
+    first = _day(_CAL_START)
+    days = np.concatenate([_weekdays(_day(_HISTORY_START), first - 1), _exchange_days(calendar)])
+    days.flags.writeable = False  # shared by every caller
+    return days
+
+
+def _exchange_days(calendar: str, path: Path = SESSIONS_FILE) -> np.ndarray:
+    """The exchange's sessions from ``_CAL_START`` to ``_CAL_END`` as day numbers: the
+    shipped file's when its span covers those dates, else exchange_calendars'."""
+    lo, hi = _day(_CAL_START), _day(_CAL_END)
+    with np.load(path) as shipped:
+        span = shipped["span"].astype(np.int64)
+        if span[0] <= lo and span[1] >= hi and calendar in shipped.files:
+            days = _weekdays(lo, hi)
+            return days[~np.isin(days, shipped[calendar].astype(np.int64))]
+    return _exchange_calendar_days(calendar, _CAL_START, _CAL_END)
+
+
+def _exchange_calendar_days(calendar: str, start: str, end: str) -> np.ndarray:
+    """The sessions of ``calendar`` from ``start`` to ``end`` built by exchange_calendars."""
+    import exchange_calendars as xcals  # its holiday rules: only when a calendar is built
+
+    with warnings.catch_warnings():  # exchange_calendars uses an API pandas 3.1 deprecates
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        cal = xcals.get_calendar(_EXCHANGE_CODES[calendar], start=start, end=end)
+    return _day_numbers(pd.DatetimeIndex(cal.sessions.tz_localize(None)))
+
+
+def write_sessions(
+    path: Path = SESSIONS_FILE, start: str = _CAL_START, end: str = _CAL_END
+) -> Path:
+    """Write the session file (:data:`SESSIONS_FILE`) from exchange_calendars: for B3 and
+    NYSE the weekdays from ``start`` to ``end`` that are not sessions, the span and the
+    exchange_calendars version."""
+    import exchange_calendars as xcals
+
+    weekdays = _weekdays(_day(start), _day(end))
+    closed: dict[str, Any] = {}  # the calendar's name: the weekdays it has no session
+    for calendar in _EXCHANGE_CODES:
+        sessions = _exchange_calendar_days(calendar, start, end)
+        if not np.isin(sessions, weekdays).all():
+            raise CalendarError(
+                f"{calendar} has a weekend session: the session file cannot hold it"
+            )
+        closed[calendar] = weekdays[~np.isin(weekdays, sessions)].astype("datetime64[D]")
+    span = np.array([start, end], dtype="datetime64[D]")
+    np.savez_compressed(path, span=span, exchange_calendars=np.array(xcals.__version__), **closed)
+    return path
+
+
+def _day(text: str) -> int:
+    """A ``YYYY-MM-DD`` date as days since 1970-01-01."""
+    return int(np.datetime64(text, "D").astype(np.int64))
+
+
+def _weekdays(first: int, last: int) -> np.ndarray:
+    """Monday to Friday from day ``first`` to day ``last`` (inclusive) as day numbers."""
+    days = np.arange(first, last + 1, dtype=np.int64)
+    return days[(days + 3) % 7 < 5]  # 1970-01-01 was a Thursday (weekday 3, Monday 0)
 
 
 def _day_numbers(dates: pd.DatetimeIndex) -> np.ndarray:

@@ -28,11 +28,13 @@ def test_pit_asof_methods_agree_on_a_small_case():
     assert expected <= set(seconds)
 
 
-def test_agents_benchmark_runs_and_its_peer_agrees(sample_lake_path):
+def test_agents_benchmark_runs_and_its_peer_agrees(sample_lake_path, capsys):
     # main() asserts the truncated-copy reports equal the PITView reports.
     args = ["--lake", str(sample_lake_path), "--start", "2019-01-01", "--end", "2019-03-31"]
-    seconds = _load("agents").main([*args, "--date", "2019-03-29", "--repeat", "1"])
+    seconds = _load("agents").main([*args, "--date", "2019-03-29", "--repeat", "1", "--startup"])
     assert {"one date (PITView)", "one date (truncated copy)", "monthly history"} == set(seconds)
+    out = capsys.readouterr().out
+    assert "agents run, store empty:" in out and "agents run, store filled:" in out
 
 
 def test_backtest_benchmark_methods_agree(capsys):

@@ -194,10 +194,15 @@ def run_agent(view: PITView, name: str, upstream: Mapping[str, AgentReport]) -> 
     """
     report = _known(view, name)
     if report is None:
-        agent = AGENTS[name]()
+        from research_core._threads import one_thread  # threadpoolctl: only to compute
+
+        agent = AGENTS[name]()  # imports its module: the libraries it fits with are loaded
         key = (*view.cache_key, name, variant(name))
         try:
-            report = agent.run(view, {d: upstream[d] for d in agent.depends_on if d in upstream})
+            with one_thread():  # their BLAS/OpenMP pools too: many tiny fits (issue 29)
+                report = agent.run(
+                    view, {d: upstream[d] for d in agent.depends_on if d in upstream}
+                )
         except (AgentDataError, InsufficientDataError) as err:
             MEMO.put(REPORTS, key, NotYet(type(err), str(err)))
             raise

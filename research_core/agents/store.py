@@ -78,7 +78,7 @@ def code_digest() -> str:
         except PackageNotFoundError:
             h.update(f"{lib}=none;".encode())
     for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+        if path.suffix in (".py", ".yaml", ".npz") and "__pycache__" not in path.parts:
             h.update(path.relative_to(root).as_posix().encode())
             h.update(path.read_bytes())
     return h.hexdigest()[:16]

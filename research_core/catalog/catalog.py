@@ -172,7 +172,9 @@ def _meeting_stamps(meetings: str, key: str) -> pd.DatetimeIndex:
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+@lru_cache(maxsize=4)
 def _load_yaml(name: str) -> dict[str, Any]:
+    """A shipped catalog file, parsed once per process (shared: read, never changed)."""
     text = resources.files("research_core.catalog").joinpath(name).read_text("utf-8")
     data = yaml.load(text, Loader=_YAML_LOADER)  # libyaml: 10x faster than pure Python
     if not isinstance(data, dict):

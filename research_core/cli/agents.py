@@ -10,15 +10,7 @@ from research_core.errors import WorkbenchError
 
 
 def _cmd_agents_run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from research_core.agents import run_agents
-    from research_core.agents.history import (
-        artifacts_dir,
-        as_of_dates,
-        run_history,
-        write_reports,
-    )
 
     lake = open_lake(args.path)
     if args.as_of and (args.start or args.end):
@@ -31,6 +23,10 @@ def _cmd_agents_run(args: argparse.Namespace) -> int:
         for r in reports:
             print(r.summary(), end="\n\n")
     elif args.start:
+        import pandas as pd
+
+        from research_core.agents.history import as_of_dates, run_history
+
         end = args.end or str(pd.Timestamp.now(lake.tz).date())
         dates = as_of_dates(args.start, end, args.freq)
         reports = run_history(lake, dates, args.agent, progress=not args.quiet)
@@ -39,6 +35,8 @@ def _cmd_agents_run(args: argparse.Namespace) -> int:
     else:
         raise WorkbenchError("give --as-of DATE, or --start DATE [--end DATE] [--freq M|W|Q]")
     if not args.no_write:
+        from research_core.agents.history import artifacts_dir, write_reports
+
         print(f"written to {write_reports(reports, artifacts_dir(lake), tz=lake.tz)}")
     return 0
 
