@@ -54,7 +54,7 @@ def preload_replay() -> None:
     first replay waits only for the replay. Nothing here reads the lake."""
     import scipy.optimize  # noqa: F401  ERC's trust-exact, imported by construction on use
 
-    import research_core.portfolio.book  # noqa: F401
+    import research_core.portfolio.book
     import research_core.risk.report  # noqa: F401
     from research_core.agents.runner import AGENTS
     from research_core.agents.store import code_digest
