@@ -13,6 +13,15 @@ imports and, from cProfile, the heaviest calls and how many agents were computed
                             every agent and strategy recomputed
 * ``agents run (cold)``     ``agents run --as-of`` with the store empty
 * ``agents run (warm)``     the same again: every report from the store
+* ``page, first replay``    where the PM waits: the Decision Journal page's kernel (its
+                            pool cell, then the page's PMS and journal view) replays one
+                            decision with its Replay button (the first click of a visit)
+* ``page (store kept)``     then another decision, in the same kernel
+* ``page (store emptied)``  then a third after the store is deleted and the in-process
+                            memo cleared: every agent and strategy recomputed, imports paid
+* ``import floor``          ``import pandas, pyarrow.parquet, sqlalchemy.orm,
+                            scipy.optimize`` alone: what no ``pms replay`` process can
+                            go below (the ERC solver is scipy's trust-exact)
 
 Run ``python benchmarks/replay.py [--lake PATH]`` (default WORKBENCH_LAKE_PATH; it works on
 a copy of the lake and a PMS database in a temporary folder).
@@ -34,10 +43,22 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import research_core
 from research_core.config import get_settings
 
-PROFILE = """
-import cProfile, json, pstats, sys
+TOP_CALLS = """
+import pstats
+def top_calls(prof, n=8):
+    stats = pstats.Stats(prof)
+    top = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])
+    return [(f"{k[0].rsplit('/', 1)[-1]}:{k[2]}", v[3]) for k, v in top
+            if "research_core" in k[0] and "<" not in k[2] and "/cli/" not in k[0]
+            and "/viz/" not in k[0] and "__init__" not in k[0]][:n]
+"""
+PROFILE = (
+    TOP_CALLS
+    + """
+import cProfile, json, sys
 from research_core.agents import runner
 from research_core.cli import main
 computed, known = [], runner._known
@@ -51,13 +72,47 @@ prof = cProfile.Profile()
 prof.enable()
 main(sys.argv[1:])
 prof.disable()
-stats = pstats.Stats(prof)
-top = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])
-calls = [(f"{k[0].rsplit('/', 1)[-1]}:{k[2]}", v[3]) for k, v in top
-         if "research_core" in k[0] and "<" not in k[2] and "/cli/" not in k[0]
-         and "__init__" not in k[0]][:8]
-print(json.dumps({"computed": computed, "calls": calls}), file=sys.stderr)
+print(json.dumps({"computed": computed, "calls": top_calls(prof)}), file=sys.stderr)
 """
+)
+PAGE = (
+    TOP_CALLS
+    + """
+import cProfile, json, os, shutil, sys, time
+from research_core._memo import MEMO
+from research_core.agents.store import FOLDER
+c0, w0 = time.process_time(), time.perf_counter()
+exec(sys.argv[1])  # the page's pool cell: its imports and preloads
+from research_core.viz.pms_common import open_pms
+from research_core.viz.pms_pages import journal_view
+pms, problem = open_pms()
+box = journal_view(pms)
+(number, button), result = box.children[3].children, box.children[4]
+out = {"open": (time.process_time() - c0, time.perf_counter() - w0)}
+def click(name, decision, empty, profile=None):
+    if empty:
+        shutil.rmtree(pms.lake.root / FOLDER, ignore_errors=True)
+        MEMO.clear()
+    number.value = str(decision)
+    c, w = time.process_time(), time.perf_counter()
+    if profile: profile.enable()
+    button.click()
+    if profile: profile.disable()
+    assert "IDENTICAL" in result.value, result.value
+    out[name] = (time.process_time() - c, time.perf_counter() - w)
+decisions = [int(d) for d in sys.argv[2:]]
+click("first", decisions[0], False)
+click("kept", decisions[1], False)
+click("emptied", decisions[2], True)
+for name, d, empty in (("kept", decisions[3], False), ("emptied", decisions[4], True)):
+    prof = cProfile.Profile(time.process_time)  # CPU seconds, as the figures above
+    click("profiled", d, empty, prof)
+    out[name + " calls"] = top_calls(prof)
+print(json.dumps(out), file=sys.stderr)
+"""
+)
+FLOOR = "import pandas, pyarrow.parquet, sqlalchemy.orm, scipy.optimize"
+DASHBOARDS = Path(research_core.__file__).resolve().parents[1] / "dashboards"  # the code's
 _IMPORT = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( ?)(\S+)$")
 
 
@@ -101,6 +156,48 @@ def measure(args: list[str], before: Callable[[], None]) -> dict[str, Any]:
     }
 
 
+def page(url: str, lake: Path, decisions: list[int]) -> dict[str, Any]:
+    """The Decision Journal page's replay in one kernel-like process: its pool cell (from
+    the dashboard), its PMS and journal view, then the Replay button clicked for
+    ``decisions`` (first, kept, emptied; then kept and emptied again under cProfile)."""
+    nb = json.loads((DASHBOARDS / "decision_journal.ipynb").read_text(encoding="utf-8"))
+    cell = "".join(next(c["source"] for c in nb["cells"] if c["cell_type"] == "code"))
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "WORKBENCH_DB_URL": url}
+    env["WORKBENCH_LAKE_PATH"] = str(lake)
+    cmd = [sys.executable, "-c", PAGE, cell, *map(str, decisions)]
+    run = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return {**json.loads(run.stderr.strip().splitlines()[-1]), "load": os.getloadavg()[0]}
+
+
+def floor() -> tuple[float, float]:
+    """Wall and CPU seconds of a process that only imports :data:`FLOOR`."""
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", FLOOR], check=True)
+    wall = time.perf_counter() - t0
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+
+
+def show_page(r: dict[str, Any], out: dict[str, float]) -> None:
+    """The page's figures beside the CLI's: CPU and wall of each click, and where the
+    time of the kept and emptied replays goes."""
+    cpu, wall = r["open"]
+    print(f"page open (pool cell, PMS, journal view) {wall:.2f} s wall {cpu:.2f} s cpu")
+    for key, name in (
+        ("first", "page, first replay"),
+        ("kept", "page (store kept)"),
+        ("emptied", "page (store emptied)"),
+    ):
+        cpu, wall = r[key]
+        out[name] = cpu
+        print(f"{name:<22}{wall:>7.2f} s wall {cpu:>6.2f} s cpu  load {r['load']:.1f}")
+        if key != "first":
+            calls = r[f"{key} calls"]
+            print("    top calls:   " + ", ".join(f"{n} {s:.2f} s" for n, s in calls))
+
+
 def show(name: str, r: dict[str, Any]) -> None:
     print(
         f"{name:<22}{r['wall']:>7.2f} s wall {r['cpu']:>6.2f} s cpu  load {r['load']:.1f}  "
@@ -115,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     p.add_argument("--lake", help="lake directory (default: WORKBENCH_LAKE_PATH)")
     p.add_argument("--date", default="2026-10-01", help="the proposal's as-of date")
     p.add_argument("--as-of", default="2026-10-30", help="the agents run's as-of date")
+    p.add_argument("--replay-only", action="store_true", help="skip the agents runs")
     args = p.parse_args(argv)
     from research_core.agents.store import FOLDER
     from research_core.lake import Lake
@@ -132,17 +230,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         pms.propose(args.date, min_trade=0.15, n_sims=2000)
         print(f"proposals at {args.date}: {time.perf_counter() - t0:.1f} s")
         journal = pms.journal()
-        decision = int(journal.index[journal["action"] == "propose"][0])
+        proposed = [int(i) for i in journal.index[journal["action"] == "propose"]]
+        decision = proposed[0]
         pms.engine.dispose()
         replay = ["pms", "replay", str(decision), "--db", url, "--path", str(lake.root)]
         run = ["agents", "run", "--as-of", args.as_of, "--path", str(lake.root), "--no-write"]
         texts = []
-        for name, cmd, empty in (
-            ("replay (store kept)", replay, False),
-            ("replay (store empty)", replay, True),
-            ("agents run (cold)", run, True),
-            ("agents run (warm)", run, False),
-        ):
+        runs = [("replay (store kept)", replay, False), ("replay (store empty)", replay, True)]
+        runs += [("page", [], False)]  # before `agents run (cold)` empties the store
+        if not args.replay_only:
+            runs += [("agents run (cold)", run, True), ("agents run (warm)", run, False)]
+        for name, cmd, empty in runs:
+            if not cmd:  # the page: its first click finds the store the CLI replay refilled
+                show_page(page(url, lake.root, (proposed * 5)[1:6]), out)
+                continue
             r = measure(
                 cmd, lambda e=empty: shutil.rmtree(store, ignore_errors=True) if e else None
             )
@@ -152,7 +253,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
                 assert r["code"] == 0 and "IDENTICAL" in r["stdout"], r["stdout"] + r["stderr"]
             else:
                 texts.append(r["stdout"])
-    assert texts[0] == texts[1], "the stored reports print differently from the computed"
+    wall, cpu = floor()
+    out["import floor"] = cpu
+    print(f"{'import floor':<22}{wall:>7.2f} s wall {cpu:>6.2f} s cpu  ({FLOOR})")
+    assert args.replay_only or texts[0] == texts[1], "the stored reports print differently"
     u = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"CPU of all child processes {u.ru_utime + u.ru_stime:.1f} s")
     return out

@@ -42,7 +42,29 @@ __all__ = [
     "parse_size",
     "position_book",
     "position_html",
+    "preload_replay",
 ]
+
+
+def preload_replay() -> None:
+    """Import and build what the Replay button needs before its own work: the decision
+    path (construction, scipy's optimizers for ERC, risk), the agents (for a snapshot the
+    store does not hold), the exchange calendars and the store's code digest. The Decision
+    Journal's kernel calls this while it waits in the pool (never on import), so a PM's
+    first replay waits only for the replay. Nothing here reads the lake."""
+    import scipy.optimize  # noqa: F401  ERC's trust-exact, imported by construction on use
+
+    import research_core.portfolio.book
+    import research_core.risk.report  # noqa: F401
+    from research_core.agents.runner import AGENTS
+    from research_core.agents.store import code_digest
+    from research_core.calendars import business_days
+
+    for name in AGENTS:  # each agent's module (statsmodels, hmmlearn) as the runner loads it
+        AGENTS[name]
+    for calendar in ("B3", "NYSE"):
+        business_days(calendar)
+    code_digest()
 
 
 def journal_view(pms: PMS) -> w.VBox:
