@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
+from research_core.models.inputs import month_starts
 from research_core.models.resample import weekly_last
 
 
@@ -21,13 +22,11 @@ def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
     if naive and index.is_monotonic_increasing and series.notna().any():  # "last" by date
         months = index.values.astype("datetime64[M]").astype(np.int64)
         by_month = series.groupby(months, sort=True)
-        out = (by_month.mean() if how == "mean" else by_month.last()).dropna()
-        kept = out.index.to_numpy()
-        regular = kept[-1] - kept[0] + 1 == len(kept)  # no month missing inside: as pandas
-        starts = kept.astype("datetime64[M]").astype(index.values.dtype)
-        freq: Any = "MS" if regular else None
-        out.index = pd.DatetimeIndex(starts, name=index.name, freq=freq)
-        return out
+        out = by_month.mean() if how == "mean" else by_month.last()
+        values = out.to_numpy()
+        keep = ~np.isnan(values) if values.dtype.kind == "f" else out.notna().to_numpy()
+        kept = out.index.to_numpy()[keep]
+        return pd.Series(values[keep], index=month_starts(kept, index), name=series.name)
     grouped = series.resample("MS")
     return (grouped.mean() if how == "mean" else grouped.last()).dropna()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,12 +38,14 @@ Fitted = dict[str, Any]
 @dataclass(frozen=True, eq=False)
 class Evidence:
     """What an agent's signals, narrative and charts are made from at one as-of date: its
-    features, its fitted models and the reports of the agents it depends on."""
+    features, its fitted models and the reports of the agents it depends on; ``shared``
+    holds what more than one of those steps derives from them (computed once a report)."""
 
     as_of: pd.Timestamp
     features: Features
     fitted: Fitted
     upstream: Mapping[str, AgentReport]
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 def confidence_from_z(z: float, *, quality: float = 1.0) -> float:

@@ -16,6 +16,8 @@ from pandas.tseries.offsets import BaseOffset, MonthBegin
 
 from research_core.errors import InsufficientDataError, ModelError
 
+SPAN_MONTHS = 12 * 230  # the month starts kept as one index: 1970-01 to 2199-12
+
 
 def clean_frame(
     data: pd.DataFrame, *, model: str, min_obs: int, allow_constant: tuple[str, ...] = ()
@@ -88,8 +90,38 @@ def _frame_index(series: list[pd.Series], keys: list[np.ndarray], dates: np.ndar
     if len(dates) and np.array_equal(union[start : start + len(dates)], dates):
         freq = getattr(first, "freq", None) if same else _union_freq(union)
         if freq is not None:
-            idx = pd.DatetimeIndex(idx, freq=freq)
+            idx = _with_freq(idx, freq)
     return idx
+
+
+def _with_freq(idx: pd.Index, freq: BaseOffset) -> pd.Index:
+    """``pd.DatetimeIndex(idx, freq=freq)``; month starts one a month by a slice of
+    :func:`month_starts` (the same index, without pandas' validation of the frequency)."""
+    if freq.freqstr == "MS" and isinstance(idx, pd.DatetimeIndex) and idx.tz is None:
+        fast = month_starts(idx.values.astype("datetime64[M]").astype(np.int64), idx)
+        if fast.freq is not None and np.array_equal(fast.values, idx.values):
+            return fast
+    return pd.DatetimeIndex(idx, freq=freq)
+
+
+def month_starts(months: np.ndarray, like: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Month starts of the month numbers ``months`` (since 1970-01, increasing) in
+    ``like``'s unit and name, with pandas' "MS" frequency when no month is missing
+    inside, as ``resample("MS")`` leaves it."""
+    starts = months.astype("datetime64[M]").astype(like.values.dtype)
+    if not len(months) or months[-1] - months[0] + 1 != len(months):
+        return pd.DatetimeIndex(starts, name=like.name)
+    if months[0] < 0 or months[-1] >= SPAN_MONTHS:
+        return pd.DatetimeIndex(starts, name=like.name, freq="MS")
+    return _all_month_starts(like.values.dtype)[months[0] : months[-1] + 1].rename(like.name)
+
+
+@functools.cache
+def _all_month_starts(unit: np.dtype) -> pd.DatetimeIndex:
+    """Every month start from 1970 to 2199 as one "MS" index: a slice keeps the frequency
+    without the validation a new index with a frequency pays (a third of a small fit)."""
+    months = np.arange(SPAN_MONTHS).astype("datetime64[M]").astype(unit)
+    return pd.DatetimeIndex(months, freq="MS")
 
 
 def _union_freq(union: np.ndarray) -> BaseOffset | None:
