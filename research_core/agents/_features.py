@@ -19,14 +19,19 @@ def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
     """
     index = series.index
     naive = isinstance(index, pd.DatetimeIndex) and index.tz is None
-    if naive and index.is_monotonic_increasing and series.notna().any():  # "last" by date
+    if series.dtype == np.float64:
+        known = not np.isnan(series.to_numpy()).all()  # series.notna().any(), on the array
+    else:
+        known = bool(series.notna().any())
+    if naive and index.is_monotonic_increasing and known:  # "last" by date
         months = index.values.astype("datetime64[M]").astype(np.int64)
         by_month = series.groupby(months, sort=True)
         out = by_month.mean() if how == "mean" else by_month.last()
         values = out.to_numpy()
         keep = ~np.isnan(values) if values.dtype.kind == "f" else out.notna().to_numpy()
         kept = out.index.to_numpy()[keep]
-        return pd.Series(values[keep], index=month_starts(kept, index), name=series.name)
+        months_kept = month_starts(kept, index.values.dtype, index.name)
+        return pd.Series(values[keep], index=months_kept, name=series.name)
     grouped = series.resample("MS")
     return (grouped.mean() if how == "mean" else grouped.last()).dropna()
 
