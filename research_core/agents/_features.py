@@ -23,8 +23,8 @@ def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
         known = not np.isnan(series.to_numpy()).all()  # series.notna().any(), on the array
     else:
         known = bool(series.notna().any())
-    if naive and index.is_monotonic_increasing and known:  # "last" by date
-        months = index.values.astype("datetime64[M]").astype(np.int64)
+    if naive and index.is_monotonic_increasing and known and not index.hasnans:  # by date
+        months = _month_numbers(index.values)
         by_month = series.groupby(months, sort=True)
         out = by_month.mean() if how == "mean" else by_month.last()
         values = out.to_numpy()
@@ -34,6 +34,14 @@ def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
         return pd.Series(values[keep], index=months_kept, name=series.name)
     grouped = series.resample("MS")
     return (grouped.mean() if how == "mean" else grouped.last()).dropna()
+
+
+def _month_numbers(dates: np.ndarray) -> np.ndarray:
+    """``dates.astype("datetime64[M]")`` as int64 for increasing dates without NaT: each
+    date's place among the month starts it spans (a search, not a calendar conversion)."""
+    first, last = dates[0].astype("datetime64[M]"), dates[-1].astype("datetime64[M]")
+    starts = np.arange(first, last + 1).astype(dates.dtype)
+    return np.searchsorted(starts, dates, side="right") - 1 + first.astype(np.int64)
 
 
 def to_monthly_rate(annual_pct: pd.Series) -> pd.Series:

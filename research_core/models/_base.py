@@ -107,6 +107,8 @@ class Regression(TextResult):
     ) -> Regression:
         """The fit as a :class:`Regression`; ``labels`` (coefficient names, row index) name
         the numbers of a fit made on arrays, as statsmodels' pandas wrapper would."""
+        if labels is not None:  # a fit on arrays: its wrapper would label nothing
+            res = getattr(res, "_results", res)
         exog = np.asarray(res.model.exog)
         params, bse, tvalues, pvalues = res.params, res.bse, res.tvalues, res.pvalues
         resid, fitted, cov = res.resid, res.fittedvalues, res.cov_params()
