@@ -304,7 +304,7 @@ def _path_gap_history(rule: TaylorRuleResult, chart: pd.DataFrame, years: float)
     policy rate, a prescription and a market rate (``chart``: :func:`_rule_chart`)."""
     horizon = rule.path(years).index.to_numpy()
     weight = float(np.mean(rule.rho**horizon))
-    rate, rule_rate, market = (chart[k].to_numpy() for k in ("rate", "rule", "market"))
+    rate, rule_rate, market = chart.to_numpy().T  # its columns: rate, rule, market
     keep = ~(np.isnan(rate) | np.isnan(rule_rate) | np.isnan(market))
     gap = weight * rate[keep] + (1 - weight) * rule_rate[keep] - market[keep]
     return pd.Series(gap, chart.index[keep])

@@ -138,9 +138,11 @@ class Regression(TextResult):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient: coef, std_err, t, p."""
-        return pd.DataFrame(
-            {"coef": self.params, "std_err": self.bse, "t": self.tvalues, "p": self.pvalues}
-        )
+        columns = {"coef": self.params, "std_err": self.bse, "t": self.tvalues, "p": self.pvalues}
+        index = self.params.index
+        if all(v.index.equals(index) for v in columns.values()):  # the usual case: no aligning
+            return pd.DataFrame({k: v.to_numpy() for k, v in columns.items()}, index=index)
+        return pd.DataFrame(columns)
 
     def summary(self) -> str:
         head = (

@@ -69,11 +69,15 @@ class NaturalRateResult(TextResult):
     @property
     def current(self) -> float:
         """Real-time r* at the last observation (filtered = smoothed there)."""
-        return float(self.estimates["filtered"].iloc[-1])
+        return self._last("filtered")
 
     @property
     def current_se(self) -> float:
-        return float(self.estimates["filtered_se"].iloc[-1])
+        return self._last("filtered_se")
+
+    def _last(self, column: str) -> float:
+        """The last value of ``column`` of the estimates (read without taking the column)."""
+        return float(self.estimates.iat[-1, self.estimates.columns.get_loc(column)])
 
     def to_frame(self) -> pd.DataFrame:
         return self.estimates

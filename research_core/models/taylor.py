@@ -114,4 +114,7 @@ def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
         else:
             var = float(cov[k, k])
         errors.append(float(np.sqrt(max(var, 0.0))))
-    return pd.DataFrame({"coef": coefs, "std_err": errors}, index=list(names))
+    return pd.DataFrame({"coef": coefs, "std_err": errors}, index=_LONG_RUN)
+
+
+_LONG_RUN = pd.Index(["intercept", "inflation", "gap"])  # the long-run table's rows
