@@ -197,6 +197,7 @@ class Agent(ABC):
     def diagnostics(self, fitted: Fitted) -> dict[str, pd.DataFrame]:
         """Coefficient tables, fit statistics and parameters of every fitted model."""
         from research_core.models import Regression  # statsmodels: only when diagnosing
+        from research_core.models._base import labelled
 
         out: dict[str, pd.DataFrame] = {}
         for name, result in fitted.items():
@@ -207,7 +208,7 @@ class Agent(ABC):
                 stats = {"nobs": reg.nobs, "r2": reg.rsquared, "r2_adj": reg.rsquared_adj}
                 stats |= {"sigma": reg.sigma}
                 stats |= {str(k): float(v) for k, v in reg.diagnostics.items()}
-                out[f"{name}.fit"] = pd.Series(stats, dtype=float).to_frame("value")
+                out[f"{name}.fit"] = labelled(stats).to_frame("value")
             if hasattr(result, "transmat"):
                 out[f"{name}.means"] = result.means
                 out[f"{name}.transmat"] = result.transmat

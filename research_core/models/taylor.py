@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import ModelError
-from research_core.models._base import Regression, TextResult, ols_arrays
+from research_core.models._base import Regression, TextResult, name_index, ols_arrays
 from research_core.models.inputs import complete_columns
 
 
@@ -114,7 +114,4 @@ def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
         else:
             var = float(cov[k, k])
         errors.append(float(np.sqrt(max(var, 0.0))))
-    return pd.DataFrame({"coef": coefs, "std_err": errors}, index=_LONG_RUN)
-
-
-_LONG_RUN = pd.Index(["intercept", "inflation", "gap"])  # the long-run table's rows
+    return pd.DataFrame({"coef": coefs, "std_err": errors}, index=name_index(list(names)))
