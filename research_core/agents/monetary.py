@@ -278,7 +278,7 @@ def _common(*series: pd.Series) -> tuple[pd.Index, list[np.ndarray]]:
     if not all(s.index.is_monotonic_increasing and s.index.is_unique for s in series):
         raise ModelError("monetary_policy: features must be indexed by increasing dates")
     keys = [np.asarray(s.index, dtype="datetime64[ns]") for s in series]
-    dates = functools.reduce(np.intersect1d, keys)
+    dates = functools.reduce(lambda a, b: np.intersect1d(a, b, assume_unique=True), keys)
     values = [s.to_numpy()[np.searchsorted(k, dates)] for s, k in zip(series, keys, strict=True)]
     keep = ~np.logical_or.reduce([np.isnan(v) for v in values])
     idx = series[0].index[np.searchsorted(keys[0], dates)]
@@ -312,8 +312,15 @@ def _path_gap_history(rule: TaylorRuleResult, chart: pd.DataFrame, years: float)
 
 def _at(series: pd.Series, idx: pd.Index) -> np.ndarray:
     """``series``' values at the dates ``idx``, NaN where it has none."""
-    pos = series.index.get_indexer(idx)
-    return np.where(pos >= 0, series.to_numpy()[pos], np.nan)
+    index = series.index
+    if not (index.is_monotonic_increasing and index.is_unique):
+        pos = index.get_indexer(idx)
+        return np.where(pos >= 0, series.to_numpy()[pos], np.nan)
+    keys, want = index.to_numpy(), idx.to_numpy()
+    if not len(keys):
+        return np.full(len(want), np.nan)
+    pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)  # a search, not a hash table
+    return np.where(keys[pos] == want, series.to_numpy()[pos], np.nan)
 
 
 def _with_tone(

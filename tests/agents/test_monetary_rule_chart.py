@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.agents.base import Evidence
-from research_core.agents.monetary import COUNTRIES, _path_gap_history, _rule_chart
+from research_core.agents.monetary import COUNTRIES, _at, _path_gap_history, _rule_chart
 from research_core.models import taylor_rule
 
 
@@ -42,3 +42,15 @@ def test_chart_and_signal_history_by_hand() -> None:
     for m in priced:
         want = weight * rate[m] + (1 - weight) * chart.loc[m, "rule"] - market[m]
         assert abs(history[m] - want) < 1e-12
+
+
+def test_values_at_dates_by_hand() -> None:
+    """``_at``: a series' values at given dates, NaN where it has none (by a search)."""
+    months = pd.date_range("2000-01-01", periods=6, freq="MS")
+    series = pd.Series([1.0, 2.0, 4.0, 5.0], months[[0, 1, 3, 4]])
+    asked = pd.DatetimeIndex(["1999-12-01", *months.astype(str), "2000-08-01"])
+    want = [np.nan, 1.0, 2.0, np.nan, 4.0, 5.0, np.nan, np.nan]  # by hand
+    np.testing.assert_array_equal(_at(series, asked), want)
+    np.testing.assert_array_equal(_at(series.iloc[:0], months[:2]), [np.nan, np.nan])
+    unsorted = series.iloc[[2, 0, 3, 1]]  # not by date: looked up, not searched
+    np.testing.assert_array_equal(_at(unsorted, asked), want)
