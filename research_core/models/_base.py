@@ -34,7 +34,7 @@ def _name_index(names: tuple[Hashable, ...]) -> pd.Index:
     return pd.Index(list(names))
 
 
-def labelled(values: Mapping[Hashable, float], name: Hashable = None) -> pd.Series:
+def labelled(values: Mapping[str, float], name: Hashable = None) -> pd.Series:
     """``pd.Series(values, dtype=float, name=name)`` of a dict of numbers, on
     :func:`name_index` (the same series)."""
     if not values:

@@ -89,7 +89,7 @@ def _frame_index(series: list[pd.Series], keys: list[np.ndarray], dates: np.ndar
     freq = None
     if len(dates) and np.array_equal(union[start : start + len(dates)], dates):
         freq = getattr(first, "freq", None) if same else _union_freq(union)
-    if freq is not None and freq.freqstr == "MS" and first.tz is None:
+    if freq is not None and freq.freqstr == "MS" and getattr(first, "tz", None) is None:
         # month starts one a month: a slice of the kept index (no frequency validation)
         fast = month_starts(dates.astype("datetime64[M]").astype(np.int64), dates.dtype, name)
         if fast.freq is not None and np.array_equal(fast.values, dates):

@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -77,7 +77,8 @@ class NaturalRateResult(TextResult):
 
     def _last(self, column: str) -> float:
         """The last value of ``column`` of the estimates (read without taking the column)."""
-        return float(self.estimates.iat[-1, self.estimates.columns.get_loc(column)])
+        position = cast(int, self.estimates.columns.get_loc(column))
+        return float(cast(float, self.estimates.iat[-1, position]))
 
     def to_frame(self) -> pd.DataFrame:
         return self.estimates
