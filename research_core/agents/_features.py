@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
+from research_core.models.inputs import month_starts
 from research_core.models.resample import weekly_last
 
 
@@ -18,18 +19,29 @@ def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
     """
     index = series.index
     naive = isinstance(index, pd.DatetimeIndex) and index.tz is None
-    if naive and index.is_monotonic_increasing and series.notna().any():  # "last" by date
-        months = index.values.astype("datetime64[M]").astype(np.int64)
+    if series.dtype == np.float64:
+        known = not np.isnan(series.to_numpy()).all()  # series.notna().any(), on the array
+    else:
+        known = bool(series.notna().any())
+    if naive and index.is_monotonic_increasing and known and not index.hasnans:  # by date
+        months = _month_numbers(index.values)
         by_month = series.groupby(months, sort=True)
-        out = (by_month.mean() if how == "mean" else by_month.last()).dropna()
-        kept = out.index.to_numpy()
-        regular = kept[-1] - kept[0] + 1 == len(kept)  # no month missing inside: as pandas
-        starts = kept.astype("datetime64[M]").astype(index.values.dtype)
-        freq: Any = "MS" if regular else None
-        out.index = pd.DatetimeIndex(starts, name=index.name, freq=freq)
-        return out
+        out = by_month.mean() if how == "mean" else by_month.last()
+        values = out.to_numpy()
+        keep = ~np.isnan(values) if values.dtype.kind == "f" else out.notna().to_numpy()
+        kept = out.index.to_numpy()[keep]
+        months_kept = month_starts(kept, index.values.dtype, index.name)
+        return pd.Series(values[keep], index=months_kept, name=series.name)
     grouped = series.resample("MS")
     return (grouped.mean() if how == "mean" else grouped.last()).dropna()
+
+
+def _month_numbers(dates: np.ndarray) -> np.ndarray:
+    """``dates.astype("datetime64[M]")`` as int64 for increasing dates without NaT: each
+    date's place among the month starts it spans (a search, not a calendar conversion)."""
+    first, last = dates[0].astype("datetime64[M]"), dates[-1].astype("datetime64[M]")
+    starts = np.arange(first, last + 1).astype(dates.dtype)
+    return np.searchsorted(starts, dates, side="right") - 1 + first.astype(np.int64)
 
 
 def to_monthly_rate(annual_pct: pd.Series) -> pd.Series:

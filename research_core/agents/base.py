@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,12 +38,14 @@ Fitted = dict[str, Any]
 @dataclass(frozen=True, eq=False)
 class Evidence:
     """What an agent's signals, narrative and charts are made from at one as-of date: its
-    features, its fitted models and the reports of the agents it depends on."""
+    features, its fitted models and the reports of the agents it depends on; ``shared``
+    holds what more than one of those steps derives from them (computed once a report)."""
 
     as_of: pd.Timestamp
     features: Features
     fitted: Fitted
     upstream: Mapping[str, AgentReport]
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 def confidence_from_z(z: float, *, quality: float = 1.0) -> float:
@@ -195,6 +197,7 @@ class Agent(ABC):
     def diagnostics(self, fitted: Fitted) -> dict[str, pd.DataFrame]:
         """Coefficient tables, fit statistics and parameters of every fitted model."""
         from research_core.models import Regression  # statsmodels: only when diagnosing
+        from research_core.models._base import labelled
 
         out: dict[str, pd.DataFrame] = {}
         for name, result in fitted.items():
@@ -205,7 +208,7 @@ class Agent(ABC):
                 stats = {"nobs": reg.nobs, "r2": reg.rsquared, "r2_adj": reg.rsquared_adj}
                 stats |= {"sigma": reg.sigma}
                 stats |= {str(k): float(v) for k, v in reg.diagnostics.items()}
-                out[f"{name}.fit"] = pd.Series(stats, dtype=float).to_frame("value")
+                out[f"{name}.fit"] = labelled(stats).to_frame("value")
             if hasattr(result, "transmat"):
                 out[f"{name}.means"] = result.means
                 out[f"{name}.transmat"] = result.transmat

@@ -169,7 +169,7 @@ class MonetaryPolicyAgent(Agent):
             f = ev.features[c.code]
             rule = ev.fitted.get(f"taylor_{c.code}")
             if rule is not None:
-                history = _path_gap_history(rule, f, c.years)
+                history = _path_gap_history(rule, _rule_chart(ev, c), c.years)
                 path = rule.path(c.years)
                 gap_now = float(path.mean() - f["market_now"])  # rule.market_gap
                 z = zscore(float(gap_now), history) if len(history) > 12 else 0.0
@@ -262,7 +262,7 @@ class MonetaryPolicyAgent(Agent):
             f = ev.features[c.code]
             rule = ev.fitted.get(f"taylor_{c.code}")
             if rule is not None:
-                out[f"taylor_{c.code}"] = _taylor_chart(rule, f)
+                out[f"taylor_{c.code}"] = _rule_chart(ev, c)
             rstar = ev.fitted.get(f"rstar_{c.code}")
             if rstar is not None:
                 out[f"rstar_{c.code}"] = rstar.estimates.assign(real_rate=f["real_rate"])
@@ -278,40 +278,49 @@ def _common(*series: pd.Series) -> tuple[pd.Index, list[np.ndarray]]:
     if not all(s.index.is_monotonic_increasing and s.index.is_unique for s in series):
         raise ModelError("monetary_policy: features must be indexed by increasing dates")
     keys = [np.asarray(s.index, dtype="datetime64[ns]") for s in series]
-    dates = functools.reduce(np.intersect1d, keys)
+    dates = functools.reduce(lambda a, b: np.intersect1d(a, b, assume_unique=True), keys)
     values = [s.to_numpy()[np.searchsorted(k, dates)] for s, k in zip(series, keys, strict=True)]
     keep = ~np.logical_or.reduce([np.isnan(v) for v in values])
     idx = series[0].index[np.searchsorted(keys[0], dates)]
     return idx[keep], [v[keep] for v in values]
 
 
-def _prescriptions(rule: TaylorRuleResult, f: Features) -> pd.Series:
-    """The rule's long-run prescription at every month of the sample."""
-    lr = rule.long_run["coef"]
-    idx, (inflation, gap) = _common(f["inflation"], f["gap"])
-    return pd.Series(lr["intercept"] + lr["inflation"] * inflation + lr["gap"] * gap, idx)
+def _rule_chart(ev: Evidence, c: Country) -> pd.DataFrame:
+    """Policy rate, the rule's long-run prescription and the market rate at every month the
+    rule prescribes for (NaN where a rate is missing): the Taylor chart, from which the
+    signal's history is also read, so built once a report."""
+    key = f"taylor_chart_{c.code}"
+    if key not in ev.shared:
+        f, lr = ev.features[c.code], ev.fitted[f"taylor_{c.code}"].long_run["coef"]
+        idx, (inflation, gap) = _common(f["inflation"], f["gap"])
+        rule = lr["intercept"] + lr["inflation"] * inflation + lr["gap"] * gap
+        cols = {"rate": _at(f["rate"], idx), "rule": rule, "market": _at(f["market"], idx)}
+        ev.shared[key] = pd.DataFrame(cols, index=idx)
+    return ev.shared[key]
 
 
-def _path_gap_history(rule: TaylorRuleResult, f: Features, years: float) -> pd.Series:
-    """Rule path average minus the market rate at every past month (in-sample)."""
+def _path_gap_history(rule: TaylorRuleResult, chart: pd.DataFrame, years: float) -> pd.Series:
+    """Rule path average minus the market rate at every past month (in-sample) with a
+    policy rate, a prescription and a market rate (``chart``: :func:`_rule_chart`)."""
     horizon = rule.path(years).index.to_numpy()
     weight = float(np.mean(rule.rho**horizon))
-    idx, (rate, rule_rate, market) = _common(f["rate"], _prescriptions(rule, f), f["market"])
-    return pd.Series(weight * rate + (1 - weight) * rule_rate - market, idx)
-
-
-def _taylor_chart(rule: TaylorRuleResult, f: Features) -> pd.DataFrame:
-    """Policy rate, the rule's prescription and the market rate at every prescribed month."""
-    rule_rate = _prescriptions(rule, f)
-    idx = rule_rate.index
-    cols = {"rate": f["rate"], "rule": rule_rate, "market": f["market"]}
-    return pd.DataFrame({k: _at(v, idx) for k, v in cols.items()}, index=idx)
+    rate, rule_rate, market = chart.to_numpy().T  # its columns: rate, rule, market
+    keep = ~(np.isnan(rate) | np.isnan(rule_rate) | np.isnan(market))
+    gap = weight * rate[keep] + (1 - weight) * rule_rate[keep] - market[keep]
+    return pd.Series(gap, chart.index[keep])
 
 
 def _at(series: pd.Series, idx: pd.Index) -> np.ndarray:
     """``series``' values at the dates ``idx``, NaN where it has none."""
-    pos = series.index.get_indexer(idx)
-    return np.where(pos >= 0, series.to_numpy()[pos], np.nan)
+    index = series.index
+    if not (index.is_monotonic_increasing and index.is_unique):
+        pos = index.get_indexer(idx)
+        return np.where(pos >= 0, series.to_numpy()[pos], np.nan)
+    keys, want = index.to_numpy(), idx.to_numpy()
+    if not len(keys):
+        return np.full(len(want), np.nan)
+    pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)  # a search, not a hash table
+    return np.where(keys[pos] == want, series.to_numpy()[pos], np.nan)
 
 
 def _with_tone(

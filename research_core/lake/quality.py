@@ -33,6 +33,7 @@ SPANS = {
 STEP = {f: span[0] for f, span in SPANS.items()}
 GRACE = {f: span[1] for f, span in SPANS.items()}
 LOOKBACK = {f: span[2] for f, span in SPANS.items()}
+_EARLY = pd.Timedelta(days=1)  # local midnight of a period's date is at most this before UTC's
 FINDING_COLUMNS = ["series_id", "check", "obs_date", "detail"]
 
 
@@ -71,6 +72,8 @@ def staleness(
         return [_finding(spec.id, "stale", None, "no data known")]
     last = pd.Timestamp(periods.max())
     nxt = last + STEP[spec.frequency]
+    if last.tz is None and as_of < nxt.tz_localize("UTC") + (GRACE[spec.frequency] - _EARLY):
+        return []  # no rule releases a period before its local start: not due yet (cheap)
     due = spec.release_times([nxt])[0] + GRACE[spec.frequency]
     if as_of <= due:
         return []

@@ -7,7 +7,9 @@ must be finite, long enough and not constant, or a :class:`ModelError` names the
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
@@ -18,6 +20,27 @@ if TYPE_CHECKING:
     from statsmodels.regression.linear_model import RegressionResultsWrapper
 
 Labels = tuple[pd.Index, pd.Index]  # coefficient names, row index
+
+
+def name_index(names: Sequence[Hashable]) -> pd.Index:
+    """``pd.Index(list(names))``, built once per tuple of names and handed out as a copy
+    (its own object): a string index costs about twenty times its copy, and every fit
+    labels its coefficients and diagnostics with the same few names."""
+    return _name_index(tuple(names)).copy()
+
+
+@functools.lru_cache(maxsize=512)
+def _name_index(names: tuple[Hashable, ...]) -> pd.Index:
+    return pd.Index(list(names))
+
+
+def labelled(values: Mapping[str, float], name: Hashable = None) -> pd.Series:
+    """``pd.Series(values, dtype=float, name=name)`` of a dict of numbers, on
+    :func:`name_index` (the same series)."""
+    if not values:
+        return pd.Series(values, dtype=float, name=name)
+    data = np.array(list(values.values()), dtype=float)
+    return pd.Series(data, index=name_index(list(values)), name=name)
 
 
 class TextResult(ABC):
@@ -54,7 +77,7 @@ def residual_diagnostics(resid: np.ndarray, exog: np.ndarray, *, lags: int) -> p
     out |= {"jarque_bera_p": float(chdtrc(2, jb)), "skew": float(skew), "kurtosis": float(kurt)}
     if exog.shape[1] > 1:
         out["breusch_pagan_p"] = _breusch_pagan_p(e, np.asarray(exog, dtype=float))
-    return pd.Series(out, name="diagnostic")
+    return labelled(out, "diagnostic")
 
 
 def _ljung_box(e: np.ndarray, lags: int) -> float:
@@ -107,6 +130,8 @@ class Regression(TextResult):
     ) -> Regression:
         """The fit as a :class:`Regression`; ``labels`` (coefficient names, row index) name
         the numbers of a fit made on arrays, as statsmodels' pandas wrapper would."""
+        if labels is not None:  # a fit on arrays: its wrapper would label nothing
+            res = getattr(res, "_results", res)
         exog = np.asarray(res.model.exog)
         params, bse, tvalues, pvalues = res.params, res.bse, res.tvalues, res.pvalues
         resid, fitted, cov = res.resid, res.fittedvalues, res.cov_params()
@@ -136,9 +161,11 @@ class Regression(TextResult):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient: coef, std_err, t, p."""
-        return pd.DataFrame(
-            {"coef": self.params, "std_err": self.bse, "t": self.tvalues, "p": self.pvalues}
-        )
+        columns = {"coef": self.params, "std_err": self.bse, "t": self.tvalues, "p": self.pvalues}
+        index = self.params.index
+        if all(v.index.equals(index) for v in columns.values()):  # the usual case: no aligning
+            return pd.DataFrame({k: v.to_numpy() for k, v in columns.items()}, index=index)
+        return pd.DataFrame(columns)
 
     def summary(self) -> str:
         head = (
@@ -180,5 +207,5 @@ def ols_arrays(
     x = np.asfortranarray(x)  # the layout a frame hands statsmodels: the same sums, bit for bit
     model = OLS(y, x)
     res = model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags}) if hac_lags else model.fit()
-    labels = (pd.Index(names), index)
+    labels = (name_index(names), index)
     return Regression.from_statsmodels(name, res, lags=max(hac_lags, 4), labels=labels)

@@ -8,13 +8,15 @@ must be finite, long enough and not constant, or a :class:`ModelError` names the
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import BaseOffset, MonthBegin
 
 from research_core.errors import InsufficientDataError, ModelError
+
+SPAN_MONTHS = 12 * 230  # the month starts kept as one index: 1970-01 to 2199-12
 
 
 def clean_frame(
@@ -61,9 +63,8 @@ def complete_columns(
     values = [s.to_numpy(dtype="float64") for s in series]
     if any(np.isinf(v).any() for v in values):
         return _through_frame(cols, model=model, min_obs=min_obs)
-    dates = functools.reduce(
-        np.intersect1d, [k[~np.isnan(v)] for k, v in zip(keys, values, strict=True)]
-    )
+    known = [k[~np.isnan(v)] for k, v in zip(keys, values, strict=True)]
+    dates = functools.reduce(lambda a, b: np.intersect1d(a, b, assume_unique=True), known)
     out = {c: v[np.searchsorted(k, dates)] for c, k, v in zip(cols, keys, values, strict=True)}
     if len(dates) < max(min_obs, 1) or any(np.ptp(v) == 0.0 for v in out.values()):
         return _through_frame(cols, model=model, min_obs=min_obs)
@@ -80,16 +81,41 @@ def _frame_index(series: list[pd.Series], keys: list[np.ndarray], dates: np.ndar
     frequency where ``dates`` are a run of consecutive rows of the union (pandas keeps it):
     the first index's when all are equal, else the one pandas infers for the union."""
     names = {s.index.name for s in series}
+    name = names.pop() if len(names) == 1 else None
     first = series[0].index
-    idx = first[np.searchsorted(keys[0], dates)].rename(names.pop() if len(names) == 1 else None)
     same = all(np.array_equal(k, keys[0]) for k in keys[1:])  # pandas keeps that index
     union = keys[0] if same else functools.reduce(np.union1d, keys)
-    start = int(np.searchsorted(union, dates[0]))
+    start = int(np.searchsorted(union, dates[0])) if len(dates) else 0
+    freq = None
     if len(dates) and np.array_equal(union[start : start + len(dates)], dates):
         freq = getattr(first, "freq", None) if same else _union_freq(union)
-        if freq is not None:
-            idx = pd.DatetimeIndex(idx, freq=freq)
-    return idx
+    if freq is not None and freq.freqstr == "MS" and getattr(first, "tz", None) is None:
+        # month starts one a month: a slice of the kept index (no frequency validation)
+        fast = month_starts(dates.astype("datetime64[M]").astype(np.int64), dates.dtype, name)
+        if fast.freq is not None and np.array_equal(fast.values, dates):
+            return fast
+    idx = first[np.searchsorted(keys[0], dates)].rename(name)
+    return idx if freq is None else pd.DatetimeIndex(idx, freq=freq)
+
+
+def month_starts(months: np.ndarray, unit: np.dtype, name: Hashable) -> pd.DatetimeIndex:
+    """Month starts of the month numbers ``months`` (since 1970-01, increasing) as
+    datetimes of ``unit`` named ``name``, with pandas' "MS" frequency when no month is
+    missing inside, as ``resample("MS")`` leaves it."""
+    starts = months.astype("datetime64[M]").astype(unit)
+    if not len(months) or months[-1] - months[0] + 1 != len(months):
+        return pd.DatetimeIndex(starts, name=name)
+    if months[0] < 0 or months[-1] >= SPAN_MONTHS:
+        return pd.DatetimeIndex(starts, name=name, freq="MS")
+    return _all_month_starts(unit)[months[0] : months[-1] + 1].rename(name)
+
+
+@functools.cache
+def _all_month_starts(unit: np.dtype) -> pd.DatetimeIndex:
+    """Every month start from 1970 to 2199 as one "MS" index: a slice keeps the frequency
+    without the validation a new index with a frequency pays (a third of a small fit)."""
+    months = np.arange(SPAN_MONTHS).astype("datetime64[M]").astype(unit)
+    return pd.DatetimeIndex(months, freq="MS")
 
 
 def _union_freq(union: np.ndarray) -> BaseOffset | None:

@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from research_core.models._base import Regression, TextResult, ols
-from research_core.models.inputs import clean_frame
+from research_core.models.inputs import complete_columns
 
 REGRESSORS = ("inflation_lag", "expectations", "gap_lag", "fx_lag")
 
@@ -63,22 +63,21 @@ def phillips_curve(
     min_obs: int = 48,
 ) -> PhillipsCurveResult:
     """Fit the curve on monthly series sharing a month-start index (see module docstring)."""
-    data = pd.DataFrame(
-        {
-            "inflation": inflation,
-            "inflation_lag": inflation.shift(1),
-            "expectations": expectations,
-            "gap_lag": gap.shift(1),
-            "fx_lag": fx_change.shift(1),
-        }
-    )
-    data = clean_frame(data, model="phillips_curve", min_obs=min_obs)
-    index = pd.DatetimeIndex(data.index)
-    x = data[list(REGRESSORS)]
+    cols = {
+        "inflation": inflation,
+        "inflation_lag": inflation.shift(1),
+        "expectations": expectations,
+        "gap_lag": gap.shift(1),
+        "fx_lag": fx_change.shift(1),
+    }
+    # the complete rows, as the aligned frame would have them, without building it
+    found, data = complete_columns(cols, model="phillips_curve", min_obs=min_obs)
+    index = pd.DatetimeIndex(found)
+    values = np.column_stack([data[c] for c in REGRESSORS])
     if seasonal:
-        values = np.column_stack([x.to_numpy(), _month_dummies(index.month.to_numpy())])
-        x = pd.DataFrame(values, index=index, columns=[*REGRESSORS, *MONTHS])
-    y = data["inflation"]
+        values = np.column_stack([values, _month_dummies(index.month.to_numpy())])
+    x = pd.DataFrame(values, index=index, columns=[*REGRESSORS, *(MONTHS if seasonal else ())])
+    y = pd.Series(data["inflation"], index=index, name="inflation")
     reg = ols("Phillips curve", y, x, hac_lags=hac_lags)
     held = {
         "expectations": float(expectations.dropna().iloc[-1]),

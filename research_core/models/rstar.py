@@ -23,6 +23,8 @@ With ``q`` fixed, how the rest is estimated (``method``):
   (the scale "concentrated out" of the likelihood, Harvey 1989). One filter pass, no optimiser; the
   standard errors are the inverse information at the maximum (``phi``: GLS; ``var(e)``:
   ``var(e)·sqrt(2/(n-1))``; ``var(w)``: ``q`` times that).
+  With a gap the filter and the smoother (Rauch–Tung–Striebel) run here on arrays:
+  statsmodels' model objects cost more than the arithmetic (they agree to rounding, test).
 * ``"optimizer"``: L-BFGS-B over ``(log var(e), phi)`` with statsmodels' default
   approximate-diffuse start (variance 1e6) and numerical-Hessian standard errors over all
   three parameters: the estimator before issue 29, about four times the CPU. The two
@@ -39,7 +41,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -67,11 +69,16 @@ class NaturalRateResult(TextResult):
     @property
     def current(self) -> float:
         """Real-time r* at the last observation (filtered = smoothed there)."""
-        return float(self.estimates["filtered"].iloc[-1])
+        return self._last("filtered")
 
     @property
     def current_se(self) -> float:
-        return float(self.estimates["filtered_se"].iloc[-1])
+        return self._last("filtered_se")
+
+    def _last(self, column: str) -> float:
+        """The last value of ``column`` of the estimates (read without taking the column)."""
+        position = cast(int, self.estimates.columns.get_loc(column))
+        return float(cast(float, self.estimates.iat[-1, position]))
 
     def to_frame(self) -> pd.DataFrame:
         return self.estimates
@@ -151,8 +158,9 @@ def _fit_fixed_ratio(model: UnobservedComponents, q: float) -> tuple[Any, bool]:
 
 
 def _profile(index: pd.Index, y: np.ndarray, x: np.ndarray | None, q: float) -> NaturalRateResult:
-    """The exact ML fit for a fixed ``q`` (module docstring), smoothed by statsmodels."""
-    vy, vx, f = _unit_innovations(y, x, q)
+    """The exact ML fit for a fixed ``q`` (module docstring), filtered and smoothed."""
+    run = _unit_filter(y, x, q)
+    vy, vx, f = run.vy, run.vx, run.f
     n = len(f)  # periods after the diffuse one
     total = float(np.sum(vy * vy / f)) / n  # var(e) without the gap
     beta, info = 0.0, 0.0
@@ -163,43 +171,94 @@ def _profile(index: pd.Index, y: np.ndarray, x: np.ndarray | None, q: float) -> 
     s2 = float(np.sum(vy * vy / f)) / n
     if not s2 > 1e-12 * total:  # rounding is all that is left
         raise ModelError("natural_rate: the real rate is fitted exactly; no noise to split")
-    # arrays, not the frame: statsmodels' index handling would cost more than the fit
-    model = UnobservedComponents(
-        y, level="llevel", exog=None if x is None else x[:, None], use_exact_diffuse=True
-    )
     names = ["sigma2.irregular", "sigma2.level"] + ([] if x is None else ["beta.gap"])
     se_s2 = s2 * math.sqrt(2.0 / n)
     values, errors = [s2, q * s2], [se_s2, q * se_s2]
     if vx is not None:
         values.append(beta)
         errors.append(math.sqrt(s2 / info))
-    model.update(np.array(values))
-    res = model.ssm.smooth()
     params, bse = pd.Series(values, index=names), pd.Series(errors, index=names)
-    return NaturalRateResult(_estimates(res, index), params, bse, float(res.llf), True)
+    if run.ax is None:  # time-invariant: statsmodels' filter goes steady state, so it smooths
+        model = UnobservedComponents(y, level="llevel", use_exact_diffuse=True)
+        model.update(np.array(values))
+        res = model.ssm.smooth()
+        return NaturalRateResult(_estimates(res, index), params, bse, float(res.llf), True)
+    filtered = run.ay - beta * run.ax
+    smoothed, smoothed_var = _smooth(filtered, run.pf, q)
+    estimates = pd.DataFrame(
+        {
+            "filtered": filtered,
+            "filtered_se": np.sqrt(s2 * run.pf),
+            "smoothed": smoothed,
+            "smoothed_se": np.sqrt(s2 * smoothed_var),
+        },
+        index=index,
+    )
+    # exact diffuse log-likelihood: the first period's diffuse term, then the innovations
+    terms = np.log(2 * math.pi * s2 * f) + vy * vy / (s2 * f)
+    llf = -0.5 * (math.log(2 * math.pi) + float(np.sum(terms)))
+    return NaturalRateResult(estimates, params, bse, llf, True)
 
 
-def _unit_innovations(
-    y: np.ndarray, x: np.ndarray | None, q: float
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+@dataclass(frozen=True)
+class _UnitRun:
+    """The local-level filter run at unit irregular variance (:func:`_unit_filter`)."""
+
+    vy: np.ndarray  # innovations of y, t = 2..n
+    vx: np.ndarray | None  # of x
+    f: np.ndarray  # their variances
+    ay: np.ndarray  # filtered level of y, t = 1..n
+    ax: np.ndarray | None  # of x
+    pf: np.ndarray  # filtered variance of the level, t = 1..n
+
+
+def _unit_filter(y: np.ndarray, x: np.ndarray | None, q: float) -> _UnitRun:
     """One-step innovations of ``y`` (and ``x``) through the local-level filter with unit
-    irregular variance, and their variances, for t = 2..n (t = 1 initialises the diffuse
-    level). The filter is linear and its variances are free of the data, so the innovations
-    of ``y - phi·x`` at variance ``s2`` are ``vy - phi·vx`` with variance ``s2·f``."""
+    irregular variance, their variances (t = 2..n; t = 1 initialises the diffuse level),
+    and the filtered levels and variances. The filter is linear and its variances are
+    free of the data, so for ``y - phi·x`` at variance ``s2`` the innovations are
+    ``vy - phi·vx`` (variance ``s2·f``) and the filtered level ``ay - phi·ax`` (``s2·pf``)."""
     n = len(y)
     yl, xl = y.tolist(), (None if x is None else x.tolist())
     vy, vx, f = [0.0] * (n - 1), [0.0] * (n - 1), [0.0] * (n - 1)
-    ay, ax, p = yl[0], (0.0 if xl is None else xl[0]), 1.0 + q  # after the diffuse step
+    ay, ax, pf = [0.0] * n, [0.0] * n, [1.0] * n  # the diffuse step leaves the first obs
+    a_y, a_x, p = yl[0], (0.0 if xl is None else xl[0]), 1.0
+    ay[0], ax[0] = a_y, a_x
     for t in range(1, n):
-        ft = p + 1.0
-        k = p / ft
+        pp = p + q
+        ft = pp + 1.0
+        k = pp / ft
         f[t - 1] = ft
-        ey = yl[t] - ay
+        ey = yl[t] - a_y
         vy[t - 1] = ey
-        ay += k * ey
+        a_y += k * ey
+        ay[t] = a_y
         if xl is not None:
-            ex = xl[t] - ax
+            ex = xl[t] - a_x
             vx[t - 1] = ex
-            ax += k * ex
-        p = p - k * p + q
-    return np.array(vy), (None if xl is None else np.array(vx)), np.array(f)
+            a_x += k * ex
+            ax[t] = a_x
+        p = pp - k * pp
+        pf[t] = p
+    return _UnitRun(
+        np.array(vy),
+        None if xl is None else np.array(vx),
+        np.array(f),
+        np.array(ay),
+        None if xl is None else np.array(ax),
+        np.array(pf),
+    )
+
+
+def _smooth(filtered: np.ndarray, pf: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-interval (Rauch–Tung–Striebel) smoothing of the random-walk level from its
+    filtered means and (unit) variances: the full-sample level and its variance."""
+    a, p = filtered.tolist(), pf.tolist()
+    n = len(a)
+    sa, sp = a[:], p[:]
+    for t in range(n - 2, -1, -1):
+        pp = p[t] + q  # the predicted variance for t + 1, whose mean is a[t]
+        j = p[t] / pp
+        sa[t] = a[t] + j * (sa[t + 1] - a[t])
+        sp[t] = p[t] + j * j * (sp[t + 1] - pp)
+    return np.array(sa), np.array(sp)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import ModelError
-from research_core.models._base import Regression, TextResult, ols_arrays
+from research_core.models._base import Regression, TextResult, name_index, ols_arrays
 from research_core.models.inputs import complete_columns
 
 
@@ -75,8 +75,8 @@ def taylor_rule(
     if smoothing:
         cols["rate_lag"] = rate.shift(1)
     if lower_bound is not None:  # the dates the rate is at the bound leave every column
-        floor = rate.index[(rate <= lower_bound).to_numpy()]
-        cols = {k: v[~v.index.isin(floor)] for k, v in cols.items()}
+        floor = rate.index.to_numpy()[rate.to_numpy() <= lower_bound]
+        cols = {k: _without(v, floor) for k, v in cols.items()}
     index, data = complete_columns(cols, model="taylor_rule", min_obs=min_obs)
     regressors = ["rate_lag", "inflation", "gap"] if smoothing else ["inflation", "gap"]
     x = np.column_stack([data[c] for c in regressors])
@@ -94,6 +94,12 @@ def taylor_rule(
     )
     last_rate = float(data["rate"][-1])
     return TaylorRuleResult(reg, long_run, rho, prescription, last_rate, periods_per_year)
+
+
+def _without(series: pd.Series, dates: np.ndarray) -> pd.Series:
+    """``series`` without its values at ``dates`` (itself when it has none there)."""
+    keep = ~np.isin(series.index.to_numpy(), dates)
+    return series if keep.all() else series[keep]
 
 
 def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
@@ -114,4 +120,4 @@ def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
         else:
             var = float(cov[k, k])
         errors.append(float(np.sqrt(max(var, 0.0))))
-    return pd.DataFrame({"coef": coefs, "std_err": errors}, index=list(names))
+    return pd.DataFrame({"coef": coefs, "std_err": errors}, index=name_index(list(names)))
