@@ -28,10 +28,10 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri  # what scipy.stats' norm.ppf computes, without its checks
 
 from research_core._memo import MEMO, Kind
-from research_core.agents._features import compound, level_from_changes, weekly_returns, yoy
+from research_core.agents._features import compound, level_from_changes, yoy
 from research_core.agents.base import (
     Agent,
     Evidence,
@@ -51,6 +51,7 @@ from research_core.models import (
     risk_regimes,
     standardize,
 )
+from research_core.models.resample import weekly_last_frame
 from research_core.records import Signal
 
 MARKETS = {"spx": "US.SPX", "ibov": "BR.IBOV", "usdbrl": "BRL.USD.PTAX", "cds": "BR.CDS.5Y"}
@@ -77,7 +78,7 @@ def regime_refit(mode: str) -> Iterator[None]:
 
 
 def _macro_line(macro: RegimeResult) -> str:
-    dur = macro.expected_duration[macro.current]
+    dur = macro.duration(macro.current)
     return (
         f"macro regime {macro.current} (p={macro.current_probability:.2f}, "
         f"{_method(macro)}); expected duration {dur:.0f} months"
@@ -89,13 +90,19 @@ def _risk_line(risk: RegimeResult) -> str:
 
 
 def _correlation_line(cov: ShrunkCovariance) -> str:
-    corr = cov.correlation
-    spx_ibov, ibov_usdbrl = float(corr["ibov"]["spx"]), float(corr["usdbrl"]["ibov"])
+    spx_ibov, ibov_usdbrl = _correlation(cov, "spx", "ibov"), _correlation(cov, "ibov", "usdbrl")
     return (
         f"weekly correlation S&P–Ibovespa {spx_ibov:.2f}, "
         f"Ibovespa–USD/BRL {ibov_usdbrl:.2f} (Ledoit–Wolf, "
         f"shrinkage {cov.shrinkage:.2f})"
     )
+
+
+def _correlation(cov: ShrunkCovariance, a: str, b: str) -> float:
+    """One entry of ``cov.correlation`` (the same operations), without the whole frame."""
+    i, j = cov.covariance.index.get_loc(a), cov.covariance.index.get_loc(b)
+    c = cov.covariance.to_numpy()
+    return float(c[i, j] / (np.sqrt(c[i, i]) * np.sqrt(c[j, j])))
 
 
 def _method(result: RegimeResult) -> str:
@@ -187,7 +194,7 @@ class CrossAssetAgent(Agent):
         # one weekly sampling for all four: log prices of the markets, the CDS spread in bp
         # (the log of the week's last price is the last log price; complete weeks only)
         levels = {k: np.log(data[sid]) for k, sid in MARKETS.items() if k != "cds"}
-        returns = weekly_returns({**levels, "cds": data[MARKETS["cds"]]}, log=False)
+        returns = weekly_last_frame({**levels, "cds": data[MARKETS["cds"]]}).diff().dropna()
         returns["cds"] /= 100
         return {
             "growth": standardize(growth).mean(axis=1),
@@ -211,7 +218,7 @@ class CrossAssetAgent(Agent):
         if risk is None:
             return []
         p_on = float(risk.probabilities["risk_on"].iloc[-1])
-        z_risk = float(norm.ppf(np.clip(p_on, 0.01, 0.99)))
+        z_risk = float(ndtri(np.clip(p_on, 0.01, 0.99)))
         macro = ev.fitted.get("macro_regime")
         regime = macro.current if macro is not None else "unknown"
         tilt = 0.5 if regime in GOOD_REGIMES else -0.5 if macro is not None else 0.0

@@ -59,13 +59,11 @@ class FxEquilibriumAgent(Agent):
         tot = logs.mean(axis=1, skipna=False).dropna()
         br_real = monthly(data["BR.SELIC.TARGET"]) - monthly(data["BR.FOCUS.IPCA.12M"])
         us_real = monthly(data["US.FEDFUNDS.TARGET"]) - data["US.CPI.YOY"]
-        fundamentals = pd.DataFrame(
-            {
-                "terms_of_trade": tot,
-                "real_rate_diff": br_real - us_real,
-                "log_cds": np.log(monthly(data["BR.CDS.5Y"])),
-            }
-        )
+        fundamentals = {  # aligned once, with the rate, by the model
+            "terms_of_trade": tot,
+            "real_rate_diff": br_real - us_real,
+            "log_cds": np.log(monthly(data["BR.CDS.5Y"])),
+        }
         return {
             "fx": monthly(data["BRL.USD.PTAX"]),
             "fx_now": float(data["BRL.USD.PTAX"].iloc[-1]),
