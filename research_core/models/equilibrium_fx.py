@@ -76,8 +76,8 @@ def beer(
         dates, arrays = complete_columns(cols, model="beer", min_obs=min_obs)
         values = np.array(list(arrays.values())).T  # column-major, as a frame's values are
     else:  # names clash (a fundamental called log_fx): the frame's alignment
-        log_fx = np.log(fx.rename("log_fx"))
-        frame = pd.concat([log_fx, pd.DataFrame(fundamentals)], axis=1, sort=True)
+        rate = np.log(fx.rename("log_fx"))
+        frame = pd.concat([rate, pd.DataFrame(fundamentals)], axis=1, sort=True)
         data = clean_frame(frame, model="beer", min_obs=min_obs)
         dates, values = data.index, data.to_numpy()
     log_fx, x = values[:, 0], values[:, 1:]  # the columns: log_fx, then the fundamentals

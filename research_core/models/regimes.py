@@ -77,7 +77,7 @@ class RegimeResult(TextResult):
     @property
     def current(self) -> str:
         """The most likely state of the last period (the first of equals)."""
-        return str(self.probabilities.columns[np.nanargmax(self.probabilities.to_numpy()[-1])])
+        return str(self.probabilities.columns[int(np.nanargmax(self.probabilities.to_numpy()[-1]))])
 
     @property
     def current_probability(self) -> float:
@@ -91,7 +91,8 @@ class RegimeResult(TextResult):
 
     def duration(self, state: str) -> float:
         """:attr:`expected_duration` of one state, without the Series of all of them."""
-        stay = float(self.transmat.loc[state, state])
+        k = self.transmat.index.get_loc(state)
+        stay = float(self.transmat.to_numpy()[k, k])
         return 1 / (1 - min(stay, 1 - 1e-9))
 
     def to_frame(self) -> pd.DataFrame:
