@@ -51,6 +51,7 @@ from research_core.models import (
     risk_regimes,
     standardize,
 )
+from research_core.models.inputs import complete_columns
 from research_core.models.resample import weekly_last_frame
 from research_core.records import Signal
 
@@ -182,15 +183,10 @@ class CrossAssetAgent(Agent):
         return out
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
-        growth = pd.DataFrame(
-            {
-                "us": yoy(level_from_changes(data["US.IP.MOM"])),
-                "br": yoy(data["BR.IBCBR.SA"]),
-            }
-        ).dropna()
-        inflation = pd.DataFrame(
-            {"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)}
-        ).dropna()
+        growth = _complete(
+            {"us": yoy(level_from_changes(data["US.IP.MOM"])), "br": yoy(data["BR.IBCBR.SA"])}
+        )
+        inflation = _complete({"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)})
         # one weekly sampling for all four: log prices of the markets, the CDS spread in bp
         # (the log of the week's last price is the last log price; complete weeks only)
         levels = {k: np.log(data[sid]) for k, sid in MARKETS.items() if k != "cds"}
@@ -259,6 +255,16 @@ class CrossAssetAgent(Agent):
         if "covariance" in ev.fitted:
             out["correlation"] = ev.fitted["covariance"].correlation
         return out
+
+
+def _complete(cols: dict[str, pd.Series]) -> pd.DataFrame:
+    """``pd.DataFrame(cols).dropna()``: the rows :func:`complete_columns` keeps, or the
+    frame's where it refuses them (no common date, an infinite or a constant column)."""
+    try:
+        index, arrays = complete_columns(cols, model="cross_asset features", min_obs=1)
+    except ModelError:
+        return pd.DataFrame(cols).dropna()
+    return pd.DataFrame(arrays, index=index)
 
 
 def brazil_score(upstream: Mapping[str, AgentReport]) -> tuple[float, int]:
