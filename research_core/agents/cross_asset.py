@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.special import ndtri  # what scipy.stats' norm.ppf computes, without its checks
 
 from research_core._memo import MEMO, Kind
-from research_core.agents._features import compound, level_from_changes, yoy
+from research_core.agents._features import compound, level_from_changes, weekly_returns, yoy
 from research_core.agents.base import (
     Agent,
     Evidence,
@@ -52,7 +52,6 @@ from research_core.models import (
     standardize,
 )
 from research_core.models.inputs import complete_columns
-from research_core.models.resample import weekly_last_frame
 from research_core.records import Signal
 
 MARKETS = {"spx": "US.SPX", "ibov": "BR.IBOV", "usdbrl": "BRL.USD.PTAX", "cds": "BR.CDS.5Y"}
@@ -190,7 +189,7 @@ class CrossAssetAgent(Agent):
         # one weekly sampling for all four: log prices of the markets, the CDS spread in bp
         # (the log of the week's last price is the last log price; complete weeks only)
         levels = {k: np.log(data[sid]) for k, sid in MARKETS.items() if k != "cds"}
-        returns = weekly_last_frame({**levels, "cds": data[MARKETS["cds"]]}).diff().dropna()
+        returns = weekly_returns({**levels, "cds": data[MARKETS["cds"]]}, log=False)
         returns["cds"] /= 100
         return {
             "growth": standardize(growth).mean(axis=1),
