@@ -27,7 +27,6 @@ from research_core.agents.reasons import p_value
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import ModelError
 from research_core.models import BeerResult, beer
-from research_core.models.inputs import complete_columns
 from research_core.records import Signal
 
 COMMODITIES = ("CMD.IRON.ORE", "CMD.SOYBEAN", "CMD.BRENT", "CMD.COPPER")
@@ -40,17 +39,6 @@ def _beer_line(model: BeerResult) -> str:
         f"{model.half_life:.1f} months; elasticities ToT {lr['terms_of_trade']:.2f}, "
         f"real-rate diff {lr['real_rate_diff']:.3f}, CDS {lr['log_cds']:.2f}"
     )
-
-
-def _mean_log(prices: dict[str, pd.Series]) -> pd.Series:
-    """Mean of the prices' logs at the dates all have one (a geometric mean in logs): the
-    complete rows of their frame, lined up by :func:`complete_columns`."""
-    logs = {c: np.log(p) for c, p in prices.items()}
-    try:
-        index, arrays = complete_columns(logs, model="terms of trade", min_obs=1)
-    except ModelError:  # none in common, an inf or a constant: the frame's mean, as it was
-        return pd.concat(logs, axis=1, sort=True).mean(axis=1, skipna=False).dropna()
-    return pd.Series(np.column_stack(list(arrays.values())).mean(axis=1), index=index)
 
 
 class FxEquilibriumAgent(Agent):
@@ -67,14 +55,17 @@ class FxEquilibriumAgent(Agent):
     describe = MappingProxyType({"beer": _beer_line})
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
-        tot = _mean_log({c: monthly(data[c]) for c in COMMODITIES})
+        logs = pd.concat({c: np.log(monthly(data[c])) for c in COMMODITIES}, axis=1, sort=True)
+        tot = logs.mean(axis=1, skipna=False).dropna()
         br_real = monthly(data["BR.SELIC.TARGET"]) - monthly(data["BR.FOCUS.IPCA.12M"])
         us_real = monthly(data["US.FEDFUNDS.TARGET"]) - data["US.CPI.YOY"]
-        fundamentals = {  # aligned once, with the rate, by the model
-            "terms_of_trade": tot,
-            "real_rate_diff": br_real - us_real,
-            "log_cds": np.log(monthly(data["BR.CDS.5Y"])),
-        }
+        fundamentals = pd.DataFrame(
+            {
+                "terms_of_trade": tot,
+                "real_rate_diff": br_real - us_real,
+                "log_cds": np.log(monthly(data["BR.CDS.5Y"])),
+            }
+        )
         return {
             "fx": monthly(data["BRL.USD.PTAX"]),
             "fx_now": float(data["BRL.USD.PTAX"].iloc[-1]),

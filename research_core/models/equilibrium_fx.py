@@ -13,7 +13,6 @@ Reference: Clark and MacDonald (1998), "Exchange rates and economic fundamentals
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,8 +20,8 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from statsmodels.tsa.adfvalues import mackinnonp
 
-from research_core.models._base import Regression, TextResult, ols_arrays
-from research_core.models.inputs import clean_frame, complete_columns
+from research_core.models._base import Regression, TextResult, ols
+from research_core.models.inputs import clean_frame
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,36 +59,32 @@ class BeerResult(TextResult):
 
 def beer(
     fx: pd.Series,
-    fundamentals: pd.DataFrame | Mapping[str, pd.Series],
+    fundamentals: pd.DataFrame,
     *,
     leads_lags: int = 2,
     band_sigmas: float = 1.5,
     hac_lags: int = 6,
     min_obs: int = 48,
 ) -> BeerResult:
-    """Fit BEER on an exchange rate (level, home currency per USD) and its fundamentals
-    (a frame, or its columns: the dates where every series has a value are the sample)."""
-    items = list(fundamentals.items())
-    names = [str(c) for c, _ in items]
-    cols = {"log_fx": np.log(fx), **dict(zip(names, (s for _, s in items), strict=True))}
-    if len(cols) == len(items) + 1:  # one alignment of the rate and every fundamental
-        dates, arrays = complete_columns(cols, model="beer", min_obs=min_obs)
-        values = np.array(list(arrays.values())).T  # column-major, as a frame's values are
-    else:  # names clash (a fundamental called log_fx): the frame's alignment
-        rate = np.log(fx.rename("log_fx"))
-        frame = pd.concat([rate, pd.DataFrame(fundamentals)], axis=1, sort=True)
-        data = clean_frame(frame, model="beer", min_obs=min_obs)
-        dates, values = data.index, data.to_numpy()
+    """Fit BEER on an exchange rate (level, home currency per USD) and its fundamentals."""
+    names = [str(c) for c in fundamentals.columns]
+    data = pd.concat([np.log(fx.rename("log_fx")), fundamentals], axis=1, sort=True)
+    data = clean_frame(data, model="beer", min_obs=min_obs)
+    values = data.to_numpy()
     log_fx, x = values[:, 0], values[:, 1:]  # the columns: log_fx, then the fundamentals
     design, terms = _dols_design(x, names, leads_lags)
     rows = ~np.isnan(design).any(axis=1)
-    reg = ols_arrays(
-        "BEER (DOLS)", log_fx[rows], design[rows], [*names, *terms], dates[rows], hac_lags
+    index = data.index[rows]
+    reg = ols(
+        "BEER (DOLS)",
+        pd.Series(log_fx[rows], index=index, name="log_fx"),
+        pd.DataFrame(design[rows], index=index, columns=[*names, *terms]),
+        hac_lags=hac_lags,
     )
-    long_run = reg.to_frame().iloc[: 1 + len(names)]  # const, then the levels
-    p = reg.params.to_numpy()
-    fair = p[0] + x @ p[1 : 1 + len(names)]
-    mis = pd.Series(100 * (log_fx - fair), index=dates, name="misalignment")
+    long_run = reg.to_frame().loc[["const", *names]]
+    p = reg.params.to_dict()
+    fair = p["const"] + x @ np.array([p[n] for n in names])
+    mis = pd.Series(100 * (log_fx - fair), index=data.index, name="misalignment")
     stat, pvalue = engle_granger(log_fx, x)
     phi = float(np.corrcoef(mis.to_numpy()[1:], mis.to_numpy()[:-1])[0, 1])
     half_life = float(np.log(0.5) / np.log(phi)) if 0 < phi < 1 else float("inf")
@@ -99,7 +94,7 @@ def beer(
         coint_stat=float(stat),
         coint_pvalue=float(pvalue),
         misalignment=mis,
-        fair_value=pd.Series(np.exp(fair), index=dates, name="fair_value"),
+        fair_value=pd.Series(np.exp(fair), index=data.index, name="fair_value"),
         band=band_sigmas * float(mis.std()),
         half_life=half_life,
     )

@@ -1,17 +1,14 @@
-"""The cross-asset and FX agents' cheaper paths (#29): ``weekly_last_frame`` places each
-series' last value of each week on the week grid instead of building the daily union, and
-``beer`` aligns the rate with fundamentals given as separate series once. Expected values
-are written by hand or come from pandas' resampler and statsmodels on the pandas-aligned
-frame (the peers); the regime duration is 1 / (1 - p_ii) by hand."""
+"""The cross-asset agent's cheaper paths (#29): ``weekly_last_frame`` places each series'
+last value of each week on the week grid instead of building the daily union (expected:
+written by hand, or pandas' resampler on the concatenated frame, the peer), and a regime's
+duration and current state are read off arrays (expected: 1 / (1 - p_ii) by hand)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
 
-from research_core.models import beer
 from research_core.models.regimes import RegimeResult
 from research_core.models.resample import weekly_last_frame
 
@@ -58,31 +55,6 @@ def test_what_the_grid_cannot_take_goes_through_pandas() -> None:
     ]
     for columns in cases:
         pd.testing.assert_frame_equal(weekly_last_frame(columns), _peer(columns))
-
-
-def test_beer_on_separate_series_equals_statsmodels_on_the_aligned_frame() -> None:
-    rng = np.random.default_rng(8)
-    months = pd.date_range("2005-01-01", periods=200, freq="MS")
-    tot = pd.Series(np.cumsum(rng.normal(0, 0.05, 200)), index=months)
-    rates = pd.Series(np.cumsum(rng.normal(0, 0.5, 200)), index=months).iloc[12:]  # starts later
-    rates.iloc[40] = np.nan  # a hole inside
-    log_fx = (1 + 0.8 * tot - 0.03 * rates + rng.normal(0, 0.02, 200)).iloc[:-5]  # ends earlier
-    log_fx = log_fx.fillna(1.0)
-    res = beer(np.exp(log_fx), {"tot": tot, "rates": rates})
-    frame = pd.DataFrame({"log_fx": log_fx, "tot": tot, "rates": rates}).dropna()
-    fund = frame[["tot", "rates"]]
-    dx = fund.diff()
-    leads = {f"d_{c}({j:+d})": dx[c].shift(-j) for c in fund for j in range(-2, 3)}
-    design = pd.concat([fund, pd.DataFrame(leads)], axis=1).dropna()
-    peer = sm.OLS(frame["log_fx"].loc[design.index], sm.add_constant(design)).fit(
-        cov_type="HAC", cov_kwds={"maxlags": 6}
-    )
-    np.testing.assert_allclose(res.regression.params, peer.params, rtol=1e-10)
-    np.testing.assert_allclose(res.regression.bse, peer.bse, rtol=1e-10)
-    fair = peer.params["const"] + fund @ peer.params[["tot", "rates"]]
-    assert res.misalignment.index.equals(frame.index)
-    np.testing.assert_allclose(res.misalignment, 100 * (frame["log_fx"] - fair), atol=1e-10)
-    assert list(res.long_run.index) == ["const", "tot", "rates"]
 
 
 def test_regime_duration_and_current_state_by_hand() -> None:
