@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.models.inputs import month_starts
-from research_core.models.resample import weekly_last
+from research_core.models.resample import weekly_last_frame
 
 
 def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
@@ -67,6 +67,6 @@ def yoy(level: pd.Series, periods: int = 12) -> pd.Series:
 
 def weekly_returns(prices: dict[str, pd.Series], *, log: bool = True) -> pd.DataFrame:
     """Friday-to-Friday returns of several price series (complete weeks only)."""
-    frame = weekly_last(pd.concat(prices, axis=1, sort=True))
+    frame = weekly_last_frame(prices)  # each series' weeks: no daily union
     out = cast(pd.DataFrame, np.log(frame)).diff() if log else frame.diff()
     return out.dropna()

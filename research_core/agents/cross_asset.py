@@ -28,7 +28,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri  # what scipy.stats' norm.ppf computes, without its checks
 
 from research_core._memo import MEMO, Kind
 from research_core.agents._features import compound, level_from_changes, weekly_returns, yoy
@@ -51,6 +51,7 @@ from research_core.models import (
     risk_regimes,
     standardize,
 )
+from research_core.models.inputs import complete_columns
 from research_core.records import Signal
 
 MARKETS = {"spx": "US.SPX", "ibov": "BR.IBOV", "usdbrl": "BRL.USD.PTAX", "cds": "BR.CDS.5Y"}
@@ -77,7 +78,7 @@ def regime_refit(mode: str) -> Iterator[None]:
 
 
 def _macro_line(macro: RegimeResult) -> str:
-    dur = macro.expected_duration[macro.current]
+    dur = macro.duration(macro.current)
     return (
         f"macro regime {macro.current} (p={macro.current_probability:.2f}, "
         f"{_method(macro)}); expected duration {dur:.0f} months"
@@ -89,13 +90,19 @@ def _risk_line(risk: RegimeResult) -> str:
 
 
 def _correlation_line(cov: ShrunkCovariance) -> str:
-    corr = cov.correlation
-    spx_ibov, ibov_usdbrl = float(corr["ibov"]["spx"]), float(corr["usdbrl"]["ibov"])
+    spx_ibov, ibov_usdbrl = _correlation(cov, "spx", "ibov"), _correlation(cov, "ibov", "usdbrl")
     return (
         f"weekly correlation S&P–Ibovespa {spx_ibov:.2f}, "
         f"Ibovespa–USD/BRL {ibov_usdbrl:.2f} (Ledoit–Wolf, "
         f"shrinkage {cov.shrinkage:.2f})"
     )
+
+
+def _correlation(cov: ShrunkCovariance, a: str, b: str) -> float:
+    """One entry of ``cov.correlation`` (the same operations), without the whole frame."""
+    i, j = cov.covariance.index.get_loc(a), cov.covariance.index.get_loc(b)
+    c = cov.covariance.to_numpy()
+    return float(c[i, j] / (np.sqrt(c[i, i]) * np.sqrt(c[j, j])))
 
 
 def _method(result: RegimeResult) -> str:
@@ -175,15 +182,10 @@ class CrossAssetAgent(Agent):
         return out
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
-        growth = pd.DataFrame(
-            {
-                "us": yoy(level_from_changes(data["US.IP.MOM"])),
-                "br": yoy(data["BR.IBCBR.SA"]),
-            }
-        ).dropna()
-        inflation = pd.DataFrame(
-            {"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)}
-        ).dropna()
+        growth = _complete(
+            {"us": yoy(level_from_changes(data["US.IP.MOM"])), "br": yoy(data["BR.IBCBR.SA"])}
+        )
+        inflation = _complete({"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)})
         # one weekly sampling for all four: log prices of the markets, the CDS spread in bp
         # (the log of the week's last price is the last log price; complete weeks only)
         levels = {k: np.log(data[sid]) for k, sid in MARKETS.items() if k != "cds"}
@@ -211,7 +213,7 @@ class CrossAssetAgent(Agent):
         if risk is None:
             return []
         p_on = float(risk.probabilities["risk_on"].iloc[-1])
-        z_risk = float(norm.ppf(np.clip(p_on, 0.01, 0.99)))
+        z_risk = float(ndtri(np.clip(p_on, 0.01, 0.99)))
         macro = ev.fitted.get("macro_regime")
         regime = macro.current if macro is not None else "unknown"
         tilt = 0.5 if regime in GOOD_REGIMES else -0.5 if macro is not None else 0.0
@@ -252,6 +254,16 @@ class CrossAssetAgent(Agent):
         if "covariance" in ev.fitted:
             out["correlation"] = ev.fitted["covariance"].correlation
         return out
+
+
+def _complete(cols: dict[str, pd.Series]) -> pd.DataFrame:
+    """``pd.DataFrame(cols).dropna()``: the rows :func:`complete_columns` keeps, or the
+    frame's where it refuses them (no common date, an infinite or a constant column)."""
+    try:
+        index, arrays = complete_columns(cols, model="cross_asset features", min_obs=1)
+    except ModelError:
+        return pd.DataFrame(cols).dropna()
+    return pd.DataFrame(arrays, index=index)
 
 
 def brazil_score(upstream: Mapping[str, AgentReport]) -> tuple[float, int]:

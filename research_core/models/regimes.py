@@ -30,7 +30,7 @@ from hmmlearn.hmm import GaussianHMM
 from scipy.optimize import linear_sum_assignment
 
 from research_core.models._base import TextResult
-from research_core.models.inputs import clean_frame
+from research_core.models.inputs import clean_frame, complete_columns
 from research_core.models.scores import standardize
 
 MACRO_STATES = ("Goldilocks", "Reflation", "Stagflation", "Deflation")
@@ -76,17 +76,24 @@ class RegimeResult(TextResult):
 
     @property
     def current(self) -> str:
-        return str(self.probabilities.iloc[-1].idxmax())
+        """The most likely state of the last period (the first of equals)."""
+        return str(self.probabilities.columns[int(np.nanargmax(self.probabilities.to_numpy()[-1]))])
 
     @property
     def current_probability(self) -> float:
-        return float(self.probabilities.iloc[-1].max())
+        return float(np.nanmax(self.probabilities.to_numpy()[-1]))
 
     @property
     def expected_duration(self) -> pd.Series:
         """Expected periods in each state: 1 / (1 - p_ii)."""
         stay = pd.Series(np.diag(self.transmat.to_numpy()), index=self.transmat.index)
         return 1 / (1 - stay.clip(upper=1 - 1e-9))
+
+    def duration(self, state: str) -> float:
+        """:attr:`expected_duration` of one state, without the Series of all of them."""
+        k = self.transmat.index.get_loc(state)
+        stay = float(self.transmat.to_numpy()[k, k])
+        return 1 / (1 - min(stay, 1 - 1e-9))
 
     def to_frame(self) -> pd.DataFrame:
         return self.probabilities
@@ -187,9 +194,10 @@ def macro_regimes(
 ) -> RegimeResult:
     """Four growth/inflation regimes from two series (any units; they are z-scored);
     ``fit``: filter with an earlier result's fit instead of refitting (module docstring)."""
-    data = clean_frame(
-        pd.DataFrame({"growth": growth, "inflation": inflation}), model="macro_regimes", min_obs=12
+    index, cols = complete_columns(
+        {"growth": growth, "inflation": inflation}, model="macro_regimes", min_obs=12
     )
+    data = pd.DataFrame(cols, index=index)
     labels = list(MACRO_STATES)
     if fit is not None:
         return _filtered(fit, data, labels, units="z")

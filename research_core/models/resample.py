@@ -7,6 +7,7 @@ number gives the same numbers (the same grouped kernel) as fast as the arithmeti
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TypeVar
 
 import numpy as np
@@ -29,3 +30,40 @@ def weekly_last(data: Frame) -> Frame:
     fridays = (weeks * 7 + 1).astype("datetime64[D]").astype(index.values.dtype)
     out.index = pd.DatetimeIndex(fridays, name=index.name, freq="W-FRI")
     return out
+
+
+def weekly_last_frame(columns: Mapping[str, pd.Series]) -> pd.DataFrame:
+    """``weekly_last(pd.concat(columns, axis=1, sort=True))`` without the daily union: each
+    series' last value of each week placed on the week grid (the daily alignment cost more
+    than the sampling). Series not on sorted naive dates sharing one index name, or with no
+    value, go through the frame."""
+    series = list(columns.values())
+    names = {s.index.name for s in series}
+    plain = all(
+        isinstance(s.index, pd.DatetimeIndex)
+        and s.index.tz is None
+        and s.index.dtype == series[0].index.dtype
+        and s.index.is_monotonic_increasing
+        and s.notna().any()
+        for s in series
+    )
+    if not (series and plain and len(names) == 1):
+        return weekly_last(pd.concat(columns, axis=1, sort=True))
+    lasts = [_week_lasts(s) for s in series]
+    first = min(int(w[0]) for w, _ in lasts)
+    weeks = np.arange(first, max(int(w[-1]) for w, _ in lasts) + 1)
+    values = np.full((len(weeks), len(lasts)), np.nan)
+    for j, (week, last) in enumerate(lasts):
+        values[week - first, j] = last
+    fridays = (weeks * 7 + 1).astype("datetime64[D]").astype(series[0].index.values.dtype)
+    index = pd.DatetimeIndex(fridays, name=names.pop(), freq="W-FRI")
+    return pd.DataFrame(values, index=index, columns=list(columns))
+
+
+def _week_lasts(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Week numbers (as :func:`weekly_last`'s) with a value, and the last value in each."""
+    values = series.to_numpy(dtype="float64")
+    known = ~np.isnan(values)
+    week = (series.index.values[known].astype("datetime64[D]").astype(np.int64) + 5) // 7
+    last = np.append(week[1:] != week[:-1], True)
+    return week[last], values[known][last]
