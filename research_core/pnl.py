@@ -28,7 +28,7 @@ as an index, so a holiday on one exchange carries the P&L to the next session.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +40,14 @@ from research_core.calendars import B3_SESSIONS_PER_YEAR, business_days
 from research_core.catalog import Instrument, instrument
 from research_core.config import get_settings
 from research_core.curves.build import spec_of
-from research_core.curves.curve import bootstrap, coupon_times, interp_log_df, rate_to_log_df
+from research_core.curves.curve import (
+    segments,
+    bootstrap,
+    coupon_times,
+    interp_log_df,
+    interp_segments,
+    rate_to_log_df,
+)
 from research_core.curves.pricing import CURVE_OF, DI1_FACE, di1_pu, hold_return
 from research_core.errors import PriceHistoryError
 from research_core.lake.pit import PITView
@@ -52,6 +59,7 @@ USDBRL = "BRL.USD.SPOT"
 IPCA_EXPECTED = "BR.FOCUS.IPCA.12M"
 CDS_RECOVERY = 0.4
 DT = 1.0 / B3_SESSIONS_PER_YEAR
+_DT = np.array(DT)  # one session in years, as an array (the curves read arrays)
 
 
 def duration(inst: Instrument, y: np.ndarray) -> np.ndarray:
@@ -100,6 +108,12 @@ def _inputs(inst: Instrument) -> dict[str, str]:
     return roles
 
 
+@functools.cache
+def _sources(inst: Instrument) -> tuple[str, ...]:
+    """The series a unit of ``inst`` reads (:func:`_inputs`), in order."""
+    return tuple(_inputs(inst).values())
+
+
 def _known(arrays: tuple[np.ndarray, np.ndarray], idx: np.ndarray) -> np.ndarray:
     """:func:`known_on` on (obs date ns, forward-filled value) arrays."""
     dates, values = arrays
@@ -123,8 +137,10 @@ def _pillars(inst: Instrument) -> tuple[tuple[str, ...], np.ndarray, tuple[str, 
 
 
 def _session(rate_pct: np.ndarray, compounding: str) -> np.ndarray:
-    """One session's growth (fraction) at ``rate_pct`` % a.a. in ``compounding``."""
-    return np.expm1(-rate_to_log_df(np.nan_to_num(rate_pct), np.array(DT), compounding))
+    """One session's growth (fraction) at ``rate_pct`` % a.a. in ``compounding`` (a NaN
+    rate as 0, as :func:`numpy.nan_to_num` reads it)."""
+    finite = rate_pct if np.isfinite(rate_pct).all() else np.nan_to_num(rate_pct)
+    return np.expm1(-rate_to_log_df(finite, _DT, compounding))
 
 
 @functools.cache
@@ -136,6 +152,14 @@ def _flows(inst: Instrument) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.array([t]), np.maximum(np.array([t]) - DT, 0.0), np.zeros(1)
     times = coupon_times(t, 2)
     return times, np.maximum(times - DT, 0.0), np.diff(np.r_[0.0, times])
+
+
+@functools.cache
+def _flow_segments(inst: Instrument) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Where the bond's flow times, now and one session later (:func:`_flows`), fall on its
+    curve's pillars (:func:`interp_segments`): found once, read on every day's curve."""
+    grid = _pillars(inst)[1]
+    return tuple(segments(grid, t) for t in _flows(inst)[:2])
 
 
 def _curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays) -> np.ndarray:
@@ -154,7 +178,7 @@ def _curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays)
     known = np.isfinite(quotes)
     if len(q) and known.all():  # every pillar known on every day: one solve for all rows
         log_df = _bootstrap_rows(grid, quotes, kinds, compounding)
-        now, then = (np.exp(interp_log_df(grid, log_df, t)) for t in (times, later))
+        now, then = (np.exp(interp_segments(log_df, *seg)) for seg in _flow_segments(inst))
         return hold_return(amounts, now, then)
     hold = np.empty(len(q))
     code = known @ (1 << np.arange(len(series)))  # which pillars each row knows, as bits
@@ -237,6 +261,13 @@ class _Reads:
         self.ready: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
         self.changes: dict[tuple[int, int], tuple[object, object, int]] = {}
 
+    def prefetch(self, sids: Iterable[str]) -> None:
+        """Read the series not read yet in one pass over the lake (:meth:`series` then
+        finds them; the same arrays :meth:`PITView.values` gives)."""
+        todo = list(dict.fromkeys(s for s in sids if s not in self.raw))
+        for sid, (obs, values, _) in zip(todo, self.view.history_arrays(todo), strict=True):
+            self.raw[sid] = obs.view(np.int64), values
+
     def series(self, sid: str, drop_gaps: bool) -> tuple[np.ndarray, np.ndarray]:
         """``sid`` as known at the view, its gaps dropped or forward-filled."""
         got = self.ready.get((sid, drop_gaps))
@@ -293,9 +324,10 @@ def last_quote(view: PITView, series_id: str) -> float:
     return float(px.iloc[-1]) if len(px) else float("nan")
 
 
-def carry(view: PITView, instrument_id: str) -> float:
-    """Latest annual carry and roll of a long-quote unit (fraction; receivers earn minus)."""
-    unit = MEMO.get(UNITS, (*view.cache_key, instrument_id))
+def carry(view: PITView, instrument_id: str, view_key: tuple[object, ...] = ()) -> float:
+    """Latest annual carry and roll of a long-quote unit (fraction; receivers earn minus).
+    ``view_key``: ``view.cache_key`` when the caller has it (it is computed each time)."""
+    unit = MEMO.get(UNITS, (*(view_key or view.cache_key), instrument_id))
     if unit is not None:
         return float(unit.carry[-1])
     return _latest_parts(view, instrument_id)[0]
@@ -492,12 +524,22 @@ def session_days(
 
 
 def unit_levels(
-    view: PITView, instrument_ids: Sequence[str], days: pd.DatetimeIndex, *, trim: bool = False
+    view: PITView,
+    instrument_ids: Sequence[str],
+    days: pd.DatetimeIndex,
+    *,
+    trim: bool = False,
+    view_key: tuple[object, ...] = (),
 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """:func:`unit_index` on ``days`` (:func:`session_days`) as its days and a (days x distinct
-    ids) array: no frame built, for hot loops (a strategy's weekly decision)."""
-    reads = _Reads(view)  # each series read once for all the instruments
-    key, ids, at = view.cache_key, list(dict.fromkeys(instrument_ids)), days.as_unit("ns").asi8
+    ids) array: no frame built, for hot loops (a strategy's weekly decision). ``view_key``:
+    ``view.cache_key`` when the caller has it."""
+    key, ids = view_key or view.cache_key, list(dict.fromkeys(instrument_ids))
+    at = days.as_unit("ns").asi8
+    reads = _Reads(view)  # each series read once for all the instruments, in one pass
+    reads.prefetch(
+        s for i in ids if MEMO.get(UNITS, (*key, i)) is None for s in _sources(instrument(i))
+    )
     for iid in sorted(ids, key=lambda i: -len(_pillars(instrument(i))[0])):
         _unit(view, iid, reads, key)  # longest bonds first: shorter ones reuse their curves
     level = np.empty((len(days), len(ids)))

@@ -103,6 +103,10 @@ class CountingView:
         self.reads.append(series_id)
         return self.view.values(series_id)
 
+    def history_arrays(self, series_ids: list[str]) -> list[tuple[np.ndarray, ...]]:
+        self.reads.extend(series_ids)
+        return self.view.history_arrays(series_ids)
+
     def __getattr__(self, name: str) -> object:
         return getattr(self.view, name)
 
