@@ -409,8 +409,11 @@ def _first_change(old: _Arrays, new: _Arrays) -> int:
     for role, (d1, v1) in new.items():
         d0, v0 = old[role]
         n = min(len(d0), len(d1))
-        same = (d0[:n] == d1[:n]) & ((v0[:n] == v1[:n]) | (np.isnan(v0[:n]) & np.isnan(v1[:n])))
-        k = n if same.all() else int(np.argmin(same))
+        if d0[:n].tobytes() == d1[:n].tobytes() and v0[:n].tobytes() == v1[:n].tobytes():
+            k = n  # the same bytes (the usual case: a read that only grew), one compare each
+        else:
+            same = (d0[:n] == d1[:n]) & ((v0[:n] == v1[:n]) | (np.isnan(v0[:n]) & np.isnan(v1[:n])))
+            k = n if same.all() else int(np.argmin(same))
         for d in (d0, d1):
             if k < len(d):
                 first = min(first, int(d[k]))
