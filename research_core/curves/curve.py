@@ -133,7 +133,7 @@ def bootstrap(
     return out
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # a few curves' pillars, or each day's DI1 settlements
 def _plan(
     grid: tuple[float, ...], kinds: tuple[str, ...], freq: int
 ) -> tuple[np.ndarray, tuple[int, ...]]:
