@@ -88,15 +88,12 @@ def curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: Arrays) -
     for j, s in enumerate(series[:-1]):
         quotes[:, j] = known_at(data[f"pillar:{s}"], idx)
     quotes[:, -1] = q
-    times, later, share = _flows(inst)
-    coupon = q / 100.0 if inst.dv01_convention == "ust_future" else np.zeros(len(q))
-    amounts = np.outer(coupon, share)
-    amounts[:, -1] += 1.0
     known = np.isfinite(quotes)
     if len(q) and known.all():  # every pillar known on every day: one solve for all rows
         log_df = _bootstrap_rows(grid, quotes, kinds, compounding)
         now, then = (np.exp(interp_segments(log_df, *seg)) for seg in _flow_segments(inst))
-        return hold_return(amounts, now, then)
+        return _held(inst, q, now, then)
+    times, later, _ = _flows(inst)
     hold = np.empty(len(q))
     code = known @ (1 << np.arange(len(series)))  # which pillars each row knows, as bits
     for c in np.unique(code):  # each set of pillars known, bootstrapped alone
@@ -105,8 +102,18 @@ def curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: Arrays) -
         g, k = grid[sub], tuple(kinds[i] for i in sub)
         log_df = _bootstrap_rows(g, quotes[np.ix_(rows, sub)], k, compounding)
         now, then = (np.exp(interp_log_df(g, log_df, t)) for t in (times, later))
-        hold[rows] = hold_return(amounts[rows], now, then)
+        hold[rows] = _held(inst, q[rows], now, then)
     return hold
+
+
+def _held(inst: Instrument, q: np.ndarray, now: np.ndarray, then: np.ndarray) -> np.ndarray:
+    """:func:`hold_return` of the bond's flows (rows x flows) from their discount factors
+    ``now`` to ``then``: a zero's one flow of 1 is the ratio of its two, the same numbers."""
+    if inst.dv01_convention != "ust_future":
+        return then[:, 0] / now[:, 0] - 1.0
+    amounts = np.outer(q / 100.0, _flows(inst)[2])  # the coupons, par at the bond's yield
+    amounts[:, -1] += 1.0
+    return hold_return(amounts, now, then)
 
 
 # Curves bootstrapped row by row, by content (pillar times, kinds, compounding, quotes):
