@@ -28,7 +28,7 @@ as an index, so a holiday on one exchange carries the P&L to the next session.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,19 +39,16 @@ from research_core._memo import MEMO, Kind
 from research_core.calendars import B3_SESSIONS_PER_YEAR, business_days
 from research_core.catalog import Instrument, instrument
 from research_core.config import get_settings
-from research_core.curves.build import spec_of
-from research_core.curves.curve import bootstrap, coupon_times, interp_log_df, rate_to_log_df
-from research_core.curves.pricing import CURVE_OF, DI1_FACE, di1_pu, hold_return
+from research_core.curves.hold import DT, Arrays, curve_hold, known_at, pillars, session_growth
+from research_core.curves.pricing import DI1_FACE, di1_pu
 from research_core.errors import PriceHistoryError
 from research_core.lake.pit import PITView
 
 BASE_CURRENCY = "BRL"
-_Arrays = dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (obs date ns, values)
 FUNDING = {"BRL": "BR.CDI", "USD": "US.UST.3M"}
 USDBRL = "BRL.USD.SPOT"
 IPCA_EXPECTED = "BR.FOCUS.IPCA.12M"
 CDS_RECOVERY = 0.4
-DT = 1.0 / B3_SESSIONS_PER_YEAR
 
 
 def duration(inst: Instrument, y: np.ndarray) -> np.ndarray:
@@ -94,110 +91,20 @@ def _inputs(inst: Instrument) -> dict[str, str]:
         roles["funding"] = FUNDING[inst.currency]
         if inst.dv01_convention == "real_yield":
             roles["ipca"] = IPCA_EXPECTED
-        roles |= {f"pillar:{sid}": sid for sid in _pillars(inst)[0][:-1]}
+        roles |= {f"pillar:{sid}": sid for sid in pillars(inst)[0][:-1]}
     if pnl_currency(inst) != BASE_CURRENCY:
         roles["fx"] = USDBRL
     return roles
 
 
-def _known(arrays: tuple[np.ndarray, np.ndarray], idx: np.ndarray) -> np.ndarray:
-    """:func:`known_on` on (obs date ns, forward-filled value) arrays."""
-    dates, values = arrays
-    pos = np.searchsorted(dates, idx, side="right") - 1
-    if len(values) == 0:
-        return np.full(len(idx), np.nan)
-    return np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan)
-
-
 @functools.cache
-def _pillars(inst: Instrument) -> tuple[tuple[str, ...], np.ndarray, tuple[str, ...], str]:
-    """The pillars of the instrument's curve up to its own (series, times, kinds,
-    compounding); none for an instrument not priced on a curve."""
-    if inst.quote != "yield" or inst.dv01_convention not in CURVE_OF:
-        return (), np.zeros(0), (), "annual"
-    spec = spec_of(CURVE_OF[inst.dv01_convention])
-    if inst.price_series not in spec.series:
-        raise PriceHistoryError(f"{inst.id}: {inst.price_series} is not a pillar of {spec.name}")
-    j = spec.series.index(inst.price_series) + 1
-    return spec.series[:j], np.asarray(spec.times[:j]), spec.kinds[:j], spec.compounding
-
-
-def _session(rate_pct: np.ndarray, compounding: str) -> np.ndarray:
-    """One session's growth (fraction) at ``rate_pct`` % a.a. in ``compounding``."""
-    return np.expm1(-rate_to_log_df(np.nan_to_num(rate_pct), np.array(DT), compounding))
-
-
-@functools.cache
-def _flows(inst: Instrument) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The bond's flow times (years), the same one session later (floored at 0) and each
-    flow's share of the annual coupon (a zero: one flow, no coupon)."""
-    t = float(_pillars(inst)[1][-1])
-    if inst.dv01_convention != "ust_future":
-        return np.array([t]), np.maximum(np.array([t]) - DT, 0.0), np.zeros(1)
-    times = coupon_times(t, 2)
-    return times, np.maximum(times - DT, 0.0), np.diff(np.r_[0.0, times])
-
-
-def _curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays) -> np.ndarray:
-    """One session's return of holding the bond on each day's curve, unchanged: the curve
-    bootstrapped (log-linear) from the pillars known that day up to the bond's own, the
-    bond a zero or (Treasury) a semiannual bullet with coupon ``q`` (par at its yield)."""
-    series, grid, kinds, compounding = _pillars(inst)
-    quotes = np.empty((len(q), len(series)))
-    for j, s in enumerate(series[:-1]):
-        quotes[:, j] = _known(data[f"pillar:{s}"], idx)
-    quotes[:, -1] = q
-    times, later, share = _flows(inst)
-    coupon = q / 100.0 if inst.dv01_convention == "ust_future" else np.zeros(len(q))
-    amounts = np.outer(coupon, share)
-    amounts[:, -1] += 1.0
-    known = np.isfinite(quotes)
-    if len(q) and known.all():  # every pillar known on every day: one solve for all rows
-        log_df = _bootstrap_rows(grid, quotes, kinds, compounding)
-        now, then = (np.exp(interp_log_df(grid, log_df, t)) for t in (times, later))
-        return hold_return(amounts, now, then)
-    hold = np.empty(len(q))
-    code = known @ (1 << np.arange(len(series)))  # which pillars each row knows, as bits
-    for c in np.unique(code):  # each set of pillars known, bootstrapped alone
-        rows = code == c
-        sub = np.flatnonzero(known[np.argmax(rows)])
-        g, k = grid[sub], tuple(kinds[i] for i in sub)
-        log_df = _bootstrap_rows(g, quotes[np.ix_(rows, sub)], k, compounding)
-        now, then = (np.exp(interp_log_df(g, log_df, t)) for t in (times, later))
-        hold[rows] = hold_return(amounts[rows], now, then)
-    return hold
-
-
-# Curves bootstrapped row by row, by content (pillar times, kinds, compounding, quotes):
-# bootstrap solves pillars in order, each from the ones before, and each row alone, so a
-# curve's first m pillars are the curve of those m quotes. A decision's few new rows of
-# the longest bond serve the shorter bonds on the same curve (their pillars a prefix).
-CURVE_ROWS: Kind[np.ndarray] = Kind("curve rows", 4096)
-_FEW_ROWS = 64  # larger batches (a unit built from nothing) are bootstrapped directly
-
-
-def _bootstrap_rows(
-    grid: np.ndarray, quotes: np.ndarray, kinds: tuple[str, ...], compounding: str
-) -> np.ndarray:
-    """:func:`bootstrap`, each row (and each prefix of it) kept by content in the memo when
-    the curve has par pillars (Newton solves): zero pillars cost less to solve than to find."""
-    if len(quotes) > _FEW_ROWS or "par" not in kinds:
-        return bootstrap(grid, quotes, kinds, compounding)
-    keys = [(compounding, kinds, grid.tobytes(), row.tobytes()) for row in quotes]
-    found = [MEMO.get(CURVE_ROWS, key) for key in keys]
-    missing = [i for i, row in enumerate(found) if row is None]
-    if missing:
-        solved = bootstrap(grid, quotes[missing], kinds, compounding)
-        for i, row in zip(missing, solved, strict=True):
-            found[i] = row
-            for m in range(1, len(grid) + 1):  # every prefix: the curve of a shorter bond
-                key = (compounding, kinds[:m], grid[:m].tobytes(), quotes[i, :m].tobytes())
-                MEMO.put(CURVE_ROWS, key, row[:m])
-    return np.array(found)
+def _sources(inst: Instrument) -> tuple[str, ...]:
+    """The series a unit of ``inst`` reads (:func:`_inputs`), in order."""
+    return tuple(_inputs(inst).values())
 
 
 def _carry_parts(
-    inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays
+    inst: Instrument, q: np.ndarray, idx: np.ndarray, data: Arrays
 ) -> tuple[np.ndarray, np.ndarray]:
     """Annual carry (and roll) of a long-quote unit, as a fraction, at quotes ``q`` on
     dates ``idx`` (ns), from the unit's input series ``data`` (see :func:`_inputs`), and
@@ -206,22 +113,22 @@ def _carry_parts(
     if inst.quote == "price":
         return none, none
     if inst.quote == "fx":
-        diff = _known(data["funding"], idx) - _known(data["foreign"], idx)
+        diff = known_at(data["funding"], idx) - known_at(data["foreign"], idx)
         return -np.nan_to_num(diff) / 100.0, none
     if inst.quote == "spread":
         return -q / 1e4, none
     if inst.quote != "yield":
         raise PriceHistoryError(f"{inst.id}: unknown quote {inst.quote!r}")
-    compounding = _pillars(inst)[3]
-    hold = _curve_hold(inst, q, idx, data)
-    accrual = _session(q, compounding)
-    earned = hold - _session(_known(data["funding"], idx), compounding)
+    compounding = pillars(inst)[3]
+    hold = curve_hold(inst, q, idx, data)
+    accrual = session_growth(q, compounding)
+    earned = hold - session_growth(known_at(data["funding"], idx), compounding)
     if "ipca" in data:
-        earned = earned + _session(_known(data["ipca"], idx), "annual")
+        earned = earned + session_growth(known_at(data["ipca"], idx), "annual")
     return -earned / DT, -(hold - accrual) / DT
 
 
-def _carry_of(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: _Arrays) -> np.ndarray:
+def _carry_of(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: Arrays) -> np.ndarray:
     """Annual carry and roll of a long-quote unit (:func:`_carry_parts`)."""
     return _carry_parts(inst, q, idx, data)[0]
 
@@ -233,9 +140,16 @@ class _Reads:
 
     def __init__(self, view: PITView) -> None:
         self.view = view
-        self.raw: _Arrays = {}
+        self.raw: Arrays = {}
         self.ready: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
         self.changes: dict[tuple[int, int], tuple[object, object, int]] = {}
+
+    def prefetch(self, sids: Iterable[str]) -> None:
+        """Read the series not read yet in one pass over the lake (:meth:`series` then
+        finds them; the same arrays :meth:`PITView.values` gives)."""
+        todo = list(dict.fromkeys(s for s in sids if s not in self.raw))
+        for sid, (obs, values, _) in zip(todo, self.view.history_arrays(todo), strict=True):
+            self.raw[sid] = obs.view(np.int64), values
 
     def series(self, sid: str, drop_gaps: bool) -> tuple[np.ndarray, np.ndarray]:
         """``sid`` as known at the view, its gaps dropped or forward-filled."""
@@ -252,7 +166,7 @@ class _Reads:
             self.ready[(sid, drop_gaps)] = got
         return got
 
-    def first_change(self, old: _Arrays, new: _Arrays) -> int:
+    def first_change(self, old: Arrays, new: Arrays) -> int:
         """:func:`_first_change`, each pair of reads compared once (the pair is kept with
         the answer, so its ids stay theirs while this object lives)."""
         first = np.iinfo(np.int64).max
@@ -267,7 +181,7 @@ class _Reads:
 
 def _unit_inputs(
     view: PITView, inst: Instrument, reads: _Reads, *, translate: bool = True
-) -> _Arrays:
+) -> Arrays:
     """The unit's input series as known at ``view``, each read once into ``reads``: quotes
     and USD/BRL without gaps, the others forward-filled (as :func:`known_on` reads them);
     ``translate=False`` leaves out USD/BRL."""
@@ -293,9 +207,10 @@ def last_quote(view: PITView, series_id: str) -> float:
     return float(px.iloc[-1]) if len(px) else float("nan")
 
 
-def carry(view: PITView, instrument_id: str) -> float:
-    """Latest annual carry and roll of a long-quote unit (fraction; receivers earn minus)."""
-    unit = MEMO.get(UNITS, (*view.cache_key, instrument_id))
+def carry(view: PITView, instrument_id: str, view_key: tuple[object, ...] = ()) -> float:
+    """Latest annual carry and roll of a long-quote unit (fraction; receivers earn minus).
+    ``view_key``: ``view.cache_key`` when the caller has it (it is computed each time)."""
+    unit = MEMO.get(UNITS, (*(view_key or view.cache_key), instrument_id))
     if unit is not None:
         return float(unit.carry[-1])
     return _latest_parts(view, instrument_id)[0]
@@ -347,7 +262,7 @@ def quote_move(inst: Instrument, q0: np.ndarray, q1: np.ndarray) -> np.ndarray:
 class _Unit:
     """One instrument's unit on its own quote dates, and the inputs it was built from."""
 
-    data: _Arrays  # input series by role (:func:`_inputs`)
+    data: Arrays  # input series by role (:func:`_inputs`)
     carry: np.ndarray  # annual carry at each quote
     ret: np.ndarray  # base-currency return from each quote to the next
     running: np.ndarray  # running product of 1 + ret (clipped; a NaN return counts as 0)
@@ -362,7 +277,7 @@ class _Unit:
     @functools.cached_property
     def known(self) -> tuple[np.ndarray, np.ndarray]:
         """:attr:`level` as (obs date ns, value) arrays with NaN carried forward, for
-        :func:`_known` (what :func:`known_on` reads off :attr:`level`, without a frame)."""
+        :func:`known_at` (what :func:`known_on` reads off :attr:`level`, without a frame)."""
         level = np.where(np.isnan(self.ret), np.nan, self.running)
         gaps = np.isnan(level)
         if gaps.any():
@@ -370,22 +285,25 @@ class _Unit:
         return self.data["quote"][0][1:], level
 
 
-def _first_change(old: _Arrays, new: _Arrays) -> int:
+def _first_change(old: Arrays, new: Arrays) -> int:
     """The earliest obs date (ns) at which any input series differs between two reads:
     a revised value, a period added or withdrawn (int64 max when none does)."""
     first = np.iinfo(np.int64).max
     for role, (d1, v1) in new.items():
         d0, v0 = old[role]
         n = min(len(d0), len(d1))
-        same = (d0[:n] == d1[:n]) & ((v0[:n] == v1[:n]) | (np.isnan(v0[:n]) & np.isnan(v1[:n])))
-        k = n if same.all() else int(np.argmin(same))
+        if d0[:n].tobytes() == d1[:n].tobytes() and v0[:n].tobytes() == v1[:n].tobytes():
+            k = n  # the same bytes (the usual case: a read that only grew), one compare each
+        else:
+            same = (d0[:n] == d1[:n]) & ((v0[:n] == v1[:n]) | (np.isnan(v0[:n]) & np.isnan(v1[:n])))
+            k = n if same.all() else int(np.argmin(same))
         for d in (d0, d1):
             if k < len(d):
                 first = min(first, int(d[k]))
     return first
 
 
-def _build_unit(inst: Instrument, data: _Arrays, prev: _Unit | None, reads: _Reads) -> _Unit:
+def _build_unit(inst: Instrument, data: Arrays, prev: _Unit | None, reads: _Reads) -> _Unit:
     """The unit from its inputs. With ``prev`` (the same instrument on another view) only
     what its inputs changed is recomputed: carry from the first changed date on, returns
     from the step into it, the running product continued from the step before, so the
@@ -401,11 +319,11 @@ def _build_unit(inst: Instrument, data: _Arrays, prev: _Unit | None, reads: _Rea
     carry = np.concatenate([head, _carry_of(inst, q[start:], dates[start:], data)])
     ret = quote_move(inst, q[keep:-1], q[keep + 1 :]) + carry[keep:-1] * DT
     if "fx" in data:  # USD P&L in BRL at each day's USD/BRL; the first step has no rate
-        before = _known(data["fx"], dates[keep:-1])
+        before = known_at(data["fx"], dates[keep:-1])
         if keep == 0:
             before[:1] = np.nan
         with np.errstate(divide="ignore", invalid="ignore"):
-            ret = ret * (_known(data["fx"], dates[keep + 1 :]) / before)
+            ret = ret * (known_at(data["fx"], dates[keep + 1 :]) / before)
         ret = np.where(np.isnan(ret), 0.0, ret)
     growth = 1.0 + np.maximum(ret, -0.99)
     base = prev.running[keep - 1] if prev is not None and keep > 0 else 1.0
@@ -492,17 +410,27 @@ def session_days(
 
 
 def unit_levels(
-    view: PITView, instrument_ids: Sequence[str], days: pd.DatetimeIndex, *, trim: bool = False
+    view: PITView,
+    instrument_ids: Sequence[str],
+    days: pd.DatetimeIndex,
+    *,
+    trim: bool = False,
+    view_key: tuple[object, ...] = (),
 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """:func:`unit_index` on ``days`` (:func:`session_days`) as its days and a (days x distinct
-    ids) array: no frame built, for hot loops (a strategy's weekly decision)."""
-    reads = _Reads(view)  # each series read once for all the instruments
-    key, ids, at = view.cache_key, list(dict.fromkeys(instrument_ids)), days.as_unit("ns").asi8
-    for iid in sorted(ids, key=lambda i: -len(_pillars(instrument(i))[0])):
+    ids) array: no frame built, for hot loops (a strategy's weekly decision). ``view_key``:
+    ``view.cache_key`` when the caller has it."""
+    key, ids = view_key or view.cache_key, list(dict.fromkeys(instrument_ids))
+    at = days.as_unit("ns").asi8
+    reads = _Reads(view)  # each series read once for all the instruments, in one pass
+    reads.prefetch(
+        s for i in ids if MEMO.get(UNITS, (*key, i)) is None for s in _sources(instrument(i))
+    )
+    for iid in sorted(ids, key=lambda i: -len(pillars(instrument(i))[0])):
         _unit(view, iid, reads, key)  # longest bonds first: shorter ones reuse their curves
     level = np.empty((len(days), len(ids)))
     for col, iid in enumerate(ids):
-        level[:, col] = _known(_unit(view, iid, reads, key).known, at)
+        level[:, col] = known_at(_unit(view, iid, reads, key).known, at)
     first = level[0]
     if np.isnan(first).any() and trim:
         rows = np.flatnonzero(~np.isnan(level).any(axis=1))  # the rows all instruments price

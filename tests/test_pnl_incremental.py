@@ -93,7 +93,7 @@ class CountingView:
     """A real view that counts the series read through it."""
 
     def __init__(self, view: PITView) -> None:
-        self.view, self.reads = view, []
+        self.view, self.reads, self.passes = view, [], 0
 
     def series(self, series_id: str) -> pd.Series:
         self.reads.append(series_id)
@@ -103,14 +103,22 @@ class CountingView:
         self.reads.append(series_id)
         return self.view.values(series_id)
 
+    def history_arrays(self, series_ids: list[str]) -> list[tuple[np.ndarray, ...]]:
+        self.reads.extend(series_ids)
+        self.passes += 1
+        return self.view.history_arrays(series_ids)
+
     def __getattr__(self, name: str) -> object:
         return getattr(self.view, name)
 
 
 def test_unit_index_reads_each_series_once(sample_lake_path: Path, fresh: None):
-    # Four DI tenors share the CDI and each other's quotes as roll-down points: read once.
+    # Four DI tenors share the CDI and each other's quotes as roll-down points: read once,
+    # all in one pass over the lake (a weekly decision pays one pass, not one per series).
     view = CountingView(Lake.open(sample_lake_path).at("2024-06-28"))
     ids = ["DI1.1Y", "DI1.2Y", "DI1.3Y", "DI1.5Y"]
     index = pnl.unit_index(view, ids, "2023-06-01")  # type: ignore[arg-type]
     assert list(index.columns) == ids and (index.iloc[0] == 1.0).all()
     assert sorted(view.reads) == sorted(set(view.reads)) and "BR.CDI" in view.reads
+    pillars = {f"BR.DI.{t}" for t in ("3M", "6M", "1Y", "2Y", "3Y", "5Y")}
+    assert view.passes == 1 and set(view.reads) == {"BR.CDI", *pillars}

@@ -18,6 +18,7 @@ method on the pillar's log discount factor, to machine precision.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,7 +54,7 @@ def log_df_to_rate(log_df: np.ndarray, t: np.ndarray, compounding: str) -> np.nd
     return 100.0 * m * np.expm1(-np.asarray(log_df) / (m * t))
 
 
-def _segments(grid: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def segments(grid: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each time, the segment of ``grid`` (starting at 0) it falls in and its weight
     (>1 past the last pillar: the last segment's forward continues)."""
     knots = np.concatenate(([0.0], grid))  # (np.r_ and np.clip cost more than the work)
@@ -68,8 +69,13 @@ def interp_log_df(grid: np.ndarray, log_df: np.ndarray, t: np.ndarray) -> np.nda
     t = np.asarray(t, dtype=float)
     if (t < 0).any():
         raise CurveError("a curve reads times ≥ 0 years")
+    return interp_segments(log_df, *segments(grid, t))
+
+
+def interp_segments(log_df: np.ndarray, seg: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:func:`interp_log_df` at times whose segments and weights (:func:`segments`) are
+    known: curves read again and again at the same times find them once."""
     values = np.concatenate([np.zeros((*np.shape(log_df)[:-1], 1)), log_df], axis=-1)
-    seg, w = _segments(grid, t)
     return values[..., seg] * (1.0 - w) + values[..., seg + 1] * w
 
 
@@ -117,19 +123,35 @@ def bootstrap(
     freq = _check_compounding(compounding)
     if q.shape[1] != len(grid) or len(kinds) != len(grid):
         raise CurveError(f"{len(grid)} pillars but {q.shape[1]} quotes, {len(kinds)} kinds")
-    if len(grid) == 0 or (np.diff(grid) <= 0).any() or grid[0] <= 0:
+    zero, par = _plan(tuple(grid.tolist()), tuple(kinds), freq)
+    if not par:  # zeros only: each its own DF, the whole block at once
+        return rate_to_log_df(q, grid, compounding)
+    out = np.empty_like(q)
+    out[:, zero] = rate_to_log_df(q[:, zero], grid[zero], compounding)  # each its own DF
+    for j in par:  # par pillars in order, each from the ones before
+        out[:, j] = _solve_par(grid, out, j, q[:, j] / 100.0, freq)
+    return out
+
+
+@functools.lru_cache(maxsize=256)  # a few curves' pillars, or each day's DI1 settlements
+def _plan(
+    grid: tuple[float, ...], kinds: tuple[str, ...], freq: int
+) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The zero pillars (a mask) and the par ones (in order) of a curve's instruments,
+    checked once per (pillars, kinds, frequency): curves are bootstrapped day after day."""
+    g = np.asarray(grid)
+    if len(g) == 0 or (np.diff(g) <= 0).any() or g[0] <= 0:
         raise CurveError(f"pillar times must be positive and increasing, got {list(grid)}")
     bad = set(kinds) - set(KINDS)
     if bad or ("par" in kinds and freq == 0):
         raise CurveError(f"instrument kinds {sorted(bad)}: valid zero, par (par needs a frequency)")
-    out = np.empty_like(q)
+    par = tuple(j for j, kind in enumerate(kinds) if kind != "zero")
+    for j in par:
+        if abs(g[j] * freq - round(g[j] * freq)) > 1e-9:
+            raise CurveError(f"a par pillar at {g[j]} years is not a whole coupon count")
     zero = np.array([kind == "zero" for kind in kinds])
-    out[:, zero] = rate_to_log_df(q[:, zero], grid[zero], compounding)  # each its own DF
-    for j in np.flatnonzero(~zero).tolist():  # par pillars in order, each from the ones before
-        if abs(grid[j] * freq - round(grid[j] * freq)) > 1e-9:
-            raise CurveError(f"a par pillar at {grid[j]} years is not a whole coupon count")
-        out[:, j] = _solve_par(grid, out, j, q[:, j] / 100.0, freq)
-    return out
+    zero.flags.writeable = False
+    return zero, par
 
 
 def par_rate(grid: np.ndarray, log_df: np.ndarray, maturity: float, freq: int) -> np.ndarray:

@@ -16,24 +16,28 @@ RETURNS: Kind[tuple[pd.DatetimeIndex, np.ndarray]] = Kind("unit returns", 1024)
 
 
 def return_arrays(
-    view: PITView, ids: Sequence[str], sessions: int
+    view: PITView, ids: Sequence[str], sessions: int, view_key: tuple[object, ...] = ()
 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """:func:`unit_returns` as its days and a read-only (days x distinct ids) array, for
-    hot loops (no frame built, nothing copied).
+    hot loops (no frame built, nothing copied). ``view_key``: ``view.cache_key`` when the
+    caller has it (it is computed each time).
 
     Memoized per view (lake, lake version, as-of, vintage), like agent runs: strategies of
     one book that rebalance on the same day and read the same instruments share the work.
     """
-    key = (*view.cache_key, tuple(ids), sessions)
+    view_key = view_key or view.cache_key
+    key = (*view_key, tuple(ids), sessions)
     got = MEMO.get(RETURNS, key)
     if got is None:
         start = view.as_of.tz_convert(None).normalize() - pd.Timedelta(
             days=int(sessions * 1.5) + 10
         )
-        days, level = unit_levels(view, ids, session_days(view, start), trim=True)
+        days, level = unit_levels(
+            view, ids, session_days(view, start), trim=True, view_key=view_key
+        )
         daily = (level[1:] / level[:-1] - 1.0)[-sessions:]  # pct_change, without frames
         daily.flags.writeable = False  # shared by every caller of this view
-        got = MEMO.put(RETURNS, key, (days[1:][-sessions:], daily))
+        got = MEMO.put(RETURNS, key, (days[max(len(days) - sessions, 1) :], daily))
     return got
 
 

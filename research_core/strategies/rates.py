@@ -31,10 +31,11 @@ class CarryParams(StrategyParams):
 
 
 def _carry_positions(view: PITView, ids: tuple[str, ...], p: CarryParams) -> dict[str, float]:
-    _, r = return_arrays(view, ids, p.lookback)  # ids distinct: a column each, in order
+    key = view.cache_key  # computed once: the returns and each carry read the same units
+    _, r = return_arrays(view, ids, p.lookback, key)  # ids distinct: a column each, in order
     vol = unit_volatility(r, p.lookback) * np.sqrt(B3_SESSIONS_PER_YEAR)
     vols = dict(zip(ids, vol.tolist(), strict=True))
-    return {i: squash(carry(view, i) / v, p.scale) for i, v in vols.items() if v > 0}
+    return {i: squash(carry(view, i, key) / v, p.scale) for i, v in vols.items() if v > 0}
 
 
 class DiCarryRoll(

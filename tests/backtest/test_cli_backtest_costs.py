@@ -18,6 +18,7 @@ from research_core.backtest.metrics import moments
 from research_core.backtest.validation import deflated_sharpe, probabilistic_sharpe
 from research_core.calendars import business_days
 from research_core.catalog import instrument
+from research_core.curves import hold
 from research_core.lake.store import Lake
 from research_core.strategies._market import aligned
 from tests.lake.conftest import rows
@@ -109,8 +110,8 @@ def test_a_curve_hold_of_no_rows_is_no_rows():
     # A unit extended by no new quote asks for the carry of no rows (Treasuries: par pillars).
     inst = instrument("UST.10Y.FUT")
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
-    data = {f"pillar:{s}": empty for s in pnl._pillars(inst)[0][:-1]}
-    assert pnl._curve_hold(inst, np.zeros(0), np.zeros(0, dtype=np.int64), data).shape == (0,)
+    data = {f"pillar:{s}": empty for s in hold.pillars(inst)[0][:-1]}
+    assert hold.curve_hold(inst, np.zeros(0), np.zeros(0, dtype=np.int64), data).shape == (0,)
 
 
 def test_latest_values_are_latest_as_arrays_a_withdrawal_included(tmp_path: Path):

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research_core import pnl
 from research_core._memo import MEMO
 from research_core.calendars import business_day_range
+from research_core.curves import hold
 from research_core.curves.build import spec_of
 from research_core.curves.curve import bootstrap
 from research_core.lake import Lake
@@ -100,10 +100,10 @@ def test_a_shorter_bonds_curve_taken_from_a_longer_ones_is_its_own_bootstrap(fre
     grid, kinds, comp = np.asarray(spec.times), spec.kinds, spec.compounding
     rng = np.random.default_rng(29)
     quotes = 2.0 + np.cumsum(rng.uniform(0.0, 0.4, (5, len(grid))), axis=1)  # % a.a.
-    full = pnl._bootstrap_rows(grid, quotes, kinds, comp)
+    full = hold._bootstrap_rows(grid, quotes, kinds, comp)
     assert np.array_equal(full, bootstrap(grid, quotes, kinds, comp))
-    stored = MEMO.keys(pnl.CURVE_ROWS)
+    stored = MEMO.keys(hold.CURVE_ROWS)
     m = len(grid) - 1
-    short = pnl._bootstrap_rows(grid[:m], quotes[:, :m], kinds[:m], comp)
+    short = hold._bootstrap_rows(grid[:m], quotes[:, :m], kinds[:m], comp)
     assert np.array_equal(short, bootstrap(grid[:m], quotes[:, :m], kinds[:m], comp))
-    assert MEMO.keys(pnl.CURVE_ROWS) == stored  # every row found: nothing solved again
+    assert MEMO.keys(hold.CURVE_ROWS) == stored  # every row found: nothing solved again
