@@ -223,6 +223,7 @@ def apply_constraints(
     The covariance keeps the memory layout pandas handed each step (``cov`` as given, then
     reindexed onto the held book's instruments: row order), so Σw adds up in its order."""
     out: list[Binding] = []
+    _check_target(target, cov)
     same = cov.index.equals(target.index) and cov.columns.equals(target.index)
     first = _Book.of(target.index, check_covariance(cov if same else _on(cov, target.index)))
     x = _limits(target.to_numpy(dtype="float64"), first, cons, out)
@@ -241,6 +242,19 @@ def apply_constraints(
     if broken:
         raise PortfolioError(f"constraints still broken after applying them: {broken}")
     return pd.Series(x, index=book.ids, name=target.name), tuple(out)
+
+
+def _check_target(target: pd.Series, cov: pd.DataFrame) -> None:
+    """What the VaR cap refused before the limits ran on arrays (``risk.measures.check_book``):
+    a NaN/inf weight (a clip would turn it into a full position) and, in a book with a
+    position, an instrument without a covariance (filling 0 would count it riskless)."""
+    x = target.to_numpy(dtype="float64")
+    if not np.isfinite(x).all():
+        raise RiskError(f"weights are NaN/inf for {target.index[~np.isfinite(x)].tolist()}")
+    if (x != 0.0).any():
+        unknown = [str(i) for i in target.index if i not in set(cov.columns)]
+        if unknown:
+            raise RiskError(f"unknown instruments (no returns/covariance): {unknown}")
 
 
 def _on(cov: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:

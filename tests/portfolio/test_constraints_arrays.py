@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from research_core.errors import RiskError
 from research_core.portfolio.constraints import Constraints, _Book, apply_constraints
 from research_core.risk.measures import parametric_components
 
@@ -55,3 +56,23 @@ def test_an_asset_class_over_its_limit_is_scaled_by_pandas_gross() -> None:
     assert [b.constraint for b in binding] == ["asset class"]
     assert np.array_equal(got.to_numpy(), want)
     assert list(got.index) == list(RATES)
+
+
+def test_a_nan_weight_is_refused_not_clipped_into_a_position() -> None:
+    # Review of issue 29's array path: with another position over the limit the clip ran
+    # np.where(x >= -p, x, -p), which turns NaN into -p (a full short). Before the array
+    # path the VaR cap refused the NaN (risk.measures.check_book); it must still.
+    target = pd.Series([np.nan, 6.0, 0.1], index=RATES)
+    cov = pd.DataFrame(np.diag([1e-6] * 3), index=RATES, columns=RATES)
+    with pytest.raises(RiskError, match=r"NaN/inf for \['DI1.1Y'\]"):
+        apply_constraints(target, cov, Constraints())
+
+
+def test_a_position_without_a_covariance_is_refused_not_counted_riskless() -> None:
+    # The target names DI1.5Y, the covariance does not: filling 0 would leave its risk out
+    # of the VaR cap. Refused, as check_book did before the array path.
+    ids = pd.Index([*RATES, "DI1.5Y"])
+    target = pd.Series([0.1, 0.2, 0.3, 0.8], index=ids)
+    cov = pd.DataFrame(np.diag([1e-6] * 3), index=RATES, columns=RATES)
+    with pytest.raises(RiskError, match=r"unknown instruments .*\['DI1.5Y'\]"):
+        apply_constraints(target, cov, Constraints())
