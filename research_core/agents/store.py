@@ -21,9 +21,11 @@ they are as trusted as the lake folder they sit in (whoever can write there can 
 change the data the agents read).
 
 Strategies' outputs at a date (their signals and freshness, or why they said nothing:
-:func:`research_core.signals.sources.strategy_outcome`) are kept beside, one entry per
-(date, strategy) under ``strategy.<name>,<settings digest>``, and each agent's signals and
-freshness under ``agent.<name>,<variant>`` (a :class:`Shelf` per view).
+:func:`research_core.signals.sources.strategy_outcome`; the pipeline's strategies step, the
+book backtest, a proposal and the health meta-model's signal history read them) are kept
+beside, one entry per (date, strategy) under ``strategy.<name>,<settings digest>``, and
+each agent's signals and freshness under ``agent.<name>,<variant>`` (a :class:`Shelf` per
+view).
 
 Only real-time views (the ``as_of`` vintage) of the lake the store was opened on use it:
 a copy of the lake (the causality check's cut lakes) has its own key and recomputes.

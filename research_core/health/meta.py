@@ -103,10 +103,17 @@ class SignalHistory:
 
 def signal_history(strategy: BaseStrategy, lake: Lake, start: object, end: object) -> SignalHistory:
     """The strategy's positions at its rebalance dates in [start, end], each from
-    ``lake.at(date)`` (as the backtester asks), and the unit index to label them."""
+    ``lake.at(date)`` (as the backtester asks), and the unit index to label them. The
+    positions at a date are read from and kept in the lake's store (its outcome on that
+    snapshot and date, ``signals.sources.strategy_units``), shared with the book backtest,
+    the pipeline and a proposal."""
+    from research_core.agents.store import stored_reports
+    from research_core.signals.sources import strategy_units
+
     dates = rebalance_dates(start, end, strategy.params.rebalance)
     ids = list(strategy.instruments)
-    rows = [strategy.generate_signals(view_at(lake, d)).to_numpy() for d in dates]
+    with stored_reports(lake):
+        rows = [strategy_units(view_at(lake, d), strategy) for d in dates]
     signals = pd.DataFrame(np.vstack(rows), index=dates, columns=ids)
     last = pd.Timestamp(end)  # type: ignore[arg-type]
     warm = pd.Timestamp(start) - pd.Timedelta(days=400)  # type: ignore[arg-type]

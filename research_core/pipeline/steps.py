@@ -142,11 +142,16 @@ def quality_gate(
 
 def agents(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
     """The five agents' reports (JSON), their signals and the signal history across runs
-    (Parquet; ``pipeline.signal_history``)."""
+    (Parquet; ``pipeline.signal_history``). Reports are read from and kept in the lake's
+    store (``agents.store``), where a rerun, ``agents run``, the book backtest, a proposal
+    and its replay on the same snapshot and date find them."""
     from research_core.agents import run_agents
+    from research_core.agents.store import stored_reports
     from research_core.pipeline.signal_history import signal_history
 
-    reports = run_agents(_view(lake_path, as_of))
+    lake = Lake.open(lake_path)
+    with stored_reports(lake):
+        reports = run_agents(lake.at(as_of))
     out = _out(run_dir, "agents")
     _write_json(out / "reports.json", {k: r.to_dict() for k, r in reports.items()})
     sigs = [s for r in reports.values() for s in r.signals]

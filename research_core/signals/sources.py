@@ -241,6 +241,20 @@ def strategy_outcome(
     return said
 
 
+def strategy_units(view: PITView, strategy: BaseStrategy) -> np.ndarray:
+    """``strategy.generate_signals(view).to_numpy()`` from its :func:`strategy_outcome`,
+    read from or kept on the view's shelf when a store is in use: its signals' weights in
+    ``instruments`` order, 0 where it is flat. A skipped outcome keeps only the reason, so
+    the strategy runs again and raises its own error as a direct call would."""
+    from research_core.agents.store import shelf
+
+    said = strategy_outcome(view, strategy, None, shelf(view))
+    if said.skipped is not None:
+        return strategy.generate_signals(view).to_numpy()
+    weights = {s.instrument: s.weight for s in said.signals}
+    return np.array([weights.get(i) or 0.0 for i in strategy.instruments], dtype=float)
+
+
 def strategy_key(strategy: BaseStrategy, settings: tuple[str, ...] = ()) -> str | None:
     """The store's name for a strategy's outcomes: its name and a digest of what they
     depend on besides the view (class, parameters, the source outside the package, the
