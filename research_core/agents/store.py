@@ -55,6 +55,7 @@ import pyarrow as pa
 from research_core._files import umask as _umask
 from research_core.agents.report import AgentReport
 from research_core.agents.runner import store_for, using_store
+from research_core.config import get_settings
 from research_core.lake.files import read_rows
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
@@ -71,9 +72,11 @@ KEEP_CODES = 2  # code digests whose entries are kept: this one and the newest o
 @functools.cache
 def code_digest() -> str:
     """What computes a report: the package's source and data files, Python and the
-    numeric libraries' versions (a code change gives a fresh folder of entries)."""
+    numeric libraries' versions, and the settings the numbers depend on (the time zone of
+    "the day" of an instant): a change gives a fresh folder of entries."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256(platform.python_version().encode())
+    h.update(f"timezone={get_settings().timezone};".encode())
     for lib in LIBRARIES:
         try:
             h.update(f"{lib}={version(lib)};".encode())

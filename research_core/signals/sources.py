@@ -270,15 +270,29 @@ def strategy_key(strategy: BaseStrategy, settings: tuple[str, ...] = ()) -> str 
 @functools.cache
 def _class_code(cls: type) -> str | None:
     """A class and, for each class of its MRO defined outside ``research_core`` (whose
-    source the store's code digest already covers), a digest of its source file, read once
-    per class object: None when one has no file (a notebook cell, ``python -c``)."""
+    source the store's code digest already covers), a digest of the code it can import
+    beside it: every ``.py`` of its top-level package, or of its folder for a module outside
+    a package (a helper it imports from there changes the key). None when one has no file
+    (a notebook cell, ``python -c``). Not covered: libraries installed elsewhere."""
     parts = [f"{cls.__module__}.{cls.__qualname__}"]
     for c in cls.__mro__:
         if c in (object, ABC, Generic) or c.__module__.split(".")[0] == "research_core":
             continue
         try:
-            source = Path(inspect.getfile(c)).read_bytes()
+            where = Path(inspect.getfile(c)).resolve()
         except (OSError, TypeError):
             return None
-        parts.append(hashlib.sha256(source).hexdigest())
+        up = c.__module__.count(".") + (where.stem == "__init__") - 1  # to the top package
+        parts.append(_tree_digest(where.parents[max(up, 0)], up >= 0))
     return ";".join(parts)
+
+
+@functools.cache
+def _tree_digest(folder: Path, recursive: bool) -> str:
+    """SHA-256 of the ``.py`` files under ``folder`` (names and bytes, sorted)."""
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*.py") if recursive else folder.glob("*.py")):
+        if "__pycache__" not in path.parts:
+            h.update(path.relative_to(folder).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
