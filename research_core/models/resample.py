@@ -35,8 +35,9 @@ def weekly_last(data: Frame) -> Frame:
 def weekly_last_frame(columns: Mapping[str, pd.Series]) -> pd.DataFrame:
     """``weekly_last(pd.concat(columns, axis=1, sort=True))`` without the daily union: each
     series' last value of each week placed on the week grid (the daily alignment cost more
-    than the sampling). Series not on sorted naive dates sharing one index name, or with no
-    value, go through the frame."""
+    than the sampling). The weeks span every series' dates, values or NaN, as the frame's
+    do. Series not on sorted, unique naive dates sharing one index name, or with no value,
+    go through the frame (which refuses duplicate dates)."""
     series = list(columns.values())
     names = {s.index.name for s in series}
     plain = all(
@@ -44,14 +45,16 @@ def weekly_last_frame(columns: Mapping[str, pd.Series]) -> pd.DataFrame:
         and s.index.tz is None
         and s.index.dtype == series[0].index.dtype
         and s.index.is_monotonic_increasing
+        and s.index.is_unique
         and s.notna().any()
         for s in series
     )
     if not (series and plain and len(names) == 1):
         return weekly_last(pd.concat(columns, axis=1, sort=True))
     lasts = [_week_lasts(s) for s in series]
-    first = min(int(w[0]) for w, _ in lasts)
-    weeks = np.arange(first, max(int(w[-1]) for w, _ in lasts) + 1)
+    ends = np.concatenate([s.index.values[[0, -1]] for s in series]).astype("datetime64[D]")
+    first, end = ((int(d) + 5) // 7 for d in ends.astype(np.int64)[[ends.argmin(), ends.argmax()]])
+    weeks = np.arange(first, end + 1)
     values = np.full((len(weeks), len(lasts)), np.nan)
     for j, (week, last) in enumerate(lasts):
         values[week - first, j] = last
