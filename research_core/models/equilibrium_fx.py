@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
-from statsmodels.tsa.adfvalues import mackinnonp
 
 from research_core.models._base import Regression, TextResult, ols
 from research_core.models.inputs import clean_frame
@@ -115,6 +114,8 @@ def engle_granger(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:
     """Engle–Granger statistic and MacKinnon p-value: statsmodels'
     ``coint(y, x, trend="c", autolag="aic")``, its ADF lag search done in one QR (the same
     regressions, without a statsmodels model per candidate lag)."""
+    from statsmodels.tsa.adfvalues import mackinnonp  # scipy.stats: only when a test runs
+
     exog = np.column_stack([x, np.ones(len(y))])
     resid = y - exog @ np.linalg.lstsq(exog, y, rcond=None)[0]
     r2 = 1 - resid @ resid / np.sum((y - y.mean()) ** 2)
