@@ -28,7 +28,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri  # scipy.stats.norm.ppf's own function, without its import
 
 from research_core._memo import MEMO, Kind
 from research_core.agents._features import compound, level_from_changes, weekly_returns, yoy
@@ -211,7 +211,7 @@ class CrossAssetAgent(Agent):
         if risk is None:
             return []
         p_on = float(risk.probabilities["risk_on"].iloc[-1])
-        z_risk = float(norm.ppf(np.clip(p_on, 0.01, 0.99)))
+        z_risk = float(ndtri(np.clip(p_on, 0.01, 0.99)))
         macro = ev.fitted.get("macro_regime")
         regime = macro.current if macro is not None else "unknown"
         tilt = 0.5 if regime in GOOD_REGIMES else -0.5 if macro is not None else 0.0
