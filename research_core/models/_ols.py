@@ -87,9 +87,10 @@ def ols_fit(y: np.ndarray, x: np.ndarray, hac_lags: int | None = None) -> OLSFit
     else:
         cov = _cov_hac(x * resid[:, None], normalized_cov, hac_lags)
     k_const = k_constant(x)
-    if k_const:
-        centered = y - y.mean()
-        rsquared = 1 - ssr / np.dot(centered, centered)
+    if k_const:  # OLS is WLS with unit weights, and its centred sum of squares says so
+        weights = np.ones(x.shape[0])
+        centered_tss = np.sum(weights * (y - np.average(y, weights=weights)) ** 2)
+        rsquared = 1 - ssr / centered_tss
     else:
         rsquared = 1 - ssr / np.dot(y, y)
     with warnings.catch_warnings():  # statsmodels' silence on a zero standard error
