@@ -124,7 +124,9 @@ class Regression(TextResult):
     cov_params: pd.DataFrame = field(repr=False)
 
     @classmethod
-    def from_fit(cls, name: str, res: OLSFit, exog: np.ndarray, *, lags: int, labels: Labels) -> Regression:
+    def from_fit(
+        cls, name: str, res: OLSFit, exog: np.ndarray, *, lags: int, labels: Labels
+    ) -> Regression:
         """The fit as a :class:`Regression`, its numbers named by ``labels`` (coefficient
         names, row index) as statsmodels' pandas wrapper would name them."""
         names, rows = labels

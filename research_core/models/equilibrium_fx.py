@@ -4,10 +4,10 @@
 
 Dynamic OLS (Stock and Watson 1993) gives the long-run ``beta`` with valid (Newey–West)
 inference under cointegration; the Engle–Granger test (statsmodels ``coint``'s statistic,
-computed in numpy, and its MacKinnon p-value, :mod:`._mackinnon`) says whether a long-run relation exists at
-all. Misalignment is the log gap between the rate and its fundamental value ``c + beta'x``
-(positive: the home currency is cheap against the dollar), with a band of ``band_sigmas``
-standard deviations and the half-life of its mean reversion from an AR(1).
+computed in numpy, and its MacKinnon p-value from ``_mackinnon``) says whether a long-run
+relation exists at all. Misalignment is the log gap between the rate and its fundamental
+value ``c + beta'x`` (positive: the home currency is cheap against the dollar), with a band
+of ``band_sigmas`` standard deviations and the half-life of its mean reversion from an AR(1).
 Reference: Clark and MacDonald (1998), "Exchange rates and economic fundamentals", IMF WP/98/67.
 """
 

@@ -40,7 +40,9 @@ def test_every_field_matches_statsmodels(n: int, k: int, constant: bool) -> None
     y = x @ rng.normal(size=x.shape[1]) + rng.normal(size=n) * (1 + rng.random(n))
     for lags in [None, *range(13)]:
         model = OLS(y, x)
-        peer = model.fit() if lags is None else model.fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+        peer = (
+            model.fit() if lags is None else model.fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+        )
         ours = ols_fit(y, x, lags)
         for name in FIELDS:
             _close(getattr(ours, name), getattr(peer, name))
