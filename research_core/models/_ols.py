@@ -100,20 +100,10 @@ def ols_fit(y: np.ndarray, x: np.ndarray, hac_lags: int | None = None) -> OLSFit
         pvalues = stdtr(df_resid, -np.abs(tvalues)) * 2 if hac_lags is None else None
         if pvalues is None:
             pvalues = ndtr(-np.abs(tvalues)) * 2
-    return OLSFit(
-        params=params,
-        bse=bse,
-        tvalues=tvalues,
-        pvalues=pvalues,
-        resid=resid,
-        fittedvalues=fitted,
-        cov_params=cov,
-        rsquared=float(rsquared),
-        rsquared_adj=float(1 - (np.divide(nobs - k_const, df_resid) * (1 - rsquared))),
-        nobs=nobs,
-        scale=float(scale),
-        cov_type="nonrobust" if hac_lags is None else "HAC",
-    )
+    rsquared_adj = 1 - (np.divide(nobs - k_const, df_resid) * (1 - rsquared))
+    arrays = (params, bse, tvalues, pvalues, resid, fitted, cov)
+    cov_type = "nonrobust" if hac_lags is None else "HAC"
+    return OLSFit(*arrays, float(rsquared), float(rsquared_adj), nobs, float(scale), cov_type)
 
 
 def _cov_hac(xu: np.ndarray, hessian_inv: np.ndarray, nlags: int) -> np.ndarray:

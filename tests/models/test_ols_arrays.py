@@ -18,6 +18,10 @@ from research_core.models._base import ols, ols_arrays, residual_diagnostics
 from research_core.models._ols import ols_fit, pinv_extended
 
 FIELDS = ("params", "bse", "tvalues", "pvalues", "resid", "fittedvalues")
+# a Regression's field: statsmodels' attribute of the same numbers
+PEER_NAMES = dict(
+    zip(("params", "bse", "tvalues", "pvalues", "resid", "fitted"), FIELDS, strict=True)
+)
 
 
 def _design(rng: np.random.Generator, n: int, k: int, constant: bool) -> np.ndarray:
@@ -134,15 +138,9 @@ def test_regression_fields_match_statsmodels_on_frames() -> None:
         reg = ols("frame", y, x, hac_lags=lags)
         fit = OLS(y, exog)
         peer = fit.fit(cov_type="HAC", cov_kwds={"maxlags": lags}) if lags else fit.fit()
-        for ours, theirs in [
-            (reg.params, peer.params),
-            (reg.bse, peer.bse),
-            (reg.tvalues, peer.tvalues),
-            (reg.pvalues, peer.pvalues),
-            (reg.resid, peer.resid),
-            (reg.fitted, peer.fittedvalues),
-        ]:
-            pd.testing.assert_series_equal(ours, theirs, check_names=False, rtol=1e-14)
+        for ours, theirs in PEER_NAMES.items():
+            got, want = getattr(reg, ours), getattr(peer, theirs)
+            pd.testing.assert_series_equal(got, want, check_names=False, rtol=1e-14)
         pd.testing.assert_frame_equal(reg.cov_params, peer.cov_params(), rtol=1e-14)
         assert (reg.nobs, reg.cov_type) == (int(peer.nobs), peer.cov_type)
         assert reg.sigma == pytest.approx(math.sqrt(peer.scale), rel=1e-14)
