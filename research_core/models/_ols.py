@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from research_core.errors import ModelError
+
 
 def pinv_extended(x: np.ndarray, rcond: float = 1e-15) -> tuple[np.ndarray, np.ndarray]:
     """The pseudo-inverse of ``x`` from its SVD and ``x``'s singular values, as
@@ -33,7 +35,7 @@ def k_constant(x: np.ndarray) -> int:
     statsmodels' ``ModelData._handle_constant`` for ``hasconst=None``."""
     top, low = np.max(x, axis=0), np.min(x, axis=0)
     if not np.isfinite(top).all():
-        raise ValueError("exog contains inf or nans")
+        raise ModelError("OLS: the regressors hold an infinite or missing value")
     means = [x[:, i].mean() for i in np.where(top == low)[0]]
     if any(m != 0 for m in means):  # a nonzero constant column (ones, or another)
         return 1
@@ -65,6 +67,7 @@ def ols_fit(y: np.ndarray, x: np.ndarray, hac_lags: int | None = None) -> OLSFit
     p-values: statsmodels' defaults for these two calls."""
     from scipy.special import ndtr, stdtr  # scipy.stats' t.sf and norm.sf use these
 
+    k_const = k_constant(x)  # checks the regressors first, as statsmodels' model does
     pinv, singular = pinv_extended(x)
     normalized_cov = np.dot(pinv, np.transpose(pinv))
     rank = np.linalg.matrix_rank(np.diag(singular))
@@ -86,7 +89,6 @@ def ols_fit(y: np.ndarray, x: np.ndarray, hac_lags: int | None = None) -> OLSFit
         cov = normalized_cov * scale
     else:
         cov = _cov_hac(x * resid[:, None], normalized_cov, hac_lags)
-    k_const = k_constant(x)
     if k_const:  # OLS is WLS with unit weights, and its centred sum of squares says so
         weights = np.ones(x.shape[0])
         centered_tss = np.sum(weights * (y - np.average(y, weights=weights)) ** 2)
@@ -97,9 +99,8 @@ def ols_fit(y: np.ndarray, x: np.ndarray, hac_lags: int | None = None) -> OLSFit
         warnings.simplefilter("ignore", RuntimeWarning)
         bse = np.sqrt(np.diag(cov))
         tvalues = params / bse
-        pvalues = stdtr(df_resid, -np.abs(tvalues)) * 2 if hac_lags is None else None
-        if pvalues is None:
-            pvalues = ndtr(-np.abs(tvalues)) * 2
+        tail = stdtr(df_resid, -np.abs(tvalues)) if hac_lags is None else ndtr(-np.abs(tvalues))
+        pvalues = tail * 2
     rsquared_adj = 1 - (np.divide(nobs - k_const, df_resid) * (1 - rsquared))
     arrays = (params, bse, tvalues, pvalues, resid, fitted, cov)
     cov_type = "nonrobust" if hac_lags is None else "HAC"

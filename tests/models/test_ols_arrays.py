@@ -14,6 +14,7 @@ import pytest
 from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.tools import pinv_extended as sm_pinv_extended
 
+from research_core.errors import ModelError
 from research_core.models._base import ols, ols_arrays, residual_diagnostics
 from research_core.models._ols import ols_fit, pinv_extended
 
@@ -72,6 +73,21 @@ def test_an_implied_constant_counts_as_statsmodels_counts_it() -> None:
         peer, ours = OLS(y, x).fit(), ols_fit(y, x)
         assert peer.k_constant in (0, 1)
         assert ours.rsquared == peer.rsquared and ours.rsquared_adj == peer.rsquared_adj
+
+
+def test_a_rank_deficient_design_warns_and_keeps_statsmodels_numbers() -> None:
+    rng = np.random.default_rng(9)
+    a = rng.normal(size=30)
+    x = np.asfortranarray(np.column_stack([np.ones(30), a, 2 * a]))
+    y = a + rng.normal(size=30)
+    with pytest.warns(RuntimeWarning, match="rank-deficient"):
+        ours = ols_fit(y, x)
+    with pytest.warns(UserWarning):  # statsmodels' SingularMatrixWarning
+        peer = OLS(y, x).fit()
+    for name in FIELDS:
+        _close(getattr(ours, name), getattr(peer, name))
+    with pytest.raises(ModelError, match="infinite or missing"):
+        ols_fit(y, np.where(x == x[0, 1], np.inf, x))
 
 
 def test_pinv_extended_is_statsmodels_bit_for_bit() -> None:
