@@ -11,13 +11,12 @@ import functools
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from statsmodels.regression.linear_model import RegressionResultsWrapper
+from research_core.models._ols import OLSFit, ols_fit
 
 Labels = tuple[pd.Index, pd.Index]  # coefficient names, row index
 
@@ -125,38 +124,30 @@ class Regression(TextResult):
     cov_params: pd.DataFrame = field(repr=False)
 
     @classmethod
-    def from_statsmodels(
-        cls, name: str, res: RegressionResultsWrapper, *, lags: int, labels: Labels | None = None
+    def from_fit(
+        cls, name: str, res: OLSFit, exog: np.ndarray, *, lags: int, labels: Labels
     ) -> Regression:
-        """The fit as a :class:`Regression`; ``labels`` (coefficient names, row index) name
-        the numbers of a fit made on arrays, as statsmodels' pandas wrapper would."""
-        if labels is not None:  # a fit on arrays: its wrapper would label nothing
-            res = getattr(res, "_results", res)
-        exog = np.asarray(res.model.exog)
-        params, bse, tvalues, pvalues = res.params, res.bse, res.tvalues, res.pvalues
-        resid, fitted, cov = res.resid, res.fittedvalues, res.cov_params()
-        if labels is not None:
-            names, rows = labels
-            params, bse, tvalues, pvalues = (
-                pd.Series(v, index=names) for v in (params, bse, tvalues, pvalues)
-            )
-            resid, fitted = pd.Series(resid, index=rows), pd.Series(fitted, index=rows)
-            cov = pd.DataFrame(cov, index=names, columns=names)
+        """The fit as a :class:`Regression`, its numbers named by ``labels`` (coefficient
+        names, row index) as statsmodels' pandas wrapper would name them."""
+        names, rows = labels
+        params, bse, tvalues, pvalues = (
+            pd.Series(v, index=names) for v in (res.params, res.bse, res.tvalues, res.pvalues)
+        )
         return cls(
             name=name,
             params=params,
             bse=bse,
             tvalues=tvalues,
             pvalues=pvalues,
-            rsquared=float(res.rsquared),
-            rsquared_adj=float(res.rsquared_adj),
+            rsquared=res.rsquared,
+            rsquared_adj=res.rsquared_adj,
             nobs=int(res.nobs),
             sigma=float(np.sqrt(res.scale)),
-            cov_type=str(res.cov_type),
-            diagnostics=residual_diagnostics(np.asarray(res.resid), exog, lags=lags),
-            resid=resid,
-            fitted=fitted,
-            cov_params=cov,
+            cov_type=res.cov_type,
+            diagnostics=residual_diagnostics(res.resid, exog, lags=lags),
+            resid=pd.Series(res.resid, index=rows),
+            fitted=pd.Series(res.fittedvalues, index=rows),
+            cov_params=pd.DataFrame(res.cov_params, index=names, columns=names),
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -196,16 +187,13 @@ def ols_arrays(
 ) -> Regression:
     """:func:`ols` on arrays: ``x``'s columns named by ``columns``, rows by ``index``.
 
-    statsmodels fits the arrays (the same numbers as on frames, bit for bit: its pandas
-    wrapper only labels them, at several times the cost of a small fit) and the result is
-    labelled here as the wrapper would: coefficients by column, residuals by ``index``."""
-    from statsmodels.regression.linear_model import OLS  # statsmodels on first fit
-
+    The fit is statsmodels' ``OLS(y, x).fit()`` (HAC: ``cov_type="HAC"``) computed on
+    arrays by :func:`research_core.models._ols.ols_fit`, the same numbers bit for bit (the
+    tests compare), labelled here as statsmodels' pandas wrapper would."""
     names = columns
     if constant:  # statsmodels' add_constant(x, has_constant="add"), without its checks
         x, names = np.column_stack([np.ones(len(x)), x]), ["const", *columns]
     x = np.asfortranarray(x)  # the layout a frame hands statsmodels: the same sums, bit for bit
-    model = OLS(y, x)
-    res = model.fit(cov_type="HAC", cov_kwds={"maxlags": hac_lags}) if hac_lags else model.fit()
+    res = ols_fit(y, x, hac_lags or None)
     labels = (name_index(names), index)
-    return Regression.from_statsmodels(name, res, lags=max(hac_lags, 4), labels=labels)
+    return Regression.from_fit(name, res, x, lags=max(hac_lags, 4), labels=labels)

@@ -4,10 +4,10 @@
 
 Dynamic OLS (Stock and Watson 1993) gives the long-run ``beta`` with valid (Newey–West)
 inference under cointegration; the Engle–Granger test (statsmodels ``coint``'s statistic,
-computed in numpy, and its MacKinnon p-value) says whether a long-run relation exists at
-all. Misalignment is the log gap between the rate and its fundamental value ``c + beta'x``
-(positive: the home currency is cheap against the dollar), with a band of ``band_sigmas``
-standard deviations and the half-life of its mean reversion from an AR(1).
+computed in numpy, and its MacKinnon p-value from ``_mackinnon``) says whether a long-run
+relation exists at all. Misalignment is the log gap between the rate and its fundamental
+value ``c + beta'x`` (positive: the home currency is cheap against the dollar), with a band
+of ``band_sigmas`` standard deviations and the half-life of its mean reversion from an AR(1).
 Reference: Clark and MacDonald (1998), "Exchange rates and economic fundamentals", IMF WP/98/67.
 """
 
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
-from statsmodels.tsa.adfvalues import mackinnonp
 
 from research_core.models._base import Regression, TextResult, ols
+from research_core.models._mackinnon import mackinnon_p
 from research_core.models.inputs import clean_frame
 
 
@@ -120,7 +120,7 @@ def engle_granger(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:
     r2 = 1 - resid @ resid / np.sum((y - y.mean()) ** 2)
     # (almost) collinear: statsmodels warns and reports minus infinity
     stat = -np.inf if r2 >= 1 - 100 * np.sqrt(np.finfo(float).eps) else _adf_aic(resid)
-    return stat, float(mackinnonp(stat, regression="c", N=x.shape[1] + 1))
+    return stat, mackinnon_p(stat, x.shape[1] + 1)
 
 
 def _adf_aic(u: np.ndarray) -> float:

@@ -11,15 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from research_core.models._ols import pinv_extended
 from research_core.models.inputs import complete_columns
 
 
 def _ols_resid(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Residuals of OLS of ``y`` on ``x`` (a constant first) computed as statsmodels' OLS
     does (pseudo-inverse from the SVD, ``y - x @ beta``), bit for bit, without its model
-    and result objects (most of its cost on a few hundred rows)."""
-    from statsmodels.tools.tools import pinv_extended
-
+    and result objects (most of its cost on a few hundred rows) or its import."""
     beta = np.dot(pinv_extended(x)[0], y)
     return y - np.dot(x, beta)
 

@@ -41,17 +41,17 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
-from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 from research_core.errors import ModelError
 from research_core.models._base import TextResult
 from research_core.models.inputs import complete_columns
+
+if TYPE_CHECKING:
+    from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 METHODS = ("profile", "optimizer")
 
@@ -108,6 +108,9 @@ def natural_rate(
     index, arrays = complete_columns(cols, model="natural_rate", min_obs=min_obs)
     if signal_to_noise is not None and method == "profile":
         return _profile(index, arrays["real_rate"], arrays.get("gap"), signal_to_noise)
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.statespace.structural import UnobservedComponents
+
     data = pd.DataFrame(arrays, index=index)
     exog = data[["gap"]] if gap is not None else None
     model = UnobservedComponents(data["real_rate"], level="llevel", exog=exog)
@@ -138,6 +141,8 @@ def _estimates(res: Any, index: pd.Index) -> pd.DataFrame:
 
 def _fit_fixed_ratio(model: UnobservedComponents, q: float) -> tuple[Any, bool]:
     """ML over (var(e), betas) with var(w) = q·var(e); returns smoothed results."""
+    from scipy.optimize import minimize
+
     start = np.asarray(model.start_params, dtype=float)
     names = list(model.param_names)  # sigma2.irregular, sigma2.level, beta.* ...
 
@@ -179,6 +184,8 @@ def _profile(index: pd.Index, y: np.ndarray, x: np.ndarray | None, q: float) -> 
         errors.append(math.sqrt(s2 / info))
     params, bse = pd.Series(values, index=names), pd.Series(errors, index=names)
     if run.ax is None:  # time-invariant: statsmodels' filter goes steady state, so it smooths
+        from statsmodels.tsa.statespace.structural import UnobservedComponents
+
         model = UnobservedComponents(y, level="llevel", use_exact_diffuse=True)
         model.update(np.array(values))
         res = model.ssm.smooth()

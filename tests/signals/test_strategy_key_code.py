@@ -52,4 +52,3 @@ def test_the_time_zone_is_part_of_the_code_digest(monkeypatch) -> None:
         get_settings.cache_clear()
         store.code_digest.cache_clear()
     assert store.code_digest() == here
-
