@@ -19,7 +19,9 @@ A release rule says when a value for a period became public. Rules are plain dic
 
 from __future__ import annotations
 
+import logging
 import warnings
+import zipfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import CalendarError
+
+log = logging.getLogger(__name__)
 
 CalendarName = Literal["B3", "NYSE", "WEEKDAYS"]
 _EXCHANGE_CODES: dict[str, str] = {"B3": "BVMF", "NYSE": "XNYS"}
@@ -93,13 +97,19 @@ def _session_days(calendar: str) -> np.ndarray:
 
 def _exchange_days(calendar: str, path: Path = SESSIONS_FILE) -> np.ndarray:
     """The exchange's sessions from ``_CAL_START`` to ``_CAL_END`` as day numbers: the
-    shipped file's when its span covers those dates, else exchange_calendars'."""
+    shipped file's when its span covers those dates, else exchange_calendars' (also when
+    the file is missing or unreadable: said once in the log, the answer is the same)."""
     lo, hi = _day(_CAL_START), _day(_CAL_END)
-    with np.load(path) as shipped:
-        span = shipped["span"].astype(np.int64)
-        if span[0] <= lo and span[1] >= hi and calendar in shipped.files:
-            days = _weekdays(lo, hi)
-            return days[~np.isin(days, shipped[calendar].astype(np.int64))]
+    try:
+        with np.load(path) as shipped:
+            span = shipped["span"].astype(np.int64)
+            if span[0] <= lo and span[1] >= hi and calendar in shipped.files:
+                days = _weekdays(lo, hi)
+                return days[~np.isin(days, shipped[calendar].astype(np.int64))]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        log.warning(
+            "shipped sessions %s unreadable (%s): exchange_calendars builds them", path, err
+        )
     return _exchange_calendar_days(calendar, _CAL_START, _CAL_END)
 
 

@@ -81,3 +81,15 @@ def test_reading_the_sessions_does_not_import_exchange_calendars() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("content", [None, b"not a zip file"])
+def test_a_missing_or_corrupt_file_falls_back_to_exchange_calendars(tmp_path, content) -> None:
+    # Review of issue 29: a broken package-data file raised BadZipFile/FileNotFoundError
+    # from every date check; the sessions are still exchange_calendars' (the peer).
+    path = tmp_path / "sessions.npz"
+    if content is not None:
+        path.write_bytes(content)
+    days = _exchange_days("NYSE", path)
+    expected = peer("NYSE").values.astype("datetime64[D]").astype(np.int64)
+    np.testing.assert_array_equal(days, expected)

@@ -12,6 +12,7 @@ from typing import Any
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from research_core._memo import MEMO
 from research_core._threads import OneThread, one_thread
 from research_core.agents.base import Agent
 from research_core.agents.runner import run_agent
@@ -24,7 +25,8 @@ def pools() -> int:
 
 
 def test_an_agent_runs_with_its_pools_held_to_one_thread(sample_lake_path: Path) -> None:
-    view = Lake.open(sample_lake_path).at("2013-07-17")  # a date no other test asks for
+    view = Lake.open(sample_lake_path).at("2013-07-17")
+    MEMO.clear()  # the agent computes here, whatever earlier tests in this process ran
     seen: list[int] = []
 
     def probe(frame: FrameType, event: str, arg: Any) -> None:  # a profiler hook
