@@ -26,7 +26,12 @@ from research_core.catalog import instrument
 from research_core.errors import PortfolioError, RiskError
 from research_core.risk.breakers import DrawdownLadder
 from research_core.risk.limits import RiskLimits, current_limits
-from research_core.risk.measures import check_covariance, parametric, parametric_components
+from research_core.risk.measures import (
+    check_book,
+    check_covariance,
+    parametric,
+    parametric_components,
+)
 
 
 class Constraints(BaseModel):
@@ -223,7 +228,7 @@ def apply_constraints(
     The covariance keeps the memory layout pandas handed each step (``cov`` as given, then
     reindexed onto the held book's instruments: row order), so Σw adds up in its order."""
     out: list[Binding] = []
-    _check_target(target, cov)
+    _check_books(target, cov, current)
     same = cov.index.equals(target.index) and cov.columns.equals(target.index)
     first = _Book.of(target.index, check_covariance(cov if same else _on(cov, target.index)))
     x = _limits(target.to_numpy(dtype="float64"), first, cons, out)
@@ -244,17 +249,14 @@ def apply_constraints(
     return pd.Series(x, index=book.ids, name=target.name), tuple(out)
 
 
-def _check_target(target: pd.Series, cov: pd.DataFrame) -> None:
-    """What the VaR cap refused before the limits ran on arrays (``risk.measures.check_book``):
-    a NaN/inf weight (a clip would turn it into a full position) and, in a book with a
-    position, an instrument without a covariance (filling 0 would count it riskless)."""
-    x = target.to_numpy(dtype="float64")
-    if not np.isfinite(x).all():
-        raise RiskError(f"weights are NaN/inf for {target.index[~np.isfinite(x)].tolist()}")
-    if (x != 0.0).any():
-        unknown = [str(i) for i in target.index if i not in set(cov.columns)]
-        if unknown:
-            raise RiskError(f"unknown instruments (no returns/covariance): {unknown}")
+def _check_books(target: pd.Series, cov: pd.DataFrame, current: pd.Series | None) -> None:
+    """What the VaR cap refused before the limits ran on arrays (``check_book``): a NaN/inf
+    weight, target or held (a clip would turn it into a full position, a NaN turnover binds
+    nothing) and a target position without a covariance (filled 0 it would be riskless)."""
+    if (target.to_numpy(dtype="float64") != 0.0).any():
+        check_book(target, list(cov.columns))
+    if current is not None and (current.to_numpy(dtype="float64") != 0.0).any():
+        check_book(current, list(current.index))
 
 
 def _on(cov: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:

@@ -13,13 +13,10 @@ and a prior confidence ``STRATEGY_CONFIDENCE``. Freshness:
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import inspect
 from abc import ABC
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Generic
 
 import numpy as np
@@ -42,6 +39,9 @@ from research_core.strategies.base import BaseStrategy
 if TYPE_CHECKING:
     from research_core.agents.store import Shelf
 
+# Packages whose strategies' outcomes the store keeps: their source is in the store's code
+# digest (``agents.store.code_digest``), so a code change gives fresh entries.
+STORED_PACKAGES: tuple[str, ...] = ("research_core",)
 STRATEGY_CONFIDENCE = 0.5
 # a source that lacks data at the date says nothing (with the reason); other errors raise
 SKIPPABLE = (AgentDataError, InsufficientDataError, ModelError, BacktestError, PriceHistoryError)
@@ -224,8 +224,8 @@ def strategy_outcome(
     quote dates other strategies read on it), or why the strategy said nothing. Read from
     and kept on ``kept``, the view's shelf in the lake's store (per snapshot, date,
     strategy, its settings and the agents' ``settings``), so the book backtest and a
-    proposal run a strategy once per date; a strategy whose code the store cannot name
-    (defined where no source file holds it) is always computed."""
+    proposal run a strategy once per date; a strategy defined outside
+    :data:`STORED_PACKAGES` is always computed."""
     key = None if kept is None else strategy_key(strategy, settings or agent_settings())
     known = None if kept is None or key is None else kept.get(key, Outcome)
     if known is not None:
@@ -257,8 +257,8 @@ def strategy_units(view: PITView, strategy: BaseStrategy) -> np.ndarray:
 
 def strategy_key(strategy: BaseStrategy, settings: tuple[str, ...] = ()) -> str | None:
     """The store's name for a strategy's outcomes: its name and a digest of what they
-    depend on besides the view (class, parameters, the source outside the package, the
-    agents' ``settings``); None when its source cannot be read."""
+    depend on besides the view (class, parameters, the agents' ``settings``; its code is in
+    the store's code digest); None for a strategy the store does not keep."""
     code = _class_code(type(strategy))
     if code is None:
         return None
@@ -267,32 +267,12 @@ def strategy_key(strategy: BaseStrategy, settings: tuple[str, ...] = ()) -> str 
     return f"strategy.{strategy.name},{digest}"
 
 
-@functools.cache
 def _class_code(cls: type) -> str | None:
-    """A class and, for each class of its MRO defined outside ``research_core`` (whose
-    source the store's code digest already covers), a digest of the code it can import
-    beside it: every ``.py`` of its top-level package, or of its folder for a module outside
-    a package (a helper it imports from there changes the key). None when one has no file
-    (a notebook cell, ``python -c``). Not covered: libraries installed elsewhere."""
-    parts = [f"{cls.__module__}.{cls.__qualname__}"]
+    """The class's name when every class of its MRO comes from :data:`STORED_PACKAGES`,
+    else None: a strategy defined elsewhere (a notebook, a user's module, whatever code
+    or files it reads) is computed every time, since the store cannot tell when it
+    changed (an edit and a reload must never reuse the old code's positions)."""
     for c in cls.__mro__:
-        if c in (object, ABC, Generic) or c.__module__.split(".")[0] == "research_core":
-            continue
-        try:
-            where = Path(inspect.getfile(c)).resolve()
-        except (OSError, TypeError):
+        if c not in (object, ABC, Generic) and c.__module__.split(".")[0] not in STORED_PACKAGES:
             return None
-        up = c.__module__.count(".") + (where.stem == "__init__") - 1  # to the top package
-        parts.append(_tree_digest(where.parents[max(up, 0)], up >= 0))
-    return ";".join(parts)
-
-
-@functools.cache
-def _tree_digest(folder: Path, recursive: bool) -> str:
-    """SHA-256 of the ``.py`` files under ``folder`` (names and bytes, sorted)."""
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*.py") if recursive else folder.glob("*.py")):
-        if "__pycache__" not in path.parts:
-            h.update(path.relative_to(folder).as_posix().encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
+    return f"{cls.__module__}.{cls.__qualname__}"

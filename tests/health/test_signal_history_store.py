@@ -19,6 +19,7 @@ from research_core.health.meta import signal_history
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.lake.vintage import view_at
+from research_core.signals import sources
 from research_core.strategies.base import BaseStrategy, StrategyParams
 from tests.health.smalllake import rows
 
@@ -43,6 +44,14 @@ class Level(BaseStrategy[StrategyParams]):
             raise InsufficientDataError("TEST_LEVEL_HEALTH: a zero rate says nothing")
         side = 0.5 if rate.iloc[-1] > 10.0 else -0.5
         return {"DI1.1Y": side * (len(rate) > 5), "DI1.2Y": 0.0}
+
+
+@pytest.fixture(autouse=True)
+def kept_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This module's test strategy is kept as research_core's are (only research_core's
+    code is in the store's digest; a test lake lives for one test)."""
+    here = Level.__module__.split(".")[0]
+    monkeypatch.setattr(sources, "STORED_PACKAGES", (*sources.STORED_PACKAGES, here))
 
 
 @pytest.fixture

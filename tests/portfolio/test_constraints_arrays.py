@@ -76,3 +76,13 @@ def test_a_position_without_a_covariance_is_refused_not_counted_riskless() -> No
     cov = pd.DataFrame(np.diag([1e-6] * 3), index=RATES, columns=RATES)
     with pytest.raises(RiskError, match=r"unknown instruments .*\['DI1.5Y'\]"):
         apply_constraints(target, cov, Constraints())
+
+
+def test_a_nan_held_weight_is_refused_not_a_turnover_that_binds_nothing() -> None:
+    # Second review: current = [NaN, 0, 0] made the turnover NaN, and NaN > cap is False,
+    # so the cap was skipped silently; before the array path check_book refused it.
+    target = pd.Series([0.1, 6.0, 0.1], index=RATES)
+    current = pd.Series([np.nan, 0.0, 0.0], index=RATES)
+    cov = pd.DataFrame(np.diag([1e-6] * 3), index=RATES, columns=RATES)
+    with pytest.raises(RiskError, match=r"NaN/inf for \['DI1.1Y'\]"):
+        apply_constraints(target, cov, Constraints(max_turnover=1.0), current)

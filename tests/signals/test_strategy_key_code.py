@@ -1,6 +1,7 @@
-"""The store's key of a strategy defined outside research_core covers the code it imports
-beside it (review of issue 29's strategy store: a helper module's change left the key, and
-the stored positions, as they were), and the store's code digest covers the time zone."""
+"""Only strategies whose code is in the store's digest are kept (reviews of issue 29's
+strategy store: an outside strategy's helper module, a sibling package, a data file it
+reads or an edit and reload in a notebook left its key, and its stored positions, as they
+were); and the store's code digest covers the time zone setting."""
 
 from __future__ import annotations
 
@@ -10,33 +11,38 @@ from pathlib import Path
 
 from research_core.agents import store
 from research_core.config import get_settings
-from research_core.signals import sources
+from research_core.signals.sources import strategy_key
+from research_core.strategies import load_config
+
+OUTSIDE = '''
+from research_core.strategies.base import BaseStrategy, StrategyParams
+
+class Outside(BaseStrategy[StrategyParams]):
+    """TEST: a strategy in a user's package. Reference: none."""
+    name = "TEST_OUTSIDE"
+    family = "rates"
+    instruments = ("DI1.1Y",)
+
+    def positions(self, view):
+        return {"DI1.1Y": 0.5}
+'''
 
 
-def _fresh_import(name: str) -> type:
-    """The class ``Strat`` of module ``name`` as a new process would see it."""
-    for mod in [m for m in sys.modules if m == "extpkg" or m.startswith("extpkg.")]:
-        del sys.modules[mod]
-    sources._class_code.cache_clear()
-    sources._tree_digest.cache_clear()
-    return importlib.import_module(name).Strat
-
-
-def test_a_helper_of_an_outside_strategy_changes_its_key(tmp_path: Path, monkeypatch) -> None:
-    pkg = tmp_path / "extpkg"
+def test_an_outside_strategy_is_never_kept_a_shipped_one_is(tmp_path: Path, monkeypatch) -> None:
+    pkg = tmp_path / "userstrats"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "helper.py").write_text("SIGN = 1.0\n")
-    (pkg / "strat.py").write_text("from extpkg import helper\n\nclass Strat:\n    pass\n")
+    (pkg / "level.py").write_text(OUTSIDE)
     monkeypatch.syspath_prepend(str(tmp_path))
-    before = sources._class_code(_fresh_import("extpkg.strat"))
-    (pkg / "helper.py").write_text("SIGN = -1.0\n")  # the strategy's code is unchanged
-    after = sources._class_code(_fresh_import("extpkg.strat"))
-    assert before is not None and after is not None
-    assert before.split(";")[0] == after.split(";")[0] == "extpkg.strat.Strat"
-    assert before != after
-    for mod in [m for m in sys.modules if m == "extpkg" or m.startswith("extpkg.")]:
-        del sys.modules[mod]
+    try:
+        outside = importlib.import_module("userstrats.level").Outside
+        assert strategy_key(outside()) is None  # computed every time
+    finally:
+        for name in [m for m in sys.modules if m.split(".")[0] == "userstrats"]:
+            del sys.modules[name]
+    shipped = load_config()["RATES_BR_01"]
+    key = strategy_key(shipped)
+    assert key is not None and key.startswith("strategy.RATES_BR_01,")
 
 
 def test_the_time_zone_is_part_of_the_code_digest(monkeypatch) -> None:

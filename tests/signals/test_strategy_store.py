@@ -17,6 +17,7 @@ from research_core.errors import InsufficientDataError
 from research_core.lake.maintenance import export_as_of
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
+from research_core.signals import sources
 from research_core.signals.sources import collect_signals, strategy_key
 from research_core.strategies.base import BaseStrategy, StrategyParams
 from tests.lake.conftest import rows
@@ -39,6 +40,14 @@ class Level(BaseStrategy[StrategyParams]):
         if rate == 0.0:
             raise InsufficientDataError("TEST_LEVEL: a zero rate says nothing")
         return {"DI1.1Y": 0.5 if rate > 10.0 else -0.5}
+
+
+@pytest.fixture(autouse=True)
+def kept_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This module's test strategy is kept as research_core's are (only research_core's
+    code is in the store's digest; a test lake lives for one test)."""
+    here = Level.__module__.split(".")[0]
+    monkeypatch.setattr(sources, "STORED_PACKAGES", (*sources.STORED_PACKAGES, here))
 
 
 @pytest.fixture
