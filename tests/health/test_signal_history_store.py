@@ -19,9 +19,9 @@ from research_core.health.meta import signal_history
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.lake.vintage import view_at
-from research_core.signals import sources
 from research_core.strategies.base import BaseStrategy, StrategyParams
 from tests.health.smalllake import rows
+from tests.signals.kept import keep_module_of
 
 DAYS = pd.bdate_range("2024-01-02", "2024-03-29")  # weekdays, Jan–Mar 2024
 # the 1y rate: 11 % in January, 9 % in February, 10.5 % in March (zero: no print yet)
@@ -48,10 +48,7 @@ class Level(BaseStrategy[StrategyParams]):
 
 @pytest.fixture(autouse=True)
 def kept_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This module's test strategy is kept as research_core's are (only research_core's
-    code is in the store's digest; a test lake lives for one test)."""
-    here = Level.__module__.split(".")[0]
-    monkeypatch.setattr(sources, "STORED_PACKAGES", (*sources.STORED_PACKAGES, here))
+    keep_module_of(Level, monkeypatch)
 
 
 @pytest.fixture

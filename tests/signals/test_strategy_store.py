@@ -17,10 +17,10 @@ from research_core.errors import InsufficientDataError
 from research_core.lake.maintenance import export_as_of
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
-from research_core.signals import sources
 from research_core.signals.sources import collect_signals, strategy_key
 from research_core.strategies.base import BaseStrategy, StrategyParams
 from tests.lake.conftest import rows
+from tests.signals.kept import keep_module_of
 
 AS_OF = "2024-01-10"  # end of that day in the fund's zone (America/Sao_Paulo)
 
@@ -44,10 +44,7 @@ class Level(BaseStrategy[StrategyParams]):
 
 @pytest.fixture(autouse=True)
 def kept_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This module's test strategy is kept as research_core's are (only research_core's
-    code is in the store's digest; a test lake lives for one test)."""
-    here = Level.__module__.split(".")[0]
-    monkeypatch.setattr(sources, "STORED_PACKAGES", (*sources.STORED_PACKAGES, here))
+    keep_module_of(Level, monkeypatch)
 
 
 @pytest.fixture
