@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from types import MappingProxyType
 from typing import ClassVar
 
@@ -61,6 +62,12 @@ GOOD_REGIMES = ("Goldilocks", "Reflation")
 REFITS = ("yearly", "every")
 # HMMs fitted at a refit date, per (that date's view, schedule): every run of the year reuses them
 FITS: Kind[dict[str, RegimeFit]] = Kind("regime fits", 64)
+MACRO_INPUTS = ("US.IP.MOM", "BR.IBCBR.SA", "US.CPI.YOY", "BR.IPCA.MOM")
+# The macro side (growth, inflation, their regime) per (fit, the four monthly inputs' dates
+# and values): it changes only on a release or a revision, so most days of a daily run
+# find the previous day's. Keyed by the content the view sees: a revision is another key.
+MACRO: Kind[tuple[pd.Series, pd.Series]] = Kind("cross-asset macro features", 16)
+MACRO_REGIME: Kind[RegimeResult | str] = Kind("cross-asset macro regime", 16)
 
 
 @contextmanager
@@ -129,6 +136,8 @@ class CrossAssetAgent(Agent):
         if self.refit not in REFITS:
             raise AgentDataError(f"cross_asset refit {self.refit!r}: valid {list(REFITS)}")
         self._fits: dict[str, RegimeFit] = {}
+        self._fit_key: tuple[object, ...] = ("own sample",)  # what self._fits was fitted on
+        self._macro_key: tuple[object, ...] | None = None  # the macro inputs' content
 
     @classmethod
     def variant(cls) -> str:
@@ -142,12 +151,13 @@ class CrossAssetAgent(Agent):
         """The HMMs fitted on what was known at the end of the last year before the view
         (memoized); {} to fit on the view's own sample (refit "every", or no fit then)."""
         if self.refit == "every":
+            self._fit_key = ("own sample",)
             return {}
         try:
             anchor = view.at(f"{view.as_of.year}-12-31")
         except LookAheadError:  # that year-end (in the lake's zone) is after the as-of
             anchor = view.at(f"{view.as_of.year - 1}-12-31")
-        key = (*anchor.cache_key, self.refit)
+        key = self._fit_key = (*anchor.cache_key, self.refit)
         fits = MEMO.get(FITS, key)
         if fits is None:
             fits = MEMO.put(FITS, key, self._fit_at(anchor))
@@ -164,9 +174,13 @@ class CrossAssetAgent(Agent):
 
     @staticmethod
     def _regimes(
-        features: Features, fits: Mapping[str, RegimeFit], notes: list[str]
+        features: Features,
+        fits: Mapping[str, RegimeFit],
+        notes: list[str],
+        macro_key: tuple[object, ...] | None = None,
     ) -> dict[str, RegimeResult]:
-        """Both regime models: filtered with ``fits`` where given, else fitted."""
+        """Both regime models: filtered with ``fits`` where given, else fitted; the macro
+        one kept under ``macro_key`` (its fit and inputs) when given."""
         out: dict[str, RegimeResult] = {}
         for name, fit in (
             (
@@ -175,30 +189,38 @@ class CrossAssetAgent(Agent):
             ),
             ("risk_regime", lambda f: risk_regimes(features["returns"], fit=f)),
         ):
-            try:
-                out[name] = fit(fits.get(name))
-            except ModelError as err:
-                notes.append(f"{name} not estimated: {err}")
+            kept = macro_key if name == "macro_regime" else None
+            result = None if kept is None else MEMO.get(MACRO_REGIME, kept)
+            if isinstance(result, RegimeResult):  # a report's own frame, as when computed
+                result = replace(result, probabilities=result.probabilities.copy())
+            elif result is None:
+                try:
+                    result = fit(fits.get(name))
+                except ModelError as err:
+                    result = f"{name} not estimated: {err}"
+                if kept is not None:
+                    MEMO.put(MACRO_REGIME, kept, result)
+            if isinstance(result, str):
+                notes.append(result)
+            else:
+                out[name] = result
         return out
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
-        growth = _complete(
-            {"us": yoy(level_from_changes(data["US.IP.MOM"])), "br": yoy(data["BR.IBCBR.SA"])}
-        )
-        inflation = _complete({"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)})
+        self._macro_key = _content(data, MACRO_INPUTS)
+        macro = MEMO.get(MACRO, self._macro_key)
+        if macro is None:
+            macro = MEMO.put(MACRO, self._macro_key, _macro_features(data))
         # one weekly sampling for all four: log prices of the markets, the CDS spread in bp
         # (the log of the week's last price is the last log price; complete weeks only)
-        levels = {k: np.log(data[sid]) for k, sid in MARKETS.items() if k != "cds"}
+        levels = {k: _log(data[sid]) for k, sid in MARKETS.items() if k != "cds"}
         returns = weekly_returns({**levels, "cds": data[MARKETS["cds"]]}, log=False)
         returns["cds"] /= 100
-        return {
-            "growth": standardize(growth).mean(axis=1),
-            "inflation": standardize(inflation).mean(axis=1),
-            "returns": returns,
-        }
+        return {"growth": macro[0], "inflation": macro[1], "returns": returns}
 
     def models(self, features: Features, notes: list[str]) -> Fitted:
-        fitted: Fitted = dict(self._regimes(features, self._fits, notes))
+        key = None if self._macro_key is None else (*self._fit_key, *self._macro_key)
+        fitted: Fitted = dict(self._regimes(features, self._fits, notes, key))
         try:
             fitted["covariance"] = ledoit_wolf(features["returns"].iloc[-104:])
         except ModelError as err:
@@ -254,6 +276,29 @@ class CrossAssetAgent(Agent):
         if "covariance" in ev.fitted:
             out["correlation"] = ev.fitted["covariance"].correlation
         return out
+
+
+def _content(data: Mapping[str, pd.Series], ids: tuple[str, ...]) -> tuple[object, ...]:
+    """The dates and values of the series ``ids`` as bytes: equal keys, equal inputs."""
+    out: list[object] = []
+    for sid in ids:
+        values = data[sid].to_numpy()
+        out += [sid, data[sid].index.asi8.tobytes(), values.dtype.str, values.tobytes()]
+    return tuple(out)
+
+
+def _macro_features(data: Mapping[str, pd.Series]) -> tuple[pd.Series, pd.Series]:
+    """Growth and inflation: the mean z-score of the US and Brazil year-on-year rates."""
+    growth = _complete(
+        {"us": yoy(level_from_changes(data["US.IP.MOM"])), "br": yoy(data["BR.IBCBR.SA"])}
+    )
+    inflation = _complete({"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)})
+    return standardize(growth).mean(axis=1), standardize(inflation).mean(axis=1)
+
+
+def _log(series: pd.Series) -> pd.Series:
+    """``np.log(series)`` on its array (the ufunc through pandas costs more than the logs)."""
+    return pd.Series(np.log(series.to_numpy()), index=series.index, name=series.name)
 
 
 def _complete(cols: dict[str, pd.Series]) -> pd.DataFrame:
