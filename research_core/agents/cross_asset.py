@@ -153,10 +153,13 @@ class CrossAssetAgent(Agent):
         if self.refit == "every":
             self._fit_key = ("own sample",)
             return {}
-        try:
-            anchor = view.at(f"{view.as_of.year}-12-31")
+        year = view.as_of.year
+        try:  # the as-of's year-end in any zone is after Dec 30 UTC: no need to ask before
+            if view.as_of < pd.Timestamp(year, 12, 30, tz="UTC"):
+                raise LookAheadError("before the year-end")
+            anchor = view.at(f"{year}-12-31")
         except LookAheadError:  # that year-end (in the lake's zone) is after the as-of
-            anchor = view.at(f"{view.as_of.year - 1}-12-31")
+            anchor = view.at(f"{year - 1}-12-31")
         key = self._fit_key = (*anchor.cache_key, self.refit)
         fits = MEMO.get(FITS, key)
         if fits is None:
@@ -191,8 +194,8 @@ class CrossAssetAgent(Agent):
         ):
             kept = macro_key if name == "macro_regime" else None
             result = None if kept is None else MEMO.get(MACRO_REGIME, kept)
-            if isinstance(result, RegimeResult):  # a report's own frame, as when computed
-                result = replace(result, probabilities=result.probabilities.copy())
+            if isinstance(result, RegimeResult):  # a report's own frames, as when computed
+                result = _own_frames(result)
             elif result is None:
                 try:
                     result = fit(fits.get(name))
@@ -214,8 +217,10 @@ class CrossAssetAgent(Agent):
         # one weekly sampling for all four: log prices of the markets, the CDS spread in bp
         # (the log of the week's last price is the last log price; complete weeks only)
         levels = {k: _log(data[sid]) for k, sid in MARKETS.items() if k != "cds"}
-        returns = weekly_returns({**levels, "cds": data[MARKETS["cds"]]}, log=False)
-        returns["cds"] /= 100
+        weekly = weekly_returns({**levels, "cds": data[MARKETS["cds"]]}, log=False)
+        values = weekly.to_numpy(dtype="float64", copy=True)
+        values[:, weekly.columns.get_loc("cds")] /= 100  # bp to % (in place on a frame costs more)
+        returns = pd.DataFrame(values, index=weekly.index, columns=weekly.columns)
         return {"growth": macro[0], "inflation": macro[1], "returns": returns}
 
     def models(self, features: Features, notes: list[str]) -> Fitted:
@@ -294,6 +299,16 @@ def _macro_features(data: Mapping[str, pd.Series]) -> tuple[pd.Series, pd.Series
     )
     inflation = _complete({"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)})
     return standardize(growth).mean(axis=1), standardize(inflation).mean(axis=1)
+
+
+def _own_frames(result: RegimeResult) -> RegimeResult:
+    """``result`` with frames of its own: a report may be changed without changing another."""
+    return replace(
+        result,
+        probabilities=result.probabilities.copy(),
+        means=result.means.copy(),
+        transmat=result.transmat.copy(),
+    )
 
 
 def _log(series: pd.Series) -> pd.Series:
