@@ -32,7 +32,7 @@ import pandas as pd
 from scipy.special import ndtri  # what scipy.stats' norm.ppf computes, without its checks
 
 from research_core._memo import MEMO, Kind
-from research_core.agents._features import compound, level_from_changes, weekly_returns, yoy
+from research_core.agents._features import compound, level_from_changes, yoy
 from research_core.agents.base import (
     Agent,
     Evidence,
@@ -53,6 +53,7 @@ from research_core.models import (
     standardize,
 )
 from research_core.models.inputs import complete_columns
+from research_core.models.resample import weekly_last_frame
 from research_core.records import Signal
 
 MARKETS = {"spx": "US.SPX", "ibov": "BR.IBOV", "usdbrl": "BRL.USD.PTAX", "cds": "BR.CDS.5Y"}
@@ -217,10 +218,7 @@ class CrossAssetAgent(Agent):
         # one weekly sampling for all four: log prices of the markets, the CDS spread in bp
         # (the log of the week's last price is the last log price; complete weeks only)
         levels = {k: _log(data[sid]) for k, sid in MARKETS.items() if k != "cds"}
-        weekly = weekly_returns({**levels, "cds": data[MARKETS["cds"]]}, log=False)
-        values = weekly.to_numpy(dtype="float64", copy=True)
-        values[:, weekly.columns.get_loc("cds")] /= 100  # bp to % (in place on a frame costs more)
-        returns = pd.DataFrame(values, index=weekly.index, columns=weekly.columns)
+        returns = _weekly_changes({**levels, "cds": data[MARKETS["cds"]]})
         return {"growth": macro[0], "inflation": macro[1], "returns": returns}
 
     def models(self, features: Features, notes: list[str]) -> Fitted:
@@ -299,6 +297,18 @@ def _macro_features(data: Mapping[str, pd.Series]) -> tuple[pd.Series, pd.Series
     )
     inflation = _complete({"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)})
     return standardize(growth).mean(axis=1), standardize(inflation).mean(axis=1)
+
+
+def _weekly_changes(levels: dict[str, pd.Series]) -> pd.DataFrame:
+    """``weekly_returns(levels, log=False)`` with the CDS change from bp to %: the same
+    differences and complete weeks, on the array (the frame's diff and dropna cost more)."""
+    frame = weekly_last_frame(levels)
+    values = frame.to_numpy(dtype="float64")
+    change = values[1:] - values[:-1]
+    keep = np.concatenate([[False], ~np.isnan(change).any(axis=1)])
+    change = change[keep[1:]]
+    change[:, frame.columns.get_loc("cds")] /= 100
+    return pd.DataFrame(change, index=frame.index[keep], columns=frame.columns)
 
 
 def _own_frames(result: RegimeResult) -> RegimeResult:
