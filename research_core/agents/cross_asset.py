@@ -292,9 +292,12 @@ def _content(data: Mapping[str, pd.Series], ids: tuple[str, ...]) -> tuple[objec
 
 def _macro_features(data: Mapping[str, pd.Series]) -> tuple[pd.Series, pd.Series]:
     """Growth and inflation: the mean z-score of the US and Brazil year-on-year rates."""
-    growth = _complete(
-        {"us": yoy(level_from_changes(data["US.IP.MOM"])), "br": yoy(data["BR.IBCBR.SA"])}
-    )
+    ip, ibc = data["US.IP.MOM"], data["BR.IBCBR.SA"]
+    if np.isnan(ip.to_numpy()).any():  # pandas' running sum steps over a gap: its helpers
+        us = yoy(level_from_changes(ip))
+    else:  # level_from_changes' operations on the array
+        us = _yoy(ip.index, 100.0 * np.exp(np.cumsum(np.log1p(ip.to_numpy() / 100))))
+    growth = _complete({"us": us, "br": _yoy(ibc.index, ibc.to_numpy())})
     inflation = _complete({"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)})
     return standardize(growth).mean(axis=1), standardize(inflation).mean(axis=1)
 
@@ -319,6 +322,15 @@ def _own_frames(result: RegimeResult) -> RegimeResult:
         means=result.means.copy(),
         transmat=result.transmat.copy(),
     )
+
+
+def _yoy(index: pd.Index, level: np.ndarray, periods: int = 12) -> pd.Series:
+    """:func:`yoy` of the level ``level`` at ``index`` (the same operations, on the array)."""
+    change = np.full(len(level), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):  # as pandas' arithmetic is quiet
+        change[periods:] = 100 * (level[periods:] / level[:-periods] - 1)
+    keep = ~np.isnan(change)
+    return pd.Series(change[keep], index=index[keep])
 
 
 def _log(series: pd.Series) -> pd.Series:
