@@ -54,6 +54,7 @@ from research_core.models import (
 )
 from research_core.models.inputs import complete_columns
 from research_core.models.resample import weekly_last_frame
+from research_core.models.scores import zscore
 from research_core.records import Signal
 
 MARKETS = {"spx": "US.SPX", "ibov": "BR.IBOV", "usdbrl": "BRL.USD.PTAX", "cds": "BR.CDS.5Y"}
@@ -297,9 +298,8 @@ def _macro_features(data: Mapping[str, pd.Series]) -> tuple[pd.Series, pd.Series
         us = yoy(level_from_changes(ip))
     else:  # level_from_changes' operations on the array
         us = _yoy(ip.index, 100.0 * np.exp(np.cumsum(np.log1p(ip.to_numpy() / 100))))
-    growth = _complete({"us": us, "br": _yoy(ibc.index, ibc.to_numpy())})
-    inflation = _complete({"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)})
-    return standardize(growth).mean(axis=1), standardize(inflation).mean(axis=1)
+    growth = _mean_z({"us": us, "br": _yoy(ibc.index, ibc.to_numpy())})
+    return growth, _mean_z({"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)})
 
 
 def _weekly_changes(levels: dict[str, pd.Series]) -> pd.DataFrame:
@@ -338,14 +338,17 @@ def _log(series: pd.Series) -> pd.Series:
     return pd.Series(np.log(series.to_numpy()), index=series.index, name=series.name)
 
 
-def _complete(cols: dict[str, pd.Series]) -> pd.DataFrame:
-    """``pd.DataFrame(cols).dropna()``: the rows :func:`complete_columns` keeps, or the
-    frame's where it refuses them (no common date, an infinite or a constant column)."""
+def _mean_z(cols: dict[str, pd.Series]) -> pd.Series:
+    """``standardize(pd.DataFrame(cols).dropna()).mean(axis=1)`` for the two series: each
+    z-scored on the dates both have, then their mean, on the arrays :func:`complete_columns`
+    keeps (the frame's where it refuses them: no common date, an infinite or a constant
+    column)."""
     try:
         index, arrays = complete_columns(cols, model="cross_asset features", min_obs=1)
     except ModelError:
-        return pd.DataFrame(cols).dropna()
-    return pd.DataFrame(arrays, index=index)
+        return standardize(pd.DataFrame(cols).dropna()).mean(axis=1)
+    us, br = (zscore(v, pd.Series(v)) for v in arrays.values())
+    return pd.Series((us + br) / 2, index=index)  # pandas' row mean of two columns
 
 
 def brazil_score(upstream: Mapping[str, AgentReport]) -> tuple[float, int]:
