@@ -286,8 +286,9 @@ def _content(data: Mapping[str, pd.Series], ids: tuple[str, ...]) -> tuple[objec
     """The dates and values of the series ``ids`` as bytes: equal keys, equal inputs."""
     out: list[object] = []
     for sid in ids:
-        values = data[sid].to_numpy()
-        out += [sid, data[sid].index.asi8.tobytes(), values.dtype.str, values.tobytes()]
+        index, values = data[sid].index, data[sid].to_numpy()
+        out += [sid, str(index.dtype), np.asarray(index.values).tobytes()]
+        out += [values.dtype.str, values.tobytes()]
     return tuple(out)
 
 

@@ -24,7 +24,10 @@ def _anchor(view: PITView) -> PITView:
         return view.at(f"{view.as_of.year - 1}-12-31")
 
 
-@pytest.mark.parametrize("as_of", ["2016-06-30", "2016-12-29", "2016-12-30", "2016-12-31", "2017-01-02"])
+AS_OFS = ["2016-06-30", "2016-12-29", "2016-12-30", "2016-12-31", "2017-01-02"]
+
+
+@pytest.mark.parametrize("as_of", AS_OFS)
 def test_the_anchor_is_the_last_year_end_the_view_can_see(
     sample_lake_path: Path, as_of: str
 ) -> None:
