@@ -17,6 +17,10 @@ first year-end with enough history for an HMM, the run fits on its own sample. "
 refits both at every run (the earlier behaviour: about 5 times the cost of the agent's
 models; the regime probabilities differ from the yearly schedule's by the parameters'
 drift within a year).
+
+The macro side (growth, inflation and their regime) is kept per fit and per content of its
+four monthly inputs (dates and values as the view sees them): a daily run recomputes it only
+on a release or a revision, which makes another key.
 """
 
 from __future__ import annotations
@@ -309,7 +313,8 @@ def _weekly_changes(levels: dict[str, pd.Series]) -> pd.DataFrame:
     frame = weekly_last_frame(levels)
     values = frame.to_numpy(dtype="float64")
     change = values[1:] - values[:-1]
-    keep = np.concatenate([[False], ~np.isnan(change).any(axis=1)])
+    keep = np.zeros(len(values), dtype=bool)  # the first week has no start
+    keep[1:] = ~np.isnan(change).any(axis=1)
     change = change[keep[1:]]
     change[:, frame.columns.get_loc("cds")] /= 100
     return pd.DataFrame(change, index=frame.index[keep], columns=frame.columns)

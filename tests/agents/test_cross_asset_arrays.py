@@ -1,0 +1,44 @@
+"""The cross-asset agent's features on arrays give, bit for bit, what the pandas helpers
+give (issue 29: the same operations without a frame per step): weekly changes against
+``weekly_returns``, the growth and inflation z-score means against ``standardize`` of the
+complete rows and their row mean, the year-on-year rates against ``yoy``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research_core.agents._features import level_from_changes, weekly_returns, yoy
+from research_core.agents.cross_asset import _mean_z, _weekly_changes, _yoy
+from research_core.models import standardize
+
+DAYS = pd.bdate_range("2020-01-01", "2020-09-30")
+MONTHS = pd.date_range("2010-01-01", periods=90, freq="MS", name="obs_date")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_weekly_changes_are_weekly_returns(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    levels = {}
+    for k in ("spx", "ibov", "usdbrl", "cds"):  # gappy daily series, their own dates each
+        s = pd.Series(np.cumsum(rng.standard_normal(len(DAYS))), DAYS.rename("obs_date"))
+        levels[k] = s[rng.uniform(size=len(s)) < rng.uniform(0.3, 1.0)]
+    expected = weekly_returns(levels, log=False)
+    expected["cds"] /= 100
+    got = _weekly_changes(levels)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_freq=True)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_growth_and_inflation_are_the_helpers_numbers(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    ip = pd.Series(rng.normal(0.2, 0.8, len(MONTHS)), MONTHS)
+    ibc = pd.Series(100 + np.cumsum(rng.normal(0.1, 0.5, len(MONTHS))), MONTHS)
+    ibc.iloc[rng.integers(0, len(ibc))] = np.nan  # a gap: dropped with the year after it
+    level = level_from_changes(ip)
+    pd.testing.assert_series_equal(_yoy(ip.index, level.to_numpy()), yoy(level), check_names=False)
+    pd.testing.assert_series_equal(_yoy(ibc.index, ibc.to_numpy()), yoy(ibc), check_names=False)
+    cols = {"us": yoy(level), "br": yoy(ibc)}
+    expected = standardize(pd.DataFrame(cols).dropna()).mean(axis=1)
+    pd.testing.assert_series_equal(_mean_z(cols), expected, check_exact=True, check_freq=True)
