@@ -76,12 +76,12 @@ def staleness(
     periods = history.index if isinstance(history, pd.DataFrame) else history
     if periods.empty:
         return [_finding(spec.id, "stale", None, "no data known")]
-    naive = isinstance(periods, pd.DatetimeIndex) and periods.tz is None
-    if naive and periods.is_monotonic_increasing:
+    ordered = isinstance(periods, pd.DatetimeIndex) and periods.is_monotonic_increasing
+    if ordered and periods.tz is None:
         newest = int(periods.values[-1].astype("datetime64[ns]").astype(np.int64))
         if as_of.value < newest + _NOT_DUE[spec.frequency]:
             return []  # the next period cannot have started by as_of (less grace): not due
-    last = pd.Timestamp(periods.max())
+    last = pd.Timestamp(periods[-1] if ordered else periods.max())  # increasing: no NaT
     nxt = _next_period(last, spec.frequency)
     if last.tz is None and as_of.value < nxt.value + _LATE[spec.frequency]:
         return []  # no rule releases a period before its local start: not due yet
