@@ -77,7 +77,7 @@ def staleness(
     if periods.empty:
         return [_finding(spec.id, "stale", None, "no data known")]
     ordered = isinstance(periods, pd.DatetimeIndex) and periods.is_monotonic_increasing
-    if ordered and periods.tz is None:
+    if ordered and isinstance(periods, pd.DatetimeIndex) and periods.tz is None:
         newest = int(periods.values[-1].astype("datetime64[ns]").astype(np.int64))
         if as_of.value < newest + _NOT_DUE[spec.frequency]:
             return []  # the next period cannot have started by as_of (less grace): not due
