@@ -189,7 +189,13 @@ def release_times(obs_dates: Any, frequency: str, rule: dict[str, Any]) -> pd.Da
     dates = pd.DatetimeIndex(pd.to_datetime(obs_dates)).normalize()
     if dates.tz is not None:
         dates = dates.tz_localize(None)  # the local calendar date of each
-    days = _day_numbers(dates)
+    utc = release_ns(_day_numbers(dates), frequency, rule)
+    return pd.DatetimeIndex(utc.view("datetime64[ns]")).tz_localize("UTC")
+
+
+def release_ns(days: np.ndarray, frequency: str, rule: dict[str, Any]) -> np.ndarray:
+    """:func:`release_times` of local dates given as int64 days since 1970-01-01, as int64
+    UTC ns: what a check of one period's release needs, without building an index."""
     kind = rule.get("rule")
     calendar = rule.get("calendar", "WEEKDAYS")
     hh, mm = (int(x) for x in str(rule.get("time", "18:00")).split(":"))
@@ -205,8 +211,7 @@ def release_times(obs_dates: Any, frequency: str, rule: dict[str, Any]) -> pd.Da
         raise ValueError("decision rules need the meeting calendar: use SeriesSpec.release_times")
     else:
         raise ValueError(f"unknown release rule {kind!r}; valid: close, after_period, decision")
-    utc = _local_clock_utc(day, rule.get("tz", "UTC"), 60 * hh + mm)
-    return pd.DatetimeIndex(utc.view("datetime64[ns]")).tz_localize("UTC")
+    return _local_clock_utc(day, rule.get("tz", "UTC"), 60 * hh + mm)
 
 
 def _period_end_days(days: np.ndarray, frequency: str) -> np.ndarray:

@@ -14,26 +14,54 @@ from research_core.models.resample import weekly_last_frame
 def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
     """Month-start indexed monthly mean (or last) of a daily/weekly series.
 
-    The same numbers as ``series.resample("MS")`` (the same grouped kernel, on month
-    numbers), without building the resampler's bins: agents call this per series per date.
+    The same numbers as ``series.resample("MS")`` (pandas' compensated group sum, in its
+    order), on arrays: agents call this per series per date.
     """
     index = series.index
     naive = isinstance(index, pd.DatetimeIndex) and index.tz is None
-    if series.dtype == np.float64:
-        known = not np.isnan(series.to_numpy()).all()  # series.notna().any(), on the array
-    else:
-        known = bool(series.notna().any())
-    if naive and index.is_monotonic_increasing and known and not index.hasnans:  # by date
-        months = _month_numbers(index.values)
-        by_month = series.groupby(months, sort=True)
-        out = by_month.mean() if how == "mean" else by_month.last()
-        values = out.to_numpy()
-        keep = ~np.isnan(values) if values.dtype.kind == "f" else out.notna().to_numpy()
-        kept = out.index.to_numpy()[keep]
-        months_kept = month_starts(kept, index.values.dtype, index.name)
-        return pd.Series(values[keep], index=months_kept, name=series.name)
+    if series.dtype == np.float64 and naive and index.is_monotonic_increasing:
+        values = series.to_numpy()
+        known = ~np.isnan(values)  # a missing value changes no month's sum, count or last
+        if known.any() and not index.hasnans:
+            months = _month_numbers(index.values)[known]
+            out, kept = _by_month(values[known], months, how, gaps=not known.all())
+            return pd.Series(
+                out, index=month_starts(kept, index.values.dtype, index.name), name=series.name
+            )
     grouped = series.resample("MS")
     return (grouped.mean() if how == "mean" else grouped.last()).dropna()
+
+
+def _by_month(
+    values: np.ndarray, months: np.ndarray, how: str, *, gaps: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (or last) of ``values`` (no NaN) per run of equal ``months``, and those months.
+
+    The mean is what pandas' groupby computes, to the bit: ``np.add.reduceat`` over the
+    months when the series had no missing value, else its ``group_mean`` (a Kahan-
+    compensated sum in the rows' order) over the known values, divided by their count."""
+    starts = np.flatnonzero(np.r_[True, months[1:] != months[:-1]])
+    if how != "mean":
+        return values[np.r_[starts[1:], len(values)] - 1], months[starts]
+    counts = np.diff(np.r_[starts, len(values)])
+    if not gaps:
+        return np.add.reduceat(values, starts) / counts.astype(np.float64), months[starts]
+    grid = np.full((int(counts.max()), len(starts)), np.nan)  # row k: each month's k-th value
+    grid[
+        np.arange(len(values)) - np.repeat(starts, counts),
+        np.repeat(np.arange(len(starts)), counts),
+    ] = values
+    total, compensation = np.zeros(len(starts)), np.zeros(len(starts))
+    for row in grid:
+        there = ~np.isnan(row)
+        y = row - compensation
+        t = total + y
+        with np.errstate(invalid="ignore"):
+            c = t - total - y
+        c[np.isnan(c)] = 0.0  # an infinite value: pandas resets the compensation (GH#50367)
+        compensation = np.where(there, c, compensation)
+        total = np.where(there, t, total)
+    return total / counts, months[starts]
 
 
 def _month_numbers(dates: np.ndarray) -> np.ndarray:

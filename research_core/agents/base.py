@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from research_core._memo import MEMO, Kind
 from research_core.agents.reasons import Stat, reason
 from research_core.agents.report import AgentReport
 from research_core.agents.runner import loaded
@@ -142,8 +143,8 @@ class Agent(ABC):
         data: dict[str, pd.Series] = {}
         rows = []
         ids = (*self.required, *self.optional)
-        for sid, (obs, value, released) in zip(ids, view.history_arrays(ids), strict=True):
-            if not len(obs):
+        for sid, read in zip(ids, _reads(view, ids), strict=True):
+            if read is None:
                 if sid in self.required:
                     raise AgentDataError(
                         f"{self.name} agent: required series {sid} has no data released by "
@@ -151,11 +152,8 @@ class Agent(ABC):
                     )
                 notes.append(f"{sid} had no data yet; the parts that use it were skipped")
                 continue
-            periods = pd.DatetimeIndex(obs, name="obs_date")
-            data[sid] = pd.Series(value, index=periods, name=sid)
-            stale = bool(staleness(view.spec(sid), periods, view.as_of))
-            release = pd.Timestamp(int(released[-1]), unit="ns", tz="UTC")
-            rows.append(_row(view, sid, periods[-1], release, value[-1], stale))
+            data[sid] = pd.Series(read.values, index=read.periods, name=sid)
+            rows.append(dict(read.row))
         inputs = pd.DataFrame(rows, columns=INPUT_COLUMNS)
         overdue = [r["series_id"] for r in rows if r["stale"]]
         if overdue:
@@ -218,6 +216,40 @@ class Agent(ABC):
             if len(frame) <= 60 and not (coefficients is not None and frame.equals(coefficients)):
                 out[name if name not in out else f"{name}.model"] = frame
         return out
+
+
+@dataclass(frozen=True, eq=False)
+class _Read:
+    """One series as a view knows it, what every agent reading it at that view shares: its
+    periods (an immutable index), values (each agent's series gets its own copy) and its
+    row of the report's ``inputs`` (with whether it is stale)."""
+
+    periods: pd.DatetimeIndex
+    values: np.ndarray
+    row: Mapping[str, Any]
+
+
+# Agents at one date read many of the same series (38 reads of 24 series): each is read,
+# indexed and checked for staleness once per view content (lake, snapshot, vintage).
+_READS: Kind[_Read] = Kind("agent inputs", 128)
+
+
+def _reads(view: PITView, ids: Sequence[str]) -> list[_Read | None]:
+    """Each series of ``ids`` as ``view`` knows it (None: nothing released yet), read in
+    one lake pass for those not already read on this view's content."""
+    content = view.cache_key
+    keys = [(*content, sid) for sid in ids]
+    out = [MEMO.get(_READS, key) for key in keys]
+    todo = [i for i, got in enumerate(out) if got is None]
+    arrays = view.history_arrays([ids[i] for i in todo]) if todo else []
+    for i, (obs, value, released) in zip(todo, arrays, strict=True):
+        if len(obs):
+            periods = pd.DatetimeIndex(obs, name="obs_date")
+            stale = bool(staleness(view.spec(ids[i]), periods, view.as_of))
+            release = pd.Timestamp(int(released[-1]), unit="ns", tz="UTC")
+            row = _row(view, ids[i], periods[-1], release, value[-1], stale)
+            out[i] = MEMO.put(_READS, keys[i], _Read(periods, value, row))
+    return out
 
 
 def input_row(view: PITView, sid: str, hist: pd.DataFrame, stale: bool) -> dict[str, Any]:

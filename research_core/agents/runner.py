@@ -148,10 +148,15 @@ def using_store(lake_key: str, store: ReportStore) -> Iterator[None]:
 
 def store_for(view: PITView) -> ReportStore | None:
     """The store in use for ``view``'s lake, if any; only real-time (as_of) views use one."""
-    if view.cache_key[-1] != "as_of":
+    return _store(view.cache_key)
+
+
+def _store(content: tuple[object, ...]) -> ReportStore | None:
+    """:func:`store_for` of a view's ``cache_key`` (worked out once per agent run)."""
+    if content[-1] != "as_of":
         return None
     with _STORES_LOCK:
-        stack = _STORES.get(str(view.cache_key[0]))
+        stack = _STORES.get(str(content[0]))
         return stack[-1] if stack else None
 
 
@@ -170,16 +175,25 @@ def _own_variant(name: str) -> str:
 def _known(view: PITView, name: str) -> AgentReport | None:
     """A report already made on this view's content: in memory, or in the lake's store;
     a failure already met on it is raised again."""
-    key = (*view.cache_key, name, variant(name))
+    return _lookup(view, name)[2]
+
+
+def _lookup(
+    view: PITView, name: str
+) -> tuple[tuple[object, ...], ReportStore | None, AgentReport | None]:
+    """The memo key of ``name``'s report on ``view``, the store in use, and the report
+    already made on this content (:func:`_known`), each worked out once."""
+    content = view.cache_key
+    key = (*content, name, variant(name))
+    store = _store(content)
     outcome = MEMO.get(REPORTS, key)
-    store = store_for(view)
     if outcome is None and store is not None:
-        outcome = store.get(view, name, variant(name))
+        outcome = store.get(view, name, str(key[-1]))
         if outcome is not None:
             MEMO.put(REPORTS, key, outcome)
     if isinstance(outcome, NotYet):
         raise outcome.error(outcome.message)
-    return outcome
+    return key, store, outcome
 
 
 def run_agent(view: PITView, name: str, upstream: Mapping[str, AgentReport]) -> AgentReport:
@@ -192,12 +206,11 @@ def run_agent(view: PITView, name: str, upstream: Mapping[str, AgentReport]) -> 
     ``InsufficientDataError``) raises, and raises the same error again on the same view
     without running (the failure is memoized in process, not stored).
     """
-    report = _known(view, name)
+    key, store, report = _lookup(view, name)
     if report is None:
         from research_core._threads import one_thread  # threadpoolctl: only to compute
 
         agent = AGENTS[name]()  # imports its module: the libraries it fits with are loaded
-        key = (*view.cache_key, name, variant(name))
         try:
             with one_thread():  # their BLAS/OpenMP pools too: many tiny fits (issue 29)
                 report = agent.run(
@@ -207,9 +220,9 @@ def run_agent(view: PITView, name: str, upstream: Mapping[str, AgentReport]) -> 
             MEMO.put(REPORTS, key, NotYet(type(err), str(err)))
             raise
         MEMO.put(REPORTS, key, report)
-        store = store_for(view)
+        store = _store(key[:-2])  # the store in use now (a block may have ended meanwhile)
         if store is not None:
-            store.put(view, name, variant(name), report)
+            store.put(view, name, str(key[-1]), report)
     return report
 
 

@@ -7,10 +7,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 import yaml
 
-from research_core.calendars import COUNTRY_TZ, decision_release_times, release_times
+from research_core.calendars import COUNTRY_TZ, decision_release_times, release_ns, release_times
 from research_core.errors import CatalogError
 
 FREQUENCIES = ("D", "W", "M", "Q", "A")
@@ -49,6 +50,14 @@ class SeriesSpec:
             changes = policy_announcements(rule["meetings"])
             return decision_release_times(obs_dates, changes, rule["tz"])
         return release_times(obs_dates, self.frequency, self.release)
+
+    def release_time(self, obs_date: pd.Timestamp) -> pd.Timestamp:
+        """``release_times([obs_date])[0]`` for a naive date, without building an index
+        (a staleness check asks for one period's release per series and date)."""
+        if not self.release or self.release.get("rule") == "decision" or obs_date.tz:
+            return self.release_times(pd.DatetimeIndex([obs_date]))[0]
+        day = np.array([obs_date.asm8.astype("datetime64[D]").astype(np.int64)])
+        return pd.Timestamp(int(release_ns(day, self.frequency, self.release)[0]), tz="UTC")
 
     def pending_periods(self, instants: Any) -> pd.DatetimeIndex:
         """The period (obs_date) each UTC instant waits for: the first not yet released.

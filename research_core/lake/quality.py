@@ -34,6 +34,12 @@ STEP = {f: span[0] for f, span in SPANS.items()}
 GRACE = {f: span[1] for f, span in SPANS.items()}
 LOOKBACK = {f: span[2] for f, span in SPANS.items()}
 _EARLY = pd.Timedelta(days=1)  # local midnight of a period's date is at most this before UTC's
+# the fewest days one step on can be (a month after 31 January: 28), plus the grace, less
+# _EARLY, in ns: an as-of before that is before any next period's release could be due
+_SHORTEST = {"D": 1, "W": 7, "M": 28, "Q": 89, "A": 365}
+_LATE = {f: (GRACE[f] - _EARLY).value for f in SPANS}  # ns
+_MONTHS = {"M": 1, "Q": 3, "A": 12}
+_NOT_DUE = {f: (pd.Timedelta(days=_SHORTEST[f]) + GRACE[f] - _EARLY).value for f in SPANS}
 FINDING_COLUMNS = ["series_id", "check", "obs_date", "detail"]
 
 
@@ -70,11 +76,16 @@ def staleness(
     periods = history.index if isinstance(history, pd.DataFrame) else history
     if periods.empty:
         return [_finding(spec.id, "stale", None, "no data known")]
-    last = pd.Timestamp(periods.max())
-    nxt = last + STEP[spec.frequency]
-    if last.tz is None and as_of < nxt.tz_localize("UTC") + (GRACE[spec.frequency] - _EARLY):
-        return []  # no rule releases a period before its local start: not due yet (cheap)
-    due = spec.release_times([nxt])[0] + GRACE[spec.frequency]
+    ordered = isinstance(periods, pd.DatetimeIndex) and periods.is_monotonic_increasing
+    if ordered and isinstance(periods, pd.DatetimeIndex) and periods.tz is None:
+        newest = int(periods.values[-1].astype("datetime64[ns]").astype(np.int64))
+        if as_of.value < newest + _NOT_DUE[spec.frequency]:
+            return []  # the next period cannot have started by as_of (less grace): not due
+    last = pd.Timestamp(periods[-1] if ordered else periods.max())  # increasing: no NaT
+    nxt = _next_period(last, spec.frequency)
+    if last.tz is None and as_of.value < nxt.value + _LATE[spec.frequency]:
+        return []  # no rule releases a period before its local start: not due yet
+    due = spec.release_time(nxt) + GRACE[spec.frequency]
     if as_of <= due:
         return []
     late = (as_of - due).days
@@ -86,6 +97,16 @@ def staleness(
             f"next period {nxt.date()} due by {due:%Y-%m-%d %H:%M} UTC (+grace); {late} days late",
         )
     ]
+
+
+def _next_period(last: pd.Timestamp, frequency: str) -> pd.Timestamp:
+    """``last + STEP[frequency]``; from a naive month start, by month arithmetic on the
+    date (what the calendar offset gives there, at a fraction of its cost)."""
+    months = _MONTHS.get(frequency)
+    date = last.asm8
+    if months is None or last.tz is not None or date != date.astype("datetime64[M]"):
+        return last + STEP[frequency]
+    return pd.Timestamp((date.astype("datetime64[M]") + months).astype(date.dtype))
 
 
 def gaps(spec: SeriesSpec, history: pd.DataFrame) -> list[dict[str, Any]]:
