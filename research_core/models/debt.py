@@ -11,6 +11,7 @@ Reference: IMF (2013), "Staff Guidance Note for Public Debt Sustainability Analy
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +57,15 @@ def stabilizing_primary(debt: float, interest_rate: float, growth: float) -> flo
     return debt * (interest_rate - growth) / (100 + growth)
 
 
+@functools.lru_cache(maxsize=8)
+def _unit_shocks(seed: int, n_paths: int, horizon: int) -> np.ndarray:
+    """The fan's standard normal draws (r, g, pb) x path x year from ``seed``: the same
+    at every date, so drawn once per process (read-only)."""
+    draws = np.random.default_rng(seed).standard_normal((3, n_paths, horizon))
+    draws.flags.writeable = False
+    return draws
+
+
 def debt_dynamics(
     debt: float,
     interest_rate: float,
@@ -76,8 +86,7 @@ def debt_dynamics(
     if growth <= -100 or debt < 0:
         raise ModelError(f"debt_dynamics: needs debt >= 0 and growth > -100%, got {values}")
     years = np.arange(horizon + 1)
-    rng = np.random.default_rng(seed)
-    shocks = rng.standard_normal((3, n_paths, horizon)) * np.asarray(vol)[:, None, None]
+    shocks = _unit_shocks(seed, n_paths, horizon) * np.asarray(vol)[:, None, None]
     r = interest_rate + shocks[0]
     g = np.maximum(growth + shocks[1], -99.0)
     pb = primary_balance + shocks[2]
