@@ -45,6 +45,7 @@ from research_core.models import (
     taylor_rule,
     zscore,
 )
+from research_core.models._base import name_index
 from research_core.records import Signal
 
 
@@ -294,9 +295,12 @@ def _rule_chart(ev: Evidence, c: Country) -> pd.DataFrame:
         f, lr = ev.features[c.code], ev.fitted[f"taylor_{c.code}"].long_run["coef"]
         idx, (inflation, gap) = _common(f["inflation"], f["gap"])
         rule = lr["intercept"] + lr["inflation"] * inflation + lr["gap"] * gap
-        cols = {"rate": _at(f["rate"], idx), "rule": rule, "market": _at(f["market"], idx)}
-        ev.shared[key] = pd.DataFrame(cols, index=idx)
+        block = np.vstack([_at(f["rate"], idx), rule, _at(f["market"], idx)])  # pandas' layout
+        ev.shared[key] = pd.DataFrame(block.T, index=idx, columns=name_index(CHART_COLUMNS))
     return ev.shared[key]
+
+
+CHART_COLUMNS = ("rate", "rule", "market")
 
 
 def _path_gap_history(rule: TaylorRuleResult, chart: pd.DataFrame, years: float) -> pd.Series:

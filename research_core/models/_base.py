@@ -106,22 +106,20 @@ def _breusch_pagan_p(e: np.ndarray, exog: np.ndarray) -> float:
 
 @dataclass(frozen=True, eq=False)
 class Regression(TextResult):
-    """An OLS fit as a PM reads it: coefficients with inference, fit and residual tests."""
+    """An OLS fit as a PM reads it: coefficients with inference, fit and residual tests.
+
+    The coefficient, residual and covariance series are labelled when first read (most
+    fits an agent makes at a date are only summarised): the same series as before."""
 
     name: str
-    params: pd.Series
-    bse: pd.Series
-    tvalues: pd.Series
-    pvalues: pd.Series
     rsquared: float
     rsquared_adj: float
     nobs: int
     sigma: float
     cov_type: str
     diagnostics: pd.Series
-    resid: pd.Series = field(repr=False)
-    fitted: pd.Series = field(repr=False)
-    cov_params: pd.DataFrame = field(repr=False)
+    fit: OLSFit = field(repr=False)
+    labels: Labels = field(repr=False)  # coefficient names, row index
 
     @classmethod
     def from_fit(
@@ -129,34 +127,52 @@ class Regression(TextResult):
     ) -> Regression:
         """The fit as a :class:`Regression`, its numbers named by ``labels`` (coefficient
         names, row index) as statsmodels' pandas wrapper would name them."""
-        names, rows = labels
-        params, bse, tvalues, pvalues = (
-            pd.Series(v, index=names) for v in (res.params, res.bse, res.tvalues, res.pvalues)
-        )
         return cls(
             name=name,
-            params=params,
-            bse=bse,
-            tvalues=tvalues,
-            pvalues=pvalues,
             rsquared=res.rsquared,
             rsquared_adj=res.rsquared_adj,
             nobs=int(res.nobs),
             sigma=float(np.sqrt(res.scale)),
             cov_type=res.cov_type,
             diagnostics=residual_diagnostics(res.resid, exog, lags=lags),
-            resid=pd.Series(res.resid, index=rows),
-            fitted=pd.Series(res.fittedvalues, index=rows),
-            cov_params=pd.DataFrame(res.cov_params, index=names, columns=names),
+            fit=res,
+            labels=labels,
         )
+
+    @functools.cached_property
+    def params(self) -> pd.Series:
+        return pd.Series(self.fit.params, index=self.labels[0])
+
+    @functools.cached_property
+    def bse(self) -> pd.Series:
+        return pd.Series(self.fit.bse, index=self.labels[0])
+
+    @functools.cached_property
+    def tvalues(self) -> pd.Series:
+        return pd.Series(self.fit.tvalues, index=self.labels[0])
+
+    @functools.cached_property
+    def pvalues(self) -> pd.Series:
+        return pd.Series(self.fit.pvalues, index=self.labels[0])
+
+    @functools.cached_property
+    def resid(self) -> pd.Series:
+        return pd.Series(self.fit.resid, index=self.labels[1])
+
+    @functools.cached_property
+    def fitted(self) -> pd.Series:
+        return pd.Series(self.fit.fittedvalues, index=self.labels[1])
+
+    @functools.cached_property
+    def cov_params(self) -> pd.DataFrame:
+        names = self.labels[0]
+        return pd.DataFrame(self.fit.cov_params, index=names, columns=names)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient: coef, std_err, t, p."""
-        columns = {"coef": self.params, "std_err": self.bse, "t": self.tvalues, "p": self.pvalues}
-        index = self.params.index
-        if all(v.index.equals(index) for v in columns.values()):  # the usual case: no aligning
-            return pd.DataFrame({k: v.to_numpy() for k, v in columns.items()}, index=index)
-        return pd.DataFrame(columns)
+        f = self.fit
+        columns = {"coef": f.params, "std_err": f.bse, "t": f.tvalues, "p": f.pvalues}
+        return pd.DataFrame(columns, index=self.labels[0])
 
     def summary(self) -> str:
         head = (

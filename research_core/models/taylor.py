@@ -81,7 +81,7 @@ def taylor_rule(
     regressors = ["rate_lag", "inflation", "gap"] if smoothing else ["inflation", "gap"]
     x = np.column_stack([data[c] for c in regressors])
     reg = ols_arrays("Taylor rule", data["rate"], x, regressors, index, hac_lags)
-    rho = float(reg.params["rate_lag"]) if smoothing else 0.0
+    rho = float(reg.fit.params[regressors.index("rate_lag") + 1]) if smoothing else 0.0
     long_run = _long_run(reg, rho, smoothing=smoothing)
     if rho >= 0.98:
         raise ModelError(
@@ -105,8 +105,9 @@ def _without(series: pd.Series, dates: np.ndarray) -> pd.Series:
 def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
     """Long-run coefficients ``k / (1 - rho)`` with delta-method standard errors."""
     names = {"intercept": "const", "inflation": "inflation", "gap": "gap"}
-    index = list(reg.params.index)
-    p, cov = reg.params.to_numpy(), reg.cov_params.to_numpy()
+    index = list(reg.labels[0])
+    # the covariance in the layout its frame's ``to_numpy`` gave: the same products below
+    p, cov = reg.fit.params, np.asfortranarray(reg.fit.cov_params)
     coefs, errors = [], []
     for name in names.values():
         k = index.index(name)
