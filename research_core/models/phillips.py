@@ -80,9 +80,9 @@ def phillips_curve(
     y = pd.Series(data["inflation"], index=index, name="inflation")
     reg = ols("Phillips curve", y, x, hac_lags=hac_lags)
     held = {
-        "expectations": float(expectations.dropna().iloc[-1]),
-        "gap_lag": float(gap.dropna().iloc[-1]),
-        "fx_lag": float(fx_change.dropna().iloc[-1]),
+        "expectations": _last_known(expectations),
+        "gap_lag": _last_known(gap),
+        "fx_lag": _last_known(fx_change),
     }
     path = _forecast(reg, index, float(y.iloc[-1]), held, seasonal=seasonal)
     a = float(reg.params["inflation_lag"])
@@ -91,6 +91,12 @@ def phillips_curve(
     se = reg.sigma * float(np.sqrt(np.sum(weights**2)))
     twelve = float((np.prod(1 + path.to_numpy() / 100) - 1) * 100)
     return PhillipsCurveResult(reg, _rolling(y, x, window), path, twelve, se)
+
+
+def _last_known(series: pd.Series) -> float:
+    """``float(series.dropna().iloc[-1])`` on the array."""
+    values = series.to_numpy(dtype=float)
+    return float(values[~np.isnan(values)][-1])
 
 
 MONTHS = tuple(f"m_{k}" for k in range(2, 13))

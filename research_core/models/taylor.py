@@ -121,4 +121,8 @@ def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
         else:
             var = float(cov[k, k])
         errors.append(float(np.sqrt(max(var, 0.0))))
-    return pd.DataFrame({"coef": coefs, "std_err": errors}, index=name_index(list(names)))
+    block = np.array([coefs, errors])  # one row per column, as the dict constructor's
+    return pd.DataFrame(block.T, index=name_index(list(names)), columns=name_index(LONG_RUN))
+
+
+LONG_RUN = ("coef", "std_err")
