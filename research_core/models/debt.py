@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import ModelError
-from research_core.models._base import TextResult
+from research_core.models._base import TextResult, name_index
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,7 +40,12 @@ class DebtDynamicsResult(TextResult):
         return self.stabilizing_primary - self.primary_balance
 
     def to_frame(self) -> pd.DataFrame:
-        return self.fan.assign(baseline=self.baseline)
+        """The fan's percentiles and the baseline, by year."""
+        if not self.baseline.index.equals(self.fan.index):
+            return self.fan.assign(baseline=self.baseline)
+        block = np.vstack([self.fan.to_numpy().T, self.baseline.to_numpy(dtype=float)])
+        columns = name_index([*self.fan.columns, "baseline"])
+        return pd.DataFrame(block.T, index=self.fan.index, columns=columns, copy=False)
 
     def summary(self) -> str:
         h = self.baseline.index[-1]
