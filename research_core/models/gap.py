@@ -29,9 +29,9 @@ def _complete(level: pd.Series, model: str, min_obs: int) -> tuple[pd.Index, np.
     (its index, its values); anything else goes through the checks there."""
     index, values = level.index, level.to_numpy(dtype="float64")
     plain = isinstance(index, pd.DatetimeIndex) and index.is_monotonic_increasing
-    if plain and index.is_unique and len(values) >= max(min_obs, 1):
-        if np.isfinite(values).all() and np.ptp(values) != 0.0:
-            return index, values
+    enough = plain and index.is_unique and len(values) >= max(min_obs, 1)
+    if enough and np.isfinite(values).all() and np.ptp(values) != 0.0:
+        return index, values
     found, data = complete_columns({"level": level}, model=model, min_obs=min_obs)
     return found, data["level"]
 
