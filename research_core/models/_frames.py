@@ -45,6 +45,8 @@ def _union_index(series: list[pd.Series], union: np.ndarray, same: bool) -> pd.I
     freq = _union_freq(union)
     if freq is not None and freq.freqstr == "MS":
         return month_starts(union.astype("datetime64[M]").astype(np.int64), union.dtype, name)
+    if freq is None:
+        return pd.DatetimeIndex(union, name=name)
     return pd.DatetimeIndex(union, name=name, freq=freq)
 
 
