@@ -130,22 +130,23 @@ def _rolling(y: pd.Series, x: pd.DataFrame, window: int) -> pd.DataFrame:
     rows = [list(x.columns).index(c) for c in REGRESSORS]
     params = (xpxi[:, rows, :] @ xpy)[:, :, 0]
     # a rank-deficient window whose inverse survives rounding gives huge arbitrary numbers
-    params[_rank_deficient(xw, xpx)] = np.nan
+    params[_rank_deficient(xw, xpx, xpxi)] = np.nan
     keep = ~np.isnan(params).any(axis=1)
     return pd.DataFrame(params[keep], index=y.index[window - 1 :][keep], columns=list(REGRESSORS))
 
 
-def _rank_deficient(xw: np.ndarray, xpx: np.ndarray) -> np.ndarray:
-    """``np.linalg.matrix_rank(xw) < k`` for each window ``xw`` (k x window), read first off
-    the eigenvalues of its cross-product ``xpx``: a window whose smallest eigenvalue is
-    above 1e-6 of its largest has singular values within 1e-3 of each other's scale, far
-    above the rank tolerance (window x eps), whatever the rounding of either computation;
-    only the windows that bound does not clear pay the SVD."""
-    try:
-        eig = np.linalg.eigvalsh(xpx)  # ascending, per window
-        clear = eig[:, 0] > 1e-6 * eig[:, -1]
-    except np.linalg.LinAlgError:  # no convergence: every window by its SVD
-        clear = np.zeros(len(xw), dtype=bool)
+def _rank_deficient(xw: np.ndarray, xpx: np.ndarray, xpxi: np.ndarray) -> np.ndarray:
+    """``np.linalg.matrix_rank(xw) < k`` for each window ``xw`` (k x window), first from
+    its cross-product ``xpx`` and that one's computed inverse ``xpxi``: with the residual
+    ``R = I - xpx @ xpxi`` below 1/2, ``xpx``'s smallest eigenvalue is at least
+    ``(1 - |R|) / |xpxi|`` and its largest at most ``|xpx|`` (Frobenius norms). A window
+    whose ratio of the two clears 1e-6 has singular values within 1e-3 of each other's
+    scale, far above the rank tolerance (window x eps) whatever the rounding of either
+    computation; only the windows that bound does not clear pay the SVD."""
+    with np.errstate(all="ignore"):  # a NaN or overflowing window is simply not clear
+        resid = np.linalg.norm(np.eye(xpx.shape[-1]) - xpx @ xpxi, axis=(1, 2))
+        scale = np.linalg.norm(xpx, axis=(1, 2)) * np.linalg.norm(xpxi, axis=(1, 2))
+        clear = (resid < 0.5) & (1 - resid > 1e-6 * scale)
     out = np.zeros(len(xw), dtype=bool)
     unsure = ~clear
     if unsure.any():

@@ -13,7 +13,7 @@ from research_core.models import beer, debt_dynamics, ols
 from research_core.models._frames import union_frame
 from research_core.models.gap import _complete
 from research_core.models.inputs import complete_columns
-from research_core.models.phillips import _rank_deficient
+from research_core.models.phillips import _inverse_or_nan, _rank_deficient
 from research_core.models.taylor import _without
 
 MONTHS = pd.date_range("2005-01-01", periods=90, freq="MS", name="obs_date")
@@ -59,7 +59,7 @@ def test_union_frame_hands_other_inputs_to_pandas() -> None:
 
 def test_rank_check_is_matrix_rank_for_clear_and_collinear_windows() -> None:
     """Full-rank windows, exactly collinear ones and nearly collinear ones (which the
-    eigenvalue bound leaves to the SVD) get numpy's ``matrix_rank`` answer."""
+    bound leaves to the SVD) get numpy's ``matrix_rank`` answer."""
     rng = np.random.default_rng(8)
     xw = rng.standard_normal((30, 5, 40))
     xw[3, 4] = xw[3, 0] + xw[3, 1]  # collinear: rank 4
@@ -67,9 +67,10 @@ def test_rank_check_is_matrix_rank_for_clear_and_collinear_windows() -> None:
     xw[11, 3] = xw[11, 0] + 1e-9 * rng.standard_normal(40)  # nearly collinear: not clear
     xw[15] *= 1e-200  # tiny scale: rank is scale-free
     xpx = xw @ xw.transpose(0, 2, 1)
+    xpxi = np.stack([_inverse_or_nan(m) for m in xpx])  # window 7's: NaN (singular)
     expected = np.linalg.matrix_rank(xw) < 5
     assert expected[[3, 7]].all() and not expected[[0, 11, 15]].any()
-    np.testing.assert_array_equal(_rank_deficient(xw, xpx), expected)
+    np.testing.assert_array_equal(_rank_deficient(xw, xpx, xpxi), expected)
 
 
 def test_floor_dates_leave_a_series_as_np_isin_says() -> None:
