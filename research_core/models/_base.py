@@ -104,6 +104,24 @@ def _breusch_pagan_p(e: np.ndarray, exog: np.ndarray) -> float:
     return float(chdtrc(exog.shape[1] - 1, len(y) * r2))
 
 
+class _Labelled:
+    """A :class:`Regression`'s array as a series, named by its labels (``axis`` 0: the
+    coefficients, 1: the rows) when first read, then kept on the instance."""
+
+    def __init__(self, attr: str, axis: int) -> None:
+        self.attr, self.axis = attr, axis
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, reg: Regression | None, owner: type | None = None) -> pd.Series:
+        if reg is None:  # read on the class: a fit's number, not the class's
+            raise AttributeError(f"{self.name} is read on a fitted Regression")
+        series = pd.Series(getattr(reg.fit, self.attr), index=reg.labels[self.axis])
+        reg.__dict__[self.name] = series  # read from the instance from now on
+        return series
+
+
 @dataclass(frozen=True, eq=False)
 class Regression(TextResult):
     """An OLS fit as a PM reads it: coefficients with inference, fit and residual tests.
@@ -139,29 +157,12 @@ class Regression(TextResult):
             labels=labels,
         )
 
-    @functools.cached_property
-    def params(self) -> pd.Series:
-        return pd.Series(self.fit.params, index=self.labels[0])
-
-    @functools.cached_property
-    def bse(self) -> pd.Series:
-        return pd.Series(self.fit.bse, index=self.labels[0])
-
-    @functools.cached_property
-    def tvalues(self) -> pd.Series:
-        return pd.Series(self.fit.tvalues, index=self.labels[0])
-
-    @functools.cached_property
-    def pvalues(self) -> pd.Series:
-        return pd.Series(self.fit.pvalues, index=self.labels[0])
-
-    @functools.cached_property
-    def resid(self) -> pd.Series:
-        return pd.Series(self.fit.resid, index=self.labels[1])
-
-    @functools.cached_property
-    def fitted(self) -> pd.Series:
-        return pd.Series(self.fit.fittedvalues, index=self.labels[1])
+    params = _Labelled("params", 0)
+    bse = _Labelled("bse", 0)
+    tvalues = _Labelled("tvalues", 0)
+    pvalues = _Labelled("pvalues", 0)
+    resid = _Labelled("resid", 1)
+    fitted = _Labelled("fittedvalues", 1)
 
     @functools.cached_property
     def cov_params(self) -> pd.DataFrame:
