@@ -24,6 +24,9 @@ from research_core.agents.base import (
 )
 from research_core.errors import ModelError
 from research_core.models import DebtDynamicsResult, clean_frame, debt_dynamics, ols
+from research_core.models._base import Regression, ols_arrays
+from research_core.models._frames import union_frame
+from research_core.models.inputs import complete_columns
 from research_core.records import Signal
 
 
@@ -80,22 +83,8 @@ class FiscalAgent(Agent):
                 float(features["primary"].iloc[-1]),
                 vol=(r_vol, g_vol, pb_vol),
             )
-        x = pd.DataFrame({"debt": features["debt"], "primary": features["primary"]})
-        if "vix" in features:
-            x["log_vix"] = np.log(features["vix"])
-        log_cds = np.log(features["cds"]).rename("log_cds")
         try:
-            data = clean_frame(
-                pd.concat([x, log_cds], axis=1, join="inner"),  # x.join(how="inner"), cheaper
-                model="cds_model",
-                min_obs=36,
-            )
-            fitted["cds_model"] = ols(
-                "log CDS on fiscal fundamentals",
-                data["log_cds"],
-                data.drop(columns="log_cds"),
-                hac_lags=6,
-            )
+            fitted["cds_model"] = _cds_model(features)
         except ModelError as err:
             notes.append(f"CDS model not estimated: {err}")
         return fitted
@@ -151,7 +140,7 @@ class FiscalAgent(Agent):
 
     def charts(self, ev: Evidence) -> dict[str, pd.DataFrame]:
         out = {
-            "fiscal": pd.DataFrame(
+            "fiscal": union_frame(
                 {
                     "debt": ev.features["debt"],
                     "primary": ev.features["primary"],
@@ -164,3 +153,33 @@ class FiscalAgent(Agent):
         if dyn is not None:
             out["debt_fan"] = dyn.to_frame()
         return out
+
+
+def _cds_model(features: Features) -> Regression:
+    """Log 5y CDS on debt, the primary balance and (when known) log VIX, over the months
+    every one of them has: the rows the inner-joined frame keeps, taken on arrays (a
+    problem with the data is reported by that frame, :func:`_cds_model_frame`)."""
+    cols = {"debt": features["debt"], "primary": features["primary"]}
+    if "vix" in features:
+        cols["log_vix"] = np.log(features["vix"])
+    cols["log_cds"] = np.log(features["cds"]).rename("log_cds")
+    try:
+        index, data = complete_columns(cols, model="cds_model", min_obs=36)
+    except ModelError:
+        return _cds_model_frame(cols)
+    names = [c for c in cols if c != "log_cds"]
+    x = np.column_stack([data[c] for c in names])
+    return ols_arrays(CDS_MODEL, data["log_cds"], x, names, index, 6)
+
+
+def _cds_model_frame(cols: dict[str, pd.Series]) -> Regression:
+    """The CDS model on the frame of ``x`` inner-joined with the log CDS."""
+    x = pd.DataFrame({"debt": cols["debt"], "primary": cols["primary"]})
+    if "log_vix" in cols:
+        x["log_vix"] = cols["log_vix"]
+    joined = pd.concat([x, cols["log_cds"]], axis=1, join="inner")
+    data = clean_frame(joined, model="cds_model", min_obs=36)
+    return ols(CDS_MODEL, data["log_cds"], data.drop(columns="log_cds"), hac_lags=6)
+
+
+CDS_MODEL = "log CDS on fiscal fundamentals"

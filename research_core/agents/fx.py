@@ -27,6 +27,7 @@ from research_core.agents.reasons import p_value
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import ModelError
 from research_core.models import BeerResult, beer
+from research_core.models._frames import union_frame
 from research_core.records import Signal
 
 COMMODITIES = ("CMD.IRON.ORE", "CMD.SOYBEAN", "CMD.BRENT", "CMD.COPPER")
@@ -55,11 +56,11 @@ class FxEquilibriumAgent(Agent):
     describe = MappingProxyType({"beer": _beer_line})
 
     def features(self, data: dict[str, pd.Series], notes: list[str]) -> Features:
-        logs = pd.concat({c: np.log(monthly(data[c])) for c in COMMODITIES}, axis=1, sort=True)
+        logs = union_frame({c: np.log(monthly(data[c])) for c in COMMODITIES})
         tot = logs.mean(axis=1, skipna=False).dropna()
         br_real = monthly(data["BR.SELIC.TARGET"]) - monthly(data["BR.FOCUS.IPCA.12M"])
         us_real = monthly(data["US.FEDFUNDS.TARGET"]) - data["US.CPI.YOY"]
-        fundamentals = pd.DataFrame(
+        fundamentals = union_frame(
             {
                 "terms_of_trade": tot,
                 "real_rate_diff": br_real - us_real,

@@ -26,6 +26,7 @@ from research_core.errors import ModelError
 from research_core.events import known_surprise_z
 from research_core.lake.pit import PITView
 from research_core.models import PhillipsCurveResult, output_gap, phillips_curve, zscore_last
+from research_core.models._frames import union_frame
 from research_core.records import Signal
 
 
@@ -163,11 +164,12 @@ class InflationAgent(Agent):
         ]
 
     def charts(self, ev: Evidence) -> dict[str, pd.DataFrame]:
-        out = {
-            "ipca_12m": pd.DataFrame(
-                {"ipca_12m": ev.features["ipca_12m"], "focus_12m": ev.features["focus_12m"]}
-            ).dropna(how="all")
-        }
+        both = union_frame(
+            {"ipca_12m": ev.features["ipca_12m"], "focus_12m": ev.features["focus_12m"]}
+        )
+        if np.isnan(both.to_numpy()).all(axis=1).any():  # else dropna would copy it as is
+            both = both.dropna(how="all")
+        out = {"ipca_12m": both}
         curve = ev.fitted.get("phillips_curve")
         if curve is not None:
             out["forecast"] = curve.forecast_path.to_frame()

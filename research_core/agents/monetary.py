@@ -45,6 +45,7 @@ from research_core.models import (
     taylor_rule,
     zscore,
 )
+from research_core.models._base import name_index
 from research_core.records import Signal
 
 
@@ -265,7 +266,7 @@ class MonetaryPolicyAgent(Agent):
                 out[f"taylor_{c.code}"] = _rule_chart(ev, c)
             rstar = ev.fitted.get(f"rstar_{c.code}")
             if rstar is not None:
-                out[f"rstar_{c.code}"] = rstar.estimates.assign(real_rate=f["real_rate"])
+                out[f"rstar_{c.code}"] = _with_real_rate(rstar.estimates, f["real_rate"])
         if "surprises" in ev.features:
             out["inflation_surprises"] = pd.DataFrame(ev.features["surprises"]).iloc[-24:]
         return out
@@ -294,15 +295,25 @@ def _rule_chart(ev: Evidence, c: Country) -> pd.DataFrame:
         f, lr = ev.features[c.code], ev.fitted[f"taylor_{c.code}"].long_run["coef"]
         idx, (inflation, gap) = _common(f["inflation"], f["gap"])
         rule = lr["intercept"] + lr["inflation"] * inflation + lr["gap"] * gap
-        cols = {"rate": _at(f["rate"], idx), "rule": rule, "market": _at(f["market"], idx)}
-        ev.shared[key] = pd.DataFrame(cols, index=idx)
+        block = np.vstack([_at(f["rate"], idx), rule, _at(f["market"], idx)])  # pandas' layout
+        ev.shared[key] = pd.DataFrame(block.T, index=idx, columns=name_index(CHART_COLUMNS))
     return ev.shared[key]
+
+
+CHART_COLUMNS = ("rate", "rule", "market")
+
+
+def _with_real_rate(estimates: pd.DataFrame, real_rate: pd.Series) -> pd.DataFrame:
+    """``estimates.assign(real_rate=real_rate)``: the r* chart, its columns on arrays."""
+    block = np.vstack([estimates.to_numpy().T, _at(real_rate, estimates.index)])
+    columns = name_index([*estimates.columns, "real_rate"])
+    return pd.DataFrame(block.T, index=estimates.index, columns=columns, copy=False)
 
 
 def _path_gap_history(rule: TaylorRuleResult, chart: pd.DataFrame, years: float) -> pd.Series:
     """Rule path average minus the market rate at every past month (in-sample) with a
     policy rate, a prescription and a market rate (``chart``: :func:`_rule_chart`)."""
-    horizon = rule.path(years).index.to_numpy()
+    horizon = np.arange(1, round(years * rule.periods_per_year) + 1)  # rule.path's index
     weight = float(np.mean(rule.rho**horizon))
     rate, rule_rate, market = chart.to_numpy().T  # its columns: rate, rule, market
     keep = ~(np.isnan(rate) | np.isnan(rule_rate) | np.isnan(market))

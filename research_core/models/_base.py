@@ -104,24 +104,40 @@ def _breusch_pagan_p(e: np.ndarray, exog: np.ndarray) -> float:
     return float(chdtrc(exog.shape[1] - 1, len(y) * r2))
 
 
+class _Labelled:
+    """A :class:`Regression`'s array as a series, named by its labels (``axis`` 0: the
+    coefficients, 1: the rows) when first read, then kept on the instance."""
+
+    def __init__(self, attr: str, axis: int) -> None:
+        self.attr, self.axis = attr, axis
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, reg: Regression | None, owner: type | None = None) -> pd.Series:
+        if reg is None:  # read on the class: a fit's number, not the class's
+            raise AttributeError(f"{self.name} is read on a fitted Regression")
+        series = pd.Series(getattr(reg.fit, self.attr), index=reg.labels[self.axis])
+        reg.__dict__[self.name] = series  # read from the instance from now on
+        return series
+
+
 @dataclass(frozen=True, eq=False)
 class Regression(TextResult):
-    """An OLS fit as a PM reads it: coefficients with inference, fit and residual tests."""
+    """An OLS fit as a PM reads it: coefficients with inference, fit and residual tests.
+
+    The coefficient, residual and covariance series are labelled when first read (most
+    fits an agent makes at a date are only summarised): the same series as before."""
 
     name: str
-    params: pd.Series
-    bse: pd.Series
-    tvalues: pd.Series
-    pvalues: pd.Series
     rsquared: float
     rsquared_adj: float
     nobs: int
     sigma: float
     cov_type: str
     diagnostics: pd.Series
-    resid: pd.Series = field(repr=False)
-    fitted: pd.Series = field(repr=False)
-    cov_params: pd.DataFrame = field(repr=False)
+    fit: OLSFit = field(repr=False)
+    labels: Labels = field(repr=False)  # coefficient names, row index
 
     @classmethod
     def from_fit(
@@ -129,34 +145,35 @@ class Regression(TextResult):
     ) -> Regression:
         """The fit as a :class:`Regression`, its numbers named by ``labels`` (coefficient
         names, row index) as statsmodels' pandas wrapper would name them."""
-        names, rows = labels
-        params, bse, tvalues, pvalues = (
-            pd.Series(v, index=names) for v in (res.params, res.bse, res.tvalues, res.pvalues)
-        )
         return cls(
             name=name,
-            params=params,
-            bse=bse,
-            tvalues=tvalues,
-            pvalues=pvalues,
             rsquared=res.rsquared,
             rsquared_adj=res.rsquared_adj,
             nobs=int(res.nobs),
             sigma=float(np.sqrt(res.scale)),
             cov_type=res.cov_type,
             diagnostics=residual_diagnostics(res.resid, exog, lags=lags),
-            resid=pd.Series(res.resid, index=rows),
-            fitted=pd.Series(res.fittedvalues, index=rows),
-            cov_params=pd.DataFrame(res.cov_params, index=names, columns=names),
+            fit=res,
+            labels=labels,
         )
+
+    params = _Labelled("params", 0)
+    bse = _Labelled("bse", 0)
+    tvalues = _Labelled("tvalues", 0)
+    pvalues = _Labelled("pvalues", 0)
+    resid = _Labelled("resid", 1)
+    fitted = _Labelled("fittedvalues", 1)
+
+    @functools.cached_property
+    def cov_params(self) -> pd.DataFrame:
+        names = self.labels[0]
+        return pd.DataFrame(self.fit.cov_params, index=names, columns=names)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient: coef, std_err, t, p."""
-        columns = {"coef": self.params, "std_err": self.bse, "t": self.tvalues, "p": self.pvalues}
-        index = self.params.index
-        if all(v.index.equals(index) for v in columns.values()):  # the usual case: no aligning
-            return pd.DataFrame({k: v.to_numpy() for k, v in columns.items()}, index=index)
-        return pd.DataFrame(columns)
+        f = self.fit
+        columns = {"coef": f.params, "std_err": f.bse, "t": f.tvalues, "p": f.pvalues}
+        return pd.DataFrame(columns, index=self.labels[0])
 
     def summary(self) -> str:
         head = (

@@ -11,13 +11,14 @@ Reference: IMF (2013), "Staff Guidance Note for Public Debt Sustainability Analy
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from research_core.errors import ModelError
-from research_core.models._base import TextResult
+from research_core.models._base import TextResult, name_index
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,7 +40,12 @@ class DebtDynamicsResult(TextResult):
         return self.stabilizing_primary - self.primary_balance
 
     def to_frame(self) -> pd.DataFrame:
-        return self.fan.assign(baseline=self.baseline)
+        """The fan's percentiles and the baseline, by year."""
+        if not self.baseline.index.equals(self.fan.index):
+            return self.fan.assign(baseline=self.baseline)
+        block = np.vstack([self.fan.to_numpy().T, self.baseline.to_numpy(dtype=float)])
+        columns = name_index([*self.fan.columns, "baseline"])
+        return pd.DataFrame(block.T, index=self.fan.index, columns=columns, copy=False)
 
     def summary(self) -> str:
         h = self.baseline.index[-1]
@@ -54,6 +60,15 @@ class DebtDynamicsResult(TextResult):
 def stabilizing_primary(debt: float, interest_rate: float, growth: float) -> float:
     """Primary balance (% of GDP) that keeps the debt ratio constant."""
     return debt * (interest_rate - growth) / (100 + growth)
+
+
+@functools.lru_cache(maxsize=8)
+def _unit_shocks(seed: int, n_paths: int, horizon: int) -> np.ndarray:
+    """The fan's standard normal draws (r, g, pb) x path x year from ``seed``: the same
+    at every date, so drawn once per process (read-only)."""
+    draws = np.random.default_rng(seed).standard_normal((3, n_paths, horizon))
+    draws.flags.writeable = False
+    return draws
 
 
 def debt_dynamics(
@@ -76,8 +91,7 @@ def debt_dynamics(
     if growth <= -100 or debt < 0:
         raise ModelError(f"debt_dynamics: needs debt >= 0 and growth > -100%, got {values}")
     years = np.arange(horizon + 1)
-    rng = np.random.default_rng(seed)
-    shocks = rng.standard_normal((3, n_paths, horizon)) * np.asarray(vol)[:, None, None]
+    shocks = _unit_shocks(seed, n_paths, horizon) * np.asarray(vol)[:, None, None]
     r = interest_rate + shocks[0]
     g = np.maximum(growth + shocks[1], -99.0)
     pb = primary_balance + shocks[2]

@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from research_core.models._base import Regression, TextResult, ols
+from research_core.errors import ModelError
+from research_core.models._base import Regression, TextResult, name_index, ols_arrays
 from research_core.models._mackinnon import mackinnon_p
-from research_core.models.inputs import clean_frame
+from research_core.models.inputs import complete_columns
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,23 +69,23 @@ def beer(
 ) -> BeerResult:
     """Fit BEER on an exchange rate (level, home currency per USD) and its fundamentals."""
     names = [str(c) for c in fundamentals.columns]
-    data = pd.concat([np.log(fx.rename("log_fx")), fundamentals], axis=1, sort=True)
-    data = clean_frame(data, model="beer", min_obs=min_obs)
-    values = data.to_numpy()
+    cols = {"log_fx": np.log(fx.rename("log_fx"))}
+    cols |= {n: fundamentals[c] for n, c in zip(names, fundamentals.columns, strict=True)}
+    if len(cols) != len(names) + 1:
+        raise ModelError(f"beer: the fundamentals {names} need distinct names, none 'log_fx'")
+    data_index, data = complete_columns(cols, model="beer", min_obs=min_obs)
+    values = np.vstack(list(data.values())).T  # the layout the aligned frame's values had
     log_fx, x = values[:, 0], values[:, 1:]  # the columns: log_fx, then the fundamentals
     design, terms = _dols_design(x, names, leads_lags)
     rows = ~np.isnan(design).any(axis=1)
-    index = data.index[rows]
-    reg = ols(
-        "BEER (DOLS)",
-        pd.Series(log_fx[rows], index=index, name="log_fx"),
-        pd.DataFrame(design[rows], index=index, columns=[*names, *terms]),
-        hac_lags=hac_lags,
-    )
-    long_run = reg.to_frame().loc[["const", *names]]
-    p = reg.params.to_dict()
-    fair = p["const"] + x @ np.array([p[n] for n in names])
-    mis = pd.Series(100 * (log_fx - fair), index=data.index, name="misalignment")
+    index = data_index[rows]
+    reg = ols_arrays("BEER (DOLS)", log_fx[rows], design[rows], [*names, *terms], index, hac_lags)
+    k = len(names) + 1  # const, then the levels
+    f = reg.fit
+    table = {"coef": f.params[:k], "std_err": f.bse[:k], "t": f.tvalues[:k], "p": f.pvalues[:k]}
+    long_run = pd.DataFrame(table, index=name_index(["const", *names]))
+    fair = f.params[0] + x @ f.params[1:k]
+    mis = pd.Series(100 * (log_fx - fair), index=data_index, name="misalignment")
     stat, pvalue = engle_granger(log_fx, x)
     phi = float(np.corrcoef(mis.to_numpy()[1:], mis.to_numpy()[:-1])[0, 1])
     half_life = float(np.log(0.5) / np.log(phi)) if 0 < phi < 1 else float("inf")
@@ -94,7 +95,7 @@ def beer(
         coint_stat=float(stat),
         coint_pvalue=float(pvalue),
         misalignment=mis,
-        fair_value=pd.Series(np.exp(fair), index=data.index, name="fair_value"),
+        fair_value=pd.Series(np.exp(fair), index=data_index, name="fair_value"),
         band=band_sigmas * float(mis.std()),
         half_life=half_life,
     )

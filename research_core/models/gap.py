@@ -23,14 +23,26 @@ def _ols_resid(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     return y - np.dot(x, beta)
 
 
+def _complete(level: pd.Series, model: str, min_obs: int) -> tuple[pd.Index, np.ndarray]:
+    """``complete_columns({"level": level}, ...)``: a series on increasing unique dates
+    with every value finite, enough of them and not constant is its own complete sample
+    (its index, its values); anything else goes through the checks there."""
+    index, values = level.index, level.to_numpy(dtype="float64")
+    plain = isinstance(index, pd.DatetimeIndex) and index.is_monotonic_increasing
+    enough = plain and index.is_unique and len(values) >= max(min_obs, 1)
+    if enough and np.isfinite(values).all() and np.ptp(values) != 0.0:
+        return index, values
+    found, data = complete_columns({"level": level}, model=model, min_obs=min_obs)
+    return found, data["level"]
+
+
 def hamilton_gap(level: pd.Series, *, h: int = 24, p: int = 12, log: bool = True) -> pd.Series:
     """Gap in % (100·log deviation if ``log``): residual of y[t] on y[t-h], ..., y[t-h-p+1].
 
     Monthly defaults (two years ahead, one year of lags); Hamilton's quarterly choice is
     ``h=8, p=4``.
     """
-    index, data = complete_columns({"level": level}, model="hamilton_gap", min_obs=h + p + 24)
-    values = data["level"]
+    index, values = _complete(level, "hamilton_gap", h + p + 24)
     if log:
         if (values <= 0).any():
             raise ValueError("hamilton_gap: log=True needs a positive level series")
@@ -49,8 +61,8 @@ def trend_gap(level: pd.Series, *, log: bool = True, min_obs: int = 24) -> pd.Se
     The fallback when the history is too short for :func:`hamilton_gap`; it uses only the
     data it is given, so it stays point-in-time, but revises more as data arrive.
     """
-    index, data = complete_columns({"level": level}, model="trend_gap", min_obs=min_obs)
-    y = 100 * np.log(data["level"]) if log else data["level"]
+    index, level_values = _complete(level, "trend_gap", min_obs)
+    y = 100 * np.log(level_values) if log else level_values
     x = np.column_stack([np.ones(len(y)), np.arange(len(y), dtype=float)])
     resid = _ols_resid(y, x)
     return pd.Series(resid, index=index, name=f"{level.name or 'level'}_gap")

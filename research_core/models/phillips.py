@@ -80,9 +80,9 @@ def phillips_curve(
     y = pd.Series(data["inflation"], index=index, name="inflation")
     reg = ols("Phillips curve", y, x, hac_lags=hac_lags)
     held = {
-        "expectations": float(expectations.dropna().iloc[-1]),
-        "gap_lag": float(gap.dropna().iloc[-1]),
-        "fx_lag": float(fx_change.dropna().iloc[-1]),
+        "expectations": _last_known(expectations),
+        "gap_lag": _last_known(gap),
+        "fx_lag": _last_known(fx_change),
     }
     path = _forecast(reg, index, float(y.iloc[-1]), held, seasonal=seasonal)
     a = float(reg.params["inflation_lag"])
@@ -91,6 +91,12 @@ def phillips_curve(
     se = reg.sigma * float(np.sqrt(np.sum(weights**2)))
     twelve = float((np.prod(1 + path.to_numpy() / 100) - 1) * 100)
     return PhillipsCurveResult(reg, _rolling(y, x, window), path, twelve, se)
+
+
+def _last_known(series: pd.Series) -> float:
+    """``float(series.dropna().iloc[-1])`` on the array."""
+    values = series.to_numpy(dtype=float)
+    return float(values[~np.isnan(values)][-1])
 
 
 MONTHS = tuple(f"m_{k}" for k in range(2, 13))
@@ -124,9 +130,28 @@ def _rolling(y: pd.Series, x: pd.DataFrame, window: int) -> pd.DataFrame:
     rows = [list(x.columns).index(c) for c in REGRESSORS]
     params = (xpxi[:, rows, :] @ xpy)[:, :, 0]
     # a rank-deficient window whose inverse survives rounding gives huge arbitrary numbers
-    params[np.linalg.matrix_rank(xw) < xw.shape[1]] = np.nan
+    params[_rank_deficient(xw, xpx, xpxi)] = np.nan
     keep = ~np.isnan(params).any(axis=1)
     return pd.DataFrame(params[keep], index=y.index[window - 1 :][keep], columns=list(REGRESSORS))
+
+
+def _rank_deficient(xw: np.ndarray, xpx: np.ndarray, xpxi: np.ndarray) -> np.ndarray:
+    """``np.linalg.matrix_rank(xw) < k`` for each window ``xw`` (k x window), first from
+    its cross-product ``xpx`` and that one's computed inverse ``xpxi``: with the residual
+    ``R = I - xpx @ xpxi`` below 1/2, ``xpx``'s smallest eigenvalue is at least
+    ``(1 - |R|) / |xpxi|`` and its largest at most ``|xpx|`` (Frobenius norms). A window
+    whose ratio of the two clears 1e-6 has singular values within 1e-3 of each other's
+    scale, far above the rank tolerance (window x eps) whatever the rounding of either
+    computation; only the windows that bound does not clear pay the SVD."""
+    with np.errstate(all="ignore"):  # a NaN or overflowing window is simply not clear
+        resid = np.linalg.norm(np.eye(xpx.shape[-1]) - xpx @ xpxi, axis=(1, 2))
+        scale = np.linalg.norm(xpx, axis=(1, 2)) * np.linalg.norm(xpxi, axis=(1, 2))
+        clear = (resid < 0.5) & (1 - resid > 1e-6 * scale)
+    out = np.zeros(len(xw), dtype=bool)
+    unsure = ~clear
+    if unsure.any():
+        out[unsure] = np.linalg.matrix_rank(xw[unsure]) < xw.shape[1]
+    return out
 
 
 def _inverse_or_nan(m: np.ndarray) -> np.ndarray:

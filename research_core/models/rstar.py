@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from research_core.errors import ModelError
-from research_core.models._base import TextResult
+from research_core.models._base import TextResult, name_index
 from research_core.models.inputs import complete_columns
 
 if TYPE_CHECKING:
@@ -162,6 +162,9 @@ def _fit_fixed_ratio(model: UnobservedComponents, q: float) -> tuple[Any, bool]:
     return res, bool(opt.success)
 
 
+ESTIMATES = ("filtered", "filtered_se", "smoothed", "smoothed_se")
+
+
 def _profile(index: pd.Index, y: np.ndarray, x: np.ndarray | None, q: float) -> NaturalRateResult:
     """The exact ML fit for a fixed ``q`` (module docstring), filtered and smoothed."""
     run = _unit_filter(y, x, q)
@@ -182,7 +185,8 @@ def _profile(index: pd.Index, y: np.ndarray, x: np.ndarray | None, q: float) -> 
     if vx is not None:
         values.append(beta)
         errors.append(math.sqrt(s2 / info))
-    params, bse = pd.Series(values, index=names), pd.Series(errors, index=names)
+    params = pd.Series(np.array(values), index=name_index(names))
+    bse = pd.Series(np.array(errors), index=name_index(names))
     if run.ax is None:  # time-invariant: statsmodels' filter goes steady state, so it smooths
         from statsmodels.tsa.statespace.structural import UnobservedComponents
 
@@ -192,15 +196,9 @@ def _profile(index: pd.Index, y: np.ndarray, x: np.ndarray | None, q: float) -> 
         return NaturalRateResult(_estimates(res, index), params, bse, float(res.llf), True)
     filtered = run.ay - beta * run.ax
     smoothed, smoothed_var = _smooth(filtered, run.pf, q)
-    estimates = pd.DataFrame(
-        {
-            "filtered": filtered,
-            "filtered_se": np.sqrt(s2 * run.pf),
-            "smoothed": smoothed,
-            "smoothed_se": np.sqrt(s2 * smoothed_var),
-        },
-        index=index,
-    )
+    columns = (filtered, np.sqrt(s2 * run.pf), smoothed, np.sqrt(s2 * smoothed_var))
+    block = np.vstack(columns)  # one row per column: the dict constructor's layout
+    estimates = pd.DataFrame(block.T, index=index, columns=name_index(ESTIMATES), copy=False)
     # exact diffuse log-likelihood: the first period's diffuse term, then the innovations
     terms = np.log(2 * math.pi * s2 * f) + vy * vy / (s2 * f)
     llf = -0.5 * (math.log(2 * math.pi) + float(np.sum(terms)))

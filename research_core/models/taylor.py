@@ -81,7 +81,7 @@ def taylor_rule(
     regressors = ["rate_lag", "inflation", "gap"] if smoothing else ["inflation", "gap"]
     x = np.column_stack([data[c] for c in regressors])
     reg = ols_arrays("Taylor rule", data["rate"], x, regressors, index, hac_lags)
-    rho = float(reg.params["rate_lag"]) if smoothing else 0.0
+    rho = float(reg.fit.params[regressors.index("rate_lag") + 1]) if smoothing else 0.0
     long_run = _long_run(reg, rho, smoothing=smoothing)
     if rho >= 0.98:
         raise ModelError(
@@ -98,15 +98,22 @@ def taylor_rule(
 
 def _without(series: pd.Series, dates: np.ndarray) -> pd.Series:
     """``series`` without its values at ``dates`` (itself when it has none there)."""
-    keep = ~np.isin(series.index.to_numpy(), dates)
+    keys = series.index.to_numpy()
+    if len(dates) and keys.dtype == dates.dtype and np.all(dates[1:] > dates[:-1]):
+        # ``np.isin`` by a search in the increasing ``dates`` (no sort of both)
+        pos = np.minimum(np.searchsorted(dates, keys), len(dates) - 1)
+        keep = dates[pos] != keys
+    else:
+        keep = ~np.isin(keys, dates)
     return series if keep.all() else series[keep]
 
 
 def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
     """Long-run coefficients ``k / (1 - rho)`` with delta-method standard errors."""
     names = {"intercept": "const", "inflation": "inflation", "gap": "gap"}
-    index = list(reg.params.index)
-    p, cov = reg.params.to_numpy(), reg.cov_params.to_numpy()
+    index = list(reg.labels[0])
+    # the covariance in the layout its frame's ``to_numpy`` gave: the same products below
+    p, cov = reg.fit.params, np.asfortranarray(reg.fit.cov_params)
     coefs, errors = [], []
     for name in names.values():
         k = index.index(name)
@@ -120,4 +127,8 @@ def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
         else:
             var = float(cov[k, k])
         errors.append(float(np.sqrt(max(var, 0.0))))
-    return pd.DataFrame({"coef": coefs, "std_err": errors}, index=name_index(list(names)))
+    block = np.array([coefs, errors])  # one row per column, as the dict constructor's
+    return pd.DataFrame(block.T, index=name_index(list(names)), columns=name_index(LONG_RUN))
+
+
+LONG_RUN = ("coef", "std_err")
