@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from abc import ABC
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic
 
@@ -153,12 +154,13 @@ def collect_signals(
     from research_core.agents.store import shelf
 
     kept = shelf(view)  # read once per view: the store and the view's content stamp
-    said = {f"agent:{k}": v for k, v in agent_outcomes(view, agents, kept).items()}
-    last: dict[str, int | None] = {}  # last quotes, read once per instrument
-    config = load_config() if strategies is None else strategies
-    settings = agent_settings()
-    for name, strat in config.items():
-        said[f"strategy:{name}"] = strategy_outcome(view, strat, last, kept, settings)
+    with kept.batch() if kept is not None else nullcontext():  # one write per view
+        said = {f"agent:{k}": v for k, v in agent_outcomes(view, agents, kept).items()}
+        last: dict[str, int | None] = {}  # last quotes, read once per instrument
+        config = load_config() if strategies is None else strategies
+        settings = agent_settings()
+        for name, strat in config.items():
+            said[f"strategy:{name}"] = strategy_outcome(view, strat, last, kept, settings)
     for source, outcome in said.items():
         if outcome.skipped is not None:
             skipped[source] = outcome.skipped
