@@ -101,7 +101,7 @@ def last_quote(view: PITView, iid: str) -> int | None:
 
 def strategy_signals(view: PITView, strategy: BaseStrategy) -> list[Signal]:
     """A strategy's target risk units as signals (flat instruments are left out)."""
-    units = strategy.generate_signals(view)
+    units = _unit_items(view, strategy)
     why = strategy.describe()[:200]
     horizon = HORIZON_DAYS.get(strategy.params.rebalance, 5)
     return [
@@ -116,9 +116,18 @@ def strategy_signals(view: PITView, strategy: BaseStrategy) -> list[Signal]:
             why,
             weight=float(u),
         )
-        for iid, u in units.items()
+        for iid, u in units
         if u != 0.0
     ]
+
+
+def _unit_items(view: PITView, strategy: BaseStrategy) -> Iterable[tuple[object, float]]:
+    """``strategy.generate_signals(view).items()``, from the array it is made of when the
+    strategy keeps the template's ``generate_signals`` (no Series built per strategy and
+    date: its string index alone cost more than many strategies' positions)."""
+    if type(strategy).generate_signals is BaseStrategy.generate_signals:
+        return zip(strategy.instruments, strategy.risk_units(view), strict=True)
+    return strategy.generate_signals(view).items()
 
 
 def agent_reports(
