@@ -192,13 +192,13 @@ class AgentReportStore:
         return f"AgentReportStore({str(self.folder)!r})"
 
 
-SHELF = "shelf"  # the folder of the shelves: one file per view
+SHELF = "_shelf"  # the folder of the shelves, one file per view (no agent has this name)
 
 
 class Shelf:
     """The entries of one view (its as-of and content stamp) in a store: what the sources
     said on it (:mod:`research_core.signals.sources`), one entry per source, all kept in
-    one file per view (``shelf/<as_of>-<content stamp>``, a dict name -> value): a date's
+    one file per view (``_shelf/<as_of>-<content stamp>``, a dict name -> value): a date's
     sources cost one read and, in a :meth:`batch`, one write, not one file each (creating
     a file is the dear part of a write). A write merges what another process kept
     meanwhile; two writing the same view at once may drop each other's new entries,
