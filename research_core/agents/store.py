@@ -23,9 +23,9 @@ change the data the agents read).
 Strategies' outputs at a date (their signals and freshness, or why they said nothing:
 :func:`research_core.signals.sources.strategy_outcome`; the pipeline's strategies step, the
 book backtest, a proposal and the health meta-model's signal history read them) are kept
-beside, one entry per (date, strategy) under ``strategy.<name>,<settings digest>``, and
-each agent's signals and freshness under ``agent.<name>,<variant>`` (a :class:`Shelf` per
-view).
+beside, per date: one file per view (a :class:`Shelf`) holds every strategy's under
+``strategy.<name>,<settings digest>`` and each agent's signals and freshness under
+``agent.<name>,<variant>``.
 
 Only real-time views (the ``as_of`` vintage) of the lake the store was opened on use it:
 a copy of the lake (the causality check's cut lakes) has its own key and recomputes.
@@ -44,7 +44,6 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TypeVar
@@ -193,21 +192,64 @@ class AgentReportStore:
         return f"AgentReportStore({str(self.folder)!r})"
 
 
-@dataclass(frozen=True)
+SHELF = "_shelf"  # the folder of the shelves, one file per view (no agent has this name)
+
+
 class Shelf:
     """The entries of one view (its as-of and content stamp) in a store: what the sources
-    said on it (:mod:`research_core.signals.sources`), one entry per source."""
+    said on it (:mod:`research_core.signals.sources`), one entry per source, all kept in
+    one file per view (``_shelf/<as_of>-<content stamp>``, a dict name -> value): a date's
+    sources cost one read and, in a :meth:`batch`, one write, not one file each (creating
+    a file is the dear part of a write). A write merges what another process kept
+    meanwhile; two writing the same view at once may drop each other's new entries,
+    which are then recomputed (never a wrong one: every name carries its settings)."""
 
-    store: AgentReportStore
-    stamp: str  # the entries' file name: ``<as_of>-<content stamp>``
+    def __init__(self, store: AgentReportStore, stamp: str) -> None:
+        self.store = store
+        self.stamp = stamp  # the file name: ``<as_of>-<content stamp>``
+        self.path = store.folder / SHELF / stamp
+        self._entries: dict[str, object] | None = None  # as read, with what was put since
+        self._pending: dict[str, object] = {}
+        self._held = 0
+
+    def _read(self) -> dict[str, object]:
+        got = self.store.read(self.path)
+        return got if isinstance(got, dict) else {}
 
     def get(self, name: str, kind: type[T]) -> T | None:
         """The value of type ``kind`` kept as ``name``, None if none is."""
-        value = self.store.read(self.store.folder / name / self.stamp)
+        if self._entries is None:
+            self._entries = self._read()
+        value = self._entries.get(name)
         return value if isinstance(value, kind) else None
 
     def put(self, name: str, value: object) -> None:
-        self.store.write(self.store.folder / name / self.stamp, value)
+        """Keep ``value`` as ``name``: now, or at the end of the :meth:`batch` under way."""
+        if self._entries is None:
+            self._entries = self._read()
+        self._entries[name] = self._pending[name] = value
+        if not self._held:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what was put since the last write, merged into the file as it is now."""
+        if not self._pending:
+            return
+        entries = self._read()
+        entries.update(self._pending)
+        self.store.write(self.path, entries)
+        self._entries, self._pending = entries, {}
+
+    @contextmanager
+    def batch(self) -> Iterator[Shelf]:
+        """Puts in the block are written together, once, when it ends."""
+        self._held += 1
+        try:
+            yield self
+        finally:
+            self._held -= 1
+            if not self._held:
+                self.flush()
 
 
 def shelf(view: PITView) -> Shelf | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,13 +178,14 @@ def strategies(*, lake_path: str, as_of: str, run_dir: str) -> dict[str, Any]:
     last: dict[str, int | None] = {}
     with stored_reports(lake):
         kept = shelf(view)
-        for name, strat in load_config().items():
-            said = strategy_outcome(view, strat, last, kept)
-            if said.skipped is not None:
-                skipped[f"strategy:{name}"] = said.skipped
-                continue
-            sigs += said.signals
-            freshness[f"strategy:{name}"] = said.freshness
+        with kept.batch() if kept is not None else nullcontext():  # the shelf written once
+            for name, strat in load_config().items():
+                said = strategy_outcome(view, strat, last, kept)
+                if said.skipped is not None:
+                    skipped[f"strategy:{name}"] = said.skipped
+                    continue
+                sigs += said.signals
+                freshness[f"strategy:{name}"] = said.freshness
     out = _out(run_dir, "strategies")
     _write_parquet(out / "signals.parquet", signals_frame(sigs))
     _write_json(out / "sources.json", {"freshness": freshness, "skipped": skipped})

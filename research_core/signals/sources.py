@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from abc import ABC
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic
 
@@ -100,7 +101,7 @@ def last_quote(view: PITView, iid: str) -> int | None:
 
 def strategy_signals(view: PITView, strategy: BaseStrategy) -> list[Signal]:
     """A strategy's target risk units as signals (flat instruments are left out)."""
-    units = strategy.generate_signals(view)
+    units = _unit_items(view, strategy)
     why = strategy.describe()[:200]
     horizon = HORIZON_DAYS.get(strategy.params.rebalance, 5)
     return [
@@ -115,9 +116,18 @@ def strategy_signals(view: PITView, strategy: BaseStrategy) -> list[Signal]:
             why,
             weight=float(u),
         )
-        for iid, u in units.items()
+        for iid, u in units
         if u != 0.0
     ]
+
+
+def _unit_items(view: PITView, strategy: BaseStrategy) -> Iterable[tuple[object, float]]:
+    """``strategy.generate_signals(view).items()``, from the array it is made of when the
+    strategy keeps the template's ``generate_signals`` (no Series built per strategy and
+    date: its string index alone cost more than many strategies' positions)."""
+    if type(strategy).generate_signals is BaseStrategy.generate_signals:
+        return zip(strategy.instruments, strategy.risk_units(view), strict=True)
+    return strategy.generate_signals(view).items()
 
 
 def agent_reports(
@@ -153,12 +163,13 @@ def collect_signals(
     from research_core.agents.store import shelf
 
     kept = shelf(view)  # read once per view: the store and the view's content stamp
-    said = {f"agent:{k}": v for k, v in agent_outcomes(view, agents, kept).items()}
-    last: dict[str, int | None] = {}  # last quotes, read once per instrument
-    config = load_config() if strategies is None else strategies
-    settings = agent_settings()
-    for name, strat in config.items():
-        said[f"strategy:{name}"] = strategy_outcome(view, strat, last, kept, settings)
+    with kept.batch() if kept is not None else nullcontext():  # one write per view
+        said = {f"agent:{k}": v for k, v in agent_outcomes(view, agents, kept).items()}
+        last: dict[str, int | None] = {}  # last quotes, read once per instrument
+        config = load_config() if strategies is None else strategies
+        settings = agent_settings()
+        for name, strat in config.items():
+            said[f"strategy:{name}"] = strategy_outcome(view, strat, last, kept, settings)
     for source, outcome in said.items():
         if outcome.skipped is not None:
             skipped[source] = outcome.skipped

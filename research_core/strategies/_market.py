@@ -78,12 +78,14 @@ def carry_to_vol(
     view: PITView, ids: Sequence[str], sessions: int = B3_SESSIONS_PER_YEAR
 ) -> pd.Series:
     """Annual carry of a long-quote unit over its annualized volatility."""
-    r = unit_returns(view, ids, sessions)
-    vol = pd.Series(unit_volatility(r.to_numpy(), sessions), index=r.columns) * np.sqrt(
-        B3_SESSIONS_PER_YEAR
-    )
-    c = pd.Series({i: carry(view, i) for i in ids})
-    return (c / vol.replace(0.0, np.nan)).fillna(0.0)
+    _, daily = return_arrays(view, ids, sessions)
+    # the column-major layout a frame of the returns has: the sums run as they always did
+    vol = unit_volatility(np.asfortranarray(daily), sessions) * np.sqrt(B3_SESSIONS_PER_YEAR)
+    cols = list(dict.fromkeys(ids))
+    c = np.array([carry(view, i) for i in cols], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = c / np.where(vol == 0.0, np.nan, vol)
+    return pd.Series(np.where(np.isnan(ratio), 0.0, ratio), index=cols)
 
 
 def rank_positions(score: pd.Series) -> dict[str, float]:
