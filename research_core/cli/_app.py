@@ -4,6 +4,7 @@ entry point."""
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -60,11 +61,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point. A WorkbenchError, an OSError such as permission denied or a full disk,
+    """Entry point (``argv`` None: the ``workbench`` process itself, see :func:`_done`).
+    A WorkbenchError, an OSError such as permission denied or a full disk,
     or a bad ``WORKBENCH_*`` setting prints ONE line ``workbench: error: ...`` on stderr
     and exits 2 (``WORKBENCH_DEBUG=1`` shows the traceback); anything else is a bug and
     shows its traceback.
     """
+    try:
+        return _command(argv)
+    finally:
+        if argv is None:
+            _done()
+
+
+def _done() -> None:
+    """The process is about to exit: move every object to the collector's permanent
+    generation, so the interpreter's teardown does not walk the whole heap (pandas', scipy's
+    and SQLAlchemy's modules) again and again looking for cycles: 0.2-0.3 s CPU of a 1.5 s
+    ``pms replay``. Objects are still freed by their reference counts; what is left in a
+    cycle at exit is the operating system's to reclaim, as Python never promised its
+    finalizers. Only for the process (``argv`` None): an in-process caller keeps its
+    collector."""
+    gc.freeze()
+
+
+def _command(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from research_core.startup import prepare_process
 
