@@ -61,31 +61,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point (``argv`` None: the ``workbench`` process itself, see :func:`_done`).
+    """Entry point (``argv`` None: the ``workbench`` process itself, see :func:`_settle`).
     A WorkbenchError, an OSError such as permission denied or a full disk,
     or a bad ``WORKBENCH_*`` setting prints ONE line ``workbench: error: ...`` on stderr
     and exits 2 (``WORKBENCH_DEBUG=1`` shows the traceback); anything else is a bug and
     shows its traceback.
     """
+    process = argv is None
     try:
-        return _command(argv)
+        return _command(argv, process)
     finally:
-        if argv is None:
-            _done()
+        if process:
+            gc.freeze()  # see _settle: the teardown no longer walks the heap either
 
 
-def _done() -> None:
-    """The process is about to exit: move every object to the collector's permanent
-    generation, so the interpreter's teardown does not walk the whole heap (pandas', scipy's
-    and SQLAlchemy's modules) again and again looking for cycles: 0.2-0.3 s CPU of a 1.5 s
-    ``pms replay``. Objects are still freed by their reference counts; what is left in a
-    cycle at exit is the operating system's to reclaim, as Python never promised its
-    finalizers. Only for the process (``argv`` None): an in-process caller keeps its
-    collector."""
-    gc.freeze()
+def _settle(process: bool) -> None:
+    """In the ``workbench`` process (not an in-process caller, which keeps its collector):
+    move the objects made so far (pandas', pyarrow's and the lake's modules, imported by
+    the edge checks) to the collector's permanent generation, so each full collection while
+    the command runs, and the interpreter's teardown at exit (frozen again there), do not
+    walk them again and again looking for cycles: 0.3-0.4 s CPU of a 1.5 s ``pms replay``.
+    Objects are still freed by their reference counts; a cycle among them is kept to the
+    end of the process, as a module is."""
+    if process:
+        gc.freeze()
 
 
-def _command(argv: Sequence[str] | None) -> int:
+def _command(argv: Sequence[str] | None, process: bool) -> int:
     args = build_parser().parse_args(argv)
     from research_core.startup import prepare_process
 
@@ -93,6 +95,7 @@ def _command(argv: Sequence[str] | None) -> int:
     try:
         check_dates(args)
         check_numbers(args)
+        _settle(process)
         return int(args.func(args))
     except Exception as err:
         if not isinstance(err, WorkbenchError | OSError) and not is_settings_error(err):
