@@ -206,7 +206,8 @@ def _block(cov: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     frame and memory layout; labels that repeat take ``.loc``'s path."""
     if not (cov.index.is_unique and cov.columns.is_unique):
         return cov.loc[ids, ids]
-    return cov.take(cov.index.get_indexer(ids)).take(cov.columns.get_indexer(ids), axis=1)
+    labels = pd.Index(ids)
+    return cov.take(cov.index.get_indexer(labels)).take(cov.columns.get_indexer(labels), axis=1)
 
 
 def _freshness(table: pd.DataFrame) -> pd.Series:
