@@ -8,55 +8,45 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 
-from research_core.cli import (
-    agents,
-    alerts,
-    audit,
-    backtest,
-    book,
-    calendar,
-    curves,
-    health,
-    lake,
-    limits,
-    operations,
-    pipeline,
-    pms,
-    serve,
-    tone,
-    users,
-)
 from research_core.cli._edge import check_dates, check_numbers, is_settings_error, one_line
 from research_core.errors import WorkbenchError
 
-GROUPS = (  # in the order `workbench --help` lists them
-    lake,
-    agents,
-    backtest,
-    book,
-    pms,
-    limits,
-    audit,
-    tone,
-    curves,
-    health,
-    serve,
-    users,
-    alerts,
-    pipeline,
-    calendar,
-    operations,
-)
+# The command modules (research_core.cli.NAME), in the order `workbench --help` lists
+# them, with the commands each registers: a process running one command imports and
+# builds only its module (a test checks this table against what each module registers).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "lake": ("ingest", "lake", "sample-lake"),
+    "agents": ("agents",),
+    "backtest": ("backtest",),
+    "book": ("book",),
+    "pms": ("pms",),
+    "limits": ("limits",),
+    "audit": ("audit",),
+    "tone": ("tone",),
+    "curves": ("curves",),
+    "health": ("health",),
+    "serve": ("serve",),
+    "users": ("users",),
+    "alerts": ("alerts",),
+    "pipeline": ("pipeline",),
+    "calendar": ("calendar",),
+    "operations": ("backup", "doctor", "restore"),
+}
 DESCRIPTION = "The ``workbench`` command: build the sample lake, inspect and maintain the lake."
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (also used to document the CLI)."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser (also used to document the CLI): every command, or only the
+    module that registers ``command`` when it is one (anything else: every command, for
+    ``--help`` and the usage error)."""
     parser = argparse.ArgumentParser(prog="workbench", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in GROUPS:
-        group.register(sub)
+    known = any(command in commands for commands in GROUPS.values())
+    for name, commands in GROUPS.items():
+        if not known or command in commands:
+            import_module(f"research_core.cli.{name}").register(sub)
     return parser
 
 
@@ -88,7 +78,8 @@ def _settle(process: bool) -> None:
 
 
 def _command(argv: Sequence[str] | None, process: bool) -> int:
-    args = build_parser().parse_args(argv)
+    given = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(given[0] if given else None).parse_args(given)
     from research_core.startup import prepare_process
 
     prepare_process()  # after parsing: --help and usage errors stay light
