@@ -252,11 +252,17 @@ def apply_constraints(
 def _check_books(target: pd.Series, cov: pd.DataFrame, current: pd.Series | None) -> None:
     """What the VaR cap refused before the limits ran on arrays (``check_book``): a NaN/inf
     weight, target or held (a clip would turn it into a full position, a NaN turnover binds
-    nothing) and a target position without a covariance (filled 0 it would be riskless)."""
-    if (target.to_numpy(dtype="float64") != 0.0).any():
-        check_book(target, list(cov.columns))
-    if current is not None and (current.to_numpy(dtype="float64") != 0.0).any():
-        check_book(current, list(current.index))
+    nothing) and a target position without a covariance (filled 0 it would be riskless).
+    Checked on arrays; only a book that fails goes through ``check_book`` for its error."""
+    for book, known in ((target, cov.columns), (current, None)):
+        if book is None:
+            continue
+        x = book.to_numpy(dtype="float64")
+        if not (x != 0.0).any():
+            continue
+        fine = np.isfinite(x).all() and not book.index.has_duplicates
+        if not (fine and (known is None or book.index.isin(known).all())):
+            check_book(book, list(book.index if known is None else known))  # its error
 
 
 def _on(cov: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:

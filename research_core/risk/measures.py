@@ -74,7 +74,8 @@ def check_book(weights: pd.Series, columns: Sequence[str]) -> pd.Series:
     w = pd.Series(weights, dtype="float64")
     if w.isna().any() or np.isinf(w.to_numpy()).any():
         raise RiskError(f"weights are NaN/inf for {w.index[~np.isfinite(w)].tolist()}")
-    unknown = [str(i) for i in w.index if i not in set(columns)]
+    known = set(columns)
+    unknown = [str(i) for i in w.index if i not in known]
     if unknown:
         raise RiskError(f"unknown instruments (no returns/covariance): {unknown}")
     return w.reindex(list(columns), fill_value=0.0)
