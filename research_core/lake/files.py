@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 from research_core import _files
 from research_core._files import LAKE_MANIFEST, flock, sha256_file
 from research_core.errors import LakeError
+from research_core.lake import walk
 from research_core.lake.arrays import SeriesArrays
 from research_core.lake.schema import ARROW_SCHEMA
 
@@ -231,9 +232,11 @@ def missing_file_error(files: LakeFiles) -> LakeError:
 
 
 def clear_cache() -> None:
-    """Forget every cached array (benchmarks time cold reads; files never change in place)."""
+    """Forget every cached array and the walks over them (benchmarks time cold reads;
+    files never change in place)."""
     with _CACHE_LOCK:
         _CACHE.clear()
+    walk.forget()
 
 
 def load_arrays(

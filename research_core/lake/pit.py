@@ -41,8 +41,11 @@ from research_core.errors import CatalogError, LakeError, LookAheadError
 from research_core.lake.arrays import SeriesArrays, dates, history_frame, panel_frame
 from research_core.lake.asof import as_of_instant, snapshot_id
 from research_core.lake.files import LakeFiles, load_arrays
+from research_core.lake.walk import newest_rows
 
 NO_LIMIT = np.iinfo(np.int64).max
+# One series' history as arrays: obs days (int64), values, release times (int64 UTC ns).
+Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _initialize(obj: _Frozen, **values: object) -> None:
@@ -172,6 +175,24 @@ class PITReader(_Frozen):
         periods = None if b.release_ns == b.as_of_ns else b.as_of_ns  # latest: revisions only
         return [a.bounded(b.release_ns, int(b.known_by.value), periods_by=periods) for a in full]
 
+    def histories(self, series_ids: Sequence[str]) -> list[Columns]:
+        """Per series, copies of the newest vintage of each period known at this reader's
+        as-of (withdrawn periods left out), by period: obs days (int64), values, release
+        times (int64 UTC ns). Found incrementally when as-ofs come in order
+        (:mod:`research_core.lake.walk`), never from a row outside the bounds."""
+        ids = self.check_known(series_ids)
+        b = _bounds(self)
+        if b.release_ns != b.as_of_ns:
+            raise LakeError("a reader handing out later revisions has no as-of history")
+        files, full = load_arrays(b.files, ids)
+        if files is not b.files:  # a compaction replaced the snapshot: read the new one
+            _BOUNDS[self] = replace(b, files=files)
+        out = []
+        for a in full:
+            rows = newest_rows(a, b.as_of_ns, int(b.known_by.value))
+            out.append((a.obs_days[rows], a.value[rows], a.release_ns[rows]))
+        return out
+
 
 def _bounds(reader: PITReader) -> _Bounds:
     """A reader's bounds (module-level, so no attribute of the reader leads to them)."""
@@ -248,8 +269,7 @@ class PITView(_Frozen):
 
         A period whose value was withdrawn by a release known then is left out.
         """
-        (arr,) = self._reader.arrays([series_id])
-        return history_frame(arr, self._rows(arr))
+        return history_frame(*self._histories([series_id])[0])
 
     def series(self, series_id: str) -> pd.Series:
         """A series' history as known then (newest vintage per period), indexed by obs_date."""
@@ -259,9 +279,8 @@ class PITView(_Frozen):
 
     def values(self, series_id: str) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`series` as arrays, for hot loops: obs dates (int64 ns) and values."""
-        (arr,) = self._reader.arrays([series_id])
-        rows = self._rows(arr)
-        return dates(arr.obs_days[rows]).view(np.int64), arr.value[rows]
+        ((obs, values, _),) = self._histories([series_id])
+        return dates(obs).view(np.int64), values
 
     def history_arrays(
         self, series_ids: Sequence[str]
@@ -269,15 +288,14 @@ class PITView(_Frozen):
         """:meth:`history` of several series as arrays, for hot loops (read in one pass over
         the files): per series, obs dates (datetime64[ns]), values and release times (int64
         UTC ns), one per period known then."""
-        out = []
-        for arr in self._reader.arrays(series_ids):
-            rows = self._rows(arr)
-            out.append((dates(arr.obs_days[rows]), arr.value[rows], arr.release_ns[rows]))
-        return out
+        return [
+            (dates(obs), values, release) for obs, values, release in self._histories(series_ids)
+        ]
 
-    def _rows(self, arr: SeriesArrays) -> np.ndarray:
-        """The rows of ``arr`` this view reads: the newest vintage per period known then."""
-        return arr.history_rows(self._as_of.value)
+    def _histories(self, series_ids: Sequence[str]) -> list[Columns]:
+        """What this view reads of each series: the newest vintage per period known then
+        (:meth:`PITReader.histories`)."""
+        return self._reader.histories(series_ids)
 
     def latest(self, series_ids: SeriesIds) -> pd.DataFrame:
         """Last known period per series: index series_id; obs_date, value, release_time
