@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,18 +26,10 @@ _KEPT = 1024  # walks kept (series x known_by); the oldest used is dropped first
 _EMPTY = np.empty(0, np.int64)
 
 
-@dataclass(frozen=True)
-class _Walk:
-    """Where one walk stands: the rows ``[0, read)`` of ``full`` stored by its
-    ``known_by`` were read; ``newest`` holds each period's newest vintage, by period, and
-    ``valued`` those of them not withdrawn (the answer)."""
-
-    full: SeriesArrays
-    read: int
-    newest: np.ndarray
-    valued: np.ndarray
-
-
+# Where one walk stands: (full, read, newest, valued): the rows ``[0, read)`` of ``full``
+# stored by its ``known_by`` were read; ``newest`` holds each period's newest vintage among
+# them, by period, and ``valued`` those not withdrawn (the answer). A tuple, replaced whole.
+_Walk = tuple[SeriesArrays, int, np.ndarray, np.ndarray]
 _WALKS: OrderedDict[tuple[int, int], _Walk] = OrderedDict()
 _LOCK = threading.Lock()
 
@@ -51,17 +42,17 @@ def newest_rows(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> np.ndarr
     key = (id(full), known_by_ns)
     with _LOCK:
         walk = _WALKS.get(key)
-    if walk is None or walk.full is not full or walk.read > k:  # new, or back in time
-        walk = _Walk(full, 0, _EMPTY, _EMPTY)
-    if k > walk.read:
-        newest = _extend(full, walk.newest, walk.read, k, known_by_ns)
-        walk = _Walk(full, k, newest, _frozen(newest[~np.isnan(full.value[newest])]))
+    if walk is None or walk[0] is not full or walk[1] > k:  # new, or back in time
+        walk = (full, 0, _EMPTY, _EMPTY)
+    if k > walk[1]:
+        newest = _extend(full, walk[2], walk[1], k, known_by_ns)
+        walk = (full, k, newest, _frozen(newest[~np.isnan(full.value[newest])]))
         with _LOCK:
             _WALKS[key] = walk
             _WALKS.move_to_end(key)
-            while len(_WALKS) > _KEPT:
+            if len(_WALKS) > _KEPT:
                 _WALKS.popitem(last=False)
-    return walk.valued
+    return walk[3]
 
 
 def _extend(
