@@ -160,12 +160,27 @@ def panel_frame(
         obs[hit, j] = arr.obs_days[rows[hit]] * _DAY_NS
         rel[hit, j] = arr.release_ns[rows[hit]]
         val[hit, j] = arr.value[rows[hit]]
+    return long_frame(series_ids, as_of, obs, val, rel)
+
+
+def long_frame(
+    series_ids: Sequence[str],
+    as_of: pd.DatetimeIndex,
+    obs_ns: np.ndarray,
+    value: np.ndarray,
+    release_ns: np.ndarray,
+) -> pd.DataFrame:
+    """The long as-of panel from (as-of x series) matrices of obs dates and release times
+    (int64 ns, int64 min for none) and values."""
+    k, m = len(series_ids), len(as_of)
     return pd.DataFrame(
         {
             "as_of": np.repeat(as_of, k),
             "series_id": np.tile(np.asarray(series_ids, dtype=object), m),
-            "obs_date": obs.ravel().view("datetime64[ns]"),
-            "value": val.ravel(),
-            "release_time": pd.DatetimeIndex(rel.ravel().view("datetime64[ns]")).tz_localize("UTC"),
+            "obs_date": obs_ns.ravel().view("datetime64[ns]"),
+            "value": value.ravel(),
+            "release_time": pd.DatetimeIndex(release_ns.ravel().view("datetime64[ns]")).tz_localize(
+                "UTC"
+            ),
         }
     )

@@ -38,10 +38,10 @@ import pandas as pd
 from research_core._typing import SeriesIds
 from research_core.catalog import SeriesSpec
 from research_core.errors import CatalogError, LakeError, LookAheadError
-from research_core.lake.arrays import SeriesArrays, dates, history_frame, panel_frame
+from research_core.lake.arrays import _DAY_NS, SeriesArrays, dates, history_frame, long_frame
 from research_core.lake.asof import as_of_instant, snapshot_id
 from research_core.lake.files import LakeFiles, load_arrays
-from research_core.lake.walk import newest_rows
+from research_core.lake.walk import latest_row, newest_rows
 
 NO_LIMIT = np.iinfo(np.int64).max
 # One series' history as arrays: obs days (int64), values, release times (int64 UTC ns).
@@ -180,18 +180,30 @@ class PITReader(_Frozen):
         as-of (withdrawn periods left out), by period: obs days (int64), values, release
         times (int64 UTC ns). Found incrementally when as-ofs come in order
         (:mod:`research_core.lake.walk`), never from a row outside the bounds."""
-        ids = self.check_known(series_ids)
-        b = _bounds(self)
-        if b.release_ns != b.as_of_ns:
-            raise LakeError("a reader handing out later revisions has no as-of history")
-        files, full = load_arrays(b.files, ids)
-        if files is not b.files:  # a compaction replaced the snapshot: read the new one
-            _BOUNDS[self] = replace(b, files=files)
+        b, full = _walked(self, series_ids)
         out = []
         for a in full:
             rows = newest_rows(a, b.as_of_ns, int(b.known_by.value))
             out.append((a.obs_days[rows], a.value[rows], a.release_ns[rows]))
         return out
+
+    def latest(self, series_ids: Sequence[str]) -> Columns:
+        """Each series' latest period known at this reader's as-of, in its newest vintage:
+        obs days (int64 min when nothing is known), values (NaN when withdrawn or nothing is
+        known), release times in ns (int64 min when nothing is known), in the order asked
+        (from the same walk as :meth:`histories`)."""
+        b, full = _walked(self, series_ids)
+        none = np.iinfo(np.int64).min
+        obs, val, rel = (
+            np.full(len(full), none),
+            np.full(len(full), np.nan),
+            np.full(len(full), none),
+        )
+        for j, a in enumerate(full):
+            row = latest_row(a, b.as_of_ns, int(b.known_by.value))
+            if row >= 0:
+                obs[j], val[j], rel[j] = a.obs_days[row], a.value[row], a.release_ns[row]
+        return obs, val, rel
 
 
 def _bounds(reader: PITReader) -> _Bounds:
@@ -200,6 +212,19 @@ def _bounds(reader: PITReader) -> _Bounds:
         return _BOUNDS[reader]
     except KeyError:
         raise LakeError("this reader was not made by a lake: it has no bounds") from None
+
+
+def _walked(reader: PITReader, series_ids: Sequence[str]) -> tuple[_Bounds, list[SeriesArrays]]:
+    """A reader's bounds and the full arrays of known series, for the walks (module-level
+    like :func:`_bounds`: no method of a reader hands out the full arrays)."""
+    ids = reader.check_known(series_ids)
+    b = _bounds(reader)
+    if b.release_ns != b.as_of_ns:
+        raise LakeError("a reader handing out later revisions has no as-of history")
+    files, full = load_arrays(b.files, ids)
+    if files is not b.files:  # a compaction replaced the snapshot: read the new one
+        _BOUNDS[reader] = replace(b, files=files)
+    return b, full
 
 
 def _made(bounds: _Bounds) -> PITReader:
@@ -301,7 +326,11 @@ class PITView(_Frozen):
         """Last known period per series: index series_id; obs_date, value, release_time
         (value NaN when that period's value was withdrawn)."""
         ids = self._reader.check_known(series_ids)
-        frame = panel_frame(ids, self._reader.arrays(ids), pd.DatetimeIndex([self._as_of]))
+        obs, val, rel = self._latest_columns(ids)
+        none = obs == np.iinfo(np.int64).min
+        obs_ns = np.where(none, obs, obs * _DAY_NS)
+        stamps = pd.DatetimeIndex([self._as_of])
+        frame = long_frame(ids, stamps, obs_ns[None, :], val[None, :], rel[None, :])
         return frame.drop(columns="as_of").set_index("series_id")
 
     def latest_values(self, series_ids: SeriesIds) -> tuple[np.ndarray, np.ndarray]:
@@ -309,15 +338,13 @@ class PITView(_Frozen):
         date, int64 ns; int64 min when nothing is known) and its value (NaN when that
         period's value was withdrawn or nothing is known), in the order asked."""
         ids = self._reader.check_known(series_ids)
-        obs, val = np.full(len(ids), np.iinfo(np.int64).min), np.full(len(ids), np.nan)
-        for j, arr in enumerate(self._reader.arrays(ids)):
-            (row,) = arr.latest_rows(np.array([self._as_of.value]))
-            if row >= 0:
-                obs[j], val[j] = (
-                    dates(arr.obs_days[row : row + 1]).view(np.int64)[0],
-                    arr.value[row],
-                )
-        return obs, val
+        obs, val, _ = self._latest_columns(ids)
+        none = obs == np.iinfo(np.int64).min
+        return np.where(none, obs, obs * _DAY_NS), val
+
+    def _latest_columns(self, series_ids: list[str]) -> Columns:
+        """Each series' latest period known then (:meth:`PITReader.latest`)."""
+        return self._reader.latest(series_ids)
 
     def frame(self, series_ids: Iterable[str]) -> pd.DataFrame:
         """Several series as known then, side by side (columns = series, index = obs_date)."""

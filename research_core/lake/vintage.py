@@ -62,6 +62,17 @@ class VintageView(PITView):
             out.append((arr.obs_days[rows], arr.value[rows], arr.release_ns[rows]))
         return out
 
+    def _latest_columns(self, series_ids: list[str]) -> Columns:
+        """The latest period known then, at the value this view's reader hands out last."""
+        none = np.iinfo(np.int64).min
+        n = len(series_ids)
+        obs, val, rel = np.full(n, none), np.full(n, np.nan), np.full(n, none)
+        for j, arr in enumerate(self._reader.arrays(series_ids)):
+            (row,) = arr.latest_rows(np.array([self._as_of.value]))
+            if row >= 0:
+                obs[j], val[j], rel[j] = arr.obs_days[row], arr.value[row], arr.release_ns[row]
+        return obs, val, rel
+
     def _rows(self, arr: SeriesArrays) -> np.ndarray:
         k = arr.known_rows(self._as_of.value)
         if self.vintage == "first_release":

@@ -38,6 +38,19 @@ def newest_rows(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> np.ndarr
     """Rows of ``full`` holding the newest vintage of each period known at ``as_of_ns``
     (rows released by then and stored by ``known_by_ns``), by period, withdrawn periods
     (NaN) left out: what :meth:`SeriesArrays.history_rows` gives on ``full`` bounded so."""
+    return _walk(full, as_of_ns, known_by_ns)[3]
+
+
+def latest_row(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> int:
+    """The row of the latest period known then, in its newest vintage (withdrawn or not;
+    -1 when nothing is known): what :meth:`SeriesArrays.latest_rows` gives on ``full``
+    bounded so."""
+    newest = _walk(full, as_of_ns, known_by_ns)[2]
+    return int(newest[-1]) if len(newest) else -1
+
+
+def _walk(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> _Walk:
+    """The walk over ``full`` brought to ``as_of_ns`` (started again if it stood later)."""
     k = full.known_rows(as_of_ns)
     key = (id(full), known_by_ns)
     with _LOCK:
@@ -52,7 +65,7 @@ def newest_rows(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> np.ndarr
             _WALKS.move_to_end(key)
             if len(_WALKS) > _KEPT:
                 _WALKS.popitem(last=False)
-    return walk[3]
+    return walk
 
 
 def _extend(

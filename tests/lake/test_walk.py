@@ -85,3 +85,22 @@ def test_random_revisions_walked_in_any_order_match_pandas(lake):
         np.testing.assert_array_equal(
             released, pd.DatetimeIndex(expected["release_time"]).as_unit("ns").asi8
         )
+        latest = _latest(frame, stamps[i])  # the same walk answers latest and latest_values
+        (obs_ns,), (value,) = lake.at(stamps[i]).latest_values(["TEST.B"])
+        assert obs_ns == latest[0]
+        assert np.array_equal([value], [latest[1]], equal_nan=True)
+        row = lake.at(stamps[i]).latest(["TEST.B"]).loc["TEST.B"]
+        assert np.array_equal([row["value"]], [latest[1]], equal_nan=True)
+        assert (pd.isna(row["obs_date"]) and obs_ns == np.iinfo(np.int64).min) or (
+            row["obs_date"].value == obs_ns
+        )
+
+
+def _latest(frame: pd.DataFrame, as_of: pd.Timestamp) -> tuple[int, float]:
+    """The latest period released by ``as_of`` (int64 ns) and its newest value, NaN if
+    withdrawn; (int64 min, NaN) when nothing was released: pandas, by hand."""
+    known = frame[frame["release_time"] <= as_of]
+    if known.empty:
+        return np.iinfo(np.int64).min, np.nan
+    last = known[known["obs_date"] == known["obs_date"].max()].sort_values("release_time")
+    return pd.Timestamp(last["obs_date"].iloc[-1]).as_unit("ns").value, last["value"].iloc[-1]
