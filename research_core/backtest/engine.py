@@ -51,6 +51,7 @@ from research_core.calendars import B3_SESSIONS_PER_YEAR, business_day_range
 from research_core.catalog import instrument
 from research_core.config import DEFAULT_CAPITAL
 from research_core.errors import BacktestError
+from research_core.lake.asof import as_of_index
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pnl import contract_notional
@@ -328,12 +329,14 @@ def _decide_in_order(
     the book drifted since the trades before it and its value history when the sizing needs
     them; returns those (current weights, equity) per date for the verification."""
     held: list[tuple[pd.Series | None, pd.Series | None]] = []
-    for d in tqdm(dates, desc=sizing.name, disable=not progress, leave=False):
+    ends = as_of_index(dates, lake.tz)  # each date's end, the instant its view sees up to
+    bar = tqdm(dates, desc=sizing.name, disable=not progress, leave=False)
+    for d, end in zip(bar, ends, strict=True):
         current, equity = None, None
         if sizing.uses_current:
             current, equity = _drifted(sizing, book, int(book.days.searchsorted(d)))
         held.append((current, equity))
-        view = view_at(lake, d, vintage)
+        view = view_at(lake, end, vintage)
         book.decisions.append(sizing.decide(view, d, market, current, equity))
         book.threads.refresh()  # the first decisions may load OpenMP (scikit-learn)
     return held

@@ -92,7 +92,7 @@ class SeriesArrays:
 
     def known_rows(self, as_of_ns: int) -> int:
         """How many rows were released at or before ``as_of_ns``."""
-        return int(np.searchsorted(self.release_ns, as_of_ns, side="right"))
+        return int(self.release_ns.searchsorted(as_of_ns, side="right"))
 
     def latest_rows(self, as_of_ns: np.ndarray) -> np.ndarray:
         """Row index of the latest period's newest vintage at each as-of (-1: none)."""
@@ -135,11 +135,11 @@ def dates(days: np.ndarray) -> np.ndarray:
     return (days * _DAY_NS).astype("datetime64[ns]")
 
 
-def history_frame(arr: SeriesArrays, rows: np.ndarray) -> pd.DataFrame:
-    """Some rows of one series as a frame: obs_date index, value, release_time."""
-    index = pd.DatetimeIndex(dates(arr.obs_days[rows]), name="obs_date")
-    release = pd.DatetimeIndex(arr.release_ns[rows].view("datetime64[ns]")).tz_localize("UTC")
-    return pd.DataFrame({"value": arr.value[rows], "release_time": release}, index=index)
+def history_frame(obs_days: np.ndarray, value: np.ndarray, release_ns: np.ndarray) -> pd.DataFrame:
+    """Rows of one series as a frame: obs_date index, value, release_time."""
+    index = pd.DatetimeIndex(dates(obs_days), name="obs_date")
+    release = pd.DatetimeIndex(release_ns.view("datetime64[ns]")).tz_localize("UTC")
+    return pd.DataFrame({"value": value, "release_time": release}, index=index)
 
 
 def panel_frame(
@@ -160,12 +160,27 @@ def panel_frame(
         obs[hit, j] = arr.obs_days[rows[hit]] * _DAY_NS
         rel[hit, j] = arr.release_ns[rows[hit]]
         val[hit, j] = arr.value[rows[hit]]
+    return long_frame(series_ids, as_of, obs, val, rel)
+
+
+def long_frame(
+    series_ids: Sequence[str],
+    as_of: pd.DatetimeIndex,
+    obs_ns: np.ndarray,
+    value: np.ndarray,
+    release_ns: np.ndarray,
+) -> pd.DataFrame:
+    """The long as-of panel from (as-of x series) matrices of obs dates and release times
+    (int64 ns, int64 min for none) and values."""
+    k, m = len(series_ids), len(as_of)
     return pd.DataFrame(
         {
             "as_of": np.repeat(as_of, k),
             "series_id": np.tile(np.asarray(series_ids, dtype=object), m),
-            "obs_date": obs.ravel().view("datetime64[ns]"),
-            "value": val.ravel(),
-            "release_time": pd.DatetimeIndex(rel.ravel().view("datetime64[ns]")).tz_localize("UTC"),
+            "obs_date": obs_ns.ravel().view("datetime64[ns]"),
+            "value": value.ravel(),
+            "release_time": pd.DatetimeIndex(release_ns.ravel().view("datetime64[ns]")).tz_localize(
+                "UTC"
+            ),
         }
     )

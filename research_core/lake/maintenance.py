@@ -20,15 +20,14 @@ import pyarrow.parquet as pq
 from research_core.calendars import period_start_utc
 from research_core.catalog import series_catalog
 from research_core.errors import CatalogError, LakeError
+from research_core.lake.export import export_as_of  # noqa: F401  (its old home)
 from research_core.lake.files import (
     LakeFiles,
     data_path,
     read_lock,
     read_manifest,
-    storage_errors,
     stray_files,
     unreadable_error,
-    write_part,
 )
 from research_core.lake.registry import validate_spec
 from research_core.lake.schema import ARROW_SCHEMA
@@ -333,43 +332,3 @@ def pit_snapshot(
         now_values.append(same["value"].iloc[-1] if len(same) else float("nan"))
         counts.append(len(same))
     return then.assign(value_now=now_values, vintages=counts)
-
-
-def export_as_of(lake: Lake, as_of: str | pd.Timestamp, path: str | Path) -> Lake:
-    """A new lake at ``path`` holding only the rows released by ``as_of``.
-
-    An audit copy of what the lake knew then: any point-in-time computation at or before
-    ``as_of`` must give the same answer on it as on the full lake. The rows were validated
-    when ``lake`` stored them, so they are written as they are (one file per source, one
-    commit), not validated again: that was 2/3 of the cost of an export (issue 29).
-    """
-    instant = lake.at(as_of).as_of
-    table = lake.table()
-    limit = pa.scalar(instant.value, pa.timestamp("ns", tz="UTC"))
-    known = table.filter(pc.less_equal(table.column("release_time"), limit))
-    out = Lake.open(path, create=True)
-    for raw in lake.registered().values():  # the researcher series the rows may belong to
-        keys = ("name", "country", "category", "release", "kind")
-        out.register(
-            raw["id"],
-            frequency=raw["frequency"],
-            units=raw["units"],
-            **{k: raw[k] for k in keys if k in raw},
-        )
-    if len(known) == 0:
-        return out
-    with out.locked() as manifest, storage_errors(out.root, "export"):
-        if manifest["files"]:  # rows appended to another lake's would double or mix them
-            raise LakeError(f"export to {out.root}: it already holds a lake; choose a new folder")
-        stamp = max(pd.Timestamp.now(tz="UTC").value, int(manifest.get("ingested_through", 0)) + 1)
-        column = ARROW_SCHEMA.get_field_index("ingested_at")
-        stamped = pa.array(np.full(len(known), stamp), ARROW_SCHEMA.field(column).type)
-        known = known.set_column(column, ARROW_SCHEMA.field(column), stamped)
-        version = int(manifest["version"]) + 1
-        for source in sorted(known.column("source").unique().to_pylist()):
-            part = known.filter(pc.equal(known.column("source"), source))
-            manifest["files"].append(write_part(out.root, source, part, version))
-        manifest["ingested_through"] = stamp
-        manifest["version"] = version
-        out.commit(manifest)
-    return out

@@ -38,11 +38,14 @@ import pandas as pd
 from research_core._typing import SeriesIds
 from research_core.catalog import SeriesSpec
 from research_core.errors import CatalogError, LakeError, LookAheadError
-from research_core.lake.arrays import SeriesArrays, dates, history_frame, panel_frame
+from research_core.lake.arrays import _DAY_NS, SeriesArrays, dates, history_frame, long_frame
 from research_core.lake.asof import as_of_instant, snapshot_id
 from research_core.lake.files import LakeFiles, load_arrays
+from research_core.lake.walk import latest_row, newest_rows
 
 NO_LIMIT = np.iinfo(np.int64).max
+# One series' history as arrays: obs days (int64), values, release times (int64 UTC ns).
+Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _initialize(obj: _Frozen, **values: object) -> None:
@@ -172,6 +175,36 @@ class PITReader(_Frozen):
         periods = None if b.release_ns == b.as_of_ns else b.as_of_ns  # latest: revisions only
         return [a.bounded(b.release_ns, int(b.known_by.value), periods_by=periods) for a in full]
 
+    def histories(self, series_ids: Sequence[str]) -> list[Columns]:
+        """Per series, copies of the newest vintage of each period known at this reader's
+        as-of (withdrawn periods left out), by period: obs days (int64), values, release
+        times (int64 UTC ns). Found incrementally when as-ofs come in order
+        (:mod:`research_core.lake.walk`), never from a row outside the bounds."""
+        b, full = _walked(self, series_ids)
+        out = []
+        for a in full:
+            rows = newest_rows(a, b.as_of_ns, int(b.known_by.value))
+            out.append((a.obs_days[rows], a.value[rows], a.release_ns[rows]))
+        return out
+
+    def latest(self, series_ids: Sequence[str]) -> Columns:
+        """Each series' latest period known at this reader's as-of, in its newest vintage:
+        obs days (int64 min when nothing is known), values (NaN when withdrawn or nothing is
+        known), release times in ns (int64 min when nothing is known), in the order asked
+        (from the same walk as :meth:`histories`)."""
+        b, full = _walked(self, series_ids)
+        none = np.iinfo(np.int64).min
+        obs, val, rel = (
+            np.full(len(full), none),
+            np.full(len(full), np.nan),
+            np.full(len(full), none),
+        )
+        for j, a in enumerate(full):
+            row = latest_row(a, b.as_of_ns, int(b.known_by.value))
+            if row >= 0:
+                obs[j], val[j], rel[j] = a.obs_days[row], a.value[row], a.release_ns[row]
+        return obs, val, rel
+
 
 def _bounds(reader: PITReader) -> _Bounds:
     """A reader's bounds (module-level, so no attribute of the reader leads to them)."""
@@ -179,6 +212,19 @@ def _bounds(reader: PITReader) -> _Bounds:
         return _BOUNDS[reader]
     except KeyError:
         raise LakeError("this reader was not made by a lake: it has no bounds") from None
+
+
+def _walked(reader: PITReader, series_ids: Sequence[str]) -> tuple[_Bounds, list[SeriesArrays]]:
+    """A reader's bounds and the full arrays of known series, for the walks (module-level
+    like :func:`_bounds`: no method of a reader hands out the full arrays)."""
+    ids = reader.check_known(series_ids)
+    b = _bounds(reader)
+    if b.release_ns != b.as_of_ns:
+        raise LakeError("a reader handing out later revisions has no as-of history")
+    files, full = load_arrays(b.files, ids)
+    if files is not b.files:  # a compaction replaced the snapshot: read the new one
+        _BOUNDS[reader] = replace(b, files=files)
+    return b, full
 
 
 def _made(bounds: _Bounds) -> PITReader:
@@ -248,8 +294,7 @@ class PITView(_Frozen):
 
         A period whose value was withdrawn by a release known then is left out.
         """
-        (arr,) = self._reader.arrays([series_id])
-        return history_frame(arr, self._rows(arr))
+        return history_frame(*self._histories([series_id])[0])
 
     def series(self, series_id: str) -> pd.Series:
         """A series' history as known then (newest vintage per period), indexed by obs_date."""
@@ -259,9 +304,8 @@ class PITView(_Frozen):
 
     def values(self, series_id: str) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`series` as arrays, for hot loops: obs dates (int64 ns) and values."""
-        (arr,) = self._reader.arrays([series_id])
-        rows = self._rows(arr)
-        return dates(arr.obs_days[rows]).view(np.int64), arr.value[rows]
+        ((obs, values, _),) = self._histories([series_id])
+        return dates(obs).view(np.int64), values
 
     def history_arrays(
         self, series_ids: Sequence[str]
@@ -269,21 +313,24 @@ class PITView(_Frozen):
         """:meth:`history` of several series as arrays, for hot loops (read in one pass over
         the files): per series, obs dates (datetime64[ns]), values and release times (int64
         UTC ns), one per period known then."""
-        out = []
-        for arr in self._reader.arrays(series_ids):
-            rows = self._rows(arr)
-            out.append((dates(arr.obs_days[rows]), arr.value[rows], arr.release_ns[rows]))
-        return out
+        return [
+            (dates(obs), values, release) for obs, values, release in self._histories(series_ids)
+        ]
 
-    def _rows(self, arr: SeriesArrays) -> np.ndarray:
-        """The rows of ``arr`` this view reads: the newest vintage per period known then."""
-        return arr.history_rows(self._as_of.value)
+    def _histories(self, series_ids: Sequence[str]) -> list[Columns]:
+        """What this view reads of each series: the newest vintage per period known then
+        (:meth:`PITReader.histories`)."""
+        return self._reader.histories(series_ids)
 
     def latest(self, series_ids: SeriesIds) -> pd.DataFrame:
         """Last known period per series: index series_id; obs_date, value, release_time
         (value NaN when that period's value was withdrawn)."""
         ids = self._reader.check_known(series_ids)
-        frame = panel_frame(ids, self._reader.arrays(ids), pd.DatetimeIndex([self._as_of]))
+        obs, val, rel = self._latest_columns(ids)
+        none = obs == np.iinfo(np.int64).min
+        obs_ns = np.where(none, obs, obs * _DAY_NS)
+        stamps = pd.DatetimeIndex([self._as_of])
+        frame = long_frame(ids, stamps, obs_ns[None, :], val[None, :], rel[None, :])
         return frame.drop(columns="as_of").set_index("series_id")
 
     def latest_values(self, series_ids: SeriesIds) -> tuple[np.ndarray, np.ndarray]:
@@ -291,15 +338,13 @@ class PITView(_Frozen):
         date, int64 ns; int64 min when nothing is known) and its value (NaN when that
         period's value was withdrawn or nothing is known), in the order asked."""
         ids = self._reader.check_known(series_ids)
-        obs, val = np.full(len(ids), np.iinfo(np.int64).min), np.full(len(ids), np.nan)
-        for j, arr in enumerate(self._reader.arrays(ids)):
-            (row,) = arr.latest_rows(np.array([self._as_of.value]))
-            if row >= 0:
-                obs[j], val[j] = (
-                    dates(arr.obs_days[row : row + 1]).view(np.int64)[0],
-                    arr.value[row],
-                )
-        return obs, val
+        obs, val, _ = self._latest_columns(ids)
+        none = obs == np.iinfo(np.int64).min
+        return np.where(none, obs, obs * _DAY_NS), val
+
+    def _latest_columns(self, series_ids: list[str]) -> Columns:
+        """Each series' latest period known then (:meth:`PITReader.latest`)."""
+        return self._reader.latest(series_ids)
 
     def frame(self, series_ids: Iterable[str]) -> pd.DataFrame:
         """Several series as known then, side by side (columns = series, index = obs_date)."""

@@ -14,6 +14,7 @@ made from it still stops at ``as_of``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -22,7 +23,7 @@ import pandas as pd
 from research_core._typing import SeriesIds
 from research_core.errors import BacktestError
 from research_core.lake.arrays import SeriesArrays
-from research_core.lake.pit import PITReader, PITView, _initialize
+from research_core.lake.pit import Columns, PITReader, PITView, _initialize
 
 if TYPE_CHECKING:
     from research_core.lake.store import Lake
@@ -52,6 +53,25 @@ class VintageView(PITView):
     def at(self, as_of: object) -> PITView:
         stamp = self._instant(as_of)
         return VintageView(self._reader, stamp, self.vintage)
+
+    def _histories(self, series_ids: Sequence[str]) -> list[Columns]:
+        """Each series' periods known then, at the first or the newest vintage."""
+        out = []
+        for arr in self._reader.arrays(series_ids):
+            rows = self._rows(arr)
+            out.append((arr.obs_days[rows], arr.value[rows], arr.release_ns[rows]))
+        return out
+
+    def _latest_columns(self, series_ids: list[str]) -> Columns:
+        """The latest period known then, at the value this view's reader hands out last."""
+        none = np.iinfo(np.int64).min
+        n = len(series_ids)
+        obs, val, rel = np.full(n, none), np.full(n, np.nan), np.full(n, none)
+        for j, arr in enumerate(self._reader.arrays(series_ids)):
+            (row,) = arr.latest_rows(np.array([self._as_of.value]))
+            if row >= 0:
+                obs[j], val[j], rel[j] = arr.obs_days[row], arr.value[row], arr.release_ns[row]
+        return obs, val, rel
 
     def _rows(self, arr: SeriesArrays) -> np.ndarray:
         k = arr.known_rows(self._as_of.value)
