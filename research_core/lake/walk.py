@@ -10,13 +10,16 @@ from the first row, so an answer never rests on a row released after its own as-
 What is kept, per series' process-wide arrays (:mod:`research_core.lake.files`) and
 ``known_by``: how many rows were read and the row numbers of each period's newest vintage
 among them. Row numbers only, no values; the arrays of a snapshot never change, and a new
-lake version brings new arrays (a new key).
+lake version brings new arrays (a new key). A walk refers to its arrays weakly: it never
+keeps a snapshot the file cache has let go of in memory, and goes with it.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 
@@ -27,9 +30,10 @@ _EMPTY = np.empty(0, np.int64)
 
 
 # Where one walk stands: (full, read, newest, valued): the rows ``[0, read)`` of ``full``
-# stored by its ``known_by`` were read; ``newest`` holds each period's newest vintage among
-# them, by period, and ``valued`` those not withdrawn (the answer). A tuple, replaced whole.
-_Walk = tuple[SeriesArrays, int, np.ndarray, np.ndarray]
+# (a weak reference) stored by its ``known_by`` were read; ``newest`` holds each period's
+# newest vintage among them, by period, and ``valued`` those not withdrawn (the answer).
+# A tuple, replaced whole.
+_Walk = tuple["weakref.ref[SeriesArrays]", int, np.ndarray, np.ndarray]
 _WALKS: OrderedDict[tuple[int, int], _Walk] = OrderedDict()
 _LOCK = threading.Lock()
 
@@ -55,17 +59,30 @@ def _walk(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> _Walk:
     key = (id(full), known_by_ns)
     with _LOCK:
         walk = _WALKS.get(key)
-    if walk is None or walk[0] is not full or walk[1] > k:  # new, or back in time
-        walk = (full, 0, _EMPTY, _EMPTY)
+        if walk is not None:
+            _WALKS.move_to_end(key)  # the oldest used is dropped first
+    if walk is None or walk[0]() is not full or walk[1] > k:  # new, or back in time
+        walk = (weakref.ref(full, _dropper(key)), 0, _EMPTY, _EMPTY)
     if k > walk[1]:
         newest = _extend(full, walk[2], walk[1], k, known_by_ns)
-        walk = (full, k, newest, _frozen(newest[~np.isnan(full.value[newest])]))
+        walk = (walk[0], k, newest, _frozen(newest[~np.isnan(full.value[newest])]))
         with _LOCK:
             _WALKS[key] = walk
             _WALKS.move_to_end(key)
             if len(_WALKS) > _KEPT:
                 _WALKS.popitem(last=False)
     return walk
+
+
+def _dropper(key: tuple[int, int]) -> Callable[[weakref.ref[SeriesArrays]], None]:
+    """Forget the walk ``key`` when its arrays go (before their id can be reused)."""
+
+    def drop(ref: weakref.ref[SeriesArrays]) -> None:
+        walk = _WALKS.get(key)
+        if walk is not None and walk[0] is ref:  # not a newer walk under the same key
+            _WALKS.pop(key, None)  # atomic: safe from a collection inside a locked block
+
+    return drop
 
 
 def _extend(
