@@ -173,7 +173,7 @@ class Regression(TextResult):
         """One row per coefficient: coef, std_err, t, p."""
         f = self.fit
         columns = {"coef": f.params, "std_err": f.bse, "t": f.tvalues, "p": f.pvalues}
-        return pd.DataFrame(columns, index=name_index(self.labels[0]))
+        return pd.DataFrame(columns, index=self.labels[0])
 
     def summary(self) -> str:
         head = (

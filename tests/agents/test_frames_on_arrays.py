@@ -37,7 +37,8 @@ def test_compound_of_a_quarterly_series_keeps_its_dates_and_name() -> None:
     index = pd.DatetimeIndex(["2020-01-01", "2020-04-01", "2020-07-01", "2020-10-01", "2021-01-01"])
     s = pd.Series([1.0, 2.0, -1.0, 0.5, 3.0], index=index, name="BR.GDP.QOQ")
     got = compound(s, 4)
-    # by hand: (1.01 * 1.02 * 0.99 * 1.005 - 1) * 100 = 2.499749; (1.02 * 0.99 * 1.005 * 1.03 - 1) * 100 = 4.529447
+    # by hand: (1.01 * 1.02 * 0.99 * 1.005 - 1) * 100 = 2.499749
+    #          (1.02 * 0.99 * 1.005 * 1.03 - 1) * 100 = 4.529447
     assert list(got.index) == [pd.Timestamp("2020-10-01"), pd.Timestamp("2021-01-01")]
     assert got.name == "BR.GDP.QOQ"
     assert got.to_numpy() == pytest.approx([2.49974900, 4.52944700], abs=1e-8)
