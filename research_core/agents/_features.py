@@ -78,9 +78,15 @@ def to_monthly_rate(annual_pct: pd.Series) -> pd.Series:
 
 
 def compound(changes_pct: pd.Series, periods: int) -> pd.Series:
-    """Compounded change over ``periods`` (e.g. 12 monthly % changes into a 12-month %)."""
-    logs = np.log1p(changes_pct / 100)
-    return (np.expm1(logs.rolling(periods).sum()) * 100).dropna()
+    """Compounded change over ``periods`` (e.g. 12 monthly % changes into a 12-month %).
+
+    The arithmetic on arrays around pandas' rolling sum (kept: its running sum decides the
+    last bit), one series built at the end: the same series as the pandas chain."""
+    logs = np.log1p(changes_pct.to_numpy(dtype=np.float64) / 100)
+    summed = pd.Series(logs, index=changes_pct.index).rolling(periods).sum().to_numpy()
+    out = np.expm1(summed) * 100
+    keep = ~np.isnan(out)
+    return pd.Series(out[keep], index=changes_pct.index[keep], name=changes_pct.name)
 
 
 def level_from_changes(changes_pct: pd.Series, start: float = 100.0) -> pd.Series:

@@ -30,7 +30,7 @@ from hmmlearn import _hmmc  # the forward and backward passes score_samples runs
 from hmmlearn.hmm import GaussianHMM
 from scipy.optimize import linear_sum_assignment
 
-from research_core.models._base import TextResult
+from research_core.models._base import TextResult, name_index
 from research_core.models.inputs import clean_frame, complete_columns
 from research_core.models.scores import standardize
 
@@ -184,11 +184,12 @@ def _filtered(fit: RegimeFit, data: pd.DataFrame, labels: list[str], units: str)
     probs, loglik = fit.filter(data)
     hmm, order = fit.hmm, fit.order
     means = hmm.means_[order] * (fit.scale if units == "data" else 1.0)
+    names = name_index(labels)  # one string index for the three frames' labels (copied)
     return RegimeResult(
         "hmm",
-        pd.DataFrame(probs, index=data.index, columns=labels),
-        pd.DataFrame(means, index=labels, columns=data.columns),
-        pd.DataFrame(hmm.transmat_[np.ix_(order, order)], index=labels, columns=labels),
+        pd.DataFrame(probs, index=data.index, columns=names),
+        pd.DataFrame(means, index=names.copy(), columns=data.columns),
+        pd.DataFrame(hmm.transmat_[np.ix_(order, order)], index=names.copy(), columns=names.copy()),
         loglik,
         bool(hmm.monitor_.converged),
         fit,
