@@ -299,10 +299,11 @@ def _content(data: Mapping[str, pd.Series], ids: tuple[str, ...]) -> tuple[objec
 def _macro_features(data: Mapping[str, pd.Series]) -> tuple[pd.Series, pd.Series]:
     """Growth and inflation: the mean z-score of the US and Brazil year-on-year rates."""
     ip, ibc = data["US.IP.MOM"], data["BR.IBCBR.SA"]
-    if np.isnan(ip.to_numpy()).any():  # pandas' running sum steps over a gap: its helpers
+    logs = np.log1p(ip.to_numpy() / 100)  # NaN for a gap, and for a change below -100 %
+    if np.isnan(logs).any():  # pandas' running sum steps over those: its helpers
         us = yoy(level_from_changes(ip))
     else:  # level_from_changes' operations on the array
-        us = _yoy(ip.index, 100.0 * np.exp(np.cumsum(np.log1p(ip.to_numpy() / 100))))
+        us = _yoy(ip.index, 100.0 * np.exp(np.cumsum(logs)))
     growth = _mean_z({"us": us, "br": _yoy(ibc.index, ibc.to_numpy())})
     return growth, _mean_z({"us": data["US.CPI.YOY"], "br": compound(data["BR.IPCA.MOM"], 12)})
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from research_core.agents._features import level_from_changes, weekly_returns, yoy
-from research_core.agents.cross_asset import _mean_z, _weekly_changes, _yoy
+from research_core.agents.cross_asset import _macro_features, _mean_z, _weekly_changes, _yoy
 from research_core.models import standardize
 
 DAYS = pd.bdate_range("2020-01-01", "2020-09-30")
@@ -42,3 +42,21 @@ def test_growth_and_inflation_are_the_helpers_numbers(seed: int) -> None:
     cols = {"us": yoy(level), "br": yoy(ibc)}
     expected = standardize(pd.DataFrame(cols).dropna()).mean(axis=1)
     pd.testing.assert_series_equal(_mean_z(cols), expected, check_exact=True, check_freq=True)
+
+
+@pytest.mark.parametrize("bad", [-999.0, -100.5, np.nan])
+def test_growth_steps_over_a_print_below_minus_100_pct_as_pandas_does(bad: float) -> None:
+    """A sentinel or unit error in the IP feed (a change below -100 %) has no log: pandas'
+    running sum steps over it. On the array, cumsum carried the NaN to every later month,
+    so growth (and the macro regime) stopped at the bad print (review, issue 29)."""
+    rng = np.random.default_rng(7)
+    ip = pd.Series(rng.normal(0.2, 0.8, len(MONTHS)), MONTHS)
+    ip.iloc[30] = bad
+    ibc = pd.Series(100 + np.cumsum(rng.normal(0.1, 0.5, len(MONTHS))), MONTHS)
+    cpi = pd.Series(rng.normal(3, 1, len(MONTHS)), MONTHS)
+    data = {"US.IP.MOM": ip, "BR.IBCBR.SA": ibc, "US.CPI.YOY": cpi, "BR.IPCA.MOM": cpi / 10}
+    growth, _ = _macro_features(data)
+    cols = {"us": yoy(level_from_changes(ip)), "br": yoy(ibc)}  # the pandas helpers
+    expected = standardize(pd.DataFrame(cols).dropna()).mean(axis=1)
+    assert growth.index[-1] == MONTHS[-1]  # growth runs to the last month, past the bad print
+    pd.testing.assert_series_equal(growth, expected, check_exact=True, check_names=False)
