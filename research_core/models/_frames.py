@@ -21,7 +21,10 @@ from research_core.models.inputs import _union_freq, month_starts
 
 def union_frame(cols: Mapping[str, pd.Series]) -> pd.DataFrame:
     """``pd.DataFrame(cols)``: float series on increasing unique dates (of one resolution,
-    no time zone) aligned on their union; anything else goes through pandas."""
+    no time zone) aligned on their union; anything else goes through pandas. Values, dates
+    and layout are pandas'; the index's ``freq`` is the one inferred for the union, where
+    pandas (or ``pd.concat``) may leave none on a short or uneven union: nothing here may
+    rely on it (review, issue 29)."""
     series = list(cols.values())
     if not series or not all(_plain(s, series[0]) for s in series):
         return pd.DataFrame(cols)
