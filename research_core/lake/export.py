@@ -43,7 +43,12 @@ def sorted_rows(lake: Lake) -> pa.Table:
 
 
 def export_as_of(
-    lake: Lake, as_of: str | pd.Timestamp, path: str | Path, *, rows: pa.Table | None = None
+    lake: Lake,
+    as_of: str | pd.Timestamp,
+    path: str | Path,
+    *,
+    rows: pa.Table | None = None,
+    durable: bool = True,
 ) -> Lake:
     """A new lake at ``path`` holding only the rows released by ``as_of``.
 
@@ -52,6 +57,8 @@ def export_as_of(
     when ``lake`` stored them, so they are written as they are (one file per source, one
     commit), not validated again: that was 2/3 of the cost of an export (issue 29).
     ``rows`` (:func:`sorted_rows` of this lake, now) shares that read between exports.
+    ``durable=False``: a scratch copy, its data files not flushed to disk (a causality
+    check's, removed when it ends).
     """
     instant = lake.at(as_of).as_of
     table = sorted_rows(lake) if rows is None else rows
@@ -81,7 +88,7 @@ def export_as_of(
             part = known
             if len(sources) > 1:
                 part = known.filter(pc.equal(known.column("source"), source))
-            entry = write_part(out.root, source, part, version, presorted=True)
+            entry = write_part(out.root, source, part, version, presorted=True, durable=durable)
             manifest["files"].append(entry)
         manifest["ingested_through"] = stamp
         manifest["version"] = version
