@@ -334,10 +334,13 @@ def write_part(
     version: int,
     *,
     presorted: bool = False,
+    durable: bool = True,
 ) -> dict[str, Any]:
     """Write one sorted data file (page checksums on) and return its manifest entry.
 
     ``presorted``: ``part`` is stored rows (an Arrow table) already in :data:`FILE_ORDER`.
+    ``durable=False`` skips the fsyncs, for a scratch copy removed when the process ends:
+    flushing its megabytes cost a backtest's causality check up to 0.4 s (issue 29).
     The file is invisible to readers until a manifest listing it is committed.
     """
     folder = data_path(root, f"source={source}")
@@ -347,11 +350,13 @@ def write_part(
     try:
         table = part if presorted and isinstance(part, pa.Table) else _sorted_table(part)
         pq.write_table(table, tmp, row_group_size=_ROW_GROUP, write_page_checksum=True)
-        _files.fsync(tmp)
+        if durable:
+            _files.fsync(tmp)
         os.rename(tmp, folder / name)
     finally:
         tmp.unlink(missing_ok=True)
-    _files.fsync(folder)
+    if durable:
+        _files.fsync(folder)
     return {
         "path": f"source={source}/{name}",
         "source": str(source),
