@@ -29,10 +29,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from tqdm.auto import tqdm
 
 from research_core._typing import with_overrides
@@ -41,6 +41,9 @@ from research_core.config import get_settings
 from research_core.errors import BacktestError, LookAheadError
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
+
+if TYPE_CHECKING:
+    from research_core.lake.export import LakeRows
 
 LAKE_ENV = "WORKBENCH_LAKE_PATH"
 VERIFY_DATES = 3  # run_backtest's default: the last rebalance date and two drawn at random
@@ -58,23 +61,24 @@ class AsOfLakes:
         self.lake = lake
         self._tmp = tempfile.TemporaryDirectory(prefix="workbench-asof-") if root is None else None
         self.root = Path(root) if root is not None else Path(self._tmp.name)  # type: ignore[union-attr]
-        self._cuts: dict[tuple[int, int], Lake] = {}
-        self._rows: tuple[int, pa.Table] | None = None  # the lake's rows, sorted, per version
+        self._cuts: dict[tuple[object, int], Lake] = {}  # by lake snapshot and instant
+        self._rows: LakeRows | None = None  # the lake's rows, sorted, of one snapshot
 
     def at(self, as_of: object) -> Lake:
         """The lake holding only rows released by ``as_of`` (exported on first use; the
-        exports of one lake version share one read and sort of its rows)."""
+        exports of one lake snapshot share one read and sort of its rows)."""
         from research_core.lake.export import export_as_of, sorted_rows  # only to verify
 
         instant = self.lake.at(as_of).as_of  # type: ignore[arg-type]
-        key = (self.lake.version, instant.value)
+        files = self.lake.snapshot()
+        key = ((files.root, files.version, files.paths), instant.value)
         if key not in self._cuts:
-            if self._rows is None or self._rows[0] != key[0]:
-                self._rows = (key[0], sorted_rows(self.lake))
-            path = self.root / f"v{key[0]}-{instant:%Y%m%dT%H%M%S%f}"
+            if self._rows is None or self._rows.snapshot != key[0]:
+                self._rows = sorted_rows(self.lake)
+            path = self.root / f"{len(self._cuts)}-v{files.version}-{instant:%Y%m%dT%H%M%S%f}"
             scratch = self._tmp is not None  # removed on close: not flushed to disk
             self._cuts[key] = export_as_of(
-                self.lake, instant, path, rows=self._rows[1], durable=not scratch
+                self.lake, instant, path, rows=self._rows, durable=not scratch
             )
         return self._cuts[key]
 

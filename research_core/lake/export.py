@@ -4,12 +4,14 @@ The causality check of every backtest writes a few such copies (``backtest.causa
 so an export is cheap: the rows were validated when the lake stored them and are written
 as they are, and several exports of one lake share one read and one sort of its rows
 (:func:`sorted_rows`): a filter on release time keeps the rows in the lake's file order,
-so each copy is written without sorting again (issue 29). No duckdb here: a backtest
-imports this module, not :mod:`research_core.lake.maintenance`.
+so each copy is written without sorting again (issue 29). The shared rows name the lake
+snapshot they were read from; an export uses them only while that snapshot is current.
+No duckdb here: a backtest imports this module, not :mod:`research_core.lake.maintenance`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +20,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from research_core.errors import LakeError
-from research_core.lake.files import FILE_ORDER, read_rows, storage_errors, write_part
+from research_core.lake.files import FILE_ORDER, LakeFiles, read_rows, storage_errors, write_part
 from research_core.lake.schema import ARROW_SCHEMA
 from research_core.lake.store import Lake
 
 
-def sorted_rows(lake: Lake) -> pa.Table:
+@dataclass(frozen=True)
+class LakeRows:
+    """Every row of one lake snapshot, sorted as :func:`export_as_of` writes them, and the
+    snapshot (folder, manifest version, data files) they were read from."""
+
+    snapshot: tuple[str, int, tuple[str, ...]] | None  # None: not one known snapshot
+    table: pa.Table
+
+
+def _snapshot(files: LakeFiles) -> tuple[str, int, tuple[str, ...]]:
+    return (files.root, files.version, files.paths)  # file names are unique per write
+
+
+def sorted_rows(lake: Lake) -> LakeRows:
     """Every row the lake stores, sorted by source, then as each lake file is sorted
     (series, release time, period): what :func:`export_as_of` cuts.
 
@@ -36,10 +51,13 @@ def sorted_rows(lake: Lake) -> pa.Table:
     try:
         table = read_rows(files, None, ARROW_SCHEMA.names, dictionary=False)[0]
     except FileNotFoundError:  # compacted meanwhile: the lake's own read, sorted in full
-        table, presorted = lake.table(), False
+        table = lake.table().sort_by([(c, "ascending") for c in ("source", *FILE_ORDER)])
+        return LakeRows(None, table)
     if not presorted:
-        return table.sort_by([(c, "ascending") for c in ("source", *FILE_ORDER)])
-    return table if len(sources) <= 1 else table.sort_by([("source", "ascending")])
+        table = table.sort_by([(c, "ascending") for c in ("source", *FILE_ORDER)])
+    elif len(sources) > 1:
+        table = table.sort_by([("source", "ascending")])
+    return LakeRows(_snapshot(files), table)
 
 
 def export_as_of(
@@ -47,7 +65,7 @@ def export_as_of(
     as_of: str | pd.Timestamp,
     path: str | Path,
     *,
-    rows: pa.Table | None = None,
+    rows: LakeRows | None = None,
     durable: bool = True,
 ) -> Lake:
     """A new lake at ``path`` holding only the rows released by ``as_of``.
@@ -56,12 +74,15 @@ def export_as_of(
     ``as_of`` must give the same answer on it as on the full lake. The rows were validated
     when ``lake`` stored them, so they are written as they are (one file per source, one
     commit), not validated again: that was 2/3 of the cost of an export (issue 29).
-    ``rows`` (:func:`sorted_rows` of this lake, now) shares that read between exports.
+    ``rows`` (:func:`sorted_rows` of this lake) shares that read between exports; rows
+    of another snapshot than the lake's current one are read again, never trusted.
     ``durable=False``: a scratch copy, its data files not flushed to disk (a causality
     check's, removed when it ends).
     """
     instant = lake.at(as_of).as_of
-    table = sorted_rows(lake) if rows is None else rows
+    if rows is None or rows.snapshot is None or rows.snapshot != _snapshot(lake.snapshot()):
+        rows = sorted_rows(lake)
+    table = rows.table
     limit = pa.scalar(instant.value, pa.timestamp("ns", tz="UTC"))
     known = table.filter(pc.less_equal(table.column("release_time"), limit))
     out = Lake.open(path, create=True)

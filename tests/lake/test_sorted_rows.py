@@ -11,7 +11,7 @@ from tests.lake.conftest import rows
 
 
 def _order(lake: Lake) -> list[tuple[str, str, str, str, float]]:
-    t = sorted_rows(lake).to_pydict()
+    t = sorted_rows(lake).table.to_pydict()
     return [
         (src, sid, f"{rel:%Y-%m-%d}", f"{obs:%Y-%m-%d}", v)
         for src, sid, rel, obs, v in zip(
