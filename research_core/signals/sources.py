@@ -33,6 +33,7 @@ from research_core.errors import (
     PriceHistoryError,
 )
 from research_core.lake.pit import PITView
+from research_core.pnl import view_reads
 from research_core.records import Signal
 from research_core.strategies import load_config
 from research_core.strategies.base import BaseStrategy
@@ -94,9 +95,8 @@ def strategy_freshness(
 
 def last_quote(view: PITView, iid: str) -> int | None:
     """The obs date (ns) of an instrument's last price known to ``view``; None if none."""
-    obs, values = view.values(instrument(iid).price_series)
-    quoted = np.flatnonzero(~np.isnan(values))
-    return int(obs[quoted[-1]]) if len(quoted) else None
+    obs, _ = view_reads(view).series(instrument(iid).price_series, True)  # gaps dropped
+    return int(obs[-1]) if len(obs) else None
 
 
 def strategy_signals(view: PITView, strategy: BaseStrategy) -> list[Signal]:
