@@ -8,11 +8,11 @@ rather than ±inf.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from pandas.core import nanops
+from pandas.core import nanops  # type: ignore[attr-defined]  # not in pandas' stubs
 
 Value = TypeVar("Value", float, pd.Series, np.ndarray)
 
@@ -49,14 +49,30 @@ def zscore_last(
     return zscore_array(float(values[-1]), values)
 
 
+def nan_std(values: np.ndarray, axis: int | None = None) -> Any:
+    """``Series.std()`` (and a frame's, per row of its ``(columns x rows)`` block) on an
+    array: pandas' own reduction (``nanops``, NaN skipped, ddof 1), so the same bits."""
+    return nanops.nanstd(values, axis=axis, skipna=True, ddof=1)
+
+
+def nan_mean(values: np.ndarray, axis: int | None = None) -> Any:
+    """``Series.mean()`` on an array, pandas' own reduction (see :func:`nan_std`)."""
+    return nanops.nanmean(values, axis=axis, skipna=True)
+
+
+def nan_sum(values: np.ndarray, axis: int | None = None) -> Any:
+    """``Series.sum()`` (a frame's per row of its block) on an array (see :func:`nan_std`)."""
+    return nanops.nansum(values, axis=axis, skipna=True)
+
+
 def zscore_array(value: float, history: np.ndarray) -> float:
     """:func:`zscore` against a float array without NaN: the reductions ``Series.std`` and
     ``Series.mean`` run (pandas' nanops), on the array, so the bits are the same without
     building a Series (hot loops: strategies at every date)."""
-    sd = float(nanops.nanstd(history, skipna=True, ddof=1))
+    sd = float(nan_std(history))
     if not sd > 0:
         return value * 0.0
-    return (value - float(nanops.nanmean(history, skipna=True))) / sd
+    return (value - float(nan_mean(history))) / sd
 
 
 def standardize(data: pd.DataFrame) -> pd.DataFrame:

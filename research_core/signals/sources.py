@@ -79,7 +79,7 @@ def strategy_freshness(
     """Freshness of a strategy's signals from the age of its instruments' last quotes.
     ``last`` keeps each instrument's last quote date (ns; None: no quote) for the other
     strategies run on the same view."""
-    now = view.as_of.tz_convert(None).value
+    now = view.as_of.value  # UTC ns
     last = {} if last is None else last
     ages = []
     for iid in strategy.instruments:
@@ -90,7 +90,7 @@ def strategy_freshness(
             ages.append((now - quote) // DAY_NS)  # whole days, as Timedelta.days
     if not ages:
         return 1e-3
-    return float(np.clip(0.5 ** (max(0.0, max(ages) - 4.0) / 5.0), 1e-3, 1.0))
+    return min(max(0.5 ** (max(0.0, max(ages) - 4.0) / 5.0), 1e-3), 1.0)  # in (0, 1]: no NaN
 
 
 def last_quote(view: PITView, iid: str) -> int | None:

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from pandas.core import nanops
 
 from research_core._memo import MEMO, Kind
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
+from research_core.models.scores import nan_mean, nan_std, nan_sum
 from research_core.pnl import (
     carry,
     key_of,
@@ -84,8 +84,8 @@ def momentum_array(view: PITView, ids: Sequence[str], sessions: int, skip: int =
     """:func:`momentum` as an array over the distinct ``ids``, in order."""
     _, daily = return_arrays(view, ids, sessions + skip)
     window = by_column(daily[: len(daily) - skip] if skip else daily)
-    total = nanops.nansum(np.log1p(window), axis=1, skipna=True)
-    vol = nanops.nanstd(window, axis=1, skipna=True, ddof=1) * np.sqrt(window.shape[1])
+    total = nan_sum(np.log1p(window), axis=1)
+    vol = nan_std(window, axis=1) * np.sqrt(window.shape[1])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = total / np.where(vol == 0.0, np.nan, vol)
     return np.where(np.isnan(ratio), 0.0, ratio)
@@ -127,7 +127,7 @@ def rank_items(ids: Iterable[object], score: np.ndarray) -> dict[str, float]:
     less = (s[None, :] < s[:, None]).sum(axis=1)
     ties = (s[None, :] == s[:, None]).sum(axis=1)
     r = less + (ties + 1) / 2.0  # rank(method="average")
-    mean = float(nanops.nanmean(r, skipna=True))
+    mean = float(nan_mean(r))
     with np.errstate(invalid="ignore"):  # all tied: 0 / 0, NaN as pandas gives it
         scaled = (r - mean) / (r.max() - mean)
     return dict(zip(names, scaled.tolist(), strict=True))

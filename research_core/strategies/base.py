@@ -17,7 +17,6 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, cast, get_args
 
 import numpy as np
 import pandas as pd
-from pandas.core import nanops
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from research_core.agents.report import AgentReport
@@ -29,6 +28,7 @@ from research_core.errors import (
     StrategyConfigError,
 )
 from research_core.lake.pit import PITView
+from research_core.models.scores import nan_std
 from research_core.pnl import shared_series
 
 
@@ -159,7 +159,7 @@ def trend_z(series: pd.Series, sessions: int, vol_window: int = B3_SESSIONS_PER_
         return float("nan")
     step = np.empty(len(s))  # Series.diff
     step[0], step[1:] = np.nan, s[1:] - s[:-1]
-    sd = float(nanops.nanstd(step[-vol_window:], skipna=True, ddof=1))  # Series.std's bits
+    sd = float(nan_std(step[-vol_window:]))  # Series.std's bits
     return float((s[-1] - s[-1 - sessions]) / (sd * np.sqrt(sessions))) if sd > 0 else 0.0
 
 

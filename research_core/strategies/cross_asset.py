@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
-from pandas.core import nanops
 from pydantic import Field
 
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
-from research_core.models.scores import zscore_last
+from research_core.models.scores import nan_std, nan_sum, zscore_last
 from research_core.pnl import shared_series
 from research_core.strategies._market import (
     by_column,
@@ -84,8 +83,8 @@ class VolManagedMomentum(
         p = self.params
         m = momentum_array(view, self.instruments, p.sessions, p.skip)
         r = by_column(return_arrays(view, self.instruments, p.sessions)[1])
-        std = nanops.nanstd(r, axis=1, skipna=True, ddof=1)  # the frame's std, its bits
-        recent = nanops.nanstd(r[:, -p.short_vol :], axis=1, skipna=True, ddof=1)
+        std = nan_std(r, axis=1)  # the frame's std, its bits
+        recent = nan_std(r[:, -p.short_vol :], axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = std / recent
         ratio = np.where(np.isnan(ratio), 0.0, np.where(ratio > 1.0, 1.0, ratio))  # clip
@@ -198,7 +197,7 @@ class CrossSectionalValue(
         _, r = return_arrays(view, self.instruments, self.params.sessions)
         if len(r) < self.params.sessions // 2:
             return {}
-        return rank_items(self.instruments, -nanops.nansum(np.log1p(by_column(r)), axis=1))
+        return rank_items(self.instruments, -nan_sum(np.log1p(by_column(r)), axis=1))
 
 
 class CrossSectionalMomentum(
