@@ -143,6 +143,15 @@ class _Reads:
         self.raw: Arrays = {}
         self.ready: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
         self.changes: dict[tuple[int, int], tuple[object, object, int]] = {}
+        self.frames: dict[str, pd.Series] = {}
+        self._key: tuple[object, ...] | None = None
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """The view's ``cache_key``, computed once (formatting its snapshot costs)."""
+        if self._key is None:
+            self._key = self.view.cache_key
+        return self._key
 
     def prefetch(self, sids: Iterable[str]) -> None:
         """Read the series not read yet in one pass over the lake (:meth:`series` then
@@ -151,13 +160,28 @@ class _Reads:
         for sid, (obs, values, _) in zip(todo, self.view.history_arrays(todo), strict=True):
             self.raw[sid] = obs.view(np.int64), values
 
+    def values(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`PITView.values` of ``sid``, read once (callers must not modify it)."""
+        got = self.raw.get(sid)
+        if got is None:
+            got = self.raw[sid] = self.view.values(sid)
+        return got
+
+    def frame_series(self, sid: str) -> pd.Series:
+        """:meth:`PITView.series` from the shared read, built once (callers must not
+        modify it: every strategy on the view reads the same object)."""
+        got = self.frames.get(sid)
+        if got is None:
+            obs, values = self.values(sid)
+            index = pd.DatetimeIndex(obs.view("datetime64[ns]"), name="obs_date")
+            got = self.frames[sid] = pd.Series(values, index=index, name=sid)
+        return got
+
     def series(self, sid: str, drop_gaps: bool) -> tuple[np.ndarray, np.ndarray]:
         """``sid`` as known at the view, its gaps dropped or forward-filled."""
         got = self.ready.get((sid, drop_gaps))
         if got is None:
-            if sid not in self.raw:
-                self.raw[sid] = self.view.values(sid)
-            got = dates, values = self.raw[sid]  # no gaps: the read itself, shared
+            got = dates, values = self.values(sid)  # no gaps: the read itself, shared
             gaps = np.isnan(values)
             if gaps.any() and drop_gaps:
                 got = dates[~gaps], values[~gaps]
@@ -177,6 +201,32 @@ class _Reads:
                 hit = self.changes[(id(a), id(b))] = (a, b, _first_change({role: a}, {role: b}))
             first = min(first, hit[2])
         return first
+
+
+# The series reads of each view object, shared by its units, the strategies' own reads and
+# the freshness checks (a book's strategies read about 40 series at a date, 100 times).
+# Kept by the view's identity (the entry holds the view, so the id is not reused): never
+# shared between two views, whatever their as-of.
+READS: Kind[_Reads] = Kind("series reads", 8)
+
+
+def view_reads(view: PITView) -> _Reads:
+    """The reads of ``view``: each series read once for all its callers."""
+    got = MEMO.get(READS, (id(view),))
+    if got is None or got.view is not view:
+        got = MEMO.put(READS, (id(view),), _Reads(view))
+    return got
+
+
+def key_of(view: PITView) -> tuple[object, ...]:
+    """``view.cache_key``, computed once per view (:func:`view_reads`)."""
+    return view_reads(view).key
+
+
+def shared_series(view: PITView, sid: str) -> pd.Series:
+    """``view.series(sid)``, read and built once per view (:func:`view_reads`); the caller
+    must not modify it."""
+    return view_reads(view).frame_series(sid)
 
 
 def _unit_inputs(
@@ -209,8 +259,8 @@ def last_quote(view: PITView, series_id: str) -> float:
 
 def carry(view: PITView, instrument_id: str, view_key: tuple[object, ...] = ()) -> float:
     """Latest annual carry and roll of a long-quote unit (fraction; receivers earn minus).
-    ``view_key``: ``view.cache_key`` when the caller has it (it is computed each time)."""
-    unit = MEMO.get(UNITS, (*(view_key or view.cache_key), instrument_id))
+    ``view_key``: ``view.cache_key`` when the caller has it (else computed once per view)."""
+    unit = MEMO.get(UNITS, (*(view_key or key_of(view)), instrument_id))
     if unit is not None:
         return float(unit.carry[-1])
     return _latest_parts(view, instrument_id)[0]
@@ -224,7 +274,7 @@ def roll(view: PITView, instrument_id: str) -> float:
 
 def _latest_parts(view: PITView, instrument_id: str) -> tuple[float, float]:
     inst = instrument(instrument_id)  # one value: the unit's history is not needed
-    data = _unit_inputs(view, inst, _Reads(view), translate=False)
+    data = _unit_inputs(view, inst, view_reads(view), translate=False)
     dates, q = data["quote"]
     c, r = _carry_parts(inst, q[-1:], dates[-1:], data)
     return float(c[0]), float(r[0])
@@ -348,13 +398,13 @@ def _unit(
     """The unit of ``iid`` at ``view``: built from the inputs the view sees, extending the
     last unit of the same instrument and lake where those inputs agree (PIT: every number
     comes from this view's reads; the previous unit only saves recomputing equal ones).
-    ``view_key`` is ``view.cache_key`` when the caller has it (it is computed each time)."""
-    view_key = view_key or view.cache_key
+    ``view_key`` is ``view.cache_key`` when the caller has it (else computed once per view)."""
+    view_key = view_key or key_of(view)
     key = (*view_key, iid)
     unit = MEMO.get(UNITS, key)
     if unit is None:
         inst = instrument(iid)
-        reads = reads or _Reads(view)
+        reads = reads or view_reads(view)
         data = _unit_inputs(view, inst, reads)
         last = (view_key[0], view_key[-1], iid)
         prev = MEMO.get(LAST_UNITS, last) if INCREMENTAL else None
@@ -420,9 +470,9 @@ def unit_levels(
     """:func:`unit_index` on ``days`` (:func:`session_days`) as its days and a (days x distinct
     ids) array: no frame built, for hot loops (a strategy's weekly decision). ``view_key``:
     ``view.cache_key`` when the caller has it."""
-    key, ids = view_key or view.cache_key, list(dict.fromkeys(instrument_ids))
+    key, ids = view_key or key_of(view), list(dict.fromkeys(instrument_ids))
     at = days.as_unit("ns").asi8
-    reads = _Reads(view)  # each series read once for all the instruments, in one pass
+    reads = view_reads(view)  # each series read once per view, in one pass
     reads.prefetch(
         s for i in ids if MEMO.get(UNITS, (*key, i)) is None for s in _sources(instrument(i))
     )

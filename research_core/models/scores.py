@@ -8,10 +8,11 @@ rather than ±inf.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+from pandas.core import nanops  # type: ignore[attr-defined]  # not in pandas' stubs
 
 Value = TypeVar("Value", float, pd.Series, np.ndarray)
 
@@ -34,13 +35,44 @@ def zscore_last(
     window and at least 20 (a z-score against a handful of points is noise), or 2 without
     a window.
     """
-    tail = series.dropna()
-    if window is not None:
-        tail = tail.iloc[-window:]
     need = (max(20, window // 4) if window is not None else 2) if min_obs is None else min_obs
-    if len(tail) < need:
+    if series.dtype != np.float64:
+        tail = series.dropna()
+        tail = tail.iloc[-window:] if window is not None else tail
+        return float("nan") if len(tail) < need else zscore(float(tail.iloc[-1]), tail)
+    values = series.to_numpy()
+    values = values[~np.isnan(values)]  # dropna
+    if window is not None:
+        values = values[-window:]
+    if len(values) < need:
         return float("nan")
-    return zscore(float(tail.iloc[-1]), tail)
+    return zscore_array(float(values[-1]), values)
+
+
+def nan_std(values: np.ndarray, axis: int | None = None) -> Any:
+    """``Series.std()`` (and a frame's, per row of its ``(columns x rows)`` block) on an
+    array: pandas' own reduction (``nanops``, NaN skipped, ddof 1), so the same bits."""
+    return nanops.nanstd(values, axis=axis, skipna=True, ddof=1)
+
+
+def nan_mean(values: np.ndarray, axis: int | None = None) -> Any:
+    """``Series.mean()`` on an array, pandas' own reduction (see :func:`nan_std`)."""
+    return nanops.nanmean(values, axis=axis, skipna=True)
+
+
+def nan_sum(values: np.ndarray, axis: int | None = None) -> Any:
+    """``Series.sum()`` (a frame's per row of its block) on an array (see :func:`nan_std`)."""
+    return nanops.nansum(values, axis=axis, skipna=True)
+
+
+def zscore_array(value: float, history: np.ndarray) -> float:
+    """:func:`zscore` against a float array without NaN: the reductions ``Series.std`` and
+    ``Series.mean`` run (pandas' nanops), on the array, so the bits are the same without
+    building a Series (hot loops: strategies at every date)."""
+    sd = float(nan_std(history))
+    if not sd > 0:
+        return value * 0.0
+    return (value - float(nan_mean(history))) / sd
 
 
 def standardize(data: pd.DataFrame) -> pd.DataFrame:

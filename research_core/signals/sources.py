@@ -33,6 +33,7 @@ from research_core.errors import (
     PriceHistoryError,
 )
 from research_core.lake.pit import PITView
+from research_core.pnl import view_reads
 from research_core.records import Signal
 from research_core.strategies import load_config
 from research_core.strategies.base import BaseStrategy
@@ -78,7 +79,7 @@ def strategy_freshness(
     """Freshness of a strategy's signals from the age of its instruments' last quotes.
     ``last`` keeps each instrument's last quote date (ns; None: no quote) for the other
     strategies run on the same view."""
-    now = view.as_of.tz_convert(None).value
+    now = view.as_of.value  # UTC ns
     last = {} if last is None else last
     ages = []
     for iid in strategy.instruments:
@@ -89,14 +90,13 @@ def strategy_freshness(
             ages.append((now - quote) // DAY_NS)  # whole days, as Timedelta.days
     if not ages:
         return 1e-3
-    return float(np.clip(0.5 ** (max(0.0, max(ages) - 4.0) / 5.0), 1e-3, 1.0))
+    return min(max(0.5 ** (max(0.0, max(ages) - 4.0) / 5.0), 1e-3), 1.0)  # in (0, 1]: no NaN
 
 
 def last_quote(view: PITView, iid: str) -> int | None:
     """The obs date (ns) of an instrument's last price known to ``view``; None if none."""
-    obs, values = view.values(instrument(iid).price_series)
-    quoted = np.flatnonzero(~np.isnan(values))
-    return int(obs[quoted[-1]]) if len(quoted) else None
+    obs, _ = view_reads(view).series(instrument(iid).price_series, True)  # gaps dropped
+    return int(obs[-1]) if len(obs) else None
 
 
 def strategy_signals(view: PITView, strategy: BaseStrategy) -> list[Signal]:

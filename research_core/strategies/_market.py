@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -10,7 +10,15 @@ import pandas as pd
 from research_core._memo import MEMO, Kind
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
-from research_core.pnl import carry, session_days, unit_levels, unit_volatility
+from research_core.models.scores import nan_mean, nan_std, nan_sum
+from research_core.pnl import (
+    carry,
+    key_of,
+    session_days,
+    unit_levels,
+    unit_volatility,
+    view_reads,
+)
 
 RETURNS: Kind[tuple[pd.DatetimeIndex, np.ndarray]] = Kind("unit returns", 1024)
 
@@ -20,12 +28,12 @@ def return_arrays(
 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """:func:`unit_returns` as its days and a read-only (days x distinct ids) array, for
     hot loops (no frame built, nothing copied). ``view_key``: ``view.cache_key`` when the
-    caller has it (it is computed each time).
+    caller has it (else computed once per view).
 
     Memoized per view (lake, lake version, as-of, vintage), like agent runs: strategies of
     one book that rebalance on the same day and read the same instruments share the work.
     """
-    view_key = view_key or view.cache_key
+    view_key = view_key or key_of(view)
     key = (*view_key, tuple(ids), sessions)
     got = MEMO.get(RETURNS, key)
     if got is None:
@@ -53,7 +61,8 @@ def aligned(view: PITView, ids: Sequence[str]) -> np.ndarray:
     the union of the series' dates, each the last value known at or before the date (a
     view's history has no NaN: withdrawn periods are left out), from the first date all
     have one."""
-    reads = [view.values(s) for s in ids]
+    shared = view_reads(view)
+    reads = [shared.values(s) for s in ids]
     dates = np.unique(np.concatenate([d for d, _ in reads]))  # sorted union
     out = np.empty((len(dates), len(ids)))
     first = 0
@@ -64,14 +73,29 @@ def aligned(view: PITView, ids: Sequence[str]) -> np.ndarray:
     return out[first:]
 
 
+def by_column(daily: np.ndarray) -> np.ndarray:
+    """(days x ids) returns as (ids x days), the layout of a frame's block: pandas'
+    column reductions (``pandas.core.nanops``) run on it, so on it they give the frame's
+    bits without building the frame."""
+    return np.ascontiguousarray(daily.T)
+
+
+def momentum_array(view: PITView, ids: Sequence[str], sessions: int, skip: int = 0) -> np.ndarray:
+    """:func:`momentum` as an array over the distinct ``ids``, in order."""
+    _, daily = return_arrays(view, ids, sessions + skip)
+    window = by_column(daily[: len(daily) - skip] if skip else daily)
+    total = nan_sum(np.log1p(window), axis=1)
+    vol = nan_std(window, axis=1) * np.sqrt(window.shape[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = total / np.where(vol == 0.0, np.nan, vol)
+    return np.where(np.isnan(ratio), 0.0, ratio)
+
+
 def momentum(view: PITView, ids: Sequence[str], sessions: int, skip: int = 0) -> pd.Series:
     """Compounded unit return over ``sessions`` sessions ending ``skip`` sessions ago,
     divided by its volatility over the window (a t-stat-like score)."""
-    r = unit_returns(view, ids, sessions + skip)
-    window = r.iloc[: len(r) - skip] if skip else r
-    total = np.log1p(window).sum()
-    vol = window.std() * np.sqrt(len(window))
-    return (total / vol.replace(0.0, np.nan)).fillna(0.0)
+    cols = list(dict.fromkeys(ids))
+    return pd.Series(momentum_array(view, ids, sessions, skip), index=cols)
 
 
 def carry_to_vol(
@@ -90,9 +114,20 @@ def carry_to_vol(
 
 def rank_positions(score: pd.Series) -> dict[str, float]:
     """Cross-sectional ranks scaled to [-1, 1] (best +1, worst -1; ties share a rank)."""
-    s = score.dropna()
+    return rank_items(score.index, score.to_numpy(dtype=float))
+
+
+def rank_items(ids: Iterable[object], score: np.ndarray) -> dict[str, float]:
+    """:func:`rank_positions` of the scores ``score`` of ``ids`` (NaN left out): average
+    ranks counted exactly (halves), so the scaled ranks are the ones pandas gives."""
+    keep = ~np.isnan(score)
+    names, s = [str(i) for i, k in zip(ids, keep, strict=True) if k], score[keep]
     if len(s) < 2:
         return {}
-    r = s.rank(method="average")
-    scaled = (r - r.mean()) / (r.max() - r.mean())
-    return {str(k): float(v) for k, v in scaled.items()}
+    less = (s[None, :] < s[:, None]).sum(axis=1)
+    ties = (s[None, :] == s[:, None]).sum(axis=1)
+    r = less + (ties + 1) / 2.0  # rank(method="average")
+    mean = float(nan_mean(r))
+    with np.errstate(invalid="ignore"):  # all tied: 0 / 0, NaN as pandas gives it
+        scaled = (r - mean) / (r.max() - mean)
+    return dict(zip(names, scaled.tolist(), strict=True))

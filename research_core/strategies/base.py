@@ -28,6 +28,8 @@ from research_core.errors import (
     StrategyConfigError,
 )
 from research_core.lake.pit import PITView
+from research_core.models.scores import nan_std
+from research_core.pnl import shared_series
 
 
 class StrategyParams(BaseModel):
@@ -151,16 +153,19 @@ def squash(z: float, scale: float = 1.0) -> float:
 def trend_z(series: pd.Series, sessions: int, vol_window: int = B3_SESSIONS_PER_YEAR) -> float:
     """Change over the last ``sessions`` observations in units of its typical size: the
     standard deviation of one-step changes (last ``vol_window``) times sqrt(sessions)."""
-    s = series.dropna()
+    s = series.to_numpy(dtype=float)
+    s = s[~np.isnan(s)]  # dropna
     if len(s) <= max(2 * sessions, 20):
         return float("nan")
-    sd = float(s.diff().iloc[-vol_window:].std())
-    return float((s.iloc[-1] - s.iloc[-1 - sessions]) / (sd * np.sqrt(sessions))) if sd > 0 else 0.0
+    step = np.empty(len(s))  # Series.diff
+    step[0], step[1:] = np.nan, s[1:] - s[:-1]
+    sd = float(nan_std(step[-vol_window:]))  # Series.std's bits
+    return float((s[-1] - s[-1 - sessions]) / (sd * np.sqrt(sessions))) if sd > 0 else 0.0
 
 
 def last(view: PITView, series_id: str) -> float:
     """Last known value of a series (NaN if nothing known yet)."""
-    s = view.series(series_id).dropna()
+    s = shared_series(view, series_id).dropna()
     return float(s.iloc[-1]) if len(s) else float("nan")
 
 

@@ -11,12 +11,15 @@ from pydantic import Field
 
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
-from research_core.models.scores import zscore_last
+from research_core.models.scores import nan_std, nan_sum, zscore_last
+from research_core.pnl import shared_series
 from research_core.strategies._market import (
+    by_column,
     carry_to_vol,
-    momentum,
+    momentum_array,
+    rank_items,
     rank_positions,
-    unit_returns,
+    return_arrays,
 )
 from research_core.strategies.base import (
     BaseStrategy,
@@ -57,8 +60,8 @@ class MultiAssetTrend(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        m = momentum(view, self.instruments, self.params.sessions, self.params.skip)
-        return {str(i): float(np.sign(v)) for i, v in m.items()}
+        m = momentum_array(view, self.instruments, self.params.sessions, self.params.skip)
+        return {i: float(np.sign(v)) for i, v in zip(self.instruments, m, strict=True)}
 
 
 class VolManagedParams(MonthlyParams):
@@ -78,10 +81,17 @@ class VolManagedMomentum(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        m = momentum(view, self.instruments, p.sessions, p.skip)
-        r = unit_returns(view, self.instruments, p.sessions)
-        ratio = (r.std() / r.iloc[-p.short_vol :].std()).clip(upper=1.0).fillna(0.0)
-        return {i: squash(float(m[i]), 1.0) * float(ratio[i]) for i in self.instruments}
+        m = momentum_array(view, self.instruments, p.sessions, p.skip)
+        r = by_column(return_arrays(view, self.instruments, p.sessions)[1])
+        std = nan_std(r, axis=1)  # the frame's std, its bits
+        recent = nan_std(r[:, -p.short_vol :], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = std / recent
+        ratio = np.where(np.isnan(ratio), 0.0, np.where(ratio > 1.0, 1.0, ratio))  # clip
+        return {
+            i: squash(float(x), 1.0) * float(y)
+            for i, x, y in zip(self.instruments, m, ratio, strict=True)
+        }
 
 
 class RegimeParams(StrategyParams):
@@ -141,7 +151,7 @@ class CotContrarian(
     def positions(self, view: PITView) -> Mapping[str, float]:
         out = {}
         for sid, (inst, sign) in COT.items():
-            z = zscore_last(view.series(sid), self.params.window)
+            z = zscore_last(shared_series(view, sid), self.params.window)
             crowded = np.isfinite(z) and abs(z) >= self.params.threshold
             out[inst] = -sign * squash(z, 1.5) if crowded else 0.0
         return out
@@ -184,10 +194,10 @@ class CrossSectionalValue(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        r = unit_returns(view, self.instruments, self.params.sessions)
+        _, r = return_arrays(view, self.instruments, self.params.sessions)
         if len(r) < self.params.sessions // 2:
             return {}
-        return rank_positions(-np.log1p(r).sum())
+        return rank_items(self.instruments, -nan_sum(np.log1p(by_column(r)), axis=1))
 
 
 class CrossSectionalMomentum(
@@ -201,5 +211,5 @@ class CrossSectionalMomentum(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        m = momentum(view, self.instruments, self.params.sessions, self.params.skip)
-        return rank_positions(m)
+        m = momentum_array(view, self.instruments, self.params.sessions, self.params.skip)
+        return rank_items(self.instruments, m)

@@ -11,6 +11,7 @@ from pydantic import Field
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
+from research_core.pnl import shared_series
 from research_core.strategies._market import carry_to_vol, momentum
 from research_core.strategies.base import (
     BaseStrategy,
@@ -69,7 +70,9 @@ class CupomCip(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         dev = (
-            view.series("BR.DI.3M") - view.series("US.UST.3M") - view.series("BR.CDS.5Y") / 100
+            shared_series(view, "BR.DI.3M")
+            - shared_series(view, "US.UST.3M")
+            - shared_series(view, "BR.CDS.5Y") / 100
         ).dropna()
         x = squash(zscore_last(dev, self.params.window), self.params.scale)
         return {"USDBRL.FUT": -x, "USDBRL.NDF": x}
@@ -110,7 +113,9 @@ class BrlFlows(BaseStrategy[FlowParams], name="FX_BR_03", family="fx", instrumen
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        flows = (view.series("BR.FXFLOW.COMMERCIAL") + view.series("BR.FXFLOW.FINANCIAL")).dropna()
+        flows = (
+            shared_series(view, "BR.FXFLOW.COMMERCIAL") + shared_series(view, "BR.FXFLOW.FINANCIAL")
+        ).dropna()
         summed = flows.rolling(self.params.weeks).sum()
         return {"USDBRL.FUT": -squash(zscore_last(summed, self.params.window), 1.5)}
 
@@ -128,7 +133,8 @@ class BrlTermsOfTrade(
     def positions(self, view: PITView) -> Mapping[str, float]:
         n = self.params.sessions
         moves = [
-            trend_z(np.log(view.series(s)), n) for s in ("CMD.IRON.ORE", "CMD.SOYBEAN", "CMD.BRENT")
+            trend_z(np.log(shared_series(view, s)), n)
+            for s in ("CMD.IRON.ORE", "CMD.SOYBEAN", "CMD.BRENT")
         ]
         score = float(np.nanmean(moves)) if np.isfinite(moves).any() else 0.0
         return {"USDBRL.FUT": -squash(score, self.params.scale)}
@@ -145,5 +151,5 @@ class GlobalDollar(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        score = trend_z(np.log(view.series("US.DXY")), self.params.sessions)
+        score = trend_z(np.log(shared_series(view, "US.DXY")), self.params.sessions)
         return {"USDBRL.FUT": squash(score, self.params.scale)}

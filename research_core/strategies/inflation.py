@@ -12,6 +12,7 @@ from pydantic import Field
 from research_core.lake.pit import PITView
 from research_core.models.resample import weekly_last
 from research_core.models.scores import zscore_last
+from research_core.pnl import shared_series
 from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
@@ -46,8 +47,8 @@ class BreakevenVsFocus(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        be = weekly_last(view.series("BR.BREAKEVEN.2Y"))
-        focus = weekly_last(view.series("BR.FOCUS.IPCA.12M"))
+        be = weekly_last(shared_series(view, "BR.BREAKEVEN.2Y"))
+        focus = weekly_last(shared_series(view, "BR.FOCUS.IPCA.12M"))
         gap = (be - focus.reindex(be.index).ffill()).dropna()
         value = -squash(zscore_last(gap, p.window), 1.5)
         agent = agent_position(view, "inflation", "BR.INFLATION")
@@ -72,8 +73,8 @@ class IpcaMomentum(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        ipca = view.series("BR.IPCA.MOM").dropna()
-        ipca15 = view.series("BR.IPCA15.MOM").dropna()
+        ipca = shared_series(view, "BR.IPCA.MOM").dropna()
+        ipca15 = shared_series(view, "BR.IPCA15.MOM").dropna()
         if len(ipca) < 36 or ipca15.empty:
             return {}
         surprise = ipca15.iloc[-1] - ipca.iloc[-self.params.months :].mean()
@@ -98,6 +99,6 @@ class UsOilBreakeven(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         n = self.params.sessions
-        oil_z = trend_z(np.log(view.series("CMD.BRENT")), n)
-        be_z = trend_z(view.series("US.BREAKEVEN.5Y"), n)
+        oil_z = trend_z(np.log(shared_series(view, "CMD.BRENT")), n)
+        be_z = trend_z(shared_series(view, "US.BREAKEVEN.5Y"), n)
         return {"UST.5Y.FUT": squash(0.5 * (oil_z + be_z), 1.0)}

@@ -13,7 +13,7 @@ from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
-from research_core.pnl import carry, unit_volatility
+from research_core.pnl import carry, key_of, shared_series, unit_volatility
 from research_core.strategies._market import return_arrays
 from research_core.strategies.base import (
     BaseStrategy,
@@ -31,7 +31,7 @@ class CarryParams(StrategyParams):
 
 
 def _carry_positions(view: PITView, ids: tuple[str, ...], p: CarryParams) -> dict[str, float]:
-    key = view.cache_key  # computed once: the returns and each carry read the same units
+    key = key_of(view)  # the returns and each carry read the same units
     _, r = return_arrays(view, ids, p.lookback, key)  # ids distinct: a column each, in order
     vol = unit_volatility(r, p.lookback) * np.sqrt(B3_SESSIONS_PER_YEAR)
     vols = dict(zip(ids, vol.tolist(), strict=True))
@@ -86,7 +86,7 @@ def _slope_positions(
     view: PITView, long_id: str, short_id: str, p: SlopeParams
 ) -> dict[str, float]:
     lo, sh = instrument(long_id).price_series, instrument(short_id).price_series
-    slope = (view.series(lo) - view.series(sh)).dropna()
+    slope = (shared_series(view, lo) - shared_series(view, sh)).dropna()
     x = squash(zscore_last(slope, p.window), p.scale)
     return {long_id: -x, short_id: x}  # steep → flattener: receive long end, pay short end
 
@@ -127,8 +127,8 @@ class RealVsBreakeven(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        rel = zscore_last(view.series("BR.NTNB.5Y"), p.window) - zscore_last(
-            view.series("BR.BREAKEVEN.5Y"), p.window
+        rel = zscore_last(shared_series(view, "BR.NTNB.5Y"), p.window) - zscore_last(
+            shared_series(view, "BR.BREAKEVEN.5Y"), p.window
         )
         x = squash(rel, 2.0)
         return {"NTNB.5Y": -x, "DI1.5Y": p.hedge * x}
@@ -161,7 +161,7 @@ class DiActivityMomentum(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        growth = view.series("BR.IBCBR.SA").pct_change() * 100
+        growth = shared_series(view, "BR.IBCBR.SA").pct_change() * 100
         return {"DI1.2Y": squash(_activity_z(growth, self.params), 1.0)}
 
 
@@ -233,7 +233,7 @@ class UsRealYieldValue(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        z = zscore_last(view.series("US.TIPS.10Y"), p.window)
+        z = zscore_last(shared_series(view, "US.TIPS.10Y"), p.window)
         return {"UST.10Y.FUT": -squash(z, p.scale)}
 
 
@@ -249,5 +249,5 @@ class UsPayrollsMomentum(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        z = _activity_z(view.series("US.PAYROLLS.CHG"), self.params)
+        z = _activity_z(shared_series(view, "US.PAYROLLS.CHG"), self.params)
         return {"UST.2Y.FUT": squash(z, 1.0)}
