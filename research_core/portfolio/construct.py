@@ -241,4 +241,5 @@ def breakers(
     if ladder is not None and ladder.cap < 1.0:
         cut.append(Binding("drawdown ladder", ladder.summary()))
     scale = fresh * (1.0 if ladder is None else ladder.cap)
-    return weights * scale + 0.0, fresh, ladder, tuple(cut)
+    cut_weights = weights.to_numpy(dtype="float64") * scale + 0.0  # on the array: one Series
+    return pd.Series(cut_weights, index=weights.index, name=weights.name), fresh, ladder, tuple(cut)
