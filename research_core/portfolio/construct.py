@@ -185,8 +185,8 @@ def _raw(
     ann = pd.DataFrame(a, index=table.index, columns=table.index, copy=False)
     if method in ("erc", "hrp"):
         sign = np.sign(score)
-        order = "F" if a.flags.f_contiguous else "C"  # the layout pandas' product had
-        flipped = np.multiply(a, np.outer(sign, sign), order=order)
+        outer = np.outer(sign, sign)  # in the layout pandas' product had:
+        flipped = np.multiply(a, outer, order="F" if a.flags.f_contiguous else "C")
         directional = pd.DataFrame(flipped, index=ann.index, columns=ann.columns, copy=False)
         base = (erc(directional) if method == "erc" else hrp(directional)).to_numpy()
         size = np.abs(score)

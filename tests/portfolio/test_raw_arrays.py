@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from research_core.models.covariance import ledoit_wolf
-from research_core.portfolio.construct import TRADING_DAYS, Sizing, _block, _raw
 from research_core.portfolio.constraints import Constraints
+from research_core.portfolio.construct import TRADING_DAYS, Sizing, _block, _raw
 from research_core.portfolio.optimizers import erc, hrp
 
 IDS = ["DI1.2Y", "UST.10Y.FUT", "USDBRL.FUT", "GOLD.FUT", "IBOV.FUT"]
