@@ -42,8 +42,11 @@ def book_returns(view: PITView, instrument_ids: Sequence[str], lookback: int = 7
 def _pct_change(level: pd.DataFrame) -> pd.DataFrame:
     """``level.pct_change()`` on its array (level / level the session before − 1, NaN on
     the first row): the same divisions in the same layout, without pandas' shift and
-    aligned frame arithmetic on every decision."""
+    aligned frame arithmetic on every decision. A frame held in several blocks, or in
+    another layout, goes through pandas: the covariance's sums follow the layout."""
     block = level.to_numpy(dtype="float64").T  # pandas' layout: one row per column
+    if level._mgr.nblocks != 1 or not block.flags.c_contiguous:
+        return level.pct_change()
     out = np.empty_like(block)
     out[:, :1] = np.nan
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -39,3 +39,14 @@ def test_a_zero_or_missing_level_gives_what_pandas_gives() -> None:
     assert got.iloc[11, 0] == np.inf
     assert np.isnan(got.iloc[20, 1]) and np.isnan(got.iloc[21, 1])
     assert got.iloc[5, 2] == level.iloc[5, 2] / level.iloc[4, 2] - 1.0
+
+
+def test_a_frame_in_several_blocks_keeps_pandas_layout() -> None:
+    level = _levels()
+    level["IBOV.FUT"] = level["GOLD"] * 1.5  # a column added: a second block
+    got, want = _pct_change(level), level.pct_change()
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    tail, want_tail = got.iloc[1:].iloc[-250:], want.iloc[1:].iloc[-250:]
+    assert tail.to_numpy().strides == want_tail.to_numpy().strides
+    # the column means the covariance centres on add up in the same order
+    assert tail.to_numpy().mean(0).tobytes() == want_tail.to_numpy().mean(0).tobytes()
