@@ -44,8 +44,10 @@ def _pct_change(level: pd.DataFrame) -> pd.DataFrame:
     the first row): the same divisions in the same layout, without pandas' shift and
     aligned frame arithmetic on every decision. A frame held in several blocks, or in
     another layout, goes through pandas: the covariance's sums follow the layout."""
+    if level._mgr.nblocks != 1:  # before to_numpy, which would consolidate it in place
+        return level.pct_change()
     block = level.to_numpy(dtype="float64").T  # pandas' layout: one row per column
-    if level._mgr.nblocks != 1 or not block.flags.c_contiguous:
+    if not block.flags.c_contiguous:
         return level.pct_change()
     out = np.empty_like(block)
     out[:, :1] = np.nan
