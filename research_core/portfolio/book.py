@@ -158,7 +158,8 @@ def gather(
             "(a run folder from another date?)"
         )
     agg = aggregate(collected.signals, freshness=collected.freshness)
-    ids = tuple(str(i) for i in agg.table.index if agg.table.at[i, "direction"] != 0)
+    table = agg.table
+    ids = tuple(str(i) for i in table.index[table["direction"].to_numpy() != 0])
     try:
         returns = book_returns(view, list(ids), lookback) if ids else None
     except RiskError:

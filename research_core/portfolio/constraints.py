@@ -261,7 +261,8 @@ def _check_books(target: pd.Series, cov: pd.DataFrame, current: pd.Series | None
         if not (x != 0.0).any():
             continue
         fine = np.isfinite(x).all() and not book.index.has_duplicates
-        if not (fine and (known is None or book.index.isin(known).all())):
+        covered = known is None or book.index.equals(known) or book.index.isin(known).all()
+        if not (fine and covered):
             check_book(book, list(book.index if known is None else known))  # its error
 
 

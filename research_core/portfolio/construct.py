@@ -134,12 +134,11 @@ def construct(
         raise PortfolioError(f"no covariance for instruments {missing}")
     ids = list(table.index)
     sub = _block(cov, ids)
-    ann = sub * TRADING_DAYS
-    a = ann.to_numpy()  # its layout: the products below add up as pandas' did
+    a = sub.to_numpy() * TRADING_DAYS  # pandas' layout: the products below add up as its did
     score = table["score"].to_numpy(dtype="float64") * _freshness(table).to_numpy()
     sd = np.sqrt(np.diag(a))
     mu = IR_PER_Z * score * sd
-    raw = _raw(method, ann, score, mu, table, cons, sz)
+    raw = _raw(method, a, score, mu, table, cons, sz)
     regime = aggregated.regime
     scale = 1.0 - REGIME_CUT * min(abs(regime) / 2.0, 1.0) if regime_scaling and regime < 0 else 1.0
     vol = float(np.sqrt(np.dot(np.dot(raw, a), raw)))
@@ -173,18 +172,22 @@ def construct(
 
 def _raw(
     method: str,
-    ann: pd.DataFrame,
+    a: np.ndarray,
     score: np.ndarray,
     mu: np.ndarray,
     table: pd.DataFrame,
     cons: Constraints,
     sz: Sizing,
 ) -> np.ndarray:
-    """The method's weights before sizing, on the annual covariance ``ann`` (risk parity on
-    the directional positions, tilted by |score|; the view-based methods on ``mu``)."""
+    """The method's weights before sizing, on the annual covariance ``a`` of the table's
+    instruments (risk parity on the directional positions, tilted by |score|; the
+    view-based methods on ``mu``). Frames are built on ``a`` as it lies in memory."""
+    ann = pd.DataFrame(a, index=table.index, columns=table.index, copy=False)
     if method in ("erc", "hrp"):
         sign = np.sign(score)
-        directional = ann * np.outer(sign, sign)
+        outer = np.outer(sign, sign)  # in the layout pandas' product had:
+        flipped = np.multiply(a, outer, order="F" if a.flags.f_contiguous else "C")
+        directional = pd.DataFrame(flipped, index=ann.index, columns=ann.columns, copy=False)
         base = (erc(directional) if method == "erc" else hrp(directional)).to_numpy()
         size = np.abs(score)
         tilt = size / (size.sum() / len(size)) if sz.conviction else 1.0  # pandas' mean
@@ -241,4 +244,5 @@ def breakers(
     if ladder is not None and ladder.cap < 1.0:
         cut.append(Binding("drawdown ladder", ladder.summary()))
     scale = fresh * (1.0 if ladder is None else ladder.cap)
-    return weights * scale + 0.0, fresh, ladder, tuple(cut)
+    cut_weights = weights.to_numpy(dtype="float64") * scale + 0.0  # on the array: one Series
+    return pd.Series(cut_weights, index=weights.index, name=weights.name), fresh, ladder, tuple(cut)

@@ -33,10 +33,27 @@ def book_returns(view: PITView, instrument_ids: Sequence[str], lookback: int = 7
         level = unit_index(view, list(instrument_ids), start, trim=True)
     except PriceHistoryError as err:
         raise RiskError(f"no return history at {view.as_of}: {err}") from err
-    rets = level.pct_change().iloc[1:].iloc[-lookback:]
+    rets = _pct_change(level).iloc[1:].iloc[-lookback:]
     if len(rets) < 60:
         raise RiskError(f"only {len(rets)} days of common returns for {list(instrument_ids)}")
     return rets
+
+
+def _pct_change(level: pd.DataFrame) -> pd.DataFrame:
+    """``level.pct_change()`` on its array (level / level the session before − 1, NaN on
+    the first row): the same divisions in the same layout, without pandas' shift and
+    aligned frame arithmetic on every decision. A frame held in several blocks, or in
+    another layout, goes through pandas: the covariance's sums follow the layout."""
+    if level._mgr.nblocks != 1:  # before to_numpy, which would consolidate it in place
+        return level.pct_change()
+    block = level.to_numpy(dtype="float64").T  # pandas' layout: one row per column
+    if not block.flags.c_contiguous:
+        return level.pct_change()
+    out = np.empty_like(block)
+    out[:, :1] = np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.subtract(block[:, 1:] / block[:, :-1], 1.0, out=out[:, 1:])
+    return pd.DataFrame(out.T, index=level.index, columns=level.columns, copy=False)
 
 
 @dataclass(frozen=True, eq=False)
