@@ -210,7 +210,11 @@ def _block(cov: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     if not (cov.index.is_unique and cov.columns.is_unique):
         return cov.loc[ids, ids]
     labels = pd.Index(ids)
-    return cov.take(cov.index.get_indexer(labels)).take(cov.columns.get_indexer(labels), axis=1)
+    rows, cols = cov.index.get_indexer(labels), cov.columns.get_indexer(labels)
+    if (rows < 0).any() or (cols < 0).any():  # take(-1) would read the last row or column
+        absent = [i for i, r, c in zip(ids, rows, cols, strict=True) if r < 0 or c < 0]
+        raise PortfolioError(f"no covariance for instruments {absent}")
+    return cov.take(rows).take(cols, axis=1)
 
 
 def _freshness(table: pd.DataFrame) -> pd.Series:

@@ -67,3 +67,16 @@ def test_freshness_skips_a_missing_score_as_pandas_sums_did() -> None:
     assert ladder is None
     assert np.array_equal(cut.to_numpy(), weights.to_numpy() * (2.0 / 3.0))
     assert "DI1.2Y 0.50" in why[0].reason and "GOLD.FUT 0.25" in why[0].reason
+
+
+def test_a_label_missing_from_the_covariance_columns_is_refused() -> None:
+    """A covariance whose columns lack an instrument its index has: ``take(-1)`` read the
+    last column instead, where ``cov.loc`` raised (review, issue 29)."""
+    import pytest
+
+    from research_core.errors import PortfolioError
+
+    cov = _cov()
+    cov.columns = [*IDS[:-1], "XX"]  # GOLD.FUT's column mislabelled
+    with pytest.raises(PortfolioError, match=r"GOLD\.FUT"):
+        _block(cov, ["DI1.2Y", "GOLD.FUT"])
