@@ -43,7 +43,7 @@ import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TypeVar
@@ -51,6 +51,7 @@ from typing import TypeVar
 import numpy as np
 import pyarrow as pa
 
+from research_core._files import flock
 from research_core._files import umask as _umask
 from research_core.agents.report import AgentReport
 from research_core.agents.runner import store_for, using_store
@@ -193,6 +194,7 @@ class AgentReportStore:
 
 
 SHELF = "_shelf"  # the folder of the shelves, one file per view (no agent has this name)
+LOCK = ".lock"  # in it: the lock its writers hold while they merge
 
 
 class Shelf:
@@ -201,8 +203,8 @@ class Shelf:
     one file per view (``_shelf/<as_of>-<content stamp>``, a dict name -> value): a date's
     sources cost one read and, in a :meth:`batch`, one write, not one file each (creating
     a file is the dear part of a write). A write merges what another process kept
-    meanwhile; two writing the same view at once may drop each other's new entries,
-    which are then recomputed (never a wrong one: every name carries its settings)."""
+    meanwhile, under the shelves' lock, so two writing one view keep both's entries
+    (never a wrong one either way: every name carries its settings)."""
 
     def __init__(self, store: AgentReportStore, stamp: str) -> None:
         self.store = store
@@ -232,13 +234,27 @@ class Shelf:
             self.flush()
 
     def flush(self) -> None:
-        """Write what was put since the last write, merged into the file as it is now."""
+        """Write what was put since the last write, merged into the file as it is now,
+        under the shelves' lock: two processes writing one view keep both's entries."""
         if not self._pending:
             return
-        entries = self._read()
-        entries.update(self._pending)
-        self.store.write(self.path, entries)
+        with self._locked():
+            entries = self._read()
+            entries.update(self._pending)
+            self.store.write(self.path, entries)
         self._entries, self._pending = entries, {}
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The shelves' inter-process lock (an flock); none where the store cannot be
+        written: the write then says so and keeps nothing."""
+        with ExitStack() as stack:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(flock(self.path.parent / LOCK))
+            except OSError as err:
+                log.info("agent report store: no shelf lock in %s (%s)", self.path.parent, err)
+            yield
 
     @contextmanager
     def batch(self) -> Iterator[Shelf]:
