@@ -63,14 +63,15 @@ class VintageView(PITView):
         return out
 
     def _latest_columns(self, series_ids: list[str]) -> Columns:
-        """The latest period known then, at the value this view's reader hands out last."""
+        """The latest period known then, at this view's vintage: the last row of its
+        history, as :meth:`latest` gives it (``latest_values`` handed out the as-of
+        vintage here, so a first-release backtest read revised values through it)."""
         none = np.iinfo(np.int64).min
         n = len(series_ids)
         obs, val, rel = np.full(n, none), np.full(n, np.nan), np.full(n, none)
-        for j, arr in enumerate(self._reader.arrays(series_ids)):
-            (row,) = arr.latest_rows(np.array([self._as_of.value]))
-            if row >= 0:
-                obs[j], val[j], rel[j] = arr.obs_days[row], arr.value[row], arr.release_ns[row]
+        for j, (o, v, r) in enumerate(self._histories(series_ids)):
+            if len(o):
+                obs[j], val[j], rel[j] = o[-1], v[-1], r[-1]
         return obs, val, rel
 
     def _rows(self, arr: SeriesArrays) -> np.ndarray:
