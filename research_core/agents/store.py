@@ -248,12 +248,15 @@ class Shelf:
     def _locked(self) -> Iterator[None]:
         """The shelves' inter-process lock (an flock); none where the store cannot be
         written: the write then says so and keeps nothing."""
+        lock = self.path.parent / LOCK
         with ExitStack() as stack:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                stack.enter_context(flock(self.path.parent / LOCK))
+                if not lock.exists():  # writable by whoever may write the shelves, as they are
+                    os.close(os.open(lock, os.O_CREAT | os.O_WRONLY, 0o666 & ~_umask()))
+                stack.enter_context(flock(lock))
             except OSError as err:
-                log.info("agent report store: no shelf lock in %s (%s)", self.path.parent, err)
+                log.warning("agent report store: no shelf lock in %s (%s)", lock.parent, err)
             yield
 
     @contextmanager

@@ -112,3 +112,27 @@ def test_two_processes_writing_one_view_at_once_keep_every_entry(lake: Lake):
             f"{p}{i}" for p in "ab" for i in range(60) if kept.get(f"{p}{i}", Outcome) is None
         ]
     assert missing == []
+
+
+def test_the_shelf_lock_is_as_writable_as_the_shelves(lake: Lake):
+    """Another user who may write the shelves may take their lock: it is created with
+    the shelves' mode, 0o666 less the umask (review: flock's 0o644 left other users
+    merging without it)."""
+    import os
+    import stat
+
+    from research_core import _files
+
+    old = os.umask(0o002)  # a shared lake's group-writable umask
+    _files.umask.cache_clear()  # read once per process
+    try:
+        with stored_reports(lake):
+            kept = shelf(lake.at(AS_OF))
+            assert kept is not None
+            kept.put("x", Outcome(freshness=0.5))
+            lock = kept.path.parent / ".lock"
+            modes = {stat.S_IMODE(p.stat().st_mode) for p in (lock, kept.path)}
+    finally:
+        os.umask(old)
+        _files.umask.cache_clear()
+    assert modes == {0o664}  # 0o666 & ~0o002, by hand
