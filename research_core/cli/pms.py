@@ -175,7 +175,7 @@ def _replay(args: argparse.Namespace) -> int:
     """Only the journal, the database and the lake: not the PMS's other services."""
     from research_core.lake import Lake
     from research_core.pms.db import open_engine
-    from research_core.pms.journal import replay
+    from research_core.pms.replay import replay
 
     def say(step: str) -> None:  # each step as it starts, on stderr: a rebuild takes seconds
         print(f"replay: {step}…", file=sys.stderr, flush=True)

@@ -21,20 +21,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from research_core._files import write_atomic
 from research_core.errors import AuditError
 from research_core.pms import keys, ledger
+from research_core.pms.canonical import canonical
 from research_core.pms.keys import Keyring
 from research_core.pms.models import AuditRow
 
@@ -43,32 +41,6 @@ RESERVED = frozenset({"rows", "was", "baseline", "mac"})
 """Payload keys the log writes itself (row images, baseline flag, signature)."""
 HEAD = "pms.audit.head"
 """``session.info`` key: the Anchor of the last record appended in the session."""
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready value with numbers as strings and dates in ISO-8601."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int | Decimal):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise AuditError(f"audit records cannot hold a non-finite number ({value!r})")
-        return repr(value)
-    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item"):  # numpy scalars
-        return _plain(value.item())
-    raise AuditError(f"audit records cannot hold {type(value).__name__} values")
-
-
-def canonical(value: Any) -> str:
-    """Canonical JSON: sorted keys, compact separators, numbers as strings, UTF-8 text."""
-    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def chain_hash(prev_hash: str, record: Mapping[str, Any]) -> str:

@@ -19,15 +19,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.orm import Session
 
 from research_core._secrets import safe_url
 from research_core.config import get_settings
 from research_core.errors import DatabaseURLError, PMSError
-from research_core.pms import anchors, audit, ledger
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session
 
     from research_core.pms.system import PMS
 
@@ -188,8 +187,13 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
 
     The book rows it writes are tracked for the audit record's row images
     (``pms.ledger``); an older database gets its baseline record first; after a commit
-    that appended audit records, the new head is anchored (``pms.anchors``).
+    that appended audit records, the new head is anchored (``pms.anchors``). The ORM and
+    the audit modules are imported here, by a write: a replay reads without them.
     """
+    from sqlalchemy.orm import Session
+
+    from research_core.pms import anchors, audit, ledger
+
     with Session(engine, expire_on_commit=False) as session:
         with session.begin():
             if engine.dialect.name == "postgresql":
@@ -206,6 +210,8 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """A session for reads (no lock on PostgreSQL; SQLite transactions are short)."""
+    from sqlalchemy.orm import Session
+
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
 

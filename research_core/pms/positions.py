@@ -40,12 +40,12 @@ from sqlalchemy.orm import Session
 
 from research_core.calendars import business_day_range
 from research_core.catalog import Instrument, instrument
-from research_core.errors import CatalogError, TradeInputError
+from research_core.errors import TradeInputError
 from research_core.lake.pit import PITView
 from research_core.pms.models import InstrumentRow, Lot, NavRow, PnLRow, Trade
+from research_core.pms.quotes import catalog_instrument, usdbrl
 from research_core.pnl import (
     DT,
-    USDBRL,
     carry,
     last_quote,
     pnl_currency,
@@ -63,14 +63,6 @@ PRICE_BANDS: dict[str, tuple[str, float]] = {
 }
 SIDES = {"buy": 1, "sell": -1}
 _EPS = 1e-9
-
-
-def catalog_instrument(instrument_id: str) -> Instrument:
-    """The catalog instrument, or TradeInputError naming the unknown id."""
-    try:
-        return instrument(instrument_id)
-    except CatalogError as err:
-        raise TradeInputError(f"unknown instrument {instrument_id!r}: {err}") from err
 
 
 def side_sign(side: str | int) -> int:
@@ -99,14 +91,6 @@ def market_quote(view: PITView, inst: Instrument) -> float:
     if not math.isfinite(q):
         raise TradeInputError(f"{inst.id}: no market quote for {inst.price_series} at {view.as_of}")
     return q
-
-
-def usdbrl(view: PITView) -> float:
-    """USD/BRL known at the view (BRL per USD)."""
-    fx = last_quote(view, USDBRL)
-    if not math.isfinite(fx) or fx <= 0:
-        raise TradeInputError(f"no USD/BRL quote ({USDBRL}) at {view.as_of}")
-    return fx
 
 
 def check_price(inst: Instrument, price: float, market: float) -> float:

@@ -111,7 +111,7 @@ def journal_view(pms: PMS) -> w.VBox:
                 f"decision number {rid.value!r} is not a whole number", "error"
             )
             return
-        from research_core.pms.journal import REPLAY_STEPS, replay
+        from research_core.pms.replay import REPLAY_STEPS, replay
 
         def step(name: str) -> None:  # each step as it starts: a book rebuild takes seconds
             k = REPLAY_STEPS.index(name) + 1
