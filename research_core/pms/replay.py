@@ -4,7 +4,7 @@ Replay reopens the snapshot a proposal recorded (``lake.at_snapshot``), rebuilds
 proposal and its pre-trade risk with the inputs the proposal stored (positions, NAV, NAV
 history) and compares them field by field. It reads its two rows with SQLAlchemy Core
 (:data:`DECISIONS`, :data:`PROPOSALS`: the columns it reads of the journal's and the
-proposals' tables, with the models' types), so ``workbench pms replay`` loads neither the
+proposals' tables, typed as the models' columns), so ``workbench pms replay`` loads neither the
 ORM nor the models (issue 29; a test holds these columns to ``pms.models``).
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Float, Integer, Row, Text, column, select, table
+from sqlalchemy import Engine, Float, Integer, Row, String, column, select, table
 
 from research_core._typing import with_overrides
 from research_core.errors import PMSError, PortfolioError, TransitionError
@@ -45,20 +45,20 @@ if TYPE_CHECKING:
 DECISIONS = table(
     "decision_journal",
     column("id", Integer),
-    column("action", Text),
+    column("action", String),
     column("proposal_id", Integer),
 )
 PROPOSALS = table(
     "trade_proposals",
     column("id", Integer),
-    column("instrument_id", Text),
+    column("instrument_id", String),
     column("side", Integer),
     column("quantity", Float),
-    column("strategy", Text),
-    column("agents", Text),
-    column("rationale", Text),
-    column("impact", Text),
-    column("snapshot", Text),
+    column("strategy", String),
+    column("agents", String),
+    column("rationale", String),
+    column("impact", String),
+    column("snapshot", String),
 )
 
 
