@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,9 @@ from research_core.portfolio.construct import PortfolioResult, construct
 from research_core.risk.report import RiskReport, book_returns, risk_report
 from research_core.signals.aggregate import AggregatedSignals, aggregate
 from research_core.signals.sources import CollectedSignals, collect_signals
-from research_core.strategies.base import BaseStrategy
+
+if TYPE_CHECKING:
+    from research_core.strategies.base import BaseStrategy
 
 
 @dataclass(frozen=True, eq=False)

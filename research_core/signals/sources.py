@@ -35,11 +35,10 @@ from research_core.errors import (
 from research_core.lake.pit import PITView
 from research_core.pnl import view_reads
 from research_core.records import Signal
-from research_core.strategies import load_config
-from research_core.strategies.base import BaseStrategy
 
 if TYPE_CHECKING:
     from research_core.agents.store import Shelf
+    from research_core.strategies.base import BaseStrategy
 
 # Packages whose strategies' outcomes the store keeps: their source is in the store's code
 # digest (``agents.store.code_digest``), so a code change gives fresh entries.
@@ -125,6 +124,9 @@ def _unit_items(view: PITView, strategy: BaseStrategy) -> Iterable[tuple[object,
     """``strategy.generate_signals(view).items()``, from the array it is made of when the
     strategy keeps the template's ``generate_signals`` (no Series built per strategy and
     date: its string index alone cost more than many strategies' positions)."""
+    from research_core.strategies.base import BaseStrategy  # on use: a replay unpickling
+    # what was gathered need not import every strategy (issue 29)
+
     if type(strategy).generate_signals is BaseStrategy.generate_signals:
         return zip(strategy.instruments, strategy.risk_units(view), strict=True)
     return strategy.generate_signals(view).items()
@@ -166,7 +168,11 @@ def collect_signals(
     with kept.batch() if kept is not None else nullcontext():  # one write per view
         said = {f"agent:{k}": v for k, v in agent_outcomes(view, agents, kept).items()}
         last: dict[str, int | None] = {}  # last quotes, read once per instrument
-        config = load_config() if strategies is None else strategies
+        if strategies is None:
+            from research_core.strategies import load_config  # on use, as BaseStrategy
+
+            strategies = load_config()
+        config = strategies
         settings = agent_settings()
         for name, strat in config.items():
             said[f"strategy:{name}"] = strategy_outcome(view, strat, last, kept, settings)
