@@ -19,9 +19,10 @@ imports and, from cProfile, the heaviest calls and how many agents were computed
 * ``page (store kept)``     then another decision, in the same kernel
 * ``page (store emptied)``  then a third after the store is deleted and the in-process
                             memo cleared: every agent and strategy recomputed, imports paid
-* ``import floor``          ``import pandas, pyarrow.parquet, sqlalchemy.orm,
-                            scipy.optimize`` alone: what no ``pms replay`` process can
-                            go below (the ERC solver is scipy's trust-exact)
+* ``import floor``          a process importing only the other packages a ``pms replay``
+                            imports (:data:`FLOOR`), each timed: what no replay process can
+                            go below (the ERC solver is scipy's trust-exact; the journal's
+                            two rows are read with SQLAlchemy Core, without the ORM)
 
 Run ``python benchmarks/replay.py [--lake PATH]`` (default WORKBENCH_LAKE_PATH; it works on
 a copy of the lake and a PMS database in a temporary folder).
@@ -112,7 +113,29 @@ for name, d, empty in (("kept", decisions[3], False), ("emptied", decisions[4], 
 print(json.dumps(out), file=sys.stderr)
 """
 )
-FLOOR = "import pandas, pyarrow.parquet, sqlalchemy.orm, scipy.optimize"
+# The other packages a `pms replay` process imports, in its order, and why: numpy and pandas
+# (everything), pyarrow's dataset reader (the lake), pydantic-settings (the settings), yaml
+# (the catalog), SQLAlchemy Core and its SQLite dialect (the journal's rows), scipy.optimize
+# (ERC's trust-exact; the package's __init__ brings linalg, sparse, spatial and special).
+FLOOR = (
+    "numpy",
+    "pandas",
+    "pyarrow.dataset",
+    "pydantic_settings",
+    "yaml",
+    "sqlalchemy",
+    "sqlalchemy.dialects.sqlite",
+    "scipy.optimize",
+)
+FLOOR_CODE = """
+import importlib, json, sys, time
+out = {}
+for name in sys.argv[1:]:
+    c = time.process_time()
+    importlib.import_module(name)
+    out[name] = time.process_time() - c
+print(json.dumps(out))
+"""
 DASHBOARDS = Path(research_core.__file__).resolve().parents[1] / "dashboards"  # the code's
 _IMPORT = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( ?)(\S+)$")
 
@@ -171,14 +194,18 @@ def page(url: str, lake: Path, decisions: list[int]) -> dict[str, Any]:
     return {**json.loads(run.stderr.strip().splitlines()[-1]), "load": os.getloadavg()[0]}
 
 
-def floor() -> tuple[float, float]:
-    """Wall and CPU seconds of a process that only imports :data:`FLOOR`."""
+def floor() -> tuple[float, float, dict[str, float]]:
+    """Wall and CPU seconds of a process that only imports :data:`FLOOR`, and the CPU
+    seconds of each import in turn (what it adds to those before it)."""
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", FLOOR], check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", FLOOR_CODE, *FLOOR], check=True, capture_output=True, text=True
+    )
     wall = time.perf_counter() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+    each = json.loads(run.stdout.strip().splitlines()[-1])
+    return wall, cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, each
 
 
 def show_page(r: dict[str, Any], out: dict[str, float]) -> None:
@@ -254,9 +281,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
                 assert r["code"] == 0 and "IDENTICAL" in r["stdout"], r["stdout"] + r["stderr"]
             else:
                 texts.append(r["stdout"])
-    wall, cpu = floor()
+    wall, cpu, each = floor()
     out["import floor"] = cpu
-    print(f"{'import floor':<22}{wall:>7.2f} s wall {cpu:>6.2f} s cpu  ({FLOOR})")
+    parts = ", ".join(f"{name} {s:.2f} s" for name, s in each.items())
+    print(f"{'import floor':<22}{wall:>7.2f} s wall {cpu:>6.2f} s cpu  ({parts})")
     assert args.replay_only or texts[0] == texts[1], "the stored reports print differently"
     u = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"CPU of all child processes {u.ru_utime + u.ru_stime:.1f} s")
