@@ -22,16 +22,9 @@ from research_core.errors import PMSError, PortfolioError, TransitionError
 from research_core.formats import pct_nav, size
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
+from research_core.pms import proposals
 from research_core.pms.canonical import canonical
 from research_core.pms.impact import book_risk
-from research_core.pms.proposals import (
-    ProposalSpec,
-    inputs_base,
-    inputs_impact,
-    inputs_limits,
-    inputs_series,
-    proposal_specs,
-)
 from research_core.pms.quotes import catalog_instrument, usdbrl
 
 if TYPE_CHECKING:
@@ -124,9 +117,9 @@ def replay(
         raise PMSError(f"proposal {prop.id} recorded no lake snapshot id; cannot replay")
     view = lake.at_snapshot(snap["snapshot_id"])
     inputs = snap["inputs"]
-    current, equity = inputs_series(inputs)
-    base = inputs_base(inputs)  # held + approved not executed: what it was priced against
-    nav, limits = float(inputs["nav"]), inputs_limits(inputs)
+    current, equity = proposals.inputs_series(inputs)
+    base = proposals.inputs_base(inputs)  # held + approved not executed: what it was priced against
+    nav, limits = float(inputs["nav"]), proposals.inputs_limits(inputs)
     say(REPLAY_STEPS[1])
     stored = {
         "instrument": prop.instrument_id,
@@ -140,7 +133,7 @@ def replay(
     if snap["method"] == "discretionary":
         fx = usdbrl(view) if catalog_instrument(prop.instrument_id).currency == "USD" else 1.0
         dw = prop.side * prop.quantity * fx / nav
-        spec = ProposalSpec(
+        spec = proposals.ProposalSpec(
             prop.instrument_id,
             prop.side,
             prop.quantity,
@@ -165,7 +158,7 @@ def replay(
             )
         say(REPLAY_STEPS[2])
         spec, before = found, book_risk(base, view, nav=nav, equity=equity, limits=limits)
-    impact = inputs_impact(view, inputs, (spec.instrument_id, spec.delta_weight), before)
+    impact = proposals.inputs_impact(view, inputs, (spec.instrument_id, spec.delta_weight), before)
     rebuilt = {
         "instrument": spec.instrument_id,
         "side": str(spec.side),
@@ -227,7 +220,7 @@ def _book_spec(
     prop: Row[Any],
     current: pd.Series,
     equity: pd.Series | None,
-) -> ProposalSpec | None:
+) -> proposals.ProposalSpec | None:
     """The trade of ``prop`` as the decision rebuilt at the recorded snapshot asks for it
     (None if it no longer does): the path the proposal took (:func:`decide_kept`, then
     the positions' sizes), without the risk report of the whole target book, which a
@@ -244,10 +237,10 @@ def _book_spec(
         method=snap["method"],
         current=current,
         equity=equity,
-        constraints=Constraints(limits=inputs_limits(inputs)),
+        constraints=Constraints(limits=proposals.inputs_limits(inputs)),
     )
     sizes = position_sizes(decision.portfolio.weights, view, nav)
-    specs = proposal_specs(
+    specs = proposals.proposal_specs(
         decision,
         current,
         nav=nav,
