@@ -128,13 +128,14 @@ FLOOR = (
     "scipy.optimize",
 )
 FLOOR_CODE = """
-import importlib, json, sys, time
+import gc, importlib, json, sys, time
 out = {}
 for name in sys.argv[1:]:
     c = time.process_time()
     importlib.import_module(name)
     out[name] = time.process_time() - c
 print(json.dumps(out))
+gc.freeze()  # as the workbench process does: its exit does not walk these modules
 """
 DASHBOARDS = Path(research_core.__file__).resolve().parents[1] / "dashboards"  # the code's
 _IMPORT = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( ?)(\S+)$")
