@@ -212,6 +212,8 @@ class Agent(ABC):
                 out[f"{name}.transmat"] = result.transmat
             elif hasattr(result, "bse") and reg is None:
                 out[name] = pd.DataFrame({"coef": result.params, "std_err": result.bse})
+            if result is reg:  # its table is the coefficients' (built once)
+                continue
             frame = result.to_frame()
             if len(frame) <= 60 and not (coefficients is not None and frame.equals(coefficients)):
                 out[name if name not in out else f"{name}.model"] = frame

@@ -7,6 +7,7 @@ stored reports (a replay, a second ``agents run`` on the same snapshot) never pa
 
 from __future__ import annotations
 
+import functools
 import pkgutil
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -89,10 +90,17 @@ AGENTS: Mapping[str, type[Agent]] = _Registry()
 
 def agent_order(names: Iterable[str] | None = None) -> list[str]:
     """The named agents plus their dependencies, dependencies first."""
-    wanted = list(AGENTS) if names is None else list(names)
-    unknown = [n for n in wanted if n not in AGENTS]
+    wanted = tuple(ENTRIES) if names is None else tuple(names)
+    unknown = [n for n in wanted if n not in ENTRIES]
     if unknown:
         raise CatalogError(f"unknown agent(s) {unknown}; valid: {sorted(AGENTS)}")
+    return list(_order(wanted))
+
+
+@functools.lru_cache(maxsize=64)
+def _order(wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`agent_order` of known names: the registry is fixed (a read-only mapping),
+    so each request's order is worked out once (a runner asks at every lookup)."""
     graph: dict[str, tuple[str, ...]] = {}
     todo = list(wanted)
     while todo:
@@ -100,7 +108,7 @@ def agent_order(names: Iterable[str] | None = None) -> list[str]:
         if name not in graph:
             graph[name] = ENTRIES[name].depends_on
             todo.extend(graph[name])
-    return list(TopologicalSorter(graph).static_order())
+    return tuple(TopologicalSorter(graph).static_order())
 
 
 class ReportStore(Protocol):
@@ -162,7 +170,7 @@ def _store(content: tuple[object, ...]) -> ReportStore | None:
 
 def variant(name: str) -> str:
     """The settings an agent's report depends on: its own and its dependencies'."""
-    return ",".join(v for n in agent_order([name]) if (v := _own_variant(n)))
+    return ",".join(v for n in _order((name,)) if (v := _own_variant(n)))
 
 
 def _own_variant(name: str) -> str:

@@ -13,12 +13,13 @@ prices) leaves the stamp, and the stored report, alone; a revision or a late row
 by the as-of raises it, so a write invalidates exactly the dates that see it.
 
 Entries are files ``<lake>/artifacts/cache/agents/<code>/<agent>[,<variant>]/<as_of>-<stamp>``
-(instants in UTC nanoseconds): a zlib-compressed pickle behind its SHA-256, written to a
-unique temporary name and renamed, so no reader sees half an entry; one that fails its
-checksum or does not load is recomputed (and replaced). Nothing is fsynced: an entry lost
-in a crash is recomputed. Deleting the folder is always safe. The entries are pickles:
-they are as trusted as the lake folder they sit in (whoever can write there can already
-change the data the agents read).
+(instants in UTC nanoseconds): a pickle compressed with Zstandard at level 1 (pyarrow's
+codec: a fifth of zlib's CPU at nearly its size) after its size (8 bytes, little endian),
+behind the SHA-256 of both, written to a unique temporary name and renamed, so no reader
+sees half an entry; one that fails its checksum or does not load is recomputed (and
+replaced). Nothing is fsynced: an entry lost in a crash is recomputed. Deleting the
+folder is always safe. The entries are pickles: they are as trusted as the lake folder
+they sit in (whoever can write there can already change the data the agents read).
 
 Strategies' outputs at a date (their signals and freshness, or why they said nothing:
 :func:`research_core.signals.sources.strategy_outcome`; the pipeline's strategies step, the
@@ -41,7 +42,6 @@ import pickle
 import platform
 import shutil
 import tempfile
-import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -65,6 +65,8 @@ T = TypeVar("T")
 FOLDER = Path("artifacts") / "cache" / "agents"
 LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "hmmlearn", "arch")
 _DIGEST = 32  # bytes of SHA-256 in front of each entry
+_SIZE = 8  # then the pickle's size in bytes (little endian), then the compressed pickle
+CODEC = "zstd"
 STAMP_COLUMNS = ("release_time", "ingested_at")
 KEEP_CODES = 2  # code digests whose entries are kept: this one and the newest other
 
@@ -166,14 +168,20 @@ class AgentReportStore:
             log.warning("agent report store: %s fails its checksum; recomputing", path)
             return None
         try:
-            return pickle.loads(zlib.decompress(payload))  # trusted as the lake is
-        except (pickle.UnpicklingError, zlib.error, EOFError, AttributeError, ImportError) as err:
+            return pickle.loads(_unpack(payload))  # trusted as the lake is
+        except (
+            pickle.UnpicklingError,
+            pa.ArrowException,
+            EOFError,
+            AttributeError,
+            ImportError,
+        ) as err:
             log.warning("agent report store: %s does not load (%s); recomputing", path, err)
             return None
 
     def write(self, path: Path, value: object) -> None:
         """Keep ``value`` at ``path`` (an :meth:`entry`): whole or not at all."""
-        payload = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        payload = _pack(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         try:  # a lake this user may read but not write (or a full disk): just not kept
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -191,6 +199,22 @@ class AgentReportStore:
 
     def __repr__(self) -> str:
         return f"AgentReportStore({str(self.folder)!r})"
+
+
+@functools.cache
+def _codec() -> pa.Codec:
+    return pa.Codec(CODEC, compression_level=1)
+
+
+def _pack(raw: bytes) -> bytes:
+    """An entry's payload: the size of ``raw``, then ``raw`` compressed."""
+    return len(raw).to_bytes(_SIZE, "little") + _codec().compress(raw, asbytes=True)
+
+
+def _unpack(payload: bytes) -> bytes:
+    """What :func:`_pack` was given."""
+    size = int.from_bytes(payload[:_SIZE], "little")
+    return _codec().decompress(payload[_SIZE:], decompressed_size=size, asbytes=True)
 
 
 SHELF = "_shelf"  # the folder of the shelves, one file per view (no agent has this name)

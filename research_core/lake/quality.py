@@ -6,6 +6,7 @@ module judges the data as known at ``as_of`` and returns findings the Morning Pa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -85,7 +86,7 @@ def staleness(
     nxt = _next_period(last, spec.frequency)
     if last.tz is None and as_of.value < nxt.value + _LATE[spec.frequency]:
         return []  # no rule releases a period before its local start: not due yet
-    due = spec.release_time(nxt) + GRACE[spec.frequency]
+    due = _due(spec, repr(spec.release), nxt)
     if as_of <= due:
         return []
     late = (as_of - due).days
@@ -97,6 +98,14 @@ def staleness(
             f"next period {nxt.date()} due by {due:%Y-%m-%d %H:%M} UTC (+grace); {late} days late",
         )
     ]
+
+
+@functools.lru_cache(maxsize=1024)
+def _due(spec: SeriesSpec, release: str, period: pd.Timestamp) -> pd.Timestamp:
+    """When ``period`` of ``spec`` is due, grace included: the same for every as-of, so
+    a daily run works it out once per series and period. ``release`` (the rule's repr)
+    is part of the key, since a spec's equality leaves its rule out."""
+    return spec.release_time(period) + GRACE[spec.frequency]
 
 
 def _next_period(last: pd.Timestamp, frequency: str) -> pd.Timestamp:
