@@ -235,7 +235,7 @@ def unreadable_error(files: LakeFiles, err: Exception) -> LakeError:
 # lives here, not on any object a view holds, so a view never reaches rows past its bounds.
 _CACHE: OrderedDict[tuple[str, tuple[str, ...]], dict[str, SeriesArrays]] = OrderedDict()
 _CACHE_SNAPSHOTS = 4
-_WHOLE_ROWS = 2_000_000  # files read whole (all their series kept) up to this many rows
+_WHOLE_ROWS = 1_000_000  # files read whole (all their series kept) up to this many rows (32 MB)
 _CACHE_LOCK = threading.Lock()  # page-server threads share it: OrderedDict moves are not atomic
 
 
