@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -221,7 +221,6 @@ def ols_arrays(
 
 TABLE = ("coef", "std_err", "t", "p")
 FITS: Kind[tuple[OLSFit, tuple[tuple[str, float], ...], bool]] = Kind("OLS fits", 64)
-ARRAYS = ("params", "bse", "tvalues", "pvalues", "resid", "fittedvalues", "cov_params")
 
 
 def _kept_fit(
@@ -231,9 +230,27 @@ def _kept_fit(
     rank: what :func:`ols_arrays` keeps per content of ``y``, ``x`` and the lags."""
     res, full_rank = ols_fit_rank(y, x, hac_lags or None)
     diagnostics = tuple(_diagnostic_values(res.resid, x, lags=lags).items())
-    return replace(res, **{a: frozen(getattr(res, a)) for a in ARRAYS}), diagnostics, full_rank
+    return _each_array(res, frozen), diagnostics, full_rank
 
 
 def _own(res: OLSFit) -> OLSFit:
     """A kept fit with its own writable arrays (what a caller does with them stays there)."""
-    return replace(res, **{a: fresh(getattr(res, a)) for a in ARRAYS})
+    return _each_array(res, fresh)
+
+
+def _each_array(res: OLSFit, how: Callable[[np.ndarray], np.ndarray]) -> OLSFit:
+    """``res`` with ``how`` applied to each of its arrays."""
+    return OLSFit(
+        how(res.params),
+        how(res.bse),
+        how(res.tvalues),
+        how(res.pvalues),
+        how(res.resid),
+        how(res.fittedvalues),
+        how(res.cov_params),
+        res.rsquared,
+        res.rsquared_adj,
+        res.nobs,
+        res.scale,
+        res.cov_type,
+    )
