@@ -19,7 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from research_core._memo import Kind
 from research_core.models._base import Regression, TextResult, ols_arrays
 from research_core.models._reuse import array_key, fresh, frozen, reused
-from research_core.models.inputs import complete_columns
+from research_core.models.inputs import complete_columns, month_starts
 
 REGRESSORS = ("inflation_lag", "expectations", "gap_lag", "fx_lag")
 
@@ -188,7 +188,9 @@ def _forecast(
     """Twelve months ahead from the last month of ``index`` (inflation ``level``):
     expectations and gap held at their latest values, FX unchanged."""
     p = reg.params.to_dict()
-    future = pd.date_range(index[-1] + pd.offsets.MonthBegin(1), periods=12, freq="MS")
+    last = int(index.values[-1].astype("datetime64[M]").astype(np.int64))
+    # ``pd.date_range(index[-1] + MonthBegin(1), periods=12, freq="MS")``, from the kept index
+    future = month_starts(np.arange(last + 1, last + 13), index.values.dtype, None)
     season = np.zeros(12)
     if seasonal:  # centred over the sample and the forecast months together
         months = np.concatenate([index.month.to_numpy(), future.month.to_numpy()])
