@@ -7,6 +7,8 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
+from research_core._memo import Kind
+from research_core.models._reuse import array_key, fresh, frozen, reused
 from research_core.models.inputs import month_starts
 from research_core.models.resample import weekly_last_frame
 
@@ -21,15 +23,31 @@ def monthly(series: pd.Series, how: str = "mean") -> pd.Series:
     naive = isinstance(index, pd.DatetimeIndex) and index.tz is None
     if series.dtype == np.float64 and naive and index.is_monotonic_increasing:
         values = series.to_numpy()
-        known = ~np.isnan(values)  # a missing value changes no month's sum, count or last
-        if known.any() and not index.hasnans:
-            months = _month_numbers(index.values)[known]
-            out, kept = _by_month(values[known], months, how, gaps=not known.all())
+        if not index.hasnans and not np.isnan(values).all():
+            key = (how, array_key(index.values), array_key(values))
+            out, kept = reused(MONTHLY, key, lambda: _monthly_arrays(index.values, values, how))
             return pd.Series(
-                out, index=month_starts(kept, index.values.dtype, index.name), name=series.name
+                fresh(out),
+                index=month_starts(kept, index.values.dtype, index.name),
+                name=series.name,
             )
     grouped = series.resample("MS")
     return (grouped.mean() if how == "mean" else grouped.last()).dropna()
+
+
+MONTHLY: Kind[tuple[np.ndarray, np.ndarray]] = Kind("monthly means", 64)
+
+
+def _monthly_arrays(
+    dates: np.ndarray, values: np.ndarray, how: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The months' means (or last values) of ``values`` at increasing ``dates`` and their
+    month numbers, read-only: kept per content of both (several agents resample the same
+    daily series at a date, and a monthly series' months stay the same from day to day)."""
+    known = ~np.isnan(values)  # a missing value changes no month's sum, count or last
+    months = _month_numbers(dates)[known]
+    out, kept = _by_month(values[known], months, how, gaps=not known.all())
+    return frozen(out), frozen(kept)
 
 
 def _by_month(

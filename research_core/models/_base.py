@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
 import pandas as pd
 
-from research_core.models._ols import OLSFit, ols_fit
+from research_core._memo import Kind
+from research_core.models._ols import OLSFit, ols_fit_rank, warn_rank_deficient
+from research_core.models._reuse import array_key, fresh, frozen, reused
 
 Labels = tuple[pd.Index, pd.Index]  # coefficient names, row index
 
@@ -62,6 +64,11 @@ def residual_diagnostics(resid: np.ndarray, exog: np.ndarray, *, lags: int) -> p
     compares them), written on arrays: the wrappers cost ten times the arithmetic, and
     every regression an agent fits at every date reports them.
     """
+    return labelled(_diagnostic_values(resid, exog, lags=lags), "diagnostic")
+
+
+def _diagnostic_values(resid: np.ndarray, exog: np.ndarray, *, lags: int) -> dict[str, float]:
+    """:func:`residual_diagnostics`' numbers by name."""
     from scipy.special import chdtrc  # the chi-square survival function of scipy.stats.chi2
 
     e = np.asarray(resid, dtype=float)
@@ -76,7 +83,7 @@ def residual_diagnostics(resid: np.ndarray, exog: np.ndarray, *, lags: int) -> p
     out |= {"jarque_bera_p": float(chdtrc(2, jb)), "skew": float(skew), "kurtosis": float(kurt)}
     if exog.shape[1] > 1:
         out["breusch_pagan_p"] = _breusch_pagan_p(e, np.asarray(exog, dtype=float))
-    return labelled(out, "diagnostic")
+    return out
 
 
 def _ljung_box(e: np.ndarray, lags: int) -> float:
@@ -139,24 +146,6 @@ class Regression(TextResult):
     fit: OLSFit = field(repr=False)
     labels: Labels = field(repr=False)  # coefficient names, row index
 
-    @classmethod
-    def from_fit(
-        cls, name: str, res: OLSFit, exog: np.ndarray, *, lags: int, labels: Labels
-    ) -> Regression:
-        """The fit as a :class:`Regression`, its numbers named by ``labels`` (coefficient
-        names, row index) as statsmodels' pandas wrapper would name them."""
-        return cls(
-            name=name,
-            rsquared=res.rsquared,
-            rsquared_adj=res.rsquared_adj,
-            nobs=int(res.nobs),
-            sigma=float(np.sqrt(res.scale)),
-            cov_type=res.cov_type,
-            diagnostics=residual_diagnostics(res.resid, exog, lags=lags),
-            fit=res,
-            labels=labels,
-        )
-
     params = _Labelled("params", 0)
     bse = _Labelled("bse", 0)
     tvalues = _Labelled("tvalues", 0)
@@ -170,10 +159,11 @@ class Regression(TextResult):
         return pd.DataFrame(self.fit.cov_params, index=names, columns=names)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per coefficient: coef, std_err, t, p."""
+        """One row per coefficient: coef, std_err, t, p (one block, a row per column: the
+        layout of the dict-of-columns frame, without its alignment)."""
         f = self.fit
-        columns = {"coef": f.params, "std_err": f.bse, "t": f.tvalues, "p": f.pvalues}
-        return pd.DataFrame(columns, index=self.labels[0])
+        block = np.vstack([f.params, f.bse, f.tvalues, f.pvalues])
+        return pd.DataFrame(block.T, index=self.labels[0], columns=name_index(TABLE), copy=False)
 
     def summary(self) -> str:
         head = (
@@ -211,6 +201,56 @@ def ols_arrays(
     if constant:  # statsmodels' add_constant(x, has_constant="add"), without its checks
         x, names = np.column_stack([np.ones(len(x)), x]), ["const", *columns]
     x = np.asfortranarray(x)  # the layout a frame hands statsmodels: the same sums, bit for bit
-    res = ols_fit(y, x, hac_lags or None)
-    labels = (name_index(names), index)
-    return Regression.from_fit(name, res, x, lags=max(hac_lags, 4), labels=labels)
+    lags = max(hac_lags, 4)
+    key = (array_key(y), array_key(x), hac_lags, lags)
+    res, diagnostics, full_rank = reused(FITS, key, lambda: _kept_fit(y, x, hac_lags, lags))
+    if not full_rank:
+        warn_rank_deficient(stacklevel=2)
+    return Regression(
+        name=name,
+        rsquared=res.rsquared,
+        rsquared_adj=res.rsquared_adj,
+        nobs=int(res.nobs),
+        sigma=float(np.sqrt(res.scale)),
+        cov_type=res.cov_type,
+        diagnostics=labelled(dict(diagnostics), "diagnostic"),
+        fit=_own(res),
+        labels=(name_index(names), index),
+    )
+
+
+TABLE = ("coef", "std_err", "t", "p")
+FITS: Kind[tuple[OLSFit, tuple[tuple[str, float], ...], bool]] = Kind("OLS fits", 64)
+
+
+def _kept_fit(
+    y: np.ndarray, x: np.ndarray, hac_lags: int, lags: int
+) -> tuple[OLSFit, tuple[tuple[str, float], ...], bool]:
+    """The fit (its arrays read-only), its residual diagnostics and whether ``x`` had full
+    rank: what :func:`ols_arrays` keeps per content of ``y``, ``x`` and the lags."""
+    res, full_rank = ols_fit_rank(y, x, hac_lags or None)
+    diagnostics = tuple(_diagnostic_values(res.resid, x, lags=lags).items())
+    return _each_array(res, frozen), diagnostics, full_rank
+
+
+def _own(res: OLSFit) -> OLSFit:
+    """A kept fit with its own writable arrays (what a caller does with them stays there)."""
+    return _each_array(res, fresh)
+
+
+def _each_array(res: OLSFit, how: Callable[[np.ndarray], np.ndarray]) -> OLSFit:
+    """``res`` with ``how`` applied to each of its arrays."""
+    return OLSFit(
+        how(res.params),
+        how(res.bse),
+        how(res.tvalues),
+        how(res.pvalues),
+        how(res.resid),
+        how(res.fittedvalues),
+        how(res.cov_params),
+        res.rsquared,
+        res.rsquared_adj,
+        res.nobs,
+        res.scale,
+        res.cov_type,
+    )

@@ -65,19 +65,29 @@ def ols_fit(y: np.ndarray, x: np.ndarray, hac_lags: int | None = None) -> OLSFit
     """OLS of ``y`` on ``x`` as is (no constant added): nonrobust errors and t p-values, or
     with ``hac_lags`` Newey–West (Bartlett kernel, no small-sample correction) and normal
     p-values: statsmodels' defaults for these two calls."""
+    fit, full_rank = ols_fit_rank(y, x, hac_lags)
+    if not full_rank:
+        warn_rank_deficient(stacklevel=3)
+    return fit
+
+
+def warn_rank_deficient(stacklevel: int) -> None:
+    """statsmodels' warning for a design of lower rank than its columns."""
+    warnings.warn(
+        "The design matrix is rank-deficient. The model parameters are not uniquely determined.",
+        RuntimeWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def ols_fit_rank(y: np.ndarray, x: np.ndarray, hac_lags: int | None) -> tuple[OLSFit, bool]:
+    """:func:`ols_fit` without its warning, and whether ``x`` had full column rank."""
     from scipy.special import ndtr, stdtr  # scipy.stats' t.sf and norm.sf use these
 
     k_const = k_constant(x)  # checks the regressors first, as statsmodels' model does
     pinv, singular = pinv_extended(x)
     normalized_cov = np.dot(pinv, np.transpose(pinv))
     rank = np.linalg.matrix_rank(np.diag(singular))
-    if rank < x.shape[1]:
-        warnings.warn(
-            "The design matrix is rank-deficient. "
-            "The model parameters are not uniquely determined.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
     params = np.dot(pinv, y)
     nobs = float(x.shape[0])
     df_resid = nobs - rank
@@ -104,7 +114,8 @@ def ols_fit(y: np.ndarray, x: np.ndarray, hac_lags: int | None = None) -> OLSFit
     rsquared_adj = 1 - (np.divide(nobs - k_const, df_resid) * (1 - rsquared))
     arrays = (params, bse, tvalues, pvalues, resid, fitted, cov)
     cov_type = "nonrobust" if hac_lags is None else "HAC"
-    return OLSFit(*arrays, float(rsquared), float(rsquared_adj), nobs, float(scale), cov_type)
+    fit = OLSFit(*arrays, float(rsquared), float(rsquared_adj), nobs, float(scale), cov_type)
+    return fit, bool(rank >= x.shape[1])
 
 
 def _cov_hac(xu: np.ndarray, hessian_inv: np.ndarray, nlags: int) -> np.ndarray:

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from research_core._memo import Kind
 from research_core.errors import ModelError
 from research_core.models._base import TextResult, name_index
+from research_core.models._reuse import fresh, frozen, reused
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,21 +93,15 @@ def debt_dynamics(
     if growth <= -100 or debt < 0:
         raise ModelError(f"debt_dynamics: needs debt >= 0 and growth > -100%, got {values}")
     years = np.arange(horizon + 1)
-    shocks = _unit_shocks(seed, n_paths, horizon) * np.asarray(vol)[:, None, None]
-    r = interest_rate + shocks[0]
-    g = np.maximum(growth + shocks[1], -99.0)
-    pb = primary_balance + shocks[2]
-    paths = np.empty((n_paths, horizon + 1))
-    paths[:, 0] = debt
-    for t in range(horizon):
-        paths[:, t + 1] = paths[:, t] * (1 + r[:, t] / 100) / (1 + g[:, t] / 100) - pb[:, t]
+    point = (debt, interest_rate, growth, primary_balance, *vol)
+    key = (np.array(point, dtype=float).tobytes(), horizon, n_paths, seed)
+    percentiles, prob_rising = reused(
+        FANS, key, lambda: _fan(debt, interest_rate, growth, primary_balance, vol, key[1:])
+    )
     base = [debt]
     for _ in range(horizon):
         base.append(base[-1] * (1 + interest_rate / 100) / (1 + growth / 100) - primary_balance)
-    pct = (5, 25, 50, 75, 95)
-    fan = pd.DataFrame(
-        np.percentile(paths, pct, axis=0).T, index=years, columns=[f"p{p}" for p in pct]
-    )
+    fan = pd.DataFrame(fresh(percentiles).T, index=years, columns=[f"p{p}" for p in PERCENTILES])
     fan.index.name = "year"
     return DebtDynamicsResult(
         debt=debt,
@@ -115,5 +111,32 @@ def debt_dynamics(
         stabilizing_primary=stabilizing_primary(debt, interest_rate, growth),
         baseline=pd.Series(base, index=years, name="baseline"),
         fan=fan,
-        prob_rising=float(np.mean(paths[:, -1] > debt)),
+        prob_rising=prob_rising,
     )
+
+
+PERCENTILES = (5, 25, 50, 75, 95)
+FANS: Kind[tuple[np.ndarray, float]] = Kind("debt fans", 16)
+
+
+def _fan(
+    debt: float,
+    interest_rate: float,
+    growth: float,
+    primary_balance: float,
+    vol: tuple[float, float, float],
+    sizes: tuple[int, int, int],
+) -> tuple[np.ndarray, float]:
+    """The simulated paths' :data:`PERCENTILES` by year (read-only: kept per content of
+    the inputs, ``research_core.models._reuse``) and the share ending above ``debt``."""
+    horizon, n_paths, seed = sizes
+    shocks = _unit_shocks(seed, n_paths, horizon) * np.asarray(vol)[:, None, None]
+    r = interest_rate + shocks[0]
+    g = np.maximum(growth + shocks[1], -99.0)
+    pb = primary_balance + shocks[2]
+    paths = np.empty((n_paths, horizon + 1))
+    paths[:, 0] = debt
+    for t in range(horizon):
+        paths[:, t + 1] = paths[:, t] * (1 + r[:, t] / 100) / (1 + g[:, t] / 100) - pb[:, t]
+    percentiles = np.percentile(paths, PERCENTILES, axis=0)
+    return frozen(percentiles), float(np.mean(paths[:, -1] > debt))

@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from research_core._memo import Kind
 from research_core.errors import ModelError
 from research_core.models._base import Regression, TextResult, name_index, ols_arrays
 from research_core.models._mackinnon import mackinnon_p
+from research_core.models._reuse import array_key, reused
 from research_core.models.inputs import complete_columns
 
 
@@ -115,7 +117,15 @@ def _dols_design(x: np.ndarray, names: list[str], k: int) -> tuple[np.ndarray, l
 def engle_granger(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:
     """Engle–Granger statistic and MacKinnon p-value: statsmodels'
     ``coint(y, x, trend="c", autolag="aic")``, its ADF lag search done in one QR (the same
-    regressions, without a statsmodels model per candidate lag)."""
+    regressions, without a statsmodels model per candidate lag). Kept per content of ``y``
+    and ``x`` (``research_core.models._reuse``)."""
+    return reused(COINT, (array_key(y), array_key(x)), lambda: _engle_granger(y, x))
+
+
+COINT: Kind[tuple[float, float]] = Kind("Engle-Granger tests", 16)
+
+
+def _engle_granger(y: np.ndarray, x: np.ndarray) -> tuple[float, float]:
     exog = np.column_stack([x, np.ones(len(y))])
     resid = y - exog @ np.linalg.lstsq(exog, y, rcond=None)[0]
     r2 = 1 - resid @ resid / np.sum((y - y.mean()) ** 2)

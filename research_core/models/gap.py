@@ -11,16 +11,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from research_core._memo import Kind
 from research_core.models._ols import pinv_extended
+from research_core.models._reuse import array_key, fresh, frozen, reused
 from research_core.models.inputs import complete_columns
 
 
 def _ols_resid(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Residuals of OLS of ``y`` on ``x`` (a constant first) computed as statsmodels' OLS
     does (pseudo-inverse from the SVD, ``y - x @ beta``), bit for bit, without its model
-    and result objects (most of its cost on a few hundred rows) or its import."""
+    and result objects (most of its cost on a few hundred rows) or its import. Kept per
+    content of ``y`` and ``x`` (``research_core.models._reuse``): two agents filter the
+    same activity index at a date, and most days add no month to it."""
+    return fresh(reused(RESIDUALS, (array_key(y), array_key(x)), lambda: _resid(y, x)))
+
+
+RESIDUALS: Kind[np.ndarray] = Kind("output-gap filter residuals", 16)
+
+
+def _resid(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     beta = np.dot(pinv_extended(x)[0], y)
-    return y - np.dot(x, beta)
+    return frozen(y - np.dot(x, beta))
 
 
 def _complete(level: pd.Series, model: str, min_obs: int) -> tuple[pd.Index, np.ndarray]:

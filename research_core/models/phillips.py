@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from research_core.models._base import Regression, TextResult, ols
-from research_core.models.inputs import complete_columns
+from research_core._memo import Kind
+from research_core.models._base import Regression, TextResult, ols_arrays
+from research_core.models._reuse import array_key, fresh, frozen, reused
+from research_core.models.inputs import complete_columns, month_starts
 
 REGRESSORS = ("inflation_lag", "expectations", "gap_lag", "fx_lag")
 
@@ -76,21 +78,21 @@ def phillips_curve(
     values = np.column_stack([data[c] for c in REGRESSORS])
     if seasonal:
         values = np.column_stack([values, _month_dummies(index.month.to_numpy())])
-    x = pd.DataFrame(values, index=index, columns=[*REGRESSORS, *(MONTHS if seasonal else ())])
-    y = pd.Series(data["inflation"], index=index, name="inflation")
-    reg = ols("Phillips curve", y, x, hac_lags=hac_lags)
+    columns = [*REGRESSORS, *(MONTHS if seasonal else ())]
+    y = data["inflation"]  # the regression on the aligned frame's arrays (``ols``'s)
+    reg = ols_arrays("Phillips curve", y, values, columns, index, hac_lags)
     held = {
         "expectations": _last_known(expectations),
         "gap_lag": _last_known(gap),
         "fx_lag": _last_known(fx_change),
     }
-    path = _forecast(reg, index, float(y.iloc[-1]), held, seasonal=seasonal)
+    path = _forecast(reg, index, float(y[-1]), held, seasonal=seasonal)
     a = float(reg.params["inflation_lag"])
     # Each shock's effect on the 12m sum: sum of its impulse response to the horizon.
     weights = np.array([sum(a**j for j in range(12 - h)) for h in range(12)])
     se = reg.sigma * float(np.sqrt(np.sum(weights**2)))
     twelve = float((np.prod(1 + path.to_numpy() / 100) - 1) * 100)
-    return PhillipsCurveResult(reg, _rolling(y, x, window), path, twelve, se)
+    return PhillipsCurveResult(reg, _rolling(y, values, index, window), path, twelve, se)
 
 
 def _last_known(series: pd.Series) -> float:
@@ -109,8 +111,10 @@ def _month_dummies(months: np.ndarray) -> np.ndarray:
     return ones - ones.mean(axis=0)  # 0/1 counts over n: exact, as pandas' mean
 
 
-def _rolling(y: pd.Series, x: pd.DataFrame, window: int) -> pd.DataFrame:
-    """Rolling coefficients of the four economic regressors (empty if the sample is short).
+def _rolling(y: np.ndarray, x: np.ndarray, index: pd.Index, window: int) -> pd.DataFrame:
+    """Rolling coefficients of the four economic regressors (empty if the sample is short),
+    on the rows ``index`` names; kept per content of ``y``, ``x`` and ``window``
+    (``research_core.models._reuse``).
 
     Every window's normal equations at once (``RollingOLS``' "inv" method without its
     per-window Python loop); a window whose cross-product is singular is left out, as there,
@@ -119,20 +123,32 @@ def _rolling(y: pd.Series, x: pd.DataFrame, window: int) -> pd.DataFrame:
     """
     if len(y) <= window + 1:
         return pd.DataFrame(columns=list(REGRESSORS), dtype=float)
-    exog = np.column_stack([x.to_numpy(dtype=float), np.ones(len(x))])
+    key = (array_key(y), array_key(x), window)
+    params, keep = reused(ROLLING, key, lambda: _rolling_params(y, x, window))
+    return pd.DataFrame(fresh(params), index=index[window - 1 :][keep], columns=list(REGRESSORS))
+
+
+ROLLING: Kind[tuple[np.ndarray, np.ndarray]] = Kind("Phillips rolling coefficients", 16)
+
+
+def _rolling_params(y: np.ndarray, x: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """The windows' coefficients of :data:`REGRESSORS` (``x``'s first columns) where every
+    one is known, and which windows those are (read-only: kept)."""
+    # the layout the aligned frame's ``to_numpy`` gave (columns contiguous): the same sums
+    exog = np.column_stack([np.asfortranarray(x), np.ones(len(x))])
     xw = sliding_window_view(exog, window, axis=0)  # (windows, k, window)
-    yw = sliding_window_view(y.to_numpy(dtype=float), window)[:, :, None]
+    yw = sliding_window_view(y, window)[:, :, None]
     xpx, xpy = xw @ xw.transpose(0, 2, 1), xw @ yw
     try:
         xpxi = np.linalg.inv(xpx)
     except np.linalg.LinAlgError:  # some window is singular: RollingOLS skips those
         xpxi = np.stack([_inverse_or_nan(m) for m in xpx])
-    rows = [list(x.columns).index(c) for c in REGRESSORS]
+    rows = list(range(len(REGRESSORS)))  # the regressors come first, the months after
     params = (xpxi[:, rows, :] @ xpy)[:, :, 0]
     # a rank-deficient window whose inverse survives rounding gives huge arbitrary numbers
     params[_rank_deficient(xw, xpx, xpxi)] = np.nan
     keep = ~np.isnan(params).any(axis=1)
-    return pd.DataFrame(params[keep], index=y.index[window - 1 :][keep], columns=list(REGRESSORS))
+    return frozen(params[keep]), frozen(keep)
 
 
 def _rank_deficient(xw: np.ndarray, xpx: np.ndarray, xpxi: np.ndarray) -> np.ndarray:
@@ -172,7 +188,9 @@ def _forecast(
     """Twelve months ahead from the last month of ``index`` (inflation ``level``):
     expectations and gap held at their latest values, FX unchanged."""
     p = reg.params.to_dict()
-    future = pd.date_range(index[-1] + pd.offsets.MonthBegin(1), periods=12, freq="MS")
+    last = int(index.values[-1].astype("datetime64[M]").astype(np.int64))
+    # ``pd.date_range(index[-1] + MonthBegin(1), periods=12, freq="MS")``, from the kept index
+    future = month_starts(np.arange(last + 1, last + 13), index.values.dtype, None)
     season = np.zeros(12)
     if seasonal:  # centred over the sample and the forecast months together
         months = np.concatenate([index.month.to_numpy(), future.month.to_numpy()])

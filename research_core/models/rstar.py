@@ -46,8 +46,10 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
+from research_core._memo import Kind
 from research_core.errors import ModelError
 from research_core.models._base import TextResult, name_index
+from research_core.models._reuse import array_key, fresh, frozen, reused
 from research_core.models.inputs import complete_columns
 
 if TYPE_CHECKING:
@@ -166,7 +168,40 @@ ESTIMATES = ("filtered", "filtered_se", "smoothed", "smoothed_se")
 
 
 def _profile(index: pd.Index, y: np.ndarray, x: np.ndarray | None, q: float) -> NaturalRateResult:
-    """The exact ML fit for a fixed ``q`` (module docstring), filtered and smoothed."""
+    """The exact ML fit for a fixed ``q`` (module docstring), filtered and smoothed; with
+    a gap, its numbers kept per content of ``y``, ``x`` and ``q``
+    (``research_core.models._reuse``: on most days the complete months are yesterday's)."""
+    if x is None:
+        return _profile_fit(index, y, x, q)
+    key = (array_key(y), array_key(x), np.float64(q).tobytes())
+    block, params, bse, llf = reused(PROFILES, key, lambda: _kept(_profile_fit(index, y, x, q)))
+    estimates = pd.DataFrame(fresh(block).T, index=index, columns=name_index(ESTIMATES), copy=False)
+    names = name_index(PROFILE_PARAMS)
+    return NaturalRateResult(
+        estimates,
+        pd.Series(fresh(params), index=names),
+        pd.Series(fresh(bse), index=names.copy()),
+        llf,
+        True,
+    )
+
+
+PROFILE_PARAMS = ("sigma2.irregular", "sigma2.level", "beta.gap")
+PROFILES: Kind[tuple[np.ndarray, np.ndarray, np.ndarray, float]] = Kind("r* profile fits", 16)
+
+
+def _kept(fit: NaturalRateResult) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """A profile fit's numbers, read-only: its estimates' block (a row per column, as the
+    frame holds them), parameters, their standard errors and the log-likelihood."""
+    block = fit.estimates.to_numpy().T.copy()
+    params, bse = fit.params.to_numpy().copy(), fit.bse.to_numpy().copy()
+    return frozen(block), frozen(params), frozen(bse), fit.llf
+
+
+def _profile_fit(
+    index: pd.Index, y: np.ndarray, x: np.ndarray | None, q: float
+) -> NaturalRateResult:
+    """:func:`_profile`, computed."""
     run = _unit_filter(y, x, q)
     vy, vx, f = run.vy, run.vx, run.f
     n = len(f)  # periods after the diffuse one

@@ -75,7 +75,7 @@ def taylor_rule(
     if smoothing:
         cols["rate_lag"] = rate.shift(1)
     if lower_bound is not None:  # the dates the rate is at the bound leave every column
-        floor = rate.index.to_numpy()[rate.to_numpy() <= lower_bound]
+        floor = rate.index.values[rate.to_numpy() <= lower_bound]
         cols = {k: _without(v, floor) for k, v in cols.items()}
     index, data = complete_columns(cols, model="taylor_rule", min_obs=min_obs)
     regressors = ["rate_lag", "inflation", "gap"] if smoothing else ["inflation", "gap"]
@@ -98,14 +98,17 @@ def taylor_rule(
 
 def _without(series: pd.Series, dates: np.ndarray) -> pd.Series:
     """``series`` without its values at ``dates`` (itself when it has none there)."""
-    keys = series.index.to_numpy()
+    keys = series.index.values
     if len(dates) and keys.dtype == dates.dtype and np.all(dates[1:] > dates[:-1]):
         # ``np.isin`` by a search in the increasing ``dates`` (no sort of both)
         pos = np.minimum(np.searchsorted(dates, keys), len(dates) - 1)
         keep = dates[pos] != keys
     else:
         keep = ~np.isin(keys, dates)
-    return series if keep.all() else series[keep]
+    if keep.all():
+        return series
+    # ``series[keep]`` (its index masked, its values taken) without the indexer's checks
+    return pd.Series(series.to_numpy()[keep], index=series.index[keep], name=series.name)
 
 
 def _long_run(reg: Regression, rho: float, *, smoothing: bool) -> pd.DataFrame:
