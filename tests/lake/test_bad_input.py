@@ -82,12 +82,14 @@ def _mount_tmpfs(where: Path, size: str) -> bool:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path | None]:
-    """A 512 KiB tmpfs when this machine lets us mount one (root), else None."""
+    """A 512 KiB tmpfs when this machine lets us mount one (root), else None. Detached
+    lazily at the end: a reader thread of pyarrow's may still hold a file of it open for
+    a moment on a busy machine, and a plain umount then fails with "target is busy"."""
     where = tmp_path / "disk"
     mounted = os.geteuid() == 0 and _mount_tmpfs(where, "512k")
     yield where if mounted else None
     if mounted:
-        subprocess.run(["umount", str(where)], check=True)
+        subprocess.run(["umount", "--lazy", str(where)], check=True)
 
 
 def test_full_disk(small_disk: Path | None, tmp_path: Path, monkeypatch) -> None:
