@@ -12,7 +12,6 @@ from pydantic import Field
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.models.scores import nan_std, nan_sum, zscore_last
-from research_core.pnl import shared_series
 from research_core.strategies._market import (
     by_column,
     carry_to_vol,
@@ -20,6 +19,7 @@ from research_core.strategies._market import (
     rank_items,
     rank_positions,
     return_arrays,
+    values_of,
 )
 from research_core.strategies.base import (
     BaseStrategy,
@@ -151,7 +151,7 @@ class CotContrarian(
     def positions(self, view: PITView) -> Mapping[str, float]:
         out = {}
         for sid, (inst, sign) in COT.items():
-            z = zscore_last(shared_series(view, sid), self.params.window)
+            z = zscore_last(values_of(view, sid), self.params.window)
             crowded = np.isfinite(z) and abs(z) >= self.params.threshold
             out[inst] = -sign * squash(z, 1.5) if crowded else 0.0
         return out

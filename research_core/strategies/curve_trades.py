@@ -24,7 +24,7 @@ from research_core.curves.build import di_curve, spec_of
 from research_core.curves.policy import LAST_PERIOD_BDAYS, SURVEY, TZ
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
-from research_core.pnl import shared_series
+from research_core.strategies._market import common_values, dropped
 from research_core.strategies.base import BaseStrategy, StrategyParams, squash
 from research_core.strategies.rates import (
     AgentParams,
@@ -68,8 +68,8 @@ class DiButterfly(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        z2, z5, z10 = (shared_series(view, f"BR.DI.{t}") for t in ("2Y", "5Y", "10Y"))
-        fly = (2.0 * z5 - z2 - z10).dropna()
+        z2, z5, z10 = common_values(view, [f"BR.DI.{t}" for t in ("2Y", "5Y", "10Y")])
+        fly = dropped(2.0 * z5 - z2 - z10)
         x = squash(zscore_last(fly, self.params.window), self.params.scale)
         return {"DI1.5Y": -x, "DI1.2Y": 0.5 * x, "DI1.10Y": 0.5 * x}
 

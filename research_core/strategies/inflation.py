@@ -11,8 +11,9 @@ from pydantic import Field
 
 from research_core.lake.pit import PITView
 from research_core.models.resample import weekly_last
-from research_core.models.scores import zscore_last
+from research_core.models.scores import nan_mean, nan_std, zscore_last
 from research_core.pnl import shared_series
+from research_core.strategies._market import dropped, values_of
 from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
@@ -73,12 +74,13 @@ class IpcaMomentum(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        ipca = shared_series(view, "BR.IPCA.MOM").dropna()
-        ipca15 = shared_series(view, "BR.IPCA15.MOM").dropna()
-        if len(ipca) < 36 or ipca15.empty:
+        ipca = dropped(values_of(view, "BR.IPCA.MOM"))
+        ipca15 = dropped(values_of(view, "BR.IPCA15.MOM"))
+        if len(ipca) < 36 or not len(ipca15):
             return {}
-        surprise = ipca15.iloc[-1] - ipca.iloc[-self.params.months :].mean()
-        sd = float(ipca.diff().iloc[-36:].std())
+        surprise = ipca15[-1] - nan_mean(ipca[-self.params.months :])
+        step = np.concatenate([[np.nan], ipca[1:] - ipca[:-1]])  # Series.diff
+        sd = float(nan_std(step[-36:]))
         return {"DI1.1Y": squash(surprise / sd if sd > 0 else 0.0, 1.0)}
 
 
@@ -99,6 +101,6 @@ class UsOilBreakeven(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         n = self.params.sessions
-        oil_z = trend_z(np.log(shared_series(view, "CMD.BRENT")), n)
-        be_z = trend_z(shared_series(view, "US.BREAKEVEN.5Y"), n)
+        oil_z = trend_z(np.log(values_of(view, "CMD.BRENT")), n)
+        be_z = trend_z(values_of(view, "US.BREAKEVEN.5Y"), n)
         return {"UST.5Y.FUT": squash(0.5 * (oil_z + be_z), 1.0)}
