@@ -10,9 +10,9 @@ import numpy as np
 from pydantic import Field
 
 from research_core.lake.pit import PITView
-from research_core.models.resample import weekly_last
+from research_core.models.resample import week_lasts, week_numbers
 from research_core.models.scores import nan_mean, nan_std, zscore_last
-from research_core.pnl import shared_series
+from research_core.pnl import view_reads
 from research_core.strategies._market import dropped, values_of
 from research_core.strategies.base import (
     BaseStrategy,
@@ -48,13 +48,26 @@ class BreakevenVsFocus(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        be = weekly_last(shared_series(view, "BR.BREAKEVEN.2Y"))
-        focus = weekly_last(shared_series(view, "BR.FOCUS.IPCA.12M"))
-        gap = (be - focus.reindex(be.index).ffill()).dropna()
-        value = -squash(zscore_last(gap, p.window), 1.5)
+        value = -squash(zscore_last(_weekly_gap(view), p.window), 1.5)
         agent = agent_position(view, "inflation", "BR.INFLATION")
         x = (1 - p.agent_weight) * value + p.agent_weight * agent  # + = long breakeven
         return {"DI1.2Y": x, "NTNB.5Y": -x}
+
+
+def _weekly_gap(view: PITView) -> np.ndarray:
+    """The breakeven's weekly last less the Focus median's, carried forward over the
+    breakeven's weeks, where both are known: ``(be - focus.reindex(be.index).ffill())
+    .dropna()`` of the two :func:`weekly_last` series, on their values."""
+    reads = view_reads(view)
+    be_dates, be = reads.values("BR.BREAKEVEN.2Y")
+    weeks, last = week_lasts(be_dates, be)
+    f_weeks, f_last = week_lasts(*reads.values("BR.FOCUS.IPCA.12M"))
+    if not len(f_weeks):
+        return last[:0]
+    pos = f_weeks.searchsorted(weeks, side="right") - 1  # the Focus week carried forward,
+    held = f_last[np.maximum(pos, 0)]  # from within the breakeven's own weeks only
+    inside = (pos >= 0) & (f_weeks[np.maximum(pos, 0)] >= week_numbers(be_dates[:1]))
+    return dropped(last - np.where(inside, held, np.nan))
 
 
 class SurpriseParams(StrategyParams):
