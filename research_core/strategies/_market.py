@@ -128,14 +128,21 @@ def carry_to_vol(
     view: PITView, ids: Sequence[str], sessions: int = B3_SESSIONS_PER_YEAR
 ) -> pd.Series:
     """Annual carry of a long-quote unit over its annualized volatility."""
-    _, daily = return_arrays(view, ids, sessions)
+    return pd.Series(carry_to_vol_array(view, ids, sessions), index=list(dict.fromkeys(ids)))
+
+
+def carry_to_vol_array(
+    view: PITView, ids: Sequence[str], sessions: int = B3_SESSIONS_PER_YEAR
+) -> np.ndarray:
+    """:func:`carry_to_vol` as an array over the distinct ``ids``, in order."""
+    key = key_of(view)
+    _, daily = return_arrays(view, ids, sessions, key)
     # the column-major layout a frame of the returns has: the sums run as they always did
     vol = unit_volatility(np.asfortranarray(daily), sessions) * np.sqrt(B3_SESSIONS_PER_YEAR)
-    cols = list(dict.fromkeys(ids))
-    c = np.array([carry(view, i) for i in cols], dtype=float)
+    c = np.array([carry(view, i, key) for i in dict.fromkeys(ids)], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = c / np.where(vol == 0.0, np.nan, vol)
-    return pd.Series(np.where(np.isnan(ratio), 0.0, ratio), index=cols)
+    return np.where(np.isnan(ratio), 0.0, ratio)
 
 
 def rank_positions(score: pd.Series) -> dict[str, float]:

@@ -14,10 +14,9 @@ from research_core.lake.pit import PITView
 from research_core.models.scores import nan_std, nan_sum, zscore_last
 from research_core.strategies._market import (
     by_column,
-    carry_to_vol,
+    carry_to_vol_array,
     momentum_array,
     rank_items,
-    rank_positions,
     return_arrays,
     values_of,
 )
@@ -168,9 +167,9 @@ class CrossSectionalCarry(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        score = carry_to_vol(view, self.instruments, self.params.sessions)
-        has_carry = score[score != 0]
-        return rank_positions(has_carry)
+        score = carry_to_vol_array(view, self.instruments, self.params.sessions)
+        has_carry = score != 0
+        return rank_items(np.asarray(self.instruments)[has_carry], score[has_carry])
 
 
 class ValueReversalParams(StrategyParams):

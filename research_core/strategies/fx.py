@@ -13,10 +13,10 @@ from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
 from research_core.strategies._market import (
-    carry_to_vol,
+    carry_to_vol_array,
     common_values,
     dropped,
-    momentum,
+    momentum_array,
     values_of,
 )
 from research_core.strategies.base import (
@@ -48,7 +48,7 @@ class BrlCarryBeer(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        c = squash(float(carry_to_vol(view, self.instruments)["USDBRL.FUT"]), p.scale)
+        c = squash(float(carry_to_vol_array(view, self.instruments)[0]), p.scale)
         beer = agent_position(view, "fx_equilibrium", "USDBRL.FUT")
         return {"USDBRL.FUT": p.carry_weight * c + (1 - p.carry_weight) * beer}
 
@@ -98,8 +98,8 @@ class BrlTrend(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        m = momentum(view, self.instruments, self.params.sessions)
-        return {"USDBRL.FUT": squash(float(m["USDBRL.FUT"]), self.params.scale)}
+        m = momentum_array(view, self.instruments, self.params.sessions)
+        return {"USDBRL.FUT": squash(float(m[0]), self.params.scale)}
 
 
 class FlowParams(StrategyParams):
