@@ -53,6 +53,12 @@ def pillars(inst: Instrument) -> tuple[tuple[str, ...], np.ndarray, tuple[str, .
     return spec.series[:j], np.asarray(spec.times[:j]), spec.kinds[:j], spec.compounding
 
 
+@functools.cache
+def _pillar_roles(inst: Instrument) -> tuple[str, ...]:
+    """The input roles (``pnl``'s ``pillar:<series>``) of the pillars before the bond's own."""
+    return tuple(f"pillar:{s}" for s in pillars(inst)[0][:-1])
+
+
 def session_growth(rate_pct: np.ndarray, compounding: str) -> np.ndarray:
     """One session's growth (fraction) at ``rate_pct`` % a.a. in ``compounding`` (a NaN
     rate as 0, as :func:`numpy.nan_to_num` reads it)."""
@@ -87,8 +93,8 @@ def curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: Arrays) -
     bond a zero or (Treasury) a semiannual bullet with coupon ``q`` (par at its yield)."""
     series, grid, kinds, compounding = pillars(inst)
     quotes = np.empty((len(q), len(series)))
-    for j, s in enumerate(series[:-1]):
-        quotes[:, j] = known_at(data[f"pillar:{s}"], idx)
+    for j, role in enumerate(_pillar_roles(inst)):
+        quotes[:, j] = known_at(data[role], idx)
     quotes[:, -1] = q
     known = np.isfinite(quotes)
     if len(q) and known.all():  # every pillar known on every day: one solve for all rows
