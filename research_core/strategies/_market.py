@@ -85,7 +85,11 @@ def common_values(view: PITView, sids: Sequence[str]) -> list[np.ndarray]:
     """The values of each of ``sids`` on the dates all of them have: what pandas aligns
     ``shared_series`` on in an expression of them whose NaN are dropped (``(a - b).dropna()``
     is ``a - b`` on these arrays, NaN dropped: :func:`dropped`), without the Series."""
-    reads = [view_reads(view).values(s) for s in sids]
+    return on_common_dates([view_reads(view).values(s) for s in sids])
+
+
+def on_common_dates(reads: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """:func:`common_values` of (sorted unique dates, values) pairs."""
     dates = reads[0][0]
     if all(len(d) == len(dates) and (d == dates).all() for d, _ in reads[1:]):
         return [v for _, v in reads]  # the usual case: one calendar

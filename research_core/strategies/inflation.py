@@ -55,13 +55,21 @@ class BreakevenVsFocus(
 
 
 def _weekly_gap(view: PITView) -> np.ndarray:
+    """:func:`weekly_gap` of the 2y breakeven and the Focus 12m median known at ``view``."""
+    reads = view_reads(view)
+    return weekly_gap(reads.values("BR.BREAKEVEN.2Y"), reads.values("BR.FOCUS.IPCA.12M"))
+
+
+def weekly_gap(
+    breakeven: tuple[np.ndarray, np.ndarray], focus: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
     """The breakeven's weekly last less the Focus median's, carried forward over the
     breakeven's weeks, where both are known: ``(be - focus.reindex(be.index).ffill())
-    .dropna()`` of the two :func:`weekly_last` series, on their values."""
-    reads = view_reads(view)
-    be_dates, be = reads.values("BR.BREAKEVEN.2Y")
+    .dropna()`` of the two :func:`weekly_last` series, from their (sorted naive dates,
+    values) arrays."""
+    be_dates, be = breakeven
     weeks, last = week_lasts(be_dates, be)
-    f_weeks, f_last = week_lasts(*reads.values("BR.FOCUS.IPCA.12M"))
+    f_weeks, f_last = week_lasts(*focus)
     if not len(f_weeks):
         return last[:0]
     pos = f_weeks.searchsorted(weeks, side="right") - 1  # the Focus week carried forward,
