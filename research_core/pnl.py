@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from research_core import ntnb
-from research_core._memo import MEMO, Kind
+from research_core._memo import MEMO, Key, Kind
 from research_core.calendars import B3_SESSIONS_PER_YEAR, business_days
 from research_core.catalog import Instrument, instrument
 from research_core.config import get_settings
@@ -116,13 +116,14 @@ def _carry_parts(
     """Annual carry (and roll) of a long-quote unit, as a fraction, at quotes ``q`` on
     dates ``idx`` (ns), from the unit's input series ``data`` (see :func:`_inputs`), and
     the roll-down part of it (0 off the curves; None with ``roll=False``)."""
+    none = np.zeros(len(q))
     if inst.quote == "price":
-        return np.zeros(len(q)), np.zeros(len(q))
+        return none, none
     if inst.quote == "fx":
         diff = known_at(data["funding"], idx) - known_at(data["foreign"], idx)
-        return -np.nan_to_num(diff) / 100.0, np.zeros(len(q))
+        return -np.nan_to_num(diff) / 100.0, none
     if inst.quote == "spread":
-        return -q / 1e4, np.zeros(len(q))
+        return -q / 1e4, none
     if inst.quote != "yield":
         raise PriceHistoryError(f"{inst.id}: unknown quote {inst.quote!r}")
     compounding = pillars(inst)[3]
@@ -151,19 +152,16 @@ class _Reads:
         self.ready: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
         self.changes: dict[tuple[int, int], tuple[object, object, int]] = {}
         self.frames: dict[str, pd.Series] = {}
-        self._key: tuple[object, ...] | None = None
 
     @functools.cached_property
     def local_ns(self) -> int:
         """The view's instant as local wall-clock ns (:func:`session_days`)."""
         return int(self.view.as_of.tz_convert(get_settings().timezone).tz_localize(None).value)
 
-    @property
+    @functools.cached_property
     def key(self) -> tuple[object, ...]:
         """The view's ``cache_key``, computed once (formatting its snapshot costs)."""
-        if self._key is None:
-            self._key = self.view.cache_key
-        return self._key
+        return self.view.cache_key
 
     def prefetch(self, sids: Iterable[str]) -> None:
         """Read the series not read yet in one pass over the lake (:meth:`series` then
@@ -470,7 +468,8 @@ def session_span(
     local = view_reads(view).local_ns  # sessions are local dates
     last = local - local % DAY_NS if end is None else pd.Timestamp(end).value  # type: ignore[arg-type]
     sessions, ns = _calendar(calendar)
-    lo = int(ns.searchsorted(pd.Timestamp(start).value, side="left"))  # type: ignore[arg-type]
+    first: pd.Timestamp = pd.Timestamp(start)  # type: ignore[arg-type]
+    lo = int(ns.searchsorted(np.int64(first.value), side="left"))
     hi = int(ns.searchsorted(min(last, local), side="right"))
     if hi <= lo:
         raise PriceHistoryError(f"no {calendar} sessions between {start} and {pd.Timestamp(last)}")
@@ -492,7 +491,7 @@ def unit_levels(
     days: pd.DatetimeIndex,
     *,
     trim: bool = False,
-    view_key: tuple[object, ...] = (),
+    view_key: Key = (),
 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """:func:`unit_index` on ``days`` (:func:`session_days`) as its days and a (days x distinct
     ids) array: no frame built, for hot loops (a strategy's weekly decision). ``view_key``:
@@ -503,12 +502,7 @@ def unit_levels(
 
 
 def level_rows(
-    view: PITView,
-    ids: Sequence[str],
-    at: np.ndarray,
-    *,
-    trim: bool = False,
-    view_key: tuple[object, ...] = (),
+    view: PITView, ids: Sequence[str], at: np.ndarray, *, trim: bool = False, view_key: Key = ()
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """:func:`unit_levels` of the distinct ``ids`` on sessions ``at`` (ns): the rows of
     ``at`` kept (None: all of them) and the levels on them."""
@@ -518,9 +512,8 @@ def level_rows(
     if todo:
         reads = view_reads(view)  # each series read once per view, in one pass
         reads.prefetch(s for i in todo for s in _sources(instrument(i)))
-        for iid in sorted(todo, key=lambda i: -len(pillars(instrument(i))[0])):
-            units[iid] = _unit(view, iid, reads, key)  # longest bonds first: shorter ones
-            # reuse their curves
+        for iid in sorted(todo, key=lambda i: -len(pillars(instrument(i))[0])):  # longest
+            units[iid] = _unit(view, iid, reads, key)  # first: shorter ones reuse curves
     level = np.empty((len(at), len(ids)))
     for col, iid in enumerate(ids):
         level[:, col] = known_at(units[iid].known, at)  # type: ignore[union-attr]

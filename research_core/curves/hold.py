@@ -100,8 +100,8 @@ def curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: Arrays) -
     if len(q) and known.all():  # every pillar known on every day: one solve for all rows
         log_df = _bootstrap_rows(grid, quotes, kinds, compounding)
         dfs = np.exp(interp_segments(log_df, *_flow_segments(inst)))
-        k = len(dfs[0]) // 2  # the flows now, then the same one session later
-        return _held(inst, q, dfs[:, :k], dfs[:, k:])
+        half = len(dfs[0]) // 2  # the flows now, then the same one session later
+        return _held(inst, q, dfs[:, :half], dfs[:, half:])
     times, later, _ = _flows(inst)
     hold = np.empty(len(q))
     code = known @ (1 << np.arange(len(series)))  # which pillars each row knows, as bits

@@ -145,9 +145,9 @@ def _provenance(
     if not rows:
         raise SignalError("none of the signals is on a tradable instrument")
     cols = dict(zip(PROVENANCE, map(list, zip(*rows, strict=True)), strict=True))
-    strength, weight = (np.asarray(cols[c], dtype=float) for c in ("strength", "weight"))
-    if not (np.isfinite(strength).all() and np.isfinite(weight).all()):
-        bad = [src for src, x in zip(cols["source"], strength, strict=True) if not np.isfinite(x)]
+    strengths, weights = (np.asarray(cols[c], dtype=float) for c in ("strength", "weight"))
+    if not (np.isfinite(strengths).all() and np.isfinite(weights).all()):
+        bad = [src for src, x in zip(cols["source"], strengths, strict=True) if not np.isfinite(x)]
         raise SignalError(f"non-finite signal strength from {bad}")
     return cols
 
