@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from research_core import ntnb
-from research_core._memo import MEMO, Kind
+from research_core._memo import MEMO, Key, Kind
 from research_core.calendars import B3_SESSIONS_PER_YEAR, business_days
 from research_core.catalog import Instrument, instrument
 from research_core.config import get_settings
@@ -49,6 +49,7 @@ FUNDING = {"BRL": "BR.CDI", "USD": "US.UST.3M"}
 USDBRL = "BRL.USD.SPOT"
 IPCA_EXPECTED = "BR.FOCUS.IPCA.12M"
 CDS_RECOVERY = 0.4
+DAY_NS = 86_400_000_000_000
 
 
 def duration(inst: Instrument, y: np.ndarray) -> np.ndarray:
@@ -98,17 +99,23 @@ def _inputs(inst: Instrument) -> dict[str, str]:
 
 
 @functools.cache
+def _roles(inst: Instrument) -> tuple[tuple[str, str], ...]:
+    """:func:`_inputs` as (role, series) pairs, worked out once per instrument."""
+    return tuple(_inputs(inst).items())
+
+
+@functools.cache
 def _sources(inst: Instrument) -> tuple[str, ...]:
     """The series a unit of ``inst`` reads (:func:`_inputs`), in order."""
-    return tuple(_inputs(inst).values())
+    return tuple(sid for _, sid in _roles(inst))
 
 
 def _carry_parts(
-    inst: Instrument, q: np.ndarray, idx: np.ndarray, data: Arrays
-) -> tuple[np.ndarray, np.ndarray]:
+    inst: Instrument, q: np.ndarray, idx: np.ndarray, data: Arrays, *, roll: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Annual carry (and roll) of a long-quote unit, as a fraction, at quotes ``q`` on
     dates ``idx`` (ns), from the unit's input series ``data`` (see :func:`_inputs`), and
-    the roll-down part of it (0 off the curves)."""
+    the roll-down part of it (0 off the curves; None with ``roll=False``)."""
     none = np.zeros(len(q))
     if inst.quote == "price":
         return none, none
@@ -121,16 +128,17 @@ def _carry_parts(
         raise PriceHistoryError(f"{inst.id}: unknown quote {inst.quote!r}")
     compounding = pillars(inst)[3]
     hold = curve_hold(inst, q, idx, data)
-    accrual = session_growth(q, compounding)
     earned = hold - session_growth(known_at(data["funding"], idx), compounding)
     if "ipca" in data:
         earned = earned + session_growth(known_at(data["ipca"], idx), "annual")
-    return -earned / DT, -(hold - accrual) / DT
+    if not roll:
+        return -earned / DT, None
+    return -earned / DT, -(hold - session_growth(q, compounding)) / DT
 
 
 def _carry_of(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: Arrays) -> np.ndarray:
-    """Annual carry and roll of a long-quote unit (:func:`_carry_parts`)."""
-    return _carry_parts(inst, q, idx, data)[0]
+    """Annual carry and roll of a long-quote unit (:func:`_carry_parts`, its roll left out)."""
+    return _carry_parts(inst, q, idx, data, roll=False)[0]
 
 
 class _Reads:
@@ -144,14 +152,16 @@ class _Reads:
         self.ready: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
         self.changes: dict[tuple[int, int], tuple[object, object, int]] = {}
         self.frames: dict[str, pd.Series] = {}
-        self._key: tuple[object, ...] | None = None
 
-    @property
+    @functools.cached_property
+    def local_ns(self) -> int:
+        """The view's instant as local wall-clock ns (:func:`session_days`)."""
+        return int(self.view.as_of.tz_convert(get_settings().timezone).tz_localize(None).value)
+
+    @functools.cached_property
     def key(self) -> tuple[object, ...]:
         """The view's ``cache_key``, computed once (formatting its snapshot costs)."""
-        if self._key is None:
-            self._key = self.view.cache_key
-        return self._key
+        return self.view.cache_key
 
     def prefetch(self, sids: Iterable[str]) -> None:
         """Read the series not read yet in one pass over the lake (:meth:`series` then
@@ -237,7 +247,7 @@ def _unit_inputs(
     ``translate=False`` leaves out USD/BRL."""
     data = {
         role: reads.series(sid, role in ("quote", "fx"))
-        for role, sid in _inputs(inst).items()
+        for role, sid in _roles(inst)
         if translate or role != "fx"
     }
     if len(data["quote"][1]) < 2:
@@ -277,7 +287,7 @@ def _latest_parts(view: PITView, instrument_id: str) -> tuple[float, float]:
     data = _unit_inputs(view, inst, view_reads(view), translate=False)
     dates, q = data["quote"]
     c, r = _carry_parts(inst, q[-1:], dates[-1:], data)
-    return float(c[0]), float(r[0])
+    return float(c[0]), float(r[0])  # type: ignore[index]
 
 
 def _bond_price(inst: Instrument, coupon: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -441,22 +451,38 @@ def unit_index(
     return pd.DataFrame(level, index=days, columns=ids)
 
 
+@functools.cache
+def _calendar(calendar: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """:func:`business_days` and its sessions as int64 ns (read-only), built once."""
+    sessions = business_days(calendar)
+    ns = sessions.as_unit("ns").asi8.copy()
+    ns.flags.writeable = False
+    return sessions, ns
+
+
+def session_span(
+    view: PITView, start: object, end: object | None = None, calendar: str = "B3"
+) -> tuple[pd.DatetimeIndex, np.ndarray, int, int]:
+    """:func:`session_days` as the calendar's sessions, their ns and the rows [lo, hi) it
+    keeps (no index sliced: hot loops read the ns)."""
+    local = view_reads(view).local_ns  # sessions are local dates
+    last = local - local % DAY_NS if end is None else pd.Timestamp(end).value  # type: ignore[arg-type]
+    sessions, ns = _calendar(calendar)
+    first: pd.Timestamp = pd.Timestamp(start)  # type: ignore[arg-type]
+    lo = int(ns.searchsorted(np.int64(first.value), side="left"))
+    hi = int(ns.searchsorted(min(last, local), side="right"))
+    if hi <= lo:
+        raise PriceHistoryError(f"no {calendar} sessions between {start} and {pd.Timestamp(last)}")
+    return sessions, ns, lo, hi
+
+
 def session_days(
     view: PITView, start: object, end: object | None = None, calendar: str = "B3"
 ) -> pd.DatetimeIndex:
     """The ``calendar``'s sessions from ``start`` to ``end`` (the view's date by default)
     that have begun by the view's instant (local time)."""
-    local = view.as_of.tz_convert(get_settings().timezone).tz_localize(None)  # sessions: local
-    last = local.normalize() if end is None else pd.Timestamp(end)  # type: ignore[arg-type]
-    sessions = business_days(calendar)
-    ns = sessions.asi8 if sessions.unit == "ns" else sessions.as_unit("ns").asi8
-    first: pd.Timestamp = pd.Timestamp(start)  # type: ignore[arg-type]
-    lo = int(np.searchsorted(ns, np.int64(first.value), side="left"))
-    hi = int(np.searchsorted(ns, np.int64(min(last.value, local.value)), side="right"))
-    days = sessions[lo:hi]
-    if len(days) == 0:
-        raise PriceHistoryError(f"no {calendar} sessions between {start} and {last}")
-    return days
+    sessions, _, lo, hi = session_span(view, start, end, calendar)
+    return sessions[lo:hi]
 
 
 def unit_levels(
@@ -465,33 +491,44 @@ def unit_levels(
     days: pd.DatetimeIndex,
     *,
     trim: bool = False,
-    view_key: tuple[object, ...] = (),
+    view_key: Key = (),
 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """:func:`unit_index` on ``days`` (:func:`session_days`) as its days and a (days x distinct
     ids) array: no frame built, for hot loops (a strategy's weekly decision). ``view_key``:
     ``view.cache_key`` when the caller has it."""
-    key, ids = view_key or key_of(view), list(dict.fromkeys(instrument_ids))
-    at = days.as_unit("ns").asi8
-    reads = view_reads(view)  # each series read once per view, in one pass
-    reads.prefetch(
-        s for i in ids if MEMO.get(UNITS, (*key, i)) is None for s in _sources(instrument(i))
-    )
-    for iid in sorted(ids, key=lambda i: -len(pillars(instrument(i))[0])):
-        _unit(view, iid, reads, key)  # longest bonds first: shorter ones reuse their curves
-    level = np.empty((len(days), len(ids)))
+    ids = list(dict.fromkeys(instrument_ids))
+    rows, level = level_rows(view, ids, days.as_unit("ns").asi8, trim=trim, view_key=view_key)
+    return (days if rows is None else days[rows]), level
+
+
+def level_rows(
+    view: PITView, ids: Sequence[str], at: np.ndarray, *, trim: bool = False, view_key: Key = ()
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """:func:`unit_levels` of the distinct ``ids`` on sessions ``at`` (ns): the rows of
+    ``at`` kept (None: all of them) and the levels on them."""
+    key = view_key or key_of(view)
+    units = {i: MEMO.get(UNITS, (*key, i)) for i in ids}
+    todo = [i for i, u in units.items() if u is None]
+    if todo:
+        reads = view_reads(view)  # each series read once per view, in one pass
+        reads.prefetch(s for i in todo for s in _sources(instrument(i)))
+        for iid in sorted(todo, key=lambda i: -len(pillars(instrument(i))[0])):  # longest
+            units[iid] = _unit(view, iid, reads, key)  # first: shorter ones reuse curves
+    level = np.empty((len(at), len(ids)))
     for col, iid in enumerate(ids):
-        level[:, col] = known_at(_unit(view, iid, reads, key).known, at)
-    first = level[0]
+        level[:, col] = known_at(units[iid].known, at)  # type: ignore[union-attr]
+    first, rows = level[0], None
     if np.isnan(first).any() and trim:
         rows = np.flatnonzero(~np.isnan(level).any(axis=1))  # the rows all instruments price
         if len(rows) == 0:
-            raise PriceHistoryError(f"{ids} have no common prices by {days[-1].date()}")
-        days, level = days[rows], level[rows]
+            raise PriceHistoryError(f"{ids} have no common prices by {pd.Timestamp(at[-1]).date()}")
+        level = level[rows]
         first = level[0]
     if np.isnan(first).any():
         missing = [i for i, f in zip(ids, first, strict=True) if np.isnan(f)]
-        raise PriceHistoryError(f"no prices before {days[0].date()} for {missing}")
-    return days, level / first
+        since = pd.Timestamp(at[0] if rows is None else at[rows[0]]).date()
+        raise PriceHistoryError(f"no prices before {since} for {missing}")
+    return rows, level / first
 
 
 def unit_volatility(returns: np.ndarray, lookback: int, floor: float = 0.0) -> np.ndarray:

@@ -29,13 +29,13 @@ Arrays = dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (obs date ns, value
 
 
 def known_at(arrays: tuple[np.ndarray, np.ndarray], idx: np.ndarray) -> np.ndarray:
-    """The value known on each date of ``idx`` (ns): the last at or before it, NaN before
-    the first (``pnl.known_on`` on (obs date ns, forward-filled value) arrays)."""
+    """The value known on each date of ``idx`` (ns, ascending): the last at or before it,
+    NaN before the first (``pnl.known_on`` on (obs date ns, forward-filled value) arrays)."""
     dates, values = arrays
-    pos = np.searchsorted(dates, idx, side="right") - 1
     if len(values) == 0:
         return np.full(len(idx), np.nan)
-    if not len(pos) or pos.min() >= 0:  # every date after the first value: no NaN to put
+    pos = dates.searchsorted(idx, side="right") - 1
+    if not len(pos) or pos[0] >= 0:  # every date after the first value: no NaN to put
         return values[pos]
     return np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan)
 
@@ -51,6 +51,12 @@ def pillars(inst: Instrument) -> tuple[tuple[str, ...], np.ndarray, tuple[str, .
         raise PriceHistoryError(f"{inst.id}: {inst.price_series} is not a pillar of {spec.name}")
     j = spec.series.index(inst.price_series) + 1
     return spec.series[:j], np.asarray(spec.times[:j]), spec.kinds[:j], spec.compounding
+
+
+@functools.cache
+def _pillar_roles(inst: Instrument) -> tuple[str, ...]:
+    """The input roles (``pnl``'s ``pillar:<series>``) of the pillars before the bond's own."""
+    return tuple(f"pillar:{s}" for s in pillars(inst)[0][:-1])
 
 
 def session_growth(rate_pct: np.ndarray, compounding: str) -> np.ndarray:
@@ -72,11 +78,13 @@ def _flows(inst: Instrument) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @functools.cache
-def _flow_segments(inst: Instrument) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Where the bond's flow times, now and one session later (:func:`_flows`), fall on its
-    curve's pillars (:func:`interp_segments`): found once, read on every day's curve."""
+def _flow_segments(inst: Instrument) -> tuple[np.ndarray, np.ndarray]:
+    """Where the bond's flow times, now and then one session later (:func:`_flows`), fall
+    on its curve's pillars (:func:`interp_segments`): found once, read on every day's curve
+    in one pass (each time's interpolation is its own, elementwise)."""
     grid = pillars(inst)[1]
-    return tuple(segments(grid, t) for t in _flows(inst)[:2])
+    now, later = (segments(grid, t) for t in _flows(inst)[:2])
+    return np.concatenate([now[0], later[0]]), np.concatenate([now[1], later[1]])
 
 
 def curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: Arrays) -> np.ndarray:
@@ -85,14 +93,15 @@ def curve_hold(inst: Instrument, q: np.ndarray, idx: np.ndarray, data: Arrays) -
     bond a zero or (Treasury) a semiannual bullet with coupon ``q`` (par at its yield)."""
     series, grid, kinds, compounding = pillars(inst)
     quotes = np.empty((len(q), len(series)))
-    for j, s in enumerate(series[:-1]):
-        quotes[:, j] = known_at(data[f"pillar:{s}"], idx)
+    for j, role in enumerate(_pillar_roles(inst)):
+        quotes[:, j] = known_at(data[role], idx)
     quotes[:, -1] = q
     known = np.isfinite(quotes)
     if len(q) and known.all():  # every pillar known on every day: one solve for all rows
         log_df = _bootstrap_rows(grid, quotes, kinds, compounding)
-        now, then = (np.exp(interp_segments(log_df, *seg)) for seg in _flow_segments(inst))
-        return _held(inst, q, now, then)
+        dfs = np.exp(interp_segments(log_df, *_flow_segments(inst)))
+        half = len(dfs[0]) // 2  # the flows now, then the same one session later
+        return _held(inst, q, dfs[:, :half], dfs[:, half:])
     times, later, _ = _flows(inst)
     hold = np.empty(len(q))
     code = known @ (1 << np.arange(len(series)))  # which pillars each row knows, as bits
@@ -129,7 +138,9 @@ def _bootstrap_rows(
 ) -> np.ndarray:
     """:func:`bootstrap`, each row (and each prefix of it) kept by content in the memo when
     the curve has par pillars (Newton solves): zero pillars cost less to solve than to find."""
-    if len(quotes) > _FEW_ROWS or "par" not in kinds:
+    if "par" not in kinds:  # zeros: each pillar its own DF (what bootstrap gives)
+        return rate_to_log_df(quotes, grid, compounding)
+    if len(quotes) > _FEW_ROWS:
         return bootstrap(grid, quotes, kinds, compounding)
     keys = [(compounding, kinds, grid.tobytes(), row.tobytes()) for row in quotes]
     found = [MEMO.get(CURVE_ROWS, key) for key in keys]

@@ -65,8 +65,20 @@ def weekly_last_frame(columns: Mapping[str, pd.Series]) -> pd.DataFrame:
 
 def _week_lasts(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Week numbers (as :func:`weekly_last`'s) with a value, and the last value in each."""
-    values = series.to_numpy(dtype="float64")
+    return week_lasts(series.index.values, series.to_numpy(dtype="float64"))
+
+
+def week_numbers(dates: np.ndarray) -> np.ndarray:
+    """The weeks (ending on Fridays) :func:`weekly_last` puts naive ``dates`` in
+    (datetime64, or int64 ns), as integers."""
+    days = dates.view("datetime64[ns]") if dates.dtype == np.int64 else dates
+    return (days.astype("datetime64[D]").astype(np.int64) + 5) // 7
+
+
+def week_lasts(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The weeks with a value of a series on sorted naive ``dates`` (:func:`week_numbers`)
+    and its last value in each: :func:`weekly_last`'s values where they are not NaN."""
     known = ~np.isnan(values)
-    week = (series.index.values[known].astype("datetime64[D]").astype(np.int64) + 5) // 7
-    last = np.append(week[1:] != week[:-1], True)
+    week = week_numbers(dates[known])
+    last = np.append(week[1:] != week[:-1], len(week) > 0)[: len(week)]
     return week[last], values[known][last]

@@ -26,21 +26,22 @@ def zscore(value: Value, history: pd.Series) -> Value:
 
 
 def zscore_last(
-    series: pd.Series, window: int | None = None, *, min_obs: int | None = None
+    series: pd.Series | np.ndarray, window: int | None = None, *, min_obs: int | None = None
 ) -> float:
     """The last observation's z-score against the trailing ``window`` observations (itself
-    included; all of them without a window), NaN dropped first.
+    included; all of them without a window), NaN dropped first. ``series``: a Series or
+    its float values (the same number: the array is what the Series' path reads).
 
     NaN when fewer than ``min_obs`` observations remain; by default a quarter of the
     window and at least 20 (a z-score against a handful of points is noise), or 2 without
     a window.
     """
     need = (max(20, window // 4) if window is not None else 2) if min_obs is None else min_obs
-    if series.dtype != np.float64:
+    if isinstance(series, pd.Series) and series.dtype != np.float64:
         tail = series.dropna()
         tail = tail.iloc[-window:] if window is not None else tail
         return float("nan") if len(tail) < need else zscore(float(tail.iloc[-1]), tail)
-    values = series.to_numpy()
+    values = series.to_numpy() if isinstance(series, pd.Series) else np.asarray(series, float)
     values = values[~np.isnan(values)]  # dropna
     if window is not None:
         values = values[-window:]

@@ -123,8 +123,10 @@ def _provenance(
     source_weights: Mapping[str, float],
     conviction: Mapping[tuple[str, str], float],
     strength_cap: float,
-) -> pd.DataFrame:
-    """One row per contribution on a tradable instrument, with its weight."""
+) -> dict[str, list[object]]:
+    """One row per contribution on a tradable instrument, with its weight, as columns
+    (the frame is built once, at the end: a column read back from it cost more than the
+    arithmetic)."""
     rows = []
     for s in sigs:
         if s.instrument not in tradable:
@@ -142,12 +144,12 @@ def _provenance(
         rows.append((s.instrument, s.source, s.direction, strength, s.confidence, fresh, weight))
     if not rows:
         raise SignalError("none of the signals is on a tradable instrument")
-    prov = pd.DataFrame(rows, columns=list(PROVENANCE))
-    if not np.isfinite(prov[["strength", "weight"]].to_numpy()).all():
-        bad = prov.loc[~np.isfinite(prov["strength"]), "source"].tolist()
+    cols = dict(zip(PROVENANCE, map(list, zip(*rows, strict=True)), strict=True))
+    strengths, weights = (np.asarray(cols[c], dtype=float) for c in ("strength", "weight"))
+    if not (np.isfinite(strengths).all() and np.isfinite(weights).all()):
+        bad = [src for src, x in zip(cols["source"], strengths, strict=True) if not np.isfinite(x)]
         raise SignalError(f"non-finite signal strength from {bad}")
-    prov["signed"] = prov["direction"] * prov["strength"]
-    return prov
+    return cols
 
 
 def _combine(
@@ -197,10 +199,20 @@ def _combine(
     return row, conflict, w * signed / total * crowd * reg
 
 
-def _groups(prov: pd.DataFrame) -> Iterator[tuple[str, dict[str, np.ndarray], np.ndarray]]:
+def _groups(
+    prov: Mapping[str, list[object]],
+) -> Iterator[tuple[str, dict[str, np.ndarray], np.ndarray]]:
     """Each instrument (sorted) with its provenance rows (column -> array, in row order)
     and their positions: a groupby in numpy (the aggregation runs at every backtest date)."""
-    cols = {c: prov[c].to_numpy() for c in GROUPED}
+    cols: dict[str, np.ndarray] = {
+        c: np.array(prov[c], dtype=object if c == "source" else None)
+        for c in GROUPED
+        if c != "signed"
+    }
+    cols["direction"] = cols["direction"].astype(np.int64)  # as the frame's column
+    for c in ("confidence", "freshness", "weight"):
+        cols[c] = cols[c].astype(np.float64)
+    cols["signed"] = cols["direction"] * np.asarray(prov["strength"], dtype=np.float64)
     keys, inverse = np.unique(cols["instrument"].astype(str), return_inverse=True)
     order = np.argsort(inverse, kind="stable")
     ends = np.cumsum(np.bincount(inverse, minlength=len(keys)))
@@ -233,7 +245,9 @@ def aggregate(
         sigs, tradable, freshness or {}, source_weights or {}, conviction or {}, opt.strength_cap
     )
     table, conflicts = [], []
-    contribution = np.zeros(len(prov))  # 0 for an instrument that is flat or has no weight
+    contribution = np.zeros(
+        len(prov["weight"])
+    )  # 0 for an instrument that is flat or has no weight
     for iid, grp, rows in _groups(prov):
         risk_sign = RISK_ON_SIGN.get(tradable[iid].asset_class, 0)
         combined = _combine(iid, grp, risk_sign, regime, opt)
@@ -245,11 +259,12 @@ def aggregate(
         conflicts += [conflict] if conflict else []
     if not table:
         raise SignalError("every signal is flat (direction 0) or has zero weight")
-    prov["contribution"] = contribution
+    frame = pd.DataFrame(prov)
+    frame["contribution"] = contribution
     return AggregatedSignals(
         max(s.as_of for s in sigs),
         pd.DataFrame(table).set_index("instrument"),
-        prov.drop(columns="signed"),
+        frame,
         tuple(conflicts),
         regime,
         asdict(opt),

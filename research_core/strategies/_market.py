@@ -12,10 +12,11 @@ from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.models.scores import nan_mean, nan_std, nan_sum
 from research_core.pnl import (
+    DAY_NS,
     carry,
     key_of,
-    session_days,
-    unit_levels,
+    level_rows,
+    session_span,
     unit_volatility,
     view_reads,
 )
@@ -37,15 +38,16 @@ def return_arrays(
     key = (*view_key, tuple(ids), sessions)
     got = MEMO.get(RETURNS, key)
     if got is None:
-        start = view.as_of.tz_convert(None).normalize() - pd.Timedelta(
-            days=int(sessions * 1.5) + 10
-        )
-        days, level = unit_levels(
-            view, ids, session_days(view, start), trim=True, view_key=view_key
-        )
+        utc = view.as_of.value  # the start: the view's UTC date less the calendar days
+        start = utc - utc % DAY_NS - (int(sessions * 1.5) + 10) * DAY_NS
+        days, at, lo, hi = session_span(view, pd.Timestamp(start))
+        distinct = list(dict.fromkeys(ids))
+        rows, level = level_rows(view, distinct, at[lo:hi], trim=True, view_key=view_key)
         daily = (level[1:] / level[:-1] - 1.0)[-sessions:]  # pct_change, without frames
         daily.flags.writeable = False  # shared by every caller of this view
-        got = MEMO.put(RETURNS, key, (days[max(len(days) - sessions, 1) :], daily))
+        first = max(len(level) - sessions, 1)
+        days = days[lo + first : hi] if rows is None else days[lo:hi][rows][first:]
+        got = MEMO.put(RETURNS, key, (days, daily))
     return got
 
 
@@ -71,6 +73,34 @@ def aligned(view: PITView, ids: Sequence[str]) -> np.ndarray:
         out[:, j] = v[np.maximum(pos, 0)] if len(v) else np.nan
         first = max(first, int(np.searchsorted(pos, 0, side="left")))  # rows before its first
     return out[first:]
+
+
+def values_of(view: PITView, sid: str) -> np.ndarray:
+    """``shared_series(view, sid).to_numpy()`` without the Series: the view's values of
+    ``sid``, read once per view (callers must not modify them)."""
+    return view_reads(view).values(sid)[1]
+
+
+def common_values(view: PITView, sids: Sequence[str]) -> list[np.ndarray]:
+    """The values of each of ``sids`` on the dates all of them have: what pandas aligns
+    ``shared_series`` on in an expression of them whose NaN are dropped (``(a - b).dropna()``
+    is ``a - b`` on these arrays, NaN dropped: :func:`dropped`), without the Series."""
+    return on_common_dates([view_reads(view).values(s) for s in sids])
+
+
+def on_common_dates(reads: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """:func:`common_values` of (sorted unique dates, values) pairs."""
+    dates = reads[0][0]
+    if all(len(d) == len(dates) and (d == dates).all() for d, _ in reads[1:]):
+        return [v for _, v in reads]  # the usual case: one calendar
+    for d, _ in reads[1:]:
+        dates = np.intersect1d(dates, d, assume_unique=True)
+    return [v[np.searchsorted(d, dates)] for d, v in reads]
+
+
+def dropped(values: np.ndarray) -> np.ndarray:
+    """``values`` without NaN (a Series' ``dropna``)."""
+    return values[~np.isnan(values)]
 
 
 def by_column(daily: np.ndarray) -> np.ndarray:
@@ -102,14 +132,21 @@ def carry_to_vol(
     view: PITView, ids: Sequence[str], sessions: int = B3_SESSIONS_PER_YEAR
 ) -> pd.Series:
     """Annual carry of a long-quote unit over its annualized volatility."""
-    _, daily = return_arrays(view, ids, sessions)
+    return pd.Series(carry_to_vol_array(view, ids, sessions), index=list(dict.fromkeys(ids)))
+
+
+def carry_to_vol_array(
+    view: PITView, ids: Sequence[str], sessions: int = B3_SESSIONS_PER_YEAR
+) -> np.ndarray:
+    """:func:`carry_to_vol` as an array over the distinct ``ids``, in order."""
+    key = key_of(view)
+    _, daily = return_arrays(view, ids, sessions, key)
     # the column-major layout a frame of the returns has: the sums run as they always did
     vol = unit_volatility(np.asfortranarray(daily), sessions) * np.sqrt(B3_SESSIONS_PER_YEAR)
-    cols = list(dict.fromkeys(ids))
-    c = np.array([carry(view, i) for i in cols], dtype=float)
+    c = np.array([carry(view, i, key) for i in dict.fromkeys(ids)], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = c / np.where(vol == 0.0, np.nan, vol)
-    return pd.Series(np.where(np.isnan(ratio), 0.0, ratio), index=cols)
+    return np.where(np.isnan(ratio), 0.0, ratio)
 
 
 def rank_positions(score: pd.Series) -> dict[str, float]:

@@ -29,7 +29,7 @@ from research_core.errors import (
 )
 from research_core.lake.pit import PITView
 from research_core.models.scores import nan_std
-from research_core.pnl import shared_series
+from research_core.pnl import view_reads
 
 
 class StrategyParams(BaseModel):
@@ -150,10 +150,13 @@ def squash(z: float, scale: float = 1.0) -> float:
     return 0.0 if not math.isfinite(z) else float(np.tanh(z / scale))
 
 
-def trend_z(series: pd.Series, sessions: int, vol_window: int = B3_SESSIONS_PER_YEAR) -> float:
+def trend_z(
+    series: pd.Series | np.ndarray, sessions: int, vol_window: int = B3_SESSIONS_PER_YEAR
+) -> float:
     """Change over the last ``sessions`` observations in units of its typical size: the
-    standard deviation of one-step changes (last ``vol_window``) times sqrt(sessions)."""
-    s = series.to_numpy(dtype=float)
+    standard deviation of one-step changes (last ``vol_window``) times sqrt(sessions).
+    ``series``: a Series or its values."""
+    s = series.to_numpy(dtype=float) if isinstance(series, pd.Series) else np.asarray(series, float)
     s = s[~np.isnan(s)]  # dropna
     if len(s) <= max(2 * sessions, 20):
         return float("nan")
@@ -165,8 +168,9 @@ def trend_z(series: pd.Series, sessions: int, vol_window: int = B3_SESSIONS_PER_
 
 def last(view: PITView, series_id: str) -> float:
     """Last known value of a series (NaN if nothing known yet)."""
-    s = shared_series(view, series_id).dropna()
-    return float(s.iloc[-1]) if len(s) else float("nan")
+    s = view_reads(view).values(series_id)[1]
+    s = s[~np.isnan(s)]  # dropna
+    return float(s[-1]) if len(s) else float("nan")
 
 
 def _report(view: PITView, agent: str) -> AgentReport | None:

@@ -12,8 +12,7 @@ from pydantic import Field
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
-from research_core.pnl import shared_series
-from research_core.strategies._market import aligned
+from research_core.strategies._market import aligned, values_of
 from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
@@ -44,7 +43,7 @@ class CdsVsFiscal(
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
         fundamentals = agent_position(view, "fiscal", "BR.CDS.5Y")
-        value = -squash(zscore_last(shared_series(view, "BR.CDS.5Y"), p.window), 1.5)
+        value = -squash(zscore_last(values_of(view, "BR.CDS.5Y"), p.window), 1.5)
         return {"BR.CDS.5Y": (1 - p.value_weight) * fundamentals + p.value_weight * value}
 
 
@@ -63,7 +62,7 @@ class CdsTrend(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        z = trend_z(shared_series(view, "BR.CDS.5Y"), self.params.sessions)
+        z = trend_z(values_of(view, "BR.CDS.5Y"), self.params.sessions)
         return {"BR.CDS.5Y": squash(z, 1.0)}
 
 
@@ -108,5 +107,5 @@ class CdsBaaLead(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        z = trend_z(shared_series(view, "US.BAA.SPREAD"), self.params.sessions)
+        z = trend_z(values_of(view, "US.BAA.SPREAD"), self.params.sessions)
         return {"BR.CDS.5Y": squash(z, 1.0)}

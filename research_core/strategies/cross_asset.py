@@ -12,14 +12,13 @@ from pydantic import Field
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.models.scores import nan_std, nan_sum, zscore_last
-from research_core.pnl import shared_series
 from research_core.strategies._market import (
     by_column,
-    carry_to_vol,
+    carry_to_vol_array,
     momentum_array,
     rank_items,
-    rank_positions,
     return_arrays,
+    values_of,
 )
 from research_core.strategies.base import (
     BaseStrategy,
@@ -151,7 +150,7 @@ class CotContrarian(
     def positions(self, view: PITView) -> Mapping[str, float]:
         out = {}
         for sid, (inst, sign) in COT.items():
-            z = zscore_last(shared_series(view, sid), self.params.window)
+            z = zscore_last(values_of(view, sid), self.params.window)
             crowded = np.isfinite(z) and abs(z) >= self.params.threshold
             out[inst] = -sign * squash(z, 1.5) if crowded else 0.0
         return out
@@ -168,9 +167,9 @@ class CrossSectionalCarry(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        score = carry_to_vol(view, self.instruments, self.params.sessions)
-        has_carry = score[score != 0]
-        return rank_positions(has_carry)
+        score = carry_to_vol_array(view, self.instruments, self.params.sessions)
+        has_carry = score != 0
+        return rank_items(np.asarray(self.instruments)[has_carry], score[has_carry])
 
 
 class ValueReversalParams(StrategyParams):

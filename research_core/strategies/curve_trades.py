@@ -20,11 +20,12 @@ from pydantic import Field
 
 from research_core.calendars import B3_SESSIONS_PER_YEAR, business_days
 from research_core.catalog import policy_decisions
-from research_core.curves.build import di_curve, spec_of
+from research_core.curves.build import spec_of
+from research_core.curves.curve import interp_log_df, log_df_to_rate, rate_to_log_df
 from research_core.curves.policy import LAST_PERIOD_BDAYS, SURVEY, TZ
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
-from research_core.pnl import shared_series
+from research_core.strategies._market import common_values, dropped
 from research_core.strategies.base import BaseStrategy, StrategyParams, squash
 from research_core.strategies.rates import (
     AgentParams,
@@ -68,8 +69,8 @@ class DiButterfly(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        z2, z5, z10 = (shared_series(view, f"BR.DI.{t}") for t in ("2Y", "5Y", "10Y"))
-        fly = (2.0 * z5 - z2 - z10).dropna()
+        z2, z5, z10 = common_values(view, [f"BR.DI.{t}" for t in ("2Y", "5Y", "10Y")])
+        fly = dropped(2.0 * z5 - z2 - z10)
         x = squash(zscore_last(fly, self.params.window), self.params.scale)
         return {"DI1.5Y": -x, "DI1.2Y": 0.5 * x, "DI1.10Y": 0.5 * x}
 
@@ -82,11 +83,26 @@ SELIC, CDI = "BR.SELIC.TARGET", "BR.CDI"
 
 
 @cache
-def _copom_days() -> tuple[np.ndarray, pd.DatetimeIndex]:
-    """Copom decision instants (UTC, ns) and their São Paulo dates (the calendar, once)."""
+def _copom_days() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Copom decision instants (UTC, ns), their São Paulo dates (ns) and those dates'
+    years, and the B3 sessions (ns): the calendars, once."""
     stamps = policy_decisions("copom")
     local = pd.DatetimeIndex(stamps.tz_convert(TZ["copom"]).tz_localize(None).normalize())
-    return stamps.as_unit("ns").asi8, local
+    sessions = business_days("B3").as_unit("ns").asi8
+    return stamps.as_unit("ns").asi8, local.as_unit("ns").asi8, sessions
+
+
+def _year(ns: np.ndarray) -> np.ndarray:
+    """Calendar years of naive dates (ns)."""
+    return ns.view("datetime64[ns]").astype("datetime64[Y]").astype(np.int64) + 1970
+
+
+@cache
+def _di_pillars() -> tuple[np.ndarray, np.ndarray]:
+    """The DI curve's pillars in du order and their times (du / 252, years)."""
+    du = np.rint(np.asarray(spec_of("DI").times) * B3_SESSIONS_PER_YEAR).astype(int)
+    order = np.argsort(du)
+    return order, np.asarray(du, dtype=float)[order] / B3_SESSIONS_PER_YEAR
 
 
 def market_vs_focus_bp(view: PITView) -> float:
@@ -95,36 +111,38 @@ def market_vs_focus_bp(view: PITView) -> float:
     one read of the quotes known at the view; NaN when something is not known yet.
 
     The number :func:`research_core.curves.policy.copom_path` sets beside that meeting
-    (the same curve; the DI forward from the session after that decision to the session
-    after the next one, or over the calendar's usual spacing after its last; minus the
-    CDI − Selic spread at the date), computed for that one period so a weekly backtest
-    stays fast."""
+    (the same curve: :func:`research_core.curves.build.di_curve` of the quotes; the DI
+    forward from the session after that decision to the session after the next one, or
+    over the calendar's usual spacing after its last; minus the CDI − Selic spread at the
+    date), computed for that one period on arrays so a weekly backtest stays fast."""
     di = spec_of("DI")
     k = len(di.series)
     ids = [*di.series, SELIC, CDI, *SURVEY.values()]
     known, v = view.latest_values(ids)  # a withdrawn value is NaN, as view.latest gives it
     if not np.isfinite(v[: k + 2]).all():
         return float("nan")
-    obs = pd.DatetimeIndex(known.view("datetime64[ns]"))
-    day = obs[:k].max()
-    du = np.rint(np.asarray(di.times) * B3_SESSIONS_PER_YEAR).astype(int)
-    curve = di_curve(day, du, v[:k])
-    stamps, local = _copom_days()
+    day = int(known[:k].max())
+    order, t = _di_pillars()
+    log_df = rate_to_log_df(v[:k][order][None, :], t, "annual")[0]  # the zero curve's DFs
+    stamps, local, sessions = _copom_days()
     meets = local[(stamps > view.as_of.value) & (local >= day)]
-    sessions = business_days("B3").values
-    eff = np.searchsorted(sessions, meets.values, side="right")  # the session after each
-    eff -= np.searchsorted(sessions, day.to_datetime64())
+    years = _year(meets)
+    eff = np.searchsorted(sessions, meets, side="right")  # the session after each
+    eff -= np.searchsorted(sessions, day)
     for j, key in enumerate(SURVEY, start=k + 2):  # CY, then NY
         if not np.isfinite(v[j]):
             continue
-        year = obs[j].year + (key == "NY")
-        n = int((meets.year <= year).sum())  # the year's last meeting is the n-th
-        if n == 0 or meets[n - 1].year != year:
+        year = int(_year(known[j : j + 1])[0]) + (key == "NY")
+        n = int((years <= year).sum())  # the year's last meeting is the n-th
+        if n == 0 or years[n - 1] != year:
             continue
         gap = LAST_PERIOD_BDAYS if len(eff) < 2 else int(np.median(np.diff(eff)))
         end = eff[n] if n < len(eff) else eff[-1] + gap
-        fwd = float(curve.forward(eff[n - 1] / B3_SESSIONS_PER_YEAR, end / B3_SESSIONS_PER_YEAR)[0])
-        return (fwd - (v[k + 1] - v[k]) - v[j]) * 100.0
+        a, b = (np.atleast_1d(np.asarray(x / B3_SESSIONS_PER_YEAR)) for x in (eff[n - 1], end))
+        fwd = log_df_to_rate(
+            interp_log_df(t, log_df, b) - interp_log_df(t, log_df, a), b - a, "annual"
+        )
+        return (float(fwd[0]) - (v[k + 1] - v[k]) - v[j]) * 100.0
     return float("nan")
 
 

@@ -6,13 +6,19 @@ from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from pydantic import Field
 
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
-from research_core.pnl import shared_series
-from research_core.strategies._market import carry_to_vol, momentum
+from research_core.strategies._market import (
+    carry_to_vol_array,
+    common_values,
+    dropped,
+    momentum_array,
+    values_of,
+)
 from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
@@ -42,7 +48,7 @@ class BrlCarryBeer(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        c = squash(float(carry_to_vol(view, self.instruments)["USDBRL.FUT"]), p.scale)
+        c = squash(float(carry_to_vol_array(view, self.instruments)[0]), p.scale)
         beer = agent_position(view, "fx_equilibrium", "USDBRL.FUT")
         return {"USDBRL.FUT": p.carry_weight * c + (1 - p.carry_weight) * beer}
 
@@ -69,11 +75,8 @@ class CupomCip(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        dev = (
-            shared_series(view, "BR.DI.3M")
-            - shared_series(view, "US.UST.3M")
-            - shared_series(view, "BR.CDS.5Y") / 100
-        ).dropna()
+        di, bill, cds = common_values(view, ["BR.DI.3M", "US.UST.3M", "BR.CDS.5Y"])
+        dev = dropped(di - bill - cds / 100)
         x = squash(zscore_last(dev, self.params.window), self.params.scale)
         return {"USDBRL.FUT": -x, "USDBRL.NDF": x}
 
@@ -95,8 +98,8 @@ class BrlTrend(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        m = momentum(view, self.instruments, self.params.sessions)
-        return {"USDBRL.FUT": squash(float(m["USDBRL.FUT"]), self.params.scale)}
+        m = momentum_array(view, self.instruments, self.params.sessions)
+        return {"USDBRL.FUT": squash(float(m[0]), self.params.scale)}
 
 
 class FlowParams(StrategyParams):
@@ -113,10 +116,9 @@ class BrlFlows(BaseStrategy[FlowParams], name="FX_BR_03", family="fx", instrumen
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        flows = (
-            shared_series(view, "BR.FXFLOW.COMMERCIAL") + shared_series(view, "BR.FXFLOW.FINANCIAL")
-        ).dropna()
-        summed = flows.rolling(self.params.weeks).sum()
+        sids = ["BR.FXFLOW.COMMERCIAL", "BR.FXFLOW.FINANCIAL"]
+        flows = pd.Series(dropped(np.add(*common_values(view, sids))))  # a window of rows:
+        summed = flows.rolling(self.params.weeks).sum()  # the dates do not enter
         return {"USDBRL.FUT": -squash(zscore_last(summed, self.params.window), 1.5)}
 
 
@@ -133,7 +135,7 @@ class BrlTermsOfTrade(
     def positions(self, view: PITView) -> Mapping[str, float]:
         n = self.params.sessions
         moves = [
-            trend_z(np.log(shared_series(view, s)), n)
+            trend_z(np.log(values_of(view, s)), n)
             for s in ("CMD.IRON.ORE", "CMD.SOYBEAN", "CMD.BRENT")
         ]
         score = float(np.nanmean(moves)) if np.isfinite(moves).any() else 0.0
@@ -151,5 +153,5 @@ class GlobalDollar(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        score = trend_z(np.log(shared_series(view, "US.DXY")), self.params.sessions)
+        score = trend_z(np.log(values_of(view, "US.DXY")), self.params.sessions)
         return {"USDBRL.FUT": squash(score, self.params.scale)}

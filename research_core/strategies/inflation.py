@@ -10,9 +10,10 @@ import numpy as np
 from pydantic import Field
 
 from research_core.lake.pit import PITView
-from research_core.models.resample import weekly_last
-from research_core.models.scores import zscore_last
-from research_core.pnl import shared_series
+from research_core.models.resample import week_lasts, week_numbers
+from research_core.models.scores import nan_mean, nan_std, zscore_last
+from research_core.pnl import view_reads
+from research_core.strategies._market import dropped, values_of
 from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
@@ -47,13 +48,34 @@ class BreakevenVsFocus(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        be = weekly_last(shared_series(view, "BR.BREAKEVEN.2Y"))
-        focus = weekly_last(shared_series(view, "BR.FOCUS.IPCA.12M"))
-        gap = (be - focus.reindex(be.index).ffill()).dropna()
-        value = -squash(zscore_last(gap, p.window), 1.5)
+        value = -squash(zscore_last(_weekly_gap(view), p.window), 1.5)
         agent = agent_position(view, "inflation", "BR.INFLATION")
         x = (1 - p.agent_weight) * value + p.agent_weight * agent  # + = long breakeven
         return {"DI1.2Y": x, "NTNB.5Y": -x}
+
+
+def _weekly_gap(view: PITView) -> np.ndarray:
+    """:func:`weekly_gap` of the 2y breakeven and the Focus 12m median known at ``view``."""
+    reads = view_reads(view)
+    return weekly_gap(reads.values("BR.BREAKEVEN.2Y"), reads.values("BR.FOCUS.IPCA.12M"))
+
+
+def weekly_gap(
+    breakeven: tuple[np.ndarray, np.ndarray], focus: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """The breakeven's weekly last less the Focus median's, carried forward over the
+    breakeven's weeks, where both are known: ``(be - focus.reindex(be.index).ffill())
+    .dropna()`` of the two :func:`weekly_last` series, from their (sorted naive dates,
+    values) arrays."""
+    be_dates, be = breakeven
+    weeks, last = week_lasts(be_dates, be)
+    f_weeks, f_last = week_lasts(*focus)
+    if not len(f_weeks):
+        return last[:0]
+    pos = f_weeks.searchsorted(weeks, side="right") - 1  # the Focus week carried forward,
+    held = f_last[np.maximum(pos, 0)]  # from within the breakeven's own weeks only
+    inside = (pos >= 0) & (f_weeks[np.maximum(pos, 0)] >= week_numbers(be_dates[:1]))
+    return dropped(last - np.where(inside, held, np.nan))
 
 
 class SurpriseParams(StrategyParams):
@@ -73,12 +95,13 @@ class IpcaMomentum(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        ipca = shared_series(view, "BR.IPCA.MOM").dropna()
-        ipca15 = shared_series(view, "BR.IPCA15.MOM").dropna()
-        if len(ipca) < 36 or ipca15.empty:
+        ipca = dropped(values_of(view, "BR.IPCA.MOM"))
+        ipca15 = dropped(values_of(view, "BR.IPCA15.MOM"))
+        if len(ipca) < 36 or not len(ipca15):
             return {}
-        surprise = ipca15.iloc[-1] - ipca.iloc[-self.params.months :].mean()
-        sd = float(ipca.diff().iloc[-36:].std())
+        surprise = ipca15[-1] - nan_mean(ipca[-self.params.months :])
+        step = np.concatenate([[np.nan], ipca[1:] - ipca[:-1]])  # Series.diff
+        sd = float(nan_std(step[-36:]))
         return {"DI1.1Y": squash(surprise / sd if sd > 0 else 0.0, 1.0)}
 
 
@@ -99,6 +122,6 @@ class UsOilBreakeven(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         n = self.params.sessions
-        oil_z = trend_z(np.log(shared_series(view, "CMD.BRENT")), n)
-        be_z = trend_z(shared_series(view, "US.BREAKEVEN.5Y"), n)
+        oil_z = trend_z(np.log(values_of(view, "CMD.BRENT")), n)
+        be_z = trend_z(values_of(view, "US.BREAKEVEN.5Y"), n)
         return {"UST.5Y.FUT": squash(0.5 * (oil_z + be_z), 1.0)}

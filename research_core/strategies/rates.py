@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import pandas as pd
 from pydantic import Field
 
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
-from research_core.models.scores import zscore_last
+from research_core.models.scores import nan_mean, nan_std, zscore_last
 from research_core.pnl import carry, key_of, shared_series, unit_volatility
-from research_core.strategies._market import return_arrays
+from research_core.strategies._market import common_values, dropped, return_arrays, values_of
 from research_core.strategies.base import (
     BaseStrategy,
     StrategyParams,
@@ -86,8 +85,8 @@ def _slope_positions(
     view: PITView, long_id: str, short_id: str, p: SlopeParams
 ) -> dict[str, float]:
     lo, sh = instrument(long_id).price_series, instrument(short_id).price_series
-    slope = (shared_series(view, lo) - shared_series(view, sh)).dropna()
-    x = squash(zscore_last(slope, p.window), p.scale)
+    a, b = common_values(view, [lo, sh])
+    x = squash(zscore_last(dropped(a - b), p.window), p.scale)
     return {long_id: -x, short_id: x}  # steep → flattener: receive long end, pay short end
 
 
@@ -127,8 +126,8 @@ class RealVsBreakeven(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        rel = zscore_last(shared_series(view, "BR.NTNB.5Y"), p.window) - zscore_last(
-            shared_series(view, "BR.BREAKEVEN.5Y"), p.window
+        rel = zscore_last(values_of(view, "BR.NTNB.5Y"), p.window) - zscore_last(
+            values_of(view, "BR.BREAKEVEN.5Y"), p.window
         )
         x = squash(rel, 2.0)
         return {"NTNB.5Y": -x, "DI1.5Y": p.hedge * x}
@@ -140,12 +139,14 @@ class ActivityParams(StrategyParams):
     long: int = Field(12, ge=3, description="months in the reference average")
 
 
-def _activity_z(series: pd.Series, p: ActivityParams) -> float:
-    s = series.dropna()
+def _activity_z(values: np.ndarray, p: ActivityParams) -> float:
+    """Recent against reference mean growth in sds of the last 60 (a Series' reductions on
+    its values, NaN dropped: the same bits)."""
+    s = dropped(values)
     if len(s) < p.long + 12:
         return float("nan")
-    recent, ref = s.iloc[-p.short :].mean(), s.iloc[-p.long :].mean()
-    sd = float(s.iloc[-60:].std())
+    recent, ref = nan_mean(s[-p.short :]), nan_mean(s[-p.long :])
+    sd = float(nan_std(s[-60:]))
     return float((recent - ref) / sd * np.sqrt(p.short)) if sd > 0 else 0.0
 
 
@@ -162,7 +163,7 @@ class DiActivityMomentum(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         growth = shared_series(view, "BR.IBCBR.SA").pct_change() * 100
-        return {"DI1.2Y": squash(_activity_z(growth, self.params), 1.0)}
+        return {"DI1.2Y": squash(_activity_z(growth.to_numpy(), self.params), 1.0)}
 
 
 class UsTaylorGap(
@@ -233,7 +234,7 @@ class UsRealYieldValue(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         p = self.params
-        z = zscore_last(shared_series(view, "US.TIPS.10Y"), p.window)
+        z = zscore_last(values_of(view, "US.TIPS.10Y"), p.window)
         return {"UST.10Y.FUT": -squash(z, p.scale)}
 
 
@@ -249,5 +250,5 @@ class UsPayrollsMomentum(
     """
 
     def positions(self, view: PITView) -> Mapping[str, float]:
-        z = _activity_z(shared_series(view, "US.PAYROLLS.CHG"), self.params)
+        z = _activity_z(values_of(view, "US.PAYROLLS.CHG"), self.params)
         return {"UST.2Y.FUT": squash(z, 1.0)}
