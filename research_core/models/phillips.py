@@ -188,9 +188,11 @@ def _forecast(
     """Twelve months ahead from the last month of ``index`` (inflation ``level``):
     expectations and gap held at their latest values, FX unchanged."""
     p = reg.params.to_dict()
-    last = int(index.values[-1].astype("datetime64[M]").astype(np.int64))
-    # ``pd.date_range(index[-1] + MonthBegin(1), periods=12, freq="MS")``, from the kept index
-    future = month_starts(np.arange(last + 1, last + 13), index.values.dtype, None)
+    if isinstance(index, pd.DatetimeIndex) and index.tz is not None:  # months on local time
+        future = pd.date_range(index[-1] + pd.offsets.MonthBegin(1), periods=12, freq="MS")
+    else:  # the same months from the naive index's values, without pandas' offsets
+        last = int(index.values[-1].astype("datetime64[M]").astype(np.int64))
+        future = month_starts(np.arange(last + 1, last + 13), index.values.dtype, None)
     season = np.zeros(12)
     if seasonal:  # centred over the sample and the forecast months together
         months = np.concatenate([index.month.to_numpy(), future.month.to_numpy()])
