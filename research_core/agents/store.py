@@ -67,6 +67,7 @@ LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "hmmlear
 _DIGEST = 32  # bytes of SHA-256 in front of each entry
 _SIZE = 8  # then the pickle's size in bytes (little endian), then the compressed pickle
 CODEC = "zstd"
+_MAX_RAW = 1 << 30  # no report's pickle comes near 1 GiB: a larger size is not a size
 STAMP_COLUMNS = ("release_time", "ingested_at")
 KEEP_CODES = 2  # code digests whose entries are kept: this one and the newest other
 
@@ -172,6 +173,8 @@ class AgentReportStore:
         except (
             pickle.UnpicklingError,
             pa.ArrowException,
+            OSError,  # pyarrow's codec: a bad frame, or a size that does not match it
+            ValueError,
             EOFError,
             AttributeError,
             ImportError,
@@ -212,8 +215,11 @@ def _pack(raw: bytes) -> bytes:
 
 
 def _unpack(payload: bytes) -> bytes:
-    """What :func:`_pack` was given."""
+    """What :func:`_pack` was given (``ValueError`` for a size no entry can have: a payload
+    written by other code, whose first bytes are not a size)."""
     size = int.from_bytes(payload[:_SIZE], "little")
+    if not 0 < size <= _MAX_RAW:
+        raise ValueError(f"a stored size of {size} bytes")
     return _codec().decompress(payload[_SIZE:], decompressed_size=size, asbytes=True)
 
 

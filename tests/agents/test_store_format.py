@@ -76,3 +76,27 @@ def test_an_entry_is_a_checksummed_sized_zstd_pickle_read_back_whole(tmp_path: P
         assert _same(got.inputs, made.inputs) and _same(got.charts["path"], made.charts["path"])
         assert _same(got.diagnostics["fit"], made.diagnostics["fit"])
         assert got.charts["path"].index.freqstr == "MS"
+
+
+def test_an_entry_that_passes_its_checksum_but_does_not_decode_is_recomputed(tmp_path: Path):
+    """A sound checksum over a payload that is not a sized Zstandard pickle (written by
+    other code, e.g. a zlib store's; a wrong size; a cut frame) reads as not kept (None),
+    not as a crash (review of #29: pyarrow raises OSError, a wild size MemoryError)."""
+    import zlib
+
+    lake = Lake.open(tmp_path / "lake", create=True)
+    view = lake.at(AS_OF)
+    store = AgentReportStore(lake)
+    store.put(view, "fiscal", "v=1", _report())
+    path = store.path(view, "fiscal", "v=1")
+    good = path.read_bytes()[32:]
+    raw = pickle.dumps(_report())
+    payloads = {
+        "zlib": zlib.compress(raw, 1),  # what the store once kept: no size in front
+        "size too small": (10).to_bytes(8, "little") + good[8:],
+        "size too large": (len(raw) + 10).to_bytes(8, "little") + good[8:],
+        "cut frame": good[: len(good) // 2],
+    }
+    for what, payload in payloads.items():
+        path.write_bytes(hashlib.sha256(payload).digest() + payload)
+        assert store.get(view, "fiscal", "v=1") is None, what

@@ -30,7 +30,7 @@ def _calls(values: np.ndarray) -> list[list[str]]:
 
 
 def test_every_call_is_warned_as_the_first() -> None:
-    # numpy itself warns "Mean of empty slice" (and a divide) for np.mean of an empty array, every time
+    # numpy itself warns "Mean of empty slice" (and a divide) for an empty mean, every time
     with warnings.catch_warnings(record=True) as direct:
         warnings.simplefilter("always")
         np.mean(np.array([]))
