@@ -178,17 +178,19 @@ class LakeFiles:
                 filtered.append(path)
         return whole, filtered
 
-    def neighbours(self, wanted: Sequence[str], limit: int) -> list[str]:
-        """``wanted`` and every other series of the files holding them, when those files
-        hold at most ``limit`` rows together (else ``wanted`` alone): reading a file whole
-        costs less than filtering it, and a later read of its other series is then free."""
+    def neighbours(self, wanted: Sequence[str], limit: int) -> tuple[list[str], int]:
+        """``wanted`` and every other series of the files holding them, with the rows of
+        every file holding any of those (what the read will touch), when that is at most
+        ``limit`` rows (else ``wanted`` alone, 0): reading a file whole costs less than
+        filtering it, and a later read of its other series is then free."""
         want = set(wanted)
-        touched = [i for i, held in enumerate(self.series) if held & want]
-        sizes = [self.rows[i] if i < len(self.rows) else -1 for i in touched]
-        if not touched or min(sizes) < 0 or sum(sizes) > limit:
-            return list(wanted)
+        touched = {i for i, held in enumerate(self.series) if held & want}
         more = set().union(*(self.series[i] for i in touched)) - want
-        return [*wanted, *sorted(more)]
+        touched |= {i for i, held in enumerate(self.series) if held & more}
+        sizes = [self.rows[i] if i < len(self.rows) else -1 for i in touched]
+        if not more or min(sizes) < 0 or sum(sizes) > limit:
+            return list(wanted), 0
+        return [*wanted, *sorted(more)], sum(sizes)
 
 
 def scan(
@@ -235,7 +237,9 @@ def unreadable_error(files: LakeFiles, err: Exception) -> LakeError:
 # lives here, not on any object a view holds, so a view never reaches rows past its bounds.
 _CACHE: OrderedDict[tuple[str, tuple[str, ...]], dict[str, SeriesArrays]] = OrderedDict()
 _CACHE_SNAPSHOTS = 4
-_WHOLE_ROWS = 1_000_000  # files read whole (all their series kept) up to this many rows (32 MB)
+# Rows read whole for the series nobody asked for yet, at most, per snapshot kept (32 MB)
+_WHOLE_ROWS = 1_000_000
+_WHOLE_SPENT: dict[tuple[str, tuple[str, ...]], int] = {}  # rows so read, per snapshot kept
 _CACHE_LOCK = threading.Lock()  # page-server threads share it: OrderedDict moves are not atomic
 
 
@@ -253,6 +257,7 @@ def clear_cache() -> None:
     files never change in place)."""
     with _CACHE_LOCK:
         _CACHE.clear()
+        _WHOLE_SPENT.clear()
     walk.forget()
 
 
@@ -280,20 +285,25 @@ def load_arrays(
 def _cached_arrays(files: LakeFiles, series_ids: Sequence[str]) -> list[SeriesArrays]:
     """The arrays of one snapshot, read once per process; a vanished file raises
     ``FileNotFoundError``. A miss reads the files holding the missing series whole and
-    keeps all their series (up to :data:`_WHOLE_ROWS` rows): a book asks for its series in
-    a few dozen batches, and each filtered scan cost as much as reading the files whole."""
+    keeps all their series (:data:`_WHOLE_ROWS` such rows per snapshot at most): a book
+    asks for its series in a few dozen batches, and each filtered scan cost as much as
+    reading the files whole."""
     key = (files.root, files.paths)
     with _CACHE_LOCK:
         cache = _CACHE.get(key)
         if cache is None:
             cache = _CACHE[key] = {}
             while len(_CACHE) > _CACHE_SNAPSHOTS:
-                _CACHE.popitem(last=False)
+                _WHOLE_SPENT.pop(_CACHE.popitem(last=False)[0], None)
         _CACHE.move_to_end(key)
+        spent = _WHOLE_SPENT.get(key, 0)
     missing = [s for s in dict.fromkeys(series_ids) if s not in cache]
     if missing:
         cols = ["series_id", "release_time", "obs_date", "value", "ingested_at"]
-        wanted = files.neighbours(missing, _WHOLE_ROWS)
+        wanted, rows = files.neighbours(missing, _WHOLE_ROWS - spent)
+        if rows:
+            with _CACHE_LOCK:
+                _WHOLE_SPENT[key] = _WHOLE_SPENT.get(key, 0) + rows
         table, n_files = read_rows(files, wanted, cols, dictionary=True)
         # Every file is written sorted; rows from several files need a merge sort.
         for sid, arrays in SeriesArrays.split(table, wanted, presorted=n_files <= 1).items():

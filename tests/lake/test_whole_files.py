@@ -70,3 +70,31 @@ def test_a_neighbour_holds_its_rows_of_every_file_and_its_revision_from_release_
     assert lake.at("2024-03-05 23:00+00:00").series("TEST.B").tolist() == [10.0, 20.0]
     assert lake.at(AT).series("TEST.C").tolist() == [7.0]
     assert lake.at("2024-03-05 23:00+00:00").series("TEST.C").tolist() == []
+
+
+FILE_3 = pd.concat(
+    [
+        rows("TEST.D", ["2024-01-01"], [3.0], ["2024-02-05"]),
+        rows("TEST.E", ["2024-01-01"], [30.0], ["2024-02-05"]),
+    ]
+)
+
+
+def test_the_row_limit_holds_per_snapshot_not_per_read(lake, monkeypatch):
+    """Two rows for the neighbours of one snapshot: a read of TEST.D (file 3: 2 rows) keeps
+    TEST.E; the limit is then spent, so a read of TEST.A (file 1: 4 rows) keeps TEST.B only
+    if it fits in what is left: it does not (review of #29: the limit was per read, so
+    the kept series grew to the whole lake)."""
+    for sid in ("TEST.D", "TEST.E"):
+        lake.register(sid, frequency="D", units="bp")
+    lake.write(FILE_1)
+    lake.write(FILE_3)
+    clear_cache()
+    monkeypatch.setattr(files, "_WHOLE_ROWS", 4)  # file 3 (2 rows) then file 1 (4): over
+    assert lake.at(AT).series("TEST.D").tolist() == [3.0]
+    assert lake.at(AT).series("TEST.A").tolist() == [1.0, 2.0]
+    for path in _data_files(lake):
+        path.unlink()
+    assert lake.at(AT).series("TEST.E").tolist() == [30.0]  # kept with TEST.D
+    with pytest.raises(LakeError, match="missing"):
+        lake.at(AT).series("TEST.B")  # not kept: the snapshot's limit was spent
