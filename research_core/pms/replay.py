@@ -102,6 +102,25 @@ def _rows(engine: Engine, decision_id: int) -> Row[Any]:
     return prop
 
 
+def _recorded(prop: Row[Any]) -> tuple[dict[str, Any], Any, Any]:
+    """The proposal's recorded snapshot, agents and impact, or one line naming the field
+    that does not hold what a proposal records (a row edited or damaged by hand)."""
+    found = {}
+    for name in ("snapshot", "agents", "impact"):
+        try:
+            found[name] = json.loads(getattr(prop, name))
+        except (TypeError, ValueError) as err:
+            msg = f"proposal {prop.id} has a malformed {name} ({err}); cannot replay"
+            raise PMSError(msg) from None
+    snap = found["snapshot"]
+    inputs = snap.get("inputs") if isinstance(snap, dict) else None
+    if not isinstance(inputs, dict) or "nav" not in inputs or "method" not in snap:
+        raise PMSError(f"proposal {prop.id} has a malformed snapshot (no inputs, NAV or method)")
+    if "snapshot_id" not in snap:
+        raise PMSError(f"proposal {prop.id} recorded no lake snapshot id; cannot replay")
+    return snap, found["agents"], found["impact"]
+
+
 def replay(
     engine: Engine, lake: Lake, decision_id: int, progress: Callable[[str], None] | None = None
 ) -> Replay:
@@ -112,9 +131,7 @@ def replay(
     say = progress or (lambda step: None)
     say(REPLAY_STEPS[0])
     prop = _rows(engine, int(decision_id))
-    snap = json.loads(prop.snapshot)
-    if "snapshot_id" not in snap:
-        raise PMSError(f"proposal {prop.id} recorded no lake snapshot id; cannot replay")
+    snap, agents, impact = _recorded(prop)
     view = lake.at_snapshot(snap["snapshot_id"])
     inputs = snap["inputs"]
     current, equity = proposals.inputs_series(inputs)
@@ -126,9 +143,9 @@ def replay(
         "side": str(prop.side),
         "size": repr(prop.quantity),
         "strategy": prop.strategy,
-        "agents": json.loads(prop.agents),
+        "agents": agents,
         "rationale": prop.rationale,
-        "impact": json.loads(prop.impact),
+        "impact": impact,
     }
     if snap["method"] == "discretionary":
         fx = usdbrl(view) if catalog_instrument(prop.instrument_id).currency == "USD" else 1.0
@@ -139,7 +156,7 @@ def replay(
             prop.quantity,
             dw,
             prop.strategy,
-            tuple(json.loads(prop.agents)),
+            tuple(agents),
             prop.rationale,
         )
         before = None
