@@ -20,9 +20,9 @@ P&L is earned in the instrument's P&L currency (``pnl_currency``): the quote's c
 An FX quote is BRL per USD, so a long-USD unit earns its move in BRL whatever currency it
 is booked in (an offshore NDF settles ``(S1 − S0) / S1`` USD per USD, which is ``S1 − S0``
 BRL); every other instrument earns in its own currency. P&L earned in USD is translated to
-BRL at each day's USD/BRL close. Returns
-are built on each instrument's own trading days and compounded onto the requested calendar
-as an index, so a holiday on one exchange carries the P&L to the next session.
+BRL at each day's USD/BRL close. Returns are built on each instrument's own trading days
+and compounded onto the requested calendar as an index, so a holiday on one exchange
+carries the P&L to the next session.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from research_core.curves.hold import DT, Arrays, curve_hold, known_at, pillars,
 from research_core.curves.pricing import DI1_FACE, di1_pu
 from research_core.errors import PriceHistoryError
 from research_core.lake.pit import PITView
+from research_core.models._reuse import frozen
 
 BASE_CURRENCY = "BRL"
 FUNDING = {"BRL": "BR.CDI", "USD": "US.UST.3M"}
@@ -168,13 +169,14 @@ class _Reads:
         finds them; the same arrays :meth:`PITView.values` gives)."""
         todo = list(dict.fromkeys(s for s in sids if s not in self.raw))
         for sid, (obs, values, _) in zip(todo, self.view.history_arrays(todo), strict=True):
-            self.raw[sid] = obs.view(np.int64), values
+            self.raw[sid] = frozen(obs.view(np.int64)), frozen(values.view())
 
     def values(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`PITView.values` of ``sid``, read once (callers must not modify it)."""
+        """:meth:`PITView.values` of ``sid``, read once, read-only (all on the view share it)."""
         got = self.raw.get(sid)
         if got is None:
-            got = self.raw[sid] = self.view.values(sid)
+            obs, values = self.view.values(sid)
+            got = self.raw[sid] = frozen(obs.view()), frozen(values.view())
         return got
 
     def frame_series(self, sid: str) -> pd.Series:
@@ -441,11 +443,9 @@ def unit_index(
     trim: bool = False,
 ) -> pd.DataFrame:
     """Compounded unit-return index (1.0 on its first row), base currency, on ``calendar`` days.
-
-    Everything is read through ``view``, so a row for day t uses only what was public by
-    the view's as-of instant; days after it are not in the frame. If an instrument has no
-    price at ``start`` this raises, or with ``trim`` the frame starts where all have one.
-    """
+    Everything is read through ``view`` (a row for day t uses only what was public by its
+    as-of instant; later days are not in the frame). An instrument with no price at
+    ``start`` raises, or with ``trim`` the frame starts where all have one."""
     ids = list(dict.fromkeys(instrument_ids))
     days, level = unit_levels(view, ids, session_days(view, start, end, calendar), trim=trim)
     return pd.DataFrame(level, index=days, columns=ids)

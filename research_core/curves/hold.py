@@ -35,7 +35,7 @@ def known_at(arrays: tuple[np.ndarray, np.ndarray], idx: np.ndarray) -> np.ndarr
     if len(values) == 0:
         return np.full(len(idx), np.nan)
     pos = dates.searchsorted(idx, side="right") - 1
-    if not len(pos) or pos[0] >= 0:  # every date after the first value: no NaN to put
+    if not len(pos) or pos.min() >= 0:  # every date after the first value: no NaN to put
         return values[pos]
     return np.where(pos >= 0, values[np.maximum(pos, 0)], np.nan)
 
@@ -138,8 +138,8 @@ def _bootstrap_rows(
 ) -> np.ndarray:
     """:func:`bootstrap`, each row (and each prefix of it) kept by content in the memo when
     the curve has par pillars (Newton solves): zero pillars cost less to solve than to find."""
-    if "par" not in kinds:  # zeros: each pillar its own DF (what bootstrap gives)
-        return rate_to_log_df(quotes, grid, compounding)
+    if "par" not in kinds:  # zeros: each pillar its own DF, bootstrap's checks kept (cached)
+        return bootstrap(grid, quotes, kinds, compounding)
     if len(quotes) > _FEW_ROWS:
         return bootstrap(grid, quotes, kinds, compounding)
     keys = [(compounding, kinds, grid.tobytes(), row.tobytes()) for row in quotes]

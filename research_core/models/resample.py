@@ -13,6 +13,8 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from research_core.errors import ModelError
+
 Frame = TypeVar("Frame", pd.Series, pd.DataFrame)
 
 
@@ -78,6 +80,8 @@ def week_numbers(dates: np.ndarray) -> np.ndarray:
 def week_lasts(dates: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The weeks with a value of a series on sorted naive ``dates`` (:func:`week_numbers`)
     and its last value in each: :func:`weekly_last`'s values where they are not NaN."""
+    if (np.diff(dates.view(np.int64)) < 0).any():  # the last of a week is its latest date
+        raise ModelError("weekly lasts need dates in ascending order")
     known = ~np.isnan(values)
     week = week_numbers(dates[known])
     last = np.append(week[1:] != week[:-1], len(week) > 0)[: len(week)]

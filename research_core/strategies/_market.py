@@ -9,6 +9,7 @@ import pandas as pd
 
 from research_core._memo import MEMO, Kind
 from research_core.calendars import B3_SESSIONS_PER_YEAR
+from research_core.errors import PriceHistoryError
 from research_core.lake.pit import PITView
 from research_core.models.scores import nan_mean, nan_std, nan_sum
 from research_core.pnl import (
@@ -93,6 +94,9 @@ def on_common_dates(reads: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[np.n
     dates = reads[0][0]
     if all(len(d) == len(dates) and (d == dates).all() for d, _ in reads[1:]):
         return [v for _, v in reads]  # the usual case: one calendar
+    for d, _ in reads:
+        if (np.diff(d) <= 0).any():  # intersect1d and searchsorted need it, pandas would not
+            raise PriceHistoryError("common dates need sorted unique dates in each series")
     for d, _ in reads[1:]:
         dates = np.intersect1d(dates, d, assume_unique=True)
     return [v[np.searchsorted(d, dates)] for d, v in reads]

@@ -169,7 +169,8 @@ class CrossSectionalCarry(
     def positions(self, view: PITView) -> Mapping[str, float]:
         score = carry_to_vol_array(view, self.instruments, self.params.sessions)
         has_carry = score != 0
-        return rank_items(np.asarray(self.instruments)[has_carry], score[has_carry])
+        ids = np.asarray(list(dict.fromkeys(self.instruments)))  # the score's: distinct
+        return rank_items(ids[has_carry], score[has_carry])
 
 
 class ValueReversalParams(StrategyParams):

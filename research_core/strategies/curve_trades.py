@@ -23,6 +23,7 @@ from research_core.catalog import policy_decisions
 from research_core.curves.build import spec_of
 from research_core.curves.curve import interp_log_df, log_df_to_rate, rate_to_log_df
 from research_core.curves.policy import LAST_PERIOD_BDAYS, SURVEY, TZ
+from research_core.errors import CurveError
 from research_core.lake.pit import PITView
 from research_core.models.scores import zscore_last
 from research_core.strategies._market import common_values, dropped
@@ -139,6 +140,8 @@ def market_vs_focus_bp(view: PITView) -> float:
         gap = LAST_PERIOD_BDAYS if len(eff) < 2 else int(np.median(np.diff(eff)))
         end = eff[n] if n < len(eff) else eff[-1] + gap
         a, b = (np.atleast_1d(np.asarray(x / B3_SESSIONS_PER_YEAR)) for x in (eff[n - 1], end))
+        if not (b > a).all():  # as Curve.forward: two meetings in one session
+            raise CurveError(f"a forward needs t2 > t1, got {a[0]:.6f} and {b[0]:.6f} years")
         fwd = log_df_to_rate(
             interp_log_df(t, log_df, b) - interp_log_df(t, log_df, a), b - a, "annual"
         )

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from research_core.models.resample import week_lasts, weekly_last
+from research_core.models.resample import week_lasts
 from research_core.models.scores import zscore_last
 from research_core.signals.aggregate import PROVENANCE, aggregate
 from research_core.strategies._market import dropped, on_common_dates
@@ -53,12 +54,16 @@ def test_scores_on_values_are_the_scores_on_the_series():
     rng = np.random.default_rng(7)
     s = _series(list(pd.bdate_range("2020-01-01", periods=300).astype(str)), rng.normal(size=300))
     s.iloc[[5, 50, 299]] = np.nan
-    assert zscore_last(s.to_numpy(), 120) == zscore_last(s, 120)
-    assert trend_z(np.log(s.abs().to_numpy()), 21) == trend_z(np.log(s.abs()), 21)
+    tail = s.dropna().iloc[-120:]  # pandas: the last 120 known values, the last one's z
+    want = (tail.iloc[-1] - tail.mean()) / tail.std()
+    assert zscore_last(s.to_numpy(), 120) == pytest.approx(want, rel=1e-12)
+    logs = np.log(s.abs()).dropna()  # the 21-step change over sd(diff, last 252) * sqrt(21)
+    want = (logs.iloc[-1] - logs.iloc[-22]) / (logs.diff().iloc[-252:].std() * np.sqrt(21))
+    assert trend_z(np.log(s.abs().to_numpy()), 21) == pytest.approx(want, rel=1e-12)
 
 
 def _weekly(series: pd.Series) -> pd.Series:
-    return weekly_last(series) if len(series) else series.resample("W-FRI").last()
+    return series.resample("W-FRI").last()  # pandas' own weeks, not the code under test
 
 
 def test_weekly_gap_is_the_breakeven_less_the_focus_carried_over_its_weeks():
