@@ -237,9 +237,12 @@ def unreadable_error(files: LakeFiles, err: Exception) -> LakeError:
 # lives here, not on any object a view holds, so a view never reaches rows past its bounds.
 _CACHE: OrderedDict[tuple[str, tuple[str, ...]], dict[str, SeriesArrays]] = OrderedDict()
 _CACHE_SNAPSHOTS = 4
-# Rows read whole for the series nobody asked for yet, at most, per snapshot kept (32 MB)
+# Rows read whole for the series nobody asked for yet, at most, per snapshot kept (32 MB),
+# from the third miss of a snapshot on: a command that asks once or twice (a CLI backtest,
+# a replay) reads only its series; a book, asking in a few dozen batches, reads the files.
 _WHOLE_ROWS = 1_000_000
-_WHOLE_SPENT: dict[tuple[str, tuple[str, ...]], int] = {}  # rows so read, per snapshot kept
+_WHOLE_AFTER = 2
+_MISSES: dict[tuple[str, tuple[str, ...]], tuple[int, int]] = {}  # (misses, rows read whole)
 _CACHE_LOCK = threading.Lock()  # page-server threads share it: OrderedDict moves are not atomic
 
 
@@ -257,7 +260,7 @@ def clear_cache() -> None:
     files never change in place)."""
     with _CACHE_LOCK:
         _CACHE.clear()
-        _WHOLE_SPENT.clear()
+        _MISSES.clear()
     walk.forget()
 
 
@@ -284,26 +287,27 @@ def load_arrays(
 
 def _cached_arrays(files: LakeFiles, series_ids: Sequence[str]) -> list[SeriesArrays]:
     """The arrays of one snapshot, read once per process; a vanished file raises
-    ``FileNotFoundError``. A miss reads the files holding the missing series whole and
-    keeps all their series (:data:`_WHOLE_ROWS` such rows per snapshot at most): a book
-    asks for its series in a few dozen batches, and each filtered scan cost as much as
-    reading the files whole."""
+    ``FileNotFoundError``. From a snapshot's third miss on, a miss reads the files holding
+    the missing series whole and keeps all their series (:data:`_WHOLE_ROWS` such rows
+    per snapshot at most): a book asks for its series in a few dozen batches, and each
+    filtered scan cost as much as reading the files whole."""
     key = (files.root, files.paths)
     with _CACHE_LOCK:
         cache = _CACHE.get(key)
         if cache is None:
             cache = _CACHE[key] = {}
             while len(_CACHE) > _CACHE_SNAPSHOTS:
-                _WHOLE_SPENT.pop(_CACHE.popitem(last=False)[0], None)
+                _MISSES.pop(_CACHE.popitem(last=False)[0], None)
         _CACHE.move_to_end(key)
-        spent = _WHOLE_SPENT.get(key, 0)
+        misses, spent = _MISSES.get(key, (0, 0))
     missing = [s for s in dict.fromkeys(series_ids) if s not in cache]
     if missing:
         cols = ["series_id", "release_time", "obs_date", "value", "ingested_at"]
-        wanted, rows = files.neighbours(missing, _WHOLE_ROWS - spent)
-        if rows:
-            with _CACHE_LOCK:
-                _WHOLE_SPENT[key] = _WHOLE_SPENT.get(key, 0) + rows
+        whole = misses >= _WHOLE_AFTER
+        wanted, rows = files.neighbours(missing, _WHOLE_ROWS - spent) if whole else (missing, 0)
+        with _CACHE_LOCK:
+            misses, spent = _MISSES.get(key, (0, 0))
+            _MISSES[key] = (misses + 1, spent + rows)
         table, n_files = read_rows(files, wanted, cols, dictionary=True)
         # Every file is written sorted; rows from several files need a merge sort.
         for sid, arrays in SeriesArrays.split(table, wanted, presorted=n_files <= 1).items():

@@ -35,6 +35,14 @@ BEFORE = "2024-03-10 11:59:59.999999999+00:00"  # a nanosecond before the revisi
 AT = "2024-03-10 12:00+00:00"
 
 
+@pytest.fixture(autouse=True)
+def whole_from_the_first_miss(request, monkeypatch):
+    """Files read whole from a snapshot's first miss on (the default waits for the third),
+    except in the test of that default."""
+    if request.node.name != "test_files_are_read_whole_from_a_snapshots_third_miss_on":
+        monkeypatch.setattr(files, "_WHOLE_AFTER", 0)
+
+
 def _data_files(lake) -> list[Path]:
     return sorted(Path(lake.root).glob("source=*/part-*.parquet"))
 
@@ -98,3 +106,21 @@ def test_the_row_limit_holds_per_snapshot_not_per_read(lake, monkeypatch):
     assert lake.at(AT).series("TEST.E").tolist() == [30.0]  # kept with TEST.D
     with pytest.raises(LakeError, match="missing"):
         lake.at(AT).series("TEST.B")  # not kept: the snapshot's limit was spent
+
+
+def test_files_are_read_whole_from_a_snapshots_third_miss_on(lake):
+    """A command asking once or twice reads only its series (reading a whole file cost a
+    CLI backtest 0.2 s); from the third miss of a snapshot on, the files are read whole."""
+    for sid in ("TEST.D", "TEST.E"):
+        lake.register(sid, frequency="D", units="bp")
+    for rows_ in (FILE_1, FILE_2, FILE_3):
+        lake.write(rows_)
+    clear_cache()
+    assert lake.at(AT).series("TEST.A").tolist() == [1.0, 2.0]  # miss 1: TEST.A alone
+    assert lake.at(AT).series("TEST.D").tolist() == [3.0]  # miss 2: TEST.D alone
+    assert lake.at(AT).series("TEST.C").tolist() == [7.0]  # miss 3: files 2 and 1 whole
+    for path in _data_files(lake):
+        path.unlink()
+    assert lake.at(AT).series("TEST.B").tolist() == [10.0, 25.0]  # kept at miss 3
+    with pytest.raises(LakeError, match="missing"):
+        lake.at(AT).series("TEST.E")  # its file was read filtered, at miss 2
