@@ -12,16 +12,14 @@ their own copies (:func:`fresh`) and build their own pandas objects.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 import numpy as np
 
 from research_core._memo import MEMO, Kind
 
 V = TypeVar("V")
-Warned = tuple[warnings.WarningMessage, ...]
 
 
 def array_key(a: np.ndarray | None) -> tuple[object, ...]:
@@ -36,19 +34,14 @@ def array_key(a: np.ndarray | None) -> tuple[object, ...]:
 
 def reused(kind: Kind[V], key: tuple[object, ...], compute: Callable[[], V]) -> V:
     """The value kept for ``key``, else ``compute()`` kept and returned (it must be a pure
-    function of what ``key`` holds, and its arrays read-only: :func:`frozen`). The warnings
-    ``compute`` raised are kept with it and raised again at every call, reuse or not, so
-    what a caller is warned of does not depend on what the process ran before."""
-    paired = cast("Kind[tuple[Any, Warned]]", kind)  # the table holds (value, warnings)
-    found = MEMO.get(paired, key)
-    if found is None:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            value = compute()
-        found = MEMO.put(paired, key, (value, tuple(caught)))
-    for w in found[1]:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return cast("V", found[0])
+    function of what ``key`` holds, and its arrays read-only: :func:`frozen`). A warning
+    ``compute`` raises is raised when it runs, not again at a reuse: under Python's default
+    filter a repeated warning shows once per place anyway, and replaying one would need the
+    process-wide warnings state, which threads share."""
+    found = MEMO.get(kind, key)
+    if found is not None:
+        return found
+    return MEMO.put(kind, key, compute())
 
 
 def frozen(a: np.ndarray) -> np.ndarray:
