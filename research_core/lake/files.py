@@ -299,14 +299,13 @@ def _cached_arrays(files: LakeFiles, series_ids: Sequence[str]) -> list[SeriesAr
             while len(_CACHE) > _CACHE_SNAPSHOTS:
                 _MISSES.pop(_CACHE.popitem(last=False)[0], None)
         _CACHE.move_to_end(key)
-        misses, spent = _MISSES.get(key, (0, 0))
     missing = [s for s in dict.fromkeys(series_ids) if s not in cache]
     if missing:
         cols = ["series_id", "release_time", "obs_date", "value", "ingested_at"]
-        whole = misses >= _WHOLE_AFTER
-        wanted, rows = files.neighbours(missing, _WHOLE_ROWS - spent) if whole else (missing, 0)
-        with _CACHE_LOCK:
+        with _CACHE_LOCK:  # the rows read whole are reserved before reading: threads too
             misses, spent = _MISSES.get(key, (0, 0))
+            whole = misses >= _WHOLE_AFTER
+            wanted, rows = files.neighbours(missing, _WHOLE_ROWS - spent) if whole else (missing, 0)
             _MISSES[key] = (misses + 1, spent + rows)
         table, n_files = read_rows(files, wanted, cols, dictionary=True)
         # Every file is written sorted; rows from several files need a merge sort.
