@@ -11,6 +11,7 @@ ORM nor the models (issue 29; a test holds these columns to ``pms.models``).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
@@ -114,11 +115,30 @@ def _recorded(prop: Row[Any]) -> tuple[dict[str, Any], Any, Any]:
             raise PMSError(msg) from None
     snap = found["snapshot"]
     inputs = snap.get("inputs") if isinstance(snap, dict) else None
-    if not isinstance(inputs, dict) or "nav" not in inputs or "method" not in snap:
-        raise PMSError(f"proposal {prop.id} has a malformed snapshot (no inputs, NAV or method)")
+    shapes = {  # what the replay reads, each of the type a proposal records
+        "snapshot inputs": isinstance(inputs, dict),
+        "snapshot method": isinstance(snap, dict) and isinstance(snap.get("method"), str),
+        "inputs weights": isinstance(inputs, dict) and isinstance(inputs.get("weights"), dict),
+        "inputs NAV": isinstance(inputs, dict) and _number(inputs.get("nav")),
+        "minimum trade": isinstance(snap, dict)
+        and (snap.get("method") == "discretionary" or _number(snap.get("min_trade"))),
+        "agents": isinstance(found["agents"], list),
+        "impact": isinstance(found["impact"], dict),
+    }
+    bad = [name for name, ok in shapes.items() if not ok]
+    if bad:
+        raise PMSError(f"proposal {prop.id} has a malformed {', '.join(bad)}; cannot replay")
     if "snapshot_id" not in snap:
         raise PMSError(f"proposal {prop.id} recorded no lake snapshot id; cannot replay")
     return snap, found["agents"], found["impact"]
+
+
+def _number(value: object) -> bool:
+    """Whether ``value`` is a recorded number (canonical JSON keeps numbers as text)."""
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def replay(

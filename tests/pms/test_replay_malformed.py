@@ -24,11 +24,18 @@ def test_a_damaged_proposal_row_is_named_in_one_line(tmp_path: Path, lake: Lake)
     pms.engine.dispose()
     con = sqlite3.connect(tmp_path / "pms.db")
     (kept,) = con.execute("select snapshot from trade_proposals").fetchone()
-    no_inputs = json.dumps({k: v for k, v in json.loads(kept).items() if k != "inputs"})
+    snap = json.loads(kept)
+    no_inputs = json.dumps({k: v for k, v in snap.items() if k != "inputs"})
+    no_weights = json.dumps({**snap, "inputs": {**snap["inputs"], "weights": None}})
+    text_nav = json.dumps({**snap, "inputs": {**snap["inputs"], "nav": "abc"}})
     cases = [
         ("snapshot", "{not json", "malformed snapshot"),
-        ("snapshot", no_inputs, "malformed snapshot"),
+        ("snapshot", no_inputs, "malformed snapshot inputs"),
+        ("snapshot", no_weights, "malformed inputs weights"),
+        ("snapshot", text_nav, "malformed inputs NAV"),
         ("agents", "oops", "malformed agents"),
+        ("agents", "5", "malformed agents"),
+        ("impact", "[]", "malformed impact"),
     ]
     for column, value, message in cases:
         before = con.execute(f"select {column} from trade_proposals").fetchone()[0]
