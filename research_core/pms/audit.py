@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from research_core._files import write_atomic
 from research_core.errors import AuditError
 from research_core.pms import keys, ledger
-from research_core.pms.canonical import canonical
+from research_core.pms.canonical_json import canonical
 from research_core.pms.keys import Keyring
 from research_core.pms.models import AuditRow
 

@@ -24,7 +24,7 @@ from research_core.formats import pct_nav, size
 from research_core.lake.pit import PITView
 from research_core.lake.store import Lake
 from research_core.pms import proposals
-from research_core.pms.canonical import canonical
+from research_core.pms.canonical_json import canonical
 from research_core.pms.impact import book_risk
 from research_core.pms.quotes import catalog_instrument, usdbrl
 

@@ -35,7 +35,12 @@ def test_every_step_succeeds_and_the_manifest_records_the_run(daily_run, daily_l
     assert m.parameters["as_of"] == DAY and m.code["package"]
     assert list_runs(daily_run.path.parent) == [DAY]
     for step in m.steps:
-        assert step["attempts"] == 1 and step["duration_s"] > 0
+        # one attempt, or two when the first kernel died starting (a ZMQ port taken by
+        # another process on a busy machine): the transient the runner retries by design
+        log = daily_run.path / ".work" / f"{step['name']}.log"
+        died = log.exists() and "Kernel died before replying" in log.read_text()
+        assert step["attempts"] == 1 or (died and step["attempts"] == 2), step["name"]
+        assert step["duration_s"] > 0
         for name, digest in step["artifacts"].items():  # checksums match the files
             assert hashlib.sha256(run.artifact_path(name).read_bytes()).hexdigest() == digest
         nb = nbformat.read(run.notebook_path(step["name"]), as_version=4)
