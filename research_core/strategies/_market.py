@@ -42,7 +42,7 @@ def return_arrays(
         utc = view.as_of.value  # the start: the view's UTC date less the calendar days
         start = utc - utc % DAY_NS - (int(sessions * 1.5) + 10) * DAY_NS
         days, at, lo, hi = session_span(view, pd.Timestamp(start))
-        distinct = list(dict.fromkeys(ids))
+        distinct = distinct_ids(ids)
         rows, level = level_rows(view, distinct, at[lo:hi], trim=True, view_key=view_key)
         daily = (level[1:] / level[:-1] - 1.0)[-sessions:]  # pct_change, without frames
         daily.flags.writeable = False  # shared by every caller of this view
@@ -56,7 +56,7 @@ def unit_returns(view: PITView, ids: Sequence[str], sessions: int) -> pd.DataFra
     """Daily unit returns (house sign, base currency) over the last ``sessions`` sessions
     (:func:`return_arrays`, as a frame of its own)."""
     days, daily = return_arrays(view, ids, sessions)
-    return pd.DataFrame(daily.copy(), index=days, columns=list(dict.fromkeys(ids)))
+    return pd.DataFrame(daily.copy(), index=days, columns=distinct_ids(ids))
 
 
 def aligned(view: PITView, ids: Sequence[str]) -> np.ndarray:
@@ -74,6 +74,11 @@ def aligned(view: PITView, ids: Sequence[str]) -> np.ndarray:
         out[:, j] = v[np.maximum(pos, 0)] if len(v) else np.nan
         first = max(first, int(np.searchsorted(pos, 0, side="left")))  # rows before its first
     return out[first:]
+
+
+def distinct_ids(ids: Iterable[str]) -> list[str]:
+    """``ids`` each once, in order: the columns the arrays of this module have."""
+    return list(dict.fromkeys(ids))
 
 
 def values_of(view: PITView, sid: str) -> np.ndarray:
@@ -128,7 +133,7 @@ def momentum_array(view: PITView, ids: Sequence[str], sessions: int, skip: int =
 def momentum(view: PITView, ids: Sequence[str], sessions: int, skip: int = 0) -> pd.Series:
     """Compounded unit return over ``sessions`` sessions ending ``skip`` sessions ago,
     divided by its volatility over the window (a t-stat-like score)."""
-    cols = list(dict.fromkeys(ids))
+    cols = distinct_ids(ids)
     return pd.Series(momentum_array(view, ids, sessions, skip), index=cols)
 
 
@@ -136,7 +141,7 @@ def carry_to_vol(
     view: PITView, ids: Sequence[str], sessions: int = B3_SESSIONS_PER_YEAR
 ) -> pd.Series:
     """Annual carry of a long-quote unit over its annualized volatility."""
-    return pd.Series(carry_to_vol_array(view, ids, sessions), index=list(dict.fromkeys(ids)))
+    return pd.Series(carry_to_vol_array(view, ids, sessions), index=distinct_ids(ids))
 
 
 def carry_to_vol_array(
@@ -147,7 +152,7 @@ def carry_to_vol_array(
     _, daily = return_arrays(view, ids, sessions, key)
     # the column-major layout a frame of the returns has: the sums run as they always did
     vol = unit_volatility(np.asfortranarray(daily), sessions) * np.sqrt(B3_SESSIONS_PER_YEAR)
-    c = np.array([carry(view, i, key) for i in dict.fromkeys(ids)], dtype=float)
+    c = np.array([carry(view, i, key) for i in distinct_ids(ids)], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = c / np.where(vol == 0.0, np.nan, vol)
     return np.where(np.isnan(ratio), 0.0, ratio)

@@ -4,7 +4,7 @@ positioning and regimes (house sign: +1 profits when the quote rises)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -15,6 +15,7 @@ from research_core.models.scores import nan_std, nan_sum, zscore_last
 from research_core.strategies._market import (
     by_column,
     carry_to_vol_array,
+    distinct_ids,
     momentum_array,
     rank_items,
     return_arrays,
@@ -60,7 +61,9 @@ class MultiAssetTrend(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         m = momentum_array(view, self.instruments, self.params.sessions, self.params.skip)
-        return {i: float(np.sign(v)) for i, v in zip(_distinct(self), m, strict=True)}
+        return {
+            i: float(np.sign(v)) for i, v in zip(distinct_ids(self.instruments), m, strict=True)
+        }
 
 
 class VolManagedParams(MonthlyParams):
@@ -89,7 +92,7 @@ class VolManagedMomentum(
         ratio = np.where(np.isnan(ratio), 0.0, np.where(ratio > 1.0, 1.0, ratio))  # clip
         return {
             i: squash(float(x), 1.0) * float(y)
-            for i, x, y in zip(_distinct(self), m, ratio, strict=True)
+            for i, x, y in zip(distinct_ids(self.instruments), m, ratio, strict=True)
         }
 
 
@@ -169,7 +172,7 @@ class CrossSectionalCarry(
     def positions(self, view: PITView) -> Mapping[str, float]:
         score = carry_to_vol_array(view, self.instruments, self.params.sessions)
         has_carry = score != 0
-        return rank_items(np.asarray(_distinct(self))[has_carry], score[has_carry])
+        return rank_items(np.asarray(distinct_ids(self.instruments))[has_carry], score[has_carry])
 
 
 class ValueReversalParams(StrategyParams):
@@ -196,7 +199,7 @@ class CrossSectionalValue(
         _, r = return_arrays(view, self.instruments, self.params.sessions)
         if len(r) < self.params.sessions // 2:
             return {}
-        return rank_items(_distinct(self), -nan_sum(np.log1p(by_column(r)), axis=1))
+        return rank_items(distinct_ids(self.instruments), -nan_sum(np.log1p(by_column(r)), axis=1))
 
 
 class CrossSectionalMomentum(
@@ -211,10 +214,4 @@ class CrossSectionalMomentum(
 
     def positions(self, view: PITView) -> Mapping[str, float]:
         m = momentum_array(view, self.instruments, self.params.sessions, self.params.skip)
-        return rank_items(_distinct(self), m)
-
-
-def _distinct(strategy: BaseStrategy[Any]) -> list[str]:
-    """The strategy's instruments, each once, in order: the rows of the arrays read for
-    them (a universe that names one twice still has one position in it)."""
-    return list(dict.fromkeys(strategy.instruments))
+        return rank_items(distinct_ids(self.instruments), m)
