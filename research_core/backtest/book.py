@@ -28,19 +28,25 @@ a copy of the lake cut at the date (signals gathered again, not taken from the w
 and any difference raises :class:`LookAheadError`.
 
 Speed: the signals (every agent and strategy, then aggregation) do not depend on the book
-held, so they are gathered for all dates first, in this process or in ``workers``
-processes; only the covariance, construction and constraints run in date order. What
-each agent and strategy said at a date (signals, freshness, or why it said nothing) comes
-from the lake's store when an earlier run on the same snapshot made it
-(:mod:`research_core.agents.store`, :func:`~research_core.signals.sources.collect_signals`;
-the causality check's cut lakes never read it), unit histories are extended from date to
-date; the aggregation, the strategies' quote ages and the attribution's shares run on
-numpy arrays (a daily book makes one decision per session).
+held, so they are gathered ahead of the decisions, in contiguous spans of dates: this
+process gathers the first before deciding, ``workers - 1`` spawned processes the later
+ones, sending each date as it is done while the decisions (covariance, construction and
+constraints, in date order) go on. What each agent and strategy said at a date (signals,
+freshness, or why it said nothing) comes from the lake's store when an earlier run on the
+same snapshot made it (:mod:`research_core.agents.store`,
+:func:`~research_core.signals.sources.collect_signals`; the causality check's cut lakes
+never read it), unit histories are extended from date to date; the aggregation, the
+strategies' quote ages and the attribution's shares run on numpy arrays (a daily book
+makes one decision per session).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -51,7 +57,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from research_core._files import atomic_folder
-from research_core._threads import OneThread
+from research_core._threads import OneThread, one_thread
 from research_core._typing import shared_fields, with_overrides
 from research_core.agents.store import stored_reports
 from research_core.backtest.causality import AsOfLakes
@@ -62,7 +68,6 @@ from research_core.backtest.engine import (
     EngineRun,
     run_engine,
 )
-from research_core.backtest.executor import Executor
 from research_core.backtest.market import MarketData
 from research_core.backtest.vintage import Vintage, view_at
 from research_core.catalog import instruments
@@ -87,8 +92,8 @@ CASH = "cash:CDI"
 # the live path has nothing to propose at this date: keep the book held
 NO_BOOK = (PortfolioError, RiskError, SignalError)
 FREQS = ("D", "W", "M")  # rebalance frequencies: last session of the day, week, month
-GATHER_BLOCK = 12  # fewest dates per task when signals are gathered in worker processes
-BLOCKS_PER_WORKER = 8  # tasks per worker process (each opens the lake and its report store)
+WORKER_DATES = 24  # fewest dates worth a spawned process (its imports cost ~2 dozen dates')
+MAIN_SHARE = 0.85  # the main process gathers this much of a worker's share: it decides too
 
 
 @dataclass(eq=False)
@@ -105,10 +110,11 @@ class BookSizing:
     strategies: Mapping[str, BaseStrategy] | None = None
     lookback: int = 750
     instruments: tuple[str, ...] = field(default_factory=lambda: tuple(instruments()))
-    workers: int = 1  # processes gathering signals (agents and strategies) in prepare()
+    workers: int = 1  # processes gathering signals (agents and strategies), this one included
     progress: bool = False  # a progress bar over the dates gathered
     decisions: dict[pd.Timestamp, Decision | str] = field(default_factory=dict)
     gathered: dict[pd.Timestamp, Gathered | WorkbenchError] = field(default_factory=dict)
+    _coming: _Coming | None = field(default=None, repr=False)  # what workers still gather
     uses_current: bool = True
     verify_atol: float = 1e-9  # the same path on the same data: the same weights
 
@@ -132,25 +138,26 @@ class BookSizing:
         }
 
     def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
-        """Gather every date's signals (agents, strategies, aggregation) up front: in this
-        process on the engine's lake and report store, or in ``workers`` processes on
-        contiguous blocks of dates (a worker extends what it computed for the previous
-        dates: unit histories). A block pays for opening the lake and its report store, so
-        there are about ``BLOCKS_PER_WORKER`` per worker, of at least ``GATHER_BLOCK`` dates."""
+        """Gather every date's signals (agents, strategies, aggregation), split in
+        contiguous spans among ``workers`` processes: this one gathers the first span on
+        the engine's lake and report store before the decisions start, each spawned
+        process one later span, date after date (it extends what it computed for the
+        dates before: unit histories, the year's HMM fits), sending each date back as it
+        is done, so the decisions (:meth:`decide`, in date order) overlap the gathering.
+        Spans are balanced by cost (:func:`spans`)."""
         bar = tqdm(total=len(dates), desc="signals", unit="date", disable=not self.progress)
         how = (vintage, self.strategies, self.lookback)
-        if self.workers <= 1:
+        parts = spans(len(dates), min(self.workers, max(1, len(dates) // WORKER_DATES)))
+        if len(parts) == 1:
             with bar:
                 self.gathered.update(_gather_dates(lake, dates, how, bar))
             return
-        size = max(GATHER_BLOCK, -(-len(dates) // (BLOCKS_PER_WORKER * self.workers)))
-        n_blocks = max(self.workers, -(-len(dates) // size))
-        blocks = [b for b in np.array_split(np.arange(len(dates)), n_blocks) if len(b)]
-        tasks = [(str(lake.root), tuple(dates[b]), how) for b in blocks]
-        with bar, Executor(workers=self.workers) as pool:
-            for part in pool.imap(_gather_block, tasks):
-                self.gathered.update(part)
-                bar.update(len(part))
+        self._coming = _Coming(str(lake.root), how, [dates[p] for p in parts[1:]], bar)
+        try:
+            self.gathered.update(_gather_dates(lake, dates[parts[0]], how, bar))
+        except BaseException:
+            self._coming.stop()
+            raise
 
     def decide(
         self,
@@ -162,6 +169,10 @@ class BookSizing:
     ) -> np.ndarray:
         held = pd.Series(0.0, index=list(self.instruments)) if current is None else current
         live = held[held != 0.0]  # the PMS's book: positions held, not the universe
+        if self._coming is not None and market is not None:
+            self.gathered.update(self._coming.take(date))
+            if self._coming.done:
+                self._coming = None
         try:
             gathered = self.gathered.get(date) if market is not None else None
             if isinstance(gathered, WorkbenchError):
@@ -197,35 +208,107 @@ class BookSizing:
 How = tuple[Vintage, Mapping[str, BaseStrategy] | None, int]
 
 
-def _gather_block(
-    task: tuple[str, tuple[pd.Timestamp, ...], How],
-) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
-    """:func:`_gather_dates` on a block of dates in a worker (the lake opened by path)."""
-    root, dates, how = task
-    lake = Lake.open(root)
-    with stored_reports(lake):
-        return _gather_dates(lake, dates, how)
+def spans(n: int, workers: int) -> list[np.ndarray]:
+    """``range(n)`` (dates in order) cut in ``workers`` contiguous spans of about equal
+    cost, the first for the main process, which decides every date too, smaller
+    (:data:`MAIN_SHARE`). A date costs more the later it is (longer histories, more
+    sources with enough of them): about twice as much at the end as at the start."""
+    if workers <= 1 or n <= 1:
+        return [np.arange(n)]
+    cost = np.cumsum(1.0 + np.arange(n) / n)
+    shares = np.cumsum([MAIN_SHARE, *([1.0] * (workers - 1))])[:-1] / (MAIN_SHARE + workers - 1)
+    cuts = np.searchsorted(cost, shares * cost[-1]) + 1
+    return [p for p in np.split(np.arange(n), cuts) if len(p)]
+
+
+class _Coming:
+    """The signals that spawned processes gather, one process per span of dates (each
+    keeps one open lake, report store and BLAS/OpenMP limit for its span), collected in
+    date order as :meth:`BookSizing.decide` asks for them."""
+
+    def __init__(self, root: str, how: How, parts: list[pd.DatetimeIndex], bar: tqdm) -> None:
+        self.bar = bar
+        self.pools: list[ProcessPoolExecutor] = []
+        self.futures: dict[pd.Timestamp, Future[Gathered | WorkbenchError]] = {}
+        # Spawned, not forked: see backtest.executor (OpenMP in a forked child deadlocks).
+        spawn = multiprocessing.get_context("spawn")
+        for part in parts:
+            pool = ProcessPoolExecutor(1, spawn, _start_worker, (root, how))
+            self.pools.append(pool)
+            self.futures.update({d: pool.submit(_gather_one, d) for d in part})
+        self.stop = weakref.finalize(self, _stop, self.pools)  # an error before the end
+
+    @property
+    def done(self) -> bool:
+        return not self.futures
+
+    def take(self, date: pd.Timestamp) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
+        """The signals gathered at ``date`` ({} if not a worker's), waiting for them; the
+        processes are stopped after the last date, or at the first error."""
+        future = self.futures.pop(date, None)
+        if future is None:
+            return {}
+        try:
+            got = future.result()
+        except BaseException:
+            self.stop()
+            raise
+        self.bar.update()
+        if not self.futures:
+            for pool in self.pools:
+                pool.shutdown()
+            self.bar.close()
+        return {date: got}
+
+
+def _stop(pools: list[ProcessPoolExecutor]) -> None:
+    """Stop worker processes without waiting for the dates they still had to gather."""
+    for pool in pools:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+_WORKER: tuple[Lake, How, ExitStack] | None = None  # a worker process's lake, for its span
+
+
+def _start_worker(root: str, how: How) -> None:
+    """A worker process opens the lake, its report store and the BLAS/OpenMP limit once,
+    for all the dates of its span; the strategies are configured once."""
+    global _WORKER
+    vintage, strategies, lookback = how
+    lake, stack = Lake.open(root), ExitStack()
+    stack.enter_context(stored_reports(lake))
+    stack.enter_context(OneThread())
+    strategies = load_config() if strategies is None else strategies
+    _WORKER = (lake, (vintage, strategies, lookback), stack)
+
+
+def _gather_one(date: pd.Timestamp) -> Gathered | WorkbenchError:
+    """:func:`_gather_dates` at one date in a worker process (:func:`_start_worker`)."""
+    if _WORKER is None:
+        raise BacktestError("a gathering task outside a started worker process")
+    lake, how, _ = _WORKER
+    return _gather_dates(lake, [date], how)[date]
 
 
 def _gather_dates(
     lake: Lake, dates: Iterable[pd.Timestamp], how: How, bar: tqdm | None = None
 ) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
     """:func:`gather` at each date, or why no book can be built then, with one BLAS/OpenMP
-    thread. The strategies are configured once, not read from ``strategies.yaml`` at every
-    date (they keep no state between views)."""
+    thread (the limit held by the engine or the worker process, refreshed at each date:
+    the first dates load scikit-learn's OpenMP). The strategies are configured once, not
+    read from ``strategies.yaml`` at every date (they keep no state between views)."""
     vintage, strategies, lookback = how
     strategies = load_config() if strategies is None else strategies
     out: dict[pd.Timestamp, Gathered | WorkbenchError] = {}
-    with OneThread() as threads:
-        for d in dates:
+    for d in dates:
+        with one_thread():
             try:
                 view = view_at(lake, d, vintage)
                 out[d] = gather(view, strategies=strategies, lookback=lookback)
             except NO_BOOK as err:
                 out[d] = err
-            threads.refresh()  # the first dates load scikit-learn's OpenMP
-            if bar is not None:
-                bar.update()
+        if bar is not None:
+            bar.update()
     return out
 
 
