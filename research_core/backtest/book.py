@@ -42,11 +42,12 @@ makes one decision per session).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -149,12 +150,13 @@ class BookSizing:
         how = (vintage, self.strategies, self.lookback)
         parts = spans(len(dates), min(self.workers, max(1, len(dates) // WORKER_DATES)))
         if len(parts) == 1:
-            with bar:
+            with bar, fewer_collections():
                 self.gathered.update(_gather_dates(lake, dates, how, bar))
             return
         self._coming = _Coming(str(lake.root), how, [dates[p] for p in parts[1:]], bar)
         try:
-            self.gathered.update(_gather_dates(lake, dates[parts[0]], how, bar))
+            with fewer_collections():
+                self.gathered.update(_gather_dates(lake, dates[parts[0]], how, bar))
         except BaseException:
             self._coming.stop()
             raise
@@ -171,7 +173,7 @@ class BookSizing:
         live = held[held != 0.0]  # the PMS's book: positions held, not the universe
         if self._coming is not None and market is not None:
             self.gathered.update(self._coming.take(date))
-            if self._coming.done:
+            if not self._coming.futures:  # all collected: the processes have stopped
                 self._coming = None
         try:
             gathered = self.gathered.get(date) if market is not None else None
@@ -208,6 +210,21 @@ class BookSizing:
 How = tuple[Vintage, Mapping[str, BaseStrategy] | None, int]
 
 
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """The cyclic garbage collector less often in the block, and never over the objects
+    alive when it began (modules, the lake's arrays), which it rescanned for ~3% of the
+    gathering's CPU: the same garbage is freed, later, so nothing computed changes."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def spans(n: int, workers: int) -> list[np.ndarray]:
     """``range(n)`` (dates in order) cut in ``workers`` contiguous spans of about equal
     cost, the first for the main process, which decides every date too, smaller
@@ -238,10 +255,6 @@ class _Coming:
             self.futures.update({d: pool.submit(_gather_one, d) for d in part})
         self.stop = weakref.finalize(self, _stop, self.pools)  # an error before the end
 
-    @property
-    def done(self) -> bool:
-        return not self.futures
-
     def take(self, date: pd.Timestamp) -> dict[pd.Timestamp, Gathered | WorkbenchError]:
         """The signals gathered at ``date`` ({} if not a worker's), waiting for them; the
         processes are stopped after the last date, or at the first error."""
@@ -262,7 +275,7 @@ class _Coming:
 
 
 def _stop(pools: list[ProcessPoolExecutor]) -> None:
-    """Stop worker processes without waiting for the dates they still had to gather."""
+    """Stop worker processes, dropping the dates they still had to gather."""
     for pool in pools:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -271,13 +284,14 @@ _WORKER: tuple[Lake, How, ExitStack] | None = None  # a worker process's lake, f
 
 
 def _start_worker(root: str, how: How) -> None:
-    """A worker process opens the lake, its report store and the BLAS/OpenMP limit once,
-    for all the dates of its span; the strategies are configured once."""
+    """A worker process opens the lake, its report store and the BLAS/OpenMP limit, and
+    configures the strategies, once for all the dates of its span."""
     global _WORKER
     vintage, strategies, lookback = how
     lake, stack = Lake.open(root), ExitStack()
     stack.enter_context(stored_reports(lake))
     stack.enter_context(OneThread())
+    stack.enter_context(fewer_collections())  # the process lives for its span
     strategies = load_config() if strategies is None else strategies
     _WORKER = (lake, (vintage, strategies, lookback), stack)
 
