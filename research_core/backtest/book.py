@@ -93,7 +93,7 @@ CASH = "cash:CDI"
 # the live path has nothing to propose at this date: keep the book held
 NO_BOOK = (PortfolioError, RiskError, SignalError)
 FREQS = ("D", "W", "M")  # rebalance frequencies: last session of the day, week, month
-WORKER_DATES = 24  # fewest dates worth a spawned process (its imports cost ~2 dozen dates')
+WORKER_DATES = 60  # fewest dates per process worth spawning one: its start costs ~50 dates
 MAIN_SHARE = 0.85  # the main process gathers this much of a worker's share: it decides too
 
 
