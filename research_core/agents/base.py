@@ -13,6 +13,7 @@ USD/BRL, buying CDS protection; themes ("BR.INFLATION") are +1 for "higher than 
 
 from __future__ import annotations
 
+import functools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -195,7 +196,7 @@ class Agent(ABC):
     def diagnostics(self, fitted: Fitted) -> dict[str, pd.DataFrame]:
         """Coefficient tables, fit statistics and parameters of every fitted model."""
         from research_core.models import Regression  # statsmodels: only when diagnosing
-        from research_core.models._base import labelled
+        from research_core.models._base import labelled, series_frame
 
         out: dict[str, pd.DataFrame] = {}
         for name, result in fitted.items():
@@ -205,8 +206,11 @@ class Agent(ABC):
                 coefficients = out[name] = reg.to_frame()
                 stats = {"nobs": reg.nobs, "r2": reg.rsquared, "r2_adj": reg.rsquared_adj}
                 stats |= {"sigma": reg.sigma}
-                stats |= {str(k): float(v) for k, v in reg.diagnostics.items()}
-                out[f"{name}.fit"] = labelled(stats).to_frame("value")
+                diagnostics = reg.diagnostics  # its labels as a list: no walk of the index
+                stats |= dict(
+                    zip(map(str, diagnostics.index.tolist()), diagnostics.tolist(), strict=True)
+                )
+                out[f"{name}.fit"] = series_frame(labelled(stats), "value")
             if hasattr(result, "transmat"):
                 out[f"{name}.means"] = result.means
                 out[f"{name}.transmat"] = result.transmat
@@ -260,12 +264,20 @@ def _input_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(rows, columns=INPUT_COLUMNS)
     column: dict[str, Any] = {c: [r[c] for r in rows] for c in INPUT_COLUMNS}
+    column["series_id"] = _ids(tuple(column["series_id"])).copy()  # a copy shares the data
     for c in ("obs_date", "release_time"):
         column[c] = pd.DatetimeIndex(column[c])
     column["value"] = np.array(column["value"], dtype=np.float64)
     column["age_days"] = np.array(column["age_days"], dtype=np.int64)
     column["stale"] = np.array(column["stale"], dtype=bool)
     return pd.DataFrame(column, copy=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _ids(ids: tuple[str, ...]) -> pd.api.extensions.ExtensionArray:
+    """The series ids as the string array a frame infers from their list: an agent's inputs
+    name the same few series at every date, and the inference cost a third of the frame."""
+    return pd.array(list(ids), dtype="str")
 
 
 def input_row(view: PITView, sid: str, hist: pd.DataFrame, stale: bool) -> dict[str, Any]:
