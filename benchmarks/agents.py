@@ -9,6 +9,9 @@ lake's end in under 2 minutes. Measured here, in one run:
                                  its reports are checked identical to the view's
 * ``monthly history``            ``run_history`` over month-ends ``--start`` to ``--end``
 
+``--per-agent`` also prints each agent's CPU milliseconds per month-end over that span, cold
+(in-process memo emptied first, dates in order: what the first book backtest pays; issue 29).
+
 ``--startup`` also runs ``workbench agents run --as-of D --no-write`` in a fresh process on
 the truncated copy, its store empty then filled (issue 29: target 2 s), and prints its CPU
 seconds and those of each library it imports (outermost import, what it pulls in included).
@@ -25,15 +28,19 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from _paths import forget  # benchmarks/ is on sys.path when run as a script
 from _timing import best_of
 
+from research_core._typing import AsOf
 from research_core.agents import run_agents
 from research_core.agents.history import as_of_dates, run_history
+from research_core.agents.runner import agent_order, run_agent
 from research_core.config import get_settings
+from research_core.errors import AgentDataError, InsufficientDataError
 from research_core.lake import Lake
 from research_core.lake.maintenance import export_as_of
 from research_core.lake.sample import build_sample_lake
@@ -77,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     p.add_argument("--end", default="2026-10-30")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--startup", action="store_true", help="the CLI's cold and warm CPU")
+    p.add_argument("--per-agent", action="store_true", help="each agent's cold CPU per date")
     args = p.parse_args(argv)
     lake = open_lake(args.lake)
     run_agents(lake.at(args.date))  # warm: imports, lake arrays cached
@@ -118,7 +126,30 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     print(f"truncated copy / PITView: {ratio:.2f}x (reports identical)")
     if args.startup:
         print("\n".join(lines))
+    if args.per_agent:
+        load = os.getloadavg()[0]
+        ms, short = per_agent(lake, dates)
+        cold = ", ".join(f"{name} {v:.1f}" for name, v in ms.items())
+        print(f"cold CPU ms per month-end (load {load:.1f}): {cold}; too little history: {short}")
     return seconds
+
+
+def per_agent(lake: Lake, dates: Sequence[AsOf]) -> tuple[dict[str, float], dict[str, int]]:
+    """Each agent's CPU milliseconds per date over ``dates`` in order, the memo emptied
+    first, and at how many dates it had too little history to report (its try counted)."""
+    forget()
+    spent: dict[str, float] = {}
+    short: dict[str, int] = {}
+    for date in dates:
+        view, reports = lake.at(date), {}
+        for name in agent_order():
+            t0 = time.process_time()
+            try:
+                reports[name] = run_agent(view, name, reports)
+            except (AgentDataError, InsufficientDataError):
+                short[name] = short.get(name, 0) + 1
+            spent[name] = spent.get(name, 0.0) + time.process_time() - t0
+    return {name: 1000 * cpu / len(dates) for name, cpu in spent.items()}, short
 
 
 def startup(cli: list[str], label: str) -> str:

@@ -99,12 +99,24 @@ def compound(changes_pct: pd.Series, periods: int) -> pd.Series:
     """Compounded change over ``periods`` (e.g. 12 monthly % changes into a 12-month %).
 
     The arithmetic on arrays around pandas' rolling sum (kept: its running sum decides the
-    last bit), one series built at the end: the same series as the pandas chain."""
-    logs = np.log1p(changes_pct.to_numpy(dtype=np.float64) / 100)
-    summed = pd.Series(logs, index=changes_pct.index).rolling(periods).sum().to_numpy()
-    out = np.expm1(summed) * 100
+    last bit), one series built at the end: the same series as the pandas chain. Kept per
+    content of the changes (two agents compound IPCA at every date, and a monthly series'
+    changes stay the same from day to day)."""
+    values = changes_pct.to_numpy(dtype=np.float64)
+    key = (periods, array_key(values))
+    out = fresh(reused(COMPOUNDED, key, lambda: _compounded(values, periods)))
     keep = ~np.isnan(out)
     return pd.Series(out[keep], index=changes_pct.index[keep], name=changes_pct.name)
+
+
+COMPOUNDED: Kind[np.ndarray] = Kind("compounded changes", 32)
+
+
+def _compounded(values: np.ndarray, periods: int) -> np.ndarray:
+    """:func:`compound`'s values, read-only (NaN before the first full window); a window
+    of a fixed count of rows sums the same whatever the index."""
+    logs = np.log1p(values / 100)
+    return frozen(np.expm1(pd.Series(logs).rolling(periods).sum().to_numpy()) * 100)
 
 
 def level_from_changes(changes_pct: pd.Series, start: float = 100.0) -> pd.Series:

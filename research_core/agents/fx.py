@@ -27,6 +27,7 @@ from research_core.agents.reasons import p_value
 from research_core.calendars import B3_SESSIONS_PER_YEAR
 from research_core.errors import ModelError
 from research_core.models import BeerResult, beer
+from research_core.models._base import name_index
 from research_core.models._frames import union_frame
 from research_core.records import Signal
 
@@ -119,10 +120,16 @@ class FxEquilibriumAgent(Agent):
             return {}
         # the model's months: the complete ones, each in the monthly rate's sorted index
         fx, index = ev.features["fx"], model.misalignment.index
-        columns = {
-            "fx": fx.to_numpy()[fx.index.searchsorted(index)],
-            "fair_value": model.fair_value.to_numpy(),
-            "misalignment": model.misalignment.to_numpy(),
-            "band": np.full(len(index), model.band),
-        }
-        return {"beer": pd.DataFrame(columns, index=index.copy())}
+        block = np.vstack(  # a row a column, as the frame of a dict of them lays them out
+            [
+                fx.to_numpy()[fx.index.searchsorted(index)],
+                model.fair_value.to_numpy(),
+                model.misalignment.to_numpy(),
+                np.full(len(index), model.band),
+            ]
+        )
+        columns = name_index(BEER_CHART)
+        return {"beer": pd.DataFrame(block.T, index=index.copy(), columns=columns, copy=False)}
+
+
+BEER_CHART = ("fx", "fair_value", "misalignment", "band")

@@ -26,6 +26,7 @@ from research_core.errors import ModelError
 from research_core.events import known_surprise_z
 from research_core.lake.pit import PITView
 from research_core.models import PhillipsCurveResult, output_gap, phillips_curve, zscore_last
+from research_core.models._base import series_frame
 from research_core.models._frames import union_frame
 from research_core.records import Signal
 
@@ -172,7 +173,7 @@ class InflationAgent(Agent):
         out = {"ipca_12m": both}
         curve = ev.fitted.get("phillips_curve")
         if curve is not None:
-            out["forecast"] = curve.forecast_path.to_frame()
+            out["forecast"] = series_frame(curve.forecast_path)
             out["rolling_coefficients"] = curve.rolling
         return out
 

@@ -44,6 +44,17 @@ def labelled(values: Mapping[str, float], name: Hashable = None) -> pd.Series:
     return pd.Series(data, index=name_index(list(values)), name=name)
 
 
+def series_frame(series: pd.Series, name: Hashable = None) -> pd.DataFrame:
+    """``series.to_frame(name)`` (``name``: the series' own when None), its values
+    copied: the same frame without inferring its one column label's type (five times
+    the cost of the rest, under pandas' string labels)."""
+    label = series.name if name is None else name
+    if label is None:
+        return series.to_frame()
+    column = series.to_numpy().reshape(-1, 1)
+    return pd.DataFrame(column, index=series.index, columns=name_index([label]), copy=True)
+
+
 class TextResult(ABC):
     """A model result that notebooks show as its :meth:`summary` text (one home for the
     HTML repr of every result in ``models``)."""

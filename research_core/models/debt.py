@@ -101,7 +101,8 @@ def debt_dynamics(
     base = [debt]
     for _ in range(horizon):
         base.append(base[-1] * (1 + interest_rate / 100) / (1 + growth / 100) - primary_balance)
-    fan = pd.DataFrame(fresh(percentiles).T, index=years, columns=[f"p{p}" for p in PERCENTILES])
+    columns = name_index([f"p{p}" for p in PERCENTILES])
+    fan = pd.DataFrame(fresh(percentiles).T, index=years, columns=columns)
     fan.index.name = "year"
     return DebtDynamicsResult(
         debt=debt,

@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from research_core._memo import Kind
 from research_core.errors import ModelError
-from research_core.models._base import Regression, TextResult, name_index, ols_arrays
+from research_core.models._base import TABLE, Regression, TextResult, name_index, ols_arrays
 from research_core.models._mackinnon import mackinnon_p
 from research_core.models._reuse import array_key, reused
 from research_core.models.inputs import complete_columns
@@ -84,8 +84,8 @@ def beer(
     reg = ols_arrays("BEER (DOLS)", log_fx[rows], design[rows], [*names, *terms], index, hac_lags)
     k = len(names) + 1  # const, then the levels
     f = reg.fit
-    table = {"coef": f.params[:k], "std_err": f.bse[:k], "t": f.tvalues[:k], "p": f.pvalues[:k]}
-    long_run = pd.DataFrame(table, index=name_index(["const", *names]))
+    table = np.vstack([f.params[:k], f.bse[:k], f.tvalues[:k], f.pvalues[:k]])  # a row a column
+    long_run = pd.DataFrame(table.T, index=name_index(["const", *names]), columns=name_index(TABLE))
     fair = f.params[0] + x @ f.params[1:k]
     mis = pd.Series(100 * (log_fx - fair), index=data_index, name="misalignment")
     stat, pvalue = engle_granger(log_fx, x)

@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from research_core._memo import Kind
-from research_core.models._base import Regression, TextResult, ols_arrays
+from research_core.models._base import Regression, TextResult, name_index, ols_arrays
 from research_core.models._reuse import array_key, fresh, frozen, reused
 from research_core.models.inputs import complete_columns, month_starts
 
@@ -125,7 +125,8 @@ def _rolling(y: np.ndarray, x: np.ndarray, index: pd.Index, window: int) -> pd.D
         return pd.DataFrame(columns=list(REGRESSORS), dtype=float)
     key = (array_key(y), array_key(x), window)
     params, keep = reused(ROLLING, key, lambda: _rolling_params(y, x, window))
-    return pd.DataFrame(fresh(params), index=index[window - 1 :][keep], columns=list(REGRESSORS))
+    rows, columns = index[window - 1 :][keep], name_index(REGRESSORS)
+    return pd.DataFrame(fresh(params), index=rows, columns=columns)
 
 
 ROLLING: Kind[tuple[np.ndarray, np.ndarray]] = Kind("Phillips rolling coefficients", 16)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from research_core.agents._features import compound
-from research_core.agents.base import INPUT_COLUMNS, _input_frame
+from research_core.agents.base import INPUT_COLUMNS, _estimates, _input_frame
 from research_core.models.regimes import macro_regimes
 
 
@@ -67,6 +67,24 @@ def test_input_frame_is_the_frame_of_its_rows(n: int) -> None:
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert list(got.dtypes) == list(expected.dtypes)
     assert got.index.equals(expected.index) and type(got.index) is type(expected.index)
+
+
+def test_input_frames_do_not_share_their_series_ids() -> None:
+    rows = _rows(3)
+    first = _input_frame(rows)
+    first.loc[0, "series_id"] = "XX"  # the ids array is kept per list of ids: not this one
+    assert _input_frame(rows)["series_id"].tolist() == ["BR.S0", "BR.S1", "BR.S2"]
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_estimates_table_is_the_frame_of_params_and_errors(shared: bool) -> None:
+    names = pd.Index(["level_var", "irregular_var", "beta.gap"])
+    params = pd.Series([0.12, 0.5, -0.3], index=names)
+    bse = pd.Series([0.01, 0.2, 0.05], index=names if shared else names[::-1])
+    expected = pd.DataFrame({"coef": params, "std_err": bse})
+    got = _estimates(params, bse)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert [b.dtype for b in got._mgr.blocks] == [b.dtype for b in expected._mgr.blocks]
 
 
 def test_filtered_regimes_label_their_frames_as_before() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from research_core.agents._features import monthly
+from research_core.agents._features import compound, monthly
 
 
 def daily_series() -> pd.Series:
@@ -35,3 +35,20 @@ def test_writing_into_a_result_changes_no_later_one() -> None:
     first.iloc[:] = 0.0
     peer = series.resample("MS").mean().dropna()
     pd.testing.assert_series_equal(monthly(series), peer, check_freq=False, rtol=1e-15)
+
+
+def test_compound_is_kept_per_content_and_each_result_its_own() -> None:
+    index = pd.date_range("2010-01-01", periods=60, freq="MS", name="obs_date")
+    ipca = pd.Series(np.random.default_rng(3).normal(0.4, 0.3, 60), index, name="BR.IPCA.MOM")
+
+    def peer(s: pd.Series) -> pd.Series:  # the pandas chain compound replaces
+        return (np.expm1(np.log1p(s / 100).rolling(12).sum()) * 100).dropna()
+
+    first = compound(ipca, 12)
+    first.iloc[:] = 0.0  # written into: the kept values are not
+    pd.testing.assert_series_equal(compound(ipca, 12), peer(ipca), check_exact=True)
+    revised = ipca.copy()
+    revised.iloc[30] += 0.5  # a revised month: new content, recomputed
+    pd.testing.assert_series_equal(compound(revised, 12), peer(revised), check_exact=True)
+    shifted = ipca.set_axis(index + pd.DateOffset(years=1))  # the same changes, later months
+    pd.testing.assert_series_equal(compound(shifted, 12), peer(shifted), check_exact=True)
