@@ -22,7 +22,7 @@ import pandas as pd
 
 from research_core._typing import SeriesIds
 from research_core.errors import BacktestError
-from research_core.lake.arrays import SeriesArrays
+from research_core.lake.arrays import SeriesArrays, dates
 from research_core.lake.pit import Columns, PITReader, PITView, _initialize
 
 if TYPE_CHECKING:
@@ -61,6 +61,9 @@ class VintageView(PITView):
             rows = self._rows(arr)
             out.append((arr.obs_days[rows], arr.value[rows], arr.release_ns[rows]))
         return out
+
+    def _dated(self, series_ids: Sequence[str]) -> list[Columns]:
+        return [(dates(obs), v, r) for obs, v, r in self._histories(series_ids)]
 
     def _latest_columns(self, series_ids: list[str]) -> Columns:
         """The latest period known then, at this view's vintage: the last row of its
