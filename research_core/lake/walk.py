@@ -36,35 +36,42 @@ _FIRST = 256  # entries a new answer buffer holds before it grows (doubling)
 
 
 class _Grown:
-    """Columns (a walk's rows; or its answer: rows, obs days and dates, values, releases) filled in
-    place up to ``filled``; an entry once written never changes, so the first ``n`` answer
-    every walk that holds this object with ``n`` entries. Extended under the walks' lock."""
+    """Columns (a walk's rows; or its answer: rows, obs days and dates, values, releases)
+    filled in place up to ``filled``; an entry once written never changes, so the first
+    ``n`` answer every walk that holds this object with ``n`` entries. Extended under the
+    walks' lock. ``lineage`` (an opaque object) is shared by the buffers one series' answer
+    grew through by appends alone: of two answers of one lineage, the shorter is the
+    start of the longer."""
 
-    __slots__ = ("columns", "filled")
+    __slots__ = ("columns", "filled", "lineage")
 
-    def __init__(self, columns: tuple[np.ndarray, ...], filled: int) -> None:
+    def __init__(self, columns: tuple[np.ndarray, ...], filled: int, lineage: object) -> None:
         self.columns = columns
         self.filled = filled
+        self.lineage = lineage
 
     @classmethod
     def of(cls, columns: tuple[np.ndarray, ...]) -> _Grown:
-        """``columns`` copied into buffers with room to grow."""
-        return cls._new(columns, 0, columns)
+        """``columns`` copied into buffers with room to grow (a new lineage)."""
+        return cls._new(columns, 0, columns, object())
 
     @classmethod
-    def _new(cls, head: tuple[np.ndarray, ...], n: int, tail: tuple[np.ndarray, ...]) -> _Grown:
+    def _new(
+        cls, head: tuple[np.ndarray, ...], n: int, tail: tuple[np.ndarray, ...], lineage: object
+    ) -> _Grown:
         size = n + len(tail[0])
         room = max(2 * size, _FIRST)
         columns = tuple(np.empty(room, a.dtype) for a in tail)
         for c, h, t in zip(columns, head, tail, strict=True):
             c[:n] = h[:n]
             c[n:size] = t
-        return cls(columns, size)
+        return cls(columns, size, lineage)
 
     def extended(self, n: int, tail: tuple[np.ndarray, ...]) -> _Grown:
         """These columns' first ``n`` entries and then ``tail``: written in place when
         ``n`` is where they end and there is room, else into new buffers (so the entries
-        another walk holds never change)."""
+        another walk holds never change); when ``n`` is where they end, the new buffers
+        continue the lineage and these take no more entries."""
         size = n + len(tail[0])
         with _LOCK:
             if self.filled == n and size <= len(self.columns[0]):
@@ -72,7 +79,10 @@ class _Grown:
                     c[n:size] = t
                 self.filled = size
                 return self
-        return self._new(self.columns, n, tail)
+            at_end = self.filled == n > 0
+            if at_end:
+                self.filled = -1  # sealed: the lineage goes on in the new buffers only
+        return self._new(self.columns, n, tail, self.lineage if at_end else object())
 
 
 # Where one walk stands: (full, read, newest, m, answer, n): the rows ``[0, read)`` of
@@ -82,8 +92,11 @@ class _Grown:
 _Walk = tuple["weakref.ref[SeriesArrays]", int, _Grown, int, _Grown, int]
 _WALKS: OrderedDict[tuple[int, int], _Walk] = OrderedDict()
 _LOCK = threading.Lock()
-_NONE = _Grown((_EMPTY, _EMPTY, dates(_EMPTY), np.empty(0), _EMPTY), 0)
-_NO_ROWS = _Grown((_EMPTY,), 0)
+# An answer's lineage and length: two answers of one lineage agree on their first
+# min(n) periods (no value or period in them differs), whatever their as-ofs.
+Mark = tuple[object, int]
+_NONE = _Grown((_EMPTY, _EMPTY, dates(_EMPTY), np.empty(0), _EMPTY), 0, None)
+_NO_ROWS = _Grown((_EMPTY,), 0, None)
 
 
 def newest_rows(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> np.ndarray:
@@ -96,12 +109,15 @@ def newest_rows(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> np.ndarr
 
 def history(
     full: SeriesArrays, as_of_ns: int, known_by_ns: int, *, dated: bool = False
-) -> tuple[np.ndarray, ...]:
+) -> tuple[tuple[np.ndarray, ...], Mark]:
     """Copies of the obs days (``dated``: dates, datetime64[ns]), values and releases of
-    :func:`newest_rows` (the columns of ``full`` at those rows, not gathered again)."""
+    :func:`newest_rows` (the columns of ``full`` at those rows, not gathered again), and
+    their :data:`Mark`."""
     walk = _walk(full, as_of_ns, known_by_ns)
-    n, columns = walk[5], walk[4].columns
-    return tuple(c[:n].copy() for c in (columns[2 if dated else 1], *columns[3:]))
+    n, answer = walk[5], walk[4]
+    columns = answer.columns
+    copies = tuple(c[:n].copy() for c in (columns[2 if dated else 1], *columns[3:]))
+    return copies, (answer.lineage, n)
 
 
 def latest_row(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> int:
