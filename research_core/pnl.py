@@ -172,7 +172,7 @@ class _Reads:
         finds them; the same arrays :meth:`PITView.values` gives), with their marks."""
         todo = list(dict.fromkeys(s for s in sids if s not in self.raw))
         reads = self.view.marked_arrays(todo)
-        for sid, ((obs, values, _), mark) in zip(todo, reads, strict=True):
+        for sid, ((obs, values), mark) in zip(todo, reads, strict=True):
             self.raw[sid] = frozen(obs.view(np.int64)), frozen(values.view())
             self.marks[sid] = mark
 

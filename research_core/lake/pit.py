@@ -46,6 +46,7 @@ from research_core.lake.walk import Mark, history, latest_row
 NO_LIMIT = np.iinfo(np.int64).max
 # One series' history as arrays: obs days (int64), values, release times (int64 UTC ns).
 Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
+Dated = tuple[np.ndarray, np.ndarray]  # obs dates (datetime64[ns]) and values
 
 
 def _initialize(obj: _Frozen, **values: object) -> None:
@@ -181,17 +182,18 @@ class PITReader(_Frozen):
         datetime64[ns]), values, release times (int64 UTC ns). Found incrementally when
         as-ofs come in order (:mod:`research_core.lake.walk`), never from a row outside
         the bounds."""
-        return [columns for columns, _ in self.marked(series_ids, dated=dated)]
+        return [columns for columns, _ in self.marked(series_ids, dated=dated)]  # type: ignore[misc]
 
     def marked(
-        self, series_ids: Sequence[str], *, dated: bool = False
-    ) -> list[tuple[Columns, Mark]]:
-        """:meth:`histories`, each with its :data:`~research_core.lake.walk.Mark`: which
-        earlier reads it starts with (an opaque object and a count; nothing of a later
-        as-of), so a caller extending its work from an earlier read need not compare them."""
+        self, series_ids: Sequence[str], *, dated: bool = False, released: bool = True
+    ) -> list[tuple[tuple[np.ndarray, ...], Mark]]:
+        """:meth:`histories` (without the release times unless ``released``), each with its
+        :data:`~research_core.lake.walk.Mark`: which earlier reads it starts with (an opaque
+        object and a count; nothing of a later as-of), so a caller extending its work from
+        an earlier read need not compare them."""
         b, full = _walked(self, series_ids)
         known_by = int(b.known_by.value)
-        return [history(a, b.as_of_ns, known_by, dated=dated) for a in full]  # type: ignore[misc]
+        return [history(a, b.as_of_ns, known_by, dated=dated, released=released) for a in full]
 
     def latest(self, series_ids: Sequence[str]) -> Columns:
         """Each series' latest period known at this reader's as-of, in its newest vintage:
@@ -331,11 +333,12 @@ class PITView(_Frozen):
         :meth:`_histories` reads otherwise converts them itself)."""
         return self._reader.histories(series_ids, dated=True)
 
-    def marked_arrays(self, series_ids: Sequence[str]) -> Sequence[tuple[Columns, Mark | None]]:
-        """:meth:`history_arrays`, each with its mark (:meth:`PITReader.marked`; None
-        where the view reads otherwise): hot loops that extend the work of an earlier view
-        learn where the reads differ without comparing them."""
-        return self._reader.marked(series_ids, dated=True)
+    def marked_arrays(self, series_ids: Sequence[str]) -> Sequence[tuple[Dated, Mark | None]]:
+        """:meth:`values` of several series in one pass, each with its mark
+        (:meth:`PITReader.marked`; None where the view reads otherwise): hot loops that
+        extend the work of an earlier view learn where the reads differ without comparing
+        them."""
+        return self._reader.marked(series_ids, dated=True, released=False)  # type: ignore[return-value]
 
     def latest(self, series_ids: SeriesIds) -> pd.DataFrame:
         """Last known period per series: index series_id; obs_date, value, release_time

@@ -108,16 +108,21 @@ def newest_rows(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> np.ndarr
 
 
 def history(
-    full: SeriesArrays, as_of_ns: int, known_by_ns: int, *, dated: bool = False
+    full: SeriesArrays,
+    as_of_ns: int,
+    known_by_ns: int,
+    *,
+    dated: bool = False,
+    released: bool = True,
 ) -> tuple[tuple[np.ndarray, ...], Mark]:
-    """Copies of the obs days (``dated``: dates, datetime64[ns]), values and releases of
-    :func:`newest_rows` (the columns of ``full`` at those rows, not gathered again), and
-    their :data:`Mark`."""
+    """Copies of the obs days (``dated``: dates, datetime64[ns]), values and (``released``)
+    releases of :func:`newest_rows` (the columns of ``full`` at those rows, not gathered
+    again), and their :data:`Mark`."""
     walk = _walk(full, as_of_ns, known_by_ns)
     n, answer = walk[5], walk[4]
     columns = answer.columns
-    copies = tuple(c[:n].copy() for c in (columns[2 if dated else 1], *columns[3:]))
-    return copies, (answer.lineage, n)
+    wanted = (columns[2 if dated else 1], *columns[3 : 5 if released else 4])
+    return tuple(c[:n].copy() for c in wanted), (answer.lineage, n)
 
 
 def latest_row(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> int:
