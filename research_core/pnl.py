@@ -554,14 +554,21 @@ def level_rows(
     return rows, level / first
 
 
-def unit_volatility(returns: np.ndarray, lookback: int, floor: float = 0.0) -> np.ndarray:
+def unit_volatility(
+    returns: np.ndarray, lookback: int, floor: float = 0.0, bound: np.ndarray | None = None
+) -> np.ndarray:
     """Daily volatility of each column of unit returns (rows = days): the sample sd (ddof 1,
     NaN skipped) of the last ``lookback`` rows, floored at ``floor`` × the sd over all
     rows, so a quote stuck at a floor or a quiet spell cannot make a risk-scaled position
-    explode. The one definition of instrument volatility (backtest sizing, strategies)."""
+    explode. The one definition of instrument volatility (backtest sizing, strategies).
+
+    ``bound``: an upper bound of each column's sd over all rows; where ``floor`` × it is
+    below every recent sd the floor cannot bind: that sd is not computed (the same bits)."""
     r = np.asarray(returns, dtype=float)
     recent = np.nanstd(r[-lookback:], axis=0, ddof=1)
-    return np.fmax(recent, floor * np.nanstd(r, axis=0, ddof=1)) if floor > 0 else recent
+    if floor <= 0 or (bound is not None and bool((floor * bound < recent).all())):
+        return recent
+    return np.fmax(recent, floor * np.nanstd(r, axis=0, ddof=1))
 
 
 def _di1_value(inst: Instrument, quote: float) -> float:
