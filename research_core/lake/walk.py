@@ -170,20 +170,25 @@ def _extend(full: SeriesArrays, walk: _Walk, stop: int, known_by_ns: int) -> _Wa
     later one is the newer vintage."""
     ref, start, newest, m, answer, n = walk
     rows = np.arange(start, stop)
-    stored = full.ingested_ns[start:stop] <= known_by_ns
-    if not stored.all():
-        rows = rows[stored]
+    every = bool((full.ingested_ns[start:stop] <= known_by_ns).all())  # all stored by then
+    if not every:
+        rows = rows[full.ingested_ns[start:stop] <= known_by_ns]
     if len(rows) == 0:
         return ref, stop, newest, m, answer, n
     obs = full.obs_days
-    periods = obs[rows]
-    later = m == 0 or periods[0] > obs[newest.columns[0][m - 1]]
+    periods = obs[start:stop] if every else obs[rows]  # (slices: no gather)
+    later = m == 0 or int(periods[0]) > int(obs[newest.columns[0][m - 1]])
     if later and bool((periods[1:] > periods[:-1]).all()):  # only new periods, in order
-        added = rows[~np.isnan(full.value[rows])]
-        days = periods if len(added) == len(rows) else obs[added]
-        tail = (added, days, dates(days), full.value[added], full.release_ns[added])
+        values = full.value[start:stop] if every else full.value[rows]
+        gaps = np.isnan(values)
+        if every and not gaps.any():  # the usual rows: new periods, all valued
+            tail = (rows, periods, dates(periods), values, full.release_ns[start:stop])
+        else:
+            added = rows[~gaps]
+            days = obs[added]
+            tail = (added, days, dates(days), full.value[added], full.release_ns[added])
         answer = answer.extended(n, tail)
-        return ref, stop, newest.extended(m, (rows,)), m + len(rows), answer, n + len(added)
+        return ref, stop, newest.extended(m, (rows,)), m + len(rows), answer, n + len(tail[0])
     rows = np.concatenate([newest.columns[0][:m], rows])
     rows = rows[np.lexsort((rows, obs[rows]))]  # by period, then release order
     last = np.ones(len(rows), dtype=bool)
