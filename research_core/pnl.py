@@ -43,6 +43,7 @@ from research_core.curves.hold import DT, Arrays, curve_hold, known_at, pillars,
 from research_core.curves.pricing import DI1_FACE, di1_pu
 from research_core.errors import PriceHistoryError
 from research_core.lake.pit import PITView
+from research_core.lake.walk import Mark
 from research_core.models._reuse import frozen
 
 BASE_CURRENCY = "BRL"
@@ -51,6 +52,7 @@ USDBRL = "BRL.USD.SPOT"
 IPCA_EXPECTED = "BR.FOCUS.IPCA.12M"
 CDS_RECOVERY = 0.4
 DAY_NS = 86_400_000_000_000
+Marks = dict[str, Mark | None]  # a unit's input reads' marks, by role
 
 
 def duration(inst: Instrument, y: np.ndarray) -> np.ndarray:
@@ -150,6 +152,7 @@ class _Reads:
     def __init__(self, view: PITView) -> None:
         self.view = view
         self.raw: Arrays = {}
+        self.marks: dict[str, Mark | None] = {}  # of the reads prefetched (lake.walk)
         self.ready: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = {}
         self.changes: dict[tuple[int, int], tuple[object, object, int]] = {}
         self.frames: dict[str, pd.Series] = {}
@@ -166,10 +169,17 @@ class _Reads:
 
     def prefetch(self, sids: Iterable[str]) -> None:
         """Read the series not read yet in one pass over the lake (:meth:`series` then
-        finds them; the same arrays :meth:`PITView.values` gives)."""
+        finds them; the same arrays :meth:`PITView.values` gives), with their marks."""
         todo = list(dict.fromkeys(s for s in sids if s not in self.raw))
-        for sid, (obs, values, _) in zip(todo, self.view.history_arrays(todo), strict=True):
+        reads = self.view.marked_arrays(todo)
+        for sid, ((obs, values), mark) in zip(todo, reads, strict=True):
             self.raw[sid] = frozen(obs.view(np.int64)), frozen(values.view())
+            self.marks[sid] = mark
+
+    def mark(self, sid: str, read: tuple[np.ndarray, np.ndarray]) -> Mark | None:
+        """The mark of ``read`` when it is the prefetched read of ``sid`` itself (not one
+        with its gaps dropped or filled), else None."""
+        return self.marks.get(sid) if read[1] is self.raw[sid][1] else None
 
     def values(self, sid: str) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`PITView.values` of ``sid``, read once, read-only (all on the view share it)."""
@@ -202,12 +212,21 @@ class _Reads:
             self.ready[(sid, drop_gaps)] = got
         return got
 
-    def first_change(self, old: Arrays, new: Arrays) -> int:
-        """:func:`_first_change`, each pair of reads compared once (the pair is kept with
-        the answer, so its ids stay theirs while this object lives)."""
+    def first_change(self, old: _Unit, new: Arrays, marks: Marks) -> int:
+        """:func:`_first_change` of ``old``'s inputs and ``new``: reads of one lineage
+        (their marks, :mod:`research_core.lake.walk`) differ from where the shorter ends,
+        without comparing them; others compared, each pair once (the pair is kept with the
+        answer, so its ids stay theirs while this object lives)."""
         first = np.iinfo(np.int64).max
         for role, b in new.items():
-            a = old[role]
+            a = old.data[role]
+            was, now = old.marks.get(role), marks.get(role)
+            if was is not None and now is not None and was[0] is now[0]:
+                k = min(was[1], now[1])  # the shorter is the start of the longer
+                for d in (a[0], b[0]):
+                    if k < len(d):
+                        first = min(first, int(d[k]))
+                continue
             hit = self.changes.get((id(a), id(b)))
             if hit is None:
                 hit = self.changes[(id(a), id(b))] = (a, b, _first_change({role: a}, {role: b}))
@@ -325,6 +344,7 @@ class _Unit:
     """One instrument's unit on its own quote dates, and the inputs it was built from."""
 
     data: Arrays  # input series by role (:func:`_inputs`)
+    marks: Marks  # their marks (:meth:`_Reads.mark`)
     carry: np.ndarray  # annual carry at each quote
     ret: np.ndarray  # base-currency return from each quote to the next
     running: np.ndarray  # running product of 1 + ret (clipped; a NaN return counts as 0)
@@ -365,7 +385,9 @@ def _first_change(old: Arrays, new: Arrays) -> int:
     return first
 
 
-def _build_unit(inst: Instrument, data: Arrays, prev: _Unit | None, reads: _Reads) -> _Unit:
+def _build_unit(
+    inst: Instrument, data: Arrays, marks: Marks, prev: _Unit | None, reads: _Reads
+) -> _Unit:
     """The unit from its inputs. With ``prev`` (the same instrument on another view) only
     what its inputs changed is recomputed: carry from the first changed date on, returns
     from the step into it, the running product continued from the step before, so the
@@ -373,9 +395,9 @@ def _build_unit(inst: Instrument, data: Arrays, prev: _Unit | None, reads: _Read
     dates, q = data["quote"]
     start = 0
     if prev is not None:
-        start = int(np.searchsorted(dates, reads.first_change(prev.data, data), side="left"))
+        start = int(np.searchsorted(dates, reads.first_change(prev, data, marks), side="left"))
     if start >= len(q) and prev is not None and len(prev.carry) == len(q):
-        return _Unit(data, prev.carry, prev.ret, prev.running)
+        return _Unit(data, marks, prev.carry, prev.ret, prev.running)
     keep = max(start - 1, 0)  # ret[j] is the step from quote j to j + 1
     head = prev.carry[:start] if prev is not None else q[:0]
     carry = np.concatenate([head, _carry_of(inst, q[start:], dates[start:], data)])
@@ -393,7 +415,7 @@ def _build_unit(inst: Instrument, data: Arrays, prev: _Unit | None, reads: _Read
     if prev is not None and keep > 0:
         ret = np.concatenate([prev.ret[:keep], ret])
         tail = np.concatenate([prev.running[:keep], tail])
-    return _Unit(data, carry, ret, tail)
+    return _Unit(data, marks, carry, ret, tail)
 
 
 # The unit of each instrument per view (a book's risk report, its stresses and each
@@ -418,9 +440,10 @@ def _unit(
         inst = instrument(iid)
         reads = reads or view_reads(view)
         data = _unit_inputs(view, inst, reads)
+        marks = {role: reads.mark(sid, data[role]) for role, sid in _roles(inst)}
         last = (view_key[0], view_key[-1], iid)
         prev = MEMO.get(LAST_UNITS, last) if INCREMENTAL else None
-        unit = _build_unit(inst, data, prev, reads)
+        unit = _build_unit(inst, data, marks, prev, reads)
         MEMO.put(UNITS, key, unit)
         MEMO.put(LAST_UNITS, last, unit)
     return unit
@@ -531,14 +554,21 @@ def level_rows(
     return rows, level / first
 
 
-def unit_volatility(returns: np.ndarray, lookback: int, floor: float = 0.0) -> np.ndarray:
+def unit_volatility(
+    returns: np.ndarray, lookback: int, floor: float = 0.0, bound: np.ndarray | None = None
+) -> np.ndarray:
     """Daily volatility of each column of unit returns (rows = days): the sample sd (ddof 1,
     NaN skipped) of the last ``lookback`` rows, floored at ``floor`` × the sd over all
     rows, so a quote stuck at a floor or a quiet spell cannot make a risk-scaled position
-    explode. The one definition of instrument volatility (backtest sizing, strategies)."""
+    explode. The one definition of instrument volatility (backtest sizing, strategies).
+
+    ``bound``: an upper bound of each column's sd over all rows; where ``floor`` × it is
+    below every recent sd the floor cannot bind: that sd is not computed (the same bits)."""
     r = np.asarray(returns, dtype=float)
     recent = np.nanstd(r[-lookback:], axis=0, ddof=1)
-    return np.fmax(recent, floor * np.nanstd(r, axis=0, ddof=1)) if floor > 0 else recent
+    if floor <= 0 or (bound is not None and bool((floor * bound < recent).all())):
+        return recent
+    return np.fmax(recent, floor * np.nanstd(r, axis=0, ddof=1))
 
 
 def _di1_value(inst: Instrument, quote: float) -> float:

@@ -108,6 +108,11 @@ class CountingView:
         self.passes += 1
         return self.view.history_arrays(series_ids)
 
+    def marked_arrays(self, series_ids: list[str]) -> object:
+        self.reads.extend(series_ids)
+        self.passes += 1
+        return self.view.marked_arrays(series_ids)
+
     def __getattr__(self, name: str) -> object:
         return getattr(self.view, name)
 

@@ -20,7 +20,14 @@ import pandas as pd
 from research_core import ntnb
 from research_core.catalog import instrument
 from research_core.lake.pit import PITView
-from research_core.pnl import FUNDING, USDBRL, cdi_accrual, known_on, unit_index, unit_volatility
+from research_core.pnl import (
+    FUNDING,
+    USDBRL,
+    cdi_accrual,
+    known_on,
+    unit_index,
+    unit_volatility,
+)
 
 if TYPE_CHECKING:
     from research_core.backtest.engine import CostModel
@@ -77,9 +84,17 @@ class MarketData:
     def volatility(self, dates: pd.DatetimeIndex, lookback: int) -> np.ndarray:
         """(dates x ids) daily volatility known at each date (rows up to it only), floored
         at ``VOL_FLOOR`` of the long-run one (:func:`~research_core.pnl.unit_volatility`)."""
-        rets = self.returns
+        rets = self.returns[1:]
+        bounds = sd_bounds(rets)  # most dates need no sd over the whole history
         rows = self.marks.index.get_indexer(dates)
-        return np.vstack([unit_volatility(rets[1 : r + 1], lookback, VOL_FLOOR) for r in rows])
+        return np.vstack(
+            [
+                unit_volatility(
+                    rets[: max(r, 0)], lookback, VOL_FLOOR, bounds[r - 1] if r > 0 else None
+                )
+                for r in rows
+            ]
+        )
 
     def impact(
         self, costs: CostModel, dates: pd.DatetimeIndex, vol: np.ndarray, ids: Sequence[str]
@@ -101,3 +116,15 @@ class MarketData:
         """Daily CDI accrual on the collateral: each session earns the rate known the
         session before (the first earns nothing)."""
         return pd.Series(cdi_accrual(known_on(self.cdi, days)), index=days, name="risk_free")
+
+
+def sd_bounds(returns: np.ndarray) -> np.ndarray:
+    """Row ``i``: an upper bound of each column's sample sd (ddof 1, NaN skipped) over rows
+    ``[0, i]`` of ``returns``, for :func:`unit_volatility`: sqrt(sum x² / (n − 1)) is at
+    least the sd (the sum of squares about the mean is the smallest), widened by 1e-9 for
+    the rounding of both sums (under 1e-12 here); inf or NaN where n < 2 (then no bound)."""
+    x = np.asarray(returns, dtype=float)
+    seen = ~np.isnan(x)
+    squares = np.cumsum(np.where(seen, x * x, 0.0), axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(squares / (np.cumsum(seen, axis=0) - 1) * (1.0 + 1e-9))

@@ -38,14 +38,15 @@ import pandas as pd
 from research_core._typing import SeriesIds
 from research_core.catalog import SeriesSpec
 from research_core.errors import CatalogError, LakeError, LookAheadError
-from research_core.lake.arrays import _DAY_NS, SeriesArrays, dates, history_frame, long_frame
+from research_core.lake.arrays import _DAY_NS, SeriesArrays, history_frame, long_frame
 from research_core.lake.asof import as_of_instant, snapshot_id
 from research_core.lake.files import LakeFiles, load_arrays
-from research_core.lake.walk import latest_row, newest_rows
+from research_core.lake.walk import Mark, history, latest_row
 
 NO_LIMIT = np.iinfo(np.int64).max
 # One series' history as arrays: obs days (int64), values, release times (int64 UTC ns).
 Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
+Dated = tuple[np.ndarray, np.ndarray]  # obs dates (datetime64[ns]) and values
 
 
 def _initialize(obj: _Frozen, **values: object) -> None:
@@ -175,17 +176,24 @@ class PITReader(_Frozen):
         periods = None if b.release_ns == b.as_of_ns else b.as_of_ns  # latest: revisions only
         return [a.bounded(b.release_ns, int(b.known_by.value), periods_by=periods) for a in full]
 
-    def histories(self, series_ids: Sequence[str]) -> list[Columns]:
+    def histories(self, series_ids: Sequence[str], *, dated: bool = False) -> list[Columns]:
         """Per series, copies of the newest vintage of each period known at this reader's
-        as-of (withdrawn periods left out), by period: obs days (int64), values, release
-        times (int64 UTC ns). Found incrementally when as-ofs come in order
-        (:mod:`research_core.lake.walk`), never from a row outside the bounds."""
+        as-of (withdrawn periods left out), by period: obs days (int64; ``dated``: dates,
+        datetime64[ns]), values, release times (int64 UTC ns). Found incrementally when
+        as-ofs come in order (:mod:`research_core.lake.walk`), never from a row outside
+        the bounds."""
+        return [columns for columns, _ in self.marked(series_ids, dated=dated)]  # type: ignore[misc]
+
+    def marked(
+        self, series_ids: Sequence[str], *, dated: bool = False, released: bool = True
+    ) -> list[tuple[tuple[np.ndarray, ...], Mark]]:
+        """:meth:`histories` (without the release times unless ``released``), each with its
+        :data:`~research_core.lake.walk.Mark`: which earlier reads it starts with (an opaque
+        object and a count; nothing of a later as-of), so a caller extending its work from
+        an earlier read need not compare them."""
         b, full = _walked(self, series_ids)
-        out = []
-        for a in full:
-            rows = newest_rows(a, b.as_of_ns, int(b.known_by.value))
-            out.append((a.obs_days[rows], a.value[rows], a.release_ns[rows]))
-        return out
+        known_by = int(b.known_by.value)
+        return [history(a, b.as_of_ns, known_by, dated=dated, released=released) for a in full]
 
     def latest(self, series_ids: Sequence[str]) -> Columns:
         """Each series' latest period known at this reader's as-of, in its newest vintage:
@@ -304,8 +312,8 @@ class PITView(_Frozen):
 
     def values(self, series_id: str) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`series` as arrays, for hot loops: obs dates (int64 ns) and values."""
-        ((obs, values, _),) = self._histories([series_id])
-        return dates(obs).view(np.int64), values
+        ((obs, values, _),) = self._dated([series_id])
+        return obs.view(np.int64), values
 
     def history_arrays(
         self, series_ids: Sequence[str]
@@ -313,14 +321,24 @@ class PITView(_Frozen):
         """:meth:`history` of several series as arrays, for hot loops (read in one pass over
         the files): per series, obs dates (datetime64[ns]), values and release times (int64
         UTC ns), one per period known then."""
-        return [
-            (dates(obs), values, release) for obs, values, release in self._histories(series_ids)
-        ]
+        return self._dated(series_ids)
 
     def _histories(self, series_ids: Sequence[str]) -> list[Columns]:
         """What this view reads of each series: the newest vintage per period known then
         (:meth:`PITReader.histories`)."""
         return self._reader.histories(series_ids)
+
+    def _dated(self, series_ids: Sequence[str]) -> list[Columns]:
+        """:meth:`_histories` with obs dates (datetime64[ns]) for obs days (a view whose
+        :meth:`_histories` reads otherwise converts them itself)."""
+        return self._reader.histories(series_ids, dated=True)
+
+    def marked_arrays(self, series_ids: Sequence[str]) -> Sequence[tuple[Dated, Mark | None]]:
+        """:meth:`values` of several series in one pass, each with its mark
+        (:meth:`PITReader.marked`; None where the view reads otherwise): hot loops that
+        extend the work of an earlier view learn where the reads differ without comparing
+        them."""
+        return self._reader.marked(series_ids, dated=True, released=False)  # type: ignore[return-value]
 
     def latest(self, series_ids: SeriesIds) -> pd.DataFrame:
         """Last known period per series: index series_id; obs_date, value, release_time

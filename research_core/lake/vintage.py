@@ -22,8 +22,9 @@ import pandas as pd
 
 from research_core._typing import SeriesIds
 from research_core.errors import BacktestError
-from research_core.lake.arrays import SeriesArrays
-from research_core.lake.pit import Columns, PITReader, PITView, _initialize
+from research_core.lake.arrays import SeriesArrays, dates
+from research_core.lake.pit import Columns, Dated, PITReader, PITView, _initialize
+from research_core.lake.walk import Mark
 
 if TYPE_CHECKING:
     from research_core.lake.store import Lake
@@ -61,6 +62,12 @@ class VintageView(PITView):
             rows = self._rows(arr)
             out.append((arr.obs_days[rows], arr.value[rows], arr.release_ns[rows]))
         return out
+
+    def _dated(self, series_ids: Sequence[str]) -> list[Columns]:
+        return [(dates(obs), v, r) for obs, v, r in self._histories(series_ids)]
+
+    def marked_arrays(self, series_ids: Sequence[str]) -> Sequence[tuple[Dated, Mark | None]]:
+        return [((obs, v), None) for obs, v, _ in self._dated(series_ids)]
 
     def _latest_columns(self, series_ids: list[str]) -> Columns:
         """The latest period known then, at this view's vintage: the last row of its

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from research_core.catalog.catalog import _YAML_LOADER
 from research_core.errors import StrategyConfigError
 from research_core.strategies import (  # noqa: F401  (registers)
     credit,
@@ -41,7 +42,7 @@ def load_config(path: str | Path | None = None) -> dict[str, BaseStrategy]:
         where = "strategies.yaml"
     else:
         text, where = Path(path).read_text("utf-8"), str(path)
-    raw = yaml.safe_load(text) or {}
+    raw = yaml.load(text, Loader=_YAML_LOADER) or {}  # libyaml's safe loader: ~7x faster
     entries = raw.get("strategies") if isinstance(raw, dict) else None
     if not isinstance(entries, dict):
         raise StrategyConfigError(f"{where}: expected a mapping 'strategies: {{NAME: params}}'")

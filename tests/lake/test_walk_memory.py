@@ -43,3 +43,22 @@ def test_new_arrays_under_a_reused_id_start_a_new_walk():
         assert walk.newest_rows(full, 271 * _DAY_NS, 0).tolist() == list(range(known))
         assert walk.latest_row(full, 271 * _DAY_NS, 0) == known - 1
         del full
+
+
+def test_an_answer_another_walk_holds_never_changes_nor_its_lineage():
+    """A walk extended from a state that is no longer the end of its buffers (a second
+    thread, an older as-of's walk) writes into new buffers of a new lineage: the answer
+    handed out for the later state stays what was released by its own as-of (by hand:
+    periods 0..k-1), and only answers that start one another share a lineage."""
+    walk.forget()
+    full = _arrays(40)
+    ten = walk._walk(full, 271 * _DAY_NS, 0)  # periods 0..9
+    (_, values, _), twenty = walk.history(full, 571 * _DAY_NS, 0)  # 0..19, appended
+    assert values.tolist() == list(range(20)) and twenty == (ten[4].lineage, 20)
+    fifteen = walk._extend(full, ten, 15, 0)  # ten extended again, to another state
+    assert fifteen[4].lineage is not ten[4].lineage
+    assert walk.history(full, 571 * _DAY_NS, 0)[0][1].tolist() == list(range(20))
+    assert fifteen[4].columns[3][: fifteen[5]].tolist() == list(range(15))
+    assert ten[4].columns[3][: ten[5]].tolist() == list(range(10))
+    walk.forget()  # a new walk of the same arrays: a lineage of its own
+    assert walk.history(full, 571 * _DAY_NS, 0)[1][0] is not ten[4].lineage

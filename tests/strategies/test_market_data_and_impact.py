@@ -97,3 +97,23 @@ def test_pre_trade_delta_var_by_hand(hand_lake: HandLake) -> None:
     assert alone["delta_var"] == pytest.approx(_hand_var(hand_lake, {"GOLD.FUT": 0.2}), rel=1e-9)
     with pytest.raises(RiskError, match=r"GOLD\.FUT"):
         trade_impact(hand_lake.view, book, "GOLD.FUT", 0.0, nav=nav)
+
+
+def test_the_floor_bound_skips_the_long_run_sd_only_where_it_cannot_bind() -> None:
+    # a quiet last quarter (the floor binds) and a loud one (it cannot): the bound of
+    # sd_bounds gives numpy's own answer, bit for bit, and is at least the long-run sd
+    from research_core.backtest.market import sd_bounds
+    from research_core.pnl import unit_volatility
+
+    rng = np.random.default_rng(7)
+    base = rng.normal(0.0, 0.01, (400, 3))
+    base[5, 1] = np.nan  # a gap, skipped by both
+    for scale in (0.01, 5.0):
+        r = base.copy()
+        r[-60:] *= scale
+        bound = sd_bounds(r)[-1]
+        full = np.nanstd(r, axis=0, ddof=1)
+        assert (bound >= full).all() and (bound <= full * 1.01).all()  # mean near 0
+        want = np.fmax(np.nanstd(r[-60:], axis=0, ddof=1), VOL_FLOOR * full)
+        np.testing.assert_array_equal(unit_volatility(r, 60, VOL_FLOOR, bound), want)
+    assert np.isnan(sd_bounds(base[:1])).all() or np.isinf(sd_bounds(base[:1])).all()

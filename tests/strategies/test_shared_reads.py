@@ -44,6 +44,10 @@ class CountingView:
         self.reads.update(sids)
         return self.view.history_arrays(sids)
 
+    def marked_arrays(self, sids: list[str]) -> Any:
+        self.reads.update(sids)
+        return self.view.marked_arrays(sids)
+
 
 def test_every_strategy_at_a_date_reads_each_series_once(hand_lake: HandLake) -> None:
     view = CountingView(hand_lake.lake.at(AS_OF))
