@@ -25,7 +25,8 @@ on a release or a revision, which makes another key.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from types import MappingProxyType
@@ -57,7 +58,7 @@ from research_core.models import (
     standardize,
 )
 from research_core.models.inputs import complete_columns
-from research_core.models.resample import weekly_last_frame
+from research_core.models.resample import week_lasts, week_numbers, weekly_last_frame
 from research_core.models.scores import zscore
 from research_core.records import Signal
 
@@ -311,14 +312,56 @@ def _macro_features(data: Mapping[str, pd.Series]) -> tuple[pd.Series, pd.Series
 def _weekly_changes(levels: dict[str, pd.Series]) -> pd.DataFrame:
     """``weekly_returns(levels, log=False)`` with the CDS change from bp to %: the same
     differences and complete weeks, on the array (the frame's diff and dropna cost more)."""
-    frame = weekly_last_frame(levels)
-    values = frame.to_numpy(dtype="float64")
+    grid = _week_grid(levels)
+    if grid is None:  # not plain sorted dates: the frame's checks and fallbacks
+        frame = weekly_last_frame(levels)
+        values, index = frame.to_numpy(dtype="float64"), frame.index
+    else:
+        values, index = grid
     change = values[1:] - values[:-1]
     keep = np.zeros(len(values), dtype=bool)  # the first week has no start
     keep[1:] = ~np.isnan(change).any(axis=1)
     change = change[keep[1:]]
-    change[:, frame.columns.get_loc("cds")] /= 100
-    return pd.DataFrame(change, index=frame.index[keep], columns=frame.columns)
+    change[:, list(levels).index("cds")] /= 100
+    return pd.DataFrame(change, index=index[keep], columns=list(levels))
+
+
+def _week_grid(levels: Mapping[str, pd.Series]) -> tuple[np.ndarray, pd.DatetimeIndex] | None:
+    """``weekly_last_frame(levels)``'s values and index for series on strictly increasing
+    naive dates of one unit and name, each with a value (None otherwise: the frame's
+    path), from their arrays: the daily index checks cost more than the sampling."""
+    series = list(levels.values())
+    unit = series[0].index.dtype
+    if not all(
+        isinstance(s.index, pd.DatetimeIndex)
+        and s.index.dtype == unit
+        and s.index.tz is None
+        and s.index.name == series[0].index.name
+        for s in series
+    ):
+        return None
+    dates = [np.asarray(s.index.values) for s in series]
+    values = [s.to_numpy(dtype="float64") for s in series]
+    if not all(len(d) and (d[1:] > d[:-1]).all() for d in dates):
+        return None
+    if any(np.isnan(v).all() for v in values):
+        return None
+    lasts = [week_lasts(d, v) for d, v in zip(dates, values, strict=True)]
+    first = min(int(week_numbers(d[:1])[0]) for d in dates)
+    end = max(int(week_numbers(d[-1:])[0]) for d in dates)
+    grid = np.full((end - first + 1, len(lasts)), np.nan)
+    for j, (week, last) in enumerate(lasts):
+        grid[week - first, j] = last
+    return grid, _week_index(first, end, unit.str, series[0].index.name)
+
+
+@functools.lru_cache(maxsize=16)
+def _week_index(first: int, end: int, unit: str, name: Hashable) -> pd.DatetimeIndex:
+    """The Fridays of the weeks ``first`` to ``end`` (:func:`week_numbers`), as
+    :func:`weekly_last_frame` labels them; built once per span (an index is immutable, and
+    every run of a week has the same span)."""
+    fridays = (np.arange(first, end + 1) * 7 + 1).astype("datetime64[D]").astype(unit)
+    return pd.DatetimeIndex(fridays, name=name, freq="W-FRI")
 
 
 def _own_frames(result: RegimeResult) -> RegimeResult:
