@@ -352,7 +352,7 @@ def _week_grid(levels: Mapping[str, pd.Series]) -> tuple[np.ndarray, pd.Datetime
     grid = np.full((end - first + 1, len(lasts)), np.nan)
     for j, (week, last) in enumerate(lasts):
         grid[week - first, j] = last
-    return grid, _week_index(first, end, unit.str, series[0].index.name)
+    return grid, _week_index(first, end, str(unit), series[0].index.name)
 
 
 @functools.lru_cache(maxsize=16)
