@@ -9,25 +9,53 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from research_core.agents import cross_asset
 from research_core.agents._features import level_from_changes, weekly_returns, yoy
 from research_core.agents.cross_asset import _macro_features, _mean_z, _weekly_changes, _yoy
 from research_core.models import standardize
 
 DAYS = pd.bdate_range("2020-01-01", "2020-09-30")
 MONTHS = pd.date_range("2010-01-01", periods=90, freq="MS", name="obs_date")
+COLUMNS = ("spx", "ibov", "usdbrl", "cds")
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_weekly_changes_are_weekly_returns(seed: int) -> None:
     rng = np.random.default_rng(seed)
     levels = {}
-    for k in ("spx", "ibov", "usdbrl", "cds"):  # gappy daily series, their own dates each
+    for k in COLUMNS:  # gappy daily series, their own dates each
         s = pd.Series(np.cumsum(rng.standard_normal(len(DAYS))), DAYS.rename("obs_date"))
         levels[k] = s[rng.uniform(size=len(s)) < rng.uniform(0.3, 1.0)]
     expected = weekly_returns(levels, log=False)
     expected["cds"] /= 100
     got = _weekly_changes(levels)
     pd.testing.assert_frame_equal(got, expected, check_exact=True, check_freq=True)
+
+
+def test_weekly_changes_sample_sorted_series_without_the_daily_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Series on sorted dates are sampled from their arrays (the frame's per-date index
+    checks cost more than the sampling); unsorted dates still take the frame's path. Both
+    give ``weekly_returns``' numbers, index frequency included."""
+    rng = np.random.default_rng(3)
+    days = DAYS.rename("obs_date")
+    levels = {k: pd.Series(np.cumsum(rng.standard_normal(len(DAYS))), days) for k in COLUMNS}
+    levels["cds"] = levels["cds"].iloc[20:]  # starts later: its first weeks are not complete
+    frames: list[int] = []
+    real = cross_asset.weekly_last_frame
+
+    def counted(columns: dict[str, pd.Series]) -> pd.DataFrame:
+        frames.append(1)
+        return real(columns)
+
+    monkeypatch.setattr(cross_asset, "weekly_last_frame", counted)
+    for case in (levels, {**levels, "ibov": levels["ibov"].iloc[::-1]}):
+        expected = weekly_returns(case, log=False)
+        expected["cds"] /= 100
+        got = _weekly_changes(case)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True, check_freq=True)
+    assert frames == [1]  # only the unsorted case went through the frame
 
 
 @pytest.mark.parametrize("seed", range(10))
