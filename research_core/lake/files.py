@@ -36,7 +36,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.pandas_compat  # every read's to_pandas needs these two (pyarrow.dataset
 import pyarrow.parquet as pq
+import pyarrow.vendored.version  # imported them): paid with the lake, not on a page's click
 
 from research_core import _files
 from research_core._files import LAKE_MANIFEST, flock, sha256_file
