@@ -114,13 +114,13 @@ print(json.dumps(out), file=sys.stderr)
 """
 )
 # The other packages a `pms replay` process imports, in its order, and why: numpy and pandas
-# (everything), pyarrow's dataset reader (the lake), pydantic-settings (the settings), yaml
+# (everything), pyarrow's Parquet reader (the lake), pydantic-settings (the settings), yaml
 # (the catalog), SQLAlchemy Core and its SQLite dialect (the journal's rows), scipy.optimize
 # (ERC's trust-exact; the package's __init__ brings linalg, sparse, spatial and special).
 FLOOR = (
     "numpy",
     "pandas",
-    "pyarrow.dataset",
+    "pyarrow.parquet",
     "pydantic_settings",
     "yaml",
     "sqlalchemy",

@@ -498,7 +498,7 @@ class Lake:
                             after.extend(entries)
                             continue
                         paths = [str(self.root / str(e["path"])) for e in entries]
-                        part = scan(paths, ARROW_SCHEMA.names, None).to_pandas(date_as_object=False)
+                        part = scan(paths, ARROW_SCHEMA.names).to_pandas(date_as_object=False)
                         entry = write_part(self.root, source, part, version)
                         written.append(self.root / entry["path"])
                         after.append(entry)

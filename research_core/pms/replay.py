@@ -260,9 +260,10 @@ def _book_spec(
 ) -> proposals.ProposalSpec | None:
     """The trade of ``prop`` as the decision rebuilt at the recorded snapshot asks for it
     (None if it no longer does): the path the proposal took (:func:`decide_kept`, then
-    the positions' sizes), without the risk report of the whole target book, which a
+    the position's size), without the risk report of the whole target book, which a
     trade does not read; what the proposal collected on that snapshot is read, not
-    recomputed."""
+    recomputed. Only the traded instrument is sized: a size depends on its own weight,
+    quote and USD/BRL alone, and the book's other quotes cost a lake read."""
     from research_core.portfolio.book import position_sizes  # the optimizers: on use
     from research_core.portfolio.constraints import Constraints
 
@@ -276,7 +277,8 @@ def _book_spec(
         equity=equity,
         constraints=Constraints(limits=proposals.inputs_limits(inputs)),
     )
-    sizes = position_sizes(decision.portfolio.weights, view, nav)
+    weights = decision.portfolio.weights
+    sizes = position_sizes(weights[weights.index == prop.instrument_id], view, nav)
     specs = proposals.proposal_specs(
         decision,
         current,
