@@ -122,9 +122,11 @@ def sd_bounds(returns: np.ndarray) -> np.ndarray:
     """Row ``i``: an upper bound of each column's sample sd (ddof 1, NaN skipped) over rows
     ``[0, i]`` of ``returns``, for :func:`unit_volatility`: sqrt(sum x² / (n − 1)) is at
     least the sd (the sum of squares about the mean is the smallest), widened by 1e-9 for
-    the rounding of both sums (under 1e-12 here); inf or NaN where n < 2 (then no bound)."""
+    the rounding of both sums (under 1e-12 here) and by 1e-150 absolute (squares of
+    returns below 1e-154 underflow, where a relative margin means nothing); inf or NaN
+    where n < 2 (then no bound)."""
     x = np.asarray(returns, dtype=float)
     seen = ~np.isnan(x)
     squares = np.cumsum(np.where(seen, x * x, 0.0), axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt(squares / (np.cumsum(seen, axis=0) - 1) * (1.0 + 1e-9))
+        return np.sqrt(squares / (np.cumsum(seen, axis=0) - 1) * (1.0 + 1e-9)) + 1e-150

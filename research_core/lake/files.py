@@ -230,9 +230,13 @@ def _read_file(
     with pq.ParquetFile(
         path, page_checksum_verification=True, pre_buffer=True, read_dictionary=dict_cols
     ) as pf:
-        groups = range(pf.num_row_groups) if wanted is None else _groups(pf, wanted)
         need = columns if wanted is None or "series_id" in columns else ["series_id", *columns]
-        table = pf.read_row_groups(list(groups), columns=need, use_threads=False)
+        lacking = [c for c in need if pf.schema_arrow.get_field_index(c) < 0]
+        if lacking:
+            raise LakeError(f"lake file {path} lacks {lacking} (run `workbench lake check`)")
+        groups = range(pf.num_row_groups) if wanted is None else _groups(pf, wanted)
+        # a whole read (compaction, export, a file read whole) may use pyarrow's threads
+        table = pf.read_row_groups(list(groups), columns=need, use_threads=wanted is None)
     if wanted is not None:
         keep = pc.is_in(table.column("series_id"), value_set=pa.array(wanted, pa.string()))
         table = table.filter(keep).select(columns)
@@ -241,7 +245,10 @@ def _read_file(
 
 def _groups(pf: pq.ParquetFile, wanted: list[str]) -> list[int]:
     """The row groups of ``pf`` that may hold one of the sorted ``wanted`` series (every
-    group without min/max statistics on series_id)."""
+    group without min/max statistics on series_id). The statistics are compared as raw
+    UTF-8 bytes (the same order as the strings): checksums do not cover the footer, and a
+    damaged statistic must not stop a read of intact pages."""
+    keys = sorted(s.encode() for s in wanted)
     meta, out = pf.metadata, []
     col = pf.schema_arrow.get_field_index("series_id")
     for i in range(meta.num_row_groups):
@@ -249,20 +256,25 @@ def _groups(pf: pq.ParquetFile, wanted: list[str]) -> list[int]:
         if stats is None or not stats.has_min_max:
             out.append(i)
             continue
-        k = bisect.bisect_left(wanted, stats.min)
-        if k < len(wanted) and wanted[k] <= stats.max:
+        k = bisect.bisect_left(keys, stats.min_raw)
+        if k < len(keys) and keys[k] <= stats.max_raw:
             out.append(i)
     return out
 
 
 def _culprit(files: list[str], columns: list[str], err: Exception) -> str:
-    """Name the file behind a failed multi-file read (re-read one at a time)."""
+    """Name the file behind a failed multi-file read (re-read one at a time), in one line."""
     for f in files:
         try:
             _read_file(f, columns, None, False)
         except (OSError, pa.ArrowException) as one:
-            return f"lake file {f} is corrupt: {one} (run `workbench lake check`)"
-    return f"lake files could not be read: {err} (run `workbench lake check`)"
+            return f"lake file {f} is corrupt: {_one_line(one)} (run `workbench lake check`)"
+    return f"lake files could not be read: {_one_line(err)} (run `workbench lake check`)"
+
+
+def _one_line(err: Exception) -> str:
+    """An error's text on one line (pyarrow's messages carry newlines)."""
+    return " ".join(str(err).split())
 
 
 def unreadable_error(files: LakeFiles, err: Exception) -> LakeError:

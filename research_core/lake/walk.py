@@ -31,6 +31,7 @@ import numpy as np
 from research_core.lake.arrays import SeriesArrays, dates
 
 _KEPT = 1024  # walks kept (series x known_by); the oldest used is dropped first
+_KEPT_BYTES = 256 << 20  # and their buffers' bytes at most (a walk holds ~54 B per period)
 _EMPTY = np.empty(0, np.int64)
 _ROOM = 256  # entries of room at least a new buffer has (a year of weekly appends, daily rows)
 
@@ -91,6 +92,8 @@ class _Grown:
 # ``n`` of ``answer`` those not withdrawn. A tuple, replaced whole.
 _Walk = tuple["weakref.ref[SeriesArrays]", int, _Grown, int, _Grown, int]
 _WALKS: OrderedDict[tuple[int, int], _Walk] = OrderedDict()
+_BYTES: dict[tuple[int, int], int] = {}  # each kept walk's buffers (shared ones counted twice)
+_TOTAL = 0  # their sum, or more (a walk its arrays' end dropped is still in it): see _walk
 _LOCK = threading.Lock()
 # An answer's lineage and length: two answers of one lineage agree on their first
 # min(n) periods (no value or period in them differs), whatever their as-ofs.
@@ -145,12 +148,26 @@ def _walk(full: SeriesArrays, as_of_ns: int, known_by_ns: int) -> _Walk:
         walk = (weakref.ref(full, _dropper(key)), 0, _NO_ROWS, 0, _NONE, 0)
     if k > walk[1]:
         walk = _extend(full, walk, k, known_by_ns)
+        size = sum(c.nbytes for c in (*walk[2].columns, *walk[4].columns))
         with _LOCK:
             _WALKS[key] = walk
             _WALKS.move_to_end(key)
-            if len(_WALKS) > _KEPT:
-                _WALKS.popitem(last=False)
+            _keep_within_bounds(key, size)
     return walk
+
+
+def _keep_within_bounds(key: tuple[int, int], size: int) -> None:
+    """Count ``size`` bytes for walk ``key`` and drop the oldest used walks while more
+    than :data:`_KEPT` walks or :data:`_KEPT_BYTES` bytes are kept (under the lock). The
+    running total only over-counts (a dropper cannot take the lock), so it is summed
+    afresh before anything is dropped."""
+    global _TOTAL
+    _TOTAL += size - _BYTES.get(key, 0)
+    _BYTES[key] = size
+    if len(_WALKS) > _KEPT or _TOTAL > _KEPT_BYTES:
+        _TOTAL = sum(_BYTES.values())
+        while len(_WALKS) > 1 and (len(_WALKS) > _KEPT or _TOTAL > _KEPT_BYTES):
+            _TOTAL -= _BYTES.pop(_WALKS.popitem(last=False)[0], 0)
 
 
 def _dropper(key: tuple[int, int]) -> Callable[[weakref.ref[SeriesArrays]], None]:
@@ -160,6 +177,7 @@ def _dropper(key: tuple[int, int]) -> Callable[[weakref.ref[SeriesArrays]], None
         walk = _WALKS.get(key)
         if walk is not None and walk[0] is ref:  # not a newer walk under the same key
             _WALKS.pop(key, None)  # atomic: safe from a collection inside a locked block
+            _BYTES.pop(key, None)
 
     return drop
 
@@ -202,5 +220,8 @@ def _extend(full: SeriesArrays, walk: _Walk, stop: int, known_by_ns: int) -> _Wa
 
 def forget() -> None:
     """Drop every walk (benchmarks time cold reads; tests start clean)."""
+    global _TOTAL
     with _LOCK:
         _WALKS.clear()
+        _BYTES.clear()
+        _TOTAL = 0
