@@ -42,12 +42,11 @@ makes one decision per session).
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -58,7 +57,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from research_core._files import atomic_folder
-from research_core._threads import OneThread, one_thread
+from research_core._threads import OneThread, fewer_collections, one_thread
 from research_core._typing import shared_fields, with_overrides
 from research_core.agents.store import stored_reports
 from research_core.backtest.causality import AsOfLakes
@@ -146,6 +145,9 @@ class BookSizing:
         dates before: unit histories, the year's HMM fits), sending each date back as it
         is done, so the decisions (:meth:`decide`, in date order) overlap the gathering.
         Spans are balanced by cost (:func:`spans`)."""
+        self.finish()  # nothing of an earlier run that failed is taken for this one's
+        self.gathered.clear()
+        self.decisions.clear()
         bar = tqdm(total=len(dates), desc="signals", unit="date", disable=not self.progress)
         how = (vintage, self.strategies, self.lookback)
         parts = spans(len(dates), min(self.workers, max(1, len(dates) // WORKER_DATES)))
@@ -154,12 +156,16 @@ class BookSizing:
                 self.gathered.update(_gather_dates(lake, dates, how, bar))
             return
         self._coming = _Coming(str(lake.root), how, [dates[p] for p in parts[1:]], bar)
-        try:
-            with fewer_collections():
-                self.gathered.update(_gather_dates(lake, dates[parts[0]], how, bar))
-        except BaseException:
+        with fewer_collections():  # an error: the engine calls finish()
+            self.gathered.update(_gather_dates(lake, dates[parts[0]], how, bar))
+
+    def finish(self) -> None:
+        """Stop the worker processes still gathering (an error before the last date) and
+        close their progress bar."""
+        if self._coming is not None:
             self._coming.stop()
-            raise
+            self._coming.bar.close()
+            self._coming = None
 
     def decide(
         self,
@@ -208,21 +214,6 @@ class BookSizing:
 # How signals are gathered: the vintage of the views, the strategies (None: the shipped
 # strategies.yaml) and the sessions of return history read for the covariance.
 How = tuple[Vintage, Mapping[str, BaseStrategy] | None, int]
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """The cyclic garbage collector less often in the block, and never over the objects
-    alive when it began (modules, the lake's arrays), which it rescanned for ~3% of the
-    gathering's CPU: the same garbage is freed, later, so nothing computed changes."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(10_000, 20, 20)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def spans(n: int, workers: int) -> list[np.ndarray]:

@@ -196,6 +196,10 @@ class Sizing(Protocol):
         """Work that does not depend on the book held, for all dates at once (may run in
         parallel); ``decide`` then finishes each date in order."""
 
+    def finish(self) -> None:
+        """Release what ``prepare`` holds (worker processes), after the decisions or an
+        error among them."""
+
     def decide(
         self,
         view: PITView,
@@ -234,6 +238,9 @@ class StrategySizing:
 
     def prepare(self, lake: Lake, dates: pd.DatetimeIndex, vintage: Vintage) -> None:
         """Nothing: each date's risk units come straight from the view."""
+
+    def finish(self) -> None:
+        """Nothing: ``prepare`` holds nothing."""
 
     def decide(self, view: PITView, *_: object) -> np.ndarray:
         """The strategy's risk units on the view alone (the date, market and book held do
@@ -421,9 +428,12 @@ def _run_engine(
     impact = market.impact(costs, signal_dates, vol, ids)
     prices = market.marks.loc[days].to_numpy()
     with stored_reports(lake):  # agent reports per snapshot and date, shared between runs
-        sizing.prepare(lake, signal_dates, o.vintage)
-        book = _Book(days, vol, prices, exec_rows, fee, impact, threads)
-        held = _decide_in_order(sizing, lake, signal_dates, o.vintage, market, book, o.progress)
+        try:
+            sizing.prepare(lake, signal_dates, o.vintage)
+            book = _Book(days, vol, prices, exec_rows, fee, impact, threads)
+            held = _decide_in_order(sizing, lake, signal_dates, o.vintage, market, book, o.progress)
+        finally:
+            sizing.finish()
     signals = np.vstack(book.decisions)
 
     def again(view: PITView, day: pd.Timestamp) -> np.ndarray:

@@ -20,3 +20,72 @@ def test_spans_cover_every_date_once_in_order():
         assert 1 <= len(parts) <= max(1, workers)
         assert all(len(p) for p in parts)
         np.testing.assert_array_equal(np.concatenate(parts), np.arange(n))
+
+
+def test_gc_settings_are_shared_by_threads_and_put_back_by_the_last_one_out():
+    import gc
+    import threading
+
+    from research_core._threads import fewer_collections
+
+    before = gc.get_threshold()
+    inside, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with fewer_collections():
+            inside.set()
+            leave.wait(10)
+
+    t = threading.Thread(target=other)
+    with fewer_collections():  # this block opens first and closes first
+        t.start()
+        assert inside.wait(10)
+        assert gc.get_threshold() == (10_000, 20, 20)
+    assert gc.get_threshold() == (10_000, 20, 20)  # the other thread's block is still open
+    leave.set()
+    t.join(10)
+    assert gc.get_threshold() == before
+    gc.freeze()  # a host that froze its own objects keeps them frozen
+    try:
+        frozen = gc.get_freeze_count()
+        with fewer_collections():
+            pass
+        assert gc.get_freeze_count() > 0.9 * frozen  # not unfrozen (a few may be freed)
+    finally:
+        gc.unfreeze()
+
+
+def test_an_error_among_the_decisions_stops_the_worker_processes(sample_lake_path, monkeypatch):
+    import multiprocessing
+    import time
+
+    import pytest
+
+    from research_core.backtest import book as book_module
+    from research_core.errors import BacktestError
+    from research_core.lake.store import Lake
+
+    monkeypatch.setattr(book_module, "WORKER_DATES", 3)  # 6 month-ends: a worker is spawned
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        raise BacktestError("a decision failed")
+
+    monkeypatch.setattr(book_module, "decide", failing)
+    sizing = []
+    real = book_module.BookSizing.prepare
+
+    def keep(self, *a):  # the sizing the run makes, to look at after the error
+        sizing.append(self)
+        return real(self, *a)
+
+    monkeypatch.setattr(book_module.BookSizing, "prepare", keep)
+    lake = Lake.open(sample_lake_path)
+    with pytest.raises(BacktestError, match="a decision failed"):
+        book_module.run_book_backtest(lake, "2016-01-04", "2016-06-30", workers=2, verify=0)
+    assert calls and sizing[0]._coming is None
+    deadline = time.monotonic() + 60  # a worker ends after the date it is gathering
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not multiprocessing.active_children()
