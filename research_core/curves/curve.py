@@ -85,9 +85,10 @@ def row_sums(values: np.ndarray) -> np.ndarray:
     in order, and an indexed batch of one row is contiguous where a larger one is not)."""
     if values.shape[-1] == 0:
         return np.zeros(values.shape[:-1])
-    total = values[..., 0].copy()
-    for j in range(1, values.shape[-1]):
-        total += values[..., j]
+    columns = np.asfortranarray(values)  # each column contiguous (an indexed batch already is)
+    total = columns[..., 0].copy()
+    for j in range(1, columns.shape[-1]):
+        total += columns[..., j]
     return total
 
 
