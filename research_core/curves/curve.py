@@ -79,6 +79,19 @@ def interp_segments(log_df: np.ndarray, seg: np.ndarray, w: np.ndarray) -> np.nd
     return values[..., seg] * (1.0 - w) + values[..., seg + 1] * w
 
 
+def row_sums(values: np.ndarray) -> np.ndarray:
+    """The sums over the last axis, each added left to right: the same bits for a row
+    whatever the batch (``ndarray.sum`` sums a contiguous row pairwise but a strided one
+    in order, and an indexed batch of one row is contiguous where a larger one is not)."""
+    if values.shape[-1] == 0:
+        return np.zeros(values.shape[:-1])
+    columns = np.asfortranarray(values)  # each column contiguous (an indexed batch already is)
+    total = columns[..., 0].copy()
+    for j in range(1, columns.shape[-1]):
+        total += columns[..., j]
+    return total
+
+
 def coupon_times(maturity: float, freq: int) -> np.ndarray:
     """Coupon dates (years) of a bullet paying ``freq`` times a year, back from maturity
     (the first period a short stub when the maturity is not a whole number of periods)."""
@@ -96,7 +109,7 @@ def _solve_par(
     prev = float(grid[j - 1]) if j else 0.0
     lp = solved[:, j - 1] if j else np.zeros(len(coupon))
     known_t, new_t = times[times <= prev + 1e-12], times[times > prev + 1e-12]
-    known = np.exp(interp_log_df(grid[:j], solved[:, :j], known_t)).sum(axis=1) if j else 0.0
+    known = row_sums(np.exp(interp_log_df(grid[:j], solved[:, :j], known_t))) if j else 0.0
     w = (new_t - prev) / (float(grid[j]) - prev)
     c = coupon / freq
     x = -float(grid[j]) * freq * np.log1p(c)  # the zero at the coupon rate: a good start

@@ -132,3 +132,20 @@ def test_monotone_convex_keeps_a_flat_curve_flat() -> None:
     curve = _ust_curve([4.0, 4.0, 4.0, 4.0, 4.0], "monotone-convex")
     t = np.linspace(0.1, 29.0, 50)
     assert np.abs(curve.forward(t, t + 0.5) - 4.0).max() < 1e-9
+
+
+def test_a_row_bootstraps_to_the_same_bits_alone_as_in_a_batch() -> None:
+    """A unit extended by one day bootstraps that day alone; a unit built from nothing
+    bootstraps every day at once: the two must agree bit for bit (each curve prices its
+    par bonds by hand, the batch's rows are not just one another's)."""
+    rng = np.random.default_rng(7)
+    quotes = np.array([4.31, 3.95, 3.80, 4.25, 4.70]) + rng.normal(0, 0.5, (200, 5))
+    grid = np.array([0.25, 2.0, 5.0, 10.0, 30.0])
+    kinds = ("zero", "par", "par", "par", "par")
+    batch = bootstrap(grid, quotes, kinds, "semiannual")
+    alone = np.array([bootstrap(grid, row[None, :], kinds, "semiannual")[0] for row in quotes])
+    assert batch.tobytes() == alone.tobytes()
+    for row, log_df in zip(quotes[:3], batch[:3], strict=True):
+        curve = Curve("UST", None, grid, log_df, "semiannual", "act/365.25", "log-linear")  # type: ignore[arg-type]
+        for coupon, maturity in zip(row[1:], grid[1:], strict=True):
+            assert abs(_par_price(curve, coupon, maturity) - 1.0) < 1e-10
