@@ -89,3 +89,20 @@ def test_an_error_among_the_decisions_stops_the_worker_processes(sample_lake_pat
     while multiprocessing.active_children() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not multiprocessing.active_children()
+
+
+def test_the_book_is_the_same_whatever_process_gathers_a_date(sample_lake_path, monkeypatch):
+    # A spawned process starts cold at its first date; this one extends what it computed
+    # for the dates before (unit histories, curves): both must give the same bits, or the
+    # book depends on how many workers ran it (a one-row curve bootstrap once summed its
+    # coupons in another order than a batch, and a rebalance flipped on the last bit).
+    from research_core.backtest import book as book_module
+    from research_core.lake.store import Lake
+
+    monkeypatch.setattr(book_module, "WORKER_DATES", 8)  # 21 sessions: 2 processes
+    lake = Lake.open(sample_lake_path)
+    run = book_module.run_book_backtest
+    one = run(lake, "2016-03-01", "2016-03-31", freq="D", workers=1, verify=0)
+    two = run(lake, "2016-03-01", "2016-03-31", freq="D", workers=2, verify=0)
+    assert one.result.weights.equals(two.result.weights)
+    assert one.result.equity.equals(two.result.equity)
