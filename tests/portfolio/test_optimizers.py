@@ -185,3 +185,23 @@ def test_turnover_and_drift_bands_against_the_current_book():
     )
     assert w.abs().sum() <= 2.0 + 1e-12
     assert any("limits outrank turnover" in b.reason for b in binding)
+
+
+def test_erc_finishes_where_trust_exact_stalls_short_of_the_tolerance():
+    # A covariance on which scipy's trust-exact stops with "a bad approximation" before
+    # the risk contributions are within 1e-8 of their budgets: erc raised here, and the
+    # book backtest held its book instead of rebuilding it (whether it raised turned on
+    # the last bit of the inputs). ERC's definition (Maillard, Roncalli and Teiletche
+    # 2010): every asset's risk contribution w_i (Σw)_i is the same, wᵀΣw / n.
+    c = np.array(
+        [
+            [8.805708257118198, -1.4456467902632983, 0.7509229670619423],
+            [-1.4456467902632983, 12.932871872841861, -0.6548236754472585],
+            [0.7509229670619423, -0.6548236754472585, 0.195482153690098],
+        ]
+    )
+    names = list("abc")
+    w = erc(pd.DataFrame(c, index=names, columns=names)).to_numpy()
+    rc = w * (c @ w)
+    np.testing.assert_allclose(rc, np.full(3, rc.sum() / 3), rtol=1e-9)
+    assert np.all(w > 0) and abs(w.sum() - 1.0) < 1e-15
