@@ -68,3 +68,36 @@ def test_a_lake_read_loads_no_dataset_api(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.splitlines()[-1]) == []
+
+
+def test_a_damaged_footer_statistic_does_not_stop_a_read_of_intact_pages(tmp_path: Path) -> None:
+    # Page checksums do not cover the footer: a statistic that is not UTF-8 any more (bit
+    # rot) must not stop the read; the rows are still pandas' filter of the whole file.
+    import struct
+
+    path = _file(tmp_path)
+    whole = pq.read_table(path).to_pandas()
+    raw = bytearray(path.read_bytes())
+    size = struct.unpack("<i", raw[-8:-4])[0]
+    footer = bytes(raw[-8 - size : -8])
+    assert b"TEST.E" in footer
+    raw[-8 - size : -8] = footer.replace(b"TEST.E", b"TEST.\xff")  # same length
+    path.write_bytes(raw)
+    got = scan([str(path)], ["value"], ["TEST.A"]).to_pandas()
+    expected = whole[whole["series_id"] == "TEST.A"][["value"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_a_file_lacking_a_column_is_a_one_line_error_naming_it(tmp_path: Path) -> None:
+    import pytest
+
+    from research_core.errors import LakeError
+
+    path = _file(tmp_path)
+    pq.write_table(pq.read_table(path).drop_columns(["ingested_at"]), path)
+    before = path.read_bytes()
+    for series in (None, ["TEST.A"]):
+        with pytest.raises(LakeError, match=r"lacks \['ingested_at'\]") as err:
+            scan([str(path)], ["series_id", "value", "ingested_at"], series)
+        assert str(path) in str(err.value) and "\n" not in str(err.value)
+    assert path.read_bytes() == before  # nothing written
